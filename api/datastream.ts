@@ -1,0 +1,235 @@
+// DataStream and KeyedStream: each call records a transformation on the environment's plan.
+// Both live here because keyBy() creates a KeyedStream, which extends DataStream.
+import type { PartitionerKind } from '../common/jobgraph.js';
+import { aggregationReduce, checkField, type AggregationKind, type FieldExpression } from './aggregations.js';
+import { DataStreamSink } from './datastream-sink.js';
+import type { StreamExecutionEnvironment } from './environment.js';
+import { FileSink } from './file-sink.js';
+import { checkUserFunction, isFunctionObject, toKeySelectorFunction } from './function-utils.js';
+import type {
+  FilterFunction, FlatMapFunction, KeyedProcessFunctionLike, KeySelector, MapFunction, ProcessFunctionLike, ReduceFunction, SinkFunction,
+} from './functions.js';
+import {
+  asOperator, parallelismOf, setOperatorChaining, setOperatorMaxParallelism, setOperatorName, setOperatorParallelism, setOperatorUid,
+} from './operator-settings.js';
+import {
+  addOperator, addPartition, addUnion, planOf, type OperatorSpec, type PartitionTransformation, type Plan, type Transformation,
+} from './transformation.js';
+
+export class DataStream<T> {
+  declare private readonly __type?: T;
+
+  constructor(protected readonly environment: StreamExecutionEnvironment, readonly transformation: Transformation) {}
+
+  getExecutionEnvironment(): StreamExecutionEnvironment {
+    return this.environment;
+  }
+
+  protected get plan(): Plan {
+    return planOf(this.environment);
+  }
+
+  /** The keyBy this stream is partitioned by; only a KeyedStream has one. */
+  protected keyPartition(): PartitionTransformation | undefined {
+    return undefined;
+  }
+
+  protected oneInput<R>(spec: OperatorSpec): DataStream<R> {
+    const keyedBy = this.keyPartition();
+    const t = addOperator(this.plan, [this.transformation], {
+      ...spec,
+      keyedBy,
+      // A function object on a keyed stream may use keyed state through its runtime context.
+      mayHoldState: spec.stateful === true || (keyedBy !== undefined && isFunctionObject(spec.userFunction)),
+    });
+    return new DataStream<R>(this.environment, t);
+  }
+
+  map<R>(mapper: MapFunction<T, R>): DataStream<R> {
+    checkUserFunction(mapper, 'map', 'map');
+    return this.oneInput<R>({ kind: 'map', name: 'Map', config: {}, userFunction: mapper });
+  }
+
+  filter(filter: FilterFunction<T>): DataStream<T> {
+    checkUserFunction(filter, 'filter', 'filter');
+    return this.oneInput<T>({ kind: 'filter', name: 'Filter', config: {}, userFunction: filter });
+  }
+
+  flatMap<R>(flatMapper: FlatMapFunction<T, R>): DataStream<R> {
+    checkUserFunction(flatMapper, 'flatMap', 'flatMap');
+    return this.oneInput<R>({ kind: 'flatMap', name: 'Flat Map', config: {}, userFunction: flatMapper });
+  }
+
+  process<R>(fn: ProcessFunctionLike<T, R>): DataStream<R> {
+    checkUserFunction(fn, 'processElement', 'process');
+    return this.oneInput<R>({ kind: 'process', name: 'Process', config: {}, userFunction: fn });
+  }
+
+  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
+    const fn = toKeySelectorFunction<T, K>(selector);
+    const t = addPartition(this.plan, this.transformation, 'hash', fn as (value: unknown) => unknown);
+    return new KeyedStream<T, K>(this.environment, t);
+  }
+
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const o of others) {
+      if (!(o instanceof DataStream)) throw new TypeError('union() expects DataStreams');
+      if (o.environment !== this.environment) throw new Error('union() of streams from different execution environments');
+    }
+    const t = addUnion(this.plan, [this.transformation, ...others.map((o) => o.transformation)]);
+    return new DataStream<T>(this.environment, t);
+  }
+
+  private partition(partitioner: PartitionerKind): DataStream<T> {
+    return new DataStream<T>(this.environment, addPartition(this.plan, this.transformation, partitioner));
+  }
+
+  /** Round-robin over all downstream subtasks. */
+  rebalance(): DataStream<T> {
+    return this.partition('rebalance');
+  }
+
+  /** Round-robin over a local subset of downstream subtasks (pointwise). */
+  rescale(): DataStream<T> {
+    return this.partition('rescale');
+  }
+
+  /** Every record to every downstream subtask. */
+  broadcast(): DataStream<T> {
+    return this.partition('broadcast');
+  }
+
+  /** Every record to downstream subtask 0. */
+  global(): DataStream<T> {
+    return this.partition('global');
+  }
+
+  /** Subtask i to subtask i; needs equal parallelism on both sides. */
+  forward(): DataStream<T> {
+    return this.partition('forward');
+  }
+
+  private sink(spec: OperatorSpec): DataStreamSink<T> {
+    const t = addOperator(this.plan, [this.transformation], spec);
+    return new DataStreamSink<T>(t);
+  }
+
+  /** Writes each record as `prefix> value` (or `subtask> value` when parallel) to stdout. */
+  print(sinkIdentifier?: string): DataStreamSink<T> {
+    return this.sink({ kind: 'sink', name: 'Print to Std. Out', config: printConfig('stdout', sinkIdentifier), userFunction: undefined });
+  }
+
+  printToErr(sinkIdentifier?: string): DataStreamSink<T> {
+    return this.sink({ kind: 'sink', name: 'Print to Std. Err', config: printConfig('stderr', sinkIdentifier), userFunction: undefined });
+  }
+
+  /** A FileSink, or an object with invoke(value, ctx) like addSink. */
+  sinkTo(sink: FileSink<T> | SinkFunction<T>): DataStreamSink<T> {
+    if (sink instanceof FileSink) {
+      return this.sink({ kind: 'sink', name: 'FileSink', config: { sinkKind: 'file', dir: sink.dir }, userFunction: sink });
+    }
+    checkUserFunction(sink, 'invoke', 'sinkTo');
+    return this.sink({ kind: 'sink', name: 'Sink', config: { sinkKind: 'custom' }, userFunction: sink });
+  }
+
+  addSink(sinkFunction: SinkFunction<T>): DataStreamSink<T> {
+    checkUserFunction(sinkFunction, 'invoke', 'addSink');
+    return this.sink({ kind: 'sink', name: 'Unnamed', config: { sinkKind: 'custom' }, userFunction: sinkFunction });
+  }
+
+  setParallelism(parallelism: number): this {
+    setOperatorParallelism(this.transformation, parallelism);
+    return this;
+  }
+
+  setMaxParallelism(maxParallelism: number): this {
+    setOperatorMaxParallelism(this.transformation, maxParallelism);
+    return this;
+  }
+
+  getParallelism(): number {
+    return parallelismOf(this.plan, this.transformation);
+  }
+
+  uid(uid: string): this {
+    setOperatorUid(this.transformation, uid);
+    return this;
+  }
+
+  name(name: string): this {
+    setOperatorName(this.transformation, name);
+    return this;
+  }
+
+  getName(): string {
+    return asOperator(this.transformation, 'getName').name;
+  }
+
+  /** Neither chains to its input nor lets its outputs chain to it. */
+  disableChaining(): this {
+    setOperatorChaining(this.transformation, 'NEVER', 'disableChaining');
+    return this;
+  }
+
+  /** Starts a new chain here; operators after it may still chain to it. */
+  startNewChain(): this {
+    setOperatorChaining(this.transformation, 'HEAD', 'startNewChain');
+    return this;
+  }
+}
+
+function printConfig(target: 'stdout' | 'stderr', prefix: string | undefined): Record<string, unknown> {
+  const config: Record<string, unknown> = { sinkKind: 'print', target };
+  if (prefix !== undefined) config.prefix = String(prefix);
+  return config;
+}
+
+export class KeyedStream<T, K> extends DataStream<T> {
+  declare private readonly __key?: K;
+
+  protected override keyPartition(): PartitionTransformation {
+    return this.transformation as PartitionTransformation;
+  }
+
+  /** Rolling reduce per key: emits the new aggregate for every record. */
+  reduce(reducer: ReduceFunction<T>): DataStream<T> {
+    checkUserFunction(reducer, 'reduce', 'reduce');
+    return this.oneInput<T>({ kind: 'keyedReduce', name: 'Keyed Reduce', config: {}, userFunction: reducer, stateful: true });
+  }
+
+  private aggregate(kind: AggregationKind, field: FieldExpression): DataStream<T> {
+    checkField(field, kind);
+    return this.oneInput<T>({
+      kind: 'keyedReduce',
+      name: 'Keyed Aggregation',
+      config: { aggregation: { kind, field } },
+      userFunction: aggregationReduce<T>(kind, field),
+      stateful: true,
+    });
+  }
+
+  sum(field: FieldExpression): DataStream<T> {
+    return this.aggregate('sum', field);
+  }
+
+  min(field: FieldExpression): DataStream<T> {
+    return this.aggregate('min', field);
+  }
+
+  max(field: FieldExpression): DataStream<T> {
+    return this.aggregate('max', field);
+  }
+
+  minBy(field: FieldExpression): DataStream<T> {
+    return this.aggregate('minBy', field);
+  }
+
+  maxBy(field: FieldExpression): DataStream<T> {
+    return this.aggregate('maxBy', field);
+  }
+
+  override process<R>(fn: KeyedProcessFunctionLike<K, T, R> | ProcessFunctionLike<T, R>): DataStream<R> {
+    checkUserFunction(fn, 'processElement', 'process');
+    return this.oneInput<R>({ kind: 'keyedProcess', name: 'KeyedProcess', config: {}, userFunction: fn, stateful: true });
+  }
+}

@@ -1,0 +1,45 @@
+// Per-operator setters shared by DataStream and DataStreamSink (Flink's SingleOutputStreamOperator
+// and DataStreamSink expose the same ones).
+import { checkMaxParallelism, checkPositiveInteger } from './function-utils.js';
+import { effectiveParallelism, type OperatorTransformation, type Plan, type Transformation } from './transformation.js';
+
+export function asOperator(t: Transformation, method: string): OperatorTransformation {
+  if (t.type === 'operator') return t;
+  const what = t.type === 'union' ? 'union()' : t.partitioner === 'hash' ? 'keyBy()' : `${t.partitioner}()`;
+  throw new Error(`${method}() applies to an operator, and the result of ${what} is not one; call it on the operator before or after`);
+}
+
+export function setOperatorParallelism(t: Transformation, n: number): void {
+  const op = asOperator(t, 'setParallelism');
+  checkPositiveInteger(n, `parallelism of '${op.name}'`);
+  if (op.nonParallel && n !== 1) throw new Error(`'${op.name}' is a non-parallel source (fromElements); its parallelism must be 1, got ${n}`);
+  op.parallelism = n;
+}
+
+export function setOperatorMaxParallelism(t: Transformation, n: number): void {
+  const op = asOperator(t, 'setMaxParallelism');
+  op.maxParallelism = checkMaxParallelism(n, `maxParallelism of '${op.name}'`);
+}
+
+export function setOperatorUid(t: Transformation, uid: string): void {
+  const op = asOperator(t, 'uid');
+  if (typeof uid !== 'string' || uid.length === 0) throw new TypeError('uid() needs a non-empty string');
+  op.uid = uid;
+}
+
+export function setOperatorName(t: Transformation, name: string): void {
+  const op = asOperator(t, 'name');
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('name() needs a non-empty string');
+  op.name = name;
+}
+
+export function setOperatorChaining(t: Transformation, strategy: 'HEAD' | 'NEVER', method: string): void {
+  asOperator(t, method).chaining = strategy;
+}
+
+/** The parallelism an operator will run with; virtual nodes take their input's, as in Flink. */
+export function parallelismOf(plan: Plan, t: Transformation): number {
+  if (t.type !== 'operator') return parallelismOf(plan, t.inputs[0]!);
+  if (t.nonParallel) return 1;
+  return t.parallelism ?? effectiveParallelism(plan);
+}

@@ -1,0 +1,117 @@
+// The logical graph a job's main builds, as Flink's Transformations: operators, plus the virtual
+// 'partition' (keyBy, rebalance, ...) and 'union' nodes that only shape the edges between them.
+import type { OperatorKind, PartitionerKind } from '../common/jobgraph.js';
+
+/** Flink's ChainingStrategy: ALWAYS chains both ways, HEAD starts a new chain, NEVER chains at all. */
+export type ChainingStrategy = 'ALWAYS' | 'HEAD' | 'NEVER';
+
+interface TransformationBase {
+  /** Creation order within the environment; part of the positional operator id. */
+  readonly index: number;
+  readonly inputs: readonly Transformation[];
+}
+
+export interface OperatorTransformation extends TransformationBase {
+  readonly type: 'operator';
+  readonly kind: OperatorKind;
+  /** Name without the 'Source: '/'Sink: ' prefix the graph adds. */
+  name: string;
+  parallelism: number | undefined;
+  maxParallelism: number | undefined;
+  uid: string | undefined;
+  chaining: ChainingStrategy;
+  /** JSON-only settings; 'keyRef' is added when the graph is built. */
+  readonly config: Record<string, unknown>;
+  /** What TaskManagers look up by operator id (function, function object or source/sink descriptor). */
+  readonly userFunction: unknown;
+  /** Extra user-code entries, keyed by a suffix: e.g. 'wm' is stored as 'wm-<operatorId>'. */
+  readonly extraUserCode: ReadonlyMap<string, unknown>;
+  /** fromElements: parallelism is always 1. */
+  readonly nonParallel: boolean;
+  /** Keyed state or timers live in this operator (Flink's keyed reduce/process). */
+  readonly stateful: boolean;
+  /** The keyBy this operator consumes; gives it a key selector for keyed state. */
+  readonly keyedBy: PartitionTransformation | undefined;
+  /** Whether losing its state on an upgrade matters; drives the missing-uid warning. */
+  readonly mayHoldState: boolean;
+}
+
+export interface PartitionTransformation extends TransformationBase {
+  readonly type: 'partition';
+  readonly partitioner: PartitionerKind;
+  /** Only for 'hash'. */
+  readonly keySelector: ((value: unknown) => unknown) | undefined;
+}
+
+export interface UnionTransformation extends TransformationBase {
+  readonly type: 'union';
+}
+
+export type Transformation = OperatorTransformation | PartitionTransformation | UnionTransformation;
+
+/** What a StreamExecutionEnvironment has recorded; shared by the environment, streams and graph builder. */
+export interface Plan {
+  readonly transformations: Transformation[];
+  readonly defaultParallelism: number;
+  /** Set by env.setParallelism(); wins over defaultParallelism. */
+  parallelism: number | undefined;
+  maxParallelism: number;
+  bufferTimeout: number | undefined;
+  autoWatermarkInterval: number;
+  jobName: string | undefined;
+  readonly programArgs: readonly string[];
+}
+
+const plans = new WeakMap<object, Plan>();
+
+export function registerPlan(env: object, plan: Plan): void {
+  plans.set(env, plan);
+}
+
+export function planOf(env: object): Plan {
+  const plan = plans.get(env);
+  if (!plan) throw new Error('not a StreamExecutionEnvironment created by the engine');
+  return plan;
+}
+
+export function effectiveParallelism(plan: Plan): number {
+  return plan.parallelism ?? plan.defaultParallelism;
+}
+
+export type OperatorSpec = Pick<OperatorTransformation, 'kind' | 'name' | 'config' | 'userFunction'> &
+  Partial<Pick<OperatorTransformation, 'nonParallel' | 'stateful' | 'keyedBy' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+
+export function addOperator(plan: Plan, inputs: readonly Transformation[], spec: OperatorSpec): OperatorTransformation {
+  const t: OperatorTransformation = {
+    type: 'operator',
+    index: plan.transformations.length,
+    inputs,
+    kind: spec.kind,
+    name: spec.name,
+    parallelism: spec.parallelism,
+    maxParallelism: undefined,
+    uid: undefined,
+    chaining: 'ALWAYS',
+    config: spec.config,
+    userFunction: spec.userFunction,
+    extraUserCode: spec.extraUserCode ?? new Map(),
+    nonParallel: spec.nonParallel ?? false,
+    stateful: spec.stateful ?? false,
+    keyedBy: spec.keyedBy,
+    mayHoldState: spec.mayHoldState ?? spec.stateful ?? false,
+  };
+  plan.transformations.push(t);
+  return t;
+}
+
+export function addPartition(plan: Plan, input: Transformation, partitioner: PartitionerKind, keySelector?: (value: unknown) => unknown): PartitionTransformation {
+  const t: PartitionTransformation = { type: 'partition', index: plan.transformations.length, inputs: [input], partitioner, keySelector };
+  plan.transformations.push(t);
+  return t;
+}
+
+export function addUnion(plan: Plan, inputs: readonly Transformation[]): UnionTransformation {
+  const t: UnionTransformation = { type: 'union', index: plan.transformations.length, inputs };
+  plan.transformations.push(t);
+  return t;
+}

@@ -1,0 +1,101 @@
+// weir cluster start: a local cluster (one JobManager, N TaskManagers) in the foreground,
+// stopped together on Ctrl-C / SIGTERM.
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { createBundle } from '../../common/bundle.js';
+import { packageRoot } from '../../common/rpc.js';
+import { CliError } from '../errors.js';
+import { LocalCluster } from '../local-cluster.js';
+import { addServerConfigOptions, port, positiveInt, type ServerConfigFlags } from '../options.js';
+import { RestClient } from '../rest-client.js';
+import { runJar, uploadBundle } from '../submit.js';
+
+interface StartFlags extends ServerConfigFlags {
+  taskmanagers: number;
+  slots?: number;
+  port: number;
+  rpcPort: number;
+  dir: string;
+  example?: boolean;
+}
+
+/** Bundles examples/endless.ts and submits it detached; returns the job id. */
+async function submitExample(restUrl: string, dir: string): Promise<string> {
+  const bundle = join(dir, 'examples', 'endless.weir');
+  try {
+    await createBundle(join(packageRoot(), 'examples', 'endless.ts'), bundle, { name: 'endless' });
+  } catch (e) {
+    throw new CliError(`cannot bundle the example job: ${(e as Error).message}`);
+  }
+  const client = new RestClient(restUrl);
+  return runJar(client, await uploadBundle(client, bundle), { programArgs: [] });
+}
+
+export function clusterCommand(): Command {
+  const start = addServerConfigOptions(
+    new Command('start')
+      .description('start a JobManager and TaskManagers on this machine; Ctrl-C stops them all')
+      .option('--taskmanagers <n>', 'number of TaskManagers', positiveInt('--taskmanagers'), 2)
+      .option('--slots <n>', 'task slots per TaskManager (taskmanager.numberOfTaskSlots)', positiveInt('--slots'))
+      .option('--port <port>', 'REST and web UI port (rest.port)', port('--port'), 8081)
+      .option('--rpc-port <port>', 'JobManager gRPC port (jobmanager.rpc.port)', port('--rpc-port'), 6123)
+      .option('--dir <dir>', 'working directory of the cluster (logs, bundles, state)', '.weir')
+      .option('--example', 'also submit the example job examples/endless.ts'),
+  ).action(async (flags: StartFlags) => {
+    const dir = resolve(flags.dir);
+    let shuttingDown = false;
+    const cluster = new LocalCluster({
+      dir,
+      taskManagers: flags.taskmanagers,
+      slots: flags.slots,
+      restPort: flags.port,
+      rpcPort: flags.rpcPort,
+      define: flags.define ?? [],
+      configFile: flags.config,
+      onUnexpectedExit: (name, how, outFile) => {
+        if (name === 'jobmanager') {
+          process.stderr.write(`error: the JobManager exited unexpectedly (${how}); see ${outFile}. Stopping the cluster.\n`);
+          void shutdown(1);
+        } else {
+          process.stderr.write(`warning: ${name} exited unexpectedly (${how}); see ${outFile}. The cluster keeps running without it.\n`);
+        }
+      },
+    });
+    const shutdown = async (code: number) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      await cluster.stop(10_000);
+      process.exit(code);
+    };
+    const onSignal = () => {
+      if (!shuttingDown) process.stdout.write('Stopping the cluster...\n');
+      void shutdown(0);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    try {
+      await cluster.start();
+    } catch (e) {
+      if (shuttingDown) return new Promise<never>(() => {}); // a signal is already stopping everything
+      await cluster.stop(10_000);
+      throw e instanceof CliError ? e : new CliError(`cannot start the cluster: ${(e as Error).message}`);
+    }
+    process.stdout.write(
+      `Weir cluster started with ${flags.taskmanagers} TaskManager${flags.taskmanagers === 1 ? '' : 's'}.\n` +
+        `  Web UI and REST API: ${cluster.restUrl}\n` +
+        `  JobManager RPC:      ${cluster.rpcAddress}\n` +
+        `  Logs:                ${dir}/<process>.out and ${dir}/<process>/\n` +
+        `Press Ctrl-C to stop.\n`,
+    );
+    if (flags.example) {
+      try {
+        const jobId = await submitExample(cluster.restUrl, dir);
+        process.stdout.write(`Example job submitted with JobID ${jobId}\n`);
+      } catch (e) {
+        process.stderr.write(`warning: the example job was not submitted: ${(e as Error).message}\n`);
+      }
+    }
+  });
+  return new Command('cluster').description('manage a local cluster').addCommand(start);
+}

@@ -1,0 +1,175 @@
+// The local launcher behind `weir cluster start`: one JobManager and N TaskManagers as child
+// processes (node bin/weir.js ...), each with its own working directory and <name>.out file.
+// Children hold an IPC channel to this process and exit when it closes, so a SIGKILLed
+// launcher leaves no orphans.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../common/rpc.js';
+import type { ReadyMessage } from './daemon.js';
+import { CliError } from './errors.js';
+import { RestClient } from './rest-client.js';
+
+export interface LocalClusterOptions {
+  dir: string;
+  taskManagers: number;
+  slots?: number;
+  restPort: number;
+  rpcPort: number;
+  /** -D pairs and --config passed through to every child. */
+  define: string[];
+  configFile?: string;
+  startupTimeoutMs?: number;
+  /** A child ended without being asked to. */
+  onUnexpectedExit?: (name: string, how: string, outFile: string) => void;
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  outFile: string;
+  exited: Promise<void>;
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+/** The last non-empty line of a child's output file, to explain a failed start. */
+function lastLine(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n').filter((l) => l.trim());
+    return (lines.at(-1) ?? '').slice(0, 300);
+  } catch {
+    return '';
+  }
+}
+
+export class LocalCluster {
+  private readonly children: Child[] = [];
+  private started = false;
+  private stopping = false;
+  restUrl = '';
+  rpcAddress = '';
+
+  constructor(private readonly opts: LocalClusterOptions) {}
+
+  get jobManagerDied(): boolean {
+    const jm = this.children[0];
+    return !!jm && jm.proc.exitCode !== null;
+  }
+
+  private passThrough(): string[] {
+    const args: string[] = [];
+    for (const d of this.opts.define) args.push('-D', d);
+    if (this.opts.configFile) args.push('--config', this.opts.configFile);
+    return args;
+  }
+
+  private spawnChild(name: string, args: string[]): Child {
+    const outFile = join(this.opts.dir, `${name}.out`);
+    const fd = openSync(outFile, 'a');
+    let proc: ChildProcess;
+    try {
+      proc = spawn(process.execPath, [join(packageRoot(), 'bin', 'weir.js'), ...args], {
+        stdio: ['ignore', fd, fd, 'ipc'],
+        // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
+        // the children in order instead of all of them racing at once.
+        detached: true,
+        env: process.env,
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const child: Child = { name, proc, outFile, exited };
+    proc.once('exit', (code, signal) => {
+      // Failures during start() are reported by start() itself.
+      if (this.started && !this.stopping) this.opts.onUnexpectedExit?.(name, describeExit(code, signal), outFile);
+    });
+    this.children.push(child);
+    return child;
+  }
+
+  private waitReady<T extends ReadyMessage>(child: Child, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        cleanup();
+        const detail = lastLine(child.outFile);
+        reject(new CliError(`the ${child.name} ${why}; see ${child.outFile}${detail ? `: ${detail}` : ''}`));
+      };
+      const onMessage = (m: ReadyMessage) => {
+        if (m?.type !== 'ready') return;
+        cleanup();
+        resolve(m as T);
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited during startup (${describeExit(code, signal)})`);
+      const timer = setTimeout(() => fail(`did not start within ${timeoutMs / 1000} s`), timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        child.proc.off('message', onMessage);
+        child.proc.off('exit', onExit);
+      };
+      child.proc.on('message', onMessage);
+      child.proc.once('exit', onExit);
+    });
+  }
+
+  /** Starts everything and waits until the JobManager reports all TaskManagers registered. */
+  async start(): Promise<void> {
+    const { dir, taskManagers } = this.opts;
+    const timeoutMs = this.opts.startupTimeoutMs ?? 60_000;
+    mkdirSync(dir, { recursive: true });
+    const jm = this.spawnChild('jobmanager', [
+      'jobmanager',
+      '--port', String(this.opts.restPort),
+      '--rpc-port', String(this.opts.rpcPort),
+      '--dir', join(dir, 'jobmanager'),
+      ...this.passThrough(),
+    ]);
+    const ready = await this.waitReady<Extract<ReadyMessage, { role: 'jobmanager' }>>(jm, timeoutMs);
+    this.restUrl = ready.restUrl;
+    this.rpcAddress = ready.rpcAddress;
+
+    const tms: Child[] = [];
+    for (let i = 1; i <= taskManagers; i++) {
+      const args = ['taskmanager', '--jobmanager', this.rpcAddress, '--dir', join(dir, `taskmanager-${i}`)];
+      if (this.opts.slots !== undefined) args.push('--slots', String(this.opts.slots));
+      tms.push(this.spawnChild(`taskmanager-${i}`, [...args, ...this.passThrough()]));
+    }
+    await Promise.all(tms.map((tm) => this.waitReady(tm, timeoutMs)));
+    await this.waitForTaskManagers(taskManagers, timeoutMs);
+    this.started = true;
+  }
+
+  private async waitForTaskManagers(n: number, timeoutMs: number): Promise<void> {
+    const client = new RestClient(this.restUrl);
+    const deadline = Date.now() + timeoutMs;
+    let seen = 0;
+    for (;;) {
+      if (this.jobManagerDied) throw new CliError(`the JobManager exited during startup; see ${this.children[0]!.outFile}`);
+      try {
+        seen = (await client.get<{ taskmanagers?: number }>('/overview', { timeoutMs: 5_000 })).taskmanagers ?? 0;
+        if (seen >= n) return;
+      } catch {
+        // not serving yet
+      }
+      if (Date.now() > deadline) {
+        throw new CliError(`only ${seen} of ${n} TaskManagers registered with the JobManager within ${timeoutMs / 1000} s; see the .out files in ${this.opts.dir}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** SIGTERM to every child, SIGKILL to those still alive after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const alive = this.children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null);
+    for (const c of alive) c.proc.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const c of alive) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(alive.map((c) => c.exited));
+    clearTimeout(timer);
+  }
+}

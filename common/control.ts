@@ -1,0 +1,81 @@
+// Typed views of the control-plane messages (proto/control.proto) as @grpc/proto-loader shapes them.
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, loadProto, serviceClient } from './rpc.js';
+
+export interface RegisterTaskManagerRequest {
+  taskManagerId: string;
+  rpcAddress: string;
+  slots: number;
+  protocolVersion: number;
+  engineVersion: string;
+  pid: number;
+  hostname: string;
+  workingDir: string;
+}
+
+export interface RegisterTaskManagerResponse {
+  accepted: boolean;
+  reason: string;
+  jobManagerId: string;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+export interface TaskMetrics {
+  executionId: string;
+  recordsIn: number;
+  recordsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  backPressuredMs: number;
+}
+
+export interface TaskManagerHeartbeat {
+  taskManagerId: string;
+  jobManagerId: string;
+  tasks: TaskMetrics[];
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+export interface TaskExecutionState {
+  taskManagerId: string;
+  jobId: string;
+  executionId: string;
+  state: string;
+  error: string;
+  errorName: string;
+  operatorName: string;
+  timestamp: number;
+  metrics?: TaskMetrics | null;
+}
+
+export interface Ack {
+  ok: boolean;
+  error: string;
+}
+
+export const JOB_MANAGER_SERVICE = 'weir.control.JobManagerGateway';
+export const TASK_EXECUTOR_SERVICE = 'weir.control.TaskExecutorGateway';
+
+function service(name: string): grpc.ServiceClientConstructor {
+  return serviceClient(loadProto('control.proto'), name);
+}
+
+export function jobManagerServiceDefinition(): grpc.ServiceDefinition {
+  return service(JOB_MANAGER_SERVICE).service;
+}
+
+export function taskExecutorServiceDefinition(): grpc.ServiceDefinition {
+  return service(TASK_EXECUTOR_SERVICE).service;
+}
+
+export function jobManagerClient(address: string): grpc.Client {
+  const Ctor = service(JOB_MANAGER_SERVICE);
+  return new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}
+
+export function taskExecutorClient(address: string): grpc.Client {
+  const Ctor = service(TASK_EXECUTOR_SERVICE);
+  return new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}

@@ -1,0 +1,79 @@
+// Key groups, as in Flink: a key hashes to one of `maxParallelism` key groups and each
+// subtask owns a contiguous range of them, so rescaling moves whole key groups.
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mixK1(k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, C2);
+}
+
+function mixH1(h: number, k: number): number {
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number, length: number): number {
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** Murmur3 (32-bit) of an int, as Flink's MathUtils.murmurHash scrambles hashCode(). */
+export function murmurInt(code: number): number {
+  return fmix(mixH1(0, mixK1(code | 0)), 4) >>> 0;
+}
+
+/** Java-style String.hashCode, so string keys spread the way Flink users expect. */
+export function stringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** A stable 32-bit hash code for any JSON-like key. */
+export function keyHashCode(key: unknown): number {
+  switch (typeof key) {
+    case 'number':
+      if (Number.isInteger(key) && key >= -2147483648 && key <= 2147483647) return key | 0;
+      return stringHash(String(key));
+    case 'string':
+      return stringHash(key);
+    case 'boolean':
+      return key ? 1231 : 1237;
+    case 'bigint':
+      return stringHash(key.toString());
+    case 'undefined':
+      return 0;
+    default:
+      return key === null ? 0 : stringHash(JSON.stringify(key));
+  }
+}
+
+export function assignToKeyGroup(key: unknown, maxParallelism: number): number {
+  return murmurInt(keyHashCode(key)) % maxParallelism;
+}
+
+/** The subtask that owns `keyGroup` (Flink's computeOperatorIndexForKeyGroup). */
+export function operatorIndexForKeyGroup(maxParallelism: number, parallelism: number, keyGroup: number): number {
+  return Math.floor((keyGroup * parallelism) / maxParallelism);
+}
+
+export interface KeyGroupRange {
+  start: number; // inclusive
+  end: number; // inclusive
+}
+
+/** The key groups subtask `index` owns (Flink's computeKeyGroupRangeForOperatorIndex). */
+export function keyGroupRangeFor(maxParallelism: number, parallelism: number, index: number): KeyGroupRange {
+  const start = Math.floor((index * maxParallelism + parallelism - 1) / parallelism);
+  const end = Math.floor(((index + 1) * maxParallelism - 1) / parallelism);
+  return { start, end };
+}

@@ -1,0 +1,109 @@
+// The ExecutionGraph: one Execution per (vertex, subtask, attempt), with Flink's state names and
+// per-state timestamps, plus the job-level status history the REST API reports.
+import type { JobGraph, JobVertex } from '../common/jobgraph.js';
+import { isExecutionTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
+
+export interface ExecutionMetrics {
+  recordsIn: number;
+  recordsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  backPressuredMs: number;
+}
+
+export class Execution {
+  state: ExecutionState = 'CREATED';
+  readonly timestamps: Partial<Record<ExecutionState, number>> = { CREATED: Date.now() };
+  taskManagerId: string | undefined;
+  taskManagerAddress: string | undefined;
+  slotIndex: number | undefined;
+  failureCause: string | undefined;
+  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0 };
+
+  constructor(
+    readonly executionId: string,
+    readonly vertex: JobVertex,
+    readonly subtaskIndex: number,
+    readonly attempt: number,
+  ) {}
+
+  /** Moves to `next` unless already terminal; returns whether the state changed. */
+  transition(next: ExecutionState): boolean {
+    if (isExecutionTerminal(this.state) || this.state === next) return false;
+    this.state = next;
+    this.timestamps[next] = Date.now();
+    return true;
+  }
+
+  get terminal(): boolean {
+    return isExecutionTerminal(this.state);
+  }
+
+  /** "Map -> Sink (2/4)#0", Flink's task name with attempt. */
+  get taskName(): string {
+    return `${this.vertex.name} (${this.subtaskIndex + 1}/${this.vertex.parallelism})#${this.attempt}`;
+  }
+}
+
+export interface ExceptionEntry {
+  exceptionName: string;
+  stacktrace: string;
+  timestamp: number;
+  taskName: string | null;
+  location: string | null;
+  taskManagerId: string | null;
+}
+
+export class ExecutionGraph {
+  status: JobStatus = 'CREATED';
+  readonly statusTimestamps: Partial<Record<JobStatus, number>>;
+  /** executions[vertexIndex][subtaskIndex] for the current attempt. */
+  readonly executions: Execution[][];
+  readonly exceptionHistory: ExceptionEntry[] = [];
+  endTime = -1;
+
+  constructor(
+    readonly jobId: string,
+    readonly jobGraph: JobGraph,
+    readonly startTime: number,
+  ) {
+    this.statusTimestamps = { INITIALIZING: startTime, CREATED: startTime };
+    this.executions = jobGraph.vertices.map((v, vi) =>
+      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0`, v, i, 0)),
+    );
+  }
+
+  transition(next: JobStatus): boolean {
+    if (this.status === next) return false;
+    this.status = next;
+    const now = Date.now();
+    this.statusTimestamps[next] = now;
+    if (next === 'FINISHED' || next === 'FAILED' || next === 'CANCELED') this.endTime = now;
+    return true;
+  }
+
+  allExecutions(): Execution[] {
+    return this.executions.flat();
+  }
+
+  findExecution(executionId: string): Execution | undefined {
+    for (const row of this.executions) for (const e of row) if (e.executionId === executionId) return e;
+    return undefined;
+  }
+
+  /** Flink's vertex state: the "furthest along" state of its subtasks, failures first. */
+  static aggregateState(execs: Execution[]): ExecutionState {
+    const has = (s: ExecutionState) => execs.some((e) => e.state === s);
+    if (has('FAILED')) return 'FAILED';
+    if (has('CANCELING')) return 'CANCELING';
+    if (execs.every((e) => e.state === 'FINISHED')) return 'FINISHED';
+    if (execs.every((e) => e.state === 'CANCELED')) return 'CANCELED';
+    if (has('RUNNING')) return 'RUNNING';
+    if (has('INITIALIZING')) return 'INITIALIZING';
+    if (has('DEPLOYING')) return 'DEPLOYING';
+    if (has('SCHEDULED')) return 'SCHEDULED';
+    if (has('CANCELED')) return 'CANCELED';
+    if (has('FINISHED')) return 'RUNNING';
+    return 'CREATED';
+  }
+}

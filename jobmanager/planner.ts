@@ -1,0 +1,125 @@
+// Plans a job by running its main() in a short-lived, time-limited child process: the
+// JobManager never runs user code in its own process.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateJobGraph, type JobGraph } from '../common/jobgraph.js';
+import { packageRoot } from '../common/rpc.js';
+import type { PlanReply, PlanRequest } from './planner-child.js';
+
+export interface PlanOptions {
+  programArgs: string[];
+  defaultParallelism: number;
+  timeoutMs: number;
+  /** Job name when main() sets none (usually the bundle's name). */
+  fallbackName: string;
+  /** Called with the child's pid once it is started (tests check it is gone afterwards). */
+  onSpawn?: (pid: number) => void;
+}
+
+const STDERR_TAIL_BYTES = 2048;
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function tail(text: string): string {
+  const lines = text.trim().split('\n').slice(-10).join('\n');
+  return lines.length > STDERR_TAIL_BYTES ? lines.slice(-STDERR_TAIL_BYTES) : lines;
+}
+
+function failureMessage(reply: Extract<PlanReply, { type: 'error' }>): string {
+  const withStack = (head: string) => (reply.stack ? `${head}\n${reply.stack}` : head);
+  switch (reply.kind) {
+    case 'load':
+      return withStack(`cannot load the job module: ${reply.message}`);
+    case 'no-main':
+      return `invalid job: ${reply.message}`;
+    case 'main-threw':
+      return withStack(`job main() threw: ${reply.message}`);
+    case 'build':
+      return `invalid job graph: ${reply.message}`;
+  }
+}
+
+/** The compiled child: vitest and the engine alike fork dist/, never TypeScript sources. */
+export function plannerChildPath(): string {
+  return join(packageRoot(), 'dist', 'jobmanager', 'planner-child.js');
+}
+
+/**
+ * Runs `main(env, programArgs)` of the job module at `entryPath` (an extracted bundle, so that
+ * `weir` resolves to this engine) and returns the validated JobGraph, or throws with a message
+ * fit to show the user.
+ */
+export async function planJob(entryPath: string, opts: PlanOptions): Promise<JobGraph> {
+  const childPath = plannerChildPath();
+  if (!existsSync(childPath)) throw new Error(`cannot plan jobs: ${childPath} is missing (run npm run build)`);
+  const child = fork(childPath, [], {
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4 * STDERR_TAIL_BYTES);
+  });
+  child.stdout!.resume(); // user output while planning goes nowhere, but must not block the child
+
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+  const outcome = new Promise<JobGraph>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`job main() did not return within ${formatSeconds(opts.timeoutMs)}`));
+    }, opts.timeoutMs);
+    const done = () => clearTimeout(timer);
+    child.once('message', (reply: PlanReply) => {
+      done();
+      if (reply.type === 'graph') {
+        const errors = validateJobGraph(reply.jobGraph);
+        if (errors.length) reject(new Error(`invalid job graph: ${errors.join('; ')}`));
+        else resolve(reply.jobGraph as JobGraph);
+      } else {
+        reject(new Error(failureMessage(reply)));
+      }
+    });
+    child.once('error', (err) => {
+      done();
+      reject(new Error(`cannot start the job planning process: ${err.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      // 'exit' can overtake the last 'message'; give the IPC channel a moment to deliver it.
+      setTimeout(() => {
+        done();
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const err = tail(stderr);
+        reject(new Error(`the job planning process ${how} before returning a job graph${err ? `: ${err}` : ''}`));
+      }, 50);
+    });
+    const req: PlanRequest = {
+      type: 'plan',
+      entryPath,
+      programArgs: opts.programArgs,
+      defaultParallelism: opts.defaultParallelism,
+      fallbackName: opts.fallbackName,
+    };
+    child.send(req, (err) => {
+      if (err) {
+        done();
+        reject(new Error(`cannot start the job planning process: ${err.message}`));
+      }
+    });
+  });
+
+  try {
+    return await outcome;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  }
+}

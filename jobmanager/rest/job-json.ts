@@ -1,0 +1,154 @@
+// Flink-shaped JSON views of a job (the fields Flink's REST API and its users rely on).
+import { EXECUTION_STATES } from '../../common/states.js';
+import { ExecutionGraph } from '../execution-graph.js';
+import type { JobMaster } from '../job-master.js';
+
+function taskCounts(states: string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(EXECUTION_STATES.map((s) => [s, 0]));
+  for (const s of states) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+}
+
+function duration(start: number, end: number): number {
+  return (end > 0 ? end : Date.now()) - start;
+}
+
+export function jobOverview(jm: JobMaster): Record<string, unknown> {
+  const g = jm.graph;
+  const execs = g.allExecutions();
+  const c = taskCounts(execs.map((e) => e.state));
+  return {
+    jid: jm.jobId,
+    name: g.jobGraph.name,
+    state: g.status,
+    'start-time': g.startTime,
+    'end-time': g.endTime,
+    duration: duration(g.startTime, g.endTime),
+    'last-modification': Math.max(...Object.values(g.statusTimestamps).map(Number)),
+    tasks: {
+      total: execs.length,
+      created: c.CREATED,
+      scheduled: c.SCHEDULED,
+      deploying: c.DEPLOYING,
+      running: c.RUNNING,
+      finished: c.FINISHED,
+      canceling: c.CANCELING,
+      canceled: c.CANCELED,
+      failed: c.FAILED,
+      reconciling: 0,
+      initializing: c.INITIALIZING,
+    },
+  };
+}
+
+export function jobDetails(jm: JobMaster): Record<string, unknown> {
+  const g = jm.graph;
+  const jg = g.jobGraph;
+  const vertices = jg.vertices.map((v, vi) => {
+    const execs = g.executions[vi]!;
+    const start = Math.min(...execs.map((e) => e.timestamps.DEPLOYING ?? Infinity));
+    const ends = execs.map((e) => e.timestamps.FINISHED ?? e.timestamps.CANCELED ?? e.timestamps.FAILED ?? -1);
+    const end = ends.every((t) => t > 0) ? Math.max(...ends) : -1;
+    const sum = (f: (e: (typeof execs)[number]) => number) => execs.reduce((a, e) => a + f(e), 0);
+    return {
+      id: v.id,
+      name: v.name,
+      maxParallelism: v.maxParallelism,
+      parallelism: v.parallelism,
+      status: ExecutionGraph.aggregateState(execs),
+      'start-time': Number.isFinite(start) ? start : -1,
+      'end-time': end,
+      duration: Number.isFinite(start) ? duration(start, end) : -1,
+      tasks: taskCounts(execs.map((e) => e.state)),
+      metrics: {
+        'read-bytes': sum((e) => e.metrics.bytesIn),
+        'read-bytes-complete': true,
+        'write-bytes': sum((e) => e.metrics.bytesOut),
+        'write-bytes-complete': true,
+        'read-records': sum((e) => e.metrics.recordsIn),
+        'read-records-complete': true,
+        'write-records': sum((e) => e.metrics.recordsOut),
+        'write-records-complete': true,
+        'accumulated-backpressured-time': sum((e) => e.metrics.backPressuredMs),
+      },
+      operators: v.operators.map((o) => ({ id: o.id, name: o.name, kind: o.kind, uid: o.uid ?? null })),
+      subtasks: execs.map((e) => ({
+        subtask: e.subtaskIndex,
+        status: e.state,
+        attempt: e.attempt,
+        'taskmanager-id': e.taskManagerId ?? null,
+        endpoint: e.taskManagerAddress ?? null,
+        'start-time': e.timestamps.DEPLOYING ?? -1,
+        metrics: {
+          'read-records': e.metrics.recordsIn,
+          'write-records': e.metrics.recordsOut,
+          'read-bytes': e.metrics.bytesIn,
+          'write-bytes': e.metrics.bytesOut,
+        },
+      })),
+    };
+  });
+  return {
+    jid: jm.jobId,
+    name: jg.name,
+    isStoppable: false,
+    state: g.status,
+    'start-time': g.startTime,
+    'end-time': g.endTime,
+    duration: duration(g.startTime, g.endTime),
+    maxParallelism: jg.maxParallelism,
+    now: Date.now(),
+    timestamps: Object.fromEntries(
+      ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'RESTARTING', 'SUSPENDED', 'RECONCILING'].map((s) => [
+        s,
+        g.statusTimestamps[s as keyof typeof g.statusTimestamps] ?? 0,
+      ]),
+    ),
+    vertices,
+    'status-counts': taskCounts(g.allExecutions().map((e) => e.state)),
+    plan: jobPlan(jm),
+    warnings: jg.warnings,
+  };
+}
+
+export function jobPlan(jm: JobMaster): Record<string, unknown> {
+  const jg = jm.graph.jobGraph;
+  return {
+    jid: jm.jobId,
+    name: jg.name,
+    type: 'STREAMING',
+    nodes: jg.vertices.map((v) => ({
+      id: v.id,
+      parallelism: v.parallelism,
+      operator: '',
+      operator_strategy: '',
+      description: v.name,
+      inputs: jg.edges
+        .filter((e) => e.target === v.id)
+        .map((e, num) => ({ num, id: e.source, ship_strategy: e.partitioner.toUpperCase(), exchange: 'pipelined_bounded' })),
+    })),
+  };
+}
+
+export function jobExceptions(jm: JobMaster): Record<string, unknown> {
+  const h = jm.graph.exceptionHistory;
+  const root = h[0];
+  return {
+    'root-exception': root?.stacktrace ?? null,
+    timestamp: root?.timestamp ?? null,
+    'all-exceptions': h.map((e) => ({ exception: e.stacktrace, task: e.taskName, location: e.location, timestamp: e.timestamp })),
+    truncated: false,
+    exceptionHistory: {
+      entries: h.map((e) => ({
+        exceptionName: e.exceptionName,
+        stacktrace: e.stacktrace,
+        timestamp: e.timestamp,
+        taskName: e.taskName,
+        location: e.location,
+        taskManagerId: e.taskManagerId,
+        concurrentExceptions: [],
+      })),
+      truncated: false,
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// The JobManager's gRPC service (JobManagerGateway): what TaskManagers call.
+import { createReadStream } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Ack, RegisterTaskManagerRequest, TaskExecutionState, TaskManagerHeartbeat } from '../common/control.js';
+import type { Logger } from '../common/logging.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { JarStore } from './jar-store.js';
+import type { ResourceManager } from './resource-manager.js';
+
+type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, jars: JarStore, log: Logger): grpc.UntypedServiceImplementation {
+  const RegisterTaskManager: Unary<RegisterTaskManagerRequest, unknown> = (call, cb) => cb(null, rm.register(call.request));
+
+  const SendHeartbeat: Unary<TaskManagerHeartbeat, unknown> = (call, cb) => cb(null, { known: rm.onHeartbeat(call.request) });
+
+  const UpdateTaskExecutionState: Unary<TaskExecutionState, Ack> = (call, cb) => {
+    const u = call.request;
+    const jm = dispatcher.jobs.get(u.jobId);
+    if (!jm) return cb(null, { ok: false, error: `unknown job ${u.jobId}` });
+    try {
+      jm.onTaskState(u);
+      cb(null, { ok: true, error: '' });
+    } catch (e) {
+      log.error({ err: e, jobId: u.jobId }, 'task state update failed');
+      cb(null, { ok: false, error: (e as Error).message });
+    }
+  };
+
+  const DisconnectTaskManager: Unary<{ taskManagerId: string; reason: string }, Ack> = (call, cb) => {
+    rm.disconnect(call.request.taskManagerId, call.request.reason || 'shut down');
+    cb(null, { ok: true, error: '' });
+  };
+
+  const FetchBundle: grpc.handleServerStreamingCall<{ bundleId: string }, { data: Buffer }> = (call) => {
+    let path: string;
+    try {
+      path = jars.bundlePath(call.request.bundleId);
+    } catch (e) {
+      call.destroy(Object.assign(new Error((e as Error).message), { code: grpc.status.INVALID_ARGUMENT }));
+      return;
+    }
+    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+    stream.on('data', (chunk) => call.write({ data: chunk as Buffer }));
+    stream.on('end', () => call.end());
+    stream.on('error', (e) => call.destroy(Object.assign(new Error(`bundle ${call.request.bundleId} not available: ${e.message}`), { code: grpc.status.NOT_FOUND })));
+  };
+
+  return { RegisterTaskManager, SendHeartbeat, UpdateTaskExecutionState, DisconnectTaskManager, FetchBundle };
+}

@@ -1,0 +1,99 @@
+// The consuming end of one (partition, subpartition). Received buffers and events queue here in
+// order; every polled buffer returns one credit to the producer. Events need no credit.
+import type { InputChannelDescriptor } from '../../common/deployment.js';
+import { ArrayDeque } from './deque.js';
+import type { SubpartitionItem, SubpartitionView } from './result-subpartition.js';
+import type { NetworkEvent } from './types.js';
+
+/** How a channel tells its gate that it has something to poll. */
+export interface InputChannelListener {
+  /** The channel's queue went from empty to non-empty. */
+  onChannelData(channel: number): void;
+  onChannelError(channel: number, err: Error): void;
+}
+
+export abstract class InputChannel implements SubpartitionView {
+  private readonly queue = new ArrayDeque<SubpartitionItem>();
+  private pendingCredit = 0;
+  private creditScheduled = false;
+  private endReceived = false;
+  private closed = false;
+  private error: Error | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly descriptor: InputChannelDescriptor,
+    protected readonly initialCredit: number,
+    private readonly listener: InputChannelListener,
+  ) {}
+
+  /** Subscribes to the producer's subpartition; called once the gate is wired up. */
+  abstract requestSubpartition(): void;
+  protected abstract sendCredit(n: number): void;
+  /** Ends the subscription (gate closed or channel failed). */
+  protected abstract releaseResources(): void;
+  /** Hook for the end of the stream (remote channels half-close their call). */
+  protected onEndOfPartitionReceived(): void {}
+
+  hasData(): boolean {
+    return this.queue.length > 0;
+  }
+
+  poll(): SubpartitionItem | undefined {
+    const item = this.queue.shift();
+    if (item instanceof Uint8Array) this.returnCredit();
+    return item;
+  }
+
+  onBuffer(buffer: Uint8Array): void {
+    if (this.closed || this.error || this.endReceived) return;
+    this.enqueue(buffer);
+  }
+
+  onEvent(event: NetworkEvent): void {
+    if (this.closed || this.error || this.endReceived) return;
+    if (event.type === 'endOfPartition') {
+      this.endReceived = true;
+      this.onEndOfPartitionReceived();
+    }
+    this.enqueue(event);
+  }
+
+  onError(err: Error): void {
+    // After end of partition everything has arrived: a closing connection is no failure.
+    if (this.closed || this.error || this.endReceived) return;
+    this.error = new Error(`input channel ${this.index} from ${this.describeProducer()} failed: ${err.message}`, { cause: err });
+    this.releaseResources();
+    this.listener.onChannelError(this.index, this.error);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.clear();
+    this.releaseResources();
+  }
+
+  describeProducer(): string {
+    const d = this.descriptor;
+    return `producer subtask ${d.producerSubtask} at ${d.producerDataAddress} (TaskManager ${d.producerTaskManagerId}, partition ${d.partitionId}, subpartition ${d.subpartition})`;
+  }
+
+  private enqueue(item: SubpartitionItem): void {
+    this.queue.push(item);
+    if (this.queue.length === 1) this.listener.onChannelData(this.index);
+  }
+
+  // Credits go back in one message per microtask: a task polls many buffers in one turn.
+  private returnCredit(): void {
+    this.pendingCredit++;
+    if (this.creditScheduled) return;
+    this.creditScheduled = true;
+    queueMicrotask(() => {
+      this.creditScheduled = false;
+      const n = this.pendingCredit;
+      this.pendingCredit = 0;
+      if (n > 0 && !this.closed && !this.error && !this.endReceived) this.sendCredit(n);
+    });
+  }
+}

@@ -1,0 +1,35 @@
+// An input channel whose producer runs in the same TaskManager: the subpartition hands its
+// serialized buffers and events straight to this channel, with the same credit rules as gRPC.
+import type { InputChannelDescriptor } from '../../common/deployment.js';
+import { InputChannel, type InputChannelListener } from './input-channel.js';
+import type { ResultPartitionManager } from './partition-manager.js';
+import type { SubpartitionSubscription } from './result-subpartition.js';
+
+export class LocalInputChannel extends InputChannel {
+  private subscription: SubpartitionSubscription | null = null;
+
+  constructor(
+    index: number,
+    descriptor: InputChannelDescriptor,
+    initialCredit: number,
+    listener: InputChannelListener,
+    private readonly partitions: ResultPartitionManager,
+  ) {
+    super(index, descriptor, initialCredit, listener);
+  }
+
+  requestSubpartition(): void {
+    const d = this.descriptor;
+    this.subscription = this.partitions.subscribe(d.partitionId, d.subpartition, this, this.initialCredit);
+  }
+
+  protected sendCredit(n: number): void {
+    this.subscription?.addCredit(n);
+  }
+
+  protected releaseResources(): void {
+    const s = this.subscription;
+    this.subscription = null;
+    s?.cancel();
+  }
+}

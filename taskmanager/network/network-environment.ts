@@ -1,0 +1,118 @@
+// The network stack of one TaskManager (Flink's NettyShuffleEnvironment): its result partitions,
+// the input gates of its tasks, the gRPC service producers serve from and the clients consumers
+// read with.
+import type * as grpc from '@grpc/grpc-js';
+import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
+import type { Logger } from '../../common/logging.js';
+import { ConnectionManager } from './connection-manager.js';
+import { createDataExchangeHandlers } from './data-exchange-service.js';
+import { dataExchangeClientConstructor } from './data-messages.js';
+import { SingleInputGate } from './input-gate.js';
+import type { InputChannel } from './input-channel.js';
+import { LocalInputChannel } from './local-input-channel.js';
+import { ResultPartitionManager } from './partition-manager.js';
+import { ResultPartition } from './result-partition.js';
+import { RemoteInputChannel } from './remote-input-channel.js';
+
+export interface NetworkEnvironmentOptions {
+  taskManagerId: string;
+  /** Bytes at which a buffer is sent (taskmanager.memory.segment-size). */
+  segmentSize: number;
+  /** Credits each input channel grants (taskmanager.network.memory.buffers-per-channel). */
+  buffersPerChannel: number;
+  logger: Logger;
+  /** How long a subscription waits for its partition to be registered; default 30 s. */
+  partitionRequestTimeoutMs?: number;
+}
+
+export interface ResultPartitionWriterOptions {
+  producerSubtask: number;
+  /** execution.buffer-timeout in ms: 0 sends after every record, negative only full buffers. */
+  bufferTimeoutMs: number;
+  /** Required for 'hash' partitioning. */
+  keySelector?: (v: unknown) => unknown;
+}
+
+/** The execution a partition id belongs to (ids are `${executionId}.e${edge}`, see partitionIdOf). */
+function executionIdOf(partitionId: string): string {
+  const m = /^(.*)\.e\d+$/.exec(partitionId);
+  return m ? m[1] : partitionId;
+}
+
+export class NetworkEnvironment {
+  readonly taskManagerId: string;
+  private readonly partitions: ResultPartitionManager;
+  private readonly connections = new ConnectionManager();
+  private readonly gates = new Set<SingleInputGate>();
+  private closed = false;
+
+  constructor(private readonly opts: NetworkEnvironmentOptions) {
+    if (!(opts.segmentSize > 0)) throw new Error(`segment size must be positive, got ${opts.segmentSize}`);
+    if (!Number.isInteger(opts.buffersPerChannel) || opts.buffersPerChannel < 1) {
+      throw new Error(`buffers per channel must be a positive integer, got ${opts.buffersPerChannel}`);
+    }
+    this.taskManagerId = opts.taskManagerId;
+    this.partitions = new ResultPartitionManager(opts.taskManagerId, opts.partitionRequestTimeoutMs ?? 30_000);
+  }
+
+  /** Registers the DataExchange service on the TaskManager's gRPC server. */
+  addToServer(server: grpc.Server): void {
+    server.addService(dataExchangeClientConstructor().service, createDataExchangeHandlers(this.partitions, this.opts.logger));
+  }
+
+  createResultPartition(desc: ResultPartitionDescriptor, opts: ResultPartitionWriterOptions): ResultPartition {
+    this.checkOpen();
+    const partition = new ResultPartition(desc, {
+      producerSubtask: opts.producerSubtask,
+      bufferTimeoutMs: opts.bufferTimeoutMs,
+      keySelector: opts.keySelector,
+      segmentSize: this.opts.segmentSize,
+      maxQueuedBuffers: this.opts.buffersPerChannel,
+      onRelease: (p, cause) => this.partitions.unregister(p.partitionId, cause.message),
+    });
+    this.partitions.register(partition);
+    return partition;
+  }
+
+  createInputGate(desc: InputGateDescriptor): SingleInputGate {
+    this.checkOpen();
+    const credit = this.opts.buffersPerChannel;
+    const gate = new SingleInputGate(
+      desc.channels.length,
+      (i, listener): InputChannel => {
+        const c = desc.channels[i];
+        if (c.producerTaskManagerId === this.taskManagerId) return new LocalInputChannel(i, c, credit, listener, this.partitions);
+        return new RemoteInputChannel(i, c, credit, listener, this.connections.clientFor(c.producerDataAddress), this.taskManagerId);
+      },
+      (g) => this.gates.delete(g),
+    );
+    this.gates.add(gate);
+    return gate.start();
+  }
+
+  /** Releases the partitions an execution produced (cancel, failure, or cleanup after finish). */
+  releasePartitionsOf(executionId: string, cause?: Error): void {
+    for (const p of this.partitions.all()) {
+      if (executionIdOf(p.partitionId) === executionId) p.release(cause ?? new Error(`execution ${executionId} released its partitions`));
+    }
+  }
+
+  /** Partitions currently registered (for metrics and tests). */
+  numPartitions(): number {
+    return this.partitions.all().length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const reason = `TaskManager ${this.taskManagerId} is shutting down`;
+    for (const p of this.partitions.all()) p.release(new Error(reason));
+    for (const g of [...this.gates]) g.close();
+    this.partitions.close(reason);
+    this.connections.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`the network environment of TaskManager ${this.taskManagerId} is closed`);
+  }
+}

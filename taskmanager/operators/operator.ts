@@ -1,0 +1,121 @@
+// The operator contract inside a task. Chained operators call each other directly through
+// Outputs; only the chain's ends touch the network.
+import type { RuntimeContext } from '../../api/functions.js';
+import type { OperatorDescriptor } from '../../common/jobgraph.js';
+import type { Logger } from '../../common/logging.js';
+
+export interface Output {
+  /** Hot path: one call per record, no allocation. */
+  collect(value: unknown, timestamp: number | undefined): void;
+  emitWatermark(timestamp: number): void;
+}
+
+/** Per-task facilities operators share. */
+export interface TaskServices {
+  readonly jobId: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly taskName: string;
+  readonly attempt: number;
+  readonly log: Logger;
+  /**
+   * Set by an operator whose user code returned a promise (an async sink, say): the task awaits
+   * it before handing over the next record, so async work is backpressure, not a queue.
+   */
+  pending: Promise<unknown> | undefined;
+  /** Awaits and clears `pending`. */
+  drainPending(): Promise<void>;
+}
+
+export interface OperatorSetup {
+  descriptor: OperatorDescriptor;
+  /** The user object from the bundle (function, function object, source or sink descriptor). */
+  userCode: unknown;
+  /** Key selector of keyed operators. */
+  keySelector?: (value: unknown) => unknown;
+  output: Output;
+  services: TaskServices;
+}
+
+/** Error raised by user code, tagged with the operator it came from. */
+export class UserCodeError extends Error {
+  constructor(
+    readonly operatorName: string,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = cause instanceof Error ? cause.name : 'Error';
+    this.stack = cause instanceof Error ? cause.stack : undefined;
+  }
+}
+
+export abstract class StreamOperator {
+  readonly name: string;
+  protected readonly output: Output;
+  protected readonly services: TaskServices;
+
+  constructor(protected readonly setup: OperatorSetup) {
+    this.name = setup.descriptor.name;
+    this.output = setup.output;
+    this.services = setup.services;
+  }
+
+  /** Opens the user function (Flink's RichFunction.open) with a RuntimeContext. */
+  async open(): Promise<void> {
+    const fn = this.setup.userCode as { open?: (ctx: RuntimeContext) => unknown; setRuntimeContext?: (ctx: RuntimeContext) => void } | undefined;
+    if (!fn || typeof fn !== 'object') return;
+    const ctx = this.runtimeContext();
+    try {
+      fn.setRuntimeContext?.(ctx);
+      if (typeof fn.open === 'function') await fn.open(ctx);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  abstract processElement(value: unknown, timestamp: number | undefined): void;
+
+  processWatermark(timestamp: number): void {
+    this.output.emitWatermark(timestamp);
+  }
+
+  /** End of input (bounded streams): emit what is buffered. */
+  async finish(): Promise<void> {}
+
+  async close(): Promise<void> {
+    const fn = this.setup.userCode as { close?: () => unknown } | undefined;
+    if (fn && typeof fn === 'object' && typeof fn.close === 'function') {
+      try {
+        await fn.close();
+      } catch (e) {
+        throw new UserCodeError(this.name, e);
+      }
+    }
+  }
+
+  protected runtimeContext(): RuntimeContext {
+    const s = this.services;
+    return {
+      getJobId: () => s.jobId,
+      getTaskName: () => s.taskName,
+      getIndexOfThisSubtask: () => s.subtaskIndex,
+      getNumberOfParallelSubtasks: () => s.parallelism,
+      getMaxNumberOfParallelSubtasks: () => s.maxParallelism,
+      getAttemptNumber: () => s.attempt,
+    };
+  }
+
+  /** Resolves a plain function or a function object's method into one callable. */
+  protected userFunction<F extends (...args: never[]) => unknown>(method: string): F {
+    const u = this.setup.userCode as Record<string, unknown> | ((...a: unknown[]) => unknown);
+    if (typeof u === 'function') return u as unknown as F;
+    const m = u && (u as Record<string, unknown>)[method];
+    if (typeof m !== 'function') throw new Error(`operator '${this.name}': user code has no ${method}() method`);
+    return (m as F).bind(u) as F;
+  }
+
+  protected fail(e: unknown): never {
+    throw e instanceof UserCodeError ? e : new UserCodeError(this.name, e);
+  }
+}

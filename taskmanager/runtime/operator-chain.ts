@@ -1,0 +1,149 @@
+// Builds the operators of one vertex and wires them: chained successors are called directly,
+// network outputs go to record writers. Operators are opened tail first (so an operator never
+// emits into an unopened one) and finished head first (so buffered output flows downstream).
+import type { JobVertex, OperatorDescriptor } from '../../common/jobgraph.js';
+import type { ResultPartitionWriter } from '../network/types.js';
+import { StreamFilter, StreamFlatMap, StreamMap } from '../operators/basic.js';
+import { ProcessOperator, StreamGroupedReduce } from '../operators/keyed.js';
+import { StreamOperator, type Output, type OperatorSetup, type TaskServices } from '../operators/operator.js';
+import { FileSinkOperator, PrintSink, UserSink } from '../operators/sinks.js';
+
+/** A partition writer plus the per-record call that applies the edge's partitioner. */
+export type RecordWriter = ResultPartitionWriter & { emit(value: unknown, timestamp: number | undefined): void };
+
+class NetworkOutput implements Output {
+  constructor(private readonly writer: RecordWriter) {}
+  collect(value: unknown, timestamp: number | undefined): void {
+    this.writer.emit(value, timestamp);
+  }
+  emitWatermark(timestamp: number): void {
+    this.writer.broadcastEvent({ type: 'watermark', timestamp });
+  }
+}
+
+class ChainedOutput implements Output {
+  constructor(private readonly next: StreamOperator) {}
+  collect(value: unknown, timestamp: number | undefined): void {
+    this.next.processElement(value, timestamp);
+  }
+  emitWatermark(timestamp: number): void {
+    this.next.processWatermark(timestamp);
+  }
+}
+
+class BroadcastingOutput implements Output {
+  constructor(private readonly outputs: Output[]) {}
+  collect(value: unknown, timestamp: number | undefined): void {
+    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.collect(value, timestamp);
+  }
+  emitWatermark(timestamp: number): void {
+    for (const o of this.outputs) o.emitWatermark(timestamp);
+  }
+}
+
+const DISCARD: Output = { collect() {}, emitWatermark() {} };
+
+type OperatorFactory = (setup: OperatorSetup) => StreamOperator;
+
+/** A source head does not process records; it only gives its output to the source reader. */
+export class SourceOperatorHead extends StreamOperator {
+  get sourceOutput(): Output {
+    return this.output;
+  }
+  processElement(): void {
+    throw new Error(`source operator '${this.name}' has no input`);
+  }
+}
+
+function factoryFor(op: OperatorDescriptor): OperatorFactory {
+  switch (op.kind) {
+    case 'source':
+      return (s) => new SourceOperatorHead(s);
+    case 'map':
+      return (s) => new StreamMap(s);
+    case 'filter':
+      return (s) => new StreamFilter(s);
+    case 'flatMap':
+      return (s) => new StreamFlatMap(s);
+    case 'keyedReduce':
+      return (s) => new StreamGroupedReduce(s);
+    case 'keyedProcess':
+    case 'process':
+      return (s) => new ProcessOperator(s);
+    case 'sink': {
+      const kind = (op.config as { sinkKind?: string }).sinkKind;
+      if (kind === 'print') return (s) => new PrintSink(s);
+      if (kind === 'file') return (s) => new FileSinkOperator(s);
+      if (kind === 'custom') return (s) => new UserSink(s);
+      throw new Error(`unknown sink kind '${String(kind)}' of operator '${op.name}'`);
+    }
+    default:
+      throw new Error(`unknown operator kind '${String(op.kind)}' of operator '${op.name}'`);
+  }
+}
+
+export class OperatorChain {
+  /** In vertex order: operators[0] is the head. */
+  readonly operators: StreamOperator[];
+
+  constructor(
+    vertex: JobVertex,
+    userCode: Map<string, unknown>,
+    writers: Map<number, RecordWriter>,
+    services: TaskServices,
+  ) {
+    const ops = vertex.operators;
+    const built: (StreamOperator | undefined)[] = new Array(ops.length);
+    // Build successors before predecessors: an operator's Output needs its targets to exist.
+    const build = (i: number, visiting: Set<number>): StreamOperator => {
+      const existing = built[i];
+      if (existing) return existing;
+      if (visiting.has(i)) throw new Error(`operator chain of '${vertex.name}' has a cycle`);
+      visiting.add(i);
+      const op = ops[i]!;
+      const outs: Output[] = op.outputs
+        .filter((o) => o.tag === undefined)
+        .map((o) => {
+          if (o.type === 'chained') return new ChainedOutput(build(o.operator, visiting));
+          const w = writers.get(o.edge);
+          if (!w) throw new Error(`operator '${op.name}' writes to edge ${o.edge}, which has no result partition`);
+          return new NetworkOutput(w);
+        });
+      const output = outs.length === 0 ? DISCARD : outs.length === 1 ? outs[0]! : new BroadcastingOutput(outs);
+      const keyRef = (op.config as { keyRef?: string }).keyRef;
+      const keySelector = keyRef ? (userCode.get(keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
+      if (keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${keyRef} of operator '${op.name}' is missing from the bundle`);
+      const operator = factoryFor(op)({ descriptor: op, userCode: userCode.get(op.id), keySelector, output, services });
+      built[i] = operator;
+      visiting.delete(i);
+      return operator;
+    };
+    for (let i = ops.length - 1; i >= 0; i--) build(i, new Set());
+    this.operators = built as StreamOperator[];
+  }
+
+  get head(): StreamOperator {
+    return this.operators[0]!;
+  }
+
+  async open(): Promise<void> {
+    for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.open();
+  }
+
+  async finish(): Promise<void> {
+    for (const op of this.operators) await op.finish();
+  }
+
+  /** Closes every operator, reporting the first error after trying them all. */
+  async close(): Promise<void> {
+    let first: unknown;
+    for (const op of this.operators) {
+      try {
+        await op.close();
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    if (first) throw first;
+  }
+}

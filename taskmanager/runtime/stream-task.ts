@@ -1,0 +1,152 @@
+// The run loop of one subtask (Flink's StreamTask with its mailbox): a source task pulls batches
+// from its reader, an input task drains buffers from its gates. Both wait whenever an output
+// partition is out of credit (backpressure) and give the event loop back regularly so network
+// I/O and the other tasks of this TaskManager make progress.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { SourceReader } from '../connectors/source-readers.js';
+import type { TaskServices } from '../operators/operator.js';
+import type { OperatorChain, RecordWriter } from './operator-chain.js';
+import type { UnionInput } from './union-input.js';
+
+/** Longest a task keeps the event loop before yielding, in milliseconds. */
+const TIME_SLICE_MS = 4;
+const SOURCE_BATCH = 256;
+
+export class CancelTaskException extends Error {
+  constructor() {
+    super('task canceled');
+    this.name = 'CancelTaskException';
+  }
+}
+
+export interface TaskIOMetrics {
+  recordsIn: number;
+  bytesIn: number;
+  backPressuredMs: number;
+}
+
+export class StreamTask {
+  private canceled = false;
+  private cancelSignal!: () => void;
+  private readonly canceledPromise = new Promise<void>((r) => (this.cancelSignal = r));
+  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0 };
+
+  constructor(
+    readonly chain: OperatorChain,
+    private readonly writers: RecordWriter[],
+    private readonly services: TaskServices,
+    private readonly source: SourceReader | undefined,
+    private readonly input: UnionInput | undefined,
+  ) {}
+
+  cancel(): void {
+    this.canceled = true;
+    this.cancelSignal();
+  }
+
+  private checkCanceled(): void {
+    if (this.canceled) throw new CancelTaskException();
+  }
+
+  /** Waits until `p` settles or the task is canceled. */
+  private async waitFor(p: Promise<unknown>): Promise<void> {
+    await Promise.race([p, this.canceledPromise]);
+    this.checkCanceled();
+  }
+
+  /** Waits while any output partition lacks credit. */
+  private async awaitOutputs(): Promise<void> {
+    for (const w of this.writers) {
+      if (w.isAvailable()) continue;
+      const t0 = performance.now();
+      await this.waitFor(w.getAvailableFuture());
+      this.io.backPressuredMs += performance.now() - t0;
+    }
+  }
+
+  private async drainPending(): Promise<void> {
+    if (this.services.pending !== undefined) await this.waitFor(this.services.drainPending());
+  }
+
+  async run(): Promise<void> {
+    await this.chain.open();
+    this.checkCanceled();
+    if (this.source) await this.runSource(this.source);
+    else if (this.input) await this.runInput(this.input);
+    this.checkCanceled();
+    // End of input: let operators emit what they hold, then end every output partition.
+    await this.chain.finish();
+    await this.drainPending();
+    for (const w of this.writers) w.flushAll();
+    await this.waitFor(Promise.all(this.writers.map((w) => w.finish())));
+  }
+
+  private async runSource(reader: SourceReader): Promise<void> {
+    const out = (this.chain.head as unknown as { sourceOutput: import('../operators/operator.js').Output }).sourceOutput;
+    const rate = reader.ratePerSecond;
+    const started = performance.now();
+    let emitted = 0;
+    let sliceStart = performance.now();
+    while (!reader.finished) {
+      this.checkCanceled();
+      await this.awaitOutputs();
+      let max = SOURCE_BATCH;
+      if (rate !== undefined) {
+        const allowed = Math.floor((rate * (performance.now() - started)) / 1000) - emitted;
+        if (allowed <= 0) {
+          // Sleep until the next record is due; flush so a slow source's records do not wait for a full buffer.
+          const waitMs = Math.max(1, Math.ceil(((emitted + 1) * 1000) / rate - (performance.now() - started)));
+          await this.waitFor(new Promise((r) => setTimeout(r, Math.min(waitMs, 100))));
+          sliceStart = performance.now();
+          continue;
+        }
+        max = Math.min(max, allowed);
+      }
+      emitted += reader.emitBatch(max, out);
+      await this.drainPending();
+      if (performance.now() - sliceStart >= TIME_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  private async runInput(input: UnionInput): Promise<void> {
+    const head = this.chain.head;
+    const services = this.services;
+    let sliceStart = performance.now();
+    for (;;) {
+      this.checkCanceled();
+      const boe = input.pollNext();
+      if (boe === undefined) {
+        if (input.isFinished()) return;
+        await this.waitFor(input.getAvailableFuture());
+        sliceStart = performance.now();
+        continue;
+      }
+      if (boe.kind === 'records') {
+        const { values, timestamps } = boe;
+        const n = values.length;
+        this.io.recordsIn += n;
+        if (timestamps === null) {
+          for (let i = 0; i < n; i++) {
+            head.processElement(values[i], undefined);
+            if (services.pending !== undefined) await this.drainPending();
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            head.processElement(values[i], timestamps[i]);
+            if (services.pending !== undefined) await this.drainPending();
+          }
+        }
+      } else if (boe.event.type === 'watermark') {
+        head.processWatermark(boe.event.timestamp);
+      }
+      await this.awaitOutputs();
+      if (performance.now() - sliceStart >= TIME_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// The TaskExecutor service (what the JobManager calls): deploy and cancel tasks, answer
+// heartbeats, release a job's resources, serve the log tail.
+import type * as grpc from '@grpc/grpc-js';
+import type { Ack } from '../common/control.js';
+import type { TaskDeploymentDescriptor } from '../common/deployment.js';
+import { readTail } from '../common/files.js';
+import type { Logger } from '../common/logging.js';
+import type { BundleCache } from './bundle-cache.js';
+import type { NetworkEnvironment } from './network/network-environment.js';
+import { Task, type TaskStateListener } from './task.js';
+
+type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+export interface TaskExecutorOptions {
+  network: NetworkEnvironment;
+  bundles: BundleCache;
+  bufferTimeoutMs: number;
+  log: Logger;
+  logFile: string;
+  onTaskState: TaskStateListener;
+  /** Called on every heartbeat request from the JobManager. */
+  onJobManagerHeartbeat: (jobManagerId: string) => boolean;
+}
+
+export class TaskExecutor {
+  readonly tasks = new Map<string, Task>();
+
+  constructor(private readonly opts: TaskExecutorOptions) {}
+
+  submit(tdd: TaskDeploymentDescriptor): void {
+    if (this.tasks.has(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
+    const task = new Task(tdd, this.opts.network, this.opts.bundles, this.opts.bufferTimeoutMs, this.opts.log, this.opts.onTaskState);
+    this.tasks.set(tdd.executionId, task);
+    this.opts.log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');
+    void task.run().finally(() => {
+      this.tasks.delete(tdd.executionId);
+    });
+  }
+
+  cancelAll(): void {
+    for (const t of this.tasks.values()) t.cancel();
+  }
+
+  async awaitAll(timeoutMs: number): Promise<void> {
+    await Promise.race([Promise.all([...this.tasks.values()].map((t) => t.terminated)), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+
+  service(): grpc.UntypedServiceImplementation {
+    const SubmitTask: Unary<{ descriptorJson: string }, Ack> = (call, cb) => {
+      try {
+        const tdd = JSON.parse(call.request.descriptorJson) as TaskDeploymentDescriptor;
+        this.submit(tdd);
+        cb(null, { ok: true, error: '' });
+      } catch (e) {
+        cb(null, { ok: false, error: (e as Error).message });
+      }
+    };
+    const CancelTask: Unary<{ executionId: string }, Ack> = (call, cb) => {
+      const t = this.tasks.get(call.request.executionId);
+      if (!t) return cb(null, { ok: false, error: `no task ${call.request.executionId}` });
+      t.cancel();
+      cb(null, { ok: true, error: '' });
+    };
+    const RequestHeartbeat: Unary<{ jobManagerId: string }, { known: boolean }> = (call, cb) => {
+      cb(null, { known: this.opts.onJobManagerHeartbeat(call.request.jobManagerId) });
+    };
+    const ReleaseJob: Unary<{ jobId: string }, Ack> = (call, cb) => {
+      for (const t of this.tasks.values()) if (t.tdd.jobId === call.request.jobId) t.cancel();
+      cb(null, { ok: true, error: '' });
+    };
+    const ReadLog: Unary<{ maxBytes: number }, { text: string; path: string }> = (call, cb) => {
+      const max = Math.min(Math.max(1, call.request.maxBytes || 65536), 4 * 1024 * 1024);
+      void readTail(this.opts.logFile, max).then((text) => cb(null, { text, path: this.opts.logFile }));
+    };
+    return { SubmitTask, CancelTask, RequestHeartbeat, ReleaseJob, ReadLog };
+  }
+}

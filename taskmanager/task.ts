@@ -1,0 +1,162 @@
+// One deployed subtask: sets up user code, partitions, gates and the operator chain, runs the
+// StreamTask and reports every state change (Flink's ExecutionState names) to the JobManager.
+import type { TaskMetrics } from '../common/control.js';
+import type { TaskDeploymentDescriptor } from '../common/deployment.js';
+import type { Logger } from '../common/logging.js';
+import type { ExecutionState } from '../common/states.js';
+import type { BundleCache } from './bundle-cache.js';
+import { createSourceReader } from './connectors/source-readers.js';
+import type { NetworkEnvironment } from './network/network-environment.js';
+import { UserCodeError, type TaskServices } from './operators/operator.js';
+import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
+import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
+import { UnionInput } from './runtime/union-input.js';
+import { loadUserCode } from './user-code.js';
+
+export interface TaskFailure {
+  message: string;
+  name: string;
+  operatorName: string;
+}
+
+export type TaskStateListener = (task: Task, state: ExecutionState, failure?: TaskFailure) => void;
+
+export class Task {
+  state: ExecutionState = 'DEPLOYING';
+  private streamTask: StreamTask | undefined;
+  private writers: RecordWriter[] = [];
+  private input: UnionInput | undefined;
+  private cancelRequested = false;
+  readonly name: string;
+  private readonly log: Logger;
+  /** Resolves when the task reached a terminal state. */
+  readonly terminated: Promise<void>;
+  private markTerminated!: () => void;
+
+  constructor(
+    readonly tdd: TaskDeploymentDescriptor,
+    private readonly network: NetworkEnvironment,
+    private readonly bundles: BundleCache,
+    private readonly bufferTimeoutMs: number,
+    log: Logger,
+    private readonly onState: TaskStateListener,
+  ) {
+    const v = tdd.jobGraph.vertices.find((x) => x.id === tdd.vertexId);
+    this.name = `${v?.name ?? tdd.vertexId} (${tdd.subtaskIndex + 1}/${tdd.parallelism})#${tdd.attempt}`;
+    this.log = log.child({ jobId: tdd.jobId, task: this.name });
+    this.terminated = new Promise((r) => (this.markTerminated = r));
+  }
+
+  get executionId(): string {
+    return this.tdd.executionId;
+  }
+
+  metrics(): TaskMetrics {
+    let recordsOut = 0;
+    let bytesOut = 0;
+    for (const w of this.writers) {
+      recordsOut += w.metrics.numRecordsOut;
+      bytesOut += w.metrics.numBytesOut;
+    }
+    const io = this.streamTask?.io;
+    return {
+      executionId: this.executionId,
+      recordsIn: io?.recordsIn ?? 0,
+      recordsOut,
+      bytesIn: io?.bytesIn ?? 0,
+      bytesOut,
+      backPressuredMs: Math.round(io?.backPressuredMs ?? 0),
+    };
+  }
+
+  private transition(state: ExecutionState, failure?: TaskFailure): void {
+    if (this.state === 'FINISHED' || this.state === 'CANCELED' || this.state === 'FAILED') return;
+    this.state = state;
+    this.onState(this, state, failure);
+  }
+
+  /** Runs the task to its end; never throws (failures become the FAILED state). */
+  async run(): Promise<void> {
+    try {
+      this.transition('INITIALIZING');
+      await this.setUp();
+      if (this.cancelRequested) throw new CancelTaskException();
+      this.transition('RUNNING');
+      await this.streamTask!.run();
+      await this.streamTask!.chain.close();
+      this.transition('FINISHED');
+    } catch (e) {
+      await this.cleanUp(e);
+      if (this.cancelRequested || e instanceof CancelTaskException) {
+        this.transition('CANCELED');
+      } else {
+        const err = e instanceof Error ? e : new Error(String(e));
+        const operatorName = e instanceof UserCodeError ? e.operatorName : '';
+        this.log.error({ err, operator: operatorName || undefined }, 'task failed');
+        this.transition('FAILED', { message: err.stack ?? err.message, name: err.name, operatorName });
+      }
+    } finally {
+      this.markTerminated();
+    }
+  }
+
+  private async setUp(): Promise<void> {
+    const tdd = this.tdd;
+    const entry = await this.bundles.entryPath(tdd.bundleHash);
+    const { vertex, userCode } = await loadUserCode(entry, tdd);
+    const services: TaskServices = {
+      jobId: tdd.jobId,
+      subtaskIndex: tdd.subtaskIndex,
+      parallelism: tdd.parallelism,
+      maxParallelism: vertex.maxParallelism,
+      taskName: this.name,
+      attempt: tdd.attempt,
+      log: this.log,
+      pending: undefined,
+      async drainPending() {
+        const p = this.pending;
+        this.pending = undefined;
+        await p;
+      },
+    };
+    const bufferTimeout = typeof tdd.jobGraph.config.bufferTimeout === 'number' ? tdd.jobGraph.config.bufferTimeout : this.bufferTimeoutMs;
+    const writerByEdge = new Map<number, RecordWriter>();
+    for (const p of tdd.partitions) {
+      const keySelector = p.keyRef ? (userCode.get(p.keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
+      if (p.keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${p.keyRef} is missing from the bundle`);
+      const w = this.network.createResultPartition(p, { producerSubtask: tdd.subtaskIndex, bufferTimeoutMs: bufferTimeout, keySelector }) as RecordWriter;
+      writerByEdge.set(p.edge, w);
+      this.writers.push(w);
+    }
+    if (tdd.inputGates.length) this.input = new UnionInput(tdd.inputGates.map((g) => this.network.createInputGate(g)));
+    const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
+    const head = vertex.operators[0]!;
+    const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
+    this.streamTask = new StreamTask(chain, this.writers, services, source, this.input);
+  }
+
+  private async cleanUp(cause: unknown): Promise<void> {
+    const err = cause instanceof Error ? cause : new Error(String(cause));
+    for (const w of this.writers) {
+      try {
+        w.release(err);
+      } catch {
+        // releasing is best effort; the partition is gone either way
+      }
+    }
+    this.input?.close();
+    try {
+      await this.streamTask?.chain.close();
+    } catch (e) {
+      this.log.warn({ err: e }, 'closing operators after failure failed');
+    }
+  }
+
+  cancel(): void {
+    if (this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.log.info('canceling task');
+    this.transition('CANCELING');
+    this.streamTask?.cancel();
+  }
+}

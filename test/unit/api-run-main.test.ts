@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { StreamExecutionEnvironment } from 'weir';
+import { buildJobGraph, createEnvironment, runMain } from '../../api/internal.js';
+
+describe('runMain', () => {
+  it('rejects modules without a default export function', async () => {
+    const env = createEnvironment({});
+    for (const m of [null, undefined, 42, {}, { default: 'main' }, { main: () => {} }]) {
+      await expect(runMain(m, env, [])).rejects.toThrow('bundle entry has no default export main(env, args)');
+    }
+  });
+
+  it('awaits an async main and passes the args', async () => {
+    const env = createEnvironment({ defaultParallelism: 2 });
+    const seen: string[][] = [];
+    const mod = {
+      default: async (e: StreamExecutionEnvironment, args: string[]) => {
+        seen.push(args);
+        await new Promise((r) => setTimeout(r, 5));
+        e.fromSequence(1, Number(args[0])).print();
+        await e.execute('from main');
+      },
+    };
+    await runMain(mod, env, ['7']);
+    expect(seen).toEqual([['7']]);
+    const { jobGraph } = buildJobGraph(env, 'fallback');
+    expect(jobGraph.name).toBe('from main');
+    expect(jobGraph.vertices[0]!.operators[0]!.config).toMatchObject({ from: 1, to: 7 });
+  });
+
+  it('propagates errors thrown by main', async () => {
+    const env = createEnvironment({});
+    await expect(runMain({ default: () => { throw new Error('boom'); } }, env, [])).rejects.toThrow('boom');
+  });
+});

@@ -1,0 +1,340 @@
+// In-memory channels between tasks of one TaskManager: credits, ordering, end of partition,
+// alignment blocking, backpressure, and failures.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
+import type { PartitionerKind } from '../../common/jobgraph.js';
+import { assignToKeyGroup, operatorIndexForKeyGroup } from '../../common/keygroups.js';
+import { silentLogger } from '../../common/logging.js';
+import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
+import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
+
+const TM = 'tm-local';
+let envs: NetworkEnvironment[] = [];
+
+function env(opts: { buffersPerChannel?: number; segmentSize?: number; partitionRequestTimeoutMs?: number } = {}): NetworkEnvironment {
+  const e = new NetworkEnvironment({
+    taskManagerId: TM,
+    segmentSize: opts.segmentSize ?? 32 * 1024,
+    buffersPerChannel: opts.buffersPerChannel ?? 4,
+    logger: silentLogger(),
+    partitionRequestTimeoutMs: opts.partitionRequestTimeoutMs,
+  });
+  envs.push(e);
+  return e;
+}
+
+afterEach(() => {
+  for (const e of envs) e.close();
+  envs = [];
+});
+
+function partitionDesc(id: string, consumers: number[], partitioner: PartitionerKind = 'forward', consumerParallelism = consumers.length): ResultPartitionDescriptor {
+  return { edge: 0, partitionId: id, partitioner, consumers, consumerParallelism, consumerMaxParallelism: 128 };
+}
+
+function gateDesc(channels: { partitionId: string; subpartition: number; producerSubtask?: number }[]): InputGateDescriptor {
+  return {
+    edge: 0,
+    targetInput: 0,
+    partitioner: 'forward',
+    channels: channels.map((c) => ({ producerTaskManagerId: TM, producerDataAddress: 'local', producerSubtask: c.producerSubtask ?? 0, ...c })),
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function drain(gate: InputGate): BufferOrEvent[] {
+  const out: BufferOrEvent[] = [];
+  for (let x = gate.pollNext(); x !== undefined; x = gate.pollNext()) out.push(x);
+  return out;
+}
+
+/** Flattens polled items into records and event markers, in order. */
+function flatten(items: BufferOrEvent[]): unknown[] {
+  const out: unknown[] = [];
+  for (const it of items) {
+    if (it.kind === 'records') out.push(...it.values);
+    else out.push(`<${it.event.type}>`);
+  }
+  return out;
+}
+
+async function isSettled(p: Promise<void>): Promise<boolean> {
+  let settled = false;
+  void p.then(() => (settled = true));
+  await tick();
+  return settled;
+}
+
+describe('local channels', () => {
+  it('delivers records and events in order and finishes on end of partition', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('a.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 10_000 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'a.e0', subpartition: 0 }]));
+    rp.emit(1, undefined);
+    rp.emit(2, undefined);
+    rp.broadcastEvent({ type: 'watermark', timestamp: 5 });
+    rp.emit(3, undefined);
+    const finished = rp.finish();
+    await finished;
+    await gate.getAvailableFuture();
+    const items = drain(gate);
+    expect(flatten(items)).toEqual([1, 2, '<watermark>', 3, '<endOfPartition>']);
+    expect(gate.isFinished()).toBe(true);
+    expect(items.every((i) => i.channel === 0)).toBe(true);
+    expect(rp.metrics.numRecordsOut).toBe(3);
+  });
+
+  it('carries per-record timestamps, with undefined where a record has none', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('ts.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 10_000 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'ts.e0', subpartition: 0 }]));
+    rp.emit('a', undefined);
+    rp.emit('b', 1000);
+    rp.emit('c', undefined);
+    rp.flushAll();
+    rp.emit('d', undefined);
+    rp.flushAll();
+    const items = drain(gate);
+    expect(items).toEqual([
+      { kind: 'records', channel: 0, values: ['a', 'b', 'c'], timestamps: [undefined, 1000, undefined] },
+      { kind: 'records', channel: 0, values: ['d'], timestamps: null },
+    ]);
+  });
+
+  it('sends only against credit and returns one credit per polled buffer', async () => {
+    const e = env({ buffersPerChannel: 2 });
+    const rp = e.createResultPartition(partitionDesc('c.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'c.e0', subpartition: 0 }]));
+    for (let i = 0; i < 10; i++) rp.emit(i, undefined); // bufferTimeout 0: one buffer per record
+    expect(rp.metrics.numBuffersOut).toBe(10);
+    expect(rp.queuedBuffers()).toEqual([8]); // two went out against the initial credit
+    expect(rp.isAvailable()).toBe(false);
+    const available = rp.getAvailableFuture();
+
+    expect(flatten([gate.pollNext()!])).toEqual([0]);
+    expect(rp.queuedBuffers()).toEqual([8]); // credit travels back after the polling turn
+    await tick();
+    expect(rp.queuedBuffers()).toEqual([7]);
+
+    const got: unknown[] = [0];
+    while (rp.queuedBuffers()[0] > 2) {
+      expect(await isSettled(available)).toBe(false);
+      got.push(...flatten(drain(gate)));
+      await tick();
+    }
+    await available;
+    expect(rp.isAvailable()).toBe(true);
+    while (got.length < 10) {
+      got.push(...flatten(drain(gate)));
+      await tick();
+    }
+    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(rp.metrics.backPressuredTimeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('backpressure: a producer whose consumer does not poll turns unavailable and stays so', async () => {
+    const e = env({ buffersPerChannel: 4, segmentSize: 1024 });
+    const rp = e.createResultPartition(partitionDesc('bp.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'bp.e0', subpartition: 0 }]));
+    let emitted = 0;
+    while (rp.isAvailable() && emitted < 1_000_000) rp.emit({ key: emitted % 10, value: emitted++ }, undefined);
+    expect(rp.isAvailable()).toBe(false);
+    // 4 buffers in the consumer, 5 queued: the producer stopped after a bounded amount of data.
+    expect(rp.queuedBuffers()).toEqual([5]);
+    expect(emitted).toBeLessThan(2000);
+    const available = rp.getAvailableFuture();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await isSettled(available)).toBe(false);
+
+    let received = 0;
+    while (!(await isSettled(available))) received += countRecords(drain(gate));
+    expect(rp.metrics.backPressuredTimeMs).toBeGreaterThanOrEqual(20);
+    rp.flushAll();
+    const done = rp.finish();
+    while (!gate.isFinished()) {
+      received += countRecords(drain(gate));
+      await tick();
+    }
+    await done;
+    expect(received).toBe(emitted);
+  });
+
+  it('round-robins fairly over channels and skips blocked channels', async () => {
+    const e = env({ buffersPerChannel: 8 });
+    const p0 = e.createResultPartition(partitionDesc('x.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const p1 = e.createResultPartition(partitionDesc('y.e0', [0]), { producerSubtask: 1, bufferTimeoutMs: 0 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'x.e0', subpartition: 0 }, { partitionId: 'y.e0', subpartition: 0, producerSubtask: 1 }]));
+    for (let i = 0; i < 4; i++) {
+      p0.emit(`a${i}`, undefined);
+      p1.emit(`b${i}`, undefined);
+    }
+    const first = [0, 1, 2, 3].map(() => gate.pollNext()!);
+    expect(first.map((x) => x.channel)).toEqual([0, 1, 0, 1]);
+
+    gate.blockChannel(0);
+    expect(flatten(drain(gate))).toEqual(['b2', 'b3']);
+    expect(gate.pollNext()).toBeUndefined();
+    // Only the blocked channel has data: the gate must not claim availability.
+    expect(await isSettled(gate.getAvailableFuture())).toBe(false);
+    const waiting = gate.getAvailableFuture();
+    gate.resumeChannel(0);
+    expect(await isSettled(waiting)).toBe(true);
+    expect(flatten(drain(gate))).toEqual(['a2', 'a3']);
+
+    gate.blockChannel(1);
+    const waiting2 = gate.getAvailableFuture();
+    p1.emit('b4', undefined);
+    expect(await isSettled(waiting2)).toBe(false);
+    p0.emit('a4', undefined);
+    expect(await isSettled(waiting2)).toBe(true);
+    expect(flatten(drain(gate))).toEqual(['a4']);
+    gate.resumeChannel(1);
+    expect(flatten(drain(gate))).toEqual(['b4']);
+  });
+
+  it('is finished only when every channel delivered end of partition', async () => {
+    const e = env();
+    const p0 = e.createResultPartition(partitionDesc('f0.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 5 });
+    const p1 = e.createResultPartition(partitionDesc('f1.e0', [0]), { producerSubtask: 1, bufferTimeoutMs: 5 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'f0.e0', subpartition: 0 }, { partitionId: 'f1.e0', subpartition: 0 }]));
+    p0.emit('x', undefined);
+    await p0.finish();
+    expect(flatten(drain(gate))).toEqual(['x', '<endOfPartition>']);
+    expect(gate.isFinished()).toBe(false);
+    await p1.finish();
+    const last = drain(gate);
+    expect(last).toEqual([{ kind: 'event', channel: 1, event: { type: 'endOfPartition' } }]);
+    expect(gate.isFinished()).toBe(true);
+    expect(await isSettled(gate.getAvailableFuture())).toBe(true);
+  });
+
+  it('flushes a partly filled buffer when the buffer timeout fires', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('t.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 20 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 't.e0', subpartition: 0 }]));
+    rp.emit('late', undefined);
+    expect(gate.pollNext()).toBeUndefined();
+    const t0 = performance.now();
+    await gate.getAvailableFuture();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(10);
+    expect(flatten(drain(gate))).toEqual(['late']);
+  });
+
+  it('sizes buffers close to the segment size without serializing record by record', async () => {
+    const segmentSize = 8 * 1024;
+    const e = env({ segmentSize, buffersPerChannel: 1000 });
+    const rp = e.createResultPartition(partitionDesc('s.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 's.e0', subpartition: 0 }]));
+    for (let i = 0; i < 100_000; i++) rp.emit({ key: i % 1000, value: i }, undefined);
+    const perBuffer = rp.metrics.numBytesOut / rp.metrics.numBuffersOut;
+    expect(perBuffer).toBeGreaterThan(segmentSize * 0.7);
+    expect(perBuffer).toBeLessThan(segmentSize * 1.3);
+    const done = rp.finish();
+    let n = 0;
+    while (!gate.isFinished()) {
+      n += countRecords(drain(gate));
+      await tick();
+    }
+    await done;
+    expect(n).toBe(100_000);
+  });
+
+  it('hash partitioning through emit() sends each key to its key-group owner', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('h.e0', [0, 1, 2], 'hash'), {
+      producerSubtask: 0,
+      bufferTimeoutMs: -1,
+      keySelector: (v) => (v as { key: number }).key,
+    });
+    const gates = [0, 1, 2].map((c) => e.createInputGate(gateDesc([{ partitionId: 'h.e0', subpartition: c }])));
+    for (let i = 0; i < 3000; i++) rp.emit({ key: i, value: i }, undefined);
+    const done = rp.finish();
+    const seen = [0, 0, 0];
+    while (gates.some((g) => !g.isFinished())) {
+      gates.forEach((g, c) => {
+        for (const it of drain(g)) {
+          if (it.kind !== 'records') continue;
+          for (const v of it.values as { key: number }[]) {
+            expect(operatorIndexForKeyGroup(128, 3, assignToKeyGroup(v.key, 128))).toBe(c);
+            seen[c]++;
+          }
+        }
+      });
+      await tick();
+    }
+    await done;
+    expect(seen.reduce((a, b) => a + b)).toBe(3000);
+    expect(seen.every((n) => n > 500)).toBe(true);
+  });
+
+  it('broadcast sends every record to every subpartition', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('b.e0', [0, 1], 'broadcast'), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    const gates = [0, 1].map((c) => e.createInputGate(gateDesc([{ partitionId: 'b.e0', subpartition: c }])));
+    rp.emit('r1', 1);
+    rp.emit('r2', 2);
+    await rp.finish();
+    for (const g of gates) expect(flatten(drain(g))).toEqual(['r1', 'r2', '<endOfPartition>']);
+  });
+
+  it('waits for a partition registered after the consumer subscribed', async () => {
+    const e = env();
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'late.e0', subpartition: 0 }]));
+    await tick();
+    expect(gate.pollNext()).toBeUndefined();
+    const rp = e.createResultPartition(partitionDesc('late.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    rp.emit('hello', undefined);
+    await rp.finish();
+    expect(flatten(drain(gate))).toEqual(['hello', '<endOfPartition>']);
+  });
+
+  it('fails the consumer when the partition never appears', async () => {
+    const e = env({ partitionRequestTimeoutMs: 50 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'ghost.e0', subpartition: 0, producerSubtask: 3 }]));
+    await gate.getAvailableFuture();
+    expect(() => gate.pollNext()).toThrow(/producer subtask 3 .*partition ghost\.e0 is not registered on TaskManager tm-local/);
+  });
+
+  it('fails the consumer with a clear error when the partition is released', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('r.e0', [0]), { producerSubtask: 2, bufferTimeoutMs: 0 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'r.e0', subpartition: 0, producerSubtask: 2 }]));
+    rp.emit(1, undefined);
+    expect(flatten(drain(gate))).toEqual([1]);
+    const waiting = gate.getAvailableFuture();
+    rp.release(new Error('task was canceled'));
+    await waiting;
+    expect(() => gate.pollNext()).toThrow(/input channel 0 from producer subtask 2 at local .*failed: task was canceled/);
+    // A consumer arriving after the release learns why at once.
+    const late = e.createInputGate(gateDesc([{ partitionId: 'r.e0', subpartition: 0, producerSubtask: 2 }]));
+    expect(() => late.pollNext()).toThrow(/partition r\.e0 was released: task was canceled/);
+  });
+
+  it('releasePartitionsOf releases every partition of an execution and no other', async () => {
+    const e = env();
+    const a = e.createResultPartition(partitionDesc('exec1.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const b = e.createResultPartition(partitionDesc('exec1.e1', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const c = e.createResultPartition(partitionDesc('exec10.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    e.releasePartitionsOf('exec1');
+    expect([a.isReleased, b.isReleased, c.isReleased]).toEqual([true, true, false]);
+    expect(e.numPartitions()).toBe(1);
+  });
+
+  it('does not fail a consumer that already received end of partition', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('done.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'done.e0', subpartition: 0 }]));
+    rp.emit(1, undefined);
+    await rp.finish();
+    e.releasePartitionsOf('done');
+    expect(flatten(drain(gate))).toEqual([1, '<endOfPartition>']);
+    expect(gate.isFinished()).toBe(true);
+  });
+});
+
+function countRecords(items: BufferOrEvent[]): number {
+  let n = 0;
+  for (const it of items) if (it.kind === 'records') n += it.values.length;
+  return n;
+}

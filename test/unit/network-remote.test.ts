@@ -1,0 +1,202 @@
+// Remote channels over real gRPC on 127.0.0.1: two NetworkEnvironments, each with its own server.
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
+import { silentLogger } from '../../common/logging.js';
+import { bindServer, shutdownServer } from '../../common/rpc.js';
+import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
+import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
+
+interface Node {
+  id: string;
+  env: NetworkEnvironment;
+  server: grpc.Server;
+  address: string;
+}
+
+let nodes: Node[] = [];
+
+async function startNode(id: string, opts: { buffersPerChannel?: number; partitionRequestTimeoutMs?: number } = {}): Promise<Node> {
+  const env = new NetworkEnvironment({
+    taskManagerId: id,
+    segmentSize: 32 * 1024,
+    buffersPerChannel: opts.buffersPerChannel ?? 4,
+    logger: silentLogger(),
+    partitionRequestTimeoutMs: opts.partitionRequestTimeoutMs,
+  });
+  const server = new grpc.Server();
+  env.addToServer(server);
+  const port = await bindServer(server, '127.0.0.1', 0);
+  const node = { id, env, server, address: `127.0.0.1:${port}` };
+  nodes.push(node);
+  return node;
+}
+
+afterEach(async () => {
+  for (const n of nodes) {
+    n.env.close();
+    await shutdownServer(n.server, 200);
+  }
+  nodes = [];
+});
+
+function partitionDesc(id: string, consumers: number[]): ResultPartitionDescriptor {
+  return { edge: 0, partitionId: id, partitioner: consumers.length > 1 ? 'rebalance' : 'forward', consumers, consumerParallelism: consumers.length, consumerMaxParallelism: 128 };
+}
+
+function gateDesc(producer: Node, channels: { partitionId: string; subpartition: number; producerSubtask?: number }[]): InputGateDescriptor {
+  return {
+    edge: 0,
+    targetInput: 0,
+    partitioner: 'forward',
+    channels: channels.map((c) => ({ producerTaskManagerId: producer.id, producerDataAddress: producer.address, producerSubtask: c.producerSubtask ?? 0, ...c })),
+  };
+}
+
+function drain(gate: InputGate): BufferOrEvent[] {
+  const out: BufferOrEvent[] = [];
+  for (let x = gate.pollNext(); x !== undefined; x = gate.pollNext()) out.push(x);
+  return out;
+}
+
+/** Polls like a task does until the gate is finished; returns items in order. */
+async function consumeAll(gate: InputGate): Promise<BufferOrEvent[]> {
+  const out: BufferOrEvent[] = [];
+  while (!gate.isFinished()) {
+    await gate.getAvailableFuture();
+    out.push(...drain(gate));
+  }
+  return out;
+}
+
+function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (cond()) resolve();
+      else if (Date.now() - start > timeoutMs) reject(new Error('condition not met in time'));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
+describe('remote channels over gRPC', () => {
+  it('transfers records, timestamps and events in order from several producers', async () => {
+    const a = await startNode('tm-a');
+    const b = await startNode('tm-b');
+    const producers = [0, 1].map((s) =>
+      a.env.createResultPartition(partitionDesc(`x${s}.e0`, [0]), { producerSubtask: s, bufferTimeoutMs: 5 }),
+    );
+    const gate = b.env.createInputGate(gateDesc(a, [0, 1].map((s) => ({ partitionId: `x${s}.e0`, subpartition: 0, producerSubtask: s }))));
+    const N = 50_000;
+    const sent = (async () => {
+      for (let i = 0; i < N; i++) {
+        for (const [s, p] of producers.entries()) {
+          p.emit({ key: s, value: i }, i % 3 === 0 ? i : undefined);
+          if (i === N / 2) p.broadcastEvent({ type: 'watermark', timestamp: i });
+        }
+        if (!producers.every((p) => p.isAvailable())) await Promise.all(producers.map((p) => p.getAvailableFuture()));
+      }
+      await Promise.all(producers.map((p) => p.finish()));
+    })();
+    const items = await consumeAll(gate);
+    await sent;
+    for (const s of [0, 1]) {
+      const mine = items.filter((it) => it.channel === s);
+      const values: number[] = [];
+      let watermarkAt = -1;
+      for (const it of mine) {
+        if (it.kind === 'records') {
+          it.values.forEach((v, j) => {
+            const value = (v as { key: number; value: number }).value;
+            expect((v as { key: number }).key).toBe(s);
+            expect(it.timestamps?.[j]).toBe(value % 3 === 0 ? value : undefined);
+            values.push(value);
+          });
+        } else if (it.event.type === 'watermark') watermarkAt = values.length;
+      }
+      expect(values).toEqual(Array.from({ length: N }, (_, i) => i));
+      expect(watermarkAt).toBe(N / 2 + 1);
+      expect(mine[mine.length - 1]).toEqual({ kind: 'event', channel: s, event: { type: 'endOfPartition' } });
+    }
+  });
+
+  it('sends no more buffers than credit granted, resumes as the consumer polls', async () => {
+    const a = await startNode('tm-a', { buffersPerChannel: 3 });
+    const b = await startNode('tm-b', { buffersPerChannel: 3 });
+    const rp = a.env.createResultPartition(partitionDesc('c.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'c.e0', subpartition: 0 }]));
+    for (let i = 0; i < 20; i++) rp.emit(i, undefined);
+    await waitUntil(() => rp.queuedBuffers()[0] === 17);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rp.queuedBuffers()).toEqual([17]);
+    expect(rp.isAvailable()).toBe(false);
+    const available = rp.getAvailableFuture();
+    const got: number[] = [];
+    const first = drain(gate);
+    expect(first.length).toBe(3);
+    for (const it of first) if (it.kind === 'records') got.push(...(it.values as number[]));
+    await waitUntil(() => rp.queuedBuffers()[0] === 14);
+    const done = rp.finish();
+    for (const it of await consumeAll(gate)) if (it.kind === 'records') got.push(...(it.values as number[]));
+    await available;
+    await done;
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('serves a subscription that arrives before the partition is registered', async () => {
+    const a = await startNode('tm-a');
+    const b = await startNode('tm-b');
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'late.e0', subpartition: 0 }]));
+    await new Promise((r) => setTimeout(r, 100));
+    const rp = a.env.createResultPartition(partitionDesc('late.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    rp.emit('x', 7);
+    await rp.finish();
+    const items = await consumeAll(gate);
+    expect(items).toEqual([
+      { kind: 'records', channel: 0, values: ['x'], timestamps: [7] },
+      { kind: 'event', channel: 0, event: { type: 'endOfPartition' } },
+    ]);
+  });
+
+  it('fails the consumer when the partition is unknown after the wait', async () => {
+    const a = await startNode('tm-a', { partitionRequestTimeoutMs: 100 });
+    const b = await startNode('tm-b');
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'ghost.e0', subpartition: 0, producerSubtask: 4 }]));
+    await gate.getAvailableFuture();
+    expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 4 at ${a.address}.*not registered on TaskManager tm-a`));
+  });
+
+  it('fails the consumer with the cause when the producer releases its partition', async () => {
+    const a = await startNode('tm-a');
+    const b = await startNode('tm-b');
+    const rp = a.env.createResultPartition(partitionDesc('r.e0', [0, 1]), { producerSubtask: 1, bufferTimeoutMs: 0 });
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'r.e0', subpartition: 1, producerSubtask: 1 }]));
+    rp.emitRecord('before', undefined, 1);
+    await gate.getAvailableFuture();
+    expect(drain(gate)).toHaveLength(1);
+    rp.release(new Error('producer task failed: boom'));
+    await gate.getAvailableFuture();
+    expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 1 at ${a.address} .*subpartition 1.*failed: .*producer task failed: boom`));
+  });
+
+  it('fails the consumer when the producer TaskManager goes away', async () => {
+    const a = await startNode('tm-a');
+    const b = await startNode('tm-b');
+    a.env.createResultPartition(partitionDesc('gone.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'gone.e0', subpartition: 0 }]));
+    await new Promise((r) => setTimeout(r, 100));
+    a.server.forceShutdown();
+    await gate.getAvailableFuture();
+    expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 0 at ${a.address}.*failed`));
+  });
+
+  it('fails at once when nothing listens at the producer address', async () => {
+    const b = await startNode('tm-b');
+    const ghost: Node = { id: 'tm-ghost', env: b.env, server: b.server, address: '127.0.0.1:1' };
+    const gate = b.env.createInputGate(gateDesc(ghost, [{ partitionId: 'p.e0', subpartition: 0 }]));
+    await gate.getAvailableFuture();
+    expect(() => gate.pollNext()).toThrow(/producer subtask 0 at 127\.0\.0\.1:1 .*failed: connection failed/);
+  });
+});

@@ -1,0 +1,156 @@
+// The REST client. Paths are relative so the UI also works behind a proxy that mounts the
+// JobManager under a sub-path. Every failure raises a visible banner before it is rethrown.
+
+import { clearError, showError } from './banner.js';
+import type {
+  ClusterOverview,
+  JarRunRequest,
+  JarRunResponse,
+  JarUploadResponse,
+  JarsResponse,
+  JobCheckpoints,
+  JobDetails,
+  JobExceptions,
+  JobsOverviewResponse,
+  TaskManagersResponse,
+} from './types.js';
+
+export class RestError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+}
+
+interface RequestOptions {
+  method?: string;
+  body?: BodyInit;
+  json?: unknown;
+  signal?: AbortSignal;
+  as?: 'json' | 'text' | 'none';
+  /** Statuses that are an answer, not a failure (e.g. 404 for a feature the server lacks). */
+  allow?: number[];
+}
+
+function url(path: string): string {
+  return new URL(path.replace(/^\//, ''), document.baseURI).toString();
+}
+
+async function errorText(res: Response): Promise<string> {
+  const body = await res.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(body) as { errors?: unknown };
+    if (Array.isArray(parsed.errors) && parsed.errors.length) return parsed.errors.map(String).join('; ');
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return body.trim().slice(0, 300) || res.statusText;
+}
+
+async function request<T>(path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
+  const method = opts.method ?? 'GET';
+  const key = `${method} ${path.replace(/\?.*$/, '')}`;
+  const headers: Record<string, string> = { Accept: opts.as === 'text' ? 'text/plain' : 'application/json' };
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url(path), { method, headers, body, signal: opts.signal, cache: 'no-store' });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    const msg = `Cannot reach the JobManager (${method} ${path}): ${(err as Error).message}`;
+    showError(key, msg);
+    throw new RestError(method, path, 0, msg);
+  }
+  if (!res.ok && !opts.allow?.includes(res.status)) {
+    const msg = `${method} ${path} failed: ${res.status} ${await errorText(res)}`;
+    showError(key, msg);
+    throw new RestError(method, path, res.status, msg);
+  }
+  clearError(key);
+  if (!res.ok || opts.as === 'none') return { status: res.status, body: undefined as T };
+  if (opts.as === 'text') return { status: res.status, body: (await res.text()) as T };
+  const text = await res.text();
+  try {
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  } catch {
+    const msg = `${method} ${path} returned malformed JSON`;
+    showError(key, msg);
+    throw new RestError(method, path, res.status, msg);
+  }
+}
+
+const get = async <T>(path: string, signal?: AbortSignal): Promise<T> => (await request<T>(path, { signal })).body;
+const enc = encodeURIComponent;
+
+export const rest = {
+  overview: (signal?: AbortSignal) => get<ClusterOverview>('/overview', signal),
+  taskManagers: (signal?: AbortSignal) => get<TaskManagersResponse>('/taskmanagers', signal),
+  jobsOverview: (signal?: AbortSignal) => get<JobsOverviewResponse>('/jobs/overview', signal),
+  job: (jid: string, signal?: AbortSignal) => get<JobDetails>(`/jobs/${enc(jid)}`, signal),
+  exceptions: (jid: string, signal?: AbortSignal) => get<JobExceptions>(`/jobs/${enc(jid)}/exceptions`, signal),
+
+  /** `null` when the server has no checkpoint statistics for this job (404). */
+  async checkpoints(jid: string, signal?: AbortSignal): Promise<JobCheckpoints | null> {
+    const r = await request<JobCheckpoints>(`/jobs/${enc(jid)}/checkpoints`, { signal, allow: [404] });
+    return r.status === 404 ? null : r.body;
+  },
+
+  async cancelJob(jid: string): Promise<void> {
+    await request(`/jobs/${enc(jid)}?mode=cancel`, { method: 'PATCH', as: 'none' });
+  },
+
+  jars: (signal?: AbortSignal) => get<JarsResponse>('/jars', signal),
+
+  async uploadJar(file: File): Promise<JarUploadResponse> {
+    const form = new FormData();
+    form.append('jarfile', file, file.name);
+    return (await request<JarUploadResponse>('/jars/upload', { method: 'POST', body: form })).body;
+  },
+
+  async runJar(jarId: string, req: JarRunRequest): Promise<JarRunResponse> {
+    return (await request<JarRunResponse>(`/jars/${enc(jarId)}/run`, { method: 'POST', json: req })).body;
+  },
+
+  async deleteJar(jarId: string): Promise<void> {
+    await request(`/jars/${enc(jarId)}`, { method: 'DELETE', as: 'none' });
+  },
+
+  jobManagerLog: async (signal?: AbortSignal) =>
+    (await request<string>('/jobmanager/log', { signal, as: 'text' })).body,
+  taskManagerLog: async (id: string, signal?: AbortSignal) =>
+    (await request<string>(`/taskmanagers/${enc(id)}/log`, { signal, as: 'text' })).body,
+};
+
+/**
+ * Calls `tick` now and then every `intervalMs` after the previous call settled (never
+ * overlapping), until `signal` aborts. Failures are already on a banner; polling goes on.
+ */
+export function poll(tick: () => Promise<void>, intervalMs: number, signal: AbortSignal): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const run = async (): Promise<void> => {
+    if (signal.aborted) return;
+    try {
+      await tick();
+    } catch (err) {
+      if (!(err instanceof RestError) && !signal.aborted) reportUiError(err);
+    }
+    if (!signal.aborted) timer = setTimeout(run, intervalMs);
+  };
+  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  void run();
+}
+
+/** A bug in the page itself must be as visible as a failed request. */
+export function reportUiError(err: unknown): void {
+  console.error(err);
+  showError('ui', `The page failed to render: ${err instanceof Error ? err.message : String(err)}`);
+}

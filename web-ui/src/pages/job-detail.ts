@@ -1,0 +1,349 @@
+// One job: header with cancel, then tabs for the graph and throughput, exceptions, and
+// checkpoints (the last only when the server reports checkpoint statistics).
+
+import { poll, rest, RestError } from '../api.js';
+import { card, h, mount, setText, table } from '../dom.js';
+import { formatBytes, formatCount, formatDuration, formatRate, formatTimestamp } from '../format.js';
+import { RateTracker, SeriesHistory, type VertexCounters, type VertexRates } from '../rates.js';
+import type { PageContext } from '../router.js';
+import { cancelButton } from '../components/cancel-job.js';
+import { JobGraphView, planEdges } from '../components/job-graph.js';
+import { isTerminal, setBadge, stateBadge, taskPills } from '../components/state.js';
+import { ThroughputChart, type ChartSeries } from '../components/throughput-chart.js';
+import type { JobCheckpoints, JobDetails, JobExceptions, JobVertex } from '../types.js';
+
+export type JobTab = 'overview' | 'exceptions' | 'checkpoints';
+
+/** Five minutes of one-second samples. */
+const HISTORY_POINTS = 300;
+
+interface JobSamples {
+  tracker: RateTracker;
+  history: SeriesHistory;
+  rates: Map<string, VertexRates>;
+}
+
+// Kept across tab switches (each tab is its own route) so the chart does not start over.
+const samplesByJob = new Map<string, JobSamples>();
+
+function samplesFor(jid: string): JobSamples {
+  let s = samplesByJob.get(jid);
+  if (!s) {
+    s = { tracker: new RateTracker(), history: new SeriesHistory(HISTORY_POINTS), rates: new Map() };
+    samplesByJob.set(jid, s);
+    // Only the most recently viewed jobs are worth remembering.
+    if (samplesByJob.size > 4) samplesByJob.delete(samplesByJob.keys().next().value!);
+  }
+  return s;
+}
+
+export function jobDetailPage(tab: JobTab) {
+  return ({ root, params, signal }: PageContext): void => {
+    const jid = params.jid!;
+    const samples = samplesFor(jid);
+
+    const title = h('h1', { class: 'job-title' }, 'Loading…');
+    const badge = stateBadge('CREATED');
+    badge.style.visibility = 'hidden';
+    const facts = h('div', { class: 'facts' });
+    const actions = h('div', { class: 'job-actions' });
+    const checkpointsTab = h('a', { href: `#/jobs/${jid}/checkpoints`, class: `tab${tab === 'checkpoints' ? ' active' : ''}`, hidden: tab !== 'checkpoints' }, 'Checkpoints');
+    const tabs = h(
+      'nav',
+      { class: 'tabs' },
+      h('a', { href: `#/jobs/${jid}`, class: `tab${tab === 'overview' ? ' active' : ''}` }, 'Overview'),
+      h('a', { href: `#/jobs/${jid}/exceptions`, class: `tab${tab === 'exceptions' ? ' active' : ''}`, 'data-testid': 'tab-exceptions' }, 'Exceptions'),
+      checkpointsTab,
+    );
+    const content = h('div', { class: 'tab-content' });
+    mount(
+      root,
+      h(
+        'section',
+        { class: 'card job-header' },
+        h('div', { class: 'job-header-row' }, h('div', { class: 'job-title-row' }, title, badge), actions),
+        facts,
+      ),
+      tabs,
+      content,
+    );
+
+    let overview: ((job: JobDetails) => void) | undefined;
+    if (tab === 'overview') overview = overviewTab(content, signal);
+    else if (tab === 'exceptions') exceptionsTab(content, jid, signal);
+    else checkpointsTabContent(content, jid, signal);
+
+    let shownCancel = false;
+    const refresh = async (): Promise<void> => {
+      const job = await rest.job(jid, signal);
+      if (signal.aborted) return;
+      record(samples, job);
+      setText(title, job.name || job.jid);
+      document.title = `${job.name} · Weir`;
+      badge.style.visibility = '';
+      setBadge(badge, job.state);
+      mount(
+        facts,
+        fact('Job ID', h('span', { class: 'mono', 'data-testid': 'job-id' }, job.jid)),
+        fact('Start time', formatTimestamp(job['start-time'])),
+        fact('End time', formatTimestamp(job['end-time'])),
+        fact('Duration', formatDuration(job.duration)),
+        fact('Tasks', taskPills(sumTasks(job))),
+      );
+      const cancellable = !isTerminal(job.state) && job.state !== 'CANCELLING';
+      if (cancellable !== shownCancel) {
+        shownCancel = cancellable;
+        mount(actions, cancellable ? cancelButton(job.jid, job.name, () => void refresh().catch(() => undefined)) : null);
+      }
+      overview?.(job);
+    };
+    poll(
+      () =>
+        refresh().catch((err: unknown) => {
+          if (err instanceof RestError && err.status === 404) setText(title, 'Job not found');
+          throw err;
+        }),
+      1000,
+      signal,
+    );
+
+    if (tab !== 'checkpoints') {
+      // A server without checkpoint statistics answers 404: then the tab stays hidden.
+      rest
+        .checkpoints(jid, signal)
+        .then((c) => {
+          if (c) checkpointsTab.hidden = false;
+        })
+        .catch(() => undefined);
+    }
+
+    function overviewTab(el: HTMLElement, sig: AbortSignal): (job: JobDetails) => void {
+      let selected: string | undefined;
+      let latest: JobDetails | undefined;
+      const subtasks = h('div');
+      const showSubtasks = (): void => {
+        const v = latest?.vertices.find((x) => x.id === selected);
+        mount(subtasks, v ? subtasksTable(v) : null);
+      };
+      const graph = new JobGraphView((id) => {
+        selected = id;
+        showSubtasks();
+      });
+      const chart = new ThroughputChart();
+      const vertices = h('div');
+      mount(
+        el,
+        card('Job graph', h('p', { class: 'hint' }, 'Click an operator for its subtasks.'), graph.el, subtasks),
+        card('Records per second', h('p', { class: 'hint' }, 'Records received per second for each operator; sources show records emitted.'), chart.el),
+        card('Operators', vertices),
+      );
+      sig.addEventListener('abort', () => chart.destroy(), { once: true });
+      return (job) => {
+        latest = job;
+        graph.update(job, samples.rates);
+        showSubtasks();
+        chart.update(samples.history, chartSeries(job));
+        mount(vertices, verticesTable(job, samples.rates));
+      };
+    }
+  };
+}
+
+/** Adds the job's counters to its history: one chart point per poll. */
+function record(samples: JobSamples, job: JobDetails): void {
+  const t = job.now && job.now > 0 ? job.now : Date.now();
+  const counters = new Map<string, VertexCounters>();
+  for (const v of job.vertices) {
+    counters.set(v.id, { read: v.metrics?.['read-records'] ?? 0, write: v.metrics?.['write-records'] ?? 0 });
+  }
+  const rates = samples.tracker.update(t, counters);
+  if (!rates) return;
+  samples.rates = rates;
+  if (rates.size === 0) return;
+  const sources = sourceIds(job);
+  const values = new Map<string, number>();
+  for (const [id, r] of rates) values.set(id, sources.has(id) ? r.writePerSecond : r.readPerSecond);
+  samples.history.add(t / 1000, values);
+}
+
+function sourceIds(job: JobDetails): Set<string> {
+  const targets = new Set(planEdges(job).map((e) => e.to));
+  return new Set(job.vertices.filter((v) => !targets.has(v.id)).map((v) => v.id));
+}
+
+function chartSeries(job: JobDetails): ChartSeries[] {
+  const sources = sourceIds(job);
+  return job.vertices.map((v) => ({ key: v.id, label: `${v.name} (${sources.has(v.id) ? 'out' : 'in'})` }));
+}
+
+function sumTasks(job: JobDetails): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const v of job.vertices) for (const [k, n] of Object.entries(v.tasks ?? {})) total[k] = (total[k] ?? 0) + n;
+  return total;
+}
+
+function fact(label: string, value: Node | string): HTMLElement {
+  return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value' }, value));
+}
+
+function verticesTable(job: JobDetails, rates: Map<string, VertexRates>): HTMLElement {
+  const rows = job.vertices.map((v) => {
+    const r = rates.get(v.id);
+    const m = v.metrics ?? {};
+    return h(
+      'tr',
+      { 'data-vertex-id': v.id },
+      h('td', null, v.name),
+      h('td', null, stateBadge(v.status)),
+      h('td', { class: 'num' }, String(v.parallelism)),
+      h('td', { class: 'num' }, formatCount(m['read-records'] ?? 0), h('div', { class: 'sub' }, r ? formatRate(r.readPerSecond) : '')),
+      h('td', { class: 'num' }, formatCount(m['write-records'] ?? 0), h('div', { class: 'sub' }, r ? formatRate(r.writePerSecond) : '')),
+      h('td', { class: 'num' }, formatBytes(m['read-bytes'] ?? 0)),
+      h('td', { class: 'num' }, formatBytes(m['write-bytes'] ?? 0)),
+      h('td', null, formatDuration(v.duration)),
+      h('td', null, taskPills(v.tasks)),
+    );
+  });
+  return table(
+    ['Name', 'Status', 'Parallelism', 'Records in', 'Records out', 'Bytes in', 'Bytes out', 'Duration', 'Tasks'],
+    rows,
+    'This job has no operators.',
+    { 'data-testid': 'vertices' },
+  );
+}
+
+function subtasksTable(v: JobVertex): HTMLElement {
+  const rows = (v.subtasks ?? []).map((st) =>
+    h(
+      'tr',
+      null,
+      h('td', { class: 'num' }, String(st.subtask)),
+      h('td', null, stateBadge(st.status)),
+      h('td', { class: 'num' }, String(st.attempt ?? 0)),
+      h('td', null, h('span', { class: 'mono' }, st['taskmanager-id'] ?? '—'), st.endpoint ? h('div', { class: 'sub mono' }, st.endpoint) : null),
+      h('td', { class: 'num' }, formatCount(st.metrics?.['read-records'] ?? 0)),
+      h('td', { class: 'num' }, formatCount(st.metrics?.['write-records'] ?? 0)),
+      h('td', null, formatTimestamp(st['start-time'])),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'subtasks', 'data-testid': 'subtasks' },
+    h('h3', null, `Subtasks of ${v.name}`),
+    table(['#', 'Status', 'Attempt', 'Task manager', 'Records in', 'Records out', 'Start time'], rows, 'No subtask details reported.'),
+  );
+}
+
+function exceptionsTab(el: HTMLElement, jid: string, signal: AbortSignal): void {
+  const root = h('div', null, h('div', { class: 'muted' }, 'Loading…'));
+  const history = h('div');
+  mount(el, card('Root exception', root), card('Exception history', history));
+  let lastRendered = '';
+  poll(async () => {
+    const ex = await rest.exceptions(jid, signal);
+    if (signal.aborted) return;
+    // Re-rendering would collapse entries the user opened; only redraw on change.
+    const key = JSON.stringify(ex);
+    if (key === lastRendered) return;
+    lastRendered = key;
+    renderExceptions(root, history, ex);
+  }, 3000, signal);
+}
+
+function renderExceptions(rootEl: HTMLElement, historyEl: HTMLElement, ex: JobExceptions): void {
+  const rootText = ex['root-exception'];
+  mount(
+    rootEl,
+    rootText
+      ? [
+          ex.timestamp ? h('div', { class: 'sub' }, formatTimestamp(ex.timestamp)) : null,
+          h('pre', { class: 'stacktrace', 'data-testid': 'root-exception' }, rootText),
+        ]
+      : h('div', { class: 'muted', 'data-testid': 'root-exception' }, 'No exceptions: the job has not failed.'),
+  );
+  const entries = ex.exceptionHistory?.entries ?? [];
+  mount(
+    historyEl,
+    entries.length
+      ? entries.map((e) =>
+          h(
+            'details',
+            { class: 'exception' },
+            h(
+              'summary',
+              null,
+              h('span', { class: 'exception-time' }, formatTimestamp(e.timestamp)),
+              h('span', { class: 'exception-name' }, firstLine(e.exceptionName ?? e.stacktrace ?? 'Exception')),
+              e.taskName ? h('span', { class: 'sub' }, ` in ${e.taskName}`) : null,
+              e.location ? h('span', { class: 'sub mono' }, ` @ ${e.location}`) : null,
+            ),
+            h('pre', { class: 'stacktrace' }, e.stacktrace ?? ''),
+          ),
+        )
+      : h('div', { class: 'muted' }, 'No exceptions recorded.'),
+    ex.exceptionHistory?.truncated ? h('div', { class: 'sub' }, 'Older entries were dropped.') : null,
+  );
+}
+
+function firstLine(s: string): string {
+  return s.split('\n', 1)[0]!;
+}
+
+function checkpointsTabContent(el: HTMLElement, jid: string, signal: AbortSignal): void {
+  const body = h('div', { class: 'tab-content' }, h('div', { class: 'muted' }, 'Loading…'));
+  mount(el, body);
+  poll(async () => {
+    const c = await rest.checkpoints(jid, signal);
+    if (signal.aborted) return;
+    mount(body, c ? renderCheckpoints(c) : card(null, h('div', { class: 'muted' }, 'No checkpoint statistics for this job.')));
+  }, 3000, signal);
+}
+
+function renderCheckpoints(c: JobCheckpoints): Node[] {
+  const counts = c.counts ?? {};
+  const latest = c.latest?.completed;
+  const rows = (c.history ?? []).map((k) =>
+    h(
+      'tr',
+      null,
+      h('td', { class: 'num' }, String(k.id)),
+      h('td', null, stateBadge(k.status === 'COMPLETED' ? 'FINISHED' : k.status === 'IN_PROGRESS' ? 'RUNNING' : k.status), k.is_savepoint ? h('span', { class: 'sub' }, ' savepoint') : null),
+      h('td', null, formatTimestamp(k.trigger_timestamp)),
+      h('td', null, formatTimestamp(k.latest_ack_timestamp)),
+      h('td', null, formatDuration(k.end_to_end_duration)),
+      h('td', { class: 'num' }, formatBytes(k.state_size)),
+      h('td', { class: 'num' }, k.num_subtasks != null ? `${k.num_acknowledged_subtasks ?? 0}/${k.num_subtasks}` : '—'),
+    ),
+  );
+  return [
+    h(
+      'div',
+      { class: 'stats' },
+      ...(
+        [
+          ['Completed', counts.completed, 'state-text-finished'],
+          ['In progress', counts.in_progress, 'state-text-running'],
+          ['Failed', counts.failed, 'state-text-failed'],
+          ['Restored', counts.restored, ''],
+        ] as const
+      ).map(([label, n, cls]) =>
+        h('div', { class: `stat ${cls}` }, h('div', { class: 'stat-value' }, String(n ?? 0)), h('div', { class: 'stat-label' }, label)),
+      ),
+    ),
+    card(
+      'Latest completed checkpoint',
+      latest
+        ? h(
+            'div',
+            { class: 'facts' },
+            fact('ID', String(latest.id)),
+            fact('Completed', formatTimestamp(latest.latest_ack_timestamp)),
+            fact('End to end', formatDuration(latest.end_to_end_duration)),
+            fact('State size', formatBytes(latest.state_size)),
+            fact('Path', h('span', { class: 'mono' }, latest.external_path ?? '—')),
+          )
+        : h('div', { class: 'muted' }, 'None yet.'),
+    ),
+    card('History', table(['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'State size', 'Acks'], rows, 'No checkpoints yet.')),
+  ];
+}

@@ -1,0 +1,195 @@
+// Shapes of the JobManager's REST responses (Flink-shaped). Fields the server may omit are optional.
+
+export type JobState =
+  | 'INITIALIZING'
+  | 'CREATED'
+  | 'RUNNING'
+  | 'FAILING'
+  | 'FAILED'
+  | 'CANCELLING'
+  | 'CANCELED'
+  | 'FINISHED'
+  | 'RESTARTING'
+  | 'SUSPENDED'
+  | 'RECONCILING';
+
+export interface ClusterOverview {
+  taskmanagers: number;
+  'slots-total': number;
+  'slots-available': number;
+  'jobs-running': number;
+  'jobs-finished': number;
+  'jobs-cancelled': number;
+  'jobs-failed': number;
+  'weir-version'?: string;
+}
+
+export interface TaskManagerInfo {
+  id: string;
+  path?: string;
+  dataPort?: number;
+  slotsNumber: number;
+  freeSlots: number;
+  timeSinceLastHeartbeat?: number;
+  hostname?: string;
+  pid?: number;
+  hardware?: Record<string, unknown>;
+  memory?: { rss?: number; heapUsed?: number };
+}
+
+export interface TaskManagersResponse {
+  taskmanagers: TaskManagerInfo[];
+}
+
+/** Task counts by execution state, e.g. { RUNNING: 2, FINISHED: 0 } or Flink's lower-case job overview form. */
+export type TaskCounts = Record<string, number>;
+
+export interface JobOverview {
+  jid: string;
+  name: string;
+  state: JobState | string;
+  'start-time': number;
+  'end-time': number;
+  duration: number;
+  'last-modification'?: number;
+  tasks?: TaskCounts;
+}
+
+export interface JobsOverviewResponse {
+  jobs: JobOverview[];
+}
+
+export interface VertexMetrics {
+  'read-records'?: number;
+  'write-records'?: number;
+  'read-bytes'?: number;
+  'write-bytes'?: number;
+}
+
+export interface JobVertex {
+  id: string;
+  name: string;
+  parallelism: number;
+  maxParallelism?: number;
+  status: string;
+  'start-time'?: number;
+  'end-time'?: number;
+  duration?: number;
+  tasks?: TaskCounts;
+  metrics?: VertexMetrics;
+  subtasks?: SubtaskInfo[];
+}
+
+export interface SubtaskInfo {
+  subtask: number;
+  status: string;
+  attempt?: number;
+  'taskmanager-id'?: string | null;
+  endpoint?: string | null;
+  'start-time'?: number;
+  metrics?: VertexMetrics;
+}
+
+export interface PlanInput {
+  num?: number;
+  id: string;
+  ship_strategy?: string;
+  exchange?: string;
+}
+
+export interface PlanNode {
+  id: string;
+  parallelism?: number;
+  operator?: string;
+  description?: string;
+  inputs?: PlanInput[];
+}
+
+export interface JobDetails {
+  jid: string;
+  name: string;
+  state: JobState | string;
+  'start-time': number;
+  'end-time': number;
+  duration: number;
+  now?: number;
+  timestamps?: Record<string, number>;
+  vertices: JobVertex[];
+  plan?: { jid?: string; name?: string; nodes: PlanNode[] };
+}
+
+export interface ExceptionEntry {
+  exceptionName?: string;
+  stacktrace?: string;
+  timestamp?: number;
+  taskName?: string | null;
+  location?: string | null;
+}
+
+export interface JobExceptions {
+  'root-exception'?: string | null;
+  timestamp?: number | null;
+  exceptionHistory?: { entries: ExceptionEntry[]; truncated?: boolean };
+}
+
+export interface JarEntry {
+  name: string;
+  description?: string | null;
+}
+
+export interface JarFile {
+  id: string;
+  name: string;
+  uploaded: number;
+  entry?: JarEntry[];
+}
+
+export interface JarsResponse {
+  address?: string;
+  files: JarFile[];
+}
+
+export interface JarUploadResponse {
+  filename: string;
+  status: string;
+}
+
+export interface JarRunRequest {
+  parallelism?: number;
+  programArgsList?: string[];
+}
+
+export interface JarRunResponse {
+  jobid: string;
+}
+
+interface MinMaxAvg {
+  min?: number;
+  max?: number;
+  avg?: number;
+}
+
+export interface CheckpointStats {
+  id: number;
+  status: string;
+  is_savepoint?: boolean;
+  trigger_timestamp?: number;
+  latest_ack_timestamp?: number;
+  state_size?: number;
+  end_to_end_duration?: number;
+  num_subtasks?: number;
+  num_acknowledged_subtasks?: number;
+  external_path?: string;
+}
+
+export interface JobCheckpoints {
+  counts?: { restored?: number; total?: number; in_progress?: number; completed?: number; failed?: number };
+  summary?: { state_size?: MinMaxAvg; end_to_end_duration?: MinMaxAvg };
+  latest?: {
+    completed?: CheckpointStats | null;
+    savepoint?: CheckpointStats | null;
+    failed?: (CheckpointStats & { failure_message?: string }) | null;
+    restored?: { id: number; restore_timestamp?: number; is_savepoint?: boolean; external_path?: string } | null;
+  };
+  history?: CheckpointStats[];
+}
