@@ -46,7 +46,7 @@ export class JarStore {
     const id = `${bundleId.slice(0, 32)}_${safeName}`;
     const path = this.bundlePath(bundleId);
     if (!existsSync(path)) {
-      const tmp = `${path}.${process.pid}.tmp`;
+      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       await writeFile(tmp, data);
       await rename(tmp, path);
     }

@@ -7,7 +7,7 @@ import type { Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
-import { Execution, ExecutionGraph } from './execution-graph.js';
+import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
 import type { ResourceManager, TaskManagerInfo } from './resource-manager.js';
 
 export interface JobMasterOptions {
@@ -139,25 +139,39 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   private onExecutionFailed(e: Execution, name: string, message: string): void {
     if (e.terminal) return;
-    e.failureCause = message;
-    e.transition('FAILED');
-    if (this.status === 'CANCELLING' || isGloballyTerminal(this.status)) {
+    if (e.state === 'CANCELING' || this.status === 'CANCELLING') {
+      // Tasks asked to cancel often fail on their way out (their inputs vanish): that is a cancellation.
+      e.transition('CANCELED');
       this.checkCompletion();
       return;
     }
+    e.failureCause = message;
+    e.transition('FAILED');
+    if (this.status === 'FAILING') {
+      // A consumer's "my producer failed" may arrive before the producer's own report: keep the real root cause first.
+      const root = this.graph.exceptionHistory[0];
+      if (root && root.exceptionName === 'PartitionException' && name !== 'PartitionException') this.graph.exceptionHistory.unshift(this.exceptionEntry(name, message, e));
+      this.checkCompletion();
+      return;
+    }
+    if (isGloballyTerminal(this.status)) return;
     this.fail(name, message, e);
   }
 
-  private fail(name: string, message: string, e: Execution | null): void {
-    if (isGloballyTerminal(this.status) || this.status === 'FAILING' || this.status === 'CANCELLING') return;
-    this.graph.exceptionHistory.push({
+  private exceptionEntry(name: string, message: string, e: Execution | null): ExceptionEntry {
+    return {
       exceptionName: name,
       stacktrace: message,
       timestamp: Date.now(),
       taskName: e?.taskName ?? null,
       location: e?.taskManagerAddress ?? null,
       taskManagerId: e?.taskManagerId ?? null,
-    });
+    };
+  }
+
+  private fail(name: string, message: string, e: Execution | null): void {
+    if (isGloballyTerminal(this.status) || this.status === 'FAILING' || this.status === 'CANCELLING') return;
+    this.graph.exceptionHistory.push(this.exceptionEntry(name, message, e));
     this.setStatus('FAILING', message);
     this.cancelRemaining();
   }

@@ -34,7 +34,7 @@ export class BundleCache {
       const data = await this.fetch(bundleId);
       const actual = createHash('sha256').update(data).digest('hex');
       if (actual !== bundleId) throw new Error(`bundle ${bundleId} arrived corrupted (sha256 ${actual})`);
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       await writeFile(tmp, data);
       await rename(tmp, file);
     }

@@ -13,6 +13,11 @@ import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
 import { UnionInput } from './runtime/union-input.js';
 import { loadUserCode } from './user-code.js';
 
+/** A failure that only echoes a producer's failure or loss, reported through an input channel. */
+function isPartitionError(err: Error): boolean {
+  return err.name === 'PartitionException';
+}
+
 export interface TaskFailure {
   message: string;
   name: string;
@@ -86,14 +91,16 @@ export class Task {
       await this.streamTask!.chain.close();
       this.transition('FINISHED');
     } catch (e) {
-      await this.cleanUp(e);
       if (this.cancelRequested || e instanceof CancelTaskException) {
+        await this.cleanUp(e);
         this.transition('CANCELED');
       } else {
         const err = e instanceof Error ? e : new Error(String(e));
         const operatorName = e instanceof UserCodeError ? e.operatorName : '';
         this.log.error({ err, operator: operatorName || undefined }, 'task failed');
-        this.transition('FAILED', { message: err.stack ?? err.message, name: err.name, operatorName });
+        // Report before releasing partitions: consumers then fail only after the JobManager heard the root cause.
+        this.transition('FAILED', { message: err.stack ?? err.message, name: isPartitionError(err) ? 'PartitionException' : err.name, operatorName });
+        await this.cleanUp(e);
       }
     } finally {
       this.markTerminated();

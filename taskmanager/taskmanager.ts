@@ -25,6 +25,8 @@ export interface TaskManagerHandle {
 export class RegistrationRejectedError extends Error {}
 
 export async function startTaskManager(conf: Configuration, opts: { workingDir: string; jobManagerAddress: string }): Promise<TaskManagerHandle> {
+  // User stack traces should point into the job's own sources (bundles carry inline source maps).
+  process.setSourceMapsEnabled(true);
   const workingDir = resolve(opts.workingDir);
   mkdirSync(workingDir, { recursive: true });
   const logFile = join(workingDir, 'taskmanager.log');

@@ -64,9 +64,13 @@ export function createDataExchangeHandlers(partitions: ResultPartitionManager, l
           subscription?.addCredit(msg.credit.credit);
           return;
         }
-        if (msg.kind !== 'request' || view) {
-          call.write({ error: { message: 'the first message of a data stream must be its only partition request' } });
-          call.end();
+        if (view) {
+          logger.warn('ignoring a second partition request on one data stream');
+          return;
+        }
+        if (msg.kind !== 'request') {
+          view = new StreamView(call);
+          view.onError(new Error('the first message of a data stream must be a partition request'));
           return;
         }
         const req = msg.request;

@@ -80,7 +80,7 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
     }
     this.metrics.numRecordsOut++;
     if (this.flushEveryRecord || values.length >= this.recordsPerBuffer) this.finishBuffer(sp);
-    else if (this.timer === null && this.bufferTimeoutMs > 0) this.armTimer();
+    else if (this.timer === null && this.bufferTimeoutMs > 0 && !this.released) this.armTimer();
   }
 
   broadcastRecord(value: unknown, timestamp: number | undefined): void {

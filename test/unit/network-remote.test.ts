@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
 import { silentLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
+import { dataExchangeClientConstructor } from '../../taskmanager/network/data-messages.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
 
@@ -105,18 +106,22 @@ describe('remote channels over gRPC', () => {
     for (const s of [0, 1]) {
       const mine = items.filter((it) => it.channel === s);
       const values: number[] = [];
+      let badKeys = 0;
+      let badTimestamps = 0;
       let watermarkAt = -1;
       for (const it of mine) {
         if (it.kind === 'records') {
           it.values.forEach((v, j) => {
-            const value = (v as { key: number; value: number }).value;
-            expect((v as { key: number }).key).toBe(s);
-            expect(it.timestamps?.[j]).toBe(value % 3 === 0 ? value : undefined);
+            const { key, value } = v as { key: number; value: number };
+            if (key !== s) badKeys++;
+            if (it.timestamps?.[j] !== (value % 3 === 0 ? value : undefined)) badTimestamps++;
             values.push(value);
           });
         } else if (it.event.type === 'watermark') watermarkAt = values.length;
       }
-      expect(values).toEqual(Array.from({ length: N }, (_, i) => i));
+      expect([badKeys, badTimestamps]).toEqual([0, 0]);
+      expect(values.length).toBe(N);
+      expect(values.every((v, i) => v === i)).toBe(true);
       expect(watermarkAt).toBe(N / 2 + 1);
       expect(mine[mine.length - 1]).toEqual({ kind: 'event', channel: s, event: { type: 'endOfPartition' } });
     }
@@ -198,5 +203,25 @@ describe('remote channels over gRPC', () => {
     const gate = b.env.createInputGate(gateDesc(ghost, [{ partitionId: 'p.e0', subpartition: 0 }]));
     await gate.getAvailableFuture();
     expect(() => gate.pollNext()).toThrow(/producer subtask 0 at 127\.0\.0\.1:1 .*failed: connection failed/);
+  });
+
+  it('refuses a consumer speaking another protocol version', async () => {
+    const a = await startNode('tm-a');
+    a.env.createResultPartition(partitionDesc('v.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const Ctor = dataExchangeClientConstructor();
+    const client = new Ctor(a.address, grpc.credentials.createInsecure());
+    try {
+      const call = (client as unknown as { Subscribe(): grpc.ClientDuplexStream<unknown, { kind: string; error?: { message: string } }> }).Subscribe();
+      const reply = new Promise<{ kind: string; error?: { message: string } }>((resolve, reject) => {
+        call.on('data', resolve);
+        call.on('error', reject);
+      });
+      call.write({ request: { partitionId: 'v.e0', subpartition: 0, initialCredit: 1, protocolVersion: 99, consumerTaskManagerId: 'old' } });
+      const msg = await reply;
+      expect(msg.kind).toBe('error');
+      expect(msg.error?.message).toMatch(/protocol version 99 is not supported/);
+    } finally {
+      client.close();
+    }
   });
 });

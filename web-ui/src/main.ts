@@ -53,8 +53,12 @@ function shell(): { main: HTMLElement; title: HTMLElement; version: HTMLElement;
       h(
         'aside',
         { class: 'sidebar' },
-        h('a', { href: '#/overview', class: 'brand' }, h('span', { class: 'brand-mark' }, '≋'), 'Weir'),
-        nav,
+        h(
+          'div',
+          { class: 'sidebar-inner' },
+          h('a', { href: '#/overview', class: 'brand' }, h('span', { class: 'brand-mark' }, '≋'), 'Weir'),
+          nav,
+        ),
       ),
       h(
         'div',

@@ -21,7 +21,7 @@ export function taskManagerLogPage({ root, params, signal }: PageContext): void 
   mount(
     root,
     h('div', { class: 'crumbs' }, h('a', { href: '#/taskmanagers' }, 'Task managers'), ' / ', h('span', { class: 'mono' }, id)),
-    card(`Log of task manager ${id}`, body),
+    card('Task manager log', body),
   );
   logView(body, (sig) => rest.taskManagerLog(id, sig), signal);
 }

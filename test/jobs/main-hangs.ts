@@ -1,0 +1,3 @@
+export default async function main(): Promise<void> {
+  await new Promise(() => {});
+}

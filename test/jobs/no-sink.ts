@@ -1,0 +1,5 @@
+import type { StreamExecutionEnvironment } from 'weir';
+
+export default function main(env: StreamExecutionEnvironment): void {
+  env.fromSequence(1, 10).map((x: number) => x + 1);
+}
