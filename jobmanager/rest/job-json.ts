@@ -79,6 +79,7 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         'taskmanager-id': e.taskManagerId ?? null,
         endpoint: e.taskManagerAddress ?? null,
         'start-time': e.timestamps.DEPLOYING ?? -1,
+        timestamps: e.timestamps,
         metrics: {
           'read-records': e.metrics.recordsIn,
           'write-records': e.metrics.recordsOut,

@@ -59,3 +59,8 @@ export function table(headers: string[], rows: Node[], emptyText: string, attrs?
 export function card(title: string | null, ...children: Child[]): HTMLElement {
   return h('section', { class: 'card' }, title ? h('h2', { class: 'card-title' }, title) : null, ...children);
 }
+
+/** A labelled value in a header row of facts. */
+export function fact(label: string, value: Node | string): HTMLElement {
+  return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value' }, value));
+}

@@ -2,7 +2,7 @@
 // checkpoints (the last only when the server reports checkpoint statistics).
 
 import { poll, rest, RestError } from '../api.js';
-import { card, h, mount, setText, table } from '../dom.js';
+import { card, fact, h, mount, setText, table } from '../dom.js';
 import { formatBytes, formatCount, formatDuration, formatRate, formatTimestamp } from '../format.js';
 import { RateTracker, SeriesHistory, type VertexCounters, type VertexRates } from '../rates.js';
 import type { PageContext } from '../router.js';
@@ -10,7 +10,9 @@ import { cancelButton } from '../components/cancel-job.js';
 import { JobGraphView, planEdges } from '../components/job-graph.js';
 import { isTerminal, setBadge, stateBadge, taskPills } from '../components/state.js';
 import { ThroughputChart, type ChartSeries } from '../components/throughput-chart.js';
-import type { JobCheckpoints, JobDetails, JobExceptions, JobVertex } from '../types.js';
+import type { JobDetails, JobVertex } from '../types.js';
+import { exceptionsTab } from './job-exceptions.js';
+import { checkpointsTab as checkpointsTabContent } from './job-checkpoints.js';
 
 export type JobTab = 'overview' | 'exceptions' | 'checkpoints';
 
@@ -182,9 +184,6 @@ function sumTasks(job: JobDetails): Record<string, number> {
   return total;
 }
 
-function fact(label: string, value: Node | string): HTMLElement {
-  return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value' }, value));
-}
 
 function verticesTable(job: JobDetails, rates: Map<string, VertexRates>): HTMLElement {
   const rows = job.vertices.map((v) => {
@@ -232,118 +231,4 @@ function subtasksTable(v: JobVertex): HTMLElement {
     h('h3', null, `Subtasks of ${v.name}`),
     table(['#', 'Status', 'Attempt', 'Task manager', 'Records in', 'Records out', 'Start time'], rows, 'No subtask details reported.'),
   );
-}
-
-function exceptionsTab(el: HTMLElement, jid: string, signal: AbortSignal): void {
-  const root = h('div', null, h('div', { class: 'muted' }, 'Loading…'));
-  const history = h('div');
-  mount(el, card('Root exception', root), card('Exception history', history));
-  let lastRendered = '';
-  poll(async () => {
-    const ex = await rest.exceptions(jid, signal);
-    if (signal.aborted) return;
-    // Re-rendering would collapse entries the user opened; only redraw on change.
-    const key = JSON.stringify(ex);
-    if (key === lastRendered) return;
-    lastRendered = key;
-    renderExceptions(root, history, ex);
-  }, 3000, signal);
-}
-
-function renderExceptions(rootEl: HTMLElement, historyEl: HTMLElement, ex: JobExceptions): void {
-  const rootText = ex['root-exception'];
-  mount(
-    rootEl,
-    rootText
-      ? [
-          ex.timestamp ? h('div', { class: 'sub' }, formatTimestamp(ex.timestamp)) : null,
-          h('pre', { class: 'stacktrace', 'data-testid': 'root-exception' }, rootText),
-        ]
-      : h('div', { class: 'muted', 'data-testid': 'root-exception' }, 'No exceptions: the job has not failed.'),
-  );
-  const entries = ex.exceptionHistory?.entries ?? [];
-  mount(
-    historyEl,
-    entries.length
-      ? entries.map((e) =>
-          h(
-            'details',
-            { class: 'exception' },
-            h(
-              'summary',
-              null,
-              h('span', { class: 'exception-time' }, formatTimestamp(e.timestamp)),
-              h('span', { class: 'exception-name' }, firstLine(e.exceptionName ?? e.stacktrace ?? 'Exception')),
-              e.taskName ? h('span', { class: 'sub' }, ` in ${e.taskName}`) : null,
-              e.location ? h('span', { class: 'sub mono' }, ` @ ${e.location}`) : null,
-            ),
-            h('pre', { class: 'stacktrace' }, e.stacktrace ?? ''),
-          ),
-        )
-      : h('div', { class: 'muted' }, 'No exceptions recorded.'),
-    ex.exceptionHistory?.truncated ? h('div', { class: 'sub' }, 'Older entries were dropped.') : null,
-  );
-}
-
-function firstLine(s: string): string {
-  return s.split('\n', 1)[0]!;
-}
-
-function checkpointsTabContent(el: HTMLElement, jid: string, signal: AbortSignal): void {
-  const body = h('div', { class: 'tab-content' }, h('div', { class: 'muted' }, 'Loading…'));
-  mount(el, body);
-  poll(async () => {
-    const c = await rest.checkpoints(jid, signal);
-    if (signal.aborted) return;
-    mount(body, c ? renderCheckpoints(c) : card(null, h('div', { class: 'muted' }, 'No checkpoint statistics for this job.')));
-  }, 3000, signal);
-}
-
-function renderCheckpoints(c: JobCheckpoints): Node[] {
-  const counts = c.counts ?? {};
-  const latest = c.latest?.completed;
-  const rows = (c.history ?? []).map((k) =>
-    h(
-      'tr',
-      null,
-      h('td', { class: 'num' }, String(k.id)),
-      h('td', null, stateBadge(k.status === 'COMPLETED' ? 'FINISHED' : k.status === 'IN_PROGRESS' ? 'RUNNING' : k.status), k.is_savepoint ? h('span', { class: 'sub' }, ' savepoint') : null),
-      h('td', null, formatTimestamp(k.trigger_timestamp)),
-      h('td', null, formatTimestamp(k.latest_ack_timestamp)),
-      h('td', null, formatDuration(k.end_to_end_duration)),
-      h('td', { class: 'num' }, formatBytes(k.state_size)),
-      h('td', { class: 'num' }, k.num_subtasks != null ? `${k.num_acknowledged_subtasks ?? 0}/${k.num_subtasks}` : '—'),
-    ),
-  );
-  return [
-    h(
-      'div',
-      { class: 'stats' },
-      ...(
-        [
-          ['Completed', counts.completed, 'state-text-finished'],
-          ['In progress', counts.in_progress, 'state-text-running'],
-          ['Failed', counts.failed, 'state-text-failed'],
-          ['Restored', counts.restored, ''],
-        ] as const
-      ).map(([label, n, cls]) =>
-        h('div', { class: `stat ${cls}` }, h('div', { class: 'stat-value' }, String(n ?? 0)), h('div', { class: 'stat-label' }, label)),
-      ),
-    ),
-    card(
-      'Latest completed checkpoint',
-      latest
-        ? h(
-            'div',
-            { class: 'facts' },
-            fact('ID', String(latest.id)),
-            fact('Completed', formatTimestamp(latest.latest_ack_timestamp)),
-            fact('End to end', formatDuration(latest.end_to_end_duration)),
-            fact('State size', formatBytes(latest.state_size)),
-            fact('Path', h('span', { class: 'mono' }, latest.external_path ?? '—')),
-          )
-        : h('div', { class: 'muted' }, 'None yet.'),
-    ),
-    card('History', table(['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'State size', 'Acks'], rows, 'No checkpoints yet.')),
-  ];
 }
