@@ -12,5 +12,8 @@ export default defineConfig({
     // Cross-process suites start real clusters; two at once is what this 2-core machine holds.
     maxWorkers: 2,
     fileParallelism: true,
+    // CI also writes a JSON report, from which .ci/run prints a one-line summary.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results.json' },
   },
 });

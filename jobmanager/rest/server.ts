@@ -34,7 +34,7 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
 
   const ui = join(packageRoot(), 'web-ui', 'dist');
   if (existsSync(join(ui, 'index.html'))) {
-    await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'] });
   } else {
     app.get('/', async (_req, reply) =>
       reply.type('text/plain').send('The web UI is not built (run npm run build). The REST API is available, e.g. GET /overview.\n'),

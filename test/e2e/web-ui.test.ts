@@ -9,6 +9,8 @@ import { startCluster } from '../helpers/cluster.js';
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
+  // CI installs chromium and sets WEIR_REQUIRE_BROWSER, so a missing browser fails there instead of passing silently.
+  if (process.env.WEIR_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing but WEIR_REQUIRE_BROWSER is set`);
   console.warn(`web-ui browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 }
 
