@@ -28,6 +28,8 @@ export interface TaskMetrics {
   bytesIn: number;
   bytesOut: number;
   backPressuredMs: number;
+  sourceRecords: number;
+  sinkRecords: number;
 }
 
 export interface TaskManagerHeartbeat {

@@ -9,6 +9,8 @@ export interface ExecutionMetrics {
   bytesIn: number;
   bytesOut: number;
   backPressuredMs: number;
+  sourceRecords: number;
+  sinkRecords: number;
 }
 
 export class Execution {
@@ -18,7 +20,7 @@ export class Execution {
   taskManagerAddress: string | undefined;
   slotIndex: number | undefined;
   failureCause: string | undefined;
-  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0 };
+  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0 };
 
   constructor(
     readonly executionId: string,

@@ -69,8 +69,9 @@ export async function planJob(entryPath: string, opts: PlanOptions): Promise<Job
   child.stdout!.resume(); // user output while planning goes nowhere, but must not block the child
 
   const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    // 'exit', not 'close': a process the job spawned may hold stderr open after the child is gone.
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve()); // a child that never started never exits
   });
 
   const outcome = new Promise<JobGraph>((resolve, reject) => {
@@ -92,14 +93,13 @@ export async function planJob(entryPath: string, opts: PlanOptions): Promise<Job
       done();
       reject(new Error(`cannot start the job planning process: ${err.message}`));
     });
-    child.once('exit', (code, signal) => {
-      // 'exit' can overtake the last 'message'; give the IPC channel a moment to deliver it.
-      setTimeout(() => {
-        done();
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        const err = tail(stderr);
-        reject(new Error(`the job planning process ${how} before returning a job graph${err ? `: ${err}` : ''}`));
-      }, 50);
+    // 'close' comes after the exit and after stderr and the IPC channel are drained, so a last
+    // reply or the final stderr lines are never lost.
+    child.once('close', (code, signal) => {
+      done();
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const err = tail(stderr);
+      reject(new Error(`the job planning process ${how} before returning a job graph${err ? `: ${err}` : ''}`));
     });
     const req: PlanRequest = {
       type: 'plan',

@@ -29,6 +29,7 @@ export type TaskStateListener = (task: Task, state: ExecutionState, failure?: Ta
 export class Task {
   state: ExecutionState = 'DEPLOYING';
   private streamTask: StreamTask | undefined;
+  private services: TaskServices | undefined;
   private writers: RecordWriter[] = [];
   private input: UnionInput | undefined;
   private cancelRequested = false;
@@ -71,6 +72,8 @@ export class Task {
       bytesIn: io?.bytesIn ?? 0,
       bytesOut,
       backPressuredMs: Math.round(io?.backPressuredMs ?? 0),
+      sourceRecords: io?.sourceRecords ?? 0,
+      sinkRecords: this.services?.sinkRecords ?? 0,
     };
   }
 
@@ -111,7 +114,7 @@ export class Task {
     const tdd = this.tdd;
     const entry = await this.bundles.entryPath(tdd.bundleHash);
     const { vertex, userCode } = await loadUserCode(entry, tdd);
-    const services: TaskServices = {
+    const services: TaskServices = (this.services = {
       jobId: tdd.jobId,
       subtaskIndex: tdd.subtaskIndex,
       parallelism: tdd.parallelism,
@@ -120,12 +123,13 @@ export class Task {
       attempt: tdd.attempt,
       log: this.log,
       pending: undefined,
+      sinkRecords: 0,
       async drainPending() {
         const p = this.pending;
         this.pending = undefined;
         await p;
       },
-    };
+    });
     const bufferTimeout = typeof tdd.jobGraph.config.bufferTimeout === 'number' ? tdd.jobGraph.config.bufferTimeout : this.bufferTimeoutMs;
     const writerByEdge = new Map<number, RecordWriter>();
     for (const p of tdd.partitions) {

@@ -28,7 +28,8 @@ async function submitExample(restUrl: string, dir: string): Promise<string> {
     throw new CliError(`cannot bundle the example job: ${(e as Error).message}`);
   }
   const client = new RestClient(restUrl);
-  return runJar(client, await uploadBundle(client, bundle), { programArgs: [] });
+  // Parallelism 2 spreads the example over both TaskManagers, so the UI shows a real exchange.
+  return runJar(client, await uploadBundle(client, bundle), { programArgs: [], parallelism: 2 });
 }
 
 export function clusterCommand(): Command {

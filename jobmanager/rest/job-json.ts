@@ -70,6 +70,9 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         'write-records': sum((e) => e.metrics.recordsOut),
         'write-records-complete': true,
         'accumulated-backpressured-time': sum((e) => e.metrics.backPressuredMs),
+        // Beyond Flink: what sources emitted and sinks received, so fully chained jobs show their flow.
+        'source-records': sum((e) => e.metrics.sourceRecords),
+        'sink-records': sum((e) => e.metrics.sinkRecords),
       },
       operators: v.operators.map((o) => ({ id: o.id, name: o.name, kind: o.kind, uid: o.uid ?? null })),
       subtasks: execs.map((e) => ({
@@ -85,6 +88,8 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
           'write-records': e.metrics.recordsOut,
           'read-bytes': e.metrics.bytesIn,
           'write-bytes': e.metrics.bytesOut,
+          'source-records': e.metrics.sourceRecords,
+          'sink-records': e.metrics.sinkRecords,
         },
       })),
     };

@@ -24,6 +24,8 @@ export interface TaskServices {
    * it before handing over the next record, so async work is backpressure, not a queue.
    */
   pending: Promise<unknown> | undefined;
+  /** Records the sinks of this chain received (a metric). */
+  sinkRecords: number;
   /** Awaits and clears `pending`. */
   drainPending(): Promise<void>;
 }

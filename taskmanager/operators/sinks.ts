@@ -26,6 +26,7 @@ export class PrintSink extends StreamOperator {
   }
 
   processElement(value: unknown): void {
+    this.services.sinkRecords++;
     this.buf.push(this.linePrefix + toLine(value) + '\n');
     if (this.buf.length >= 512) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), 50);
@@ -68,6 +69,7 @@ export class FileSinkOperator extends StreamOperator {
   }
 
   processElement(value: unknown): void {
+    this.services.sinkRecords++;
     let line: string;
     try {
       line = this.encode(value);
@@ -111,6 +113,7 @@ export class UserSink extends StreamOperator implements SinkContext {
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {
+    this.services.sinkRecords++;
     this.currentTimestamp = timestamp;
     let r: unknown;
     try {

@@ -23,13 +23,14 @@ export interface TaskIOMetrics {
   recordsIn: number;
   bytesIn: number;
   backPressuredMs: number;
+  sourceRecords: number;
 }
 
 export class StreamTask {
   private canceled = false;
   private cancelSignal!: () => void;
   private readonly canceledPromise = new Promise<void>((r) => (this.cancelSignal = r));
-  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0 };
+  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0 };
 
   constructor(
     readonly chain: OperatorChain,
@@ -102,7 +103,9 @@ export class StreamTask {
         }
         max = Math.min(max, allowed);
       }
-      emitted += reader.emitBatch(max, out);
+      const n = reader.emitBatch(max, out);
+      emitted += n;
+      this.io.sourceRecords += n;
       await this.drainPending();
       if (performance.now() - sliceStart >= TIME_SLICE_MS) {
         await yieldToEventLoop();

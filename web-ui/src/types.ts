@@ -64,6 +64,19 @@ export interface VertexMetrics {
   'write-records'?: number;
   'read-bytes'?: number;
   'write-bytes'?: number;
+  /** Records a source in the vertex emitted / sinks in the vertex received. */
+  'source-records'?: number;
+  'sink-records'?: number;
+}
+
+/** Records entering a vertex: from the network, or produced by its source. */
+export function recordsIn(m: VertexMetrics | undefined): number {
+  return (m?.['read-records'] ?? 0) + (m?.['source-records'] ?? 0);
+}
+
+/** Records leaving a vertex: to the network, or into its sinks. */
+export function recordsOut(m: VertexMetrics | undefined): number {
+  return (m?.['write-records'] ?? 0) + (m?.['sink-records'] ?? 0);
 }
 
 export interface JobVertex {

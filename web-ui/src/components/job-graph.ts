@@ -4,7 +4,7 @@
 import dagre from '@dagrejs/dagre';
 import { h, setText } from '../dom.js';
 import { formatCount, formatRate } from '../format.js';
-import type { JobDetails, JobVertex } from '../types.js';
+import { recordsIn, recordsOut, type JobDetails, type JobVertex } from '../types.js';
 import type { VertexRates } from '../rates.js';
 import { setBadge, stateBadge, stateClass } from './state.js';
 
@@ -160,8 +160,8 @@ function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, sele
   setText(box.parallelism, `Parallelism ${v.parallelism}`);
   setBadge(box.badge, v.status);
   box.el.className = `vertex vertex-${stateClass(v.status)}${selected ? ' selected' : ''}`;
-  setText(box.readRecords, formatCount(v.metrics?.['read-records'] ?? 0));
-  setText(box.writeRecords, formatCount(v.metrics?.['write-records'] ?? 0));
+  setText(box.readRecords, formatCount(recordsIn(v.metrics)));
+  setText(box.writeRecords, formatCount(recordsOut(v.metrics)));
   setText(box.readRate, rates ? formatRate(rates.readPerSecond) : '');
   setText(box.writeRate, rates ? formatRate(rates.writePerSecond) : '');
 }

@@ -10,7 +10,7 @@ import { cancelButton } from '../components/cancel-job.js';
 import { JobGraphView, planEdges } from '../components/job-graph.js';
 import { isTerminal, setBadge, stateBadge, taskPills } from '../components/state.js';
 import { ThroughputChart, type ChartSeries } from '../components/throughput-chart.js';
-import type { JobDetails, JobVertex } from '../types.js';
+import { recordsIn, recordsOut, type JobDetails, type JobVertex } from '../types.js';
 import { exceptionsTab } from './job-exceptions.js';
 import { checkpointsTab as checkpointsTabContent } from './job-checkpoints.js';
 
@@ -156,7 +156,7 @@ function record(samples: JobSamples, job: JobDetails): void {
   const t = job.now && job.now > 0 ? job.now : Date.now();
   const counters = new Map<string, VertexCounters>();
   for (const v of job.vertices) {
-    counters.set(v.id, { read: v.metrics?.['read-records'] ?? 0, write: v.metrics?.['write-records'] ?? 0 });
+    counters.set(v.id, { read: recordsIn(v.metrics), write: recordsOut(v.metrics) });
   }
   const rates = samples.tracker.update(t, counters);
   if (!rates) return;
@@ -195,8 +195,8 @@ function verticesTable(job: JobDetails, rates: Map<string, VertexRates>): HTMLEl
       h('td', null, v.name),
       h('td', null, stateBadge(v.status)),
       h('td', { class: 'num' }, String(v.parallelism)),
-      h('td', { class: 'num' }, formatCount(m['read-records'] ?? 0), h('div', { class: 'sub' }, r ? formatRate(r.readPerSecond) : '')),
-      h('td', { class: 'num' }, formatCount(m['write-records'] ?? 0), h('div', { class: 'sub' }, r ? formatRate(r.writePerSecond) : '')),
+      h('td', { class: 'num' }, formatCount(recordsIn(m)), h('div', { class: 'sub' }, r ? formatRate(r.readPerSecond) : '')),
+      h('td', { class: 'num' }, formatCount(recordsOut(m)), h('div', { class: 'sub' }, r ? formatRate(r.writePerSecond) : '')),
       h('td', { class: 'num' }, formatBytes(m['read-bytes'] ?? 0)),
       h('td', { class: 'num' }, formatBytes(m['write-bytes'] ?? 0)),
       h('td', null, formatDuration(v.duration)),
@@ -220,8 +220,8 @@ function subtasksTable(v: JobVertex): HTMLElement {
       h('td', null, stateBadge(st.status)),
       h('td', { class: 'num' }, String(st.attempt ?? 0)),
       h('td', null, h('span', { class: 'mono' }, st['taskmanager-id'] ?? '—'), st.endpoint ? h('div', { class: 'sub mono' }, st.endpoint) : null),
-      h('td', { class: 'num' }, formatCount(st.metrics?.['read-records'] ?? 0)),
-      h('td', { class: 'num' }, formatCount(st.metrics?.['write-records'] ?? 0)),
+      h('td', { class: 'num' }, formatCount(recordsIn(st.metrics))),
+      h('td', { class: 'num' }, formatCount(recordsOut(st.metrics))),
       h('td', null, formatTimestamp(st['start-time'])),
     ),
   );
