@@ -31,6 +31,11 @@ interface Child {
   exited: Promise<void>;
 }
 
+/** "JobManager", "TaskManager 2": how messages name a child. */
+function label(name: string): string {
+  return name === 'jobmanager' ? 'JobManager' : name.replace(/^taskmanager-(\d+)$/, 'TaskManager $1');
+}
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
@@ -85,7 +90,7 @@ export class LocalCluster {
     const child: Child = { name, proc, outFile, exited };
     proc.once('exit', (code, signal) => {
       // Failures during start() are reported by start() itself.
-      if (this.started && !this.stopping) this.opts.onUnexpectedExit?.(name, describeExit(code, signal), outFile);
+      if (this.started && !this.stopping) this.opts.onUnexpectedExit?.(label(name), describeExit(code, signal), outFile);
     });
     this.children.push(child);
     return child;
@@ -96,7 +101,7 @@ export class LocalCluster {
       const fail = (why: string) => {
         cleanup();
         const detail = lastLine(child.outFile);
-        reject(new CliError(`the ${child.name} ${why}; see ${child.outFile}${detail ? `: ${detail}` : ''}`));
+        reject(new CliError(`the ${label(child.name)} ${why}; see ${child.outFile}${detail ? `: ${detail}` : ''}`));
       };
       const onMessage = (m: ReadyMessage) => {
         if (m?.type !== 'ready') return;

@@ -29,6 +29,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'heartbeat.timeout': { kind: 'duration', default: '5 s', description: 'silence after which a peer is considered lost' },
   'slot.request.timeout': { kind: 'duration', default: '30 s', description: 'how long a job waits for enough free slots before it fails' },
   'dispatcher.planner.timeout': { kind: 'duration', default: '30 s', description: 'time limit for running a bundle main() to plan the job' },
+  'metrics.reporter.prom.port': { kind: 'int', default: 0, description: 'TaskManager Prometheus /metrics port (0 picks a free one)' },
   'parallelism.default': { kind: 'int', default: 1, description: 'parallelism of jobs that set none' },
   'process.working-dir': { kind: 'string', default: undefined, description: 'directory for logs, bundles and state of this process' },
   'cluster.evenly-spread-out-slots': { kind: 'boolean', default: true, description: 'spread subtasks over all TaskManagers rather than filling one first' },

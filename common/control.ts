@@ -11,6 +11,7 @@ export interface RegisterTaskManagerRequest {
   pid: number;
   hostname: string;
   workingDir: string;
+  metricsAddress?: string;
 }
 
 export interface RegisterTaskManagerResponse {

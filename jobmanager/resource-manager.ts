@@ -19,6 +19,7 @@ export interface TaskManagerInfo {
   hostname: string;
   pid: number;
   workingDir: string;
+  metricsAddress: string;
   slots: number;
   /** jobId per slot, or null when free. */
   allocations: (string | null)[];
@@ -75,6 +76,7 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
       hostname: req.hostname,
       pid: req.pid,
       workingDir: req.workingDir,
+      metricsAddress: req.metricsAddress ?? '',
       slots: req.slots,
       allocations: new Array<string | null>(req.slots).fill(null),
       registeredAt: now,

@@ -12,6 +12,7 @@ import { bindServer, shutdownServer, unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
 import { NetworkEnvironment } from './network/network-environment.js';
+import { TaskManagerMetricsServer } from './metrics-server.js';
 import { TaskExecutor } from './task-executor.js';
 import type { TaskStateListener } from './task.js';
 
@@ -87,9 +88,16 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const host = conf.getString('taskmanager.host');
   const port = await bindServer(server, host, conf.getInt('taskmanager.rpc.port'));
   const rpcAddress = `${host}:${port}`;
+  const metrics = new TaskManagerMetricsServer(id, () => [...executor.tasks.values()].map((t) => ({ jobId: t.tdd.jobId, name: t.name, subtaskIndex: t.tdd.subtaskIndex, metrics: () => t.metrics() })));
+  let metricsAddress = '';
+  try {
+    metricsAddress = `${host}:${await metrics.listen(host, conf.getInt('metrics.reporter.prom.port'))}`;
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'Prometheus metrics endpoint not available');
+  }
 
   const register = async (): Promise<void> => {
-    const req = { taskManagerId: id, rpcAddress, slots, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, pid: process.pid, hostname: hostname(), workingDir };
+    const req = { taskManagerId: id, rpcAddress, slots, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, pid: process.pid, hostname: hostname(), workingDir, metricsAddress };
     let attempt = 0;
     for (;;) {
       if (closed) return;
@@ -112,6 +120,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     await register();
   } catch (e) {
     await shutdownServer(server, 100);
+    await metrics.close();
     network.close();
     jm.close();
     log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
@@ -147,7 +156,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       });
   };
 
-  log.info({ rpcAddress, slots, workingDir, version: ENGINE_VERSION }, 'TaskManager started');
+  log.info({ rpcAddress, metricsAddress, slots, workingDir, version: ENGINE_VERSION }, 'TaskManager started');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -160,6 +169,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       await unary(jm, 'DisconnectTaskManager', { taskManagerId: id, reason: 'TaskManager shut down' }, 2000).catch(() => undefined);
       network.close();
       await shutdownServer(server, 1000);
+      await metrics.close();
       jm.close();
       log.info('TaskManager stopped');
       await new Promise<void>((r) => log.flush(() => r()));

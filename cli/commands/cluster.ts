@@ -54,7 +54,7 @@ export function clusterCommand(): Command {
       define: flags.define ?? [],
       configFile: flags.config,
       onUnexpectedExit: (name, how, outFile) => {
-        if (name === 'jobmanager') {
+        if (name === 'JobManager') {
           process.stderr.write(`error: the JobManager exited unexpectedly (${how}); see ${outFile}. Stopping the cluster.\n`);
           void shutdown(1);
         } else {

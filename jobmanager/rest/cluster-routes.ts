@@ -55,6 +55,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
       hostname: tm.hostname,
       pid: tm.pid,
       registered: tm.registeredAt,
+      metricsAddress: tm.metricsAddress,
       memory: { rss: tm.rssBytes, heapUsed: tm.heapUsedBytes },
     })),
   }));
@@ -76,6 +77,15 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
       throw new RequestError(`cannot read the log of TaskManager ${tm.id}: ${e.message}`, 502);
     });
     return reply.type('text/plain; charset=utf-8').send(res.text);
+  });
+
+  app.get<{ Params: { id: string } }>('/taskmanagers/:id/metrics', async (req, reply) => {
+    const tm = taskManager(req.params.id);
+    if (!tm.metricsAddress) throw new RequestError(`TaskManager ${tm.id} announced no metrics endpoint`, 404);
+    const res = await fetch(`http://${tm.metricsAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => {
+      throw new RequestError(`cannot read the metrics of TaskManager ${tm.id}: ${e.message}`, 502);
+    });
+    return reply.type(res.headers.get('content-type') ?? 'text/plain').send(await res.text());
   });
 
   app.get('/jobmanager/log', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(await readTail(ctx.logFile, LOG_TAIL_BYTES)));

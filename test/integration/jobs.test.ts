@@ -102,6 +102,26 @@ describe('a real cluster', () => {
     expect(listed.state).toBe('CANCELED');
   });
 
+  it('exposes Prometheus metrics on the JobManager and on each TaskManager, and logs through REST', async () => {
+    const jobId = await cluster.submitExample('endless', ['1000'], 2);
+    await cluster.waitFor('records to flow', async () => (await cluster.job(jobId)).vertices[0].metrics['write-records'] > 0);
+    const jm = (await cluster.rest('/metrics')).body as string;
+    expect(jm).toMatch(/^weir_jobmanager_taskmanagers 2$/m);
+    expect(jm).toMatch(/weir_jobmanager_jobs\{state="RUNNING"\} 1/);
+    const tms = (await cluster.rest('/taskmanagers')).body.taskmanagers;
+    const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string));
+    const emitted = texts.flatMap((t) => [...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm)]).filter((m) => m[1] === jobId);
+    expect(emitted).toHaveLength(2);
+    for (const m of emitted) expect(Number(m[2])).toBeGreaterThan(0);
+    const tmLog = (await cluster.rest(`/taskmanagers/${tms[0].id}/log`)).body as string;
+    expect(tmLog).toContain('"msg":"TaskManager registered"');
+    const jmLog = (await cluster.rest('/jobmanager/log')).body as string;
+    expect(jmLog).toContain(jobId);
+    await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    await cluster.waitForJob(jobId, ['CANCELED'], 15_000);
+    await cluster.waitFor('slots to be free', async () => (await cluster.rest('/overview')).body['slots-available'] === 8);
+  });
+
   it('fails a job whose operator throws, naming the operator and the cause', async () => {
     const jobId = await cluster.submit('test/jobs/failing.ts', [], 2);
     await cluster.waitForJob(jobId, ['FAILED']);

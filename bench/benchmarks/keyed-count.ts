@@ -1,0 +1,168 @@
+// Throughput of a keyed running count over small records, three ways in one run:
+//   (a) a hand-written loop doing the same work in this process (the baseline);
+//   (b) Weir at parallelism 1 on one TaskManager: the pipeline chains into a single task;
+//   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the keyBy edge is a real
+//       shuffle, half of it over gRPC between the TaskManagers.
+// Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
+// subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
+import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
+import { BenchCluster } from '../lib/cluster.js';
+import { consume, consumedChecksum, countReduce, DEFAULT_KEYS, eventAt, type CountEvent } from '../lib/keyed-records.js';
+import type { JobDetails } from '../lib/rest-types.js';
+import { formatCount, median, perSecond } from '../lib/stats.js';
+import { runningWindow } from '../lib/timing.js';
+
+const JOB = 'bench/jobs/keyed-count.ts';
+const RECORDS = 6_000_000;
+const WARMUP_RECORDS = 1_000_000;
+
+/** (a): the same generator, reduce and sink as the job, with a Map as keyed state. Returns ms. */
+export function handWrittenLoop(records: number, keys: number): number {
+  const state = new Map<number, CountEvent>();
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) {
+    const e = eventAt(i, keys);
+    const acc = state.get(e.key);
+    const out = acc === undefined ? e : countReduce(acc, e);
+    state.set(e.key, out);
+    consume(out);
+  }
+  const ms = performance.now() - t0;
+  if (state.size !== Math.min(keys, records)) throw new Error(`hand-written loop saw ${state.size} keys, expected ${keys}`);
+  return ms;
+}
+
+interface WeirRun {
+  jobId: string;
+  records: number;
+  durationMs: number;
+  recordsPerSecond: number;
+  vertices: { name: string; parallelism: number; taskManagers: string[]; metrics: Record<string, number> }[];
+}
+
+function sum(job: JobDetails, metric: string): number {
+  return job.vertices.reduce((a, v) => a + (v.metrics[metric] ?? 0), 0);
+}
+
+/** Runs the job once and checks it did what the figure claims. */
+async function runWeir(cluster: BenchCluster, jarId: string, records: number, keys: number, parallelism: number): Promise<WeirRun> {
+  const jobId = await cluster.run(jarId, [String(records), String(keys)], parallelism);
+  const job = await cluster.waitForFinished(jobId);
+  const sinkRecords = sum(job, 'sink-records');
+  if (sinkRecords !== records) throw new Error(`job ${jobId}: the sink received ${sinkRecords} records, expected ${records}`);
+  const { durationMs } = runningWindow(job);
+  return {
+    jobId,
+    records,
+    durationMs,
+    recordsPerSecond: perSecond(records, durationMs),
+    vertices: job.vertices.map((v) => ({
+      name: v.name,
+      parallelism: v.parallelism,
+      taskManagers: [...new Set(v.subtasks.map((s) => s['taskmanager-id'] ?? '?'))],
+      metrics: v.metrics,
+    })),
+  };
+}
+
+async function measureWeir(
+  options: BenchOptions,
+  label: string,
+  clusterShape: { taskManagers: number; slots: number },
+  parallelism: number,
+  records: number,
+  keys: number,
+  check: (run: WeirRun) => void,
+): Promise<WeirRun[]> {
+  options.log(`${label}: starting ${clusterShape.taskManagers} TaskManager(s) with ${clusterShape.slots} slot(s) each`);
+  const cluster = await BenchCluster.start(clusterShape);
+  try {
+    const jarId = await cluster.upload(await cluster.bundle(JOB));
+    const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism);
+    check(warm);
+    options.log(`${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s`);
+    const runs: WeirRun[] = [];
+    for (let r = 0; r < options.repetitions; r++) {
+      const run = await runWeir(cluster, jarId, records, keys, parallelism);
+      check(run);
+      runs.push(run);
+      options.log(`${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+    }
+    return runs;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function medianNote(values: number[]): string {
+  return `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
+}
+
+export const keyedCount: Benchmark = {
+  name: 'keyed-count',
+  description: 'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (gRPC shuffle)',
+  async run(options: BenchOptions): Promise<BenchmarkResult> {
+    const records = Math.max(10_000, Math.round(RECORDS * options.scale));
+    const keys = DEFAULT_KEYS;
+
+    // (a)
+    handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
+    const loopRates: number[] = [];
+    for (let r = 0; r < options.repetitions; r++) loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
+    options.log(`(a) hand-written loop: ${loopRates.map(formatCount).join(', ')} records/s (checksum ${consumedChecksum()})`);
+
+    // (b)
+    const chained = await measureWeir(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, records, keys, (run) => {
+      if (run.vertices.length !== 1) throw new Error(`(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
+    });
+
+    // (c)
+    const shuffled = await measureWeir(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, (run) => {
+      if (run.vertices.length !== 2) throw new Error(`(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
+      for (const v of run.vertices) {
+        if (v.parallelism !== 2 || v.taskManagers.length !== 2) throw new Error(`(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`);
+      }
+    });
+
+    const a = median(loopRates);
+    const bRates = chained.map((r) => r.recordsPerSecond);
+    const cRates = shuffled.map((r) => r.recordsPerSecond);
+    const b = median(bRates);
+    const c = median(cRates);
+    // The source vertex is the head of the job graph; its output is the keyBy exchange.
+    const wire = shuffled.map((r) => {
+      const m = r.vertices[0]!.metrics;
+      return { writeBytes: m['write-bytes'] ?? 0, writeRecords: m['write-records'] ?? 0 };
+    });
+    const bytesPerRecord = median(wire.map((w) => (w.writeRecords > 0 ? w.writeBytes / w.writeRecords : NaN)));
+
+    const figures: Figure[] = [
+      { name: '(a) hand-written loop', value: a, unit: 'records/s', note: medianNote(loopRates) },
+      { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
+      { name: '(c) Weir p2, gRPC shuffle', value: c, unit: 'records/s', note: medianNote(cRates) },
+      { name: 'b/a', value: b / a, unit: 'ratio', note: 'aim ≥ 0.3' },
+      { name: 'c/a', value: c / a, unit: 'ratio' },
+      { name: 'keyBy exchange in (c)', value: bytesPerRecord, unit: 'bytes/record', note: 'source write-bytes / write-records' },
+    ];
+    return {
+      benchmark: this.name,
+      description: this.description,
+      figures,
+      details: {
+        records,
+        keys,
+        warmupRecords: Math.min(records, WARMUP_RECORDS),
+        recordsPerSecond: { a, b, c },
+        ratios: { bOverA: b / a, cOverA: c / a },
+        bytesPerRecord,
+        aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: b / a >= 0.3, c: c >= 500_000 } },
+        runs: {
+          a: loopRates,
+          b: chained.map(({ jobId, durationMs, recordsPerSecond }) => ({ jobId, durationMs, recordsPerSecond })),
+          c: shuffled.map(({ jobId, durationMs, recordsPerSecond }, i) => ({ jobId, durationMs, recordsPerSecond, ...wire[i] })),
+        },
+        vertices: { b: chained[0]?.vertices.map((v) => v.name), c: shuffled[0]?.vertices.map((v) => v.name) },
+      },
+    };
+  },
+};

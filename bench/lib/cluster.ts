@@ -1,0 +1,185 @@
+// A real cluster for a benchmark: one JobManager and N TaskManagers as child processes (the
+// compiled `weir` CLI, through LocalCluster) on free ports in a fresh temp directory. stop() is
+// registered for SIGINT / SIGTERM, so nothing outlives the benchmark.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from '../../cli/local-cluster.js';
+import { RestClient } from '../../cli/rest-client.js';
+import { runJar, uploadBundle } from '../../cli/submit.js';
+import { createBundle } from '../../common/bundle.js';
+import { packageRoot } from '../../common/rpc.js';
+import { stopOnExit } from './cleanup.js';
+import { freePorts } from './ports.js';
+import type { JobDetails } from './rest-types.js';
+
+const TERMINAL = new Set(['FINISHED', 'FAILED', 'CANCELED']);
+
+export interface BenchClusterOptions {
+  taskManagers: number;
+  slots: number;
+  /** Configuration keys passed to every process as -D key=value. */
+  config?: Record<string, string>;
+}
+
+/** A TaskManager started by hand, e.g. under `node --cpu-prof`. */
+interface ExtraTaskManager {
+  proc: ChildProcess;
+  exited: Promise<void>;
+}
+
+export class BenchCluster {
+  readonly client: RestClient;
+  private readonly extra: ExtraTaskManager[] = [];
+  private readonly bundles = new Map<string, Promise<string>>();
+  private unexpectedExit: string | undefined;
+  private unregister: () => void = () => {};
+  private stopped = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly local: LocalCluster,
+    private readonly opts: BenchClusterOptions,
+  ) {
+    this.client = new RestClient(local.restUrl);
+  }
+
+  static async start(opts: BenchClusterOptions): Promise<BenchCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
+    const [restPort, rpcPort] = await freePorts(2);
+    let self: BenchCluster | undefined;
+    const local = new LocalCluster({
+      dir,
+      taskManagers: opts.taskManagers,
+      slots: opts.slots,
+      restPort: restPort!,
+      rpcPort: rpcPort!,
+      define: Object.entries(opts.config ?? {}).map(([k, v]) => `${k}=${v}`),
+      onUnexpectedExit: (name, how, outFile) => {
+        if (self) self.unexpectedExit = `${name} exited unexpectedly (${how}); see ${outFile}`;
+      },
+    });
+    const stopEarly = async () => {
+      await local.stop(5_000);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const unregisterEarly = stopOnExit(stopEarly);
+    try {
+      await local.start();
+    } catch (e) {
+      await stopEarly();
+      throw e;
+    } finally {
+      unregisterEarly();
+    }
+    self = new BenchCluster(dir, local, opts);
+    self.unregister = stopOnExit(() => self!.stop());
+    return self;
+  }
+
+  get restUrl(): string {
+    return this.local.restUrl;
+  }
+
+  /**
+   * Starts one more TaskManager as `node <nodeArgs> bin/weir.js taskmanager ...` (for profiling)
+   * and waits until the JobManager counts it.
+   */
+  async addTaskManager(nodeArgs: string[], slots = this.opts.slots): Promise<void> {
+    const name = `taskmanager-extra-${this.extra.length + 1}`;
+    const outFile = join(this.dir, `${name}.out`);
+    const fd = openSync(outFile, 'a');
+    let proc: ChildProcess;
+    try {
+      const args = ['taskmanager', '--jobmanager', this.local.rpcAddress, '--slots', String(slots), '--dir', join(this.dir, name)];
+      for (const [k, v] of Object.entries(this.opts.config ?? {})) args.push('-D', `${k}=${v}`);
+      // The IPC channel makes the child exit when this process dies, as LocalCluster's children do.
+      proc = spawn(process.execPath, [...nodeArgs, join(packageRoot(), 'bin', 'weir.js'), ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
+    } finally {
+      closeSync(fd);
+    }
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    this.extra.push({ proc, exited });
+    const before = (await this.client.get<{ taskmanagers?: number }>('/overview')).taskmanagers ?? 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; see ${outFile}`)), 60_000);
+      proc.on('message', (m: { type?: string }) => {
+        if (m?.type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (${signal ?? code}) during startup: ${readFileSync(outFile, 'utf8').slice(-500)}`));
+      });
+    });
+    await this.poll(`${name} to register`, async () => ((await this.client.get<{ taskmanagers?: number }>('/overview')).taskmanagers ?? 0) > before, 30_000);
+  }
+
+  /** Bundles a job source (path relative to the package root) once per cluster. */
+  bundle(entry: string): Promise<string> {
+    let p = this.bundles.get(entry);
+    if (!p) {
+      const out = join(this.dir, 'bundles', entry.replace(/[^A-Za-z0-9]/g, '_') + '.weir');
+      p = createBundle(join(packageRoot(), entry), out).then(() => out);
+      this.bundles.set(entry, p);
+    }
+    return p;
+  }
+
+  async upload(bundlePath: string): Promise<string> {
+    return uploadBundle(this.client, bundlePath);
+  }
+
+  async run(jarId: string, args: string[], parallelism: number): Promise<string> {
+    return runJar(this.client, jarId, { programArgs: args, parallelism });
+  }
+
+  job(jobId: string): Promise<JobDetails> {
+    return this.client.get<JobDetails>(`/jobs/${jobId}`);
+  }
+
+  /** Waits until the job ends; throws with the root exception unless it FINISHED. */
+  async waitForFinished(jobId: string, timeoutMs = 300_000): Promise<JobDetails> {
+    const job = await this.poll(`job ${jobId} to end`, async () => {
+      const j = await this.job(jobId);
+      return TERMINAL.has(j.state) ? j : undefined;
+    }, timeoutMs, 100);
+    if (job.state !== 'FINISHED') {
+      const ex = await this.client.get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`).catch(() => ({}) as { 'root-exception'?: string });
+      throw new Error(`job ${jobId} ended ${job.state}: ${ex['root-exception'] ?? 'no exception recorded'}`);
+    }
+    return job;
+  }
+
+  private async poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.unexpectedExit) throw new Error(this.unexpectedExit);
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** Stops every process (hand-started TaskManagers first) and removes the directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unregister();
+    await Promise.all(
+      this.extra.map(async (t) => {
+        if (t.proc.exitCode !== null || t.proc.signalCode !== null) return;
+        t.proc.kill('SIGTERM');
+        const kill = setTimeout(() => t.proc.kill('SIGKILL'), 15_000);
+        await t.exited;
+        clearTimeout(kill);
+      }),
+    );
+    await this.local.stop(10_000);
+    if (!process.env.WEIR_BENCH_KEEP_DIRS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+// npm run bench [-- <benchmark>... ] [--scale=<factor>] [--repetitions=<n>]
+// Runs the benchmark modules (all, or those named), prints one table and writes
+// bench/results/latest.json plus a timestamped copy. Ratios against a baseline measured in the
+// same run are the figures to compare: absolute rates wander on a shared machine.
+import { join } from 'node:path';
+import { packageRoot } from '../common/rpc.js';
+import { keyedCount } from './benchmarks/keyed-count.js';
+import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
+import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
+import { renderTable } from './lib/table.js';
+
+const BENCHMARKS: Benchmark[] = [keyedCount];
+
+function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
+  const names: string[] = [];
+  let scale = 1;
+  let repetitions = 3;
+  for (const arg of argv) {
+    const m = /^--(scale|repetitions)=(.+)$/.exec(arg);
+    if (m) {
+      const n = Number(m[2]);
+      if (!(n > 0)) throw new Error(`${arg}: expected a positive number`);
+      if (m[1] === 'scale') scale = n;
+      else repetitions = Math.round(n);
+    } else if (arg.startsWith('-')) {
+      throw new Error(`unknown option ${arg}; use [benchmark...] [--scale=<factor>] [--repetitions=<n>]`);
+    } else {
+      if (!BENCHMARKS.some((b) => b.name === arg)) throw new Error(`unknown benchmark '${arg}'; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+      names.push(arg);
+    }
+  }
+  return { names, scale, repetitions };
+}
+
+async function main(): Promise<number> {
+  const { names, scale, repetitions } = parseArgs(process.argv.slice(2));
+  const selected = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const started = Date.now();
+  const options: BenchOptions = {
+    scale,
+    repetitions,
+    log: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
+  };
+  const results: BenchmarkResult[] = [];
+  const failures: RunReport['failures'] = [];
+  for (const b of selected) {
+    options.log(`${b.name}: ${b.description}`);
+    try {
+      results.push(await b.run(options));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      failures.push({ benchmark: b.name, error });
+      options.log(`${b.name} FAILED: ${error}`);
+    }
+  }
+  const report: RunReport = {
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    commit: gitCommit(packageRoot()),
+    host: hostInfo(),
+    results,
+    failures,
+  };
+  const files = writeReport(join(packageRoot(), 'bench', 'results'), report);
+  process.stdout.write(`\n${renderTable(results)}\n\n`);
+  for (const f of failures) process.stdout.write(`FAILED ${f.benchmark}: ${f.error}\n`);
+  process.stdout.write(`results: ${files.join(', ')} (${report.durationSeconds} s)\n`);
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  },
+);

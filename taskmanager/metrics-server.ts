@@ -1,0 +1,64 @@
+// Prometheus metrics of a TaskManager (prom-client), served over plain HTTP at /metrics on
+// `metrics.reporter.prom.port` (Flink's key; 0 picks a free port, which registration announces).
+import { createServer, type Server } from 'node:http';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TaskMetrics } from '../common/control.js';
+
+export interface TaskView {
+  jobId: string;
+  name: string;
+  subtaskIndex: number;
+  metrics(): TaskMetrics;
+}
+
+export class TaskManagerMetricsServer {
+  private readonly registry = new Registry();
+  private server: Server | undefined;
+
+  constructor(taskManagerId: string, tasks: () => Iterable<TaskView>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'weir_taskmanager_process_', labels: { tm_id: taskManagerId } });
+    const gauge = (name: string, help: string, pick: (m: TaskMetrics) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tm_id', 'job_id', 'task_name', 'subtask_index'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const t of tasks()) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, pick(t.metrics()));
+        },
+      });
+    gauge('weir_task_records_in', 'records a task read from its input gates', (m) => m.recordsIn);
+    gauge('weir_task_records_out', 'records a task wrote to its result partitions', (m) => m.recordsOut);
+    gauge('weir_task_bytes_out', 'bytes a task wrote to its result partitions', (m) => m.bytesOut);
+    gauge('weir_task_source_records', 'records the source of a task emitted', (m) => m.sourceRecords);
+    gauge('weir_task_sink_records', 'records the sinks of a task received', (m) => m.sinkRecords);
+    gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
+  }
+
+  /** Starts serving; returns the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [`Not found: ${req.method} ${req.url}`] }));
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [e.message] })),
+      );
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`cannot serve metrics on ${host}:${port}: ${e.message}`)));
+      server.listen(port, host, () => {
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
