@@ -1,17 +1,11 @@
 // The ExecutionGraph: one Execution per (vertex, subtask, attempt), with Flink's state names and
 // per-state timestamps, plus the job-level status history the REST API reports.
+import type { TaskMetrics } from '../common/control.js';
 import type { JobGraph, JobVertex } from '../common/jobgraph.js';
 import { isExecutionTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 
-export interface ExecutionMetrics {
-  recordsIn: number;
-  recordsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  backPressuredMs: number;
-  sourceRecords: number;
-  sinkRecords: number;
-}
+/** A subtask's counters as its TaskManager last reported them. */
+export type ExecutionMetrics = Omit<TaskMetrics, 'executionId'>;
 
 export class Execution {
   state: ExecutionState = 'CREATED';

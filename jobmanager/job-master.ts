@@ -273,7 +273,9 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private updateMetrics(metrics: TaskMetrics[]): void {
     for (const m of metrics) {
       const e = this.graph.findExecution(m.executionId);
-      if (e) e.metrics = { recordsIn: m.recordsIn, recordsOut: m.recordsOut, bytesIn: m.bytesIn, bytesOut: m.bytesOut, backPressuredMs: m.backPressuredMs, sourceRecords: m.sourceRecords, sinkRecords: m.sinkRecords };
+      if (!e) continue;
+      const { executionId: _id, ...counters } = m;
+      e.metrics = counters;
     }
   }
 

@@ -29,6 +29,8 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const logFile = join(workingDir, 'jobmanager.log');
   const log = createLogger('jobmanager', logFile);
   const jobManagerId = randomBytes(8).toString('hex');
+  // A stray rejection in one job's bookkeeping must not take every other job down with the process.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (ignored, JobManager keeps running)'));
 
   const rm = new ResourceManager(jobManagerId, conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log);
   const jars = new JarStore(join(workingDir, 'bundles'));

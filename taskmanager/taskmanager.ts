@@ -33,6 +33,9 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const logFile = join(workingDir, 'taskmanager.log');
   const id = `tm-${randomBytes(4).toString('hex')}`;
   const log = createLogger('taskmanager', logFile).child({ taskManagerId: id });
+  // User code may leave rejected promises behind (an async sink's fire-and-forget, say); log them
+  // rather than lose every task of this TaskManager.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in user code or runtime (ignored)'));
   const intervalMs = conf.getDuration('heartbeat.interval');
   const timeoutMs = conf.getDuration('heartbeat.timeout');
   const slots = conf.getInt('taskmanager.numberOfTaskSlots');

@@ -4,6 +4,8 @@
 import type { JobDetails } from './rest-types.js';
 
 export interface RunningWindow {
+  /** Epoch ms when the first subtask reached RUNNING (a source may start producing from here). */
+  firstRunningAt: number;
   /** Epoch ms when the last subtask reached RUNNING. */
   allRunningAt: number;
   /** Epoch ms when the last subtask reached FINISHED. */
@@ -12,6 +14,7 @@ export interface RunningWindow {
 }
 
 export function runningWindow(job: JobDetails): RunningWindow {
+  let firstRunningAt = Infinity;
   let allRunningAt = -Infinity;
   let lastFinishedAt = -Infinity;
   for (const v of job.vertices) {
@@ -21,10 +24,11 @@ export function runningWindow(job: JobDetails): RunningWindow {
       if (typeof running !== 'number' || typeof finished !== 'number') {
         throw new Error(`subtask ${s.subtask} of '${v.name}' lacks a RUNNING or FINISHED timestamp (status ${s.status})`);
       }
+      firstRunningAt = Math.min(firstRunningAt, running);
       allRunningAt = Math.max(allRunningAt, running);
       lastFinishedAt = Math.max(lastFinishedAt, finished);
     }
   }
   if (!Number.isFinite(allRunningAt)) throw new Error(`job ${job.jid} has no subtasks`);
-  return { allRunningAt, lastFinishedAt, durationMs: lastFinishedAt - allRunningAt };
+  return { firstRunningAt, allRunningAt, lastFinishedAt, durationMs: lastFinishedAt - allRunningAt };
 }
