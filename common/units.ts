@@ -13,7 +13,8 @@ const DURATION_UNITS: Record<string, number> = {
 /** Milliseconds for "10 s", "500ms", "2 min" or a plain number (milliseconds, as in Flink). */
 export function parseDuration(text: string | number): number {
   if (typeof text === 'number') return text;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  // A negative number is allowed for Flink's "-1: never" settings (execution.buffer-timeout: -1).
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!m) throw new Error(`invalid duration '${text}' (expected e.g. '500 ms', '10 s', '1 min')`);
   const unit = m[2]!.toLowerCase();
   if (unit === '') return Number(m[1]);

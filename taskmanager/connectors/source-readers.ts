@@ -30,6 +30,7 @@ class IndexedReader implements SourceReader {
     private readonly produce: (index: number) => unknown,
     readonly ratePerSecond: number | undefined,
     private readonly services: TaskServices,
+    private readonly operatorName: string,
   ) {
     this.next = start;
   }
@@ -41,13 +42,19 @@ class IndexedReader implements SourceReader {
   emitBatch(max: number, out: Output): number {
     const s = this.services;
     let n = 0;
-    while (n < max && this.next < this.end) {
-      const v = this.produce(this.next);
-      this.next += this.stride;
-      n++;
-      out.collect(v, undefined);
-      // An async sink in the chain asked to wait: stop the batch here.
-      if (s.pending !== undefined) break;
+    // One try around the batch, not one per record: errors of chained operators arrive tagged
+    // already; anything else came from the generator itself.
+    try {
+      while (n < max && this.next < this.end) {
+        const v = this.produce(this.next);
+        this.next += this.stride;
+        n++;
+        out.collect(v, undefined);
+        // An async sink in the chain asked to wait: stop the batch here.
+        if (s.pending !== undefined) break;
+      }
+    } catch (e) {
+      throw e instanceof UserCodeError ? e : new UserCodeError(this.operatorName, e);
     }
     return n;
   }
@@ -65,31 +72,24 @@ class IndexedReader implements SourceReader {
 export function createSourceReader(op: OperatorDescriptor, source: unknown, services: TaskServices, operatorName: string): SourceReader {
   const cfg = op.config as { sourceKind?: string };
   const { subtaskIndex: i, parallelism: p } = services;
-  const guard = (fn: (index: number) => unknown) => (index: number) => {
-    try {
-      return fn(index);
-    } catch (e) {
-      throw new UserCodeError(operatorName, e);
-    }
-  };
   switch (cfg.sourceKind) {
     case 'sequence': {
       const s = source as { from: number; to: number };
       const { start, end } = splitRange(s.to - s.from + 1, i, p);
-      return new IndexedReader(start, end, 1, (k) => s.from + k, undefined, services);
+      return new IndexedReader(start, end, 1, (k) => s.from + k, undefined, services, operatorName);
     }
     case 'elements': {
       const s = source as { items: readonly unknown[] };
       const { start, end } = splitRange(s.items.length, i, p);
-      return new IndexedReader(start, end, 1, (k) => s.items[k], undefined, services);
+      return new IndexedReader(start, end, 1, (k) => s.items[k], undefined, services, operatorName);
     }
     case 'datagen': {
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
-      const gen = guard(s.generatorFunction);
-      if (s.count === Infinity) return new IndexedReader(i, Infinity, p, gen, rate, services);
+      const gen = s.generatorFunction;
+      if (s.count === Infinity) return new IndexedReader(i, Infinity, p, gen, rate, services, operatorName);
       const { start, end } = splitRange(s.count, i, p);
-      return new IndexedReader(start, end, 1, gen, rate, services);
+      return new IndexedReader(start, end, 1, gen, rate, services, operatorName);
     }
     default:
       throw new Error(`unknown source kind '${String(cfg.sourceKind)}' of operator '${operatorName}'`);

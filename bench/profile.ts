@@ -1,0 +1,54 @@
+// Where the time of the keyed count goes: runs bench/jobs/keyed-count.ts at the given parallelism
+// on as many one-slot TaskManagers, each started under `node --cpu-prof [node flags]`, then prints
+// the heaviest functions and files of each TaskManager.
+//   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1] [node flags...]
+// Parallelism 1 chains the whole job into one task. The .cpuprofile files stay in a temp
+// directory (printed) for Chrome DevTools or speedscope.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../common/rpc.js';
+import { BenchCluster } from './lib/cluster.js';
+import { summarizeCpuProfile } from './lib/cpu-profile.js';
+import { DEFAULT_KEYS } from './lib/keyed-records.js';
+import { formatCount, perSecond } from './lib/stats.js';
+import { runningWindow } from './lib/timing.js';
+
+async function main(): Promise<void> {
+  const records = Number(process.argv[2] ?? 10_000_000);
+  const parallelism = Number(process.argv[3] ?? 1);
+  const nodeFlags = process.argv.slice(4);
+  const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
+  const cluster = await BenchCluster.start({ taskManagers: 0, slots: 1 });
+  try {
+    for (let i = 0; i < parallelism; i++) await cluster.addTaskManager(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...nodeFlags]);
+    const jarId = await cluster.upload(await cluster.bundle('bench/jobs/keyed-count.ts'));
+    for (const n of [Math.min(records, 2_000_000), records]) {
+      const jobId = await cluster.run(jarId, [String(n), String(DEFAULT_KEYS)], parallelism);
+      const job = await cluster.waitForFinished(jobId);
+      const w = runningWindow(job);
+      process.stderr.write(`${formatCount(n)} records: ${formatCount(perSecond(n, w.durationMs))} records/s over ${(w.durationMs / 1000).toFixed(2)} s (${job.vertices.length} vertices)\n`);
+    }
+  } finally {
+    // The profile is written when the TaskManager exits.
+    await cluster.stop();
+  }
+  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no .cpuprofile in ${profileDir}`);
+  const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
+  for (const file of files) {
+    const s = summarizeCpuProfile(join(profileDir, file), packageRoot(), 30);
+    process.stdout.write(`\nprofile: ${join(profileDir, file)}\nsampled ${(s.totalMs / 1000).toFixed(1)} s, busy ${(s.busyMs / 1000).toFixed(1)} s\n\nself time by function:\n`);
+    for (const h of s.functions) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
+    process.stdout.write(`\nself time by file:\n`);
+    for (const h of s.files.slice(0, 15)) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
