@@ -13,6 +13,8 @@ export type OperatorKind =
   | 'keyedReduce' // config.keyRef
   | 'keyedProcess' // config.keyRef
   | 'process'
+  | 'timestampsAndWatermarks' // assignTimestampsAndWatermarks(strategy); user code: the WatermarkStrategy
+  | 'window' // config.keyRef; user code: a WindowOperatorSpec (api/windowing/types.ts)
   | 'sink'; // config.sinkKind: 'print' | 'file' | 'custom'
 
 /** Where an operator's output goes: another operator in the same chain, or a network edge. */

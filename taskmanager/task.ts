@@ -8,6 +8,7 @@ import type { BundleCache } from './bundle-cache.js';
 import { createSourceReader } from './connectors/source-readers.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
 import { UserCodeError, type TaskServices } from './operators/operator.js';
+import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
 import { UnionInput } from './runtime/union-input.js';
@@ -30,6 +31,7 @@ export class Task {
   state: ExecutionState = 'DEPLOYING';
   private streamTask: StreamTask | undefined;
   private services: TaskServices | undefined;
+  private processingTime: MailboxProcessingTimeService | undefined;
   private writers: RecordWriter[] = [];
   private input: UnionInput | undefined;
   private cancelRequested = false;
@@ -91,6 +93,7 @@ export class Task {
       if (this.cancelRequested) throw new CancelTaskException();
       this.transition('RUNNING');
       await this.streamTask!.run();
+      this.processingTime?.shutdown();
       await this.streamTask!.chain.close();
       this.transition('FINISHED');
     } catch (e) {
@@ -112,6 +115,8 @@ export class Task {
 
   private async setUp(): Promise<void> {
     const tdd = this.tdd;
+    const mailbox = new Mailbox();
+    this.processingTime = new MailboxProcessingTimeService(mailbox);
     const entry = await this.bundles.entryPath(tdd.bundleHash);
     const { vertex, userCode } = await loadUserCode(entry, tdd);
     const services: TaskServices = (this.services = {
@@ -124,6 +129,7 @@ export class Task {
       log: this.log,
       pending: undefined,
       sinkRecords: 0,
+      processingTime: this.processingTime,
       async drainPending() {
         const p = this.pending;
         this.pending = undefined;
@@ -143,10 +149,11 @@ export class Task {
     const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
     const head = vertex.operators[0]!;
     const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
-    this.streamTask = new StreamTask(chain, this.writers, services, source, this.input);
+    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {
+    this.processingTime?.shutdown();
     const err = cause instanceof Error ? cause : new Error(String(cause));
     for (const w of this.writers) {
       try {

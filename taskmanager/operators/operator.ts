@@ -3,10 +3,13 @@
 import type { RuntimeContext } from '../../api/functions.js';
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
+import type { ProcessingTimeService } from '../runtime/timer-service.js';
 
 export interface Output {
   /** Hot path: one call per record, no allocation. */
   collect(value: unknown, timestamp: number | undefined): void;
+  /** A record for the side output named by an OutputTag id; dropped when nothing consumes that tag. */
+  collectSide(tag: string, value: unknown, timestamp: number | undefined): void;
   emitWatermark(timestamp: number): void;
 }
 
@@ -28,6 +31,8 @@ export interface TaskServices {
   sinkRecords: number;
   /** Awaits and clears `pending`. */
   drainPending(): Promise<void>;
+  /** Processing time and callbacks run inside this task (its mailbox). */
+  processingTime: ProcessingTimeService;
 }
 
 export interface OperatorSetup {

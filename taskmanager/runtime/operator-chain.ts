@@ -11,7 +11,13 @@ import { FileSinkOperator, PrintSink, UserSink } from '../operators/sinks.js';
 /** A partition writer plus the per-record call that applies the edge's partitioner. */
 export type RecordWriter = ResultPartitionWriter & { emit(value: unknown, timestamp: number | undefined): void };
 
-class NetworkOutput implements Output {
+/** Where an operator's records go: the next chained operator or a network partition. */
+interface RecordTarget {
+  collect(value: unknown, timestamp: number | undefined): void;
+  emitWatermark(timestamp: number): void;
+}
+
+class NetworkTarget implements RecordTarget {
   constructor(private readonly writer: RecordWriter) {}
   collect(value: unknown, timestamp: number | undefined): void {
     this.writer.emit(value, timestamp);
@@ -21,7 +27,7 @@ class NetworkOutput implements Output {
   }
 }
 
-class ChainedOutput implements Output {
+class ChainedTarget implements RecordTarget {
   constructor(private readonly next: StreamOperator) {}
   collect(value: unknown, timestamp: number | undefined): void {
     this.next.processElement(value, timestamp);
@@ -31,17 +37,48 @@ class ChainedOutput implements Output {
   }
 }
 
-class BroadcastingOutput implements Output {
-  constructor(private readonly outputs: Output[]) {}
-  collect(value: unknown, timestamp: number | undefined): void {
-    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.collect(value, timestamp);
+const NO_TARGETS: RecordTarget[] = [];
+
+/**
+ * An operator's Output: main records to its untagged targets, side outputs by tag, watermarks to
+ * every target (side-output consumers need event time too).
+ */
+class OperatorOutput implements Output {
+  private readonly all: RecordTarget[];
+
+  constructor(
+    private readonly main: RecordTarget[],
+    private readonly side: Map<string, RecordTarget[]>,
+  ) {
+    this.all = [...main, ...[...side.values()].flat()];
   }
+
+  collect(value: unknown, timestamp: number | undefined): void {
+    const m = this.main;
+    for (let i = 0; i < m.length; i++) m[i]!.collect(value, timestamp);
+  }
+
+  collectSide(tag: string, value: unknown, timestamp: number | undefined): void {
+    const targets = this.side.get(tag) ?? NO_TARGETS;
+    for (let i = 0; i < targets.length; i++) targets[i]!.collect(value, timestamp);
+  }
+
   emitWatermark(timestamp: number): void {
-    for (const o of this.outputs) o.emitWatermark(timestamp);
+    for (const t of this.all) t.emitWatermark(timestamp);
   }
 }
 
-const DISCARD: Output = { collect() {}, emitWatermark() {} };
+/** The common case, one main target and no side outputs, without the loop. */
+class SingleTargetOutput implements Output {
+  constructor(private readonly target: RecordTarget) {}
+  collect(value: unknown, timestamp: number | undefined): void {
+    this.target.collect(value, timestamp);
+  }
+  collectSide(): void {}
+  emitWatermark(timestamp: number): void {
+    this.target.emitWatermark(timestamp);
+  }
+}
 
 type OperatorFactory = (setup: OperatorSetup) => StreamOperator;
 
@@ -101,15 +138,20 @@ export class OperatorChain {
       if (visiting.has(i)) throw new Error(`operator chain of '${vertex.name}' has a cycle`);
       visiting.add(i);
       const op = ops[i]!;
-      const outs: Output[] = op.outputs
-        .filter((o) => o.tag === undefined)
-        .map((o) => {
-          if (o.type === 'chained') return new ChainedOutput(build(o.operator, visiting));
+      const main: RecordTarget[] = [];
+      const side = new Map<string, RecordTarget[]>();
+      for (const o of op.outputs) {
+        let target: RecordTarget;
+        if (o.type === 'chained') target = new ChainedTarget(build(o.operator, visiting));
+        else {
           const w = writers.get(o.edge);
           if (!w) throw new Error(`operator '${op.name}' writes to edge ${o.edge}, which has no result partition`);
-          return new NetworkOutput(w);
-        });
-      const output = outs.length === 0 ? DISCARD : outs.length === 1 ? outs[0]! : new BroadcastingOutput(outs);
+          target = new NetworkTarget(w);
+        }
+        if (o.tag === undefined) main.push(target);
+        else side.set(o.tag, [...(side.get(o.tag) ?? []), target]);
+      }
+      const output: Output = main.length === 1 && side.size === 0 ? new SingleTargetOutput(main[0]!) : new OperatorOutput(main, side);
       const keyRef = (op.config as { keyRef?: string }).keyRef;
       const keySelector = keyRef ? (userCode.get(keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
       if (keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${keyRef} of operator '${op.name}' is missing from the bundle`);

@@ -5,6 +5,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SourceReader } from '../connectors/source-readers.js';
 import type { TaskServices } from '../operators/operator.js';
+import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
 import type { UnionInput } from './union-input.js';
 
@@ -36,6 +37,7 @@ export class StreamTask {
     readonly chain: OperatorChain,
     private readonly writers: RecordWriter[],
     private readonly services: TaskServices,
+    private readonly mailbox: Mailbox,
     private readonly source: SourceReader | undefined,
     private readonly input: UnionInput | undefined,
   ) {}
@@ -49,10 +51,22 @@ export class StreamTask {
     if (this.canceled) throw new CancelTaskException();
   }
 
-  /** Waits until `p` settles or the task is canceled. */
+  /** Waits until `p` settles or the task is canceled; runs mail (timers) that arrives meanwhile. */
   private async waitFor(p: Promise<unknown>): Promise<void> {
-    await Promise.race([p, this.canceledPromise]);
-    this.checkCanceled();
+    let settled = false;
+    const done = p.then(
+      () => void (settled = true),
+      (e: unknown) => {
+        settled = true;
+        throw e;
+      },
+    );
+    for (;;) {
+      await Promise.race([done, this.canceledPromise, this.mailbox.mailAvailable()]);
+      this.checkCanceled();
+      if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (settled) return done;
+    }
   }
 
   /** Waits while any output partition lacks credit. */
@@ -90,6 +104,7 @@ export class StreamTask {
     let sliceStart = performance.now();
     while (!reader.finished) {
       this.checkCanceled();
+      if (this.mailbox.size > 0) this.mailbox.runAll();
       await this.awaitOutputs();
       let max = SOURCE_BATCH;
       if (rate !== undefined) {
@@ -120,6 +135,7 @@ export class StreamTask {
     let sliceStart = performance.now();
     for (;;) {
       this.checkCanceled();
+      if (this.mailbox.size > 0) this.mailbox.runAll();
       const boe = input.pollNext();
       if (boe === undefined) {
         if (input.isFinished()) return;

@@ -1,0 +1,209 @@
+// Flink's InternalTimerService: per-key timers in event time and processing time, keyed by
+// (key, namespace, timestamp) so a timer is set at most once. Event-time timers fire when the
+// watermark passes them, in timestamp order; processing-time timers fire from the task's
+// mailbox, never in the middle of processing a record.
+
+/** Where timers read and set the current key (the keyed operator that owns them). */
+export interface KeyContext {
+  getCurrentKey(): unknown;
+  setCurrentKey(key: unknown): void;
+}
+
+export interface InternalTimer<N> {
+  readonly key: unknown;
+  readonly namespace: N;
+  readonly timestamp: number;
+}
+
+export interface Triggerable<N> {
+  onEventTime(timer: InternalTimer<N>): void;
+  onProcessingTime(timer: InternalTimer<N>): void;
+}
+
+/** Runs callbacks inside the task (its mailbox) at a processing time. */
+export interface ProcessingTimeService {
+  now(): number;
+  /** Schedules `fn` to run in the task's mailbox at or after `time`; returns a cancel function. */
+  schedule(time: number, fn: () => void): () => void;
+}
+
+/** Namespaces must have a stable string identity (windows: "start:end"). */
+export type NamespaceId<N> = (namespace: N) => string;
+
+interface Entry<N> extends InternalTimer<N> {
+  id: string;
+}
+
+/** A binary min-heap on timestamp. */
+class TimerHeap<N> {
+  private readonly items: Entry<N>[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): Entry<N> | undefined {
+    return this.items[0];
+  }
+
+  push(e: Entry<N>): void {
+    const a = this.items;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.timestamp <= e.timestamp) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = e;
+  }
+
+  pop(): Entry<N> | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    const n = a.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = -1;
+        let best = last.timestamp;
+        if (l < n && a[l]!.timestamp < best) {
+          m = l;
+          best = a[l]!.timestamp;
+        }
+        if (r < n && a[r]!.timestamp < best) m = r;
+        if (m < 0) break;
+        a[i] = a[m]!;
+        i = m;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+
+  toArray(): Entry<N>[] {
+    return [...this.items];
+  }
+}
+
+function keyId(key: unknown): string {
+  return typeof key === 'string' ? `s${key}` : typeof key === 'number' ? `n${key}` : `j${JSON.stringify(key)}`;
+}
+
+export const MIN_WATERMARK = Number.MIN_SAFE_INTEGER;
+export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
+
+export class InternalTimerService<N> {
+  private readonly eventTimers = new TimerHeap<N>();
+  private readonly processingTimers = new TimerHeap<N>();
+  /** Live timer ids; deleting removes the id and the heap entry is skipped when it surfaces. */
+  private readonly liveEvent = new Set<string>();
+  private readonly liveProcessing = new Set<string>();
+  private watermark = MIN_WATERMARK;
+  private nextProcessingFire = Infinity;
+  private cancelProcessing: (() => void) | undefined;
+
+  constructor(
+    private readonly keyContext: KeyContext,
+    private readonly triggerable: Triggerable<N>,
+    private readonly processingTime: ProcessingTimeService,
+    private readonly namespaceId: NamespaceId<N>,
+  ) {}
+
+  currentWatermark(): number {
+    return this.watermark;
+  }
+
+  currentProcessingTime(): number {
+    return this.processingTime.now();
+  }
+
+  private id(namespace: N, time: number): string {
+    return `${time}|${this.namespaceId(namespace)}|${keyId(this.keyContext.getCurrentKey())}`;
+  }
+
+  registerEventTimeTimer(namespace: N, time: number): void {
+    const id = this.id(namespace, time);
+    if (this.liveEvent.has(id)) return;
+    this.liveEvent.add(id);
+    this.eventTimers.push({ id, key: this.keyContext.getCurrentKey(), namespace, timestamp: time });
+  }
+
+  deleteEventTimeTimer(namespace: N, time: number): void {
+    this.liveEvent.delete(this.id(namespace, time));
+  }
+
+  registerProcessingTimeTimer(namespace: N, time: number): void {
+    const id = this.id(namespace, time);
+    if (this.liveProcessing.has(id)) return;
+    this.liveProcessing.add(id);
+    this.processingTimers.push({ id, key: this.keyContext.getCurrentKey(), namespace, timestamp: time });
+    if (time < this.nextProcessingFire) this.scheduleProcessing(time);
+  }
+
+  deleteProcessingTimeTimer(namespace: N, time: number): void {
+    this.liveProcessing.delete(this.id(namespace, time));
+  }
+
+  /** Fires every event-time timer at or before `watermark`, in timestamp order. */
+  advanceWatermark(watermark: number): void {
+    if (watermark <= this.watermark) return;
+    this.watermark = watermark;
+    let t: Entry<N> | undefined;
+    while ((t = this.eventTimers.peek()) !== undefined && t.timestamp <= watermark) {
+      this.eventTimers.pop();
+      if (!this.liveEvent.delete(t.id)) continue;
+      this.keyContext.setCurrentKey(t.key);
+      this.triggerable.onEventTime(t);
+    }
+  }
+
+  private scheduleProcessing(time: number): void {
+    this.cancelProcessing?.();
+    this.nextProcessingFire = time;
+    this.cancelProcessing = this.processingTime.schedule(time, () => this.fireProcessingTimers());
+  }
+
+  private fireProcessingTimers(): void {
+    this.cancelProcessing = undefined;
+    this.nextProcessingFire = Infinity;
+    const now = this.processingTime.now();
+    let t: Entry<N> | undefined;
+    while ((t = this.processingTimers.peek()) !== undefined && t.timestamp <= now) {
+      this.processingTimers.pop();
+      if (!this.liveProcessing.delete(t.id)) continue;
+      this.keyContext.setCurrentKey(t.key);
+      this.triggerable.onProcessingTime(t);
+    }
+    // Skip entries deleted meanwhile so the next wake-up is for a live timer.
+    while ((t = this.processingTimers.peek()) !== undefined && !this.liveProcessing.has(t.id)) this.processingTimers.pop();
+    if (t) this.scheduleProcessing(t.timestamp);
+  }
+
+  numEventTimeTimers(): number {
+    return this.liveEvent.size;
+  }
+
+  numProcessingTimeTimers(): number {
+    return this.liveProcessing.size;
+  }
+
+  /** Live timers, for snapshots. */
+  snapshot(): { eventTime: InternalTimer<N>[]; processingTime: InternalTimer<N>[] } {
+    const strip = (e: Entry<N>): InternalTimer<N> => ({ key: e.key, namespace: e.namespace, timestamp: e.timestamp });
+    return {
+      eventTime: this.eventTimers.toArray().filter((e) => this.liveEvent.has(e.id)).map(strip),
+      processingTime: this.processingTimers.toArray().filter((e) => this.liveProcessing.has(e.id)).map(strip),
+    };
+  }
+
+  close(): void {
+    this.cancelProcessing?.();
+    this.cancelProcessing = undefined;
+  }
+}
