@@ -12,6 +12,7 @@ import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
 import { UnionInput } from './runtime/union-input.js';
+import type { StrategyLike } from './runtime/watermark-emitter.js';
 import { loadUserCode } from './user-code.js';
 
 /** A failure that only echoes a producer's failure or loss, reported through an input channel. */
@@ -32,6 +33,7 @@ export class Task {
   private streamTask: StreamTask | undefined;
   private services: TaskServices | undefined;
   private processingTime: MailboxProcessingTimeService | undefined;
+  private outputIdle = false;
   private writers: RecordWriter[] = [];
   private input: UnionInput | undefined;
   private cancelRequested = false;
@@ -130,6 +132,12 @@ export class Task {
       pending: undefined,
       sinkRecords: 0,
       processingTime: this.processingTime,
+      autoWatermarkInterval: typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
+      setIdle: (idle: boolean) => {
+        if (idle === this.outputIdle) return;
+        this.outputIdle = idle;
+        for (const w of this.writers) w.broadcastEvent({ type: 'idle', idle });
+      },
       async drainPending() {
         const p = this.pending;
         this.pending = undefined;
@@ -149,7 +157,8 @@ export class Task {
     const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
     const head = vertex.operators[0]!;
     const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
-    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input);
+    const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
+    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

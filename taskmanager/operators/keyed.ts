@@ -1,7 +1,8 @@
 // Keyed operators: reduce (and the field aggregations built on it) and KeyedProcessFunction.
 // Keyed state is held per key in this subtask; the key-group layout comes from the hash
 // partitioner upstream, so each key lives in exactly one subtask.
-import type { Collector, KeyedProcessContext, ProcessContext, TimerService } from '../../api/functions.js';
+import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext, TimeDomain, TimerService } from '../../api/functions.js';
+import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
 import { TimestampedCollector } from './basic.js';
 import { StreamOperator, type OperatorSetup } from './operator.js';
 
@@ -36,54 +37,48 @@ export class StreamGroupedReduce extends StreamOperator {
   }
 }
 
-class UnsupportedTimers implements TimerService {
-  constructor(private readonly operatorName: string) {}
-  currentProcessingTime(): number {
-    return Date.now();
-  }
-  currentWatermark(): number {
-    return Number.MIN_SAFE_INTEGER;
-  }
-  private unsupported(): never {
-    throw new Error(`operator '${this.operatorName}': timers are not available in this version of Weir`);
-  }
-  registerEventTimeTimer(): void {
-    this.unsupported();
-  }
-  registerProcessingTimeTimer(): void {
-    this.unsupported();
-  }
-  deleteEventTimeTimer(): void {
-    this.unsupported();
-  }
-  deleteProcessingTimeTimer(): void {
-    this.unsupported();
-  }
-}
+/** Process functions run without a namespace (Flink's VoidNamespace). */
+const VOID = null;
 
-/** ProcessFunction (non-keyed) and KeyedProcessFunction share everything but the key. */
-export class ProcessOperator extends StreamOperator implements KeyedProcessContext<unknown> {
+/**
+ * ProcessFunction (non-keyed) and KeyedProcessFunction share everything but the key; only the
+ * keyed one may set timers, which are per key and fire through onTimer.
+ */
+export class ProcessOperator extends StreamOperator implements TimerService, KeyContext, Triggerable<null> {
   private readonly fn: (v: unknown, ctx: ProcessContext, out: Collector<unknown>) => void;
+  private readonly onTimerFn: ((t: number, ctx: OnTimerContext<unknown>, out: Collector<unknown>) => void) | undefined;
   private readonly keyOf: ((v: unknown) => unknown) | undefined;
   private readonly collector: TimestampedCollector;
-  private readonly timers: TimerService;
+  private readonly timers: InternalTimerService<null> | undefined;
   private currentKey: unknown;
   private currentTimestamp: number | undefined;
+  private watermark = MIN_WATERMARK;
+  private timeDomainOfTimer: TimeDomain = 'EVENT_TIME';
+  private readonly onTimerContext: OnTimerContext<unknown>;
+  private readonly processContext: KeyedProcessContext<unknown>;
 
   constructor(setup: OperatorSetup) {
     super(setup);
     this.fn = this.userFunction('processElement');
+    const u = setup.userCode as { onTimer?: (...a: never[]) => void };
+    this.onTimerFn = u && typeof u === 'object' && typeof u.onTimer === 'function' ? (u.onTimer.bind(u) as never) : undefined;
     this.keyOf = setup.keySelector;
     this.collector = new TimestampedCollector(this.output);
-    this.timers = new UnsupportedTimers(this.name);
-  }
-
-  timestamp(): number | null {
-    return this.currentTimestamp ?? null;
-  }
-
-  timerService(): TimerService {
-    return this.timers;
+    this.timers = this.keyOf ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+    const self = this;
+    this.processContext = {
+      timestamp: () => self.currentTimestamp ?? null,
+      timerService: () => self,
+      getCurrentKey: () => self.getCurrentKey(),
+      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
+    } as KeyedProcessContext<unknown>;
+    this.onTimerContext = {
+      timestamp: () => self.currentTimestamp ?? null,
+      timerService: () => self,
+      getCurrentKey: () => self.getCurrentKey(),
+      timeDomain: () => self.timeDomainOfTimer,
+      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
+    } as OnTimerContext<unknown>;
   }
 
   getCurrentKey(): unknown {
@@ -91,14 +86,81 @@ export class ProcessOperator extends StreamOperator implements KeyedProcessConte
     return this.currentKey;
   }
 
+  setCurrentKey(key: unknown): void {
+    this.currentKey = key;
+  }
+
+  // --- TimerService ---
+  currentProcessingTime(): number {
+    return this.services.processingTime.now();
+  }
+
+  currentWatermark(): number {
+    return this.watermark;
+  }
+
+  private keyedTimers(): InternalTimerService<null> {
+    if (!this.timers) throw new Error(`operator '${this.name}': timers are only available on keyed streams (use keyBy() before process())`);
+    return this.timers;
+  }
+
+  registerEventTimeTimer(time: number): void {
+    this.keyedTimers().registerEventTimeTimer(VOID, time);
+  }
+
+  registerProcessingTimeTimer(time: number): void {
+    this.keyedTimers().registerProcessingTimeTimer(VOID, time);
+  }
+
+  deleteEventTimeTimer(time: number): void {
+    this.keyedTimers().deleteEventTimeTimer(VOID, time);
+  }
+
+  deleteProcessingTimeTimer(time: number): void {
+    this.keyedTimers().deleteProcessingTimeTimer(VOID, time);
+  }
+
+  // --- Triggerable ---
+  onEventTime(timer: InternalTimer<null>): void {
+    this.fireTimer(timer.timestamp, 'EVENT_TIME', timer.timestamp);
+  }
+
+  onProcessingTime(timer: InternalTimer<null>): void {
+    this.fireTimer(timer.timestamp, 'PROCESSING_TIME', undefined);
+  }
+
+  private fireTimer(time: number, domain: TimeDomain, recordTimestamp: number | undefined): void {
+    if (!this.onTimerFn) return;
+    this.timeDomainOfTimer = domain;
+    this.currentTimestamp = recordTimestamp;
+    this.collector.timestamp = recordTimestamp;
+    try {
+      this.onTimerFn(time, this.onTimerContext, this.collector);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
   processElement(value: unknown, timestamp: number | undefined): void {
     this.currentTimestamp = timestamp;
     this.collector.timestamp = timestamp;
     try {
       if (this.keyOf) this.currentKey = this.keyOf(value);
-      this.fn(value, this, this.collector);
+      this.fn(value, this.processContext, this.collector);
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  override processWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+    // Timers first, so their output precedes the watermark that made them fire.
+    this.timers?.advanceWatermark(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
+
+  override async close(): Promise<void> {
+    this.timers?.close();
+    await super.close();
   }
 }

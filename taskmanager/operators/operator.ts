@@ -33,6 +33,10 @@ export interface TaskServices {
   drainPending(): Promise<void>;
   /** Processing time and callbacks run inside this task (its mailbox). */
   processingTime: ProcessingTimeService;
+  /** Milliseconds between periodic watermarks (ExecutionConfig.setAutoWatermarkInterval). */
+  readonly autoWatermarkInterval: number;
+  /** Tells downstream tasks this task's output is idle (or active again), so it does not hold back their watermark. */
+  setIdle(idle: boolean): void;
 }
 
 export interface OperatorSetup {

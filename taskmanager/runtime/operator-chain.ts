@@ -7,6 +7,7 @@ import { StreamFilter, StreamFlatMap, StreamMap } from '../operators/basic.js';
 import { ProcessOperator, StreamGroupedReduce } from '../operators/keyed.js';
 import { StreamOperator, type Output, type OperatorSetup, type TaskServices } from '../operators/operator.js';
 import { FileSinkOperator, PrintSink, UserSink } from '../operators/sinks.js';
+import { TimestampsAndWatermarksOperator } from '../operators/timestamps-watermarks.js';
 
 /** A partition writer plus the per-record call that applies the edge's partitioner. */
 export type RecordWriter = ResultPartitionWriter & { emit(value: unknown, timestamp: number | undefined): void };
@@ -107,6 +108,8 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
     case 'keyedProcess':
     case 'process':
       return (s) => new ProcessOperator(s);
+    case 'timestampsAndWatermarks':
+      return (s) => new TimestampsAndWatermarksOperator(s);
     case 'sink': {
       const kind = (op.config as { sinkKind?: string }).sinkKind;
       if (kind === 'print') return (s) => new PrintSink(s);

@@ -7,7 +7,11 @@ import type { SourceReader } from '../connectors/source-readers.js';
 import type { TaskServices } from '../operators/operator.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
+import { MAX_WATERMARK } from './timer-service.js';
 import type { UnionInput } from './union-input.js';
+import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
+import { StatusWatermarkValve } from './watermark-valve.js';
+import type { Output } from '../operators/operator.js';
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
@@ -40,6 +44,7 @@ export class StreamTask {
     private readonly mailbox: Mailbox,
     private readonly source: SourceReader | undefined,
     private readonly input: UnionInput | undefined,
+    private readonly watermarkStrategy?: StrategyLike,
   ) {}
 
   cancel(): void {
@@ -97,7 +102,23 @@ export class StreamTask {
   }
 
   private async runSource(reader: SourceReader): Promise<void> {
-    const out = (this.chain.head as unknown as { sourceOutput: import('../operators/operator.js').Output }).sourceOutput;
+    const headOut = (this.chain.head as unknown as { sourceOutput: Output }).sourceOutput;
+    const emitter = hasWatermarks(this.watermarkStrategy)
+      ? new WatermarkEmitter(this.watermarkStrategy, headOut, this.services, this.services.autoWatermarkInterval, (idle) => this.services.setIdle(idle))
+      : undefined;
+    const out: Output = emitter ?? headOut;
+    emitter?.start();
+    try {
+      await this.sourceLoop(reader, out);
+    } finally {
+      emitter?.stop();
+    }
+    // A bounded source is complete: the maximum watermark lets every event-time window fire downstream.
+    if (emitter) emitter.endOfInput();
+    else headOut.emitWatermark(MAX_WATERMARK);
+  }
+
+  private async sourceLoop(reader: SourceReader, out: Output): Promise<void> {
     const rate = reader.ratePerSecond;
     const started = performance.now();
     let emitted = 0;
@@ -132,6 +153,17 @@ export class StreamTask {
   private async runInput(input: UnionInput): Promise<void> {
     const head = this.chain.head;
     const services = this.services;
+    const offsets: number[] = [];
+    let numChannels = 0;
+    for (const g of input.gates) {
+      offsets.push(numChannels);
+      numChannels += g.numChannels;
+    }
+    const valve = new StatusWatermarkValve(
+      numChannels,
+      (wm) => head.processWatermark(wm),
+      (idle) => services.setIdle(idle),
+    );
     let sliceStart = performance.now();
     for (;;) {
       this.checkCanceled();
@@ -158,8 +190,13 @@ export class StreamTask {
             if (services.pending !== undefined) await this.drainPending();
           }
         }
-      } else if (boe.event.type === 'watermark') {
-        head.processWatermark(boe.event.timestamp);
+      } else {
+        const ev = boe.event;
+        const channel = offsets[input.lastGate]! + boe.channel;
+        if (ev.type === 'watermark') valve.inputWatermark(channel, ev.timestamp);
+        else if (ev.type === 'idle') valve.inputIdle(channel, ev.idle);
+        // A finished channel must not hold the watermark back.
+        else if (ev.type === 'endOfPartition') valve.inputWatermark(channel, MAX_WATERMARK);
       }
       await this.awaitOutputs();
       if (performance.now() - sliceStart >= TIME_SLICE_MS) {

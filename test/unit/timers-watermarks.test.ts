@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { InternalTimerService, MAX_WATERMARK, MIN_WATERMARK, type InternalTimer, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
+import { StatusWatermarkValve } from '../../taskmanager/runtime/watermark-valve.js';
+
+class ManualTime implements ProcessingTimeService {
+  time = 0;
+  private tasks: { at: number; fn: () => void; live: boolean }[] = [];
+  now(): number {
+    return this.time;
+  }
+  schedule(at: number, fn: () => void): () => void {
+    const t = { at, fn, live: true };
+    this.tasks.push(t);
+    return () => (t.live = false);
+  }
+  advance(to: number): void {
+    this.time = to;
+    for (;;) {
+      const due = this.tasks.filter((t) => t.live && t.at <= to).sort((a, b) => a.at - b.at)[0];
+      if (!due) return;
+      due.live = false;
+      due.fn();
+    }
+  }
+}
+
+function harness() {
+  let key: unknown;
+  const fired: { key: unknown; ns: string; ts: number; domain: string; keyAtFire: unknown }[] = [];
+  const time = new ManualTime();
+  const svc = new InternalTimerService<string>(
+    { getCurrentKey: () => key, setCurrentKey: (k) => (key = k) },
+    {
+      onEventTime: (t: InternalTimer<string>) => fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'event', keyAtFire: key }),
+      onProcessingTime: (t: InternalTimer<string>) => fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'processing', keyAtFire: key }),
+    },
+    time,
+    (ns) => ns,
+  );
+  return { svc, fired, time, setKey: (k: unknown) => (key = k) };
+}
+
+describe('InternalTimerService', () => {
+  it('fires event-time timers in timestamp order once the watermark passes, with the key set', () => {
+    const { svc, fired, setKey } = harness();
+    let seed = 7;
+    const expected: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      setKey(`k${seed % 13}`);
+      const ts = seed % 10_000;
+      svc.registerEventTimeTimer('', ts);
+      svc.registerEventTimeTimer('', ts); // one timer per key and timestamp
+    }
+    expect(svc.numEventTimeTimers()).toBeLessThanOrEqual(500);
+    svc.advanceWatermark(4_999);
+    const firstBatch = fired.map((f) => f.ts);
+    expect(firstBatch.every((t) => t <= 4_999)).toBe(true);
+    expect([...firstBatch].sort((a, b) => a - b)).toEqual(firstBatch);
+    svc.advanceWatermark(MAX_WATERMARK);
+    const all = fired.map((f) => f.ts);
+    expected.push(...[...all].sort((a, b) => a - b));
+    expect(all).toEqual(expected);
+    for (const f of fired) expect(f.keyAtFire).toBe(f.key);
+    expect(svc.numEventTimeTimers()).toBe(0);
+    const dedup = new Set(fired.map((f) => `${f.key}|${f.ts}`));
+    expect(dedup.size).toBe(fired.length);
+  });
+
+  it('deletes timers and keeps keys and namespaces apart', () => {
+    const { svc, fired, setKey } = harness();
+    setKey('a');
+    svc.registerEventTimeTimer('w1', 10);
+    svc.registerEventTimeTimer('w2', 10);
+    setKey('b');
+    svc.registerEventTimeTimer('w1', 10);
+    svc.deleteEventTimeTimer('w1', 10);
+    svc.advanceWatermark(10);
+    expect(fired.map((f) => `${f.key}:${f.ns}`).sort()).toEqual(['a:w1', 'a:w2']);
+    expect(svc.currentWatermark()).toBe(10);
+    svc.advanceWatermark(5); // watermarks never go back
+    expect(svc.currentWatermark()).toBe(10);
+  });
+
+  it('fires processing-time timers through the processing time service', () => {
+    const { svc, fired, setKey, time } = harness();
+    setKey('x');
+    svc.registerProcessingTimeTimer('', 100);
+    svc.registerProcessingTimeTimer('', 50);
+    svc.registerProcessingTimeTimer('', 200);
+    svc.deleteProcessingTimeTimer('', 200);
+    time.advance(60);
+    expect(fired.map((f) => f.ts)).toEqual([50]);
+    time.advance(1000);
+    expect(fired.map((f) => f.ts)).toEqual([50, 100]);
+    expect(fired.every((f) => f.domain === 'processing')).toBe(true);
+  });
+});
+
+describe('StatusWatermarkValve', () => {
+  function valve(n: number) {
+    const out: number[] = [];
+    const idle: boolean[] = [];
+    const v = new StatusWatermarkValve(n, (w) => out.push(w), (i) => idle.push(i));
+    return { v, out, idle };
+  }
+
+  it('emits the minimum over channels, only forward', () => {
+    const { v, out } = valve(3);
+    v.inputWatermark(0, 10);
+    v.inputWatermark(1, 5);
+    expect(out).toEqual([]);
+    v.inputWatermark(2, 7);
+    expect(out).toEqual([5]);
+    v.inputWatermark(1, 20);
+    expect(out).toEqual([5, 7]);
+    v.inputWatermark(2, 30);
+    expect(out).toEqual([5, 7, 10]);
+    v.inputWatermark(0, 3); // older: ignored
+    expect(out).toEqual([5, 7, 10]);
+  });
+
+  it('leaves idle channels out and re-admits them once they catch up', () => {
+    const { v, out, idle } = valve(2);
+    v.inputWatermark(0, 100);
+    expect(out).toEqual([]);
+    v.inputIdle(1, true);
+    expect(out).toEqual([100]);
+    v.inputWatermark(0, 150);
+    expect(out).toEqual([100, 150]);
+    // Back from idle with an old watermark: it must not drag the output back or hold it.
+    v.inputWatermark(1, 120);
+    v.inputWatermark(0, 200);
+    expect(out).toEqual([100, 150, 200]);
+    v.inputWatermark(1, 180);
+    v.inputWatermark(0, 400);
+    expect(out).toEqual([100, 150, 200, 400]);
+    // Once it has caught up it counts again and holds the output back.
+    v.inputWatermark(1, 450);
+    v.inputWatermark(0, 600);
+    expect(out).toEqual([100, 150, 200, 400, 450]);
+    v.inputIdle(0, true);
+    v.inputIdle(1, true);
+    expect(idle).toEqual([true]);
+    v.inputWatermark(0, 500);
+    expect(idle).toEqual([true, false]);
+    expect(v.currentWatermark).toBeGreaterThan(MIN_WATERMARK);
+  });
+});
