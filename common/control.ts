@@ -31,6 +31,7 @@ export interface TaskMetrics {
   backPressuredMs: number;
   sourceRecords: number;
   sinkRecords: number;
+  watermark: number;
 }
 
 export interface TaskManagerHeartbeat {

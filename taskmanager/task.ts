@@ -11,6 +11,7 @@ import { UserCodeError, type TaskServices } from './operators/operator.js';
 import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
+import { MIN_WATERMARK } from './runtime/timer-service.js';
 import { UnionInput } from './runtime/union-input.js';
 import type { StrategyLike } from './runtime/watermark-emitter.js';
 import { loadUserCode } from './user-code.js';
@@ -78,6 +79,7 @@ export class Task {
       backPressuredMs: Math.round(io?.backPressuredMs ?? 0),
       sourceRecords: io?.sourceRecords ?? 0,
       sinkRecords: this.services?.sinkRecords ?? 0,
+      watermark: io?.watermark ?? MIN_WATERMARK,
     };
   }
 

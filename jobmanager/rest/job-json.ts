@@ -9,6 +9,11 @@ function taskCounts(states: string[]): Record<string, number> {
   return counts;
 }
 
+function watermarkOf(watermarks: number[]): number | null {
+  const min = Math.min(...watermarks);
+  return min <= Number.MIN_SAFE_INTEGER ? null : min;
+}
+
 function duration(start: number, end: number): number {
   return (end > 0 ? end : Date.now()) - start;
 }
@@ -74,6 +79,8 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         'source-records': sum((e) => e.metrics.sourceRecords),
         'sink-records': sum((e) => e.metrics.sinkRecords),
       },
+      // The vertex's event time: the lowest watermark of its subtasks (null before the first one).
+      watermark: watermarkOf(execs.map((e) => e.metrics.watermark)),
       operators: v.operators.map((o) => ({ id: o.id, name: o.name, kind: o.kind, uid: o.uid ?? null })),
       subtasks: execs.map((e) => ({
         subtask: e.subtaskIndex,
@@ -91,6 +98,7 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
           'source-records': e.metrics.sourceRecords,
           'sink-records': e.metrics.sinkRecords,
         },
+        watermark: watermarkOf([e.metrics.watermark]),
       })),
     };
   });

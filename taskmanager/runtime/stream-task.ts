@@ -7,7 +7,7 @@ import type { SourceReader } from '../connectors/source-readers.js';
 import type { TaskServices } from '../operators/operator.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
-import { MAX_WATERMARK } from './timer-service.js';
+import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
 import type { UnionInput } from './union-input.js';
 import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
 import { StatusWatermarkValve } from './watermark-valve.js';
@@ -29,13 +29,15 @@ export interface TaskIOMetrics {
   bytesIn: number;
   backPressuredMs: number;
   sourceRecords: number;
+  /** Input watermark (sources: the last one emitted). */
+  watermark: number;
 }
 
 export class StreamTask {
   private canceled = false;
   private cancelSignal!: () => void;
   private readonly canceledPromise = new Promise<void>((r) => (this.cancelSignal = r));
-  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0 };
+  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
 
   constructor(
     readonly chain: OperatorChain,
@@ -103,19 +105,28 @@ export class StreamTask {
 
   private async runSource(reader: SourceReader): Promise<void> {
     const headOut = (this.chain.head as unknown as { sourceOutput: Output }).sourceOutput;
+    const io = this.io;
+    // Watermarks pass through here so the task can report the one it emitted last.
+    const watched: Output = {
+      collect: (v, t) => headOut.collect(v, t),
+      collectSide: (tag, v, t) => headOut.collectSide(tag, v, t),
+      emitWatermark: (wm) => {
+        io.watermark = wm;
+        headOut.emitWatermark(wm);
+      },
+    };
     const emitter = hasWatermarks(this.watermarkStrategy)
-      ? new WatermarkEmitter(this.watermarkStrategy, headOut, this.services, this.services.autoWatermarkInterval, (idle) => this.services.setIdle(idle))
+      ? new WatermarkEmitter(this.watermarkStrategy, watched, this.services, this.services.autoWatermarkInterval, (idle) => this.services.setIdle(idle))
       : undefined;
-    const out: Output = emitter ?? headOut;
     emitter?.start();
     try {
-      await this.sourceLoop(reader, out);
+      await this.sourceLoop(reader, emitter ?? headOut);
     } finally {
       emitter?.stop();
     }
     // A bounded source is complete: the maximum watermark lets every event-time window fire downstream.
     if (emitter) emitter.endOfInput();
-    else headOut.emitWatermark(MAX_WATERMARK);
+    else watched.emitWatermark(MAX_WATERMARK);
   }
 
   private async sourceLoop(reader: SourceReader, out: Output): Promise<void> {
@@ -161,7 +172,10 @@ export class StreamTask {
     }
     const valve = new StatusWatermarkValve(
       numChannels,
-      (wm) => head.processWatermark(wm),
+      (wm) => {
+        this.io.watermark = wm;
+        head.processWatermark(wm);
+      },
       (idle) => services.setIdle(idle),
     );
     let sliceStart = performance.now();

@@ -91,6 +91,8 @@ export interface JobVertex {
   tasks?: TaskCounts;
   metrics?: VertexMetrics;
   subtasks?: SubtaskInfo[];
+  /** Lowest input watermark of the vertex's subtasks (epoch ms), null before the first. */
+  watermark?: number | null;
 }
 
 export interface SubtaskInfo {

@@ -9,7 +9,7 @@ import type { VertexRates } from '../rates.js';
 import { setBadge, stateBadge, stateClass } from './state.js';
 
 const NODE_W = 250;
-const NODE_H = 118;
+const NODE_H = 136;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 interface GraphEdge {
@@ -27,6 +27,7 @@ interface VertexBox {
   writeRecords: HTMLElement;
   readRate: HTMLElement;
   writeRate: HTMLElement;
+  watermark: HTMLElement;
 }
 
 /** Edges of the job graph from the plan: each plan input is an edge from that input into the node. */
@@ -139,6 +140,7 @@ function makeBox(v: JobVertex): VertexBox {
   const writeRecords = h('span', { class: 'num', 'data-metric': 'write-records' });
   const readRate = h('span', { class: 'rate' });
   const writeRate = h('span', { class: 'rate' });
+  const watermark = h('span', { class: 'num', 'data-metric': 'watermark' });
   const el = h(
     'div',
     { class: 'vertex', 'data-vertex-id': v.id },
@@ -149,9 +151,10 @@ function makeBox(v: JobVertex): VertexBox {
       { class: 'vertex-metrics' },
       h('div', null, h('span', { class: 'label' }, 'Records in'), readRecords, readRate),
       h('div', null, h('span', { class: 'label' }, 'Records out'), writeRecords, writeRate),
+      h('div', null, h('span', { class: 'label' }, 'Watermark'), watermark),
     ),
   );
-  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate };
+  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark };
 }
 
 function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, selected: boolean): void {
@@ -164,6 +167,15 @@ function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, sele
   setText(box.writeRecords, formatCount(recordsOut(v.metrics)));
   setText(box.readRate, rates ? formatRate(rates.readPerSecond) : '');
   setText(box.writeRate, rates ? formatRate(rates.writePerSecond) : '');
+  setText(box.watermark, formatWatermark(v.watermark));
+}
+
+/** Event time as a clock time, 'end' for the final watermark, '—' before the first one. */
+function formatWatermark(wm: number | null | undefined): string {
+  if (wm === null || wm === undefined) return '—';
+  if (wm >= Number.MAX_SAFE_INTEGER) return 'end of input';
+  const d = new Date(wm);
+  return Number.isNaN(d.getTime()) ? String(wm) : d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
 function arrowMarker(): SVGDefsElement {
