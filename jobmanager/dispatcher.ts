@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Configuration } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
 import type { JarStore } from './jar-store.js';
+import type { ArchivedJob, JobArchive } from './job-archive.js';
 import { JobMaster } from './job-master.js';
 import { planJob } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
@@ -38,6 +39,8 @@ export class Dispatcher {
     readonly jars: JarStore,
     private readonly rm: ResourceManager,
     private readonly log: Logger,
+    readonly archive: JobArchive,
+    private readonly archiveViews: (jm: JobMaster) => ArchivedJob,
   ) {}
 
   async runJar(req: RunRequest): Promise<string> {
@@ -77,16 +80,34 @@ export class Dispatcher {
       this.log.child({ jobId }),
     );
     this.jobs.set(jobId, jm);
+    jm.on('statusChanged', (status) => {
+      if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') void this.archive.put(this.archiveViews(jm));
+    });
     this.log.info({ jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length }, 'job submitted');
     jm.start();
     return jobId;
   }
 
-  job(jobId: string): JobMaster {
+  /** A job of this JobManager's lifetime, or an ended one from the store. */
+  lookup(jobId: string): JobMaster | ArchivedJob {
     if (!/^[0-9a-f]{32}$/.test(jobId)) throw new RequestError(`invalid job id '${jobId}' (expected 32 hex characters)`);
-    const jm = this.jobs.get(jobId);
-    if (!jm) throw new RequestError(`job ${jobId} not found`, 404);
-    return jm;
+    const job = this.jobs.get(jobId) ?? this.archive.get(jobId);
+    if (!job) throw new RequestError(`job ${jobId} not found`, 404);
+    return job;
+  }
+
+  /** A job of this JobManager's lifetime (one that can still be acted on). */
+  job(jobId: string): JobMaster {
+    const job = this.lookup(jobId);
+    if (!(job instanceof JobMaster)) throw new RequestError(`job ${jobId} has ended (${String(job.overview.state)}) before this JobManager started`, 409);
+    return job;
+  }
+
+  /** Overviews of every job: live ones and ended ones from earlier JobManager runs. */
+  overviews(view: (jm: JobMaster) => Record<string, unknown>): Record<string, unknown>[] {
+    const live = [...this.jobs.values()].map(view);
+    const archived = this.archive.list().filter((a) => !this.jobs.has(a.jid)).map((a) => a.overview);
+    return [...live, ...archived].sort((a, b) => Number(b['start-time']) - Number(a['start-time']));
   }
 
   cancel(jobId: string): void {

@@ -12,6 +12,8 @@ import { Dispatcher } from './dispatcher.js';
 import { JarStore } from './jar-store.js';
 import { JobManagerMetrics } from './metrics.js';
 import { ResourceManager } from './resource-manager.js';
+import { JobArchive } from './job-archive.js';
+import { archivedViews } from './rest/job-json.js';
 import { createRestServer } from './rest/server.js';
 import { jobManagerService } from './rpc-service.js';
 
@@ -35,7 +37,15 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const rm = new ResourceManager(jobManagerId, conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log);
   const jars = new JarStore(join(workingDir, 'bundles'));
   await jars.open();
-  const dispatcher = new Dispatcher(conf, jars, rm, log);
+  const archive = new JobArchive(join(workingDir, 'store'), log);
+  try {
+    await archive.open();
+  } catch (e) {
+    const msg = `cannot open the JobManager store at ${join(workingDir, 'store')}: ${(e as Error).message} (is another JobManager using this directory?)`;
+    log.fatal(msg);
+    throw new Error(msg);
+  }
+  const dispatcher = new Dispatcher(conf, jars, rm, log, archive, archivedViews);
   const metrics = new JobManagerMetrics(rm, () => dispatcher);
 
   const rpc = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
@@ -57,6 +67,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   } catch (e) {
     await shutdownServer(rpc, 100);
     rm.stop();
+    await archive.close().catch(() => undefined);
     const msg = `cannot start the REST endpoint on ${restHost}:${conf.getInt('rest.port')}: ${(e as Error).message}`;
     log.fatal(msg);
     throw new Error(msg);
@@ -72,6 +83,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
     (closing ??= (async () => {
       log.info('JobManager shutting down');
       await dispatcher.shutdown(5000);
+      await archive.close().catch(() => undefined);
       await rest.close();
       rm.stop();
       await shutdownServer(rpc, 1000);

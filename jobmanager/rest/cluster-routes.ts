@@ -7,6 +7,7 @@ import { unary } from '../../common/rpc.js';
 import { ENGINE_VERSION } from '../../common/version.js';
 import { RequestError, type Dispatcher } from '../dispatcher.js';
 import type { JobManagerMetrics } from '../metrics.js';
+import { jobOverview } from './job-json.js';
 import type { ResourceManager } from '../resource-manager.js';
 
 export interface ClusterContext {
@@ -22,8 +23,8 @@ const LOG_TAIL_BYTES = 256 * 1024;
 
 export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext): void {
   app.get('/overview', async () => {
-    const jobs = [...ctx.dispatcher.jobs.values()];
-    const count = (s: string[]) => jobs.filter((j) => s.includes(j.status)).length;
+    const jobs = ctx.dispatcher.overviews(jobOverview);
+    const count = (s: string[]) => jobs.filter((j) => s.includes(String(j.state))).length;
     return {
       taskmanagers: ctx.rm.taskManagers.size,
       'slots-total': ctx.rm.totalSlots(),

@@ -1,6 +1,7 @@
 // Flink-shaped JSON views of a job (the fields Flink's REST API and its users rely on).
 import { EXECUTION_STATES } from '../../common/states.js';
 import { ExecutionGraph } from '../execution-graph.js';
+import type { ArchivedJob } from '../job-archive.js';
 import type { JobMaster } from '../job-master.js';
 
 function taskCounts(states: string[]): Record<string, number> {
@@ -142,6 +143,11 @@ export function jobPlan(jm: JobMaster): Record<string, unknown> {
         .map((e, num) => ({ num, id: e.source, ship_strategy: e.partitioner.toUpperCase(), exchange: 'pipelined_bounded' })),
     })),
   };
+}
+
+/** Everything the REST API shows of a job, frozen when it ends. */
+export function archivedViews(jm: JobMaster): ArchivedJob {
+  return { jid: jm.jobId, overview: jobOverview(jm), details: jobDetails(jm), exceptions: jobExceptions(jm), plan: jobPlan(jm) };
 }
 
 export function jobExceptions(jm: JobMaster): Record<string, unknown> {

@@ -48,7 +48,7 @@ function defines(config: Record<string, string>): string[] {
   return Object.entries(config).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
 }
 
-function startProcess(dir: string, name: string, args: string[], timeoutMs = 30_000): Promise<{ handle: ProcessHandle; msg: any }> {
+export function startProcess(dir: string, name: string, args: string[], timeoutMs = 30_000): Promise<{ handle: ProcessHandle; msg: any }> {
   const outFile = join(dir, `${name}.out`);
   const fd = openSync(outFile, 'a');
   const proc = spawn(process.execPath, [WEIR, ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
@@ -72,7 +72,7 @@ function startProcess(dir: string, name: string, args: string[], timeoutMs = 30_
   });
 }
 
-async function killAndWait(p: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+export async function killAndWait(p: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
   p.kill(signal);
