@@ -1,5 +1,5 @@
-// DataStream and KeyedStream: each call records a transformation on the environment's plan.
-// Both live here because keyBy() creates a KeyedStream, which extends DataStream.
+// DataStream, SingleOutputStreamOperator and KeyedStream: each call records a transformation on
+// the environment's plan. They live together because each creates the others.
 import type { PartitionerKind } from '../common/jobgraph.js';
 import { aggregationReduce, checkField, type AggregationKind, type FieldExpression } from './aggregations.js';
 import { DataStreamSink } from './datastream-sink.js';
@@ -12,9 +12,18 @@ import type {
 import {
   asOperator, parallelismOf, setOperatorChaining, setOperatorMaxParallelism, setOperatorName, setOperatorParallelism, setOperatorUid,
 } from './operator-settings.js';
+import { outputTagId, type OutputTag } from './output-tag.js';
 import {
-  addOperator, addPartition, addUnion, planOf, type OperatorSpec, type PartitionTransformation, type Plan, type Transformation,
+  addOperator, addPartition, addSideOutput, addUnion, planOf, type OperatorSpec, type PartitionTransformation, type Plan, type Transformation,
 } from './transformation.js';
+import { WatermarkStrategy } from './watermark-strategy.js';
+import { CountEvictor } from './windowing/count-evictor.js';
+import { CountTrigger } from './windowing/count-trigger.js';
+import type { GlobalWindow } from './windowing/global-window.js';
+import { GlobalWindows } from './windowing/global-windows.js';
+import { PurgingTrigger } from './windowing/purging-trigger.js';
+import type { Window, WindowAssigner } from './windowing/types.js';
+import { AllWindowedStream, WindowedStream } from './windowing/windowed-stream.js';
 
 export class DataStream<T> {
   declare private readonly __type?: T;
@@ -34,7 +43,7 @@ export class DataStream<T> {
     return undefined;
   }
 
-  protected oneInput<R>(spec: OperatorSpec): DataStream<R> {
+  protected oneInput<R>(spec: OperatorSpec): SingleOutputStreamOperator<R> {
     const keyedBy = this.keyPartition();
     const t = addOperator(this.plan, [this.transformation], {
       ...spec,
@@ -42,27 +51,65 @@ export class DataStream<T> {
       // A function object on a keyed stream may use keyed state through its runtime context.
       mayHoldState: spec.stateful === true || (keyedBy !== undefined && isFunctionObject(spec.userFunction)),
     });
-    return new DataStream<R>(this.environment, t);
+    return new SingleOutputStreamOperator<R>(this.environment, t);
   }
 
-  map<R>(mapper: MapFunction<T, R>): DataStream<R> {
+  map<R>(mapper: MapFunction<T, R>): SingleOutputStreamOperator<R> {
     checkUserFunction(mapper, 'map', 'map');
     return this.oneInput<R>({ kind: 'map', name: 'Map', config: {}, userFunction: mapper });
   }
 
-  filter(filter: FilterFunction<T>): DataStream<T> {
+  filter(filter: FilterFunction<T>): SingleOutputStreamOperator<T> {
     checkUserFunction(filter, 'filter', 'filter');
     return this.oneInput<T>({ kind: 'filter', name: 'Filter', config: {}, userFunction: filter });
   }
 
-  flatMap<R>(flatMapper: FlatMapFunction<T, R>): DataStream<R> {
+  flatMap<R>(flatMapper: FlatMapFunction<T, R>): SingleOutputStreamOperator<R> {
     checkUserFunction(flatMapper, 'flatMap', 'flatMap');
     return this.oneInput<R>({ kind: 'flatMap', name: 'Flat Map', config: {}, userFunction: flatMapper });
   }
 
-  process<R>(fn: ProcessFunctionLike<T, R>): DataStream<R> {
+  process<R>(fn: ProcessFunctionLike<T, R>): SingleOutputStreamOperator<R> {
     checkUserFunction(fn, 'processElement', 'process');
     return this.oneInput<R>({ kind: 'process', name: 'Process', config: {}, userFunction: fn });
+  }
+
+  /**
+   * Stamps records with event timestamps and generates watermarks from here on. Runs with its
+   * input's parallelism and chains to it, as in Flink.
+   */
+  assignTimestampsAndWatermarks(watermarkStrategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    if (!(watermarkStrategy instanceof WatermarkStrategy)) {
+      throw new TypeError('assignTimestampsAndWatermarks() needs a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(1000)');
+    }
+    // Not keyed even after keyBy(): the operator keeps no keyed state.
+    const t = addOperator(this.plan, [this.transformation], {
+      kind: 'timestampsAndWatermarks',
+      name: 'Timestamps/Watermarks',
+      config: { watermark: watermarkStrategy.describe() },
+      userFunction: watermarkStrategy,
+      inheritsParallelism: true,
+      mayHoldState: false,
+    });
+    return new SingleOutputStreamOperator<T>(this.environment, t);
+  }
+
+  /**
+   * Windows over the whole stream, in one subtask (parallelism 1): every record reaches it through a
+   * 'global' edge and is keyed by one constant key.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(assigner, (spec) => {
+      const partition = addPartition(this.plan, this.transformation, 'global', allWindowsKey);
+      const t = addOperator(this.plan, [partition], { ...spec, keyedBy: partition, nonParallel: true, parallelism: 1, mayHoldState: true });
+      return new SingleOutputStreamOperator<unknown>(this.environment, t);
+    });
+  }
+
+  /** Tumbling (or, with `slide`, sliding) windows of `size` elements over the whole stream. */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    const ws = this.windowAll(GlobalWindows.create());
+    return slide === undefined ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size))) : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
@@ -178,6 +225,21 @@ export class DataStream<T> {
   }
 }
 
+/** windowAll's key: all records share it. */
+function allWindowsKey(): number {
+  return 0;
+}
+
+/** Flink's SingleOutputStreamOperator: the stream an operator produces, with its side outputs. */
+export class SingleOutputStreamOperator<T> extends DataStream<T> {
+  /** The records the operator emitted for `tag` (ctx.output(tag, x), late data of a window). */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    const id = outputTagId(tag, 'getSideOutput');
+    const op = asOperator(this.transformation, 'getSideOutput');
+    return new DataStream<X>(this.environment, addSideOutput(this.plan, op, id));
+  }
+}
+
 function printConfig(target: 'stdout' | 'stderr', prefix: string | undefined): Record<string, unknown> {
   const config: Record<string, unknown> = { sinkKind: 'print', target };
   if (prefix !== undefined) config.prefix = String(prefix);
@@ -192,12 +254,12 @@ export class KeyedStream<T, K> extends DataStream<T> {
   }
 
   /** Rolling reduce per key: emits the new aggregate for every record. */
-  reduce(reducer: ReduceFunction<T>): DataStream<T> {
+  reduce(reducer: ReduceFunction<T>): SingleOutputStreamOperator<T> {
     checkUserFunction(reducer, 'reduce', 'reduce');
     return this.oneInput<T>({ kind: 'keyedReduce', name: 'Keyed Reduce', config: {}, userFunction: reducer, stateful: true });
   }
 
-  private aggregate(kind: AggregationKind, field: FieldExpression): DataStream<T> {
+  private aggregate(kind: AggregationKind, field: FieldExpression): SingleOutputStreamOperator<T> {
     checkField(field, kind);
     return this.oneInput<T>({
       kind: 'keyedReduce',
@@ -208,28 +270,42 @@ export class KeyedStream<T, K> extends DataStream<T> {
     });
   }
 
-  sum(field: FieldExpression): DataStream<T> {
+  sum(field: FieldExpression): SingleOutputStreamOperator<T> {
     return this.aggregate('sum', field);
   }
 
-  min(field: FieldExpression): DataStream<T> {
+  min(field: FieldExpression): SingleOutputStreamOperator<T> {
     return this.aggregate('min', field);
   }
 
-  max(field: FieldExpression): DataStream<T> {
+  max(field: FieldExpression): SingleOutputStreamOperator<T> {
     return this.aggregate('max', field);
   }
 
-  minBy(field: FieldExpression): DataStream<T> {
+  minBy(field: FieldExpression): SingleOutputStreamOperator<T> {
     return this.aggregate('minBy', field);
   }
 
-  maxBy(field: FieldExpression): DataStream<T> {
+  maxBy(field: FieldExpression): SingleOutputStreamOperator<T> {
     return this.aggregate('maxBy', field);
   }
 
-  override process<R>(fn: KeyedProcessFunctionLike<K, T, R> | ProcessFunctionLike<T, R>): DataStream<R> {
+  override process<R>(fn: KeyedProcessFunctionLike<K, T, R> | ProcessFunctionLike<T, R>): SingleOutputStreamOperator<R> {
     checkUserFunction(fn, 'processElement', 'process');
     return this.oneInput<R>({ kind: 'keyedProcess', name: 'KeyedProcess', config: {}, userFunction: fn, stateful: true });
+  }
+
+  /** Windows per key; a window function (reduce, aggregate, process) on the result ends it. */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(assigner, (spec) => this.oneInput<unknown>(spec));
+  }
+
+  /**
+   * Tumbling windows of `size` elements per key; with `slide`, a window of the last `size`
+   * elements every `slide` elements (as Flink: a CountTrigger and a CountEvictor on GlobalWindows).
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    const ws = this.window(GlobalWindows.create());
+    return slide === undefined ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size))) : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 }

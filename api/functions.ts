@@ -1,5 +1,6 @@
 // User function shapes, as in Flink: a plain function, or an object with Flink's method name
 // (optionally `open`/`close`). The Rich* classes are the same shapes with a runtime context.
+import type { OutputTag } from './output-tag.js';
 
 /** Emits zero or more records from flatMap/process. */
 export interface Collector<T> {
@@ -55,6 +56,8 @@ export interface ProcessContext {
   /** Event timestamp of the current record, or null when it has none. */
   timestamp(): number | null;
   timerService(): TimerService;
+  /** Emits to the side output `tag`; read it with getSideOutput(tag) on the operator's stream. */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 export interface KeyedProcessContext<K> extends ProcessContext {
@@ -63,6 +66,7 @@ export interface KeyedProcessContext<K> extends ProcessContext {
 
 export type TimeDomain = 'EVENT_TIME' | 'PROCESSING_TIME';
 
+/** In onTimer of an event-time timer, timestamp() is the timer's time. */
 export interface OnTimerContext<K> extends KeyedProcessContext<K> {
   timeDomain(): TimeDomain;
 }

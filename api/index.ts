@@ -1,11 +1,14 @@
 // The job API a bundle imports as 'weir', named after Flink's DataStream API.
 export { StreamExecutionEnvironment, ExecutionConfig } from './environment.js';
-export { DataStream, KeyedStream } from './datastream.js';
+export { DataStream, KeyedStream, SingleOutputStreamOperator } from './datastream.js';
 export { DataStreamSink } from './datastream-sink.js';
 export { DataGeneratorSource, RateLimiterStrategy, SequenceSource, ElementsSource } from './sources.js';
 export type { Boundedness, GeneratorFunction, Source } from './sources.js';
 export { WatermarkStrategy } from './watermark-strategy.js';
-export type { TimestampAssigner, WatermarkDescriptor, WatermarkKind } from './watermark-strategy.js';
+export type { TimestampAssigner, WatermarkDescriptor, WatermarkGeneratorSupplier, WatermarkKind } from './watermark-strategy.js';
+export { AscendingTimestampsWatermarks, BoundedOutOfOrdernessWatermarks, NoWatermarksGenerator } from './watermark-generators.js';
+export type { WatermarkGenerator, WatermarkOutput } from './watermark-generators.js';
+export { OutputTag } from './output-tag.js';
 export { FileSink, FileSinkBuilder, SimpleStringEncoder } from './file-sink.js';
 export type { Encoder, OutputFileConfig } from './file-sink.js';
 export type { AggregationKind, FieldExpression } from './aggregations.js';
@@ -16,3 +19,27 @@ export type {
   Collector, RuntimeContext, Lifecycle, MapFunction, FilterFunction, FlatMapFunction, ReduceFunction, KeySelector, SinkFunction, SinkContext,
   TimerService, ProcessContext, KeyedProcessContext, OnTimerContext, TimeDomain, ProcessFunctionLike, KeyedProcessFunctionLike,
 } from './functions.js';
+export { TimeWindow } from './windowing/time-window.js';
+export { GlobalWindow } from './windowing/global-window.js';
+export { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from './windowing/tumbling-windows.js';
+export { SlidingEventTimeWindows, SlidingProcessingTimeWindows } from './windowing/sliding-windows.js';
+export {
+  EventTimeSessionWindows, ProcessingTimeSessionWindows, DynamicEventTimeSessionWindows, DynamicProcessingTimeSessionWindows,
+} from './windowing/session-windows.js';
+export type { SessionWindowTimeGapExtractor } from './windowing/session-windows.js';
+export { GlobalWindows } from './windowing/global-windows.js';
+export { EventTimeTrigger } from './windowing/event-time-trigger.js';
+export { ProcessingTimeTrigger } from './windowing/processing-time-trigger.js';
+export { CountTrigger } from './windowing/count-trigger.js';
+export { ContinuousEventTimeTrigger } from './windowing/continuous-event-time-trigger.js';
+export { PurgingTrigger } from './windowing/purging-trigger.js';
+export { NeverTrigger } from './windowing/never-trigger.js';
+export { CountEvictor } from './windowing/count-evictor.js';
+export { WindowedStream, AllWindowedStream } from './windowing/windowed-stream.js';
+export { ProcessWindowFunction, ProcessAllWindowFunction } from './windowing/window-functions.js';
+export type { ProcessAllWindowFunctionLike } from './windowing/window-functions.js';
+export type { Duration } from './windowing/durations.js';
+export type {
+  Window, WindowAssigner, WindowAssignerContext, MergingWindowAssigner, Trigger, TriggerContext, OnMergeContext, TriggerResult, TriggerState,
+  Evictor, TimestampedValue, AggregateFunction, ProcessWindowContext, ProcessWindowFunctionLike, WindowOperatorSpec,
+} from './windowing/types.js';

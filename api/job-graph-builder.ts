@@ -18,7 +18,8 @@ export interface BuiltJob {
  * Beyond Flink: a hash edge may chain too when both sides run with parallelism 1 and the same
  * maxParallelism (so the key groups agree), since every key then goes to subtask 0 anyway; this
  * saves a network hop for single-slot keyed pipelines. Chained keyed operators find their key
- * through config.keyRef.
+ * through config.keyRef. A global edge (windowAll) between parallelism 1 on both sides chains for
+ * the same reason.
  */
 export function isChainable(edge: StreamEdge): boolean {
   const { source, target } = edge;
@@ -26,7 +27,7 @@ export function isChainable(edge: StreamEdge): boolean {
   if (source.t.chaining === 'NEVER' || target.t.chaining !== 'ALWAYS') return false;
   if (source.parallelism !== target.parallelism) return false;
   if (edge.partitioner === 'forward') return true;
-  return edge.partitioner === 'hash' && source.parallelism === 1 && source.maxParallelism === target.maxParallelism;
+  return (edge.partitioner === 'hash' || edge.partitioner === 'global') && source.parallelism === 1 && source.maxParallelism === target.maxParallelism;
 }
 
 function byCreation(a: StreamEdge, b: StreamEdge): number {
@@ -73,12 +74,12 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
       const outputs: OperatorOutput[] = [];
       for (const e of [...m.outEdges].sort(byCreation)) {
         if (isChainable(e)) {
-          outputs.push({ type: 'chained', operator: members.indexOf(e.target) });
+          outputs.push(e.tag === undefined ? { type: 'chained', operator: members.indexOf(e.target) } : { type: 'chained', operator: members.indexOf(e.target), tag: e.tag });
         } else {
           const edge: JobEdge = { index: edges.length, source: vertex.id, target: vertexOf.get(e.target)!.id, partitioner: e.partitioner, targetInput: 0 };
           if (e.keyRef !== undefined) edge.keyRef = e.keyRef;
           edges.push(edge);
-          outputs.push({ type: 'network', edge: edge.index });
+          outputs.push(e.tag === undefined ? { type: 'network', edge: edge.index } : { type: 'network', edge: edge.index, tag: e.tag });
         }
       }
       const op: OperatorDescriptor = { id: m.id, name: m.name, kind: m.t.kind, config: m.config, stateful: m.t.stateful, outputs };

@@ -5,14 +5,17 @@ import { effectiveParallelism, type OperatorTransformation, type Plan, type Tran
 
 export function asOperator(t: Transformation, method: string): OperatorTransformation {
   if (t.type === 'operator') return t;
-  const what = t.type === 'union' ? 'union()' : t.partitioner === 'hash' ? 'keyBy()' : `${t.partitioner}()`;
+  const what = t.type === 'union' ? 'union()' : t.type === 'sideOutput' ? 'getSideOutput()' : t.partitioner === 'hash' ? 'keyBy()' : `${t.partitioner}()`;
   throw new Error(`${method}() applies to an operator, and the result of ${what} is not one; call it on the operator before or after`);
 }
 
 export function setOperatorParallelism(t: Transformation, n: number): void {
   const op = asOperator(t, 'setParallelism');
   checkPositiveInteger(n, `parallelism of '${op.name}'`);
-  if (op.nonParallel && n !== 1) throw new Error(`'${op.name}' is a non-parallel source (fromElements); its parallelism must be 1, got ${n}`);
+  if (op.nonParallel && n !== 1) {
+    const what = op.kind === 'source' ? 'a non-parallel source (fromElements)' : 'a non-parallel operator (windowAll)';
+    throw new Error(`'${op.name}' is ${what}; its parallelism must be 1, got ${n}`);
+  }
   op.parallelism = n;
 }
 
@@ -41,5 +44,6 @@ export function setOperatorChaining(t: Transformation, strategy: 'HEAD' | 'NEVER
 export function parallelismOf(plan: Plan, t: Transformation): number {
   if (t.type !== 'operator') return parallelismOf(plan, t.inputs[0]!);
   if (t.nonParallel) return 1;
-  return t.parallelism ?? effectiveParallelism(plan);
+  if (t.parallelism !== undefined) return t.parallelism;
+  return t.inheritsParallelism ? parallelismOf(plan, t.inputs[0]!) : effectiveParallelism(plan);
 }

@@ -1,5 +1,6 @@
 // Flink's StreamGraph: the plan's operators with ids, resolved parallelism, and edges whose
-// partitioners come from the virtual keyBy/rebalance/union nodes between them.
+// partitioners come from the virtual keyBy/rebalance/union nodes between them, and whose side-output
+// tags from the virtual getSideOutput nodes.
 import type { PartitionerKind } from '../common/jobgraph.js';
 import { idFromPosition, idFromUid } from './operator-ids.js';
 import { parallelismOf } from './operator-settings.js';
@@ -24,6 +25,8 @@ export interface StreamEdge {
   readonly target: StreamNode;
   readonly partitioner: PartitionerKind;
   readonly keyRef: string | undefined;
+  /** OutputTag id: the edge carries only that side output of the source. */
+  readonly tag: string | undefined;
 }
 
 export interface StreamGraph {
@@ -37,11 +40,13 @@ interface ResolvedInput {
   node: StreamNode;
   partitioner: PartitionerKind | undefined;
   keyRef: string | undefined;
+  tag: string | undefined;
 }
 
 function kindLabel(t: Transformation): string {
   if (t.type === 'operator') return t.kind;
   if (t.type === 'partition') return `partition:${t.partitioner}`;
+  if (t.type === 'sideOutput') return `sideOutput:${t.tag}`;
   return 'union';
 }
 
@@ -88,7 +93,9 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
   // consumer wins, as in Flink.
   const resolve = (t: Transformation, partitioner: PartitionerKind | undefined, keyRef: string | undefined, out: ResolvedInput[]): void => {
     if (t.type === 'operator') {
-      out.push({ node: nodeOf.get(t)!, partitioner, keyRef });
+      out.push({ node: nodeOf.get(t)!, partitioner, keyRef, tag: undefined });
+    } else if (t.type === 'sideOutput') {
+      out.push({ node: nodeOf.get(t.inputs[0]!)!, partitioner, keyRef, tag: t.tag });
     } else if (t.type === 'partition') {
       const here = partitioner === undefined;
       resolve(t.inputs[0]!, here ? t.partitioner : partitioner, here && t.partitioner === 'hash' ? keyRefOf(ids.get(t)!) : keyRef, out);
@@ -123,7 +130,7 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
       }
       // Flink's default: forward when the parallelisms match, else round-robin.
       const partitioner = input.partitioner ?? (source.parallelism === parallelism ? 'forward' : 'rebalance');
-      const edge: StreamEdge = { source, target: node, partitioner, keyRef: partitioner === 'hash' ? input.keyRef : undefined };
+      const edge: StreamEdge = { source, target: node, partitioner, keyRef: partitioner === 'hash' ? input.keyRef : undefined, tag: input.tag };
       source.outEdges.push(edge);
       node.inEdges.push(edge);
     }

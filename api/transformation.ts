@@ -1,5 +1,6 @@
 // The logical graph a job's main builds, as Flink's Transformations: operators, plus the virtual
-// 'partition' (keyBy, rebalance, ...) and 'union' nodes that only shape the edges between them.
+// 'partition' (keyBy, rebalance, ...), 'union' and 'sideOutput' nodes that only shape the edges
+// between them.
 import type { OperatorKind, PartitionerKind } from '../common/jobgraph.js';
 
 /** Flink's ChainingStrategy: ALWAYS chains both ways, HEAD starts a new chain, NEVER chains at all. */
@@ -26,8 +27,10 @@ export interface OperatorTransformation extends TransformationBase {
   readonly userFunction: unknown;
   /** Extra user-code entries, keyed by a suffix: e.g. 'wm' is stored as 'wm-<operatorId>'. */
   readonly extraUserCode: ReadonlyMap<string, unknown>;
-  /** fromElements: parallelism is always 1. */
+  /** fromElements and windowAll: parallelism is always 1. */
   readonly nonParallel: boolean;
+  /** Without an explicit parallelism, run with the input's (assignTimestampsAndWatermarks, as Flink). */
+  readonly inheritsParallelism: boolean;
   /** Keyed state or timers live in this operator (Flink's keyed reduce/process). */
   readonly stateful: boolean;
   /** The keyBy this operator consumes; gives it a key selector for keyed state. */
@@ -47,7 +50,13 @@ export interface UnionTransformation extends TransformationBase {
   readonly type: 'union';
 }
 
-export type Transformation = OperatorTransformation | PartitionTransformation | UnionTransformation;
+/** getSideOutput(tag): the records its one input operator emits for the OutputTag `tag`. */
+export interface SideOutputTransformation extends TransformationBase {
+  readonly type: 'sideOutput';
+  readonly tag: string;
+}
+
+export type Transformation = OperatorTransformation | PartitionTransformation | UnionTransformation | SideOutputTransformation;
 
 /** What a StreamExecutionEnvironment has recorded; shared by the environment, streams and graph builder. */
 export interface Plan {
@@ -79,7 +88,7 @@ export function effectiveParallelism(plan: Plan): number {
 }
 
 export type OperatorSpec = Pick<OperatorTransformation, 'kind' | 'name' | 'config' | 'userFunction'> &
-  Partial<Pick<OperatorTransformation, 'nonParallel' | 'stateful' | 'keyedBy' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+  Partial<Pick<OperatorTransformation, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
 
 export function addOperator(plan: Plan, inputs: readonly Transformation[], spec: OperatorSpec): OperatorTransformation {
   const t: OperatorTransformation = {
@@ -96,6 +105,7 @@ export function addOperator(plan: Plan, inputs: readonly Transformation[], spec:
     userFunction: spec.userFunction,
     extraUserCode: spec.extraUserCode ?? new Map(),
     nonParallel: spec.nonParallel ?? false,
+    inheritsParallelism: spec.inheritsParallelism ?? false,
     stateful: spec.stateful ?? false,
     keyedBy: spec.keyedBy,
     mayHoldState: spec.mayHoldState ?? spec.stateful ?? false,
@@ -112,6 +122,12 @@ export function addPartition(plan: Plan, input: Transformation, partitioner: Par
 
 export function addUnion(plan: Plan, inputs: readonly Transformation[]): UnionTransformation {
   const t: UnionTransformation = { type: 'union', index: plan.transformations.length, inputs };
+  plan.transformations.push(t);
+  return t;
+}
+
+export function addSideOutput(plan: Plan, input: OperatorTransformation, tag: string): SideOutputTransformation {
+  const t: SideOutputTransformation = { type: 'sideOutput', index: plan.transformations.length, inputs: [input], tag };
   plan.transformations.push(t);
   return t;
 }

@@ -1,15 +1,21 @@
 // Watermark strategies as immutable descriptors, like Flink's WatermarkStrategy builders. The
-// graph records `describe()` as JSON; the runtime reaches the object (and its timestamp assigner)
-// through the user-code map.
+// graph records `describe()` as JSON; the runtime reaches the object (its timestamp assigner and
+// createWatermarkGenerator()) through the user-code map.
 import { parseDuration } from '../common/units.js';
+import {
+  AscendingTimestampsWatermarks, BoundedOutOfOrdernessWatermarks, NoWatermarksGenerator, type WatermarkGenerator,
+} from './watermark-generators.js';
 
-export type WatermarkKind = 'noWatermarks' | 'monotonous' | 'boundedOutOfOrderness';
+export type WatermarkKind = 'noWatermarks' | 'monotonous' | 'boundedOutOfOrderness' | 'generator';
 
 export type TimestampAssigner<T> =
   | ((element: T, recordTimestamp: number | null) => number)
   | { extractTimestamp(element: T, recordTimestamp: number | null): number };
 
-/** JSON form stored in the source operator's config under `watermark`. */
+/** Flink's WatermarkGeneratorSupplier: called once per source split or subtask. */
+export type WatermarkGeneratorSupplier<T> = (() => WatermarkGenerator<T>) | { createWatermarkGenerator(): WatermarkGenerator<T> };
+
+/** JSON form stored in the operator's config under `watermark`. */
 export interface WatermarkDescriptor {
   kind: WatermarkKind;
   maxOutOfOrderness?: number;
@@ -22,25 +28,57 @@ function durationMs(value: number | string, what: string): number {
   return ms;
 }
 
+function checkGenerator<T>(g: unknown): WatermarkGenerator<T> {
+  const o = g as Partial<WatermarkGenerator<T>> | null;
+  if (!o || typeof o !== 'object' || typeof o.onEvent !== 'function' || typeof o.onPeriodicEmit !== 'function') {
+    throw new TypeError('the watermark generator supplier must return an object with onEvent() and onPeriodicEmit() methods');
+  }
+  return o as WatermarkGenerator<T>;
+}
+
+interface StrategyFields<T> {
+  kind: WatermarkKind;
+  maxOutOfOrderness?: number;
+  idleness?: number;
+  timestampAssigner?: (element: T, recordTimestamp: number | null) => number;
+  supplier?: () => WatermarkGenerator<T>;
+}
+
 export class WatermarkStrategy<T> {
-  private constructor(
-    readonly kind: WatermarkKind,
-    readonly maxOutOfOrderness: number | undefined,
-    readonly idleness: number | undefined,
-    readonly timestampAssigner: ((element: T, recordTimestamp: number | null) => number) | undefined,
-  ) {}
+  readonly kind: WatermarkKind;
+  readonly maxOutOfOrderness: number | undefined;
+  readonly idleness: number | undefined;
+  readonly timestampAssigner: ((element: T, recordTimestamp: number | null) => number) | undefined;
+  private readonly supplier: (() => WatermarkGenerator<T>) | undefined;
+
+  private constructor(f: StrategyFields<T>) {
+    this.kind = f.kind;
+    this.maxOutOfOrderness = f.maxOutOfOrderness;
+    this.idleness = f.idleness;
+    this.timestampAssigner = f.timestampAssigner;
+    this.supplier = f.supplier;
+  }
 
   static noWatermarks<T>(): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>('noWatermarks', undefined, undefined, undefined);
+    return new WatermarkStrategy<T>({ kind: 'noWatermarks' });
   }
 
   static forMonotonousTimestamps<T>(): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>('monotonous', undefined, undefined, undefined);
+    return new WatermarkStrategy<T>({ kind: 'monotonous' });
   }
 
   /** `maxOutOfOrderness` in milliseconds or as a duration string ("5 s"). */
   static forBoundedOutOfOrderness<T>(maxOutOfOrderness: number | string): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>('boundedOutOfOrderness', durationMs(maxOutOfOrderness, 'forBoundedOutOfOrderness()'), undefined, undefined);
+    return new WatermarkStrategy<T>({ kind: 'boundedOutOfOrderness', maxOutOfOrderness: durationMs(maxOutOfOrderness, 'forBoundedOutOfOrderness()') });
+  }
+
+  /** A user-defined generator; `supplier` is called once per source split or subtask. */
+  static forGenerator<T>(supplier: WatermarkGeneratorSupplier<T>): WatermarkStrategy<T> {
+    let fn: () => WatermarkGenerator<T>;
+    if (typeof supplier === 'function') fn = supplier;
+    else if (supplier && typeof supplier.createWatermarkGenerator === 'function') fn = () => supplier.createWatermarkGenerator();
+    else throw new TypeError('forGenerator() expects a function returning a WatermarkGenerator');
+    return new WatermarkStrategy<T>({ kind: 'generator', supplier: fn });
   }
 
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
@@ -48,12 +86,26 @@ export class WatermarkStrategy<T> {
     if (typeof assigner === 'function') fn = assigner;
     else if (assigner && typeof assigner.extractTimestamp === 'function') fn = (e, ts) => assigner.extractTimestamp(e, ts);
     else throw new TypeError('withTimestampAssigner() expects a function or an object with an extractTimestamp() method');
-    return new WatermarkStrategy<T>(this.kind, this.maxOutOfOrderness, this.idleness, fn);
+    return new WatermarkStrategy<T>({ ...this.fields(), timestampAssigner: fn });
   }
 
-  /** Marks a source split idle after `timeout` without records, so it stops holding back watermarks. */
+  /** Marks an input idle after `timeout` without records, so it stops holding back watermarks. */
   withIdleness(timeout: number | string): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>(this.kind, this.maxOutOfOrderness, durationMs(timeout, 'withIdleness()'), this.timestampAssigner);
+    return new WatermarkStrategy<T>({ ...this.fields(), idleness: durationMs(timeout, 'withIdleness()') });
+  }
+
+  /** A fresh generator for one source split or subtask. */
+  createWatermarkGenerator(): WatermarkGenerator<T> {
+    switch (this.kind) {
+      case 'noWatermarks':
+        return new NoWatermarksGenerator<T>();
+      case 'monotonous':
+        return new AscendingTimestampsWatermarks<T>();
+      case 'boundedOutOfOrderness':
+        return new BoundedOutOfOrdernessWatermarks<T>(this.maxOutOfOrderness!);
+      case 'generator':
+        return checkGenerator<T>(this.supplier!());
+    }
   }
 
   describe(): WatermarkDescriptor {
@@ -61,5 +113,9 @@ export class WatermarkStrategy<T> {
     if (this.maxOutOfOrderness !== undefined) d.maxOutOfOrderness = this.maxOutOfOrderness;
     if (this.idleness !== undefined) d.idleness = this.idleness;
     return d;
+  }
+
+  private fields(): StrategyFields<T> {
+    return { kind: this.kind, maxOutOfOrderness: this.maxOutOfOrderness, idleness: this.idleness, timestampAssigner: this.timestampAssigner, supplier: this.supplier };
   }
 }

@@ -54,6 +54,7 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
   private currentTimestamp: number | undefined;
   private watermark = MIN_WATERMARK;
   private timeDomainOfTimer: TimeDomain = 'EVENT_TIME';
+  private timerTime = 0;
   private readonly onTimerContext: OnTimerContext<unknown>;
   private readonly processContext: KeyedProcessContext<unknown>;
 
@@ -73,7 +74,8 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
       output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
     } as KeyedProcessContext<unknown>;
     this.onTimerContext = {
-      timestamp: () => self.currentTimestamp ?? null,
+      // As Flink: the timer's time, for processing-time timers too (their output has no timestamp).
+      timestamp: () => self.timerTime,
       timerService: () => self,
       getCurrentKey: () => self.getCurrentKey(),
       timeDomain: () => self.timeDomainOfTimer,
@@ -132,6 +134,7 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
   private fireTimer(time: number, domain: TimeDomain, recordTimestamp: number | undefined): void {
     if (!this.onTimerFn) return;
     this.timeDomainOfTimer = domain;
+    this.timerTime = time;
     this.currentTimestamp = recordTimestamp;
     this.collector.timestamp = recordTimestamp;
     try {

@@ -8,6 +8,7 @@ import { ProcessOperator, StreamGroupedReduce } from '../operators/keyed.js';
 import { StreamOperator, type Output, type OperatorSetup, type TaskServices } from '../operators/operator.js';
 import { FileSinkOperator, PrintSink, UserSink } from '../operators/sinks.js';
 import { TimestampsAndWatermarksOperator } from '../operators/timestamps-watermarks.js';
+import { WindowOperator } from '../operators/window-operator.js';
 
 /** A partition writer plus the per-record call that applies the edge's partitioner. */
 export type RecordWriter = ResultPartitionWriter & { emit(value: unknown, timestamp: number | undefined): void };
@@ -110,6 +111,8 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
       return (s) => new ProcessOperator(s);
     case 'timestampsAndWatermarks':
       return (s) => new TimestampsAndWatermarksOperator(s);
+    case 'window':
+      return (s) => new WindowOperator(s);
     case 'sink': {
       const kind = (op.config as { sinkKind?: string }).sinkKind;
       if (kind === 'print') return (s) => new PrintSink(s);

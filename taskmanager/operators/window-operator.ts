@@ -1,0 +1,389 @@
+// Flink's WindowOperator (and EvictingWindowOperator): assigns each element to windows, keeps
+// their contents per key and window, asks the trigger when to emit, and clears a window for good
+// at its cleanup time (end of window plus allowed lateness). Elements for windows that are
+// already past that point are late: dropped, or sent to the late-data side output.
+import { MAX_WATERMARK, InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import {
+  isMergingAssigner,
+  type Evictor,
+  type MergingWindowAssigner,
+  type ProcessWindowContext,
+  type TimestampedValue,
+  type Trigger,
+  type TriggerResult,
+  type Window,
+  type WindowAssigner,
+  type WindowAssignerContext,
+  type WindowOperatorSpec,
+} from '../../api/windowing/types.js';
+import type { Collector } from '../../api/functions.js';
+import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
+import { StreamOperator, UserCodeError, type OperatorSetup } from './operator.js';
+import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
+import { WindowStateStore } from './window-state.js';
+import { WindowTriggerContext } from './window-trigger-context.js';
+
+type WindowFn = (key: unknown, context: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
+
+function isFire(r: TriggerResult): boolean {
+  return r === 'FIRE' || r === 'FIRE_AND_PURGE';
+}
+
+function isPurge(r: TriggerResult): boolean {
+  return r === 'PURGE' || r === 'FIRE_AND_PURGE';
+}
+
+/** The ProcessWindowFunction's context, moved from window to window. */
+class WindowProcessContext implements ProcessWindowContext<Window> {
+  window!: Window;
+
+  constructor(private readonly op: WindowOperator) {}
+
+  currentWatermark(): number {
+    return this.op.currentWatermark();
+  }
+
+  currentProcessingTime(): number {
+    return this.op.currentProcessingTime();
+  }
+
+  output<X>(tag: { id: string }, value: X): void {
+    this.op.emitSide(tag.id, value, this.window.maxTimestamp());
+  }
+}
+
+/** Stamps everything the window function emits with the window's max timestamp. */
+class WindowCollector implements Collector<unknown> {
+  timestamp = 0;
+
+  constructor(private readonly out: { collect(v: unknown, t: number | undefined): void }) {}
+
+  collect(value: unknown): void {
+    this.out.collect(value, this.timestamp);
+  }
+}
+
+export class WindowOperator extends StreamOperator implements KeyContext, Triggerable<Window> {
+  private readonly spec: WindowOperatorSpec;
+  private readonly assigner: WindowAssigner<unknown, Window>;
+  private readonly mergingAssigner: MergingWindowAssigner<unknown, Window> | undefined;
+  private readonly trigger: Trigger<unknown, Window>;
+  private readonly evictor: Evictor<unknown, Window> | undefined;
+  private readonly eventTime: boolean;
+  private readonly allowedLateness: number;
+  private readonly lateDataTag: string | undefined;
+  private readonly keyOf: ((v: unknown) => unknown) | undefined;
+  private readonly windowFn: WindowFn | undefined;
+  private readonly contents: WindowContents;
+  private readonly state = new WindowStateStore();
+  private readonly timers: InternalTimerService<Window>;
+  private readonly triggerContext: WindowTriggerContext;
+  private readonly processContext: WindowProcessContext;
+  private readonly collector: WindowCollector;
+  private readonly assignerContext: WindowAssignerContext;
+  private readonly mergeFunction: MergeFunction<Window>;
+  private currentKey: unknown;
+  /** Late elements dropped because no late-data side output was set (Flink's numLateRecordsDropped). */
+  numLateRecordsDropped = 0;
+
+  constructor(setup: OperatorSetup) {
+    super(setup);
+    const spec = setup.userCode as WindowOperatorSpec | undefined;
+    if (!spec || typeof spec !== 'object' || !spec.assigner || !spec.trigger) {
+      throw new Error(`operator '${this.name}': user code is not a window specification (assigner and trigger)`);
+    }
+    this.spec = spec;
+    this.assigner = spec.assigner;
+    this.mergingAssigner = isMergingAssigner(spec.assigner) ? spec.assigner : undefined;
+    this.trigger = spec.trigger;
+    this.evictor = spec.evictor;
+    this.eventTime = spec.assigner.isEventTime();
+    const config = setup.descriptor.config;
+    this.allowedLateness = spec.allowedLateness ?? (typeof config['allowedLateness'] === 'number' ? config['allowedLateness'] : 0);
+    if (!(this.allowedLateness >= 0)) throw new Error(`operator '${this.name}': allowed lateness must be >= 0, got ${this.allowedLateness}`);
+    this.lateDataTag = spec.lateDataTag ?? (typeof config['lateDataTag'] === 'string' ? config['lateDataTag'] : undefined);
+    if (this.mergingAssigner && !this.trigger.canMerge()) {
+      throw new Error(`operator '${this.name}': a merging window assigner cannot be used with a trigger that does not support merging`);
+    }
+    // Non-keyed windows (windowAll) run at parallelism 1 with one implicit key.
+    this.keyOf = setup.keySelector;
+    const wf = spec.windowFunction;
+    if (typeof wf === 'function') this.windowFn = wf as WindowFn;
+    else if (wf && typeof wf === 'object' && typeof wf.process === 'function') this.windowFn = wf.process.bind(wf) as WindowFn;
+    else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
+    this.contents = windowContentsFor(spec);
+    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, (w) => w.id());
+    this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.state);
+    this.processContext = new WindowProcessContext(this);
+    this.collector = new WindowCollector(this.output);
+    const processingTime = setup.services.processingTime;
+    this.assignerContext = { getCurrentProcessingTime: () => processingTime.now() };
+    this.mergeFunction = (mergeResult, mergedWindows, stateWindowResult, mergedStateWindows) =>
+      this.mergeWindows(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows);
+  }
+
+  // --- lifecycle ---
+  override async open(): Promise<void> {
+    const fn = this.spec.windowFunction as { open?: (ctx: unknown) => unknown; setRuntimeContext?: (ctx: unknown) => void } | undefined;
+    if (!fn || typeof fn !== 'object') return;
+    const ctx = this.runtimeContext();
+    try {
+      fn.setRuntimeContext?.(ctx);
+      if (typeof fn.open === 'function') await fn.open(ctx);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.timers.close();
+    const fn = this.spec.windowFunction as { close?: () => unknown } | undefined;
+    if (fn && typeof fn === 'object' && typeof fn.close === 'function') {
+      try {
+        await fn.close();
+      } catch (e) {
+        throw new UserCodeError(this.name, e);
+      }
+    }
+  }
+
+  // --- KeyContext ---
+  getCurrentKey(): unknown {
+    return this.currentKey;
+  }
+
+  setCurrentKey(key: unknown): void {
+    this.currentKey = key;
+    this.state.setCurrentKey(key);
+  }
+
+  currentWatermark(): number {
+    return this.timers.currentWatermark();
+  }
+
+  currentProcessingTime(): number {
+    return this.services.processingTime.now();
+  }
+
+  /** Side output from the window function (ProcessWindowFunction.Context.output). */
+  emitSide(tag: string, value: unknown, timestamp: number): void {
+    this.output.collectSide(tag, value, timestamp);
+  }
+
+  // --- elements ---
+  processElement(value: unknown, timestamp: number | undefined): void {
+    try {
+      this.setCurrentKey(this.keyOf ? this.keyOf(value) : undefined);
+      const windows = this.assigner.assignWindows(value, timestamp, this.assignerContext);
+      let skipped = true;
+      if (this.mergingAssigner) {
+        for (const window of windows) {
+          const mergingWindows = this.mergingWindows();
+          const actual = mergingWindows.addWindow(window, this.mergeFunction);
+          if (this.isWindowLate(actual)) {
+            mergingWindows.retireWindow(actual);
+            this.state.persistMergingWindows();
+            continue;
+          }
+          skipped = false;
+          const stateWindow = mergingWindows.getStateWindow(actual);
+          if (!stateWindow) throw new Error(`window ${actual.id()} is not in the in-flight window set`);
+          this.addAndTrigger(actual, stateWindow.id(), value, timestamp, true);
+        }
+      } else {
+        for (const window of windows) {
+          if (this.isWindowLate(window)) continue;
+          skipped = false;
+          this.addAndTrigger(window, window.id(), value, timestamp, false);
+        }
+      }
+      if (skipped && this.isElementLate(timestamp)) {
+        if (this.lateDataTag !== undefined) this.output.collectSide(this.lateDataTag, value, timestamp);
+        else this.numLateRecordsDropped++;
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private addAndTrigger(window: Window, stateId: string, value: unknown, timestamp: number | undefined, merging: boolean): void {
+    const before = this.state.getContents(stateId);
+    this.state.setContents(stateId, this.contents.add(before, value, timestamp));
+    const tc = this.triggerContext;
+    tc.window = window;
+    const result = tc.onElement(value, timestamp);
+    if (isFire(result)) this.emitWindowContents(window, stateId);
+    if (isPurge(result)) this.state.clearContents(stateId);
+    // A window of a non-merging assigner that already had contents has its cleanup timer set.
+    if (merging || before === undefined) this.registerCleanupTimer(window);
+  }
+
+  // --- timers ---
+  override processWatermark(timestamp: number): void {
+    // Timers first, so the windows they fire precede the watermark that fired them.
+    this.timers.advanceWatermark(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
+
+  onEventTime(timer: InternalTimer<Window>): void {
+    this.onTimer(timer, true);
+  }
+
+  onProcessingTime(timer: InternalTimer<Window>): void {
+    this.onTimer(timer, false);
+  }
+
+  private onTimer(timer: InternalTimer<Window>, eventTimeTimer: boolean): void {
+    try {
+      const window = timer.namespace;
+      let mergingWindows: MergingWindowSet<Window> | undefined;
+      let stateId: string;
+      if (this.mergingAssigner) {
+        mergingWindows = this.mergingWindows();
+        const stateWindow = mergingWindows.getStateWindow(window);
+        if (!stateWindow) {
+          // A timer a trigger left behind for a window merged away or cleaned up: nothing to do.
+          this.state.persistMergingWindows();
+          return;
+        }
+        stateId = stateWindow.id();
+      } else {
+        stateId = window.id();
+      }
+      const tc = this.triggerContext;
+      tc.window = window;
+      const result = eventTimeTimer ? tc.onEventTime(timer.timestamp) : tc.onProcessingTime(timer.timestamp);
+      if (isFire(result)) this.emitWindowContents(window, stateId);
+      if (isPurge(result)) this.state.clearContents(stateId);
+      if (this.eventTime === eventTimeTimer && timer.timestamp === this.cleanupTime(window)) {
+        this.clearAllState(window, stateId, mergingWindows);
+      }
+      if (mergingWindows) this.state.persistMergingWindows();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private clearAllState(window: Window, stateId: string, mergingWindows: MergingWindowSet<Window> | undefined): void {
+    this.state.clearContents(stateId);
+    this.triggerContext.window = window;
+    this.triggerContext.clear();
+    mergingWindows?.retireWindow(window);
+  }
+
+  // --- merging ---
+  private mergingWindows(): MergingWindowSet<Window> {
+    const assigner = this.mergingAssigner!;
+    return this.state.getMergingWindows(() => new MergingWindowSet<Window>(assigner));
+  }
+
+  private mergeWindows(mergeResult: Window, mergedWindows: Window[], stateWindowResult: Window, mergedStateWindows: Window[]): void {
+    if (this.eventTime) {
+      if (this.cleanupTime(mergeResult) <= this.timers.currentWatermark()) {
+        throw new Error(`merging produced window ${mergeResult.id()}, which is already late: an event-time window's end cannot move before the current watermark`);
+      }
+    } else if (mergeResult.maxTimestamp() <= this.services.processingTime.now()) {
+      throw new Error(`merging produced window ${mergeResult.id()}, which already ended: a processing-time window's end cannot move before the current processing time`);
+    }
+    const tc = this.triggerContext;
+    tc.window = mergeResult;
+    tc.onMerge(mergedWindows);
+    for (const m of mergedWindows) {
+      tc.window = m;
+      tc.clear();
+      this.deleteCleanupTimer(m);
+    }
+    // The merged windows' contents follow their windows into the result's state window.
+    const targetId = stateWindowResult.id();
+    let acc = this.state.getContents(targetId);
+    for (const w of mergedStateWindows) {
+      const id = w.id();
+      const c = this.state.getContents(id);
+      if (c === undefined) continue;
+      this.state.clearContents(id);
+      acc = acc === undefined ? c : this.contents.merge(acc, c);
+    }
+    if (acc !== undefined) this.state.setContents(targetId, acc);
+  }
+
+  // --- lateness and cleanup ---
+  private cleanupTime(window: Window): number {
+    if (!this.eventTime) return window.maxTimestamp();
+    const t = window.maxTimestamp() + this.allowedLateness;
+    return t >= MAX_WATERMARK ? MAX_WATERMARK : t;
+  }
+
+  private isWindowLate(window: Window): boolean {
+    return this.eventTime && this.cleanupTime(window) <= this.timers.currentWatermark();
+  }
+
+  private isElementLate(timestamp: number | undefined): boolean {
+    return this.eventTime && timestamp !== undefined && timestamp + this.allowedLateness <= this.timers.currentWatermark();
+  }
+
+  private registerCleanupTimer(window: Window): void {
+    const t = this.cleanupTime(window);
+    // The GlobalWindow never ends, so it is never cleaned up.
+    if (t >= MAX_WATERMARK) return;
+    if (this.eventTime) this.timers.registerEventTimeTimer(window, t);
+    else this.timers.registerProcessingTimeTimer(window, t);
+  }
+
+  private deleteCleanupTimer(window: Window): void {
+    const t = this.cleanupTime(window);
+    if (t >= MAX_WATERMARK) return;
+    if (this.eventTime) this.timers.deleteEventTimeTimer(window, t);
+    else this.timers.deleteProcessingTimeTimer(window, t);
+  }
+
+  // --- emission ---
+  private emitWindowContents(window: Window, stateId: string): void {
+    const contents = this.state.getContents(stateId);
+    if (contents === undefined) return;
+    if (!this.evictor) {
+      this.emit(window, this.contents.values(contents));
+      return;
+    }
+    const evictorContext = { getCurrentWatermark: () => this.timers.currentWatermark() };
+    let elements = contents as TimestampedValue<unknown>[];
+    elements = this.evictor.evictBefore(elements, elements.length, window, evictorContext);
+    const values = applyPreAggregation(this.spec, elements.map((e) => e.value));
+    // A reduce over nothing has no result to emit.
+    if (values.length > 0 || !this.spec.reduceFunction) this.emit(window, values);
+    elements = this.evictor.evictAfter(elements, elements.length, window, evictorContext);
+    if (elements.length === 0) this.state.clearContents(stateId);
+    else this.state.setContents(stateId, elements);
+  }
+
+  private emit(window: Window, values: unknown[]): void {
+    const timestamp = window.maxTimestamp();
+    if (this.windowFn) {
+      this.collector.timestamp = timestamp;
+      this.processContext.window = window;
+      this.windowFn(this.currentKey, this.processContext, values, this.collector);
+    } else {
+      for (const v of values) this.output.collect(v, timestamp);
+    }
+  }
+
+  // --- state size, for tests and metrics ---
+  /** Keys with any window state (contents, trigger state or in-flight merging windows). */
+  get numKeys(): number {
+    return this.state.numKeys;
+  }
+
+  /** Windows with contents, over all keys. */
+  numWindows(): number {
+    return this.state.numWindows();
+  }
+
+  /** Windows with trigger state, over all keys. */
+  numTriggerStates(): number {
+    return this.state.numTriggerStates();
+  }
+
+  /** Live timers (triggers' and cleanup), over all keys. */
+  numTimers(): number {
+    return this.timers.numEventTimeTimers() + this.timers.numProcessingTimeTimers();
+  }
+}
