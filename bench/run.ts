@@ -5,11 +5,13 @@
 import { join } from 'node:path';
 import { packageRoot } from '../common/rpc.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
+import { latency } from './benchmarks/latency.js';
+import { nexmark } from './benchmarks/nexmark.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, latency];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
   const names: string[] = [];

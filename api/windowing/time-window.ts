@@ -2,6 +2,9 @@
 import type { Window } from './types.js';
 
 export class TimeWindow implements Window {
+  /** Computed once (state and timers look windows up by id per element); #private, so it never shows when a window is serialized. */
+  #id: string | undefined;
+
   constructor(readonly start: number, readonly end: number) {}
 
   maxTimestamp(): number {
@@ -9,7 +12,7 @@ export class TimeWindow implements Window {
   }
 
   id(): string {
-    return `${this.start}:${this.end}`;
+    return (this.#id ??= `${this.start}:${this.end}`);
   }
 
   equals(other: TimeWindow): boolean {

@@ -31,7 +31,45 @@ export interface ProcessingTimeService {
 export type NamespaceId<N> = (namespace: N) => string;
 
 interface Entry<N> extends InternalTimer<N> {
-  id: string;
+  /** Normalized key and namespace id, to find the entry's liveness without rebuilding strings. */
+  nk: unknown;
+  ns: string;
+}
+
+/**
+ * Live timers as key -> namespace -> timestamps. Nested maps instead of one composite string key:
+ * registering a timer is on the per-record path of windows and must not build strings.
+ */
+class TimerSet {
+  private readonly byKey = new Map<unknown, Map<string, Set<number>>>();
+  size = 0;
+
+  add(nk: unknown, ns: string, time: number): boolean {
+    let byNs = this.byKey.get(nk);
+    if (!byNs) this.byKey.set(nk, (byNs = new Map()));
+    let times = byNs.get(ns);
+    if (!times) byNs.set(ns, (times = new Set()));
+    if (times.has(time)) return false;
+    times.add(time);
+    this.size++;
+    return true;
+  }
+
+  has(nk: unknown, ns: string, time: number): boolean {
+    return this.byKey.get(nk)?.get(ns)?.has(time) ?? false;
+  }
+
+  delete(nk: unknown, ns: string, time: number): boolean {
+    const byNs = this.byKey.get(nk);
+    const times = byNs?.get(ns);
+    if (!times || !times.delete(time)) return false;
+    this.size--;
+    if (times.size === 0) {
+      byNs!.delete(ns);
+      if (byNs!.size === 0) this.byKey.delete(nk);
+    }
+    return true;
+  }
 }
 
 /** A binary min-heap on timestamp. */
@@ -91,8 +129,9 @@ class TimerHeap<N> {
   }
 }
 
-function keyId(key: unknown): string {
-  return typeof key === 'string' ? `s${key}` : typeof key === 'number' ? `n${key}` : `j${JSON.stringify(key)}`;
+/** Primitive keys stand for themselves in a Map; structured keys by their JSON. */
+function normalizeKey(key: unknown): unknown {
+  return key !== null && typeof key === 'object' ? `\u0000${JSON.stringify(key)}` : key;
 }
 
 export const MIN_WATERMARK = Number.MIN_SAFE_INTEGER;
@@ -101,9 +140,9 @@ export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
 export class InternalTimerService<N> {
   private readonly eventTimers = new TimerHeap<N>();
   private readonly processingTimers = new TimerHeap<N>();
-  /** Live timer ids; deleting removes the id and the heap entry is skipped when it surfaces. */
-  private readonly liveEvent = new Set<string>();
-  private readonly liveProcessing = new Set<string>();
+  /** Live timers; deleting removes one here and its heap entry is skipped when it surfaces. */
+  private readonly liveEvent = new TimerSet();
+  private readonly liveProcessing = new TimerSet();
   private watermark = MIN_WATERMARK;
   private nextProcessingFire = Infinity;
   private cancelProcessing: (() => void) | undefined;
@@ -123,31 +162,29 @@ export class InternalTimerService<N> {
     return this.processingTime.now();
   }
 
-  private id(namespace: N, time: number): string {
-    return `${time}|${this.namespaceId(namespace)}|${keyId(this.keyContext.getCurrentKey())}`;
-  }
-
   registerEventTimeTimer(namespace: N, time: number): void {
-    const id = this.id(namespace, time);
-    if (this.liveEvent.has(id)) return;
-    this.liveEvent.add(id);
-    this.eventTimers.push({ id, key: this.keyContext.getCurrentKey(), namespace, timestamp: time });
+    const key = this.keyContext.getCurrentKey();
+    const nk = normalizeKey(key);
+    const ns = this.namespaceId(namespace);
+    if (!this.liveEvent.add(nk, ns, time)) return;
+    this.eventTimers.push({ nk, ns, key, namespace, timestamp: time });
   }
 
   deleteEventTimeTimer(namespace: N, time: number): void {
-    this.liveEvent.delete(this.id(namespace, time));
+    this.liveEvent.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
   }
 
   registerProcessingTimeTimer(namespace: N, time: number): void {
-    const id = this.id(namespace, time);
-    if (this.liveProcessing.has(id)) return;
-    this.liveProcessing.add(id);
-    this.processingTimers.push({ id, key: this.keyContext.getCurrentKey(), namespace, timestamp: time });
+    const key = this.keyContext.getCurrentKey();
+    const nk = normalizeKey(key);
+    const ns = this.namespaceId(namespace);
+    if (!this.liveProcessing.add(nk, ns, time)) return;
+    this.processingTimers.push({ nk, ns, key, namespace, timestamp: time });
     if (time < this.nextProcessingFire) this.scheduleProcessing(time);
   }
 
   deleteProcessingTimeTimer(namespace: N, time: number): void {
-    this.liveProcessing.delete(this.id(namespace, time));
+    this.liveProcessing.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
   }
 
   /** Fires every event-time timer at or before `watermark`, in timestamp order. */
@@ -157,7 +194,7 @@ export class InternalTimerService<N> {
     let t: Entry<N> | undefined;
     while ((t = this.eventTimers.peek()) !== undefined && t.timestamp <= watermark) {
       this.eventTimers.pop();
-      if (!this.liveEvent.delete(t.id)) continue;
+      if (!this.liveEvent.delete(t.nk, t.ns, t.timestamp)) continue;
       this.keyContext.setCurrentKey(t.key);
       this.triggerable.onEventTime(t);
     }
@@ -176,12 +213,12 @@ export class InternalTimerService<N> {
     let t: Entry<N> | undefined;
     while ((t = this.processingTimers.peek()) !== undefined && t.timestamp <= now) {
       this.processingTimers.pop();
-      if (!this.liveProcessing.delete(t.id)) continue;
+      if (!this.liveProcessing.delete(t.nk, t.ns, t.timestamp)) continue;
       this.keyContext.setCurrentKey(t.key);
       this.triggerable.onProcessingTime(t);
     }
     // Skip entries deleted meanwhile so the next wake-up is for a live timer.
-    while ((t = this.processingTimers.peek()) !== undefined && !this.liveProcessing.has(t.id)) this.processingTimers.pop();
+    while ((t = this.processingTimers.peek()) !== undefined && !this.liveProcessing.has(t.nk, t.ns, t.timestamp)) this.processingTimers.pop();
     if (t) this.scheduleProcessing(t.timestamp);
   }
 
@@ -197,8 +234,8 @@ export class InternalTimerService<N> {
   snapshot(): { eventTime: InternalTimer<N>[]; processingTime: InternalTimer<N>[] } {
     const strip = (e: Entry<N>): InternalTimer<N> => ({ key: e.key, namespace: e.namespace, timestamp: e.timestamp });
     return {
-      eventTime: this.eventTimers.toArray().filter((e) => this.liveEvent.has(e.id)).map(strip),
-      processingTime: this.processingTimers.toArray().filter((e) => this.liveProcessing.has(e.id)).map(strip),
+      eventTime: this.eventTimers.toArray().filter((e) => this.liveEvent.has(e.nk, e.ns, e.timestamp)).map(strip),
+      processingTime: this.processingTimers.toArray().filter((e) => this.liveProcessing.has(e.nk, e.ns, e.timestamp)).map(strip),
     };
   }
 

@@ -4,7 +4,8 @@
 // Results go to <outDir>/results, late data (sideOutputLateData) to <outDir>/late.
 import {
   DataGeneratorSource, EventTimeSessionWindows, FileSink, OutputTag, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
-  type AggregateFunction, type Collector, type DataStream, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  type AggregateFunction, type Collector, type ProcessWindowContext, type SingleOutputStreamOperator, type StreamExecutionEnvironment, type TimeWindow,
+  type WindowedStream,
 } from 'weir';
 import {
   etRecord, lateLine, mergeStats, processLine, statsLine, statsOf, windowStatsLine, type EtRecord, type Stats, type WindowJobSpec,
@@ -57,48 +58,52 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const source = env.fromSource(new DataGeneratorSource((i: number) => etRecord(i, input), input.count), watermarkStrategy(spec), 'Input');
   if (spec.sourceParallelism) source.setParallelism(spec.sourceParallelism);
 
-  const usesStats = spec.fn === 'reduce' || spec.fn === 'reduceProcess';
   // The map chains to the source (same parallelism), so the window operator sees the source's
   // exact record and watermark order.
   const stats = () => {
     const s = source.map(statsOf).name('Stats');
     if (spec.sourceParallelism) s.setParallelism(spec.sourceParallelism);
-    return s;
+    return s.keyBy((st: Stats) => st.key);
   };
-  const keyed = usesStats ? stats().keyBy((s: Stats) => s.key) : source.keyBy((r: EtRecord) => r.key);
-  let windowed = (keyed as any).window(assigner(spec));
-  if (spec.allowedLateness) windowed = windowed.allowedLateness(spec.allowedLateness);
-  if (spec.sideOutputLateData) windowed = windowed.sideOutputLateData(lateTag);
+  const settings = <T>(w: WindowedStream<T, number, TimeWindow>): WindowedStream<T, number, TimeWindow> => {
+    if (spec.allowedLateness) w.allowedLateness(spec.allowedLateness);
+    if (spec.sideOutputLateData) w.sideOutputLateData(lateTag as OutputTag<T>);
+    return w;
+  };
+  const statsWindows = () => settings(stats().window(assigner(spec)));
+  const recordWindows = () => settings(source.keyBy((r: EtRecord) => r.key).window(assigner(spec)));
 
-  let results: DataStream<unknown>;
+  const finish = <R>(results: SingleOutputStreamOperator<R>, toLine: (r: R) => string): void => {
+    results.uid('windows').name(`Window ${spec.window.kind} ${spec.fn}`);
+    results.map(toLine).name('Lines').sinkTo(FileSink.forRowFormat<string>(`${outDir}/results`).build());
+    if (spec.sideOutputLateData) {
+      results.getSideOutput(lateTag).map((r: EtRecord | Stats) => lateLine(r)).name('Late lines').sinkTo(FileSink.forRowFormat<string>(`${outDir}/late`).build());
+    }
+  };
+  const line = (s: string) => s;
+
   switch (spec.fn) {
     case 'reduce':
-      results = windowed.reduce(mergeStats);
+      finish(statsWindows().reduce(mergeStats), statsLine);
       break;
     case 'reduceProcess':
-      results = windowed.reduce(mergeStats, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
+      finish(statsWindows().reduce(mergeStats, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
         for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
-      });
+      }), line);
       break;
     case 'aggregate':
-      results = windowed.aggregate(statsAggregate);
+      finish(recordWindows().aggregate(statsAggregate), statsLine);
       break;
     case 'aggregateProcess':
-      results = windowed.aggregate(statsAggregate, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
+      finish(recordWindows().aggregate(statsAggregate, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
         for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
-      });
+      }), line);
       break;
     case 'process':
-      results = windowed.process((key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<EtRecord>, out: Collector<string>) => {
+      finish(recordWindows().process((key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<EtRecord>, out: Collector<string>) => {
         out.collect(processLine(key, ctx.window.start, ctx.window.end, [...elements].map((r) => r.seq), wmOf(ctx)));
-      });
+      }), line);
       break;
-  }
-  results.uid('windows').name(`Window ${spec.window.kind} ${spec.fn}`);
-  const lines = spec.fn === 'reduce' || spec.fn === 'aggregate' ? results.map((s: unknown) => statsLine(s as Stats)).name('Lines') : (results as DataStream<string>);
-  lines.sinkTo(FileSink.forRowFormat<string>(`${outDir}/results`).build());
-  if (spec.sideOutputLateData) {
-    (results as any).getSideOutput(lateTag).map((r: EtRecord | Stats) => lateLine(r)).name('Late lines').sinkTo(FileSink.forRowFormat<string>(`${outDir}/late`).build());
   }
   void env.execute(`Event-time windows: ${spec.window.kind} ${spec.fn}`);
 }

@@ -1,0 +1,145 @@
+// Nexmark q5 (hot items, sliding windows) and q7 (highest bid, tumbling windows) throughput in
+// events per second, three ways in one run:
+//   (a) a hand-written loop over the same generated events computing the same results
+//       (bench/benchmarks/nexmark-loops.ts) — the baseline;
+//   (b) Weir at parallelism 1 on one TaskManager: the whole query chains into one task;
+//   (c) Weir at parallelism 2 on two TaskManagers (one slot each): both keyBy edges shuffle,
+//       half over gRPC.
+// Each Weir run is checked to deliver exactly as many results as the loop.
+import { nexmarkConfig } from '../../examples/nexmark/generator.js';
+import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
+import { BenchCluster } from '../lib/cluster.js';
+import type { JobDetails } from '../lib/rest-types.js';
+import { formatCount, median, perSecond } from '../lib/stats.js';
+import { runningWindow } from '../lib/timing.js';
+import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
+
+const JOB = 'bench/jobs/nexmark.ts';
+// Per query, enough that each Weir run lasts a few seconds.
+const EVENTS = { q5: 400_000, q7: 1_000_000 } as const;
+const WARMUP_EVENTS = 100_000;
+const OUT_OF_ORDERNESS_MS = 200;
+const SIZE_MS = 10_000;
+const SLIDE_MS = 2_000;
+const QUERIES = ['q5', 'q7'] as const;
+type Query = (typeof QUERIES)[number];
+
+function jobArgs(query: Query, events: number): string[] {
+  return [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
+}
+
+/** (a): returns [ms, results]. */
+function loop(query: Query, events: number): [number, number] {
+  const config = nexmarkConfig({ outOfOrdernessMs: OUT_OF_ORDERNESS_MS });
+  const t0 = performance.now();
+  const results = query === 'q5' ? q5Loop(events, config, SIZE_MS, SLIDE_MS) : q7Loop(events, config, SIZE_MS);
+  return [performance.now() - t0, results];
+}
+
+interface WeirRun {
+  jobId: string;
+  eventsPerSecond: number;
+  durationMs: number;
+  results: number;
+  vertices: string[];
+}
+
+function sinkRecords(job: JobDetails): number {
+  return job.vertices.reduce((a, v) => a + (v.metrics['sink-records'] ?? 0), 0);
+}
+
+async function runWeir(cluster: BenchCluster, jarId: string, query: Query, events: number, parallelism: number, expectedResults: number | undefined): Promise<WeirRun> {
+  const jobId = await cluster.run(jarId, jobArgs(query, events), parallelism);
+  const job = await cluster.waitForFinished(jobId);
+  const results = sinkRecords(job);
+  if (expectedResults !== undefined && results !== expectedResults) {
+    throw new Error(`${query} job ${jobId}: ${results} results, the hand-written loop produced ${expectedResults}`);
+  }
+  const w = runningWindow(job);
+  return { jobId, eventsPerSecond: perSecond(events, w.durationMs), durationMs: w.durationMs, results, vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`) };
+}
+
+async function measureWeir(
+  options: BenchOptions,
+  label: string,
+  shape: { taskManagers: number; slots: number },
+  parallelism: number,
+  events: Record<Query, number>,
+  expected: Record<Query, number>,
+  check: (query: Query, job: WeirRun) => void,
+): Promise<Record<Query, WeirRun[]>> {
+  options.log(`${label}: starting ${shape.taskManagers} TaskManager(s) with ${shape.slots} slot(s) each`);
+  const cluster = await BenchCluster.start(shape);
+  try {
+    const jarId = await cluster.upload(await cluster.bundle(JOB));
+    const runs: Record<Query, WeirRun[]> = { q5: [], q7: [] };
+    for (const query of QUERIES) {
+      const warm = await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), parallelism, undefined);
+      check(query, warm);
+      for (let r = 0; r < options.repetitions; r++) {
+        const run = await runWeir(cluster, jarId, query, events[query], parallelism, expected[query]);
+        check(query, run);
+        runs[query].push(run);
+        options.log(`${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+      }
+    }
+    return runs;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const note = (values: number[]) => `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
+
+export const nexmark: Benchmark = {
+  name: 'nexmark',
+  description: 'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers)',
+  async run(options: BenchOptions): Promise<BenchmarkResult> {
+    const events = { q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)), q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)) };
+
+    // (a)
+    const loopRates: Record<Query, number[]> = { q5: [], q7: [] };
+    const expected: Record<Query, number> = { q5: 0, q7: 0 };
+    for (const query of QUERIES) {
+      loop(query, Math.min(events[query], WARMUP_EVENTS));
+      for (let r = 0; r < options.repetitions; r++) {
+        const [ms, results] = loop(query, events[query]);
+        expected[query] = results;
+        loopRates[query].push(perSecond(events[query], ms));
+      }
+      options.log(`(a) ${query} loop: ${loopRates[query].map(formatCount).join(', ')} events/s, ${expected[query]} results (checksum ${resultChecksum()})`);
+    }
+
+    // (b)
+    const chained = await measureWeir(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, events, expected, (query, run) => {
+      if (run.vertices.length !== 1) throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
+    });
+    // (c)
+    const shuffled = await measureWeir(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, events, expected, (query, run) => {
+      if (run.vertices.length < 2) throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+    });
+
+    const figures: Figure[] = [];
+    const details: Record<string, unknown> = { events, outOfOrdernessMs: OUT_OF_ORDERNESS_MS, sizeMs: SIZE_MS, slideMs: SLIDE_MS, expectedResults: expected };
+    for (const query of QUERIES) {
+      const a = median(loopRates[query]);
+      const bRates = chained[query].map((r) => r.eventsPerSecond);
+      const cRates = shuffled[query].map((r) => r.eventsPerSecond);
+      const b = median(bRates);
+      const c = median(cRates);
+      figures.push(
+        { name: `${query} (a) hand-written loop`, value: a, unit: 'events/s', note: note(loopRates[query]) },
+        { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: note(bRates) },
+        { name: `${query} (c) Weir p2, 2 TaskManagers`, value: c, unit: 'events/s', note: note(cRates) },
+        { name: `${query} b/a`, value: b / a, unit: 'ratio' },
+        { name: `${query} c/a`, value: c / a, unit: 'ratio' },
+      );
+      details[query] = {
+        eventsPerSecond: { a, b, c },
+        ratios: { bOverA: b / a, cOverA: c / a },
+        runs: { a: loopRates[query], b: chained[query], c: shuffled[query] },
+      };
+    }
+    return { benchmark: this.name, description: this.description, figures, details };
+  },
+};
