@@ -2,7 +2,7 @@
 // watermark-assigning subtasks never sees a record, windows fire while the job runs when the
 // strategy has withIdleness, with exactly the expected counts; the same job without it never
 // fires (its watermark waits for the empty subtask forever).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.stop();
+  rmSync(out, { recursive: true, force: true });
 });
 
 /** The counts the job must report for the window [start, end) of event time. */

@@ -6,7 +6,7 @@
 //    then the end of input.
 //  - With late data the source has one subtask whose watermark generator emits after every
 //    event, so the reference replays exactly the watermarks the window operator saw.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { batchStream, perEventWatermarkStream, type StreamEvent } from '../refer
 import { referenceTimers } from '../reference/timers.js';
 import { referenceWindows, type RefWindow, type WindowReferenceResult } from '../reference/windows.js';
 import {
-  etRecords, lateLine, mergeStats, processLine, statsLine, statsOf, timerLine, timerPlan, windowStatsLine,
+  behindLine, etRecords, lateLine, mergeStats, processLine, statsLine, statsOf, timerLine, timerPlan, windowStatsLine,
   type EtRecord, type WindowJobSpec,
 } from '../jobs/et-input.js';
 
@@ -30,6 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.stop();
+  rmSync(out, { recursive: true, force: true });
 });
 
 /** The stream the keyed operators see, per the spec's watermark mode. */
@@ -184,7 +185,7 @@ describe('late data on two TaskManagers', () => {
 });
 
 describe('KeyedProcessFunction timers on two TaskManagers', () => {
-  it('fire once per key and timestamp, in timestamp order, at the watermark the reference predicts', async () => {
+  it('fire once per key and timestamp, in timestamp order, at the watermark the reference predicts; ctx.output reaches the side output', async () => {
     const spec: WindowJobSpec = {
       input: { seed: 21, count: 20_000, keys: 9, stepMs: 1, disorderMs: 30, latePercent: 3, lateMs: 300 },
       watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1, window: { kind: 'tumbling', size: 1 }, fn: 'process',
@@ -194,10 +195,19 @@ describe('KeyedProcessFunction timers on two TaskManagers', () => {
       onElement: (r) => timerPlan(r),
       onTimer: (key, time, watermark) => [timerLine(key, time, time, watermark)],
     });
+    const expectedBehind: string[] = [];
+    let wm = Number.MIN_SAFE_INTEGER;
+    for (const ev of perEventWatermarkStream(etRecords(spec.input), (r) => r.ts, spec.boundMs)) {
+      if (ev.kind === 'watermark') wm = ev.timestamp;
+      else if (ev.timestamp <= wm) expectedBehind.push(behindLine(ev.value, ev.timestamp, wm));
+    }
     const dir = await runJob('test/jobs/et-timers.ts', spec);
-    const lines = readCommittedLines(dir);
+    const lines = readCommittedLines(join(dir, 'timers'));
     expect(expected.length).toBeGreaterThan(1000);
     expect(multisetDiff(lines, expected)).toEqual(NO_DIFF);
+    // ctx.output: records behind the watermark, routed to the side output across processes.
+    expect(expectedBehind.length).toBeGreaterThan(100);
+    expect(multisetDiff(readCommittedLines(join(dir, 'behind')), expectedBehind)).toEqual(NO_DIFF);
     // Each key's timers come out of one subtask: per watermark in timestamp order, watermarks
     // ascending (a timer set below the watermark by a late record fires with the next one).
     const last = new Map<string, { wm: number; time: number }>();

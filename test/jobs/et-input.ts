@@ -86,6 +86,11 @@ export function timerPlan(r: EtRecord): { register: number[]; delete: number[] }
   return { register: [slot + 100 * (r.value % 4)], delete: r.value % 7 === 0 ? [slot + 200] : [] };
 }
 
+/** A record the process function saw at or behind its current watermark, with ctx.timestamp(). */
+export function behindLine(r: EtRecord, timestamp: number | null, watermark: number): string {
+  return `${r.key}|${r.seq}|ts=${timestamp}|wm=${watermark}`;
+}
+
 export function timerLine(key: number, time: number, timestamp: number | null, watermark: number): string {
   return `${key}|${time}|ts=${timestamp}|wm=${watermark}`;
 }
