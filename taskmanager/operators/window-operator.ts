@@ -20,7 +20,7 @@ import type { Collector } from '../../api/functions.js';
 import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
 import { StreamOperator, UserCodeError, type OperatorSetup } from './operator.js';
 import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
-import { WindowStateStore } from './window-state.js';
+import { WindowStateStore, type WindowKey } from './window-state.js';
 import { WindowTriggerContext } from './window-trigger-context.js';
 
 type WindowFn = (key: unknown, context: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
@@ -63,8 +63,15 @@ class WindowCollector implements Collector<unknown> {
   }
 }
 
+/** Built-in tumbling and sliding assigners make windows of one size, so a window's start identifies it. */
+function fixedSizeWindows(assigner: WindowAssigner<unknown, Window>): boolean {
+  const kind = assigner.describe().kind;
+  return kind === 'tumblingEventTime' || kind === 'tumblingProcessingTime' || kind === 'slidingEventTime' || kind === 'slidingProcessingTime';
+}
+
 export class WindowOperator extends StreamOperator implements KeyContext, Triggerable<Window> {
   private readonly spec: WindowOperatorSpec;
+  private readonly windowKey: (w: Window) => WindowKey;
   private readonly assigner: WindowAssigner<unknown, Window>;
   private readonly mergingAssigner: MergingWindowAssigner<unknown, Window> | undefined;
   private readonly trigger: Trigger<unknown, Window>;
@@ -112,8 +119,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     else if (wf && typeof wf === 'object' && typeof wf.process === 'function') this.windowFn = wf.process.bind(wf) as WindowFn;
     else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
     this.contents = windowContentsFor(spec);
-    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, (w) => w.id());
-    this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.state);
+    this.windowKey = fixedSizeWindows(spec.assigner) ? (w) => (w as unknown as { start: number }).start : (w) => w.id();
+    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, this.windowKey);
+    this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.state, this.windowKey);
     this.processContext = new WindowProcessContext(this);
     this.collector = new WindowCollector(this.output);
     const processingTime = setup.services.processingTime;
@@ -188,13 +196,13 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
           skipped = false;
           const stateWindow = mergingWindows.getStateWindow(actual);
           if (!stateWindow) throw new Error(`window ${actual.id()} is not in the in-flight window set`);
-          this.addAndTrigger(actual, stateWindow.id(), value, timestamp, true);
+          this.addAndTrigger(actual, this.windowKey(stateWindow), value, timestamp, true);
         }
       } else {
         for (const window of windows) {
           if (this.isWindowLate(window)) continue;
           skipped = false;
-          this.addAndTrigger(window, window.id(), value, timestamp, false);
+          this.addAndTrigger(window, this.windowKey(window), value, timestamp, false);
         }
       }
       if (skipped && this.isElementLate(timestamp)) {
@@ -206,7 +214,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     }
   }
 
-  private addAndTrigger(window: Window, stateId: string, value: unknown, timestamp: number | undefined, merging: boolean): void {
+  private addAndTrigger(window: Window, stateId: WindowKey, value: unknown, timestamp: number | undefined, merging: boolean): void {
     const before = this.state.getContents(stateId);
     this.state.setContents(stateId, this.contents.add(before, value, timestamp));
     const tc = this.triggerContext;
@@ -237,7 +245,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     try {
       const window = timer.namespace;
       let mergingWindows: MergingWindowSet<Window> | undefined;
-      let stateId: string;
+      let stateId: WindowKey;
       if (this.mergingAssigner) {
         mergingWindows = this.mergingWindows();
         const stateWindow = mergingWindows.getStateWindow(window);
@@ -246,9 +254,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
           this.state.persistMergingWindows();
           return;
         }
-        stateId = stateWindow.id();
+        stateId = this.windowKey(stateWindow);
       } else {
-        stateId = window.id();
+        stateId = this.windowKey(window);
       }
       const tc = this.triggerContext;
       tc.window = window;
@@ -264,7 +272,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     }
   }
 
-  private clearAllState(window: Window, stateId: string, mergingWindows: MergingWindowSet<Window> | undefined): void {
+  private clearAllState(window: Window, stateId: WindowKey, mergingWindows: MergingWindowSet<Window> | undefined): void {
     this.state.clearContents(stateId);
     this.triggerContext.window = window;
     this.triggerContext.clear();
@@ -294,10 +302,10 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       this.deleteCleanupTimer(m);
     }
     // The merged windows' contents follow their windows into the result's state window.
-    const targetId = stateWindowResult.id();
+    const targetId = this.windowKey(stateWindowResult);
     let acc = this.state.getContents(targetId);
     for (const w of mergedStateWindows) {
-      const id = w.id();
+      const id = this.windowKey(w);
       const c = this.state.getContents(id);
       if (c === undefined) continue;
       this.state.clearContents(id);
@@ -337,7 +345,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   }
 
   // --- emission ---
-  private emitWindowContents(window: Window, stateId: string): void {
+  private emitWindowContents(window: Window, stateId: WindowKey): void {
     const contents = this.state.getContents(stateId);
     if (contents === undefined) return;
     if (!this.evictor) {

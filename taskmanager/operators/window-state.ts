@@ -4,11 +4,17 @@
 import type { Window } from '../../api/windowing/types.js';
 import type { MergingWindowSet } from './merging-window-set.js';
 
+/**
+ * How state finds a window: its start for fixed-size windows (tumbling, sliding: the start alone is
+ * unique and costs no string per element), else its id().
+ */
+export type WindowKey = string | number;
+
 interface KeyEntry {
-  /** window id -> contents (reduced value, accumulator, or element list) */
-  contents: Map<string, unknown>;
-  /** window id -> state name -> value */
-  triggerState: Map<string, Map<string, unknown>>;
+  /** window key -> contents (reduced value, accumulator, or element list) */
+  contents: Map<WindowKey, unknown>;
+  /** window key -> state name -> value */
+  triggerState: Map<WindowKey, Map<string, unknown>>;
   mergingWindows: MergingWindowSet<Window> | undefined;
 }
 
@@ -45,31 +51,31 @@ export class WindowStateStore {
   }
 
   // --- window contents ---
-  getContents(windowId: string): unknown {
+  getContents(windowId: WindowKey): unknown {
     return this.current?.contents.get(windowId);
   }
 
-  setContents(windowId: string, value: unknown): void {
+  setContents(windowId: WindowKey, value: unknown): void {
     this.entry().contents.set(windowId, value);
   }
 
-  clearContents(windowId: string): void {
+  clearContents(windowId: WindowKey): void {
     if (this.current?.contents.delete(windowId)) this.release();
   }
 
   // --- trigger state ---
-  getTriggerState(windowId: string, name: string): unknown {
+  getTriggerState(windowId: WindowKey, name: string): unknown {
     return this.current?.triggerState.get(windowId)?.get(name);
   }
 
-  setTriggerState(windowId: string, name: string, value: unknown): void {
+  setTriggerState(windowId: WindowKey, name: string, value: unknown): void {
     const e = this.entry();
     let m = e.triggerState.get(windowId);
     if (!m) e.triggerState.set(windowId, (m = new Map()));
     m.set(name, value);
   }
 
-  clearTriggerState(windowId: string, name: string): void {
+  clearTriggerState(windowId: WindowKey, name: string): void {
     const m = this.current?.triggerState.get(windowId);
     if (!m || !m.delete(name)) return;
     if (m.size === 0) {

@@ -2,7 +2,7 @@
 // WindowOperator) and the window being evaluated. One instance is reused by moving `window`.
 import type { OnMergeContext, Trigger, TriggerResult, TriggerState, Window } from '../../api/windowing/types.js';
 import type { InternalTimerService } from '../runtime/timer-service.js';
-import type { WindowStateStore } from './window-state.js';
+import type { WindowKey, WindowStateStore } from './window-state.js';
 
 export class WindowTriggerContext implements OnMergeContext {
   window!: Window;
@@ -13,6 +13,7 @@ export class WindowTriggerContext implements OnMergeContext {
     private readonly trigger: Trigger<unknown, Window>,
     private readonly timers: InternalTimerService<Window>,
     private readonly state: WindowStateStore,
+    private readonly windowKey: (w: Window) => WindowKey,
   ) {}
 
   // --- calls into the trigger for the current window ---
@@ -68,7 +69,7 @@ export class WindowTriggerContext implements OnMergeContext {
 
   getPartitionedState<V>(name: string): TriggerState<V> {
     // Bound to the window at the time of the call, like Flink's per-namespace state.
-    const id = this.window.id();
+    const id = this.windowKey(this.window);
     const state = this.state;
     return {
       value: () => state.getTriggerState(id, name) as V | undefined,
@@ -78,11 +79,11 @@ export class WindowTriggerContext implements OnMergeContext {
   }
 
   mergePartitionedState<V>(name: string, merge: (a: V, b: V) => V): void {
-    const targetId = this.window.id();
+    const targetId = this.windowKey(this.window);
     let acc: V | undefined;
-    const seen = new Set<string>();
+    const seen = new Set<WindowKey>();
     for (const w of [...this.mergedWindows, this.window]) {
-      const id = w.id();
+      const id = this.windowKey(w);
       if (seen.has(id)) continue;
       seen.add(id);
       const v = this.state.getTriggerState(id, name) as V | undefined;

@@ -27,13 +27,13 @@ export interface ProcessingTimeService {
   schedule(time: number, fn: () => void): () => void;
 }
 
-/** Namespaces must have a stable string identity (windows: "start:end"). */
-export type NamespaceId<N> = (namespace: N) => string;
+/** Namespaces need a stable identity: a string ("start:end") or a number (a fixed-size window's start). */
+export type NamespaceId<N> = (namespace: N) => string | number;
 
 interface Entry<N> extends InternalTimer<N> {
   /** Normalized key and namespace id, to find the entry's liveness without rebuilding strings. */
   nk: unknown;
-  ns: string;
+  ns: string | number;
 }
 
 /**
@@ -41,10 +41,10 @@ interface Entry<N> extends InternalTimer<N> {
  * registering a timer is on the per-record path of windows and must not build strings.
  */
 class TimerSet {
-  private readonly byKey = new Map<unknown, Map<string, Set<number>>>();
+  private readonly byKey = new Map<unknown, Map<string | number, Set<number>>>();
   size = 0;
 
-  add(nk: unknown, ns: string, time: number): boolean {
+  add(nk: unknown, ns: string | number, time: number): boolean {
     let byNs = this.byKey.get(nk);
     if (!byNs) this.byKey.set(nk, (byNs = new Map()));
     let times = byNs.get(ns);
@@ -55,11 +55,11 @@ class TimerSet {
     return true;
   }
 
-  has(nk: unknown, ns: string, time: number): boolean {
+  has(nk: unknown, ns: string | number, time: number): boolean {
     return this.byKey.get(nk)?.get(ns)?.has(time) ?? false;
   }
 
-  delete(nk: unknown, ns: string, time: number): boolean {
+  delete(nk: unknown, ns: string | number, time: number): boolean {
     const byNs = this.byKey.get(nk);
     const times = byNs?.get(ns);
     if (!times || !times.delete(time)) return false;
