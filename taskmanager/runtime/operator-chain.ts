@@ -20,7 +20,7 @@ interface RecordTarget {
 }
 
 class NetworkTarget implements RecordTarget {
-  constructor(private readonly writer: RecordWriter) {}
+  constructor(readonly writer: RecordWriter) {}
   collect(value: unknown, timestamp: number | undefined): void {
     this.writer.emit(value, timestamp);
   }
@@ -30,7 +30,7 @@ class NetworkTarget implements RecordTarget {
 }
 
 class ChainedTarget implements RecordTarget {
-  constructor(private readonly next: StreamOperator) {}
+  constructor(readonly next: StreamOperator) {}
   collect(value: unknown, timestamp: number | undefined): void {
     this.next.processElement(value, timestamp);
   }
@@ -70,15 +70,26 @@ class OperatorOutput implements Output {
   }
 }
 
-/** The common case, one main target and no side outputs, without the loop. */
-class SingleTargetOutput implements Output {
-  constructor(private readonly target: RecordTarget) {}
+/** The common cases, one main target and no side outputs: no loop, no extra hop per record. */
+class ChainedOutput implements Output {
+  constructor(private readonly next: StreamOperator) {}
   collect(value: unknown, timestamp: number | undefined): void {
-    this.target.collect(value, timestamp);
+    this.next.processElement(value, timestamp);
   }
   collectSide(): void {}
   emitWatermark(timestamp: number): void {
-    this.target.emitWatermark(timestamp);
+    this.next.processWatermark(timestamp);
+  }
+}
+
+class NetworkOutput implements Output {
+  constructor(private readonly writer: RecordWriter) {}
+  collect(value: unknown, timestamp: number | undefined): void {
+    this.writer.emit(value, timestamp);
+  }
+  collectSide(): void {}
+  emitWatermark(timestamp: number): void {
+    this.writer.broadcastEvent({ type: 'watermark', timestamp });
   }
 }
 
@@ -157,7 +168,10 @@ export class OperatorChain {
         if (o.tag === undefined) main.push(target);
         else side.set(o.tag, [...(side.get(o.tag) ?? []), target]);
       }
-      const output: Output = main.length === 1 && side.size === 0 ? new SingleTargetOutput(main[0]!) : new OperatorOutput(main, side);
+      let output: Output;
+      if (side.size === 0 && main.length === 1 && main[0] instanceof ChainedTarget) output = new ChainedOutput(main[0].next);
+      else if (side.size === 0 && main.length === 1 && main[0] instanceof NetworkTarget) output = new NetworkOutput(main[0].writer);
+      else output = new OperatorOutput(main, side);
       const keyRef = (op.config as { keyRef?: string }).keyRef;
       const keySelector = keyRef ? (userCode.get(keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
       if (keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${keyRef} of operator '${op.name}' is missing from the bundle`);
