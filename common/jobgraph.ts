@@ -15,6 +15,13 @@ export type OperatorKind =
   | 'process'
   | 'timestampsAndWatermarks' // assignTimestampsAndWatermarks(strategy); user code: the WatermarkStrategy
   | 'window' // config.keyRef; user code: a WindowOperatorSpec (api/windowing/types.ts)
+  // Two-input operators (JobVertex.numInputs 2; edges say which input with targetInput 0 or 1).
+  // Keyed ones have config.keyRef1 / config.keyRef2, the key selectors of input 1 and input 2.
+  | 'coMap' // user code: { map1, map2 } (CoMapFunction)
+  | 'coFlatMap' // user code: { flatMap1, flatMap2 } (CoFlatMapFunction)
+  | 'coProcess' // user code: CoProcessFunction { processElement1, processElement2, onTimer? }; keyed when keyRef1/keyRef2 are set
+  | 'broadcastProcess' // input 2 is the broadcast side; config.broadcastStates: string[]; keyed when keyRef1 is set
+  | 'intervalJoin' // config { keyRef1, keyRef2, lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }; user code: ProcessJoinFunction
   | 'sink'; // config.sinkKind: 'print' | 'file' | 'custom'
 
 /** Where an operator's output goes: another operator in the same chain, or a network edge. */

@@ -160,7 +160,7 @@ export class Task {
     const head = vertex.operators[0]!;
     const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
     const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
-    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy);
+    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy, tdd.inputGates.map((g) => g.targetInput));
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

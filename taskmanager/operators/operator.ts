@@ -43,8 +43,10 @@ export interface OperatorSetup {
   descriptor: OperatorDescriptor;
   /** The user object from the bundle (function, function object, source or sink descriptor). */
   userCode: unknown;
-  /** Key selector of keyed operators. */
+  /** Key selector of keyed operators (of input 1 for two-input operators). */
   keySelector?: (value: unknown) => unknown;
+  /** Key selector of input 2 of keyed two-input operators. */
+  keySelector2?: (value: unknown) => unknown;
   output: Output;
   services: TaskServices;
 }
@@ -128,5 +130,46 @@ export abstract class StreamOperator {
 
   protected fail(e: unknown): never {
     throw e instanceof UserCodeError ? e : new UserCodeError(this.name, e);
+  }
+}
+
+/**
+ * An operator with two inputs (Flink's TwoInputStreamOperator): always the head of its chain.
+ * The task feeds each input's records and each input's own watermark (the minimum over that
+ * input's channels); the operator's event time is the minimum of the two.
+ */
+export abstract class TwoInputStreamOperator extends StreamOperator {
+  private watermark1 = Number.MIN_SAFE_INTEGER;
+  private watermark2 = Number.MIN_SAFE_INTEGER;
+  private combinedWatermark = Number.MIN_SAFE_INTEGER;
+
+  abstract processElement1(value: unknown, timestamp: number | undefined): void;
+  abstract processElement2(value: unknown, timestamp: number | undefined): void;
+
+  processElement(): void {
+    throw new Error(`operator '${this.name}' has two inputs: records go to processElement1/processElement2`);
+  }
+
+  processWatermark1(timestamp: number): void {
+    this.watermark1 = timestamp;
+    this.combine();
+  }
+
+  processWatermark2(timestamp: number): void {
+    this.watermark2 = timestamp;
+    this.combine();
+  }
+
+  private combine(): void {
+    const wm = Math.min(this.watermark1, this.watermark2);
+    if (wm <= this.combinedWatermark) return;
+    this.combinedWatermark = wm;
+    // Keyed two-input operators override processWatermark to fire their timers first.
+    this.processWatermark(wm);
+  }
+
+  /** The operator's event time: the minimum of both inputs' watermarks. */
+  protected currentWatermark(): number {
+    return this.combinedWatermark;
   }
 }

@@ -172,10 +172,21 @@ export class OperatorChain {
       if (side.size === 0 && main.length === 1 && main[0] instanceof ChainedTarget) output = new ChainedOutput(main[0].next);
       else if (side.size === 0 && main.length === 1 && main[0] instanceof NetworkTarget) output = new NetworkOutput(main[0].writer);
       else output = new OperatorOutput(main, side);
-      const keyRef = (op.config as { keyRef?: string }).keyRef;
-      const keySelector = keyRef ? (userCode.get(keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
-      if (keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${keyRef} of operator '${op.name}' is missing from the bundle`);
-      const operator = factoryFor(op)({ descriptor: op, userCode: userCode.get(op.id), keySelector, output, services });
+      const cfg = op.config as { keyRef?: string; keyRef1?: string; keyRef2?: string };
+      const selector = (ref: string | undefined) => {
+        if (!ref) return undefined;
+        const fn = userCode.get(ref);
+        if (typeof fn !== 'function') throw new Error(`key selector ${ref} of operator '${op.name}' is missing from the bundle`);
+        return fn as (v: unknown) => unknown;
+      };
+      const operator = factoryFor(op)({
+        descriptor: op,
+        userCode: userCode.get(op.id),
+        keySelector: selector(cfg.keyRef ?? cfg.keyRef1),
+        keySelector2: selector(cfg.keyRef2),
+        output,
+        services,
+      });
       built[i] = operator;
       visiting.delete(i);
       return operator;

@@ -4,14 +4,13 @@
 // I/O and the other tasks of this TaskManager make progress.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SourceReader } from '../connectors/source-readers.js';
-import type { TaskServices } from '../operators/operator.js';
+import { TwoInputStreamOperator, type Output, type TaskServices } from '../operators/operator.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
 import type { UnionInput } from './union-input.js';
 import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
 import { StatusWatermarkValve } from './watermark-valve.js';
-import type { Output } from '../operators/operator.js';
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
@@ -47,6 +46,8 @@ export class StreamTask {
     private readonly source: SourceReader | undefined,
     private readonly input: UnionInput | undefined,
     private readonly watermarkStrategy?: StrategyLike,
+    /** Logical input (0 or 1) of each input gate. */
+    private readonly gateInputs: number[] = [],
   ) {}
 
   cancel(): void {
@@ -164,19 +165,38 @@ export class StreamTask {
   private async runInput(input: UnionInput): Promise<void> {
     const head = this.chain.head;
     const services = this.services;
+    const twoInput = head instanceof TwoInputStreamOperator ? head : undefined;
+    // One valve per logical input: a two-input operator sees each input's own watermark.
+    const numValves = twoInput ? 2 : 1;
+    const channelsPerInput = new Array<number>(numValves).fill(0);
     const offsets: number[] = [];
-    let numChannels = 0;
-    for (const g of input.gates) {
-      offsets.push(numChannels);
-      numChannels += g.numChannels;
-    }
-    const valve = new StatusWatermarkValve(
-      numChannels,
-      (wm) => {
-        this.io.watermark = wm;
-        head.processWatermark(wm);
-      },
-      (idle) => services.setIdle(idle),
+    const valveOfGate: number[] = [];
+    input.gates.forEach((g, i) => {
+      const v = twoInput ? (this.gateInputs[i] ?? 0) : 0;
+      valveOfGate.push(v);
+      offsets.push(channelsPerInput[v]!);
+      channelsPerInput[v]! += g.numChannels;
+    });
+    const idleInputs = new Array<boolean>(numValves).fill(false);
+    const valves = channelsPerInput.map(
+      (n, v) =>
+        new StatusWatermarkValve(
+          n,
+          (wm) => {
+            if (twoInput) {
+              if (v === 0) twoInput.processWatermark1(wm);
+              else twoInput.processWatermark2(wm);
+              this.io.watermark = Math.min(valves[0]?.currentWatermark ?? wm, valves[1]?.currentWatermark ?? wm);
+            } else {
+              this.io.watermark = wm;
+              head.processWatermark(wm);
+            }
+          },
+          (idle) => {
+            idleInputs[v] = idle;
+            services.setIdle(idleInputs.every((x) => x));
+          },
+        ),
     );
     let sliceStart = performance.now();
     for (;;) {
@@ -189,7 +209,18 @@ export class StreamTask {
         sliceStart = performance.now();
         continue;
       }
-      if (boe.kind === 'records') {
+      if (boe.kind === 'records' && twoInput) {
+        const { values, timestamps } = boe;
+        const n = values.length;
+        this.io.recordsIn += n;
+        const first = valveOfGate[input.lastGate] === 0;
+        for (let i = 0; i < n; i++) {
+          const t = timestamps === null ? undefined : timestamps[i];
+          if (first) twoInput.processElement1(values[i], t);
+          else twoInput.processElement2(values[i], t);
+          if (services.pending !== undefined) await this.drainPending();
+        }
+      } else       if (boe.kind === 'records') {
         const { values, timestamps } = boe;
         const n = values.length;
         this.io.recordsIn += n;
@@ -206,6 +237,7 @@ export class StreamTask {
         }
       } else {
         const ev = boe.event;
+        const valve = valves[valveOfGate[input.lastGate]!]!;
         const channel = offsets[input.lastGate]! + boe.channel;
         if (ev.type === 'watermark') valve.inputWatermark(channel, ev.timestamp);
         else if (ev.type === 'idle') valve.inputIdle(channel, ev.idle);
