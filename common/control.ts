@@ -32,6 +32,7 @@ export interface TaskMetrics {
   sourceRecords: number;
   sinkRecords: number;
   watermark: number;
+  stateEntries: number;
 }
 
 export interface TaskManagerHeartbeat {

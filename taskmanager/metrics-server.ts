@@ -33,6 +33,7 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_bytes_out', 'bytes a task wrote to its result partitions', (m) => m.bytesOut);
     gauge('weir_task_source_records', 'records the source of a task emitted', (m) => m.sourceRecords);
     gauge('weir_task_sink_records', 'records the sinks of a task received', (m) => m.sinkRecords);
+    gauge('weir_task_state_entries', 'keys, windows and buffered rows the operators of a task hold', (m) => m.stateEntries);
     gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
   }
 

@@ -80,6 +80,7 @@ export class Task {
       sourceRecords: io?.sourceRecords ?? 0,
       sinkRecords: this.services?.sinkRecords ?? 0,
       watermark: io?.watermark ?? MIN_WATERMARK,
+      stateEntries: this.streamTask?.chain.operators.reduce((n, op) => n + op.stateEntries(), 0) ?? 0,
     };
   }
 

@@ -79,6 +79,8 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         // Beyond Flink: what sources emitted and sinks received, so fully chained jobs show their flow.
         'source-records': sum((e) => e.metrics.sourceRecords),
         'sink-records': sum((e) => e.metrics.sinkRecords),
+        // Keys, windows and buffered join rows held in state, so growth is visible.
+        'state-entries': sum((e) => e.metrics.stateEntries),
       },
       // The vertex's event time: the lowest watermark of its subtasks (null before the first one).
       watermark: watermarkOf(execs.map((e) => e.metrics.watermark)),
@@ -98,6 +100,7 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
           'write-bytes': e.metrics.bytesOut,
           'source-records': e.metrics.sourceRecords,
           'sink-records': e.metrics.sinkRecords,
+          'state-entries': e.metrics.stateEntries,
         },
         watermark: watermarkOf([e.metrics.watermark]),
       })),

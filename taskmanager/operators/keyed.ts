@@ -35,6 +35,10 @@ export class StreamGroupedReduce extends StreamOperator {
   get numKeys(): number {
     return this.state.size;
   }
+
+  override stateEntries(): number {
+    return this.state.size;
+  }
 }
 
 /** Process functions run without a namespace (Flink's VoidNamespace). */

@@ -96,6 +96,11 @@ export abstract class StreamOperator {
   /** End of input (bounded streams): emit what is buffered. */
   async finish(): Promise<void> {}
 
+  /** Entries this operator holds in state (keys, windows, buffered rows), reported as a task metric. */
+  stateEntries(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     const fn = this.setup.userCode as { close?: () => unknown } | undefined;
     if (fn && typeof fn === 'object' && typeof fn.close === 'function') {

@@ -130,6 +130,10 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       this.mergeWindows(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows);
   }
 
+  override stateEntries(): number {
+    return this.state.numWindows();
+  }
+
   // --- lifecycle ---
   override async open(): Promise<void> {
     const fn = this.spec.windowFunction as { open?: (ctx: unknown) => unknown; setRuntimeContext?: (ctx: unknown) => void } | undefined;
