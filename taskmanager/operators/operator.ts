@@ -74,9 +74,14 @@ export abstract class StreamOperator {
     this.services = setup.services;
   }
 
+  /** The user object whose open/close this operator calls (its function, unless it says otherwise). */
+  protected lifecycleObject(): unknown {
+    return this.setup.userCode;
+  }
+
   /** Opens the user function (Flink's RichFunction.open) with a RuntimeContext. */
   async open(): Promise<void> {
-    const fn = this.setup.userCode as { open?: (ctx: RuntimeContext) => unknown; setRuntimeContext?: (ctx: RuntimeContext) => void } | undefined;
+    const fn = this.lifecycleObject() as { open?: (ctx: RuntimeContext) => unknown; setRuntimeContext?: (ctx: RuntimeContext) => void } | undefined;
     if (!fn || typeof fn !== 'object') return;
     const ctx = this.runtimeContext();
     try {
@@ -102,7 +107,7 @@ export abstract class StreamOperator {
   }
 
   async close(): Promise<void> {
-    const fn = this.setup.userCode as { close?: () => unknown } | undefined;
+    const fn = this.lifecycleObject() as { close?: () => unknown } | undefined;
     if (fn && typeof fn === 'object' && typeof fn.close === 'function') {
       try {
         await fn.close();

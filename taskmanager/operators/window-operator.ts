@@ -18,7 +18,7 @@ import {
 } from '../../api/windowing/types.js';
 import type { Collector } from '../../api/functions.js';
 import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
-import { StreamOperator, UserCodeError, type OperatorSetup } from './operator.js';
+import { StreamOperator, type OperatorSetup } from './operator.js';
 import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
 import { WindowStateStore, type WindowKey } from './window-state.js';
 import { WindowTriggerContext } from './window-trigger-context.js';
@@ -135,28 +135,14 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   }
 
   // --- lifecycle ---
-  override async open(): Promise<void> {
-    const fn = this.spec.windowFunction as { open?: (ctx: unknown) => unknown; setRuntimeContext?: (ctx: unknown) => void } | undefined;
-    if (!fn || typeof fn !== 'object') return;
-    const ctx = this.runtimeContext();
-    try {
-      fn.setRuntimeContext?.(ctx);
-      if (typeof fn.open === 'function') await fn.open(ctx);
-    } catch (e) {
-      throw new UserCodeError(this.name, e);
-    }
+  /** The window function is the rich function here (the spec itself is not user code). */
+  protected override lifecycleObject(): unknown {
+    return this.spec.windowFunction;
   }
 
   override async close(): Promise<void> {
     this.timers.close();
-    const fn = this.spec.windowFunction as { close?: () => unknown } | undefined;
-    if (fn && typeof fn === 'object' && typeof fn.close === 'function') {
-      try {
-        await fn.close();
-      } catch (e) {
-        throw new UserCodeError(this.name, e);
-      }
-    }
+    await super.close();
   }
 
   // --- KeyContext ---

@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InternalTimerService, MAX_WATERMARK, MIN_WATERMARK, type InternalTimer, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { StatusWatermarkValve } from '../../taskmanager/runtime/watermark-valve.js';
+import { ManualTime } from '../helpers/manual-time.js';
 
-class ManualTime implements ProcessingTimeService {
-  time = 0;
-  private tasks: { at: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.time;
-  }
-  schedule(at: number, fn: () => void): () => void {
-    const t = { at, fn, live: true };
-    this.tasks.push(t);
-    return () => (t.live = false);
-  }
-  advance(to: number): void {
-    this.time = to;
-    for (;;) {
-      const due = this.tasks.filter((t) => t.live && t.at <= to).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      due.live = false;
-      due.fn();
-    }
-  }
-}
 
 function harness() {
   let key: unknown;

@@ -23,6 +23,7 @@ import { silentLogger } from '../../common/logging.js';
 import { UserCodeError, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
+import { ManualTime } from '../helpers/manual-time.js';
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a recording Output, a manual processing-time clock, and the operator set up as a task would.
@@ -48,29 +49,6 @@ class RecordingOutput implements Output {
   }
 }
 
-/** Processing time that moves only when the test says; due callbacks run in time order, as the mailbox would. */
-class ManualTime implements ProcessingTimeService {
-  time = 0;
-  private tasks: { at: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.time;
-  }
-  schedule(at: number, fn: () => void): () => void {
-    const t = { at, fn, live: true };
-    this.tasks.push(t);
-    return () => (t.live = false);
-  }
-  advance(to: number): void {
-    this.time = to;
-    for (;;) {
-      const due = this.tasks.filter((t) => t.live && t.at <= to).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      due.fn();
-    }
-    this.tasks = this.tasks.filter((t) => t.live);
-  }
-}
 
 function services(time: ProcessingTimeService): TaskServices {
   return {
