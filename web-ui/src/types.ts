@@ -67,6 +67,8 @@ export interface VertexMetrics {
   /** Records a source in the vertex emitted / sinks in the vertex received. */
   'source-records'?: number;
   'sink-records'?: number;
+  /** Keys, windows and buffered rows held in state. */
+  'state-entries'?: number;
 }
 
 /** Records entering a vertex: from the network, or produced by its source. */

@@ -9,7 +9,7 @@ import type { VertexRates } from '../rates.js';
 import { setBadge, stateBadge, stateClass } from './state.js';
 
 const NODE_W = 250;
-const NODE_H = 136;
+const NODE_H = 152;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 interface GraphEdge {
@@ -28,6 +28,7 @@ interface VertexBox {
   readRate: HTMLElement;
   writeRate: HTMLElement;
   watermark: HTMLElement;
+  state: HTMLElement;
 }
 
 /** Edges of the job graph from the plan: each plan input is an edge from that input into the node. */
@@ -141,6 +142,7 @@ function makeBox(v: JobVertex): VertexBox {
   const readRate = h('span', { class: 'rate' });
   const writeRate = h('span', { class: 'rate' });
   const watermark = h('span', { class: 'num', 'data-metric': 'watermark' });
+  const state = h('span', { class: 'num', 'data-metric': 'state-entries' });
   const el = h(
     'div',
     { class: 'vertex', 'data-vertex-id': v.id },
@@ -152,9 +154,10 @@ function makeBox(v: JobVertex): VertexBox {
       h('div', null, h('span', { class: 'label' }, 'Records in'), readRecords, readRate),
       h('div', null, h('span', { class: 'label' }, 'Records out'), writeRecords, writeRate),
       h('div', null, h('span', { class: 'label' }, 'Watermark'), watermark),
+      h('div', null, h('span', { class: 'label' }, 'State'), state),
     ),
   );
-  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark };
+  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state };
 }
 
 function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, selected: boolean): void {
@@ -168,6 +171,7 @@ function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, sele
   setText(box.readRate, rates ? formatRate(rates.readPerSecond) : '');
   setText(box.writeRate, rates ? formatRate(rates.writePerSecond) : '');
   setText(box.watermark, formatWatermark(v.watermark));
+  setText(box.state, `${formatCount(v.metrics?.['state-entries'] ?? 0)} entries`);
 }
 
 /** Event time as a clock time, 'end' for the final watermark, '—' before the first one. */
