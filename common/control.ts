@@ -33,6 +33,8 @@ export interface TaskMetrics {
   sinkRecords: number;
   watermark: number;
   stateEntries: number;
+  sinkLagP50: number;
+  sinkLagP99: number;
 }
 
 export interface TaskManagerHeartbeat {

@@ -14,7 +14,7 @@ export class Execution {
   taskManagerAddress: string | undefined;
   slotIndex: number | undefined;
   failureCause: string | undefined;
-  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0 };
+  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0, sinkLagP50: -1, sinkLagP99: -1 };
 
   constructor(
     readonly executionId: string,

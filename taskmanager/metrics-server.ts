@@ -34,6 +34,7 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_source_records', 'records the source of a task emitted', (m) => m.sourceRecords);
     gauge('weir_task_sink_records', 'records the sinks of a task received', (m) => m.sinkRecords);
     gauge('weir_task_state_entries', 'keys, windows and buffered rows the operators of a task hold', (m) => m.stateEntries);
+    gauge('weir_task_sink_lag_p99_ms', 'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples', (m) => m.sinkLagP99);
     gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
   }
 

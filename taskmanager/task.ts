@@ -8,6 +8,7 @@ import type { BundleCache } from './bundle-cache.js';
 import { createSourceReader } from './connectors/source-readers.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
 import { UserCodeError, type TaskServices } from './operators/operator.js';
+import { LagTracker } from './runtime/lag-tracker.js';
 import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
@@ -81,6 +82,8 @@ export class Task {
       sinkRecords: this.services?.sinkRecords ?? 0,
       watermark: io?.watermark ?? MIN_WATERMARK,
       stateEntries: this.streamTask?.chain.operators.reduce((n, op) => n + op.stateEntries(), 0) ?? 0,
+      sinkLagP50: this.services?.sinkLag.percentile(0.5) ?? -1,
+      sinkLagP99: this.services?.sinkLag.percentile(0.99) ?? -1,
     };
   }
 
@@ -134,6 +137,7 @@ export class Task {
       log: this.log,
       pending: undefined,
       sinkRecords: 0,
+      sinkLag: new LagTracker(),
       processingTime: this.processingTime,
       autoWatermarkInterval: typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
       setIdle: (idle: boolean) => {

@@ -10,6 +10,11 @@ function taskCounts(states: string[]): Record<string, number> {
   return counts;
 }
 
+function worstLag(lags: number[]): number | null {
+  const valid = lags.filter((l) => l >= 0);
+  return valid.length ? Math.round(Math.max(...valid) * 10) / 10 : null;
+}
+
 function watermarkOf(watermarks: number[]): number | null {
   const min = Math.min(...watermarks);
   return min <= Number.MIN_SAFE_INTEGER ? null : min;
@@ -81,6 +86,9 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         'sink-records': sum((e) => e.metrics.sinkRecords),
         // Keys, windows and buffered join rows held in state, so growth is visible.
         'state-entries': sum((e) => e.metrics.stateEntries),
+        // Event-time lag at this vertex's sinks (now - record timestamp), worst subtask; null without sinks or timestamps.
+        'sink-lag-p50': worstLag(execs.map((e) => e.metrics.sinkLagP50)),
+        'sink-lag-p99': worstLag(execs.map((e) => e.metrics.sinkLagP99)),
       },
       // The vertex's event time: the lowest watermark of its subtasks (null before the first one).
       watermark: watermarkOf(execs.map((e) => e.metrics.watermark)),

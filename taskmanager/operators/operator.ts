@@ -3,6 +3,7 @@
 import type { RuntimeContext } from '../../api/functions.js';
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
+import type { LagTracker } from '../runtime/lag-tracker.js';
 import type { ProcessingTimeService } from '../runtime/timer-service.js';
 
 export interface Output {
@@ -29,6 +30,8 @@ export interface TaskServices {
   pending: Promise<unknown> | undefined;
   /** Records the sinks of this chain received (a metric). */
   sinkRecords: number;
+  /** Event-time lag of the records the sinks of this chain received. */
+  readonly sinkLag: LagTracker;
   /** Awaits and clears `pending`. */
   drainPending(): Promise<void>;
   /** Processing time and callbacks run inside this task (its mailbox). */

@@ -25,8 +25,9 @@ export class PrintSink extends StreamOperator {
     this.linePrefix = cfg.prefix ? (sub ? `${cfg.prefix}:${sub}` : `${cfg.prefix}> `) : sub;
   }
 
-  processElement(value: unknown): void {
+  processElement(value: unknown, timestamp: number | undefined): void {
     this.services.sinkRecords++;
+    if (timestamp !== undefined) this.services.sinkLag.record(timestamp);
     this.buf.push(this.linePrefix + toLine(value) + '\n');
     if (this.buf.length >= 512) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), 50);
@@ -68,8 +69,9 @@ export class FileSinkOperator extends StreamOperator {
     });
   }
 
-  processElement(value: unknown): void {
+  processElement(value: unknown, timestamp: number | undefined): void {
     this.services.sinkRecords++;
+    if (timestamp !== undefined) this.services.sinkLag.record(timestamp);
     let line: string;
     try {
       line = this.encode(value);
@@ -114,6 +116,7 @@ export class UserSink extends StreamOperator implements SinkContext {
 
   processElement(value: unknown, timestamp: number | undefined): void {
     this.services.sinkRecords++;
+    if (timestamp !== undefined) this.services.sinkLag.record(timestamp);
     this.currentTimestamp = timestamp;
     let r: unknown;
     try {

@@ -69,6 +69,9 @@ export interface VertexMetrics {
   'sink-records'?: number;
   /** Keys, windows and buffered rows held in state. */
   'state-entries'?: number;
+  /** Event-time lag at the vertex's sinks, ms (null without sinks or timestamps). */
+  'sink-lag-p50'?: number | null;
+  'sink-lag-p99'?: number | null;
 }
 
 /** Records entering a vertex: from the network, or produced by its source. */

@@ -9,7 +9,7 @@ import type { VertexRates } from '../rates.js';
 import { setBadge, stateBadge, stateClass } from './state.js';
 
 const NODE_W = 250;
-const NODE_H = 152;
+const NODE_H = 168;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 interface GraphEdge {
@@ -29,6 +29,7 @@ interface VertexBox {
   writeRate: HTMLElement;
   watermark: HTMLElement;
   state: HTMLElement;
+  lag: HTMLElement;
 }
 
 /** Edges of the job graph from the plan: each plan input is an edge from that input into the node. */
@@ -143,6 +144,7 @@ function makeBox(v: JobVertex): VertexBox {
   const writeRate = h('span', { class: 'rate' });
   const watermark = h('span', { class: 'num', 'data-metric': 'watermark' });
   const state = h('span', { class: 'num', 'data-metric': 'state-entries' });
+  const lag = h('span', { class: 'num', 'data-metric': 'sink-lag' });
   const el = h(
     'div',
     { class: 'vertex', 'data-vertex-id': v.id },
@@ -155,9 +157,10 @@ function makeBox(v: JobVertex): VertexBox {
       h('div', null, h('span', { class: 'label' }, 'Records out'), writeRecords, writeRate),
       h('div', null, h('span', { class: 'label' }, 'Watermark'), watermark),
       h('div', null, h('span', { class: 'label' }, 'State'), state),
+      h('div', { title: 'event-time lag of records at this vertex\'s sinks (now - record timestamp), p50 / p99' }, h('span', { class: 'label' }, 'Sink lag'), lag),
     ),
   );
-  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state };
+  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state, lag };
 }
 
 function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, selected: boolean): void {
@@ -172,6 +175,9 @@ function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, sele
   setText(box.writeRate, rates ? formatRate(rates.writePerSecond) : '');
   setText(box.watermark, formatWatermark(v.watermark));
   setText(box.state, `${formatCount(v.metrics?.['state-entries'] ?? 0)} entries`);
+  const p50 = v.metrics?.['sink-lag-p50'];
+  const p99 = v.metrics?.['sink-lag-p99'];
+  setText(box.lag, p50 === null || p50 === undefined || p99 === null || p99 === undefined ? '—' : `${p50} / ${p99} ms`);
 }
 
 /** Event time as a clock time, 'end' for the final watermark, '—' before the first one. */
