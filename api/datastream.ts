@@ -2,9 +2,15 @@
 // the environment's plan. They live together because each creates the others.
 import type { PartitionerKind } from '../common/jobgraph.js';
 import { aggregationReduce, checkField, type AggregationKind, type FieldExpression } from './aggregations.js';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import type { MapStateDescriptor } from './broadcast-state.js';
+import { CoGroupedStreams } from './cogrouped-streams.js';
+import { ConnectedStreams } from './connected-streams.js';
 import { DataStreamSink } from './datastream-sink.js';
 import type { StreamExecutionEnvironment } from './environment.js';
 import { FileSink } from './file-sink.js';
+import { IntervalJoin } from './interval-join.js';
+import { JoinedStreams } from './joined-streams.js';
 import { checkUserFunction, isFunctionObject, toKeySelectorFunction } from './function-utils.js';
 import type {
   FilterFunction, FlatMapFunction, KeyedProcessFunctionLike, KeySelector, MapFunction, ProcessFunctionLike, ReduceFunction, SinkFunction,
@@ -141,9 +147,46 @@ export class DataStream<T> {
     return this.partition('rescale');
   }
 
-  /** Every record to every downstream subtask. */
-  broadcast(): DataStream<T> {
-    return this.partition('broadcast');
+  /**
+   * Without arguments: every record to every downstream subtask. With MapStateDescriptors: a
+   * BroadcastStream whose records a BroadcastProcessFunction stores in those broadcast states
+   * (`a.connect(rules.broadcast(descriptor)).process(...)`).
+   */
+  broadcast(): DataStream<T>;
+  broadcast(descriptor: MapStateDescriptor<unknown, unknown>, ...more: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const partitioned = this.partition('broadcast');
+    return descriptors.length === 0 ? partitioned : new BroadcastStream<T>(this.environment, partitioned.transformation, descriptors);
+  }
+
+  /**
+   * Two streams of possibly different types into one operator: a ConnectedStreams (map, flatMap,
+   * process with a function per input), or with a BroadcastStream a BroadcastConnectedStream.
+   */
+  connect<R>(other: BroadcastStream<R>): BroadcastConnectedStream<T, R>;
+  connect<R>(other: DataStream<R>): ConnectedStreams<T, R>;
+  connect<R>(other: DataStream<R> | BroadcastStream<R>): ConnectedStreams<T, R> | BroadcastConnectedStream<T, R> {
+    if (other instanceof BroadcastStream) {
+      if (other.environment !== this.environment) throw new Error('connect() of streams from different execution environments');
+      return new BroadcastConnectedStream<T, R>(this, other);
+    }
+    if (!(other instanceof DataStream)) throw new TypeError('connect() expects a DataStream or a BroadcastStream');
+    if (other.environment !== this.environment) throw new Error('connect() of streams from different execution environments');
+    return new ConnectedStreams<T, R>(this, other);
+  }
+
+  /** Window join: `a.join(b).where(ka).equalTo(kb).window(assigner).apply((left, right) => ...)`. */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    if (!(other instanceof DataStream)) throw new TypeError('join() expects a DataStream');
+    if (other.environment !== this.environment) throw new Error('join() of streams from different execution environments');
+    return new JoinedStreams<T, T2>(this, other);
+  }
+
+  /** Window coGroup: like join, but the function gets all of a key's window elements of each side. */
+  coGroup<T2>(other: DataStream<T2>): CoGroupedStreams<T, T2> {
+    if (!(other instanceof DataStream)) throw new TypeError('coGroup() expects a DataStream');
+    if (other.environment !== this.environment) throw new Error('coGroup() of streams from different execution environments');
+    return new CoGroupedStreams<T, T2>(this, other);
   }
 
   /** Every record to downstream subtask 0. */
@@ -301,6 +344,16 @@ export class KeyedStream<T, K> extends DataStream<T> {
   }
 
   /**
+   * Joins each element of this stream with the other stream's elements of the same key whose
+   * timestamps lie in [ts + lower, ts + upper]: `.between(lower, upper).process(...)`.
+   */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    if (!(other instanceof KeyedStream)) throw new TypeError('intervalJoin() expects a KeyedStream: a.keyBy(k).intervalJoin(b.keyBy(k))');
+    if (other.environment !== this.environment) throw new Error('intervalJoin() of streams from different execution environments');
+    return new IntervalJoin<T, T2, K>(this, other);
+  }
+
+  /**
    * Tumbling windows of `size` elements per key; with `slide`, a window of the last `size`
    * elements every `slide` elements (as Flink: a CountTrigger and a CountEvictor on GlobalWindows).
    */
@@ -308,4 +361,9 @@ export class KeyedStream<T, K> extends DataStream<T> {
     const ws = this.window(GlobalWindows.create());
     return slide === undefined ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size))) : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
+}
+
+/** The keyBy a stream is partitioned by, when it is a KeyedStream. */
+export function keyPartitionOf<T>(stream: DataStream<T>): PartitionTransformation | undefined {
+  return stream instanceof KeyedStream ? (stream.transformation as PartitionTransformation) : undefined;
 }

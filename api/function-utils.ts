@@ -45,3 +45,13 @@ export function checkMaxParallelism(n: unknown, what: string): number {
   if ((n as number) > UPPER_BOUND_MAX_PARALLELISM) throw new RangeError(`${what} must be at most ${UPPER_BOUND_MAX_PARALLELISM}, got ${String(n)}`);
   return n as number;
 }
+
+/**
+ * Accepts only an object with all of `methods` (Flink's two-input functions have no lambda form);
+ * throws a TypeError naming `api` and the first missing method otherwise.
+ */
+export function checkFunctionObject(fn: unknown, methods: readonly string[], api: string): void {
+  if (typeof fn === 'function' && isClass(fn)) throw new TypeError(`${api}() was given the class ${fn.name || '(anonymous)'}; pass an instance: new ${fn.name || 'X'}()`);
+  const missing = methods.find((m) => fn === null || typeof fn !== 'object' || typeof (fn as Record<string, unknown>)[m] !== 'function');
+  if (missing !== undefined) throw new TypeError(`${api}() expects an object with ${methods.map((m) => `${m}()`).join(' and ')}; ${missing}() is missing`);
+}

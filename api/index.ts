@@ -2,6 +2,25 @@
 export { StreamExecutionEnvironment, ExecutionConfig } from './environment.js';
 export { DataStream, KeyedStream, SingleOutputStreamOperator } from './datastream.js';
 export { DataStreamSink } from './datastream-sink.js';
+export { ConnectedStreams } from './connected-streams.js';
+export { CoProcessFunction, KeyedCoProcessFunction, RichCoMapFunction, RichCoFlatMapFunction } from './co-functions.js';
+export type {
+  CoMapFunction, CoFlatMapFunction, CoProcessFunctionLike, KeyedCoProcessFunctionLike, CoProcessContext, KeyedCoProcessContext, CoOnTimerContext,
+} from './co-functions.js';
+export { MapStateDescriptor } from './broadcast-state.js';
+export type { BroadcastState, ReadOnlyBroadcastState } from './broadcast-state.js';
+export { BroadcastStream, BroadcastConnectedStream } from './broadcast-stream.js';
+export { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './broadcast-functions.js';
+export type {
+  BroadcastProcessFunctionLike, KeyedBroadcastProcessFunctionLike, BroadcastContext, BroadcastReadOnlyContext, KeyedBroadcastContext,
+  KeyedBroadcastReadOnlyContext, KeyedBroadcastOnTimerContext,
+} from './broadcast-functions.js';
+export { JoinedStreams, JoinWhere, JoinEqualTo, JoinWithWindow } from './joined-streams.js';
+export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, CoGroupWithWindow } from './cogrouped-streams.js';
+export { RichJoinFunction, RichFlatJoinFunction, RichCoGroupFunction } from './join-functions.js';
+export type { JoinFunction, FlatJoinFunction, CoGroupFunction, TaggedUnion } from './join-functions.js';
+export { IntervalJoin, IntervalJoined, ProcessJoinFunction } from './interval-join.js';
+export type { ProcessJoinContext, ProcessJoinFunctionLike, IntervalJoinConfig } from './interval-join.js';
 export { DataGeneratorSource, RateLimiterStrategy, SequenceSource, ElementsSource } from './sources.js';
 export type { Boundedness, GeneratorFunction, Source } from './sources.js';
 export { WatermarkStrategy } from './watermark-strategy.js';

@@ -19,11 +19,12 @@ export interface BuiltJob {
  * maxParallelism (so the key groups agree), since every key then goes to subtask 0 anyway; this
  * saves a network hop for single-slot keyed pipelines. Chained keyed operators find their key
  * through config.keyRef. A global edge (windowAll) between parallelism 1 on both sides chains for
- * the same reason.
+ * the same reason. Two-input operators never chain to their inputs (only to their successors).
  */
 export function isChainable(edge: StreamEdge): boolean {
   const { source, target } = edge;
-  if (target.inEdges.length !== 1) return false;
+  // A two-input operator always heads its chain; the task feeds it from both inputs' gates.
+  if (target.inEdges.length !== 1 || target.numInputs === 2) return false;
   if (source.t.chaining === 'NEVER' || target.t.chaining !== 'ALWAYS') return false;
   if (source.parallelism !== target.parallelism) return false;
   if (edge.partitioner === 'forward') return true;
@@ -61,7 +62,7 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
       parallelism: head.parallelism,
       maxParallelism: head.maxParallelism,
       operators: [],
-      numInputs: head.t.kind === 'source' ? 0 : 1,
+      numInputs: head.numInputs,
     };
     for (const m of members) vertexOf.set(m, v);
     return v;
@@ -76,7 +77,7 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
         if (isChainable(e)) {
           outputs.push(e.tag === undefined ? { type: 'chained', operator: members.indexOf(e.target) } : { type: 'chained', operator: members.indexOf(e.target), tag: e.tag });
         } else {
-          const edge: JobEdge = { index: edges.length, source: vertex.id, target: vertexOf.get(e.target)!.id, partitioner: e.partitioner, targetInput: 0 };
+          const edge: JobEdge = { index: edges.length, source: vertex.id, target: vertexOf.get(e.target)!.id, partitioner: e.partitioner, targetInput: e.targetInput };
           if (e.keyRef !== undefined) edge.keyRef = e.keyRef;
           edges.push(edge);
           outputs.push(e.tag === undefined ? { type: 'network', edge: edge.index } : { type: 'network', edge: edge.index, tag: e.tag });

@@ -4,7 +4,7 @@
 import type { PartitionerKind } from '../common/jobgraph.js';
 import { idFromPosition, idFromUid } from './operator-ids.js';
 import { parallelismOf } from './operator-settings.js';
-import { effectiveParallelism, type OperatorTransformation, type Plan, type Transformation } from './transformation.js';
+import { effectiveParallelism, isTwoInputKind, type OperatorTransformation, type Plan, type Transformation } from './transformation.js';
 
 export interface StreamNode {
   readonly t: OperatorTransformation;
@@ -13,9 +13,14 @@ export interface StreamNode {
   readonly name: string;
   readonly parallelism: number;
   readonly maxParallelism: number;
-  /** The transformation's config plus keyRef for operators on a keyed stream. */
+  /**
+   * The transformation's config plus keyRef for operators on a keyed stream, or keyRef1/keyRef2
+   * for two-input operators on keyed inputs.
+   */
   readonly config: Record<string, unknown>;
   readonly keyRef: string | undefined;
+  /** 2 for two-input operators: their edges say which input they feed. */
+  readonly numInputs: number;
   readonly inEdges: StreamEdge[];
   readonly outEdges: StreamEdge[];
 }
@@ -27,6 +32,8 @@ export interface StreamEdge {
   readonly keyRef: string | undefined;
   /** OutputTag id: the edge carries only that side output of the source. */
   readonly tag: string | undefined;
+  /** The target's logical input: 0, or 1 for the second input of a two-input operator. */
+  readonly targetInput: number;
 }
 
 export interface StreamGraph {
@@ -112,17 +119,30 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
     if (maxParallelism < parallelism) {
       throw new Error(`operator '${name}': maxParallelism (${maxParallelism}) must not be smaller than its parallelism (${parallelism}); raise it with setMaxParallelism()`);
     }
+    const twoInput = isTwoInputKind(t.kind);
     const keyRef = t.keyedBy ? keyRefOf(ids.get(t.keyedBy)!) : undefined;
+    const config: Record<string, unknown> = { ...t.config };
+    if (twoInput) {
+      if (keyRef) config.keyRef1 = keyRef;
+      if (t.keyedBy2) config.keyRef2 = keyRefOf(ids.get(t.keyedBy2)!);
+    } else if (keyRef) {
+      config.keyRef = keyRef;
+    }
     const node: StreamNode = {
-      t, id: ids.get(t)!, name, parallelism, maxParallelism,
-      config: keyRef ? { ...t.config, keyRef } : { ...t.config },
-      keyRef, inEdges: [], outEdges: [],
+      t, id: ids.get(t)!, name, parallelism, maxParallelism, config,
+      keyRef, numInputs: twoInput ? 2 : t.kind === 'source' ? 0 : 1, inEdges: [], outEdges: [],
     };
     nodes.push(node);
     nodeOf.set(t, node);
 
-    const inputs: ResolvedInput[] = [];
-    for (const i of t.inputs) resolve(i, undefined, undefined, inputs);
+    // A one-input operator's inputs (several after union) all feed input 0; a two-input
+    // operator's first transformation feeds input 0 and its second input 1.
+    const inputs: (ResolvedInput & { targetInput: number })[] = [];
+    t.inputs.forEach((i, n) => {
+      const resolved: ResolvedInput[] = [];
+      resolve(i, undefined, undefined, resolved);
+      for (const r of resolved) inputs.push({ ...r, targetInput: twoInput ? n : 0 });
+    });
     for (const input of inputs) {
       const source = input.node;
       if (input.partitioner === 'forward' && source.parallelism !== parallelism) {
@@ -130,7 +150,7 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
       }
       // Flink's default: forward when the parallelisms match, else round-robin.
       const partitioner = input.partitioner ?? (source.parallelism === parallelism ? 'forward' : 'rebalance');
-      const edge: StreamEdge = { source, target: node, partitioner, keyRef: partitioner === 'hash' ? input.keyRef : undefined, tag: input.tag };
+      const edge: StreamEdge = { source, target: node, partitioner, keyRef: partitioner === 'hash' ? input.keyRef : undefined, tag: input.tag, targetInput: input.targetInput };
       source.outEdges.push(edge);
       node.inEdges.push(edge);
     }

@@ -33,8 +33,10 @@ export interface OperatorTransformation extends TransformationBase {
   readonly inheritsParallelism: boolean;
   /** Keyed state or timers live in this operator (Flink's keyed reduce/process). */
   readonly stateful: boolean;
-  /** The keyBy this operator consumes; gives it a key selector for keyed state. */
+  /** The keyBy this operator consumes; gives it a key selector for keyed state (of input 1 for two-input operators). */
   readonly keyedBy: PartitionTransformation | undefined;
+  /** Two-input operators: the keyBy of input 2; keyed ones have both. */
+  readonly keyedBy2: PartitionTransformation | undefined;
   /** Whether losing its state on an upgrade matters; drives the missing-uid warning. */
   readonly mayHoldState: boolean;
 }
@@ -88,9 +90,17 @@ export function effectiveParallelism(plan: Plan): number {
 }
 
 export type OperatorSpec = Pick<OperatorTransformation, 'kind' | 'name' | 'config' | 'userFunction'> &
-  Partial<Pick<OperatorTransformation, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+  Partial<Pick<OperatorTransformation, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'keyedBy2' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+
+const TWO_INPUT_KINDS: ReadonlySet<OperatorKind> = new Set<OperatorKind>(['coMap', 'coFlatMap', 'coProcess', 'broadcastProcess', 'intervalJoin']);
+
+/** Operators with two logical inputs: `inputs[0]` feeds input 1, `inputs[1]` input 2. */
+export function isTwoInputKind(kind: OperatorKind): boolean {
+  return TWO_INPUT_KINDS.has(kind);
+}
 
 export function addOperator(plan: Plan, inputs: readonly Transformation[], spec: OperatorSpec): OperatorTransformation {
+  if (isTwoInputKind(spec.kind) !== (inputs.length === 2)) throw new Error(`operator kind '${spec.kind}' with ${inputs.length} input(s)`);
   const t: OperatorTransformation = {
     type: 'operator',
     index: plan.transformations.length,
@@ -108,6 +118,7 @@ export function addOperator(plan: Plan, inputs: readonly Transformation[], spec:
     inheritsParallelism: spec.inheritsParallelism ?? false,
     stateful: spec.stateful ?? false,
     keyedBy: spec.keyedBy,
+    keyedBy2: spec.keyedBy2,
     mayHoldState: spec.mayHoldState ?? spec.stateful ?? false,
   };
   plan.transformations.push(t);

@@ -154,6 +154,8 @@ export abstract class StreamOperator {
 export abstract class TwoInputStreamOperator extends StreamOperator {
   private watermark1 = Number.MIN_SAFE_INTEGER;
   private watermark2 = Number.MIN_SAFE_INTEGER;
+  private idle1 = false;
+  private idle2 = false;
   private combinedWatermark = Number.MIN_SAFE_INTEGER;
 
   abstract processElement1(value: unknown, timestamp: number | undefined): void;
@@ -173,8 +175,23 @@ export abstract class TwoInputStreamOperator extends StreamOperator {
     this.combine();
   }
 
+  /** An input that went idle (all its channels idle) no longer holds the other one back. */
+  processWatermarkStatus1(idle: boolean): void {
+    this.idle1 = idle;
+    this.combine();
+  }
+
+  processWatermarkStatus2(idle: boolean): void {
+    this.idle2 = idle;
+    this.combine();
+  }
+
   private combine(): void {
-    const wm = Math.min(this.watermark1, this.watermark2);
+    let wm: number;
+    if (this.idle1 && !this.idle2) wm = this.watermark2;
+    else if (this.idle2 && !this.idle1) wm = this.watermark1;
+    else if (this.idle1 && this.idle2) return;
+    else wm = Math.min(this.watermark1, this.watermark2);
     if (wm <= this.combinedWatermark) return;
     this.combinedWatermark = wm;
     // Keyed two-input operators override processWatermark to fire their timers first.

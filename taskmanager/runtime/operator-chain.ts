@@ -9,6 +9,10 @@ import { StreamOperator, type Output, type OperatorSetup, type TaskServices } fr
 import { FileSinkOperator, PrintSink, UserSink } from '../operators/sinks.js';
 import { TimestampsAndWatermarksOperator } from '../operators/timestamps-watermarks.js';
 import { WindowOperator } from '../operators/window-operator.js';
+import { BroadcastProcessOperator } from '../operators/broadcast-process.js';
+import { CoStreamFlatMap, CoStreamMap } from '../operators/co-map.js';
+import { CoProcessOperator } from '../operators/co-process.js';
+import { IntervalJoinOperator } from '../operators/interval-join.js';
 
 /** A partition writer plus the per-record call that applies the edge's partitioner. */
 export type RecordWriter = ResultPartitionWriter & { emit(value: unknown, timestamp: number | undefined): void };
@@ -124,6 +128,16 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
       return (s) => new TimestampsAndWatermarksOperator(s);
     case 'window':
       return (s) => new WindowOperator(s);
+    case 'coMap':
+      return (s) => new CoStreamMap(s);
+    case 'coFlatMap':
+      return (s) => new CoStreamFlatMap(s);
+    case 'coProcess':
+      return (s) => new CoProcessOperator(s);
+    case 'broadcastProcess':
+      return (s) => new BroadcastProcessOperator(s);
+    case 'intervalJoin':
+      return (s) => new IntervalJoinOperator(s);
     case 'sink': {
       const kind = (op.config as { sinkKind?: string }).sinkKind;
       if (kind === 'print') return (s) => new PrintSink(s);

@@ -194,6 +194,10 @@ export class StreamTask {
           },
           (idle) => {
             idleInputs[v] = idle;
+            if (twoInput) {
+              if (v === 0) twoInput.processWatermarkStatus1(idle);
+              else twoInput.processWatermarkStatus2(idle);
+            }
             services.setIdle(idleInputs.every((x) => x));
           },
         ),

@@ -19,11 +19,11 @@ import type {
   WindowOperatorSpec,
 } from '../../api/windowing/types.js';
 import type { Collector } from '../../api/functions.js';
-import { silentLogger } from '../../common/logging.js';
 import { UserCodeError, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { ManualTime } from '../helpers/manual-time.js';
+import { fakeTaskServices } from '../helpers/task-services.js';
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a recording Output, a manual processing-time clock, and the operator set up as a task would.
@@ -51,21 +51,7 @@ class RecordingOutput implements Output {
 
 
 function services(time: ProcessingTimeService): TaskServices {
-  return {
-    jobId: '0'.repeat(32),
-    subtaskIndex: 0,
-    parallelism: 1,
-    maxParallelism: 128,
-    taskName: 'Window',
-    attempt: 0,
-    log: silentLogger(),
-    pending: undefined,
-    sinkRecords: 0,
-    drainPending: async () => {},
-    processingTime: time,
-    autoWatermarkInterval: 200,
-    setIdle: () => {},
-  };
+  return fakeTaskServices({ processingTime: time, taskName: 'Window' });
 }
 
 interface Rec {

@@ -1,0 +1,128 @@
+// BroadcastProcessFunction and KeyedBroadcastProcessFunction: input 1 is the (possibly keyed)
+// data stream, input 2 the broadcast stream. Broadcast elements update the broadcast state
+// (the rules-engine pattern); data elements read it. Keyed when input 1 has a key selector:
+// then data elements have a current key and per-key timers.
+import type { Collector, TimeDomain, TimerService } from '../../api/functions.js';
+import { BroadcastStates, type BroadcastStateDescriptorLike, type BroadcastStateView, type ReadOnlyBroadcastStateView } from './broadcast-state.js';
+import { coMethod } from './co-map.js';
+import { CoTimerOperator, optionalMethod } from './co-timers.js';
+import type { OperatorSetup } from './operator.js';
+
+interface BaseContext {
+  timestamp(): number | null;
+  currentProcessingTime(): number;
+  currentWatermark(): number;
+  output(tag: { id: string }, value: unknown): void;
+}
+
+/** Context of processElement (Flink's ReadOnlyContext). */
+export interface BroadcastReadOnlyContext extends BaseContext {
+  getBroadcastState(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastStateView;
+  timerService(): TimerService;
+  getCurrentKey(): unknown;
+}
+
+/** Context of processBroadcastElement: the broadcast state is writable. */
+export interface BroadcastContext extends BaseContext {
+  getBroadcastState(descriptor: BroadcastStateDescriptorLike): BroadcastStateView;
+  timerService(): TimerService;
+}
+
+export interface BroadcastOnTimerContext extends BroadcastReadOnlyContext {
+  timeDomain(): TimeDomain;
+}
+
+type ElementFn = (v: unknown, ctx: BroadcastReadOnlyContext, out: Collector<unknown>) => void;
+type BroadcastElementFn = (v: unknown, ctx: BroadcastContext, out: Collector<unknown>) => void;
+type OnTimerFn = (t: number, ctx: BroadcastOnTimerContext, out: Collector<unknown>) => void;
+
+export class BroadcastProcessOperator extends CoTimerOperator {
+  readonly broadcastStates: BroadcastStates;
+  private readonly elementFn: ElementFn;
+  private readonly broadcastElementFn: BroadcastElementFn;
+  private readonly onTimerFn: OnTimerFn | undefined;
+  private readonly keyOf: ((v: unknown) => unknown) | undefined;
+  private readonly readOnlyContext: BroadcastReadOnlyContext;
+  private readonly broadcastContext: BroadcastContext;
+  private readonly onTimerContext: BroadcastOnTimerContext;
+
+  constructor(setup: OperatorSetup) {
+    super(setup, setup.keySelector !== undefined, 'keyBy() before connect(broadcastStream)');
+    this.keyOf = setup.keySelector;
+    const names = (setup.descriptor.config as { broadcastStates?: unknown }).broadcastStates;
+    if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === 'string'))) {
+      throw new Error(`operator '${this.name}': config.broadcastStates must be a list of state names`);
+    }
+    this.broadcastStates = new BroadcastStates((names as string[] | undefined) ?? [], this.name);
+    this.elementFn = coMethod(this.name, setup.userCode, 'processElement');
+    this.broadcastElementFn = coMethod(this.name, setup.userCode, 'processBroadcastElement');
+    this.onTimerFn = optionalMethod(setup.userCode, 'onTimer');
+
+    const self = this;
+    const states = this.broadcastStates;
+    const output = (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp);
+    this.readOnlyContext = {
+      timestamp: () => self.currentTimestamp ?? null,
+      currentProcessingTime: () => self.currentProcessingTime(),
+      currentWatermark: () => self.currentWatermark(),
+      output,
+      getBroadcastState: (d) => states.readOnly(d),
+      timerService: () => self,
+      getCurrentKey: () => self.getCurrentKey(),
+    };
+    // Broadcast elements belong to no key, so they cannot set timers (Flink's Context has none).
+    const noTimers = (): never => {
+      throw new Error(`operator '${self.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`);
+    };
+    const broadcastTimerService: TimerService = {
+      currentProcessingTime: () => self.currentProcessingTime(),
+      currentWatermark: () => self.currentWatermark(),
+      registerEventTimeTimer: noTimers,
+      registerProcessingTimeTimer: noTimers,
+      deleteEventTimeTimer: noTimers,
+      deleteProcessingTimeTimer: noTimers,
+    };
+    this.broadcastContext = {
+      timestamp: () => self.currentTimestamp ?? null,
+      currentProcessingTime: () => self.currentProcessingTime(),
+      currentWatermark: () => self.currentWatermark(),
+      output,
+      getBroadcastState: (d) => states.writable(d),
+      timerService: () => broadcastTimerService,
+    };
+    this.onTimerContext = {
+      // As Flink: the timer's time, for processing-time timers too.
+      timestamp: () => self.timerTime,
+      currentProcessingTime: () => self.currentProcessingTime(),
+      currentWatermark: () => self.currentWatermark(),
+      output,
+      getBroadcastState: (d) => states.readOnly(d),
+      timerService: () => self,
+      getCurrentKey: () => self.getCurrentKey(),
+      timeDomain: () => self.timerDomain,
+    };
+  }
+
+  processElement1(value: unknown, timestamp: number | undefined): void {
+    this.enterRecord(timestamp);
+    try {
+      if (this.keyOf) this.currentKey = this.keyOf(value);
+      this.elementFn(value, this.readOnlyContext, this.collector);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  processElement2(value: unknown, timestamp: number | undefined): void {
+    this.enterRecord(timestamp);
+    try {
+      this.broadcastElementFn(value, this.broadcastContext, this.collector);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  protected invokeOnTimer(time: number): void {
+    this.onTimerFn?.(time, this.onTimerContext, this.collector);
+  }
+}

@@ -1,0 +1,117 @@
+// Broadcast state of a broadcast-process operator: one map per state descriptor name. Only the
+// broadcast side writes it; every parallel instance receives every broadcast element in the same
+// order per producer, so all instances hold the same state. The non-broadcast side reads it
+// through a view whose writes throw, as Flink's ReadOnlyBroadcastState.
+//
+// Keys compare as JavaScript Map keys: primitives by value, objects by identity.
+
+/** Anything naming a broadcast state (the API's MapStateDescriptor). */
+export interface BroadcastStateDescriptorLike {
+  readonly name: string;
+}
+
+export interface ReadOnlyBroadcastStateView<K = unknown, V = unknown> {
+  get(key: K): V | undefined;
+  contains(key: K): boolean;
+  entries(): IterableIterator<[K, V]>;
+  /** Flink's name for entries() on the read-only view. */
+  immutableEntries(): IterableIterator<[K, V]>;
+  keys(): IterableIterator<K>;
+  values(): IterableIterator<V>;
+  size(): number;
+  isEmpty(): boolean;
+}
+
+export interface BroadcastStateView<K = unknown, V = unknown> extends ReadOnlyBroadcastStateView<K, V> {
+  put(key: K, value: V): void;
+  putAll(entries: Map<K, V> | Iterable<[K, V]>): void;
+  remove(key: K): void;
+  clear(): void;
+}
+
+const READ_ONLY = 'broadcast state is read-only on the non-broadcast side';
+
+function readOnly(): never {
+  throw new Error(READ_ONLY);
+}
+
+function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; readOnly: ReadOnlyBroadcastStateView } {
+  const reads: ReadOnlyBroadcastStateView = {
+    get: (k) => map.get(k),
+    contains: (k) => map.has(k),
+    entries: () => map.entries(),
+    immutableEntries: () => map.entries(),
+    keys: () => map.keys(),
+    values: () => map.values(),
+    size: () => map.size,
+    isEmpty: () => map.size === 0,
+  };
+  const writable: BroadcastStateView = {
+    ...reads,
+    put: (k, v) => void map.set(k, v),
+    putAll: (entries) => {
+      for (const [k, v] of entries) map.set(k, v);
+    },
+    remove: (k) => void map.delete(k),
+    clear: () => map.clear(),
+  };
+  // Writes fail loudly rather than being absent, so a rules engine that updates rules from the
+  // wrong side learns why.
+  const readOnlyView = { ...reads, put: readOnly, putAll: readOnly, remove: readOnly, clear: readOnly } as ReadOnlyBroadcastStateView;
+  return { writable, readOnly: readOnlyView };
+}
+
+export class BroadcastStates {
+  private readonly maps = new Map<string, Map<unknown, unknown>>();
+  private readonly writableViews = new Map<string, BroadcastStateView>();
+  private readonly readOnlyViews = new Map<string, ReadOnlyBroadcastStateView>();
+
+  constructor(
+    names: readonly string[],
+    private readonly operatorName: string,
+  ) {
+    for (const name of names) {
+      if (this.maps.has(name)) continue;
+      const map = new Map<unknown, unknown>();
+      const v = views(map);
+      this.maps.set(name, map);
+      this.writableViews.set(name, v.writable);
+      this.readOnlyViews.set(name, v.readOnly);
+    }
+  }
+
+  writable(descriptor: BroadcastStateDescriptorLike): BroadcastStateView {
+    return this.lookup(this.writableViews, descriptor);
+  }
+
+  readOnly(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastStateView {
+    return this.lookup(this.readOnlyViews, descriptor);
+  }
+
+  private lookup<T>(views: Map<string, T>, descriptor: BroadcastStateDescriptorLike): T {
+    const name = descriptor !== null && typeof descriptor === 'object' ? descriptor.name : undefined;
+    if (typeof name !== 'string') throw new TypeError(`operator '${this.operatorName}': getBroadcastState() needs a state descriptor with a name`);
+    const v = views.get(name);
+    if (!v) {
+      const known = [...this.maps.keys()].map((n) => `'${n}'`).join(', ') || 'none';
+      throw new Error(
+        `operator '${this.operatorName}': no broadcast state '${name}' (declared: ${known}); pass its descriptor to broadcast(...)`,
+      );
+    }
+    return v;
+  }
+
+  /** Entries per state name, in insertion order: for snapshots and tests. */
+  snapshot(): Record<string, [unknown, unknown][]> {
+    const out: Record<string, [unknown, unknown][]> = {};
+    for (const [name, map] of this.maps) out[name] = [...map.entries()];
+    return out;
+  }
+
+  /** Total entries over all states. */
+  size(): number {
+    let n = 0;
+    for (const m of this.maps.values()) n += m.size;
+    return n;
+  }
+}

@@ -1,0 +1,130 @@
+// What keyed two-input process operators share (KeyedCoProcessFunction,
+// KeyedBroadcastProcessFunction): the current key, per-key timers on the operator's combined
+// watermark, and onTimer dispatch. Non-keyed variants get the same TimerService, whose reads
+// work and whose timer registration fails clearly, as in Flink.
+import type { TimeDomain, TimerService } from '../../api/functions.js';
+import { InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import { TimestampedCollector } from './basic.js';
+import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
+
+/** Process functions run without a namespace (Flink's VoidNamespace). */
+const VOID = null;
+
+/** The user's onTimer, when the function object has one. */
+export function optionalMethod<F extends (...args: never[]) => unknown>(userCode: unknown, method: string): F | undefined {
+  const m = userCode !== null && typeof userCode === 'object' ? (userCode as Record<string, unknown>)[method] : undefined;
+  return typeof m === 'function' ? ((m as F).bind(userCode) as F) : undefined;
+}
+
+export abstract class CoTimerOperator extends TwoInputStreamOperator implements TimerService, KeyContext, Triggerable<null> {
+  protected readonly timers: InternalTimerService<null> | undefined;
+  /** Stamps results with the current record's timestamp (or the event-time timer's time). */
+  protected readonly collector: TimestampedCollector;
+  protected currentKey: unknown;
+  protected currentTimestamp: number | undefined;
+  /** Set while onTimer runs: the timer's time and domain. */
+  protected timerTime = 0;
+  protected timerDomain: TimeDomain = 'EVENT_TIME';
+
+  /**
+   * @param keyed whether records carry a key (timers and getCurrentKey need one)
+   * @param notKeyedHint how the user makes the stream keyed, for error messages
+   */
+  constructor(
+    setup: OperatorSetup,
+    readonly keyed: boolean,
+    private readonly notKeyedHint: string,
+  ) {
+    super(setup);
+    this.collector = new TimestampedCollector(this.output);
+    this.timers = keyed ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+  }
+
+  // --- KeyContext ---
+  getCurrentKey(): unknown {
+    if (!this.keyed) throw new Error(`operator '${this.name}' is not keyed: getCurrentKey() needs ${this.notKeyedHint}`);
+    return this.currentKey;
+  }
+
+  setCurrentKey(key: unknown): void {
+    this.currentKey = key;
+  }
+
+  // --- TimerService ---
+  currentProcessingTime(): number {
+    return this.services.processingTime.now();
+  }
+
+  /** The combined watermark of both inputs. */
+  override currentWatermark(): number {
+    return super.currentWatermark();
+  }
+
+  private keyedTimers(): InternalTimerService<null> {
+    if (!this.timers) throw new Error(`operator '${this.name}': timers are only available on keyed streams (${this.notKeyedHint})`);
+    return this.timers;
+  }
+
+  registerEventTimeTimer(time: number): void {
+    this.keyedTimers().registerEventTimeTimer(VOID, time);
+  }
+
+  registerProcessingTimeTimer(time: number): void {
+    this.keyedTimers().registerProcessingTimeTimer(VOID, time);
+  }
+
+  deleteEventTimeTimer(time: number): void {
+    this.keyedTimers().deleteEventTimeTimer(VOID, time);
+  }
+
+  deleteProcessingTimeTimer(time: number): void {
+    this.keyedTimers().deleteProcessingTimeTimer(VOID, time);
+  }
+
+  // --- Triggerable ---
+  onEventTime(timer: InternalTimer<null>): void {
+    this.fireTimer(timer.timestamp, 'EVENT_TIME', timer.timestamp);
+  }
+
+  onProcessingTime(timer: InternalTimer<null>): void {
+    // As Flink: processing-time timers' output has no event timestamp.
+    this.fireTimer(timer.timestamp, 'PROCESSING_TIME', undefined);
+  }
+
+  private fireTimer(time: number, domain: TimeDomain, recordTimestamp: number | undefined): void {
+    this.timerDomain = domain;
+    this.timerTime = time;
+    this.currentTimestamp = recordTimestamp;
+    this.collector.timestamp = recordTimestamp;
+    try {
+      this.invokeOnTimer(time);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Calls the user's onTimer (if any) with the operator's OnTimerContext. */
+  protected abstract invokeOnTimer(time: number): void;
+
+  /** Sets the per-record fields user code reads through its context. */
+  protected enterRecord(timestamp: number | undefined): void {
+    this.currentTimestamp = timestamp;
+    this.collector.timestamp = timestamp;
+  }
+
+  override processWatermark(timestamp: number): void {
+    // Timers first, so their output precedes the watermark that made them fire.
+    this.timers?.advanceWatermark(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
+
+  /** Live timers (event time + processing time), for tests and metrics. */
+  numTimers(): number {
+    return this.timers ? this.timers.numEventTimeTimers() + this.timers.numProcessingTimeTimers() : 0;
+  }
+
+  override async close(): Promise<void> {
+    this.timers?.close();
+    await super.close();
+  }
+}

@@ -1,0 +1,206 @@
+// Flink's IntervalJoinOperator: a.keyBy(k).intervalJoin(b.keyBy(k)).between(lower, upper).
+// A left row at t joins right rows of the same key at t + lower <= t' <= t + upper. Both sides
+// are buffered per key by timestamp; each buffered bucket gets an event-time cleanup timer for
+// the moment no future row can join it any more, so state stays bounded on an endless stream.
+import type { Collector } from '../../api/functions.js';
+import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import { IntervalJoinBuffer, normalizeJoinKey, type JoinSide } from './interval-join-buffer.js';
+import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
+
+/** The context of ProcessJoinFunction.processElement. */
+export interface IntervalJoinContext {
+  getLeftTimestamp(): number;
+  getRightTimestamp(): number;
+  /** The result's timestamp: the larger of the two. */
+  getTimestamp(): number;
+  output(tag: { id: string }, value: unknown): void;
+}
+
+type JoinFn = (left: unknown, right: unknown, ctx: IntervalJoinContext, out: Collector<unknown>) => void;
+
+/** Timer namespaces: which side's bucket a cleanup timer drops. */
+const CLEANUP_LEFT = 'L';
+const CLEANUP_RIGHT = 'R';
+type CleanupNamespace = typeof CLEANUP_LEFT | typeof CLEANUP_RIGHT;
+
+export interface IntervalJoinBounds {
+  /** Inclusive bounds, after applying exclusivity (+1 / -1 as Flink does). */
+  lowerBound: number;
+  upperBound: number;
+}
+
+/** Reads and checks the operator's config; exclusive bounds become inclusive ones a millisecond inside. */
+export function intervalJoinBounds(config: Record<string, unknown>, operatorName: string): IntervalJoinBounds {
+  const lower = config['lowerBound'];
+  const upper = config['upperBound'];
+  if (typeof lower !== 'number' || !Number.isFinite(lower) || typeof upper !== 'number' || !Number.isFinite(upper)) {
+    throw new Error(`interval join '${operatorName}': lowerBound and upperBound must be finite numbers of milliseconds`);
+  }
+  if (lower > upper) throw new Error(`interval join '${operatorName}': lowerBound (${lower}) must be <= upperBound (${upper})`);
+  const lowerInclusive = config['lowerBoundInclusive'] !== false;
+  const upperInclusive = config['upperBoundInclusive'] !== false;
+  return { lowerBound: lowerInclusive ? lower : lower + 1, upperBound: upperInclusive ? upper : upper - 1 };
+}
+
+export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyContext, Triggerable<CleanupNamespace> {
+  readonly lowerBound: number;
+  readonly upperBound: number;
+  /** Rows that arrived behind the watermark (Flink's numLateRecordsDropped), side-output or not. */
+  numLateRecordsDropped = 0;
+  /** Side outputs for late rows of each input (Flink's sideOutputLeftLateData/sideOutputRightLateData). */
+  private readonly lateDataTags: [string | undefined, string | undefined];
+  private readonly fn: JoinFn;
+  private readonly keyOf1: (v: unknown) => unknown;
+  private readonly keyOf2: (v: unknown) => unknown;
+  private readonly buffer = new IntervalJoinBuffer();
+  private readonly timers: InternalTimerService<CleanupNamespace>;
+  private currentKey: unknown;
+  private leftTimestamp = 0;
+  private rightTimestamp = 0;
+  private resultTimestamp = 0;
+  private readonly context: IntervalJoinContext;
+  private readonly collector: Collector<unknown>;
+
+  constructor(setup: OperatorSetup) {
+    super(setup);
+    ({ lowerBound: this.lowerBound, upperBound: this.upperBound } = intervalJoinBounds(setup.descriptor.config, this.name));
+    if (!setup.keySelector || !setup.keySelector2) {
+      throw new Error(`interval join '${this.name}' needs key selectors for both inputs (keyBy() each stream before intervalJoin())`);
+    }
+    this.keyOf1 = setup.keySelector;
+    this.keyOf2 = setup.keySelector2;
+    this.fn = this.userFunction('processElement');
+    const tag = (name: string) => {
+      const t = setup.descriptor.config[name];
+      if (t !== undefined && (typeof t !== 'string' || t.length === 0)) throw new Error(`interval join '${this.name}': config.${name} must be an output tag id`);
+      return t as string | undefined;
+    };
+    this.lateDataTags = [tag('leftLateDataTag'), tag('rightLateDataTag')];
+    this.timers = new InternalTimerService<CleanupNamespace>(this, this, setup.services.processingTime, (ns) => ns);
+    const self = this;
+    this.context = {
+      getLeftTimestamp: () => self.leftTimestamp,
+      getRightTimestamp: () => self.rightTimestamp,
+      getTimestamp: () => self.resultTimestamp,
+      output: (tag, value) => self.output.collectSide(tag.id, value, self.resultTimestamp),
+    };
+    this.collector = { collect: (value) => self.output.collect(value, self.resultTimestamp) };
+  }
+
+  getCurrentKey(): unknown {
+    return this.currentKey;
+  }
+
+  setCurrentKey(key: unknown): void {
+    this.currentKey = key;
+  }
+
+  processElement1(value: unknown, timestamp: number | undefined): void {
+    this.processSide(0, value, timestamp);
+  }
+
+  processElement2(value: unknown, timestamp: number | undefined): void {
+    this.processSide(1, value, timestamp);
+  }
+
+  /**
+   * Buffers the row and joins it with the other side's buffered rows. For the right side the
+   * relative bounds mirror: a right row at t joins left rows at t - upper <= t' <= t - lower.
+   */
+  private processSide(side: JoinSide, value: unknown, timestamp: number | undefined): void {
+    if (timestamp === undefined) {
+      throw new Error(
+        `interval join '${this.name}': an element has no timestamp; interval joins run in event time (use assignTimestampsAndWatermarks() on both inputs)`,
+      );
+    }
+    const wm = this.timers.currentWatermark();
+    // Behind the watermark the partners it needs may already be cleaned up: drop it (or send it to
+    // the input's late-data side output), as Flink does.
+    if (wm !== MIN_WATERMARK && timestamp < wm) {
+      this.numLateRecordsDropped++;
+      const lateTag = this.lateDataTags[side];
+      if (lateTag !== undefined) this.output.collectSide(lateTag, value, timestamp);
+      return;
+    }
+    const relLower = side === 0 ? this.lowerBound : -this.upperBound;
+    const relUpper = side === 0 ? this.upperBound : -this.lowerBound;
+    let key: unknown;
+    try {
+      key = side === 0 ? this.keyOf1(value) : this.keyOf2(value);
+    } catch (e) {
+      this.fail(e);
+    }
+    this.currentKey = key;
+    const nk = normalizeJoinKey(key);
+    this.buffer.add(nk, side, timestamp, value);
+
+    const other = this.buffer.buckets(nk, side === 0 ? 1 : 0);
+    if (other) {
+      const from = timestamp + relLower;
+      const to = timestamp + relUpper;
+      for (const [ts, rows] of other) {
+        if (ts < from || ts > to) continue;
+        for (let i = 0; i < rows.length; i++) {
+          if (side === 0) this.emit(value, rows[i], timestamp, ts);
+          else this.emit(rows[i], value, ts, timestamp);
+        }
+      }
+    }
+
+    // The last watermark at which a future (non-late, so at or after the watermark) row of the
+    // other side can still join this bucket is t + relUpper, or t itself when that is earlier
+    // (Flink's choice); one past it the bucket is unjoinable.
+    const cleanupTime = (relUpper > 0 ? timestamp + relUpper : timestamp) + 1;
+    this.timers.registerEventTimeTimer(side === 0 ? CLEANUP_LEFT : CLEANUP_RIGHT, cleanupTime);
+  }
+
+  private emit(left: unknown, right: unknown, leftTs: number, rightTs: number): void {
+    this.leftTimestamp = leftTs;
+    this.rightTimestamp = rightTs;
+    this.resultTimestamp = Math.max(leftTs, rightTs);
+    try {
+      this.fn(left, right, this.context, this.collector);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  onEventTime(timer: InternalTimer<CleanupNamespace>): void {
+    const nk = normalizeJoinKey(timer.key);
+    const t = timer.timestamp - 1;
+    if (timer.namespace === CLEANUP_LEFT) this.buffer.removeBucket(nk, 0, this.upperBound > 0 ? t - this.upperBound : t);
+    else this.buffer.removeBucket(nk, 1, this.lowerBound < 0 ? t + this.lowerBound : t);
+  }
+
+  onProcessingTime(): void {}
+
+  override processWatermark(timestamp: number): void {
+    // Cleanup first: nothing it drops could join a row that is not late at this watermark.
+    this.timers.advanceWatermark(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
+
+  /** Rows buffered on both sides over all keys (bounded while the watermark advances). */
+  bufferedRows(): number {
+    return this.buffer.size;
+  }
+
+  override stateEntries(): number {
+    return this.buffer.size;
+  }
+
+  /** Keys with buffered rows. */
+  bufferedKeys(): number {
+    return this.buffer.numKeys;
+  }
+
+  /** Pending cleanup timers. */
+  numTimers(): number {
+    return this.timers.numEventTimeTimers();
+  }
+
+  override async close(): Promise<void> {
+    this.timers.close();
+    await super.close();
+  }
+}
