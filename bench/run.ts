@@ -7,11 +7,12 @@ import { packageRoot } from '../common/rpc.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
+import { nexmarkQ8 } from './benchmarks/nexmark-q8.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, latency];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
   const names: string[] = [];
