@@ -349,7 +349,7 @@ describe('window join and coGroup', () => {
         out.collect(l - r);
       }
     }
-    const rich = joinWindowFunction(new Rich()) as { open(ctx: unknown): void; setRuntimeContext(ctx: unknown): void };
+    const rich = joinWindowFunction(new Rich()) as unknown as { open(ctx: unknown): void; setRuntimeContext(ctx: unknown): void };
     rich.open({});
     rich.setRuntimeContext({});
     expect(opened).toEqual(['open']);

@@ -118,7 +118,7 @@ describe('bundles', () => {
       let seed = 42;
       const bytes = Buffer.alloc(4096, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16);
       bytes[0] = 0x50; // never accidentally the gzip magic
-      await expect(readBundleFile(write('random.weir', bytes))).rejects.toThrow('not a Weir bundle: not a gzip file');
+      await expect(readBundleFile(write('random.weir', Buffer.from(bytes)))).rejects.toThrow('not a Weir bundle: not a gzip file');
     });
 
     it('gzip magic followed by garbage', async () => {

@@ -11,10 +11,10 @@ import { TumblingEventTimeWindows } from '../../api/windowing/tumbling-windows.j
 import type { Evictor, ProcessWindowContext, Trigger, Window, WindowAssigner, WindowOperatorSpec } from '../../api/windowing/types.js';
 import { ProcessAllWindowFunction, ProcessWindowFunction } from '../../api/windowing/window-functions.js';
 import { windowOperator, type WindowFunctions } from '../../api/windowing/window-operator-spec.js';
-import { silentLogger } from '../../common/logging.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { MAX_WATERMARK } from '../../taskmanager/runtime/timer-service.js';
+import { fakeTaskServices } from '../helpers/task-services.js';
 
 interface Rec {
   key: string;
@@ -50,21 +50,7 @@ function operatorFor(
     userCode: built.userFunction as WindowOperatorSpec,
     keySelector: all ? () => 0 : (r) => (r as Rec).key,
     output,
-    services: {
-      jobId: '0'.repeat(32),
-      subtaskIndex: 0,
-      parallelism: 1,
-      maxParallelism: 128,
-      taskName: 'test',
-      attempt: 0,
-      log: silentLogger(),
-      pending: undefined,
-      sinkRecords: 0,
-      drainPending: async () => {},
-      processingTime: { now: () => 0, schedule: () => () => {} },
-      autoWatermarkInterval: 200,
-      setIdle: () => {},
-    },
+    services: fakeTaskServices({ processingTime: { now: () => 0, schedule: () => () => {} }, taskName: 'test' }),
   });
   return { op, records, values: () => records.map((r) => r.value) };
 }
