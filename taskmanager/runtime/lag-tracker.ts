@@ -14,7 +14,8 @@ export class LagTracker {
 
   /** Called per sink record with a timestamp. */
   record(timestamp: number): void {
-    if (++this.counter < SAMPLE_EVERY) return;
+    // The first records are always sampled, so a sink that receives few still reports a lag.
+    if (++this.counter < SAMPLE_EVERY && this.filled >= 16) return;
     this.counter = 0;
     this.samples[this.next] = Date.now() - timestamp;
     this.next = (this.next + 1) % RESERVOIR;
