@@ -117,8 +117,9 @@ export class CoGroupEqualTo<T1, T2, K> {
   }
 }
 
-export class CoGroupWithWindow<T1, T2, K, W extends Window> {
-  constructor(private readonly builder: WindowedCoGroupBuilder<T1, T2, K, W>) {}
+/** The window settings joins and coGroups share (Flink's WithWindow); subclasses add apply(). */
+export abstract class TwoStreamWindowSettings<T1, T2, K, W extends Window> {
+  constructor(protected readonly builder: WindowedCoGroupBuilder<T1, T2, K, W>) {}
 
   trigger(trigger: Trigger<TaggedUnion<T1, T2>, W>): this {
     this.builder.setTrigger(trigger);
@@ -134,6 +135,9 @@ export class CoGroupWithWindow<T1, T2, K, W extends Window> {
     this.builder.setAllowedLateness(lateness);
     return this;
   }
+}
+
+export class CoGroupWithWindow<T1, T2, K, W extends Window> extends TwoStreamWindowSettings<T1, T2, K, W> {
 
   /** `fn(lefts, rights, out)` once per key and window that has elements on either side. */
   apply<R>(fn: CoGroupFunction<T1, T2, R>): SingleOutputStreamOperator<R> {

@@ -3,10 +3,9 @@
 // product lefts × rights of each window, so it runs on the ordinary keyed window operator.
 import type { DataStream, SingleOutputStreamOperator } from './datastream.js';
 import type { KeySelector } from './functions.js';
-import { joinKeySelector, WindowedCoGroupBuilder } from './cogrouped-streams.js';
+import { joinKeySelector, TwoStreamWindowSettings, WindowedCoGroupBuilder } from './cogrouped-streams.js';
 import { joinWindowFunction, type FlatJoinFunction, type JoinFunction, type TaggedUnion } from './join-functions.js';
-import type { Duration } from './windowing/durations.js';
-import type { Evictor, Trigger, Window, WindowAssigner } from './windowing/types.js';
+import type { Window, WindowAssigner } from './windowing/types.js';
 
 export class JoinedStreams<T1, T2> {
   constructor(
@@ -46,24 +45,7 @@ export class JoinEqualTo<T1, T2, K> {
   }
 }
 
-export class JoinWithWindow<T1, T2, K, W extends Window> {
-  constructor(private readonly builder: WindowedCoGroupBuilder<T1, T2, K, W>) {}
-
-  trigger(trigger: Trigger<TaggedUnion<T1, T2>, W>): this {
-    this.builder.setTrigger(trigger);
-    return this;
-  }
-
-  evictor(evictor: Evictor<TaggedUnion<T1, T2>, W>): this {
-    this.builder.setEvictor(evictor);
-    return this;
-  }
-
-  allowedLateness(lateness: Duration): this {
-    this.builder.setAllowedLateness(lateness);
-    return this;
-  }
-
+export class JoinWithWindow<T1, T2, K, W extends Window> extends TwoStreamWindowSettings<T1, T2, K, W> {
   /**
    * Calls fn once per pair (left, right) with equal keys in the same window, lefts × rights in
    * nested-loop order. `(left, right) => result` (or `{ join(left, right) }`) is a JoinFunction:
