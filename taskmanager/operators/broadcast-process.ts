@@ -63,11 +63,11 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     const output = (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp);
     this.readOnlyContext = {
       timestamp: () => self.currentTimestamp ?? null,
-      currentProcessingTime: () => self.currentProcessingTime(),
+      currentProcessingTime: () => self.timerService.currentProcessingTime(),
       currentWatermark: () => self.currentWatermark(),
       output,
       getBroadcastState: (d) => states.readOnly(d),
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
     };
     // Broadcast elements belong to no key, so they cannot set timers (Flink's Context has none).
@@ -75,7 +75,7 @@ export class BroadcastProcessOperator extends CoTimerOperator {
       throw new Error(`operator '${self.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`);
     };
     const broadcastTimerService: TimerService = {
-      currentProcessingTime: () => self.currentProcessingTime(),
+      currentProcessingTime: () => self.timerService.currentProcessingTime(),
       currentWatermark: () => self.currentWatermark(),
       registerEventTimeTimer: noTimers,
       registerProcessingTimeTimer: noTimers,
@@ -84,7 +84,7 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     };
     this.broadcastContext = {
       timestamp: () => self.currentTimestamp ?? null,
-      currentProcessingTime: () => self.currentProcessingTime(),
+      currentProcessingTime: () => self.timerService.currentProcessingTime(),
       currentWatermark: () => self.currentWatermark(),
       output,
       getBroadcastState: (d) => states.writable(d),
@@ -93,11 +93,11 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     this.onTimerContext = {
       // As Flink: the timer's time, for processing-time timers too.
       timestamp: () => self.timerTime,
-      currentProcessingTime: () => self.currentProcessingTime(),
+      currentProcessingTime: () => self.timerService.currentProcessingTime(),
       currentWatermark: () => self.currentWatermark(),
       output,
       getBroadcastState: (d) => states.readOnly(d),
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
       timeDomain: () => self.timerDomain,
     };

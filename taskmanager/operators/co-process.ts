@@ -32,14 +32,14 @@ export class CoProcessOperator extends CoTimerOperator {
     const self = this;
     this.processContext = {
       timestamp: () => self.currentTimestamp ?? null,
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
       output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
     };
     this.onTimerContext = {
       // As Flink: the timer's time, for processing-time timers too.
       timestamp: () => self.timerTime,
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
       timeDomain: () => self.timerDomain,
       output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),

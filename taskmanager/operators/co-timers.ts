@@ -2,13 +2,11 @@
 // KeyedBroadcastProcessFunction): the current key, per-key timers on the operator's combined
 // watermark, and onTimer dispatch. Non-keyed variants get the same TimerService, whose reads
 // work and whose timer registration fails clearly, as in Flink.
-import type { TimeDomain, TimerService } from '../../api/functions.js';
+import type { TimeDomain } from '../../api/functions.js';
 import { InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
 import { TimestampedCollector } from './basic.js';
 import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
-
-/** Process functions run without a namespace (Flink's VoidNamespace). */
-const VOID = null;
+import { ProcessTimerService } from './process-timers.js';
 
 /** The user's onTimer, when the function object has one. */
 export function optionalMethod<F extends (...args: never[]) => unknown>(userCode: unknown, method: string): F | undefined {
@@ -16,8 +14,10 @@ export function optionalMethod<F extends (...args: never[]) => unknown>(userCode
   return typeof m === 'function' ? ((m as F).bind(userCode) as F) : undefined;
 }
 
-export abstract class CoTimerOperator extends TwoInputStreamOperator implements TimerService, KeyContext, Triggerable<null> {
+export abstract class CoTimerOperator extends TwoInputStreamOperator implements KeyContext, Triggerable<null> {
   protected readonly timers: InternalTimerService<null> | undefined;
+  /** What the user's context returns from timerService(). */
+  protected readonly timerService: ProcessTimerService;
   /** Stamps results with the current record's timestamp (or the event-time timer's time). */
   protected readonly collector: TimestampedCollector;
   protected currentKey: unknown;
@@ -38,6 +38,7 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
     super(setup);
     this.collector = new TimestampedCollector(this.output);
     this.timers = keyed ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+    this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.currentWatermark(), notKeyedHint);
   }
 
   // --- KeyContext ---
@@ -50,35 +51,9 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
     this.currentKey = key;
   }
 
-  // --- TimerService ---
-  currentProcessingTime(): number {
-    return this.services.processingTime.now();
-  }
-
   /** The combined watermark of both inputs. */
   override currentWatermark(): number {
     return super.currentWatermark();
-  }
-
-  private keyedTimers(): InternalTimerService<null> {
-    if (!this.timers) throw new Error(`operator '${this.name}': timers are only available on keyed streams (${this.notKeyedHint})`);
-    return this.timers;
-  }
-
-  registerEventTimeTimer(time: number): void {
-    this.keyedTimers().registerEventTimeTimer(VOID, time);
-  }
-
-  registerProcessingTimeTimer(time: number): void {
-    this.keyedTimers().registerProcessingTimeTimer(VOID, time);
-  }
-
-  deleteEventTimeTimer(time: number): void {
-    this.keyedTimers().deleteEventTimeTimer(VOID, time);
-  }
-
-  deleteProcessingTimeTimer(time: number): void {
-    this.keyedTimers().deleteProcessingTimeTimer(VOID, time);
   }
 
   // --- Triggerable ---

@@ -1,8 +1,9 @@
 // Keyed operators: reduce (and the field aggregations built on it) and KeyedProcessFunction.
 // Keyed state is held per key in this subtask; the key-group layout comes from the hash
 // partitioner upstream, so each key lives in exactly one subtask.
-import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext, TimeDomain, TimerService } from '../../api/functions.js';
+import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext, TimeDomain } from '../../api/functions.js';
 import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import { ProcessTimerService } from './process-timers.js';
 import { TimestampedCollector } from './basic.js';
 import { StreamOperator, type OperatorSetup } from './operator.js';
 
@@ -41,14 +42,11 @@ export class StreamGroupedReduce extends StreamOperator {
   }
 }
 
-/** Process functions run without a namespace (Flink's VoidNamespace). */
-const VOID = null;
-
 /**
  * ProcessFunction (non-keyed) and KeyedProcessFunction share everything but the key; only the
  * keyed one may set timers, which are per key and fire through onTimer.
  */
-export class ProcessOperator extends StreamOperator implements TimerService, KeyContext, Triggerable<null> {
+export class ProcessOperator extends StreamOperator implements KeyContext, Triggerable<null> {
   private readonly fn: (v: unknown, ctx: ProcessContext, out: Collector<unknown>) => void;
   private readonly onTimerFn: ((t: number, ctx: OnTimerContext<unknown>, out: Collector<unknown>) => void) | undefined;
   private readonly keyOf: ((v: unknown) => unknown) | undefined;
@@ -61,6 +59,7 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
   private timerTime = 0;
   private readonly onTimerContext: OnTimerContext<unknown>;
   private readonly processContext: KeyedProcessContext<unknown>;
+  private readonly timerService: ProcessTimerService;
 
   constructor(setup: OperatorSetup) {
     super(setup);
@@ -70,17 +69,18 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
     this.keyOf = setup.keySelector;
     this.collector = new TimestampedCollector(this.output);
     this.timers = this.keyOf ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+    this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.watermark, 'use keyBy() before process()');
     const self = this;
     this.processContext = {
       timestamp: () => self.currentTimestamp ?? null,
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
       output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
     } as KeyedProcessContext<unknown>;
     this.onTimerContext = {
       // As Flink: the timer's time, for processing-time timers too (their output has no timestamp).
       timestamp: () => self.timerTime,
-      timerService: () => self,
+      timerService: () => self.timerService,
       getCurrentKey: () => self.getCurrentKey(),
       timeDomain: () => self.timeDomainOfTimer,
       output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
@@ -94,36 +94,6 @@ export class ProcessOperator extends StreamOperator implements TimerService, Key
 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
-  }
-
-  // --- TimerService ---
-  currentProcessingTime(): number {
-    return this.services.processingTime.now();
-  }
-
-  currentWatermark(): number {
-    return this.watermark;
-  }
-
-  private keyedTimers(): InternalTimerService<null> {
-    if (!this.timers) throw new Error(`operator '${this.name}': timers are only available on keyed streams (use keyBy() before process())`);
-    return this.timers;
-  }
-
-  registerEventTimeTimer(time: number): void {
-    this.keyedTimers().registerEventTimeTimer(VOID, time);
-  }
-
-  registerProcessingTimeTimer(time: number): void {
-    this.keyedTimers().registerProcessingTimeTimer(VOID, time);
-  }
-
-  deleteEventTimeTimer(time: number): void {
-    this.keyedTimers().deleteEventTimeTimer(VOID, time);
-  }
-
-  deleteProcessingTimeTimer(time: number): void {
-    this.keyedTimers().deleteProcessingTimeTimer(VOID, time);
   }
 
   // --- Triggerable ---
