@@ -30,6 +30,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'slot.request.timeout': { kind: 'duration', default: '30 s', description: 'how long a job waits for enough free slots before it fails' },
   'dispatcher.planner.timeout': { kind: 'duration', default: '30 s', description: 'time limit for running a bundle main() to plan the job' },
   'metrics.reporter.prom.port': { kind: 'int', default: 0, description: 'TaskManager Prometheus /metrics port (0 picks a free one)' },
+  'alerts.webhook.url': { kind: 'string', default: undefined, description: 'URL that receives a JSON POST when a job turns FAILING, FAILED or RESTARTING (also WEIR_ALERT_WEBHOOK)' },
   'parallelism.default': { kind: 'int', default: 1, description: 'parallelism of jobs that set none' },
   'process.working-dir': { kind: 'string', default: undefined, description: 'directory for logs, bundles and state of this process' },
   'cluster.evenly-spread-out-slots': { kind: 'boolean', default: true, description: 'spread subtasks over all TaskManagers rather than filling one first' },
@@ -186,6 +187,8 @@ export function loadConfiguration(opts: LoadOptions = {}): Configuration {
     const v = env[envVarName(key)];
     if (v !== undefined) conf.set(key, v);
   }
+  // The short name operators reach for first.
+  if (env.WEIR_ALERT_WEBHOOK && env[envVarName('alerts.webhook.url')] === undefined) conf.set('alerts.webhook.url', env.WEIR_ALERT_WEBHOOK);
   for (const [k, v] of Object.entries(opts.overrides ?? {})) conf.set(k, v);
   const errors = conf.validate();
   if (errors.length) throw new Error(errors.join('; '));

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Configuration } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
+import { ALERT_STATES, type AlertNotifier } from './alerts.js';
 import type { JarStore } from './jar-store.js';
 import type { ArchivedJob, JobArchive } from './job-archive.js';
 import { JobMaster } from './job-master.js';
@@ -41,6 +42,8 @@ export class Dispatcher {
     private readonly log: Logger,
     readonly archive: JobArchive,
     private readonly archiveViews: (jm: JobMaster) => ArchivedJob,
+    readonly alerts: AlertNotifier,
+    private readonly restUrl: () => string,
   ) {}
 
   async runJar(req: RunRequest): Promise<string> {
@@ -80,7 +83,10 @@ export class Dispatcher {
       this.log.child({ jobId }),
     );
     this.jobs.set(jobId, jm);
-    jm.on('statusChanged', (status) => {
+    jm.on('statusChanged', (status, cause) => {
+      if (ALERT_STATES.has(status)) {
+        this.alerts.notify({ type: 'job-alert', jobId, jobName: jobGraph.name, state: status, cause: cause ?? jm.rootCause(), timestamp: Date.now(), jobManager: this.restUrl() });
+      }
       if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') void this.archive.put(this.archiveViews(jm));
     });
     this.log.info({ jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length }, 'job submitted');
@@ -123,5 +129,6 @@ export class Dispatcher {
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const j of this.jobs.values()) j.dispose();
+    await this.alerts.drain(3000);
   }
 }

@@ -265,8 +265,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   private setStatus(status: JobStatus, cause?: string): void {
     if (!this.graph.transition(status)) return;
-    const level = status === 'FAILED' || status === 'FAILING' ? 'error' : 'info';
-    this.log[level]({ jobId: this.jobId, jobName: this.opts.jobGraph.name, state: status, ...(cause ? { cause } : {}) }, `job ${status}`);
+    // Failures are reported once, at level error, by the alert notifier listening to statusChanged.
+    this.log.info({ jobId: this.jobId, jobName: this.opts.jobGraph.name, state: status, ...(cause ? { cause } : {}) }, `job ${status}`);
     this.emit('statusChanged', status, cause);
   }
 

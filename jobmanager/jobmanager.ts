@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatcher.js';
 import { JarStore } from './jar-store.js';
 import { JobManagerMetrics } from './metrics.js';
 import { ResourceManager } from './resource-manager.js';
+import { AlertNotifier } from './alerts.js';
 import { JobArchive } from './job-archive.js';
 import { archivedViews } from './rest/job-json.js';
 import { createRestServer } from './rest/server.js';
@@ -45,7 +46,9 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
     log.fatal(msg);
     throw new Error(msg);
   }
-  const dispatcher = new Dispatcher(conf, jars, rm, log, archive, archivedViews);
+  const alerts = new AlertNotifier(log, { webhookUrl: conf.getOptionalString('alerts.webhook.url') });
+  let restUrl = '';
+  const dispatcher = new Dispatcher(conf, jars, rm, log, archive, archivedViews, alerts, () => restUrl);
   const metrics = new JobManagerMetrics(rm, () => dispatcher);
 
   const rpc = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
@@ -74,7 +77,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   }
   const addr = rest.server.address();
   const restPort = typeof addr === 'object' && addr ? addr.port : conf.getInt('rest.port');
-  const restUrl = `http://${conf.getString('rest.address')}:${restPort}`;
+  restUrl = `http://${conf.getString('rest.address')}:${restPort}`;
   const rpcAddress = `${rpcHost}:${rpcPort}`;
   log.info({ restUrl, rpcAddress, restPort, rpcPort, workingDir, version: ENGINE_VERSION, jobManagerId }, 'JobManager started');
 
