@@ -8,9 +8,9 @@
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { consume, consumedChecksum, countReduce, DEFAULT_KEYS, eventAt, type CountEvent } from '../lib/keyed-records.js';
-import type { JobDetails } from '../lib/rest-types.js';
-import { formatCount, median, perSecond } from '../lib/stats.js';
+import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { runningWindow } from '../lib/timing.js';
+import { sumMetric } from '../lib/weir-run.js';
 
 const JOB = 'bench/jobs/keyed-count.ts';
 // Enough that each Weir run lasts several seconds, so millisecond timestamps and start-up
@@ -44,15 +44,11 @@ interface WeirRun {
   vertices: { name: string; parallelism: number; taskManagers: string[]; metrics: Record<string, number> }[];
 }
 
-function sum(job: JobDetails, metric: string): number {
-  return job.vertices.reduce((a, v) => a + (v.metrics[metric] ?? 0), 0);
-}
-
 /** Runs the job once and checks it did what the figure claims. */
 async function runWeir(cluster: BenchCluster, jarId: string, records: number, keys: number, parallelism: number): Promise<WeirRun> {
   const jobId = await cluster.run(jarId, [String(records), String(keys)], parallelism);
   const job = await cluster.waitForFinished(jobId);
-  const sinkRecords = sum(job, 'sink-records');
+  const sinkRecords = sumMetric(job, 'sink-records');
   if (sinkRecords !== records) throw new Error(`job ${jobId}: the sink received ${sinkRecords} records, expected ${records}`);
   const w = runningWindow(job);
   return {
@@ -97,10 +93,6 @@ async function measureWeir(
   } finally {
     await cluster.stop();
   }
-}
-
-function medianNote(values: number[]): string {
-  return `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
 }
 
 export const keyedCount: Benchmark = {

@@ -9,9 +9,8 @@
 import { nexmarkConfig } from '../../examples/nexmark/generator.js';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
-import type { JobDetails } from '../lib/rest-types.js';
-import { formatCount, median, perSecond } from '../lib/stats.js';
-import { runningWindow } from '../lib/timing.js';
+import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { newUserChecksum, q8Loop } from './nexmark-q8-loop.js';
 
 const JOB = 'bench/jobs/nexmark-q8.ts';
@@ -21,18 +20,6 @@ const WARMUP_EVENTS = 100_000;
 const OUT_OF_ORDERNESS_MS = 200;
 const SIZE_MS = 10_000;
 
-interface WeirRun {
-  jobId: string;
-  eventsPerSecond: number;
-  durationMs: number;
-  results: number;
-  vertices: string[];
-}
-
-function sinkRecords(job: JobDetails): number {
-  return job.vertices.reduce((a, v) => a + (v.metrics['sink-records'] ?? 0), 0);
-}
-
 /** (a): returns [ms, results]. */
 function loop(events: number): [number, number] {
   const config = nexmarkConfig({ outOfOrdernessMs: OUT_OF_ORDERNESS_MS });
@@ -41,13 +28,8 @@ function loop(events: number): [number, number] {
   return [performance.now() - t0, results];
 }
 
-async function runWeir(cluster: BenchCluster, jarId: string, events: number, parallelism: number, expected: number | undefined): Promise<WeirRun> {
-  const jobId = await cluster.run(jarId, [String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS)], parallelism);
-  const job = await cluster.waitForFinished(jobId);
-  const results = sinkRecords(job);
-  if (expected !== undefined && results !== expected) throw new Error(`q8 job ${jobId}: ${results} results, the hand-written loop produced ${expected}`);
-  const w = runningWindow(job);
-  return { jobId, eventsPerSecond: perSecond(events, w.durationMs), durationMs: w.durationMs, results, vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`) };
+function runWeir(cluster: BenchCluster, jarId: string, events: number, parallelism: number, expected: number | undefined): Promise<WeirRun> {
+  return runCounted(cluster, jarId, [String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS)], parallelism, events, expected, 'q8');
 }
 
 async function measureWeir(options: BenchOptions, label: string, taskManagers: number, parallelism: number, events: number, expected: number): Promise<WeirRun[]> {
@@ -68,8 +50,6 @@ async function measureWeir(options: BenchOptions, label: string, taskManagers: n
     await cluster.stop();
   }
 }
-
-const note = (values: number[]) => `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
 
 export const nexmarkQ8: Benchmark = {
   name: 'nexmark-q8',
@@ -99,9 +79,9 @@ export const nexmarkQ8: Benchmark = {
     const b = median(bRates);
     const c = median(cRates);
     const figures: Figure[] = [
-      { name: 'q8 (a) hand-written loop', value: a, unit: 'events/s', note: note(loopRates) },
-      { name: 'q8 (b) Weir p1', value: b, unit: 'events/s', note: note(bRates) },
-      { name: 'q8 (c) Weir p2, 2 TaskManagers', value: c, unit: 'events/s', note: note(cRates) },
+      { name: 'q8 (a) hand-written loop', value: a, unit: 'events/s', note: medianNote(loopRates) },
+      { name: 'q8 (b) Weir p1', value: b, unit: 'events/s', note: medianNote(bRates) },
+      { name: 'q8 (c) Weir p2, 2 TaskManagers', value: c, unit: 'events/s', note: medianNote(cRates) },
       { name: 'q8 b/a', value: b / a, unit: 'ratio' },
       { name: 'q8 c/a', value: c / a, unit: 'ratio' },
     ];

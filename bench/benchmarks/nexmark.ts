@@ -9,9 +9,8 @@
 import { nexmarkConfig } from '../../examples/nexmark/generator.js';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
-import type { JobDetails } from '../lib/rest-types.js';
-import { formatCount, median, perSecond } from '../lib/stats.js';
-import { runningWindow } from '../lib/timing.js';
+import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
 const JOB = 'bench/jobs/nexmark.ts';
@@ -36,27 +35,8 @@ function loop(query: Query, events: number): [number, number] {
   return [performance.now() - t0, results];
 }
 
-interface WeirRun {
-  jobId: string;
-  eventsPerSecond: number;
-  durationMs: number;
-  results: number;
-  vertices: string[];
-}
-
-function sinkRecords(job: JobDetails): number {
-  return job.vertices.reduce((a, v) => a + (v.metrics['sink-records'] ?? 0), 0);
-}
-
-async function runWeir(cluster: BenchCluster, jarId: string, query: Query, events: number, parallelism: number, expectedResults: number | undefined): Promise<WeirRun> {
-  const jobId = await cluster.run(jarId, jobArgs(query, events), parallelism);
-  const job = await cluster.waitForFinished(jobId);
-  const results = sinkRecords(job);
-  if (expectedResults !== undefined && results !== expectedResults) {
-    throw new Error(`${query} job ${jobId}: ${results} results, the hand-written loop produced ${expectedResults}`);
-  }
-  const w = runningWindow(job);
-  return { jobId, eventsPerSecond: perSecond(events, w.durationMs), durationMs: w.durationMs, results, vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`) };
+function runWeir(cluster: BenchCluster, jarId: string, query: Query, events: number, parallelism: number, expectedResults: number | undefined): Promise<WeirRun> {
+  return runCounted(cluster, jarId, jobArgs(query, events), parallelism, events, expectedResults, query);
 }
 
 async function measureWeir(
@@ -88,8 +68,6 @@ async function measureWeir(
     await cluster.stop();
   }
 }
-
-const note = (values: number[]) => `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
 
 export const nexmark: Benchmark = {
   name: 'nexmark',
@@ -128,9 +106,9 @@ export const nexmark: Benchmark = {
       const b = median(bRates);
       const c = median(cRates);
       figures.push(
-        { name: `${query} (a) hand-written loop`, value: a, unit: 'events/s', note: note(loopRates[query]) },
-        { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: note(bRates) },
-        { name: `${query} (c) Weir p2, 2 TaskManagers`, value: c, unit: 'events/s', note: note(cRates) },
+        { name: `${query} (a) hand-written loop`, value: a, unit: 'events/s', note: medianNote(loopRates[query]) },
+        { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: medianNote(bRates) },
+        { name: `${query} (c) Weir p2, 2 TaskManagers`, value: c, unit: 'events/s', note: medianNote(cRates) },
         { name: `${query} b/a`, value: b / a, unit: 'ratio' },
         { name: `${query} c/a`, value: c / a, unit: 'ratio' },
       );

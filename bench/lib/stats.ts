@@ -21,3 +21,8 @@ export function formatCount(n: number): string {
   if (a >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
   return n.toFixed(a >= 100 || Number.isInteger(n) ? 0 : 2);
 }
+
+/** "median of 3: 1.2 M, 1.3 M, 1.1 M", the note beside a figure. */
+export function medianNote(values: readonly number[]): string {
+  return `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
+}

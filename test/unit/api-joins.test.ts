@@ -7,24 +7,13 @@ import {
   type Window, type WindowOperatorSpec,
 } from 'weir';
 import type { JobEdge, JobGraph, JobVertex, OperatorDescriptor } from '../../common/jobgraph.js';
-import { buildJobGraph, createEnvironment } from '../../api/internal.js';
+import { createEnvironment } from '../../api/internal.js';
 import { coGroupWindowFunction, joinWindowFunction } from '../../api/join-functions.js';
 import { TimeWindow } from '../../api/windowing/time-window.js';
-
-type Main = (env: StreamExecutionEnvironment) => void;
+import { buildGraph, opOfKind, type Main } from '../helpers/graph.js';
 
 function build(main: Main, defaultParallelism = 2) {
-  const env = createEnvironment({ defaultParallelism });
-  main(env);
-  return buildJobGraph(env, 'job');
-}
-
-function opOfKind(g: JobGraph, kind: string): { vertex: JobVertex; op: OperatorDescriptor; index: number } {
-  for (const vertex of g.vertices) {
-    const index = vertex.operators.findIndex((o) => o.kind === kind);
-    if (index >= 0) return { vertex, op: vertex.operators[index]!, index };
-  }
-  throw new Error(`no ${kind} operator`);
+  return buildGraph(main, defaultParallelism);
 }
 
 function inEdges(g: JobGraph, v: JobVertex): JobEdge[] {

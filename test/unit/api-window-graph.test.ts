@@ -2,27 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, KeyedProcessFunction, NeverTrigger, OutputTag, ProcessAllWindowFunction,
   ProcessWindowFunction,
-  ProcessingTimeSessionWindows, SlidingEventTimeWindows, StreamExecutionEnvironment, TimeWindow, TumblingEventTimeWindows,
+  ProcessingTimeSessionWindows, SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows,
   TumblingProcessingTimeWindows, WatermarkStrategy,
   type Collector, type KeyedProcessContext, type ProcessWindowContext, type Window, type WindowOperatorSpec,
 } from 'weir';
-import type { JobGraph, JobVertex, OperatorDescriptor } from '../../common/jobgraph.js';
 import { buildJobGraph, createEnvironment } from '../../api/internal.js';
-
-type Main = (env: StreamExecutionEnvironment) => void;
+import { buildGraph, opOfKind, type Main } from '../helpers/graph.js';
 
 function build(main: Main, defaultParallelism = 1) {
-  const env = createEnvironment({ defaultParallelism });
-  main(env);
-  return buildJobGraph(env, 'job');
-}
-
-function opOfKind(g: JobGraph, kind: string): { vertex: JobVertex; op: OperatorDescriptor; index: number } {
-  for (const vertex of g.vertices) {
-    const index = vertex.operators.findIndex((o) => o.kind === kind);
-    if (index >= 0) return { vertex, op: vertex.operators[index]!, index };
-  }
-  throw new Error(`no ${kind} operator`);
+  return buildGraph(main, defaultParallelism);
 }
 
 interface Ev { key: string; ts: number; v: number }
