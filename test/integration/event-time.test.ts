@@ -20,6 +20,7 @@ import {
   behindLine, etRecords, lateLine, mergeStats, processLine, statsLine, statsOf, timerLine, timerPlan, windowStatsLine,
   type EtRecord, type WindowJobSpec,
 } from '../jobs/et-input.js';
+import { expectSpreadOverTaskManagers } from '../helpers/spread.js';
 
 let cluster: TestCluster;
 const out = mkdtempSync(join(tmpdir(), 'weir-et-'));
@@ -71,9 +72,7 @@ async function runJob(job: string, spec: WindowJobSpec): Promise<string> {
   const dir = join(out, `run-${runs++}`);
   const jobId = await cluster.submit(job, [dir, JSON.stringify(spec)], 2);
   const done = await cluster.waitForJob(jobId, ['FINISHED'], 90_000);
-  const parallel = done.vertices.filter((v: any) => v.parallelism === 2);
-  expect(parallel.length).toBeGreaterThan(0);
-  for (const v of parallel) expect(new Set(v.subtasks.map((s: any) => s['taskmanager-id'])).size, `vertex ${v.name}`).toBe(2);
+  expectSpreadOverTaskManagers(done, 2);
   return dir;
 }
 

@@ -16,6 +16,7 @@ import {
   coGroupLine, finalRules, intervalLine, isSideOutput, jRecord, jRecords, matchLine, pairLine, ruleChanges, ruleMatches, sideLine, slotEnd, slotLine,
   type JInputParams, type JJobSpec, type JRecord, type JWindowSpec,
 } from '../jobs/j-input.js';
+import { expectSpreadOverTaskManagers } from '../helpers/spread.js';
 
 const BOUND_MS = 100;
 const input = (seed: number, keys = 29): JInputParams => ({ seed, keys, disorderMs: 40, left: { count: 4000, stepMs: 2 }, right: { count: 3000, stepMs: 3 } });
@@ -44,9 +45,7 @@ async function runJob(job: string, args: (dir: string) => string[]): Promise<{ d
   const dir = join(out, `run-${runs++}`);
   const jobId = await cluster.submit(job, args(dir), 2);
   const done = await cluster.waitForJob(jobId, ['FINISHED'], 90_000);
-  const parallel = done.vertices.filter((v: any) => v.parallelism === 2);
-  expect(parallel.length).toBeGreaterThan(0);
-  for (const v of parallel) expect(new Set(v.subtasks.map((s: any) => s['taskmanager-id'])).size, `vertex ${v.name}`).toBe(2);
+  expectSpreadOverTaskManagers(done, 2);
   return { dir, job: done };
 }
 

@@ -11,6 +11,7 @@ import { readCommittedLines } from '../helpers/output.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { bids, referenceQ5, referenceQ7 } from '../reference/nexmark.js';
 import { lateRecordsPerSubtask } from '../reference/stream.js';
+import { expectSpreadOverTaskManagers } from '../helpers/spread.js';
 
 describe('the Nexmark generator', () => {
   const config = nexmarkConfig({ outOfOrdernessMs: 50, seed: 7 });
@@ -103,9 +104,7 @@ describe('Nexmark queries on two TaskManagers', () => {
     const dir = join(out, name);
     const jobId = await cluster.submitExample(`nexmark/${query}`, [dir, ...args], 2);
     const job = await cluster.waitForJob(jobId, ['FINISHED'], 120_000);
-    for (const v of job.vertices) {
-      expect(new Set(v.subtasks.map((s: any) => s['taskmanager-id'])).size).toBe(v.parallelism);
-    }
+    expectSpreadOverTaskManagers(job, 2);
     return { lines: readCommittedLines(dir), job };
   }
 
