@@ -3,10 +3,13 @@
 // and every subtask sees every broadcast record. The non-broadcast side reads it through a view
 // whose writes throw, which keeps the copies identical. The 'broadcastProcess' operator
 // implements these interfaces; keys compare as Map keys (primitives by value, objects by identity).
+import type { StateTtlConfig } from './state.js';
 
 /** Names a broadcast state; the key and value types are compile-time only, as serializers are not needed. */
 export class MapStateDescriptor<K, V> {
   declare private readonly __types?: [K, V];
+  /** Time to live of each map entry, when keyed MapState uses this descriptor (not broadcast state). */
+  ttlConfig: StateTtlConfig | undefined;
 
   /** Flink passes key and value type information after the name; accepted and ignored here. */
   constructor(readonly name: string, ..._typeInfo: unknown[]) {
@@ -15,6 +18,13 @@ export class MapStateDescriptor<K, V> {
 
   getName(): string {
     return this.name;
+  }
+
+  enableTimeToLive(config: StateTtlConfig): void {
+    if (!config || typeof config !== 'object' || typeof (config as { ttlMs?: unknown }).ttlMs !== 'number') {
+      throw new TypeError('enableTimeToLive() needs a StateTtlConfig (StateTtlConfig.newBuilder(ms).build())');
+    }
+    this.ttlConfig = config;
   }
 
   toString(): string {

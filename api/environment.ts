@@ -1,7 +1,10 @@
 // StreamExecutionEnvironment: the entry point a job's main(env, args) builds its pipeline on. It only
 // records; the engine turns the record into a JobGraph (see job-graph-builder.ts).
+import type { RestartStrategySettings } from '../common/checkpoint.js';
+import { CheckpointConfig, checkMode, type CheckpointingMode } from './checkpoint-config.js';
 import { DataStream } from './datastream.js';
 import { checkMaxParallelism, checkPositiveInteger } from './function-utils.js';
+import { FileSource } from './file-source.js';
 import { DataGeneratorSource, ElementsSource, SequenceSource, type Source } from './sources.js';
 import { addOperator, effectiveParallelism, planOf, registerPlan, type Plan } from './transformation.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
@@ -33,6 +36,7 @@ export class ExecutionConfig {
 
 export class StreamExecutionEnvironment {
   private readonly config: ExecutionConfig;
+  private readonly checkpointConfig: CheckpointConfig;
 
   constructor(options: EnvironmentOptions = {}) {
     const plan: Plan = {
@@ -42,11 +46,21 @@ export class StreamExecutionEnvironment {
       maxParallelism: DEFAULT_MAX_PARALLELISM,
       bufferTimeout: undefined,
       autoWatermarkInterval: DEFAULT_AUTO_WATERMARK_INTERVAL,
+      checkpointing: undefined,
+      restartStrategy: undefined,
       jobName: undefined,
       programArgs: [...(options.programArgs ?? [])],
     };
     registerPlan(this, plan);
     this.config = new ExecutionConfig(plan);
+    this.checkpointConfig = new CheckpointConfig({
+      get settings() {
+        return plan.checkpointing;
+      },
+      set settings(v) {
+        plan.checkpointing = v;
+      },
+    });
   }
 
   private get plan(): Plan {
@@ -88,6 +102,29 @@ export class StreamExecutionEnvironment {
     return this.config;
   }
 
+  /**
+   * Takes a barrier-aligned checkpoint of all state every `intervalMs` (Flink's
+   * enableCheckpointing); EXACTLY_ONCE aligns barriers, AT_LEAST_ONCE does not.
+   */
+  enableCheckpointing(intervalMs: number, mode: CheckpointingMode = 'EXACTLY_ONCE'): this {
+    this.checkpointConfig.setCheckpointInterval(intervalMs);
+    this.checkpointConfig.setCheckpointingMode(checkMode(mode));
+    return this;
+  }
+
+  getCheckpointConfig(): CheckpointConfig {
+    return this.checkpointConfig;
+  }
+
+  /** This job's restart strategy (RestartStrategies.*); wins over the cluster's restart-strategy.type. */
+  setRestartStrategy(strategy: RestartStrategySettings): this {
+    if (!strategy || typeof strategy !== 'object' || typeof (strategy as { type?: unknown }).type !== 'string') {
+      throw new TypeError('setRestartStrategy() needs a RestartStrategies.* configuration, e.g. RestartStrategies.fixedDelayRestart(3, 1000)');
+    }
+    this.plan.restartStrategy = { ...strategy };
+    return this;
+  }
+
   /** A non-parallel source of the given records, in order. */
   fromElements<T>(...items: T[]): DataStream<T> {
     const source = new ElementsSource<T>(items);
@@ -100,8 +137,8 @@ export class StreamExecutionEnvironment {
   }
 
   fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, sourceName: string): DataStream<T> {
-    if (!(source instanceof DataGeneratorSource || source instanceof SequenceSource || source instanceof ElementsSource)) {
-      throw new TypeError('fromSource() supports DataGeneratorSource, SequenceSource and ElementsSource');
+    if (!(source instanceof DataGeneratorSource || source instanceof SequenceSource || source instanceof ElementsSource || source instanceof FileSource)) {
+      throw new TypeError('fromSource() supports DataGeneratorSource, SequenceSource, ElementsSource and FileSource');
     }
     if (!(watermarkStrategy instanceof WatermarkStrategy)) throw new TypeError('fromSource() needs a WatermarkStrategy, e.g. WatermarkStrategy.noWatermarks()');
     if (typeof sourceName !== 'string' || sourceName.length === 0) throw new TypeError('fromSource() needs a source name');
@@ -131,6 +168,7 @@ export class StreamExecutionEnvironment {
 function sourceConfig<T>(source: Source<T>): Record<string, unknown> {
   if (source instanceof SequenceSource) return { sourceKind: 'sequence', bounded: true, from: source.from, to: source.to };
   if (source instanceof ElementsSource) return { sourceKind: 'elements', bounded: true, count: source.items.length };
+  if (source instanceof FileSource) return { sourceKind: 'file', bounded: true, paths: [...source.paths], format: source.format.kind };
   const config: Record<string, unknown> = {
     sourceKind: 'datagen',
     bounded: source.boundedness === 'BOUNDED',

@@ -1,14 +1,19 @@
 // User function shapes, as in Flink: a plain function, or an object with Flink's method name
 // (optionally `open`/`close`). The Rich* classes are the same shapes with a runtime context.
 import type { OutputTag } from './output-tag.js';
+import type { KeyedStateStore } from './state.js';
 
 /** Emits zero or more records from flatMap/process. */
 export interface Collector<T> {
   collect(value: T): void;
 }
 
-/** What a running subtask tells its functions about itself (Flink's RuntimeContext). */
-export interface RuntimeContext {
+/**
+ * What a running subtask tells its functions about itself (Flink's RuntimeContext), and the keyed
+ * state of the current key: getState, getListState, getMapState, getReducingState and
+ * getAggregatingState work in functions on a keyed stream (after keyBy()) and throw elsewhere.
+ */
+export interface RuntimeContext extends KeyedStateStore {
   getJobId(): string;
   getTaskName(): string;
   getIndexOfThisSubtask(): number;

@@ -1,5 +1,7 @@
 // The job API a bundle imports as 'weir', named after Flink's DataStream API.
 export { StreamExecutionEnvironment, ExecutionConfig } from './environment.js';
+export { CheckpointConfig, CheckpointingMode } from './checkpoint-config.js';
+export { RestartStrategies } from './restart-strategies.js';
 export { DataStream, KeyedStream, SingleOutputStreamOperator } from './datastream.js';
 export { DataStreamSink } from './datastream-sink.js';
 export { ConnectedStreams } from './connected-streams.js';
@@ -8,6 +10,12 @@ export type {
   CoMapFunction, CoFlatMapFunction, CoProcessFunctionLike, KeyedCoProcessFunctionLike, CoProcessContext, KeyedCoProcessContext, CoOnTimerContext,
 } from './co-functions.js';
 export { MapStateDescriptor } from './broadcast-state.js';
+export {
+  StateDescriptor, ValueStateDescriptor, ListStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor, StateTtlConfig, StateTtlConfigBuilder,
+  type StateKind, type State, type ValueState, type AppendingState, type ListState, type MapState, type ReducingState, type AggregatingState,
+  type ReduceFunctionLike, type TtlUpdateType, type TtlStateVisibility, type KeyedStateStore, type OperatorStateStore, type FunctionInitializationContext,
+  type FunctionSnapshotContext, type CheckpointedFunction, type CheckpointListener,
+} from './state.js';
 export type { BroadcastState, ReadOnlyBroadcastState } from './broadcast-state.js';
 export { BroadcastStream, BroadcastConnectedStream } from './broadcast-stream.js';
 export { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './broadcast-functions.js';
@@ -28,8 +36,9 @@ export type { TimestampAssigner, WatermarkDescriptor, WatermarkGeneratorSupplier
 export { AscendingTimestampsWatermarks, BoundedOutOfOrdernessWatermarks, NoWatermarksGenerator } from './watermark-generators.js';
 export type { WatermarkGenerator, WatermarkOutput } from './watermark-generators.js';
 export { OutputTag } from './output-tag.js';
-export { FileSink, FileSinkBuilder, SimpleStringEncoder } from './file-sink.js';
+export { FileSink, FileSinkBuilder, SimpleStringEncoder, DefaultRollingPolicy, DefaultRollingPolicyBuilder } from './file-sink.js';
 export type { Encoder, OutputFileConfig } from './file-sink.js';
+export { FileSource, FileSourceBuilder, TextLineInputFormat } from './file-source.js';
 export type { AggregationKind, FieldExpression } from './aggregations.js';
 export {
   AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichSinkFunction, ProcessFunction, KeyedProcessFunction,

@@ -97,6 +97,8 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
     warnings: sg.warnings,
     config: {
       autoWatermarkInterval: plan.autoWatermarkInterval,
+      ...(plan.checkpointing && (plan.checkpointing.interval ?? -1) > 0 ? { checkpointing: { ...plan.checkpointing } } : {}),
+      ...(plan.restartStrategy ? { restartStrategy: { ...plan.restartStrategy } } : {}),
       ...(plan.bufferTimeout !== undefined ? { bufferTimeout: plan.bufferTimeout } : {}),
     },
   };

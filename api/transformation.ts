@@ -1,6 +1,7 @@
 // The logical graph a job's main builds, as Flink's Transformations: operators, plus the virtual
 // 'partition' (keyBy, rebalance, ...), 'union' and 'sideOutput' nodes that only shape the edges
 // between them.
+import type { CheckpointingSettings, RestartStrategySettings } from '../common/checkpoint.js';
 import type { OperatorKind, PartitionerKind } from '../common/jobgraph.js';
 
 /** Flink's ChainingStrategy: ALWAYS chains both ways, HEAD starts a new chain, NEVER chains at all. */
@@ -69,6 +70,9 @@ export interface Plan {
   maxParallelism: number;
   bufferTimeout: number | undefined;
   autoWatermarkInterval: number;
+  /** Set by enableCheckpointing() / getCheckpointConfig(). */
+  checkpointing: Partial<CheckpointingSettings> | undefined;
+  restartStrategy: RestartStrategySettings | undefined;
   jobName: string | undefined;
   readonly programArgs: readonly string[];
 }

@@ -4,13 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration, parseMemorySize } from './units.js';
 
-type Kind = 'string' | 'int' | 'duration' | 'memory' | 'boolean';
+type Kind = 'string' | 'int' | 'double' | 'duration' | 'memory' | 'boolean';
 
 interface OptionSpec {
   kind: Kind;
   default: string | number | boolean | undefined;
   description: string;
+  /** Accepted values of a string option (compared case-insensitively, as Flink's enum options). */
+  values?: string[];
 }
+
+const RESTART_STRATEGY_TYPES = ['none', 'off', 'disable', 'fixed-delay', 'fixeddelay', 'failure-rate', 'failurerate', 'exponential-delay', 'exponentialdelay'];
 
 /** Every key Weir reads. Unknown keys are kept (jobs and plugins may read them) but flagged. */
 export const OPTIONS: Record<string, OptionSpec> = {
@@ -26,7 +30,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'taskmanager.network.memory.buffers-per-channel': { kind: 'int', default: 4, description: 'credits (buffers) each input channel grants its producer' },
   'execution.buffer-timeout': { kind: 'duration', default: '5 ms', description: 'longest a partly filled buffer waits before it is sent (0: after every record)' },
   'heartbeat.interval': { kind: 'duration', default: '1 s', description: 'time between heartbeats' },
-  'heartbeat.timeout': { kind: 'duration', default: '5 s', description: 'silence after which a peer is considered lost' },
+  'heartbeat.timeout': { kind: 'duration', default: '3 s', description: 'silence after which a peer is considered lost' },
   'slot.request.timeout': { kind: 'duration', default: '30 s', description: 'how long a job waits for enough free slots before it fails' },
   'dispatcher.planner.timeout': { kind: 'duration', default: '30 s', description: 'time limit for running a bundle main() to plan the job' },
   'metrics.reporter.prom.port': { kind: 'int', default: 0, description: 'TaskManager Prometheus /metrics port (0 picks a free one)' },
@@ -35,6 +39,30 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'process.working-dir': { kind: 'string', default: undefined, description: 'directory for logs, bundles and state of this process' },
   'cluster.evenly-spread-out-slots': { kind: 'boolean', default: true, description: 'spread subtasks over all TaskManagers rather than filling one first' },
   'task.cancellation.timeout': { kind: 'duration', default: '30 s', description: 'time after which a task that does not stop on cancel is considered stuck' },
+  // State and checkpoints. 'hashmap' and 'rocksdb' are accepted as Flink's names of the same two kinds of backend.
+  'state.backend': { kind: 'string', default: 'heap', values: ['heap', 'level', 'hashmap', 'rocksdb'], description: "keyed state backend: 'heap' (JavaScript maps) or 'level' (LevelDB on disk); Flink's 'hashmap' and 'rocksdb' mean the same" },
+  'state.checkpoints.dir': { kind: 'string', default: undefined, description: 'directory of checkpoints, one <jobId>/chk-<n> folder each (unset: <working-dir>/checkpoints of the JobManager)' },
+  'state.checkpoints.num-retained': { kind: 'int', default: 1, description: 'completed checkpoints kept per job (savepoints are never deleted)' },
+  'execution.checkpointing.interval': { kind: 'duration', default: undefined, description: 'time between checkpoints (unset: no checkpoints unless the job enables them)' },
+  'execution.checkpointing.mode': { kind: 'string', default: 'EXACTLY_ONCE', values: ['EXACTLY_ONCE', 'AT_LEAST_ONCE'], description: 'EXACTLY_ONCE aligns barriers at tasks with several inputs; AT_LEAST_ONCE does not' },
+  'execution.checkpointing.timeout': { kind: 'duration', default: '10 min', description: 'a checkpoint not complete after this long is aborted' },
+  'execution.checkpointing.min-pause': { kind: 'duration', default: '0 ms', description: 'least time between the end of one checkpoint and the start of the next' },
+  'execution.checkpointing.tolerable-failed-checkpoints': { kind: 'int', default: 0, description: 'failed checkpoints in a row a job tolerates before it fails over (-1: unlimited)' },
+  'execution.checkpointing.max-concurrent-checkpoints': { kind: 'int', default: 1, description: 'checkpoints that may be in progress at the same time' },
+  'web.checkpoints.history': { kind: 'int', default: 10, description: 'recent checkpoints the REST API and web UI show per job' },
+  // Restart strategies (Flink's keys and defaults). Unset type: exponential-delay when the job checkpoints, else none.
+  'restart-strategy.type': { kind: 'string', default: undefined, values: RESTART_STRATEGY_TYPES, description: "restart strategy of jobs that set none: 'none', 'fixed-delay', 'failure-rate' or 'exponential-delay' (unset: exponential-delay when checkpointing is enabled, else none)" },
+  'restart-strategy.fixed-delay.attempts': { kind: 'int', default: 1, description: 'restarts before the job fails, with restart-strategy.type: fixed-delay' },
+  'restart-strategy.fixed-delay.delay': { kind: 'duration', default: '1 s', description: 'time between two restarts, with restart-strategy.type: fixed-delay' },
+  'restart-strategy.exponential-delay.initial-backoff': { kind: 'duration', default: '1 s', description: 'first delay between restarts, with restart-strategy.type: exponential-delay' },
+  'restart-strategy.exponential-delay.max-backoff': { kind: 'duration', default: '1 min', description: 'longest delay between restarts, with restart-strategy.type: exponential-delay' },
+  'restart-strategy.exponential-delay.backoff-multiplier': { kind: 'double', default: 1.5, description: 'factor the delay grows by after every failure, with restart-strategy.type: exponential-delay' },
+  'restart-strategy.exponential-delay.reset-backoff-threshold': { kind: 'duration', default: '1 h', description: 'time without failure after which the delay (and the attempt count) starts over, with restart-strategy.type: exponential-delay' },
+  'restart-strategy.exponential-delay.jitter-factor': { kind: 'double', default: 0.1, description: 'random part of each delay, as a fraction of it (0..1), so that many jobs do not restart at once' },
+  'restart-strategy.exponential-delay.attempts-before-reset-backoff': { kind: 'int', default: undefined, description: 'restarts before the job fails, counted until the delay resets (unset: unlimited), with restart-strategy.type: exponential-delay' },
+  'restart-strategy.failure-rate.max-failures-per-interval': { kind: 'int', default: 1, description: 'restarts allowed within one failure-rate-interval, with restart-strategy.type: failure-rate' },
+  'restart-strategy.failure-rate.failure-rate-interval': { kind: 'duration', default: '1 min', description: 'window in which failures are counted, with restart-strategy.type: failure-rate' },
+  'restart-strategy.failure-rate.delay': { kind: 'duration', default: '1 s', description: 'time between two restarts, with restart-strategy.type: failure-rate' },
 };
 
 export type ConfigMap = Record<string, string>;
@@ -82,6 +110,13 @@ export class Configuration {
     return n;
   }
 
+  getDouble(key: string): number {
+    const v = this.raw(key);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n)) throw new Error(`configuration key '${key}' must be a number, got '${v}'`);
+    return n;
+  }
+
   getBoolean(key: string): boolean {
     const v = String(this.raw(key)).toLowerCase();
     if (v === 'true') return true;
@@ -100,6 +135,11 @@ export class Configuration {
     }
   }
 
+  /** Milliseconds, or undefined when the key is neither set nor has a default. */
+  getOptionalDuration(key: string): number | undefined {
+    return this.raw(key) === undefined ? undefined : this.getDuration(key);
+  }
+
   /** Bytes. */
   getMemorySize(key: string): number {
     const v = this.raw(key);
@@ -109,6 +149,14 @@ export class Configuration {
     } catch (e) {
       throw new Error(`configuration key '${key}': ${(e as Error).message}`);
     }
+  }
+
+  /** A string option restricted to `values` (case-insensitive); returns the value as listed there. */
+  getChoice(key: string, values: readonly string[]): string {
+    const v = this.getString(key);
+    const hit = values.find((x) => x.toLowerCase() === v.trim().toLowerCase());
+    if (hit === undefined) throw new Error(`configuration key '${key}' must be one of ${values.join(', ')}, got '${v}'`);
+    return hit;
   }
 
   toMap(): ConfigMap {
@@ -122,15 +170,23 @@ export class Configuration {
       if (!this.values.has(key)) continue;
       try {
         if (spec.kind === 'int') this.getInt(key);
+        else if (spec.kind === 'double') this.getDouble(key);
         else if (spec.kind === 'duration') this.getDuration(key);
         else if (spec.kind === 'memory') this.getMemorySize(key);
         else if (spec.kind === 'boolean') this.getBoolean(key);
+        else if (spec.values) this.getChoice(key, spec.values);
       } catch (e) {
         errors.push((e as Error).message);
       }
     }
     return errors;
   }
+}
+
+/** state.backend as Weir's backend type; Flink's names 'hashmap' and 'rocksdb' map to 'heap' and 'level'. */
+export function stateBackendType(conf: Configuration): 'heap' | 'level' {
+  const v = conf.getChoice('state.backend', OPTIONS['state.backend']!.values!);
+  return v === 'level' || v === 'rocksdb' ? 'level' : 'heap';
 }
 
 /** WEIR_REST_PORT for rest.port, WEIR_TASKMANAGER_NUMBEROFTASKSLOTS for taskmanager.numberOfTaskSlots. */

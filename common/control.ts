@@ -57,6 +57,27 @@ export interface TaskExecutionState {
   metrics?: TaskMetrics | null;
 }
 
+export interface TriggerCheckpointRequest {
+  executionId: string;
+  checkpointId: number;
+  timestamp: number;
+  savepoint: boolean;
+}
+
+export interface NotifyCheckpointRequest {
+  jobId: string;
+  checkpointId: number;
+  complete: boolean;
+  executionIds: string[];
+}
+
+export interface DeclineCheckpointRequest {
+  jobId: string;
+  executionId: string;
+  checkpointId: number;
+  reason: string;
+}
+
 export interface Ack {
   ok: boolean;
   error: string;

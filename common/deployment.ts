@@ -1,4 +1,5 @@
 // What the JobManager sends a TaskManager to deploy one subtask (Flink's TaskDeploymentDescriptor).
+import type { TaskCheckpointSettings, TaskRestoreDescriptor } from './checkpoint.js';
 import type { JobGraph, PartitionerKind } from './jobgraph.js';
 
 /** One (producer partition, subpartition) a consumer reads: one input channel. */
@@ -47,6 +48,10 @@ export interface TaskDeploymentDescriptor {
   jobGraph: JobGraph;
   inputGates: InputGateDescriptor[];
   partitions: ResultPartitionDescriptor[];
+  /** Present when the job checkpoints. */
+  checkpointing?: TaskCheckpointSettings;
+  /** Present when this attempt starts from a checkpoint or savepoint. */
+  restore?: TaskRestoreDescriptor;
 }
 
 /** Result partitions are named by producer execution and edge, so a new attempt never reads an old one. */

@@ -1,7 +1,9 @@
 // The Dispatcher: accepts bundles, plans and starts jobs, and keeps every job (running or
 // ended) for the REST API. Planning runs user code in a child process, never here.
 import { randomBytes } from 'node:crypto';
-import type { Configuration } from '../common/config.js';
+import { resolve } from 'node:path';
+import type { CheckpointingSettings } from '../common/checkpoint.js';
+import { stateBackendType, type Configuration } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
 import { ALERT_STATES, type AlertNotifier } from './alerts.js';
 import type { JarStore } from './jar-store.js';
@@ -9,6 +11,8 @@ import type { ArchivedJob, JobArchive } from './job-archive.js';
 import { JobMaster } from './job-master.js';
 import { planJob } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
+import { resolveCheckpointingSettings } from './checkpoint/checkpointing-settings.js';
+import { createRestartStrategy } from './restart/restart-strategy.js';
 
 export interface RunRequest {
   jarId: string;
@@ -44,6 +48,8 @@ export class Dispatcher {
     private readonly archiveViews: (jm: JobMaster) => ArchivedJob,
     readonly alerts: AlertNotifier,
     private readonly restUrl: () => string,
+    /** state.checkpoints.dir, or the JobManager's default under its working directory. */
+    private readonly checkpointsDir: string,
   ) {}
 
   async runJar(req: RunRequest): Promise<string> {
@@ -67,6 +73,13 @@ export class Dispatcher {
     });
     const jobId = newJobId();
     for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
+    const checkpointing = resolveCheckpointingSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, this.conf);
+    let restartStrategy;
+    try {
+      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, this.conf, checkpointing !== undefined);
+    } catch (e) {
+      throw new RequestError(`invalid restart strategy: ${(e as Error).message}`);
+    }
     const jm = new JobMaster(
       {
         jobId,
@@ -78,6 +91,18 @@ export class Dispatcher {
         cancellationTimeoutMs: this.conf.getDuration('task.cancellation.timeout'),
         spreadOutSlots: this.conf.getBoolean('cluster.evenly-spread-out-slots'),
         rpcTimeoutMs: Math.max(5000, this.conf.getDuration('heartbeat.timeout')),
+        restartStrategy,
+        ...(checkpointing
+          ? {
+              checkpointing: {
+                settings: checkpointing,
+                checkpointsDir: resolve(this.checkpointsDir),
+                numRetained: this.conf.getInt('state.checkpoints.num-retained'),
+                stateBackend: stateBackendType(this.conf),
+                historySize: this.conf.getInt('web.checkpoints.history'),
+              },
+            }
+          : {}),
       },
       this.rm,
       this.log.child({ jobId }),

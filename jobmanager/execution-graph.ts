@@ -54,7 +54,9 @@ export class ExecutionGraph {
   status: JobStatus = 'CREATED';
   readonly statusTimestamps: Partial<Record<JobStatus, number>>;
   /** executions[vertexIndex][subtaskIndex] for the current attempt. */
-  readonly executions: Execution[][];
+  executions: Execution[][];
+  /** Attempt number of the current executions (0, then one more per restart). */
+  attempt = 0;
   readonly exceptionHistory: ExceptionEntry[] = [];
   endTime = -1;
 
@@ -66,6 +68,15 @@ export class ExecutionGraph {
     this.statusTimestamps = { INITIALIZING: startTime, CREATED: startTime };
     this.executions = jobGraph.vertices.map((v, vi) =>
       Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0`, v, i, 0)),
+    );
+  }
+
+  /** New executions for every subtask (a restart); reports from the old attempt no longer match. */
+  newAttempt(): void {
+    this.attempt++;
+    const a = this.attempt;
+    this.executions = this.jobGraph.vertices.map((v, vi) =>
+      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${a}`, v, i, a)),
     );
   }
 

@@ -10,6 +10,9 @@ export interface ArchivedJob {
   details: Record<string, unknown>;
   exceptions: Record<string, unknown>;
   plan: Record<string, unknown>;
+  /** GET /jobs/:jobid/checkpoints and /checkpoints/config as they were when the job ended (config absent: no checkpointing). */
+  checkpoints?: unknown;
+  checkpointConfig?: unknown;
 }
 
 export class JobArchive {

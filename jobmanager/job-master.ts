@@ -1,6 +1,8 @@
-// The JobMaster of one job: waits for slots, deploys every subtask, follows task states, and
-// ends the job as FINISHED, CANCELED or FAILED. (Restarts from checkpoints come with failover.)
+// The JobMaster of one job: waits for slots, deploys every subtask, follows task states, drives
+// checkpoints, and on a failure either restarts every task from the latest completed checkpoint
+// (RESTARTING, as the restart strategy allows) or ends the job as FAILED.
 import { EventEmitter } from 'node:events';
+import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type CheckpointMetadata, type TaskCheckpointAck } from '../common/checkpoint.js';
 import type { Ack, TaskExecutionState, TaskMetrics } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
@@ -8,7 +10,9 @@ import { unary } from '../common/rpc.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
+import { JobCheckpointing, restoreFor } from './job-checkpointing.js';
 import type { ResourceManager, TaskManagerInfo } from './resource-manager.js';
+import type { RestartBackoffTimeStrategy } from './restart/restart-strategy.js';
 
 export interface JobMasterOptions {
   jobId: string;
@@ -20,7 +24,12 @@ export interface JobMasterOptions {
   cancellationTimeoutMs: number;
   spreadOutSlots: boolean;
   rpcTimeoutMs: number;
+  restartStrategy: RestartBackoffTimeStrategy;
+  /** Set when the job checkpoints (its own settings or the cluster's execution.checkpointing.*). */
+  checkpointing?: { settings: CheckpointingSettings; checkpointsDir: string; numRetained: number; stateBackend: 'heap' | 'level'; historySize: number };
 }
+
+type Restore = { metadata: CheckpointMetadata; dir: string };
 
 export interface JobMasterEvents {
   statusChanged: [status: JobStatus, cause: string | undefined];
@@ -35,6 +44,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private readonly onLost = (tm: TaskManagerInfo, cause: string) => this.onTaskManagerLost(tm, cause);
   private readonly onMetrics = (_tm: string, m: TaskMetrics[]) => this.updateMetrics(m);
   private slotsHeld = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** The cancel phase of the current restart completed (guards against acting twice). */
+  private restartPending = false;
+  readonly checkpointing: JobCheckpointing | undefined;
+  private restore: Restore | undefined;
 
   constructor(
     private readonly opts: JobMasterOptions,
@@ -44,6 +58,21 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     super();
     this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, Date.now());
     this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
+    const cp = opts.checkpointing;
+    if (cp) {
+      this.checkpointing = new JobCheckpointing({
+        graph: this.graph,
+        settings: cp.settings,
+        checkpointsDir: cp.checkpointsDir,
+        numRetained: cp.numRetained,
+        stateBackend: cp.stateBackend,
+        historySize: cp.historySize,
+        rm,
+        rpcTimeoutMs: opts.rpcTimeoutMs,
+        log,
+        onFailureThresholdExceeded: (reason) => this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
+      });
+    }
   }
 
   get jobId(): string {
@@ -58,6 +87,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     this.rm.on('taskManagerLost', this.onLost);
     this.rm.on('metrics', this.onMetrics);
     this.setStatus('RUNNING');
+    this.schedule();
+  }
+
+  /** Asks for slots for every execution of the current attempt and deploys once it has them. */
+  private schedule(): void {
     for (const e of this.graph.allExecutions()) e.transition('SCHEDULED');
     const needed = requiredSlots(this.opts.jobGraph);
     if (!this.tryAllocate()) {
@@ -66,7 +100,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       this.slotWaitTimer = setTimeout(() => {
         this.rm.off('resourcesChanged', this.onResources);
         const total = this.rm.totalSlots();
-        this.fail(
+        this.handleFailure(
           'NoResourceAvailableException',
           `Could not acquire the minimum required resources: the job needs ${needed} slot(s) (its highest parallelism) but only ${this.rm.freeSlots()} of ${total} are free on ${this.rm.taskManagers.size} TaskManager(s) after waiting ${this.opts.slotRequestTimeoutMs} ms (slot.request.timeout).`,
           null,
@@ -93,6 +127,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       }
     }
     this.deployAll();
+    this.checkpointing?.coordinator.start();
     return true;
   }
 
@@ -106,8 +141,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       let tdd;
       try {
         tdd = buildDeployment(this.graph, e, this.deployCtx);
+        if (this.checkpointing) tdd.checkpointing = this.checkpointing.taskSettings();
+        const restore = restoreFor(e, this.restore);
+        if (restore) tdd.restore = restore;
       } catch (err) {
-        this.fail('JobDeploymentException', `cannot build deployment for ${e.taskName}: ${(err as Error).message}`, e);
+        this.handleFailure('JobDeploymentException', `cannot build deployment for ${e.taskName}: ${(err as Error).message}`, e);
         return;
       }
       e.transition('DEPLOYING');
@@ -134,12 +172,25 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     }
     if (!e.transition(state)) return;
     this.log.debug({ jobId: this.jobId, task: e.taskName, state }, 'task state');
+    if (state === 'FINISHED') this.checkpointing?.coordinator.onTaskFinished(e.executionId);
     this.checkCompletion();
+  }
+
+  /** A task's checkpoint acknowledgement (or its end-of-input acknowledgement). */
+  onCheckpointAck(ack: TaskCheckpointAck): void {
+    const cp = this.checkpointing;
+    if (!cp) return;
+    if (ack.checkpointId === FINAL_CHECKPOINT_ID) cp.acknowledgeFinal(ack.executionId);
+    else cp.coordinator.receiveAcknowledge(ack);
+  }
+
+  onCheckpointDecline(executionId: string, checkpointId: number, reason: string): void {
+    this.checkpointing?.coordinator.receiveDecline(executionId, checkpointId, reason);
   }
 
   private onExecutionFailed(e: Execution, name: string, message: string): void {
     if (e.terminal) return;
-    if (e.state === 'CANCELING' || this.status === 'CANCELLING') {
+    if (e.state === 'CANCELING' || this.status === 'CANCELLING' || this.status === 'RESTARTING') {
       // Tasks asked to cancel often fail on their way out (their inputs vanish): that is a cancellation.
       e.transition('CANCELED');
       this.checkCompletion();
@@ -155,7 +206,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       return;
     }
     if (isGloballyTerminal(this.status)) return;
-    this.fail(name, message, e);
+    this.handleFailure(name, message, e);
   }
 
   private exceptionEntry(name: string, message: string, e: Execution | null): ExceptionEntry {
@@ -169,9 +220,24 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     };
   }
 
-  private fail(name: string, message: string, e: Execution | null): void {
-    if (isGloballyTerminal(this.status) || this.status === 'FAILING' || this.status === 'CANCELLING') return;
+  /** A failure of the job: restart every task if the restart strategy allows, else fail for good. */
+  private handleFailure(name: string, message: string, e: Execution | null): void {
+    if (isGloballyTerminal(this.status) || this.status === 'FAILING' || this.status === 'CANCELLING' || this.status === 'RESTARTING') return;
     this.graph.exceptionHistory.push(this.exceptionEntry(name, message, e));
+    this.checkpointing?.coordinator.stop('the job is failing over');
+    const strategy = this.opts.restartStrategy;
+    strategy.notifyFailure(message);
+    if (strategy.canRestart()) {
+      this.setStatus('RESTARTING', message);
+      this.restartPending = true;
+      this.cancelRemaining();
+      return;
+    }
+    this.fail(message);
+  }
+
+  private fail(message: string): void {
+    this.checkpointing?.coordinator.stop('the job failed');
     this.setStatus('FAILING', message);
     this.cancelRemaining();
   }
@@ -179,9 +245,44 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   cancel(): boolean {
     if (isGloballyTerminal(this.status) || this.status === 'CANCELLING') return false;
     if (this.status === 'FAILING') return true;
+    this.checkpointing?.coordinator.stop('the job is canceled');
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartPending = false;
     this.setStatus('CANCELLING');
     this.cancelRemaining();
     return true;
+  }
+
+  /** Every task of the failed attempt ended: wait the strategy's backoff, then restore and redeploy. */
+  private restartAfterCancel(): void {
+    if (!this.restartPending) return;
+    this.restartPending = false;
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    this.rm.releaseSlots(this.jobId);
+    this.slotsHeld = false;
+    const delay = this.opts.restartStrategy.getBackoffTime();
+    this.log.info({ jobId: this.jobId, delayMs: delay, attempt: this.graph.attempt + 1 }, 'restarting job');
+    this.restartTimer = setTimeout(() => void this.restart(), delay);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.status !== 'RESTARTING') return;
+    let restore: Restore | undefined;
+    try {
+      restore = await this.checkpointing?.coordinator.restoreLatest();
+    } catch (err) {
+      this.graph.exceptionHistory.push(this.exceptionEntry('CheckpointException', (err as Error).message, null));
+      this.fail((err as Error).message);
+      this.checkCompletion();
+      return;
+    }
+    if (this.status !== 'RESTARTING') return;
+    this.restore = restore;
+    if (restore) this.log.info({ jobId: this.jobId, checkpointId: restore.metadata.checkpointId }, 'restoring from checkpoint');
+    this.graph.newAttempt();
+    this.checkpointing?.resetAttempt();
+    this.setStatus('RUNNING');
+    this.schedule();
   }
 
   private cancelRemaining(): void {
@@ -225,7 +326,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     const affected = this.graph.allExecutions().filter((e) => e.taskManagerId === tm.id && !e.terminal);
     if (affected.length === 0) return;
     for (const e of affected) {
-      if (this.status === 'CANCELLING' || this.status === 'FAILING') e.transition('CANCELED');
+      if (this.status === 'CANCELLING' || this.status === 'FAILING' || this.status === 'RESTARTING') e.transition('CANCELED');
     }
     const first = affected.find((e) => !e.terminal);
     if (first) this.onExecutionFailed(first, 'TaskManagerLostException', `${cause}; its tasks were lost (${affected.map((e) => e.taskName).join(', ')})`);
@@ -236,6 +337,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private checkCompletion(): void {
     const execs = this.graph.allExecutions();
     if (!execs.every((e) => e.terminal)) return;
+    if (this.status === 'RESTARTING') return this.restartAfterCancel();
     let next: JobStatus;
     if (this.status === 'FAILING') next = 'FAILED';
     else if (this.status === 'CANCELLING') next = 'CANCELED';
@@ -250,6 +352,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private finishJob(status: JobStatus): void {
     if (isGloballyTerminal(this.status)) return;
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    this.checkpointing?.coordinator.stop(`the job is ${status}`);
     this.setStatus(status, status === 'FAILED' ? this.rootCause() ?? undefined : undefined);
     this.rm.off('taskManagerLost', this.onLost);
     this.rm.off('metrics', this.onMetrics);
@@ -281,6 +384,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   /** Stops timers and listeners when the JobManager shuts down. */
   dispose(): void {
+    this.checkpointing?.coordinator.stop('the JobManager shuts down');
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.slotWaitTimer) clearTimeout(this.slotWaitTimer);
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.rm.off('resourcesChanged', this.onResources);

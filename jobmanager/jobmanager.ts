@@ -48,7 +48,8 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   }
   const alerts = new AlertNotifier(log, { webhookUrl: conf.getOptionalString('alerts.webhook.url') });
   let restUrl = '';
-  const dispatcher = new Dispatcher(conf, jars, rm, log, archive, archivedViews, alerts, () => restUrl);
+  const checkpointsDir = conf.getOptionalString('state.checkpoints.dir') ?? join(workingDir, 'checkpoints');
+  const dispatcher = new Dispatcher(conf, jars, rm, log, archive, archivedViews, alerts, () => restUrl, checkpointsDir);
   const metrics = new JobManagerMetrics(rm, () => dispatcher);
 
   const rpc = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });

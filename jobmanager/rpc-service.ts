@@ -1,7 +1,8 @@
 // The JobManager's gRPC service (JobManagerGateway): what TaskManagers call.
 import { createReadStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { Ack, RegisterTaskManagerRequest, TaskExecutionState, TaskManagerHeartbeat } from '../common/control.js';
+import type { TaskCheckpointAck } from '../common/checkpoint.js';
+import type { Ack, DeclineCheckpointRequest, RegisterTaskManagerRequest, TaskExecutionState, TaskManagerHeartbeat } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JarStore } from './jar-store.js';
@@ -46,5 +47,25 @@ export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, j
     stream.on('error', (e) => call.destroy(Object.assign(new Error(`bundle ${call.request.bundleId} not available: ${e.message}`), { code: grpc.status.NOT_FOUND })));
   };
 
-  return { RegisterTaskManager, SendHeartbeat, UpdateTaskExecutionState, DisconnectTaskManager, FetchBundle };
+  const AcknowledgeCheckpoint: Unary<{ jobId: string; ackJson: string }, Ack> = (call, cb) => {
+    const jm = dispatcher.jobs.get(call.request.jobId);
+    if (!jm) return cb(null, { ok: false, error: `unknown job ${call.request.jobId}` });
+    try {
+      jm.onCheckpointAck(JSON.parse(call.request.ackJson) as TaskCheckpointAck);
+      cb(null, { ok: true, error: '' });
+    } catch (e) {
+      log.error({ err: e, jobId: call.request.jobId }, 'checkpoint acknowledgement failed');
+      cb(null, { ok: false, error: (e as Error).message });
+    }
+  };
+
+  const DeclineCheckpoint: Unary<DeclineCheckpointRequest, Ack> = (call, cb) => {
+    const r = call.request;
+    const jm = dispatcher.jobs.get(r.jobId);
+    if (!jm) return cb(null, { ok: false, error: `unknown job ${r.jobId}` });
+    jm.onCheckpointDecline(r.executionId, Number(r.checkpointId), r.reason);
+    cb(null, { ok: true, error: '' });
+  };
+
+  return { RegisterTaskManager, SendHeartbeat, UpdateTaskExecutionState, DisconnectTaskManager, FetchBundle, AcknowledgeCheckpoint, DeclineCheckpoint };
 }

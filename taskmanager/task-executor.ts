@@ -1,13 +1,13 @@
 // The TaskExecutor service (what the JobManager calls): deploy and cancel tasks, answer
 // heartbeats, release a job's resources, serve the log tail.
 import type * as grpc from '@grpc/grpc-js';
-import type { Ack } from '../common/control.js';
+import type { Ack, NotifyCheckpointRequest, TriggerCheckpointRequest } from '../common/control.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import { readTail } from '../common/files.js';
 import type { Logger } from '../common/logging.js';
 import type { BundleCache } from './bundle-cache.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
-import { Task, type TaskStateListener } from './task.js';
+import { Task, type CheckpointResponder, type TaskStateListener } from './task.js';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
@@ -18,6 +18,8 @@ export interface TaskExecutorOptions {
   log: Logger;
   logFile: string;
   onTaskState: TaskStateListener;
+  stateDir: string;
+  checkpointResponder: CheckpointResponder;
   /** Called on every heartbeat request from the JobManager. */
   onJobManagerHeartbeat: (jobManagerId: string) => boolean;
 }
@@ -29,7 +31,16 @@ export class TaskExecutor {
 
   submit(tdd: TaskDeploymentDescriptor): void {
     if (this.tasks.has(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
-    const task = new Task(tdd, this.opts.network, this.opts.bundles, this.opts.bufferTimeoutMs, this.opts.log, this.opts.onTaskState);
+    const o = this.opts;
+    const task = new Task(tdd, {
+      network: o.network,
+      bundles: o.bundles,
+      bufferTimeoutMs: o.bufferTimeoutMs,
+      log: o.log,
+      onState: o.onTaskState,
+      stateDir: o.stateDir,
+      checkpointResponder: o.checkpointResponder,
+    });
     this.tasks.set(tdd.executionId, task);
     this.opts.log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');
     void task.run().finally(() => {
@@ -72,6 +83,18 @@ export class TaskExecutor {
       const max = Math.min(Math.max(1, call.request.maxBytes || 65536), 4 * 1024 * 1024);
       void readTail(this.opts.logFile, max).then((text) => cb(null, { text, path: this.opts.logFile }));
     };
-    return { SubmitTask, CancelTask, RequestHeartbeat, ReleaseJob, ReadLog };
+    const TriggerCheckpoint: Unary<TriggerCheckpointRequest, Ack> = (call, cb) => {
+      const r = call.request;
+      const t = this.tasks.get(r.executionId);
+      if (!t) return cb(null, { ok: false, error: `no task ${r.executionId}` });
+      const ok = t.triggerCheckpoint(Number(r.checkpointId), Number(r.timestamp));
+      cb(null, ok ? { ok: true, error: '' } : { ok: false, error: `task ${t.name} is not running a source (state ${t.state})` });
+    };
+    const NotifyCheckpoint: Unary<NotifyCheckpointRequest, Ack> = (call, cb) => {
+      const r = call.request;
+      for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);
+      cb(null, { ok: true, error: '' });
+    };
+    return { SubmitTask, CancelTask, RequestHeartbeat, ReleaseJob, ReadLog, TriggerCheckpoint, NotifyCheckpoint };
   }
 }

@@ -1,6 +1,10 @@
 // One deployed subtask: sets up user code, partitions, gates and the operator chain, runs the
 // StreamTask and reports every state change (Flink's ExecutionState names) to the JobManager.
+import { join } from 'node:path';
+import { ListStateDescriptor } from '../api/state.js';
+import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import type { TaskMetrics } from '../common/control.js';
+import { keyGroupRangeFor } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
@@ -11,7 +15,10 @@ import { UserCodeError, type TaskServices } from './operators/operator.js';
 import { LagTracker } from './runtime/lag-tracker.js';
 import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
+import { disposeOperatorState, setUpOperatorState } from './runtime/operator-state-setup.js';
+import { LevelKeyedStateBackend } from './state/level-backend.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
+import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from './runtime/subtask-checkpoint.js';
 import { MIN_WATERMARK } from './runtime/timer-service.js';
 import { UnionInput } from './runtime/union-input.js';
 import type { StrategyLike } from './runtime/watermark-emitter.js';
@@ -30,6 +37,23 @@ export interface TaskFailure {
 
 export type TaskStateListener = (task: Task, state: ExecutionState, failure?: TaskFailure) => void;
 
+/** Sends a task's checkpoint acknowledgements and declines to the JobManager. */
+export interface CheckpointResponder {
+  acknowledge(ack: TaskCheckpointAck): void;
+  decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
+}
+
+export interface TaskEnvironment {
+  network: NetworkEnvironment;
+  bundles: BundleCache;
+  bufferTimeoutMs: number;
+  log: Logger;
+  onState: TaskStateListener;
+  /** Root directory for on-disk state backends of this TaskManager's tasks. */
+  stateDir: string;
+  checkpointResponder: CheckpointResponder;
+}
+
 export class Task {
   state: ExecutionState = 'DEPLOYING';
   private streamTask: StreamTask | undefined;
@@ -39,20 +63,26 @@ export class Task {
   private writers: RecordWriter[] = [];
   private input: UnionInput | undefined;
   private cancelRequested = false;
+  private holders: OperatorStateHolder[] = [];
+  private checkpointCoordinator: SubtaskCheckpointCoordinator | undefined;
   readonly name: string;
   private readonly log: Logger;
   /** Resolves when the task reached a terminal state. */
   readonly terminated: Promise<void>;
   private markTerminated!: () => void;
 
+  private readonly network: NetworkEnvironment;
+  private readonly bundles: BundleCache;
+  private readonly onState: TaskStateListener;
+
   constructor(
     readonly tdd: TaskDeploymentDescriptor,
-    private readonly network: NetworkEnvironment,
-    private readonly bundles: BundleCache,
-    private readonly bufferTimeoutMs: number,
-    log: Logger,
-    private readonly onState: TaskStateListener,
+    private readonly env: TaskEnvironment,
   ) {
+    this.network = env.network;
+    this.bundles = env.bundles;
+    this.onState = env.onState;
+    const log = env.log;
     const v = tdd.jobGraph.vertices.find((x) => x.id === tdd.vertexId);
     this.name = `${v?.name ?? tdd.vertexId} (${tdd.subtaskIndex + 1}/${tdd.parallelism})#${tdd.attempt}`;
     this.log = log.child({ jobId: tdd.jobId, task: this.name });
@@ -102,7 +132,9 @@ export class Task {
       this.transition('RUNNING');
       await this.streamTask!.run();
       this.processingTime?.shutdown();
+      await this.checkpointCoordinator?.close();
       await this.streamTask!.chain.close();
+      await disposeOperatorState(this.holders);
       this.transition('FINISHED');
     } catch (e) {
       if (this.cancelRequested || e instanceof CancelTaskException) {
@@ -140,6 +172,7 @@ export class Task {
       sinkLag: new LagTracker(),
       processingTime: this.processingTime,
       autoWatermarkInterval: typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
+      ...(tdd.checkpointing ? { checkpointing: tdd.checkpointing } : {}),
       setIdle: (idle: boolean) => {
         if (idle === this.outputIdle) return;
         this.outputIdle = idle;
@@ -151,7 +184,7 @@ export class Task {
         await p;
       },
     });
-    const bufferTimeout = typeof tdd.jobGraph.config.bufferTimeout === 'number' ? tdd.jobGraph.config.bufferTimeout : this.bufferTimeoutMs;
+    const bufferTimeout = typeof tdd.jobGraph.config.bufferTimeout === 'number' ? tdd.jobGraph.config.bufferTimeout : this.env.bufferTimeoutMs;
     const writerByEdge = new Map<number, RecordWriter>();
     for (const p of tdd.partitions) {
       const keySelector = p.keyRef ? (userCode.get(p.keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
@@ -166,6 +199,55 @@ export class Task {
     const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
     const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
     this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy, tdd.inputGates.map((g) => g.targetInput));
+    const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
+    this.holders = await setUpOperatorState({
+      vertex,
+      operators: chain.operators,
+      subtaskIndex: tdd.subtaskIndex,
+      parallelism: tdd.parallelism,
+      keyGroupRange,
+      backendType: tdd.checkpointing?.stateBackend ?? 'heap',
+      stateDir: join(this.env.stateDir, tdd.jobId, tdd.executionId),
+      restore: tdd.restore,
+    });
+    const levels = this.holders.map((h) => h.keyed).filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
+    if (levels.length > 0) {
+      this.streamTask.stateBackpressure = () => {
+        const behind = levels.filter((l) => l.hasWriteBacklog());
+        return behind.length ? Promise.all(behind.map((l) => l.awaitWriteCapacity())).then(() => undefined) : undefined;
+      };
+    }
+    // A source's split positions are its head operator's list state, redistributed on rescale like Flink's.
+    const splits = source ? this.holders[0]!.operatorState.getListState(new ListStateDescriptor<unknown>('_source-splits')) : undefined;
+    if (source && splits && tdd.restore?.operators[head.id]) source.restoreSplits(splits.get());
+    if (tdd.checkpointing) {
+      const responder = this.env.checkpointResponder;
+      this.checkpointCoordinator = new SubtaskCheckpointCoordinator({
+        jobId: tdd.jobId,
+        executionId: tdd.executionId,
+        subtaskIndex: tdd.subtaskIndex,
+        maxParallelism: vertex.maxParallelism,
+        keyGroupRange,
+        settings: tdd.checkpointing,
+        holders: this.holders,
+        writers: this.writers,
+        beforeSnapshot: source && splits ? () => splits.update(source.snapshotSplits()) : undefined,
+        acknowledge: (ack) => responder.acknowledge(ack),
+        decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
+        log: this.log,
+      });
+      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode);
+    }
+  }
+
+  /** Injects a barrier (source tasks only); false when the task cannot take part now. */
+  triggerCheckpoint(checkpointId: number, timestamp: number): boolean {
+    if (this.state !== 'RUNNING') return false;
+    return this.streamTask?.triggerCheckpoint({ checkpointId, timestamp }) ?? false;
+  }
+
+  notifyCheckpoint(checkpointId: number, complete: boolean): void {
+    this.streamTask?.notifyCheckpoint(checkpointId, complete);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {
@@ -179,11 +261,13 @@ export class Task {
       }
     }
     this.input?.close();
+    await this.checkpointCoordinator?.close();
     try {
       await this.streamTask?.chain.close();
     } catch (e) {
       this.log.warn({ err: e }, 'closing operators after failure failed');
     }
+    await disposeOperatorState(this.holders);
   }
 
   cancel(): void {

@@ -79,6 +79,19 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     log,
     logFile,
     onTaskState,
+    stateDir: join(workingDir, 'state'),
+    checkpointResponder: {
+      acknowledge: (ack) => {
+        unary<{ jobId: string; ackJson: string }, Ack>(jm, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
+          log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
+        );
+      },
+      decline: (jobId, executionId, checkpointId, reason) => {
+        unary(jm, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
+          log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
+        );
+      },
+    },
     onJobManagerHeartbeat: (from) => {
       lastJobManagerContact = Date.now();
       return from === jobManagerId;

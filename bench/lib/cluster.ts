@@ -12,7 +12,7 @@ import { createBundle } from '../../common/bundle.js';
 import { packageRoot } from '../../common/rpc.js';
 import { stopOnExit } from './cleanup.js';
 import { freePorts } from './ports.js';
-import type { JobDetails } from './rest-types.js';
+import type { CheckpointingStatistics, JobDetails } from './rest-types.js';
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'CANCELED']);
 
@@ -23,8 +23,10 @@ export interface BenchClusterOptions {
   config?: Record<string, string>;
 }
 
-/** A TaskManager started by hand, e.g. under `node --cpu-prof`. */
+/** A TaskManager started by hand, e.g. under `node --cpu-prof`, or to be killed by a benchmark. */
 interface ExtraTaskManager {
+  /** The id the TaskManager registered with (from its ready message). */
+  id: string;
   proc: ChildProcess;
   exited: Promise<void>;
 }
@@ -83,10 +85,10 @@ export class BenchCluster {
   }
 
   /**
-   * Starts one more TaskManager as `node <nodeArgs> bin/weir.js taskmanager ...` (for profiling)
-   * and waits until the JobManager counts it.
+   * Starts one more TaskManager as `node <nodeArgs> bin/weir.js taskmanager ...` (for profiling,
+   * or to kill later) and waits until the JobManager lists it; returns its id.
    */
-  async addTaskManager(nodeArgs: string[], slots = this.opts.slots): Promise<void> {
+  async addTaskManager(nodeArgs: string[], slots = this.opts.slots): Promise<string> {
     const name = `taskmanager-extra-${this.extra.length + 1}`;
     const outFile = join(this.dir, `${name}.out`);
     const fd = openSync(outFile, 'a');
@@ -100,22 +102,39 @@ export class BenchCluster {
       closeSync(fd);
     }
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    this.extra.push({ proc, exited });
-    const before = (await this.client.get<{ taskmanagers?: number }>('/overview')).taskmanagers ?? 0;
-    await new Promise<void>((resolve, reject) => {
+    const tm: ExtraTaskManager = { id: '', proc, exited };
+    this.extra.push(tm);
+    tm.id = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; see ${outFile}`)), 60_000);
-      proc.on('message', (m: { type?: string }) => {
-        if (m?.type === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.once('exit', (code, signal) => {
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(timer);
         reject(new Error(`${name} exited (${signal ?? code}) during startup: ${readFileSync(outFile, 'utf8').slice(-500)}`));
+      };
+      proc.on('message', (m: { type?: string; id?: string }) => {
+        if (m?.type === 'ready') {
+          clearTimeout(timer);
+          proc.off('exit', onExit);
+          resolve(m.id ?? '');
+        }
       });
+      proc.once('exit', onExit);
     });
-    await this.poll(`${name} to register`, async () => ((await this.client.get<{ taskmanagers?: number }>('/overview')).taskmanagers ?? 0) > before, 30_000);
+    // By id, not by count: a TaskManager lost meanwhile would leave the count unchanged.
+    await this.poll(`${name} to register`, async () => (await this.client.get<{ taskmanagers: { id: string }[] }>('/taskmanagers')).taskmanagers.some((t) => t.id === tm.id), 30_000, 50);
+    return tm.id;
+  }
+
+  /** SIGKILLs a TaskManager started by addTaskManager() and waits until the process is gone. */
+  async killTaskManager(id: string): Promise<void> {
+    const tm = this.extra.find((t) => t.id === id);
+    if (!tm) throw new Error(`no TaskManager ${id} was started by addTaskManager()`);
+    if (tm.proc.exitCode === null && tm.proc.signalCode === null) tm.proc.kill('SIGKILL');
+    await tm.exited;
+  }
+
+  /** Ids of the TaskManagers started by addTaskManager() that still run. */
+  liveTaskManagers(): string[] {
+    return this.extra.filter((t) => t.proc.exitCode === null && t.proc.signalCode === null).map((t) => t.id);
   }
 
   /** Bundles a job source (path relative to the package root) once per cluster. */
@@ -141,6 +160,10 @@ export class BenchCluster {
     return this.client.get<JobDetails>(`/jobs/${jobId}`);
   }
 
+  checkpoints(jobId: string): Promise<CheckpointingStatistics> {
+    return this.client.get<CheckpointingStatistics>(`/jobs/${jobId}/checkpoints`);
+  }
+
   /** Waits until the job ends; throws with the root exception unless it FINISHED. */
   async waitForFinished(jobId: string, timeoutMs = 300_000): Promise<JobDetails> {
     const job = await this.poll(`job ${jobId} to end`, async () => {
@@ -152,6 +175,12 @@ export class BenchCluster {
       throw new Error(`job ${jobId} ended ${job.state}: ${ex['root-exception'] ?? 'no exception recorded'}`);
     }
     return job;
+  }
+
+  /** Cancels a running job and waits until it is CANCELED. */
+  async cancel(jobId: string): Promise<void> {
+    await this.client.patch(`/jobs/${jobId}?mode=cancel`);
+    await this.poll(`job ${jobId} to be canceled`, async () => TERMINAL.has((await this.job(jobId)).state), 60_000, 100);
   }
 
   private async poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {

@@ -158,7 +158,15 @@ export function jobPlan(jm: JobMaster): Record<string, unknown> {
 
 /** Everything the REST API shows of a job, frozen when it ends. */
 export function archivedViews(jm: JobMaster): ArchivedJob {
-  return { jid: jm.jobId, overview: jobOverview(jm), details: jobDetails(jm), exceptions: jobExceptions(jm), plan: jobPlan(jm) };
+  const cp = jm.checkpointing?.coordinator;
+  return {
+    jid: jm.jobId,
+    overview: jobOverview(jm),
+    details: jobDetails(jm),
+    exceptions: jobExceptions(jm),
+    plan: jobPlan(jm),
+    ...(cp ? { checkpoints: cp.stats(), checkpointConfig: cp.configJson() } : {}),
+  };
 }
 
 export function jobExceptions(jm: JobMaster): Record<string, unknown> {

@@ -10,6 +10,9 @@ import { RequestError } from '../dispatcher.js';
 import { registerClusterRoutes, type ClusterContext } from './cluster-routes.js';
 import { registerJarRoutes } from './jar-routes.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerCheckpointRoutes } from './checkpoint-routes.js';
+import { emptyCheckpointStats } from '../checkpoint/checkpoint-stats.js';
+import { JobMaster } from '../job-master.js';
 
 export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
@@ -31,6 +34,15 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
   registerClusterRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerJarRoutes(app, ctx);
+  registerCheckpointRoutes(app, (jobId) => {
+    const job = ctx.dispatcher.jobs.get(jobId) ?? ctx.dispatcher.archive.get(jobId);
+    if (!job) return undefined;
+    if (job instanceof JobMaster) {
+      const cp = job.checkpointing?.coordinator;
+      return { stats: () => cp?.stats() ?? emptyCheckpointStats(), config: () => cp?.configJson() };
+    }
+    return { stats: () => job.checkpoints ?? emptyCheckpointStats(), config: () => job.checkpointConfig };
+  });
 
   const ui = join(packageRoot(), 'web-ui', 'dist');
   if (existsSync(join(ui, 'index.html'))) {

@@ -1,61 +1,65 @@
-// Row-format part files, as Flink's FileSink writes them: `part-<subtask>-<n>` in the target
-// directory, hidden (leading dot, ".inprogress") while being written and renamed into view once
-// complete. Keeping "in progress" and "committed" apart is what exactly-once commits build on.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
+// Row-format part files, as Flink's FileSink writes them: records go to a hidden in-progress part
+// `.<prefix>-<subtask>-<n><suffix>.inprogress`; a part is closed (flushed and fsync'd) when it
+// reaches the size limit or when asked (a checkpoint, end of input) and handed on still hidden.
+// Whoever receives it decides when it becomes visible: at once, or when its checkpoint completes.
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { hiddenPartName, type PartFileNaming } from './part-file-naming.js';
 
 const FLUSH_BYTES = 64 * 1024;
 
 export interface PartFileConfig {
   dir: string;
   subtaskIndex: number;
-  partPrefix: string;
-  partSuffix: string;
+  naming: PartFileNaming;
   /** Roll to a new part file past this size. */
   rollBytes: number;
+  /** Number of the first part this writer opens. */
+  firstPartNumber: number;
+}
+
+/** A closed part, complete on disk under its hidden name. */
+export interface ClosedPart {
+  /** Final (visible) file name, relative to the sink directory. */
+  name: string;
+  /** Bytes written: the committed file has exactly this size. */
+  size: number;
 }
 
 export class RowFormatPartWriter {
   private fd: number | undefined;
-  private partCounter: number;
-  private inProgressPath = '';
-  private finalPath = '';
+  private partNumber: number;
+  private currentName = '';
   private pending: string[] = [];
   private pendingBytes = 0;
   private written = 0;
-  readonly committed: string[] = [];
 
-  constructor(private readonly cfg: PartFileConfig) {
+  constructor(
+    private readonly cfg: PartFileConfig,
+    private readonly onPartClosed: (part: ClosedPart) => void,
+  ) {
+    if (!(cfg.rollBytes > 0)) throw new RangeError(`FileSink: the part size limit must be positive, got ${cfg.rollBytes}`);
     mkdirSync(cfg.dir, { recursive: true });
-    this.partCounter = this.nextFreeCounter();
+    this.partNumber = cfg.firstPartNumber;
   }
 
-  /** Continue numbering after parts a previous run of this subtask left, never overwrite them. */
-  private nextFreeCounter(): number {
-    const prefix = `${this.cfg.partPrefix}-${this.cfg.subtaskIndex}-`;
-    let max = -1;
-    for (const f of readdirSync(this.cfg.dir)) {
-      const name = f.startsWith('.') ? f.slice(1) : f;
-      if (!name.startsWith(prefix)) continue;
-      const n = parseInt(name.slice(prefix.length), 10);
-      if (Number.isInteger(n) && n > max) max = n;
-    }
-    return max + 1;
+  /** True while a part is open (records written since the last close). */
+  get hasOpenPart(): boolean {
+    return this.fd !== undefined;
   }
 
   write(line: string): void {
     if (this.fd === undefined) this.openPart();
     this.pending.push(line, '\n');
-    this.pendingBytes += line.length + 1;
+    this.pendingBytes += Buffer.byteLength(line, 'utf8') + 1;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    if (this.written + this.pendingBytes >= this.cfg.rollBytes) this.commitPart();
+    if (this.written + this.pendingBytes >= this.cfg.rollBytes) this.closePart();
   }
 
   private openPart(): void {
-    const name = `${this.cfg.partPrefix}-${this.cfg.subtaskIndex}-${this.partCounter++}${this.cfg.partSuffix}`;
-    this.finalPath = join(this.cfg.dir, name);
-    this.inProgressPath = join(this.cfg.dir, `.${name}.inprogress`);
-    this.fd = openSync(this.inProgressPath, 'w');
+    this.currentName = this.cfg.naming.finalName(this.cfg.subtaskIndex, this.partNumber++);
+    // 'wx': a hidden name that exists belongs to someone else's run; never write into it.
+    this.fd = openSync(join(this.cfg.dir, hiddenPartName(this.currentName)), 'wx');
     this.written = 0;
   }
 
@@ -69,25 +73,27 @@ export class RowFormatPartWriter {
     this.pendingBytes = 0;
   }
 
-  /** Closes the current part and makes it visible under its final name. */
-  commitPart(): void {
+  /** Closes the open part durably and hands it on (still hidden); nothing happens when none is open. */
+  closePart(): void {
     if (this.fd === undefined) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = undefined;
-    if (existsSync(this.finalPath)) throw new Error(`part file ${this.finalPath} already exists`);
-    renameSync(this.inProgressPath, this.finalPath);
-    this.committed.push(this.finalPath);
-  }
-
-  /** Stops writing without publishing the current part (cancel or failure). */
-  abort(): void {
-    if (this.fd === undefined) return;
+    const fd = this.fd;
     try {
       this.flush();
+      fsyncSync(fd);
     } finally {
-      closeSync(this.fd);
+      closeSync(fd);
       this.fd = undefined;
     }
+    this.onPartClosed({ name: this.currentName, size: this.written });
+  }
+
+  /** Stops writing without handing on the open part (cancel or failure): it stays hidden. */
+  abort(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    this.pending = [];
+    this.pendingBytes = 0;
+    closeSync(fd);
   }
 }

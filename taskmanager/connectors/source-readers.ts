@@ -1,7 +1,8 @@
-// Readers for the built-in sources. Each subtask reads its own split; the position is one number,
-// which is what a checkpoint will store and a restore rewinds to.
+// Readers for the built-in sources. Each subtask reads its own splits; their positions are the
+// source's operator state, what a checkpoint stores and a restore rewinds to.
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import { UserCodeError, type Output, type TaskServices } from '../operators/operator.js';
+import { createFileSourceReader } from './file-source-reader.js';
 
 export interface SourceReader {
   /** Emits up to `max` records into `out`; returns how many it emitted. */
@@ -9,9 +10,13 @@ export interface SourceReader {
   readonly finished: boolean;
   /** This subtask's share of the source's rate limit, records per second (undefined: unlimited). */
   readonly ratePerSecond: number | undefined;
-  /** Position to resume from. */
-  snapshotPosition(): number;
-  restorePosition(position: number): void;
+  /**
+   * The splits this reader still has to read, each with its position: the source's operator state
+   * (plain data, redistributed evenly over the subtasks when the parallelism changes).
+   */
+  snapshotSplits(): unknown[];
+  /** Replaces the reader's splits by restored ones (any number, from any former subtask). */
+  restoreSplits(splits: unknown[]): void;
 }
 
 /** The contiguous share [start, end) of `total` items that subtask `index` of `parallelism` reads. */
@@ -19,24 +24,34 @@ export function splitRange(total: number, index: number, parallelism: number): {
   return { start: Math.floor((index * total) / parallelism), end: Math.floor(((index + 1) * total) / parallelism) };
 }
 
-/** Reads positions start, start+stride, ... below end, mapping each through `produce`. */
+/** A range of indexes read with a stride; `next` is the position to resume from. */
+export interface IndexSplit {
+  next: number;
+  end: number;
+  stride: number;
+}
+
+function isIndexSplit(v: unknown): v is IndexSplit {
+  const s = v as IndexSplit;
+  return !!s && typeof s === 'object' && typeof s.next === 'number' && (typeof s.end === 'number' || s.end === null) && typeof s.stride === 'number' && s.stride > 0;
+}
+
+/** Reads its splits one after the other, mapping each index through `produce`. */
 class IndexedReader implements SourceReader {
-  private next: number;
+  private splits: IndexSplit[];
 
   constructor(
-    private readonly start: number,
-    private readonly end: number,
-    private readonly stride: number,
+    split: IndexSplit,
     private readonly produce: (index: number) => unknown,
     readonly ratePerSecond: number | undefined,
     private readonly services: TaskServices,
     private readonly operatorName: string,
   ) {
-    this.next = start;
+    this.splits = split.next < split.end ? [split] : [];
   }
 
   get finished(): boolean {
-    return this.next >= this.end;
+    return this.splits.length === 0;
   }
 
   emitBatch(max: number, out: Output): number {
@@ -45,11 +60,17 @@ class IndexedReader implements SourceReader {
     // One try around the batch, not one per record: errors of chained operators arrive tagged
     // already; anything else came from the generator itself.
     try {
-      while (n < max && this.next < this.end) {
-        const v = this.produce(this.next);
-        this.next += this.stride;
+      while (n < max && this.splits.length > 0) {
+        const split = this.splits[0]!;
+        if (split.next >= split.end) {
+          this.splits.shift();
+          continue;
+        }
+        const v = this.produce(split.next);
+        split.next += split.stride;
         n++;
         out.collect(v, undefined);
+        if (split.next >= split.end) this.splits.shift();
         // An async sink in the chain asked to wait: stop the batch here.
         if (s.pending !== undefined) break;
       }
@@ -59,13 +80,18 @@ class IndexedReader implements SourceReader {
     return n;
   }
 
-  snapshotPosition(): number {
-    return this.next;
+  snapshotSplits(): unknown[] {
+    // Infinity is not msgpack/JSON friendly: an endless split is stored with end null.
+    return this.splits.map((x) => ({ next: x.next, end: Number.isFinite(x.end) ? x.end : null, stride: x.stride }));
   }
 
-  restorePosition(position: number): void {
-    if (position < this.start || (position - this.start) % this.stride !== 0) throw new Error(`invalid source position ${position}`);
-    this.next = position;
+  restoreSplits(splits: unknown[]): void {
+    const restored: IndexSplit[] = [];
+    for (const v of splits) {
+      if (!isIndexSplit(v)) throw new Error(`operator '${this.operatorName}': restored source split ${JSON.stringify(v)} is not a sequence split`);
+      restored.push({ next: v.next, end: v.end === null ? Infinity : v.end, stride: v.stride });
+    }
+    this.splits = restored.filter((x) => x.next < x.end);
   }
 }
 
@@ -76,21 +102,23 @@ export function createSourceReader(op: OperatorDescriptor, source: unknown, serv
     case 'sequence': {
       const s = source as { from: number; to: number };
       const { start, end } = splitRange(s.to - s.from + 1, i, p);
-      return new IndexedReader(start, end, 1, (k) => s.from + k, undefined, services, operatorName);
+      return new IndexedReader({ next: start, end, stride: 1 }, (k) => s.from + k, undefined, services, operatorName);
     }
     case 'elements': {
       const s = source as { items: readonly unknown[] };
       const { start, end } = splitRange(s.items.length, i, p);
-      return new IndexedReader(start, end, 1, (k) => s.items[k], undefined, services, operatorName);
+      return new IndexedReader({ next: start, end, stride: 1 }, (k) => s.items[k], undefined, services, operatorName);
     }
     case 'datagen': {
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
       const gen = s.generatorFunction;
-      if (s.count === Infinity) return new IndexedReader(i, Infinity, p, gen, rate, services, operatorName);
+      if (s.count === Infinity) return new IndexedReader({ next: i, end: Infinity, stride: p }, gen, rate, services, operatorName);
       const { start, end } = splitRange(s.count, i, p);
-      return new IndexedReader(start, end, 1, gen, rate, services, operatorName);
+      return new IndexedReader({ next: start, end, stride: 1 }, gen, rate, services, operatorName);
     }
+    case 'file':
+      return createFileSourceReader(source, services, operatorName);
     default:
       throw new Error(`unknown source kind '${String(cfg.sourceKind)}' of operator '${operatorName}'`);
   }

@@ -1,8 +1,47 @@
-// Stateless one-input operators: map, filter, flatMap.
+// One-input operators without engine state: map, filter, flatMap. On a keyed stream their rich
+// functions may use keyed state (getRuntimeContext().getState(...)), so they set each record's key.
 import type { Collector } from '../../api/functions.js';
-import { StreamOperator, type OperatorSetup } from './operator.js';
+import type { KeyedStateBackend } from '../state/types.js';
+import { StreamOperator, type OperatorSetup, type StateInitializationContext } from './operator.js';
 
-export class StreamMap extends StreamOperator {
+const NO_RECORD = Symbol('no record');
+
+/**
+ * On a keyed stream, sets the backend's current key per record once the function uses keyed state
+ * (a RichMapFunction that calls getState()); until then, and off keyed streams, a record costs one
+ * field write.
+ */
+abstract class RecordKeyingOperator extends StreamOperator {
+  private readonly keyOf: ((v: unknown) => unknown) | undefined;
+  /** The backend, once the function uses keyed state. */
+  private keyingBackend: KeyedStateBackend | undefined;
+  /** The record being processed, for a function that asks for keyed state in the middle of it. */
+  private record: unknown = NO_RECORD;
+
+  constructor(setup: OperatorSetup) {
+    super(setup);
+    this.keyOf = setup.keySelector;
+  }
+
+  override async initializeState(context: StateInitializationContext): Promise<void> {
+    if (context.keyedStateBackend && !this.keyOf) throw new Error(`operator '${this.name}' was given keyed state but has no key selector`);
+    await super.initializeState(context);
+  }
+
+  protected override keyedStateUsed(backend: KeyedStateBackend): void {
+    this.keyingBackend = backend;
+    if (this.record !== NO_RECORD) backend.setCurrentKey(this.keyOf!(this.record));
+  }
+
+  /** Call inside the record's try block: a failing key selector is a user-code error. */
+  protected setRecordKey(value: unknown): void {
+    const b = this.keyingBackend;
+    if (b !== undefined) b.setCurrentKey(this.keyOf!(value));
+    else this.record = value;
+  }
+}
+
+export class StreamMap extends RecordKeyingOperator {
   private readonly fn: (v: unknown) => unknown;
 
   constructor(setup: OperatorSetup) {
@@ -13,6 +52,7 @@ export class StreamMap extends StreamOperator {
   processElement(value: unknown, timestamp: number | undefined): void {
     let r: unknown;
     try {
+      this.setRecordKey(value);
       r = this.fn(value);
     } catch (e) {
       this.fail(e);
@@ -21,7 +61,7 @@ export class StreamMap extends StreamOperator {
   }
 }
 
-export class StreamFilter extends StreamOperator {
+export class StreamFilter extends RecordKeyingOperator {
   private readonly fn: (v: unknown) => unknown;
 
   constructor(setup: OperatorSetup) {
@@ -32,6 +72,7 @@ export class StreamFilter extends StreamOperator {
   processElement(value: unknown, timestamp: number | undefined): void {
     let keep: unknown;
     try {
+      this.setRecordKey(value);
       keep = this.fn(value);
     } catch (e) {
       this.fail(e);
@@ -51,7 +92,7 @@ export class TimestampedCollector implements Collector<unknown> {
   }
 }
 
-export class StreamFlatMap extends StreamOperator {
+export class StreamFlatMap extends RecordKeyingOperator {
   private readonly fn: (v: unknown, out: Collector<unknown>) => void;
   private readonly collector: TimestampedCollector;
 
@@ -64,6 +105,7 @@ export class StreamFlatMap extends StreamOperator {
   processElement(value: unknown, timestamp: number | undefined): void {
     this.collector.timestamp = timestamp;
     try {
+      this.setRecordKey(value);
       this.fn(value, this.collector);
     } catch (e) {
       this.fail(e);

@@ -6,7 +6,7 @@ import type { Collector, TimeDomain, TimerService } from '../../api/functions.js
 import { BroadcastStates, type BroadcastStateDescriptorLike, type BroadcastStateView, type ReadOnlyBroadcastStateView } from './broadcast-state.js';
 import { coMethod } from './co-map.js';
 import { CoTimerOperator, optionalMethod } from './co-timers.js';
-import type { OperatorSetup } from './operator.js';
+import type { OperatorSetup, StateInitializationContext } from './operator.js';
 
 interface BaseContext {
   timestamp(): number | null;
@@ -103,10 +103,20 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     };
   }
 
+  override async initializeState(context: StateInitializationContext): Promise<void> {
+    await super.initializeState(context);
+    this.broadcastStates.attach((name) => context.getBroadcastState(name));
+  }
+
+  /** Keyed state entries, timers and broadcast state entries (the state-entries metric). */
+  override stateEntries(): number {
+    return super.stateEntries() + this.broadcastStates.size();
+  }
+
   processElement1(value: unknown, timestamp: number | undefined): void {
     this.enterRecord(timestamp);
     try {
-      if (this.keyOf) this.currentKey = this.keyOf(value);
+      if (this.keyOf) this.setCurrentKey(this.keyOf(value));
       this.elementFn(value, this.readOnlyContext, this.collector);
     } catch (e) {
       this.fail(e);

@@ -1,7 +1,8 @@
-// Broadcast state of a broadcast-process operator: one map per state descriptor name. Only the
-// broadcast side writes it; every parallel instance receives every broadcast element in the same
-// order per producer, so all instances hold the same state. The non-broadcast side reads it
-// through a view whose writes throw, as Flink's ReadOnlyBroadcastState.
+// Broadcast state of a broadcast-process operator: one map per state descriptor name, kept in the
+// operator state backend (mode 'broadcast'), which snapshots and restores it. Only the broadcast
+// side writes it; every parallel instance receives every broadcast element in the same order per
+// producer, so all instances hold the same state. The non-broadcast side reads it through a view
+// whose writes throw, as Flink's ReadOnlyBroadcastState.
 //
 // Keys compare as JavaScript Map keys: primitives by value, objects by identity.
 
@@ -62,6 +63,7 @@ function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; read
 }
 
 export class BroadcastStates {
+  private readonly names: readonly string[];
   private readonly maps = new Map<string, Map<unknown, unknown>>();
   private readonly writableViews = new Map<string, BroadcastStateView>();
   private readonly readOnlyViews = new Map<string, ReadOnlyBroadcastStateView>();
@@ -70,9 +72,13 @@ export class BroadcastStates {
     names: readonly string[],
     private readonly operatorName: string,
   ) {
-    for (const name of names) {
-      if (this.maps.has(name)) continue;
-      const map = new Map<unknown, unknown>();
+    this.names = [...new Set(names)];
+  }
+
+  /** Takes each declared state's map from the operator state backend (restored ones hold their entries). */
+  attach(getBroadcastState: (name: string) => Map<unknown, unknown>): void {
+    for (const name of this.names) {
+      const map = getBroadcastState(name);
       const v = views(map);
       this.maps.set(name, map);
       this.writableViews.set(name, v.writable);
@@ -93,7 +99,10 @@ export class BroadcastStates {
     if (typeof name !== 'string') throw new TypeError(`operator '${this.operatorName}': getBroadcastState() needs a state descriptor with a name`);
     const v = views.get(name);
     if (!v) {
-      const known = [...this.maps.keys()].map((n) => `'${n}'`).join(', ') || 'none';
+      if (this.names.includes(name)) {
+        throw new Error(`operator '${this.operatorName}': broadcast state '${name}' is not initialized yet (the task calls initializeState() before records flow)`);
+      }
+      const known = this.names.map((n) => `'${n}'`).join(', ') || 'none';
       throw new Error(
         `operator '${this.operatorName}': no broadcast state '${name}' (declared: ${known}); pass its descriptor to broadcast(...)`,
       );

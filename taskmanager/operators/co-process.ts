@@ -49,7 +49,7 @@ export class CoProcessOperator extends CoTimerOperator {
   processElement1(value: unknown, timestamp: number | undefined): void {
     this.enterRecord(timestamp);
     try {
-      if (this.keyOf1) this.currentKey = this.keyOf1(value);
+      if (this.keyOf1) this.setCurrentKey(this.keyOf1(value));
       this.fn1(value, this.processContext, this.collector);
     } catch (e) {
       this.fail(e);
@@ -59,7 +59,7 @@ export class CoProcessOperator extends CoTimerOperator {
   processElement2(value: unknown, timestamp: number | undefined): void {
     this.enterRecord(timestamp);
     try {
-      if (this.keyOf2) this.currentKey = this.keyOf2(value);
+      if (this.keyOf2) this.setCurrentKey(this.keyOf2(value));
       this.fn2(value, this.processContext, this.collector);
     } catch (e) {
       this.fail(e);

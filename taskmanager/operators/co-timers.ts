@@ -4,9 +4,10 @@
 // work and whose timer registration fails clearly, as in Flink.
 import type { TimeDomain } from '../../api/functions.js';
 import { InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import type { KeyedEntry, StateMeta } from '../state/types.js';
 import { TimestampedCollector } from './basic.js';
-import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
-import { ProcessTimerService } from './process-timers.js';
+import { TwoInputStreamOperator, type OperatorSetup, type RawKeyedState } from './operator.js';
+import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
 
 /** The user's onTimer, when the function object has one. */
 export function optionalMethod<F extends (...args: never[]) => unknown>(userCode: unknown, method: string): F | undefined {
@@ -37,7 +38,7 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
   ) {
     super(setup);
     this.collector = new TimestampedCollector(this.output);
-    this.timers = keyed ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+    this.timers = keyed ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '', 'user-timers', VOID_TIMER_NAMESPACE) : undefined;
     this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.currentWatermark(), notKeyedHint);
   }
 
@@ -47,8 +48,10 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
     return this.currentKey;
   }
 
+  /** Also the key of the user's keyed state: called for every keyed record and timer. */
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
+    this.keyedStateBackend?.setCurrentKey(key);
   }
 
   /** The combined watermark of both inputs. */
@@ -96,6 +99,20 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
   /** Live timers (event time + processing time), for tests and metrics. */
   numTimers(): number {
     return this.timers ? this.timers.numEventTimeTimers() + this.timers.numProcessingTimeTimers() : 0;
+  }
+
+  /** Keyed state entries plus live timers (the state-entries metric). */
+  override stateEntries(): number {
+    return (this.keyedStateBackend?.numEntries() ?? 0) + this.numTimers();
+  }
+
+  override snapshotRawKeyedState(): RawKeyedState | undefined {
+    return this.timers?.snapshot();
+  }
+
+  override restoreRawKeyedState(meta: StateMeta, entry: KeyedEntry): void {
+    if (this.timers?.ownsState(meta.name)) this.timers.restore(entry);
+    else super.restoreRawKeyedState(meta, entry);
   }
 
   override async close(): Promise<void> {

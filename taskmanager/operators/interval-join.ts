@@ -1,11 +1,14 @@
 // Flink's IntervalJoinOperator: a.keyBy(k).intervalJoin(b.keyBy(k)).between(lower, upper).
 // A left row at t joins right rows of the same key at t + lower <= t' <= t + upper. Both sides
-// are buffered per key by timestamp; each buffered bucket gets an event-time cleanup timer for
-// the moment no future row can join it any more, so state stays bounded on an endless stream.
+// are buffered per key by timestamp in the keyed state backend; each buffered bucket gets an
+// event-time cleanup timer for the moment no future row can join it any more, so state stays
+// bounded on an endless stream.
 import type { Collector } from '../../api/functions.js';
 import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
-import { IntervalJoinBuffer, normalizeJoinKey, type JoinSide } from './interval-join-buffer.js';
-import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
+import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
+import { IntervalJoinBuffer, type JoinSide } from './interval-join-buffer.js';
+import { TwoInputStreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
+import { uninitializedKeyedState } from './uninitialized-state.js';
 
 /** The context of ProcessJoinFunction.processElement. */
 export interface IntervalJoinContext {
@@ -52,9 +55,15 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
   private readonly fn: JoinFn;
   private readonly keyOf1: (v: unknown) => unknown;
   private readonly keyOf2: (v: unknown) => unknown;
-  private readonly buffer = new IntervalJoinBuffer();
+  private backend: KeyedStateBackend;
+  private buffer!: IntervalJoinBuffer;
   private readonly timers: InternalTimerService<CleanupNamespace>;
   private currentKey: unknown;
+  /** The row being joined, read by `joinBucket` (bound once, so joining allocates no closure per row). */
+  private joinSide: JoinSide = 0;
+  private joinValue: unknown;
+  private joinTimestamp = 0;
+  private readonly joinBucket: (timestamp: number, rows: readonly unknown[]) => void;
   private leftTimestamp = 0;
   private rightTimestamp = 0;
   private resultTimestamp = 0;
@@ -76,7 +85,8 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
       return t as string | undefined;
     };
     this.lateDataTags = [tag('leftLateDataTag'), tag('rightLateDataTag')];
-    this.timers = new InternalTimerService<CleanupNamespace>(this, this, setup.services.processingTime, (ns) => ns);
+    this.timers = new InternalTimerService<CleanupNamespace>(this, this, setup.services.processingTime, (ns) => ns, 'cleanup-timers');
+    this.backend = uninitializedKeyedState(this.name);
     const self = this;
     this.context = {
       getLeftTimestamp: () => self.leftTimestamp,
@@ -85,6 +95,18 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
       output: (tag, value) => self.output.collectSide(tag.id, value, self.resultTimestamp),
     };
     this.collector = { collect: (value) => self.output.collect(value, self.resultTimestamp) };
+    this.joinBucket = (ts, rows) => {
+      for (let i = 0; i < rows.length; i++) {
+        if (self.joinSide === 0) self.emit(self.joinValue, rows[i], self.joinTimestamp, ts);
+        else self.emit(rows[i], self.joinValue, ts, self.joinTimestamp);
+      }
+    };
+  }
+
+  override async initializeState(context: StateInitializationContext): Promise<void> {
+    await super.initializeState(context);
+    this.backend = this.requireKeyedStateBackend();
+    this.buffer = new IntervalJoinBuffer(this.backend);
   }
 
   getCurrentKey(): unknown {
@@ -93,6 +115,7 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
+    this.backend.setCurrentKey(key);
   }
 
   processElement1(value: unknown, timestamp: number | undefined): void {
@@ -130,22 +153,12 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
     } catch (e) {
       this.fail(e);
     }
-    this.currentKey = key;
-    const nk = normalizeJoinKey(key);
-    this.buffer.add(nk, side, timestamp, value);
-
-    const other = this.buffer.buckets(nk, side === 0 ? 1 : 0);
-    if (other) {
-      const from = timestamp + relLower;
-      const to = timestamp + relUpper;
-      for (const [ts, rows] of other) {
-        if (ts < from || ts > to) continue;
-        for (let i = 0; i < rows.length; i++) {
-          if (side === 0) this.emit(value, rows[i], timestamp, ts);
-          else this.emit(rows[i], value, ts, timestamp);
-        }
-      }
-    }
+    this.setCurrentKey(key);
+    this.buffer.add(side, timestamp, value);
+    this.joinSide = side;
+    this.joinValue = value;
+    this.joinTimestamp = timestamp;
+    this.buffer.forEachBucket(side === 0 ? 1 : 0, timestamp + relLower, timestamp + relUpper, this.joinBucket);
 
     // The last watermark at which a future (non-late, so at or after the watermark) row of the
     // other side can still join this bucket is t + relUpper, or t itself when that is earlier
@@ -165,11 +178,11 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
     }
   }
 
+  /** The timer service has set the timer's key. */
   onEventTime(timer: InternalTimer<CleanupNamespace>): void {
-    const nk = normalizeJoinKey(timer.key);
     const t = timer.timestamp - 1;
-    if (timer.namespace === CLEANUP_LEFT) this.buffer.removeBucket(nk, 0, this.upperBound > 0 ? t - this.upperBound : t);
-    else this.buffer.removeBucket(nk, 1, this.lowerBound < 0 ? t + this.lowerBound : t);
+    if (timer.namespace === CLEANUP_LEFT) this.buffer.removeBucket(0, this.upperBound > 0 ? t - this.upperBound : t);
+    else this.buffer.removeBucket(1, this.lowerBound < 0 ? t + this.lowerBound : t);
   }
 
   onProcessingTime(): void {}
@@ -180,18 +193,28 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
     this.output.emitWatermark(timestamp);
   }
 
-  /** Rows buffered on both sides over all keys (bounded while the watermark advances). */
-  bufferedRows(): number {
-    return this.buffer.size;
+  /** Rows buffered on both sides over all keys (bounded while the watermark advances). Reads the whole state: for tests. */
+  async bufferedRows(): Promise<number> {
+    return (await this.buffer.contents()).rows;
   }
 
+  /** Keyed state entries (buckets and their indexes) plus cleanup timers: the state-entries metric. */
   override stateEntries(): number {
-    return this.buffer.size;
+    return this.backend.numEntries() + this.timers.numEventTimeTimers();
   }
 
-  /** Keys with buffered rows. */
-  bufferedKeys(): number {
-    return this.buffer.numKeys;
+  /** Keys with buffered rows. Reads the whole state: for tests. */
+  async bufferedKeys(): Promise<number> {
+    return (await this.buffer.contents()).keys;
+  }
+
+  override snapshotRawKeyedState(): RawKeyedState {
+    return this.timers.snapshot();
+  }
+
+  override restoreRawKeyedState(meta: StateMeta, entry: KeyedEntry): void {
+    if (this.timers.ownsState(meta.name)) this.timers.restore(entry);
+    else super.restoreRawKeyedState(meta, entry);
   }
 
   /** Pending cleanup timers. */

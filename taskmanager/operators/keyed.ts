@@ -1,44 +1,58 @@
 // Keyed operators: reduce (and the field aggregations built on it) and KeyedProcessFunction.
-// Keyed state is held per key in this subtask; the key-group layout comes from the hash
-// partitioner upstream, so each key lives in exactly one subtask.
+// Keyed state lives in the operator's keyed state backend; the key-group layout comes from the
+// hash partitioner upstream, so each key lives in exactly one subtask.
 import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext, TimeDomain } from '../../api/functions.js';
 import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
-import { ProcessTimerService } from './process-timers.js';
+import { VOID_NAMESPACE, type KeyedEntry, type KeyedStateBackend, type StateMeta, type StateTable } from '../state/types.js';
+import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
 import { TimestampedCollector } from './basic.js';
-import { StreamOperator, type OperatorSetup } from './operator.js';
+import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
+import { keyedEntries } from './state-inspection.js';
+import { uninitializedKeyedState } from './uninitialized-state.js';
+
+/** The reduced value per key (Flink's StreamGroupedReduceOperator keeps it under this name). */
+const REDUCE_STATE: StateMeta = { name: '_op_state', kind: 'value' };
 
 export class StreamGroupedReduce extends StreamOperator {
   private readonly fn: (a: unknown, b: unknown) => unknown;
   private readonly keyOf: (v: unknown) => unknown;
-  private readonly state = new Map<unknown, unknown>();
+  private backend: KeyedStateBackend;
+  private values: StateTable;
 
   constructor(setup: OperatorSetup) {
     super(setup);
     this.fn = this.userFunction('reduce');
     if (!setup.keySelector) throw new Error(`operator '${this.name}' is keyed but has no key selector`);
     this.keyOf = setup.keySelector;
+    this.backend = this.values = uninitializedKeyedState(this.name);
+  }
+
+  override async initializeState(context: StateInitializationContext): Promise<void> {
+    await super.initializeState(context);
+    this.backend = this.requireKeyedStateBackend();
+    this.values = this.backend.getTable(REDUCE_STATE);
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {
     let result: unknown;
     try {
-      const key = this.keyOf(value);
-      const current = this.state.get(key);
+      this.backend.setCurrentKey(this.keyOf(value));
+      const current = this.values.get(VOID_NAMESPACE);
       result = current === undefined ? value : this.fn(current, value);
-      this.state.set(key, result);
+      this.values.put(VOID_NAMESPACE, result);
     } catch (e) {
       this.fail(e);
     }
     this.output.collect(result, timestamp);
   }
 
-  /** Number of keys held, for tests and metrics. */
-  get numKeys(): number {
-    return this.state.size;
+  /** Number of keys held. Reads the whole state: for tests. */
+  async numKeys(): Promise<number> {
+    return (await keyedEntries(this.backend, (name) => name === REDUCE_STATE.name)).length;
   }
 
   override stateEntries(): number {
-    return this.state.size;
+    return this.backend.numEntries();
   }
 }
 
@@ -68,7 +82,7 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
     this.onTimerFn = u && typeof u === 'object' && typeof u.onTimer === 'function' ? (u.onTimer.bind(u) as never) : undefined;
     this.keyOf = setup.keySelector;
     this.collector = new TimestampedCollector(this.output);
-    this.timers = this.keyOf ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '') : undefined;
+    this.timers = this.keyOf ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '', 'user-timers', VOID_TIMER_NAMESPACE) : undefined;
     this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.watermark, 'use keyBy() before process()');
     const self = this;
     this.processContext = {
@@ -94,6 +108,7 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
+    this.keyedStateBackend?.setCurrentKey(key);
   }
 
   // --- Triggerable ---
@@ -122,7 +137,7 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
     this.currentTimestamp = timestamp;
     this.collector.timestamp = timestamp;
     try {
-      if (this.keyOf) this.currentKey = this.keyOf(value);
+      if (this.keyOf) this.setCurrentKey(this.keyOf(value));
       this.fn(value, this.processContext, this.collector);
     } catch (e) {
       this.fail(e);
@@ -134,6 +149,21 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
     // Timers first, so their output precedes the watermark that made them fire.
     this.timers?.advanceWatermark(timestamp);
     this.output.emitWatermark(timestamp);
+  }
+
+  override snapshotRawKeyedState(): RawKeyedState | undefined {
+    return this.timers?.snapshot();
+  }
+
+  override restoreRawKeyedState(meta: StateMeta, entry: KeyedEntry): void {
+    if (this.timers?.ownsState(meta.name)) this.timers.restore(entry);
+    else super.restoreRawKeyedState(meta, entry);
+  }
+
+  /** Keyed state entries plus live timers (the state-entries metric). */
+  override stateEntries(): number {
+    const timers = this.timers ? this.timers.numEventTimeTimers() + this.timers.numProcessingTimeTimers() : 0;
+    return (this.keyedStateBackend?.numEntries() ?? 0) + timers;
   }
 
   override async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // Flink's MergingWindowSet: the in-flight windows of one key under a merging (session) assigner.
 // Each window maps to a "state window", the namespace its contents actually live under. When
 // windows merge, the result takes over the state window of one of them, so only the others'
-// contents need moving, and a window that keeps growing never copies its own contents.
+// contents need moving, and a window that keeps growing never copies its own contents. As in
+// Flink, the set is rebuilt from the key's state for each element and persisted after changes.
 import type { MergingWindowAssigner, Window } from '../../api/windowing/types.js';
 
 /**
@@ -18,8 +19,21 @@ export type MergeFunction<W extends Window> = (
 export class MergingWindowSet<W extends Window> {
   /** window id -> [window, its state window] */
   private readonly mapping = new Map<string, { window: W; stateWindow: W }>();
+  /** Whether the mapping changed since it was built or last persisted. */
+  changed = false;
 
-  constructor(private readonly assigner: MergingWindowAssigner<unknown, W>) {}
+  /** @param restored (window, state window) pairs, as mappings() returned them */
+  constructor(
+    private readonly assigner: MergingWindowAssigner<unknown, W>,
+    restored?: Iterable<readonly [W, W]>,
+  ) {
+    if (restored) for (const [window, stateWindow] of restored) this.mapping.set(window.id(), { window, stateWindow });
+  }
+
+  /** Visits every (window, state window) pair, to persist the set. */
+  forEachMapping(visit: (window: W, stateWindow: W) => void): void {
+    for (const e of this.mapping.values()) visit(e.window, e.stateWindow);
+  }
 
   get size(): number {
     return this.mapping.size;
@@ -37,6 +51,7 @@ export class MergingWindowSet<W extends Window> {
   /** Forgets a window that was purged for good (cleanup) or dropped as late. */
   retireWindow(window: W): void {
     if (!this.mapping.delete(window.id())) throw new Error(`window ${window.id()} is not in the in-flight window set`);
+    this.changed = true;
   }
 
   /**
@@ -48,6 +63,7 @@ export class MergingWindowSet<W extends Window> {
     // In-flight windows never intersect one another, so a window already in flight changes nothing.
     const existing = this.mapping.get(newId);
     if (existing) return existing.window;
+    this.changed = true;
     const windows = this.windows();
     windows.push(newWindow);
     const groups: { result: W; toMerge: W[] }[] = [];

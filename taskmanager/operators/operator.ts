@@ -1,10 +1,21 @@
 // The operator contract inside a task. Chained operators call each other directly through
 // Outputs; only the chain's ends touch the network.
 import type { RuntimeContext } from '../../api/functions.js';
+import type {
+  CheckpointedFunction,
+  CheckpointListener,
+  FunctionInitializationContext,
+  FunctionSnapshotContext,
+  KeyedStateStore,
+  OperatorStateStore,
+} from '../../api/state.js';
+import type { TaskCheckpointSettings } from '../../common/checkpoint.js';
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
 import type { LagTracker } from '../runtime/lag-tracker.js';
 import type { ProcessingTimeService } from '../runtime/timer-service.js';
+import { KeyedStateStoreImpl } from '../state/state-objects.js';
+import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
 
 export interface Output {
   /** Hot path: one call per record, no allocation. */
@@ -40,6 +51,30 @@ export interface TaskServices {
   readonly autoWatermarkInterval: number;
   /** Tells downstream tasks this task's output is idle (or active again), so it does not hold back their watermark. */
   setIdle(idle: boolean): void;
+  /** Set when the job checkpoints: operators with two-phase commits then commit on checkpoint completion only. */
+  readonly checkpointing?: TaskCheckpointSettings;
+}
+
+/** What an operator gets before open(): its state, restored when the task starts from a checkpoint. */
+export interface StateInitializationContext {
+  isRestored(): boolean;
+  /** Non-keyed list state of this operator subtask (Flink's OperatorStateStore). */
+  getOperatorStateStore(): OperatorStateStore;
+  /** Keyed state of this operator; undefined for operators on non-keyed streams. */
+  readonly keyedStateBackend: KeyedStateBackend | undefined;
+  /** Broadcast state (a map per name, the same in every subtask), kept in operator state. */
+  getBroadcastState(name: string): Map<unknown, unknown>;
+}
+
+/** Keyed entries an operator keeps outside its backend (timers), written into the same snapshot file. */
+export interface RawKeyedState {
+  states: StateMeta[];
+  entries: KeyedEntry[];
+}
+
+export interface SnapshotContext {
+  readonly checkpointId: number;
+  readonly timestamp: number;
 }
 
 export interface OperatorSetup {
@@ -52,6 +87,23 @@ export interface OperatorSetup {
   keySelector2?: (value: unknown) => unknown;
   output: Output;
   services: TaskServices;
+}
+
+/**
+ * Whether the task must give this operator a keyed state backend: operators on a keyed stream
+ * (config.keyRef, or keyRef1 for two-input operators) and every window operator (windowAll keeps
+ * its windows under one implicit key, as Flink's NullByteKeySelector).
+ */
+export function needsKeyedStateBackend(descriptor: OperatorDescriptor): boolean {
+  const c = descriptor.config as { keyRef?: unknown; keyRef1?: unknown };
+  return c.keyRef !== undefined || c.keyRef1 !== undefined || descriptor.kind === 'window';
+}
+
+const NOT_KEYED = "Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.";
+
+function isCheckpointedFunction(fn: unknown): fn is CheckpointedFunction {
+  const f = fn as Partial<CheckpointedFunction> | null;
+  return typeof f === 'object' && f !== null && typeof f.initializeState === 'function' && typeof f.snapshotState === 'function';
 }
 
 /** Error raised by user code, tagged with the operator it came from. */
@@ -70,6 +122,10 @@ export abstract class StreamOperator {
   readonly name: string;
   protected readonly output: Output;
   protected readonly services: TaskServices;
+  /** This operator's keyed state (set by initializeState on keyed streams). */
+  protected keyedStateBackend: KeyedStateBackend | undefined;
+  private stateContext: StateInitializationContext | undefined;
+  private keyedStateStore: KeyedStateStore | undefined;
 
   constructor(protected readonly setup: OperatorSetup) {
     this.name = setup.descriptor.name;
@@ -97,6 +153,101 @@ export abstract class StreamOperator {
 
   abstract processElement(value: unknown, timestamp: number | undefined): void;
 
+  /**
+   * Called before open(): take state handles, read restored state (Flink's initializeState). The
+   * base keeps the keyed backend and lets a CheckpointedFunction initialize its state; operators
+   * that override it call super first.
+   */
+  async initializeState(context: StateInitializationContext): Promise<void> {
+    this.stateContext = context;
+    this.keyedStateBackend = context.keyedStateBackend;
+    const fn = this.lifecycleObject();
+    if (!isCheckpointedFunction(fn)) return;
+    const self = this;
+    const fic: FunctionInitializationContext = {
+      isRestored: () => context.isRestored(),
+      getOperatorStateStore: () => context.getOperatorStateStore(),
+      getKeyedStateStore: () => self.keyedState(),
+    };
+    try {
+      await fn.initializeState(fic);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  /**
+   * Called at a checkpoint barrier, before the barrier is forwarded: copy in-flight work into
+   * operator state (keyed state is snapshotted by the backend). Keep it short. The base asks a
+   * CheckpointedFunction to snapshot; operators that override it call super.
+   */
+  async snapshotState(context: SnapshotContext): Promise<void> {
+    const fn = this.lifecycleObject();
+    if (!isCheckpointedFunction(fn)) return;
+    const fsc: FunctionSnapshotContext = { getCheckpointId: () => context.checkpointId, getCheckpointTimestamp: () => context.timestamp };
+    try {
+      await fn.snapshotState(fsc);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  /** The checkpoint completed everywhere: publish what it covers (two-phase commit). Tells a CheckpointListener function. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const fn = this.lifecycleObject() as Partial<CheckpointListener> | null | undefined;
+    if (!fn || typeof fn !== 'object' || typeof fn.notifyCheckpointComplete !== 'function') return;
+    try {
+      await fn.notifyCheckpointComplete(checkpointId);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  async notifyCheckpointAborted(checkpointId: number): Promise<void> {
+    const fn = this.lifecycleObject() as Partial<CheckpointListener> | null | undefined;
+    if (!fn || typeof fn !== 'object' || typeof fn.notifyCheckpointAborted !== 'function') return;
+    try {
+      await fn.notifyCheckpointAborted(checkpointId);
+    } catch (e) {
+      throw new UserCodeError(this.name, e);
+    }
+  }
+
+  /** The user's keyed state of the current key (the RuntimeContext getters and getKeyedStateStore()). */
+  protected keyedState(): KeyedStateStore {
+    if (this.keyedStateStore) return this.keyedStateStore;
+    const backend = this.keyedStateBackend;
+    if (!backend) {
+      if (this.setup.keySelector && !this.stateContext) {
+        throw new Error(`operator '${this.name}': keyed state is only available once the operator's state is initialized (initializeState() runs before open())`);
+      }
+      throw new Error(NOT_KEYED);
+    }
+    this.keyedStateStore = new KeyedStateStoreImpl(backend, this.services.processingTime);
+    this.keyedStateUsed(backend);
+    return this.keyedStateStore;
+  }
+
+  /** The user function asked for keyed state for the first time (operators that set keys lazily start now). */
+  protected keyedStateUsed(_backend: KeyedStateBackend): void {}
+
+  /** The operator's keyed backend, for operators that keep their own state in it. */
+  protected requireKeyedStateBackend(): KeyedStateBackend {
+    const b = this.keyedStateBackend;
+    if (!b) throw new Error(`operator '${this.name}' keeps keyed state but was given no keyed state backend (initializeState() with a backend must run before open())`);
+    return b;
+  }
+
+  /** Timers and other keyed entries outside the backend, taken in the synchronous part of a checkpoint. */
+  snapshotRawKeyedState(): RawKeyedState | undefined {
+    return undefined;
+  }
+
+  /** Puts back one restored entry of snapshotRawKeyedState() (state names start with '_timer'). Before open(). */
+  restoreRawKeyedState(meta: StateMeta, _entry: KeyedEntry): void {
+    throw new Error(`operator '${this.name}' cannot restore keyed state '${meta.name}': it keeps no such state`);
+  }
+
   processWatermark(timestamp: number): void {
     this.output.emitWatermark(timestamp);
   }
@@ -122,6 +273,7 @@ export abstract class StreamOperator {
 
   protected runtimeContext(): RuntimeContext {
     const s = this.services;
+    const self = this;
     return {
       getJobId: () => s.jobId,
       getTaskName: () => s.taskName,
@@ -129,6 +281,11 @@ export abstract class StreamOperator {
       getNumberOfParallelSubtasks: () => s.parallelism,
       getMaxNumberOfParallelSubtasks: () => s.maxParallelism,
       getAttemptNumber: () => s.attempt,
+      getState: (d) => self.keyedState().getState(d),
+      getListState: (d) => self.keyedState().getListState(d),
+      getMapState: (d) => self.keyedState().getMapState(d),
+      getReducingState: (d) => self.keyedState().getReducingState(d),
+      getAggregatingState: (d) => self.keyedState().getAggregatingState(d),
     };
   }
 

@@ -2,7 +2,8 @@
 // KeyedBroadcastProcessFunction): per-key timers without a namespace. Operators that are not keyed
 // get the same reads, and registering a timer fails clearly, as in Flink.
 import type { TimerService } from '../../api/functions.js';
-import type { InternalTimerService, ProcessingTimeService } from '../runtime/timer-service.js';
+import type { InternalTimerService, ProcessingTimeService, TimerNamespaceSerializer } from '../runtime/timer-service.js';
+import { VOID_NAMESPACE } from '../state/types.js';
 
 /** Process functions run without a namespace (Flink's VoidNamespace). */
 const VOID = null;
@@ -46,3 +47,9 @@ export class ProcessTimerService implements TimerService {
     this.keyed().deleteProcessingTimeTimer(VOID, time);
   }
 }
+
+/** Timers of process functions have no namespace: snapshots write the void namespace. */
+export const VOID_TIMER_NAMESPACE: TimerNamespaceSerializer<null> = {
+  serialize: () => VOID_NAMESPACE,
+  deserialize: () => VOID,
+};

@@ -1,9 +1,9 @@
-// Sink operators: print (Flink's PrintSinkFunction), the row-format FileSink, and user SinkFunctions.
+// Sink operators: print (Flink's PrintSinkFunction) and user SinkFunctions; the FileSink has its own file.
 import type { SinkContext } from '../../api/functions.js';
-import { RowFormatPartWriter } from '../connectors/file-sink-writer.js';
 import { StreamOperator, type OperatorSetup } from './operator.js';
 
-function toLine(value: unknown): string {
+/** How a sink writes a record that has no encoder: strings as they are, anything else as JSON. */
+export function toLine(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return value.toString();
@@ -47,47 +47,6 @@ export class PrintSink extends StreamOperator {
 
   override async close(): Promise<void> {
     this.flush();
-    await super.close();
-  }
-}
-
-export class FileSinkOperator extends StreamOperator {
-  private readonly writer: RowFormatPartWriter;
-  private readonly encode: (v: unknown) => string;
-
-  constructor(setup: OperatorSetup) {
-    super(setup);
-    const sink = setup.userCode as { dir: string; encoder?: (v: unknown) => string; partPrefix?: string; partSuffix?: string };
-    if (!sink || typeof sink.dir !== 'string') throw new Error(`operator '${this.name}': FileSink without a directory`);
-    this.encode = sink.encoder ?? toLine;
-    this.writer = new RowFormatPartWriter({
-      dir: sink.dir,
-      subtaskIndex: setup.services.subtaskIndex,
-      partPrefix: sink.partPrefix ?? 'part',
-      partSuffix: sink.partSuffix ?? '',
-      rollBytes: 128 * 1024 * 1024,
-    });
-  }
-
-  processElement(value: unknown, timestamp: number | undefined): void {
-    this.services.sinkRecords++;
-    if (timestamp !== undefined) this.services.sinkLag.record(timestamp);
-    let line: string;
-    try {
-      line = this.encode(value);
-    } catch (e) {
-      this.fail(e);
-    }
-    this.writer.write(line);
-  }
-
-  override async finish(): Promise<void> {
-    this.writer.commitPart();
-  }
-
-  override async close(): Promise<void> {
-    // Anything not committed by finish() stays hidden: a canceled or failed run publishes nothing half-written.
-    this.writer.abort();
     await super.close();
   }
 }

@@ -2,8 +2,15 @@
 // eagerly reduced, eagerly aggregated, or kept as the list of elements (process functions and
 // evictors need them all). Flink's ReducingState / AggregatingState / ListState of the window.
 import type { AggregateFunction, TimestampedValue, WindowOperatorSpec } from '../../api/windowing/types.js';
+import type { TableKind } from '../state/types.js';
 
+/**
+ * Contents are plain data (they live in the keyed state backend): add() may change its argument
+ * in place, and the caller stores the result again.
+ */
 export interface WindowContents {
+  /** The state kind the contents are kept as. */
+  readonly kind: TableKind;
   /** Adds an element to the contents (undefined when the window is empty); returns the new contents. */
   add(contents: unknown, value: unknown, timestamp: number | undefined): unknown;
   /** Combines the contents of two windows being merged. */
@@ -13,6 +20,7 @@ export interface WindowContents {
 }
 
 class ReducingContents implements WindowContents {
+  readonly kind = 'reducing';
   constructor(private readonly reduce: (a: unknown, b: unknown) => unknown) {}
 
   add(contents: unknown, value: unknown): unknown {
@@ -29,6 +37,7 @@ class ReducingContents implements WindowContents {
 }
 
 class AggregatingContents implements WindowContents {
+  readonly kind = 'aggregating';
   constructor(private readonly fn: AggregateFunction<unknown, unknown, unknown>) {}
 
   add(contents: unknown, value: unknown): unknown {
@@ -46,6 +55,7 @@ class AggregatingContents implements WindowContents {
 
 /** Keeps every element with its timestamp; an evictor's pre-aggregation happens at emission. */
 export class ListContents implements WindowContents {
+  readonly kind = 'list';
   add(contents: unknown, value: unknown, timestamp: number | undefined): unknown {
     const list = (contents as TimestampedValue<unknown>[] | undefined) ?? [];
     list.push({ value, timestamp });

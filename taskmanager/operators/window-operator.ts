@@ -1,7 +1,8 @@
 // Flink's WindowOperator (and EvictingWindowOperator): assigns each element to windows, keeps
 // their contents per key and window, asks the trigger when to emit, and clears a window for good
 // at its cleanup time (end of window plus allowed lateness). Elements for windows that are
-// already past that point are late: dropped, or sent to the late-data side output.
+// already past that point are late: dropped, or sent to the late-data side output. Window state
+// lives in the keyed state backend; timers are snapshotted as raw keyed state.
 import { MAX_WATERMARK, InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
 import {
   isMergingAssigner,
@@ -17,11 +18,17 @@ import {
   type WindowOperatorSpec,
 } from '../../api/windowing/types.js';
 import type { Collector } from '../../api/functions.js';
-import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
-import { StreamOperator, type OperatorSetup } from './operator.js';
+import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
+import type { MergingWindowSet, MergeFunction } from './merging-window-set.js';
+import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
+import { uninitializedKeyedState } from './uninitialized-state.js';
 import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
+import { WINDOW_TIMER_NAMESPACE } from './window-namespace.js';
 import { WindowStateStore, type WindowKey } from './window-state.js';
 import { WindowTriggerContext } from './window-trigger-context.js';
+
+/** Non-keyed windows (windowAll) keep their state under this one key (Flink's NullByteKeySelector). */
+const ALL_WINDOWS_KEY = 0;
 
 type WindowFn = (key: unknown, context: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
 
@@ -82,7 +89,8 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   private readonly keyOf: ((v: unknown) => unknown) | undefined;
   private readonly windowFn: WindowFn | undefined;
   private readonly contents: WindowContents;
-  private readonly state = new WindowStateStore();
+  private backend: KeyedStateBackend;
+  private state!: WindowStateStore;
   private readonly timers: InternalTimerService<Window>;
   private readonly triggerContext: WindowTriggerContext;
   private readonly processContext: WindowProcessContext;
@@ -120,8 +128,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
     this.contents = windowContentsFor(spec);
     this.windowKey = fixedSizeWindows(spec.assigner) ? (w) => (w as unknown as { start: number }).start : (w) => w.id();
-    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, this.windowKey);
-    this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.state, this.windowKey);
+    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, this.windowKey, 'window-timers', WINDOW_TIMER_NAMESPACE);
+    this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.windowKey);
+    this.backend = uninitializedKeyedState(this.name);
     this.processContext = new WindowProcessContext(this);
     this.collector = new WindowCollector(this.output);
     const processingTime = setup.services.processingTime;
@@ -130,8 +139,25 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       this.mergeWindows(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows);
   }
 
+  override async initializeState(context: StateInitializationContext): Promise<void> {
+    await super.initializeState(context);
+    this.backend = this.requireKeyedStateBackend();
+    this.state = new WindowStateStore(this.backend, this.contents.kind);
+    this.triggerContext.state = this.state;
+  }
+
+  /** Keyed state entries (contents, trigger state, merging sets) plus live timers. */
   override stateEntries(): number {
-    return this.state.numWindows();
+    return this.backend.numEntries() + this.numTimers();
+  }
+
+  override snapshotRawKeyedState(): RawKeyedState {
+    return this.timers.snapshot();
+  }
+
+  override restoreRawKeyedState(meta: StateMeta, entry: KeyedEntry): void {
+    if (this.timers.ownsState(meta.name)) this.timers.restore(entry);
+    else super.restoreRawKeyedState(meta, entry);
   }
 
   // --- lifecycle ---
@@ -152,7 +178,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
 
   setCurrentKey(key: unknown): void {
     this.currentKey = key;
-    this.state.setCurrentKey(key);
+    this.backend.setCurrentKey(key);
   }
 
   currentWatermark(): number {
@@ -171,16 +197,15 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   // --- elements ---
   processElement(value: unknown, timestamp: number | undefined): void {
     try {
-      this.setCurrentKey(this.keyOf ? this.keyOf(value) : undefined);
+      this.setCurrentKey(this.keyOf ? this.keyOf(value) : ALL_WINDOWS_KEY);
       const windows = this.assigner.assignWindows(value, timestamp, this.assignerContext);
       let skipped = true;
       if (this.mergingAssigner) {
+        const mergingWindows = this.state.getMergingWindows(this.mergingAssigner);
         for (const window of windows) {
-          const mergingWindows = this.mergingWindows();
           const actual = mergingWindows.addWindow(window, this.mergeFunction);
           if (this.isWindowLate(actual)) {
             mergingWindows.retireWindow(actual);
-            this.state.persistMergingWindows();
             continue;
           }
           skipped = false;
@@ -188,6 +213,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
           if (!stateWindow) throw new Error(`window ${actual.id()} is not in the in-flight window set`);
           this.addAndTrigger(actual, this.windowKey(stateWindow), value, timestamp, true);
         }
+        this.state.persistMergingWindows(mergingWindows);
       } else {
         for (const window of windows) {
           if (this.isWindowLate(window)) continue;
@@ -237,13 +263,10 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       let mergingWindows: MergingWindowSet<Window> | undefined;
       let stateId: WindowKey;
       if (this.mergingAssigner) {
-        mergingWindows = this.mergingWindows();
+        mergingWindows = this.state.getMergingWindows(this.mergingAssigner);
         const stateWindow = mergingWindows.getStateWindow(window);
-        if (!stateWindow) {
-          // A timer a trigger left behind for a window merged away or cleaned up: nothing to do.
-          this.state.persistMergingWindows();
-          return;
-        }
+        // A timer a trigger left behind for a window merged away or cleaned up: nothing to do.
+        if (!stateWindow) return;
         stateId = this.windowKey(stateWindow);
       } else {
         stateId = this.windowKey(window);
@@ -256,7 +279,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       if (this.eventTime === eventTimeTimer && timer.timestamp === this.cleanupTime(window)) {
         this.clearAllState(window, stateId, mergingWindows);
       }
-      if (mergingWindows) this.state.persistMergingWindows();
+      if (mergingWindows) this.state.persistMergingWindows(mergingWindows);
     } catch (e) {
       this.fail(e);
     }
@@ -270,11 +293,6 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   }
 
   // --- merging ---
-  private mergingWindows(): MergingWindowSet<Window> {
-    const assigner = this.mergingAssigner!;
-    return this.state.getMergingWindows(() => new MergingWindowSet<Window>(assigner));
-  }
-
   private mergeWindows(mergeResult: Window, mergedWindows: Window[], stateWindowResult: Window, mergedStateWindows: Window[]): void {
     if (this.eventTime) {
       if (this.cleanupTime(mergeResult) <= this.timers.currentWatermark()) {
@@ -364,19 +382,19 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     }
   }
 
-  // --- state size, for tests and metrics ---
+  // --- state size: these read the whole state, for tests ---
   /** Keys with any window state (contents, trigger state or in-flight merging windows). */
-  get numKeys(): number {
-    return this.state.numKeys;
+  numKeys(): Promise<number> {
+    return this.state.numKeys();
   }
 
   /** Windows with contents, over all keys. */
-  numWindows(): number {
+  numWindows(): Promise<number> {
     return this.state.numWindows();
   }
 
   /** Windows with trigger state, over all keys. */
-  numTriggerStates(): number {
+  numTriggerStates(): Promise<number> {
     return this.state.numTriggerStates();
   }
 

@@ -1,116 +1,128 @@
-// Keyed state of a WindowOperator, per (key, window): the window contents, the triggers'
-// partitioned state and, under merging assigners, the key's MergingWindowSet. All access goes
-// through this class against a current key, so a keyed-state backend can replace the maps.
-import type { Window } from '../../api/windowing/types.js';
-import type { MergingWindowSet } from './merging-window-set.js';
+// Keyed state of a WindowOperator in the operator's keyed state backend, per (key, window): the
+// window contents, the triggers' partitioned state and, under merging assigners, the key's
+// MergingWindowSet (persisted as plain numbers and rebuilt per element, as Flink does). The
+// current key is the backend's; the operator sets it.
+import type { MergingWindowAssigner, Window } from '../../api/windowing/types.js';
+import { VOID_NAMESPACE, type KeyedStateBackend, type StateMeta, type StateTable, type TableKind } from '../state/types.js';
+import { MergingWindowSet } from './merging-window-set.js';
+import { distinctKeys, keyedEntries } from './state-inspection.js';
+import { decodeMergingWindows, encodeMergingWindows } from './window-namespace.js';
 
 /**
- * How state finds a window: its start for fixed-size windows (tumbling, sliding: the start alone is
- * unique and costs no string per element), else its id().
+ * How state finds a window (its namespace): its start for fixed-size windows (tumbling, sliding:
+ * the start alone is unique and costs no string per element), else its id().
  */
 export type WindowKey = string | number;
 
-interface KeyEntry {
-  /** window key -> contents (reduced value, accumulator, or element list) */
-  contents: Map<WindowKey, unknown>;
-  /** window key -> state name -> value */
-  triggerState: Map<WindowKey, Map<string, unknown>>;
-  mergingWindows: MergingWindowSet<Window> | undefined;
-}
-
-/** Map key of a record key: primitives as they are, structured keys by value. */
-function stateKey(key: unknown): unknown {
-  return typeof key === 'object' && key !== null ? `\u0000j${JSON.stringify(key)}` : key;
-}
+const CONTENTS_STATE = '_window-contents';
+const MERGING_WINDOWS_STATE: StateMeta = { name: '_merging-windows', kind: 'raw' };
+const TRIGGER_STATE_PREFIX = '_trigger/';
 
 export class WindowStateStore {
-  private readonly keys = new Map<unknown, KeyEntry>();
-  private currentKey: unknown;
-  private current: KeyEntry | undefined;
+  private readonly contents: StateTable;
+  private readonly mergingWindows: StateTable<number[]>;
+  private readonly triggerTables = new Map<string, StateTable>();
+  /**
+   * Each key's set stays paired with the array it is persisted in: the set is rewritten into that
+   * same array, so while the backend hands back the array stored (the heap backend does, until a
+   * snapshot makes it copy) the set is not rebuilt per element. A set only changes between a get
+   * and its persist, so a paired set always equals its array.
+   */
+  private readonly setOfArray = new WeakMap<number[], MergingWindowSet<Window>>();
+  private readonly arrayOfSet = new WeakMap<MergingWindowSet<Window>, number[]>();
 
-  setCurrentKey(key: unknown): void {
-    this.currentKey = stateKey(key);
-    this.current = this.keys.get(this.currentKey);
-  }
-
-  private entry(): KeyEntry {
-    if (this.current) return this.current;
-    const e: KeyEntry = { contents: new Map(), triggerState: new Map(), mergingWindows: undefined };
-    this.keys.set(this.currentKey, e);
-    this.current = e;
-    return e;
-  }
-
-  /** Drops the current key's entry once nothing is left in it. */
-  private release(): void {
-    const e = this.current;
-    if (e && e.contents.size === 0 && e.triggerState.size === 0 && (e.mergingWindows === undefined || e.mergingWindows.size === 0)) {
-      this.keys.delete(this.currentKey);
-      this.current = undefined;
-    }
+  /** @param contentsKind the kind of the contents: reducing, aggregating, or list (all elements) */
+  constructor(
+    private readonly backend: KeyedStateBackend,
+    contentsKind: TableKind,
+  ) {
+    this.contents = backend.getTable({ name: CONTENTS_STATE, kind: contentsKind });
+    this.mergingWindows = backend.getTable<number[]>(MERGING_WINDOWS_STATE);
   }
 
   // --- window contents ---
   getContents(windowId: WindowKey): unknown {
-    return this.current?.contents.get(windowId);
+    return this.contents.get(windowId);
   }
 
+  /** Stores the contents; call after every change (the level backend hands out copies). */
   setContents(windowId: WindowKey, value: unknown): void {
-    this.entry().contents.set(windowId, value);
+    this.contents.put(windowId, value);
   }
 
   clearContents(windowId: WindowKey): void {
-    if (this.current?.contents.delete(windowId)) this.release();
+    this.contents.remove(windowId);
   }
 
   // --- trigger state ---
+  /** The table of one trigger state name (a trigger calls getPartitionedState per element: looked up once). */
+  triggerTable(name: string): StateTable {
+    let t = this.triggerTables.get(name);
+    if (!t) this.triggerTables.set(name, (t = this.backend.getTable({ name: TRIGGER_STATE_PREFIX + name, kind: 'raw' })));
+    return t;
+  }
+
   getTriggerState(windowId: WindowKey, name: string): unknown {
-    return this.current?.triggerState.get(windowId)?.get(name);
+    return this.triggerTable(name).get(windowId);
   }
 
   setTriggerState(windowId: WindowKey, name: string, value: unknown): void {
-    const e = this.entry();
-    let m = e.triggerState.get(windowId);
-    if (!m) e.triggerState.set(windowId, (m = new Map()));
-    m.set(name, value);
+    this.triggerTable(name).put(windowId, value);
   }
 
   clearTriggerState(windowId: WindowKey, name: string): void {
-    const m = this.current?.triggerState.get(windowId);
-    if (!m || !m.delete(name)) return;
-    if (m.size === 0) {
-      this.current!.triggerState.delete(windowId);
-      this.release();
-    }
+    this.triggerTable(name).remove(windowId);
   }
 
   // --- merging window set ---
-  getMergingWindows(create: () => MergingWindowSet<Window>): MergingWindowSet<Window> {
-    const e = this.entry();
-    return (e.mergingWindows ??= create());
+  /** The current key's in-flight windows, rebuilt from state. */
+  getMergingWindows(assigner: MergingWindowAssigner<unknown, Window>): MergingWindowSet<Window> {
+    const flat = this.mergingWindows.get(VOID_NAMESPACE);
+    if (flat === undefined) return new MergingWindowSet<Window>(assigner);
+    const paired = this.setOfArray.get(flat);
+    if (paired !== undefined) return paired;
+    const set = new MergingWindowSet<Window>(assigner, decodeMergingWindows(flat));
+    this.setOfArray.set(flat, set);
+    this.arrayOfSet.set(set, flat);
+    return set;
   }
 
-  /** Call after changing the current key's MergingWindowSet, so an emptied key is dropped. */
-  persistMergingWindows(): void {
-    this.release();
+  /** Writes the set back when it changed; an emptied set leaves no entry. */
+  persistMergingWindows(set: MergingWindowSet<Window>): void {
+    if (!set.changed) return;
+    set.changed = false;
+    if (set.size === 0) {
+      this.mergingWindows.remove(VOID_NAMESPACE);
+      return;
+    }
+    let flat = this.arrayOfSet.get(set);
+    if (flat === undefined) {
+      flat = [];
+      this.setOfArray.set(flat, set);
+      this.arrayOfSet.set(set, flat);
+    }
+    encodeMergingWindows(set, flat);
+    this.mergingWindows.put(VOID_NAMESPACE, flat);
   }
 
-  // --- size, for tests and metrics ---
-  get numKeys(): number {
-    return this.keys.size;
+  // --- size: these read the whole state, for tests ---
+  private isWindowState(name: string): boolean {
+    return name === CONTENTS_STATE || name === MERGING_WINDOWS_STATE.name || name.startsWith(TRIGGER_STATE_PREFIX);
+  }
+
+  /** Keys with any window state. */
+  async numKeys(): Promise<number> {
+    return distinctKeys(await keyedEntries(this.backend, (name) => this.isWindowState(name)));
   }
 
   /** Windows with contents, over all keys. */
-  numWindows(): number {
-    let n = 0;
-    for (const e of this.keys.values()) n += e.contents.size;
-    return n;
+  async numWindows(): Promise<number> {
+    return (await keyedEntries(this.backend, (name) => name === CONTENTS_STATE)).length;
   }
 
   /** Windows with trigger state, over all keys. */
-  numTriggerStates(): number {
-    let n = 0;
-    for (const e of this.keys.values()) n += e.triggerState.size;
-    return n;
+  async numTriggerStates(): Promise<number> {
+    const entries = await keyedEntries(this.backend, (name) => name.startsWith(TRIGGER_STATE_PREFIX));
+    return new Set(entries.map((e) => JSON.stringify([e[1], e[2]]))).size;
   }
 }

@@ -8,11 +8,12 @@ export class WindowTriggerContext implements OnMergeContext {
   window!: Window;
   /** Windows whose state onMerge folds into `window`. */
   mergedWindows: Window[] = [];
+  /** The operator's window state, set once its state is initialized. */
+  state!: WindowStateStore;
 
   constructor(
     private readonly trigger: Trigger<unknown, Window>,
     private readonly timers: InternalTimerService<Window>,
-    private readonly state: WindowStateStore,
     private readonly windowKey: (w: Window) => WindowKey,
   ) {}
 
@@ -70,11 +71,12 @@ export class WindowTriggerContext implements OnMergeContext {
   getPartitionedState<V>(name: string): TriggerState<V> {
     // Bound to the window at the time of the call, like Flink's per-namespace state.
     const id = this.windowKey(this.window);
-    const state = this.state;
+    const table = this.state.triggerTable(name);
     return {
-      value: () => state.getTriggerState(id, name) as V | undefined,
-      update: (value: V) => state.setTriggerState(id, name, value),
-      clear: () => state.clearTriggerState(id, name),
+      value: () => table.get(id) as V | undefined,
+      // Values must be plain data: the backend snapshots them.
+      update: (value: V) => table.put(id, value),
+      clear: () => table.remove(id),
     };
   }
 

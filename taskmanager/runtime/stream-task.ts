@@ -3,13 +3,16 @@
 // partition is out of credit (backpressure) and give the event loop back regularly so network
 // I/O and the other tasks of this TaskManager make progress.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { FINAL_CHECKPOINT_ID, type CheckpointingMode } from '../../common/checkpoint.js';
 import type { SourceReader } from '../connectors/source-readers.js';
 import { TwoInputStreamOperator, type Output, type TaskServices } from '../operators/operator.js';
+import { CheckpointBarrierHandler, type BarrierInfo } from './checkpoint-barrier-handler.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
 import type { UnionInput } from './union-input.js';
 import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
+import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint.js';
 import { StatusWatermarkValve } from './watermark-valve.js';
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
@@ -37,6 +40,14 @@ export class StreamTask {
   private cancelSignal!: () => void;
   private readonly canceledPromise = new Promise<void>((r) => (this.cancelSignal = r));
   readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
+  /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
+  private readonly actions: (() => Promise<void>)[] = [];
+  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode } | undefined;
+  private sourceDone = false;
+  /** Set when on-disk state backends may fall behind: returns a promise to wait on while they catch up. */
+  stateBackpressure: (() => Promise<void> | undefined) | undefined;
+  private finalCommitted = false;
+  private barrierHandler: CheckpointBarrierHandler | undefined;
 
   constructor(
     readonly chain: OperatorChain,
@@ -55,12 +66,55 @@ export class StreamTask {
     this.cancelSignal();
   }
 
+  /** The job checkpoints: barriers are aligned (or tracked) and snapshots taken through `coordinator`. */
+  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode): void {
+    this.checkpoints = { coordinator, mode };
+  }
+
+  /** Runs `action` in the task loop at the next point between records. */
+  private enqueue(action: () => Promise<void>): void {
+    this.actions.push(action);
+    this.mailbox.put(() => {});
+  }
+
+  private async runActions(): Promise<void> {
+    while (this.actions.length > 0) await this.actions.shift()!();
+  }
+
+  /** Source tasks: inject barrier `barrier` into the stream. False when this task cannot (no source, or it ended). */
+  triggerCheckpoint(barrier: BarrierInfo): boolean {
+    const cp = this.checkpoints;
+    if (!cp || !this.source || this.sourceDone || this.canceled) return false;
+    this.enqueue(async () => {
+      if (this.sourceDone) cp.coordinator.abort(barrier.checkpointId, 'the source ended before the barrier could be injected');
+      else await cp.coordinator.checkpoint(barrier, 0);
+    });
+    return true;
+  }
+
+  notifyCheckpoint(checkpointId: number, complete: boolean): void {
+    const cp = this.checkpoints;
+    if (!cp) return;
+    this.enqueue(async () => {
+      if (!complete) {
+        // Channels held for an aborted checkpoint must not wait for barriers that may never come.
+        this.barrierHandler?.processCancelBarrier(checkpointId);
+        return cp.coordinator.notifyAborted(checkpointId);
+      }
+      await cp.coordinator.notifyComplete(checkpointId);
+      if (checkpointId === FINAL_CHECKPOINT_ID) this.finalCommitted = true;
+    });
+  }
+
   private checkCanceled(): void {
     if (this.canceled) throw new CancelTaskException();
   }
 
-  /** Waits until `p` settles or the task is canceled; runs mail (timers) that arrives meanwhile. */
-  private async waitFor(p: Promise<unknown>): Promise<void> {
+  /**
+   * Waits until `p` settles or the task is canceled; runs mail (timers) that arrives meanwhile, and
+   * checkpoint actions when `betweenRecords` (never while a record's async work is pending).
+   */
+  private async waitFor(p: Promise<unknown>, betweenRecords = false): Promise<void> {
     let settled = false;
     const done = p.then(
       () => void (settled = true),
@@ -73,16 +127,23 @@ export class StreamTask {
       await Promise.race([done, this.canceledPromise, this.mailbox.mailAvailable()]);
       this.checkCanceled();
       if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (betweenRecords && this.actions.length > 0) await this.runActions();
       if (settled) return done;
     }
   }
 
-  /** Waits while any output partition lacks credit. */
+  /** Waits while any output partition lacks credit, or on-disk state has too many writes pending. */
   private async awaitOutputs(): Promise<void> {
+    const state = this.stateBackpressure?.();
+    if (state) {
+      const t0 = performance.now();
+      await this.waitFor(state, true);
+      this.io.backPressuredMs += performance.now() - t0;
+    }
     for (const w of this.writers) {
       if (w.isAvailable()) continue;
       const t0 = performance.now();
-      await this.waitFor(w.getAvailableFuture());
+      await this.waitFor(w.getAvailableFuture(), true);
       this.io.backPressuredMs += performance.now() - t0;
     }
   }
@@ -97,11 +158,21 @@ export class StreamTask {
     if (this.source) await this.runSource(this.source);
     else if (this.input) await this.runInput(this.input);
     this.checkCanceled();
+    this.sourceDone = true;
+    await this.runActions();
     // End of input: let operators emit what they hold, then end every output partition.
     await this.chain.finish();
     await this.drainPending();
+    const cp = this.checkpoints;
+    // With checkpoints, end of input is this task's final checkpoint: two-phase-commit operators
+    // prepare their last commit now and publish it once every task of the job got here.
+    if (cp) await cp.coordinator.finalCheckpoint();
     for (const w of this.writers) w.flushAll();
-    await this.waitFor(Promise.all(this.writers.map((w) => w.finish())));
+    await this.waitFor(Promise.all(this.writers.map((w) => w.finish())), true);
+    while (cp && !this.finalCommitted) {
+      await this.waitFor(this.mailbox.mailAvailable(), true);
+      await this.runActions();
+    }
   }
 
   private async runSource(reader: SourceReader): Promise<void> {
@@ -138,6 +209,7 @@ export class StreamTask {
     while (!reader.finished) {
       this.checkCanceled();
       if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (this.actions.length > 0) await this.runActions();
       await this.awaitOutputs();
       let max = SOURCE_BATCH;
       if (rate !== undefined) {
@@ -145,7 +217,7 @@ export class StreamTask {
         if (allowed <= 0) {
           // Sleep until the next record is due; flush so a slow source's records do not wait for a full buffer.
           const waitMs = Math.max(1, Math.ceil(((emitted + 1) * 1000) / rate - (performance.now() - started)));
-          await this.waitFor(new Promise((r) => setTimeout(r, Math.min(waitMs, 100))));
+          await this.waitFor(new Promise((r) => setTimeout(r, Math.min(waitMs, 100))), true);
           sliceStart = performance.now();
           continue;
         }
@@ -177,6 +249,34 @@ export class StreamTask {
       offsets.push(channelsPerInput[v]!);
       channelsPerInput[v]! += g.numChannels;
     });
+    // Barrier alignment works on channels over all gates.
+    const gateOffsets: number[] = [];
+    let totalChannels = 0;
+    for (const g of input.gates) {
+      gateOffsets.push(totalChannels);
+      totalChannels += g.numChannels;
+    }
+    const locate = (global: number): [number, number] => {
+      let g = gateOffsets.length - 1;
+      while (gateOffsets[g]! > global) g--;
+      return [g, global - gateOffsets[g]!];
+    };
+    const cp = this.checkpoints;
+    const barriers = cp
+      ? new CheckpointBarrierHandler(totalChannels, cp.mode, {
+          blockChannel: (c) => {
+            const [g, ch] = locate(c);
+            input.gates[g]!.blockChannel(ch);
+          },
+          resumeChannel: (c) => {
+            const [g, ch] = locate(c);
+            input.gates[g]!.resumeChannel(ch);
+          },
+          triggerCheckpoint: (b, alignmentMs) => cp.coordinator.checkpoint(b, alignmentMs),
+          abortCheckpoint: (id, reason) => cp.coordinator.abort(id, reason),
+        })
+      : undefined;
+    this.barrierHandler = barriers;
     const idleInputs = new Array<boolean>(numValves).fill(false);
     const valves = channelsPerInput.map(
       (n, v) =>
@@ -206,10 +306,11 @@ export class StreamTask {
     for (;;) {
       this.checkCanceled();
       if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (this.actions.length > 0) await this.runActions();
       const boe = input.pollNext();
       if (boe === undefined) {
         if (input.isFinished()) return;
-        await this.waitFor(input.getAvailableFuture());
+        await this.waitFor(input.getAvailableFuture(), true);
         sliceStart = performance.now();
         continue;
       }
@@ -245,8 +346,15 @@ export class StreamTask {
         const channel = offsets[input.lastGate]! + boe.channel;
         if (ev.type === 'watermark') valve.inputWatermark(channel, ev.timestamp);
         else if (ev.type === 'idle') valve.inputIdle(channel, ev.idle);
-        // A finished channel must not hold the watermark back.
-        else if (ev.type === 'endOfPartition') valve.inputWatermark(channel, MAX_WATERMARK);
+        else if (ev.type === 'barrier') {
+          if (!barriers) throw new Error(`received a checkpoint barrier (${ev.checkpointId}) but this job does not checkpoint`);
+          await barriers.processBarrier(gateOffsets[input.lastGate]! + boe.channel, ev);
+        } else if (ev.type === 'cancelBarrier') barriers?.processCancelBarrier(ev.checkpointId);
+        else if (ev.type === 'endOfPartition') {
+          // A finished channel must not hold the watermark back, nor an alignment.
+          valve.inputWatermark(channel, MAX_WATERMARK);
+          await barriers?.processEndOfPartition(gateOffsets[input.lastGate]! + boe.channel);
+        }
       }
       await this.awaitOutputs();
       if (performance.now() - sliceStart >= TIME_SLICE_MS) {

@@ -1,7 +1,9 @@
 // Flink's InternalTimerService: per-key timers in event time and processing time, keyed by
 // (key, namespace, timestamp) so a timer is set at most once. Event-time timers fire when the
 // watermark passes them, in timestamp order; processing-time timers fire from the task's
-// mailbox, never in the middle of processing a record.
+// mailbox, never in the middle of processing a record. Timers live on the heap whatever the state
+// backend (as Flink's heap timers with RocksDB); checkpoints take them as raw keyed entries.
+import type { KeyedEntry, Namespace, StateMeta } from '../state/types.js';
 
 /** Where timers read and set the current key (the keyed operator that owns them). */
 export interface KeyContext {
@@ -29,6 +31,23 @@ export interface ProcessingTimeService {
 
 /** Namespaces need a stable identity: a string ("start:end") or a number (a fixed-size window's start). */
 export type NamespaceId<N> = (namespace: N) => string | number;
+
+/** Turns a timer's namespace into plain data for a snapshot and back (a window into its id, say). */
+export interface TimerNamespaceSerializer<N> {
+  serialize(namespace: N): Namespace;
+  deserialize(namespace: Namespace): N;
+}
+
+/** Timers of one service as raw keyed state: entries [state, key, namespace, timestamp]. */
+export interface TimerSnapshot {
+  states: StateMeta[];
+  entries: KeyedEntry[];
+}
+
+/** State names of a timer service's snapshot (they start with '_timer', which marks raw timer state). */
+export function timerStateNames(serviceName: string): { event: string; processing: string } {
+  return { event: `_timer/${serviceName}/event`, processing: `_timer/${serviceName}/processing` };
+}
 
 interface Entry<N> extends InternalTimer<N> {
   /** Normalized key and namespace id, to find the entry's liveness without rebuilding strings. */
@@ -147,12 +166,25 @@ export class InternalTimerService<N> {
   private nextProcessingFire = Infinity;
   private cancelProcessing: (() => void) | undefined;
 
+  private readonly eventStateName: string;
+  private readonly processingStateName: string;
+
+  /**
+   * @param serviceName names the timers in snapshots (Flink's "user-timers", "window-timers"); one
+   *   operator's services need distinct names
+   * @param serializer namespaces to plain data and back; without one, namespaces must already be
+   *   strings or numbers
+   */
   constructor(
     private readonly keyContext: KeyContext,
     private readonly triggerable: Triggerable<N>,
     private readonly processingTime: ProcessingTimeService,
     private readonly namespaceId: NamespaceId<N>,
-  ) {}
+    readonly serviceName = 'user-timers',
+    private readonly serializer?: TimerNamespaceSerializer<N>,
+  ) {
+    ({ event: this.eventStateName, processing: this.processingStateName } = timerStateNames(serviceName));
+  }
 
   currentWatermark(): number {
     return this.watermark;
@@ -230,13 +262,67 @@ export class InternalTimerService<N> {
     return this.liveProcessing.size;
   }
 
-  /** Live timers, for snapshots. */
-  snapshot(): { eventTime: InternalTimer<N>[]; processingTime: InternalTimer<N>[] } {
+  /** Live timers, for tests. */
+  timers(): { eventTime: InternalTimer<N>[]; processingTime: InternalTimer<N>[] } {
     const strip = (e: Entry<N>): InternalTimer<N> => ({ key: e.key, namespace: e.namespace, timestamp: e.timestamp });
     return {
       eventTime: this.eventTimers.toArray().filter((e) => this.liveEvent.has(e.nk, e.ns, e.timestamp)).map(strip),
       processingTime: this.processingTimers.toArray().filter((e) => this.liveProcessing.has(e.nk, e.ns, e.timestamp)).map(strip),
     };
+  }
+
+  /**
+   * Live timers as raw keyed entries [state, key, namespace, timestamp], taken at once (the
+   * synchronous part of a checkpoint): later changes do not show in them.
+   */
+  snapshot(): TimerSnapshot {
+    const entries: KeyedEntry[] = [];
+    const add = (state: string, heap: TimerHeap<N>, live: TimerSet): void => {
+      for (const e of heap.toArray()) {
+        if (live.has(e.nk, e.ns, e.timestamp)) entries.push([state, e.key, this.serializeNamespace(e.namespace), e.timestamp]);
+      }
+    };
+    add(this.eventStateName, this.eventTimers, this.liveEvent);
+    add(this.processingStateName, this.processingTimers, this.liveProcessing);
+    return { states: [{ name: this.eventStateName, kind: 'raw' }, { name: this.processingStateName, kind: 'raw' }], entries };
+  }
+
+  /** Whether `stateName` is one of this service's snapshot states. */
+  ownsState(stateName: string): boolean {
+    return stateName === this.eventStateName || stateName === this.processingStateName;
+  }
+
+  /**
+   * Puts back one entry of snapshot(), before processing starts: an event-time timer fires once the
+   * watermark passes it, a processing-time timer is scheduled again (at once when already due).
+   */
+  restore(entry: KeyedEntry): void {
+    const [state, key, namespace, timestamp] = entry;
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+      throw new Error(`timer service '${this.serviceName}': restored timer of state '${state}' has no timestamp (got ${JSON.stringify(timestamp)})`);
+    }
+    const ns = this.deserializeNamespace(namespace);
+    const nk = normalizeKey(key);
+    const id = this.namespaceId(ns);
+    if (state === this.eventStateName) {
+      if (this.liveEvent.add(nk, id, timestamp)) this.eventTimers.push({ nk, ns: id, key, namespace: ns, timestamp });
+    } else if (state === this.processingStateName) {
+      if (!this.liveProcessing.add(nk, id, timestamp)) return;
+      this.processingTimers.push({ nk, ns: id, key, namespace: ns, timestamp });
+      if (timestamp < this.nextProcessingFire) this.scheduleProcessing(timestamp);
+    } else {
+      throw new Error(`timer service '${this.serviceName}' has no state '${state}' (it restores '${this.eventStateName}' and '${this.processingStateName}')`);
+    }
+  }
+
+  private serializeNamespace(namespace: N): Namespace {
+    if (this.serializer) return this.serializer.serialize(namespace);
+    if (typeof namespace === 'string' || typeof namespace === 'number') return namespace;
+    throw new Error(`timer service '${this.serviceName}': a namespace of type ${typeof namespace} needs a TimerNamespaceSerializer to be snapshotted`);
+  }
+
+  private deserializeNamespace(namespace: Namespace): N {
+    return this.serializer ? this.serializer.deserialize(namespace) : (namespace as N);
   }
 
   close(): void {

@@ -1,10 +1,18 @@
+import type { TaskCheckpointSettings } from '../../common/checkpoint.js';
 import { silentLogger } from '../../common/logging.js';
 import type { TaskServices } from '../../taskmanager/operators/operator.js';
 import { LagTracker } from '../../taskmanager/runtime/lag-tracker.js';
 import type { ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 
 /** TaskServices for driving one operator in a unit test, without a task around it. */
-export function fakeTaskServices(opts: { processingTime: ProcessingTimeService; subtaskIndex?: number; parallelism?: number; taskName?: string }): TaskServices {
+export function fakeTaskServices(opts: {
+  processingTime: ProcessingTimeService;
+  subtaskIndex?: number;
+  parallelism?: number;
+  taskName?: string;
+  /** Set to run the operator as in a job that checkpoints. */
+  checkpointing?: TaskCheckpointSettings;
+}): TaskServices {
   return {
     jobId: '0'.repeat(32),
     subtaskIndex: opts.subtaskIndex ?? 0,
@@ -20,5 +28,6 @@ export function fakeTaskServices(opts: { processingTime: ProcessingTimeService; 
     processingTime: opts.processingTime,
     autoWatermarkInterval: 200,
     setIdle: () => {},
+    checkpointing: opts.checkpointing,
   };
 }

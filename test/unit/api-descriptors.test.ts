@@ -1,3 +1,4 @@
+import type { RuntimeContext } from '../../api/index.js';
 import { describe, expect, it } from 'vitest';
 import {
   DataGeneratorSource, FileSink, RateLimiterStrategy, RichMapFunction, SequenceSource, SimpleStringEncoder, WatermarkStrategy,
@@ -109,7 +110,7 @@ describe('user functions', () => {
     d.setRuntimeContext({
       getJobId: () => 'j', getTaskName: () => 't', getIndexOfThisSubtask: () => 2, getNumberOfParallelSubtasks: () => 3,
       getMaxNumberOfParallelSubtasks: () => 128, getAttemptNumber: () => 0,
-    });
+    } as RuntimeContext);
     expect(d.map(1)).toBe(6);
   });
 });

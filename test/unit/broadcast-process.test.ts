@@ -8,6 +8,7 @@ import {
 } from '../../taskmanager/operators/broadcast-process.js';
 import { UserCodeError, type OperatorSetup, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
+import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ function services(subtaskIndex: number): TaskServices {
   return fakeTaskServices({ processingTime: clock, subtaskIndex, parallelism: 2, taskName: 'Broadcast' });
 }
 
-function make(userCode: unknown, opts: { key?: (v: unknown) => unknown; states?: unknown; subtask?: number } = {}) {
+async function make(userCode: unknown, opts: { key?: (v: unknown) => unknown; states?: unknown; subtask?: number } = {}) {
   const out = new RecordingOutput();
   const s: OperatorSetup = {
     descriptor: {
@@ -51,7 +52,9 @@ function make(userCode: unknown, opts: { key?: (v: unknown) => unknown; states?:
     output: out,
     services: services(opts.subtask ?? 0),
   };
-  return { op: new BroadcastProcessOperator(s), out };
+  const op = new BroadcastProcessOperator(s);
+  await initializeOperator(op, { keyed: opts.key !== undefined });
+  return { op, out };
 }
 
 function lcg(seed: number): () => number {
@@ -112,7 +115,7 @@ function randomStream(seed: number, n: number) {
 }
 
 describe('BroadcastProcessOperator', () => {
-  it('applies broadcast rules to events, matching a reference loop, identically on every parallel instance', () => {
+  it('applies broadcast rules to events, matching a reference loop, identically on every parallel instance', async () => {
     const items = randomStream(1234, 3000);
     // Reference: one loop over the whole sequence.
     const rules = new Map<string, Rule>();
@@ -128,7 +131,7 @@ describe('BroadcastProcessOperator', () => {
     expect(expected.length).toBeGreaterThan(500);
 
     // Two parallel instances: events partitioned by user, every rule update to both (a broadcast edge).
-    const instances = [make(rulesEngine, { subtask: 0 }), make(rulesEngine, { subtask: 1 })];
+    const instances = [await make(rulesEngine, { subtask: 0 }), await make(rulesEngine, { subtask: 1 })];
     for (const it of items) {
       if (it.side === 'rule') for (const { op } of instances) op.processElement2(it.u, undefined);
       else instances[Number(it.e.user.slice(1)) % 2]!.op.processElement1(it.e, undefined);
@@ -140,9 +143,9 @@ describe('BroadcastProcessOperator', () => {
     expect(new Map(snap0['rules'])).toEqual(rules);
   });
 
-  it('makes the broadcast state read-only on the non-broadcast side', () => {
+  it('makes the broadcast state read-only on the non-broadcast side', async () => {
     const attempts: string[] = [];
-    const { op, out } = make({
+    const { op, out } = await make({
       processElement(v: string, ctx: BroadcastReadOnlyContext, c: Collector<unknown>) {
         const state = ctx.getBroadcastState(RULES) as unknown as Record<string, (...a: unknown[]) => unknown>;
         for (const write of ['put', 'putAll', 'remove', 'clear']) {
@@ -166,7 +169,7 @@ describe('BroadcastProcessOperator', () => {
     expect(op.broadcastStates.snapshot()).toEqual({ rules: [['x', 42]] });
 
     // Uncaught, the write fails the operator with that message.
-    const failing = make({
+    const failing = await make({
       processElement(_v: unknown, ctx: BroadcastReadOnlyContext) {
         (ctx.getBroadcastState(RULES) as unknown as { put(k: unknown, v: unknown): void }).put('k', 1);
       },
@@ -176,8 +179,8 @@ describe('BroadcastProcessOperator', () => {
     expect(() => failing.op.processElement1('e', 1)).toThrow('broadcast state is read-only on the non-broadcast side');
   });
 
-  it('keeps several named states apart and refuses undeclared ones', () => {
-    const { op } = make(
+  it('keeps several named states apart and refuses undeclared ones', async () => {
+    const { op } = await make(
       {
         processElement(v: string, ctx: BroadcastReadOnlyContext) {
           ctx.getBroadcastState({ name: v });
@@ -198,9 +201,9 @@ describe('BroadcastProcessOperator', () => {
     expect(() => op.processElement1('c', 1)).toThrow(/no broadcast state 'c' \(declared: 'a', 'b'\)/);
   });
 
-  it('has no key or timers when not keyed, but reports time and the combined watermark', () => {
+  it('has no key or timers when not keyed, but reports time and the combined watermark', async () => {
     const seen: string[] = [];
-    const { op } = make({
+    const { op } = await make({
       processElement(_v: unknown, ctx: BroadcastReadOnlyContext) {
         seen.push(`ts=${ctx.timestamp()} wm=${ctx.currentWatermark()} pt=${ctx.currentProcessingTime()}`);
         for (const f of [() => ctx.getCurrentKey(), () => ctx.timerService().registerEventTimeTimer(1)]) {
@@ -227,9 +230,9 @@ describe('BroadcastProcessOperator', () => {
     ]);
   });
 
-  it('rejects user code without processBroadcastElement and a malformed config', () => {
-    expect(() => make({ processElement() {} })).toThrow(/processBroadcastElement\(\)/);
-    expect(() => make(rulesEngine, { states: 'rules' })).toThrow(/broadcastStates must be a list/);
+  it('rejects user code without processBroadcastElement and a malformed config', async () => {
+    await expect(make({ processElement() {} })).rejects.toThrow(/processBroadcastElement\(\)/);
+    await expect(make(rulesEngine, { states: 'rules' })).rejects.toThrow(/broadcastStates must be a list/);
   });
 });
 
@@ -258,8 +261,8 @@ describe('BroadcastProcessOperator (keyed)', () => {
     },
   };
 
-  it('fires per-key timers that read the broadcast state, and sends the rest to a side output', () => {
-    const { op, out } = make(alerts, { key: (e) => (e as { user: string }).user });
+  it('fires per-key timers that read the broadcast state, and sends the rest to a side output', async () => {
+    const { op, out } = await make(alerts, { key: (e) => (e as { user: string }).user });
     op.processElement1({ user: 'a', amount: 5 }, 1); // no threshold yet
     op.processElement2(50, undefined);
     op.processElement1({ user: 'a', amount: 60 }, 2);

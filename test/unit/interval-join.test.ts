@@ -3,6 +3,7 @@ import type { Collector } from '../../api/functions.js';
 import { IntervalJoinOperator, intervalJoinBounds, type IntervalJoinContext } from '../../taskmanager/operators/interval-join.js';
 import { UserCodeError, type OperatorSetup, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
+import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -36,7 +37,7 @@ interface Bounds {
   upperBoundInclusive: boolean;
 }
 
-function make(bounds: Bounds, userCode: unknown, keys: [(v: unknown) => unknown, (v: unknown) => unknown] = [(v) => (v as Row).key, (v) => (v as Row).key]) {
+async function make(bounds: Bounds, userCode: unknown, keys: [(v: unknown) => unknown, (v: unknown) => unknown] = [(v) => (v as Row).key, (v) => (v as Row).key]) {
   const out = new RecordingOutput();
   const s: OperatorSetup = {
     descriptor: { id: 'd'.repeat(32), name: 'IntervalJoin', kind: 'intervalJoin', config: { keyRef1: 'k1', keyRef2: 'k2', ...bounds }, stateful: true, outputs: [] },
@@ -46,7 +47,9 @@ function make(bounds: Bounds, userCode: unknown, keys: [(v: unknown) => unknown,
     output: out,
     services: services(),
   };
-  return { op: new IntervalJoinOperator(s), out };
+  const op = new IntervalJoinOperator(s);
+  await initializeOperator(op);
+  return { op, out };
 }
 
 function lcg(seed: number): () => number {
@@ -91,7 +94,7 @@ function reference(lefts: Row[], rights: Row[], b: Bounds): string[] {
  * each input's watermark is its bounded-out-of-orderness watermark (max seen - maxDelay - 1),
  * emitted every few rows, so no row is ever late.
  */
-function runRandomized(seed: number, b: Bounds, keyOf: (k: number) => unknown) {
+async function runRandomized(seed: number, b: Bounds, keyOf: (k: number) => unknown) {
   const rnd = lcg(seed);
   const maxDelay = 30;
   const rows: { side: 0 | 1; row: Row; arrival: number }[] = [];
@@ -101,19 +104,21 @@ function runRandomized(seed: number, b: Bounds, keyOf: (k: number) => unknown) {
     rows.push({ side, row: { id: `${side ? 'R' : 'L'}${i}`, key: keyOf(Math.floor(rnd() * 3)), ts }, arrival: ts + rnd() * maxDelay });
   }
   rows.sort((a, b) => a.arrival - b.arrival);
-  const { op, out } = make(b, joiner);
+  const { op, out } = await make(b, joiner);
   const maxSeen = [-Infinity, -Infinity];
   let maxBuffered = 0;
-  rows.forEach((x, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i]!;
     if (x.side === 0) op.processElement1(x.row, x.row.ts);
     else op.processElement2(x.row, x.row.ts);
     maxSeen[x.side] = Math.max(maxSeen[x.side]!, x.row.ts);
     if (i % 5 === 4) {
+      // Sampled just before the watermarks drop rows: the most the buffer holds.
+      maxBuffered = Math.max(maxBuffered, await op.bufferedRows());
       if (maxSeen[0]! > -Infinity) op.processWatermark1(maxSeen[0]! - maxDelay - 1);
       if (maxSeen[1]! > -Infinity) op.processWatermark2(maxSeen[1]! - maxDelay - 1);
     }
-    maxBuffered = Math.max(maxBuffered, op.bufferedRows());
-  });
+  }
   expect(op.numLateRecordsDropped).toBe(0);
   op.processWatermark1(MAX_WATERMARK);
   op.processWatermark2(MAX_WATERMARK);
@@ -136,24 +141,24 @@ describe('IntervalJoinOperator against a nested-loop reference', () => {
     [true, false].flatMap((lowerBoundInclusive) => [true, false].map((upperBoundInclusive) => ({ lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }))),
   );
 
-  it.each(cases)('between($lowerBound, $upperBound) lower inclusive $lowerBoundInclusive, upper inclusive $upperBoundInclusive', (b) => {
-    const { op, out, expected, maxBuffered } = runRandomized(20261121 + b.lowerBound * 31 + b.upperBound, b, (k) => `k${k}`);
+  it.each(cases)('between($lowerBound, $upperBound) lower inclusive $lowerBoundInclusive, upper inclusive $upperBoundInclusive', async (b) => {
+    const { op, out, expected, maxBuffered } = await runRandomized(20261121 + b.lowerBound * 31 + b.upperBound, b, (k) => `k${k}`);
     const got = out.main.map((r) => r.value as string);
     expect([...got].sort()).toEqual(expected);
     // Every result carries the later of the two timestamps.
     expect(out.main.filter((r) => r.ts !== Number((r.value as string).split('|')[4]))).toEqual([]);
     if (b.lowerBound < b.upperBound || (b.lowerBoundInclusive && b.upperBoundInclusive)) expect(expected.length).toBeGreaterThan(20);
     // The final watermark leaves nothing behind; on the way, far fewer rows than the input were held.
-    expect(op.bufferedRows()).toBe(0);
-    expect(op.bufferedKeys()).toBe(0);
+    expect(await op.bufferedRows()).toBe(0);
+    expect(await op.bufferedKeys()).toBe(0);
     expect(op.numTimers()).toBe(0);
     expect(maxBuffered).toBeLessThan(250); // of 1000 rows
     expect(out.watermarks.at(-1)).toBe(MAX_WATERMARK);
   });
 
-  it('compares structured keys by value (tuples from the key selector)', () => {
+  it('compares structured keys by value (tuples from the key selector)', async () => {
     const b = { lowerBound: -30, upperBound: 30, lowerBoundInclusive: true, upperBoundInclusive: false };
-    const { out, expected } = runRandomized(99, b, (k) => ({ region: k % 3, tier: [k % 2] }));
+    const { out, expected } = await runRandomized(99, b, (k) => ({ region: k % 3, tier: [k % 2] }));
     expect(expected.length).toBeGreaterThan(50);
     expect(out.main.map((r) => r.value as string).sort()).toEqual(expected);
   });
@@ -162,8 +167,8 @@ describe('IntervalJoinOperator against a nested-loop reference', () => {
 describe('IntervalJoinOperator', () => {
   const inclusive = { lowerBound: 0, upperBound: 10, lowerBoundInclusive: true, upperBoundInclusive: true };
 
-  it('keeps a row joinable by a partner exactly at the watermark, and drops rows behind it', () => {
-    const { op, out } = make(inclusive, joiner);
+  it('keeps a row joinable by a partner exactly at the watermark, and drops rows behind it', async () => {
+    const { op, out } = await make(inclusive, joiner);
     op.processElement1({ id: 'L1', key: 'a', ts: 90 }, 90);
     op.processWatermark1(100);
     op.processWatermark2(100);
@@ -173,15 +178,15 @@ describe('IntervalJoinOperator', () => {
     op.processElement1({ id: 'L2', key: 'a', ts: 99 }, 99); // dropped too, though R1 would match
     expect(out.main).toEqual([{ value: 'L1|R1|90|100|100', ts: 100 }]);
     expect(op.numLateRecordsDropped).toBe(2);
-    expect(op.bufferedRows()).toBe(2);
+    expect(await op.bufferedRows()).toBe(2);
     // Past 100 no row that is not late can join either: L1 needs rights <= 100, R1 lefts <= 100.
     op.processWatermark1(101);
     op.processWatermark2(101);
-    expect(op.bufferedRows()).toBe(0);
+    expect(await op.bufferedRows()).toBe(0);
     expect(op.numTimers()).toBe(0);
   });
 
-  it('sends late rows of each input to its late-data side output when one is set', () => {
+  it('sends late rows of each input to its late-data side output when one is set', async () => {
     const out = new RecordingOutput();
     const op = new IntervalJoinOperator({
       descriptor: { id: 'd'.repeat(32), name: 'IntervalJoin', kind: 'intervalJoin', config: { ...inclusive, rightLateDataTag: 'late-right' }, stateful: true, outputs: [] },
@@ -191,6 +196,7 @@ describe('IntervalJoinOperator', () => {
       output: out,
       services: services(),
     });
+    await initializeOperator(op);
     op.processWatermark1(50);
     op.processWatermark2(50);
     op.processElement1({ id: 'L', key: 'a', ts: 49 }, 49); // no left tag: dropped
@@ -198,12 +204,12 @@ describe('IntervalJoinOperator', () => {
     op.processElement2({ id: 'S', key: 'a', ts: 50 }, 50); // on time
     expect(out.side).toEqual([{ tag: 'late-right', value: { id: 'R', key: 'a', ts: 10 }, ts: 10 }]);
     expect(op.numLateRecordsDropped).toBe(2);
-    expect(op.bufferedRows()).toBe(1);
+    expect(await op.bufferedRows()).toBe(1);
   });
 
-  it('gives the process function the timestamps, side outputs and a plain-function form', () => {
+  it('gives the process function the timestamps, side outputs and a plain-function form', async () => {
     const tag = { id: 'pairs' };
-    const { op, out } = make({ lowerBound: -5, upperBound: 5, lowerBoundInclusive: true, upperBoundInclusive: true }, (l: Row, r: Row, ctx: IntervalJoinContext, c: Collector<string>) => {
+    const { op, out } = await make({ lowerBound: -5, upperBound: 5, lowerBoundInclusive: true, upperBoundInclusive: true }, (l: Row, r: Row, ctx: IntervalJoinContext, c: Collector<string>) => {
       c.collect(`${l.id}${r.id}`);
       ctx.output(tag, [ctx.getLeftTimestamp(), ctx.getRightTimestamp()]);
     });
@@ -214,24 +220,24 @@ describe('IntervalJoinOperator', () => {
     expect(out.side).toEqual([{ tag: 'pairs', value: [13, 10], ts: 13 }]);
   });
 
-  it('refuses rows without a timestamp, wrong bounds and missing key selectors', () => {
-    const { op } = make(inclusive, joiner);
+  it('refuses rows without a timestamp, wrong bounds and missing key selectors', async () => {
+    const { op } = await make(inclusive, joiner);
     expect(() => op.processElement1({ id: 'L', key: 'a', ts: 0 }, undefined)).toThrow(/has no timestamp; interval joins run in event time/);
-    expect(() => make({ ...inclusive, lowerBound: 5, upperBound: 1 }, joiner)).toThrow(/lowerBound \(5\) must be <= upperBound \(1\)/);
-    expect(() => make({ ...inclusive, upperBound: Number.NaN }, joiner)).toThrow(/finite numbers/);
+    await expect(make({ ...inclusive, lowerBound: 5, upperBound: 1 }, joiner)).rejects.toThrow(/lowerBound \(5\) must be <= upperBound \(1\)/);
+    await expect(make({ ...inclusive, upperBound: Number.NaN }, joiner)).rejects.toThrow(/finite numbers/);
     expect(intervalJoinBounds({ lowerBound: -3, upperBound: 4, lowerBoundInclusive: false, upperBoundInclusive: false }, 'j')).toEqual({ lowerBound: -2, upperBound: 3 });
     expect(intervalJoinBounds({ lowerBound: -3, upperBound: 4 }, 'j')).toEqual({ lowerBound: -3, upperBound: 4 });
-    const s = make(inclusive, joiner);
+    const s = await make(inclusive, joiner);
     expect(() => new IntervalJoinOperator({ ...(s.op as unknown as { setup: OperatorSetup }).setup, keySelector2: undefined })).toThrow(/key selectors for both inputs/);
   });
 
-  it('wraps errors of the join function and of key selectors as user-code errors', () => {
-    const { op } = make(inclusive, () => {
+  it('wraps errors of the join function and of key selectors as user-code errors', async () => {
+    const { op } = await make(inclusive, () => {
       throw new Error('join failed');
     });
     op.processElement1({ id: 'L', key: 'a', ts: 1 }, 1);
     expect(() => op.processElement2({ id: 'R', key: 'a', ts: 1 }, 1)).toThrow(UserCodeError);
-    const bad = make(inclusive, joiner, [
+    const bad = await make(inclusive, joiner, [
       () => {
         throw new Error('no key');
       },
@@ -242,10 +248,10 @@ describe('IntervalJoinOperator', () => {
 });
 
 describe('IntervalJoinOperator on an endless stream', () => {
-  it('keeps its buffer bounded while the watermark advances', () => {
+  it('keeps its buffer bounded while the watermark advances', async () => {
     const b = { lowerBound: -50, upperBound: 50, lowerBoundInclusive: true, upperBoundInclusive: false };
     let results = 0;
-    const { op } = make(b, () => void results++);
+    const { op } = await make(b, () => void results++);
     const rnd = lcg(7);
     const maxDelay = 20;
     const samples: number[] = [];
@@ -262,7 +268,7 @@ describe('IntervalJoinOperator on an endless stream', () => {
         op.processWatermark1(maxSeen - maxDelay - 1);
         op.processWatermark2(maxSeen - maxDelay - 1);
       }
-      if (i % 1000 === 999) samples.push(op.bufferedRows());
+      if (i % 1000 === 999) samples.push(await op.bufferedRows());
     }
     expect(op.numLateRecordsDropped).toBe(0);
     expect(results).toBeGreaterThan(150_000); // about two partners per row: the join really ran
@@ -275,6 +281,6 @@ describe('IntervalJoinOperator on an endless stream', () => {
     const tenth = samples.length / 10;
     expect(Math.max(...samples.slice(-tenth))).toBeLessThan(Math.max(...samples.slice(0, tenth)) * 1.5);
     expect(op.numTimers()).toBeLessThan(200);
-    expect(op.bufferedKeys()).toBeLessThanOrEqual(50);
+    expect(await op.bufferedKeys()).toBeLessThanOrEqual(50);
   });
 });

@@ -23,6 +23,7 @@ import { UserCodeError, type Output, type TaskServices } from '../../taskmanager
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { ManualTime } from '../helpers/manual-time.js';
+import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ interface Rec {
   v: number;
 }
 
-function harness(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'assigner'>, keyed = true) {
+async function harness(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'assigner'>, keyed = true) {
   const out = new RecordingOutput();
   const time = new ManualTime();
   const full: WindowOperatorSpec = { trigger: spec.assigner.getDefaultTrigger(), allowedLateness: 0, ...spec };
@@ -70,6 +71,7 @@ function harness(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'a
     output: out,
     services: services(time),
   });
+  await initializeOperator(op);
   return { op, out, time };
 }
 
@@ -323,8 +325,8 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
   const wide = randomInput(43, 3000, { keys: 5, step: 10, disorder: 700, bound: 150, startAt: -2000 });
 
   for (const variant of VARIANTS) {
-    it(`tumbling(500, offset 120) with ${variant}`, () => {
-      const { op, out } = harness({ assigner: tumbling(500, 120), lateDataTag: LATE, ...variantSpec(variant) });
+    it(`tumbling(500, offset 120) with ${variant}`, async () => {
+      const { op, out } = await harness({ assigner: tumbling(500, 120), lateDataTag: LATE, ...variantSpec(variant) });
       run(op, input);
       const expected = referenceFixed(input, tumblingAssign(500, 120), 0, variant);
       expect(out.log.filter((e) => e.kind === 'out').length).toBeGreaterThan(50);
@@ -332,8 +334,8 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
       expect(segments(out.log)).toEqual(segments(expected));
     });
 
-    it(`sliding(600, 200) with ${variant}`, () => {
-      const { op, out } = harness({ assigner: sliding(600, 200), lateDataTag: LATE, ...variantSpec(variant) });
+    it(`sliding(600, 200) with ${variant}`, async () => {
+      const { op, out } = await harness({ assigner: sliding(600, 200), lateDataTag: LATE, ...variantSpec(variant) });
       run(op, wide);
       const expected = referenceFixed(wide, slidingAssign(600, 200), 0, variant);
       expect(out.side(LATE).length).toBeGreaterThan(0);
@@ -341,8 +343,8 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
     });
   }
 
-  it('allowed lateness: late elements within it fire the window again with the updated contents', () => {
-    const { op, out } = harness({ assigner: tumbling(500), lateDataTag: LATE, allowedLateness: 200, ...variantSpec('process') });
+  it('allowed lateness: late elements within it fire the window again with the updated contents', async () => {
+    const { op, out } = await harness({ assigner: tumbling(500), lateDataTag: LATE, allowedLateness: 200, ...variantSpec('process') });
     run(op, input);
     const expected = referenceFixed(input, tumblingAssign(500), 200, 'process');
     // Late firings happen: some window is emitted more than once, each time with more elements.
@@ -358,14 +360,14 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
     expect(out.side(LATE).length).toBeLessThan(strict);
   });
 
-  it('sliding windows with allowed lateness and aggregate+process', () => {
-    const { op, out } = harness({ assigner: sliding(600, 200), lateDataTag: LATE, allowedLateness: 100, ...variantSpec('aggregate+process') });
+  it('sliding windows with allowed lateness and aggregate+process', async () => {
+    const { op, out } = await harness({ assigner: sliding(600, 200), lateDataTag: LATE, allowedLateness: 100, ...variantSpec('aggregate+process') });
     run(op, input);
     expect(segments(out.log)).toEqual(segments(referenceFixed(input, slidingAssign(600, 200), 100, 'aggregate+process')));
   });
 
-  it('without a late-data tag, late elements are dropped and counted', () => {
-    const { op, out } = harness({ assigner: tumbling(500), ...variantSpec('reduce') });
+  it('without a late-data tag, late elements are dropped and counted', async () => {
+    const { op, out } = await harness({ assigner: tumbling(500), ...variantSpec('reduce') });
     run(op, input);
     const expected = referenceFixed(input, tumblingAssign(500), 0, 'reduce');
     const lateCount = expected.filter((e) => e.kind === 'side').length;
@@ -380,8 +382,8 @@ describe('WindowOperator: event-time session windows against the reference', () 
   const input = randomInput(7, 2500, { keys: 4, step: 40, disorder: 400, bound: 200 });
 
   for (const variant of VARIANTS) {
-    it(`withGap(100) with ${variant}`, () => {
-      const { op, out } = harness({ assigner: sessions(100), lateDataTag: LATE, ...variantSpec(variant) });
+    it(`withGap(100) with ${variant}`, async () => {
+      const { op, out } = await harness({ assigner: sessions(100), lateDataTag: LATE, ...variantSpec(variant) });
       run(op, input);
       const expected = referenceSessions(input, 100, 0, variant);
       expect(out.side(LATE).length).toBeGreaterThan(0);
@@ -389,9 +391,9 @@ describe('WindowOperator: event-time session windows against the reference', () 
     });
   }
 
-  it('sessions merge multi-window bridges: a session made of many out-of-order elements', () => {
+  it('sessions merge multi-window bridges: a session made of many out-of-order elements', async () => {
     const input2 = randomInput(99, 2000, { keys: 2, step: 30, disorder: 600, bound: 300 });
-    const { op, out } = harness({ assigner: sessions(50), lateDataTag: LATE, ...variantSpec('process') });
+    const { op, out } = await harness({ assigner: sessions(50), lateDataTag: LATE, ...variantSpec('process') });
     run(op, input2);
     const expected = referenceSessions(input2, 50, 0, 'process');
     // Some session really was built from more elements than one gap holds in order.
@@ -399,21 +401,21 @@ describe('WindowOperator: event-time session windows against the reference', () 
     expect(segments(out.log)).toEqual(segments(expected));
   });
 
-  it('sessions with allowed lateness: late elements extend and re-fire sessions', () => {
-    const { op, out } = harness({ assigner: sessions(100), lateDataTag: LATE, allowedLateness: 150, ...variantSpec('aggregate+process') });
+  it('sessions with allowed lateness: late elements extend and re-fire sessions', async () => {
+    const { op, out } = await harness({ assigner: sessions(100), lateDataTag: LATE, allowedLateness: 150, ...variantSpec('aggregate+process') });
     run(op, input);
     expect(segments(out.log)).toEqual(segments(referenceSessions(input, 100, 150, 'aggregate+process')));
   });
 
-  it('dynamic gaps: the gap comes from the element', () => {
+  it('dynamic gaps: the gap comes from the element', async () => {
     // Sessions of one key merged by an element whose gap spans both, then a contained window that changes nothing.
-    const { op, out } = harness({ assigner: dynamicSessions((e) => (e as Rec).v), allowedLateness: 5, ...variantSpec('process') });
+    const { op, out } = await harness({ assigner: dynamicSessions((e) => (e as Rec).v), allowedLateness: 5, ...variantSpec('process') });
     op.processElement({ key: 'a', v: 10 }, 0); // [0, 10)
     op.processElement({ key: 'a', v: 10 }, 30); // [30, 40)
-    expect(op.numWindows()).toBe(2);
+    expect(await op.numWindows()).toBe(2);
     expect(op.numTimers()).toBe(4); // per session: the trigger's end timer and the cleanup timer
     op.processElement({ key: 'a', v: 25 }, 8); // [8, 33) bridges both
-    expect(op.numWindows()).toBe(1);
+    expect(await op.numWindows()).toBe(1);
     expect(op.numTimers()).toBe(2);
     op.processElement({ key: 'a', v: 2 }, 12); // [12, 14) inside
     op.processWatermark(38);
@@ -421,42 +423,42 @@ describe('WindowOperator: event-time session windows against the reference', () 
     op.processWatermark(39);
     expect(out.values()).toEqual(['a|0|40|2,10,10,25']);
     op.processWatermark(43);
-    expect(op.numKeys).toBe(1);
+    expect(await op.numKeys()).toBe(1);
     op.processWatermark(44);
-    expect(op.numKeys).toBe(0);
+    expect(await op.numKeys()).toBe(0);
     expect(op.numTimers()).toBe(0);
   });
 });
 
 describe('WindowOperator: cleanup and state', () => {
-  it('holds no state, timers or keys once the watermark passes every window end plus lateness', () => {
+  it('holds no state, timers or keys once the watermark passes every window end plus lateness', async () => {
     const input = randomInput(3, 1500, { keys: 6, step: 10, disorder: 200, bound: 100 });
     const lastFinite = input[input.length - 2]!.kind === 'wm' ? input[input.length - 2]!.ts : Math.max(...input.filter((i) => i.kind === 'wm' && i.ts < MAX_WATERMARK).map((i) => i.ts));
     for (const assigner of [tumbling(300), sliding(300, 100), sessions(60)]) {
-      const { op } = harness({ assigner, allowedLateness: 120, ...variantSpec('process') });
+      const { op } = await harness({ assigner, allowedLateness: 120, ...variantSpec('process') });
       run(op, input.slice(0, -1));
-      expect(op.numWindows()).toBeGreaterThan(0);
+      expect(await op.numWindows()).toBeGreaterThan(0);
       op.processWatermark(lastFinite + 100_000);
-      expect(op.numWindows()).toBe(0);
-      expect(op.numKeys).toBe(0);
+      expect(await op.numWindows()).toBe(0);
+      expect(await op.numKeys()).toBe(0);
       expect(op.numTimers()).toBe(0);
-      expect(op.numTriggerStates()).toBe(0);
+      expect(await op.numTriggerStates()).toBe(0);
     }
   });
 
-  it('keeps a window until end + lateness, then clears it exactly at that watermark', () => {
-    const { op, out } = harness({ assigner: tumbling(100), allowedLateness: 50, lateDataTag: LATE, ...variantSpec('reduce') });
+  it('keeps a window until end + lateness, then clears it exactly at that watermark', async () => {
+    const { op, out } = await harness({ assigner: tumbling(100), allowedLateness: 50, lateDataTag: LATE, ...variantSpec('reduce') });
     op.processElement({ key: 'a', v: 1 }, 10);
     op.processWatermark(99);
     expect(out.values()).toEqual([{ key: 'a', v: 1 }]);
-    expect(op.numWindows()).toBe(1);
+    expect(await op.numWindows()).toBe(1);
     op.processElement({ key: 'a', v: 2 }, 20); // late firing
     expect(out.values()).toEqual([{ key: 'a', v: 1 }, { key: 'a', v: 3 }]);
     op.processWatermark(148);
-    expect(op.numWindows()).toBe(1);
+    expect(await op.numWindows()).toBe(1);
     op.processWatermark(149);
-    expect(op.numWindows()).toBe(0);
-    expect(op.numKeys).toBe(0);
+    expect(await op.numWindows()).toBe(0);
+    expect(await op.numKeys()).toBe(0);
     op.processElement({ key: 'a', v: 4 }, 99); // 99 + 50 <= 149: late
     expect(out.side(LATE)).toEqual([{ key: 'a', v: 4 }]);
     // Output records carry the window's max timestamp; the watermarks are forwarded after the firings.
@@ -466,19 +468,19 @@ describe('WindowOperator: cleanup and state', () => {
     expect(out.log[1]).toEqual({ kind: 'wm', ts: 99 });
   });
 
-  it('the end of input (the maximum watermark) fires every pending window', () => {
-    const { op, out } = harness({ assigner: tumbling(1000), ...variantSpec('aggregate') });
+  it('the end of input (the maximum watermark) fires every pending window', async () => {
+    const { op, out } = await harness({ assigner: tumbling(1000), ...variantSpec('aggregate') });
     for (let i = 0; i < 50; i++) op.processElement({ key: `k${i % 3}`, v: i }, i * 97);
     op.processWatermark(MAX_WATERMARK);
     const total = (out.values() as string[]).reduce((n, s) => n + Number(s.split(':')[0]), 0);
     expect(total).toBe(50);
-    expect(op.numWindows()).toBe(0);
+    expect(await op.numWindows()).toBe(0);
   });
 });
 
 describe('WindowOperator: count windows', () => {
-  it('countWindow(n): a purging count trigger on global windows emits every n elements per key', () => {
-    const { op, out } = harness({
+  it('countWindow(n): a purging count trigger on global windows emits every n elements per key', async () => {
+    const { op, out } = await harness({
       assigner: globalWindows(),
       trigger: PurgingTrigger.of(CountTrigger.of(3)) as Trigger<unknown, Window>,
       ...variantSpec('reduce'),
@@ -488,15 +490,15 @@ describe('WindowOperator: count windows', () => {
     // odd: 1,3,5 -> 9 then 7 pending; even: 2,4,6 -> 12 then 8 pending
     expect(out.values()).toEqual([{ key: 'odd', v: 9 }, { key: 'even', v: 12 }]);
     expect(out.log.filter((e) => e.kind === 'out').every((e) => e.ts === GlobalWindow.get().maxTimestamp())).toBe(true);
-    expect(op.numWindows()).toBe(2);
+    expect(await op.numWindows()).toBe(2);
     // The global window never ends: the maximum watermark fires nothing and clears nothing.
     op.processWatermark(MAX_WATERMARK);
     expect(out.values().length).toBe(2);
     expect(op.numTimers()).toBe(0);
   });
 
-  it('countWindow(n, slide): count trigger with a count evictor keeps the last n elements', () => {
-    const { op, out } = harness({
+  it('countWindow(n, slide): count trigger with a count evictor keeps the last n elements', async () => {
+    const { op, out } = await harness({
       assigner: globalWindows(),
       trigger: CountTrigger.of(2) as Trigger<unknown, Window>,
       evictor: countEvictor(3),
@@ -507,9 +509,9 @@ describe('WindowOperator: count windows', () => {
     expect(out.values()).toEqual([{ key: 'a', v: 3 }, { key: 'a', v: 9 }, { key: 'a', v: 15 }]);
   });
 
-  it('an evictor with a process function sees only what the evictor keeps', () => {
+  it('an evictor with a process function sees only what the evictor keeps', async () => {
     const seen: number[][] = [];
-    const { op } = harness({
+    const { op } = await harness({
       assigner: globalWindows(),
       trigger: CountTrigger.of(4) as Trigger<unknown, Window>,
       evictor: countEvictor(2),
@@ -523,8 +525,8 @@ describe('WindowOperator: count windows', () => {
 });
 
 describe('WindowOperator: processing-time windows', () => {
-  it('tumbling processing-time windows fire when the clock passes their end', () => {
-    const { op, out, time } = harness({ assigner: tumbling(100, 0, false), ...variantSpec('process') });
+  it('tumbling processing-time windows fire when the clock passes their end', async () => {
+    const { op, out, time } = await harness({ assigner: tumbling(100, 0, false), ...variantSpec('process') });
     time.time = 5;
     op.processElement({ key: 'a', v: 1 }, undefined);
     op.processElement({ key: 'b', v: 2 }, 12345); // the event timestamp does not matter
@@ -533,7 +535,7 @@ describe('WindowOperator: processing-time windows', () => {
     expect(out.values()).toEqual([]);
     time.advance(99);
     expect((out.values() as string[]).sort()).toEqual(['a|0|100|1,3', 'b|0|100|2']);
-    expect(op.numWindows()).toBe(0);
+    expect(await op.numWindows()).toBe(0);
     time.advance(150);
     op.processElement({ key: 'a', v: 4 }, undefined);
     // Watermarks do not fire processing-time windows.
@@ -541,12 +543,12 @@ describe('WindowOperator: processing-time windows', () => {
     expect(out.values().length).toBe(2);
     time.advance(199);
     expect(out.values()[2]).toBe('a|100|200|4');
-    expect(op.numKeys).toBe(0);
+    expect(await op.numKeys()).toBe(0);
     expect(op.numTimers()).toBe(0);
   });
 
-  it('processing-time sessions merge and fire after the gap', () => {
-    const { op, out, time } = harness({ assigner: sessions(30, false), ...variantSpec('aggregate+process') });
+  it('processing-time sessions merge and fire after the gap', async () => {
+    const { op, out, time } = await harness({ assigner: sessions(30, false), ...variantSpec('aggregate+process') });
     time.advance(0);
     op.processElement({ key: 'a', v: 1 }, undefined);
     time.advance(20);
@@ -556,13 +558,13 @@ describe('WindowOperator: processing-time windows', () => {
     expect(out.values()).toEqual([]);
     time.advance(74);
     expect(out.values()).toEqual(['a|0|75|3:6']);
-    expect(op.numKeys).toBe(0);
+    expect(await op.numKeys()).toBe(0);
   });
 });
 
 describe('WindowOperator: functions and contexts', () => {
-  it('non-keyed windows (windowAll) keep one window for all elements', () => {
-    const { op, out } = harness({ assigner: tumbling(10), ...variantSpec('aggregate') }, false);
+  it('non-keyed windows (windowAll) keep one window for all elements', async () => {
+    const { op, out } = await harness({ assigner: tumbling(10), ...variantSpec('aggregate') }, false);
     for (let i = 0; i < 20; i++) op.processElement({ key: `k${i}`, v: 1 }, i);
     op.processWatermark(MAX_WATERMARK);
     expect(out.values()).toEqual(['10:10', '10:10']);
@@ -579,7 +581,7 @@ describe('WindowOperator: functions and contexts', () => {
         out.collect([...elements].length);
       },
     };
-    const { op, out, time } = harness({ assigner: tumbling(10), windowFunction: fn });
+    const { op, out, time } = await harness({ assigner: tumbling(10), windowFunction: fn });
     time.time = 777;
     await op.open();
     op.processElement({ key: 'x', v: 1 }, 3);
@@ -594,8 +596,8 @@ describe('WindowOperator: functions and contexts', () => {
     ]);
   });
 
-  it('wraps errors from user code with the operator name', () => {
-    const { op } = harness({
+  it('wraps errors from user code with the operator name', async () => {
+    const { op } = await harness({
       assigner: tumbling(10),
       reduceFunction: () => {
         throw new Error('boom');
@@ -613,12 +615,12 @@ describe('WindowOperator: functions and contexts', () => {
     expect((caught as UserCodeError).message).toBe('boom');
   });
 
-  it('refuses a merging assigner with a trigger that cannot merge', () => {
+  it('refuses a merging assigner with a trigger that cannot merge', async () => {
     const noMerge = { ...EventTimeTrigger.create(), onElement: () => 'CONTINUE', canMerge: () => false } as unknown as Trigger<unknown, Window>;
-    expect(() => harness({ assigner: sessions(10), trigger: noMerge })).toThrow(/merging window assigner/);
+    await expect(harness({ assigner: sessions(10), trigger: noMerge })).rejects.toThrow(/merging window assigner/);
   });
 
-  it('structured keys share state by value', () => {
+  it('structured keys share state by value', async () => {
     const out = new RecordingOutput();
     const op = new WindowOperator({
       descriptor: { id: 'b'.repeat(32), name: 'W', kind: 'window', config: {}, stateful: true, outputs: [] },
@@ -627,10 +629,11 @@ describe('WindowOperator: functions and contexts', () => {
       output: out,
       services: services(new ManualTime()),
     });
+    await initializeOperator(op);
     op.processElement([1, 5], 1);
     op.processElement([1, 6], 2);
     op.processElement([2, 7], 3);
-    expect(op.numKeys).toBe(2);
+    expect(await op.numKeys()).toBe(2);
     op.processWatermark(9);
     expect(out.values().sort((a, b) => (a as number[])[0]! - (b as number[])[0]!)).toEqual([[1, 11], [2, 7]]);
   });

@@ -197,6 +197,8 @@ export interface CheckpointStats {
   latest_ack_timestamp?: number;
   state_size?: number;
   end_to_end_duration?: number;
+  /** Weir's extra: longest barrier alignment of any task, ms. */
+  alignment_duration?: number;
   num_subtasks?: number;
   num_acknowledged_subtasks?: number;
   external_path?: string;

@@ -28,6 +28,7 @@ function renderCheckpoints(c: JobCheckpoints): Node[] {
       h('td', null, formatTimestamp(k.trigger_timestamp)),
       h('td', null, formatTimestamp(k.latest_ack_timestamp)),
       h('td', null, formatDuration(k.end_to_end_duration)),
+      h('td', null, k.alignment_duration != null ? formatDuration(k.alignment_duration) : '—'),
       h('td', { class: 'num' }, formatBytes(k.state_size)),
       h('td', { class: 'num' }, k.num_subtasks != null ? `${k.num_acknowledged_subtasks ?? 0}/${k.num_subtasks}` : '—'),
     ),
@@ -47,6 +48,9 @@ function renderCheckpoints(c: JobCheckpoints): Node[] {
         h('div', { class: `stat ${cls}` }, h('div', { class: 'stat-value' }, String(n ?? 0)), h('div', { class: 'stat-label' }, label)),
       ),
     ),
+    ...(c.latest?.restored
+      ? [card('Restored', h('div', { class: 'facts' }, fact('From checkpoint', String(c.latest.restored.id)), fact('At', formatTimestamp(c.latest.restored.restore_timestamp)), fact('Path', h('span', { class: 'mono' }, c.latest.restored.external_path ?? '—'))))]
+      : []),
     card(
       'Latest completed checkpoint',
       latest
@@ -57,11 +61,12 @@ function renderCheckpoints(c: JobCheckpoints): Node[] {
             fact('Completed', formatTimestamp(latest.latest_ack_timestamp)),
             fact('End to end', formatDuration(latest.end_to_end_duration)),
             fact('State size', formatBytes(latest.state_size)),
+            fact('Alignment', latest.alignment_duration != null ? formatDuration(latest.alignment_duration) : '—'),
             fact('Path', h('span', { class: 'mono' }, latest.external_path ?? '—')),
           )
         : h('div', { class: 'muted' }, 'None yet.'),
     ),
-    card('History', table(['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'State size', 'Acks'], rows, 'No checkpoints yet.')),
+    card('History', table(['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'Alignment', 'State size', 'Acks'], rows, 'No checkpoints yet.')),
   ];
 }
 

@@ -1,0 +1,135 @@
+// Part 2 of `checkpointing`: checkpoint times against state size. The state-fill job
+// (bench/jobs/state-fill.ts) fills N keys of ValueState with 1000-byte values at full speed, then
+// keeps updating them at a moderate paced rate while checkpoints are taken every 2 s; parallelism
+// 2 on two TaskManagers, so the keyed tasks align barriers from a local and a remote channel.
+// After the fill (the keyed vertex's state-entries reached N) the first few completed
+// checkpoints give the medians of end-to-end duration, the synchronous and asynchronous parts
+// and alignment (each the slowest subtask's), and the state size (bytes of the canonical state
+// files), which confirms what was measured. About 1 MB and 200 MB × scale, on each backend.
+import type { BenchOptions, Figure } from '../lib/benchmark.js';
+import { BenchCluster } from '../lib/cluster.js';
+import type { CheckpointStatistics } from '../lib/rest-types.js';
+import { median } from '../lib/stats.js';
+import type { PartResult } from './checkpoint-recovery.js';
+
+const JOB = 'bench/jobs/state-fill.ts';
+const VALUE_BYTES = 1000;
+const SMALL_MB = 1;
+const LARGE_MB = 200;
+const RATE = 10_000;
+const CHECKPOINT_INTERVAL_MS = 2000;
+const MEASURED_CHECKPOINTS = 3;
+const FILL_TIMEOUT_MS = 180_000;
+const CHECKPOINTS_TIMEOUT_MS = 180_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number) => bytes / 1e6;
+
+interface SizeRun {
+  backend: string;
+  targetMB: number;
+  keys: number;
+  jobId: string;
+  fillMs: number;
+  checkpoints: CheckpointStatistics[];
+}
+
+async function runSize(cluster: BenchCluster, jarId: string, backend: string, targetMB: number): Promise<SizeRun> {
+  const keys = Math.round((targetMB * 1e6) / VALUE_BYTES);
+  const jobId = await cluster.run(jarId, [String(keys), String(VALUE_BYTES), String(RATE), String(CHECKPOINT_INTERVAL_MS)], 2);
+  const submitted = Date.now();
+  try {
+    // The fill: one entry per key in the keyed vertex (its state-entries, reported with heartbeats).
+    let filledAt: number;
+    for (;;) {
+      const job = await cluster.job(jobId);
+      if (job.state !== 'RUNNING' && job.state !== 'CREATED' && job.state !== 'INITIALIZING') throw new Error(`state-fill job ${jobId} is ${job.state} during the fill`);
+      const keyed = job.vertices.find((v) => v.operators.some((o) => o.name === 'Fixed-size value'));
+      if ((keyed?.metrics['state-entries'] ?? 0) >= keys) {
+        filledAt = Date.now();
+        break;
+      }
+      if (Date.now() - submitted > FILL_TIMEOUT_MS) throw new Error(`state-fill job ${jobId} did not fill ${keys} keys within ${FILL_TIMEOUT_MS / 1000} s`);
+      await sleep(200);
+    }
+    // Checkpoints triggered after the fill was seen, collected from the history as they complete.
+    const measured = new Map<number, CheckpointStatistics>();
+    while (measured.size < MEASURED_CHECKPOINTS) {
+      const stats = await cluster.checkpoints(jobId);
+      for (const c of stats.history) {
+        if (c.trigger_timestamp < filledAt) continue;
+        if (c.status === 'FAILED') throw new Error(`checkpoint ${c.id} of job ${jobId} failed: ${c.failure_message ?? 'no message'}`);
+        if (c.status === 'COMPLETED') measured.set(c.id, c);
+      }
+      if (Date.now() - filledAt > CHECKPOINTS_TIMEOUT_MS) throw new Error(`job ${jobId}: only ${measured.size} checkpoints completed within ${CHECKPOINTS_TIMEOUT_MS / 1000} s after the fill`);
+      if (measured.size < MEASURED_CHECKPOINTS) await sleep(500);
+    }
+    const checkpoints = [...measured.values()].sort((a, b) => a.id - b.id).slice(0, MEASURED_CHECKPOINTS);
+    for (const c of checkpoints) {
+      if (c.state_size < keys * VALUE_BYTES) throw new Error(`checkpoint ${c.id} of job ${jobId} holds ${c.state_size} bytes, less than the ${keys} × ${VALUE_BYTES} bytes filled`);
+    }
+    return { backend, targetMB, keys, jobId, fillMs: filledAt - submitted, checkpoints };
+  } finally {
+    await cluster.cancel(jobId);
+  }
+}
+
+function figuresOf(run: SizeRun): Figure[] {
+  const label = `state ${run.backend} ${run.targetMB} MB`;
+  const cps = run.checkpoints;
+  const pick = (f: (c: CheckpointStatistics) => number) => median(cps.map(f));
+  const list = (f: (c: CheckpointStatistics) => number) => cps.map((c) => f(c).toFixed(f === mbOf ? 1 : 0)).join(', ');
+  const mbOf = (c: CheckpointStatistics) => mb(c.state_size);
+  const of = `median of checkpoints ${cps.map((c) => c.id).join(', ')}`;
+  return [
+    { name: `${label}: end-to-end`, value: pick((c) => c.end_to_end_duration), unit: 'ms', note: `${of}: ${list((c) => c.end_to_end_duration)}` },
+    { name: `${label}: sync part`, value: pick((c) => c.sync_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.sync_duration)}` },
+    { name: `${label}: async part`, value: pick((c) => c.async_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.async_duration)}` },
+    { name: `${label}: alignment`, value: pick((c) => c.alignment_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.alignment_duration)}` },
+    { name: `${label}: state size`, value: pick(mbOf), unit: 'MB', note: `${run.keys} keys × ${VALUE_BYTES} B values; filled in ${(run.fillMs / 1000).toFixed(1)} s after submission` },
+  ];
+}
+
+export async function measureStateSize(options: BenchOptions): Promise<PartResult> {
+  const largeMB = Math.max(2, Math.round(LARGE_MB * options.scale));
+  const runs: SizeRun[] = [];
+  for (const backend of ['heap', 'level'] as const) {
+    options.log(`state ${backend}: starting 2 TaskManagers with 1 slot each`);
+    const cluster = await BenchCluster.start({ taskManagers: 2, slots: 1, config: { 'state.backend': backend } });
+    try {
+      const jarId = await cluster.upload(await cluster.bundle(JOB));
+      for (const targetMB of [SMALL_MB, largeMB]) {
+        const run = await runSize(cluster, jarId, backend, targetMB);
+        const med = (f: (c: CheckpointStatistics) => number) => median(run.checkpoints.map(f));
+        options.log(
+          `state ${backend} ${targetMB} MB: filled in ${(run.fillMs / 1000).toFixed(1)} s; checkpoints ${run.checkpoints.map((c) => c.id).join(', ')}: ` +
+            `end-to-end ${med((c) => c.end_to_end_duration)} ms, sync ${med((c) => c.sync_duration)} ms, async ${med((c) => c.async_duration)} ms, ` +
+            `alignment ${med((c) => c.alignment_duration)} ms, ${mb(med((c) => c.state_size)).toFixed(1)} MB`,
+        );
+        runs.push(run);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return {
+    figures: runs.flatMap(figuresOf),
+    details: {
+      valueBytes: VALUE_BYTES,
+      rate: RATE,
+      checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+      runs: runs.map((r) => ({
+        ...r,
+        checkpoints: r.checkpoints.map((c) => ({
+          id: c.id,
+          end_to_end_duration: c.end_to_end_duration,
+          sync_duration: c.sync_duration,
+          async_duration: c.async_duration,
+          alignment_duration: c.alignment_duration,
+          state_size: c.state_size,
+          processed_data: c.processed_data,
+        })),
+      })),
+    },
+  };
+}

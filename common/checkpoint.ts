@@ -1,0 +1,103 @@
+// What the JobManager and TaskManagers share about checkpoints: the job's checkpoint settings,
+// the handles a task acknowledges with, the `_metadata` of a completed checkpoint and what a
+// restored task is told to read. Layout on disk: <state.checkpoints.dir>/<jobId>/chk-<n>/_metadata
+// plus one state file per (operator, subtask) that has state.
+
+export type CheckpointingMode = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE';
+
+/** env.enableCheckpointing(...) and getCheckpointConfig(), as JSON in JobGraph.config.checkpointing. */
+export interface CheckpointingSettings {
+  /** Milliseconds between checkpoint triggers. */
+  interval: number;
+  mode: CheckpointingMode;
+  /** A checkpoint not complete after this many milliseconds is aborted (Flink default 10 min). */
+  timeout: number;
+  /** Least milliseconds between the end of one checkpoint and the trigger of the next. */
+  minPauseBetweenCheckpoints: number;
+  /** Failed checkpoints in a row the job tolerates before it fails over (Flink's default: 0). */
+  tolerableCheckpointFailureNumber: number;
+  maxConcurrentCheckpoints: number;
+  /** Completed checkpoints kept on disk (state.checkpoints.num-retained). */
+  numRetained?: number;
+}
+
+export type RestartStrategySettings =
+  | { type: 'none' }
+  | { type: 'fixed-delay'; attempts: number; delay: number }
+  | { type: 'exponential-delay'; initialBackoff: number; maxBackoff: number; backoffMultiplier: number; resetBackoffThreshold: number; jitterFactor: number; attempts?: number }
+  | { type: 'failure-rate'; maxFailuresPerInterval: number; failureRateInterval: number; delay: number };
+
+/** checkpointId of the final "checkpoint" a task acknowledges at end of input (FLIP-147 in spirit). */
+export const FINAL_CHECKPOINT_ID = -1;
+
+/** Where one (operator, subtask) state lives inside a checkpoint directory. */
+export interface OperatorSubtaskStateHandle {
+  operatorId: string;
+  subtaskIndex: number;
+  /** File name relative to the chk-<n> directory. */
+  file: string;
+  /** Bytes of the file and its sha256 (hex), so a damaged file is noticed before it is restored. */
+  size: number;
+  sha256: string;
+  /** Key groups the keyed part covers (inclusive); null for operators without keyed state. */
+  keyGroupRange: { start: number; end: number } | null;
+  /** Names of the operator (non-keyed) states in the file. */
+  operatorStates: string[];
+}
+
+/** What a task sends with its acknowledgement. */
+export interface TaskCheckpointAck {
+  jobId: string;
+  executionId: string;
+  checkpointId: number;
+  handles: OperatorSubtaskStateHandle[];
+  /** Milliseconds: synchronous part, asynchronous part, barrier alignment. */
+  syncDurationMs: number;
+  asyncDurationMs: number;
+  alignmentDurationMs: number;
+  /** Bytes processed during alignment (buffered from held channels). */
+  processedDuringAlignment?: number;
+}
+
+export interface CheckpointMetadataOperator {
+  operatorId: string;
+  /** uid, when the user gave one (savepoint upgrades match on it). */
+  uid?: string;
+  name: string;
+  parallelism: number;
+  maxParallelism: number;
+  subtasks: OperatorSubtaskStateHandle[];
+}
+
+/** Contents of `_metadata` (JSON). */
+export interface CheckpointMetadata {
+  format: 'weir-checkpoint';
+  version: 1;
+  jobId: string;
+  checkpointId: number;
+  /** Trigger time, epoch milliseconds. */
+  timestamp: number;
+  completedAt: number;
+  savepoint: boolean;
+  operators: CheckpointMetadataOperator[];
+  /** Sum of the state files' sizes. */
+  stateSize: number;
+}
+
+/** Added to a TaskDeploymentDescriptor when the task starts from a checkpoint. */
+export interface TaskRestoreDescriptor {
+  checkpointId: number;
+  /** Absolute path of the chk-<n> (or savepoint) directory. */
+  dir: string;
+  /** Per operator id of this task's chain: every subtask's handle of the restored checkpoint. */
+  operators: Record<string, { parallelism: number; maxParallelism: number; subtasks: OperatorSubtaskStateHandle[] }>;
+}
+
+/** Per-task settings a TaskManager needs to take part in checkpoints (in the TDD). */
+export interface TaskCheckpointSettings {
+  /** Absolute checkpoint directory of this job: <state.checkpoints.dir>/<jobId>. */
+  jobDir: string;
+  mode: CheckpointingMode;
+  /** Keyed state backend type (state.backend). */
+  stateBackend: 'heap' | 'level';
+}

@@ -1,0 +1,450 @@
+// The CheckpointCoordinator of one job: triggers checkpoints at the sources, collects the tasks'
+// acknowledgements, writes `_metadata` when all are in, tells the tasks the outcome, and keeps the
+// statistics the REST API shows. It knows tasks only through TaskRefs and a gateway, so the
+// JobMaster wires it to gRPC and tests drive it with fakes.
+import {
+  FINAL_CHECKPOINT_ID,
+  type CheckpointingSettings,
+  type CheckpointMetadata,
+  type CheckpointMetadataOperator,
+  type TaskCheckpointAck,
+} from '../../common/checkpoint.js';
+import type { Logger } from '../../common/logging.js';
+import { CheckpointStatsTracker, type CheckpointingStatisticsJson } from './checkpoint-stats.js';
+import type { CheckpointStorage, StoredCheckpoint } from './checkpoint-storage.js';
+import { PendingCheckpoint, type CompletedCheckpointInfo, type TaskRef } from './pending-checkpoint.js';
+
+export type { CompletedCheckpointInfo, TaskRef } from './pending-checkpoint.js';
+
+export interface CheckpointOperatorInfo {
+  operatorId: string;
+  uid?: string;
+  name: string;
+  parallelism: number;
+  maxParallelism: number;
+}
+
+export interface CheckpointGateway {
+  /** Asks a source task to inject barrier `checkpointId`; rejects when the task cannot be reached. */
+  trigger(task: TaskRef, checkpointId: number, timestamp: number, savepoint: boolean): Promise<void>;
+  /** Tells tasks that a checkpoint completed (commit) or was aborted. Fire and forget. */
+  notify(tasks: TaskRef[], checkpointId: number, complete: boolean): void;
+}
+
+export interface CheckpointCoordinatorOptions {
+  jobId: string;
+  settings: CheckpointingSettings;
+  storage: CheckpointStorage;
+  log: Logger;
+  /** Tasks to trigger and tasks that must acknowledge; null while not all tasks are RUNNING. */
+  tasks(): { trigger: TaskRef[]; ackFrom: TaskRef[] } | null;
+  operators(): CheckpointOperatorInfo[];
+  gateway: CheckpointGateway;
+  /** Too many checkpoints failed in a row (execution.checkpointing.tolerable-failed-checkpoints): fail the job over. */
+  onFailureThresholdExceeded(reason: string): void;
+  now?: () => number;
+  /** web.checkpoints.history; default 10. */
+  historySize?: number;
+  /** state.backend, for configJson(). */
+  stateBackend?: 'heap' | 'level';
+}
+
+/** Aborted ids remembered to recognise (and clean up after) late acknowledgements. */
+const ABORTED_MEMORY = 1000;
+
+export class CheckpointCoordinator {
+  private readonly settings: CheckpointingSettings;
+  private readonly storage: CheckpointStorage;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly tracker: CheckpointStatsTracker;
+  private readonly pending = new Map<number, PendingCheckpoint>();
+  private readonly aborted = new Set<number>();
+  private nextId = 1;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** A periodic trigger found the concurrency limit reached: trigger when a checkpoint ends. */
+  private waitingForSlot = false;
+  private lastCheckpointEnd: number | undefined;
+  private consecutiveFailures = 0;
+  /** Completed checkpoints on disk that retention manages. */
+  private retained: StoredCheckpoint[] = [];
+  private retention: Promise<void> = Promise.resolve();
+  private readonly finalAcks = new Set<string>();
+  private finalNotified = false;
+
+  constructor(private readonly opts: CheckpointCoordinatorOptions) {
+    this.settings = opts.settings;
+    this.storage = opts.storage;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.tracker = new CheckpointStatsTracker(opts.historySize ?? 10);
+    const s = opts.settings;
+    if (!(s.interval > 0)) throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
+    if (!(s.timeout > 0)) throw new Error(`checkpoint timeout must be positive, got ${s.timeout}`);
+    if (!(s.minPauseBetweenCheckpoints >= 0)) throw new Error(`checkpoint min pause must not be negative, got ${s.minPauseBetweenCheckpoints}`);
+    if (!(Number.isInteger(s.maxConcurrentCheckpoints) && s.maxConcurrentCheckpoints >= 1)) throw new Error(`max concurrent checkpoints must be a positive integer, got ${s.maxConcurrentCheckpoints}`);
+    if (!(Number.isInteger(s.tolerableCheckpointFailureNumber) && s.tolerableCheckpointFailureNumber >= -1)) throw new Error(`tolerable checkpoint failures must be an integer >= -1, got ${s.tolerableCheckpointFailureNumber}`);
+  }
+
+  get jobId(): string {
+    return this.opts.jobId;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get numPendingCheckpoints(): number {
+    return this.pending.size;
+  }
+
+  /** Starts periodic checkpoints (again, after a failover). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.scheduleTick(this.settings.interval);
+    this.log.info({ jobId: this.jobId, interval: this.settings.interval }, 'periodic checkpoints started');
+  }
+
+  /** Stops periodic checkpoints and aborts the pending ones (not counted as failures). */
+  stop(reason: string): void {
+    const wasRunning = this.running;
+    this.running = false;
+    this.waitingForSlot = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const p of [...this.pending.values()]) this.abort(p, `Checkpoint Coordinator is suspending: ${reason}`, false);
+    this.finalAcks.clear();
+    this.finalNotified = false;
+    if (wasRunning) this.log.info({ jobId: this.jobId, reason }, 'periodic checkpoints stopped');
+  }
+
+  /**
+   * Triggers a checkpoint now (or a savepoint), outside the periodic schedule and its limits.
+   * Resolves when it completed; rejects when it could not be triggered or was aborted.
+   */
+  async triggerCheckpoint(options: { savepoint?: boolean } = {}): Promise<CompletedCheckpointInfo> {
+    const p = this.startCheckpoint(options.savepoint ?? false);
+    if (!p) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: not all tasks are running`);
+    return p.promise;
+  }
+
+  receiveAcknowledge(ack: TaskCheckpointAck): void {
+    if (ack.checkpointId === FINAL_CHECKPOINT_ID) {
+      this.log.warn({ executionId: ack.executionId }, 'final acknowledgement passed to receiveAcknowledge; use acknowledgeFinal');
+      return;
+    }
+    if (ack.jobId !== this.jobId) {
+      this.log.warn({ jobId: this.jobId, ackJobId: ack.jobId, checkpointId: ack.checkpointId }, 'acknowledgement for another job ignored');
+      return;
+    }
+    const p = this.pending.get(ack.checkpointId);
+    if (!p) {
+      if (this.aborted.has(ack.checkpointId)) {
+        // The task wrote its files after the abort removed the directory: remove them too.
+        this.log.debug({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'late acknowledgement of an aborted checkpoint; discarding its files');
+        this.storage.discard(ack.checkpointId).catch((e: unknown) => this.log.warn({ err: e, checkpointId: ack.checkpointId }, 'cannot discard a late acknowledgement'));
+      } else {
+        this.log.warn({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'acknowledgement of an unknown checkpoint ignored');
+      }
+      return;
+    }
+    const result = p.acknowledge(ack);
+    if (result !== 'accepted') {
+      this.log.warn({ checkpointId: p.id, executionId: ack.executionId, result }, 'acknowledgement ignored');
+      return;
+    }
+    this.tracker.reportAck(p.record, ack, this.now());
+    if (p.fullyAcknowledged) void this.complete(p);
+  }
+
+  /** A task could not take its snapshot: the checkpoint fails (and counts toward the tolerable failures). */
+  receiveDecline(executionId: string, checkpointId: number, reason: string): void {
+    const p = this.pending.get(checkpointId);
+    if (!p || p.finalizing) {
+      this.log.debug({ checkpointId, executionId, reason }, 'decline of a checkpoint that is no longer pending');
+      return;
+    }
+    const task = p.task(executionId);
+    if (!task) {
+      this.log.warn({ checkpointId, executionId }, 'decline from a task outside the checkpoint ignored');
+      return;
+    }
+    this.abort(p, `Checkpoint was declined by task ${task.taskName} (${executionId}): ${reason}`, true);
+  }
+
+  /** A finished task cannot acknowledge: abort what waits for it (not a failure). */
+  onTaskFinished(executionId: string): void {
+    for (const p of [...this.pending.values()]) {
+      if (p.isWaitingFor(executionId)) {
+        const name = p.task(executionId)?.taskName ?? executionId;
+        this.abort(p, `Task ${name} finished before the checkpoint completed`, false);
+      }
+    }
+  }
+
+  /**
+   * End-of-input acknowledgement (checkpoint id FINAL_CHECKPOINT_ID) of one task. Once every task
+   * in `allTasks` (the job's current attempts) has sent one, they are notified, once, that the
+   * final checkpoint is complete, so two-phase-commit sinks commit what they hold. Returns true
+   * for the acknowledgement that completed the set.
+   */
+  acknowledgeFinal(executionId: string, allTasks: TaskRef[]): boolean {
+    if (this.finalNotified) return false;
+    this.finalAcks.add(executionId);
+    if (!allTasks.every((t) => this.finalAcks.has(t.executionId))) return false;
+    this.finalNotified = true;
+    this.log.info({ jobId: this.jobId, tasks: allTasks.length }, 'every task reached the end of its input; committing');
+    this.opts.gateway.notify(allTasks, FINAL_CHECKPOINT_ID, true);
+    return true;
+  }
+
+  /**
+   * The newest usable checkpoint of this job (damaged ones skipped), to restart from. New
+   * checkpoint ids continue past every chk-<n> on disk, so none is ever reused.
+   */
+  async restoreLatest(): Promise<{ metadata: CheckpointMetadata; dir: string } | undefined> {
+    const [found, highest, onDisk] = await Promise.all([this.storage.latestValid(), this.storage.highestCheckpointId(), this.storage.listCompleted()]);
+    this.nextId = Math.max(this.nextId, highest + 1);
+    const known = new Set(this.retained.map((c) => c.checkpointId));
+    for (const c of onDisk) if (!known.has(c.checkpointId)) this.retained.push(c);
+    if (!found) return undefined;
+    this.recordRestore(found.metadata, found.dir);
+    return { metadata: found.metadata, dir: found.dir };
+  }
+
+  /** Restores from a given checkpoint or savepoint directory (validated); throws when it is damaged. */
+  async restoreFrom(dir: string): Promise<CheckpointMetadata> {
+    const metadata = await this.storage.load(dir);
+    this.nextId = Math.max(this.nextId, await this.storage.highestCheckpointId() + 1);
+    this.recordRestore(metadata, dir);
+    return metadata;
+  }
+
+  /** The body of GET /jobs/:jobid/checkpoints. */
+  stats(): CheckpointingStatisticsJson {
+    return this.tracker.snapshot(this.now());
+  }
+
+  /** The body of GET /jobs/:jobid/checkpoints/config. */
+  configJson(): Record<string, unknown> {
+    const s = this.settings;
+    return {
+      mode: s.mode === 'AT_LEAST_ONCE' ? 'at_least_once' : 'exactly_once',
+      interval: s.interval,
+      timeout: s.timeout,
+      min_pause: s.minPauseBetweenCheckpoints,
+      max_concurrent: s.maxConcurrentCheckpoints,
+      // Completed checkpoints stay on disk when the job ends; retention only trims them.
+      externalization: { enabled: true, delete_on_cancellation: false },
+      state_backend: this.opts.stateBackend ?? 'heap',
+      checkpoint_storage: 'filesystem',
+      unaligned_checkpoints: false,
+      tolerable_failed_checkpoints: s.tolerableCheckpointFailureNumber,
+      aligned_checkpoint_timeout: 0,
+      checkpoints_after_tasks_finish: false,
+      state_changelog_enabled: false,
+      // Weir extras.
+      checkpoint_dir: this.storage.jobDir,
+      num_retained: s.numRetained ?? 1,
+    };
+  }
+
+  private recordRestore(metadata: CheckpointMetadata, dir: string): void {
+    this.nextId = Math.max(this.nextId, metadata.checkpointId + 1);
+    this.tracker.reportRestored(metadata.checkpointId, this.now(), metadata.savepoint, dir);
+    this.log.info({ jobId: this.jobId, checkpointId: metadata.checkpointId, dir, savepoint: metadata.savepoint }, 'restoring from checkpoint');
+  }
+
+  private startCheckpoint(savepoint: boolean): PendingCheckpoint | undefined {
+    const tasks = this.opts.tasks();
+    if (!tasks) return undefined;
+    if (tasks.trigger.length === 0 || tasks.ackFrom.length === 0) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: no tasks to trigger or to acknowledge`);
+    const id = this.nextId++;
+    const timestamp = this.now();
+    const record = this.tracker.reportPending(id, savepoint, timestamp, tasks.ackFrom.length);
+    const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record);
+    this.pending.set(id, p);
+    p.timer = setTimeout(() => this.abort(p, 'Checkpoint expired before completing.', true), this.settings.timeout);
+    this.log.info({ jobId: this.jobId, checkpointId: id, savepoint }, savepoint ? 'triggering savepoint' : 'triggering checkpoint');
+    void this.sendTriggers(p, tasks.trigger);
+    return p;
+  }
+
+  private async sendTriggers(p: PendingCheckpoint, trigger: TaskRef[]): Promise<void> {
+    try {
+      await this.storage.checkpointDir(p.id);
+    } catch (e) {
+      this.abort(p, `Cannot create the checkpoint directory: ${(e as Error).message}`, false);
+      return;
+    }
+    if (p.disposed) {
+      // Aborted while the directory was being made: the abort's discard may have run first.
+      await this.storage.discard(p.id).catch(() => undefined);
+      return;
+    }
+    await Promise.all(
+      trigger.map(async (t) => {
+        try {
+          await this.opts.gateway.trigger(t, p.id, p.timestamp, p.savepoint);
+        } catch (e) {
+          // As in Flink, a trigger failure is not a checkpoint failure: nothing was snapshotted.
+          this.abort(p, `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`, false);
+        }
+      }),
+    );
+  }
+
+  private async complete(p: PendingCheckpoint): Promise<void> {
+    p.finalizing = true;
+    if (p.timer) clearTimeout(p.timer);
+    let metadata: CheckpointMetadata;
+    let dir: string;
+    try {
+      metadata = this.buildMetadata(p);
+      dir = await this.storage.writeMetadata(metadata);
+    } catch (e) {
+      if (p.disposed) {
+        await this.storage.discard(p.id).catch(() => undefined);
+        return;
+      }
+      p.finalizing = false;
+      this.abort(p, `Failure to finalize the checkpoint: ${(e as Error).message}`, true);
+      return;
+    }
+    if (p.disposed) {
+      // stop() aborted it while `_metadata` was written: that write must not survive.
+      await this.storage.discard(p.id).catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
+      return;
+    }
+    p.disposed = true;
+    this.pending.delete(p.id);
+    this.tracker.reportCompleted(p.record, metadata.completedAt, dir);
+    this.consecutiveFailures = 0;
+    this.lastCheckpointEnd = metadata.completedAt;
+    this.log.info(
+      { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, stateSize: metadata.stateSize, durationMs: metadata.completedAt - p.timestamp },
+      p.savepoint ? 'savepoint completed' : 'checkpoint completed',
+    );
+    for (const older of [...this.pending.values()]) {
+      if (older.id < p.id && !older.savepoint && !older.finalizing) this.abort(older, 'Checkpoint has been subsumed.', false);
+    }
+    await this.retain({ checkpointId: p.id, dir, savepoint: p.savepoint });
+    this.opts.gateway.notify(p.tasks, p.id, true);
+    p.resolve({ checkpointId: p.id, savepoint: p.savepoint, timestamp: p.timestamp, completedAt: metadata.completedAt, dir, stateSize: metadata.stateSize });
+    this.onCheckpointEnded();
+  }
+
+  private buildMetadata(p: PendingCheckpoint): CheckpointMetadata {
+    const handles = [...p.acks.values()].flatMap((a) => a.handles);
+    const operators: CheckpointMetadataOperator[] = this.opts.operators().map((o) => ({
+      operatorId: o.operatorId,
+      ...(o.uid !== undefined ? { uid: o.uid } : {}),
+      name: o.name,
+      parallelism: o.parallelism,
+      maxParallelism: o.maxParallelism,
+      subtasks: handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
+    }));
+    const known = new Set(operators.map((o) => o.operatorId));
+    const stray = handles.find((h) => !known.has(h.operatorId));
+    if (stray) throw new Error(`state acknowledged for operator ${stray.operatorId}, which is not part of the job`);
+    return {
+      format: 'weir-checkpoint',
+      version: 1,
+      jobId: this.jobId,
+      checkpointId: p.id,
+      timestamp: p.timestamp,
+      completedAt: this.now(),
+      savepoint: p.savepoint,
+      operators,
+      stateSize: handles.reduce((s, h) => s + h.size, 0),
+    };
+  }
+
+  /** Retention runs one at a time, so concurrent completions never work from a stale list. */
+  private retain(added: StoredCheckpoint): Promise<void> {
+    this.retention = this.retention.then(async () => {
+      const before = [...this.retained, added];
+      this.retained = await this.storage.retain(before);
+      const keptDirs = new Set(this.retained.map((c) => c.dir));
+      this.tracker.reportDiscarded(before.filter((c) => !keptDirs.has(c.dir)).map((c) => c.dir));
+    });
+    return this.retention;
+  }
+
+  private abort(p: PendingCheckpoint, reason: string, counted: boolean): void {
+    if (p.disposed) return;
+    p.disposed = true;
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(p.id);
+    this.aborted.add(p.id);
+    if (this.aborted.size > ABORTED_MEMORY) this.aborted.delete(this.aborted.values().next().value!);
+    // A finalizing checkpoint is discarded by complete() once its `_metadata` write is over.
+    if (!p.finalizing) this.storage.discard(p.id).catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
+    const at = this.now();
+    this.tracker.reportFailed(p.record, at, reason);
+    this.log.warn({ jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, reason }, p.savepoint ? 'savepoint failed' : 'checkpoint failed');
+    this.opts.gateway.notify(p.tasks, p.id, false);
+    p.reject(new Error(`${p.savepoint ? 'Savepoint' : 'Checkpoint'} ${p.id} of job ${this.jobId} failed: ${reason}`));
+    this.lastCheckpointEnd = at;
+    // Savepoints are the user's requests; their failures do not fail the job (as in Flink).
+    if (counted && !p.savepoint) this.countFailure(reason);
+    this.onCheckpointEnded();
+  }
+
+  private countFailure(reason: string): void {
+    this.consecutiveFailures++;
+    const tolerable = this.settings.tolerableCheckpointFailureNumber;
+    if (tolerable < 0 || this.consecutiveFailures <= tolerable) return;
+    const failures = this.consecutiveFailures;
+    // Reset as Flink's CheckpointFailureManager does: the failover this causes starts a new count.
+    this.consecutiveFailures = 0;
+    this.opts.onFailureThresholdExceeded(`${failures} checkpoint(s) failed in a row, ${tolerable} tolerated (execution.checkpointing.tolerable-failed-checkpoints); the latest failed due to: ${reason}`);
+  }
+
+  /** A min pause implies one checkpoint at a time (as Flink documents). */
+  private get maxConcurrent(): number {
+    return this.settings.minPauseBetweenCheckpoints > 0 ? 1 : this.settings.maxConcurrentCheckpoints;
+  }
+
+  private scheduleTick(delay: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onTick(), Math.max(0, delay));
+  }
+
+  private onTick(): void {
+    this.timer = undefined;
+    if (!this.running) return;
+    if (this.pending.size >= this.maxConcurrent) {
+      this.waitingForSlot = true;
+      return;
+    }
+    if (this.lastCheckpointEnd !== undefined) {
+      const pauseLeft = this.lastCheckpointEnd + this.settings.minPauseBetweenCheckpoints - this.now();
+      if (pauseLeft > 0) {
+        this.scheduleTick(pauseLeft);
+        return;
+      }
+    }
+    this.scheduleTick(this.settings.interval);
+    let p: PendingCheckpoint | undefined;
+    try {
+      p = this.startCheckpoint(false);
+    } catch (e) {
+      this.log.warn({ jobId: this.jobId, err: e }, 'periodic checkpoint not triggered');
+      return;
+    }
+    // Not all tasks running (deploying, or some finished): skip this one, as Flink does.
+    if (!p) this.log.debug({ jobId: this.jobId }, 'periodic checkpoint skipped: not all tasks are running');
+    // Its failure is logged and counted by abort(); nobody else awaits a periodic checkpoint.
+    else p.promise.catch(() => undefined);
+  }
+
+  private onCheckpointEnded(): void {
+    if (this.running && this.waitingForSlot && this.pending.size < this.maxConcurrent) {
+      this.waitingForSlot = false;
+      this.scheduleTick(0);
+    }
+  }
+}

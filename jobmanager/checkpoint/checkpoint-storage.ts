@@ -1,0 +1,234 @@
+// Checkpoint storage of one job on a file system (Flink's FileSystemCheckpointStorage):
+// <state.checkpoints.dir>/<jobId>/chk-<n>/ holds the tasks' state files and, once the checkpoint
+// completed, `_metadata`. A checkpoint without `_metadata` never completed.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, normalize, sep } from 'node:path';
+import type { CheckpointMetadata, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
+import type { Logger } from '../../common/logging.js';
+
+export const METADATA_FILE = '_metadata';
+const CHECKPOINT_DIR = /^chk-(\d+)$/;
+
+/** A completed checkpoint (or savepoint) directory of this job. */
+export interface StoredCheckpoint {
+  checkpointId: number;
+  dir: string;
+  savepoint: boolean;
+}
+
+export interface ValidCheckpoint {
+  metadata: CheckpointMetadata;
+  dir: string;
+  /** Newer checkpoints that could not be used, newest first. */
+  skipped: Array<{ dir: string; reason: string }>;
+}
+
+export class CheckpointStorage {
+  constructor(
+    /** <state.checkpoints.dir>/<jobId> */
+    readonly jobDir: string,
+    private readonly numRetained: number,
+    private readonly log: Logger,
+  ) {
+    if (!Number.isInteger(numRetained) || numRetained < 1) {
+      throw new Error(`state.checkpoints.num-retained must be a positive integer, got ${numRetained}`);
+    }
+  }
+
+  pathOf(checkpointId: number): string {
+    return join(this.jobDir, `chk-${checkpointId}`);
+  }
+
+  /** The directory of checkpoint `checkpointId`, created when missing. */
+  async checkpointDir(checkpointId: number): Promise<string> {
+    const dir = this.pathOf(checkpointId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Writes `_metadata` atomically: a reader sees either no file or the whole of it. */
+  async writeMetadata(meta: CheckpointMetadata): Promise<string> {
+    const dir = await this.checkpointDir(meta.checkpointId);
+    const tmp = join(dir, `.${METADATA_FILE}.${randomBytes(4).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(meta, null, 2));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(dir, METADATA_FILE));
+    // The rename itself is durable only once the directory is synced.
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+    return dir;
+  }
+
+  /**
+   * Deletes the oldest completed checkpoints beyond state.checkpoints.num-retained; savepoints
+   * are kept until the user deletes them. Returns the ones still on disk, newest first.
+   */
+  async retain(completed: StoredCheckpoint[]): Promise<StoredCheckpoint[]> {
+    const newestFirst = [...completed].sort((a, b) => b.checkpointId - a.checkpointId);
+    const kept: StoredCheckpoint[] = [];
+    let checkpoints = 0;
+    for (const c of newestFirst) {
+      if (c.savepoint || ++checkpoints <= this.numRetained) {
+        kept.push(c);
+        continue;
+      }
+      try {
+        await rm(c.dir, { recursive: true, force: true });
+        this.log.debug({ checkpointId: c.checkpointId, dir: c.dir }, 'subsumed checkpoint deleted');
+      } catch (e) {
+        // Left on disk, which costs space but not correctness; try again on the next completion.
+        this.log.warn({ err: e, dir: c.dir }, 'cannot delete a subsumed checkpoint');
+        kept.push(c);
+      }
+    }
+    return kept;
+  }
+
+  /** Removes an aborted checkpoint's directory (and whatever tasks wrote into it). */
+  async discard(checkpointId: number): Promise<void> {
+    await rm(this.pathOf(checkpointId), { recursive: true, force: true });
+  }
+
+  /** Completed checkpoints on disk (chk-* with `_metadata`), newest first. */
+  async listCompleted(): Promise<StoredCheckpoint[]> {
+    const out: StoredCheckpoint[] = [];
+    for (const { checkpointId, dir } of await this.checkpointDirs()) {
+      let text: string;
+      try {
+        text = await readFile(join(dir, METADATA_FILE), 'utf8');
+      } catch {
+        continue;
+      }
+      let savepoint = false;
+      try {
+        savepoint = (JSON.parse(text) as Partial<CheckpointMetadata>).savepoint === true;
+      } catch {
+        // A damaged `_metadata` is reported by load(); here it only counts as a checkpoint.
+      }
+      out.push({ checkpointId, dir, savepoint });
+    }
+    return out;
+  }
+
+  /** The highest n of any chk-<n> directory, complete or not (0 when there is none). */
+  async highestCheckpointId(): Promise<number> {
+    const dirs = await this.checkpointDirs();
+    return dirs.length ? dirs[0]!.checkpointId : 0;
+  }
+
+  /** Reads and checks a checkpoint; throws an Error naming the checkpoint, the file and the problem. */
+  async load(dir: string): Promise<CheckpointMetadata> {
+    const fail = (file: string, problem: string): never => {
+      throw new Error(`checkpoint ${dir}: ${file}: ${problem}`);
+    };
+    let text = '';
+    try {
+      text = await readFile(join(dir, METADATA_FILE), 'utf8');
+    } catch (e) {
+      fail(METADATA_FILE, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(e as Error).message})`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      fail(METADATA_FILE, `is not valid JSON (${(e as Error).message})`);
+    }
+    const meta = parsed as CheckpointMetadata;
+    const shapeError = metadataShapeError(meta);
+    if (shapeError) fail(METADATA_FILE, shapeError);
+    for (const op of meta.operators) {
+      for (const h of op.subtasks) await checkStateFile(dir, h, fail);
+    }
+    return meta;
+  }
+
+  /** The newest checkpoint that loads, skipping (and logging) damaged ones. */
+  async latestValid(): Promise<ValidCheckpoint | undefined> {
+    const skipped: Array<{ dir: string; reason: string }> = [];
+    for (const c of await this.listCompleted()) {
+      try {
+        const metadata = await this.load(c.dir);
+        if (skipped.length) this.log.warn({ dir: c.dir, skipped: skipped.length }, 'restoring from an older checkpoint because newer ones are damaged');
+        return { metadata, dir: c.dir, skipped };
+      } catch (e) {
+        const reason = (e as Error).message;
+        this.log.warn({ dir: c.dir, reason }, 'skipping a damaged checkpoint');
+        skipped.push({ dir: c.dir, reason });
+      }
+    }
+    if (skipped.length) this.log.warn({ jobDir: this.jobDir, skipped: skipped.length }, 'no usable checkpoint: every completed one is damaged');
+    return undefined;
+  }
+
+  /** chk-<n> directories, highest n first. */
+  private async checkpointDirs(): Promise<Array<{ checkpointId: number; dir: string }>> {
+    let names: string[];
+    try {
+      names = await readdir(this.jobDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new Error(`cannot list checkpoint directory ${this.jobDir}: ${(e as Error).message}`);
+    }
+    const out: Array<{ checkpointId: number; dir: string }> = [];
+    for (const name of names) {
+      const m = CHECKPOINT_DIR.exec(name);
+      if (m) out.push({ checkpointId: Number(m[1]), dir: join(this.jobDir, name) });
+    }
+    return out.sort((a, b) => b.checkpointId - a.checkpointId);
+  }
+}
+
+function metadataShapeError(meta: CheckpointMetadata): string | undefined {
+  if (meta === null || typeof meta !== 'object') return 'is not a JSON object';
+  if (meta.format !== 'weir-checkpoint' || meta.version !== 1) {
+    return `has format '${String(meta.format)}' version ${String(meta.version)}, expected 'weir-checkpoint' version 1`;
+  }
+  if (!Number.isInteger(meta.checkpointId)) return 'has no checkpointId';
+  if (!Array.isArray(meta.operators)) return 'has no operators list';
+  for (const op of meta.operators) {
+    if (!op || typeof op.operatorId !== 'string' || !Array.isArray(op.subtasks)) return 'has a malformed operator entry';
+    for (const h of op.subtasks) {
+      if (!h || typeof h.file !== 'string' || typeof h.size !== 'number' || typeof h.sha256 !== 'string') {
+        return `has a malformed state handle in operator ${op.operatorId}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function checkStateFile(dir: string, h: OperatorSubtaskStateHandle, fail: (file: string, problem: string) => never): Promise<void> {
+  // Handles name files inside the checkpoint directory; anything else is damage, not a path to follow.
+  const rel = normalize(h.file);
+  if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) fail(h.file, 'state file path leaves the checkpoint directory');
+  const path = join(dir, rel);
+  let size = 0;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    fail(h.file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `state file of operator ${h.operatorId} subtask ${h.subtaskIndex} is missing` : `cannot be read (${(e as Error).message})`);
+  }
+  if (size !== h.size) fail(h.file, `has ${size} bytes, _metadata records ${h.size}`);
+  const digest = await sha256File(path);
+  if (digest !== h.sha256) fail(h.file, `sha256 mismatch (recorded ${h.sha256}, file has ${digest})`);
+}
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

@@ -1,0 +1,22 @@
+// A job's effective checkpoint settings: what the job set (env.enableCheckpointing and
+// getCheckpointConfig()), else the cluster's execution.checkpointing.* keys.
+import type { CheckpointingMode, CheckpointingSettings } from '../../common/checkpoint.js';
+import { OPTIONS, type Configuration } from '../../common/config.js';
+
+/**
+ * Undefined when neither the job nor execution.checkpointing.interval enables checkpoints. Each
+ * field the job leaves undefined comes from the configuration.
+ */
+export function resolveCheckpointingSettings(job: Partial<CheckpointingSettings> | undefined, conf: Configuration): CheckpointingSettings | undefined {
+  const interval = job?.interval !== undefined && job.interval > 0 ? job.interval : conf.getOptionalDuration('execution.checkpointing.interval');
+  if (interval === undefined || !(interval > 0)) return undefined;
+  return {
+    interval,
+    mode: job?.mode ?? (conf.getChoice('execution.checkpointing.mode', OPTIONS['execution.checkpointing.mode']!.values!) as CheckpointingMode),
+    timeout: job?.timeout ?? conf.getDuration('execution.checkpointing.timeout'),
+    minPauseBetweenCheckpoints: job?.minPauseBetweenCheckpoints ?? conf.getDuration('execution.checkpointing.min-pause'),
+    tolerableCheckpointFailureNumber: job?.tolerableCheckpointFailureNumber ?? conf.getInt('execution.checkpointing.tolerable-failed-checkpoints'),
+    maxConcurrentCheckpoints: job?.maxConcurrentCheckpoints ?? conf.getInt('execution.checkpointing.max-concurrent-checkpoints'),
+    numRetained: job?.numRetained ?? conf.getInt('state.checkpoints.num-retained'),
+  };
+}

@@ -1,0 +1,81 @@
+// Checkpoints across real processes: REST reports them with Flink's fields, a task failure
+// restarts the job from the latest completed one with exactly-once output, and a damaged
+// checkpoint is skipped for an older retained one.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { keyOf } from '../jobs/keyed-count.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { finalCounts, readCommittedLines } from '../helpers/output.js';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+function referenceCounts(count: number, keys: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const k = String(keyOf(i, keys));
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return m;
+}
+
+describe('checkpoints', () => {
+  it('restarts a failed task from the latest checkpoint: every key counts 1..N exactly once', async () => {
+    cluster = await startCluster({ taskManagers: 2, slots: 2 });
+    const out = join(cluster.dir, 'counts');
+    const jobId = await cluster.submit('test/jobs/cp-count.ts', [out, '16000', '50', '4000', '9000', '200'], 2);
+    const job = await cluster.waitForJob(jobId, ['FINISHED'], 60_000);
+    expect(job.state).toBe('FINISHED');
+    expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(16000, 50));
+    const ex = (await cluster.rest(`/jobs/${jobId}/exceptions`)).body;
+    expect(ex['root-exception']).toContain('planned failure at record 9000');
+    const cp = (await cluster.rest(`/jobs/${jobId}/checkpoints`)).body;
+    expect(cp.counts.completed).toBeGreaterThanOrEqual(2);
+    expect(cp.counts.restored).toBe(1);
+    expect(cp.latest.restored.id).toBeGreaterThan(0);
+    const last = cp.latest.completed;
+    expect(last.status).toBe('COMPLETED');
+    expect(last.num_acknowledged_subtasks).toBe(last.num_subtasks);
+    expect(last.state_size).toBeGreaterThan(0);
+    expect(typeof last.end_to_end_duration).toBe('number');
+    expect(existsSync(join(last.external_path, '_metadata'))).toBe(true);
+    const config = (await cluster.rest(`/jobs/${jobId}/checkpoints/config`)).body;
+    expect(config.mode).toBe('exactly_once');
+    expect(config.interval).toBe(200);
+  }, 90_000);
+
+  it('skips a damaged checkpoint and restores the newest intact one after a TaskManager is lost', async () => {
+    cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.checkpoints.num-retained': '3', 'heartbeat.timeout': '3 s' } });
+    const out = join(cluster.dir, 'counts');
+    const jobId = await cluster.submit('test/jobs/cp-count.ts', [out, '1000000', '50', '500', '-1', '300'], 2);
+    const c = cluster;
+    const stats = async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
+    await c.waitFor('three completed checkpoints', async () => (await stats()).counts.completed >= 3, 30_000);
+    // Damage every state file of the newest retained checkpoint.
+    const jobDir = join(c.dir, 'jobmanager', 'checkpoints', jobId);
+    const chks = readdirSync(jobDir).filter((d) => existsSync(join(jobDir, d, '_metadata'))).sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)));
+    const newest = chks[0]!;
+    for (const f of readdirSync(join(jobDir, newest)).filter((x) => x.endsWith('.state'))) {
+      const p = join(jobDir, newest, f);
+      const b = readFileSync(p);
+      b[Math.floor(b.length / 2)] ^= 0xff;
+      writeFileSync(p, b);
+    }
+    c.taskManagers[1]!.proc.kill('SIGKILL');
+    await c.addTaskManager(2);
+    const restored = await c.waitFor('the job restored', async () => {
+      const s = await stats();
+      return s.latest.restored ? s.latest.restored : undefined;
+    }, 30_000);
+    expect(restored.id).toBeLessThan(Number(newest.slice(4)));
+    await c.waitFor('the job running again', async () => (await c.job(jobId)).state === 'RUNNING', 30_000);
+    const log = (await c.rest('/jobmanager/log')).body as string;
+    expect(log).toContain(newest);
+    await c.rest(`/jobs/${jobId}`, { method: 'PATCH' });
+    await c.waitForJob(jobId, ['CANCELED'], 20_000);
+  }, 90_000);
+});

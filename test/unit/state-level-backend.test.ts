@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LevelKeyedStateBackend } from '../../taskmanager/state/level-backend.js';
+import { VOID_NAMESPACE } from '../../taskmanager/state/types.js';
+import { mulberry32 } from '../reference/random.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function open(cacheLimit: number): Promise<LevelKeyedStateBackend> {
+  const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
+  const b = await LevelKeyedStateBackend.open(join(root, 'db'), { maxParallelism: 128, keyGroupRange: { start: 0, end: 127 }, cacheLimit });
+  cleanups.push(async () => {
+    await b.dispose();
+    await rm(root, { recursive: true, force: true });
+  });
+  return b;
+}
+
+describe('level keyed state backend', () => {
+  it('keeps every value through cache eviction and counts entries exactly (randomized, fixed seed)', async () => {
+    const b = await open(64);
+    const values = b.getTable<{ n: number; tags: string[] }>({ name: 'values', kind: 'raw' });
+    const counts = b.getTable<number>({ name: 'counts', kind: 'raw' });
+    const expected = new Map<string, { n: number; tags: string[] } | number>();
+    const random = mulberry32(7);
+    for (let step = 0; step < 6000; step++) {
+      const key = Math.floor(random() * 400);
+      const ns = random() < 0.3 ? Math.floor(random() * 3) : VOID_NAMESPACE;
+      const table = random() < 0.5 ? values : counts;
+      const id = `${table.meta.name}|${key}|${String(ns)}|${typeof ns}`;
+      b.setCurrentKey(key);
+      const op = random();
+      if (op < 0.45) {
+        // The window operator's pattern: get, mutate in place, put back.
+        if (table === values) {
+          const v = values.get(ns) ?? { n: 0, tags: [] };
+          v.n++;
+          v.tags.push(String(step));
+          values.put(ns, v);
+          expected.set(id, structuredClone(v));
+        } else {
+          const c = (counts.get(ns) ?? 0) + 1;
+          counts.put(ns, c);
+          expected.set(id, c);
+        }
+      } else if (op < 0.6) {
+        table.remove(ns);
+        expected.delete(id);
+      } else {
+        const got = table.get(ns);
+        expect(got).toEqual(expected.get(id));
+      }
+      expect(b.numEntries()).toBe(expected.size);
+      if (step % 500 === 0) await b.drain(); // lets batches complete, so evictions happen
+    }
+    await b.drain();
+    expect(b.cachedEntries()).toBeLessThan(400);
+    for (const [id, v] of expected) {
+      const [name, key, ns, nsType] = id.split('|');
+      b.setCurrentKey(Number(key));
+      const table = name === 'values' ? values : counts;
+      expect(table.get(nsType === 'number' ? Number(ns) : ns)).toEqual(v);
+    }
+  });
+
+  it('reads the newest value while a write batch is in flight', async () => {
+    const b = await open(100);
+    const t = b.getTable<number>({ name: 't', kind: 'raw' });
+    for (let k = 0; k < 100; k++) {
+      b.setCurrentKey(k);
+      t.put(VOID_NAMESPACE, k); // the 100th put issues a batch
+    }
+    // The batch is not acknowledged yet (nothing awaited): reads must still see every value,
+    // including ones changed after the batch was encoded.
+    b.setCurrentKey(5);
+    t.put(VOID_NAMESPACE, 500);
+    b.setCurrentKey(6);
+    t.remove(VOID_NAMESPACE);
+    for (let k = 0; k < 100; k++) {
+      b.setCurrentKey(k);
+      expect(t.get(VOID_NAMESPACE)).toBe(k === 5 ? 500 : k === 6 ? undefined : k);
+    }
+    expect(b.numEntries()).toBe(99);
+    await b.drain();
+    // Now from LevelDB (after the cache has turned over).
+    const other = b.getTable<number>({ name: 'other', kind: 'raw' });
+    for (let k = 0; k < 300; k++) {
+      b.setCurrentKey(1000 + k);
+      other.put(VOID_NAMESPACE, k);
+      if (k % 100 === 99) await b.drain();
+    }
+    for (let k = 0; k < 100; k++) {
+      b.setCurrentKey(k);
+      expect(t.get(VOID_NAMESPACE)).toBe(k === 5 ? 500 : k === 6 ? undefined : k);
+    }
+    expect(b.numEntries()).toBe(399);
+  });
+
+  it('starts empty in a directory that held something, and removes it on dispose', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const dir = join(root, 'db');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'stale.txt'), 'left over from a previous attempt');
+    const b = await LevelKeyedStateBackend.open(dir, { maxParallelism: 16, keyGroupRange: { start: 0, end: 15 } });
+    expect(existsSync(join(dir, 'stale.txt'))).toBe(false);
+    const t = b.getTable<string>({ name: 't', kind: 'value' });
+    b.setCurrentKey('a');
+    t.put(VOID_NAMESPACE, 'x');
+    await b.dispose();
+    expect(existsSync(dir)).toBe(false);
+    expect(() => b.setCurrentKey('a') ?? t.get(VOID_NAMESPACE)).toThrow(/disposed/);
+  });
+
+  it('refuses keys outside its key groups', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
+    const b = await LevelKeyedStateBackend.open(join(root, 'db'), { maxParallelism: 128, keyGroupRange: { start: 0, end: 63 } });
+    cleanups.push(async () => {
+      await b.dispose();
+      await rm(root, { recursive: true, force: true });
+    });
+    const t = b.getTable<number>({ name: 't', kind: 'raw' });
+    let outside = 0;
+    for (let k = 0; k < 50; k++) {
+      b.setCurrentKey(k);
+      try {
+        t.put(VOID_NAMESPACE, k);
+      } catch (e) {
+        expect((e as Error).message).toMatch(/outside this subtask's key groups 0\.\.63/);
+        outside++;
+      }
+    }
+    expect(outside).toBeGreaterThan(10);
+    expect(b.numEntries()).toBe(50 - outside);
+  });
+});
