@@ -5,7 +5,10 @@
 // replacing its key's value. Every value is a string of exactly <valueBytes> ASCII characters,
 // so the canonical state is about keys × valueBytes. keyBy is a shuffle between the two source
 // and the two keyed subtasks, so barriers are aligned over a local and a remote channel.
-import { DataGeneratorSource, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy, type StreamExecutionEnvironment, type ValueState } from 'weir';
+import {
+  DataGeneratorSource, KeyedProcessFunction, RestartStrategies, ValueStateDescriptor, WatermarkStrategy, type Collector, type KeyedProcessContext,
+  type StreamExecutionEnvironment, type ValueState,
+} from 'weir';
 import { Pacer } from '../lib/pacer.js';
 
 interface Update {
@@ -13,8 +16,12 @@ interface Update {
   key: number;
 }
 
-/** Replaces the key's value by "<updates of the key>:" padded to the fixed size. */
-class FixedSizeValue extends RichMapFunction<Update, number> {
+/**
+ * Replaces the key's value by "<updates of the key>:" padded to the fixed size. A
+ * KeyedProcessFunction rather than a RichMapFunction: its operator reports the state-entries
+ * metric the benchmark watches to see the fill complete.
+ */
+class FixedSizeValue extends KeyedProcessFunction<number, Update, number> {
   private value!: ValueState<string>;
 
   constructor(private readonly valueBytes: number) {
@@ -25,11 +32,11 @@ class FixedSizeValue extends RichMapFunction<Update, number> {
     this.value = this.getRuntimeContext().getState(new ValueStateDescriptor<string>('value'));
   }
 
-  map(u: Update): number {
+  processElement(u: Update, _ctx: KeyedProcessContext<number>, out: Collector<number>): void {
     const prev = this.value.value();
     const updates = prev === null ? 1 : parseInt(prev, 10) + 1;
     this.value.update(`${updates}:`.padEnd(this.valueBytes, '.'));
-    return updates;
+    out.collect(updates);
   }
 }
 
@@ -44,7 +51,7 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   updates.addSink(new Pacer<Update>((u) => u.index, { freeRecords: keys!, ratePerSecond: rate! })).name('Pace');
   updates
     .keyBy((u: Update) => u.key)
-    .map(new FixedSizeValue(valueBytes!))
+    .process(new FixedSizeValue(valueBytes!))
     .uid('fixed-size-value')
     .name('Fixed-size value')
     .addSink(() => {})

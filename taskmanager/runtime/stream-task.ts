@@ -71,10 +71,15 @@ export class StreamTask {
     this.checkpoints = { coordinator, mode };
   }
 
+  private actionWaiter: (() => void) | undefined;
+
   /** Runs `action` in the task loop at the next point between records. */
   private enqueue(action: () => Promise<void>): void {
     this.actions.push(action);
     this.mailbox.put(() => {});
+    const w = this.actionWaiter;
+    this.actionWaiter = undefined;
+    w?.();
   }
 
   private async runActions(): Promise<void> {
@@ -169,9 +174,16 @@ export class StreamTask {
     if (cp) await cp.coordinator.finalCheckpoint();
     for (const w of this.writers) w.flushAll();
     await this.waitFor(Promise.all(this.writers.map((w) => w.finish())), true);
-    while (cp && !this.finalCommitted) {
-      await this.waitFor(this.mailbox.mailAvailable(), true);
-      await this.runActions();
+    if (cp) {
+      // Input and output have ended: timers no longer fire, only checkpoint notifications run.
+      this.mailbox.close();
+      while (!this.finalCommitted) {
+        if (this.actions.length === 0) {
+          await Promise.race([new Promise<void>((r) => (this.actionWaiter = r)), this.canceledPromise]);
+          this.checkCanceled();
+        }
+        await this.runActions();
+      }
     }
   }
 

@@ -5,18 +5,9 @@ import {
   SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
   type OnMergeContext, type TimestampedValue, type Trigger, type TriggerState, type Window,
 } from 'weir';
+import { mulberry32 } from '../reference/random.js';
 
-/** mulberry32: a small seeded PRNG so randomized cases repeat exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const pt = (now: number) => ({ getCurrentProcessingTime: () => now });
 const spans = (ws: Window[]) => ws.map((w) => (w as TimeWindow).id());

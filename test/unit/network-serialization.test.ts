@@ -2,17 +2,8 @@ import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, decodeRecords, encodeEvent, encodeRecords } from '../../common/serialization.js';
 import type { NetworkEvent } from '../../taskmanager/network/types.js';
+import { mulberry32 } from '../reference/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(rnd: () => number, depth = 0): unknown {
   const r = rnd();
