@@ -4,6 +4,7 @@
 // same run are the figures to compare: absolute rates wander on a shared machine.
 import { join } from 'node:path';
 import { packageRoot } from '../common/rpc.js';
+import { checkpointing } from './benchmarks/checkpointing.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
@@ -12,7 +13,7 @@ import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.j
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
   const names: string[] = [];

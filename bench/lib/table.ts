@@ -4,7 +4,7 @@ import { formatCount } from './stats.js';
 
 function formatValue(value: number, unit: string): string {
   if (unit === 'ratio') return value.toFixed(3);
-  if (unit === 'bytes/record') return value.toFixed(1);
+  if (unit === 'bytes/record' || unit === 'MB') return value.toFixed(1);
   return formatCount(value);
 }
 

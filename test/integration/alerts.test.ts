@@ -49,6 +49,17 @@ describe('alerts', () => {
     expect(errorLines.map((e) => e.alert.state)).toEqual(['FAILING', 'FAILED']);
   });
 
+  it('posts RESTARTING when a job fails over, and nothing more once it finished', async () => {
+    received.length = 0;
+    const out = `${cluster.dir}/restart-alert`;
+    const jobId = await cluster.submit('test/jobs/cp-count.ts', [out, '4000', '10', '2000', '2500', '200'], 1);
+    await cluster.waitForJob(jobId, ['FINISHED'], 60_000);
+    await cluster.waitFor('the restart alert at the webhook', async () => received.length >= 1 || undefined, 10_000);
+    expect(received.map((r) => r.body.state)).toEqual(['RESTARTING']);
+    expect(received[0].body).toMatchObject({ type: 'job-alert', jobId, state: 'RESTARTING' });
+    expect(received[0].body.cause).toContain('planned failure at record 2500');
+  }, 90_000);
+
   it('keeps the JobManager serving when the webhook is down', async () => {
     await new Promise((r) => server.close(r));
     const jobId = await cluster.submit('test/jobs/failing.ts', [], 1);
