@@ -154,7 +154,10 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
           if (!ack.ok) this.onExecutionFailed(e, 'TaskDeploymentException', `TaskManager ${tm.id} refused ${e.taskName}: ${ack.error}`);
         })
         .catch((err: Error) => {
-          this.onExecutionFailed(e, 'TaskDeploymentException', `cannot deploy ${e.taskName} to TaskManager ${tm.id} (${tm.rpcAddress}): ${err.message}`);
+          const message = `cannot deploy ${e.taskName} to TaskManager ${tm.id} (${tm.rpcAddress}): ${err.message}`;
+          // A refused connection means the process is gone: say so at once, so the restart does not pick it again.
+          if (/ECONNREFUSED|UNAVAILABLE|No connection established/i.test(err.message)) this.rm.reportUnreachable(tm.id, message);
+          this.onExecutionFailed(e, 'TaskDeploymentException', message);
         });
     }
   }

@@ -4,7 +4,7 @@ import { runChaos } from '../helpers/chaos.js';
 
 describe('chaos (level backend)', () => {
   it('commits exactly the reference output while TaskManagers are SIGKILLed five times', async () => {
-    const r = await runChaos('level', { orders: 24_000, rate: 800, kills: 5 });
+    const r = await runChaos('level', { orders: 32_000, rate: 800, kills: 5 });
     expect(r.kills).toBe(5);
     expect(r.restarts).toBeGreaterThanOrEqual(5);
     expect(r.completedCheckpoints).toBeGreaterThan(5);

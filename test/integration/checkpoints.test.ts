@@ -78,4 +78,29 @@ describe('checkpoints', () => {
     await c.rest(`/jobs/${jobId}`, { method: 'PATCH' });
     await c.waitForJob(jobId, ['CANCELED'], 20_000);
   }, 90_000);
+
+  it('waits for a new TaskManager when a restart finds too few slots, then restores and runs on', async () => {
+    cluster = await startCluster({ taskManagers: 2, slots: 1, config: { 'heartbeat.timeout': '3 s' } });
+    const c = cluster;
+    const out = join(c.dir, 'counts');
+    const jobId = await c.submit('test/jobs/cp-count.ts', [out, '1000000', '20', '500', '-1', '300'], 2);
+    await c.waitFor('a completed checkpoint', async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 1, 30_000);
+    c.taskManagers[0]!.proc.kill('SIGKILL');
+    await c.waitFor('the job restarting without enough slots', async () => {
+      const j = await c.job(jobId);
+      return j.state === 'RUNNING' && j.vertices.some((v: any) => v.status === 'SCHEDULED');
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await c.job(jobId)).state).not.toBe('FAILED');
+    await c.addTaskManager(1);
+    await c.waitFor('every task running again', async () => {
+      const j = await c.job(jobId);
+      return j.state === 'RUNNING' && j.vertices.every((v: any) => v.status === 'RUNNING');
+    }, 30_000);
+    // Restarts may also be tried (and fail) before the lost TaskManager is declared gone; each restores.
+    const cp = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
+    expect(cp.counts.restored).toBeGreaterThanOrEqual(1);
+    await c.rest(`/jobs/${jobId}`, { method: 'PATCH' });
+    await c.waitForJob(jobId, ['CANCELED'], 20_000);
+  }, 90_000);
 });
