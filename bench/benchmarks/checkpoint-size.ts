@@ -6,11 +6,11 @@
 // checkpoints give the medians of end-to-end duration, the synchronous and asynchronous parts
 // and alignment (each the slowest subtask's), and the state size (bytes of the canonical state
 // files), which confirms what was measured. About 1 MB and 200 MB × scale, on each backend.
-import type { BenchOptions, Figure } from '../lib/benchmark.js';
+import { freemem } from 'node:os';
+import type { BenchOptions, Figure, PartResult } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import type { CheckpointStatistics } from '../lib/rest-types.js';
 import { median } from '../lib/stats.js';
-import type { PartResult } from './checkpoint-recovery.js';
 
 const JOB = 'bench/jobs/state-fill.ts';
 const VALUE_BYTES = 1000;
@@ -21,9 +21,12 @@ const CHECKPOINT_INTERVAL_MS = 2000;
 const MEASURED_CHECKPOINTS = 3;
 const FILL_TIMEOUT_MS = 180_000;
 const CHECKPOINTS_TIMEOUT_MS = 180_000;
+/** TaskManager memory per MB of state: two TaskManagers peaked at 1.2 GB RSS in all for 200 MB. */
+const MEMORY_PER_STATE_MB = 6;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => bytes / 1e6;
+const formatMs = (ms: number) => ms.toFixed(ms < 10 ? 1 : 0);
 
 interface SizeRun {
   backend: string;
@@ -78,7 +81,7 @@ function figuresOf(run: SizeRun): Figure[] {
   const label = `state ${run.backend} ${run.targetMB} MB`;
   const cps = run.checkpoints;
   const pick = (f: (c: CheckpointStatistics) => number) => median(cps.map(f));
-  const list = (f: (c: CheckpointStatistics) => number) => cps.map((c) => f(c).toFixed(f === mbOf ? 1 : 0)).join(', ');
+  const list = (f: (c: CheckpointStatistics) => number) => cps.map((c) => formatMs(f(c))).join(', ');
   const mbOf = (c: CheckpointStatistics) => mb(c.state_size);
   const of = `median of checkpoints ${cps.map((c) => c.id).join(', ')}`;
   return [
@@ -92,6 +95,9 @@ function figuresOf(run: SizeRun): Figure[] {
 
 export async function measureStateSize(options: BenchOptions): Promise<PartResult> {
   const largeMB = Math.max(2, Math.round(LARGE_MB * options.scale));
+  const neededMB = largeMB * MEMORY_PER_STATE_MB;
+  const freeMB = Math.round(freemem() / 1e6);
+  if (freeMB < neededMB) options.log(`state: WARNING ${freeMB} MB of memory free, ${largeMB} MB of state may need ~${neededMB} MB; use a smaller --scale`);
   const runs: SizeRun[] = [];
   for (const backend of ['heap', 'level'] as const) {
     options.log(`state ${backend}: starting 2 TaskManagers with 1 slot each`);

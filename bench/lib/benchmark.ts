@@ -25,6 +25,9 @@ export interface BenchmarkResult {
   details: Record<string, unknown>;
 }
 
+/** What one part of a module returns; the module merges its parts into one BenchmarkResult. */
+export type PartResult = Pick<BenchmarkResult, 'figures' | 'details'>;
+
 export interface Benchmark {
   name: string;
   description: string;

@@ -257,7 +257,7 @@ export abstract class StreamOperator {
 
   /** Entries this operator holds in state (keys, windows, buffered rows), reported as a task metric. */
   stateEntries(): number {
-    return 0;
+    return this.keyedStateBackend?.numEntries() ?? 0;
   }
 
   async close(): Promise<void> {
