@@ -1,5 +1,5 @@
 // Jobs across real processes: a JobManager and two TaskManagers, each its own OS process.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.stop();
+  rmSync(out, { recursive: true, force: true });
 });
 
 function referenceWordCount(lines: number): Map<string, number> {

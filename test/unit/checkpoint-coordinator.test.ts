@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type OperatorSubtaskStateHandle, type TaskCheckpointAck } from '../../common/checkpoint.js';
 import { silentLogger } from '../../common/logging.js';
 import { CheckpointCoordinator, type CheckpointGateway, type TaskRef } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
@@ -57,7 +57,7 @@ interface Harness {
 }
 
 function harness(s: Partial<CheckpointingSettings> = {}, numRetained = 1, historySize = 10, existing?: CheckpointStorage): Harness {
-  const storage = existing ?? new CheckpointStorage(join(mkdtempSync(join(tmpdir(), 'weir-coord-')), JOB), numRetained, silentLogger());
+  const storage = existing ?? new CheckpointStorage(join(tempRoot(), JOB), numRetained, silentLogger());
   const gateway = new FakeGateway();
   const thresholdReasons: string[] = [];
   let running = true;
@@ -111,8 +111,19 @@ async function eventually(cond: () => boolean): Promise<void> {
   }
 }
 
+const roots: string[] = [];
+function tempRoot(): string {
+  const d = mkdtempSync(join(tmpdir(), 'weir-coord-'));
+  roots.push(d);
+  return d;
+}
+
 afterEach(() => {
   vi.useRealTimers();
+});
+
+afterAll(() => {
+  for (const d of roots) rmSync(d, { recursive: true, force: true });
 });
 
 describe('CheckpointCoordinator: completion', () => {

@@ -3,13 +3,20 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointMetadata, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import { silentLogger } from '../../common/logging.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function jobDir(): string {
-  return join(mkdtempSync(join(tmpdir(), 'weir-chk-')), '0123456789abcdef0123456789abcdef');
+  const root = mkdtempSync(join(tmpdir(), 'weir-chk-'));
+  made.push(root);
+  return join(root, '0123456789abcdef0123456789abcdef');
 }
 
 function writeStateFile(dir: string, file: string, content: string): OperatorSubtaskStateHandle {

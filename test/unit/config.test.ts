@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,18 +26,22 @@ describe('durations and sizes in Flink form', () => {
 describe('configuration layering', () => {
   it('weir.yaml, then WEIR_* variables, then -D; nested YAML keys flatten', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-conf-'));
-    const file = join(dir, 'weir.yaml');
-    writeFileSync(file, 'rest.port: 9000\nheartbeat:\n  timeout: 20 s\n  interval: 2 s\ntaskmanager.numberOfTaskSlots: 3\n');
-    const conf = loadConfiguration({
-      configFile: file,
-      env: { [envVarName('heartbeat.timeout')]: '7 s', WEIR_TASKMANAGER_NUMBEROFTASKSLOTS: '5' },
-      overrides: parseDynamicProperties(['taskmanager.numberOfTaskSlots=6']),
-    });
-    expect(conf.getInt('rest.port')).toBe(9000);
-    expect(conf.getDuration('heartbeat.interval')).toBe(2000);
-    expect(conf.getDuration('heartbeat.timeout')).toBe(7000);
-    expect(conf.getInt('taskmanager.numberOfTaskSlots')).toBe(6);
-    expect(conf.getDuration('execution.buffer-timeout')).toBe(5);
+    try {
+      const file = join(dir, 'weir.yaml');
+      writeFileSync(file, 'rest.port: 9000\nheartbeat:\n  timeout: 20 s\n  interval: 2 s\ntaskmanager.numberOfTaskSlots: 3\n');
+      const conf = loadConfiguration({
+        configFile: file,
+        env: { [envVarName('heartbeat.timeout')]: '7 s', WEIR_TASKMANAGER_NUMBEROFTASKSLOTS: '5' },
+        overrides: parseDynamicProperties(['taskmanager.numberOfTaskSlots=6']),
+      });
+      expect(conf.getInt('rest.port')).toBe(9000);
+      expect(conf.getDuration('heartbeat.interval')).toBe(2000);
+      expect(conf.getDuration('heartbeat.timeout')).toBe(7000);
+      expect(conf.getInt('taskmanager.numberOfTaskSlots')).toBe(6);
+      expect(conf.getDuration('execution.buffer-timeout')).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('reports bad values and bad -D pairs clearly', () => {
     expect(() => loadConfiguration({ env: {}, overrides: { 'heartbeat.timeout': 'soon' } })).toThrow(/heartbeat.timeout.*invalid duration 'soon'/);
