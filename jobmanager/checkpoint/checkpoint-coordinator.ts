@@ -209,7 +209,15 @@ export class CheckpointCoordinator {
     this.nextId = Math.max(this.nextId, highest + 1);
     const known = new Set(this.retained.map((c) => c.checkpointId));
     for (const c of onDisk) if (!known.has(c.checkpointId)) this.retained.push(c);
-    if (!found) return undefined;
+    if (!found) {
+      // Starting from nothing while completed checkpoints exist would lose state and repeat committed output.
+      if (onDisk.length > 0) {
+        throw new Error(
+          `none of the ${onDisk.length} retained checkpoint(s) of job ${this.opts.jobId} can be restored (${onDisk.map((c) => c.dir).join(', ')}); the JobManager log says why for each`,
+        );
+      }
+      return undefined;
+    }
     this.recordRestore(found.metadata, found.dir);
     return { metadata: found.metadata, dir: found.dir };
   }

@@ -429,6 +429,15 @@ describe('CheckpointCoordinator: restore', () => {
     restoring.stop('test over');
   });
 
+  it('refuses to start from nothing when every retained checkpoint is damaged', async () => {
+    const h = harness({}, 10);
+    for (let i = 0; i < 2; i++) await completeOne(h, `round${i}`);
+    writeFileSync(join(h.storage.pathOf(1), METADATA_FILE), '{ not json');
+    rmSync(join(h.storage.pathOf(2), 'agg-0.state'));
+    const restoring = harness({}, 10, 10, h.storage).coordinator;
+    await expect(restoring.restoreLatest()).rejects.toThrow(/none of the 2 retained checkpoint\(s\) .* can be restored/);
+  });
+
   it('restores nothing from an empty directory', async () => {
     const h = harness();
     await expect(h.coordinator.restoreLatest()).resolves.toBeUndefined();
