@@ -39,6 +39,29 @@ export class JobManagerMetrics {
           }
         },
       });
+    // Flink's job metrics numRestarts, numberOfCompletedCheckpoints, numberOfFailedCheckpoints,
+    // lastCheckpointDuration and lastCheckpointSize, for every job of this JobManager's lifetime.
+    const perJob = (name: string, help: string, pick: (j: ReturnType<Dispatcher['jobs']['get']> & object) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['job_id', 'job_name'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const j of dispatcher().jobs.values()) {
+            const v = pick(j);
+            if (v !== undefined) this.set({ job_id: j.jobId, job_name: j.graph.jobGraph.name }, v);
+          }
+        },
+      });
+    const checkpoints = (j: { checkpointing?: { coordinator: { stats(): unknown } } }) =>
+      j.checkpointing?.coordinator.stats() as { counts: { completed: number; failed: number }; latest: { completed: { end_to_end_duration?: number; state_size?: number } | null } } | undefined;
+    perJob('weir_job_restarts', 'times the job restarted (Flink: numRestarts)', (j) => j.graph.attempt);
+    perJob('weir_job_checkpoints_completed', 'completed checkpoints (Flink: numberOfCompletedCheckpoints)', (j) => checkpoints(j)?.counts.completed);
+    perJob('weir_job_checkpoints_failed', 'failed checkpoints (Flink: numberOfFailedCheckpoints)', (j) => checkpoints(j)?.counts.failed);
+    perJob('weir_job_last_checkpoint_duration_ms', 'end-to-end duration of the latest completed checkpoint (Flink: lastCheckpointDuration)', (j) => checkpoints(j)?.latest.completed?.end_to_end_duration);
+    perJob('weir_job_last_checkpoint_size_bytes', 'state size of the latest completed checkpoint (Flink: lastCheckpointSize)', (j) => checkpoints(j)?.latest.completed?.state_size);
     perVertex('weir_job_vertex_records_in', 'records a vertex read from the network', (m) => m.recordsIn);
     perVertex('weir_job_vertex_records_out', 'records a vertex wrote to the network', (m) => m.recordsOut);
   }

@@ -46,6 +46,9 @@ describe('checkpoints', () => {
     const config = (await cluster.rest(`/jobs/${jobId}/checkpoints/config`)).body;
     expect(config.mode).toBe('exactly_once');
     expect(config.interval).toBe(200);
+    const metrics = (await cluster.rest('/metrics')).body as string;
+    expect(metrics).toMatch(new RegExp(`weir_job_restarts\\{job_id="${jobId}"[^}]*\\} 1`));
+    expect(metrics).toMatch(new RegExp(`weir_job_checkpoints_completed\\{job_id="${jobId}"[^}]*\\} ${cp.counts.completed}`));
   }, 90_000);
 
   it('skips a damaged checkpoint and restores the newest intact one after a TaskManager is lost', async () => {
