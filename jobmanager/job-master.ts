@@ -193,6 +193,10 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   private onExecutionFailed(e: Execution, name: string, message: string): void {
     if (e.terminal) return;
+    const failingOver = this.status === 'FAILING' || this.status === 'RESTARTING';
+    // A consumer's "my producer failed" may arrive before the producer's own report: the real cause becomes the root.
+    const h = this.graph.exceptionHistory;
+    if (failingOver && name !== 'PartitionException' && h.at(-1)?.exceptionName === 'PartitionException') h.push(this.exceptionEntry(name, message, e));
     if (e.state === 'CANCELING' || this.status === 'CANCELLING' || this.status === 'RESTARTING') {
       // Tasks asked to cancel often fail on their way out (their inputs vanish): that is a cancellation.
       e.transition('CANCELED');
@@ -202,9 +206,6 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     e.failureCause = message;
     e.transition('FAILED');
     if (this.status === 'FAILING') {
-      // A consumer's "my producer failed" may arrive before the producer's own report: keep the real root cause first.
-      const root = this.graph.exceptionHistory[0];
-      if (root && root.exceptionName === 'PartitionException' && name !== 'PartitionException') this.graph.exceptionHistory.unshift(this.exceptionEntry(name, message, e));
       this.checkCompletion();
       return;
     }
@@ -366,7 +367,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   rootCause(): string | null {
-    return this.graph.exceptionHistory[0]?.stacktrace ?? null;
+    return this.graph.exceptionHistory.at(-1)?.stacktrace ?? null;
   }
 
   private setStatus(status: JobStatus, cause?: string): void {

@@ -170,7 +170,8 @@ export function archivedViews(jm: JobMaster): ArchivedJob {
 }
 
 export function jobExceptions(jm: JobMaster): Record<string, unknown> {
-  const h = jm.graph.exceptionHistory;
+  // As Flink: the root exception is the latest failure; the history lists the newest first.
+  const h = [...jm.graph.exceptionHistory].reverse();
   const root = h[0];
   return {
     'root-exception': root?.stacktrace ?? null,
