@@ -1,37 +1,30 @@
 // Keyed state on the JavaScript heap (Flink's HeapKeyedStateBackend). Each table is
-// namespace-major: Map<namespace, Map<normalizedKey, HeapEntry>>, so plain user state
-// (VOID_NAMESPACE) is one map. Snapshots use copy-on-write in the spirit of Flink's
-// CopyOnWriteStateMap: the synchronous part copies the entry references and bumps the state
-// version; an entry older than the newest pending snapshot is never changed again, the live side
-// replaces it (and structuredClones an object value on its first get() or put() after the
-// snapshot), so the snapshot keeps seeing the values as they were.
+// namespace-major: per namespace a Map<normalizedKey, value>, so plain user state
+// (VOID_NAMESPACE, kept apart from the other namespaces) is one map, and a record's get() and
+// put() touch nothing but that map and the value (no entry object per value on the record path).
+//
+// Snapshots use copy-on-write in the spirit of Flink's CopyOnWriteStateMap: the synchronous part
+// copies each map's keys and values (references) and starts a new snapshot generation. While a
+// snapshot is pending, the values it holds are shared with the live maps and must not change: a
+// get() of an object value the current generation has not seen yet hands out (and stores) a
+// structuredClone instead, and every object put() is remembered as the live side's own, so each
+// value is copied at most once per snapshot. With no snapshot pending there is no such check.
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import { fromCanonicalValue } from './canonical-values.js';
-import { normalizeKey } from './key-normalizer.js';
+import { denormalizeKey, normalizeKey } from './key-normalizer.js';
 import { keyGroupChunks, type SnapshotPart } from './heap-snapshot.js';
 import { checkKeyGroupRange, keyGroupInRange } from './key-group-check.js';
 import { checkSameTable, copyMeta } from './state-meta.js';
-import type { KeyedStateBackend, KeyedStateSnapshot, Namespace, StateMeta, StateTable } from './types.js';
+import { VOID_NAMESPACE, type KeyedStateBackend, type KeyedStateSnapshot, type Namespace, type StateMeta, type StateTable } from './types.js';
 
-/** One value of one (key, namespace). Frozen (never mutated) once older than a pending snapshot. */
-export class HeapEntry {
-  constructor(
-    readonly key: unknown,
-    public value: unknown,
-    readonly version: number,
-    /** Computed at the first snapshot that sees the entry; -1 until then. */
-    public keyGroup: number,
-  ) {}
-}
-
-/** What the tables of one backend share: the current key and the copy-on-write versions. */
+/** What the tables of one backend share: the current key and the snapshot generations. */
 class HeapContext {
   currentKey: unknown = undefined;
   currentNormalizedKey: unknown = undefined;
-  /** Version given to new entries; bumped by every snapshot. */
-  version = 0;
-  /** Entries with a lower version belong to a pending snapshot and must not be changed. */
-  requiredVersion = 0;
+  /** Snapshots taken and not released yet: while there are any, values are copied on write. */
+  pendingSnapshots = 0;
+  /** Generation of the newest snapshot (bumped by every snapshot). */
+  generation = 0;
   entryCount = 0;
 }
 
@@ -39,28 +32,80 @@ function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null;
 }
 
+/** The values of one table in one namespace. */
+class NamespaceValues {
+  /** normalized key -> live value. Never holds undefined. */
+  readonly values = new Map<unknown, unknown>();
+  /**
+   * Keys whose object value was put or copied since the snapshot of generation `ownGeneration`:
+   * no pending snapshot holds that value, so it may be handed out as it is.
+   */
+  private own: Set<unknown> | undefined = undefined;
+  private ownGeneration = -1;
+
+  constructor(readonly namespace: Namespace) {}
+
+  /** `value` (the object stored under `nk`), or a private copy of it while a snapshot may hold it. */
+  thaw(nk: unknown, value: unknown, ctx: HeapContext): unknown {
+    const own = this.ownSet(ctx);
+    if (own.has(nk)) return value;
+    const copy = structuredClone(value);
+    this.values.set(nk, copy);
+    own.add(nk);
+    return copy;
+  }
+
+  /** Remembers that the object value just put under `nk` is the live side's own. */
+  markOwn(nk: unknown, ctx: HeapContext): void {
+    this.ownSet(ctx).add(nk);
+  }
+
+  private ownSet(ctx: HeapContext): Set<unknown> {
+    if (this.ownGeneration !== ctx.generation || this.own === undefined) {
+      this.own = new Set();
+      this.ownGeneration = ctx.generation;
+    }
+    return this.own;
+  }
+
+  /** Forgets what was copied (no snapshot pending any more). */
+  releaseOwn(): void {
+    this.own = undefined;
+    this.ownGeneration = -1;
+  }
+}
+
 export class HeapStateTable<V = unknown> implements StateTable<V> {
-  /** namespace -> normalized key -> entry. Empty namespace maps are removed. */
-  readonly byNamespace = new Map<Namespace, Map<unknown, HeapEntry>>();
+  /** VOID_NAMESPACE's values: always there, looked up without a map. */
+  private readonly voidValues = new NamespaceValues(VOID_NAMESPACE);
+  /** The other namespaces. Empty ones are removed. */
+  private readonly byNamespace = new Map<Namespace, NamespaceValues>();
+  /** The last namespace looked up in byNamespace (a record's get() and put() address the same one). */
+  private last: NamespaceValues | undefined = undefined;
 
   constructor(
     readonly meta: StateMeta,
     private readonly ctx: HeapContext,
   ) {}
 
+  private find(namespace: Namespace): NamespaceValues | undefined {
+    if (namespace === VOID_NAMESPACE) return this.voidValues;
+    const last = this.last;
+    if (last !== undefined && last.namespace === namespace) return last;
+    const found = this.byNamespace.get(namespace);
+    if (found !== undefined) this.last = found;
+    return found;
+  }
+
   get(namespace: Namespace): V | undefined {
-    const map = this.byNamespace.get(namespace);
-    if (map === undefined) return undefined;
+    const ns = this.find(namespace);
+    if (ns === undefined) return undefined;
     const ctx = this.ctx;
-    const e = map.get(ctx.currentNormalizedKey);
-    if (e === undefined) return undefined;
-    if (e.version < ctx.requiredVersion && isObject(e.value)) {
-      // The caller may mutate what it gets: give it a private copy, the snapshot keeps the original.
-      const copy = new HeapEntry(e.key, structuredClone(e.value), ctx.version, e.keyGroup);
-      map.set(ctx.currentNormalizedKey, copy);
-      return copy.value as V;
-    }
-    return e.value as V;
+    const nk = ctx.currentNormalizedKey;
+    const v = ns.values.get(nk);
+    // The caller may mutate what it gets: while a snapshot may hold the value, it gets a private copy.
+    if (ctx.pendingSnapshots !== 0 && isObject(v)) return ns.thaw(nk, v, ctx) as V;
+    return v as V | undefined;
   }
 
   put(namespace: Namespace, value: V): void {
@@ -68,49 +113,80 @@ export class HeapStateTable<V = unknown> implements StateTable<V> {
       this.remove(namespace);
       return;
     }
+    let ns = this.find(namespace);
+    if (ns === undefined) {
+      // As a Map key: -0 is 0, so a snapshot never holds -0.
+      ns = new NamespaceValues(namespace === 0 ? 0 : namespace);
+      this.byNamespace.set(namespace, ns);
+      this.last = ns;
+    }
     const ctx = this.ctx;
-    let map = this.byNamespace.get(namespace);
-    if (map === undefined) {
-      map = new Map();
-      this.byNamespace.set(namespace, map);
-    }
-    const e = map.get(ctx.currentNormalizedKey);
-    if (e === undefined) {
-      map.set(ctx.currentNormalizedKey, new HeapEntry(ctx.currentKey, value, ctx.version, -1));
-      ctx.entryCount++;
-    } else if (e.version < ctx.requiredVersion) {
-      map.set(ctx.currentNormalizedKey, new HeapEntry(e.key, value, ctx.version, e.keyGroup));
-    } else {
-      e.value = value;
-    }
+    const values = ns.values;
+    const size = values.size;
+    values.set(ctx.currentNormalizedKey, value);
+    ctx.entryCount += values.size - size;
+    if (ctx.pendingSnapshots !== 0 && isObject(value)) ns.markOwn(ctx.currentNormalizedKey, ctx);
   }
 
   remove(namespace: Namespace): void {
-    const map = this.byNamespace.get(namespace);
-    if (map === undefined) return;
-    if (map.delete(this.ctx.currentNormalizedKey)) {
-      this.ctx.entryCount--;
-      if (map.size === 0) this.byNamespace.delete(namespace);
+    const ns = this.find(namespace);
+    if (ns === undefined || !ns.values.delete(this.ctx.currentNormalizedKey)) return;
+    this.ctx.entryCount--;
+    if (ns.values.size === 0 && ns !== this.voidValues) {
+      this.byNamespace.delete(namespace);
+      if (this.last === ns) this.last = undefined;
     }
   }
 
   /** Namespaces holding a value for the current key (heap only: the level backend cannot list them synchronously). */
   namespaces(): Namespace[] {
+    const nk = this.ctx.currentNormalizedKey;
     const out: Namespace[] = [];
-    for (const [namespace, map] of this.byNamespace) if (map.has(this.ctx.currentNormalizedKey)) out.push(namespace);
+    if (this.voidValues.values.has(nk)) out.push(VOID_NAMESPACE);
+    for (const [namespace, ns] of this.byNamespace) if (ns.values.has(nk)) out.push(namespace);
     return out;
   }
 
-  /** Puts one restored entry for `key` (not the current key), whose key group is known. */
-  restore(key: unknown, keyGroup: number, namespace: Namespace, value: unknown): void {
-    let map = this.byNamespace.get(namespace);
-    if (map === undefined) {
-      map = new Map();
-      this.byNamespace.set(namespace, map);
+  /** Every normalized key with a value in some namespace. */
+  normalizedKeys(): Set<unknown> {
+    const out = new Set<unknown>(this.voidValues.values.keys());
+    for (const ns of this.byNamespace.values()) for (const nk of ns.values.keys()) out.add(nk);
+    return out;
+  }
+
+  /** Puts one restored entry for `key` (not the current key). */
+  restore(key: unknown, namespace: Namespace, value: unknown): void {
+    let ns = this.find(namespace);
+    if (ns === undefined) {
+      ns = new NamespaceValues(namespace === 0 ? 0 : namespace);
+      this.byNamespace.set(namespace, ns);
     }
-    const norm = normalizeKey(key);
-    if (!map.has(norm)) this.ctx.entryCount++;
-    map.set(norm, new HeapEntry(norm === 0 ? 0 : key, value, this.ctx.version, keyGroup));
+    const values = ns.values;
+    const size = values.size;
+    values.set(normalizeKey(key), value);
+    this.ctx.entryCount += values.size - size;
+  }
+
+  /** The synchronous part of a snapshot: the keys and values of every namespace, as they are now. */
+  snapshotParts(parts: SnapshotPart[]): void {
+    for (const ns of [this.voidValues, ...this.byNamespace.values()]) {
+      const values = ns.values;
+      if (values.size === 0) continue;
+      parts.push({ meta: this.meta, namespace: ns.namespace, keys: Array.from(values.keys()), values: Array.from(values.values()) });
+    }
+  }
+
+  /** Forgets which values were copied since the last snapshot (none is pending any more). */
+  releaseOwn(): void {
+    this.voidValues.releaseOwn();
+    for (const ns of this.byNamespace.values()) ns.releaseOwn();
+  }
+
+  /** Drops every value (the backend's count is the caller's). */
+  clear(): void {
+    this.voidValues.values.clear();
+    this.byNamespace.clear();
+    this.last = undefined;
   }
 }
 
@@ -125,8 +201,6 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   private readonly ctx = new HeapContext();
   private readonly tables = new Map<string, HeapStateTable>();
-  /** Versions of snapshots not released yet. */
-  private readonly pendingSnapshots = new Set<number>();
 
   constructor(opts: HeapBackendOptions) {
     checkKeyGroupRange(opts.maxParallelism, opts.keyGroupRange);
@@ -167,21 +241,18 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   keys(name: string): unknown[] {
     const table = this.tables.get(name);
     if (table === undefined) return [];
-    const seen = new Map<unknown, unknown>();
-    for (const map of table.byNamespace.values()) for (const [norm, e] of map) if (!seen.has(norm)) seen.set(norm, e.key);
-    return [...seen.values()];
+    return Array.from(table.normalizedKeys(), denormalizeKey);
   }
 
   snapshot(): KeyedStateSnapshot {
     const ctx = this.ctx;
-    const version = ++ctx.version;
-    ctx.requiredVersion = version;
-    this.pendingSnapshots.add(version);
+    ctx.generation++;
+    ctx.pendingSnapshots++;
     const parts: SnapshotPart[] = [];
     const states: StateMeta[] = [];
     for (const table of this.tables.values()) {
       states.push(copyMeta(table.meta));
-      for (const [namespace, map] of table.byNamespace) parts.push({ meta: table.meta, namespace, entries: Array.from(map.values()) });
+      table.snapshotParts(parts);
     }
     const { maxParallelism, keyGroupRange } = this;
     let released = false;
@@ -192,23 +263,21 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         if (released) return;
         released = true;
         parts.length = 0;
-        this.pendingSnapshots.delete(version);
-        let highest = 0;
-        for (const v of this.pendingSnapshots) if (v > highest) highest = v;
-        ctx.requiredVersion = highest;
+        if (--ctx.pendingSnapshots === 0) for (const table of this.tables.values()) table.releaseOwn();
       },
     };
   }
 
   restoreEntry(meta: StateMeta, key: unknown, namespace: Namespace, canonicalValue: unknown): void {
     const table = this.table(meta);
-    const keyGroup = keyGroupInRange(key, this.maxParallelism, this.keyGroupRange, `restoring keyed state '${meta.name}'`);
-    table.restore(key, keyGroup, namespace, fromCanonicalValue(table.meta, canonicalValue));
+    keyGroupInRange(key, this.maxParallelism, this.keyGroupRange, `restoring keyed state '${meta.name}'`);
+    table.restore(key, namespace, fromCanonicalValue(table.meta, canonicalValue));
   }
 
   async finishRestore(): Promise<void> {}
 
   async dispose(): Promise<void> {
+    for (const table of this.tables.values()) table.clear();
     this.tables.clear();
     this.ctx.entryCount = 0;
   }
