@@ -21,6 +21,8 @@ export class MergingWindowSet<W extends Window> {
   private readonly mapping = new Map<string, { window: W; stateWindow: W }>();
   /** Whether the mapping changed since it was built or last persisted. */
   changed = false;
+  /** The array the set was read from or last persisted into (window-state.ts keeps them paired). */
+  persistedIn: number[] | undefined = undefined;
 
   /** @param restored (window, state window) pairs, as mappings() returned them */
   constructor(

@@ -34,12 +34,18 @@ function timeWindow(w: Window): TimeWindow {
  * window; written into `out` (emptied first) when given.
  */
 export function encodeMergingWindows(set: MergingWindowSet<Window>, out: number[] = []): number[] {
-  out.length = 0;
+  // Written over in place and cut to length once (emptying the array first costs a new backing store).
+  let i = 0;
   set.forEachMapping((window, stateWindow) => {
     const w = timeWindow(window);
     const s = timeWindow(stateWindow);
-    out.push(w.start, w.end, s.start, s.end);
+    out[i] = w.start;
+    out[i + 1] = w.end;
+    out[i + 2] = s.start;
+    out[i + 3] = s.end;
+    i += 4;
   });
+  if (out.length !== i) out.length = i;
   return out;
 }
 

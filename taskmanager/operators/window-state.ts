@@ -3,6 +3,7 @@
 // MergingWindowSet (persisted as plain numbers and rebuilt per element, as Flink does). The
 // current key is the backend's; the operator sets it.
 import type { MergingWindowAssigner, Window } from '../../api/windowing/types.js';
+import { normalizeKey } from '../state/key-normalizer.js';
 import { VOID_NAMESPACE, type KeyedStateBackend, type StateMeta, type StateTable, type TableKind } from '../state/types.js';
 import { MergingWindowSet } from './merging-window-set.js';
 import { distinctKeys, keyedEntries } from './state-inspection.js';
@@ -23,13 +24,15 @@ export class WindowStateStore {
   private readonly mergingWindows: StateTable<number[]>;
   private readonly triggerTables = new Map<string, StateTable>();
   /**
-   * Each key's set stays paired with the array it is persisted in: the set is rewritten into that
-   * same array, so while the backend hands back the array stored (the heap backend does, until a
-   * snapshot makes it copy) the set is not rebuilt per element. A set only changes between a get
-   * and its persist, so a paired set always equals its array.
+   * Each key's live set (by normalized key), paired with the array it was read from or persisted
+   * into (set.persistedIn): the set is rewritten into that same array, so while the backend hands
+   * back the array stored (the heap backend does, until a snapshot makes it copy) the set is not
+   * rebuilt per element. A set only changes between a get and its persist, so a set whose array is
+   * the one stored equals it. Emptied sets are dropped with their state. (A map by key rather than
+   * WeakMaps between set and array: those cost an ephemeron per pairing, on the per-element path
+   * and in every GC.)
    */
-  private readonly setOfArray = new WeakMap<number[], MergingWindowSet<Window>>();
-  private readonly arrayOfSet = new WeakMap<MergingWindowSet<Window>, number[]>();
+  private readonly liveSets = new Map<unknown, MergingWindowSet<Window>>();
 
   /** @param contentsKind the kind of the contents: reducing, aggregating, or list (all elements) */
   constructor(
@@ -79,11 +82,12 @@ export class WindowStateStore {
   getMergingWindows(assigner: MergingWindowAssigner<unknown, Window>): MergingWindowSet<Window> {
     const flat = this.mergingWindows.get(VOID_NAMESPACE);
     if (flat === undefined) return new MergingWindowSet<Window>(assigner);
-    const paired = this.setOfArray.get(flat);
-    if (paired !== undefined) return paired;
+    const nk = normalizeKey(this.backend.getCurrentKey());
+    const live = this.liveSets.get(nk);
+    if (live !== undefined && live.persistedIn === flat) return live;
     const set = new MergingWindowSet<Window>(assigner, decodeMergingWindows(flat));
-    this.setOfArray.set(flat, set);
-    this.arrayOfSet.set(set, flat);
+    set.persistedIn = flat;
+    this.liveSets.set(nk, set);
     return set;
   }
 
@@ -93,13 +97,13 @@ export class WindowStateStore {
     set.changed = false;
     if (set.size === 0) {
       this.mergingWindows.remove(VOID_NAMESPACE);
+      if (set.persistedIn !== undefined) this.liveSets.delete(normalizeKey(this.backend.getCurrentKey()));
       return;
     }
-    let flat = this.arrayOfSet.get(set);
+    let flat = set.persistedIn;
     if (flat === undefined) {
-      flat = [];
-      this.setOfArray.set(flat, set);
-      this.arrayOfSet.set(set, flat);
+      flat = set.persistedIn = [];
+      this.liveSets.set(normalizeKey(this.backend.getCurrentKey()), set);
     }
     encodeMergingWindows(set, flat);
     this.mergingWindows.put(VOID_NAMESPACE, flat);
