@@ -22,16 +22,16 @@ const ENTRIES_PER_SLICE = 20_000;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function* keyGroupChunks(parts: SnapshotPart[], maxParallelism: number, range: KeyGroupRange): AsyncGenerator<KeyGroupChunk> {
-  // Per key group, flat pairs (part index, entry index) to keep the buckets small. The parts'
-  // key arrays are the snapshot's own: they are given the keys in place of the normalized keys.
-  const buckets: Array<number[] | undefined> = new Array(range.end - range.start + 1);
+  // Per key group, flat triples (part index, entry index, key) to keep the buckets small. The
+  // parts stay as captured: chunks() may be read more than once.
+  const buckets: Array<unknown[] | undefined> = new Array(range.end - range.start + 1);
   let handled = 0;
   for (let p = 0; p < parts.length; p++) {
     const { meta, keys } = parts[p];
     for (let i = 0; i < keys.length; i++) {
-      const key = (keys[i] = denormalizeKey(keys[i]));
+      const key = denormalizeKey(keys[i]);
       const kg = keyGroupInRange(key, maxParallelism, range, `keyed state '${meta.name}'`);
-      (buckets[kg - range.start] ??= []).push(p, i);
+      (buckets[kg - range.start] ??= []).push(p, i, key);
       if (++handled % ENTRIES_PER_SLICE === 0) await yieldToEventLoop();
     }
   }
@@ -40,10 +40,9 @@ export async function* keyGroupChunks(parts: SnapshotPart[], maxParallelism: num
     if (bucket === undefined) continue;
     buckets[b] = undefined;
     let entries: KeyedEntry[] = [];
-    for (let j = 0; j < bucket.length; j += 2) {
-      const part = parts[bucket[j]];
-      const i = bucket[j + 1];
-      entries.push([part.meta.name, part.keys[i], part.namespace, toCanonicalValue(part.meta.kind, part.values[i])]);
+    for (let j = 0; j < bucket.length; j += 3) {
+      const part = parts[bucket[j] as number];
+      entries.push([part.meta.name, bucket[j + 2], part.namespace, toCanonicalValue(part.meta.kind, part.values[bucket[j + 1] as number])]);
       if (entries.length === CHUNK_ENTRIES) {
         yield { keyGroup: range.start + b, entries };
         entries = [];

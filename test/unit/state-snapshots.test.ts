@@ -125,6 +125,65 @@ describe('keyed state snapshots', () => {
     });
   }
 
+  for (const type of ['heap', 'level'] as const) {
+    it(`${type}: each of several pending snapshots keeps its own view of values mutated in place`, async () => {
+      const b = await backendOf(type, FULL, 50);
+      const plain = b.getTable<{ n: number }>({ name: 'plain', kind: 'value' });
+      const windows = b.getTable<{ n: number }>({ name: '_windows', kind: 'raw' });
+      const keys: unknown[] = Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? i : i % 3 === 1 ? `\u0000k${i}` : { id: i }));
+      const bump = (n: number, all: unknown[] = keys) => {
+        for (const k of all) {
+          b.setCurrentKey(k);
+          for (const [t, ns] of [[plain, VOID_NAMESPACE], [windows, 5], [windows, -0]] as const) {
+            const v = t.get(ns);
+            if (v === undefined) t.put(ns, { n });
+            else {
+              v.n = n; // in place, then put back as the contract asks
+              t.put(ns, v);
+            }
+          }
+        }
+      };
+      const view = (n: number) => {
+        const out = new Map<string, unknown>();
+        for (const k of keys) {
+          const key = JSON.stringify(k);
+          out.set(`plain|${key}|string:`, { n });
+          out.set(`_windows|${key}|number:5`, { n });
+          out.set(`_windows|${key}|number:0`, { n });
+        }
+        return out;
+      };
+      bump(1);
+      const first = b.snapshot();
+      bump(2);
+      const second = b.snapshot();
+      bump(3);
+      bump(4, keys.slice(0, 60)); // a second change in the same generation
+      // A value put after the newest snapshot, then changed in place: neither snapshot sees it.
+      b.setCurrentKey('fresh');
+      plain.put(VOID_NAMESPACE, { n: 10 });
+      const fresh = plain.get(VOID_NAMESPACE)!;
+      fresh.n = 11;
+      plain.put(VOID_NAMESPACE, fresh);
+      if (b instanceof LevelKeyedStateBackend) await b.drain();
+      expect(await collect(first.chunks())).toEqual(view(1));
+      first.release();
+      bump(5, keys.slice(60));
+      if (b instanceof LevelKeyedStateBackend) await b.drain();
+      const secondEntries: KeyedEntry[] = [];
+      for await (const chunk of second.chunks()) secondEntries.push(...chunk.entries);
+      expect(secondEntries.some((e) => Object.is(e[2], -0))).toBe(false); // -0 is namespace 0, as a Map key
+      expect(await collect(second.chunks())).toEqual(view(2));
+      second.release();
+      expect(b.numEntries()).toBe(keys.length * 3 + 1);
+      b.setCurrentKey(keys[0]);
+      expect(windows.get(0)).toEqual({ n: 4 });
+      b.setCurrentKey(keys[119]);
+      expect(plain.get(VOID_NAMESPACE)).toEqual({ n: 5 });
+    });
+  }
+
   it('level: a snapshot taken with batches in flight is exact, read before or after they land', async () => {
     const b = (await backendOf('level', FULL, 64)) as LevelKeyedStateBackend;
     const t = b.getTable<number>({ name: 't', kind: 'raw' });
