@@ -56,37 +56,51 @@ interface Entry<N> extends InternalTimer<N> {
 }
 
 /**
- * Live timers as key -> namespace -> timestamps. Nested maps instead of one composite string key:
- * registering a timer is on the per-record path of windows and must not build strings.
+ * Live timers as namespace -> key -> timestamps. Nested maps instead of one composite string key:
+ * registering a timer is on the per-record path of windows and must not build strings. Namespace
+ * first, as the heap state backend: windows are few and keys many, so the key maps stay few and
+ * large instead of one small map per key. A (key, namespace) mostly has one timer (a window's
+ * end), kept as the number itself; a Set only once it has several.
  */
 class TimerSet {
-  private readonly byKey = new Map<unknown, Map<string | number, Set<number>>>();
+  private readonly byNs = new Map<string | number, Map<unknown, number | Set<number>>>();
   size = 0;
 
   add(nk: unknown, ns: string | number, time: number): boolean {
-    let byNs = this.byKey.get(nk);
-    if (!byNs) this.byKey.set(nk, (byNs = new Map()));
-    let times = byNs.get(ns);
-    if (!times) byNs.set(ns, (times = new Set()));
-    if (times.has(time)) return false;
-    times.add(time);
+    let byKey = this.byNs.get(ns);
+    if (!byKey) this.byNs.set(ns, (byKey = new Map()));
+    const times = byKey.get(nk);
+    if (times === undefined) byKey.set(nk, time);
+    else if (typeof times === 'number') {
+      if (times === time) return false;
+      byKey.set(nk, new Set([times, time]));
+    } else {
+      if (times.has(time)) return false;
+      times.add(time);
+    }
     this.size++;
     return true;
   }
 
   has(nk: unknown, ns: string | number, time: number): boolean {
-    return this.byKey.get(nk)?.get(ns)?.has(time) ?? false;
+    const times = this.byNs.get(ns)?.get(nk);
+    return times === undefined ? false : typeof times === 'number' ? times === time : times.has(time);
   }
 
   delete(nk: unknown, ns: string | number, time: number): boolean {
-    const byNs = this.byKey.get(nk);
-    const times = byNs?.get(ns);
-    if (!times || !times.delete(time)) return false;
-    this.size--;
-    if (times.size === 0) {
-      byNs!.delete(ns);
-      if (byNs!.size === 0) this.byKey.delete(nk);
+    const byKey = this.byNs.get(ns);
+    if (!byKey) return false;
+    const times = byKey.get(nk);
+    if (times === undefined) return false;
+    if (typeof times === 'number') {
+      if (times !== time) return false;
+      byKey.delete(nk);
+    } else {
+      if (!times.delete(time)) return false;
+      if (times.size === 0) byKey.delete(nk);
     }
+    this.size--;
+    if (byKey.size === 0) this.byNs.delete(ns);
     return true;
   }
 }
