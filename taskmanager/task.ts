@@ -212,9 +212,10 @@ export class Task {
     });
     const levels = this.holders.map((h) => h.keyed).filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
     if (levels.length > 0) {
+      // Checked once per buffer: no allocation unless a backend is behind.
       this.streamTask.stateBackpressure = () => {
-        const behind = levels.filter((l) => l.hasWriteBacklog());
-        return behind.length ? Promise.all(behind.map((l) => l.awaitWriteCapacity())).then(() => undefined) : undefined;
+        for (const l of levels) if (l.hasWriteBacklog()) return l.awaitWriteCapacity();
+        return undefined;
       };
     }
     // A source's split positions are its head operator's list state, redistributed on rescale like Flink's.

@@ -194,24 +194,24 @@ export abstract class StreamOperator {
 
   /** The checkpoint completed everywhere: publish what it covers (two-phase commit). Tells a CheckpointListener function. */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    await this.tellCheckpointListener('notifyCheckpointComplete', checkpointId);
+  }
+
+  async notifyCheckpointAborted(checkpointId: number): Promise<void> {
+    await this.tellCheckpointListener('notifyCheckpointAborted', checkpointId);
+  }
+
+  private async tellCheckpointListener(method: keyof CheckpointListener, checkpointId: number): Promise<void> {
     const fn = this.lifecycleObject() as Partial<CheckpointListener> | null | undefined;
-    if (!fn || typeof fn !== 'object' || typeof fn.notifyCheckpointComplete !== 'function') return;
+    const hook = fn && typeof fn === 'object' ? fn[method] : undefined;
+    if (typeof hook !== 'function') return;
     try {
-      await fn.notifyCheckpointComplete(checkpointId);
+      await hook.call(fn, checkpointId);
     } catch (e) {
       throw new UserCodeError(this.name, e);
     }
   }
 
-  async notifyCheckpointAborted(checkpointId: number): Promise<void> {
-    const fn = this.lifecycleObject() as Partial<CheckpointListener> | null | undefined;
-    if (!fn || typeof fn !== 'object' || typeof fn.notifyCheckpointAborted !== 'function') return;
-    try {
-      await fn.notifyCheckpointAborted(checkpointId);
-    } catch (e) {
-      throw new UserCodeError(this.name, e);
-    }
-  }
 
   /** The user's keyed state of the current key (the RuntimeContext getters and getKeyedStateStore()). */
   protected keyedState(): KeyedStateStore {

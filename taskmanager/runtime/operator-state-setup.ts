@@ -28,11 +28,15 @@ function overlaps(a: KeyGroupRange, b: { start: number; end: number }): boolean 
   return a.start <= b.end && b.start <= a.end;
 }
 
-async function restoredOperatorStates(dir: string, handles: OperatorSubtaskStateHandle[], parallelism: number, index: number): Promise<OperatorStateEntry[]> {
-  const withState = handles.filter((h) => h.operatorStates.length > 0);
+async function restoredOperatorStates(
+  dir: string,
+  restored: { parallelism: number; subtasks: OperatorSubtaskStateHandle[] },
+  parallelism: number,
+  index: number,
+): Promise<OperatorStateEntry[]> {
+  const withState = restored.subtasks.filter((h) => h.operatorStates.length > 0);
   if (withState.length === 0) return [];
-  const oldParallelism = Math.max(...handles.map((h) => h.subtaskIndex)) + 1;
-  const old: OperatorStateEntry[][] = Array.from({ length: oldParallelism }, () => []);
+  const old: OperatorStateEntry[][] = Array.from({ length: restored.parallelism }, () => []);
   for (const h of withState) {
     // Only the front of each file is read: operator state precedes the keyed chunks.
     const file = await readSnapshotFile(join(dir, h.file), {});
@@ -68,7 +72,7 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
           if (!keyed) throw new Error(`checkpoint ${o.restore!.checkpointId} holds keyed state for operator '${desc.name}', which is no longer on a keyed stream`);
           await restoreKeyedState(keyed, files, (meta, entry) => operator.restoreRawKeyedState(meta, entry));
         }
-        operatorState.restore(await restoredOperatorStates(o.restore!.dir, restored.subtasks, o.parallelism, o.subtaskIndex));
+        operatorState.restore(await restoredOperatorStates(o.restore!.dir, restored, o.parallelism, o.subtaskIndex));
       }
       await operator.initializeState({
         isRestored: () => restored !== undefined,
