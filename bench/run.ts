@@ -9,11 +9,12 @@ import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
 import { nexmarkQ8 } from './benchmarks/nexmark-q8.js';
+import { savepoints } from './benchmarks/savepoints.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing, savepoints];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
   const names: string[] = [];

@@ -8,7 +8,8 @@ import { infoCommand } from './commands/info.js';
 import { jobManagerCommand } from './commands/jobmanager.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
-import { savepointCommand, stopCommand } from './commands/savepoint.js';
+import { savepointCommand } from './commands/savepoint.js';
+import { stopCommand } from './commands/stop.js';
 import { taskManagerCommand } from './commands/taskmanager.js';
 import { describeError } from './errors.js';
 

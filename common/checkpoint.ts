@@ -69,7 +69,7 @@ export interface CheckpointMetadataOperator {
   subtasks: OperatorSubtaskStateHandle[];
 }
 
-/** Contents of `_metadata` (JSON). */
+/** Contents of `_metadata` (JSON). Paths inside are relative, so a savepoint can be moved. */
 export interface CheckpointMetadata {
   format: 'weir-checkpoint';
   version: 1;
@@ -79,6 +79,10 @@ export interface CheckpointMetadata {
   timestamp: number;
   completedAt: number;
   savepoint: boolean;
+  /** The job that wrote it: its name, bundle (sha256) and engine version (absent in older checkpoints). */
+  jobName?: string;
+  bundleHash?: string;
+  engineVersion?: string;
   operators: CheckpointMetadataOperator[];
   /** Sum of the state files' sizes. */
   stateSize: number;
@@ -93,8 +97,22 @@ export interface TaskRestoreDescriptor {
   operators: Record<string, { parallelism: number; maxParallelism: number; subtasks: OperatorSubtaskStateHandle[] }>;
 }
 
+/**
+ * What kind of snapshot a trigger asks for (Flink's CheckpointOptions and SavepointType). It
+ * travels with the barrier, so every task knows a stop-with-savepoint when its barrier arrives.
+ */
+export interface CheckpointOptions {
+  savepoint?: boolean;
+  /** Stop-with-savepoint: sources stop right after the barrier; tasks end once it completes. */
+  stop?: boolean;
+  /** With stop: sources emit the maximum watermark first, firing every event-time window and timer. */
+  drain?: boolean;
+}
+
 /** Per-task settings a TaskManager needs to take part in checkpoints (in the TDD). */
 export interface TaskCheckpointSettings {
+  /** False when the job takes only savepoints (no execution.checkpointing.interval). */
+  periodic: boolean;
   /** Absolute checkpoint directory of this job: <state.checkpoints.dir>/<jobId>. */
   jobDir: string;
   mode: CheckpointingMode;

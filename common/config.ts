@@ -42,6 +42,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   // State and checkpoints. 'hashmap' and 'rocksdb' are accepted as Flink's names of the same two kinds of backend.
   'state.backend': { kind: 'string', default: 'heap', values: ['heap', 'level', 'hashmap', 'rocksdb'], description: "keyed state backend: 'heap' (JavaScript maps) or 'level' (LevelDB on disk); Flink's 'hashmap' and 'rocksdb' mean the same" },
   'state.checkpoints.dir': { kind: 'string', default: undefined, description: 'directory of checkpoints, one <jobId>/chk-<n> folder each (unset: <working-dir>/checkpoints of the JobManager)' },
+  'state.savepoints.dir': { kind: 'string', default: undefined, description: 'default directory of savepoints, one savepoint-<job>-<random> folder each (unset: a savepoint needs a target directory)' },
   'state.checkpoints.num-retained': { kind: 'int', default: 1, description: 'completed checkpoints kept per job (savepoints are never deleted)' },
   'execution.checkpointing.interval': { kind: 'duration', default: undefined, description: 'time between checkpoints (unset: no checkpoints unless the job enables them)' },
   'execution.checkpointing.mode': { kind: 'string', default: 'EXACTLY_ONCE', values: ['EXACTLY_ONCE', 'AT_LEAST_ONCE'], description: 'EXACTLY_ONCE aligns barriers at tasks with several inputs; AT_LEAST_ONCE does not' },

@@ -62,6 +62,8 @@ export interface TriggerCheckpointRequest {
   checkpointId: number;
   timestamp: number;
   savepoint: boolean;
+  stop: boolean;
+  drain: boolean;
 }
 
 export interface NotifyCheckpointRequest {

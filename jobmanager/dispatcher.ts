@@ -1,17 +1,21 @@
 // The Dispatcher: accepts bundles, plans and starts jobs, and keeps every job (running or
 // ended) for the REST API. Planning runs user code in a child process, never here.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { CheckpointingSettings } from '../common/checkpoint.js';
 import { stateBackendType, type Configuration } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
+import { isGloballyTerminal } from '../common/states.js';
 import { ALERT_STATES, type AlertNotifier } from './alerts.js';
 import type { JarStore } from './jar-store.js';
 import type { ArchivedJob, JobArchive } from './job-archive.js';
 import { JobMaster } from './job-master.js';
+import { AsyncOperations } from './rest/async-operations.js';
 import { planJob } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
-import { resolveCheckpointingSettings } from './checkpoint/checkpointing-settings.js';
+import { jobCheckpointSettings } from './checkpoint/checkpointing-settings.js';
+import { disposeSavepoint } from './checkpoint/savepoint-disposal.js';
+import { checkStateMapping, loadExternalRestore, SavepointRestoreError } from './checkpoint/savepoint-restore.js';
 import { createRestartStrategy } from './restart/restart-strategy.js';
 
 export interface RunRequest {
@@ -20,6 +24,8 @@ export interface RunRequest {
   programArgs: string[];
   savepointPath?: string;
   allowNonRestoredState?: boolean;
+  /** A job id chosen by the caller (Flink's `jobId`, 32 hex characters); a new one otherwise. */
+  jobId?: string;
 }
 
 /** An error the REST layer reports with a 4xx status (bad input rather than a server fault). */
@@ -32,12 +38,22 @@ export class RequestError extends Error {
   }
 }
 
+const JOB_ID = /^[0-9a-f]{32}$/;
+
+/** Bad savepoints and refused restores are the caller's to fix: a 400 with the message as it is. */
+function asRequestError(e: unknown): never {
+  if (e instanceof SavepointRestoreError) throw new RequestError(e.message);
+  throw e;
+}
+
 export function newJobId(): string {
   return randomBytes(16).toString('hex');
 }
 
 export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
+  /** Savepoint, stop, manual checkpoint and disposal requests the REST API polls. */
+  readonly operations = new AsyncOperations();
 
   constructor(
     private readonly conf: Configuration,
@@ -58,7 +74,12 @@ export class Dispatcher {
     if (req.parallelism !== undefined && (!Number.isInteger(req.parallelism) || req.parallelism < 1)) {
       throw new RequestError(`parallelism must be a positive integer, got ${req.parallelism}`);
     }
-    if (req.savepointPath) throw new RequestError('restoring from a savepoint is not supported yet');
+    if (req.jobId !== undefined) {
+      if (!JOB_ID.test(req.jobId)) throw new RequestError(`invalid jobId '${req.jobId}' (expected 32 lowercase hex characters)`);
+      if (this.jobs.has(req.jobId) || this.archive.get(req.jobId)) throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
+    }
+    // A bad savepoint path is refused before any user code runs.
+    const initialRestore = req.savepointPath ? await loadExternalRestore(req.savepointPath).catch(asRequestError) : undefined;
     const entryPath = await this.jars.entryPath(jar.bundleId).catch((e: Error) => {
       throw new RequestError(e.message);
     });
@@ -71,12 +92,24 @@ export class Dispatcher {
     }).catch((e: Error) => {
       throw new RequestError(`Job planning failed: ${e.message}`);
     });
-    const jobId = newJobId();
+    const jobId = req.jobId ?? newJobId();
     for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
-    const checkpointing = resolveCheckpointingSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, this.conf);
+    if (initialRestore) {
+      let dropped;
+      try {
+        dropped = checkStateMapping(initialRestore, jobGraph, req.allowNonRestoredState === true);
+      } catch (e) {
+        throw asRequestError(e);
+      }
+      for (const op of dropped) {
+        this.log.warn({ jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: initialRestore.dir }, 'state of an operator that is not in the new job is skipped (allowNonRestoredState)');
+      }
+    }
+    const settings = jobCheckpointSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, this.conf);
+    const periodic = settings.interval > 0;
     let restartStrategy;
     try {
-      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, this.conf, checkpointing !== undefined);
+      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, this.conf, periodic);
     } catch (e) {
       throw new RequestError(`invalid restart strategy: ${(e as Error).message}`);
     }
@@ -92,17 +125,16 @@ export class Dispatcher {
         spreadOutSlots: this.conf.getBoolean('cluster.evenly-spread-out-slots'),
         rpcTimeoutMs: Math.max(5000, this.conf.getDuration('heartbeat.timeout')),
         restartStrategy,
-        ...(checkpointing
-          ? {
-              checkpointing: {
-                settings: checkpointing,
-                checkpointsDir: resolve(this.checkpointsDir),
-                numRetained: this.conf.getInt('state.checkpoints.num-retained'),
-                stateBackend: stateBackendType(this.conf),
-                historySize: this.conf.getInt('web.checkpoints.history'),
-              },
-            }
-          : {}),
+        checkpointing: {
+          settings,
+          periodic,
+          checkpointsDir: resolve(this.checkpointsDir),
+          numRetained: this.conf.getInt('state.checkpoints.num-retained'),
+          stateBackend: stateBackendType(this.conf),
+          historySize: this.conf.getInt('web.checkpoints.history'),
+        },
+        jarId: jar.id,
+        ...(initialRestore ? { initialRestore } : {}),
       },
       this.rm,
       this.log.child({ jobId }),
@@ -114,7 +146,10 @@ export class Dispatcher {
       }
       if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') void this.archive.put(this.archiveViews(jm));
     });
-    this.log.info({ jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length }, 'job submitted');
+    this.log.info(
+      { jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length, ...(initialRestore ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId } : {}) },
+      initialRestore ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}` : 'job submitted',
+    );
     jm.start();
     return jobId;
   }
@@ -134,6 +169,13 @@ export class Dispatcher {
     return job;
   }
 
+  /** A job that has not ended, for savepoints and stop (a 409 otherwise, as a conflict with its state). */
+  liveJob(jobId: string, action: string): JobMaster {
+    const job = this.job(jobId);
+    if (isGloballyTerminal(job.status)) throw new RequestError(`cannot ${action}: job ${jobId} is ${job.status}, not running`, 409);
+    return job;
+  }
+
   /** Overviews of every job: live ones and ended ones from earlier JobManager runs. */
   overviews(view: (jm: JobMaster) => Record<string, unknown>): Record<string, unknown>[] {
     const live = [...this.jobs.values()].map(view);
@@ -143,6 +185,24 @@ export class Dispatcher {
 
   cancel(jobId: string): void {
     this.job(jobId).cancel();
+  }
+
+  /** Where a savepoint goes: the request's directory (absolute), else state.savepoints.dir. */
+  savepointTarget(requested: string | undefined | null): string {
+    if (requested !== undefined && requested !== null && requested !== '') {
+      if (typeof requested !== 'string' || !isAbsolute(requested)) throw new RequestError(`the savepoint target directory must be an absolute path, got ${JSON.stringify(requested)}`);
+      return requested;
+    }
+    const configured = this.conf.getOptionalString('state.savepoints.dir');
+    if (!configured) {
+      throw new RequestError('No savepoint directory: the request names no target directory and state.savepoints.dir is not configured. Give one (weir savepoint <jobid> <dir>) or set state.savepoints.dir.');
+    }
+    return resolve(configured);
+  }
+
+  /** Deletes a savepoint (Flink's savepoint disposal): only the files its `_metadata` lists. */
+  disposeSavepoint(path: string): Promise<void> {
+    return disposeSavepoint(path, this.log);
   }
 
   /** Cancels every running job (JobManager shutdown). */

@@ -2,7 +2,7 @@
 // tasks to trigger and wait for, how to reach them, and what to tell tasks at deployment.
 import { join } from 'node:path';
 import type { CheckpointingSettings, CheckpointMetadata, TaskCheckpointSettings, TaskRestoreDescriptor } from '../common/checkpoint.js';
-import type { Ack } from '../common/control.js';
+import type { Ack, TriggerCheckpointRequest } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
 import { CheckpointCoordinator, type TaskRef } from './checkpoint/checkpoint-coordinator.js';
@@ -22,6 +22,9 @@ export interface JobCheckpointingOptions {
   rm: ResourceManager;
   rpcTimeoutMs: number;
   log: Logger;
+  /** False when the job takes savepoints only (no checkpoint interval). */
+  periodic: boolean;
+  describeJob(): { jobName: string; bundleHash: string; engineVersion: string };
   onFailureThresholdExceeded(reason: string): void;
 }
 
@@ -46,6 +49,8 @@ export class JobCheckpointing {
       log: o.log,
       stateBackend: o.stateBackend,
       historySize: o.historySize,
+      periodic: o.periodic,
+      describeJob: o.describeJob,
       tasks: () => {
         const execs = o.graph.allExecutions();
         if (this.finalAcked.size > 0 || !execs.every((e) => e.state === 'RUNNING')) return null;
@@ -56,10 +61,11 @@ export class JobCheckpointing {
           v.operators.map((op) => ({ operatorId: op.id, ...(op.uid ? { uid: op.uid } : {}), name: op.name, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
         ),
       gateway: {
-        trigger: async (task, checkpointId, timestamp, savepoint) => {
+        trigger: async (task, checkpointId, timestamp, options) => {
           const tm = o.rm.taskManagers.get(task.taskManagerId);
           if (!tm) throw new Error(`TaskManager ${task.taskManagerId} of ${task.taskName} is gone`);
-          const ack = await unary<object, Ack>(tm.client, 'TriggerCheckpoint', { executionId: task.executionId, checkpointId, timestamp, savepoint }, o.rpcTimeoutMs);
+          const req: TriggerCheckpointRequest = { executionId: task.executionId, checkpointId, timestamp, savepoint: options.savepoint === true, stop: options.stop === true, drain: options.drain === true };
+          const ack = await unary<TriggerCheckpointRequest, Ack>(tm.client, 'TriggerCheckpoint', req, o.rpcTimeoutMs);
           if (!ack.ok) throw new Error(ack.error);
         },
         notify: (tasks, checkpointId, complete) => {
@@ -80,7 +86,7 @@ export class JobCheckpointing {
 
   /** What every task of this job is told at deployment. */
   taskSettings(): TaskCheckpointSettings {
-    return { jobDir: this.jobDir, mode: this.o.settings.mode, stateBackend: this.o.stateBackend };
+    return { jobDir: this.jobDir, mode: this.o.settings.mode, stateBackend: this.o.stateBackend, periodic: this.o.periodic };
   }
 
   /** A task reached the end of its input; once all have, two-phase-commit sinks commit. */

@@ -11,6 +11,8 @@ import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../comm
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
 import { JobCheckpointing, restoreFor } from './job-checkpointing.js';
+import type { ExternalRestore } from './checkpoint/savepoint-restore.js';
+import { ENGINE_VERSION } from '../common/version.js';
 import type { ResourceManager, TaskManagerInfo } from './resource-manager.js';
 import type { RestartBackoffTimeStrategy } from './restart/restart-strategy.js';
 
@@ -25,11 +27,26 @@ export interface JobMasterOptions {
   spreadOutSlots: boolean;
   rpcTimeoutMs: number;
   restartStrategy: RestartBackoffTimeStrategy;
-  /** Set when the job checkpoints (its own settings or the cluster's execution.checkpointing.*). */
-  checkpointing?: { settings: CheckpointingSettings; checkpointsDir: string; numRetained: number; stateBackend: 'heap' | 'level'; historySize: number };
+  /**
+   * Checkpoint settings; `periodic` false when the job does not checkpoint (its own settings or the
+   * cluster's execution.checkpointing.*): it still takes savepoints.
+   */
+  checkpointing: { settings: CheckpointingSettings; periodic: boolean; checkpointsDir: string; numRetained: number; stateBackend: 'heap' | 'level'; historySize: number };
+  /** The savepoint or retained checkpoint the job starts from (`-s`), already checked against the graph. */
+  initialRestore?: ExternalRestore;
+  /** The uploaded jar it was run from (for the web UI's restart and upgrade). */
+  jarId?: string;
 }
 
 type Restore = { metadata: CheckpointMetadata; dir: string };
+
+/** Where a job's first attempt took its state from (GET /jobs/:jobid "restored-from"). */
+export interface RestoredFrom {
+  path: string;
+  jobId: string | null;
+  checkpointId: number;
+  isSavepoint: boolean;
+}
 
 export interface JobMasterEvents {
   statusChanged: [status: JobStatus, cause: string | undefined];
@@ -47,8 +64,10 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   /** The cancel phase of the current restart completed (guards against acting twice). */
   private restartPending = false;
-  readonly checkpointing: JobCheckpointing | undefined;
+  readonly checkpointing: JobCheckpointing;
   private restore: Restore | undefined;
+  /** Set while a stop-with-savepoint runs: a second one is refused. */
+  private stopping = false;
 
   constructor(
     private readonly opts: JobMasterOptions,
@@ -59,20 +78,113 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, Date.now());
     this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
     const cp = opts.checkpointing;
-    if (cp) {
-      this.checkpointing = new JobCheckpointing({
-        graph: this.graph,
-        settings: cp.settings,
-        checkpointsDir: cp.checkpointsDir,
-        numRetained: cp.numRetained,
-        stateBackend: cp.stateBackend,
-        historySize: cp.historySize,
-        rm,
-        rpcTimeoutMs: opts.rpcTimeoutMs,
-        log,
-        onFailureThresholdExceeded: (reason) => this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
-      });
+    this.checkpointing = new JobCheckpointing({
+      graph: this.graph,
+      settings: cp.settings,
+      periodic: cp.periodic,
+      checkpointsDir: cp.checkpointsDir,
+      numRetained: cp.numRetained,
+      stateBackend: cp.stateBackend,
+      historySize: cp.historySize,
+      rm,
+      rpcTimeoutMs: opts.rpcTimeoutMs,
+      log,
+      describeJob: () => ({ jobName: opts.jobGraph.name, bundleHash: opts.bundleId, engineVersion: ENGINE_VERSION }),
+      onFailureThresholdExceeded: (reason) => this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
+    });
+    if (opts.initialRestore) {
+      this.restore = opts.initialRestore;
+      this.checkpointing.coordinator.recordExternalRestore(opts.initialRestore.metadata, opts.initialRestore.dir);
     }
+  }
+
+  get jarId(): string | undefined {
+    return this.opts.jarId;
+  }
+
+  get programArgs(): string[] {
+    return this.opts.programArgs;
+  }
+
+  get defaultParallelism(): number {
+    return this.opts.defaultParallelism;
+  }
+
+  get restoredFrom(): RestoredFrom | undefined {
+    const r = this.opts.initialRestore;
+    return r && { path: r.dir, jobId: r.metadata.jobId ?? null, checkpointId: r.metadata.checkpointId, isSavepoint: r.metadata.savepoint };
+  }
+
+  /**
+   * Takes a savepoint into a new folder under `targetDirectory`; resolves with its path. With
+   * `cancelJob` the job is canceled once it completed (Flink's cancel-with-savepoint).
+   */
+  async triggerSavepoint(targetDirectory: string, cancelJob = false): Promise<string> {
+    this.assertRunning('a savepoint');
+    const info = await this.checkpointing.coordinator.triggerCheckpoint({ savepoint: true, targetDirectory });
+    if (cancelJob) this.cancel();
+    return info.dir;
+  }
+
+  /**
+   * Stop-with-savepoint: the sources stop right after the savepoint's barrier (after the maximum
+   * watermark when `drain`), every task commits what the savepoint covers and ends, and the job
+   * ends FINISHED. Resolves with the savepoint's path once the job has ended.
+   */
+  async stopWithSavepoint(targetDirectory: string, drain: boolean): Promise<string> {
+    this.assertRunning('stop-with-savepoint');
+    if (this.stopping) throw new Error(`a stop-with-savepoint of job ${this.jobId} is already in progress`);
+    this.stopping = true;
+    const coordinator = this.checkpointing.coordinator;
+    // No periodic checkpoint may run beside it: its barrier would meet stopped sources.
+    coordinator.stop('stop-with-savepoint');
+    try {
+      const info = await coordinator.triggerCheckpoint({ savepoint: true, stop: true, drain, targetDirectory });
+      // Tasks end once told the savepoint completed; one that never hears of it must not keep the job alive.
+      const timer = setTimeout(() => {
+        this.log.warn({ jobId: this.jobId, savepoint: info.dir }, 'tasks did not finish after the stop-with-savepoint completed; canceling them');
+        this.cancel();
+      }, this.opts.cancellationTimeoutMs);
+      const ended = await this.whenTerminal().finally(() => clearTimeout(timer));
+      if (ended !== 'FINISHED') {
+        throw new Error(`savepoint ${info.dir} completed (it can be resumed), but the job then ended ${ended}${ended === 'FAILED' ? `: ${this.rootCause() ?? 'no cause recorded'}` : ' instead of FINISHED'}`);
+      }
+      return info.dir;
+    } catch (e) {
+      if (this.status === 'RUNNING' && this.slotsHeld) coordinator.start();
+      throw e;
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  /** A checkpoint now (Flink's POST /jobs/:jobid/checkpoints), periodic or not. */
+  async triggerManualCheckpoint(): Promise<{ checkpointId: number }> {
+    this.assertRunning('a checkpoint');
+    const info = await this.checkpointing.coordinator.triggerCheckpoint();
+    return { checkpointId: info.checkpointId };
+  }
+
+  private assertRunning(what: string): void {
+    if (this.status !== 'RUNNING') throw new Error(`cannot take ${what} of job ${this.jobId}: it is ${this.status}, not RUNNING`);
+    if (this.stopping) throw new Error(`cannot take ${what} of job ${this.jobId}: it is being stopped with a savepoint`);
+    const notRunning = this.graph.allExecutions().filter((e) => e.state !== 'RUNNING');
+    if (notRunning.length > 0) {
+      throw new Error(`cannot take ${what} of job ${this.jobId}: ${notRunning.length} of its ${this.graph.allExecutions().length} tasks are not running (${notRunning[0]!.taskName} is ${notRunning[0]!.state})`);
+    }
+  }
+
+  /** Resolves with the job's final status once it has one. */
+  whenTerminal(): Promise<JobStatus> {
+    return new Promise((resolve) => {
+      if (isGloballyTerminal(this.status)) return resolve(this.status);
+      const listener = (status: JobStatus) => {
+        if (!isGloballyTerminal(status)) return;
+        this.off('statusChanged', listener);
+        resolve(status);
+      };
+      this.on('statusChanged', listener);
+    });
   }
 
   get jobId(): string {
@@ -141,7 +253,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       let tdd;
       try {
         tdd = buildDeployment(this.graph, e, this.deployCtx);
-        if (this.checkpointing) tdd.checkpointing = this.checkpointing.taskSettings();
+        tdd.checkpointing = this.checkpointing.taskSettings();
         const restore = restoreFor(e, this.restore);
         if (restore) tdd.restore = restore;
       } catch (err) {
@@ -273,7 +385,13 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (this.status !== 'RESTARTING') return;
     let restore: Restore | undefined;
     try {
-      restore = await this.checkpointing?.coordinator.restoreLatest();
+      restore = await this.checkpointing.coordinator.restoreLatest();
+      // Before its first checkpoint, a job started from a savepoint restarts from that savepoint.
+      const initial = this.opts.initialRestore;
+      if (!restore && initial) {
+        this.checkpointing.coordinator.recordExternalRestore(initial.metadata, initial.dir);
+        restore = initial;
+      }
     } catch (err) {
       this.graph.exceptionHistory.push(this.exceptionEntry('CheckpointException', (err as Error).message, null));
       this.fail((err as Error).message);

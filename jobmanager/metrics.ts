@@ -3,6 +3,8 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Dispatcher } from './dispatcher.js';
 import type { ResourceManager } from './resource-manager.js';
 
+type LatestJson = { end_to_end_duration?: number; state_size?: number };
+
 export class JobManagerMetrics {
   readonly registry = new Registry();
 
@@ -56,12 +58,20 @@ export class JobManagerMetrics {
         },
       });
     const checkpoints = (j: { checkpointing?: { coordinator: { stats(): unknown } } }) =>
-      j.checkpointing?.coordinator.stats() as { counts: { completed: number; failed: number }; latest: { completed: { end_to_end_duration?: number; state_size?: number } | null } } | undefined;
+      j.checkpointing?.coordinator.stats() as
+        | {
+            counts: { completed: number; failed: number };
+            latest: { completed: LatestJson | null; savepoint: LatestJson | null; restored: { restore_timestamp?: number } | null };
+          }
+        | undefined;
     perJob('weir_job_restarts', 'times the job restarted (Flink: numRestarts)', (j) => j.graph.attempt);
     perJob('weir_job_checkpoints_completed', 'completed checkpoints (Flink: numberOfCompletedCheckpoints)', (j) => checkpoints(j)?.counts.completed);
     perJob('weir_job_checkpoints_failed', 'failed checkpoints (Flink: numberOfFailedCheckpoints)', (j) => checkpoints(j)?.counts.failed);
     perJob('weir_job_last_checkpoint_duration_ms', 'end-to-end duration of the latest completed checkpoint (Flink: lastCheckpointDuration)', (j) => checkpoints(j)?.latest.completed?.end_to_end_duration);
     perJob('weir_job_last_checkpoint_size_bytes', 'state size of the latest completed checkpoint (Flink: lastCheckpointSize)', (j) => checkpoints(j)?.latest.completed?.state_size);
+    perJob('weir_job_last_savepoint_duration_ms', 'end-to-end duration of the latest completed savepoint', (j) => checkpoints(j)?.latest.savepoint?.end_to_end_duration);
+    perJob('weir_job_last_savepoint_size_bytes', 'state size of the latest completed savepoint', (j) => checkpoints(j)?.latest.savepoint?.state_size);
+    perJob('weir_job_last_restore_timestamp_ms', 'when the job last restored from a checkpoint or savepoint (Flink: lastCheckpointRestoreTimestamp)', (j) => checkpoints(j)?.latest.restored?.restore_timestamp);
     perVertex('weir_job_vertex_records_in', 'records a vertex read from the network', (m) => m.recordsIn);
     perVertex('weir_job_vertex_records_out', 'records a vertex wrote to the network', (m) => m.recordsOut);
   }

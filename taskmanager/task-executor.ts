@@ -87,7 +87,7 @@ export class TaskExecutor {
       const r = call.request;
       const t = this.tasks.get(r.executionId);
       if (!t) return cb(null, { ok: false, error: `no task ${r.executionId}` });
-      const ok = t.triggerCheckpoint(Number(r.checkpointId), Number(r.timestamp));
+      const ok = t.triggerCheckpoint({ checkpointId: Number(r.checkpointId), timestamp: Number(r.timestamp), savepoint: r.savepoint, stop: r.stop, drain: r.drain });
       cb(null, ok ? { ok: true, error: '' } : { ok: false, error: `task ${t.name} is not running a source (state ${t.state})` });
     };
     const NotifyCheckpoint: Unary<NotifyCheckpointRequest, Ack> = (call, cb) => {

@@ -18,6 +18,7 @@ import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { disposeOperatorState, setUpOperatorState } from './runtime/operator-state-setup.js';
 import { LevelKeyedStateBackend } from './state/level-backend.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
+import type { BarrierInfo } from './runtime/checkpoint-barrier-handler.js';
 import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from './runtime/subtask-checkpoint.js';
 import { MIN_WATERMARK } from './runtime/timer-service.js';
 import { UnionInput } from './runtime/union-input.js';
@@ -237,14 +238,14 @@ export class Task {
         decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
         log: this.log,
       });
-      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode);
+      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode, tdd.checkpointing.periodic);
     }
   }
 
   /** Injects a barrier (source tasks only); false when the task cannot take part now. */
-  triggerCheckpoint(checkpointId: number, timestamp: number): boolean {
+  triggerCheckpoint(barrier: BarrierInfo): boolean {
     if (this.state !== 'RUNNING') return false;
-    return this.streamTask?.triggerCheckpoint({ checkpointId, timestamp }) ?? false;
+    return this.streamTask?.triggerCheckpoint(barrier) ?? false;
   }
 
   notifyCheckpoint(checkpointId: number, complete: boolean): void {

@@ -12,8 +12,8 @@ import { BenchCluster } from '../lib/cluster.js';
 import type { CheckpointStatistics } from '../lib/rest-types.js';
 import { median } from '../lib/stats.js';
 
-const JOB = 'bench/jobs/state-fill.ts';
-const VALUE_BYTES = 1000;
+export const STATE_FILL_JOB = 'bench/jobs/state-fill.ts';
+export const VALUE_BYTES = 1000;
 const SMALL_MB = 1;
 const LARGE_MB = 200;
 const RATE = 10_000;
@@ -37,24 +37,34 @@ interface SizeRun {
   checkpoints: CheckpointStatistics[];
 }
 
-async function runSize(cluster: BenchCluster, jarId: string, backend: string, targetMB: number): Promise<SizeRun> {
+/** Runs the state-fill job (bench/jobs/state-fill.ts) and waits until it holds ~`targetMB` of keyed state. */
+export async function fillState(
+  cluster: BenchCluster,
+  jarId: string,
+  targetMB: number,
+  checkpointIntervalMs: number,
+  parallelism = 2,
+): Promise<{ jobId: string; keys: number; submitted: number; filledAt: number }> {
   const keys = Math.round((targetMB * 1e6) / VALUE_BYTES);
-  const jobId = await cluster.run(jarId, [String(keys), String(VALUE_BYTES), String(RATE), String(CHECKPOINT_INTERVAL_MS)], 2);
+  const jobId = await cluster.run(jarId, [String(keys), String(VALUE_BYTES), String(RATE), String(checkpointIntervalMs)], parallelism);
   const submitted = Date.now();
-  try {
-    // The fill: one entry per key in the keyed vertex (its state-entries, reported with heartbeats).
-    let filledAt: number;
-    for (;;) {
-      const job = await cluster.job(jobId);
-      if (job.state !== 'RUNNING' && job.state !== 'CREATED' && job.state !== 'INITIALIZING') throw new Error(`state-fill job ${jobId} is ${job.state} during the fill`);
-      const keyed = job.vertices.find((v) => v.operators.some((o) => o.name === 'Fixed-size value'));
-      if ((keyed?.metrics['state-entries'] ?? 0) >= keys) {
-        filledAt = Date.now();
-        break;
-      }
-      if (Date.now() - submitted > FILL_TIMEOUT_MS) throw new Error(`state-fill job ${jobId} did not fill ${keys} keys within ${FILL_TIMEOUT_MS / 1000} s`);
-      await sleep(200);
+  // The fill: one entry per key in the keyed vertex (its state-entries, reported with heartbeats).
+  for (;;) {
+    const job = await cluster.job(jobId);
+    if (job.state !== 'RUNNING' && job.state !== 'CREATED' && job.state !== 'INITIALIZING') throw new Error(`state-fill job ${jobId} is ${job.state} during the fill`);
+    const keyed = job.vertices.find((v) => v.operators.some((o) => o.name === 'Fixed-size value'));
+    if ((keyed?.metrics['state-entries'] ?? 0) >= keys) return { jobId, keys, submitted, filledAt: Date.now() };
+    if (Date.now() - submitted > FILL_TIMEOUT_MS) {
+      await cluster.cancel(jobId);
+      throw new Error(`state-fill job ${jobId} did not fill ${keys} keys within ${FILL_TIMEOUT_MS / 1000} s`);
     }
+    await sleep(200);
+  }
+}
+
+async function runSize(cluster: BenchCluster, jarId: string, backend: string, targetMB: number): Promise<SizeRun> {
+  const { jobId, keys, submitted, filledAt } = await fillState(cluster, jarId, targetMB, CHECKPOINT_INTERVAL_MS);
+  try {
     // Checkpoints triggered after the fill was seen, collected from the history as they complete.
     const measured = new Map<number, CheckpointStatistics>();
     while (measured.size < MEASURED_CHECKPOINTS) {
@@ -103,7 +113,7 @@ export async function measureStateSize(options: BenchOptions): Promise<PartResul
     options.log(`state ${backend}: starting 2 TaskManagers with 1 slot each`);
     const cluster = await BenchCluster.start({ taskManagers: 2, slots: 1, config: { 'state.backend': backend } });
     try {
-      const jarId = await cluster.upload(await cluster.bundle(JOB));
+      const jarId = await cluster.upload(await cluster.bundle(STATE_FILL_JOB));
       for (const targetMB of [SMALL_MB, largeMB]) {
         const run = await runSize(cluster, jarId, backend, targetMB);
         const med = (f: (c: CheckpointStatistics) => number) => median(run.checkpoints.map(f));

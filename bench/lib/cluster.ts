@@ -183,7 +183,7 @@ export class BenchCluster {
     await this.poll(`job ${jobId} to be canceled`, async () => TERMINAL.has((await this.job(jobId)).state), 60_000, 100);
   }
 
-  private async poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
+  async poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.unexpectedExit) throw new Error(this.unexpectedExit);

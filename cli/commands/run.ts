@@ -1,5 +1,5 @@
 // weir run <bundle> [-- args]: uploads and runs a bundle; attached, it waits for the job's end.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { addJobManagerOption, positiveInt, restClientOf } from '../options.js';
@@ -8,6 +8,8 @@ import { rootCause, runJar, uploadBundle, waitForTermination } from '../submit.j
 interface RunFlags {
   parallelism?: number;
   detached?: boolean;
+  fromSavepoint?: string;
+  /** Weir's earlier spelling of --fromSavepoint. */
   savepointPath?: string;
   allowNonRestoredState?: boolean;
   jobmanager: string;
@@ -21,15 +23,18 @@ export function runCommand(): Command {
       .argument('[args...]', 'program arguments passed to main(env, args); put them after --')
       .option('-p, --parallelism <n>', 'default parallelism of the job', positiveInt('--parallelism'))
       .option('-d, --detached', 'print the job id and return without waiting')
-      .option('-s, --savepoint-path <path>', 'start from this savepoint')
-      .option('-n, --allow-non-restored-state', 'allow savepoint state that maps to no operator of the job'),
+      // Flink's flag names; the earlier dashed spellings keep working.
+      .option('-s, --fromSavepoint <path>', 'start from this savepoint (its directory or _metadata file)')
+      .addOption(new Option('--savepoint-path <path>').hideHelp().conflicts('fromSavepoint'))
+      .option('-n, --allowNonRestoredState', 'allow savepoint state that maps to no operator of the job')
+      .addOption(new Option('--allow-non-restored-state').hideHelp()),
   ).action(async (bundle: string, args: string[], opts: RunFlags) => {
     const client = restClientOf(opts);
     const jarId = await uploadBundle(client, bundle);
     const jobId = await runJar(client, jarId, {
       parallelism: opts.parallelism,
       programArgs: args,
-      savepointPath: opts.savepointPath,
+      savepointPath: opts.fromSavepoint ?? opts.savepointPath,
       allowNonRestoredState: opts.allowNonRestoredState,
     });
     process.stdout.write(`Job has been submitted with JobID ${jobId}\n`);

@@ -7,6 +7,7 @@ import {
   type CheckpointingSettings,
   type CheckpointMetadata,
   type CheckpointMetadataOperator,
+  type CheckpointOptions,
   type TaskCheckpointAck,
 } from '../../common/checkpoint.js';
 import type { Logger } from '../../common/logging.js';
@@ -26,7 +27,7 @@ export interface CheckpointOperatorInfo {
 
 export interface CheckpointGateway {
   /** Asks a source task to inject barrier `checkpointId`; rejects when the task cannot be reached. */
-  trigger(task: TaskRef, checkpointId: number, timestamp: number, savepoint: boolean): Promise<void>;
+  trigger(task: TaskRef, checkpointId: number, timestamp: number, options: CheckpointOptions): Promise<void>;
   /** Tells tasks that a checkpoint completed (commit) or was aborted. Fire and forget. */
   notify(tasks: TaskRef[], checkpointId: number, complete: boolean): void;
 }
@@ -47,6 +48,15 @@ export interface CheckpointCoordinatorOptions {
   historySize?: number;
   /** state.backend, for configJson(). */
   stateBackend?: 'heap' | 'level';
+  /** False for a job that takes only savepoints (and manual checkpoints); default true. */
+  periodic?: boolean;
+  /** What `_metadata` records of the job that wrote it. */
+  describeJob?: () => { jobName: string; bundleHash: string; engineVersion: string };
+}
+
+/** A savepoint is written to its own folder under this directory (state.savepoints.dir or the request's). */
+export interface TriggerOptions extends CheckpointOptions {
+  targetDirectory?: string;
 }
 
 /** Aborted ids remembered to recognise (and clean up after) late acknowledgements. */
@@ -80,7 +90,7 @@ export class CheckpointCoordinator {
     this.now = opts.now ?? Date.now;
     this.tracker = new CheckpointStatsTracker(opts.historySize ?? 10);
     const s = opts.settings;
-    if (!(s.interval > 0)) throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
+    if (opts.periodic !== false && !(s.interval > 0)) throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
     if (!(s.timeout > 0)) throw new Error(`checkpoint timeout must be positive, got ${s.timeout}`);
     if (!(s.minPauseBetweenCheckpoints >= 0)) throw new Error(`checkpoint min pause must not be negative, got ${s.minPauseBetweenCheckpoints}`);
     if (!(Number.isInteger(s.maxConcurrentCheckpoints) && s.maxConcurrentCheckpoints >= 1)) throw new Error(`max concurrent checkpoints must be a positive integer, got ${s.maxConcurrentCheckpoints}`);
@@ -101,7 +111,7 @@ export class CheckpointCoordinator {
 
   /** Starts periodic checkpoints (again, after a failover). */
   start(): void {
-    if (this.running) return;
+    if (this.running || this.opts.periodic === false) return;
     this.running = true;
     this.scheduleTick(this.settings.interval);
     this.log.info({ jobId: this.jobId, interval: this.settings.interval }, 'periodic checkpoints started');
@@ -124,8 +134,8 @@ export class CheckpointCoordinator {
    * Triggers a checkpoint now (or a savepoint), outside the periodic schedule and its limits.
    * Resolves when it completed; rejects when it could not be triggered or was aborted.
    */
-  async triggerCheckpoint(options: { savepoint?: boolean } = {}): Promise<CompletedCheckpointInfo> {
-    const p = this.startCheckpoint(options.savepoint ?? false);
+  async triggerCheckpoint(options: TriggerOptions = {}): Promise<CompletedCheckpointInfo> {
+    const p = this.startCheckpoint(options);
     if (!p) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: not all tasks are running`);
     return p.promise;
   }
@@ -259,23 +269,33 @@ export class CheckpointCoordinator {
     };
   }
 
+  /** A restore from a savepoint or another job's checkpoint, already loaded and checked by the caller. */
+  recordExternalRestore(metadata: CheckpointMetadata, dir: string): void {
+    this.recordRestore(metadata, dir);
+  }
+
+  get isPeriodic(): boolean {
+    return this.opts.periodic !== false;
+  }
+
   private recordRestore(metadata: CheckpointMetadata, dir: string): void {
     this.nextId = Math.max(this.nextId, metadata.checkpointId + 1);
     this.tracker.reportRestored(metadata.checkpointId, this.now(), metadata.savepoint, dir);
     this.log.info({ jobId: this.jobId, checkpointId: metadata.checkpointId, dir, savepoint: metadata.savepoint }, 'restoring from checkpoint');
   }
 
-  private startCheckpoint(savepoint: boolean): PendingCheckpoint | undefined {
+  private startCheckpoint(options: TriggerOptions): PendingCheckpoint | undefined {
+    const savepoint = options.savepoint === true;
     const tasks = this.opts.tasks();
     if (!tasks) return undefined;
     if (tasks.trigger.length === 0 || tasks.ackFrom.length === 0) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: no tasks to trigger or to acknowledge`);
     const id = this.nextId++;
     const timestamp = this.now();
     const record = this.tracker.reportPending(id, savepoint, timestamp, tasks.ackFrom.length);
-    const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record);
+    const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record, options);
     this.pending.set(id, p);
     p.timer = setTimeout(() => this.abort(p, 'Checkpoint expired before completing.', true), this.settings.timeout);
-    this.log.info({ jobId: this.jobId, checkpointId: id, savepoint }, savepoint ? 'triggering savepoint' : 'triggering checkpoint');
+    this.log.info({ jobId: this.jobId, checkpointId: id, savepoint, ...(options.stop ? { stop: true, drain: options.drain === true } : {}) }, savepoint ? 'triggering savepoint' : 'triggering checkpoint');
     void this.sendTriggers(p, tasks.trigger);
     return p;
   }
@@ -295,7 +315,8 @@ export class CheckpointCoordinator {
     await Promise.all(
       trigger.map(async (t) => {
         try {
-          await this.opts.gateway.trigger(t, p.id, p.timestamp, p.savepoint);
+          const { savepoint, stop, drain } = p.options;
+          await this.opts.gateway.trigger(t, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true });
         } catch (e) {
           // As in Flink, a trigger failure is not a checkpoint failure: nothing was snapshotted.
           this.abort(p, `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`, false);
@@ -311,7 +332,9 @@ export class CheckpointCoordinator {
     let dir: string;
     try {
       metadata = this.buildMetadata(p);
-      dir = await this.storage.writeMetadata(metadata);
+      const target = p.options.targetDirectory;
+      // A savepoint leaves the job's checkpoint folder for a folder of its own, with relative paths only.
+      dir = target ? await this.storage.writeSavepoint(metadata, target) : await this.storage.writeMetadata(metadata);
     } catch (e) {
       if (p.disposed) {
         await this.storage.discard(p.id).catch(() => undefined);
@@ -338,7 +361,7 @@ export class CheckpointCoordinator {
     for (const older of [...this.pending.values()]) {
       if (older.id < p.id && !older.savepoint && !older.finalizing) this.abort(older, 'Checkpoint has been subsumed.', false);
     }
-    await this.retain({ checkpointId: p.id, dir, savepoint: p.savepoint });
+    if (!p.options.targetDirectory) await this.retain({ checkpointId: p.id, dir, savepoint: p.savepoint });
     this.opts.gateway.notify(p.tasks, p.id, true);
     p.resolve({ checkpointId: p.id, savepoint: p.savepoint, timestamp: p.timestamp, completedAt: metadata.completedAt, dir, stateSize: metadata.stateSize });
     this.onCheckpointEnded();
@@ -365,6 +388,7 @@ export class CheckpointCoordinator {
       timestamp: p.timestamp,
       completedAt: this.now(),
       savepoint: p.savepoint,
+      ...(this.opts.describeJob?.() ?? {}),
       operators,
       stateSize: handles.reduce((s, h) => s + h.size, 0),
     };
@@ -438,7 +462,7 @@ export class CheckpointCoordinator {
     this.scheduleTick(this.settings.interval);
     let p: PendingCheckpoint | undefined;
     try {
-      p = this.startCheckpoint(false);
+      p = this.startCheckpoint({});
     } catch (e) {
       this.log.warn({ jobId: this.jobId, err: e }, 'periodic checkpoint not triggered');
       return;

@@ -3,7 +3,7 @@
 // completed, `_metadata`. A checkpoint without `_metadata` never completed.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { CheckpointMetadata, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import type { Logger } from '../../common/logging.js';
@@ -50,24 +50,19 @@ export class CheckpointStorage {
 
   /** Writes `_metadata` atomically: a reader sees either no file or the whole of it. */
   async writeMetadata(meta: CheckpointMetadata): Promise<string> {
-    const dir = await this.checkpointDir(meta.checkpointId);
-    const tmp = join(dir, `.${METADATA_FILE}.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(JSON.stringify(meta, null, 2));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(dir, METADATA_FILE));
-    // The rename itself is durable only once the directory is synced.
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-    return dir;
+    return writeMetadataIn(await this.checkpointDir(meta.checkpointId), meta);
+  }
+
+  /**
+   * Moves the state files of savepoint `meta.checkpointId` out of the job's checkpoint folder into
+   * a new folder under `targetDirectory` (Flink's savepoint-<job id prefix>-<random> naming), then
+   * writes `_metadata` there. Returns the savepoint's path.
+   */
+  async writeSavepoint(meta: CheckpointMetadata, targetDirectory: string): Promise<string> {
+    await mkdir(targetDirectory, { recursive: true });
+    const dir = join(targetDirectory, `savepoint-${meta.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
+    await moveDirectory(await this.checkpointDir(meta.checkpointId), dir);
+    return writeMetadataIn(dir, meta);
   }
 
   /**
@@ -128,29 +123,8 @@ export class CheckpointStorage {
   }
 
   /** Reads and checks a checkpoint; throws an Error naming the checkpoint, the file and the problem. */
-  async load(dir: string): Promise<CheckpointMetadata> {
-    const fail = (file: string, problem: string): never => {
-      throw new Error(`checkpoint ${dir}: ${file}: ${problem}`);
-    };
-    let text = '';
-    try {
-      text = await readFile(join(dir, METADATA_FILE), 'utf8');
-    } catch (e) {
-      fail(METADATA_FILE, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(e as Error).message})`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      fail(METADATA_FILE, `is not valid JSON (${(e as Error).message})`);
-    }
-    const meta = parsed as CheckpointMetadata;
-    const shapeError = metadataShapeError(meta);
-    if (shapeError) fail(METADATA_FILE, shapeError);
-    for (const op of meta.operators) {
-      for (const h of op.subtasks) await checkStateFile(dir, h, fail);
-    }
-    return meta;
+  load(dir: string): Promise<CheckpointMetadata> {
+    return loadCheckpointMetadata(dir);
   }
 
   /** The newest checkpoint that loads, skipping (and logging) damaged ones. */
@@ -186,6 +160,72 @@ export class CheckpointStorage {
       if (m) out.push({ checkpointId: Number(m[1]), dir: join(this.jobDir, name) });
     }
     return out.sort((a, b) => b.checkpointId - a.checkpointId);
+  }
+}
+
+/** Reads and checks a checkpoint or savepoint; throws an Error naming it, the file and the problem. */
+export async function loadCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+  const meta = await readCheckpointMetadata(dir);
+  const fail = (file: string, problem: string): never => {
+    throw new Error(`checkpoint ${dir}: ${file}: ${problem}`);
+  };
+  for (const op of meta.operators) {
+    for (const h of op.subtasks) await checkStateFile(dir, h, fail);
+  }
+  return meta;
+}
+
+/** `_metadata` alone, parsed and shape-checked (state files are not read). */
+export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+  const fail = (problem: string): never => {
+    throw new Error(`checkpoint ${dir}: ${METADATA_FILE}: ${problem}`);
+  };
+  let text = '';
+  try {
+    text = await readFile(join(dir, METADATA_FILE), 'utf8');
+  } catch (e) {
+    fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(e as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    fail(`is not valid JSON (${(e as Error).message})`);
+  }
+  const meta = parsed as CheckpointMetadata;
+  const shapeError = metadataShapeError(meta);
+  if (shapeError) fail(shapeError);
+  return meta;
+}
+
+async function writeMetadataIn(dir: string, meta: CheckpointMetadata): Promise<string> {
+  const tmp = join(dir, `.${METADATA_FILE}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(meta, null, 2));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, METADATA_FILE));
+  // The rename itself is durable only once the directory is synced.
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+  return dir;
+}
+
+/** A rename where it can be one; a copy then a removal across file systems. */
+async function moveDirectory(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    await cp(from, to, { recursive: true, errorOnExist: true, force: false });
+    await rm(from, { recursive: true, force: true });
   }
 }
 

@@ -8,8 +8,17 @@ import { OPTIONS, type Configuration } from '../../common/config.js';
  * field the job leaves undefined comes from the configuration.
  */
 export function resolveCheckpointingSettings(job: Partial<CheckpointingSettings> | undefined, conf: Configuration): CheckpointingSettings | undefined {
-  const interval = job?.interval !== undefined && job.interval > 0 ? job.interval : conf.getOptionalDuration('execution.checkpointing.interval');
-  if (interval === undefined || !(interval > 0)) return undefined;
+  const s = jobCheckpointSettings(job, conf);
+  return s.interval > 0 ? s : undefined;
+}
+
+/**
+ * Every job has checkpoint settings, as in Flink: those of a job that does not checkpoint
+ * (interval 0) govern its savepoints and manual checkpoints.
+ */
+export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | undefined, conf: Configuration): CheckpointingSettings {
+  const configured = job?.interval !== undefined && job.interval > 0 ? job.interval : conf.getOptionalDuration('execution.checkpointing.interval');
+  const interval = configured !== undefined && configured > 0 ? configured : 0;
   return {
     interval,
     mode: job?.mode ?? (conf.getChoice('execution.checkpointing.mode', OPTIONS['execution.checkpointing.mode']!.values!) as CheckpointingMode),

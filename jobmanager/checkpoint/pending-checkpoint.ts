@@ -1,6 +1,7 @@
 // A checkpoint that was triggered and waits for its tasks' acknowledgements (Flink's PendingCheckpoint).
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type { CheckpointRecord } from './checkpoint-stats.js';
+import type { TriggerOptions } from './checkpoint-coordinator.js';
 
 /** One task attempt taking part in checkpoints. */
 export interface TaskRef {
@@ -42,6 +43,7 @@ export class PendingCheckpoint {
     readonly savepoint: boolean,
     ackFrom: TaskRef[],
     readonly record: CheckpointRecord,
+    readonly options: TriggerOptions = {},
   ) {
     this.tasks = [...ackFrom];
     this.waiting = new Map(ackFrom.map((t) => [t.executionId, t]));

@@ -8,6 +8,7 @@ import { ENGINE_VERSION } from '../../common/version.js';
 import { RequestError, type Dispatcher } from '../dispatcher.js';
 import type { JobManagerMetrics } from '../metrics.js';
 import { jobOverview } from './job-json.js';
+import { taskManagerJson } from './taskmanager-json.js';
 import type { ResourceManager } from '../resource-manager.js';
 
 export interface ClusterContext {
@@ -20,6 +21,12 @@ export interface ClusterContext {
 }
 
 const LOG_TAIL_BYTES = 256 * 1024;
+
+/**
+ * The Flink release whose REST API Weir follows. Flink's clients read `flink-version` from /config
+ * (the Kubernetes operator shows it as the cluster's version); `flink-revision` names Weir instead.
+ */
+export const FLINK_API_VERSION = '1.20.0';
 
 export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext): void {
   app.get('/overview', async () => {
@@ -37,29 +44,20 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
     };
   });
 
+  // Flink's DashboardConfiguration, plus what Weir's web UI needs.
   app.get('/config', async () => ({
     'refresh-interval': 1000,
     'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone,
     'timezone-offset': -new Date().getTimezoneOffset() * 60_000,
+    'flink-version': FLINK_API_VERSION,
+    'flink-revision': `Weir ${ENGINE_VERSION}`,
     'weir-version': ENGINE_VERSION,
-    features: { 'web-submit': true, 'web-cancel': true },
+    // No rescaling of running jobs and no history server in Weir.
+    features: { 'web-submit': true, 'web-cancel': true, 'web-rescale': false, 'web-history': false },
+    'savepoints-dir': ctx.conf.getOptionalString('state.savepoints.dir') ?? null,
   }));
 
-  app.get('/taskmanagers', async () => ({
-    taskmanagers: [...ctx.rm.taskManagers.values()].map((tm) => ({
-      id: tm.id,
-      path: tm.rpcAddress,
-      dataPort: Number(tm.rpcAddress.split(':').pop()),
-      timeSinceLastHeartbeat: tm.lastHeartbeat,
-      slotsNumber: tm.slots,
-      freeSlots: tm.allocations.filter((a) => a === null).length,
-      hostname: tm.hostname,
-      pid: tm.pid,
-      registered: tm.registeredAt,
-      metricsAddress: tm.metricsAddress,
-      memory: { rss: tm.rssBytes, heapUsed: tm.heapUsedBytes },
-    })),
-  }));
+  app.get('/taskmanagers', async () => ({ taskmanagers: [...ctx.rm.taskManagers.values()].map(taskManagerJson) }));
 
   const taskManager = (id: string) => {
     const tm = ctx.rm.taskManagers.get(id);
@@ -69,7 +67,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
 
   app.get<{ Params: { id: string } }>('/taskmanagers/:id', async (req) => {
     const tm = taskManager(req.params.id);
-    return { id: tm.id, path: tm.rpcAddress, slotsNumber: tm.slots, freeSlots: tm.allocations.filter((a) => a === null).length, timeSinceLastHeartbeat: tm.lastHeartbeat, allocations: tm.allocations };
+    return { ...taskManagerJson(tm), allocations: tm.allocations };
   });
 
   app.get<{ Params: { id: string } }>('/taskmanagers/:id/log', async (req, reply) => {

@@ -1,5 +1,6 @@
-// Bundle ("jar") endpoints, as in Flink: upload (multipart field `jarfile`), list, run, delete.
-import type { FastifyInstance } from 'fastify';
+// Bundle ("jar") endpoints, as in Flink: upload (multipart, one file in any field: `jarfile` from
+// curl and the web UI, `file_0` from Flink's RestClient), list, run, delete.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestError } from '../dispatcher.js';
 import type { ClusterContext } from './cluster-routes.js';
 
@@ -8,12 +9,18 @@ interface RunBody {
   programArgs?: string | null;
   programArgsList?: string[] | null;
   savepointPath?: string | null;
-  allowNonRestoredState?: boolean | null;
+  /** A boolean in the body; the string 'true' in the query string. */
+  allowNonRestoredState?: boolean | string | null;
   entryClass?: string | null;
+  jobId?: string | null;
+  /** Flink's per-job configuration (the Kubernetes operator sends its whole configuration here). */
+  flinkConfiguration?: Record<string, string> | null;
 }
 
+const JOB_ID = /^[0-9a-f]{32}$/;
+
 /** Flink accepts run parameters in the body or the query string; the body wins. */
-function parseRun(body: RunBody, query: RunBody): { parallelism?: number; programArgs: string[]; savepointPath?: string; allowNonRestoredState: boolean } {
+function parseRun(body: RunBody, query: RunBody): { parallelism?: number; programArgs: string[]; savepointPath?: string; allowNonRestoredState: boolean; jobId?: string } {
   const pick = <K extends keyof RunBody>(k: K) => (body[k] ?? query[k] ?? undefined) as RunBody[K] | undefined;
   const p = pick('parallelism');
   let parallelism: number | undefined;
@@ -28,19 +35,48 @@ function parseRun(body: RunBody, query: RunBody): { parallelism?: number; progra
   }
   const programArgs = list ?? (typeof str === 'string' && str.trim() ? str.trim().split(/\s+/) : []);
   const savepointPath = pick('savepointPath') ?? undefined;
-  return { parallelism, programArgs, ...(savepointPath ? { savepointPath } : {}), allowNonRestoredState: pick('allowNonRestoredState') === true };
+  const nonRestored = pick('allowNonRestoredState');
+  const jobId = pick('jobId') ?? undefined;
+  if (jobId !== undefined && (typeof jobId !== 'string' || !JOB_ID.test(jobId))) {
+    throw new RequestError(`jobId must be 32 lowercase hex characters, got '${String(jobId)}'`);
+  }
+  return {
+    parallelism,
+    programArgs,
+    ...(savepointPath ? { savepointPath } : {}),
+    allowNonRestoredState: nonRestored === true || nonRestored === 'true',
+    ...(jobId ? { jobId } : {}),
+  };
+}
+
+/**
+ * The one file of a multipart upload, whatever its field name; other (non-file) fields, such as
+ * the `request` field Flink's RestClient adds, are ignored.
+ */
+async function singleUploadedFile(req: FastifyRequest): Promise<{ filename: string; data: Buffer }> {
+  if (!req.isMultipart()) throw new RequestError('expected a multipart/form-data upload with the bundle as its one file');
+  let found: { filename: string; data: Buffer } | undefined;
+  try {
+    for await (const part of req.parts()) {
+      if (part.type !== 'file') continue;
+      if (found) throw new RequestError(`the upload has several files ('${found.filename}', '${part.filename}'): send exactly one bundle`);
+      found = { filename: part.filename, data: await part.toBuffer() };
+    }
+  } catch (e) {
+    // The server's multipart limit (one file) stops a second file before it is read.
+    if ((e as { code?: string }).code === 'FST_FILES_LIMIT') throw new RequestError('the upload has several files: send exactly one bundle');
+    throw e;
+  }
+  if (!found) throw new RequestError('the upload has no file: send the bundle as a file field (e.g. jarfile)');
+  return found;
 }
 
 export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext): void {
   const jars = ctx.dispatcher.jars;
 
   app.post('/jars/upload', async (req) => {
-    if (!req.isMultipart()) throw new RequestError("expected a multipart/form-data upload with the bundle in field 'jarfile'");
-    const part = await req.file();
-    if (!part) throw new RequestError("no file in the upload (field 'jarfile')");
-    if (part.fieldname !== 'jarfile') throw new RequestError(`unexpected field '${part.fieldname}': the bundle goes in field 'jarfile'`);
-    const data = await part.toBuffer();
-    const info = await jars.add(part.filename, data).catch((e: Error) => {
+    const { filename, data } = await singleUploadedFile(req);
+    const info = await jars.add(filename, data).catch((e: Error) => {
       throw new RequestError(e.message);
     });
     ctx.log.info({ jarId: info.id, name: info.manifest.name, bytes: data.length }, 'bundle uploaded');
@@ -68,6 +104,9 @@ export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext): vo
     const body = req.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) throw new RequestError('the request body must be a JSON object');
     const run = parseRun(body, req.query ?? {});
+    const ignored = Object.keys(body.flinkConfiguration ?? {});
+    // Deployment tools send their whole configuration; Weir takes job settings from the bundle and the cluster.
+    if (ignored.length) ctx.log.info({ jarId: req.params.jarid, keys: ignored.length }, 'flinkConfiguration of the run request ignored');
     const jobid = await ctx.dispatcher.runJar({ jarId: req.params.jarid, ...run });
     return { jobid };
   });

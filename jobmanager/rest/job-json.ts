@@ -134,7 +134,17 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
     'status-counts': taskCounts(g.allExecutions().map((e) => e.state)),
     plan: jobPlan(jm),
     warnings: jg.warnings,
+    // Beyond Flink: what restarting or upgrading the job needs, and where its state came from.
+    'jar-id': jm.jarId ?? null,
+    'program-args': jm.programArgs,
+    parallelism: jm.defaultParallelism,
+    'restored-from': restoredFromJson(jm),
   };
+}
+
+function restoredFromJson(jm: JobMaster): Record<string, unknown> | null {
+  const r = jm.restoredFrom;
+  return r ? { path: r.path, 'job-id': r.jobId, 'checkpoint-id': r.checkpointId, 'is-savepoint': r.isSavepoint } : null;
 }
 
 export function jobPlan(jm: JobMaster): Record<string, unknown> {
@@ -165,7 +175,7 @@ export function archivedViews(jm: JobMaster): ArchivedJob {
     details: jobDetails(jm),
     exceptions: jobExceptions(jm),
     plan: jobPlan(jm),
-    ...(cp ? { checkpoints: cp.stats(), checkpointConfig: cp.configJson() } : {}),
+    ...(cp ? { checkpoints: cp.stats(), ...(cp.isPeriodic ? { checkpointConfig: cp.configJson() } : {}) } : {}),
   };
 }
 

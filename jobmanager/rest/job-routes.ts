@@ -5,6 +5,7 @@ import type { ArchivedJob } from '../job-archive.js';
 import { JobMaster } from '../job-master.js';
 import type { ClusterContext } from './cluster-routes.js';
 import { jobDetails, jobExceptions, jobOverview, jobPlan } from './job-json.js';
+import { registerSavepointRoutes } from './savepoint-routes.js';
 
 export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext): void {
   const d = ctx.dispatcher;
@@ -26,15 +27,18 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext): vo
 
   app.patch<{ Params: { jobid: string }; Querystring: { mode?: string } }>('/jobs/:jobid', async (req, reply) => {
     const mode = req.query.mode ?? 'cancel';
-    if (mode !== 'cancel') throw new RequestError(`unsupported mode '${mode}' (only 'cancel')`);
-    d.cancel(req.params.jobid);
+    if (mode === 'cancel') d.cancel(req.params.jobid);
+    // Flink's old graceful stop: here a stop-with-savepoint into state.savepoints.dir.
+    else if (mode === 'stop') startStop(req.params.jobid, undefined, false);
+    else throw new RequestError(`unsupported mode '${mode}' (expected 'cancel' or 'stop')`);
     return reply.status(202).send({});
   });
 
-  const notYet = (what: string) => async (req: { params: { jobid: string } }) => {
-    d.job(req.params.jobid);
-    throw new RequestError(`${what} are not supported yet`, 501);
-  };
-  app.post<{ Params: { jobid: string } }>('/jobs/:jobid/savepoints', notYet('savepoints'));
-  app.post<{ Params: { jobid: string } }>('/jobs/:jobid/stop', notYet('stop-with-savepoint and savepoints'));
+  registerSavepointRoutes(app, d, (jobId, target, drain) => startStop(jobId, target, drain));
+
+  function startStop(jobId: string, target: unknown, drain: boolean): string {
+    const jm = d.liveJob(jobId, 'stop with a savepoint');
+    const dir = d.savepointTarget(target as string | undefined);
+    return d.operations.start(jobId, jm.stopWithSavepoint(dir, drain), (location) => ({ location }));
+  }
 }

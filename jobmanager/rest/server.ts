@@ -10,6 +10,7 @@ import { RequestError } from '../dispatcher.js';
 import { registerClusterRoutes, type ClusterContext } from './cluster-routes.js';
 import { registerJarRoutes } from './jar-routes.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerJobExtraRoutes } from './job-extra-routes.js';
 import { registerCheckpointRoutes } from './checkpoint-routes.js';
 import { emptyCheckpointStats } from '../checkpoint/checkpoint-stats.js';
 import { JobMaster } from '../job-master.js';
@@ -17,7 +18,8 @@ import { JobMaster } from '../job-master.js';
 export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
 export async function createRestServer(ctx: ClusterContext): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Flink's RestClient puts its API version in front of every path: /v1/jobs is /jobs.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, rewriteUrl: (req) => (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') });
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     let status = 500;
@@ -34,12 +36,13 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
   registerClusterRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerJarRoutes(app, ctx);
+  registerJobExtraRoutes(app, ctx);
   registerCheckpointRoutes(app, (jobId) => {
     const job = ctx.dispatcher.jobs.get(jobId) ?? ctx.dispatcher.archive.get(jobId);
     if (!job) return undefined;
     if (job instanceof JobMaster) {
       const cp = job.checkpointing?.coordinator;
-      return { stats: () => cp?.stats() ?? emptyCheckpointStats(), config: () => cp?.configJson() };
+      return { stats: () => cp?.stats() ?? emptyCheckpointStats(), config: () => (cp?.isPeriodic ? cp.configJson() : undefined) };
     }
     return { stats: () => job.checkpoints ?? emptyCheckpointStats(), config: () => job.checkpointConfig };
   });

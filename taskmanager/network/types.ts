@@ -6,7 +6,7 @@
 export type NetworkEvent =
   | { type: 'endOfPartition' }
   | { type: 'watermark'; timestamp: number }
-  | { type: 'barrier'; checkpointId: number; timestamp: number; savepoint?: boolean; unaligned?: boolean }
+  | { type: 'barrier'; checkpointId: number; timestamp: number; savepoint?: boolean; stop?: boolean; drain?: boolean; unaligned?: boolean }
   | { type: 'cancelBarrier'; checkpointId: number }
   | { type: 'idle'; idle: boolean };
 

@@ -1,8 +1,8 @@
 // The row-format FileSink (Flink's FileSink in STREAMING mode). With checkpointing it commits in
 // two phases: at a barrier the open part is closed and becomes pending for that checkpoint (its
 // name and size go into operator state); when the checkpoint completes, pending parts are renamed
-// into view. Readers thus see exactly the records of completed checkpoints. Without
-// checkpointing a part is visible as soon as it is closed (rolled, or at end of input).
+// into view. Readers thus see exactly the records of completed checkpoints. Without periodic
+// checkpoints a part is visible as soon as it is closed (rolled, or at end of input).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_PART_SIZE } from '../../api/file-sink.js';
@@ -45,7 +45,8 @@ export class FileSinkOperator extends StreamOperator {
     // Bundles built before rolling policies existed carry no part size.
     this.rollBytes = sink.maxPartSize ?? DEFAULT_MAX_PART_SIZE;
     this.encode = sink.encoder ?? toLine;
-    this.twoPhase = setup.services.checkpointing !== undefined;
+    // A job that only takes savepoints commits at each savepoint's snapshot instead (see snapshotState).
+    this.twoPhase = setup.services.checkpointing?.periodic === true;
     this.committer = new FileSinkCommitter(this.dir);
   }
 

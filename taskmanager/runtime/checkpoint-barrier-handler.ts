@@ -3,9 +3,9 @@
 // exactly the records before barrier n on every input. AT_LEAST_ONCE only counts barriers (Flink's
 // CheckpointBarrierTracker): records after a barrier may already be in the snapshot's state and are
 // replayed after a restore.
-import type { CheckpointingMode } from '../../common/checkpoint.js';
+import type { CheckpointingMode, CheckpointOptions } from '../../common/checkpoint.js';
 
-export interface BarrierInfo {
+export interface BarrierInfo extends CheckpointOptions {
   checkpointId: number;
   timestamp: number;
 }

@@ -42,12 +42,22 @@ export class StreamTask {
   readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
   /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
   private readonly actions: (() => Promise<void>)[] = [];
-  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode } | undefined;
+  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode; periodic: boolean } | undefined;
   private sourceDone = false;
   /** Set when on-disk state backends may fall behind: returns a promise to wait on while they catch up. */
   stateBackpressure: (() => Promise<void> | undefined) | undefined;
   private finalCommitted = false;
   private barrierHandler: CheckpointBarrierHandler | undefined;
+  /**
+   * The barrier of stop-with-savepoint `suspendedFor` passed this task: nothing is processed and no
+   * timer fires until its outcome is known (Flink's synchronous savepoint).
+   */
+  private suspendedFor: number | undefined;
+  /** That savepoint completed: the task ends without end-of-input work, so nothing after it is emitted. */
+  private stopped = false;
+  /** The source's watermark output, for the maximum watermark of a drained stop. */
+  private sourceWatermarks: { emitter: WatermarkEmitter | undefined; out: Output } | undefined;
+  private drained = false;
 
   constructor(
     readonly chain: OperatorChain,
@@ -67,11 +77,12 @@ export class StreamTask {
   }
 
   /** The job checkpoints: barriers are aligned (or tracked) and snapshots taken through `coordinator`. */
-  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode): void {
-    this.checkpoints = { coordinator, mode };
+  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode, periodic = true): void {
+    this.checkpoints = { coordinator, mode, periodic };
   }
 
   private actionWaiter: (() => void) | undefined;
+  private actionArrived: Promise<void> | undefined;
 
   /** Runs `action` in the task loop at the next point between records. */
   private enqueue(action: () => Promise<void>): void {
@@ -79,7 +90,18 @@ export class StreamTask {
     this.mailbox.put(() => {});
     const w = this.actionWaiter;
     this.actionWaiter = undefined;
+    this.actionArrived = undefined;
     w?.();
+  }
+
+  /** Resolves when the next action is enqueued. */
+  private nextAction(): Promise<void> {
+    return (this.actionArrived ??= new Promise<void>((r) => (this.actionWaiter = r)));
+  }
+
+  /** Suspended for a stop-with-savepoint, or stopped by it: timers must not fire. */
+  private get quiesced(): boolean {
+    return this.suspendedFor !== undefined || this.stopped;
   }
 
   private async runActions(): Promise<void> {
@@ -91,10 +113,39 @@ export class StreamTask {
     const cp = this.checkpoints;
     if (!cp || !this.source || this.sourceDone || this.canceled) return false;
     this.enqueue(async () => {
-      if (this.sourceDone) cp.coordinator.abort(barrier.checkpointId, 'the source ended before the barrier could be injected');
-      else await cp.coordinator.checkpoint(barrier, 0);
+      if (this.sourceDone || this.stopped) {
+        cp.coordinator.abort(barrier.checkpointId, 'the source ended before the barrier could be injected');
+        return;
+      }
+      if (barrier.stop && barrier.drain) this.emitMaxWatermark();
+      await cp.coordinator.checkpoint(barrier, 0);
+      if (barrier.stop) this.suspendedFor = barrier.checkpointId;
     });
     return true;
+  }
+
+  /** A drained stop: every event-time window and timer downstream fires before the savepoint's barrier. */
+  private emitMaxWatermark(): void {
+    const w = this.sourceWatermarks;
+    if (!w) return;
+    this.drained = true;
+    w.emitter?.stop();
+    w.out.emitWatermark(MAX_WATERMARK);
+  }
+
+  /** Non-source tasks: a stop-with-savepoint's barrier was aligned and snapshotted here. */
+  private async checkpointAtBarrier(cp: { coordinator: SubtaskCheckpointCoordinator }, barrier: BarrierInfo, alignmentMs: number): Promise<void> {
+    await cp.coordinator.checkpoint(barrier, alignmentMs);
+    if (barrier.stop) this.suspendedFor = barrier.checkpointId;
+  }
+
+  /** Waits, processing nothing but checkpoint notifications, until the stop-with-savepoint completes or fails. */
+  private async awaitStopOutcome(): Promise<void> {
+    while (this.suspendedFor !== undefined) {
+      if (this.actions.length === 0) await Promise.race([this.nextAction(), this.canceledPromise]);
+      this.checkCanceled();
+      await this.runActions();
+    }
   }
 
   notifyCheckpoint(checkpointId: number, complete: boolean): void {
@@ -104,10 +155,20 @@ export class StreamTask {
       if (!complete) {
         // Channels held for an aborted checkpoint must not wait for barriers that may never come.
         this.barrierHandler?.processCancelBarrier(checkpointId);
-        return cp.coordinator.notifyAborted(checkpointId);
+        await cp.coordinator.notifyAborted(checkpointId);
+        if (checkpointId === this.suspendedFor) {
+          this.suspendedFor = undefined;
+          // A drained source already sent the maximum watermark: its windows fired, so carrying on would be wrong.
+          if (this.drained) throw new Error(`stop-with-savepoint ${checkpointId} with drain failed after the maximum watermark was sent; the job restarts from its latest checkpoint`);
+        }
+        return;
       }
       await cp.coordinator.notifyComplete(checkpointId);
       if (checkpointId === FINAL_CHECKPOINT_ID) this.finalCommitted = true;
+      if (checkpointId === this.suspendedFor) {
+        this.suspendedFor = undefined;
+        this.stopped = true;
+      }
     });
   }
 
@@ -129,9 +190,10 @@ export class StreamTask {
       },
     );
     for (;;) {
-      await Promise.race([done, this.canceledPromise, this.mailbox.mailAvailable()]);
+      // While quiesced, pending timer mail stays queued: wake up for actions only.
+      await Promise.race([done, this.canceledPromise, this.quiesced ? this.nextAction() : this.mailbox.mailAvailable()]);
       this.checkCanceled();
-      if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (!this.quiesced && this.mailbox.size > 0) this.mailbox.runAll();
       if (betweenRecords && this.actions.length > 0) await this.runActions();
       if (settled) return done;
     }
@@ -165,10 +227,18 @@ export class StreamTask {
     this.checkCanceled();
     this.sourceDone = true;
     await this.runActions();
+    if (this.stopped) {
+      // Stopped with a savepoint: what the operators hold stays in the savepoint; only the partitions end.
+      for (const w of this.writers) w.flushAll();
+      await this.waitFor(Promise.all(this.writers.map((w) => w.finish())), true);
+      this.mailbox.close();
+      return;
+    }
     // End of input: let operators emit what they hold, then end every output partition.
     await this.chain.finish();
     await this.drainPending();
-    const cp = this.checkpoints;
+    // Only a job that checkpoints periodically commits in two phases; savepoints alone need no final commit.
+    const cp = this.checkpoints?.periodic ? this.checkpoints : undefined;
     // With checkpoints, end of input is this task's final checkpoint: two-phase-commit operators
     // prepare their last commit now and publish it once every task of the job got here.
     if (cp) await cp.coordinator.finalCheckpoint();
@@ -179,7 +249,7 @@ export class StreamTask {
       this.mailbox.close();
       while (!this.finalCommitted) {
         if (this.actions.length === 0) {
-          await Promise.race([new Promise<void>((r) => (this.actionWaiter = r)), this.canceledPromise]);
+          await Promise.race([this.nextAction(), this.canceledPromise]);
           this.checkCanceled();
         }
         await this.runActions();
@@ -202,12 +272,14 @@ export class StreamTask {
     const emitter = hasWatermarks(this.watermarkStrategy)
       ? new WatermarkEmitter(this.watermarkStrategy, watched, this.services, this.services.autoWatermarkInterval, (idle) => this.services.setIdle(idle))
       : undefined;
+    this.sourceWatermarks = { emitter, out: watched };
     emitter?.start();
     try {
       await this.sourceLoop(reader, emitter ?? headOut);
     } finally {
       emitter?.stop();
     }
+    if (this.stopped) return;
     // A bounded source is complete: the maximum watermark lets every event-time window fire downstream.
     if (emitter) emitter.endOfInput();
     else watched.emitWatermark(MAX_WATERMARK);
@@ -222,6 +294,8 @@ export class StreamTask {
       this.checkCanceled();
       if (this.mailbox.size > 0) this.mailbox.runAll();
       if (this.actions.length > 0) await this.runActions();
+      if (this.suspendedFor !== undefined) await this.awaitStopOutcome();
+      if (this.stopped) return;
       await this.awaitOutputs();
       let max = SOURCE_BATCH;
       if (rate !== undefined) {
@@ -284,7 +358,7 @@ export class StreamTask {
             const [g, ch] = locate(c);
             input.gates[g]!.resumeChannel(ch);
           },
-          triggerCheckpoint: (b, alignmentMs) => cp.coordinator.checkpoint(b, alignmentMs),
+          triggerCheckpoint: (b, alignmentMs) => this.checkpointAtBarrier(cp, b, alignmentMs),
           abortCheckpoint: (id, reason) => cp.coordinator.abort(id, reason),
         })
       : undefined;
@@ -317,7 +391,8 @@ export class StreamTask {
     let sliceStart = performance.now();
     for (;;) {
       this.checkCanceled();
-      if (this.mailbox.size > 0) this.mailbox.runAll();
+      if (this.suspendedFor !== undefined) await this.awaitStopOutcome();
+      if (!this.stopped && this.mailbox.size > 0) this.mailbox.runAll();
       if (this.actions.length > 0) await this.runActions();
       const boe = input.pollNext();
       if (boe === undefined) {
@@ -363,8 +438,9 @@ export class StreamTask {
           await barriers.processBarrier(gateOffsets[input.lastGate]! + boe.channel, ev);
         } else if (ev.type === 'cancelBarrier') barriers?.processCancelBarrier(ev.checkpointId);
         else if (ev.type === 'endOfPartition') {
-          // A finished channel must not hold the watermark back, nor an alignment.
-          valve.inputWatermark(channel, MAX_WATERMARK);
+          // A finished channel must not hold the watermark back, nor an alignment. After a stop
+          // (not drained) it must not fire anything either: that stays in the savepoint.
+          if (!this.stopped) valve.inputWatermark(channel, MAX_WATERMARK);
           await barriers?.processEndOfPartition(gateOffsets[input.lastGate]! + boe.channel);
         }
       }

@@ -11,6 +11,7 @@ import type { StreamOperator } from '../operators/operator.js';
 import type { OperatorStateBackend } from '../state/operator-state.js';
 import { writeSnapshotFile } from '../state/snapshot-file.js';
 import type { KeyedStateBackend, KeyedStateSnapshot } from '../state/types.js';
+import type { NetworkEvent } from '../network/types.js';
 import type { BarrierInfo } from './checkpoint-barrier-handler.js';
 import type { RecordWriter } from './operator-chain.js';
 
@@ -64,7 +65,8 @@ export class SubtaskCheckpointCoordinator {
       this.o.decline(id, `synchronous part failed: ${(e as Error).message}`);
       throw e;
     }
-    this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp });
+    const { savepoint, stop, drain } = barrier;
+    this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp, ...(savepoint ? { savepoint } : {}), ...(stop ? { stop } : {}), ...(drain ? { drain } : {}) });
     const syncDurationMs = performance.now() - t0;
     const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -96,7 +98,7 @@ export class SubtaskCheckpointCoordinator {
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
-  private broadcast(event: { type: 'barrier'; checkpointId: number; timestamp: number } | { type: 'cancelBarrier'; checkpointId: number }): void {
+  private broadcast(event: Extract<NetworkEvent, { type: 'barrier' | 'cancelBarrier' }>): void {
     for (const w of this.o.writers) w.broadcastEvent(event);
   }
 

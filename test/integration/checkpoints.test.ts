@@ -4,24 +4,15 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyOf } from '../jobs/keyed-count.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
+import { referenceCounts } from '../reference/counts.js';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
 });
-
-function referenceCounts(count: number, keys: number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (let i = 0; i < count; i++) {
-    const k = String(keyOf(i, keys));
-    m.set(k, (m.get(k) ?? 0) + 1);
-  }
-  return m;
-}
 
 describe('checkpoints', () => {
   it('restarts a failed task from the latest checkpoint: every key counts 1..N exactly once', async () => {

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type OperatorSubtaskStateHandle, type TaskCheckpointAck } from '../../common/checkpoint.js';
+import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type CheckpointOptions, type OperatorSubtaskStateHandle, type TaskCheckpointAck } from '../../common/checkpoint.js';
 import { silentLogger } from '../../common/logging.js';
 import { CheckpointCoordinator, type CheckpointGateway, type TaskRef } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
+import { loadExternalRestore } from '../../jobmanager/checkpoint/savepoint-restore.js';
 
 const JOB = '0123456789abcdef0123456789abcdef';
 const SRC: TaskRef = { executionId: 'e-src', taskManagerId: 'tm-1', taskName: 'Source (1/1)' };
@@ -19,8 +20,8 @@ class FakeGateway implements CheckpointGateway {
   failTrigger: string | undefined;
   private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
 
-  async trigger(task: TaskRef, checkpointId: number, _timestamp: number, savepoint: boolean): Promise<void> {
-    this.triggers.push({ executionId: task.executionId, checkpointId, savepoint });
+  async trigger(task: TaskRef, checkpointId: number, _timestamp: number, options: CheckpointOptions): Promise<void> {
+    this.triggers.push({ executionId: task.executionId, checkpointId, savepoint: options.savepoint === true });
     this.wake();
     if (this.failTrigger) throw new Error(this.failTrigger);
   }
@@ -76,6 +77,7 @@ function harness(s: Partial<CheckpointingSettings> = {}, numRetained = 1, histor
     now: () => Date.now(),
     historySize,
     stateBackend: 'level',
+    describeJob: () => ({ jobName: 'Counts', bundleHash: 'b'.repeat(64), engineVersion: '0.1.0' }),
   });
   return { coordinator, gateway, storage, thresholdReasons, setRunning: (r) => (running = r) };
 }
@@ -442,5 +444,56 @@ describe('CheckpointCoordinator: restore', () => {
     const h = harness();
     await expect(h.coordinator.restoreLatest()).resolves.toBeUndefined();
     expect(h.coordinator.stats().counts.restored).toBe(0);
+  });
+});
+
+describe('CheckpointCoordinator: savepoints', () => {
+  it('writes a savepoint into its own relocatable folder under the target directory', async () => {
+    const h = harness();
+    const target = join(tempRoot(), 'savepoints');
+    const done = h.coordinator.triggerCheckpoint({ savepoint: true, targetDirectory: target });
+    const id = h.coordinator.stats().history[0]!.id;
+    await h.gateway.triggered(id);
+    h.coordinator.receiveAcknowledge(ack(h.storage, SRC, id, 'src', 'sp-src'));
+    h.coordinator.receiveAcknowledge(ack(h.storage, SINK, id, 'agg', 'sp-agg'));
+    const info = await done;
+    expect(info.savepoint).toBe(true);
+    expect(info.dir).toMatch(new RegExp(`^${target}/savepoint-${JOB.slice(0, 6)}-[0-9a-f]{12}$`));
+    // Nothing is left in the job's checkpoint folder, and retention never sees it.
+    expect(existsSync(h.storage.pathOf(id))).toBe(false);
+    const meta = JSON.parse(readFileSync(join(info.dir, METADATA_FILE), 'utf8'));
+    expect(meta).toMatchObject({ savepoint: true, jobId: JOB, jobName: 'Counts', bundleHash: 'b'.repeat(64), engineVersion: '0.1.0' });
+    expect(meta.operators.map((o: { operatorId: string; uid?: string; maxParallelism: number }) => [o.operatorId, o.uid, o.maxParallelism])).toEqual([['src', undefined, 128], ['agg', 'counts', 128]]);
+    // No absolute path inside: the folder restores from anywhere.
+    expect(JSON.stringify(meta)).not.toContain(target);
+    expect(JSON.stringify(meta)).not.toContain(h.storage.jobDir);
+    const moved = join(tempRoot(), 'elsewhere');
+    renameSync(info.dir, moved);
+    const restored = await loadExternalRestore(moved);
+    expect(restored.metadata.checkpointId).toBe(id);
+    expect(h.coordinator.stats().latest.savepoint).toMatchObject({ id, is_savepoint: true, external_path: info.dir });
+  });
+
+  it('takes savepoints and manual checkpoints without periodic checkpoints', async () => {
+    const storage = new CheckpointStorage(join(tempRoot(), JOB), 1, silentLogger());
+    const gateway = new FakeGateway();
+    const c = new CheckpointCoordinator({
+      jobId: JOB,
+      settings: settings({ interval: 0 }),
+      periodic: false,
+      storage,
+      log: silentLogger(),
+      tasks: () => ({ trigger: [SRC], ackFrom: [SRC] }),
+      operators: () => [{ operatorId: 'src', name: 'Source', parallelism: 1, maxParallelism: 128 }],
+      gateway,
+      onFailureThresholdExceeded: () => undefined,
+    });
+    c.start();
+    expect(c.isRunning).toBe(false);
+    const done = c.triggerCheckpoint();
+    await gateway.triggered(1);
+    c.receiveAcknowledge(ack(storage, SRC, 1, 'src', 'x'));
+    expect((await done).checkpointId).toBe(1);
+    expect(c.isPeriodic).toBe(false);
   });
 });

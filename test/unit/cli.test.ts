@@ -162,9 +162,23 @@ describe('weir CLI', () => {
     }
 
     const JOB = 'aaaabbbbccccddddeeeeffff00001111';
+    /** A JobManager with savepoints (Flink's asynchronous operations), switched on per test. */
+    let withSavepoints = false;
+    /** Status polls answered IN_PROGRESS before the outcome. */
+    let pending = 0;
+    let outcome: Record<string, unknown> = {};
+    function operation(res: ServerResponse) {
+      if (pending-- > 0) return reply(res, 200, { status: { id: 'IN_PROGRESS' } });
+      return reply(res, 200, { status: { id: 'COMPLETED' }, operation: outcome });
+    }
     function handle(req: IncomingMessage, res: ServerResponse, body: string) {
       requests.push({ method: req.method!, url: req.url!, body, contentType: req.headers['content-type'] ?? '' });
       const route = `${req.method} ${req.url}`;
+      if (withSavepoints) {
+        if (route === `POST /jobs/${JOB}/savepoints` || route === `POST /jobs/${JOB}/stop` || route === 'POST /savepoint-disposal') return reply(res, 202, { 'request-id': 'trig1' });
+        if (route === `GET /jobs/${JOB}/savepoints/trig1` || route === 'GET /savepoint-disposal/trig1') return operation(res);
+        if (req.method === 'POST' && req.url!.startsWith('/jobs/')) return reply(res, 404, { errors: ['job 0123456789abcdef0123456789abcdef not found'] });
+      }
       if (route === 'POST /jars/upload') return reply(res, 200, { filename: '/tmp/flink-web/jars/abc_job.weir', status: 'success' });
       if (route === 'POST /jars/abc_job.weir/run') return reply(res, 200, { jobid: JOB });
       if (route === `GET /jobs/${JOB}`) return reply(res, 200, { jid: JOB, state: jobStates.length > 1 ? jobStates.shift() : jobStates[0] });
@@ -258,6 +272,90 @@ describe('weir CLI', () => {
       const stop = await weir(['stop', JOB, '--jobmanager', url]);
       expect(stop.code).toBe(1);
       expect(stderrLines(stop)).toEqual(['error: stop with savepoint is not available on this JobManager yet']);
+      const dispose = await weir(['savepoint', '--dispose', '/sp/savepoint-1', '--jobmanager', url]);
+      expect(stderrLines(dispose)).toEqual(['error: savepoint disposal is not available on this JobManager yet']);
+    });
+
+    it("run passes Flink's -s/--fromSavepoint and -n/--allowNonRestoredState to the run request", async () => {
+      for (const flags of [['-s', '/sp/2', '-n'], ['--fromSavepoint', '/sp/2', '--allowNonRestoredState']]) {
+        requests.length = 0;
+        const r = await weir(['run', bundlePath, '-d', '-p', '2', ...flags, '--jobmanager', url]);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(requests[1]!.body)).toEqual({ programArgsList: [], parallelism: 2, savepointPath: '/sp/2', allowNonRestoredState: true });
+      }
+      const both = await weir(['run', bundlePath, '-s', '/a', '--savepoint-path', '/b', '--jobmanager', url]);
+      expect(both.code).not.toBe(0);
+      expect(stderrLines(both)[0]).toMatch(/^error: option '--savepoint-path <path>' cannot be used with option '-s, --fromSavepoint <path>'/);
+    });
+
+    describe('with savepoints on the JobManager', () => {
+      beforeAll(() => {
+        withSavepoints = true;
+      });
+      afterAll(() => {
+        withSavepoints = false;
+      });
+
+      it('savepoint waits for the path and prints it', async () => {
+        requests.length = 0;
+        pending = 2;
+        outcome = { location: '/sp/savepoint-aaaabb-123' };
+        const r = await weir(['savepoint', JOB, '/sp', '--jobmanager', url]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe('Savepoint completed. Path: /sp/savepoint-aaaabb-123\n');
+        expect(JSON.parse(requests[0]!.body)).toEqual({ 'cancel-job': false, 'target-directory': '/sp' });
+        expect(requests.filter((q) => q.url === `/jobs/${JOB}/savepoints/trig1`).length).toBe(3);
+      });
+
+      it('a failed savepoint is one line with its cause; an unknown job is named', async () => {
+        pending = 0;
+        outcome = { 'failure-cause': { class: 'SavepointException', 'stack-trace': 'SavepointException: the job is RESTARTING\n\tat x' } };
+        const r = await weir(['savepoint', JOB, '--jobmanager', url]);
+        expect(r.code).toBe(1);
+        expect(stderrLines(r)).toEqual(['error: savepoint failed: SavepointException: the job is RESTARTING']);
+        const missing = await weir(['savepoint', '0123456789abcdef0123456789abcdef', '--jobmanager', url]);
+        expect(stderrLines(missing)).toEqual(['error: no job 0123456789abcdef0123456789abcdef on this JobManager']);
+      });
+
+      it('savepoint --dispose posts the path and waits until it is gone', async () => {
+        requests.length = 0;
+        pending = 1;
+        outcome = {};
+        const r = await weir(['savepoint', '--dispose', '/sp/savepoint-1', '--jobmanager', url]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe("Savepoint '/sp/savepoint-1' disposed.\n");
+        expect(requests.map((q) => `${q.method} ${q.url}`)).toEqual(['POST /savepoint-disposal', 'GET /savepoint-disposal/trig1', 'GET /savepoint-disposal/trig1']);
+        expect(JSON.parse(requests[0]!.body)).toEqual({ 'savepoint-path': '/sp/savepoint-1' });
+        pending = 0;
+        outcome = { 'failure-cause': { class: 'SavepointException', 'stack-trace': 'SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)' } };
+        const failed = await weir(['savepoint', '-d', '/sp/x', '--jobmanager', url]);
+        expect(failed.code).toBe(1);
+        expect(stderrLines(failed)).toEqual(['error: savepoint disposal failed: SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)']);
+      });
+
+      it('savepoint needs a job id, or --dispose without one', async () => {
+        const none = await weir(['savepoint', '--jobmanager', url]);
+        expect(none.code).toBe(1);
+        expect(stderrLines(none)).toEqual(['error: missing the job id: weir savepoint <jobid> [targetDirectory], or weir savepoint --dispose <path>']);
+        const both = await weir(['savepoint', JOB, '--dispose', '/sp/1', '--jobmanager', url]);
+        expect(stderrLines(both)).toEqual(['error: --dispose takes a savepoint path and no job id']);
+        const bad = await weir(['savepoint', 'nope', '--jobmanager', url]);
+        expect(stderrLines(bad)).toEqual(["error: invalid job id 'nope' (expected 32 hex characters)"]);
+      });
+
+      it("stop takes Flink's -p/--savepointPath and --drain, and the earlier --savepoint-path", async () => {
+        for (const flags of [['-p', '/sp', '-d'], ['--savepointPath', '/sp', '--drain'], ['--savepoint-path', '/sp', '--drain']]) {
+          requests.length = 0;
+          pending = 0;
+          outcome = { location: '/sp/savepoint-aaaabb-9' };
+          const r = await weir(['stop', JOB, ...flags, '--jobmanager', url]);
+          expect(r.code).toBe(0);
+          expect(r.stdout).toBe(`Job ${JOB} stopped. Savepoint: /sp/savepoint-aaaabb-9\n`);
+          expect(requests[0]!.url).toBe(`/jobs/${JOB}/stop`);
+          expect(JSON.parse(requests[0]!.body)).toEqual({ drain: true, targetDirectory: '/sp' });
+        }
+      });
     });
   });
 });

@@ -83,7 +83,7 @@ class MemoryOperatorStateStore implements OperatorStateStore {
 // ---------------------------------------------------------------------------------------------
 // Harness: one sink subtask driven as its task would drive it.
 
-const checkpointing: TaskCheckpointSettings = { jobDir: '/unused', mode: 'EXACTLY_ONCE', stateBackend: 'heap' };
+const checkpointing: TaskCheckpointSettings = { jobDir: '/unused', mode: 'EXACTLY_ONCE', stateBackend: 'heap', periodic: true };
 const noOutput: Output = { collect: () => {}, collectSide: () => {}, emitWatermark: () => {} };
 
 let dir: string;

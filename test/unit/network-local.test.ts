@@ -213,9 +213,10 @@ describe('local channels', () => {
     const e = env();
     const rp = e.createResultPartition(partitionDesc('t.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 20 });
     const gate = e.createInputGate(gateDesc([{ partitionId: 't.e0', subpartition: 0 }]));
+    // Timed from before the emit: a stall between emit and await must not shorten the measured wait.
+    const t0 = performance.now();
     rp.emit('late', undefined);
     expect(gate.pollNext()).toBeUndefined();
-    const t0 = performance.now();
     await gate.getAvailableFuture();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(10);
     expect(flatten(drain(gate))).toEqual(['late']);

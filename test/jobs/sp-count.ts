@@ -1,0 +1,59 @@
+// Version 1 of a job upgraded through savepoints: running counts per key in keyed ValueState,
+// written through the exactly-once FileSink. Every stateful operator has a uid, so a newer bundle
+// (sp-count-v2.ts) finds its state.
+//   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs|0> [maxParallelism]
+import {
+  DataGeneratorSource, FileSink, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
+  type DataStream, type StreamExecutionEnvironment, type ValueState,
+} from 'weir';
+import { keyOf } from './keyed-count.js';
+
+export interface Ev {
+  key: number;
+  value: number;
+}
+
+/** "key,n": the n-th record of its key. `format` lets a newer version change the function. */
+export class KeyCounter extends RichMapFunction<Ev, string> {
+  private count!: ValueState<number>;
+
+  constructor(private readonly format: (key: number, n: number) => string = (k, n) => `${k},${n}`) {
+    super();
+  }
+
+  override open(): void {
+    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('count', 0));
+  }
+
+  map(e: Ev): string {
+    const n = (this.count.value() ?? 0) + 1;
+    this.count.update(n);
+    return this.format(e.key, n);
+  }
+}
+
+/** The source every version shares (same uid, so its positions continue from a savepoint). */
+export function events(env: StreamExecutionEnvironment, args: string[]): DataStream<Ev> {
+  const [, count, keys, rate, interval, maxParallelism] = args;
+  const k = Number(keys);
+  if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
+  if (maxParallelism) env.setMaxParallelism(Number(maxParallelism));
+  env.setRestartStrategy(RestartStrategies.fixedDelayRestart(3, 200));
+  return env
+    .fromSource(
+      new DataGeneratorSource((i: number): Ev => ({ key: keyOf(i, k), value: i }), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
+      WatermarkStrategy.noWatermarks(),
+      'Events',
+    )
+    .uid('events');
+}
+
+export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+  events(env, args)
+    .keyBy((e) => e.key)
+    .map(new KeyCounter())
+    .uid('counter')
+    .name('Counter')
+    .sinkTo(FileSink.forRowFormat<string>(args[0]!).build())
+    .name('Counts');
+}
