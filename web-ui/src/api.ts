@@ -3,6 +3,7 @@
 
 import { clearError, showError } from './banner.js';
 import type {
+  AsyncOperationStatus,
   ClusterOverview,
   JarRunRequest,
   JarRunResponse,
@@ -13,6 +14,8 @@ import type {
   JobExceptions,
   JobsOverviewResponse,
   TaskManagersResponse,
+  TriggerResponse,
+  WebConfig,
 } from './types.js';
 
 export class RestError extends Error {
@@ -21,6 +24,8 @@ export class RestError extends Error {
     readonly path: string,
     readonly status: number,
     message: string,
+    /** What the server said, without the method and path: for messages in plain words. */
+    readonly reason: string = message,
   ) {
     super(message);
     this.name = 'RestError';
@@ -35,6 +40,8 @@ interface RequestOptions {
   as?: 'json' | 'text' | 'none';
   /** Statuses that are an answer, not a failure (e.g. 404 for a feature the server lacks). */
   allow?: number[];
+  /** The caller shows failures itself (e.g. in an action's progress): no banner. */
+  quiet?: boolean;
 }
 
 function url(path: string): string {
@@ -67,13 +74,14 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<{ st
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     const msg = `Cannot reach the JobManager (${method} ${path}): ${(err as Error).message}`;
-    showError(key, msg);
-    throw new RestError(method, path, 0, msg);
+    if (!opts.quiet) showError(key, msg);
+    throw new RestError(method, path, 0, msg, `Cannot reach the JobManager: ${(err as Error).message}`);
   }
   if (!res.ok && !opts.allow?.includes(res.status)) {
-    const msg = `${method} ${path} failed: ${res.status} ${await errorText(res)}`;
-    showError(key, msg);
-    throw new RestError(method, path, res.status, msg);
+    const reason = await errorText(res);
+    const msg = `${method} ${path} failed: ${res.status} ${reason}`;
+    if (!opts.quiet) showError(key, msg);
+    throw new RestError(method, path, res.status, msg, reason);
   }
   clearError(key);
   if (!res.ok || opts.as === 'none') return { status: res.status, body: undefined as T };
@@ -96,6 +104,8 @@ export const rest = {
   taskManagers: (signal?: AbortSignal) => get<TaskManagersResponse>('/taskmanagers', signal),
   jobsOverview: (signal?: AbortSignal) => get<JobsOverviewResponse>('/jobs/overview', signal),
   job: (jid: string, signal?: AbortSignal) => get<JobDetails>(`/jobs/${enc(jid)}`, signal),
+  /** For an action's own progress: failures are the caller's to show. */
+  jobQuiet: async (jid: string) => (await request<JobDetails>(`/jobs/${enc(jid)}`, { quiet: true })).body,
   exceptions: (jid: string, signal?: AbortSignal) => get<JobExceptions>(`/jobs/${enc(jid)}/exceptions`, signal),
 
   /** `null` when the server has no checkpoint statistics for this job (404). */
@@ -108,16 +118,32 @@ export const rest = {
     await request(`/jobs/${enc(jid)}?mode=cancel`, { method: 'PATCH', as: 'none' });
   },
 
-  jars: (signal?: AbortSignal) => get<JarsResponse>('/jars', signal),
+  config: (signal?: AbortSignal) => get<WebConfig>('/config', signal),
 
-  async uploadJar(file: File): Promise<JarUploadResponse> {
-    const form = new FormData();
-    form.append('jarfile', file, file.name);
-    return (await request<JarUploadResponse>('/jars/upload', { method: 'POST', body: form })).body;
+  /** Starts a savepoint (with `cancel-job`, Flink's cancel-with-savepoint); poll with `savepointStatus`. */
+  async triggerSavepoint(jid: string, body: { 'target-directory'?: string; 'cancel-job'?: boolean }, quiet = false): Promise<TriggerResponse> {
+    return (await request<TriggerResponse>(`/jobs/${enc(jid)}/savepoints`, { method: 'POST', json: body, quiet })).body;
   },
 
-  async runJar(jarId: string, req: JarRunRequest): Promise<JarRunResponse> {
-    return (await request<JarRunResponse>(`/jars/${enc(jarId)}/run`, { method: 'POST', json: req })).body;
+  /** Stops the job with a savepoint (optionally draining it first); poll with `savepointStatus`. */
+  async stopWithSavepoint(jid: string, body: { targetDirectory?: string; drain?: boolean }, quiet = false): Promise<TriggerResponse> {
+    return (await request<TriggerResponse>(`/jobs/${enc(jid)}/stop`, { method: 'POST', json: body, quiet })).body;
+  },
+
+  async savepointStatus(jid: string, triggerId: string, quiet = false): Promise<AsyncOperationStatus> {
+    return (await request<AsyncOperationStatus>(`/jobs/${enc(jid)}/savepoints/${enc(triggerId)}`, { quiet })).body;
+  },
+
+  jars: (signal?: AbortSignal) => get<JarsResponse>('/jars', signal),
+
+  async uploadJar(file: File, quiet = false): Promise<JarUploadResponse> {
+    const form = new FormData();
+    form.append('jarfile', file, file.name);
+    return (await request<JarUploadResponse>('/jars/upload', { method: 'POST', body: form, quiet })).body;
+  },
+
+  async runJar(jarId: string, req: JarRunRequest, quiet = false): Promise<JarRunResponse> {
+    return (await request<JarRunResponse>(`/jars/${enc(jarId)}/run`, { method: 'POST', json: req, quiet })).body;
   },
 
   async deleteJar(jarId: string): Promise<void> {

@@ -116,3 +116,8 @@ export function splitArgs(line: string): string[] {
   if (inToken) out.push(cur);
   return out;
 }
+
+/** The inverse of splitArgs: arguments as one line, quoted where they need it. */
+export function joinArgs(args: readonly string[]): string {
+  return args.map((a) => (a !== '' && !/[\s"'\\]/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(' ');
+}

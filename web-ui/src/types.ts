@@ -136,6 +136,21 @@ export interface JobDetails {
   timestamps?: Record<string, number>;
   vertices: JobVertex[];
   plan?: { jid?: string; name?: string; nodes: PlanNode[] };
+  /** Weir's extras: the bundle the job was run from (null when unknown), with what. */
+  'jar-id'?: string | null;
+  'program-args'?: string[];
+  /** The parallelism the job was submitted with. */
+  parallelism?: number;
+  /** The savepoint or checkpoint the job started from, null when it started empty. */
+  'restored-from'?: RestoredFrom | null;
+}
+
+export interface RestoredFrom {
+  path: string;
+  /** The job that wrote that savepoint or checkpoint, when known. */
+  'job-id': string | null;
+  'checkpoint-id': number;
+  'is-savepoint': boolean;
 }
 
 export interface ExceptionEntry {
@@ -162,6 +177,7 @@ export interface JarFile {
   name: string;
   uploaded: number;
   entry?: JarEntry[];
+  manifest?: { name?: string; version?: string; entry?: string };
 }
 
 export interface JarsResponse {
@@ -177,10 +193,33 @@ export interface JarUploadResponse {
 export interface JarRunRequest {
   parallelism?: number;
   programArgsList?: string[];
+  /** Start from this savepoint (or retained checkpoint). */
+  savepointPath?: string;
+  /** Start even if some of the savepoint's state belongs to no operator of the new job. */
+  allowNonRestoredState?: boolean;
 }
 
 export interface JarRunResponse {
   jobid: string;
+}
+
+/** GET /config: the dashboard's settings. */
+export interface WebConfig {
+  'refresh-interval'?: number;
+  'weir-version'?: string;
+  /** state.savepoints.dir; null when none is configured and every savepoint needs a directory. */
+  'savepoints-dir'?: string | null;
+}
+
+/** POST /jobs/:jid/savepoints and /jobs/:jid/stop answer with the id to poll. */
+export interface TriggerResponse {
+  'request-id': string;
+}
+
+/** GET /jobs/:jid/savepoints/:triggerid (Flink's asynchronous operation result). */
+export interface AsyncOperationStatus {
+  status: { id: 'IN_PROGRESS' | 'COMPLETED' | string };
+  operation?: { location?: string; 'failure-cause'?: { class?: string; 'stack-trace'?: string } };
 }
 
 interface MinMaxAvg {

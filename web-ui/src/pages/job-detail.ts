@@ -1,4 +1,5 @@
-// One job: header with cancel, then tabs for the graph and throughput, exceptions, and
+// One job: header with its actions (savepoints, stop, restart, upgrade, cancel; run again once
+// ended) and their progress, then tabs for the graph and throughput, exceptions, and
 // checkpoints (the last only when the server reports checkpoint statistics).
 
 import { poll, rest, RestError } from '../api.js';
@@ -6,9 +7,10 @@ import { card, fact, h, mount, setText, table } from '../dom.js';
 import { formatBytes, formatCount, formatDuration, formatRate, formatTimestamp } from '../format.js';
 import { RateTracker, SeriesHistory, type VertexCounters, type VertexRates } from '../rates.js';
 import type { PageContext } from '../router.js';
-import { cancelButton } from '../components/cancel-job.js';
+import { JobActions } from '../components/job-actions.js';
+import { restoredFromFact } from '../components/restored-from.js';
 import { JobGraphView, planEdges } from '../components/job-graph.js';
-import { isTerminal, setBadge, stateBadge, taskPills } from '../components/state.js';
+import { setBadge, stateBadge, taskPills } from '../components/state.js';
 import { ThroughputChart, type ChartSeries } from '../components/throughput-chart.js';
 import { recordsIn, recordsOut, type JobDetails, type JobVertex } from '../types.js';
 import { exceptionsTab } from './job-exceptions.js';
@@ -48,7 +50,8 @@ export function jobDetailPage(tab: JobTab) {
     const badge = stateBadge('CREATED');
     badge.style.visibility = 'hidden';
     const facts = h('div', { class: 'facts' });
-    const actions = h('div', { class: 'job-actions' });
+    let refresh: () => Promise<void> = async () => undefined;
+    const actions = new JobActions(() => void refresh().catch(() => undefined));
     const checkpointsTab = h('a', { href: `#/jobs/${jid}/checkpoints`, class: `tab${tab === 'checkpoints' ? ' active' : ''}`, hidden: tab !== 'checkpoints' }, 'Checkpoints');
     const tabs = h(
       'nav',
@@ -63,8 +66,9 @@ export function jobDetailPage(tab: JobTab) {
       h(
         'section',
         { class: 'card job-header' },
-        h('div', { class: 'job-header-row' }, h('div', { class: 'job-title-row' }, title, badge), actions),
+        h('div', { class: 'job-header-row' }, h('div', { class: 'job-title-row' }, title, badge), actions.el),
         facts,
+        actions.operations,
       ),
       tabs,
       content,
@@ -75,8 +79,19 @@ export function jobDetailPage(tab: JobTab) {
     else if (tab === 'exceptions') exceptionsTab(content, jid, signal);
     else checkpointsTabContent(content, jid, signal);
 
-    let shownCancel = false;
-    const refresh = async (): Promise<void> => {
+    // Built once: the facts are re-mounted every poll, and its Copy button should not flicker.
+    let restoredKey = '';
+    let restoredEl: HTMLElement | null = null;
+    const restored = (job: JobDetails): HTMLElement | null => {
+      const r = job['restored-from'] ?? null;
+      const key = JSON.stringify(r);
+      if (key !== restoredKey) {
+        restoredKey = key;
+        restoredEl = r ? restoredFromFact(r) : null;
+      }
+      return restoredEl;
+    };
+    refresh = async (): Promise<void> => {
       const job = await rest.job(jid, signal);
       if (signal.aborted) return;
       record(samples, job);
@@ -91,12 +106,10 @@ export function jobDetailPage(tab: JobTab) {
         fact('End time', formatTimestamp(job['end-time'])),
         fact('Duration', formatDuration(job.duration)),
         fact('Tasks', taskPills(sumTasks(job))),
+        job.parallelism != null ? fact('Parallelism', h('span', { 'data-testid': 'job-parallelism' }, String(job.parallelism))) : null,
+        restored(job),
       );
-      const cancellable = !isTerminal(job.state) && job.state !== 'CANCELLING';
-      if (cancellable !== shownCancel) {
-        shownCancel = cancellable;
-        mount(actions, cancellable ? cancelButton(job.jid, job.name, () => void refresh().catch(() => undefined)) : null);
-      }
+      actions.update(job);
       overview?.(job);
     };
     poll(

@@ -1,4 +1,5 @@
-// Upload a bundle, list uploaded bundles, run one with parallelism and arguments.
+// Upload a bundle, list uploaded bundles, run one with parallelism and arguments, optionally
+// from a savepoint.
 
 import { rest } from '../api.js';
 import { card, h, mount, table } from '../dom.js';
@@ -47,7 +48,7 @@ export function submitPage({ root, signal }: PageContext): void {
     const { files } = await rest.jars(signal);
     if (signal.aborted) return;
     const rows = [...files].sort((a, b) => b.uploaded - a.uploaded).map((jar) => jarRow(jar, refresh));
-    mount(list, table(['Bundle', 'Uploaded', 'Entry', 'Parallelism', 'Program arguments', ''], rows, 'No bundles uploaded yet.', { 'data-testid': 'jars' }));
+    mount(list, table(['Bundle', 'Uploaded', 'Entry', 'Parallelism', 'Program arguments', 'Start from savepoint', ''], rows, 'No bundles uploaded yet.', { 'data-testid': 'jars' }));
   };
   void refresh().catch(() => undefined);
 }
@@ -55,6 +56,8 @@ export function submitPage({ root, signal }: PageContext): void {
 function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
   const parallelism = h('input', { type: 'number', min: 1, placeholder: 'default', class: 'input input-narrow', 'aria-label': 'Parallelism' });
   const args = h('input', { type: 'text', placeholder: '--key value', class: 'input', 'aria-label': 'Program arguments' });
+  const savepoint = h('input', { type: 'text', placeholder: 'savepoint path (optional)', class: 'input', 'aria-label': 'Savepoint path', name: 'savepoint-path', spellcheck: 'false' });
+  const allowNonRestored = h('input', { type: 'checkbox', name: 'allow-non-restored-state' });
   const run = h('button', { class: 'btn btn-primary btn-small', 'data-action': 'run' }, 'Run');
   const del = h('button', { class: 'btn btn-small', 'data-action': 'delete' }, 'Delete');
 
@@ -69,7 +72,12 @@ function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
     run.disabled = true;
     run.textContent = 'Starting…';
     try {
-      const { jobid } = await rest.runJar(jar.id, { parallelism: p, programArgsList: splitArgs(args.value) });
+      const savepointPath = savepoint.value.trim();
+      const { jobid } = await rest.runJar(jar.id, {
+        parallelism: p,
+        programArgsList: splitArgs(args.value),
+        ...(savepointPath ? { savepointPath, allowNonRestoredState: allowNonRestored.checked } : {}),
+      });
       navigate(`/jobs/${jobid}`);
     } catch {
       run.disabled = false;
@@ -94,6 +102,12 @@ function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
     h('td', { class: 'mono' }, (jar.entry ?? []).map((e) => e.name).join(', ') || '—'),
     h('td', null, parallelism),
     h('td', null, args),
+    h(
+      'td',
+      null,
+      savepoint,
+      h('label', { class: 'check sub', title: 'Start even if some of the saved state belongs to no operator of this job; that state is dropped.' }, allowNonRestored, 'Allow non-restored state'),
+    ),
     h('td', { class: 'actions' }, run, ' ', del),
   );
 }
