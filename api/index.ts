@@ -36,8 +36,11 @@ export type { TimestampAssigner, WatermarkDescriptor, WatermarkGeneratorSupplier
 export { AscendingTimestampsWatermarks, BoundedOutOfOrdernessWatermarks, NoWatermarksGenerator } from './watermark-generators.js';
 export type { WatermarkGenerator, WatermarkOutput } from './watermark-generators.js';
 export { OutputTag } from './output-tag.js';
-export { FileSink, FileSinkBuilder, SimpleStringEncoder, DefaultRollingPolicy, DefaultRollingPolicyBuilder } from './file-sink.js';
-export type { Encoder, OutputFileConfig } from './file-sink.js';
+export {
+  FileSink, FileSinkBuilder, SimpleStringEncoder, OutputFileConfig, OutputFileConfigBuilder, DefaultRollingPolicy, DefaultRollingPolicyBuilder,
+  OnCheckpointRollingPolicy, DateTimeBucketAssigner, BasePathBucketAssigner,
+} from './file-sink.js';
+export type { Encoder, OutputFileConfigLike, RollingPolicy, PartFileInfo, BucketAssigner, BucketAssignerContext } from './file-sink.js';
 export { FileSource, FileSourceBuilder, TextLineInputFormat } from './file-source.js';
 export type { AggregationKind, FieldExpression } from './aggregations.js';
 export {

@@ -1,4 +1,4 @@
-// npm run bench [-- <benchmark>... ] [--scale=<factor>] [--repetitions=<n>]
+// npm run bench [-- <benchmark>... ] [--scale=<factor>] [--repetitions=<n>] [--minutes=<n>]
 // Runs the benchmark modules (all, or those named), prints one table and writes
 // bench/results/latest.json plus a timestamped copy. Ratios against a baseline measured in the
 // same run are the figures to compare: absolute rates wander on a shared machine.
@@ -10,40 +10,45 @@ import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
 import { nexmarkQ8 } from './benchmarks/nexmark-q8.js';
 import { savepoints } from './benchmarks/savepoints.js';
+import { soak } from './benchmarks/soak.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing, savepoints];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing, savepoints, soak];
 
-function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number } {
+function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
   const names: string[] = [];
   let scale = 1;
   let repetitions = 3;
+  let minutes: number | undefined;
   for (const arg of argv) {
-    const m = /^--(scale|repetitions)=(.+)$/.exec(arg);
+    const m = /^--(scale|repetitions|minutes)=(.+)$/.exec(arg);
     if (m) {
       const n = Number(m[2]);
       if (!(n > 0)) throw new Error(`${arg}: expected a positive number`);
       if (m[1] === 'scale') scale = n;
+      else if (m[1] === 'minutes') minutes = n;
       else repetitions = Math.round(n);
     } else if (arg.startsWith('-')) {
-      throw new Error(`unknown option ${arg}; use [benchmark...] [--scale=<factor>] [--repetitions=<n>]`);
+      throw new Error(`unknown option ${arg}; use [benchmark...] [--scale=<factor>] [--repetitions=<n>] [--minutes=<n>]`);
     } else {
       if (!BENCHMARKS.some((b) => b.name === arg)) throw new Error(`unknown benchmark '${arg}'; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
       names.push(arg);
     }
   }
-  return { names, scale, repetitions };
+  return { names, scale, repetitions, minutes };
 }
 
 async function main(): Promise<number> {
-  const { names, scale, repetitions } = parseArgs(process.argv.slice(2));
-  const selected = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const { names, scale, repetitions, minutes } = parseArgs(process.argv.slice(2));
+  // soak runs for minutes on end: only when named.
+  const selected = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS.filter((b) => b !== soak);
   const started = Date.now();
   const options: BenchOptions = {
     scale,
     repetitions,
+    minutes,
     log: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`),
   };
   const results: BenchmarkResult[] = [];

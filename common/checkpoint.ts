@@ -19,7 +19,12 @@ export interface CheckpointingSettings {
   maxConcurrentCheckpoints: number;
   /** Completed checkpoints kept on disk (state.checkpoints.num-retained). */
   numRetained?: number;
+  /** What happens to them when the job ends (execution.checkpointing.externalized-checkpoint-retention). */
+  externalizedCheckpointRetention?: ExternalizedCheckpointRetention;
 }
+
+/** Flink's ExternalizedCheckpointRetention: which terminal job states keep the retained checkpoints. */
+export type ExternalizedCheckpointRetention = 'NO_EXTERNALIZED_CHECKPOINTS' | 'DELETE_ON_CANCELLATION' | 'RETAIN_ON_CANCELLATION';
 
 export type RestartStrategySettings =
   | { type: 'none' }

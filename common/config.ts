@@ -51,6 +51,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'execution.checkpointing.tolerable-failed-checkpoints': { kind: 'int', default: 0, description: 'failed checkpoints in a row a job tolerates before it fails over (-1: unlimited)' },
   'execution.checkpointing.max-concurrent-checkpoints': { kind: 'int', default: 1, description: 'checkpoints that may be in progress at the same time' },
   'web.checkpoints.history': { kind: 'int', default: 10, description: 'recent checkpoints the REST API and web UI show per job' },
+  'execution.checkpointing.externalized-checkpoint-retention': { kind: 'string', default: 'NO_EXTERNALIZED_CHECKPOINTS', values: ['NO_EXTERNALIZED_CHECKPOINTS', 'DELETE_ON_CANCELLATION', 'RETAIN_ON_CANCELLATION'], description: "what happens to a job's retained checkpoints when it ends (as Flink): NO_EXTERNALIZED_CHECKPOINTS deletes them whenever the job ends; DELETE_ON_CANCELLATION keeps them when it FAILED; RETAIN_ON_CANCELLATION keeps them when it FAILED or was CANCELED. A FINISHED job's checkpoints are always deleted; savepoints never are" },
+  'web.exception-history-size': { kind: 'int', default: 16, description: 'failures kept per job for the REST API and web UI (the oldest are dropped)' },
+  // Bounded stores: ended jobs in the JobManager's store, and the processes' log files.
+  'jobstore.expiration-time': { kind: 'duration', default: 3600, description: 'time after which an ended job is removed from the JobManager (memory and store); a plain number is seconds, as in Flink' },
+  'jobstore.max-capacity': { kind: 'int', default: undefined, description: 'ended jobs the JobManager keeps at most, the oldest removed first (unset: unbounded, as Flink)' },
+  'log.file.max-size': { kind: 'memory', default: '100 mb', description: "size at which a process's log file rolls to <file>.1 (Flink's log4j default)" },
+  'log.file.max-files': { kind: 'int', default: 10, description: "rolled log files kept besides the active one, <file>.1 (newest) to <file>.<n> (Flink's log4j default)" },
   // Restart strategies (Flink's keys and defaults). Unset type: exponential-delay when the job checkpoints, else none.
   'restart-strategy.type': { kind: 'string', default: undefined, values: RESTART_STRATEGY_TYPES, description: "restart strategy of jobs that set none: 'none', 'fixed-delay', 'failure-rate' or 'exponential-delay' (unset: exponential-delay when checkpointing is enabled, else none)" },
   'restart-strategy.fixed-delay.attempts': { kind: 'int', default: 1, description: 'restarts before the job fails, with restart-strategy.type: fixed-delay' },

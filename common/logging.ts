@@ -1,17 +1,81 @@
-// Structured JSON logs (pino) to stdout and to the process's own log file.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Structured JSON logs (pino) to stdout and to the process's own log file. The file rolls by size
+// the way Flink's log4j RollingFileAppender does: the active file keeps its name
+// (`jobmanager.log`), full files move to `jobmanager.log.1` (newest) ... `jobmanager.log.<n>`, and the
+// oldest beyond `log.file.max-files` is deleted (rotating-file-stream's classical rotation).
+import { basename, dirname } from 'node:path';
+import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import { createStream } from 'rotating-file-stream';
+import type { Configuration } from './config.js';
 
 export type { Logger };
 
-export function createLogger(name: string, logFile?: string, level = process.env.WEIR_LOG_LEVEL ?? 'info'): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ fd: 1, sync: false }) }];
+/** Flink's log4j defaults: 100 MB per file, 10 rolled files kept. */
+export const DEFAULT_LOG_FILE_MAX_SIZE = 100 * 1024 * 1024;
+export const DEFAULT_LOG_FILE_MAX_FILES = 10;
+
+export interface LoggerOptions {
+  level?: string;
+  /** Bytes at which the log file rolls (log.file.max-size). */
+  maxFileSize?: number;
+  /** Rolled files kept beside the active one (log.file.max-files). */
+  maxFiles?: number;
+  /** JSON lines on stdout too (default true). */
+  stdout?: boolean;
+}
+
+/** log.file.max-size and log.file.max-files of a process's configuration. */
+export function logFileOptions(conf: Configuration): Pick<LoggerOptions, 'maxFileSize' | 'maxFiles'> {
+  return { maxFileSize: conf.getMemorySize('log.file.max-size'), maxFiles: conf.getInt('log.file.max-files') };
+}
+
+export function createLogger(name: string, logFile?: string, opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? process.env.WEIR_LOG_LEVEL ?? 'info';
+  // Each stream passes what the logger emits (a multistream entry defaults to 'info' otherwise).
+  const streamLevel = (level in pino.levels.values ? level : 'info') as pino.Level;
+  const stdout = opts.stdout === false ? undefined : pino.destination({ fd: 1, sync: false });
+  const streams: pino.StreamEntry[] = stdout ? [{ level: streamLevel, stream: stdout }] : [];
+  let file: Writable | undefined;
   if (logFile) {
-    mkdirSync(dirname(logFile), { recursive: true });
-    streams.push({ stream: pino.destination({ dest: logFile, sync: false, mkdir: true }) });
+    file = rollingFile(logFile, opts.maxFileSize ?? DEFAULT_LOG_FILE_MAX_SIZE, opts.maxFiles ?? DEFAULT_LOG_FILE_MAX_FILES);
+    streams.push({ level: streamLevel, stream: file });
   }
-  return pino({ name, level, base: { pid: process.pid, component: name } }, pino.multistream(streams));
+  const multi = pino.multistream(streams);
+  // pino's logger.flush(cb) calls the destination's flush: wait for stdout and for the file's
+  // pending writes, so that a process that flushes before it exits loses no line of its log.
+  const flush = (cb: (err?: Error) => void) => {
+    const drained = file ? whenDrained(file, 5000) : Promise.resolve();
+    if (stdout) stdout.flush(() => void drained.then(() => cb()));
+    else void drained.then(() => cb());
+  };
+  return pino({ name, level, base: { pid: process.pid, component: name } }, Object.assign(multi, { flush }));
+}
+
+/** The size-rolled log file; write errors go to stderr once and never take the process down. */
+function rollingFile(logFile: string, maxSize: number, maxFiles: number): Writable {
+  if (!Number.isInteger(maxSize) || maxSize < 1) throw new Error(`log.file.max-size must be a positive size, got ${maxSize} bytes`);
+  if (!Number.isInteger(maxFiles) || maxFiles < 1) throw new Error(`log.file.max-files must be a positive integer, got ${maxFiles}`);
+  const stream = createStream(basename(logFile), { path: dirname(logFile), size: `${maxSize}B`, rotate: maxFiles });
+  let reported = false;
+  const report = (e: Error) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`cannot write the log file ${logFile}: ${e.message} (logging goes on to stdout only)\n`);
+  };
+  stream.on('error', report);
+  stream.on('warning', (e: Error) => process.stderr.write(`log file ${logFile}: ${e.message}\n`));
+  return stream;
+}
+
+function whenDrained(w: Writable, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const check = () => {
+      if (w.writableLength === 0 || w.destroyed || Date.now() >= deadline) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
 }
 
 /** A logger that writes nothing, for unit tests and library use. */

@@ -54,6 +54,8 @@ export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
   /** Savepoint, stop, manual checkpoint and disposal requests the REST API polls. */
   readonly operations = new AsyncOperations();
+  /** End-of-job work (checkpoint retention, archiving) that shutdown waits for. */
+  private readonly endings = new Set<Promise<void>>();
 
   constructor(
     private readonly conf: Configuration,
@@ -66,7 +68,10 @@ export class Dispatcher {
     private readonly restUrl: () => string,
     /** state.checkpoints.dir, or the JobManager's default under its working directory. */
     private readonly checkpointsDir: string,
-  ) {}
+  ) {
+    // Ended jobs the store let go of (jobstore.expiration-time / max-capacity) leave memory too.
+    archive.onRemoved((jobIds) => this.forget(jobIds));
+  }
 
   async runJar(req: RunRequest): Promise<string> {
     const jar = this.jars.get(req.jarId);
@@ -134,6 +139,7 @@ export class Dispatcher {
           historySize: this.conf.getInt('web.checkpoints.history'),
         },
         jarId: jar.id,
+        exceptionHistorySize: this.conf.getInt('web.exception-history-size'),
         ...(initialRestore ? { initialRestore } : {}),
       },
       this.rm,
@@ -144,7 +150,7 @@ export class Dispatcher {
       if (ALERT_STATES.has(status)) {
         this.alerts.notify({ type: 'job-alert', jobId, jobName: jobGraph.name, state: status, cause: cause ?? jm.rootCause(), timestamp: Date.now(), jobManager: this.restUrl() });
       }
-      if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') void this.archive.put(this.archiveViews(jm));
+      if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') this.jobEnded(jm, status);
     });
     this.log.info(
       { jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length, ...(initialRestore ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId } : {}) },
@@ -152,6 +158,30 @@ export class Dispatcher {
     );
     jm.start();
     return jobId;
+  }
+
+  /**
+   * A job reached a terminal state: its retained checkpoints go or stay as
+   * execution.checkpointing.externalized-checkpoint-retention says (the statistics say so at once,
+   * before the job is archived), then its views enter the job store.
+   */
+  private jobEnded(jm: JobMaster, status: 'FINISHED' | 'FAILED' | 'CANCELED'): void {
+    const cleanup = jm.checkpointing?.coordinator.shutdown(status) ?? Promise.resolve();
+    const archived = this.archive.put(this.archiveViews(jm));
+    const done = Promise.all([cleanup, archived]).then(() => undefined);
+    this.endings.add(done);
+    void done.finally(() => this.endings.delete(done));
+  }
+
+  /** Drops ended jobs the job store removed; a job still running is never dropped. */
+  private forget(jobIds: string[]): void {
+    for (const id of jobIds) {
+      const jm = this.jobs.get(id);
+      if (!jm || !isGloballyTerminal(jm.status)) continue;
+      jm.dispose();
+      jm.checkpointing?.coordinator.dispose();
+      this.jobs.delete(id);
+    }
   }
 
   /** A job of this JobManager's lifetime, or an ended one from the store. */
@@ -213,7 +243,12 @@ export class Dispatcher {
     while (running.some((j) => !['FINISHED', 'FAILED', 'CANCELED'].includes(j.status)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    for (const j of this.jobs.values()) j.dispose();
+    for (const j of this.jobs.values()) {
+      j.dispose();
+      j.checkpointing?.coordinator.dispose();
+    }
+    // Ended jobs' checkpoint cleanup and archiving finish before the store closes.
+    await Promise.race([Promise.allSettled([...this.endings]), new Promise((r) => setTimeout(r, Math.max(1000, deadline - Date.now())).unref())]);
     await this.alerts.drain(3000);
   }
 }

@@ -50,6 +50,38 @@ export interface ExceptionEntry {
   taskManagerId: string | null;
 }
 
+/** Flink's default web.exception-history-size. */
+export const DEFAULT_EXCEPTION_HISTORY_SIZE = 16;
+
+/**
+ * The job's failures, oldest first, bounded by web.exception-history-size: past the bound, push()
+ * drops the oldest (the latest, the root cause, always stays). An Array, so readers use it as one.
+ */
+export class ExceptionHistory extends Array<ExceptionEntry> {
+  // map, filter, slice and friends return plain arrays.
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+
+  /** Entries dropped so far to stay within maxSize. */
+  dropped = 0;
+
+  constructor(readonly maxSize: number = DEFAULT_EXCEPTION_HISTORY_SIZE) {
+    super();
+    if (!Number.isInteger(maxSize) || maxSize < 1) throw new Error(`web.exception-history-size must be a positive integer, got ${maxSize}`);
+  }
+
+  override push(...entries: ExceptionEntry[]): number {
+    super.push(...entries);
+    const over = this.length - this.maxSize;
+    if (over > 0) {
+      this.splice(0, over);
+      this.dropped += over;
+    }
+    return this.length;
+  }
+}
+
 export class ExecutionGraph {
   status: JobStatus = 'CREATED';
   readonly statusTimestamps: Partial<Record<JobStatus, number>>;
@@ -57,14 +89,17 @@ export class ExecutionGraph {
   executions: Execution[][];
   /** Attempt number of the current executions (0, then one more per restart). */
   attempt = 0;
-  readonly exceptionHistory: ExceptionEntry[] = [];
+  /** Failures, oldest first, at most web.exception-history-size of them. */
+  readonly exceptionHistory: ExceptionHistory;
   endTime = -1;
 
   constructor(
     readonly jobId: string,
     readonly jobGraph: JobGraph,
     readonly startTime: number,
+    exceptionHistorySize = DEFAULT_EXCEPTION_HISTORY_SIZE,
   ) {
+    this.exceptionHistory = new ExceptionHistory(exceptionHistorySize);
     this.statusTimestamps = { INITIALIZING: startTime, CREATED: startTime };
     this.executions = jobGraph.vertices.map((v, vi) =>
       Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0`, v, i, 0)),

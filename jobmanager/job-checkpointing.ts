@@ -53,8 +53,9 @@ export class JobCheckpointing {
       describeJob: o.describeJob,
       tasks: () => {
         const execs = o.graph.allExecutions();
-        if (this.finalAcked.size > 0 || !execs.every((e) => e.state === 'RUNNING')) return null;
-        return { trigger: execs.filter((e) => e.vertex.numInputs === 0).map(ref), ackFrom: execs.map(ref) };
+        if (!execs.every((e) => e.state === 'RUNNING')) return null;
+        // Tasks past the end of their input get no barriers: they are triggered like sources.
+        return { trigger: execs.filter((e) => e.vertex.numInputs === 0 || this.finalAcked.has(e.executionId)).map(ref), ackFrom: execs.map(ref) };
       },
       operators: () =>
         o.graph.jobGraph.vertices.flatMap((v) =>
@@ -94,6 +95,8 @@ export class JobCheckpointing {
     const execs = this.o.graph.allExecutions();
     if (!execs.some((e) => e.executionId === executionId)) return;
     this.finalAcked.add(executionId);
+    const e = execs.find((x) => x.executionId === executionId)!;
+    if (e.vertex.numInputs > 0) this.coordinator.triggerEndedTask(ref(e));
     this.coordinator.acknowledgeFinal(executionId, execs.map(ref));
   }
 

@@ -36,6 +36,8 @@ export interface JobMasterOptions {
   initialRestore?: ExternalRestore;
   /** The uploaded jar it was run from (for the web UI's restart and upgrade). */
   jarId?: string;
+  /** web.exception-history-size: failures kept for the REST API (default 16, as Flink). */
+  exceptionHistorySize?: number;
 }
 
 type Restore = { metadata: CheckpointMetadata; dir: string };
@@ -75,7 +77,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, Date.now());
+    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, Date.now(), opts.exceptionHistorySize);
     this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
     const cp = opts.checkpointing;
     this.checkpointing = new JobCheckpointing({

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Configuration } from '../common/config.js';
 import { jobManagerServiceDefinition } from '../common/control.js';
-import { createLogger, type Logger } from '../common/logging.js';
+import { createLogger, logFileOptions, type Logger } from '../common/logging.js';
 import { bindServer, shutdownServer } from '../common/rpc.js';
 import { ENGINE_VERSION } from '../common/version.js';
 import { Dispatcher } from './dispatcher.js';
@@ -13,7 +13,7 @@ import { JarStore } from './jar-store.js';
 import { JobManagerMetrics } from './metrics.js';
 import { ResourceManager } from './resource-manager.js';
 import { AlertNotifier } from './alerts.js';
-import { JobArchive } from './job-archive.js';
+import { JobArchive, jobStoreOptions } from './job-archive.js';
 import { archivedViews } from './rest/job-json.js';
 import { createRestServer } from './rest/server.js';
 import { jobManagerService } from './rpc-service.js';
@@ -30,7 +30,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const workingDir = resolve(opts.workingDir);
   mkdirSync(workingDir, { recursive: true });
   const logFile = join(workingDir, 'jobmanager.log');
-  const log = createLogger('jobmanager', logFile);
+  const log = createLogger('jobmanager', logFile, logFileOptions(conf));
   const jobManagerId = randomBytes(8).toString('hex');
   // A stray rejection in one job's bookkeeping must not take every other job down with the process.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (ignored, JobManager keeps running)'));
@@ -38,7 +38,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const rm = new ResourceManager(jobManagerId, conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log);
   const jars = new JarStore(join(workingDir, 'bundles'));
   await jars.open();
-  const archive = new JobArchive(join(workingDir, 'store'), log);
+  const archive = new JobArchive(join(workingDir, 'store'), log, jobStoreOptions(conf));
   try {
     await archive.open();
   } catch (e) {

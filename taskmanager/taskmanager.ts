@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Configuration } from '../common/config.js';
 import { jobManagerClient, taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
-import { createLogger } from '../common/logging.js';
+import { createLogger, logFileOptions } from '../common/logging.js';
 import { bindServer, shutdownServer, unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
@@ -32,7 +32,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   mkdirSync(workingDir, { recursive: true });
   const logFile = join(workingDir, 'taskmanager.log');
   const id = `tm-${randomBytes(4).toString('hex')}`;
-  const log = createLogger('taskmanager', logFile).child({ taskManagerId: id });
+  const log = createLogger('taskmanager', logFile, logFileOptions(conf)).child({ taskManagerId: id });
   // User code may leave rejected promises behind (an async sink's fire-and-forget, say); log them
   // rather than lose every task of this TaskManager.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in user code or runtime (ignored)'));

@@ -5,6 +5,8 @@ export interface BenchOptions {
   scale: number;
   /** Measured repetitions per figure; the median is reported. */
   repetitions: number;
+  /** How long a soak benchmark runs (--minutes); its own default when absent. */
+  minutes?: number;
   log(message: string): void;
 }
 

@@ -11,6 +11,14 @@ import {
   type TaskCheckpointAck,
 } from '../../common/checkpoint.js';
 import type { Logger } from '../../common/logging.js';
+import {
+  DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION,
+  discardsOnJobEnd,
+  EXTERNALIZED_CHECKPOINT_RETENTIONS,
+  externalizationJson,
+  type ExternalizedCheckpointRetention,
+  type TerminalJobStatus,
+} from './checkpoint-retention.js';
 import { CheckpointStatsTracker, type CheckpointingStatisticsJson } from './checkpoint-stats.js';
 import type { CheckpointStorage, StoredCheckpoint } from './checkpoint-storage.js';
 import { PendingCheckpoint, type CompletedCheckpointInfo, type TaskRef } from './pending-checkpoint.js';
@@ -52,6 +60,11 @@ export interface CheckpointCoordinatorOptions {
   periodic?: boolean;
   /** What `_metadata` records of the job that wrote it. */
   describeJob?: () => { jobName: string; bundleHash: string; engineVersion: string };
+  /**
+   * After the job ended, aborted checkpoints' directories are swept once more this much later, for
+   * files that tasks still wrote while they were canceled (default 30 s).
+   */
+  lateSweepDelayMs?: number;
 }
 
 /** A savepoint is written to its own folder under this directory (state.savepoints.dir or the request's). */
@@ -82,6 +95,10 @@ export class CheckpointCoordinator {
   private retention: Promise<void> = Promise.resolve();
   private readonly finalAcks = new Set<string>();
   private finalNotified = false;
+  private readonly externalizedRetention: ExternalizedCheckpointRetention;
+  /** The job ended: no checkpoint starts any more. */
+  private terminated = false;
+  private lateSweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: CheckpointCoordinatorOptions) {
     this.settings = opts.settings;
@@ -95,6 +112,10 @@ export class CheckpointCoordinator {
     if (!(s.minPauseBetweenCheckpoints >= 0)) throw new Error(`checkpoint min pause must not be negative, got ${s.minPauseBetweenCheckpoints}`);
     if (!(Number.isInteger(s.maxConcurrentCheckpoints) && s.maxConcurrentCheckpoints >= 1)) throw new Error(`max concurrent checkpoints must be a positive integer, got ${s.maxConcurrentCheckpoints}`);
     if (!(Number.isInteger(s.tolerableCheckpointFailureNumber) && s.tolerableCheckpointFailureNumber >= -1)) throw new Error(`tolerable checkpoint failures must be an integer >= -1, got ${s.tolerableCheckpointFailureNumber}`);
+    this.externalizedRetention = s.externalizedCheckpointRetention ?? DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION;
+    if (!EXTERNALIZED_CHECKPOINT_RETENTIONS.includes(this.externalizedRetention)) {
+      throw new Error(`externalized checkpoint retention must be one of ${EXTERNALIZED_CHECKPOINT_RETENTIONS.join(', ')}, got ${String(this.externalizedRetention)}`);
+    }
   }
 
   get jobId(): string {
@@ -111,7 +132,7 @@ export class CheckpointCoordinator {
 
   /** Starts periodic checkpoints (again, after a failover). */
   start(): void {
-    if (this.running || this.opts.periodic === false) return;
+    if (this.running || this.terminated || this.opts.periodic === false) return;
     this.running = true;
     this.scheduleTick(this.settings.interval);
     this.log.info({ jobId: this.jobId, interval: this.settings.interval }, 'periodic checkpoints started');
@@ -184,6 +205,20 @@ export class CheckpointCoordinator {
     this.abort(p, `Checkpoint was declined by task ${task.taskName} (${executionId}): ${reason}`, true);
   }
 
+  /**
+   * A task reached the end of its input: barriers no longer reach it, so every pending checkpoint
+   * that waits for it triggers it directly.
+   */
+  triggerEndedTask(task: TaskRef): void {
+    for (const p of this.pending.values()) {
+      if (p.finalizing || !p.isWaitingFor(task.executionId)) continue;
+      const { savepoint, stop, drain } = p.options;
+      this.opts.gateway
+        .trigger(task, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true })
+        .catch((e: Error) => this.abort(p, `Trigger of the checkpoint failed at task ${task.taskName} (${task.executionId}), which reached the end of its input: ${e.message}`, false));
+    }
+  }
+
   /** A finished task cannot acknowledge: abort what waits for it (not a failure). */
   onTaskFinished(executionId: string): void {
     for (const p of [...this.pending.values()]) {
@@ -217,6 +252,8 @@ export class CheckpointCoordinator {
   async restoreLatest(): Promise<{ metadata: CheckpointMetadata; dir: string } | undefined> {
     const [found, highest, onDisk] = await Promise.all([this.storage.latestValid(), this.storage.highestCheckpointId(), this.storage.listCompleted()]);
     this.nextId = Math.max(this.nextId, highest + 1);
+    // The failed attempt's tasks may have written into aborted checkpoints after their discard.
+    await this.sweepAbandoned();
     const known = new Set(this.retained.map((c) => c.checkpointId));
     for (const c of onDisk) if (!known.has(c.checkpointId)) this.retained.push(c);
     if (!found) {
@@ -254,8 +291,8 @@ export class CheckpointCoordinator {
       timeout: s.timeout,
       min_pause: s.minPauseBetweenCheckpoints,
       max_concurrent: s.maxConcurrentCheckpoints,
-      // Completed checkpoints stay on disk when the job ends; retention only trims them.
-      externalization: { enabled: true, delete_on_cancellation: false },
+      // What happens to the retained checkpoints when the job ends (see shutdown()).
+      externalization: externalizationJson(this.externalizedRetention),
       state_backend: this.opts.stateBackend ?? 'heap',
       checkpoint_storage: 'filesystem',
       unaligned_checkpoints: false,
@@ -266,7 +303,71 @@ export class CheckpointCoordinator {
       // Weir extras.
       checkpoint_dir: this.storage.jobDir,
       num_retained: s.numRetained ?? 1,
+      externalized_checkpoint_retention: this.externalizedRetention,
     };
+  }
+
+  /**
+   * The job reached a terminal state (Flink's CheckpointCoordinator and CompletedCheckpointStore
+   * shutdown): stops checkpointing, deletes the retained checkpoints unless the externalized
+   * checkpoint retention keeps them for this state (savepoints are never deleted), and removes what
+   * aborted checkpoints left behind, again after lateSweepDelayMs for tasks that were still writing.
+   * The statistics say at once which checkpoints are gone; the promise settles when the disk is done.
+   */
+  shutdown(status: TerminalJobStatus): Promise<void> {
+    this.stop(`the job is ${status}`);
+    if (this.terminated) return this.retention;
+    this.terminated = true;
+    const discard = discardsOnJobEnd(this.externalizedRetention, status);
+    if (discard) this.tracker.reportAllCheckpointsDiscarded();
+    this.log.info(
+      { jobId: this.jobId, status, retention: this.externalizedRetention, checkpoints: discard ? 'deleted' : 'retained', dir: this.storage.jobDir },
+      discard ? `the job is ${status}: deleting its retained checkpoints` : `the job is ${status}: its retained checkpoints are kept (${this.externalizedRetention})`,
+    );
+    this.retention = this.retention.then(async () => {
+      if (discard) await this.deleteRetained();
+      await this.sweepAbandoned();
+      if (discard) await this.storage.removeJobDirIfEmpty();
+    });
+    this.lateSweep = setTimeout(() => {
+      this.retention = this.retention.then(async () => {
+        await this.sweepAbandoned();
+        if (discard) await this.storage.removeJobDirIfEmpty();
+      });
+    }, this.opts.lateSweepDelayMs ?? 30_000);
+    this.lateSweep.unref();
+    return this.retention.catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cleaning up the checkpoints of an ended job failed'));
+  }
+
+  /** Stops the late sweep of an ended job (JobManager shutdown, tests). */
+  dispose(): void {
+    if (this.lateSweep) clearTimeout(this.lateSweep);
+    this.lateSweep = undefined;
+  }
+
+  get retentionPolicy(): ExternalizedCheckpointRetention {
+    return this.externalizedRetention;
+  }
+
+  /** Deletes every completed checkpoint of this job on disk (savepoints live elsewhere and stay). */
+  private async deleteRetained(): Promise<void> {
+    const onDisk = await this.storage.listCompleted().catch((e: unknown) => {
+      this.log.warn({ err: e, jobId: this.jobId }, 'cannot list the retained checkpoints');
+      return [] as StoredCheckpoint[];
+    });
+    const all = new Map<string, StoredCheckpoint>();
+    for (const c of [...this.retained, ...onDisk]) all.set(c.dir, c);
+    const kept: StoredCheckpoint[] = [];
+    for (const c of all.values()) {
+      if (!(await this.storage.deleteCompleted(c))) kept.push(c);
+    }
+    this.retained = kept;
+    this.log.info({ jobId: this.jobId, deleted: all.size - kept.length, kept: kept.length }, 'retained checkpoints of the ended job deleted');
+  }
+
+  /** Removes chk-<n> directories without `_metadata` that no pending checkpoint uses. */
+  private async sweepAbandoned(): Promise<void> {
+    await this.storage.removeIncomplete((id) => this.pending.has(id)).catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cannot sweep aborted checkpoints'));
   }
 
   /** A restore from a savepoint or another job's checkpoint, already loaded and checked by the caller. */
@@ -285,6 +386,7 @@ export class CheckpointCoordinator {
   }
 
   private startCheckpoint(options: TriggerOptions): PendingCheckpoint | undefined {
+    if (this.terminated) return undefined;
     const savepoint = options.savepoint === true;
     const tasks = this.opts.tasks();
     if (!tasks) return undefined;

@@ -68,9 +68,34 @@ type SummaryField = (typeof SUMMARY_FIELDS)[number];
 /** Completed checkpoints the summary is computed over (Flink's StatsSummary histogram window). */
 const SUMMARY_WINDOW = 10_000;
 
+/** The latest `capacity` values, overwritten in a ring once full (the order does not matter to a summary). */
+export class SampleWindow {
+  private readonly values: number[] = [];
+  private next = 0;
+
+  constructor(readonly capacity: number) {}
+
+  add(v: number): void {
+    if (this.values.length < this.capacity) {
+      this.values.push(v);
+      return;
+    }
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  toArray(): number[] {
+    return this.values.slice();
+  }
+}
+
 export class CheckpointStatsTracker {
   private readonly history: CheckpointRecord[] = [];
-  private readonly samples = new Map<SummaryField, number[]>(SUMMARY_FIELDS.map((f) => [f, []]));
+  private readonly samples = new Map<SummaryField, SampleWindow>(SUMMARY_FIELDS.map((f) => [f, new SampleWindow(SUMMARY_WINDOW)]));
   private total = 0;
   private inProgress = 0;
   private completed = 0;
@@ -117,11 +142,7 @@ export class CheckpointStatsTracker {
     if (r.savepoint) this.latestSavepoint = r;
     else this.latestCompleted = r;
     const json = recordJson(r);
-    for (const f of SUMMARY_FIELDS) {
-      const values = this.samples.get(f)!;
-      values.push(Number(json[f]));
-      if (values.length > SUMMARY_WINDOW) values.shift();
-    }
+    for (const f of SUMMARY_FIELDS) this.samples.get(f)!.add(Number(json[f]));
   }
 
   reportFailed(r: CheckpointRecord, failureTimestamp: number, message: string): void {
@@ -149,9 +170,18 @@ export class CheckpointStatsTracker {
     mark(this.latestCompleted);
   }
 
+  /** Marks every completed checkpoint (not savepoints) as deleted: the job ended and its checkpoints went with it. */
+  reportAllCheckpointsDiscarded(): void {
+    const mark = (r: CheckpointRecord | undefined) => {
+      if (r && r.status === 'COMPLETED' && !r.savepoint) r.discarded = true;
+    };
+    this.history.forEach(mark);
+    mark(this.latestCompleted);
+  }
+
   snapshot(now: number): CheckpointingStatisticsJson {
     const summary = {} as Record<SummaryField, StatsSummaryJson>;
-    for (const f of SUMMARY_FIELDS) summary[f] = summarize(this.samples.get(f)!);
+    for (const f of SUMMARY_FIELDS) summary[f] = summarize(this.samples.get(f)!.toArray());
     const json = (r: CheckpointRecord | undefined) => (r ? recordJson(r, now) : null);
     return {
       counts: { restored: this.restoredCount, total: this.total, in_progress: this.inProgress, completed: this.completed, failed: this.failed },

@@ -3,7 +3,7 @@
 // completed, `_metadata`. A checkpoint without `_metadata` never completed.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, cp, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { CheckpointMetadata, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import type { Logger } from '../../common/logging.js';
@@ -95,6 +95,51 @@ export class CheckpointStorage {
     await rm(this.pathOf(checkpointId), { recursive: true, force: true });
   }
 
+  /**
+   * Removes the chk-<n> directories without `_metadata` (aborted or expired checkpoints, and files a
+   * task wrote after the abort's discard, when it died or was canceled and so never acknowledged)
+   * unless `inUse(n)` (a pending checkpoint). Completed checkpoints are never touched. Returns the
+   * ids removed.
+   */
+  async removeIncomplete(inUse: (checkpointId: number) => boolean): Promise<number[]> {
+    const removed: number[] = [];
+    for (const { checkpointId, dir } of await this.checkpointDirs()) {
+      if (await exists(join(dir, METADATA_FILE))) continue;
+      // Checked after the await, right before the removal: a checkpoint triggered meanwhile is kept.
+      if (inUse(checkpointId)) continue;
+      try {
+        await rm(dir, { recursive: true, force: true });
+        removed.push(checkpointId);
+      } catch (e) {
+        this.log.warn({ err: e, dir }, 'cannot remove the files of an aborted checkpoint');
+      }
+    }
+    if (removed.length) this.log.info({ jobDir: this.jobDir, checkpointIds: removed }, 'removed the files of aborted checkpoints');
+    return removed;
+  }
+
+  /** Deletes a completed checkpoint (never a savepoint); false when it could not be deleted. */
+  async deleteCompleted(c: StoredCheckpoint): Promise<boolean> {
+    if (c.savepoint) return false;
+    try {
+      await rm(c.dir, { recursive: true, force: true });
+      return true;
+    } catch (e) {
+      this.log.warn({ err: e, dir: c.dir }, 'cannot delete a retained checkpoint');
+      return false;
+    }
+  }
+
+  /** Removes the job's checkpoint directory once nothing is left in it. */
+  async removeJobDirIfEmpty(): Promise<void> {
+    try {
+      await rmdir(this.jobDir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') this.log.warn({ err: e, dir: this.jobDir }, 'cannot remove the job checkpoint directory');
+    }
+  }
+
   /** Completed checkpoints on disk (chk-* with `_metadata`), newest first. */
   async listCompleted(): Promise<StoredCheckpoint[]> {
     const out: StoredCheckpoint[] = [];
@@ -160,6 +205,16 @@ export class CheckpointStorage {
       if (m) out.push({ checkpointId: Number(m[1]), dir: join(this.jobDir, name) });
     }
     return out.sort((a, b) => b.checkpointId - a.checkpointId);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (e) {
+    // Only a file known to be missing counts as missing: an unreadable `_metadata` is no reason to delete.
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 

@@ -1,6 +1,6 @@
 // A job's effective checkpoint settings: what the job set (env.enableCheckpointing and
 // getCheckpointConfig()), else the cluster's execution.checkpointing.* keys.
-import type { CheckpointingMode, CheckpointingSettings } from '../../common/checkpoint.js';
+import type { CheckpointingMode, CheckpointingSettings, ExternalizedCheckpointRetention } from '../../common/checkpoint.js';
 import { OPTIONS, type Configuration } from '../../common/config.js';
 
 /**
@@ -19,6 +19,8 @@ export function resolveCheckpointingSettings(job: Partial<CheckpointingSettings>
 export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | undefined, conf: Configuration): CheckpointingSettings {
   const configured = job?.interval !== undefined && job.interval > 0 ? job.interval : conf.getOptionalDuration('execution.checkpointing.interval');
   const interval = configured !== undefined && configured > 0 ? configured : 0;
+  const retentionKey = 'execution.checkpointing.externalized-checkpoint-retention';
+  const retention = job?.externalizedCheckpointRetention ?? (conf.has(retentionKey) ? (conf.getChoice(retentionKey, OPTIONS[retentionKey]!.values!) as ExternalizedCheckpointRetention) : undefined);
   return {
     interval,
     mode: job?.mode ?? (conf.getChoice('execution.checkpointing.mode', OPTIONS['execution.checkpointing.mode']!.values!) as CheckpointingMode),
@@ -27,5 +29,7 @@ export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | unde
     tolerableCheckpointFailureNumber: job?.tolerableCheckpointFailureNumber ?? conf.getInt('execution.checkpointing.tolerable-failed-checkpoints'),
     maxConcurrentCheckpoints: job?.maxConcurrentCheckpoints ?? conf.getInt('execution.checkpointing.max-concurrent-checkpoints'),
     numRetained: job?.numRetained ?? conf.getInt('state.checkpoints.num-retained'),
+    // Unset: the coordinator applies the key's default (Flink's NO_EXTERNALIZED_CHECKPOINTS).
+    ...(retention ? { externalizedCheckpointRetention: retention } : {}),
   };
 }

@@ -1,10 +1,10 @@
-// The commit half of the FileSink's two-phase commit (Flink's FileCommitter): closed parts wait,
-// hidden, for the checkpoint that covers them; when it completes they are renamed into view.
+// The commit half of the FileSink's two-phase commit (Flink's FileCommitter): rolled parts wait,
+// hidden, for the checkpoint after the roll; when it completes they are renamed into view.
 // Committing is idempotent so a restore can repeat commits a failed run may already have done.
 import { closeSync, fsyncSync, openSync, renameSync, statSync, truncateSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
-import type { ClosedPart } from './file-sink-writer.js';
+import { bucketDir, type ClosedPart, type InProgressPart } from './file-sink-writer.js';
 import { hiddenPartName } from './part-file-naming.js';
 
 /** A closed part waiting for checkpoint `checkpointId` to complete. */
@@ -21,28 +21,50 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
+/** Final and hidden path of a part under the sink's directory `dir`. */
+export function partPaths(dir: string, file: ClosedPart): { finalPath: string; hiddenPath: string } {
+  const d = bucketDir(dir, file.bucket);
+  return { finalPath: join(d, file.name), hiddenPath: join(d, hiddenPartName(file.name)) };
+}
+
+const ofCheckpoint = (file: ClosedPart & { checkpointId?: number }) => (file.checkpointId === undefined ? 'the restored checkpoint' : `checkpoint ${file.checkpointId}`);
+
 /**
- * Renames one pending part into view. Already committed (final name there, hidden one gone) is
- * fine; a hidden file longer than recorded is cut back to what the checkpoint covers.
+ * Cuts the hidden file of a part a completed checkpoint recorded back to the recorded size.
+ * 'already-committed' when only the final file is there (a later run committed it).
  */
-export function commitPendingFile(dir: string, file: PendingPartFile): 'committed' | 'already-committed' {
-  const finalPath = join(dir, file.name);
-  const hiddenPath = join(dir, hiddenPartName(file.name));
+export function truncateToRecorded(dir: string, file: ClosedPart & { checkpointId?: number }): 'ready' | 'already-committed' {
+  const { finalPath, hiddenPath } = partPaths(dir, file);
   const hidden = statOrUndefined(hiddenPath);
   const visible = statOrUndefined(finalPath);
   if (!hidden) {
     if (visible) return 'already-committed';
     throw new Error(
-      `FileSink: part file ${finalPath} of checkpoint ${file.checkpointId} is gone: neither it nor its pending file ${hiddenPath} exists, the output of a completed checkpoint was lost`,
+      `FileSink: part file ${finalPath} of ${ofCheckpoint(file)} is gone: neither it nor its pending file ${hiddenPath} exists, the output of a completed checkpoint was lost`,
     );
   }
   if (visible) throw new Error(`FileSink: cannot commit ${hiddenPath}: ${finalPath} already exists (written by another run?)`);
   if (hidden.size < file.size) {
-    throw new Error(`FileSink: pending file ${hiddenPath} has ${hidden.size} bytes but checkpoint ${file.checkpointId} recorded ${file.size}: data of a completed checkpoint was lost`);
+    throw new Error(`FileSink: pending file ${hiddenPath} has ${hidden.size} bytes but ${ofCheckpoint(file)} recorded ${file.size}: data of a completed checkpoint was lost`);
   }
   if (hidden.size > file.size) truncateSync(hiddenPath, file.size);
+  return 'ready';
+}
+
+/**
+ * Renames one pending part into view. Already committed (final name there, hidden one gone) is
+ * fine; a hidden file longer than recorded is cut back to what the checkpoint covers.
+ */
+export function commitPendingFile(dir: string, file: ClosedPart & { checkpointId?: number }): 'committed' | 'already-committed' {
+  if (truncateToRecorded(dir, file) === 'already-committed') return 'already-committed';
+  const { finalPath, hiddenPath } = partPaths(dir, file);
   renameSync(hiddenPath, finalPath);
   return 'committed';
+}
+
+/** A restored in-progress part: cut back to the recorded length, ready to append to ('already-committed': a later run rolled and committed it). */
+export function prepareResume(dir: string, file: InProgressPart): 'ready' | 'already-committed' {
+  return truncateToRecorded(dir, file);
 }
 
 /** Makes renames in `dir` durable. Some platforms cannot fsync a directory; there it is skipped. */
@@ -70,7 +92,8 @@ export class FileSinkCommitter {
   /** Closed since the last snapshot: they belong to the next checkpoint. */
   private unassigned: ClosedPart[] = [];
   private pending: PendingPartFile[] = [];
-  readonly committed: string[] = [];
+  /** Parts committed by this committer so far. */
+  committedCount = 0;
 
   constructor(readonly dir: string) {}
 
@@ -85,30 +108,34 @@ export class FileSinkCommitter {
 
   /** At the barrier of `checkpointId`: what was closed since the last one is pending for it. Returns every pending file. */
   prepareSnapshot(checkpointId: number): PendingPartFile[] {
+    // A checkpoint taken after the end of input covers the final parts too: they commit with it.
+    if (checkpointId !== FINAL_CHECKPOINT_ID) for (const p of this.pending) if (p.checkpointId === FINAL_CHECKPOINT_ID) p.checkpointId = checkpointId;
     for (const p of this.unassigned) this.pending.push({ ...p, checkpointId });
     this.unassigned = [];
     return this.pending.map((p) => ({ ...p }));
   }
 
-  /** Commits every file pending for `checkpointId` or an earlier checkpoint (all of them for the final one). */
+  /** Commits every file pending for `checkpointId` or an earlier checkpoint (all of them for the final one); returns their final paths. */
   commitUpTo(checkpointId: number): string[] {
     const now = this.pending.filter((p) => covers(checkpointId, p.checkpointId));
     if (now.length === 0) return [];
     const done: string[] = [];
+    const dirs = new Set<string>();
     for (const p of now) {
       commitPendingFile(this.dir, p);
       this.pending.splice(this.pending.indexOf(p), 1);
-      const path = join(this.dir, p.name);
-      this.committed.push(path);
-      done.push(path);
+      this.committedCount++;
+      done.push(partPaths(this.dir, p).finalPath);
+      dirs.add(bucketDir(this.dir, p.bucket));
     }
-    syncDirectory(this.dir);
+    for (const d of dirs) syncDirectory(d);
     return done;
   }
 
-  /** Without checkpoints: a closed part is visible at once. */
-  commitNow(part: ClosedPart): void {
+  /** Without checkpoints: a closed part is visible at once. Returns its final path. */
+  commitNow(part: ClosedPart): string {
     commitPendingFile(this.dir, { ...part, checkpointId: FINAL_CHECKPOINT_ID });
-    this.committed.push(join(this.dir, part.name));
+    this.committedCount++;
+    return partPaths(this.dir, part).finalPath;
   }
 }

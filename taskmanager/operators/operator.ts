@@ -9,7 +9,7 @@ import type {
   KeyedStateStore,
   OperatorStateStore,
 } from '../../api/state.js';
-import type { TaskCheckpointSettings } from '../../common/checkpoint.js';
+import type { CheckpointOptions, TaskCheckpointSettings } from '../../common/checkpoint.js';
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
 import type { LagTracker } from '../runtime/lag-tracker.js';
@@ -75,6 +75,8 @@ export interface RawKeyedState {
 export interface SnapshotContext {
   readonly checkpointId: number;
   readonly timestamp: number;
+  /** What kind of snapshot (a savepoint, a stop-with-savepoint); absent for a plain checkpoint. */
+  readonly options?: CheckpointOptions;
 }
 
 export interface OperatorSetup {

@@ -5,9 +5,9 @@ import type { ProcessingTimeService } from './timer-service.js';
 
 export class Mailbox {
   private mails: (() => void)[] = [];
-  private wake: (() => void) | undefined;
-  private waiting: Promise<void> | undefined;
   private closed = false;
+  /** Called when a mail is queued: wakes the task loop if it waits. */
+  onMail: (() => void) | undefined;
 
   get size(): number {
     return this.mails.length;
@@ -16,12 +16,7 @@ export class Mailbox {
   put(mail: () => void): void {
     if (this.closed) return;
     this.mails.push(mail);
-    if (this.wake) {
-      const w = this.wake;
-      this.wake = undefined;
-      this.waiting = undefined;
-      w();
-    }
+    this.onMail?.();
   }
 
   /** Runs every queued mail (and mails they queue) in order. */
@@ -31,13 +26,6 @@ export class Mailbox {
       this.mails = [];
       for (const m of batch) m();
     }
-  }
-
-  /** Resolves when a mail is queued. */
-  mailAvailable(): Promise<void> {
-    if (this.mails.length > 0) return Promise.resolve();
-    this.waiting ??= new Promise<void>((r) => (this.wake = r));
-    return this.waiting;
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import type { UnionInput } from './union-input.js';
 import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint.js';
 import { StatusWatermarkValve } from './watermark-valve.js';
+import { WakeSignal } from './wake-signal.js';
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
@@ -37,8 +38,8 @@ export interface TaskIOMetrics {
 
 export class StreamTask {
   private canceled = false;
-  private cancelSignal!: () => void;
-  private readonly canceledPromise = new Promise<void>((r) => (this.cancelSignal = r));
+  /** Wakes the loop while it waits: mail, an action, cancellation, or what it waits for settled. */
+  private readonly wakeUp = new WakeSignal();
   readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
   /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
   private readonly actions: (() => Promise<void>)[] = [];
@@ -55,6 +56,8 @@ export class StreamTask {
   private suspendedFor: number | undefined;
   /** That savepoint completed: the task ends without end-of-input work, so nothing after it is emitted. */
   private stopped = false;
+  /** Every output partition got its end-of-partition: checkpoints send no barrier on. */
+  private outputsEnded = false;
   /** The source's watermark output, for the maximum watermark of a drained stop. */
   private sourceWatermarks: { emitter: WatermarkEmitter | undefined; out: Output } | undefined;
   private drained = false;
@@ -69,11 +72,13 @@ export class StreamTask {
     private readonly watermarkStrategy?: StrategyLike,
     /** Logical input (0 or 1) of each input gate. */
     private readonly gateInputs: number[] = [],
-  ) {}
+  ) {
+    mailbox.onMail = () => this.wakeUp.signal();
+  }
 
   cancel(): void {
     this.canceled = true;
-    this.cancelSignal();
+    this.wakeUp.signal();
   }
 
   /** The job checkpoints: barriers are aligned (or tracked) and snapshots taken through `coordinator`. */
@@ -81,22 +86,15 @@ export class StreamTask {
     this.checkpoints = { coordinator, mode, periodic };
   }
 
-  private actionWaiter: (() => void) | undefined;
-  private actionArrived: Promise<void> | undefined;
-
   /** Runs `action` in the task loop at the next point between records. */
   private enqueue(action: () => Promise<void>): void {
     this.actions.push(action);
-    this.mailbox.put(() => {});
-    const w = this.actionWaiter;
-    this.actionWaiter = undefined;
-    this.actionArrived = undefined;
-    w?.();
+    this.wakeUp.signal();
   }
 
-  /** Resolves when the next action is enqueued. */
-  private nextAction(): Promise<void> {
-    return (this.actionArrived ??= new Promise<void>((r) => (this.actionWaiter = r)));
+  /** Sleeps until an action arrives or the task is canceled (mail alone does not end the wait). */
+  private async awaitAction(): Promise<void> {
+    while (this.actions.length === 0 && !this.canceled) await this.wakeUp.wait();
   }
 
   /** Suspended for a stop-with-savepoint, or stopped by it: timers must not fire. */
@@ -108,13 +106,23 @@ export class StreamTask {
     while (this.actions.length > 0) await this.actions.shift()!();
   }
 
-  /** Source tasks: inject barrier `barrier` into the stream. False when this task cannot (no source, or it ended). */
+  /**
+   * Source tasks: inject barrier `barrier` into the stream. A task that reached the end of its input
+   * (and waits for the commit of its last output) is triggered directly too: it gets no more
+   * barriers, but its state still belongs in every checkpoint (Flink's checkpoints after tasks
+   * finished, FLIP-147). False when this task cannot take part.
+   */
   triggerCheckpoint(barrier: BarrierInfo): boolean {
     const cp = this.checkpoints;
-    if (!cp || !this.source || this.sourceDone || this.canceled) return false;
+    if (!cp || this.canceled || this.stopped || (!this.source && !this.sourceDone)) return false;
     this.enqueue(async () => {
-      if (this.sourceDone || this.stopped) {
-        cp.coordinator.abort(barrier.checkpointId, 'the source ended before the barrier could be injected');
+      if (this.stopped) {
+        cp.coordinator.abort(barrier.checkpointId, 'the task stopped before the barrier could be injected');
+        return;
+      }
+      if (this.sourceDone) {
+        await cp.coordinator.checkpoint(barrier, 0, this.outputsEnded);
+        if (barrier.stop) this.suspendedFor = barrier.checkpointId;
         return;
       }
       if (barrier.stop && barrier.drain) this.emitMaxWatermark();
@@ -142,7 +150,7 @@ export class StreamTask {
   /** Waits, processing nothing but checkpoint notifications, until the stop-with-savepoint completes or fails. */
   private async awaitStopOutcome(): Promise<void> {
     while (this.suspendedFor !== undefined) {
-      if (this.actions.length === 0) await Promise.race([this.nextAction(), this.canceledPromise]);
+      await this.awaitAction();
       this.checkCanceled();
       await this.runActions();
     }
@@ -182,20 +190,28 @@ export class StreamTask {
    */
   private async waitFor(p: Promise<unknown>, betweenRecords = false): Promise<void> {
     let settled = false;
-    const done = p.then(
-      () => void (settled = true),
-      (e: unknown) => {
+    let failure: { error: unknown } | undefined;
+    // The only reaction this wait adds is to `p`, and it ends with `p`.
+    p.then(
+      () => {
         settled = true;
-        throw e;
+        this.wakeUp.signal();
+      },
+      (error: unknown) => {
+        settled = true;
+        failure = { error };
+        this.wakeUp.signal();
       },
     );
     for (;;) {
-      // While quiesced, pending timer mail stays queued: wake up for actions only.
-      await Promise.race([done, this.canceledPromise, this.quiesced ? this.nextAction() : this.mailbox.mailAvailable()]);
+      // While quiesced, pending timer mail stays queued: only actions end the sleep.
+      const work = (!this.quiesced && this.mailbox.size > 0) || (betweenRecords && this.actions.length > 0);
+      if (!settled && !this.canceled && !work) await this.wakeUp.wait();
+      if (failure) throw failure.error;
       this.checkCanceled();
       if (!this.quiesced && this.mailbox.size > 0) this.mailbox.runAll();
       if (betweenRecords && this.actions.length > 0) await this.runActions();
-      if (settled) return done;
+      if (settled) return;
     }
   }
 
@@ -243,13 +259,15 @@ export class StreamTask {
     // prepare their last commit now and publish it once every task of the job got here.
     if (cp) await cp.coordinator.finalCheckpoint();
     for (const w of this.writers) w.flushAll();
+    this.outputsEnded = true;
     await this.waitFor(Promise.all(this.writers.map((w) => w.finish())), true);
     if (cp) {
-      // Input and output have ended: timers no longer fire, only checkpoint notifications run.
+      // Input and output have ended: timers no longer fire, only checkpoints and their
+      // notifications run, until the job's end commits (or a stop-with-savepoint ends the task).
       this.mailbox.close();
-      while (!this.finalCommitted) {
+      while (!this.finalCommitted && !this.stopped) {
         if (this.actions.length === 0) {
-          await Promise.race([this.nextAction(), this.canceledPromise]);
+          await this.awaitAction();
           this.checkCanceled();
         }
         await this.runActions();

@@ -52,8 +52,11 @@ export class SubtaskCheckpointCoordinator {
 
   constructor(private readonly o: SubtaskCheckpointOptions) {}
 
-  /** Synchronous part at barrier `barrier`; the files are written in the background. */
-  async checkpoint(barrier: BarrierInfo, alignmentDurationMs: number): Promise<void> {
+  /**
+   * Synchronous part at barrier `barrier`; the files are written in the background. A task whose
+   * outputs already ended (it reached the end of its input) sends no barrier on.
+   */
+  async checkpoint(barrier: BarrierInfo, alignmentDurationMs: number, outputsEnded = false): Promise<void> {
     const t0 = performance.now();
     const id = barrier.checkpointId;
     let captured: Captured[];
@@ -61,12 +64,12 @@ export class SubtaskCheckpointCoordinator {
       captured = await this.capture(barrier);
     } catch (e) {
       // The barrier still goes on so downstream tasks do not wait for it in vain; the JobManager aborts the checkpoint.
-      this.broadcast({ type: 'cancelBarrier', checkpointId: id });
+      if (!outputsEnded) this.broadcast({ type: 'cancelBarrier', checkpointId: id });
       this.o.decline(id, `synchronous part failed: ${(e as Error).message}`);
       throw e;
     }
     const { savepoint, stop, drain } = barrier;
-    this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp, ...(savepoint ? { savepoint } : {}), ...(stop ? { stop } : {}), ...(drain ? { drain } : {}) });
+    if (!outputsEnded) this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp, ...(savepoint ? { savepoint } : {}), ...(stop ? { stop } : {}), ...(drain ? { drain } : {}) });
     const syncDurationMs = performance.now() - t0;
     const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -104,7 +107,8 @@ export class SubtaskCheckpointCoordinator {
 
   private async capture(barrier: BarrierInfo): Promise<Captured[]> {
     this.o.beforeSnapshot?.();
-    const ctx = { checkpointId: barrier.checkpointId, timestamp: barrier.timestamp };
+    const { savepoint, stop, drain } = barrier;
+    const ctx = { checkpointId: barrier.checkpointId, timestamp: barrier.timestamp, options: { savepoint, stop, drain } };
     const out: Captured[] = [];
     for (const h of this.o.holders) {
       await h.operator.snapshotState(ctx);

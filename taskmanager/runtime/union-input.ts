@@ -28,10 +28,39 @@ export class UnionInput {
     return this.gates.every((g) => g.isFinished());
   }
 
+  /** Each gate's availability future this union already listens to (at most one reaction each). */
+  private readonly watched: (Promise<void> | undefined)[] = [];
+  private waiter: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  /**
+   * Resolves when any open gate may have data. Not Promise.race over the gates' futures: a gate
+   * that stays empty keeps the same pending future, and every race would add a reaction to it
+   * that lives until that gate gets data, which an idle input may never.
+   */
   getAvailableFuture(): Promise<void> {
     const open = this.gates.filter((g) => !g.isFinished());
     if (open.length === 1) return open[0]!.getAvailableFuture();
-    return Promise.race(open.map((g) => g.getAvailableFuture()));
+    let waiter = this.waiter;
+    if (!waiter) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      waiter = this.waiter = { promise, resolve };
+    }
+    for (const [i, g] of this.gates.entries()) {
+      if (g.isFinished()) continue;
+      const f = g.getAvailableFuture();
+      if (this.watched[i] === f) continue;
+      this.watched[i] = f;
+      const wake = () => {
+        if (this.watched[i] === f) this.watched[i] = undefined;
+        const w = this.waiter;
+        this.waiter = undefined;
+        w?.resolve();
+      };
+      // A failed gate shows its error at the next pollNext().
+      f.then(wake, wake);
+    }
+    return waiter.promise;
   }
 
   close(): void {

@@ -33,7 +33,9 @@ describe('checkpoints', () => {
     expect(last.num_acknowledged_subtasks).toBe(last.num_subtasks);
     expect(last.state_size).toBeGreaterThan(0);
     expect(typeof last.end_to_end_duration).toBe('number');
-    expect(existsSync(join(last.external_path, '_metadata'))).toBe(true);
+    // A FINISHED job's checkpoints are deleted, as in Flink (whatever the externalized checkpoint retention).
+    expect(last.discarded).toBe(true);
+    await cluster.waitFor('the finished job\'s checkpoints deleted', async () => !existsSync(join(last.external_path, '_metadata')), 10_000);
     const config = (await cluster.rest(`/jobs/${jobId}/checkpoints/config`)).body;
     expect(config.mode).toBe('exactly_once');
     expect(config.interval).toBe(200);

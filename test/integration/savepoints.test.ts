@@ -48,6 +48,14 @@ describe('savepoints', () => {
     expect(sinceCounts.size).toBe(K);
     const restored = (await c.rest(`/jobs/${v2}/checkpoints`)).body.latest.restored;
     expect(restored).toMatchObject({ is_savepoint: true, external_path: sp.location });
+    // Duration, size and the restore in Prometheus and in the JobManager log.
+    const metrics = (await c.rest('/metrics')).body as string;
+    expect(metrics).toMatch(new RegExp(`weir_job_last_savepoint_duration_ms\\{job_id="${v1}"[^}]*\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`weir_job_last_savepoint_size_bytes\\{job_id="${v1}"[^}]*\\} [1-9]\\d*`));
+    expect(metrics).toMatch(new RegExp(`weir_job_last_restore_timestamp_ms\\{job_id="${v2}"[^}]*\\} [1-9]`));
+    const log = readFileSync(join(c.dir, 'jobmanager', 'jobmanager.log'), 'utf8');
+    expect(log).toMatch(/"savepoint":true,"stateSize":\d+,"durationMs":\d+[^\n]*savepoint completed/);
+    expect(log).toContain(`job submitted, restoring from savepoint ${sp.location}`);
   }, 120_000);
 });
 
@@ -99,6 +107,29 @@ describe('stop-with-savepoint', () => {
     await c.waitForJob(w2, ['FINISHED'], 60_000);
     expect(finalCounts(readCommittedLines(counts))).toEqual(referenceCounts(N, K));
     expect(windowCounts(readCommittedLines(windows))).toEqual(referenceWindows(N, 5));
+  }, 120_000);
+
+  it('a job scaled up from a savepoint keeps checkpointing although a source subtask has nothing to read', async () => {
+    cluster = await startCluster({ taskManagers: 2, slots: 2 });
+    const c = cluster;
+    const out = join(c.dir, 'counts');
+    const N = 60_000;
+    const K = 20;
+    const args = (rate: string) => [out, String(N), String(K), rate, '200'];
+    const a = await c.submit('test/jobs/sp-count.ts', args('2000'), 1);
+    await c.waitFor('output', async () => readCommittedLines(out).length > 500, 30_000);
+    const sp1 = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp') });
+    // One generator split for two subtasks: subtask 2 reaches its end at once and must not stall checkpoints.
+    const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('2000'), { parallelism: 2, savepointPath: sp1.location! });
+    const before = readCommittedLines(out).length;
+    await c.waitFor('checkpoints of the scaled-up job', async () => (await c.rest(`/jobs/${b}/checkpoints`)).body.counts.completed >= 3, 30_000);
+    await c.waitFor('new output committed', async () => readCommittedLines(out).length > before + 300, 30_000);
+    const sp2 = await stopWithSavepoint(c, b, { targetDirectory: join(c.dir, 'sp') });
+    expect(sp2.failure).toBeUndefined();
+    expect((await c.job(b)).state).toBe('FINISHED');
+    const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('20000'), { parallelism: 3, savepointPath: sp2.location! });
+    await c.waitForJob(d, ['FINISHED'], 60_000);
+    expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(N, K));
   }, 120_000);
 
   it('--drain fires every window before the job finishes', async () => {
@@ -153,7 +184,7 @@ describe('restoring from a savepoint', () => {
   }, 90_000);
 
   it("starts from a canceled job's retained checkpoint (Flink's -s chk-N)", async () => {
-    cluster = await startCluster({ taskManagers: 1, slots: 2 });
+    cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' } });
     const c = cluster;
     const out = join(c.dir, 'counts');
     const N = 8000;

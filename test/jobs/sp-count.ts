@@ -1,9 +1,10 @@
 // Version 1 of a job upgraded through savepoints: running counts per key in keyed ValueState,
 // written through the exactly-once FileSink. Every stateful operator has a uid, so a newer bundle
-// (sp-count-v2.ts) finds its state.
+// (sp-count-v2.ts) finds its state. The sink rolls a part at every checkpoint
+// (OnCheckpointRollingPolicy), so tests see counts committed while the job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs|0> [maxParallelism]
 import {
-  DataGeneratorSource, FileSink, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
+  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
   type DataStream, type StreamExecutionEnvironment, type ValueState,
 } from 'weir';
 import { keyOf } from './keyed-count.js';
@@ -54,6 +55,6 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .map(new KeyCounter())
     .uid('counter')
     .name('Counter')
-    .sinkTo(FileSink.forRowFormat<string>(args[0]!).build())
+    .sinkTo(FileSink.forRowFormat<string>(args[0]!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build())
     .name('Counts');
 }

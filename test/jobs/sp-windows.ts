@@ -1,8 +1,10 @@
 // Keyed event-time tumbling windows over an ascending generator, checkpointed, for
-// stop-with-savepoint with and without --drain: "key,windowStart,count" per fired window.
+// stop-with-savepoint with and without --drain: "key,windowStart,count" per fired window. The
+// sink rolls a part at every checkpoint (OnCheckpointRollingPolicy), so tests see windows
+// committed while the job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs>
 import {
-  DataGeneratorSource, FileSink, RateLimiterStrategy, TumblingEventTimeWindows, WatermarkStrategy,
+  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, TumblingEventTimeWindows, WatermarkStrategy,
   type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
 } from 'weir';
 import { keyOf } from './keyed-count.js';
@@ -28,5 +30,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       out.collect(`${key},${ctx.window.start},${[...elements].length}`);
     })
     .uid('windows')
-    .sinkTo(FileSink.forRowFormat<string>(outDir!).build());
+    .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build());
 }

@@ -397,7 +397,7 @@ describe('CheckpointCoordinator: statistics', () => {
     const h = harness({ mode: 'AT_LEAST_ONCE', interval: 5000, timeout: 9000, minPauseBetweenCheckpoints: 100, tolerableCheckpointFailureNumber: 3, maxConcurrentCheckpoints: 2, numRetained: 4 });
     expect(h.coordinator.configJson()).toMatchObject({
       mode: 'at_least_once', interval: 5000, timeout: 9000, min_pause: 100, max_concurrent: 2,
-      externalization: { enabled: true, delete_on_cancellation: false }, state_backend: 'level', checkpoint_storage: 'filesystem',
+      externalization: { enabled: false, delete_on_cancellation: true }, state_backend: 'level', checkpoint_storage: 'filesystem',
       tolerable_failed_checkpoints: 3, unaligned_checkpoints: false, num_retained: 4, checkpoint_dir: h.storage.jobDir,
     });
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,11 +22,8 @@ function files(): string[] {
   return readdirSync(dir).sort();
 }
 
-function writer(closed: ClosedPart[], opts: { subtaskIndex?: number; rollBytes?: number; firstPartNumber?: number } = {}): RowFormatPartWriter {
-  return new RowFormatPartWriter(
-    { dir, subtaskIndex: opts.subtaskIndex ?? 0, naming, rollBytes: opts.rollBytes ?? 1 << 20, firstPartNumber: opts.firstPartNumber ?? 0 },
-    (p) => closed.push(p),
-  );
+function writer(closed: ClosedPart[], opts: { subtaskIndex?: number; firstPartNumber?: number; bucketId?: string } = {}): RowFormatPartWriter {
+  return new RowFormatPartWriter({ dir, subtaskIndex: opts.subtaskIndex ?? 0, naming, firstPartNumber: opts.firstPartNumber, bucketId: opts.bucketId }, (p) => closed.push(p));
 }
 
 describe('PartFileNaming', () => {
@@ -39,6 +36,21 @@ describe('PartFileNaming', () => {
     expect(n.parse('out-x-1-7.csv.crc', 1)).toBeUndefined();
     expect(n.parse('out-x-1-7.txt', 1)).toBeUndefined();
     expect(n.parse('.out-x-1-7.csv', 1)).toBeUndefined();
+  });
+
+  it('parses parts of any subtask and finds hidden parts of some subtasks in a directory tree', () => {
+    const n = new PartFileNaming('out-1', '.csv');
+    expect(n.parseAny('out-1-2-7.csv')).toEqual({ subtaskIndex: 2, partNumber: 7, hidden: false });
+    expect(n.parseAny('.out-1-12-0.csv.inprogress')).toEqual({ subtaskIndex: 12, partNumber: 0, hidden: true });
+    expect(n.parseAny('out-1-2-7.csv.inprogress')).toBeUndefined();
+    expect(n.parseAny('part-0-0')).toBeUndefined();
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    for (const f of ['.out-1-0-0.csv.inprogress', 'a/.out-1-1-3.csv.inprogress', 'a/b/.out-1-0-9.csv.inprogress', 'a/b/out-1-0-8.csv', 'a/.out-1-2-0.csv.inprogress']) {
+      writeFileSync(join(dir, f), '');
+    }
+    expect(n.hiddenPartsBelow(dir, new Set([0, 1])).sort()).toEqual(['.out-1-0-0.csv.inprogress', 'a/.out-1-1-3.csv.inprogress', 'a/b/.out-1-0-9.csv.inprogress'].map((f) => join(dir, f)));
+    expect(n.hiddenPartsIn(dir, new Set([0, 1]))).toEqual([join(dir, '.out-1-0-0.csv.inprogress')]);
+    expect(n.hiddenPartsIn(join(dir, 'missing'), new Set([0]))).toEqual([]);
   });
 
   it('numbers the next part after every committed and hidden part of the subtask', () => {
@@ -58,33 +70,72 @@ describe('RowFormatPartWriter', () => {
     const w = writer(closed, { firstPartNumber: 4 });
     w.closePart();
     expect(closed).toEqual([]);
-    w.write('a');
-    w.write('ünï');
+    w.write('a', 0);
+    w.write('ünï', 0);
     expect(files()).toEqual(['.part-0-4.inprogress']);
     w.closePart();
     expect(closed).toEqual([{ name: 'part-0-4', size: Buffer.byteLength('a\nünï\n') }]);
     expect(readFileSync(join(dir, '.part-0-4.inprogress'), 'utf8')).toBe('a\nünï\n');
-    w.write('b');
+    w.write('b', 0);
     w.closePart();
     expect(closed.map((p) => p.name)).toEqual(['part-0-4', 'part-0-5']);
   });
 
-  it('rolls a part once it reaches the size limit', () => {
+  it('numbers its first part after the parts already in its directory', () => {
+    writeFileSync(join(dir, 'part-0-3'), '');
+    writeFileSync(join(dir, hiddenPartName('part-0-7')), '');
     const closed: ClosedPart[] = [];
-    const w = writer(closed, { rollBytes: 10 });
-    for (let i = 0; i < 7; i++) w.write(`line${i}`); // 6 bytes each: two per part
-    expect(closed).toEqual([
-      { name: 'part-0-0', size: 12 },
-      { name: 'part-0-1', size: 12 },
-      { name: 'part-0-2', size: 12 },
-    ]);
-    expect(files()).toEqual(['.part-0-0.inprogress', '.part-0-1.inprogress', '.part-0-2.inprogress', '.part-0-3.inprogress']);
+    const w = writer(closed);
+    w.write('x', 0);
+    w.closePart();
+    w.write('y', 0);
+    expect(closed).toEqual([{ name: 'part-0-8', size: 2 }]);
+    expect(files()).toContain('.part-0-9.inprogress');
+  });
+
+  it('tells the rolling policy its size (buffered bytes included), creation and last update time', () => {
+    const w = writer([]);
+    w.write('abc', 100);
+    w.write('de', 250);
+    expect([w.getBucketId(), w.getSize(), w.getCreationTime(), w.getLastUpdateTime()]).toEqual(['', 7, 100, 250]);
+    w.flush();
+    expect(w.getSize()).toBe(7);
+    w.abort();
+  });
+
+  it('persist() makes the open part durable and reports it as a checkpoint records it; the part stays open', () => {
+    const closed: ClosedPart[] = [];
+    const w = writer(closed, { bucketId: 'b/c' });
+    expect(w.persist()).toBeUndefined();
+    w.write('a', 5);
+    expect(w.persist()).toEqual({ bucket: 'b/c', name: 'part-0-0', size: 2, creationTime: 5, lastUpdateTime: 5 });
+    expect(readFileSync(join(dir, 'b/c/.part-0-0.inprogress'), 'utf8')).toBe('a\n');
+    w.write('b', 9);
+    expect(w.persist()).toMatchObject({ size: 4, lastUpdateTime: 9 });
+    w.closePart();
+    expect(closed).toEqual([{ bucket: 'b/c', name: 'part-0-0', size: 4 }]);
+  });
+
+  it('resume() appends to a recorded part of the checkpointed length, and refuses one of another length', () => {
+    writeFileSync(join(dir, hiddenPartName('part-0-2')), 'a\n');
+    const closed: ClosedPart[] = [];
+    const w = writer(closed);
+    w.resume({ name: 'part-0-2', size: 2, creationTime: 1, lastUpdateTime: 3 });
+    expect([w.getSize(), w.getCreationTime(), w.getLastUpdateTime()]).toEqual([2, 1, 3]);
+    w.write('b', 4);
+    w.closePart();
+    expect(closed).toEqual([{ name: 'part-0-2', size: 4 }]);
+    expect(readFileSync(join(dir, hiddenPartName('part-0-2')), 'utf8')).toBe('a\nb\n');
+    w.write('c', 5); // numbering goes on after the resumed part
+    expect(files()).toContain('.part-0-3.inprogress');
+    w.abort();
+    expect(() => writer([]).resume({ name: 'part-0-2', size: 3, creationTime: 0, lastUpdateTime: 0 })).toThrow(/has 4 bytes, the checkpoint recorded 3/);
   });
 
   it('abort leaves the open part hidden and hands nothing on', () => {
     const closed: ClosedPart[] = [];
     const w = writer(closed);
-    w.write('x');
+    w.write('x', 0);
     w.abort();
     expect(closed).toEqual([]);
     expect(files()).toEqual(['.part-0-0.inprogress']);
@@ -92,8 +143,8 @@ describe('RowFormatPartWriter', () => {
 
   it('refuses to write into a hidden file that already exists', () => {
     writeFileSync(join(dir, hiddenPartName('part-0-0')), 'someone else');
-    const w = writer([]);
-    expect(() => w.write('x')).toThrow(/part-0-0\.inprogress/);
+    const w = writer([], { firstPartNumber: 0 });
+    expect(() => w.write('x', 0)).toThrow(/part-0-0\.inprogress/);
     expect(readFileSync(join(dir, hiddenPartName('part-0-0')), 'utf8')).toBe('someone else');
   });
 });
@@ -150,7 +201,7 @@ describe('FileSinkCommitter', () => {
     expect(c.prepareSnapshot(4).map((p) => p.name)).toEqual(['part-0-2', 'part-0-3']);
     c.commitUpTo(4);
     expect(c.size).toBe(0);
-    expect(c.committed).toEqual(['part-0-0', 'part-0-1', 'part-0-2', 'part-0-3'].map((n) => join(dir, n)));
+    expect(c.committedCount).toBe(4);
   });
 
   it('commits the final snapshot only when the final checkpoint completes', () => {
@@ -163,6 +214,18 @@ describe('FileSinkCommitter', () => {
     expect(c.commitUpTo(5)).toEqual([join(dir, 'part-0-0')]);
     expect(c.commitUpTo(6)).toEqual([]);
     expect(c.commitUpTo(FINAL_CHECKPOINT_ID)).toEqual([join(dir, 'part-0-1')]);
+  });
+});
+
+describe('FileSinkCommitter with buckets', () => {
+  it('commits parts in their bucket directories', () => {
+    mkdirSync(join(dir, 'x', 'y'), { recursive: true });
+    writeFileSync(join(dir, 'x', 'y', hiddenPartName('part-0-0')), 'a\n');
+    const c = new FileSinkCommitter(dir);
+    c.add({ bucket: 'x/y', name: 'part-0-0', size: 2 });
+    expect(c.prepareSnapshot(1)).toEqual([{ bucket: 'x/y', name: 'part-0-0', size: 2, checkpointId: 1 }]);
+    expect(c.commitUpTo(1)).toEqual([join(dir, 'x', 'y', 'part-0-0')]);
+    expect(readFileSync(join(dir, 'x', 'y', 'part-0-0'), 'utf8')).toBe('a\n');
   });
 });
 
@@ -185,6 +248,43 @@ describe('recoverFileSink', () => {
     expect(r1.committed).toEqual([join(dir, 'part-1-0')]);
     expect(r1.deleted).toEqual([join(dir, '.part-1-1.inprogress')]);
     expect(files()).toEqual(['part-0-0', 'part-1-0', 'part-2-0']);
+  });
+
+  it('in-progress parts: the subtask of the same index resumes them cut back, another owner commits them; bucket leftovers go', () => {
+    mkdirSync(join(dir, 'b1'));
+    writeFileSync(join(dir, 'b1', hiddenPartName('part-0-4')), 'kept\nlate\n');
+    writeFileSync(join(dir, 'b1', hiddenPartName('part-0-5')), 'written after the checkpoint\n');
+    writeFileSync(join(dir, hiddenPartName('part-2-1')), 'x\nlate\n');
+    writeFileSync(join(dir, 'b1', hiddenPartName('part-2-0')), 'pending\n');
+    const states: FileSinkWriterState[] = [
+      { dir, subtaskIndex: 0, pending: [], inProgress: [{ bucket: 'b1', name: 'part-0-4', size: 5, creationTime: 1, lastUpdateTime: 2 }] },
+      { dir, subtaskIndex: 2, pending: [{ bucket: 'b1', name: 'part-2-0', size: 8, checkpointId: 3 }], inProgress: [{ name: 'part-2-1', size: 2, creationTime: 1, lastUpdateTime: 2 }] },
+    ];
+    const r = recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 2, states });
+    expect(r.resume).toEqual([states[0]!.inProgress![0]]);
+    expect(r.committed.sort()).toEqual([join(dir, 'b1', 'part-2-0'), join(dir, 'part-2-1')]);
+    expect(r.deleted).toEqual([join(dir, 'b1', hiddenPartName('part-0-5'))]);
+    expect(readFileSync(join(dir, 'b1', hiddenPartName('part-0-4')), 'utf8')).toBe('kept\n');
+    expect(readFileSync(join(dir, 'part-2-1'), 'utf8')).toBe('x\n');
+    // Again (a second failure before any checkpoint): the same result, nothing lost.
+    const again = recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 2, states });
+    expect(again.resume).toHaveLength(1);
+    expect(again.deleted).toEqual([]);
+    expect(readFileSync(join(dir, 'b1', 'part-2-0'), 'utf8')).toBe('pending\n');
+  });
+
+  it('an in-progress part recorded under another directory is committed there, not resumed', () => {
+    const old = join(dir, 'old');
+    mkdirSync(old);
+    writeFileSync(join(old, hiddenPartName('part-0-0')), 'a\n');
+    const r = recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [{ dir: old, subtaskIndex: 0, pending: [], inProgress: [{ name: 'part-0-0', size: 2, creationTime: 0, lastUpdateTime: 0 }] }] });
+    expect(r.resume).toEqual([]);
+    expect(r.committed).toEqual([join(old, 'part-0-0')]);
+  });
+
+  it('rejects bucket paths that climb out of the directory', () => {
+    const bad = { dir, subtaskIndex: 0, pending: [{ bucket: '../x', name: 'part-0-0', size: 1, checkpointId: 1 }] };
+    expect(() => recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [bad] })).toThrow(/not a FileSink writer state/);
   });
 
   it('rejects state that is not FileSink writer state', () => {

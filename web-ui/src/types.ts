@@ -241,6 +241,8 @@ export interface CheckpointStats {
   num_subtasks?: number;
   num_acknowledged_subtasks?: number;
   external_path?: string;
+  /** Deleted from disk by retention. */
+  discarded?: boolean;
 }
 
 export interface JobCheckpoints {

@@ -77,7 +77,8 @@ async function sourcesOf(jid: string): Promise<Source[]> {
   const sp = c?.latest?.savepoint;
   const cp = c?.latest?.completed;
   if (sp?.external_path) out.push({ kind: 'savepoint', stats: { ...sp, external_path: sp.external_path } });
-  if (cp?.external_path && cp.external_path !== sp?.external_path) out.push({ kind: 'checkpoint', stats: { ...cp, external_path: cp.external_path } });
+  // A checkpoint deleted by retention (the job's end under the default retention) is no place to start from.
+  if (cp?.external_path && !cp.discarded && cp.external_path !== sp?.external_path) out.push({ kind: 'checkpoint', stats: { ...cp, external_path: cp.external_path } });
   return out;
 }
 
