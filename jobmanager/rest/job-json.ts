@@ -183,11 +183,13 @@ export function jobExceptions(jm: JobMaster): Record<string, unknown> {
   // As Flink: the root exception is the latest failure; the history lists the newest first.
   const h = [...jm.graph.exceptionHistory].reverse();
   const root = h[0];
+  // Older failures beyond web.exception-history-size were dropped: say so, as Flink does.
+  const truncated = jm.graph.exceptionHistory.dropped > 0;
   return {
     'root-exception': root?.stacktrace ?? null,
     timestamp: root?.timestamp ?? null,
     'all-exceptions': h.map((e) => ({ exception: e.stacktrace, task: e.taskName, location: e.location, timestamp: e.timestamp })),
-    truncated: false,
+    truncated,
     exceptionHistory: {
       entries: h.map((e) => ({
         exceptionName: e.exceptionName,
@@ -198,7 +200,7 @@ export function jobExceptions(jm: JobMaster): Record<string, unknown> {
         taskManagerId: e.taskManagerId,
         concurrentExceptions: [],
       })),
-      truncated: false,
+      truncated,
     },
   };
 }
