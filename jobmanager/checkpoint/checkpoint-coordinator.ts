@@ -70,6 +70,8 @@ export interface CheckpointCoordinatorOptions {
 /** A savepoint is written to its own folder under this directory (state.savepoints.dir or the request's). */
 export interface TriggerOptions extends CheckpointOptions {
   targetDirectory?: string;
+  /** Asked for through triggerCheckpoint() (a savepoint or a manual checkpoint), not periodic. */
+  requested?: boolean;
 }
 
 /** Aborted ids remembered to recognise (and clean up after) late acknowledgements. */
@@ -156,7 +158,7 @@ export class CheckpointCoordinator {
    * Resolves when it completed; rejects when it could not be triggered or was aborted.
    */
   async triggerCheckpoint(options: TriggerOptions = {}): Promise<CompletedCheckpointInfo> {
-    const p = this.startCheckpoint(options);
+    const p = this.startCheckpoint({ ...options, requested: true });
     if (!p) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: not all tasks are running`);
     return p.promise;
   }
@@ -461,7 +463,8 @@ export class CheckpointCoordinator {
       p.savepoint ? 'savepoint completed' : 'checkpoint completed',
     );
     for (const older of [...this.pending.values()]) {
-      if (older.id < p.id && !older.savepoint && !older.finalizing) this.abort(older, 'Checkpoint has been subsumed.', false);
+      // Only periodic checkpoints are subsumed: one a user asked for completes and says so.
+      if (older.id < p.id && !older.savepoint && !older.options.requested && !older.finalizing) this.abort(older, 'Checkpoint has been subsumed.', false);
     }
     if (!p.options.targetDirectory) await this.retain({ checkpointId: p.id, dir, savepoint: p.savepoint });
     this.opts.gateway.notify(p.tasks, p.id, true);

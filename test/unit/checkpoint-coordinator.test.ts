@@ -294,6 +294,28 @@ describe('CheckpointCoordinator: periodic triggering', () => {
     h.coordinator.stop('test over'); // idempotent
   });
 
+  it('a newer periodic checkpoint subsumes an older periodic one, never a manual one', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const h = harness({ interval: 100, maxConcurrentCheckpoints: 3 });
+    const manual = h.coordinator.triggerCheckpoint();
+    await h.gateway.triggered(1);
+    h.coordinator.start();
+    await vi.advanceTimersByTimeAsync(100);
+    await h.gateway.triggered(2);
+    await vi.advanceTimersByTimeAsync(100);
+    await h.gateway.triggered(3);
+    // Periodic 3 completes first: periodic 2 is subsumed, the manual 1 goes on.
+    h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 3, 'src', 'a'));
+    h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 3, 'agg', 'b'));
+    await h.gateway.waitFor(() => h.gateway.notifications.some((n) => n.checkpointId === 3));
+    h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 1, 'src', 'a'));
+    h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 1, 'agg', 'b'));
+    expect((await manual).checkpointId).toBe(1);
+    const history = h.coordinator.stats().history;
+    expect(history.find((c) => c.id === 2)?.status).toBe('FAILED');
+    h.coordinator.stop('test over');
+  });
+
   it('waits min pause after the end of the last checkpoint', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const h = harness({ interval: 100, minPauseBetweenCheckpoints: 300 });
