@@ -271,14 +271,6 @@ export class CheckpointCoordinator {
     return { metadata: found.metadata, dir: found.dir };
   }
 
-  /** Restores from a given checkpoint or savepoint directory (validated); throws when it is damaged. */
-  async restoreFrom(dir: string): Promise<CheckpointMetadata> {
-    const metadata = await this.storage.load(dir);
-    this.nextId = Math.max(this.nextId, await this.storage.highestCheckpointId() + 1);
-    this.recordRestore(metadata, dir);
-    return metadata;
-  }
-
   /** The body of GET /jobs/:jobid/checkpoints. */
   stats(): CheckpointingStatisticsJson {
     return this.tracker.snapshot(this.now());

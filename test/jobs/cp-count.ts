@@ -5,15 +5,10 @@
 // job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <failAtRecord|-1> <checkpointIntervalMs> [EXACTLY_ONCE|AT_LEAST_ONCE]
 import {
-  CheckpointingMode, DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
+  CheckpointingMode, FileSink, OnCheckpointRollingPolicy, RestartStrategies, RichMapFunction, ValueStateDescriptor,
   type CheckpointListener, type StreamExecutionEnvironment, type ValueState,
 } from 'weir';
-import { keyOf } from './keyed-count.js';
-
-interface Ev {
-  key: number;
-  value: number;
-}
+import { keyedEvents, type Ev } from './keyed-count.js';
 
 class Counter extends RichMapFunction<Ev, string> implements CheckpointListener {
   private count!: ValueState<number>;
@@ -42,16 +37,9 @@ class Counter extends RichMapFunction<Ev, string> implements CheckpointListener 
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, count, keys, rate, failAt, interval, mode = 'EXACTLY_ONCE'] = args;
-  const k = Number(keys);
   env.enableCheckpointing(Number(interval), mode === 'AT_LEAST_ONCE' ? CheckpointingMode.AT_LEAST_ONCE : CheckpointingMode.EXACTLY_ONCE);
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(10, 200));
-  env
-    .fromSource(
-      new DataGeneratorSource((i: number): Ev => ({ key: keyOf(i, k), value: i }), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
-      WatermarkStrategy.noWatermarks(),
-      'Events',
-    )
-    .uid('events')
+  keyedEvents(env, Number(count), Number(keys), Number(rate))
     .keyBy((e) => e.key)
     .map(new Counter(Number(failAt)))
     .uid('counter')

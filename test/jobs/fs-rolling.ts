@@ -6,27 +6,20 @@
 // the number of checkpoints.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs> <rolloverMs>
 import {
-  DataGeneratorSource, DateTimeBucketAssigner, DefaultRollingPolicy, FileSink, OutputFileConfig, RateLimiterStrategy, RestartStrategies, WatermarkStrategy,
+  DateTimeBucketAssigner, DefaultRollingPolicy, FileSink, OutputFileConfig, RestartStrategies,
   type StreamExecutionEnvironment,
 } from 'weir';
-import { keyOf } from './keyed-count.js';
-import { KeyCounter, type Ev } from './sp-count.js';
+import { keyedEvents } from './keyed-count.js';
+import { KeyCounter } from './sp-count.js';
 
 export const DEFAULT_SINK_DIR = 'default';
 export const ROLLING_SINK_DIR = 'rolling';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, count, keys, rate, interval, rollover] = args;
-  const k = Number(keys);
   env.enableCheckpointing(Number(interval));
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(10, 300));
-  const counts = env
-    .fromSource(
-      new DataGeneratorSource((i: number): Ev => ({ key: keyOf(i, k), value: i }), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
-      WatermarkStrategy.noWatermarks(),
-      'Events',
-    )
-    .uid('events')
+  const counts = keyedEvents(env, Number(count), Number(keys), Number(rate))
     .keyBy((e) => e.key)
     .map(new KeyCounter())
     .uid('counter')

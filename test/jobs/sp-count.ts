@@ -4,15 +4,12 @@
 // (OnCheckpointRollingPolicy), so tests see counts committed while the job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs|0> [maxParallelism]
 import {
-  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
+  FileSink, OnCheckpointRollingPolicy, RestartStrategies, RichMapFunction, ValueStateDescriptor,
   type DataStream, type StreamExecutionEnvironment, type ValueState,
 } from 'weir';
-import { keyOf } from './keyed-count.js';
+import { keyedEvents, type Ev } from './keyed-count.js';
 
-export interface Ev {
-  key: number;
-  value: number;
-}
+export type { Ev };
 
 /** "key,n": the n-th record of its key. `format` lets a newer version change the function. */
 export class KeyCounter extends RichMapFunction<Ev, string> {
@@ -36,17 +33,10 @@ export class KeyCounter extends RichMapFunction<Ev, string> {
 /** The source every version shares (same uid, so its positions continue from a savepoint). */
 export function events(env: StreamExecutionEnvironment, args: string[]): DataStream<Ev> {
   const [, count, keys, rate, interval, maxParallelism] = args;
-  const k = Number(keys);
   if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
   if (maxParallelism) env.setMaxParallelism(Number(maxParallelism));
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(3, 200));
-  return env
-    .fromSource(
-      new DataGeneratorSource((i: number): Ev => ({ key: keyOf(i, k), value: i }), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
-      WatermarkStrategy.noWatermarks(),
-      'Events',
-    )
-    .uid('events');
+  return keyedEvents(env, Number(count), Number(keys), Number(rate));
 }
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
