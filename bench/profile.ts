@@ -1,6 +1,8 @@
 // Where the time of the keyed count goes: runs bench/jobs/keyed-count.ts at the given parallelism
 // on as many one-slot TaskManagers, each started under `node --cpu-prof [node flags]`, then prints
-// the heaviest functions and files of each TaskManager.
+// the heaviest functions and files of each busy thread (main and slot threads) while the last
+// run's tasks ran (every subtask RUNNING to the last FINISHED, the window the benchmarks time),
+// idle time included.
 //   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1] [node flags...]
 // Parallelism 1 chains the whole job into one task. The .cpuprofile files stay in a temp
 // directory (printed) for Chrome DevTools or speedscope.
@@ -9,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../common/rpc.js';
 import { BenchCluster } from './lib/cluster.js';
-import { summarizeCpuProfile } from './lib/cpu-profile.js';
+import { monotonicOffsetUs, summarizeCpuProfile, type EpochWindow } from './lib/cpu-profile.js';
 import { DEFAULT_KEYS } from './lib/keyed-records.js';
 import { formatCount, perSecond } from './lib/stats.js';
 import { runningWindow } from './lib/timing.js';
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   const nodeFlags = process.argv.slice(4);
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
   const cluster = await BenchCluster.start({ taskManagers: 0, slots: 1 });
+  let window: EpochWindow | undefined;
   try {
     for (let i = 0; i < parallelism; i++) await cluster.addTaskManager(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...nodeFlags]);
     const jarId = await cluster.upload(await cluster.bundle('bench/jobs/keyed-count.ts'));
@@ -27,18 +30,27 @@ async function main(): Promise<void> {
       const jobId = await cluster.run(jarId, [String(n), String(DEFAULT_KEYS)], parallelism);
       const job = await cluster.waitForFinished(jobId);
       const w = runningWindow(job);
+      window = { startMs: w.allRunningAt, endMs: w.lastFinishedAt, offsetUs: monotonicOffsetUs() };
       process.stderr.write(`${formatCount(n)} records: ${formatCount(perSecond(n, w.durationMs))} records/s over ${(w.durationMs / 1000).toFixed(2)} s (${job.vertices.length} vertices)\n`);
     }
   } finally {
     // The profile is written when the TaskManager exits.
     await cluster.stop();
   }
+  // One file per thread: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile. Slots run their tasks
+  // on worker threads, so the busy threads of the run are the ones worth reading.
   const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile in ${profileDir}`);
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
-  for (const file of files) {
-    const s = summarizeCpuProfile(join(profileDir, file), packageRoot(), 30);
-    process.stdout.write(`\nprofile: ${join(profileDir, file)}\nsampled ${(s.totalMs / 1000).toFixed(1)} s, busy ${(s.busyMs / 1000).toFixed(1)} s\n\nself time by function:\n`);
+  const summaries = files.map((file) => ({ file, s: summarizeCpuProfile(join(profileDir, file), packageRoot(), 30, window) }));
+  summaries.sort((x, y) => y.s.busyMs - x.s.busyMs);
+  for (const { file, s } of summaries) {
+    const [, , , pid, thread] = file.split('.');
+    if (s.busyMs < 0.02 * s.totalMs || s.totalMs === 0) {
+      process.stdout.write(`\n${file} (pid ${pid}, thread ${thread}): ${(s.busyMs / 1000).toFixed(2)} s busy in the last run, skipped\n`);
+      continue;
+    }
+    process.stdout.write(`\nprofile: ${join(profileDir, file)} (pid ${pid}, thread ${thread === '0' ? 'main' : thread})\nsampled ${(s.totalMs / 1000).toFixed(2)} s of the last run, busy ${(s.busyMs / 1000).toFixed(2)} s\n\nself time by function:\n`);
     for (const h of s.functions) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
     process.stdout.write(`\nself time by file:\n`);
     for (const h of s.files.slice(0, 15)) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);

@@ -8,6 +8,7 @@ import { checkpointing } from './benchmarks/checkpointing.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
+import { nexmarkPerCore } from './benchmarks/nexmark-per-core.js';
 import { nexmarkQ8 } from './benchmarks/nexmark-q8.js';
 import { savepoints } from './benchmarks/savepoints.js';
 import { soak } from './benchmarks/soak.js';
@@ -15,7 +16,7 @@ import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.j
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, latency, checkpointing, savepoints, soak];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, soak];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
   const names: string[] = [];

@@ -28,6 +28,8 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'taskmanager.numberOfTaskSlots': { kind: 'int', default: 4, description: 'slots each TaskManager offers' },
   'taskmanager.memory.segment-size': { kind: 'memory', default: '32 kb', description: 'size at which a network buffer is sent' },
   'taskmanager.network.memory.buffers-per-channel': { kind: 'int', default: 4, description: 'credits (buffers) each input channel grants its producer' },
+  'taskmanager.network.request-backoff.initial': { kind: 'duration', default: '100 ms', description: 'first wait before a partition request to an unreachable data server is repeated' },
+  'taskmanager.network.request-backoff.max': { kind: 'duration', default: '10 s', description: 'the wait between repeated partition requests doubles up to this, then the channel fails' },
   'execution.buffer-timeout': { kind: 'duration', default: '5 ms', description: 'longest a partly filled buffer waits before it is sent (0: after every record)' },
   'heartbeat.interval': { kind: 'duration', default: '1 s', description: 'time between heartbeats' },
   'heartbeat.timeout': { kind: 'duration', default: '3 s', description: 'silence after which a peer is considered lost' },
@@ -41,6 +43,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'task.cancellation.timeout': { kind: 'duration', default: '30 s', description: 'time after which a task that does not stop on cancel is considered stuck' },
   // State and checkpoints. 'hashmap' and 'rocksdb' are accepted as Flink's names of the same two kinds of backend.
   'state.backend': { kind: 'string', default: 'heap', values: ['heap', 'level', 'hashmap', 'rocksdb'], description: "keyed state backend: 'heap' (JavaScript maps) or 'level' (LevelDB on disk); Flink's 'hashmap' and 'rocksdb' mean the same" },
+  'state.backend.incremental': { kind: 'boolean', default: true, description: "level backend: checkpoints write only what changed since the last completed one, sharing unchanged files (<jobId>/shared/) between checkpoints; savepoints stay full (Flink's default is false; heap is always full)" },
   'state.checkpoints.dir': { kind: 'string', default: undefined, description: 'directory of checkpoints, one <jobId>/chk-<n> folder each (unset: <working-dir>/checkpoints of the JobManager)' },
   'state.savepoints.dir': { kind: 'string', default: undefined, description: 'default directory of savepoints, one savepoint-<job>-<random> folder each (unset: a savepoint needs a target directory)' },
   'state.checkpoints.num-retained': { kind: 'int', default: 1, description: 'completed checkpoints kept per job (savepoints are never deleted)' },

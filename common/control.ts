@@ -6,6 +6,8 @@ export interface RegisterTaskManagerRequest {
   taskManagerId: string;
   rpcAddress: string;
   slots: number;
+  /** host:port of each slot thread's data server, by slot index. */
+  slotDataAddresses?: string[];
   protocolVersion: number;
   engineVersion: string;
   pid: number;

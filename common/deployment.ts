@@ -6,7 +6,7 @@ import type { JobGraph, PartitionerKind } from './jobgraph.js';
 export interface InputChannelDescriptor {
   /** The producing TaskManager's id; equal to the consumer's own id means an in-memory channel. */
   producerTaskManagerId: string;
-  /** host:port of the producing TaskManager's gRPC data server. */
+  /** host:port of the gRPC data server of the producer's slot (one per slot thread). */
   producerDataAddress: string;
   partitionId: string;
   subpartition: number;
@@ -42,6 +42,8 @@ export interface TaskDeploymentDescriptor {
   vertexId: string;
   subtaskIndex: number;
   parallelism: number;
+  /** The TaskManager slot the task runs in (each slot has its own thread). */
+  slotIndex: number;
   bundleHash: string;
   programArgs: string[];
   defaultParallelism: number;

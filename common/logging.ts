@@ -48,7 +48,28 @@ export function createLogger(name: string, logFile?: string, opts: LoggerOptions
     if (stdout) stdout.flush(() => void drained.then(() => cb()));
     else void drained.then(() => cb());
   };
-  return pino({ name, level, base: { pid: process.pid, component: name } }, Object.assign(multi, { flush }));
+  const logger = pino({ name, level, base: { pid: process.pid, component: name } }, Object.assign(multi, { flush }));
+  rawWriters.set(logger, (line) => {
+    stdout?.write(line);
+    file?.write(line);
+  });
+  return logger;
+}
+
+const rawWriters = new WeakMap<Logger, (line: string) => void>();
+
+/**
+ * A logger on another thread of this process (a TaskManager's slot): its JSON lines go to
+ * `send`, which hands them to the process's logger (see writeLogLine), so one file holds them all.
+ */
+export function createForwardingLogger(name: string, send: (line: string) => void): Logger {
+  const level = process.env.WEIR_LOG_LEVEL ?? 'info';
+  return pino({ name, level: level in pino.levels.values ? level : 'info', base: { pid: process.pid, component: name } }, { write: send });
+}
+
+/** Writes a line a forwarding logger produced to the destinations of `logger` (from createLogger). */
+export function writeLogLine(logger: Logger, line: string): void {
+  rawWriters.get(logger)?.(line);
 }
 
 /** The size-rolled log file; write errors go to stderr once and never take the process down. */

@@ -42,7 +42,7 @@ export function buildDeployment(graph: ExecutionGraph, exec: Execution, ctx: Dep
           if (consumers[k] !== exec.subtaskIndex) continue;
           channels.push({
             producerTaskManagerId: p.taskManagerId!,
-            producerDataAddress: p.taskManagerAddress!,
+            producerDataAddress: p.dataAddress ?? p.taskManagerAddress!,
             partitionId: partitionIdOf(p.executionId, e.index),
             subpartition: k,
             producerSubtask: p.subtaskIndex,
@@ -61,6 +61,7 @@ export function buildDeployment(graph: ExecutionGraph, exec: Execution, ctx: Dep
     vertexId: exec.vertex.id,
     subtaskIndex: exec.subtaskIndex,
     parallelism: exec.vertex.parallelism,
+    slotIndex: exec.slotIndex ?? 0,
     bundleHash: ctx.bundleId,
     programArgs: ctx.programArgs,
     defaultParallelism: ctx.defaultParallelism,

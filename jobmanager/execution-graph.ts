@@ -13,6 +13,8 @@ export class Execution {
   taskManagerId: string | undefined;
   taskManagerAddress: string | undefined;
   slotIndex: number | undefined;
+  /** host:port of the data server of the slot's thread (producers are read there). */
+  dataAddress: string | undefined;
   failureCause: string | undefined;
   metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0, sinkLagP50: -1, sinkLagP99: -1 };
 

@@ -87,7 +87,8 @@ export class JobCheckpointing {
 
   /** What every task of this job is told at deployment. */
   taskSettings(): TaskCheckpointSettings {
-    return { jobDir: this.jobDir, mode: this.o.settings.mode, stateBackend: this.o.stateBackend, periodic: this.o.periodic };
+    const incremental = this.o.settings.incremental;
+    return { jobDir: this.jobDir, mode: this.o.settings.mode, stateBackend: this.o.stateBackend, periodic: this.o.periodic, ...(incremental !== undefined ? { incremental } : {}) };
   }
 
   /** A task reached the end of its input; once all have, two-phase-commit sinks commit. */

@@ -238,6 +238,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         e.taskManagerId = s.tm.id;
         e.taskManagerAddress = s.tm.rpcAddress;
         e.slotIndex = s.slotIndex;
+        e.dataAddress = s.tm.slotDataAddresses[s.slotIndex] || s.tm.rpcAddress;
       }
     }
     this.deployAll();

@@ -16,6 +16,8 @@ export interface SlotAllocation {
 export interface TaskManagerInfo {
   id: string;
   rpcAddress: string;
+  /** Data server of each slot's thread, by slot index. */
+  slotDataAddresses: string[];
   hostname: string;
   pid: number;
   workingDir: string;
@@ -67,12 +69,14 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
     }
     if (!req.taskManagerId || !req.rpcAddress) return reject('registration without TaskManager id or address');
     if (!Number.isInteger(req.slots) || req.slots < 1) return reject(`invalid number of slots: ${req.slots}`);
+    if ((req.slotDataAddresses ?? []).length !== req.slots) return reject(`expected a data address for each of ${req.slots} slot(s), got ${(req.slotDataAddresses ?? []).length}`);
     const previous = this.taskManagers.get(req.taskManagerId);
     if (previous) this.remove(previous, 'TaskManager re-registered; its previous incarnation is gone');
     const now = Date.now();
     const tm: TaskManagerInfo = {
       id: req.taskManagerId,
       rpcAddress: req.rpcAddress,
+      slotDataAddresses: req.slotDataAddresses ?? [],
       hostname: req.hostname,
       pid: req.pid,
       workingDir: req.workingDir,

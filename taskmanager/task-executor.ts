@@ -1,59 +1,78 @@
-// The TaskExecutor service (what the JobManager calls): deploy and cancel tasks, answer
-// heartbeats, release a job's resources, serve the log tail.
+// The TaskExecutor service (what the JobManager calls): deploys each task on the thread of the
+// slot the JobManager allocated it, cancels tasks, forwards checkpoint calls, answers heartbeats,
+// releases a job's resources and serves the log tail.
 import type * as grpc from '@grpc/grpc-js';
-import type { Ack, NotifyCheckpointRequest, TriggerCheckpointRequest } from '../common/control.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { Ack, NotifyCheckpointRequest, TaskMetrics, TriggerCheckpointRequest } from '../common/control.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import { readTail } from '../common/files.js';
 import type { Logger } from '../common/logging.js';
-import type { BundleCache } from './bundle-cache.js';
-import type { NetworkEnvironment } from './network/network-environment.js';
-import { Task, type CheckpointResponder, type TaskStateListener } from './task.js';
+import type { TaskView } from './metrics-server.js';
+import type { TaskSlot } from './slot/task-slot.js';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
 export interface TaskExecutorOptions {
-  network: NetworkEnvironment;
-  bundles: BundleCache;
-  bufferTimeoutMs: number;
+  slots: TaskSlot[];
   log: Logger;
   logFile: string;
-  onTaskState: TaskStateListener;
-  stateDir: string;
-  checkpointResponder: CheckpointResponder;
   /** Called on every heartbeat request from the JobManager. */
   onJobManagerHeartbeat: (jobManagerId: string) => boolean;
 }
 
 export class TaskExecutor {
-  readonly tasks = new Map<string, Task>();
-
   constructor(private readonly opts: TaskExecutorOptions) {}
 
+  private get slots(): TaskSlot[] {
+    return this.opts.slots;
+  }
+
+  numTasks(): number {
+    return this.slots.reduce((n, s) => n + s.tasks.size, 0);
+  }
+
+  /** The latest metrics of every task (as its slot's thread last reported them). */
+  metrics(): TaskMetrics[] {
+    return this.slots.flatMap((s) => s.metrics());
+  }
+
+  taskViews(): TaskView[] {
+    return this.slots.flatMap((s) => [...s.tasks.values()].flatMap((t) => (t.metrics ? [{ jobId: t.jobId, name: t.name, subtaskIndex: t.subtaskIndex, metrics: () => t.metrics! }] : [])));
+  }
+
+  /** JavaScript heap in use across the slots' threads (the main thread's is added by the caller). */
+  slotHeapUsedBytes(): number {
+    return this.slots.reduce((n, s) => n + s.heapUsedBytes, 0);
+  }
+
   submit(tdd: TaskDeploymentDescriptor): void {
-    if (this.tasks.has(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
-    const o = this.opts;
-    const task = new Task(tdd, {
-      network: o.network,
-      bundles: o.bundles,
-      bufferTimeoutMs: o.bufferTimeoutMs,
-      log: o.log,
-      onState: o.onTaskState,
-      stateDir: o.stateDir,
-      checkpointResponder: o.checkpointResponder,
-    });
-    this.tasks.set(tdd.executionId, task);
-    this.opts.log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');
-    void task.run().finally(() => {
-      this.tasks.delete(tdd.executionId);
-    });
+    const slot = this.slots[tdd.slotIndex];
+    if (!slot) throw new Error(`task ${tdd.executionId} is for slot ${tdd.slotIndex}, but this TaskManager has ${this.slots.length} slot(s)`);
+    if (this.slotOf(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
+    slot.submit(tdd);
+  }
+
+  /** Hands a consumer's channel to the slot whose thread serves `producerDataAddress`. */
+  connect(producerDataAddress: string, port: MessagePort): void {
+    const slot = this.slots.find((s) => s.dataAddress === producerDataAddress);
+    if (slot) {
+      slot.serve(port);
+      return;
+    }
+    this.opts.log.warn({ producerDataAddress }, 'no slot of this TaskManager serves a requested partition');
+    port.close();
   }
 
   cancelAll(): void {
-    for (const t of this.tasks.values()) t.cancel();
+    for (const s of this.slots) s.cancelAll();
   }
 
   async awaitAll(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.all([...this.tasks.values()].map((t) => t.terminated)), new Promise((r) => setTimeout(r, timeoutMs))]);
+    await Promise.all(this.slots.map((s) => s.awaitAll(timeoutMs)));
+  }
+
+  private slotOf(executionId: string): TaskSlot | undefined {
+    return this.slots.find((s) => s.tasks.has(executionId));
   }
 
   service(): grpc.UntypedServiceImplementation {
@@ -67,16 +86,16 @@ export class TaskExecutor {
       }
     };
     const CancelTask: Unary<{ executionId: string }, Ack> = (call, cb) => {
-      const t = this.tasks.get(call.request.executionId);
-      if (!t) return cb(null, { ok: false, error: `no task ${call.request.executionId}` });
-      t.cancel();
+      const slot = this.slotOf(call.request.executionId);
+      if (!slot) return cb(null, { ok: false, error: `no task ${call.request.executionId}` });
+      slot.cancel(call.request.executionId);
       cb(null, { ok: true, error: '' });
     };
     const RequestHeartbeat: Unary<{ jobManagerId: string }, { known: boolean }> = (call, cb) => {
       cb(null, { known: this.opts.onJobManagerHeartbeat(call.request.jobManagerId) });
     };
     const ReleaseJob: Unary<{ jobId: string }, Ack> = (call, cb) => {
-      for (const t of this.tasks.values()) if (t.tdd.jobId === call.request.jobId) t.cancel();
+      for (const s of this.slots) s.cancelAll(call.request.jobId);
       cb(null, { ok: true, error: '' });
     };
     const ReadLog: Unary<{ maxBytes: number }, { text: string; path: string }> = (call, cb) => {
@@ -85,14 +104,15 @@ export class TaskExecutor {
     };
     const TriggerCheckpoint: Unary<TriggerCheckpointRequest, Ack> = (call, cb) => {
       const r = call.request;
-      const t = this.tasks.get(r.executionId);
-      if (!t) return cb(null, { ok: false, error: `no task ${r.executionId}` });
-      const ok = t.triggerCheckpoint({ checkpointId: Number(r.checkpointId), timestamp: Number(r.timestamp), savepoint: r.savepoint, stop: r.stop, drain: r.drain });
-      cb(null, ok ? { ok: true, error: '' } : { ok: false, error: `task ${t.name} is not running a source (state ${t.state})` });
+      const slot = this.slotOf(r.executionId);
+      if (!slot) return cb(null, { ok: false, error: `no task ${r.executionId}` });
+      void slot
+        .triggerCheckpoint(r.executionId, { checkpointId: Number(r.checkpointId), timestamp: Number(r.timestamp), savepoint: r.savepoint, stop: r.stop, drain: r.drain })
+        .then((res) => cb(null, res));
     };
     const NotifyCheckpoint: Unary<NotifyCheckpointRequest, Ack> = (call, cb) => {
       const r = call.request;
-      for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);
+      for (const s of this.slots) s.notifyCheckpoint(r.executionIds, Number(r.checkpointId), r.complete);
       cb(null, { ok: true, error: '' });
     };
     return { SubmitTask, CancelTask, RequestHeartbeat, ReleaseJob, ReadLog, TriggerCheckpoint, NotifyCheckpoint };

@@ -8,7 +8,6 @@ import { keyGroupRangeFor } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
-import type { BundleCache } from './bundle-cache.js';
 import { createSourceReader } from './connectors/source-readers.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
 import { UserCodeError, type TaskServices } from './operators/operator.js';
@@ -44,9 +43,20 @@ export interface CheckpointResponder {
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
 }
 
+/** Where a task finds its job's extracted bundle (the TaskManager's BundleCache). */
+export interface BundleProvider {
+  entryPath(bundleId: string): Promise<string>;
+}
+
+/** A subtask's display name, Flink's `name (i/n)#attempt`. */
+export function taskNameOf(tdd: TaskDeploymentDescriptor): string {
+  const v = tdd.jobGraph.vertices.find((x) => x.id === tdd.vertexId);
+  return `${v?.name ?? tdd.vertexId} (${tdd.subtaskIndex + 1}/${tdd.parallelism})#${tdd.attempt}`;
+}
+
 export interface TaskEnvironment {
   network: NetworkEnvironment;
-  bundles: BundleCache;
+  bundles: BundleProvider;
   bufferTimeoutMs: number;
   log: Logger;
   onState: TaskStateListener;
@@ -73,7 +83,7 @@ export class Task {
   private markTerminated!: () => void;
 
   private readonly network: NetworkEnvironment;
-  private readonly bundles: BundleCache;
+  private readonly bundles: BundleProvider;
   private readonly onState: TaskStateListener;
 
   constructor(
@@ -84,8 +94,7 @@ export class Task {
     this.bundles = env.bundles;
     this.onState = env.onState;
     const log = env.log;
-    const v = tdd.jobGraph.vertices.find((x) => x.id === tdd.vertexId);
-    this.name = `${v?.name ?? tdd.vertexId} (${tdd.subtaskIndex + 1}/${tdd.parallelism})#${tdd.attempt}`;
+    this.name = taskNameOf(tdd);
     this.log = log.child({ jobId: tdd.jobId, task: this.name });
     this.terminated = new Promise((r) => (this.markTerminated = r));
   }

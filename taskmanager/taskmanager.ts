@@ -1,20 +1,22 @@
-// The TaskManager process: one gRPC server for the control plane (TaskExecutorGateway) and the
-// data plane (DataExchange), registration with the JobManager, and heartbeats both ways.
+// The TaskManager process. Its main thread is the control plane: the gRPC server the JobManager
+// calls (TaskExecutorGateway), registration, heartbeats both ways, bundles and the log file. Each
+// slot runs on a thread of its own (TaskSlot), with its tasks and its own gRPC data server.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { MessagePort } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import type { Configuration } from '../common/config.js';
 import { jobManagerClient, taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
-import { createLogger, logFileOptions } from '../common/logging.js';
+import { createLogger, logFileOptions, writeLogLine } from '../common/logging.js';
 import { bindServer, shutdownServer, unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
-import { NetworkEnvironment } from './network/network-environment.js';
 import { TaskManagerMetricsServer } from './metrics-server.js';
+import { TaskSlot, type TaskStateUpdate } from './slot/task-slot.js';
 import { TaskExecutor } from './task-executor.js';
-import type { TaskStateListener } from './task.js';
 
 export interface TaskManagerHandle {
   id: string;
@@ -32,7 +34,8 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   mkdirSync(workingDir, { recursive: true });
   const logFile = join(workingDir, 'taskmanager.log');
   const id = `tm-${randomBytes(4).toString('hex')}`;
-  const log = createLogger('taskmanager', logFile, logFileOptions(conf)).child({ taskManagerId: id });
+  const rootLog = createLogger('taskmanager', logFile, logFileOptions(conf));
+  const log = rootLog.child({ taskManagerId: id });
   // User code may leave rejected promises behind (an async sink's fire-and-forget, say); log them
   // rather than lose every task of this TaskManager.
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in user code or runtime (ignored)'));
@@ -41,57 +44,77 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const slots = conf.getInt('taskmanager.numberOfTaskSlots');
 
   const jm = jobManagerClient(opts.jobManagerAddress);
-  const network = new NetworkEnvironment({
-    taskManagerId: id,
-    segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
-    buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
-    logger: log,
-  });
   const bundles = new BundleCache(join(workingDir, 'bundles'), () => jm);
   let jobManagerId = '';
   let lastJobManagerContact = Date.now();
   let closed = false;
 
-  const onTaskState: TaskStateListener = (task, state, failure) => {
+  const onTaskState = (task: TaskStateUpdate) => {
+    const { state, failure } = task;
     if (closed && state !== 'CANCELED' && state !== 'FAILED' && state !== 'FINISHED') return;
     const terminal = state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED';
     const update = {
       taskManagerId: id,
-      jobId: task.tdd.jobId,
+      jobId: task.jobId,
       executionId: task.executionId,
       state,
       error: failure?.message ?? '',
       errorName: failure?.name ?? '',
       operatorName: failure?.operatorName ?? '',
       timestamp: Date.now(),
-      metrics: terminal ? task.metrics() : null,
+      metrics: terminal ? (task.metrics ?? null) : null,
     };
-    log.info({ jobId: task.tdd.jobId, task: task.name, state }, 'task state');
+    log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
     unary<typeof update, Ack>(jm, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
       log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),
     );
   };
 
-  const executor = new TaskExecutor({
-    network,
-    bundles,
+  const host = conf.getString('taskmanager.host');
+  const slotConfig = {
+    taskManagerId: id,
+    host,
+    segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
+    buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
+    requestBackoff: { initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'), maxMs: conf.getDuration('taskmanager.network.request-backoff.max') },
     bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
+    stateDir: join(workingDir, 'state'),
+    metricsIntervalMs: Math.max(50, Math.min(500, intervalMs)),
+    cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
+  };
+  // Set below; slots reach it only once they run tasks.
+  let executor: TaskExecutor;
+  const slotListener = {
+    onTaskState,
+    acknowledge: (ack: TaskCheckpointAck) => {
+      unary<{ jobId: string; ackJson: string }, Ack>(jm, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
+        log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
+      );
+    },
+    decline: (jobId: string, executionId: string, checkpointId: number, reason: string) => {
+      unary(jm, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
+        log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
+      );
+    },
+    bundle: (bundleId: string) => bundles.entryPath(bundleId),
+    connect: (producerDataAddress: string, port: MessagePort) => executor.connect(producerDataAddress, port),
+    log: (line: string) => writeLogLine(rootLog, line),
+  };
+  const taskSlots = Array.from({ length: slots }, (_, i) => new TaskSlot(i, slotConfig, slotListener, log));
+  let slotDataAddresses: string[];
+  try {
+    slotDataAddresses = await Promise.all(taskSlots.map((s) => s.start()));
+  } catch (e) {
+    await Promise.all(taskSlots.map((s) => s.close()));
+    jm.close();
+    log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
+    await new Promise<void>((r) => log.flush(() => r()));
+    throw e;
+  }
+  executor = new TaskExecutor({
+    slots: taskSlots,
     log,
     logFile,
-    onTaskState,
-    stateDir: join(workingDir, 'state'),
-    checkpointResponder: {
-      acknowledge: (ack) => {
-        unary<{ jobId: string; ackJson: string }, Ack>(jm, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
-          log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
-        );
-      },
-      decline: (jobId, executionId, checkpointId, reason) => {
-        unary(jm, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
-          log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
-        );
-      },
-    },
     onJobManagerHeartbeat: (from) => {
       lastJobManagerContact = Date.now();
       return from === jobManagerId;
@@ -100,11 +123,9 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   server.addService(taskExecutorServiceDefinition(), executor.service());
-  network.addToServer(server);
-  const host = conf.getString('taskmanager.host');
   const port = await bindServer(server, host, conf.getInt('taskmanager.rpc.port'));
   const rpcAddress = `${host}:${port}`;
-  const metrics = new TaskManagerMetricsServer(id, () => [...executor.tasks.values()].map((t) => ({ jobId: t.tdd.jobId, name: t.name, subtaskIndex: t.tdd.subtaskIndex, metrics: () => t.metrics() })));
+  const metrics = new TaskManagerMetricsServer(id, () => executor.taskViews());
   let metricsAddress = '';
   try {
     metricsAddress = `${host}:${await metrics.listen(host, conf.getInt('metrics.reporter.prom.port'))}`;
@@ -113,7 +134,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   }
 
   const register = async (): Promise<void> => {
-    const req = { taskManagerId: id, rpcAddress, slots, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, pid: process.pid, hostname: hostname(), workingDir, metricsAddress };
+    const req = { taskManagerId: id, rpcAddress, slots, slotDataAddresses, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, pid: process.pid, hostname: hostname(), workingDir, metricsAddress };
     let attempt = 0;
     for (;;) {
       if (closed) return;
@@ -137,7 +158,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   } catch (e) {
     await shutdownServer(server, 100);
     await metrics.close();
-    network.close();
+    await Promise.all(taskSlots.map((s) => s.close()));
     jm.close();
     log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
     await new Promise<void>((r) => log.flush(() => r()));
@@ -149,7 +170,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const heartbeat = setInterval(() => {
     if (closed || reRegistering) return;
     const mem = process.memoryUsage();
-    const hb = { taskManagerId: id, jobManagerId, tasks: [...executor.tasks.values()].map((t) => t.metrics()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed };
+    const hb = { taskManagerId: id, jobManagerId, tasks: executor.metrics(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed + executor.slotHeapUsedBytes() };
     unary<typeof hb, { known: boolean }>(jm, 'SendHeartbeat', hb, intervalMs)
       .then((res) => {
         lastJobManagerContact = Date.now();
@@ -163,7 +184,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const recover = (why: string) => {
     if (reRegistering || closed) return;
     reRegistering = true;
-    log.warn({ reason: why, tasks: executor.tasks.size }, 'lost the JobManager: canceling tasks and registering again');
+    log.warn({ reason: why, tasks: executor.numTasks() }, 'lost the JobManager: canceling tasks and registering again');
     executor.cancelAll();
     register()
       .catch((e: Error) => log.error({ err: e.message }, 'registration failed'))
@@ -172,18 +193,19 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       });
   };
 
-  log.info({ rpcAddress, metricsAddress, slots, workingDir, version: ENGINE_VERSION }, 'TaskManager started');
+  log.info({ rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir, version: ENGINE_VERSION }, 'TaskManager started');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('TaskManager shutting down');
+      for (const slot of taskSlots) slot.beginShutdown();
       executor.cancelAll();
       await executor.awaitAll(5000);
       closed = true;
       clearInterval(heartbeat);
       await unary(jm, 'DisconnectTaskManager', { taskManagerId: id, reason: 'TaskManager shut down' }, 2000).catch(() => undefined);
-      network.close();
+      await Promise.all(taskSlots.map((s) => s.close()));
       await shutdownServer(server, 1000);
       await metrics.close();
       jm.close();

@@ -59,10 +59,13 @@ function normalizeAggregate(fn: unknown, merging: boolean, api: string): Aggrega
     createAccumulator: () => o.createAccumulator!(),
     add: (value, acc) => o.add!(value, acc),
     getResult: (acc) => o.getResult!(acc),
-    merge: typeof merge === 'function' ? (a, b) => merge.call(o, a, b) : () => {
-      throw new Error('AggregateFunction.merge() is missing');
-    },
+    merge: typeof merge === 'function' ? (a, b) => merge.call(o, a, b) : missingAggregateMerge,
   };
+}
+
+/** The merge() of an AggregateFunction that has none; windows that would combine accumulators check for it. */
+export function missingAggregateMerge(): never {
+  throw new Error('AggregateFunction.merge() is missing');
 }
 
 /** Keeps the user object's lifecycle hooks (and runtime context) reachable through a wrapper. */

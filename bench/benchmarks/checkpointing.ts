@@ -1,7 +1,10 @@
 // Checkpoints, state size and recovery, in three parts (one file each):
-//   1. checkpoint-overhead.ts — throughput with checkpoints every second against none, per backend;
+//   1. checkpoint-overhead.ts — throughput with checkpoints every second against none: heap, level
+//                               with full and with incremental checkpoints;
 //   2. checkpoint-size.ts     — checkpoint durations and alignment for ~1 MB and ~200 MB × scale
-//                               of keyed state, per backend;
+//                               of keyed state, per backend (full checkpoints); then what an
+//                               incremental level checkpoint writes after 1% of the keys changed,
+//                               against the full size;
 //   3. checkpoint-recovery.ts — time from SIGKILL of a TaskManager to RUNNING and to caught-up
 //                               output, on the engine's default heartbeat settings.
 import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
@@ -11,7 +14,7 @@ import { measureStateSize } from './checkpoint-size.js';
 
 export const checkpointing: Benchmark = {
   name: 'checkpointing',
-  description: 'keyed ValueState at parallelism 2 on two TaskManagers: throughput with checkpoints every 1 s vs none, checkpoint times for ~1 MB and ~200 MB of state (heap, level), recovery after SIGKILL of a TaskManager',
+  description: 'keyed ValueState at parallelism 2 on two TaskManagers: throughput with checkpoints every 1 s vs none (heap, level full, level incremental), checkpoint times for ~1 MB and ~200 MB of state (heap, level), incremental checkpoint size after 1% of the keys changed vs full size, recovery after SIGKILL of a TaskManager',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const overhead = await measureOverhead(options);
     const size = await measureStateSize(options);

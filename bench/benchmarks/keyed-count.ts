@@ -1,8 +1,11 @@
-// Throughput of a keyed running count over small records, three ways in one run:
+// Throughput of a keyed running count over small records, four ways in one run:
 //   (a) a hand-written loop doing the same work in this process (the baseline);
 //   (b) Weir at parallelism 1 on one TaskManager: the pipeline chains into a single task;
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the keyBy edge is a real
-//       shuffle, half of it over gRPC between the TaskManagers.
+//       shuffle, half of it over gRPC between the TaskManagers;
+//   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffle, between the
+//       slots of one process.
+// c/b and d/b say what the second subtask buys over the chained job (aim: at least 1).
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
 // subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
@@ -97,7 +100,7 @@ async function measureWeir(
 
 export const keyedCount: Benchmark = {
   name: 'keyed-count',
-  description: 'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (gRPC shuffle)',
+  description: 'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
@@ -121,11 +124,21 @@ export const keyedCount: Benchmark = {
       }
     });
 
+    // (d)
+    const oneProcess = await measureWeir(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, (run) => {
+      if (run.vertices.length !== 2) throw new Error(`(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
+      for (const v of run.vertices) {
+        if (v.parallelism !== 2 || v.taskManagers.length !== 1) throw new Error(`(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`);
+      }
+    });
+
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);
     const cRates = shuffled.map((r) => r.recordsPerSecond);
+    const dRates = oneProcess.map((r) => r.recordsPerSecond);
     const b = median(bRates);
     const c = median(cRates);
+    const d = median(dRates);
     // The source vertex is the head of the job graph; its output is the keyBy exchange.
     const wire = shuffled.map((r) => {
       const m = r.vertices[0]!.metrics;
@@ -136,9 +149,12 @@ export const keyedCount: Benchmark = {
     const figures: Figure[] = [
       { name: '(a) hand-written loop', value: a, unit: 'records/s', note: medianNote(loopRates) },
       { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
-      { name: '(c) Weir p2, gRPC shuffle', value: c, unit: 'records/s', note: medianNote(cRates) },
+      { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
+      { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
       { name: 'b/a', value: b / a, unit: 'ratio', note: 'aim ≥ 0.3' },
       { name: 'c/a', value: c / a, unit: 'ratio' },
+      { name: 'c/b', value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
+      { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1' },
       { name: 'keyBy exchange in (c)', value: bytesPerRecord, unit: 'bytes/record', note: 'source write-bytes / write-records' },
     ];
     return {
@@ -149,16 +165,17 @@ export const keyedCount: Benchmark = {
         records,
         keys,
         warmupRecords: Math.min(records, WARMUP_RECORDS),
-        recordsPerSecond: { a, b, c },
-        ratios: { bOverA: b / a, cOverA: c / a },
+        recordsPerSecond: { a, b, c, d },
+        ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
         bytesPerRecord,
         aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: b / a >= 0.3, c: c >= 500_000 } },
         runs: {
           a: loopRates,
           b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs })),
           c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }, i) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, ...wire[i] })),
+          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs })),
         },
-        vertices: { b: chained[0]?.vertices.map((v) => v.name), c: shuffled[0]?.vertices.map((v) => v.name) },
+        vertices: { b: chained[0]?.vertices.map((v) => v.name), c: shuffled[0]?.vertices.map((v) => v.name), d: oneProcess[0]?.vertices.map((v) => v.name) },
       },
     };
   },

@@ -4,18 +4,24 @@
 //       (bench/benchmarks/nexmark-loops.ts) — the baseline;
 //   (b) Weir at parallelism 1 on one TaskManager: the whole query chains into one task;
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): both keyBy edges shuffle,
-//       half over gRPC.
-// Each Weir run is checked to deliver exactly as many results as the loop.
+//       half over gRPC;
+//   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
+//       slots of one process.
+// Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
+// TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported.
 import { nexmarkConfig } from '../../examples/nexmark/generator.js';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
 const JOB = 'bench/jobs/nexmark.ts';
-// Per query, enough that each Weir run lasts a few seconds.
-const EVENTS = { q5: 400_000, q7: 1_000_000 } as const;
+// Per query, enough that each Weir run lasts seconds: every job starts on a fresh slot thread
+// (user code is loaded anew), so its first few hundred milliseconds run code not yet optimized,
+// which short runs would mostly measure.
+const EVENTS = { q5: 1_200_000, q7: 3_000_000 } as const;
 const WARMUP_EVENTS = 100_000;
 const OUT_OF_ORDERNESS_MS = 200;
 const SIZE_MS = 10_000;
@@ -47,31 +53,40 @@ async function measureWeir(
   events: Record<Query, number>,
   expected: Record<Query, number>,
   check: (query: Query, job: WeirRun) => void,
-): Promise<Record<Query, WeirRun[]>> {
+): Promise<{ runs: Record<Query, WeirRun[]>; q5Memory: TaskManagerMemory[] }> {
   options.log(`${label}: starting ${shape.taskManagers} TaskManager(s) with ${shape.slots} slot(s) each`);
   const cluster = await BenchCluster.start(shape);
   try {
     const jarId = await cluster.upload(await cluster.bundle(JOB));
     const runs: Record<Query, WeirRun[]> = { q5: [], q7: [] };
+    let q5Memory: TaskManagerMemory[] = [];
     for (const query of QUERIES) {
       const warm = await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), parallelism, undefined);
       check(query, warm);
-      for (let r = 0; r < options.repetitions; r++) {
-        const run = await runWeir(cluster, jarId, query, events[query], parallelism, expected[query]);
-        check(query, run);
-        runs[query].push(run);
-        options.log(`${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+      const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
+      try {
+        for (let r = 0; r < options.repetitions; r++) {
+          const run = await runWeir(cluster, jarId, query, events[query], parallelism, expected[query]);
+          check(query, run);
+          runs[query].push(run);
+          options.log(`${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+        }
+      } finally {
+        if (memory) q5Memory = await memory.stop();
       }
+      if (query === 'q5') options.log(`${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`);
     }
-    return runs;
+    return { runs, q5Memory };
   } finally {
     await cluster.stop();
   }
 }
 
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
 export const nexmark: Benchmark = {
   name: 'nexmark',
-  description: 'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers)',
+  description: 'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = { q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)), q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)) };
 
@@ -96,28 +111,43 @@ export const nexmark: Benchmark = {
     const shuffled = await measureWeir(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, events, expected, (query, run) => {
       if (run.vertices.length < 2) throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
     });
+    // (d)
+    const oneProcess = await measureWeir(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) => {
+      if (run.vertices.length < 2) throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+    });
 
     const figures: Figure[] = [];
     const details: Record<string, unknown> = { events, outOfOrdernessMs: OUT_OF_ORDERNESS_MS, sizeMs: SIZE_MS, slideMs: SLIDE_MS, expectedResults: expected };
     for (const query of QUERIES) {
       const a = median(loopRates[query]);
-      const bRates = chained[query].map((r) => r.eventsPerSecond);
-      const cRates = shuffled[query].map((r) => r.eventsPerSecond);
+      const bRates = chained.runs[query].map((r) => r.eventsPerSecond);
+      const cRates = shuffled.runs[query].map((r) => r.eventsPerSecond);
+      const dRates = oneProcess.runs[query].map((r) => r.eventsPerSecond);
       const b = median(bRates);
       const c = median(cRates);
+      const d = median(dRates);
       figures.push(
         { name: `${query} (a) hand-written loop`, value: a, unit: 'events/s', note: medianNote(loopRates[query]) },
         { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: medianNote(bRates) },
-        { name: `${query} (c) Weir p2, 2 TaskManagers`, value: c, unit: 'events/s', note: medianNote(cRates) },
+        { name: `${query} (c) Weir p2, 2 TaskManagers × 1 slot`, value: c, unit: 'events/s', note: medianNote(cRates) },
+        { name: `${query} (d) Weir p2, 1 TaskManager × 2 slots`, value: d, unit: 'events/s', note: medianNote(dRates) },
         { name: `${query} b/a`, value: b / a, unit: 'ratio' },
         { name: `${query} c/a`, value: c / a, unit: 'ratio' },
+        { name: `${query} c/b`, value: c / b, unit: 'ratio' },
+        { name: `${query} d/b`, value: d / b, unit: 'ratio' },
       );
       details[query] = {
-        eventsPerSecond: { a, b, c },
-        ratios: { bOverA: b / a, cOverA: c / a },
-        runs: { a: loopRates[query], b: chained[query], c: shuffled[query] },
+        eventsPerSecond: { a, b, c, d },
+        ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
+        runs: { a: loopRates[query], b: chained.runs[query], c: shuffled.runs[query], d: oneProcess.runs[query] },
       };
     }
+    // Peak RSS per TaskManager over the measured q5 runs of each variant.
+    const memory = { b: chained.q5Memory, c: shuffled.q5Memory, d: oneProcess.q5Memory };
+    for (const [variant, tms] of Object.entries(memory)) {
+      tms.forEach((m, i) => figures.push({ name: `q5 (${variant}) TaskManager ${i + 1} peak RSS`, value: m.peakRss / 2 ** 20, unit: 'MB', note: `heap in use ≤ ${mb(m.peakHeapUsed)} MB` }));
+    }
+    details.q5PeakMemory = memory;
     return { benchmark: this.name, description: this.description, figures, details };
   },
 };

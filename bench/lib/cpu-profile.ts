@@ -1,5 +1,6 @@
 // Summarizes a V8 .cpuprofile (as written by `node --cpu-prof`): self time per function and per
-// file, heaviest first.
+// file, heaviest first, optionally only over a time window (a job's running phase rather than the
+// process's start-up and shutdown).
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,12 +52,33 @@ function top(map: Map<string, number>, total: number, limit: number): HotSpot[] 
     .map(([name, us]) => ({ name, selfMs: us / 1000, share: us / total }));
 }
 
-export function summarizeCpuProfile(file: string, root: string, limit = 25): ProfileSummary {
+/**
+ * Microseconds to add to an epoch time in ms × 1000 to get V8's profile clock: both the profile
+ * timestamps and process.hrtime() read the monotonic clock, which all processes of a host share.
+ */
+export function monotonicOffsetUs(): number {
+  return Number(process.hrtime.bigint() / 1000n) - Date.now() * 1000;
+}
+
+/** A window in epoch milliseconds (e.g. from the JobManager's subtask timestamps). */
+export interface EpochWindow {
+  startMs: number;
+  endMs: number;
+  /** monotonicOffsetUs() of the process that reads the timestamps. */
+  offsetUs: number;
+}
+
+export function summarizeCpuProfile(file: string, root: string, limit = 25, window?: EpochWindow): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  const from = window ? window.startMs * 1000 + window.offsetUs : -Infinity;
+  const to = window ? window.endMs * 1000 + window.offsetUs : Infinity;
+  let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     // timeDeltas[i] is the time before sample i; attribute the following delta to it.
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from || t > to) continue;
     const dt = profile.timeDeltas[i + 1] ?? 0;
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);

@@ -1,12 +1,13 @@
 // weir cluster start: a local cluster (one JobManager, N TaskManagers) in the foreground,
 // stopped together on Ctrl-C / SIGTERM.
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createBundle } from '../../common/bundle.js';
 import { packageRoot } from '../../common/rpc.js';
 import { CliError } from '../errors.js';
 import { LocalCluster } from '../local-cluster.js';
-import { addServerConfigOptions, port, positiveInt, type ServerConfigFlags } from '../options.js';
+import { addServerConfigOptions, port, positiveInt, serverConfiguration, type ServerConfigFlags } from '../options.js';
 import { RestClient } from '../rest-client.js';
 import { runJar, uploadBundle } from '../submit.js';
 
@@ -17,6 +18,17 @@ interface StartFlags extends ServerConfigFlags {
   rpcPort: number;
   dir: string;
   example?: boolean;
+}
+
+/**
+ * Slots per TaskManager: the flag or configured value, else the machine's cores shared out over
+ * the TaskManagers (each slot runs on its own thread, so one slot per core uses the machine).
+ */
+function slotsPerTaskManager(flags: StartFlags): { slots: number; sized: boolean } {
+  if (flags.slots !== undefined) return { slots: flags.slots, sized: false };
+  const conf = serverConfiguration(flags, {});
+  if (conf.has('taskmanager.numberOfTaskSlots')) return { slots: conf.getInt('taskmanager.numberOfTaskSlots'), sized: false };
+  return { slots: Math.max(1, Math.ceil(availableParallelism() / flags.taskmanagers)), sized: true };
 }
 
 /** Bundles examples/endless.ts and submits it detached; returns the job id. */
@@ -45,10 +57,11 @@ export function clusterCommand(): Command {
   ).action(async (flags: StartFlags) => {
     const dir = resolve(flags.dir);
     let shuttingDown = false;
+    const { slots, sized } = slotsPerTaskManager(flags);
     const cluster = new LocalCluster({
       dir,
       taskManagers: flags.taskmanagers,
-      slots: flags.slots,
+      slots,
       restPort: flags.port,
       rpcPort: flags.rpcPort,
       define: flags.define ?? [],
@@ -83,7 +96,8 @@ export function clusterCommand(): Command {
       throw e instanceof CliError ? e : new CliError(`cannot start the cluster: ${(e as Error).message}`);
     }
     process.stdout.write(
-      `Weir cluster started with ${flags.taskmanagers} TaskManager${flags.taskmanagers === 1 ? '' : 's'}.\n` +
+      `Weir cluster started with ${flags.taskmanagers} TaskManager${flags.taskmanagers === 1 ? '' : 's'} of ${slots} slot${slots === 1 ? '' : 's'} each` +
+        `${sized ? ` (sized to this machine's ${availableParallelism()} cores; --slots or -D taskmanager.numberOfTaskSlots=N to choose)` : ''}.\n` +
         `  Web UI and REST API: ${cluster.restUrl}\n` +
         `  JobManager RPC:      ${cluster.rpcAddress}\n` +
         `  Logs:                ${dir}/<process>.out and ${dir}/<process>/\n` +

@@ -4,6 +4,8 @@
 // JobMaster wires it to gRPC and tests drive it with fakes.
 import {
   FINAL_CHECKPOINT_ID,
+  handleCheckpointedSize,
+  handleStateSize,
   type CheckpointingSettings,
   type CheckpointMetadata,
   type CheckpointMetadataOperator,
@@ -20,7 +22,7 @@ import {
   type TerminalJobStatus,
 } from './checkpoint-retention.js';
 import { CheckpointStatsTracker, type CheckpointingStatisticsJson } from './checkpoint-stats.js';
-import type { CheckpointStorage, StoredCheckpoint } from './checkpoint-storage.js';
+import { sharedNamesOf, type CheckpointStorage, type StoredCheckpoint } from './checkpoint-storage.js';
 import { PendingCheckpoint, type CompletedCheckpointInfo, type TaskRef } from './pending-checkpoint.js';
 
 export type { CompletedCheckpointInfo, TaskRef } from './pending-checkpoint.js';
@@ -178,6 +180,7 @@ export class CheckpointCoordinator {
         // The task wrote its files after the abort removed the directory: remove them too.
         this.log.debug({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'late acknowledgement of an aborted checkpoint; discarding its files');
         this.storage.discard(ack.checkpointId).catch((e: unknown) => this.log.warn({ err: e, checkpointId: ack.checkpointId }, 'cannot discard a late acknowledgement'));
+        if (ack.handles.some((h) => h.shared?.length)) void this.collectSharedFiles();
       } else {
         this.log.warn({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'acknowledgement of an unknown checkpoint ignored');
       }
@@ -256,6 +259,7 @@ export class CheckpointCoordinator {
     this.nextId = Math.max(this.nextId, highest + 1);
     // The failed attempt's tasks may have written into aborted checkpoints after their discard.
     await this.sweepAbandoned();
+    await this.collectSharedFiles();
     const known = new Set(this.retained.map((c) => c.checkpointId));
     for (const c of onDisk) if (!known.has(c.checkpointId)) this.retained.push(c);
     if (!found) {
@@ -321,11 +325,13 @@ export class CheckpointCoordinator {
     this.retention = this.retention.then(async () => {
       if (discard) await this.deleteRetained();
       await this.sweepAbandoned();
+      await this.collectSharedNow();
       if (discard) await this.storage.removeJobDirIfEmpty();
     });
     this.lateSweep = setTimeout(() => {
       this.retention = this.retention.then(async () => {
         await this.sweepAbandoned();
+        await this.collectSharedNow();
         if (discard) await this.storage.removeJobDirIfEmpty();
       });
     }, this.opts.lateSweepDelayMs ?? 30_000);
@@ -362,6 +368,20 @@ export class CheckpointCoordinator {
   /** Removes chk-<n> directories without `_metadata` that no pending checkpoint uses. */
   private async sweepAbandoned(): Promise<void> {
     await this.storage.removeIncomplete((id) => this.pending.has(id)).catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cannot sweep aborted checkpoints'));
+  }
+
+  /** Deletes shared files (incremental checkpoints) no retained or pending checkpoint refers to, after the retention work queued so far. */
+  private collectSharedFiles(): Promise<void> {
+    this.retention = this.retention.then(() => this.collectSharedNow());
+    return this.retention;
+  }
+
+  private async collectSharedNow(): Promise<void> {
+    // A pending checkpoint's acknowledged handles may refer to files no completed checkpoint does (yet).
+    const pendingHandles = [...this.pending.values()].flatMap((p) => [...p.acks.values()].flatMap((a) => a.handles));
+    await this.storage
+      .collectSharedFiles(sharedNamesOf(pendingHandles), (id) => this.pending.has(id))
+      .catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cannot delete unused shared state files'));
   }
 
   /** A restore from a savepoint or another job's checkpoint, already loaded and checked by the caller. */
@@ -426,6 +446,17 @@ export class CheckpointCoordinator {
     if (p.timer) clearTimeout(p.timer);
     let metadata: CheckpointMetadata;
     let dir: string;
+    const handles = [...p.acks.values()].flatMap((a) => a.handles);
+    if (handles.some((h) => h.shared?.length)) {
+      // A task builds on the last checkpoint it heard completed; if that one was subsumed meanwhile,
+      // files of its chain may be gone. Not the job's fault: the tasks write full files next time.
+      const missing = await this.storage.missingSharedFiles(handles).catch((e: Error) => [`(cannot check: ${e.message})`]);
+      if (missing.length > 0 && !p.disposed) {
+        p.finalizing = false;
+        this.abort(p, `Incremental state it builds on was deleted (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); the next checkpoint writes full state`, false);
+        return;
+      }
+    }
     try {
       metadata = this.buildMetadata(p);
       const target = p.options.targetDirectory;
@@ -451,7 +482,7 @@ export class CheckpointCoordinator {
     this.consecutiveFailures = 0;
     this.lastCheckpointEnd = metadata.completedAt;
     this.log.info(
-      { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, stateSize: metadata.stateSize, durationMs: metadata.completedAt - p.timestamp },
+      { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, stateSize: metadata.stateSize, durationMs: metadata.completedAt - p.timestamp, checkpointedSize: metadata.checkpointedSize },
       p.savepoint ? 'savepoint completed' : 'checkpoint completed',
     );
     for (const older of [...this.pending.values()]) {
@@ -487,7 +518,8 @@ export class CheckpointCoordinator {
       savepoint: p.savepoint,
       ...(this.opts.describeJob?.() ?? {}),
       operators,
-      stateSize: handles.reduce((s, h) => s + h.size, 0),
+      stateSize: handles.reduce((s, h) => s + handleStateSize(h), 0),
+      checkpointedSize: handles.reduce((s, h) => s + handleCheckpointedSize(h, p.id), 0),
     };
   }
 
@@ -497,7 +529,9 @@ export class CheckpointCoordinator {
       const before = [...this.retained, added];
       this.retained = await this.storage.retain(before);
       const keptDirs = new Set(this.retained.map((c) => c.dir));
-      this.tracker.reportDiscarded(before.filter((c) => !keptDirs.has(c.dir)).map((c) => c.dir));
+      const discarded = before.filter((c) => !keptDirs.has(c.dir));
+      this.tracker.reportDiscarded(discarded.map((c) => c.dir));
+      if (discarded.length > 0) await this.collectSharedNow();
     });
     return this.retention;
   }
@@ -511,6 +545,8 @@ export class CheckpointCoordinator {
     if (this.aborted.size > ABORTED_MEMORY) this.aborted.delete(this.aborted.values().next().value!);
     // A finalizing checkpoint is discarded by complete() once its `_metadata` write is over.
     if (!p.finalizing) this.storage.discard(p.id).catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
+    // New shared files its tasks wrote are referred to by nothing now.
+    if ([...p.acks.values()].some((a) => a.handles.some((h) => h.shared?.length))) void this.collectSharedFiles();
     const at = this.now();
     this.tracker.reportFailed(p.record, at, reason);
     this.log.warn({ jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, reason }, p.savepoint ? 'savepoint failed' : 'checkpoint failed');

@@ -1,7 +1,7 @@
 // Checkpoint statistics of one job (Flink's CheckpointStatsTracker), rendered as the body of
 // GET /jobs/:jobid/checkpoints with Flink's field names. Everything it returns is plain JSON, so
 // the dispatcher can archive it with the ended job.
-import type { TaskCheckpointAck } from '../../common/checkpoint.js';
+import { handleCheckpointedSize, handleStateSize, type TaskCheckpointAck } from '../../common/checkpoint.js';
 
 export type CheckpointStatsStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
@@ -16,6 +16,8 @@ export interface CheckpointRecord {
   /** -1 until the first acknowledgement. */
   latestAckTimestamp: number;
   stateSize: number;
+  /** Bytes written by this checkpoint (less than stateSize when incremental). */
+  checkpointedSize: number;
   processedData: number;
   /** Maxima over the acknowledgements, milliseconds. */
   alignmentDuration: number;
@@ -113,7 +115,7 @@ export class CheckpointStatsTracker {
   reportPending(id: number, savepoint: boolean, triggerTimestamp: number, numSubtasks: number): CheckpointRecord {
     const r: CheckpointRecord = {
       id, savepoint, status: 'IN_PROGRESS', triggerTimestamp, numSubtasks, numAcknowledged: 0, latestAckTimestamp: -1,
-      stateSize: 0, processedData: 0, alignmentDuration: 0, syncDuration: 0, asyncDuration: 0, discarded: false,
+      stateSize: 0, checkpointedSize: 0, processedData: 0, alignmentDuration: 0, syncDuration: 0, asyncDuration: 0, discarded: false,
     };
     this.total++;
     this.inProgress++;
@@ -125,7 +127,10 @@ export class CheckpointStatsTracker {
   reportAck(r: CheckpointRecord, ack: TaskCheckpointAck, timestamp: number): void {
     r.numAcknowledged++;
     r.latestAckTimestamp = Math.max(r.latestAckTimestamp, timestamp);
-    for (const h of ack.handles) r.stateSize += h.size;
+    for (const h of ack.handles) {
+      r.stateSize += handleStateSize(h);
+      r.checkpointedSize += handleCheckpointedSize(h, ack.checkpointId);
+    }
     r.processedData += ack.processedDuringAlignment ?? 0;
     r.alignmentDuration = Math.max(r.alignmentDuration, ack.alignmentDurationMs);
     r.syncDuration = Math.max(r.syncDuration, ack.syncDurationMs);
@@ -209,7 +214,7 @@ export function recordJson(r: CheckpointRecord, now = r.completedAt ?? r.failure
     trigger_timestamp: r.triggerTimestamp,
     latest_ack_timestamp: r.latestAckTimestamp,
     // Every Weir checkpoint is a full one, so what it wrote is its whole state.
-    checkpointed_size: r.stateSize,
+    checkpointed_size: r.checkpointedSize,
     state_size: r.stateSize,
     end_to_end_duration: Math.max(0, end - r.triggerTimestamp),
     // Flink reports 0 here since 1.12; bytes held back during alignment are in processed_data.

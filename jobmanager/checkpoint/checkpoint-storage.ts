@@ -1,15 +1,20 @@
 // Checkpoint storage of one job on a file system (Flink's FileSystemCheckpointStorage):
 // <state.checkpoints.dir>/<jobId>/chk-<n>/ holds the tasks' state files and, once the checkpoint
-// completed, `_metadata`. A checkpoint without `_metadata` never completed.
+// completed, `_metadata`. A checkpoint without `_metadata` never completed. Incremental checkpoints
+// also refer to files of <jobId>/shared/ (Flink's layout), which several checkpoints share: such a
+// file is deleted once no completed checkpoint on disk and no pending one refers to it (Flink's
+// SharedStateRegistry, with reference sets read from `_metadata`, so a restarted JobManager agrees).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, cp, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, normalize, sep } from 'node:path';
-import type { CheckpointMetadata, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { SHARED_STATE_DIR, type CheckpointMetadata, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import type { Logger } from '../../common/logging.js';
 
 export const METADATA_FILE = '_metadata';
 const CHECKPOINT_DIR = /^chk-(\d+)$/;
+/** <operator>-<subtask>-<checkpoint id>-<random>.(full|delta), and the writer's temporary names. */
+const SHARED_FILE = /-(\d+)-[0-9a-f]+\.(?:full|delta)(?:\.[0-9a-f]+\.tmp)?$/;
 
 /** A completed checkpoint (or savepoint) directory of this job. */
 export interface StoredCheckpoint {
@@ -41,6 +46,63 @@ export class CheckpointStorage {
     return join(this.jobDir, `chk-${checkpointId}`);
   }
 
+  /** <jobId>/shared: the files of incremental checkpoints. */
+  get sharedDir(): string {
+    return join(this.jobDir, SHARED_STATE_DIR);
+  }
+
+  /** Shared files the handles refer to that are not on disk (an incremental base deleted too early). */
+  async missingSharedFiles(handles: OperatorSubtaskStateHandle[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const name of sharedNamesOf(handles)) {
+      if (!(await exists(join(this.sharedDir, name)))) missing.push(name);
+    }
+    return missing;
+  }
+
+  /**
+   * Deletes the files of <jobId>/shared/ that no completed checkpoint on disk (nor `alsoInUse`)
+   * refers to, except those written for a checkpoint that `pending(id)` says is still in progress.
+   * Does nothing when a completed checkpoint's `_metadata` cannot be read (its references are then
+   * unknown). Returns the names deleted.
+   */
+  async collectSharedFiles(alsoInUse: Iterable<string>, pending: (checkpointId: number) => boolean): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.sharedDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    if (names.length === 0) return [];
+    const inUse = new Set(alsoInUse);
+    for (const c of await this.listCompleted()) {
+      let meta: CheckpointMetadata;
+      try {
+        meta = await readCheckpointMetadata(c.dir);
+      } catch (e) {
+        this.log.warn({ dir: c.dir, err: (e as Error).message }, 'shared state files are kept: a checkpoint that may refer to them cannot be read');
+        return [];
+      }
+      for (const n of sharedNamesOf(meta.operators.flatMap((o) => o.subtasks))) inUse.add(n);
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (inUse.has(name)) continue;
+      const m = SHARED_FILE.exec(name);
+      // Files of a checkpoint in progress may not be acknowledged yet; unknown names are not ours.
+      if (!m || pending(Number(m[1]))) continue;
+      try {
+        await rm(join(this.sharedDir, name), { force: true });
+        removed.push(name);
+      } catch (e) {
+        this.log.warn({ err: e, file: name }, 'cannot delete an unused shared state file');
+      }
+    }
+    if (removed.length) this.log.debug({ jobDir: this.jobDir, files: removed.length }, 'unused shared state files deleted');
+    return removed;
+  }
+
   /** The directory of checkpoint `checkpointId`, created when missing. */
   async checkpointDir(checkpointId: number): Promise<string> {
     const dir = this.pathOf(checkpointId);
@@ -59,6 +121,9 @@ export class CheckpointStorage {
    * writes `_metadata` there. Returns the savepoint's path.
    */
   async writeSavepoint(meta: CheckpointMetadata, targetDirectory: string): Promise<string> {
+    // A savepoint is moved and kept by the user: it must hold all of its state itself.
+    const shared = sharedNamesOf(meta.operators.flatMap((o) => o.subtasks));
+    if (shared.size > 0) throw new Error(`savepoint ${meta.checkpointId} refers to ${shared.size} shared file(s) of incremental checkpoints; a savepoint must be self-contained`);
     await mkdir(targetDirectory, { recursive: true });
     const dir = join(targetDirectory, `savepoint-${meta.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
     await moveDirectory(await this.checkpointDir(meta.checkpointId), dir);
@@ -132,6 +197,7 @@ export class CheckpointStorage {
 
   /** Removes the job's checkpoint directory once nothing is left in it. */
   async removeJobDirIfEmpty(): Promise<void> {
+    await rmdir(this.sharedDir).catch(() => undefined);
     try {
       await rmdir(this.jobDir);
     } catch (e) {
@@ -297,6 +363,9 @@ function metadataShapeError(meta: CheckpointMetadata): string | undefined {
       if (!h || typeof h.file !== 'string' || typeof h.size !== 'number' || typeof h.sha256 !== 'string') {
         return `has a malformed state handle in operator ${op.operatorId}`;
       }
+      if (h.shared !== undefined && (!Array.isArray(h.shared) || h.shared.some((f) => !f || typeof f.name !== 'string' || typeof f.size !== 'number' || typeof f.sha256 !== 'string'))) {
+        return `has a malformed shared state file in operator ${op.operatorId}`;
+      }
     }
   }
   return undefined;
@@ -316,6 +385,33 @@ async function checkStateFile(dir: string, h: OperatorSubtaskStateHandle, fail: 
   if (size !== h.size) fail(h.file, `has ${size} bytes, _metadata records ${h.size}`);
   const digest = await sha256File(path);
   if (digest !== h.sha256) fail(h.file, `sha256 mismatch (recorded ${h.sha256}, file has ${digest})`);
+  for (const f of h.shared ?? []) {
+    const file = `${SHARED_STATE_DIR}/${f.name}`;
+    if (typeof f.name !== 'string' || f.name !== basename(f.name) || f.name === '..' || f.name === '.') fail(String(f.name), 'shared state file name is not a plain file name');
+    // Shared files live next to the chk-<n> folders: a checkpoint copied alone lacks them.
+    const sharedPath = join(dirname(dir), SHARED_STATE_DIR, f.name);
+    let sharedSize = 0;
+    try {
+      sharedSize = (await stat(sharedPath)).size;
+    } catch (e) {
+      fail(
+        file,
+        (e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? `incremental state file of operator ${h.operatorId} subtask ${h.subtaskIndex} (written by checkpoint ${f.checkpointId}) is missing from ${dirname(sharedPath)}`
+          : `cannot be read (${(e as Error).message})`,
+      );
+    }
+    if (sharedSize !== f.size) fail(file, `has ${sharedSize} bytes, _metadata records ${f.size}`);
+    const sharedDigest = await sha256File(sharedPath);
+    if (sharedDigest !== f.sha256) fail(file, `sha256 mismatch (recorded ${f.sha256}, file has ${sharedDigest})`);
+  }
+}
+
+/** Names of the shared files the handles refer to. */
+export function sharedNamesOf(handles: OperatorSubtaskStateHandle[]): Set<string> {
+  const out = new Set<string>();
+  for (const h of handles) for (const f of h.shared ?? []) out.add(f.name);
+  return out;
 }
 
 export function sha256File(path: string): Promise<string> {

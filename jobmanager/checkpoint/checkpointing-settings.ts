@@ -21,6 +21,7 @@ export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | unde
   const interval = configured !== undefined && configured > 0 ? configured : 0;
   const retentionKey = 'execution.checkpointing.externalized-checkpoint-retention';
   const retention = job?.externalizedCheckpointRetention ?? (conf.has(retentionKey) ? (conf.getChoice(retentionKey, OPTIONS[retentionKey]!.values!) as ExternalizedCheckpointRetention) : undefined);
+  const incremental = job?.incremental ?? (conf.has('state.backend.incremental') ? conf.getBoolean('state.backend.incremental') : undefined);
   return {
     interval,
     mode: job?.mode ?? (conf.getChoice('execution.checkpointing.mode', OPTIONS['execution.checkpointing.mode']!.values!) as CheckpointingMode),
@@ -29,6 +30,8 @@ export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | unde
     tolerableCheckpointFailureNumber: job?.tolerableCheckpointFailureNumber ?? conf.getInt('execution.checkpointing.tolerable-failed-checkpoints'),
     maxConcurrentCheckpoints: job?.maxConcurrentCheckpoints ?? conf.getInt('execution.checkpointing.max-concurrent-checkpoints'),
     numRetained: job?.numRetained ?? conf.getInt('state.checkpoints.num-retained'),
+    // Unset: the task applies the key's default (DEFAULT_INCREMENTAL_CHECKPOINTS).
+    ...(incremental !== undefined ? { incremental } : {}),
     // Unset: the coordinator applies the key's default (Flink's NO_EXTERNALIZED_CHECKPOINTS).
     ...(retention ? { externalizedCheckpointRetention: retention } : {}),
   };

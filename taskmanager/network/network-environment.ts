@@ -5,14 +5,16 @@ import type * as grpc from '@grpc/grpc-js';
 import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
 import type { Logger } from '../../common/logging.js';
 import { ConnectionManager } from './connection-manager.js';
-import { createDataExchangeHandlers } from './data-exchange-service.js';
+import type { MessagePort } from 'node:worker_threads';
+import { createDataExchangeHandlers, serveThreadSubscription } from './data-exchange-service.js';
 import { dataExchangeClientConstructor } from './data-messages.js';
 import { SingleInputGate } from './input-gate.js';
 import type { InputChannel } from './input-channel.js';
 import { LocalInputChannel } from './local-input-channel.js';
 import { ResultPartitionManager } from './partition-manager.js';
 import { ResultPartition } from './result-partition.js';
-import { RemoteInputChannel } from './remote-input-channel.js';
+import { RemoteInputChannel, type RequestBackoff } from './remote-input-channel.js';
+import { ThreadInputChannel, type ThreadConnector } from './thread-input-channel.js';
 
 export interface NetworkEnvironmentOptions {
   taskManagerId: string;
@@ -23,6 +25,14 @@ export interface NetworkEnvironmentOptions {
   logger: Logger;
   /** How long a subscription waits for its partition to be registered; default 30 s. */
   partitionRequestTimeoutMs?: number;
+  /**
+   * With a TaskManager's slots on threads: this thread's data address, and how to reach a
+   * producer on another slot's thread. Without, every producer of this TaskManager is local.
+   */
+  dataAddress?: string;
+  connectThread?: ThreadConnector;
+  /** How an unreachable producer's data server is asked again (default 100 ms doubling to 10 s). */
+  requestBackoff?: RequestBackoff;
 }
 
 export interface ResultPartitionWriterOptions {
@@ -60,6 +70,20 @@ export class NetworkEnvironment {
     server.addService(dataExchangeClientConstructor().service, createDataExchangeHandlers(this.partitions, this.opts.logger));
   }
 
+  /** Set once this thread's data server is bound. */
+  setDataAddress(address: string): void {
+    this.opts.dataAddress = address;
+  }
+
+  /** Serves a consumer on another slot's thread of this TaskManager. */
+  serveThread(port: MessagePort): void {
+    if (this.closed) {
+      port.close();
+      return;
+    }
+    serveThreadSubscription(port, this.partitions, this.opts.logger);
+  }
+
   createResultPartition(desc: ResultPartitionDescriptor, opts: ResultPartitionWriterOptions): ResultPartition {
     this.checkOpen();
     const partition = new ResultPartition(desc, {
@@ -81,8 +105,12 @@ export class NetworkEnvironment {
       desc.channels.length,
       (i, listener): InputChannel => {
         const c = desc.channels[i];
-        if (c.producerTaskManagerId === this.taskManagerId) return new LocalInputChannel(i, c, credit, listener, this.partitions);
-        return new RemoteInputChannel(i, c, credit, listener, this.connections.clientFor(c.producerDataAddress), this.taskManagerId);
+        if (c.producerTaskManagerId === this.taskManagerId) {
+          const { dataAddress, connectThread } = this.opts;
+          if (!connectThread || c.producerDataAddress === dataAddress) return new LocalInputChannel(i, c, credit, listener, this.partitions);
+          return new ThreadInputChannel(i, c, credit, listener, connectThread, this.taskManagerId);
+        }
+        return new RemoteInputChannel(i, c, credit, listener, this.connections.clientFor(c.producerDataAddress), this.taskManagerId, this.opts.requestBackoff);
       },
       (g) => this.gates.delete(g),
     );

@@ -1,16 +1,30 @@
-// An input channel reading a subpartition of another TaskManager over one gRPC stream.
-import type * as grpc from '@grpc/grpc-js';
+// An input channel reading a subpartition of another TaskManager over one gRPC stream. A data
+// server that cannot be reached yet (its slot's thread is being replaced) is asked again with
+// doubling waits, as Flink's partition request backoff; a stream that broke fails the channel.
+import * as grpc from '@grpc/grpc-js';
 import type { InputChannelDescriptor } from '../../common/deployment.js';
-import { decodeEvent } from '../../common/serialization.js';
-import { PROTOCOL_VERSION } from '../../common/version.js';
 import type { ConsumerMessage, ProducerMessage } from './data-messages.js';
-import { InputChannel, type InputChannelListener } from './input-channel.js';
-import type { NetworkEvent } from './types.js';
+import type { InputChannelListener } from './input-channel.js';
+import { StreamInputChannel } from './stream-input-channel.js';
 
 type Stream = grpc.ClientDuplexStream<ConsumerMessage, ProducerMessage>;
 
-export class RemoteInputChannel extends InputChannel {
+/** The data server refused or was not there; a stream that was open and broke is not retried. */
+function neverConnected(err: grpc.ServiceError): boolean {
+  return err.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(err.details ?? '');
+}
+
+/** Flink's taskmanager.network.request-backoff.initial / .max. */
+export interface RequestBackoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export class RemoteInputChannel extends StreamInputChannel {
   private call: Stream | null = null;
+  private backoffMs: number;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private released = false;
 
   constructor(
     index: number,
@@ -19,26 +33,34 @@ export class RemoteInputChannel extends InputChannel {
     listener: InputChannelListener,
     private readonly client: grpc.Client,
     private readonly consumerTaskManagerId: string,
+    private readonly backoff: RequestBackoff = { initialMs: 100, maxMs: 10_000 },
   ) {
     super(index, descriptor, initialCredit, listener);
+    this.backoffMs = backoff.initialMs;
   }
 
   requestSubpartition(): void {
+    this.retryTimer = null;
+    if (this.released) return;
     const call = (this.client as unknown as { Subscribe(): Stream }).Subscribe();
     this.call = call;
-    call.on('data', (msg: ProducerMessage) => this.onMessage(msg));
-    call.on('error', (err: grpc.ServiceError) => this.onError(new Error(`connection failed: ${err.details || err.message}`)));
-    call.on('end', () => this.onError(new Error('the producer closed the stream before end of partition')));
-    const d = this.descriptor;
-    call.write({
-      request: {
-        partitionId: d.partitionId,
-        subpartition: d.subpartition,
-        initialCredit: this.initialCredit,
-        protocolVersion: PROTOCOL_VERSION,
-        consumerTaskManagerId: this.consumerTaskManagerId,
-      },
+    let received = false;
+    call.on('data', (msg: ProducerMessage) => {
+      received = true;
+      this.onProducerMessage(msg);
     });
+    call.on('error', (err: grpc.ServiceError) => {
+      if (!received && neverConnected(err) && this.backoffMs <= this.backoff.maxMs && this.call === call) {
+        call.removeAllListeners();
+        this.call = null;
+        this.retryTimer = setTimeout(() => this.requestSubpartition(), this.backoffMs);
+        this.backoffMs *= 2;
+        return;
+      }
+      this.onError(new Error(`connection failed: ${err.details || err.message}`));
+    });
+    call.on('end', () => this.onError(new Error('the producer closed the stream before end of partition')));
+    call.write(this.partitionRequest(this.consumerTaskManagerId));
   }
 
   protected sendCredit(n: number): void {
@@ -46,6 +68,8 @@ export class RemoteInputChannel extends InputChannel {
   }
 
   protected releaseResources(): void {
+    this.released = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const call = this.call;
     this.call = null;
     call?.cancel();
@@ -54,29 +78,5 @@ export class RemoteInputChannel extends InputChannel {
   protected override onEndOfPartitionReceived(): void {
     // Half-close: the producer ends its side once end of partition is written.
     this.call?.end();
-  }
-
-  private onMessage(msg: ProducerMessage): void {
-    switch (msg.kind) {
-      case 'buffer':
-        this.onBuffer(msg.buffer);
-        return;
-      case 'event': {
-        let event: NetworkEvent;
-        try {
-          event = decodeEvent<NetworkEvent>(msg.event);
-        } catch (e) {
-          this.onError(new Error(`cannot decode event: ${(e as Error).message}`));
-          return;
-        }
-        this.onEvent(event);
-        return;
-      }
-      case 'error':
-        this.onError(new Error(msg.error.message));
-        return;
-      default:
-        this.onError(new Error('unexpected message from producer'));
-    }
   }
 }

@@ -1,8 +1,8 @@
 // The producing side of one JobEdge for one producer subtask (Flink's ResultPartition plus its
-// RecordWriter): records collect per subpartition and are serialized together once a buffer is
-// full or the buffer timeout fires.
+// RecordWriter): each record is serialized at once into its subpartition's current buffer, which
+// is finished when it reaches the segment size, or when the buffer timeout fires and the
+// subpartition can send.
 import type { ResultPartitionDescriptor } from '../../common/deployment.js';
-import { encodeRecords } from '../../common/serialization.js';
 import { createChannelSelector } from './channel-selector.js';
 import { ResultSubpartition, type SubpartitionOwner, type SubpartitionSubscription, type SubpartitionView } from './result-subpartition.js';
 import type { NetworkEvent, ResultPartitionMetrics, ResultPartitionWriter } from './types.js';
@@ -22,8 +22,6 @@ export interface ResultPartitionOptions {
 
 const RESOLVED = Promise.resolve();
 const END_OF_PARTITION: NetworkEvent = Object.freeze({ type: 'endOfPartition' });
-const INITIAL_RECORDS_PER_BUFFER = 64;
-const MAX_RECORDS_PER_BUFFER = 65_536;
 
 export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner {
   readonly partitionId: string;
@@ -34,13 +32,9 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
   readonly emit: (value: unknown, timestamp: number | undefined) => void;
 
   private readonly subpartitions: ResultSubpartition[];
-  private readonly segmentSize: number;
+  readonly segmentSize: number;
   private readonly bufferTimeoutMs: number;
   private readonly flushEveryRecord: boolean;
-  private recordsPerBuffer = INITIAL_RECORDS_PER_BUFFER;
-  // Decaying totals of recent buffers, to size buffers without serializing record by record.
-  private sampledBytes = 0;
-  private sampledRecords = 0;
   private timer: NodeJS.Timeout | null = null;
   private numBackpressured = 0;
   private availability: { promise: Promise<void>; resolve: () => void; since: number } | null = null;
@@ -68,19 +62,12 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
   emitRecord(value: unknown, timestamp: number | undefined, subpartition: number): void {
     const sp = this.subpartitions[subpartition];
     if (sp === undefined) throw new RangeError(`partition ${this.partitionId} has no subpartition ${subpartition}`);
-    const values = sp.values;
-    values.push(value);
-    if (timestamp !== undefined) {
-      if (sp.timestamps === null) {
-        sp.timestamps = new Array<number | undefined>(values.length - 1).fill(undefined);
-      }
-      sp.timestamps.push(timestamp);
-    } else if (sp.timestamps !== null) {
-      sp.timestamps.push(undefined);
-    }
+    if (this.released) return;
+    const serializer = sp.recordSerializer;
+    serializer.add(value, timestamp);
     this.metrics.numRecordsOut++;
-    if (this.flushEveryRecord || values.length >= this.recordsPerBuffer) this.finishBuffer(sp);
-    else if (this.timer === null && this.bufferTimeoutMs > 0 && !this.released) this.armTimer();
+    if (this.flushEveryRecord || serializer.size >= this.segmentSize) this.finishBuffer(sp);
+    else if (this.timer === null && this.bufferTimeoutMs > 0) this.armTimer();
   }
 
   broadcastRecord(value: unknown, timestamp: number | undefined): void {
@@ -171,34 +158,27 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
     if (this.endSentCount === this.numSubpartitions) this.finishing?.resolve();
   }
 
+  onFlushable(sp: ResultSubpartition): void {
+    if (!this.released) this.finishBuffer(sp);
+  }
+
   private finishBuffer(sp: ResultSubpartition): void {
-    const n = sp.values.length;
-    if (n === 0) return;
-    if (this.released) {
-      sp.values = [];
-      sp.timestamps = null;
-      return;
-    }
-    const bytes = encodeRecords(sp.values, sp.timestamps);
-    sp.values = [];
-    sp.timestamps = null;
-    this.learnRecordSize(n, bytes.length);
+    const bytes = sp.finishBuffer();
+    if (bytes === null || this.released) return;
     this.metrics.numBuffersOut++;
     this.metrics.numBytesOut += bytes.length;
     sp.add(bytes);
   }
 
-  private learnRecordSize(records: number, bytes: number): void {
-    this.sampledBytes = this.sampledBytes * 0.75 + bytes;
-    this.sampledRecords = this.sampledRecords * 0.75 + records;
-    const perRecord = this.sampledBytes / this.sampledRecords;
-    this.recordsPerBuffer = Math.max(1, Math.min(MAX_RECORDS_PER_BUFFER, Math.floor(this.segmentSize / perRecord)));
+  /** The buffer timeout: finishes the buffers that can leave now, the others once they can. */
+  private flushOnTimeout(): void {
+    for (const sp of this.subpartitions) if (sp.requestFlush()) this.finishBuffer(sp);
   }
 
   private armTimer(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (!this.released) this.flushAll();
+      if (!this.released) this.flushOnTimeout();
     }, this.bufferTimeoutMs);
     this.timer.unref();
   }

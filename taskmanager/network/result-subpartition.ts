@@ -1,6 +1,7 @@
-// One subpartition of a ResultPartition: the records of its current buffer, the queue of finished
-// buffers and events, and the credit its consumer granted. Buffers leave only against credit;
-// events need none, but never overtake the buffers queued before them.
+// One subpartition of a ResultPartition: the buffer being filled (its serializer), the queue of
+// finished buffers and events, and the credit its consumer granted. Buffers leave only against
+// credit; events need none, but never overtake the buffers queued before them.
+import { RecordSerializer } from '../../common/serialization.js';
 import type { NetworkEvent } from './types.js';
 import { ArrayDeque } from './deque.js';
 
@@ -24,14 +25,21 @@ export interface SubpartitionSubscription {
 export interface SubpartitionOwner {
   /** Unsent buffers above which the subpartition counts as backpressured. */
   readonly maxQueuedBuffers: number;
+  /** Serialized size at which a buffer is finished. */
+  readonly segmentSize: number;
   onBackpressureChanged(backpressured: boolean): void;
   onEndOfPartitionSent(): void;
+  /** A flush was put off until the subpartition could send (see requestFlush); it can now. */
+  onFlushable(subpartition: ResultSubpartition): void;
 }
 
+/** First size of a serializer's arena; it grows to the segment size with the first full buffer. */
+const INITIAL_ARENA_BYTES = 4096;
+
 export class ResultSubpartition {
-  /** Records of the buffer being filled; the partition serializes them when it is full or times out. */
-  values: unknown[] = [];
-  timestamps: (number | undefined)[] | null = null;
+  /** Serializes the records of the buffer being filled; created with the first record. */
+  private serializer: RecordSerializer | null = null;
+  private flushRequested = false;
 
   private readonly queue = new ArrayDeque<SubpartitionItem>();
   private queuedBuffers = 0;
@@ -55,6 +63,35 @@ export class ResultSubpartition {
 
   get isEndOfPartitionSent(): boolean {
     return this.endSent;
+  }
+
+  /** The serializer of the buffer being filled. */
+  get recordSerializer(): RecordSerializer {
+    return (this.serializer ??= new RecordSerializer(INITIAL_ARENA_BYTES, this.owner.segmentSize));
+  }
+
+  /** Records not yet in a finished buffer. */
+  get numPendingRecords(): number {
+    return this.serializer === null ? 0 : this.serializer.numRecords;
+  }
+
+  /** Finishes the buffer being filled, if it holds records. */
+  finishBuffer(): Uint8Array | null {
+    this.flushRequested = false;
+    return this.serializer === null ? null : this.serializer.finish();
+  }
+
+  /**
+   * The buffer timeout expired. A buffer finished now would only wait behind queued buffers or for
+   * credit, so while this subpartition cannot send, records keep filling the buffer and it is
+   * finished once it can (Flink's buffer consumers likewise read what was written by the time the
+   * network takes them). Returns true when the buffer should be finished now.
+   */
+  requestFlush(): boolean {
+    if (this.numPendingRecords === 0) return false;
+    if (this.view !== null && this.credit > 0 && this.queue.length === 0) return true;
+    this.flushRequested = true;
+    return false;
   }
 
   add(item: SubpartitionItem): void {
@@ -97,8 +134,9 @@ export class ResultSubpartition {
     this.releaseCause = cause;
     this.queue.clear();
     this.queuedBuffers = 0;
-    this.values = [];
-    this.timestamps = null;
+    this.flushRequested = false;
+    this.serializer?.dispose();
+    this.serializer = null;
     this.updateBackpressure();
     const view = this.view;
     this.view = null;
@@ -131,6 +169,7 @@ export class ResultSubpartition {
       this.sending = false;
     }
     this.updateBackpressure();
+    if (this.flushRequested && this.view !== null && this.credit > 0 && this.queue.length === 0) this.owner.onFlushable(this);
   }
 
   private updateBackpressure(): void {

@@ -18,13 +18,15 @@ import {
   type WindowOperatorSpec,
 } from '../../api/windowing/types.js';
 import type { Collector } from '../../api/functions.js';
+import type { TimeWindow } from '../../api/windowing/time-window.js';
 import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
 import type { MergingWindowSet, MergeFunction } from './merging-window-set.js';
 import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
 import { uninitializedKeyedState } from './uninitialized-state.js';
 import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
 import { WINDOW_TIMER_NAMESPACE } from './window-namespace.js';
-import { WindowStateStore, type WindowKey } from './window-state.js';
+import { sliceGeometryOf, WindowSlices, type SliceGeometry } from './window-slicing.js';
+import { CONTENTS_STATE, WindowStateStore, type WindowKey } from './window-state.js';
 import { WindowTriggerContext } from './window-trigger-context.js';
 
 /** Non-keyed windows (windowAll) keep their state under this one key (Flink's NullByteKeySelector). */
@@ -89,6 +91,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   private readonly keyOf: ((v: unknown) => unknown) | undefined;
   private readonly windowFn: WindowFn | undefined;
   private readonly contents: WindowContents;
+  /** Set when the windows can be sliced (window-slicing.ts): the per-element path then skips the trigger. */
+  private readonly sliceGeometry: SliceGeometry | undefined;
+  private slices: WindowSlices | undefined;
   private backend: KeyedStateBackend;
   private state!: WindowStateStore;
   private readonly timers: InternalTimerService<Window>;
@@ -127,6 +132,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     else if (wf && typeof wf === 'object' && typeof wf.process === 'function') this.windowFn = wf.process.bind(wf) as WindowFn;
     else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
     this.contents = windowContentsFor(spec);
+    this.sliceGeometry = sliceGeometryOf(spec);
     this.windowKey = fixedSizeWindows(spec.assigner) ? (w) => (w as unknown as { start: number }).start : (w) => w.id();
     this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, this.windowKey, 'window-timers', WINDOW_TIMER_NAMESPACE);
     this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.windowKey);
@@ -144,6 +150,12 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     this.backend = this.requireKeyedStateBackend();
     this.state = new WindowStateStore(this.backend, this.contents.kind);
     this.triggerContext.state = this.state;
+    if (this.sliceGeometry) this.slices = new WindowSlices(this.sliceGeometry, this.backend, this.contents, CONTENTS_STATE);
+  }
+
+  /** Whether the windows are sliced (window-slicing.ts) rather than kept one by one. */
+  get sliced(): boolean {
+    return this.sliceGeometry !== undefined;
   }
 
   /** Keyed state entries (contents, trigger state, merging sets) plus live timers. */
@@ -198,6 +210,11 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   processElement(value: unknown, timestamp: number | undefined): void {
     try {
       this.setCurrentKey(this.keyOf ? this.keyOf(value) : ALL_WINDOWS_KEY);
+      // Without a timestamp, the assigner's own error.
+      if (this.slices !== undefined && typeof timestamp === 'number' && !Number.isNaN(timestamp)) {
+        this.processSliced(this.slices, value, timestamp);
+        return;
+      }
       const windows = this.assigner.assignWindows(value, timestamp, this.assignerContext);
       let skipped = true;
       if (this.mergingAssigner) {
@@ -242,6 +259,59 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     if (merging || before === undefined) this.registerCleanupTimer(window);
   }
 
+  // --- sliced windows (window-slicing.ts) ---
+  /**
+   * The general path with the EventTimeTrigger spelled out, per slice instead of per window: an
+   * element's windows are the windows of its slice. A slice that already has contents has every
+   * window of it that is not late in flight with its timers set (the watermark only moves
+   * forward), so only an element opening a slice registers timers, and only one whose windows the
+   * watermark has passed fires them at once (allowed lateness).
+   */
+  private processSliced(slices: WindowSlices, value: unknown, timestamp: number): void {
+    const wm = this.timers.currentWatermark();
+    const sliceStart = slices.sliceStart(timestamp);
+    const size = slices.size;
+    const last = slices.lastWindowStart(sliceStart);
+    if (this.cleanupTimeOf(last + size - 1) <= wm) {
+      // Every window of the element is late (the last one ends last).
+      if (this.isElementLate(timestamp)) {
+        if (this.lateDataTag !== undefined) this.output.collectSide(this.lateDataTag, value, timestamp);
+        else this.numLateRecordsDropped++;
+      }
+      return;
+    }
+    const opened = slices.add(sliceStart, value, timestamp);
+    const first = slices.firstWindowStart(sliceStart);
+    // Nothing to register, and no window of the slice has ended: the common case.
+    if (!opened && first + size - 1 > wm) return;
+    for (let start = last; start >= first; start -= slices.slide) {
+      const maxTimestamp = start + size - 1;
+      const cleanup = this.cleanupTimeOf(maxTimestamp);
+      // Windows ending earlier are late too.
+      if (cleanup <= wm) break;
+      if (maxTimestamp <= wm) {
+        this.emitSliced(slices, slices.window(start));
+        if (opened && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(slices.window(start), cleanup);
+      } else if (opened) {
+        const window = slices.window(start);
+        this.timers.registerEventTimeTimer(window, maxTimestamp);
+        if (cleanup !== maxTimestamp && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(window, cleanup);
+      }
+    }
+  }
+
+  /** EventTimeTrigger.onEventTime, then the cleanup at end + allowed lateness. */
+  private onSlicedTimer(slices: WindowSlices, window: TimeWindow, time: number): void {
+    if (time === window.end - 1) this.emitSliced(slices, window);
+    // The trigger's clear() would delete the timer at the window's end, which always fired before.
+    if (time === this.cleanupTimeOf(window.end - 1)) slices.retire(window);
+  }
+
+  private emitSliced(slices: WindowSlices, window: TimeWindow): void {
+    const acc = slices.windowContents(window);
+    if (acc !== undefined) this.emit(window, this.contents.values(acc));
+  }
+
   // --- timers ---
   override processWatermark(timestamp: number): void {
     // Timers first, so the windows they fire precede the watermark that fired them.
@@ -260,6 +330,11 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   private onTimer(timer: InternalTimer<Window>, eventTimeTimer: boolean): void {
     try {
       const window = timer.namespace;
+      if (this.slices !== undefined) {
+        // Sliced windows only ever set event-time timers (EventTimeTrigger, event-time cleanup).
+        if (eventTimeTimer) this.onSlicedTimer(this.slices, window as TimeWindow, timer.timestamp);
+        return;
+      }
       let mergingWindows: MergingWindowSet<Window> | undefined;
       let stateId: WindowKey;
       if (this.mergingAssigner) {
@@ -325,7 +400,12 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   // --- lateness and cleanup ---
   private cleanupTime(window: Window): number {
     if (!this.eventTime) return window.maxTimestamp();
-    const t = window.maxTimestamp() + this.allowedLateness;
+    return this.cleanupTimeOf(window.maxTimestamp());
+  }
+
+  /** Cleanup time of an event-time window ending at `maxTimestamp`. */
+  private cleanupTimeOf(maxTimestamp: number): number {
+    const t = maxTimestamp + this.allowedLateness;
     return t >= MAX_WATERMARK ? MAX_WATERMARK : t;
   }
 

@@ -8,6 +8,7 @@ import { VOID_NAMESPACE, type KeyedStateBackend, type StateMeta, type StateTable
 import { MergingWindowSet } from './merging-window-set.js';
 import { distinctKeys, keyedEntries } from './state-inspection.js';
 import { decodeMergingWindows, encodeMergingWindows } from './window-namespace.js';
+import { SLICES_STATE } from './window-slicing.js';
 
 /**
  * How state finds a window (its namespace): its start for fixed-size windows (tumbling, sliding:
@@ -15,7 +16,8 @@ import { decodeMergingWindows, encodeMergingWindows } from './window-namespace.j
  */
 export type WindowKey = string | number;
 
-const CONTENTS_STATE = '_window-contents';
+/** Contents per (key, window); also a tumbling window's slice (window-slicing.ts). */
+export const CONTENTS_STATE = '_window-contents';
 const MERGING_WINDOWS_STATE: StateMeta = { name: '_merging-windows', kind: 'raw' };
 const TRIGGER_STATE_PREFIX = '_trigger/';
 
@@ -111,7 +113,7 @@ export class WindowStateStore {
 
   // --- size: these read the whole state, for tests ---
   private isWindowState(name: string): boolean {
-    return name === CONTENTS_STATE || name === MERGING_WINDOWS_STATE.name || name.startsWith(TRIGGER_STATE_PREFIX);
+    return name === CONTENTS_STATE || name === SLICES_STATE || name === MERGING_WINDOWS_STATE.name || name.startsWith(TRIGGER_STATE_PREFIX);
   }
 
   /** Keys with any window state. */
@@ -119,9 +121,13 @@ export class WindowStateStore {
     return distinctKeys(await keyedEntries(this.backend, (name) => this.isWindowState(name)));
   }
 
-  /** Windows with contents, over all keys. */
+  /** Windows with contents (slices, for sliced sliding windows), over all keys. */
   async numWindows(): Promise<number> {
-    return (await keyedEntries(this.backend, (name) => name === CONTENTS_STATE)).length;
+    let n = 0;
+    for (const e of await keyedEntries(this.backend, (name) => name === CONTENTS_STATE || name === SLICES_STATE)) {
+      n += e[0] === SLICES_STATE ? (e[3] as unknown[]).length / 2 : 1;
+    }
+    return n;
   }
 
   /** Windows with trigger state, over all keys. */

@@ -1,8 +1,8 @@
 // Gives every operator of a chain its state before it opens (Flink's StreamTaskStateInitializer):
 // a keyed backend for operators on keyed streams, operator list state for all, both restored from
 // the checkpoint the deployment names, then the operator's initializeState().
-import { join } from 'node:path';
-import type { TaskRestoreDescriptor, OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
+import { dirname, join } from 'node:path';
+import { SHARED_STATE_DIR, type TaskRestoreDescriptor, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import type { JobVertex } from '../../common/jobgraph.js';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import { needsKeyedStateBackend, type StreamOperator } from '../operators/operator.js';
@@ -67,7 +67,12 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
       if (restored) {
         const files = restored.subtasks
           .filter((h) => h.keyGroupRange !== null && overlaps(o.keyGroupRange, h.keyGroupRange))
-          .map((h) => ({ path: join(o.restore!.dir, h.file), sha256: h.sha256 }));
+          .map((h) => ({
+            path: join(o.restore!.dir, h.file),
+            sha256: h.sha256,
+            // Incremental files live next to the chk-<n> folders, in the job's shared folder.
+            ...(h.shared?.length ? { chain: h.shared.map((f) => ({ path: join(dirname(o.restore!.dir), SHARED_STATE_DIR, f.name), sha256: f.sha256, delta: f.delta })) } : {}),
+          }));
         if (files.length > 0) {
           if (!keyed) throw new Error(`checkpoint ${o.restore!.checkpointId} holds keyed state for operator '${desc.name}', which is no longer on a keyed stream`);
           await restoreKeyedState(keyed, files, (meta, entry) => operator.restoreRawKeyedState(meta, entry));

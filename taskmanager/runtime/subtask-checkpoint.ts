@@ -2,13 +2,29 @@
 // the synchronous part (operators copy in-flight work into state, backends freeze a view), sends
 // the barrier on, and writes the state files asynchronously while the task keeps processing;
 // then it acknowledges with the files' handles, or declines.
+// Incremental checkpoints (level backend, state.backend.incremental): the keyed backend's state goes
+// to <jobId>/shared/ as a chain per (operator, subtask): a full file, then deltas of what changed
+// since the last checkpoint this task knows completed. A chain is only built on a confirmed
+// checkpoint, whose files the JobManager keeps while a retained checkpoint refers to them; once the
+// deltas outweigh the full file, the next checkpoint writes a new full file (bounding restore work
+// and disk use). Savepoints stay full and canonical, with no shared files.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FINAL_CHECKPOINT_ID, type OperatorSubtaskStateHandle, type TaskCheckpointAck, type TaskCheckpointSettings } from '../../common/checkpoint.js';
+import {
+  DEFAULT_INCREMENTAL_CHECKPOINTS,
+  FINAL_CHECKPOINT_ID,
+  SHARED_STATE_DIR,
+  type OperatorSubtaskStateHandle,
+  type SharedStateFile,
+  type TaskCheckpointAck,
+  type TaskCheckpointSettings,
+} from '../../common/checkpoint.js';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import type { Logger } from '../../common/logging.js';
 import type { StreamOperator } from '../operators/operator.js';
 import type { OperatorStateBackend } from '../state/operator-state.js';
+import { LevelKeyedStateBackend } from '../state/level-backend.js';
 import { writeSnapshotFile } from '../state/snapshot-file.js';
 import type { KeyedStateBackend, KeyedStateSnapshot } from '../state/types.js';
 import type { NetworkEvent } from '../network/types.js';
@@ -42,15 +58,35 @@ export interface SubtaskCheckpointOptions {
 interface Captured {
   holder: OperatorStateHolder;
   keyed: KeyedStateSnapshot | undefined;
+  /** The keyed part goes to the shared folder: the whole state, or a delta on `base`. */
+  incremental?: { delta: boolean; base: IncrementalChain | undefined };
   raw: ReturnType<StreamOperator['snapshotRawKeyedState']>;
   operatorStates: ReturnType<OperatorStateBackend['snapshot']>;
+}
+
+/** The shared files that hold one operator's keyed state at a checkpoint. */
+interface IncrementalChain {
+  checkpointId: number;
+  files: SharedStateFile[];
+  /** Size of the chain's full file and the sum of its deltas. */
+  fullBytes: number;
+  deltaBytes: number;
 }
 
 export class SubtaskCheckpointCoordinator {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  private readonly incremental: boolean;
+  /** Per operator id: the chain of the newest checkpoint known to have completed. */
+  private readonly confirmedChains = new Map<string, IncrementalChain>();
+  /** Chains written for checkpoints not yet known to have completed. */
+  private readonly pendingChains = new Map<number, Map<string, IncrementalChain>>();
+  /** Checkpoints that wrote deltas: if one is aborted, the JobManager may have found its base gone. */
+  private readonly deltaCheckpoints = new Set<number>();
 
-  constructor(private readonly o: SubtaskCheckpointOptions) {}
+  constructor(private readonly o: SubtaskCheckpointOptions) {
+    this.incremental = o.settings.incremental ?? DEFAULT_INCREMENTAL_CHECKPOINTS;
+  }
 
   /**
    * Synchronous part at barrier `barrier`; the files are written in the background. A task whose
@@ -88,11 +124,34 @@ export class SubtaskCheckpointCoordinator {
   }
 
   async notifyComplete(checkpointId: number): Promise<void> {
+    this.confirmIncremental(checkpointId);
     for (const h of this.o.holders) await h.operator.notifyCheckpointComplete(checkpointId);
   }
 
   async notifyAborted(checkpointId: number): Promise<void> {
+    this.pendingChains.delete(checkpointId);
+    if (this.deltaCheckpoints.delete(checkpointId)) {
+      // The abort may say that a file of the base is gone (deleted as the base was subsumed before
+      // this task heard it completed): start over with full files rather than build on it again.
+      this.confirmedChains.clear();
+    }
     for (const h of this.o.holders) await h.operator.notifyCheckpointAborted(checkpointId);
+  }
+
+  /** Chains this task wrote for `checkpointId` become the base of later deltas. */
+  private confirmIncremental(checkpointId: number): void {
+    const chains = this.pendingChains.get(checkpointId);
+    // A savepoint's completion says nothing about the checkpoints before it.
+    if (chains === undefined) return;
+    for (const id of [...this.pendingChains.keys()]) if (id <= checkpointId) this.pendingChains.delete(id);
+    for (const id of [...this.deltaCheckpoints]) if (id <= checkpointId) this.deltaCheckpoints.delete(id);
+    for (const h of this.o.holders) {
+      const chain = chains.get(h.operatorId);
+      const current = this.confirmedChains.get(h.operatorId);
+      if (chain === undefined || (current !== undefined && current.checkpointId >= checkpointId)) continue;
+      this.confirmedChains.set(h.operatorId, chain);
+      if (h.keyed instanceof LevelKeyedStateBackend) h.keyed.confirmCheckpoint(checkpointId);
+    }
   }
 
   /** Stops accepting results of writes still running (the task ends); waits for them briefly. */
@@ -112,7 +171,17 @@ export class SubtaskCheckpointCoordinator {
     const out: Captured[] = [];
     for (const h of this.o.holders) {
       await h.operator.snapshotState(ctx);
-      out.push({ holder: h, keyed: h.keyed?.snapshot(), raw: h.operator.snapshotRawKeyedState(), operatorStates: h.operatorState.snapshot() });
+      const raw = h.operator.snapshotRawKeyedState();
+      const operatorStates = h.operatorState.snapshot();
+      if (this.incremental && !savepoint && h.keyed instanceof LevelKeyedStateBackend) {
+        const confirmed = this.confirmedChains.get(h.operatorId);
+        // Deltas that outweigh their full file: write a new full file instead.
+        const base = confirmed !== undefined && confirmed.deltaBytes <= confirmed.fullBytes ? confirmed : undefined;
+        const snap = h.keyed.snapshotIncremental(barrier.checkpointId, base?.checkpointId);
+        out.push({ holder: h, keyed: snap.snapshot, incremental: { delta: snap.delta, base: snap.delta ? base : undefined }, raw, operatorStates });
+      } else {
+        out.push({ holder: h, keyed: h.keyed?.snapshot(), raw, operatorStates });
+      }
     }
     return out;
   }
@@ -128,16 +197,26 @@ export class SubtaskCheckpointCoordinator {
         await mkdir(dir, { recursive: true });
         const file = `op-${c.holder.operatorId}-${this.o.subtaskIndex}.state`;
         const keyGroupRange = c.keyed || hasRaw ? this.o.keyGroupRange : null;
+        const shared = c.incremental ? await this.writeShared(id, c, c.incremental) : undefined;
         const { size, sha256 } = await writeSnapshotFile(join(dir, file), {
           operatorId: c.holder.operatorId,
           subtaskIndex: this.o.subtaskIndex,
           maxParallelism: this.o.maxParallelism,
           keyGroupRange,
           operatorStates: c.operatorStates,
-          keyed: c.keyed,
+          keyed: shared ? undefined : c.keyed,
           extraKeyed: hasRaw ? c.raw : undefined,
         });
-        handles.push({ operatorId: c.holder.operatorId, subtaskIndex: this.o.subtaskIndex, file, size, sha256, keyGroupRange, operatorStates: c.operatorStates.map((s) => s.name) });
+        handles.push({
+          operatorId: c.holder.operatorId,
+          subtaskIndex: this.o.subtaskIndex,
+          file,
+          size,
+          sha256,
+          keyGroupRange,
+          operatorStates: c.operatorStates.map((s) => s.name),
+          ...(shared ? { shared: shared.files } : {}),
+        });
       }
       if (this.closed) return;
       this.o.acknowledge({
@@ -150,10 +229,39 @@ export class SubtaskCheckpointCoordinator {
         alignmentDurationMs: Math.round(alignmentDurationMs * 1000) / 1000,
       });
     } catch (e) {
+      this.pendingChains.delete(id);
       this.o.log.warn({ err: (e as Error).message, checkpointId: id }, 'writing checkpoint state failed');
       if (!this.closed) this.o.decline(id, `asynchronous part failed: ${(e as Error).message}`);
     } finally {
       for (const c of captured) c.keyed?.release();
     }
+  }
+
+  /** Writes the keyed part of an incremental checkpoint to the shared folder; returns its chain. */
+  private async writeShared(id: number, c: Captured, inc: NonNullable<Captured['incremental']>): Promise<IncrementalChain> {
+    const sharedDir = join(this.o.settings.jobDir, SHARED_STATE_DIR);
+    await mkdir(sharedDir, { recursive: true });
+    const { operatorId } = c.holder;
+    // The checkpoint id in the name lets the JobManager sweep files of checkpoints that never completed.
+    const name = `${operatorId}-${this.o.subtaskIndex}-${id}-${randomBytes(4).toString('hex')}.${inc.delta ? 'delta' : 'full'}`;
+    const { size, sha256 } = await writeSnapshotFile(join(sharedDir, name), {
+      operatorId,
+      subtaskIndex: this.o.subtaskIndex,
+      maxParallelism: this.o.maxParallelism,
+      keyGroupRange: this.o.keyGroupRange,
+      operatorStates: [],
+      keyed: c.keyed,
+      delta: inc.delta,
+    });
+    const file: SharedStateFile = { name, size, sha256, delta: inc.delta, checkpointId: id };
+    const base = inc.base;
+    const chain: IncrementalChain = base
+      ? { checkpointId: id, files: [...base.files, file], fullBytes: base.fullBytes, deltaBytes: base.deltaBytes + size }
+      : { checkpointId: id, files: [file], fullBytes: size, deltaBytes: 0 };
+    let chains = this.pendingChains.get(id);
+    if (chains === undefined) this.pendingChains.set(id, (chains = new Map()));
+    chains.set(operatorId, chain);
+    if (inc.delta) this.deltaCheckpoints.add(id);
+    return chain;
   }
 }

@@ -49,116 +49,162 @@ export function timerStateNames(serviceName: string): { event: string; processin
   return { event: `_timer/${serviceName}/event`, processing: `_timer/${serviceName}/processing` };
 }
 
-interface Entry<N> extends InternalTimer<N> {
-  /** Normalized key and namespace id, to find the entry's liveness without rebuilding strings. */
-  nk: unknown;
-  ns: string | number;
-}
-
 /**
- * Live timers as namespace -> key -> timestamps. Nested maps instead of one composite string key:
- * registering a timer is on the per-record path of windows and must not build strings. Namespace
- * first, as the heap state backend: windows are few and keys many, so the key maps stay few and
- * large instead of one small map per key. A (key, namespace) mostly has one timer (a window's
- * end), kept as the number itself; a Set only once it has several.
+ * The timers of one timestamp and namespace: the namespace (the first one registered: equal
+ * namespaces are one) and each timer's key by normalized key. A timer costs one map entry while
+ * it waits (windows of thousands of keys end together); the InternalTimer is made when it fires.
  */
-class TimerSet {
-  private readonly byNs = new Map<string | number, Map<unknown, number | Set<number>>>();
-  size = 0;
-
-  add(nk: unknown, ns: string | number, time: number): boolean {
-    let byKey = this.byNs.get(ns);
-    if (!byKey) this.byNs.set(ns, (byKey = new Map()));
-    const times = byKey.get(nk);
-    if (times === undefined) byKey.set(nk, time);
-    else if (typeof times === 'number') {
-      if (times === time) return false;
-      byKey.set(nk, new Set([times, time]));
-    } else {
-      if (times.has(time)) return false;
-      times.add(time);
-    }
-    this.size++;
-    return true;
-  }
-
-  has(nk: unknown, ns: string | number, time: number): boolean {
-    const times = this.byNs.get(ns)?.get(nk);
-    return times === undefined ? false : typeof times === 'number' ? times === time : times.has(time);
-  }
-
-  delete(nk: unknown, ns: string | number, time: number): boolean {
-    const byKey = this.byNs.get(ns);
-    if (!byKey) return false;
-    const times = byKey.get(nk);
-    if (times === undefined) return false;
-    if (typeof times === 'number') {
-      if (times !== time) return false;
-      byKey.delete(nk);
-    } else {
-      if (!times.delete(time)) return false;
-      if (times.size === 0) byKey.delete(nk);
-    }
-    this.size--;
-    if (byKey.size === 0) this.byNs.delete(ns);
-    return true;
-  }
+interface NamespaceTimers<N> {
+  readonly namespace: N;
+  readonly keys: Map<unknown, unknown>;
 }
 
-/** A binary min-heap on timestamp. */
-class TimerHeap<N> {
-  private readonly items: Entry<N>[] = [];
+/** The timers of one timestamp, by namespace id. */
+type Bucket<N> = Map<string | number, NamespaceTimers<N>>;
+
+/** A binary min-heap of numbers. */
+class TimeHeap {
+  private readonly items: number[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
-  peek(): Entry<N> | undefined {
+  peek(): number | undefined {
     return this.items[0];
   }
 
-  push(e: Entry<N>): void {
+  push(t: number): void {
     const a = this.items;
-    a.push(e);
+    a.push(t);
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.timestamp <= e.timestamp) break;
+      if (a[p]! <= t) break;
       a[i] = a[p]!;
       i = p;
     }
-    a[i] = e;
+    a[i] = t;
   }
 
-  pop(): Entry<N> | undefined {
+  pop(): void {
     const a = this.items;
-    if (a.length === 0) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
+    const last = a.pop();
     const n = a.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = -1;
-        let best = last.timestamp;
-        if (l < n && a[l]!.timestamp < best) {
-          m = l;
-          best = a[l]!.timestamp;
-        }
-        if (r < n && a[r]!.timestamp < best) m = r;
-        if (m < 0) break;
-        a[i] = a[m]!;
-        i = m;
+    if (n === 0 || last === undefined) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = -1;
+      let best = last;
+      if (l < n && a[l]! < best) {
+        m = l;
+        best = a[l]!;
       }
-      a[i] = last;
+      if (r < n && a[r]! < best) m = r;
+      if (m < 0) break;
+      a[i] = a[m]!;
+      i = m;
     }
-    return top;
+    a[i] = last;
+  }
+}
+
+/**
+ * The live timers of one time domain, in buckets by timestamp, set at most once per (key,
+ * namespace, timestamp). Flink keeps timers in a heap beside a set for deduplication; here the
+ * windows of many keys end at the same few timestamps, so a bucket holds many timers: registering
+ * one costs a bucket lookup (mostly the bucket used last) and two map operations, and firing walks
+ * the buckets in time order with no heap operation per timer. Within a timestamp, timers fire in
+ * the order of their namespaces' first registration, then of registration.
+ */
+class TimerQueue<N> {
+  private readonly buckets = new Map<number, Bucket<N>>();
+  /** Timestamps of buckets, pushed when a bucket is made; one whose bucket is gone is skipped. */
+  private readonly times = new TimeHeap();
+  private lastTime = NaN;
+  private lastBucket: Bucket<N> | undefined = undefined;
+  size = 0;
+
+  add(nk: unknown, ns: string | number, key: unknown, namespace: N, time: number): boolean {
+    let bucket = time === this.lastTime ? this.lastBucket : this.buckets.get(time);
+    if (bucket === undefined) {
+      this.buckets.set(time, (bucket = new Map()));
+      this.times.push(time);
+    }
+    this.lastTime = time;
+    this.lastBucket = bucket;
+    let timers = bucket.get(ns);
+    if (timers === undefined) bucket.set(ns, (timers = { namespace, keys: new Map() }));
+    const keys = timers.keys;
+    // One lookup: a key already there keeps its place (an equal key, by normalized key).
+    const before = keys.size;
+    keys.set(nk, key);
+    if (keys.size === before) return false;
+    this.size++;
+    return true;
   }
 
-  toArray(): Entry<N>[] {
-    return [...this.items];
+  delete(nk: unknown, ns: string | number, time: number): boolean {
+    const bucket = this.buckets.get(time);
+    const byKey = bucket?.get(ns)?.keys;
+    if (byKey === undefined || !byKey.delete(nk)) return false;
+    this.size--;
+    if (byKey.size === 0) {
+      bucket!.delete(ns);
+      if (bucket!.size === 0) this.dropBucket(time, bucket!);
+    }
+    return true;
+  }
+
+  private dropBucket(time: number, bucket: Bucket<N>): void {
+    if (this.buckets.get(time) === bucket) this.buckets.delete(time);
+    if (this.lastBucket === bucket) {
+      this.lastBucket = undefined;
+      this.lastTime = NaN;
+    }
+  }
+
+  /** The earliest timestamp with timers. */
+  nextTime(): number | undefined {
+    const times = this.times;
+    let t: number | undefined;
+    while ((t = times.peek()) !== undefined && !this.buckets.has(t)) times.pop();
+    return t;
+  }
+
+  /**
+   * Removes and fires every timer at or before `upTo`, in timestamp order. Timers that `fire` sets
+   * at or before `upTo` fire too; timers it deletes before their turn do not.
+   */
+  fireUpTo(upTo: number, fire: (timer: InternalTimer<N>) => void): void {
+    let t: number | undefined;
+    while ((t = this.nextTime()) !== undefined && t <= upTo) {
+      this.times.pop();
+      const bucket = this.buckets.get(t)!;
+      // Map iteration visits what is added meanwhile and skips what is deleted before its turn.
+      for (const [ns, timers] of bucket) {
+        const { namespace, keys } = timers;
+        for (const [nk, key] of keys) {
+          keys.delete(nk);
+          this.size--;
+          fire({ key, namespace, timestamp: t });
+        }
+        // Emptied: a timer set in this namespace from now on must land in a map still ahead of the walk.
+        if (bucket.get(ns) === timers) bucket.delete(ns);
+      }
+      this.dropBucket(t, bucket);
+    }
+  }
+
+  /** Every live timer, in timestamp order. */
+  toArray(): InternalTimer<N>[] {
+    const out: InternalTimer<N>[] = [];
+    for (const timestamp of [...this.buckets.keys()].sort((a, b) => a - b)) {
+      for (const { namespace, keys } of this.buckets.get(timestamp)!.values()) for (const key of keys.values()) out.push({ key, namespace, timestamp });
+    }
+    return out;
   }
 }
 
@@ -171,12 +217,24 @@ export const MIN_WATERMARK = Number.MIN_SAFE_INTEGER;
 export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
 
 export class InternalTimerService<N> {
-  private readonly eventTimers = new TimerHeap<N>();
-  private readonly processingTimers = new TimerHeap<N>();
-  /** Live timers; deleting removes one here and its heap entry is skipped when it surfaces. */
-  private readonly liveEvent = new TimerSet();
-  private readonly liveProcessing = new TimerSet();
+  private readonly eventTimers = new TimerQueue<N>();
+  private readonly processingTimers = new TimerQueue<N>();
+  private readonly fireEventTimer = (t: InternalTimer<N>): void => {
+    this.keyContext.setCurrentKey(t.key);
+    this.triggerable.onEventTime(t);
+  };
+  private readonly fireProcessingTimer = (t: InternalTimer<N>): void => {
+    this.keyContext.setCurrentKey(t.key);
+    this.triggerable.onProcessingTime(t);
+  };
   private watermark = MIN_WATERMARK;
+  /**
+   * The event-time timer registered last, live until a timer fires or is deleted: triggers register
+   * the same end-of-window timer for every element of a window, which then costs no lookup.
+   */
+  private lastEventNk: unknown = undefined;
+  private lastEventNs: string | number | undefined = undefined;
+  private lastEventTime = NaN;
   private nextProcessingFire = Infinity;
   private cancelProcessing: (() => void) | undefined;
 
@@ -212,38 +270,38 @@ export class InternalTimerService<N> {
     const key = this.keyContext.getCurrentKey();
     const nk = normalizeKey(key);
     const ns = this.namespaceId(namespace);
-    if (!this.liveEvent.add(nk, ns, time)) return;
-    this.eventTimers.push({ nk, ns, key, namespace, timestamp: time });
+    if (time === this.lastEventTime && ns === this.lastEventNs && nk === this.lastEventNk) return;
+    this.lastEventNk = nk;
+    this.lastEventNs = ns;
+    this.lastEventTime = time;
+    this.eventTimers.add(nk, ns, key, namespace, time);
   }
 
   deleteEventTimeTimer(namespace: N, time: number): void {
-    this.liveEvent.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
+    this.lastEventTime = NaN;
+    this.eventTimers.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
   }
 
   registerProcessingTimeTimer(namespace: N, time: number): void {
     const key = this.keyContext.getCurrentKey();
     const nk = normalizeKey(key);
     const ns = this.namespaceId(namespace);
-    if (!this.liveProcessing.add(nk, ns, time)) return;
-    this.processingTimers.push({ nk, ns, key, namespace, timestamp: time });
+    if (!this.processingTimers.add(nk, ns, key, namespace, time)) return;
     if (time < this.nextProcessingFire) this.scheduleProcessing(time);
   }
 
   deleteProcessingTimeTimer(namespace: N, time: number): void {
-    this.liveProcessing.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
+    this.processingTimers.delete(normalizeKey(this.keyContext.getCurrentKey()), this.namespaceId(namespace), time);
   }
 
   /** Fires every event-time timer at or before `watermark`, in timestamp order. */
   advanceWatermark(watermark: number): void {
     if (watermark <= this.watermark) return;
     this.watermark = watermark;
-    let t: Entry<N> | undefined;
-    while ((t = this.eventTimers.peek()) !== undefined && t.timestamp <= watermark) {
-      this.eventTimers.pop();
-      if (!this.liveEvent.delete(t.nk, t.ns, t.timestamp)) continue;
-      this.keyContext.setCurrentKey(t.key);
-      this.triggerable.onEventTime(t);
-    }
+    // What fires (also a timer set while firing) is no longer live: forget it as the one set last.
+    if (this.lastEventTime <= watermark) this.lastEventTime = NaN;
+    this.eventTimers.fireUpTo(watermark, this.fireEventTimer);
+    if (this.lastEventTime <= watermark) this.lastEventTime = NaN;
   }
 
   private scheduleProcessing(time: number): void {
@@ -255,33 +313,24 @@ export class InternalTimerService<N> {
   private fireProcessingTimers(): void {
     this.cancelProcessing = undefined;
     this.nextProcessingFire = Infinity;
-    const now = this.processingTime.now();
-    let t: Entry<N> | undefined;
-    while ((t = this.processingTimers.peek()) !== undefined && t.timestamp <= now) {
-      this.processingTimers.pop();
-      if (!this.liveProcessing.delete(t.nk, t.ns, t.timestamp)) continue;
-      this.keyContext.setCurrentKey(t.key);
-      this.triggerable.onProcessingTime(t);
-    }
-    // Skip entries deleted meanwhile so the next wake-up is for a live timer.
-    while ((t = this.processingTimers.peek()) !== undefined && !this.liveProcessing.has(t.nk, t.ns, t.timestamp)) this.processingTimers.pop();
-    if (t) this.scheduleProcessing(t.timestamp);
+    this.processingTimers.fireUpTo(this.processingTime.now(), this.fireProcessingTimer);
+    const next = this.processingTimers.nextTime();
+    if (next !== undefined) this.scheduleProcessing(next);
   }
 
   numEventTimeTimers(): number {
-    return this.liveEvent.size;
+    return this.eventTimers.size;
   }
 
   numProcessingTimeTimers(): number {
-    return this.liveProcessing.size;
+    return this.processingTimers.size;
   }
 
   /** Live timers, for tests. */
   timers(): { eventTime: InternalTimer<N>[]; processingTime: InternalTimer<N>[] } {
-    const strip = (e: Entry<N>): InternalTimer<N> => ({ key: e.key, namespace: e.namespace, timestamp: e.timestamp });
     return {
-      eventTime: this.eventTimers.toArray().filter((e) => this.liveEvent.has(e.nk, e.ns, e.timestamp)).map(strip),
-      processingTime: this.processingTimers.toArray().filter((e) => this.liveProcessing.has(e.nk, e.ns, e.timestamp)).map(strip),
+      eventTime: this.eventTimers.toArray(),
+      processingTime: this.processingTimers.toArray(),
     };
   }
 
@@ -291,13 +340,11 @@ export class InternalTimerService<N> {
    */
   snapshot(): TimerSnapshot {
     const entries: KeyedEntry[] = [];
-    const add = (state: string, heap: TimerHeap<N>, live: TimerSet): void => {
-      for (const e of heap.toArray()) {
-        if (live.has(e.nk, e.ns, e.timestamp)) entries.push([state, e.key, this.serializeNamespace(e.namespace), e.timestamp]);
-      }
+    const add = (state: string, queue: TimerQueue<N>): void => {
+      for (const e of queue.toArray()) entries.push([state, e.key, this.serializeNamespace(e.namespace), e.timestamp]);
     };
-    add(this.eventStateName, this.eventTimers, this.liveEvent);
-    add(this.processingStateName, this.processingTimers, this.liveProcessing);
+    add(this.eventStateName, this.eventTimers);
+    add(this.processingStateName, this.processingTimers);
     return { states: [{ name: this.eventStateName, kind: 'raw' }, { name: this.processingStateName, kind: 'raw' }], entries };
   }
 
@@ -319,10 +366,9 @@ export class InternalTimerService<N> {
     const nk = normalizeKey(key);
     const id = this.namespaceId(ns);
     if (state === this.eventStateName) {
-      if (this.liveEvent.add(nk, id, timestamp)) this.eventTimers.push({ nk, ns: id, key, namespace: ns, timestamp });
+      this.eventTimers.add(nk, id, key, ns, timestamp);
     } else if (state === this.processingStateName) {
-      if (!this.liveProcessing.add(nk, id, timestamp)) return;
-      this.processingTimers.push({ nk, ns: id, key, namespace: ns, timestamp });
+      if (!this.processingTimers.add(nk, id, key, ns, timestamp)) return;
       if (timestamp < this.nextProcessingFire) this.scheduleProcessing(timestamp);
     } else {
       throw new Error(`timer service '${this.serviceName}' has no state '${state}' (it restores '${this.eventStateName}' and '${this.processingStateName}')`);

@@ -6,6 +6,9 @@
 // apply in either order), and an entry stays in the cache until its batch is acknowledged, so the
 // cache always holds the newest value of anything not yet on disk: a read checks the cache, then
 // LevelDB. Clean, acknowledged entries are evicted (second-chance) when the cache outgrows its limit.
+// For incremental checkpoints every write batch is also kept, newest operation per key, per epoch
+// (the writes between two checkpoints): a delta is the epochs since the last completed checkpoint,
+// read from memory, so it costs nothing in LevelDB reads however large the database is.
 import { rm } from 'node:fs/promises';
 import { Level } from 'level';
 import type { KeyGroupRange } from '../../common/keygroups.js';
@@ -13,7 +16,7 @@ import { checkCanonicalMap, fromCanonicalValue, toCanonicalValue } from './canon
 import { checkKeyGroupRange, keyGroupInRange } from './key-group-check.js';
 import { normalizeKey } from './key-normalizer.js';
 import { decodeDiskValue, encodeDiskKey, encodeDiskValue, MAX_TABLES } from './level-disk-format.js';
-import { LevelSnapshotView, type BatchOp } from './level-snapshot.js';
+import { LevelDeltaView, LevelSnapshotView, type BatchOp } from './level-snapshot.js';
 import { checkSameTable, copyMeta } from './state-meta.js';
 import type { KeyedStateBackend, KeyedStateSnapshot, Namespace, StateMeta, StateTable } from './types.js';
 
@@ -22,9 +25,33 @@ export interface LevelBackendOptions {
   keyGroupRange: KeyGroupRange;
   /** Dirty entries that trigger a write batch, and the size the cache is kept near. */
   cacheLimit?: number;
+  /**
+   * Bytes of changed entries kept for the next incremental checkpoint; beyond them the changes are
+   * dropped and that checkpoint is a full one (so a bulk load does not hold its data twice).
+   */
+  maxChangeBytes?: number;
 }
 
 export const DEFAULT_CACHE_LIMIT = 20_000;
+export const DEFAULT_MAX_CHANGE_BYTES = 64 * 1024 * 1024;
+
+/** The writes between two incremental snapshots; changes undefined: too many were kept (overflow) or none were tracked. */
+interface ChangeEpoch {
+  /** The checkpoint whose snapshot closed the epoch. */
+  checkpointId: number;
+  changes: Map<string, BatchOp> | undefined;
+  bytes: number;
+  /** Keys whose newest operation is a put. */
+  puts: number;
+}
+
+/** An incremental checkpoint's keyed part: the whole state, or what changed since `baseCheckpointId`. */
+export interface IncrementalKeyedSnapshot {
+  snapshot: KeyedStateSnapshot;
+  delta: boolean;
+  /** The completed checkpoint a delta builds on. */
+  baseCheckpointId?: number;
+}
 /** Batches in flight above which restore waits for LevelDB. */
 const MAX_RESTORE_BATCHES_IN_FLIGHT = 2;
 
@@ -132,6 +159,19 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private failure: Error | undefined;
   private disposed = false;
 
+  private readonly maxChangeBytes: number;
+  /** Writes are kept for deltas once an incremental snapshot was taken. */
+  private tracking = false;
+  /** The open epoch's newest operation per disk key (latin1); undefined after an overflow. */
+  private changes: Map<string, BatchOp> | undefined = undefined;
+  private changesBytes = 0;
+  private changesPuts = 0;
+  /** Closed epochs after the last confirmed checkpoint, oldest first. */
+  private readonly epochs: ChangeEpoch[] = [];
+  private heldChangeBytes = 0;
+  /** The newest completed checkpoint that had an incremental snapshot here (-1: none). */
+  private confirmedCheckpointId = -1;
+
   private constructor(
     private readonly db: LevelDb,
     readonly dir: string,
@@ -143,6 +183,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`level backend cacheLimit must be a positive integer, got ${String(limit)}`);
     this.cacheLimit = limit;
     this.nextEvictionAt = limit;
+    this.maxChangeBytes = opts.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES;
   }
 
   /** Opens a fresh backend in `dir`: the directory is created, anything in it before is deleted. */
@@ -251,7 +292,34 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       table.persisted = true;
       ops[i] = e.value === undefined ? { type: 'del', key } : { type: 'put', key, value: encodeDiskValue(toCanonicalValue(table.meta.kind, e.value)) };
     }
+    if (this.tracking) this.recordChanges(ops);
     this.enqueue(seq, ops);
+  }
+
+  private recordChanges(ops: BatchOp[]): void {
+    const changes = this.changes;
+    if (changes === undefined) return;
+    let bytes = this.changesBytes;
+    let puts = this.changesPuts;
+    for (const op of ops) {
+      const k = op.key.toString('latin1');
+      const prev = changes.get(k);
+      if (prev !== undefined) {
+        bytes -= opBytes(prev);
+        if (prev.type === 'put') puts--;
+      }
+      changes.set(k, op);
+      bytes += opBytes(op);
+      if (op.type === 'put') puts++;
+    }
+    this.changesBytes = bytes;
+    this.changesPuts = puts;
+    if (bytes + this.heldChangeBytes > this.maxChangeBytes) {
+      // Too much changed to keep: the next checkpoint reads the whole state instead.
+      this.changes = undefined;
+      this.changesBytes = 0;
+      this.changesPuts = 0;
+    }
   }
 
   private enqueue(seq: number, ops: BatchOp[]): void {
@@ -307,6 +375,44 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     return new LevelSnapshotView(this.db, dbSnapshot, overlays, states, this.keyGroupRange);
   }
 
+  /**
+   * Synchronous part of an incremental checkpoint: closes the epoch of writes that ends here and
+   * returns what changed since checkpoint `baseCheckpointId` (a delta), or the whole state when no
+   * base is given or no delta can be built on it (not the confirmed one, or too much changed).
+   */
+  snapshotIncremental(checkpointId: number, baseCheckpointId: number | undefined): IncrementalKeyedSnapshot {
+    this.checkUsable();
+    this.flush();
+    const tracked = this.tracking ? this.changes : undefined;
+    const closed: ChangeEpoch = { checkpointId, changes: tracked, bytes: tracked ? this.changesBytes : 0, puts: tracked ? this.changesPuts : 0 };
+    this.epochs.push(closed);
+    this.heldChangeBytes += closed.bytes;
+    this.tracking = true;
+    this.changes = new Map();
+    this.changesBytes = 0;
+    this.changesPuts = 0;
+    const states = this.tablesById.map((t) => copyMeta(t.meta));
+    // Every live entry was written since the last snapshot (hot state): the epoch is the whole
+    // state, written as a full file from memory with no LevelDB reads, and a chain starts anew.
+    if (closed.changes !== undefined && closed.puts === this.entryCount) {
+      return { snapshot: new LevelDeltaView([closed.changes], states, this.keyGroupRange, true), delta: false };
+    }
+    const base = this.confirmedCheckpointId;
+    if (baseCheckpointId === undefined || baseCheckpointId !== base || this.epochs.some((e) => e.changes === undefined)) return { snapshot: this.snapshot(), delta: false };
+    return { snapshot: new LevelDeltaView(this.epochs.map((e) => e.changes!), states, this.keyGroupRange), delta: true, baseCheckpointId: base };
+  }
+
+  /**
+   * Checkpoint `checkpointId` completed: later deltas build on it, and the writes up to it are no
+   * longer needed. Ignored for checkpoints without an incremental snapshot here (savepoints).
+   */
+  confirmCheckpoint(checkpointId: number): void {
+    const i = this.epochs.findIndex((e) => e.checkpointId === checkpointId);
+    if (i < 0 || checkpointId <= this.confirmedCheckpointId) return;
+    for (const e of this.epochs.splice(0, i + 1)) this.heldChangeBytes -= e.bytes;
+    this.confirmedCheckpointId = checkpointId;
+  }
+
   restoreEntry(meta: StateMeta, key: unknown, namespace: Namespace, canonicalValue: unknown): void {
     this.checkUsable();
     const table = this.table(meta);
@@ -355,6 +461,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     await this.writeChain;
     for (const t of this.tablesById) t.cache.clear();
     this.dirty = [];
+    this.epochs.length = 0;
+    this.changes = undefined;
     this.cacheSize = 0;
     await this.db.close();
     await rm(this.dir, { recursive: true, force: true });
@@ -364,4 +472,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     if (this.disposed) throw new Error(`the level state backend in ${this.dir} was disposed`);
     if (this.failure !== undefined) throw this.failure;
   }
+}
+
+function opBytes(op: BatchOp): number {
+  return op.type === 'put' ? op.key.length + op.value.length + 64 : op.key.length + 64;
 }

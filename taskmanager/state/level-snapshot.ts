@@ -5,7 +5,7 @@
 import type { Level } from 'level';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import { CHUNK_ENTRIES } from './chunk-size.js';
-import { decodeDiskKey, decodeDiskValue } from './level-disk-format.js';
+import { decodeDiskKey, decodeDiskValue, RawChunkBuilder } from './level-disk-format.js';
 import type { KeyedEntry, KeyedStateSnapshot, KeyGroupChunk, StateMeta } from './types.js';
 
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
@@ -17,7 +17,66 @@ type DbSnapshot = ReturnType<LevelDb['snapshot']>;
 const READ_BATCH = 2000;
 const READ_BATCH_BYTES = 1024 * 1024;
 
-export class LevelSnapshotView implements KeyedStateSnapshot {
+/** Both views: entries in disk-key order as (disk key, disk value; undefined: removed). */
+abstract class LevelView implements KeyedStateSnapshot {
+  constructor(
+    readonly states: StateMeta[],
+    private readonly keyGroupRange: KeyGroupRange,
+  ) {}
+
+  protected abstract entries(): AsyncGenerator<[Buffer, Buffer | undefined]>;
+  abstract release(): void;
+
+  /** The table name of a disk key, checked against the tables and the key groups of the backend. */
+  private stateOf(diskKey: Buffer): { keyGroup: number; state: string } {
+    const keyGroup = (diskKey[0]! << 8) | diskKey[1]!;
+    const tableId = (diskKey[2]! << 8) | diskKey[3]!;
+    const meta = this.states[tableId];
+    if (meta === undefined) throw new Error(`the level state backend holds an entry of unknown table id ${tableId}`);
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new Error(`the level state backend holds an entry in key group ${keyGroup}, outside its key groups ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
+    }
+    return { keyGroup, state: meta.name };
+  }
+
+  async *chunks(): AsyncGenerator<KeyGroupChunk> {
+    let chunk: KeyGroupChunk | undefined;
+    let n = 0;
+    for await (const [diskKey, value] of this.entries()) {
+      const { keyGroup, state } = this.stateOf(diskKey);
+      if (chunk !== undefined && (chunk.keyGroup !== keyGroup || n >= CHUNK_ENTRIES)) {
+        yield chunk;
+        chunk = undefined;
+      }
+      if (chunk === undefined) {
+        chunk = { keyGroup, entries: [] };
+        n = 0;
+      }
+      n++;
+      const k = decodeDiskKey(diskKey);
+      if (value !== undefined) chunk.entries.push([state, k.key, k.namespace, decodeDiskValue(value)] as KeyedEntry);
+      else (chunk.removed ??= []).push([state, k.key, k.namespace]);
+    }
+    if (chunk !== undefined) yield chunk;
+  }
+
+  async *rawChunks(): AsyncGenerator<{ keyGroup: number; bytes: Buffer }> {
+    let chunk: RawChunkBuilder | undefined;
+    for await (const [diskKey, value] of this.entries()) {
+      const { keyGroup, state } = this.stateOf(diskKey);
+      if (chunk !== undefined && (chunk.keyGroup !== keyGroup || chunk.count >= CHUNK_ENTRIES)) {
+        yield { keyGroup: chunk.keyGroup, bytes: chunk.bytes() };
+        chunk = undefined;
+      }
+      chunk ??= new RawChunkBuilder(keyGroup);
+      if (value !== undefined) chunk.put(state, diskKey, value);
+      else chunk.remove(state, diskKey);
+    }
+    if (chunk !== undefined) yield { keyGroup: chunk.keyGroup, bytes: chunk.bytes() };
+  }
+}
+
+export class LevelSnapshotView extends LevelView {
   private released = false;
 
   constructor(
@@ -25,33 +84,18 @@ export class LevelSnapshotView implements KeyedStateSnapshot {
     private readonly dbSnapshot: DbSnapshot,
     /** Batches in the order they were issued. */
     private readonly overlays: BatchOp[][],
-    readonly states: StateMeta[],
-    private readonly keyGroupRange: KeyGroupRange,
-  ) {}
+    states: StateMeta[],
+    keyGroupRange: KeyGroupRange,
+  ) {
+    super(states, keyGroupRange);
+  }
 
-  async *chunks(): AsyncGenerator<KeyGroupChunk> {
+  protected async *entries(): AsyncGenerator<[Buffer, Buffer | undefined]> {
     if (this.released) throw new Error('the keyed state snapshot was released before it was read');
     const overlay = mergeOverlays(this.overlays);
     // fillCache: false, so a checkpoint does not push the task's hot blocks out of LevelDB's cache.
     const options = { snapshot: this.dbSnapshot, fillCache: false, highWaterMarkBytes: READ_BATCH_BYTES };
     const it = this.db.iterator(options);
-    let chunk: KeyGroupChunk | undefined;
-    const { states, keyGroupRange } = this;
-    function* add(diskKey: Buffer, value: Buffer): Generator<KeyGroupChunk> {
-      const k = decodeDiskKey(diskKey);
-      const meta = states[k.tableId];
-      if (meta === undefined) throw new Error(`the level state backend holds an entry of unknown table id ${k.tableId}`);
-      if (k.keyGroup < keyGroupRange.start || k.keyGroup > keyGroupRange.end) {
-        throw new Error(`the level state backend holds an entry in key group ${k.keyGroup}, outside its key groups ${keyGroupRange.start}..${keyGroupRange.end}`);
-      }
-      if (chunk !== undefined && (chunk.keyGroup !== k.keyGroup || chunk.entries.length >= CHUNK_ENTRIES)) {
-        yield chunk;
-        chunk = undefined;
-      }
-      chunk ??= { keyGroup: k.keyGroup, entries: [] };
-      const entry: KeyedEntry = [meta.name, k.key, k.namespace, decodeDiskValue(value)];
-      chunk.entries.push(entry);
-    }
     try {
       let o = 0;
       for (;;) {
@@ -61,20 +105,19 @@ export class LevelSnapshotView implements KeyedStateSnapshot {
           // Overlay keys before this one come first; one equal to it replaces it.
           let replaced = false;
           while (o < overlay.length) {
-            const c = Buffer.compare(overlay[o].key, key);
+            const c = Buffer.compare(overlay[o]!.key, key);
             if (c > 0) break;
-            const op = overlay[o++];
-            if (op.type === 'put') yield* add(op.key, op.value);
+            const op = overlay[o++]!;
+            if (op.type === 'put') yield [op.key, op.value];
             if (c === 0) replaced = true;
           }
-          if (!replaced) yield* add(key, value);
+          if (!replaced) yield [key, value];
         }
       }
       for (; o < overlay.length; o++) {
-        const op = overlay[o];
-        if (op.type === 'put') yield* add(op.key, op.value);
+        const op = overlay[o]!;
+        if (op.type === 'put') yield [op.key, op.value];
       }
-      if (chunk !== undefined) yield chunk;
     } finally {
       await it.close();
     }
@@ -86,6 +129,47 @@ export class LevelSnapshotView implements KeyedStateSnapshot {
     this.overlays.length = 0;
     // Closing waits for reads still using the snapshot; a failure there has nobody to tell.
     this.dbSnapshot.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A delta of an incremental checkpoint: the newest operation per key over the epochs since the
+ * confirmed checkpoint, kept in memory by the backend; 'del' operations become `removed`.
+ */
+export class LevelDeltaView extends LevelView {
+  private epochs: Array<Map<string, BatchOp>> | undefined;
+
+  constructor(
+    /** Oldest first; not changed after this call (the backend opens a new epoch). */
+    epochs: Array<Map<string, BatchOp>>,
+    states: StateMeta[],
+    keyGroupRange: KeyGroupRange,
+    /** The puts are every live entry: a full snapshot (removals left out). */
+    private readonly complete = false,
+  ) {
+    super(states, keyGroupRange);
+    this.epochs = [...epochs];
+  }
+
+  protected async *entries(): AsyncGenerator<[Buffer, Buffer | undefined]> {
+    const epochs = this.epochs;
+    if (epochs === undefined) throw new Error('the keyed state snapshot was released before it was read');
+    let ops: BatchOp[];
+    if (epochs.length === 1) ops = Array.from(epochs[0]!.values());
+    else {
+      const newest = new Map<string, BatchOp>();
+      for (const e of epochs) for (const [k, op] of e) newest.set(k, op);
+      ops = Array.from(newest.values());
+    }
+    ops.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const op of ops) {
+      if (op.type === 'put') yield [op.key, op.value];
+      else if (!this.complete) yield [op.key, undefined];
+    }
+  }
+
+  release(): void {
+    this.epochs = undefined;
   }
 }
 

@@ -6,7 +6,9 @@
 //   2. the operator states: OperatorStateEntry[]
 //   3. keyed chunks { keyGroup, entries: KeyedEntry[] } by ascending key group, at most
 //      CHUNK_ENTRIES entries each (a key group may span several chunks).
-// Written as a stream to a temporary name, synced and renamed; read as a stream.
+// Written as a stream to a temporary name, synced and renamed; read as a stream. A delta of an
+// incremental checkpoint has the same items under format 'weir-state-delta', its chunks also
+// listing `removed` entries; it is read only as part of its chain (backend-factory.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { assignToKeyGroup, type KeyGroupRange } from '../../common/keygroups.js'
 import { CHUNK_ENTRIES } from './chunk-size.js';
 import { describeKey } from './key-normalizer.js';
 import { checkKeyGroupRange } from './key-group-check.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type KeyedEntry, type KeyedStateSnapshot, type KeyGroupChunk, type OperatorStateEntry, type StateMeta } from './types.js';
+import { DELTA_FORMAT, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type KeyedEntry, type RemovedEntry, type KeyedStateSnapshot, type KeyGroupChunk, type OperatorStateEntry, type StateMeta } from './types.js';
 
 export interface SnapshotFileContent {
   operatorId: string;
@@ -28,10 +30,12 @@ export interface SnapshotFileContent {
   keyed?: KeyedStateSnapshot;
   /** Keyed entries kept outside the backend (timers); the writer puts them in key-group order. */
   extraKeyed?: { states: StateMeta[]; entries: KeyedEntry[] };
+  /** `keyed` is a delta of an incremental checkpoint (its chunks may list removed entries). */
+  delta?: boolean;
 }
 
 export interface SnapshotFileHeader {
-  format: typeof SNAPSHOT_FORMAT;
+  format: typeof SNAPSHOT_FORMAT | typeof DELTA_FORMAT;
   version: number;
   operatorId: string;
   subtaskIndex: number;
@@ -53,6 +57,8 @@ export interface ReadSnapshotOptions {
   expectedSha256?: string;
   /** Only chunks of these key groups are returned. */
   keyGroupRange?: KeyGroupRange;
+  /** Accept a delta file (format 'weir-state-delta'). */
+  allowDelta?: boolean;
 }
 
 /** Bytes collected before a write to the file. */
@@ -74,8 +80,9 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
     if (names.has(s.name)) throw new Error(`state file ${path}: two keyed states are named '${s.name}'`);
     names.add(s.name);
   }
+  if (content.delta && content.extraKeyed?.entries.length) throw new Error(`state file ${path}: a delta holds only the keyed backend's changes`);
   const header: SnapshotFileHeader = {
-    format: SNAPSHOT_FORMAT,
+    format: content.delta ? DELTA_FORMAT : SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     operatorId: content.operatorId,
     subtaskIndex: content.subtaskIndex,
@@ -105,7 +112,18 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
     pendingBytes += bytes.length;
     if (pendingBytes >= WRITE_BUFFER_BYTES) await drain();
   };
-  const emitChunk = async (keyGroup: number, entries: KeyedEntry[]): Promise<void> => {
+  const emitRaw = async (bytes: Buffer): Promise<void> => {
+    hash.update(bytes);
+    size += bytes.length;
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (pendingBytes >= WRITE_BUFFER_BYTES) await drain();
+  };
+  const emitChunk = async (keyGroup: number, entries: KeyedEntry[], removed?: RemovedEntry[]): Promise<void> => {
+    if (removed !== undefined && removed.length > 0) {
+      await emit({ keyGroup, entries, removed });
+      return;
+    }
     for (let i = 0; i < entries.length; i += CHUNK_ENTRIES) {
       await emit({ keyGroup, entries: i === 0 && entries.length <= CHUNK_ENTRIES ? entries : entries.slice(i, i + CHUNK_ENTRIES) });
     }
@@ -117,12 +135,20 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
     const extra = extraByKeyGroup(content.extraKeyed?.entries ?? [], maxParallelism, keyGroupRange, path);
     let x = 0;
     let last = -1;
-    if (content.keyed) {
+    if (content.keyed?.rawChunks) {
+      for await (const chunk of content.keyed.rawChunks()) {
+        if (chunk.keyGroup < last) throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
+        last = chunk.keyGroup;
+        for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
+        await emitRaw(chunk.bytes);
+      }
+    } else if (content.keyed) {
       for await (const chunk of content.keyed.chunks()) {
         if (chunk.keyGroup < last) throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
         last = chunk.keyGroup;
         for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
-        if (chunk.entries.length > 0) await emitChunk(chunk.keyGroup, chunk.entries);
+        if (chunk.removed !== undefined && chunk.removed.length > 0 && !content.delta) throw new Error(`state file ${path}: a full snapshot returned removed entries`);
+        if (chunk.entries.length > 0 || (chunk.removed?.length ?? 0) > 0) await emitChunk(chunk.keyGroup, chunk.entries, chunk.removed);
       }
     }
     for (; x < extra.length; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
@@ -160,7 +186,7 @@ export async function readSnapshotFile(path: string, opts: ReadSnapshotOptions =
   let operatorStates: OperatorStateEntry[] | undefined;
   // Small reads: callers that want only the operator states should not decode the keyed part.
   for await (const item of items(path, 16 * 1024)) {
-    if (header === undefined) header = checkHeader(item, path);
+    if (header === undefined) header = checkHeader(item, path, opts.allowDelta === true);
     else {
       operatorStates = checkOperatorStates(item, path);
       break;
@@ -170,15 +196,16 @@ export async function readSnapshotFile(path: string, opts: ReadSnapshotOptions =
   if (operatorStates === undefined) throw damaged(path, 'it ends after its header (truncated)');
   const range = opts.keyGroupRange;
   const fileRange = header.keyGroupRange;
+  const delta = header.format === DELTA_FORMAT;
   return {
     header,
     operatorStates,
     states: header.states,
-    chunks: () => readChunks(path, fileRange, range),
+    chunks: () => readChunks(path, fileRange, range, delta),
   };
 }
 
-async function* readChunks(path: string, fileRange: KeyGroupRange | null, range: KeyGroupRange | undefined): AsyncGenerator<KeyGroupChunk> {
+async function* readChunks(path: string, fileRange: KeyGroupRange | null, range: KeyGroupRange | undefined, delta: boolean): AsyncGenerator<KeyGroupChunk> {
   let index = 0;
   let last = -1;
   for await (const item of items(path, 256 * 1024)) {
@@ -198,6 +225,12 @@ async function* readChunks(path: string, fileRange: KeyGroupRange | null, range:
     }
     for (const e of chunk.entries) {
       if (!Array.isArray(e) || e.length !== 4 || typeof e[0] !== 'string') throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed entry`);
+    }
+    if (chunk.removed !== undefined) {
+      if (!delta || !Array.isArray(chunk.removed)) throw damaged(path, `a chunk of key group ${chunk.keyGroup} lists removed entries, which only a delta may`);
+      for (const e of chunk.removed) {
+        if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string') throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed removed entry`);
+      }
     }
     yield chunk;
   }
@@ -238,9 +271,12 @@ function damaged(path: string, what: string, cause?: unknown): Error {
   return new Error(`state file ${path} is damaged: ${what}`, cause === undefined ? undefined : { cause });
 }
 
-function checkHeader(item: unknown, path: string): SnapshotFileHeader {
+function checkHeader(item: unknown, path: string, allowDelta: boolean): SnapshotFileHeader {
   const h = item as Partial<SnapshotFileHeader> | null;
-  if (h === null || typeof h !== 'object' || h.format !== SNAPSHOT_FORMAT) {
+  if (h !== null && typeof h === 'object' && h.format === DELTA_FORMAT && !allowDelta) {
+    throw new Error(`${path} is a delta of an incremental checkpoint, readable only with the files before it in its chain`);
+  }
+  if (h === null || typeof h !== 'object' || (h.format !== SNAPSHOT_FORMAT && h.format !== DELTA_FORMAT)) {
     throw new Error(`${path} is not a Weir state file (its first item lacks format '${SNAPSHOT_FORMAT}')`);
   }
   if (typeof h.version !== 'number' || !Number.isInteger(h.version) || h.version < 1) throw damaged(path, `its format version ${JSON.stringify(h.version)} is not valid`);

@@ -70,9 +70,14 @@ export interface KeyedStateBackend {
 /** One entry in canonical form: table name, key, namespace, canonical value. */
 export type KeyedEntry = [state: string, key: unknown, namespace: Namespace, value: unknown];
 
+/** A (table, key, namespace) that an incremental delta removes. */
+export type RemovedEntry = [state: string, key: unknown, namespace: Namespace];
+
 export interface KeyGroupChunk {
   keyGroup: number;
   entries: KeyedEntry[];
+  /** Only in deltas of incremental checkpoints: entries removed since the checkpoint the delta builds on. */
+  removed?: RemovedEntry[];
 }
 
 /** A frozen view of a keyed backend, read after the synchronous part of a checkpoint. */
@@ -80,6 +85,11 @@ export interface KeyedStateSnapshot {
   readonly states: StateMeta[];
   /** Entries by ascending key group; a key group may span several chunks. Values canonical. */
   chunks(): AsyncIterable<KeyGroupChunk>;
+  /**
+   * The same chunks already encoded as the msgpack items of a state file (`keyGroup` and bytes),
+   * when the backend has its entries in that encoding (level): writing them costs no decode.
+   */
+  rawChunks?(): AsyncIterable<{ keyGroup: number; bytes: Buffer }>;
   /** Frees the view (level: releases its LevelDB snapshot). Idempotent. */
   release(): void;
 }
@@ -103,3 +113,9 @@ export interface OperatorStateEntry {
  */
 export const SNAPSHOT_FORMAT = 'weir-state';
 export const SNAPSHOT_VERSION = 1;
+/**
+ * A delta of an incremental checkpoint: the same items, with `removed` in chunks; it means
+ * something only on top of the files before it in its chain, so it has a format name of its own
+ * that a reader of full files refuses.
+ */
+export const DELTA_FORMAT = 'weir-state-delta';

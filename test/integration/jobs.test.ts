@@ -116,6 +116,8 @@ describe('a real cluster', () => {
     for (const m of emitted) expect(Number(m[2])).toBeGreaterThan(0);
     const tmLog = (await cluster.rest(`/taskmanagers/${tms[0].id}/log`)).body as string;
     expect(tmLog).toContain('"msg":"TaskManager registered"');
+    // Slot threads log into the same file, each line naming its slot.
+    expect(tmLog.split('\n').some((l) => /"slot":\d/.test(l) && l.includes('"msg":"deploying task"'))).toBe(true);
     const jmLog = (await cluster.rest('/jobmanager/log')).body as string;
     expect(jmLog).toContain(jobId);
     await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });

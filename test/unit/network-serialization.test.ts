@@ -1,6 +1,5 @@
-import { Unpackr } from 'msgpackr';
-import { describe, expect, it } from 'vitest';
-import { decodeEvent, decodeRecords, encodeEvent, encodeRecords } from '../../common/serialization.js';
+import { describe, expect, it, vi } from 'vitest';
+import { decodeEvent, decodeRecords, encodeEvent, encodeRecords, RecordSerializer } from '../../common/serialization.js';
 import type { NetworkEvent } from '../../taskmanager/network/types.js';
 import { mulberry32 } from '../reference/random.js';
 
@@ -52,10 +51,13 @@ describe('record serialization', () => {
     }
   });
 
-  it('is self-contained: a fresh decoder reads a buffer written after many others', () => {
+  it('is self-contained: a fresh process decodes a buffer written after many others', async () => {
     for (let i = 0; i < 50; i++) encodeRecords([{ key: i, value: i }, { other: i }], null);
     const bytes = encodeRecords([{ key: 1, value: 2 }, { other: 3 }], null);
-    expect(new Unpackr().unpack(bytes.subarray(1))).toStrictEqual([{ key: 1, value: 2 }, { other: 3 }]);
+    // A fresh module instance has seen no shapes at all.
+    vi.resetModules();
+    const fresh = await import('../../common/serialization.js');
+    expect(fresh.decodeRecords(bytes).values).toStrictEqual([{ key: 1, value: 2 }, { other: 3 }]);
   });
 
   it('round-trips undefined values and undefined fields', () => {
@@ -77,6 +79,9 @@ describe('record serialization', () => {
   it('rejects malformed buffers with a clear error', () => {
     expect(() => decodeRecords(new Uint8Array(0))).toThrow(/empty buffer/);
     expect(() => decodeRecords(Uint8Array.of(7, 1, 2))).toThrow(/unknown buffer format/);
+    const good = encodeRecords([{ key: 'abc', value: [1, 2, 3] }], null);
+    expect(() => decodeRecords(good.subarray(0, good.length - 2))).toThrow(/decodeRecords/);
+    expect(() => decodeRecords(Uint8Array.of(...good, 0x01))).toThrow(/bytes left/);
     expect(() => encodeRecords([1, 2], [1])).toThrow(/2 values but 1 timestamps/);
   });
 
@@ -89,5 +94,146 @@ describe('record serialization', () => {
       { type: 'idle', idle: true },
     ];
     for (const e of events) expect(decodeEvent(encodeEvent(e))).toStrictEqual(e);
+  });
+});
+
+/** Values JSON cannot hold, and what msgpack changed or refused. */
+function specialValue(rnd: () => number): unknown {
+  switch (Math.floor(rnd() * 16)) {
+    case 0: return undefined;
+    case 1: return -0;
+    case 2: return [NaN, Infinity, -Infinity][Math.floor(rnd() * 3)];
+    case 3: return new Date(1_700_000_000_000 + Math.floor(rnd() * 1e9));
+    case 4: return BigInt(Math.floor((rnd() - 0.5) * 2 ** 52));
+    case 5: return (rnd() < 0.5 ? -1n : 1n) * (2n ** BigInt(60 + Math.floor(rnd() * 200)) + BigInt(Math.floor(rnd() * 1e9)));
+    case 6: return 'pair 😀 𝄞 ' + String.fromCodePoint(0x10000 + Math.floor(rnd() * 0xfffff));
+    case 7: return rnd() < 0.5 ? 'lone \ud800 high' : '\udc00' + 'x'.repeat(Math.floor(rnd() * 100));
+    case 8: return Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
+    case 9: return new Map<unknown, unknown>([[Math.floor(rnd() * 10), 'a'], ['k', { x: -0 }]]);
+    case 10: return new Set<unknown>([1, 'two', undefined, 3n]);
+    case 11: return [[[1, [undefined]], []], [[-0]]];
+    case 12: return 'long ' + 'é✓😀'.repeat(20 + Math.floor(rnd() * 300));
+    case 13: return rnd() * 2 ** 70;
+    case 14: return '\ufeffbom';
+    default: return 2 ** 31 + Math.floor(rnd() * 1000);
+  }
+}
+
+function jsonLike(rnd: () => number, depth = 0): unknown {
+  const r = rnd();
+  if (depth >= 4 || r < 0.5) return rnd() < 0.4 ? specialValue(rnd) : randomValue(rnd, 3);
+  if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 6) }, () => jsonLike(rnd, depth + 1));
+  const obj: Record<string, unknown> = {};
+  const shapes = [['key', 'value'], ['key', 'value', 'count'], ['a', 'b'], ['0', 'x', '1'], ['__proto__', 'y']];
+  // Sometimes more keys than a shape takes (64), with leaves only, so the values stay small.
+  const wide = rnd() >= 0.8;
+  const keys = wide ? Array.from({ length: Math.floor(rnd() * 80) }, () => 'f' + Math.floor(rnd() * 500)) : shapes[Math.floor(rnd() * shapes.length)];
+  for (const k of keys) Object.defineProperty(obj, k, { value: wide ? specialValue(rnd) : jsonLike(rnd, depth + 1), enumerable: true, writable: true, configurable: true });
+  return obj;
+}
+
+describe('exact round trip', () => {
+  it('keeps every value as it was: a fixed-seed randomized run', () => {
+    const rnd = mulberry32(20261204);
+    const serializer = new RecordSerializer(256);
+    for (let b = 0; b < 100; b++) {
+      const n = 1 + Math.floor(rnd() * 100);
+      const values = Array.from({ length: n }, () => jsonLike(rnd));
+      const timestamps = b % 3 === 0 ? null : values.map(() => (rnd() < 0.3 ? undefined : Math.floor(rnd() * 2 ** 45)));
+      // Both ways in: one call, and a record at a time.
+      const whole = encodeRecords(values, timestamps);
+      values.forEach((v, i) => serializer.add(v, timestamps?.[i]));
+      const incremental = serializer.finish()!;
+      for (const bytes of [whole, incremental]) {
+        const decoded = decodeRecords(bytes);
+        expect(decoded.values).toStrictEqual(values);
+        expect(decoded.timestamps).toStrictEqual(timestamps !== null && timestamps.some((t) => t !== undefined) ? timestamps : null);
+      }
+    }
+  });
+
+  it('keeps -0, holes, bigints, Buffers, typed arrays, errors and regular expressions', () => {
+    const values: unknown[] = [
+      -0,
+      { x: -0 },
+      [1, , 3], // eslint-disable-line no-sparse-arrays
+      2n ** 1000n,
+      -(2n ** 64n),
+      0n,
+      Buffer.from('bytes'),
+      new Float64Array([1.5, -0, NaN]),
+      new BigInt64Array([-5n]),
+      new Uint8Array(new ArrayBuffer(8), 2, 3),
+      new TypeError('bad'),
+      /a+b/giu,
+      new Date(NaN),
+      Object.assign(Object.create(null) as object, { a: 1 }),
+      { nested: { deeper: { deepest: [undefined, null] } } },
+    ];
+    const decoded = decodeRecords(encodeRecords(values, null)).values;
+    expect(Object.is(decoded[0], -0)).toBe(true);
+    expect(Object.is((decoded[1] as { x: number }).x, -0)).toBe(true);
+    expect(1 in (decoded[2] as unknown[])).toBe(false);
+    expect(decoded[3]).toBe(2n ** 1000n);
+    expect(decoded[4]).toBe(-(2n ** 64n));
+    expect(decoded[5]).toBe(0n);
+    expect(Buffer.isBuffer(decoded[6])).toBe(true);
+    expect(decoded[6]).toStrictEqual(Buffer.from('bytes'));
+    expect(decoded[7]).toStrictEqual(new Float64Array([1.5, -0, NaN]));
+    expect(decoded[8]).toStrictEqual(new BigInt64Array([-5n]));
+    expect(decoded[9]).toStrictEqual(Uint8Array.of(0, 0, 0));
+    expect(decoded[10]).toBeInstanceOf(TypeError);
+    expect((decoded[10] as Error).message).toBe('bad');
+    expect(decoded[11]).toStrictEqual(/a+b/giu);
+    expect(Number.isNaN((decoded[12] as Date).getTime())).toBe(true);
+    expect(decoded[13]).toStrictEqual({ a: 1 });
+    expect(decoded[14]).toStrictEqual(values[14]);
+  });
+
+  it('sends class instances as their fields, and functions as undefined', () => {
+    class Point {
+      constructor(readonly x: number, readonly y: number) {}
+      norm(): number {
+        return Math.hypot(this.x, this.y);
+      }
+    }
+    const [p, f] = decodeRecords(encodeRecords([new Point(3, 4), { g: () => 1 }], null)).values;
+    expect(p).toStrictEqual({ x: 3, y: 4 });
+    expect(f).toStrictEqual({ g: undefined });
+  });
+
+  it('leaves the buffer as it was when a record cannot be serialized', () => {
+    const serializer = new RecordSerializer();
+    serializer.add({ key: 1, value: 2 }, undefined);
+    const bad = { key: 1, get value(): number { throw new Error('getter failed'); } };
+    expect(() => serializer.add({ wrapper: { inner: bad } }, 5)).toThrow(/getter failed/);
+    serializer.add({ wrapper: { inner: { key: 3, value: 4 } } }, undefined);
+    const decoded = decodeRecords(serializer.finish()!);
+    expect(decoded.values).toStrictEqual([{ key: 1, value: 2 }, { wrapper: { inner: { key: 3, value: 4 } } }]);
+    expect(decoded.timestamps).toBeNull();
+  });
+
+  it('interleaves serializers without mixing their shapes', () => {
+    const a = new RecordSerializer();
+    const b = new RecordSerializer();
+    const rnd = mulberry32(7);
+    const expected: [unknown[], unknown[]] = [[], []];
+    for (let i = 0; i < 2000; i++) {
+      const v = rnd() < 0.5 ? { key: i, value: -i } : { word: 'w' + i, count: i, extra: rnd() < 0.5 ? { a: 1 } : [i] };
+      const which = rnd() < 0.5 ? 0 : 1;
+      (which === 0 ? a : b).add(v, undefined);
+      expected[which].push(v);
+    }
+    expect(decodeRecords(b.finish()!).values).toStrictEqual(expected[1]);
+    expect(decodeRecords(a.finish()!).values).toStrictEqual(expected[0]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('round-trips events with values msgpack would change', () => {
+    for (const e of [{ type: 'watermark', timestamp: -0 }, { type: 'x', big: 2n ** 90n, when: new Date(5) }]) {
+      expect(decodeEvent(encodeEvent(e))).toStrictEqual(e);
+    }
+    expect(Object.is(decodeEvent<{ timestamp: number }>(encodeEvent({ timestamp: -0 })).timestamp, -0)).toBe(true);
   });
 });

@@ -10,7 +10,8 @@ let rm: ResourceManager | undefined;
 afterEach(() => rm?.stop());
 
 function register(r: ResourceManager, id: string, slots: number) {
-  return r.register({ taskManagerId: id, rpcAddress: `127.0.0.1:${10000 + slots}`, slots, protocolVersion: PROTOCOL_VERSION, engineVersion: 'x', pid: 1, hostname: 'h', workingDir: '/tmp' });
+  const slotDataAddresses = Array.from({ length: slots }, (_, i) => `127.0.0.1:${20000 + 10 * slots + i}`);
+  return r.register({ taskManagerId: id, rpcAddress: `127.0.0.1:${10000 + slots}`, slots, slotDataAddresses, protocolVersion: PROTOCOL_VERSION, engineVersion: 'x', pid: 1, hostname: 'h', workingDir: '/tmp' });
 }
 
 describe('slot allocation', () => {
@@ -38,6 +39,9 @@ describe('slot allocation', () => {
     const old = rm.register({ taskManagerId: 'd', rpcAddress: 'x:1', slots: 1, protocolVersion: PROTOCOL_VERSION + 1, engineVersion: '9', pid: 1, hostname: 'h', workingDir: '/' });
     expect(old.accepted).toBe(false);
     expect(old.reason).toContain('protocol version mismatch');
+    const noData = rm.register({ taskManagerId: 'e', rpcAddress: 'x:2', slots: 2, slotDataAddresses: ['x:3'], protocolVersion: PROTOCOL_VERSION, engineVersion: '9', pid: 1, hostname: 'h', workingDir: '/' });
+    expect(noData.accepted).toBe(false);
+    expect(noData.reason).toContain('data address for each of 2 slot(s)');
   });
 });
 
@@ -63,11 +67,15 @@ describe('deployment descriptors', () => {
     eg.allExecutions().forEach((e) => {
       e.taskManagerId = `tm${e.subtaskIndex % 2}`;
       e.taskManagerAddress = `127.0.0.1:${9000 + (e.subtaskIndex % 2)}`;
+      // Slot i of a TaskManager serves its partitions on its own thread's data server.
+      e.slotIndex = e.subtaskIndex >> 1;
+      e.dataAddress = `127.0.0.1:${9100 + 10 * (e.subtaskIndex % 2) + e.slotIndex}`;
     });
     const ctx = { jobName: 'g', bundleId: 'b'.repeat(64), programArgs: [], defaultParallelism: 1 };
     const tdds = eg.allExecutions().map((e) => buildDeployment(eg, e, ctx));
     const producers = tdds.filter((t) => t.vertexId === 'src');
     const consumers = tdds.filter((t) => t.vertexId === 'agg');
+    for (const t of tdds) expect(t.slotIndex).toBe(t.subtaskIndex >> 1);
     for (const p of producers) {
       expect(p.partitions[0]!.consumers).toEqual([0, 1, 2]);
       expect(p.partitions[0]!.keyRef).toBe('k');
@@ -78,7 +86,7 @@ describe('deployment descriptors', () => {
       for (const ch of chans) {
         const prod = producers.find((p) => p.partitions[0]!.partitionId === ch.partitionId)!;
         expect(prod.partitions[0]!.consumers[ch.subpartition]).toBe(c.subtaskIndex);
-        expect(ch.producerDataAddress).toBe(`127.0.0.1:${9000 + (prod.subtaskIndex % 2)}`);
+        expect(ch.producerDataAddress).toBe(`127.0.0.1:${9100 + 10 * (prod.subtaskIndex % 2) + (prod.subtaskIndex >> 1)}`);
       }
     }
     // Forward: sink i reads only agg i.

@@ -1,0 +1,54 @@
+// Messages between a TaskManager's main thread (control plane) and the thread of one of its
+// slots (the slot's tasks, their network partitions and gates, its gRPC data server).
+import type { MessagePort } from 'node:worker_threads';
+import type { TaskCheckpointAck } from '../../common/checkpoint.js';
+import type { TaskMetrics } from '../../common/control.js';
+import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
+import type { ExecutionState } from '../../common/states.js';
+import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
+import type { TaskFailure } from '../task.js';
+
+/** What a slot's thread is started with. */
+export interface SlotWorkerData {
+  taskManagerId: string;
+  slotIndex: number;
+  host: string;
+  /** Port of the slot's data server: 0 at first, then the same again when the thread is replaced. */
+  dataPort: number;
+  segmentSize: number;
+  buffersPerChannel: number;
+  requestBackoff: { initialMs: number; maxMs: number };
+  bufferTimeoutMs: number;
+  stateDir: string;
+  /** How often the thread reports its tasks' metrics. */
+  metricsIntervalMs: number;
+}
+
+export type ToSlot =
+  | { t: 'submit'; tdd: TaskDeploymentDescriptor }
+  | { t: 'cancel'; executionId: string }
+  | { t: 'trigger'; req: number; executionId: string; barrier: BarrierInfo }
+  | { t: 'notify'; executionIds: string[]; checkpointId: number; complete: boolean }
+  | { t: 'serve'; port: MessagePort }
+  | { t: 'bundle'; req: number; entryPath?: string; error?: string }
+  | { t: 'close' };
+
+export interface SlotTaskMetrics {
+  executionId: string;
+  jobId: string;
+  name: string;
+  subtaskIndex: number;
+  metrics: TaskMetrics;
+}
+
+export type FromSlot =
+  | { t: 'ready'; dataAddress: string }
+  | { t: 'state'; executionId: string; jobId: string; name: string; state: ExecutionState; failure?: TaskFailure; metrics?: TaskMetrics }
+  | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }
+  | { t: 'ack'; ack: TaskCheckpointAck }
+  | { t: 'decline'; jobId: string; executionId: string; checkpointId: number; reason: string }
+  | { t: 'triggered'; req: number; ok: boolean; error: string }
+  | { t: 'bundle'; req: number; bundleId: string }
+  | { t: 'connect'; producerDataAddress: string; port: MessagePort }
+  | { t: 'log'; line: string }
+  | { t: 'closed' };

@@ -1,0 +1,305 @@
+// The main thread's handle on one slot's thread: forwards deploy, cancel and checkpoint calls,
+// keeps the last state and metrics of each task it runs (heartbeats and /metrics read them
+// without waiting on a busy thread), and replaces the thread when it dies or must be
+// terminated because a task does not stop on cancel. A dead thread takes only its slot's tasks down.
+// A thread that ran tasks is replaced once the slot is empty: user code loads into a thread's
+// module cache, and only a new thread forgets it (no module state carried into the next attempt
+// or job, no memory kept for every job ever run).
+import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
+import type { TaskCheckpointAck } from '../../common/checkpoint.js';
+import type { TaskMetrics } from '../../common/control.js';
+import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
+import type { Logger } from '../../common/logging.js';
+import { isExecutionTerminal, type ExecutionState } from '../../common/states.js';
+import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
+import { taskNameOf, type TaskFailure } from '../task.js';
+import type { FromSlot, SlotWorkerData, ToSlot } from './slot-messages.js';
+
+export interface TaskStateUpdate {
+  executionId: string;
+  jobId: string;
+  name: string;
+  state: ExecutionState;
+  failure?: TaskFailure;
+  metrics?: TaskMetrics;
+}
+
+export interface TaskSlotListener {
+  onTaskState(update: TaskStateUpdate): void;
+  acknowledge(ack: TaskCheckpointAck): void;
+  decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
+  /** The extracted bundle's entry module. */
+  bundle(bundleId: string): Promise<string>;
+  /** A consumer on this slot wants the partition served at `producerDataAddress`. */
+  connect(producerDataAddress: string, port: MessagePort): void;
+  /** A JSON log line of the slot's thread. */
+  log(line: string): void;
+}
+
+interface SlotTask {
+  jobId: string;
+  name: string;
+  subtaskIndex: number;
+  state: ExecutionState;
+  metrics: TaskMetrics | undefined;
+  cancelRequested: boolean;
+  cancelTimer: NodeJS.Timeout | undefined;
+}
+
+const TRIGGER_REPLY_TIMEOUT_MS = 10_000;
+
+export class TaskSlot {
+  readonly tasks = new Map<string, SlotTask>();
+  dataAddress = '';
+  heapUsedBytes = 0;
+  private worker: Worker | undefined;
+  private ready = false;
+  private queued: { msg: ToSlot; transfer?: Transferable[] }[] = [];
+  private triggerRequests = 0;
+  private readonly triggers = new Map<number, (r: { ok: boolean; error: string }) => void>();
+  private closing = false;
+  private closed: (() => void) | undefined;
+  /** Why the current thread is being terminated (a task that did not stop on cancel). */
+  private terminationReason: string | undefined;
+  /** The current thread ran tasks, so it holds their jobs' modules. */
+  private used = false;
+  private recycling: Promise<void> | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort'> & { cancellationTimeoutMs: number },
+    private readonly listener: TaskSlotListener,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the slot's thread; resolves with its data address. */
+  start(): Promise<string> {
+    const port = this.dataAddress ? Number(this.dataAddress.slice(this.dataAddress.lastIndexOf(':') + 1)) : 0;
+    const { cancellationTimeoutMs: _, ...rest } = this.config;
+    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, dataPort: port };
+    const worker = new Worker(new URL('./slot-worker.js', import.meta.url), { workerData, name: `slot-${this.index}` });
+    this.worker = worker;
+    this.ready = false;
+    this.used = false;
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (msg: FromSlot) => {
+        if (msg.t === 'ready') {
+          started = true;
+          this.dataAddress = msg.dataAddress;
+          this.ready = true;
+          for (const q of this.queued.splice(0)) this.post(q.msg, q.transfer);
+          resolve(msg.dataAddress);
+          return;
+        }
+        this.onMessage(msg);
+      });
+      worker.on('error', (err) => {
+        if (!started) {
+          reject(new Error(`the thread of slot ${this.index} failed to start: ${err.message}`));
+          return;
+        }
+        this.log.error({ err, slot: this.index }, 'the thread of a slot failed');
+        this.terminationReason ??= `the thread of slot ${this.index} failed: ${err.stack ?? err.message}`;
+      });
+      worker.on('exit', (code) => {
+        if (this.worker !== worker) return;
+        this.worker = undefined;
+        this.ready = false;
+        if (!started) reject(new Error(`the thread of slot ${this.index} exited with code ${code} before it started`));
+        if (this.closing) {
+          this.closed?.();
+          return;
+        }
+        if (!started) return;
+        this.onThreadGone(this.terminationReason ?? `the thread of slot ${this.index} exited unexpectedly (code ${code})`);
+        this.terminationReason = undefined;
+        this.restart();
+      });
+    });
+  }
+
+  submit(tdd: TaskDeploymentDescriptor): void {
+    if (this.tasks.has(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
+    this.tasks.set(tdd.executionId, { jobId: tdd.jobId, name: taskNameOf(tdd), subtaskIndex: tdd.subtaskIndex, state: 'DEPLOYING', metrics: undefined, cancelRequested: false, cancelTimer: undefined });
+    this.post({ t: 'submit', tdd });
+  }
+
+  cancel(executionId: string): boolean {
+    const task = this.tasks.get(executionId);
+    if (!task) return false;
+    task.cancelRequested = true;
+    this.post({ t: 'cancel', executionId });
+    // Flink's task cancellation watchdog: a task stuck in user code takes only its slot's thread along.
+    task.cancelTimer ??= setTimeout(() => this.terminateStuck(executionId), this.config.cancellationTimeoutMs);
+    return true;
+  }
+
+  cancelAll(jobId?: string): void {
+    for (const [id, t] of this.tasks) if (jobId === undefined || t.jobId === jobId) this.cancel(id);
+  }
+
+  triggerCheckpoint(executionId: string, barrier: BarrierInfo): Promise<{ ok: boolean; error: string }> {
+    if (!this.tasks.has(executionId)) return Promise.resolve({ ok: false, error: `no task ${executionId}` });
+    const req = ++this.triggerRequests;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ ok: false, error: `slot ${this.index} did not answer the checkpoint trigger within ${TRIGGER_REPLY_TIMEOUT_MS} ms` }), TRIGGER_REPLY_TIMEOUT_MS);
+      const finish = (r: { ok: boolean; error: string }) => {
+        clearTimeout(timer);
+        this.triggers.delete(req);
+        resolve(r);
+      };
+      this.triggers.set(req, finish);
+      this.post({ t: 'trigger', req, executionId, barrier });
+    });
+  }
+
+  notifyCheckpoint(executionIds: string[], checkpointId: number, complete: boolean): void {
+    const mine = executionIds.filter((id) => this.tasks.has(id));
+    if (mine.length > 0) this.post({ t: 'notify', executionIds: mine, checkpointId, complete });
+  }
+
+  /** Serves a consumer of another slot's thread. */
+  serve(port: MessagePort): void {
+    this.post({ t: 'serve', port }, [port]);
+  }
+
+  metrics(): TaskMetrics[] {
+    return [...this.tasks.values()].flatMap((t) => (t.metrics ? [t.metrics] : []));
+  }
+
+  /** Resolves once no task runs here, or after `timeoutMs`. */
+  async awaitAll(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.tasks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** The TaskManager is shutting down: threads whose tasks end are not replaced any more. */
+  beginShutdown(): void {
+    this.closing = true;
+  }
+
+  /** Stops the thread: its tasks are canceled first (see awaitAll). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.recycling;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((r) => (this.closed = r));
+    const closedMsg = new Promise<void>((r) => worker.on('message', (m: FromSlot) => m.t === 'closed' && r()));
+    worker.postMessage({ t: 'close' } satisfies ToSlot);
+    await Promise.race([closedMsg, new Promise((r) => setTimeout(r, 7000))]);
+    await worker.terminate();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    for (const [id, t] of this.tasks) this.report(id, t, t.cancelRequested ? 'CANCELED' : 'FAILED', { message: 'the TaskManager shut down', name: 'TaskManagerShutdown', operatorName: '' });
+  }
+
+  private post(msg: ToSlot, transfer?: Transferable[]): void {
+    if (!this.worker || !this.ready) {
+      this.queued.push({ msg, transfer });
+      return;
+    }
+    if (msg.t === 'submit') this.used = true;
+    this.worker.postMessage(msg, transfer);
+  }
+
+  private onMessage(msg: FromSlot): void {
+    switch (msg.t) {
+      case 'state': {
+        const task = this.tasks.get(msg.executionId);
+        if (task) this.report(msg.executionId, task, msg.state, msg.failure, msg.metrics);
+        return;
+      }
+      case 'metrics':
+        this.heapUsedBytes = msg.heapUsedBytes;
+        for (const m of msg.tasks) {
+          const task = this.tasks.get(m.executionId);
+          if (task) task.metrics = m.metrics;
+        }
+        return;
+      case 'ack':
+        this.listener.acknowledge(msg.ack);
+        return;
+      case 'decline':
+        this.listener.decline(msg.jobId, msg.executionId, msg.checkpointId, msg.reason);
+        return;
+      case 'triggered':
+        this.triggers.get(msg.req)?.({ ok: msg.ok, error: msg.error });
+        return;
+      case 'bundle':
+        this.listener.bundle(msg.bundleId).then(
+          (entryPath) => this.post({ t: 'bundle', req: msg.req, entryPath }),
+          (e: Error) => this.post({ t: 'bundle', req: msg.req, error: e.message }),
+        );
+        return;
+      case 'connect':
+        this.listener.connect(msg.producerDataAddress, msg.port);
+        return;
+      case 'log':
+        this.listener.log(msg.line);
+        return;
+      case 'ready':
+      case 'closed':
+        return;
+    }
+  }
+
+  private report(executionId: string, task: SlotTask, state: ExecutionState, failure?: TaskFailure, metrics?: TaskMetrics): void {
+    task.state = state;
+    if (metrics) task.metrics = metrics;
+    if (isExecutionTerminal(state)) {
+      if (task.cancelTimer) clearTimeout(task.cancelTimer);
+      this.tasks.delete(executionId);
+    }
+    this.listener.onTaskState({ executionId, jobId: task.jobId, name: task.name, state, ...(failure ? { failure } : {}), ...(task.metrics ? { metrics: task.metrics } : {}) });
+    if (this.tasks.size === 0 && this.used && this.ready && !this.closing && !this.recycling) this.recycling = this.recycle().finally(() => (this.recycling = undefined));
+  }
+
+  /** Replaces a thread whose tasks all ended; deployments meanwhile wait in the queue. */
+  private async recycle(): Promise<void> {
+    const old = this.worker;
+    if (!old) return;
+    this.worker = undefined;
+    this.ready = false;
+    const closed = new Promise<void>((r) => old.on('message', (m: FromSlot) => m.t === 'closed' && r()));
+    old.postMessage({ t: 'close' } satisfies ToSlot);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+    await old.terminate();
+    if (this.closing) return;
+    try {
+      await this.start();
+    } catch (e) {
+      this.fatal(e as Error);
+    }
+  }
+
+  private fatal(e: Error): void {
+    this.log.fatal({ err: e.message, slot: this.index }, 'cannot replace the thread of a slot; the TaskManager stops');
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  }
+
+  private terminateStuck(executionId: string): void {
+    const task = this.tasks.get(executionId);
+    if (!task || !this.worker) return;
+    this.terminationReason = `the thread of slot ${this.index} was terminated because task ${task.name} did not stop within ${this.config.cancellationTimeoutMs} ms of being canceled (task.cancellation.timeout)`;
+    this.log.error({ slot: this.index, task: task.name, jobId: task.jobId }, 'a task did not stop on cancel: terminating its slot thread');
+    void this.worker.terminate();
+  }
+
+  /** Every task of a thread that is gone ends: canceled if it was being canceled, else failed. */
+  private onThreadGone(reason: string): void {
+    for (const r of this.triggers.values()) r({ ok: false, error: reason });
+    for (const [id, t] of [...this.tasks]) {
+      const canceled = t.cancelRequested;
+      this.report(id, t, canceled ? 'CANCELED' : 'FAILED', canceled ? undefined : { message: reason, name: 'SlotThreadLost', operatorName: '' });
+    }
+    this.queued = this.queued.filter((q) => q.msg.t === 'serve');
+  }
+
+  private restart(): void {
+    if (this.closing) return;
+    this.log.warn({ slot: this.index, dataAddress: this.dataAddress }, 'starting a new thread for the slot');
+    this.start().catch((e: Error) => this.fatal(e));
+  }
+}

@@ -1,0 +1,24 @@
+// A job for the slot-thread boundary: an endless paced source into a map that, at record <at>,
+// ends its thread (`exit`: process.exit inside user code), never returns (`hang`: a busy loop),
+// or does nothing (`none`). No restarts, so a failure ends the job.
+//   args: <exit|hang|none> <at> [ratePerSecond]
+import { DataGeneratorSource, RateLimiterStrategy, RestartStrategies, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
+
+export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+  const [mode = 'none', at = '1000', rate = '2000'] = args;
+  env.setRestartStrategy(RestartStrategies.noRestart());
+  const source = new DataGeneratorSource((i: number) => i, Infinity, RateLimiterStrategy.perSecond(Number(rate)));
+  env
+    .fromSource(source, WatermarkStrategy.noWatermarks(), 'Numbers')
+    .map((n: number) => {
+      if (n === Number(at)) {
+        if (mode === 'exit') process.exit(3);
+        if (mode === 'hang') for (;;);
+      }
+      return n;
+    })
+    .name('Trap')
+    .addSink(() => {})
+    .name('Discard');
+  env.execute(`Slot threads (${mode})`);
+}
