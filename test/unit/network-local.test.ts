@@ -222,6 +222,25 @@ describe('local channels', () => {
     expect(flatten(drain(gate))).toEqual(['late']);
   });
 
+  it('keeps filling a buffer whose timeout fired without credit, and sends it once credit returns', async () => {
+    const e = env({ buffersPerChannel: 1 });
+    const rp = e.createResultPartition(partitionDesc('d.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 10 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'd.e0', subpartition: 0 }]));
+    rp.emit('a', undefined);
+    await gate.getAvailableFuture();
+    expect(rp.metrics.numBuffersOut).toBe(1); // the only credit is now used
+    rp.emit('b', undefined);
+    await new Promise((r) => setTimeout(r, 40)); // the timeout fires: no credit, so no small buffer
+    rp.emit('c', undefined);
+    rp.emit('d', undefined);
+    expect(rp.metrics.numBuffersOut).toBe(1);
+    expect(flatten(drain(gate))).toEqual(['a']);
+    await tick(); // the credit travels back; the waiting buffer leaves at once, whole
+    expect(rp.metrics.numBuffersOut).toBe(2);
+    await gate.getAvailableFuture();
+    expect(flatten(drain(gate))).toEqual(['b', 'c', 'd']);
+  });
+
   it('sizes buffers close to the segment size without serializing record by record', async () => {
     const segmentSize = 8 * 1024;
     const e = env({ segmentSize, buffersPerChannel: 1000 });
