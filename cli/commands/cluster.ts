@@ -20,15 +20,19 @@ interface StartFlags extends ServerConfigFlags {
   example?: boolean;
 }
 
+/** Slots a local cluster offers at least, so the example job and a first job at parallelism 4 run side by side. */
+const MIN_LOCAL_SLOTS = 4;
+
 /**
  * Slots per TaskManager: the flag or configured value, else the machine's cores shared out over
- * the TaskManagers (each slot runs on its own thread, so one slot per core uses the machine).
+ * the TaskManagers (each slot runs on its own thread, so one slot per core uses the machine), and
+ * never fewer than MIN_LOCAL_SLOTS (an idle slot thread costs about 25 MB and no CPU).
  */
 function slotsPerTaskManager(flags: StartFlags): { slots: number; sized: boolean } {
   if (flags.slots !== undefined) return { slots: flags.slots, sized: false };
   const conf = serverConfiguration(flags, {});
   if (conf.has('taskmanager.numberOfTaskSlots')) return { slots: conf.getInt('taskmanager.numberOfTaskSlots'), sized: false };
-  return { slots: Math.max(1, Math.ceil(availableParallelism() / flags.taskmanagers)), sized: true };
+  return { slots: Math.max(MIN_LOCAL_SLOTS, Math.ceil(availableParallelism() / flags.taskmanagers)), sized: true };
 }
 
 /** Bundles examples/endless.ts and submits it detached; returns the job id. */
@@ -97,7 +101,7 @@ export function clusterCommand(): Command {
     }
     process.stdout.write(
       `Weir cluster started with ${flags.taskmanagers} TaskManager${flags.taskmanagers === 1 ? '' : 's'} of ${slots} slot${slots === 1 ? '' : 's'} each` +
-        `${sized ? ` (sized to this machine's ${availableParallelism()} cores; --slots or -D taskmanager.numberOfTaskSlots=N to choose)` : ''}.\n` +
+        `${sized ? ` (from this machine's ${availableParallelism()} cores, at least ${MIN_LOCAL_SLOTS}; --slots or -D taskmanager.numberOfTaskSlots=N to choose)` : ''}.\n` +
         `  Web UI and REST API: ${cluster.restUrl}\n` +
         `  JobManager RPC:      ${cluster.rpcAddress}\n` +
         `  Logs:                ${dir}/<process>.out and ${dir}/<process>/\n` +

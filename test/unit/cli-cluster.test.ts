@@ -1,7 +1,7 @@
 // Starts real `weir cluster start` processes from dist/ (relies on `npm test`'s pretest build).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,10 +51,10 @@ describe('weir cluster start', () => {
 
   afterAll(() => launcher?.kill('SIGKILL'));
 
-  function start(taskManagers: number): ChildProcess {
+  function start(taskManagers: number, slots: number | null = 1): ChildProcess {
     dir = mkdtempSync(join(tmpdir(), 'weir-cluster-test-'));
     output = '';
-    const args = [bin, 'cluster', 'start', '--port', '0', '--rpc-port', '0', '--taskmanagers', String(taskManagers), '--slots', '1', '--dir', dir];
+    const args = [bin, 'cluster', 'start', '--port', '0', '--rpc-port', '0', '--taskmanagers', String(taskManagers), ...(slots === null ? [] : ['--slots', String(slots)]), '--dir', dir];
     launcher = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     launcher.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -79,9 +79,13 @@ describe('weir cluster start', () => {
     await until('the children to stop', () => pidsWith(dir).length === 0, 15_000);
   });
 
-  it('leaves no orphans when the launcher is SIGKILLed', async () => {
-    const p = start(1);
+  it('sizes its slots to the machine unless told, and leaves no orphans when the launcher is SIGKILLed', async () => {
+    const p = start(1, null);
     await until('the cluster to start', () => output.includes('Press Ctrl-C'));
+    const slots = Math.max(4, availableParallelism());
+    expect(output).toContain(`with 1 TaskManager of ${slots} slots each (from this machine's ${availableParallelism()} cores, at least 4;`);
+    const restUrl = /REST API: (http:\/\/\S+)/.exec(output)![1];
+    expect(((await (await fetch(`${restUrl}/overview`)).json()) as { 'slots-total': number })['slots-total']).toBe(slots);
     expect(pidsWith(dir).length).toBe(3);
     p.kill('SIGKILL');
     await exitOf(p);
