@@ -47,7 +47,10 @@ function sizeOf(dir: string): { bytes: number; files: number } {
       bytes += s.bytes;
       files += s.files;
     } else {
-      bytes += statSync(p).size;
+      // The folder is live: a temporary file may be renamed between the listing and this stat.
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      bytes += st.size;
       files++;
     }
   }

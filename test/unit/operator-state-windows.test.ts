@@ -22,17 +22,10 @@ import type { ManualTime } from '../helpers/manual-time.js';
 import type { BackendType } from '../helpers/operator-state.js';
 import { evenCuts, outputValues, runWithRestores, segments, type Emitted, type Step } from '../helpers/restore-run.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
+import { sumReduce, tw, variantSpec as variants, type Rec, type Variant } from '../helpers/window-variants.js';
 
-interface Rec {
-  key: string;
-  v: number;
-}
 
 const LATE = 'late';
-
-type Variant = 'reduce' | 'aggregate' | 'process' | 'reduce+process' | 'aggregate+process';
-
-const sumReduce = (a: unknown, b: unknown): unknown => ({ key: (a as Rec).key, v: (a as Rec).v + (b as Rec).v });
 
 const countSum: AggregateFunction<unknown, unknown, unknown> = {
   createAccumulator: () => ({ count: 0, sum: 0 }),
@@ -51,8 +44,6 @@ const countSum: AggregateFunction<unknown, unknown, unknown> = {
   },
 };
 
-const tw = (ctx: ProcessWindowContext<Window>) => ctx.window as TimeWindow;
-
 /** The window's elements, sorted, or the single pre-aggregated value. */
 const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
   const all = [...elements].map((e) => (typeof e === 'string' ? e : (e as Rec).v));
@@ -61,18 +52,7 @@ const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Itera
 };
 
 function variantSpec(variant: Variant): Partial<WindowOperatorSpec> {
-  switch (variant) {
-    case 'reduce':
-      return { reduceFunction: sumReduce };
-    case 'aggregate':
-      return { aggregateFunction: countSum };
-    case 'process':
-      return { windowFunction: render };
-    case 'reduce+process':
-      return { reduceFunction: sumReduce, windowFunction: render };
-    case 'aggregate+process':
-      return { aggregateFunction: countSum, windowFunction: render };
-  }
+  return variants(variant, countSum, render);
 }
 
 /** What the reference expects of one firing, as the operator's output value renders it. */

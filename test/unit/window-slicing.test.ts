@@ -24,22 +24,15 @@ import type { KeyedStateBackend } from '../../taskmanager/state/types.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import type { BackendType } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
+import { sumReduce, tw, variantSpec as variants, type Rec, type Variant } from '../helpers/window-variants.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { mulberry32 } from '../reference/random.js';
 import { perEventWatermarkStream, type StreamEvent } from '../reference/stream.js';
 import { referenceWindows, type RefAssigner } from '../reference/windows.js';
 
-interface Rec {
-  key: string;
-  v: number;
-}
 
 const LATE = 'late';
 const MAX_PARALLELISM = 128;
-
-type Variant = 'reduce' | 'aggregate' | 'process' | 'reduce+process' | 'aggregate+process';
-
-const sumReduce = (a: unknown, b: unknown): unknown => ({ key: (a as Rec).key, v: (a as Rec).v + (b as Rec).v });
 
 const countSum: AggregateFunction<unknown, unknown, unknown> = {
   createAccumulator: () => ({ count: 0, sum: 0 }),
@@ -60,8 +53,6 @@ const countSum: AggregateFunction<unknown, unknown, unknown> = {
   },
 };
 
-const tw = (ctx: ProcessWindowContext<Window>) => ctx.window as TimeWindow;
-
 const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
   // Elements in arrival order (process over all elements keeps them).
   const all = [...elements].map((e) => (typeof e === 'string' ? e : (e as Rec).v));
@@ -69,18 +60,7 @@ const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Itera
 };
 
 function variantSpec(variant: Variant): Partial<WindowOperatorSpec> {
-  switch (variant) {
-    case 'reduce':
-      return { reduceFunction: sumReduce };
-    case 'aggregate':
-      return { aggregateFunction: countSum };
-    case 'process':
-      return { windowFunction: render };
-    case 'reduce+process':
-      return { reduceFunction: sumReduce, windowFunction: render };
-    case 'aggregate+process':
-      return { aggregateFunction: countSum, windowFunction: render };
-  }
+  return variants(variant, countSum, render);
 }
 
 function expectedLine(variant: Variant, key: string, w: { start: number; end: number }, vs: number[]): string {
