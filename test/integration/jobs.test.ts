@@ -106,21 +106,32 @@ describe('a real cluster', () => {
   it('exposes Prometheus metrics on the JobManager and on each TaskManager, and logs through REST', async () => {
     const jobId = await cluster.submitExample('endless', ['1000'], 2);
     await cluster.waitFor('records to flow', async () => (await cluster.job(jobId)).vertices[0].metrics['write-records'] > 0);
-    const jm = (await cluster.rest('/metrics')).body as string;
-    expect(jm).toMatch(/^weir_jobmanager_taskmanagers 2$/m);
-    expect(jm).toMatch(/weir_jobmanager_jobs\{state="RUNNING"\} 1/);
-    const tms = (await cluster.rest('/taskmanagers')).body.taskmanagers;
-    const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string));
-    const emitted = texts.flatMap((t) => [...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm)]).filter((m) => m[1] === jobId);
-    expect(emitted).toHaveLength(2);
-    for (const m of emitted) expect(Number(m[2])).toBeGreaterThan(0);
-    const tmLog = (await cluster.rest(`/taskmanagers/${tms[0].id}/log`)).body as string;
-    expect(tmLog).toContain('"msg":"TaskManager registered"');
-    // Slot threads log into the same file, each line naming its slot.
-    expect(tmLog.split('\n').some((l) => /"slot":\d/.test(l) && l.includes('"msg":"deploying task"'))).toBe(true);
-    const jmLog = (await cluster.rest('/jobmanager/log')).body as string;
-    expect(jmLog).toContain(jobId);
-    await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    try {
+      const jm = (await cluster.rest('/metrics')).body as string;
+      expect(jm).toMatch(/^weir_jobmanager_taskmanagers 2$/m);
+      expect(jm).toMatch(/weir_jobmanager_jobs\{state="RUNNING"\} 1/);
+      const tms = (await cluster.rest('/taskmanagers')).body.taskmanagers;
+      // Slot threads push their metrics to the TaskManager's registry every few hundred ms,
+      // so each source subtask's series shows up (with records) shortly after the first.
+      const emitted = async () => {
+        const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string));
+        return texts.flatMap((t) => [...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm)]).filter((m) => m[1] === jobId);
+      };
+      await cluster.waitFor('both source subtasks to report records', async () => {
+        const found = await emitted();
+        return found.length === 2 && found.every((m) => Number(m[2]) > 0);
+      }, 10_000);
+      expect(await emitted()).toHaveLength(2);
+      const tmLogs = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/log`)).body as string));
+      for (const tmLog of tmLogs) expect(tmLog).toContain('"msg":"TaskManager registered"');
+      // Slot threads log into the same file, each line naming its slot.
+      expect(tmLogs.join('\n').split('\n').some((l) => /"slot":\d/.test(l) && l.includes('"msg":"deploying task"'))).toBe(true);
+      const jmLog = (await cluster.rest('/jobmanager/log')).body as string;
+      expect(jmLog).toContain(jobId);
+    } finally {
+      // An assertion that fails above must not leave the job holding slots for the next test.
+      await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    }
     await cluster.waitForJob(jobId, ['CANCELED'], 15_000);
     await cluster.waitFor('slots to be free', async () => (await cluster.rest('/overview')).body['slots-available'] === 8);
   });
