@@ -9,6 +9,9 @@ import { ConnectedStreams } from './connected-streams.js';
 import { DataStreamSink } from './datastream-sink.js';
 import type { StreamExecutionEnvironment } from './environment.js';
 import { FileSink } from './file-sink.js';
+import { JdbcSinkFunction } from './jdbc-sink.js';
+import { PrometheusSink, redactUrl } from './prometheus-sink.js';
+import { KafkaSink } from './kafka-sink.js';
 import { IntervalJoin } from './interval-join.js';
 import { JoinedStreams } from './joined-streams.js';
 import { checkUserFunction, isFunctionObject, toKeySelectorFunction } from './function-utils.js';
@@ -214,15 +217,23 @@ export class DataStream<T> {
   }
 
   /** A FileSink, or an object with invoke(value, ctx) like addSink. */
-  sinkTo(sink: FileSink<T> | SinkFunction<T>): DataStreamSink<T> {
+  sinkTo(sink: FileSink<T> | KafkaSink<T> | PrometheusSink<T> | JdbcSinkFunction<T> | SinkFunction<T>): DataStreamSink<T> {
+    if (sink instanceof JdbcSinkFunction) return this.sink({ kind: 'sink', name: 'JdbcSink', config: sink.describe(), userFunction: sink });
     if (sink instanceof FileSink) {
       return this.sink({ kind: 'sink', name: 'FileSink', config: { sinkKind: 'file', dir: sink.dir }, userFunction: sink });
+    }
+    if (sink instanceof KafkaSink) {
+      return this.sink({ kind: 'sink', name: 'KafkaSink', config: { sinkKind: 'kafka', deliveryGuarantee: sink.deliveryGuarantee }, userFunction: sink });
+    }
+    if (sink instanceof PrometheusSink) {
+      return this.sink({ kind: 'sink', name: 'PrometheusSink', config: { sinkKind: 'prometheus', url: redactUrl(sink.prometheusRemoteWriteUrl) }, userFunction: sink });
     }
     checkUserFunction(sink, 'invoke', 'sinkTo');
     return this.sink({ kind: 'sink', name: 'Sink', config: { sinkKind: 'custom' }, userFunction: sink });
   }
 
-  addSink(sinkFunction: SinkFunction<T>): DataStreamSink<T> {
+  addSink(sinkFunction: SinkFunction<T> | JdbcSinkFunction<T>): DataStreamSink<T> {
+    if (sinkFunction instanceof JdbcSinkFunction) return this.sinkTo(sinkFunction);
     checkUserFunction(sinkFunction, 'invoke', 'addSink');
     return this.sink({ kind: 'sink', name: 'Unnamed', config: { sinkKind: 'custom' }, userFunction: sinkFunction });
   }

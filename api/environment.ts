@@ -5,6 +5,7 @@ import { CheckpointConfig, checkMode, type CheckpointingMode } from './checkpoin
 import { DataStream } from './datastream.js';
 import { checkMaxParallelism, checkPositiveInteger } from './function-utils.js';
 import { FileSource } from './file-source.js';
+import { KafkaSource } from './kafka-source.js';
 import { DataGeneratorSource, ElementsSource, SequenceSource, type Source } from './sources.js';
 import { addOperator, effectiveParallelism, planOf, registerPlan, type Plan } from './transformation.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
@@ -137,8 +138,8 @@ export class StreamExecutionEnvironment {
   }
 
   fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, sourceName: string): DataStream<T> {
-    if (!(source instanceof DataGeneratorSource || source instanceof SequenceSource || source instanceof ElementsSource || source instanceof FileSource)) {
-      throw new TypeError('fromSource() supports DataGeneratorSource, SequenceSource, ElementsSource and FileSource');
+    if (!(source instanceof DataGeneratorSource || source instanceof SequenceSource || source instanceof ElementsSource || source instanceof FileSource || source instanceof KafkaSource)) {
+      throw new TypeError('fromSource() supports DataGeneratorSource, SequenceSource, ElementsSource, FileSource and KafkaSource');
     }
     if (!(watermarkStrategy instanceof WatermarkStrategy)) throw new TypeError('fromSource() needs a WatermarkStrategy, e.g. WatermarkStrategy.noWatermarks()');
     if (typeof sourceName !== 'string' || sourceName.length === 0) throw new TypeError('fromSource() needs a source name');
@@ -169,6 +170,9 @@ function sourceConfig<T>(source: Source<T>): Record<string, unknown> {
   if (source instanceof SequenceSource) return { sourceKind: 'sequence', bounded: true, from: source.from, to: source.to };
   if (source instanceof ElementsSource) return { sourceKind: 'elements', bounded: true, count: source.items.length };
   if (source instanceof FileSource) return { sourceKind: 'file', bounded: true, paths: [...source.paths], format: source.format.kind };
+  if (source instanceof KafkaSource) {
+    return { sourceKind: 'kafka', bounded: source.boundedness === 'BOUNDED', bootstrapServers: source.bootstrapServers.join(','), topics: source.topics ?? String(source.topicPattern ?? 'partitions') };
+  }
   const config: Record<string, unknown> = {
     sourceKind: 'datagen',
     bounded: source.boundedness === 'BOUNDED',

@@ -42,6 +42,22 @@ export {
 } from './file-sink.js';
 export type { Encoder, OutputFileConfigLike, RollingPolicy, PartFileInfo, BucketAssigner, BucketAssignerContext } from './file-sink.js';
 export { FileSource, FileSourceBuilder, TextLineInputFormat } from './file-source.js';
+export {
+  PrometheusSink, PrometheusSinkBuilder, PrometheusSinkConfiguration, PrometheusTimeSeries, PrometheusTimeSeriesBuilder, PrometheusLabel, PrometheusSample,
+  PrometheusTimeSeriesLabelsAndMetricNameKeySelector, OnErrorBehavior, RetryConfiguration, SinkWriterErrorHandlingBehaviorConfiguration,
+} from './prometheus-sink.js';
+export type { PrometheusTimeSeriesLike } from './prometheus-sink.js';
+export { SimpleStringSchema, JsonSerializationSchema, JsonDeserializationSchema } from './serialization-schemas.js';
+export type { SerializationSchema, DeserializationSchema } from './serialization-schemas.js';
+export { KafkaSource, KafkaSourceBuilder, OffsetsInitializer, OffsetResetStrategy, KafkaRecordDeserializationSchema } from './kafka-source.js';
+export type { KafkaConsumerRecord } from './kafka-source.js';
+export { KafkaSink, KafkaSinkBuilder, KafkaRecordSerializationSchema, KafkaRecordSerializationSchemaBuilder, DeliveryGuarantee, FlinkFixedPartitioner } from './kafka-sink.js';
+export type { KafkaProducerRecord, KafkaPartitioner } from './kafka-sink.js';
+export {
+  JdbcSink, JdbcSinkFunction, JdbcExecutionOptions, JdbcExecutionOptionsBuilder, JdbcConnectionOptions, JdbcConnectionOptionsBuilder, JdbcExactlyOnceOptions,
+  JdbcExactlyOnceOptionsBuilder,
+} from './jdbc-sink.js';
+export type { JdbcPreparedStatement, JdbcStatementBuilder, JdbcValue, JdbcUrl } from './jdbc-sink.js';
 export type { AggregationKind, FieldExpression } from './aggregations.js';
 export {
   AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichSinkFunction, ProcessFunction, KeyedProcessFunction,

@@ -1,6 +1,7 @@
 // Source descriptors. They hold what a TaskManager needs to produce records; splitting the work
 // among subtasks and reading happen in the runtime, not here.
 import type { FileSource } from './file-source.js';
+import type { KafkaSource } from './kafka-source.js';
 import { checkUserFunction } from './function-utils.js';
 
 export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';
@@ -64,4 +65,4 @@ export class DataGeneratorSource<T> {
 }
 
 /** Sources fromSource() accepts. */
-export type Source<T> = DataGeneratorSource<T> | SequenceSource | ElementsSource<T> | FileSource<T>;
+export type Source<T> = DataGeneratorSource<T> | SequenceSource | ElementsSource<T> | FileSource<T> | KafkaSource<T>;

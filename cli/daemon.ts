@@ -8,7 +8,8 @@ export interface Closeable {
 /** Sent over the IPC channel to `weir cluster start` once the server is up. */
 export type ReadyMessage =
   | { type: 'ready'; role: 'jobmanager'; restUrl: string; rpcAddress: string }
-  | { type: 'ready'; role: 'taskmanager'; id: string };
+  | { type: 'ready'; role: 'taskmanager'; id: string }
+  | { type: 'ready'; role: 'kafka-broker'; bootstrap: string };
 
 export function notifyReady(msg: ReadyMessage): void {
   if (process.send && process.connected) process.send(msg);

@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   define: string[];
   configFile?: string;
   startupTimeoutMs?: number;
+  /** Also start the development Kafka broker on this port (its log under <dir>/kafka). */
+  kafkaPort?: number;
   /** A child ended without being asked to. */
   onUnexpectedExit?: (name: string, how: string, outFile: string) => void;
 }
@@ -33,6 +35,7 @@ interface Child {
 
 /** "JobManager", "TaskManager 2": how messages name a child. */
 function label(name: string): string {
+  if (name === 'kafka-broker') return 'Kafka broker';
   return name === 'jobmanager' ? 'JobManager' : name.replace(/^taskmanager-(\d+)$/, 'TaskManager $1');
 }
 
@@ -56,11 +59,15 @@ export class LocalCluster {
   private stopping = false;
   restUrl = '';
   rpcAddress = '';
+  /** host:port of the development Kafka broker, when started. */
+  kafkaBootstrap = '';
+  /** Why the Kafka broker did not start, when it was asked for and did not. */
+  kafkaError: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {}
 
   get jobManagerDied(): boolean {
-    const jm = this.children[0];
+    const jm = this.children.find((c) => c.name === 'jobmanager');
     return !!jm && jm.proc.exitCode !== null;
   }
 
@@ -125,6 +132,15 @@ export class LocalCluster {
     const { dir, taskManagers } = this.opts;
     const timeoutMs = this.opts.startupTimeoutMs ?? 60_000;
     mkdirSync(dir, { recursive: true });
+    if (this.opts.kafkaPort !== undefined) {
+      // The broker is an extra: the cluster starts without it (and says why) when it cannot start.
+      const broker = this.spawnChild('kafka-broker', ['kafka-broker', '--port', String(this.opts.kafkaPort), '--dir', join(dir, 'kafka')]);
+      try {
+        this.kafkaBootstrap = (await this.waitReady<Extract<ReadyMessage, { role: 'kafka-broker' }>>(broker, timeoutMs)).bootstrap;
+      } catch (e) {
+        this.kafkaError = (e as Error).message;
+      }
+    }
     const jm = this.spawnChild('jobmanager', [
       'jobmanager',
       '--port', String(this.opts.restPort),
@@ -152,7 +168,7 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     for (;;) {
-      if (this.jobManagerDied) throw new CliError(`the JobManager exited during startup; see ${this.children[0]!.outFile}`);
+      if (this.jobManagerDied) throw new CliError(`the JobManager exited during startup; see ${join(this.opts.dir, 'jobmanager.out')}`);
       try {
         seen = (await client.get<{ taskmanagers?: number }>('/overview', { timeoutMs: 5_000 })).taskmanagers ?? 0;
         if (seen >= n) return;

@@ -6,6 +6,7 @@ import { cancelCommand } from './commands/cancel.js';
 import { clusterCommand } from './commands/cluster.js';
 import { infoCommand } from './commands/info.js';
 import { jobManagerCommand } from './commands/jobmanager.js';
+import { kafkaBrokerCommand } from './commands/kafka-broker.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
 import { savepointCommand } from './commands/savepoint.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     clusterCommand(),
     jobManagerCommand(),
     taskManagerCommand(),
+    kafkaBrokerCommand(),
     bundleCommand(),
     infoCommand(),
     runCommand(),

@@ -37,6 +37,8 @@ export interface TaskMetrics {
   stateEntries: number;
   sinkLagP50: number;
   sinkLagP99: number;
+  /** Connector metrics by Flink's names (records-lag-max, pendingRecords, numBytesSend, commit failures), when a connector reports them. */
+  connector?: Record<string, number>;
 }
 
 export interface TaskManagerHeartbeat {

@@ -36,6 +36,30 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_state_entries', 'keys, windows and buffered rows the operators of a task hold', (m) => m.stateEntries);
     gauge('weir_task_sink_lag_p99_ms', 'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples', (m) => m.sinkLagP99);
     gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
+    // Connector metrics, only for the tasks whose connectors report them (Flink's names in the help).
+    const connector = (name: string, key: string, help: string) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tm_id', 'job_id', 'task_name', 'subtask_index'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const t of tasks()) {
+            const v = t.metrics().connector?.[key];
+            if (v !== undefined) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, v);
+          }
+        },
+      });
+    connector('weir_task_source_records_lag_max', 'records-lag-max', 'records-lag-max: the largest number of records a partition of the source is behind its end');
+    connector('weir_task_source_pending_records', 'pendingRecords', 'pendingRecords: records the source has yet to read, over its partitions');
+    connector('weir_task_sink_records_send', 'numRecordsSend', 'numRecordsSend: records the sinks acknowledged as written to the external system');
+    connector('weir_task_sink_bytes_send', 'numBytesSend', 'numBytesSend: bytes the sinks wrote to the external system');
+    connector('weir_task_sink_commit_failures', 'numCommitFailures', 'numCommitFailures: commits (transactions, flushes) of the sinks that failed');
+    connector('weir_task_sink_samples_out', 'numSamplesOut', 'numSamplesOut: samples a PrometheusSink wrote');
+    connector('weir_task_sink_write_requests_out', 'numWriteRequestsOut', 'numWriteRequestsOut: remote-write requests a PrometheusSink sent');
+    connector('weir_task_sink_write_requests_retries', 'numWriteRequestsRetries', 'numWriteRequestsRetries: remote-write requests a PrometheusSink retried');
+    connector('weir_task_sink_samples_dropped', 'numSamplesDropped', 'numSamplesDropped: samples a PrometheusSink dropped (refused by Prometheus or out of retries)');
   }
 
   /** Starts serving; returns the bound port. */

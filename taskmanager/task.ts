@@ -8,7 +8,7 @@ import { keyGroupRangeFor } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
-import { createSourceReader } from './connectors/source-readers.js';
+import { createSourceReader, type SourceReader } from './connectors/source-readers.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
 import { UserCodeError, type TaskServices } from './operators/operator.js';
 import { LagTracker } from './runtime/lag-tracker.js';
@@ -68,6 +68,7 @@ export interface TaskEnvironment {
 export class Task {
   state: ExecutionState = 'DEPLOYING';
   private streamTask: StreamTask | undefined;
+  private sourceReader: SourceReader | undefined;
   private services: TaskServices | undefined;
   private processingTime: MailboxProcessingTimeService | undefined;
   private outputIdle = false;
@@ -124,7 +125,18 @@ export class Task {
       stateEntries: this.streamTask?.chain.operators.reduce((n, op) => n + op.stateEntries(), 0) ?? 0,
       sinkLagP50: this.services?.sinkLag.percentile(0.5) ?? -1,
       sinkLagP99: this.services?.sinkLag.percentile(0.99) ?? -1,
+      ...this.connectorMetrics(),
     };
+  }
+
+  private connectorMetrics(): { connector?: Record<string, number> } {
+    let out: Record<string, number> | undefined;
+    const add = (m: Record<string, number> | undefined) => {
+      if (m) out = { ...out, ...m };
+    };
+    add(this.sourceReader?.metrics?.());
+    for (const op of this.streamTask?.chain.operators ?? []) add(op.connectorMetrics());
+    return out ? { connector: out } : {};
   }
 
   private transition(state: ExecutionState, failure?: TaskFailure): void {
@@ -207,6 +219,7 @@ export class Task {
     const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
     const head = vertex.operators[0]!;
     const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
+    this.sourceReader = source;
     const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
     this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy, tdd.inputGates.map((g) => g.targetInput));
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
@@ -229,7 +242,9 @@ export class Task {
       };
     }
     // A source's split positions are its head operator's list state, redistributed on rescale like Flink's.
-    const splits = source ? this.holders[0]!.operatorState.getListState(new ListStateDescriptor<unknown>('_source-splits')) : undefined;
+    const splitsDescriptor = new ListStateDescriptor<unknown>('_source-splits');
+    const opState = this.holders[0]?.operatorState;
+    const splits = source && opState ? (source.unionSplitState ? opState.getUnionListState(splitsDescriptor) : opState.getListState(splitsDescriptor)) : undefined;
     if (source && splits && tdd.restore?.operators[head.id]) source.restoreSplits(splits.get());
     if (tdd.checkpointing) {
       const responder = this.env.checkpointResponder;
@@ -242,7 +257,7 @@ export class Task {
         settings: tdd.checkpointing,
         holders: this.holders,
         writers: this.writers,
-        beforeSnapshot: source && splits ? () => splits.update(source.snapshotSplits()) : undefined,
+        beforeSnapshot: source && splits ? (id) => splits.update(source.snapshotSplits(id)) : undefined,
         acknowledge: (ack) => responder.acknowledge(ack),
         decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
         log: this.log,

@@ -18,6 +18,7 @@ interface StartFlags extends ServerConfigFlags {
   rpcPort: number;
   dir: string;
   example?: boolean;
+  kafka?: number | true;
 }
 
 /** Slots a local cluster offers at least, so the example job and a first job at parallelism 4 run side by side. */
@@ -48,6 +49,27 @@ async function submitExample(restUrl: string, dir: string): Promise<string> {
   return runJar(client, await uploadBundle(client, bundle), { programArgs: [], parallelism: 2 });
 }
 
+/**
+ * The Kafka examples: one job writes generated clicks into the topic 'clicks', another reads them,
+ * counts clicks per page and minute and writes the counts into 'page-counts', both exactly once.
+ */
+async function submitKafkaExamples(restUrl: string, dir: string, bootstrap: string): Promise<string[]> {
+  const client = new RestClient(restUrl);
+  const lines: string[] = [];
+  for (const name of ['kafka-clicks-producer', 'kafka-page-counts']) {
+    const bundle = join(dir, 'examples', `${name}.weir`);
+    try {
+      await createBundle(join(packageRoot(), 'examples', `${name}.ts`), bundle, { name });
+    } catch (e) {
+      throw new CliError(`cannot bundle the example job ${name}: ${(e as Error).message}`);
+    }
+    const jobId = await runJar(client, await uploadBundle(client, bundle), { programArgs: [bootstrap], parallelism: 1 });
+    lines.push(`Kafka example ${name} submitted with JobID ${jobId}`);
+  }
+  lines.push(`  Read its output: kcat -b ${bootstrap} -C -t page-counts -X isolation.level=read_committed`);
+  return lines;
+}
+
 export function clusterCommand(): Command {
   const start = addServerConfigOptions(
     new Command('start')
@@ -57,7 +79,8 @@ export function clusterCommand(): Command {
       .option('--port <port>', 'REST and web UI port (rest.port)', port('--port'), 8081)
       .option('--rpc-port <port>', 'JobManager gRPC port (jobmanager.rpc.port)', port('--rpc-port'), 6123)
       .option('--dir <dir>', 'working directory of the cluster (logs, bundles, state)', '.weir')
-      .option('--example', 'also submit the example job examples/endless.ts'),
+      .option('--example', 'also submit the example job examples/endless.ts (with --kafka also the Kafka examples)')
+      .option('--kafka [port]', 'also start the development Kafka broker (weir kafka-broker) on this port, 9092 when not given', port('--kafka')),
   ).action(async (flags: StartFlags) => {
     const dir = resolve(flags.dir);
     let shuttingDown = false;
@@ -70,6 +93,7 @@ export function clusterCommand(): Command {
       rpcPort: flags.rpcPort,
       define: flags.define ?? [],
       configFile: flags.config,
+      ...(flags.kafka !== undefined ? { kafkaPort: flags.kafka === true ? 9092 : flags.kafka } : {}),
       onUnexpectedExit: (name, how, outFile) => {
         if (name === 'JobManager') {
           process.stderr.write(`error: the JobManager exited unexpectedly (${how}); see ${outFile}. Stopping the cluster.\n`);
@@ -105,12 +129,17 @@ export function clusterCommand(): Command {
         `  Web UI and REST API: ${cluster.restUrl}\n` +
         `  JobManager RPC:      ${cluster.rpcAddress}\n` +
         `  Logs:                ${dir}/<process>.out and ${dir}/<process>/\n` +
+        (cluster.kafkaBootstrap ? `  Kafka (development broker, not for production): ${cluster.kafkaBootstrap}\n` : '') +
         `Press Ctrl-C to stop.\n`,
     );
+    if (cluster.kafkaError) process.stderr.write(`warning: the Kafka broker did not start: ${cluster.kafkaError}\n`);
     if (flags.example) {
       try {
         const jobId = await submitExample(cluster.restUrl, dir);
         process.stdout.write(`Example job submitted with JobID ${jobId}\n`);
+        if (cluster.kafkaBootstrap) {
+          for (const line of await submitKafkaExamples(cluster.restUrl, dir, cluster.kafkaBootstrap)) process.stdout.write(`${line}\n`);
+        }
       } catch (e) {
         process.stderr.write(`warning: the example job was not submitted: ${(e as Error).message}\n`);
       }

@@ -3,6 +3,8 @@
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import { UserCodeError, type Output, type TaskServices } from '../operators/operator.js';
 import { createFileSourceReader } from './file-source-reader.js';
+import { createKafkaSourceReader } from './kafka/kafka-source-reader.js';
+import type { SplitOutput } from '../runtime/split-watermarks.js';
 
 export interface SourceReader {
   /** Emits up to `max` records into `out`; returns how many it emitted. */
@@ -14,9 +16,24 @@ export interface SourceReader {
    * The splits this reader still has to read, each with its position: the source's operator state
    * (plain data, redistributed evenly over the subtasks when the parallelism changes).
    */
-  snapshotSplits(): unknown[];
+  snapshotSplits(checkpointId?: number): unknown[];
   /** Replaces the reader's splits by restored ones (any number, from any former subtask). */
   restoreSplits(splits: unknown[]): void;
+  /**
+   * Union list state instead of split state: every subtask gets all restored splits and keeps its
+   * own (Kafka partitions belong to the subtask the assignment formula names).
+   */
+  readonly unionSplitState?: boolean;
+  /** Connects and positions the reader, after restoreSplits and before the first batch. */
+  start?(splitOutput: SplitOutput): Promise<void>;
+  /** Settles when emitBatch may emit again (asked after it emitted nothing while not finished). */
+  available?(): Promise<void>;
+  /** Readers with splits of their own write records through the SplitOutput given to start(), not `out`. */
+  readonly perSplitOutput?: boolean;
+  notifyCheckpointComplete?(checkpointId: number): void;
+  /** Metrics of the connector by Flink's names (records-lag-max, pendingRecords). */
+  metrics?(): Record<string, number>;
+  close?(): Promise<void>;
 }
 
 /** The contiguous share [start, end) of `total` items that subtask `index` of `parallelism` reads. */
@@ -119,6 +136,8 @@ export function createSourceReader(op: OperatorDescriptor, source: unknown, serv
     }
     case 'file':
       return createFileSourceReader(source, services, operatorName);
+    case 'kafka':
+      return createKafkaSourceReader(source, services, operatorName);
     default:
       throw new Error(`unknown source kind '${String(cfg.sourceKind)}' of operator '${operatorName}'`);
   }

@@ -258,6 +258,11 @@ export abstract class StreamOperator {
   async finish(): Promise<void> {}
 
   /** Entries this operator holds in state (keys, windows, buffered rows), reported as a task metric. */
+  /** Metrics of a connector operator (a sink), by Flink's names; undefined for the others. */
+  connectorMetrics(): Record<string, number> | undefined {
+    return undefined;
+  }
+
   stateEntries(): number {
     return this.keyedStateBackend?.numEntries() ?? 0;
   }

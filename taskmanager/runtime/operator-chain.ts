@@ -7,6 +7,9 @@ import { StreamFilter, StreamFlatMap, StreamMap } from '../operators/basic.js';
 import { ProcessOperator, StreamGroupedReduce } from '../operators/keyed.js';
 import { StreamOperator, type Output, type OperatorSetup, type TaskServices } from '../operators/operator.js';
 import { FileSinkOperator } from '../operators/file-sink-operator.js';
+import { createJdbcSinkOperator } from '../operators/jdbc-sink-operator.js';
+import { KafkaSinkOperator } from '../operators/kafka-sink-operator.js';
+import { PrometheusSinkOperator } from '../operators/prometheus-sink-operator.js';
 import { PrintSink, UserSink } from '../operators/sinks.js';
 import { TimestampsAndWatermarksOperator } from '../operators/timestamps-watermarks.js';
 import { WindowOperator } from '../operators/window-operator.js';
@@ -143,7 +146,10 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
       const kind = (op.config as { sinkKind?: string }).sinkKind;
       if (kind === 'print') return (s) => new PrintSink(s);
       if (kind === 'file') return (s) => new FileSinkOperator(s);
+      if (kind === 'kafka') return (s) => new KafkaSinkOperator(s);
+      if (kind === 'prometheus') return (s) => new PrometheusSinkOperator(s);
       if (kind === 'custom') return (s) => new UserSink(s);
+      if (kind === 'jdbc') return (s) => createJdbcSinkOperator(s);
       throw new Error(`unknown sink kind '${String(kind)}' of operator '${op.name}'`);
     }
     default:

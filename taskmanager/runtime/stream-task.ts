@@ -5,6 +5,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { FINAL_CHECKPOINT_ID, type CheckpointingMode } from '../../common/checkpoint.js';
 import type { SourceReader } from '../connectors/source-readers.js';
+import { SplitWatermarks } from './split-watermarks.js';
 import { TwoInputStreamOperator, type Output, type TaskServices } from '../operators/operator.js';
 import { CheckpointBarrierHandler, type BarrierInfo } from './checkpoint-barrier-handler.js';
 import type { Mailbox } from './mailbox.js';
@@ -59,7 +60,7 @@ export class StreamTask {
   /** Every output partition got its end-of-partition: checkpoints send no barrier on. */
   private outputsEnded = false;
   /** The source's watermark output, for the maximum watermark of a drained stop. */
-  private sourceWatermarks: { emitter: WatermarkEmitter | undefined; out: Output } | undefined;
+  private sourceWatermarks: { emitter: WatermarkEmitter | SplitWatermarks | undefined; out: Output } | undefined;
   private drained = false;
 
   constructor(
@@ -90,6 +91,16 @@ export class StreamTask {
   private enqueue(action: () => Promise<void>): void {
     this.actions.push(action);
     this.wakeUp.signal();
+    const waiters = this.actionWaiters;
+    this.actionWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private actionWaiters: (() => void)[] = [];
+
+  /** Settles when the next action (a barrier, a notification) is enqueued. */
+  private actionArrived(): Promise<void> {
+    return new Promise((r) => this.actionWaiters.push(r));
   }
 
   /** Sleeps until an action arrives or the task is canceled (mail alone does not end the wait). */
@@ -172,6 +183,7 @@ export class StreamTask {
         return;
       }
       await cp.coordinator.notifyComplete(checkpointId);
+      this.source?.notifyCheckpointComplete?.(checkpointId);
       if (checkpointId === FINAL_CHECKPOINT_ID) this.finalCommitted = true;
       if (checkpointId === this.suspendedFor) {
         this.suspendedFor = undefined;
@@ -287,15 +299,22 @@ export class StreamTask {
         headOut.emitWatermark(wm);
       },
     };
-    const emitter = hasWatermarks(this.watermarkStrategy)
-      ? new WatermarkEmitter(this.watermarkStrategy, watched, this.services, this.services.autoWatermarkInterval, (idle) => this.services.setIdle(idle))
-      : undefined;
+    const setIdle = (idle: boolean) => this.services.setIdle(idle);
+    const interval = this.services.autoWatermarkInterval;
+    // A reader with splits of its own (Kafka partitions) gets watermarks per split.
+    const emitter = reader.perSplitOutput
+      ? new SplitWatermarks(hasWatermarks(this.watermarkStrategy) ? this.watermarkStrategy : undefined, watched, this.services, interval, setIdle)
+      : hasWatermarks(this.watermarkStrategy)
+        ? new WatermarkEmitter(this.watermarkStrategy, watched, this.services, interval, setIdle)
+        : undefined;
     this.sourceWatermarks = { emitter, out: watched };
-    emitter?.start();
     try {
-      await this.sourceLoop(reader, emitter ?? headOut);
+      if (reader.start) await this.waitFor(reader.start(emitter as SplitWatermarks), true);
+      emitter?.start();
+      await this.sourceLoop(reader, emitter instanceof WatermarkEmitter ? emitter : headOut);
     } finally {
       emitter?.stop();
+      await reader.close?.();
     }
     if (this.stopped) return;
     // A bounded source is complete: the maximum watermark lets every event-time window fire downstream.
@@ -328,6 +347,12 @@ export class StreamTask {
         max = Math.min(max, allowed);
       }
       const n = reader.emitBatch(max, out);
+      if (n === 0 && reader.available && !reader.finished) {
+        // An action (a barrier, a stop) also ends the wait: the loop must see a stop even while no data comes.
+        await this.waitFor(Promise.race([reader.available(), this.actionArrived()]), true);
+        sliceStart = performance.now();
+        continue;
+      }
       emitted += n;
       this.io.sourceRecords += n;
       await this.drainPending();

@@ -49,7 +49,7 @@ export interface SubtaskCheckpointOptions {
   holders: OperatorStateHolder[];
   writers: RecordWriter[];
   /** Called in the synchronous part before the operators: sources store their split positions. */
-  beforeSnapshot?: () => void;
+  beforeSnapshot?: (checkpointId: number) => void;
   acknowledge(ack: TaskCheckpointAck): void;
   decline(checkpointId: number, reason: string): void;
   log: Logger;
@@ -165,7 +165,7 @@ export class SubtaskCheckpointCoordinator {
   }
 
   private async capture(barrier: BarrierInfo): Promise<Captured[]> {
-    this.o.beforeSnapshot?.();
+    this.o.beforeSnapshot?.(barrier.checkpointId);
     const { savepoint, stop, drain } = barrier;
     const ctx = { checkpointId: barrier.checkpointId, timestamp: barrier.timestamp, options: { savepoint, stop, drain } };
     const out: Captured[] = [];

@@ -1,0 +1,161 @@
+// A client connection to one Kafka broker: requests are pipelined (many in flight), matched to
+// their responses by correlation id, and resolved with the decoded response body.
+import { connect as netConnect, type Socket } from 'node:net';
+import { ApiKeys, apiKeyName } from './api-keys.js';
+import { decodeResponse, encodeRequest, isSupported, supportedApiVersions } from './codec.js';
+import { ErrorCode, KafkaProtocolError } from './errors.js';
+import { FrameReader } from './framing.js';
+
+export { ApiKeys } from './api-keys.js';
+
+export interface KafkaConnectionOptions {
+  /** The client id of every request header (default 'weir'). */
+  clientId?: string;
+  /** Timeout of the TCP connect and default timeout of each request (default 30 s). */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  apiKey: number;
+  apiVersion: number;
+  resolve: (body: any) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class KafkaConnection {
+  private nextCorrelationId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly frames = new FrameReader();
+  private failure: Error | undefined;
+  private readonly clientId: string;
+  private readonly timeoutMs: number;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly host: string,
+    readonly port: number,
+    opts: KafkaConnectionOptions,
+  ) {
+    this.clientId = opts.clientId ?? 'weir';
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(e));
+    socket.on('close', () => this.fail(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `connection to ${host}:${port} closed`)));
+  }
+
+  static connect(host: string, port: number, opts: KafkaConnectionOptions = {}): Promise<KafkaConnection> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onError = (e: Error) => {
+        clearTimeout(timer);
+        reject(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `cannot connect to ${host}:${port}: ${e.message}`));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new KafkaConnection(socket, host, port, opts));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * Sends a request and resolves with the decoded response body. A Produce request with acks 0
+   * has no response: it resolves with undefined once written.
+   */
+  request<T = any>(apiKey: ApiKeys, apiVersion: number, body: object, opts: { timeoutMs?: number } = {}): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!isSupported(apiKey, apiVersion)) return Promise.reject(new RangeError(`${apiKeyName(apiKey)} v${apiVersion} is not implemented by this codec`));
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
+    let frame: Buffer;
+    try {
+      frame = encodeRequest({ apiKey, apiVersion, correlationId, clientId: this.clientId }, body);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (apiKey === ApiKeys.Produce && (body as { acks?: number }).acks === 0) {
+      return new Promise((resolve, reject) => this.socket.write(frame, (e) => (e ? reject(e) : resolve(undefined as T))));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new KafkaProtocolError(ErrorCode.REQUEST_TIMED_OUT, `${apiKeyName(apiKey)} v${apiVersion} to ${this.host}:${this.port} got no response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
+      this.socket.write(frame);
+    });
+  }
+
+  /** The broker's ApiVersions, as a map from api key to its supported version range. */
+  async apiVersions(): Promise<Map<number, { minVersion: number; maxVersion: number }>> {
+    const res = await this.request<{ errorCode: number; apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[] }>(ApiKeys.ApiVersions, 2, {});
+    if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, 'ApiVersions');
+    return new Map(res.apiKeys.map((k) => [k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion }]));
+  }
+
+  /** The highest version of `apiKey` both this codec and the broker support, or undefined. */
+  static pickVersion(broker: Map<number, { minVersion: number; maxVersion: number }>, apiKey: ApiKeys): number | undefined {
+    const ours = supportedApiVersions().find((v) => v.apiKey === apiKey);
+    const theirs = broker.get(apiKey);
+    if (!ours || !theirs) return undefined;
+    const v = Math.min(ours.maxVersion, theirs.maxVersion);
+    return v >= Math.max(ours.minVersion, theirs.minVersion) ? v : undefined;
+  }
+
+  close(): Promise<void> {
+    this.fail(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, 'connection closed'));
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else {
+        this.socket.once('close', () => resolve());
+        this.socket.end();
+        setTimeout(() => this.socket.destroy(), 1000).unref();
+      }
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (e) {
+      this.fail(e as Error);
+      this.socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      const correlationId = frame.readInt32BE(4);
+      const p = this.pending.get(correlationId);
+      if (!p) continue; // timed out earlier
+      this.pending.delete(correlationId);
+      clearTimeout(p.timer);
+      try {
+        p.resolve(decodeResponse(p.apiKey, p.apiVersion, frame).body);
+      } catch (e) {
+        p.reject(new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, `cannot decode ${apiKeyName(p.apiKey)} v${p.apiVersion} response: ${(e as Error).message}`));
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    if (!this.failure) this.failure = e;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(this.failure);
+    }
+    this.pending.clear();
+  }
+}
