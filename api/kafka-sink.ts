@@ -1,6 +1,7 @@
 // KafkaSink descriptor (Flink's KafkaSink builder). With EXACTLY_ONCE each subtask writes into one
 // Kafka transaction per checkpoint, prepared at the barrier and committed when the checkpoint
 // completes; producing, committing and recovering happen in the TaskManager.
+import { parseBootstrapServers } from './kafka-source.js';
 import { isSerializationSchema, type SerializationSchema } from './serialization-schemas.js';
 
 export type DeliveryGuarantee = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE' | 'NONE';
@@ -125,10 +126,7 @@ export class KafkaSinkBuilder<T> {
   private readonly props: Record<string, string> = {};
 
   setBootstrapServers(servers: string): this {
-    const list = String(servers).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (list.length === 0) throw new TypeError('KafkaSink.setBootstrapServers() needs host:port[,host:port...]');
-    for (const s of list) if (!/^[^:\s]+:\d+$/.test(s)) throw new RangeError(`KafkaSink.setBootstrapServers(): '${s}' is not host:port`);
-    this.bootstrap = list;
+    this.bootstrap = parseBootstrapServers('KafkaSink', servers);
     return this;
   }
 

@@ -78,6 +78,14 @@ export class OffsetsInitializer {
   }
 }
 
+/** 'host:port[,host:port...]' as a list, checked. */
+export function parseBootstrapServers(owner: string, servers: string): string[] {
+  const list = String(servers).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw new TypeError(`${owner}.setBootstrapServers() needs host:port[,host:port...]`);
+  for (const s of list) if (!/^[^:\s]+:\d+$/.test(s)) throw new RangeError(`${owner}.setBootstrapServers(): '${s}' is not host:port`);
+  return list;
+}
+
 /** Flink's defaults where the Kafka consumer's own do not apply. */
 export const KAFKA_SOURCE_DEFAULTS = {
   'partition.discovery.interval.ms': '300000',
@@ -127,10 +135,7 @@ export class KafkaSourceBuilder<T> {
   private readonly props: Record<string, string> = {};
 
   setBootstrapServers(servers: string): this {
-    const list = String(servers).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (list.length === 0) throw new TypeError('KafkaSource.setBootstrapServers() needs host:port[,host:port...]');
-    for (const s of list) if (!/^[^:\s]+:\d+$/.test(s)) throw new RangeError(`KafkaSource.setBootstrapServers(): '${s}' is not host:port`);
-    this.bootstrap = list;
+    this.bootstrap = parseBootstrapServers('KafkaSource', servers);
     return this;
   }
 

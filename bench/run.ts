@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../common/rpc.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
+import { kafka } from './benchmarks/kafka.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
@@ -16,7 +17,7 @@ import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.j
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, soak];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, soak];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
   const names: string[] = [];

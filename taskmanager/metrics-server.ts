@@ -17,7 +17,8 @@ export class TaskManagerMetricsServer {
 
   constructor(taskManagerId: string, tasks: () => Iterable<TaskView>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'weir_taskmanager_process_', labels: { tm_id: taskManagerId } });
-    const gauge = (name: string, help: string, pick: (m: TaskMetrics) => number) =>
+    // One series per task; a task whose `pick` gives undefined (a connector metric it lacks) has none.
+    const gauge = (name: string, help: string, pick: (m: TaskMetrics) => number | undefined) =>
       new Gauge({
         name,
         help,
@@ -25,7 +26,10 @@ export class TaskManagerMetricsServer {
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const t of tasks()) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, pick(t.metrics()));
+          for (const t of tasks()) {
+            const v = pick(t.metrics());
+            if (v !== undefined) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, v);
+          }
         },
       });
     gauge('weir_task_records_in', 'records a task read from its input gates', (m) => m.recordsIn);
@@ -37,20 +41,7 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_sink_lag_p99_ms', 'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples', (m) => m.sinkLagP99);
     gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
     // Connector metrics, only for the tasks whose connectors report them (Flink's names in the help).
-    const connector = (name: string, key: string, help: string) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['tm_id', 'job_id', 'task_name', 'subtask_index'],
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const t of tasks()) {
-            const v = t.metrics().connector?.[key];
-            if (v !== undefined) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, v);
-          }
-        },
-      });
+    const connector = (name: string, key: string, help: string) => gauge(name, help, (m) => m.connector?.[key]);
     connector('weir_task_source_records_lag_max', 'records-lag-max', 'records-lag-max: the largest number of records a partition of the source is behind its end');
     connector('weir_task_source_pending_records', 'pendingRecords', 'pendingRecords: records the source has yet to read, over its partitions');
     connector('weir_task_sink_records_send', 'numRecordsSend', 'numRecordsSend: records the sinks acknowledged as written to the external system');

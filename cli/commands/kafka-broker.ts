@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../../common/logging.js';
-import { exitWithParent, runUntilStopped } from '../daemon.js';
+import { exitWithParent, notifyReady, runUntilStopped } from '../daemon.js';
 import { CliError, firstLine } from '../errors.js';
 import { port, positiveInt } from '../options.js';
 
@@ -93,6 +93,7 @@ export function kafkaBrokerCommand(): Command {
       }
       log.info({ host: broker.host, port: broker.port, dir: broker.dir, bootstrap: `${broker.host}:${broker.port}` }, 'Kafka broker started (development broker, not a production Kafka)');
       startupDone();
+      notifyReady({ type: 'ready', role: 'kafka-broker', bootstrap: `${broker.host}:${broker.port}` });
       runUntilStopped('Kafka broker', {
         close: async () => {
           await broker.close();

@@ -86,7 +86,7 @@ export class KafkaSinkOperator extends StreamOperator {
         transactionTimeoutMs: this.num('transaction.timeout.ms'),
         log: this.services.log,
       });
-      await this.beginTransaction();
+      // The first transaction begins with the first record (as every later one: nothing at the barrier).
     } else {
       this.producer = this.newProducer(undefined);
       await this.producer.init();
@@ -102,14 +102,21 @@ export class KafkaSinkOperator extends StreamOperator {
       batchBytes: this.num('batch.size'),
       requestTimeoutMs: this.num('request.timeout.ms'),
       transactionTimeoutMs: this.num('transaction.timeout.ms'),
+      autoCreateTopics: this.props['allow.auto.create.topics'] !== 'false',
     });
   }
 
+  /** The transaction's producer is done with (prepared, committed or aborted): keep its counts. */
+  private retireProducer(): void {
+    const p = this.producer;
+    if (!p) return;
+    this.sentBefore.records += p.acked;
+    this.sentBefore.bytes += p.bytesOut;
+    p.close();
+    this.producer = undefined;
+  }
+
   private async beginTransaction(): Promise<void> {
-    if (this.producer) {
-      this.sentBefore.records += this.producer.acked;
-      this.sentBefore.bytes += this.producer.bytesOut;
-    }
     this.counter++;
     const p = this.newProducer(transactionalId(this.prefix, this.services.subtaskIndex, this.counter));
     await p.init();
@@ -127,13 +134,15 @@ export class KafkaSinkOperator extends StreamOperator {
     } catch (e) {
       this.fail(e);
     }
-    const producer = this.producer!;
-    const partitions = producer.knownPartitions(rec.topic);
-    if (partitions === undefined) {
-      // The first record of a topic waits for its metadata; the task holds the next record meanwhile.
-      s.pending = producer.partitionsOf(rec.topic).then(() => this.write(value, rec, timestamp));
-      return;
-    }
+    if (this.producer?.knownPartitions(rec.topic) !== undefined) this.write(value, rec, timestamp);
+    // A new transaction (EXACTLY_ONCE, first record after a barrier), or a topic without metadata
+    // yet: the task holds the next record until this one is written.
+    else s.pending = this.writeAfterSetUp(value, rec, timestamp);
+  }
+
+  private async writeAfterSetUp(value: unknown, rec: KafkaProducerRecord, timestamp: number | undefined): Promise<void> {
+    if (!this.producer) await this.beginTransaction();
+    await this.producer!.partitionsOf(rec.topic);
     this.write(value, rec, timestamp);
   }
 
@@ -169,23 +178,20 @@ export class KafkaSinkOperator extends StreamOperator {
   override async snapshotState(context: SnapshotContext): Promise<void> {
     await super.snapshotState(context);
     if (this.guarantee === 'NONE') return;
-    const producer = this.producer!;
-    await producer.flush();
-    // The transactions this checkpoint covers end at `counter`; the one begun below is after it.
-    const counter = this.counter;
+    const producer = this.producer;
+    // No producer: no record since the last barrier (or the input ended); only the state is written.
+    if (producer) await producer.flush();
     if (this.guarantee === 'EXACTLY_ONCE') {
-      const ending = context.checkpointId === FINAL_CHECKPOINT_ID || context.options?.stop === true;
-      if (this.twoPhase) {
+      if (producer) {
+        if (!this.twoPhase) await producer.commitTransaction();
         // An empty transaction has nothing to commit (and Kafka would refuse to end it).
-        if (producer.transactionHasData) this.pending = [...this.pending, { transactionalId: producer.transactionalId!, ...producer.producerIdentity, checkpointId: context.checkpointId }];
-      } else {
-        await producer.commitTransaction();
+        else if (producer.transactionHasData) this.pending = [...this.pending, { transactionalId: producer.transactionalId!, ...producer.producerIdentity, checkpointId: context.checkpointId }];
+        this.retireProducer();
       }
-      if (!ending) await this.beginTransaction();
-      else this.producer = undefined;
+      // Transactions up to `counter` are in this checkpoint; the next record begins counter + 1.
+      const { subtaskIndex, parallelism } = this.services;
+      this.state?.update([{ subtaskIndex, parallelism, counter: this.counter, pending: this.pending }]);
     }
-    const { subtaskIndex, parallelism } = this.services;
-    this.state?.update([{ subtaskIndex, parallelism, counter, pending: this.pending }]);
   }
 
   override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -221,7 +227,7 @@ export class KafkaSinkOperator extends StreamOperator {
     // With periodic checkpoints the final checkpoint prepares the last transaction and its completion commits it.
     if (this.guarantee === 'EXACTLY_ONCE' && !this.twoPhase) {
       await producer.commitTransaction();
-      this.producer = undefined;
+      this.retireProducer();
     }
   }
 

@@ -3,7 +3,6 @@
 // ends the server and removes the directory. Also: JdbcSink operator subtasks driven directly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +15,7 @@ import type { Output, StateInitializationContext, StreamOperator, TaskServices }
 import { MemoryOperatorStateStore, type StateSnapshot } from './file-sink-harness.js';
 import { ManualTime } from './manual-time.js';
 import { fakeTaskServices } from './task-services.js';
+import { freePort } from './ports.js';
 
 const SERVER_CANDIDATES = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/bin/mariadbd'];
 const INSTALL_CANDIDATES = ['/usr/bin/mariadb-install-db', '/usr/local/bin/mariadb-install-db', '/usr/sbin/mariadb-install-db'];
@@ -55,17 +55,6 @@ export interface MariaDb {
   /** Runs SQL as root over the socket. */
   rootQuery<R = any>(sql: string): Promise<R>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], logFile: string): Promise<void> {

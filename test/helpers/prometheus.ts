@@ -3,9 +3,9 @@
 // removes the directory. Plus small clients for its HTTP API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 /** The prometheus binary: $PROMETHEUS_BIN, else the Debian package's, else undefined. */
 export function prometheusBinary(): string | undefined {
@@ -31,17 +31,6 @@ export interface PrometheusServer {
   /** The log of the process (its stdout and stderr). */
   log(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function killAndWait(p: ChildProcess, graceMs: number): Promise<void> {

@@ -5,7 +5,8 @@
 // Then bad input: a missing table and an unreachable server fail their jobs with clear messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type ProcessHandle, type TestCluster } from '../helpers/cluster.js';
-import { freePort, mariaDbSkipReason, startMariaDb, type MariaDb } from '../helpers/mariadb.js';
+import { mariaDbSkipReason, startMariaDb, type MariaDb } from '../helpers/mariadb.js';
+import { freePort } from '../helpers/ports.js';
 import { mulberry32 } from '../reference/random.js';
 import { jdbcFinalCounts, jdbcUpdates, type JdbcCount } from '../jobs/jdbc-input.js';
 

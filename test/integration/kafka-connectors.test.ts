@@ -2,6 +2,7 @@
 // through the KafkaSource and writes through an EXACTLY_ONCE KafkaSink while TaskManagers are
 // SIGKILLed, and kcat reads the output with read_committed. Runs against the development broker,
 // or against a real Kafka when KAFKA_BOOTSTRAP is set.
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../reference/random.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
@@ -185,6 +186,64 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       const unreachable = await cluster.submit('test/jobs/kafka-json.ts', ['127.0.0.1:1', input, '2000'], 1);
       await cluster.waitForJob(unreachable, ['FAILED'], 60_000);
       expect((await cluster.rest(`/jobs/${unreachable}/exceptions`)).body['root-exception']).toMatch(/127\.0\.0\.1:1/);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('discovers topics that appear while it runs, commits its offsets to the group, and reports its lag', async () => {
+    const stem = uniqueTopic('disc');
+    const output = uniqueTopic('copied');
+    const group = `${stem}-group`;
+    await createTopic(kafka.bootstrap, `${stem}-a`, 2);
+    await createTopic(kafka.bootstrap, output, 1);
+    await kcatProduce(kafka.bootstrap, `${stem}-a`, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `a${i}` })));
+    const cluster = await startCluster({ taskManagers: 1, slots: 4 });
+    const admin = new Kafka({ clientId: 'test-admin', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    try {
+      const jobId = await cluster.submit('test/jobs/kafka-pattern.ts', [kafka.bootstrap, `^${stem}-.*$`, output, group], 1);
+      await cluster.waitFor('the first topic copied', async () => (await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).length >= 50, 30_000);
+      await createTopic(kafka.bootstrap, `${stem}-b`, 1);
+      await kcatProduce(kafka.bootstrap, `${stem}-b`, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `b${i}` })));
+      let out: string[] = [];
+      await cluster.waitFor('the discovered topic copied', async () => {
+        out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
+        return out.filter((v) => v.startsWith('B')).length >= 30;
+      }, 30_000);
+      expect(new Set(out)).toEqual(new Set([...Array.from({ length: 50 }, (_, i) => `A${i}`), ...Array.from({ length: 30 }, (_, i) => `B${i}`)]));
+      // Offsets reach the group with the checkpoints (monitoring only; restores use the checkpoint).
+      await admin.connect();
+      await cluster.waitFor('the group offsets at the end of both topics', async () => {
+        const offsets = await admin.fetchOffsets({ groupId: group, topics: [`${stem}-a`, `${stem}-b`] });
+        const sum = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+        return sum === 80;
+      }, 20_000);
+      const tm = (await cluster.rest('/taskmanagers')).body.taskmanagers[0];
+      const metrics = (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string;
+      expect(metrics).toMatch(new RegExp(`^weir_task_source_records_lag_max\\{[^}]*job_id="${jobId}"[^}]*\\} 0$`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^weir_task_sink_records_send\\{[^}]*job_id="${jobId}"[^}]*\\} 80$`, 'm'));
+      await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+      await cluster.waitForJob(jobId, ['CANCELED'], 30_000);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('finishes a bounded job at parallelism 2 with every record committed once, checkpoints running while its subtasks end', async () => {
+    const input = uniqueTopic('orders');
+    const output = uniqueTopic('counts');
+    await createTopic(kafka.bootstrap, input, 3);
+    await createTopic(kafka.bootstrap, output, 2);
+    const { records, reference } = orders(4000, 21);
+    await kcatProduce(kafka.bootstrap, input, records);
+    const cluster = await startCluster({ taskManagers: 2, slots: 2 });
+    try {
+      const jobId = await cluster.submit('test/jobs/kafka-count.ts', [kafka.bootstrap, input, output, uniqueTopic('bd'), '100', '', 'bounded'], 2);
+      const done = await cluster.waitForJob(jobId, ['FINISHED', 'FAILED'], 60_000);
+      expect(done.state).toBe('FINISHED');
+      const committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();
+      expect(multisetDiff(committed, reference)).toEqual(NO_DIFF);
     } finally {
       await cluster.stop();
     }

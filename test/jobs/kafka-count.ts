@@ -1,6 +1,6 @@
 // Kafka in, Kafka out: a keyed running count of "key,seq" records from a topic, written as
 // "key,count" through a KafkaSink. Exactly once, the output holds each key's counts 1..n once.
-//   args: <bootstrap> <inTopic> <outTopic> <transactionalIdPrefix> <checkpointIntervalMs> [deliveryGuarantee]
+//   args: <bootstrap> <inTopic> <outTopic> <transactionalIdPrefix> <checkpointIntervalMs> [deliveryGuarantee] [bounded]
 import {
   DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, RestartStrategies, SimpleStringSchema,
   ValueStateDescriptor, WatermarkStrategy, KeyedProcessFunction, type Collector, type KeyedProcessContext, type StreamExecutionEnvironment, type ValueState,
@@ -21,7 +21,7 @@ class RunningCount extends KeyedProcessFunction<string, string, string> {
 }
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
-  const [bootstrap, inTopic, outTopic, prefix, interval, guarantee] = args;
+  const [bootstrap, inTopic, outTopic, prefix, interval, guarantee, bounded] = args;
   if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(100, 200));
   const source = KafkaSource.builder<string>()
@@ -30,16 +30,18 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .setGroupId(`${prefix}-group`)
     .setStartingOffsets(OffsetsInitializer.earliest())
     .setValueOnlyDeserializer(new SimpleStringSchema())
-    .setProperty('partition.discovery.interval.ms', 1000)
-    .build();
+    .setProperty('partition.discovery.interval.ms', 1000);
+  // Bounded: read up to the end the topic has when the job starts, then FINISH.
+  if (bounded === 'bounded') source.setBounded(OffsetsInitializer.latest());
+  const built = source.build();
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap!)
     .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(outTopic!).setValueSerializationSchema(new SimpleStringSchema()).build())
-    .setDeliveryGuarantee((guarantee as DeliveryGuarantee | undefined) ?? DeliveryGuarantee.EXACTLY_ONCE)
+    .setDeliveryGuarantee(guarantee ? (guarantee as DeliveryGuarantee) : DeliveryGuarantee.EXACTLY_ONCE)
     .setTransactionalIdPrefix(prefix!)
     .build();
   env
-    .fromSource(source, WatermarkStrategy.noWatermarks<string>(), 'Kafka orders')
+    .fromSource(built, WatermarkStrategy.noWatermarks<string>(), 'Kafka orders')
     .uid('kafka-source')
     .keyBy((line) => line.split(',')[0]!)
     .process(new RunningCount())

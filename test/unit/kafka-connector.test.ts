@@ -1,6 +1,9 @@
 // The Kafka connectors' pure parts: Kafka's murmur2 and Flink's partition assignment (so data and
 // partitions land where Kafka and Flink put them), and watermarks per partition.
 import { describe, expect, it } from 'vitest';
+import { DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink } from '../../api/kafka-sink.js';
+import { KafkaSource, OffsetsInitializer } from '../../api/kafka-source.js';
+import { SimpleStringSchema } from '../../api/serialization-schemas.js';
 import { WatermarkStrategy } from '../../api/watermark-strategy.js';
 import { defaultKeyPartition, javaStringHashCode, kafkaSplitOwner, murmur2 } from '../../taskmanager/connectors/kafka/kafka-partitioning.js';
 import { SplitWatermarks } from '../../taskmanager/runtime/split-watermarks.js';
@@ -87,5 +90,36 @@ describe('watermarks per partition', () => {
     expect(Math.max(...out.watermarks)).toBe(10_999);
     w.endOfInput();
     expect(out.watermarks.at(-1)).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('Kafka builders', () => {
+  const schema = new SimpleStringSchema();
+
+  it('refuse what cannot work, naming what is missing', () => {
+    expect(() => KafkaSource.builder<string>().setBootstrapServers('nohost').build()).toThrow(/'nohost' is not host:port/);
+    expect(() => KafkaSource.builder<string>().setBootstrapServers('h:1').setValueOnlyDeserializer(schema).build()).toThrow(/exactly one of setTopics/);
+    expect(() => KafkaSource.builder<string>().setBootstrapServers('h:1').setTopics('t').build()).toThrow(/no deserializer/);
+    expect(() => KafkaSource.builder<string>().setBootstrapServers('h:1').setTopics('t').setValueOnlyDeserializer(schema).setStartingOffsets(OffsetsInitializer.committedOffsets()).build()).toThrow(/group id/);
+    expect(() => KafkaSource.builder<string>().setBounded(OffsetsInitializer.earliest())).toThrow(/cannot be stopping offsets/);
+    expect(() => KafkaSource.builder<string>().setProperty('isolation.level', 'x').setBootstrapServers('h:1').setTopics('t').setValueOnlyDeserializer(schema).build()).toThrow(/isolation.level/);
+    const serializer = KafkaRecordSerializationSchema.builder<string>().setTopic('out').setValueSerializationSchema(schema).build();
+    expect(() => KafkaSink.builder<string>().setBootstrapServers('h:1').setRecordSerializer(serializer).setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).build()).toThrow(/transactional id prefix/);
+    expect(() => KafkaRecordSerializationSchema.builder<string>().setValueSerializationSchema(schema).build()).toThrow(/no topic/);
+  });
+
+  it('build descriptors the TaskManager reads: bounded or not, topics, serialized records', () => {
+    const bounded = KafkaSource.builder<string>().setBootstrapServers('a:1, b:2').setTopics('x', 'y').setValueOnlyDeserializer(schema).setBounded(OffsetsInitializer.latest()).build();
+    expect(bounded.boundedness).toBe('BOUNDED');
+    expect(bounded.bootstrapServers).toEqual(['a:1', 'b:2']);
+    expect(bounded.topics).toEqual(['x', 'y']);
+    const out: string[] = [];
+    bounded.deserializer.deserialize({ topic: 'x', partition: 0, offset: 0, timestamp: 0, key: null, value: new TextEncoder().encode('héllo'), headers: [] }, { collect: (v) => out.push(v) });
+    bounded.deserializer.deserialize({ topic: 'x', partition: 0, offset: 1, timestamp: 0, key: null, value: null, headers: [] }, { collect: (v) => out.push(v) });
+    expect(out).toEqual(['héllo']);
+    const rec = KafkaRecordSerializationSchema.builder<string>().setTopic('out').setValueSerializationSchema(schema).setKeySerializationSchema(schema).build().serialize('k', { timestamp: 5 });
+    expect(rec.topic).toBe('out');
+    expect(new TextDecoder().decode(rec.key!)).toBe('k');
+    expect(rec.timestamp).toBe(5);
   });
 });

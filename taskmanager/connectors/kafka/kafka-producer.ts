@@ -30,6 +30,8 @@ export interface ProducerOptions {
   batchBytes: number;
   requestTimeoutMs: number;
   transactionTimeoutMs: number;
+  /** Ask the broker to create unknown topics (Kafka's allow.auto.create.topics). */
+  autoCreateTopics: boolean;
 }
 
 export interface ProducerIdentity {
@@ -120,7 +122,8 @@ export class KafkaProducer {
     if (!t || t.errorCode !== 0) {
       const deadline = Date.now() + this.options.requestTimeoutMs;
       for (;;) {
-        this.meta = await this.client.metadata([...new Set([...(this.meta?.topics.keys() ?? []), topic])]);
+        // As Kafka producers do (allow.auto.create.topics): a broker that auto-creates topics creates it.
+        this.meta = await this.client.metadata([...new Set([...(this.meta?.topics.keys() ?? []), topic])], this.options.autoCreateTopics);
         t = this.meta.topics.get(topic);
         if (t && t.errorCode === 0 && t.partitions.length > 0) break;
         if (Date.now() > deadline) throw new Error(`topic '${topic}' not found on ${this.client.options.bootstrapServers.join(',')}${t ? ` (${kafkaErrorName(t.errorCode)})` : ''}`);
