@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** The last `maxBytes` of a file as text ('' when it does not exist). */
@@ -16,5 +17,19 @@ export async function readTail(path: string, maxBytes: number): Promise<string> 
     return buf.toString('utf8');
   } finally {
     await fh.close();
+  }
+}
+
+/** Makes renames in `dir` durable. Some platforms cannot fsync a directory; there it is skipped. */
+export function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -13,6 +13,7 @@ interface Flags {
   host?: string;
   advertisedHost?: string;
   partitions?: number;
+  saslUsers?: string;
   define: string[];
 }
 
@@ -31,6 +32,9 @@ const PROPERTIES = [
   'log.flush.interval.ms',
   'transaction.max.timeout.ms',
   'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+  'transactional.id.expiration.ms',
+  'producer.id.expiration.ms',
+  'producer.id.expiration.check.interval.ms',
 ] as const;
 
 function parseProperties(pairs: string[]): Map<string, string> {
@@ -61,6 +65,10 @@ export function kafkaBrokerCommand(): Command {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--advertised-host <host>', 'host name clients are told to connect to (default: --host)')
     .option('--partitions <n>', 'partitions of auto-created topics (num.partitions)', positiveInt('--partitions'))
+    .option(
+      '--sasl-users <file>',
+      'require SASL/PLAIN logins (SASL_PLAINTEXT): a file of username:password lines (# comments); clients set security.protocol=SASL_PLAINTEXT, sasl.mechanism=PLAIN and their credentials',
+    )
     .option('-D, --define <key=value>', `broker property (repeatable): ${PROPERTIES.join(', ')}`, collect, [])
     .action(async (flags: Flags) => {
       const startupDone = exitWithParent();
@@ -70,6 +78,15 @@ export function kafkaBrokerCommand(): Command {
       if (autoCreate !== undefined && autoCreate !== 'true' && autoCreate !== 'false') throw new CliError(`auto.create.topics.enable must be true or false, got '${autoCreate}'`);
       const { startKafkaBroker, DEFAULT_BROKER_OPTIONS: d } = await import('../kafka-broker/server.js');
       const log = createLogger('kafka-broker', resolve(dir, 'kafka-broker.log'));
+      let saslUsers: Map<string, string> | undefined;
+      if (flags.saslUsers !== undefined) {
+        const { readSaslUsers } = await import('../kafka-broker/sasl.js');
+        try {
+          saslUsers = readSaslUsers(resolve(flags.saslUsers));
+        } catch (e) {
+          throw new CliError(firstLine((e as Error).message));
+        }
+      }
       let broker;
       try {
         broker = await startKafkaBroker({
@@ -86,12 +103,16 @@ export function kafkaBrokerCommand(): Command {
           flushIntervalMs: intProperty(props, 'log.flush.interval.ms', d.flushIntervalMs, 1),
           transactionMaxTimeoutMs: intProperty(props, 'transaction.max.timeout.ms', d.transactionMaxTimeoutMs, 1),
           transactionAbortCheckIntervalMs: intProperty(props, 'transaction.abort.timed.out.transaction.cleanup.interval.ms', d.transactionAbortCheckIntervalMs, 1),
+          transactionalIdExpirationMs: intProperty(props, 'transactional.id.expiration.ms', d.transactionalIdExpirationMs, 1),
+          producerIdExpirationMs: intProperty(props, 'producer.id.expiration.ms', d.producerIdExpirationMs, 1),
+          producerIdExpirationCheckIntervalMs: intProperty(props, 'producer.id.expiration.check.interval.ms', d.producerIdExpirationCheckIntervalMs, 1),
+          saslUsers,
           log,
         });
       } catch (e) {
         throw new CliError(`cannot start the Kafka broker: ${firstLine((e as Error).message)}`);
       }
-      log.info({ host: broker.host, port: broker.port, dir: broker.dir, bootstrap: `${broker.host}:${broker.port}` }, 'Kafka broker started (development broker, not a production Kafka)');
+      log.info({ host: broker.host, port: broker.port, dir: broker.dir, bootstrap: `${broker.host}:${broker.port}`, ...(saslUsers ? { sasl: 'PLAIN', saslUsers: saslUsers.size } : {}) }, 'Kafka broker started (development broker, not a production Kafka)');
       startupDone();
       notifyReady({ type: 'ready', role: 'kafka-broker', bootstrap: `${broker.host}:${broker.port}` });
       runUntilStopped('Kafka broker', {

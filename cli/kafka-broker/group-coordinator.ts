@@ -2,7 +2,9 @@
 // Heartbeat, LeaveGroup) with its states Empty -> PreparingRebalance -> CompletingRebalance ->
 // Stable, session and rebalance timeouts, and the committed offsets of every group (members or
 // not: a "simple" consumer commits with generation -1 while the group has no members, as
-// Flink's Kafka source does). Offsets and generations are journaled to disk.
+// Flink's Kafka source does). Offsets and generations are journaled to disk; the journal is
+// compacted to the live state whenever it has grown several times past it (a long run commits
+// offsets at every checkpoint).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode } from '../../common/kafka/protocol/errors.js';
@@ -98,6 +100,12 @@ export class GroupCoordinator {
     this.journal.rewrite(this.snapshot());
     this.ticker = setInterval(() => this.expireSessions(), 250);
     this.ticker.unref();
+  }
+
+  /** Journals a change; the journal is compacted once it has grown well past the live state. */
+  private append(e: JournalEntry): void {
+    this.journal.append(e);
+    if (this.journal.shouldCompact) this.journal.rewrite(this.snapshot());
   }
 
   private snapshot(): JournalEntry[] {
@@ -219,7 +227,7 @@ export class GroupCoordinator {
       g.state = 'Empty';
       g.protocolName = null;
       g.leaderId = '';
-      this.journal.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
+      this.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
       return;
     }
     const members = [...g.members.values()];
@@ -241,7 +249,7 @@ export class GroupCoordinator {
     g.protocolName = protocolName;
     if (!g.members.has(g.leaderId)) g.leaderId = members[0]!.memberId;
     g.state = 'CompletingRebalance';
-    this.journal.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
+    this.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
     this.log.info({ group: g.groupId, generation: g.generationId, members: members.length, leader: g.leaderId, protocol: protocolName }, 'group rebalanced');
     const memberList = members.map((m) => ({
       memberId: m.memberId,
@@ -333,7 +341,7 @@ export class GroupCoordinator {
         g.generationId++;
         g.protocolName = null;
         g.leaderId = '';
-        this.journal.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
+        this.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
       }
     } else if (g.state === 'Stable' || g.state === 'CompletingRebalance') this.prepareRebalance(g, reason);
   }
@@ -375,7 +383,7 @@ export class GroupCoordinator {
     let byTopic = g.offsets.get(topic);
     if (!byTopic) g.offsets.set(topic, (byTopic = new Map()));
     byTopic.set(partition, c);
-    this.journal.append({ t: 'o', g: groupId, topic, p: partition, o: c.offset, m: c.metadata, e: c.leaderEpoch });
+    this.append({ t: 'o', g: groupId, topic, p: partition, o: c.offset, m: c.metadata, e: c.leaderEpoch });
   }
 
   committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {

@@ -89,6 +89,14 @@ export class LogManager {
     return true;
   }
 
+  /** Drops producer state idle for longer than `expirationMs` in every partition (producer.id.expiration.ms). */
+  expireProducers(expirationMs: number, now = Date.now()): number {
+    let removed = 0;
+    for (const parts of this.logs.values()) for (const pl of parts) removed += pl.expireProducers(expirationMs, now);
+    if (removed > 0) this.log.debug({ removed }, 'expired idle producer ids');
+    return removed;
+  }
+
   flush(): void {
     for (const pl of this.allPartitions()) pl.flush();
   }

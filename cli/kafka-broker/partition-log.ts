@@ -2,6 +2,8 @@
 // names them (00000000000000000000.log), an in-memory index of the batches, the producer state
 // of idempotent and transactional producers, and the transaction index (ongoing transactions,
 // which hold back the last stable offset, and aborted ones, which read_committed fetches report).
+// Producer state is dropped for producers idle longer than producer.id.expiration.ms (unless they
+// have a transaction open here), as Kafka does, so a long run with many producer ids stays bounded.
 // Appends are plain writes (no fsync per request); the broker flushes periodically. On open the
 // segments are scanned and a torn or corrupt tail is truncated, so a killed broker recovers.
 import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -42,12 +44,78 @@ export interface ProducerState {
   epoch: number;
   lastSeq: number;
   recent: { firstSeq: number; lastSeq: number; baseOffset: number }[];
+  /** When its last batch was appended (for a batch recovered from the log: the batch's max timestamp). */
+  lastTimestamp: number;
 }
 
 export interface AbortedTxn {
   producerId: number;
   firstOffset: number;
   lastOffset: number;
+}
+
+/**
+ * The aborted transactions of a partition, in the order of their abort markers, so by ascending
+ * last offset. A fetch's range is found by binary search: the transactions overlapping
+ * [from, to) are those with lastOffset >= from and firstOffset < to, and since no transaction
+ * spans more than `maxSpan` offsets, none with lastOffset >= to + maxSpan can start below `to`.
+ */
+export class AbortedTxnIndex {
+  private entries: AbortedTxn[] = [];
+  /** Entries before this index were dropped (removed from the array in batches). */
+  private head = 0;
+  private maxSpan = 0;
+
+  get length(): number {
+    return this.entries.length - this.head;
+  }
+
+  add(t: AbortedTxn): void {
+    const last = this.entries[this.entries.length - 1];
+    if (this.length > 0 && last && t.lastOffset < last.lastOffset) throw new Error(`aborted transaction out of order: last offset ${t.lastOffset} after ${last.lastOffset}`);
+    this.entries.push(t);
+    this.maxSpan = Math.max(this.maxSpan, t.lastOffset - t.firstOffset);
+  }
+
+  /** Index of the first live entry whose last offset is >= offset. */
+  private lowerBound(offset: number): number {
+    let lo = this.head;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Aborted transactions overlapping [from, to), in marker order. */
+  overlapping(from: number, to: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    const end = to + this.maxSpan; // entries from here on start at or after `to`
+    for (let i = this.lowerBound(from); i < this.entries.length; i++) {
+      const t = this.entries[i]!;
+      if (t.lastOffset >= end) break;
+      if (t.firstOffset < to) out.push(t);
+    }
+    return out;
+  }
+
+  /** Forgets transactions that ended below `offset` (the log start offset). */
+  dropBefore(offset: number): void {
+    this.head = this.lowerBound(offset);
+    if (this.head === this.entries.length) {
+      this.entries = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  toArray(): AbortedTxn[] {
+    return this.entries.slice(this.head);
+  }
 }
 
 export interface ReadResult {
@@ -72,8 +140,9 @@ export class PartitionLog {
   readonly producers = new Map<number, ProducerState>();
   /** producerId -> first offset of its ongoing transaction in this partition. */
   readonly ongoingTxns = new Map<number, number>();
-  readonly abortedTxns: AbortedTxn[] = [];
+  readonly abortedTxns = new AbortedTxnIndex();
   private readonly waiters = new Set<() => void>();
+  private readonly openedAt = Date.now();
 
   constructor(
     readonly topic: string,
@@ -165,7 +234,7 @@ export class PartitionLog {
       if (!h || !verifyRecordBatchCrc(chunk, rel, h) || h.baseOffset !== next) break;
       const lastOffset = h.baseOffset + h.lastOffsetDelta;
       this.entries.push({ baseOffset: h.baseOffset, lastOffset, pos, size, maxTimestamp: h.maxTimestamp, segment: seg });
-      this.applyProducerState(h, chunk.subarray(rel, rel + size));
+      this.applyProducerState(h, chunk.subarray(rel, rel + size), h.maxTimestamp >= 0 ? Math.min(h.maxTimestamp, this.openedAt) : this.openedAt);
       next = lastOffset + 1;
       this.logEndOffset = next;
       pos += size;
@@ -187,8 +256,11 @@ export class PartitionLog {
   // ------------------------------------------------------------------------------------------
   // Producer state
 
-  /** Updates producer and transaction state for a batch just appended (or recovered). */
-  private applyProducerState(h: RecordBatchHeader, batch: Buffer): void {
+  /**
+   * Updates producer and transaction state for a batch just appended at `now` (or recovered:
+   * then `now` is the batch's max timestamp, as Kafka rebuilds it).
+   */
+  private applyProducerState(h: RecordBatchHeader, batch: Buffer, now: number): void {
     if (h.producerId < 0) return;
     const pid = h.producerId;
     const lastOffset = h.baseOffset + h.lastOffsetDelta;
@@ -203,24 +275,40 @@ export class PartitionLog {
       const first = this.ongoingTxns.get(pid);
       if (first !== undefined) {
         this.ongoingTxns.delete(pid);
-        if (type === ControlRecordType.Abort) this.abortedTxns.push({ producerId: pid, firstOffset: first, lastOffset });
+        if (type === ControlRecordType.Abort) this.abortedTxns.add({ producerId: pid, firstOffset: first, lastOffset });
       }
       const st = this.producers.get(pid);
-      if (!st || h.producerEpoch > st.epoch) this.producers.set(pid, { epoch: h.producerEpoch, lastSeq: -1, recent: [] });
+      if (!st || h.producerEpoch > st.epoch) this.producers.set(pid, { epoch: h.producerEpoch, lastSeq: -1, recent: [], lastTimestamp: now });
+      else st.lastTimestamp = Math.max(st.lastTimestamp, now);
       return;
     }
     if (h.isTransactional && !this.ongoingTxns.has(pid)) this.ongoingTxns.set(pid, h.baseOffset);
     let st = this.producers.get(pid);
     if (!st || st.epoch !== h.producerEpoch) {
-      st = { epoch: h.producerEpoch, lastSeq: -1, recent: [] };
+      st = { epoch: h.producerEpoch, lastSeq: -1, recent: [], lastTimestamp: now };
       this.producers.set(pid, st);
-    }
+    } else st.lastTimestamp = Math.max(st.lastTimestamp, now);
     if (h.baseSequence >= 0) {
       const lastSeq = h.baseSequence + h.lastOffsetDelta;
       st.lastSeq = lastSeq;
       st.recent.push({ firstSeq: h.baseSequence, lastSeq, baseOffset: h.baseOffset });
       if (st.recent.length > MAX_RECENT_BATCHES) st.recent.shift();
     }
+  }
+
+  /**
+   * Drops the state of producers whose last batch is older than `expirationMs` and that have no
+   * transaction open in this partition (Kafka's producer.id.expiration.ms). Returns how many went.
+   */
+  expireProducers(expirationMs: number, now = Date.now()): number {
+    let removed = 0;
+    for (const [pid, st] of this.producers) {
+      if (now - st.lastTimestamp >= expirationMs && !this.ongoingTxns.has(pid)) {
+        this.producers.delete(pid);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /**
@@ -269,7 +357,7 @@ export class PartitionLog {
     seg.dirty = true;
     this.entries.push(entry);
     this.logEndOffset = entry.lastOffset + 1;
-    this.applyProducerState({ ...h, baseOffset }, batch);
+    this.applyProducerState({ ...h, baseOffset }, batch, Date.now());
     this.notify();
     return baseOffset;
   }
@@ -326,7 +414,7 @@ export class PartitionLog {
 
   /** Aborted transactions overlapping [from, to). */
   abortedIn(from: number, to: number): AbortedTxn[] {
-    return this.abortedTxns.filter((t) => t.lastOffset >= from && t.firstOffset < to);
+    return this.abortedTxns.overlapping(from, to);
   }
 
   /** The first offset whose record timestamp is >= ts (and its timestamp), or undefined. */

@@ -1,6 +1,7 @@
 // Weir's development Kafka broker: a single node (id 0) speaking the Kafka wire protocol well
 // enough for kafkajs, librdkafka and Weir's own connectors, for local runs and tests. It is not
-// a production Kafka: one replica, no security, no quotas, no log retention.
+// a production Kafka: one replica, no security but optional SASL/PLAIN logins (sasl.ts), no quotas,
+// no log retention.
 //
 // Each connection's requests are handled one at a time, in order (as a Kafka broker does);
 // requests it cannot decode are logged and the connection is closed, never the broker.
@@ -17,6 +18,7 @@ import { GroupCoordinator } from './group-coordinator.js';
 import { Handlers } from './handlers.js';
 import { LogManager } from './log-manager.js';
 import { TxnCoordinator } from './txn-coordinator.js';
+import { SaslAuthenticator } from './sasl.js';
 
 export interface KafkaBrokerOptions {
   /** Address to bind (default 127.0.0.1). */
@@ -42,8 +44,16 @@ export interface KafkaBrokerOptions {
   flushIntervalMs: number;
   /** transaction.max.timeout.ms */
   transactionMaxTimeoutMs: number;
-  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms (expired transactional ids are removed on the same tick) */
   transactionAbortCheckIntervalMs: number;
+  /** transactional.id.expiration.ms: how long a transactional id with no ongoing transaction is kept unused. */
+  transactionalIdExpirationMs: number;
+  /** producer.id.expiration.ms: how long a partition keeps the idempotence state of an idle producer. */
+  producerIdExpirationMs: number;
+  /** producer.id.expiration.check.interval.ms */
+  producerIdExpirationCheckIntervalMs: number;
+  /** SASL/PLAIN users (name → password): when set, clients must log in (Kafka's SASL_PLAINTEXT). */
+  saslUsers?: ReadonlyMap<string, string>;
   log: Logger;
 }
 
@@ -59,6 +69,9 @@ export const DEFAULT_BROKER_OPTIONS: Omit<KafkaBrokerOptions, 'dir' | 'log'> = {
   flushIntervalMs: 1000,
   transactionMaxTimeoutMs: 900_000,
   transactionAbortCheckIntervalMs: 1000,
+  transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
+  producerIdExpirationMs: 24 * 3600 * 1000,
+  producerIdExpirationCheckIntervalMs: 600_000,
 };
 
 export interface KafkaBroker {
@@ -81,17 +94,24 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
   mkdirSync(opts.dir, { recursive: true });
   const logs = new LogManager(join(opts.dir, 'logs'), opts.segmentBytes, log);
   const groups = new GroupCoordinator(opts.dir, logs, opts, log);
-  const txns = new TxnCoordinator(opts.dir, logs, groups, { maxTimeoutMs: opts.transactionMaxTimeoutMs, abortCheckIntervalMs: opts.transactionAbortCheckIntervalMs }, log);
+  const txns = new TxnCoordinator(
+    opts.dir,
+    logs,
+    groups,
+    { maxTimeoutMs: opts.transactionMaxTimeoutMs, abortCheckIntervalMs: opts.transactionAbortCheckIntervalMs, transactionalIdExpirationMs: opts.transactionalIdExpirationMs },
+    log,
+  );
   const advertisedHost = opts.advertisedHost ?? (opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host);
   const settings = { nodeId: 0, advertisedHost, port: opts.port, clusterId: clusterIdOf(opts.dir), defaultPartitions: opts.partitions, autoCreateTopics: opts.autoCreateTopics };
   const handlers = new Handlers(settings, logs, groups, txns, log);
+  const sasl = new SaslAuthenticator(opts.saslUsers);
   const sockets = new Set<Socket>();
   let connections = 0;
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket, ++connections, handlers, log);
+    serveConnection(socket, ++connections, handlers, log, sasl);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -111,6 +131,8 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
     txns.flush();
   }, opts.flushIntervalMs);
   flusher.unref();
+  const producerExpirer = setInterval(() => logs.expireProducers(opts.producerIdExpirationMs), opts.producerIdExpirationCheckIntervalMs);
+  producerExpirer.unref();
 
   let closed: Promise<void> | undefined;
   return {
@@ -120,6 +142,7 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
     close() {
       closed ??= (async () => {
         clearInterval(flusher);
+        clearInterval(producerExpirer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           for (const s of sockets) s.destroy();
@@ -133,13 +156,14 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
   };
 }
 
-function serveConnection(socket: Socket, id: number, handlers: Handlers, log: Logger): void {
+function serveConnection(socket: Socket, id: number, handlers: Handlers, log: Logger, sasl: SaslAuthenticator): void {
   socket.setNoDelay(true);
   const frames = new FrameReader();
   const queue: Buffer[] = [];
   let busy = false;
   const clientHost = socket.remoteAddress ?? '';
   const clog = log.child({ connection: id, remote: `${clientHost}:${socket.remotePort}` });
+  const auth = sasl.session(socket, clog);
 
   const drop = (msg: string, err?: unknown) => {
     clog.warn({ err }, `${msg}; closing the connection`);
@@ -148,6 +172,7 @@ function serveConnection(socket: Socket, id: number, handlers: Handlers, log: Lo
   };
 
   const handle = async (frame: Buffer): Promise<void> => {
+    if (!auth.admit(frame)) return; // SASL: ApiVersions, SaslHandshake, SaslAuthenticate come first
     let req;
     try {
       req = decodeRequest(frame);

@@ -6,6 +6,13 @@
 // after a crash this way). Transactions older than their timeout are aborted with an epoch bump,
 // fencing their producer. State is journaled (PrepareCommit/PrepareAbort before the markers,
 // Complete* after), and a transaction found prepared at start is completed then.
+//
+// Bounded in a long run (an exactly-once sink uses a new transactional id per checkpoint), as
+// Kafka is: a transactional id whose transaction is complete (or that never began one) and that
+// has not been used for transactional.id.expiration.ms is forgotten (a tombstone in the journal);
+// ids are kept in last-update order, so finding the expired ones costs only what expires. The
+// timeout check looks only at the index of ongoing transactions. The journal is compacted (a
+// snapshot of the live state) whenever it has grown well past that state.
 import { join } from 'node:path';
 import { ErrorCode } from '../../common/kafka/protocol/errors.js';
 import { encodeEndTxnMarker, readRecordBatchHeader } from '../../common/kafka/protocol/records.js';
@@ -36,15 +43,23 @@ export interface TxnMetadata {
   groups: string[];
   pendingOffsets: PendingOffset[];
   startedAt: number;
+  /** When the coordinator last changed it (Kafka's txnLastUpdateTimestamp), for expiration. */
+  updatedAt: number;
 }
 
-type JournalEntry = { t: 'txn'; txn: TxnMetadata } | { t: 'pid'; next: number };
+/** A transaction's state, a producer-id high-water mark, or the removal of an expired transactional id. */
+type JournalEntry = { t: 'txn'; txn: TxnMetadata } | { t: 'pid'; next: number } | { t: 'rm'; id: string };
 
 export interface TxnCoordinatorOptions {
   /** transaction.max.timeout.ms (Kafka's default: 15 minutes). */
   maxTimeoutMs: number;
-  /** How often timed-out transactions are looked for. */
+  /** How often timed-out transactions (and expired transactional ids) are looked for. */
   abortCheckIntervalMs: number;
+  /** transactional.id.expiration.ms (Kafka's default: 7 days). */
+  transactionalIdExpirationMs: number;
+  /** Journal compaction thresholds (defaults: 1 MiB, 4x the live state). */
+  journalMinCompactBytes?: number;
+  journalCompactRatio?: number;
 }
 
 const MAX_EPOCH = 32767;
@@ -58,9 +73,17 @@ function parseTp(key: string): { topic: string; partition: number } {
   return { partition: Number(key.slice(0, i)), topic: key.slice(i + 1) };
 }
 
+function isComplete(state: TxnState): boolean {
+  return state === 'Empty' || state === 'CompleteCommit' || state === 'CompleteAbort';
+}
+
 export class TxnCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
   private readonly byProducerId = new Map<number, TxnMetadata>();
+  /** Transactions in state Ongoing: what the timeout check looks at. */
+  private readonly ongoing = new Map<string, TxnMetadata>();
+  /** Transactional ids whose transaction is complete (or empty), least recently updated first. */
+  private readonly idle = new Map<string, TxnMetadata>();
   private nextProducerId = 1000;
   private readonly journal: Journal<JournalEntry>;
   private readonly ticker: NodeJS.Timeout;
@@ -72,33 +95,76 @@ export class TxnCoordinator {
     private readonly opts: TxnCoordinatorOptions,
     private readonly log: Logger,
   ) {
-    this.journal = new Journal(join(dir, 'transactions.journal'));
+    this.journal = new Journal(join(dir, 'transactions.journal'), { minCompactBytes: opts.journalMinCompactBytes, compactRatio: opts.journalCompactRatio });
+    const loadedAt = Date.now();
     for (const e of this.journal.load()) {
       if (e.t === 'pid') this.nextProducerId = Math.max(this.nextProducerId, e.next);
-      else this.txns.set(e.txn.transactionalId, e.txn);
+      else if (e.t === 'rm') this.txns.delete(e.id);
+      else {
+        e.txn.updatedAt ??= loadedAt; // journals written before expiration existed
+        this.txns.set(e.txn.transactionalId, e.txn);
+      }
     }
     for (const pl of logs.allPartitions()) this.nextProducerId = Math.max(this.nextProducerId, pl.maxProducerId + 1);
     for (const t of this.txns.values()) {
       this.byProducerId.set(t.producerId, t);
       this.nextProducerId = Math.max(this.nextProducerId, t.producerId + 1);
     }
-    this.journal.rewrite([{ t: 'pid', next: this.nextProducerId }, ...[...this.txns.values()].map((txn) => ({ t: 'txn' as const, txn }))]);
+    for (const t of [...this.txns.values()].sort((a, b) => a.updatedAt - b.updatedAt)) this.index(t);
+    this.compact();
     // Transactions a crash left between their prepare record and their markers are finished now.
-    for (const t of this.txns.values()) {
+    for (const t of [...this.txns.values()]) {
       if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') this.writeMarkersAndComplete(t, t.state === 'PrepareCommit', true);
     }
-    this.ticker = setInterval(() => this.abortTimedOut(), opts.abortCheckIntervalMs);
+    this.ticker = setInterval(() => {
+      this.abortTimedOut();
+      this.expireTransactionalIds();
+    }, opts.abortCheckIntervalMs);
     this.ticker.unref();
   }
 
+  /** Files a transaction under the ongoing or the idle index by its state. */
+  private index(t: TxnMetadata): void {
+    this.idle.delete(t.transactionalId); // re-inserted last: the idle map stays in update order
+    if (t.state === 'Ongoing') this.ongoing.set(t.transactionalId, t);
+    else {
+      this.ongoing.delete(t.transactionalId);
+      if (isComplete(t.state)) this.idle.set(t.transactionalId, t);
+    }
+  }
+
   private persist(t: TxnMetadata): void {
-    this.journal.append({ t: 'txn', txn: t });
+    t.updatedAt = Date.now();
+    this.index(t);
+    this.append({ t: 'txn', txn: t });
+  }
+
+  private append(e: JournalEntry): void {
+    this.journal.append(e);
+    if (this.journal.shouldCompact) this.compact();
+  }
+
+  /** Rewrites the journal as a snapshot of the live state. */
+  private compact(): void {
+    const txns = this.txns;
+    const next = this.nextProducerId;
+    this.journal.rewrite(
+      (function* (): Generator<JournalEntry> {
+        yield { t: 'pid', next };
+        for (const txn of txns.values()) yield { t: 'txn', txn };
+      })(),
+    );
   }
 
   private allocateProducerId(): number {
     const pid = this.nextProducerId++;
-    this.journal.append({ t: 'pid', next: this.nextProducerId });
+    this.append({ t: 'pid', next: this.nextProducerId });
     return pid;
+  }
+
+  /** Live transactional ids, ongoing transactions, and the journal's size (for tests and logs). */
+  stats(): { transactionalIds: number; ongoing: number; journalBytes: number } {
+    return { transactionalIds: this.txns.size, ongoing: this.ongoing.size, journalBytes: this.journal.size };
   }
 
   /** The transaction of a producer id, for produce-time checks. */
@@ -123,7 +189,7 @@ export class TxnCoordinator {
     if (timeoutMs <= 0 || timeoutMs > this.opts.maxTimeoutMs) return { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT, producerId: -1, producerEpoch: -1 };
     let t = this.txns.get(transactionalId);
     if (!t) {
-      t = { transactionalId, producerId: this.allocateProducerId(), producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], groups: [], pendingOffsets: [], startedAt: 0 };
+      t = { transactionalId, producerId: this.allocateProducerId(), producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], groups: [], pendingOffsets: [], startedAt: 0, updatedAt: 0 };
       this.txns.set(transactionalId, t);
       this.byProducerId.set(t.producerId, t);
       this.persist(t);
@@ -277,13 +343,32 @@ export class TxnCoordinator {
 
   private abortTimedOut(): void {
     const now = Date.now();
-    for (const t of this.txns.values()) {
-      if (t.state === 'Ongoing' && now - t.startedAt > t.timeoutMs) {
-        this.log.info({ transactionalId: t.transactionalId, producerId: t.producerId, timeoutMs: t.timeoutMs }, 'aborting a transaction that exceeded its timeout');
-        this.bumpEpoch(t);
-        this.end(t, false);
-      }
+    const timedOut = [...this.ongoing.values()].filter((t) => now - t.startedAt > t.timeoutMs);
+    for (const t of timedOut) {
+      if (t.state !== 'Ongoing') continue;
+      this.log.info({ transactionalId: t.transactionalId, producerId: t.producerId, timeoutMs: t.timeoutMs }, 'aborting a transaction that exceeded its timeout');
+      this.bumpEpoch(t);
+      this.end(t, false);
     }
+  }
+
+  /**
+   * Forgets transactional ids whose transaction is complete (or empty) and that were not updated
+   * for transactional.id.expiration.ms, as Kafka does: the next InitProducerId for such an id
+   * gets a new producer id at epoch 0.
+   */
+  private expireTransactionalIds(now = Date.now()): void {
+    const cutoff = now - this.opts.transactionalIdExpirationMs;
+    let expired = 0;
+    for (const t of this.idle.values()) {
+      if (t.updatedAt > cutoff) break; // the rest were updated later
+      this.idle.delete(t.transactionalId);
+      this.txns.delete(t.transactionalId);
+      if (this.byProducerId.get(t.producerId) === t) this.byProducerId.delete(t.producerId);
+      this.append({ t: 'rm', id: t.transactionalId });
+      expired++;
+    }
+    if (expired > 0) this.log.debug({ expired, remaining: this.txns.size }, 'expired idle transactional ids');
   }
 
   flush(): void {

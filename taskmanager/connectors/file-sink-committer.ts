@@ -1,9 +1,10 @@
 // The commit half of the FileSink's two-phase commit (Flink's FileCommitter): rolled parts wait,
 // hidden, for the checkpoint after the roll; when it completes they are renamed into view.
 // Committing is idempotent so a restore can repeat commits a failed run may already have done.
-import { closeSync, fsyncSync, openSync, renameSync, statSync, truncateSync, type Stats } from 'node:fs';
+import { renameSync, statSync, truncateSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
+import { syncDirectory } from '../../common/files.js';
 import { bucketDir, type ClosedPart, type InProgressPart } from './file-sink-writer.js';
 import { hiddenPartName } from './part-file-naming.js';
 
@@ -65,20 +66,6 @@ export function commitPendingFile(dir: string, file: ClosedPart & { checkpointId
 /** A restored in-progress part: cut back to the recorded length, ready to append to ('already-committed': a later run rolled and committed it). */
 export function prepareResume(dir: string, file: InProgressPart): 'ready' | 'already-committed' {
   return truncateToRecorded(dir, file);
-}
-
-/** Makes renames in `dir` durable. Some platforms cannot fsync a directory; there it is skipped. */
-export function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw e;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Does `checkpointId`'s completion cover a file pending for `pendingFor`? The final checkpoint comes after all others. */

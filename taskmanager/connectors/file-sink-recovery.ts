@@ -9,7 +9,8 @@
 // back to the recorded length; other owners (after a rescale) cut them back and commit them at once,
 // which is exactly-once because the restored checkpoint completed and covers those bytes.
 import { rmSync } from 'node:fs';
-import { commitPendingFile, partPaths, prepareResume, syncDirectory, type PendingPartFile } from './file-sink-committer.js';
+import { syncDirectory } from '../../common/files.js';
+import { commitPendingFile, partPaths, prepareResume, type PendingPartFile } from './file-sink-committer.js';
 import { bucketDir, type InProgressPart } from './file-sink-writer.js';
 import type { PartFileNaming } from './part-file-naming.js';
 

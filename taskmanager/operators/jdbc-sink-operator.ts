@@ -172,6 +172,9 @@ abstract class JdbcSinkBase extends StreamOperator {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     const p: Promise<void> = this.writeBatch(rows)
+      .then(() => {
+        this.recordsSend += rows.length;
+      })
       .catch((e: unknown) => {
         this.failure ??= this.wrap(e);
         throw this.failure;
@@ -228,6 +231,13 @@ abstract class JdbcSinkBase extends StreamOperator {
 
   override stateEntries(): number {
     return this.batch.length;
+  }
+
+  /** Rows the database acknowledged (exactly once: written into a transaction that is then prepared). */
+  private recordsSend = 0;
+
+  override connectorMetrics(): Record<string, number> {
+    return { numRecordsSend: this.recordsSend };
   }
 
   protected stopTimer(): void {

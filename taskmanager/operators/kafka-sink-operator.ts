@@ -7,6 +7,7 @@ import { ListStateDescriptor, type ListState } from '../../api/state.js';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
 import { KafkaClient } from '../connectors/kafka/kafka-client.js';
 import { defaultKeyPartition } from '../connectors/kafka/kafka-partitioning.js';
+import { kafkaSecurity } from '../connectors/kafka/kafka-security.js';
 import { KafkaProducer, type OutRecord } from '../connectors/kafka/kafka-producer.js';
 import { commitPrepared, isWriterState, recoverKafkaWriter, transactionalId, type KafkaWriterState, type PreparedTransaction } from '../connectors/kafka/kafka-sink-recovery.js';
 import { StreamOperator, type OperatorSetup, type SnapshotContext, type StateInitializationContext } from './operator.js';
@@ -76,7 +77,7 @@ export class KafkaSinkOperator extends StreamOperator {
   override async open(): Promise<void> {
     await super.open();
     const { subtaskIndex, parallelism } = this.services;
-    this.client = new KafkaClient({ bootstrapServers: this.sink.bootstrapServers, clientId: `weir-kafka-sink-${subtaskIndex}`, requestTimeoutMs: this.num('request.timeout.ms') });
+    this.client = new KafkaClient({ bootstrapServers: this.sink.bootstrapServers, clientId: `weir-kafka-sink-${subtaskIndex}`, requestTimeoutMs: this.num('request.timeout.ms'), ...kafkaSecurity(this.props, `KafkaSink '${this.name}'`) });
     if (this.guarantee === 'EXACTLY_ONCE') {
       this.counter = await recoverKafkaWriter(this.client, {
         prefix: this.prefix,

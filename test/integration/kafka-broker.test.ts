@@ -1,7 +1,7 @@
 // Weir's development Kafka broker (`weir kafka-broker`) as a real process, exercised by
 // independent clients: kafkajs, librdkafka (kcat) and Weir's own KafkaConnection.
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type EachMessagePayload, type Producer } from 'kafkajs';
@@ -602,3 +602,164 @@ describe('kafka-broker restart', () => {
   });
 });
 
+describe('kafka-broker in a long run of short transactions', () => {
+  // An exactly-once sink's pattern: a new transactional id per subtask and checkpoint, thousands
+  // of them, on a broker whose transactional ids expire after half a second (-D), as do idle producers.
+  const EXPIRATION_MS = 500;
+  let broker: TestKafka | undefined;
+  const external = !!process.env.KAFKA_BOOTSTRAP; // a real Kafka's expiration cannot be set from here
+  const itOwn = external ? it.skip : it;
+  beforeAll(async () => {
+    if (external) return;
+    broker = await startKafka({
+      args: [
+        '-D', `transactional.id.expiration.ms=${EXPIRATION_MS}`,
+        '-D', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=100',
+        '-D', `producer.id.expiration.ms=${EXPIRATION_MS}`,
+        '-D', 'producer.id.expiration.check.interval.ms=100',
+      ],
+    });
+    cleanups.push(() => broker!.stop());
+  });
+
+  const TXN = (c: KafkaConnection) => ({
+    init: (transactionalId: string | null) =>
+      c.request<{ errorCode: number; producerId: number; producerEpoch: number }>(ApiKeys.InitProducerId, 1, { transactionalId, transactionTimeoutMs: 60_000 }),
+    add: async (transactionalId: string, producerId: number, producerEpoch: number, topic: string) =>
+      (await c.request(ApiKeys.AddPartitionsToTxn, 1, { v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: producerId, v3AndBelowProducerEpoch: producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] }))
+        .resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode as number,
+    produce: async (transactionalId: string | null, topic: string, records: Buffer) =>
+      (await c.request(ApiKeys.Produce, 7, { transactionalId, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] })).responses[0].partitionResponses[0] as { errorCode: number; baseOffset: number },
+    end: async (transactionalId: string, producerId: number, producerEpoch: number, committed: boolean) =>
+      (await c.request(ApiKeys.EndTxn, 1, { transactionalId, producerId, producerEpoch, committed })).errorCode as number,
+    lso: async (topic: string) =>
+      (await c.request(ApiKeys.ListOffsets, 2, { replicaId: -1, isolationLevel: 1, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0].partitions[0].offset as number,
+  });
+
+  /** The live transactional ids a replay of the journal yields. */
+  const liveIdsInJournal = (file: string) => {
+    const live = new Set<string>();
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as { t: string; id?: string; txn?: { transactionalId: string } };
+      if (e.t === 'txn') live.add(e.txn!.transactionalId);
+      else if (e.t === 'rm') live.delete(e.id!);
+    }
+    return live;
+  };
+
+  /** Values read_committed consumers see: every fetched batch but control batches and aborted transactions'. */
+  async function committedValues(c: KafkaConnection, topic: string, upTo: number): Promise<string[]> {
+    const values: string[] = [];
+    const abortedPids = new Set<number>();
+    let offset = 0;
+    while (offset < upTo) {
+      const r = await c.request(ApiKeys.Fetch, 11, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 4 << 20, isolationLevel: 1,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 4 << 20 }] }],
+      });
+      const p = r.responses[0].partitions[0];
+      expect(p.errorCode).toBe(0);
+      for (const a of p.abortedTransactions as { producerId: number }[]) abortedPids.add(a.producerId);
+      const batches = decodeRecordBatches(p.records);
+      if (batches.length === 0) break;
+      for (const b of batches) {
+        if (!b.isControl && !abortedPids.has(b.producerId)) for (const rec of b.records) values.push(rec.value!.toString());
+        offset = b.baseOffset + b.lastOffsetDelta + 1;
+      }
+    }
+    return values;
+  }
+
+  itOwn('forgets expired transactional ids, keeps its journal bounded, and restores the live state after a SIGKILL', async () => {
+    const k = broker!;
+    const topic = uniqueTopic('eos-long');
+    await createTopic(k.bootstrap, topic, 1);
+    const journal = join(k.dir!, 'transactions.journal');
+    const WORKERS = 8;
+    const PER_WORKER = 625; // 5000 transactions
+    let maxJournal = 0;
+    const sampler = setInterval(() => {
+      if (existsSync(journal)) maxJournal = Math.max(maxJournal, statSync(journal).size);
+    }, 20);
+    const expected: string[] = [];
+    let maxProducerId = -1;
+    const firstPids = new Map<string, number>();
+    const started = Date.now();
+    try {
+      await Promise.all(
+        Array.from({ length: WORKERS }, async (_, w) => {
+          const c = await KafkaConnection.connect(k.host, k.port, { clientId: `sink-${w}` });
+          const t = TXN(c);
+          try {
+            for (let n = 0; n < PER_WORKER; n++) {
+              const id = `sink-${w}-${n}`;
+              const init = await t.init(id);
+              expect(init).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+              if (n === 0) firstPids.set(id, init.producerId);
+              maxProducerId = Math.max(maxProducerId, init.producerId);
+              expect(await t.add(id, init.producerId, init.producerEpoch, topic)).toBe(0);
+              const records = encodeRecordBatch({ producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence: 0, isTransactional: true, records: [{ key: null, value: id, timestamp: Date.now() }] });
+              expect((await t.produce(id, topic, records)).errorCode).toBe(0);
+              const commit = n % 10 !== 9;
+              expect(await t.end(id, init.producerId, init.producerEpoch, commit)).toBe(0);
+              if (commit) expected.push(id);
+            }
+          } finally {
+            await c.close();
+          }
+        }),
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    const elapsed = Date.now() - started;
+    const c = await KafkaConnection.connect(k.host, k.port, { clientId: 'checker' });
+    cleanups.push(() => c.close());
+    const t = TXN(c);
+    // An open transaction (which never expires) and an idle idempotent producer.
+    const open = await t.init('long-open');
+    expect(await t.add('long-open', open.producerId, open.producerEpoch, topic)).toBe(0);
+    const openRecord = encodeRecordBatch({ producerId: open.producerId, producerEpoch: open.producerEpoch, baseSequence: 0, isTransactional: true, records: [{ key: null, value: 'long-open', timestamp: Date.now() }] });
+    const openOffset = (await t.produce('long-open', topic, openRecord)).baseOffset;
+    const idem = await t.init(null);
+    const plain = (seq: number, value: string) => encodeRecordBatch({ producerId: idem.producerId, producerEpoch: idem.producerEpoch, baseSequence: seq, records: [{ key: null, value, timestamp: Date.now() }] });
+    const idemTopic = uniqueTopic('idem-expiry');
+    await createTopic(k.bootstrap, idemTopic, 1);
+    expect((await t.produce(null, idemTopic, plain(0, 'a'))).errorCode).toBe(0);
+    expect((await t.produce(null, idemTopic, plain(5, 'gap'))).errorCode).toBe(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
+    await new Promise((r) => setTimeout(r, EXPIRATION_MS + 800));
+    // The producer's state expired: it is a new producer to the partition, whatever its sequence.
+    expect((await t.produce(null, idemTopic, plain(5, 'gap'))).errorCode).toBe(0);
+
+    // Expired ids are gone from memory and journal: InitProducerId treats them as new.
+    const live = liveIdsInJournal(journal);
+    expect([...live]).toEqual(['long-open']);
+    const again = await t.init('sink-0-0');
+    expect(again).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+    expect(again.producerId).not.toBe(firstPids.get('sink-0-0'));
+    expect(again.producerId).toBeGreaterThan(maxProducerId);
+    const journalBytes = statSync(journal).size;
+    // Uncompacted, 5000 transactions leave ~5 MB; compaction holds it to max(1 MiB, 4x the live state).
+    expect(maxJournal).toBeLessThan(3 * 1024 * 1024);
+    console.log(`5000 transactions in ${elapsed} ms: journal at most ${maxJournal} bytes, ${journalBytes} bytes once the ids expired (live ids: ${live.size})`);
+
+    // SIGKILL and restart on the same directory: the open transaction is preserved (it holds back
+    // the last stable offset and can still be committed), committed data is visible, expired ids stay gone.
+    const lastPid = again.producerId;
+    await k.restart();
+    const c2 = await KafkaConnection.connect(k.host, k.port, { clientId: 'after-restart' });
+    cleanups.push(() => c2.close());
+    const t2 = TXN(c2);
+    expect(await t2.lso(topic)).toBe(openOffset);
+    expect(await t2.end('long-open', open.producerId, open.producerEpoch, true)).toBe(0);
+    const end = await t2.lso(topic);
+    expect(end).toBe(openOffset + 2);
+    const values = await committedValues(c2, topic, end);
+    expect(values.length).toBe(expected.length + 1);
+    expect(new Set(values)).toEqual(new Set([...expected, 'long-open']));
+    const fresh = await t2.init('sink-1-0');
+    expect(fresh).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+    expect(fresh.producerId).toBeGreaterThan(lastPid);
+  }, 120_000);
+});

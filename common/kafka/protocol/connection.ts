@@ -1,5 +1,7 @@
 // A client connection to one Kafka broker: requests are pipelined (many in flight), matched to
-// their responses by correlation id, and resolved with the decoded response body.
+// their responses by correlation id, and resolved with the decoded response body. With `sasl`, the
+// connection logs in first (Kafka's SASL_PLAINTEXT with mechanism PLAIN): ApiVersions, SaslHandshake
+// v1, then SaslAuthenticate carrying `\0username\0password`.
 import { connect as netConnect, type Socket } from 'node:net';
 import { ApiKeys, apiKeyName } from './api-keys.js';
 import { decodeResponse, encodeRequest, isSupported, supportedApiVersions } from './codec.js';
@@ -13,6 +15,19 @@ export interface KafkaConnectionOptions {
   clientId?: string;
   /** Timeout of the TCP connect and default timeout of each request (default 30 s). */
   timeoutMs?: number;
+  /** Log in with these credentials before the connection is handed out (SASL_PLAINTEXT). */
+  sasl?: SaslPlainCredentials;
+}
+
+export interface SaslPlainCredentials {
+  mechanism: 'PLAIN';
+  username: string;
+  password: string;
+}
+
+/** The PLAIN message (RFC 4616) with an empty authorization id: `\0username\0password`. */
+export function saslPlainAuthBytes(username: string, password: string): Buffer {
+  return Buffer.from(`\0${username}\0${password}`, 'utf8');
 }
 
 interface Pending {
@@ -28,6 +43,8 @@ export class KafkaConnection {
   private readonly pending = new Map<number, Pending>();
   private readonly frames = new FrameReader();
   private failure: Error | undefined;
+  /** Set once a SASL session lifetime (KIP-368) nears its end: new requests should use a new connection. */
+  private expiring = false;
   private readonly clientId: string;
   private readonly timeoutMs: number;
 
@@ -61,13 +78,58 @@ export class KafkaConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        resolve(new KafkaConnection(socket, host, port, opts));
+        const conn = new KafkaConnection(socket, host, port, opts);
+        if (!opts.sasl) return resolve(conn);
+        conn.authenticate(opts.sasl).then(
+          () => resolve(conn),
+          (e: Error) => {
+            void conn.close();
+            reject(e);
+          },
+        );
       });
     });
   }
 
+  /** Closed, or (after a login with a session lifetime) about to be: open a new connection. */
   get closed(): boolean {
-    return this.failure !== undefined;
+    return this.failure !== undefined || this.expiring;
+  }
+
+  /**
+   * SASL/PLAIN login (KIP-43, KIP-152): ApiVersions to pick the SaslAuthenticate version, then
+   * SaslHandshake v1 and SaslAuthenticate. A refused login is a SASL_AUTHENTICATION_FAILED error
+   * naming the user and the broker, with the broker's message; never the password.
+   */
+  private async authenticate(sasl: SaslPlainCredentials): Promise<void> {
+    const where = `${this.host}:${this.port}`;
+    if (sasl.mechanism !== 'PLAIN') throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_SASL_MECHANISM, `SASL mechanism ${String(sasl.mechanism)} is not supported (only PLAIN)`);
+    const version = KafkaConnection.pickVersion(await this.apiVersions(), ApiKeys.SaslAuthenticate);
+    if (version === undefined) {
+      throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_VERSION, `the Kafka broker at ${where} does not support SaslAuthenticate (SASL needs Kafka 1.0 or newer; is its listener SASL_PLAINTEXT?)`);
+    }
+    const hs = await this.request<{ errorCode: number; mechanisms: string[] }>(ApiKeys.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    if (hs.errorCode === ErrorCode.ILLEGAL_SASL_STATE) {
+      throw new KafkaProtocolError(hs.errorCode, `the Kafka broker at ${where} does not expect a SASL login (its listener is not SASL_PLAINTEXT; use security.protocol=PLAINTEXT)`);
+    }
+    if (hs.errorCode !== 0) {
+      throw new KafkaProtocolError(hs.errorCode, `the Kafka broker at ${where} does not offer SASL mechanism PLAIN (it offers: ${hs.mechanisms.join(', ') || 'none'})`);
+    }
+    const res = await this.request<{ errorCode: number; errorMessage: string | null; sessionLifetimeMs?: number }>(ApiKeys.SaslAuthenticate, version, {
+      authBytes: saslPlainAuthBytes(sasl.username, sasl.password),
+    });
+    if (res.errorCode !== 0) {
+      // The broker's words, should they ever quote the password, do not.
+      const said = sasl.password ? (res.errorMessage ?? '').split(sasl.password).join('***') : (res.errorMessage ?? '');
+      throw new KafkaProtocolError(res.errorCode, `SASL/PLAIN authentication failed for user '${sasl.username}' at ${where}${said ? `: ${said}` : ''}`);
+    }
+    const lifetime = res.sessionLifetimeMs ?? 0;
+    if (lifetime > 0) {
+      // The broker closes the connection when the session ends (KIP-368); Weir does not
+      // re-authenticate but moves new requests to a fresh connection well before that.
+      setTimeout(() => (this.expiring = true), lifetime * 0.8).unref();
+      setTimeout(() => void this.close(), lifetime).unref();
+    }
   }
 
   /**

@@ -21,6 +21,7 @@
 //   SyncGroup             14  0-3       4
 //   DescribeGroups        15  0-4       5
 //   ListGroups            16  0-2       3
+//   SaslHandshake         17  0-1       -   (v0 is followed by raw SASL tokens, v1 by SaslAuthenticate)
 //   ApiVersions           18  0-3       3   (v3 is flexible: compact strings/arrays, tagged fields)
 //   CreateTopics          19  0-4       5
 //   DeleteTopics          20  0-3       4
@@ -29,6 +30,7 @@
 //   AddOffsetsToTxn       25  0-2       3
 //   EndTxn                26  0-2       3
 //   TxnOffsetCommit       28  0-2       3
+//   SaslAuthenticate      36  0-1       2
 //
 // Every version in those ranges is accepted by Apache Kafka 2.x through 4.x brokers.
 // Request headers are v1 (v2 when the API version is flexible); response headers v0 (v1 when
@@ -400,6 +402,14 @@ export const MESSAGES: MessageSpec[] = [
     ],
   },
   {
+    apiKey: ApiKeys.SaslHandshake,
+    name: 'SaslHandshake',
+    versions: { min: 0, max: 1 },
+    flexibleFrom: Infinity,
+    request: [f('mechanism', 'string', '0+')],
+    response: [f('errorCode', 'int16', '0+'), f('mechanisms', '[]string', '0+')],
+  },
+  {
     apiKey: ApiKeys.ApiVersions,
     name: 'ApiVersions',
     versions: { min: 0, max: 3 },
@@ -550,6 +560,19 @@ export const MESSAGES: MessageSpec[] = [
     response: [
       THROTTLE('0+'),
       a('topics', '0+', [f('name', 'string', '0+'), a('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')])]),
+    ],
+  },
+  {
+    apiKey: ApiKeys.SaslAuthenticate,
+    name: 'SaslAuthenticate',
+    versions: { min: 0, max: 1 },
+    flexibleFrom: 2,
+    request: [f('authBytes', 'bytes', '0+')],
+    response: [
+      f('errorCode', 'int16', '0+'),
+      f('errorMessage', 'string', '0+', { nullableVersions: '0+', default: null }),
+      f('authBytes', 'bytes', '0+'),
+      f('sessionLifetimeMs', 'int64', '1+', { default: 0 }),
     ],
   },
 ];

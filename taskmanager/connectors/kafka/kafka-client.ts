@@ -3,6 +3,7 @@
 // no JavaScript Kafka client offers: reading assigned partitions without a consumer group (as
 // Flink's KafkaSource assigns them) and committing a transaction of another process by its
 // producer id and epoch (as Flink's KafkaSink recovers); both are plain Kafka requests here.
+import type { SaslPlainCredentials } from '../../../common/kafka/protocol/connection.js';
 import { ApiKeys, KafkaConnection } from '../../../common/kafka/protocol/index.js';
 import { KafkaProtocolError, retriableKafkaError } from './kafka-errors.js';
 
@@ -52,6 +53,8 @@ export interface KafkaClientOptions {
   bootstrapServers: readonly string[];
   clientId: string;
   requestTimeoutMs: number;
+  /** SASL/PLAIN credentials every connection logs in with (security.protocol SASL_PLAINTEXT; see kafka-security.ts). */
+  sasl?: SaslPlainCredentials;
 }
 
 export class KafkaClient {
@@ -73,7 +76,7 @@ export class KafkaClient {
       if (this.connections.get(key) === existing) this.connections.delete(key);
       return this.connection(host, port);
     }
-    const c = KafkaConnection.connect(host, port, { clientId: this.options.clientId, timeoutMs: this.options.requestTimeoutMs });
+    const c = KafkaConnection.connect(host, port, { clientId: this.options.clientId, timeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl });
     this.connections.set(key, c);
     try {
       return await c;
@@ -91,6 +94,8 @@ export class KafkaClient {
       try {
         return await this.connection(host, port);
       } catch (e) {
+        // A refused login (wrong credentials, no SASL on the broker) is not an unreachable server.
+        if (e instanceof KafkaProtocolError && !e.retriable) throw e;
         last = e;
       }
     }
@@ -163,14 +168,28 @@ export class KafkaClient {
     return conn;
   }
 
-  /** The group (keyType 0) or transaction (keyType 1) coordinator of `key`. */
+  private readonly coordinators = new Map<string, BrokerAddress>();
+
+  /** A coordinator answered that it is not (or no longer) the one: ask again next time. */
+  forgetCoordinator(key: string, keyType: 0 | 1): void {
+    this.coordinators.delete(`${keyType}:${key}`);
+  }
+
+  /** The group (keyType 0) or transaction (keyType 1) coordinator of `key`, remembered until forgotten. */
   async coordinator(key: string, keyType: 0 | 1): Promise<KafkaConnection> {
+    const known = this.coordinators.get(`${keyType}:${key}`);
+    if (known) {
+      const c = await this.connection(known.host, known.port).catch(() => undefined);
+      if (c) return c;
+      this.forgetCoordinator(key, keyType);
+    }
     const conn = await this.bootstrap();
     const deadline = Date.now() + this.options.requestTimeoutMs;
     for (;;) {
       const res = await this.send<{ errorCode: number; nodeId: number; host: string; port: number }>(conn, ApiKeys.FindCoordinator, { key, keyType });
       if (res.errorCode === 0) {
         this.brokers.set(res.nodeId, { nodeId: res.nodeId, host: res.host, port: res.port });
+        this.coordinators.set(`${keyType}:${key}`, { nodeId: res.nodeId, host: res.host, port: res.port });
         const c = await this.connection(res.host, res.port);
         await this.negotiate(c);
         return c;

@@ -78,7 +78,10 @@ export async function commitOffsets(client: KafkaClient, groupId: string, offset
     retentionTimeMs: -1,
     topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
   });
-  for (const t of res.topics) for (const p of t.partitions) check(p.errorCode, `OffsetCommit of group '${groupId}' for ${t.name}-${p.partitionIndex}`);
+  for (const t of res.topics) for (const p of t.partitions) {
+    if (p.errorCode !== 0) client.forgetCoordinator(groupId, 0);
+    check(p.errorCode, `OffsetCommit of group '${groupId}' for ${t.name}-${p.partitionIndex}`);
+  }
 }
 
 /** Resolves a starting or stopping specification to one offset per partition. */

@@ -52,6 +52,7 @@ export async function initProducerId(client: KafkaClient, transactionalId: strin
     });
     if (res.errorCode === 0) return { producerId: Number(res.producerId), epoch: res.producerEpoch };
     if (!retriableKafkaError(res.errorCode) || Date.now() > deadline) check(res.errorCode, `InitProducerId for '${transactionalId ?? 'idempotent producer'}'`);
+    if (transactionalId) client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
 }
@@ -69,6 +70,7 @@ export async function endTransaction(client: KafkaClient, transactionalId: strin
     });
     if (res.errorCode === 0) return;
     if (!retriableKafkaError(res.errorCode) || Date.now() > deadline) check(res.errorCode, `${commit ? 'committing' : 'aborting'} transaction '${transactionalId}'`);
+    client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
 }
@@ -268,7 +270,10 @@ export class KafkaProducer {
       let retry = false;
       for (const t of res.resultsByTopicV3AndBelow) for (const p of t.resultsByPartition) {
         if (p.partitionErrorCode === 0) continue;
-        if (retriableKafkaError(p.partitionErrorCode) && Date.now() < deadline) retry = true;
+        if (retriableKafkaError(p.partitionErrorCode) && Date.now() < deadline) {
+          retry = true;
+          this.client.forgetCoordinator(id, 1);
+        }
         else check(p.partitionErrorCode, `adding ${t.name}-${p.partitionIndex} to transaction '${id}'`);
       }
       if (!retry) break;

@@ -9,10 +9,11 @@ import { UserCodeError, type Output, type TaskServices } from '../../operators/o
 import type { SplitOutput } from '../../runtime/split-watermarks.js';
 import type { SourceReader } from '../source-readers.js';
 import { KafkaClient, sleep, type ClusterMetadata } from './kafka-client.js';
-import { KafkaErrors, retriableKafkaError, kafkaErrorName } from './kafka-errors.js';
+import { KafkaErrors, KafkaProtocolError, retriableKafkaError, kafkaErrorName } from './kafka-errors.js';
 import { fetchPartitions, type FetchedRecord } from './kafka-fetcher.js';
 import { commitOffsets, groupByLeader, resolveOffsets, tpKey, type TopicPartition } from './kafka-offsets.js';
 import { kafkaSplitOwner } from './kafka-partitioning.js';
+import { kafkaSecurity } from './kafka-security.js';
 
 /** A partition's state in checkpoints: the next offset to emit, and where a bounded read stops. */
 export interface KafkaPartitionSplit {
@@ -129,6 +130,7 @@ class KafkaSourceReader implements SourceReader {
       bootstrapServers: this.source.bootstrapServers,
       clientId: `${this.props['client.id.prefix']}-${s.subtaskIndex}`,
       requestTimeoutMs: this.num('request.timeout.ms'),
+      ...kafkaSecurity(this.props, `KafkaSource '${this.operatorName}'`),
     });
     const owned = await this.discover();
     await this.assign(owned, this.restored ? { kind: 'earliest' } : this.source.startingOffsets);
@@ -148,7 +150,8 @@ class KafkaSourceReader implements SourceReader {
       try {
         meta = await client.metadata(names);
       } catch (e) {
-        if (Date.now() > deadline) throw e;
+        // A refused login or another error no retry can fix fails at once; an unreachable broker gets until the deadline.
+        if (Date.now() > deadline || (e instanceof KafkaProtocolError && !e.retriable)) throw e;
         await sleep(500);
         continue;
       }
