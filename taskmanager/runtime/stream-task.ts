@@ -98,9 +98,20 @@ export class StreamTask {
 
   private actionWaiters: (() => void)[] = [];
 
-  /** Settles when the next action (a barrier, a notification) is enqueued. */
-  private actionArrived(): Promise<void> {
-    return new Promise((r) => this.actionWaiters.push(r));
+  /**
+   * Waits until the reader has data or an action (a barrier, a stop) arrives: the loop must see a
+   * stop even while no data comes. The waiter is removed either way, so idle waits leave nothing behind.
+   */
+  private async awaitSourceData(reader: SourceReader): Promise<void> {
+    let wake!: () => void;
+    const action = new Promise<void>((r) => (wake = r));
+    this.actionWaiters.push(wake);
+    try {
+      await this.waitFor(Promise.race([reader.available!(), action]), true);
+    } finally {
+      const i = this.actionWaiters.indexOf(wake);
+      if (i >= 0) this.actionWaiters.splice(i, 1);
+    }
   }
 
   /** Sleeps until an action arrives or the task is canceled (mail alone does not end the wait). */
@@ -348,8 +359,7 @@ export class StreamTask {
       }
       const n = reader.emitBatch(max, out);
       if (n === 0 && reader.available && !reader.finished) {
-        // An action (a barrier, a stop) also ends the wait: the loop must see a stop even while no data comes.
-        await this.waitFor(Promise.race([reader.available(), this.actionArrived()]), true);
+        await this.awaitSourceData(reader);
         sliceStart = performance.now();
         continue;
       }
