@@ -78,7 +78,7 @@ describe('a long run', () => {
       const short = await c.submit('test/jobs/keyed-count.ts', [join(c.dir, `short-${i}`), '1000', '10']);
       await c.waitForJob(short, ['FINISHED']);
     }
-    // While it runs: the checkpoint folder never holds more than the retained checkpoints and one in progress.
+    // While it runs: the checkpoint folder never holds more than the retained checkpoints, one in progress and one being deleted.
     let largestCheckpointDir = 0;
     let maxCheckpointFolders = 0;
     for (;;) {
@@ -100,7 +100,9 @@ describe('a long run', () => {
     expect(done.state).toBe('FINISHED');
     const cp = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
     expect(cp.counts.completed).toBeGreaterThan(300);
-    expect(maxCheckpointFolders).toBeLessThanOrEqual(RETAINED + 1);
+    // Retained ones, one in progress, and for a moment the subsumed one whose deletion is under way
+    // (it starts when the next checkpoint completes, and checkpoints here come every 200 ms).
+    expect(maxCheckpointFolders).toBeLessThanOrEqual(RETAINED + 2);
     // The state is ~100 keys of counters and source positions: a few kilobytes per checkpoint.
     expect(largestCheckpointDir).toBeLessThan((RETAINED + 1) * 64 * 1024);
     // Ended: the finished job's checkpoints are gone (Flink's default retention).
