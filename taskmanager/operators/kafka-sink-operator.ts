@@ -135,7 +135,8 @@ export class KafkaSinkOperator extends StreamOperator {
     } catch (e) {
       this.fail(e);
     }
-    if (this.producer?.knownPartitions(rec.topic) !== undefined) this.write(value, rec, timestamp);
+    const partitions = this.producer?.knownPartitions(rec.topic);
+    if (partitions !== undefined) this.write(value, rec, timestamp, partitions);
     // A new transaction (EXACTLY_ONCE, first record after a barrier), or a topic without metadata
     // yet: the task holds the next record until this one is written.
     else s.pending = this.writeAfterSetUp(value, rec, timestamp);
@@ -143,24 +144,22 @@ export class KafkaSinkOperator extends StreamOperator {
 
   private async writeAfterSetUp(value: unknown, rec: KafkaProducerRecord, timestamp: number | undefined): Promise<void> {
     if (!this.producer) await this.beginTransaction();
-    await this.producer!.partitionsOf(rec.topic);
-    this.write(value, rec, timestamp);
+    this.write(value, rec, timestamp, await this.producer!.partitionsOf(rec.topic));
   }
 
-  private write(value: unknown, rec: KafkaProducerRecord, timestamp: number | undefined): void {
+  private write(value: unknown, rec: KafkaProducerRecord, timestamp: number | undefined, partitions: number[]): void {
     const producer = this.producer!;
-    const partitions = producer.knownPartitions(rec.topic)!;
     const key = rec.key ?? null;
     const v = rec.value ?? null;
-    let partition = rec.partition;
-    if (partition === undefined) {
-      const partitioner = this.sink.serializer.partitioner;
-      if (partitioner?.fixed) partition = partitions[this.services.subtaskIndex % partitions.length]!;
-      else if (partitioner) partition = this.userPartition(partitioner, value, key, v, rec.topic, partitions);
-      else if (key !== null) partition = partitions[defaultKeyPartition(key, partitions.length)]!;
-      else partition = partitions[this.roundRobin++ % partitions.length]!;
-    }
-    if (!partitions.includes(partition)) throw new Error(`KafkaSink '${this.name}': topic '${rec.topic}' has no partition ${partition} (it has ${partitions.length})`);
+    const partitioner = this.sink.serializer.partitioner;
+    let partition: number;
+    if (rec.partition !== undefined || (partitioner && !partitioner.fixed)) {
+      // Chosen by user code: checked.
+      partition = rec.partition ?? this.userPartition(partitioner!, value, key, v, rec.topic, partitions);
+      if (!partitions.includes(partition)) throw new Error(`KafkaSink '${this.name}': topic '${rec.topic}' has no partition ${partition} (it has ${partitions.length})`);
+    } else if (partitioner) partition = partitions[this.services.subtaskIndex % partitions.length]!;
+    else if (key !== null) partition = partitions[defaultKeyPartition(key, partitions.length)]!;
+    else partition = partitions[this.roundRobin++ % partitions.length]!;
     const out: OutRecord = { key, value: v, timestamp: rec.timestamp ?? timestamp ?? Date.now(), headers: rec.headers ?? [] };
     if (producer.send(rec.topic, partition, out)) {
       const before = this.services.pending;

@@ -15,6 +15,7 @@ import type { Output, StateInitializationContext, StreamOperator, TaskServices }
 import { MemoryOperatorStateStore, type StateSnapshot } from './file-sink-harness.js';
 import { ManualTime } from './manual-time.js';
 import { fakeTaskServices } from './task-services.js';
+import { killAndWait } from './cluster.js';
 import { freePort } from './ports.js';
 
 const SERVER_CANDIDATES = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/bin/mariadbd'];
@@ -66,15 +67,6 @@ function run(cmd: string, args: string[], logFile: string): Promise<void> {
   });
 }
 
-async function stopProcess(p: ChildProcess, graceMs: number): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
-}
-
 export async function startMariaDb(opts: { database?: string } = {}): Promise<MariaDb> {
   const bin = findMariaDb();
   if (!bin) throw new Error('MariaDB is not installed (mariadbd, mariadb-install-db)');
@@ -86,7 +78,7 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
   const killOnExit = () => proc?.kill('SIGKILL');
   const cleanUp = async () => {
     process.off('exit', killOnExit);
-    if (proc) await stopProcess(proc, 10_000);
+    if (proc) await killAndWait(proc, 'SIGTERM', 10_000);
     if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   };
   let root: mysql.Connection | undefined;

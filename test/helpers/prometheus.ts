@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killAndWait } from './cluster.js';
 import { freePort } from './ports.js';
 
 /** The prometheus binary: $PROMETHEUS_BIN, else the Debian package's, else undefined. */
@@ -33,15 +34,6 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-async function killAndWait(p: ChildProcess, graceMs: number): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
-}
-
 /** Parses a Prometheus sample value ("NaN", "+Inf", "-Inf" or a decimal). */
 export function parseSampleValue(v: string): number {
   if (v === 'NaN') return Number.NaN;
@@ -62,7 +54,7 @@ export async function startPrometheus(timeoutMs = 30_000): Promise<PrometheusSer
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (proc) await killAndWait(proc, 5000);
+    if (proc) await killAndWait(proc, 'SIGTERM', 5000);
     if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   };
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
@@ -85,7 +77,7 @@ export async function startPrometheus(timeoutMs = 30_000): Promise<PrometheusSer
       const url = `http://127.0.0.1:${port}`;
       const ready = await waitReady(proc, url, timeoutMs);
       if (ready === true) return server(url, dir, log, stop);
-      await killAndWait(proc, 2000);
+      await killAndWait(proc, 'SIGTERM', 2000);
       if (attempt >= 2 || !/address already in use/.test(log())) throw new Error(`prometheus did not start (${ready}):\n${log().slice(-3000)}`);
     }
   } catch (e) {

@@ -4,8 +4,8 @@
 // Flink's KafkaSource assigns them) and committing a transaction of another process by its
 // producer id and epoch (as Flink's KafkaSink recovers); both are plain Kafka requests here.
 import type { SaslPlainCredentials } from '../../../common/kafka/protocol/connection.js';
-import { ApiKeys, KafkaConnection } from '../../../common/kafka/protocol/index.js';
-import { KafkaProtocolError, retriableKafkaError } from './kafka-errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiKeys, isRetriable, KafkaConnection, KafkaProtocolError } from '../../../common/kafka/protocol/index.js';
 
 export interface BrokerAddress {
   nodeId: number;
@@ -152,7 +152,24 @@ export class KafkaClient {
         partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, errorCode: p.errorCode })).sort((a, b) => a.partition - b.partition),
       });
     }
+    for (const t of out.values()) {
+      if (t.errorCode === 0 && t.partitions.length > 0) this.topics.set(t.name, { meta: t, partitions: t.partitions.map((p) => p.partition) });
+      else this.topics.delete(t.name);
+    }
     return { brokers, topics: out };
+  }
+
+  /** Topics as the last metadata request for them answered (healthy ones only), shared by the producers of a sink. */
+  private readonly topics = new Map<string, { meta: TopicMetadata; partitions: number[] }>();
+
+  /** The partitions of `topic` from the last metadata (undefined: not asked for yet, or in error). */
+  knownPartitions(topic: string): number[] | undefined {
+    return this.topics.get(topic)?.partitions;
+  }
+
+  /** The leader of a partition from the last metadata (-1: unknown). */
+  leaderOf(topic: string, partition: number): number {
+    return this.topics.get(topic)?.meta.partitions.find((p) => p.partition === partition)?.leader ?? -1;
   }
 
   /** A connection to broker `nodeId` (metadata must have named it). */
@@ -195,7 +212,7 @@ export class KafkaClient {
         return c;
       }
       // COORDINATOR_NOT_AVAILABLE while the coordinator loads: wait and ask again.
-      if (!retriableKafkaError(res.errorCode) || Date.now() > deadline) check(res.errorCode, `FindCoordinator for '${key}'`);
+      if (!isRetriable(res.errorCode) || Date.now() > deadline) check(res.errorCode, `FindCoordinator for '${key}'`);
       await sleep(100);
     }
   }
@@ -210,8 +227,4 @@ export class KafkaClient {
 export function splitHostPort(s: string): [string, number] {
   const i = s.lastIndexOf(':');
   return [s.slice(0, i), Number(s.slice(i + 1))];
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

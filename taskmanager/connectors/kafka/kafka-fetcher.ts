@@ -2,17 +2,13 @@
 // here as in Kafka's consumer: the broker returns data up to the last stable offset and the
 // aborted transactions of the range; batches of an aborted producer are skipped up to its abort
 // marker, and control batches are never records.
+import type { KafkaConsumerRecord } from '../../../api/kafka-source.js';
 import { ApiKeys, controlRecordType, ControlRecordType, decodeRecordBatches } from '../../../common/kafka/protocol/index.js';
 import { KafkaClient } from './kafka-client.js';
 import { groupByTopic, tpKey, type TopicPartition } from './kafka-offsets.js';
 
-export interface FetchedRecord {
-  offset: number;
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: { key: string; value: Uint8Array | null }[];
-}
+/** Records leave the fetcher in the shape the user's deserializer sees: no copy per record later. */
+export type FetchedRecord = KafkaConsumerRecord;
 
 export interface PartitionFetch {
   topic: string;
@@ -112,7 +108,7 @@ function decodeInto(r: PartitionFetch, bytes: Buffer, from: number, aborted: { p
     }
     for (const rec of b.records) {
       if (rec.offset < from) continue;
-      r.records.push({ offset: rec.offset, timestamp: rec.timestamp, key: rec.key, value: rec.value, headers: rec.headers });
+      r.records.push({ topic: r.topic, partition: r.partition, offset: rec.offset, timestamp: rec.timestamp, key: rec.key, value: rec.value, headers: rec.headers });
     }
   }
 }

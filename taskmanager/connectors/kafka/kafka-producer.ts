@@ -2,9 +2,9 @@
 // one request in flight per leader so sequence numbers stay in order. Idempotent (producer id,
 // epoch, sequence) for AT_LEAST_ONCE, transactional for EXACTLY_ONCE; a transaction another
 // process prepared is committed by its producer id and epoch (resumeAndCommit), as Flink recovers.
-import { ApiKeys, encodeRecordBatch } from '../../../common/kafka/protocol/index.js';
-import { check, KafkaClient, sleep, type ClusterMetadata } from './kafka-client.js';
-import { KafkaErrors, KafkaProtocolError, kafkaErrorName, retriableKafkaError } from './kafka-errors.js';
+import { ApiKeys, encodeRecordBatch, ErrorCode, errorName, isRetriable, KafkaProtocolError } from '../../../common/kafka/protocol/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { check, KafkaClient } from './kafka-client.js';
 import { tpKey } from './kafka-offsets.js';
 
 export interface OutRecord {
@@ -51,7 +51,7 @@ export async function initProducerId(client: KafkaClient, transactionalId: strin
       producerEpoch: -1,
     });
     if (res.errorCode === 0) return { producerId: Number(res.producerId), epoch: res.producerEpoch };
-    if (!retriableKafkaError(res.errorCode) || Date.now() > deadline) check(res.errorCode, `InitProducerId for '${transactionalId ?? 'idempotent producer'}'`);
+    if (!isRetriable(res.errorCode) || Date.now() > deadline) check(res.errorCode, `InitProducerId for '${transactionalId ?? 'idempotent producer'}'`);
     if (transactionalId) client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
@@ -69,14 +69,13 @@ export async function endTransaction(client: KafkaClient, transactionalId: strin
       committed: commit,
     });
     if (res.errorCode === 0) return;
-    if (!retriableKafkaError(res.errorCode) || Date.now() > deadline) check(res.errorCode, `${commit ? 'committing' : 'aborting'} transaction '${transactionalId}'`);
+    if (!isRetriable(res.errorCode) || Date.now() > deadline) check(res.errorCode, `${commit ? 'committing' : 'aborting'} transaction '${transactionalId}'`);
     client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
 }
 
 export class KafkaProducer {
-  private meta: ClusterMetadata | undefined;
   private readonly buffers = new Map<string, PartitionBuffer>();
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly txnPartitions = new Set<string>();
@@ -118,26 +117,22 @@ export class KafkaProducer {
     this.txnPartitions.clear();
   }
 
-  /** Partitions of `topic` (metadata cached; refreshed when the topic is unknown). */
+  /** Partitions of `topic`, asking for metadata (the client keeps it) when the topic is not known yet. */
   async partitionsOf(topic: string): Promise<number[]> {
-    let t = this.meta?.topics.get(topic);
-    if (!t || t.errorCode !== 0) {
-      const deadline = Date.now() + this.options.requestTimeoutMs;
-      for (;;) {
-        // As Kafka producers do (allow.auto.create.topics): a broker that auto-creates topics creates it.
-        this.meta = await this.client.metadata([...new Set([...(this.meta?.topics.keys() ?? []), topic])], this.options.autoCreateTopics);
-        t = this.meta.topics.get(topic);
-        if (t && t.errorCode === 0 && t.partitions.length > 0) break;
-        if (Date.now() > deadline) throw new Error(`topic '${topic}' not found on ${this.client.options.bootstrapServers.join(',')}${t ? ` (${kafkaErrorName(t.errorCode)})` : ''}`);
-        await sleep(200);
-      }
+    const deadline = Date.now() + this.options.requestTimeoutMs;
+    for (;;) {
+      const known = this.client.knownPartitions(topic);
+      if (known) return known;
+      // As Kafka producers do (allow.auto.create.topics): a broker that auto-creates topics creates it.
+      const t = (await this.client.metadata([topic], this.options.autoCreateTopics)).topics.get(topic);
+      if (this.client.knownPartitions(topic)) continue;
+      if (Date.now() > deadline) throw new Error(`topic '${topic}' not found on ${this.client.options.bootstrapServers.join(',')}${t ? ` (${errorName(t.errorCode)})` : ''}`);
+      await sleep(200);
     }
-    return t.partitions.map((p) => p.partition);
   }
 
   knownPartitions(topic: string): number[] | undefined {
-    const t = this.meta?.topics.get(topic);
-    return t && t.errorCode === 0 ? t.partitions.map((p) => p.partition) : undefined;
+    return this.client.knownPartitions(topic);
   }
 
   /** Buffers one record; true when the buffer is full and the caller should await flush(). */
@@ -160,11 +155,11 @@ export class KafkaProducer {
 
   /** Starts a request to each leader that has none in flight. */
   private drain(): void {
-    if (this.failure || !this.meta) return;
+    if (this.failure) return;
     const byLeader = new Map<number, PartitionBuffer[]>();
     for (const b of this.buffers.values()) {
       if (b.records.length === 0) continue;
-      const leader = this.meta.topics.get(b.topic)?.partitions.find((p) => p.partition === b.partition)?.leader ?? -1;
+      const leader = this.client.leaderOf(b.topic, b.partition);
       let l = byLeader.get(leader);
       if (!l) byLeader.set(leader, (l = []));
       l.push(b);
@@ -230,14 +225,14 @@ export class KafkaProducer {
       for (const t of res.responses) {
         for (const p of t.partitionResponses) {
           // A duplicate means an earlier attempt of this very batch was written: success.
-          if (p.errorCode === 0 || p.errorCode === KafkaErrors.DUPLICATE_SEQUENCE_NUMBER) continue;
-          if (retriableKafkaError(p.errorCode) && Date.now() < deadline) retry = true;
+          if (p.errorCode === 0 || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) continue;
+          if (isRetriable(p.errorCode) && Date.now() < deadline) retry = true;
           else throw new KafkaProtocolError(p.errorCode, `producing to ${t.name}-${p.index} failed`);
         }
       }
       if (!retry) break;
       await sleep(Math.min(100 * 2 ** attempt, 2_000));
-      this.meta = await this.client.metadata([...byTopic.keys()]);
+      await this.client.metadata([...byTopic.keys()]);
     }
     this.acked += batches.reduce((n, b) => n + b.records.length, 0);
     this.bytesOut += bytes;
@@ -270,7 +265,7 @@ export class KafkaProducer {
       let retry = false;
       for (const t of res.resultsByTopicV3AndBelow) for (const p of t.resultsByPartition) {
         if (p.partitionErrorCode === 0) continue;
-        if (retriableKafkaError(p.partitionErrorCode) && Date.now() < deadline) {
+        if (isRetriable(p.partitionErrorCode) && Date.now() < deadline) {
           retry = true;
           this.client.forgetCoordinator(id, 1);
         }
@@ -309,11 +304,6 @@ export class KafkaProducer {
     if (!this.inTransaction || this.txnPartitions.size === 0) return;
     this.inTransaction = false;
     await endTransaction(this.client, this.options.transactionalId!, this.identity, false);
-  }
-
-  /** The producer may go on with new metadata (a prefetch before the first record of a topic). */
-  async ensureMetadata(topics: string[]): Promise<void> {
-    for (const t of topics) await this.partitionsOf(t);
   }
 
   close(): void {

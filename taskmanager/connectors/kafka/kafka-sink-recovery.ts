@@ -4,7 +4,7 @@
 // after the checkpoint, by initializing their transactional ids in turn until one was never used.
 import type { Logger } from '../../../common/logging.js';
 import { KafkaClient } from './kafka-client.js';
-import { KafkaErrors } from './kafka-errors.js';
+import { ErrorCode } from '../../../common/kafka/protocol/index.js';
 import { endTransaction, initProducerId, type ProducerIdentity } from './kafka-producer.js';
 
 export interface PreparedTransaction extends ProducerIdentity {
@@ -37,7 +37,7 @@ export async function commitPrepared(client: KafkaClient, t: PreparedTransaction
   } catch (e) {
     const code = (e as { code?: number }).code;
     // Fenced or an invalid state: a later run already finished this transaction; Kafka keeps no way to tell committed from aborted here.
-    if (code === KafkaErrors.PRODUCER_FENCED || code === KafkaErrors.INVALID_PRODUCER_EPOCH || code === KafkaErrors.INVALID_TXN_STATE || code === KafkaErrors.INVALID_PRODUCER_ID_MAPPING) {
+    if (code === ErrorCode.PRODUCER_FENCED || code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.INVALID_TXN_STATE || code === ErrorCode.INVALID_PRODUCER_ID_MAPPING) {
       log.warn({ transactionalId: t.transactionalId, checkpointId: t.checkpointId, err: (e as Error).message }, 'KafkaSink: a restored transaction could not be committed again; it was finished by an earlier recovery (or expired: check transaction.timeout.ms)');
       return;
     }

@@ -8,8 +8,9 @@ import type { Collector } from '../../../api/functions.js';
 import { UserCodeError, type Output, type TaskServices } from '../../operators/operator.js';
 import type { SplitOutput } from '../../runtime/split-watermarks.js';
 import type { SourceReader } from '../source-readers.js';
-import { KafkaClient, sleep, type ClusterMetadata } from './kafka-client.js';
-import { KafkaErrors, KafkaProtocolError, retriableKafkaError, kafkaErrorName } from './kafka-errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, errorName, isRetriable, KafkaProtocolError } from '../../../common/kafka/protocol/index.js';
+import { KafkaClient, type ClusterMetadata } from './kafka-client.js';
 import { fetchPartitions, type FetchedRecord } from './kafka-fetcher.js';
 import { commitOffsets, groupByLeader, resolveOffsets, tpKey, type TopicPartition } from './kafka-offsets.js';
 import { kafkaSplitOwner } from './kafka-partitioning.js';
@@ -161,7 +162,7 @@ class KafkaSourceReader implements SourceReader {
       for (const t of meta.topics.values()) {
         if (src.topicPattern && !src.topicPattern.test(t.name)) continue;
         if (t.errorCode !== 0) {
-          missing.push(`${t.name} (${kafkaErrorName(t.errorCode)})`);
+          missing.push(`${t.name} (${errorName(t.errorCode)})`);
           continue;
         }
         for (const p of t.partitions) {
@@ -251,7 +252,7 @@ class KafkaSourceReader implements SourceReader {
         for (const r of results.flat()) {
           const split = this.splits.get(tpKey(r.topic, r.partition));
           if (!split) continue;
-          if (r.errorCode === KafkaErrors.OFFSET_OUT_OF_RANGE) {
+          if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
             const reset = await resolveOffsets(client, this.meta!, [split], { kind: 'earliest' }, { groupId: undefined, readCommitted: this.readCommitted });
             const to = reset.get(split.key)!;
             this.services.log.warn({ partition: split.key, offset: split.fetchOffset, resetTo: to }, `KafkaSource '${this.operatorName}': offset out of range, resetting to the earliest offset`);
@@ -260,7 +261,7 @@ class KafkaSourceReader implements SourceReader {
             continue;
           }
           if (r.errorCode !== 0) {
-            if (!retriableKafkaError(r.errorCode)) throw new Error(`fetching ${split.key} failed: ${kafkaErrorName(r.errorCode)}`);
+            if (!isRetriable(r.errorCode)) throw new Error(`fetching ${split.key} failed: ${errorName(r.errorCode)}`);
             refresh = true;
             continue;
           }
@@ -343,11 +344,10 @@ class KafkaSourceReader implements SourceReader {
   }
 
   private emitRecord(split: Split, rec: FetchedRecord): void {
-    const record: KafkaConsumerRecord = { topic: split.topic, partition: split.partition, ...rec };
-    this.current = record;
+    this.current = rec;
     this.currentSplit = split;
     try {
-      this.source.deserializer.deserialize(record, this.collector);
+      this.source.deserializer.deserialize(rec, this.collector);
     } catch (e) {
       if (e instanceof UserCodeError) throw e;
       const where = `topic ${split.topic} partition ${split.partition} offset ${rec.offset}`;
@@ -415,7 +415,7 @@ class KafkaSourceReader implements SourceReader {
 
 function isConnectionError(e: Error): boolean {
   const code = (e as { code?: unknown }).code;
-  if (typeof code === 'number') return retriableKafkaError(code);
+  if (typeof code === 'number') return isRetriable(code);
   return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|closed|timed out|socket/i.test(`${String(code)} ${e.message}`);
 }
 
