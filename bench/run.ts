@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { packageRoot } from '../common/rpc.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
+import { internalSecurity } from './benchmarks/internal-security.js';
+import { jobManagerFailover } from './benchmarks/jobmanager-failover.js';
 import { kafka } from './benchmarks/kafka.js';
 import { keyedCount } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
@@ -17,7 +19,7 @@ import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.j
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, soak];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, internalSecurity, jobManagerFailover, soak];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
   const names: string[] = [];

@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   startupTimeoutMs?: number;
   /** Also start the development Kafka broker on this port (its log under <dir>/kafka). */
   kafkaPort?: number;
+  /** The JobManager's security.rest.token, for the launcher's own REST calls. */
+  restToken?: string;
   /** A child ended without being asked to. */
   onUnexpectedExit?: (name: string, how: string, outFile: string) => void;
 }
@@ -53,6 +55,17 @@ function lastLine(file: string): string {
   }
 }
 
+/** SIGTERM, then SIGKILL at `deadline` to those still alive; how each that did not exit 0 ended. */
+async function terminate(children: Child[], deadline: number): Promise<string[]> {
+  for (const c of children) c.proc.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+  }, Math.max(0, deadline - Date.now()));
+  await Promise.all(children.map((c) => c.exited));
+  clearTimeout(timer);
+  return children.filter((c) => c.proc.exitCode !== 0).map((c) => `the ${label(c.name)} did not exit cleanly (${describeExit(c.proc.exitCode, c.proc.signalCode)}); see ${c.outFile}`);
+}
+
 export class LocalCluster {
   private readonly children: Child[] = [];
   private started = false;
@@ -79,6 +92,8 @@ export class LocalCluster {
   }
 
   private spawnChild(name: string, args: string[]): Child {
+    // A stop during start() must not be followed by more children.
+    if (this.stopping) throw new CliError('the cluster is being stopped');
     const outFile = join(this.opts.dir, `${name}.out`);
     const fd = openSync(outFile, 'a');
     let proc: ChildProcess;
@@ -164,7 +179,7 @@ export class LocalCluster {
   }
 
   private async waitForTaskManagers(n: number, timeoutMs: number): Promise<void> {
-    const client = new RestClient(this.restUrl);
+    const client = this.restClient();
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     for (;;) {
@@ -182,15 +197,23 @@ export class LocalCluster {
     }
   }
 
-  /** SIGTERM to every child, SIGKILL to those still alive after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** A REST client of the cluster's JobManager, with its token when it has one. */
+  restClient(): RestClient {
+    return new RestClient(this.restUrl, this.opts.restToken ? { token: this.opts.restToken } : {});
+  }
+
+  /**
+   * SIGTERM to every child, the Kafka broker last (tasks being canceled may still talk to it);
+   * SIGKILL to those still alive `graceMs` after the start. Says how each child stopped here
+   * ended when it did not exit 0 (empty: a clean stop).
+   */
+  async stop(graceMs = 10_000): Promise<string[]> {
     this.stopping = true;
-    const alive = this.children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null);
-    for (const c of alive) c.proc.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      for (const c of alive) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-    }, graceMs);
-    await Promise.all(alive.map((c) => c.exited));
-    clearTimeout(timer);
+    const deadline = Date.now() + graceMs;
+    const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+    const broker = this.children.filter((c) => c.name === 'kafka-broker' && alive(c));
+    const others = this.children.filter((c) => c.name !== 'kafka-broker' && alive(c));
+    const problems = await terminate(others, deadline);
+    return [...problems, ...(await terminate(broker, deadline))];
   }
 }

@@ -1,9 +1,12 @@
 // The `weir` command line: builds the commander program and maps outcomes onto exit codes.
 import { Command, CommanderError } from 'commander';
 import { ENGINE_VERSION } from '../common/version.js';
+import { applyCommand } from './commands/apply.js';
 import { bundleCommand } from './commands/bundle.js';
 import { cancelCommand } from './commands/cancel.js';
 import { clusterCommand } from './commands/cluster.js';
+import { diffCommand } from './commands/diff.js';
+import { getCommand } from './commands/get.js';
 import { infoCommand } from './commands/info.js';
 import { jobManagerCommand } from './commands/jobmanager.js';
 import { kafkaBrokerCommand } from './commands/kafka-broker.js';
@@ -12,7 +15,7 @@ import { runCommand } from './commands/run.js';
 import { savepointCommand } from './commands/savepoint.js';
 import { stopCommand } from './commands/stop.js';
 import { taskManagerCommand } from './commands/taskmanager.js';
-import { describeError } from './errors.js';
+import { CliError, describeError } from './errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('weir')
@@ -34,6 +37,9 @@ export function buildProgram(): Command {
     cancelCommand(),
     stopCommand(),
     savepointCommand(),
+    applyCommand(),
+    diffCommand(),
+    getCommand(),
   ]) {
     program.addCommand(cmd);
   }
@@ -60,7 +66,8 @@ export async function runCli(argv: string[]): Promise<number | 'running'> {
     return serving ? 'running' : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander already printed help or the usage error
-    process.stderr.write(`error: ${describeError(e)}\n`);
-    return 1;
+    // A CliError without a message is an outcome, not an error (weir diff: 1 when something would change).
+    if (!(e instanceof CliError) || e.message) process.stderr.write(`error: ${describeError(e)}\n`);
+    return e instanceof CliError ? e.exitCode : 1;
   }
 }

@@ -1,18 +1,36 @@
 // Options several commands share: the JobManager URL of client commands, and -D / --config of
 // the server commands with their mapping onto Flink configuration keys.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfiguration, parseDynamicProperties, type ConfigMap, type Configuration } from '../common/config.js';
 import { CliError } from './errors.js';
 import { DEFAULT_JOBMANAGER_URL, RestClient } from './rest-client.js';
 
+/** The JobManager address and credentials every client command takes. */
 export function addJobManagerOption(cmd: Command): Command {
-  return cmd.addOption(
-    new Option('-m, --jobmanager <url>', 'REST address of the JobManager').env('WEIR_JOBMANAGER').default(DEFAULT_JOBMANAGER_URL),
-  );
+  return cmd
+    .addOption(new Option('-m, --jobmanager <url>', 'REST address of the JobManager').env('WEIR_JOBMANAGER').default(DEFAULT_JOBMANAGER_URL))
+    .addOption(new Option('--token <token>', 'bearer token of a JobManager with security.rest.token (WEIR_TOKEN keeps it out of the process list)').env('WEIR_TOKEN'))
+    .addOption(new Option('--ca <file>', 'PEM file of a CA to trust for an https:// JobManager, e.g. a self-signed one').env('WEIR_CA_FILE'));
 }
 
-export function restClientOf(opts: { jobmanager?: string }): RestClient {
-  return new RestClient(opts.jobmanager ?? DEFAULT_JOBMANAGER_URL);
+export interface JobManagerFlags {
+  jobmanager?: string;
+  token?: string;
+  ca?: string;
+}
+
+/** The one place client commands get their REST client. */
+export function restClientOf(opts: JobManagerFlags): RestClient {
+  let ca: Buffer | undefined;
+  if (opts.ca) {
+    try {
+      ca = readFileSync(opts.ca);
+    } catch (e) {
+      throw new CliError(`cannot read the CA file ${opts.ca} (--ca / WEIR_CA_FILE): ${(e as Error).message}`);
+    }
+  }
+  return new RestClient(opts.jobmanager ?? DEFAULT_JOBMANAGER_URL, { ...(opts.token ? { token: opts.token } : {}), ...(ca ? { ca } : {}) });
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -24,6 +24,12 @@ export interface CheckpointingSettings {
   externalizedCheckpointRetention?: ExternalizedCheckpointRetention;
   /** state.backend.incremental: the level backend writes only what changed since the last completed checkpoint. */
   incremental?: boolean;
+  /**
+   * execution.checkpointing.checkpoints-after-tasks-finish.enabled (Flink's FLIP-147; unset: true):
+   * checkpoints go on once some tasks finished, and a task ends only after a checkpoint taken past
+   * the end of its input completed. False: checkpoints stop once any task reached its end.
+   */
+  checkpointsAfterTasksFinish?: boolean;
 }
 
 /** Flink's ExternalizedCheckpointRetention: which terminal job states keep the retained checkpoints. */
@@ -35,7 +41,11 @@ export type RestartStrategySettings =
   | { type: 'exponential-delay'; initialBackoff: number; maxBackoff: number; backoffMultiplier: number; resetBackoffThreshold: number; jitterFactor: number; attempts?: number }
   | { type: 'failure-rate'; maxFailuresPerInterval: number; failureRateInterval: number; delay: number };
 
-/** checkpointId of the final "checkpoint" a task acknowledges at end of input (FLIP-147 in spirit). */
+/**
+ * checkpointId of a task's end-of-input report: its operators prepared their last commit. With
+ * checkpoints after tasks finished, that commit happens once a checkpoint taken after it completes;
+ * without, once every task of the job sent this report.
+ */
 export const FINAL_CHECKPOINT_ID = -1;
 
 /** Where one (operator, subtask) state lives inside a checkpoint directory. */
@@ -100,6 +110,11 @@ export interface TaskCheckpointAck {
   alignmentDurationMs: number;
   /** Bytes processed during alignment (buffered from held channels). */
   processedDuringAlignment?: number;
+  /**
+   * Taken after the task reached the end of its input (its operators finished): the state it
+   * finishes with, kept for it once it finished while its operator still runs elsewhere.
+   */
+  endOfInput?: boolean;
 }
 
 export interface CheckpointMetadataOperator {
@@ -110,6 +125,17 @@ export interface CheckpointMetadataOperator {
   parallelism: number;
   maxParallelism: number;
   subtasks: OperatorSubtaskStateHandle[];
+  /**
+   * Subtasks that had finished when the checkpoint was taken. While others still run, a finished
+   * subtask's handle is the state it finished with (taken after the end of its input), so a restore
+   * runs it again from there: it ends at once, and its splits and union list entries are not lost.
+   */
+  finishedSubtasks?: number[];
+  /**
+   * Every subtask had finished (Flink's FullyFinishedOperatorState): no handles; a task whose
+   * operators all fully finished is not run again on restore.
+   */
+  fullyFinished?: boolean;
 }
 
 /** Contents of `_metadata` (JSON). Paths inside are relative, so a savepoint can be moved. */
@@ -140,6 +166,12 @@ export interface TaskRestoreDescriptor {
   dir: string;
   /** Per operator id of this task's chain: every subtask's handle of the restored checkpoint. */
   operators: Record<string, { parallelism: number; maxParallelism: number; subtasks: OperatorSubtaskStateHandle[] }>;
+  /**
+   * Every operator of this task's chain had fully finished in the checkpoint: the task ends its
+   * outputs and finishes at once, without opening its operators or reading its input again (Flink's
+   * task deployed as finished).
+   */
+  finished?: boolean;
 }
 
 /**
@@ -165,7 +197,12 @@ export interface TaskCheckpointSettings {
   stateBackend: 'heap' | 'level';
   /** state.backend.incremental (level only; unset: the default, true). */
   incremental?: boolean;
+  /** Checkpoints after tasks finished (unset: true): past the end of its input the task waits for one to complete. */
+  checkpointsAfterTasksFinish?: boolean;
 }
+
+/** execution.checkpointing.checkpoints-after-tasks-finish.enabled's default, as Flink's. */
+export const DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH = true;
 
 /** state.backend.incremental's default: measured to pay off for the level backend (README). */
 export const DEFAULT_INCREMENTAL_CHECKPOINTS = true;

@@ -1,6 +1,8 @@
 // Typed views of the control-plane messages (proto/control.proto) as @grpc/proto-loader shapes them.
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, loadProto, serviceClient } from './rpc.js';
+import type * as grpc from '@grpc/grpc-js';
+import { loadProto, serviceClient } from './rpc.js';
+import { createClient } from './security/grpc-security.js';
+import { NO_INTERNAL_SECURITY, type InternalSecurity } from './security/internal-security.js';
 
 export interface RegisterTaskManagerRequest {
   taskManagerId: string;
@@ -104,12 +106,11 @@ export function taskExecutorServiceDefinition(): grpc.ServiceDefinition {
   return service(TASK_EXECUTOR_SERVICE).service;
 }
 
-export function jobManagerClient(address: string): grpc.Client {
-  const Ctor = service(JOB_MANAGER_SERVICE);
-  return new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+/** `security`: the process's internal secret and TLS settings (none: a plain channel, for tools and tests). */
+export function jobManagerClient(address: string, security: InternalSecurity = NO_INTERNAL_SECURITY): grpc.Client {
+  return createClient(service(JOB_MANAGER_SERVICE), address, security);
 }
 
-export function taskExecutorClient(address: string): grpc.Client {
-  const Ctor = service(TASK_EXECUTOR_SERVICE);
-  return new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+export function taskExecutorClient(address: string, security: InternalSecurity = NO_INTERNAL_SECURITY): grpc.Client {
+  return createClient(service(TASK_EXECUTOR_SERVICE), address, security);
 }

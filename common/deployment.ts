@@ -34,6 +34,8 @@ export interface ResultPartitionDescriptor {
 }
 
 export interface TaskDeploymentDescriptor {
+  /** The JobManager that deploys it (fencing: a TaskManager takes tasks only from the one it registered with). */
+  jobManagerId?: string;
   jobId: string;
   jobName: string;
   /** Unique per execution attempt of one subtask. */

@@ -53,9 +53,10 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 1_000,
 };
 
-export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds `server`; `credentials` from common/security (serverCredentials) between Weir processes. */
+export function bindServer(server: grpc.Server, host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
       if (err) reject(new Error(`cannot bind gRPC server on ${host}:${port}: ${err.message}`));
       else resolve(bound);
     });

@@ -3,13 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { CheckpointingSettings } from '../common/checkpoint.js';
-import { stateBackendType, type Configuration } from '../common/config.js';
+import { Configuration, stateBackendType, type ConfigMap } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
 import { isGloballyTerminal } from '../common/states.js';
 import { ALERT_STATES, type AlertNotifier } from './alerts.js';
 import type { JarStore } from './jar-store.js';
 import type { ArchivedJob, JobArchive } from './job-archive.js';
-import { JobMaster } from './job-master.js';
+import { JobMaster, type JobRecovery } from './job-master.js';
+import type { JobRecorder } from './ha/job-recorder.js';
 import { AsyncOperations } from './rest/async-operations.js';
 import { planJob } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
@@ -26,6 +27,27 @@ export interface RunRequest {
   allowNonRestoredState?: boolean;
   /** A job id chosen by the caller (Flink's `jobId`, 32 hex characters); a new one otherwise. */
   jobId?: string;
+  /** Settings of this job only, over the cluster's (Flink's `flinkConfiguration`): checkpointing, restarts, state. */
+  config?: ConfigMap;
+}
+
+/** Keys a job may set for itself; the rest belong to the processes (ports, addresses, security). */
+const JOB_CONFIG_PREFIXES = ['execution.', 'restart-strategy.', 'state.', 'parallelism.default', 'pipeline.', 'web.exception-history-size', 'web.checkpoints.history', 'slot.request.timeout', 'task.cancellation.timeout'];
+
+/** Whether a job may set `key` for itself (POST /jars/:jarid/run keeps only these of Flink's flinkConfiguration). */
+export function isJobConfigKey(key: string): boolean {
+  return JOB_CONFIG_PREFIXES.some((p) => key === p || (p.endsWith('.') && key.startsWith(p)));
+}
+
+/** The cluster's configuration with a job's own settings over it; refuses keys and values that cannot apply (deployments check their spec with it). */
+export function jobConfiguration(conf: Configuration, overrides: ConfigMap | undefined): Configuration {
+  if (!overrides || Object.keys(overrides).length === 0) return conf;
+  const refused = Object.keys(overrides).filter((k) => !isJobConfigKey(k));
+  if (refused.length) throw new RequestError(`these settings cannot be set per job (they belong to the cluster's processes): ${refused.join(', ')}`);
+  const merged = new Configuration({ ...conf.toMap(), ...overrides });
+  const errors = merged.validate();
+  if (errors.length) throw new RequestError(`invalid job configuration: ${errors.join('; ')}`);
+  return merged;
 }
 
 /** An error the REST layer reports with a 4xx status (bad input rather than a server fault). */
@@ -56,6 +78,10 @@ export class Dispatcher {
   readonly operations = new AsyncOperations();
   /** End-of-job work (checkpoint retention, archiving) that shutdown waits for. */
   private readonly endings = new Set<Promise<void>>();
+  /** High availability: every job's record, so that a new JobManager takes the running ones over. */
+  private recorder: JobRecorder | undefined;
+  /** Shutting down with high availability: jobs are suspended for the next JobManager, not ended. */
+  private suspending = false;
 
   constructor(
     private readonly conf: Configuration,
@@ -73,7 +99,15 @@ export class Dispatcher {
     archive.onRemoved((jobIds) => this.forget(jobIds));
   }
 
-  async runJar(req: RunRequest): Promise<string> {
+  useJobRecorder(recorder: JobRecorder): void {
+    this.recorder = recorder;
+  }
+
+  /**
+   * Plans and starts a job. With `recovery` it is a job another JobManager ran (same id): it
+   * restores its latest checkpoint and continues its history.
+   */
+  async runJar(req: RunRequest, recovery?: JobRecovery): Promise<string> {
     const jar = this.jars.get(req.jarId);
     if (!jar) throw new RequestError(`jar '${req.jarId}' not found`, 404);
     if (req.parallelism !== undefined && (!Number.isInteger(req.parallelism) || req.parallelism < 1)) {
@@ -81,25 +115,33 @@ export class Dispatcher {
     }
     if (req.jobId !== undefined) {
       if (!JOB_ID.test(req.jobId)) throw new RequestError(`invalid jobId '${req.jobId}' (expected 32 lowercase hex characters)`);
-      if (this.jobs.has(req.jobId) || this.archive.get(req.jobId)) throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
+      if (this.jobs.has(req.jobId) || (!recovery && this.archive.get(req.jobId))) throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
     }
-    // A bad savepoint path is refused before any user code runs.
-    const initialRestore = req.savepointPath ? await loadExternalRestore(req.savepointPath).catch(asRequestError) : undefined;
+    // A bad savepoint path is refused before any user code runs. A recovered job needs it only if it
+    // never completed a checkpoint, which its JobMaster finds out.
+    const initialRestore = req.savepointPath
+      ? await loadExternalRestore(req.savepointPath).catch((e: unknown) => {
+          if (!recovery) return asRequestError(e);
+          this.log.warn({ jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message }, 'the savepoint the recovered job started from is not readable any more');
+          return undefined;
+        })
+      : undefined;
     const entryPath = await this.jars.entryPath(jar.bundleId).catch((e: Error) => {
       throw new RequestError(e.message);
     });
-    const defaultParallelism = req.parallelism ?? this.conf.getInt('parallelism.default');
+    const conf = jobConfiguration(this.conf, req.config);
+    const defaultParallelism = req.parallelism ?? conf.getInt('parallelism.default');
     const jobGraph = await planJob(entryPath, {
       programArgs: req.programArgs,
       defaultParallelism,
-      timeoutMs: this.conf.getDuration('dispatcher.planner.timeout'),
+      timeoutMs: conf.getDuration('dispatcher.planner.timeout'),
       fallbackName: jar.manifest.name,
     }).catch((e: Error) => {
       throw new RequestError(`Job planning failed: ${e.message}`);
     });
     const jobId = req.jobId ?? newJobId();
     for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
-    if (initialRestore) {
+    if (initialRestore && !recovery) {
       let dropped;
       try {
         dropped = checkStateMapping(initialRestore, jobGraph, req.allowNonRestoredState === true);
@@ -110,11 +152,11 @@ export class Dispatcher {
         this.log.warn({ jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: initialRestore.dir }, 'state of an operator that is not in the new job is skipped (allowNonRestoredState)');
       }
     }
-    const settings = jobCheckpointSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, this.conf);
+    const settings = jobCheckpointSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, conf);
     const periodic = settings.interval > 0;
     let restartStrategy;
     try {
-      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, this.conf, periodic);
+      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, conf, periodic);
     } catch (e) {
       throw new RequestError(`invalid restart strategy: ${(e as Error).message}`);
     }
@@ -125,26 +167,41 @@ export class Dispatcher {
         bundleId: jar.bundleId,
         programArgs: req.programArgs,
         defaultParallelism,
-        slotRequestTimeoutMs: this.conf.getDuration('slot.request.timeout'),
-        cancellationTimeoutMs: this.conf.getDuration('task.cancellation.timeout'),
-        spreadOutSlots: this.conf.getBoolean('cluster.evenly-spread-out-slots'),
-        rpcTimeoutMs: Math.max(5000, this.conf.getDuration('heartbeat.timeout')),
+        slotRequestTimeoutMs: conf.getDuration('slot.request.timeout'),
+        cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
+        spreadOutSlots: conf.getBoolean('cluster.evenly-spread-out-slots'),
+        rpcTimeoutMs: Math.max(5000, conf.getDuration('heartbeat.timeout')),
         restartStrategy,
         checkpointing: {
           settings,
           periodic,
           checkpointsDir: resolve(this.checkpointsDir),
-          numRetained: this.conf.getInt('state.checkpoints.num-retained'),
-          stateBackend: stateBackendType(this.conf),
-          historySize: this.conf.getInt('web.checkpoints.history'),
+          numRetained: conf.getInt('state.checkpoints.num-retained'),
+          stateBackend: stateBackendType(conf),
+          historySize: conf.getInt('web.checkpoints.history'),
         },
         jarId: jar.id,
-        exceptionHistorySize: this.conf.getInt('web.exception-history-size'),
+        exceptionHistorySize: conf.getInt('web.exception-history-size'),
         ...(initialRestore ? { initialRestore } : {}),
+        ...(recovery ? { recovery } : {}),
       },
       this.rm,
       this.log.child({ jobId }),
     );
+    if (this.recorder) {
+      const submission = {
+        jobId, jobName: jobGraph.name, jarName: jar.name, bundleId: jar.bundleId, programArgs: req.programArgs,
+        ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}),
+        ...(req.savepointPath ? { savepointPath: req.savepointPath } : {}),
+        ...(req.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+        ...(req.config && Object.keys(req.config).length ? { config: req.config } : {}),
+      };
+      // The job id is only returned once a new JobManager could take the job over.
+      await this.recorder.submit(jm, submission, this.jars.bundlePath(jar.bundleId)).catch((e: Error) => {
+        jm.dispose();
+        throw new RequestError(`cannot record the job in the high-availability storage: ${e.message}`, 500);
+      });
+    }
     this.jobs.set(jobId, jm);
     jm.on('statusChanged', (status, cause) => {
       if (ALERT_STATES.has(status)) {
@@ -152,9 +209,12 @@ export class Dispatcher {
       }
       if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') this.jobEnded(jm, status);
     });
+    jm.on('checkpointStorageFailure', (f, checkpointId) => {
+      this.alerts.notify({ type: 'checkpoint-storage', jobId, jobName: jobGraph.name, directory: f.directory, error: f.code, cause: f.message, checkpointId, timestamp: Date.now(), jobManager: this.restUrl() });
+    });
     this.log.info(
       { jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length, ...(initialRestore ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId } : {}) },
-      initialRestore ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}` : 'job submitted',
+      recovery ? 'job recovered from the high-availability storage' : initialRestore ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}` : 'job submitted',
     );
     jm.start();
     return jobId;
@@ -166,9 +226,12 @@ export class Dispatcher {
    * before the job is archived), then its views enter the job store.
    */
   private jobEnded(jm: JobMaster, status: 'FINISHED' | 'FAILED' | 'CANCELED'): void {
+    // A job suspended for the next JobManager keeps its checkpoints and its record, and is not archived.
+    if (this.suspending) return;
     const cleanup = jm.checkpointing?.coordinator.shutdown(status) ?? Promise.resolve();
     const archived = this.archive.put(this.archiveViews(jm));
-    const done = Promise.all([cleanup, archived]).then(() => undefined);
+    const recorder = this.recorder;
+    const done = Promise.all([cleanup, archived.then(() => recorder?.ended(jm.jobId))]).then(() => undefined);
     this.endings.add(done);
     void done.finally(() => this.endings.delete(done));
   }
@@ -235,8 +298,16 @@ export class Dispatcher {
     return disposeSavepoint(path, this.log);
   }
 
-  /** Cancels every running job (JobManager shutdown). */
+  /**
+   * Cancels every running job (JobManager shutdown). With high availability the jobs are suspended
+   * instead: their tasks stop, but their records and checkpoints stay for the next JobManager.
+   */
   async shutdown(timeoutMs: number): Promise<void> {
+    if (this.recorder) {
+      // The records as they are now (statistics included) are what the next JobManager continues from.
+      await this.recorder.close();
+      this.suspending = true;
+    }
     const running = [...this.jobs.values()].filter((j) => !['FINISHED', 'FAILED', 'CANCELED'].includes(j.status));
     for (const j of running) j.cancel();
     const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 // The ExecutionGraph: one Execution per (vertex, subtask, attempt), with Flink's state names and
 // per-state timestamps, plus the job-level status history the REST API reports.
+import { randomBytes } from 'node:crypto';
 import type { TaskMetrics } from '../common/control.js';
 import type { JobGraph, JobVertex } from '../common/jobgraph.js';
 import { isExecutionTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
@@ -94,6 +95,11 @@ export class ExecutionGraph {
   /** Failures, oldest first, at most web.exception-history-size of them. */
   readonly exceptionHistory: ExceptionHistory;
   endTime = -1;
+  /**
+   * Part of every execution id: a JobManager that takes a job over (high availability) starts again
+   * at attempt 0, and reports from the old JobManager's tasks must not match the new ones.
+   */
+  private readonly incarnation = randomBytes(3).toString('hex');
 
   constructor(
     readonly jobId: string,
@@ -104,7 +110,7 @@ export class ExecutionGraph {
     this.exceptionHistory = new ExceptionHistory(exceptionHistorySize);
     this.statusTimestamps = { INITIALIZING: startTime, CREATED: startTime };
     this.executions = jobGraph.vertices.map((v, vi) =>
-      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0`, v, i, 0)),
+      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0_${this.incarnation}`, v, i, 0)),
     );
   }
 
@@ -113,7 +119,7 @@ export class ExecutionGraph {
     this.attempt++;
     const a = this.attempt;
     this.executions = this.jobGraph.vertices.map((v, vi) =>
-      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${a}`, v, i, a)),
+      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${a}_${this.incarnation}`, v, i, a)),
     );
   }
 

@@ -42,7 +42,8 @@ export class JarStore {
   /** Validates and stores an uploaded bundle; throws a clear error for anything that is not one. */
   async add(fileName: string, data: Buffer): Promise<JarInfo> {
     const { id: bundleId, manifest } = await parseBundle(data);
-    const safeName = (fileName || `${manifest.name}.weir`).replace(/[^A-Za-z0-9._-]/g, '_');
+    // File-system safe and short: the id names a file (<id>.json) and appears in URLs.
+    const safeName = (fileName || `${manifest.name}.weir`).replace(/[^A-Za-z0-9._-]/g, '_').slice(-128);
     const id = `${bundleId.slice(0, 32)}_${safeName}`;
     const path = this.bundlePath(bundleId);
     if (!existsSync(path)) {

@@ -1,12 +1,24 @@
 // Connects a job's CheckpointCoordinator to its ExecutionGraph and to the TaskManagers: which
 // tasks to trigger and wait for, how to reach them, and what to tell tasks at deployment.
+// Checkpoints after tasks finished (Flink's FLIP-147): finished tasks are left out and recorded as
+// finished; running tasks past the end of their input get no barriers and are triggered like
+// sources; once every running task is past its end, the checkpoint that lets them finish is taken
+// at once.
 import { join } from 'node:path';
-import type { CheckpointingSettings, CheckpointMetadata, TaskCheckpointSettings, TaskRestoreDescriptor } from '../common/checkpoint.js';
+import {
+  DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
+  type CheckpointingSettings,
+  type CheckpointMetadata,
+  type TaskCheckpointSettings,
+  type TaskRestoreDescriptor,
+} from '../common/checkpoint.js';
+import type { CheckpointStorageFailure } from '../common/checkpoint-storage-failure.js';
 import type { Ack, TriggerCheckpointRequest } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
-import { CheckpointCoordinator, type TaskRef } from './checkpoint/checkpoint-coordinator.js';
+import { CheckpointCoordinator, type CheckpointPlan, type SubtaskOperators, type TaskRef } from './checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage } from './checkpoint/checkpoint-storage.js';
+import { restoresAsFinished } from './checkpoint/finished-state.js';
 import type { Execution, ExecutionGraph } from './execution-graph.js';
 import type { ResourceManager } from './resource-manager.js';
 
@@ -26,10 +38,16 @@ export interface JobCheckpointingOptions {
   periodic: boolean;
   describeJob(): { jobName: string; bundleHash: string; engineVersion: string };
   onFailureThresholdExceeded(reason: string): void;
+  /** Checkpoints fail because their storage cannot be written (once until one completes again). */
+  onStorageFailure?(failure: CheckpointStorageFailure, checkpointId: number): void;
 }
 
 function ref(e: Execution): TaskRef {
   return { executionId: e.executionId, taskManagerId: e.taskManagerId ?? '', taskName: e.taskName };
+}
+
+function chainOf(e: Execution): SubtaskOperators {
+  return { subtaskIndex: e.subtaskIndex, operatorIds: e.vertex.operators.map((op) => op.id), executionId: e.executionId };
 }
 
 export class JobCheckpointing {
@@ -37,9 +55,13 @@ export class JobCheckpointing {
   readonly jobDir: string;
   /** Tasks of the current attempt that reached the end of their input (final acknowledgement). */
   private readonly finalAcked = new Set<string>();
+  /** Tasks of the current attempt deployed as finished: they end at once and take part in nothing. */
+  private readonly deployedFinished = new Set<string>();
+  private readonly afterTasksFinish: boolean;
 
   constructor(private readonly o: JobCheckpointingOptions) {
     const jobId = o.graph.jobId;
+    this.afterTasksFinish = o.settings.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH;
     this.jobDir = join(o.checkpointsDir, jobId);
     const storage = new CheckpointStorage(this.jobDir, o.settings.numRetained ?? o.numRetained, o.log);
     this.coordinator = new CheckpointCoordinator({
@@ -51,12 +73,7 @@ export class JobCheckpointing {
       historySize: o.historySize,
       periodic: o.periodic,
       describeJob: o.describeJob,
-      tasks: () => {
-        const execs = o.graph.allExecutions();
-        if (!execs.every((e) => e.state === 'RUNNING')) return null;
-        // Tasks past the end of their input get no barriers: they are triggered like sources.
-        return { trigger: execs.filter((e) => e.vertex.numInputs === 0 || this.finalAcked.has(e.executionId)).map(ref), ackFrom: execs.map(ref) };
-      },
+      tasks: () => this.plan(),
       operators: () =>
         o.graph.jobGraph.vertices.flatMap((v) =>
           v.operators.map((op) => ({ operatorId: op.id, ...(op.uid ? { uid: op.uid } : {}), name: op.name, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
@@ -82,34 +99,86 @@ export class JobCheckpointing {
         },
       },
       onFailureThresholdExceeded: (reason) => o.onFailureThresholdExceeded(reason),
+      ...(o.onStorageFailure ? { onStorageFailure: o.onStorageFailure } : {}),
     });
+  }
+
+  /** Who takes part in the next checkpoint; null when none can be taken now. */
+  private plan(): CheckpointPlan | null {
+    const execs = this.o.graph.allExecutions();
+    // Deploying, or failing over: skip this one, as Flink does.
+    if (execs.some((e) => e.state !== 'RUNNING' && e.state !== 'FINISHED')) return null;
+    const isFinished = (e: Execution) => e.state === 'FINISHED' || this.deployedFinished.has(e.executionId);
+    const finished = execs.filter(isFinished);
+    const running = execs.filter((e) => !isFinished(e));
+    // Flink before FLIP-147: no checkpoint once a task reached its end.
+    if (!this.afterTasksFinish && (finished.length > 0 || this.finalAcked.size > 0)) return null;
+    // Tasks past the end of their input get no barriers: they are triggered like sources.
+    const trigger = running.filter((e) => e.vertex.numInputs === 0 || this.finalAcked.has(e.executionId));
+    // Every source finished and the tasks left have yet to report their end: they trigger the next one then.
+    if (running.length === 0 || trigger.length === 0) return null;
+    return {
+      trigger: trigger.map(ref),
+      // A task past its end may finish while the checkpoint is pending; it then counts as finished.
+      ackFrom: running.map((e) => (this.finalAcked.has(e.executionId) ? { ...ref(e), chain: chainOf(e) } : ref(e))),
+      finished: finished.map(chainOf),
+    };
   }
 
   /** What every task of this job is told at deployment. */
   taskSettings(): TaskCheckpointSettings {
     const incremental = this.o.settings.incremental;
-    return { jobDir: this.jobDir, mode: this.o.settings.mode, stateBackend: this.o.stateBackend, periodic: this.o.periodic, ...(incremental !== undefined ? { incremental } : {}) };
+    return {
+      jobDir: this.jobDir,
+      mode: this.o.settings.mode,
+      stateBackend: this.o.stateBackend,
+      periodic: this.o.periodic,
+      checkpointsAfterTasksFinish: this.afterTasksFinish,
+      ...(incremental !== undefined ? { incremental } : {}),
+    };
   }
 
-  /** A task reached the end of its input; once all have, two-phase-commit sinks commit. */
+  /**
+   * A task reached the end of its input and its operators prepared their last commit. With
+   * checkpoints after tasks finished it commits and finishes once a checkpoint taken after that
+   * completes; without, two-phase-commit sinks commit once every task got there.
+   */
   acknowledgeFinal(executionId: string): void {
     const execs = this.o.graph.allExecutions();
-    if (!execs.some((e) => e.executionId === executionId)) return;
+    const e = execs.find((x) => x.executionId === executionId);
+    if (!e) return;
     this.finalAcked.add(executionId);
-    const e = execs.find((x) => x.executionId === executionId)!;
-    if (e.vertex.numInputs > 0) this.coordinator.triggerEndedTask(ref(e));
-    this.coordinator.acknowledgeFinal(executionId, execs.map(ref));
+    if (e.vertex.numInputs > 0) this.coordinator.triggerEndedTask({ ...ref(e), chain: chainOf(e) });
+    if (!this.afterTasksFinish) {
+      this.coordinator.acknowledgeFinal(executionId, execs.map(ref));
+      return;
+    }
+    const waiting = execs.filter((x) => x.state === 'RUNNING' && !this.deployedFinished.has(x.executionId));
+    if (waiting.every((x) => this.finalAcked.has(x.executionId))) this.coordinator.triggerFinalCheckpoint();
+  }
+
+  /** The restore descriptor of a task about to be deployed; remembers the tasks deployed as finished. */
+  restoreFor(exec: Execution, restore: { metadata: CheckpointMetadata; dir: string } | undefined): TaskRestoreDescriptor | undefined {
+    const d = restoreFor(exec, restore);
+    if (d?.finished) this.deployedFinished.add(exec.executionId);
+    return d;
   }
 
   /** A new attempt starts: end-of-input acknowledgements of the old one no longer count. */
   resetAttempt(): void {
     this.finalAcked.clear();
+    this.deployedFinished.clear();
   }
 }
 
-/** The restore descriptor for one task: its chain's operators' handles in the checkpoint. */
+/**
+ * The restore descriptor for one task: its chain's operators' handles in the checkpoint, or, when
+ * every one of them had fully finished there, that the task is deployed as finished. A subtask of a
+ * partially finished operator runs again from the state it finished with, and ends at once.
+ */
 export function restoreFor(exec: Execution, restore: { metadata: CheckpointMetadata; dir: string } | undefined): TaskRestoreDescriptor | undefined {
   if (!restore) return undefined;
+  if (restoresAsFinished(exec.vertex, restore.metadata)) return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators: {}, finished: true };
   const operators: TaskRestoreDescriptor['operators'] = {};
   for (const op of exec.vertex.operators) {
     const m = restore.metadata.operators.find((x) => x.operatorId === op.id);

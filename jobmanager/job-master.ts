@@ -10,8 +10,10 @@ import { unary } from '../common/rpc.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
-import { JobCheckpointing, restoreFor } from './job-checkpointing.js';
+import { JobCheckpointing } from './job-checkpointing.js';
+import type { CheckpointStorageFailure } from '../common/checkpoint-storage-failure.js';
 import type { ExternalRestore } from './checkpoint/savepoint-restore.js';
+import type { CheckpointStatsState } from './checkpoint/checkpoint-stats.js';
 import { ENGINE_VERSION } from '../common/version.js';
 import type { ResourceManager, TaskManagerInfo } from './resource-manager.js';
 import type { RestartBackoffTimeStrategy } from './restart/restart-strategy.js';
@@ -38,6 +40,17 @@ export interface JobMasterOptions {
   jarId?: string;
   /** web.exception-history-size: failures kept for the REST API (default 16, as Flink). */
   exceptionHistorySize?: number;
+  /**
+   * Set when a JobManager takes over a job another one ran (high availability): the first attempt
+   * restores the latest completed checkpoint, and history and statistics continue.
+   */
+  recovery?: JobRecovery;
+}
+
+export interface JobRecovery {
+  startTime: number;
+  exceptionHistory: ExceptionEntry[];
+  checkpointStats?: CheckpointStatsState;
 }
 
 type Restore = { metadata: CheckpointMetadata; dir: string };
@@ -52,6 +65,8 @@ export interface RestoredFrom {
 
 export interface JobMasterEvents {
   statusChanged: [status: JobStatus, cause: string | undefined];
+  /** Checkpoints fail because their storage cannot be written; once until one completes again (an alert). */
+  checkpointStorageFailure: [failure: CheckpointStorageFailure, checkpointId: number];
 }
 
 export class JobMaster extends EventEmitter<JobMasterEvents> {
@@ -77,7 +92,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, Date.now(), opts.exceptionHistorySize);
+    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, opts.recovery?.startTime ?? Date.now(), opts.exceptionHistorySize);
+    if (opts.recovery) this.graph.exceptionHistory.push(...opts.recovery.exceptionHistory);
     this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
     const cp = opts.checkpointing;
     this.checkpointing = new JobCheckpointing({
@@ -93,8 +109,10 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       log,
       describeJob: () => ({ jobName: opts.jobGraph.name, bundleHash: opts.bundleId, engineVersion: ENGINE_VERSION }),
       onFailureThresholdExceeded: (reason) => this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
+      onStorageFailure: (failure, checkpointId) => this.emit('checkpointStorageFailure', failure, checkpointId),
     });
-    if (opts.initialRestore) {
+    if (opts.recovery?.checkpointStats) this.checkpointing.coordinator.importStats(opts.recovery.checkpointStats);
+    if (opts.initialRestore && !opts.recovery) {
       this.restore = opts.initialRestore;
       this.checkpointing.coordinator.recordExternalRestore(opts.initialRestore.metadata, opts.initialRestore.dir);
     }
@@ -170,7 +188,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private assertRunning(what: string): void {
     if (this.status !== 'RUNNING') throw new Error(`cannot take ${what} of job ${this.jobId}: it is ${this.status}, not RUNNING`);
     if (this.stopping) throw new Error(`cannot take ${what} of job ${this.jobId}: it is being stopped with a savepoint`);
-    const notRunning = this.graph.allExecutions().filter((e) => e.state !== 'RUNNING');
+    // Finished tasks are recorded as finished (checkpoints after tasks finished); the coordinator refuses when it cannot.
+    const notRunning = this.graph.allExecutions().filter((e) => e.state !== 'RUNNING' && e.state !== 'FINISHED');
     if (notRunning.length > 0) {
       throw new Error(`cannot take ${what} of job ${this.jobId}: ${notRunning.length} of its ${this.graph.allExecutions().length} tasks are not running (${notRunning[0]!.taskName} is ${notRunning[0]!.state})`);
     }
@@ -200,8 +219,45 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   start(): void {
     this.rm.on('taskManagerLost', this.onLost);
     this.rm.on('metrics', this.onMetrics);
+    if (this.opts.recovery) {
+      void this.startRecovered();
+      return;
+    }
     this.setStatus('RUNNING');
     this.schedule();
+  }
+
+  /** A job taken over from another JobManager: its latest completed checkpoint first, as after a failure. */
+  private async startRecovered(): Promise<void> {
+    const found = await this.restoreOrFail();
+    if (!found || isGloballyTerminal(this.status) || this.status === 'CANCELLING') return;
+    const { restore } = found;
+    this.restore = restore;
+    this.log.info({ jobId: this.jobId, ...(restore ? { checkpointId: restore.metadata.checkpointId, dir: restore.dir } : {}) }, restore ? 'recovered job restores its latest checkpoint' : 'recovered job starts without a checkpoint (it completed none)');
+    this.setStatus('RUNNING');
+    this.schedule();
+  }
+
+  /** The state to start from; undefined once the job failed because none can be used. */
+  private async restoreOrFail(): Promise<{ restore: Restore | undefined } | undefined> {
+    try {
+      return { restore: await this.latestRestore() };
+    } catch (err) {
+      this.graph.exceptionHistory.push(this.exceptionEntry('CheckpointException', (err as Error).message, null));
+      this.fail((err as Error).message);
+      this.checkCompletion();
+      return undefined;
+    }
+  }
+
+  /** The newest usable checkpoint, else the savepoint the job started from, else nothing. */
+  private async latestRestore(): Promise<Restore | undefined> {
+    const restore = await this.checkpointing.coordinator.restoreLatest();
+    if (restore) return restore;
+    // Before its first checkpoint, a job started from a savepoint restarts from that savepoint.
+    const initial = this.opts.initialRestore;
+    if (initial) this.checkpointing.coordinator.recordExternalRestore(initial.metadata, initial.dir);
+    return initial;
   }
 
   /** Asks for slots for every execution of the current attempt and deploys once it has them. */
@@ -257,7 +313,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       try {
         tdd = buildDeployment(this.graph, e, this.deployCtx);
         tdd.checkpointing = this.checkpointing.taskSettings();
-        const restore = restoreFor(e, this.restore);
+        tdd.jobManagerId = this.rm.jobManagerId;
+        const restore = this.checkpointing.restoreFor(e, this.restore);
         if (restore) tdd.restore = restore;
       } catch (err) {
         this.handleFailure('JobDeploymentException', `cannot build deployment for ${e.taskName}: ${(err as Error).message}`, e);
@@ -286,6 +343,12 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (state === 'FAILED') {
       const where = update.operatorName ? ` (operator '${update.operatorName}')` : '';
       this.onExecutionFailed(e, update.errorName || 'Exception', `${e.taskName}${where} failed on TaskManager ${update.taskManagerId}: ${update.error}`);
+      return;
+    }
+    if (state === 'CANCELED' && this.status === 'RUNNING' && e.state !== 'CANCELING' && !e.terminal) {
+      // Not asked for: its TaskManager lost contact with this JobManager (or shut down). A failure to
+      // recover from, not the end of the job (which would also delete its checkpoints).
+      this.onExecutionFailed(e, 'TaskCanceledException', `${e.taskName} was canceled by TaskManager ${update.taskManagerId} without the JobManager asking (the TaskManager lost contact with the JobManager or shut down)`);
       return;
     }
     if (!e.transition(state)) return;
@@ -386,22 +449,9 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   private async restart(): Promise<void> {
     if (this.status !== 'RESTARTING') return;
-    let restore: Restore | undefined;
-    try {
-      restore = await this.checkpointing.coordinator.restoreLatest();
-      // Before its first checkpoint, a job started from a savepoint restarts from that savepoint.
-      const initial = this.opts.initialRestore;
-      if (!restore && initial) {
-        this.checkpointing.coordinator.recordExternalRestore(initial.metadata, initial.dir);
-        restore = initial;
-      }
-    } catch (err) {
-      this.graph.exceptionHistory.push(this.exceptionEntry('CheckpointException', (err as Error).message, null));
-      this.fail((err as Error).message);
-      this.checkCompletion();
-      return;
-    }
-    if (this.status !== 'RESTARTING') return;
+    const found = await this.restoreOrFail();
+    if (!found || this.status !== 'RESTARTING') return;
+    const { restore } = found;
     this.restore = restore;
     if (restore) this.log.info({ jobId: this.jobId, checkpointId: restore.metadata.checkpointId }, 'restoring from checkpoint');
     this.graph.newAttempt();

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { taskExecutorClient, type RegisterTaskManagerRequest, type RegisterTaskManagerResponse, type TaskManagerHeartbeat, type TaskMetrics } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
+import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../common/security/internal-security.js';
 import { unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 
@@ -50,6 +51,8 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
     private readonly heartbeatIntervalMs: number,
     private readonly heartbeatTimeoutMs: number,
     private readonly log: Logger,
+    /** Secret and TLS of the calls to TaskManagers. */
+    private readonly security: InternalSecurity = NO_INTERNAL_SECURITY,
   ) {
     super();
   }
@@ -88,7 +91,7 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
       failedRequests: 0,
       rssBytes: 0,
       heapUsedBytes: 0,
-      client: taskExecutorClient(req.rpcAddress),
+      client: taskExecutorClient(req.rpcAddress, this.security),
     };
     this.taskManagers.set(tm.id, tm);
     this.log.info({ taskManagerId: tm.id, address: tm.rpcAddress, slots: tm.slots }, 'TaskManager registered');

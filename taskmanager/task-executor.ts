@@ -18,6 +18,8 @@ export interface TaskExecutorOptions {
   logFile: string;
   /** Called on every heartbeat request from the JobManager. */
   onJobManagerHeartbeat: (jobManagerId: string) => boolean;
+  /** Whether this TaskManager is registered with that JobManager (fencing of deployments). */
+  registeredWith: (jobManagerId: string) => boolean;
 }
 
 export class TaskExecutor {
@@ -79,6 +81,10 @@ export class TaskExecutor {
     const SubmitTask: Unary<{ descriptorJson: string }, Ack> = (call, cb) => {
       try {
         const tdd = JSON.parse(call.request.descriptorJson) as TaskDeploymentDescriptor;
+        // A JobManager that lost its leadership (or was replaced) must not deploy here any more.
+        if (tdd.jobManagerId !== undefined && !this.opts.registeredWith(tdd.jobManagerId)) {
+          throw new Error(`refused: deployed by JobManager ${tdd.jobManagerId}, but this TaskManager is registered with another one`);
+        }
         this.submit(tdd);
         cb(null, { ok: true, error: '' });
       } catch (e) {

@@ -2,7 +2,7 @@
 // StreamTask and reports every state change (Flink's ExecutionState names) to the JobManager.
 import { join } from 'node:path';
 import { ListStateDescriptor } from '../api/state.js';
-import type { TaskCheckpointAck } from '../common/checkpoint.js';
+import { DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH, type TaskCheckpointAck } from '../common/checkpoint.js';
 import type { TaskMetrics } from '../common/control.js';
 import { keyGroupRangeFor } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
@@ -104,6 +104,11 @@ export class Task {
     return this.tdd.executionId;
   }
 
+  /** Every operator of its chain had finished in the checkpoint it restores (FLIP-147). */
+  private get finishedOnRestore(): boolean {
+    return this.tdd.restore?.finished === true;
+  }
+
   metrics(): TaskMetrics {
     let recordsOut = 0;
     let bytesOut = 0;
@@ -152,11 +157,18 @@ export class Task {
       await this.setUp();
       if (this.cancelRequested) throw new CancelTaskException();
       this.transition('RUNNING');
-      await this.streamTask!.run();
-      this.processingTime?.shutdown();
-      await this.checkpointCoordinator?.close();
-      await this.streamTask!.chain.close();
-      await disposeOperatorState(this.holders);
+      if (this.finishedOnRestore) {
+        // Its operators finished before the checkpoint it restores: they are neither opened nor closed.
+        await this.streamTask!.runFinishedOnRestore();
+        this.processingTime?.shutdown();
+        this.log.info('restored as finished: ended at once');
+      } else {
+        await this.streamTask!.run();
+        this.processingTime?.shutdown();
+        await this.checkpointCoordinator?.close();
+        await this.streamTask!.chain.close();
+        await disposeOperatorState(this.holders);
+      }
       this.transition('FINISHED');
     } catch (e) {
       if (this.cancelRequested || e instanceof CancelTaskException) {
@@ -218,10 +230,13 @@ export class Task {
     if (tdd.inputGates.length) this.input = new UnionInput(tdd.inputGates.map((g) => this.network.createInputGate(g)));
     const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
     const head = vertex.operators[0]!;
-    const source = head.kind === 'source' ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
+    // A source restored as finished has nothing left to read: it gets no reader.
+    const source = head.kind === 'source' && !this.finishedOnRestore ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
     this.sourceReader = source;
     const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
     this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy, tdd.inputGates.map((g) => g.targetInput));
+    // A task restored as finished holds no state and takes part in no checkpoint.
+    if (this.finishedOnRestore) return;
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
     this.holders = await setUpOperatorState({
       vertex,
@@ -262,7 +277,7 @@ export class Task {
         decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
         log: this.log,
       });
-      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode, tdd.checkpointing.periodic);
+      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode, tdd.checkpointing.periodic, tdd.checkpointing.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH);
     }
   }
 

@@ -6,15 +6,18 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import type { Configuration } from '../common/config.js';
-import { jobManagerClient, taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
+import { taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
 import { createLogger, logFileOptions, writeLogLine } from '../common/logging.js';
 import { bindServer, shutdownServer, unary } from '../common/rpc.js';
+import { createRpcServer, permanentRefusal, serverCredentials } from '../common/security/grpc-security.js';
+import { describeInternalSecurity, internalSecurityFrom } from '../common/security/internal-security.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
+import { JobManagerConnection } from './jobmanager-connection.js';
 import { TaskManagerMetricsServer } from './metrics-server.js';
+import { slotDataPorts } from './slot/data-ports.js';
 import { TaskSlot, type TaskStateUpdate } from './slot/task-slot.js';
 import { TaskExecutor } from './task-executor.js';
 
@@ -43,8 +46,12 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const timeoutMs = conf.getDuration('heartbeat.timeout');
   const slots = conf.getInt('taskmanager.numberOfTaskSlots');
 
-  const jm = jobManagerClient(opts.jobManagerAddress);
-  const bundles = new BundleCache(join(workingDir, 'bundles'), () => jm);
+  // Internal secret and mutual TLS: for the JobManager's calls, ours, and the slots' data servers and clients.
+  const security = internalSecurityFrom(conf);
+  // Late-bound: with etcd, a new leader makes the TaskManager drop its tasks and register there.
+  let onNewLeader = (_why: string): void => undefined;
+  const conn = await JobManagerConnection.open(opts.jobManagerAddress, conf.getString('high-availability.cluster-id'), security, log, (why) => onNewLeader(why));
+  const bundles = new BundleCache(join(workingDir, 'bundles'), () => conn.client);
   let jobManagerId = '';
   let lastJobManagerContact = Date.now();
   let closed = false;
@@ -65,15 +72,19 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       metrics: terminal ? (task.metrics ?? null) : null,
     };
     log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
-    unary<typeof update, Ack>(jm, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
+    unary<typeof update, Ack>(conn.client, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
       log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),
     );
   };
 
+  // Announced to others; behind NAT the servers bind another address (taskmanager.bind-host).
   const host = conf.getString('taskmanager.host');
+  const bindHost = conf.getOptionalString('taskmanager.bind-host') ?? host;
   const slotConfig = {
     taskManagerId: id,
     host,
+    bindHost,
+    dataPorts: slotDataPorts(conf, slots),
     segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
     buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
     requestBackoff: { initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'), maxMs: conf.getDuration('taskmanager.network.request-backoff.max') },
@@ -81,18 +92,19 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     stateDir: join(workingDir, 'state'),
     metricsIntervalMs: Math.max(50, Math.min(500, intervalMs)),
     cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
+    security,
   };
   // Set below; slots reach it only once they run tasks.
   let executor: TaskExecutor;
   const slotListener = {
     onTaskState,
     acknowledge: (ack: TaskCheckpointAck) => {
-      unary<{ jobId: string; ackJson: string }, Ack>(jm, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
+      unary<{ jobId: string; ackJson: string }, Ack>(conn.client, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
         log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
       );
     },
     decline: (jobId: string, executionId: string, checkpointId: number, reason: string) => {
-      unary(jm, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
+      unary(conn.client, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
         log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
       );
     },
@@ -106,7 +118,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     slotDataAddresses = await Promise.all(taskSlots.map((s) => s.start()));
   } catch (e) {
     await Promise.all(taskSlots.map((s) => s.close()));
-    jm.close();
+    await conn.close();
     log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
     await new Promise<void>((r) => log.flush(() => r()));
     throw e;
@@ -119,16 +131,17 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       lastJobManagerContact = Date.now();
       return from === jobManagerId;
     },
+    registeredWith: (from) => from === jobManagerId,
   });
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const server = createRpcServer(security, log);
   server.addService(taskExecutorServiceDefinition(), executor.service());
-  const port = await bindServer(server, host, conf.getInt('taskmanager.rpc.port'));
+  const port = await bindServer(server, bindHost, conf.getInt('taskmanager.rpc.port'), serverCredentials(security));
   const rpcAddress = `${host}:${port}`;
   const metrics = new TaskManagerMetricsServer(id, () => executor.taskViews());
   let metricsAddress = '';
   try {
-    metricsAddress = `${host}:${await metrics.listen(host, conf.getInt('metrics.reporter.prom.port'))}`;
+    metricsAddress = `${host}:${await metrics.listen(bindHost, conf.getInt('metrics.reporter.prom.port'))}`;
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'Prometheus metrics endpoint not available');
   }
@@ -139,15 +152,18 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     for (;;) {
       if (closed) return;
       try {
-        const res = await unary<typeof req, RegisterTaskManagerResponse>(jm, 'RegisterTaskManager', req, 5000);
-        if (!res.accepted) throw new RegistrationRejectedError(`the JobManager at ${opts.jobManagerAddress} refused this TaskManager: ${res.reason}`);
+        const res = await unary<typeof req, RegisterTaskManagerResponse>(conn.client, 'RegisterTaskManager', req, 5000);
+        if (!res.accepted) throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${res.reason}`);
         jobManagerId = res.jobManagerId;
         lastJobManagerContact = Date.now();
-        log.info({ jobManager: opts.jobManagerAddress, rpcAddress, slots }, 'TaskManager registered');
+        log.info({ jobManager: conn.address, rpcAddress, slots }, 'TaskManager registered');
         return;
       } catch (e) {
         if (e instanceof RegistrationRejectedError) throw e;
-        if (attempt++ % 10 === 0) log.warn({ jobManager: opts.jobManagerAddress, err: (e as Error).message }, 'cannot reach the JobManager; retrying');
+        // A wrong or missing internal secret does not get better by asking again.
+        const refusal = permanentRefusal(e);
+        if (refusal) throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${refusal}`);
+        if (attempt++ % 10 === 0) log.warn({ jobManager: conn.address, err: (e as Error).message }, 'cannot reach the JobManager; retrying');
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
       }
     }
@@ -159,7 +175,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     await shutdownServer(server, 100);
     await metrics.close();
     await Promise.all(taskSlots.map((s) => s.close()));
-    jm.close();
+    await conn.close();
     log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
     await new Promise<void>((r) => log.flush(() => r()));
     throw e;
@@ -171,7 +187,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     if (closed || reRegistering) return;
     const mem = process.memoryUsage();
     const hb = { taskManagerId: id, jobManagerId, tasks: executor.metrics(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed + executor.slotHeapUsedBytes() };
-    unary<typeof hb, { known: boolean }>(jm, 'SendHeartbeat', hb, intervalMs)
+    unary<typeof hb, { known: boolean }>(conn.client, 'SendHeartbeat', hb, intervalMs)
       .then((res) => {
         lastJobManagerContact = Date.now();
         if (!res.known) recover('the JobManager does not know this TaskManager');
@@ -181,19 +197,23 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       });
   }, intervalMs);
 
+  onNewLeader = (why) => recover(why);
   const recover = (why: string) => {
     if (reRegistering || closed) return;
     reRegistering = true;
     log.warn({ reason: why, tasks: executor.numTasks() }, 'lost the JobManager: canceling tasks and registering again');
     executor.cancelAll();
-    register()
+    // A new JobManager must never find tasks of the old one still running in the slots it is offered.
+    executor
+      .awaitAll(conf.getDuration('task.cancellation.timeout'))
+      .then(() => register())
       .catch((e: Error) => log.error({ err: e.message }, 'registration failed'))
       .finally(() => {
         reRegistering = false;
       });
   };
 
-  log.info({ rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir, version: ENGINE_VERSION }, 'TaskManager started');
+  log.info({ rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir, version: ENGINE_VERSION, ...describeInternalSecurity(security) }, 'TaskManager started');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -204,11 +224,11 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       await executor.awaitAll(5000);
       closed = true;
       clearInterval(heartbeat);
-      await unary(jm, 'DisconnectTaskManager', { taskManagerId: id, reason: 'TaskManager shut down' }, 2000).catch(() => undefined);
+      await unary(conn.client, 'DisconnectTaskManager', { taskManagerId: id, reason: 'TaskManager shut down' }, 2000).catch(() => undefined);
       await Promise.all(taskSlots.map((s) => s.close()));
       await shutdownServer(server, 1000);
       await metrics.close();
-      jm.close();
+      await conn.close();
       log.info('TaskManager stopped');
       await new Promise<void>((r) => log.flush(() => r()));
     })());

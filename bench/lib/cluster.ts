@@ -1,8 +1,7 @@
 // A real cluster for a benchmark: one JobManager and N TaskManagers as child processes (the
 // compiled `weir` CLI, through LocalCluster) on free ports in a fresh temp directory. stop() is
 // registered for SIGINT / SIGTERM, so nothing outlives the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../cli/local-cluster.js';
@@ -13,6 +12,8 @@ import { packageRoot } from '../../common/rpc.js';
 import { stopOnExit } from './cleanup.js';
 import { freePorts } from './ports.js';
 import type { CheckpointingStatistics, JobDetails } from './rest-types.js';
+import { isRunning, stopProcess } from './stop-process.js';
+import { spawnWeir, type TaskManagerProcess } from './weir-process.js';
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'CANCELED']);
 
@@ -23,17 +24,10 @@ export interface BenchClusterOptions {
   config?: Record<string, string>;
 }
 
-/** A TaskManager started by hand, e.g. under `node --cpu-prof`, or to be killed by a benchmark. */
-interface ExtraTaskManager {
-  /** The id the TaskManager registered with (from its ready message). */
-  id: string;
-  proc: ChildProcess;
-  exited: Promise<void>;
-}
-
 export class BenchCluster {
   readonly client: RestClient;
-  private readonly extra: ExtraTaskManager[] = [];
+  /** TaskManagers started by hand, e.g. under `node --cpu-prof`, or to be killed by a benchmark. */
+  private readonly extra: TaskManagerProcess[] = [];
   private readonly bundles = new Map<string, Promise<string>>();
   private unexpectedExit: string | undefined;
   private unregister: () => void = () => {};
@@ -90,51 +84,26 @@ export class BenchCluster {
    */
   async addTaskManager(nodeArgs: string[], slots = this.opts.slots): Promise<string> {
     const name = `taskmanager-extra-${this.extra.length + 1}`;
-    const outFile = join(this.dir, `${name}.out`);
-    const fd = openSync(outFile, 'a');
-    let proc: ChildProcess;
-    try {
-      const args = ['taskmanager', '--jobmanager', this.local.rpcAddress, '--slots', String(slots), '--dir', join(this.dir, name)];
-      for (const [k, v] of Object.entries(this.opts.config ?? {})) args.push('-D', `${k}=${v}`);
-      // The IPC channel makes the child exit when this process dies, as LocalCluster's children do.
-      proc = spawn(process.execPath, [...nodeArgs, join(packageRoot(), 'bin', 'weir.js'), ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
-    } finally {
-      closeSync(fd);
-    }
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    const tm: ExtraTaskManager = { id: '', proc, exited };
+    const args = ['--jobmanager', this.local.rpcAddress, '--slots', String(slots), '--dir', join(this.dir, name)];
+    for (const [k, v] of Object.entries(this.opts.config ?? {})) args.push('-D', `${k}=${v}`);
+    const tm = await spawnWeir('taskmanager', { name, dir: this.dir, args, nodeArgs });
     this.extra.push(tm);
-    tm.id = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s; see ${outFile}`)), 60_000);
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        clearTimeout(timer);
-        reject(new Error(`${name} exited (${signal ?? code}) during startup: ${readFileSync(outFile, 'utf8').slice(-500)}`));
-      };
-      proc.on('message', (m: { type?: string; id?: string }) => {
-        if (m?.type === 'ready') {
-          clearTimeout(timer);
-          proc.off('exit', onExit);
-          resolve(m.id ?? '');
-        }
-      });
-      proc.once('exit', onExit);
-    });
+    const id = tm.ready.id;
     // By id, not by count: a TaskManager lost meanwhile would leave the count unchanged.
-    await this.poll(`${name} to register`, async () => (await this.client.get<{ taskmanagers: { id: string }[] }>('/taskmanagers')).taskmanagers.some((t) => t.id === tm.id), 30_000, 50);
-    return tm.id;
+    await this.poll(`${name} to register`, async () => (await this.client.get<{ taskmanagers: { id: string }[] }>('/taskmanagers')).taskmanagers.some((t) => t.id === id), 30_000, 50);
+    return id;
   }
 
   /** SIGKILLs a TaskManager started by addTaskManager() and waits until the process is gone. */
   async killTaskManager(id: string): Promise<void> {
-    const tm = this.extra.find((t) => t.id === id);
+    const tm = this.extra.find((t) => t.ready.id === id);
     if (!tm) throw new Error(`no TaskManager ${id} was started by addTaskManager()`);
-    if (tm.proc.exitCode === null && tm.proc.signalCode === null) tm.proc.kill('SIGKILL');
-    await tm.exited;
+    await stopProcess(tm.proc, 'SIGKILL', 5_000);
   }
 
   /** Ids of the TaskManagers started by addTaskManager() that still run. */
   liveTaskManagers(): string[] {
-    return this.extra.filter((t) => t.proc.exitCode === null && t.proc.signalCode === null).map((t) => t.id);
+    return this.extra.filter((t) => isRunning(t.proc)).map((t) => t.ready.id);
   }
 
   /** Bundles a job source (path relative to the package root) once per cluster. */
@@ -199,15 +168,7 @@ export class BenchCluster {
     if (this.stopped) return;
     this.stopped = true;
     this.unregister();
-    await Promise.all(
-      this.extra.map(async (t) => {
-        if (t.proc.exitCode !== null || t.proc.signalCode !== null) return;
-        t.proc.kill('SIGTERM');
-        const kill = setTimeout(() => t.proc.kill('SIGKILL'), 15_000);
-        await t.exited;
-        clearTimeout(kill);
-      }),
-    );
+    await Promise.all(this.extra.map((t) => stopProcess(t.proc, 'SIGTERM', 15_000)));
     await this.local.stop(10_000);
     if (!process.env.WEIR_BENCH_KEEP_DIRS) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -38,7 +38,7 @@ export function jobManagerCommand(): Command {
     }
     process.stderr.write(`JobManager started: REST and web UI at ${jm.restUrl}, RPC at ${jm.rpcAddress}, working directory ${workingDir}\n`);
     startupDone();
-    runUntilStopped('JobManager', jm);
+    runUntilStopped('JobManager', jm, conf.getDuration('cluster.shutdown.timeout'));
     notifyReady({ type: 'ready', role: 'jobmanager', restUrl: jm.restUrl, rpcAddress: jm.rpcAddress });
   });
 }

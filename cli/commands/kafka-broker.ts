@@ -2,6 +2,7 @@
 // local runs and tests, where no Kafka can be installed). Not a production Kafka.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { Configuration } from '../../common/config.js';
 import { createLogger } from '../../common/logging.js';
 import { exitWithParent, notifyReady, runUntilStopped } from '../daemon.js';
 import { CliError, firstLine } from '../errors.js';
@@ -115,12 +116,17 @@ export function kafkaBrokerCommand(): Command {
       log.info({ host: broker.host, port: broker.port, dir: broker.dir, bootstrap: `${broker.host}:${broker.port}`, ...(saslUsers ? { sasl: 'PLAIN', saslUsers: saslUsers.size } : {}) }, 'Kafka broker started (development broker, not a production Kafka)');
       startupDone();
       notifyReady({ type: 'ready', role: 'kafka-broker', bootstrap: `${broker.host}:${broker.port}` });
-      runUntilStopped('Kafka broker', {
-        close: async () => {
-          await broker.close();
-          await new Promise<void>((r) => log.flush(() => r()));
+      // The broker reads no Weir configuration: the default of cluster.shutdown.timeout.
+      runUntilStopped(
+        'Kafka broker',
+        {
+          close: async () => {
+            await broker.close();
+            await new Promise<void>((r) => log.flush(() => r()));
+          },
         },
-      });
+        new Configuration().getDuration('cluster.shutdown.timeout'),
+      );
       // Serve until a signal stops the process (runUntilStopped exits it).
       await new Promise<never>(() => {});
     });

@@ -3,6 +3,7 @@
 // statistics the REST API shows. It knows tasks only through TaskRefs and a gateway, so the
 // JobMaster wires it to gRPC and tests drive it with fakes.
 import {
+  DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
   FINAL_CHECKPOINT_ID,
   handleCheckpointedSize,
   handleStateSize,
@@ -10,8 +11,10 @@ import {
   type CheckpointMetadata,
   type CheckpointMetadataOperator,
   type CheckpointOptions,
+  type OperatorSubtaskStateHandle,
   type TaskCheckpointAck,
 } from '../../common/checkpoint.js';
+import { parseStorageFailure, storageFailureOf, type CheckpointStorageFailure } from '../../common/checkpoint-storage-failure.js';
 import type { Logger } from '../../common/logging.js';
 import {
   DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION,
@@ -21,11 +24,22 @@ import {
   type ExternalizedCheckpointRetention,
   type TerminalJobStatus,
 } from './checkpoint-retention.js';
-import { CheckpointStatsTracker, type CheckpointingStatisticsJson } from './checkpoint-stats.js';
+import { FinishedSubtaskStates } from './finished-subtask-states.js';
+import { CheckpointStatsTracker, type CheckpointingStatisticsJson, type CheckpointStatsState } from './checkpoint-stats.js';
 import { sharedNamesOf, type CheckpointStorage, type StoredCheckpoint } from './checkpoint-storage.js';
-import { PendingCheckpoint, type CompletedCheckpointInfo, type TaskRef } from './pending-checkpoint.js';
+import { PendingCheckpoint, type CompletedCheckpointInfo, type SubtaskOperators, type TaskRef } from './pending-checkpoint.js';
 
-export type { CompletedCheckpointInfo, TaskRef } from './pending-checkpoint.js';
+export type { CompletedCheckpointInfo, SubtaskOperators, TaskRef } from './pending-checkpoint.js';
+
+/**
+ * Who takes part in a checkpoint: the tasks to trigger (sources, and running tasks past the end of
+ * their input), the running tasks to wait for, and the subtasks that finished (recorded as such).
+ */
+export interface CheckpointPlan {
+  trigger: TaskRef[];
+  ackFrom: TaskRef[];
+  finished?: SubtaskOperators[];
+}
 
 export interface CheckpointOperatorInfo {
   operatorId: string;
@@ -47,12 +61,14 @@ export interface CheckpointCoordinatorOptions {
   settings: CheckpointingSettings;
   storage: CheckpointStorage;
   log: Logger;
-  /** Tasks to trigger and tasks that must acknowledge; null while not all tasks are RUNNING. */
-  tasks(): { trigger: TaskRef[]; ackFrom: TaskRef[] } | null;
+  /** The plan of the next checkpoint; null while none can be taken (tasks deploying, or none to trigger). */
+  tasks(): CheckpointPlan | null;
   operators(): CheckpointOperatorInfo[];
   gateway: CheckpointGateway;
   /** Too many checkpoints failed in a row (execution.checkpointing.tolerable-failed-checkpoints): fail the job over. */
   onFailureThresholdExceeded(reason: string): void;
+  /** A checkpoint failed because its storage cannot be written; called once until one completes again. */
+  onStorageFailure?(failure: CheckpointStorageFailure, checkpointId: number): void;
   now?: () => number;
   /** web.checkpoints.history; default 10. */
   historySize?: number;
@@ -79,6 +95,9 @@ export interface TriggerOptions extends CheckpointOptions {
 /** Aborted ids remembered to recognise (and clean up after) late acknowledgements. */
 const ABORTED_MEMORY = 1000;
 
+/** How long a task past its end that could not be triggered has to report that it finished. */
+const FINISHED_REPORT_GRACE_MS = 3000;
+
 export class CheckpointCoordinator {
   private readonly settings: CheckpointingSettings;
   private readonly storage: CheckpointStorage;
@@ -103,6 +122,12 @@ export class CheckpointCoordinator {
   /** The job ended: no checkpoint starts any more. */
   private terminated = false;
   private lateSweep: NodeJS.Timeout | undefined;
+  /** Every running task is past its end: take a checkpoint as soon as none is pending. */
+  private finalWanted = false;
+  /** End-of-input states of finished subtasks, carried into checkpoints while their operators run elsewhere. */
+  private readonly finishedStates: FinishedSubtaskStates;
+  /** The storage failure reported (alerted) since the last completed checkpoint. */
+  private storageFailure: CheckpointStorageFailure | undefined;
 
   constructor(private readonly opts: CheckpointCoordinatorOptions) {
     this.settings = opts.settings;
@@ -110,6 +135,7 @@ export class CheckpointCoordinator {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.tracker = new CheckpointStatsTracker(opts.historySize ?? 10);
+    this.finishedStates = new FinishedSubtaskStates(opts.log);
     const s = opts.settings;
     if (opts.periodic !== false && !(s.interval > 0)) throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
     if (!(s.timeout > 0)) throw new Error(`checkpoint timeout must be positive, got ${s.timeout}`);
@@ -147,6 +173,7 @@ export class CheckpointCoordinator {
     const wasRunning = this.running;
     this.running = false;
     this.waitingForSlot = false;
+    this.finalWanted = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const p of [...this.pending.values()]) this.abort(p, `Checkpoint Coordinator is suspending: ${reason}`, false);
@@ -163,6 +190,28 @@ export class CheckpointCoordinator {
     const p = this.startCheckpoint({ ...options, requested: true });
     if (!p) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: not all tasks are running`);
     return p.promise;
+  }
+
+  /**
+   * Every running task reached the end of its input and waits for a checkpoint to complete before
+   * it finishes: take it now rather than at the next interval, so a bounded job ends promptly.
+   */
+  triggerFinalCheckpoint(): void {
+    if (!this.running) return;
+    if (this.pending.size > 0) {
+      // One in flight may hold snapshots taken before the end: another follows once it ended.
+      this.finalWanted = true;
+      return;
+    }
+    this.finalWanted = false;
+    let p: PendingCheckpoint | undefined;
+    try {
+      p = this.startCheckpoint({});
+    } catch (e) {
+      this.log.warn({ jobId: this.jobId, err: e }, 'final checkpoint not triggered');
+      return;
+    }
+    p?.promise.catch(() => undefined);
   }
 
   receiveAcknowledge(ack: TaskCheckpointAck): void {
@@ -207,7 +256,8 @@ export class CheckpointCoordinator {
       this.log.warn({ checkpointId, executionId }, 'decline from a task outside the checkpoint ignored');
       return;
     }
-    this.abort(p, `Checkpoint was declined by task ${task.taskName} (${executionId}): ${reason}`, true);
+    const storage = parseStorageFailure(reason);
+    this.abort(p, `Checkpoint was declined by task ${task.taskName} (${executionId}): ${reason}`, !storage, storage);
   }
 
   /**
@@ -220,17 +270,28 @@ export class CheckpointCoordinator {
       const { savepoint, stop, drain } = p.options;
       this.opts.gateway
         .trigger(task, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true })
-        .catch((e: Error) => this.abort(p, `Trigger of the checkpoint failed at task ${task.taskName} (${task.executionId}), which reached the end of its input: ${e.message}`, false));
+        .catch((e: Error) => this.triggerFailed(p, task, `Trigger of the checkpoint failed at task ${task.taskName} (${task.executionId}), which reached the end of its input: ${e.message}`));
     }
   }
 
-  /** A finished task cannot acknowledge: abort what waits for it (not a failure). */
+  /**
+   * A task finished. Checkpoints waiting for it that were triggered after it reported the end of
+   * its input record it as finished (whatever it snapshotted for them was its final state); others
+   * may wait for a snapshot taken before its end that will never be acknowledged: they are aborted
+   * (not a failure) and the next one goes on without the task.
+   */
   onTaskFinished(executionId: string): void {
     for (const p of [...this.pending.values()]) {
-      if (p.isWaitingFor(executionId)) {
-        const name = p.task(executionId)?.taskName ?? executionId;
-        this.abort(p, `Task ${name} finished before the checkpoint completed`, false);
+      if (p.finalizing || !p.isWaitingFor(executionId)) continue;
+      const task = p.task(executionId)!;
+      if (!task.chain) {
+        this.abort(p, `Task ${task.taskName} finished before the checkpoint completed`, false);
+        continue;
       }
+      p.acknowledgeFinished(executionId);
+      this.tracker.reportFinishedSubtasks(p.record, 1);
+      this.log.debug({ checkpointId: p.id, task: task.taskName }, 'task finished during the checkpoint; recorded as finished');
+      if (p.fullyAcknowledged) void this.complete(p);
     }
   }
 
@@ -257,6 +318,8 @@ export class CheckpointCoordinator {
   async restoreLatest(): Promise<{ metadata: CheckpointMetadata; dir: string } | undefined> {
     const [found, highest, onDisk] = await Promise.all([this.storage.latestValid(), this.storage.highestCheckpointId(), this.storage.listCompleted()]);
     this.nextId = Math.max(this.nextId, highest + 1);
+    // A new attempt: the finished subtasks of the old one restore from the checkpoint.
+    this.finishedStates.clear();
     // The failed attempt's tasks may have written into aborted checkpoints after their discard.
     await this.sweepAbandoned();
     await this.collectSharedFiles();
@@ -280,6 +343,16 @@ export class CheckpointCoordinator {
     return this.tracker.snapshot(this.now());
   }
 
+  /** The statistics as plain JSON, kept by high availability for a JobManager that takes over. */
+  exportStats(): CheckpointStatsState {
+    return this.tracker.exportState();
+  }
+
+  /** Continues the statistics of the JobManager that ran this job before. */
+  importStats(state: CheckpointStatsState): void {
+    this.tracker.importState(state, this.now());
+  }
+
   /** The body of GET /jobs/:jobid/checkpoints/config. */
   configJson(): Record<string, unknown> {
     const s = this.settings;
@@ -296,7 +369,7 @@ export class CheckpointCoordinator {
       unaligned_checkpoints: false,
       tolerable_failed_checkpoints: s.tolerableCheckpointFailureNumber,
       aligned_checkpoint_timeout: 0,
-      checkpoints_after_tasks_finish: false,
+      checkpoints_after_tasks_finish: s.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
       state_changelog_enabled: false,
       // Weir extras.
       checkpoint_dir: this.storage.jobDir,
@@ -407,8 +480,10 @@ export class CheckpointCoordinator {
     if (tasks.trigger.length === 0 || tasks.ackFrom.length === 0) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: no tasks to trigger or to acknowledge`);
     const id = this.nextId++;
     const timestamp = this.now();
-    const record = this.tracker.reportPending(id, savepoint, timestamp, tasks.ackFrom.length);
-    const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record, options);
+    const finished = tasks.finished ?? [];
+    const record = this.tracker.reportPending(id, savepoint, timestamp, tasks.ackFrom.length + finished.length);
+    this.tracker.reportFinishedSubtasks(record, finished.length);
+    const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record, options, finished);
     this.pending.set(id, p);
     p.timer = setTimeout(() => this.abort(p, 'Checkpoint expired before completing.', true), this.settings.timeout);
     this.log.info({ jobId: this.jobId, checkpointId: id, savepoint, ...(options.stop ? { stop: true, drain: options.drain === true } : {}) }, savepoint ? 'triggering savepoint' : 'triggering checkpoint');
@@ -420,7 +495,7 @@ export class CheckpointCoordinator {
     try {
       await this.storage.checkpointDir(p.id);
     } catch (e) {
-      this.abort(p, `Cannot create the checkpoint directory: ${(e as Error).message}`, false);
+      this.abort(p, `Cannot create the checkpoint directory: ${(e as Error).message}`, false, storageFailureOf(e, this.storage.jobDir));
       return;
     }
     if (p.disposed) {
@@ -434,11 +509,25 @@ export class CheckpointCoordinator {
           const { savepoint, stop, drain } = p.options;
           await this.opts.gateway.trigger(t, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true });
         } catch (e) {
-          // As in Flink, a trigger failure is not a checkpoint failure: nothing was snapshotted.
-          this.abort(p, `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`, false);
+          this.triggerFailed(p, t, `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`);
         }
       }),
     );
+  }
+
+  /**
+   * As in Flink, a trigger failure is not a checkpoint failure: nothing was snapshotted. A task past
+   * the end of its input may have just finished (its FINISHED report on its way): it then counts as
+   * finished; only if it has not said so after a grace period is the checkpoint aborted.
+   */
+  private triggerFailed(p: PendingCheckpoint, t: TaskRef, reason: string): void {
+    if (!p.task(t.executionId)?.chain) {
+      this.abort(p, reason, false);
+      return;
+    }
+    setTimeout(() => {
+      if (!p.disposed && !p.finalizing && p.isWaitingFor(t.executionId)) this.abort(p, reason, false);
+    }, FINISHED_REPORT_GRACE_MS).unref();
   }
 
   private async complete(p: PendingCheckpoint): Promise<void> {
@@ -457,8 +546,11 @@ export class CheckpointCoordinator {
         return;
       }
     }
+    let carried: OperatorSubtaskStateHandle[];
     try {
-      metadata = this.buildMetadata(p);
+      const fully = this.fullyFinishedOperators(p);
+      carried = await this.finishedStates.carry(p.finished, (id) => fully.has(id), this.storage.pathOf(p.id));
+      metadata = this.buildMetadata(p, carried, fully);
       const target = p.options.targetDirectory;
       // A savepoint leaves the job's checkpoint folder for a folder of its own, with relative paths only.
       dir = target ? await this.storage.writeSavepoint(metadata, target) : await this.storage.writeMetadata(metadata);
@@ -468,7 +560,9 @@ export class CheckpointCoordinator {
         return;
       }
       p.finalizing = false;
-      this.abort(p, `Failure to finalize the checkpoint: ${(e as Error).message}`, true);
+      const where = p.options.targetDirectory ?? this.storage.pathOf(p.id);
+      const storage = storageFailureOf(e, where);
+      this.abort(p, `Failure to finalize the checkpoint: ${(e as Error).message} (in ${where})`, !storage, storage);
       return;
     }
     if (p.disposed) {
@@ -478,8 +572,17 @@ export class CheckpointCoordinator {
     }
     p.disposed = true;
     this.pending.delete(p.id);
+    if (!p.options.targetDirectory) {
+      // A savepoint's folder is the user's: states of finished subtasks are carried from checkpoints only.
+      this.finishedStates.recordCompleted(p.acks.values(), dir);
+      this.finishedStates.moved(p.finished, carried, dir);
+    }
     this.tracker.reportCompleted(p.record, metadata.completedAt, dir);
     this.consecutiveFailures = 0;
+    if (this.storageFailure && !p.options.targetDirectory) {
+      this.log.info({ jobId: this.jobId, checkpointId: p.id, dir, failedWith: this.storageFailure.code }, 'checkpoint storage is writable again: a checkpoint completed');
+      this.storageFailure = undefined;
+    }
     this.lastCheckpointEnd = metadata.completedAt;
     this.log.info(
       { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, stateSize: metadata.stateSize, durationMs: metadata.completedAt - p.timestamp, checkpointedSize: metadata.checkpointedSize },
@@ -495,16 +598,28 @@ export class CheckpointCoordinator {
     this.onCheckpointEnded();
   }
 
-  private buildMetadata(p: PendingCheckpoint): CheckpointMetadata {
-    const handles = [...p.acks.values()].flatMap((a) => a.handles);
-    const operators: CheckpointMetadataOperator[] = this.opts.operators().map((o) => ({
-      operatorId: o.operatorId,
-      ...(o.uid !== undefined ? { uid: o.uid } : {}),
-      name: o.name,
-      parallelism: o.parallelism,
-      maxParallelism: o.maxParallelism,
-      subtasks: handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
-    }));
+  /** Operators all of whose subtasks finished (Flink's FullyFinishedOperatorState). */
+  private fullyFinishedOperators(p: PendingCheckpoint): Set<string> {
+    const finished = finishedSubtasksByOperator(p.finished);
+    return new Set(this.opts.operators().filter((o) => (finished.get(o.operatorId)?.length ?? 0) >= o.parallelism).map((o) => o.operatorId));
+  }
+
+  /** `carried`: the end-of-input states of finished subtasks whose operators run on elsewhere. */
+  private buildMetadata(p: PendingCheckpoint, carried: OperatorSubtaskStateHandle[], fully: Set<string>): CheckpointMetadata {
+    const handles = [...[...p.acks.values()].flatMap((a) => a.handles), ...carried];
+    const finished = finishedSubtasksByOperator(p.finished);
+    const operators: CheckpointMetadataOperator[] = this.opts.operators().map((o) => {
+      const done = finished.get(o.operatorId);
+      return {
+        operatorId: o.operatorId,
+        ...(o.uid !== undefined ? { uid: o.uid } : {}),
+        name: o.name,
+        parallelism: o.parallelism,
+        maxParallelism: o.maxParallelism,
+        subtasks: fully.has(o.operatorId) ? [] : handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
+        ...(done ? { finishedSubtasks: done, ...(fully.has(o.operatorId) ? { fullyFinished: true } : {}) } : {}),
+      };
+    });
     const known = new Set(operators.map((o) => o.operatorId));
     const stray = handles.find((h) => !known.has(h.operatorId));
     if (stray) throw new Error(`state acknowledged for operator ${stray.operatorId}, which is not part of the job`);
@@ -536,7 +651,11 @@ export class CheckpointCoordinator {
     return this.retention;
   }
 
-  private abort(p: PendingCheckpoint, reason: string, counted: boolean): void {
+  /**
+   * Ends a pending checkpoint as failed. `counted` failures count toward the tolerable ones; a
+   * storage failure never does (see common/checkpoint-storage-failure.ts) and is reported once.
+   */
+  private abort(p: PendingCheckpoint, reason: string, counted: boolean, storage?: CheckpointStorageFailure): void {
     if (p.disposed) return;
     p.disposed = true;
     if (p.timer) clearTimeout(p.timer);
@@ -555,7 +674,19 @@ export class CheckpointCoordinator {
     this.lastCheckpointEnd = at;
     // Savepoints are the user's requests; their failures do not fail the job (as in Flink).
     if (counted && !p.savepoint) this.countFailure(reason);
+    if (storage && !p.savepoint) this.reportStorageFailure(storage, p.id);
     this.onCheckpointEnded();
+  }
+
+  private reportStorageFailure(failure: CheckpointStorageFailure, checkpointId: number): void {
+    if (this.storageFailure) return;
+    this.storageFailure = failure;
+    // At warn: the alert notifier writes the one error line (and calls the webhook).
+    this.log.warn(
+      { jobId: this.jobId, checkpointId, directory: failure.directory, code: failure.code },
+      `checkpoint storage cannot be written (${failure.code} in ${failure.directory}); checkpoints fail but the job keeps running, and they resume by themselves once the directory is writable`,
+    );
+    this.opts.onStorageFailure?.(failure, checkpointId);
   }
 
   private countFailure(reason: string): void {
@@ -600,16 +731,30 @@ export class CheckpointCoordinator {
       this.log.warn({ jobId: this.jobId, err: e }, 'periodic checkpoint not triggered');
       return;
     }
-    // Not all tasks running (deploying, or some finished): skip this one, as Flink does.
-    if (!p) this.log.debug({ jobId: this.jobId }, 'periodic checkpoint skipped: not all tasks are running');
+    // Tasks deploying, or none to trigger (or some finished, without checkpoints after tasks finish): skip this one, as Flink does.
+    if (!p) this.log.debug({ jobId: this.jobId }, 'periodic checkpoint skipped: no checkpoint can be taken now');
     // Its failure is logged and counted by abort(); nobody else awaits a periodic checkpoint.
     else p.promise.catch(() => undefined);
   }
 
   private onCheckpointEnded(): void {
+    if (this.finalWanted && this.pending.size === 0) setImmediate(() => this.triggerFinalCheckpoint());
     if (this.running && this.waitingForSlot && this.pending.size < this.maxConcurrent) {
       this.waitingForSlot = false;
       this.scheduleTick(0);
     }
   }
+}
+
+/** Per operator id: the sorted indexes of its finished subtasks. */
+function finishedSubtasksByOperator(finished: SubtaskOperators[]): Map<string, number[]> {
+  const out = new Map<string, Set<number>>();
+  for (const f of finished) {
+    for (const id of f.operatorIds) {
+      let set = out.get(id);
+      if (!set) out.set(id, (set = new Set()));
+      set.add(f.subtaskIndex);
+    }
+  }
+  return new Map([...out].map(([id, set]) => [id, [...set].sort((a, b) => a - b)]));
 }

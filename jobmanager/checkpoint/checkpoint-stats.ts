@@ -67,6 +67,19 @@ export interface CheckpointingStatisticsJson {
 const SUMMARY_FIELDS = ['checkpointed_size', 'state_size', 'end_to_end_duration', 'alignment_buffered', 'processed_data', 'persisted_data', 'alignment_duration'] as const;
 type SummaryField = (typeof SUMMARY_FIELDS)[number];
 
+/** What exportState() gives and importState() takes (plain JSON). */
+export interface CheckpointStatsState {
+  history: CheckpointRecord[];
+  samples: Partial<Record<SummaryField, number[]>>;
+  counts: { total: number; completed: number; failed: number; restored: number };
+  latest: { completed: CheckpointRecord | null; savepoint: CheckpointRecord | null; failed: CheckpointRecord | null; restored: RestoredCheckpointJson | null };
+  /** Where each latest record sits in `history` (-1: no longer there). */
+  latestIndex: { completed: number; savepoint: number; failed: number };
+}
+
+/** Summary samples handed to a JobManager that takes over; the summary's window refills from there. */
+const PERSISTED_SAMPLES = 500;
+
 /** Completed checkpoints the summary is computed over (Flink's StatsSummary histogram window). */
 const SUMMARY_WINDOW = 10_000;
 
@@ -137,6 +150,11 @@ export class CheckpointStatsTracker {
     r.asyncDuration = Math.max(r.asyncDuration, ack.asyncDurationMs);
   }
 
+  /** A finished subtask counts as acknowledged, with no state (as in Flink). */
+  reportFinishedSubtasks(r: CheckpointRecord, n: number): void {
+    r.numAcknowledged += n;
+  }
+
   reportCompleted(r: CheckpointRecord, completedAt: number, externalPath: string): void {
     if (r.status !== 'IN_PROGRESS') return;
     r.status = 'COMPLETED';
@@ -182,6 +200,54 @@ export class CheckpointStatsTracker {
     };
     this.history.forEach(mark);
     mark(this.latestCompleted);
+  }
+
+  /** The tracker's contents as plain JSON, for a JobManager that takes over the job (high availability). */
+  exportState(): CheckpointStatsState {
+    const samples = {} as Record<SummaryField, number[]>;
+    for (const f of SUMMARY_FIELDS) samples[f] = this.samples.get(f)!.toArray().slice(-PERSISTED_SAMPLES);
+    const index = (r: CheckpointRecord | undefined) => (r ? this.history.indexOf(r) : -1);
+    return {
+      history: this.history.map((r) => ({ ...r })),
+      samples,
+      counts: { total: this.total, completed: this.completed, failed: this.failed, restored: this.restoredCount },
+      latest: {
+        completed: this.latestCompleted ? { ...this.latestCompleted } : null,
+        savepoint: this.latestSavepoint ? { ...this.latestSavepoint } : null,
+        failed: this.latestFailed ? { ...this.latestFailed } : null,
+        restored: this.latestRestored ? { ...this.latestRestored } : null,
+      },
+      latestIndex: { completed: index(this.latestCompleted), savepoint: index(this.latestSavepoint), failed: index(this.latestFailed) },
+    };
+  }
+
+  /**
+   * Takes over the statistics a previous JobManager exported. Checkpoints that were in progress
+   * when it went away are recorded as failed: no one will complete them.
+   */
+  importState(s: CheckpointStatsState, now: number): void {
+    this.history.length = 0;
+    for (const r of s.history.slice(0, this.historySize)) this.history.push({ ...r });
+    let orphaned = 0;
+    for (const r of this.history) {
+      if (r.status !== 'IN_PROGRESS') continue;
+      r.status = 'FAILED';
+      r.failureTimestamp = now;
+      r.failureMessage = 'the JobManager that triggered this checkpoint went away';
+      orphaned++;
+    }
+    for (const f of SUMMARY_FIELDS) for (const v of s.samples[f] ?? []) this.samples.get(f)!.add(v);
+    this.total = s.counts.total;
+    this.completed = s.counts.completed;
+    this.failed = s.counts.failed + orphaned;
+    this.restoredCount = s.counts.restored;
+    this.inProgress = 0;
+    // The latest records are the history's own objects where they still are in it.
+    const pick = (i: number, r: CheckpointRecord | null) => (i >= 0 && i < this.history.length ? this.history[i] : r ? { ...r } : undefined);
+    this.latestCompleted = pick(s.latestIndex.completed, s.latest.completed);
+    this.latestSavepoint = pick(s.latestIndex.savepoint, s.latest.savepoint);
+    this.latestFailed = pick(s.latestIndex.failed, s.latest.failed);
+    this.latestRestored = s.latest.restored ?? undefined;
   }
 
   snapshot(now: number): CheckpointingStatisticsJson {

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { access, cp, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { SHARED_STATE_DIR, type CheckpointMetadata, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
+import { makeCheckpointDirectory } from '../../common/checkpoint-storage-failure.js';
 import type { Logger } from '../../common/logging.js';
 
 export const METADATA_FILE = '_metadata';
@@ -106,7 +107,7 @@ export class CheckpointStorage {
   /** The directory of checkpoint `checkpointId`, created when missing. */
   async checkpointDir(checkpointId: number): Promise<string> {
     const dir = this.pathOf(checkpointId);
-    await mkdir(dir, { recursive: true });
+    await makeCheckpointDirectory(dir);
     return dir;
   }
 

@@ -30,6 +30,8 @@ export function jobCheckpointSettings(job: Partial<CheckpointingSettings> | unde
     tolerableCheckpointFailureNumber: job?.tolerableCheckpointFailureNumber ?? conf.getInt('execution.checkpointing.tolerable-failed-checkpoints'),
     maxConcurrentCheckpoints: job?.maxConcurrentCheckpoints ?? conf.getInt('execution.checkpointing.max-concurrent-checkpoints'),
     numRetained: job?.numRetained ?? conf.getInt('state.checkpoints.num-retained'),
+    // A cluster setting in Flink too (no CheckpointConfig setter).
+    checkpointsAfterTasksFinish: conf.getBoolean('execution.checkpointing.checkpoints-after-tasks-finish.enabled'),
     // Unset: the task applies the key's default (DEFAULT_INCREMENTAL_CHECKPOINTS).
     ...(incremental !== undefined ? { incremental } : {}),
     // Unset: the coordinator applies the key's default (Flink's NO_EXTERNALIZED_CHECKPOINTS).

@@ -3,11 +3,21 @@ import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type { CheckpointRecord } from './checkpoint-stats.js';
 import type { TriggerOptions } from './checkpoint-coordinator.js';
 
+/** The operators one subtask runs: what `_metadata` records as finished once the subtask finished. */
+export interface SubtaskOperators {
+  subtaskIndex: number;
+  operatorIds: string[];
+  /** The task attempt, whose end-of-input state the coordinator may keep. */
+  executionId?: string;
+}
+
 /** One task attempt taking part in checkpoints. */
 export interface TaskRef {
   executionId: string;
   taskManagerId: string;
   taskName: string;
+  /** Its chain, for a task that may finish while the checkpoint is pending. */
+  chain?: SubtaskOperators;
 }
 
 /** What a completed checkpoint's trigger resolves with. */
@@ -28,6 +38,8 @@ export class PendingCheckpoint {
   readonly acks = new Map<string, TaskCheckpointAck>();
   private readonly waiting: Map<string, TaskRef>;
   readonly tasks: TaskRef[];
+  /** Subtasks recorded as finished: those finished at the trigger and those that finished since. */
+  readonly finished: SubtaskOperators[];
   /** All acknowledged; `_metadata` is being written. */
   finalizing = false;
   /** Completed or aborted: nothing may change it any more. */
@@ -44,8 +56,10 @@ export class PendingCheckpoint {
     ackFrom: TaskRef[],
     readonly record: CheckpointRecord,
     readonly options: TriggerOptions = {},
+    finished: SubtaskOperators[] = [],
   ) {
     this.tasks = [...ackFrom];
+    this.finished = [...finished];
     this.waiting = new Map(ackFrom.map((t) => [t.executionId, t]));
     this.promise = new Promise<CompletedCheckpointInfo>((resolve, reject) => {
       this.resolve = resolve;
@@ -69,6 +83,19 @@ export class PendingCheckpoint {
     if (this.acks.has(ack.executionId)) return 'duplicate';
     if (!this.waiting.delete(ack.executionId)) return 'unknown-task';
     this.acks.set(ack.executionId, ack);
+    return 'accepted';
+  }
+
+  /**
+   * A task it waits for finished instead of acknowledging: it had consumed all its input and sent
+   * all its output (downstream tasks keep aligning on its channels until they end), so it stands in
+   * this checkpoint as finished, with no state.
+   */
+  acknowledgeFinished(executionId: string): AckResult {
+    const t = this.waiting.get(executionId);
+    if (!t) return this.acks.has(executionId) ? 'duplicate' : 'unknown-task';
+    this.waiting.delete(executionId);
+    if (t.chain) this.finished.push(t.chain);
     return 'accepted';
   }
 }

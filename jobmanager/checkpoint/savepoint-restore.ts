@@ -6,6 +6,7 @@ import { basename, dirname, isAbsolute } from 'node:path';
 import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../common/checkpoint.js';
 import type { JobGraph } from '../../common/jobgraph.js';
 import { loadCheckpointMetadata, METADATA_FILE } from './checkpoint-storage.js';
+import { finishedStateProblem } from './finished-state.js';
 
 /** A snapshot a job starts from, and the job that wrote it. */
 export interface ExternalRestore {
@@ -50,13 +51,15 @@ function describe(op: CheckpointMetadataOperator): string {
 }
 
 /**
- * Checks that every operator with state in the snapshot has a home in `graph`, and that keyed
- * state keeps its maxParallelism. Returns the operators whose state is dropped (only with
+ * Checks that every operator with state in the snapshot has a home in `graph`, that keyed state
+ * keeps its maxParallelism, and that the graph can start from its finished operators. Returns the operators whose state is dropped (only with
  * allowNonRestoredState); throws a SavepointRestoreError otherwise.
  */
 export function checkStateMapping(restore: ExternalRestore, graph: JobGraph, allowNonRestoredState: boolean): CheckpointMetadataOperator[] {
   const byId = new Map(graph.vertices.flatMap((v) => v.operators.map((op) => [op.id, { op, vertex: v }] as const)));
   const dropped: CheckpointMetadataOperator[] = [];
+  const finished = finishedStateProblem(restore.metadata, graph);
+  if (finished) throw new SavepointRestoreError(`Failed to rollback to checkpoint/savepoint ${restore.dir}: ${finished}.`);
   for (const saved of restore.metadata.operators) {
     if (saved.subtasks.length === 0) continue;
     const home = byId.get(saved.operatorId);

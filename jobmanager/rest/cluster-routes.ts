@@ -10,6 +10,7 @@ import type { JobManagerMetrics } from '../metrics.js';
 import { jobOverview } from './job-json.js';
 import { taskManagerJson } from './taskmanager-json.js';
 import type { ResourceManager } from '../resource-manager.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
 
 export interface ClusterContext {
   conf: Configuration;
@@ -18,9 +19,20 @@ export interface ClusterContext {
   rm: ResourceManager;
   dispatcher: Dispatcher;
   metrics: JobManagerMetrics;
+  /** Declarative deployments (weir apply); absent where routes are only enumerated. */
+  deployments?: DeploymentService;
 }
 
 const LOG_TAIL_BYTES = 256 * 1024;
+
+/** Flink's GlobalConfiguration.isSensitive: values of such keys never leave the process. */
+const SENSITIVE = ['password', 'secret', 'token', 'apikey', 'auth-params', 'service-key', 'basic-auth', 'jaas.config', 'http-headers', 'fs.azure.account.key'];
+const HIDDEN = '******';
+
+export function isSensitiveKey(key: string): boolean {
+  const k = key.toLowerCase();
+  return SENSITIVE.some((s) => k.includes(s));
+}
 
 /**
  * The Flink release whose REST API Weir follows. Flink's clients read `flink-version` from /config
@@ -89,7 +101,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
 
   app.get('/jobmanager/log', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(await readTail(ctx.logFile, LOG_TAIL_BYTES)));
 
-  app.get('/jobmanager/config', async () => Object.entries(ctx.conf.toMap()).map(([key, value]) => ({ key, value })));
+  app.get('/jobmanager/config', async () => Object.entries(ctx.conf.toMap()).map(([key, value]) => ({ key, value: isSensitiveKey(key) ? HIDDEN : value })));
 
   app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.render()));
 }

@@ -1,8 +1,9 @@
 // Bundle ("jar") endpoints, as in Flink: upload (multipart, one file in any field: `jarfile` from
 // curl and the web UI, `file_0` from Flink's RestClient), list, run, delete.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RequestError } from '../dispatcher.js';
+import { isJobConfigKey, RequestError } from '../dispatcher.js';
 import type { ClusterContext } from './cluster-routes.js';
+import type { StatePaths } from './state-paths.js';
 
 interface RunBody {
   parallelism?: number | string | null;
@@ -13,11 +14,28 @@ interface RunBody {
   allowNonRestoredState?: boolean | string | null;
   entryClass?: string | null;
   jobId?: string | null;
-  /** Flink's per-job configuration (the Kubernetes operator sends its whole configuration here). */
-  flinkConfiguration?: Record<string, string> | null;
+  /** Flink's per-job configuration: job keys (execution.*, state.*, ...) apply to the job; the Kubernetes operator sends its whole configuration, whose cluster keys are ignored. */
+  flinkConfiguration?: unknown;
 }
 
 const JOB_ID = /^[0-9a-f]{32}$/;
+/** What JarStore makes ids of: no path separators, no '..' alone, a bounded length. */
+const JAR_ID = /^[A-Za-z0-9._-]{1,255}$/;
+
+function checkJarId(id: string): string {
+  if (!JAR_ID.test(id) || /^\.+$/.test(id)) throw new RequestError(`invalid jar id '${id.slice(0, 100)}' (letters, digits, '.', '_' and '-' only)`);
+  return id;
+}
+
+/** Errors of a broken multipart body (busboy's own, without a status) are the client's. */
+function uploadError(e: unknown, maxBytes: number): Error {
+  if (e instanceof RequestError) return e;
+  const err = e as { code?: string; statusCode?: number; message?: string };
+  if (err.code === 'FST_FILES_LIMIT') return new RequestError('the upload has several files: send exactly one bundle');
+  if (err.code === 'FST_REQ_FILE_TOO_LARGE') return new RequestError(`the bundle is larger than rest.server.max-content-length (${maxBytes} bytes)`, 413);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new RequestError(err.message ?? 'bad upload', err.statusCode);
+  return new RequestError(`malformed multipart upload: ${err.message ?? String(e)}`);
+}
 
 /** Flink accepts run parameters in the body or the query string; the body wins. */
 function parseRun(body: RunBody, query: RunBody): { parallelism?: number; programArgs: string[]; savepointPath?: string; allowNonRestoredState: boolean; jobId?: string } {
@@ -49,11 +67,26 @@ function parseRun(body: RunBody, query: RunBody): { parallelism?: number; progra
   };
 }
 
+/** Flink's flinkConfiguration: the settings a job may have of its own (RunRequest.config), and the keys left out. */
+function jobSettings(raw: unknown): { config: Record<string, string>; ignored: string[] } {
+  if (raw === undefined || raw === null) return { config: {}, ignored: [] };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RequestError('flinkConfiguration must be a map of configuration keys to values');
+  const config: Record<string, string> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') throw new RequestError(`flinkConfiguration['${key.slice(0, 100)}'] must be a string, got ${Array.isArray(value) ? 'a list' : 'a map'}`);
+    if (isJobConfigKey(key)) config[key] = String(value);
+    else ignored.push(key);
+  }
+  return { config, ignored };
+}
+
 /**
  * The one file of a multipart upload, whatever its field name; other (non-file) fields, such as
  * the `request` field Flink's RestClient adds, are ignored.
  */
-async function singleUploadedFile(req: FastifyRequest): Promise<{ filename: string; data: Buffer }> {
+async function singleUploadedFile(req: FastifyRequest, maxBytes: number): Promise<{ filename: string; data: Buffer }> {
   if (!req.isMultipart()) throw new RequestError('expected a multipart/form-data upload with the bundle as its one file');
   let found: { filename: string; data: Buffer } | undefined;
   try {
@@ -63,19 +96,24 @@ async function singleUploadedFile(req: FastifyRequest): Promise<{ filename: stri
       found = { filename: part.filename, data: await part.toBuffer() };
     }
   } catch (e) {
-    // The server's multipart limit (one file) stops a second file before it is read.
-    if ((e as { code?: string }).code === 'FST_FILES_LIMIT') throw new RequestError('the upload has several files: send exactly one bundle');
-    throw e;
+    // Limits (one file, its size) and broken bodies are the client's: 4xx answers.
+    throw uploadError(e, maxBytes);
   }
   if (!found) throw new RequestError('the upload has no file: send the bundle as a file field (e.g. jarfile)');
   return found;
 }
 
-export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext): void {
+export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext, paths: StatePaths): void {
   const jars = ctx.dispatcher.jars;
+  const maxBytes = ctx.conf.getMemorySize('rest.server.max-content-length');
+  const maxJars = ctx.conf.getInt('web.upload.max-jars');
 
   app.post('/jars/upload', async (req) => {
-    const { filename, data } = await singleUploadedFile(req);
+    // Refused before the body is read; the bundle a job runs from stays even when its jar is deleted.
+    if (jars.list().length >= maxJars) {
+      throw new RequestError(`the JobManager already keeps ${maxJars} bundles (web.upload.max-jars): delete some (DELETE /jars/:jarid, or in the web UI) before uploading more`, 409);
+    }
+    const { filename, data } = await singleUploadedFile(req, maxBytes);
     const info = await jars.add(filename, data).catch((e: Error) => {
       throw new RequestError(e.message);
     });
@@ -96,18 +134,20 @@ export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext): vo
   }));
 
   app.delete<{ Params: { jarid: string } }>('/jars/:jarid', async (req, reply) => {
-    if (!(await jars.delete(req.params.jarid))) throw new RequestError(`jar '${req.params.jarid}' not found`, 404);
+    if (!(await jars.delete(checkJarId(req.params.jarid)))) throw new RequestError(`jar '${req.params.jarid}' not found`, 404);
     return reply.status(200).send({});
   });
 
   app.post<{ Params: { jarid: string }; Body: RunBody | null; Querystring: RunBody }>('/jars/:jarid/run', async (req) => {
     const body = req.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) throw new RequestError('the request body must be a JSON object');
+    checkJarId(req.params.jarid);
     const run = parseRun(body, req.query ?? {});
-    const ignored = Object.keys(body.flinkConfiguration ?? {});
-    // Deployment tools send their whole configuration; Weir takes job settings from the bundle and the cluster.
-    if (ignored.length) ctx.log.info({ jarId: req.params.jarid, keys: ignored.length }, 'flinkConfiguration of the run request ignored');
-    const jobid = await ctx.dispatcher.runJar({ jarId: req.params.jarid, ...run });
+    if (run.savepointPath !== undefined) await paths.check(run.savepointPath, 'savepoint path');
+    const { config, ignored } = jobSettings(body.flinkConfiguration);
+    // Deployment tools send their whole configuration: the keys of the cluster's processes are not the job's to set.
+    if (ignored.length) ctx.log.info({ jarId: req.params.jarid, keys: ignored.length }, 'cluster settings in the flinkConfiguration of the run request ignored');
+    const jobid = await ctx.dispatcher.runJar({ jarId: req.params.jarid, ...run, ...(Object.keys(config).length ? { config } : {}) });
     return { jobid };
   });
 }

@@ -6,8 +6,9 @@ import { JobMaster } from '../job-master.js';
 import type { ClusterContext } from './cluster-routes.js';
 import { jobDetails, jobExceptions, jobOverview, jobPlan } from './job-json.js';
 import { registerSavepointRoutes } from './savepoint-routes.js';
+import type { StatePaths } from './state-paths.js';
 
-export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext): void {
+export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext, paths: StatePaths): void {
   const d = ctx.dispatcher;
 
   const view = <T>(jobid: string, live: (jm: JobMaster) => T, archived: (a: ArchivedJob) => T): T => {
@@ -34,7 +35,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext): vo
     return reply.status(202).send({});
   });
 
-  registerSavepointRoutes(app, d, (jobId, target, drain) => startStop(jobId, target, drain));
+  registerSavepointRoutes(app, d, paths, (jobId, target, drain) => startStop(jobId, target, drain));
 
   function startStop(jobId: string, target: unknown, drain: boolean): string {
     const jm = d.liveJob(jobId, 'stop with a savepoint');

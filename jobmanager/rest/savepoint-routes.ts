@@ -2,6 +2,7 @@
 // cancelling the job), stop-with-savepoint, their status by trigger id, and disposal.
 import type { FastifyInstance } from 'fastify';
 import { RequestError, type Dispatcher } from '../dispatcher.js';
+import type { StatePaths } from './state-paths.js';
 
 interface SavepointBody {
   'target-directory'?: unknown;
@@ -33,22 +34,32 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
-export function registerSavepointRoutes(app: FastifyInstance, d: Dispatcher, startStop: (jobId: string, target: string | undefined, drain: boolean) => string): void {
+export function registerSavepointRoutes(
+  app: FastifyInstance,
+  d: Dispatcher,
+  paths: StatePaths,
+  startStop: (jobId: string, target: string | undefined, drain: boolean) => string,
+): void {
+  /** The request's directory (else state.savepoints.dir), refused outside the allowed directories. */
+  const target = (requested: string | undefined) => paths.check(d.savepointTarget(requested), 'savepoint target directory');
+
   app.post<{ Params: { jobid: string } }>('/jobs/:jobid/savepoints', async (req, reply) => {
     const body = objectBody<SavepointBody>(req.body);
-    const target = optionalString(body['target-directory'], 'target-directory');
+    const requested = optionalString(body['target-directory'], 'target-directory');
     const cancelJob = optionalBoolean(body['cancel-job'], 'cancel-job');
     const jm = d.liveJob(req.params.jobid, 'take a savepoint');
-    const dir = d.savepointTarget(target);
+    const dir = await target(requested);
     const requestId = d.operations.start(jm.jobId, jm.triggerSavepoint(dir, cancelJob), (location) => ({ location }));
     return reply.status(202).send({ 'request-id': requestId });
   });
 
   app.post<{ Params: { jobid: string } }>('/jobs/:jobid/stop', async (req, reply) => {
     const body = objectBody<StopBody>(req.body);
-    const target = optionalString(body.targetDirectory, 'targetDirectory');
+    const requested = optionalString(body.targetDirectory, 'targetDirectory');
     const drain = optionalBoolean(body.drain, 'drain');
-    return reply.status(202).send({ 'request-id': startStop(req.params.jobid, target, drain) });
+    d.liveJob(req.params.jobid, 'stop with a savepoint');
+    const dir = await target(requested);
+    return reply.status(202).send({ 'request-id': startStop(req.params.jobid, dir, drain) });
   });
 
   app.get<{ Params: { jobid: string; triggerid: string } }>('/jobs/:jobid/savepoints/:triggerid', async (req) => {
@@ -62,6 +73,8 @@ export function registerSavepointRoutes(app: FastifyInstance, d: Dispatcher, sta
     const body = objectBody<{ 'savepoint-path'?: unknown }>(req.body);
     const path = optionalString(body['savepoint-path'], 'savepoint-path');
     if (!path) throw new RequestError("'savepoint-path' is required");
+    // Only a savepoint (its _metadata says so) under the allowed directories is ever deleted.
+    await paths.check(path, 'savepoint path');
     const requestId = d.operations.start(DISPOSAL, d.disposeSavepoint(path), () => ({}));
     return reply.status(202).send({ 'request-id': requestId });
   });

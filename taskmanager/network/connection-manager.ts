@@ -1,19 +1,21 @@
 // One gRPC client (HTTP/2 connection) per producer TaskManager address, shared by all remote
 // input channels of this TaskManager; each channel opens its own stream on it.
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../../common/rpc.js';
+import type * as grpc from '@grpc/grpc-js';
+import { createClient } from '../../common/security/grpc-security.js';
+import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../../common/security/internal-security.js';
 import { dataExchangeClientConstructor } from './data-messages.js';
 
 export class ConnectionManager {
   private readonly clients = new Map<string, grpc.Client>();
   private closed = false;
 
+  constructor(private readonly security: InternalSecurity = NO_INTERNAL_SECURITY) {}
+
   clientFor(address: string): grpc.Client {
     if (this.closed) throw new Error('the network environment is closed');
     let client = this.clients.get(address);
     if (!client) {
-      const Ctor = dataExchangeClientConstructor();
-      client = new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = createClient(dataExchangeClientConstructor(), address, this.security);
       this.clients.set(address, client);
     }
     return client;

@@ -4,6 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
 import type { Logger } from '../../common/logging.js';
+import type { InternalSecurity } from '../../common/security/internal-security.js';
 import { ConnectionManager } from './connection-manager.js';
 import type { MessagePort } from 'node:worker_threads';
 import { createDataExchangeHandlers, serveThreadSubscription } from './data-exchange-service.js';
@@ -33,6 +34,8 @@ export interface NetworkEnvironmentOptions {
   connectThread?: ThreadConnector;
   /** How an unreachable producer's data server is asked again (default 100 ms doubling to 10 s). */
   requestBackoff?: RequestBackoff;
+  /** Internal secret and TLS of the connections to other TaskManagers' data servers (default none). */
+  security?: InternalSecurity;
 }
 
 export interface ResultPartitionWriterOptions {
@@ -52,7 +55,7 @@ function executionIdOf(partitionId: string): string {
 export class NetworkEnvironment {
   readonly taskManagerId: string;
   private readonly partitions: ResultPartitionManager;
-  private readonly connections = new ConnectionManager();
+  private readonly connections: ConnectionManager;
   private readonly gates = new Set<SingleInputGate>();
   private closed = false;
 
@@ -62,6 +65,7 @@ export class NetworkEnvironment {
       throw new Error(`buffers per channel must be a positive integer, got ${opts.buffersPerChannel}`);
     }
     this.taskManagerId = opts.taskManagerId;
+    this.connections = new ConnectionManager(opts.security);
     this.partitions = new ResultPartitionManager(opts.taskManagerId, opts.partitionRequestTimeoutMs ?? 30_000);
   }
 

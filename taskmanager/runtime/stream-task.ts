@@ -44,11 +44,18 @@ export class StreamTask {
   readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
   /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
   private readonly actions: (() => Promise<void>)[] = [];
-  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode; periodic: boolean } | undefined;
+  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode; periodic: boolean; afterTasksFinish: boolean } | undefined;
   private sourceDone = false;
   /** Set when on-disk state backends may fall behind: returns a promise to wait on while they catch up. */
   stateBackpressure: (() => Promise<void> | undefined) | undefined;
   private finalCommitted = false;
+  /** End of input: the operators finished and prepared their last commit (checkpoints after tasks finished). */
+  private finalPrepared = false;
+  /**
+   * The first checkpoint this task took after finalPrepared (Flink's final checkpoint): once it, or
+   * a later one, completed, the task commits what it prepared and finishes.
+   */
+  private finalCheckpointId: number | undefined;
   private barrierHandler: CheckpointBarrierHandler | undefined;
   /**
    * The barrier of stop-with-savepoint `suspendedFor` passed this task: nothing is processed and no
@@ -82,9 +89,13 @@ export class StreamTask {
     this.wakeUp.signal();
   }
 
-  /** The job checkpoints: barriers are aligned (or tracked) and snapshots taken through `coordinator`. */
-  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode, periodic = true): void {
-    this.checkpoints = { coordinator, mode, periodic };
+  /**
+   * The job checkpoints: barriers are aligned (or tracked) and snapshots taken through `coordinator`.
+   * `afterTasksFinish`: past the end of its input the task waits for a checkpoint to complete, not
+   * for every task of the job to get there.
+   */
+  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode, periodic = true, afterTasksFinish = true): void {
+    this.checkpoints = { coordinator, mode, periodic, afterTasksFinish };
   }
 
   /** Runs `action` in the task loop at the next point between records. */
@@ -143,7 +154,8 @@ export class StreamTask {
         return;
       }
       if (this.sourceDone) {
-        await cp.coordinator.checkpoint(barrier, 0, this.outputsEnded);
+        const taken = await cp.coordinator.checkpoint(barrier, 0, this.outputsEnded);
+        if (taken && this.finalPrepared && cp.afterTasksFinish) this.finalCheckpointId ??= barrier.checkpointId;
         if (barrier.stop) this.suspendedFor = barrier.checkpointId;
         return;
       }
@@ -196,6 +208,12 @@ export class StreamTask {
       await cp.coordinator.notifyComplete(checkpointId);
       this.source?.notifyCheckpointComplete?.(checkpointId);
       if (checkpointId === FINAL_CHECKPOINT_ID) this.finalCommitted = true;
+      else if (this.finalCheckpointId !== undefined && checkpointId >= this.finalCheckpointId && !this.finalCommitted) {
+        // A checkpoint holding this task's state past the end of its input completed: what the end
+        // of input prepared (the last part files, transactions) is safe to publish, and the task may end.
+        await cp.coordinator.notifyComplete(FINAL_CHECKPOINT_ID);
+        this.finalCommitted = true;
+      }
       if (checkpointId === this.suspendedFor) {
         this.suspendedFor = undefined;
         this.stopped = true;
@@ -278,9 +296,11 @@ export class StreamTask {
     await this.drainPending();
     // Only a job that checkpoints periodically commits in two phases; savepoints alone need no final commit.
     const cp = this.checkpoints?.periodic ? this.checkpoints : undefined;
-    // With checkpoints, end of input is this task's final checkpoint: two-phase-commit operators
-    // prepare their last commit now and publish it once every task of the job got here.
+    // With checkpoints, two-phase-commit operators prepare their last commit at the end of input and
+    // publish it once a checkpoint taken after it completed (or, without checkpoints after tasks
+    // finish, once every task of the job got here).
     if (cp) await cp.coordinator.finalCheckpoint();
+    this.finalPrepared = true;
     for (const w of this.writers) w.flushAll();
     this.outputsEnded = true;
     await this.waitFor(Promise.all(this.writers.map((w) => w.finish())), true);
@@ -295,6 +315,35 @@ export class StreamTask {
         }
         await this.runActions();
       }
+    }
+  }
+
+  /**
+   * A task restored as finished (its operators had all finished in the checkpoint): it ends its
+   * outputs at once and reads its inputs only to their end, which upstream tasks, finished too,
+   * send at once as well.
+   */
+  async runFinishedOnRestore(): Promise<void> {
+    this.sourceDone = true;
+    for (const w of this.writers) w.flushAll();
+    this.outputsEnded = true;
+    const input = this.input;
+    const drained = input ? this.drainFinishedInput(input) : Promise.resolve();
+    await this.waitFor(Promise.all([...this.writers.map((w) => w.finish()), drained]));
+    this.mailbox.close();
+  }
+
+  private async drainFinishedInput(input: UnionInput): Promise<void> {
+    for (;;) {
+      this.checkCanceled();
+      const boe = input.pollNext();
+      if (boe === undefined) {
+        if (input.isFinished()) return;
+        await input.getAvailableFuture();
+        continue;
+      }
+      // Only a graph whose upstream runs again could send records here; the JobManager refuses such a restore.
+      if (boe.kind === 'records') throw new Error('a task restored as finished received records');
     }
   }
 

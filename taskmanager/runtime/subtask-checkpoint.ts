@@ -9,7 +9,6 @@
 // deltas outweigh the full file, the next checkpoint writes a new full file (bounding restore work
 // and disk use). Savepoints stay full and canonical, with no shared files.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DEFAULT_INCREMENTAL_CHECKPOINTS,
@@ -20,6 +19,7 @@ import {
   type TaskCheckpointAck,
   type TaskCheckpointSettings,
 } from '../../common/checkpoint.js';
+import { describeStorageFailure, makeCheckpointDirectory, storageFailureOf } from '../../common/checkpoint-storage-failure.js';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import type { Logger } from '../../common/logging.js';
 import type { StreamOperator } from '../operators/operator.js';
@@ -83,6 +83,8 @@ export class SubtaskCheckpointCoordinator {
   private readonly pendingChains = new Map<number, Map<string, IncrementalChain>>();
   /** Checkpoints that wrote deltas: if one is aborted, the JobManager may have found its base gone. */
   private readonly deltaCheckpoints = new Set<number>();
+  /** Highest checkpoint id snapshotted here: a task past its end may be triggered for one it already took. */
+  private lastCheckpointId = 0;
 
   constructor(private readonly o: SubtaskCheckpointOptions) {
     this.incremental = o.settings.incremental ?? DEFAULT_INCREMENTAL_CHECKPOINTS;
@@ -90,11 +92,18 @@ export class SubtaskCheckpointCoordinator {
 
   /**
    * Synchronous part at barrier `barrier`; the files are written in the background. A task whose
-   * outputs already ended (it reached the end of its input) sends no barrier on.
+   * outputs already ended (it reached the end of its input) sends no barrier on. False when this
+   * task already took that checkpoint (its barrier aligned just before the JobManager, told of the
+   * end of its input, triggered it directly too).
    */
-  async checkpoint(barrier: BarrierInfo, alignmentDurationMs: number, outputsEnded = false): Promise<void> {
+  async checkpoint(barrier: BarrierInfo, alignmentDurationMs: number, outputsEnded = false): Promise<boolean> {
     const t0 = performance.now();
     const id = barrier.checkpointId;
+    if (id <= this.lastCheckpointId) {
+      this.o.log.debug({ checkpointId: id }, 'checkpoint already taken here; trigger ignored');
+      return false;
+    }
+    this.lastCheckpointId = id;
     let captured: Captured[];
     try {
       captured = await this.capture(barrier);
@@ -107,8 +116,9 @@ export class SubtaskCheckpointCoordinator {
     const { savepoint, stop, drain } = barrier;
     if (!outputsEnded) this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp, ...(savepoint ? { savepoint } : {}), ...(stop ? { stop } : {}), ...(drain ? { drain } : {}) });
     const syncDurationMs = performance.now() - t0;
-    const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs).finally(() => this.inFlight.delete(p));
+    const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs, outputsEnded).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
+    return true;
   }
 
   /** End of input: operators prepare their last commit; the ack tells the JobManager this task is done. */
@@ -186,7 +196,8 @@ export class SubtaskCheckpointCoordinator {
     return out;
   }
 
-  private async writeAsync(id: number, captured: Captured[], syncDurationMs: number, alignmentDurationMs: number): Promise<void> {
+  /** `endOfInput`: taken after the task's outputs ended, the state it will finish with. */
+  private async writeAsync(id: number, captured: Captured[], syncDurationMs: number, alignmentDurationMs: number, endOfInput: boolean): Promise<void> {
     const t0 = performance.now();
     const dir = join(this.o.settings.jobDir, `chk-${id}`);
     const handles: OperatorSubtaskStateHandle[] = [];
@@ -194,7 +205,7 @@ export class SubtaskCheckpointCoordinator {
       for (const c of captured) {
         const hasRaw = c.raw !== undefined && c.raw.entries.length > 0;
         if (!c.keyed && !hasRaw && c.operatorStates.length === 0) continue;
-        await mkdir(dir, { recursive: true });
+        await makeCheckpointDirectory(dir);
         const file = `op-${c.holder.operatorId}-${this.o.subtaskIndex}.state`;
         const keyGroupRange = c.keyed || hasRaw ? this.o.keyGroupRange : null;
         const shared = c.incremental ? await this.writeShared(id, c, c.incremental) : undefined;
@@ -227,11 +238,14 @@ export class SubtaskCheckpointCoordinator {
         syncDurationMs: Math.round(syncDurationMs * 1000) / 1000,
         asyncDurationMs: Math.round((performance.now() - t0) * 1000) / 1000,
         alignmentDurationMs: Math.round(alignmentDurationMs * 1000) / 1000,
+        ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (e) {
       this.pendingChains.delete(id);
       this.o.log.warn({ err: (e as Error).message, checkpointId: id }, 'writing checkpoint state failed');
-      if (!this.closed) this.o.decline(id, `asynchronous part failed: ${(e as Error).message}`);
+      // A full or read-only directory is said so, for the JobManager to keep the job running and alert.
+      const storage = storageFailureOf(e, dir);
+      if (!this.closed) this.o.decline(id, storage ? describeStorageFailure(storage) : `asynchronous part failed: ${(e as Error).message}`);
     } finally {
       for (const c of captured) c.keyed?.release();
     }
@@ -240,7 +254,7 @@ export class SubtaskCheckpointCoordinator {
   /** Writes the keyed part of an incremental checkpoint to the shared folder; returns its chain. */
   private async writeShared(id: number, c: Captured, inc: NonNullable<Captured['incremental']>): Promise<IncrementalChain> {
     const sharedDir = join(this.o.settings.jobDir, SHARED_STATE_DIR);
-    await mkdir(sharedDir, { recursive: true });
+    await makeCheckpointDirectory(sharedDir);
     const { operatorId } = c.holder;
     // The checkpoint id in the name lets the JobManager sweep files of checkpoints that never completed.
     const name = `${operatorId}-${this.o.subtaskIndex}-${id}-${randomBytes(4).toString('hex')}.${inc.delta ? 'delta' : 'full'}`;

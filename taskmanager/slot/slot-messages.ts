@@ -3,6 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type { TaskMetrics } from '../../common/control.js';
+import type { InternalSecurity } from '../../common/security/internal-security.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { ExecutionState } from '../../common/states.js';
 import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
@@ -12,9 +13,14 @@ import type { TaskFailure } from '../task.js';
 export interface SlotWorkerData {
   taskManagerId: string;
   slotIndex: number;
+  /** Host other TaskManagers are told to connect to (taskmanager.host). */
   host: string;
-  /** Port of the slot's data server: 0 at first, then the same again when the thread is replaced. */
+  /** Address the data server binds (taskmanager.bind-host, else taskmanager.host). */
+  bindHost: string;
+  /** Port the slot's data server binds: 0 or configured at first, then the same again when the thread is replaced. */
   dataPort: number;
+  /** Port other TaskManagers are told to connect to (taskmanager.data.port + slot); 0 announces the bound one. */
+  announcedDataPort: number;
   segmentSize: number;
   buffersPerChannel: number;
   requestBackoff: { initialMs: number; maxMs: number };
@@ -22,6 +28,8 @@ export interface SlotWorkerData {
   stateDir: string;
   /** How often the thread reports its tasks' metrics. */
   metricsIntervalMs: number;
+  /** The TaskManager's internal secret and TLS material, for the data server and the data clients. */
+  security: InternalSecurity;
 }
 
 export type ToSlot =
@@ -42,7 +50,7 @@ export interface SlotTaskMetrics {
 }
 
 export type FromSlot =
-  | { t: 'ready'; dataAddress: string }
+  | { t: 'ready'; dataAddress: string; boundPort: number }
   | { t: 'state'; executionId: string; jobId: string; name: string; state: ExecutionState; failure?: TaskFailure; metrics?: TaskMetrics }
   | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }
   | { t: 'ack'; ack: TaskCheckpointAck }

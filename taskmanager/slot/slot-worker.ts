@@ -4,10 +4,10 @@
 // TaskManagers on its own gRPC data server. The main thread keeps the control plane.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
-import * as grpc from '@grpc/grpc-js';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import { createForwardingLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
+import { createRpcServer, serverCredentials } from '../../common/security/grpc-security.js';
 import { NetworkEnvironment } from '../network/network-environment.js';
 import { Task, type TaskStateListener } from '../task.js';
 import type { FromSlot, SlotWorkerData, ToSlot } from './slot-messages.js';
@@ -27,10 +27,11 @@ const network = new NetworkEnvironment({
   segmentSize: data.segmentSize,
   buffersPerChannel: data.buffersPerChannel,
   requestBackoff: data.requestBackoff,
+  security: data.security,
   logger: log,
   connectThread: (producerDataAddress, consumerPort) => send({ t: 'connect', producerDataAddress, port: consumerPort }, [consumerPort]),
 });
-const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+const server = createRpcServer(data.security, log);
 network.addToServer(server);
 
 const tasks = new Map<string, Task>();
@@ -116,7 +117,9 @@ port.on('message', (msg: ToSlot) => {
   }
 });
 
-const bound = await bindServer(server, data.host, data.dataPort);
-const dataAddress = `${data.host}:${bound}`;
+const bound = await bindServer(server, data.bindHost, data.dataPort, serverCredentials(data.security));
+// What consumers are told and what this thread's own partitions are recognised by; behind NAT or
+// port forwarding it is not the bound address.
+const dataAddress = `${data.host}:${data.announcedDataPort || bound}`;
 network.setDataAddress(dataAddress);
-send({ t: 'ready', dataAddress });
+send({ t: 'ready', dataAddress, boundPort: bound });

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/logging.js';
 import { isExecutionTerminal, type ExecutionState } from '../../common/states.js';
 import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
 import { taskNameOf, type TaskFailure } from '../task.js';
+import type { SlotDataPorts } from './data-ports.js';
 import type { FromSlot, SlotWorkerData, ToSlot } from './slot-messages.js';
 
 export interface TaskStateUpdate {
@@ -50,8 +51,11 @@ const TRIGGER_REPLY_TIMEOUT_MS = 10_000;
 
 export class TaskSlot {
   readonly tasks = new Map<string, SlotTask>();
+  /** The address announced for this slot's data server (what consumers connect to). */
   dataAddress = '';
   heapUsedBytes = 0;
+  /** Port the data server is bound to; a replaced thread binds it again. */
+  private boundPort = 0;
   private worker: Worker | undefined;
   private ready = false;
   private queued: { msg: ToSlot; transfer?: Transferable[] }[] = [];
@@ -67,16 +71,16 @@ export class TaskSlot {
 
   constructor(
     readonly index: number,
-    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort'> & { cancellationTimeoutMs: number },
+    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort' | 'announcedDataPort'> & { cancellationTimeoutMs: number; dataPorts: SlotDataPorts[] },
     private readonly listener: TaskSlotListener,
     private readonly log: Logger,
   ) {}
 
   /** Starts the slot's thread; resolves with its data address. */
   start(): Promise<string> {
-    const port = this.dataAddress ? Number(this.dataAddress.slice(this.dataAddress.lastIndexOf(':') + 1)) : 0;
-    const { cancellationTimeoutMs: _, ...rest } = this.config;
-    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, dataPort: port };
+    const ports = this.config.dataPorts[this.index] ?? { bind: 0, announced: 0 };
+    const { cancellationTimeoutMs: _, dataPorts: __, ...rest } = this.config;
+    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, dataPort: this.boundPort || ports.bind, announcedDataPort: ports.announced };
     const worker = new Worker(new URL('./slot-worker.js', import.meta.url), { workerData, name: `slot-${this.index}` });
     this.worker = worker;
     this.ready = false;
@@ -87,6 +91,7 @@ export class TaskSlot {
         if (msg.t === 'ready') {
           started = true;
           this.dataAddress = msg.dataAddress;
+          this.boundPort = msg.boundPort;
           this.ready = true;
           for (const q of this.queued.splice(0)) this.post(q.msg, q.transfer);
           resolve(msg.dataAddress);

@@ -4,12 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBundle } from '../../common/bundle.js';
 import { packageRoot } from '../../common/rpc.js';
+import { restApi } from './rest-api.js';
 
 const ROOT = packageRoot();
 const WEIR = join(ROOT, 'bin', 'weir.js');
-const TERMINAL = ['FINISHED', 'FAILED', 'CANCELED'];
 
 export interface ProcessHandle {
   name: string;
@@ -23,6 +22,8 @@ export interface ClusterOptions {
   slots?: number;
   /** -D key=value for every process. */
   config?: Record<string, string>;
+  /** security.rest.token of the JobManager; rest() and the helpers built on it send it. */
+  token?: string;
 }
 
 export interface TestCluster {
@@ -83,9 +84,10 @@ export async function killAndWait(p: ChildProcess, signal: NodeJS.Signals, grace
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-test-'));
-  const config = { 'heartbeat.interval': '500 ms', 'heartbeat.timeout': '4 s', ...(opts.config ?? {}) };
+  // REST requests may name savepoint and restore paths anywhere in the test's directory.
+  const config = { 'heartbeat.interval': '500 ms', 'heartbeat.timeout': '4 s', 'security.rest.allowed-dirs': dir, ...(opts.config ?? {}) };
+  const jobManagerOnly: Record<string, string> = opts.token !== undefined ? { 'security.rest.token': opts.token } : {};
   const processes: ProcessHandle[] = [];
-  const bundles = new Map<string, Promise<string>>();
   let stopped = false;
 
   const stop = async () => {
@@ -98,7 +100,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   };
 
   try {
-    const jm = await startProcess(dir, 'jobmanager', ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, 'jobmanager'), ...defines(config)]);
+    const jm = await startProcess(dir, 'jobmanager', ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, 'jobmanager'), ...defines({ ...config, ...jobManagerOnly })]);
     processes.push(jm.handle);
     const restUrl: string = jm.msg.restUrl;
     const rpcAddress: string = jm.msg.rpcAddress;
@@ -112,79 +114,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const tms = await Promise.all(Array.from({ length: opts.taskManagers ?? 2 }, () => addTaskManager()));
 
-    const rest = async (path: string, init?: RequestInit) => {
-      const res = await fetch(restUrl + path, init);
-      const text = await res.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // plain text (logs, metrics)
-      }
-      return { status: res.status, body };
-    };
-
-    const waitFor = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      while (Date.now() < deadline) {
-        try {
-          const v = await fn();
-          if (v !== undefined && v !== false) return v as T;
-        } catch (e) {
-          if ((e as { final?: boolean }).final) throw e;
-          last = e;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    };
-
-    const bundle = (path: string) => {
-      let p = bundles.get(path);
-      if (!p) {
-        const out = join(dir, 'bundles', path.replace(/[^A-Za-z0-9]/g, '_') + '.weir');
-        p = createBundle(join(ROOT, path), out).then(() => out);
-        bundles.set(path, p);
-      }
-      return p;
-    };
-
-    const upload = async (bundlePath: string) => {
-      const form = new FormData();
-      form.append('jarfile', new Blob([readFileSync(bundlePath)]), 'job.weir');
-      const res = await rest('/jars/upload', { method: 'POST', body: form });
-      if (res.status !== 200) throw new Error(`upload failed: ${JSON.stringify(res.body)}`);
-      return String(res.body.filename).split('/').pop()!;
-    };
-
-    const submit = async (path: string, args: string[] = [], parallelism?: number) => {
-      const jarId = await upload(await bundle(path));
-      const res = await rest(`/jars/${jarId}/run`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ programArgsList: args, ...(parallelism ? { parallelism } : {}) }),
-      });
-      if (res.status !== 200) throw new Error(`run failed (${res.status}): ${JSON.stringify(res.body)}`);
-      return res.body.jobid as string;
-    };
-
-    const job = async (jobId: string) => (await rest(`/jobs/${jobId}`)).body;
-
-    const waitForJob = (jobId: string, states: string[], timeoutMs = 60_000) =>
-      waitFor(
-        `job ${jobId} to reach ${states.join('/')}`,
-        async () => {
-          const j = await job(jobId);
-          if (states.includes(j.state)) return j;
-          if (TERMINAL.includes(j.state)) {
-            const ex = (await rest(`/jobs/${jobId}/exceptions`)).body;
-            throw Object.assign(new Error(`job ended ${j.state}, not ${states.join('/')}: ${ex['root-exception']}`), { final: true });
-          }
-          return undefined;
-        },
-        timeoutMs,
-      );
+    const { rest, waitFor, bundle, upload, submit, job, waitForJob } = restApi(() => restUrl, dir, opts.token);
 
     return {
       dir,

@@ -210,7 +210,7 @@ describe('restoring from a savepoint', () => {
       const K = 25;
       const args = (rate: string) => [out, String(N), String(K), rate, '200'];
       // Heap: run, stop with a savepoint.
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp') } });
+      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
       let c = cluster;
       const a = await c.submit('test/jobs/sp-count.ts', args('3000'), 2);
       await c.waitFor('some output', async () => readCommittedLines(out).length > 1000, 30_000);
@@ -221,7 +221,7 @@ describe('restoring from a savepoint', () => {
       const moved = join(shared, 'moved', 'sp1');
       mkdirSync(dirname(moved), { recursive: true });
       renameSync(sp1.location!, moved);
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level', 'state.savepoints.dir': join(shared, 'sp') } });
+      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
       c = cluster;
       const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('3000'), { parallelism: 2, savepointPath: moved });
       const before = readCommittedLines(out).length;
@@ -230,7 +230,7 @@ describe('restoring from a savepoint', () => {
       expect(sp2.failure).toBeUndefined();
       await c.stop();
       // Heap again, to the end.
-      cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'state.backend': 'heap' } });
+      cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'state.backend': 'heap', 'security.rest.allowed-dirs': shared } });
       c = cluster;
       const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('10000'), { parallelism: 1, savepointPath: sp2.location! });
       await c.waitForJob(d, ['FINISHED'], 60_000);

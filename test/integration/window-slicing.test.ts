@@ -56,7 +56,7 @@ describe('sliced windows across processes', () => {
       for (const p of [2, 3]) expect(lateRecordsPerSubtask((i) => recordOf(i, K).ts, N, p, DISORDER_MS)).toBe(0);
       const expected = reference(N, K);
 
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp') } });
+      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
       let c = cluster;
       const a = await c.submit('test/jobs/sliced-windows.ts', args(3000), 2);
       await c.waitFor('windows of both kinds', async () => readCommittedLines(slidingOut).length > 300 && readCommittedLines(tumblingOut).length > 100, 30_000);
@@ -67,7 +67,7 @@ describe('sliced windows across processes', () => {
       expect(firedBefore).toBeLessThan(expected.sliding.length);
       await c.stop();
 
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level' } });
+      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level', 'security.rest.allowed-dirs': shared } });
       c = cluster;
       const b = await submitFrom(c, 'test/jobs/sliced-windows.ts', args(20_000), { parallelism: 3, savepointPath: sp.location! });
       const done = await c.waitForJob(b, ['FINISHED'], 90_000);

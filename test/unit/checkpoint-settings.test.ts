@@ -35,7 +35,14 @@ describe('checkpoint configuration', () => {
     });
     expect(resolveCheckpointingSettings(undefined, conf)).toEqual({
       interval: 30_000, mode: 'AT_LEAST_ONCE', timeout: 120_000, minPauseBetweenCheckpoints: 5000, tolerableCheckpointFailureNumber: 3, maxConcurrentCheckpoints: 1, numRetained: 4,
+      checkpointsAfterTasksFinish: true,
     });
     expect(resolveCheckpointingSettings({ interval: 1000, mode: 'EXACTLY_ONCE', timeout: 5000 }, conf)).toMatchObject({ interval: 1000, mode: 'EXACTLY_ONCE', timeout: 5000, minPauseBetweenCheckpoints: 5000, numRetained: 4 });
+  });
+
+  it("continues checkpoints after tasks finished unless Flink's key turns it off", () => {
+    const off = new Configuration({ 'execution.checkpointing.interval': '1 s', 'execution.checkpointing.checkpoints-after-tasks-finish.enabled': 'false' });
+    expect(resolveCheckpointingSettings(undefined, off)?.checkpointsAfterTasksFinish).toBe(false);
+    expect(resolveCheckpointingSettings({ interval: 1000 }, new Configuration())?.checkpointsAfterTasksFinish).toBe(true);
   });
 });

@@ -60,6 +60,9 @@ describe('weir CLI', () => {
     ['cancel'],
     ['stop'],
     ['savepoint'],
+    ['apply'],
+    ['diff'],
+    ['get'],
     [],
   ];
   it.each(commands.map((cmd) => ({ cmd, name: ['weir', ...cmd].join(' ') })))('$name --help exits 0 and describes the command', async ({ cmd }) => {

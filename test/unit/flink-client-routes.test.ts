@@ -162,7 +162,7 @@ describe('POST /jars/upload', () => {
 });
 
 describe('POST /jars/:jarid/run', () => {
-  it("passes Flink's JarRunRequestBody on, jobId included; flinkConfiguration and entryClass are ignored", async () => {
+  it("passes Flink's JarRunRequestBody on, jobId included; flinkConfiguration's job keys become the job's settings, its cluster keys and entryClass are ignored", async () => {
     const jobId = '0123456789abcdef0123456789abcdef';
     const res = await call('POST', '/jars/abc_job.weir/run', {
       entryClass: null,
@@ -170,12 +170,12 @@ describe('POST /jars/:jarid/run', () => {
       parallelism: 2,
       jobId,
       allowNonRestoredState: true,
-      savepointPath: '/sp/savepoint-1',
+      savepointPath: '/data/savepoints/savepoint-1',
       restoreMode: 'NO_CLAIM',
-      flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2' },
+      flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', 'execution.checkpointing.interval': '10 s', 'kubernetes.cluster-id': 'weir' },
     });
     expect(res).toEqual({ status: 200, body: { jobid: jobId } });
-    expect(runs).toEqual([{ jarId: 'abc_job.weir', parallelism: 2, programArgs: ['--rate', '10'], savepointPath: '/sp/savepoint-1', allowNonRestoredState: true, jobId }]);
+    expect(runs).toEqual([{ jarId: 'abc_job.weir', parallelism: 2, programArgs: ['--rate', '10'], savepointPath: '/data/savepoints/savepoint-1', allowNonRestoredState: true, jobId, config: { 'execution.checkpointing.interval': '10 s' } }]);
   });
 
   it('refuses a malformed jobId before running anything; reads the query string as Flink does', async () => {

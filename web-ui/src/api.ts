@@ -1,7 +1,9 @@
 // The REST client. Paths are relative so the UI also works behind a proxy that mounts the
 // JobManager under a sub-path. Every failure raises a visible banner before it is rethrown.
 
+import { authHeader, currentToken, tokenAfterRefusal } from './auth.js';
 import { clearError, showError } from './banner.js';
+import type { DeploymentDetails, DeploymentsResponse } from './deployment-types.js';
 import type {
   AsyncOperationStatus,
   ClusterOverview,
@@ -69,13 +71,21 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<{ st
     body = JSON.stringify(opts.json);
   }
   let res: Response;
-  try {
-    res = await fetch(url(path), { method, headers, body, signal: opts.signal, cache: 'no-store' });
-  } catch (err) {
-    if (opts.signal?.aborted) throw err;
-    const msg = `Cannot reach the JobManager (${method} ${path}): ${(err as Error).message}`;
-    if (!opts.quiet) showError(key, msg);
-    throw new RestError(method, path, 0, msg, `Cannot reach the JobManager: ${(err as Error).message}`);
+  let token = currentToken();
+  for (;;) {
+    try {
+      res = await fetch(url(path), { method, headers: { ...headers, ...authHeader(token) }, body, signal: opts.signal, cache: 'no-store' });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      const msg = `Cannot reach the JobManager (${method} ${path}): ${(err as Error).message}`;
+      if (!opts.quiet) showError(key, msg);
+      throw new RestError(method, path, 0, msg, `Cannot reach the JobManager: ${(err as Error).message}`);
+    }
+    // The JobManager wants a token (security.rest.token): ask once, then send the request again.
+    if (res.status !== 401) break;
+    const next = await tokenAfterRefusal(token);
+    if (next === null) break;
+    token = next;
   }
   if (!res.ok && !opts.allow?.includes(res.status)) {
     const reason = await errorText(res);
@@ -149,6 +159,10 @@ export const rest = {
   async deleteJar(jarId: string): Promise<void> {
     await request(`/jars/${enc(jarId)}`, { method: 'DELETE', as: 'none' });
   },
+
+  /** Declarative deployments (weir apply). */
+  deployments: (signal?: AbortSignal) => get<DeploymentsResponse>('/deployments', signal),
+  deployment: (name: string, signal?: AbortSignal) => get<DeploymentDetails>(`/deployments/${enc(name)}`, signal),
 
   jobManagerLog: async (signal?: AbortSignal) =>
     (await request<string>('/jobmanager/log', { signal, as: 'text' })).body,

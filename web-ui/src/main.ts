@@ -8,11 +8,14 @@ import { overviewPage } from './pages/overview.js';
 import { jobsPage } from './pages/jobs.js';
 import { jobDetailPage } from './pages/job-detail.js';
 import { submitPage } from './pages/submit.js';
+import { deploymentsPage } from './pages/deployments.js';
+import { deploymentDetailPage } from './pages/deployment-detail.js';
 import { jobManagerLogPage, taskManagerLogPage, taskManagersPage } from './pages/taskmanagers.js';
 
 const NAV: [id: string, label: string, href: string][] = [
   ['overview', 'Overview', '#/overview'],
   ['jobs', 'Jobs', '#/jobs'],
+  ['deployments', 'Deployments', '#/deployments'],
   ['submit', 'Submit job', '#/submit'],
   ['taskmanagers', 'Task managers', '#/taskmanagers'],
   ['logs', 'JobManager log', '#/logs'],
@@ -26,6 +29,8 @@ const routes: Route[] = [
   { path: '/jobs/:jid', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('overview') },
   { path: '/jobs/:jid/exceptions', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('exceptions') },
   { path: '/jobs/:jid/checkpoints', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('checkpoints') },
+  { path: '/deployments', nav: 'deployments', title: 'Deployments', render: deploymentsPage },
+  { path: '/deployments/:name', nav: 'deployments', title: (p) => `Deployment ${p.name!}`, render: deploymentDetailPage },
   { path: '/submit', nav: 'submit', title: 'Submit job', render: submitPage },
   { path: '/taskmanagers', nav: 'taskmanagers', title: 'Task managers', render: taskManagersPage },
   { path: '/taskmanagers/:id/log', nav: 'taskmanagers', title: 'Task manager log', render: taskManagerLogPage },

@@ -1,0 +1,44 @@
+// The REST shapes of deployments (GET /deployments, GET /deployments/:name): the record with what
+// is live now (its job's state, and every historic job's), and the desired spec beside the one that runs.
+import type { DeploymentRecord, LifecycleState } from './deployment-record.js';
+import type { JobControl } from './job-control.js';
+
+/** An upgrade or rollback that no process is carrying out any more was interrupted by a JobManager stop. */
+export function effectiveStatus(record: DeploymentRecord, busy: boolean): { status: LifecycleState; cause?: string } {
+  if ((record.status === 'UPGRADING' || record.status === 'ROLLING_BACK') && !busy) {
+    return { status: 'FAILED', cause: `interrupted: the JobManager stopped while ${record.status === 'UPGRADING' ? 'upgrading' : 'rolling back'} the deployment; apply it again` };
+  }
+  return { status: record.status, ...(record.cause ? { cause: record.cause } : {}) };
+}
+
+export function deploymentSummary(record: DeploymentRecord, control: JobControl, busy: boolean): Record<string, unknown> {
+  const { status, cause } = effectiveStatus(record, busy);
+  const running = record.running?.spec;
+  return {
+    name: record.name,
+    status,
+    ...(cause ? { cause } : {}),
+    state: record.spec.state,
+    upgradeMode: record.spec.upgradeMode,
+    jobId: record.jobId ?? null,
+    jobState: control.state(record.jobId) ?? null,
+    bundleHash: record.spec.bundleHash,
+    bundleName: record.spec.bundleName,
+    parallelism: record.spec.parallelism ?? null,
+    runningParallelism: running ? (running.parallelism ?? null) : null,
+    version: record.specVersion,
+    runningVersion: record.running?.version ?? null,
+    lastSavepoint: record.lastSavepoint ?? null,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+export function deploymentDetails(record: DeploymentRecord, control: JobControl, busy: boolean): Record<string, unknown> {
+  return {
+    ...deploymentSummary(record, control, busy),
+    spec: record.spec,
+    running: record.running ?? null,
+    history: record.history.map((v) => ({ ...v, jobState: control.state(v.jobId) ?? null })),
+  };
+}

@@ -1,0 +1,61 @@
+// JobManager high availability with `high-availability.type: file`: a JobManager killed with
+// SIGKILL and started again resumes its running jobs, with the same ids, from their latest
+// checkpoints, and exactly-once output stays exact; ended jobs are not resurrected.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHaCluster, type HaCluster } from '../helpers/ha.js';
+import { finalCounts, readCommittedLines } from '../helpers/output.js';
+import { referenceCounts } from '../reference/counts.js';
+
+let cluster: HaCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+describe('JobManager high availability (file)', () => {
+  it('survives two SIGKILLs and a SIGTERM of the JobManager: same job id, history kept, output exact', async () => {
+    cluster = await startHaCluster({ taskManagers: 2, slots: 2 });
+    const c = cluster;
+    const { api } = c;
+    const out = join(c.dir, 'counts');
+    // About 10 s of input, checkpointed every second through the exactly-once FileSink.
+    // It fails once on purpose (record 2000, after a checkpoint), so there is a history to keep.
+    const jobId = await api.submit('test/jobs/cp-count.ts', [out, '20000', '40', '1500', '2000', '1000'], 2);
+    const canceled = await api.submit('test/jobs/cp-count.ts', [join(c.dir, 'other'), '100000000', '5', '100', '-1', '1000'], 1);
+    await api.waitForJob(canceled, ['RUNNING']);
+    await api.rest(`/jobs/${canceled}?mode=cancel`, { method: 'PATCH' });
+    await api.waitForJob(canceled, ['CANCELED']);
+
+    const completed = async () => (await api.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed ?? 0;
+    // SIGKILL twice; a SIGTERM between them suspends the job for the next JobManager (it is not canceled).
+    const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL'];
+    for (let kill = 1; kill <= signals.length; kill++) {
+      const before = await api.waitFor(`completed checkpoints and the planned failure before kill ${kill}`, async () => {
+        const n = await completed();
+        const failed = JSON.stringify((await api.rest(`/jobs/${jobId}/exceptions`)).body).includes('planned failure');
+        return n >= kill * 2 && failed ? n : undefined;
+      });
+      await c.killJobManager(signals[kill - 1]);
+      await c.startJobManager();
+      const job = (await api.rest(`/jobs/${jobId}`)).body;
+      expect(job.jid).toBe(jobId);
+      expect(['CREATED', 'RUNNING']).toContain(job.state);
+      // The statistics and the exception history continue from what the killed JobManager recorded
+      // (written at most a second before it died).
+      expect(await completed()).toBeGreaterThanOrEqual(before - 1);
+      const ex = (await api.rest(`/jobs/${jobId}/exceptions`)).body;
+      expect(JSON.stringify(ex.exceptionHistory.entries)).toContain('planned failure at record 2000');
+      const cp = (await api.rest(`/jobs/${jobId}/checkpoints`)).body;
+      expect(cp.counts.restored).toBeGreaterThanOrEqual(kill);
+    }
+    const done = await api.waitForJob(jobId, ['FINISHED'], 90_000);
+    expect(done.jid).toBe(jobId);
+    expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(20000, 40));
+
+    // The canceled job stays canceled: it is listed from the job store, never run again.
+    const overview = (await api.rest('/jobs/overview')).body.jobs as Array<{ jid: string; state: string }>;
+    expect(overview.find((j) => j.jid === canceled)?.state).toBe('CANCELED');
+    expect(overview.filter((j) => j.state === 'RUNNING')).toEqual([]);
+  }, 180_000);
+});
