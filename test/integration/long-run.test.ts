@@ -1,5 +1,5 @@
 // A job that runs for minutes stays within bounds derived from its settings (issue: months of
-// running): an endless-looking keyed count checkpointing every 200 ms for about 2.5 minutes, beside
+// running): an endless-looking keyed count checkpointing every 200 ms for about 2 minutes, beside
 // short jobs that fill the job store. Part files follow the rolling policy, the checkpoint
 // directory holds at most the retained checkpoints, the store at most jobstore.max-capacity ended
 // jobs, the logs at most log.file.max-files rolled files of log.file.max-size, and the output is
@@ -21,7 +21,7 @@ afterEach(async () => {
 
 const P = 2;
 const RATE = 2000;
-const SECONDS = 150;
+const SECONDS = 120;
 const N = RATE * SECONDS;
 const KEYS = 100;
 const ROLL_MS = 20_000;
