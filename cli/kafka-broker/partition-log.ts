@@ -79,14 +79,7 @@ export class AbortedTxnIndex {
 
   /** Index of the first live entry whose last offset is >= offset. */
   private lowerBound(offset: number): number {
-    let lo = this.head;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAtOrAfter(this.entries, this.head, offset);
   }
 
   /** Aborted transactions overlapping [from, to), in marker order. */
@@ -367,14 +360,7 @@ export class PartitionLog {
 
   /** Index of the first batch whose last offset is >= offset. */
   private findEntry(offset: number): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAtOrAfter(this.entries, 0, offset);
   }
 
   /**
@@ -468,4 +454,16 @@ export class PartitionLog {
     this.segments = [];
     this.notify();
   }
+}
+
+/** Binary search in entries sorted by offset: the index of the first one from `from` whose last offset is >= offset. */
+function firstEndingAtOrAfter(entries: ReadonlyArray<{ lastOffset: number }>, from: number, offset: number): number {
+  let lo = from;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.lastOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -3,7 +3,7 @@
 // crosses processes on the data plane) with the right output; TaskManagers and raw gRPC clients
 // without the secret or the CA are refused on the control and the data plane; and
 // `weir cluster start --secure` generates everything, runs a job and stops.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { keyOf } from '../jobs/keyed-count.js';
 import { startCluster, startProcess, type TestCluster } from '../helpers/cluster.js';
 import { readCommittedLines } from '../helpers/output.js';
 import { restApi } from '../helpers/rest-api.js';
+import { killAllWith, pidsWith } from '../helpers/processes.js';
 
 const SECRET = 'a shared secret of the test cluster';
 const RECORDS = 20_000;
@@ -212,20 +213,8 @@ describe('mutual TLS', () => {
 describe('weir cluster start --secure', () => {
   let launcher: ChildProcess | undefined;
   let dir: string;
-  const pidsWith = (needle: string) =>
-    execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.includes(needle) && l.includes('weir.js'))
-      .map((l) => Number(l.trim().split(/\s+/)[0]));
-
   afterEach(() => {
-    for (const pid of pidsWith(dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killAllWith(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

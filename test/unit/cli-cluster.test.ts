@@ -1,32 +1,15 @@
 // Starts real `weir cluster start` processes from dist/ (relies on `npm test`'s pretest build).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killAllWith, pidsWith, until } from '../helpers/processes.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'weir.js');
 
-/** Pids of processes whose command line mentions `needle` (the cluster's unique directory). */
-function pidsWith(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes(needle) && l.includes('weir.js'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('weir cluster start', () => {
   let dir: string;
@@ -39,13 +22,7 @@ describe('weir cluster start', () => {
 
   afterEach(() => {
     // Whatever happened, nothing of this test may keep running.
-    for (const pid of pidsWith(dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killAllWith(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 
