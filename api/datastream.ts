@@ -1,6 +1,6 @@
 // DataStream, SingleOutputStreamOperator and KeyedStream: each call records a transformation on
 // the environment's plan. They live together because each creates the others.
-import type { PartitionerKind } from '../common/jobgraph.js';
+import type { PartitionerKind, PrintSinkConfig } from '../common/jobgraph.js';
 import { aggregationReduce, checkField, type AggregationKind, type FieldExpression } from './aggregations.js';
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import type { MapStateDescriptor } from './broadcast-state.js';
@@ -216,6 +216,22 @@ export class DataStream<T> {
     return this.sink({ kind: 'sink', name: 'Print to Std. Err', config: printConfig('stderr', sinkIdentifier), userFunction: undefined });
   }
 
+  /**
+   * Runs the job on an in-process mini cluster (a local environment: getExecutionEnvironment()
+   * outside the engine) and resolves with this stream's records: all of them once the job
+   * finished, or, with `limit`, the first `limit` records, after which the job is canceled (so an
+   * unbounded job ends too).
+   */
+  executeAndCollect(limit?: number): Promise<T[]>;
+  executeAndCollect(jobName: string, limit?: number): Promise<T[]>;
+  async executeAndCollect(jobNameOrLimit?: string | number, maybeLimit?: number): Promise<T[]> {
+    const jobName = typeof jobNameOrLimit === 'string' ? jobNameOrLimit : undefined;
+    const limit = typeof jobNameOrLimit === 'number' ? jobNameOrLimit : maybeLimit;
+    // Loaded on demand: bundles never load the runtime through the API.
+    const { collectLocally } = await import('./minicluster/local-execution.js');
+    return collectLocally(this, jobName, limit);
+  }
+
   /** A FileSink, or an object with invoke(value, ctx) like addSink. */
   sinkTo(sink: FileSink<T> | KafkaSink<T> | PrometheusSink<T> | JdbcSinkFunction<T> | SinkFunction<T>): DataStreamSink<T> {
     if (sink instanceof JdbcSinkFunction) return this.sink({ kind: 'sink', name: 'JdbcSink', config: sink.describe(), userFunction: sink });
@@ -294,8 +310,8 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   }
 }
 
-function printConfig(target: 'stdout' | 'stderr', prefix: string | undefined): Record<string, unknown> {
-  const config: Record<string, unknown> = { sinkKind: 'print', target };
+function printConfig(target: 'stdout' | 'stderr', prefix: string | undefined): PrintSinkConfig {
+  const config: PrintSinkConfig = { sinkKind: 'print', target };
   if (prefix !== undefined) config.prefix = String(prefix);
   return config;
 }

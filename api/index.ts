@@ -90,3 +90,9 @@ export type {
   Window, WindowAssigner, WindowAssignerContext, MergingWindowAssigner, Trigger, TriggerContext, OnMergeContext, TriggerResult, TriggerState,
   Evictor, TimestampedValue, AggregateFunction, ProcessWindowContext, ProcessWindowFunctionLike, WindowOperatorSpec,
 } from './windowing/types.js';
+export { Watermark } from './watermark.js';
+export { RichSourceFunction, RichParallelSourceFunction } from './source-function.js';
+export type { SourceFunction, ParallelSourceFunction, SourceContext } from './source-function.js';
+export { EndOfStreamTrigger } from './windowing/end-of-stream-trigger.js';
+export { JobExecutionResult, JobExecutionException } from './minicluster/job-execution-result.js';
+export type { JobClient } from './minicluster/job-client.js';

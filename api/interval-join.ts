@@ -2,6 +2,7 @@
 // pairs each left element at time t with the right elements of the same key at times in
 // [t + lower, t + upper] (either bound exclusive on request). The 'intervalJoin' operator buffers
 // both sides and drops rows once the watermark makes them unjoinable, so state stays bounded.
+import type { IntervalJoinConfig } from '../common/jobgraph.js';
 import type { KeyedStream, SingleOutputStreamOperator } from './datastream.js';
 import { AbstractRichFunction, type Collector, type Lifecycle } from './functions.js';
 import { keyPartitionOf } from './datastream.js';
@@ -28,14 +29,7 @@ export abstract class ProcessJoinFunction<IN1, IN2, R> extends AbstractRichFunct
 }
 
 /** What the 'intervalJoin' operator's config holds, bounds in milliseconds relative to the left element. */
-export interface IntervalJoinConfig {
-  keyRef1?: string;
-  keyRef2?: string;
-  lowerBound: number;
-  upperBound: number;
-  lowerBoundInclusive: boolean;
-  upperBoundInclusive: boolean;
-}
+export type { IntervalJoinConfig };
 
 export class IntervalJoin<IN1, IN2, K> {
   constructor(

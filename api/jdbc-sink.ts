@@ -14,6 +14,7 @@
 // once; with an upsert statement replays after a failover are idempotent). JdbcSink.exactlyOnceSink
 // writes each checkpoint's records in one XA transaction per subtask, prepared at the barrier and
 // committed when the checkpoint completes (exactly once).
+import type { JdbcSinkConfig } from '../common/jobgraph.js';
 
 /** A value a statement parameter can take. */
 export type JdbcValue = string | number | bigint | boolean | Date | Uint8Array | null;
@@ -392,7 +393,7 @@ export class JdbcSinkFunction<T> {
   }
 
   /** The operator's configuration in the JobGraph: no password, no user code. */
-  describe(): Record<string, unknown> {
+  describe(): JdbcSinkConfig {
     const { batchSize, batchIntervalMs, maxRetries } = this.executionOptions;
     return {
       sinkKind: 'jdbc',

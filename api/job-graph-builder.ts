@@ -83,7 +83,7 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
           outputs.push(e.tag === undefined ? { type: 'network', edge: edge.index } : { type: 'network', edge: edge.index, tag: e.tag });
         }
       }
-      const op: OperatorDescriptor = { id: m.id, name: m.name, kind: m.t.kind, config: m.config, stateful: m.t.stateful, outputs };
+      const op: OperatorDescriptor = { id: m.id, name: m.name, ...m.operator, stateful: m.t.stateful, outputs };
       if (m.t.uid !== undefined) op.uid = m.t.uid;
       vertex.operators.push(op);
     }

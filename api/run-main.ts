@@ -1,5 +1,5 @@
 // Runs a job module's main(env, args), in the planner child and again in every TaskManager.
-import type { StreamExecutionEnvironment } from './environment.js';
+import { runWithContextEnvironment, type StreamExecutionEnvironment } from './environment.js';
 
 export type JobMain = (env: StreamExecutionEnvironment, args: string[]) => unknown;
 
@@ -8,5 +8,6 @@ export async function runMain(module: unknown, env: StreamExecutionEnvironment, 
     ? (module as { default?: unknown }).default
     : undefined;
   if (typeof main !== 'function') throw new Error('bundle entry has no default export main(env, args)');
-  await (main as JobMain)(env, [...args]);
+  // getExecutionEnvironment() inside main (Flink's habit) returns the engine's environment.
+  await runWithContextEnvironment(env, () => (main as JobMain)(env, [...args]));
 }

@@ -1,7 +1,7 @@
 // Flink's StreamGraph: the plan's operators with ids, resolved parallelism, and edges whose
 // partitioners come from the virtual keyBy/rebalance/union nodes between them, and whose side-output
 // tags from the virtual getSideOutput nodes.
-import type { PartitionerKind } from '../common/jobgraph.js';
+import type { OperatorKindAndConfig, PartitionerKind } from '../common/jobgraph.js';
 import { idFromPosition, idFromUid } from './operator-ids.js';
 import { parallelismOf } from './operator-settings.js';
 import { effectiveParallelism, isTwoInputKind, type OperatorTransformation, type Plan, type Transformation } from './transformation.js';
@@ -14,10 +14,10 @@ export interface StreamNode {
   readonly parallelism: number;
   readonly maxParallelism: number;
   /**
-   * The transformation's config plus keyRef for operators on a keyed stream, or keyRef1/keyRef2
-   * for two-input operators on keyed inputs.
+   * The kind and the transformation's config plus keyRef for operators on a keyed stream, or
+   * keyRef1/keyRef2 for two-input operators on keyed inputs.
    */
-  readonly config: Record<string, unknown>;
+  readonly operator: OperatorKindAndConfig;
   readonly keyRef: string | undefined;
   /** 2 for two-input operators: their edges say which input they feed. */
   readonly numInputs: number;
@@ -121,15 +121,19 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
     }
     const twoInput = isTwoInputKind(t.kind);
     const keyRef = t.keyedBy ? keyRefOf(ids.get(t.keyedBy)!) : undefined;
-    const config: Record<string, unknown> = { ...t.config };
+    const keyRefs: { keyRef?: string; keyRef1?: string; keyRef2?: string } = {};
     if (twoInput) {
-      if (keyRef) config.keyRef1 = keyRef;
-      if (t.keyedBy2) config.keyRef2 = keyRefOf(ids.get(t.keyedBy2)!);
+      if (keyRef) keyRefs.keyRef1 = keyRef;
+      if (t.keyedBy2) keyRefs.keyRef2 = keyRefOf(ids.get(t.keyedBy2)!);
     } else if (keyRef) {
-      config.keyRef = keyRef;
+      keyRefs.keyRef = keyRef;
     }
+    // The one cast between a builder's config and the descriptor: addOperator's OperatorSpec union
+    // paired kind and config, and the key refs added here are the fields a builder leaves out
+    // (TypeScript cannot follow the pairing through t.kind and t.config read apart).
+    const operator = { kind: t.kind, config: { ...t.config, ...keyRefs } } as OperatorKindAndConfig;
     const node: StreamNode = {
-      t, id: ids.get(t)!, name, parallelism, maxParallelism, config,
+      t, id: ids.get(t)!, name, parallelism, maxParallelism, operator,
       keyRef, numInputs: twoInput ? 2 : t.kind === 'source' ? 0 : 1, inEdges: [], outEdges: [],
     };
     nodes.push(node);

@@ -2,7 +2,7 @@
 // 'partition' (keyBy, rebalance, ...), 'union' and 'sideOutput' nodes that only shape the edges
 // between them.
 import type { CheckpointingSettings, RestartStrategySettings } from '../common/checkpoint.js';
-import type { OperatorKind, PartitionerKind } from '../common/jobgraph.js';
+import type { OperatorConfigs, OperatorKind, PartitionerKind } from '../common/jobgraph.js';
 
 /** Flink's ChainingStrategy: ALWAYS chains both ways, HEAD starts a new chain, NEVER chains at all. */
 export type ChainingStrategy = 'ALWAYS' | 'HEAD' | 'NEVER';
@@ -13,17 +13,21 @@ interface TransformationBase {
   readonly inputs: readonly Transformation[];
 }
 
-export interface OperatorTransformation extends TransformationBase {
+/** The key selector refs the graph adds to a config; an operator's builder writes the rest. */
+type KeyRefField = 'keyRef' | 'keyRef1' | 'keyRef2';
+type WithoutKeyRefs<C> = C extends unknown ? Omit<C, KeyRefField> : never;
+
+/** An operator kind with the JSON-only config its builder writes ('keyRef' is added when the graph is built). */
+export type BuilderOperator = { [K in OperatorKind]: { readonly kind: K; readonly config: WithoutKeyRefs<OperatorConfigs[K]> } }[OperatorKind];
+
+interface OperatorTransformationFields extends TransformationBase {
   readonly type: 'operator';
-  readonly kind: OperatorKind;
   /** Name without the 'Source: '/'Sink: ' prefix the graph adds. */
   name: string;
   parallelism: number | undefined;
   maxParallelism: number | undefined;
   uid: string | undefined;
   chaining: ChainingStrategy;
-  /** JSON-only settings; 'keyRef' is added when the graph is built. */
-  readonly config: Record<string, unknown>;
   /** What TaskManagers look up by operator id (function, function object or source/sink descriptor). */
   readonly userFunction: unknown;
   /** Extra user-code entries, keyed by a suffix: e.g. 'wm' is stored as 'wm-<operatorId>'. */
@@ -41,6 +45,9 @@ export interface OperatorTransformation extends TransformationBase {
   /** Whether losing its state on an upgrade matters; drives the missing-uid warning. */
   readonly mayHoldState: boolean;
 }
+
+/** An operator of the plan: a union on `kind`, each with its config. */
+export type OperatorTransformation = OperatorTransformationFields & BuilderOperator;
 
 export interface PartitionTransformation extends TransformationBase {
   readonly type: 'partition';
@@ -93,8 +100,10 @@ export function effectiveParallelism(plan: Plan): number {
   return plan.parallelism ?? plan.defaultParallelism;
 }
 
-export type OperatorSpec = Pick<OperatorTransformation, 'kind' | 'name' | 'config' | 'userFunction'> &
-  Partial<Pick<OperatorTransformation, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'keyedBy2' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+/** What an operator's builder gives addOperator: its kind and that kind's config, name, user code and settings. */
+export type OperatorSpec = BuilderOperator &
+  Pick<OperatorTransformationFields, 'name' | 'userFunction'> &
+  Partial<Pick<OperatorTransformationFields, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'keyedBy2' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
 
 const TWO_INPUT_KINDS: ReadonlySet<OperatorKind> = new Set<OperatorKind>(['coMap', 'coFlatMap', 'coProcess', 'broadcastProcess', 'intervalJoin']);
 
@@ -106,16 +115,16 @@ export function isTwoInputKind(kind: OperatorKind): boolean {
 export function addOperator(plan: Plan, inputs: readonly Transformation[], spec: OperatorSpec): OperatorTransformation {
   if (isTwoInputKind(spec.kind) !== (inputs.length === 2)) throw new Error(`operator kind '${spec.kind}' with ${inputs.length} input(s)`);
   const t: OperatorTransformation = {
+    // Spread first: it carries kind and config as the pair the union checked.
+    ...spec,
     type: 'operator',
     index: plan.transformations.length,
     inputs,
-    kind: spec.kind,
     name: spec.name,
     parallelism: spec.parallelism,
     maxParallelism: undefined,
     uid: undefined,
     chaining: 'ALWAYS',
-    config: spec.config,
     userFunction: spec.userFunction,
     extraUserCode: spec.extraUserCode ?? new Map(),
     nonParallel: spec.nonParallel ?? false,

@@ -9,7 +9,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../common/rpc.js';
+import { packageRoot } from '../common/package-root.js';
 import { BenchCluster } from './lib/cluster.js';
 import { monotonicOffsetUs, summarizeCpuProfile, type EpochWindow } from './lib/cpu-profile.js';
 import { DEFAULT_KEYS } from './lib/keyed-records.js';

@@ -3,7 +3,7 @@
 // bench/results/latest.json plus a timestamped copy. Ratios against a baseline measured in the
 // same run are the figures to compare: absolute rates wander on a shared machine.
 import { join } from 'node:path';
-import { packageRoot } from '../common/rpc.js';
+import { packageRoot } from '../common/package-root.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
 import { internalSecurity } from './benchmarks/internal-security.js';
 import { jobManagerFailover } from './benchmarks/jobmanager-failover.js';

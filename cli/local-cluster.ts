@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../common/rpc.js';
+import { packageRoot } from '../common/package-root.js';
 import type { ReadyMessage } from './daemon.js';
 import { CliError } from './errors.js';
 import { RestClient } from './rest-client.js';

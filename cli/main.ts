@@ -8,6 +8,7 @@ import { clusterCommand } from './commands/cluster.js';
 import { diffCommand } from './commands/diff.js';
 import { getCommand } from './commands/get.js';
 import { infoCommand } from './commands/info.js';
+import { initCommand } from './commands/init.js';
 import { jobManagerCommand } from './commands/jobmanager.js';
 import { kafkaBrokerCommand } from './commands/kafka-broker.js';
 import { listCommand } from './commands/list.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     jobManagerCommand(),
     taskManagerCommand(),
     kafkaBrokerCommand(),
+    initCommand(),
     bundleCommand(),
     infoCommand(),
     runCommand(),

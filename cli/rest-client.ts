@@ -1,6 +1,6 @@
 // A small client of the JobManager's Flink-shaped REST API, turning every failure into one
 // clear line ("cannot reach the JobManager at ...", or the server's first error message).
-import { currentLeader, parseEtcdUrl } from '../common/etcd-leader.js';
+import { parseEtcdUrl } from '../common/etcd-url.js';
 import { CliError } from './errors.js';
 import { fetchWithCa } from './fetch-with-ca.js';
 
@@ -77,6 +77,8 @@ export class RestClient {
   private async resolveLeader(): Promise<void> {
     const etcd = parseEtcdUrl(this.baseUrl);
     if (!etcd) return;
+    // etcd's client (and its gRPC stack) loads only for an etcd:// address.
+    const { currentLeader } = await import('../common/etcd-leader.js');
     const clusterId = etcd.clusterId ?? 'default';
     let leader;
     try {

@@ -5,9 +5,9 @@ import { mkdir, readFile, readlink, rename, rm, symlink, unlink, writeFile, mkdt
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, posix, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import * as esbuild from 'esbuild';
-import * as tar from 'tar';
-import { packageRoot } from './rpc.js';
+// esbuild and tar load on first use: every CLI command imports this module, few bundle.
+import type * as esbuild from 'esbuild';
+import { packageRoot } from './package-root.js';
 import { ENGINE_VERSION } from './version.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -64,7 +64,8 @@ export async function createBundle(
 ): Promise<{ id: string; manifest: BundleManifest }> {
   let code: string;
   try {
-    const result = await esbuild.build({
+    const { build } = await import('esbuild');
+    const result = await build({
       entryPoints: [entryFile],
       // Beside the entry, so source-map paths (and so user stack traces) read 'my-job.ts:12'.
       outfile: join(dirname(resolve(entryFile)), BUNDLE_ENTRY),
@@ -105,6 +106,7 @@ export async function createBundle(
     await writeFile(join(staging, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     await writeFile(join(staging, BUNDLE_ENTRY), code);
     await mkdir(dirname(resolve(outFile)), { recursive: true });
+    const tar = await import('tar');
     await tar.c(
       { gzip: true, file: outFile, cwd: staging, portable: true, mtime: new Date(0) },
       [MANIFEST_FILE, BUNDLE_ENTRY],
@@ -117,7 +119,8 @@ export async function createBundle(
 }
 
 /** Reads the regular files of an uncompressed tar archive into memory, refusing unsafe names. */
-function readTarMembers(data: Buffer): Promise<Map<string, Buffer>> {
+async function readTarMembers(data: Buffer): Promise<Map<string, Buffer>> {
+  const tar = await import('tar');
   return new Promise((resolvePromise, reject) => {
     const files = new Map<string, Buffer>();
     let failure: Error | undefined;

@@ -6,18 +6,20 @@ import { parseDuration, parseMemorySize } from './units.js';
 
 type Kind = 'string' | 'int' | 'double' | 'duration' | 'memory' | 'boolean';
 
-interface OptionSpec {
+export interface OptionSpec {
   kind: Kind;
   default: string | number | boolean | undefined;
   description: string;
   /** Accepted values of a string option (compared case-insensitively, as Flink's enum options). */
-  values?: string[];
+  values?: readonly string[];
+  /** How the reference table shows a default that is computed rather than fixed. */
+  defaultText?: string;
 }
 
 const RESTART_STRATEGY_TYPES = ['none', 'off', 'disable', 'fixed-delay', 'fixeddelay', 'failure-rate', 'failurerate', 'exponential-delay', 'exponentialdelay'];
 
 /** Every key Weir reads. Unknown keys are kept (jobs and plugins may read them) but flagged. */
-export const OPTIONS: Record<string, OptionSpec> = {
+export const OPTIONS = {
   'rest.port': { kind: 'int', default: 8081, description: 'JobManager REST and web UI port (0 picks a free one)' },
   'rest.bind-address': { kind: 'string', default: '127.0.0.1', description: 'address the REST server binds' },
   'rest.address': { kind: 'string', default: '127.0.0.1', description: 'address clients use to reach the REST server' },
@@ -38,14 +40,14 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'taskmanager.rpc.port': { kind: 'int', default: 0, description: 'TaskManager gRPC port of the control plane (0 picks a free one)' },
   'taskmanager.data.port': { kind: 'int', default: 0, description: "port other TaskManagers are told to connect to for slot 0's data server, slot i's being this + i, for NAT or port forwarding (0: the port each data server is bound to)" },
   'taskmanager.data.bind-port': { kind: 'int', default: undefined, description: "port slot 0's data server binds, slot i's this + i (unset: taskmanager.data.port; 0 picks free ports)" },
-  'taskmanager.numberOfTaskSlots': { kind: 'int', default: 4, description: 'slots each TaskManager offers' },
+  'taskmanager.numberOfTaskSlots': { kind: 'int', default: 4, description: 'slots (threads, so cores used) per TaskManager (Flink: 1); `weir cluster start` without --slots shares the cores out over its TaskManagers, at least 4 each' },
   'taskmanager.memory.segment-size': { kind: 'memory', default: '32 kb', description: 'size at which a network buffer is sent' },
   'taskmanager.network.memory.buffers-per-channel': { kind: 'int', default: 4, description: 'credits (buffers) each input channel grants its producer' },
   'taskmanager.network.request-backoff.initial': { kind: 'duration', default: '100 ms', description: 'first wait before a partition request to an unreachable data server is repeated' },
   'taskmanager.network.request-backoff.max': { kind: 'duration', default: '10 s', description: 'the wait between repeated partition requests doubles up to this, then the channel fails' },
   'execution.buffer-timeout': { kind: 'duration', default: '5 ms', description: 'longest a partly filled buffer waits before it is sent (0: after every record)' },
-  'heartbeat.interval': { kind: 'duration', default: '1 s', description: 'time between heartbeats' },
-  'heartbeat.timeout': { kind: 'duration', default: '3 s', description: 'silence after which a peer is considered lost' },
+  'heartbeat.interval': { kind: 'duration', default: '1 s', description: 'time between heartbeats (Flink: 10 s)' },
+  'heartbeat.timeout': { kind: 'duration', default: '3 s', description: 'silence after which a peer is considered lost (Flink: 50 s)' },
   'slot.request.timeout': { kind: 'duration', default: '30 s', description: 'how long a job waits for enough free slots before it fails' },
   'dispatcher.planner.timeout': { kind: 'duration', default: '30 s', description: 'time limit for running a bundle main() to plan the job' },
   'metrics.reporter.prom.port': { kind: 'int', default: 0, description: 'TaskManager Prometheus /metrics port (0 picks a free one)' },
@@ -54,7 +56,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'deployment.rollback.window': { kind: 'duration', default: '60 s', description: "time a deployment's new job is watched after an upgrade: if it fails, or restarts twice, within it, the previous spec runs again from the same savepoint or checkpoint and the deployment is ROLLED_BACK (a deployment-alert is sent); 0 turns the watch off (a version that cannot even be planned is still rolled back)" },
   'deployment.apply.lock-timeout': { kind: 'duration', default: '30 s', description: 'how long an apply of a deployment waits for another apply (or a rollback) of the same name to finish before it is refused with 409' },
   'parallelism.default': { kind: 'int', default: 1, description: 'parallelism of jobs that set none' },
-  'process.working-dir': { kind: 'string', default: undefined, description: 'directory for logs, bundles and state of this process' },
+  'process.working-dir': { kind: 'string', default: undefined, defaultText: '.weir/<process>', description: 'directory for logs, bundles and state of this process' },
   'cluster.evenly-spread-out-slots': { kind: 'boolean', default: true, description: 'spread subtasks over all TaskManagers rather than filling one first' },
   'task.cancellation.timeout': { kind: 'duration', default: '30 s', description: 'time after which a task that does not stop on cancel is considered stuck' },
   'cluster.shutdown.timeout': { kind: 'duration', default: '30 s', description: 'time a JobManager, TaskManager or `weir cluster start` launcher has, once asked to stop (SIGTERM, SIGINT, its launcher or parent gone), to cancel its work and exit 0; one still running after it exits 1 (the launcher kills a child still alive a few seconds later)' },
@@ -69,7 +71,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   // State and checkpoints. 'hashmap' and 'rocksdb' are accepted as Flink's names of the same two kinds of backend.
   'state.backend': { kind: 'string', default: 'heap', values: ['heap', 'level', 'hashmap', 'rocksdb'], description: "keyed state backend: 'heap' (JavaScript maps) or 'level' (LevelDB on disk); Flink's 'hashmap' and 'rocksdb' mean the same" },
   'state.backend.incremental': { kind: 'boolean', default: true, description: "level backend: checkpoints write only what changed since the last completed one, sharing unchanged files (<jobId>/shared/) between checkpoints; savepoints stay full (Flink's default is false; heap is always full)" },
-  'state.checkpoints.dir': { kind: 'string', default: undefined, description: 'directory of checkpoints, one <jobId>/chk-<n> folder each (unset: <working-dir>/checkpoints of the JobManager)' },
+  'state.checkpoints.dir': { kind: 'string', default: undefined, defaultText: '<JobManager dir>/checkpoints', description: 'directory of checkpoints, one <jobId>/chk-<n> folder each (unset: <working-dir>/checkpoints of the JobManager)' },
   'state.savepoints.dir': { kind: 'string', default: undefined, description: 'default directory of savepoints, one savepoint-<job>-<random> folder each (unset: a savepoint needs a target directory)' },
   'state.checkpoints.num-retained': { kind: 'int', default: 1, description: 'completed checkpoints kept per job (savepoints are never deleted)' },
   'execution.checkpointing.interval': { kind: 'duration', default: undefined, description: 'time between checkpoints (unset: no checkpoints unless the job enables them)' },
@@ -80,11 +82,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'execution.checkpointing.max-concurrent-checkpoints': { kind: 'int', default: 1, description: 'checkpoints that may be in progress at the same time' },
   'execution.checkpointing.checkpoints-after-tasks-finish.enabled': { kind: 'boolean', default: true, description: "checkpoints go on after some tasks finished (Flink's FLIP-147): finished tasks are left out and recorded as finished, a task ends only after a checkpoint taken past the end of its input completed (so two-phase-commit sinks publish everything), and a restore does not run finished operators again. False: checkpoints stop once any task reached the end of its input" },
   'web.checkpoints.history': { kind: 'int', default: 10, description: 'recent checkpoints the REST API and web UI show per job' },
-  'execution.checkpointing.externalized-checkpoint-retention': { kind: 'string', default: 'NO_EXTERNALIZED_CHECKPOINTS', values: ['NO_EXTERNALIZED_CHECKPOINTS', 'DELETE_ON_CANCELLATION', 'RETAIN_ON_CANCELLATION'], description: "what happens to a job's retained checkpoints when it ends (as Flink): NO_EXTERNALIZED_CHECKPOINTS deletes them whenever the job ends; DELETE_ON_CANCELLATION keeps them when it FAILED; RETAIN_ON_CANCELLATION keeps them when it FAILED or was CANCELED. A FINISHED job's checkpoints are always deleted; savepoints never are" },
+  'execution.checkpointing.externalized-checkpoint-retention': { kind: 'string', default: 'NO_EXTERNALIZED_CHECKPOINTS', values: ['NO_EXTERNALIZED_CHECKPOINTS', 'DELETE_ON_CANCELLATION', 'RETAIN_ON_CANCELLATION'], description: "what happens to a job's retained checkpoints when it ends (as Flink): NO_EXTERNALIZED_CHECKPOINTS deletes them whenever the job ends; DELETE_ON_CANCELLATION keeps them when it FAILED; RETAIN_ON_CANCELLATION keeps them when it FAILED or was CANCELED. A FINISHED job's checkpoints are always deleted; savepoints never are. Resuming a canceled job with -s <dir>/<jobId>/chk-<n> needs RETAIN_ON_CANCELLATION, and so does keeping them when a JobManager without high availability stops (it cancels its jobs)" },
   'web.exception-history-size': { kind: 'int', default: 16, description: 'failures kept per job for the REST API and web UI (the oldest are dropped)' },
   // Bounded stores: ended jobs in the JobManager's store, and the processes' log files.
   'jobstore.expiration-time': { kind: 'duration', default: 3600, description: 'time after which an ended job is removed from the JobManager (memory and store); a plain number is seconds, as in Flink' },
-  'jobstore.max-capacity': { kind: 'int', default: undefined, description: 'ended jobs the JobManager keeps at most, the oldest removed first (unset: unbounded, as Flink)' },
+  'jobstore.max-capacity': { kind: 'int', default: undefined, defaultText: 'unbounded', description: 'ended jobs the JobManager keeps at most, the oldest removed first (unset: unbounded, as Flink)' },
   'log.file.max-size': { kind: 'memory', default: '100 mb', description: "size at which a process's log file rolls to <file>.1 (Flink's log4j default)" },
   'log.file.max-files': { kind: 'int', default: 10, description: "rolled log files kept besides the active one, <file>.1 (newest) to <file>.<n> (Flink's log4j default)" },
   // High availability of the JobManager (Flink's keys where Flink has them).
@@ -94,7 +96,8 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'high-availability.etcd.endpoints': { kind: 'string', default: undefined, description: 'comma-separated etcd client URLs (http://host:2379) for high-availability.type: etcd' },
   'high-availability.etcd.lease-ttl': { kind: 'duration', default: '3 s', description: "time-to-live of the leader's etcd lease (whole seconds): a leader that stops renewing it is replaced after this long, and stops acting itself" },
   // Restart strategies (Flink's keys and defaults). Unset type: exponential-delay when the job checkpoints, else none.
-  'restart-strategy.type': { kind: 'string', default: undefined, values: RESTART_STRATEGY_TYPES, description: "restart strategy of jobs that set none: 'none', 'fixed-delay', 'failure-rate' or 'exponential-delay' (unset: exponential-delay when checkpointing is enabled, else none)" },
+  'restart-strategy.type': { kind: 'string', default: undefined, defaultText: 'exponential-delay with checkpoints, else none', values: RESTART_STRATEGY_TYPES, description: "restart strategy of jobs that set none: 'none', 'fixed-delay', 'failure-rate' or 'exponential-delay' (unset: exponential-delay when checkpointing is enabled, else none)" },
+  'restart-strategy': { kind: 'string', default: undefined, values: RESTART_STRATEGY_TYPES, description: "restart-strategy.type's name before Flink 1.19, read when restart-strategy.type is unset" },
   'restart-strategy.fixed-delay.attempts': { kind: 'int', default: 1, description: 'restarts before the job fails, with restart-strategy.type: fixed-delay' },
   'restart-strategy.fixed-delay.delay': { kind: 'duration', default: '1 s', description: 'time between two restarts, with restart-strategy.type: fixed-delay' },
   'restart-strategy.exponential-delay.initial-backoff': { kind: 'duration', default: '1 s', description: 'first delay between restarts, with restart-strategy.type: exponential-delay' },
@@ -106,7 +109,10 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'restart-strategy.failure-rate.max-failures-per-interval': { kind: 'int', default: 1, description: 'restarts allowed within one failure-rate-interval, with restart-strategy.type: failure-rate' },
   'restart-strategy.failure-rate.failure-rate-interval': { kind: 'duration', default: '1 min', description: 'window in which failures are counted, with restart-strategy.type: failure-rate' },
   'restart-strategy.failure-rate.delay': { kind: 'duration', default: '1 s', description: 'time between two restarts, with restart-strategy.type: failure-rate' },
-};
+} as const satisfies Record<string, OptionSpec>;
+
+/** A key Weir reads: configuration getters take only these, so a misspelt key does not compile. */
+export type OptionKey = keyof typeof OPTIONS;
 
 export type ConfigMap = Record<string, string>;
 
@@ -129,10 +135,10 @@ export class Configuration {
   private raw(key: string): string | number | boolean | undefined {
     const v = this.values.get(key);
     if (v !== undefined) return v;
-    return OPTIONS[key]?.default;
+    return (OPTIONS as Record<string, OptionSpec>)[key]?.default;
   }
 
-  getString(key: string, fallback?: string): string {
+  getString(key: OptionKey, fallback?: string): string {
     const v = this.raw(key);
     if (v === undefined) {
       if (fallback !== undefined) return fallback;
@@ -141,26 +147,26 @@ export class Configuration {
     return String(v);
   }
 
-  getOptionalString(key: string): string | undefined {
+  getOptionalString(key: OptionKey): string | undefined {
     const v = this.raw(key);
     return v === undefined ? undefined : String(v);
   }
 
-  getInt(key: string): number {
+  getInt(key: OptionKey): number {
     const v = this.raw(key);
     const n = Number(v);
     if (!Number.isInteger(n)) throw new Error(`configuration key '${key}' must be an integer, got '${v}'`);
     return n;
   }
 
-  getDouble(key: string): number {
+  getDouble(key: OptionKey): number {
     const v = this.raw(key);
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (!Number.isFinite(n)) throw new Error(`configuration key '${key}' must be a number, got '${v}'`);
     return n;
   }
 
-  getBoolean(key: string): boolean {
+  getBoolean(key: OptionKey): boolean {
     const v = String(this.raw(key)).toLowerCase();
     if (v === 'true') return true;
     if (v === 'false') return false;
@@ -168,7 +174,7 @@ export class Configuration {
   }
 
   /** Milliseconds. */
-  getDuration(key: string): number {
+  getDuration(key: OptionKey): number {
     const v = this.raw(key);
     if (v === undefined) throw new Error(`configuration key '${key}' is not set`);
     try {
@@ -179,12 +185,12 @@ export class Configuration {
   }
 
   /** Milliseconds, or undefined when the key is neither set nor has a default. */
-  getOptionalDuration(key: string): number | undefined {
+  getOptionalDuration(key: OptionKey): number | undefined {
     return this.raw(key) === undefined ? undefined : this.getDuration(key);
   }
 
   /** Bytes. */
-  getMemorySize(key: string): number {
+  getMemorySize(key: OptionKey): number {
     const v = this.raw(key);
     if (v === undefined) throw new Error(`configuration key '${key}' is not set`);
     try {
@@ -195,7 +201,7 @@ export class Configuration {
   }
 
   /** A string option restricted to `values` (case-insensitive); returns the value as listed there. */
-  getChoice(key: string, values: readonly string[]): string {
+  getChoice(key: OptionKey, values: readonly string[]): string {
     const v = this.getString(key);
     const hit = values.find((x) => x.toLowerCase() === v.trim().toLowerCase());
     if (hit === undefined) throw new Error(`configuration key '${key}' must be one of ${values.join(', ')}, got '${v}'`);
@@ -209,7 +215,7 @@ export class Configuration {
   /** Checks every known key parses; returns one message per bad value. */
   validate(): string[] {
     const errors: string[] = [];
-    for (const [key, spec] of Object.entries(OPTIONS)) {
+    for (const [key, spec] of Object.entries(OPTIONS as Record<OptionKey, OptionSpec>) as [OptionKey, OptionSpec][]) {
       if (!this.values.has(key)) continue;
       try {
         if (spec.kind === 'int') this.getInt(key);

@@ -39,6 +39,13 @@ export interface TaskMetrics {
   stateEntries: number;
   sinkLagP50: number;
   sinkLagP99: number;
+  /** Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond: rates over the last few seconds (0..1000, adding up to 1000). */
+  busyTimeMsPerSecond: number;
+  idleTimeMsPerSecond: number;
+  backPressuredTimeMsPerSecond: number;
+  /** Busy and idle time since the task started (backPressuredMs is the third). */
+  accumulatedBusyMs: number;
+  accumulatedIdleMs: number;
   /** Connector metrics by Flink's names (records-lag-max, pendingRecords, numBytesSend, commit failures), when a connector reports them. */
   connector?: Record<string, number>;
 }
@@ -61,6 +68,28 @@ export interface TaskExecutionState {
   operatorName: string;
   timestamp: number;
   metrics?: TaskMetrics | null;
+}
+
+/** The report of a task's new state; metrics travel with the final one only. */
+export function taskExecutionState(
+  taskManagerId: string,
+  task: { jobId: string; executionId: string },
+  state: string,
+  failure: { message: string; name: string; operatorName: string } | undefined,
+  finalMetrics: () => TaskMetrics | null,
+): TaskExecutionState {
+  const terminal = state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED';
+  return {
+    taskManagerId,
+    jobId: task.jobId,
+    executionId: task.executionId,
+    state,
+    error: failure?.message ?? '',
+    errorName: failure?.name ?? '',
+    operatorName: failure?.operatorName ?? '',
+    timestamp: Date.now(),
+    metrics: terminal ? finalMetrics() : null,
+  };
 }
 
 export interface TriggerCheckpointRequest {

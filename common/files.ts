@@ -20,6 +20,18 @@ export async function readTail(path: string, maxBytes: number): Promise<string> 
   }
 }
 
+/**
+ * The last `maxBytes` of a rolled log: a file that has just rolled is empty or short, so the
+ * rest comes from the end of `<path>.1`, starting at a line boundary.
+ */
+export async function readLogTail(path: string, maxBytes: number): Promise<string> {
+  const active = await readTail(path, maxBytes);
+  if (active.length >= maxBytes) return active;
+  const previous = await readTail(`${path}.1`, maxBytes - active.length);
+  const firstLine = previous.indexOf('\n');
+  return (firstLine >= 0 ? previous.slice(firstLine + 1) : '') + active;
+}
+
 /** Makes renames in `dir` durable. Some platforms cannot fsync a directory; there it is skipped. */
 export function syncDirectory(dir: string): void {
   let fd: number | undefined;

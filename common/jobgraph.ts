@@ -4,42 +4,176 @@
 
 export type PartitionerKind = 'forward' | 'hash' | 'rebalance' | 'rescale' | 'broadcast' | 'global';
 
-/** Operator kinds the runtime knows how to instantiate. */
-export type OperatorKind =
-  | 'source' // config.sourceKind: 'sequence' | 'elements' | 'datagen'
-  | 'map'
-  | 'filter'
-  | 'flatMap'
-  | 'keyedReduce' // config.keyRef
-  | 'keyedProcess' // config.keyRef
-  | 'process'
-  | 'timestampsAndWatermarks' // assignTimestampsAndWatermarks(strategy); user code: the WatermarkStrategy
-  | 'window' // config.keyRef; user code: a WindowOperatorSpec (api/windowing/types.ts)
+/** Operator kinds the runtime knows how to instantiate, each with the JSON config it carries. */
+export interface OperatorConfigs {
+  source: SourceConfig;
+  map: OneInputConfig;
+  filter: OneInputConfig;
+  flatMap: OneInputConfig;
+  keyedReduce: KeyedReduceConfig;
+  keyedProcess: OneInputConfig;
+  process: OneInputConfig;
+  /** assignTimestampsAndWatermarks(strategy); user code: the WatermarkStrategy. */
+  timestampsAndWatermarks: TimestampsAndWatermarksConfig;
+  /** User code: a WindowOperatorSpec (api/windowing/types.ts). */
+  window: WindowConfig;
   // Two-input operators (JobVertex.numInputs 2; edges say which input with targetInput 0 or 1).
-  // Keyed ones have config.keyRef1 / config.keyRef2, the key selectors of input 1 and input 2.
-  | 'coMap' // user code: { map1, map2 } (CoMapFunction)
-  | 'coFlatMap' // user code: { flatMap1, flatMap2 } (CoFlatMapFunction)
-  | 'coProcess' // user code: CoProcessFunction { processElement1, processElement2, onTimer? }; keyed when keyRef1/keyRef2 are set
-  | 'broadcastProcess' // input 2 is the broadcast side; config.broadcastStates: string[]; keyed when keyRef1 is set
-  | 'intervalJoin' // config { keyRef1, keyRef2, lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }; user code: ProcessJoinFunction
-  | 'sink'; // config.sinkKind: 'print' | 'file' | 'custom'
+  /** User code: { map1, map2 } (CoMapFunction). */
+  coMap: TwoInputConfig;
+  /** User code: { flatMap1, flatMap2 } (CoFlatMapFunction). */
+  coFlatMap: TwoInputConfig;
+  /** User code: CoProcessFunction { processElement1, processElement2, onTimer? }; keyed when keyRef1/keyRef2 are set. */
+  coProcess: TwoInputConfig;
+  /** Input 2 is the broadcast side; keyed when keyRef1 is set. */
+  broadcastProcess: BroadcastProcessConfig;
+  /** User code: ProcessJoinFunction. */
+  intervalJoin: IntervalJoinConfig;
+  sink: SinkConfig;
+}
+
+export type OperatorKind = keyof OperatorConfigs;
+export type OperatorConfig = OperatorConfigs[OperatorKind];
+
+/** One-input operators on a keyed stream name their key selector (a user-code ref); chained keyed operators need it. */
+export interface OneInputConfig {
+  keyRef?: string;
+}
+
+/** Keyed two-input operators name the key selectors of input 1 and input 2. */
+export interface TwoInputConfig {
+  keyRef1?: string;
+  keyRef2?: string;
+}
+
+/** A WatermarkStrategy's JSON form (api/watermark-strategy.ts describe()). */
+export interface WatermarkConfig {
+  kind: 'noWatermarks' | 'monotonous' | 'boundedOutOfOrderness' | 'generator';
+  maxOutOfOrderness?: number;
+  idleness?: number;
+}
+
+interface SourceConfigBase {
+  /** Bounded sources end; the job finishes when all have. */
+  bounded: boolean;
+  /** fromSource(source, strategy): the strategy the source applies. */
+  watermark?: WatermarkConfig;
+}
+
+/** The source's kind decides the reader; the rest describes it (the reader gets the source object as user code). */
+export type SourceConfig = SourceConfigBase &
+  (
+    | { sourceKind: 'function' }
+    | { sourceKind: 'sequence'; from: number; to: number }
+    | { sourceKind: 'elements'; count: number }
+    | { sourceKind: 'file'; paths: string[]; format: string }
+    | { sourceKind: 'kafka'; bootstrapServers: string; topics: string[] | string }
+    /** count null: unbounded (Infinity is not JSON). */
+    | { sourceKind: 'datagen'; count: number | null; ratePerSecond?: number }
+  );
+export type SourceKind = SourceConfig['sourceKind'];
+
+export interface KeyedReduceConfig extends OneInputConfig {
+  /** sum/min/max/minBy/maxBy(field): the built-in aggregation the reducer implements. */
+  aggregation?: { kind: 'sum' | 'min' | 'max' | 'minBy' | 'maxBy'; field: string | number };
+}
+
+export interface TimestampsAndWatermarksConfig extends OneInputConfig {
+  watermark: WatermarkConfig;
+}
+
+/**
+ * The JSON description of a window operator, for people (web UI, REST); the runtime works from the
+ * WindowOperatorSpec in the bundle. Assigner, trigger and evictor describe themselves (user ones as
+ * { kind: 'custom' }), so their shape is theirs.
+ */
+export interface WindowConfig extends OneInputConfig {
+  assigner: Record<string, unknown>;
+  trigger: Record<string, unknown>;
+  evictor?: Record<string, unknown>;
+  allowedLateness: number;
+  function: 'reduce' | 'aggregate' | 'process';
+  withProcessFunction: boolean;
+  /** sideOutputLateData(tag): the OutputTag id late records go to. */
+  lateDataTag?: string;
+}
+
+export interface BroadcastProcessConfig extends TwoInputConfig {
+  /** Names of the broadcast states (MapStateDescriptors) of the broadcast stream. */
+  broadcastStates: string[];
+}
+
+/** Bounds in milliseconds relative to the left element. */
+export interface IntervalJoinConfig extends TwoInputConfig {
+  lowerBound: number;
+  upperBound: number;
+  lowerBoundInclusive: boolean;
+  upperBoundInclusive: boolean;
+  /** Side outputs (OutputTag ids) for late rows of each input. */
+  leftLateDataTag?: string;
+  rightLateDataTag?: string;
+}
+
+export type DeliveryGuaranteeSetting = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE' | 'NONE';
+
+export interface PrintSinkConfig {
+  sinkKind: 'print';
+  target: 'stdout' | 'stderr';
+  /** print(sinkIdentifier): the line prefix. */
+  prefix?: string;
+}
+
+/** JdbcSink's settings, for people: no password, the URL without credentials, no user code. */
+export interface JdbcSinkConfig {
+  sinkKind: 'jdbc';
+  url: string;
+  sql: string;
+  deliveryGuarantee: DeliveryGuaranteeSetting;
+  batchSize: number;
+  batchIntervalMs: number;
+  maxRetries: number;
+}
+
+/** The sink's kind decides the operator; secrets (passwords, credentials in URLs) never appear here. */
+export type SinkConfig = OneInputConfig &
+  (
+    | PrintSinkConfig
+    | { sinkKind: 'file'; dir: string }
+    | { sinkKind: 'kafka'; deliveryGuarantee: DeliveryGuaranteeSetting }
+    | { sinkKind: 'prometheus'; url: string }
+    | JdbcSinkConfig
+    | { sinkKind: 'custom' }
+  );
+export type SinkKind = SinkConfig['sinkKind'];
 
 /** Where an operator's output goes: another operator in the same chain, or a network edge. */
 export type OperatorOutput =
   | { type: 'chained'; operator: number; tag?: string }
   | { type: 'network'; edge: number; tag?: string };
 
-export interface OperatorDescriptor {
+interface OperatorDescriptorBase {
   /** 32 lowercase hex characters; from `.uid()` when given, else from the graph position. */
   id: string;
   uid?: string;
   name: string;
-  kind: OperatorKind;
-  /** JSON-only settings; user functions stay in the bundle and are looked up by `id`. */
-  config: Record<string, unknown>;
   /** Operators keyed state or timers live in; savepoint upgrades need a uid on these. */
   stateful: boolean;
   outputs: OperatorOutput[];
+}
+
+/** An operator kind with its config (narrow on `kind` to read the config's fields). */
+export type OperatorKindAndConfig<K extends OperatorKind = OperatorKind> = { [P in K]: { kind: P; config: OperatorConfigs[P] } }[K];
+
+/**
+ * One operator of a chain: a discriminated union on `kind`. The config is JSON-only; user functions
+ * stay in the bundle and are looked up by `id`.
+ */
+export type OperatorDescriptor<K extends OperatorKind = OperatorKind> = OperatorDescriptorBase & OperatorKindAndConfig<K>;
+
+/** The key selector refs of an operator's inputs: keyRef1 is a one-input operator's keyRef, or a two-input one's keyRef1. */
+export function keyRefsOf(op: OperatorKindAndConfig): { keyRef1: string | undefined; keyRef2: string | undefined } {
+  const c = op.config;
+  if ('keyRef1' in c || 'keyRef2' in c) return { keyRef1: c.keyRef1, keyRef2: c.keyRef2 };
+  return { keyRef1: 'keyRef' in c ? c.keyRef : undefined, keyRef2: undefined };
 }
 
 export interface JobVertex {

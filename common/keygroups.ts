@@ -1,5 +1,6 @@
 // Key groups, as in Flink: a key hashes to one of `maxParallelism` key groups and each
-// subtask owns a contiguous range of them, so rescaling moves whole key groups.
+// subtask owns a contiguous range of them, so rescaling moves whole key groups. The ranges are
+// Flink's; the hash differs from Flink's for negative mixed values (see murmurInt).
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -26,7 +27,13 @@ function fmix(h: number, length: number): number {
   return h;
 }
 
-/** Murmur3 (32-bit) of an int, as Flink's MathUtils.murmurHash scrambles hashCode(). */
+/**
+ * Murmur3 (32-bit) of an int: the mixing of Flink's MathUtils.murmurHash, but where Flink takes
+ * the absolute value of a negative result, Weir reads the same 32 bits as unsigned. Keys whose
+ * mixed hash is negative (about half) so land in other key groups than in Flink; the spread is
+ * as even. Weir keeps its assignment because every checkpoint and savepoint stores keyed state
+ * by key group, and Weir's state is not read by Flink (nor Flink's by Weir).
+ */
 export function murmurInt(code: number): number {
   return fmix(mixH1(0, mixK1(code | 0)), 4) >>> 0;
 }

@@ -103,3 +103,21 @@ function whenDrained(w: Writable, timeoutMs: number): Promise<void> {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/** Logs at level fatal, waits for the log to reach its file (at most 200 ms) and exits with `code`. */
+export function exitAfterLogging(log: Logger, code: number, obj: object, msg: string): void {
+  log.fatal(obj, msg);
+  log.flush(() => process.exit(code));
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+/**
+ * A promise rejected with nobody to handle it is a bug whose consequences are unknown: the
+ * process logs it with its stack and exits non-zero, so its supervisor and failover take over
+ * instead of a process running on in an unknown state.
+ */
+export function exitOnUnhandledRejection(log: Logger, who: string): void {
+  process.on('unhandledRejection', (reason) => {
+    exitAfterLogging(log, 1, { err: reason }, `unhandled promise rejection: the ${who} stops (a bug: report it with this log line)`);
+  });
+}

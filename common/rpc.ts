@@ -1,19 +1,8 @@
 // gRPC helpers shared by both sides: proto loading, server start, promise-style unary calls.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-/** The package root, found from this file whether it runs from sources or from dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'proto')) && existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot locate the weir package root (proto/ not found)');
-}
+import { packageRoot } from './package-root.js';
 
 const cache = new Map<string, grpc.GrpcObject>();
 
@@ -73,6 +62,11 @@ export function unary<Req, Res>(client: grpc.Client, method: string, req: Req, t
       else resolve(res);
     });
   });
+}
+
+/** The peer cannot be reached (refused or dropped connection): gRPC's UNAVAILABLE, by code not message. */
+export function isUnavailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
 }
 
 export function shutdownServer(server: grpc.Server, graceMs = 1000): Promise<void> {

@@ -231,7 +231,10 @@ export class Dispatcher {
     const cleanup = jm.checkpointing?.coordinator.shutdown(status) ?? Promise.resolve();
     const archived = this.archive.put(this.archiveViews(jm));
     const recorder = this.recorder;
-    const done = Promise.all([cleanup, archived.then(() => recorder?.ended(jm.jobId))]).then(() => undefined);
+    const done = Promise.all([cleanup, archived.then(() => recorder?.ended(jm.jobId))]).then(
+      () => undefined,
+      (e: unknown) => this.log.error({ err: e, jobId: jm.jobId }, 'cannot archive the ended job or clean up its checkpoints'),
+    );
     this.endings.add(done);
     void done.finally(() => this.endings.delete(done));
   }

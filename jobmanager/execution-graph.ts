@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskMetrics } from '../common/control.js';
 import type { JobGraph, JobVertex } from '../common/jobgraph.js';
-import { isExecutionTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
+import { aggregateExecutionState, executionTransition, isExecutionTerminal, jobTransition, type ExecutionState, type JobStatus, type RefusedTransition } from '../common/states.js';
 
 /** A subtask's counters as its TaskManager last reported them. */
 export type ExecutionMetrics = Omit<TaskMetrics, 'executionId'>;
@@ -17,18 +17,21 @@ export class Execution {
   /** host:port of the data server of the slot's thread (producers are read there). */
   dataAddress: string | undefined;
   failureCause: string | undefined;
-  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0, sinkLagP50: -1, sinkLagP99: -1 };
+  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0, sinkLagP50: -1, sinkLagP99: -1, busyTimeMsPerSecond: 0, idleTimeMsPerSecond: 0, backPressuredTimeMsPerSecond: 0, accumulatedBusyMs: 0, accumulatedIdleMs: 0 };
 
   constructor(
     readonly executionId: string,
     readonly vertex: JobVertex,
     readonly subtaskIndex: number,
     readonly attempt: number,
+    private readonly refused: RefusedTransition = () => undefined,
   ) {}
 
-  /** Moves to `next` unless already terminal; returns whether the state changed. */
+  /** Moves to `next` if Flink's rules allow it (EXECUTION_TRANSITIONS); returns whether the state changed. */
   transition(next: ExecutionState): boolean {
-    if (isExecutionTerminal(this.state) || this.state === next) return false;
+    const outcome = executionTransition(this.state, next);
+    if (outcome === 'refused') this.refused(this.taskName, this.state, next);
+    if (outcome !== 'moved') return false;
     this.state = next;
     this.timestamps[next] = Date.now();
     return true;
@@ -106,25 +109,31 @@ export class ExecutionGraph {
     readonly jobGraph: JobGraph,
     readonly startTime: number,
     exceptionHistorySize = DEFAULT_EXCEPTION_HISTORY_SIZE,
+    /** Told of every move the state tables refuse, of the job or of an execution. */
+    private readonly refused: RefusedTransition = () => undefined,
   ) {
     this.exceptionHistory = new ExceptionHistory(exceptionHistorySize);
     this.statusTimestamps = { INITIALIZING: startTime, CREATED: startTime };
-    this.executions = jobGraph.vertices.map((v, vi) =>
-      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${jobId}_${vi}_${i}_0_${this.incarnation}`, v, i, 0)),
-    );
+    this.executions = this.createExecutions(0);
   }
 
   /** New executions for every subtask (a restart); reports from the old attempt no longer match. */
   newAttempt(): void {
     this.attempt++;
-    const a = this.attempt;
-    this.executions = this.jobGraph.vertices.map((v, vi) =>
-      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${a}_${this.incarnation}`, v, i, a)),
+    this.executions = this.createExecutions(this.attempt);
+  }
+
+  private createExecutions(attempt: number): Execution[][] {
+    return this.jobGraph.vertices.map((v, vi) =>
+      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${attempt}_${this.incarnation}`, v, i, attempt, this.refused)),
     );
   }
 
+  /** Moves the job to `next` if Flink's rules allow it (JOB_TRANSITIONS); returns whether it changed. */
   transition(next: JobStatus): boolean {
-    if (this.status === next) return false;
+    const outcome = jobTransition(this.status, next);
+    if (outcome === 'refused') this.refused(`job ${this.jobId}`, this.status, next);
+    if (outcome !== 'moved') return false;
     this.status = next;
     const now = Date.now();
     this.statusTimestamps[next] = now;
@@ -141,19 +150,8 @@ export class ExecutionGraph {
     return undefined;
   }
 
-  /** Flink's vertex state: the "furthest along" state of its subtasks, failures first. */
+  /** Flink's vertex state: see aggregateExecutionState. */
   static aggregateState(execs: Execution[]): ExecutionState {
-    const has = (s: ExecutionState) => execs.some((e) => e.state === s);
-    if (has('FAILED')) return 'FAILED';
-    if (has('CANCELING')) return 'CANCELING';
-    if (execs.every((e) => e.state === 'FINISHED')) return 'FINISHED';
-    if (execs.every((e) => e.state === 'CANCELED')) return 'CANCELED';
-    if (has('RUNNING')) return 'RUNNING';
-    if (has('INITIALIZING')) return 'INITIALIZING';
-    if (has('DEPLOYING')) return 'DEPLOYING';
-    if (has('SCHEDULED')) return 'SCHEDULED';
-    if (has('CANCELED')) return 'CANCELED';
-    if (has('FINISHED')) return 'RUNNING';
-    return 'CREATED';
+    return aggregateExecutionState(execs.map((e) => e.state));
   }
 }

@@ -6,7 +6,7 @@ import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type CheckpointMetadat
 import type { Ack, TaskExecutionState, TaskMetrics } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
-import { unary } from '../common/rpc.js';
+import { isUnavailable, unary } from '../common/rpc.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
@@ -92,7 +92,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, opts.recovery?.startTime ?? Date.now(), opts.exceptionHistorySize);
+    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, opts.recovery?.startTime ?? Date.now(), opts.exceptionHistorySize, (subject, from, to) => {
+      // Reports that cross a cancellation or arrive after an end are expected races; anything else is a bug to see.
+      const race = from === 'CANCELING' || from === 'FINISHED' || from === 'CANCELED' || from === 'FAILED' || from === 'SUSPENDED';
+      this.log[race ? 'debug' : 'warn']({ subject, from, to }, `refused the impossible move ${from} → ${to} of ${subject}`);
+    });
     if (opts.recovery) this.graph.exceptionHistory.push(...opts.recovery.exceptionHistory);
     this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
     const cp = opts.checkpointing;
@@ -328,7 +332,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         .catch((err: Error) => {
           const message = `cannot deploy ${e.taskName} to TaskManager ${tm.id} (${tm.rpcAddress}): ${err.message}`;
           // A refused connection means the process is gone: say so at once, so the restart does not pick it again.
-          if (/ECONNREFUSED|UNAVAILABLE|No connection established/i.test(err.message)) this.rm.reportUnreachable(tm.id, message);
+          if (isUnavailable(err)) this.rm.reportUnreachable(tm.id, message);
           this.onExecutionFailed(e, 'TaskDeploymentException', message);
         });
     }
@@ -351,9 +355,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       this.onExecutionFailed(e, 'TaskCanceledException', `${e.taskName} was canceled by TaskManager ${update.taskManagerId} without the JobManager asking (the TaskManager lost contact with the JobManager or shut down)`);
       return;
     }
-    if (!e.transition(state)) return;
-    this.log.debug({ jobId: this.jobId, task: e.taskName, state }, 'task state');
-    if (state === 'FINISHED') this.checkpointing?.coordinator.onTaskFinished(e.executionId);
+    // A task asked to cancel that finished first has still been canceled (Flink's completeCancelling).
+    const next = state === 'FINISHED' && e.state === 'CANCELING' ? 'CANCELED' : state;
+    if (!e.transition(next)) return;
+    this.log.debug({ jobId: this.jobId, task: e.taskName, state: next }, 'task state');
+    if (next === 'FINISHED') this.checkpointing?.coordinator.onTaskFinished(e.executionId);
     this.checkCompletion();
   }
 

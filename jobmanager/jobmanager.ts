@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Configuration } from '../common/config.js';
 import { jobManagerServiceDefinition } from '../common/control.js';
-import { createLogger, logFileOptions, type Logger } from '../common/logging.js';
+import { createLogger, exitAfterLogging, exitOnUnhandledRejection, logFileOptions, type Logger } from '../common/logging.js';
 import { bindServer, shutdownServer } from '../common/rpc.js';
 import { createRpcServer, serverCredentials } from '../common/security/grpc-security.js';
 import { describeInternalSecurity, internalSecurityFrom } from '../common/security/internal-security.js';
@@ -42,8 +42,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   // REST token and TLS settings are checked before anything binds (an open non-loopback REST port refuses to start).
   restSecurity(conf);
   const jobManagerId = randomBytes(8).toString('hex');
-  // A stray rejection in one job's bookkeeping must not take every other job down with the process.
-  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (ignored, JobManager keeps running)'));
+  exitOnUnhandledRejection(log, 'JobManager');
 
   const rm = new ResourceManager(jobManagerId, conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log, security);
   const jars = new JarStore(join(workingDir, 'bundles'));
@@ -116,9 +115,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
     alerts,
     onLeadershipLost: (reason) => {
       // Fencing: another JobManager may lead within the lease time; this one must not deploy or commit anything more.
-      log.fatal({ reason }, 'leadership lost: the JobManager stops now (start it again to stand by)');
-      log.flush(() => process.exit(1));
-      setTimeout(() => process.exit(1), 200).unref();
+      exitAfterLogging(log, 1, { reason }, 'leadership lost: the JobManager stops now (start it again to stand by)');
     },
   });
 

@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateJobGraph, type JobGraph } from '../common/jobgraph.js';
-import { packageRoot } from '../common/rpc.js';
+import { packageRoot } from '../common/package-root.js';
 import type { PlanReply, PlanRequest } from './planner-child.js';
 
 export interface PlanOptions {

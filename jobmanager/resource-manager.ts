@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { taskExecutorClient, type RegisterTaskManagerRequest, type RegisterTaskManagerResponse, type TaskManagerHeartbeat, type TaskMetrics } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../common/security/internal-security.js';
-import { unary } from '../common/rpc.js';
+import { isUnavailable, unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 
 export interface SlotAllocation {
@@ -144,7 +144,7 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
         .catch((err: Error) => {
           tm.failedRequests++;
           // Two refused connections in a row: the process is gone; no need to wait out the timeout.
-          if (tm.failedRequests >= 2 && /ECONNREFUSED|UNAVAILABLE|No connection established/i.test(String(err.message))) {
+          if (tm.failedRequests >= 2 && isUnavailable(err)) {
             this.remove(tm, `TaskManager ${tm.id} (${tm.rpcAddress}) is unreachable: ${err.message}`);
           }
         });

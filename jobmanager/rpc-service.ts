@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
+import { invalidAckIdentity, parseTaskCheckpointAck } from '../common/contracts/checkpoint-schema.js';
 import type { Ack, DeclineCheckpointRequest, RegisterTaskManagerRequest, TaskExecutionState, TaskManagerHeartbeat } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -50,8 +51,20 @@ export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, j
   const AcknowledgeCheckpoint: Unary<{ jobId: string; ackJson: string }, Ack> = (call, cb) => {
     const jm = dispatcher.jobs.get(call.request.jobId);
     if (!jm) return cb(null, { ok: false, error: `unknown job ${call.request.jobId}` });
+    let ack: TaskCheckpointAck;
     try {
-      jm.onCheckpointAck(JSON.parse(call.request.ackJson) as TaskCheckpointAck);
+      ack = parseTaskCheckpointAck(call.request.ackJson);
+    } catch (e) {
+      // A TaskManager of another version, or a bug: the ack is dropped. When it still names its
+      // checkpoint and task, that checkpoint is declined with the reason rather than left to time out.
+      const reason = (e as Error).message;
+      const id = invalidAckIdentity(call.request.ackJson);
+      log.warn({ jobId: call.request.jobId, reason, declined: id !== undefined }, 'invalid checkpoint acknowledgement dropped');
+      if (id) jm.onCheckpointDecline(id.executionId, id.checkpointId, reason);
+      return cb(null, { ok: false, error: reason });
+    }
+    try {
+      jm.onCheckpointAck(ack);
       cb(null, { ok: true, error: '' });
     } catch (e) {
       log.error({ err: e, jobId: call.request.jobId }, 'checkpoint acknowledgement failed');

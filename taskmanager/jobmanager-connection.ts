@@ -2,7 +2,8 @@
 // names (etcd://host:2379,...), followed as leadership moves from one JobManager to another.
 import type * as grpc from '@grpc/grpc-js';
 import { jobManagerClient } from '../common/control.js';
-import { parseEtcdUrl, LeaderRetriever, type LeaderInfo } from '../common/etcd-leader.js';
+import type { LeaderInfo, LeaderRetriever } from '../common/etcd-leader.js';
+import { parseEtcdUrl } from '../common/etcd-url.js';
 import type { Logger } from '../common/logging.js';
 import type { InternalSecurity } from '../common/security/internal-security.js';
 
@@ -29,6 +30,8 @@ export class JobManagerConnection {
     const elected = new Promise<LeaderInfo>((resolve) => (first = resolve));
     let conn: JobManagerConnection | undefined;
     let lastError = '';
+    // etcd's client (and its gRPC stack) loads only for an etcd:// JobManager address.
+    const { LeaderRetriever } = await import('../common/etcd-leader.js');
     const retriever = new LeaderRetriever(
       endpoints,
       clusterId,

@@ -40,6 +40,10 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_state_entries', 'keys, windows and buffered rows the operators of a task hold', (m) => m.stateEntries);
     gauge('weir_task_sink_lag_p99_ms', 'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples', (m) => m.sinkLagP99);
     gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
+    // Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and backPressuredTimeMsPerSecond (last 5 s; they add up to 1000).
+    gauge('weir_task_busy_time_ms_per_second', 'busyTimeMsPerSecond: milliseconds per second a task processed records, timers and actions (sources: emitted)', (m) => m.busyTimeMsPerSecond);
+    gauge('weir_task_idle_time_ms_per_second', 'idleTimeMsPerSecond: milliseconds per second a task waited for input', (m) => m.idleTimeMsPerSecond);
+    gauge('weir_task_back_pressured_time_ms_per_second', 'backPressuredTimeMsPerSecond: milliseconds per second a task waited for output buffers (credit)', (m) => m.backPressuredTimeMsPerSecond);
     // Connector metrics, only for the tasks whose connectors report them (Flink's names in the help).
     const connector = (name: string, key: string, help: string) => gauge(name, help, (m) => m.connector?.[key]);
     connector('weir_task_source_records_lag_max', 'records-lag-max', 'records-lag-max: the largest number of records a partition of the source is behind its end');

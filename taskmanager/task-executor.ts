@@ -4,8 +4,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Ack, NotifyCheckpointRequest, TaskMetrics, TriggerCheckpointRequest } from '../common/control.js';
+import { parseTaskDeploymentDescriptor } from '../common/contracts/deployment-schema.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
-import { readTail } from '../common/files.js';
+import { readLogTail } from '../common/files.js';
 import type { Logger } from '../common/logging.js';
 import type { TaskView } from './metrics-server.js';
 import type { TaskSlot } from './slot/task-slot.js';
@@ -80,7 +81,8 @@ export class TaskExecutor {
   service(): grpc.UntypedServiceImplementation {
     const SubmitTask: Unary<{ descriptorJson: string }, Ack> = (call, cb) => {
       try {
-        const tdd = JSON.parse(call.request.descriptorJson) as TaskDeploymentDescriptor;
+        // Checked against its schema: a JobManager of another version, or a bug, is refused with the field's path.
+        const tdd = parseTaskDeploymentDescriptor(call.request.descriptorJson);
         // A JobManager that lost its leadership (or was replaced) must not deploy here any more.
         if (tdd.jobManagerId !== undefined && !this.opts.registeredWith(tdd.jobManagerId)) {
           throw new Error(`refused: deployed by JobManager ${tdd.jobManagerId}, but this TaskManager is registered with another one`);
@@ -106,7 +108,7 @@ export class TaskExecutor {
     };
     const ReadLog: Unary<{ maxBytes: number }, { text: string; path: string }> = (call, cb) => {
       const max = Math.min(Math.max(1, call.request.maxBytes || 65536), 4 * 1024 * 1024);
-      void readTail(this.opts.logFile, max).then((text) => cb(null, { text, path: this.opts.logFile }));
+      void readLogTail(this.opts.logFile, max).then((text) => cb(null, { text, path: this.opts.logFile }));
     };
     const TriggerCheckpoint: Unary<TriggerCheckpointRequest, Ack> = (call, cb) => {
       const r = call.request;

@@ -6,6 +6,7 @@ import { DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH, type TaskCheckpointAck } from '
 import type { TaskMetrics } from '../common/control.js';
 import { keyGroupRangeFor } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
+import type { JobVertex } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
 import { createSourceReader, type SourceReader } from './connectors/source-readers.js';
@@ -63,6 +64,11 @@ export interface TaskEnvironment {
   /** Root directory for on-disk state backends of this TaskManager's tasks. */
   stateDir: string;
   checkpointResponder: CheckpointResponder;
+  /**
+   * The job's functions handed over directly (in-process execution, where the job is built in the
+   * same process); otherwise the bundle's main() runs again to build them.
+   */
+  userCode?: (tdd: TaskDeploymentDescriptor) => Promise<{ vertex: JobVertex; userCode: Map<string, unknown> }>;
 }
 
 export class Task {
@@ -77,6 +83,8 @@ export class Task {
   private cancelRequested = false;
   private holders: OperatorStateHolder[] = [];
   private checkpointCoordinator: SubtaskCheckpointCoordinator | undefined;
+  /** What made the task fail, as thrown (a UserCodeError carries the user's error as its cause). */
+  failureCause: unknown;
   readonly name: string;
   private readonly log: Logger;
   /** Resolves when the task reached a terminal state. */
@@ -117,13 +125,23 @@ export class Task {
       bytesOut += w.metrics.numBytesOut;
     }
     const io = this.streamTask?.io;
+    const time = this.streamTask?.time;
+    const rates = time?.rates();
+    const totals = time?.totals();
     return {
       executionId: this.executionId,
       recordsIn: io?.recordsIn ?? 0,
       recordsOut,
       bytesIn: io?.bytesIn ?? 0,
       bytesOut,
-      backPressuredMs: Math.round(io?.backPressuredMs ?? 0),
+      // With a wait still in progress counted, so a long credit wait shows before it ends.
+      backPressuredMs: Math.round(totals?.backPressuredMs ?? 0),
+      // Measured by the stream task's loop; 0 while it is being set up.
+      busyTimeMsPerSecond: rates?.busyTimeMsPerSecond ?? 0,
+      idleTimeMsPerSecond: rates?.idleTimeMsPerSecond ?? 0,
+      backPressuredTimeMsPerSecond: rates?.backPressuredTimeMsPerSecond ?? 0,
+      accumulatedBusyMs: Math.round(totals?.busyMs ?? 0),
+      accumulatedIdleMs: Math.round(totals?.idleMs ?? 0),
       sourceRecords: io?.sourceRecords ?? 0,
       sinkRecords: this.services?.sinkRecords ?? 0,
       watermark: io?.watermark ?? MIN_WATERMARK,
@@ -177,6 +195,7 @@ export class Task {
       } else {
         const err = e instanceof Error ? e : new Error(String(e));
         const operatorName = e instanceof UserCodeError ? e.operatorName : '';
+        this.failureCause = e;
         this.log.error({ err, operator: operatorName || undefined }, 'task failed');
         // Report before releasing partitions: consumers then fail only after the JobManager heard the root cause.
         this.transition('FAILED', { message: err.stack ?? err.message, name: isPartitionError(err) ? 'PartitionException' : err.name, operatorName });
@@ -191,8 +210,7 @@ export class Task {
     const tdd = this.tdd;
     const mailbox = new Mailbox();
     this.processingTime = new MailboxProcessingTimeService(mailbox);
-    const entry = await this.bundles.entryPath(tdd.bundleHash);
-    const { vertex, userCode } = await loadUserCode(entry, tdd);
+    const { vertex, userCode } = this.env.userCode ? await this.env.userCode(tdd) : await loadUserCode(await this.bundles.entryPath(tdd.bundleHash), tdd);
     const services: TaskServices = (this.services = {
       jobId: tdd.jobId,
       subtaskIndex: tdd.subtaskIndex,

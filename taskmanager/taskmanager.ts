@@ -8,8 +8,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import type { Configuration } from '../common/config.js';
-import { taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
-import { createLogger, logFileOptions, writeLogLine } from '../common/logging.js';
+import { taskExecutionState, taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
+import { createLogger, exitOnUnhandledRejection, logFileOptions, writeLogLine } from '../common/logging.js';
 import { bindServer, shutdownServer, unary } from '../common/rpc.js';
 import { createRpcServer, permanentRefusal, serverCredentials } from '../common/security/grpc-security.js';
 import { describeInternalSecurity, internalSecurityFrom } from '../common/security/internal-security.js';
@@ -39,9 +39,8 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const id = `tm-${randomBytes(4).toString('hex')}`;
   const rootLog = createLogger('taskmanager', logFile, logFileOptions(conf));
   const log = rootLog.child({ taskManagerId: id });
-  // User code may leave rejected promises behind (an async sink's fire-and-forget, say); log them
-  // rather than lose every task of this TaskManager.
-  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in user code or runtime (ignored)'));
+  // User code runs on the slots' threads; a rejection nobody handles here is the runtime's own bug.
+  exitOnUnhandledRejection(log, 'TaskManager');
   const intervalMs = conf.getDuration('heartbeat.interval');
   const timeoutMs = conf.getDuration('heartbeat.timeout');
   const slots = conf.getInt('taskmanager.numberOfTaskSlots');
@@ -59,18 +58,7 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const onTaskState = (task: TaskStateUpdate) => {
     const { state, failure } = task;
     if (closed && state !== 'CANCELED' && state !== 'FAILED' && state !== 'FINISHED') return;
-    const terminal = state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED';
-    const update = {
-      taskManagerId: id,
-      jobId: task.jobId,
-      executionId: task.executionId,
-      state,
-      error: failure?.message ?? '',
-      errorName: failure?.name ?? '',
-      operatorName: failure?.operatorName ?? '',
-      timestamp: Date.now(),
-      metrics: terminal ? (task.metrics ?? null) : null,
-    };
+    const update = taskExecutionState(id, task, state, failure, () => task.metrics ?? null);
     log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
     unary<typeof update, Ack>(conn.client, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
       log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),

@@ -33,7 +33,7 @@ abstract class SessionWindowsBase<T> implements MergingWindowAssigner<T, TimeWin
 }
 
 export class EventTimeSessionWindows extends SessionWindowsBase<unknown> {
-  private constructor(readonly gap: number) {
+  protected constructor(readonly gap: number) {
     super();
   }
 
@@ -68,7 +68,7 @@ export class EventTimeSessionWindows extends SessionWindowsBase<unknown> {
 }
 
 export class DynamicEventTimeSessionWindows<T> extends SessionWindowsBase<T> {
-  private constructor(private readonly extract: (element: T) => number) {
+  protected constructor(protected readonly extract: (element: T) => number) {
     super();
   }
 
@@ -99,7 +99,7 @@ export class DynamicEventTimeSessionWindows<T> extends SessionWindowsBase<T> {
 }
 
 export class ProcessingTimeSessionWindows extends SessionWindowsBase<unknown> {
-  private constructor(readonly gap: number) {
+  protected constructor(readonly gap: number) {
     super();
   }
 
@@ -134,7 +134,7 @@ export class ProcessingTimeSessionWindows extends SessionWindowsBase<unknown> {
 }
 
 export class DynamicProcessingTimeSessionWindows<T> extends SessionWindowsBase<T> {
-  private constructor(private readonly extract: (element: T) => number) {
+  protected constructor(protected readonly extract: (element: T) => number) {
     super();
   }
 

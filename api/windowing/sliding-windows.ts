@@ -23,7 +23,7 @@ function slidingWindows(timestamp: number, size: number, slide: number, offset: 
 }
 
 export class SlidingEventTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  private constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
+  protected constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
 
   static of(size: Duration, slide: Duration, offset: Duration = 0): SlidingEventTimeWindows {
     return new SlidingEventTimeWindows(...checkArgs('SlidingEventTimeWindows', size, slide, offset));
@@ -51,7 +51,7 @@ export class SlidingEventTimeWindows implements WindowAssigner<unknown, TimeWind
 }
 
 export class SlidingProcessingTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  private constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
+  protected constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
 
   static of(size: Duration, slide: Duration, offset: Duration = 0): SlidingProcessingTimeWindows {
     return new SlidingProcessingTimeWindows(...checkArgs('SlidingProcessingTimeWindows', size, slide, offset));

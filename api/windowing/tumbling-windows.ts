@@ -14,7 +14,7 @@ function checkArgs(name: string, size: Duration, offset: Duration): [number, num
 }
 
 export class TumblingEventTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  private constructor(readonly size: number, readonly offset: number) {}
+  protected constructor(readonly size: number, readonly offset: number) {}
 
   static of(size: Duration, offset: Duration = 0): TumblingEventTimeWindows {
     return new TumblingEventTimeWindows(...checkArgs('TumblingEventTimeWindows', size, offset));
@@ -44,7 +44,7 @@ export class TumblingEventTimeWindows implements WindowAssigner<unknown, TimeWin
 }
 
 export class TumblingProcessingTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  private constructor(readonly size: number, readonly offset: number) {}
+  protected constructor(readonly size: number, readonly offset: number) {}
 
   static of(size: Duration, offset: Duration = 0): TumblingProcessingTimeWindows {
     return new TumblingProcessingTimeWindows(...checkArgs('TumblingProcessingTimeWindows', size, offset));

@@ -3,6 +3,7 @@
 // normalized here so the runtime sees one shape: reduce as a plain (a, b) => r, the aggregate as
 // an object of plain functions, the window function as (key, context, elements, out) or an object
 // with process() (kept when it has open/close).
+import type { WindowConfig } from '../../common/jobgraph.js';
 import { AbstractRichFunction, type Collector, type ReduceFunction } from '../functions.js';
 import type { OperatorSpec } from '../transformation.js';
 import { describeTrigger } from './purging-trigger.js';
@@ -177,7 +178,7 @@ export function windowOperator(settings: WindowSettings, fns: WindowFunctions, a
     spec.windowFunction = windowFunction;
   }
 
-  const config: Record<string, unknown> = {
+  const config: Omit<WindowConfig, 'keyRef'> = {
     assigner: describeOf(assigner),
     trigger: describeTrigger(trigger),
     allowedLateness: settings.allowedLateness,

@@ -8,7 +8,7 @@ import { LocalCluster } from '../../cli/local-cluster.js';
 import { RestClient } from '../../cli/rest-client.js';
 import { runJar, uploadBundle } from '../../cli/submit.js';
 import { createBundle } from '../../common/bundle.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { stopOnExit } from './cleanup.js';
 import { freePorts } from './ports.js';
 import type { CheckpointingStatistics, JobDetails } from './rest-types.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RestClient } from '../../cli/rest-client.js';
 import { runJar, uploadBundle } from '../../cli/submit.js';
 import { createBundle } from '../../common/bundle.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { stopOnExit } from './cleanup.js';
 import { stopProcess } from './stop-process.js';
 import { spawnWeir, type JobManagerProcess, type TaskManagerProcess, type WeirProcess } from './weir-process.js';

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { stopOnExit } from './cleanup.js';
 
 export class BenchKafka {

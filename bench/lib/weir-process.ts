@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadyMessage } from '../../cli/daemon.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 
 export type WeirRole = ReadyMessage['role'];
 export type ReadyOf<R extends WeirRole> = Extract<ReadyMessage, { role: R }>;

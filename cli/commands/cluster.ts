@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createBundle } from '../../common/bundle.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { CliError } from '../errors.js';
 import { LocalCluster } from '../local-cluster.js';
 import { watchParent } from '../parent-watch.js';

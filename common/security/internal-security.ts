@@ -3,7 +3,7 @@
 // Plain strings only, so a TaskManager hands the same settings to its slot threads (workerData).
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { Configuration } from '../config.js';
+import type { Configuration, OptionKey } from '../config.js';
 
 export interface InternalTls {
   /** PEM text of the CA that signs every process's certificate (the only one trusted). */
@@ -24,7 +24,7 @@ export interface InternalSecurity {
 /** Neither secret nor TLS: what tests and tools without a configuration use. */
 export const NO_INTERNAL_SECURITY: InternalSecurity = Object.freeze({});
 
-function readPem(conf: Configuration, key: string): string {
+function readPem(conf: Configuration, key: OptionKey): string {
   const path = conf.getOptionalString(key);
   if (!path) throw new Error(`security.ssl.internal.enabled is true but '${key}' (a PEM file) is not set`);
   try {

@@ -642,7 +642,14 @@ export class CheckpointCoordinator {
   private retain(added: StoredCheckpoint): Promise<void> {
     this.retention = this.retention.then(async () => {
       const before = [...this.retained, added];
-      this.retained = await this.storage.retain(before);
+      try {
+        this.retained = await this.storage.retain(before);
+      } catch (e) {
+        // Kept for now; the next completed checkpoint tries to delete the subsumed ones again.
+        this.retained = before;
+        this.log.warn({ err: e, jobId: this.jobId }, 'cannot delete subsumed checkpoints');
+        return;
+      }
       const keptDirs = new Set(this.retained.map((c) => c.dir));
       const discarded = before.filter((c) => !keptDirs.has(c.dir));
       this.tracker.reportDiscarded(discarded.map((c) => c.dir));

@@ -285,6 +285,14 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** A directory without `_metadata`: not a checkpoint or savepoint at all (or not one yet). */
+export class MetadataMissingError extends Error {
+  constructor(readonly dir: string) {
+    super(`checkpoint ${dir}: ${METADATA_FILE}: missing`);
+    this.name = 'MetadataMissingError';
+  }
+}
+
 /** Reads and checks a checkpoint or savepoint; throws an Error naming it, the file and the problem. */
 export async function loadCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
   const meta = await readCheckpointMetadata(dir);
@@ -306,7 +314,8 @@ export async function readCheckpointMetadata(dir: string): Promise<CheckpointMet
   try {
     text = await readFile(join(dir, METADATA_FILE), 'utf8');
   } catch (e) {
-    fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MetadataMissingError(dir);
+    fail(`cannot be read (${(e as Error).message})`);
   }
   let parsed: unknown;
   try {

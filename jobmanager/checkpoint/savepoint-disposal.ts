@@ -4,7 +4,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { Logger } from '../../common/logging.js';
-import { METADATA_FILE, readCheckpointMetadata } from './checkpoint-storage.js';
+import { METADATA_FILE, MetadataMissingError, readCheckpointMetadata } from './checkpoint-storage.js';
 import { SavepointRestoreError } from './savepoint-restore.js';
 
 export async function disposeSavepoint(path: string, log: Logger): Promise<void> {
@@ -17,7 +17,7 @@ export async function disposeSavepoint(path: string, log: Logger): Promise<void>
     meta = await readCheckpointMetadata(dir);
   } catch (e) {
     const msg = (e as Error).message;
-    if (/_metadata: missing$/.test(msg)) throw new SavepointRestoreError(`${path} is not a savepoint: it has no ${METADATA_FILE} file (nothing was deleted)`);
+    if (e instanceof MetadataMissingError) throw new SavepointRestoreError(`${path} is not a savepoint: it has no ${METADATA_FILE} file (nothing was deleted)`);
     throw new SavepointRestoreError(`cannot dispose ${path}: ${msg} (nothing was deleted)`);
   }
   if (!meta.savepoint) throw new SavepointRestoreError(`${path} is a checkpoint, not a savepoint; the engine removes checkpoints itself (nothing was deleted)`);

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute } from 'node:path';
 import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../common/checkpoint.js';
 import type { JobGraph } from '../../common/jobgraph.js';
-import { loadCheckpointMetadata, METADATA_FILE } from './checkpoint-storage.js';
+import { loadCheckpointMetadata, METADATA_FILE, MetadataMissingError } from './checkpoint-storage.js';
 import { finishedStateProblem } from './finished-state.js';
 
 /** A snapshot a job starts from, and the job that wrote it. */
@@ -40,7 +40,7 @@ export async function loadExternalRestore(path: string): Promise<ExternalRestore
     metadata = await loadCheckpointMetadata(dir);
   } catch (e) {
     const msg = (e as Error).message;
-    if (/_metadata: missing$/.test(msg)) throw new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
+    if (e instanceof MetadataMissingError) throw new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
     throw new SavepointRestoreError(`cannot restore from ${path}: ${msg}`);
   }
   return { metadata, dir };

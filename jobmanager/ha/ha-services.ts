@@ -1,6 +1,6 @@
 // The JobManager's high-availability services: where submitted jobs are recorded, and who may act
 // on them. `file`: one JobManager owns the storage directory (a lock file) and resumes its jobs when
-// started again. `etcd` adds leader election on top (see etcd-leadership.ts).
+// started again. `etcd` adds leader election on top (see etcd-leader-election.ts).
 import type { Configuration } from '../../common/config.js';
 import type { Logger } from '../../common/logging.js';
 import type { AlertNotifier } from '../alerts.js';
@@ -10,7 +10,6 @@ import { highAvailabilitySettings, type HighAvailabilityType } from './ha-settin
 import { JobRecorder } from './job-recorder.js';
 import { recoverJobs } from './job-recovery.js';
 import { StorageLock } from './storage-lock.js';
-import { EtcdLeaderElection } from './etcd-leader-election.js';
 import type { LeaderInfo } from '../../common/etcd-leader.js';
 
 export interface LeadershipContext {
@@ -43,7 +42,10 @@ export async function startHighAvailability(conf: Configuration, dispatcher: Dis
   await lock?.acquire();
   const recorder = new JobRecorder(store, log);
   dispatcher.useJobRecorder(recorder);
-  const election = settings.type === 'etcd' ? new EtcdLeaderElection(settings.etcdEndpoints, settings.clusterId, settings.leaseTtlMs, log) : undefined;
+  // etcd's client (and its gRPC stack) loads only when the cluster elects its leader there.
+  const election = settings.type === 'etcd'
+    ? new (await import('./etcd-leader-election.js')).EtcdLeaderElection(settings.etcdEndpoints, settings.clusterId, settings.leaseTtlMs, log)
+    : undefined;
   log.info({ type: settings.type, storageDir: settings.dir, ...(election ? { etcd: settings.etcdEndpoints, leaseTtlMs: settings.leaseTtlMs } : {}) }, 'high availability: submitted jobs are recorded and recovered');
   const recover = async (ctx: LeadershipContext) => {
     const started = Date.now();

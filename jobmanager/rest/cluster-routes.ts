@@ -1,7 +1,7 @@
 // Cluster-level endpoints: overview, TaskManagers, logs, configuration, Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import type { Configuration } from '../../common/config.js';
-import { readTail } from '../../common/files.js';
+import { readLogTail } from '../../common/files.js';
 import type { Logger } from '../../common/logging.js';
 import { unary } from '../../common/rpc.js';
 import { ENGINE_VERSION } from '../../common/version.js';
@@ -90,16 +90,9 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
     return reply.type('text/plain; charset=utf-8').send(res.text);
   });
 
-  app.get<{ Params: { id: string } }>('/taskmanagers/:id/metrics', async (req, reply) => {
-    const tm = taskManager(req.params.id);
-    if (!tm.metricsAddress) throw new RequestError(`TaskManager ${tm.id} announced no metrics endpoint`, 404);
-    const res = await fetch(`http://${tm.metricsAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => {
-      throw new RequestError(`cannot read the metrics of TaskManager ${tm.id}: ${e.message}`, 502);
-    });
-    return reply.type(res.headers.get('content-type') ?? 'text/plain').send(await res.text());
-  });
+  // /taskmanagers/:id/metrics (Flink's JSON, and the Prometheus text): metric-routes.ts.
 
-  app.get('/jobmanager/log', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(await readTail(ctx.logFile, LOG_TAIL_BYTES)));
+  app.get('/jobmanager/log', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(await readLogTail(ctx.logFile, LOG_TAIL_BYTES)));
 
   app.get('/jobmanager/config', async () => Object.entries(ctx.conf.toMap()).map(([key, value]) => ({ key, value: isSensitiveKey(key) ? HIDDEN : value })));
 

@@ -1,6 +1,6 @@
 // Flink-shaped JSON views of a job (the fields Flink's REST API and its users rely on).
 import { EXECUTION_STATES } from '../../common/states.js';
-import { ExecutionGraph } from '../execution-graph.js';
+import { ExecutionGraph, type Execution } from '../execution-graph.js';
 import type { ArchivedJob } from '../job-archive.js';
 import type { JobMaster } from '../job-master.js';
 
@@ -18,6 +18,23 @@ function worstLag(lags: number[]): number | null {
 function watermarkOf(watermarks: number[]): number | null {
   const min = Math.min(...watermarks);
   return min <= Number.MIN_SAFE_INTEGER ? null : min;
+}
+
+/**
+ * Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond of a subtask as last
+ * reported; only a RUNNING subtask has them (others are 0: no time is being measured).
+ */
+export function timeRates(e: Execution): { busy: number; idle: number; backPressured: number } {
+  if (e.state !== 'RUNNING') return { busy: 0, idle: 0, backPressured: 0 };
+  const m = e.metrics;
+  return { busy: m.busyTimeMsPerSecond, idle: m.idleTimeMsPerSecond, backPressured: m.backPressuredTimeMsPerSecond };
+}
+
+/** A vertex's rates as Flink's web UI shows them: the highest over its subtasks. */
+function vertexTimeRates(execs: Execution[]): Record<string, number> {
+  const rates = execs.map(timeRates);
+  const max = (f: (r: ReturnType<typeof timeRates>) => number) => Math.max(0, ...rates.map(f));
+  return { busyTimeMsPerSecond: max((r) => r.busy), idleTimeMsPerSecond: max((r) => r.idle), backPressuredTimeMsPerSecond: max((r) => r.backPressured) };
 }
 
 function duration(start: number, end: number): number {
@@ -81,6 +98,10 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
         'write-records': sum((e) => e.metrics.recordsOut),
         'write-records-complete': true,
         'accumulated-backpressured-time': sum((e) => e.metrics.backPressuredMs),
+        'accumulated-idle-time': sum((e) => e.metrics.accumulatedIdleMs),
+        'accumulated-busy-time': sum((e) => e.metrics.accumulatedBusyMs),
+        // The highest of the subtasks' rates (what Flink's job graph colours the vertex by).
+        ...vertexTimeRates(execs),
         // Beyond Flink: what sources emitted and sinks received, so fully chained jobs show their flow.
         'source-records': sum((e) => e.metrics.sourceRecords),
         'sink-records': sum((e) => e.metrics.sinkRecords),
@@ -109,6 +130,12 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
           'source-records': e.metrics.sourceRecords,
           'sink-records': e.metrics.sinkRecords,
           'state-entries': e.metrics.stateEntries,
+          'accumulated-backpressured-time': e.metrics.backPressuredMs,
+          'accumulated-idle-time': e.metrics.accumulatedIdleMs,
+          'accumulated-busy-time': e.metrics.accumulatedBusyMs,
+          busyTimeMsPerSecond: timeRates(e).busy,
+          idleTimeMsPerSecond: timeRates(e).idle,
+          backPressuredTimeMsPerSecond: timeRates(e).backPressured,
         },
         watermark: watermarkOf([e.metrics.watermark]),
       })),

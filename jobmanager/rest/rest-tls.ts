@@ -1,14 +1,14 @@
 // REST over TLS (security.ssl.rest.*): the certificate and key fastify serves HTTPS with.
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { Configuration } from '../../common/config.js';
+import type { Configuration, OptionKey } from '../../common/config.js';
 
 export interface RestTls {
   cert: Buffer;
   key: Buffer;
 }
 
-function readPem(conf: Configuration, key: string): Buffer {
+function readPem(conf: Configuration, key: OptionKey): Buffer {
   const path = conf.getOptionalString(key);
   if (!path) throw new Error(`security.ssl.rest.enabled is true but '${key}' (a PEM file) is not set`);
   try {

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { RequestError } from '../dispatcher.js';
 import { registerClusterRoutes, type ClusterContext } from './cluster-routes.js';
 import { registerJarRoutes } from './jar-routes.js';
@@ -15,6 +15,8 @@ import { registerJobRoutes } from './job-routes.js';
 import { registerJobExtraRoutes } from './job-extra-routes.js';
 import { registerCheckpointRoutes } from './checkpoint-routes.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
+import { registerMetricRoutes } from './metric-routes.js';
+import { registerVertexRoutes } from './vertex-routes.js';
 import { markPublicUi, registerRestAuth } from './rest-auth.js';
 import { restSecurity } from './rest-security.js';
 import { StatePaths } from './state-paths.js';
@@ -77,6 +79,8 @@ export function registerApi(app: FastifyInstance, ctx: ClusterContext): void {
   registerJobRoutes(app, ctx, paths);
   registerJarRoutes(app, ctx, paths);
   registerJobExtraRoutes(app, ctx);
+  registerVertexRoutes(app, ctx);
+  registerMetricRoutes(app, ctx);
   registerDeploymentRoutes(app, ctx);
   registerCheckpointRoutes(app, (jobId) => {
     const job = ctx.dispatcher.jobs.get(jobId) ?? ctx.dispatcher.archive.get(jobId);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { compressSync, uncompressSync } from 'snappy';
 import { METRIC_NAME_LABEL_NAME, type PrometheusTimeSeriesLike } from '../../api/prometheus-sink.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 
 /** The headers the remote-write 1.0 spec requires on every request. */
 export const REMOTE_WRITE_HEADERS: Readonly<Record<string, string>> = {

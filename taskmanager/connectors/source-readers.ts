@@ -4,6 +4,8 @@ import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import { UserCodeError, type Output, type TaskServices } from '../operators/operator.js';
 import { createFileSourceReader } from './file-source-reader.js';
 import { createKafkaSourceReader } from './kafka/kafka-source-reader.js';
+import { SourceFunctionReader } from './source-function-reader.js';
+import type { SourceFunction } from '../../api/source-function.js';
 import type { SplitOutput } from '../runtime/split-watermarks.js';
 
 export interface SourceReader {
@@ -30,6 +32,8 @@ export interface SourceReader {
   available?(): Promise<void>;
   /** Readers with splits of their own write records through the SplitOutput given to start(), not `out`. */
   readonly perSplitOutput?: boolean;
+  /** The reader emits watermarks into `out` itself (a SourceFunction's emitWatermark). */
+  readonly emitsWatermarks?: boolean;
   notifyCheckpointComplete?(checkpointId: number): void;
   /** Metrics of the connector by Flink's names (records-lag-max, pendingRecords). */
   metrics?(): Record<string, number>;
@@ -113,9 +117,9 @@ class IndexedReader implements SourceReader {
 }
 
 export function createSourceReader(op: OperatorDescriptor, source: unknown, services: TaskServices, operatorName: string): SourceReader {
-  const cfg = op.config as { sourceKind?: string };
+  if (op.kind !== 'source') throw new Error(`operator '${operatorName}' is a ${op.kind}, not a source`);
   const { subtaskIndex: i, parallelism: p } = services;
-  switch (cfg.sourceKind) {
+  switch (op.config.sourceKind) {
     case 'sequence': {
       const s = source as { from: number; to: number };
       const { start, end } = splitRange(s.to - s.from + 1, i, p);
@@ -138,7 +142,9 @@ export function createSourceReader(op: OperatorDescriptor, source: unknown, serv
       return createFileSourceReader(source, services, operatorName);
     case 'kafka':
       return createKafkaSourceReader(source, services, operatorName);
+    case 'function':
+      return new SourceFunctionReader(source as SourceFunction<unknown>, services, operatorName);
     default:
-      throw new Error(`unknown source kind '${String(cfg.sourceKind)}' of operator '${operatorName}'`);
+      throw new Error(`unknown source kind '${String((op.config as { sourceKind?: unknown }).sourceKind)}' of operator '${operatorName}'`);
   }
 }

@@ -54,7 +54,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
         } catch (e) {
           throw new Error(`cannot decode a buffer from ${channel.describeProducer()}: ${(e as Error).message}`, { cause: e });
         }
-        return { kind: 'records', channel: ch, values: decoded.values, timestamps: decoded.timestamps };
+        return { kind: 'records', channel: ch, values: decoded.values, timestamps: decoded.timestamps, bytes: item.length };
       }
       if (item.type === 'endOfPartition') this.numFinished++;
       return { kind: 'event', channel: ch, event: item };

@@ -12,7 +12,7 @@ export type NetworkEvent =
 
 /** What a task polls from an input gate. Timestamps are per record; undefined means "no timestamp". */
 export type BufferOrEvent =
-  | { kind: 'records'; channel: number; values: unknown[]; timestamps: (number | undefined)[] | null }
+  | { kind: 'records'; channel: number; values: unknown[]; timestamps: (number | undefined)[] | null; /** Size of the buffer they came in. */ bytes: number }
   | { kind: 'event'; channel: number; event: NetworkEvent };
 
 export interface ResultPartitionMetrics {

@@ -49,11 +49,13 @@ export class BroadcastProcessOperator extends CoTimerOperator {
   constructor(setup: OperatorSetup) {
     super(setup, setup.keySelector !== undefined, 'keyBy() before connect(broadcastStream)');
     this.keyOf = setup.keySelector;
-    const names = (setup.descriptor.config as { broadcastStates?: unknown }).broadcastStates;
+    const d = setup.descriptor;
+    // Checked again here: in-process callers (test harnesses) build descriptors without the wire's schema.
+    const names: unknown = d.kind === 'broadcastProcess' ? d.config.broadcastStates : undefined;
     if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === 'string'))) {
       throw new Error(`operator '${this.name}': config.broadcastStates must be a list of state names`);
     }
-    this.broadcastStates = new BroadcastStates((names as string[] | undefined) ?? [], this.name);
+    this.broadcastStates = new BroadcastStates(d.kind === 'broadcastProcess' && names !== undefined ? d.config.broadcastStates : [], this.name);
     this.elementFn = coMethod(this.name, setup.userCode, 'processElement');
     this.broadcastElementFn = coMethod(this.name, setup.userCode, 'processBroadcastElement');
     this.onTimerFn = optionalMethod(setup.userCode, 'onTimer');

@@ -3,6 +3,7 @@
 // are buffered per key by timestamp in the keyed state backend; each buffered bucket gets an
 // event-time cleanup timer for the moment no future row can join it any more, so state stays
 // bounded on an endless stream.
+import type { IntervalJoinConfig } from '../../common/jobgraph.js';
 import type { Collector } from '../../api/functions.js';
 import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
 import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
@@ -32,16 +33,19 @@ export interface IntervalJoinBounds {
   upperBound: number;
 }
 
-/** Reads and checks the operator's config; exclusive bounds become inclusive ones a millisecond inside. */
-export function intervalJoinBounds(config: Record<string, unknown>, operatorName: string): IntervalJoinBounds {
-  const lower = config['lowerBound'];
-  const upper = config['upperBound'];
-  if (typeof lower !== 'number' || !Number.isFinite(lower) || typeof upper !== 'number' || !Number.isFinite(upper)) {
+/** What the bounds need from the operator's config (the inclusive flags default to true). */
+export type IntervalJoinBoundsConfig = Pick<IntervalJoinConfig, 'lowerBound' | 'upperBound'> & Partial<Pick<IntervalJoinConfig, 'lowerBoundInclusive' | 'upperBoundInclusive'>>;
+
+/** Checks the bounds' meaning (the descriptor's schema checked their types); exclusive bounds become inclusive ones a millisecond inside. */
+export function intervalJoinBounds(config: IntervalJoinBoundsConfig, operatorName: string): IntervalJoinBounds {
+  const lower = config.lowerBound;
+  const upper = config.upperBound;
+  if (!Number.isFinite(lower) || !Number.isFinite(upper)) {
     throw new Error(`interval join '${operatorName}': lowerBound and upperBound must be finite numbers of milliseconds`);
   }
   if (lower > upper) throw new Error(`interval join '${operatorName}': lowerBound (${lower}) must be <= upperBound (${upper})`);
-  const lowerInclusive = config['lowerBoundInclusive'] !== false;
-  const upperInclusive = config['upperBoundInclusive'] !== false;
+  const lowerInclusive = config.lowerBoundInclusive !== false;
+  const upperInclusive = config.upperBoundInclusive !== false;
   return { lowerBound: lowerInclusive ? lower : lower + 1, upperBound: upperInclusive ? upper : upper - 1 };
 }
 
@@ -72,17 +76,19 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
 
   constructor(setup: OperatorSetup) {
     super(setup);
-    ({ lowerBound: this.lowerBound, upperBound: this.upperBound } = intervalJoinBounds(setup.descriptor.config, this.name));
+    const d = setup.descriptor;
+    if (d.kind !== 'intervalJoin') throw new Error(`operator '${this.name}' of kind '${d.kind}' is no interval join`);
+    ({ lowerBound: this.lowerBound, upperBound: this.upperBound } = intervalJoinBounds(d.config, this.name));
     if (!setup.keySelector || !setup.keySelector2) {
       throw new Error(`interval join '${this.name}' needs key selectors for both inputs (keyBy() each stream before intervalJoin())`);
     }
     this.keyOf1 = setup.keySelector;
     this.keyOf2 = setup.keySelector2;
     this.fn = this.userFunction('processElement');
-    const tag = (name: string) => {
-      const t = setup.descriptor.config[name];
+    const tag = (name: 'leftLateDataTag' | 'rightLateDataTag') => {
+      const t = d.config[name];
       if (t !== undefined && (typeof t !== 'string' || t.length === 0)) throw new Error(`interval join '${this.name}': config.${name} must be an output tag id`);
-      return t as string | undefined;
+      return t;
     };
     this.lateDataTags = [tag('leftLateDataTag'), tag('rightLateDataTag')];
     this.timers = new InternalTimerService<CleanupNamespace>(this, this, setup.services.processingTime, (ns) => ns, 'cleanup-timers');

@@ -10,7 +10,7 @@ import type {
   OperatorStateStore,
 } from '../../api/state.js';
 import type { CheckpointOptions, TaskCheckpointSettings } from '../../common/checkpoint.js';
-import type { OperatorDescriptor } from '../../common/jobgraph.js';
+import { keyRefsOf, type OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
 import type { LagTracker } from '../runtime/lag-tracker.js';
 import type { ProcessingTimeService } from '../runtime/timer-service.js';
@@ -97,8 +97,7 @@ export interface OperatorSetup {
  * its windows under one implicit key, as Flink's NullByteKeySelector).
  */
 export function needsKeyedStateBackend(descriptor: OperatorDescriptor): boolean {
-  const c = descriptor.config as { keyRef?: unknown; keyRef1?: unknown };
-  return c.keyRef !== undefined || c.keyRef1 !== undefined || descriptor.kind === 'window';
+  return keyRefsOf(descriptor).keyRef1 !== undefined || descriptor.kind === 'window';
 }
 
 const NOT_KEYED = "Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.";

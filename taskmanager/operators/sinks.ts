@@ -19,10 +19,11 @@ export class PrintSink extends StreamOperator {
 
   constructor(setup: OperatorSetup) {
     super(setup);
-    const cfg = setup.descriptor.config as { target?: string; prefix?: string };
-    this.stream = cfg.target === 'stderr' ? process.stderr : process.stdout;
+    const d = setup.descriptor;
+    const cfg = d.kind === 'sink' && d.config.sinkKind === 'print' ? d.config : undefined;
+    this.stream = cfg?.target === 'stderr' ? process.stderr : process.stdout;
     const sub = setup.services.parallelism > 1 ? `${setup.services.subtaskIndex + 1}> ` : '';
-    this.linePrefix = cfg.prefix ? (sub ? `${cfg.prefix}:${sub}` : `${cfg.prefix}> `) : sub;
+    this.linePrefix = cfg?.prefix ? (sub ? `${cfg.prefix}:${sub}` : `${cfg.prefix}> `) : sub;
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {
@@ -55,6 +56,7 @@ export class PrintSink extends StreamOperator {
 export class UserSink extends StreamOperator implements SinkContext {
   private readonly invoke: (v: unknown, ctx: SinkContext) => unknown;
   private currentTimestamp: number | undefined;
+  private watermark = Number.MIN_SAFE_INTEGER;
 
   constructor(setup: OperatorSetup) {
     super(setup);
@@ -69,8 +71,14 @@ export class UserSink extends StreamOperator implements SinkContext {
     return Date.now();
   }
 
+  /** The last watermark that reached this sink (Flink's SinkFunction.Context#currentWatermark). */
   currentWatermark(): number {
-    return Number.MIN_SAFE_INTEGER;
+    return this.watermark;
+  }
+
+  override processWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+    super.processWatermark(timestamp);
   }
 
   processElement(value: unknown, timestamp: number | undefined): void {

@@ -19,6 +19,8 @@ import {
 } from '../../api/windowing/types.js';
 import type { Collector } from '../../api/functions.js';
 import type { TimeWindow } from '../../api/windowing/time-window.js';
+import { SlidingEventTimeWindows, SlidingProcessingTimeWindows } from '../../api/windowing/sliding-windows.js';
+import { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from '../../api/windowing/tumbling-windows.js';
 import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
 import type { MergingWindowSet, MergeFunction } from './merging-window-set.js';
 import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
@@ -72,10 +74,13 @@ class WindowCollector implements Collector<unknown> {
   }
 }
 
-/** Built-in tumbling and sliding assigners make windows of one size, so a window's start identifies it. */
+/**
+ * Built-in tumbling and sliding assigners make windows of one size, so a window's start identifies
+ * it. Only the classes themselves: a subclass may assign windows of any size.
+ */
 function fixedSizeWindows(assigner: WindowAssigner<unknown, Window>): boolean {
-  const kind = assigner.describe().kind;
-  return kind === 'tumblingEventTime' || kind === 'tumblingProcessingTime' || kind === 'slidingEventTime' || kind === 'slidingProcessingTime';
+  const c = (assigner as object).constructor;
+  return c === TumblingEventTimeWindows || c === TumblingProcessingTimeWindows || c === SlidingEventTimeWindows || c === SlidingProcessingTimeWindows;
 }
 
 export class WindowOperator extends StreamOperator implements KeyContext, Triggerable<Window> {
@@ -118,10 +123,11 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     this.trigger = spec.trigger;
     this.evictor = spec.evictor;
     this.eventTime = spec.assigner.isEventTime();
-    const config = setup.descriptor.config;
-    this.allowedLateness = spec.allowedLateness ?? (typeof config['allowedLateness'] === 'number' ? config['allowedLateness'] : 0);
+    const d = setup.descriptor;
+    const config = d.kind === 'window' ? d.config : undefined;
+    this.allowedLateness = spec.allowedLateness ?? config?.allowedLateness ?? 0;
     if (!(this.allowedLateness >= 0)) throw new Error(`operator '${this.name}': allowed lateness must be >= 0, got ${this.allowedLateness}`);
-    this.lateDataTag = spec.lateDataTag ?? (typeof config['lateDataTag'] === 'string' ? config['lateDataTag'] : undefined);
+    this.lateDataTag = spec.lateDataTag ?? config?.lateDataTag;
     if (this.mergingAssigner && !this.trigger.canMerge()) {
       throw new Error(`operator '${this.name}': a merging window assigner cannot be used with a trigger that does not support merging`);
     }

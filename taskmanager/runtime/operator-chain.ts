@@ -1,7 +1,7 @@
 // Builds the operators of one vertex and wires them: chained successors are called directly,
 // network outputs go to record writers. Operators are opened tail first (so an operator never
 // emits into an unopened one) and finished head first (so buffered output flows downstream).
-import type { JobVertex, OperatorDescriptor } from '../../common/jobgraph.js';
+import { keyRefsOf, type JobVertex, type OperatorDescriptor } from '../../common/jobgraph.js';
 import type { ResultPartitionWriter } from '../network/types.js';
 import { StreamFilter, StreamFlatMap, StreamMap } from '../operators/basic.js';
 import { ProcessOperator, StreamGroupedReduce } from '../operators/keyed.js';
@@ -143,7 +143,7 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
     case 'intervalJoin':
       return (s) => new IntervalJoinOperator(s);
     case 'sink': {
-      const kind = (op.config as { sinkKind?: string }).sinkKind;
+      const kind = op.config.sinkKind;
       if (kind === 'print') return (s) => new PrintSink(s);
       if (kind === 'file') return (s) => new FileSinkOperator(s);
       if (kind === 'kafka') return (s) => new KafkaSinkOperator(s);
@@ -152,9 +152,17 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
       if (kind === 'jdbc') return (s) => createJdbcSinkOperator(s);
       throw new Error(`unknown sink kind '${String(kind)}' of operator '${op.name}'`);
     }
-    default:
-      throw new Error(`unknown operator kind '${String(op.kind)}' of operator '${op.name}'`);
+    default: {
+      // Unreachable for a descriptor that passed its schema; kept for in-process callers.
+      const unknownOp: { kind: unknown; name: string } = op;
+      throw new Error(`unknown operator kind '${String(unknownOp.kind)}' of operator '${unknownOp.name}'`);
+    }
   }
+}
+
+/** The runtime operator of one descriptor, as a chain builds it (test harnesses build theirs one by one). */
+export function createStreamOperator(setup: OperatorSetup): StreamOperator {
+  return factoryFor(setup.descriptor)(setup);
 }
 
 export class OperatorChain {
@@ -193,7 +201,7 @@ export class OperatorChain {
       if (side.size === 0 && main.length === 1 && main[0] instanceof ChainedTarget) output = new ChainedOutput(main[0].next);
       else if (side.size === 0 && main.length === 1 && main[0] instanceof NetworkTarget) output = new NetworkOutput(main[0].writer);
       else output = new OperatorOutput(main, side);
-      const cfg = op.config as { keyRef?: string; keyRef1?: string; keyRef2?: string };
+      const keyRefs = keyRefsOf(op);
       const selector = (ref: string | undefined) => {
         if (!ref) return undefined;
         const fn = userCode.get(ref);
@@ -203,8 +211,8 @@ export class OperatorChain {
       const operator = factoryFor(op)({
         descriptor: op,
         userCode: userCode.get(op.id),
-        keySelector: selector(cfg.keyRef ?? cfg.keyRef1),
-        keySelector2: selector(cfg.keyRef2),
+        keySelector: selector(keyRefs.keyRef1),
+        keySelector2: selector(keyRefs.keyRef2),
         output,
         services,
       });

@@ -16,6 +16,7 @@ import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint.js';
 import { StatusWatermarkValve } from './watermark-valve.js';
 import { WakeSignal } from './wake-signal.js';
+import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
@@ -31,7 +32,6 @@ export class CancelTaskException extends Error {
 export interface TaskIOMetrics {
   recordsIn: number;
   bytesIn: number;
-  backPressuredMs: number;
   sourceRecords: number;
   /** Input watermark (sources: the last one emitted). */
   watermark: number;
@@ -41,7 +41,9 @@ export class StreamTask {
   private canceled = false;
   /** Wakes the loop while it waits: mail, an action, cancellation, or what it waits for settled. */
   private readonly wakeUp = new WakeSignal();
-  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, backPressuredMs: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
+  readonly io: TaskIOMetrics = { recordsIn: 0, bytesIn: 0, sourceRecords: 0, watermark: MIN_WATERMARK };
+  /** Idle, backpressured and busy time (Flink's *TimeMsPerSecond): the loop's sleeps are timed by kind. */
+  readonly time = new TaskTimeMeter();
   /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
   private readonly actions: (() => Promise<void>)[] = [];
   private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode; periodic: boolean; afterTasksFinish: boolean } | undefined;
@@ -118,7 +120,7 @@ export class StreamTask {
     const action = new Promise<void>((r) => (wake = r));
     this.actionWaiters.push(wake);
     try {
-      await this.waitFor(Promise.race([reader.available!(), action]), true);
+      await this.waitFor(Promise.race([reader.available!(), action]), true, 'idle');
     } finally {
       const i = this.actionWaiters.indexOf(wake);
       if (i >= 0) this.actionWaiters.splice(i, 1);
@@ -127,7 +129,7 @@ export class StreamTask {
 
   /** Sleeps until an action arrives or the task is canceled (mail alone does not end the wait). */
   private async awaitAction(): Promise<void> {
-    while (this.actions.length === 0 && !this.canceled) await this.wakeUp.wait();
+    while (this.actions.length === 0 && !this.canceled) await this.sleep('idle');
   }
 
   /** Suspended for a stop-with-savepoint, or stopped by it: timers must not fire. */
@@ -229,7 +231,7 @@ export class StreamTask {
    * Waits until `p` settles or the task is canceled; runs mail (timers) that arrives meanwhile, and
    * checkpoint actions when `betweenRecords` (never while a record's async work is pending).
    */
-  private async waitFor(p: Promise<unknown>, betweenRecords = false): Promise<void> {
+  private async waitFor(p: Promise<unknown>, betweenRecords = false, wait?: TaskWait): Promise<void> {
     let settled = false;
     let failure: { error: unknown } | undefined;
     // The only reaction this wait adds is to `p`, and it ends with `p`.
@@ -247,7 +249,7 @@ export class StreamTask {
     for (;;) {
       // While quiesced, pending timer mail stays queued: only actions end the sleep.
       const work = (!this.quiesced && this.mailbox.size > 0) || (betweenRecords && this.actions.length > 0);
-      if (!settled && !this.canceled && !work) await this.wakeUp.wait();
+      if (!settled && !this.canceled && !work) await this.sleep(wait);
       if (failure) throw failure.error;
       this.checkCanceled();
       if (!this.quiesced && this.mailbox.size > 0) this.mailbox.runAll();
@@ -256,19 +258,27 @@ export class StreamTask {
     }
   }
 
+  /**
+   * Sleeps until woken; the sleep counts as `wait` (idle or backpressured time). Without a kind the
+   * task is busy: it waits inside its own work (an async sink, a checkpoint), as a blocked Flink task thread.
+   */
+  private async sleep(wait: TaskWait | undefined): Promise<void> {
+    if (!wait) return this.wakeUp.wait();
+    this.time.startWait(wait);
+    try {
+      await this.wakeUp.wait();
+    } finally {
+      this.time.endWait();
+    }
+  }
+
   /** Waits while any output partition lacks credit, or on-disk state has too many writes pending. */
   private async awaitOutputs(): Promise<void> {
     const state = this.stateBackpressure?.();
-    if (state) {
-      const t0 = performance.now();
-      await this.waitFor(state, true);
-      this.io.backPressuredMs += performance.now() - t0;
-    }
+    if (state) await this.waitFor(state, true, 'backPressured');
     for (const w of this.writers) {
       if (w.isAvailable()) continue;
-      const t0 = performance.now();
-      await this.waitFor(w.getAvailableFuture(), true);
-      this.io.backPressuredMs += performance.now() - t0;
+      await this.waitFor(w.getAvailableFuture(), true, 'backPressured');
     }
   }
 
@@ -371,7 +381,8 @@ export class StreamTask {
     try {
       if (reader.start) await this.waitFor(reader.start(emitter as SplitWatermarks), true);
       emitter?.start();
-      await this.sourceLoop(reader, emitter instanceof WatermarkEmitter ? emitter : headOut);
+      // A reader that emits watermarks of its own (a SourceFunction) goes through `watched`, so the metric sees them.
+      await this.sourceLoop(reader, emitter instanceof WatermarkEmitter ? emitter : reader.emitsWatermarks ? watched : headOut);
     } finally {
       emitter?.stop();
       await reader.close?.();
@@ -400,7 +411,7 @@ export class StreamTask {
         if (allowed <= 0) {
           // Sleep until the next record is due; flush so a slow source's records do not wait for a full buffer.
           const waitMs = Math.max(1, Math.ceil(((emitted + 1) * 1000) / rate - (performance.now() - started)));
-          await this.waitFor(new Promise((r) => setTimeout(r, Math.min(waitMs, 100))), true);
+          await this.waitFor(new Promise((r) => setTimeout(r, Math.min(waitMs, 100))), true, 'idle');
           sliceStart = performance.now();
           continue;
         }
@@ -499,7 +510,7 @@ export class StreamTask {
       const boe = input.pollNext();
       if (boe === undefined) {
         if (input.isFinished()) return;
-        await this.waitFor(input.getAvailableFuture(), true);
+        await this.waitFor(input.getAvailableFuture(), true, 'idle');
         sliceStart = performance.now();
         continue;
       }
@@ -507,6 +518,7 @@ export class StreamTask {
         const { values, timestamps } = boe;
         const n = values.length;
         this.io.recordsIn += n;
+        this.io.bytesIn += boe.bytes;
         const first = valveOfGate[input.lastGate] === 0;
         for (let i = 0; i < n; i++) {
           const t = timestamps === null ? undefined : timestamps[i];
@@ -514,10 +526,11 @@ export class StreamTask {
           else twoInput.processElement2(values[i], t);
           if (services.pending !== undefined) await this.drainPending();
         }
-      } else       if (boe.kind === 'records') {
+      } else if (boe.kind === 'records') {
         const { values, timestamps } = boe;
         const n = values.length;
         this.io.recordsIn += n;
+        this.io.bytesIn += boe.bytes;
         if (timestamps === null) {
           for (let i = 0; i < n; i++) {
             head.processElement(values[i], undefined);

@@ -18,9 +18,11 @@ const send = (m: FromSlot, transfer?: Transferable[]) => port.postMessage(m, tra
 
 process.setSourceMapsEnabled(true);
 const log = createForwardingLogger('taskmanager', (line) => send({ t: 'log', line })).child({ taskManagerId: data.taskManagerId, slot: data.slotIndex });
-// User code may leave rejected promises behind (an async sink's fire-and-forget, say); log them
-// rather than lose every task of this slot.
-process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection in user code or runtime (ignored)'));
+// A rejection nobody handles (user code's fire-and-forget, say) fails this slot's tasks, as an
+// exception in a user function does: thrown again, it ends the thread, and the slot reports why.
+process.on('unhandledRejection', (reason) => {
+  throw reason instanceof Error ? reason : new Error(`unhandled promise rejection: ${String(reason)}`);
+});
 
 const network = new NetworkEnvironment({
   taskManagerId: data.taskManagerId,

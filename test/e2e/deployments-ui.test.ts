@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const CHROMIUM = '/usr/bin/chromium';

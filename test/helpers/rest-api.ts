@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBundle } from '../../common/bundle.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 
 const ROOT = packageRoot();
 const TERMINAL = ['FINISHED', 'FAILED', 'CANCELED'];

@@ -42,4 +42,6 @@ export const UNKNOWN_IDS: Record<string, string> = {
   jarid: '0123456789abcdef0123456789abcdef_job.weir',
   id: 'no-such-taskmanager',
   checkpointid: '1',
+  vertexid: 'abcdef0123456789abcdef0123456789',
+  subtaskindex: '0',
 };

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { startHaCluster, type HaCluster } from '../helpers/ha.js';
 import { freePort } from '../helpers/ports.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
@@ -148,7 +148,7 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
   it('last-state upgrades from the latest checkpoint (no savepoint), stateless starts without state', async () => {
     const lsOut = join(cluster.dir, 'ls-out');
     const slOut = join(cluster.dir, 'sl-out');
-    const N = 7000;
+    const N = 4000;
     const ls = { bundle: JOB, args: countArgs(lsOut, N, 250), parallelism: 1, upgradeMode: 'last-state' };
     const sl = { bundle: JOB, args: countArgs(slOut, 1_000_000_000, 200), parallelism: 1, upgradeMode: 'stateless' };
     const file = manifest('modes.yaml', { name: 'ls', spec: ls }, { name: 'sl', spec: sl });
@@ -184,8 +184,8 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
 
   it('a version that fails at run time, and one whose main() throws, are rolled back from the same savepoint, with an alert; the counts continue exactly', async () => {
     const out = join(cluster.dir, 'rb-out');
-    const N = 12_000;
-    const spec = { bundle: JOB, args: countArgs(out, N, 300), parallelism: 1, upgradeMode: 'savepoint' };
+    const N = 9000;
+    const spec = { bundle: JOB, args: countArgs(out, N, 400), parallelism: 1, upgradeMode: 'savepoint' };
     const file = manifest('rb.yaml', { name: 'rb', spec });
     const created = await weir('apply', '-f', file);
     const v1 = jobIdIn(created.stdout, new RegExp(`created: job (${HEX32})`));

@@ -94,7 +94,8 @@ describe("Flink's REST client against Weir", () => {
   });
 
   it('takes a manual checkpoint (CheckpointTriggerRequestBody) and reports its id under the trigger id', async () => {
-    await cluster.waitFor('every task running', async () => ((await cluster.job(jobId)).vertices as { status: string }[]).every((v) => v.status === 'RUNNING'));
+    // Every subtask, not every vertex: a vertex reads RUNNING while one of its subtasks still initializes.
+    await cluster.waitFor('every task running', async () => ((await cluster.job(jobId)).vertices as { subtasks: { status: string }[] }[]).every((v) => v.subtasks.every((s) => s.status === 'RUNNING')));
     const trigger = await cluster.rest(`/jobs/${jobId}/checkpoints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ checkpointType: 'FULL', triggerId: null }) });
     expect(trigger.status).toBe(202);
     const requestId = trigger.body['request-id'] as string;

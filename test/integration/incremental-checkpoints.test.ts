@@ -44,8 +44,11 @@ describe('incremental checkpoints (level backend)', () => {
     );
     expect(withDelta.checkpointedSize!).toBeLessThan(withDelta.stateSize);
     expect(readdirSync(join(jobDir, 'shared')).length).toBeGreaterThan(0);
-    const stats = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
-    expect(stats.history.some((h: any) => h.status === 'COMPLETED' && h.checkpointed_size < h.state_size)).toBe(true);
+    // The statistics learn of a checkpoint just after its _metadata is written.
+    await c.waitFor('the statistics to show a checkpoint smaller than its state', async () => {
+      const stats = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
+      return stats.history.some((h: any) => h.status === 'COMPLETED' && h.checkpointed_size < h.state_size);
+    }, 10_000);
 
     // Kill a TaskManager that runs the counter's tasks.
     const j = await c.job(jobId);

@@ -49,6 +49,9 @@ describe('a real cluster', () => {
     const [src, counts] = job.vertices;
     expect(src.metrics['write-records']).toBe(30000 * 8);
     expect(counts.metrics['read-records']).toBe(30000 * 8);
+    // Bytes are measured on both sides of the exchange: every buffer written was read.
+    expect(src.metrics['write-bytes']).toBeGreaterThan(30000 * 8);
+    expect(counts.metrics['read-bytes']).toBe(src.metrics['write-bytes']);
     const got = finalCounts(readCommittedLines(dir));
     expect(got).toEqual(new Map([...referenceWordCount(30000)].map(([w, n]) => [w, n])));
   });
@@ -114,7 +117,7 @@ describe('a real cluster', () => {
       // Slot threads push their metrics to the TaskManager's registry every few hundred ms,
       // so each source subtask's series shows up (with records) shortly after the first.
       const emitted = async () => {
-        const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string));
+        const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics/prometheus`)).body as string));
         return texts.flatMap((t) => [...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm)]).filter((m) => m[1] === jobId);
       };
       await cluster.waitFor('both source subtasks to report records', async () => {

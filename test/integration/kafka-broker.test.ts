@@ -497,7 +497,8 @@ describe('kafka-broker with kcat (librdkafka)', () => {
     });
     await conn.close();
     const batches = decodeRecordBatches(fetched.responses[0].partitions[0].records);
-    expect(batches.map((b) => b.compression)).toEqual([Compression.Snappy, Compression.Gzip]);
+    // librdkafka may split one codec's records over batches (its linger timer); the codecs' order holds.
+    expect(batches.map((b) => b.compression).filter((c, i, all) => c !== all[i - 1])).toEqual([Compression.Snappy, Compression.Gzip]);
     expect(batches.flatMap((b) => b.records.map((r) => r.value!.toString().split(' ')[0]))).toEqual(['snappy-1', 'snappy-2', 'gzip-1', 'gzip-2']);
   });
 

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../reference/random.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
-import { startCluster, type ProcessHandle } from '../helpers/cluster.js';
+import { startCluster, type ProcessHandle, type TestCluster } from '../helpers/cluster.js';
 import { createTopic, startKafka, uniqueTopic } from '../helpers/kafka.js';
 import { hasKcat, kcatConsume, kcatProduce } from '../helpers/kcat.js';
 import { stopWithSavepoint, submitFrom } from '../helpers/savepoints.js';
@@ -37,8 +37,13 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await shared?.stop();
     await kafka?.stop();
   });
+
+  // One small cluster for the cases that kill no TaskManager: each starts its own jobs on it.
+  let shared: TestCluster | undefined;
+  const oneTaskManager = async (): Promise<TestCluster> => (shared ??= await startCluster({ taskManagers: 1, slots: 4 }));
 
   it('commits exactly the reference output through Kafka transactions while TaskManagers are SIGKILLed three times', async () => {
     const input = uniqueTopic('orders');
@@ -131,65 +136,57 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
   }, 180_000);
 
   it('holds event time at a lagging partition, and not at an idle one (a watermark per partition)', async () => {
-    const cluster = await startCluster({ taskManagers: 1, slots: 4 });
-    try {
-      for (const idleness of [0, 800]) {
-        const input = uniqueTopic('ts');
-        const output = uniqueTopic('windows');
-        await createTopic(kafka.bootstrap, input, 2);
-        await createTopic(kafka.bootstrap, output, 1);
-        const jobId = await cluster.submit('test/jobs/kafka-watermarks.ts', [kafka.bootstrap, input, output, String(idleness)], 1);
-        await cluster.waitFor('the job to run', async () => (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'));
-        // Partition 1 stops at 1 s; partition 0 keeps receiving records, up to 9 s, over about 3 s.
-        await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,1000' }], 1);
-        for (let i = 0; i < 17; i++) {
-          await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: `0,${1000 + i * 500}` }], 0);
-          await new Promise((r) => setTimeout(r, 150));
-        }
-        if (idleness === 0) {
-          // The lagging partition holds the watermark at 999: no window may fire.
-          await new Promise((r) => setTimeout(r, 1500));
-          expect(await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).toEqual([]);
-          await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,9500' }], 1);
-        }
-        // Windows up to [8000, 9000) fire: the watermark is 8999 (partition 0 alone, or both once partition 1 caught up).
-        let out: string[] = [];
-        await cluster.waitFor('the windows to fire', async () => {
-          out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
-          return out.some((l) => l.startsWith('8000,'));
-        }, 20_000);
-        const counts = new Map(out.map((l) => l.split(',').map(Number) as [number, number]));
-        expect(counts.get(1000)).toBe(3);
-        for (let w = 2000; w <= 8000; w += 1000) expect(counts.get(w), `window ${w}`).toBe(2);
-        expect(counts.has(9000)).toBe(false);
-        await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
-        await cluster.waitForJob(jobId, ['CANCELED'], 30_000);
+    const cluster = await oneTaskManager();
+    for (const idleness of [0, 800]) {
+      const input = uniqueTopic('ts');
+      const output = uniqueTopic('windows');
+      await createTopic(kafka.bootstrap, input, 2);
+      await createTopic(kafka.bootstrap, output, 1);
+      const jobId = await cluster.submit('test/jobs/kafka-watermarks.ts', [kafka.bootstrap, input, output, String(idleness)], 1);
+      await cluster.waitFor('the job to run', async () => (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'));
+      // Partition 1 stops at 1 s; partition 0 keeps receiving records, up to 9 s, over about 3 s.
+      await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,1000' }], 1);
+      for (let i = 0; i < 17; i++) {
+        await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: `0,${1000 + i * 500}` }], 0);
+        await new Promise((r) => setTimeout(r, 150));
       }
-    } finally {
-      await cluster.stop();
+      if (idleness === 0) {
+        // The lagging partition holds the watermark at 999: no window may fire.
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).toEqual([]);
+        await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,9500' }], 1);
+      }
+      // Windows up to [8000, 9000) fire: the watermark is 8999 (partition 0 alone, or both once partition 1 caught up).
+      let out: string[] = [];
+      await cluster.waitFor('the windows to fire', async () => {
+        out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
+        return out.some((l) => l.startsWith('8000,'));
+      }, 20_000);
+      const counts = new Map(out.map((l) => l.split(',').map(Number) as [number, number]));
+      expect(counts.get(1000)).toBe(3);
+      for (let w = 2000; w <= 8000; w += 1000) expect(counts.get(w), `window ${w}`).toBe(2);
+      expect(counts.has(9000)).toBe(false);
+      await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+      await cluster.waitForJob(jobId, ['CANCELED'], 30_000);
     }
   }, 120_000);
 
   it('fails with the topic, partition and offset of a record the deserializer rejects, and names unknown topics and unreachable brokers', async () => {
-    const cluster = await startCluster({ taskManagers: 1, slots: 4 });
-    try {
-      const input = uniqueTopic('bad');
-      await createTopic(kafka.bootstrap, input, 1);
-      await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: '{"ok":1}' }, { key: 'a', value: 'not json' }]);
-      const bad = await cluster.submit('test/jobs/kafka-json.ts', [kafka.bootstrap, input], 1);
-      await cluster.waitForJob(bad, ['FAILED'], 60_000);
-      const ex = (await cluster.rest(`/jobs/${bad}/exceptions`)).body['root-exception'] as string;
-      expect(ex).toContain(`topic ${input} partition 0 offset 1`);
-      const missing = uniqueTopic('missing');
-      const unknown = await cluster.submit('test/jobs/kafka-json.ts', [kafka.bootstrap, missing, '2000'], 1);
-      await cluster.waitForJob(unknown, ['FAILED'], 60_000);
-      expect((await cluster.rest(`/jobs/${unknown}/exceptions`)).body['root-exception']).toContain(missing);
-      const unreachable = await cluster.submit('test/jobs/kafka-json.ts', ['127.0.0.1:1', input, '2000'], 1);
-      await cluster.waitForJob(unreachable, ['FAILED'], 60_000);
-      expect((await cluster.rest(`/jobs/${unreachable}/exceptions`)).body['root-exception']).toMatch(/127\.0\.0\.1:1/);
-    } finally {
-      await cluster.stop();
-    }
+    const cluster = await oneTaskManager();
+    const input = uniqueTopic('bad');
+    await createTopic(kafka.bootstrap, input, 1);
+    await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: '{"ok":1}' }, { key: 'a', value: 'not json' }]);
+    const bad = await cluster.submit('test/jobs/kafka-json.ts', [kafka.bootstrap, input], 1);
+    await cluster.waitForJob(bad, ['FAILED'], 60_000);
+    const ex = (await cluster.rest(`/jobs/${bad}/exceptions`)).body['root-exception'] as string;
+    expect(ex).toContain(`topic ${input} partition 0 offset 1`);
+    const missing = uniqueTopic('missing');
+    const unknown = await cluster.submit('test/jobs/kafka-json.ts', [kafka.bootstrap, missing, '2000'], 1);
+    await cluster.waitForJob(unknown, ['FAILED'], 60_000);
+    expect((await cluster.rest(`/jobs/${unknown}/exceptions`)).body['root-exception']).toContain(missing);
+    const unreachable = await cluster.submit('test/jobs/kafka-json.ts', ['127.0.0.1:1', input, '2000'], 1);
+    await cluster.waitForJob(unreachable, ['FAILED'], 60_000);
+    expect((await cluster.rest(`/jobs/${unreachable}/exceptions`)).body['root-exception']).toMatch(/127\.0\.0\.1:1/);
   }, 120_000);
 
   it('discovers topics that appear while it runs, commits its offsets to the group, and reports its lag', async () => {
@@ -199,7 +196,7 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
     await createTopic(kafka.bootstrap, `${stem}-a`, 2);
     await createTopic(kafka.bootstrap, output, 1);
     await kcatProduce(kafka.bootstrap, `${stem}-a`, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `a${i}` })));
-    const cluster = await startCluster({ taskManagers: 1, slots: 4 });
+    const cluster = await oneTaskManager();
     const admin = new Kafka({ clientId: 'test-admin', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
     try {
       const jobId = await cluster.submit('test/jobs/kafka-pattern.ts', [kafka.bootstrap, `^${stem}-.*$`, output, group], 1);
@@ -220,14 +217,13 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
         return sum === 80;
       }, 20_000);
       const tm = (await cluster.rest('/taskmanagers')).body.taskmanagers[0];
-      const metrics = (await cluster.rest(`/taskmanagers/${tm.id}/metrics`)).body as string;
+      const metrics = (await cluster.rest(`/taskmanagers/${tm.id}/metrics/prometheus`)).body as string;
       expect(metrics).toMatch(new RegExp(`^weir_task_source_records_lag_max\\{[^}]*job_id="${jobId}"[^}]*\\} 0$`, 'm'));
       expect(metrics).toMatch(new RegExp(`^weir_task_sink_records_send\\{[^}]*job_id="${jobId}"[^}]*\\} 80$`, 'm'));
       await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
       await cluster.waitForJob(jobId, ['CANCELED'], 30_000);
     } finally {
       await admin.disconnect().catch(() => undefined);
-      await cluster.stop();
     }
   }, 120_000);
 

@@ -1,5 +1,5 @@
 // A job that runs for minutes stays within bounds derived from its settings (issue: months of
-// running): an endless-looking keyed count checkpointing every 200 ms for about 2 minutes, beside
+// running): an endless-looking keyed count checkpointing every 200 ms for a minute, beside
 // short jobs that fill the job store. Part files follow the rolling policy, the checkpoint
 // directory holds at most the retained checkpoints, the store at most jobstore.max-capacity ended
 // jobs, the logs at most log.file.max-files rolled files of log.file.max-size, and the output is
@@ -21,7 +21,7 @@ afterEach(async () => {
 
 const P = 2;
 const RATE = 2000;
-const SECONDS = 120;
+const SECONDS = 60;
 const N = RATE * SECONDS;
 const KEYS = 100;
 const ROLL_MS = 20_000;
@@ -99,7 +99,8 @@ describe('a long run', () => {
     const done = await c.waitForJob(jobId, ['FINISHED'], 30_000);
     expect(done.state).toBe('FINISHED');
     const cp = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
-    expect(cp.counts.completed).toBeGreaterThan(300);
+    // Checkpoints every 200 ms: well over two a second even on a loaded machine.
+    expect(cp.counts.completed).toBeGreaterThan(SECONDS * 2);
     // Retained ones, one in progress, and for a moment the subsumed one whose deletion is under way
     // (it starts when the next checkpoint completes, and checkpoints here come every 200 ms).
     expect(maxCheckpointFolders).toBeLessThanOrEqual(RETAINED + 2);

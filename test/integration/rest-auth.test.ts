@@ -8,7 +8,7 @@ import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { killAndWait, startCluster, startProcess, type ProcessHandle, type TestCluster } from '../helpers/cluster.js';
 import { apiRoutes, fillRoute, UNKNOWN_IDS } from '../helpers/rest-routes.js';
 import { makeTestCa } from '../helpers/test-ca.js';

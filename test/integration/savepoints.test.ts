@@ -4,7 +4,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyOf } from '../jobs/keyed-count.js';
 import { tsOf, WINDOW_MS } from '../jobs/sp-windows.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -18,13 +18,25 @@ afterEach(async () => {
   cluster = undefined;
 });
 
+// The savepoint and stop-with-savepoint cases share one cluster, each in a folder of its own.
+let shared: TestCluster | undefined;
+afterAll(async () => {
+  await shared?.stop();
+  shared = undefined;
+});
+async function sharedCluster(folder: string): Promise<{ c: TestCluster; dir: string }> {
+  shared ??= await startCluster({ taskManagers: 2, slots: 3 });
+  const dir = join(shared.dir, folder);
+  mkdirSync(dir, { recursive: true });
+  return { c: shared, dir };
+}
+
 describe('savepoints', () => {
   it('savepoint, cancel, and version 2 at parallelism 3 continues every count; the added operator starts empty', async () => {
-    cluster = await startCluster({ taskManagers: 2, slots: 3 });
-    const c = cluster;
-    const out = join(c.dir, 'counts');
-    const since = join(c.dir, 'since');
-    const spDir = join(c.dir, 'savepoints');
+    const { c, dir } = await sharedCluster('v2');
+    const out = join(dir, 'counts');
+    const since = join(dir, 'since');
+    const spDir = join(dir, 'savepoints');
     const N = 12_000;
     const K = 40;
     const v1 = await c.submit('test/jobs/sp-count.ts', [out, String(N), String(K), '3000', '300'], 2);
@@ -84,16 +96,15 @@ const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
 
 describe('stop-with-savepoint', () => {
   it('stop then resume loses and repeats nothing (counts and event-time windows)', async () => {
-    cluster = await startCluster({ taskManagers: 2, slots: 2 });
-    const c = cluster;
-    const counts = join(c.dir, 'counts');
-    const windows = join(c.dir, 'windows');
+    const { c, dir } = await sharedCluster('stop-resume');
+    const counts = join(dir, 'counts');
+    const windows = join(dir, 'windows');
     const N = 10_000;
     const K = 30;
     const a = await c.submit('test/jobs/sp-count.ts', [counts, String(N), String(K), '2500', '250'], 2);
     const w = await c.submit('test/jobs/sp-windows.ts', [windows, String(N), '5', '2500', '250'], 2);
     await c.waitFor('output of both jobs', async () => readCommittedLines(counts).length > 1000 && readCommittedLines(windows).length > 10, 30_000);
-    const [sa, sw] = await Promise.all([stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp') }), stopWithSavepoint(c, w, { targetDirectory: join(c.dir, 'sp') })]);
+    const [sa, sw] = await Promise.all([stopWithSavepoint(c, a, { targetDirectory: join(dir, 'sp') }), stopWithSavepoint(c, w, { targetDirectory: join(dir, 'sp') })]);
     expect(sa.failure).toBeUndefined();
     expect(sw.failure).toBeUndefined();
     expect((await c.job(a)).state).toBe('FINISHED');
@@ -110,21 +121,20 @@ describe('stop-with-savepoint', () => {
   }, 120_000);
 
   it('a job scaled up from a savepoint keeps checkpointing although a source subtask has nothing to read', async () => {
-    cluster = await startCluster({ taskManagers: 2, slots: 2 });
-    const c = cluster;
-    const out = join(c.dir, 'counts');
+    const { c, dir } = await sharedCluster('scale-up');
+    const out = join(dir, 'counts');
     const N = 60_000;
     const K = 20;
     const args = (rate: string) => [out, String(N), String(K), rate, '200'];
     const a = await c.submit('test/jobs/sp-count.ts', args('2000'), 1);
     await c.waitFor('output', async () => readCommittedLines(out).length > 500, 30_000);
-    const sp1 = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp') });
+    const sp1 = await stopWithSavepoint(c, a, { targetDirectory: join(dir, 'sp') });
     // One generator split for two subtasks: subtask 2 reaches its end at once and must not stall checkpoints.
     const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('2000'), { parallelism: 2, savepointPath: sp1.location! });
     const before = readCommittedLines(out).length;
     await c.waitFor('checkpoints of the scaled-up job', async () => (await c.rest(`/jobs/${b}/checkpoints`)).body.counts.completed >= 3, 30_000);
     await c.waitFor('new output committed', async () => readCommittedLines(out).length > before + 300, 30_000);
-    const sp2 = await stopWithSavepoint(c, b, { targetDirectory: join(c.dir, 'sp') });
+    const sp2 = await stopWithSavepoint(c, b, { targetDirectory: join(dir, 'sp') });
     expect(sp2.failure).toBeUndefined();
     expect((await c.job(b)).state).toBe('FINISHED');
     const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('20000'), { parallelism: 3, savepointPath: sp2.location! });
@@ -133,12 +143,11 @@ describe('stop-with-savepoint', () => {
   }, 120_000);
 
   it('--drain fires every window before the job finishes', async () => {
-    cluster = await startCluster({ taskManagers: 2, slots: 2 });
-    const c = cluster;
-    const windows = join(c.dir, 'windows');
+    const { c, dir } = await sharedCluster('drain');
+    const windows = join(dir, 'windows');
     const w = await c.submit('test/jobs/sp-windows.ts', [windows, '1000000', '5', '3000', '250'], 2);
     await c.waitFor('some windows', async () => readCommittedLines(windows).length > 10, 30_000);
-    const sw = await stopWithSavepoint(c, w, { targetDirectory: join(c.dir, 'sp'), drain: true });
+    const sw = await stopWithSavepoint(c, w, { targetDirectory: join(dir, 'sp'), drain: true });
     expect(sw.failure).toBeUndefined();
     const job = await c.job(w);
     expect(job.state).toBe('FINISHED');

@@ -31,7 +31,7 @@ async function expectUndisturbed(c: TestCluster, jobId: string): Promise<void> {
 }
 
 describe('slot threads', () => {
-  it('a thread that exits fails only its slot\'s tasks; the TaskManager and the other slot go on, and the slot is usable again', async () => {
+  it('a thread that exits, or leaves a rejected promise unhandled, fails only its slot\'s tasks; the TaskManager and the other slot go on, and the slot is usable again', async () => {
     cluster = await startCluster({ taskManagers: 1, slots: 2 });
     const c = cluster;
     const calm = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
@@ -43,6 +43,12 @@ describe('slot threads', () => {
     expect(ex['root-exception']).toMatch(/thread of slot \d exited unexpectedly \(code 3\)/);
     await expectUndisturbed(c, calm);
     const tm = c.taskManagers[0]!;
+    expect(tm.proc.exitCode).toBeNull();
+    // A rejected promise nobody handles fails its slot's tasks the same way, with its stack.
+    const rejecting = await c.submit('test/jobs/slot-threads.ts', ['reject', '200', '1000'], 1);
+    await c.waitForJob(rejecting, ['FAILED'], 20_000);
+    expect((await c.rest(`/jobs/${rejecting}/exceptions`)).body['root-exception']).toMatch(/thread of slot \d failed: Error: a fire-and-forget write failed\n\s+at /);
+    await expectUndisturbed(c, calm);
     expect(tm.proc.exitCode).toBeNull();
     // The replaced thread takes a new job.
     const next = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);

@@ -1,7 +1,8 @@
 // A job for the slot-thread boundary: an endless paced source into a map that, at record <at>,
 // ends its thread (`exit`: process.exit inside user code), never returns (`hang`: a busy loop),
-// or does nothing (`none`). No restarts, so a failure ends the job.
-//   args: <exit|hang|none> <at> [ratePerSecond]
+// leaves a rejected promise nobody handles (`reject`), or does nothing (`none`). No restarts, so a
+// failure ends the job.
+//   args: <exit|hang|reject|none> <at> [ratePerSecond]
 import { DataGeneratorSource, RateLimiterStrategy, RestartStrategies, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
@@ -14,6 +15,7 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       if (n === Number(at)) {
         if (mode === 'exit') process.exit(3);
         if (mode === 'hang') for (;;);
+        if (mode === 'reject') void Promise.reject(new Error('a fire-and-forget write failed'));
       }
       return n;
     })

@@ -8,6 +8,7 @@ import {
 } from 'weir';
 import { buildJobGraph, createEnvironment } from '../../api/internal.js';
 import { buildGraph, opOfKind, type Main } from '../helpers/graph.js';
+import { looseConfig } from '../helpers/descriptors.js';
 
 function build(main: Main, defaultParallelism = 1) {
   return buildGraph(main, defaultParallelism);
@@ -321,7 +322,7 @@ describe('assignTimestampsAndWatermarks', () => {
       stamped.print();
       env.fromSequence(1, 10).keyBy((x) => x).assignTimestampsAndWatermarks(WatermarkStrategy.noWatermarks<number>()).setParallelism(3).print();
     }, 4);
-    const ts = g.vertices.flatMap((v) => v.operators.map((o) => [o.kind, v.parallelism, o.config.keyRef])).filter(([k]) => k === 'timestampsAndWatermarks');
+    const ts = g.vertices.flatMap((v) => v.operators.map((o) => [o.kind, v.parallelism, looseConfig(o).keyRef])).filter(([k]) => k === 'timestampsAndWatermarks');
     expect(ts).toEqual([['timestampsAndWatermarks', 2, undefined], ['timestampsAndWatermarks', 3, undefined]]);
     expect(g.warnings).toEqual([]);
     expect(() => createEnvironment().fromSequence(1, 2).assignTimestampsAndWatermarks({} as never)).toThrow(/needs a WatermarkStrategy/);

@@ -43,7 +43,8 @@ async function make(userCode: unknown, opts: { key?: (v: unknown) => unknown; st
       id: 'b'.repeat(32),
       name: 'Co-Process-Broadcast',
       kind: 'broadcastProcess',
-      config: { broadcastStates: opts.states ?? ['rules'] },
+      // Deliberately unchecked: some tests pass what is not a list, to see the operator refuse it.
+      config: { broadcastStates: (opts.states ?? ['rules']) as string[] },
       stateful: true,
       outputs: [],
     },

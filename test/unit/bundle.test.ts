@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, extractBundle, readBundleFile } from '../../common/bundle.js';
-import { packageRoot } from '../../common/rpc.js';
+import { packageRoot } from '../../common/package-root.js';
 import { ENGINE_VERSION } from '../../common/version.js';
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');

@@ -1,4 +1,5 @@
-// Runs bin/weir.js, which loads the compiled CLI from dist/: relies on `npm test`'s pretest build.
+// Runs bin/weir.js, which loads the compiled CLI from dist/ (relies on `npm test`'s pretest build),
+// and the commander program itself for the help texts.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -6,7 +7,9 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/main.js';
 import { createBundle } from '../../common/bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,10 +68,25 @@ describe('weir CLI', () => {
     ['get'],
     [],
   ];
+  // In this process (a CLI start per command would cost a second each); bin/weir.js is run below.
   it.each(commands.map((cmd) => ({ cmd, name: ['weir', ...cmd].join(' ') })))('$name --help exits 0 and describes the command', async ({ cmd }) => {
-    const r = await weir([...cmd, '--help']);
+    const program = buildProgram();
+    let out = '';
+    const capture = (c: Command) => {
+      c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+      c.commands.forEach(capture);
+    };
+    capture(program);
+    const error = await program.parseAsync([...cmd, '--help'], { from: 'user' }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(CommanderError);
+    expect((error as CommanderError).exitCode).toBe(0);
+    expect(out).toContain(`Usage: weir${cmd.length ? ' ' + cmd.join(' ') : ''}`);
+  });
+
+  it('bin/weir.js --help exits 0', async () => {
+    const r = await weir(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Usage: weir${cmd.length ? ' ' + cmd.join(' ') : ''}`);
+    expect(r.stdout).toContain('Usage: weir');
   });
 
   it('--version prints the engine version', async () => {

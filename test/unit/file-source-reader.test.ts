@@ -41,7 +41,7 @@ class CollectingOutput implements Output {
   emitWatermark(): void {}
 }
 
-const descriptor: OperatorDescriptor = { id: 'a'.repeat(32), name: 'Source: Files', kind: 'source', config: { sourceKind: 'file', bounded: true }, stateful: false, outputs: [] };
+const descriptor: OperatorDescriptor = { id: 'a'.repeat(32), name: 'Source: Files', kind: 'source', config: { sourceKind: 'file', bounded: true, paths: [], format: 'text-line' }, stateful: false, outputs: [] };
 
 function reader(source: FileSource, subtaskIndex = 0, parallelism = 1): SourceReader {
   return createSourceReader(descriptor, source, fakeTaskServices({ processingTime: new ManualTime(), subtaskIndex, parallelism }), descriptor.name);

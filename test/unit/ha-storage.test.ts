@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Configuration } from '../../common/config.js';
-import { parseEtcdUrl } from '../../common/etcd-leader.js';
+import { parseEtcdUrl } from '../../common/etcd-url.js';
 import { silentLogger } from '../../common/logging.js';
 import { CheckpointStatsTracker } from '../../jobmanager/checkpoint/checkpoint-stats.js';
 import { FileJobStore } from '../../jobmanager/ha/file-job-store.js';

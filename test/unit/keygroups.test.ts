@@ -9,6 +9,41 @@ describe('key groups', () => {
     expect(murmurInt(0)).not.toBe(murmurInt(1));
   });
 
+  it("mixes as Flink's MathUtils.murmurHash, reading a negative result as unsigned where Flink takes its absolute value", () => {
+    // Flink's MathUtils.murmurHash, written out: the same steps on Java ints.
+    const flinkMixed = (code: number): number => {
+      let h = Math.imul(code | 0, 0xcc9e2d51);
+      h = (h << 15) | (h >>> 17);
+      h = Math.imul(h, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      h ^= 4;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return h;
+    };
+    const flinkMurmurHash = (code: number): number => {
+      const h = flinkMixed(code);
+      return h >= 0 ? h : h !== -2147483648 ? -h : 0;
+    };
+    let negative = 0;
+    let sameGroup = 0;
+    for (const key of [0, 1, -1, 42, 2147483647, -2147483648, ...Array.from({ length: 1000 }, (_, i) => stringHash(`user-${i}`))]) {
+      const mixed = flinkMixed(key);
+      expect(murmurInt(key), String(key)).toBe(mixed >>> 0);
+      if (mixed >= 0) expect(murmurInt(key)).toBe(flinkMurmurHash(key));
+      else negative++;
+      if (murmurInt(key) % 128 === flinkMurmurHash(key) % 128) sameGroup++;
+    }
+    // About half the keys mix to a negative value; for those the key group differs from Flink's.
+    expect(negative).toBeGreaterThan(400);
+    expect(negative).toBeLessThan(606);
+    expect(sameGroup).toBeLessThan(700);
+  });
+
   it('every key group belongs to exactly the subtask whose range holds it', () => {
     for (const maxP of [1, 7, 128, 300]) {
       for (let p = 1; p <= Math.min(maxP, 12); p++) {

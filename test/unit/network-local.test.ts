@@ -97,8 +97,8 @@ describe('local channels', () => {
     rp.flushAll();
     const items = drain(gate);
     expect(items).toEqual([
-      { kind: 'records', channel: 0, values: ['a', 'b', 'c'], timestamps: [undefined, 1000, undefined] },
-      { kind: 'records', channel: 0, values: ['d'], timestamps: null },
+      { kind: 'records', channel: 0, values: ['a', 'b', 'c'], timestamps: [undefined, 1000, undefined], bytes: expect.any(Number) },
+      { kind: 'records', channel: 0, values: ['d'], timestamps: null, bytes: expect.any(Number) },
     ]);
   });
 

@@ -160,7 +160,7 @@ describe('remote channels over gRPC', () => {
     await rp.finish();
     const items = await consumeAll(gate);
     expect(items).toEqual([
-      { kind: 'records', channel: 0, values: ['x'], timestamps: [7] },
+      { kind: 'records', channel: 0, values: ['x'], timestamps: [7], bytes: expect.any(Number) },
       { kind: 'event', channel: 0, event: { type: 'endOfPartition' } },
     ]);
   });

@@ -38,7 +38,7 @@ const PLANS: { name: string; backends: BackendType[]; parts: number }[] = [
   { name: 'level, restored three times', backends: ['level'], parts: 4 },
 ];
 
-function setup(kind: OperatorSetup['descriptor']['kind'], userCode: unknown, keySelector: ((v: unknown) => unknown) | undefined, output: Output, time: ManualTime): OperatorSetup {
+function setup(kind: 'map' | 'keyedReduce' | 'keyedProcess', userCode: unknown, keySelector: ((v: unknown) => unknown) | undefined, output: Output, time: ManualTime): OperatorSetup {
   return {
     descriptor: { id: 'e'.repeat(32), name: `Op(${kind})`, kind, config: keySelector ? { keyRef: 'k' } : {}, stateful: true, outputs: [] },
     userCode,

@@ -3,6 +3,7 @@
 // emits what one uninterrupted run emits, which matches a plain reference.
 import { describe, expect, it } from 'vitest';
 import type { Collector, OnTimerContext, ProcessContext } from '../../api/functions.js';
+import type { OperatorKindAndConfig, TwoInputConfig } from '../../common/jobgraph.js';
 import { ListStateDescriptor, ValueStateDescriptor, type ListState, type ValueState } from '../../api/state.js';
 import { BroadcastProcessOperator, type BroadcastContext, type BroadcastReadOnlyContext } from '../../taskmanager/operators/broadcast-process.js';
 import { CoProcessOperator } from '../../taskmanager/operators/co-process.js';
@@ -25,16 +26,30 @@ const PLANS: { name: string; backends: BackendType[]; parts: number }[] = [
   { name: 'level -> heap, three restores', backends: ['level', 'heap'], parts: 4 },
 ];
 
+type TwoInputOperator = OperatorKindAndConfig<'coProcess' | 'broadcastProcess' | 'intervalJoin'>;
+
+/** The operator with the key refs of its keyed inputs added to its config. */
+function withKeyRefs(op: TwoInputOperator, refs: TwoInputConfig): TwoInputOperator {
+  switch (op.kind) {
+    case 'coProcess':
+      return { kind: op.kind, config: { ...refs, ...op.config } };
+    case 'broadcastProcess':
+      return { kind: op.kind, config: { ...refs, ...op.config } };
+    case 'intervalJoin':
+      return { kind: op.kind, config: { ...refs, ...op.config } };
+  }
+}
+
 function setup(
-  kind: OperatorSetup['descriptor']['kind'],
+  operator: TwoInputOperator,
   userCode: unknown,
-  config: Record<string, unknown>,
   keys: [((v: unknown) => unknown) | undefined, ((v: unknown) => unknown) | undefined],
   output: Output,
   time: ManualTime,
 ): OperatorSetup {
+  const refs = { ...(keys[0] ? { keyRef1: 'k1' } : {}), ...(keys[1] ? { keyRef2: 'k2' } : {}) };
   return {
-    descriptor: { id: 'c'.repeat(32), name: `Op(${kind})`, kind, config: { ...(keys[0] ? { keyRef1: 'k1' } : {}), ...(keys[1] ? { keyRef2: 'k2' } : {}), ...config }, stateful: true, outputs: [] },
+    descriptor: { id: 'c'.repeat(32), name: `Op(${operator.kind})`, ...withKeyRefs(operator, refs), stateful: true, outputs: [] },
     userCode,
     keySelector: keys[0],
     keySelector2: keys[1],
@@ -128,7 +143,7 @@ describe('keyed co-process state and timers survive a restore', () => {
 
   it('matches the reference on every backend and across backends', async () => {
     const make = (output: Output, time: ManualTime) =>
-      new CoProcessOperator(setup('coProcess', new OrderMatcher(), {}, [(o) => (o as Order).user, (p) => (p as { user: string }).user], output, time));
+      new CoProcessOperator(setup({ kind: 'coProcess', config: {} }, new OrderMatcher(), [(o) => (o as Order).user, (p) => (p as { user: string }).user], output, time));
     const whole = await expectSameAsOneRun(make, steps);
     // The reference: one stream of both inputs, as the operator sees it, with the same watermarks.
     const pending = new Map<string, { id: number; deadline: number }[]>();
@@ -238,7 +253,7 @@ describe('broadcast state and keyed state of broadcast-process operators survive
   for (const keyed of [true, false]) {
     it(`${keyed ? 'keyed' : 'non-keyed'}: matches a reference loop`, async () => {
       const make = (output: Output, time: ManualTime) =>
-        new BroadcastProcessOperator(setup('broadcastProcess', rulesEngine(keyed), { broadcastStates: ['rules'] }, [keyed ? (e) => (e as Event).user : undefined, undefined], output, time));
+        new BroadcastProcessOperator(setup({ kind: 'broadcastProcess', config: { broadcastStates: ['rules'] } }, rulesEngine(keyed), [keyed ? (e) => (e as Event).user : undefined, undefined], output, time));
       const whole = await expectSameAsOneRun(make, steps, keyed);
       const rules = new Map<string, Rule>();
       const counts = new Map<string, number>();
@@ -303,7 +318,7 @@ describe('interval join buffers and cleanup timers survive a restore', () => {
       const joiner = (l: Row, rr: Row, ctx: IntervalJoinContext, out: Collector<string>) =>
         out.collect(`${l.id}|${rr.id}|${ctx.getLeftTimestamp()}|${ctx.getRightTimestamp()}|${ctx.getTimestamp()}`);
       const config = { lowerBound: b.lower, upperBound: b.upper, lowerBoundInclusive: !b.lowerExclusive, upperBoundInclusive: !b.upperExclusive };
-      const make = (output: Output, time: ManualTime) => new IntervalJoinOperator(setup('intervalJoin', joiner, config, [(v) => (v as Row).key, (v) => (v as Row).key], output, time));
+      const make = (output: Output, time: ManualTime) => new IntervalJoinOperator(setup({ kind: 'intervalJoin', config }, joiner, [(v) => (v as Row).key, (v) => (v as Row).key], output, time));
       const whole = await expectSameAsOneRun(make, steps);
       const lefts = rows.filter((x) => x.side === 0).map((x) => x.row);
       const rights = rows.filter((x) => x.side === 1).map((x) => x.row);

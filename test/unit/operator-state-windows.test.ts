@@ -23,6 +23,7 @@ import type { BackendType } from '../helpers/operator-state.js';
 import { evenCuts, outputValues, runWithRestores, segments, type Emitted, type Step } from '../helpers/restore-run.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { sumReduce, tw, variantSpec as variants, type Rec, type Variant } from '../helpers/window-variants.js';
+import { windowConfig } from '../helpers/descriptors.js';
 
 
 const LATE = 'late';
@@ -79,7 +80,7 @@ function assignerOf(ref: RefAssigner): WindowAssigner<unknown, Window> {
 
 function windowOperator(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'assigner'>, keyed: boolean, output: Output, time: ManualTime): WindowOperator {
   return new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: keyed ? { keyRef: 'k' } : {}, stateful: true, outputs: [] },
+    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: windowConfig(keyed ? 'k' : undefined), stateful: true, outputs: [] },
     userCode: { trigger: spec.assigner.getDefaultTrigger(), allowedLateness: 0, ...spec },
     keySelector: keyed ? (r) => (r as Rec).key : undefined,
     output,

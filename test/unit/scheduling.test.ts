@@ -52,9 +52,9 @@ describe('deployment descriptors', () => {
     warnings: [],
     config: {},
     vertices: [
-      { id: 'src', name: 'Source', parallelism: 2, maxParallelism: 128, numInputs: 0, operators: [{ id: 'src', name: 'Source', kind: 'source', config: {}, stateful: false, outputs: [{ type: 'network', edge: 0 }] }] },
+      { id: 'src', name: 'Source', parallelism: 2, maxParallelism: 128, numInputs: 0, operators: [{ id: 'src', name: 'Source', kind: 'source', config: { sourceKind: 'sequence', bounded: true, from: 1, to: 10 }, stateful: false, outputs: [{ type: 'network', edge: 0 }] }] },
       { id: 'agg', name: 'Agg', parallelism: 3, maxParallelism: 128, numInputs: 1, operators: [{ id: 'agg', name: 'Agg', kind: 'keyedReduce', config: { keyRef: 'k' }, stateful: true, outputs: [{ type: 'network', edge: 1 }] }] },
-      { id: 'sink', name: 'Sink', parallelism: 3, maxParallelism: 128, numInputs: 1, operators: [{ id: 'sink', name: 'Sink', kind: 'sink', config: { sinkKind: 'print' }, stateful: false, outputs: [] }] },
+      { id: 'sink', name: 'Sink', parallelism: 3, maxParallelism: 128, numInputs: 1, operators: [{ id: 'sink', name: 'Sink', kind: 'sink', config: { sinkKind: 'print', target: 'stdout' }, stateful: false, outputs: [] }] },
     ],
     edges: [
       { index: 0, source: 'src', target: 'agg', partitioner: 'hash', targetInput: 0, keyRef: 'k' },

@@ -2,6 +2,8 @@
 // evictor folding reduce into the window function, windowAll's key-less functions, rich functions).
 import { describe, expect, it } from 'vitest';
 import type { Collector, RuntimeContext } from '../../api/functions.js';
+import type { OperatorSpec } from '../../api/transformation.js';
+import type { WindowConfig } from '../../common/jobgraph.js';
 import { CountEvictor } from '../../api/windowing/count-evictor.js';
 import { CountTrigger } from '../../api/windowing/count-trigger.js';
 import { GlobalWindows } from '../../api/windowing/global-windows.js';
@@ -20,6 +22,12 @@ import { fakeTaskServices } from '../helpers/task-services.js';
 interface Rec {
   key: string;
   v: number;
+}
+
+/** The window config the builder wrote (windowOperator() always builds a 'window' operator). */
+function windowConfigOf(built: OperatorSpec): WindowConfig {
+  if (built.kind !== 'window') throw new Error(`windowOperator() built a '${built.kind}' operator`);
+  return built.config;
 }
 
 async function operatorFor(
@@ -47,7 +55,7 @@ async function operatorFor(
     emitWatermark: () => {},
   };
   const op = new WindowOperator({
-    descriptor: { id: 'c'.repeat(32), name: built.name, kind: 'window', config: built.config, stateful: true, outputs: [] },
+    descriptor: { id: 'c'.repeat(32), name: built.name, kind: 'window', config: windowConfigOf(built), stateful: true, outputs: [] },
     userCode: built.userFunction as WindowOperatorSpec,
     keySelector: all ? () => 0 : (r) => (r as Rec).key,
     output,

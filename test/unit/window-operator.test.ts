@@ -25,6 +25,7 @@ import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/run
 import { ManualTime } from '../helpers/manual-time.js';
 import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
+import { windowConfig } from '../helpers/descriptors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a recording Output, a manual processing-time clock, and the operator set up as a task would.
@@ -65,7 +66,7 @@ async function harness(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSp
   const time = new ManualTime();
   const full: WindowOperatorSpec = { trigger: spec.assigner.getDefaultTrigger(), allowedLateness: 0, ...spec };
   const op = new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window(test)', kind: 'window', config: {}, stateful: true, outputs: [] },
+    descriptor: { id: 'a'.repeat(32), name: 'Window(test)', kind: 'window', config: windowConfig(), stateful: true, outputs: [] },
     userCode: full,
     keySelector: keyed ? (r) => (r as Rec).key : undefined,
     output: out,
@@ -623,7 +624,7 @@ describe('WindowOperator: functions and contexts', () => {
   it('structured keys share state by value', async () => {
     const out = new RecordingOutput();
     const op = new WindowOperator({
-      descriptor: { id: 'b'.repeat(32), name: 'W', kind: 'window', config: {}, stateful: true, outputs: [] },
+      descriptor: { id: 'b'.repeat(32), name: 'W', kind: 'window', config: windowConfig(), stateful: true, outputs: [] },
       userCode: { assigner: tumbling(10), trigger: EventTimeTrigger.create(), allowedLateness: 0, reduceFunction: (a: unknown, b: unknown) => [(a as number[])[0], (a as number[])[1]! + (b as number[])[1]!] },
       keySelector: (r) => ({ id: (r as number[])[0] }),
       output: out,

@@ -29,6 +29,7 @@ import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { mulberry32 } from '../reference/random.js';
 import { perEventWatermarkStream, type StreamEvent } from '../reference/stream.js';
 import { referenceWindows, type RefAssigner } from '../reference/windows.js';
+import { windowConfig } from '../helpers/descriptors.js';
 
 
 const LATE = 'late';
@@ -92,7 +93,7 @@ function generalTrigger(): Trigger<unknown, Window> {
 
 function makeOperator(spec: WindowOperatorSpec, output: Output, time: ManualTime): WindowOperator {
   return new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: { keyRef: 'k' }, stateful: true, outputs: [] },
+    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: windowConfig('k'), stateful: true, outputs: [] },
     userCode: spec,
     keySelector: (r) => (r as Rec).key,
     output,

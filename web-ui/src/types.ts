@@ -72,6 +72,10 @@ export interface VertexMetrics {
   /** Event-time lag at the vertex's sinks, ms (null without sinks or timestamps). */
   'sink-lag-p50'?: number | null;
   'sink-lag-p99'?: number | null;
+  /** Flink's task time rates, ms per second, the highest over the vertex's running subtasks. */
+  busyTimeMsPerSecond?: number;
+  idleTimeMsPerSecond?: number;
+  backPressuredTimeMsPerSecond?: number;
 }
 
 /** Records entering a vertex: from the network, or produced by its source. */

@@ -9,7 +9,7 @@ import type { VertexRates } from '../rates.js';
 import { setBadge, stateBadge, stateClass } from './state.js';
 
 const NODE_W = 250;
-const NODE_H = 168;
+const NODE_H = 190;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 interface GraphEdge {
@@ -30,6 +30,7 @@ interface VertexBox {
   watermark: HTMLElement;
   state: HTMLElement;
   lag: HTMLElement;
+  load: HTMLElement;
 }
 
 /** Edges of the job graph from the plan: each plan input is an edge from that input into the node. */
@@ -59,7 +60,7 @@ export class JobGraphView {
     this.svg = document.createElementNS(SVG_NS, 'svg');
     this.svg.classList.add('graph-edges');
     this.canvas = h('div', { class: 'graph-canvas' });
-    this.el = h('div', { class: 'graph-scroll', 'data-testid': 'job-graph' }, this.canvas);
+    this.el = h('div', { class: 'graph-scroll', 'data-testid': 'job-graph' }, loadLegend(), this.canvas);
   }
 
   update(job: JobDetails, rates: Map<string, VertexRates>): void {
@@ -145,6 +146,7 @@ function makeBox(v: JobVertex): VertexBox {
   const watermark = h('span', { class: 'num', 'data-metric': 'watermark' });
   const state = h('span', { class: 'num', 'data-metric': 'state-entries' });
   const lag = h('span', { class: 'num', 'data-metric': 'sink-lag' });
+  const load = h('span', { class: 'num', 'data-metric': 'load' });
   const el = h(
     'div',
     { class: 'vertex', 'data-vertex-id': v.id },
@@ -158,9 +160,10 @@ function makeBox(v: JobVertex): VertexBox {
       h('div', null, h('span', { class: 'label' }, 'Watermark'), watermark),
       h('div', null, h('span', { class: 'label' }, 'State'), state),
       h('div', { title: 'event-time lag of records at this vertex\'s sinks (now - record timestamp), p50 / p99' }, h('span', { class: 'label' }, 'Sink lag'), lag),
+      h('div', { title: 'share of the last seconds the busiest subtask spent busy / backpressured / idle (Flink\'s busyTimeMsPerSecond, backPressuredTimeMsPerSecond, idleTimeMsPerSecond)' }, h('span', { class: 'label' }, 'Busy/BP/Idle'), load),
     ),
   );
-  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state, lag };
+  return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state, lag, load };
 }
 
 function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, selected: boolean): void {
@@ -178,6 +181,49 @@ function fill(box: VertexBox, v: JobVertex, rates: VertexRates | undefined, sele
   const p50 = v.metrics?.['sink-lag-p50'];
   const p99 = v.metrics?.['sink-lag-p99'];
   setText(box.lag, p50 === null || p50 === undefined || p99 === null || p99 === undefined ? '—' : `${p50} / ${p99} ms`);
+  fillLoad(box, v);
+}
+
+/** Flink's job graph colours: idle is blue, busy red, backpressured black, mixes in between. */
+const IDLE_RGB = [70, 130, 220];
+const BUSY_RGB = [220, 40, 40];
+const BACKPRESSURED_RGB = [20, 20, 20];
+
+/** The colour of a vertex by its time shares (ms per second, adding up to about 1000). */
+export function loadColour(busy: number, backPressured: number, idle: number): string {
+  const total = busy + backPressured + idle || 1;
+  const mix = (i: number) => Math.round((BUSY_RGB[i]! * busy + BACKPRESSURED_RGB[i]! * backPressured + IDLE_RGB[i]! * idle) / total);
+  return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`;
+}
+
+function fillLoad(box: VertexBox, v: JobVertex): void {
+  const m = v.metrics;
+  const running = v.status === 'RUNNING' && m?.busyTimeMsPerSecond !== undefined;
+  const busy = m?.busyTimeMsPerSecond ?? 0;
+  const bp = m?.backPressuredTimeMsPerSecond ?? 0;
+  const idle = m?.idleTimeMsPerSecond ?? 0;
+  // Attributes for tools and tests; the colour only while the vertex runs (as Flink: none without measurements).
+  box.el.dataset.busy = String(busy);
+  box.el.dataset.backpressured = String(bp);
+  box.el.dataset.idle = String(idle);
+  const pct = (x: number) => `${Math.round(x / 10)}%`;
+  setText(box.load, running ? `${pct(busy)} / ${pct(bp)} / ${pct(idle)}` : '—');
+  const colour = running ? loadColour(busy, bp, idle) : '';
+  box.el.style.setProperty('--load', colour || 'transparent');
+  box.el.classList.toggle('vertex-loaded', running);
+  box.el.classList.toggle('vertex-backpressured', running && bp > 500);
+}
+
+function loadLegend(): HTMLElement {
+  const swatch = (label: string, colour: string) => h('span', { class: 'legend-item' }, h('span', { class: 'legend-swatch', style: `background: ${colour}` }), label);
+  return h(
+    'div',
+    { class: 'graph-legend', title: 'vertices are coloured by their busiest subtask over the last seconds, as in Flink\'s web UI' },
+    swatch('Idle', loadColour(0, 0, 1000)),
+    swatch('Busy', loadColour(1000, 0, 0)),
+    swatch('Backpressured', loadColour(0, 1000, 0)),
+    h('span', { class: 'legend-note' }, 'mixed in proportion to busy / backpressured / idle time'),
+  );
 }
 
 /** Event time as a clock time, 'end' for the final watermark, '—' before the first one. */
