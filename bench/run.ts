@@ -15,11 +15,12 @@ import { nexmarkPerCore } from './benchmarks/nexmark-per-core.js';
 import { nexmarkQ8 } from './benchmarks/nexmark-q8.js';
 import { savepoints } from './benchmarks/savepoints.js';
 import { soak } from './benchmarks/soak.js';
+import { testingLevels } from './benchmarks/testing-levels.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.js';
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, internalSecurity, jobManagerFailover, soak];
+const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, internalSecurity, jobManagerFailover, testingLevels, soak];
 
 function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
   const names: string[] = [];

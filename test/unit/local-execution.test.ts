@@ -5,9 +5,10 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import {
-  DataGeneratorSource, EventTimeSessionWindows, JobExecutionException, KeyedProcessFunction, RateLimiterStrategy, RestartStrategies, RichMapFunction,
-  SlidingEventTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows, ValueStateDescriptor, WatermarkStrategy,
-  type CheckpointedFunction, type CheckpointListener, type Collector, type FunctionSnapshotContext, type KeyedProcessContext, type TimeWindow, type ValueState,
+  DataGeneratorSource, EventTimeSessionWindows, JobExecutionException, KeyedProcessFunction, ListStateDescriptor, RateLimiterStrategy, RestartStrategies, RichMapFunction,
+  RichParallelSourceFunction, SlidingEventTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows, ValueStateDescriptor, Watermark, WatermarkStrategy,
+  type CheckpointedFunction, type CheckpointListener, type Collector, type FunctionInitializationContext, type FunctionSnapshotContext, type KeyedProcessContext,
+  type ListState, type SourceContext, type TimeWindow, type ValueState,
 } from '../../api/index.js';
 import { createEnvironment, runMain } from '../../api/internal.js';
 import { copyUserObject } from '../../api/minicluster/user-code-copies.js';
@@ -210,10 +211,16 @@ test("a failing user function fails the job with the user's error and stack", as
   }
 });
 
-/** Module scope is shared by every subtask and attempt in process (as a TaskManager thread's is). */
-const restarts = { attempts: new Set<number>(), failed: false };
+/** Module scope is shared by every subtask and attempt in process (as a TaskManager thread's is); one entry per test. */
+const runs = new Map<string, { attempts: Set<number>; failed: boolean }>();
+const runOf = (name: string) => runs.get(name) ?? runs.set(name, { attempts: new Set(), failed: false }).get(name)!;
 
 class FailingCounter extends RichMapFunction<{ key: number; i: number }, string> implements CheckpointedFunction, CheckpointListener {
+  /** The run's name (a string: function objects are copied per subtask, module scope is not). */
+  constructor(private readonly run: string) {
+    super();
+  }
+
   private count!: ValueState<number>;
   private processed = 0;
   /** Records processed when each checkpoint's barrier passed. */
@@ -228,7 +235,7 @@ class FailingCounter extends RichMapFunction<{ key: number; i: number }, string>
 
   override open(): void {
     this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('count', 0));
-    restarts.attempts.add(this.getRuntimeContext().getAttemptNumber());
+    runOf(this.run).attempts.add(this.getRuntimeContext().getAttemptNumber());
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
@@ -238,8 +245,9 @@ class FailingCounter extends RichMapFunction<{ key: number; i: number }, string>
 
   map(e: { key: number; i: number }): string {
     // Once, after such a checkpoint completed.
-    if (this.checkpointed && !restarts.failed) {
-      restarts.failed = true;
+    const run = runOf(this.run);
+    if (this.checkpointed && !run.failed) {
+      run.failed = true;
       throw new Error('planned failure');
     }
     this.processed++;
@@ -247,6 +255,24 @@ class FailingCounter extends RichMapFunction<{ key: number; i: number }, string>
     this.count.update(n);
     return `${e.key}:${n}:${this.getRuntimeContext().getAttemptNumber()}`;
   }
+}
+
+/**
+ * The sink is not transactional: records after the restored checkpoint come twice, but every
+ * key's counts are exactly 1..n, and the second attempt continued from the checkpoint's counts.
+ */
+function expectCountsRestored(seen: string[], total: number): void {
+  const byKey = new Map<number, Set<number>>();
+  let firstAfterRestart = Infinity;
+  for (const line of seen) {
+    const [k, n, attempt] = line.split(':').map(Number) as [number, number, number];
+    if (!byKey.has(k)) byKey.set(k, new Set());
+    byKey.get(k)!.add(n);
+    if (attempt === 1) firstAfterRestart = Math.min(firstAfterRestart, n);
+  }
+  expect(firstAfterRestart).toBeGreaterThan(1);
+  expect(firstAfterRestart).toBeLessThan(Infinity);
+  for (let k = 0; k < 5; k++) expect([...byKey.get(k)!].sort((a, b) => a - b)).toEqual(Array.from({ length: total / 5 }, (_, i) => i + 1));
 }
 
 test('checkpoints and a restart strategy in process (level backend): state comes back from the checkpoint', async () => {
@@ -260,31 +286,81 @@ test('checkpoints and a restart strategy in process (level backend): state comes
   env
     .fromSource(source, WatermarkStrategy.noWatermarks(), 'Events')
     .keyBy((e) => e.key)
-    .map(new FailingCounter())
+    .map(new FailingCounter('generator'))
     .uid('counter')
     .addSink((line: string) => void seen.push(line));
   const result = await env.execute('checkpointed counts');
-  expect(restarts.failed).toBe(true);
-  expect([...restarts.attempts].sort()).toEqual([0, 1]);
-  // The sink is not transactional: records after the restored checkpoint come twice, but every
-  // key's counts are exactly 1..n.
-  const byKey = new Map<number, Set<number>>();
-  let firstAfterRestart = Infinity;
-  for (const line of seen) {
-    const [k, n, attempt] = line.split(':').map(Number) as [number, number, number];
-    if (!byKey.has(k)) byKey.set(k, new Set());
-    byKey.get(k)!.add(n);
-    if (attempt === 1) firstAfterRestart = Math.min(firstAfterRestart, n);
-  }
-  // Restored, not started over: the second attempt's counts continue from the checkpoint's.
-  expect(firstAfterRestart).toBeGreaterThan(1);
-  expect(firstAfterRestart).toBeLessThan(Infinity);
-  for (let k = 0; k < 5; k++) expect([...byKey.get(k)!].sort((a, b) => a - b)).toEqual(Array.from({ length: total / 5 }, (_, i) => i + 1));
+  expect(runOf('generator').failed).toBe(true);
+  expect([...runOf('generator').attempts].sort()).toEqual([0, 1]);
+  expectCountsRestored(seen, total);
   expect(result.getJobID()).toMatch(/^[0-9a-f]{32}$/);
   expect(result.getNetRuntime()).toBeGreaterThan(0);
   expect(result.getAllAccumulatorResults()).toEqual({});
   // The temporary checkpoint and state directory is gone.
   expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`weir-minicluster-${result.getJobID().slice(0, 8)}`))).toEqual([]);
+});
+
+
+/** A parallel SourceFunction that keeps its position in union list state, with explicit timestamps and watermarks. */
+class ScriptedNumbers extends RichParallelSourceFunction<{ key: number; i: number }> implements CheckpointedFunction {
+  private running = true;
+  private next = 0;
+  private positions!: ListState<{ subtask: number; next: number }>;
+  private restored: { subtask: number; next: number }[] = [];
+
+  constructor(private readonly perSubtask: number) {
+    super();
+  }
+
+  initializeState(ctx: FunctionInitializationContext): void {
+    this.positions = ctx.getOperatorStateStore().getUnionListState(new ListStateDescriptor<{ subtask: number; next: number }>('positions'));
+    this.restored = ctx.isRestored() ? [...this.positions.get()] : [];
+  }
+
+  override open(): void {
+    this.next = this.restored.find((p) => p.subtask === this.getRuntimeContext().getIndexOfThisSubtask())?.next ?? 0;
+  }
+
+  snapshotState(): void {
+    this.positions.update([{ subtask: this.getRuntimeContext().getIndexOfThisSubtask(), next: this.next }]);
+  }
+
+  async run(ctx: SourceContext<{ key: number; i: number }>): Promise<void> {
+    const me = this.getRuntimeContext().getIndexOfThisSubtask();
+    while (this.running && this.next < this.perSubtask) {
+      const i = me * this.perSubtask + this.next;
+      ctx.collectWithTimestamp({ key: i % 5, i }, i);
+      this.next++;
+      if (this.next % 10 === 0) {
+        ctx.emitWatermark(new Watermark(i));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+  }
+
+  cancel(): void {
+    this.running = false;
+  }
+}
+
+test('a checkpointed scripted source resumes from its checkpointed position after a failure in process', async () => {
+  const env = StreamExecutionEnvironment.getExecutionEnvironment();
+  env.setParallelism(2);
+  env.enableCheckpointing(20);
+  env.setRestartStrategy(RestartStrategies.fixedDelayRestart(2, 10));
+  const total = 3000;
+  const seen: string[] = [];
+  env
+    .addSource(new ScriptedNumbers(total / 2), 'Scripted')
+    .uid('scripted')
+    .keyBy((e) => e.key)
+    .map(new FailingCounter('scripted'))
+    .uid('counter')
+    .addSink((line: string) => void seen.push(line));
+  await env.execute('scripted source restored');
+  expect(runOf('scripted').failed).toBe(true);
+  // Replayed from the start instead of the checkpointed positions, counts would pass total / 5.
+  expectCountsRestored(seen, total);
 });
 
 test("inside the engine's main(), getExecutionEnvironment() is main's environment and execute() only names the job", async () => {
