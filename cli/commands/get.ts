@@ -2,42 +2,13 @@
 // also its version history), or as JSON / YAML.
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
+import type { DeploymentDetails, DeploymentSummary as Summary } from '../../jobmanager/deployments/deployment-view.js';
 import { CliError } from '../errors.js';
 import { formatTable, formatTimestamp } from '../format.js';
 import { addJobManagerOption, restClientOf, type JobManagerFlags } from '../options.js';
 
 interface GetFlags extends JobManagerFlags {
   output: 'table' | 'json' | 'yaml';
-}
-
-interface Summary {
-  name: string;
-  status: string;
-  cause?: string;
-  state: string;
-  upgradeMode: string;
-  jobId: string | null;
-  jobState: string | null;
-  bundleHash: string;
-  parallelism: number | null;
-  runningParallelism: number | null;
-  version: number;
-  runningVersion: number | null;
-  lastSavepoint: { path: string } | null;
-  updatedAt: number;
-}
-
-interface Version {
-  version: number;
-  time: number;
-  action: string;
-  changes: { text: string }[];
-  jobId?: string;
-  jobState?: string | null;
-  restoredFrom?: string;
-  savepoint?: string;
-  outcome: string;
-  cause?: string;
 }
 
 const RESOURCES = new Set(['deployments', 'deployment', 'deploy', 'weirjobs', 'weirjob']);
@@ -51,7 +22,7 @@ function row(d: Summary): string[] {
 
 const HEADER = ['NAME', 'STATUS', 'DESIRED', 'JOB', 'JOB STATE', 'VERSION', 'PARALLELISM', 'BUNDLE', 'LAST SAVEPOINT', 'UPDATED'];
 
-function history(versions: Version[]): string {
+function history(versions: DeploymentDetails['history']): string {
   const rows = [...versions].reverse().map((v) => [
     String(v.version),
     formatTimestamp(v.time),
@@ -74,7 +45,7 @@ export function getCommand(): Command {
   ).action(async (resource: string, name: string | undefined, opts: GetFlags) => {
     if (!RESOURCES.has(resource.toLowerCase())) throw new CliError(`unknown resource type '${resource}' (weir get knows: deployments)`);
     const client = restClientOf(opts);
-    const body = name ? await client.get<Summary & { history: Version[] }>(`/deployments/${encodeURIComponent(name)}`) : await client.get<{ deployments: Summary[] }>('/deployments');
+    const body = name ? await client.get<DeploymentDetails>(`/deployments/${encodeURIComponent(name)}`) : await client.get<{ deployments: Summary[] }>('/deployments');
     if (opts.output === 'json') return void process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     if (opts.output === 'yaml') return void process.stdout.write(stringify(body));
     if (!name) {
@@ -82,7 +53,7 @@ export function getCommand(): Command {
       process.stdout.write(list.length ? `${formatTable(HEADER, list.map(row))}\n` : 'No deployments.\n');
       return;
     }
-    const d = body as Summary & { history: Version[] };
+    const d = body as DeploymentDetails;
     process.stdout.write(`${formatTable(HEADER, [row(d)])}\n`);
     if (d.cause) process.stdout.write(`\nCause: ${d.cause}\n`);
     process.stdout.write(`\nHistory:\n${history(d.history)}\n`);

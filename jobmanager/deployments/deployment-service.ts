@@ -12,7 +12,7 @@ import { DeploymentActions, type RollbackTarget } from './deployment-actions.js'
 import { findVersion, type DeploymentRecord } from './deployment-record.js';
 import { dryRunMessage, pastTense, type ApplyResult } from './deployment-result.js';
 import { DeploymentStore } from './deployment-store.js';
-import { deploymentDetails, deploymentSummary, effectiveStatus } from './deployment-view.js';
+import { deploymentDetails, deploymentSummary, effectiveStatus, type DeploymentDetails, type DeploymentSummary } from './deployment-view.js';
 import { JobControl } from './job-control.js';
 import { planReconcile, type Observed } from './reconcile-plan.js';
 import { NameLocks } from './name-lock.js';
@@ -79,11 +79,11 @@ export class DeploymentService {
     return configured ? join(resolve(configured), name) : join(resolve(this.opts.checkpointsDir), 'deployment-savepoints', name);
   }
 
-  async list(): Promise<Record<string, unknown>[]> {
+  async list(): Promise<DeploymentSummary[]> {
     return (await this.store.list()).map((r) => deploymentSummary(r, this.control, this.locks.isHeld(r.name)));
   }
 
-  async get(name: string): Promise<Record<string, unknown>> {
+  async get(name: string): Promise<DeploymentDetails> {
     return deploymentDetails(await this.record(name), this.control, this.locks.isHeld(name));
   }
 

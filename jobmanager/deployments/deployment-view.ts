@@ -1,6 +1,6 @@
 // The REST shapes of deployments (GET /deployments, GET /deployments/:name): the record with what
 // is live now (its job's state, and every historic job's), and the desired spec beside the one that runs.
-import type { DeploymentRecord, LifecycleState } from './deployment-record.js';
+import type { DeploymentRecord, LifecycleState, SavepointInfo, VersionEntry } from './deployment-record.js';
 import type { JobControl } from './job-control.js';
 
 /** An upgrade or rollback that no process is carrying out any more was interrupted by a JobManager stop. */
@@ -11,7 +11,34 @@ export function effectiveStatus(record: DeploymentRecord, busy: boolean): { stat
   return { status: record.status, ...(record.cause ? { cause: record.cause } : {}) };
 }
 
-export function deploymentSummary(record: DeploymentRecord, control: JobControl, busy: boolean): Record<string, unknown> {
+/** GET /deployments: one of these per deployment (the CLI's `weir get` reads it too). */
+export interface DeploymentSummary {
+  name: string;
+  status: LifecycleState;
+  cause?: string;
+  state: string;
+  upgradeMode: string;
+  jobId: string | null;
+  jobState: string | null;
+  bundleHash: string;
+  bundleName: string;
+  parallelism: number | null;
+  runningParallelism: number | null;
+  version: number;
+  runningVersion: number | null;
+  lastSavepoint: SavepointInfo | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** GET /deployments/:name. */
+export interface DeploymentDetails extends DeploymentSummary {
+  spec: DeploymentRecord['spec'];
+  running: DeploymentRecord['running'] | null;
+  history: (VersionEntry & { jobState: string | null })[];
+}
+
+export function deploymentSummary(record: DeploymentRecord, control: JobControl, busy: boolean): DeploymentSummary {
   const { status, cause } = effectiveStatus(record, busy);
   const running = record.running?.spec;
   return {
@@ -34,7 +61,7 @@ export function deploymentSummary(record: DeploymentRecord, control: JobControl,
   };
 }
 
-export function deploymentDetails(record: DeploymentRecord, control: JobControl, busy: boolean): Record<string, unknown> {
+export function deploymentDetails(record: DeploymentRecord, control: JobControl, busy: boolean): DeploymentDetails {
   return {
     ...deploymentSummary(record, control, busy),
     spec: record.spec,
