@@ -23,7 +23,8 @@ function getField(record: unknown, field: FieldExpression, api: string): unknown
     throw new TypeError(`${api}(${JSON.stringify(field)}): record ${String(record)} has no fields`);
   }
   const v = (record as Record<string | number, unknown>)[field];
-  if (v === undefined) throw new TypeError(`${api}(${JSON.stringify(field)}): record has no field ${JSON.stringify(field)}`);
+  if (v === undefined)
+    throw new TypeError(`${api}(${JSON.stringify(field)}): record has no field ${JSON.stringify(field)}`);
   return v;
 }
 
@@ -35,7 +36,10 @@ function withField<T>(record: T, field: FieldExpression, value: unknown): T {
     copy[field as number] = value;
     return copy as T;
   }
-  const copy = Object.assign(Object.create(Object.getPrototypeOf(record) as object | null) as object, record) as Record<string | number, unknown>;
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(record) as object | null) as object, record) as Record<
+    string | number,
+    unknown
+  >;
   copy[field] = value;
   return copy as T;
 }

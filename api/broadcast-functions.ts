@@ -3,7 +3,13 @@
 // of the broadcast side and may write the broadcast states; processElement() sees its share of the
 // other side and may only read them.
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
-import { AbstractRichFunction, type Collector, type Lifecycle, type TimeDomain, type TimerService } from './functions.js';
+import {
+  AbstractRichFunction,
+  type Collector,
+  type Lifecycle,
+  type TimeDomain,
+  type TimerService,
+} from './functions.js';
 import type { OutputTag } from './output-tag.js';
 
 interface BroadcastContextBase {

@@ -12,7 +12,10 @@ export class MapStateDescriptor<K, V> {
   ttlConfig: StateTtlConfig | undefined;
 
   /** Flink passes key and value type information after the name; accepted and ignored here. */
-  constructor(readonly name: string, ..._typeInfo: unknown[]) {
+  constructor(
+    readonly name: string,
+    ..._typeInfo: unknown[]
+  ) {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('MapStateDescriptor needs a non-empty name');
   }
 
@@ -53,7 +56,9 @@ export interface BroadcastState<K, V> extends ReadOnlyBroadcastState<K, V> {
 
 /** The name of a MapStateDescriptor, or of anything shaped like one; throws a TypeError naming `api`. */
 export function descriptorName(descriptor: unknown, api: string): string {
-  const name = descriptor !== null && typeof descriptor === 'object' ? (descriptor as { name?: unknown }).name : undefined;
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${api} needs a MapStateDescriptor, e.g. new MapStateDescriptor('rules')`);
+  const name =
+    descriptor !== null && typeof descriptor === 'object' ? (descriptor as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string' || name.length === 0)
+    throw new TypeError(`${api} needs a MapStateDescriptor, e.g. new MapStateDescriptor('rules')`);
   return name;
 }

@@ -2,7 +2,9 @@
 // (other.connect(broadcastStream)): the 'broadcastProcess' operator, whose input 2 arrives through
 // a 'broadcast' edge and fills the named broadcast states. Keyed when input 1 is a KeyedStream.
 import {
-  KeyedBroadcastProcessFunction, type BroadcastProcessFunctionLike, type KeyedBroadcastProcessFunctionLike,
+  KeyedBroadcastProcessFunction,
+  type BroadcastProcessFunctionLike,
+  type KeyedBroadcastProcessFunctionLike,
 } from './broadcast-functions.js';
 import { descriptorName, type MapStateDescriptor } from './broadcast-state.js';
 import type { StreamExecutionEnvironment } from './environment.js';
@@ -51,11 +53,15 @@ export class BroadcastConnectedStream<IN1, IN2> {
    * A BroadcastProcessFunction, or with a keyed first input a KeyedBroadcastProcessFunction
    * (per-key state, timers, getCurrentKey() in processElement and onTimer).
    */
-  process<R, K = unknown>(fn: BroadcastProcessFunctionLike<IN1, IN2, R> | KeyedBroadcastProcessFunctionLike<K, IN1, IN2, R>): SingleOutputStreamOperator<R> {
+  process<R, K = unknown>(
+    fn: BroadcastProcessFunctionLike<IN1, IN2, R> | KeyedBroadcastProcessFunctionLike<K, IN1, IN2, R>,
+  ): SingleOutputStreamOperator<R> {
     checkFunctionObject(fn, ['processElement', 'processBroadcastElement'], 'process');
     const keyedBy = keyPartitionOf(this.first);
     if (fn instanceof KeyedBroadcastProcessFunction && !keyedBy) {
-      throw new Error('a KeyedBroadcastProcessFunction needs a keyed first input: a.keyBy(k).connect(b.broadcast(descriptor))');
+      throw new Error(
+        'a KeyedBroadcastProcessFunction needs a keyed first input: a.keyBy(k).connect(b.broadcast(descriptor))',
+      );
     }
     const env = this.broadcastStream.environment;
     const second = new DataStream<IN2>(env, this.broadcastStream.transformation);

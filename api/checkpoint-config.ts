@@ -10,15 +10,25 @@ export type CheckpointingMode = Mode;
  * (Flink's defaults: 10 minutes timeout, no pause, one checkpoint at a time, no failure tolerated).
  */
 export type JobCheckpointingSettings = Partial<CheckpointingSettings>;
-const DEFAULTS = { mode: 'EXACTLY_ONCE', timeout: 600_000, minPauseBetweenCheckpoints: 0, tolerableCheckpointFailureNumber: 0, maxConcurrentCheckpoints: 1 } as const;
+const DEFAULTS = {
+  mode: 'EXACTLY_ONCE',
+  timeout: 600_000,
+  minPauseBetweenCheckpoints: 0,
+  tolerableCheckpointFailureNumber: 0,
+  maxConcurrentCheckpoints: 1,
+} as const;
 
 function nonNegativeMs(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${what} must be a non-negative number of milliseconds, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new RangeError(`${what} must be a non-negative number of milliseconds, got ${String(v)}`);
   return v;
 }
 
 export function checkMode(mode: unknown): Mode {
-  if (mode !== 'EXACTLY_ONCE' && mode !== 'AT_LEAST_ONCE') throw new RangeError(`checkpointing mode must be CheckpointingMode.EXACTLY_ONCE or AT_LEAST_ONCE, got ${String(mode)}`);
+  if (mode !== 'EXACTLY_ONCE' && mode !== 'AT_LEAST_ONCE')
+    throw new RangeError(
+      `checkpointing mode must be CheckpointingMode.EXACTLY_ONCE or AT_LEAST_ONCE, got ${String(mode)}`,
+    );
   return mode;
 }
 
@@ -35,7 +45,8 @@ export class CheckpointConfig {
   }
 
   setCheckpointInterval(ms: number): this {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 10) throw new RangeError(`checkpoint interval must be at least 10 ms, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 10)
+      throw new RangeError(`checkpoint interval must be at least 10 ms, got ${String(ms)}`);
     this.s.interval = ms;
     return this;
   }
@@ -75,7 +86,8 @@ export class CheckpointConfig {
 
   /** Failed checkpoints in a row the job tolerates before it fails over; -1: any number. */
   setTolerableCheckpointFailureNumber(n: number): this {
-    if (!Number.isInteger(n) || n < -1) throw new RangeError(`tolerable checkpoint failure number must be an integer >= -1, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < -1)
+      throw new RangeError(`tolerable checkpoint failure number must be an integer >= -1, got ${String(n)}`);
     this.s.tolerableCheckpointFailureNumber = n;
     return this;
   }
@@ -85,7 +97,8 @@ export class CheckpointConfig {
   }
 
   setMaxConcurrentCheckpoints(n: number): this {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`max concurrent checkpoints must be a positive integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`max concurrent checkpoints must be a positive integer, got ${String(n)}`);
     this.s.maxConcurrentCheckpoints = n;
     return this;
   }
@@ -96,7 +109,8 @@ export class CheckpointConfig {
 
   /** Completed checkpoints kept on disk for this job (overrides state.checkpoints.num-retained). */
   setNumRetainedCheckpoints(n: number): this {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`retained checkpoints must be a positive integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`retained checkpoints must be a positive integer, got ${String(n)}`);
     this.s.numRetained = n;
     return this;
   }

@@ -2,7 +2,12 @@
 // KeyedCoProcessFunction): one method per input. The contexts are those of ProcessFunction, since
 // a co-function sees one record of one input at a time, exactly like a one-input function.
 import {
-  AbstractRichFunction, type Collector, type KeyedProcessContext, type Lifecycle, type OnTimerContext, type ProcessContext,
+  AbstractRichFunction,
+  type Collector,
+  type KeyedProcessContext,
+  type Lifecycle,
+  type OnTimerContext,
+  type ProcessContext,
 } from './functions.js';
 
 export type CoMapFunction<IN1, IN2, R> = { map1(value: IN1): R; map2(value: IN2): R } & Lifecycle;

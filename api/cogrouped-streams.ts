@@ -5,7 +5,12 @@
 import { DataStream, type SingleOutputStreamOperator } from './datastream.js';
 import { toKeySelectorFunction } from './function-utils.js';
 import type { KeySelector } from './functions.js';
-import { coGroupWindowFunction, type CoGroupFunction, type JoinWindowFunction, type TaggedUnion } from './join-functions.js';
+import {
+  coGroupWindowFunction,
+  type CoGroupFunction,
+  type JoinWindowFunction,
+  type TaggedUnion,
+} from './join-functions.js';
 import { addOperator, planOf } from './transformation.js';
 import type { Duration } from './windowing/durations.js';
 import type { Evictor, Trigger, Window, WindowAssigner } from './windowing/types.js';
@@ -113,7 +118,9 @@ export class CoGroupEqualTo<T1, T2, K> {
   ) {}
 
   window<W extends Window>(assigner: WindowAssigner<TaggedUnion<T1, T2>, W>): CoGroupWithWindow<T1, T2, K, W> {
-    return new CoGroupWithWindow<T1, T2, K, W>(new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner));
+    return new CoGroupWithWindow<T1, T2, K, W>(
+      new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner),
+    );
   }
 }
 
@@ -138,7 +145,6 @@ export abstract class TwoStreamWindowSettings<T1, T2, K, W extends Window> {
 }
 
 export class CoGroupWithWindow<T1, T2, K, W extends Window> extends TwoStreamWindowSettings<T1, T2, K, W> {
-
   /** `fn(lefts, rights, out)` once per key and window that has elements on either side. */
   apply<R>(fn: CoGroupFunction<T1, T2, R>): SingleOutputStreamOperator<R> {
     return this.builder.build<R>(coGroupWindowFunction(fn), 'CoGroup');

@@ -4,7 +4,10 @@
 // key selectors as config.keyRef1/keyRef2, so per-key state and timers line up across inputs.
 import {
   KeyedCoProcessFunction,
-  type CoFlatMapFunction, type CoMapFunction, type CoProcessFunctionLike, type KeyedCoProcessFunctionLike,
+  type CoFlatMapFunction,
+  type CoMapFunction,
+  type CoProcessFunctionLike,
+  type KeyedCoProcessFunctionLike,
 } from './co-functions.js';
 import { keyPartitionOf, type DataStream, type SingleOutputStreamOperator } from './datastream.js';
 import { checkFunctionObject } from './function-utils.js';
@@ -55,21 +58,34 @@ export class ConnectedStreams<IN1, IN2> {
 
   flatMap<R>(coFlatMapper: CoFlatMapFunction<IN1, IN2, R>): SingleOutputStreamOperator<R> {
     checkFunctionObject(coFlatMapper, ['flatMap1', 'flatMap2'], 'flatMap');
-    return this.twoInput<R>({ kind: 'coFlatMap', name: 'Co-Flat Map', config: {}, userFunction: coFlatMapper }, coFlatMapper);
+    return this.twoInput<R>(
+      { kind: 'coFlatMap', name: 'Co-Flat Map', config: {}, userFunction: coFlatMapper },
+      coFlatMapper,
+    );
   }
 
   /**
    * A CoProcessFunction, or on keyed inputs a KeyedCoProcessFunction (timers, getCurrentKey(),
    * keyed state). Side outputs through ctx.output(tag, v) and getSideOutput(tag) on the result.
    */
-  process<R, K = unknown>(fn: CoProcessFunctionLike<IN1, IN2, R> | KeyedCoProcessFunctionLike<K, IN1, IN2, R>): SingleOutputStreamOperator<R> {
+  process<R, K = unknown>(
+    fn: CoProcessFunctionLike<IN1, IN2, R> | KeyedCoProcessFunctionLike<K, IN1, IN2, R>,
+  ): SingleOutputStreamOperator<R> {
     checkFunctionObject(fn, ['processElement1', 'processElement2'], 'process');
     const keyed = this.isKeyed();
     if (fn instanceof KeyedCoProcessFunction && !keyed) {
-      throw new Error('a KeyedCoProcessFunction needs keyed inputs: a.keyBy(k1).connect(b.keyBy(k2)) or a.connect(b).keyBy(k1, k2)');
+      throw new Error(
+        'a KeyedCoProcessFunction needs keyed inputs: a.keyBy(k1).connect(b.keyBy(k2)) or a.connect(b).keyBy(k1, k2)',
+      );
     }
     return this.twoInput<R>(
-      { kind: 'coProcess', name: keyed ? 'Co-Keyed-Process' : 'Co-Process', config: {}, userFunction: fn, stateful: keyed },
+      {
+        kind: 'coProcess',
+        name: keyed ? 'Co-Keyed-Process' : 'Co-Process',
+        config: {},
+        userFunction: fn,
+        stateful: keyed,
+      },
       fn,
     );
   }

@@ -1,5 +1,11 @@
 // What print()/sinkTo()/addSink() return: the sink operator's setters, as Flink's DataStreamSink.
-import { setOperatorChaining, setOperatorMaxParallelism, setOperatorName, setOperatorParallelism, setOperatorUid } from './operator-settings.js';
+import {
+  setOperatorChaining,
+  setOperatorMaxParallelism,
+  setOperatorName,
+  setOperatorParallelism,
+  setOperatorUid,
+} from './operator-settings.js';
 import type { OperatorTransformation } from './transformation.js';
 
 export class DataStreamSink<T> {

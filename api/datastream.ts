@@ -16,14 +16,35 @@ import { IntervalJoin } from './interval-join.js';
 import { JoinedStreams } from './joined-streams.js';
 import { checkUserFunction, isFunctionObject, toKeySelectorFunction } from './function-utils.js';
 import type {
-  FilterFunction, FlatMapFunction, KeyedProcessFunctionLike, KeySelector, MapFunction, ProcessFunctionLike, ReduceFunction, SinkFunction,
+  FilterFunction,
+  FlatMapFunction,
+  KeyedProcessFunctionLike,
+  KeySelector,
+  MapFunction,
+  ProcessFunctionLike,
+  ReduceFunction,
+  SinkFunction,
 } from './functions.js';
 import {
-  asOperator, parallelismOf, setOperatorChaining, setOperatorMaxParallelism, setOperatorName, setOperatorParallelism, setOperatorUid,
+  asOperator,
+  parallelismOf,
+  setOperatorChaining,
+  setOperatorMaxParallelism,
+  setOperatorName,
+  setOperatorParallelism,
+  setOperatorUid,
 } from './operator-settings.js';
 import { outputTagId, type OutputTag } from './output-tag.js';
 import {
-  addOperator, addPartition, addSideOutput, addUnion, planOf, type OperatorSpec, type PartitionTransformation, type Plan, type Transformation,
+  addOperator,
+  addPartition,
+  addSideOutput,
+  addUnion,
+  planOf,
+  type OperatorSpec,
+  type PartitionTransformation,
+  type Plan,
+  type Transformation,
 } from './transformation.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
 import { CountEvictor } from './windowing/count-evictor.js';
@@ -37,7 +58,10 @@ import { AllWindowedStream, WindowedStream } from './windowing/windowed-stream.j
 export class DataStream<T> {
   declare private readonly __type?: T;
 
-  constructor(protected readonly environment: StreamExecutionEnvironment, readonly transformation: Transformation) {}
+  constructor(
+    protected readonly environment: StreamExecutionEnvironment,
+    readonly transformation: Transformation,
+  ) {}
 
   getExecutionEnvironment(): StreamExecutionEnvironment {
     return this.environment;
@@ -89,7 +113,9 @@ export class DataStream<T> {
    */
   assignTimestampsAndWatermarks(watermarkStrategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
     if (!(watermarkStrategy instanceof WatermarkStrategy)) {
-      throw new TypeError('assignTimestampsAndWatermarks() needs a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(1000)');
+      throw new TypeError(
+        'assignTimestampsAndWatermarks() needs a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(1000)',
+      );
     }
     // Not keyed even after keyBy(): the operator keeps no keyed state.
     const t = addOperator(this.plan, [this.transformation], {
@@ -110,7 +136,13 @@ export class DataStream<T> {
   windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
     return new AllWindowedStream<T, W>(assigner, (spec) => {
       const partition = addPartition(this.plan, this.transformation, 'global', allWindowsKey);
-      const t = addOperator(this.plan, [partition], { ...spec, keyedBy: partition, nonParallel: true, parallelism: 1, mayHoldState: true });
+      const t = addOperator(this.plan, [partition], {
+        ...spec,
+        keyedBy: partition,
+        nonParallel: true,
+        parallelism: 1,
+        mayHoldState: true,
+      });
       return new SingleOutputStreamOperator<unknown>(this.environment, t);
     });
   }
@@ -118,7 +150,9 @@ export class DataStream<T> {
   /** Tumbling (or, with `slide`, sliding) windows of `size` elements over the whole stream. */
   countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
     const ws = this.windowAll(GlobalWindows.create());
-    return slide === undefined ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size))) : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
+    return slide === undefined
+      ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size)))
+      : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
@@ -130,7 +164,8 @@ export class DataStream<T> {
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
       if (!(o instanceof DataStream)) throw new TypeError('union() expects DataStreams');
-      if (o.environment !== this.environment) throw new Error('union() of streams from different execution environments');
+      if (o.environment !== this.environment)
+        throw new Error('union() of streams from different execution environments');
     }
     const t = addUnion(this.plan, [this.transformation, ...others.map((o) => o.transformation)]);
     return new DataStream<T>(this.environment, t);
@@ -156,10 +191,15 @@ export class DataStream<T> {
    * (`a.connect(rules.broadcast(descriptor)).process(...)`).
    */
   broadcast(): DataStream<T>;
-  broadcast(descriptor: MapStateDescriptor<unknown, unknown>, ...more: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(
+    descriptor: MapStateDescriptor<unknown, unknown>,
+    ...more: MapStateDescriptor<unknown, unknown>[]
+  ): BroadcastStream<T>;
   broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
     const partitioned = this.partition('broadcast');
-    return descriptors.length === 0 ? partitioned : new BroadcastStream<T>(this.environment, partitioned.transformation, descriptors);
+    return descriptors.length === 0
+      ? partitioned
+      : new BroadcastStream<T>(this.environment, partitioned.transformation, descriptors);
   }
 
   /**
@@ -170,25 +210,29 @@ export class DataStream<T> {
   connect<R>(other: DataStream<R>): ConnectedStreams<T, R>;
   connect<R>(other: DataStream<R> | BroadcastStream<R>): ConnectedStreams<T, R> | BroadcastConnectedStream<T, R> {
     if (other instanceof BroadcastStream) {
-      if (other.environment !== this.environment) throw new Error('connect() of streams from different execution environments');
+      if (other.environment !== this.environment)
+        throw new Error('connect() of streams from different execution environments');
       return new BroadcastConnectedStream<T, R>(this, other);
     }
     if (!(other instanceof DataStream)) throw new TypeError('connect() expects a DataStream or a BroadcastStream');
-    if (other.environment !== this.environment) throw new Error('connect() of streams from different execution environments');
+    if (other.environment !== this.environment)
+      throw new Error('connect() of streams from different execution environments');
     return new ConnectedStreams<T, R>(this, other);
   }
 
   /** Window join: `a.join(b).where(ka).equalTo(kb).window(assigner).apply((left, right) => ...)`. */
   join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
     if (!(other instanceof DataStream)) throw new TypeError('join() expects a DataStream');
-    if (other.environment !== this.environment) throw new Error('join() of streams from different execution environments');
+    if (other.environment !== this.environment)
+      throw new Error('join() of streams from different execution environments');
     return new JoinedStreams<T, T2>(this, other);
   }
 
   /** Window coGroup: like join, but the function gets all of a key's window elements of each side. */
   coGroup<T2>(other: DataStream<T2>): CoGroupedStreams<T, T2> {
     if (!(other instanceof DataStream)) throw new TypeError('coGroup() expects a DataStream');
-    if (other.environment !== this.environment) throw new Error('coGroup() of streams from different execution environments');
+    if (other.environment !== this.environment)
+      throw new Error('coGroup() of streams from different execution environments');
     return new CoGroupedStreams<T, T2>(this, other);
   }
 
@@ -209,11 +253,21 @@ export class DataStream<T> {
 
   /** Writes each record as `prefix> value` (or `subtask> value` when parallel) to stdout. */
   print(sinkIdentifier?: string): DataStreamSink<T> {
-    return this.sink({ kind: 'sink', name: 'Print to Std. Out', config: printConfig('stdout', sinkIdentifier), userFunction: undefined });
+    return this.sink({
+      kind: 'sink',
+      name: 'Print to Std. Out',
+      config: printConfig('stdout', sinkIdentifier),
+      userFunction: undefined,
+    });
   }
 
   printToErr(sinkIdentifier?: string): DataStreamSink<T> {
-    return this.sink({ kind: 'sink', name: 'Print to Std. Err', config: printConfig('stderr', sinkIdentifier), userFunction: undefined });
+    return this.sink({
+      kind: 'sink',
+      name: 'Print to Std. Err',
+      config: printConfig('stderr', sinkIdentifier),
+      userFunction: undefined,
+    });
   }
 
   /**
@@ -233,16 +287,34 @@ export class DataStream<T> {
   }
 
   /** A FileSink, or an object with invoke(value, ctx) like addSink. */
-  sinkTo(sink: FileSink<T> | KafkaSink<T> | PrometheusSink<T> | JdbcSinkFunction<T> | SinkFunction<T>): DataStreamSink<T> {
-    if (sink instanceof JdbcSinkFunction) return this.sink({ kind: 'sink', name: 'JdbcSink', config: sink.describe(), userFunction: sink });
+  sinkTo(
+    sink: FileSink<T> | KafkaSink<T> | PrometheusSink<T> | JdbcSinkFunction<T> | SinkFunction<T>,
+  ): DataStreamSink<T> {
+    if (sink instanceof JdbcSinkFunction)
+      return this.sink({ kind: 'sink', name: 'JdbcSink', config: sink.describe(), userFunction: sink });
     if (sink instanceof FileSink) {
-      return this.sink({ kind: 'sink', name: 'FileSink', config: { sinkKind: 'file', dir: sink.dir }, userFunction: sink });
+      return this.sink({
+        kind: 'sink',
+        name: 'FileSink',
+        config: { sinkKind: 'file', dir: sink.dir },
+        userFunction: sink,
+      });
     }
     if (sink instanceof KafkaSink) {
-      return this.sink({ kind: 'sink', name: 'KafkaSink', config: { sinkKind: 'kafka', deliveryGuarantee: sink.deliveryGuarantee }, userFunction: sink });
+      return this.sink({
+        kind: 'sink',
+        name: 'KafkaSink',
+        config: { sinkKind: 'kafka', deliveryGuarantee: sink.deliveryGuarantee },
+        userFunction: sink,
+      });
     }
     if (sink instanceof PrometheusSink) {
-      return this.sink({ kind: 'sink', name: 'PrometheusSink', config: { sinkKind: 'prometheus', url: redactUrl(sink.prometheusRemoteWriteUrl) }, userFunction: sink });
+      return this.sink({
+        kind: 'sink',
+        name: 'PrometheusSink',
+        config: { sinkKind: 'prometheus', url: redactUrl(sink.prometheusRemoteWriteUrl) },
+        userFunction: sink,
+      });
     }
     checkUserFunction(sink, 'invoke', 'sinkTo');
     return this.sink({ kind: 'sink', name: 'Sink', config: { sinkKind: 'custom' }, userFunction: sink });
@@ -326,7 +398,13 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Rolling reduce per key: emits the new aggregate for every record. */
   reduce(reducer: ReduceFunction<T>): SingleOutputStreamOperator<T> {
     checkUserFunction(reducer, 'reduce', 'reduce');
-    return this.oneInput<T>({ kind: 'keyedReduce', name: 'Keyed Reduce', config: {}, userFunction: reducer, stateful: true });
+    return this.oneInput<T>({
+      kind: 'keyedReduce',
+      name: 'Keyed Reduce',
+      config: {},
+      userFunction: reducer,
+      stateful: true,
+    });
   }
 
   private aggregate(kind: AggregationKind, field: FieldExpression): SingleOutputStreamOperator<T> {
@@ -360,9 +438,17 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.aggregate('maxBy', field);
   }
 
-  override process<R>(fn: KeyedProcessFunctionLike<K, T, R> | ProcessFunctionLike<T, R>): SingleOutputStreamOperator<R> {
+  override process<R>(
+    fn: KeyedProcessFunctionLike<K, T, R> | ProcessFunctionLike<T, R>,
+  ): SingleOutputStreamOperator<R> {
     checkUserFunction(fn, 'processElement', 'process');
-    return this.oneInput<R>({ kind: 'keyedProcess', name: 'KeyedProcess', config: {}, userFunction: fn, stateful: true });
+    return this.oneInput<R>({
+      kind: 'keyedProcess',
+      name: 'KeyedProcess',
+      config: {},
+      userFunction: fn,
+      stateful: true,
+    });
   }
 
   /** Windows per key; a window function (reduce, aggregate, process) on the result ends it. */
@@ -375,8 +461,10 @@ export class KeyedStream<T, K> extends DataStream<T> {
    * timestamps lie in [ts + lower, ts + upper]: `.between(lower, upper).process(...)`.
    */
   intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
-    if (!(other instanceof KeyedStream)) throw new TypeError('intervalJoin() expects a KeyedStream: a.keyBy(k).intervalJoin(b.keyBy(k))');
-    if (other.environment !== this.environment) throw new Error('intervalJoin() of streams from different execution environments');
+    if (!(other instanceof KeyedStream))
+      throw new TypeError('intervalJoin() expects a KeyedStream: a.keyBy(k).intervalJoin(b.keyBy(k))');
+    if (other.environment !== this.environment)
+      throw new Error('intervalJoin() of streams from different execution environments');
     return new IntervalJoin<T, T2, K>(this, other);
   }
 
@@ -386,7 +474,9 @@ export class KeyedStream<T, K> extends DataStream<T> {
    */
   countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
     const ws = this.window(GlobalWindows.create());
-    return slide === undefined ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size))) : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
+    return slide === undefined
+      ? ws.trigger(PurgingTrigger.of(CountTrigger.of(size)))
+      : ws.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 }
 

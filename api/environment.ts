@@ -56,7 +56,8 @@ export class ExecutionConfig {
 
   /** How often sources emit periodic watermarks, in milliseconds (0 disables periodic watermarks). */
   setAutoWatermarkInterval(ms: number): this {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`autoWatermarkInterval must be a non-negative number of milliseconds, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`autoWatermarkInterval must be a non-negative number of milliseconds, got ${String(ms)}`);
     this.plan.autoWatermarkInterval = ms;
     return this;
   }
@@ -77,13 +78,20 @@ export class StreamExecutionEnvironment {
    * in-process mini cluster. Unlike Flink's (the number of cores), its default parallelism is 1,
    * so output does not depend on the machine.
    */
-  static getExecutionEnvironment(configuration?: Record<string, string | number | boolean>): StreamExecutionEnvironment {
+  static getExecutionEnvironment(
+    configuration?: Record<string, string | number | boolean>,
+  ): StreamExecutionEnvironment {
     return contextEnvironment.getStore() ?? StreamExecutionEnvironment.createLocalEnvironment(undefined, configuration);
   }
 
   /** An environment whose jobs run in this process, with `parallelism` as its default (1 when omitted). */
-  static createLocalEnvironment(parallelism?: number, configuration: Record<string, string | number | boolean> = {}): StreamExecutionEnvironment {
-    const env = new StreamExecutionEnvironment({ defaultParallelism: parallelism === undefined ? 1 : checkPositiveInteger(parallelism, 'parallelism') });
+  static createLocalEnvironment(
+    parallelism?: number,
+    configuration: Record<string, string | number | boolean> = {},
+  ): StreamExecutionEnvironment {
+    const env = new StreamExecutionEnvironment({
+      defaultParallelism: parallelism === undefined ? 1 : checkPositiveInteger(parallelism, 'parallelism'),
+    });
     const conf: Record<string, string> = {};
     for (const [k, v] of Object.entries(configuration)) conf[k] = String(v);
     localExecutions.set(env, { configuration: conf, jobs: [] });
@@ -141,7 +149,8 @@ export class StreamExecutionEnvironment {
 
   /** Longest a partly filled network buffer waits before it is sent; 0 sends after every record. */
   setBufferTimeout(ms: number): this {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`bufferTimeout must be a non-negative number of milliseconds, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`bufferTimeout must be a non-negative number of milliseconds, got ${String(ms)}`);
     this.plan.bufferTimeout = ms;
     return this;
   }
@@ -171,7 +180,9 @@ export class StreamExecutionEnvironment {
   /** This job's restart strategy (RestartStrategies.*); wins over the cluster's restart-strategy.type. */
   setRestartStrategy(strategy: RestartStrategySettings): this {
     if (!strategy || typeof strategy !== 'object' || typeof (strategy as { type?: unknown }).type !== 'string') {
-      throw new TypeError('setRestartStrategy() needs a RestartStrategies.* configuration, e.g. RestartStrategies.fixedDelayRestart(3, 1000)');
+      throw new TypeError(
+        'setRestartStrategy() needs a RestartStrategies.* configuration, e.g. RestartStrategies.fixedDelayRestart(3, 1000)',
+      );
     }
     this.plan.restartStrategy = { ...strategy };
     return this;
@@ -189,11 +200,21 @@ export class StreamExecutionEnvironment {
   }
 
   fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, sourceName: string): DataStream<T> {
-    if (!(source instanceof DataGeneratorSource || source instanceof SequenceSource || source instanceof ElementsSource || source instanceof FileSource || source instanceof KafkaSource)) {
-      throw new TypeError('fromSource() supports DataGeneratorSource, SequenceSource, ElementsSource, FileSource and KafkaSource');
+    if (!(
+      source instanceof DataGeneratorSource ||
+      source instanceof SequenceSource ||
+      source instanceof ElementsSource ||
+      source instanceof FileSource ||
+      source instanceof KafkaSource
+    )) {
+      throw new TypeError(
+        'fromSource() supports DataGeneratorSource, SequenceSource, ElementsSource, FileSource and KafkaSource',
+      );
     }
-    if (!(watermarkStrategy instanceof WatermarkStrategy)) throw new TypeError('fromSource() needs a WatermarkStrategy, e.g. WatermarkStrategy.noWatermarks()');
-    if (typeof sourceName !== 'string' || sourceName.length === 0) throw new TypeError('fromSource() needs a source name');
+    if (!(watermarkStrategy instanceof WatermarkStrategy))
+      throw new TypeError('fromSource() needs a WatermarkStrategy, e.g. WatermarkStrategy.noWatermarks()');
+    if (typeof sourceName !== 'string' || sourceName.length === 0)
+      throw new TypeError('fromSource() needs a source name');
     return this.addSourceTransformation(source, sourceName, watermarkStrategy);
   }
 
@@ -203,8 +224,10 @@ export class StreamExecutionEnvironment {
    * implements CheckpointedFunction, its operator state is checkpointed and restored.
    */
   addSource<T>(sourceFunction: SourceFunction<T>, sourceName = 'Custom Source'): DataStream<T> {
-    if (!isSourceFunction(sourceFunction)) throw new TypeError('addSource() needs a SourceFunction: an object with run(ctx) and cancel()');
-    if (typeof sourceName !== 'string' || sourceName.length === 0) throw new TypeError('addSource() needs a non-empty source name');
+    if (!isSourceFunction(sourceFunction))
+      throw new TypeError('addSource() needs a SourceFunction: an object with run(ctx) and cancel()');
+    if (typeof sourceName !== 'string' || sourceName.length === 0)
+      throw new TypeError('addSource() needs a non-empty source name');
     return this.addSourceTransformation(sourceFunction, sourceName, undefined);
   }
 
@@ -228,26 +251,43 @@ export class StreamExecutionEnvironment {
   async executeAsync(jobName?: string): Promise<JobClient> {
     if (jobName !== undefined) this.plan.jobName = String(jobName);
     const local = localExecutions.get(this);
-    if (!local) throw new Error('executeAsync() runs a job in this process: use StreamExecutionEnvironment.getExecutionEnvironment() outside a job\'s main(); inside main() the engine runs the job');
+    if (!local)
+      throw new Error(
+        "executeAsync() runs a job in this process: use StreamExecutionEnvironment.getExecutionEnvironment() outside a job's main(); inside main() the engine runs the job",
+      );
     const planned = planLocalJob(this);
     // Loaded on demand: bundles never load the runtime through the API.
-    const client = import('./minicluster/local-execution.js').then(({ startLocalJob }) => startLocalJob(planned, local));
+    const client = import('./minicluster/local-execution.js').then(({ startLocalJob }) =>
+      startLocalJob(planned, local),
+    );
     local.jobs.push(client);
     return client;
   }
 
-  private addSourceTransformation<T>(source: Source<T> | SourceFunction<T>, name: string, watermarkStrategy: WatermarkStrategy<T> | undefined): DataStream<T> {
+  private addSourceTransformation<T>(
+    source: Source<T> | SourceFunction<T>,
+    name: string,
+    watermarkStrategy: WatermarkStrategy<T> | undefined,
+  ): DataStream<T> {
     const config = sourceConfig(source);
     const extraUserCode = new Map<string, unknown>();
     if (watermarkStrategy) {
       config.watermark = watermarkStrategy.describe();
       extraUserCode.set('wm', watermarkStrategy);
     }
-    const nonParallel = source instanceof ElementsSource || (isSourceFunction(source) && !isParallelSourceFunction(source));
+    const nonParallel =
+      source instanceof ElementsSource || (isSourceFunction(source) && !isParallelSourceFunction(source));
     const t = addOperator(this.plan, [], {
-      kind: 'source', name, config, userFunction: source, extraUserCode, nonParallel, parallelism: nonParallel ? 1 : undefined,
+      kind: 'source',
+      name,
+      config,
+      userFunction: source,
+      extraUserCode,
+      nonParallel,
+      parallelism: nonParallel ? 1 : undefined,
       // A checkpointed SourceFunction keeps its position in operator state: an upgrade needs its uid.
-      mayHoldState: isSourceFunction(source) && typeof (source as { snapshotState?: unknown }).snapshotState === 'function',
+      mayHoldState:
+        isSourceFunction(source) && typeof (source as { snapshotState?: unknown }).snapshotState === 'function',
     });
     return new DataStream<T>(this, t);
   }
@@ -256,12 +296,19 @@ export class StreamExecutionEnvironment {
 function sourceConfig<T>(source: Source<T> | SourceFunction<T>): SourceConfig {
   // A SourceFunction ends when its run() returns, which nothing tells in advance.
   if (isSourceFunction(source)) return { sourceKind: 'function', bounded: false };
-  if (source instanceof SequenceSource) return { sourceKind: 'sequence', bounded: true, from: source.from, to: source.to };
+  if (source instanceof SequenceSource)
+    return { sourceKind: 'sequence', bounded: true, from: source.from, to: source.to };
   if (source instanceof ElementsSource) return { sourceKind: 'elements', bounded: true, count: source.items.length };
-  if (source instanceof FileSource) return { sourceKind: 'file', bounded: true, paths: [...source.paths], format: source.format.kind };
+  if (source instanceof FileSource)
+    return { sourceKind: 'file', bounded: true, paths: [...source.paths], format: source.format.kind };
   if (source instanceof KafkaSource) {
     const topics = source.topics ? [...source.topics] : String(source.topicPattern ?? 'partitions');
-    return { sourceKind: 'kafka', bounded: source.boundedness === 'BOUNDED', bootstrapServers: source.bootstrapServers.join(','), topics };
+    return {
+      sourceKind: 'kafka',
+      bounded: source.boundedness === 'BOUNDED',
+      bootstrapServers: source.bootstrapServers.join(','),
+      topics,
+    };
   }
   return {
     sourceKind: 'datagen',

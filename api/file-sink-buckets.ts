@@ -66,18 +66,32 @@ function zoneFields(zoneId: string | undefined): FieldsOf {
     return (ms) => {
       const d = new Date(ms + fixed * 60_000);
       return {
-        year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
-        hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millis: d.getUTCMilliseconds(),
+        year: d.getUTCFullYear(),
+        month: d.getUTCMonth() + 1,
+        day: d.getUTCDate(),
+        hour: d.getUTCHours(),
+        minute: d.getUTCMinutes(),
+        second: d.getUTCSeconds(),
+        millis: d.getUTCMilliseconds(),
       };
     };
   }
   let fmt: Intl.DateTimeFormat;
   try {
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zoneId, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zoneId,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
   } catch {
-    throw new RangeError(`DateTimeBucketAssigner: unknown time zone '${zoneId}' (use an IANA name such as 'Europe/Berlin', 'UTC' or an offset such as '+02:00')`);
+    throw new RangeError(
+      `DateTimeBucketAssigner: unknown time zone '${zoneId}' (use an IANA name such as 'Europe/Berlin', 'UTC' or an offset such as '+02:00')`,
+    );
   }
   return (ms) => {
     const f: Fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millis: ((ms % 1000) + 1000) % 1000 };
@@ -148,7 +162,10 @@ function compileDateTimePattern(pattern: string): { format: (f: Fields) => strin
         pieces.push(n === 2 ? (f) => pad(((f.year % 100) + 100) % 100, 2) : (f) => pad(f.year, n));
         break;
       case 'M':
-        if (n > 2) throw new RangeError(`DateTimeBucketAssigner: month names ('${'M'.repeat(n)}') are not supported in '${pattern}'; use 'MM'`);
+        if (n > 2)
+          throw new RangeError(
+            `DateTimeBucketAssigner: month names ('${'M'.repeat(n)}') are not supported in '${pattern}'; use 'MM'`,
+          );
         pieces.push((f) => pad(f.month, n));
         break;
       case 'd':
@@ -168,7 +185,9 @@ function compileDateTimePattern(pattern: string): { format: (f: Fields) => strin
         pieces.push((f) => pad(f.millis, 3).slice(0, n).padEnd(n, '0'));
         break;
       default:
-        throw new RangeError(`DateTimeBucketAssigner: pattern letter '${c}' in '${pattern}' is not supported (supported: y, M, d, H, m, s, S and 'quoted text')`);
+        throw new RangeError(
+          `DateTimeBucketAssigner: pattern letter '${c}' in '${pattern}' is not supported (supported: y, M, d, H, m, s, S and 'quoted text')`,
+        );
     }
   }
   return {
@@ -197,8 +216,10 @@ export class DateTimeBucketAssigner<IN = unknown> implements BucketAssigner<IN, 
   private cachedId = '';
 
   constructor(formatString: string = DEFAULT_BUCKET_FORMAT, zoneId?: string) {
-    if (typeof formatString !== 'string' || formatString.length === 0) throw new TypeError('DateTimeBucketAssigner: the format must be a non-empty pattern such as yyyy-MM-dd--HH');
-    if (zoneId !== undefined && (typeof zoneId !== 'string' || zoneId.length === 0)) throw new TypeError('DateTimeBucketAssigner: the time zone must be a zone id such as Europe/Berlin or UTC');
+    if (typeof formatString !== 'string' || formatString.length === 0)
+      throw new TypeError('DateTimeBucketAssigner: the format must be a non-empty pattern such as yyyy-MM-dd--HH');
+    if (zoneId !== undefined && (typeof zoneId !== 'string' || zoneId.length === 0))
+      throw new TypeError('DateTimeBucketAssigner: the time zone must be a zone id such as Europe/Berlin or UTC');
     this.formatString = formatString;
     this.zoneId = zoneId;
     const compiled = compileDateTimePattern(formatString);

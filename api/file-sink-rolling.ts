@@ -35,9 +35,15 @@ export function durationMs(value: RollingDuration, what: string): number {
   let v: unknown = value;
   if (typeof v === 'object' && v !== null) {
     const o = v as { toMillis?: () => number; toMilliseconds?: () => number };
-    v = typeof o.toMillis === 'function' ? o.toMillis() : typeof o.toMilliseconds === 'function' ? o.toMilliseconds() : NaN;
+    v =
+      typeof o.toMillis === 'function'
+        ? o.toMillis()
+        : typeof o.toMilliseconds === 'function'
+          ? o.toMilliseconds()
+          : NaN;
   }
-  if (typeof v !== 'number' && typeof v !== 'string') throw new RangeError(`${what} must be a duration (milliseconds), got ${String(value)}`);
+  if (typeof v !== 'number' && typeof v !== 'string')
+    throw new RangeError(`${what} must be a duration (milliseconds), got ${String(value)}`);
   return positiveMs(v, what);
 }
 
@@ -54,7 +60,9 @@ export class DefaultRollingPolicy<IN = unknown, BucketID = string> implements Ro
   ) {}
 
   static builder(): DefaultRollingPolicyBuilder {
-    return new DefaultRollingPolicyBuilder((size, rollover, inactivity) => new DefaultRollingPolicy(size, rollover, inactivity));
+    return new DefaultRollingPolicyBuilder(
+      (size, rollover, inactivity) => new DefaultRollingPolicy(size, rollover, inactivity),
+    );
   }
 
   /** Same as builder().build(): 128 MiB, 60 s rollover, 60 s inactivity. */
@@ -83,7 +91,10 @@ export class DefaultRollingPolicy<IN = unknown, BucketID = string> implements Ro
   }
 
   shouldRollOnProcessingTime(partFileState: PartFileInfo<BucketID>, currentTime: number): boolean {
-    return currentTime - partFileState.getCreationTime() >= this.rolloverInterval || currentTime - partFileState.getLastUpdateTime() >= this.inactivityInterval;
+    return (
+      currentTime - partFileState.getCreationTime() >= this.rolloverInterval ||
+      currentTime - partFileState.getLastUpdateTime() >= this.inactivityInterval
+    );
   }
 
   toString(): string {
@@ -96,12 +107,21 @@ export class DefaultRollingPolicyBuilder {
   private rolloverInterval = DEFAULT_ROLLOVER_INTERVAL;
   private inactivityInterval = DEFAULT_INACTIVITY_INTERVAL;
 
-  constructor(private readonly make: (maxPartSize: number, rolloverInterval: number, inactivityInterval: number) => DefaultRollingPolicy) {}
+  constructor(
+    private readonly make: (
+      maxPartSize: number,
+      rolloverInterval: number,
+      inactivityInterval: number,
+    ) => DefaultRollingPolicy,
+  ) {}
 
   /** Roll once a part holds more than this many bytes (a number, or an object with getBytes() like Flink's MemorySize). */
   withMaxPartSize(size: number | { getBytes(): number }): this {
     const bytes = typeof size === 'number' ? size : size && typeof size.getBytes === 'function' ? size.getBytes() : NaN;
-    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new RangeError(`DefaultRollingPolicy: the maximum part size must be a positive number of bytes, got ${String(bytes)}`);
+    if (!Number.isSafeInteger(bytes) || bytes <= 0)
+      throw new RangeError(
+        `DefaultRollingPolicy: the maximum part size must be a positive number of bytes, got ${String(bytes)}`,
+      );
     this.maxPartSize = bytes;
     return this;
   }
@@ -152,7 +172,10 @@ export class OnCheckpointRollingPolicy<IN = unknown, BucketID = string> implemen
 export function isRollingPolicy(p: unknown): p is RollingPolicy {
   const r = p as Partial<RollingPolicy> | null;
   return (
-    typeof r === 'object' && r !== null &&
-    typeof r.shouldRollOnCheckpoint === 'function' && typeof r.shouldRollOnEvent === 'function' && typeof r.shouldRollOnProcessingTime === 'function'
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.shouldRollOnCheckpoint === 'function' &&
+    typeof r.shouldRollOnEvent === 'function' &&
+    typeof r.shouldRollOnProcessingTime === 'function'
   );
 }

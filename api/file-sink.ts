@@ -5,20 +5,40 @@
 // rolling policy rolls it; a rolled part becomes visible when the checkpoint after the roll
 // completes (exactly-once). Without periodic checkpoints a part is visible as soon as it rolls.
 import { BasePathBucketAssigner, isBucketAssigner, type BucketAssigner } from './file-sink-buckets.js';
-import { DefaultRollingPolicy, durationMs, isRollingPolicy, type RollingDuration, type RollingPolicy } from './file-sink-rolling.js';
+import {
+  DefaultRollingPolicy,
+  durationMs,
+  isRollingPolicy,
+  type RollingDuration,
+  type RollingPolicy,
+} from './file-sink-rolling.js';
 
 export {
-  DEFAULT_MAX_PART_SIZE, DEFAULT_ROLLOVER_INTERVAL, DEFAULT_INACTIVITY_INTERVAL, DefaultRollingPolicy, DefaultRollingPolicyBuilder, OnCheckpointRollingPolicy,
-  type PartFileInfo, type RollingPolicy, type RollingDuration,
+  DEFAULT_MAX_PART_SIZE,
+  DEFAULT_ROLLOVER_INTERVAL,
+  DEFAULT_INACTIVITY_INTERVAL,
+  DefaultRollingPolicy,
+  DefaultRollingPolicyBuilder,
+  OnCheckpointRollingPolicy,
+  type PartFileInfo,
+  type RollingPolicy,
+  type RollingDuration,
 } from './file-sink-rolling.js';
-export { BasePathBucketAssigner, DateTimeBucketAssigner, DEFAULT_BUCKET_FORMAT, type BucketAssigner, type BucketAssignerContext } from './file-sink-buckets.js';
+export {
+  BasePathBucketAssigner,
+  DateTimeBucketAssigner,
+  DEFAULT_BUCKET_FORMAT,
+  type BucketAssigner,
+  type BucketAssignerContext,
+} from './file-sink-buckets.js';
 
 export type Encoder<T> = ((value: T) => string) | { encode(value: T): string };
 
 /** Writes each record as String(value), as Flink's SimpleStringEncoder does. */
 export class SimpleStringEncoder<T = unknown> {
   constructor(charset = 'UTF-8') {
-    if (charset.toUpperCase().replace('-', '') !== 'UTF8') throw new RangeError(`SimpleStringEncoder: only UTF-8 is supported, got ${charset}`);
+    if (charset.toUpperCase().replace('-', '') !== 'UTF8')
+      throw new RangeError(`SimpleStringEncoder: only UTF-8 is supported, got ${charset}`);
   }
 
   encode(value: T): string {
@@ -30,7 +50,8 @@ export class SimpleStringEncoder<T = unknown> {
 export const DEFAULT_BUCKET_CHECK_INTERVAL = 60_000;
 
 function checkNamePart(what: string, v: string): string {
-  if (/[\\/\0]/.test(v)) throw new RangeError(`OutputFileConfig: the part ${what} must not contain path separators, got '${v}'`);
+  if (/[\\/\0]/.test(v))
+    throw new RangeError(`OutputFileConfig: the part ${what} must not contain path separators, got '${v}'`);
   return v;
 }
 
@@ -45,7 +66,10 @@ export class OutputFileConfig {
   constructor(partPrefix = 'part', partSuffix = '') {
     this.partPrefix = checkNamePart('prefix', String(partPrefix));
     this.partSuffix = checkNamePart('suffix', String(partSuffix));
-    if (this.partPrefix.startsWith('.')) throw new RangeError(`OutputFileConfig: the part prefix must not start with '.' (committed parts would look hidden), got '${this.partPrefix}'`);
+    if (this.partPrefix.startsWith('.'))
+      throw new RangeError(
+        `OutputFileConfig: the part prefix must not start with '.' (committed parts would look hidden), got '${this.partPrefix}'`,
+      );
   }
 
   static builder(): OutputFileConfigBuilder {
@@ -101,12 +125,16 @@ export class FileSink<T> {
   }
 
   static forRowFormat<T>(dir: string, encoder?: Encoder<T>): FileSinkBuilder<T> {
-    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('FileSink.forRowFormat() needs a directory path');
+    if (typeof dir !== 'string' || dir.length === 0)
+      throw new TypeError('FileSink.forRowFormat() needs a directory path');
     let fn: ((value: T) => string) | undefined;
     if (encoder === undefined) fn = undefined;
     else if (typeof encoder === 'function') fn = encoder;
     else if (encoder && typeof encoder.encode === 'function') fn = (v: T) => encoder.encode(v);
-    else throw new TypeError('FileSink.forRowFormat(): the encoder must be a function or an object with an encode() method');
+    else
+      throw new TypeError(
+        'FileSink.forRowFormat(): the encoder must be a function or an object with an encode() method',
+      );
     return new FileSinkBuilder<T>(dir, fn);
   }
 
@@ -119,7 +147,15 @@ export class FileSink<T> {
     bucketAssigner: BucketAssigner<T, unknown>,
     bucketCheckInterval: number,
   ): FileSink<T> {
-    return new FileSink<T>(dir, encoder, cfg.partPrefix, cfg.partSuffix, rollingPolicy, bucketAssigner, bucketCheckInterval);
+    return new FileSink<T>(
+      dir,
+      encoder,
+      cfg.partPrefix,
+      cfg.partSuffix,
+      rollingPolicy,
+      bucketAssigner,
+      bucketCheckInterval,
+    );
   }
 }
 
@@ -130,14 +166,23 @@ export class FileSinkBuilder<T> {
   private bucketAssigner: BucketAssigner<T, unknown> = new BasePathBucketAssigner<T>();
   private bucketCheckInterval = DEFAULT_BUCKET_CHECK_INTERVAL;
 
-  constructor(private readonly dir: string, private readonly encoder: ((value: T) => string) | undefined) {}
+  constructor(
+    private readonly dir: string,
+    private readonly encoder: ((value: T) => string) | undefined,
+  ) {}
 
   /** Part file prefix and suffix: OutputFileConfig.builder().withPartPrefix(p).withPartSuffix(s).build(), or { partPrefix, partSuffix }. */
   withOutputFileConfig(config: OutputFileConfigLike): this {
     if (config instanceof OutputFileConfig) this.outputFileConfig = config;
     else if (config && typeof config === 'object') {
-      this.outputFileConfig = new OutputFileConfig(config.partPrefix ?? this.outputFileConfig.partPrefix, config.partSuffix ?? this.outputFileConfig.partSuffix);
-    } else throw new TypeError('withOutputFileConfig() needs an OutputFileConfig (OutputFileConfig.builder().withPartPrefix(p).withPartSuffix(s).build())');
+      this.outputFileConfig = new OutputFileConfig(
+        config.partPrefix ?? this.outputFileConfig.partPrefix,
+        config.partSuffix ?? this.outputFileConfig.partSuffix,
+      );
+    } else
+      throw new TypeError(
+        'withOutputFileConfig() needs an OutputFileConfig (OutputFileConfig.builder().withPartPrefix(p).withPartSuffix(s).build())',
+      );
     return this;
   }
 
@@ -154,7 +199,10 @@ export class FileSinkBuilder<T> {
 
   /** Which bucket (sub-directory) each record goes to: new DateTimeBucketAssigner(), new BasePathBucketAssigner() (the default), or an object with getBucketId(element, context). */
   withBucketAssigner(assigner: BucketAssigner<T, unknown>): this {
-    if (!isBucketAssigner(assigner)) throw new TypeError('withBucketAssigner() needs a bucket assigner: an object with getBucketId(element, context) such as new DateTimeBucketAssigner()');
+    if (!isBucketAssigner(assigner))
+      throw new TypeError(
+        'withBucketAssigner() needs a bucket assigner: an object with getBucketId(element, context) such as new DateTimeBucketAssigner()',
+      );
     this.bucketAssigner = assigner;
     return this;
   }
@@ -166,6 +214,13 @@ export class FileSinkBuilder<T> {
   }
 
   build(): FileSink<T> {
-    return FileSink.create(this.dir, this.encoder, this.outputFileConfig, this.rollingPolicy, this.bucketAssigner, this.bucketCheckInterval);
+    return FileSink.create(
+      this.dir,
+      this.encoder,
+      this.outputFileConfig,
+      this.rollingPolicy,
+      this.bucketAssigner,
+      this.bucketCheckInterval,
+    );
   }
 }

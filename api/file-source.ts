@@ -27,10 +27,15 @@ export class FileSource<T = string> {
 
   /** Reads the given files and directories record by record with `format`. */
   static forRecordStreamFormat(format: TextLineInputFormat, ...paths: string[]): FileSourceBuilder<string> {
-    if (!(format instanceof TextLineInputFormat)) throw new TypeError('FileSource.forRecordStreamFormat() needs a TextLineInputFormat');
-    if (paths.length === 0) throw new TypeError('FileSource.forRecordStreamFormat() needs at least one file or directory path');
+    if (!(format instanceof TextLineInputFormat))
+      throw new TypeError('FileSource.forRecordStreamFormat() needs a TextLineInputFormat');
+    if (paths.length === 0)
+      throw new TypeError('FileSource.forRecordStreamFormat() needs at least one file or directory path');
     for (const p of paths) {
-      if (typeof p !== 'string' || p.length === 0) throw new TypeError(`FileSource.forRecordStreamFormat(): paths must be non-empty strings, got ${JSON.stringify(p)}`);
+      if (typeof p !== 'string' || p.length === 0)
+        throw new TypeError(
+          `FileSource.forRecordStreamFormat(): paths must be non-empty strings, got ${JSON.stringify(p)}`,
+        );
     }
     return new FileSourceBuilder<string>(paths, format, (ps, f) => new FileSource<string>(ps, f));
   }

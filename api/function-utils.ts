@@ -8,7 +8,10 @@ function isClass(fn: Function): boolean {
 /** Accepts a plain function or an object with `method`; throws a TypeError naming `api` otherwise. */
 export function checkUserFunction(fn: unknown, method: string, api: string): void {
   if (typeof fn === 'function') {
-    if (isClass(fn)) throw new TypeError(`${api}() was given the class ${fn.name || '(anonymous)'}; pass an instance: new ${fn.name || 'X'}()`);
+    if (isClass(fn))
+      throw new TypeError(
+        `${api}() was given the class ${fn.name || '(anonymous)'}; pass an instance: new ${fn.name || 'X'}()`,
+      );
     return;
   }
   if (fn !== null && typeof fn === 'object' && typeof (fn as Record<string, unknown>)[method] === 'function') return;
@@ -33,7 +36,8 @@ export function toKeySelectorFunction<T, K>(selector: unknown): (value: T) => K 
 
 /** Positive integer check shared by the parallelism setters. */
 export function checkPositiveInteger(n: unknown, what: string): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new RangeError(`${what} must be a positive integer, got ${String(n)}`);
   return n;
 }
 
@@ -42,7 +46,8 @@ export const UPPER_BOUND_MAX_PARALLELISM = 32768;
 
 export function checkMaxParallelism(n: unknown, what: string): number {
   checkPositiveInteger(n, what);
-  if ((n as number) > UPPER_BOUND_MAX_PARALLELISM) throw new RangeError(`${what} must be at most ${UPPER_BOUND_MAX_PARALLELISM}, got ${String(n)}`);
+  if ((n as number) > UPPER_BOUND_MAX_PARALLELISM)
+    throw new RangeError(`${what} must be at most ${UPPER_BOUND_MAX_PARALLELISM}, got ${String(n)}`);
   return n as number;
 }
 
@@ -51,7 +56,15 @@ export function checkMaxParallelism(n: unknown, what: string): number {
  * throws a TypeError naming `api` and the first missing method otherwise.
  */
 export function checkFunctionObject(fn: unknown, methods: readonly string[], api: string): void {
-  if (typeof fn === 'function' && isClass(fn)) throw new TypeError(`${api}() was given the class ${fn.name || '(anonymous)'}; pass an instance: new ${fn.name || 'X'}()`);
-  const missing = methods.find((m) => fn === null || typeof fn !== 'object' || typeof (fn as Record<string, unknown>)[m] !== 'function');
-  if (missing !== undefined) throw new TypeError(`${api}() expects an object with ${methods.map((m) => `${m}()`).join(' and ')}; ${missing}() is missing`);
+  if (typeof fn === 'function' && isClass(fn))
+    throw new TypeError(
+      `${api}() was given the class ${fn.name || '(anonymous)'}; pass an instance: new ${fn.name || 'X'}()`,
+    );
+  const missing = methods.find(
+    (m) => fn === null || typeof fn !== 'object' || typeof (fn as Record<string, unknown>)[m] !== 'function',
+  );
+  if (missing !== undefined)
+    throw new TypeError(
+      `${api}() expects an object with ${methods.map((m) => `${m}()`).join(' and ')}; ${missing}() is missing`,
+    );
 }

@@ -31,8 +31,7 @@ export interface Lifecycle {
 export type MapFunction<T, R> = ((value: T) => R) | ({ map(value: T): R } & Lifecycle);
 export type FilterFunction<T> = ((value: T) => boolean) | ({ filter(value: T): boolean } & Lifecycle);
 export type FlatMapFunction<T, R> =
-  | ((value: T, out: Collector<R>) => void)
-  | ({ flatMap(value: T, out: Collector<R>): void } & Lifecycle);
+  ((value: T, out: Collector<R>) => void) | ({ flatMap(value: T, out: Collector<R>): void } & Lifecycle);
 export type ReduceFunction<T> = ((a: T, b: T) => T) | ({ reduce(a: T, b: T): T } & Lifecycle);
 export type KeySelector<T, K> = ((value: T) => K) | { getKey(value: T): K };
 

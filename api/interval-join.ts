@@ -41,7 +41,10 @@ export class IntervalJoin<IN1, IN2, K> {
   between(lowerBound: Duration, upperBound: Duration): IntervalJoined<IN1, IN2, K> {
     const lower = offsetMs(lowerBound, 'intervalJoin between() lower bound');
     const upper = offsetMs(upperBound, 'intervalJoin between() upper bound');
-    if (lower > upper) throw new RangeError(`intervalJoin between(): the lower bound (${lower} ms) must not be larger than the upper bound (${upper} ms)`);
+    if (lower > upper)
+      throw new RangeError(
+        `intervalJoin between(): the lower bound (${lower} ms) must not be larger than the upper bound (${upper} ms)`,
+      );
     return new IntervalJoined<IN1, IN2, K>(this.left, this.right, lower, upper);
   }
 }
@@ -74,7 +77,9 @@ export class IntervalJoined<IN1, IN2, K> {
     const lowest = this.lowerInclusive ? this.lower : this.lower + 1;
     const highest = this.upperInclusive ? this.upper : this.upper - 1;
     if (lowest > highest) {
-      throw new RangeError(`intervalJoin between(${this.lower}, ${this.upper}) with its exclusive bounds is empty and can never join anything`);
+      throw new RangeError(
+        `intervalJoin between(${this.lower}, ${this.upper}) with its exclusive bounds is empty and can never join anything`,
+      );
     }
     const config: Omit<IntervalJoinConfig, 'keyRef1' | 'keyRef2'> = {
       lowerBound: this.lower,

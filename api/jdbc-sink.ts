@@ -54,7 +54,8 @@ export type JdbcStatementBuilder<T> =
   | { accept(statement: JdbcPreparedStatement, record: T): void | readonly unknown[] };
 
 function checkInteger(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 
@@ -139,7 +140,7 @@ export interface JdbcUrl {
   properties: Record<string, string>;
 }
 
-const URL_SYNTAX = "jdbc:mysql://host[:port]/database[?key=value&...] (or jdbc:mariadb://...)";
+const URL_SYNTAX = 'jdbc:mysql://host[:port]/database[?key=value&...] (or jdbc:mariadb://...)';
 const DEFAULT_PORT = 3306;
 
 /** Parses a MySQL/MariaDB JDBC URL; throws a RangeError naming what is wrong. */
@@ -148,13 +149,18 @@ export function parseJdbcUrl(url: string): JdbcUrl {
   const m = /^jdbc:(mysql|mariadb):\/\/([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/i.exec(url.trim());
   if (!m) {
     if (/^jdbc:[a-z0-9]+:/i.test(url) && !/^jdbc:(mysql|mariadb):/i.test(url)) {
-      throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': only MySQL and MariaDB are supported, expected ${URL_SYNTAX}`);
+      throw new RangeError(
+        `JDBC URL '${redactJdbcUrl(url)}': only MySQL and MariaDB are supported, expected ${URL_SYNTAX}`,
+      );
     }
     throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}' is malformed, expected ${URL_SYNTAX}`);
   }
   const protocol = m[1]!.toLowerCase() as 'mysql' | 'mariadb';
   let authority = m[2]!;
-  if (authority.includes(',')) throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': several hosts (failover or load-balancing URLs) are not supported`);
+  if (authority.includes(','))
+    throw new RangeError(
+      `JDBC URL '${redactJdbcUrl(url)}': several hosts (failover or load-balancing URLs) are not supported`,
+    );
   const properties: Record<string, string> = {};
   const at = authority.lastIndexOf('@');
   if (at >= 0) {
@@ -177,14 +183,17 @@ export function parseJdbcUrl(url: string): JdbcUrl {
     portText = colon >= 0 ? authority.slice(colon + 1) : undefined;
   }
   if (host.length === 0) host = 'localhost';
-  if (!/^[A-Za-z0-9._:%-]+$/.test(host)) throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': '${host}' is not a host name`);
+  if (!/^[A-Za-z0-9._:%-]+$/.test(host))
+    throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': '${host}' is not a host name`);
   let port = DEFAULT_PORT;
   if (portText !== undefined && portText !== '') {
     port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': port '${portText}' is not a port number (1-65535)`);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+      throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': port '${portText}' is not a port number (1-65535)`);
   }
   const database = decodeURIComponent(m[3] ?? '');
-  if (database.includes('/')) throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': '${database}' is not a database name`);
+  if (database.includes('/'))
+    throw new RangeError(`JDBC URL '${redactJdbcUrl(url)}': '${database}' is not a database name`);
   for (const pair of (m[4] ?? '').split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -222,7 +231,9 @@ export class JdbcConnectionOptionsBuilder {
   /** Accepted for compatibility with Flink jobs: MySQL Connector/J and MariaDB Connector/J class names. */
   withDriverName(driverName: string): this {
     if (!KNOWN_DRIVERS.includes(driverName)) {
-      throw new RangeError(`withDriverName(): only MySQL and MariaDB are supported (${KNOWN_DRIVERS.join(', ')}), got '${driverName}'`);
+      throw new RangeError(
+        `withDriverName(): only MySQL and MariaDB are supported (${KNOWN_DRIVERS.join(', ')}), got '${driverName}'`,
+      );
     }
     this.driverName = driverName;
     return this;
@@ -248,7 +259,13 @@ export class JdbcConnectionOptionsBuilder {
 
   build(): JdbcConnectionOptions {
     if (this.url === undefined) throw new Error('JdbcConnectionOptions: withUrl() is required');
-    return JdbcConnectionOptions.create(this.url, this.driverName, this.username, this.password, this.connectionCheckTimeoutSeconds);
+    return JdbcConnectionOptions.create(
+      this.url,
+      this.driverName,
+      this.username,
+      this.password,
+      this.connectionCheckTimeoutSeconds,
+    );
   }
 }
 
@@ -271,7 +288,13 @@ export class JdbcConnectionOptions {
   }
 
   /** @internal used by the builder only */
-  static create(url: string, driverName: string | undefined, username: string | undefined, password: string | undefined, timeoutSeconds: number): JdbcConnectionOptions {
+  static create(
+    url: string,
+    driverName: string | undefined,
+    username: string | undefined,
+    password: string | undefined,
+    timeoutSeconds: number,
+  ): JdbcConnectionOptions {
     return new JdbcConnectionOptions(url, driverName, username, password, timeoutSeconds);
   }
 
@@ -317,8 +340,18 @@ export class JdbcExactlyOnceOptions {
   ) {}
 
   /** @internal used by the builder only */
-  static create(recoveredAndRollback: boolean, maxCommitAttempts: number, allowOutOfOrderCommits: boolean, transactionPerConnection: boolean): JdbcExactlyOnceOptions {
-    return new JdbcExactlyOnceOptions(recoveredAndRollback, maxCommitAttempts, allowOutOfOrderCommits, transactionPerConnection);
+  static create(
+    recoveredAndRollback: boolean,
+    maxCommitAttempts: number,
+    allowOutOfOrderCommits: boolean,
+    transactionPerConnection: boolean,
+  ): JdbcExactlyOnceOptions {
+    return new JdbcExactlyOnceOptions(
+      recoveredAndRollback,
+      maxCommitAttempts,
+      allowOutOfOrderCommits,
+      transactionPerConnection,
+    );
   }
 
   static builder(): JdbcExactlyOnceOptionsBuilder {
@@ -357,7 +390,12 @@ export class JdbcExactlyOnceOptionsBuilder {
   }
 
   build(): JdbcExactlyOnceOptions {
-    return JdbcExactlyOnceOptions.create(this.recoveredAndRollback, this.maxCommitAttempts, this.allowOutOfOrderCommits, this.transactionPerConnection);
+    return JdbcExactlyOnceOptions.create(
+      this.recoveredAndRollback,
+      this.maxCommitAttempts,
+      this.allowOutOfOrderCommits,
+      this.transactionPerConnection,
+    );
   }
 }
 
@@ -408,14 +446,17 @@ export class JdbcSinkFunction<T> {
 }
 
 function checkSql(sql: unknown, api: string): string {
-  if (typeof sql !== 'string' || sql.trim().length === 0) throw new TypeError(`${api}: the first argument must be the SQL statement`);
+  if (typeof sql !== 'string' || sql.trim().length === 0)
+    throw new TypeError(`${api}: the first argument must be the SQL statement`);
   return sql;
 }
 
 function checkStatementBuilder(b: unknown, api: string): void {
   if (typeof b === 'function') return;
   if (b !== null && typeof b === 'object' && typeof (b as { accept?: unknown }).accept === 'function') return;
-  throw new TypeError(`${api}: the statement builder must be a function (statement, record) => void, or an object with accept(statement, record)`);
+  throw new TypeError(
+    `${api}: the statement builder must be a function (statement, record) => void, or an object with accept(statement, record)`,
+  );
 }
 
 export class JdbcSink {
@@ -426,8 +467,17 @@ export class JdbcSink {
    * interval elapses, at every checkpoint barrier and at the end of input). With an upsert
    * (INSERT ... ON DUPLICATE KEY UPDATE) replays after a failover are idempotent.
    */
-  static sink<T>(sql: string, statementBuilder: JdbcStatementBuilder<T>, connectionOptions: JdbcConnectionOptions): JdbcSinkFunction<T>;
-  static sink<T>(sql: string, statementBuilder: JdbcStatementBuilder<T>, executionOptions: JdbcExecutionOptions, connectionOptions: JdbcConnectionOptions): JdbcSinkFunction<T>;
+  static sink<T>(
+    sql: string,
+    statementBuilder: JdbcStatementBuilder<T>,
+    connectionOptions: JdbcConnectionOptions,
+  ): JdbcSinkFunction<T>;
+  static sink<T>(
+    sql: string,
+    statementBuilder: JdbcStatementBuilder<T>,
+    executionOptions: JdbcExecutionOptions,
+    connectionOptions: JdbcConnectionOptions,
+  ): JdbcSinkFunction<T>;
   static sink<T>(
     sql: string,
     statementBuilder: JdbcStatementBuilder<T>,
@@ -437,11 +487,17 @@ export class JdbcSink {
     const api = 'JdbcSink.sink()';
     checkSql(sql, api);
     checkStatementBuilder(statementBuilder, api);
-    const executionOptions = a instanceof JdbcExecutionOptions ? a : b === undefined ? JdbcExecutionOptions.defaults() : undefined;
+    const executionOptions =
+      a instanceof JdbcExecutionOptions ? a : b === undefined ? JdbcExecutionOptions.defaults() : undefined;
     const connectionOptions = a instanceof JdbcConnectionOptions ? a : b;
-    if (!executionOptions) throw new TypeError(`${api}: the third argument must be JdbcExecutionOptions (JdbcExecutionOptions.builder()...build())`);
+    if (!executionOptions)
+      throw new TypeError(
+        `${api}: the third argument must be JdbcExecutionOptions (JdbcExecutionOptions.builder()...build())`,
+      );
     if (!(connectionOptions instanceof JdbcConnectionOptions)) {
-      throw new TypeError(`${api}: the connection options must be JdbcConnectionOptions (new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl(...).build())`);
+      throw new TypeError(
+        `${api}: the connection options must be JdbcConnectionOptions (new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl(...).build())`,
+      );
     }
     return JdbcSinkFunction.create(sql, statementBuilder, executionOptions, connectionOptions, undefined);
   }
@@ -462,11 +518,18 @@ export class JdbcSink {
     const api = 'JdbcSink.exactlyOnceSink()';
     checkSql(sql, api);
     checkStatementBuilder(statementBuilder, api);
-    if (!(executionOptions instanceof JdbcExecutionOptions)) throw new TypeError(`${api}: the third argument must be JdbcExecutionOptions`);
-    if (!(exactlyOnceOptions instanceof JdbcExactlyOnceOptions)) throw new TypeError(`${api}: the fourth argument must be JdbcExactlyOnceOptions (JdbcExactlyOnceOptions.builder()...build())`);
-    if (!(connectionOptions instanceof JdbcConnectionOptions)) throw new TypeError(`${api}: the fifth argument must be JdbcConnectionOptions`);
+    if (!(executionOptions instanceof JdbcExecutionOptions))
+      throw new TypeError(`${api}: the third argument must be JdbcExecutionOptions`);
+    if (!(exactlyOnceOptions instanceof JdbcExactlyOnceOptions))
+      throw new TypeError(
+        `${api}: the fourth argument must be JdbcExactlyOnceOptions (JdbcExactlyOnceOptions.builder()...build())`,
+      );
+    if (!(connectionOptions instanceof JdbcConnectionOptions))
+      throw new TypeError(`${api}: the fifth argument must be JdbcConnectionOptions`);
     if (executionOptions.maxRetries !== 0) {
-      throw new RangeError(`${api} needs JdbcExecutionOptions with maxRetries 0 (withMaxRetries(0)): a batch retried inside an XA transaction could be written twice`);
+      throw new RangeError(
+        `${api} needs JdbcExecutionOptions with maxRetries 0 (withMaxRetries(0)): a batch retried inside an XA transaction could be written twice`,
+      );
     }
     return JdbcSinkFunction.create(sql, statementBuilder, executionOptions, connectionOptions, exactlyOnceOptions);
   }

@@ -1,6 +1,13 @@
 // Flink's StreamingJobGraphGenerator: chains operators into JobVertices and numbers the network
 // edges between them. See `isChainable` for the rules.
-import { validateJobGraph, type JobEdge, type JobGraph, type JobVertex, type OperatorDescriptor, type OperatorOutput } from '../common/jobgraph.js';
+import {
+  validateJobGraph,
+  type JobEdge,
+  type JobGraph,
+  type JobVertex,
+  type OperatorDescriptor,
+  type OperatorOutput,
+} from '../common/jobgraph.js';
 import type { StreamExecutionEnvironment } from './environment.js';
 import { buildStreamGraph, type StreamEdge, type StreamNode } from './stream-graph.js';
 import { planOf } from './transformation.js';
@@ -28,7 +35,11 @@ export function isChainable(edge: StreamEdge): boolean {
   if (source.t.chaining === 'NEVER' || target.t.chaining !== 'ALWAYS') return false;
   if (source.parallelism !== target.parallelism) return false;
   if (edge.partitioner === 'forward') return true;
-  return (edge.partitioner === 'hash' || edge.partitioner === 'global') && source.parallelism === 1 && source.maxParallelism === target.maxParallelism;
+  return (
+    (edge.partitioner === 'hash' || edge.partitioner === 'global') &&
+    source.parallelism === 1 &&
+    source.maxParallelism === target.maxParallelism
+  );
 }
 
 function byCreation(a: StreamEdge, b: StreamEdge): number {
@@ -75,12 +86,26 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
       const outputs: OperatorOutput[] = [];
       for (const e of [...m.outEdges].sort(byCreation)) {
         if (isChainable(e)) {
-          outputs.push(e.tag === undefined ? { type: 'chained', operator: members.indexOf(e.target) } : { type: 'chained', operator: members.indexOf(e.target), tag: e.tag });
+          outputs.push(
+            e.tag === undefined
+              ? { type: 'chained', operator: members.indexOf(e.target) }
+              : { type: 'chained', operator: members.indexOf(e.target), tag: e.tag },
+          );
         } else {
-          const edge: JobEdge = { index: edges.length, source: vertex.id, target: vertexOf.get(e.target)!.id, partitioner: e.partitioner, targetInput: e.targetInput };
+          const edge: JobEdge = {
+            index: edges.length,
+            source: vertex.id,
+            target: vertexOf.get(e.target)!.id,
+            partitioner: e.partitioner,
+            targetInput: e.targetInput,
+          };
           if (e.keyRef !== undefined) edge.keyRef = e.keyRef;
           edges.push(edge);
-          outputs.push(e.tag === undefined ? { type: 'network', edge: edge.index } : { type: 'network', edge: edge.index, tag: e.tag });
+          outputs.push(
+            e.tag === undefined
+              ? { type: 'network', edge: edge.index }
+              : { type: 'network', edge: edge.index, tag: e.tag },
+          );
         }
       }
       const op: OperatorDescriptor = { id: m.id, name: m.name, ...m.operator, stateful: m.t.stateful, outputs };
@@ -97,7 +122,9 @@ export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: str
     warnings: sg.warnings,
     config: {
       autoWatermarkInterval: plan.autoWatermarkInterval,
-      ...(plan.checkpointing && (plan.checkpointing.interval ?? -1) > 0 ? { checkpointing: { ...plan.checkpointing } } : {}),
+      ...(plan.checkpointing && (plan.checkpointing.interval ?? -1) > 0
+        ? { checkpointing: { ...plan.checkpointing } }
+        : {}),
       ...(plan.restartStrategy ? { restartStrategy: { ...plan.restartStrategy } } : {}),
       ...(plan.bufferTimeout !== undefined ? { bufferTimeout: plan.bufferTimeout } : {}),
     },

@@ -7,7 +7,8 @@ import type { ProcessWindowContext, Window } from './windowing/types.js';
 /** An element of a window join's unioned input: which side it came from, and the element. */
 export type TaggedUnion<T1, T2> = { side: 0; value: T1 } | { side: 1; value: T2 };
 
-export type JoinFunction<IN1, IN2, R> = ((first: IN1, second: IN2) => R) | ({ join(first: IN1, second: IN2): R } & Lifecycle);
+export type JoinFunction<IN1, IN2, R> =
+  ((first: IN1, second: IN2) => R) | ({ join(first: IN1, second: IN2): R } & Lifecycle);
 
 /** Like JoinFunction, but emits zero or more results per pair through `out`. */
 export type FlatJoinFunction<IN1, IN2, R> =
@@ -37,7 +38,14 @@ type Fn = (...args: unknown[]) => unknown;
 /** The window function of a join/coGroup: (key, ctx, elements, out) or an object with process() and the user's lifecycle. */
 export type JoinWindowFunction =
   | ((key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void)
-  | ({ process(key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void } & Lifecycle);
+  | ({
+      process(
+        key: unknown,
+        ctx: ProcessWindowContext<Window>,
+        elements: Iterable<unknown>,
+        out: Collector<unknown>,
+      ): void;
+    } & Lifecycle);
 
 function isClass(fn: unknown): boolean {
   return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
@@ -57,7 +65,12 @@ export function splitTagged(elements: Iterable<unknown>): { lefts: unknown[]; ri
 
 /** Wraps `coGroup` as a window function; a user function object keeps its open/close and runtime context. */
 function asWindowFunction(user: unknown, coGroup: CoGroup): JoinWindowFunction {
-  const process = (_key: unknown, _ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
+  const process = (
+    _key: unknown,
+    _ctx: ProcessWindowContext<Window>,
+    elements: Iterable<unknown>,
+    out: Collector<unknown>,
+  ): void => {
     const { lefts, rights } = splitTagged(elements);
     coGroup(lefts, rights, out);
   };
@@ -73,10 +86,14 @@ function asWindowFunction(user: unknown, coGroup: CoGroup): JoinWindowFunction {
 
 /** The window function of coGroup(...).apply(fn). */
 export function coGroupWindowFunction(fn: unknown): JoinWindowFunction {
-  if (isClass(fn)) throw new TypeError(`apply() was given the class ${(fn as Fn).name || '(anonymous)'}; pass an instance`);
+  if (isClass(fn))
+    throw new TypeError(`apply() was given the class ${(fn as Fn).name || '(anonymous)'}; pass an instance`);
   if (typeof fn === 'function') return asWindowFunction(undefined, fn as CoGroup);
   const o = fn as { coGroup?: unknown } | null;
-  if (!o || typeof o !== 'object' || typeof o.coGroup !== 'function') throw new TypeError('apply() of a coGroup expects a function (lefts, rights, out) => void or an object with a coGroup() method');
+  if (!o || typeof o !== 'object' || typeof o.coGroup !== 'function')
+    throw new TypeError(
+      'apply() of a coGroup expects a function (lefts, rights, out) => void or an object with a coGroup() method',
+    );
   const coGroup = o.coGroup as CoGroup;
   return asWindowFunction(fn, (lefts, rights, out) => coGroup.call(o, lefts, rights, out));
 }
@@ -87,14 +104,18 @@ export function coGroupWindowFunction(fn: unknown): JoinWindowFunction {
  * FlatJoinFunction and emits through its third argument; otherwise its return value is the result.
  */
 export function joinWindowFunction(fn: unknown): JoinWindowFunction {
-  if (isClass(fn)) throw new TypeError(`apply() was given the class ${(fn as Fn).name || '(anonymous)'}; pass an instance`);
+  if (isClass(fn))
+    throw new TypeError(`apply() was given the class ${(fn as Fn).name || '(anonymous)'}; pass an instance`);
   let join: Fn;
   let self: unknown;
   if (typeof fn === 'function') {
     join = fn as Fn;
   } else {
     const o = fn as { join?: unknown } | null;
-    if (!o || typeof o !== 'object' || typeof o.join !== 'function') throw new TypeError('apply() of a join expects a function (left, right) => result or an object with a join() method');
+    if (!o || typeof o !== 'object' || typeof o.join !== 'function')
+      throw new TypeError(
+        'apply() of a join expects a function (left, right) => result or an object with a join() method',
+      );
     join = o.join as Fn;
     self = o;
   }

@@ -41,7 +41,9 @@ export class JoinEqualTo<T1, T2, K> {
   ) {}
 
   window<W extends Window>(assigner: WindowAssigner<TaggedUnion<T1, T2>, W>): JoinWithWindow<T1, T2, K, W> {
-    return new JoinWithWindow<T1, T2, K, W>(new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner));
+    return new JoinWithWindow<T1, T2, K, W>(
+      new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner),
+    );
   }
 }
 

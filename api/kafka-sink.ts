@@ -5,7 +5,11 @@ import { parseBootstrapServers } from './kafka-source.js';
 import { isSerializationSchema, type SerializationSchema } from './serialization-schemas.js';
 
 export type DeliveryGuarantee = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE' | 'NONE';
-export const DeliveryGuarantee = { EXACTLY_ONCE: 'EXACTLY_ONCE', AT_LEAST_ONCE: 'AT_LEAST_ONCE', NONE: 'NONE' } as const;
+export const DeliveryGuarantee = {
+  EXACTLY_ONCE: 'EXACTLY_ONCE',
+  AT_LEAST_ONCE: 'AT_LEAST_ONCE',
+  NONE: 'NONE',
+} as const;
 
 /** A record as the sink writes it; partition undefined: by key hash (murmur2, as Kafka), else spread. */
 export interface KafkaProducerRecord {
@@ -19,7 +23,13 @@ export interface KafkaProducerRecord {
 
 /** Chooses the partition of a record (Flink's FlinkKafkaPartitioner). */
 export interface KafkaPartitioner<T> {
-  partition(record: T, key: Uint8Array | null, value: Uint8Array | null, topic: string, partitions: readonly number[]): number;
+  partition(
+    record: T,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    topic: string,
+    partitions: readonly number[],
+  ): number;
 }
 
 /** Turns a record into a Kafka record (Flink's KafkaRecordSerializationSchema). */
@@ -43,26 +53,34 @@ export class KafkaRecordSerializationSchemaBuilder<T> {
   private partitioner: KafkaPartitioner<T> | undefined;
 
   setTopic(topic: string): this {
-    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('KafkaRecordSerializationSchema.setTopic() needs a topic name');
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw new TypeError('KafkaRecordSerializationSchema.setTopic() needs a topic name');
     this.topic = topic;
     return this;
   }
 
   /** The topic of each record (Flink's setTopicSelector). */
   setTopicSelector(selector: (element: T) => string): this {
-    if (typeof selector !== 'function') throw new TypeError('KafkaRecordSerializationSchema.setTopicSelector() needs a function');
+    if (typeof selector !== 'function')
+      throw new TypeError('KafkaRecordSerializationSchema.setTopicSelector() needs a function');
     this.topic = selector;
     return this;
   }
 
   setValueSerializationSchema(schema: SerializationSchema<T>): this {
-    if (!isSerializationSchema(schema)) throw new TypeError('setValueSerializationSchema() needs a SerializationSchema (an object with serialize(element))');
+    if (!isSerializationSchema(schema))
+      throw new TypeError(
+        'setValueSerializationSchema() needs a SerializationSchema (an object with serialize(element))',
+      );
     this.valueSchema = schema;
     return this;
   }
 
   setKeySerializationSchema(schema: SerializationSchema<T>): this {
-    if (!isSerializationSchema(schema)) throw new TypeError('setKeySerializationSchema() needs a SerializationSchema (an object with serialize(element))');
+    if (!isSerializationSchema(schema))
+      throw new TypeError(
+        'setKeySerializationSchema() needs a SerializationSchema (an object with serialize(element))',
+      );
     this.keySchema = schema;
     return this;
   }
@@ -79,8 +97,12 @@ export class KafkaRecordSerializationSchemaBuilder<T> {
     const topic = this.topic;
     const valueSchema = this.valueSchema;
     const keySchema = this.keySchema;
-    if (topic === undefined) throw new TypeError('KafkaRecordSerializationSchema: no topic (setTopic or setTopicSelector)');
-    if (!valueSchema) throw new TypeError('KafkaRecordSerializationSchema: no value serialization schema (setValueSerializationSchema)');
+    if (topic === undefined)
+      throw new TypeError('KafkaRecordSerializationSchema: no topic (setTopic or setTopicSelector)');
+    if (!valueSchema)
+      throw new TypeError(
+        'KafkaRecordSerializationSchema: no value serialization schema (setValueSerializationSchema)',
+      );
     return {
       partitioner: this.partitioner,
       serialize(element: T, context: { timestamp: number | null }): KafkaProducerRecord {
@@ -132,20 +154,24 @@ export class KafkaSinkBuilder<T> {
 
   setRecordSerializer(serializer: KafkaRecordSerializationSchema<T>): this {
     if (typeof serializer !== 'object' || serializer === null || typeof serializer.serialize !== 'function') {
-      throw new TypeError('KafkaSink.setRecordSerializer() needs a KafkaRecordSerializationSchema (KafkaRecordSerializationSchema.builder()...build())');
+      throw new TypeError(
+        'KafkaSink.setRecordSerializer() needs a KafkaRecordSerializationSchema (KafkaRecordSerializationSchema.builder()...build())',
+      );
     }
     this.serializer = serializer;
     return this;
   }
 
   setDeliveryGuarantee(guarantee: DeliveryGuarantee): this {
-    if (!(guarantee in DeliveryGuarantee)) throw new RangeError(`KafkaSink.setDeliveryGuarantee(): unknown guarantee ${String(guarantee)}`);
+    if (!(guarantee in DeliveryGuarantee))
+      throw new RangeError(`KafkaSink.setDeliveryGuarantee(): unknown guarantee ${String(guarantee)}`);
     this.guarantee = guarantee;
     return this;
   }
 
   setTransactionalIdPrefix(prefix: string): this {
-    if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError('KafkaSink.setTransactionalIdPrefix() needs a non-empty prefix');
+    if (typeof prefix !== 'string' || prefix.length === 0)
+      throw new TypeError('KafkaSink.setTransactionalIdPrefix() needs a non-empty prefix');
     this.prefix = prefix;
     return this;
   }
@@ -160,7 +186,9 @@ export class KafkaSinkBuilder<T> {
     if (!this.bootstrap) throw new TypeError('KafkaSink: bootstrap servers are not set (setBootstrapServers)');
     if (!this.serializer) throw new TypeError('KafkaSink: no record serializer (setRecordSerializer)');
     if (this.guarantee === 'EXACTLY_ONCE' && !this.prefix) {
-      throw new TypeError('KafkaSink: EXACTLY_ONCE needs a transactional id prefix unique to this sink (setTransactionalIdPrefix)');
+      throw new TypeError(
+        'KafkaSink: EXACTLY_ONCE needs a transactional id prefix unique to this sink (setTransactionalIdPrefix)',
+      );
     }
     return new KafkaSink<T>(this.bootstrap, this.serializer, this.guarantee, this.prefix, { ...this.props });
   }

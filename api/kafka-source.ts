@@ -25,7 +25,10 @@ export interface KafkaRecordDeserializationSchema<T> {
 export const KafkaRecordDeserializationSchema = {
   /** Deserializes the value only; tombstones (null values) are skipped. */
   valueOnly<T>(schema: DeserializationSchema<T>): KafkaRecordDeserializationSchema<T> {
-    if (!isDeserializationSchema(schema)) throw new TypeError('KafkaRecordDeserializationSchema.valueOnly() needs a DeserializationSchema (an object with deserialize(bytes))');
+    if (!isDeserializationSchema(schema))
+      throw new TypeError(
+        'KafkaRecordDeserializationSchema.valueOnly() needs a DeserializationSchema (an object with deserialize(bytes))',
+      );
     return {
       deserialize(record, out) {
         if (record.value !== null) out.collect(schema.deserialize(record.value));
@@ -58,21 +61,27 @@ export class OffsetsInitializer {
 
   /** The group's committed offsets; partitions without one start per `reset` (NONE: fail). */
   static committedOffsets(reset: OffsetResetStrategy = 'NONE'): OffsetsInitializer {
-    if (!(reset in OffsetResetStrategy)) throw new RangeError(`OffsetsInitializer.committedOffsets(): unknown reset strategy ${String(reset)}`);
+    if (!(reset in OffsetResetStrategy))
+      throw new RangeError(`OffsetsInitializer.committedOffsets(): unknown reset strategy ${String(reset)}`);
     return new OffsetsInitializer({ kind: 'committed', reset });
   }
 
   /** The first record whose timestamp is at or after `timestamp` (ms). */
   static timestamp(timestamp: number): OffsetsInitializer {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`OffsetsInitializer.timestamp() needs a non-negative integer, got ${String(timestamp)}`);
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+      throw new RangeError(`OffsetsInitializer.timestamp() needs a non-negative integer, got ${String(timestamp)}`);
     return new OffsetsInitializer({ kind: 'timestamp', timestamp });
   }
 
   /** Explicit offsets keyed 'topic-partition' (e.g. 'orders-0'); other partitions start per `reset`. */
   static offsets(offsets: Record<string, number>, reset: OffsetResetStrategy = 'EARLIEST'): OffsetsInitializer {
     for (const [tp, o] of Object.entries(offsets)) {
-      if (!/^.+-\d+$/.test(tp)) throw new RangeError(`OffsetsInitializer.offsets(): keys are 'topic-partition', got '${tp}'`);
-      if (!Number.isSafeInteger(o) || o < 0) throw new RangeError(`OffsetsInitializer.offsets(): offset of ${tp} must be a non-negative integer, got ${String(o)}`);
+      if (!/^.+-\d+$/.test(tp))
+        throw new RangeError(`OffsetsInitializer.offsets(): keys are 'topic-partition', got '${tp}'`);
+      if (!Number.isSafeInteger(o) || o < 0)
+        throw new RangeError(
+          `OffsetsInitializer.offsets(): offset of ${tp} must be a non-negative integer, got ${String(o)}`,
+        );
     }
     return new OffsetsInitializer({ kind: 'offsets', offsets: { ...offsets }, reset });
   }
@@ -80,9 +89,13 @@ export class OffsetsInitializer {
 
 /** 'host:port[,host:port...]' as a list, checked. */
 export function parseBootstrapServers(owner: string, servers: string): string[] {
-  const list = String(servers).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = String(servers)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (list.length === 0) throw new TypeError(`${owner}.setBootstrapServers() needs host:port[,host:port...]`);
-  for (const s of list) if (!/^[^:\s]+:\d+$/.test(s)) throw new RangeError(`${owner}.setBootstrapServers(): '${s}' is not host:port`);
+  for (const s of list)
+    if (!/^[^:\s]+:\d+$/.test(s)) throw new RangeError(`${owner}.setBootstrapServers(): '${s}' is not host:port`);
   return list;
 }
 
@@ -141,7 +154,8 @@ export class KafkaSourceBuilder<T> {
 
   setTopics(...topics: (string | string[])[]): this {
     const list = topics.flat();
-    if (list.length === 0 || list.some((t) => typeof t !== 'string' || t.length === 0)) throw new TypeError('KafkaSource.setTopics() needs one or more topic names');
+    if (list.length === 0 || list.some((t) => typeof t !== 'string' || t.length === 0))
+      throw new TypeError('KafkaSource.setTopics() needs one or more topic names');
     this.topics = list;
     return this;
   }
@@ -163,22 +177,27 @@ export class KafkaSourceBuilder<T> {
   }
 
   setGroupId(groupId: string): this {
-    if (typeof groupId !== 'string' || groupId.length === 0) throw new TypeError('KafkaSource.setGroupId() needs a non-empty group id');
+    if (typeof groupId !== 'string' || groupId.length === 0)
+      throw new TypeError('KafkaSource.setGroupId() needs a non-empty group id');
     this.groupId = groupId;
     return this;
   }
 
   setStartingOffsets(initializer: OffsetsInitializer): this {
-    if (!(initializer instanceof OffsetsInitializer)) throw new TypeError('KafkaSource.setStartingOffsets() needs an OffsetsInitializer');
+    if (!(initializer instanceof OffsetsInitializer))
+      throw new TypeError('KafkaSource.setStartingOffsets() needs an OffsetsInitializer');
     this.starting = initializer.spec;
     return this;
   }
 
   /** Stops each partition at these offsets: the source is bounded and the job can FINISH. */
   setBounded(stopping: OffsetsInitializer): this {
-    if (!(stopping instanceof OffsetsInitializer)) throw new TypeError('KafkaSource.setBounded() needs an OffsetsInitializer');
+    if (!(stopping instanceof OffsetsInitializer))
+      throw new TypeError('KafkaSource.setBounded() needs an OffsetsInitializer');
     if (stopping.spec.kind === 'committed' || stopping.spec.kind === 'earliest') {
-      throw new RangeError(`KafkaSource.setBounded(): ${stopping.spec.kind} offsets cannot be stopping offsets (use latest(), timestamp() or offsets())`);
+      throw new RangeError(
+        `KafkaSource.setBounded(): ${stopping.spec.kind} offsets cannot be stopping offsets (use latest(), timestamp() or offsets())`,
+      );
     }
     this.stopping = stopping.spec;
     return this;
@@ -195,7 +214,9 @@ export class KafkaSourceBuilder<T> {
 
   setDeserializer(schema: KafkaRecordDeserializationSchema<T>): this {
     if (typeof schema !== 'object' || schema === null || typeof schema.deserialize !== 'function') {
-      throw new TypeError('KafkaSource.setDeserializer() needs a KafkaRecordDeserializationSchema (an object with deserialize(record, out))');
+      throw new TypeError(
+        'KafkaSource.setDeserializer() needs a KafkaRecordDeserializationSchema (an object with deserialize(record, out))',
+      );
     }
     this.deserializer = schema;
     return this;
@@ -219,13 +240,30 @@ export class KafkaSourceBuilder<T> {
   build(): KafkaSource<T> {
     if (!this.bootstrap) throw new TypeError('KafkaSource: bootstrap servers are not set (setBootstrapServers)');
     const ways = [this.topics, this.pattern, this.partitions].filter((x) => x !== undefined).length;
-    if (ways !== 1) throw new TypeError('KafkaSource: set exactly one of setTopics(), setTopicPattern() or setPartitions()');
-    if (!this.deserializer) throw new TypeError('KafkaSource: no deserializer (setValueOnlyDeserializer or setDeserializer)');
-    if (this.starting.kind === 'committed' && !this.groupId) throw new TypeError('KafkaSource: committed offsets need a group id (setGroupId)');
-    const discovery = Number(this.props['partition.discovery.interval.ms'] ?? KAFKA_SOURCE_DEFAULTS['partition.discovery.interval.ms']);
-    if (!Number.isFinite(discovery)) throw new RangeError('KafkaSource: partition.discovery.interval.ms must be a number');
+    if (ways !== 1)
+      throw new TypeError('KafkaSource: set exactly one of setTopics(), setTopicPattern() or setPartitions()');
+    if (!this.deserializer)
+      throw new TypeError('KafkaSource: no deserializer (setValueOnlyDeserializer or setDeserializer)');
+    if (this.starting.kind === 'committed' && !this.groupId)
+      throw new TypeError('KafkaSource: committed offsets need a group id (setGroupId)');
+    const discovery = Number(
+      this.props['partition.discovery.interval.ms'] ?? KAFKA_SOURCE_DEFAULTS['partition.discovery.interval.ms'],
+    );
+    if (!Number.isFinite(discovery))
+      throw new RangeError('KafkaSource: partition.discovery.interval.ms must be a number');
     const iso = this.props['isolation.level'];
-    if (iso !== undefined && iso !== 'read_committed' && iso !== 'read_uncommitted') throw new RangeError(`KafkaSource: isolation.level must be read_committed or read_uncommitted, got '${iso}'`);
-    return new KafkaSource<T>(this.bootstrap, this.topics, this.pattern, this.partitions, this.groupId, this.starting, this.stopping, this.deserializer, { ...this.props });
+    if (iso !== undefined && iso !== 'read_committed' && iso !== 'read_uncommitted')
+      throw new RangeError(`KafkaSource: isolation.level must be read_committed or read_uncommitted, got '${iso}'`);
+    return new KafkaSource<T>(
+      this.bootstrap,
+      this.topics,
+      this.pattern,
+      this.partitions,
+      this.groupId,
+      this.starting,
+      this.stopping,
+      this.deserializer,
+      { ...this.props },
+    );
   }
 }

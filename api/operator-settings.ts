@@ -5,8 +5,17 @@ import { effectiveParallelism, type OperatorTransformation, type Plan, type Tran
 
 export function asOperator(t: Transformation, method: string): OperatorTransformation {
   if (t.type === 'operator') return t;
-  const what = t.type === 'union' ? 'union()' : t.type === 'sideOutput' ? 'getSideOutput()' : t.partitioner === 'hash' ? 'keyBy()' : `${t.partitioner}()`;
-  throw new Error(`${method}() applies to an operator, and the result of ${what} is not one; call it on the operator before or after`);
+  const what =
+    t.type === 'union'
+      ? 'union()'
+      : t.type === 'sideOutput'
+        ? 'getSideOutput()'
+        : t.partitioner === 'hash'
+          ? 'keyBy()'
+          : `${t.partitioner}()`;
+  throw new Error(
+    `${method}() applies to an operator, and the result of ${what} is not one; call it on the operator before or after`,
+  );
 }
 
 export function setOperatorParallelism(t: Transformation, n: number): void {

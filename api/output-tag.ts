@@ -17,6 +17,7 @@ export class OutputTag<T> {
 /** The id of an OutputTag, or of anything shaped like one; throws a TypeError naming `api`. */
 export function outputTagId(tag: unknown, api: string): string {
   const id = tag !== null && typeof tag === 'object' ? (tag as { id?: unknown }).id : undefined;
-  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${api}() needs an OutputTag, e.g. new OutputTag<T>('late')`);
+  if (typeof id !== 'string' || id.length === 0)
+    throw new TypeError(`${api}() needs an OutputTag, e.g. new OutputTag<T>('late')`);
   return id;
 }

@@ -69,26 +69,50 @@ function describe(v: unknown): string {
  */
 export function checkTimeSeries(value: unknown): PrometheusTimeSeriesLike {
   const ts = value as Partial<PrometheusTimeSeriesLike> | null;
-  if (typeof ts !== 'object' || ts === null) throw new TypeError(`PrometheusSink: a record must be a PrometheusTimeSeries, got ${describe(value)}`);
+  if (typeof ts !== 'object' || ts === null)
+    throw new TypeError(`PrometheusSink: a record must be a PrometheusTimeSeries, got ${describe(value)}`);
   if (typeof ts.metricName !== 'string' || ts.metricName.length === 0) {
-    throw new TypeError(`PrometheusSink: a PrometheusTimeSeries needs a metric name (withMetricName), got ${describe(ts.metricName)}`);
+    throw new TypeError(
+      `PrometheusSink: a PrometheusTimeSeries needs a metric name (withMetricName), got ${describe(ts.metricName)}`,
+    );
   }
   if (!Array.isArray(ts.labels)) throw new TypeError(`PrometheusSink: series '${ts.metricName}' has no labels array`);
-  if (!Array.isArray(ts.samples) || ts.samples.length === 0) throw new TypeError(`PrometheusSink: series '${ts.metricName}' has no samples (addSample)`);
+  if (!Array.isArray(ts.samples) || ts.samples.length === 0)
+    throw new TypeError(`PrometheusSink: series '${ts.metricName}' has no samples (addSample)`);
   const seen = new Set<string>();
   for (const l of ts.labels as unknown[]) {
     const label = l as { name?: unknown; value?: unknown } | null;
-    if (typeof label !== 'object' || label === null || typeof label.name !== 'string' || label.name.length === 0 || typeof label.value !== 'string') {
-      throw new TypeError(`PrometheusSink: series '${ts.metricName}' has an invalid label ${describe(l)} (labels need a non-empty name and a string value)`);
+    if (
+      typeof label !== 'object' ||
+      label === null ||
+      typeof label.name !== 'string' ||
+      label.name.length === 0 ||
+      typeof label.value !== 'string'
+    ) {
+      throw new TypeError(
+        `PrometheusSink: series '${ts.metricName}' has an invalid label ${describe(l)} (labels need a non-empty name and a string value)`,
+      );
     }
-    if (label.name === METRIC_NAME_LABEL_NAME) throw new TypeError(`PrometheusSink: series '${ts.metricName}' has a label '${METRIC_NAME_LABEL_NAME}': set the metric name with withMetricName()`);
-    if (seen.has(label.name)) throw new TypeError(`PrometheusSink: series '${ts.metricName}' has the label '${label.name}' twice`);
+    if (label.name === METRIC_NAME_LABEL_NAME)
+      throw new TypeError(
+        `PrometheusSink: series '${ts.metricName}' has a label '${METRIC_NAME_LABEL_NAME}': set the metric name with withMetricName()`,
+      );
+    if (seen.has(label.name))
+      throw new TypeError(`PrometheusSink: series '${ts.metricName}' has the label '${label.name}' twice`);
     seen.add(label.name);
   }
   for (const s of ts.samples as unknown[]) {
     const sample = s as { value?: unknown; timestamp?: unknown } | null;
-    if (typeof sample !== 'object' || sample === null || typeof sample.value !== 'number' || typeof sample.timestamp !== 'number' || !Number.isSafeInteger(sample.timestamp)) {
-      throw new TypeError(`PrometheusSink: series '${ts.metricName}' has an invalid sample ${describe(s)} (a sample is a number value and an integer timestamp in epoch milliseconds)`);
+    if (
+      typeof sample !== 'object' ||
+      sample === null ||
+      typeof sample.value !== 'number' ||
+      typeof sample.timestamp !== 'number' ||
+      !Number.isSafeInteger(sample.timestamp)
+    ) {
+      throw new TypeError(
+        `PrometheusSink: series '${ts.metricName}' has an invalid sample ${describe(s)} (a sample is a number value and an integer timestamp in epoch milliseconds)`,
+      );
     }
   }
   return ts as PrometheusTimeSeriesLike;
@@ -99,7 +123,8 @@ export function checkTimeSeries(value: unknown): PrometheusTimeSeriesLike {
  * as `name{a="x",b="y"}` (values JSON-quoted). Two records of one series give the same string.
  */
 export function seriesIdentity(ts: PrometheusTimeSeriesLike): string {
-  const labels = ts.labels.length > 1 ? [...ts.labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : ts.labels;
+  const labels =
+    ts.labels.length > 1 ? [...ts.labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : ts.labels;
   let s = ts.metricName + '{';
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
@@ -203,13 +228,16 @@ export type OnErrorBehavior = (typeof OnErrorBehavior)[keyof typeof OnErrorBehav
 
 function checkBehavior(b: unknown, what: string): OnErrorBehavior {
   if (b !== OnErrorBehavior.FAIL && b !== OnErrorBehavior.DISCARD_AND_CONTINUE) {
-    throw new TypeError(`${what} must be OnErrorBehavior.FAIL or OnErrorBehavior.DISCARD_AND_CONTINUE, got ${describe(b)}`);
+    throw new TypeError(
+      `${what} must be OnErrorBehavior.FAIL or OnErrorBehavior.DISCARD_AND_CONTINUE, got ${describe(b)}`,
+    );
   }
   return b;
 }
 
 function checkPositiveInt(n: unknown, what: string): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer, got ${describe(n)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
+    throw new RangeError(`${what} must be a positive integer, got ${describe(n)}`);
   return n;
 }
 
@@ -231,7 +259,10 @@ export class RetryConfiguration {
     checkPositiveInt(initialRetryDelayMS, 'RetryConfiguration: the initial retry delay');
     checkPositiveInt(maxRetryDelayMS, 'RetryConfiguration: the max retry delay');
     checkPositiveInt(maxRetryCount, 'RetryConfiguration: the max retry count');
-    if (maxRetryDelayMS < initialRetryDelayMS) throw new RangeError(`RetryConfiguration: the max retry delay (${maxRetryDelayMS} ms) must be >= the initial retry delay (${initialRetryDelayMS} ms)`);
+    if (maxRetryDelayMS < initialRetryDelayMS)
+      throw new RangeError(
+        `RetryConfiguration: the max retry delay (${maxRetryDelayMS} ms) must be >= the initial retry delay (${initialRetryDelayMS} ms)`,
+      );
   }
 
   static builder(): RetryConfigurationBuilder {
@@ -287,8 +318,12 @@ export class RetryConfigurationBuilder {
  */
 export class SinkWriterErrorHandlingBehaviorConfiguration {
   static readonly ON_MAX_RETRY_EXCEEDED_DEFAULT_BEHAVIOR: OnErrorBehavior = OnErrorBehavior.FAIL;
-  static readonly ON_PROMETHEUS_NON_RETRYABLE_ERROR_DEFAULT_BEHAVIOR: OnErrorBehavior = OnErrorBehavior.DISCARD_AND_CONTINUE;
-  static readonly DEFAULT_BEHAVIORS = new SinkWriterErrorHandlingBehaviorConfiguration(OnErrorBehavior.FAIL, OnErrorBehavior.DISCARD_AND_CONTINUE);
+  static readonly ON_PROMETHEUS_NON_RETRYABLE_ERROR_DEFAULT_BEHAVIOR: OnErrorBehavior =
+    OnErrorBehavior.DISCARD_AND_CONTINUE;
+  static readonly DEFAULT_BEHAVIORS = new SinkWriterErrorHandlingBehaviorConfiguration(
+    OnErrorBehavior.FAIL,
+    OnErrorBehavior.DISCARD_AND_CONTINUE,
+  );
 
   readonly onMaxRetryExceeded: OnErrorBehavior;
   readonly onPrometheusNonRetryableError: OnErrorBehavior;
@@ -328,7 +363,8 @@ export class SinkWriterErrorHandlingBehaviorConfigurationBuilder {
   build(): SinkWriterErrorHandlingBehaviorConfiguration {
     return new SinkWriterErrorHandlingBehaviorConfiguration(
       this.maxRetryExceeded ?? SinkWriterErrorHandlingBehaviorConfiguration.ON_MAX_RETRY_EXCEEDED_DEFAULT_BEHAVIOR,
-      this.nonRetryable ?? SinkWriterErrorHandlingBehaviorConfiguration.ON_PROMETHEUS_NON_RETRYABLE_ERROR_DEFAULT_BEHAVIOR,
+      this.nonRetryable ??
+        SinkWriterErrorHandlingBehaviorConfiguration.ON_PROMETHEUS_NON_RETRYABLE_ERROR_DEFAULT_BEHAVIOR,
     );
   }
 }
@@ -409,7 +445,17 @@ export class PrometheusSink<T = PrometheusTimeSeries> {
     errors: SinkWriterErrorHandlingBehaviorConfiguration;
     metricGroupName: string;
   }): PrometheusSink<T> {
-    return new PrometheusSink<T>(b.url, b.maxBatch, b.maxRecord, b.maxTimeInBuffer, b.retry, b.socketTimeout, b.userAgent, b.errors, b.metricGroupName);
+    return new PrometheusSink<T>(
+      b.url,
+      b.maxBatch,
+      b.maxRecord,
+      b.maxTimeInBuffer,
+      b.retry,
+      b.socketTimeout,
+      b.userAgent,
+      b.errors,
+      b.metricGroupName,
+    );
   }
 }
 
@@ -451,7 +497,9 @@ export class PrometheusSinkBuilder<T = PrometheusTimeSeries> {
 
   setRetryConfiguration(retryConfiguration: RetryConfiguration): this {
     if (!(retryConfiguration instanceof RetryConfiguration)) {
-      throw new TypeError('setRetryConfiguration() needs PrometheusSinkConfiguration.RetryConfiguration.builder()...build()');
+      throw new TypeError(
+        'setRetryConfiguration() needs PrometheusSinkConfiguration.RetryConfiguration.builder()...build()',
+      );
     }
     this.retryConfiguration = retryConfiguration;
     return this;
@@ -470,7 +518,9 @@ export class PrometheusSinkBuilder<T = PrometheusTimeSeries> {
 
   setErrorHandlingBehaviorConfiguration(config: SinkWriterErrorHandlingBehaviorConfiguration): this {
     if (!(config instanceof SinkWriterErrorHandlingBehaviorConfiguration)) {
-      throw new TypeError('setErrorHandlingBehaviorConfiguration() needs PrometheusSinkConfiguration.SinkWriterErrorHandlingBehaviorConfiguration.builder()...build()');
+      throw new TypeError(
+        'setErrorHandlingBehaviorConfiguration() needs PrometheusSinkConfiguration.SinkWriterErrorHandlingBehaviorConfiguration.builder()...build()',
+      );
     }
     this.errorHandling = config;
     return this;
@@ -488,19 +538,36 @@ export class PrometheusSinkBuilder<T = PrometheusTimeSeries> {
 
   build(): PrometheusSink<T> {
     const url = this.url;
-    if (typeof url !== 'string' || url.length === 0) throw new TypeError('PrometheusSink: setPrometheusRemoteWriteUrl() is required');
+    if (typeof url !== 'string' || url.length === 0)
+      throw new TypeError('PrometheusSink: setPrometheusRemoteWriteUrl() is required');
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
       throw new TypeError(`PrometheusSink: the remote-write URL is not a valid URL: ${describe(url)}`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`PrometheusSink: the remote-write URL must be http or https, got ${redactUrl(url)}`);
-    const maxBatch = checkPositiveInt(this.maxBatchSizeInSamples ?? DEFAULT_MAX_BATCH_SIZE_IN_SAMPLES, 'PrometheusSink: maxBatchSizeInSamples');
-    const maxRecord = checkPositiveInt(this.maxRecordSizeInSamples ?? maxBatch, 'PrometheusSink: maxRecordSizeInSamples');
-    if (maxRecord > maxBatch) throw new RangeError(`PrometheusSink: maxRecordSizeInSamples (${maxRecord}) must not exceed maxBatchSizeInSamples (${maxBatch})`);
-    const maxTimeInBuffer = checkPositiveInt(this.maxTimeInBufferMS ?? DEFAULT_MAX_TIME_IN_BUFFER_MS, 'PrometheusSink: maxTimeInBufferMS');
-    const socketTimeout = checkPositiveInt(this.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS, 'PrometheusSink: socketTimeoutMs');
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError(`PrometheusSink: the remote-write URL must be http or https, got ${redactUrl(url)}`);
+    const maxBatch = checkPositiveInt(
+      this.maxBatchSizeInSamples ?? DEFAULT_MAX_BATCH_SIZE_IN_SAMPLES,
+      'PrometheusSink: maxBatchSizeInSamples',
+    );
+    const maxRecord = checkPositiveInt(
+      this.maxRecordSizeInSamples ?? maxBatch,
+      'PrometheusSink: maxRecordSizeInSamples',
+    );
+    if (maxRecord > maxBatch)
+      throw new RangeError(
+        `PrometheusSink: maxRecordSizeInSamples (${maxRecord}) must not exceed maxBatchSizeInSamples (${maxBatch})`,
+      );
+    const maxTimeInBuffer = checkPositiveInt(
+      this.maxTimeInBufferMS ?? DEFAULT_MAX_TIME_IN_BUFFER_MS,
+      'PrometheusSink: maxTimeInBufferMS',
+    );
+    const socketTimeout = checkPositiveInt(
+      this.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
+      'PrometheusSink: socketTimeoutMs',
+    );
     return PrometheusSink.create<T>({
       url,
       maxBatch,

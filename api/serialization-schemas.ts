@@ -19,7 +19,8 @@ export class SimpleStringSchema implements DeserializationSchema<string>, Serial
   }
 
   serialize(element: string): Uint8Array {
-    if (typeof element !== 'string') throw new TypeError(`SimpleStringSchema serializes strings, got ${typeof element}`);
+    if (typeof element !== 'string')
+      throw new TypeError(`SimpleStringSchema serializes strings, got ${typeof element}`);
     return encoder.encode(element);
   }
 }

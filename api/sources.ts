@@ -10,9 +10,14 @@ export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';
 export class SequenceSource {
   readonly boundedness: Boundedness = 'BOUNDED';
 
-  constructor(readonly from: number, readonly to: number) {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`fromSequence() needs safe integers, got ${from}..${to}`);
-    if (from > to) throw new RangeError(`fromSequence(): start of the sequence (${from}) must not be greater than its end (${to})`);
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to))
+      throw new RangeError(`fromSequence() needs safe integers, got ${from}..${to}`);
+    if (from > to)
+      throw new RangeError(`fromSequence(): start of the sequence (${from}) must not be greater than its end (${to})`);
   }
 }
 
@@ -30,7 +35,9 @@ export class RateLimiterStrategy {
   /** `recordsPerSecond` in total across all subtasks of the source. */
   static perSecond(recordsPerSecond: number): RateLimiterStrategy {
     if (typeof recordsPerSecond !== 'number' || !Number.isFinite(recordsPerSecond) || recordsPerSecond <= 0) {
-      throw new RangeError(`RateLimiterStrategy.perSecond() needs a positive finite rate, got ${String(recordsPerSecond)}`);
+      throw new RangeError(
+        `RateLimiterStrategy.perSecond() needs a positive finite rate, got ${String(recordsPerSecond)}`,
+      );
     }
     return new RateLimiterStrategy(recordsPerSecond);
   }
@@ -49,15 +56,21 @@ export class DataGeneratorSource<T> {
   readonly ratePerSecond: number | undefined;
   readonly boundedness: Boundedness;
 
-  constructor(generatorFunction: GeneratorFunction<T>, count: number, rateLimiterStrategy: RateLimiterStrategy = RateLimiterStrategy.noOp()) {
+  constructor(
+    generatorFunction: GeneratorFunction<T>,
+    count: number,
+    rateLimiterStrategy: RateLimiterStrategy = RateLimiterStrategy.noOp(),
+  ) {
     checkUserFunction(generatorFunction, 'map', 'DataGeneratorSource');
     if (typeof count !== 'number' || !(count === Infinity || (Number.isSafeInteger(count) && count >= 0))) {
-      throw new RangeError(`DataGeneratorSource: count must be a non-negative integer or Infinity, got ${String(count)}`);
+      throw new RangeError(
+        `DataGeneratorSource: count must be a non-negative integer or Infinity, got ${String(count)}`,
+      );
     }
-    if (!(rateLimiterStrategy instanceof RateLimiterStrategy)) throw new TypeError('DataGeneratorSource: the third argument must be a RateLimiterStrategy');
-    this.generatorFunction = typeof generatorFunction === 'function'
-      ? generatorFunction
-      : (index: number) => generatorFunction.map(index);
+    if (!(rateLimiterStrategy instanceof RateLimiterStrategy))
+      throw new TypeError('DataGeneratorSource: the third argument must be a RateLimiterStrategy');
+    this.generatorFunction =
+      typeof generatorFunction === 'function' ? generatorFunction : (index: number) => generatorFunction.map(index);
     this.count = count;
     this.ratePerSecond = rateLimiterStrategy.ratePerSecond;
     this.boundedness = count === Infinity ? 'CONTINUOUS_UNBOUNDED' : 'BOUNDED';

@@ -58,7 +58,10 @@ export type TtlStateVisibility = 'NeverReturnExpired' | 'ReturnExpiredIfNotClean
 /** Time to live of state entries, in processing time (Flink's StateTtlConfig). */
 export class StateTtlConfig {
   static readonly UpdateType = { OnCreateAndWrite: 'OnCreateAndWrite', OnReadAndWrite: 'OnReadAndWrite' } as const;
-  static readonly StateVisibility = { NeverReturnExpired: 'NeverReturnExpired', ReturnExpiredIfNotCleanedUp: 'ReturnExpiredIfNotCleanedUp' } as const;
+  static readonly StateVisibility = {
+    NeverReturnExpired: 'NeverReturnExpired',
+    ReturnExpiredIfNotCleanedUp: 'ReturnExpiredIfNotCleanedUp',
+  } as const;
 
   private constructor(
     readonly ttlMs: number,
@@ -69,7 +72,8 @@ export class StateTtlConfig {
   /** `ttl` in milliseconds, or an object with toMilliseconds() (Flink's Time/Duration). */
   static newBuilder(ttl: number | { toMilliseconds(): number }): StateTtlConfigBuilder {
     const ms = typeof ttl === 'number' ? ttl : ttl.toMilliseconds();
-    if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`state TTL must be a positive number of milliseconds, got ${String(ms)}`);
+    if (!Number.isFinite(ms) || ms <= 0)
+      throw new RangeError(`state TTL must be a positive number of milliseconds, got ${String(ms)}`);
     return new StateTtlConfigBuilder(ms, (u, v) => new StateTtlConfig(ms, u, v));
   }
 }
@@ -134,7 +138,8 @@ export abstract class StateDescriptor<T = unknown> {
   }
 
   enableTimeToLive(config: StateTtlConfig): void {
-    if (!(config instanceof StateTtlConfig)) throw new TypeError('enableTimeToLive() needs a StateTtlConfig (StateTtlConfig.newBuilder(ms).build())');
+    if (!(config instanceof StateTtlConfig))
+      throw new TypeError('enableTimeToLive() needs a StateTtlConfig (StateTtlConfig.newBuilder(ms).build())');
     this.ttlConfig = config;
   }
 }
@@ -168,7 +173,10 @@ export class ReducingStateDescriptor<T> extends StateDescriptor<T> {
     ..._typeInfo: unknown[]
   ) {
     super(name);
-    if (typeof reduceFunction !== 'function' && typeof (reduceFunction as { reduce?: unknown })?.reduce !== 'function') {
+    if (
+      typeof reduceFunction !== 'function' &&
+      typeof (reduceFunction as { reduce?: unknown })?.reduce !== 'function'
+    ) {
       throw new TypeError('ReducingStateDescriptor needs a reduce function');
     }
   }
@@ -184,7 +192,12 @@ export class AggregatingStateDescriptor<IN, ACC, OUT> extends StateDescriptor<AC
   ) {
     super(name);
     const f = aggregateFunction as Partial<AggregateFunction<IN, ACC, OUT>> | undefined;
-    if (!f || typeof f.createAccumulator !== 'function' || typeof f.add !== 'function' || typeof f.getResult !== 'function') {
+    if (
+      !f ||
+      typeof f.createAccumulator !== 'function' ||
+      typeof f.add !== 'function' ||
+      typeof f.getResult !== 'function'
+    ) {
       throw new TypeError('AggregatingStateDescriptor needs an AggregateFunction (createAccumulator, add, getResult)');
     }
   }
@@ -194,7 +207,9 @@ export class AggregatingStateDescriptor<IN, ACC, OUT> extends StateDescriptor<AC
 export function descriptorKind(d: unknown): StateKind {
   if (d instanceof StateDescriptor) return d.kind;
   if (d instanceof MapStateDescriptor) return 'map';
-  throw new TypeError('expected a state descriptor (ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor)');
+  throw new TypeError(
+    'expected a state descriptor (ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor)',
+  );
 }
 
 /** Keyed state of the current key (Flink's KeyedStateStore; RuntimeContext has the same methods). */

@@ -4,7 +4,13 @@
 import type { OperatorKindAndConfig, PartitionerKind } from '../common/jobgraph.js';
 import { idFromPosition, idFromUid } from './operator-ids.js';
 import { parallelismOf } from './operator-settings.js';
-import { effectiveParallelism, isTwoInputKind, type OperatorTransformation, type Plan, type Transformation } from './transformation.js';
+import {
+  effectiveParallelism,
+  isTwoInputKind,
+  type OperatorTransformation,
+  type Plan,
+  type Transformation,
+} from './transformation.js';
 
 export interface StreamNode {
   readonly t: OperatorTransformation;
@@ -69,11 +75,21 @@ function assignIds(plan: Plan): Map<Transformation, string> {
   for (const t of plan.transformations) {
     if (t.type === 'operator' && t.uid !== undefined) {
       const other = uids.get(t.uid);
-      if (other !== undefined) throw new Error(`duplicate uid '${t.uid}' on operators '${other}' and '${displayName(t)}'; uids must be unique within a job`);
+      if (other !== undefined)
+        throw new Error(
+          `duplicate uid '${t.uid}' on operators '${other}' and '${displayName(t)}'; uids must be unique within a job`,
+        );
       uids.set(t.uid, displayName(t));
       ids.set(t, idFromUid(t.uid));
     } else {
-      ids.set(t, idFromPosition(t.index, kindLabel(t), t.inputs.map((i) => ids.get(i)!)));
+      ids.set(
+        t,
+        idFromPosition(
+          t.index,
+          kindLabel(t),
+          t.inputs.map((i) => ids.get(i)!),
+        ),
+      );
     }
   }
   return ids;
@@ -85,7 +101,8 @@ export function keyRefOf(partitionId: string): string {
 
 export function buildStreamGraph(plan: Plan): StreamGraph {
   const p = effectiveParallelism(plan);
-  if (!Number.isInteger(p) || p < 1) throw new Error(`default parallelism must be a positive integer, got ${String(p)}`);
+  if (!Number.isInteger(p) || p < 1)
+    throw new Error(`default parallelism must be a positive integer, got ${String(p)}`);
   const ids = assignIds(plan);
   const userCode = new Map<string, unknown>();
   const warnings: string[] = [];
@@ -98,14 +115,24 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
 
   // Walks through virtual nodes to the operators feeding `t`; the keyBy/rebalance closest to the
   // consumer wins, as in Flink.
-  const resolve = (t: Transformation, partitioner: PartitionerKind | undefined, keyRef: string | undefined, out: ResolvedInput[]): void => {
+  const resolve = (
+    t: Transformation,
+    partitioner: PartitionerKind | undefined,
+    keyRef: string | undefined,
+    out: ResolvedInput[],
+  ): void => {
     if (t.type === 'operator') {
       out.push({ node: nodeOf.get(t)!, partitioner, keyRef, tag: undefined });
     } else if (t.type === 'sideOutput') {
       out.push({ node: nodeOf.get(t.inputs[0]!)!, partitioner, keyRef, tag: t.tag });
     } else if (t.type === 'partition') {
       const here = partitioner === undefined;
-      resolve(t.inputs[0]!, here ? t.partitioner : partitioner, here && t.partitioner === 'hash' ? keyRefOf(ids.get(t)!) : keyRef, out);
+      resolve(
+        t.inputs[0]!,
+        here ? t.partitioner : partitioner,
+        here && t.partitioner === 'hash' ? keyRefOf(ids.get(t)!) : keyRef,
+        out,
+      );
     } else {
       for (const i of t.inputs) resolve(i, partitioner, keyRef, out);
     }
@@ -117,7 +144,9 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
     const parallelism = parallelismOf(plan, t);
     const maxParallelism = t.maxParallelism ?? plan.maxParallelism;
     if (maxParallelism < parallelism) {
-      throw new Error(`operator '${name}': maxParallelism (${maxParallelism}) must not be smaller than its parallelism (${parallelism}); raise it with setMaxParallelism()`);
+      throw new Error(
+        `operator '${name}': maxParallelism (${maxParallelism}) must not be smaller than its parallelism (${parallelism}); raise it with setMaxParallelism()`,
+      );
     }
     const twoInput = isTwoInputKind(t.kind);
     const keyRef = t.keyedBy ? keyRefOf(ids.get(t.keyedBy)!) : undefined;
@@ -133,8 +162,16 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
     // (TypeScript cannot follow the pairing through t.kind and t.config read apart).
     const operator = { kind: t.kind, config: { ...t.config, ...keyRefs } } as OperatorKindAndConfig;
     const node: StreamNode = {
-      t, id: ids.get(t)!, name, parallelism, maxParallelism, operator,
-      keyRef, numInputs: twoInput ? 2 : t.kind === 'source' ? 0 : 1, inEdges: [], outEdges: [],
+      t,
+      id: ids.get(t)!,
+      name,
+      parallelism,
+      maxParallelism,
+      operator,
+      keyRef,
+      numInputs: twoInput ? 2 : t.kind === 'source' ? 0 : 1,
+      inEdges: [],
+      outEdges: [],
     };
     nodes.push(node);
     nodeOf.set(t, node);
@@ -150,11 +187,20 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
     for (const input of inputs) {
       const source = input.node;
       if (input.partitioner === 'forward' && source.parallelism !== parallelism) {
-        throw new Error(`forward() from '${source.name}' (parallelism ${source.parallelism}) to '${name}' (parallelism ${parallelism}) needs equal parallelism; use rebalance() or rescale()`);
+        throw new Error(
+          `forward() from '${source.name}' (parallelism ${source.parallelism}) to '${name}' (parallelism ${parallelism}) needs equal parallelism; use rebalance() or rescale()`,
+        );
       }
       // Flink's default: forward when the parallelisms match, else round-robin.
       const partitioner = input.partitioner ?? (source.parallelism === parallelism ? 'forward' : 'rebalance');
-      const edge: StreamEdge = { source, target: node, partitioner, keyRef: partitioner === 'hash' ? input.keyRef : undefined, tag: input.tag, targetInput: input.targetInput };
+      const edge: StreamEdge = {
+        source,
+        target: node,
+        partitioner,
+        keyRef: partitioner === 'hash' ? input.keyRef : undefined,
+        tag: input.tag,
+        targetInput: input.targetInput,
+      };
       source.outEdges.push(edge);
       node.inEdges.push(edge);
     }
@@ -167,6 +213,7 @@ export function buildStreamGraph(plan: Plan): StreamGraph {
   }
 
   if (nodes.length === 0) throw new Error('the job defines no operators; main(env, args) must build a pipeline on env');
-  if (!nodes.some((n) => n.t.kind === 'sink')) throw new Error('the job has no sink; add one with print(), sinkTo() or addSink()');
+  if (!nodes.some((n) => n.t.kind === 'sink'))
+    throw new Error('the job has no sink; add one with print(), sinkTo() or addSink()');
   return { nodes, userCode, warnings };
 }

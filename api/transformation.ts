@@ -18,7 +18,9 @@ type KeyRefField = 'keyRef' | 'keyRef1' | 'keyRef2';
 type WithoutKeyRefs<C> = C extends unknown ? Omit<C, KeyRefField> : never;
 
 /** An operator kind with the JSON-only config its builder writes ('keyRef' is added when the graph is built). */
-export type BuilderOperator = { [K in OperatorKind]: { readonly kind: K; readonly config: WithoutKeyRefs<OperatorConfigs[K]> } }[OperatorKind];
+export type BuilderOperator = {
+  [K in OperatorKind]: { readonly kind: K; readonly config: WithoutKeyRefs<OperatorConfigs[K]> };
+}[OperatorKind];
 
 interface OperatorTransformationFields extends TransformationBase {
   readonly type: 'operator';
@@ -66,7 +68,8 @@ export interface SideOutputTransformation extends TransformationBase {
   readonly tag: string;
 }
 
-export type Transformation = OperatorTransformation | PartitionTransformation | UnionTransformation | SideOutputTransformation;
+export type Transformation =
+  OperatorTransformation | PartitionTransformation | UnionTransformation | SideOutputTransformation;
 
 /** What a StreamExecutionEnvironment has recorded; shared by the environment, streams and graph builder. */
 export interface Plan {
@@ -103,9 +106,27 @@ export function effectiveParallelism(plan: Plan): number {
 /** What an operator's builder gives addOperator: its kind and that kind's config, name, user code and settings. */
 export type OperatorSpec = BuilderOperator &
   Pick<OperatorTransformationFields, 'name' | 'userFunction'> &
-  Partial<Pick<OperatorTransformationFields, 'nonParallel' | 'inheritsParallelism' | 'stateful' | 'keyedBy' | 'keyedBy2' | 'mayHoldState' | 'extraUserCode' | 'parallelism'>>;
+  Partial<
+    Pick<
+      OperatorTransformationFields,
+      | 'nonParallel'
+      | 'inheritsParallelism'
+      | 'stateful'
+      | 'keyedBy'
+      | 'keyedBy2'
+      | 'mayHoldState'
+      | 'extraUserCode'
+      | 'parallelism'
+    >
+  >;
 
-const TWO_INPUT_KINDS: ReadonlySet<OperatorKind> = new Set<OperatorKind>(['coMap', 'coFlatMap', 'coProcess', 'broadcastProcess', 'intervalJoin']);
+const TWO_INPUT_KINDS: ReadonlySet<OperatorKind> = new Set<OperatorKind>([
+  'coMap',
+  'coFlatMap',
+  'coProcess',
+  'broadcastProcess',
+  'intervalJoin',
+]);
 
 /** Operators with two logical inputs: `inputs[0]` feeds input 1, `inputs[1]` input 2. */
 export function isTwoInputKind(kind: OperatorKind): boolean {
@@ -113,7 +134,8 @@ export function isTwoInputKind(kind: OperatorKind): boolean {
 }
 
 export function addOperator(plan: Plan, inputs: readonly Transformation[], spec: OperatorSpec): OperatorTransformation {
-  if (isTwoInputKind(spec.kind) !== (inputs.length === 2)) throw new Error(`operator kind '${spec.kind}' with ${inputs.length} input(s)`);
+  if (isTwoInputKind(spec.kind) !== (inputs.length === 2))
+    throw new Error(`operator kind '${spec.kind}' with ${inputs.length} input(s)`);
   const t: OperatorTransformation = {
     // Spread first: it carries kind and config as the pair the union checked.
     ...spec,
@@ -138,8 +160,19 @@ export function addOperator(plan: Plan, inputs: readonly Transformation[], spec:
   return t;
 }
 
-export function addPartition(plan: Plan, input: Transformation, partitioner: PartitionerKind, keySelector?: (value: unknown) => unknown): PartitionTransformation {
-  const t: PartitionTransformation = { type: 'partition', index: plan.transformations.length, inputs: [input], partitioner, keySelector };
+export function addPartition(
+  plan: Plan,
+  input: Transformation,
+  partitioner: PartitionerKind,
+  keySelector?: (value: unknown) => unknown,
+): PartitionTransformation {
+  const t: PartitionTransformation = {
+    type: 'partition',
+    index: plan.transformations.length,
+    inputs: [input],
+    partitioner,
+    keySelector,
+  };
   plan.transformations.push(t);
   return t;
 }

@@ -30,7 +30,8 @@ export class BoundedOutOfOrdernessWatermarks<T> implements WatermarkGenerator<T>
   private maxTimestamp = -Infinity;
 
   constructor(private readonly outOfOrdernessMillis: number) {
-    if (!(outOfOrdernessMillis >= 0)) throw new RangeError(`the out-of-orderness bound must be non-negative, got ${String(outOfOrdernessMillis)}`);
+    if (!(outOfOrdernessMillis >= 0))
+      throw new RangeError(`the out-of-orderness bound must be non-negative, got ${String(outOfOrdernessMillis)}`);
   }
 
   onEvent(_event: T, eventTimestamp: number): void {

@@ -3,7 +3,10 @@
 // createWatermarkGenerator()) through the user-code map.
 import { parseDuration } from '../common/units.js';
 import {
-  AscendingTimestampsWatermarks, BoundedOutOfOrdernessWatermarks, NoWatermarksGenerator, type WatermarkGenerator,
+  AscendingTimestampsWatermarks,
+  BoundedOutOfOrdernessWatermarks,
+  NoWatermarksGenerator,
+  type WatermarkGenerator,
 } from './watermark-generators.js';
 
 export type WatermarkKind = 'noWatermarks' | 'monotonous' | 'boundedOutOfOrderness' | 'generator';
@@ -13,7 +16,8 @@ export type TimestampAssigner<T> =
   | { extractTimestamp(element: T, recordTimestamp: number | null): number };
 
 /** Flink's WatermarkGeneratorSupplier: called once per source split or subtask. */
-export type WatermarkGeneratorSupplier<T> = (() => WatermarkGenerator<T>) | { createWatermarkGenerator(): WatermarkGenerator<T> };
+export type WatermarkGeneratorSupplier<T> =
+  (() => WatermarkGenerator<T>) | { createWatermarkGenerator(): WatermarkGenerator<T> };
 
 /** JSON form stored in the operator's config under `watermark`. */
 export interface WatermarkDescriptor {
@@ -24,14 +28,17 @@ export interface WatermarkDescriptor {
 
 function durationMs(value: number | string, what: string): number {
   const ms = parseDuration(value);
-  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${what} must be a non-negative duration, got ${String(value)}`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`${what} must be a non-negative duration, got ${String(value)}`);
   return ms;
 }
 
 function checkGenerator<T>(g: unknown): WatermarkGenerator<T> {
   const o = g as Partial<WatermarkGenerator<T>> | null;
   if (!o || typeof o !== 'object' || typeof o.onEvent !== 'function' || typeof o.onPeriodicEmit !== 'function') {
-    throw new TypeError('the watermark generator supplier must return an object with onEvent() and onPeriodicEmit() methods');
+    throw new TypeError(
+      'the watermark generator supplier must return an object with onEvent() and onPeriodicEmit() methods',
+    );
   }
   return o as WatermarkGenerator<T>;
 }
@@ -69,14 +76,18 @@ export class WatermarkStrategy<T> {
 
   /** `maxOutOfOrderness` in milliseconds or as a duration string ("5 s"). */
   static forBoundedOutOfOrderness<T>(maxOutOfOrderness: number | string): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>({ kind: 'boundedOutOfOrderness', maxOutOfOrderness: durationMs(maxOutOfOrderness, 'forBoundedOutOfOrderness()') });
+    return new WatermarkStrategy<T>({
+      kind: 'boundedOutOfOrderness',
+      maxOutOfOrderness: durationMs(maxOutOfOrderness, 'forBoundedOutOfOrderness()'),
+    });
   }
 
   /** A user-defined generator; `supplier` is called once per source split or subtask. */
   static forGenerator<T>(supplier: WatermarkGeneratorSupplier<T>): WatermarkStrategy<T> {
     let fn: () => WatermarkGenerator<T>;
     if (typeof supplier === 'function') fn = supplier;
-    else if (supplier && typeof supplier.createWatermarkGenerator === 'function') fn = () => supplier.createWatermarkGenerator();
+    else if (supplier && typeof supplier.createWatermarkGenerator === 'function')
+      fn = () => supplier.createWatermarkGenerator();
     else throw new TypeError('forGenerator() expects a function returning a WatermarkGenerator');
     return new WatermarkStrategy<T>({ kind: 'generator', supplier: fn });
   }
@@ -84,8 +95,10 @@ export class WatermarkStrategy<T> {
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
     let fn: (element: T, recordTimestamp: number | null) => number;
     if (typeof assigner === 'function') fn = assigner;
-    else if (assigner && typeof assigner.extractTimestamp === 'function') fn = (e, ts) => assigner.extractTimestamp(e, ts);
-    else throw new TypeError('withTimestampAssigner() expects a function or an object with an extractTimestamp() method');
+    else if (assigner && typeof assigner.extractTimestamp === 'function')
+      fn = (e, ts) => assigner.extractTimestamp(e, ts);
+    else
+      throw new TypeError('withTimestampAssigner() expects a function or an object with an extractTimestamp() method');
     return new WatermarkStrategy<T>({ ...this.fields(), timestampAssigner: fn });
   }
 
@@ -116,6 +129,12 @@ export class WatermarkStrategy<T> {
   }
 
   private fields(): StrategyFields<T> {
-    return { kind: this.kind, maxOutOfOrderness: this.maxOutOfOrderness, idleness: this.idleness, timestampAssigner: this.timestampAssigner, supplier: this.supplier };
+    return {
+      kind: this.kind,
+      maxOutOfOrderness: this.maxOutOfOrderness,
+      idleness: this.idleness,
+      timestampAssigner: this.timestampAssigner,
+      supplier: this.supplier,
+    };
   }
 }

@@ -7,7 +7,8 @@ export class Watermark {
   static readonly MAX_WATERMARK = new Watermark(Number.MAX_SAFE_INTEGER);
 
   constructor(readonly timestamp: number) {
-    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError(`a Watermark needs a numeric timestamp, got ${String(timestamp)}`);
+    if (typeof timestamp !== 'number' || Number.isNaN(timestamp))
+      throw new TypeError(`a Watermark needs a numeric timestamp, got ${String(timestamp)}`);
   }
 
   getTimestamp(): number {

@@ -34,7 +34,16 @@ interface Snapshot {
 
 function load(file: string): Snapshot {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: (string[] | string)[]; edge_fields: string[]; edge_types: (string[] | string)[] }; node_count: number; edge_count: number };
+    snapshot: {
+      meta: {
+        node_fields: string[];
+        node_types: (string[] | string)[];
+        edge_fields: string[];
+        edge_types: (string[] | string)[];
+      };
+      node_count: number;
+      edge_count: number;
+    };
     nodes: number[];
     edges: number[];
     strings: string[];
@@ -323,7 +332,7 @@ function retainerPath(s: Snapshot, i: number): string {
     cur = best;
   }
   const runs: string[] = [];
-  for (let k = 0; k < steps.length; ) {
+  for (let k = 0; k < steps.length;) {
     let n = 1;
     while (k + n < steps.length && steps[k + n] === steps[k]) n++;
     runs.push(n > 1 ? `${steps[k]} (×${n})` : steps[k]!);
@@ -337,11 +346,14 @@ const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 
 function main(): void {
   const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const opt = (name: string, d: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
+  const opt = (name: string, d: number) =>
+    Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
   const top = opt('top', 25);
   const paths = opt('paths', 3);
   if (files.length !== 2) {
-    process.stderr.write('usage: node dist/bench/heap-diff.js <before.heapsnapshot> <after.heapsnapshot> [--top=25] [--paths=3]\n');
+    process.stderr.write(
+      'usage: node dist/bench/heap-diff.js <before.heapsnapshot> <after.heapsnapshot> [--top=25] [--paths=3]\n',
+    );
     process.exit(2);
   }
   const a = load(files[0]!);
@@ -351,14 +363,24 @@ function main(): void {
     for (let i = 0; i < s.nodeCount; i++) if (s.distance[i] !== -1) t += s.selfSize[i]!;
     return t;
   };
-  process.stdout.write(`before: ${a.nodeCount} nodes, ${(total(a) / 1048576).toFixed(1)} MB reachable; after: ${b.nodeCount} nodes, ${(total(b) / 1048576).toFixed(1)} MB reachable\n\n`);
+  process.stdout.write(
+    `before: ${a.nodeCount} nodes, ${(total(a) / 1048576).toFixed(1)} MB reachable; after: ${b.nodeCount} nodes, ${(total(b) / 1048576).toFixed(1)} MB reachable\n\n`,
+  );
 
   const ca = byClass(a);
   const cb = byClass(b);
   const rows = [...new Set([...ca.keys(), ...cb.keys()])].map((c) => {
     const x = ca.get(c) ?? { count: 0, self: 0, retained: 0 };
     const y = cb.get(c) ?? { count: 0, self: 0, retained: 0 };
-    return { c, dCount: y.count - x.count, dSelf: y.self - x.self, dRetained: y.retained - x.retained, count: y.count, self: y.self, retained: y.retained };
+    return {
+      c,
+      dCount: y.count - x.count,
+      dSelf: y.self - x.self,
+      dRetained: y.retained - x.retained,
+      count: y.count,
+      self: y.self,
+      retained: y.retained,
+    };
   });
   rows.sort((p, q) => q.dSelf - p.dSelf);
   process.stdout.write(`classes by growth of self size (top ${top}):\n`);
@@ -367,7 +389,9 @@ function main(): void {
     `${String(r.dCount).padStart(10)} ${kb(r.dSelf).padStart(12)} ${kb(r.dRetained).padStart(12)} ${String(r.count).padStart(10)} ${kb(r.self).padStart(12)} ${kb(r.retained).padStart(12)}  ${r.c}\n`;
   process.stdout.write(header);
   for (const r of rows.slice(0, top)) process.stdout.write(line(r));
-  process.stdout.write(`\nclasses by growth of retained size (top ${top}; retained: instances not held by another of their class):\n${header}`);
+  process.stdout.write(
+    `\nclasses by growth of retained size (top ${top}; retained: instances not held by another of their class):\n${header}`,
+  );
   for (const r of [...rows].sort((p, q) => q.dRetained - p.dRetained).slice(0, top)) process.stdout.write(line(r));
 
   // Objects that are new since the first snapshot and still alive.
@@ -376,7 +400,8 @@ function main(): void {
   const fresh = byClass(b, (i) => !oldIds.has(b.id[i]!));
   const freshRows = [...fresh.entries()].sort((p, q) => q[1].self - p[1].self);
   process.stdout.write(`\nobjects new since the first snapshot and still alive, by class (top ${top}):\n`);
-  for (const [c, st] of freshRows.slice(0, top)) process.stdout.write(`${String(st.count).padStart(10)} ${kb(st.self).padStart(12)}  ${c}\n`);
+  for (const [c, st] of freshRows.slice(0, top))
+    process.stdout.write(`${String(st.count).padStart(10)} ${kb(st.self).padStart(12)}  ${c}\n`);
 
   // The biggest retainers of new objects: sum the self size of new objects per immediate-retainer chain.
   process.stdout.write(`\nretainer paths of new objects (shortest strong path from the GC roots):\n`);
@@ -391,15 +416,20 @@ function main(): void {
       seen.set(p, (seen.get(p) ?? 0) + 1);
     }
     process.stdout.write(`  ${c}:\n`);
-    for (const [p, k] of [...seen.entries()].sort((x, y) => y[1] - x[1]).slice(0, paths)) process.stdout.write(`    ${k}/${picks.length}: ${p}\n`);
+    for (const [p, k] of [...seen.entries()].sort((x, y) => y[1] - x[1]).slice(0, paths))
+      process.stdout.write(`    ${k}/${picks.length}: ${p}\n`);
   }
 
   // Largest retained sizes in the second snapshot: which single objects hold the most.
   const big: number[] = [];
-  for (let i = 1; i < b.nodeCount; i++) if (b.distance[i] !== -1 && b.type[i] !== 'synthetic' && b.type[i] !== 'hidden') big.push(i);
+  for (let i = 1; i < b.nodeCount; i++)
+    if (b.distance[i] !== -1 && b.type[i] !== 'synthetic' && b.type[i] !== 'hidden') big.push(i);
   big.sort((p, q) => b.retained[q]! - b.retained[p]!);
   process.stdout.write(`\nlargest retained sizes after (objects other than roots):\n`);
-  for (const i of big.slice(0, 15)) process.stdout.write(`${kb(b.retained[i]!).padStart(12)}  ${classOf(b, i)} (id ${b.id[i]})  ← ${retainerPath(b, i).split(' ← ').slice(1, 4).join(' ← ')}\n`);
+  for (const i of big.slice(0, 15))
+    process.stdout.write(
+      `${kb(b.retained[i]!).padStart(12)}  ${classOf(b, i)} (id ${b.id[i]})  ← ${retainerPath(b, i).split(' ← ').slice(1, 4).join(' ← ')}\n`,
+    );
 }
 
 main();

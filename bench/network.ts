@@ -12,7 +12,7 @@ const N = Number(process.argv[2] ?? 2_000_000);
 const CREDITS = Number(process.argv[3] ?? 4);
 
 function rate(records: number, ms: number): string {
-  return `${((records / ms) * 1000 / 1e6).toFixed(2)} M records/s`;
+  return `${(((records / ms) * 1000) / 1e6).toFixed(2)} M records/s`;
 }
 
 function benchSerialization(): void {
@@ -38,18 +38,41 @@ function benchSerialization(): void {
     if (n !== N || m !== N) throw new Error('record count mismatch');
     if (round === 1) {
       const bytes = enc.reduce((a, e) => a + e.length, 0);
-      console.log(`serialize:   ${rate(N, encMs)}  deserialize: ${rate(N, decMs)}  both: ${rate(N, encMs + decMs)}  (${(bytes / N).toFixed(1)} bytes/record; JSON both: ${rate(N, jsonMs)})`);
+      console.log(
+        `serialize:   ${rate(N, encMs)}  deserialize: ${rate(N, decMs)}  both: ${rate(N, encMs + decMs)}  (${(bytes / N).toFixed(1)} bytes/record; JSON both: ${rate(N, jsonMs)})`,
+      );
     }
   }
 }
 
-async function transfer(label: string, producerEnv: NetworkEnvironment, consumerEnv: NetworkEnvironment, producerAddress: string, id: string): Promise<void> {
-  const desc: ResultPartitionDescriptor = { edge: 0, partitionId: id, partitioner: 'forward', consumers: [0], consumerParallelism: 1, consumerMaxParallelism: 128 };
+async function transfer(
+  label: string,
+  producerEnv: NetworkEnvironment,
+  consumerEnv: NetworkEnvironment,
+  producerAddress: string,
+  id: string,
+): Promise<void> {
+  const desc: ResultPartitionDescriptor = {
+    edge: 0,
+    partitionId: id,
+    partitioner: 'forward',
+    consumers: [0],
+    consumerParallelism: 1,
+    consumerMaxParallelism: 128,
+  };
   const gateDesc: InputGateDescriptor = {
     edge: 0,
     targetInput: 0,
     partitioner: 'forward',
-    channels: [{ producerTaskManagerId: producerEnv.taskManagerId, producerDataAddress: producerAddress, partitionId: id, subpartition: 0, producerSubtask: 0 }],
+    channels: [
+      {
+        producerTaskManagerId: producerEnv.taskManagerId,
+        producerDataAddress: producerAddress,
+        partitionId: id,
+        subpartition: 0,
+        producerSubtask: 0,
+      },
+    ],
   };
   const start = performance.now();
   const rp = producerEnv.createResultPartition(desc, { producerSubtask: 0, bufferTimeoutMs: 100 });
@@ -74,13 +97,21 @@ async function transfer(label: string, producerEnv: NetworkEnvironment, consumer
   await produce;
   const ms = performance.now() - start;
   if (received !== N || sum !== (N * (N - 1)) / 2) throw new Error(`${label}: received ${received} records`);
-  console.log(`${label.padEnd(12)} ${rate(N, ms)}  (${N} records, ${rp.metrics.numBuffersOut} buffers, backpressured ${rp.metrics.backPressuredTimeMs.toFixed(0)} ms)`);
+  console.log(
+    `${label.padEnd(12)} ${rate(N, ms)}  (${N} records, ${rp.metrics.numBuffersOut} buffers, backpressured ${rp.metrics.backPressuredTimeMs.toFixed(0)} ms)`,
+  );
   gate.close();
 }
 
 async function main(): Promise<void> {
   benchSerialization();
-  const mk = (id: string) => new NetworkEnvironment({ taskManagerId: id, segmentSize: 32 * 1024, buffersPerChannel: CREDITS, logger: silentLogger() });
+  const mk = (id: string) =>
+    new NetworkEnvironment({
+      taskManagerId: id,
+      segmentSize: 32 * 1024,
+      buffersPerChannel: CREDITS,
+      logger: silentLogger(),
+    });
   const a = mk('tm-a');
   const b = mk('tm-b');
   const sa = new grpc.Server();

@@ -24,14 +24,17 @@ async function main(): Promise<void> {
   const cluster = await BenchCluster.start({ taskManagers: 0, slots: 1 });
   let window: EpochWindow | undefined;
   try {
-    for (let i = 0; i < parallelism; i++) await cluster.addTaskManager(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...nodeFlags]);
+    for (let i = 0; i < parallelism; i++)
+      await cluster.addTaskManager(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...nodeFlags]);
     const jarId = await cluster.upload(await cluster.bundle('bench/jobs/keyed-count.ts'));
     for (const n of [Math.min(records, 2_000_000), records]) {
       const jobId = await cluster.run(jarId, [String(n), String(DEFAULT_KEYS)], parallelism);
       const job = await cluster.waitForFinished(jobId);
       const w = runningWindow(job);
       window = { startMs: w.allRunningAt, endMs: w.lastFinishedAt, offsetUs: monotonicOffsetUs() };
-      process.stderr.write(`${formatCount(n)} records: ${formatCount(perSecond(n, w.durationMs))} records/s over ${(w.durationMs / 1000).toFixed(2)} s (${job.vertices.length} vertices)\n`);
+      process.stderr.write(
+        `${formatCount(n)} records: ${formatCount(perSecond(n, w.durationMs))} records/s over ${(w.durationMs / 1000).toFixed(2)} s (${job.vertices.length} vertices)\n`,
+      );
     }
   } finally {
     // The profile is written when the TaskManager exits.
@@ -42,18 +45,27 @@ async function main(): Promise<void> {
   const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile in ${profileDir}`);
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
-  const summaries = files.map((file) => ({ file, s: summarizeCpuProfile(join(profileDir, file), packageRoot(), 30, window) }));
+  const summaries = files.map((file) => ({
+    file,
+    s: summarizeCpuProfile(join(profileDir, file), packageRoot(), 30, window),
+  }));
   summaries.sort((x, y) => y.s.busyMs - x.s.busyMs);
   for (const { file, s } of summaries) {
     const [, , , pid, thread] = file.split('.');
     if (s.busyMs < 0.02 * s.totalMs || s.totalMs === 0) {
-      process.stdout.write(`\n${file} (pid ${pid}, thread ${thread}): ${(s.busyMs / 1000).toFixed(2)} s busy in the last run, skipped\n`);
+      process.stdout.write(
+        `\n${file} (pid ${pid}, thread ${thread}): ${(s.busyMs / 1000).toFixed(2)} s busy in the last run, skipped\n`,
+      );
       continue;
     }
-    process.stdout.write(`\nprofile: ${join(profileDir, file)} (pid ${pid}, thread ${thread === '0' ? 'main' : thread})\nsampled ${(s.totalMs / 1000).toFixed(2)} s of the last run, busy ${(s.busyMs / 1000).toFixed(2)} s\n\nself time by function:\n`);
-    for (const h of s.functions) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
+    process.stdout.write(
+      `\nprofile: ${join(profileDir, file)} (pid ${pid}, thread ${thread === '0' ? 'main' : thread})\nsampled ${(s.totalMs / 1000).toFixed(2)} s of the last run, busy ${(s.busyMs / 1000).toFixed(2)} s\n\nself time by function:\n`,
+    );
+    for (const h of s.functions)
+      process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
     process.stdout.write(`\nself time by file:\n`);
-    for (const h of s.files.slice(0, 15)) process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
+    for (const h of s.files.slice(0, 15))
+      process.stdout.write(`${pct(h.share)}  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}\n`);
   }
 }
 

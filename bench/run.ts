@@ -20,9 +20,27 @@ import type { Benchmark, BenchOptions, BenchmarkResult } from './lib/benchmark.j
 import { gitCommit, hostInfo, writeReport, type RunReport } from './lib/results.js';
 import { renderTable } from './lib/table.js';
 
-const BENCHMARKS: Benchmark[] = [keyedCount, nexmark, nexmarkQ8, nexmarkPerCore, latency, checkpointing, savepoints, kafka, internalSecurity, jobManagerFailover, testingLevels, soak];
+const BENCHMARKS: Benchmark[] = [
+  keyedCount,
+  nexmark,
+  nexmarkQ8,
+  nexmarkPerCore,
+  latency,
+  checkpointing,
+  savepoints,
+  kafka,
+  internalSecurity,
+  jobManagerFailover,
+  testingLevels,
+  soak,
+];
 
-function parseArgs(argv: string[]): { names: string[]; scale: number; repetitions: number; minutes: number | undefined } {
+function parseArgs(argv: string[]): {
+  names: string[];
+  scale: number;
+  repetitions: number;
+  minutes: number | undefined;
+} {
   const names: string[] = [];
   let scale = 1;
   let repetitions = 3;
@@ -36,9 +54,12 @@ function parseArgs(argv: string[]): { names: string[]; scale: number; repetition
       else if (m[1] === 'minutes') minutes = n;
       else repetitions = Math.round(n);
     } else if (arg.startsWith('-')) {
-      throw new Error(`unknown option ${arg}; use [benchmark...] [--scale=<factor>] [--repetitions=<n>] [--minutes=<n>]`);
+      throw new Error(
+        `unknown option ${arg}; use [benchmark...] [--scale=<factor>] [--repetitions=<n>] [--minutes=<n>]`,
+      );
     } else {
-      if (!BENCHMARKS.some((b) => b.name === arg)) throw new Error(`unknown benchmark '${arg}'; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+      if (!BENCHMARKS.some((b) => b.name === arg))
+        throw new Error(`unknown benchmark '${arg}'; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
       names.push(arg);
     }
   }
@@ -48,7 +69,9 @@ function parseArgs(argv: string[]): { names: string[]; scale: number; repetition
 async function main(): Promise<number> {
   const { names, scale, repetitions, minutes } = parseArgs(process.argv.slice(2));
   // soak runs for minutes on end: only when named.
-  const selected = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS.filter((b) => b !== soak);
+  const selected = names.length
+    ? BENCHMARKS.filter((b) => names.includes(b.name))
+    : BENCHMARKS.filter((b) => b !== soak);
   const started = Date.now();
   const options: BenchOptions = {
     scale,

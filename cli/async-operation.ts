@@ -5,7 +5,10 @@ import { RestError, type RestClient } from './rest-client.js';
 
 export interface AsyncOperationStatus {
   status?: { id?: string };
-  operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string; class?: string } } & Record<string, unknown>;
+  operation?: { location?: string; 'failure-cause'?: { 'stack-trace'?: string; class?: string } } & Record<
+    string,
+    unknown
+  >;
 }
 
 /** A JobManager without the route: fastify's "Route ... not found", Weir's "Not found: POST /...", or a 501. */
@@ -15,7 +18,13 @@ export function notAvailable(e: unknown): boolean {
 }
 
 /** POSTs the trigger and returns the request id; `onMissing` names what a 404 means (an unknown job). */
-export async function trigger(client: RestClient, path: string, body: Record<string, unknown>, what: string, onMissing?: string): Promise<string> {
+export async function trigger(
+  client: RestClient,
+  path: string,
+  body: Record<string, unknown>,
+  what: string,
+  onMissing?: string,
+): Promise<string> {
   let res: { 'request-id'?: string };
   try {
     res = await client.post(path, body);
@@ -30,12 +39,18 @@ export async function trigger(client: RestClient, path: string, body: Record<str
 }
 
 /** Polls `statusPath` until COMPLETED; returns the operation, or throws its failure cause as one line. */
-export async function awaitCompletion(client: RestClient, statusPath: string, what: string, pollMs = 500): Promise<NonNullable<AsyncOperationStatus['operation']>> {
+export async function awaitCompletion(
+  client: RestClient,
+  statusPath: string,
+  what: string,
+  pollMs = 500,
+): Promise<NonNullable<AsyncOperationStatus['operation']>> {
   for (;;) {
     const res = await client.get<AsyncOperationStatus>(statusPath);
     if (res.status?.id === 'COMPLETED') {
       const failure = res.operation?.['failure-cause'];
-      if (failure) throw new CliError(`${what} failed: ${firstLine(failure['stack-trace'] ?? failure.class ?? 'unknown cause')}`);
+      if (failure)
+        throw new CliError(`${what} failed: ${firstLine(failure['stack-trace'] ?? failure.class ?? 'unknown cause')}`);
       return res.operation ?? {};
     }
     await new Promise((r) => setTimeout(r, pollMs));

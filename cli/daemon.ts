@@ -35,7 +35,9 @@ export function runUntilStopped(name: string, server: Closeable, closeTimeoutMs:
     stopping = true;
     process.stderr.write(`${name} stopping (${reason})\n`);
     const force = setTimeout(() => {
-      process.stderr.write(`${name} did not stop within ${closeTimeoutMs / 1000} s (cluster.shutdown.timeout), exiting with its remaining work abandoned\n`);
+      process.stderr.write(
+        `${name} did not stop within ${closeTimeoutMs / 1000} s (cluster.shutdown.timeout), exiting with its remaining work abandoned\n`,
+      );
       process.exit(1);
     }, closeTimeoutMs);
     force.unref();

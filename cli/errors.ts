@@ -1,7 +1,10 @@
 // Expected failures: the CLI prints their message as one line and exits non-zero, no stack.
 
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -48,7 +48,10 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 /** The last non-empty line of a child's output file, to explain a failed start. */
 function lastLine(file: string): string {
   try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n').filter((l) => l.trim());
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim());
     return (lines.at(-1) ?? '').slice(0, 300);
   } catch {
     return '';
@@ -58,12 +61,20 @@ function lastLine(file: string): string {
 /** SIGTERM, then SIGKILL at `deadline` to those still alive; how each that did not exit 0 ended. */
 async function terminate(children: Child[], deadline: number): Promise<string[]> {
   for (const c of children) c.proc.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-  }, Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(
+    () => {
+      for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    },
+    Math.max(0, deadline - Date.now()),
+  );
   await Promise.all(children.map((c) => c.exited));
   clearTimeout(timer);
-  return children.filter((c) => c.proc.exitCode !== 0).map((c) => `the ${label(c.name)} did not exit cleanly (${describeExit(c.proc.exitCode, c.proc.signalCode)}); see ${c.outFile}`);
+  return children
+    .filter((c) => c.proc.exitCode !== 0)
+    .map(
+      (c) =>
+        `the ${label(c.name)} did not exit cleanly (${describeExit(c.proc.exitCode, c.proc.signalCode)}); see ${c.outFile}`,
+    );
 }
 
 export class LocalCluster {
@@ -112,7 +123,8 @@ export class LocalCluster {
     const child: Child = { name, proc, outFile, exited };
     proc.once('exit', (code, signal) => {
       // Failures during start() are reported by start() itself.
-      if (this.started && !this.stopping) this.opts.onUnexpectedExit?.(label(name), describeExit(code, signal), outFile);
+      if (this.started && !this.stopping)
+        this.opts.onUnexpectedExit?.(label(name), describeExit(code, signal), outFile);
     });
     this.children.push(child);
     return child;
@@ -130,7 +142,8 @@ export class LocalCluster {
         cleanup();
         resolve(m as T);
       };
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited during startup (${describeExit(code, signal)})`);
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+        fail(`exited during startup (${describeExit(code, signal)})`);
       const timer = setTimeout(() => fail(`did not start within ${timeoutMs / 1000} s`), timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -149,18 +162,29 @@ export class LocalCluster {
     mkdirSync(dir, { recursive: true });
     if (this.opts.kafkaPort !== undefined) {
       // The broker is an extra: the cluster starts without it (and says why) when it cannot start.
-      const broker = this.spawnChild('kafka-broker', ['kafka-broker', '--port', String(this.opts.kafkaPort), '--dir', join(dir, 'kafka')]);
+      const broker = this.spawnChild('kafka-broker', [
+        'kafka-broker',
+        '--port',
+        String(this.opts.kafkaPort),
+        '--dir',
+        join(dir, 'kafka'),
+      ]);
       try {
-        this.kafkaBootstrap = (await this.waitReady<Extract<ReadyMessage, { role: 'kafka-broker' }>>(broker, timeoutMs)).bootstrap;
+        this.kafkaBootstrap = (
+          await this.waitReady<Extract<ReadyMessage, { role: 'kafka-broker' }>>(broker, timeoutMs)
+        ).bootstrap;
       } catch (e) {
         this.kafkaError = (e as Error).message;
       }
     }
     const jm = this.spawnChild('jobmanager', [
       'jobmanager',
-      '--port', String(this.opts.restPort),
-      '--rpc-port', String(this.opts.rpcPort),
-      '--dir', join(dir, 'jobmanager'),
+      '--port',
+      String(this.opts.restPort),
+      '--rpc-port',
+      String(this.opts.rpcPort),
+      '--dir',
+      join(dir, 'jobmanager'),
       ...this.passThrough(),
     ]);
     const ready = await this.waitReady<Extract<ReadyMessage, { role: 'jobmanager' }>>(jm, timeoutMs);
@@ -183,7 +207,8 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     for (;;) {
-      if (this.jobManagerDied) throw new CliError(`the JobManager exited during startup; see ${join(this.opts.dir, 'jobmanager.out')}`);
+      if (this.jobManagerDied)
+        throw new CliError(`the JobManager exited during startup; see ${join(this.opts.dir, 'jobmanager.out')}`);
       try {
         seen = (await client.get<{ taskmanagers?: number }>('/overview', { timeoutMs: 5_000 })).taskmanagers ?? 0;
         if (seen >= n) return;
@@ -191,7 +216,9 @@ export class LocalCluster {
         // not serving yet
       }
       if (Date.now() > deadline) {
-        throw new CliError(`only ${seen} of ${n} TaskManagers registered with the JobManager within ${timeoutMs / 1000} s; see the .out files in ${this.opts.dir}`);
+        throw new CliError(
+          `only ${seen} of ${n} TaskManagers registered with the JobManager within ${timeoutMs / 1000} s; see the .out files in ${this.opts.dir}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }

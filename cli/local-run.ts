@@ -28,9 +28,14 @@ async function pointSourceMapAt(entryPath: string, sourceDir: string): Promise<v
   const code = await readFile(entryPath, 'utf8');
   const at = code.lastIndexOf(INLINE_MAP);
   if (at < 0) return;
-  const map = JSON.parse(Buffer.from(code.slice(at + INLINE_MAP.length).trim(), 'base64').toString('utf8')) as { sources?: string[] };
+  const map = JSON.parse(Buffer.from(code.slice(at + INLINE_MAP.length).trim(), 'base64').toString('utf8')) as {
+    sources?: string[];
+  };
   map.sources = map.sources?.map((s) => resolve(sourceDir, s));
-  await writeFile(entryPath, code.slice(0, at) + INLINE_MAP + Buffer.from(JSON.stringify(map)).toString('base64') + '\n');
+  await writeFile(
+    entryPath,
+    code.slice(0, at) + INLINE_MAP + Buffer.from(JSON.stringify(map)).toString('base64') + '\n',
+  );
 }
 
 export interface LocalRunOptions {

@@ -9,9 +9,22 @@ import { DEFAULT_JOBMANAGER_URL, RestClient } from './rest-client.js';
 /** The JobManager address and credentials every client command takes. */
 export function addJobManagerOption(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-m, --jobmanager <url>', 'REST address of the JobManager').env('WEIR_JOBMANAGER').default(DEFAULT_JOBMANAGER_URL))
-    .addOption(new Option('--token <token>', 'bearer token of a JobManager with security.rest.token (WEIR_TOKEN keeps it out of the process list)').env('WEIR_TOKEN'))
-    .addOption(new Option('--ca <file>', 'PEM file of a CA to trust for an https:// JobManager, e.g. a self-signed one').env('WEIR_CA_FILE'));
+    .addOption(
+      new Option('-m, --jobmanager <url>', 'REST address of the JobManager')
+        .env('WEIR_JOBMANAGER')
+        .default(DEFAULT_JOBMANAGER_URL),
+    )
+    .addOption(
+      new Option(
+        '--token <token>',
+        'bearer token of a JobManager with security.rest.token (WEIR_TOKEN keeps it out of the process list)',
+      ).env('WEIR_TOKEN'),
+    )
+    .addOption(
+      new Option('--ca <file>', 'PEM file of a CA to trust for an https:// JobManager, e.g. a self-signed one').env(
+        'WEIR_CA_FILE',
+      ),
+    );
 }
 
 export interface JobManagerFlags {
@@ -30,7 +43,10 @@ export function restClientOf(opts: JobManagerFlags): RestClient {
       throw new CliError(`cannot read the CA file ${opts.ca} (--ca / WEIR_CA_FILE): ${(e as Error).message}`);
     }
   }
-  return new RestClient(opts.jobmanager ?? DEFAULT_JOBMANAGER_URL, { ...(opts.token ? { token: opts.token } : {}), ...(ca ? { ca } : {}) });
+  return new RestClient(opts.jobmanager ?? DEFAULT_JOBMANAGER_URL, {
+    ...(opts.token ? { token: opts.token } : {}),
+    ...(ca ? { ca } : {}),
+  });
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -39,7 +55,12 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function addServerConfigOptions(cmd: Command): Command {
   return cmd
-    .option('-D, --define <key=value>', 'set a configuration key (repeatable), e.g. -D heartbeat.timeout=10s', collect, [])
+    .option(
+      '-D, --define <key=value>',
+      'set a configuration key (repeatable), e.g. -D heartbeat.timeout=10s',
+      collect,
+      [],
+    )
     .option('--config <path>', 'configuration file (weir.yaml); default $WEIR_CONF_DIR/weir.yaml or ./weir.yaml');
 }
 
@@ -79,7 +100,8 @@ export function positiveInt(flag: string): (value: string) => number {
 export function port(flag: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`${flag} must be a port number (0-65535), got '${value}'`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new CliError(`${flag} must be a port number (0-65535), got '${value}'`);
     return n;
   };
 }

@@ -44,7 +44,7 @@ function ancestors(): Ancestor[] | undefined {
   const self = procStat(process.pid);
   if (!self) return undefined;
   const chain: Ancestor[] = [];
-  for (let pid = self.ppid; pid > 1; ) {
+  for (let pid = self.ppid; pid > 1;) {
     const st = procStat(pid);
     if (!st || st.gone) break;
     if (chain.length > 0 && st.session !== self.session) break;

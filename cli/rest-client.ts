@@ -16,7 +16,8 @@ export function normalizeJobManagerUrl(raw: string): string {
   } catch {
     throw new CliError(`invalid JobManager URL '${raw}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`invalid JobManager URL '${raw}' (use http:// or https://)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`invalid JobManager URL '${raw}' (use http:// or https://)`);
   return url.href.replace(/\/+$/, '');
 }
 
@@ -45,7 +46,10 @@ const UNTRUSTED_CERTIFICATE = new Set([
 
 /** A 4xx/5xx answer; `status` lets callers tell "no such job" (404) from the rest. */
 export class RestError extends CliError {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -84,9 +88,14 @@ export class RestClient {
     try {
       leader = await currentLeader(etcd.endpoints, clusterId);
     } catch (e) {
-      throw new CliError(`cannot read the leading JobManager from etcd at ${etcd.endpoints.join(', ')}: ${(e as Error).message}`);
+      throw new CliError(
+        `cannot read the leading JobManager from etcd at ${etcd.endpoints.join(', ')}: ${(e as Error).message}`,
+      );
     }
-    if (!leader) throw new CliError(`no JobManager of cluster '${clusterId}' leads in etcd at ${etcd.endpoints.join(', ')} (is one running with high-availability.type: etcd?)`);
+    if (!leader)
+      throw new CliError(
+        `no JobManager of cluster '${clusterId}' leads in etcd at ${etcd.endpoints.join(', ')} (is one running with high-availability.type: etcd?)`,
+      );
     this.baseUrl = normalizeJobManagerUrl(leader.restUrl);
   }
 
@@ -120,12 +129,15 @@ export class RestClient {
     } catch (e) {
       const reason = networkReason(e);
       // A TLS port drops a plain HTTP request without an answer.
-      const hint = reason === 'connection closed' && this.baseUrl.startsWith('http:') ? ' (if it serves HTTPS, use https://)' : '';
+      const hint =
+        reason === 'connection closed' && this.baseUrl.startsWith('http:') ? ' (if it serves HTTPS, use https://)' : '';
       throw new CliError(`cannot reach the JobManager at ${this.baseUrl}: ${reason}${hint}`);
     }
     if (res.status === 401) {
       throw new RestError(
-        this.options.token ? `the token was refused by the JobManager at ${this.baseUrl}` : `the JobManager at ${this.baseUrl} requires a token: pass --token or set WEIR_TOKEN`,
+        this.options.token
+          ? `the token was refused by the JobManager at ${this.baseUrl}`
+          : `the JobManager at ${this.baseUrl} requires a token: pass --token or set WEIR_TOKEN`,
         401,
       );
     }
@@ -137,7 +149,8 @@ export class RestClient {
       json = undefined;
     }
     if (!res.ok) throw new RestError(`${errorMessage(res, json, text)}`, res.status);
-    if (json === undefined) throw new CliError(`the JobManager at ${this.baseUrl} sent a response that is not JSON (${method} ${path})`);
+    if (json === undefined)
+      throw new CliError(`the JobManager at ${this.baseUrl} sent a response that is not JSON (${method} ${path})`);
     return json as T;
   }
 }
@@ -148,12 +161,14 @@ function networkReason(e: unknown): string {
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'request timed out';
   const code = err.cause?.code ?? err.code;
   if (code && NETWORK_REASONS[code]) return NETWORK_REASONS[code];
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its TLS certificate does not name this host (${code}): use an address the certificate lists`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `its TLS certificate does not name this host (${code}): use an address the certificate lists`;
   if (code && UNTRUSTED_CERTIFICATE.has(code)) {
     return `its TLS certificate is not trusted (${code}): pass --ca <file> or set WEIR_CA_FILE to the PEM of the CA that signed it`;
   }
   const message = err.cause?.message ?? err.message ?? String(e);
-  if (/wrong version number|packet length too long/i.test(message)) return `it does not speak TLS there (${message}): use http://`;
+  if (/wrong version number|packet length too long/i.test(message))
+    return `it does not speak TLS there (${message}): use http://`;
   return message;
 }
 

@@ -28,7 +28,15 @@ function writePrivate(path: string, content: string): void {
 /** Addresses the processes are dialled at on this machine, besides `extraHosts` from the configuration. */
 export function localHosts(extraHosts: (string | undefined)[] = []): string[] {
   const wildcard = new Set(['0.0.0.0', '::', '']);
-  return [...new Set(['127.0.0.1', '::1', 'localhost', hostname(), ...extraHosts.filter((h): h is string => h !== undefined && !wildcard.has(h))])];
+  return [
+    ...new Set([
+      '127.0.0.1',
+      '::1',
+      'localhost',
+      hostname(),
+      ...extraHosts.filter((h): h is string => h !== undefined && !wildcard.has(h)),
+    ]),
+  ];
 }
 
 export function prepareSecureCluster(clusterDir: string, hosts: string[]): SecureClusterFiles {

@@ -34,7 +34,9 @@ export async function runJar(client: RestClient, jarId: string, req: RunRequest)
   if (req.savepointPath !== undefined) body.savepointPath = req.savepointPath;
   if (req.allowNonRestoredState) body.allowNonRestoredState = true;
   // Planning runs the bundle's main() with a time limit on the server; allow for it.
-  const res = await client.post<{ jobid?: string }>(`/jars/${encodeURIComponent(jarId)}/run`, body, { timeoutMs: 120_000 });
+  const res = await client.post<{ jobid?: string }>(`/jars/${encodeURIComponent(jarId)}/run`, body, {
+    timeoutMs: 120_000,
+  });
   if (!res.jobid) throw new CliError('the JobManager accepted the job but returned no job id');
   return res.jobid;
 }
@@ -61,7 +63,8 @@ export async function waitForTermination(
       }
       if (TERMINAL_STATES.has(state)) return state;
     } catch (e) {
-      if (e instanceof RestError && e.status === 404) throw new CliError(`job ${jobId} is no longer known to the JobManager`);
+      if (e instanceof RestError && e.status === 404)
+        throw new CliError(`job ${jobId} is no longer known to the JobManager`);
       // A JobManager that is briefly busy should not fail a long job; a gone one should.
       if (++failures >= 5) throw e;
     }
@@ -72,9 +75,10 @@ export async function waitForTermination(
 /** The first line of the job's root exception, or a generic note when there is none. */
 export async function rootCause(client: RestClient, jobId: string): Promise<string | undefined> {
   try {
-    const ex = await client.get<{ 'root-exception'?: string | null; exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] } }>(
-      `/jobs/${jobId}/exceptions`,
-    );
+    const ex = await client.get<{
+      'root-exception'?: string | null;
+      exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] };
+    }>(`/jobs/${jobId}/exceptions`);
     const root = ex['root-exception'] ?? ex.exceptionHistory?.entries?.[0]?.stacktrace;
     return root ? firstLine(root) : undefined;
   } catch {

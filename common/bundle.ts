@@ -78,7 +78,9 @@ export async function createBundle(
       write: false,
       logLevel: 'silent',
       // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-      banner: { js: "import { createRequire as __weirCreateRequire } from 'node:module'; const require = __weirCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __weirCreateRequire } from 'node:module'; const require = __weirCreateRequire(import.meta.url);",
+      },
     });
     const out = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
     if (!out) throw new Error('esbuild produced no output');
@@ -87,7 +89,9 @@ export async function createBundle(
     const errors = (e as { errors?: esbuild.Message[] }).errors;
     if (errors?.length) {
       const first = errors[0]!;
-      const where = first.location ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column}: ` : '';
+      const where = first.location
+        ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column}: `
+        : '';
       throw new Error(`cannot bundle ${entryFile}: ${where}${first.text}`);
     }
     throw new Error(`cannot bundle ${entryFile}: ${(e as Error).message}`);
@@ -107,10 +111,10 @@ export async function createBundle(
     await writeFile(join(staging, BUNDLE_ENTRY), code);
     await mkdir(dirname(resolve(outFile)), { recursive: true });
     const tar = await import('tar');
-    await tar.c(
-      { gzip: true, file: outFile, cwd: staging, portable: true, mtime: new Date(0) },
-      [MANIFEST_FILE, BUNDLE_ENTRY],
-    );
+    await tar.c({ gzip: true, file: outFile, cwd: staging, portable: true, mtime: new Date(0) }, [
+      MANIFEST_FILE,
+      BUNDLE_ENTRY,
+    ]);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -176,7 +180,8 @@ function parseManifest(raw: Buffer): BundleManifest {
   }
   const manifest = o as unknown as BundleManifest;
   if (!isSafeMemberPath(manifest.entry)) throw invalid(`manifest.json: unsafe entry path '${manifest.entry}'`);
-  if (!/^[0-9a-f]{64}$/.test(manifest.sha256)) throw invalid("manifest.json: 'sha256' must be 64 lowercase hex characters");
+  if (!/^[0-9a-f]{64}$/.test(manifest.sha256))
+    throw invalid("manifest.json: 'sha256' must be 64 lowercase hex characters");
   if (!/^\d+\.\d+\.\d+/.test(manifest.engineVersion)) {
     throw invalid(`manifest.json: 'engineVersion' '${manifest.engineVersion}' is not a version`);
   }
@@ -184,7 +189,9 @@ function parseManifest(raw: Buffer): BundleManifest {
 }
 
 /** Reads and validates a bundle; every failure is an Error starting "not a Weir bundle: ". */
-export async function readBundleFile(path: string): Promise<{ id: string; manifest: BundleManifest; entryCode: string }> {
+export async function readBundleFile(
+  path: string,
+): Promise<{ id: string; manifest: BundleManifest; entryCode: string }> {
   let data: Buffer;
   try {
     data = await readFile(path);
@@ -216,7 +223,9 @@ export async function parseBundle(data: Buffer): Promise<{ id: string; manifest:
   if (!entry) throw invalid(`entry '${manifest.entry}' named in manifest.json is missing`);
   const actual = sha256Hex(entry);
   if (actual !== manifest.sha256) {
-    throw invalid(`sha256 of '${manifest.entry}' is ${actual}, manifest.json says ${manifest.sha256} (corrupt or modified)`);
+    throw invalid(
+      `sha256 of '${manifest.entry}' is ${actual}, manifest.json says ${manifest.sha256} (corrupt or modified)`,
+    );
   }
   if (majorOf(manifest.engineVersion) !== majorOf(ENGINE_VERSION)) {
     throw new Error(
@@ -245,7 +254,8 @@ async function linkEngine(dir: string): Promise<void> {
       await unlink(link);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EINVAL') await rm(link, { recursive: true, force: true }); // a real file or directory
+      if (code === 'EINVAL')
+        await rm(link, { recursive: true, force: true }); // a real file or directory
       else if (code !== 'ENOENT') throw e;
     }
     try {
@@ -262,7 +272,10 @@ async function linkEngine(dir: string): Promise<void> {
  * Validates the bundle and writes its files into `dir`. Only the manifest and the entry are
  * written, under names already checked, so nothing can land outside `dir`. Idempotent.
  */
-export async function extractBundle(bundlePath: string, dir: string): Promise<{ entryPath: string; manifest: BundleManifest }> {
+export async function extractBundle(
+  bundlePath: string,
+  dir: string,
+): Promise<{ entryPath: string; manifest: BundleManifest }> {
   const { manifest, entryCode } = await readBundleFile(bundlePath);
   const root = resolve(dir);
   const entryPath = join(root, normalizeMemberPath(manifest.entry));

@@ -7,7 +7,14 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** errno codes that mean "this directory cannot take a checkpoint now". */
-export const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR']);
+export const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+]);
 
 export interface CheckpointStorageFailure {
   /** The errno code, e.g. ENOSPC. */

@@ -33,12 +33,21 @@ export interface CheckpointingSettings {
 }
 
 /** Flink's ExternalizedCheckpointRetention: which terminal job states keep the retained checkpoints. */
-export type ExternalizedCheckpointRetention = 'NO_EXTERNALIZED_CHECKPOINTS' | 'DELETE_ON_CANCELLATION' | 'RETAIN_ON_CANCELLATION';
+export type ExternalizedCheckpointRetention =
+  'NO_EXTERNALIZED_CHECKPOINTS' | 'DELETE_ON_CANCELLATION' | 'RETAIN_ON_CANCELLATION';
 
 export type RestartStrategySettings =
   | { type: 'none' }
   | { type: 'fixed-delay'; attempts: number; delay: number }
-  | { type: 'exponential-delay'; initialBackoff: number; maxBackoff: number; backoffMultiplier: number; resetBackoffThreshold: number; jitterFactor: number; attempts?: number }
+  | {
+      type: 'exponential-delay';
+      initialBackoff: number;
+      maxBackoff: number;
+      backoffMultiplier: number;
+      resetBackoffThreshold: number;
+      jitterFactor: number;
+      attempts?: number;
+    }
   | { type: 'failure-rate'; maxFailuresPerInterval: number; failureRateInterval: number; delay: number };
 
 /**

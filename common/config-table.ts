@@ -2,7 +2,8 @@
 // what the processes read (a unit test compares the two; `npm run docs:config` rewrites it).
 import { OPTIONS, type OptionSpec } from './config.js';
 
-export const CONFIG_TABLE_START = '<!-- configuration table: generated from common/config.ts by `npm run docs:config` -->';
+export const CONFIG_TABLE_START =
+  '<!-- configuration table: generated from common/config.ts by `npm run docs:config` -->';
 export const CONFIG_TABLE_END = '<!-- end of the configuration table -->';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -17,7 +17,13 @@ export interface FieldChange {
 
 /** Fields whose change means a new job (the Flink operator's "upgrade"). */
 export function isJobChange(c: FieldChange): boolean {
-  return c.field === 'bundle' || c.field === 'args' || c.field === 'parallelism' || c.field.startsWith('config[') || c.field.startsWith('config.');
+  return (
+    c.field === 'bundle' ||
+    c.field === 'args' ||
+    c.field === 'parallelism' ||
+    c.field.startsWith('config[') ||
+    c.field.startsWith('config.')
+  );
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

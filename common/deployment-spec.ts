@@ -105,7 +105,17 @@ const documentSchema = {
 const deploymentSpecSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['bundleHash', 'bundleName', 'args', 'config', 'upgradeMode', 'state', 'allowNonRestoredState', 'savepointNonce', 'restartNonce'],
+  required: [
+    'bundleHash',
+    'bundleName',
+    'args',
+    'config',
+    'upgradeMode',
+    'state',
+    'allowNonRestoredState',
+    'savepointNonce',
+    'restartNonce',
+  ],
   properties: {
     bundleHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     bundleName: { type: 'string', minLength: 1, maxLength: 255 },
@@ -138,10 +148,23 @@ function typeName(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-const TYPE_WORDS: Record<string, string> = { integer: 'an integer', string: 'a string', boolean: 'true or false', object: 'a map', array: 'a list', number: 'a number' };
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a map',
+  array: 'a list',
+  number: 'a number',
+};
 
 function problemOf(e: ErrorObject, prefix: readonly string[]): SpecProblem {
-  const segments = [...prefix, ...e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))];
+  const segments = [
+    ...prefix,
+    ...e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')),
+  ];
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
@@ -154,11 +177,21 @@ function problemOf(e: ErrorObject, prefix: readonly string[]): SpecProblem {
       return { path: formatPath(segments), reason: `must be ${wanted.join(' or ')}, got ${typeName(e.data)}${hint}` };
     }
     case 'enum':
-      return { path: formatPath(segments), reason: `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${typeName(e.data)}` };
+      return {
+        path: formatPath(segments),
+        reason: `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${typeName(e.data)}`,
+      };
     case 'const':
-      return { path: formatPath(segments), reason: `must be ${JSON.stringify(p.allowedValue)}, got ${typeName(e.data)}` };
+      return {
+        path: formatPath(segments),
+        reason: `must be ${JSON.stringify(p.allowedValue)}, got ${typeName(e.data)}`,
+      };
     case 'pattern':
-      if (segments.at(-1) === 'name') return { path: formatPath(segments), reason: `${typeName(e.data)} is not a valid name: lower case letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)` };
+      if (segments.at(-1) === 'name')
+        return {
+          path: formatPath(segments),
+          reason: `${typeName(e.data)} is not a valid name: lower case letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)`,
+        };
       return { path: formatPath(segments), reason: `${typeName(e.data)} does not match ${String(p.pattern)}` };
     case 'maxLength':
       return { path: formatPath(segments), reason: `must be at most ${String(p.limit)} characters long` };
@@ -166,7 +199,10 @@ function problemOf(e: ErrorObject, prefix: readonly string[]): SpecProblem {
       return { path: formatPath(segments), reason: 'must not be empty' };
     case 'minimum':
     case 'maximum':
-      return { path: formatPath(segments), reason: `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p.limit)}, got ${String(e.data)}` };
+      return {
+        path: formatPath(segments),
+        reason: `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p.limit)}, got ${String(e.data)}`,
+      };
     default:
       return { path: formatPath(segments), reason: e.message ?? e.keyword };
   }
@@ -187,14 +223,26 @@ function problemsOf(errors: ErrorObject[] | null | undefined, prefix: readonly s
 }
 
 /** Values the engine would refuse: configuration values that do not parse, settings last-state cannot work with. */
-function configProblems(config: Record<string, string>, upgradeMode: UpgradeMode, prefix: readonly string[]): SpecProblem[] {
+function configProblems(
+  config: Record<string, string>,
+  upgradeMode: UpgradeMode,
+  prefix: readonly string[],
+): SpecProblem[] {
   const out: SpecProblem[] = [];
   for (const [key, value] of Object.entries(config)) {
-    for (const reason of new Configuration({ [key]: value }).validate()) out.push({ path: formatPath([...prefix, 'config', key]), reason });
+    for (const reason of new Configuration({ [key]: value }).validate())
+      out.push({ path: formatPath([...prefix, 'config', key]), reason });
   }
   const retention = config[RETENTION_KEY];
-  if (upgradeMode === 'last-state' && retention !== undefined && retention.trim().toUpperCase() !== 'RETAIN_ON_CANCELLATION') {
-    out.push({ path: formatPath([...prefix, 'config', RETENTION_KEY]), reason: `upgradeMode: last-state restarts from the canceled job's latest checkpoint, which needs RETAIN_ON_CANCELLATION (leave the key out and Weir sets it), got ${JSON.stringify(retention)}` });
+  if (
+    upgradeMode === 'last-state' &&
+    retention !== undefined &&
+    retention.trim().toUpperCase() !== 'RETAIN_ON_CANCELLATION'
+  ) {
+    out.push({
+      path: formatPath([...prefix, 'config', RETENTION_KEY]),
+      reason: `upgradeMode: last-state restarts from the canceled job's latest checkpoint, which needs RETAIN_ON_CANCELLATION (leave the key out and Weir sets it), got ${JSON.stringify(retention)}`,
+    });
   }
   return out;
 }
@@ -206,11 +254,17 @@ function stringConfig(config: Record<string, string | number | boolean> | undefi
 /** Checks one parsed YAML document; returns it typed, or every problem found. */
 export function validateDocument(doc: unknown): { document?: WeirJobDocument; problems: SpecProblem[] } {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    return { problems: [{ path: '(document)', reason: `must be a map with apiVersion, kind, metadata and spec, got ${typeName(doc)}` }] };
+    return {
+      problems: [
+        { path: '(document)', reason: `must be a map with apiVersion, kind, metadata and spec, got ${typeName(doc)}` },
+      ],
+    };
   }
   if (!checkDocument(doc)) return { problems: problemsOf(checkDocument.errors, []) };
   const document = doc as WeirJobDocument;
-  const problems = configProblems(stringConfig(document.spec.config), document.spec.upgradeMode ?? 'stateless', ['spec']);
+  const problems = configProblems(stringConfig(document.spec.config), document.spec.upgradeMode ?? 'stateless', [
+    'spec',
+  ]);
   return problems.length ? { problems } : { document, problems };
 }
 
@@ -232,7 +286,8 @@ export function deploymentSpecOf(spec: WeirJobSpec, bundleHash: string, bundleNa
 
 /** Checks a spec sent to the JobManager (PUT /deployments/:name); the paths start at `spec`. */
 export function validateDeploymentSpec(spec: unknown): { spec?: DeploymentSpec; problems: SpecProblem[] } {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { problems: [{ path: 'spec', reason: `must be a map, got ${typeName(spec)}` }] };
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    return { problems: [{ path: 'spec', reason: `must be a map, got ${typeName(spec)}` }] };
   if (!checkDeploymentSpec(spec)) return { problems: problemsOf(checkDeploymentSpec.errors, ['spec']) };
   const s = spec as DeploymentSpec;
   const problems = configProblems(s.config, s.upgradeMode, ['spec']);

@@ -22,7 +22,8 @@ function parseLeader(text: string | null | undefined): LeaderInfo | undefined {
   if (!text) return undefined;
   try {
     const v = JSON.parse(text) as Partial<LeaderInfo>;
-    if (typeof v.restUrl === 'string' && typeof v.rpcAddress === 'string' && typeof v.jobManagerId === 'string') return v as LeaderInfo;
+    if (typeof v.restUrl === 'string' && typeof v.rpcAddress === 'string' && typeof v.jobManagerId === 'string')
+      return v as LeaderInfo;
   } catch {
     // Not ours: treated as no leader.
   }

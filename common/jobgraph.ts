@@ -147,8 +147,7 @@ export type SinkKind = SinkConfig['sinkKind'];
 
 /** Where an operator's output goes: another operator in the same chain, or a network edge. */
 export type OperatorOutput =
-  | { type: 'chained'; operator: number; tag?: string }
-  | { type: 'network'; edge: number; tag?: string };
+  { type: 'chained'; operator: number; tag?: string } | { type: 'network'; edge: number; tag?: string };
 
 interface OperatorDescriptorBase {
   /** 32 lowercase hex characters; from `.uid()` when given, else from the graph position. */
@@ -161,13 +160,16 @@ interface OperatorDescriptorBase {
 }
 
 /** An operator kind with its config (narrow on `kind` to read the config's fields). */
-export type OperatorKindAndConfig<K extends OperatorKind = OperatorKind> = { [P in K]: { kind: P; config: OperatorConfigs[P] } }[K];
+export type OperatorKindAndConfig<K extends OperatorKind = OperatorKind> = {
+  [P in K]: { kind: P; config: OperatorConfigs[P] };
+}[K];
 
 /**
  * One operator of a chain: a discriminated union on `kind`. The config is JSON-only; user functions
  * stay in the bundle and are looked up by `id`.
  */
-export type OperatorDescriptor<K extends OperatorKind = OperatorKind> = OperatorDescriptorBase & OperatorKindAndConfig<K>;
+export type OperatorDescriptor<K extends OperatorKind = OperatorKind> = OperatorDescriptorBase &
+  OperatorKindAndConfig<K>;
 
 /** The key selector refs of an operator's inputs: keyRef1 is a one-input operator's keyRef, or a two-input one's keyRef1. */
 export function keyRefsOf(op: OperatorKindAndConfig): { keyRef1: string | undefined; keyRef2: string | undefined } {
@@ -247,11 +249,16 @@ export function validateJobGraph(graph: unknown): string[] {
   if (!Array.isArray(g.edges)) return ['job graph has no edge list'];
   const ids = new Set<string>();
   for (const v of g.vertices) {
-    if (!v || typeof v.id !== 'string') { errors.push('vertex without id'); continue; }
+    if (!v || typeof v.id !== 'string') {
+      errors.push('vertex without id');
+      continue;
+    }
     if (ids.has(v.id)) errors.push(`duplicate vertex id ${v.id}`);
     ids.add(v.id);
-    if (!Number.isInteger(v.parallelism) || v.parallelism < 1) errors.push(`vertex ${v.name}: parallelism must be a positive integer`);
-    if (!Number.isInteger(v.maxParallelism) || v.maxParallelism < v.parallelism) errors.push(`vertex ${v.name}: maxParallelism must be >= parallelism`);
+    if (!Number.isInteger(v.parallelism) || v.parallelism < 1)
+      errors.push(`vertex ${v.name}: parallelism must be a positive integer`);
+    if (!Number.isInteger(v.maxParallelism) || v.maxParallelism < v.parallelism)
+      errors.push(`vertex ${v.name}: maxParallelism must be >= parallelism`);
     if (!Array.isArray(v.operators) || v.operators.length === 0) errors.push(`vertex ${v.name}: no operators`);
   }
   for (const e of g.edges) {
@@ -260,7 +267,10 @@ export function validateJobGraph(graph: unknown): string[] {
     if (e.partitioner === 'forward') {
       const s = g.vertices.find((v) => v.id === e.source);
       const t = g.vertices.find((v) => v.id === e.target);
-      if (s && t && s.parallelism !== t.parallelism) errors.push(`edge ${e.index}: forward partitioning between different parallelisms (${s.parallelism} -> ${t.parallelism})`);
+      if (s && t && s.parallelism !== t.parallelism)
+        errors.push(
+          `edge ${e.index}: forward partitioning between different parallelisms (${s.parallelism} -> ${t.parallelism})`,
+        );
     }
   }
   const sources = g.vertices.filter((v) => v.numInputs === 0);

@@ -37,7 +37,11 @@ export function createLogger(name: string, logFile?: string, opts: LoggerOptions
   const streams: pino.StreamEntry[] = stdout ? [{ level: streamLevel, stream: stdout }] : [];
   let file: Writable | undefined;
   if (logFile) {
-    file = rollingFile(logFile, opts.maxFileSize ?? DEFAULT_LOG_FILE_MAX_SIZE, opts.maxFiles ?? DEFAULT_LOG_FILE_MAX_FILES);
+    file = rollingFile(
+      logFile,
+      opts.maxFileSize ?? DEFAULT_LOG_FILE_MAX_SIZE,
+      opts.maxFiles ?? DEFAULT_LOG_FILE_MAX_FILES,
+    );
     streams.push({ level: streamLevel, stream: file });
   }
   const multi = pino.multistream(streams);
@@ -64,7 +68,10 @@ const rawWriters = new WeakMap<Logger, (line: string) => void>();
  */
 export function createForwardingLogger(name: string, send: (line: string) => void): Logger {
   const level = process.env.WEIR_LOG_LEVEL ?? 'info';
-  return pino({ name, level: level in pino.levels.values ? level : 'info', base: { pid: process.pid, component: name } }, { write: send });
+  return pino(
+    { name, level: level in pino.levels.values ? level : 'info', base: { pid: process.pid, component: name } },
+    { write: send },
+  );
 }
 
 /** Writes a line a forwarding logger produced to the destinations of `logger` (from createLogger). */
@@ -74,8 +81,10 @@ export function writeLogLine(logger: Logger, line: string): void {
 
 /** The size-rolled log file; write errors go to stderr once and never take the process down. */
 function rollingFile(logFile: string, maxSize: number, maxFiles: number): Writable {
-  if (!Number.isInteger(maxSize) || maxSize < 1) throw new Error(`log.file.max-size must be a positive size, got ${maxSize} bytes`);
-  if (!Number.isInteger(maxFiles) || maxFiles < 1) throw new Error(`log.file.max-files must be a positive integer, got ${maxFiles}`);
+  if (!Number.isInteger(maxSize) || maxSize < 1)
+    throw new Error(`log.file.max-size must be a positive size, got ${maxSize} bytes`);
+  if (!Number.isInteger(maxFiles) || maxFiles < 1)
+    throw new Error(`log.file.max-files must be a positive integer, got ${maxFiles}`);
   const stream = createStream(basename(logFile), { path: dirname(logFile), size: `${maxSize}B`, rotate: maxFiles });
   let reported = false;
   const report = (e: Error) => {
@@ -118,6 +127,11 @@ export function exitAfterLogging(log: Logger, code: number, obj: object, msg: st
  */
 export function exitOnUnhandledRejection(log: Logger, who: string): void {
   process.on('unhandledRejection', (reason) => {
-    exitAfterLogging(log, 1, { err: reason }, `unhandled promise rejection: the ${who} stops (a bug: report it with this log line)`);
+    exitAfterLogging(
+      log,
+      1,
+      { err: reason },
+      `unhandled promise rejection: the ${who} stops (a bug: report it with this log line)`,
+    );
   });
 }

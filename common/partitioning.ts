@@ -3,12 +3,18 @@
 import type { PartitionerKind } from './jobgraph.js';
 
 /** Consumer subtask index for each subpartition of producer subtask `producer`. */
-export function consumersOf(partitioner: PartitionerKind, producer: number, producerParallelism: number, consumerParallelism: number): number[] {
+export function consumersOf(
+  partitioner: PartitionerKind,
+  producer: number,
+  producerParallelism: number,
+  consumerParallelism: number,
+): number[] {
   switch (partitioner) {
     case 'forward':
       return [producer];
     case 'rescale': {
-      if (producerParallelism >= consumerParallelism) return [Math.floor((producer * consumerParallelism) / producerParallelism)];
+      if (producerParallelism >= consumerParallelism)
+        return [Math.floor((producer * consumerParallelism) / producerParallelism)];
       const start = Math.ceil((producer * consumerParallelism) / producerParallelism);
       const end = Math.ceil(((producer + 1) * consumerParallelism) / producerParallelism);
       const out: number[] = [];

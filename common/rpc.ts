@@ -43,7 +43,12 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 /** Binds `server`; `credentials` from common/security (serverCredentials) between Weir processes. */
-export function bindServer(server: grpc.Server, host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+export function bindServer(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  credentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
       if (err) reject(new Error(`cannot bind gRPC server on ${host}:${port}: ${err.message}`));

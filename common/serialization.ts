@@ -96,7 +96,15 @@ const TYPED_KINDS: TypedArrayConstructor[] = [
 ];
 const KIND_BUFFER = 100;
 const KIND_ARRAY_BUFFER = 101;
-const ERROR_TYPES: Record<string, ErrorConstructor> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const ERROR_TYPES: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const utf8Encoder = new TextEncoder();
@@ -817,7 +825,8 @@ function readWtf8(len: number): string {
       units[n++] = ((c & 0x0f) << 12) | ((b[p]! & 0x3f) << 6) | (b[p + 1]! & 0x3f);
       p += 2;
     } else {
-      const cp = (((c & 0x07) << 18) | ((b[p]! & 0x3f) << 12) | ((b[p + 1]! & 0x3f) << 6) | (b[p + 2]! & 0x3f)) - 0x10000;
+      const cp =
+        (((c & 0x07) << 18) | ((b[p]! & 0x3f) << 12) | ((b[p + 1]! & 0x3f) << 6) | (b[p + 2]! & 0x3f)) - 0x10000;
       p += 3;
       units[n++] = 0xd800 + (cp >> 10);
       units[n++] = 0xdc00 + (cp & 0x3ff);
@@ -875,7 +884,8 @@ function compileShape(keys: string[]): ShapeFactory {
     // A literal would set the prototype instead of a field.
     return (read) => {
       const o: Record<string, unknown> = {};
-      for (const k of keys) Object.defineProperty(o, k, { value: read(), writable: true, enumerable: true, configurable: true });
+      for (const k of keys)
+        Object.defineProperty(o, k, { value: read(), writable: true, enumerable: true, configurable: true });
       return o;
     };
   }
@@ -889,7 +899,8 @@ function readDictionary(): Record<string, unknown> {
   for (let i = 0; i < n; i++) {
     const k = readStringValue();
     const v = readValue();
-    if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    if (k === '__proto__')
+      Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
     else o[k] = v;
   }
   return o;
@@ -935,7 +946,8 @@ const shared = new RecordSerializer(64 * 1024);
 /** Serializes records into one buffer (RecordSerializer does the same a record at a time). */
 export function encodeRecords(values: unknown[], timestamps: (number | undefined)[] | null): Uint8Array {
   const n = values.length;
-  if (timestamps !== null && timestamps.length !== n) throw new Error(`encodeRecords: ${n} values but ${timestamps.length} timestamps`);
+  if (timestamps !== null && timestamps.length !== n)
+    throw new Error(`encodeRecords: ${n} values but ${timestamps.length} timestamps`);
   try {
     for (let i = 0; i < n; i++) shared.add(values[i], timestamps === null ? undefined : timestamps[i]);
   } catch (e) {
@@ -1000,7 +1012,8 @@ export function encodeEvent(event: unknown): Uint8Array {
 }
 
 export function decodeEvent<E = unknown>(bytes: Uint8Array): E {
-  if (bytes.length === 0 || bytes[0] !== FORMAT_EVENT) throw new Error(`decodeEvent: not an event (format 0x${(bytes[0] ?? 0).toString(16)})`);
+  if (bytes.length === 0 || bytes[0] !== FORMAT_EVENT)
+    throw new Error(`decodeEvent: not an event (format 0x${(bytes[0] ?? 0).toString(16)})`);
   begin(bytes, 1);
   try {
     const v = readValue();

@@ -4,7 +4,13 @@
 //   weir run jdbc-page-counts.weir -- jdbc:mysql://localhost:3306/shop user password 200
 //   (JDBC URL, user, password, clicks per second, default 200)
 import {
-  DataGeneratorSource, JdbcConnectionOptions, JdbcExecutionOptions, JdbcSink, RateLimiterStrategy, WatermarkStrategy, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  JdbcConnectionOptions,
+  JdbcExecutionOptions,
+  JdbcSink,
+  RateLimiterStrategy,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
 } from 'weir';
 
 interface Click {
@@ -28,7 +34,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const [url = 'jdbc:mysql://localhost:3306/shop', user = 'root', password = '', rate = '200'] = args;
   env.enableCheckpointing(5000);
   env
-    .fromSource(new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(Number(rate))), WatermarkStrategy.noWatermarks<Click>(), 'Clicks')
+    .fromSource(
+      new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(Number(rate))),
+      WatermarkStrategy.noWatermarks<Click>(),
+      'Clicks',
+    )
     .map((c: Click): PageCount => ({ page: c.page, clicks: 1, at: Date.now() }))
     .keyBy((c: PageCount) => c.page)
     .reduce((a: PageCount, b: PageCount) => ({ page: a.page, clicks: a.clicks + b.clicks, at: b.at }))
@@ -43,7 +53,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
           ps.setTimestamp(3, c.at);
         },
         JdbcExecutionOptions.builder().withBatchSize(1000).withBatchIntervalMs(200).withMaxRetries(5).build(),
-        new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl(url).withUsername(user).withPassword(password).build(),
+        new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+          .withUrl(url)
+          .withUsername(user)
+          .withPassword(password)
+          .build(),
       ),
     )
     .uid('page-counts-sink')

@@ -3,8 +3,15 @@
 // broker; examples/kafka-page-counts.ts reads what it writes.
 //   weir run kafka-clicks-producer.weir -- <bootstrap host:port> [clicks per second, default 100]
 import {
-  DataGeneratorSource, DeliveryGuarantee, JsonSerializationSchema, KafkaRecordSerializationSchema, KafkaSink, RateLimiterStrategy, SimpleStringSchema,
-  WatermarkStrategy, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  DeliveryGuarantee,
+  JsonSerializationSchema,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  RateLimiterStrategy,
+  SimpleStringSchema,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
 } from 'weir';
 
 interface Click {
@@ -38,7 +45,11 @@ export default async function main(env: StreamExecutionEnvironment, args: string
     .setTransactionalIdPrefix('example-clicks')
     .build();
   env
-    .fromSource(new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(rate)), WatermarkStrategy.noWatermarks(), 'Generated clicks')
+    .fromSource(
+      new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(rate)),
+      WatermarkStrategy.noWatermarks(),
+      'Generated clicks',
+    )
     .uid('generated-clicks')
     .sinkTo(sink)
     .uid('clicks-to-kafka')

@@ -3,8 +3,20 @@
 // "page,windowStart,count" into the topic 'page-counts' exactly once.
 //   weir run kafka-page-counts.weir -- <bootstrap host:port>
 import {
-  DeliveryGuarantee, JsonDeserializationSchema, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, ProcessWindowFunction,
-  SimpleStringSchema, TumblingEventTimeWindows, WatermarkStrategy, type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  DeliveryGuarantee,
+  JsonDeserializationSchema,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  KafkaSource,
+  OffsetsInitializer,
+  ProcessWindowFunction,
+  SimpleStringSchema,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 
 interface Click {
@@ -34,12 +46,23 @@ export default async function main(env: StreamExecutionEnvironment, args: string
     .build();
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap)
-    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic('page-counts').setValueSerializationSchema(new SimpleStringSchema()).build())
+    .setRecordSerializer(
+      KafkaRecordSerializationSchema.builder<string>()
+        .setTopic('page-counts')
+        .setValueSerializationSchema(new SimpleStringSchema())
+        .build(),
+    )
     .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
     .setTransactionalIdPrefix('example-page-counts')
     .build();
   env
-    .fromSource(source, WatermarkStrategy.forBoundedOutOfOrderness<Click>(2000).withTimestampAssigner((c) => c.ts).withIdleness(10_000), 'Kafka: clicks')
+    .fromSource(
+      source,
+      WatermarkStrategy.forBoundedOutOfOrderness<Click>(2000)
+        .withTimestampAssigner((c) => c.ts)
+        .withIdleness(10_000),
+      'Kafka: clicks',
+    )
     .uid('clicks-from-kafka')
     .keyBy((c) => c.page)
     .window(TumblingEventTimeWindows.of(60_000))

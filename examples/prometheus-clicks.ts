@@ -3,8 +3,17 @@
 //   weir run prometheus-clicks.weir -- http://localhost:9090/api/v1/write 200
 //   (remote-write URL, clicks per second, default 200); then query weir_page_clicks in Prometheus.
 import {
-  DataGeneratorSource, PrometheusSink, PrometheusTimeSeries, PrometheusTimeSeriesLabelsAndMetricNameKeySelector, RateLimiterStrategy,
-  TumblingEventTimeWindows, WatermarkStrategy, type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  PrometheusSink,
+  PrometheusTimeSeries,
+  PrometheusTimeSeriesLabelsAndMetricNameKeySelector,
+  RateLimiterStrategy,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 
 interface Click {
@@ -31,11 +40,24 @@ export default async function main(env: StreamExecutionEnvironment, args: string
     )
     .keyBy((c: Click) => c.page)
     .window(TumblingEventTimeWindows.of(10_000))
-    .process((page: string, ctx: ProcessWindowContext<TimeWindow>, clicks: Iterable<Click>, out: Collector<PrometheusTimeSeries>) => {
-      let n = 0;
-      for (const _ of clicks) n++;
-      out.collect(PrometheusTimeSeries.builder().withMetricName('weir_page_clicks').addLabel('page', page).addSample(n, ctx.window.end - 1).build());
-    })
+    .process(
+      (
+        page: string,
+        ctx: ProcessWindowContext<TimeWindow>,
+        clicks: Iterable<Click>,
+        out: Collector<PrometheusTimeSeries>,
+      ) => {
+        let n = 0;
+        for (const _ of clicks) n++;
+        out.collect(
+          PrometheusTimeSeries.builder()
+            .withMetricName('weir_page_clicks')
+            .addLabel('page', page)
+            .addSample(n, ctx.window.end - 1)
+            .build(),
+        );
+      },
+    )
     .uid('clicks-per-page')
     .name('Clicks per page')
     // Each series is written by one sink subtask, in order.

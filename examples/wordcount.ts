@@ -2,7 +2,13 @@
 // into words, counted per word. With an output directory the running counts go to files,
 // otherwise to stdout.
 //   weir run wordcount.weir -- /tmp/wordcount-out 200000
-import { DataGeneratorSource, FileSink, RateLimiterStrategy, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
+import {
+  DataGeneratorSource,
+  FileSink,
+  RateLimiterStrategy,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
+} from 'weir';
 
 const VOCABULARY_SIZE = 1000;
 const WORDS_PER_LINE = 8;
@@ -23,7 +29,8 @@ function hash(x: number): number {
 /** The line at `index`: WORDS_PER_LINE words drawn from the vocabulary. */
 export function generateLine(index: number): string {
   const words: string[] = [];
-  for (let w = 0; w < WORDS_PER_LINE; w++) words.push(VOCABULARY[hash(index * WORDS_PER_LINE + w + 1) % VOCABULARY_SIZE]!);
+  for (let w = 0; w < WORDS_PER_LINE; w++)
+    words.push(VOCABULARY[hash(index * WORDS_PER_LINE + w + 1) % VOCABULARY_SIZE]!);
   return words.join(' ');
 }
 

@@ -95,7 +95,10 @@ export class AlertNotifier {
         throw new Error(`HTTP ${res.status}`);
       } catch (e) {
         if (attempt === retries) {
-          this.log.warn({ webhook: url, jobId: alert.jobId, alertType: alert.type, err: (e as Error).message }, 'alert webhook unreachable; alert dropped after retries');
+          this.log.warn(
+            { webhook: url, jobId: alert.jobId, alertType: alert.type, err: (e as Error).message },
+            'alert webhook unreachable; alert dropped after retries',
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, delay).unref());
@@ -112,7 +115,10 @@ export class AlertNotifier {
 
 function describe(alert: Alert): string {
   if (alert.type === 'deployment-alert') {
-    const now = alert.toVersion === null ? 'no version runs' : `version ${alert.toVersion} runs again${alert.rollbackJobId ? ` as job ${alert.rollbackJobId}` : ''}`;
+    const now =
+      alert.toVersion === null
+        ? 'no version runs'
+        : `version ${alert.toVersion} runs again${alert.rollbackJobId ? ` as job ${alert.rollbackJobId}` : ''}`;
     return `deployment ${alert.deployment} ${alert.status}: version ${alert.fromVersion} failed (${firstLine(alert.cause)}); ${now}`;
   }
   if (alert.type === 'checkpoint-storage') {

@@ -1,6 +1,11 @@
 // Turns a JobGraph plus slot assignments into TaskDeploymentDescriptors: which partitions each
 // subtask writes and which (partition, subpartition) channels it reads.
-import { partitionIdOf, type InputGateDescriptor, type ResultPartitionDescriptor, type TaskDeploymentDescriptor } from '../common/deployment.js';
+import {
+  partitionIdOf,
+  type InputGateDescriptor,
+  type ResultPartitionDescriptor,
+  type TaskDeploymentDescriptor,
+} from '../common/deployment.js';
 import { consumersOf } from '../common/partitioning.js';
 import type { Execution, ExecutionGraph } from './execution-graph.js';
 
@@ -11,7 +16,11 @@ export interface DeploymentContext {
   defaultParallelism: number;
 }
 
-export function buildDeployment(graph: ExecutionGraph, exec: Execution, ctx: DeploymentContext): TaskDeploymentDescriptor {
+export function buildDeployment(
+  graph: ExecutionGraph,
+  exec: Execution,
+  ctx: DeploymentContext,
+): TaskDeploymentDescriptor {
   const jg = graph.jobGraph;
   const vertexIndex = jg.vertices.findIndex((v) => v.id === exec.vertex.id);
   const vertexExecs = (id: string) => graph.executions[jg.vertices.findIndex((v) => v.id === id)]!;

@@ -32,7 +32,17 @@ export interface RunRequest {
 }
 
 /** Keys a job may set for itself; the rest belong to the processes (ports, addresses, security). */
-const JOB_CONFIG_PREFIXES = ['execution.', 'restart-strategy.', 'state.', 'parallelism.default', 'pipeline.', 'web.exception-history-size', 'web.checkpoints.history', 'slot.request.timeout', 'task.cancellation.timeout'];
+const JOB_CONFIG_PREFIXES = [
+  'execution.',
+  'restart-strategy.',
+  'state.',
+  'parallelism.default',
+  'pipeline.',
+  'web.exception-history-size',
+  'web.checkpoints.history',
+  'slot.request.timeout',
+  'task.cancellation.timeout',
+];
 
 /** Whether a job may set `key` for itself (POST /jars/:jarid/run keeps only these of Flink's flinkConfiguration). */
 export function isJobConfigKey(key: string): boolean {
@@ -43,7 +53,10 @@ export function isJobConfigKey(key: string): boolean {
 export function jobConfiguration(conf: Configuration, overrides: ConfigMap | undefined): Configuration {
   if (!overrides || Object.keys(overrides).length === 0) return conf;
   const refused = Object.keys(overrides).filter((k) => !isJobConfigKey(k));
-  if (refused.length) throw new RequestError(`these settings cannot be set per job (they belong to the cluster's processes): ${refused.join(', ')}`);
+  if (refused.length)
+    throw new RequestError(
+      `these settings cannot be set per job (they belong to the cluster's processes): ${refused.join(', ')}`,
+    );
   const merged = new Configuration({ ...conf.toMap(), ...overrides });
   const errors = merged.validate();
   if (errors.length) throw new RequestError(`invalid job configuration: ${errors.join('; ')}`);
@@ -114,15 +127,20 @@ export class Dispatcher {
       throw new RequestError(`parallelism must be a positive integer, got ${req.parallelism}`);
     }
     if (req.jobId !== undefined) {
-      if (!JOB_ID.test(req.jobId)) throw new RequestError(`invalid jobId '${req.jobId}' (expected 32 lowercase hex characters)`);
-      if (this.jobs.has(req.jobId) || (!recovery && this.archive.get(req.jobId))) throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
+      if (!JOB_ID.test(req.jobId))
+        throw new RequestError(`invalid jobId '${req.jobId}' (expected 32 lowercase hex characters)`);
+      if (this.jobs.has(req.jobId) || (!recovery && this.archive.get(req.jobId)))
+        throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
     }
     // A bad savepoint path is refused before any user code runs. A recovered job needs it only if it
     // never completed a checkpoint, which its JobMaster finds out.
     const initialRestore = req.savepointPath
       ? await loadExternalRestore(req.savepointPath).catch((e: unknown) => {
           if (!recovery) return asRequestError(e);
-          this.log.warn({ jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message }, 'the savepoint the recovered job started from is not readable any more');
+          this.log.warn(
+            { jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message },
+            'the savepoint the recovered job started from is not readable any more',
+          );
           return undefined;
         })
       : undefined;
@@ -149,10 +167,16 @@ export class Dispatcher {
         throw asRequestError(e);
       }
       for (const op of dropped) {
-        this.log.warn({ jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: initialRestore.dir }, 'state of an operator that is not in the new job is skipped (allowNonRestoredState)');
+        this.log.warn(
+          { jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: initialRestore.dir },
+          'state of an operator that is not in the new job is skipped (allowNonRestoredState)',
+        );
       }
     }
-    const settings = jobCheckpointSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, conf);
+    const settings = jobCheckpointSettings(
+      jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined,
+      conf,
+    );
     const periodic = settings.interval > 0;
     let restartStrategy;
     try {
@@ -190,7 +214,11 @@ export class Dispatcher {
     );
     if (this.recorder) {
       const submission = {
-        jobId, jobName: jobGraph.name, jarName: jar.name, bundleId: jar.bundleId, programArgs: req.programArgs,
+        jobId,
+        jobName: jobGraph.name,
+        jarName: jar.name,
+        bundleId: jar.bundleId,
+        programArgs: req.programArgs,
         ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}),
         ...(req.savepointPath ? { savepointPath: req.savepointPath } : {}),
         ...(req.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
@@ -205,16 +233,47 @@ export class Dispatcher {
     this.jobs.set(jobId, jm);
     jm.on('statusChanged', (status, cause) => {
       if (ALERT_STATES.has(status)) {
-        this.alerts.notify({ type: 'job-alert', jobId, jobName: jobGraph.name, state: status, cause: cause ?? jm.rootCause(), timestamp: Date.now(), jobManager: this.restUrl() });
+        this.alerts.notify({
+          type: 'job-alert',
+          jobId,
+          jobName: jobGraph.name,
+          state: status,
+          cause: cause ?? jm.rootCause(),
+          timestamp: Date.now(),
+          jobManager: this.restUrl(),
+        });
       }
       if (status === 'FINISHED' || status === 'FAILED' || status === 'CANCELED') this.jobEnded(jm, status);
     });
     jm.on('checkpointStorageFailure', (f, checkpointId) => {
-      this.alerts.notify({ type: 'checkpoint-storage', jobId, jobName: jobGraph.name, directory: f.directory, error: f.code, cause: f.message, checkpointId, timestamp: Date.now(), jobManager: this.restUrl() });
+      this.alerts.notify({
+        type: 'checkpoint-storage',
+        jobId,
+        jobName: jobGraph.name,
+        directory: f.directory,
+        error: f.code,
+        cause: f.message,
+        checkpointId,
+        timestamp: Date.now(),
+        jobManager: this.restUrl(),
+      });
     });
     this.log.info(
-      { jobId, jobName: jobGraph.name, jarId: jar.id, parallelism: defaultParallelism, vertices: jobGraph.vertices.length, ...(initialRestore ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId } : {}) },
-      recovery ? 'job recovered from the high-availability storage' : initialRestore ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}` : 'job submitted',
+      {
+        jobId,
+        jobName: jobGraph.name,
+        jarId: jar.id,
+        parallelism: defaultParallelism,
+        vertices: jobGraph.vertices.length,
+        ...(initialRestore
+          ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId }
+          : {}),
+      },
+      recovery
+        ? 'job recovered from the high-availability storage'
+        : initialRestore
+          ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}`
+          : 'job submitted',
     );
     jm.start();
     return jobId;
@@ -233,7 +292,8 @@ export class Dispatcher {
     const recorder = this.recorder;
     const done = Promise.all([cleanup, archived.then(() => recorder?.ended(jm.jobId))]).then(
       () => undefined,
-      (e: unknown) => this.log.error({ err: e, jobId: jm.jobId }, 'cannot archive the ended job or clean up its checkpoints'),
+      (e: unknown) =>
+        this.log.error({ err: e, jobId: jm.jobId }, 'cannot archive the ended job or clean up its checkpoints'),
     );
     this.endings.add(done);
     void done.finally(() => this.endings.delete(done));
@@ -261,21 +321,29 @@ export class Dispatcher {
   /** A job of this JobManager's lifetime (one that can still be acted on). */
   job(jobId: string): JobMaster {
     const job = this.lookup(jobId);
-    if (!(job instanceof JobMaster)) throw new RequestError(`job ${jobId} has ended (${String(job.overview.state)}) before this JobManager started`, 409);
+    if (!(job instanceof JobMaster))
+      throw new RequestError(
+        `job ${jobId} has ended (${String(job.overview.state)}) before this JobManager started`,
+        409,
+      );
     return job;
   }
 
   /** A job that has not ended, for savepoints and stop (a 409 otherwise, as a conflict with its state). */
   liveJob(jobId: string, action: string): JobMaster {
     const job = this.job(jobId);
-    if (isGloballyTerminal(job.status)) throw new RequestError(`cannot ${action}: job ${jobId} is ${job.status}, not running`, 409);
+    if (isGloballyTerminal(job.status))
+      throw new RequestError(`cannot ${action}: job ${jobId} is ${job.status}, not running`, 409);
     return job;
   }
 
   /** Overviews of every job: live ones and ended ones from earlier JobManager runs. */
   overviews(view: (jm: JobMaster) => Record<string, unknown>): Record<string, unknown>[] {
     const live = [...this.jobs.values()].map(view);
-    const archived = this.archive.list().filter((a) => !this.jobs.has(a.jid)).map((a) => a.overview);
+    const archived = this.archive
+      .list()
+      .filter((a) => !this.jobs.has(a.jid))
+      .map((a) => a.overview);
     return [...live, ...archived].sort((a, b) => Number(b['start-time']) - Number(a['start-time']));
   }
 
@@ -286,12 +354,17 @@ export class Dispatcher {
   /** Where a savepoint goes: the request's directory (absolute), else state.savepoints.dir. */
   savepointTarget(requested: string | undefined | null): string {
     if (requested !== undefined && requested !== null && requested !== '') {
-      if (typeof requested !== 'string' || !isAbsolute(requested)) throw new RequestError(`the savepoint target directory must be an absolute path, got ${JSON.stringify(requested)}`);
+      if (typeof requested !== 'string' || !isAbsolute(requested))
+        throw new RequestError(
+          `the savepoint target directory must be an absolute path, got ${JSON.stringify(requested)}`,
+        );
       return requested;
     }
     const configured = this.conf.getOptionalString('state.savepoints.dir');
     if (!configured) {
-      throw new RequestError('No savepoint directory: the request names no target directory and state.savepoints.dir is not configured. Give one (weir savepoint <jobid> <dir>) or set state.savepoints.dir.');
+      throw new RequestError(
+        'No savepoint directory: the request names no target directory and state.savepoints.dir is not configured. Give one (weir savepoint <jobid> <dir>) or set state.savepoints.dir.',
+      );
     }
     return resolve(configured);
   }
@@ -322,7 +395,10 @@ export class Dispatcher {
       j.checkpointing?.coordinator.dispose();
     }
     // Ended jobs' checkpoint cleanup and archiving finish before the store closes.
-    await Promise.race([Promise.allSettled([...this.endings]), new Promise((r) => setTimeout(r, Math.max(1000, deadline - Date.now())).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.endings]),
+      new Promise((r) => setTimeout(r, Math.max(1000, deadline - Date.now())).unref()),
+    ]);
     await this.alerts.drain(3000);
   }
 }

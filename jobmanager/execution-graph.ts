@@ -3,7 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskMetrics } from '../common/control.js';
 import type { JobGraph, JobVertex } from '../common/jobgraph.js';
-import { aggregateExecutionState, executionTransition, isExecutionTerminal, jobTransition, type ExecutionState, type JobStatus, type RefusedTransition } from '../common/states.js';
+import {
+  aggregateExecutionState,
+  executionTransition,
+  isExecutionTerminal,
+  jobTransition,
+  type ExecutionState,
+  type JobStatus,
+  type RefusedTransition,
+} from '../common/states.js';
 
 /** A subtask's counters as its TaskManager last reported them. */
 export type ExecutionMetrics = Omit<TaskMetrics, 'executionId'>;
@@ -17,7 +25,24 @@ export class Execution {
   /** host:port of the data server of the slot's thread (producers are read there). */
   dataAddress: string | undefined;
   failureCause: string | undefined;
-  metrics: ExecutionMetrics = { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0, backPressuredMs: 0, sourceRecords: 0, sinkRecords: 0, watermark: Number.MIN_SAFE_INTEGER, stateEntries: 0, sinkLagP50: -1, sinkLagP99: -1, busyTimeMsPerSecond: 0, idleTimeMsPerSecond: 0, backPressuredTimeMsPerSecond: 0, accumulatedBusyMs: 0, accumulatedIdleMs: 0 };
+  metrics: ExecutionMetrics = {
+    recordsIn: 0,
+    recordsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    backPressuredMs: 0,
+    sourceRecords: 0,
+    sinkRecords: 0,
+    watermark: Number.MIN_SAFE_INTEGER,
+    stateEntries: 0,
+    sinkLagP50: -1,
+    sinkLagP99: -1,
+    busyTimeMsPerSecond: 0,
+    idleTimeMsPerSecond: 0,
+    backPressuredTimeMsPerSecond: 0,
+    accumulatedBusyMs: 0,
+    accumulatedIdleMs: 0,
+  };
 
   constructor(
     readonly executionId: string,
@@ -74,7 +99,8 @@ export class ExceptionHistory extends Array<ExceptionEntry> {
 
   constructor(readonly maxSize: number = DEFAULT_EXCEPTION_HISTORY_SIZE) {
     super();
-    if (!Number.isInteger(maxSize) || maxSize < 1) throw new Error(`web.exception-history-size must be a positive integer, got ${maxSize}`);
+    if (!Number.isInteger(maxSize) || maxSize < 1)
+      throw new Error(`web.exception-history-size must be a positive integer, got ${maxSize}`);
   }
 
   override push(...entries: ExceptionEntry[]): number {
@@ -125,7 +151,10 @@ export class ExecutionGraph {
 
   private createExecutions(attempt: number): Execution[][] {
     return this.jobGraph.vertices.map((v, vi) =>
-      Array.from({ length: v.parallelism }, (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${attempt}_${this.incarnation}`, v, i, attempt, this.refused)),
+      Array.from(
+        { length: v.parallelism },
+        (_, i) => new Execution(`${this.jobId}_${vi}_${i}_${attempt}_${this.incarnation}`, v, i, attempt, this.refused),
+      ),
     );
   }
 

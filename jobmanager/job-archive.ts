@@ -72,8 +72,10 @@ export class JobArchive {
     this.maxCapacity = opts.maxCapacity ?? Number.POSITIVE_INFINITY;
     this.now = opts.now ?? Date.now;
     this.checkIntervalMs = opts.checkIntervalMs ?? Math.max(1000, Math.min(this.expirationMs, 60_000));
-    if (!(this.expirationMs > 0)) throw new Error(`jobstore.expiration-time must be positive, got ${this.expirationMs} ms`);
-    if (!(this.maxCapacity >= 0)) throw new Error(`jobstore.max-capacity must not be negative, got ${this.maxCapacity}`);
+    if (!(this.expirationMs > 0))
+      throw new Error(`jobstore.expiration-time must be positive, got ${this.expirationMs} ms`);
+    if (!(this.maxCapacity >= 0))
+      throw new Error(`jobstore.max-capacity must not be negative, got ${this.maxCapacity}`);
   }
 
   /** Loads the store, drops what expired while the JobManager was down, and starts the periodic check. */
@@ -84,7 +86,8 @@ export class JobArchive {
       if (value && typeof value === 'object' && value.jid === key) loaded.push(value);
     }
     // Records written before expiry existed carry no archivedAt: their end time stands in for it.
-    const at = (j: ArchivedJob) => j.archivedAt ?? (Number(j.overview?.['end-time']) > 0 ? Number(j.overview['end-time']) : this.now());
+    const at = (j: ArchivedJob) =>
+      j.archivedAt ?? (Number(j.overview?.['end-time']) > 0 ? Number(j.overview['end-time']) : this.now());
     for (const j of loaded.sort((a, b) => at(a) - at(b))) this.jobs.set(j.jid, { ...j, archivedAt: at(j) });
     if (this.jobs.size) this.log.info({ jobs: this.jobs.size }, 'ended jobs restored from the store');
     this.expire();
@@ -149,7 +152,10 @@ export class JobArchive {
         (e) => this.log.warn({ err: e, jobId: id }, 'cannot remove an expired job from the store'),
       );
     }
-    this.log.info({ jobs: removed, kept: this.jobs.size, expirationMs: this.expirationMs, maxCapacity: this.maxCapacity }, 'ended jobs removed from the job store (jobstore.expiration-time / jobstore.max-capacity)');
+    this.log.info(
+      { jobs: removed, kept: this.jobs.size, expirationMs: this.expirationMs, maxCapacity: this.maxCapacity },
+      'ended jobs removed from the job store (jobstore.expiration-time / jobstore.max-capacity)',
+    );
     for (const l of this.removedListeners) {
       try {
         l(removed);

@@ -16,7 +16,12 @@ import type { CheckpointStorageFailure } from '../common/checkpoint-storage-fail
 import type { Ack, TriggerCheckpointRequest } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
-import { CheckpointCoordinator, type CheckpointPlan, type SubtaskOperators, type TaskRef } from './checkpoint/checkpoint-coordinator.js';
+import {
+  CheckpointCoordinator,
+  type CheckpointPlan,
+  type SubtaskOperators,
+  type TaskRef,
+} from './checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage } from './checkpoint/checkpoint-storage.js';
 import { restoresAsFinished } from './checkpoint/finished-state.js';
 import type { Execution, ExecutionGraph } from './execution-graph.js';
@@ -47,7 +52,11 @@ function ref(e: Execution): TaskRef {
 }
 
 function chainOf(e: Execution): SubtaskOperators {
-  return { subtaskIndex: e.subtaskIndex, operatorIds: e.vertex.operators.map((op) => op.id), executionId: e.executionId };
+  return {
+    subtaskIndex: e.subtaskIndex,
+    operatorIds: e.vertex.operators.map((op) => op.id),
+    executionId: e.executionId,
+  };
 }
 
 export class JobCheckpointing {
@@ -76,13 +85,26 @@ export class JobCheckpointing {
       tasks: () => this.plan(),
       operators: () =>
         o.graph.jobGraph.vertices.flatMap((v) =>
-          v.operators.map((op) => ({ operatorId: op.id, ...(op.uid ? { uid: op.uid } : {}), name: op.name, parallelism: v.parallelism, maxParallelism: v.maxParallelism })),
+          v.operators.map((op) => ({
+            operatorId: op.id,
+            ...(op.uid ? { uid: op.uid } : {}),
+            name: op.name,
+            parallelism: v.parallelism,
+            maxParallelism: v.maxParallelism,
+          })),
         ),
       gateway: {
         trigger: async (task, checkpointId, timestamp, options) => {
           const tm = o.rm.taskManagers.get(task.taskManagerId);
           if (!tm) throw new Error(`TaskManager ${task.taskManagerId} of ${task.taskName} is gone`);
-          const req: TriggerCheckpointRequest = { executionId: task.executionId, checkpointId, timestamp, savepoint: options.savepoint === true, stop: options.stop === true, drain: options.drain === true };
+          const req: TriggerCheckpointRequest = {
+            executionId: task.executionId,
+            checkpointId,
+            timestamp,
+            savepoint: options.savepoint === true,
+            stop: options.stop === true,
+            drain: options.drain === true,
+          };
           const ack = await unary<TriggerCheckpointRequest, Ack>(tm.client, 'TriggerCheckpoint', req, o.rpcTimeoutMs);
           if (!ack.ok) throw new Error(ack.error);
         },
@@ -92,8 +114,12 @@ export class JobCheckpointing {
           for (const [tmId, executionIds] of byTm) {
             const tm = o.rm.taskManagers.get(tmId);
             if (!tm) continue;
-            unary(tm.client, 'NotifyCheckpoint', { jobId, checkpointId, complete, executionIds }, o.rpcTimeoutMs).catch((e: Error) =>
-              o.log.warn({ err: e.message, checkpointId, taskManagerId: tmId }, 'cannot notify tasks of a checkpoint'),
+            unary(tm.client, 'NotifyCheckpoint', { jobId, checkpointId, complete, executionIds }, o.rpcTimeoutMs).catch(
+              (e: Error) =>
+                o.log.warn(
+                  { err: e.message, checkpointId, taskManagerId: tmId },
+                  'cannot notify tasks of a checkpoint',
+                ),
             );
           }
         },
@@ -158,7 +184,10 @@ export class JobCheckpointing {
   }
 
   /** The restore descriptor of a task about to be deployed; remembers the tasks deployed as finished. */
-  restoreFor(exec: Execution, restore: { metadata: CheckpointMetadata; dir: string } | undefined): TaskRestoreDescriptor | undefined {
+  restoreFor(
+    exec: Execution,
+    restore: { metadata: CheckpointMetadata; dir: string } | undefined,
+  ): TaskRestoreDescriptor | undefined {
     const d = restoreFor(exec, restore);
     if (d?.finished) this.deployedFinished.add(exec.executionId);
     return d;
@@ -176,9 +205,13 @@ export class JobCheckpointing {
  * every one of them had fully finished there, that the task is deployed as finished. A subtask of a
  * partially finished operator runs again from the state it finished with, and ends at once.
  */
-export function restoreFor(exec: Execution, restore: { metadata: CheckpointMetadata; dir: string } | undefined): TaskRestoreDescriptor | undefined {
+export function restoreFor(
+  exec: Execution,
+  restore: { metadata: CheckpointMetadata; dir: string } | undefined,
+): TaskRestoreDescriptor | undefined {
   if (!restore) return undefined;
-  if (restoresAsFinished(exec.vertex, restore.metadata)) return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators: {}, finished: true };
+  if (restoresAsFinished(exec.vertex, restore.metadata))
+    return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators: {}, finished: true };
   const operators: TaskRestoreDescriptor['operators'] = {};
   for (const op of exec.vertex.operators) {
     const m = restore.metadata.operators.find((x) => x.operatorId === op.id);

@@ -2,7 +2,12 @@
 // checkpoints, and on a failure either restarts every task from the latest completed checkpoint
 // (RESTARTING, as the restart strategy allows) or ends the job as FAILED.
 import { EventEmitter } from 'node:events';
-import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type CheckpointMetadata, type TaskCheckpointAck } from '../common/checkpoint.js';
+import {
+  FINAL_CHECKPOINT_ID,
+  type CheckpointingSettings,
+  type CheckpointMetadata,
+  type TaskCheckpointAck,
+} from '../common/checkpoint.js';
 import type { Ack, TaskExecutionState, TaskMetrics } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
@@ -33,7 +38,14 @@ export interface JobMasterOptions {
    * Checkpoint settings; `periodic` false when the job does not checkpoint (its own settings or the
    * cluster's execution.checkpointing.*): it still takes savepoints.
    */
-  checkpointing: { settings: CheckpointingSettings; periodic: boolean; checkpointsDir: string; numRetained: number; stateBackend: 'heap' | 'level'; historySize: number };
+  checkpointing: {
+    settings: CheckpointingSettings;
+    periodic: boolean;
+    checkpointsDir: string;
+    numRetained: number;
+    stateBackend: 'heap' | 'level';
+    historySize: number;
+  };
   /** The savepoint or retained checkpoint the job starts from (`-s`), already checked against the graph. */
   initialRestore?: ExternalRestore;
   /** The uploaded jar it was run from (for the web UI's restart and upgrade). */
@@ -92,13 +104,32 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.graph = new ExecutionGraph(opts.jobId, opts.jobGraph, opts.recovery?.startTime ?? Date.now(), opts.exceptionHistorySize, (subject, from, to) => {
-      // Reports that cross a cancellation or arrive after an end are expected races; anything else is a bug to see.
-      const race = from === 'CANCELING' || from === 'FINISHED' || from === 'CANCELED' || from === 'FAILED' || from === 'SUSPENDED';
-      this.log[race ? 'debug' : 'warn']({ subject, from, to }, `refused the impossible move ${from} → ${to} of ${subject}`);
-    });
+    this.graph = new ExecutionGraph(
+      opts.jobId,
+      opts.jobGraph,
+      opts.recovery?.startTime ?? Date.now(),
+      opts.exceptionHistorySize,
+      (subject, from, to) => {
+        // Reports that cross a cancellation or arrive after an end are expected races; anything else is a bug to see.
+        const race =
+          from === 'CANCELING' ||
+          from === 'FINISHED' ||
+          from === 'CANCELED' ||
+          from === 'FAILED' ||
+          from === 'SUSPENDED';
+        this.log[race ? 'debug' : 'warn'](
+          { subject, from, to },
+          `refused the impossible move ${from} → ${to} of ${subject}`,
+        );
+      },
+    );
     if (opts.recovery) this.graph.exceptionHistory.push(...opts.recovery.exceptionHistory);
-    this.deployCtx = { jobName: opts.jobGraph.name, bundleId: opts.bundleId, programArgs: opts.programArgs, defaultParallelism: opts.defaultParallelism };
+    this.deployCtx = {
+      jobName: opts.jobGraph.name,
+      bundleId: opts.bundleId,
+      programArgs: opts.programArgs,
+      defaultParallelism: opts.defaultParallelism,
+    };
     const cp = opts.checkpointing;
     this.checkpointing = new JobCheckpointing({
       graph: this.graph,
@@ -112,7 +143,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       rpcTimeoutMs: opts.rpcTimeoutMs,
       log,
       describeJob: () => ({ jobName: opts.jobGraph.name, bundleHash: opts.bundleId, engineVersion: ENGINE_VERSION }),
-      onFailureThresholdExceeded: (reason) => this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
+      onFailureThresholdExceeded: (reason) =>
+        this.handleFailure('CheckpointException', `Exceeded checkpoint tolerable failure threshold: ${reason}`, null),
       onStorageFailure: (failure, checkpointId) => this.emit('checkpointStorageFailure', failure, checkpointId),
     });
     if (opts.recovery?.checkpointStats) this.checkpointing.coordinator.importStats(opts.recovery.checkpointStats);
@@ -136,7 +168,14 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   get restoredFrom(): RestoredFrom | undefined {
     const r = this.opts.initialRestore;
-    return r && { path: r.dir, jobId: r.metadata.jobId ?? null, checkpointId: r.metadata.checkpointId, isSavepoint: r.metadata.savepoint };
+    return (
+      r && {
+        path: r.dir,
+        jobId: r.metadata.jobId ?? null,
+        checkpointId: r.metadata.checkpointId,
+        isSavepoint: r.metadata.savepoint,
+      }
+    );
   }
 
   /**
@@ -166,12 +205,17 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       const info = await coordinator.triggerCheckpoint({ savepoint: true, stop: true, drain, targetDirectory });
       // Tasks end once told the savepoint completed; one that never hears of it must not keep the job alive.
       const timer = setTimeout(() => {
-        this.log.warn({ jobId: this.jobId, savepoint: info.dir }, 'tasks did not finish after the stop-with-savepoint completed; canceling them');
+        this.log.warn(
+          { jobId: this.jobId, savepoint: info.dir },
+          'tasks did not finish after the stop-with-savepoint completed; canceling them',
+        );
         this.cancel();
       }, this.opts.cancellationTimeoutMs);
       const ended = await this.whenTerminal().finally(() => clearTimeout(timer));
       if (ended !== 'FINISHED') {
-        throw new Error(`savepoint ${info.dir} completed (it can be resumed), but the job then ended ${ended}${ended === 'FAILED' ? `: ${this.rootCause() ?? 'no cause recorded'}` : ' instead of FINISHED'}`);
+        throw new Error(
+          `savepoint ${info.dir} completed (it can be resumed), but the job then ended ${ended}${ended === 'FAILED' ? `: ${this.rootCause() ?? 'no cause recorded'}` : ' instead of FINISHED'}`,
+        );
       }
       return info.dir;
     } catch (e) {
@@ -190,12 +234,16 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   private assertRunning(what: string): void {
-    if (this.status !== 'RUNNING') throw new Error(`cannot take ${what} of job ${this.jobId}: it is ${this.status}, not RUNNING`);
-    if (this.stopping) throw new Error(`cannot take ${what} of job ${this.jobId}: it is being stopped with a savepoint`);
+    if (this.status !== 'RUNNING')
+      throw new Error(`cannot take ${what} of job ${this.jobId}: it is ${this.status}, not RUNNING`);
+    if (this.stopping)
+      throw new Error(`cannot take ${what} of job ${this.jobId}: it is being stopped with a savepoint`);
     // Finished tasks are recorded as finished (checkpoints after tasks finished); the coordinator refuses when it cannot.
     const notRunning = this.graph.allExecutions().filter((e) => e.state !== 'RUNNING' && e.state !== 'FINISHED');
     if (notRunning.length > 0) {
-      throw new Error(`cannot take ${what} of job ${this.jobId}: ${notRunning.length} of its ${this.graph.allExecutions().length} tasks are not running (${notRunning[0]!.taskName} is ${notRunning[0]!.state})`);
+      throw new Error(
+        `cannot take ${what} of job ${this.jobId}: ${notRunning.length} of its ${this.graph.allExecutions().length} tasks are not running (${notRunning[0]!.taskName} is ${notRunning[0]!.state})`,
+      );
     }
   }
 
@@ -237,7 +285,12 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (!found || isGloballyTerminal(this.status) || this.status === 'CANCELLING') return;
     const { restore } = found;
     this.restore = restore;
-    this.log.info({ jobId: this.jobId, ...(restore ? { checkpointId: restore.metadata.checkpointId, dir: restore.dir } : {}) }, restore ? 'recovered job restores its latest checkpoint' : 'recovered job starts without a checkpoint (it completed none)');
+    this.log.info(
+      { jobId: this.jobId, ...(restore ? { checkpointId: restore.metadata.checkpointId, dir: restore.dir } : {}) },
+      restore
+        ? 'recovered job restores its latest checkpoint'
+        : 'recovered job starts without a checkpoint (it completed none)',
+    );
     this.setStatus('RUNNING');
     this.schedule();
   }
@@ -321,13 +374,27 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         const restore = this.checkpointing.restoreFor(e, this.restore);
         if (restore) tdd.restore = restore;
       } catch (err) {
-        this.handleFailure('JobDeploymentException', `cannot build deployment for ${e.taskName}: ${(err as Error).message}`, e);
+        this.handleFailure(
+          'JobDeploymentException',
+          `cannot build deployment for ${e.taskName}: ${(err as Error).message}`,
+          e,
+        );
         return;
       }
       e.transition('DEPLOYING');
-      unary<{ descriptorJson: string }, Ack>(tm.client, 'SubmitTask', { descriptorJson: JSON.stringify(tdd) }, this.opts.rpcTimeoutMs)
+      unary<{ descriptorJson: string }, Ack>(
+        tm.client,
+        'SubmitTask',
+        { descriptorJson: JSON.stringify(tdd) },
+        this.opts.rpcTimeoutMs,
+      )
         .then((ack) => {
-          if (!ack.ok) this.onExecutionFailed(e, 'TaskDeploymentException', `TaskManager ${tm.id} refused ${e.taskName}: ${ack.error}`);
+          if (!ack.ok)
+            this.onExecutionFailed(
+              e,
+              'TaskDeploymentException',
+              `TaskManager ${tm.id} refused ${e.taskName}: ${ack.error}`,
+            );
         })
         .catch((err: Error) => {
           const message = `cannot deploy ${e.taskName} to TaskManager ${tm.id} (${tm.rpcAddress}): ${err.message}`;
@@ -346,13 +413,21 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (update.metrics) this.updateMetrics([{ ...update.metrics, executionId: e.executionId }]);
     if (state === 'FAILED') {
       const where = update.operatorName ? ` (operator '${update.operatorName}')` : '';
-      this.onExecutionFailed(e, update.errorName || 'Exception', `${e.taskName}${where} failed on TaskManager ${update.taskManagerId}: ${update.error}`);
+      this.onExecutionFailed(
+        e,
+        update.errorName || 'Exception',
+        `${e.taskName}${where} failed on TaskManager ${update.taskManagerId}: ${update.error}`,
+      );
       return;
     }
     if (state === 'CANCELED' && this.status === 'RUNNING' && e.state !== 'CANCELING' && !e.terminal) {
       // Not asked for: its TaskManager lost contact with this JobManager (or shut down). A failure to
       // recover from, not the end of the job (which would also delete its checkpoints).
-      this.onExecutionFailed(e, 'TaskCanceledException', `${e.taskName} was canceled by TaskManager ${update.taskManagerId} without the JobManager asking (the TaskManager lost contact with the JobManager or shut down)`);
+      this.onExecutionFailed(
+        e,
+        'TaskCanceledException',
+        `${e.taskName} was canceled by TaskManager ${update.taskManagerId} without the JobManager asking (the TaskManager lost contact with the JobManager or shut down)`,
+      );
       return;
     }
     // A task asked to cancel that finished first has still been canceled (Flink's completeCancelling).
@@ -380,7 +455,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     const failingOver = this.status === 'FAILING' || this.status === 'RESTARTING';
     // A consumer's "my producer failed" may arrive before the producer's own report: the real cause becomes the root.
     const h = this.graph.exceptionHistory;
-    if (failingOver && name !== 'PartitionException' && h.at(-1)?.exceptionName === 'PartitionException') h.push(this.exceptionEntry(name, message, e));
+    if (failingOver && name !== 'PartitionException' && h.at(-1)?.exceptionName === 'PartitionException')
+      h.push(this.exceptionEntry(name, message, e));
     if (e.state === 'CANCELING' || this.status === 'CANCELLING' || this.status === 'RESTARTING') {
       // Tasks asked to cancel often fail on their way out (their inputs vanish): that is a cancellation.
       e.transition('CANCELED');
@@ -410,7 +486,13 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   /** A failure of the job: restart every task if the restart strategy allows, else fail for good. */
   private handleFailure(name: string, message: string, e: Execution | null): void {
-    if (isGloballyTerminal(this.status) || this.status === 'FAILING' || this.status === 'CANCELLING' || this.status === 'RESTARTING') return;
+    if (
+      isGloballyTerminal(this.status) ||
+      this.status === 'FAILING' ||
+      this.status === 'CANCELLING' ||
+      this.status === 'RESTARTING'
+    )
+      return;
     this.graph.exceptionHistory.push(this.exceptionEntry(name, message, e));
     this.checkpointing?.coordinator.stop('the job is failing over');
     const strategy = this.opts.restartStrategy;
@@ -459,7 +541,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (!found || this.status !== 'RESTARTING') return;
     const { restore } = found;
     this.restore = restore;
-    if (restore) this.log.info({ jobId: this.jobId, checkpointId: restore.metadata.checkpointId }, 'restoring from checkpoint');
+    if (restore)
+      this.log.info({ jobId: this.jobId, checkpointId: restore.metadata.checkpointId }, 'restoring from checkpoint');
     this.graph.newAttempt();
     this.checkpointing?.resetAttempt();
     this.setStatus('RUNNING');
@@ -481,7 +564,12 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         e.transition('CANCELED');
         continue;
       }
-      unary<{ executionId: string }, Ack>(tm.client, 'CancelTask', { executionId: e.executionId }, this.opts.rpcTimeoutMs)
+      unary<{ executionId: string }, Ack>(
+        tm.client,
+        'CancelTask',
+        { executionId: e.executionId },
+        this.opts.rpcTimeoutMs,
+      )
         .then((ack) => {
           if (!ack.ok) {
             // Unknown to the TaskManager: it never started or already ended there.
@@ -507,10 +595,16 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     const affected = this.graph.allExecutions().filter((e) => e.taskManagerId === tm.id && !e.terminal);
     if (affected.length === 0) return;
     for (const e of affected) {
-      if (this.status === 'CANCELLING' || this.status === 'FAILING' || this.status === 'RESTARTING') e.transition('CANCELED');
+      if (this.status === 'CANCELLING' || this.status === 'FAILING' || this.status === 'RESTARTING')
+        e.transition('CANCELED');
     }
     const first = affected.find((e) => !e.terminal);
-    if (first) this.onExecutionFailed(first, 'TaskManagerLostException', `${cause}; its tasks were lost (${affected.map((e) => e.taskName).join(', ')})`);
+    if (first)
+      this.onExecutionFailed(
+        first,
+        'TaskManagerLostException',
+        `${cause}; its tasks were lost (${affected.map((e) => e.taskName).join(', ')})`,
+      );
     for (const e of affected) if (!e.terminal) e.transition('CANCELED');
     this.checkCompletion();
   }
@@ -534,7 +628,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (isGloballyTerminal(this.status)) return;
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.checkpointing?.coordinator.stop(`the job is ${status}`);
-    this.setStatus(status, status === 'FAILED' ? this.rootCause() ?? undefined : undefined);
+    this.setStatus(status, status === 'FAILED' ? (this.rootCause() ?? undefined) : undefined);
     this.rm.off('taskManagerLost', this.onLost);
     this.rm.off('metrics', this.onMetrics);
     this.rm.releaseSlots(this.jobId);
@@ -550,7 +644,10 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private setStatus(status: JobStatus, cause?: string): void {
     if (!this.graph.transition(status)) return;
     // Failures are reported once, at level error, by the alert notifier listening to statusChanged.
-    this.log.info({ jobId: this.jobId, jobName: this.opts.jobGraph.name, state: status, ...(cause ? { cause } : {}) }, `job ${status}`);
+    this.log.info(
+      { jobId: this.jobId, jobName: this.opts.jobGraph.name, state: status, ...(cause ? { cause } : {}) },
+      `job ${status}`,
+    );
     this.emit('statusChanged', status, cause);
   }
 

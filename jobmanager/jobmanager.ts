@@ -4,7 +4,13 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Configuration } from '../common/config.js';
 import { jobManagerServiceDefinition } from '../common/control.js';
-import { createLogger, exitAfterLogging, exitOnUnhandledRejection, logFileOptions, type Logger } from '../common/logging.js';
+import {
+  createLogger,
+  exitAfterLogging,
+  exitOnUnhandledRejection,
+  logFileOptions,
+  type Logger,
+} from '../common/logging.js';
 import { bindServer, shutdownServer } from '../common/rpc.js';
 import { createRpcServer, serverCredentials } from '../common/security/grpc-security.js';
 import { describeInternalSecurity, internalSecurityFrom } from '../common/security/internal-security.js';
@@ -44,7 +50,13 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const jobManagerId = randomBytes(8).toString('hex');
   exitOnUnhandledRejection(log, 'JobManager');
 
-  const rm = new ResourceManager(jobManagerId, conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log, security);
+  const rm = new ResourceManager(
+    jobManagerId,
+    conf.getDuration('heartbeat.interval'),
+    conf.getDuration('heartbeat.timeout'),
+    log,
+    security,
+  );
   const jars = new JarStore(join(workingDir, 'bundles'));
   await jars.open();
   const archive = new JobArchive(join(workingDir, 'store'), log, jobStoreOptions(conf));
@@ -71,7 +83,15 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   // Deployments (weir apply) beside the job records with high availability, where a standby sees them.
   let deployments: DeploymentService;
   try {
-    deployments = await DeploymentService.open({ conf, dispatcher, log, alerts, restUrl: () => restUrl, dir: join(ha?.store.storageDir ?? workingDir, 'deployments'), checkpointsDir });
+    deployments = await DeploymentService.open({
+      conf,
+      dispatcher,
+      log,
+      alerts,
+      restUrl: () => restUrl,
+      dir: join(ha?.store.storageDir ?? workingDir, 'deployments'),
+      checkpointsDir,
+    });
   } catch (e) {
     await ha?.close();
     await archive.close().catch(() => undefined);
@@ -92,7 +112,14 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   rm.start();
 
   const rest = await createRestServer({ conf, log, logFile, rm, dispatcher, metrics, deployments });
-  if (ha) rest.addHook('onRequest', standbyGuard(() => ha.isLeader(), () => ha.leaderRestUrl()));
+  if (ha)
+    rest.addHook(
+      'onRequest',
+      standbyGuard(
+        () => ha.isLeader(),
+        () => ha.leaderRestUrl(),
+      ),
+    );
   const restHost = conf.getString('rest.bind-address');
   try {
     await rest.listen({ host: restHost, port: conf.getInt('rest.port') });
@@ -108,7 +135,20 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   const restPort = typeof addr === 'object' && addr ? addr.port : conf.getInt('rest.port');
   restUrl = `${restScheme(conf)}://${conf.getString('rest.address')}:${restPort}`;
   const rpcAddress = `${rpcHost}:${rpcPort}`;
-  log.info({ restUrl, rpcAddress, restPort, rpcPort, workingDir, version: ENGINE_VERSION, jobManagerId, highAvailability: ha?.type ?? 'none', ...describeInternalSecurity(security) }, 'JobManager started');
+  log.info(
+    {
+      restUrl,
+      rpcAddress,
+      restPort,
+      rpcPort,
+      workingDir,
+      version: ENGINE_VERSION,
+      jobManagerId,
+      highAvailability: ha?.type ?? 'none',
+      ...describeInternalSecurity(security),
+    },
+    'JobManager started',
+  );
   // Jobs the previous JobManager ran continue here (high availability); with etcd once elected.
   await ha?.lead({
     leader: { jobManagerId, restUrl, rpcAddress },

@@ -11,9 +11,30 @@ export class JobManagerMetrics {
   constructor(rm: ResourceManager, dispatcher: () => Dispatcher) {
     collectDefaultMetrics({ register: this.registry, prefix: 'weir_jobmanager_process_' });
     const r = this.registry;
-    new Gauge({ name: 'weir_jobmanager_taskmanagers', help: 'registered TaskManagers', registers: [r], collect() { this.set(rm.taskManagers.size); } });
-    new Gauge({ name: 'weir_jobmanager_slots_total', help: 'slots offered by all TaskManagers', registers: [r], collect() { this.set(rm.totalSlots()); } });
-    new Gauge({ name: 'weir_jobmanager_slots_available', help: 'free slots', registers: [r], collect() { this.set(rm.freeSlots()); } });
+    new Gauge({
+      name: 'weir_jobmanager_taskmanagers',
+      help: 'registered TaskManagers',
+      registers: [r],
+      collect() {
+        this.set(rm.taskManagers.size);
+      },
+    });
+    new Gauge({
+      name: 'weir_jobmanager_slots_total',
+      help: 'slots offered by all TaskManagers',
+      registers: [r],
+      collect() {
+        this.set(rm.totalSlots());
+      },
+    });
+    new Gauge({
+      name: 'weir_jobmanager_slots_available',
+      help: 'free slots',
+      registers: [r],
+      collect() {
+        this.set(rm.freeSlots());
+      },
+    });
     new Gauge({
       name: 'weir_jobmanager_jobs',
       help: 'jobs by state',
@@ -36,14 +57,21 @@ export class JobManagerMetrics {
             if (!['RUNNING', 'FAILING', 'CANCELLING'].includes(j.status)) continue;
             j.graph.executions.forEach((row, vi) => {
               const v = j.graph.jobGraph.vertices[vi]!;
-              this.set({ job_id: j.jobId, job_name: j.graph.jobGraph.name, vertex: v.name }, row.reduce((a, e) => a + pick(e.metrics), 0));
+              this.set(
+                { job_id: j.jobId, job_name: j.graph.jobGraph.name, vertex: v.name },
+                row.reduce((a, e) => a + pick(e.metrics), 0),
+              );
             });
           }
         },
       });
     // Flink's job metrics numRestarts, numberOfCompletedCheckpoints, numberOfFailedCheckpoints,
     // lastCheckpointDuration and lastCheckpointSize, for every job of this JobManager's lifetime.
-    const perJob = (name: string, help: string, pick: (j: ReturnType<Dispatcher['jobs']['get']> & object) => number | undefined) =>
+    const perJob = (
+      name: string,
+      help: string,
+      pick: (j: ReturnType<Dispatcher['jobs']['get']> & object) => number | undefined,
+    ) =>
       new Gauge({
         name,
         help,
@@ -61,17 +89,49 @@ export class JobManagerMetrics {
       j.checkpointing?.coordinator.stats() as
         | {
             counts: { completed: number; failed: number };
-            latest: { completed: LatestJson | null; savepoint: LatestJson | null; restored: { restore_timestamp?: number } | null };
+            latest: {
+              completed: LatestJson | null;
+              savepoint: LatestJson | null;
+              restored: { restore_timestamp?: number } | null;
+            };
           }
         | undefined;
     perJob('weir_job_restarts', 'times the job restarted (Flink: numRestarts)', (j) => j.graph.attempt);
-    perJob('weir_job_checkpoints_completed', 'completed checkpoints (Flink: numberOfCompletedCheckpoints)', (j) => checkpoints(j)?.counts.completed);
-    perJob('weir_job_checkpoints_failed', 'failed checkpoints (Flink: numberOfFailedCheckpoints)', (j) => checkpoints(j)?.counts.failed);
-    perJob('weir_job_last_checkpoint_duration_ms', 'end-to-end duration of the latest completed checkpoint (Flink: lastCheckpointDuration)', (j) => checkpoints(j)?.latest.completed?.end_to_end_duration);
-    perJob('weir_job_last_checkpoint_size_bytes', 'state size of the latest completed checkpoint (Flink: lastCheckpointSize)', (j) => checkpoints(j)?.latest.completed?.state_size);
-    perJob('weir_job_last_savepoint_duration_ms', 'end-to-end duration of the latest completed savepoint', (j) => checkpoints(j)?.latest.savepoint?.end_to_end_duration);
-    perJob('weir_job_last_savepoint_size_bytes', 'state size of the latest completed savepoint', (j) => checkpoints(j)?.latest.savepoint?.state_size);
-    perJob('weir_job_last_restore_timestamp_ms', 'when the job last restored from a checkpoint or savepoint (Flink: lastCheckpointRestoreTimestamp)', (j) => checkpoints(j)?.latest.restored?.restore_timestamp);
+    perJob(
+      'weir_job_checkpoints_completed',
+      'completed checkpoints (Flink: numberOfCompletedCheckpoints)',
+      (j) => checkpoints(j)?.counts.completed,
+    );
+    perJob(
+      'weir_job_checkpoints_failed',
+      'failed checkpoints (Flink: numberOfFailedCheckpoints)',
+      (j) => checkpoints(j)?.counts.failed,
+    );
+    perJob(
+      'weir_job_last_checkpoint_duration_ms',
+      'end-to-end duration of the latest completed checkpoint (Flink: lastCheckpointDuration)',
+      (j) => checkpoints(j)?.latest.completed?.end_to_end_duration,
+    );
+    perJob(
+      'weir_job_last_checkpoint_size_bytes',
+      'state size of the latest completed checkpoint (Flink: lastCheckpointSize)',
+      (j) => checkpoints(j)?.latest.completed?.state_size,
+    );
+    perJob(
+      'weir_job_last_savepoint_duration_ms',
+      'end-to-end duration of the latest completed savepoint',
+      (j) => checkpoints(j)?.latest.savepoint?.end_to_end_duration,
+    );
+    perJob(
+      'weir_job_last_savepoint_size_bytes',
+      'state size of the latest completed savepoint',
+      (j) => checkpoints(j)?.latest.savepoint?.state_size,
+    );
+    perJob(
+      'weir_job_last_restore_timestamp_ms',
+      'when the job last restored from a checkpoint or savepoint (Flink: lastCheckpointRestoreTimestamp)',
+      (j) => checkpoints(j)?.latest.restored?.restore_timestamp,
+    );
     perVertex('weir_job_vertex_records_in', 'records a vertex read from the network', (m) => m.recordsIn);
     perVertex('weir_job_vertex_records_out', 'records a vertex wrote to the network', (m) => m.recordsOut);
   }

@@ -15,8 +15,7 @@ export interface PlanRequest {
 export type PlanFailureKind = 'load' | 'no-main' | 'main-threw' | 'build';
 
 export type PlanReply =
-  | { type: 'graph'; jobGraph: unknown }
-  | { type: 'error'; kind: PlanFailureKind; message: string; stack?: string };
+  { type: 'graph'; jobGraph: unknown } | { type: 'error'; kind: PlanFailureKind; message: string; stack?: string };
 
 /** The engine's own files (this package's dist/) and Node internals are noise in a user's trace. */
 const engineDir = dirname(dirname(fileURLToPath(import.meta.url)));

@@ -3,7 +3,13 @@
 // because its process is gone (connection refused), so a SIGKILL is noticed in seconds.
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import { taskExecutorClient, type RegisterTaskManagerRequest, type RegisterTaskManagerResponse, type TaskManagerHeartbeat, type TaskMetrics } from '../common/control.js';
+import {
+  taskExecutorClient,
+  type RegisterTaskManagerRequest,
+  type RegisterTaskManagerResponse,
+  type TaskManagerHeartbeat,
+  type TaskMetrics,
+} from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../common/security/internal-security.js';
 import { isUnavailable, unary } from '../common/rpc.js';
@@ -65,14 +71,25 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
   register(req: RegisterTaskManagerRequest): RegisterTaskManagerResponse {
     const reject = (reason: string): RegisterTaskManagerResponse => {
       this.log.warn({ taskManagerId: req.taskManagerId, reason }, 'TaskManager registration refused');
-      return { accepted: false, reason, jobManagerId: this.jobManagerId, heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0 };
+      return {
+        accepted: false,
+        reason,
+        jobManagerId: this.jobManagerId,
+        heartbeatIntervalMs: 0,
+        heartbeatTimeoutMs: 0,
+      };
     };
     if (req.protocolVersion !== PROTOCOL_VERSION) {
-      return reject(`protocol version mismatch: TaskManager speaks ${req.protocolVersion} (engine ${req.engineVersion || 'unknown'}), JobManager speaks ${PROTOCOL_VERSION} (engine ${ENGINE_VERSION})`);
+      return reject(
+        `protocol version mismatch: TaskManager speaks ${req.protocolVersion} (engine ${req.engineVersion || 'unknown'}), JobManager speaks ${PROTOCOL_VERSION} (engine ${ENGINE_VERSION})`,
+      );
     }
     if (!req.taskManagerId || !req.rpcAddress) return reject('registration without TaskManager id or address');
     if (!Number.isInteger(req.slots) || req.slots < 1) return reject(`invalid number of slots: ${req.slots}`);
-    if ((req.slotDataAddresses ?? []).length !== req.slots) return reject(`expected a data address for each of ${req.slots} slot(s), got ${(req.slotDataAddresses ?? []).length}`);
+    if ((req.slotDataAddresses ?? []).length !== req.slots)
+      return reject(
+        `expected a data address for each of ${req.slots} slot(s), got ${(req.slotDataAddresses ?? []).length}`,
+      );
     const previous = this.taskManagers.get(req.taskManagerId);
     if (previous) this.remove(previous, 'TaskManager re-registered; its previous incarnation is gone');
     const now = Date.now();
@@ -96,7 +113,13 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
     this.taskManagers.set(tm.id, tm);
     this.log.info({ taskManagerId: tm.id, address: tm.rpcAddress, slots: tm.slots }, 'TaskManager registered');
     this.emit('resourcesChanged');
-    return { accepted: true, reason: '', jobManagerId: this.jobManagerId, heartbeatIntervalMs: this.heartbeatIntervalMs, heartbeatTimeoutMs: this.heartbeatTimeoutMs };
+    return {
+      accepted: true,
+      reason: '',
+      jobManagerId: this.jobManagerId,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+    };
   }
 
   /** A heartbeat from a TaskManager; false when it is unknown (it should register again). */
@@ -134,7 +157,10 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
     const now = Date.now();
     for (const tm of [...this.taskManagers.values()]) {
       if (now - tm.lastHeartbeat > this.heartbeatTimeoutMs) {
-        this.remove(tm, `TaskManager ${tm.id} (${tm.rpcAddress}) sent no heartbeat for ${now - tm.lastHeartbeat} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`);
+        this.remove(
+          tm,
+          `TaskManager ${tm.id} (${tm.rpcAddress}) sent no heartbeat for ${now - tm.lastHeartbeat} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`,
+        );
         continue;
       }
       unary(tm.client, 'RequestHeartbeat', { jobManagerId: this.jobManagerId }, this.heartbeatIntervalMs)

@@ -3,7 +3,13 @@ import { createReadStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import { invalidAckIdentity, parseTaskCheckpointAck } from '../common/contracts/checkpoint-schema.js';
-import type { Ack, DeclineCheckpointRequest, RegisterTaskManagerRequest, TaskExecutionState, TaskManagerHeartbeat } from '../common/control.js';
+import type {
+  Ack,
+  DeclineCheckpointRequest,
+  RegisterTaskManagerRequest,
+  TaskExecutionState,
+  TaskManagerHeartbeat,
+} from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JarStore } from './jar-store.js';
@@ -11,10 +17,17 @@ import type { ResourceManager } from './resource-manager.js';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
-export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, jars: JarStore, log: Logger): grpc.UntypedServiceImplementation {
-  const RegisterTaskManager: Unary<RegisterTaskManagerRequest, unknown> = (call, cb) => cb(null, rm.register(call.request));
+export function jobManagerService(
+  rm: ResourceManager,
+  dispatcher: Dispatcher,
+  jars: JarStore,
+  log: Logger,
+): grpc.UntypedServiceImplementation {
+  const RegisterTaskManager: Unary<RegisterTaskManagerRequest, unknown> = (call, cb) =>
+    cb(null, rm.register(call.request));
 
-  const SendHeartbeat: Unary<TaskManagerHeartbeat, unknown> = (call, cb) => cb(null, { known: rm.onHeartbeat(call.request) });
+  const SendHeartbeat: Unary<TaskManagerHeartbeat, unknown> = (call, cb) =>
+    cb(null, { known: rm.onHeartbeat(call.request) });
 
   const UpdateTaskExecutionState: Unary<TaskExecutionState, Ack> = (call, cb) => {
     const u = call.request;
@@ -45,7 +58,13 @@ export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, j
     const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
     stream.on('data', (chunk) => call.write({ data: chunk as Buffer }));
     stream.on('end', () => call.end());
-    stream.on('error', (e) => call.destroy(Object.assign(new Error(`bundle ${call.request.bundleId} not available: ${e.message}`), { code: grpc.status.NOT_FOUND })));
+    stream.on('error', (e) =>
+      call.destroy(
+        Object.assign(new Error(`bundle ${call.request.bundleId} not available: ${e.message}`), {
+          code: grpc.status.NOT_FOUND,
+        }),
+      ),
+    );
   };
 
   const AcknowledgeCheckpoint: Unary<{ jobId: string; ackJson: string }, Ack> = (call, cb) => {
@@ -59,7 +78,10 @@ export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, j
       // checkpoint and task, that checkpoint is declined with the reason rather than left to time out.
       const reason = (e as Error).message;
       const id = invalidAckIdentity(call.request.ackJson);
-      log.warn({ jobId: call.request.jobId, reason, declined: id !== undefined }, 'invalid checkpoint acknowledgement dropped');
+      log.warn(
+        { jobId: call.request.jobId, reason, declined: id !== undefined },
+        'invalid checkpoint acknowledgement dropped',
+      );
       if (id) jm.onCheckpointDecline(id.executionId, id.checkpointId, reason);
       return cb(null, { ok: false, error: reason });
     }
@@ -80,5 +102,13 @@ export function jobManagerService(rm: ResourceManager, dispatcher: Dispatcher, j
     cb(null, { ok: true, error: '' });
   };
 
-  return { RegisterTaskManager, SendHeartbeat, UpdateTaskExecutionState, DisconnectTaskManager, FetchBundle, AcknowledgeCheckpoint, DeclineCheckpoint };
+  return {
+    RegisterTaskManager,
+    SendHeartbeat,
+    UpdateTaskExecutionState,
+    DisconnectTaskManager,
+    FetchBundle,
+    AcknowledgeCheckpoint,
+    DeclineCheckpoint,
+  };
 }

@@ -45,10 +45,14 @@ export class BundleCache {
   private fetch(bundleId: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const call = (this.jobManager() as unknown as { FetchBundle(req: unknown): grpc.ClientReadableStream<{ data: Buffer }> }).FetchBundle({ bundleId });
+      const call = (
+        this.jobManager() as unknown as { FetchBundle(req: unknown): grpc.ClientReadableStream<{ data: Buffer }> }
+      ).FetchBundle({ bundleId });
       call.on('data', (c: { data: Buffer }) => chunks.push(c.data));
       call.on('end', () => resolve(Buffer.concat(chunks)));
-      call.on('error', (e: Error) => reject(new Error(`cannot fetch bundle ${bundleId} from the JobManager: ${e.message}`)));
+      call.on('error', (e: Error) =>
+        reject(new Error(`cannot fetch bundle ${bundleId} from the JobManager: ${e.message}`)),
+      );
     });
   }
 }

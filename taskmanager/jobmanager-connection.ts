@@ -21,7 +21,13 @@ export class JobManagerConnection {
    * Connects to `target`. With etcd it waits for a leader; `onNewLeader` hears of each later one
    * (the TaskManager then drops its tasks and registers there).
    */
-  static async open(target: string, clusterId: string, security: InternalSecurity, log: Logger, onNewLeader: (why: string) => void): Promise<JobManagerConnection> {
+  static async open(
+    target: string,
+    clusterId: string,
+    security: InternalSecurity,
+    log: Logger,
+    onNewLeader: (why: string) => void,
+  ): Promise<JobManagerConnection> {
     const etcd = parseEtcdUrl(target);
     if (!etcd) return new JobManagerConnection(jobManagerClient(target, security), target, security);
     const endpoints = etcd.endpoints;

@@ -16,7 +16,11 @@ export class TaskManagerMetricsServer {
   private server: Server | undefined;
 
   constructor(taskManagerId: string, tasks: () => Iterable<TaskView>) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'weir_taskmanager_process_', labels: { tm_id: taskManagerId } });
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: 'weir_taskmanager_process_',
+      labels: { tm_id: taskManagerId },
+    });
     // One series per task; a task whose `pick` gives undefined (a connector metric it lacks) has none.
     const gauge = (name: string, help: string, pick: (m: TaskMetrics) => number | undefined) =>
       new Gauge({
@@ -28,7 +32,11 @@ export class TaskManagerMetricsServer {
           this.reset();
           for (const t of tasks()) {
             const v = pick(t.metrics());
-            if (v !== undefined) this.set({ tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) }, v);
+            if (v !== undefined)
+              this.set(
+                { tm_id: taskManagerId, job_id: t.jobId, task_name: t.name, subtask_index: String(t.subtaskIndex) },
+                v,
+              );
           }
         },
       });
@@ -37,36 +45,95 @@ export class TaskManagerMetricsServer {
     gauge('weir_task_bytes_out', 'bytes a task wrote to its result partitions', (m) => m.bytesOut);
     gauge('weir_task_source_records', 'records the source of a task emitted', (m) => m.sourceRecords);
     gauge('weir_task_sink_records', 'records the sinks of a task received', (m) => m.sinkRecords);
-    gauge('weir_task_state_entries', 'keys, windows and buffered rows the operators of a task hold', (m) => m.stateEntries);
-    gauge('weir_task_sink_lag_p99_ms', 'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples', (m) => m.sinkLagP99);
-    gauge('weir_task_backpressured_ms', 'milliseconds a task waited for credit on its outputs', (m) => m.backPressuredMs);
+    gauge(
+      'weir_task_state_entries',
+      'keys, windows and buffered rows the operators of a task hold',
+      (m) => m.stateEntries,
+    );
+    gauge(
+      'weir_task_sink_lag_p99_ms',
+      'event-time lag (now - timestamp) of records reaching the sinks of a task, p99 of recent samples',
+      (m) => m.sinkLagP99,
+    );
+    gauge(
+      'weir_task_backpressured_ms',
+      'milliseconds a task waited for credit on its outputs',
+      (m) => m.backPressuredMs,
+    );
     // Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and backPressuredTimeMsPerSecond (last 5 s; they add up to 1000).
-    gauge('weir_task_busy_time_ms_per_second', 'busyTimeMsPerSecond: milliseconds per second a task processed records, timers and actions (sources: emitted)', (m) => m.busyTimeMsPerSecond);
-    gauge('weir_task_idle_time_ms_per_second', 'idleTimeMsPerSecond: milliseconds per second a task waited for input', (m) => m.idleTimeMsPerSecond);
-    gauge('weir_task_back_pressured_time_ms_per_second', 'backPressuredTimeMsPerSecond: milliseconds per second a task waited for output buffers (credit)', (m) => m.backPressuredTimeMsPerSecond);
+    gauge(
+      'weir_task_busy_time_ms_per_second',
+      'busyTimeMsPerSecond: milliseconds per second a task processed records, timers and actions (sources: emitted)',
+      (m) => m.busyTimeMsPerSecond,
+    );
+    gauge(
+      'weir_task_idle_time_ms_per_second',
+      'idleTimeMsPerSecond: milliseconds per second a task waited for input',
+      (m) => m.idleTimeMsPerSecond,
+    );
+    gauge(
+      'weir_task_back_pressured_time_ms_per_second',
+      'backPressuredTimeMsPerSecond: milliseconds per second a task waited for output buffers (credit)',
+      (m) => m.backPressuredTimeMsPerSecond,
+    );
     // Connector metrics, only for the tasks whose connectors report them (Flink's names in the help).
     const connector = (name: string, key: string, help: string) => gauge(name, help, (m) => m.connector?.[key]);
-    connector('weir_task_source_records_lag_max', 'records-lag-max', 'records-lag-max: the largest number of records a partition of the source is behind its end');
-    connector('weir_task_source_pending_records', 'pendingRecords', 'pendingRecords: records the source has yet to read, over its partitions');
-    connector('weir_task_sink_records_send', 'numRecordsSend', 'numRecordsSend: records the sinks acknowledged as written to the external system');
-    connector('weir_task_sink_bytes_send', 'numBytesSend', 'numBytesSend: bytes the sinks wrote to the external system');
-    connector('weir_task_sink_commit_failures', 'numCommitFailures', 'numCommitFailures: commits (transactions, flushes) of the sinks that failed');
+    connector(
+      'weir_task_source_records_lag_max',
+      'records-lag-max',
+      'records-lag-max: the largest number of records a partition of the source is behind its end',
+    );
+    connector(
+      'weir_task_source_pending_records',
+      'pendingRecords',
+      'pendingRecords: records the source has yet to read, over its partitions',
+    );
+    connector(
+      'weir_task_sink_records_send',
+      'numRecordsSend',
+      'numRecordsSend: records the sinks acknowledged as written to the external system',
+    );
+    connector(
+      'weir_task_sink_bytes_send',
+      'numBytesSend',
+      'numBytesSend: bytes the sinks wrote to the external system',
+    );
+    connector(
+      'weir_task_sink_commit_failures',
+      'numCommitFailures',
+      'numCommitFailures: commits (transactions, flushes) of the sinks that failed',
+    );
     connector('weir_task_sink_samples_out', 'numSamplesOut', 'numSamplesOut: samples a PrometheusSink wrote');
-    connector('weir_task_sink_write_requests_out', 'numWriteRequestsOut', 'numWriteRequestsOut: remote-write requests a PrometheusSink sent');
-    connector('weir_task_sink_write_requests_retries', 'numWriteRequestsRetries', 'numWriteRequestsRetries: remote-write requests a PrometheusSink retried');
-    connector('weir_task_sink_samples_dropped', 'numSamplesDropped', 'numSamplesDropped: samples a PrometheusSink dropped (refused by Prometheus or out of retries)');
+    connector(
+      'weir_task_sink_write_requests_out',
+      'numWriteRequestsOut',
+      'numWriteRequestsOut: remote-write requests a PrometheusSink sent',
+    );
+    connector(
+      'weir_task_sink_write_requests_retries',
+      'numWriteRequestsRetries',
+      'numWriteRequestsRetries: remote-write requests a PrometheusSink retried',
+    );
+    connector(
+      'weir_task_sink_samples_dropped',
+      'numSamplesDropped',
+      'numSamplesDropped: samples a PrometheusSink dropped (refused by Prometheus or out of retries)',
+    );
   }
 
   /** Starts serving; returns the bound port. */
   listen(host: string, port: number): Promise<number> {
     const server = createServer((req, res) => {
       if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [`Not found: ${req.method} ${req.url}`] }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errors: [`Not found: ${req.method} ${req.url}`] }));
         return;
       }
       this.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [e.message] })),
+        (e: Error) =>
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [e.message] })),
       );
     });
     this.server = server;

@@ -40,7 +40,11 @@ export class TaskExecutor {
   }
 
   taskViews(): TaskView[] {
-    return this.slots.flatMap((s) => [...s.tasks.values()].flatMap((t) => (t.metrics ? [{ jobId: t.jobId, name: t.name, subtaskIndex: t.subtaskIndex, metrics: () => t.metrics! }] : [])));
+    return this.slots.flatMap((s) =>
+      [...s.tasks.values()].flatMap((t) =>
+        t.metrics ? [{ jobId: t.jobId, name: t.name, subtaskIndex: t.subtaskIndex, metrics: () => t.metrics! }] : [],
+      ),
+    );
   }
 
   /** JavaScript heap in use across the slots' threads (the main thread's is added by the caller). */
@@ -50,7 +54,10 @@ export class TaskExecutor {
 
   submit(tdd: TaskDeploymentDescriptor): void {
     const slot = this.slots[tdd.slotIndex];
-    if (!slot) throw new Error(`task ${tdd.executionId} is for slot ${tdd.slotIndex}, but this TaskManager has ${this.slots.length} slot(s)`);
+    if (!slot)
+      throw new Error(
+        `task ${tdd.executionId} is for slot ${tdd.slotIndex}, but this TaskManager has ${this.slots.length} slot(s)`,
+      );
     if (this.slotOf(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
     slot.submit(tdd);
   }
@@ -85,7 +92,9 @@ export class TaskExecutor {
         const tdd = parseTaskDeploymentDescriptor(call.request.descriptorJson);
         // A JobManager that lost its leadership (or was replaced) must not deploy here any more.
         if (tdd.jobManagerId !== undefined && !this.opts.registeredWith(tdd.jobManagerId)) {
-          throw new Error(`refused: deployed by JobManager ${tdd.jobManagerId}, but this TaskManager is registered with another one`);
+          throw new Error(
+            `refused: deployed by JobManager ${tdd.jobManagerId}, but this TaskManager is registered with another one`,
+          );
         }
         this.submit(tdd);
         cb(null, { ok: true, error: '' });
@@ -115,7 +124,13 @@ export class TaskExecutor {
       const slot = this.slotOf(r.executionId);
       if (!slot) return cb(null, { ok: false, error: `no task ${r.executionId}` });
       void slot
-        .triggerCheckpoint(r.executionId, { checkpointId: Number(r.checkpointId), timestamp: Number(r.timestamp), savepoint: r.savepoint, stop: r.stop, drain: r.drain })
+        .triggerCheckpoint(r.executionId, {
+          checkpointId: Number(r.checkpointId),
+          timestamp: Number(r.timestamp),
+          savepoint: r.savepoint,
+          stop: r.stop,
+          drain: r.drain,
+        })
         .then((res) => cb(null, res));
     };
     const NotifyCheckpoint: Unary<NotifyCheckpointRequest, Ack> = (call, cb) => {

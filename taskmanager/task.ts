@@ -198,7 +198,11 @@ export class Task {
         this.failureCause = e;
         this.log.error({ err, operator: operatorName || undefined }, 'task failed');
         // Report before releasing partitions: consumers then fail only after the JobManager heard the root cause.
-        this.transition('FAILED', { message: err.stack ?? err.message, name: isPartitionError(err) ? 'PartitionException' : err.name, operatorName });
+        this.transition('FAILED', {
+          message: err.stack ?? err.message,
+          name: isPartitionError(err) ? 'PartitionException' : err.name,
+          operatorName,
+        });
         await this.cleanUp(e);
       }
     } finally {
@@ -210,7 +214,9 @@ export class Task {
     const tdd = this.tdd;
     const mailbox = new Mailbox();
     this.processingTime = new MailboxProcessingTimeService(mailbox);
-    const { vertex, userCode } = this.env.userCode ? await this.env.userCode(tdd) : await loadUserCode(await this.bundles.entryPath(tdd.bundleHash), tdd);
+    const { vertex, userCode } = this.env.userCode
+      ? await this.env.userCode(tdd)
+      : await loadUserCode(await this.bundles.entryPath(tdd.bundleHash), tdd);
     const services: TaskServices = (this.services = {
       jobId: tdd.jobId,
       subtaskIndex: tdd.subtaskIndex,
@@ -223,7 +229,8 @@ export class Task {
       sinkRecords: 0,
       sinkLag: new LagTracker(),
       processingTime: this.processingTime,
-      autoWatermarkInterval: typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
+      autoWatermarkInterval:
+        typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
       ...(tdd.checkpointing ? { checkpointing: tdd.checkpointing } : {}),
       setIdle: (idle: boolean) => {
         if (idle === this.outputIdle) return;
@@ -236,12 +243,20 @@ export class Task {
         await p;
       },
     });
-    const bufferTimeout = typeof tdd.jobGraph.config.bufferTimeout === 'number' ? tdd.jobGraph.config.bufferTimeout : this.env.bufferTimeoutMs;
+    const bufferTimeout =
+      typeof tdd.jobGraph.config.bufferTimeout === 'number'
+        ? tdd.jobGraph.config.bufferTimeout
+        : this.env.bufferTimeoutMs;
     const writerByEdge = new Map<number, RecordWriter>();
     for (const p of tdd.partitions) {
       const keySelector = p.keyRef ? (userCode.get(p.keyRef) as ((v: unknown) => unknown) | undefined) : undefined;
-      if (p.keyRef && typeof keySelector !== 'function') throw new Error(`key selector ${p.keyRef} is missing from the bundle`);
-      const w = this.network.createResultPartition(p, { producerSubtask: tdd.subtaskIndex, bufferTimeoutMs: bufferTimeout, keySelector }) as RecordWriter;
+      if (p.keyRef && typeof keySelector !== 'function')
+        throw new Error(`key selector ${p.keyRef} is missing from the bundle`);
+      const w = this.network.createResultPartition(p, {
+        producerSubtask: tdd.subtaskIndex,
+        bufferTimeoutMs: bufferTimeout,
+        keySelector,
+      }) as RecordWriter;
       writerByEdge.set(p.edge, w);
       this.writers.push(w);
     }
@@ -249,10 +264,22 @@ export class Task {
     const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
     const head = vertex.operators[0]!;
     // A source restored as finished has nothing left to read: it gets no reader.
-    const source = head.kind === 'source' && !this.finishedOnRestore ? createSourceReader(head, userCode.get(head.id), services, head.name) : undefined;
+    const source =
+      head.kind === 'source' && !this.finishedOnRestore
+        ? createSourceReader(head, userCode.get(head.id), services, head.name)
+        : undefined;
     this.sourceReader = source;
     const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
-    this.streamTask = new StreamTask(chain, this.writers, services, mailbox, source, this.input, strategy, tdd.inputGates.map((g) => g.targetInput));
+    this.streamTask = new StreamTask(
+      chain,
+      this.writers,
+      services,
+      mailbox,
+      source,
+      this.input,
+      strategy,
+      tdd.inputGates.map((g) => g.targetInput),
+    );
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
@@ -266,7 +293,9 @@ export class Task {
       stateDir: join(this.env.stateDir, tdd.jobId, tdd.executionId),
       restore: tdd.restore,
     });
-    const levels = this.holders.map((h) => h.keyed).filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
+    const levels = this.holders
+      .map((h) => h.keyed)
+      .filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
     if (levels.length > 0) {
       // Checked once per buffer: no allocation unless a backend is behind.
       this.streamTask.stateBackpressure = () => {
@@ -277,7 +306,12 @@ export class Task {
     // A source's split positions are its head operator's list state, redistributed on rescale like Flink's.
     const splitsDescriptor = new ListStateDescriptor<unknown>('_source-splits');
     const opState = this.holders[0]?.operatorState;
-    const splits = source && opState ? (source.unionSplitState ? opState.getUnionListState(splitsDescriptor) : opState.getListState(splitsDescriptor)) : undefined;
+    const splits =
+      source && opState
+        ? source.unionSplitState
+          ? opState.getUnionListState(splitsDescriptor)
+          : opState.getListState(splitsDescriptor)
+        : undefined;
     if (source && splits && tdd.restore?.operators[head.id]) source.restoreSplits(splits.get());
     if (tdd.checkpointing) {
       const responder = this.env.checkpointResponder;
@@ -295,7 +329,12 @@ export class Task {
         decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
         log: this.log,
       });
-      this.streamTask.attachCheckpointing(this.checkpointCoordinator, tdd.checkpointing.mode, tdd.checkpointing.periodic, tdd.checkpointing.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH);
+      this.streamTask.attachCheckpointing(
+        this.checkpointCoordinator,
+        tdd.checkpointing.mode,
+        tdd.checkpointing.periodic,
+        tdd.checkpointing.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
+      );
     }
   }
 

@@ -8,7 +8,12 @@ import type { MessagePort } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
 import type { Configuration } from '../common/config.js';
-import { taskExecutionState, taskExecutorServiceDefinition, type Ack, type RegisterTaskManagerResponse } from '../common/control.js';
+import {
+  taskExecutionState,
+  taskExecutorServiceDefinition,
+  type Ack,
+  type RegisterTaskManagerResponse,
+} from '../common/control.js';
 import { createLogger, exitOnUnhandledRejection, logFileOptions, writeLogLine } from '../common/logging.js';
 import { bindServer, shutdownServer, unary } from '../common/rpc.js';
 import { createRpcServer, permanentRefusal, serverCredentials } from '../common/security/grpc-security.js';
@@ -30,7 +35,10 @@ export interface TaskManagerHandle {
 /** Thrown when the JobManager refuses this TaskManager for good (e.g. another protocol version). */
 export class RegistrationRejectedError extends Error {}
 
-export async function startTaskManager(conf: Configuration, opts: { workingDir: string; jobManagerAddress: string }): Promise<TaskManagerHandle> {
+export async function startTaskManager(
+  conf: Configuration,
+  opts: { workingDir: string; jobManagerAddress: string },
+): Promise<TaskManagerHandle> {
   // User stack traces should point into the job's own sources (bundles carry inline source maps).
   process.setSourceMapsEnabled(true);
   const workingDir = resolve(opts.workingDir);
@@ -49,7 +57,13 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const security = internalSecurityFrom(conf);
   // Late-bound: with etcd, a new leader makes the TaskManager drop its tasks and register there.
   let onNewLeader = (_why: string): void => undefined;
-  const conn = await JobManagerConnection.open(opts.jobManagerAddress, conf.getString('high-availability.cluster-id'), security, log, (why) => onNewLeader(why));
+  const conn = await JobManagerConnection.open(
+    opts.jobManagerAddress,
+    conf.getString('high-availability.cluster-id'),
+    security,
+    log,
+    (why) => onNewLeader(why),
+  );
   const bundles = new BundleCache(join(workingDir, 'bundles'), () => conn.client);
   let jobManagerId = '';
   let lastJobManagerContact = Date.now();
@@ -75,7 +89,10 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
     dataPorts: slotDataPorts(conf, slots),
     segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
     buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
-    requestBackoff: { initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'), maxMs: conf.getDuration('taskmanager.network.request-backoff.max') },
+    requestBackoff: {
+      initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'),
+      maxMs: conf.getDuration('taskmanager.network.request-backoff.max'),
+    },
     bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
     stateDir: join(workingDir, 'state'),
     metricsIntervalMs: Math.max(50, Math.min(500, intervalMs)),
@@ -87,7 +104,12 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const slotListener = {
     onTaskState,
     acknowledge: (ack: TaskCheckpointAck) => {
-      unary<{ jobId: string; ackJson: string }, Ack>(conn.client, 'AcknowledgeCheckpoint', { jobId: ack.jobId, ackJson: JSON.stringify(ack) }, 10_000).catch((e: Error) =>
+      unary<{ jobId: string; ackJson: string }, Ack>(
+        conn.client,
+        'AcknowledgeCheckpoint',
+        { jobId: ack.jobId, ackJson: JSON.stringify(ack) },
+        10_000,
+      ).catch((e: Error) =>
         log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
       );
     },
@@ -135,13 +157,27 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   }
 
   const register = async (): Promise<void> => {
-    const req = { taskManagerId: id, rpcAddress, slots, slotDataAddresses, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, pid: process.pid, hostname: hostname(), workingDir, metricsAddress };
+    const req = {
+      taskManagerId: id,
+      rpcAddress,
+      slots,
+      slotDataAddresses,
+      protocolVersion: PROTOCOL_VERSION,
+      engineVersion: ENGINE_VERSION,
+      pid: process.pid,
+      hostname: hostname(),
+      workingDir,
+      metricsAddress,
+    };
     let attempt = 0;
     for (;;) {
       if (closed) return;
       try {
         const res = await unary<typeof req, RegisterTaskManagerResponse>(conn.client, 'RegisterTaskManager', req, 5000);
-        if (!res.accepted) throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${res.reason}`);
+        if (!res.accepted)
+          throw new RegistrationRejectedError(
+            `the JobManager at ${conn.address} refused this TaskManager: ${res.reason}`,
+          );
         jobManagerId = res.jobManagerId;
         lastJobManagerContact = Date.now();
         log.info({ jobManager: conn.address, rpcAddress, slots }, 'TaskManager registered');
@@ -150,8 +186,10 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
         if (e instanceof RegistrationRejectedError) throw e;
         // A wrong or missing internal secret does not get better by asking again.
         const refusal = permanentRefusal(e);
-        if (refusal) throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${refusal}`);
-        if (attempt++ % 10 === 0) log.warn({ jobManager: conn.address, err: (e as Error).message }, 'cannot reach the JobManager; retrying');
+        if (refusal)
+          throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${refusal}`);
+        if (attempt++ % 10 === 0)
+          log.warn({ jobManager: conn.address, err: (e as Error).message }, 'cannot reach the JobManager; retrying');
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
       }
     }
@@ -174,14 +212,21 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
   const heartbeat = setInterval(() => {
     if (closed || reRegistering) return;
     const mem = process.memoryUsage();
-    const hb = { taskManagerId: id, jobManagerId, tasks: executor.metrics(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed + executor.slotHeapUsedBytes() };
+    const hb = {
+      taskManagerId: id,
+      jobManagerId,
+      tasks: executor.metrics(),
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed + executor.slotHeapUsedBytes(),
+    };
     unary<typeof hb, { known: boolean }>(conn.client, 'SendHeartbeat', hb, intervalMs)
       .then((res) => {
         lastJobManagerContact = Date.now();
         if (!res.known) recover('the JobManager does not know this TaskManager');
       })
       .catch(() => {
-        if (Date.now() - lastJobManagerContact > timeoutMs) recover(`no contact with the JobManager for ${Date.now() - lastJobManagerContact} ms`);
+        if (Date.now() - lastJobManagerContact > timeoutMs)
+          recover(`no contact with the JobManager for ${Date.now() - lastJobManagerContact} ms`);
       });
   }, intervalMs);
 
@@ -201,7 +246,18 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       });
   };
 
-  log.info({ rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir, version: ENGINE_VERSION, ...describeInternalSecurity(security) }, 'TaskManager started');
+  log.info(
+    {
+      rpcAddress,
+      metricsAddress,
+      slots,
+      slotDataAddresses,
+      workingDir,
+      version: ENGINE_VERSION,
+      ...describeInternalSecurity(security),
+    },
+    'TaskManager started',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -212,7 +268,12 @@ export async function startTaskManager(conf: Configuration, opts: { workingDir: 
       await executor.awaitAll(5000);
       closed = true;
       clearInterval(heartbeat);
-      await unary(conn.client, 'DisconnectTaskManager', { taskManagerId: id, reason: 'TaskManager shut down' }, 2000).catch(() => undefined);
+      await unary(
+        conn.client,
+        'DisconnectTaskManager',
+        { taskManagerId: id, reason: 'TaskManager shut down' },
+        2000,
+      ).catch(() => undefined);
       await Promise.all(taskSlots.map((s) => s.close()));
       await shutdownServer(server, 1000);
       await metrics.close();

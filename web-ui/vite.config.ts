@@ -13,7 +13,16 @@ export default defineConfig({
   server: {
     // `vite web-ui` against a JobManager on its default port.
     proxy: Object.fromEntries(
-      ['/overview', '/config', '/taskmanagers', '/jobs', '/jars', '/jobmanager', '/savepoint-disposal', '/deployments'].map((p) => [p, 'http://127.0.0.1:8081']),
+      [
+        '/overview',
+        '/config',
+        '/taskmanagers',
+        '/jobs',
+        '/jars',
+        '/jobmanager',
+        '/savepoint-disposal',
+        '/deployments',
+      ].map((p) => [p, 'http://127.0.0.1:8081']),
     ),
   },
 });

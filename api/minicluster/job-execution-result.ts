@@ -45,7 +45,9 @@ export class DetachedJobExecutionResult extends JobExecutionResult {
   }
 
   private detached(): never {
-    throw new Error('the job runs on the cluster after main() returns: its result is not known inside main() (see weir run, GET /jobs/:jobid)');
+    throw new Error(
+      'the job runs on the cluster after main() returns: its result is not known inside main() (see weir run, GET /jobs/:jobid)',
+    );
   }
 
   override getJobID(): string {

@@ -9,7 +9,11 @@ import type { JobClient } from './job-client.js';
 import { startMiniClusterJob } from './mini-cluster.js';
 
 export async function startLocalJob(planned: BuiltJob, local: LocalExecution): Promise<JobClient> {
-  const client = await startMiniClusterJob({ jobGraph: planned.jobGraph, userCode: planned.userCode, configuration: local.configuration });
+  const client = await startMiniClusterJob({
+    jobGraph: planned.jobGraph,
+    userCode: planned.userCode,
+    configuration: local.configuration,
+  });
   local.onJobSubmitted?.(client);
   return client;
 }
@@ -19,12 +23,19 @@ export async function startLocalJob(planned: BuiltJob, local: LocalExecution): P
  * Flink's collect sink). With `limit`, the job is canceled once that many arrived and they are
  * returned; without, everything the job produced, once it finished.
  */
-export async function collectLocally<T>(stream: DataStream<T>, jobName: string | undefined, limit: number | undefined): Promise<T[]> {
+export async function collectLocally<T>(
+  stream: DataStream<T>,
+  jobName: string | undefined,
+  limit: number | undefined,
+): Promise<T[]> {
   const env = stream.getExecutionEnvironment();
   if (!localExecutionOf(env)) {
-    throw new Error("executeAndCollect() runs the job in this process, which a job's main() run by the engine cannot; use StreamExecutionEnvironment.getExecutionEnvironment() in a test or script");
+    throw new Error(
+      "executeAndCollect() runs the job in this process, which a job's main() run by the engine cannot; use StreamExecutionEnvironment.getExecutionEnvironment() in a test or script",
+    );
   }
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be a non-negative integer, got ${String(limit)}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+    throw new RangeError(`limit must be a non-negative integer, got ${String(limit)}`);
   const records: T[] = [];
   let client: JobClient | undefined;
   let reached = limit === 0;

@@ -5,7 +5,12 @@
 // acknowledgements straight to the JobMaster, always on a later microtask, as replies over the wire
 // would arrive.
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import { taskExecutionState, type Ack, type NotifyCheckpointRequest, type TriggerCheckpointRequest } from '../../common/control.js';
+import {
+  taskExecutionState,
+  type Ack,
+  type NotifyCheckpointRequest,
+  type TriggerCheckpointRequest,
+} from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { JobVertex } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
@@ -37,7 +42,12 @@ export class LocalTaskExecutor {
 
   constructor(private readonly opts: LocalTaskExecutorOptions) {
     // No thread connector: every producer is in this thread, so every input channel is local.
-    this.network = new NetworkEnvironment({ taskManagerId: opts.taskManagerId, segmentSize: opts.segmentSize, buffersPerChannel: opts.buffersPerChannel, logger: opts.log });
+    this.network = new NetworkEnvironment({
+      taskManagerId: opts.taskManagerId,
+      segmentSize: opts.segmentSize,
+      buffersPerChannel: opts.buffersPerChannel,
+      logger: opts.log,
+    });
   }
 
   attach(jobMaster: JobMaster): void {
@@ -46,20 +56,24 @@ export class LocalTaskExecutor {
 
   /** What the JobMaster calls: the TaskExecutor service's methods, in gRPC's client calling shape. */
   gateway(): Record<string, unknown> {
-    const answer = <Req, Res>(handle: (req: Req) => Res) => (req: Req, _options: unknown, cb: Callback<Res>) => {
-      queueMicrotask(() => {
-        let res: Res;
-        try {
-          res = handle(req);
-        } catch (e) {
-          cb(e as Error);
-          return;
-        }
-        cb(null, res);
-      });
-    };
+    const answer =
+      <Req, Res>(handle: (req: Req) => Res) =>
+      (req: Req, _options: unknown, cb: Callback<Res>) => {
+        queueMicrotask(() => {
+          let res: Res;
+          try {
+            res = handle(req);
+          } catch (e) {
+            cb(e as Error);
+            return;
+          }
+          cb(null, res);
+        });
+      };
     return {
-      SubmitTask: answer<{ descriptorJson: string }, Ack>((req) => this.submit(JSON.parse(req.descriptorJson) as TaskDeploymentDescriptor)),
+      SubmitTask: answer<{ descriptorJson: string }, Ack>((req) =>
+        this.submit(JSON.parse(req.descriptorJson) as TaskDeploymentDescriptor),
+      ),
       CancelTask: answer<{ executionId: string }, Ack>((req) => {
         const task = this.tasks.get(req.executionId);
         if (!task) return { ok: false, error: `no task ${req.executionId}` };
@@ -73,8 +87,22 @@ export class LocalTaskExecutor {
       }),
       TriggerCheckpoint: answer<TriggerCheckpointRequest, Ack>((r) => {
         const task = this.tasks.get(r.executionId);
-        const ok = task?.triggerCheckpoint({ checkpointId: Number(r.checkpointId), timestamp: Number(r.timestamp), savepoint: r.savepoint, stop: r.stop, drain: r.drain }) ?? false;
-        return { ok, error: ok ? '' : task ? `task ${task.name} is not running a source (state ${task.state})` : `no task ${r.executionId}` };
+        const ok =
+          task?.triggerCheckpoint({
+            checkpointId: Number(r.checkpointId),
+            timestamp: Number(r.timestamp),
+            savepoint: r.savepoint,
+            stop: r.stop,
+            drain: r.drain,
+          }) ?? false;
+        return {
+          ok,
+          error: ok
+            ? ''
+            : task
+              ? `task ${task.name} is not running a source (state ${task.state})`
+              : `no task ${r.executionId}`,
+        };
       }),
       NotifyCheckpoint: answer<NotifyCheckpointRequest, Ack>((r) => {
         for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);
@@ -85,7 +113,10 @@ export class LocalTaskExecutor {
   }
 
   private submit(tdd: TaskDeploymentDescriptor): Ack {
-    if (tdd.slotIndex < 0 || tdd.slotIndex >= this.opts.slots) throw new Error(`task ${tdd.executionId} is for slot ${tdd.slotIndex}, but the mini cluster has ${this.opts.slots} slot(s)`);
+    if (tdd.slotIndex < 0 || tdd.slotIndex >= this.opts.slots)
+      throw new Error(
+        `task ${tdd.executionId} is for slot ${tdd.slotIndex}, but the mini cluster has ${this.opts.slots} slot(s)`,
+      );
     if (this.tasks.has(tdd.executionId)) return { ok: false, error: `task ${tdd.executionId} is already deployed` };
     const task = new Task(tdd, {
       network: this.network,
@@ -96,8 +127,10 @@ export class LocalTaskExecutor {
       stateDir: this.opts.stateDir,
       checkpointResponder: {
         // Through JSON as over the wire: nothing the JobMaster keeps may alias a task's objects.
-        acknowledge: (ack: TaskCheckpointAck) => this.toJobMaster((jm) => jm.onCheckpointAck(JSON.parse(JSON.stringify(ack)) as TaskCheckpointAck)),
-        decline: (_jobId: string, executionId: string, checkpointId: number, reason: string) => this.toJobMaster((jm) => jm.onCheckpointDecline(executionId, checkpointId, reason)),
+        acknowledge: (ack: TaskCheckpointAck) =>
+          this.toJobMaster((jm) => jm.onCheckpointAck(JSON.parse(JSON.stringify(ack)) as TaskCheckpointAck)),
+        decline: (_jobId: string, executionId: string, checkpointId: number, reason: string) =>
+          this.toJobMaster((jm) => jm.onCheckpointDecline(executionId, checkpointId, reason)),
       },
       userCode: (d) => Promise.resolve(this.userCodeFor(d)),
     });
@@ -114,7 +147,13 @@ export class LocalTaskExecutor {
 
   private readonly onState: TaskStateListener = (task, state, failure) => {
     if (state === 'FAILED' && failure?.name !== 'PartitionException') this.lastFailure = task.failureCause;
-    const update = taskExecutionState(this.opts.taskManagerId, { jobId: task.tdd.jobId, executionId: task.executionId }, state, failure, () => task.metrics());
+    const update = taskExecutionState(
+      this.opts.taskManagerId,
+      { jobId: task.tdd.jobId, executionId: task.executionId },
+      state,
+      failure,
+      () => task.metrics(),
+    );
     this.toJobMaster((jm) => jm.onTaskState(update));
   };
 

@@ -65,7 +65,12 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
     log,
   });
   // Not started: its heartbeats would only ask this thread whether it is alive.
-  const rm = new ResourceManager(randomBytes(16).toString('hex'), conf.getDuration('heartbeat.interval'), conf.getDuration('heartbeat.timeout'), log);
+  const rm = new ResourceManager(
+    randomBytes(16).toString('hex'),
+    conf.getDuration('heartbeat.interval'),
+    conf.getDuration('heartbeat.timeout'),
+    log,
+  );
   const now = Date.now();
   const tm: TaskManagerInfo = {
     id: taskManagerId,
@@ -86,11 +91,18 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
   };
   rm.taskManagers.set(tm.id, tm);
 
-  const settings = jobCheckpointSettings(jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined, conf);
+  const settings = jobCheckpointSettings(
+    jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined,
+    conf,
+  );
   const periodic = settings.interval > 0;
   let jm: JobMaster;
   try {
-    const restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as RestartStrategySettings | undefined, conf, periodic);
+    const restartStrategy = createRestartStrategy(
+      jobGraph.config.restartStrategy as RestartStrategySettings | undefined,
+      conf,
+      periodic,
+    );
     jm = new JobMaster(
       {
         jobId,

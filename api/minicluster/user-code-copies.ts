@@ -13,7 +13,9 @@ function isUncopyableClass(ctor: unknown): boolean {
   if (known === undefined) {
     const source = Function.prototype.toString.call(ctor);
     // Native constructors keep internal slots; #private fields live outside the object's properties.
-    known = source.includes('[native code]') || /(^|[\s;{}])(static\s+)?(get\s+|set\s+|async\s+)?#[A-Za-z_$][\w$]*/.test(source);
+    known =
+      source.includes('[native code]') ||
+      /(^|[\s;{}])(static\s+)?(get\s+|set\s+|async\s+)?#[A-Za-z_$][\w$]*/.test(source);
     uncopyable.set(ctor, known);
   }
   return known;

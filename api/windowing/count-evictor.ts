@@ -5,18 +5,32 @@ import type { Evictor, TimestampedValue, Window } from './types.js';
 type EvictorContext = { getCurrentWatermark(): number };
 
 export class CountEvictor implements Evictor<unknown, Window> {
-  private constructor(readonly maxCount: number, readonly doEvictAfter: boolean) {}
+  private constructor(
+    readonly maxCount: number,
+    readonly doEvictAfter: boolean,
+  ) {}
 
   static of(maxCount: number, doEvictAfter = false): CountEvictor {
-    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`CountEvictor.of() needs a positive integer, got ${String(maxCount)}`);
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1)
+      throw new RangeError(`CountEvictor.of() needs a positive integer, got ${String(maxCount)}`);
     return new CountEvictor(maxCount, doEvictAfter === true);
   }
 
-  evictBefore<T>(elements: TimestampedValue<T>[], size: number, _window?: Window, _ctx?: EvictorContext): TimestampedValue<T>[] {
+  evictBefore<T>(
+    elements: TimestampedValue<T>[],
+    size: number,
+    _window?: Window,
+    _ctx?: EvictorContext,
+  ): TimestampedValue<T>[] {
     return this.doEvictAfter ? elements : this.evict(elements, size);
   }
 
-  evictAfter<T>(elements: TimestampedValue<T>[], size: number, _window?: Window, _ctx?: EvictorContext): TimestampedValue<T>[] {
+  evictAfter<T>(
+    elements: TimestampedValue<T>[],
+    size: number,
+    _window?: Window,
+    _ctx?: EvictorContext,
+  ): TimestampedValue<T>[] {
     return this.doEvictAfter ? this.evict(elements, size) : elements;
   }
 

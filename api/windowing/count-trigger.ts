@@ -7,7 +7,8 @@ export class CountTrigger implements Trigger<unknown, Window> {
   private constructor(readonly maxCount: number) {}
 
   static of(maxCount: number): CountTrigger {
-    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`CountTrigger.of() needs a positive integer, got ${String(maxCount)}`);
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1)
+      throw new RangeError(`CountTrigger.of() needs a positive integer, got ${String(maxCount)}`);
     return new CountTrigger(maxCount);
   }
 

@@ -11,7 +11,8 @@ function ms(value: Duration, what: string): number {
   } catch (e) {
     throw new RangeError(`${what}: ${(e as Error).message}`);
   }
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${what} must be a whole number of milliseconds, got ${String(value)}`);
+  if (!Number.isSafeInteger(n))
+    throw new RangeError(`${what} must be a whole number of milliseconds, got ${String(value)}`);
   return n;
 }
 

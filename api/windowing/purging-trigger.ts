@@ -10,7 +10,8 @@ export class PurgingTrigger<T, W extends Window> implements Trigger<T, W> {
   private constructor(readonly nestedTrigger: Trigger<T, W>) {}
 
   static of<T, W extends Window>(nestedTrigger: Trigger<T, W>): PurgingTrigger<T, W> {
-    if (!nestedTrigger || typeof nestedTrigger.onElement !== 'function') throw new TypeError('PurgingTrigger.of() needs a Trigger');
+    if (!nestedTrigger || typeof nestedTrigger.onElement !== 'function')
+      throw new TypeError('PurgingTrigger.of() needs a Trigger');
     return new PurgingTrigger(nestedTrigger);
   }
 

@@ -17,7 +17,8 @@ function toExtractor<T>(extractor: SessionWindowTimeGapExtractor<T>, api: string
 
 function dynamicGap<T>(extract: (element: T) => number, element: T): number {
   const gap = extract(element);
-  if (typeof gap !== 'number' || !(gap > 0) || !Number.isFinite(gap)) throw new RangeError(`dynamic session time gap must satisfy 0 < gap, got ${String(gap)}`);
+  if (typeof gap !== 'number' || !(gap > 0) || !Number.isFinite(gap))
+    throw new RangeError(`dynamic session time gap must satisfy 0 < gap, got ${String(gap)}`);
   return gap;
 }
 

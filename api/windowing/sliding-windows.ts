@@ -10,7 +10,8 @@ function checkArgs(name: string, size: Duration, slide: Duration, offset: Durati
   const si = positiveMs(size, `${name} size`);
   const sl = positiveMs(slide, `${name} slide`);
   const o = offsetMs(offset, `${name} offset`);
-  if (Math.abs(o) >= sl) throw new RangeError(`${name} parameters must satisfy abs(offset) < slide, got slide ${sl} and offset ${o}`);
+  if (Math.abs(o) >= sl)
+    throw new RangeError(`${name} parameters must satisfy abs(offset) < slide, got slide ${sl} and offset ${o}`);
   return [si, sl, o];
 }
 
@@ -18,19 +19,29 @@ function checkArgs(name: string, size: Duration, slide: Duration, offset: Durati
 function slidingWindows(timestamp: number, size: number, slide: number, offset: number): TimeWindow[] {
   const windows: TimeWindow[] = [];
   const lastStart = TimeWindow.getWindowStartWithOffset(timestamp, offset, slide);
-  for (let start = lastStart; start > timestamp - size; start -= slide) windows.push(new TimeWindow(start, start + size));
+  for (let start = lastStart; start > timestamp - size; start -= slide)
+    windows.push(new TimeWindow(start, start + size));
   return windows;
 }
 
 export class SlidingEventTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  protected constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
+  protected constructor(
+    readonly size: number,
+    readonly slide: number,
+    readonly offset: number,
+  ) {}
 
   static of(size: Duration, slide: Duration, offset: Duration = 0): SlidingEventTimeWindows {
     return new SlidingEventTimeWindows(...checkArgs('SlidingEventTimeWindows', size, slide, offset));
   }
 
   assignWindows(_element: unknown, timestamp: number | undefined, _ctx?: WindowAssignerContext): TimeWindow[] {
-    return slidingWindows(requireEventTimestamp(timestamp, 'SlidingEventTimeWindows'), this.size, this.slide, this.offset);
+    return slidingWindows(
+      requireEventTimestamp(timestamp, 'SlidingEventTimeWindows'),
+      this.size,
+      this.slide,
+      this.offset,
+    );
   }
 
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
@@ -51,7 +62,11 @@ export class SlidingEventTimeWindows implements WindowAssigner<unknown, TimeWind
 }
 
 export class SlidingProcessingTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  protected constructor(readonly size: number, readonly slide: number, readonly offset: number) {}
+  protected constructor(
+    readonly size: number,
+    readonly slide: number,
+    readonly offset: number,
+  ) {}
 
   static of(size: Duration, slide: Duration, offset: Duration = 0): SlidingProcessingTimeWindows {
     return new SlidingProcessingTimeWindows(...checkArgs('SlidingProcessingTimeWindows', size, slide, offset));

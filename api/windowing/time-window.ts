@@ -5,7 +5,10 @@ export class TimeWindow implements Window {
   /** Computed once (state and timers look windows up by id per element); #private, so it never shows when a window is serialized. */
   #id: string | undefined;
 
-  constructor(readonly start: number, readonly end: number) {}
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
 
   maxTimestamp(): number {
     return this.end - 1;
@@ -42,7 +45,10 @@ export class TimeWindow implements Window {
    * Flink's TimeWindow.mergeWindows: sorts by start, merges each run of intersecting windows and
    * calls `merge` for every run of more than one window.
    */
-  static mergeWindows(windows: readonly TimeWindow[], merge: (toMerge: TimeWindow[], mergeResult: TimeWindow) => void): void {
+  static mergeWindows(
+    windows: readonly TimeWindow[],
+    merge: (toMerge: TimeWindow[], mergeResult: TimeWindow) => void,
+  ): void {
     const sorted = [...windows].sort((a, b) => a.start - b.start || a.end - b.end);
     let cover: TimeWindow | undefined;
     let group = new Map<string, TimeWindow>();

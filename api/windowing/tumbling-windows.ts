@@ -9,12 +9,16 @@ import type { Trigger, WindowAssigner, WindowAssignerContext } from './types.js'
 function checkArgs(name: string, size: Duration, offset: Duration): [number, number] {
   const s = positiveMs(size, `${name} size`);
   const o = offsetMs(offset, `${name} offset`);
-  if (Math.abs(o) >= s) throw new RangeError(`${name} parameters must satisfy abs(offset) < size, got size ${s} and offset ${o}`);
+  if (Math.abs(o) >= s)
+    throw new RangeError(`${name} parameters must satisfy abs(offset) < size, got size ${s} and offset ${o}`);
   return [s, o];
 }
 
 export class TumblingEventTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  protected constructor(readonly size: number, readonly offset: number) {}
+  protected constructor(
+    readonly size: number,
+    readonly offset: number,
+  ) {}
 
   static of(size: Duration, offset: Duration = 0): TumblingEventTimeWindows {
     return new TumblingEventTimeWindows(...checkArgs('TumblingEventTimeWindows', size, offset));
@@ -44,7 +48,10 @@ export class TumblingEventTimeWindows implements WindowAssigner<unknown, TimeWin
 }
 
 export class TumblingProcessingTimeWindows implements WindowAssigner<unknown, TimeWindow> {
-  protected constructor(readonly size: number, readonly offset: number) {}
+  protected constructor(
+    readonly size: number,
+    readonly offset: number,
+  ) {}
 
   static of(size: Duration, offset: Duration = 0): TumblingProcessingTimeWindows {
     return new TumblingProcessingTimeWindows(...checkArgs('TumblingProcessingTimeWindows', size, offset));

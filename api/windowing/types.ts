@@ -75,8 +75,18 @@ export interface TimestampedValue<T> {
 
 /** Removes elements from a window's contents before (and/or after) the window function. */
 export interface Evictor<T = unknown, W extends Window = Window> {
-  evictBefore(elements: TimestampedValue<T>[], size: number, window: W, ctx: { getCurrentWatermark(): number }): TimestampedValue<T>[];
-  evictAfter(elements: TimestampedValue<T>[], size: number, window: W, ctx: { getCurrentWatermark(): number }): TimestampedValue<T>[];
+  evictBefore(
+    elements: TimestampedValue<T>[],
+    size: number,
+    window: W,
+    ctx: { getCurrentWatermark(): number },
+  ): TimestampedValue<T>[];
+  evictAfter(
+    elements: TimestampedValue<T>[],
+    size: number,
+    window: W,
+    ctx: { getCurrentWatermark(): number },
+  ): TimestampedValue<T>[];
   describe(): Record<string, unknown>;
 }
 
@@ -97,7 +107,11 @@ export interface ProcessWindowContext<W extends Window = Window> {
 /** Flink's ProcessWindowFunction: all (or the pre-aggregated) elements of one key's window. */
 export type ProcessWindowFunctionLike<IN, OUT, K, W extends Window = Window> =
   | ((key: K, context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>) => void)
-  | { process(key: K, context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>): void; open?(ctx: unknown): unknown; close?(): unknown };
+  | {
+      process(key: K, context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>): void;
+      open?(ctx: unknown): unknown;
+      close?(): unknown;
+    };
 
 /**
  * Everything the WindowOperator needs, as the graph builder stores it in the user-code map under

@@ -12,7 +12,11 @@ export abstract class ProcessWindowFunction<IN, OUT, K, W extends Window = Windo
 /** windowAll's window function: like a ProcessWindowFunction, without the key. */
 export type ProcessAllWindowFunctionLike<IN, OUT, W extends Window = Window> =
   | ((context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>) => void)
-  | { process(context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>): void; open?(ctx: unknown): unknown; close?(): unknown };
+  | {
+      process(context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>): void;
+      open?(ctx: unknown): unknown;
+      close?(): unknown;
+    };
 
 export abstract class ProcessAllWindowFunction<IN, OUT, W extends Window = Window> extends AbstractRichFunction {
   abstract process(context: ProcessWindowContext<W>, elements: Iterable<IN>, out: Collector<OUT>): void;

@@ -9,7 +9,13 @@ import type { OperatorSpec } from '../transformation.js';
 import { describeTrigger } from './purging-trigger.js';
 import {
   isMergingAssigner,
-  type AggregateFunction, type Evictor, type ProcessWindowContext, type ProcessWindowFunctionLike, type Trigger, type Window, type WindowAssigner,
+  type AggregateFunction,
+  type Evictor,
+  type ProcessWindowContext,
+  type ProcessWindowFunctionLike,
+  type Trigger,
+  type Window,
+  type WindowAssigner,
   type WindowOperatorSpec,
 } from './types.js';
 
@@ -41,7 +47,10 @@ function isRich(fn: unknown): boolean {
 }
 
 function normalizeReduce(fn: unknown, api: string): (a: unknown, b: unknown) => unknown {
-  if (isRich(fn)) throw new TypeError(`the ReduceFunction of ${api}() cannot have open()/close() (a RichFunction); use ${api}(reduceFunction, processWindowFunction) for lifecycle`);
+  if (isRich(fn))
+    throw new TypeError(
+      `the ReduceFunction of ${api}() cannot have open()/close() (a RichFunction); use ${api}(reduceFunction, processWindowFunction) for lifecycle`,
+    );
   if (typeof fn === 'function') return fn as (a: unknown, b: unknown) => unknown;
   const o = fn as ReduceFunction<unknown> | null;
   if (o && typeof o === 'object' && typeof o.reduce === 'function') return (a, b) => o.reduce(a, b);
@@ -50,12 +59,21 @@ function normalizeReduce(fn: unknown, api: string): (a: unknown, b: unknown) => 
 
 function normalizeAggregate(fn: unknown, merging: boolean, api: string): AggregateFunction<unknown, unknown, unknown> {
   const o = fn as Partial<AggregateFunction<unknown, unknown, unknown>> | null;
-  if (!o || typeof o !== 'object' || typeof o.createAccumulator !== 'function' || typeof o.add !== 'function' || typeof o.getResult !== 'function') {
-    throw new TypeError(`${api}() expects an AggregateFunction: an object with createAccumulator(), add(), getResult() and merge()`);
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    typeof o.createAccumulator !== 'function' ||
+    typeof o.add !== 'function' ||
+    typeof o.getResult !== 'function'
+  ) {
+    throw new TypeError(
+      `${api}() expects an AggregateFunction: an object with createAccumulator(), add(), getResult() and merge()`,
+    );
   }
   if (isRich(fn)) throw new TypeError(`the AggregateFunction of ${api}() cannot have open()/close() (a RichFunction)`);
   const merge = o.merge;
-  if (typeof merge !== 'function' && merging) throw new TypeError(`${api}() on merging (session) windows needs an AggregateFunction with merge()`);
+  if (typeof merge !== 'function' && merging)
+    throw new TypeError(`${api}() on merging (session) windows needs an AggregateFunction with merge()`);
   return {
     createAccumulator: () => o.createAccumulator!(),
     add: (value, acc) => o.add!(value, acc),
@@ -80,12 +98,18 @@ function withLifecycleOf(from: unknown, to: Record<string, unknown>): Record<str
   return to;
 }
 
-type KeyedProcess = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
+type KeyedProcess = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+) => void;
 
 function processOf(fn: unknown, api: string): KeyedProcess {
   if (typeof fn === 'function') return fn as KeyedProcess;
   const o = fn as { process?: unknown } | null;
-  if (o && typeof o === 'object' && typeof o.process === 'function') return (k, c, e, out) => (o.process as Fn).call(o, k as never, c as never, e as never, out as never);
+  if (o && typeof o === 'object' && typeof o.process === 'function')
+    return (k, c, e, out) => (o.process as Fn).call(o, k as never, c as never, e as never, out as never);
   throw new TypeError(`${api}() expects a function or an object with a process() method`);
 }
 
@@ -100,13 +124,19 @@ export function keyedWindowFunction(fn: unknown, all: boolean, api: string): Any
     return (_key, ctx, elements, out) => f(ctx, elements, out);
   }
   const o = fn as { process?: unknown } | null;
-  if (!o || typeof o !== 'object' || typeof o.process !== 'function') throw new TypeError(`${api}() expects a function or an object with a process() method`);
+  if (!o || typeof o !== 'object' || typeof o.process !== 'function')
+    throw new TypeError(`${api}() expects a function or an object with a process() method`);
   const p = o.process as (c: unknown, e: unknown, out: unknown) => void;
-  return withLifecycleOf(fn, { process: (_key: unknown, ctx: unknown, elements: unknown, out: unknown) => p.call(o, ctx, elements, out) }) as AnyWindowFunction;
+  return withLifecycleOf(fn, {
+    process: (_key: unknown, ctx: unknown, elements: unknown, out: unknown) => p.call(o, ctx, elements, out),
+  }) as AnyWindowFunction;
 }
 
 /** With an evictor the window keeps every element; reduce/aggregate then run over them at firing time, as in Flink. */
-function overAllElements(pre: (elements: Iterable<unknown>) => { has: boolean; value: unknown }, windowFunction: AnyWindowFunction | undefined): AnyWindowFunction {
+function overAllElements(
+  pre: (elements: Iterable<unknown>) => { has: boolean; value: unknown },
+  windowFunction: AnyWindowFunction | undefined,
+): AnyWindowFunction {
   const then = windowFunction === undefined ? undefined : processOf(windowFunction, 'window');
   const process: KeyedProcess = (key, ctx, elements, out) => {
     const r = pre(elements);
@@ -134,7 +164,12 @@ function describeOf(x: { describe?: () => Record<string, unknown> }): Record<str
 }
 
 /** The OperatorSpec of a 'window' operator (keyRef, parallelism and inputs are the caller's). */
-export function windowOperator(settings: WindowSettings, fns: WindowFunctions, all: boolean, api: string): OperatorSpec {
+export function windowOperator(
+  settings: WindowSettings,
+  fns: WindowFunctions,
+  all: boolean,
+  api: string,
+): OperatorSpec {
   const { assigner, trigger, evictor } = settings;
   const merging = isMergingAssigner(assigner);
   const spec: WindowOperatorSpec = {
@@ -145,7 +180,8 @@ export function windowOperator(settings: WindowSettings, fns: WindowFunctions, a
   if (evictor) spec.evictor = evictor as Evictor<unknown, Window>;
   if (settings.lateDataTag !== undefined) spec.lateDataTag = settings.lateDataTag;
 
-  const windowFunction = fns.windowFunction === undefined ? undefined : keyedWindowFunction(fns.windowFunction, all, api);
+  const windowFunction =
+    fns.windowFunction === undefined ? undefined : keyedWindowFunction(fns.windowFunction, all, api);
   if (fns.kind === 'reduce') {
     const reduce = normalizeReduce(fns.reduce, api);
     if (!evictor) spec.reduceFunction = reduce;

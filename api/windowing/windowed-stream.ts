@@ -11,7 +11,12 @@ import type { ProcessAllWindowFunctionLike } from './window-functions.js';
 import { windowOperator, type WindowFunctions } from './window-operator-spec.js';
 import {
   isMergingAssigner,
-  type AggregateFunction, type Evictor, type ProcessWindowFunctionLike, type Trigger, type Window, type WindowAssigner,
+  type AggregateFunction,
+  type Evictor,
+  type ProcessWindowFunctionLike,
+  type Trigger,
+  type Window,
+  type WindowAssigner,
 } from './types.js';
 
 /** Adds the window operator to the plan (keyed or all) and returns its stream. */
@@ -19,7 +24,13 @@ export type WindowOperatorFactory = (spec: OperatorSpec) => SingleOutputStreamOp
 
 function checkAssigner(a: unknown, api: string): void {
   const o = a as Partial<WindowAssigner> | null;
-  if (!o || typeof o !== 'object' || typeof o.assignWindows !== 'function' || typeof o.getDefaultTrigger !== 'function' || typeof o.isEventTime !== 'function') {
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    typeof o.assignWindows !== 'function' ||
+    typeof o.getDefaultTrigger !== 'function' ||
+    typeof o.isEventTime !== 'function'
+  ) {
     throw new TypeError(`${api}() needs a WindowAssigner, e.g. TumblingEventTimeWindows.of(1000)`);
   }
 }
@@ -42,11 +53,20 @@ abstract class WindowedStreamBase<T, W extends Window> {
   /** Replaces the assigner's default trigger. */
   trigger(trigger: Trigger<T, W>): this {
     const t = trigger as Partial<Trigger<T, W>> | null;
-    if (!t || typeof t !== 'object' || typeof t.onElement !== 'function' || typeof t.onEventTime !== 'function' || typeof t.onProcessingTime !== 'function' || typeof t.clear !== 'function') {
+    if (
+      !t ||
+      typeof t !== 'object' ||
+      typeof t.onElement !== 'function' ||
+      typeof t.onEventTime !== 'function' ||
+      typeof t.onProcessingTime !== 'function' ||
+      typeof t.clear !== 'function'
+    ) {
       throw new TypeError('trigger() needs a Trigger, e.g. CountTrigger.of(100)');
     }
     if (isMergingAssigner(this.assigner) && !(typeof t.canMerge === 'function' && t.canMerge())) {
-      throw new Error('a merging window assigner (session windows) cannot be used with a trigger that does not support merging');
+      throw new Error(
+        'a merging window assigner (session windows) cannot be used with a trigger that does not support merging',
+      );
     }
     this.triggerValue = trigger;
     return this;
@@ -127,16 +147,31 @@ export class WindowedStream<T, K, W extends Window> extends WindowedStreamBase<T
 
   /** Incrementally reduces each window; the process function, if given, sees the one result. */
   reduce(reduceFunction: ReduceFunction<T>): SingleOutputStreamOperator<T>;
-  reduce<R>(reduceFunction: ReduceFunction<T>, processWindowFunction: ProcessWindowFunctionLike<T, R, K, W>): SingleOutputStreamOperator<R>;
-  reduce<R>(reduceFunction: ReduceFunction<T>, processWindowFunction?: ProcessWindowFunctionLike<T, R, K, W>): SingleOutputStreamOperator<R | T> {
+  reduce<R>(
+    reduceFunction: ReduceFunction<T>,
+    processWindowFunction: ProcessWindowFunctionLike<T, R, K, W>,
+  ): SingleOutputStreamOperator<R>;
+  reduce<R>(
+    reduceFunction: ReduceFunction<T>,
+    processWindowFunction?: ProcessWindowFunctionLike<T, R, K, W>,
+  ): SingleOutputStreamOperator<R | T> {
     return this.build({ kind: 'reduce', reduce: reduceFunction, windowFunction: processWindowFunction }, 'reduce');
   }
 
   /** Incrementally aggregates each window; the process function, if given, sees the one result. */
   aggregate<ACC, V>(aggregateFunction: AggregateFunction<T, ACC, V>): SingleOutputStreamOperator<V>;
-  aggregate<ACC, V, R>(aggregateFunction: AggregateFunction<T, ACC, V>, processWindowFunction: ProcessWindowFunctionLike<V, R, K, W>): SingleOutputStreamOperator<R>;
-  aggregate<ACC, V, R>(aggregateFunction: AggregateFunction<T, ACC, V>, processWindowFunction?: ProcessWindowFunctionLike<V, R, K, W>): SingleOutputStreamOperator<V | R> {
-    return this.build({ kind: 'aggregate', aggregate: aggregateFunction, windowFunction: processWindowFunction }, 'aggregate');
+  aggregate<ACC, V, R>(
+    aggregateFunction: AggregateFunction<T, ACC, V>,
+    processWindowFunction: ProcessWindowFunctionLike<V, R, K, W>,
+  ): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(
+    aggregateFunction: AggregateFunction<T, ACC, V>,
+    processWindowFunction?: ProcessWindowFunctionLike<V, R, K, W>,
+  ): SingleOutputStreamOperator<V | R> {
+    return this.build(
+      { kind: 'aggregate', aggregate: aggregateFunction, windowFunction: processWindowFunction },
+      'aggregate',
+    );
   }
 
   /** Buffers each window's elements and hands them all to the function when it fires. */
@@ -151,19 +186,33 @@ export class AllWindowedStream<T, W extends Window> extends WindowedStreamBase<T
   }
 
   reduce(reduceFunction: ReduceFunction<T>): SingleOutputStreamOperator<T>;
-  reduce<R>(reduceFunction: ReduceFunction<T>, processWindowFunction: ProcessAllWindowFunctionLike<T, R, W>): SingleOutputStreamOperator<R>;
-  reduce<R>(reduceFunction: ReduceFunction<T>, processWindowFunction?: ProcessAllWindowFunctionLike<T, R, W>): SingleOutputStreamOperator<R | T> {
+  reduce<R>(
+    reduceFunction: ReduceFunction<T>,
+    processWindowFunction: ProcessAllWindowFunctionLike<T, R, W>,
+  ): SingleOutputStreamOperator<R>;
+  reduce<R>(
+    reduceFunction: ReduceFunction<T>,
+    processWindowFunction?: ProcessAllWindowFunctionLike<T, R, W>,
+  ): SingleOutputStreamOperator<R | T> {
     return this.build({ kind: 'reduce', reduce: reduceFunction, windowFunction: processWindowFunction }, 'reduce');
   }
 
   aggregate<ACC, V>(aggregateFunction: AggregateFunction<T, ACC, V>): SingleOutputStreamOperator<V>;
-  aggregate<ACC, V, R>(aggregateFunction: AggregateFunction<T, ACC, V>, processWindowFunction: ProcessAllWindowFunctionLike<V, R, W>): SingleOutputStreamOperator<R>;
-  aggregate<ACC, V, R>(aggregateFunction: AggregateFunction<T, ACC, V>, processWindowFunction?: ProcessAllWindowFunctionLike<V, R, W>): SingleOutputStreamOperator<V | R> {
-    return this.build({ kind: 'aggregate', aggregate: aggregateFunction, windowFunction: processWindowFunction }, 'aggregate');
+  aggregate<ACC, V, R>(
+    aggregateFunction: AggregateFunction<T, ACC, V>,
+    processWindowFunction: ProcessAllWindowFunctionLike<V, R, W>,
+  ): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(
+    aggregateFunction: AggregateFunction<T, ACC, V>,
+    processWindowFunction?: ProcessAllWindowFunctionLike<V, R, W>,
+  ): SingleOutputStreamOperator<V | R> {
+    return this.build(
+      { kind: 'aggregate', aggregate: aggregateFunction, windowFunction: processWindowFunction },
+      'aggregate',
+    );
   }
 
   process<R>(processWindowFunction: ProcessAllWindowFunctionLike<T, R, W>): SingleOutputStreamOperator<R> {
     return this.build({ kind: 'process', windowFunction: processWindowFunction }, 'process');
   }
 }
-

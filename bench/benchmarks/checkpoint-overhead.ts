@@ -37,17 +37,39 @@ const VARIANTS: Variant[] = [
   { label: 'level full', config: { 'state.backend': 'level', 'state.backend.incremental': 'false' } },
 ];
 
-async function runOnce(cluster: BenchCluster, jarId: string, records: number, intervalMs: number, label: string): Promise<CheckpointedRun> {
-  const run = await runCounted(cluster, jarId, [String(records), String(DEFAULT_KEYS), String(intervalMs)], 2, records, records, label);
+async function runOnce(
+  cluster: BenchCluster,
+  jarId: string,
+  records: number,
+  intervalMs: number,
+  label: string,
+): Promise<CheckpointedRun> {
+  const run = await runCounted(
+    cluster,
+    jarId,
+    [String(records), String(DEFAULT_KEYS), String(intervalMs)],
+    2,
+    records,
+    records,
+    label,
+  );
   const job = await cluster.job(run.jobId);
   for (const v of job.vertices) {
     const tms = new Set(v.subtasks.map((s) => s['taskmanager-id']));
     if (tms.size !== 2) throw new Error(`${label}: vertex '${v.name}' ran on ${tms.size} TaskManager(s), expected 2`);
   }
   const cp = await cluster.checkpoints(run.jobId);
-  if (intervalMs > 0 && cp.counts.completed === 0) throw new Error(`${label}: job ${run.jobId} completed no checkpoint in ${(run.durationMs / 1000).toFixed(1)} s`);
-  const incremental = cp.history.filter((c) => c.status === 'COMPLETED' && (c as { checkpointed_size?: number }).checkpointed_size! < c.state_size).length;
-  return { ...run, completedCheckpoints: cp.counts.completed, failedCheckpoints: cp.counts.failed, incrementalCheckpoints: incremental };
+  if (intervalMs > 0 && cp.counts.completed === 0)
+    throw new Error(`${label}: job ${run.jobId} completed no checkpoint in ${(run.durationMs / 1000).toFixed(1)} s`);
+  const incremental = cp.history.filter(
+    (c) => c.status === 'COMPLETED' && (c as { checkpointed_size?: number }).checkpointed_size! < c.state_size,
+  ).length;
+  return {
+    ...run,
+    completedCheckpoints: cp.counts.completed,
+    failedCheckpoints: cp.counts.failed,
+    incrementalCheckpoints: incremental,
+  };
 }
 
 async function measureBackend(options: BenchOptions, variant: Variant): Promise<PartResult> {
@@ -57,23 +79,47 @@ async function measureBackend(options: BenchOptions, variant: Variant): Promise<
   try {
     const jarId = await cluster.upload(await cluster.bundle(JOB));
     // A warm-up run, then a calibration run of about CALIBRATION_SECONDS: a cold run underestimates the rate.
-    const warmup = await runOnce(cluster, jarId, Math.max(100_000, Math.round(WARMUP_RECORDS * Math.min(1, options.scale))), 0, `${backend} warm-up`);
-    const calibration = await runOnce(cluster, jarId, Math.max(100_000, Math.round(warmup.eventsPerSecond * CALIBRATION_SECONDS * Math.min(1, options.scale))), 0, `${backend} calibration`);
+    const warmup = await runOnce(
+      cluster,
+      jarId,
+      Math.max(100_000, Math.round(WARMUP_RECORDS * Math.min(1, options.scale))),
+      0,
+      `${backend} warm-up`,
+    );
+    const calibration = await runOnce(
+      cluster,
+      jarId,
+      Math.max(100_000, Math.round(warmup.eventsPerSecond * CALIBRATION_SECONDS * Math.min(1, options.scale))),
+      0,
+      `${backend} calibration`,
+    );
     const records = Math.max(100_000, Math.round(calibration.eventsPerSecond * TARGET_SECONDS * options.scale));
-    options.log(`overhead ${backend}: calibration ${formatCount(calibration.eventsPerSecond)} records/s → ${formatCount(records)} records per run`);
+    options.log(
+      `overhead ${backend}: calibration ${formatCount(calibration.eventsPerSecond)} records/s → ${formatCount(records)} records per run`,
+    );
     const off: CheckpointedRun[] = [];
     const on: CheckpointedRun[] = [];
     for (let r = 0; r < options.repetitions; r++) {
       // Alternate which variant goes first.
       for (const checkpoints of r % 2 === 0 ? [false, true] : [true, false]) {
-        const run = await runOnce(cluster, jarId, records, checkpoints ? CHECKPOINT_INTERVAL_MS : 0, `${backend} ${checkpoints ? 'with' : 'without'} checkpoints`);
+        const run = await runOnce(
+          cluster,
+          jarId,
+          records,
+          checkpoints ? CHECKPOINT_INTERVAL_MS : 0,
+          `${backend} ${checkpoints ? 'with' : 'without'} checkpoints`,
+        );
         (checkpoints ? on : off).push(run);
         if (checkpoints && variant.config['state.backend.incremental'] === 'false' && run.incrementalCheckpoints > 0) {
-          options.log(`overhead ${backend}: WARNING checkpoints wrote deltas although state.backend.incremental is false (the setting did not reach the tasks)`);
+          options.log(
+            `overhead ${backend}: WARNING checkpoints wrote deltas although state.backend.incremental is false (the setting did not reach the tasks)`,
+          );
         }
         options.log(
           `overhead ${backend}: run ${r + 1} ${checkpoints ? 'with' : 'without'} checkpoints: ${formatCount(run.eventsPerSecond)} records/s over ${(run.durationMs / 1000).toFixed(1)} s` +
-            (checkpoints ? `, ${run.completedCheckpoints} checkpoints completed (${run.incrementalCheckpoints} of the last ones with deltas), ${run.failedCheckpoints} failed` : ''),
+            (checkpoints
+              ? `, ${run.completedCheckpoints} checkpoints completed (${run.incrementalCheckpoints} of the last ones with deltas), ${run.failedCheckpoints} failed`
+              : ''),
         );
       }
     }
@@ -83,25 +129,57 @@ async function measureBackend(options: BenchOptions, variant: Variant): Promise<
     const completed = on.map((r) => r.completedCheckpoints);
     return {
       figures: [
-        { name: `overhead ${backend}: no checkpoints`, value: median(offRates), unit: 'records/s', note: medianNote(offRates) },
-        { name: `overhead ${backend}: checkpoint every 1 s`, value: median(onRates), unit: 'records/s', note: medianNote(onRates) },
+        {
+          name: `overhead ${backend}: no checkpoints`,
+          value: median(offRates),
+          unit: 'records/s',
+          note: medianNote(offRates),
+        },
+        {
+          name: `overhead ${backend}: checkpoint every 1 s`,
+          value: median(onRates),
+          unit: 'records/s',
+          note: medianNote(onRates),
+        },
         { name: `overhead ${backend}: with / without`, value: ratio, unit: 'ratio', note: `aim ≥ ${AIM_RATIO}` },
         {
           name: `overhead ${backend}: checkpoints completed`,
           value: median(completed),
           unit: 'per run',
-          note: `${completed.join(', ')} in runs of ${on.map((r) => (r.durationMs / 1000).toFixed(1)).join(', ')} s` + (backend.startsWith('level') ? `; with deltas: ${on.map((r) => r.incrementalCheckpoints).join(', ')}` : ''),
+          note:
+            `${completed.join(', ')} in runs of ${on.map((r) => (r.durationMs / 1000).toFixed(1)).join(', ')} s` +
+            (backend.startsWith('level') ? `; with deltas: ${on.map((r) => r.incrementalCheckpoints).join(', ')}` : ''),
         },
       ],
       details: {
         records,
         keys: DEFAULT_KEYS,
-        calibration: { records: calibration.results, recordsPerSecond: calibration.eventsPerSecond, warmupRecordsPerSecond: warmup.eventsPerSecond },
+        calibration: {
+          records: calibration.results,
+          recordsPerSecond: calibration.eventsPerSecond,
+          warmupRecordsPerSecond: warmup.eventsPerSecond,
+        },
         ratio,
         aim: { ratio: AIM_RATIO, met: ratio >= AIM_RATIO },
         runs: {
           without: off.map(({ jobId, durationMs, eventsPerSecond }) => ({ jobId, durationMs, eventsPerSecond })),
-          with: on.map(({ jobId, durationMs, eventsPerSecond, completedCheckpoints, failedCheckpoints, incrementalCheckpoints }) => ({ jobId, durationMs, eventsPerSecond, completedCheckpoints, failedCheckpoints, incrementalCheckpoints })),
+          with: on.map(
+            ({
+              jobId,
+              durationMs,
+              eventsPerSecond,
+              completedCheckpoints,
+              failedCheckpoints,
+              incrementalCheckpoints,
+            }) => ({
+              jobId,
+              durationMs,
+              eventsPerSecond,
+              completedCheckpoints,
+              failedCheckpoints,
+              incrementalCheckpoints,
+            }),
+          ),
         },
       },
     };

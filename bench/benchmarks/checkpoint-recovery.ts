@@ -58,7 +58,9 @@ interface ExceptionHistory {
 
 async function failuresSince(view: JobView, jobId: string, since: number): Promise<string[]> {
   const h = await view.client.get<ExceptionHistory>(`/jobs/${jobId}/exceptions`);
-  const after = h.exceptionHistory.entries.filter((e) => e.timestamp >= since).sort((a, b) => a.timestamp - b.timestamp);
+  const after = h.exceptionHistory.entries
+    .filter((e) => e.timestamp >= since)
+    .sort((a, b) => a.timestamp - b.timestamp);
   return after.map((e) => `+${e.timestamp - since} ms ${e.stacktrace.split('\n')[0]!.slice(0, 240)}`);
 }
 
@@ -77,11 +79,15 @@ function lagP50(v: VertexDetails): number | null {
 
 /** Every subtask RUNNING in an attempt that started at or after `since` (epoch ms). */
 function allRunningSince(job: JobDetails, since: number): boolean {
-  return job.state === 'RUNNING' && job.vertices.every((v) => v.subtasks.every((s) => s.status === 'RUNNING' && (s.timestamps.RUNNING ?? 0) >= since));
+  return (
+    job.state === 'RUNNING' &&
+    job.vertices.every((v) => v.subtasks.every((s) => s.status === 'RUNNING' && (s.timestamps.RUNNING ?? 0) >= since))
+  );
 }
 
 function checkAlive(job: JobDetails): void {
-  if (job.state === 'FAILED' || job.state === 'CANCELED' || job.state === 'FINISHED') throw new Error(`the recovery job ended ${job.state}`);
+  if (job.state === 'FAILED' || job.state === 'CANCELED' || job.state === 'FINISHED')
+    throw new Error(`the recovery job ended ${job.state}`);
 }
 
 /** Waits for steady operation after (re)start at `since`; returns the steady sink-lag-p50. */
@@ -92,8 +98,14 @@ export async function waitSteady(cluster: JobView, jobId: string, since: number)
     const job = await cluster.job(jobId);
     checkAlive(job);
     const cp = await cluster.checkpoints(jobId);
-    if (allRunningSince(job, since) && cp.counts.completed >= completedBefore + STEADY_CHECKPOINTS && lagP50(sinkVertex(job)) !== null) break;
-    if (Date.now() > deadline) throw new Error(`the recovery job was not steady within ${RECOVERY_TIMEOUT_MS / 1000} s`);
+    if (
+      allRunningSince(job, since) &&
+      cp.counts.completed >= completedBefore + STEADY_CHECKPOINTS &&
+      lagP50(sinkVertex(job)) !== null
+    )
+      break;
+    if (Date.now() > deadline)
+      throw new Error(`the recovery job was not steady within ${RECOVERY_TIMEOUT_MS / 1000} s`);
     await sleep(POLL_MS);
   }
   const samples: number[] = [];
@@ -106,7 +118,12 @@ export async function waitSteady(cluster: JobView, jobId: string, since: number)
 }
 
 /** Watches the job after the kill at `killAt` until its output caught up. */
-async function watchRecovery(cluster: JobView, jobId: string, killAt: number, thresholdMs: number): Promise<Pick<KillTiming, 'toRunningMs' | 'toCaughtUpMs' | 'peakLagP50Ms'>> {
+async function watchRecovery(
+  cluster: JobView,
+  jobId: string,
+  killAt: number,
+  thresholdMs: number,
+): Promise<Pick<KillTiming, 'toRunningMs' | 'toCaughtUpMs' | 'peakLagP50Ms'>> {
   let runningAt: number | undefined;
   let peak = 0;
   for (;;) {
@@ -125,7 +142,8 @@ async function watchRecovery(cluster: JobView, jobId: string, killAt: number, th
         return { toRunningMs: runningAt - killAt, toCaughtUpMs: now - killAt, peakLagP50Ms: peak };
       }
     }
-    if (now - killAt > RECOVERY_TIMEOUT_MS) throw new Error(`the recovery job did not recover within ${RECOVERY_TIMEOUT_MS / 1000} s of the kill`);
+    if (now - killAt > RECOVERY_TIMEOUT_MS)
+      throw new Error(`the recovery job did not recover within ${RECOVERY_TIMEOUT_MS / 1000} s of the kill`);
     await sleep(POLL_MS);
   }
 }
@@ -136,11 +154,22 @@ function lagThreshold(steadyLagP50Ms: number): number {
 }
 
 /** Watches the job after the kill at `killAt` until its output caught up; then reads what it restored and the failures recorded. */
-export async function measureKill(view: JobView, jobId: string, killAt: number, steadyLagP50Ms: number): Promise<KillTiming> {
+export async function measureKill(
+  view: JobView,
+  jobId: string,
+  killAt: number,
+  steadyLagP50Ms: number,
+): Promise<KillTiming> {
   const thresholdMs = lagThreshold(steadyLagP50Ms);
   const watched = await watchRecovery(view, jobId, killAt, thresholdMs);
   const restored = await view.checkpoints(jobId);
-  return { steadyLagP50Ms, thresholdMs, ...watched, restoredCheckpoint: restored.latest.restored?.id ?? null, failures: await failuresSince(view, jobId, killAt) };
+  return {
+    steadyLagP50Ms,
+    thresholdMs,
+    ...watched,
+    restoredCheckpoint: restored.latest.restored?.id ?? null,
+    failures: await failuresSince(view, jobId, killAt),
+  };
 }
 
 /** The log line of one kill. */
@@ -157,7 +186,12 @@ export function recoveryFigures(label: string, kills: KillTiming[], runningNote:
   const caughtUp = kills.map((k) => k.toCaughtUpMs);
   const list = (v: number[]) => v.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ');
   return [
-    { name: `${label}: kill → all tasks RUNNING`, value: median(running), unit: 'ms', note: `median of ${kills.length}: ${list(running)}; ${runningNote}` },
+    {
+      name: `${label}: kill → all tasks RUNNING`,
+      value: median(running),
+      unit: 'ms',
+      note: `median of ${kills.length}: ${list(running)}; ${runningNote}`,
+    },
     {
       name: `${label}: kill → output caught up`,
       value: median(caughtUp),
@@ -172,16 +206,28 @@ export function defaultHeartbeat(): { intervalMs: number; timeoutMs: number; not
   const conf = new Configuration();
   const intervalMs = conf.getDuration('heartbeat.interval');
   const timeoutMs = conf.getDuration('heartbeat.timeout');
-  return { intervalMs, timeoutMs, note: `heartbeat.timeout ${timeoutMs / 1000} s, interval ${intervalMs / 1000} s (defaults)` };
+  return {
+    intervalMs,
+    timeoutMs,
+    note: `heartbeat.timeout ${timeoutMs / 1000} s, interval ${intervalMs / 1000} s (defaults)`,
+  };
 }
 
 /** Job settings for a result's details. */
-export const RECOVERY_JOB_SETTINGS = { rate: RATE, keys: KEYS, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS, restartDelayMs: RESTART_DELAY_MS, lagFloorMs: LAG_FLOOR_MS };
+export const RECOVERY_JOB_SETTINGS = {
+  rate: RATE,
+  keys: KEYS,
+  checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+  restartDelayMs: RESTART_DELAY_MS,
+  lagFloorMs: LAG_FLOOR_MS,
+};
 
 export async function measureRecovery(options: BenchOptions): Promise<PartResult> {
   // The cluster runs on the engine's defaults.
   const heartbeat = defaultHeartbeat();
-  options.log(`recovery: starting 2 TaskManagers with 1 slot each (heartbeat.interval ${heartbeat.intervalMs} ms, heartbeat.timeout ${heartbeat.timeoutMs} ms)`);
+  options.log(
+    `recovery: starting 2 TaskManagers with 1 slot each (heartbeat.interval ${heartbeat.intervalMs} ms, heartbeat.timeout ${heartbeat.timeoutMs} ms)`,
+  );
   const cluster = await BenchCluster.start({ taskManagers: 0, slots: 1 });
   try {
     // Started by hand so they can be killed without the cluster counting it as a crash.
@@ -209,7 +255,12 @@ export async function measureRecovery(options: BenchOptions): Promise<PartResult
     await cluster.cancel(jobId);
     return {
       figures: recoveryFigures('recovery', kills, `${heartbeat.note}; restart delay ${RESTART_DELAY_MS} ms; aim < 5 s`),
-      details: { ...RECOVERY_JOB_SETTINGS, heartbeat: { intervalMs: heartbeat.intervalMs, timeoutMs: heartbeat.timeoutMs }, jobId, kills },
+      details: {
+        ...RECOVERY_JOB_SETTINGS,
+        heartbeat: { intervalMs: heartbeat.intervalMs, timeoutMs: heartbeat.timeoutMs },
+        jobId,
+        kills,
+      },
     };
   } finally {
     await cluster.stop();

@@ -56,12 +56,17 @@ export async function fillState(
   rate = RATE,
 ): Promise<{ jobId: string; keys: number; submitted: number; filledAt: number }> {
   const keys = Math.round((targetMB * 1e6) / VALUE_BYTES);
-  const jobId = await cluster.run(jarId, [String(keys), String(VALUE_BYTES), String(rate), String(checkpointIntervalMs)], parallelism);
+  const jobId = await cluster.run(
+    jarId,
+    [String(keys), String(VALUE_BYTES), String(rate), String(checkpointIntervalMs)],
+    parallelism,
+  );
   const submitted = Date.now();
   // The fill: one entry per key in the keyed vertex (its state-entries, reported with heartbeats).
   for (;;) {
     const job = await cluster.job(jobId);
-    if (job.state !== 'RUNNING' && job.state !== 'CREATED' && job.state !== 'INITIALIZING') throw new Error(`state-fill job ${jobId} is ${job.state} during the fill`);
+    if (job.state !== 'RUNNING' && job.state !== 'CREATED' && job.state !== 'INITIALIZING')
+      throw new Error(`state-fill job ${jobId} is ${job.state} during the fill`);
     const keyed = job.vertices.find((v) => v.operators.some((o) => o.name === 'Fixed-size value'));
     if ((keyed?.metrics['state-entries'] ?? 0) >= keys) return { jobId, keys, submitted, filledAt: Date.now() };
     if (Date.now() - submitted > FILL_TIMEOUT_MS) {
@@ -81,15 +86,22 @@ async function runSize(cluster: BenchCluster, jarId: string, backend: string, ta
       const stats = await cluster.checkpoints(jobId);
       for (const c of stats.history) {
         if (c.trigger_timestamp < filledAt) continue;
-        if (c.status === 'FAILED') throw new Error(`checkpoint ${c.id} of job ${jobId} failed: ${c.failure_message ?? 'no message'}`);
+        if (c.status === 'FAILED')
+          throw new Error(`checkpoint ${c.id} of job ${jobId} failed: ${c.failure_message ?? 'no message'}`);
         if (c.status === 'COMPLETED') measured.set(c.id, c);
       }
-      if (Date.now() - filledAt > CHECKPOINTS_TIMEOUT_MS) throw new Error(`job ${jobId}: only ${measured.size} checkpoints completed within ${CHECKPOINTS_TIMEOUT_MS / 1000} s after the fill`);
+      if (Date.now() - filledAt > CHECKPOINTS_TIMEOUT_MS)
+        throw new Error(
+          `job ${jobId}: only ${measured.size} checkpoints completed within ${CHECKPOINTS_TIMEOUT_MS / 1000} s after the fill`,
+        );
       if (measured.size < MEASURED_CHECKPOINTS) await sleep(500);
     }
     const checkpoints = [...measured.values()].sort((a, b) => a.id - b.id).slice(0, MEASURED_CHECKPOINTS);
     for (const c of checkpoints) {
-      if (c.state_size < keys * VALUE_BYTES) throw new Error(`checkpoint ${c.id} of job ${jobId} holds ${c.state_size} bytes, less than the ${keys} × ${VALUE_BYTES} bytes filled`);
+      if (c.state_size < keys * VALUE_BYTES)
+        throw new Error(
+          `checkpoint ${c.id} of job ${jobId} holds ${c.state_size} bytes, less than the ${keys} × ${VALUE_BYTES} bytes filled`,
+        );
     }
     return { backend, targetMB, keys, jobId, fillMs: filledAt - submitted, checkpoints };
   } finally {
@@ -105,11 +117,36 @@ function figuresOf(run: SizeRun): Figure[] {
   const mbOf = (c: CheckpointStatistics) => mb(c.state_size);
   const of = `median of checkpoints ${cps.map((c) => c.id).join(', ')}`;
   return [
-    { name: `${label}: end-to-end`, value: pick((c) => c.end_to_end_duration), unit: 'ms', note: `${of}: ${list((c) => c.end_to_end_duration)}` },
-    { name: `${label}: sync part`, value: pick((c) => c.sync_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.sync_duration)}` },
-    { name: `${label}: async part`, value: pick((c) => c.async_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.async_duration)}` },
-    { name: `${label}: alignment`, value: pick((c) => c.alignment_duration), unit: 'ms', note: `slowest subtask: ${list((c) => c.alignment_duration)}` },
-    { name: `${label}: state size`, value: pick(mbOf), unit: 'MB', note: `${run.keys} keys × ${VALUE_BYTES} B values; filled in ${(run.fillMs / 1000).toFixed(1)} s after submission` },
+    {
+      name: `${label}: end-to-end`,
+      value: pick((c) => c.end_to_end_duration),
+      unit: 'ms',
+      note: `${of}: ${list((c) => c.end_to_end_duration)}`,
+    },
+    {
+      name: `${label}: sync part`,
+      value: pick((c) => c.sync_duration),
+      unit: 'ms',
+      note: `slowest subtask: ${list((c) => c.sync_duration)}`,
+    },
+    {
+      name: `${label}: async part`,
+      value: pick((c) => c.async_duration),
+      unit: 'ms',
+      note: `slowest subtask: ${list((c) => c.async_duration)}`,
+    },
+    {
+      name: `${label}: alignment`,
+      value: pick((c) => c.alignment_duration),
+      unit: 'ms',
+      note: `slowest subtask: ${list((c) => c.alignment_duration)}`,
+    },
+    {
+      name: `${label}: state size`,
+      value: pick(mbOf),
+      unit: 'MB',
+      note: `${run.keys} keys × ${VALUE_BYTES} B values; filled in ${(run.fillMs / 1000).toFixed(1)} s after submission`,
+    },
   ];
 }
 
@@ -127,7 +164,11 @@ interface IncrementalRun {
 /** Incremental checkpoints of the level backend after CHANGED_SHARE of the keys changed, against a savepoint's (full) size. */
 async function runIncremental(options: BenchOptions, targetMB: number): Promise<IncrementalRun> {
   options.log(`incremental level ${targetMB} MB: starting 2 TaskManagers with 1 slot each`);
-  const cluster = await BenchCluster.start({ taskManagers: 2, slots: 1, config: { 'state.backend': 'level', 'state.backend.incremental': 'true' } });
+  const cluster = await BenchCluster.start({
+    taskManagers: 2,
+    slots: 1,
+    config: { 'state.backend': 'level', 'state.backend.incremental': 'true' },
+  });
   try {
     const jarId = await cluster.upload(await cluster.bundle(STATE_FILL_JOB));
     const keys = Math.round((targetMB * 1e6) / VALUE_BYTES);
@@ -141,25 +182,38 @@ async function runIncremental(options: BenchOptions, targetMB: number): Promise<
         const stats = await cluster.checkpoints(jobId);
         for (const c of [...stats.history].sort((a, b) => a.id - b.id)) {
           if (c.trigger_timestamp < filledAt || seen.has(c.id)) continue;
-          if (c.status === 'FAILED') throw new Error(`checkpoint ${c.id} of job ${jobId} failed: ${c.failure_message ?? 'no message'}`);
+          if (c.status === 'FAILED')
+            throw new Error(`checkpoint ${c.id} of job ${jobId} failed: ${c.failure_message ?? 'no message'}`);
           if (c.status !== 'COMPLETED') continue;
           seen.add(c.id);
           if (settled++ < SETTLE_CHECKPOINTS) continue;
           measured.set(c.id, c);
         }
         if (measured.size >= MEASURED_CHECKPOINTS) break;
-        if (Date.now() - filledAt > CHECKPOINTS_TIMEOUT_MS) throw new Error(`job ${jobId}: only ${measured.size} checkpoints completed within ${CHECKPOINTS_TIMEOUT_MS / 1000} s after the fill`);
+        if (Date.now() - filledAt > CHECKPOINTS_TIMEOUT_MS)
+          throw new Error(
+            `job ${jobId}: only ${measured.size} checkpoints completed within ${CHECKPOINTS_TIMEOUT_MS / 1000} s after the fill`,
+          );
         await sleep(500);
       }
       const checkpoints = [...measured.values()].sort((a, b) => a.id - b.id).slice(0, MEASURED_CHECKPOINTS);
       // A savepoint is always full and canonical: the full size of the same state.
       const target = `${cluster.dir}/savepoints`;
-      const { 'request-id': id } = await cluster.client.post<{ 'request-id': string }>(`/jobs/${jobId}/savepoints`, { 'target-directory': target });
-      await cluster.poll('the savepoint', async () => {
-        const s = await cluster.client.get<{ status: { id: string }; operation?: { 'failure-cause'?: unknown } }>(`/jobs/${jobId}/savepoints/${id}`);
-        if (s.operation?.['failure-cause']) throw new Error(`savepoint of job ${jobId} failed`);
-        return s.status.id === 'COMPLETED' ? s : undefined;
-      }, 120_000, 50);
+      const { 'request-id': id } = await cluster.client.post<{ 'request-id': string }>(`/jobs/${jobId}/savepoints`, {
+        'target-directory': target,
+      });
+      await cluster.poll(
+        'the savepoint',
+        async () => {
+          const s = await cluster.client.get<{ status: { id: string }; operation?: { 'failure-cause'?: unknown } }>(
+            `/jobs/${jobId}/savepoints/${id}`,
+          );
+          if (s.operation?.['failure-cause']) throw new Error(`savepoint of job ${jobId} failed`);
+          return s.status.id === 'COMPLETED' ? s : undefined;
+        },
+        120_000,
+        50,
+      );
       const after = (await cluster.checkpoints(jobId)) as { latest: { savepoint: CheckpointStatistics | null } };
       const savepointBytes = after.latest.savepoint?.state_size ?? NaN;
       return { targetMB, keys, rate, jobId, checkpoints, savepointBytes };
@@ -176,10 +230,30 @@ function incrementalFigures(run: IncrementalRun): Figure[] {
   const written = median(run.checkpoints.map((c) => c.checkpointed_size ?? c.state_size));
   const ids = run.checkpoints.map((c) => c.id).join(', ');
   return [
-    { name: `${label}: checkpoint writes`, value: mb(written), unit: 'MB', note: `median of checkpoints ${ids}: ${run.checkpoints.map((c) => mb(c.checkpointed_size ?? c.state_size).toFixed(2)).join(', ')}` },
-    { name: `${label}: full size`, value: mb(run.savepointBytes), unit: 'MB', note: 'a savepoint of the same state (always full)' },
-    { name: `${label}: written / full`, value: written / run.savepointBytes, unit: 'ratio', note: `aim < ${INCREMENTAL_AIM}; ${run.keys} keys, ${run.rate} updates/s, a checkpoint every ${CHECKPOINT_INTERVAL_MS / 1000} s` },
-    { name: `${label}: end-to-end`, value: median(run.checkpoints.map((c) => c.end_to_end_duration)), unit: 'ms', note: `checkpoints ${ids}: ${run.checkpoints.map((c) => formatMs(c.end_to_end_duration)).join(', ')}` },
+    {
+      name: `${label}: checkpoint writes`,
+      value: mb(written),
+      unit: 'MB',
+      note: `median of checkpoints ${ids}: ${run.checkpoints.map((c) => mb(c.checkpointed_size ?? c.state_size).toFixed(2)).join(', ')}`,
+    },
+    {
+      name: `${label}: full size`,
+      value: mb(run.savepointBytes),
+      unit: 'MB',
+      note: 'a savepoint of the same state (always full)',
+    },
+    {
+      name: `${label}: written / full`,
+      value: written / run.savepointBytes,
+      unit: 'ratio',
+      note: `aim < ${INCREMENTAL_AIM}; ${run.keys} keys, ${run.rate} updates/s, a checkpoint every ${CHECKPOINT_INTERVAL_MS / 1000} s`,
+    },
+    {
+      name: `${label}: end-to-end`,
+      value: median(run.checkpoints.map((c) => c.end_to_end_duration)),
+      unit: 'ms',
+      note: `checkpoints ${ids}: ${run.checkpoints.map((c) => formatMs(c.end_to_end_duration)).join(', ')}`,
+    },
   ];
 }
 
@@ -187,12 +261,19 @@ export async function measureStateSize(options: BenchOptions): Promise<PartResul
   const largeMB = Math.max(2, Math.round(LARGE_MB * options.scale));
   const neededMB = largeMB * MEMORY_PER_STATE_MB;
   const freeMB = Math.round(freemem() / 1e6);
-  if (freeMB < neededMB) options.log(`state: WARNING ${freeMB} MB of memory free, ${largeMB} MB of state may need ~${neededMB} MB; use a smaller --scale`);
+  if (freeMB < neededMB)
+    options.log(
+      `state: WARNING ${freeMB} MB of memory free, ${largeMB} MB of state may need ~${neededMB} MB; use a smaller --scale`,
+    );
   const runs: SizeRun[] = [];
   for (const backend of ['heap', 'level'] as const) {
     options.log(`state ${backend}: starting 2 TaskManagers with 1 slot each`);
     // Full checkpoints here (what every checkpoint of the state costs); incremental ones below.
-    const cluster = await BenchCluster.start({ taskManagers: 2, slots: 1, config: { 'state.backend': backend, 'state.backend.incremental': 'false' } });
+    const cluster = await BenchCluster.start({
+      taskManagers: 2,
+      slots: 1,
+      config: { 'state.backend': backend, 'state.backend.incremental': 'false' },
+    });
     try {
       const jarId = await cluster.upload(await cluster.bundle(STATE_FILL_JOB));
       for (const targetMB of [SMALL_MB, largeMB]) {
@@ -211,13 +292,20 @@ export async function measureStateSize(options: BenchOptions): Promise<PartResul
   }
   const incremental = await runIncremental(options, largeMB);
   const incFigures = incrementalFigures(incremental);
-  options.log(`incremental level ${largeMB} MB: ${incFigures.map((f) => `${f.name.split(': ')[1]} ${f.unit === 'ratio' ? f.value.toFixed(4) : f.value.toFixed(2)} ${f.unit}`).join(', ')}`);
+  options.log(
+    `incremental level ${largeMB} MB: ${incFigures.map((f) => `${f.name.split(': ')[1]} ${f.unit === 'ratio' ? f.value.toFixed(4) : f.value.toFixed(2)} ${f.unit}`).join(', ')}`,
+  );
   return {
     figures: [...runs.flatMap(figuresOf), ...incFigures],
     details: {
       incremental: {
         ...incremental,
-        checkpoints: incremental.checkpoints.map((c) => ({ id: c.id, checkpointed_size: c.checkpointed_size, state_size: c.state_size, end_to_end_duration: c.end_to_end_duration })),
+        checkpoints: incremental.checkpoints.map((c) => ({
+          id: c.id,
+          checkpointed_size: c.checkpointed_size,
+          state_size: c.state_size,
+          end_to_end_duration: c.end_to_end_duration,
+        })),
       },
       valueBytes: VALUE_BYTES,
       rate: RATE,

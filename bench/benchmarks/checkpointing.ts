@@ -14,7 +14,8 @@ import { measureStateSize } from './checkpoint-size.js';
 
 export const checkpointing: Benchmark = {
   name: 'checkpointing',
-  description: 'keyed ValueState at parallelism 2 on two TaskManagers: throughput with checkpoints every 1 s vs none (heap, level full, level incremental), checkpoint times for ~1 MB and ~200 MB of state (heap, level), incremental checkpoint size after 1% of the keys changed vs full size, recovery after SIGKILL of a TaskManager',
+  description:
+    'keyed ValueState at parallelism 2 on two TaskManagers: throughput with checkpoints every 1 s vs none (heap, level full, level incremental), checkpoint times for ~1 MB and ~200 MB of state (heap, level), incremental checkpoint size after 1% of the keys changed vs full size, recovery after SIGKILL of a TaskManager',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const overhead = await measureOverhead(options);
     const size = await measureStateSize(options);
@@ -23,7 +24,12 @@ export const checkpointing: Benchmark = {
       benchmark: this.name,
       description: this.description,
       figures: [...overhead.figures, ...size.figures, ...recovery.figures],
-      details: { scale: options.scale, overhead: overhead.details, stateSize: size.details, recovery: recovery.details },
+      details: {
+        scale: options.scale,
+        overhead: overhead.details,
+        stateSize: size.details,
+        recovery: recovery.details,
+      },
     };
   },
 };

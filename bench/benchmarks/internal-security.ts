@@ -35,12 +35,18 @@ function tlsConfig(dir: string): Record<string, string> {
   writeFileSync(files.ca, ca.certPem);
   writeFileSync(files.cert, leaf.certPem);
   writeFileSync(files.key, leaf.keyPem, { mode: 0o600 });
-  return { 'security.ssl.internal.enabled': 'true', 'security.ssl.internal.ca': files.ca, 'security.ssl.internal.cert': files.cert, 'security.ssl.internal.key': files.key };
+  return {
+    'security.ssl.internal.enabled': 'true',
+    'security.ssl.internal.ca': files.ca,
+    'security.ssl.internal.cert': files.cert,
+    'security.ssl.internal.key': files.key,
+  };
 }
 
 export const internalSecurity: Benchmark = {
   name: 'internal-security',
-  description: 'keyed count at p2 on 2 TaskManagers (gRPC shuffle): no internal security vs security.internal.secret vs secret + mutual TLS, side by side',
+  description:
+    'keyed count at p2 on 2 TaskManagers (gRPC shuffle): no internal security vs security.internal.secret vs secret + mutual TLS, side by side',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
@@ -55,15 +61,33 @@ export const internalSecurity: Benchmark = {
       for (const v of variants) {
         v.cluster = await BenchCluster.start({ taskManagers: 2, slots: 1, config: v.config });
         v.jarId = await v.cluster.upload(await v.cluster.bundle(JOB));
-        const warm = await runCounted(v.cluster, v.jarId, [String(Math.min(records, WARMUP_RECORDS)), String(keys)], 2, Math.min(records, WARMUP_RECORDS), undefined, v.label);
+        const warm = await runCounted(
+          v.cluster,
+          v.jarId,
+          [String(Math.min(records, WARMUP_RECORDS)), String(keys)],
+          2,
+          Math.min(records, WARMUP_RECORDS),
+          undefined,
+          v.label,
+        );
         options.log(`${v.label}: warm-up ${formatCount(warm.eventsPerSecond)} records/s`);
       }
       for (let r = 0; r < options.repetitions; r++) {
         for (let i = 0; i < variants.length; i++) {
           const v = variants[(i + r) % variants.length]!;
-          const run = await runCounted(v.cluster!, v.jarId!, [String(records), String(keys)], 2, records, records, v.label);
+          const run = await runCounted(
+            v.cluster!,
+            v.jarId!,
+            [String(records), String(keys)],
+            2,
+            records,
+            records,
+            v.label,
+          );
           v.rates.push(run.eventsPerSecond);
-          options.log(`${v.label}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+          options.log(
+            `${v.label}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+          );
         }
       }
     } finally {
@@ -72,7 +96,12 @@ export const internalSecurity: Benchmark = {
     }
     const [a, b, c] = variants.map((v) => median(v.rates)) as [number, number, number];
     const figures: Figure[] = [
-      ...variants.map((v) => ({ name: `${v.label}, p2 on 2 TaskManagers`, value: median(v.rates), unit: 'records/s', note: medianNote(v.rates) })),
+      ...variants.map((v) => ({
+        name: `${v.label}, p2 on 2 TaskManagers`,
+        value: median(v.rates),
+        unit: 'records/s',
+        note: medianNote(v.rates),
+      })),
       { name: 'b/a (secret)', value: b / a, unit: 'ratio', note: 'aim ≥ 0.97' },
       { name: 'c/a (secret + mTLS)', value: c / a, unit: 'ratio' },
     ];
@@ -80,7 +109,13 @@ export const internalSecurity: Benchmark = {
       benchmark: this.name,
       description: this.description,
       figures,
-      details: { records, keys, recordsPerSecond: { a, b, c }, ratios: { bOverA: b / a, cOverA: c / a }, runs: Object.fromEntries(variants.map((v) => [v.label, v.rates])) },
+      details: {
+        records,
+        keys,
+        recordsPerSecond: { a, b, c },
+        ratios: { bOverA: b / a, cOverA: c / a },
+        runs: Object.fromEntries(variants.map((v) => [v.label, v.rates])),
+      },
     };
   },
 };

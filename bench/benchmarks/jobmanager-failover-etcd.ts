@@ -15,7 +15,10 @@ const REFERENCE =
   "reference, not measured (no Flink here): Flink's Kubernetes HA defaults (lease duration 15 s, renew deadline 15 s, retry period 5 s) and ZooKeeper HA (session timeout 60 s) bound its takeover; aim < 5 s";
 
 /** [leader, standby] of two JobManagers just started: the one that answers REST leads. */
-async function leaderFirst(a: JobManagerProcess, b: JobManagerProcess): Promise<[JobManagerProcess, JobManagerProcess]> {
+async function leaderFirst(
+  a: JobManagerProcess,
+  b: JobManagerProcess,
+): Promise<[JobManagerProcess, JobManagerProcess]> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (await LeaderView.leads(a.ready.restUrl)) return [a, b];
@@ -31,7 +34,10 @@ export async function measureEtcdFailover(options: BenchOptions): Promise<PartRe
   const unregisterEtcd = stopOnExit(() => etcd.stop());
   const cluster = new HaCluster('etcd', { 'high-availability.etcd.endpoints': etcd.endpoint });
   try {
-    let [leader, standby] = await leaderFirst(await cluster.startJobManager('jobmanager-a'), await cluster.startJobManager('jobmanager-b'));
+    let [leader, standby] = await leaderFirst(
+      await cluster.startJobManager('jobmanager-a'),
+      await cluster.startJobManager('jobmanager-b'),
+    );
     const view = new LeaderView(leader.ready.restUrl);
     return await measureFailovers(options, {
       label: 'JobManager failover (etcd HA)',
@@ -45,14 +51,24 @@ export async function measureEtcdFailover(options: BenchOptions): Promise<PartRe
         },
         marks: () => [
           { label: 'standby elected', files: [standby.outFile], msg: 'elected leader through etcd' },
-          { label: 'first TaskManager saw the new leader', files: tms.map((t) => t.outFile), msg: 'a new JobManager leads' },
-          { label: 'both TaskManagers registered', files: tms.map((t) => t.outFile), msg: 'TaskManager registered', which: 'last' },
+          {
+            label: 'first TaskManager saw the new leader',
+            files: tms.map((t) => t.outFile),
+            msg: 'a new JobManager leads',
+          },
+          {
+            label: 'both TaskManagers registered',
+            files: tms.map((t) => t.outFile),
+            msg: 'TaskManager registered',
+            which: 'last',
+          },
           { label: 'job recovered', files: [standby.outFile], msg: 'job recovered from the high-availability storage' },
         ],
         afterRecovery: async () => {
           // The same name: the same working directory, and its .out file continues.
           const again = await cluster.startJobManager(leader.name);
-          if (await LeaderView.leads(again.ready.restUrl)) throw new Error(`${leader.name}, started again, leads instead of standing by`);
+          if (await LeaderView.leads(again.ready.restUrl))
+            throw new Error(`${leader.name}, started again, leads instead of standing by`);
           [leader, standby] = [standby, again];
         },
       }),

@@ -8,7 +8,17 @@ import type { HaCluster } from '../lib/ha-cluster.js';
 import type { LeaderView } from '../lib/leader-view.js';
 import { describeTimeline, logTimeline, type LogMark } from '../lib/log-timeline.js';
 import type { TaskManagerProcess } from '../lib/weir-process.js';
-import { defaultHeartbeat, describeKill, measureKill, RECOVERY_JOB, RECOVERY_JOB_SETTINGS, recoveryFigures, recoveryJobArgs, waitSteady, type KillTiming } from './checkpoint-recovery.js';
+import {
+  defaultHeartbeat,
+  describeKill,
+  measureKill,
+  RECOVERY_JOB,
+  RECOVERY_JOB_SETTINGS,
+  recoveryFigures,
+  recoveryJobArgs,
+  waitSteady,
+  type KillTiming,
+} from './checkpoint-recovery.js';
 
 export interface Failover {
   /** Kills the leading JobManager at once (the clock runs from the call) and readies the one that takes over. */
@@ -44,7 +54,10 @@ export async function measureFailovers(options: BenchOptions, setup: FailoverSet
   const { label, cluster, view } = setup;
   const heartbeat = defaultHeartbeat();
   options.log(`${label}: 2 TaskManagers with 1 slot each (${heartbeat.note})`);
-  const tms = [await cluster.startTaskManager('taskmanager-1', setup.taskManagerTarget, 1), await cluster.startTaskManager('taskmanager-2', setup.taskManagerTarget, 1)];
+  const tms = [
+    await cluster.startTaskManager('taskmanager-1', setup.taskManagerTarget, 1),
+    await cluster.startTaskManager('taskmanager-2', setup.taskManagerTarget, 1),
+  ];
   const failover = setup.failover(tms);
   const startAt = Date.now();
   const jobId = await cluster.submit(view.client, RECOVERY_JOB, recoveryJobArgs(startAt), 2);
@@ -65,6 +78,12 @@ export async function measureFailovers(options: BenchOptions, setup: FailoverSet
   await view.cancel(jobId);
   return {
     figures: recoveryFigures(label, kills, `${heartbeat.note}; ${setup.note}`),
-    details: { ...RECOVERY_JOB_SETTINGS, heartbeat: { intervalMs: heartbeat.intervalMs, timeoutMs: heartbeat.timeoutMs }, ...setup.details, jobId, kills },
+    details: {
+      ...RECOVERY_JOB_SETTINGS,
+      heartbeat: { intervalMs: heartbeat.intervalMs, timeoutMs: heartbeat.timeoutMs },
+      ...setup.details,
+      jobId,
+      kills,
+    },
   };
 }

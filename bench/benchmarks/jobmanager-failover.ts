@@ -9,7 +9,8 @@ import { measureFileFailover } from './jobmanager-failover-file.js';
 
 export const jobManagerFailover: Benchmark = {
   name: 'jobmanager-failover',
-  description: 'recovery job at parallelism 2 on two TaskManagers, checkpoints every 1 s: SIGKILL of the JobManager with file HA (restarted at once) and of the etcd leader (standby running); time to all tasks RUNNING and to caught-up output',
+  description:
+    'recovery job at parallelism 2 on two TaskManagers, checkpoints every 1 s: SIGKILL of the JobManager with file HA (restarted at once) and of the etcd leader (standby running); time to all tasks RUNNING and to caught-up output',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const file = await measureFileFailover(options);
     const etcd = await measureEtcdFailover(options);

@@ -10,7 +10,14 @@
 // subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
-import { consume, consumedChecksum, countReduce, DEFAULT_KEYS, eventAt, type CountEvent } from '../lib/keyed-records.js';
+import {
+  consume,
+  consumedChecksum,
+  countReduce,
+  DEFAULT_KEYS,
+  eventAt,
+  type CountEvent,
+} from '../lib/keyed-records.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { runningWindow } from '../lib/timing.js';
 import { sumMetric } from '../lib/weir-run.js';
@@ -33,7 +40,8 @@ export function handWrittenLoop(records: number, keys: number): number {
     consume(out);
   }
   const ms = performance.now() - t0;
-  if (state.size !== Math.min(keys, records)) throw new Error(`hand-written loop saw ${state.size} keys, expected ${keys}`);
+  if (state.size !== Math.min(keys, records))
+    throw new Error(`hand-written loop saw ${state.size} keys, expected ${keys}`);
   return ms;
 }
 
@@ -48,11 +56,18 @@ interface WeirRun {
 }
 
 /** Runs the job once and checks it did what the figure claims. */
-async function runWeir(cluster: BenchCluster, jarId: string, records: number, keys: number, parallelism: number): Promise<WeirRun> {
+async function runWeir(
+  cluster: BenchCluster,
+  jarId: string,
+  records: number,
+  keys: number,
+  parallelism: number,
+): Promise<WeirRun> {
   const jobId = await cluster.run(jarId, [String(records), String(keys)], parallelism);
   const job = await cluster.waitForFinished(jobId);
   const sinkRecords = sumMetric(job, 'sink-records');
-  if (sinkRecords !== records) throw new Error(`job ${jobId}: the sink received ${sinkRecords} records, expected ${records}`);
+  if (sinkRecords !== records)
+    throw new Error(`job ${jobId}: the sink received ${sinkRecords} records, expected ${records}`);
   const w = runningWindow(job);
   return {
     jobId,
@@ -90,7 +105,9 @@ async function measureWeir(
       const run = await runWeir(cluster, jarId, records, keys, parallelism);
       check(run);
       runs.push(run);
-      options.log(`${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+      options.log(
+        `${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+      );
     }
     return runs;
   } finally {
@@ -100,7 +117,8 @@ async function measureWeir(
 
 export const keyedCount: Benchmark = {
   name: 'keyed-count',
-  description: 'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots)',
+  description:
+    'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
@@ -109,28 +127,69 @@ export const keyedCount: Benchmark = {
     handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
     const loopRates: number[] = [];
     for (let r = 0; r < options.repetitions; r++) loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
-    options.log(`(a) hand-written loop: ${loopRates.map(formatCount).join(', ')} records/s (checksum ${consumedChecksum()})`);
+    options.log(
+      `(a) hand-written loop: ${loopRates.map(formatCount).join(', ')} records/s (checksum ${consumedChecksum()})`,
+    );
 
     // (b)
-    const chained = await measureWeir(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, records, keys, (run) => {
-      if (run.vertices.length !== 1) throw new Error(`(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
-    });
+    const chained = await measureWeir(
+      options,
+      '(b) Weir p1',
+      { taskManagers: 1, slots: 1 },
+      1,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 1)
+          throw new Error(
+            `(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+      },
+    );
 
     // (c)
-    const shuffled = await measureWeir(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, (run) => {
-      if (run.vertices.length !== 2) throw new Error(`(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
-      for (const v of run.vertices) {
-        if (v.parallelism !== 2 || v.taskManagers.length !== 2) throw new Error(`(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`);
-      }
-    });
+    const shuffled = await measureWeir(
+      options,
+      '(c) Weir p2',
+      { taskManagers: 2, slots: 1 },
+      2,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 2)
+          throw new Error(
+            `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+        for (const v of run.vertices) {
+          if (v.parallelism !== 2 || v.taskManagers.length !== 2)
+            throw new Error(
+              `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
+            );
+        }
+      },
+    );
 
     // (d)
-    const oneProcess = await measureWeir(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, (run) => {
-      if (run.vertices.length !== 2) throw new Error(`(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`);
-      for (const v of run.vertices) {
-        if (v.parallelism !== 2 || v.taskManagers.length !== 1) throw new Error(`(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`);
-      }
-    });
+    const oneProcess = await measureWeir(
+      options,
+      '(d) Weir p2',
+      { taskManagers: 1, slots: 2 },
+      2,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 2)
+          throw new Error(
+            `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+        for (const v of run.vertices) {
+          if (v.parallelism !== 2 || v.taskManagers.length !== 1)
+            throw new Error(
+              `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
+            );
+        }
+      },
+    );
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);
@@ -155,7 +214,12 @@ export const keyedCount: Benchmark = {
       { name: 'c/a', value: c / a, unit: 'ratio' },
       { name: 'c/b', value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
       { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1' },
-      { name: 'keyBy exchange in (c)', value: bytesPerRecord, unit: 'bytes/record', note: 'source write-bytes / write-records' },
+      {
+        name: 'keyBy exchange in (c)',
+        value: bytesPerRecord,
+        unit: 'bytes/record',
+        note: 'source write-bytes / write-records',
+      },
     ];
     return {
       benchmark: this.name,
@@ -171,11 +235,31 @@ export const keyedCount: Benchmark = {
         aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: b / a >= 0.3, c: c >= 500_000 } },
         runs: {
           a: loopRates,
-          b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs })),
-          c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }, i) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, ...wire[i] })),
-          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs })),
+          b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({
+            jobId,
+            durationMs,
+            recordsPerSecond,
+            sinceFirstRunningMs,
+          })),
+          c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }, i) => ({
+            jobId,
+            durationMs,
+            recordsPerSecond,
+            sinceFirstRunningMs,
+            ...wire[i],
+          })),
+          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({
+            jobId,
+            durationMs,
+            recordsPerSecond,
+            sinceFirstRunningMs,
+          })),
         },
-        vertices: { b: chained[0]?.vertices.map((v) => v.name), c: shuffled[0]?.vertices.map((v) => v.name), d: oneProcess[0]?.vertices.map((v) => v.name) },
+        vertices: {
+          b: chained[0]?.vertices.map((v) => v.name),
+          c: shuffled[0]?.vertices.map((v) => v.name),
+          d: oneProcess[0]?.vertices.map((v) => v.name),
+        },
       },
     };
   },

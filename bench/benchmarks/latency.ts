@@ -20,17 +20,29 @@ const AIM_P99_MS = 50;
 
 function readHistograms(dir: string): LatencyHistogram {
   if (!existsSync(dir)) throw new Error(`no latency output in ${dir}`);
-  const parts = readdirSync(dir).filter((f) => /^latency-\d+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as HistogramData);
+  const parts = readdirSync(dir)
+    .filter((f) => /^latency-\d+\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as HistogramData);
   if (parts.length !== 2) throw new Error(`expected latency files from 2 sink subtasks, found ${parts.length}`);
   return LatencyHistogram.merge(parts);
 }
 
-async function runOnce(cluster: BenchCluster, jarId: string, dir: string, seconds: number): Promise<{ jobId: string; histogram: LatencyHistogram; achievedRate: number; taskManagers: number }> {
+async function runOnce(
+  cluster: BenchCluster,
+  jarId: string,
+  dir: string,
+  seconds: number,
+): Promise<{ jobId: string; histogram: LatencyHistogram; achievedRate: number; taskManagers: number }> {
   const jobId = await cluster.run(jarId, [dir, String(RATE), String(seconds), String(WARMUP_SECONDS)], 2);
   const job = await cluster.waitForFinished(jobId);
   const histogram = readHistograms(dir);
   const tms = new Set(job.vertices.flatMap((v) => v.subtasks.map((s) => s['taskmanager-id'])));
-  return { jobId, histogram, achievedRate: perSecond(RATE * seconds, runningWindow(job).durationMs), taskManagers: tms.size };
+  return {
+    jobId,
+    histogram,
+    achievedRate: perSecond(RATE * seconds, runningWindow(job).durationMs),
+    taskManagers: tms.size,
+  };
 }
 
 export const latency: Benchmark = {
@@ -43,12 +55,17 @@ export const latency: Benchmark = {
     try {
       const jarId = await cluster.upload(await cluster.bundle(JOB));
       const warm = await runOnce(cluster, jarId, join(cluster.dir, 'latency-warmup'), 2);
-      options.log(`latency: warm-up p50 ${warm.histogram.quantile(0.5).toFixed(2)} ms, p99 ${warm.histogram.quantile(0.99).toFixed(2)} ms`);
+      options.log(
+        `latency: warm-up p50 ${warm.histogram.quantile(0.5).toFixed(2)} ms, p99 ${warm.histogram.quantile(0.99).toFixed(2)} ms`,
+      );
       const run = await runOnce(cluster, jarId, join(cluster.dir, 'latency'), seconds);
-      if (run.taskManagers !== 2) throw new Error(`the latency job ran on ${run.taskManagers} TaskManager(s), expected 2`);
+      if (run.taskManagers !== 2)
+        throw new Error(`the latency job ran on ${run.taskManagers} TaskManager(s), expected 2`);
       const h = run.histogram;
       const q = { p50: h.quantile(0.5), p90: h.quantile(0.9), p99: h.quantile(0.99), p999: h.quantile(0.999) };
-      options.log(`latency: p50 ${q.p50.toFixed(2)} ms, p99 ${q.p99.toFixed(2)} ms, max ${h.toData().max.toFixed(1)} ms over ${h.count} bids; source rate ${formatCount(run.achievedRate)} events/s`);
+      options.log(
+        `latency: p50 ${q.p50.toFixed(2)} ms, p99 ${q.p99.toFixed(2)} ms, max ${h.toData().max.toFixed(1)} ms over ${h.count} bids; source rate ${formatCount(run.achievedRate)} events/s`,
+      );
       return {
         benchmark: this.name,
         description: this.description,

@@ -24,7 +24,11 @@ class OpenWindows<S> {
   private readonly open = new Map<number, S>();
   private nextEnd = Infinity;
 
-  constructor(private readonly size: number, private readonly create: () => S, private readonly fire: (start: number, state: S) => void) {}
+  constructor(
+    private readonly size: number,
+    private readonly create: () => S,
+    private readonly fire: (start: number, state: S) => void,
+  ) {}
 
   get(start: number): S {
     let s = this.open.get(start);
@@ -51,17 +55,21 @@ class OpenWindows<S> {
 /** q5: bid counts per auction and sliding window, then the auctions with the most. Returns the number of results. */
 export function q5Loop(count: number, config: NexmarkConfig, sizeMs: number, slideMs: number): number {
   let results = 0;
-  const windows = new OpenWindows<Map<number, number>>(sizeMs, () => new Map(), (start, counts) => {
-    let max = 0;
-    for (const n of counts.values()) if (n > max) max = n;
-    const top: number[] = [];
-    for (const [auction, n] of counts) if (n === max) top.push(auction);
-    top.sort((a, b) => a - b);
-    for (const auction of top) {
-      consumeResult({ windowStart: start, windowEnd: start + sizeMs, auction, count: max });
-      results++;
-    }
-  });
+  const windows = new OpenWindows<Map<number, number>>(
+    sizeMs,
+    () => new Map(),
+    (start, counts) => {
+      let max = 0;
+      for (const n of counts.values()) if (n > max) max = n;
+      const top: number[] = [];
+      for (const [auction, n] of counts) if (n === max) top.push(auction);
+      top.sort((a, b) => a - b);
+      for (const auction of top) {
+        consumeResult({ windowStart: start, windowEnd: start + sizeMs, auction, count: max });
+        results++;
+      }
+    },
+  );
   let maxTs = -Infinity;
   for (let i = 0; i < count; i++) {
     const e = nexmarkEvent(i, config);
@@ -83,12 +91,23 @@ export function q5Loop(count: number, config: NexmarkConfig, sizeMs: number, sli
 /** q7: the highest bids per tumbling window. Returns the number of results. */
 export function q7Loop(count: number, config: NexmarkConfig, sizeMs: number): number {
   let results = 0;
-  const windows = new OpenWindows<{ price: number; bids: Bid[] }>(sizeMs, () => ({ price: -Infinity, bids: [] }), (start, w) => {
-    for (const b of w.bids) {
-      consumeResult({ windowStart: start, windowEnd: start + sizeMs, auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime });
-      results++;
-    }
-  });
+  const windows = new OpenWindows<{ price: number; bids: Bid[] }>(
+    sizeMs,
+    () => ({ price: -Infinity, bids: [] }),
+    (start, w) => {
+      for (const b of w.bids) {
+        consumeResult({
+          windowStart: start,
+          windowEnd: start + sizeMs,
+          auction: b.auction,
+          bidder: b.bidder,
+          price: b.price,
+          dateTime: b.dateTime,
+        });
+        results++;
+      }
+    },
+  );
   let maxTs = -Infinity;
   for (let i = 0; i < count; i++) {
     const e = nexmarkEvent(i, config);

@@ -31,7 +31,8 @@ async function taskManagerPids(cluster: BenchCluster): Promise<number[]> {
 
 export const nexmarkPerCore: Benchmark = {
   name: 'nexmark-per-core',
-  description: 'Nexmark q5, q7, q8 with the level backend and a checkpoint every 10 s, one TaskManager of 2 slots at parallelism 2: events/s per core used, beside Flink\'s per-core figures',
+  description:
+    "Nexmark q5, q7, q8 with the level backend and a checkpoint every 10 s, one TaskManager of 2 slots at parallelism 2: events/s per core used, beside Flink's per-core figures",
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {};
@@ -46,7 +47,15 @@ export const nexmarkPerCore: Benchmark = {
       for (const query of QUERIES) {
         const { entry, args } = job(query);
         const jarId = await cluster.upload(await cluster.bundle(entry));
-        const calibration = await runCounted(cluster, jarId, args(CALIBRATION_EVENTS), 2, CALIBRATION_EVENTS, undefined, query);
+        const calibration = await runCounted(
+          cluster,
+          jarId,
+          args(CALIBRATION_EVENTS),
+          2,
+          CALIBRATION_EVENTS,
+          undefined,
+          query,
+        );
         const events = Math.max(100_000, Math.round(calibration.eventsPerSecond * RUN_SECONDS * options.scale));
         const perCore: number[] = [];
         const rates: number[] = [];
@@ -61,15 +70,32 @@ export const nexmarkPerCore: Benchmark = {
           rates.push(run.eventsPerSecond);
           cores.push(cpu / (run.durationMs / 1000));
           checkpoints.push(completed);
-          options.log(`${query}: ${formatCount(run.eventsPerSecond)} events/s, ${cpu.toFixed(1)} CPU s over ${(run.durationMs / 1000).toFixed(1)} s (${(cpu / (run.durationMs / 1000)).toFixed(2)} cores): ${formatCount(events / cpu)} events/s per core; ${completed} checkpoints`);
+          options.log(
+            `${query}: ${formatCount(run.eventsPerSecond)} events/s, ${cpu.toFixed(1)} CPU s over ${(run.durationMs / 1000).toFixed(1)} s (${(cpu / (run.durationMs / 1000)).toFixed(2)} cores): ${formatCount(events / cpu)} events/s per core; ${completed} checkpoints`,
+          );
         }
         const value = median(perCore);
         figures.push(
-          { name: `${query} events/s per core (level, checkpoint every 10 s)`, value, unit: 'events/s/core', note: medianNote(perCore) },
-          { name: `${query} Flink with RocksDB (published, per core)`, value: FLINK_PER_CORE[query], unit: 'events/s/core' },
+          {
+            name: `${query} events/s per core (level, checkpoint every 10 s)`,
+            value,
+            unit: 'events/s/core',
+            note: medianNote(perCore),
+          },
+          {
+            name: `${query} Flink with RocksDB (published, per core)`,
+            value: FLINK_PER_CORE[query],
+            unit: 'events/s/core',
+          },
           { name: `${query} Weir / Flink per core`, value: value / FLINK_PER_CORE[query], unit: 'ratio' },
         );
-        details[query] = { events, perCore, eventsPerSecond: rates, coresUsed: cores, checkpointsCompleted: checkpoints };
+        details[query] = {
+          events,
+          perCore,
+          eventsPerSecond: rates,
+          coresUsed: cores,
+          checkpointsCompleted: checkpoints,
+        };
       }
     } finally {
       await cluster.stop();

@@ -28,11 +28,32 @@ function loop(events: number): [number, number] {
   return [performance.now() - t0, results];
 }
 
-function runWeir(cluster: BenchCluster, jarId: string, events: number, parallelism: number, expected: number | undefined): Promise<WeirRun> {
-  return runCounted(cluster, jarId, [String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS)], parallelism, events, expected, 'q8');
+function runWeir(
+  cluster: BenchCluster,
+  jarId: string,
+  events: number,
+  parallelism: number,
+  expected: number | undefined,
+): Promise<WeirRun> {
+  return runCounted(
+    cluster,
+    jarId,
+    [String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS)],
+    parallelism,
+    events,
+    expected,
+    'q8',
+  );
 }
 
-async function measureWeir(options: BenchOptions, label: string, taskManagers: number, parallelism: number, events: number, expected: number): Promise<WeirRun[]> {
+async function measureWeir(
+  options: BenchOptions,
+  label: string,
+  taskManagers: number,
+  parallelism: number,
+  events: number,
+  expected: number,
+): Promise<WeirRun[]> {
   options.log(`${label}: starting ${taskManagers} TaskManager(s) with 1 slot each`);
   const cluster = await BenchCluster.start({ taskManagers, slots: 1 });
   try {
@@ -42,7 +63,9 @@ async function measureWeir(options: BenchOptions, label: string, taskManagers: n
     for (let r = 0; r < options.repetitions; r++) {
       const run = await runWeir(cluster, jarId, events, parallelism, expected);
       runs.push(run);
-      options.log(`${label} q8: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+      options.log(
+        `${label} q8: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+      );
     }
     options.log(`${label} q8 tasks: ${runs[0]?.vertices.join(' | ')}`);
     return runs;
@@ -53,7 +76,8 @@ async function measureWeir(options: BenchOptions, label: string, taskManagers: n
 
 export const nexmarkQ8: Benchmark = {
   name: 'nexmark-q8',
-  description: 'Nexmark q8 (monitor new users, 10 s tumbling-window join of persons and auctions): hand-written loop vs Weir p1 vs Weir p2 (two TaskManagers)',
+  description:
+    'Nexmark q8 (monitor new users, 10 s tumbling-window join of persons and auctions): hand-written loop vs Weir p1 vs Weir p2 (two TaskManagers)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = Math.max(20_000, Math.round(EVENTS * options.scale));
 
@@ -67,7 +91,9 @@ export const nexmarkQ8: Benchmark = {
       loopRates.push(perSecond(events, ms));
     }
     if (expected === 0) throw new Error('the q8 loop produced no results: the benchmark would measure nothing');
-    options.log(`(a) q8 loop: ${loopRates.map(formatCount).join(', ')} events/s, ${expected} results (checksum ${newUserChecksum()})`);
+    options.log(
+      `(a) q8 loop: ${loopRates.map(formatCount).join(', ')} events/s, ${expected} results (checksum ${newUserChecksum()})`,
+    );
 
     // (b), (c)
     const chained = await measureWeir(options, '(b) Weir p1', 1, 1, events, expected);

@@ -41,7 +41,14 @@ function loop(query: Query, events: number): [number, number] {
   return [performance.now() - t0, results];
 }
 
-function runWeir(cluster: BenchCluster, jarId: string, query: Query, events: number, parallelism: number, expectedResults: number | undefined): Promise<WeirRun> {
+function runWeir(
+  cluster: BenchCluster,
+  jarId: string,
+  query: Query,
+  events: number,
+  parallelism: number,
+  expectedResults: number | undefined,
+): Promise<WeirRun> {
   return runCounted(cluster, jarId, jobArgs(query, events), parallelism, events, expectedResults, query);
 }
 
@@ -69,12 +76,17 @@ async function measureWeir(
           const run = await runWeir(cluster, jarId, query, events[query], parallelism, expected[query]);
           check(query, run);
           runs[query].push(run);
-          options.log(`${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`);
+          options.log(
+            `${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+          );
         }
       } finally {
         if (memory) q5Memory = await memory.stop();
       }
-      if (query === 'q5') options.log(`${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`);
+      if (query === 'q5')
+        options.log(
+          `${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
+        );
     }
     return { runs, q5Memory };
   } finally {
@@ -86,9 +98,13 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 export const nexmark: Benchmark = {
   name: 'nexmark',
-  description: 'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots)',
+  description:
+    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
-    const events = { q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)), q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)) };
+    const events = {
+      q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)),
+      q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)),
+    };
 
     // (a)
     const loopRates: Record<Query, number[]> = { q5: [], q7: [] };
@@ -100,24 +116,59 @@ export const nexmark: Benchmark = {
         expected[query] = results;
         loopRates[query].push(perSecond(events[query], ms));
       }
-      options.log(`(a) ${query} loop: ${loopRates[query].map(formatCount).join(', ')} events/s, ${expected[query]} results (checksum ${resultChecksum()})`);
+      options.log(
+        `(a) ${query} loop: ${loopRates[query].map(formatCount).join(', ')} events/s, ${expected[query]} results (checksum ${resultChecksum()})`,
+      );
     }
 
     // (b)
-    const chained = await measureWeir(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, events, expected, (query, run) => {
-      if (run.vertices.length !== 1) throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
-    });
+    const chained = await measureWeir(
+      options,
+      '(b) Weir p1',
+      { taskManagers: 1, slots: 1 },
+      1,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length !== 1)
+          throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
+      },
+    );
     // (c)
-    const shuffled = await measureWeir(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, events, expected, (query, run) => {
-      if (run.vertices.length < 2) throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
-    });
+    const shuffled = await measureWeir(
+      options,
+      '(c) Weir p2',
+      { taskManagers: 2, slots: 1 },
+      2,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length < 2)
+          throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+      },
+    );
     // (d)
-    const oneProcess = await measureWeir(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) => {
-      if (run.vertices.length < 2) throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
-    });
+    const oneProcess = await measureWeir(
+      options,
+      '(d) Weir p2',
+      { taskManagers: 1, slots: 2 },
+      2,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length < 2)
+          throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+      },
+    );
 
     const figures: Figure[] = [];
-    const details: Record<string, unknown> = { events, outOfOrdernessMs: OUT_OF_ORDERNESS_MS, sizeMs: SIZE_MS, slideMs: SLIDE_MS, expectedResults: expected };
+    const details: Record<string, unknown> = {
+      events,
+      outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
+      sizeMs: SIZE_MS,
+      slideMs: SLIDE_MS,
+      expectedResults: expected,
+    };
     for (const query of QUERIES) {
       const a = median(loopRates[query]);
       const bRates = chained.runs[query].map((r) => r.eventsPerSecond);
@@ -145,7 +196,14 @@ export const nexmark: Benchmark = {
     // Peak RSS per TaskManager over the measured q5 runs of each variant.
     const memory = { b: chained.q5Memory, c: shuffled.q5Memory, d: oneProcess.q5Memory };
     for (const [variant, tms] of Object.entries(memory)) {
-      tms.forEach((m, i) => figures.push({ name: `q5 (${variant}) TaskManager ${i + 1} peak RSS`, value: m.peakRss / 2 ** 20, unit: 'MB', note: `heap in use ≤ ${mb(m.peakHeapUsed)} MB` }));
+      tms.forEach((m, i) =>
+        figures.push({
+          name: `q5 (${variant}) TaskManager ${i + 1} peak RSS`,
+          value: m.peakRss / 2 ** 20,
+          unit: 'MB',
+          note: `heap in use ≤ ${mb(m.peakHeapUsed)} MB`,
+        }),
+      );
     }
     details.q5PeakMemory = memory;
     return { benchmark: this.name, description: this.description, figures, details };

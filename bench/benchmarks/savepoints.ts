@@ -35,12 +35,22 @@ interface SavepointRun {
 }
 
 /** POSTs an asynchronous operation and polls it to the end; returns what it completed with. */
-async function operation(cluster: BenchCluster, path: string, body: unknown, statusPath: (id: string) => string): Promise<NonNullable<AsyncStatus['operation']>> {
+async function operation(
+  cluster: BenchCluster,
+  path: string,
+  body: unknown,
+  statusPath: (id: string) => string,
+): Promise<NonNullable<AsyncStatus['operation']>> {
   const { 'request-id': id } = await cluster.client.post<{ 'request-id': string }>(path, body);
-  const done = await cluster.poll(`${path} to complete`, async () => {
-    const s = await cluster.client.get<AsyncStatus>(statusPath(id));
-    return s.status.id === 'COMPLETED' ? s : undefined;
-  }, OPERATION_TIMEOUT_MS, 20);
+  const done = await cluster.poll(
+    `${path} to complete`,
+    async () => {
+      const s = await cluster.client.get<AsyncStatus>(statusPath(id));
+      return s.status.id === 'COMPLETED' ? s : undefined;
+    },
+    OPERATION_TIMEOUT_MS,
+    20,
+  );
   const failure = done.operation?.['failure-cause'];
   if (failure) throw new Error(`${path} failed: ${failure['stack-trace'] ?? 'no cause'}`);
   return done.operation ?? {};
@@ -52,7 +62,13 @@ function historyEntry(stats: { history: CheckpointStatistics[] }, id: number): C
   return c;
 }
 
-async function measure(cluster: BenchCluster, jarId: string, backend: string, targetMB: number, savepointsDir: string): Promise<SavepointRun> {
+async function measure(
+  cluster: BenchCluster,
+  jarId: string,
+  backend: string,
+  targetMB: number,
+  savepointsDir: string,
+): Promise<SavepointRun> {
   const { jobId } = await fillState(cluster, jarId, targetMB, NO_PERIODIC_MS);
   let resumed: string | undefined;
   try {
@@ -62,12 +78,22 @@ async function measure(cluster: BenchCluster, jarId: string, backend: string, ta
       return historyEntry(await cluster.checkpoints(jobId), cp.checkpointId!);
     };
     const warmUp = await checkpointNow();
-    await operation(cluster, `/jobs/${jobId}/savepoints`, { 'target-directory': savepointsDir }, (id) => `/jobs/${jobId}/savepoints/${id}`);
+    await operation(
+      cluster,
+      `/jobs/${jobId}/savepoints`,
+      { 'target-directory': savepointsDir },
+      (id) => `/jobs/${jobId}/savepoints/${id}`,
+    );
     const sp = (await cluster.checkpoints(jobId)).latest.savepoint!;
     const checkpoint = await checkpointNow();
 
     const stopAt = Date.now();
-    const stopped = await operation(cluster, `/jobs/${jobId}/stop`, { targetDirectory: savepointsDir }, (id) => `/jobs/${jobId}/savepoints/${id}`);
+    const stopped = await operation(
+      cluster,
+      `/jobs/${jobId}/stop`,
+      { targetDirectory: savepointsDir },
+      (id) => `/jobs/${jobId}/savepoints/${id}`,
+    );
     const stoppedAt = Date.now();
     const { jobid } = await cluster.client.post<{ jobid: string }>(`/jars/${jarId}/run`, {
       programArgsList: [String(Math.round((targetMB * 1e6) / 1000)), '1000', '10000', String(NO_PERIODIC_MS)],
@@ -75,11 +101,16 @@ async function measure(cluster: BenchCluster, jarId: string, backend: string, ta
       savepointPath: stopped.location,
     });
     resumed = jobid;
-    await cluster.poll(`job ${jobid} to run`, async () => {
-      const j = await cluster.job(jobid);
-      if (j.state === 'FAILED') throw new Error(`resumed job ${jobid} failed`);
-      return j.state === 'RUNNING' && j.vertices.every((v) => v.status === 'RUNNING');
-    }, OPERATION_TIMEOUT_MS, 20);
+    await cluster.poll(
+      `job ${jobid} to run`,
+      async () => {
+        const j = await cluster.job(jobid);
+        if (j.state === 'FAILED') throw new Error(`resumed job ${jobid} failed`);
+        return j.state === 'RUNNING' && j.vertices.every((v) => v.status === 'RUNNING');
+      },
+      OPERATION_TIMEOUT_MS,
+      20,
+    );
     const runningAt = Date.now();
     return {
       backend,
@@ -100,21 +131,44 @@ async function measure(cluster: BenchCluster, jarId: string, backend: string, ta
 /** Each field's median over the repetitions (one run stays as it is). */
 function medianRun(reps: SavepointRun[]): SavepointRun {
   const m = (f: (r: SavepointRun) => number) => median(reps.map(f));
-  return { ...reps[0]!, checkpointMs: m((r) => r.checkpointMs), savepointMs: m((r) => r.savepointMs), savepointBytes: m((r) => r.savepointBytes), stopMs: m((r) => r.stopMs), restoreMs: m((r) => r.restoreMs) };
+  return {
+    ...reps[0]!,
+    checkpointMs: m((r) => r.checkpointMs),
+    savepointMs: m((r) => r.savepointMs),
+    savepointBytes: m((r) => r.savepointBytes),
+    stopMs: m((r) => r.stopMs),
+    restoreMs: m((r) => r.restoreMs),
+  };
 }
 
 function figuresOf(r: SavepointRun): Figure[] {
   const label = `savepoint ${r.backend} ${r.targetMB} MB`;
   return [
-    { name: `${label}: duration`, value: r.savepointMs, unit: 'ms', note: `end to end; ${(r.savepointBytes / 1e6).toFixed(1)} MB written` },
-    { name: `${label}: savepoint / checkpoint`, value: Math.round((r.savepointMs / Math.max(1, r.checkpointMs)) * 100) / 100, unit: 'x', note: `a checkpoint of the same state right after took ${r.checkpointMs} ms (the first, right after the fill, ${r.warmUpMs} ms)` },
-    { name: `${label}: stop → resumed RUNNING`, value: Math.round((r.stopMs + r.restoreMs) / 10) / 100, unit: 's', note: `stop-with-savepoint ${r.stopMs} ms, then run at parallelism 3 until every task RUNNING ${r.restoreMs} ms` },
+    {
+      name: `${label}: duration`,
+      value: r.savepointMs,
+      unit: 'ms',
+      note: `end to end; ${(r.savepointBytes / 1e6).toFixed(1)} MB written`,
+    },
+    {
+      name: `${label}: savepoint / checkpoint`,
+      value: Math.round((r.savepointMs / Math.max(1, r.checkpointMs)) * 100) / 100,
+      unit: 'x',
+      note: `a checkpoint of the same state right after took ${r.checkpointMs} ms (the first, right after the fill, ${r.warmUpMs} ms)`,
+    },
+    {
+      name: `${label}: stop → resumed RUNNING`,
+      value: Math.round((r.stopMs + r.restoreMs) / 10) / 100,
+      unit: 's',
+      note: `stop-with-savepoint ${r.stopMs} ms, then run at parallelism 3 until every task RUNNING ${r.restoreMs} ms`,
+    },
   ];
 }
 
 export const savepoints: Benchmark = {
   name: 'savepoints',
-  description: 'keyed ValueState of ~1 MB and ~200 MB at parallelism 2 on two TaskManagers: savepoint duration (and against a checkpoint of the same state), and stop-with-savepoint to the job RUNNING again at parallelism 3',
+  description:
+    'keyed ValueState of ~1 MB and ~200 MB at parallelism 2 on two TaskManagers: savepoint duration (and against a checkpoint of the same state), and stop-with-savepoint to the job RUNNING again at parallelism 3',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const largeMB = Math.max(2, Math.round(LARGE_MB * options.scale));
     const runs: SavepointRun[] = [];
@@ -128,7 +182,9 @@ export const savepoints: Benchmark = {
           const reps: SavepointRun[] = [];
           for (let i = 0; i < (targetMB === SMALL_MB ? options.repetitions : 1); i++) {
             const r = await measure(cluster, jarId, backend, targetMB, join(cluster.dir, 'savepoints'));
-            options.log(`savepoints ${backend} ${targetMB} MB: savepoint ${r.savepointMs} ms (checkpoint ${r.checkpointMs} ms); stop ${r.stopMs} ms, resume at p3 ${r.restoreMs} ms`);
+            options.log(
+              `savepoints ${backend} ${targetMB} MB: savepoint ${r.savepointMs} ms (checkpoint ${r.checkpointMs} ms); stop ${r.stopMs} ms, resume at p3 ${r.restoreMs} ms`,
+            );
             reps.push(r);
           }
           runs.push(medianRun(reps));
@@ -137,6 +193,11 @@ export const savepoints: Benchmark = {
         await cluster.stop();
       }
     }
-    return { benchmark: this.name, description: this.description, figures: runs.flatMap(figuresOf), details: { scale: options.scale, runs } };
+    return {
+      benchmark: this.name,
+      description: this.description,
+      figures: runs.flatMap(figuresOf),
+      details: { scale: options.scale, runs },
+    };
   },
 };

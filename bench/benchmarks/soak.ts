@@ -139,21 +139,30 @@ function pidOf(parts: string[]): number | undefined {
 
 export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
   const minutes = options.minutes ?? DEFAULT_MINUTES;
-  if (!(minutes > WARM_UP_MINUTES)) throw new Error(`soak: --minutes must exceed the ${WARM_UP_MINUTES}-minute warm-up`);
+  if (!(minutes > WARM_UP_MINUTES))
+    throw new Error(`soak: --minutes must exceed the ${WARM_UP_MINUTES}-minute warm-up`);
   const snapshotAt = (process.env.WEIR_SOAK_HEAP_SNAPSHOTS ?? '')
     .split(',')
     .filter((s) => s.trim())
     .map(Number)
     .filter((m) => m > 0 && m <= minutes);
-  options.log(`soak: ${minutes} min; 2 TaskManagers with 1 slot each; ${RATE} records/s over ${KEYS} keys; checkpoints every ${CHECKPOINT_INTERVAL_MS} ms`);
+  options.log(
+    `soak: ${minutes} min; 2 TaskManagers with 1 slot each; ${RATE} records/s over ${KEYS} keys; checkpoints every ${CHECKPOINT_INTERVAL_MS} ms`,
+  );
   const snapshotDir = snapshotAt.length ? mkdtempSync(join(tmpdir(), 'weir-soak-heap-')) : undefined;
   const nodeOptions = process.env.NODE_OPTIONS;
   // Every child process inherits the flags; writing a heap snapshot stops a process for seconds,
   // longer than the default heartbeat timeout.
-  if (snapshotDir) process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}`.trim();
+  if (snapshotDir)
+    process.env.NODE_OPTIONS =
+      `${nodeOptions ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}`.trim();
   let cluster: BenchCluster;
   try {
-    cluster = await BenchCluster.start({ taskManagers: 0, slots: 1, ...(snapshotDir ? { config: { 'heartbeat.timeout': '60 s' } } : {}) });
+    cluster = await BenchCluster.start({
+      taskManagers: 0,
+      slots: 1,
+      ...(snapshotDir ? { config: { 'heartbeat.timeout': '60 s' } } : {}),
+    });
   } catch (e) {
     if (snapshotDir) process.env.NODE_OPTIONS = nodeOptions;
     throw e;
@@ -166,17 +175,33 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
     }
     const outDir = join(cluster.dir, 'out');
     const jarId = await cluster.upload(await cluster.bundle(JOB));
-    const jobId = await cluster.run(jarId, [outDir, String(RATE), String(KEYS), String(CHECKPOINT_INTERVAL_MS)], PARALLELISM);
-    const job = await cluster.poll('the soak job to run', async () => {
-      const j = await cluster.job(jobId);
-      if (j.state === 'FAILED' || j.state === 'CANCELED' || j.state === 'FINISHED') throw new Error(`the soak job ended ${j.state}`);
-      return j.state === 'RUNNING' && j.vertices.every((v) => v.subtasks.every((s) => s.status === 'RUNNING')) ? j : undefined;
-    }, 60_000);
+    const jobId = await cluster.run(
+      jarId,
+      [outDir, String(RATE), String(KEYS), String(CHECKPOINT_INTERVAL_MS)],
+      PARALLELISM,
+    );
+    const job = await cluster.poll(
+      'the soak job to run',
+      async () => {
+        const j = await cluster.job(jobId);
+        if (j.state === 'FAILED' || j.state === 'CANCELED' || j.state === 'FINISHED')
+          throw new Error(`the soak job ended ${j.state}`);
+        return j.state === 'RUNNING' && j.vertices.every((v) => v.subtasks.every((s) => s.status === 'RUNNING'))
+          ? j
+          : undefined;
+      },
+      60_000,
+    );
     const checkpointDir = join(cluster.dir, 'jobmanager', 'checkpoints', jobId);
     const tms = (await cluster.client.get<{ taskmanagers: TaskManagerJson[] }>('/taskmanagers')).taskmanagers;
     const procs: Process[] = [
       { name: 'JobManager', id: '', pid: pidOf(['jobmanager', join(cluster.dir, 'jobmanager')]), samples: [] },
-      ...tmIds.map((id, i) => ({ name: `TaskManager ${i + 1}`, id, pid: tms.find((t) => t.id === id)?.pid, samples: [] as Sample[] })),
+      ...tmIds.map((id, i) => ({
+        name: `TaskManager ${i + 1}`,
+        id,
+        pid: tms.find((t) => t.id === id)?.pid,
+        samples: [] as Sample[],
+      })),
     ];
     const placement: Record<string, string[]> = {};
     for (const v of job.vertices) {
@@ -185,7 +210,8 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
         if (p) (placement[p.name] ??= []).push(`${v.name} ${s.subtask + 1}/${v.parallelism}`);
       }
     }
-    for (const p of procs.slice(1)) options.log(`soak: ${p.name} (${p.id}, pid ${p.pid}) runs ${(placement[p.name] ?? []).join('; ') || 'nothing'}`);
+    for (const p of procs.slice(1))
+      options.log(`soak: ${p.name} (${p.id}, pid ${p.pid}) runs ${(placement[p.name] ?? []).join('; ') || 'nothing'}`);
 
     const startedAt = Date.now();
     const elapsedMin = () => (Date.now() - startedAt) / 60_000;
@@ -199,13 +225,19 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
     for (;;) {
       const t = elapsedMin();
       const [metrics, tmList, j] = await Promise.all([
-        fetch(`${cluster.restUrl}/metrics`).then((r) => r.text()).catch(() => ''),
+        fetch(`${cluster.restUrl}/metrics`)
+          .then((r) => r.text())
+          .catch(() => ''),
         cluster.client.get<{ taskmanagers: TaskManagerJson[] }>('/taskmanagers'),
         cluster.job(jobId),
       ]);
       if (j.state !== 'RUNNING') {
-        const ex = await cluster.client.get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`).catch(() => ({}) as { 'root-exception'?: string });
-        throw new Error(`the soak job is ${j.state} after ${t.toFixed(1)} min: ${ex['root-exception']?.split('\n')[0] ?? ''}`);
+        const ex = await cluster.client
+          .get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`)
+          .catch(() => ({}) as { 'root-exception'?: string });
+        throw new Error(
+          `the soak job is ${j.state} after ${t.toFixed(1)} min: ${ex['root-exception']?.split('\n')[0] ?? ''}`,
+        );
       }
       const jmRss = promValue(metrics, 'weir_jobmanager_process_process_resident_memory_bytes');
       const jmHeap = promValue(metrics, 'weir_jobmanager_process_nodejs_heap_size_used_bytes');
@@ -218,7 +250,9 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
       if (due !== undefined) {
         for (const p of procs) if (p.pid) process.kill(p.pid, 'SIGUSR2');
         snapshotsTaken.push(due);
-        options.log(`soak: heap snapshots requested at ${t.toFixed(2)} min (${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')}) into ${snapshotDir}`);
+        options.log(
+          `soak: heap snapshots requested at ${t.toFixed(2)} min (${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')}) into ${snapshotDir}`,
+        );
       }
       if (t >= nextMinute || t >= minutes) {
         const parts = partFiles(outDir);
@@ -227,7 +261,12 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
         const partsPerHour = ((parts.committed - lastCommitted) / (t - (nextMinute - 1))) * 60;
         const row = {
           minute: Math.round(t * 100) / 100,
-          ...Object.fromEntries(procs.map((p) => [p.name, { rssMB: Number(mb(p.samples.at(-1)?.rss ?? 0)), heapMB: Number(mb(p.samples.at(-1)?.heap ?? 0)) }])),
+          ...Object.fromEntries(
+            procs.map((p) => [
+              p.name,
+              { rssMB: Number(mb(p.samples.at(-1)?.rss ?? 0)), heapMB: Number(mb(p.samples.at(-1)?.heap ?? 0)) },
+            ]),
+          ),
           committedParts: parts.committed,
           inProgressParts: parts.inProgress,
           partsPerHour: Math.round(partsPerHour),
@@ -249,7 +288,10 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
     }
 
     const figures: Figure[] = [];
-    const slopes: Record<string, { rssMBPerMin: number; heapMBPerMin: number; heapFloorMBPerMin: number; samples: number }> = {};
+    const slopes: Record<
+      string,
+      { rssMBPerMin: number; heapMBPerMin: number; heapFloorMBPerMin: number; samples: number }
+    > = {};
     for (const p of procs) {
       const after = p.samples.filter((s) => s.t >= WARM_UP_MINUTES);
       const rss = slope(after.map((s) => ({ t: s.t, y: s.rss / MB })));
@@ -264,20 +306,48 @@ export async function runSoak(options: BenchOptions): Promise<BenchmarkResult> {
       const floor = slope(floors);
       slopes[p.name] = { rssMBPerMin: rss, heapMBPerMin: heap, heapFloorMBPerMin: floor, samples: after.length };
       const span = `least squares over ${after.length} samples, minutes ${WARM_UP_MINUTES}–${minutes}`;
-      figures.push({ name: `${p.name}: heap slope`, value: heap, unit: 'MB/min', note: `${span}; ${mb(after[0]?.heap ?? 0)} → ${mb(after.at(-1)?.heap ?? 0)} MB; per-minute minima: ${floor.toFixed(2)} MB/min` });
-      figures.push({ name: `${p.name}: RSS slope`, value: rss, unit: 'MB/min', note: `${span}; ${mb(after[0]?.rss ?? 0)} → ${mb(after.at(-1)?.rss ?? 0)} MB` });
+      figures.push({
+        name: `${p.name}: heap slope`,
+        value: heap,
+        unit: 'MB/min',
+        note: `${span}; ${mb(after[0]?.heap ?? 0)} → ${mb(after.at(-1)?.heap ?? 0)} MB; per-minute minima: ${floor.toFixed(2)} MB/min`,
+      });
+      figures.push({
+        name: `${p.name}: RSS slope`,
+        value: rss,
+        unit: 'MB/min',
+        note: `${span}; ${mb(after[0]?.rss ?? 0)} → ${mb(after.at(-1)?.rss ?? 0)} MB`,
+      });
     }
     const last = perMinute.at(-1)!;
     const elapsed = elapsedMin();
-    figures.push({ name: 'part files committed per hour', value: ((last.committedParts as number) / elapsed) * 60, unit: 'files/h', note: `${last.committedParts as number} in ${elapsed.toFixed(1)} min` });
+    figures.push({
+      name: 'part files committed per hour',
+      value: ((last.committedParts as number) / elapsed) * 60,
+      unit: 'files/h',
+      note: `${last.committedParts as number} in ${elapsed.toFixed(1)} min`,
+    });
     const largest = Math.max(...perMinute.map((r) => r.checkpointDirBytes as number));
-    figures.push({ name: 'checkpoint directory at the end', value: (last.checkpointDirBytes as number) / MB, unit: 'MB', note: `${last.checkpointDirFiles as number} files (largest of the minutes: ${mb(largest)} MB); ${last.checkpointsCompleted as number} checkpoints completed, ${last.checkpointsFailed as number} failed` });
+    figures.push({
+      name: 'checkpoint directory at the end',
+      value: (last.checkpointDirBytes as number) / MB,
+      unit: 'MB',
+      note: `${last.checkpointDirFiles as number} files (largest of the minutes: ${mb(largest)} MB); ${last.checkpointsCompleted as number} checkpoints completed, ${last.checkpointsFailed as number} failed`,
+    });
     await cluster.cancel(jobId);
     return {
       benchmark: 'soak',
       description: `endless keyed count, ${RATE} records/s, checkpoints every ${CHECKPOINT_INTERVAL_MS} ms, exactly-once FileSink, parallelism ${PARALLELISM} on 2 TaskManagers: memory slope per process`,
       figures,
-      details: { jobId, minutes, placement, slopes, perMinute, samples: Object.fromEntries(procs.map((p) => [p.name, p.samples])), ...(snapshotDir ? { snapshotDir, snapshotsTaken } : {}) },
+      details: {
+        jobId,
+        minutes,
+        placement,
+        slopes,
+        perMinute,
+        samples: Object.fromEntries(procs.map((p) => [p.name, p.samples])),
+        ...(snapshotDir ? { snapshotDir, snapshotsTaken } : {}),
+      },
     };
   } finally {
     await cluster.stop();

@@ -5,8 +5,14 @@
 // warm-up; the aims are 50 ms and 500 ms.
 import { performance } from 'node:perf_hooks';
 import {
-  KeyedProcessFunction, StreamExecutionEnvironment, TumblingEventTimeWindows, ValueStateDescriptor, WatermarkStrategy,
-  type Collector, type KeyedProcessContext, type ValueState,
+  KeyedProcessFunction,
+  StreamExecutionEnvironment,
+  TumblingEventTimeWindows,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+  type Collector,
+  type KeyedProcessContext,
+  type ValueState,
 } from '../../api/index.js';
 import { KeyedOneInputHarness } from '../../taskmanager/testing/index.js';
 import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
@@ -60,7 +66,9 @@ async function inProcessJob(): Promise<number> {
   const clicks = Array.from({ length: JOB_RECORDS }, (_, i) => ({ user: `u${i % 100}`, ts: i }));
   const out = await env
     .fromElements(...clicks)
-    .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.ts))
+    .assignTimestampsAndWatermarks(
+      WatermarkStrategy.forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.ts),
+    )
     .keyBy((c) => c.user)
     .window(TumblingEventTimeWindows.of(1000))
     .reduce((a, b) => ({ user: a.user, ts: Math.max(a.ts, b.ts) }))
@@ -93,8 +101,18 @@ export const testingLevels: Benchmark = {
       benchmark: 'testing-levels',
       description: this.description,
       figures: [
-        { name: 'harness test (aim < 50 ms)', value: Math.round(median(harness) * 10) / 10, unit: 'ms', note: range(harness) },
-        { name: 'in-process job, 10 000 records (aim < 500 ms)', value: Math.round(median(job) * 10) / 10, unit: 'ms', note: range(job) },
+        {
+          name: 'harness test (aim < 50 ms)',
+          value: Math.round(median(harness) * 10) / 10,
+          unit: 'ms',
+          note: range(harness),
+        },
+        {
+          name: 'in-process job, 10 000 records (aim < 500 ms)',
+          value: Math.round(median(job) * 10) / 10,
+          unit: 'ms',
+          note: range(job),
+        },
       ],
       details: { harnessMs: harness, jobMs: job },
     };

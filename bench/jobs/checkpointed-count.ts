@@ -8,11 +8,16 @@ import { consume, eventAt, type CountEvent } from '../lib/keyed-records.js';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [records, keys, interval] = args.map(Number);
-  if (!(records! > 0 && keys! > 0 && interval! >= 0)) throw new Error('usage: checkpointed-count <records> <keys> <checkpointIntervalMs|0>');
+  if (!(records! > 0 && keys! > 0 && interval! >= 0))
+    throw new Error('usage: checkpointed-count <records> <keys> <checkpointIntervalMs|0>');
   if (interval! > 0) env.enableCheckpointing(interval!);
   env.setRestartStrategy(RestartStrategies.noRestart());
   env
-    .fromSource(new DataGeneratorSource((i: number) => eventAt(i, keys!), records!), WatermarkStrategy.noWatermarks(), 'Events')
+    .fromSource(
+      new DataGeneratorSource((i: number) => eventAt(i, keys!), records!),
+      WatermarkStrategy.noWatermarks(),
+      'Events',
+    )
     .uid('events')
     .keyBy((e: CountEvent) => e.key)
     .map(new CountPerKey())

@@ -5,14 +5,23 @@
 // bounded=1 stops each partition at its end offset when the job starts (the job FINISHES);
 // bounded=0 reads on until the job is canceled. No restarts: a failure fails the measurement.
 import {
-  DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, RestartStrategies, SimpleStringSchema, WatermarkStrategy,
+  DeliveryGuarantee,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  KafkaSource,
+  OffsetsInitializer,
+  RestartStrategies,
+  SimpleStringSchema,
+  WatermarkStrategy,
   type StreamExecutionEnvironment,
 } from 'weir';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [bootstrap, inTopic, outTopic, guarantee, interval, bounded, prefix] = args;
   if (!bootstrap || !inTopic || !outTopic || !guarantee || !prefix) {
-    throw new Error('usage: kafka-map <bootstrap> <inTopic> <outTopic> <guarantee> <checkpointIntervalMs> <bounded 1|0> <transactionalIdPrefix>');
+    throw new Error(
+      'usage: kafka-map <bootstrap> <inTopic> <outTopic> <guarantee> <checkpointIntervalMs> <bounded 1|0> <transactionalIdPrefix>',
+    );
   }
   if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
   env.setRestartStrategy(RestartStrategies.noRestart());
@@ -25,7 +34,12 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   if (bounded === '1') builder.setBounded(OffsetsInitializer.latest());
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap)
-    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(outTopic).setValueSerializationSchema(new SimpleStringSchema()).build())
+    .setRecordSerializer(
+      KafkaRecordSerializationSchema.builder<string>()
+        .setTopic(outTopic)
+        .setValueSerializationSchema(new SimpleStringSchema())
+        .build(),
+    )
     .setDeliveryGuarantee(guarantee as DeliveryGuarantee)
     .setTransactionalIdPrefix(prefix)
     .build();

@@ -9,7 +9,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const records = Number(args[0] ?? 1_000_000);
   const keys = Number(args[1] ?? DEFAULT_KEYS);
   env
-    .fromSource(new DataGeneratorSource((i: number) => eventAt(i, keys), records), WatermarkStrategy.noWatermarks(), 'Events')
+    .fromSource(
+      new DataGeneratorSource((i: number) => eventAt(i, keys), records),
+      WatermarkStrategy.noWatermarks(),
+      'Events',
+    )
     .keyBy((e: CountEvent) => e.key)
     .reduce(countReduce)
     .uid('running-count')

@@ -5,7 +5,13 @@
 //   args: <outDir> [eventsPerSecond = 50000] [seconds = 10] [warmupSeconds = 1]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataGeneratorSource, RateLimiterStrategy, WatermarkStrategy, type RuntimeContext, type StreamExecutionEnvironment } from 'weir';
+import {
+  DataGeneratorSource,
+  RateLimiterStrategy,
+  WatermarkStrategy,
+  type RuntimeContext,
+  type StreamExecutionEnvironment,
+} from 'weir';
 import { nexmarkConfig, nexmarkEvent } from '../../examples/nexmark/generator.js';
 import type { NexmarkEvent } from '../../examples/nexmark/model.js';
 import { LatencyHistogram } from '../benchmarks/latency-histogram.js';
@@ -31,7 +37,10 @@ class LatencySink {
   private readonly histogram = new LatencyHistogram();
   private subtask = 0;
 
-  constructor(private readonly outDir: string, private readonly warmupEvents: number) {}
+  constructor(
+    private readonly outDir: string,
+    private readonly warmupEvents: number,
+  ) {}
 
   open(ctx: RuntimeContext): void {
     this.subtask = ctx.getIndexOfThisSubtask();
@@ -60,10 +69,15 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     RateLimiterStrategy.perSecond(rate),
   );
   env
-    .fromSource(source, WatermarkStrategy.forBoundedOutOfOrderness<TimedEvent>(0).withTimestampAssigner((e: TimedEvent) => e.created), 'Nexmark')
+    .fromSource(
+      source,
+      WatermarkStrategy.forBoundedOutOfOrderness<TimedEvent>(0).withTimestampAssigner((e: TimedEvent) => e.created),
+      'Nexmark',
+    )
     .uid('nexmark-source')
     .flatMap((e: TimedEvent, out: { collect(b: TimedBid): void }) => {
-      if (e.event.type === 'bid') out.collect({ index: e.index, created: e.created, auction: e.event.bid.auction, priceEuro: e.event.bid.price });
+      if (e.event.type === 'bid')
+        out.collect({ index: e.index, created: e.created, auction: e.event.bid.auction, priceEuro: e.event.bid.price });
     })
     .name('Bids')
     .keyBy((b: TimedBid) => b.auction)

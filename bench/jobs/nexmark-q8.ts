@@ -14,6 +14,8 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const sizeMs = Number(args[2] ?? 10_000);
   const { source, watermarkStrategy } = NexmarkSource.create({ count, outOfOrdernessMs });
   const events = env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source');
-  newUsers(personsOf(events), auctionsOf(events), sizeMs).addSink((r: NewUser) => consumeNewUser(r)).name('Discard');
+  newUsers(personsOf(events), auctionsOf(events), sizeMs)
+    .addSink((r: NewUser) => consumeNewUser(r))
+    .name('Discard');
   void env.execute('Bench: Nexmark q8');
 }

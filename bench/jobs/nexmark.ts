@@ -17,7 +17,8 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const slideMs = Number(args[4] ?? 2_000);
   const { source, watermarkStrategy } = NexmarkSource.create({ count, outOfOrdernessMs });
   const bids = bidsOf(env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source'));
-  const results = query === 'q5' ? hotItems(bids, sizeMs, slideMs) : query === 'q7' ? highestBids(bids, sizeMs) : undefined;
+  const results =
+    query === 'q5' ? hotItems(bids, sizeMs, slideMs) : query === 'q7' ? highestBids(bids, sizeMs) : undefined;
   if (!results) throw new Error(`unknown query '${String(query)}' (q5 or q7)`);
   results.addSink((r: unknown) => consumeResult(r)).name('Discard');
   void env.execute(`Bench: Nexmark ${query}`);

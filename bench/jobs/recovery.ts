@@ -22,12 +22,17 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(1000, restartDelay!));
   const events = env
     .fromSource(
-      new DataGeneratorSource((i: number): TimedEvent => ({ key: keyOf(i, keys!), value: i, created: startAt! + (i * 1000) / rate! }), Infinity),
+      new DataGeneratorSource(
+        (i: number): TimedEvent => ({ key: keyOf(i, keys!), value: i, created: startAt! + (i * 1000) / rate! }),
+        Infinity,
+      ),
       WatermarkStrategy.forBoundedOutOfOrderness<TimedEvent>(0).withTimestampAssigner((e: TimedEvent) => e.created),
       'Events',
     )
     .uid('events');
-  events.addSink(new Pacer<TimedEvent>((e) => e.value, { freeRecords: 0, ratePerSecond: rate!, startAt: startAt! })).name('Pace');
+  events
+    .addSink(new Pacer<TimedEvent>((e) => e.value, { freeRecords: 0, ratePerSecond: rate!, startAt: startAt! }))
+    .name('Pace');
   events
     .keyBy((e: TimedEvent) => e.key)
     .map(new CountPerKey<TimedEvent>())

@@ -6,8 +6,15 @@
 // so the canonical state is about keys × valueBytes. keyBy is a shuffle between the two source
 // and the two keyed subtasks, so barriers are aligned over a local and a remote channel.
 import {
-  DataGeneratorSource, KeyedProcessFunction, RestartStrategies, ValueStateDescriptor, WatermarkStrategy, type Collector, type KeyedProcessContext,
-  type StreamExecutionEnvironment, type ValueState,
+  DataGeneratorSource,
+  KeyedProcessFunction,
+  RestartStrategies,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+  type Collector,
+  type KeyedProcessContext,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 import { Pacer } from '../lib/pacer.js';
 
@@ -42,11 +49,16 @@ class FixedSizeValue extends KeyedProcessFunction<number, Update, number> {
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [keys, valueBytes, rate, interval] = args.map(Number);
-  if (!(keys! > 0 && valueBytes! >= 16 && rate! > 0 && interval! > 0)) throw new Error('usage: state-fill <keys> <valueBytes> <ratePerSecond> <checkpointIntervalMs>');
+  if (!(keys! > 0 && valueBytes! >= 16 && rate! > 0 && interval! > 0))
+    throw new Error('usage: state-fill <keys> <valueBytes> <ratePerSecond> <checkpointIntervalMs>');
   env.enableCheckpointing(interval!);
   env.setRestartStrategy(RestartStrategies.noRestart());
   const updates = env
-    .fromSource(new DataGeneratorSource((i: number): Update => ({ index: i, key: i % keys! }), Infinity), WatermarkStrategy.noWatermarks(), 'Updates')
+    .fromSource(
+      new DataGeneratorSource((i: number): Update => ({ index: i, key: i % keys! }), Infinity),
+      WatermarkStrategy.noWatermarks(),
+      'Updates',
+    )
     .uid('updates');
   updates.addSink(new Pacer<Update>((u) => u.index, { freeRecords: keys!, ratePerSecond: rate! })).name('Pace');
   updates

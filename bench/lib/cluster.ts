@@ -90,7 +90,15 @@ export class BenchCluster {
     this.extra.push(tm);
     const id = tm.ready.id;
     // By id, not by count: a TaskManager lost meanwhile would leave the count unchanged.
-    await this.poll(`${name} to register`, async () => (await this.client.get<{ taskmanagers: { id: string }[] }>('/taskmanagers')).taskmanagers.some((t) => t.id === id), 30_000, 50);
+    await this.poll(
+      `${name} to register`,
+      async () =>
+        (await this.client.get<{ taskmanagers: { id: string }[] }>('/taskmanagers')).taskmanagers.some(
+          (t) => t.id === id,
+        ),
+      30_000,
+      50,
+    );
     return id;
   }
 
@@ -135,12 +143,19 @@ export class BenchCluster {
 
   /** Waits until the job ends; throws with the root exception unless it FINISHED. */
   async waitForFinished(jobId: string, timeoutMs = 300_000): Promise<JobDetails> {
-    const job = await this.poll(`job ${jobId} to end`, async () => {
-      const j = await this.job(jobId);
-      return TERMINAL.has(j.state) ? j : undefined;
-    }, timeoutMs, 100);
+    const job = await this.poll(
+      `job ${jobId} to end`,
+      async () => {
+        const j = await this.job(jobId);
+        return TERMINAL.has(j.state) ? j : undefined;
+      },
+      timeoutMs,
+      100,
+    );
     if (job.state !== 'FINISHED') {
-      const ex = await this.client.get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`).catch(() => ({}) as { 'root-exception'?: string });
+      const ex = await this.client
+        .get<{ 'root-exception'?: string }>(`/jobs/${jobId}/exceptions`)
+        .catch(() => ({}) as { 'root-exception'?: string });
       throw new Error(`job ${jobId} ended ${job.state}: ${ex['root-exception'] ?? 'no exception recorded'}`);
     }
     return job;
@@ -149,10 +164,20 @@ export class BenchCluster {
   /** Cancels a running job and waits until it is CANCELED. */
   async cancel(jobId: string): Promise<void> {
     await this.client.patch(`/jobs/${jobId}?mode=cancel`);
-    await this.poll(`job ${jobId} to be canceled`, async () => TERMINAL.has((await this.job(jobId)).state), 60_000, 100);
+    await this.poll(
+      `job ${jobId} to be canceled`,
+      async () => TERMINAL.has((await this.job(jobId)).state),
+      60_000,
+      100,
+    );
   }
 
-  async poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
+  async poll<T>(
+    what: string,
+    fn: () => Promise<T | undefined | false>,
+    timeoutMs: number,
+    intervalMs = 200,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.unexpectedExit) throw new Error(this.unexpectedExit);

@@ -96,5 +96,10 @@ export function summarizeCpuProfile(file: string, root: string, limit = 25, wind
     functions.set(name, (functions.get(name) ?? 0) + us);
     files.set(where, (files.get(where) ?? 0) + us);
   }
-  return { totalMs: total / 1000, busyMs: (total - idle) / 1000, functions: top(functions, total, limit), files: top(files, total, limit) };
+  return {
+    totalMs: total / 1000,
+    busyMs: (total - idle) / 1000,
+    functions: top(functions, total, limit),
+    files: top(files, total, limit),
+  };
 }

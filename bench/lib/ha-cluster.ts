@@ -36,13 +36,29 @@ export class HaCluster {
 
   /** A JobManager named `name` (its .out file and working directory), on the given ports (0: free ones). */
   async startJobManager(name: string, restPort = 0, rpcPort = 0): Promise<JobManagerProcess> {
-    const args = ['--port', String(restPort), '--rpc-port', String(rpcPort), '--dir', join(this.dir, name), ...this.defines()];
+    const args = [
+      '--port',
+      String(restPort),
+      '--rpc-port',
+      String(rpcPort),
+      '--dir',
+      join(this.dir, name),
+      ...this.defines(),
+    ];
     return this.track(await spawnWeir('jobmanager', { name, dir: this.dir, args }));
   }
 
   /** A TaskManager registered with `jobManager` (host:port, or etcd://... to follow the leader). */
   async startTaskManager(name: string, jobManager: string, slots: number): Promise<TaskManagerProcess> {
-    const args = ['--jobmanager', jobManager, '--slots', String(slots), '--dir', join(this.dir, name), ...this.defines()];
+    const args = [
+      '--jobmanager',
+      jobManager,
+      '--slots',
+      String(slots),
+      '--dir',
+      join(this.dir, name),
+      ...this.defines(),
+    ];
     return this.track(await spawnWeir('taskmanager', { name, dir: this.dir, args }));
   }
 

@@ -28,9 +28,13 @@ export class BenchKafka {
     let proc: ChildProcess;
     try {
       // The IPC channel makes the broker exit when this process dies (exitWithParent).
-      proc = spawn(process.execPath, [join(packageRoot(), 'bin', 'weir.js'), 'kafka-broker', '--port', '0', '--dir', join(dir, 'data'), ...args], {
-        stdio: ['ignore', fd, fd, 'ipc'],
-      });
+      proc = spawn(
+        process.execPath,
+        [join(packageRoot(), 'bin', 'weir.js'), 'kafka-broker', '--port', '0', '--dir', join(dir, 'data'), ...args],
+        {
+          stdio: ['ignore', fd, fd, 'ipc'],
+        },
+      );
     } finally {
       closeSync(fd);
     }
@@ -65,7 +69,9 @@ export class BenchKafka {
   /** Throws when the broker is gone (with the tail of its output). */
   checkAlive(): void {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-      throw new Error(`the Kafka broker exited (${this.proc.signalCode ?? this.proc.exitCode}): ${readFileSync(this.outFile, 'utf8').slice(-1000)}`);
+      throw new Error(
+        `the Kafka broker exited (${this.proc.signalCode ?? this.proc.exitCode}): ${readFileSync(this.outFile, 'utf8').slice(-1000)}`,
+      );
     }
   }
 
@@ -77,7 +83,10 @@ export class BenchKafka {
     const admin = this.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
     } finally {
       await admin.disconnect();
     }
@@ -128,7 +137,11 @@ function waitForStartLine(proc: ChildProcess, outFile: string, timeoutMs: number
     const deadline = Date.now() + timeoutMs;
     const onExit = (code: number | null, signal: string | null) => {
       clearInterval(timer);
-      reject(new Error(`kafka-broker exited (${signal ?? code}) before it was ready:\n${existsSync(outFile) ? readFileSync(outFile, 'utf8').slice(-2000) : ''}`));
+      reject(
+        new Error(
+          `kafka-broker exited (${signal ?? code}) before it was ready:\n${existsSync(outFile) ? readFileSync(outFile, 'utf8').slice(-2000) : ''}`,
+        ),
+      );
     };
     proc.once('exit', onExit);
     const timer = setInterval(() => {

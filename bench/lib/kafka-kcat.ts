@@ -79,12 +79,20 @@ const STICKY_MS = 0;
  * partitions, librdkafka's defaults otherwise. Returns the milliseconds from starting kcat until it exited (everything
  * acknowledged).
  */
-export async function kcatProduceFile(bootstrap: string, topic: string, file: string, timeoutMs = 300_000): Promise<number> {
+export async function kcatProduceFile(
+  bootstrap: string,
+  topic: string,
+  file: string,
+  timeoutMs = 300_000,
+): Promise<number> {
   const fd = openSync(file, 'r');
   const t0 = performance.now();
   let p: ChildProcess;
   try {
-    p = spawnKcat(['-b', bootstrap, '-P', '-t', topic, '-q', '-X', 'acks=all', '-X', `sticky.partitioning.linger.ms=${STICKY_MS}`], fd);
+    p = spawnKcat(
+      ['-b', bootstrap, '-P', '-t', topic, '-q', '-X', 'acks=all', '-X', `sticky.partitioning.linger.ms=${STICKY_MS}`],
+      fd,
+    );
   } finally {
     closeSync(fd);
   }
@@ -100,10 +108,35 @@ export async function kcatProduceFile(bootstrap: string, topic: string, file: st
  * Timed runs pass `count`: kcat learns it reached the end only when a further fetch comes back
  * empty, after the broker's fetch wait (500 ms), which would be part of the time otherwise.
  */
-export async function kcatConsumeAll(bootstrap: string, topic: string, isolation: Isolation, count?: number, timeoutMs = 300_000, toEnd = true): Promise<{ ms: number; records: number }> {
+export async function kcatConsumeAll(
+  bootstrap: string,
+  topic: string,
+  isolation: Isolation,
+  count?: number,
+  timeoutMs = 300_000,
+  toEnd = true,
+): Promise<{ ms: number; records: number }> {
   const t0 = performance.now();
   const limit = count === undefined ? [] : ['-c', String(count)];
-  const p = spawnKcat(['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', ...(toEnd ? ['-e'] : []), ...limit, '-q', '-f', '%s\\n', '-X', `isolation.level=${isolation}`], 'ignore');
+  const p = spawnKcat(
+    [
+      '-b',
+      bootstrap,
+      '-C',
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      ...(toEnd ? ['-e'] : []),
+      ...limit,
+      '-q',
+      '-f',
+      '%s\\n',
+      '-X',
+      `isolation.level=${isolation}`,
+    ],
+    'ignore',
+  );
   let records = 0;
   p.stdout!.on('data', (d: Buffer) => {
     let i = -1;
@@ -125,8 +158,30 @@ export interface LiveConsumer {
  * Consumes `topic` from the beginning, without end, with unbuffered output (-u); `onValue` gets
  * each record's value as soon as this process reads kcat's line.
  */
-export function kcatLiveConsumer(bootstrap: string, topic: string, isolation: Isolation, onValue: (value: string) => void): LiveConsumer {
-  const p = spawnKcat(['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-u', '-q', '-f', '%s\\n', '-X', `isolation.level=${isolation}`], 'ignore');
+export function kcatLiveConsumer(
+  bootstrap: string,
+  topic: string,
+  isolation: Isolation,
+  onValue: (value: string) => void,
+): LiveConsumer {
+  const p = spawnKcat(
+    [
+      '-b',
+      bootstrap,
+      '-C',
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-u',
+      '-q',
+      '-f',
+      '%s\\n',
+      '-X',
+      `isolation.level=${isolation}`,
+    ],
+    'ignore',
+  );
   let rest = '';
   p.stdout!.setEncoding('utf8');
   p.stdout!.on('data', (chunk: string) => {
@@ -165,7 +220,23 @@ export interface PacedProducer {
 
 /** A kcat producer fed through its stdin (acks=all, `lingerMs`), for records written as they are created. */
 export function kcatPacedProducer(bootstrap: string, topic: string, lingerMs: number): PacedProducer {
-  const p = spawnKcat(['-b', bootstrap, '-P', '-t', topic, '-q', '-X', 'acks=all', '-X', `linger.ms=${lingerMs}`, '-X', `sticky.partitioning.linger.ms=${STICKY_MS}`], 'pipe');
+  const p = spawnKcat(
+    [
+      '-b',
+      bootstrap,
+      '-P',
+      '-t',
+      topic,
+      '-q',
+      '-X',
+      'acks=all',
+      '-X',
+      `linger.ms=${lingerMs}`,
+      '-X',
+      `sticky.partitioning.linger.ms=${STICKY_MS}`,
+    ],
+    'pipe',
+  );
   p.stdout!.resume();
   const exit = exitOf(p, `kcat -P into ${topic}`, 24 * 3600_000);
   exit.catch(() => undefined);
@@ -178,7 +249,13 @@ export function kcatPacedProducer(bootstrap: string, topic: string, lingerMs: nu
         await Promise.race([
           exit,
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`kcat -P into ${topic} did not exit within ${timeoutMs / 1000} s of its input closing`)), timeoutMs);
+            timer = setTimeout(
+              () =>
+                reject(
+                  new Error(`kcat -P into ${topic} did not exit within ${timeoutMs / 1000} s of its input closing`),
+                ),
+              timeoutMs,
+            );
           }),
         ]);
       } finally {

@@ -37,7 +37,14 @@ export function logTimeline(since: number, marks: LogMark[]): Record<string, num
     const times = m.files.map((f) => firstAt(f, m.msg, since));
     const found = times.filter((t): t is number => t !== undefined);
     // 'last' needs every file to have logged it.
-    const t = m.which === 'last' ? (found.length === times.length && found.length ? Math.max(...found) : undefined) : found.length ? Math.min(...found) : undefined;
+    const t =
+      m.which === 'last'
+        ? found.length === times.length && found.length
+          ? Math.max(...found)
+          : undefined
+        : found.length
+          ? Math.min(...found)
+          : undefined;
     out[m.label] = t === undefined ? null : t - since;
   }
   return out;

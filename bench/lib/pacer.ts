@@ -21,7 +21,9 @@ export interface PaceSchedule {
 
 /** Epoch ms at which record `index` is due; -Infinity in the free part. */
 export function dueAt(index: number, schedule: PaceSchedule, startAt: number): number {
-  return index < schedule.freeRecords ? -Infinity : startAt + ((index - schedule.freeRecords) * 1000) / schedule.ratePerSecond;
+  return index < schedule.freeRecords
+    ? -Infinity
+    : startAt + ((index - schedule.freeRecords) * 1000) / schedule.ratePerSecond;
 }
 
 export class Pacer<T> extends RichSinkFunction<T> {

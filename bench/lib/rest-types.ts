@@ -49,7 +49,12 @@ export interface CheckpointStatistics {
 
 export interface CheckpointingStatistics {
   counts: { restored: number; total: number; in_progress: number; completed: number; failed: number };
-  latest: { completed: CheckpointStatistics | null; savepoint: CheckpointStatistics | null; failed: CheckpointStatistics | null; restored: { id: number; restore_timestamp: number } | null };
+  latest: {
+    completed: CheckpointStatistics | null;
+    savepoint: CheckpointStatistics | null;
+    failed: CheckpointStatistics | null;
+    restored: { id: number; restore_timestamp: number } | null;
+  };
   /** Newest first, the last web.checkpoints.history of them. */
   history: CheckpointStatistics[];
 }

@@ -20,7 +20,10 @@ export interface TaskManagerMemory {
  * in the order the JobManager lists them. Heartbeats carry the figures, so a run shorter than
  * the heartbeat interval may show the memory from just before it.
  */
-export function sampleTaskManagerMemory(cluster: BenchCluster, intervalMs = 250): { stop(): Promise<TaskManagerMemory[]> } {
+export function sampleTaskManagerMemory(
+  cluster: BenchCluster,
+  intervalMs = 250,
+): { stop(): Promise<TaskManagerMemory[]> } {
   const peaks = new Map<string, TaskManagerMemory>();
   let stopped = false;
   const sample = async () => {

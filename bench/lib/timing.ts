@@ -22,7 +22,9 @@ export function runningWindow(job: JobDetails): RunningWindow {
       const running = s.timestamps.RUNNING;
       const finished = s.timestamps.FINISHED;
       if (typeof running !== 'number' || typeof finished !== 'number') {
-        throw new Error(`subtask ${s.subtask} of '${v.name}' lacks a RUNNING or FINISHED timestamp (status ${s.status})`);
+        throw new Error(
+          `subtask ${s.subtask} of '${v.name}' lacks a RUNNING or FINISHED timestamp (status ${s.status})`,
+        );
       }
       firstRunningAt = Math.min(firstRunningAt, running);
       allRunningAt = Math.max(allRunningAt, running);

@@ -38,7 +38,11 @@ export async function spawnWeir<R extends WeirRole>(role: R, opts: SpawnWeirOpti
   let proc: ChildProcess;
   try {
     // The IPC channel carries the ready message and makes the child exit when this process dies.
-    proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(packageRoot(), 'bin', 'weir.js'), role, ...opts.args], { stdio: ['ignore', fd, fd, 'ipc'] });
+    proc = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), join(packageRoot(), 'bin', 'weir.js'), role, ...opts.args],
+      { stdio: ['ignore', fd, fd, 'ipc'] },
+    );
   } finally {
     closeSync(fd);
   }

@@ -31,7 +31,14 @@ export async function runCounted(
   const jobId = await cluster.run(jarId, args, parallelism);
   const job = await cluster.waitForFinished(jobId);
   const results = sumMetric(job, 'sink-records');
-  if (expected !== undefined && results !== expected) throw new Error(`${label} job ${jobId}: ${results} results, the hand-written loop produced ${expected}`);
+  if (expected !== undefined && results !== expected)
+    throw new Error(`${label} job ${jobId}: ${results} results, the hand-written loop produced ${expected}`);
   const w = runningWindow(job);
-  return { jobId, eventsPerSecond: perSecond(events, w.durationMs), durationMs: w.durationMs, results, vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`) };
+  return {
+    jobId,
+    eventsPerSecond: perSecond(events, w.durationMs),
+    durationMs: w.durationMs,
+    results,
+    vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`),
+  };
 }

@@ -3,7 +3,15 @@
 // JobManager's dry run) before anything changes; then bundles are uploaded and each document applied.
 import { Command } from 'commander';
 import { BundleResolver } from '../deployments/bundles.js';
-import { failedAnswer, lineOf, planAll, prepare, putDeployment, UNREACHED, type ApplyAnswer } from '../deployments/client.js';
+import {
+  failedAnswer,
+  lineOf,
+  planAll,
+  prepare,
+  putDeployment,
+  UNREACHED,
+  type ApplyAnswer,
+} from '../deployments/client.js';
 import { CliError } from '../errors.js';
 import { addJobManagerOption, restClientOf, type JobManagerFlags } from '../options.js';
 import { uploadBundle } from '../submit.js';
@@ -16,8 +24,13 @@ interface ApplyFlags extends JobManagerFlags {
 export function applyCommand(): Command {
   return addJobManagerOption(
     new Command('apply')
-      .description('create or update deployments from WeirJob YAML files (kind: WeirJob), upgrading running jobs through savepoints')
-      .requiredOption('-f, --filename <path...>', 'a YAML file, or a directory of *.yaml / *.yml files (repeatable); a relative spec.bundle is relative to its file')
+      .description(
+        'create or update deployments from WeirJob YAML files (kind: WeirJob), upgrading running jobs through savepoints',
+      )
+      .requiredOption(
+        '-f, --filename <path...>',
+        'a YAML file, or a directory of *.yaml / *.yml files (repeatable); a relative spec.bundle is relative to its file',
+      )
       .option('--dry-run', 'print what would change and change nothing'),
   ).action(async (opts: ApplyFlags) => {
     const resolver = new BundleResolver();
@@ -48,8 +61,13 @@ export function applyCommand(): Command {
         process.stdout.write(`${lineOf(answer)}\n`);
       }
       // A rolled-back or failed deployment does not run its spec, even when this apply had nothing to do.
-      const unreached = answers.filter((a) => UNREACHED.has(a.action) || a.status === 'ROLLED_BACK' || a.status === 'FAILED');
-      if (unreached.length) throw new CliError(`${unreached.length} of ${answers.length} deployment(s) did not reach their spec: ${unreached.map((a) => a.name).join(', ')}`);
+      const unreached = answers.filter(
+        (a) => UNREACHED.has(a.action) || a.status === 'ROLLED_BACK' || a.status === 'FAILED',
+      );
+      if (unreached.length)
+        throw new CliError(
+          `${unreached.length} of ${answers.length} deployment(s) did not reach their spec: ${unreached.map((a) => a.name).join(', ')}`,
+        );
     } finally {
       resolver.dispose();
     }

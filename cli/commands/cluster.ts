@@ -41,7 +41,8 @@ const MIN_LOCAL_SLOTS = 4;
 function slotsPerTaskManager(flags: StartFlags): { slots: number; sized: boolean } {
   if (flags.slots !== undefined) return { slots: flags.slots, sized: false };
   const conf = serverConfiguration(flags, {});
-  if (conf.has('taskmanager.numberOfTaskSlots')) return { slots: conf.getInt('taskmanager.numberOfTaskSlots'), sized: false };
+  if (conf.has('taskmanager.numberOfTaskSlots'))
+    return { slots: conf.getInt('taskmanager.numberOfTaskSlots'), sized: false };
   return { slots: Math.max(MIN_LOCAL_SLOTS, Math.ceil(availableParallelism() / flags.taskmanagers)), sized: true };
 }
 
@@ -70,7 +71,10 @@ async function submitKafkaExamples(client: RestClient, dir: string, bootstrap: s
     } catch (e) {
       throw new CliError(`cannot bundle the example job ${name}: ${(e as Error).message}`);
     }
-    const jobId = await runJar(client, await uploadBundle(client, bundle), { programArgs: [bootstrap], parallelism: 1 });
+    const jobId = await runJar(client, await uploadBundle(client, bundle), {
+      programArgs: [bootstrap],
+      parallelism: 1,
+    });
     lines.push(`Kafka example ${name} submitted with JobID ${jobId}`);
   }
   lines.push(`  Read its output: kcat -b ${bootstrap} -C -t page-counts -X isolation.level=read_committed`);
@@ -81,9 +85,14 @@ async function submitKafkaExamples(client: RestClient, dir: string, bootstrap: s
 function secureClusterFiles(dir: string, flags: StartFlags): ReturnType<typeof prepareSecureCluster> {
   const conf = serverConfiguration(flags, {});
   try {
-    return prepareSecureCluster(dir, localHosts([conf.getOptionalString('jobmanager.rpc.address'), conf.getOptionalString('taskmanager.host')]));
+    return prepareSecureCluster(
+      dir,
+      localHosts([conf.getOptionalString('jobmanager.rpc.address'), conf.getOptionalString('taskmanager.host')]),
+    );
   } catch (e) {
-    throw new CliError(`cannot prepare the secure cluster's certificates and secrets in ${dir}: ${(e as Error).message}`);
+    throw new CliError(
+      `cannot prepare the secure cluster's certificates and secrets in ${dir}: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -97,9 +106,19 @@ export function clusterCommand(): Command {
       .option('--rpc-port <port>', 'JobManager gRPC port (jobmanager.rpc.port)', port('--rpc-port'), 6123)
       .option('--dir <dir>', 'working directory of the cluster (logs, bundles, state)', '.weir')
       .option('--example', 'also submit the example job examples/endless.ts (with --kafka also the Kafka examples)')
-      .option('--kafka [port]', 'also start the development Kafka broker (weir kafka-broker) on this port, 9092 when not given', port('--kafka'))
-      .option('--secure', 'generate a throwaway CA, certificate, internal secret and REST token under <dir>/security: mutual TLS and the secret on every gRPC call, the token on REST')
-      .option('--no-stop-with-parent', 'keep running when the process that started this one exits (nohup and the like); by default the cluster stops then, as on Ctrl-C, so that a supervisor signalling only npm or a shell leaves nothing behind'),
+      .option(
+        '--kafka [port]',
+        'also start the development Kafka broker (weir kafka-broker) on this port, 9092 when not given',
+        port('--kafka'),
+      )
+      .option(
+        '--secure',
+        'generate a throwaway CA, certificate, internal secret and REST token under <dir>/security: mutual TLS and the secret on every gRPC call, the token on REST',
+      )
+      .option(
+        '--no-stop-with-parent',
+        'keep running when the process that started this one exits (nohup and the like); by default the cluster stops then, as on Ctrl-C, so that a supervisor signalling only npm or a shell leaves nothing behind',
+      ),
   ).action(async (flags: StartFlags) => {
     const dir = resolve(flags.dir);
     let shuttingDown = false;
@@ -120,10 +139,14 @@ export function clusterCommand(): Command {
       ...(flags.kafka !== undefined ? { kafkaPort: flags.kafka === true ? 9092 : flags.kafka } : {}),
       onUnexpectedExit: (name, how, outFile) => {
         if (name === 'JobManager') {
-          process.stderr.write(`error: the JobManager exited unexpectedly (${how}); see ${outFile}. Stopping the cluster.\n`);
+          process.stderr.write(
+            `error: the JobManager exited unexpectedly (${how}); see ${outFile}. Stopping the cluster.\n`,
+          );
           void shutdown(1);
         } else {
-          process.stderr.write(`warning: ${name} exited unexpectedly (${how}); see ${outFile}. The cluster keeps running without it.\n`);
+          process.stderr.write(
+            `warning: ${name} exited unexpectedly (${how}); see ${outFile}. The cluster keeps running without it.\n`,
+          );
         }
       },
     });
@@ -163,7 +186,9 @@ export function clusterCommand(): Command {
         `  Web UI and REST API: ${cluster.restUrl}\n` +
         `  JobManager RPC:      ${cluster.rpcAddress}\n` +
         `  Logs:                ${dir}/<process>.out and ${dir}/<process>/\n` +
-        (cluster.kafkaBootstrap ? `  Kafka (development broker, not for production): ${cluster.kafkaBootstrap}\n` : '') +
+        (cluster.kafkaBootstrap
+          ? `  Kafka (development broker, not for production): ${cluster.kafkaBootstrap}\n`
+          : '') +
         (secure ? secureClusterHints(secure, cluster.restUrl) : '') +
         `Press Ctrl-C to stop.\n`,
     );
@@ -173,7 +198,8 @@ export function clusterCommand(): Command {
         const jobId = await submitExample(cluster.restClient(), dir);
         process.stdout.write(`Example job submitted with JobID ${jobId}\n`);
         if (cluster.kafkaBootstrap) {
-          for (const line of await submitKafkaExamples(cluster.restClient(), dir, cluster.kafkaBootstrap)) process.stdout.write(`${line}\n`);
+          for (const line of await submitKafkaExamples(cluster.restClient(), dir, cluster.kafkaBootstrap))
+            process.stdout.write(`${line}\n`);
         }
       } catch (e) {
         process.stderr.write(`warning: the example job was not submitted: ${(e as Error).message}\n`);

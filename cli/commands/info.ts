@@ -18,7 +18,11 @@ export function describeJobGraph(graph: JobGraph): string {
   out.push(indent(formatTable(['ID', 'NAME', 'PARALLELISM', 'MAX PARALLELISM'], vrows)));
   if (graph.edges.length) {
     out.push('', 'Edges:');
-    const erows = graph.edges.map((e) => [names.get(e.source) ?? e.source, names.get(e.target) ?? e.target, e.partitioner.toUpperCase()]);
+    const erows = graph.edges.map((e) => [
+      names.get(e.source) ?? e.source,
+      names.get(e.target) ?? e.target,
+      e.partitioner.toUpperCase(),
+    ]);
     out.push(indent(formatTable(['FROM', 'TO', 'PARTITIONER'], erows)));
   }
   if (graph.warnings.length) out.push('', 'Warnings:', ...graph.warnings.map((w) => `  ${w}`));
@@ -67,6 +71,8 @@ export function infoCommand(): Command {
         return;
       }
       const m = info.manifest;
-      process.stdout.write(`Bundle: ${m.name} ${m.version} (built for Weir ${m.engineVersion})\nId: ${info.id}\n${describeJobGraph(graph)}\n`);
+      process.stdout.write(
+        `Bundle: ${m.name} ${m.version} (built for Weir ${m.engineVersion})\nId: ${info.id}\n${describeJobGraph(graph)}\n`,
+      );
     });
 }

@@ -18,7 +18,11 @@ const RENAMED: Record<string, string> = { gitignore: '.gitignore' };
 
 /** A deployment name and npm package name: an RFC 1123 label, as WeirJob's metadata.name requires. */
 export function projectName(dir: string): string {
-  const name = basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const name = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return name || 'weir-job';
 }
 
@@ -28,7 +32,9 @@ export function projectName(dir: string): string {
  * the engine's version ranges, from the registry.
  */
 function devDependencies(linked: boolean): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  };
   const dev = pkg.devDependencies ?? {};
   const spec = (name: string, fallback: string) => {
     const local = join(packageRoot(), 'node_modules', name);
@@ -53,10 +59,18 @@ async function templateFiles(dir: string): Promise<string[]> {
 
 export async function initProject(directory: string, flags: InitFlags = {}): Promise<{ dir: string; files: string[] }> {
   const dir = resolve(directory);
-  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw new CliError(`${directory} exists and is not an empty directory`);
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0))
+    throw new CliError(`${directory} exists and is not an empty directory`);
   const name = flags.name ?? projectName(dir);
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new CliError(`invalid project name '${name}': lower case letters, digits and '-' (it names the deployment too)`);
-  const values: Record<string, string> = { name, weirDependency: flags.weir ?? `file:${packageRoot()}`, ...devDependencies(flags.weir === undefined) };
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name))
+    throw new CliError(
+      `invalid project name '${name}': lower case letters, digits and '-' (it names the deployment too)`,
+    );
+  const values: Record<string, string> = {
+    name,
+    weirDependency: flags.weir ?? `file:${packageRoot()}`,
+    ...devDependencies(flags.weir === undefined),
+  };
   const templates = join(packageRoot(), 'cli', 'templates', 'job');
   const written: string[] = [];
   for (const file of await templateFiles(templates)) {
@@ -72,12 +86,16 @@ export async function initProject(directory: string, flags: InitFlags = {}): Pro
 
 export function initCommand(): Command {
   return new Command('init')
-    .description('create a job project: a job, a harness test and an in-process job test (vitest), a deployment file and a README')
+    .description(
+      'create a job project: a job, a harness test and an in-process job test (vitest), a deployment file and a README',
+    )
     .argument('<directory>', 'the new project directory (created; must be empty if it exists)')
     .option('--name <name>', 'project and deployment name (default: the directory name)')
     .option('--weir <spec>', 'the weir dependency in package.json, e.g. a version (default: file: this engine)')
     .action(async (directory: string, flags: InitFlags) => {
       const { dir, files } = await initProject(directory, flags);
-      process.stdout.write(`Created ${dir}:\n${files.map((f) => `  ${f}\n`).join('')}\nNext:\n  cd ${relative(process.cwd(), dir) || '.'}\n  npm install\n  npm test\n`);
+      process.stdout.write(
+        `Created ${dir}:\n${files.map((f) => `  ${f}\n`).join('')}\nNext:\n  cd ${relative(process.cwd(), dir) || '.'}\n  npm install\n  npm test\n`,
+      );
     });
 }

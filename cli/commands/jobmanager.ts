@@ -17,8 +17,15 @@ export function jobManagerCommand(): Command {
     new Command('jobmanager')
       .description('run a JobManager (REST API, web UI, scheduler) in the foreground')
       .option('--port <port>', 'REST and web UI port (rest.port, default 8081)', port('--port'))
-      .option('--rpc-port <port>', 'gRPC port TaskManagers connect to (jobmanager.rpc.port, default 6123)', port('--rpc-port'))
-      .option('--dir <dir>', 'working directory for logs, bundles and job data (process.working-dir, default .weir/jobmanager)'),
+      .option(
+        '--rpc-port <port>',
+        'gRPC port TaskManagers connect to (jobmanager.rpc.port, default 6123)',
+        port('--rpc-port'),
+      )
+      .option(
+        '--dir <dir>',
+        'working directory for logs, bundles and job data (process.working-dir, default .weir/jobmanager)',
+      ),
   ).action(async (flags: Flags) => {
     const startupDone = exitWithParent();
     const keys: ConfigMap = {};
@@ -36,7 +43,9 @@ export function jobManagerCommand(): Command {
     } catch (e) {
       throw new CliError(`cannot start the JobManager: ${firstLine((e as Error).message)}`);
     }
-    process.stderr.write(`JobManager started: REST and web UI at ${jm.restUrl}, RPC at ${jm.rpcAddress}, working directory ${workingDir}\n`);
+    process.stderr.write(
+      `JobManager started: REST and web UI at ${jm.restUrl}, RPC at ${jm.rpcAddress}, working directory ${workingDir}\n`,
+    );
     startupDone();
     runUntilStopped('JobManager', jm, conf.getDuration('cluster.shutdown.timeout'));
     notifyReady({ type: 'ready', role: 'jobmanager', restUrl: jm.restUrl, rpcAddress: jm.rpcAddress });

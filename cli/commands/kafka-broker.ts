@@ -44,7 +44,8 @@ function parseProperties(pairs: string[]): Map<string, string> {
     const i = p.indexOf('=');
     if (i <= 0) throw new CliError(`invalid -D '${p}': expected key=value`);
     const key = p.slice(0, i).trim();
-    if (!(PROPERTIES as readonly string[]).includes(key)) throw new CliError(`unknown broker property '${key}' (known: ${PROPERTIES.join(', ')})`);
+    if (!(PROPERTIES as readonly string[]).includes(key))
+      throw new CliError(`unknown broker property '${key}' (known: ${PROPERTIES.join(', ')})`);
     out.set(key, p.slice(i + 1).trim());
   }
   return out;
@@ -60,7 +61,9 @@ function intProperty(props: Map<string, string>, key: string, fallback: number, 
 
 export function kafkaBrokerCommand(): Command {
   return new Command('kafka-broker')
-    .description('run a single-node development broker that speaks the Kafka protocol (for local runs and tests; not a production Kafka)')
+    .description(
+      'run a single-node development broker that speaks the Kafka protocol (for local runs and tests; not a production Kafka)',
+    )
     .option('--port <port>', 'port to listen on (0 picks a free one)', port('--port'), 9092)
     .option('--dir <dir>', 'data directory (default .weir/kafka-broker)')
     .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -76,7 +79,8 @@ export function kafkaBrokerCommand(): Command {
       const props = parseProperties(flags.define);
       const dir = resolve(flags.dir ?? '.weir/kafka-broker');
       const autoCreate = props.get('auto.create.topics.enable');
-      if (autoCreate !== undefined && autoCreate !== 'true' && autoCreate !== 'false') throw new CliError(`auto.create.topics.enable must be true or false, got '${autoCreate}'`);
+      if (autoCreate !== undefined && autoCreate !== 'true' && autoCreate !== 'false')
+        throw new CliError(`auto.create.topics.enable must be true or false, got '${autoCreate}'`);
       const { startKafkaBroker, DEFAULT_BROKER_OPTIONS: d } = await import('../kafka-broker/server.js');
       const log = createLogger('kafka-broker', resolve(dir, 'kafka-broker.log'));
       let saslUsers: Map<string, string> | undefined;
@@ -103,17 +107,41 @@ export function kafkaBrokerCommand(): Command {
           segmentBytes: intProperty(props, 'log.segment.bytes', d.segmentBytes, 1024),
           flushIntervalMs: intProperty(props, 'log.flush.interval.ms', d.flushIntervalMs, 1),
           transactionMaxTimeoutMs: intProperty(props, 'transaction.max.timeout.ms', d.transactionMaxTimeoutMs, 1),
-          transactionAbortCheckIntervalMs: intProperty(props, 'transaction.abort.timed.out.transaction.cleanup.interval.ms', d.transactionAbortCheckIntervalMs, 1),
-          transactionalIdExpirationMs: intProperty(props, 'transactional.id.expiration.ms', d.transactionalIdExpirationMs, 1),
+          transactionAbortCheckIntervalMs: intProperty(
+            props,
+            'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+            d.transactionAbortCheckIntervalMs,
+            1,
+          ),
+          transactionalIdExpirationMs: intProperty(
+            props,
+            'transactional.id.expiration.ms',
+            d.transactionalIdExpirationMs,
+            1,
+          ),
           producerIdExpirationMs: intProperty(props, 'producer.id.expiration.ms', d.producerIdExpirationMs, 1),
-          producerIdExpirationCheckIntervalMs: intProperty(props, 'producer.id.expiration.check.interval.ms', d.producerIdExpirationCheckIntervalMs, 1),
+          producerIdExpirationCheckIntervalMs: intProperty(
+            props,
+            'producer.id.expiration.check.interval.ms',
+            d.producerIdExpirationCheckIntervalMs,
+            1,
+          ),
           saslUsers,
           log,
         });
       } catch (e) {
         throw new CliError(`cannot start the Kafka broker: ${firstLine((e as Error).message)}`);
       }
-      log.info({ host: broker.host, port: broker.port, dir: broker.dir, bootstrap: `${broker.host}:${broker.port}`, ...(saslUsers ? { sasl: 'PLAIN', saslUsers: saslUsers.size } : {}) }, 'Kafka broker started (development broker, not a production Kafka)');
+      log.info(
+        {
+          host: broker.host,
+          port: broker.port,
+          dir: broker.dir,
+          bootstrap: `${broker.host}:${broker.port}`,
+          ...(saslUsers ? { sasl: 'PLAIN', saslUsers: saslUsers.size } : {}),
+        },
+        'Kafka broker started (development broker, not a production Kafka)',
+      );
       startupDone();
       notifyReady({ type: 'ready', role: 'kafka-broker', bootstrap: `${broker.host}:${broker.port}` });
       // The broker reads no Weir configuration: the default of cluster.shutdown.timeout.

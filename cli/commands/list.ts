@@ -26,7 +26,13 @@ export function listCommand(): Command {
       process.stdout.write(opts.all ? 'No jobs.\n' : 'No running jobs.\n');
       return;
     }
-    const rows = shown.map((j) => [j.jid, j.name, j.state, formatTimestamp(j['start-time']), formatDuration(j.duration)]);
+    const rows = shown.map((j) => [
+      j.jid,
+      j.name,
+      j.state,
+      formatTimestamp(j['start-time']),
+      formatDuration(j.duration),
+    ]);
     process.stdout.write(formatTable(['JOB ID', 'NAME', 'STATE', 'START TIME', 'DURATION'], rows) + '\n');
   });
 }

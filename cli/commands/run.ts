@@ -21,7 +21,9 @@ interface RunFlags {
 export function runCommand(): Command {
   return addJobManagerOption(
     new Command('run')
-      .description('submit a bundle and (unless --detached) wait until the job ends; with --local, run a job in this process')
+      .description(
+        'submit a bundle and (unless --detached) wait until the job ends; with --local, run a job in this process',
+      )
       .argument('<bundle>', 'the .weir bundle (with --local also a job module: .ts or .js)')
       .argument('[args...]', 'program arguments passed to main(env, args); put them after --')
       .option('-p, --parallelism <n>', 'default parallelism of the job', positiveInt('--parallelism'))
@@ -32,13 +34,21 @@ export function runCommand(): Command {
       .option('-n, --allowNonRestoredState', 'allow savepoint state that maps to no operator of the job')
       .addOption(new Option('--allow-non-restored-state').hideHelp())
       .addOption(
-        new Option('--local', 'run the job in this process on an in-process mini cluster (no JobManager); print() output goes to stdout')
-          .conflicts(['detached', 'fromSavepoint', 'savepointPath']),
+        new Option(
+          '--local',
+          'run the job in this process on an in-process mini cluster (no JobManager); print() output goes to stdout',
+        ).conflicts(['detached', 'fromSavepoint', 'savepointPath']),
       )
-      .option('-D, --define <key=value>', 'with --local: a configuration key of the in-process cluster (repeatable), e.g. -D state.backend=level', (v: string, prev: string[]) => [...prev, v], []),
+      .option(
+        '-D, --define <key=value>',
+        'with --local: a configuration key of the in-process cluster (repeatable), e.g. -D state.backend=level',
+        (v: string, prev: string[]) => [...prev, v],
+        [],
+      ),
   ).action(async (bundle: string, args: string[], opts: RunFlags) => {
     if (opts.local) return runLocally(bundle, args, { parallelism: opts.parallelism, define: opts.define });
-    if (opts.define.length) throw new CliError('-D sets the in-process cluster of --local; a cluster takes its configuration when it starts');
+    if (opts.define.length)
+      throw new CliError('-D sets the in-process cluster of --local; a cluster takes its configuration when it starts');
     const client = restClientOf(opts);
     const jarId = await uploadBundle(client, bundle);
     const jobId = await runJar(client, jarId, {

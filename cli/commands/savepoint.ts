@@ -14,7 +14,13 @@ interface SavepointFlags {
 async function savepoint(client: RestClient, jobId: string, targetDirectory: string | undefined): Promise<void> {
   const body: Record<string, unknown> = { 'cancel-job': false };
   if (targetDirectory) body['target-directory'] = targetDirectory;
-  const requestId = await trigger(client, `/jobs/${jobId}/savepoints`, body, 'savepoint', `no job ${jobId} on this JobManager`);
+  const requestId = await trigger(
+    client,
+    `/jobs/${jobId}/savepoints`,
+    body,
+    'savepoint',
+    `no job ${jobId} on this JobManager`,
+  );
   const op = await awaitCompletion(client, `/jobs/${jobId}/savepoints/${encodeURIComponent(requestId)}`, 'savepoint');
   process.stdout.write(`Savepoint completed. Path: ${op.location ?? ''}\n`);
 }
@@ -31,7 +37,10 @@ export function savepointCommand(): Command {
       .description('trigger a savepoint of a running job, or dispose of one with --dispose')
       .argument('[jobid]', 'the job id (32 hex characters)')
       .argument('[targetDirectory]', 'where to write the savepoint (default: state.savepoints.dir)')
-      .option('-d, --dispose <path>', 'delete the savepoint at this path (a savepoint directory or its _metadata file)'),
+      .option(
+        '-d, --dispose <path>',
+        'delete the savepoint at this path (a savepoint directory or its _metadata file)',
+      ),
   ).action(async (jobId: string | undefined, targetDirectory: string | undefined, opts: SavepointFlags) => {
     const client = restClientOf(opts);
     if (opts.dispose !== undefined) {
@@ -39,7 +48,10 @@ export function savepointCommand(): Command {
       if (!opts.dispose.trim()) throw new CliError('--dispose needs the path of a savepoint');
       return dispose(client, opts.dispose);
     }
-    if (jobId === undefined) throw new CliError('missing the job id: weir savepoint <jobid> [targetDirectory], or weir savepoint --dispose <path>');
+    if (jobId === undefined)
+      throw new CliError(
+        'missing the job id: weir savepoint <jobid> [targetDirectory], or weir savepoint --dispose <path>',
+      );
     await savepoint(client, checkJobId(jobId), targetDirectory);
   });
 }

@@ -16,9 +16,15 @@ export function taskManagerCommand(): Command {
   return addServerConfigOptions(
     new Command('taskmanager')
       .description('run a TaskManager in the foreground, registered with a JobManager')
-      .option('--jobmanager <address>', 'gRPC address of the JobManager (host:port), or etcd://host:2379[,host:2379] to follow the leader (default with high-availability.type: etcd)')
+      .option(
+        '--jobmanager <address>',
+        'gRPC address of the JobManager (host:port), or etcd://host:2379[,host:2379] to follow the leader (default with high-availability.type: etcd)',
+      )
       .option('--slots <n>', 'task slots to offer (taskmanager.numberOfTaskSlots, default 4)', positiveInt('--slots'))
-      .option('--dir <dir>', 'working directory for logs and state (process.working-dir, default .weir/taskmanager-<pid>)'),
+      .option(
+        '--dir <dir>',
+        'working directory for logs and state (process.working-dir, default .weir/taskmanager-<pid>)',
+      ),
   ).action(async (flags: Flags) => {
     const startupDone = exitWithParent();
     const keys: ConfigMap = {};
@@ -36,7 +42,9 @@ export function taskManagerCommand(): Command {
     } catch (e) {
       throw new CliError(`cannot start the TaskManager: ${firstLine((e as Error).message)}`);
     }
-    process.stderr.write(`TaskManager ${tm.id} started, registered with ${jobManagerAddress}, working directory ${workingDir}\n`);
+    process.stderr.write(
+      `TaskManager ${tm.id} started, registered with ${jobManagerAddress}, working directory ${workingDir}\n`,
+    );
     startupDone();
     runUntilStopped(`TaskManager ${tm.id}`, tm, conf.getDuration('cluster.shutdown.timeout'));
     notifyReady({ type: 'ready', role: 'taskmanager', id: tm.id });
@@ -51,7 +59,10 @@ function jobManagerTarget(flag: string | undefined, conf: Configuration): string
   }
   const endpoints = conf.getOptionalString('high-availability.etcd.endpoints');
   if (conf.getOptionalString('high-availability.type')?.toLowerCase() === 'etcd' && endpoints) {
-    return `etcd://${endpoints.split(',').map((e) => e.trim().replace(/^https?:\/\//, '')).join(',')}`;
+    return `etcd://${endpoints
+      .split(',')
+      .map((e) => e.trim().replace(/^https?:\/\//, ''))
+      .join(',')}`;
   }
   throw new CliError('--jobmanager is required (host:port, or etcd://host:2379 with high availability)');
 }

@@ -49,7 +49,11 @@ export async function prepare(files: string[], resolver: BundleResolver): Promis
   return out;
 }
 
-export function putDeployment(client: RestClient, p: Prepared, opts: { dryRun: boolean; jarId?: string }): Promise<ApplyAnswer> {
+export function putDeployment(
+  client: RestClient,
+  p: Prepared,
+  opts: { dryRun: boolean; jarId?: string },
+): Promise<ApplyAnswer> {
   const name = encodeURIComponent(p.doc.document.metadata.name);
   return client.request<ApplyAnswer>('PUT', `/deployments/${name}${opts.dryRun ? '?dryRun=true' : ''}`, {
     body: { spec: p.spec, ...(opts.jarId ? { jarId: opts.jarId } : {}) },
@@ -83,5 +87,11 @@ export function lineOf(a: ApplyAnswer): string {
 /** A failed PUT as an answer, so that the other documents are still applied. */
 export function failedAnswer(p: Prepared, e: unknown): ApplyAnswer {
   const message = e instanceof CliError ? e.message : (e as Error).message;
-  return { name: p.doc.document.metadata.name, action: 'failed', dryRun: false, message: `failed: ${message}`, changes: [] };
+  return {
+    name: p.doc.document.metadata.name,
+    action: 'failed',
+    dryRun: false,
+    message: `failed: ${message}`,
+    changes: [],
+  };
 }

@@ -34,7 +34,9 @@ export function manifestFiles(paths: string[]): string[] {
     try {
       isDir = statSync(p).isDirectory();
     } catch (e) {
-      throw new CliError(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw new CliError(
+        `cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      );
     }
     if (!isDir) {
       files.push(p);
@@ -68,7 +70,8 @@ export function loadManifests(paths: string[]): LoadedDocument[] {
       const at = { file, index: i + 1 };
       if (doc.errors.length) {
         // The parser's first line says what and where ("... at line 4, column 1:"); lines are counted in the file.
-        for (const e of doc.errors) problems.push(`${where(at)}: invalid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`);
+        for (const e of doc.errors)
+          problems.push(`${where(at)}: invalid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`);
         return;
       }
       const value: unknown = doc.toJS();
@@ -85,7 +88,8 @@ export function loadManifests(paths: string[]): LoadedDocument[] {
   const seen = new Map<string, LoadedDocument>();
   for (const d of loaded) {
     const first = seen.get(d.document.metadata.name);
-    if (first) problems.push(`${where(d)}: metadata.name: ${d.document.metadata.name} is already defined by ${where(first)}`);
+    if (first)
+      problems.push(`${where(d)}: metadata.name: ${d.document.metadata.name} is already defined by ${where(first)}`);
     else seen.set(d.document.metadata.name, d);
   }
   if (problems.length) throw new ManifestError(problems);

@@ -112,7 +112,9 @@ export class GroupCoordinator {
     const out: JournalEntry[] = [];
     for (const g of this.groups.values()) {
       if (g.generationId > 0) out.push({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
-      for (const [topic, parts] of g.offsets) for (const [p, c] of parts) out.push({ t: 'o', g: g.groupId, topic, p, o: c.offset, m: c.metadata, e: c.leaderEpoch });
+      for (const [topic, parts] of g.offsets)
+        for (const [p, c] of parts)
+          out.push({ t: 'o', g: g.groupId, topic, p, o: c.offset, m: c.metadata, e: c.leaderEpoch });
     }
     return out;
   }
@@ -120,7 +122,16 @@ export class GroupCoordinator {
   private group(groupId: string): Group {
     let g = this.groups.get(groupId);
     if (!g) {
-      g = { groupId, state: 'Empty', generationId: 0, protocolType: '', protocolName: null, leaderId: '', members: new Map(), offsets: new Map() };
+      g = {
+        groupId,
+        state: 'Empty',
+        generationId: 0,
+        protocolType: '',
+        protocolName: null,
+        leaderId: '',
+        members: new Map(),
+        offsets: new Map(),
+      };
       this.groups.set(groupId, g);
     }
     return g;
@@ -130,13 +141,30 @@ export class GroupCoordinator {
   // Membership
 
   join(
-    req: { groupId: string; sessionTimeoutMs: number; rebalanceTimeoutMs: number; memberId: string; groupInstanceId: string | null; protocolType: string; protocols: { name: string; metadata: Buffer }[] },
+    req: {
+      groupId: string;
+      sessionTimeoutMs: number;
+      rebalanceTimeoutMs: number;
+      memberId: string;
+      groupInstanceId: string | null;
+      protocolType: string;
+      protocols: { name: string; metadata: Buffer }[];
+    },
     ctx: ClientContext,
   ): Promise<JoinResult> {
     const fail = (errorCode: number, memberId = req.memberId): Promise<JoinResult> =>
-      Promise.resolve({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
+      Promise.resolve({
+        errorCode,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId,
+        members: [],
+      });
     if (!req.groupId) return fail(ErrorCode.INVALID_GROUP_ID);
-    if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
+    if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs)
+      return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
     if (req.protocols.length === 0 || !req.protocolType) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     const g = this.group(req.groupId);
     if (g.members.size > 0) {
@@ -174,7 +202,16 @@ export class GroupCoordinator {
     if (g.members.size === 1) g.protocolType = req.protocolType;
     const m = member;
     const result = new Promise<JoinResult>((resolve) => {
-      if (m.joinResolve) m.joinResolve({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: m.memberId, members: [] });
+      if (m.joinResolve)
+        m.joinResolve({
+          errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
+          generationId: -1,
+          protocolType: null,
+          protocolName: null,
+          leader: '',
+          memberId: m.memberId,
+          members: [],
+        });
       m.joinResolve = resolve;
     });
     if (g.state !== 'PreparingRebalance') this.prepareRebalance(g, `member ${m.memberId} joining`);
@@ -197,10 +234,13 @@ export class GroupCoordinator {
     g.rebalanceTimer = setTimeout(() => this.completeJoin(g), timeout);
     if (wasEmpty && this.opts.initialRebalanceDelayMs > 0) {
       clearTimeout(g.initialDelayTimer);
-      g.initialDelayTimer = setTimeout(() => {
-        g.initialDelayTimer = undefined;
-        this.checkJoinComplete(g);
-      }, Math.min(this.opts.initialRebalanceDelayMs, timeout));
+      g.initialDelayTimer = setTimeout(
+        () => {
+          g.initialDelayTimer = undefined;
+          this.checkJoinComplete(g);
+        },
+        Math.min(this.opts.initialRebalanceDelayMs, timeout),
+      );
     }
   }
 
@@ -218,7 +258,10 @@ export class GroupCoordinator {
     g.initialDelayTimer = undefined;
     for (const m of [...g.members.values()]) {
       if (!m.joinResolve) {
-        this.log.info({ group: g.groupId, member: m.memberId }, 'member did not rejoin within the rebalance timeout; removed');
+        this.log.info(
+          { group: g.groupId, member: m.memberId },
+          'member did not rejoin within the rebalance timeout; removed',
+        );
         g.members.delete(m.memberId);
       }
     }
@@ -231,7 +274,9 @@ export class GroupCoordinator {
       return;
     }
     const members = [...g.members.values()];
-    const candidates = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    const candidates = members[0]!.protocols
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const votes = new Map<string, number>();
     for (const m of members) {
       const choice = m.protocols.find((p) => candidates.includes(p.name));
@@ -250,7 +295,16 @@ export class GroupCoordinator {
     if (!g.members.has(g.leaderId)) g.leaderId = members[0]!.memberId;
     g.state = 'CompletingRebalance';
     this.append({ t: 'gen', g: g.groupId, gen: g.generationId, type: g.protocolType });
-    this.log.info({ group: g.groupId, generation: g.generationId, members: members.length, leader: g.leaderId, protocol: protocolName }, 'group rebalanced');
+    this.log.info(
+      {
+        group: g.groupId,
+        generation: g.generationId,
+        members: members.length,
+        leader: g.leaderId,
+        protocol: protocolName,
+      },
+      'group rebalanced',
+    );
     const memberList = members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -273,10 +327,20 @@ export class GroupCoordinator {
     }
   }
 
-  sync(req: { groupId: string; generationId: number; memberId: string; assignments: { memberId: string; assignment: Buffer }[] }): Promise<{ errorCode: number; assignment: Buffer; protocolType: string | null; protocolName: string | null }> {
+  sync(req: {
+    groupId: string;
+    generationId: number;
+    memberId: string;
+    assignments: { memberId: string; assignment: Buffer }[];
+  }): Promise<{ errorCode: number; assignment: Buffer; protocolType: string | null; protocolName: string | null }> {
     const g = this.groups.get(req.groupId);
     const answer = (errorCode: number, assignment: Buffer = Buffer.alloc(0)) =>
-      Promise.resolve({ errorCode, assignment, protocolType: g?.protocolType ?? null, protocolName: g?.protocolName ?? null });
+      Promise.resolve({
+        errorCode,
+        assignment,
+        protocolType: g?.protocolType ?? null,
+        protocolName: g?.protocolName ?? null,
+      });
     const m = g?.members.get(req.memberId);
     if (!g || !m) return answer(ErrorCode.UNKNOWN_MEMBER_ID);
     if (req.generationId !== g.generationId) return answer(ErrorCode.ILLEGAL_GENERATION);
@@ -327,7 +391,15 @@ export class GroupCoordinator {
   private removeMember(g: Group, m: Member, why: string): void {
     g.members.delete(m.memberId);
     this.log.info({ group: g.groupId, member: m.memberId }, `member ${why}`);
-    m.joinResolve?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: m.memberId, members: [] });
+    m.joinResolve?.({
+      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+      generationId: -1,
+      protocolType: null,
+      protocolName: null,
+      leader: '',
+      memberId: m.memberId,
+      members: [],
+    });
     m.syncResolve?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: Buffer.alloc(0) });
     m.joinResolve = undefined;
     m.syncResolve = undefined;
@@ -403,12 +475,24 @@ export class GroupCoordinator {
   // Listing
 
   list(): { groupId: string; protocolType: string; groupState: string }[] {
-    return [...this.groups.values()].map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state }));
+    return [...this.groups.values()].map((g) => ({
+      groupId: g.groupId,
+      protocolType: g.protocolType,
+      groupState: g.state,
+    }));
   }
 
   describe(groupId: string) {
     const g = this.groups.get(groupId);
-    if (!g) return { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    if (!g)
+      return {
+        errorCode: ErrorCode.NONE,
+        groupId,
+        groupState: 'Dead',
+        protocolType: '',
+        protocolData: '',
+        members: [],
+      };
     return {
       errorCode: ErrorCode.NONE,
       groupId,

@@ -3,7 +3,11 @@
 import { ApiKeys } from '../../common/kafka/protocol/api-keys.js';
 import { supportedApiVersions } from '../../common/kafka/protocol/codec.js';
 import { ErrorCode, KafkaProtocolError } from '../../common/kafka/protocol/errors.js';
-import { readRecordBatchHeader, verifyRecordBatchCrc, type RecordBatchHeader } from '../../common/kafka/protocol/records.js';
+import {
+  readRecordBatchHeader,
+  verifyRecordBatchCrc,
+  type RecordBatchHeader,
+} from '../../common/kafka/protocol/records.js';
 import type { Logger } from '../../common/logging.js';
 import type { ClientContext, GroupCoordinator } from './group-coordinator.js';
 import { invalidTopicName, type LogManager } from './log-manager.js';
@@ -38,7 +42,9 @@ const PRODUCER_FENCED_FROM: Partial<Record<ApiKeys, number>> = {
 };
 
 function fencedCode(apiKey: ApiKeys, version: number): number {
-  return version >= (PRODUCER_FENCED_FROM[apiKey] ?? Infinity) ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH;
+  return version >= (PRODUCER_FENCED_FROM[apiKey] ?? Infinity)
+    ? ErrorCode.PRODUCER_FENCED
+    : ErrorCode.INVALID_PRODUCER_EPOCH;
 }
 
 export class Handlers {
@@ -67,16 +73,34 @@ export class Handlers {
     h.set(ApiKeys.OffsetCommit, (b, c) => this.offsetCommit(b, c));
     h.set(ApiKeys.OffsetFetch, (b, c) => this.offsetFetch(b, c));
     h.set(ApiKeys.ListGroups, () => ({ throttleTimeMs: 0, errorCode: 0, groups: this.groups.list() }));
-    h.set(ApiKeys.DescribeGroups, (b) => ({ throttleTimeMs: 0, groups: (b.groups as string[]).map((g) => this.groups.describe(g)) }));
-    h.set(ApiKeys.InitProducerId, (b) => ({ throttleTimeMs: 0, ...this.txns.initProducerId(b.transactionalId, b.transactionTimeoutMs) }));
+    h.set(ApiKeys.DescribeGroups, (b) => ({
+      throttleTimeMs: 0,
+      groups: (b.groups as string[]).map((g) => this.groups.describe(g)),
+    }));
+    h.set(ApiKeys.InitProducerId, (b) => ({
+      throttleTimeMs: 0,
+      ...this.txns.initProducerId(b.transactionalId, b.transactionTimeoutMs),
+    }));
     h.set(ApiKeys.AddPartitionsToTxn, (b, c) => this.addPartitionsToTxn(b, c));
     h.set(ApiKeys.AddOffsetsToTxn, (b, c) => ({
       throttleTimeMs: 0,
-      errorCode: this.txns.addOffsets(b.transactionalId, b.producerId, b.producerEpoch, b.groupId, fencedCode(ApiKeys.AddOffsetsToTxn, c.apiVersion)),
+      errorCode: this.txns.addOffsets(
+        b.transactionalId,
+        b.producerId,
+        b.producerEpoch,
+        b.groupId,
+        fencedCode(ApiKeys.AddOffsetsToTxn, c.apiVersion),
+      ),
     }));
     h.set(ApiKeys.EndTxn, (b, c) => ({
       throttleTimeMs: 0,
-      errorCode: this.txns.endTxn(b.transactionalId, b.producerId, b.producerEpoch, b.committed, fencedCode(ApiKeys.EndTxn, c.apiVersion)),
+      errorCode: this.txns.endTxn(
+        b.transactionalId,
+        b.producerId,
+        b.producerEpoch,
+        b.committed,
+        fencedCode(ApiKeys.EndTxn, c.apiVersion),
+      ),
     }));
     h.set(ApiKeys.TxnOffsetCommit, (b, c) => this.txnOffsetCommit(b, c));
   }
@@ -119,7 +143,9 @@ export class Handlers {
     });
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: this.settings.nodeId, host: this.settings.advertisedHost, port: this.settings.port, rack: null }],
+      brokers: [
+        { nodeId: this.settings.nodeId, host: this.settings.advertisedHost, port: this.settings.port, rack: null },
+      ],
       clusterId: this.settings.clusterId,
       controllerId: this.settings.nodeId,
       topics,
@@ -127,21 +153,46 @@ export class Handlers {
   }
 
   private createTopics(b: {
-    topics: { name: string; numPartitions: number; replicationFactor: number; assignments: { partitionIndex: number; brokerIds: number[] }[]; configs: { name: string; value: string | null }[] }[];
+    topics: {
+      name: string;
+      numPartitions: number;
+      replicationFactor: number;
+      assignments: { partitionIndex: number; brokerIds: number[] }[];
+      configs: { name: string; value: string | null }[];
+    }[];
     validateOnly: boolean;
   }) {
     const topics = b.topics.map((t) => {
-      const result = (errorCode: number, errorMessage: string | null = null) => ({ name: t.name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null });
+      const result = (errorCode: number, errorMessage: string | null = null) => ({
+        name: t.name,
+        errorCode,
+        errorMessage,
+        numPartitions: -1,
+        replicationFactor: -1,
+        configs: null,
+      });
       const bad = invalidTopicName(t.name);
       if (bad) return result(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
-      if (this.logs.topics.has(t.name)) return result(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-      const partitions = t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? this.settings.defaultPartitions : t.numPartitions;
-      if (!(partitions >= 1)) return result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+      if (this.logs.topics.has(t.name))
+        return result(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+      const partitions =
+        t.assignments.length > 0
+          ? t.assignments.length
+          : t.numPartitions === -1
+            ? this.settings.defaultPartitions
+            : t.numPartitions;
+      if (!(partitions >= 1))
+        return result(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
       if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
-        return result(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${t.replicationFactor} larger than available brokers: 1.`);
+        return result(
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          `Replication factor: ${t.replicationFactor} larger than available brokers: 1.`,
+        );
       }
-      if (t.assignments.some((a) => a.brokerIds.some((id) => id !== this.settings.nodeId))) return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'only broker 0 exists');
-      if (!b.validateOnly) this.logs.create(t.name, partitions, Object.fromEntries(t.configs.map((c) => [c.name, c.value])));
+      if (t.assignments.some((a) => a.brokerIds.some((id) => id !== this.settings.nodeId)))
+        return result(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'only broker 0 exists');
+      if (!b.validateOnly)
+        this.logs.create(t.name, partitions, Object.fromEntries(t.configs.map((c) => [c.name, c.value])));
       return { ...result(ErrorCode.NONE), numPartitions: partitions, replicationFactor: 1 };
     });
     return { throttleTimeMs: 0, topics };
@@ -151,19 +202,32 @@ export class Handlers {
     const names = c.apiVersion >= 6 ? b.topics.map((t) => t.name ?? '') : b.topicNames;
     return {
       throttleTimeMs: 0,
-      responses: names.map((name) => ({ name, errorCode: this.logs.delete(name) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null })),
+      responses: names.map((name) => ({
+        name,
+        errorCode: this.logs.delete(name) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: null,
+      })),
     };
   }
 
   // ------------------------------------------------------------------------------------------
   // Produce
 
-  private produce(b: { transactionalId: string | null; acks: number; timeoutMs: number; topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[] }) {
+  private produce(b: {
+    transactionalId: string | null;
+    acks: number;
+    timeoutMs: number;
+    topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[];
+  }) {
     if (b.acks !== 0 && b.acks !== 1 && b.acks !== -1) {
       return {
         responses: b.topicData.map((t) => ({
           name: t.name,
-          partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1 })),
+          partitionResponses: t.partitionData.map((p) => ({
+            index: p.index,
+            errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
+            baseOffset: -1,
+          })),
         })),
         throttleTimeMs: 0,
       };
@@ -174,7 +238,14 @@ export class Handlers {
         name: t.name,
         partitionResponses: t.partitionData.map((p) => {
           const pl = typeof parts === 'number' ? undefined : parts[p.index];
-          if (!pl) return { index: p.index, errorCode: typeof parts === 'number' ? parts : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+          if (!pl)
+            return {
+              index: p.index,
+              errorCode: typeof parts === 'number' ? parts : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              baseOffset: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: -1,
+            };
           const { errorCode, baseOffset } = this.appendRecords(pl, p.records);
           return { index: p.index, errorCode, baseOffset, logAppendTimeMs: -1, logStartOffset: pl.logStartOffset };
         }),
@@ -196,7 +267,8 @@ export class Handlers {
         return { errorCode: e instanceof KafkaProtocolError ? e.code : ErrorCode.CORRUPT_MESSAGE, baseOffset: -1 };
       }
       if (!h || !verifyRecordBatchCrc(records, pos, h)) return { errorCode: ErrorCode.CORRUPT_MESSAGE, baseOffset: -1 };
-      if (h.isControl || h.recordCount <= 0 || h.lastOffsetDelta < 0) return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1 };
+      if (h.isControl || h.recordCount <= 0 || h.lastOffsetDelta < 0)
+        return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1 };
       batches.push({ buf: records.subarray(pos, pos + h.sizeInBytes), h });
       pos += h.sizeInBytes;
     }
@@ -243,12 +315,25 @@ export class Handlers {
           const pl = this.logs.partition(t.topic, p.partition);
           if (!pl) {
             anyError = true;
-            return { partitionIndex: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, records: EMPTY };
+            return {
+              partitionIndex: p.partition,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              highWatermark: -1,
+              lastStableOffset: -1,
+              logStartOffset: -1,
+              abortedTransactions: null,
+              records: EMPTY,
+            };
           }
           involved.push(pl);
           const hw = pl.highWatermark;
           const lso = pl.lastStableOffset;
-          const base = { partitionIndex: p.partition, highWatermark: hw, lastStableOffset: lso, logStartOffset: pl.logStartOffset };
+          const base = {
+            partitionIndex: p.partition,
+            highWatermark: hw,
+            lastStableOffset: lso,
+            logStartOffset: pl.logStartOffset,
+          };
           if (p.fetchOffset < pl.logStartOffset || p.fetchOffset > hw) {
             anyError = true;
             return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: EMPTY };
@@ -256,11 +341,29 @@ export class Handlers {
           const remaining = b.maxBytes - total;
           let read = { records: null as Buffer | null, bytes: 0, nextOffset: p.fetchOffset };
           if (remaining > 0 || total === 0) {
-            read = pl.read(p.fetchOffset, readCommitted ? lso : hw, Math.min(p.partitionMaxBytes, Math.max(0, remaining)), total === 0);
+            read = pl.read(
+              p.fetchOffset,
+              readCommitted ? lso : hw,
+              Math.min(p.partitionMaxBytes, Math.max(0, remaining)),
+              total === 0,
+            );
           }
           total += read.bytes;
-          const aborted = readCommitted && read.records ? pl.abortedIn(p.fetchOffset, read.nextOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })) : readCommitted ? [] : null;
-          return { ...base, errorCode: ErrorCode.NONE, abortedTransactions: aborted, preferredReadReplica: -1, records: read.records ?? EMPTY };
+          const aborted =
+            readCommitted && read.records
+              ? pl
+                  .abortedIn(p.fetchOffset, read.nextOffset)
+                  .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }))
+              : readCommitted
+                ? []
+                : null;
+          return {
+            ...base,
+            errorCode: ErrorCode.NONE,
+            abortedTransactions: aborted,
+            preferredReadReplica: -1,
+            records: read.records ?? EMPTY,
+          };
         }),
       }));
       const now = Date.now();
@@ -280,7 +383,10 @@ export class Handlers {
     }
   }
 
-  private listOffsets(b: { isolationLevel: number; topics: { name: string; partitions: { partitionIndex: number; timestamp: number }[] }[] }) {
+  private listOffsets(b: {
+    isolationLevel: number;
+    topics: { name: string; partitions: { partitionIndex: number; timestamp: number }[] }[];
+  }) {
     const readCommitted = b.isolationLevel === 1;
     return {
       throttleTimeMs: 0,
@@ -288,7 +394,14 @@ export class Handlers {
         name: t.name,
         partitions: t.partitions.map((p) => {
           const pl = this.logs.partition(t.name, p.partitionIndex);
-          if (!pl) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 };
+          if (!pl)
+            return {
+              partitionIndex: p.partitionIndex,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              timestamp: -1,
+              offset: -1,
+              leaderEpoch: -1,
+            };
           const limit = readCommitted ? pl.lastStableOffset : pl.highWatermark;
           let offset = -1;
           let timestamp = -1;
@@ -298,7 +411,13 @@ export class Handlers {
             const found = pl.offsetForTimestamp(p.timestamp, limit);
             if (found) ({ offset, timestamp } = found);
           } else {
-            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNSUPPORTED_VERSION, timestamp: -1, offset: -1, leaderEpoch: -1 };
+            return {
+              partitionIndex: p.partitionIndex,
+              errorCode: ErrorCode.UNSUPPORTED_VERSION,
+              timestamp: -1,
+              offset: -1,
+              leaderEpoch: -1,
+            };
           }
           return { partitionIndex: p.partitionIndex, errorCode: 0, timestamp, offset, leaderEpoch: 0 };
         }),
@@ -310,8 +429,23 @@ export class Handlers {
   // Groups
 
   private findCoordinator(b: { key: string; keyType: number }) {
-    if (b.keyType !== 0 && b.keyType !== 1) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${b.keyType}`, nodeId: -1, host: '', port: -1 };
-    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: this.settings.nodeId, host: this.settings.advertisedHost, port: this.settings.port };
+    if (b.keyType !== 0 && b.keyType !== 1)
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `unknown key type ${b.keyType}`,
+        nodeId: -1,
+        host: '',
+        port: -1,
+      };
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: null,
+      nodeId: this.settings.nodeId,
+      host: this.settings.advertisedHost,
+      port: this.settings.port,
+    };
   }
 
   private async joinGroup(b: any, c: RequestContext) {
@@ -324,7 +458,10 @@ export class Handlers {
     return { throttleTimeMs: 0, ...r };
   }
 
-  private leaveGroup(b: { groupId: string; memberId: string; members: { memberId: string; groupInstanceId: string | null }[] }, c: RequestContext) {
+  private leaveGroup(
+    b: { groupId: string; memberId: string; members: { memberId: string; groupInstanceId: string | null }[] },
+    c: RequestContext,
+  ) {
     if (c.apiVersion < 3) {
       const [r] = this.groups.leave(b.groupId, [b.memberId]);
       return { throttleTimeMs: 0, errorCode: r!.errorCode, members: [] };
@@ -333,7 +470,15 @@ export class Handlers {
       b.groupId,
       b.members.map((m) => m.memberId),
     );
-    return { throttleTimeMs: 0, errorCode: 0, members: results.map((r, i) => ({ memberId: r.memberId, groupInstanceId: b.members[i]!.groupInstanceId, errorCode: r.errorCode })) };
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      members: results.map((r, i) => ({
+        memberId: r.memberId,
+        groupInstanceId: b.members[i]!.groupInstanceId,
+        errorCode: r.errorCode,
+      })),
+    };
   }
 
   private offsetCommit(
@@ -341,23 +486,39 @@ export class Handlers {
       groupId: string;
       generationIdOrMemberEpoch: number;
       memberId: string;
-      topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+      topics: {
+        name: string;
+        partitions: {
+          partitionIndex: number;
+          committedOffset: number;
+          committedLeaderEpoch: number;
+          committedMetadata: string | null;
+        }[];
+      }[];
     },
     c: RequestContext,
   ) {
     const generation = c.apiVersion === 0 ? -1 : b.generationIdOrMemberEpoch;
     const memberId = c.apiVersion === 0 ? '' : b.memberId;
-    const groupError = b.groupId ? this.groups.checkCommit(b.groupId, generation, memberId) : ErrorCode.INVALID_GROUP_ID;
+    const groupError = b.groupId
+      ? this.groups.checkCommit(b.groupId, generation, memberId)
+      : ErrorCode.INVALID_GROUP_ID;
     return {
       throttleTimeMs: 0,
       topics: b.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
           let errorCode = groupError;
-          if (errorCode === ErrorCode.NONE && !this.logs.partition(t.name, p.partitionIndex)) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          if (errorCode === ErrorCode.NONE && (p.committedMetadata?.length ?? 0) > 4096) errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          if (errorCode === ErrorCode.NONE && !this.logs.partition(t.name, p.partitionIndex))
+            errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          if (errorCode === ErrorCode.NONE && (p.committedMetadata?.length ?? 0) > 4096)
+            errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
           if (errorCode === ErrorCode.NONE) {
-            this.groups.commit(b.groupId, t.name, p.partitionIndex, { offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch });
+            this.groups.commit(b.groupId, t.name, p.partitionIndex, {
+              offset: p.committedOffset,
+              metadata: p.committedMetadata,
+              leaderEpoch: p.committedLeaderEpoch,
+            });
           }
           return { partitionIndex: p.partitionIndex, errorCode };
         }),
@@ -365,10 +526,16 @@ export class Handlers {
     };
   }
 
-  private offsetFetch(b: { groupId: string; topics: { name: string; partitionIndexes: number[] }[] | null }, c: RequestContext) {
+  private offsetFetch(
+    b: { groupId: string; topics: { name: string; partitionIndexes: number[] }[] | null },
+    c: RequestContext,
+  ) {
     let requested: { name: string; partitionIndexes: number[] }[];
     if (b.topics === null) {
-      requested = [...this.groups.allCommitted(b.groupId)].map(([name, parts]) => ({ name, partitionIndexes: [...parts.keys()] }));
+      requested = [...this.groups.allCommitted(b.groupId)].map(([name, parts]) => ({
+        name,
+        partitionIndexes: [...parts.keys()],
+      }));
     } else requested = b.topics;
     void c;
     return {
@@ -393,7 +560,15 @@ export class Handlers {
   // ------------------------------------------------------------------------------------------
   // Transactions
 
-  private addPartitionsToTxn(b: { v3AndBelowTransactionalId: string; v3AndBelowProducerId: number; v3AndBelowProducerEpoch: number; v3AndBelowTopics: { name: string; partitions: number[] }[] }, c: RequestContext) {
+  private addPartitionsToTxn(
+    b: {
+      v3AndBelowTransactionalId: string;
+      v3AndBelowProducerId: number;
+      v3AndBelowProducerEpoch: number;
+      v3AndBelowTopics: { name: string; partitions: number[] }[];
+    },
+    c: RequestContext,
+  ) {
     const results = this.txns.addPartitions(
       b.v3AndBelowTransactionalId,
       b.v3AndBelowProducerId,
@@ -403,7 +578,13 @@ export class Handlers {
     );
     return {
       throttleTimeMs: 0,
-      resultsByTopicV3AndBelow: results.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, partitionErrorCode: p.errorCode })) })),
+      resultsByTopicV3AndBelow: results.map((t) => ({
+        name: t.name,
+        resultsByPartition: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          partitionErrorCode: p.errorCode,
+        })),
+      })),
     };
   }
 
@@ -413,18 +594,42 @@ export class Handlers {
       groupId: string;
       producerId: number;
       producerEpoch: number;
-      topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+      topics: {
+        name: string;
+        partitions: {
+          partitionIndex: number;
+          committedOffset: number;
+          committedLeaderEpoch: number;
+          committedMetadata: string | null;
+        }[];
+      }[];
     },
     c: RequestContext,
   ) {
     const flat = b.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch })),
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        metadata: p.committedMetadata,
+        leaderEpoch: p.committedLeaderEpoch,
+      })),
     );
-    const codes = this.txns.txnOffsetCommit(b.transactionalId, b.groupId, b.producerId, b.producerEpoch, flat, fencedCode(ApiKeys.TxnOffsetCommit, c.apiVersion));
+    const codes = this.txns.txnOffsetCommit(
+      b.transactionalId,
+      b.groupId,
+      b.producerId,
+      b.producerEpoch,
+      flat,
+      fencedCode(ApiKeys.TxnOffsetCommit, c.apiVersion),
+    );
     let i = 0;
     return {
       throttleTimeMs: 0,
-      topics: b.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })) })),
+      topics: b.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+      })),
     };
   }
 }

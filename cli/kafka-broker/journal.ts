@@ -4,7 +4,17 @@
 // ignored. The owner compacts the file (rewrites it as a snapshot of its live state) on start and
 // again whenever the appends have made it several times larger than that live state, so a
 // long-running broker's journals stay bounded by what it holds, not by what it has done.
-import { closeSync, existsSync, fdatasync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../common/files.js';
 

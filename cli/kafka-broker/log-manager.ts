@@ -44,7 +44,8 @@ export class LogManager {
   private open(t: TopicInfo): void {
     this.topics.set(t.name, t);
     const parts: PartitionLog[] = [];
-    for (let p = 0; p < t.partitions; p++) parts.push(new PartitionLog(t.name, p, join(this.dir, `${t.name}-${p}`), this.segmentBytes, this.log));
+    for (let p = 0; p < t.partitions; p++)
+      parts.push(new PartitionLog(t.name, p, join(this.dir, `${t.name}-${p}`), this.segmentBytes, this.log));
     this.logs.set(t.name, parts);
   }
 

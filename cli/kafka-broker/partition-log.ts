@@ -6,7 +6,18 @@
 // have a transaction open here), as Kafka does, so a long run with many producer ids stays bounded.
 // Appends are plain writes (no fsync per request); the broker flushes periodically. On open the
 // segments are scanned and a torn or corrupt tail is truncated, so a killed broker recovers.
-import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   controlRecordType,
@@ -72,7 +83,8 @@ export class AbortedTxnIndex {
 
   add(t: AbortedTxn): void {
     const last = this.entries[this.entries.length - 1];
-    if (this.length > 0 && last && t.lastOffset < last.lastOffset) throw new Error(`aborted transaction out of order: last offset ${t.lastOffset} after ${last.lastOffset}`);
+    if (this.length > 0 && last && t.lastOffset < last.lastOffset)
+      throw new Error(`aborted transaction out of order: last offset ${t.lastOffset} after ${last.lastOffset}`);
     this.entries.push(t);
     this.maxSpan = Math.max(this.maxSpan, t.lastOffset - t.firstOffset);
   }
@@ -186,7 +198,10 @@ export class PartitionLog {
       if (this.segments.length === 0) expected = baseOffset;
       const validEnd = this.scanSegment(seg, expected);
       if (validEnd < seg.size) {
-        this.log.warn({ topic: this.topic, partition: this.partition, segment: f, validBytes: validEnd, fileBytes: seg.size }, 'truncating a torn or corrupt log tail');
+        this.log.warn(
+          { topic: this.topic, partition: this.partition, segment: f, validBytes: validEnd, fileBytes: seg.size },
+          'truncating a torn or corrupt log tail',
+        );
         ftruncateSync(fd, validEnd);
         seg.size = validEnd;
         truncated = true;
@@ -226,8 +241,19 @@ export class PartitionLog {
       }
       if (!h || !verifyRecordBatchCrc(chunk, rel, h) || h.baseOffset !== next) break;
       const lastOffset = h.baseOffset + h.lastOffsetDelta;
-      this.entries.push({ baseOffset: h.baseOffset, lastOffset, pos, size, maxTimestamp: h.maxTimestamp, segment: seg });
-      this.applyProducerState(h, chunk.subarray(rel, rel + size), h.maxTimestamp >= 0 ? Math.min(h.maxTimestamp, this.openedAt) : this.openedAt);
+      this.entries.push({
+        baseOffset: h.baseOffset,
+        lastOffset,
+        pos,
+        size,
+        maxTimestamp: h.maxTimestamp,
+        segment: seg,
+      });
+      this.applyProducerState(
+        h,
+        chunk.subarray(rel, rel + size),
+        h.maxTimestamp >= 0 ? Math.min(h.maxTimestamp, this.openedAt) : this.openedAt,
+      );
       next = lastOffset + 1;
       this.logEndOffset = next;
       pos += size;
@@ -271,7 +297,8 @@ export class PartitionLog {
         if (type === ControlRecordType.Abort) this.abortedTxns.add({ producerId: pid, firstOffset: first, lastOffset });
       }
       const st = this.producers.get(pid);
-      if (!st || h.producerEpoch > st.epoch) this.producers.set(pid, { epoch: h.producerEpoch, lastSeq: -1, recent: [], lastTimestamp: now });
+      if (!st || h.producerEpoch > st.epoch)
+        this.producers.set(pid, { epoch: h.producerEpoch, lastSeq: -1, recent: [], lastTimestamp: now });
       else st.lastTimestamp = Math.max(st.lastTimestamp, now);
       return;
     }
@@ -308,7 +335,9 @@ export class PartitionLog {
    * Checks an idempotent batch against the producer's state: 'append', a duplicate (with the
    * original base offset) or an error code.
    */
-  checkSequence(h: RecordBatchHeader): { kind: 'append' } | { kind: 'duplicate'; baseOffset: number } | { kind: 'error'; code: number } {
+  checkSequence(
+    h: RecordBatchHeader,
+  ): { kind: 'append' } | { kind: 'duplicate'; baseOffset: number } | { kind: 'error'; code: number } {
     if (h.producerId < 0 || h.baseSequence < 0) return { kind: 'append' };
     const st = this.producers.get(h.producerId);
     if (!st) return { kind: 'append' };
@@ -344,8 +373,16 @@ export class PartitionLog {
     let seg = this.segments[this.segments.length - 1]!;
     if (seg.size > 0 && seg.size + batch.length > this.segmentBytes) seg = this.roll(baseOffset);
     let written = 0;
-    while (written < batch.length) written += writeSync(seg.fd, batch, written, batch.length - written, seg.size + written);
-    const entry: BatchEntry = { baseOffset, lastOffset: baseOffset + h.lastOffsetDelta, pos: seg.size, size: batch.length, maxTimestamp: h.maxTimestamp, segment: seg };
+    while (written < batch.length)
+      written += writeSync(seg.fd, batch, written, batch.length - written, seg.size + written);
+    const entry: BatchEntry = {
+      baseOffset,
+      lastOffset: baseOffset + h.lastOffsetDelta,
+      pos: seg.size,
+      size: batch.length,
+      maxTimestamp: h.maxTimestamp,
+      segment: seg,
+    };
     seg.size += batch.length;
     seg.dirty = true;
     this.entries.push(entry);
@@ -411,7 +448,8 @@ export class PartitionLog {
       const batch = this.readAt(e.segment, e.pos, e.size);
       for (const b of decodeRecordBatches(batch, { verifyCrc: false })) {
         if (b.isControl) continue;
-        for (const r of b.records) if (r.timestamp >= ts && r.offset < limit) return { offset: r.offset, timestamp: r.timestamp };
+        for (const r of b.records)
+          if (r.timestamp >= ts && r.offset < limit) return { offset: r.offset, timestamp: r.timestamp };
       }
     }
     return undefined;

@@ -49,7 +49,8 @@ export function parseSaslUsers(text: string, source = 'the SASL users file'): Ma
     const username = line.slice(0, colon).trim();
     const password = line.slice(colon + 1);
     if (username === '') throw new Error(`${source}, line ${i + 1}: the username is empty`);
-    if (username.includes('\0') || password.includes('\0')) throw new Error(`${source}, line ${i + 1}: NUL characters cannot be used with PLAIN`);
+    if (username.includes('\0') || password.includes('\0'))
+      throw new Error(`${source}, line ${i + 1}: NUL characters cannot be used with PLAIN`);
     if (password === '') throw new Error(`${source}, line ${i + 1}: user '${username}' has an empty password`);
     if (users.has(username)) throw new Error(`${source}, line ${i + 1}: user '${username}' is listed twice`);
     users.set(username, password);
@@ -63,7 +64,9 @@ export function readSaslUsers(file: string): Map<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read the SASL users file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(
+      `cannot read the SASL users file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseSaslUsers(text, `SASL users file ${file}`);
 }
@@ -78,7 +81,8 @@ export interface PlainMessage {
 /** Splits a PLAIN message `[authzid] NUL username NUL password` (RFC 4616), as Kafka does. */
 export function parsePlainMessage(bytes: Buffer): PlainMessage {
   const tokens = bytes.toString('utf8').split('\0');
-  if (tokens.length !== 3) throw new SaslAuthenticationError(`Invalid SASL/PLAIN response: expected 3 tokens, got ${tokens.length}`);
+  if (tokens.length !== 3)
+    throw new SaslAuthenticationError(`Invalid SASL/PLAIN response: expected 3 tokens, got ${tokens.length}`);
   const [authzid, username, password] = tokens as [string, string, string];
   if (username === '') throw new SaslAuthenticationError('Authentication failed: username not specified');
   if (password === '') throw new SaslAuthenticationError('Authentication failed: password not specified');
@@ -96,7 +100,10 @@ export function authenticatePlain(users: ReadonlyMap<string, string>, bytes: Buf
   // Compared in constant time (digests, so that lengths leak nothing either).
   const ok = timingSafeEqual(digest(expected ?? '\0unknown user'), digest(m.password)) && expected !== undefined;
   if (!ok) throw new SaslAuthenticationError(INVALID_CREDENTIALS);
-  if (m.authzid !== '' && m.authzid !== m.username) throw new SaslAuthenticationError('Authentication failed: Client requested an authorization id that is different from username');
+  if (m.authzid !== '' && m.authzid !== m.username)
+    throw new SaslAuthenticationError(
+      'Authentication failed: Client requested an authorization id that is different from username',
+    );
   return m.username;
 }
 
@@ -136,12 +143,18 @@ export class SaslSession {
     const state = this.state;
     if (state === 'closed') return false;
     const apiKey = frame.length >= 6 ? frame.readInt16BE(4) : -1;
-    if (state === 'authenticated' && apiKey !== ApiKeys.SaslHandshake && apiKey !== ApiKeys.SaslAuthenticate) return true;
+    if (state === 'authenticated' && apiKey !== ApiKeys.SaslHandshake && apiKey !== ApiKeys.SaslAuthenticate)
+      return true;
     if (state === 'raw-token') return this.rawToken(frame);
-    if (frame.length > MAX_UNAUTHENTICATED_FRAME + 4 && state !== 'authenticated') return this.close(`a ${frame.length - 4}-byte request before SASL authentication (at most ${MAX_UNAUTHENTICATED_FRAME})`);
+    if (frame.length > MAX_UNAUTHENTICATED_FRAME + 4 && state !== 'authenticated')
+      return this.close(
+        `a ${frame.length - 4}-byte request before SASL authentication (at most ${MAX_UNAUTHENTICATED_FRAME})`,
+      );
     if (apiKey === ApiKeys.ApiVersions && state === 'handshake') return true;
     if (apiKey !== ApiKeys.SaslHandshake && apiKey !== ApiKeys.SaslAuthenticate) {
-      return this.close(`${apiKeyName(apiKey)} request before SASL authentication (${state === 'handshake' ? 'SaslHandshake' : 'SaslAuthenticate'} expected)`);
+      return this.close(
+        `${apiKeyName(apiKey)} request before SASL authentication (${state === 'handshake' ? 'SaslHandshake' : 'SaslAuthenticate'} expected)`,
+      );
     }
     let req;
     try {
@@ -158,11 +171,15 @@ export class SaslSession {
     };
 
     if (header.apiKey === ApiKeys.SaslHandshake) {
-      if (state === 'authenticated') return respond({ errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: this.users ? [PLAIN] : [] });
+      if (state === 'authenticated')
+        return respond({ errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: this.users ? [PLAIN] : [] });
       if (state !== 'handshake') return this.close('a second SaslHandshake');
       const mechanism = String(body.mechanism);
       if (mechanism !== PLAIN) {
-        this.log.info({ mechanism }, `SASL handshake for unsupported mechanism '${mechanism}' (enabled: ${PLAIN}); closing the connection`);
+        this.log.info(
+          { mechanism },
+          `SASL handshake for unsupported mechanism '${mechanism}' (enabled: ${PLAIN}); closing the connection`,
+        );
         this.state = 'closed';
         return respond({ errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: [PLAIN] }, true);
       }
@@ -172,8 +189,15 @@ export class SaslSession {
 
     // SaslAuthenticate
     if (state === 'authenticated') {
-      const errorMessage = this.users ? 'SaslAuthenticate request received after successful authentication' : 'SASL authentication is not enabled on this listener';
-      return respond({ errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 });
+      const errorMessage = this.users
+        ? 'SaslAuthenticate request received after successful authentication'
+        : 'SASL authentication is not enabled on this listener';
+      return respond({
+        errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+        errorMessage,
+        authBytes: Buffer.alloc(0),
+        sessionLifetimeMs: 0,
+      });
     }
     if (state !== 'authenticate') return this.close('SaslAuthenticate before SaslHandshake');
     try {
@@ -183,7 +207,15 @@ export class SaslSession {
     } catch (e) {
       const errorMessage = e instanceof SaslAuthenticationError ? e.message : 'Authentication failed';
       this.refused(body.authBytes as Buffer, errorMessage);
-      return respond({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 }, true);
+      return respond(
+        {
+          errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
+          errorMessage,
+          authBytes: Buffer.alloc(0),
+          sessionLifetimeMs: 0,
+        },
+        true,
+      );
     }
   }
 
@@ -214,7 +246,10 @@ export class SaslSession {
     } catch {
       // a malformed token: no username to name
     }
-    this.log.info({ user }, `failed SASL/PLAIN authentication${user ? ` of user '${user}'` : ''} (${message}); closing the connection`);
+    this.log.info(
+      { user },
+      `failed SASL/PLAIN authentication${user ? ` of user '${user}'` : ''} (${message}); closing the connection`,
+    );
   }
 
   /** Writes the last bytes, then closes (a peer that keeps its end open is cut off after 1 s). */

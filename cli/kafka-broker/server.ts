@@ -10,7 +10,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ApiKeys, apiKeyName } from '../../common/kafka/protocol/api-keys.js';
-import { decodeRequest, decodeRequestHeader, encodeResponse, supportedApiVersions, UnsupportedVersionError } from '../../common/kafka/protocol/codec.js';
+import {
+  decodeRequest,
+  decodeRequestHeader,
+  encodeResponse,
+  supportedApiVersions,
+  UnsupportedVersionError,
+} from '../../common/kafka/protocol/codec.js';
 import { ErrorCode } from '../../common/kafka/protocol/errors.js';
 import { FrameReader } from '../../common/kafka/protocol/framing.js';
 import type { Logger } from '../../common/logging.js';
@@ -98,11 +104,23 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
     opts.dir,
     logs,
     groups,
-    { maxTimeoutMs: opts.transactionMaxTimeoutMs, abortCheckIntervalMs: opts.transactionAbortCheckIntervalMs, transactionalIdExpirationMs: opts.transactionalIdExpirationMs },
+    {
+      maxTimeoutMs: opts.transactionMaxTimeoutMs,
+      abortCheckIntervalMs: opts.transactionAbortCheckIntervalMs,
+      transactionalIdExpirationMs: opts.transactionalIdExpirationMs,
+    },
     log,
   );
-  const advertisedHost = opts.advertisedHost ?? (opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host);
-  const settings = { nodeId: 0, advertisedHost, port: opts.port, clusterId: clusterIdOf(opts.dir), defaultPartitions: opts.partitions, autoCreateTopics: opts.autoCreateTopics };
+  const advertisedHost =
+    opts.advertisedHost ?? (opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host);
+  const settings = {
+    nodeId: 0,
+    advertisedHost,
+    port: opts.port,
+    clusterId: clusterIdOf(opts.dir),
+    defaultPartitions: opts.partitions,
+    autoCreateTopics: opts.autoCreateTopics,
+  };
   const handlers = new Handlers(settings, logs, groups, txns, log);
   const sasl = new SaslAuthenticator(opts.saslUsers);
   const sockets = new Set<Socket>();
@@ -131,7 +149,10 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions): Promise<KafkaB
     txns.flush();
   }, opts.flushIntervalMs);
   flusher.unref();
-  const producerExpirer = setInterval(() => logs.expireProducers(opts.producerIdExpirationMs), opts.producerIdExpirationCheckIntervalMs);
+  const producerExpirer = setInterval(
+    () => logs.expireProducers(opts.producerIdExpirationMs),
+    opts.producerIdExpirationCheckIntervalMs,
+  );
   producerExpirer.unref();
 
   let closed: Promise<void> | undefined;
@@ -181,10 +202,17 @@ function serveConnection(socket: Socket, id: number, handlers: Handlers, log: Lo
         if (e.header.apiKey === ApiKeys.ApiVersions) {
           // KIP-511: answer with a v0 body carrying UNSUPPORTED_VERSION and our versions, so the
           // client retries with one it shares with us.
-          socket.write(encodeResponse(ApiKeys.ApiVersions, 0, e.header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedApiVersions() }));
+          socket.write(
+            encodeResponse(ApiKeys.ApiVersions, 0, e.header.correlationId, {
+              errorCode: ErrorCode.UNSUPPORTED_VERSION,
+              apiKeys: supportedApiVersions(),
+            }),
+          );
           return;
         }
-        return drop(`unsupported request ${apiKeyName(e.header.apiKey)} v${e.header.apiVersion} from client '${e.header.clientId}'`);
+        return drop(
+          `unsupported request ${apiKeyName(e.header.apiKey)} v${e.header.apiVersion} from client '${e.header.clientId}'`,
+        );
       }
       let what = 'a malformed request';
       try {

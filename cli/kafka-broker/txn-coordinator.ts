@@ -95,7 +95,10 @@ export class TxnCoordinator {
     private readonly opts: TxnCoordinatorOptions,
     private readonly log: Logger,
   ) {
-    this.journal = new Journal(join(dir, 'transactions.journal'), { minCompactBytes: opts.journalMinCompactBytes, compactRatio: opts.journalCompactRatio });
+    this.journal = new Journal(join(dir, 'transactions.journal'), {
+      minCompactBytes: opts.journalMinCompactBytes,
+      compactRatio: opts.journalCompactRatio,
+    });
     const loadedAt = Date.now();
     for (const e of this.journal.load()) {
       if (e.t === 'pid') this.nextProducerId = Math.max(this.nextProducerId, e.next);
@@ -114,7 +117,8 @@ export class TxnCoordinator {
     this.compact();
     // Transactions a crash left between their prepare record and their markers are finished now.
     for (const t of [...this.txns.values()]) {
-      if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') this.writeMarkersAndComplete(t, t.state === 'PrepareCommit', true);
+      if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort')
+        this.writeMarkersAndComplete(t, t.state === 'PrepareCommit', true);
     }
     this.ticker = setInterval(() => {
       this.abortTimedOut();
@@ -182,14 +186,29 @@ export class TxnCoordinator {
     return ErrorCode.NONE;
   }
 
-  initProducerId(transactionalId: string | null, timeoutMs: number): { errorCode: number; producerId: number; producerEpoch: number } {
+  initProducerId(
+    transactionalId: string | null,
+    timeoutMs: number,
+  ): { errorCode: number; producerId: number; producerEpoch: number } {
     if (transactionalId === null || transactionalId === '') {
       return { errorCode: ErrorCode.NONE, producerId: this.allocateProducerId(), producerEpoch: 0 };
     }
-    if (timeoutMs <= 0 || timeoutMs > this.opts.maxTimeoutMs) return { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT, producerId: -1, producerEpoch: -1 };
+    if (timeoutMs <= 0 || timeoutMs > this.opts.maxTimeoutMs)
+      return { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT, producerId: -1, producerEpoch: -1 };
     let t = this.txns.get(transactionalId);
     if (!t) {
-      t = { transactionalId, producerId: this.allocateProducerId(), producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], groups: [], pendingOffsets: [], startedAt: 0, updatedAt: 0 };
+      t = {
+        transactionalId,
+        producerId: this.allocateProducerId(),
+        producerEpoch: 0,
+        timeoutMs,
+        state: 'Empty',
+        partitions: [],
+        groups: [],
+        pendingOffsets: [],
+        startedAt: 0,
+        updatedAt: 0,
+      };
       this.txns.set(transactionalId, t);
       this.byProducerId.set(t.producerId, t);
       this.persist(t);
@@ -197,7 +216,10 @@ export class TxnCoordinator {
     }
     if (t.state === 'Ongoing') {
       // A new incarnation of the producer: abort what the old one left open, fencing it.
-      this.log.info({ transactionalId, producerId: t.producerId, epoch: t.producerEpoch }, 'aborting the ongoing transaction of a re-initialized transactional producer');
+      this.log.info(
+        { transactionalId, producerId: t.producerId, epoch: t.producerEpoch },
+        'aborting the ongoing transaction of a re-initialized transactional producer',
+      );
       this.bumpEpoch(t);
       this.end(t, false);
     }
@@ -219,11 +241,17 @@ export class TxnCoordinator {
   }
 
   /** Validates the producer of a coordinator request; fencedCode is what an old epoch gets. */
-  private check(transactionalId: string, producerId: number, producerEpoch: number, fencedCode: number): { t?: TxnMetadata; errorCode: number } {
+  private check(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    fencedCode: number,
+  ): { t?: TxnMetadata; errorCode: number } {
     const t = this.txns.get(transactionalId);
     if (!t || t.producerId !== producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
     if (producerEpoch !== t.producerEpoch) return { errorCode: fencedCode };
-    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
+    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort')
+      return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
     return { t, errorCode: ErrorCode.NONE };
   }
 
@@ -251,18 +279,33 @@ export class TxnCoordinator {
       name: tp.name,
       partitions: tp.partitions.map((p) => ({
         partitionIndex: p,
-        errorCode: errorCode !== ErrorCode.NONE ? errorCode : unknown(tp.name, p) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : anyUnknown ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.NONE,
+        errorCode:
+          errorCode !== ErrorCode.NONE
+            ? errorCode
+            : unknown(tp.name, p)
+              ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+              : anyUnknown
+                ? ErrorCode.OPERATION_NOT_ATTEMPTED
+                : ErrorCode.NONE,
       })),
     }));
     if (t && errorCode === ErrorCode.NONE && !anyUnknown) {
       this.begin(t);
-      for (const tp of topics) for (const p of tp.partitions) if (!t.partitions.includes(tpKey(tp.name, p))) t.partitions.push(tpKey(tp.name, p));
+      for (const tp of topics)
+        for (const p of tp.partitions)
+          if (!t.partitions.includes(tpKey(tp.name, p))) t.partitions.push(tpKey(tp.name, p));
       this.persist(t);
     }
     return result;
   }
 
-  addOffsets(transactionalId: string, producerId: number, producerEpoch: number, groupId: string, fencedCode: number): number {
+  addOffsets(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+    fencedCode: number,
+  ): number {
     const { t, errorCode } = this.check(transactionalId, producerId, producerEpoch, fencedCode);
     if (!t) return errorCode;
     if (!groupId) return ErrorCode.INVALID_GROUP_ID;
@@ -283,17 +326,27 @@ export class TxnCoordinator {
     const { t, errorCode } = this.check(transactionalId, producerId, producerEpoch, fencedCode);
     if (!t) return offsets.map(() => errorCode);
     if (t.state !== 'Ongoing' || !t.groups.includes(groupId)) return offsets.map(() => ErrorCode.INVALID_TXN_STATE);
-    const codes = offsets.map((o) => (this.logs.partition(o.topic, o.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    const codes = offsets.map((o) =>
+      this.logs.partition(o.topic, o.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    );
     offsets.forEach((o, i) => {
       if (codes[i] !== ErrorCode.NONE) return;
-      t.pendingOffsets = t.pendingOffsets.filter((p) => !(p.group === groupId && p.topic === o.topic && p.partition === o.partition));
+      t.pendingOffsets = t.pendingOffsets.filter(
+        (p) => !(p.group === groupId && p.topic === o.topic && p.partition === o.partition),
+      );
       t.pendingOffsets.push({ group: groupId, ...o });
     });
     this.persist(t);
     return codes;
   }
 
-  endTxn(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean, fencedCode: number): number {
+  endTxn(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+    fencedCode: number,
+  ): number {
     const t = this.txns.get(transactionalId);
     if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (producerEpoch !== t.producerEpoch) return fencedCode;
@@ -327,13 +380,32 @@ export class TxnCoordinator {
       if (!pl) continue; // deleted meanwhile
       // After a crash between markers, a partition that already has its marker is skipped.
       if (recovering && !pl.ongoingTxns.has(t.producerId)) continue;
-      const marker = encodeEndTxnMarker({ producerId: t.producerId, producerEpoch: t.producerEpoch, commit, timestamp: now });
+      const marker = encodeEndTxnMarker({
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        commit,
+        timestamp: now,
+      });
       pl.append(marker, readRecordBatchHeader(marker)!);
     }
     if (commit) {
-      for (const o of t.pendingOffsets) this.groups.commit(o.group, o.topic, o.partition, { offset: o.offset, metadata: o.metadata, leaderEpoch: o.leaderEpoch });
+      for (const o of t.pendingOffsets)
+        this.groups.commit(o.group, o.topic, o.partition, {
+          offset: o.offset,
+          metadata: o.metadata,
+          leaderEpoch: o.leaderEpoch,
+        });
     }
-    this.log.info({ transactionalId: t.transactionalId, producerId: t.producerId, epoch: t.producerEpoch, partitions: t.partitions.length, offsets: t.pendingOffsets.length }, commit ? 'transaction committed' : 'transaction aborted');
+    this.log.info(
+      {
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        epoch: t.producerEpoch,
+        partitions: t.partitions.length,
+        offsets: t.pendingOffsets.length,
+      },
+      commit ? 'transaction committed' : 'transaction aborted',
+    );
     t.state = commit ? 'CompleteCommit' : 'CompleteAbort';
     t.partitions = [];
     t.groups = [];
@@ -346,7 +418,10 @@ export class TxnCoordinator {
     const timedOut = [...this.ongoing.values()].filter((t) => now - t.startedAt > t.timeoutMs);
     for (const t of timedOut) {
       if (t.state !== 'Ongoing') continue;
-      this.log.info({ transactionalId: t.transactionalId, producerId: t.producerId, timeoutMs: t.timeoutMs }, 'aborting a transaction that exceeded its timeout');
+      this.log.info(
+        { transactionalId: t.transactionalId, producerId: t.producerId, timeoutMs: t.timeoutMs },
+        'aborting a transaction that exceeded its timeout',
+      );
       this.bumpEpoch(t);
       this.end(t, false);
     }

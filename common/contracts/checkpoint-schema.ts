@@ -1,7 +1,14 @@
 // JSON Schemas of the checkpoint payloads that cross processes: the acknowledgement a task sends the
 // JobManager, and the checkpoint settings and restore instructions inside a deployment descriptor.
 import type { JSONSchemaType } from 'ajv';
-import { FINAL_CHECKPOINT_ID, type OperatorSubtaskStateHandle, type SharedStateFile, type TaskCheckpointAck, type TaskCheckpointSettings, type TaskRestoreDescriptor } from '../checkpoint.js';
+import {
+  FINAL_CHECKPOINT_ID,
+  type OperatorSubtaskStateHandle,
+  type SharedStateFile,
+  type TaskCheckpointAck,
+  type TaskCheckpointSettings,
+  type TaskRestoreDescriptor,
+} from '../checkpoint.js';
 import { compileContract, parseContract } from './contract.js';
 
 const str = { type: 'string' } as const;
@@ -51,7 +58,15 @@ const ackSchema: JSONSchemaType<TaskCheckpointAck> = {
     processedDuringAlignment: { type: 'number', nullable: true },
     endOfInput: optBool,
   },
-  required: ['jobId', 'executionId', 'checkpointId', 'handles', 'syncDurationMs', 'asyncDurationMs', 'alignmentDurationMs'],
+  required: [
+    'jobId',
+    'executionId',
+    'checkpointId',
+    'handles',
+    'syncDurationMs',
+    'asyncDurationMs',
+    'alignmentDurationMs',
+  ],
 };
 
 export const taskCheckpointSettingsSchema: JSONSchemaType<TaskCheckpointSettings> = {
@@ -77,7 +92,11 @@ export const taskRestoreDescriptorSchema: JSONSchemaType<TaskRestoreDescriptor> 
       required: [],
       additionalProperties: {
         type: 'object',
-        properties: { parallelism: { type: 'integer', minimum: 1 }, maxParallelism: { type: 'integer', minimum: 1 }, subtasks: { type: 'array', items: handle } },
+        properties: {
+          parallelism: { type: 'integer', minimum: 1 },
+          maxParallelism: { type: 'integer', minimum: 1 },
+          subtasks: { type: 'array', items: handle },
+        },
         required: ['parallelism', 'maxParallelism', 'subtasks'],
       },
     },
@@ -107,6 +126,12 @@ export function invalidAckIdentity(json: string): { executionId: string; checkpo
   }
   if (typeof raw !== 'object' || raw === null || !('executionId' in raw) || !('checkpointId' in raw)) return undefined;
   const { executionId, checkpointId } = raw;
-  if (typeof executionId !== 'string' || typeof checkpointId !== 'number' || !Number.isInteger(checkpointId) || checkpointId === FINAL_CHECKPOINT_ID) return undefined;
+  if (
+    typeof executionId !== 'string' ||
+    typeof checkpointId !== 'number' ||
+    !Number.isInteger(checkpointId) ||
+    checkpointId === FINAL_CHECKPOINT_ID
+  )
+    return undefined;
   return { executionId, checkpointId };
 }

@@ -70,9 +70,12 @@ export function describeContractError(e: ErrorObject): string {
   if (e.keyword === 'required') return `${e.instancePath}/${String(p['missingProperty'])}: is required`;
   if (e.keyword === 'discriminator') {
     const tagPath = `${e.instancePath}/${String(p['tag'])}`;
-    return p['error'] === 'mapping' ? `${tagPath}: unknown value ${JSON.stringify(p['tagValue'])}` : `${tagPath}: must be a string`;
+    return p['error'] === 'mapping'
+      ? `${tagPath}: unknown value ${JSON.stringify(p['tagValue'])}`
+      : `${tagPath}: must be a string`;
   }
-  if (e.keyword === 'enum') return `${path}: must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'enum')
+    return `${path}: must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   if (e.keyword === 'const') return `${path}: must be ${JSON.stringify(p['allowedValue'])}`;
   return `${path}: ${e.message ?? e.keyword}`;
 }

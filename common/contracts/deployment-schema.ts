@@ -1,6 +1,11 @@
 // The JSON Schema of the TaskDeploymentDescriptor, checked by a TaskManager before it deploys.
 import type { JSONSchemaType } from 'ajv';
-import type { InputChannelDescriptor, InputGateDescriptor, ResultPartitionDescriptor, TaskDeploymentDescriptor } from '../deployment.js';
+import type {
+  InputChannelDescriptor,
+  InputGateDescriptor,
+  ResultPartitionDescriptor,
+  TaskDeploymentDescriptor,
+} from '../deployment.js';
 import { taskCheckpointSettingsSchema, taskRestoreDescriptorSchema } from './checkpoint-schema.js';
 import { checkContract, compileContract, parseContract } from './contract.js';
 import { jobGraphSchema, partitionerSchema } from './job-graph-schema.js';
@@ -12,21 +17,37 @@ const positive = { type: 'integer', minimum: 1 } as const;
 
 const channel: JSONSchemaType<InputChannelDescriptor> = {
   type: 'object',
-  properties: { producerTaskManagerId: str, producerDataAddress: str, partitionId: str, subpartition: index, producerSubtask: index },
+  properties: {
+    producerTaskManagerId: str,
+    producerDataAddress: str,
+    partitionId: str,
+    subpartition: index,
+    producerSubtask: index,
+  },
   required: ['producerTaskManagerId', 'producerDataAddress', 'partitionId', 'subpartition', 'producerSubtask'],
 };
 
 const inputGate: JSONSchemaType<InputGateDescriptor> = {
   type: 'object',
-  properties: { edge: int, targetInput: { type: 'integer', minimum: 0, maximum: 1 }, partitioner: partitionerSchema, channels: { type: 'array', items: channel } },
+  properties: {
+    edge: int,
+    targetInput: { type: 'integer', minimum: 0, maximum: 1 },
+    partitioner: partitionerSchema,
+    channels: { type: 'array', items: channel },
+  },
   required: ['edge', 'targetInput', 'partitioner', 'channels'],
 };
 
 const partition: JSONSchemaType<ResultPartitionDescriptor> = {
   type: 'object',
   properties: {
-    edge: int, partitionId: str, partitioner: partitionerSchema, consumers: { type: 'array', items: index },
-    consumerParallelism: positive, consumerMaxParallelism: positive, keyRef: { type: 'string', nullable: true },
+    edge: int,
+    partitionId: str,
+    partitioner: partitionerSchema,
+    consumers: { type: 'array', items: index },
+    consumerParallelism: positive,
+    consumerMaxParallelism: positive,
+    keyRef: { type: 'string', nullable: true },
   },
   required: ['edge', 'partitionId', 'partitioner', 'consumers', 'consumerParallelism', 'consumerMaxParallelism'],
 };
@@ -53,8 +74,20 @@ const descriptorSchema: JSONSchemaType<TaskDeploymentDescriptor> = {
     restore: { ...taskRestoreDescriptorSchema, nullable: true },
   },
   required: [
-    'jobId', 'jobName', 'executionId', 'attempt', 'vertexId', 'subtaskIndex', 'parallelism', 'slotIndex',
-    'bundleHash', 'programArgs', 'defaultParallelism', 'jobGraph', 'inputGates', 'partitions',
+    'jobId',
+    'jobName',
+    'executionId',
+    'attempt',
+    'vertexId',
+    'subtaskIndex',
+    'parallelism',
+    'slotIndex',
+    'bundleHash',
+    'programArgs',
+    'defaultParallelism',
+    'jobGraph',
+    'inputGates',
+    'partitions',
   ],
 };
 

@@ -6,9 +6,24 @@
 // still run a descriptor that carries something new it does not use; what it does use must be right.
 import type { JSONSchemaType } from 'ajv';
 import type {
-  BroadcastProcessConfig, DeliveryGuaranteeSetting, IntervalJoinConfig, JobEdge, JobGraph, JobVertex, KeyedReduceConfig, OneInputConfig,
-  OperatorDescriptor, OperatorKind, OperatorOutput, PartitionerKind, SinkConfig, SourceConfig,
-  TimestampsAndWatermarksConfig, TwoInputConfig, WatermarkConfig, WindowConfig,
+  BroadcastProcessConfig,
+  DeliveryGuaranteeSetting,
+  IntervalJoinConfig,
+  JobEdge,
+  JobGraph,
+  JobVertex,
+  KeyedReduceConfig,
+  OneInputConfig,
+  OperatorDescriptor,
+  OperatorKind,
+  OperatorOutput,
+  PartitionerKind,
+  SinkConfig,
+  SourceConfig,
+  TimestampsAndWatermarksConfig,
+  TwoInputConfig,
+  WatermarkConfig,
+  WindowConfig,
 } from '../jobgraph.js';
 import { registerContractSchema, taggedUnionSchema } from './contract.js';
 
@@ -20,7 +35,14 @@ const bool = { type: 'boolean' } as const;
 const optNum = { type: 'number', nullable: true } as const;
 const strings = { type: 'array', items: str } as const;
 
-const PARTITIONER_KINDS: readonly PartitionerKind[] = ['forward', 'hash', 'rebalance', 'rescale', 'broadcast', 'global'];
+const PARTITIONER_KINDS: readonly PartitionerKind[] = [
+  'forward',
+  'hash',
+  'rebalance',
+  'rescale',
+  'broadcast',
+  'global',
+];
 export const partitionerSchema: JSONSchemaType<PartitionerKind> = { type: 'string', enum: PARTITIONER_KINDS };
 
 // A description of the user's window assigner, trigger or evictor: its own JSON, checked as an object only.
@@ -31,58 +53,121 @@ const watermarkProperties = {
   maxOutOfOrderness: optNum,
   idleness: optNum,
 } as const;
-const watermark: JSONSchemaType<WatermarkConfig> = { type: 'object', properties: watermarkProperties, required: ['kind'] };
+const watermark: JSONSchemaType<WatermarkConfig> = {
+  type: 'object',
+  properties: watermarkProperties,
+  required: ['kind'],
+};
 const optWatermark = { type: 'object', nullable: true, properties: watermarkProperties, required: ['kind'] } as const;
 
 const oneInput: JSONSchemaType<OneInputConfig> = { type: 'object', properties: { keyRef: optStr }, required: [] };
-const twoInput: JSONSchemaType<TwoInputConfig> = { type: 'object', properties: { keyRef1: optStr, keyRef2: optStr }, required: [] };
+const twoInput: JSONSchemaType<TwoInputConfig> = {
+  type: 'object',
+  properties: { keyRef1: optStr, keyRef2: optStr },
+  required: [],
+};
 
 const sourceBase = { bounded: bool, watermark: optWatermark } as const;
-const source = registerContractSchema('weir:source-config', taggedUnionSchema<SourceConfig>('sourceKind', [
-  { type: 'object', properties: { ...sourceBase, sourceKind: { type: 'string', const: 'function' } }, required: ['sourceKind', 'bounded'] },
-  { type: 'object', properties: { ...sourceBase, sourceKind: { type: 'string', const: 'sequence' }, from: num, to: num }, required: ['sourceKind', 'bounded', 'from', 'to'] },
-  { type: 'object', properties: { ...sourceBase, sourceKind: { type: 'string', const: 'elements' }, count: int }, required: ['sourceKind', 'bounded', 'count'] },
-  {
-    type: 'object',
-    properties: { ...sourceBase, sourceKind: { type: 'string', const: 'file' }, paths: strings, format: str },
-    required: ['sourceKind', 'bounded', 'paths', 'format'],
-  },
-  {
-    type: 'object',
-    properties: {
-      ...sourceBase, sourceKind: { type: 'string', const: 'kafka' }, bootstrapServers: str,
-      // A topic list, or the pattern's text.
-      topics: { anyOf: [strings, str] },
+const source = registerContractSchema(
+  'weir:source-config',
+  taggedUnionSchema<SourceConfig>('sourceKind', [
+    {
+      type: 'object',
+      properties: { ...sourceBase, sourceKind: { type: 'string', const: 'function' } },
+      required: ['sourceKind', 'bounded'],
     },
-    required: ['sourceKind', 'bounded', 'bootstrapServers', 'topics'],
-  },
-  {
-    type: 'object',
-    properties: { ...sourceBase, sourceKind: { type: 'string', const: 'datagen' }, count: { anyOf: [num, { type: 'null', nullable: true }] }, ratePerSecond: optNum },
-    required: ['sourceKind', 'bounded', 'count'],
-  },
-]));
+    {
+      type: 'object',
+      properties: { ...sourceBase, sourceKind: { type: 'string', const: 'sequence' }, from: num, to: num },
+      required: ['sourceKind', 'bounded', 'from', 'to'],
+    },
+    {
+      type: 'object',
+      properties: { ...sourceBase, sourceKind: { type: 'string', const: 'elements' }, count: int },
+      required: ['sourceKind', 'bounded', 'count'],
+    },
+    {
+      type: 'object',
+      properties: { ...sourceBase, sourceKind: { type: 'string', const: 'file' }, paths: strings, format: str },
+      required: ['sourceKind', 'bounded', 'paths', 'format'],
+    },
+    {
+      type: 'object',
+      properties: {
+        ...sourceBase,
+        sourceKind: { type: 'string', const: 'kafka' },
+        bootstrapServers: str,
+        // A topic list, or the pattern's text.
+        topics: { anyOf: [strings, str] },
+      },
+      required: ['sourceKind', 'bounded', 'bootstrapServers', 'topics'],
+    },
+    {
+      type: 'object',
+      properties: {
+        ...sourceBase,
+        sourceKind: { type: 'string', const: 'datagen' },
+        count: { anyOf: [num, { type: 'null', nullable: true }] },
+        ratePerSecond: optNum,
+      },
+      required: ['sourceKind', 'bounded', 'count'],
+    },
+  ]),
+);
 
-const guarantee: JSONSchemaType<DeliveryGuaranteeSetting> = { type: 'string', enum: ['EXACTLY_ONCE', 'AT_LEAST_ONCE', 'NONE'] };
-const sink = registerContractSchema('weir:sink-config', taggedUnionSchema<SinkConfig>('sinkKind', [
-  {
-    type: 'object',
-    properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'print' }, target: { type: 'string', enum: ['stdout', 'stderr'] }, prefix: optStr },
-    required: ['sinkKind', 'target'],
-  },
-  { type: 'object', properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'file' }, dir: str }, required: ['sinkKind', 'dir'] },
-  { type: 'object', properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'kafka' }, deliveryGuarantee: guarantee }, required: ['sinkKind', 'deliveryGuarantee'] },
-  { type: 'object', properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'prometheus' }, url: str }, required: ['sinkKind', 'url'] },
-  {
-    type: 'object',
-    properties: {
-      keyRef: optStr, sinkKind: { type: 'string', const: 'jdbc' }, url: str, sql: str, deliveryGuarantee: guarantee,
-      batchSize: num, batchIntervalMs: num, maxRetries: num,
+const guarantee: JSONSchemaType<DeliveryGuaranteeSetting> = {
+  type: 'string',
+  enum: ['EXACTLY_ONCE', 'AT_LEAST_ONCE', 'NONE'],
+};
+const sink = registerContractSchema(
+  'weir:sink-config',
+  taggedUnionSchema<SinkConfig>('sinkKind', [
+    {
+      type: 'object',
+      properties: {
+        keyRef: optStr,
+        sinkKind: { type: 'string', const: 'print' },
+        target: { type: 'string', enum: ['stdout', 'stderr'] },
+        prefix: optStr,
+      },
+      required: ['sinkKind', 'target'],
     },
-    required: ['sinkKind', 'url', 'sql', 'deliveryGuarantee', 'batchSize', 'batchIntervalMs', 'maxRetries'],
-  },
-  { type: 'object', properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'custom' } }, required: ['sinkKind'] },
-]));
+    {
+      type: 'object',
+      properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'file' }, dir: str },
+      required: ['sinkKind', 'dir'],
+    },
+    {
+      type: 'object',
+      properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'kafka' }, deliveryGuarantee: guarantee },
+      required: ['sinkKind', 'deliveryGuarantee'],
+    },
+    {
+      type: 'object',
+      properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'prometheus' }, url: str },
+      required: ['sinkKind', 'url'],
+    },
+    {
+      type: 'object',
+      properties: {
+        keyRef: optStr,
+        sinkKind: { type: 'string', const: 'jdbc' },
+        url: str,
+        sql: str,
+        deliveryGuarantee: guarantee,
+        batchSize: num,
+        batchIntervalMs: num,
+        maxRetries: num,
+      },
+      required: ['sinkKind', 'url', 'sql', 'deliveryGuarantee', 'batchSize', 'batchIntervalMs', 'maxRetries'],
+    },
+    {
+      type: 'object',
+      properties: { keyRef: optStr, sinkKind: { type: 'string', const: 'custom' } },
+      required: ['sinkKind'],
+    },
+  ]),
+);
 
 const keyedReduce: JSONSchemaType<KeyedReduceConfig> = {
   type: 'object',
@@ -91,7 +176,10 @@ const keyedReduce: JSONSchemaType<KeyedReduceConfig> = {
     aggregation: {
       type: 'object',
       nullable: true,
-      properties: { kind: { type: 'string', enum: ['sum', 'min', 'max', 'minBy', 'maxBy'] }, field: { type: ['string', 'number'] } },
+      properties: {
+        kind: { type: 'string', enum: ['sum', 'min', 'max', 'minBy', 'maxBy'] },
+        field: { type: ['string', 'number'] },
+      },
       required: ['kind', 'field'],
     },
   },
@@ -128,9 +216,14 @@ const broadcastProcess: JSONSchemaType<BroadcastProcessConfig> = {
 const intervalJoin: JSONSchemaType<IntervalJoinConfig> = {
   type: 'object',
   properties: {
-    keyRef1: optStr, keyRef2: optStr,
-    lowerBound: num, upperBound: num, lowerBoundInclusive: bool, upperBoundInclusive: bool,
-    leftLateDataTag: optStr, rightLateDataTag: optStr,
+    keyRef1: optStr,
+    keyRef2: optStr,
+    lowerBound: num,
+    upperBound: num,
+    lowerBoundInclusive: bool,
+    upperBoundInclusive: bool,
+    leftLateDataTag: optStr,
+    rightLateDataTag: optStr,
   },
   required: ['lowerBound', 'upperBound', 'lowerBoundInclusive', 'upperBoundInclusive'],
 };
@@ -138,8 +231,16 @@ const intervalJoin: JSONSchemaType<IntervalJoinConfig> = {
 const outputs = registerContractSchema('weir:operator-outputs', {
   type: 'array',
   items: taggedUnionSchema<OperatorOutput>('type', [
-    { type: 'object', properties: { type: { type: 'string', const: 'chained' }, operator: int, tag: optStr }, required: ['type', 'operator'] },
-    { type: 'object', properties: { type: { type: 'string', const: 'network' }, edge: int, tag: optStr }, required: ['type', 'edge'] },
+    {
+      type: 'object',
+      properties: { type: { type: 'string', const: 'chained' }, operator: int, tag: optStr },
+      required: ['type', 'operator'],
+    },
+    {
+      type: 'object',
+      properties: { type: { type: 'string', const: 'network' }, edge: int, tag: optStr },
+      required: ['type', 'edge'],
+    },
   ]),
 });
 
@@ -156,13 +257,25 @@ const operatorSchemas: { [K in OperatorKind]: JSONSchemaType<OperatorDescriptor<
   keyedReduce: { type: 'object', properties: { ...base, kind: kindOf('keyedReduce'), config: keyedReduce }, required },
   keyedProcess: { type: 'object', properties: { ...base, kind: kindOf('keyedProcess'), config: oneInput }, required },
   process: { type: 'object', properties: { ...base, kind: kindOf('process'), config: oneInput }, required },
-  timestampsAndWatermarks: { type: 'object', properties: { ...base, kind: kindOf('timestampsAndWatermarks'), config: timestampsAndWatermarks }, required },
+  timestampsAndWatermarks: {
+    type: 'object',
+    properties: { ...base, kind: kindOf('timestampsAndWatermarks'), config: timestampsAndWatermarks },
+    required,
+  },
   window: { type: 'object', properties: { ...base, kind: kindOf('window'), config: window }, required },
   coMap: { type: 'object', properties: { ...base, kind: kindOf('coMap'), config: twoInput }, required },
   coFlatMap: { type: 'object', properties: { ...base, kind: kindOf('coFlatMap'), config: twoInput }, required },
   coProcess: { type: 'object', properties: { ...base, kind: kindOf('coProcess'), config: twoInput }, required },
-  broadcastProcess: { type: 'object', properties: { ...base, kind: kindOf('broadcastProcess'), config: broadcastProcess }, required },
-  intervalJoin: { type: 'object', properties: { ...base, kind: kindOf('intervalJoin'), config: intervalJoin }, required },
+  broadcastProcess: {
+    type: 'object',
+    properties: { ...base, kind: kindOf('broadcastProcess'), config: broadcastProcess },
+    required,
+  },
+  intervalJoin: {
+    type: 'object',
+    properties: { ...base, kind: kindOf('intervalJoin'), config: intervalJoin },
+    required,
+  },
   sink: { type: 'object', properties: { ...base, kind: kindOf('sink'), config: sink }, required },
 };
 
@@ -175,21 +288,35 @@ const operators = registerContractSchema('weir:operators', {
 const vertex: JSONSchemaType<JobVertex> = {
   type: 'object',
   properties: {
-    id: str, name: str, parallelism: { type: 'integer', minimum: 1 }, maxParallelism: { type: 'integer', minimum: 1 },
-    operators, numInputs: { type: 'integer', minimum: 0, maximum: 2 },
+    id: str,
+    name: str,
+    parallelism: { type: 'integer', minimum: 1 },
+    maxParallelism: { type: 'integer', minimum: 1 },
+    operators,
+    numInputs: { type: 'integer', minimum: 0, maximum: 2 },
   },
   required: ['id', 'name', 'parallelism', 'maxParallelism', 'operators', 'numInputs'],
 };
 
 const edge: JSONSchemaType<JobEdge> = {
   type: 'object',
-  properties: { index: int, source: str, target: str, partitioner: partitionerSchema, targetInput: int, keyRef: optStr },
+  properties: {
+    index: int,
+    source: str,
+    target: str,
+    partitioner: partitionerSchema,
+    targetInput: int,
+    keyRef: optStr,
+  },
   required: ['index', 'source', 'target', 'partitioner', 'targetInput'],
 };
 
 // JobConfig is open (checkpointing, restart strategy and later settings are the JobManager's);
 // the TaskManager reads only these two.
-const jobConfig = registerContractSchema('weir:job-config', { type: 'object', properties: { bufferTimeout: num, autoWatermarkInterval: num } });
+const jobConfig = registerContractSchema('weir:job-config', {
+  type: 'object',
+  properties: { bufferTimeout: num, autoWatermarkInterval: num },
+});
 
 export const jobGraphSchema: JSONSchemaType<JobGraph> = {
   type: 'object',

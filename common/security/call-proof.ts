@@ -49,7 +49,8 @@ export class CallProofVerifier {
 
   /** undefined when the proof is good (and its nonce is now spent), else why not. */
   check(header: string | undefined, path: string, now = Date.now()): string | undefined {
-    if (header === undefined) return 'the call carries no proof of security.internal.secret (the caller has none configured)';
+    if (header === undefined)
+      return 'the call carries no proof of security.internal.secret (the caller has none configured)';
     const parts = header.split('.');
     if (parts.length !== 4 || parts[0] !== VERSION) return 'malformed internal authentication header';
     const [, ts, nonce, given] = parts as [string, string, string, string];
@@ -59,7 +60,8 @@ export class CallProofVerifier {
     }
     const expected = mac(this.secret, ts, nonce, path);
     const actual = Buffer.from(given, 'base64url');
-    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return 'the proof does not match security.internal.secret (wrong secret)';
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+      return 'the proof does not match security.internal.secret (wrong secret)';
     if (!this.nonces.add(nonce, sentAt + MAX_CLOCK_SKEW_MS, now)) return REPLAYED;
     return undefined;
   }

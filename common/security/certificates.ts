@@ -20,7 +20,11 @@ function newKeyPair(): { forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pk
   return { forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem };
 }
 
-function baseCertificate(publicKey: forge.pki.PublicKey, commonName: string, validityDays: number): forge.pki.Certificate {
+function baseCertificate(
+  publicKey: forge.pki.PublicKey,
+  commonName: string,
+  validityDays: number,
+): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // A positive serial of 16 random bytes (the high bit cleared keeps it positive in DER).
@@ -30,7 +34,10 @@ function baseCertificate(publicKey: forge.pki.PublicKey, commonName: string, val
   const now = Date.now();
   cert.validity.notBefore = new Date(now - 5 * 60_000); // tolerate clocks a little behind
   cert.validity.notAfter = new Date(now + validityDays * DAY_MS);
-  cert.setSubject([{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'Weir' }]);
+  cert.setSubject([
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'Weir' },
+  ]);
   return cert;
 }
 
@@ -51,7 +58,10 @@ export function createCertificateAuthority(opts: { commonName?: string; validity
  * A certificate signed by `ca` for a process reached at `hosts` (IP addresses and DNS names),
  * usable both as server and as client (mutual TLS).
  */
-export function issueCertificate(ca: PemPair, opts: { hosts: string[]; commonName?: string; validityDays?: number }): PemPair {
+export function issueCertificate(
+  ca: PemPair,
+  opts: { hosts: string[]; commonName?: string; validityDays?: number },
+): PemPair {
   if (opts.hosts.length === 0) throw new Error('a certificate needs at least one host name or address');
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);

@@ -47,8 +47,12 @@ export function channelCredentials(sec: InternalSecurity, address: string): grpc
   let creds = byHost.get(host);
   if (!creds) {
     // verify-hostname false: any certificate of the internal CA will do (the CA is the cluster's identity).
-    const checkServerIdentity = tls.verifyHostname ? (_sni: string, cert: PeerCertificate) => checkIdentity(host, cert) : () => undefined;
-    creds = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert), { checkServerIdentity });
+    const checkServerIdentity = tls.verifyHostname
+      ? (_sni: string, cert: PeerCertificate) => checkIdentity(host, cert)
+      : () => undefined;
+    creds = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert), {
+      checkServerIdentity,
+    });
     byHost.set(host, creds);
   }
   return creds;
@@ -79,7 +83,11 @@ export function createRpcServer(sec: InternalSecurity, log: Logger): grpc.Server
 export function serverCredentials(sec: InternalSecurity): grpc.ServerCredentials {
   const tls = sec.tls;
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(Buffer.from(tls.ca), [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], true);
+  return grpc.ServerCredentials.createSsl(
+    Buffer.from(tls.ca),
+    [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }],
+    true,
+  );
 }
 
 /**
@@ -91,8 +99,11 @@ export function serverCredentials(sec: InternalSecurity): grpc.ServerCredentials
 export function permanentRefusal(err: unknown): string | undefined {
   const e = err as Partial<grpc.ServiceError>;
   const details = e?.details ?? '';
-  if (e?.code === grpc.status.UNAUTHENTICATED) return details.startsWith(REFUSAL_PREFIX) && !details.endsWith(REPLAYED) ? details : undefined;
+  if (e?.code === grpc.status.UNAUTHENTICATED)
+    return details.startsWith(REFUSAL_PREFIX) && !details.endsWith(REPLAYED) ? details : undefined;
   if (e?.code !== grpc.status.UNAVAILABLE) return undefined;
   const last = /Last error: (?:Error(?: \[\w+\])?: )?(.*?)\.?\s*(?:Resolution note|$)/.exec(details)?.[1] ?? details;
-  return /certificate|altnames/i.test(last) ? `its TLS certificate is not trusted here: ${last} (check security.ssl.internal.ca and the certificate's subjectAltName)` : undefined;
+  return /certificate|altnames/i.test(last)
+    ? `its TLS certificate is not trusted here: ${last} (check security.ssl.internal.ca and the certificate's subjectAltName)`
+    : undefined;
 }

@@ -37,7 +37,8 @@ function readPem(conf: Configuration, key: OptionKey): string {
 function readSecret(conf: Configuration): string | undefined {
   const inline = conf.getOptionalString('security.internal.secret');
   const file = conf.getOptionalString('security.internal.secret-file');
-  if (inline !== undefined && file !== undefined) throw new Error("set either 'security.internal.secret' or 'security.internal.secret-file', not both");
+  if (inline !== undefined && file !== undefined)
+    throw new Error("set either 'security.internal.secret' or 'security.internal.secret-file', not both");
   let secret = inline;
   if (file !== undefined) {
     try {
@@ -47,7 +48,8 @@ function readSecret(conf: Configuration): string | undefined {
       throw new Error(`cannot read 'security.internal.secret-file' (${file}): ${(e as Error).message}`);
     }
   }
-  if (secret !== undefined && secret.length === 0) throw new Error(`the internal secret${file ? ` in ${file}` : ''} is empty`);
+  if (secret !== undefined && secret.length === 0)
+    throw new Error(`the internal secret${file ? ` in ${file}` : ''} is empty`);
   return secret;
 }
 
@@ -67,7 +69,9 @@ export function internalSecurityFrom(conf: Configuration): InternalSecurity {
     try {
       createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
     } catch (e) {
-      throw new Error(`security.ssl.internal.cert, .key and .ca are not a usable certificate, private key and CA (PEM): ${(e as Error).message}`);
+      throw new Error(
+        `security.ssl.internal.cert, .key and .ca are not a usable certificate, private key and CA (PEM): ${(e as Error).message}`,
+      );
     }
   }
   return { ...(secret !== undefined ? { secret } : {}), ...(tls ? { tls } : {}) };

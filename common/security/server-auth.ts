@@ -24,7 +24,10 @@ export class RefusalLog {
     }
     if (this.seen.size > 10_000) this.seen.clear(); // a scan from many addresses must not grow memory
     this.seen.set(key, { loggedAt: now, suppressed: 0 });
-    this.log.warn({ peer, method, reason, refusedSinceLastLog: entry?.suppressed ?? 0 }, `refused a gRPC call from ${peer}: ${reason}`);
+    this.log.warn(
+      { peer, method, reason, refusedSinceLastLog: entry?.suppressed ?? 0 },
+      `refused a gRPC call from ${peer}: ${reason}`,
+    );
   }
 }
 

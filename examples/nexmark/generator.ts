@@ -37,8 +37,10 @@ export const DEFAULT_NEXMARK_CONFIG: NexmarkConfig = {
 export function nexmarkConfig(overrides: Partial<NexmarkConfig> = {}): NexmarkConfig {
   const c = { ...DEFAULT_NEXMARK_CONFIG };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as Record<string, unknown>)[k] = v;
-  if (!(c.eventsPerSecond > 0)) throw new RangeError(`Nexmark eventsPerSecond must be positive, got ${c.eventsPerSecond}`);
-  if (!(Number.isInteger(c.outOfOrdernessMs) && c.outOfOrdernessMs >= 0)) throw new RangeError(`Nexmark outOfOrdernessMs must be a non-negative integer, got ${c.outOfOrdernessMs}`);
+  if (!(c.eventsPerSecond > 0))
+    throw new RangeError(`Nexmark eventsPerSecond must be positive, got ${c.eventsPerSecond}`);
+  if (!(Number.isInteger(c.outOfOrdernessMs) && c.outOfOrdernessMs >= 0))
+    throw new RangeError(`Nexmark outOfOrdernessMs must be a non-negative integer, got ${c.outOfOrdernessMs}`);
   return c;
 }
 
@@ -62,7 +64,18 @@ const HOT_BIDDER_RATIO = 100;
 const FIRST_NAMES = ['Peter', 'Paul', 'Luke', 'John', 'Saul', 'Vicky', 'Kate', 'Julie', 'Sarah', 'Deiter', 'Walter'];
 const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton', 'Smith', 'Jones', 'Noris'];
 const US_STATES = ['AZ', 'CA', 'ID', 'OR', 'WA', 'WY'];
-const US_CITIES = ['Phoenix', 'Los Angeles', 'San Francisco', 'Boise', 'Portland', 'Bend', 'Redmond', 'Seattle', 'Kent', 'Cheyenne'];
+const US_CITIES = [
+  'Phoenix',
+  'Los Angeles',
+  'San Francisco',
+  'Boise',
+  'Portland',
+  'Bend',
+  'Redmond',
+  'Seattle',
+  'Kent',
+  'Cheyenne',
+];
 const CHANNELS = ['Google', 'Facebook', 'Baidu', 'Apple'];
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -174,7 +187,9 @@ function nextBase0AuctionId(index: number, config: NexmarkConfig): number {
 function person(index: number, dateTime: number): Person {
   const id = lastBase0PersonId(index) + FIRST_PERSON_ID;
   const name = `${pick(FIRST_NAMES)} ${pick(LAST_NAMES)}`;
-  const card = [nextInt(10_000), nextInt(10_000), nextInt(10_000), nextInt(10_000)].map((n) => String(n).padStart(4, '0')).join(' ');
+  const card = [nextInt(10_000), nextInt(10_000), nextInt(10_000), nextInt(10_000)]
+    .map((n) => String(n).padStart(4, '0'))
+    .join(' ');
   return {
     id,
     name,
@@ -189,9 +204,10 @@ function person(index: number, dateTime: number): Person {
 
 function auction(index: number, dateTime: number, config: NexmarkConfig): Auction {
   const id = lastBase0AuctionId(index) + FIRST_AUCTION_ID;
-  const seller = nextInt(config.hotSellersRatio) > 0
-    ? Math.floor(lastBase0PersonId(index) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
-    : nextBase0PersonId(index, config);
+  const seller =
+    nextInt(config.hotSellersRatio) > 0
+      ? Math.floor(lastBase0PersonId(index) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
+      : nextBase0PersonId(index, config);
   const initialBid = nextPrice();
   // Long enough that about numInFlightAuctions auctions are open at a time.
   const lifetimeEvents = (config.numInFlightAuctions * PROPORTION_DENOMINATOR) / AUCTION_PROPORTION;
@@ -211,12 +227,14 @@ function auction(index: number, dateTime: number, config: NexmarkConfig): Auctio
 }
 
 function bid(index: number, dateTime: number, config: NexmarkConfig): Bid {
-  const auctionId = nextInt(config.hotAuctionRatio) > 0
-    ? Math.floor(lastBase0AuctionId(index) / HOT_AUCTION_RATIO) * HOT_AUCTION_RATIO
-    : nextBase0AuctionId(index, config);
-  const bidder = nextInt(config.hotBiddersRatio) > 0
-    ? Math.floor(lastBase0PersonId(index) / HOT_BIDDER_RATIO) * HOT_BIDDER_RATIO + 1
-    : nextBase0PersonId(index, config);
+  const auctionId =
+    nextInt(config.hotAuctionRatio) > 0
+      ? Math.floor(lastBase0AuctionId(index) / HOT_AUCTION_RATIO) * HOT_AUCTION_RATIO
+      : nextBase0AuctionId(index, config);
+  const bidder =
+    nextInt(config.hotBiddersRatio) > 0
+      ? Math.floor(lastBase0PersonId(index) / HOT_BIDDER_RATIO) * HOT_BIDDER_RATIO + 1
+      : nextBase0PersonId(index, config);
   const channelIndex = nextInt(CHANNELS.length);
   return {
     auction: auctionId + FIRST_AUCTION_ID,

@@ -36,9 +36,7 @@ export interface Bid {
 }
 
 export type NexmarkEvent =
-  | { type: 'person'; person: Person }
-  | { type: 'auction'; auction: Auction }
-  | { type: 'bid'; bid: Bid };
+  { type: 'person'; person: Person } | { type: 'auction'; auction: Auction } | { type: 'bid'; bid: Bid };
 
 /** The event time of an event: its entity's dateTime. */
 export function eventTimestamp(e: NexmarkEvent): number {

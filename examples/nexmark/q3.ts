@@ -6,8 +6,12 @@
 // unbounded SQL join) nothing expires: state grows with the number of people and of auctions
 // whose seller never shows up.
 import {
-  FileSink, KeyedCoProcessFunction,
-  type Collector, type DataStream, type KeyedCoProcessContext, type StreamExecutionEnvironment,
+  FileSink,
+  KeyedCoProcessFunction,
+  type Collector,
+  type DataStream,
+  type KeyedCoProcessContext,
+  type StreamExecutionEnvironment,
 } from 'weir';
 import { auctionsOf, localItemLine, personsOf, q3Auction, q3Person, type LocalItem } from './joins.js';
 import type { Auction, Person } from './model.js';
@@ -50,7 +54,12 @@ export function localItems(persons: DataStream<Person>, auctions: DataStream<Auc
     .filter(q3Person)
     .name('Persons in OR, ID, CA')
     .keyBy((p: Person) => p.id)
-    .connect(auctions.filter(q3Auction).name('Auctions in category 10').keyBy((a: Auction) => a.seller))
+    .connect(
+      auctions
+        .filter(q3Auction)
+        .name('Auctions in category 10')
+        .keyBy((a: Auction) => a.seller),
+    )
     .process(new LocalItemJoin())
     .uid('q3-join')
     .name('Join persons and auctions');

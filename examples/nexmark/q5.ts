@@ -4,8 +4,15 @@
 // function adding the window's bounds), then the counts of one window meet in a second, keyed
 // window that keeps the maximum. Results go to a FileSink as JSON lines, or to stdout.
 import {
-  FileSink, SlidingEventTimeWindows, TumblingEventTimeWindows,
-  type AggregateFunction, type Collector, type DataStream, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  FileSink,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  type AggregateFunction,
+  type Collector,
+  type DataStream,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 import type { Bid } from './model.js';
 import { bidsOf, hotItemLine, intArg, type HotItem } from './queries.js';
@@ -19,27 +26,36 @@ export const countBids: AggregateFunction<Bid, number, number> = {
 };
 
 export function hotItems(bids: DataStream<Bid>, sizeMs: number, slideMs: number): DataStream<HotItem> {
-  if (!(sizeMs > 0 && slideMs > 0)) throw new RangeError(`q5: window size and slide must be positive, got ${sizeMs} and ${slideMs}`);
-  return bids
-    .keyBy((b: Bid) => b.auction)
-    .window(SlidingEventTimeWindows.of(sizeMs, slideMs))
-    .aggregate(countBids, (auction: number, ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<number>, out: Collector<HotItem>) => {
-      for (const count of counts) out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, auction, count });
-    })
-    .uid('q5-bids-per-auction')
-    .name('Bids per auction')
-    // A window's counts carry timestamp end - 1; the tumbling window of `slide` that ends at `end`
-    // (shifted by size % slide) holds exactly one window's counts.
-    .keyBy((r: HotItem) => r.windowEnd)
-    .window(TumblingEventTimeWindows.of(slideMs, sizeMs % slideMs))
-    .process((_end: number, _ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<HotItem>, out: Collector<HotItem>) => {
-      const all = [...counts];
-      let max = 0;
-      for (const r of all) if (r.count > max) max = r.count;
-      for (const r of all.filter((c) => c.count === max).sort((a, b) => a.auction - b.auction)) out.collect(r);
-    })
-    .uid('q5-max-per-window')
-    .name('Hot items');
+  if (!(sizeMs > 0 && slideMs > 0))
+    throw new RangeError(`q5: window size and slide must be positive, got ${sizeMs} and ${slideMs}`);
+  return (
+    bids
+      .keyBy((b: Bid) => b.auction)
+      .window(SlidingEventTimeWindows.of(sizeMs, slideMs))
+      .aggregate(
+        countBids,
+        (auction: number, ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<number>, out: Collector<HotItem>) => {
+          for (const count of counts)
+            out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, auction, count });
+        },
+      )
+      .uid('q5-bids-per-auction')
+      .name('Bids per auction')
+      // A window's counts carry timestamp end - 1; the tumbling window of `slide` that ends at `end`
+      // (shifted by size % slide) holds exactly one window's counts.
+      .keyBy((r: HotItem) => r.windowEnd)
+      .window(TumblingEventTimeWindows.of(slideMs, sizeMs % slideMs))
+      .process(
+        (_end: number, _ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<HotItem>, out: Collector<HotItem>) => {
+          const all = [...counts];
+          let max = 0;
+          for (const r of all) if (r.count > max) max = r.count;
+          for (const r of all.filter((c) => c.count === max).sort((a, b) => a.auction - b.auction)) out.collect(r);
+        },
+      )
+      .uid('q5-max-per-window')
+      .name('Hot items')
+  );
 }
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {

@@ -4,8 +4,14 @@
 // window, in parallel; a second window keyed by the window's end then keeps the overall highest.
 // all: one windowAll over every bid (a single subtask), as Flink's DataStream q7.
 import {
-  FileSink, TumblingEventTimeWindows,
-  type AggregateFunction, type Collector, type DataStream, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  FileSink,
+  TumblingEventTimeWindows,
+  type AggregateFunction,
+  type Collector,
+  type DataStream,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 import type { Bid } from './model.js';
 import { bidsOf, highestBidLine, intArg, type HighestBid } from './queries.js';
@@ -38,24 +44,47 @@ export function highestBids(bids: DataStream<Bid>, sizeMs: number): DataStream<H
   return bids
     .keyBy((b: Bid) => b.auction)
     .window(TumblingEventTimeWindows.of(sizeMs))
-    .aggregate(maxBids, (_auction: number, ctx: ProcessWindowContext<TimeWindow>, results: Iterable<MaxBids>, out: Collector<WindowMax>) => {
-      for (const r of results) out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, price: r.price, bids: r.bids });
-    })
+    .aggregate(
+      maxBids,
+      (
+        _auction: number,
+        ctx: ProcessWindowContext<TimeWindow>,
+        results: Iterable<MaxBids>,
+        out: Collector<WindowMax>,
+      ) => {
+        for (const r of results)
+          out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, price: r.price, bids: r.bids });
+      },
+    )
     .uid('q7-max-per-auction')
     .name('Highest bid per auction')
     .keyBy((r: WindowMax) => r.windowEnd)
     .window(TumblingEventTimeWindows.of(sizeMs))
-    .process((_end: number, _ctx: ProcessWindowContext<TimeWindow>, partial: Iterable<WindowMax>, out: Collector<HighestBid>) => {
-      const all = [...partial];
-      let max = -Infinity;
-      for (const r of all) if (r.price > max) max = r.price;
-      for (const r of all) {
-        if (r.price !== max) continue;
-        for (const b of r.bids) {
-          out.collect({ windowStart: r.windowStart, windowEnd: r.windowEnd, auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime });
+    .process(
+      (
+        _end: number,
+        _ctx: ProcessWindowContext<TimeWindow>,
+        partial: Iterable<WindowMax>,
+        out: Collector<HighestBid>,
+      ) => {
+        const all = [...partial];
+        let max = -Infinity;
+        for (const r of all) if (r.price > max) max = r.price;
+        for (const r of all) {
+          if (r.price !== max) continue;
+          for (const b of r.bids) {
+            out.collect({
+              windowStart: r.windowStart,
+              windowEnd: r.windowEnd,
+              auction: b.auction,
+              bidder: b.bidder,
+              price: b.price,
+              dateTime: b.dateTime,
+            });
+          }
         }
-      }
-    })
+      },
+    )
     .uid('q7-max-per-window')
     .name('Highest bid');
 }
@@ -64,13 +93,23 @@ export function highestBids(bids: DataStream<Bid>, sizeMs: number): DataStream<H
 export function highestBidsAll(bids: DataStream<Bid>, sizeMs: number): DataStream<HighestBid> {
   return bids
     .windowAll(TumblingEventTimeWindows.of(sizeMs))
-    .aggregate(maxBids, (ctx: ProcessWindowContext<TimeWindow>, results: Iterable<MaxBids>, out: Collector<HighestBid>) => {
-      for (const r of results) {
-        for (const b of r.bids) {
-          out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime });
+    .aggregate(
+      maxBids,
+      (ctx: ProcessWindowContext<TimeWindow>, results: Iterable<MaxBids>, out: Collector<HighestBid>) => {
+        for (const r of results) {
+          for (const b of r.bids) {
+            out.collect({
+              windowStart: ctx.window.start,
+              windowEnd: ctx.window.end,
+              auction: b.auction,
+              bidder: b.bidder,
+              price: b.price,
+              dateTime: b.dateTime,
+            });
+          }
         }
-      }
-    })
+      },
+    )
     .uid('q7-max-all')
     .name('Highest bid (all)');
 }
@@ -86,7 +125,9 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const { source, watermarkStrategy } = NexmarkSource.create({ count, outOfOrdernessMs, eventsPerSecond: rate });
   const events = env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source');
   const bids = bidsOf(events);
-  const lines = (mode === 'all' ? highestBidsAll(bids, sizeMs) : highestBids(bids, sizeMs)).map(highestBidLine).name('To JSON');
+  const lines = (mode === 'all' ? highestBidsAll(bids, sizeMs) : highestBids(bids, sizeMs))
+    .map(highestBidLine)
+    .name('To JSON');
   if (outDir) lines.sinkTo(FileSink.forRowFormat<string>(outDir).build()).name('Results');
   else lines.print();
   void env.execute('Nexmark q7: highest bid');

@@ -3,26 +3,33 @@
 //   weir run q8.weir -- [outDir|-] [events=1000000] [sizeMs=10000] [outOfOrdernessMs=200] [eventsPerSecond|-]
 // A window join of persons and auctions on person id = seller. One result per auction the person
 // opened in that window, as Beam's Query8 (Flink's SQL q8 groups them into one).
-import {
-  FileSink, TumblingEventTimeWindows,
-  type DataStream, type StreamExecutionEnvironment,
-} from 'weir';
+import { FileSink, TumblingEventTimeWindows, type DataStream, type StreamExecutionEnvironment } from 'weir';
 import { auctionsOf, newUserLine, personsOf, tumblingStart, type NewUser } from './joins.js';
 import type { Auction, Person } from './model.js';
 import { intArg } from './queries.js';
 import { NexmarkSource } from './source.js';
 
-export function newUsers(persons: DataStream<Person>, auctions: DataStream<Auction>, sizeMs: number): DataStream<NewUser> {
+export function newUsers(
+  persons: DataStream<Person>,
+  auctions: DataStream<Auction>,
+  sizeMs: number,
+): DataStream<NewUser> {
   if (!(sizeMs > 0)) throw new RangeError(`q8: window size must be positive, got ${sizeMs}`);
-  return persons
-    .join(auctions)
-    .where((p: Person) => p.id)
-    .equalTo((a: Auction) => a.seller)
-    .window(TumblingEventTimeWindows.of(sizeMs))
-    // The join function does not see the window; the person's timestamp lies in it.
-    .apply((p: Person, _a: Auction): NewUser => ({ id: p.id, name: p.name, windowStart: tumblingStart(p.dateTime, sizeMs) }))
-    .uid('q8-join')
-    .name('New users');
+  return (
+    persons
+      .join(auctions)
+      .where((p: Person) => p.id)
+      .equalTo((a: Auction) => a.seller)
+      .window(TumblingEventTimeWindows.of(sizeMs))
+      // The join function does not see the window; the person's timestamp lies in it.
+      .apply((p: Person, _a: Auction): NewUser => ({
+        id: p.id,
+        name: p.name,
+        windowStart: tumblingStart(p.dateTime, sizeMs),
+      }))
+      .uid('q8-join')
+      .name('New users')
+  );
 }
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {

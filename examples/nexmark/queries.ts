@@ -26,7 +26,14 @@ export function hotItemLine(r: HotItem): string {
 }
 
 export function highestBidLine(r: HighestBid): string {
-  return JSON.stringify({ windowStart: r.windowStart, windowEnd: r.windowEnd, auction: r.auction, bidder: r.bidder, price: r.price, dateTime: r.dateTime });
+  return JSON.stringify({
+    windowStart: r.windowStart,
+    windowEnd: r.windowEnd,
+    auction: r.auction,
+    bidder: r.bidder,
+    price: r.price,
+    dateTime: r.dateTime,
+  });
 }
 
 export function bidsOf(events: DataStream<NexmarkEvent>): DataStream<Bid> {
@@ -42,6 +49,7 @@ export function intArg(args: string[], i: number, fallback: number, what: string
   const raw = args[i];
   if (raw === undefined || raw === '-' || raw === '') return fallback;
   const n = Number(raw);
-  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`${what} must be a non-negative integer, got '${raw}'`);
+  if (!(Number.isSafeInteger(n) && n >= 0))
+    throw new RangeError(`${what} must be a non-negative integer, got '${raw}'`);
   return n;
 }

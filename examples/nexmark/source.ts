@@ -31,10 +31,18 @@ export const NexmarkSource = {
       seed: options.seed,
       baseTime: options.baseTime,
     });
-    const limiter = options.eventsPerSecond === undefined ? RateLimiterStrategy.noOp() : RateLimiterStrategy.perSecond(options.eventsPerSecond);
-    const source = new DataGeneratorSource<NexmarkEvent>((index: number) => nexmarkEvent(index, config), options.count, limiter);
-    const watermarkStrategy = WatermarkStrategy.forBoundedOutOfOrderness<NexmarkEvent>(config.outOfOrdernessMs)
-      .withTimestampAssigner((e: NexmarkEvent) => eventTimestamp(e));
+    const limiter =
+      options.eventsPerSecond === undefined
+        ? RateLimiterStrategy.noOp()
+        : RateLimiterStrategy.perSecond(options.eventsPerSecond);
+    const source = new DataGeneratorSource<NexmarkEvent>(
+      (index: number) => nexmarkEvent(index, config),
+      options.count,
+      limiter,
+    );
+    const watermarkStrategy = WatermarkStrategy.forBoundedOutOfOrderness<NexmarkEvent>(
+      config.outOfOrdernessMs,
+    ).withTimestampAssigner((e: NexmarkEvent) => eventTimestamp(e));
     return { source, watermarkStrategy, config };
   },
 };

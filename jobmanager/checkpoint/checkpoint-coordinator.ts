@@ -14,7 +14,11 @@ import {
   type OperatorSubtaskStateHandle,
   type TaskCheckpointAck,
 } from '../../common/checkpoint.js';
-import { parseStorageFailure, storageFailureOf, type CheckpointStorageFailure } from '../../common/checkpoint-storage-failure.js';
+import {
+  parseStorageFailure,
+  storageFailureOf,
+  type CheckpointStorageFailure,
+} from '../../common/checkpoint-storage-failure.js';
 import type { Logger } from '../../common/logging.js';
 import {
   DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION,
@@ -25,9 +29,18 @@ import {
   type TerminalJobStatus,
 } from './checkpoint-retention.js';
 import { FinishedSubtaskStates } from './finished-subtask-states.js';
-import { CheckpointStatsTracker, type CheckpointingStatisticsJson, type CheckpointStatsState } from './checkpoint-stats.js';
+import {
+  CheckpointStatsTracker,
+  type CheckpointingStatisticsJson,
+  type CheckpointStatsState,
+} from './checkpoint-stats.js';
 import { sharedNamesOf, type CheckpointStorage, type StoredCheckpoint } from './checkpoint-storage.js';
-import { PendingCheckpoint, type CompletedCheckpointInfo, type SubtaskOperators, type TaskRef } from './pending-checkpoint.js';
+import {
+  PendingCheckpoint,
+  type CompletedCheckpointInfo,
+  type SubtaskOperators,
+  type TaskRef,
+} from './pending-checkpoint.js';
 
 export type { CompletedCheckpointInfo, SubtaskOperators, TaskRef } from './pending-checkpoint.js';
 
@@ -137,14 +150,22 @@ export class CheckpointCoordinator {
     this.tracker = new CheckpointStatsTracker(opts.historySize ?? 10);
     this.finishedStates = new FinishedSubtaskStates(opts.log);
     const s = opts.settings;
-    if (opts.periodic !== false && !(s.interval > 0)) throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
+    if (opts.periodic !== false && !(s.interval > 0))
+      throw new Error(`checkpoint interval must be positive, got ${s.interval}`);
     if (!(s.timeout > 0)) throw new Error(`checkpoint timeout must be positive, got ${s.timeout}`);
-    if (!(s.minPauseBetweenCheckpoints >= 0)) throw new Error(`checkpoint min pause must not be negative, got ${s.minPauseBetweenCheckpoints}`);
-    if (!(Number.isInteger(s.maxConcurrentCheckpoints) && s.maxConcurrentCheckpoints >= 1)) throw new Error(`max concurrent checkpoints must be a positive integer, got ${s.maxConcurrentCheckpoints}`);
-    if (!(Number.isInteger(s.tolerableCheckpointFailureNumber) && s.tolerableCheckpointFailureNumber >= -1)) throw new Error(`tolerable checkpoint failures must be an integer >= -1, got ${s.tolerableCheckpointFailureNumber}`);
+    if (!(s.minPauseBetweenCheckpoints >= 0))
+      throw new Error(`checkpoint min pause must not be negative, got ${s.minPauseBetweenCheckpoints}`);
+    if (!(Number.isInteger(s.maxConcurrentCheckpoints) && s.maxConcurrentCheckpoints >= 1))
+      throw new Error(`max concurrent checkpoints must be a positive integer, got ${s.maxConcurrentCheckpoints}`);
+    if (!(Number.isInteger(s.tolerableCheckpointFailureNumber) && s.tolerableCheckpointFailureNumber >= -1))
+      throw new Error(
+        `tolerable checkpoint failures must be an integer >= -1, got ${s.tolerableCheckpointFailureNumber}`,
+      );
     this.externalizedRetention = s.externalizedCheckpointRetention ?? DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION;
     if (!EXTERNALIZED_CHECKPOINT_RETENTIONS.includes(this.externalizedRetention)) {
-      throw new Error(`externalized checkpoint retention must be one of ${EXTERNALIZED_CHECKPOINT_RETENTIONS.join(', ')}, got ${String(this.externalizedRetention)}`);
+      throw new Error(
+        `externalized checkpoint retention must be one of ${EXTERNALIZED_CHECKPOINT_RETENTIONS.join(', ')}, got ${String(this.externalizedRetention)}`,
+      );
     }
   }
 
@@ -216,22 +237,38 @@ export class CheckpointCoordinator {
 
   receiveAcknowledge(ack: TaskCheckpointAck): void {
     if (ack.checkpointId === FINAL_CHECKPOINT_ID) {
-      this.log.warn({ executionId: ack.executionId }, 'final acknowledgement passed to receiveAcknowledge; use acknowledgeFinal');
+      this.log.warn(
+        { executionId: ack.executionId },
+        'final acknowledgement passed to receiveAcknowledge; use acknowledgeFinal',
+      );
       return;
     }
     if (ack.jobId !== this.jobId) {
-      this.log.warn({ jobId: this.jobId, ackJobId: ack.jobId, checkpointId: ack.checkpointId }, 'acknowledgement for another job ignored');
+      this.log.warn(
+        { jobId: this.jobId, ackJobId: ack.jobId, checkpointId: ack.checkpointId },
+        'acknowledgement for another job ignored',
+      );
       return;
     }
     const p = this.pending.get(ack.checkpointId);
     if (!p) {
       if (this.aborted.has(ack.checkpointId)) {
         // The task wrote its files after the abort removed the directory: remove them too.
-        this.log.debug({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'late acknowledgement of an aborted checkpoint; discarding its files');
-        this.storage.discard(ack.checkpointId).catch((e: unknown) => this.log.warn({ err: e, checkpointId: ack.checkpointId }, 'cannot discard a late acknowledgement'));
+        this.log.debug(
+          { checkpointId: ack.checkpointId, executionId: ack.executionId },
+          'late acknowledgement of an aborted checkpoint; discarding its files',
+        );
+        this.storage
+          .discard(ack.checkpointId)
+          .catch((e: unknown) =>
+            this.log.warn({ err: e, checkpointId: ack.checkpointId }, 'cannot discard a late acknowledgement'),
+          );
         if (ack.handles.some((h) => h.shared?.length)) void this.collectSharedFiles();
       } else {
-        this.log.warn({ checkpointId: ack.checkpointId, executionId: ack.executionId }, 'acknowledgement of an unknown checkpoint ignored');
+        this.log.warn(
+          { checkpointId: ack.checkpointId, executionId: ack.executionId },
+          'acknowledgement of an unknown checkpoint ignored',
+        );
       }
       return;
     }
@@ -270,7 +307,13 @@ export class CheckpointCoordinator {
       const { savepoint, stop, drain } = p.options;
       this.opts.gateway
         .trigger(task, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true })
-        .catch((e: Error) => this.triggerFailed(p, task, `Trigger of the checkpoint failed at task ${task.taskName} (${task.executionId}), which reached the end of its input: ${e.message}`));
+        .catch((e: Error) =>
+          this.triggerFailed(
+            p,
+            task,
+            `Trigger of the checkpoint failed at task ${task.taskName} (${task.executionId}), which reached the end of its input: ${e.message}`,
+          ),
+        );
     }
   }
 
@@ -290,7 +333,10 @@ export class CheckpointCoordinator {
       }
       p.acknowledgeFinished(executionId);
       this.tracker.reportFinishedSubtasks(p.record, 1);
-      this.log.debug({ checkpointId: p.id, task: task.taskName }, 'task finished during the checkpoint; recorded as finished');
+      this.log.debug(
+        { checkpointId: p.id, task: task.taskName },
+        'task finished during the checkpoint; recorded as finished',
+      );
       if (p.fullyAcknowledged) void this.complete(p);
     }
   }
@@ -316,7 +362,11 @@ export class CheckpointCoordinator {
    * checkpoint ids continue past every chk-<n> on disk, so none is ever reused.
    */
   async restoreLatest(): Promise<{ metadata: CheckpointMetadata; dir: string } | undefined> {
-    const [found, highest, onDisk] = await Promise.all([this.storage.latestValid(), this.storage.highestCheckpointId(), this.storage.listCompleted()]);
+    const [found, highest, onDisk] = await Promise.all([
+      this.storage.latestValid(),
+      this.storage.highestCheckpointId(),
+      this.storage.listCompleted(),
+    ]);
     this.nextId = Math.max(this.nextId, highest + 1);
     // A new attempt: the finished subtasks of the old one restore from the checkpoint.
     this.finishedStates.clear();
@@ -392,8 +442,16 @@ export class CheckpointCoordinator {
     const discard = discardsOnJobEnd(this.externalizedRetention, status);
     if (discard) this.tracker.reportAllCheckpointsDiscarded();
     this.log.info(
-      { jobId: this.jobId, status, retention: this.externalizedRetention, checkpoints: discard ? 'deleted' : 'retained', dir: this.storage.jobDir },
-      discard ? `the job is ${status}: deleting its retained checkpoints` : `the job is ${status}: its retained checkpoints are kept (${this.externalizedRetention})`,
+      {
+        jobId: this.jobId,
+        status,
+        retention: this.externalizedRetention,
+        checkpoints: discard ? 'deleted' : 'retained',
+        dir: this.storage.jobDir,
+      },
+      discard
+        ? `the job is ${status}: deleting its retained checkpoints`
+        : `the job is ${status}: its retained checkpoints are kept (${this.externalizedRetention})`,
     );
     this.retention = this.retention.then(async () => {
       if (discard) await this.deleteRetained();
@@ -409,7 +467,9 @@ export class CheckpointCoordinator {
       });
     }, this.opts.lateSweepDelayMs ?? 30_000);
     this.lateSweep.unref();
-    return this.retention.catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cleaning up the checkpoints of an ended job failed'));
+    return this.retention.catch((e: unknown) =>
+      this.log.warn({ err: e, jobId: this.jobId }, 'cleaning up the checkpoints of an ended job failed'),
+    );
   }
 
   /** Stops the late sweep of an ended job (JobManager shutdown, tests). */
@@ -435,12 +495,17 @@ export class CheckpointCoordinator {
       if (!(await this.storage.deleteCompleted(c))) kept.push(c);
     }
     this.retained = kept;
-    this.log.info({ jobId: this.jobId, deleted: all.size - kept.length, kept: kept.length }, 'retained checkpoints of the ended job deleted');
+    this.log.info(
+      { jobId: this.jobId, deleted: all.size - kept.length, kept: kept.length },
+      'retained checkpoints of the ended job deleted',
+    );
   }
 
   /** Removes chk-<n> directories without `_metadata` that no pending checkpoint uses. */
   private async sweepAbandoned(): Promise<void> {
-    await this.storage.removeIncomplete((id) => this.pending.has(id)).catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cannot sweep aborted checkpoints'));
+    await this.storage
+      .removeIncomplete((id) => this.pending.has(id))
+      .catch((e: unknown) => this.log.warn({ err: e, jobId: this.jobId }, 'cannot sweep aborted checkpoints'));
   }
 
   /** Deletes shared files (incremental checkpoints) no retained or pending checkpoint refers to, after the retention work queued so far. */
@@ -469,7 +534,10 @@ export class CheckpointCoordinator {
   private recordRestore(metadata: CheckpointMetadata, dir: string): void {
     this.nextId = Math.max(this.nextId, metadata.checkpointId + 1);
     this.tracker.reportRestored(metadata.checkpointId, this.now(), metadata.savepoint, dir);
-    this.log.info({ jobId: this.jobId, checkpointId: metadata.checkpointId, dir, savepoint: metadata.savepoint }, 'restoring from checkpoint');
+    this.log.info(
+      { jobId: this.jobId, checkpointId: metadata.checkpointId, dir, savepoint: metadata.savepoint },
+      'restoring from checkpoint',
+    );
   }
 
   private startCheckpoint(options: TriggerOptions): PendingCheckpoint | undefined {
@@ -477,7 +545,8 @@ export class CheckpointCoordinator {
     const savepoint = options.savepoint === true;
     const tasks = this.opts.tasks();
     if (!tasks) return undefined;
-    if (tasks.trigger.length === 0 || tasks.ackFrom.length === 0) throw new Error(`Checkpoint triggering failed for job ${this.jobId}: no tasks to trigger or to acknowledge`);
+    if (tasks.trigger.length === 0 || tasks.ackFrom.length === 0)
+      throw new Error(`Checkpoint triggering failed for job ${this.jobId}: no tasks to trigger or to acknowledge`);
     const id = this.nextId++;
     const timestamp = this.now();
     const finished = tasks.finished ?? [];
@@ -486,7 +555,15 @@ export class CheckpointCoordinator {
     const p = new PendingCheckpoint(id, timestamp, savepoint, tasks.ackFrom, record, options, finished);
     this.pending.set(id, p);
     p.timer = setTimeout(() => this.abort(p, 'Checkpoint expired before completing.', true), this.settings.timeout);
-    this.log.info({ jobId: this.jobId, checkpointId: id, savepoint, ...(options.stop ? { stop: true, drain: options.drain === true } : {}) }, savepoint ? 'triggering savepoint' : 'triggering checkpoint');
+    this.log.info(
+      {
+        jobId: this.jobId,
+        checkpointId: id,
+        savepoint,
+        ...(options.stop ? { stop: true, drain: options.drain === true } : {}),
+      },
+      savepoint ? 'triggering savepoint' : 'triggering checkpoint',
+    );
     void this.sendTriggers(p, tasks.trigger);
     return p;
   }
@@ -495,7 +572,12 @@ export class CheckpointCoordinator {
     try {
       await this.storage.checkpointDir(p.id);
     } catch (e) {
-      this.abort(p, `Cannot create the checkpoint directory: ${(e as Error).message}`, false, storageFailureOf(e, this.storage.jobDir));
+      this.abort(
+        p,
+        `Cannot create the checkpoint directory: ${(e as Error).message}`,
+        false,
+        storageFailureOf(e, this.storage.jobDir),
+      );
       return;
     }
     if (p.disposed) {
@@ -507,9 +589,17 @@ export class CheckpointCoordinator {
       trigger.map(async (t) => {
         try {
           const { savepoint, stop, drain } = p.options;
-          await this.opts.gateway.trigger(t, p.id, p.timestamp, { savepoint: savepoint === true, stop: stop === true, drain: drain === true });
+          await this.opts.gateway.trigger(t, p.id, p.timestamp, {
+            savepoint: savepoint === true,
+            stop: stop === true,
+            drain: drain === true,
+          });
         } catch (e) {
-          this.triggerFailed(p, t, `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`);
+          this.triggerFailed(
+            p,
+            t,
+            `Trigger of the checkpoint failed at task ${t.taskName} (${t.executionId}) on TaskManager ${t.taskManagerId}: ${(e as Error).message}`,
+          );
         }
       }),
     );
@@ -539,10 +629,16 @@ export class CheckpointCoordinator {
     if (handles.some((h) => h.shared?.length)) {
       // A task builds on the last checkpoint it heard completed; if that one was subsumed meanwhile,
       // files of its chain may be gone. Not the job's fault: the tasks write full files next time.
-      const missing = await this.storage.missingSharedFiles(handles).catch((e: Error) => [`(cannot check: ${e.message})`]);
+      const missing = await this.storage
+        .missingSharedFiles(handles)
+        .catch((e: Error) => [`(cannot check: ${e.message})`]);
       if (missing.length > 0 && !p.disposed) {
         p.finalizing = false;
-        this.abort(p, `Incremental state it builds on was deleted (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); the next checkpoint writes full state`, false);
+        this.abort(
+          p,
+          `Incremental state it builds on was deleted (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); the next checkpoint writes full state`,
+          false,
+        );
         return;
       }
     }
@@ -567,7 +663,9 @@ export class CheckpointCoordinator {
     }
     if (p.disposed) {
       // stop() aborted it while `_metadata` was written: that write must not survive.
-      await this.storage.discard(p.id).catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
+      await this.storage
+        .discard(p.id)
+        .catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
       return;
     }
     p.disposed = true;
@@ -580,32 +678,59 @@ export class CheckpointCoordinator {
     this.tracker.reportCompleted(p.record, metadata.completedAt, dir);
     this.consecutiveFailures = 0;
     if (this.storageFailure && !p.options.targetDirectory) {
-      this.log.info({ jobId: this.jobId, checkpointId: p.id, dir, failedWith: this.storageFailure.code }, 'checkpoint storage is writable again: a checkpoint completed');
+      this.log.info(
+        { jobId: this.jobId, checkpointId: p.id, dir, failedWith: this.storageFailure.code },
+        'checkpoint storage is writable again: a checkpoint completed',
+      );
       this.storageFailure = undefined;
     }
     this.lastCheckpointEnd = metadata.completedAt;
     this.log.info(
-      { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, stateSize: metadata.stateSize, durationMs: metadata.completedAt - p.timestamp, checkpointedSize: metadata.checkpointedSize },
+      {
+        jobId: this.jobId,
+        checkpointId: p.id,
+        savepoint: p.savepoint,
+        stateSize: metadata.stateSize,
+        durationMs: metadata.completedAt - p.timestamp,
+        checkpointedSize: metadata.checkpointedSize,
+      },
       p.savepoint ? 'savepoint completed' : 'checkpoint completed',
     );
     for (const older of [...this.pending.values()]) {
       // Only periodic checkpoints are subsumed: one a user asked for completes and says so.
-      if (older.id < p.id && !older.savepoint && !older.options.requested && !older.finalizing) this.abort(older, 'Checkpoint has been subsumed.', false);
+      if (older.id < p.id && !older.savepoint && !older.options.requested && !older.finalizing)
+        this.abort(older, 'Checkpoint has been subsumed.', false);
     }
     if (!p.options.targetDirectory) await this.retain({ checkpointId: p.id, dir, savepoint: p.savepoint });
     this.opts.gateway.notify(p.tasks, p.id, true);
-    p.resolve({ checkpointId: p.id, savepoint: p.savepoint, timestamp: p.timestamp, completedAt: metadata.completedAt, dir, stateSize: metadata.stateSize });
+    p.resolve({
+      checkpointId: p.id,
+      savepoint: p.savepoint,
+      timestamp: p.timestamp,
+      completedAt: metadata.completedAt,
+      dir,
+      stateSize: metadata.stateSize,
+    });
     this.onCheckpointEnded();
   }
 
   /** Operators all of whose subtasks finished (Flink's FullyFinishedOperatorState). */
   private fullyFinishedOperators(p: PendingCheckpoint): Set<string> {
     const finished = finishedSubtasksByOperator(p.finished);
-    return new Set(this.opts.operators().filter((o) => (finished.get(o.operatorId)?.length ?? 0) >= o.parallelism).map((o) => o.operatorId));
+    return new Set(
+      this.opts
+        .operators()
+        .filter((o) => (finished.get(o.operatorId)?.length ?? 0) >= o.parallelism)
+        .map((o) => o.operatorId),
+    );
   }
 
   /** `carried`: the end-of-input states of finished subtasks whose operators run on elsewhere. */
-  private buildMetadata(p: PendingCheckpoint, carried: OperatorSubtaskStateHandle[], fully: Set<string>): CheckpointMetadata {
+  private buildMetadata(
+    p: PendingCheckpoint,
+    carried: OperatorSubtaskStateHandle[],
+    fully: Set<string>,
+  ): CheckpointMetadata {
     const handles = [...[...p.acks.values()].flatMap((a) => a.handles), ...carried];
     const finished = finishedSubtasksByOperator(p.finished);
     const operators: CheckpointMetadataOperator[] = this.opts.operators().map((o) => {
@@ -616,7 +741,9 @@ export class CheckpointCoordinator {
         name: o.name,
         parallelism: o.parallelism,
         maxParallelism: o.maxParallelism,
-        subtasks: fully.has(o.operatorId) ? [] : handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
+        subtasks: fully.has(o.operatorId)
+          ? []
+          : handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
         ...(done ? { finishedSubtasks: done, ...(fully.has(o.operatorId) ? { fullyFinished: true } : {}) } : {}),
       };
     });
@@ -670,12 +797,18 @@ export class CheckpointCoordinator {
     this.aborted.add(p.id);
     if (this.aborted.size > ABORTED_MEMORY) this.aborted.delete(this.aborted.values().next().value!);
     // A finalizing checkpoint is discarded by complete() once its `_metadata` write is over.
-    if (!p.finalizing) this.storage.discard(p.id).catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
+    if (!p.finalizing)
+      this.storage
+        .discard(p.id)
+        .catch((e: unknown) => this.log.warn({ err: e, checkpointId: p.id }, 'cannot discard an aborted checkpoint'));
     // New shared files its tasks wrote are referred to by nothing now.
     if ([...p.acks.values()].some((a) => a.handles.some((h) => h.shared?.length))) void this.collectSharedFiles();
     const at = this.now();
     this.tracker.reportFailed(p.record, at, reason);
-    this.log.warn({ jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, reason }, p.savepoint ? 'savepoint failed' : 'checkpoint failed');
+    this.log.warn(
+      { jobId: this.jobId, checkpointId: p.id, savepoint: p.savepoint, reason },
+      p.savepoint ? 'savepoint failed' : 'checkpoint failed',
+    );
     this.opts.gateway.notify(p.tasks, p.id, false);
     p.reject(new Error(`${p.savepoint ? 'Savepoint' : 'Checkpoint'} ${p.id} of job ${this.jobId} failed: ${reason}`));
     this.lastCheckpointEnd = at;
@@ -703,7 +836,9 @@ export class CheckpointCoordinator {
     const failures = this.consecutiveFailures;
     // Reset as Flink's CheckpointFailureManager does: the failover this causes starts a new count.
     this.consecutiveFailures = 0;
-    this.opts.onFailureThresholdExceeded(`${failures} checkpoint(s) failed in a row, ${tolerable} tolerated (execution.checkpointing.tolerable-failed-checkpoints); the latest failed due to: ${reason}`);
+    this.opts.onFailureThresholdExceeded(
+      `${failures} checkpoint(s) failed in a row, ${tolerable} tolerated (execution.checkpointing.tolerable-failed-checkpoints); the latest failed due to: ${reason}`,
+    );
   }
 
   /** A min pause implies one checkpoint at a time (as Flink documents). */

@@ -5,7 +5,11 @@ import type { ExternalizedCheckpointRetention } from '../../common/checkpoint.js
 
 export type { ExternalizedCheckpointRetention };
 
-export const EXTERNALIZED_CHECKPOINT_RETENTIONS: readonly ExternalizedCheckpointRetention[] = ['NO_EXTERNALIZED_CHECKPOINTS', 'DELETE_ON_CANCELLATION', 'RETAIN_ON_CANCELLATION'];
+export const EXTERNALIZED_CHECKPOINT_RETENTIONS: readonly ExternalizedCheckpointRetention[] = [
+  'NO_EXTERNALIZED_CHECKPOINTS',
+  'DELETE_ON_CANCELLATION',
+  'RETAIN_ON_CANCELLATION',
+];
 
 /** Flink's default. */
 export const DEFAULT_EXTERNALIZED_CHECKPOINT_RETENTION: ExternalizedCheckpointRetention = 'NO_EXTERNALIZED_CHECKPOINTS';
@@ -25,6 +29,12 @@ export function discardsOnJobEnd(retention: ExternalizedCheckpointRetention, sta
 }
 
 /** GET /jobs/:jobid/checkpoints/config `externalization`, as Flink's CheckpointConfigHandler derives it. */
-export function externalizationJson(retention: ExternalizedCheckpointRetention): { enabled: boolean; delete_on_cancellation: boolean } {
-  return { enabled: retention !== 'NO_EXTERNALIZED_CHECKPOINTS', delete_on_cancellation: retention !== 'RETAIN_ON_CANCELLATION' };
+export function externalizationJson(retention: ExternalizedCheckpointRetention): {
+  enabled: boolean;
+  delete_on_cancellation: boolean;
+} {
+  return {
+    enabled: retention !== 'NO_EXTERNALIZED_CHECKPOINTS',
+    delete_on_cancellation: retention !== 'RETAIN_ON_CANCELLATION',
+  };
 }

@@ -64,7 +64,15 @@ export interface CheckpointingStatisticsJson {
 }
 
 /** Flink's summary fields, then alignment_duration, which Flink keeps per subtask only (a Weir extra). */
-const SUMMARY_FIELDS = ['checkpointed_size', 'state_size', 'end_to_end_duration', 'alignment_buffered', 'processed_data', 'persisted_data', 'alignment_duration'] as const;
+const SUMMARY_FIELDS = [
+  'checkpointed_size',
+  'state_size',
+  'end_to_end_duration',
+  'alignment_buffered',
+  'processed_data',
+  'persisted_data',
+  'alignment_duration',
+] as const;
 type SummaryField = (typeof SUMMARY_FIELDS)[number];
 
 /** What exportState() gives and importState() takes (plain JSON). */
@@ -72,7 +80,12 @@ export interface CheckpointStatsState {
   history: CheckpointRecord[];
   samples: Partial<Record<SummaryField, number[]>>;
   counts: { total: number; completed: number; failed: number; restored: number };
-  latest: { completed: CheckpointRecord | null; savepoint: CheckpointRecord | null; failed: CheckpointRecord | null; restored: RestoredCheckpointJson | null };
+  latest: {
+    completed: CheckpointRecord | null;
+    savepoint: CheckpointRecord | null;
+    failed: CheckpointRecord | null;
+    restored: RestoredCheckpointJson | null;
+  };
   /** Where each latest record sits in `history` (-1: no longer there). */
   latestIndex: { completed: number; savepoint: number; failed: number };
 }
@@ -110,7 +123,9 @@ export class SampleWindow {
 
 export class CheckpointStatsTracker {
   private readonly history: CheckpointRecord[] = [];
-  private readonly samples = new Map<SummaryField, SampleWindow>(SUMMARY_FIELDS.map((f) => [f, new SampleWindow(SUMMARY_WINDOW)]));
+  private readonly samples = new Map<SummaryField, SampleWindow>(
+    SUMMARY_FIELDS.map((f) => [f, new SampleWindow(SUMMARY_WINDOW)]),
+  );
   private total = 0;
   private inProgress = 0;
   private completed = 0;
@@ -122,13 +137,26 @@ export class CheckpointStatsTracker {
   private latestRestored: RestoredCheckpointJson | undefined;
 
   constructor(private readonly historySize: number) {
-    if (!Number.isInteger(historySize) || historySize < 0) throw new Error(`web.checkpoints.history must be a non-negative integer, got ${historySize}`);
+    if (!Number.isInteger(historySize) || historySize < 0)
+      throw new Error(`web.checkpoints.history must be a non-negative integer, got ${historySize}`);
   }
 
   reportPending(id: number, savepoint: boolean, triggerTimestamp: number, numSubtasks: number): CheckpointRecord {
     const r: CheckpointRecord = {
-      id, savepoint, status: 'IN_PROGRESS', triggerTimestamp, numSubtasks, numAcknowledged: 0, latestAckTimestamp: -1,
-      stateSize: 0, checkpointedSize: 0, processedData: 0, alignmentDuration: 0, syncDuration: 0, asyncDuration: 0, discarded: false,
+      id,
+      savepoint,
+      status: 'IN_PROGRESS',
+      triggerTimestamp,
+      numSubtasks,
+      numAcknowledged: 0,
+      latestAckTimestamp: -1,
+      stateSize: 0,
+      checkpointedSize: 0,
+      processedData: 0,
+      alignmentDuration: 0,
+      syncDuration: 0,
+      asyncDuration: 0,
+      discarded: false,
     };
     this.total++;
     this.inProgress++;
@@ -180,7 +208,12 @@ export class CheckpointStatsTracker {
 
   reportRestored(id: number, restoreTimestamp: number, savepoint: boolean, externalPath: string): void {
     this.restoredCount++;
-    this.latestRestored = { id, restore_timestamp: restoreTimestamp, is_savepoint: savepoint, external_path: externalPath };
+    this.latestRestored = {
+      id,
+      restore_timestamp: restoreTimestamp,
+      is_savepoint: savepoint,
+      external_path: externalPath,
+    };
   }
 
   /** Marks completed checkpoints that retention deleted. */
@@ -217,7 +250,11 @@ export class CheckpointStatsTracker {
         failed: this.latestFailed ? { ...this.latestFailed } : null,
         restored: this.latestRestored ? { ...this.latestRestored } : null,
       },
-      latestIndex: { completed: index(this.latestCompleted), savepoint: index(this.latestSavepoint), failed: index(this.latestFailed) },
+      latestIndex: {
+        completed: index(this.latestCompleted),
+        savepoint: index(this.latestSavepoint),
+        failed: index(this.latestFailed),
+      },
     };
   }
 
@@ -243,7 +280,8 @@ export class CheckpointStatsTracker {
     this.restoredCount = s.counts.restored;
     this.inProgress = 0;
     // The latest records are the history's own objects where they still are in it.
-    const pick = (i: number, r: CheckpointRecord | null) => (i >= 0 && i < this.history.length ? this.history[i] : r ? { ...r } : undefined);
+    const pick = (i: number, r: CheckpointRecord | null) =>
+      i >= 0 && i < this.history.length ? this.history[i] : r ? { ...r } : undefined;
     this.latestCompleted = pick(s.latestIndex.completed, s.latest.completed);
     this.latestSavepoint = pick(s.latestIndex.savepoint, s.latest.savepoint);
     this.latestFailed = pick(s.latestIndex.failed, s.latest.failed);
@@ -255,9 +293,20 @@ export class CheckpointStatsTracker {
     for (const f of SUMMARY_FIELDS) summary[f] = summarize(this.samples.get(f)!.toArray());
     const json = (r: CheckpointRecord | undefined) => (r ? recordJson(r, now) : null);
     return {
-      counts: { restored: this.restoredCount, total: this.total, in_progress: this.inProgress, completed: this.completed, failed: this.failed },
+      counts: {
+        restored: this.restoredCount,
+        total: this.total,
+        in_progress: this.inProgress,
+        completed: this.completed,
+        failed: this.failed,
+      },
       summary,
-      latest: { completed: json(this.latestCompleted), savepoint: json(this.latestSavepoint), failed: json(this.latestFailed), restored: this.latestRestored ? { ...this.latestRestored } : null },
+      latest: {
+        completed: json(this.latestCompleted),
+        savepoint: json(this.latestSavepoint),
+        failed: json(this.latestFailed),
+        restored: this.latestRestored ? { ...this.latestRestored } : null,
+      },
       history: this.history.map((r) => recordJson(r, now)),
     };
   }
@@ -269,8 +318,18 @@ export function emptyCheckpointStats(): CheckpointingStatisticsJson {
 }
 
 /** One checkpoint in Flink's CheckpointStatistics shape (className picks the subtype, as in Flink). */
-export function recordJson(r: CheckpointRecord, now = r.completedAt ?? r.failureTimestamp ?? r.triggerTimestamp): CheckpointStatisticsJson {
-  const end = r.status === 'COMPLETED' ? r.completedAt! : r.status === 'FAILED' ? r.failureTimestamp! : r.latestAckTimestamp >= 0 ? r.latestAckTimestamp : now;
+export function recordJson(
+  r: CheckpointRecord,
+  now = r.completedAt ?? r.failureTimestamp ?? r.triggerTimestamp,
+): CheckpointStatisticsJson {
+  const end =
+    r.status === 'COMPLETED'
+      ? r.completedAt!
+      : r.status === 'FAILED'
+        ? r.failureTimestamp!
+        : r.latestAckTimestamp >= 0
+          ? r.latestAckTimestamp
+          : now;
   const base: CheckpointStatisticsJson = {
     className: r.status === 'COMPLETED' ? 'completed' : r.status === 'FAILED' ? 'failed' : 'in_progress',
     id: r.id,

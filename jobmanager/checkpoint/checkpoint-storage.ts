@@ -82,7 +82,10 @@ export class CheckpointStorage {
       try {
         meta = await readCheckpointMetadata(c.dir);
       } catch (e) {
-        this.log.warn({ dir: c.dir, err: (e as Error).message }, 'shared state files are kept: a checkpoint that may refer to them cannot be read');
+        this.log.warn(
+          { dir: c.dir, err: (e as Error).message },
+          'shared state files are kept: a checkpoint that may refer to them cannot be read',
+        );
         return [];
       }
       for (const n of sharedNamesOf(meta.operators.flatMap((o) => o.subtasks))) inUse.add(n);
@@ -100,7 +103,8 @@ export class CheckpointStorage {
         this.log.warn({ err: e, file: name }, 'cannot delete an unused shared state file');
       }
     }
-    if (removed.length) this.log.debug({ jobDir: this.jobDir, files: removed.length }, 'unused shared state files deleted');
+    if (removed.length)
+      this.log.debug({ jobDir: this.jobDir, files: removed.length }, 'unused shared state files deleted');
     return removed;
   }
 
@@ -124,7 +128,10 @@ export class CheckpointStorage {
   async writeSavepoint(meta: CheckpointMetadata, targetDirectory: string): Promise<string> {
     // A savepoint is moved and kept by the user: it must hold all of its state itself.
     const shared = sharedNamesOf(meta.operators.flatMap((o) => o.subtasks));
-    if (shared.size > 0) throw new Error(`savepoint ${meta.checkpointId} refers to ${shared.size} shared file(s) of incremental checkpoints; a savepoint must be self-contained`);
+    if (shared.size > 0)
+      throw new Error(
+        `savepoint ${meta.checkpointId} refers to ${shared.size} shared file(s) of incremental checkpoints; a savepoint must be self-contained`,
+      );
     await mkdir(targetDirectory, { recursive: true });
     const dir = join(targetDirectory, `savepoint-${meta.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
     await moveDirectory(await this.checkpointDir(meta.checkpointId), dir);
@@ -180,7 +187,8 @@ export class CheckpointStorage {
         this.log.warn({ err: e, dir }, 'cannot remove the files of an aborted checkpoint');
       }
     }
-    if (removed.length) this.log.info({ jobDir: this.jobDir, checkpointIds: removed }, 'removed the files of aborted checkpoints');
+    if (removed.length)
+      this.log.info({ jobDir: this.jobDir, checkpointIds: removed }, 'removed the files of aborted checkpoints');
     return removed;
   }
 
@@ -203,7 +211,8 @@ export class CheckpointStorage {
       await rmdir(this.jobDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') this.log.warn({ err: e, dir: this.jobDir }, 'cannot remove the job checkpoint directory');
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST')
+        this.log.warn({ err: e, dir: this.jobDir }, 'cannot remove the job checkpoint directory');
     }
   }
 
@@ -245,7 +254,11 @@ export class CheckpointStorage {
     for (const c of await this.listCompleted()) {
       try {
         const metadata = await this.load(c.dir);
-        if (skipped.length) this.log.warn({ dir: c.dir, skipped: skipped.length }, 'restoring from an older checkpoint because newer ones are damaged');
+        if (skipped.length)
+          this.log.warn(
+            { dir: c.dir, skipped: skipped.length },
+            'restoring from an older checkpoint because newer ones are damaged',
+          );
         return { metadata, dir: c.dir, skipped };
       } catch (e) {
         const reason = (e as Error).message;
@@ -253,7 +266,11 @@ export class CheckpointStorage {
         skipped.push({ dir: c.dir, reason });
       }
     }
-    if (skipped.length) this.log.warn({ jobDir: this.jobDir, skipped: skipped.length }, 'no usable checkpoint: every completed one is damaged');
+    if (skipped.length)
+      this.log.warn(
+        { jobDir: this.jobDir, skipped: skipped.length },
+        'no usable checkpoint: every completed one is damaged',
+      );
     return undefined;
   }
 
@@ -368,12 +385,19 @@ function metadataShapeError(meta: CheckpointMetadata): string | undefined {
   if (!Number.isInteger(meta.checkpointId)) return 'has no checkpointId';
   if (!Array.isArray(meta.operators)) return 'has no operators list';
   for (const op of meta.operators) {
-    if (!op || typeof op.operatorId !== 'string' || !Array.isArray(op.subtasks)) return 'has a malformed operator entry';
+    if (!op || typeof op.operatorId !== 'string' || !Array.isArray(op.subtasks))
+      return 'has a malformed operator entry';
     for (const h of op.subtasks) {
       if (!h || typeof h.file !== 'string' || typeof h.size !== 'number' || typeof h.sha256 !== 'string') {
         return `has a malformed state handle in operator ${op.operatorId}`;
       }
-      if (h.shared !== undefined && (!Array.isArray(h.shared) || h.shared.some((f) => !f || typeof f.name !== 'string' || typeof f.size !== 'number' || typeof f.sha256 !== 'string'))) {
+      if (
+        h.shared !== undefined &&
+        (!Array.isArray(h.shared) ||
+          h.shared.some(
+            (f) => !f || typeof f.name !== 'string' || typeof f.size !== 'number' || typeof f.sha256 !== 'string',
+          ))
+      ) {
         return `has a malformed shared state file in operator ${op.operatorId}`;
       }
     }
@@ -381,23 +405,34 @@ function metadataShapeError(meta: CheckpointMetadata): string | undefined {
   return undefined;
 }
 
-async function checkStateFile(dir: string, h: OperatorSubtaskStateHandle, fail: (file: string, problem: string) => never): Promise<void> {
+async function checkStateFile(
+  dir: string,
+  h: OperatorSubtaskStateHandle,
+  fail: (file: string, problem: string) => never,
+): Promise<void> {
   // Handles name files inside the checkpoint directory; anything else is damage, not a path to follow.
   const rel = normalize(h.file);
-  if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) fail(h.file, 'state file path leaves the checkpoint directory');
+  if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`))
+    fail(h.file, 'state file path leaves the checkpoint directory');
   const path = join(dir, rel);
   let size = 0;
   try {
     size = (await stat(path)).size;
   } catch (e) {
-    fail(h.file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `state file of operator ${h.operatorId} subtask ${h.subtaskIndex} is missing` : `cannot be read (${(e as Error).message})`);
+    fail(
+      h.file,
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `state file of operator ${h.operatorId} subtask ${h.subtaskIndex} is missing`
+        : `cannot be read (${(e as Error).message})`,
+    );
   }
   if (size !== h.size) fail(h.file, `has ${size} bytes, _metadata records ${h.size}`);
   const digest = await sha256File(path);
   if (digest !== h.sha256) fail(h.file, `sha256 mismatch (recorded ${h.sha256}, file has ${digest})`);
   for (const f of h.shared ?? []) {
     const file = `${SHARED_STATE_DIR}/${f.name}`;
-    if (typeof f.name !== 'string' || f.name !== basename(f.name) || f.name === '..' || f.name === '.') fail(String(f.name), 'shared state file name is not a plain file name');
+    if (typeof f.name !== 'string' || f.name !== basename(f.name) || f.name === '..' || f.name === '.')
+      fail(String(f.name), 'shared state file name is not a plain file name');
     // Shared files live next to the chk-<n> folders: a checkpoint copied alone lacks them.
     const sharedPath = join(dirname(dir), SHARED_STATE_DIR, f.name);
     let sharedSize = 0;

@@ -28,9 +28,12 @@ export function finishedStateProblem(metadata: CheckpointMetadata, graph: JobGra
       return `task '${v.name}' chains operator '${finishedOps[0]!.name}', which had finished, with operator '${running.name}', which had not: a task's operators must all have finished or none`;
     }
     if (fully(v)) {
-      const upstream = graph.edges.filter((e) => e.target === v.id).map((e) => graph.vertices.find((x) => x.id === e.source)!);
+      const upstream = graph.edges
+        .filter((e) => e.target === v.id)
+        .map((e) => graph.vertices.find((x) => x.id === e.source)!);
       const live = upstream.find((u) => !fully(u));
-      if (live) return `task '${v.name}' had finished, but it reads from '${live.name}', which had not: a finished task cannot take input again`;
+      if (live)
+        return `task '${v.name}' had finished, but it reads from '${live.name}', which had not: a finished task cannot take input again`;
     }
   }
   return undefined;

@@ -37,7 +37,11 @@ export class FinishedSubtaskStates {
    * into `targetDir` (the checkpoint being completed) and returns their handles. A subtask that
    * finished without such a snapshot (a job without periodic checkpoints) is recorded with no state.
    */
-  async carry(finished: SubtaskOperators[], fullyFinished: (operatorId: string) => boolean, targetDir: string): Promise<OperatorSubtaskStateHandle[]> {
+  async carry(
+    finished: SubtaskOperators[],
+    fullyFinished: (operatorId: string) => boolean,
+    targetDir: string,
+  ): Promise<OperatorSubtaskStateHandle[]> {
     const out: OperatorSubtaskStateHandle[] = [];
     for (const f of finished) {
       const state = f.executionId === undefined ? undefined : this.endStates.get(f.executionId);
@@ -48,13 +52,17 @@ export class FinishedSubtaskStates {
           if (fullyFinished(h.operatorId)) continue;
           // A name of its own: a late write of the task (it finished meanwhile) may still land on the original.
           const file = h.file.startsWith(CARRIED_PREFIX) ? h.file : `${CARRIED_PREFIX}${h.file}`;
-          if (state.dir !== targetDir || file !== h.file) await copyFile(join(state.dir, h.file), join(targetDir, file));
+          if (state.dir !== targetDir || file !== h.file)
+            await copyFile(join(state.dir, h.file), join(targetDir, file));
           copies.push({ ...h, file });
         }
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         // Deleted under us (by hand): the subtask restores empty, as in Flink, rather than fail every checkpoint.
-        this.log.warn({ err: (e as Error).message, executionId: f.executionId }, 'the end-of-input state of a finished subtask is gone; it is recorded without state');
+        this.log.warn(
+          { err: (e as Error).message, executionId: f.executionId },
+          'the end-of-input state of a finished subtask is gone; it is recorded without state',
+        );
         this.endStates.delete(f.executionId!);
         continue;
       }
@@ -76,7 +84,8 @@ export class FinishedSubtaskStates {
 
   /** A new attempt or the end of the job: the old attempts' states are not needed any more. */
   clear(): void {
-    if (this.endStates.size > 0) this.log.debug({ states: this.endStates.size }, 'end-of-input states of finished subtasks dropped');
+    if (this.endStates.size > 0)
+      this.log.debug({ states: this.endStates.size }, 'end-of-input states of finished subtasks dropped');
     this.endStates.clear();
   }
 }

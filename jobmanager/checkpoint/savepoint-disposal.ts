@@ -17,18 +17,28 @@ export async function disposeSavepoint(path: string, log: Logger): Promise<void>
     meta = await readCheckpointMetadata(dir);
   } catch (e) {
     const msg = (e as Error).message;
-    if (e instanceof MetadataMissingError) throw new SavepointRestoreError(`${path} is not a savepoint: it has no ${METADATA_FILE} file (nothing was deleted)`);
+    if (e instanceof MetadataMissingError)
+      throw new SavepointRestoreError(
+        `${path} is not a savepoint: it has no ${METADATA_FILE} file (nothing was deleted)`,
+      );
     throw new SavepointRestoreError(`cannot dispose ${path}: ${msg} (nothing was deleted)`);
   }
-  if (!meta.savepoint) throw new SavepointRestoreError(`${path} is a checkpoint, not a savepoint; the engine removes checkpoints itself (nothing was deleted)`);
+  if (!meta.savepoint)
+    throw new SavepointRestoreError(
+      `${path} is a checkpoint, not a savepoint; the engine removes checkpoints itself (nothing was deleted)`,
+    );
   const files = meta.operators.flatMap((op) => op.subtasks.map((h) => normalize(h.file)));
   const escaping = files.find((f) => isAbsolute(f) || f === '..' || f.startsWith(`..${sep}`));
-  if (escaping) throw new SavepointRestoreError(`cannot dispose ${path}: its ${METADATA_FILE} names a file outside the savepoint (${escaping}); nothing was deleted`);
+  if (escaping)
+    throw new SavepointRestoreError(
+      `cannot dispose ${path}: its ${METADATA_FILE} names a file outside the savepoint (${escaping}); nothing was deleted`,
+    );
   for (const f of files) await rm(join(dir, f), { force: true });
   // `_metadata` last: a disposal cut short leaves a savepoint that still says what it held.
   await rm(join(dir, METADATA_FILE), { force: true });
   const left = await readdir(dir).catch(() => []);
   if (left.length === 0) await rmdir(dir).catch(() => undefined);
-  else log.warn({ dir, left: left.slice(0, 10) }, 'savepoint disposed; files it did not list are left in its directory');
+  else
+    log.warn({ dir, left: left.slice(0, 10) }, 'savepoint disposed; files it did not list are left in its directory');
   log.info({ dir, checkpointId: meta.checkpointId, files: files.length }, 'savepoint disposed');
 }

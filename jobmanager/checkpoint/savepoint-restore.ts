@@ -29,10 +29,15 @@ export async function loadExternalRestore(path: string): Promise<ExternalRestore
     info = await stat(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SavepointRestoreError(code === 'ENOENT' ? `savepoint path ${path} does not exist` : `cannot read savepoint path ${path}: ${(e as Error).message}`);
+    throw new SavepointRestoreError(
+      code === 'ENOENT'
+        ? `savepoint path ${path} does not exist`
+        : `cannot read savepoint path ${path}: ${(e as Error).message}`,
+    );
   }
   if (info.isFile()) {
-    if (basename(dir) !== METADATA_FILE) throw new SavepointRestoreError(`${path} is a file, not a savepoint directory or its ${METADATA_FILE}`);
+    if (basename(dir) !== METADATA_FILE)
+      throw new SavepointRestoreError(`${path} is a file, not a savepoint directory or its ${METADATA_FILE}`);
     dir = dirname(dir);
   }
   let metadata: CheckpointMetadata;
@@ -40,7 +45,8 @@ export async function loadExternalRestore(path: string): Promise<ExternalRestore
     metadata = await loadCheckpointMetadata(dir);
   } catch (e) {
     const msg = (e as Error).message;
-    if (e instanceof MetadataMissingError) throw new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
+    if (e instanceof MetadataMissingError)
+      throw new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
     throw new SavepointRestoreError(`cannot restore from ${path}: ${msg}`);
   }
   return { metadata, dir };
@@ -55,11 +61,16 @@ function describe(op: CheckpointMetadataOperator): string {
  * keeps its maxParallelism, and that the graph can start from its finished operators. Returns the operators whose state is dropped (only with
  * allowNonRestoredState); throws a SavepointRestoreError otherwise.
  */
-export function checkStateMapping(restore: ExternalRestore, graph: JobGraph, allowNonRestoredState: boolean): CheckpointMetadataOperator[] {
+export function checkStateMapping(
+  restore: ExternalRestore,
+  graph: JobGraph,
+  allowNonRestoredState: boolean,
+): CheckpointMetadataOperator[] {
   const byId = new Map(graph.vertices.flatMap((v) => v.operators.map((op) => [op.id, { op, vertex: v }] as const)));
   const dropped: CheckpointMetadataOperator[] = [];
   const finished = finishedStateProblem(restore.metadata, graph);
-  if (finished) throw new SavepointRestoreError(`Failed to rollback to checkpoint/savepoint ${restore.dir}: ${finished}.`);
+  if (finished)
+    throw new SavepointRestoreError(`Failed to rollback to checkpoint/savepoint ${restore.dir}: ${finished}.`);
   for (const saved of restore.metadata.operators) {
     if (saved.subtasks.length === 0) continue;
     const home = byId.get(saved.operatorId);

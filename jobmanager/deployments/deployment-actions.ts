@@ -9,7 +9,13 @@ import type { DeploymentSpec } from '../../common/deployment-spec.js';
 import type { Logger } from '../../common/logging.js';
 import type { AlertNotifier } from '../alerts.js';
 import type { JobMaster } from '../job-master.js';
-import { addVersion, DEPLOYMENT_RECORD_VERSION, type DeploymentAction, type DeploymentRecord, type VersionEntry } from './deployment-record.js';
+import {
+  addVersion,
+  DEPLOYMENT_RECORD_VERSION,
+  type DeploymentAction,
+  type DeploymentRecord,
+  type VersionEntry,
+} from './deployment-record.js';
 import { fromWhere, pastTense, type ApplyResult } from './deployment-result.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { JobControl } from './job-control.js';
@@ -51,7 +57,13 @@ function retire(record: DeploymentRecord, jobId: string): void {
   for (const v of record.history) if (v.jobId === jobId && v.outcome === 'DEPLOYED') v.outcome = 'REPLACED';
 }
 
-function result(record: DeploymentRecord, action: DeploymentAction, text: string, plan: Plan, extra: Partial<ApplyResult> = {}): ApplyResult {
+function result(
+  record: DeploymentRecord,
+  action: DeploymentAction,
+  text: string,
+  plan: Plan,
+  extra: Partial<ApplyResult> = {},
+): ApplyResult {
   return {
     name: record.name,
     action,
@@ -75,10 +87,25 @@ export class DeploymentActions {
 
   async create(name: string, desired: DeploymentSpec, plan: Plan): Promise<ApplyResult> {
     const now = Date.now();
-    const record: DeploymentRecord = { formatVersion: DEPLOYMENT_RECORD_VERSION, name, spec: desired, specVersion: 0, status: 'DEPLOYED', history: [], nextVersion: 1, createdAt: now, updatedAt: now };
+    const record: DeploymentRecord = {
+      formatVersion: DEPLOYMENT_RECORD_VERSION,
+      name,
+      spec: desired,
+      specVersion: 0,
+      status: 'DEPLOYED',
+      history: [],
+      nextVersion: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
     if (desired.state === 'suspended') {
       record.status = 'SUSPENDED';
-      record.specVersion = addVersion(record, { action: 'created', changes: [], spec: desired, outcome: 'SUSPENDED' }).version;
+      record.specVersion = addVersion(record, {
+        action: 'created',
+        changes: [],
+        spec: desired,
+        outcome: 'SUSPENDED',
+      }).version;
       await this.save(record);
       return result(record, 'created', 'created (suspended: no job runs until state: running)', plan);
     }
@@ -88,7 +115,13 @@ export class DeploymentActions {
     } catch (e) {
       record.status = 'FAILED';
       record.cause = `the job could not start: ${message(e)}`;
-      record.specVersion = addVersion(record, { action: 'created', changes: [], spec: desired, outcome: 'FAILED', cause: record.cause }).version;
+      record.specVersion = addVersion(record, {
+        action: 'created',
+        changes: [],
+        spec: desired,
+        outcome: 'FAILED',
+        cause: record.cause,
+      }).version;
       await this.save(record);
       this.alert(record, record.specVersion, null, null, null);
       return result(record, 'failed', `failed: ${record.cause}`, plan);
@@ -102,7 +135,13 @@ export class DeploymentActions {
 
   /** Settings that need no new job (upgradeMode, allowNonRestoredState), a suspended deployment's spec, or back to the spec that runs. */
   async update(record: DeploymentRecord, desired: DeploymentSpec, plan: Plan, jobLive: boolean): Promise<ApplyResult> {
-    const entry = addVersion(record, { action: 'updated', changes: plan.changes, spec: desired, ...(record.jobId ? { jobId: record.jobId } : {}), outcome: desired.state === 'suspended' ? 'SUSPENDED' : 'UPDATED' });
+    const entry = addVersion(record, {
+      action: 'updated',
+      changes: plan.changes,
+      spec: desired,
+      ...(record.jobId ? { jobId: record.jobId } : {}),
+      outcome: desired.state === 'suspended' ? 'SUSPENDED' : 'UPDATED',
+    });
     record.spec = desired;
     record.specVersion = entry.version;
     const suspended = desired.state === 'suspended' || record.status === 'SUSPENDED';
@@ -113,14 +152,25 @@ export class DeploymentActions {
     if (record.status !== 'FAILED' && record.status !== 'ROLLED_BACK') delete record.cause;
     await this.save(record);
     const note = plan.note ? ` (${plan.note})` : '';
-    return result(record, 'updated', `updated without a new job: ${plan.changes.map((c) => c.text).join(', ') || 'status cleared'}${note}`, plan);
+    return result(
+      record,
+      'updated',
+      `updated without a new job: ${plan.changes.map((c) => c.text).join(', ') || 'status cleared'}${note}`,
+      plan,
+    );
   }
 
   /** savepointNonce: a savepoint of the running job, which keeps running. */
   async savepoint(record: DeploymentRecord, desired: DeploymentSpec, plan: Plan): Promise<ApplyResult> {
     const jm = this.ctx.control.live(record.jobId);
     // The nonce is recorded only once the savepoint exists, so applying again tries again.
-    if (!jm) return result(record, 'failed', `failed: no savepoint taken: job ${record.jobId ?? '(none)'} is ${this.ctx.control.state(record.jobId) ?? 'gone'}`, plan);
+    if (!jm)
+      return result(
+        record,
+        'failed',
+        `failed: no savepoint taken: job ${record.jobId ?? '(none)'} is ${this.ctx.control.state(record.jobId) ?? 'gone'}`,
+        plan,
+      );
     let path: string;
     try {
       path = await this.ctx.control.savepoint(jm, this.ctx.savepointDir(record.name));
@@ -128,12 +178,21 @@ export class DeploymentActions {
       return result(record, 'failed', `failed: the savepoint of job ${jm.jobId} failed: ${message(e)}`, plan);
     }
     record.lastSavepoint = { path, time: Date.now(), jobId: jm.jobId, reason: 'savepointNonce' };
-    const entry = addVersion(record, { action: 'savepoint', changes: plan.changes, spec: desired, jobId: jm.jobId, savepoint: path, outcome: 'COMPLETED' });
+    const entry = addVersion(record, {
+      action: 'savepoint',
+      changes: plan.changes,
+      spec: desired,
+      jobId: jm.jobId,
+      savepoint: path,
+      outcome: 'COMPLETED',
+    });
     record.spec = desired;
     record.specVersion = entry.version;
     record.running = { spec: desired, version: entry.version };
     await this.save(record);
-    return result(record, 'savepoint', `savepoint ${path} (job ${jm.jobId} keeps running)`, plan, { savepointPath: path });
+    return result(record, 'savepoint', `savepoint ${path} (job ${jm.jobId} keeps running)`, plan, {
+      savepointPath: path,
+    });
   }
 
   /** state: suspended: stop with a savepoint (stateless: cancel), kept as the resume point. */
@@ -145,7 +204,10 @@ export class DeploymentActions {
     let savepoint: string | undefined;
     try {
       if (jm && (desired.upgradeMode !== 'stateless' || plan.savepointRequested)) {
-        savepoint = desired.upgradeMode === 'stateless' ? await this.ctx.control.savepoint(jm, this.ctx.savepointDir(record.name)) : await this.ctx.control.stopWithSavepoint(jm, this.ctx.savepointDir(record.name));
+        savepoint =
+          desired.upgradeMode === 'stateless'
+            ? await this.ctx.control.savepoint(jm, this.ctx.savepointDir(record.name))
+            : await this.ctx.control.stopWithSavepoint(jm, this.ctx.savepointDir(record.name));
       }
       if (jm && this.ctx.control.live(jm.jobId)) await this.ctx.control.cancel(jm);
     } catch (e) {
@@ -157,12 +219,24 @@ export class DeploymentActions {
       return result(record, 'failed', `failed: ${record.cause}`, plan);
     }
     if (jm) retire(record, jm.jobId);
-    if (savepoint && jm) record.lastSavepoint = { path: savepoint, time: Date.now(), jobId: jm.jobId, reason: 'suspend' };
-    const entry = addVersion(record, { action: 'suspended', changes: plan.changes, spec: desired, ...(jm ? { jobId: jm.jobId } : {}), ...(savepoint ? { savepoint } : {}), outcome: 'SUSPENDED' });
+    if (savepoint && jm)
+      record.lastSavepoint = { path: savepoint, time: Date.now(), jobId: jm.jobId, reason: 'suspend' };
+    const entry = addVersion(record, {
+      action: 'suspended',
+      changes: plan.changes,
+      spec: desired,
+      ...(jm ? { jobId: jm.jobId } : {}),
+      ...(savepoint ? { savepoint } : {}),
+      outcome: 'SUSPENDED',
+    });
     Object.assign(record, { spec: desired, specVersion: entry.version, status: 'SUSPENDED' });
     delete record.cause;
     await this.save(record);
-    const how = !jm ? `no job was running (job ${record.jobId ?? '(none)'} is ${this.ctx.control.state(record.jobId) ?? 'gone'})` : savepoint ? `job ${jm.jobId} stopped with savepoint ${savepoint}` : `job ${jm.jobId} canceled (stateless)`;
+    const how = !jm
+      ? `no job was running (job ${record.jobId ?? '(none)'} is ${this.ctx.control.state(record.jobId) ?? 'gone'})`
+      : savepoint
+        ? `job ${jm.jobId} stopped with savepoint ${savepoint}`
+        : `job ${jm.jobId} canceled (stateless)`;
     return result(record, 'suspended', `suspended: ${how}`, plan, savepoint ? { savepointPath: savepoint } : {});
   }
 
@@ -179,11 +253,19 @@ export class DeploymentActions {
 
     let down: TakenDown;
     try {
-      down = plan.action === 'resume' ? this.resumePoint(record, desired) : await this.takeDown(record, old, desired, plan);
+      down =
+        plan.action === 'resume' ? this.resumePoint(record, desired) : await this.takeDown(record, old, desired, plan);
     } catch (e) {
       const alive = this.ctx.control.live(old?.jobId);
       const cause = `${plan.action} failed: ${message(e)}${alive ? `; job ${old!.jobId} keeps running version ${previous.version}` : ''}`;
-      const entry = addVersion(record, { action, changes: plan.changes, spec: desired, ...(old ? { previousJobId: old.jobId } : {}), outcome: 'FAILED', cause });
+      const entry = addVersion(record, {
+        action,
+        changes: plan.changes,
+        spec: desired,
+        ...(old ? { previousJobId: old.jobId } : {}),
+        outcome: 'FAILED',
+        cause,
+      });
       // FAILED, so that applying the same spec again tries again; an old job still running keeps serving meanwhile.
       Object.assign(record, { status: 'FAILED', cause, spec: desired, specVersion: entry.version });
       await this.save(record);
@@ -192,7 +274,13 @@ export class DeploymentActions {
     }
     if (record.jobId) retire(record, record.jobId);
     if (plan.note) down.notes.unshift(plan.note);
-    if (down.savepoint && old) record.lastSavepoint = { path: down.savepoint, time: Date.now(), jobId: old.jobId, reason: plan.action === 'restart' ? 'restart' : 'upgrade' };
+    if (down.savepoint && old)
+      record.lastSavepoint = {
+        path: down.savepoint,
+        time: Date.now(),
+        jobId: old.jobId,
+        reason: plan.action === 'restart' ? 'restart' : 'upgrade',
+      };
 
     const base = {
       action,
@@ -204,7 +292,9 @@ export class DeploymentActions {
       ...(down.notes.length ? { note: down.notes.join('; ') } : {}),
     };
     // A changed job can be rolled back to the one that ran; a restart or resume of the same spec cannot.
-    const target: RollbackTarget | undefined = diffSpecs(previous.spec, desired).some(isJobChange) ? { ...previous, restore: down.restore } : undefined;
+    const target: RollbackTarget | undefined = diffSpecs(previous.spec, desired).some(isJobChange)
+      ? { ...previous, restore: down.restore }
+      : undefined;
     let jobId: string;
     try {
       jobId = await this.ctx.control.run(desired, down.restore);
@@ -222,28 +312,50 @@ export class DeploymentActions {
     // Watched from the start, so that no early failure is missed; the watch waits for this lock.
     this.ctx.watch(record.name, jobId, entry.version, target);
     const previousJobId = record.jobId;
-    Object.assign(record, { jobId, spec: desired, specVersion: entry.version, running: { spec: desired, version: entry.version }, status: 'DEPLOYED' });
+    Object.assign(record, {
+      jobId,
+      spec: desired,
+      specVersion: entry.version,
+      running: { spec: desired, version: entry.version },
+      status: 'DEPLOYED',
+    });
     delete record.cause;
     await this.save(record);
     const from = plan.action === 'resume' ? '' : `job ${previousJobId ?? '(none)'} → `;
     const notes = down.notes.length ? ` (${down.notes.join('; ')})` : '';
-    return result(record, action, `${action}: ${from}job ${jobId} ${fromWhere(down.restore)} (version ${entry.version})${notes}`, plan, {
-      ...(previousJobId ? { previousJobId } : {}),
-      ...(down.savepoint ? { savepointPath: down.savepoint } : {}),
-      ...(down.restore ? { restoredFrom: down.restore } : {}),
-    });
+    return result(
+      record,
+      action,
+      `${action}: ${from}job ${jobId} ${fromWhere(down.restore)} (version ${entry.version})${notes}`,
+      plan,
+      {
+        ...(previousJobId ? { previousJobId } : {}),
+        ...(down.savepoint ? { savepointPath: down.savepoint } : {}),
+        ...(down.restore ? { restoredFrom: down.restore } : {}),
+      },
+    );
   }
 
   /** A suspended deployment resumes from the savepoint its suspend took (stateless: from nothing). */
   private resumePoint(record: DeploymentRecord, desired: DeploymentSpec): TakenDown {
     const sp = record.lastSavepoint?.path;
-    if (desired.upgradeMode === 'stateless' || !sp) return { restore: undefined, savepoint: undefined, notes: desired.upgradeMode === 'stateless' ? [] : ['no savepoint to resume from'] };
+    if (desired.upgradeMode === 'stateless' || !sp)
+      return {
+        restore: undefined,
+        savepoint: undefined,
+        notes: desired.upgradeMode === 'stateless' ? [] : ['no savepoint to resume from'],
+      };
     if (!existsSync(sp)) throw new Error(`the savepoint to resume from, ${sp}, is gone`);
     return { restore: sp, savepoint: undefined, notes: [] };
   }
 
   /** Ends the old job as the upgrade mode says; returns what the new job starts from. */
-  private async takeDown(record: DeploymentRecord, old: JobMaster | undefined, desired: DeploymentSpec, plan: Plan): Promise<TakenDown> {
+  private async takeDown(
+    record: DeploymentRecord,
+    old: JobMaster | undefined,
+    desired: DeploymentSpec,
+    plan: Plan,
+  ): Promise<TakenDown> {
     const c = this.ctx.control;
     const dir = this.ctx.savepointDir(record.name);
     const mode = desired.upgradeMode;
@@ -252,11 +364,15 @@ export class DeploymentActions {
       const state = c.state(record.jobId);
       if (mode === 'stateless') return { restore: undefined, savepoint: undefined, notes };
       // A finished job's input is done: a new run starts over rather than from an older savepoint.
-      if (state === 'FINISHED') return { restore: undefined, savepoint: undefined, notes: [`job ${record.jobId} had FINISHED`] };
+      if (state === 'FINISHED')
+        return { restore: undefined, savepoint: undefined, notes: [`job ${record.jobId} had FINISHED`] };
       const checkpoint = record.jobId ? await c.latestCheckpoint(record.jobId) : undefined;
-      const sp = record.lastSavepoint?.path && existsSync(record.lastSavepoint.path) ? record.lastSavepoint.path : undefined;
+      const sp =
+        record.lastSavepoint?.path && existsSync(record.lastSavepoint.path) ? record.lastSavepoint.path : undefined;
       const restore = checkpoint ?? sp;
-      notes.push(`job ${record.jobId ?? '(none)'} was ${state ?? 'gone'}${restore ? '' : ', no checkpoint or savepoint to start from'}`);
+      notes.push(
+        `job ${record.jobId ?? '(none)'} was ${state ?? 'gone'}${restore ? '' : ', no checkpoint or savepoint to start from'}`,
+      );
       return { restore, savepoint: undefined, notes };
     }
     if (mode === 'stateless') {
@@ -270,18 +386,29 @@ export class DeploymentActions {
         const savepoint = plan.savepointRequested ? await c.savepoint(old, dir) : undefined;
         await c.cancel(old);
         const restore = await c.latestCheckpoint(old.jobId);
-        if (!restore) throw new Error(`job ${old.jobId} was canceled but left no valid checkpoint in its checkpoint directory`);
+        if (!restore)
+          throw new Error(`job ${old.jobId} was canceled but left no valid checkpoint in its checkpoint directory`);
         return { restore, savepoint, notes };
       }
       // Its checkpoints would go with the cancel (or there are none yet): a savepoint carries the state instead.
-      notes.push(retains ? `job ${old.jobId} has completed no checkpoint yet: upgraded through a savepoint` : `job ${old.jobId} does not retain checkpoints on cancel (${old.checkpointing.coordinator.retentionPolicy}): upgraded through a savepoint`);
+      notes.push(
+        retains
+          ? `job ${old.jobId} has completed no checkpoint yet: upgraded through a savepoint`
+          : `job ${old.jobId} does not retain checkpoints on cancel (${old.checkpointing.coordinator.retentionPolicy}): upgraded through a savepoint`,
+      );
     }
     const savepoint = await c.stopWithSavepoint(old, dir);
     return { restore: savepoint, savepoint, notes };
   }
 
   /** The new version failed: the previous spec runs again from the same state; ROLLED_BACK, with an alert. */
-  async rollBack(record: DeploymentRecord, failed: VersionEntry, target: RollbackTarget, cause: string, plan?: Plan): Promise<ApplyResult> {
+  async rollBack(
+    record: DeploymentRecord,
+    failed: VersionEntry,
+    target: RollbackTarget,
+    cause: string,
+    plan?: Plan,
+  ): Promise<ApplyResult> {
     const p: Plan = plan ?? { action: 'upgrade', changes: [], jobChanges: [], savepointRequested: false };
     failed.outcome = 'ROLLED_BACK';
     failed.cause = cause;
@@ -291,7 +418,10 @@ export class DeploymentActions {
     try {
       jobId = await this.ctx.control.run(target.spec, target.restore);
     } catch (e) {
-      Object.assign(record, { status: 'FAILED', cause: `${cause}; the rollback to version ${target.version} failed too: ${message(e)}` });
+      Object.assign(record, {
+        status: 'FAILED',
+        cause: `${cause}; the rollback to version ${target.version} failed too: ${message(e)}`,
+      });
       failed.outcome = 'FAILED';
       await this.save(record);
       this.alert(record, failed.version, null, failed.jobId ?? null, null);
@@ -308,14 +438,35 @@ export class DeploymentActions {
       rollbackTo: target.version,
       note: `version ${failed.version} failed`,
     });
-    Object.assign(record, { status: 'ROLLED_BACK', cause, jobId, running: { spec: target.spec, version: target.version } });
+    Object.assign(record, {
+      status: 'ROLLED_BACK',
+      cause,
+      jobId,
+      running: { spec: target.spec, version: target.version },
+    });
     await this.save(record);
     this.alert(record, failed.version, target.version, failed.jobId ?? null, jobId);
-    this.ctx.log.warn({ deployment: record.name, failedVersion: failed.version, version: target.version, jobId, restore: target.restore, cause }, 'deployment rolled back');
-    return result(record, 'rolled-back', `rolled back: version ${failed.version} failed (${cause}); version ${target.version} runs again as job ${jobId} ${fromWhere(target.restore)} (entry ${entry.version})`, p, {
-      ...(target.restore ? { restoredFrom: target.restore } : {}),
-      ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
-    });
+    this.ctx.log.warn(
+      {
+        deployment: record.name,
+        failedVersion: failed.version,
+        version: target.version,
+        jobId,
+        restore: target.restore,
+        cause,
+      },
+      'deployment rolled back',
+    );
+    return result(
+      record,
+      'rolled-back',
+      `rolled back: version ${failed.version} failed (${cause}); version ${target.version} runs again as job ${jobId} ${fromWhere(target.restore)} (entry ${entry.version})`,
+      p,
+      {
+        ...(target.restore ? { restoredFrom: target.restore } : {}),
+        ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
+      },
+    );
   }
 
   /** A new job without a rollback target failed within the window. */
@@ -326,7 +477,13 @@ export class DeploymentActions {
     this.alert(record, entry?.version ?? record.specVersion, null, record.jobId ?? null, null);
   }
 
-  alert(record: DeploymentRecord, fromVersion: number, toVersion: number | null, jobId: string | null, rollbackJobId: string | null): void {
+  alert(
+    record: DeploymentRecord,
+    fromVersion: number,
+    toVersion: number | null,
+    jobId: string | null,
+    rollbackJobId: string | null,
+  ): void {
     this.ctx.alerts.notify({
       type: 'deployment-alert',
       deployment: record.name,

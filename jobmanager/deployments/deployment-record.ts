@@ -13,10 +13,22 @@ export const HISTORY_LIMIT = 100;
  * the rollback window, STABLE after it, ROLLED_BACK when the previous spec runs again, FAILED when
  * the last apply could not reach its spec (applying it again retries).
  */
-export type LifecycleState = 'UPGRADING' | 'DEPLOYED' | 'STABLE' | 'SUSPENDED' | 'ROLLING_BACK' | 'ROLLED_BACK' | 'FAILED';
+export type LifecycleState =
+  'UPGRADING' | 'DEPLOYED' | 'STABLE' | 'SUSPENDED' | 'ROLLING_BACK' | 'ROLLED_BACK' | 'FAILED';
 
 /** What one apply did (the answer of PUT /deployments/:name names it too). */
-export type DeploymentAction = 'created' | 'unchanged' | 'updated' | 'upgraded' | 'restarted' | 'suspended' | 'resumed' | 'savepoint' | 'rolled-back' | 'failed' | 'deleted';
+export type DeploymentAction =
+  | 'created'
+  | 'unchanged'
+  | 'updated'
+  | 'upgraded'
+  | 'restarted'
+  | 'suspended'
+  | 'resumed'
+  | 'savepoint'
+  | 'rolled-back'
+  | 'failed'
+  | 'deleted';
 
 export interface VersionEntry {
   version: number;

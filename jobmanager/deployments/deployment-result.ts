@@ -48,7 +48,12 @@ export function fromWhere(path: string | undefined): string {
 /** The dry run's line: what an apply would do now. */
 export function dryRunMessage(plan: Plan, mode: string, jobId: string | undefined, jobLive: boolean): string {
   const job = jobId && jobLive ? `job ${jobId}` : 'no running job';
-  const how = mode === 'stateless' ? 'cancel and start without state' : mode === 'last-state' ? 'cancel and start from its latest checkpoint' : 'stop with a savepoint and start from it';
+  const how =
+    mode === 'stateless'
+      ? 'cancel and start without state'
+      : mode === 'last-state'
+        ? 'cancel and start from its latest checkpoint'
+        : 'stop with a savepoint and start from it';
   const note = plan.note ? ` (${plan.note})` : '';
   switch (plan.action) {
     case 'create':

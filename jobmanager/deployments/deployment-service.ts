@@ -4,7 +4,12 @@
 // rollback window (someone must be there to roll back, so the reconciler lives here, not in the CLI).
 import { join, resolve } from 'node:path';
 import type { Configuration } from '../../common/config.js';
-import { checkDeploymentName, describeProblem, validateDeploymentSpec, type DeploymentSpec } from '../../common/deployment-spec.js';
+import {
+  checkDeploymentName,
+  describeProblem,
+  validateDeploymentSpec,
+  type DeploymentSpec,
+} from '../../common/deployment-spec.js';
 import type { Logger } from '../../common/logging.js';
 import type { AlertNotifier } from '../alerts.js';
 import { jobConfiguration, RequestError, type Dispatcher } from '../dispatcher.js';
@@ -12,7 +17,13 @@ import { DeploymentActions, type RollbackTarget } from './deployment-actions.js'
 import { findVersion, type DeploymentRecord } from './deployment-record.js';
 import { dryRunMessage, pastTense, type ApplyResult } from './deployment-result.js';
 import { DeploymentStore } from './deployment-store.js';
-import { deploymentDetails, deploymentSummary, effectiveStatus, type DeploymentDetails, type DeploymentSummary } from './deployment-view.js';
+import {
+  deploymentDetails,
+  deploymentSummary,
+  effectiveStatus,
+  type DeploymentDetails,
+  type DeploymentSummary,
+} from './deployment-view.js';
 import { JobControl } from './job-control.js';
 import { planReconcile, type Observed } from './reconcile-plan.js';
 import { NameLocks } from './name-lock.js';
@@ -76,7 +87,9 @@ export class DeploymentService {
    */
   savepointDir(name: string): string {
     const configured = this.opts.conf.getOptionalString('state.savepoints.dir');
-    return configured ? join(resolve(configured), name) : join(resolve(this.opts.checkpointsDir), 'deployment-savepoints', name);
+    return configured
+      ? join(resolve(configured), name)
+      : join(resolve(this.opts.checkpointsDir), 'deployment-savepoints', name);
   }
 
   async list(): Promise<DeploymentSummary[]> {
@@ -104,14 +117,18 @@ export class DeploymentService {
       const record = await this.store.get(name);
       const observed = this.observe(record, false);
       const plan = planReconcile(observed, desired);
-      const bundleKnown = this.store.hasBundle(desired.bundleHash) || this.opts.dispatcher.jars.list().some((j) => j.bundleId === desired.bundleHash);
+      const bundleKnown =
+        this.store.hasBundle(desired.bundleHash) ||
+        this.opts.dispatcher.jars.list().some((j) => j.bundleId === desired.bundleHash);
       return {
         name,
         action: pastTense(plan.action),
         dryRun: true,
         message: dryRunMessage(plan, desired.upgradeMode, record?.jobId, observed.jobLive),
         changes: plan.changes,
-        ...(record ? { status: effectiveStatus(record, this.locks.isHeld(name)).status, version: record.specVersion } : {}),
+        ...(record
+          ? { status: effectiveStatus(record, this.locks.isHeld(name)).status, version: record.specVersion }
+          : {}),
         ...(record?.jobId ? { jobId: record.jobId } : {}),
         bundleKnown,
       };
@@ -123,14 +140,26 @@ export class DeploymentService {
       const record = await this.store.get(name);
       const observed = this.observe(record, true);
       const plan = planReconcile(observed, desired);
-      this.opts.log.info({ deployment: name, action: plan.action, changes: plan.changes.map((c) => c.text) }, 'deployment apply');
+      this.opts.log.info(
+        { deployment: name, action: plan.action, changes: plan.changes.map((c) => c.text) },
+        'deployment apply',
+      );
       if (!record) return await this.actions.create(name, desired, plan);
       if (['upgrade', 'restart', 'suspend', 'resume'].includes(plan.action)) this.unwatch(name);
       switch (plan.action) {
         case 'unchanged': {
           const state = this.control.state(record.jobId);
           const job = record.jobId ? `job ${record.jobId} ${state ?? 'gone'}` : 'no job';
-          return { name, action: 'unchanged', dryRun: false, message: `unchanged (${job})${plan.note ? `: ${plan.note}` : ''}`, changes: [], status: record.status, version: record.specVersion, ...(record.jobId ? { jobId: record.jobId } : {}) };
+          return {
+            name,
+            action: 'unchanged',
+            dryRun: false,
+            message: `unchanged (${job})${plan.note ? `: ${plan.note}` : ''}`,
+            changes: [],
+            status: record.status,
+            version: record.specVersion,
+            ...(record.jobId ? { jobId: record.jobId } : {}),
+          };
         }
         case 'update':
           return await this.actions.update(record, desired, plan, observed.jobLive);
@@ -143,7 +172,9 @@ export class DeploymentService {
       }
     } finally {
       release();
-      void this.store.collectBundles().catch((e: Error) => this.opts.log.warn({ err: e.message }, 'cannot remove unused deployment bundles'));
+      void this.store
+        .collectBundles()
+        .catch((e: Error) => this.opts.log.warn({ err: e.message }, 'cannot remove unused deployment bundles'));
     }
   }
 
@@ -158,13 +189,28 @@ export class DeploymentService {
       let savepointPath: string | undefined;
       if (jm && record.spec.upgradeMode !== 'stateless') {
         savepointPath = await this.control.stopWithSavepoint(jm, this.savepointDir(name)).catch((e: Error) => {
-          throw new RequestError(`cannot stop job ${jm.jobId} with a savepoint: ${e.message}; the deployment is kept (cancel the job, then delete again)`, 409);
+          throw new RequestError(
+            `cannot stop job ${jm.jobId} with a savepoint: ${e.message}; the deployment is kept (cancel the job, then delete again)`,
+            409,
+          );
         });
       } else if (jm) await this.control.cancel(jm);
       await this.store.remove(name);
       this.opts.log.info({ deployment: name, jobId: record.jobId, savepointPath }, 'deployment deleted');
-      const how = jm ? (savepointPath ? `job ${jm.jobId} stopped with savepoint ${savepointPath}` : `job ${jm.jobId} canceled`) : 'no job was running';
-      return { name, action: 'deleted', dryRun: false, message: `deleted: ${how}`, changes: [], ...(record.jobId ? { jobId: record.jobId } : {}), ...(savepointPath ? { savepointPath } : {}) };
+      const how = jm
+        ? savepointPath
+          ? `job ${jm.jobId} stopped with savepoint ${savepointPath}`
+          : `job ${jm.jobId} canceled`
+        : 'no job was running';
+      return {
+        name,
+        action: 'deleted',
+        dryRun: false,
+        message: `deleted: ${how}`,
+        changes: [],
+        ...(record.jobId ? { jobId: record.jobId } : {}),
+        ...(savepointPath ? { savepointPath } : {}),
+      };
     } finally {
       release();
       void this.store.collectBundles().catch(() => undefined);
@@ -179,11 +225,16 @@ export class DeploymentService {
   }
 
   private parseBody(body: unknown): { spec: DeploymentSpec; jarId?: string } {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError('the request body must be a JSON object: {"spec": {...}, "jarId": "..."}');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new RequestError('the request body must be a JSON object: {"spec": {...}, "jarId": "..."}');
     const extra = Object.keys(body).filter((k) => k !== 'spec' && k !== 'jarId');
-    if (extra.length) throw new RequestError(`unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')} (expected spec and jarId)`);
+    if (extra.length)
+      throw new RequestError(
+        `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')} (expected spec and jarId)`,
+      );
     const { spec: raw, jarId } = body as { spec?: unknown; jarId?: unknown };
-    if (jarId !== undefined && (typeof jarId !== 'string' || !/^[A-Za-z0-9._-]{1,255}$/.test(jarId))) throw new RequestError('jarId must be the id of an uploaded jar (POST /jars/upload)');
+    if (jarId !== undefined && (typeof jarId !== 'string' || !/^[A-Za-z0-9._-]{1,255}$/.test(jarId)))
+      throw new RequestError('jarId must be the id of an uploaded jar (POST /jars/upload)');
     const { spec, problems } = validateDeploymentSpec(raw);
     if (!spec) throw new RequestError(problems.map(describeProblem).join('; '));
     try {
@@ -199,9 +250,14 @@ export class DeploymentService {
     if (this.store.hasBundle(spec.bundleHash)) return;
     const jars = this.opts.dispatcher.jars;
     const jar = jarId !== undefined ? jars.get(jarId) : jars.list().find((j) => j.bundleId === spec.bundleHash);
-    if (jarId !== undefined && !jar) throw new RequestError(`jar '${jarId}' not found: upload the bundle first (POST /jars/upload)`, 404);
-    if (!jar) throw new RequestError(`the JobManager does not have bundle ${spec.bundleHash}: upload it (POST /jars/upload) and send its jarId`);
-    if (jar.bundleId !== spec.bundleHash) throw new RequestError(`jar '${jar.id}' holds bundle ${jar.bundleId}, not spec.bundleHash ${spec.bundleHash}`);
+    if (jarId !== undefined && !jar)
+      throw new RequestError(`jar '${jarId}' not found: upload the bundle first (POST /jars/upload)`, 404);
+    if (!jar)
+      throw new RequestError(
+        `the JobManager does not have bundle ${spec.bundleHash}: upload it (POST /jars/upload) and send its jarId`,
+      );
+    if (jar.bundleId !== spec.bundleHash)
+      throw new RequestError(`jar '${jar.id}' holds bundle ${jar.bundleId}, not spec.bundleHash ${spec.bundleHash}`);
     await this.store.putBundle(spec.bundleHash, jars.bundlePath(spec.bundleHash));
   }
 
@@ -210,7 +266,12 @@ export class DeploymentService {
     const jobLive = !!this.control.live(record?.jobId);
     const jobState = this.control.state(record?.jobId);
     const unfinished = record?.status === 'UPGRADING' || record?.status === 'ROLLING_BACK';
-    return { record, jobLive, ...(jobState ? { jobState } : {}), interrupted: unfinished && (holding || !this.locks.isHeld(record!.name)) };
+    return {
+      record,
+      jobLive,
+      ...(jobState ? { jobState } : {}),
+      interrupted: unfinished && (holding || !this.locks.isHeld(record!.name)),
+    };
   }
 
   private unwatch(name: string): void {
@@ -224,7 +285,8 @@ export class DeploymentService {
     const jm = this.opts.dispatcher.jobs.get(jobId);
     if (!jm || this.rollbackWindowMs <= 0 || this.closed) return;
     const stop = watchNewJob(jm, this.rollbackWindowMs, {
-      failed: (cause) => void this.afterWatch(name, jobId, version, (record) => this.onFailure(record, version, target, cause)),
+      failed: (cause) =>
+        void this.afterWatch(name, jobId, version, (record) => this.onFailure(record, version, target, cause)),
       stable: () =>
         void this.afterWatch(name, jobId, version, async (record) => {
           const entry = findVersion(record, version);
@@ -237,7 +299,12 @@ export class DeploymentService {
   }
 
   /** Runs `f` under the name lock if the deployment still runs the watched job. */
-  private async afterWatch(name: string, jobId: string, version: number, f: (record: DeploymentRecord) => Promise<unknown>): Promise<void> {
+  private async afterWatch(
+    name: string,
+    jobId: string,
+    version: number,
+    f: (record: DeploymentRecord) => Promise<unknown>,
+  ): Promise<void> {
     if (this.watches.has(name)) this.watches.delete(name);
     let release: (() => void) | undefined;
     try {
@@ -247,15 +314,26 @@ export class DeploymentService {
       if (!record || record.jobId !== jobId || this.closed) return;
       await f(record);
     } catch (e) {
-      this.opts.log.error({ deployment: name, jobId, version, err: (e as Error).message }, 'deployment watch action failed');
+      this.opts.log.error(
+        { deployment: name, jobId, version, err: (e as Error).message },
+        'deployment watch action failed',
+      );
     } finally {
       release?.();
     }
   }
 
-  private async onFailure(record: DeploymentRecord, version: number, target: RollbackTarget | undefined, cause: string): Promise<void> {
+  private async onFailure(
+    record: DeploymentRecord,
+    version: number,
+    target: RollbackTarget | undefined,
+    cause: string,
+  ): Promise<void> {
     const entry = findVersion(record, version);
-    this.opts.log.warn({ deployment: record.name, jobId: record.jobId, version, cause, rollback: !!target }, 'a deployment job failed within the rollback window');
+    this.opts.log.warn(
+      { deployment: record.name, jobId: record.jobId, version, cause, rollback: !!target },
+      'a deployment job failed within the rollback window',
+    );
     if (!target || !entry) return this.actions.markFailed(record, entry, cause);
     const jm = this.control.live(record.jobId);
     if (jm) await this.control.cancel(jm);

@@ -61,7 +61,10 @@ export class DeploymentStore {
       if (problem) throw new Error(problem);
       return record as DeploymentRecord;
     } catch (e) {
-      this.log.error({ file: this.path(name), err: (e as Error).message }, 'a deployment record is damaged; it is ignored');
+      this.log.error(
+        { file: this.path(name), err: (e as Error).message },
+        'a deployment record is damaged; it is ignored',
+      );
       return undefined;
     }
   }

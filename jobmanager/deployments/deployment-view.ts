@@ -6,7 +6,10 @@ import type { JobControl } from './job-control.js';
 /** An upgrade or rollback that no process is carrying out any more was interrupted by a JobManager stop. */
 export function effectiveStatus(record: DeploymentRecord, busy: boolean): { status: LifecycleState; cause?: string } {
   if ((record.status === 'UPGRADING' || record.status === 'ROLLING_BACK') && !busy) {
-    return { status: 'FAILED', cause: `interrupted: the JobManager stopped while ${record.status === 'UPGRADING' ? 'upgrading' : 'rolling back'} the deployment; apply it again` };
+    return {
+      status: 'FAILED',
+      cause: `interrupted: the JobManager stopped while ${record.status === 'UPGRADING' ? 'upgrading' : 'rolling back'} the deployment; apply it again`,
+    };
   }
   return { status: record.status, ...(record.cause ? { cause: record.cause } : {}) };
 }

@@ -43,7 +43,8 @@ export class JobControl {
     const jarId = await this.jarFor(spec);
     const config = { ...spec.config };
     // last-state: a canceled job must keep its latest checkpoint, the next job starts from it.
-    if (spec.upgradeMode === 'last-state' && config[RETENTION_KEY] === undefined) config[RETENTION_KEY] = 'RETAIN_ON_CANCELLATION';
+    if (spec.upgradeMode === 'last-state' && config[RETENTION_KEY] === undefined)
+      config[RETENTION_KEY] = 'RETAIN_ON_CANCELLATION';
     return this.dispatcher.runJar({
       jarId,
       programArgs: spec.args,
@@ -58,7 +59,9 @@ export class JobControl {
     const uploaded = this.dispatcher.jars.list().find((j) => j.bundleId === spec.bundleHash);
     if (uploaded) return uploaded.id;
     const data = await readFile(this.store.bundlePath(spec.bundleHash)).catch((e: Error) => {
-      throw new Error(`bundle ${spec.bundleHash} is neither uploaded nor kept in ${this.store.bundlesDir}: ${e.message}`);
+      throw new Error(
+        `bundle ${spec.bundleHash} is neither uploaded nor kept in ${this.store.bundlesDir}: ${e.message}`,
+      );
     });
     return (await this.dispatcher.jars.add(spec.bundleName, data)).id;
   }
@@ -70,7 +73,8 @@ export class JobControl {
       if (isGloballyTerminal(jm.status)) throw new Error(`job ${jm.jobId} is ${jm.status}`);
       const execs = jm.graph.allExecutions();
       if (jm.status === 'RUNNING' && execs.every((e) => e.state === 'RUNNING' || e.state === 'FINISHED')) return;
-      if (Date.now() > deadline) throw new Error(`job ${jm.jobId} is ${jm.status} with tasks not running after ${READY_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`job ${jm.jobId} is ${jm.status} with tasks not running after ${READY_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -19,7 +19,10 @@ export class NameLocks {
       const holder = this.held.get(name);
       if (!holder) break;
       const left = deadline - Date.now();
-      const freed = await Promise.race([holder.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, left)).unref())]);
+      const freed = await Promise.race([
+        holder.done.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, left)).unref()),
+      ]);
       if (!freed && this.held.get(name) === holder) {
         throw new RequestError(
           `deployment ${name} is busy: ${holder.what} has been running for ${Math.round((Date.now() - holder.since) / 1000)} s (started ${new Date(holder.since).toISOString()}); waited ${Math.round(timeoutMs / 1000)} s (deployment.apply.lock-timeout). Try again once it is done (weir get deployments ${name}).`,

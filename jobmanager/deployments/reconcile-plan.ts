@@ -5,7 +5,8 @@ import { diffSpecs, isJobChange, type FieldChange } from '../../common/deploymen
 import type { DeploymentSpec } from '../../common/deployment-spec.js';
 import type { DeploymentRecord } from './deployment-record.js';
 
-export type PlannedAction = 'create' | 'unchanged' | 'update' | 'upgrade' | 'restart' | 'suspend' | 'resume' | 'savepoint';
+export type PlannedAction =
+  'create' | 'unchanged' | 'update' | 'upgrade' | 'restart' | 'suspend' | 'resume' | 'savepoint';
 
 export interface Plan {
   action: PlannedAction;
@@ -30,7 +31,8 @@ export interface Observed {
 
 export function planReconcile(observed: Observed, desired: DeploymentSpec): Plan {
   const { record, jobLive } = observed;
-  if (!record) return { action: 'create', changes: diffSpecs(undefined, desired), jobChanges: [], savepointRequested: false };
+  if (!record)
+    return { action: 'create', changes: diffSpecs(undefined, desired), jobChanges: [], savepointRequested: false };
   const changes = diffSpecs(record.spec, desired);
   const running = record.running?.spec ?? record.spec;
   const jobChanges = diffSpecs(running, desired).filter(isJobChange);
@@ -41,12 +43,19 @@ export function planReconcile(observed: Observed, desired: DeploymentSpec): Plan
   const ended = !jobLive && record.jobId ? `job ${record.jobId} is ${observed.jobState ?? 'gone'}` : undefined;
 
   if (changes.length === 0 && !failed) {
-    if (record.status === 'ROLLED_BACK') return { action: 'unchanged', ...base, note: `this spec was rolled back (${record.cause ?? 'its job failed'}); change the spec to try again` };
-    if (desired.state === 'running' && ended) return { action: 'unchanged', ...base, note: `${ended}; change restartNonce to run it again` };
+    if (record.status === 'ROLLED_BACK')
+      return {
+        action: 'unchanged',
+        ...base,
+        note: `this spec was rolled back (${record.cause ?? 'its job failed'}); change the spec to try again`,
+      };
+    if (desired.state === 'running' && ended)
+      return { action: 'unchanged', ...base, note: `${ended}; change restartNonce to run it again` };
     return { action: 'unchanged', ...base };
   }
   if (desired.state === 'suspended') {
-    if (record.status === 'SUSPENDED' || (!jobLive && !failed)) return { action: changes.length ? 'update' : 'unchanged', ...base };
+    if (record.status === 'SUSPENDED' || (!jobLive && !failed))
+      return { action: changes.length ? 'update' : 'unchanged', ...base };
     return { action: 'suspend', ...base };
   }
   if (record.status === 'SUSPENDED') return { action: 'resume', ...base };

@@ -27,7 +27,11 @@ export function watchNewJob(jm: JobMaster, windowMs: number, outcome: WatchOutco
     const why = (cause ?? jm.rootCause() ?? 'no cause recorded').split('\n')[0]!.trim();
     if (status === 'FAILING' || status === 'FAILED') finish(() => outcome.failed(`job ${jm.jobId} ${status}: ${why}`));
     else if (status === 'RESTARTING' && ++restarts >= ROLLBACK_RESTARTS) {
-      finish(() => outcome.failed(`job ${jm.jobId} restarted ${restarts} times within ${Math.round(windowMs / 1000)} s (deployment.rollback.window): ${why}`));
+      finish(() =>
+        outcome.failed(
+          `job ${jm.jobId} restarted ${restarts} times within ${Math.round(windowMs / 1000)} s (deployment.rollback.window): ${why}`,
+        ),
+      );
     } else if (status === 'FINISHED') finish(() => outcome.stable());
     // CANCELED: someone else ended it (a later apply, a user); nothing to roll back to.
     else if (status === 'CANCELED') finish(() => undefined);

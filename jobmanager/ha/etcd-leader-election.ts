@@ -53,10 +53,14 @@ export class EtcdLeaderElection {
       lease.on('lost', (e: Error) => this.loseLeadership(`the etcd lease was lost: ${e.message}`, cb));
       return lease;
     };
-    this.watchdog = setInterval(() => {
-      const silent = Date.now() - this.lastRenewal;
-      if (this.leader && silent > (this.ttlMs * 2) / 3) this.loseLeadership(`the etcd lease was not renewed for ${silent} ms (lease-ttl ${this.ttlMs} ms)`, cb);
-    }, Math.max(50, this.ttlMs / 12));
+    this.watchdog = setInterval(
+      () => {
+        const silent = Date.now() - this.lastRenewal;
+        if (this.leader && silent > (this.ttlMs * 2) / 3)
+          this.loseLeadership(`the etcd lease was not renewed for ${silent} ms (lease-ttl ${this.ttlMs} ms)`, cb);
+      },
+      Math.max(50, this.ttlMs / 12),
+    );
     this.watchdog.unref();
 
     const attempt = async (): Promise<void> => {
@@ -65,7 +69,10 @@ export class EtcdLeaderElection {
         if (!this.lease || this.lease.revoked()) this.lease = freshLease();
         const leaseId = await this.lease.grant();
         this.lastRenewal = Date.now();
-        const res = await this.client.if(this.key, 'Create', '==', 0).then(this.client.put(this.key).value(value).lease(leaseId)).commit();
+        const res = await this.client
+          .if(this.key, 'Create', '==', 0)
+          .then(this.client.put(this.key).value(value).lease(leaseId))
+          .commit();
         if (res.succeeded) {
           this.leader = true;
           this.log.info({ key: this.key, lease: leaseId, ttlMs: this.ttlMs }, 'elected leader through etcd');
@@ -74,7 +81,8 @@ export class EtcdLeaderElection {
         }
         const current = await this.client.get(this.key).string();
         const leaderUrl = current ? (JSON.parse(current) as LeaderInfo).restUrl : undefined;
-        if (leaderUrl !== this.leaderRestUrl) this.log.info({ leader: leaderUrl }, 'standing by: another JobManager leads');
+        if (leaderUrl !== this.leaderRestUrl)
+          this.log.info({ leader: leaderUrl }, 'standing by: another JobManager leads');
         this.leaderRestUrl = leaderUrl;
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'cannot reach etcd for the leader election; retrying');
@@ -88,7 +96,9 @@ export class EtcdLeaderElection {
         if (this.retryTimer) clearTimeout(this.retryTimer);
         void attempt();
       });
-      this.watcher.on('error', (e: Error) => this.log.warn({ err: e.message }, 'etcd watch of the leader key failed; polling instead'));
+      this.watcher.on('error', (e: Error) =>
+        this.log.warn({ err: e.message }, 'etcd watch of the leader key failed; polling instead'),
+      );
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'cannot watch the leader key in etcd; polling instead');
     }

@@ -49,14 +49,19 @@ export class FileJobStore {
       } catch (e) {
         // Removed while the directory was read (the job just ended): nothing to recover.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        this.log.error({ file: path, err: (e as Error).message }, 'a submitted job record in the high-availability storage is damaged; that job is not recovered');
+        this.log.error(
+          { file: path, err: (e as Error).message },
+          'a submitted job record in the high-availability storage is damaged; that job is not recovered',
+        );
       }
     }
     return out.sort((a, b) => a.startTime - b.startTime);
   }
 
   put(record: SubmittedJobRecord): Promise<void> {
-    return this.enqueue(record.jobId, () => writeDurably(join(this.jobsDir, `${record.jobId}.json`), JSON.stringify(record)));
+    return this.enqueue(record.jobId, () =>
+      writeDurably(join(this.jobsDir, `${record.jobId}.json`), JSON.stringify(record)),
+    );
   }
 
   remove(jobId: string): Promise<void> {

@@ -33,7 +33,11 @@ export interface HighAvailabilityServices {
   close(): Promise<void>;
 }
 
-export async function startHighAvailability(conf: Configuration, dispatcher: Dispatcher, log: Logger): Promise<HighAvailabilityServices | undefined> {
+export async function startHighAvailability(
+  conf: Configuration,
+  dispatcher: Dispatcher,
+  log: Logger,
+): Promise<HighAvailabilityServices | undefined> {
   const settings = highAvailabilitySettings(conf);
   if (!settings) return undefined;
   const store = new FileJobStore(settings.dir, log);
@@ -43,14 +47,31 @@ export async function startHighAvailability(conf: Configuration, dispatcher: Dis
   const recorder = new JobRecorder(store, log);
   dispatcher.useJobRecorder(recorder);
   // etcd's client (and its gRPC stack) loads only when the cluster elects its leader there.
-  const election = settings.type === 'etcd'
-    ? new (await import('./etcd-leader-election.js')).EtcdLeaderElection(settings.etcdEndpoints, settings.clusterId, settings.leaseTtlMs, log)
-    : undefined;
-  log.info({ type: settings.type, storageDir: settings.dir, ...(election ? { etcd: settings.etcdEndpoints, leaseTtlMs: settings.leaseTtlMs } : {}) }, 'high availability: submitted jobs are recorded and recovered');
+  const election =
+    settings.type === 'etcd'
+      ? new (await import('./etcd-leader-election.js')).EtcdLeaderElection(
+          settings.etcdEndpoints,
+          settings.clusterId,
+          settings.leaseTtlMs,
+          log,
+        )
+      : undefined;
+  log.info(
+    {
+      type: settings.type,
+      storageDir: settings.dir,
+      ...(election ? { etcd: settings.etcdEndpoints, leaseTtlMs: settings.leaseTtlMs } : {}),
+    },
+    'high availability: submitted jobs are recorded and recovered',
+  );
   const recover = async (ctx: LeadershipContext) => {
     const started = Date.now();
     const r = await recoverJobs(store, dispatcher, ctx.alerts, log, ctx.leader.restUrl);
-    if (r.recovered.length || r.failed.length) log.info({ recovered: r.recovered, failed: r.failed, ms: Date.now() - started }, 'jobs of the previous JobManager taken over');
+    if (r.recovered.length || r.failed.length)
+      log.info(
+        { recovered: r.recovered, failed: r.failed, ms: Date.now() - started },
+        'jobs of the previous JobManager taken over',
+      );
   };
   return {
     type: settings.type,
@@ -58,7 +79,8 @@ export async function startHighAvailability(conf: Configuration, dispatcher: Dis
     async lead(ctx) {
       if (!election) return recover(ctx);
       await election.campaign(ctx.leader, {
-        elected: () => void recover(ctx).catch((e: Error) => log.error({ err: e.message }, 'recovering the jobs failed')),
+        elected: () =>
+          void recover(ctx).catch((e: Error) => log.error({ err: e.message }, 'recovering the jobs failed')),
         lost: (reason) => ctx.onLeadershipLost(reason),
       });
     },

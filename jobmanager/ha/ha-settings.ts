@@ -17,20 +17,29 @@ export function highAvailabilitySettings(conf: Configuration): HighAvailabilityS
   const raw = (conf.getOptionalString('high-availability.type') ?? 'none').trim().toLowerCase();
   if (raw === 'none' || raw === '') return undefined;
   if (raw !== 'file' && raw !== 'etcd') {
-    throw new Error(`high-availability.type '${raw}' is not supported: use 'none', 'file' (one JobManager, restarted in place) or 'etcd' (a leader and standbys)`);
+    throw new Error(
+      `high-availability.type '${raw}' is not supported: use 'none', 'file' (one JobManager, restarted in place) or 'etcd' (a leader and standbys)`,
+    );
   }
   const storage = conf.getOptionalString('high-availability.storageDir');
-  if (!storage) throw new Error(`high-availability.type: ${raw} needs high-availability.storageDir, a directory every JobManager reaches (it keeps submitted jobs and their bundles)`);
+  if (!storage)
+    throw new Error(
+      `high-availability.type: ${raw} needs high-availability.storageDir, a directory every JobManager reaches (it keeps submitted jobs and their bundles)`,
+    );
   const storageDir = storage.replace(/^file:\/\//, '');
-  if (!isAbsolute(storageDir)) throw new Error(`high-availability.storageDir must be an absolute path, got '${storage}'`);
+  if (!isAbsolute(storageDir))
+    throw new Error(`high-availability.storageDir must be an absolute path, got '${storage}'`);
   const clusterId = conf.getString('high-availability.cluster-id');
-  if (!/^[A-Za-z0-9._-]+$/.test(clusterId)) throw new Error(`high-availability.cluster-id may hold letters, digits, '.', '_' and '-' only, got '${clusterId}'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(clusterId))
+    throw new Error(`high-availability.cluster-id may hold letters, digits, '.', '_' and '-' only, got '${clusterId}'`);
   const etcdEndpoints = (conf.getOptionalString('high-availability.etcd.endpoints') ?? '')
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean);
-  if (raw === 'etcd' && etcdEndpoints.length === 0) throw new Error('high-availability.type: etcd needs high-availability.etcd.endpoints, e.g. http://127.0.0.1:2379');
+  if (raw === 'etcd' && etcdEndpoints.length === 0)
+    throw new Error('high-availability.type: etcd needs high-availability.etcd.endpoints, e.g. http://127.0.0.1:2379');
   const leaseTtlMs = conf.getDuration('high-availability.etcd.lease-ttl');
-  if (leaseTtlMs < 1000 || leaseTtlMs % 1000 !== 0) throw new Error(`high-availability.etcd.lease-ttl must be whole seconds, at least 1 s, got ${leaseTtlMs} ms`);
+  if (leaseTtlMs < 1000 || leaseTtlMs % 1000 !== 0)
+    throw new Error(`high-availability.etcd.lease-ttl must be whole seconds, at least 1 s, got ${leaseTtlMs} ms`);
   return { type: raw, dir: join(resolve(storageDir), clusterId), clusterId, etcdEndpoints, leaseTtlMs };
 }

@@ -37,10 +37,16 @@ export function invalidRecord(r: unknown, jobId: string): string | undefined {
   if (o.version !== JOB_RECORD_VERSION) return `unknown record version ${String(o.version)}`;
   if (o.jobId !== jobId) return `names job ${String(o.jobId)}, not ${jobId}`;
   if (typeof o.bundleId !== 'string' || !/^[0-9a-f]{64}$/.test(o.bundleId)) return 'no valid bundle id';
-  if (!Array.isArray(o.programArgs) || !o.programArgs.every((a) => typeof a === 'string')) return 'program arguments are not a list of strings';
+  if (!Array.isArray(o.programArgs) || !o.programArgs.every((a) => typeof a === 'string'))
+    return 'program arguments are not a list of strings';
   if (typeof o.status !== 'string') return 'no job status';
   if (typeof o.startTime !== 'number') return 'no start time';
-  if (o.config !== undefined && (typeof o.config !== 'object' || o.config === null || !Object.values(o.config).every((v) => typeof v === 'string'))) return 'job configuration is not a map of strings';
-  if (o.parallelism !== undefined && !(Number.isInteger(o.parallelism) && o.parallelism > 0)) return `invalid parallelism ${String(o.parallelism)}`;
+  if (
+    o.config !== undefined &&
+    (typeof o.config !== 'object' || o.config === null || !Object.values(o.config).every((v) => typeof v === 'string'))
+  )
+    return 'job configuration is not a map of strings';
+  if (o.parallelism !== undefined && !(Number.isInteger(o.parallelism) && o.parallelism > 0))
+    return `invalid parallelism ${String(o.parallelism)}`;
   return undefined;
 }

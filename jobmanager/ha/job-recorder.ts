@@ -6,7 +6,18 @@ import type { JobMaster } from '../job-master.js';
 import type { FileJobStore } from './file-job-store.js';
 import { JOB_RECORD_VERSION, type SubmittedJobRecord } from './job-record.js';
 
-export type JobSubmission = Pick<SubmittedJobRecord, 'jobId' | 'jobName' | 'jarName' | 'bundleId' | 'programArgs' | 'parallelism' | 'savepointPath' | 'allowNonRestoredState' | 'config'>;
+export type JobSubmission = Pick<
+  SubmittedJobRecord,
+  | 'jobId'
+  | 'jobName'
+  | 'jarName'
+  | 'bundleId'
+  | 'programArgs'
+  | 'parallelism'
+  | 'savepointPath'
+  | 'allowNonRestoredState'
+  | 'config'
+>;
 
 interface Tracked {
   jm: JobMaster;
@@ -46,7 +57,14 @@ export class JobRecorder {
   async ended(jobId: string): Promise<void> {
     if (this.closed) return;
     this.tracked.delete(jobId);
-    await this.store.remove(jobId).catch((e: Error) => this.log.error({ jobId, err: e.message }, 'cannot remove the ended job from the high-availability storage; a new JobManager will see it ended and drop it'));
+    await this.store
+      .remove(jobId)
+      .catch((e: Error) =>
+        this.log.error(
+          { jobId, err: e.message },
+          'cannot remove the ended job from the high-availability storage; a new JobManager will see it ended and drop it',
+        ),
+      );
   }
 
   /**

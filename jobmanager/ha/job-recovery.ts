@@ -16,7 +16,13 @@ export interface RecoveryResult {
   failed: string[];
 }
 
-export async function recoverJobs(store: FileJobStore, dispatcher: Dispatcher, alerts: AlertNotifier, log: Logger, restUrl: string): Promise<RecoveryResult> {
+export async function recoverJobs(
+  store: FileJobStore,
+  dispatcher: Dispatcher,
+  alerts: AlertNotifier,
+  log: Logger,
+  restUrl: string,
+): Promise<RecoveryResult> {
   const result: RecoveryResult = { recovered: [], failed: [] };
   for (const record of await store.list()) {
     const jobId = record.jobId;
@@ -41,28 +47,69 @@ export async function recoverJobs(store: FileJobStore, dispatcher: Dispatcher, a
           ...(record.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
           ...(record.config ? { config: record.config } : {}),
         },
-        { startTime: record.startTime, exceptionHistory: record.exceptionHistory ?? [], ...(record.checkpointStats ? { checkpointStats: record.checkpointStats } : {}) },
+        {
+          startTime: record.startTime,
+          exceptionHistory: record.exceptionHistory ?? [],
+          ...(record.checkpointStats ? { checkpointStats: record.checkpointStats } : {}),
+        },
       );
       result.recovered.push(jobId);
-      log.info({ jobId, jobName: record.jobName, previousStatus: record.status }, 'job recovered: it continues from its latest completed checkpoint');
+      log.info(
+        { jobId, jobName: record.jobName, previousStatus: record.status },
+        'job recovered: it continues from its latest completed checkpoint',
+      );
     } catch (e) {
       const cause = `the JobManager could not recover job ${jobId} (${record.jobName}): ${(e as Error).message}`;
       result.failed.push(jobId);
-      log.error({ jobId, jobName: record.jobName, err: (e as Error).message }, 'job recovery failed; the job ends FAILED');
+      log.error(
+        { jobId, jobName: record.jobName, err: (e as Error).message },
+        'job recovery failed; the job ends FAILED',
+      );
       await dispatcher.archive.put(failedView(record, cause));
       await store.remove(jobId).catch(() => undefined);
-      alerts.notify({ type: 'job-alert', jobId, jobName: record.jobName, state: 'FAILED', cause, timestamp: Date.now(), jobManager: restUrl });
+      alerts.notify({
+        type: 'job-alert',
+        jobId,
+        jobName: record.jobName,
+        state: 'FAILED',
+        cause,
+        timestamp: Date.now(),
+        jobManager: restUrl,
+      });
     }
   }
-  await store.collectBundles().catch((e: Error) => log.warn({ err: e.message }, 'cannot remove unused bundles from the high-availability storage'));
+  await store
+    .collectBundles()
+    .catch((e: Error) =>
+      log.warn({ err: e.message }, 'cannot remove unused bundles from the high-availability storage'),
+    );
   return result;
 }
 
 /** The REST views of a job that could not be taken over, in the shapes the job store keeps. */
 function failedView(r: SubmittedJobRecord, cause: string): ArchivedJob {
   const now = Date.now();
-  const overview = { jid: r.jobId, name: r.jobName, state: 'FAILED', 'start-time': r.startTime, 'end-time': now, duration: now - r.startTime, 'last-modification': now, tasks: {} };
-  const entries = [...(r.exceptionHistory ?? []), { exceptionName: 'JobRecoveryException', stacktrace: cause, timestamp: now, taskName: null, location: null, taskManagerId: null }];
+  const overview = {
+    jid: r.jobId,
+    name: r.jobName,
+    state: 'FAILED',
+    'start-time': r.startTime,
+    'end-time': now,
+    duration: now - r.startTime,
+    'last-modification': now,
+    tasks: {},
+  };
+  const entries = [
+    ...(r.exceptionHistory ?? []),
+    {
+      exceptionName: 'JobRecoveryException',
+      stacktrace: cause,
+      timestamp: now,
+      taskName: null,
+      location: null,
+      taskManagerId: null,
+    },
+  ];
   return {
     jid: r.jobId,
     overview,
@@ -72,7 +119,10 @@ function failedView(r: SubmittedJobRecord, cause: string): ArchivedJob {
       timestamp: now,
       'all-exceptions': [],
       truncated: false,
-      exceptionHistory: { entries: entries.reverse().map((e) => ({ ...e, exceptionName: e.exceptionName, concurrentExceptions: [] })), truncated: false },
+      exceptionHistory: {
+        entries: entries.reverse().map((e) => ({ ...e, exceptionName: e.exceptionName, concurrentExceptions: [] })),
+        truncated: false,
+      },
     },
     plan: { jid: r.jobId, name: r.jobName, nodes: [] },
   };

@@ -7,6 +7,13 @@ export function standbyGuard(isLeader: () => boolean, leaderUrl: () => string | 
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (isLeader() || req.routeOptions.config?.publicUi) return;
     const leader = leaderUrl();
-    await reply.code(503).header('retry-after', '1').send({ errors: [`this JobManager is a standby${leader ? `; the leader is at ${leader}` : ' and no leader is elected yet'} (find it with --jobmanager etcd://<host>:2379)`] });
+    await reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({
+        errors: [
+          `this JobManager is a standby${leader ? `; the leader is at ${leader}` : ' and no leader is elected yet'} (find it with --jobmanager etcd://<host>:2379)`,
+        ],
+      });
   };
 }

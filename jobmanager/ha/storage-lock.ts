@@ -19,16 +19,21 @@ export class StorageLock {
         await writeFile(this.path, me, { flag: 'wx' });
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot lock ${this.path}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new Error(`cannot lock ${this.path}: ${(e as Error).message}`);
       }
       const owner = await readFile(this.path, 'utf8')
         .then((t) => JSON.parse(t) as { pid?: number; hostname?: string })
         .catch(() => ({}) as { pid?: number; hostname?: string });
       if (owner.hostname && owner.hostname !== hostname()) {
-        throw new Error(`${this.path} is held by a JobManager on ${owner.hostname} (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory (use etcd for standbys), or delete the lock file if that JobManager is gone`);
+        throw new Error(
+          `${this.path} is held by a JobManager on ${owner.hostname} (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory (use etcd for standbys), or delete the lock file if that JobManager is gone`,
+        );
       }
       if (owner.pid && owner.pid !== process.pid && alive(owner.pid)) {
-        throw new Error(`${this.path} is held by a running JobManager (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory`);
+        throw new Error(
+          `${this.path} is held by a running JobManager (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory`,
+        );
       }
       await rm(this.path, { force: true });
     }

@@ -32,20 +32,26 @@ export function registerCheckpointRoutes(app: FastifyInstance, lookup: Checkpoin
     const v = views(req.params.jobid, reply);
     if (!v) return reply;
     const config = v.config();
-    if (config === undefined || config === null) return reply.status(404).send({ errors: ['Checkpointing is not enabled for this job'] });
+    if (config === undefined || config === null)
+      return reply.status(404).send({ errors: ['Checkpointing is not enabled for this job'] });
     return reply.send(config);
   });
 
-  app.get<{ Params: { jobid: string; checkpointid: string } }>('/jobs/:jobid/checkpoints/details/:checkpointid', async (req, reply) => {
-    const v = views(req.params.jobid, reply);
-    if (!v) return reply;
-    const raw = req.params.checkpointid;
-    if (!/^\d+$/.test(raw)) return reply.status(400).send({ errors: [`invalid checkpoint id '${raw}' (expected a non-negative integer)`] });
-    const id = Number(raw);
-    const history = (v.stats() as { history?: Array<{ id?: unknown }> } | null)?.history ?? [];
-    const entry = history.find((h) => h.id === id);
-    // As Flink: only checkpoints still in the history (web.checkpoints.history) have details.
-    if (!entry) return reply.status(404).send({ errors: [`Could not find checkpointing statistics for checkpoint ${id}.`] });
-    return reply.send(entry);
-  });
+  app.get<{ Params: { jobid: string; checkpointid: string } }>(
+    '/jobs/:jobid/checkpoints/details/:checkpointid',
+    async (req, reply) => {
+      const v = views(req.params.jobid, reply);
+      if (!v) return reply;
+      const raw = req.params.checkpointid;
+      if (!/^\d+$/.test(raw))
+        return reply.status(400).send({ errors: [`invalid checkpoint id '${raw}' (expected a non-negative integer)`] });
+      const id = Number(raw);
+      const history = (v.stats() as { history?: Array<{ id?: unknown }> } | null)?.history ?? [];
+      const entry = history.find((h) => h.id === id);
+      // As Flink: only checkpoints still in the history (web.checkpoints.history) have details.
+      if (!entry)
+        return reply.status(404).send({ errors: [`Could not find checkpointing statistics for checkpoint ${id}.`] });
+      return reply.send(entry);
+    },
+  );
 }

@@ -26,7 +26,18 @@ export interface ClusterContext {
 const LOG_TAIL_BYTES = 256 * 1024;
 
 /** Flink's GlobalConfiguration.isSensitive: values of such keys never leave the process. */
-const SENSITIVE = ['password', 'secret', 'token', 'apikey', 'auth-params', 'service-key', 'basic-auth', 'jaas.config', 'http-headers', 'fs.azure.account.key'];
+const SENSITIVE = [
+  'password',
+  'secret',
+  'token',
+  'apikey',
+  'auth-params',
+  'service-key',
+  'basic-auth',
+  'jaas.config',
+  'http-headers',
+  'fs.azure.account.key',
+];
 const HIDDEN = '******';
 
 export function isSensitiveKey(key: string): boolean {
@@ -84,7 +95,12 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
 
   app.get<{ Params: { id: string } }>('/taskmanagers/:id/log', async (req, reply) => {
     const tm = taskManager(req.params.id);
-    const res = await unary<{ maxBytes: number }, { text: string }>(tm.client, 'ReadLog', { maxBytes: LOG_TAIL_BYTES }, 5000).catch((e: Error) => {
+    const res = await unary<{ maxBytes: number }, { text: string }>(
+      tm.client,
+      'ReadLog',
+      { maxBytes: LOG_TAIL_BYTES },
+      5000,
+    ).catch((e: Error) => {
       throw new RequestError(`cannot read the log of TaskManager ${tm.id}: ${e.message}`, 502);
     });
     return reply.type('text/plain; charset=utf-8').send(res.text);
@@ -92,9 +108,13 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ClusterContext)
 
   // /taskmanagers/:id/metrics (Flink's JSON, and the Prometheus text): metric-routes.ts.
 
-  app.get('/jobmanager/log', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(await readLogTail(ctx.logFile, LOG_TAIL_BYTES)));
+  app.get('/jobmanager/log', async (_req, reply) =>
+    reply.type('text/plain; charset=utf-8').send(await readLogTail(ctx.logFile, LOG_TAIL_BYTES)),
+  );
 
-  app.get('/jobmanager/config', async () => Object.entries(ctx.conf.toMap()).map(([key, value]) => ({ key, value: isSensitiveKey(key) ? HIDDEN : value })));
+  app.get('/jobmanager/config', async () =>
+    Object.entries(ctx.conf.toMap()).map(([key, value]) => ({ key, value: isSensitiveKey(key) ? HIDDEN : value })),
+  );
 
   app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.render()));
 }

@@ -23,7 +23,8 @@ const JOB_ID = /^[0-9a-f]{32}$/;
 const JAR_ID = /^[A-Za-z0-9._-]{1,255}$/;
 
 function checkJarId(id: string): string {
-  if (!JAR_ID.test(id) || /^\.+$/.test(id)) throw new RequestError(`invalid jar id '${id.slice(0, 100)}' (letters, digits, '.', '_' and '-' only)`);
+  if (!JAR_ID.test(id) || /^\.+$/.test(id))
+    throw new RequestError(`invalid jar id '${id.slice(0, 100)}' (letters, digits, '.', '_' and '-' only)`);
   return id;
 }
 
@@ -32,19 +33,31 @@ function uploadError(e: unknown, maxBytes: number): Error {
   if (e instanceof RequestError) return e;
   const err = e as { code?: string; statusCode?: number; message?: string };
   if (err.code === 'FST_FILES_LIMIT') return new RequestError('the upload has several files: send exactly one bundle');
-  if (err.code === 'FST_REQ_FILE_TOO_LARGE') return new RequestError(`the bundle is larger than rest.server.max-content-length (${maxBytes} bytes)`, 413);
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new RequestError(err.message ?? 'bad upload', err.statusCode);
+  if (err.code === 'FST_REQ_FILE_TOO_LARGE')
+    return new RequestError(`the bundle is larger than rest.server.max-content-length (${maxBytes} bytes)`, 413);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return new RequestError(err.message ?? 'bad upload', err.statusCode);
   return new RequestError(`malformed multipart upload: ${err.message ?? String(e)}`);
 }
 
 /** Flink accepts run parameters in the body or the query string; the body wins. */
-function parseRun(body: RunBody, query: RunBody): { parallelism?: number; programArgs: string[]; savepointPath?: string; allowNonRestoredState: boolean; jobId?: string } {
+function parseRun(
+  body: RunBody,
+  query: RunBody,
+): {
+  parallelism?: number;
+  programArgs: string[];
+  savepointPath?: string;
+  allowNonRestoredState: boolean;
+  jobId?: string;
+} {
   const pick = <K extends keyof RunBody>(k: K) => (body[k] ?? query[k] ?? undefined) as RunBody[K] | undefined;
   const p = pick('parallelism');
   let parallelism: number | undefined;
   if (p !== undefined && p !== null && p !== '') {
     parallelism = Number(p);
-    if (!Number.isInteger(parallelism) || parallelism < 1) throw new RequestError(`parallelism must be a positive integer, got '${p}'`);
+    if (!Number.isInteger(parallelism) || parallelism < 1)
+      throw new RequestError(`parallelism must be a positive integer, got '${p}'`);
   }
   const list = pick('programArgsList');
   const str = pick('programArgs');
@@ -70,12 +83,16 @@ function parseRun(body: RunBody, query: RunBody): { parallelism?: number; progra
 /** Flink's flinkConfiguration: the settings a job may have of its own (RunRequest.config), and the keys left out. */
 function jobSettings(raw: unknown): { config: Record<string, string>; ignored: string[] } {
   if (raw === undefined || raw === null) return { config: {}, ignored: [] };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RequestError('flinkConfiguration must be a map of configuration keys to values');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new RequestError('flinkConfiguration must be a map of configuration keys to values');
   const config: Record<string, string> = {};
   const ignored: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (value === null || value === undefined) continue;
-    if (typeof value === 'object') throw new RequestError(`flinkConfiguration['${key.slice(0, 100)}'] must be a string, got ${Array.isArray(value) ? 'a list' : 'a map'}`);
+    if (typeof value === 'object')
+      throw new RequestError(
+        `flinkConfiguration['${key.slice(0, 100)}'] must be a string, got ${Array.isArray(value) ? 'a list' : 'a map'}`,
+      );
     if (isJobConfigKey(key)) config[key] = String(value);
     else ignored.push(key);
   }
@@ -87,12 +104,16 @@ function jobSettings(raw: unknown): { config: Record<string, string>; ignored: s
  * the `request` field Flink's RestClient adds, are ignored.
  */
 async function singleUploadedFile(req: FastifyRequest, maxBytes: number): Promise<{ filename: string; data: Buffer }> {
-  if (!req.isMultipart()) throw new RequestError('expected a multipart/form-data upload with the bundle as its one file');
+  if (!req.isMultipart())
+    throw new RequestError('expected a multipart/form-data upload with the bundle as its one file');
   let found: { filename: string; data: Buffer } | undefined;
   try {
     for await (const part of req.parts()) {
       if (part.type !== 'file') continue;
-      if (found) throw new RequestError(`the upload has several files ('${found.filename}', '${part.filename}'): send exactly one bundle`);
+      if (found)
+        throw new RequestError(
+          `the upload has several files ('${found.filename}', '${part.filename}'): send exactly one bundle`,
+        );
       found = { filename: part.filename, data: await part.toBuffer() };
     }
   } catch (e) {
@@ -111,7 +132,10 @@ export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext, pat
   app.post('/jars/upload', async (req) => {
     // Refused before the body is read; the bundle a job runs from stays even when its jar is deleted.
     if (jars.list().length >= maxJars) {
-      throw new RequestError(`the JobManager already keeps ${maxJars} bundles (web.upload.max-jars): delete some (DELETE /jars/:jarid, or in the web UI) before uploading more`, 409);
+      throw new RequestError(
+        `the JobManager already keeps ${maxJars} bundles (web.upload.max-jars): delete some (DELETE /jars/:jarid, or in the web UI) before uploading more`,
+        409,
+      );
     }
     const { filename, data } = await singleUploadedFile(req, maxBytes);
     const info = await jars.add(filename, data).catch((e: Error) => {
@@ -134,20 +158,33 @@ export function registerJarRoutes(app: FastifyInstance, ctx: ClusterContext, pat
   }));
 
   app.delete<{ Params: { jarid: string } }>('/jars/:jarid', async (req, reply) => {
-    if (!(await jars.delete(checkJarId(req.params.jarid)))) throw new RequestError(`jar '${req.params.jarid}' not found`, 404);
+    if (!(await jars.delete(checkJarId(req.params.jarid))))
+      throw new RequestError(`jar '${req.params.jarid}' not found`, 404);
     return reply.status(200).send({});
   });
 
-  app.post<{ Params: { jarid: string }; Body: RunBody | null; Querystring: RunBody }>('/jars/:jarid/run', async (req) => {
-    const body = req.body ?? {};
-    if (typeof body !== 'object' || Array.isArray(body)) throw new RequestError('the request body must be a JSON object');
-    checkJarId(req.params.jarid);
-    const run = parseRun(body, req.query ?? {});
-    if (run.savepointPath !== undefined) await paths.check(run.savepointPath, 'savepoint path');
-    const { config, ignored } = jobSettings(body.flinkConfiguration);
-    // Deployment tools send their whole configuration: the keys of the cluster's processes are not the job's to set.
-    if (ignored.length) ctx.log.info({ jarId: req.params.jarid, keys: ignored.length }, 'cluster settings in the flinkConfiguration of the run request ignored');
-    const jobid = await ctx.dispatcher.runJar({ jarId: req.params.jarid, ...run, ...(Object.keys(config).length ? { config } : {}) });
-    return { jobid };
-  });
+  app.post<{ Params: { jarid: string }; Body: RunBody | null; Querystring: RunBody }>(
+    '/jars/:jarid/run',
+    async (req) => {
+      const body = req.body ?? {};
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw new RequestError('the request body must be a JSON object');
+      checkJarId(req.params.jarid);
+      const run = parseRun(body, req.query ?? {});
+      if (run.savepointPath !== undefined) await paths.check(run.savepointPath, 'savepoint path');
+      const { config, ignored } = jobSettings(body.flinkConfiguration);
+      // Deployment tools send their whole configuration: the keys of the cluster's processes are not the job's to set.
+      if (ignored.length)
+        ctx.log.info(
+          { jarId: req.params.jarid, keys: ignored.length },
+          'cluster settings in the flinkConfiguration of the run request ignored',
+        );
+      const jobid = await ctx.dispatcher.runJar({
+        jarId: req.params.jarid,
+        ...run,
+        ...(Object.keys(config).length ? { config } : {}),
+      });
+      return { jobid };
+    },
+  );
 }

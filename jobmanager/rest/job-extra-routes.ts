@@ -56,7 +56,9 @@ function liveFacts(jm: JobMaster, ctx: ClusterContext): JobFacts {
 
 /** A job that ended before this JobManager started: what its frozen views still tell. */
 function archivedFacts(a: ArchivedJob): JobFacts {
-  const entries = (a.exceptions.exceptionHistory as { entries?: { exceptionName: string; stacktrace: string }[] } | undefined)?.entries ?? [];
+  const entries =
+    (a.exceptions.exceptionHistory as { entries?: { exceptionName: string; stacktrace: string }[] } | undefined)
+      ?.entries ?? [];
   const vertices = (a.details.vertices as { parallelism?: number }[] | undefined) ?? [];
   return {
     jid: a.jid,
@@ -126,9 +128,13 @@ export function registerJobExtraRoutes(app: FastifyInstance, ctx: ClusterContext
     return job instanceof JobMaster ? liveFacts(job, ctx) : archivedFacts(job);
   };
 
-  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/status', async (req) => ({ status: facts(req.params.jobid).state }));
+  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/status', async (req) => ({
+    status: facts(req.params.jobid).state,
+  }));
 
-  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/execution-result', async (req) => executionResultJson(facts(req.params.jobid)));
+  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/execution-result', async (req) =>
+    executionResultJson(facts(req.params.jobid)),
+  );
 
   app.get<{ Params: { jobid: string } }>('/jobs/:jobid/config', async (req) => jobConfigJson(facts(req.params.jobid)));
 
@@ -148,7 +154,11 @@ export function registerJobExtraRoutes(app: FastifyInstance, ctx: ClusterContext
   app.get<{ Params: { jobid: string; triggerid: string } }>('/jobs/:jobid/checkpoints/:triggerid', async (req) => {
     d.lookup(req.params.jobid);
     const status = d.operations.get(`${req.params.jobid}:checkpoint`, req.params.triggerid);
-    if (!status) throw new RequestError(`There is no checkpoint operation with trigger id ${req.params.triggerid} for job ${req.params.jobid} (unknown, or older than 5 minutes).`, 404);
+    if (!status)
+      throw new RequestError(
+        `There is no checkpoint operation with trigger id ${req.params.triggerid} for job ${req.params.jobid} (unknown, or older than 5 minutes).`,
+        404,
+      );
     return status;
   });
 }

@@ -34,7 +34,11 @@ export function timeRates(e: Execution): { busy: number; idle: number; backPress
 function vertexTimeRates(execs: Execution[]): Record<string, number> {
   const rates = execs.map(timeRates);
   const max = (f: (r: ReturnType<typeof timeRates>) => number) => Math.max(0, ...rates.map(f));
-  return { busyTimeMsPerSecond: max((r) => r.busy), idleTimeMsPerSecond: max((r) => r.idle), backPressuredTimeMsPerSecond: max((r) => r.backPressured) };
+  return {
+    busyTimeMsPerSecond: max((r) => r.busy),
+    idleTimeMsPerSecond: max((r) => r.idle),
+    backPressuredTimeMsPerSecond: max((r) => r.backPressured),
+  };
 }
 
 function duration(start: number, end: number): number {
@@ -152,10 +156,19 @@ export function jobDetails(jm: JobMaster): Record<string, unknown> {
     maxParallelism: jg.maxParallelism,
     now: Date.now(),
     timestamps: Object.fromEntries(
-      ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'RESTARTING', 'SUSPENDED', 'RECONCILING'].map((s) => [
-        s,
-        g.statusTimestamps[s as keyof typeof g.statusTimestamps] ?? 0,
-      ]),
+      [
+        'INITIALIZING',
+        'CREATED',
+        'RUNNING',
+        'FAILING',
+        'FAILED',
+        'CANCELLING',
+        'CANCELED',
+        'FINISHED',
+        'RESTARTING',
+        'SUSPENDED',
+        'RECONCILING',
+      ].map((s) => [s, g.statusTimestamps[s as keyof typeof g.statusTimestamps] ?? 0]),
     ),
     vertices,
     'status-counts': taskCounts(g.allExecutions().map((e) => e.state)),
@@ -188,7 +201,12 @@ export function jobPlan(jm: JobMaster): Record<string, unknown> {
       description: v.name,
       inputs: jg.edges
         .filter((e) => e.target === v.id)
-        .map((e, num) => ({ num, id: e.source, ship_strategy: e.partitioner.toUpperCase(), exchange: 'pipelined_bounded' })),
+        .map((e, num) => ({
+          num,
+          id: e.source,
+          ship_strategy: e.partitioner.toUpperCase(),
+          exchange: 'pipelined_bounded',
+        })),
     })),
   };
 }
@@ -215,7 +233,12 @@ export function jobExceptions(jm: JobMaster): Record<string, unknown> {
   return {
     'root-exception': root?.stacktrace ?? null,
     timestamp: root?.timestamp ?? null,
-    'all-exceptions': h.map((e) => ({ exception: e.stacktrace, task: e.taskName, location: e.location, timestamp: e.timestamp })),
+    'all-exceptions': h.map((e) => ({
+      exception: e.stacktrace,
+      task: e.taskName,
+      location: e.location,
+      timestamp: e.timestamp,
+    })),
     truncated,
     exceptionHistory: {
       entries: h.map((e) => ({

@@ -20,11 +20,17 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ClusterContext, pat
 
   app.get('/jobs/overview', async () => ({ jobs: d.overviews(jobOverview) }));
 
-  app.get<{ Params: { jobid: string } }>('/jobs/:jobid', async (req) => view(req.params.jobid, jobDetails, (a) => a.details));
+  app.get<{ Params: { jobid: string } }>('/jobs/:jobid', async (req) =>
+    view(req.params.jobid, jobDetails, (a) => a.details),
+  );
 
-  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/plan', async (req) => ({ plan: view(req.params.jobid, jobPlan, (a) => a.plan) }));
+  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/plan', async (req) => ({
+    plan: view(req.params.jobid, jobPlan, (a) => a.plan),
+  }));
 
-  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/exceptions', async (req) => view(req.params.jobid, jobExceptions, (a) => a.exceptions));
+  app.get<{ Params: { jobid: string } }>('/jobs/:jobid/exceptions', async (req) =>
+    view(req.params.jobid, jobExceptions, (a) => a.exceptions),
+  );
 
   app.patch<{ Params: { jobid: string }; Querystring: { mode?: string } }>('/jobs/:jobid', async (req, reply) => {
     const mode = req.query.mode ?? 'cancel';

@@ -32,7 +32,8 @@ export function taskMetrics(s: SubtaskView): Record<string, string> {
 export function requestedIds(get: unknown): string[] | undefined {
   if (get === undefined) return undefined;
   const parts = Array.isArray(get) ? get : [get];
-  if (!parts.every((p): p is string => typeof p === 'string')) throw new RequestError('query parameters must be comma-separated strings');
+  if (!parts.every((p): p is string => typeof p === 'string'))
+    throw new RequestError('query parameters must be comma-separated strings');
   return parts
     .join(',')
     .split(',')
@@ -54,7 +55,9 @@ type Aggregation = (typeof AGGREGATIONS)[number];
 function aggregations(agg: unknown): Aggregation[] {
   const out = requestedIds(agg)?.map((a) => a.toLowerCase());
   if (out === undefined) return [...AGGREGATIONS];
-  for (const a of out) if (!(AGGREGATIONS as readonly string[]).includes(a)) throw new RequestError(`unknown aggregation '${a}' (expected ${AGGREGATIONS.join(', ')})`);
+  for (const a of out)
+    if (!(AGGREGATIONS as readonly string[]).includes(a))
+      throw new RequestError(`unknown aggregation '${a}' (expected ${AGGREGATIONS.join(', ')})`);
   return out as Aggregation[];
 }
 
@@ -68,16 +71,30 @@ function skew(values: number[]): number {
 }
 
 /** Flink's AggregatedMetricsResponseBody over several metric sets (subtasks); ids without `get`. */
-export function aggregatedMetrics(sets: Record<string, string>[], get: unknown, agg: unknown): Record<string, unknown>[] {
+export function aggregatedMetrics(
+  sets: Record<string, string>[],
+  get: unknown,
+  agg: unknown,
+): Record<string, unknown>[] {
   const ids = requestedIds(get);
   if (ids === undefined) return [...new Set(sets.flatMap((m) => Object.keys(m)))].map((id) => ({ id }));
   const modes = aggregations(agg);
   const out: Record<string, unknown>[] = [];
   for (const id of ids) {
-    const values = sets.map((m) => m[id]).filter((v): v is string => v !== undefined).map(Number).filter((v) => Number.isFinite(v));
+    const values = sets
+      .map((m) => m[id])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .filter((v) => Number.isFinite(v));
     if (values.length === 0) continue;
     const sum = values.reduce((a, v) => a + v, 0);
-    const all: Record<Aggregation, number> = { min: Math.min(...values), max: Math.max(...values), avg: sum / values.length, sum, skew: skew(values) };
+    const all: Record<Aggregation, number> = {
+      min: Math.min(...values),
+      max: Math.max(...values),
+      avg: sum / values.length,
+      sum,
+      skew: skew(values),
+    };
     out.push({ id, ...Object.fromEntries(modes.map((m) => [m, all[m]])) });
   }
   return out;

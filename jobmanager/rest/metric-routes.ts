@@ -18,7 +18,10 @@ type MetricsQuery = { get?: string | string[] };
 
 interface CheckpointStatsJson {
   counts?: { completed?: number; failed?: number; in_progress?: number; total?: number };
-  latest?: { completed?: { end_to_end_duration?: number; state_size?: number } | null; restored?: { restore_timestamp?: number } | null };
+  latest?: {
+    completed?: { end_to_end_duration?: number; state_size?: number } | null;
+    restored?: { restore_timestamp?: number } | null;
+  };
 }
 
 /** Flink's job metrics (JobManagerJobMetricGroup) that Weir keeps. */
@@ -66,26 +69,39 @@ function wantsPrometheusText(accept: string | undefined): boolean {
 export function registerMetricRoutes(app: FastifyInstance, ctx: ClusterContext): void {
   const d = ctx.dispatcher;
 
-  app.get<{ Params: { jobid: string }; Querystring: MetricsQuery }>('/jobs/:jobid/metrics', async (req) => metricCollection(jobMetrics(d.lookup(req.params.jobid)), req.query.get));
+  app.get<{ Params: { jobid: string }; Querystring: MetricsQuery }>('/jobs/:jobid/metrics', async (req) =>
+    metricCollection(jobMetrics(d.lookup(req.params.jobid)), req.query.get),
+  );
 
   // A vertex's task metrics, one per subtask: "<subtask>.<metric>", as Flink's metric store names them.
-  app.get<{ Params: VertexParams; Querystring: MetricsQuery }>('/jobs/:jobid/vertices/:vertexid/metrics', async (req) => {
-    const v = vertexView(d, req.params.jobid, req.params.vertexid);
-    const all = Object.fromEntries(v.subtasks.flatMap((s) => Object.entries(taskMetrics(s)).map(([k, val]) => [`${s.subtask}.${k}`, val])));
-    return metricCollection(all, req.query.get);
-  });
+  app.get<{ Params: VertexParams; Querystring: MetricsQuery }>(
+    '/jobs/:jobid/vertices/:vertexid/metrics',
+    async (req) => {
+      const v = vertexView(d, req.params.jobid, req.params.vertexid);
+      const all = Object.fromEntries(
+        v.subtasks.flatMap((s) => Object.entries(taskMetrics(s)).map(([k, val]) => [`${s.subtask}.${k}`, val])),
+      );
+      return metricCollection(all, req.query.get);
+    },
+  );
 
-  app.get<{ Params: VertexParams; Querystring: MetricsQuery & { agg?: string | string[]; subtasks?: string | string[] } }>('/jobs/:jobid/vertices/:vertexid/subtasks/metrics', async (req) => {
+  app.get<{
+    Params: VertexParams;
+    Querystring: MetricsQuery & { agg?: string | string[]; subtasks?: string | string[] };
+  }>('/jobs/:jobid/vertices/:vertexid/subtasks/metrics', async (req) => {
     const v = vertexView(d, req.params.jobid, req.params.vertexid);
     const pick = selectedSubtasks(req.query.subtasks, v.parallelism);
     const sets = v.subtasks.filter((s) => !pick || pick.has(s.subtask)).map(taskMetrics);
     return aggregatedMetrics(sets, req.query.get, req.query.agg);
   });
 
-  app.get<{ Params: VertexParams & { subtaskindex: string }; Querystring: MetricsQuery }>('/jobs/:jobid/vertices/:vertexid/subtasks/:subtaskindex/metrics', async (req) => {
-    const s = subtaskView(vertexView(d, req.params.jobid, req.params.vertexid), req.params.subtaskindex);
-    return metricCollection(taskMetrics(s), req.query.get);
-  });
+  app.get<{ Params: VertexParams & { subtaskindex: string }; Querystring: MetricsQuery }>(
+    '/jobs/:jobid/vertices/:vertexid/subtasks/:subtaskindex/metrics',
+    async (req) => {
+      const s = subtaskView(vertexView(d, req.params.jobid, req.params.vertexid), req.params.subtaskindex);
+      return metricCollection(taskMetrics(s), req.query.get);
+    },
+  );
 
   const taskManager = (id: string) => {
     const tm = ctx.rm.taskManagers.get(id);
@@ -95,9 +111,11 @@ export function registerMetricRoutes(app: FastifyInstance, ctx: ClusterContext):
 
   const prometheus = async (tm: TaskManagerInfo, reply: FastifyReply) => {
     if (!tm.metricsAddress) throw new RequestError(`TaskManager ${tm.id} announced no metrics endpoint`, 404);
-    const res = await fetch(`http://${tm.metricsAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => {
-      throw new RequestError(`cannot read the metrics of TaskManager ${tm.id}: ${e.message}`, 502);
-    });
+    const res = await fetch(`http://${tm.metricsAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(
+      (e: Error) => {
+        throw new RequestError(`cannot read the metrics of TaskManager ${tm.id}: ${e.message}`, 502);
+      },
+    );
     return reply.type(res.headers.get('content-type') ?? 'text/plain').send(await res.text());
   };
 
@@ -107,5 +125,7 @@ export function registerMetricRoutes(app: FastifyInstance, ctx: ClusterContext):
     return metricCollection(taskManagerMetrics(tm), req.query.get);
   });
 
-  app.get<{ Params: { id: string } }>('/taskmanagers/:id/metrics/prometheus', async (req, reply) => prometheus(taskManager(req.params.id), reply));
+  app.get<{ Params: { id: string } }>('/taskmanagers/:id/metrics/prometheus', async (req, reply) =>
+    prometheus(taskManager(req.params.id), reply),
+  );
 }

@@ -18,7 +18,8 @@ declare module 'fastify' {
 export function restToken(conf: Configuration): string | undefined {
   const inline = conf.getOptionalString('security.rest.token');
   const file = conf.getOptionalString('security.rest.token-file');
-  if (inline !== undefined && file !== undefined) throw new Error('set security.rest.token or security.rest.token-file, not both');
+  if (inline !== undefined && file !== undefined)
+    throw new Error('set security.rest.token or security.rest.token-file, not both');
   let token = inline;
   if (file !== undefined) {
     try {
@@ -29,14 +30,21 @@ export function restToken(conf: Configuration): string | undefined {
   }
   if (token === undefined) return undefined;
   token = token.trim();
-  if (!token) throw new Error(`the REST token (${file !== undefined ? `security.rest.token-file ${file}` : 'security.rest.token'}) is empty`);
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new Error('the REST token must be printable ASCII without spaces (it travels in an HTTP header)');
+  if (!token)
+    throw new Error(
+      `the REST token (${file !== undefined ? `security.rest.token-file ${file}` : 'security.rest.token'}) is empty`,
+    );
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new Error('the REST token must be printable ASCII without spaces (it travels in an HTTP header)');
   return token;
 }
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: reachable from this host only. */
 export function isLoopback(address: string): boolean {
-  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const a = address
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (a === 'localhost') return true;
   if (isIPv4(a)) return a.startsWith('127.');
   if (!isIPv6(a)) return false;

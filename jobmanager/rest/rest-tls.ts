@@ -26,7 +26,9 @@ export function restTls(conf: Configuration): RestTls | undefined {
   try {
     createSecureContext(tls);
   } catch (e) {
-    throw new Error(`security.ssl.rest.cert and security.ssl.rest.key are not a usable certificate and key: ${(e as Error).message}`);
+    throw new Error(
+      `security.ssl.rest.cert and security.ssl.rest.key are not a usable certificate and key: ${(e as Error).message}`,
+    );
   }
   return tls;
 }

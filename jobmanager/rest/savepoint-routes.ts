@@ -24,7 +24,8 @@ function objectBody<T>(body: unknown): T {
 
 function optionalBoolean(value: unknown, field: string): boolean {
   if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new RequestError(`'${field}' must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean')
+    throw new RequestError(`'${field}' must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -41,7 +42,8 @@ export function registerSavepointRoutes(
   startStop: (jobId: string, target: string | undefined, drain: boolean) => string,
 ): void {
   /** The request's directory (else state.savepoints.dir), refused outside the allowed directories. */
-  const target = (requested: string | undefined) => paths.check(d.savepointTarget(requested), 'savepoint target directory');
+  const target = (requested: string | undefined) =>
+    paths.check(d.savepointTarget(requested), 'savepoint target directory');
 
   app.post<{ Params: { jobid: string } }>('/jobs/:jobid/savepoints', async (req, reply) => {
     const body = objectBody<SavepointBody>(req.body);
@@ -65,7 +67,11 @@ export function registerSavepointRoutes(
   app.get<{ Params: { jobid: string; triggerid: string } }>('/jobs/:jobid/savepoints/:triggerid', async (req) => {
     d.lookup(req.params.jobid);
     const status = d.operations.get(req.params.jobid, req.params.triggerid);
-    if (!status) throw new RequestError(`There is no savepoint operation with trigger id ${req.params.triggerid} for job ${req.params.jobid} (unknown, or older than 5 minutes).`, 404);
+    if (!status)
+      throw new RequestError(
+        `There is no savepoint operation with trigger id ${req.params.triggerid} for job ${req.params.jobid} (unknown, or older than 5 minutes).`,
+        404,
+      );
     return status;
   });
 
@@ -81,7 +87,11 @@ export function registerSavepointRoutes(
 
   app.get<{ Params: { triggerid: string } }>('/savepoint-disposal/:triggerid', async (req) => {
     const status = d.operations.get(DISPOSAL, req.params.triggerid);
-    if (!status) throw new RequestError(`There is no savepoint disposal with trigger id ${req.params.triggerid} (unknown, or older than 5 minutes).`, 404);
+    if (!status)
+      throw new RequestError(
+        `There is no savepoint disposal with trigger id ${req.params.triggerid} (unknown, or older than 5 minutes).`,
+        404,
+      );
     return status;
   });
 }

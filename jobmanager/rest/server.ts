@@ -39,7 +39,9 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
     maxParamLength: 300,
     // Malformed URLs and over-long parameters, refused by the router itself: the same error shape.
     frameworkErrors: (err, _req, reply) => {
-      void (reply as unknown as FastifyReply).code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ errors: [err.message] });
+      void (reply as unknown as FastifyReply)
+        .code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400)
+        .send({ errors: [err.message] });
     },
     // Flink's RestClient puts its API version in front of every path: /v1/jobs is /jobs.
     rewriteUrl: (req) => (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, ''),
@@ -53,7 +55,8 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
     if (err instanceof RequestError) status = err.status;
     else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 600) status = err.statusCode;
     if (status >= 500) ctx.log.error({ err }, 'REST handler failed');
-    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the request body is larger than ${bodyLimit} bytes` : err.message;
+    const message =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the request body is larger than ${bodyLimit} bytes` : err.message;
     reply.status(status).send({ errors: [message] });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -63,7 +66,9 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
   refuseTunnels(app);
 
   // One bundle per upload; Flink's RestClient adds a small `request` field beside it.
-  await app.register(fastifyMultipart, { limits: { fileSize: maxUpload, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 32, headerPairs: 64 } });
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: maxUpload, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 32, headerPairs: 64 },
+  });
   registerApi(app, ctx);
   await app.register(async (ui) => {
     markPublicUi(ui);
@@ -87,7 +92,10 @@ export function registerApi(app: FastifyInstance, ctx: ClusterContext): void {
     if (!job) return undefined;
     if (job instanceof JobMaster) {
       const cp = job.checkpointing?.coordinator;
-      return { stats: () => cp?.stats() ?? emptyCheckpointStats(), config: () => (cp?.isPeriodic ? cp.configJson() : undefined) };
+      return {
+        stats: () => cp?.stats() ?? emptyCheckpointStats(),
+        config: () => (cp?.isPeriodic ? cp.configJson() : undefined),
+      };
     }
     return { stats: () => job.checkpoints ?? emptyCheckpointStats(), config: () => job.checkpointConfig };
   });
@@ -101,7 +109,9 @@ function refuseTunnels(app: FastifyInstance): void {
   const body = JSON.stringify({ errors: ['this server does not tunnel or upgrade connections'] });
   const refuse = (_req: unknown, socket: Duplex) => {
     socket.on('error', () => undefined);
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   };
   app.server.on('connect', refuse);
   app.server.on('upgrade', refuse);
@@ -110,10 +120,18 @@ function refuseTunnels(app: FastifyInstance): void {
 async function registerUi(app: FastifyInstance): Promise<void> {
   const ui = join(packageRoot(), 'web-ui', 'dist');
   if (existsSync(join(ui, 'index.html'))) {
-    await app.register(fastifyStatic, { root: ui, prefix: '/', wildcard: true, index: ['index.html'], dotfiles: 'deny' });
+    await app.register(fastifyStatic, {
+      root: ui,
+      prefix: '/',
+      wildcard: true,
+      index: ['index.html'],
+      dotfiles: 'deny',
+    });
   } else {
     app.get('/', async (_req, reply) =>
-      reply.type('text/plain').send('The web UI is not built (run npm run build). The REST API is available, e.g. GET /overview.\n'),
+      reply
+        .type('text/plain')
+        .send('The web UI is not built (run npm run build). The REST API is available, e.g. GET /overview.\n'),
     );
   }
 }

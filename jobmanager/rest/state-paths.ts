@@ -68,7 +68,9 @@ export class StatePaths {
     try {
       real = await realPathOf(resolve(path));
     } catch (e) {
-      throw new RequestError(`${what} '${path}' cannot be resolved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new RequestError(
+        `${what} '${path}' cannot be resolved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     const roots = await Promise.all(this.roots.map((r) => realPathOf(r).catch(() => r)));
     if (roots.some((r) => within(r, real))) return path;

@@ -8,7 +8,14 @@ import type { TaskManagerInfo } from '../resource-manager.js';
 function resourceProfile(cpuCores: number): Record<string, unknown> {
   // Flink's default taskmanager.cpu.cores is the number of slots: one core per slot, which is also
   // how Weir runs slots (a worker thread each). Weir gives slots no memory budgets: 0.
-  return { cpuCores, taskHeapMemory: 0, taskOffHeapMemory: 0, managedMemory: 0, networkMemory: 0, extendedResources: {} };
+  return {
+    cpuCores,
+    taskHeapMemory: 0,
+    taskOffHeapMemory: 0,
+    managedMemory: 0,
+    networkMemory: 0,
+    extendedResources: {},
+  };
 }
 
 /**

@@ -31,7 +31,15 @@ const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];
 /** The states Flink's status-duration reports, in the order an execution passes them. */
 const STATUS_DURATION_STATES = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING'];
 /** Flink's IOMetricsInfo fields that AggregatedTaskDetailsInfo summarizes. */
-const IO_METRICS = ['read-bytes', 'write-bytes', 'read-records', 'write-records', 'accumulated-backpressured-time', 'accumulated-busy-time', 'accumulated-idle-time'];
+const IO_METRICS = [
+  'read-bytes',
+  'write-bytes',
+  'read-records',
+  'write-records',
+  'accumulated-backpressured-time',
+  'accumulated-busy-time',
+  'accumulated-idle-time',
+];
 
 /** Flink's thresholds on the backpressured ratio (JobVertexBackPressureHandler). */
 export function backPressureLevel(ratio: number): 'ok' | 'low' | 'high' {
@@ -117,7 +125,16 @@ function summary(values: number[]): Record<string, number> {
     const hi = v[Math.floor(pos)]!;
     return Math.round(lo + (pos - Math.floor(pos)) * (hi - lo));
   };
-  return { min: v[0]!, max: v[v.length - 1]!, avg: Math.round(sum / v.length), sum, median: pct(50), p25: pct(25), p75: pct(75), p95: pct(95) };
+  return {
+    min: v[0]!,
+    max: v[v.length - 1]!,
+    avg: Math.round(sum / v.length),
+    sum,
+    median: pct(50),
+    p25: pct(25),
+    p75: pct(75),
+    p95: pct(95),
+  };
 }
 
 function aggregated(subtasks: SubtaskView[], now: number): Record<string, unknown> {
@@ -125,7 +142,9 @@ function aggregated(subtasks: SubtaskView[], now: number): Record<string, unknow
   const durations = subtasks.map((s) => statusDuration(s, now));
   return {
     metrics: Object.fromEntries(IO_METRICS.map((k) => [k, summary(io.map((m) => Number(m[k])))])),
-    'status-duration': Object.fromEntries(STATUS_DURATION_STATES.map((st) => [st, summary(durations.map((d) => d[st]!))])),
+    'status-duration': Object.fromEntries(
+      STATUS_DURATION_STATES.map((st) => [st, summary(durations.map((d) => d[st]!))]),
+    ),
   };
 }
 

@@ -6,7 +6,15 @@ import { JobMaster } from '../job-master.js';
 import type { ClusterContext } from './cluster-routes.js';
 import { jobDetails } from './job-json.js';
 import { taskMetrics } from './metric-json.js';
-import { subtaskDetails, subtaskTimes, vertexBackPressure, vertexDetails, vertexTaskManagers, type SubtaskView, type VertexView } from './vertex-json.js';
+import {
+  subtaskDetails,
+  subtaskTimes,
+  vertexBackPressure,
+  vertexDetails,
+  vertexTaskManagers,
+  type SubtaskView,
+  type VertexView,
+} from './vertex-json.js';
 
 type VertexParams = { jobid: string; vertexid: string };
 
@@ -30,20 +38,32 @@ export function registerVertexRoutes(app: FastifyInstance, ctx: ClusterContext):
   const d = ctx.dispatcher;
   const vertex = (p: VertexParams) => vertexView(d, p.jobid, p.vertexid);
 
-  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid', async (req) => vertexDetails(vertex(req.params)));
-
-  app.get<{ Params: VertexParams & { subtaskindex: string } }>('/jobs/:jobid/vertices/:vertexid/subtasks/:subtaskindex', async (req) =>
-    subtaskDetails(subtaskView(vertex(req.params), req.params.subtaskindex), Date.now()),
+  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid', async (req) =>
+    vertexDetails(vertex(req.params)),
   );
 
-  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/subtasktimes', async (req) => subtaskTimes(vertex(req.params)));
+  app.get<{ Params: VertexParams & { subtaskindex: string } }>(
+    '/jobs/:jobid/vertices/:vertexid/subtasks/:subtaskindex',
+    async (req) => subtaskDetails(subtaskView(vertex(req.params), req.params.subtaskindex), Date.now()),
+  );
 
-  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/taskmanagers', async (req) => vertexTaskManagers(vertex(req.params)));
+  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/subtasktimes', async (req) =>
+    subtaskTimes(vertex(req.params)),
+  );
+
+  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/taskmanagers', async (req) =>
+    vertexTaskManagers(vertex(req.params)),
+  );
 
   // Flink's JobVertexWatermarksHandler: each subtask's currentInputWatermark as a metric.
   app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/watermarks', async (req) =>
-    vertex(req.params).subtasks.map((s) => ({ id: `${s.subtask}.currentInputWatermark`, value: taskMetrics(s).currentInputWatermark })),
+    vertex(req.params).subtasks.map((s) => ({
+      id: `${s.subtask}.currentInputWatermark`,
+      value: taskMetrics(s).currentInputWatermark,
+    })),
   );
 
-  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/backpressure', async (req) => vertexBackPressure(vertex(req.params)));
+  app.get<{ Params: VertexParams }>('/jobs/:jobid/vertices/:vertexid/backpressure', async (req) =>
+    vertexBackPressure(vertex(req.params)),
+  );
 }

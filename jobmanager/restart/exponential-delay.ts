@@ -24,13 +24,21 @@ export class ExponentialDelayRestartBackoffTimeStrategy implements RestartBackof
     private readonly random: () => number,
   ) {
     const key = 'restart-strategy.exponential-delay.';
-    if (!(o.initialBackoff >= 1)) throw new Error(`${key}initial-backoff must be at least 1 ms, got ${o.initialBackoff}`);
-    if (!(o.maxBackoff >= o.initialBackoff)) throw new Error(`${key}max-backoff (${o.maxBackoff} ms) must not be below initial-backoff (${o.initialBackoff} ms)`);
+    if (!(o.initialBackoff >= 1))
+      throw new Error(`${key}initial-backoff must be at least 1 ms, got ${o.initialBackoff}`);
+    if (!(o.maxBackoff >= o.initialBackoff))
+      throw new Error(
+        `${key}max-backoff (${o.maxBackoff} ms) must not be below initial-backoff (${o.initialBackoff} ms)`,
+      );
     // Flink requires > 1; 1 (a constant delay) is accepted because the job API allows it.
-    if (!(o.backoffMultiplier >= 1)) throw new Error(`${key}backoff-multiplier must be at least 1, got ${o.backoffMultiplier}`);
-    if (!(o.resetBackoffThreshold >= 1)) throw new Error(`${key}reset-backoff-threshold must be at least 1 ms, got ${o.resetBackoffThreshold}`);
-    if (!(o.jitterFactor >= 0 && o.jitterFactor <= 1)) throw new Error(`${key}jitter-factor must be between 0 and 1, got ${o.jitterFactor}`);
-    if (!(o.attemptsBeforeResetBackoff >= 1)) throw new Error(`${key}attempts-before-reset-backoff must be at least 1, got ${o.attemptsBeforeResetBackoff}`);
+    if (!(o.backoffMultiplier >= 1))
+      throw new Error(`${key}backoff-multiplier must be at least 1, got ${o.backoffMultiplier}`);
+    if (!(o.resetBackoffThreshold >= 1))
+      throw new Error(`${key}reset-backoff-threshold must be at least 1 ms, got ${o.resetBackoffThreshold}`);
+    if (!(o.jitterFactor >= 0 && o.jitterFactor <= 1))
+      throw new Error(`${key}jitter-factor must be between 0 and 1, got ${o.jitterFactor}`);
+    if (!(o.attemptsBeforeResetBackoff >= 1))
+      throw new Error(`${key}attempts-before-reset-backoff must be at least 1, got ${o.attemptsBeforeResetBackoff}`);
   }
 
   get description(): string {
@@ -42,7 +50,8 @@ export class ExponentialDelayRestartBackoffTimeStrategy implements RestartBackof
     const now = this.now();
     // Failures before the scheduled restart (other tasks of the same failover) are one attempt.
     if (this.nextRestartTimestamp !== undefined && now <= this.nextRestartTimestamp) return false;
-    if (this.nextRestartTimestamp !== undefined && now - this.nextRestartTimestamp >= this.o.resetBackoffThreshold) this.restartAttempt = 0;
+    if (this.nextRestartTimestamp !== undefined && now - this.nextRestartTimestamp >= this.o.resetBackoffThreshold)
+      this.restartAttempt = 0;
     this.nextRestartTimestamp = now + this.backoff();
     this.restartAttempt++;
     return true;

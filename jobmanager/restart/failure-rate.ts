@@ -12,8 +12,12 @@ export class FailureRateRestartBackoffTimeStrategy implements RestartBackoffTime
     private readonly delayMs: number,
     private readonly now: () => number,
   ) {
-    if (!Number.isInteger(maxFailuresPerInterval) || maxFailuresPerInterval < 1) throw new Error(`restart-strategy.failure-rate.max-failures-per-interval must be a positive integer, got ${maxFailuresPerInterval}`);
-    if (!(intervalMs > 0)) throw new Error(`restart-strategy.failure-rate.failure-rate-interval must be positive, got ${intervalMs} ms`);
+    if (!Number.isInteger(maxFailuresPerInterval) || maxFailuresPerInterval < 1)
+      throw new Error(
+        `restart-strategy.failure-rate.max-failures-per-interval must be a positive integer, got ${maxFailuresPerInterval}`,
+      );
+    if (!(intervalMs > 0))
+      throw new Error(`restart-strategy.failure-rate.failure-rate-interval must be positive, got ${intervalMs} ms`);
     if (!(delayMs >= 0)) throw new Error(`restart-strategy.failure-rate.delay must not be negative, got ${delayMs} ms`);
   }
 

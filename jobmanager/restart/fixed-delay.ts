@@ -9,7 +9,8 @@ export class FixedDelayRestartBackoffTimeStrategy implements RestartBackoffTimeS
     private readonly maxAttempts: number,
     private readonly delayMs: number,
   ) {
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 0) throw new Error(`restart-strategy.fixed-delay.attempts must be a non-negative integer, got ${maxAttempts}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 0)
+      throw new Error(`restart-strategy.fixed-delay.attempts must be a non-negative integer, got ${maxAttempts}`);
     if (!(delayMs >= 0)) throw new Error(`restart-strategy.fixed-delay.delay must not be negative, got ${delayMs} ms`);
   }
 

@@ -32,10 +32,15 @@ export interface RestartStrategyContext {
 type StrategyType = RestartStrategySettings['type'];
 
 const TYPE_ALIASES: Record<string, StrategyType> = {
-  none: 'none', off: 'none', disable: 'none',
-  'fixed-delay': 'fixed-delay', fixeddelay: 'fixed-delay',
-  'failure-rate': 'failure-rate', failurerate: 'failure-rate',
-  'exponential-delay': 'exponential-delay', exponentialdelay: 'exponential-delay',
+  none: 'none',
+  off: 'none',
+  disable: 'none',
+  'fixed-delay': 'fixed-delay',
+  fixeddelay: 'fixed-delay',
+  'failure-rate': 'failure-rate',
+  failurerate: 'failure-rate',
+  'exponential-delay': 'exponential-delay',
+  exponentialdelay: 'exponential-delay',
 };
 
 /**
@@ -60,14 +65,21 @@ export function clusterSettings(conf: Configuration, checkpointingEnabled: boole
     type = checkpointingEnabled ? 'exponential-delay' : 'none';
   } else {
     const t = TYPE_ALIASES[raw.trim().toLowerCase()];
-    if (!t) throw new Error(`unknown restart-strategy.type '${raw}' (expected none, fixed-delay, failure-rate or exponential-delay)`);
+    if (!t)
+      throw new Error(
+        `unknown restart-strategy.type '${raw}' (expected none, fixed-delay, failure-rate or exponential-delay)`,
+      );
     type = t;
   }
   switch (type) {
     case 'none':
       return { type };
     case 'fixed-delay':
-      return { type, attempts: conf.getInt('restart-strategy.fixed-delay.attempts'), delay: conf.getDuration('restart-strategy.fixed-delay.delay') };
+      return {
+        type,
+        attempts: conf.getInt('restart-strategy.fixed-delay.attempts'),
+        delay: conf.getDuration('restart-strategy.fixed-delay.delay'),
+      };
     case 'failure-rate':
       return {
         type,

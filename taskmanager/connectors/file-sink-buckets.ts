@@ -11,7 +11,9 @@ import type { PartFileNaming } from './part-file-naming.js';
 export function checkBucketId(id: string): string {
   if (id === '') return id;
   if (id.includes('\0') || id.includes('\\') || id.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw new Error(`FileSink: bucket id '${id}' is not a relative directory path (segments joined by '/', none empty, '.' or '..', no leading '/')`);
+    throw new Error(
+      `FileSink: bucket id '${id}' is not a relative directory path (segments joined by '/', none empty, '.' or '..', no leading '/')`,
+    );
   }
   return id;
 }
@@ -46,7 +48,15 @@ export class FileSinkBuckets {
   private writer(bucketId: string): RowFormatPartWriter {
     let w = this.active.get(bucketId);
     if (!w) {
-      w = new RowFormatPartWriter({ dir: this.o.dir, bucketId: checkBucketId(bucketId), subtaskIndex: this.o.subtaskIndex, naming: this.o.naming }, this.o.onPartClosed);
+      w = new RowFormatPartWriter(
+        {
+          dir: this.o.dir,
+          bucketId: checkBucketId(bucketId),
+          subtaskIndex: this.o.subtaskIndex,
+          naming: this.o.naming,
+        },
+        this.o.onPartClosed,
+      );
       this.active.set(bucketId, w);
     }
     return w;

@@ -28,13 +28,17 @@ export function partPaths(dir: string, file: ClosedPart): { finalPath: string; h
   return { finalPath: join(d, file.name), hiddenPath: join(d, hiddenPartName(file.name)) };
 }
 
-const ofCheckpoint = (file: ClosedPart & { checkpointId?: number }) => (file.checkpointId === undefined ? 'the restored checkpoint' : `checkpoint ${file.checkpointId}`);
+const ofCheckpoint = (file: ClosedPart & { checkpointId?: number }) =>
+  file.checkpointId === undefined ? 'the restored checkpoint' : `checkpoint ${file.checkpointId}`;
 
 /**
  * Cuts the hidden file of a part a completed checkpoint recorded back to the recorded size.
  * 'already-committed' when only the final file is there (a later run committed it).
  */
-export function truncateToRecorded(dir: string, file: ClosedPart & { checkpointId?: number }): 'ready' | 'already-committed' {
+export function truncateToRecorded(
+  dir: string,
+  file: ClosedPart & { checkpointId?: number },
+): 'ready' | 'already-committed' {
   const { finalPath, hiddenPath } = partPaths(dir, file);
   const hidden = statOrUndefined(hiddenPath);
   const visible = statOrUndefined(finalPath);
@@ -44,9 +48,12 @@ export function truncateToRecorded(dir: string, file: ClosedPart & { checkpointI
       `FileSink: part file ${finalPath} of ${ofCheckpoint(file)} is gone: neither it nor its pending file ${hiddenPath} exists, the output of a completed checkpoint was lost`,
     );
   }
-  if (visible) throw new Error(`FileSink: cannot commit ${hiddenPath}: ${finalPath} already exists (written by another run?)`);
+  if (visible)
+    throw new Error(`FileSink: cannot commit ${hiddenPath}: ${finalPath} already exists (written by another run?)`);
   if (hidden.size < file.size) {
-    throw new Error(`FileSink: pending file ${hiddenPath} has ${hidden.size} bytes but ${ofCheckpoint(file)} recorded ${file.size}: data of a completed checkpoint was lost`);
+    throw new Error(
+      `FileSink: pending file ${hiddenPath} has ${hidden.size} bytes but ${ofCheckpoint(file)} recorded ${file.size}: data of a completed checkpoint was lost`,
+    );
   }
   if (hidden.size > file.size) truncateSync(hiddenPath, file.size);
   return 'ready';
@@ -56,7 +63,10 @@ export function truncateToRecorded(dir: string, file: ClosedPart & { checkpointI
  * Renames one pending part into view. Already committed (final name there, hidden one gone) is
  * fine; a hidden file longer than recorded is cut back to what the checkpoint covers.
  */
-export function commitPendingFile(dir: string, file: ClosedPart & { checkpointId?: number }): 'committed' | 'already-committed' {
+export function commitPendingFile(
+  dir: string,
+  file: ClosedPart & { checkpointId?: number },
+): 'committed' | 'already-committed' {
   if (truncateToRecorded(dir, file) === 'already-committed') return 'already-committed';
   const { finalPath, hiddenPath } = partPaths(dir, file);
   renameSync(hiddenPath, finalPath);
@@ -96,7 +106,8 @@ export class FileSinkCommitter {
   /** At the barrier of `checkpointId`: what was closed since the last one is pending for it. Returns every pending file. */
   prepareSnapshot(checkpointId: number): PendingPartFile[] {
     // A checkpoint taken after the end of input covers the final parts too: they commit with it.
-    if (checkpointId !== FINAL_CHECKPOINT_ID) for (const p of this.pending) if (p.checkpointId === FINAL_CHECKPOINT_ID) p.checkpointId = checkpointId;
+    if (checkpointId !== FINAL_CHECKPOINT_ID)
+      for (const p of this.pending) if (p.checkpointId === FINAL_CHECKPOINT_ID) p.checkpointId = checkpointId;
     for (const p of this.unassigned) this.pending.push({ ...p, checkpointId });
     this.unassigned = [];
     return this.pending.map((p) => ({ ...p }));

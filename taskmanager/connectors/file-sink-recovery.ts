@@ -30,12 +30,32 @@ const validBucket = (b: unknown) => b === undefined || (typeof b === 'string' &&
 export function isFileSinkWriterState(v: unknown): v is FileSinkWriterState {
   const s = v as FileSinkWriterState;
   return (
-    !!s && typeof s === 'object' && typeof s.dir === 'string' && Number.isInteger(s.subtaskIndex) && s.subtaskIndex >= 0 && Array.isArray(s.pending) &&
-    s.pending.every((p) => !!p && typeof p.name === 'string' && Number.isInteger(p.size) && p.size >= 0 && typeof p.checkpointId === 'number' && validBucket(p.bucket)) &&
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.dir === 'string' &&
+    Number.isInteger(s.subtaskIndex) &&
+    s.subtaskIndex >= 0 &&
+    Array.isArray(s.pending) &&
+    s.pending.every(
+      (p) =>
+        !!p &&
+        typeof p.name === 'string' &&
+        Number.isInteger(p.size) &&
+        p.size >= 0 &&
+        typeof p.checkpointId === 'number' &&
+        validBucket(p.bucket),
+    ) &&
     (s.inProgress === undefined ||
       (Array.isArray(s.inProgress) &&
         s.inProgress.every(
-          (p) => !!p && typeof p.name === 'string' && Number.isInteger(p.size) && p.size >= 0 && typeof p.creationTime === 'number' && typeof p.lastUpdateTime === 'number' && validBucket(p.bucket),
+          (p) =>
+            !!p &&
+            typeof p.name === 'string' &&
+            Number.isInteger(p.size) &&
+            p.size >= 0 &&
+            typeof p.creationTime === 'number' &&
+            typeof p.lastUpdateTime === 'number' &&
+            validBucket(p.bucket),
         )))
   );
 }
@@ -81,7 +101,8 @@ export function recoverFileSink(opts: {
   /** Bucket directories the owned entries name (besides `dir`). */
   const named = new Set<string>();
   for (const s of opts.states) {
-    if (!isFileSinkWriterState(s)) throw new Error(`FileSink: restored writer state ${JSON.stringify(s)} is not a FileSink writer state`);
+    if (!isFileSinkWriterState(s))
+      throw new Error(`FileSink: restored writer state ${JSON.stringify(s)} is not a FileSink writer state`);
     if (recoveryOwner(s.subtaskIndex, parallelism) !== subtaskIndex) continue;
     cleanUp.add(s.subtaskIndex);
     if (s.dir === dir) for (const p of [...s.pending, ...(s.inProgress ?? [])]) if (p.bucket) named.add(p.bucket);
@@ -108,7 +129,8 @@ export function recoverFileSink(opts: {
   const leftovers = new Set<string>();
   if (opts.buckets) for (const p of naming.hiddenPartsBelow(dir, cleanUp)) leftovers.add(p);
   else {
-    for (const d of [dir, ...[...named].map((b) => bucketDir(dir, b))]) for (const p of naming.hiddenPartsIn(d, cleanUp)) leftovers.add(p);
+    for (const d of [dir, ...[...named].map((b) => bucketDir(dir, b))])
+      for (const p of naming.hiddenPartsIn(d, cleanUp)) leftovers.add(p);
   }
   for (const path of leftovers) {
     if (keep.has(path)) continue;

@@ -117,7 +117,10 @@ export class RowFormatPartWriter implements PartFileInfo<string> {
    * appends to it from there.
    */
   resume(part: InProgressPart): void {
-    if (this.fd !== undefined) throw new Error(`FileSink: cannot resume ${part.name} in bucket '${this.bucketId}': part ${this.currentName} is open`);
+    if (this.fd !== undefined)
+      throw new Error(
+        `FileSink: cannot resume ${part.name} in bucket '${this.bucketId}': part ${this.currentName} is open`,
+      );
     const path = join(this.bucketPath, hiddenPartName(part.name));
     const fd = openSync(path, 'a');
     const size = statSync(path).size;

@@ -16,7 +16,14 @@ export interface FileSourceSplit {
 
 function isFileSourceSplit(v: unknown): v is FileSourceSplit {
   const s = v as FileSourceSplit;
-  return !!s && typeof s === 'object' && typeof s.path === 'string' && s.path.length > 0 && Number.isSafeInteger(s.offset) && s.offset >= 0;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.path === 'string' &&
+    s.path.length > 0 &&
+    Number.isSafeInteger(s.offset) &&
+    s.offset >= 0
+  );
 }
 
 function statPath(path: string, given: string): Stats {
@@ -24,7 +31,8 @@ function statPath(path: string, given: string): Stats {
     return statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`FileSource: path '${given}' does not exist (resolved to ${path})`, { cause: e });
+    if (code === 'ENOENT')
+      throw new Error(`FileSource: path '${given}' does not exist (resolved to ${path})`, { cause: e });
     throw new Error(`FileSource: cannot read '${given}': ${(e as Error).message}`, { cause: e });
   }
 }
@@ -38,7 +46,9 @@ export function enumerateFiles(paths: readonly string[]): string[] {
     if (st.isFile()) {
       files.push(path);
     } else if (st.isDirectory()) {
-      const names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+      const names = readdirSync(path)
+        .filter((n) => !n.startsWith('.'))
+        .sort();
       for (const n of names) if (statPath(join(path, n), join(given, n)).isFile()) files.push(join(path, n));
     } else {
       throw new Error(`FileSource: '${given}' is neither a regular file nor a directory`);
@@ -102,7 +112,8 @@ export class FileSourceReader implements SourceReader {
   restoreSplits(splits: unknown[]): void {
     const restored: FileSourceSplit[] = [];
     for (const v of splits) {
-      if (!isFileSourceSplit(v)) throw new Error(`FileSource: restored split ${JSON.stringify(v)} is not a file split ({ path, offset })`);
+      if (!isFileSourceSplit(v))
+        throw new Error(`FileSource: restored split ${JSON.stringify(v)} is not a file split ({ path, offset })`);
       restored.push({ path: v.path, offset: v.offset });
     }
     this.current?.release();
@@ -112,10 +123,18 @@ export class FileSourceReader implements SourceReader {
 }
 
 /** The reader of subtask services.subtaskIndex for a FileSource descriptor from the bundle. */
-export function createFileSourceReader(source: unknown, services: TaskServices, operatorName: string): FileSourceReader {
+export function createFileSourceReader(
+  source: unknown,
+  services: TaskServices,
+  operatorName: string,
+): FileSourceReader {
   const s = source as { paths?: unknown; format?: { kind?: unknown } } | undefined;
-  if (!s || !Array.isArray(s.paths) || !s.paths.every((p) => typeof p === 'string')) throw new Error(`operator '${operatorName}': FileSource without paths`);
-  if (s.format?.kind !== 'text-line') throw new Error(`operator '${operatorName}': FileSource format ${JSON.stringify(s.format?.kind)} is not supported (TextLineInputFormat is)`);
+  if (!s || !Array.isArray(s.paths) || !s.paths.every((p) => typeof p === 'string'))
+    throw new Error(`operator '${operatorName}': FileSource without paths`);
+  if (s.format?.kind !== 'text-line')
+    throw new Error(
+      `operator '${operatorName}': FileSource format ${JSON.stringify(s.format?.kind)} is not supported (TextLineInputFormat is)`,
+    );
   const files = enumerateFiles(s.paths as string[]);
   return new FileSourceReader(assignFileSplits(files, services.subtaskIndex, services.parallelism), services);
 }

@@ -35,12 +35,26 @@ export interface JdbcConnectSettings {
 }
 
 /** URL properties the sink understands; others (useSSL, rewriteBatchedStatements, ...) are ignored. */
-export const KNOWN_URL_PROPERTIES = ['user', 'password', 'connectTimeout', 'serverTimezone', 'connectionTimeZone', 'timezone', 'characterEncoding', 'charset'];
+export const KNOWN_URL_PROPERTIES = [
+  'user',
+  'password',
+  'connectTimeout',
+  'serverTimezone',
+  'connectionTimeZone',
+  'timezone',
+  'characterEncoding',
+  'charset',
+];
 
-export function connectSettings(o: Pick<JdbcConnectionOptions, 'parsedUrl' | 'username' | 'password' | 'connectionCheckTimeoutSeconds'>): JdbcConnectSettings {
+export function connectSettings(
+  o: Pick<JdbcConnectionOptions, 'parsedUrl' | 'username' | 'password' | 'connectionCheckTimeoutSeconds'>,
+): JdbcConnectSettings {
   const u: JdbcUrl = o.parsedUrl;
   const p = u.properties;
-  const connectTimeout = p.connectTimeout !== undefined && /^\d+$/.test(p.connectTimeout) && Number(p.connectTimeout) > 0 ? Number(p.connectTimeout) : o.connectionCheckTimeoutSeconds * 1000;
+  const connectTimeout =
+    p.connectTimeout !== undefined && /^\d+$/.test(p.connectTimeout) && Number(p.connectTimeout) > 0
+      ? Number(p.connectTimeout)
+      : o.connectionCheckTimeoutSeconds * 1000;
   const tz = p.connectionTimeZone ?? p.serverTimezone ?? p.timezone;
   const charset = p.charset ?? (p.characterEncoding ? characterEncodingToCharset(p.characterEncoding) : undefined);
   return {
@@ -50,7 +64,12 @@ export function connectSettings(o: Pick<JdbcConnectionOptions, 'parsedUrl' | 'us
     user: o.username ?? p.user,
     password: o.password ?? p.password,
     connectTimeoutMs: connectTimeout,
-    timezone: tz === undefined || tz === '' || tz.toUpperCase() === 'LOCAL' || tz.toUpperCase() === 'SERVER' ? undefined : tz.toUpperCase() === 'UTC' ? 'Z' : tz,
+    timezone:
+      tz === undefined || tz === '' || tz.toUpperCase() === 'LOCAL' || tz.toUpperCase() === 'SERVER'
+        ? undefined
+        : tz.toUpperCase() === 'UTC'
+          ? 'Z'
+          : tz,
     charset,
     where: `${u.host}:${u.port}${u.database ? `/${u.database}` : ''}`,
   };
@@ -126,7 +145,10 @@ export async function connectMysql(s: JdbcConnectSettings): Promise<JdbcConnecti
       }
       broken = true;
       try {
-        await Promise.race([conn.end(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
+        await Promise.race([
+          conn.end(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+        ]);
       } catch {
         conn.destroy();
       }

@@ -14,8 +14,21 @@ export interface SqlErrorLike {
 
 /** Client-side (socket) error codes: the connection is gone or never came up. */
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'PROTOCOL_ENQUEUE_AFTER_QUIT', 'ER_CLIENT_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'ER_CLIENT_CONNECTION_LOST',
 ]);
 
 /** Server error numbers that say "try again": overload, shutdown, lock conflicts, lost connections. */
@@ -23,11 +36,17 @@ const TRANSIENT_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR: too many connections
   1053, // ER_SERVER_SHUTDOWN
   1152, // ER_ABORTING_CONNECTION
-  1158, 1159, 1160, 1161, // ER_NET_READ_ERROR, ER_NET_READ_INTERRUPTED, ER_NET_ERROR_ON_WRITE, ER_NET_WRITE_INTERRUPTED
+  1158,
+  1159,
+  1160,
+  1161, // ER_NET_READ_ERROR, ER_NET_READ_INTERRUPTED, ER_NET_ERROR_ON_WRITE, ER_NET_WRITE_INTERRUPTED
   1205, // ER_LOCK_WAIT_TIMEOUT
   1213, // ER_LOCK_DEADLOCK
   1927, // ER_CONNECTION_KILLED
-  2002, 2003, 2006, 2013, // client: can't connect, server gone away, lost connection
+  2002,
+  2003,
+  2006,
+  2013, // client: can't connect, server gone away, lost connection
   4031, // ER_CLIENT_INTERACTION_TIMEOUT
 ]);
 
@@ -48,7 +67,9 @@ export function breaksConnection(e: unknown): boolean {
   if (!err || typeof err !== 'object') return true;
   if (err.fatal === true) return true;
   if (typeof err.code === 'string' && TRANSIENT_CODES.has(err.code)) return true;
-  return typeof err.errno === 'number' && [1053, 1152, 1158, 1159, 1160, 1161, 1927, 2006, 2013, 4031].includes(err.errno);
+  return (
+    typeof err.errno === 'number' && [1053, 1152, 1158, 1159, 1160, 1161, 1927, 2006, 2013, 4031].includes(err.errno)
+  );
 }
 
 /** "ER_NO_SUCH_TABLE (errno 1146, SQLSTATE 42S02): Table 'db.t' doesn't exist", or the socket error. */

@@ -161,7 +161,13 @@ export function sqlLiteral(v: unknown, escape: (v: unknown) => string): string {
  * Multi-row statements of a batch, each at most `maxRows` rows and (roughly) `maxChars` long, so
  * no statement exceeds the server's max_allowed_packet.
  */
-export function multiRowStatements(t: MultiRowTemplate, rows: readonly (readonly unknown[])[], escape: (v: unknown) => string, maxRows = 1000, maxChars = 4 << 20): string[] {
+export function multiRowStatements(
+  t: MultiRowTemplate,
+  rows: readonly (readonly unknown[])[],
+  escape: (v: unknown) => string,
+  maxRows = 1000,
+  maxChars = 4 << 20,
+): string[] {
   const out: string[] = [];
   let tuples: string[] = [];
   let chars = 0;

@@ -6,7 +6,8 @@ const UNSET = Symbol('unset');
 
 function toDate(v: Date | number, what: string): Date {
   const d = typeof v === 'number' ? new Date(v) : v;
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new TypeError(`${what}: expected a Date or epoch milliseconds, got ${String(v)}`);
+  if (!(d instanceof Date) || Number.isNaN(d.getTime()))
+    throw new TypeError(`${what}: expected a Date or epoch milliseconds, got ${String(v)}`);
   return d;
 }
 
@@ -20,18 +21,22 @@ export class ParameterCollector implements JdbcPreparedStatement {
 
   private set(method: string, index: number, value: unknown): void {
     if (!Number.isInteger(index) || index < 1 || index > this.parameterCount) {
-      throw new RangeError(`${method}(${String(index)}, ...): parameter index out of range, the statement has ${this.parameterCount} parameter${this.parameterCount === 1 ? '' : 's'} (indices start at 1)`);
+      throw new RangeError(
+        `${method}(${String(index)}, ...): parameter index out of range, the statement has ${this.parameterCount} parameter${this.parameterCount === 1 ? '' : 's'} (indices start at 1)`,
+      );
     }
     this.values[index - 1] = value;
   }
 
   private integer(method: string, index: number, x: number | null, min: number, max: number): void {
-    if (x !== null && (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)) throw new TypeError(`${method}(${index}, ${String(x)}): not an integer in [${min}, ${max}]`);
+    if (x !== null && (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max))
+      throw new TypeError(`${method}(${index}, ${String(x)}): not an integer in [${min}, ${max}]`);
     this.set(method, index, x);
   }
 
   setString(i: number, x: string | null): void {
-    if (x !== null && typeof x !== 'string') throw new TypeError(`setString(${i}, ...): expected a string, got ${typeof x}`);
+    if (x !== null && typeof x !== 'string')
+      throw new TypeError(`setString(${i}, ...): expected a string, got ${typeof x}`);
     this.set('setString', i, x);
   }
 
@@ -53,24 +58,29 @@ export class ParameterCollector implements JdbcPreparedStatement {
   }
 
   setDouble(i: number, x: number | null): void {
-    if (x !== null && (typeof x !== 'number' || !Number.isFinite(x))) throw new TypeError(`setDouble(${i}, ${String(x)}): expected a finite number`);
+    if (x !== null && (typeof x !== 'number' || !Number.isFinite(x)))
+      throw new TypeError(`setDouble(${i}, ${String(x)}): expected a finite number`);
     this.set('setDouble', i, x);
   }
 
   setFloat(i: number, x: number | null): void {
-    if (x !== null && (typeof x !== 'number' || !Number.isFinite(x))) throw new TypeError(`setFloat(${i}, ${String(x)}): expected a finite number`);
+    if (x !== null && (typeof x !== 'number' || !Number.isFinite(x)))
+      throw new TypeError(`setFloat(${i}, ${String(x)}): expected a finite number`);
     this.set('setFloat', i, x === null ? null : Math.fround(x));
   }
 
   setBigDecimal(i: number, x: string | number | bigint | null): void {
-    if (typeof x === 'string' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(x.trim())) throw new TypeError(`setBigDecimal(${i}, '${x}'): not a decimal number`);
-    if (typeof x === 'number' && !Number.isFinite(x)) throw new TypeError(`setBigDecimal(${i}, ${x}): expected a finite number`);
+    if (typeof x === 'string' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(x.trim()))
+      throw new TypeError(`setBigDecimal(${i}, '${x}'): not a decimal number`);
+    if (typeof x === 'number' && !Number.isFinite(x))
+      throw new TypeError(`setBigDecimal(${i}, ${x}): expected a finite number`);
     // A decimal string goes as a string literal; the server converts it without losing digits.
     this.set('setBigDecimal', i, typeof x === 'string' ? x.trim() : x);
   }
 
   setBoolean(i: number, x: boolean | null): void {
-    if (x !== null && typeof x !== 'boolean') throw new TypeError(`setBoolean(${i}, ...): expected a boolean, got ${typeof x}`);
+    if (x !== null && typeof x !== 'boolean')
+      throw new TypeError(`setBoolean(${i}, ...): expected a boolean, got ${typeof x}`);
     this.set('setBoolean', i, x);
   }
 
@@ -88,7 +98,8 @@ export class ParameterCollector implements JdbcPreparedStatement {
   }
 
   setBytes(i: number, x: Uint8Array | null): void {
-    if (x !== null && !(x instanceof Uint8Array)) throw new TypeError(`setBytes(${i}, ...): expected a Uint8Array or Buffer`);
+    if (x !== null && !(x instanceof Uint8Array))
+      throw new TypeError(`setBytes(${i}, ...): expected a Uint8Array or Buffer`);
     this.set('setBytes', i, x);
   }
 
@@ -107,7 +118,8 @@ export class ParameterCollector implements JdbcPreparedStatement {
   /** The parameters in placeholder order; throws naming the first one not set. */
   take(): unknown[] {
     const v = this.values;
-    for (let i = 0; i < v.length; i++) if (v[i] === UNSET) throw new Error(`no value specified for parameter ${i + 1} (the statement has ${v.length})`);
+    for (let i = 0; i < v.length; i++)
+      if (v[i] === UNSET) throw new Error(`no value specified for parameter ${i + 1} (the statement has ${v.length})`);
     this.values = new Array<unknown>(this.parameterCount).fill(UNSET);
     return v;
   }
@@ -142,11 +154,17 @@ export class StatementParameters<T> {
   private readonly collector: ParameterCollector;
   private readonly build: (statement: JdbcPreparedStatement, record: T) => unknown;
 
-  constructor(builder: JdbcStatementBuilder<T>, readonly parameterCount: number) {
+  constructor(
+    builder: JdbcStatementBuilder<T>,
+    readonly parameterCount: number,
+  ) {
     this.collector = new ParameterCollector(parameterCount);
     if (typeof builder === 'function') this.build = builder;
     else if (builder && typeof builder.accept === 'function') this.build = (s, r) => builder.accept(s, r);
-    else throw new TypeError('the statement builder must be a function (statement, record) => void or an object with accept(statement, record)');
+    else
+      throw new TypeError(
+        'the statement builder must be a function (statement, record) => void or an object with accept(statement, record)',
+      );
   }
 
   /** The record's parameters in placeholder order. */
@@ -162,13 +180,17 @@ export class StatementParameters<T> {
     if (Array.isArray(returned)) {
       c.clearParameters();
       if (returned.length !== this.parameterCount) {
-        throw new RangeError(`the statement builder returned ${returned.length} parameter${returned.length === 1 ? '' : 's'}, the statement has ${this.parameterCount} placeholder${this.parameterCount === 1 ? '' : 's'}`);
+        throw new RangeError(
+          `the statement builder returned ${returned.length} parameter${returned.length === 1 ? '' : 's'}, the statement has ${this.parameterCount} placeholder${this.parameterCount === 1 ? '' : 's'}`,
+        );
       }
       return returned.map((v, i) => normalizeValue(v, `parameter ${i + 1}`));
     }
     if (returned !== undefined) {
       c.clearParameters();
-      throw new TypeError(`the statement builder must call the statement's setters or return an array of parameters, not a ${typeof returned}`);
+      throw new TypeError(
+        `the statement builder must call the statement's setters or return an array of parameters, not a ${typeof returned}`,
+      );
     }
     return c.take();
   }

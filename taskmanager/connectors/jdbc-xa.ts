@@ -31,7 +31,9 @@ export function xidSql(x: Xid): string {
 /** The gtrid of one sink operator of one job. */
 export function sinkGtrid(jobId: string, operatorId: string): string {
   const op = createHash('sha256').update(operatorId).digest('hex').slice(0, 8);
-  const job = /^[A-Za-z0-9-]{1,48}$/.test(jobId) ? jobId : createHash('sha256').update(jobId).digest('hex').slice(0, 32);
+  const job = /^[A-Za-z0-9-]{1,48}$/.test(jobId)
+    ? jobId
+    : createHash('sha256').update(jobId).digest('hex').slice(0, 32);
   return `weir.${job}.${op}`.slice(0, MAX_XID_PART);
 }
 
@@ -53,7 +55,11 @@ export class XidGenerator {
   ) {}
 
   next(): Xid {
-    return { formatId: XA_FORMAT_ID, gtrid: this.gtrid, bqual: `${this.subtaskIndex}.${this.attempt}.${this.token}.${this.seq++}` };
+    return {
+      formatId: XA_FORMAT_ID,
+      gtrid: this.gtrid,
+      bqual: `${this.subtaskIndex}.${this.attempt}.${this.token}.${this.seq++}`,
+    };
   }
 }
 
@@ -78,7 +84,11 @@ export async function xaRecover(conn: JdbcConnection): Promise<Xid[]> {
     const data = Buffer.isBuffer(r.data) ? r.data : Buffer.from(String(r.data), 'utf8');
     const g = Number(r.gtrid_length);
     const b = Number(r.bqual_length);
-    out.push({ formatId: Number(r.formatID), gtrid: data.subarray(0, g).toString('utf8'), bqual: data.subarray(g, g + b).toString('utf8') });
+    out.push({
+      formatId: Number(r.formatID),
+      gtrid: data.subarray(0, g).toString('utf8'),
+      bqual: data.subarray(g, g + b).toString('utf8'),
+    });
   }
   return out;
 }

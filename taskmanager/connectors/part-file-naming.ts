@@ -54,7 +54,9 @@ export class PartFileNaming {
   /** The part number of `fileName` when it is a part (hidden or not) of `subtaskIndex`. */
   parse(fileName: string, subtaskIndex: number): ParsedPartName | undefined {
     const core = `${escapeRegExp(this.partPrefix)}-${subtaskIndex}-(\\d+)${escapeRegExp(this.partSuffix)}`;
-    const m = new RegExp(`^(?:(${escapeRegExp(HIDDEN_PREFIX)})${core}${escapeRegExp(HIDDEN_SUFFIX)}|${core})$`).exec(fileName);
+    const m = new RegExp(`^(?:(${escapeRegExp(HIDDEN_PREFIX)})${core}${escapeRegExp(HIDDEN_SUFFIX)}|${core})$`).exec(
+      fileName,
+    );
     if (!m) return undefined;
     const hidden = m[1] !== undefined;
     return { partNumber: Number(hidden ? m[2] : m[3]), hidden };
@@ -65,7 +67,9 @@ export class PartFileNaming {
     const m = this.anyPart.exec(fileName);
     if (!m) return undefined;
     const hidden = m[1] !== undefined;
-    return hidden ? { subtaskIndex: Number(m[1]), partNumber: Number(m[2]), hidden } : { subtaskIndex: Number(m[3]), partNumber: Number(m[4]), hidden };
+    return hidden
+      ? { subtaskIndex: Number(m[1]), partNumber: Number(m[2]), hidden }
+      : { subtaskIndex: Number(m[3]), partNumber: Number(m[4]), hidden };
   }
 
   /**

@@ -4,7 +4,12 @@
 // fatal; other 4xx (out-of-order or duplicate samples, bad data) non-retryable, handled per the
 // configured behaviour. A request that fails for good either fails the task or is discarded.
 import type { Logger } from '../../common/logging.js';
-import { OnErrorBehavior, redactUrl, type RetryConfiguration, type SinkWriterErrorHandlingBehaviorConfiguration } from '../../api/prometheus-sink.js';
+import {
+  OnErrorBehavior,
+  redactUrl,
+  type RetryConfiguration,
+  type SinkWriterErrorHandlingBehaviorConfiguration,
+} from '../../api/prometheus-sink.js';
 import { REMOTE_WRITE_HEADERS } from './prometheus-remote-write.js';
 
 /** The sink's counters (Flink's SinkMetrics names). */
@@ -82,7 +87,8 @@ interface Attempt {
 }
 
 function describeAttempt(a: Attempt): string {
-  if (a.status !== undefined) return `HTTP ${a.status}${a.statusText ? ` ${a.statusText}` : ''}${a.body ? `: ${a.body.trim()}` : ''}`;
+  if (a.status !== undefined)
+    return `HTTP ${a.status}${a.statusText ? ` ${a.statusText}` : ''}${a.body ? `: ${a.body.trim()}` : ''}`;
   const e = a.error as { message?: string; cause?: { message?: string; code?: string } } | undefined;
   const cause = e?.cause?.message ?? e?.cause?.code;
   return `${e?.message ?? String(a.error)}${cause ? ` (${cause})` : ''}`;
@@ -129,7 +135,11 @@ export class PrometheusRemoteWriteClient {
       if (type === 'RETRYABLE_ERROR' && attempt < retry.maxRetryCount) {
         metrics.numWriteRequestsRetries++;
         const delay = retryDelayMs(retry, attempt + 1);
-        if (attempt === 0 || attempt % 10 === 9) log.warn({ url: this.displayUrl, attempt: attempt + 1, delayMs: delay }, `PrometheusSink: remote write failed, retrying: ${describeAttempt(a)}`);
+        if (attempt === 0 || attempt % 10 === 9)
+          log.warn(
+            { url: this.displayUrl, attempt: attempt + 1, delayMs: delay },
+            `PrometheusSink: remote write failed, retrying: ${describeAttempt(a)}`,
+          );
         await sleep(delay, this.closing.signal);
         continue;
       }
@@ -139,7 +149,10 @@ export class PrometheusRemoteWriteClient {
         if (errorHandling.onMaxRetryExceeded === OnErrorBehavior.DISCARD_AND_CONTINUE) {
           metrics.numSamplesDropped += samples;
           metrics.numSamplesRetryLimitDropped += samples;
-          log.warn({ url: this.displayUrl, status: a.status, samples }, `${what}; the samples are discarded (onMaxRetryExceeded = DISCARD_AND_CONTINUE)`);
+          log.warn(
+            { url: this.displayUrl, status: a.status, samples },
+            `${what}; the samples are discarded (onMaxRetryExceeded = DISCARD_AND_CONTINUE)`,
+          );
           return;
         }
         throw new PrometheusSinkWriteException(what, this.displayUrl, a.status, a.body, { cause: a.error });
@@ -149,10 +162,18 @@ export class PrometheusRemoteWriteClient {
         if (errorHandling.onPrometheusNonRetryableError === OnErrorBehavior.DISCARD_AND_CONTINUE) {
           metrics.numSamplesDropped += samples;
           metrics.numSamplesNonRetryableDropped += samples;
-          log.warn({ url: this.displayUrl, status: a.status, samples }, `${what}; the samples are discarded (onPrometheusNonRetryableError = DISCARD_AND_CONTINUE)`);
+          log.warn(
+            { url: this.displayUrl, status: a.status, samples },
+            `${what}; the samples are discarded (onPrometheusNonRetryableError = DISCARD_AND_CONTINUE)`,
+          );
           return;
         }
-        throw new PrometheusSinkWriteException(`${what} (onPrometheusNonRetryableError = FAIL)`, this.displayUrl, a.status, a.body);
+        throw new PrometheusSinkWriteException(
+          `${what} (onPrometheusNonRetryableError = FAIL)`,
+          this.displayUrl,
+          a.status,
+          a.body,
+        );
       }
       throw new PrometheusSinkWriteException(
         `PrometheusSink: remote write to ${this.displayUrl} failed with a fatal answer (wrong URL or credentials?)${retries}: ${describeAttempt(a)}`,
@@ -174,12 +195,18 @@ export class PrometheusRemoteWriteClient {
         signal: AbortSignal.any([closing, AbortSignal.timeout(this.o.socketTimeoutMs)]),
       });
       const text = await res.text();
-      return { status: res.status, statusText: res.statusText, body: text.length > MAX_BODY_CHARS ? text.slice(0, MAX_BODY_CHARS) + '…' : text };
+      return {
+        status: res.status,
+        statusText: res.statusText,
+        body: text.length > MAX_BODY_CHARS ? text.slice(0, MAX_BODY_CHARS) + '…' : text,
+      };
     } catch (error) {
       // Closed (task canceled or ended): give up at once.
       if (closing.aborted) throw closing.reason;
       if ((error as { name?: string }).name === 'TimeoutError') {
-        return { error: new Error(`no answer within the socket timeout of ${this.o.socketTimeoutMs} ms`, { cause: error }) };
+        return {
+          error: new Error(`no answer within the socket timeout of ${this.o.socketTimeoutMs} ms`, { cause: error }),
+        };
       }
       return { error };
     }

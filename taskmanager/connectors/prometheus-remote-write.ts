@@ -38,7 +38,9 @@ let writeRequestType: protobuf.Type | undefined;
 
 /** The WriteRequest message type, loaded once from proto/prometheus-remote-write.proto. */
 export function writeRequestMessage(): protobuf.Type {
-  writeRequestType ??= protobuf.loadSync(join(packageRoot(), 'proto', 'prometheus-remote-write.proto')).lookupType('prometheus.WriteRequest');
+  writeRequestType ??= protobuf
+    .loadSync(join(packageRoot(), 'proto', 'prometheus-remote-write.proto'))
+    .lookupType('prometheus.WriteRequest');
   return writeRequestType;
 }
 

@@ -51,7 +51,9 @@ export function groupBySeries(entries: readonly { series: WireTimeSeries }[]): W
 }
 
 /** Posts a batch through `write` as a snappy-compressed WriteRequest body. */
-export function batchSender(write: (body: Uint8Array, samples: number) => Promise<void>): (batch: PrometheusBatch) => Promise<void> {
+export function batchSender(
+  write: (body: Uint8Array, samples: number) => Promise<void>,
+): (batch: PrometheusBatch) => Promise<void> {
   return (batch) => write(writeRequestBody({ timeseries: batch.timeseries }), batch.samples);
 }
 
@@ -92,7 +94,9 @@ export class PrometheusSinkWriter {
     const ts = checkTimeSeries(value);
     const n = ts.samples.length;
     if (n > this.o.maxRecordSizeInSamples) {
-      throw new RangeError(`PrometheusSink: a record of series ${seriesIdentity(ts)} has ${n} samples, more than maxRecordSizeInSamples (${this.o.maxRecordSizeInSamples})`);
+      throw new RangeError(
+        `PrometheusSink: a record of series ${seriesIdentity(ts)} has ${n} samples, more than maxRecordSizeInSamples (${this.o.maxRecordSizeInSamples})`,
+      );
     }
     const samples = new Array<{ value: number; timestamp: number }>(n);
     for (let i = 0; i < n; i++) {

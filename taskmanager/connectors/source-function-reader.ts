@@ -17,8 +17,14 @@ const IDLE = 2;
 type Kind = typeof RECORD | typeof WATERMARK | typeof IDLE;
 
 function watermarkTime(mark: Watermark | number): number {
-  const ts = typeof mark === 'number' ? mark : mark !== null && typeof mark === 'object' ? (mark as { timestamp?: unknown }).timestamp : undefined;
-  if (typeof ts !== 'number' || Number.isNaN(ts)) throw new TypeError(`emitWatermark() needs a Watermark, e.g. new Watermark(ts); got ${String(mark)}`);
+  const ts =
+    typeof mark === 'number'
+      ? mark
+      : mark !== null && typeof mark === 'object'
+        ? (mark as { timestamp?: unknown }).timestamp
+        : undefined;
+  if (typeof ts !== 'number' || Number.isNaN(ts))
+    throw new TypeError(`emitWatermark() needs a Watermark, e.g. new Watermark(ts); got ${String(mark)}`);
   return ts;
 }
 
@@ -69,7 +75,8 @@ export class SourceFunctionReader implements SourceReader {
     const ctx: SourceContext<unknown> = {
       collect: (element) => this.push(RECORD, element, undefined),
       collectWithTimestamp: (element, timestamp) => {
-        if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) throw new TypeError(`collectWithTimestamp() needs a finite timestamp, got ${String(timestamp)}`);
+        if (typeof timestamp !== 'number' || !Number.isFinite(timestamp))
+          throw new TypeError(`collectWithTimestamp() needs a finite timestamp, got ${String(timestamp)}`);
         this.push(RECORD, element, timestamp);
       },
       emitWatermark: (mark) => this.push(WATERMARK, undefined, watermarkTime(mark)),

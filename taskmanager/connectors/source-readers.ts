@@ -54,7 +54,14 @@ export interface IndexSplit {
 
 function isIndexSplit(v: unknown): v is IndexSplit {
   const s = v as IndexSplit;
-  return !!s && typeof s === 'object' && typeof s.next === 'number' && (typeof s.end === 'number' || s.end === null) && typeof s.stride === 'number' && s.stride > 0;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.next === 'number' &&
+    (typeof s.end === 'number' || s.end === null) &&
+    typeof s.stride === 'number' &&
+    s.stride > 0
+  );
 }
 
 /** Reads its splits one after the other, mapping each index through `produce`. */
@@ -109,14 +116,22 @@ class IndexedReader implements SourceReader {
   restoreSplits(splits: unknown[]): void {
     const restored: IndexSplit[] = [];
     for (const v of splits) {
-      if (!isIndexSplit(v)) throw new Error(`operator '${this.operatorName}': restored source split ${JSON.stringify(v)} is not a sequence split`);
+      if (!isIndexSplit(v))
+        throw new Error(
+          `operator '${this.operatorName}': restored source split ${JSON.stringify(v)} is not a sequence split`,
+        );
       restored.push({ next: v.next, end: v.end === null ? Infinity : v.end, stride: v.stride });
     }
     this.splits = restored.filter((x) => x.next < x.end);
   }
 }
 
-export function createSourceReader(op: OperatorDescriptor, source: unknown, services: TaskServices, operatorName: string): SourceReader {
+export function createSourceReader(
+  op: OperatorDescriptor,
+  source: unknown,
+  services: TaskServices,
+  operatorName: string,
+): SourceReader {
   if (op.kind !== 'source') throw new Error(`operator '${operatorName}' is a ${op.kind}, not a source`);
   const { subtaskIndex: i, parallelism: p } = services;
   switch (op.config.sourceKind) {
@@ -134,7 +149,8 @@ export function createSourceReader(op: OperatorDescriptor, source: unknown, serv
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
       const gen = s.generatorFunction;
-      if (s.count === Infinity) return new IndexedReader({ next: i, end: Infinity, stride: p }, gen, rate, services, operatorName);
+      if (s.count === Infinity)
+        return new IndexedReader({ next: i, end: Infinity, stride: p }, gen, rate, services, operatorName);
       const { start, end } = splitRange(s.count, i, p);
       return new IndexedReader({ next: start, end, stride: 1 }, gen, rate, services, operatorName);
     }
@@ -145,6 +161,8 @@ export function createSourceReader(op: OperatorDescriptor, source: unknown, serv
     case 'function':
       return new SourceFunctionReader(source as SourceFunction<unknown>, services, operatorName);
     default:
-      throw new Error(`unknown source kind '${String((op.config as { sourceKind?: unknown }).sourceKind)}' of operator '${operatorName}'`);
+      throw new Error(
+        `unknown source kind '${String((op.config as { sourceKind?: unknown }).sourceKind)}' of operator '${operatorName}'`,
+      );
   }
 }

@@ -25,7 +25,8 @@ export class TextLineSplitReader {
     public offset: number,
     private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`FileSource: invalid offset ${String(offset)} for ${path}`);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`FileSource: invalid offset ${String(offset)} for ${path}`);
     if (!(chunkBytes > 0)) throw new RangeError(`FileSource: chunk size must be positive, got ${chunkBytes}`);
     this.buf = Buffer.allocUnsafe(chunkBytes);
     this.readPos = offset;
@@ -87,13 +88,20 @@ export class TextLineSplitReader {
       fd = openSync(this.path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `FileSource: file ${this.path} does not exist` : `FileSource: cannot open ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new Error(
+        code === 'ENOENT'
+          ? `FileSource: file ${this.path} does not exist`
+          : `FileSource: cannot open ${this.path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     if (!this.checkedSize) {
       const size = fstatSync(fd).size;
       if (size < this.offset) {
         closeSync(fd);
-        throw new Error(`FileSource: cannot resume ${this.path} at byte ${this.offset}: the file has only ${size} bytes (was it replaced?)`);
+        throw new Error(
+          `FileSource: cannot resume ${this.path} at byte ${this.offset}: the file has only ${size} bytes (was it replaced?)`,
+        );
       }
       this.checkedSize = true;
     }

@@ -21,7 +21,10 @@ export function createChannelSelector(
       return fixed(0);
     case 'global': {
       const sub = desc.consumers.indexOf(0);
-      if (sub < 0) throw new Error(`partition ${desc.partitionId}: 'global' partitioning needs consumer subtask 0 among its consumers`);
+      if (sub < 0)
+        throw new Error(
+          `partition ${desc.partitionId}: 'global' partitioning needs consumer subtask 0 among its consumers`,
+        );
       return fixed(sub);
     }
     case 'broadcast':
@@ -74,11 +77,16 @@ function hashSelector(desc: ResultPartitionDescriptor, keySelector?: (v: unknown
     select(value) {
       const key = keySelector(value);
       // An int32 key hashes as itself (keyHashCode): skip the generic dispatch on the hot path.
-      const kg = typeof key === 'number' && (key | 0) === key ? murmurInt(key) % maxParallelism : assignToKeyGroup(key, maxParallelism);
+      const kg =
+        typeof key === 'number' && (key | 0) === key
+          ? murmurInt(key) % maxParallelism
+          : assignToKeyGroup(key, maxParallelism);
       const sub = subOfKeyGroup[kg];
       if (sub < 0) {
         const consumer = operatorIndexForKeyGroup(maxParallelism, desc.consumerParallelism, kg);
-        throw new Error(`partition ${desc.partitionId}: key group ${kg} belongs to consumer subtask ${consumer}, which is not connected`);
+        throw new Error(
+          `partition ${desc.partitionId}: key group ${kg} belongs to consumer subtask ${consumer}, which is not connected`,
+        );
       }
       return sub;
     },

@@ -83,10 +83,17 @@ class SubscriptionSession {
     }
     const req = msg.request;
     if (req.protocolVersion !== PROTOCOL_VERSION) {
-      this.view.onError(new Error(`data protocol version ${req.protocolVersion} is not supported (this TaskManager speaks ${PROTOCOL_VERSION})`));
+      this.view.onError(
+        new Error(
+          `data protocol version ${req.protocolVersion} is not supported (this TaskManager speaks ${PROTOCOL_VERSION})`,
+        ),
+      );
       return;
     }
-    this.logger.debug({ partitionId: req.partitionId, subpartition: req.subpartition, consumer: req.consumerTaskManagerId }, 'subpartition requested');
+    this.logger.debug(
+      { partitionId: req.partitionId, subpartition: req.subpartition, consumer: req.consumerTaskManagerId },
+      'subpartition requested',
+    );
     this.subscription = this.partitions.subscribe(req.partitionId, req.subpartition, this.view, req.initialCredit);
   }
 
@@ -106,10 +113,17 @@ class SubscriptionSession {
 
 type Call = grpc.ServerDuplexStream<ConsumerMessage, ProducerMessage>;
 
-export function createDataExchangeHandlers(partitions: ResultPartitionManager, logger: Logger): grpc.UntypedServiceImplementation {
+export function createDataExchangeHandlers(
+  partitions: ResultPartitionManager,
+  logger: Logger,
+): grpc.UntypedServiceImplementation {
   return {
     Subscribe(call: Call): void {
-      const session = new SubscriptionSession({ write: (m) => call.write(m), end: () => call.end() }, partitions, logger);
+      const session = new SubscriptionSession(
+        { write: (m) => call.write(m), end: () => call.end() },
+        partitions,
+        logger,
+      );
       call.on('data', (msg: ConsumerMessage) => session.onMessage(msg));
       call.on('end', () => session.onEnd());
       call.on('cancelled', () => session.close());
@@ -124,7 +138,11 @@ export function createDataExchangeHandlers(partitions: ResultPartitionManager, l
 /** Serves one consumer on another thread of this TaskManager through its end of a MessageChannel. */
 export function serveThreadSubscription(port: MessagePort, partitions: ResultPartitionManager, logger: Logger): void {
   // The consumer closes the port when it has what it needs or goes away.
-  const session = new SubscriptionSession({ write: (m) => postProducerMessage(port, m), end: () => undefined }, partitions, logger);
+  const session = new SubscriptionSession(
+    { write: (m) => postProducerMessage(port, m), end: () => undefined },
+    partitions,
+    logger,
+  );
   port.on('message', (msg: ConsumerMessage) => session.onMessage(msg));
   port.on('close', () => session.close());
 }
@@ -146,6 +164,7 @@ function postProducerMessage(port: MessagePort, msg: ProducerMessage): void {
 }
 
 function ownedBytes(bytes: Uint8Array): Uint8Array {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const whole =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
   return whole ? bytes : Uint8Array.prototype.slice.call(bytes);
 }

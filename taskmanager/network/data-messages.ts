@@ -12,8 +12,7 @@ export interface PartitionRequest {
 }
 
 export type ConsumerMessage =
-  | { kind?: 'request'; request: PartitionRequest }
-  | { kind?: 'credit'; credit: { credit: number } };
+  { kind?: 'request'; request: PartitionRequest } | { kind?: 'credit'; credit: { credit: number } };
 
 export type ProducerMessage =
   | { kind?: 'buffer'; buffer: Uint8Array }

@@ -62,7 +62,9 @@ export abstract class InputChannel implements SubpartitionView {
   onError(err: Error): void {
     // After end of partition everything has arrived: a closing connection is no failure.
     if (this.closed || this.error || this.endReceived) return;
-    this.error = new Error(`input channel ${this.index} from ${this.describeProducer()} failed: ${err.message}`, { cause: err });
+    this.error = new Error(`input channel ${this.index} from ${this.describeProducer()} failed: ${err.message}`, {
+      cause: err,
+    });
     // Marks the failure as an echo of the producer's, so the JobManager keeps the producer's as root cause.
     this.error.name = 'PartitionException';
     this.releaseResources();

@@ -52,9 +52,17 @@ export class SingleInputGate implements InputGate, InputChannelListener {
         try {
           decoded = decodeRecords(item);
         } catch (e) {
-          throw new Error(`cannot decode a buffer from ${channel.describeProducer()}: ${(e as Error).message}`, { cause: e });
+          throw new Error(`cannot decode a buffer from ${channel.describeProducer()}: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
-        return { kind: 'records', channel: ch, values: decoded.values, timestamps: decoded.timestamps, bytes: item.length };
+        return {
+          kind: 'records',
+          channel: ch,
+          values: decoded.values,
+          timestamps: decoded.timestamps,
+          bytes: item.length,
+        };
       }
       if (item.type === 'endOfPartition') this.numFinished++;
       return { kind: 'event', channel: ch, event: item };

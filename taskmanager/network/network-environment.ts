@@ -71,7 +71,10 @@ export class NetworkEnvironment {
 
   /** Registers the DataExchange service on the TaskManager's gRPC server. */
   addToServer(server: grpc.Server): void {
-    server.addService(dataExchangeClientConstructor().service, createDataExchangeHandlers(this.partitions, this.opts.logger));
+    server.addService(
+      dataExchangeClientConstructor().service,
+      createDataExchangeHandlers(this.partitions, this.opts.logger),
+    );
   }
 
   /** Set once this thread's data server is bound. */
@@ -111,10 +114,19 @@ export class NetworkEnvironment {
         const c = desc.channels[i];
         if (c.producerTaskManagerId === this.taskManagerId) {
           const { dataAddress, connectThread } = this.opts;
-          if (!connectThread || c.producerDataAddress === dataAddress) return new LocalInputChannel(i, c, credit, listener, this.partitions);
+          if (!connectThread || c.producerDataAddress === dataAddress)
+            return new LocalInputChannel(i, c, credit, listener, this.partitions);
           return new ThreadInputChannel(i, c, credit, listener, connectThread, this.taskManagerId);
         }
-        return new RemoteInputChannel(i, c, credit, listener, this.connections.clientFor(c.producerDataAddress), this.taskManagerId, this.opts.requestBackoff);
+        return new RemoteInputChannel(
+          i,
+          c,
+          credit,
+          listener,
+          this.connections.clientFor(c.producerDataAddress),
+          this.taskManagerId,
+          this.opts.requestBackoff,
+        );
       },
       (g) => this.gates.delete(g),
     );
@@ -125,7 +137,8 @@ export class NetworkEnvironment {
   /** Releases the partitions an execution produced (cancel, failure, or cleanup after finish). */
   releasePartitionsOf(executionId: string, cause?: Error): void {
     for (const p of this.partitions.all()) {
-      if (executionIdOf(p.partitionId) === executionId) p.release(cause ?? new Error(`execution ${executionId} released its partitions`));
+      if (executionIdOf(p.partitionId) === executionId)
+        p.release(cause ?? new Error(`execution ${executionId} released its partitions`));
     }
   }
 

@@ -47,7 +47,8 @@ export class ResultPartitionManager {
 
   register(partition: ResultPartition): void {
     const id = partition.partitionId;
-    if (this.partitions.has(id)) throw new Error(`partition ${id} is already registered on TaskManager ${this.taskManagerId}`);
+    if (this.partitions.has(id))
+      throw new Error(`partition ${id} is already registered on TaskManager ${this.taskManagerId}`);
     this.partitions.set(id, partition);
     this.released.delete(id);
     const pending = this.waiting.get(id);
@@ -78,7 +79,12 @@ export class ResultPartitionManager {
     return [...this.partitions.values()];
   }
 
-  subscribe(partitionId: string, subpartition: number, view: SubpartitionView, initialCredit: number): SubpartitionSubscription {
+  subscribe(
+    partitionId: string,
+    subpartition: number,
+    view: SubpartitionView,
+    initialCredit: number,
+  ): SubpartitionSubscription {
     const partition = this.partitions.get(partitionId);
     if (partition) return partition.subscribe(subpartition, view, initialCredit);
     const reason = this.released.get(partitionId);
@@ -92,7 +98,11 @@ export class ResultPartitionManager {
     set.add(pending);
     pending.timer = setTimeout(() => {
       this.dropPending(partitionId, pending);
-      view.onError(new Error(`partition ${partitionId} is not registered on TaskManager ${this.taskManagerId} (waited ${this.requestTimeoutMs} ms)`));
+      view.onError(
+        new Error(
+          `partition ${partitionId} is not registered on TaskManager ${this.taskManagerId} (waited ${this.requestTimeoutMs} ms)`,
+        ),
+      );
     }, this.requestTimeoutMs);
     pending.timer.unref();
     return pending;

@@ -4,7 +4,12 @@
 // subpartition can send.
 import type { ResultPartitionDescriptor } from '../../common/deployment.js';
 import { createChannelSelector } from './channel-selector.js';
-import { ResultSubpartition, type SubpartitionOwner, type SubpartitionSubscription, type SubpartitionView } from './result-subpartition.js';
+import {
+  ResultSubpartition,
+  type SubpartitionOwner,
+  type SubpartitionSubscription,
+  type SubpartitionView,
+} from './result-subpartition.js';
 import type { NetworkEvent, ResultPartitionMetrics, ResultPartitionWriter } from './types.js';
 
 export interface ResultPartitionOptions {
@@ -26,7 +31,12 @@ const END_OF_PARTITION: NetworkEvent = Object.freeze({ type: 'endOfPartition' })
 export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner {
   readonly partitionId: string;
   readonly numSubpartitions: number;
-  readonly metrics: ResultPartitionMetrics = { numRecordsOut: 0, numBytesOut: 0, numBuffersOut: 0, backPressuredTimeMs: 0 };
+  readonly metrics: ResultPartitionMetrics = {
+    numRecordsOut: 0,
+    numBytesOut: 0,
+    numBuffersOut: 0,
+    backPressuredTimeMs: 0,
+  };
   readonly maxQueuedBuffers: number;
   /** The record writer: applies the channel selector, then appends. One call per record. */
   readonly emit: (value: unknown, timestamp: number | undefined) => void;
@@ -137,7 +147,9 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
   subscribe(subpartition: number, view: SubpartitionView, initialCredit: number): SubpartitionSubscription {
     const sp = this.subpartitions[subpartition];
     if (sp === undefined) {
-      view.onError(new Error(`partition ${this.partitionId} has ${this.numSubpartitions} subpartitions, not ${subpartition + 1}`));
+      view.onError(
+        new Error(`partition ${this.partitionId} has ${this.numSubpartitions} subpartitions, not ${subpartition + 1}`),
+      );
       return { addCredit() {}, cancel() {} };
     }
     return sp.attach(view, initialCredit);

@@ -169,7 +169,8 @@ export class ResultSubpartition {
       this.sending = false;
     }
     this.updateBackpressure();
-    if (this.flushRequested && this.view !== null && this.credit > 0 && this.queue.length === 0) this.owner.onFlushable(this);
+    if (this.flushRequested && this.view !== null && this.credit > 0 && this.queue.length === 0)
+      this.owner.onFlushable(this);
   }
 
   private updateBackpressure(): void {

@@ -30,7 +30,8 @@ export class ThreadInputChannel extends StreamInputChannel {
     port1.on('message', (msg: ProducerMessage) => this.onProducerMessage(msg));
     // Closed by the other side: its thread ended or was terminated.
     port1.on('close', () => {
-      if (this.port === port1) this.onError(new Error('the producer thread closed the channel before end of partition'));
+      if (this.port === port1)
+        this.onError(new Error('the producer thread closed the channel before end of partition'));
     });
     port1.postMessage(this.partitionRequest(this.consumerTaskManagerId));
     this.connect(this.descriptor.producerDataAddress, port2);

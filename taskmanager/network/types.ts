@@ -6,13 +6,27 @@
 export type NetworkEvent =
   | { type: 'endOfPartition' }
   | { type: 'watermark'; timestamp: number }
-  | { type: 'barrier'; checkpointId: number; timestamp: number; savepoint?: boolean; stop?: boolean; drain?: boolean; unaligned?: boolean }
+  | {
+      type: 'barrier';
+      checkpointId: number;
+      timestamp: number;
+      savepoint?: boolean;
+      stop?: boolean;
+      drain?: boolean;
+      unaligned?: boolean;
+    }
   | { type: 'cancelBarrier'; checkpointId: number }
   | { type: 'idle'; idle: boolean };
 
 /** What a task polls from an input gate. Timestamps are per record; undefined means "no timestamp". */
 export type BufferOrEvent =
-  | { kind: 'records'; channel: number; values: unknown[]; timestamps: (number | undefined)[] | null; /** Size of the buffer they came in. */ bytes: number }
+  | {
+      kind: 'records';
+      channel: number;
+      values: unknown[];
+      timestamps: (number | undefined)[] | null;
+      /** Size of the buffer they came in. */ bytes: number;
+    }
   | { kind: 'event'; channel: number; event: NetworkEvent };
 
 export interface ResultPartitionMetrics {

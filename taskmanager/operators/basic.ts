@@ -24,7 +24,8 @@ abstract class RecordKeyingOperator extends StreamOperator {
   }
 
   override async initializeState(context: StateInitializationContext): Promise<void> {
-    if (context.keyedStateBackend && !this.keyOf) throw new Error(`operator '${this.name}' was given keyed state but has no key selector`);
+    if (context.keyedStateBackend && !this.keyOf)
+      throw new Error(`operator '${this.name}' was given keyed state but has no key selector`);
     await super.initializeState(context);
   }
 

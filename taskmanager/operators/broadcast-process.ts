@@ -3,7 +3,12 @@
 // (the rules-engine pattern); data elements read it. Keyed when input 1 has a key selector:
 // then data elements have a current key and per-key timers.
 import type { Collector, TimeDomain, TimerService } from '../../api/functions.js';
-import { BroadcastStates, type BroadcastStateDescriptorLike, type BroadcastStateView, type ReadOnlyBroadcastStateView } from './broadcast-state.js';
+import {
+  BroadcastStates,
+  type BroadcastStateDescriptorLike,
+  type BroadcastStateView,
+  type ReadOnlyBroadcastStateView,
+} from './broadcast-state.js';
 import { coMethod } from './co-map.js';
 import { CoTimerOperator, optionalMethod } from './co-timers.js';
 import type { OperatorSetup, StateInitializationContext } from './operator.js';
@@ -55,14 +60,18 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === 'string'))) {
       throw new Error(`operator '${this.name}': config.broadcastStates must be a list of state names`);
     }
-    this.broadcastStates = new BroadcastStates(d.kind === 'broadcastProcess' && names !== undefined ? d.config.broadcastStates : [], this.name);
+    this.broadcastStates = new BroadcastStates(
+      d.kind === 'broadcastProcess' && names !== undefined ? d.config.broadcastStates : [],
+      this.name,
+    );
     this.elementFn = coMethod(this.name, setup.userCode, 'processElement');
     this.broadcastElementFn = coMethod(this.name, setup.userCode, 'processBroadcastElement');
     this.onTimerFn = optionalMethod(setup.userCode, 'onTimer');
 
     const self = this;
     const states = this.broadcastStates;
-    const output = (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp);
+    const output = (tag: { id: string }, value: unknown) =>
+      self.output.collectSide(tag.id, value, self.currentTimestamp);
     this.readOnlyContext = {
       timestamp: () => self.currentTimestamp ?? null,
       currentProcessingTime: () => self.timerService.currentProcessingTime(),
@@ -74,7 +83,9 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     };
     // Broadcast elements belong to no key, so they cannot set timers (Flink's Context has none).
     const noTimers = (): never => {
-      throw new Error(`operator '${self.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`);
+      throw new Error(
+        `operator '${self.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`,
+      );
     };
     const broadcastTimerService: TimerService = {
       currentProcessingTime: () => self.timerService.currentProcessingTime(),

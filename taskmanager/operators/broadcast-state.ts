@@ -58,7 +58,13 @@ function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; read
   };
   // Writes fail loudly rather than being absent, so a rules engine that updates rules from the
   // wrong side learns why.
-  const readOnlyView = { ...reads, put: readOnly, putAll: readOnly, remove: readOnly, clear: readOnly } as ReadOnlyBroadcastStateView;
+  const readOnlyView = {
+    ...reads,
+    put: readOnly,
+    putAll: readOnly,
+    remove: readOnly,
+    clear: readOnly,
+  } as ReadOnlyBroadcastStateView;
   return { writable, readOnly: readOnlyView };
 }
 
@@ -96,11 +102,14 @@ export class BroadcastStates {
 
   private lookup<T>(views: Map<string, T>, descriptor: BroadcastStateDescriptorLike): T {
     const name = descriptor !== null && typeof descriptor === 'object' ? descriptor.name : undefined;
-    if (typeof name !== 'string') throw new TypeError(`operator '${this.operatorName}': getBroadcastState() needs a state descriptor with a name`);
+    if (typeof name !== 'string')
+      throw new TypeError(`operator '${this.operatorName}': getBroadcastState() needs a state descriptor with a name`);
     const v = views.get(name);
     if (!v) {
       if (this.names.includes(name)) {
-        throw new Error(`operator '${this.operatorName}': broadcast state '${name}' is not initialized yet (the task calls initializeState() before records flow)`);
+        throw new Error(
+          `operator '${this.operatorName}': broadcast state '${name}' is not initialized yet (the task calls initializeState() before records flow)`,
+        );
       }
       const known = this.names.map((n) => `'${n}'`).join(', ') || 'none';
       throw new Error(

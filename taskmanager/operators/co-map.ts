@@ -5,9 +5,17 @@ import { TimestampedCollector } from './basic.js';
 import { TwoInputStreamOperator, type OperatorSetup } from './operator.js';
 
 /** A method of a two-method function object, bound to it; a plain function cannot serve two inputs. */
-export function coMethod<F extends (...args: never[]) => unknown>(operatorName: string, userCode: unknown, method: string): F {
-  const m = userCode !== null && typeof userCode === 'object' ? (userCode as Record<string, unknown>)[method] : undefined;
-  if (typeof m !== 'function') throw new Error(`operator '${operatorName}': user code has no ${method}() method (two-input functions are objects with one method per input)`);
+export function coMethod<F extends (...args: never[]) => unknown>(
+  operatorName: string,
+  userCode: unknown,
+  method: string,
+): F {
+  const m =
+    userCode !== null && typeof userCode === 'object' ? (userCode as Record<string, unknown>)[method] : undefined;
+  if (typeof m !== 'function')
+    throw new Error(
+      `operator '${operatorName}': user code has no ${method}() method (two-input functions are objects with one method per input)`,
+    );
   return (m as F).bind(userCode) as F;
 }
 

@@ -22,7 +22,9 @@ export class CoProcessOperator extends CoTimerOperator {
     const keyed = setup.keySelector !== undefined || setup.keySelector2 !== undefined;
     super(setup, keyed, 'keyBy() on both inputs before connect()');
     if (keyed && (!setup.keySelector || !setup.keySelector2)) {
-      throw new Error(`operator '${this.name}': a keyed co-process needs key selectors for both inputs (keyBy() each stream before connect())`);
+      throw new Error(
+        `operator '${this.name}': a keyed co-process needs key selectors for both inputs (keyBy() each stream before connect())`,
+      );
     }
     this.keyOf1 = setup.keySelector;
     this.keyOf2 = setup.keySelector2;

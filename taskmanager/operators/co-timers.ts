@@ -3,15 +3,24 @@
 // watermark, and onTimer dispatch. Non-keyed variants get the same TimerService, whose reads
 // work and whose timer registration fails clearly, as in Flink.
 import type { TimeDomain } from '../../api/functions.js';
-import { InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import {
+  InternalTimerService,
+  type InternalTimer,
+  type KeyContext,
+  type Triggerable,
+} from '../runtime/timer-service.js';
 import type { KeyedEntry, StateMeta } from '../state/types.js';
 import { TimestampedCollector } from './basic.js';
 import { TwoInputStreamOperator, type OperatorSetup, type RawKeyedState } from './operator.js';
 import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
 
 /** The user's onTimer, when the function object has one. */
-export function optionalMethod<F extends (...args: never[]) => unknown>(userCode: unknown, method: string): F | undefined {
-  const m = userCode !== null && typeof userCode === 'object' ? (userCode as Record<string, unknown>)[method] : undefined;
+export function optionalMethod<F extends (...args: never[]) => unknown>(
+  userCode: unknown,
+  method: string,
+): F | undefined {
+  const m =
+    userCode !== null && typeof userCode === 'object' ? (userCode as Record<string, unknown>)[method] : undefined;
   return typeof m === 'function' ? ((m as F).bind(userCode) as F) : undefined;
 }
 
@@ -38,13 +47,29 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
   ) {
     super(setup);
     this.collector = new TimestampedCollector(this.output);
-    this.timers = keyed ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '', 'user-timers', VOID_TIMER_NAMESPACE) : undefined;
-    this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.currentWatermark(), notKeyedHint);
+    this.timers = keyed
+      ? new InternalTimerService<null>(
+          this,
+          this,
+          setup.services.processingTime,
+          () => '',
+          'user-timers',
+          VOID_TIMER_NAMESPACE,
+        )
+      : undefined;
+    this.timerService = new ProcessTimerService(
+      this.name,
+      this.timers,
+      setup.services.processingTime,
+      () => this.currentWatermark(),
+      notKeyedHint,
+    );
   }
 
   // --- KeyContext ---
   getCurrentKey(): unknown {
-    if (!this.keyed) throw new Error(`operator '${this.name}' is not keyed: getCurrentKey() needs ${this.notKeyedHint}`);
+    if (!this.keyed)
+      throw new Error(`operator '${this.name}' is not keyed: getCurrentKey() needs ${this.notKeyedHint}`);
     return this.currentKey;
   }
 

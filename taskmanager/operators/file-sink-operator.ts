@@ -10,8 +10,18 @@
 // savepoint's snapshot rolls (publishes) every part.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BasePathBucketAssigner, isBucketAssigner, type BucketAssigner, type BucketAssignerContext } from '../../api/file-sink-buckets.js';
-import { DEFAULT_MAX_PART_SIZE, DefaultRollingPolicy, isRollingPolicy, type RollingPolicy } from '../../api/file-sink-rolling.js';
+import {
+  BasePathBucketAssigner,
+  isBucketAssigner,
+  type BucketAssigner,
+  type BucketAssignerContext,
+} from '../../api/file-sink-buckets.js';
+import {
+  DEFAULT_MAX_PART_SIZE,
+  DefaultRollingPolicy,
+  isRollingPolicy,
+  type RollingPolicy,
+} from '../../api/file-sink-rolling.js';
 import { DEFAULT_BUCKET_CHECK_INTERVAL } from '../../api/file-sink.js';
 import { ListStateDescriptor, type ListState } from '../../api/state.js';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
@@ -19,7 +29,12 @@ import { FileSinkBuckets } from '../connectors/file-sink-buckets.js';
 import { FileSinkCommitter } from '../connectors/file-sink-committer.js';
 import { recoverFileSink, type FileSinkWriterState } from '../connectors/file-sink-recovery.js';
 import { PartFileNaming } from '../connectors/part-file-naming.js';
-import { StreamOperator, type OperatorSetup, type SnapshotContext, type StateInitializationContext } from './operator.js';
+import {
+  StreamOperator,
+  type OperatorSetup,
+  type SnapshotContext,
+  type StateInitializationContext,
+} from './operator.js';
 import { toLine } from './sinks.js';
 
 /** Name of the sink's union list state: one FileSinkWriterState per subtask. */
@@ -68,14 +83,23 @@ export class FileSinkOperator extends StreamOperator {
   constructor(setup: OperatorSetup) {
     super(setup);
     const sink = setup.userCode as FileSinkLike | undefined;
-    if (!sink || typeof sink.dir !== 'string' || sink.dir.length === 0) throw new Error(`operator '${this.name}': FileSink without a directory`);
+    if (!sink || typeof sink.dir !== 'string' || sink.dir.length === 0)
+      throw new Error(`operator '${this.name}': FileSink without a directory`);
     this.dir = resolve(sink.dir);
     this.naming = new PartFileNaming(sink.partPrefix ?? 'part', sink.partSuffix ?? '');
     this.policy = isRollingPolicy(sink.rollingPolicy)
       ? (sink.rollingPolicy as RollingPolicy<unknown, string>)
-      : DefaultRollingPolicy.builder().withMaxPartSize(sink.maxPartSize ?? DEFAULT_MAX_PART_SIZE).build();
-    this.assigner = isBucketAssigner(sink.bucketAssigner) && !(sink.bucketAssigner instanceof BasePathBucketAssigner) ? sink.bucketAssigner : undefined;
-    this.bucketCheckInterval = sink.bucketCheckInterval !== undefined && sink.bucketCheckInterval > 0 ? sink.bucketCheckInterval : DEFAULT_BUCKET_CHECK_INTERVAL;
+      : DefaultRollingPolicy.builder()
+          .withMaxPartSize(sink.maxPartSize ?? DEFAULT_MAX_PART_SIZE)
+          .build();
+    this.assigner =
+      isBucketAssigner(sink.bucketAssigner) && !(sink.bucketAssigner instanceof BasePathBucketAssigner)
+        ? sink.bucketAssigner
+        : undefined;
+    this.bucketCheckInterval =
+      sink.bucketCheckInterval !== undefined && sink.bucketCheckInterval > 0
+        ? sink.bucketCheckInterval
+        : DEFAULT_BUCKET_CHECK_INTERVAL;
     this.encode = sink.encoder ?? toLine;
     // A job that only takes savepoints commits at each savepoint's snapshot instead (see snapshotState).
     this.twoPhase = setup.services.checkpointing?.periodic === true;
@@ -90,11 +114,20 @@ export class FileSinkOperator extends StreamOperator {
   }
 
   override async initializeState(context: StateInitializationContext): Promise<void> {
-    this.state = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<FileSinkWriterState>(FILE_SINK_STATE_NAME));
+    this.state = context
+      .getOperatorStateStore()
+      .getUnionListState(new ListStateDescriptor<FileSinkWriterState>(FILE_SINK_STATE_NAME));
     mkdirSync(this.dir, { recursive: true });
     if (context.isRestored()) {
       const { subtaskIndex, parallelism } = this.services;
-      const r = recoverFileSink({ dir: this.dir, naming: this.naming, subtaskIndex, parallelism, states: this.state.get(), buckets: this.assigner !== undefined });
+      const r = recoverFileSink({
+        dir: this.dir,
+        naming: this.naming,
+        subtaskIndex,
+        parallelism,
+        states: this.state.get(),
+        buckets: this.assigner !== undefined,
+      });
       this.buckets.resume(r.resume);
       if (r.committed.length > 0 || r.deleted.length > 0 || r.resume.length > 0) {
         this.services.log.info(
@@ -103,7 +136,10 @@ export class FileSinkOperator extends StreamOperator {
         );
       }
       if (r.alreadyCommitted.length > 0) {
-        this.services.log.warn({ parts: r.alreadyCommitted }, 'FileSink restored: in-progress parts of the checkpoint were already committed by a later run (restored an older savepoint?); writing goes on in new parts');
+        this.services.log.warn(
+          { parts: r.alreadyCommitted },
+          'FileSink restored: in-progress parts of the checkpoint were already committed by a later run (restored an older savepoint?); writing goes on in new parts',
+        );
       }
     }
   }

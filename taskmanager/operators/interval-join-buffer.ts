@@ -35,7 +35,10 @@ export class IntervalJoinBuffer {
 
   constructor(private readonly backend: KeyedStateBackend) {
     this.rows = [backend.getTable<unknown[]>(BUFFERS[0]), backend.getTable<unknown[]>(BUFFERS[1])];
-    this.timestamps = [backend.getTable<number[]>(BUCKET_TIMESTAMPS[0]), backend.getTable<number[]>(BUCKET_TIMESTAMPS[1])];
+    this.timestamps = [
+      backend.getTable<number[]>(BUCKET_TIMESTAMPS[0]),
+      backend.getTable<number[]>(BUCKET_TIMESTAMPS[1]),
+    ];
   }
 
   /** Adds a row of the current key. */
@@ -61,7 +64,12 @@ export class IntervalJoinBuffer {
   }
 
   /** Visits the current key's buckets of `side` with from <= timestamp <= to, in timestamp order. */
-  forEachBucket(side: JoinSide, from: number, to: number, visit: (timestamp: number, rows: readonly unknown[]) => void): void {
+  forEachBucket(
+    side: JoinSide,
+    from: number,
+    to: number,
+    visit: (timestamp: number, rows: readonly unknown[]) => void,
+  ): void {
     const ts = this.timestamps[side].get(VOID_NAMESPACE);
     if (!ts) return;
     const rows = this.rows[side];

@@ -5,10 +5,21 @@
 // bounded on an endless stream.
 import type { IntervalJoinConfig } from '../../common/jobgraph.js';
 import type { Collector } from '../../api/functions.js';
-import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import {
+  InternalTimerService,
+  MIN_WATERMARK,
+  type InternalTimer,
+  type KeyContext,
+  type Triggerable,
+} from '../runtime/timer-service.js';
 import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js';
 import { IntervalJoinBuffer, type JoinSide } from './interval-join-buffer.js';
-import { TwoInputStreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
+import {
+  TwoInputStreamOperator,
+  type OperatorSetup,
+  type RawKeyedState,
+  type StateInitializationContext,
+} from './operator.js';
 import { uninitializedKeyedState } from './uninitialized-state.js';
 
 /** The context of ProcessJoinFunction.processElement. */
@@ -34,16 +45,20 @@ export interface IntervalJoinBounds {
 }
 
 /** What the bounds need from the operator's config (the inclusive flags default to true). */
-export type IntervalJoinBoundsConfig = Pick<IntervalJoinConfig, 'lowerBound' | 'upperBound'> & Partial<Pick<IntervalJoinConfig, 'lowerBoundInclusive' | 'upperBoundInclusive'>>;
+export type IntervalJoinBoundsConfig = Pick<IntervalJoinConfig, 'lowerBound' | 'upperBound'> &
+  Partial<Pick<IntervalJoinConfig, 'lowerBoundInclusive' | 'upperBoundInclusive'>>;
 
 /** Checks the bounds' meaning (the descriptor's schema checked their types); exclusive bounds become inclusive ones a millisecond inside. */
 export function intervalJoinBounds(config: IntervalJoinBoundsConfig, operatorName: string): IntervalJoinBounds {
   const lower = config.lowerBound;
   const upper = config.upperBound;
   if (!Number.isFinite(lower) || !Number.isFinite(upper)) {
-    throw new Error(`interval join '${operatorName}': lowerBound and upperBound must be finite numbers of milliseconds`);
+    throw new Error(
+      `interval join '${operatorName}': lowerBound and upperBound must be finite numbers of milliseconds`,
+    );
   }
-  if (lower > upper) throw new Error(`interval join '${operatorName}': lowerBound (${lower}) must be <= upperBound (${upper})`);
+  if (lower > upper)
+    throw new Error(`interval join '${operatorName}': lowerBound (${lower}) must be <= upperBound (${upper})`);
   const lowerInclusive = config.lowerBoundInclusive !== false;
   const upperInclusive = config.upperBoundInclusive !== false;
   return { lowerBound: lowerInclusive ? lower : lower + 1, upperBound: upperInclusive ? upper : upper - 1 };
@@ -80,18 +95,27 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
     if (d.kind !== 'intervalJoin') throw new Error(`operator '${this.name}' of kind '${d.kind}' is no interval join`);
     ({ lowerBound: this.lowerBound, upperBound: this.upperBound } = intervalJoinBounds(d.config, this.name));
     if (!setup.keySelector || !setup.keySelector2) {
-      throw new Error(`interval join '${this.name}' needs key selectors for both inputs (keyBy() each stream before intervalJoin())`);
+      throw new Error(
+        `interval join '${this.name}' needs key selectors for both inputs (keyBy() each stream before intervalJoin())`,
+      );
     }
     this.keyOf1 = setup.keySelector;
     this.keyOf2 = setup.keySelector2;
     this.fn = this.userFunction('processElement');
     const tag = (name: 'leftLateDataTag' | 'rightLateDataTag') => {
       const t = d.config[name];
-      if (t !== undefined && (typeof t !== 'string' || t.length === 0)) throw new Error(`interval join '${this.name}': config.${name} must be an output tag id`);
+      if (t !== undefined && (typeof t !== 'string' || t.length === 0))
+        throw new Error(`interval join '${this.name}': config.${name} must be an output tag id`);
       return t;
     };
     this.lateDataTags = [tag('leftLateDataTag'), tag('rightLateDataTag')];
-    this.timers = new InternalTimerService<CleanupNamespace>(this, this, setup.services.processingTime, (ns) => ns, 'cleanup-timers');
+    this.timers = new InternalTimerService<CleanupNamespace>(
+      this,
+      this,
+      setup.services.processingTime,
+      (ns) => ns,
+      'cleanup-timers',
+    );
     this.backend = uninitializedKeyedState(this.name);
     const self = this;
     this.context = {

@@ -11,27 +11,60 @@
 //    at the barrier (its xid goes into operator state) and commits it when the checkpoint
 //    completes. A restore commits the prepared transactions its checkpoint recorded and rolls back
 //    this job's other prepared transactions of the subtask (written after that checkpoint).
-import type { JdbcConnectionOptions, JdbcExactlyOnceOptions, JdbcExecutionOptions, JdbcStatementBuilder } from '../../api/jdbc-sink.js';
+import type {
+  JdbcConnectionOptions,
+  JdbcExactlyOnceOptions,
+  JdbcExecutionOptions,
+  JdbcStatementBuilder,
+} from '../../api/jdbc-sink.js';
 import { ListStateDescriptor, type ListState } from '../../api/state.js';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
 import { JdbcBatchExecutor } from '../connectors/jdbc-batch.js';
 import {
-  connectSettings, jdbcDriver, KNOWN_URL_PROPERTIES, retryBackoffMs, RetriesExhausted, withRetries, type JdbcConnection, type JdbcConnectSettings,
+  connectSettings,
+  jdbcDriver,
+  KNOWN_URL_PROPERTIES,
+  retryBackoffMs,
+  RetriesExhausted,
+  withRetries,
+  type JdbcConnection,
+  type JdbcConnectSettings,
 } from '../connectors/jdbc-connection.js';
 import { describeSqlError, isTransientSqlError, JdbcSinkError } from '../connectors/jdbc-errors.js';
 import { parseSql, type ParsedSql } from '../connectors/jdbc-sql.js';
 import { StatementParameters } from '../connectors/jdbc-statement.js';
 import {
-  isUnknownXid, sinkGtrid, subtaskOfXid, XA_FORMAT_ID, xaCommit, xaEnd, xaEndAndPrepare, xaRecover, xaRollback, xaStart, XidGenerator, xidKey, type Xid,
+  isUnknownXid,
+  sinkGtrid,
+  subtaskOfXid,
+  XA_FORMAT_ID,
+  xaCommit,
+  xaEnd,
+  xaEndAndPrepare,
+  xaRecover,
+  xaRollback,
+  xaStart,
+  XidGenerator,
+  xidKey,
+  type Xid,
 } from '../connectors/jdbc-xa.js';
-import { StreamOperator, UserCodeError, type OperatorSetup, type SnapshotContext, type StateInitializationContext } from './operator.js';
+import {
+  StreamOperator,
+  UserCodeError,
+  type OperatorSetup,
+  type SnapshotContext,
+  type StateInitializationContext,
+} from './operator.js';
 
 /** What the operator reads of the JdbcSinkFunction from the bundle. */
 interface JdbcSinkLike {
   sql: string;
   statementBuilder: JdbcStatementBuilder<unknown>;
   executionOptions: Pick<JdbcExecutionOptions, 'batchSize' | 'batchIntervalMs' | 'maxRetries'>;
-  connectionOptions: Pick<JdbcConnectionOptions, 'parsedUrl' | 'username' | 'password' | 'connectionCheckTimeoutSeconds'>;
+  connectionOptions: Pick<
+    JdbcConnectionOptions,
+    'parsedUrl' | 'username' | 'password' | 'connectionCheckTimeoutSeconds'
+  >;
   exactlyOnceOptions?: Pick<JdbcExactlyOnceOptions, 'recoveredAndRollback' | 'maxCommitAttempts'>;
 }
 
@@ -100,7 +133,10 @@ abstract class JdbcSinkBase extends StreamOperator {
     try {
       this.statement = parseSql(sink.sql);
     } catch (e) {
-      throw new UserCodeError(this.name, new JdbcSinkError(`JdbcSink '${this.name}': ${(e as Error).message}`, { cause: e }));
+      throw new UserCodeError(
+        this.name,
+        new JdbcSinkError(`JdbcSink '${this.name}': ${(e as Error).message}`, { cause: e }),
+      );
     }
     this.executor = new JdbcBatchExecutor(this.statement);
     this.parameters = new StatementParameters(sink.statementBuilder, this.statement.parameterCount);
@@ -120,9 +156,17 @@ abstract class JdbcSinkBase extends StreamOperator {
   protected abstract writeBatch(rows: unknown[][]): Promise<void>;
 
   protected logOpen(): void {
-    const ignored = Object.keys(this.sink.connectionOptions.parsedUrl.properties).filter((k) => !KNOWN_URL_PROPERTIES.includes(k));
+    const ignored = Object.keys(this.sink.connectionOptions.parsedUrl.properties).filter(
+      (k) => !KNOWN_URL_PROPERTIES.includes(k),
+    );
     this.services.log.info(
-      { server: this.settings.where, batchSize: this.batchSize, batchIntervalMs: this.batchIntervalMs, writes: this.executor.mode, ...(ignored.length ? { ignoredUrlProperties: ignored } : {}) },
+      {
+        server: this.settings.where,
+        batchSize: this.batchSize,
+        batchIntervalMs: this.batchIntervalMs,
+        writes: this.executor.mode,
+        ...(ignored.length ? { ignoredUrlProperties: ignored } : {}),
+      },
       `${this.label} opened`,
     );
   }
@@ -135,7 +179,12 @@ abstract class JdbcSinkBase extends StreamOperator {
     try {
       row = this.parameters.of(value);
     } catch (e) {
-      this.fail(new JdbcSinkError(`${this.label}: the statement builder failed for a record: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
+      this.fail(
+        new JdbcSinkError(
+          `${this.label}: the statement builder failed for a record: ${(e as Error)?.message ?? String(e)}`,
+          { cause: e },
+        ),
+      );
     }
     this.batch.push(row);
     if (this.batch.length >= this.batchSize) this.services.pending = this.flush();
@@ -197,11 +246,18 @@ abstract class JdbcSinkBase extends StreamOperator {
       return await withRetries(() => jdbcDriver.connect(this.settings), {
         maxRetries,
         stopped: () => this.closed,
-        onRetry: (retry, e, delayMs) => this.services.log.warn({ server: this.settings.where, retry, delayMs, err: describeSqlError(e) }, `${this.label}: connecting failed, retrying`),
+        onRetry: (retry, e, delayMs) =>
+          this.services.log.warn(
+            { server: this.settings.where, retry, delayMs, err: describeSqlError(e) },
+            `${this.label}: connecting failed, retrying`,
+          ),
       });
     } catch (e) {
       const r = e instanceof RetriesExhausted ? e : new RetriesExhausted(e, 0, isTransientSqlError(e));
-      throw new JdbcSinkError(`${this.label} could not connect to ${this.settings.where}${r.retries > 0 ? ` after ${retriesText(r.retries)}` : ''}: ${describeSqlError(r.lastError)}`, { cause: r.lastError });
+      throw new JdbcSinkError(
+        `${this.label} could not connect to ${this.settings.where}${r.retries > 0 ? ` after ${retriesText(r.retries)}` : ''}: ${describeSqlError(r.lastError)}`,
+        { cause: r.lastError },
+      );
     }
   }
 
@@ -210,13 +266,20 @@ abstract class JdbcSinkBase extends StreamOperator {
     try {
       await conn.validate(this.statement.sql);
     } catch (e) {
-      throw new JdbcSinkError(`${this.label}: ${this.settings.where} refused the statement: ${describeSqlError(e)}. SQL: ${shortSql(this.statement.sql)}`, { cause: e });
+      throw new JdbcSinkError(
+        `${this.label}: ${this.settings.where} refused the statement: ${describeSqlError(e)}. SQL: ${shortSql(this.statement.sql)}`,
+        { cause: e },
+      );
     }
   }
 
   protected batchError(rows: number, e: unknown, retries: number, transient: boolean, note = ''): JdbcSinkError {
-    const after = retries > 0 ? ` after ${retriesText(retries)}` : transient ? '' : ' (not retried: the error is not transient)';
-    return new JdbcSinkError(`${this.label} could not write a batch of ${plural(rows, 'record')} to ${this.settings.where}${after}: ${describeSqlError(e)}${note}. SQL: ${shortSql(this.statement.sql)}`, { cause: e });
+    const after =
+      retries > 0 ? ` after ${retriesText(retries)}` : transient ? '' : ' (not retried: the error is not transient)';
+    return new JdbcSinkError(
+      `${this.label} could not write a batch of ${plural(rows, 'record')} to ${this.settings.where}${after}: ${describeSqlError(e)}${note}. SQL: ${shortSql(this.statement.sql)}`,
+      { cause: e },
+    );
   }
 
   override async snapshotState(context: SnapshotContext): Promise<void> {
@@ -288,7 +351,10 @@ export class JdbcSinkOperator extends JdbcSinkBase {
             // A new connection for the retry: the old one may be half-broken.
             this.conn?.destroy();
             this.conn = undefined;
-            this.services.log.warn({ server: this.settings.where, rows: rows.length, retry, delayMs, err: describeSqlError(e) }, `${this.label}: writing a batch failed, retrying`);
+            this.services.log.warn(
+              { server: this.settings.where, rows: rows.length, retry, delayMs, err: describeSqlError(e) },
+              `${this.label}: writing a batch failed, retrying`,
+            );
           },
         },
       );
@@ -344,7 +410,9 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
 
   override async initializeState(context: StateInitializationContext): Promise<void> {
     await super.initializeState(context);
-    this.state = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<JdbcXaStateEntry>(JDBC_XA_SINK_STATE_NAME));
+    this.state = context
+      .getOperatorStateStore()
+      .getUnionListState(new ListStateDescriptor<JdbcXaStateEntry>(JDBC_XA_SINK_STATE_NAME));
     const recorded = context.isRestored() ? this.state.get() : [];
     try {
       this.idle.push(await this.connect(XA_CONNECT_RETRIES));
@@ -362,11 +430,24 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
   private async recover(recorded: JdbcXaStateEntry[]): Promise<void> {
     const { subtaskIndex, parallelism } = this.services;
     const all = new Set(recorded.map((e) => xidKey(e)));
-    const mine = recorded.filter((e) => e.subtaskIndex % parallelism === subtaskIndex).sort((a, b) => a.checkpointId - b.checkpointId);
+    const mine = recorded
+      .filter((e) => e.subtaskIndex % parallelism === subtaskIndex)
+      .sort((a, b) => a.checkpointId - b.checkpointId);
     for (const e of mine) {
-      await this.commit({ xid: { formatId: e.formatId, gtrid: e.gtrid, bqual: e.bqual }, checkpointId: e.checkpointId, conn: undefined }, 'restored');
+      await this.commit(
+        {
+          xid: { formatId: e.formatId, gtrid: e.gtrid, bqual: e.bqual },
+          checkpointId: e.checkpointId,
+          conn: undefined,
+        },
+        'restored',
+      );
     }
-    if (mine.length > 0) this.services.log.info({ transactions: mine.length }, `${this.label}: committed the prepared transactions of the restored checkpoint`);
+    if (mine.length > 0)
+      this.services.log.info(
+        { transactions: mine.length },
+        `${this.label}: committed the prepared transactions of the restored checkpoint`,
+      );
     if (!this.options.recoveredAndRollback) return;
     const conn = await this.idleConnection();
     let rolledBack = 0;
@@ -380,14 +461,25 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
           rolledBack++;
         } catch (e) {
           // Still held by a connection of an earlier run that has not gone yet: it can never commit.
-          if (!isUnknownXid(e)) throw new JdbcSinkError(`${this.label}: rolling back the abandoned XA transaction ${x.bqual} on ${this.settings.where} failed: ${describeSqlError(e)}`, { cause: e });
-          this.services.log.warn({ xid: x.bqual }, `${this.label}: an abandoned prepared transaction is still attached to a connection; left for a later restore`);
+          if (!isUnknownXid(e))
+            throw new JdbcSinkError(
+              `${this.label}: rolling back the abandoned XA transaction ${x.bqual} on ${this.settings.where} failed: ${describeSqlError(e)}`,
+              { cause: e },
+            );
+          this.services.log.warn(
+            { xid: x.bqual },
+            `${this.label}: an abandoned prepared transaction is still attached to a connection; left for a later restore`,
+          );
         }
       }
     } finally {
       this.idle.push(conn);
     }
-    if (rolledBack > 0) this.services.log.info({ transactions: rolledBack }, `${this.label}: rolled back prepared transactions that no completed checkpoint covers`);
+    if (rolledBack > 0)
+      this.services.log.info(
+        { transactions: rolledBack },
+        `${this.label}: rolled back prepared transactions that no completed checkpoint covers`,
+      );
   }
 
   override async open(): Promise<void> {
@@ -421,7 +513,9 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
       await xaStart(conn, xid);
     } catch (e) {
       conn.destroy();
-      throw new JdbcSinkError(`${this.label}: XA START on ${this.settings.where} failed: ${describeSqlError(e)}`, { cause: e });
+      throw new JdbcSinkError(`${this.label}: XA START on ${this.settings.where} failed: ${describeSqlError(e)}`, {
+        cause: e,
+      });
     }
     this.current = { xid, conn };
     return this.current;
@@ -433,7 +527,9 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
       await this.executor.execute(tx.conn, rows, false);
     } catch (e) {
       // The transaction's earlier batches are lost with it (the server rolls it back): only a restart from the checkpoint can replay them.
-      const note = isTransientSqlError(e) ? `; the XA transaction ${tx.xid.bqual} is lost, the job restarts from its last checkpoint` : '';
+      const note = isTransientSqlError(e)
+        ? `; the XA transaction ${tx.xid.bqual} is lost, the job restarts from its last checkpoint`
+        : '';
       throw this.batchError(rows.length, e, 0, false, note);
     }
   }
@@ -449,7 +545,10 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
         tx.conn.destroy();
         throw new UserCodeError(
           this.name,
-          new JdbcSinkError(`${this.label}: preparing XA transaction ${tx.xid.bqual} for checkpoint ${context.checkpointId} on ${this.settings.where} failed: ${describeSqlError(e)}`, { cause: e }),
+          new JdbcSinkError(
+            `${this.label}: preparing XA transaction ${tx.xid.bqual} for checkpoint ${context.checkpointId} on ${this.settings.where} failed: ${describeSqlError(e)}`,
+            { cause: e },
+          ),
         );
       }
       this.prepared.push({ xid: tx.xid, checkpointId: context.checkpointId, conn: tx.conn });
@@ -457,7 +556,15 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
     // Without periodic checkpoints (a savepoint only) the snapshot publishes everything at once.
     if (!this.twoPhase) await this.commitUpTo(FINAL_CHECKPOINT_ID);
     const { subtaskIndex } = this.services;
-    this.state?.update(this.prepared.map((p) => ({ subtaskIndex, formatId: p.xid.formatId, gtrid: p.xid.gtrid, bqual: p.xid.bqual, checkpointId: p.checkpointId })));
+    this.state?.update(
+      this.prepared.map((p) => ({
+        subtaskIndex,
+        formatId: p.xid.formatId,
+        gtrid: p.xid.gtrid,
+        bqual: p.xid.bqual,
+        checkpointId: p.checkpointId,
+      })),
+    );
   }
 
   override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -509,7 +616,11 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
           }
           if (!listed) {
             this.idle.push(conn);
-            if (what === 'restored') this.services.log.info({ xid: p.xid.bqual, checkpointId: p.checkpointId }, `${this.label}: a restored transaction was committed before the failure`);
+            if (what === 'restored')
+              this.services.log.info(
+                { xid: p.xid.bqual, checkpointId: p.checkpointId },
+                `${this.label}: a restored transaction was committed before the failure`,
+              );
             return;
           }
           this.idle.push(conn);
@@ -525,7 +636,10 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
         );
       }
       const delay = retryBackoffMs(attempt);
-      this.services.log.warn({ xid: p.xid.bqual, attempt, delayMs: delay, err: describeSqlError(error) }, `${this.label}: committing failed, retrying`);
+      this.services.log.warn(
+        { xid: p.xid.bqual, attempt, delayMs: delay, err: describeSqlError(error) },
+        `${this.label}: committing failed, retrying`,
+      );
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -542,7 +656,13 @@ export class JdbcXaSinkOperator extends JdbcSinkBase {
       this.idle.push(tx.conn);
     } catch (e) {
       tx.conn.destroy();
-      throw new UserCodeError(this.name, new JdbcSinkError(`${this.label}: committing XA transaction ${tx.xid.bqual} at the end of input failed: ${describeSqlError(e)}`, { cause: e }));
+      throw new UserCodeError(
+        this.name,
+        new JdbcSinkError(
+          `${this.label}: committing XA transaction ${tx.xid.bqual} at the end of input failed: ${describeSqlError(e)}`,
+          { cause: e },
+        ),
+      );
     }
   }
 

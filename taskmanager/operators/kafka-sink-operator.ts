@@ -2,20 +2,39 @@
 // AT_LEAST_ONCE: an idempotent producer flushed at every barrier; EXACTLY_ONCE: one transaction per
 // subtask per checkpoint, flushed and recorded in the checkpoint at the barrier, committed when
 // the checkpoint completes, committed again (or found committed) on restore.
-import type { DeliveryGuarantee, KafkaPartitioner, KafkaProducerRecord, KafkaRecordSerializationSchema } from '../../api/kafka-sink.js';
+import type {
+  DeliveryGuarantee,
+  KafkaPartitioner,
+  KafkaProducerRecord,
+  KafkaRecordSerializationSchema,
+} from '../../api/kafka-sink.js';
 import { ListStateDescriptor, type ListState } from '../../api/state.js';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
 import { KafkaClient } from '../connectors/kafka/kafka-client.js';
 import { defaultKeyPartition } from '../connectors/kafka/kafka-partitioning.js';
 import { kafkaSecurity } from '../connectors/kafka/kafka-security.js';
 import { KafkaProducer, type OutRecord } from '../connectors/kafka/kafka-producer.js';
-import { commitPrepared, isWriterState, recoverKafkaWriter, transactionalId, type KafkaWriterState, type PreparedTransaction } from '../connectors/kafka/kafka-sink-recovery.js';
-import { StreamOperator, type OperatorSetup, type SnapshotContext, type StateInitializationContext } from './operator.js';
+import {
+  commitPrepared,
+  isWriterState,
+  recoverKafkaWriter,
+  transactionalId,
+  type KafkaWriterState,
+  type PreparedTransaction,
+} from '../connectors/kafka/kafka-sink-recovery.js';
+import {
+  StreamOperator,
+  type OperatorSetup,
+  type SnapshotContext,
+  type StateInitializationContext,
+} from './operator.js';
 
 interface KafkaSinkLike {
   sinkKind: 'kafka';
   bootstrapServers: readonly string[];
-  serializer: KafkaRecordSerializationSchema<unknown> & { partitioner?: KafkaPartitioner<unknown> & { fixed?: boolean } };
+  serializer: KafkaRecordSerializationSchema<unknown> & {
+    partitioner?: KafkaPartitioner<unknown> & { fixed?: boolean };
+  };
   deliveryGuarantee: DeliveryGuarantee;
   transactionalIdPrefix: string | undefined;
   properties: Readonly<Record<string, string>>;
@@ -44,7 +63,12 @@ export class KafkaSinkOperator extends StreamOperator {
   constructor(setup: OperatorSetup) {
     super(setup);
     const sink = setup.userCode as KafkaSinkLike | undefined;
-    if (!sink || sink.sinkKind !== 'kafka' || !Array.isArray(sink.bootstrapServers) || typeof sink.serializer?.serialize !== 'function') {
+    if (
+      !sink ||
+      sink.sinkKind !== 'kafka' ||
+      !Array.isArray(sink.bootstrapServers) ||
+      typeof sink.serializer?.serialize !== 'function'
+    ) {
       throw new Error(`operator '${this.name}': the bundle's KafkaSink is malformed`);
     }
     this.sink = sink;
@@ -56,7 +80,10 @@ export class KafkaSinkOperator extends StreamOperator {
 
   private num(key: string): number {
     const v = Number(this.props[key]);
-    if (!Number.isFinite(v) || v < 0) throw new Error(`KafkaSink '${this.name}': property ${key} must be a non-negative number, got '${this.props[key]}'`);
+    if (!Number.isFinite(v) || v < 0)
+      throw new Error(
+        `KafkaSink '${this.name}': property ${key} must be a non-negative number, got '${this.props[key]}'`,
+      );
     return v;
   }
 
@@ -66,10 +93,14 @@ export class KafkaSinkOperator extends StreamOperator {
 
   override async initializeState(context: StateInitializationContext): Promise<void> {
     await super.initializeState(context);
-    this.state = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<KafkaWriterState>('_kafka-sink-writer'));
+    this.state = context
+      .getOperatorStateStore()
+      .getUnionListState(new ListStateDescriptor<KafkaWriterState>('_kafka-sink-writer'));
     if (context.isRestored()) {
       const states = this.state.get();
-      for (const s of states) if (!isWriterState(s)) throw new Error(`operator '${this.name}': restored KafkaSink state ${JSON.stringify(s)} is malformed`);
+      for (const s of states)
+        if (!isWriterState(s))
+          throw new Error(`operator '${this.name}': restored KafkaSink state ${JSON.stringify(s)} is malformed`);
       this.restoredStates = states;
     }
   }
@@ -77,7 +108,12 @@ export class KafkaSinkOperator extends StreamOperator {
   override async open(): Promise<void> {
     await super.open();
     const { subtaskIndex, parallelism } = this.services;
-    this.client = new KafkaClient({ bootstrapServers: this.sink.bootstrapServers, clientId: `weir-kafka-sink-${subtaskIndex}`, requestTimeoutMs: this.num('request.timeout.ms'), ...kafkaSecurity(this.props, `KafkaSink '${this.name}'`) });
+    this.client = new KafkaClient({
+      bootstrapServers: this.sink.bootstrapServers,
+      clientId: `weir-kafka-sink-${subtaskIndex}`,
+      requestTimeoutMs: this.num('request.timeout.ms'),
+      ...kafkaSecurity(this.props, `KafkaSink '${this.name}'`),
+    });
     if (this.guarantee === 'EXACTLY_ONCE') {
       this.counter = await recoverKafkaWriter(this.client, {
         prefix: this.prefix,
@@ -142,7 +178,11 @@ export class KafkaSinkOperator extends StreamOperator {
     else s.pending = this.writeAfterSetUp(value, rec, timestamp);
   }
 
-  private async writeAfterSetUp(value: unknown, rec: KafkaProducerRecord, timestamp: number | undefined): Promise<void> {
+  private async writeAfterSetUp(
+    value: unknown,
+    rec: KafkaProducerRecord,
+    timestamp: number | undefined,
+  ): Promise<void> {
     if (!this.producer) await this.beginTransaction();
     this.write(value, rec, timestamp, await this.producer!.partitionsOf(rec.topic));
   }
@@ -156,18 +196,33 @@ export class KafkaSinkOperator extends StreamOperator {
     if (rec.partition !== undefined || (partitioner && !partitioner.fixed)) {
       // Chosen by user code: checked.
       partition = rec.partition ?? this.userPartition(partitioner!, value, key, v, rec.topic, partitions);
-      if (!partitions.includes(partition)) throw new Error(`KafkaSink '${this.name}': topic '${rec.topic}' has no partition ${partition} (it has ${partitions.length})`);
+      if (!partitions.includes(partition))
+        throw new Error(
+          `KafkaSink '${this.name}': topic '${rec.topic}' has no partition ${partition} (it has ${partitions.length})`,
+        );
     } else if (partitioner) partition = partitions[this.services.subtaskIndex % partitions.length]!;
     else if (key !== null) partition = partitions[defaultKeyPartition(key, partitions.length)]!;
     else partition = partitions[this.roundRobin++ % partitions.length]!;
-    const out: OutRecord = { key, value: v, timestamp: rec.timestamp ?? timestamp ?? Date.now(), headers: rec.headers ?? [] };
+    const out: OutRecord = {
+      key,
+      value: v,
+      timestamp: rec.timestamp ?? timestamp ?? Date.now(),
+      headers: rec.headers ?? [],
+    };
     if (producer.send(rec.topic, partition, out)) {
       const before = this.services.pending;
       this.services.pending = before ? before.then(() => producer.flush()) : producer.flush();
     }
   }
 
-  private userPartition(p: KafkaPartitioner<unknown>, value: unknown, key: Uint8Array | null, v: Uint8Array | null, topic: string, partitions: number[]): number {
+  private userPartition(
+    p: KafkaPartitioner<unknown>,
+    value: unknown,
+    key: Uint8Array | null,
+    v: Uint8Array | null,
+    topic: string,
+    partitions: number[],
+  ): number {
     try {
       return p.partition(value, key, v, topic, partitions);
     } catch (e) {
@@ -185,7 +240,15 @@ export class KafkaSinkOperator extends StreamOperator {
       if (producer) {
         if (!this.twoPhase) await producer.commitTransaction();
         // An empty transaction has nothing to commit (and Kafka would refuse to end it).
-        else if (producer.transactionHasData) this.pending = [...this.pending, { transactionalId: producer.transactionalId!, ...producer.producerIdentity, checkpointId: context.checkpointId }];
+        else if (producer.transactionHasData)
+          this.pending = [
+            ...this.pending,
+            {
+              transactionalId: producer.transactionalId!,
+              ...producer.producerIdentity,
+              checkpointId: context.checkpointId,
+            },
+          ];
         this.retireProducer();
       }
       // Transactions up to `counter` are in this checkpoint; the next record begins counter + 1.
@@ -197,7 +260,11 @@ export class KafkaSinkOperator extends StreamOperator {
   override async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     await super.notifyCheckpointComplete(checkpointId);
     if (this.guarantee !== 'EXACTLY_ONCE') return;
-    const due = this.pending.filter((t) => checkpointId === FINAL_CHECKPOINT_ID || (t.checkpointId !== FINAL_CHECKPOINT_ID && t.checkpointId <= checkpointId));
+    const due = this.pending.filter(
+      (t) =>
+        checkpointId === FINAL_CHECKPOINT_ID ||
+        (t.checkpointId !== FINAL_CHECKPOINT_ID && t.checkpointId <= checkpointId),
+    );
     if (due.length === 0) return;
     try {
       for (const t of due) await commitPrepared(this.client!, t, this.services.log);
@@ -238,7 +305,14 @@ export class KafkaSinkOperator extends StreamOperator {
       producer.close();
       // An open transaction would hold back read_committed readers until it times out.
       if (this.guarantee === 'EXACTLY_ONCE') {
-        await producer.abortTransaction().catch((e: unknown) => this.services.log.warn({ err: String(e) }, 'KafkaSink: aborting the open transaction failed (a restart aborts it)'));
+        await producer
+          .abortTransaction()
+          .catch((e: unknown) =>
+            this.services.log.warn(
+              { err: String(e) },
+              'KafkaSink: aborting the open transaction failed (a restart aborts it)',
+            ),
+          );
       }
     }
     this.client?.close();

@@ -1,9 +1,27 @@
 // Keyed operators: reduce (and the field aggregations built on it) and KeyedProcessFunction.
 // Keyed state lives in the operator's keyed state backend; the key-group layout comes from the
 // hash partitioner upstream, so each key lives in exactly one subtask.
-import type { Collector, KeyedProcessContext, OnTimerContext, ProcessContext, TimeDomain } from '../../api/functions.js';
-import { InternalTimerService, MIN_WATERMARK, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
-import { VOID_NAMESPACE, type KeyedEntry, type KeyedStateBackend, type StateMeta, type StateTable } from '../state/types.js';
+import type {
+  Collector,
+  KeyedProcessContext,
+  OnTimerContext,
+  ProcessContext,
+  TimeDomain,
+} from '../../api/functions.js';
+import {
+  InternalTimerService,
+  MIN_WATERMARK,
+  type InternalTimer,
+  type KeyContext,
+  type Triggerable,
+} from '../runtime/timer-service.js';
+import {
+  VOID_NAMESPACE,
+  type KeyedEntry,
+  type KeyedStateBackend,
+  type StateMeta,
+  type StateTable,
+} from '../state/types.js';
 import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
 import { TimestampedCollector } from './basic.js';
 import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
@@ -79,11 +97,27 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
     super(setup);
     this.fn = this.userFunction('processElement');
     const u = setup.userCode as { onTimer?: (...a: never[]) => void };
-    this.onTimerFn = u && typeof u === 'object' && typeof u.onTimer === 'function' ? (u.onTimer.bind(u) as never) : undefined;
+    this.onTimerFn =
+      u && typeof u === 'object' && typeof u.onTimer === 'function' ? (u.onTimer.bind(u) as never) : undefined;
     this.keyOf = setup.keySelector;
     this.collector = new TimestampedCollector(this.output);
-    this.timers = this.keyOf ? new InternalTimerService<null>(this, this, setup.services.processingTime, () => '', 'user-timers', VOID_TIMER_NAMESPACE) : undefined;
-    this.timerService = new ProcessTimerService(this.name, this.timers, setup.services.processingTime, () => this.watermark, 'use keyBy() before process()');
+    this.timers = this.keyOf
+      ? new InternalTimerService<null>(
+          this,
+          this,
+          setup.services.processingTime,
+          () => '',
+          'user-timers',
+          VOID_TIMER_NAMESPACE,
+        )
+      : undefined;
+    this.timerService = new ProcessTimerService(
+      this.name,
+      this.timers,
+      setup.services.processingTime,
+      () => this.watermark,
+      'use keyBy() before process()',
+    );
     const self = this;
     this.processContext = {
       timestamp: () => self.currentTimestamp ?? null,
@@ -102,7 +136,8 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
   }
 
   getCurrentKey(): unknown {
-    if (!this.keyOf) throw new Error(`operator '${this.name}' is not keyed: getCurrentKey() needs keyBy() before process()`);
+    if (!this.keyOf)
+      throw new Error(`operator '${this.name}' is not keyed: getCurrentKey() needs keyBy() before process()`);
     return this.currentKey;
   }
 

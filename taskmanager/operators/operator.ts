@@ -104,7 +104,12 @@ const NOT_KEYED = "Keyed state can only be used on a 'keyed stream', i.e., after
 
 function isCheckpointedFunction(fn: unknown): fn is CheckpointedFunction {
   const f = fn as Partial<CheckpointedFunction> | null;
-  return typeof f === 'object' && f !== null && typeof f.initializeState === 'function' && typeof f.snapshotState === 'function';
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    typeof f.initializeState === 'function' &&
+    typeof f.snapshotState === 'function'
+  );
 }
 
 /** Error raised by user code, tagged with the operator it came from. */
@@ -141,7 +146,8 @@ export abstract class StreamOperator {
 
   /** Opens the user function (Flink's RichFunction.open) with a RuntimeContext. */
   async open(): Promise<void> {
-    const fn = this.lifecycleObject() as { open?: (ctx: RuntimeContext) => unknown; setRuntimeContext?: (ctx: RuntimeContext) => void } | undefined;
+    const fn = this.lifecycleObject() as
+      { open?: (ctx: RuntimeContext) => unknown; setRuntimeContext?: (ctx: RuntimeContext) => void } | undefined;
     if (!fn || typeof fn !== 'object') return;
     const ctx = this.runtimeContext();
     try {
@@ -185,7 +191,10 @@ export abstract class StreamOperator {
   async snapshotState(context: SnapshotContext): Promise<void> {
     const fn = this.lifecycleObject();
     if (!isCheckpointedFunction(fn)) return;
-    const fsc: FunctionSnapshotContext = { getCheckpointId: () => context.checkpointId, getCheckpointTimestamp: () => context.timestamp };
+    const fsc: FunctionSnapshotContext = {
+      getCheckpointId: () => context.checkpointId,
+      getCheckpointTimestamp: () => context.timestamp,
+    };
     try {
       await fn.snapshotState(fsc);
     } catch (e) {
@@ -213,14 +222,15 @@ export abstract class StreamOperator {
     }
   }
 
-
   /** The user's keyed state of the current key (the RuntimeContext getters and getKeyedStateStore()). */
   protected keyedState(): KeyedStateStore {
     if (this.keyedStateStore) return this.keyedStateStore;
     const backend = this.keyedStateBackend;
     if (!backend) {
       if (this.setup.keySelector && !this.stateContext) {
-        throw new Error(`operator '${this.name}': keyed state is only available once the operator's state is initialized (initializeState() runs before open())`);
+        throw new Error(
+          `operator '${this.name}': keyed state is only available once the operator's state is initialized (initializeState() runs before open())`,
+        );
       }
       throw new Error(NOT_KEYED);
     }
@@ -235,7 +245,10 @@ export abstract class StreamOperator {
   /** The operator's keyed backend, for operators that keep their own state in it. */
   protected requireKeyedStateBackend(): KeyedStateBackend {
     const b = this.keyedStateBackend;
-    if (!b) throw new Error(`operator '${this.name}' keeps keyed state but was given no keyed state backend (initializeState() with a backend must run before open())`);
+    if (!b)
+      throw new Error(
+        `operator '${this.name}' keeps keyed state but was given no keyed state backend (initializeState() with a backend must run before open())`,
+      );
     return b;
   }
 

@@ -2,7 +2,11 @@
 // KeyedBroadcastProcessFunction): per-key timers without a namespace. Operators that are not keyed
 // get the same reads, and registering a timer fails clearly, as in Flink.
 import type { TimerService } from '../../api/functions.js';
-import type { InternalTimerService, ProcessingTimeService, TimerNamespaceSerializer } from '../runtime/timer-service.js';
+import type {
+  InternalTimerService,
+  ProcessingTimeService,
+  TimerNamespaceSerializer,
+} from '../runtime/timer-service.js';
 import { VOID_NAMESPACE } from '../state/types.js';
 
 /** Process functions run without a namespace (Flink's VoidNamespace). */
@@ -27,7 +31,10 @@ export class ProcessTimerService implements TimerService {
   }
 
   private keyed(): InternalTimerService<null> {
-    if (!this.timers) throw new Error(`operator '${this.operatorName}': timers are only available on keyed streams (${this.notKeyedHint})`);
+    if (!this.timers)
+      throw new Error(
+        `operator '${this.operatorName}': timers are only available on keyed streams (${this.notKeyedHint})`,
+      );
     return this.timers;
   }
 

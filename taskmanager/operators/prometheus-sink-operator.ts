@@ -3,10 +3,20 @@
 // and flushes everything at each checkpoint barrier (snapshotState waits for it) and at end of
 // input: at-least-once. The sink keeps no state: what a checkpoint covers has been written.
 import {
-  DEFAULT_HTTP_USER_AGENT, DEFAULT_MAX_BATCH_SIZE_IN_SAMPLES, DEFAULT_MAX_TIME_IN_BUFFER_MS, DEFAULT_SOCKET_TIMEOUT_MS, OnErrorBehavior, RetryConfiguration,
-  SinkWriterErrorHandlingBehaviorConfiguration, redactUrl,
+  DEFAULT_HTTP_USER_AGENT,
+  DEFAULT_MAX_BATCH_SIZE_IN_SAMPLES,
+  DEFAULT_MAX_TIME_IN_BUFFER_MS,
+  DEFAULT_SOCKET_TIMEOUT_MS,
+  OnErrorBehavior,
+  RetryConfiguration,
+  SinkWriterErrorHandlingBehaviorConfiguration,
+  redactUrl,
 } from '../../api/prometheus-sink.js';
-import { newPrometheusSinkMetrics, PrometheusRemoteWriteClient, type PrometheusSinkMetrics } from '../connectors/prometheus-http-client.js';
+import {
+  newPrometheusSinkMetrics,
+  PrometheusRemoteWriteClient,
+  type PrometheusSinkMetrics,
+} from '../connectors/prometheus-http-client.js';
 import { batchSender, PrometheusSinkWriter } from '../connectors/prometheus-sink-writer.js';
 import { StreamOperator, type OperatorSetup, type SnapshotContext } from './operator.js';
 
@@ -41,10 +51,15 @@ export class PrometheusSinkOperator extends StreamOperator {
     }
     this.url = redactUrl(sink.prometheusRemoteWriteUrl);
     const r = sink.retryConfiguration;
-    const retry = r ? new RetryConfiguration(r.initialRetryDelayMS, r.maxRetryDelayMS, r.maxRetryCount) : RetryConfiguration.builder().build();
+    const retry = r
+      ? new RetryConfiguration(r.initialRetryDelayMS, r.maxRetryDelayMS, r.maxRetryCount)
+      : RetryConfiguration.builder().build();
     const e = sink.errorHandlingBehaviorConfig;
     const errorHandling = e
-      ? new SinkWriterErrorHandlingBehaviorConfiguration(e.onMaxRetryExceeded as OnErrorBehavior, e.onPrometheusNonRetryableError as OnErrorBehavior)
+      ? new SinkWriterErrorHandlingBehaviorConfiguration(
+          e.onMaxRetryExceeded as OnErrorBehavior,
+          e.onPrometheusNonRetryableError as OnErrorBehavior,
+        )
       : SinkWriterErrorHandlingBehaviorConfiguration.DEFAULT_BEHAVIORS;
     const maxBatch = sink.maxBatchSizeInSamples ?? DEFAULT_MAX_BATCH_SIZE_IN_SAMPLES;
     this.client = new PrometheusRemoteWriteClient({

@@ -3,7 +3,10 @@
 import type { KeyedEntry, KeyedStateBackend } from '../state/types.js';
 
 /** Entries of the tables whose name `wanted` accepts, as of now (values canonical). */
-export async function keyedEntries(backend: KeyedStateBackend, wanted: (stateName: string) => boolean): Promise<KeyedEntry[]> {
+export async function keyedEntries(
+  backend: KeyedStateBackend,
+  wanted: (stateName: string) => boolean,
+): Promise<KeyedEntry[]> {
   const snapshot = backend.snapshot();
   const out: KeyedEntry[] = [];
   try {

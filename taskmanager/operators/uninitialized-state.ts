@@ -4,7 +4,9 @@ import type { KeyedStateBackend, StateTable } from '../state/types.js';
 
 export function uninitializedKeyedState(operatorName: string): KeyedStateBackend & StateTable {
   const fail = (): never => {
-    throw new Error(`operator '${operatorName}' keeps keyed state but its state was not initialized: the task calls initializeState() with a keyed state backend before open()`);
+    throw new Error(
+      `operator '${operatorName}' keeps keyed state but its state was not initialized: the task calls initializeState() with a keyed state backend before open()`,
+    );
   };
   return {
     type: 'heap',

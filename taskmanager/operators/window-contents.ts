@@ -93,7 +93,8 @@ export function applyPreAggregation(spec: WindowOperatorSpec, values: unknown[])
 
 export function windowContentsFor(spec: WindowOperatorSpec): WindowContents {
   if (spec.evictor) return new ListContents();
-  if (spec.reduceFunction && spec.aggregateFunction) throw new Error('a window has either a reduce or an aggregate function, not both');
+  if (spec.reduceFunction && spec.aggregateFunction)
+    throw new Error('a window has either a reduce or an aggregate function, not both');
   if (spec.reduceFunction) return new ReducingContents(spec.reduceFunction);
   if (spec.aggregateFunction) return new AggregatingContents(spec.aggregateFunction);
   return new ListContents();

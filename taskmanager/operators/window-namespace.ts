@@ -14,7 +14,10 @@ const TIME_WINDOW_ID = /^(-?\d+):(-?\d+)$/;
 export function windowFromId(id: Namespace): Window {
   if (id === 'global') return GlobalWindow.get();
   const m = typeof id === 'string' ? TIME_WINDOW_ID.exec(id) : null;
-  if (!m) throw new Error(`cannot restore window '${String(id)}': only TimeWindow ("start:end") and GlobalWindow ("global") namespaces can be restored`);
+  if (!m)
+    throw new Error(
+      `cannot restore window '${String(id)}': only TimeWindow ("start:end") and GlobalWindow ("global") namespaces can be restored`,
+    );
   return new TimeWindow(Number(m[1]), Number(m[2]));
 }
 
@@ -25,7 +28,10 @@ export const WINDOW_TIMER_NAMESPACE: TimerNamespaceSerializer<Window> = {
 };
 
 function timeWindow(w: Window): TimeWindow {
-  if (!(w instanceof TimeWindow)) throw new Error(`merging window assigners must produce TimeWindows to keep their in-flight windows in state, got ${w.id()}`);
+  if (!(w instanceof TimeWindow))
+    throw new Error(
+      `merging window assigners must produce TimeWindows to keep their in-flight windows in state, got ${w.id()}`,
+    );
   return w;
 }
 
@@ -50,7 +56,8 @@ export function encodeMergingWindows(set: MergingWindowSet<Window>, out: number[
 }
 
 export function decodeMergingWindows(flat: readonly number[]): [Window, Window][] {
-  if (flat.length % 4 !== 0) throw new Error(`a persisted merging window set must hold 4 numbers per window, got ${flat.length}`);
+  if (flat.length % 4 !== 0)
+    throw new Error(`a persisted merging window set must hold 4 numbers per window, got ${flat.length}`);
   const out: [Window, Window][] = [];
   for (let i = 0; i < flat.length; i += 4) {
     const w = new TimeWindow(flat[i]!, flat[i + 1]!);

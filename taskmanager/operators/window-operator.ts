@@ -3,7 +3,13 @@
 // at its cleanup time (end of window plus allowed lateness). Elements for windows that are
 // already past that point are late: dropped, or sent to the late-data side output. Window state
 // lives in the keyed state backend; timers are snapshotted as raw keyed state.
-import { MAX_WATERMARK, InternalTimerService, type InternalTimer, type KeyContext, type Triggerable } from '../runtime/timer-service.js';
+import {
+  MAX_WATERMARK,
+  InternalTimerService,
+  type InternalTimer,
+  type KeyContext,
+  type Triggerable,
+} from '../runtime/timer-service.js';
 import {
   isMergingAssigner,
   type Evictor,
@@ -34,7 +40,12 @@ import { WindowTriggerContext } from './window-trigger-context.js';
 /** Non-keyed windows (windowAll) keep their state under this one key (Flink's NullByteKeySelector). */
 const ALL_WINDOWS_KEY = 0;
 
-type WindowFn = (key: unknown, context: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
+type WindowFn = (
+  key: unknown,
+  context: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+) => void;
 
 function isFire(r: TriggerResult): boolean {
   return r === 'FIRE' || r === 'FIRE_AND_PURGE';
@@ -80,7 +91,12 @@ class WindowCollector implements Collector<unknown> {
  */
 function fixedSizeWindows(assigner: WindowAssigner<unknown, Window>): boolean {
   const c = (assigner as object).constructor;
-  return c === TumblingEventTimeWindows || c === TumblingProcessingTimeWindows || c === SlidingEventTimeWindows || c === SlidingProcessingTimeWindows;
+  return (
+    c === TumblingEventTimeWindows ||
+    c === TumblingProcessingTimeWindows ||
+    c === SlidingEventTimeWindows ||
+    c === SlidingProcessingTimeWindows
+  );
 }
 
 export class WindowOperator extends StreamOperator implements KeyContext, Triggerable<Window> {
@@ -126,21 +142,32 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     const d = setup.descriptor;
     const config = d.kind === 'window' ? d.config : undefined;
     this.allowedLateness = spec.allowedLateness ?? config?.allowedLateness ?? 0;
-    if (!(this.allowedLateness >= 0)) throw new Error(`operator '${this.name}': allowed lateness must be >= 0, got ${this.allowedLateness}`);
+    if (!(this.allowedLateness >= 0))
+      throw new Error(`operator '${this.name}': allowed lateness must be >= 0, got ${this.allowedLateness}`);
     this.lateDataTag = spec.lateDataTag ?? config?.lateDataTag;
     if (this.mergingAssigner && !this.trigger.canMerge()) {
-      throw new Error(`operator '${this.name}': a merging window assigner cannot be used with a trigger that does not support merging`);
+      throw new Error(
+        `operator '${this.name}': a merging window assigner cannot be used with a trigger that does not support merging`,
+      );
     }
     // Non-keyed windows (windowAll) run at parallelism 1 with one implicit key.
     this.keyOf = setup.keySelector;
     const wf = spec.windowFunction;
     if (typeof wf === 'function') this.windowFn = wf as WindowFn;
-    else if (wf && typeof wf === 'object' && typeof wf.process === 'function') this.windowFn = wf.process.bind(wf) as WindowFn;
+    else if (wf && typeof wf === 'object' && typeof wf.process === 'function')
+      this.windowFn = wf.process.bind(wf) as WindowFn;
     else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
     this.contents = windowContentsFor(spec);
     this.sliceGeometry = sliceGeometryOf(spec);
     this.windowKey = fixedSizeWindows(spec.assigner) ? (w) => (w as unknown as { start: number }).start : (w) => w.id();
-    this.timers = new InternalTimerService<Window>(this, this, setup.services.processingTime, this.windowKey, 'window-timers', WINDOW_TIMER_NAMESPACE);
+    this.timers = new InternalTimerService<Window>(
+      this,
+      this,
+      setup.services.processingTime,
+      this.windowKey,
+      'window-timers',
+      WINDOW_TIMER_NAMESPACE,
+    );
     this.triggerContext = new WindowTriggerContext(this.trigger, this.timers, this.windowKey);
     this.backend = uninitializedKeyedState(this.name);
     this.processContext = new WindowProcessContext(this);
@@ -156,7 +183,8 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     this.backend = this.requireKeyedStateBackend();
     this.state = new WindowStateStore(this.backend, this.contents.kind);
     this.triggerContext.state = this.state;
-    if (this.sliceGeometry) this.slices = new WindowSlices(this.sliceGeometry, this.backend, this.contents, CONTENTS_STATE);
+    if (this.sliceGeometry)
+      this.slices = new WindowSlices(this.sliceGeometry, this.backend, this.contents, CONTENTS_STATE);
   }
 
   /** Whether the windows are sliced (window-slicing.ts) rather than kept one by one. */
@@ -253,7 +281,13 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     }
   }
 
-  private addAndTrigger(window: Window, stateId: WindowKey, value: unknown, timestamp: number | undefined, merging: boolean): void {
+  private addAndTrigger(
+    window: Window,
+    stateId: WindowKey,
+    value: unknown,
+    timestamp: number | undefined,
+    merging: boolean,
+  ): void {
     const before = this.state.getContents(stateId);
     this.state.setContents(stateId, this.contents.add(before, value, timestamp));
     const tc = this.triggerContext;
@@ -366,7 +400,11 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     }
   }
 
-  private clearAllState(window: Window, stateId: WindowKey, mergingWindows: MergingWindowSet<Window> | undefined): void {
+  private clearAllState(
+    window: Window,
+    stateId: WindowKey,
+    mergingWindows: MergingWindowSet<Window> | undefined,
+  ): void {
     this.state.clearContents(stateId);
     this.triggerContext.window = window;
     this.triggerContext.clear();
@@ -374,13 +412,22 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   }
 
   // --- merging ---
-  private mergeWindows(mergeResult: Window, mergedWindows: Window[], stateWindowResult: Window, mergedStateWindows: Window[]): void {
+  private mergeWindows(
+    mergeResult: Window,
+    mergedWindows: Window[],
+    stateWindowResult: Window,
+    mergedStateWindows: Window[],
+  ): void {
     if (this.eventTime) {
       if (this.cleanupTime(mergeResult) <= this.timers.currentWatermark()) {
-        throw new Error(`merging produced window ${mergeResult.id()}, which is already late: an event-time window's end cannot move before the current watermark`);
+        throw new Error(
+          `merging produced window ${mergeResult.id()}, which is already late: an event-time window's end cannot move before the current watermark`,
+        );
       }
     } else if (mergeResult.maxTimestamp() <= this.services.processingTime.now()) {
-      throw new Error(`merging produced window ${mergeResult.id()}, which already ended: a processing-time window's end cannot move before the current processing time`);
+      throw new Error(
+        `merging produced window ${mergeResult.id()}, which already ended: a processing-time window's end cannot move before the current processing time`,
+      );
     }
     const tc = this.triggerContext;
     tc.window = mergeResult;
@@ -420,7 +467,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   }
 
   private isElementLate(timestamp: number | undefined): boolean {
-    return this.eventTime && timestamp !== undefined && timestamp + this.allowedLateness <= this.timers.currentWatermark();
+    return (
+      this.eventTime && timestamp !== undefined && timestamp + this.allowedLateness <= this.timers.currentWatermark()
+    );
   }
 
   private registerCleanupTimer(window: Window): void {
@@ -449,7 +498,10 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     const evictorContext = { getCurrentWatermark: () => this.timers.currentWatermark() };
     let elements = contents as TimestampedValue<unknown>[];
     elements = this.evictor.evictBefore(elements, elements.length, window, evictorContext);
-    const values = applyPreAggregation(this.spec, elements.map((e) => e.value));
+    const values = applyPreAggregation(
+      this.spec,
+      elements.map((e) => e.value),
+    );
     // A reduce over nothing has no result to emit.
     if (values.length > 0 || !this.spec.reduceFunction) this.emit(window, values);
     elements = this.evictor.evictAfter(elements, elements.length, window, evictorContext);

@@ -63,7 +63,8 @@ export function sliceGeometryOf(spec: WindowOperatorSpec): SliceGeometry | undef
     // Sliding windows with gaps between them (slide > size) hold elements of no window: rare, general path.
     if (s.slide > s.size) return undefined;
     if (spec.reduceFunction === undefined && spec.aggregateFunction === undefined) return undefined;
-    if (spec.aggregateFunction !== undefined && spec.aggregateFunction.merge === missingAggregateMerge) return undefined;
+    if (spec.aggregateFunction !== undefined && spec.aggregateFunction.merge === missingAggregateMerge)
+      return undefined;
     return { size: s.size, slide: s.slide, offset: s.offset };
   }
   return undefined;
@@ -101,7 +102,9 @@ export class WindowSlices {
     this.offset = geometry.offset;
     this.sliceSize = gcd(geometry.size, geometry.slide);
     this.single = this.sliceSize === this.size;
-    this.table = backend.getTable(this.single ? { name: windowContentsState, kind: contents.kind } : { name: SLICES_STATE, kind: 'raw' });
+    this.table = backend.getTable(
+      this.single ? { name: windowContentsState, kind: contents.kind } : { name: SLICES_STATE, kind: 'raw' },
+    );
     this.putUnchanged = backend.type !== 'heap';
   }
 

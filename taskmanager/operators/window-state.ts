@@ -4,7 +4,13 @@
 // current key is the backend's; the operator sets it.
 import type { MergingWindowAssigner, Window } from '../../api/windowing/types.js';
 import { normalizeKey } from '../state/key-normalizer.js';
-import { VOID_NAMESPACE, type KeyedStateBackend, type StateMeta, type StateTable, type TableKind } from '../state/types.js';
+import {
+  VOID_NAMESPACE,
+  type KeyedStateBackend,
+  type StateMeta,
+  type StateTable,
+  type TableKind,
+} from '../state/types.js';
 import { MergingWindowSet } from './merging-window-set.js';
 import { distinctKeys, keyedEntries } from './state-inspection.js';
 import { decodeMergingWindows, encodeMergingWindows } from './window-namespace.js';
@@ -63,7 +69,8 @@ export class WindowStateStore {
   /** The table of one trigger state name (a trigger calls getPartitionedState per element: looked up once). */
   triggerTable(name: string): StateTable {
     let t = this.triggerTables.get(name);
-    if (!t) this.triggerTables.set(name, (t = this.backend.getTable({ name: TRIGGER_STATE_PREFIX + name, kind: 'raw' })));
+    if (!t)
+      this.triggerTables.set(name, (t = this.backend.getTable({ name: TRIGGER_STATE_PREFIX + name, kind: 'raw' })));
     return t;
   }
 
@@ -113,7 +120,12 @@ export class WindowStateStore {
 
   // --- size: these read the whole state, for tests ---
   private isWindowState(name: string): boolean {
-    return name === CONTENTS_STATE || name === SLICES_STATE || name === MERGING_WINDOWS_STATE.name || name.startsWith(TRIGGER_STATE_PREFIX);
+    return (
+      name === CONTENTS_STATE ||
+      name === SLICES_STATE ||
+      name === MERGING_WINDOWS_STATE.name ||
+      name.startsWith(TRIGGER_STATE_PREFIX)
+    );
   }
 
   /** Keys with any window state. */

@@ -55,7 +55,8 @@ export class CheckpointBarrierHandler {
     const id = barrier.checkpointId;
     if (id < this.currentId || (id === this.currentId && this.pendingBarrier === undefined)) return;
     if (id > this.currentId) {
-      if (this.pendingBarrier) this.abortAlignment(`barrier of checkpoint ${id} arrived before checkpoint ${this.currentId} was aligned`);
+      if (this.pendingBarrier)
+        this.abortAlignment(`barrier of checkpoint ${id} arrived before checkpoint ${this.currentId} was aligned`);
       this.currentId = id;
       this.pendingBarrier = barrier;
       this.alignmentStart = this.now();

@@ -45,10 +45,13 @@ export class MailboxProcessingTimeService implements ProcessingTimeService {
   }
 
   schedule(time: number, fn: () => void): () => void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.mailbox.put(fn);
-    }, Math.max(0, time - Date.now()));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.mailbox.put(fn);
+      },
+      Math.max(0, time - Date.now()),
+    );
     this.timers.add(t);
     return () => {
       clearTimeout(t);

@@ -198,14 +198,17 @@ export class OperatorChain {
         else side.set(o.tag, [...(side.get(o.tag) ?? []), target]);
       }
       let output: Output;
-      if (side.size === 0 && main.length === 1 && main[0] instanceof ChainedTarget) output = new ChainedOutput(main[0].next);
-      else if (side.size === 0 && main.length === 1 && main[0] instanceof NetworkTarget) output = new NetworkOutput(main[0].writer);
+      if (side.size === 0 && main.length === 1 && main[0] instanceof ChainedTarget)
+        output = new ChainedOutput(main[0].next);
+      else if (side.size === 0 && main.length === 1 && main[0] instanceof NetworkTarget)
+        output = new NetworkOutput(main[0].writer);
       else output = new OperatorOutput(main, side);
       const keyRefs = keyRefsOf(op);
       const selector = (ref: string | undefined) => {
         if (!ref) return undefined;
         const fn = userCode.get(ref);
-        if (typeof fn !== 'function') throw new Error(`key selector ${ref} of operator '${op.name}' is missing from the bundle`);
+        if (typeof fn !== 'function')
+          throw new Error(`key selector ${ref} of operator '${op.name}' is missing from the bundle`);
         return fn as (v: unknown) => unknown;
       };
       const operator = factoryFor(op)({

@@ -2,7 +2,11 @@
 // a keyed backend for operators on keyed streams, operator list state for all, both restored from
 // the checkpoint the deployment names, then the operator's initializeState().
 import { dirname, join } from 'node:path';
-import { SHARED_STATE_DIR, type TaskRestoreDescriptor, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
+import {
+  SHARED_STATE_DIR,
+  type TaskRestoreDescriptor,
+  type OperatorSubtaskStateHandle,
+} from '../../common/checkpoint.js';
 import type { JobVertex } from '../../common/jobgraph.js';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import { needsKeyedStateBackend, type StreamOperator } from '../operators/operator.js';
@@ -60,7 +64,11 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
       }
       let keyed: KeyedStateBackend | undefined;
       if (needsKeyedStateBackend(desc)) {
-        keyed = await createKeyedStateBackend(o.backendType, { maxParallelism: o.vertex.maxParallelism, keyGroupRange: o.keyGroupRange, dir: join(o.stateDir, desc.id) });
+        keyed = await createKeyedStateBackend(o.backendType, {
+          maxParallelism: o.vertex.maxParallelism,
+          keyGroupRange: o.keyGroupRange,
+          dir: join(o.stateDir, desc.id),
+        });
       }
       const operatorState = new OperatorStateBackend();
       holders.push({ operator, operatorId: desc.id, keyed, operatorState });
@@ -71,10 +79,21 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
             path: join(o.restore!.dir, h.file),
             sha256: h.sha256,
             // Incremental files live next to the chk-<n> folders, in the job's shared folder.
-            ...(h.shared?.length ? { chain: h.shared.map((f) => ({ path: join(dirname(o.restore!.dir), SHARED_STATE_DIR, f.name), sha256: f.sha256, delta: f.delta })) } : {}),
+            ...(h.shared?.length
+              ? {
+                  chain: h.shared.map((f) => ({
+                    path: join(dirname(o.restore!.dir), SHARED_STATE_DIR, f.name),
+                    sha256: f.sha256,
+                    delta: f.delta,
+                  })),
+                }
+              : {}),
           }));
         if (files.length > 0) {
-          if (!keyed) throw new Error(`checkpoint ${o.restore!.checkpointId} holds keyed state for operator '${desc.name}', which is no longer on a keyed stream`);
+          if (!keyed)
+            throw new Error(
+              `checkpoint ${o.restore!.checkpointId} holds keyed state for operator '${desc.name}', which is no longer on a keyed stream`,
+            );
           await restoreKeyedState(keyed, files, (meta, entry) => operator.restoreRawKeyedState(meta, entry));
         }
         operatorState.restore(await restoredOperatorStates(o.restore!.dir, restored, o.parallelism, o.subtaskIndex));

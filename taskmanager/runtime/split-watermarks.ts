@@ -83,7 +83,15 @@ export class SplitWatermarks implements SplitOutput {
   addSplit(split: string): void {
     if (this.splits.has(split)) return;
     const gen = this.generates ? this.strategy!.createWatermarkGenerator!() : undefined;
-    this.splits.set(split, new SplitState(gen, this.services.processingTime.now(), (s, wm) => this.onSplitWatermark(s, wm), (s, idle) => this.onSplitIdle(s, idle)));
+    this.splits.set(
+      split,
+      new SplitState(
+        gen,
+        this.services.processingTime.now(),
+        (s, wm) => this.onSplitWatermark(s, wm),
+        (s, idle) => this.onSplitIdle(s, idle),
+      ),
+    );
     this.update();
   }
 

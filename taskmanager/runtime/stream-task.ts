@@ -46,7 +46,14 @@ export class StreamTask {
   readonly time = new TaskTimeMeter();
   /** Work from outside the record path that must run between records: checkpoint triggers and notifications. */
   private readonly actions: (() => Promise<void>)[] = [];
-  private checkpoints: { coordinator: SubtaskCheckpointCoordinator; mode: CheckpointingMode; periodic: boolean; afterTasksFinish: boolean } | undefined;
+  private checkpoints:
+    | {
+        coordinator: SubtaskCheckpointCoordinator;
+        mode: CheckpointingMode;
+        periodic: boolean;
+        afterTasksFinish: boolean;
+      }
+    | undefined;
   private sourceDone = false;
   /** Set when on-disk state backends may fall behind: returns a promise to wait on while they catch up. */
   stateBackpressure: (() => Promise<void> | undefined) | undefined;
@@ -96,7 +103,12 @@ export class StreamTask {
    * `afterTasksFinish`: past the end of its input the task waits for a checkpoint to complete, not
    * for every task of the job to get there.
    */
-  attachCheckpointing(coordinator: SubtaskCheckpointCoordinator, mode: CheckpointingMode, periodic = true, afterTasksFinish = true): void {
+  attachCheckpointing(
+    coordinator: SubtaskCheckpointCoordinator,
+    mode: CheckpointingMode,
+    periodic = true,
+    afterTasksFinish = true,
+  ): void {
     this.checkpoints = { coordinator, mode, periodic, afterTasksFinish };
   }
 
@@ -178,7 +190,11 @@ export class StreamTask {
   }
 
   /** Non-source tasks: a stop-with-savepoint's barrier was aligned and snapshotted here. */
-  private async checkpointAtBarrier(cp: { coordinator: SubtaskCheckpointCoordinator }, barrier: BarrierInfo, alignmentMs: number): Promise<void> {
+  private async checkpointAtBarrier(
+    cp: { coordinator: SubtaskCheckpointCoordinator },
+    barrier: BarrierInfo,
+    alignmentMs: number,
+  ): Promise<void> {
     await cp.coordinator.checkpoint(barrier, alignmentMs);
     if (barrier.stop) this.suspendedFor = barrier.checkpointId;
   }
@@ -203,7 +219,10 @@ export class StreamTask {
         if (checkpointId === this.suspendedFor) {
           this.suspendedFor = undefined;
           // A drained source already sent the maximum watermark: its windows fired, so carrying on would be wrong.
-          if (this.drained) throw new Error(`stop-with-savepoint ${checkpointId} with drain failed after the maximum watermark was sent; the job restarts from its latest checkpoint`);
+          if (this.drained)
+            throw new Error(
+              `stop-with-savepoint ${checkpointId} with drain failed after the maximum watermark was sent; the job restarts from its latest checkpoint`,
+            );
         }
         return;
       }
@@ -373,7 +392,13 @@ export class StreamTask {
     const interval = this.services.autoWatermarkInterval;
     // A reader with splits of its own (Kafka partitions) gets watermarks per split.
     const emitter = reader.perSplitOutput
-      ? new SplitWatermarks(hasWatermarks(this.watermarkStrategy) ? this.watermarkStrategy : undefined, watched, this.services, interval, setIdle)
+      ? new SplitWatermarks(
+          hasWatermarks(this.watermarkStrategy) ? this.watermarkStrategy : undefined,
+          watched,
+          this.services,
+          interval,
+          setIdle,
+        )
       : hasWatermarks(this.watermarkStrategy)
         ? new WatermarkEmitter(this.watermarkStrategy, watched, this.services, interval, setIdle)
         : undefined;
@@ -382,7 +407,10 @@ export class StreamTask {
       if (reader.start) await this.waitFor(reader.start(emitter as SplitWatermarks), true);
       emitter?.start();
       // A reader that emits watermarks of its own (a SourceFunction) goes through `watched`, so the metric sees them.
-      await this.sourceLoop(reader, emitter instanceof WatermarkEmitter ? emitter : reader.emitsWatermarks ? watched : headOut);
+      await this.sourceLoop(
+        reader,
+        emitter instanceof WatermarkEmitter ? emitter : reader.emitsWatermarks ? watched : headOut,
+      );
     } finally {
       emitter?.stop();
       await reader.close?.();
@@ -549,7 +577,8 @@ export class StreamTask {
         if (ev.type === 'watermark') valve.inputWatermark(channel, ev.timestamp);
         else if (ev.type === 'idle') valve.inputIdle(channel, ev.idle);
         else if (ev.type === 'barrier') {
-          if (!barriers) throw new Error(`received a checkpoint barrier (${ev.checkpointId}) but this job does not checkpoint`);
+          if (!barriers)
+            throw new Error(`received a checkpoint barrier (${ev.checkpointId}) but this job does not checkpoint`);
           await barriers.processBarrier(gateOffsets[input.lastGate]! + boe.channel, ev);
         } else if (ev.type === 'cancelBarrier') barriers?.processCancelBarrier(ev.checkpointId);
         else if (ev.type === 'endOfPartition') {

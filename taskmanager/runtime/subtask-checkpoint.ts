@@ -19,7 +19,11 @@ import {
   type TaskCheckpointAck,
   type TaskCheckpointSettings,
 } from '../../common/checkpoint.js';
-import { describeStorageFailure, makeCheckpointDirectory, storageFailureOf } from '../../common/checkpoint-storage-failure.js';
+import {
+  describeStorageFailure,
+  makeCheckpointDirectory,
+  storageFailureOf,
+} from '../../common/checkpoint-storage-failure.js';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import type { Logger } from '../../common/logging.js';
 import type { StreamOperator } from '../operators/operator.js';
@@ -114,17 +118,36 @@ export class SubtaskCheckpointCoordinator {
       throw e;
     }
     const { savepoint, stop, drain } = barrier;
-    if (!outputsEnded) this.broadcast({ type: 'barrier', checkpointId: id, timestamp: barrier.timestamp, ...(savepoint ? { savepoint } : {}), ...(stop ? { stop } : {}), ...(drain ? { drain } : {}) });
+    if (!outputsEnded)
+      this.broadcast({
+        type: 'barrier',
+        checkpointId: id,
+        timestamp: barrier.timestamp,
+        ...(savepoint ? { savepoint } : {}),
+        ...(stop ? { stop } : {}),
+        ...(drain ? { drain } : {}),
+      });
     const syncDurationMs = performance.now() - t0;
-    const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs, outputsEnded).finally(() => this.inFlight.delete(p));
+    const p = this.writeAsync(id, captured, syncDurationMs, alignmentDurationMs, outputsEnded).finally(() =>
+      this.inFlight.delete(p),
+    );
     this.inFlight.add(p);
     return true;
   }
 
   /** End of input: operators prepare their last commit; the ack tells the JobManager this task is done. */
   async finalCheckpoint(): Promise<void> {
-    for (const h of this.o.holders) await h.operator.snapshotState({ checkpointId: FINAL_CHECKPOINT_ID, timestamp: Date.now() });
-    this.o.acknowledge({ jobId: this.o.jobId, executionId: this.o.executionId, checkpointId: FINAL_CHECKPOINT_ID, handles: [], syncDurationMs: 0, asyncDurationMs: 0, alignmentDurationMs: 0 });
+    for (const h of this.o.holders)
+      await h.operator.snapshotState({ checkpointId: FINAL_CHECKPOINT_ID, timestamp: Date.now() });
+    this.o.acknowledge({
+      jobId: this.o.jobId,
+      executionId: this.o.executionId,
+      checkpointId: FINAL_CHECKPOINT_ID,
+      handles: [],
+      syncDurationMs: 0,
+      asyncDurationMs: 0,
+      alignmentDurationMs: 0,
+    });
   }
 
   /** A checkpoint this task cannot complete (alignment overtaken or canceled upstream). */
@@ -177,7 +200,11 @@ export class SubtaskCheckpointCoordinator {
   private async capture(barrier: BarrierInfo): Promise<Captured[]> {
     this.o.beforeSnapshot?.(barrier.checkpointId);
     const { savepoint, stop, drain } = barrier;
-    const ctx = { checkpointId: barrier.checkpointId, timestamp: barrier.timestamp, options: { savepoint, stop, drain } };
+    const ctx = {
+      checkpointId: barrier.checkpointId,
+      timestamp: barrier.timestamp,
+      options: { savepoint, stop, drain },
+    };
     const out: Captured[] = [];
     for (const h of this.o.holders) {
       await h.operator.snapshotState(ctx);
@@ -188,7 +215,13 @@ export class SubtaskCheckpointCoordinator {
         // Deltas that outweigh their full file: write a new full file instead.
         const base = confirmed !== undefined && confirmed.deltaBytes <= confirmed.fullBytes ? confirmed : undefined;
         const snap = h.keyed.snapshotIncremental(barrier.checkpointId, base?.checkpointId);
-        out.push({ holder: h, keyed: snap.snapshot, incremental: { delta: snap.delta, base: snap.delta ? base : undefined }, raw, operatorStates });
+        out.push({
+          holder: h,
+          keyed: snap.snapshot,
+          incremental: { delta: snap.delta, base: snap.delta ? base : undefined },
+          raw,
+          operatorStates,
+        });
       } else {
         out.push({ holder: h, keyed: h.keyed?.snapshot(), raw, operatorStates });
       }
@@ -197,7 +230,13 @@ export class SubtaskCheckpointCoordinator {
   }
 
   /** `endOfInput`: taken after the task's outputs ended, the state it will finish with. */
-  private async writeAsync(id: number, captured: Captured[], syncDurationMs: number, alignmentDurationMs: number, endOfInput: boolean): Promise<void> {
+  private async writeAsync(
+    id: number,
+    captured: Captured[],
+    syncDurationMs: number,
+    alignmentDurationMs: number,
+    endOfInput: boolean,
+  ): Promise<void> {
     const t0 = performance.now();
     const dir = join(this.o.settings.jobDir, `chk-${id}`);
     const handles: OperatorSubtaskStateHandle[] = [];
@@ -245,14 +284,22 @@ export class SubtaskCheckpointCoordinator {
       this.o.log.warn({ err: (e as Error).message, checkpointId: id }, 'writing checkpoint state failed');
       // A full or read-only directory is said so, for the JobManager to keep the job running and alert.
       const storage = storageFailureOf(e, dir);
-      if (!this.closed) this.o.decline(id, storage ? describeStorageFailure(storage) : `asynchronous part failed: ${(e as Error).message}`);
+      if (!this.closed)
+        this.o.decline(
+          id,
+          storage ? describeStorageFailure(storage) : `asynchronous part failed: ${(e as Error).message}`,
+        );
     } finally {
       for (const c of captured) c.keyed?.release();
     }
   }
 
   /** Writes the keyed part of an incremental checkpoint to the shared folder; returns its chain. */
-  private async writeShared(id: number, c: Captured, inc: NonNullable<Captured['incremental']>): Promise<IncrementalChain> {
+  private async writeShared(
+    id: number,
+    c: Captured,
+    inc: NonNullable<Captured['incremental']>,
+  ): Promise<IncrementalChain> {
     const sharedDir = join(this.o.settings.jobDir, SHARED_STATE_DIR);
     await makeCheckpointDirectory(sharedDir);
     const { operatorId } = c.holder;
@@ -270,7 +317,12 @@ export class SubtaskCheckpointCoordinator {
     const file: SharedStateFile = { name, size, sha256, delta: inc.delta, checkpointId: id };
     const base = inc.base;
     const chain: IncrementalChain = base
-      ? { checkpointId: id, files: [...base.files, file], fullBytes: base.fullBytes, deltaBytes: base.deltaBytes + size }
+      ? {
+          checkpointId: id,
+          files: [...base.files, file],
+          fullBytes: base.fullBytes,
+          deltaBytes: base.deltaBytes + size,
+        }
       : { checkpointId: id, files: [file], fullBytes: size, deltaBytes: 0 };
     let chains = this.pendingChains.get(id);
     if (chains === undefined) this.pendingChains.set(id, (chains = new Map()));

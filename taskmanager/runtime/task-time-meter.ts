@@ -89,6 +89,10 @@ export class TaskTimeMeter {
 
   private current(t: number): Sample {
     const open = this.waiting ? Math.max(0, t - this.waitStart) : 0;
-    return { t, idle: this.idleMs + (this.waiting === 'idle' ? open : 0), bp: this.bpMs + (this.waiting === 'backPressured' ? open : 0) };
+    return {
+      t,
+      idle: this.idleMs + (this.waiting === 'idle' ? open : 0),
+      bp: this.bpMs + (this.waiting === 'backPressured' ? open : 0),
+    };
   }
 }

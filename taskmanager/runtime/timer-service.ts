@@ -202,7 +202,8 @@ class TimerQueue<N> {
   toArray(): InternalTimer<N>[] {
     const out: InternalTimer<N>[] = [];
     for (const timestamp of [...this.buckets.keys()].sort((a, b) => a - b)) {
-      for (const { namespace, keys } of this.buckets.get(timestamp)!.values()) for (const key of keys.values()) out.push({ key, namespace, timestamp });
+      for (const { namespace, keys } of this.buckets.get(timestamp)!.values())
+        for (const key of keys.values()) out.push({ key, namespace, timestamp });
     }
     return out;
   }
@@ -345,7 +346,13 @@ export class InternalTimerService<N> {
     };
     add(this.eventStateName, this.eventTimers);
     add(this.processingStateName, this.processingTimers);
-    return { states: [{ name: this.eventStateName, kind: 'raw' }, { name: this.processingStateName, kind: 'raw' }], entries };
+    return {
+      states: [
+        { name: this.eventStateName, kind: 'raw' },
+        { name: this.processingStateName, kind: 'raw' },
+      ],
+      entries,
+    };
   }
 
   /** Whether `stateName` is one of this service's snapshot states. */
@@ -360,7 +367,9 @@ export class InternalTimerService<N> {
   restore(entry: KeyedEntry): void {
     const [state, key, namespace, timestamp] = entry;
     if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      throw new Error(`timer service '${this.serviceName}': restored timer of state '${state}' has no timestamp (got ${JSON.stringify(timestamp)})`);
+      throw new Error(
+        `timer service '${this.serviceName}': restored timer of state '${state}' has no timestamp (got ${JSON.stringify(timestamp)})`,
+      );
     }
     const ns = this.deserializeNamespace(namespace);
     const nk = normalizeKey(key);
@@ -371,14 +380,18 @@ export class InternalTimerService<N> {
       if (!this.processingTimers.add(nk, id, key, ns, timestamp)) return;
       if (timestamp < this.nextProcessingFire) this.scheduleProcessing(timestamp);
     } else {
-      throw new Error(`timer service '${this.serviceName}' has no state '${state}' (it restores '${this.eventStateName}' and '${this.processingStateName}')`);
+      throw new Error(
+        `timer service '${this.serviceName}' has no state '${state}' (it restores '${this.eventStateName}' and '${this.processingStateName}')`,
+      );
     }
   }
 
   private serializeNamespace(namespace: N): Namespace {
     if (this.serializer) return this.serializer.serialize(namespace);
     if (typeof namespace === 'string' || typeof namespace === 'number') return namespace;
-    throw new Error(`timer service '${this.serviceName}': a namespace of type ${typeof namespace} needs a TimerNamespaceSerializer to be snapshotted`);
+    throw new Error(
+      `timer service '${this.serviceName}': a namespace of type ${typeof namespace} needs a TimerNamespaceSerializer to be snapshotted`,
+    );
   }
 
   private deserializeNamespace(namespace: Namespace): N {

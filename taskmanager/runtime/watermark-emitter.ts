@@ -59,7 +59,8 @@ export class WatermarkEmitter implements Output, WatermarkOutputLike {
     const pt = this.services.processingTime;
     this.cancelTick = pt.schedule(pt.now() + this.intervalMs, () => {
       if (this.stopped) return;
-      if (this.idleTimeout !== undefined && !this.idle && pt.now() - this.lastRecordAt >= this.idleTimeout) this.markIdle();
+      if (this.idleTimeout !== undefined && !this.idle && pt.now() - this.lastRecordAt >= this.idleTimeout)
+        this.markIdle();
       else if (!this.idle) this.generator?.onPeriodicEmit(this);
       this.scheduleTick();
     });

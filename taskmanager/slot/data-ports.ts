@@ -20,6 +20,12 @@ function portRange(key: string, base: number, slots: number): number {
 
 export function slotDataPorts(conf: Configuration, slots: number): SlotDataPorts[] {
   const announced = portRange('taskmanager.data.port', conf.getInt('taskmanager.data.port'), slots);
-  const bind = conf.getOptionalString('taskmanager.data.bind-port') === undefined ? announced : portRange('taskmanager.data.bind-port', conf.getInt('taskmanager.data.bind-port'), slots);
-  return Array.from({ length: slots }, (_, i) => ({ bind: bind === 0 ? 0 : bind + i, announced: announced === 0 ? 0 : announced + i }));
+  const bind =
+    conf.getOptionalString('taskmanager.data.bind-port') === undefined
+      ? announced
+      : portRange('taskmanager.data.bind-port', conf.getInt('taskmanager.data.bind-port'), slots);
+  return Array.from({ length: slots }, (_, i) => ({
+    bind: bind === 0 ? 0 : bind + i,
+    announced: announced === 0 ? 0 : announced + i,
+  }));
 }

@@ -51,7 +51,15 @@ export interface SlotTaskMetrics {
 
 export type FromSlot =
   | { t: 'ready'; dataAddress: string; boundPort: number }
-  | { t: 'state'; executionId: string; jobId: string; name: string; state: ExecutionState; failure?: TaskFailure; metrics?: TaskMetrics }
+  | {
+      t: 'state';
+      executionId: string;
+      jobId: string;
+      name: string;
+      state: ExecutionState;
+      failure?: TaskFailure;
+      metrics?: TaskMetrics;
+    }
   | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }
   | { t: 'ack'; ack: TaskCheckpointAck }
   | { t: 'decline'; jobId: string; executionId: string; checkpointId: number; reason: string }

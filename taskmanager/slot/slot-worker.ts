@@ -17,7 +17,10 @@ const port = parentPort as MessagePort;
 const send = (m: FromSlot, transfer?: Transferable[]) => port.postMessage(m, transfer);
 
 process.setSourceMapsEnabled(true);
-const log = createForwardingLogger('taskmanager', (line) => send({ t: 'log', line })).child({ taskManagerId: data.taskManagerId, slot: data.slotIndex });
+const log = createForwardingLogger('taskmanager', (line) => send({ t: 'log', line })).child({
+  taskManagerId: data.taskManagerId,
+  slot: data.slotIndex,
+});
 // A rejection nobody handles (user code's fire-and-forget, say) fails this slot's tasks, as an
 // exception in a user function does: thrown again, it ends the thread, and the slot reports why.
 process.on('unhandledRejection', (reason) => {
@@ -31,7 +34,8 @@ const network = new NetworkEnvironment({
   requestBackoff: data.requestBackoff,
   security: data.security,
   logger: log,
-  connectThread: (producerDataAddress, consumerPort) => send({ t: 'connect', producerDataAddress, port: consumerPort }, [consumerPort]),
+  connectThread: (producerDataAddress, consumerPort) =>
+    send({ t: 'connect', producerDataAddress, port: consumerPort }, [consumerPort]),
 });
 const server = createRpcServer(data.security, log);
 network.addToServer(server);
@@ -51,17 +55,34 @@ const bundles = {
 
 const onState: TaskStateListener = (task, state, failure) => {
   const terminal = state === 'FINISHED' || state === 'FAILED' || state === 'CANCELED';
-  send({ t: 'state', executionId: task.executionId, jobId: task.tdd.jobId, name: task.name, state, ...(failure ? { failure } : {}), ...(terminal ? { metrics: task.metrics() } : {}) });
+  send({
+    t: 'state',
+    executionId: task.executionId,
+    jobId: task.tdd.jobId,
+    name: task.name,
+    state,
+    ...(failure ? { failure } : {}),
+    ...(terminal ? { metrics: task.metrics() } : {}),
+  });
 };
 
 const checkpointResponder = {
   acknowledge: (ack: TaskCheckpointAck) => send({ t: 'ack', ack }),
-  decline: (jobId: string, executionId: string, checkpointId: number, reason: string) => send({ t: 'decline', jobId, executionId, checkpointId, reason }),
+  decline: (jobId: string, executionId: string, checkpointId: number, reason: string) =>
+    send({ t: 'decline', jobId, executionId, checkpointId, reason }),
 };
 
 function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
   const tdd = msg.tdd;
-  const task = new Task(tdd, { network, bundles, bufferTimeoutMs: data.bufferTimeoutMs, log, onState, stateDir: data.stateDir, checkpointResponder });
+  const task = new Task(tdd, {
+    network,
+    bundles,
+    bufferTimeoutMs: data.bufferTimeoutMs,
+    log,
+    onState,
+    stateDir: data.stateDir,
+    checkpointResponder,
+  });
   tasks.set(tdd.executionId, task);
   log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');
   void task.run().finally(() => tasks.delete(tdd.executionId));
@@ -72,14 +93,23 @@ let reportedEmpty = false;
 const metricsTimer = setInterval(() => {
   if (tasks.size === 0 && reportedEmpty) return;
   reportedEmpty = tasks.size === 0;
-  const list = [...tasks.values()].map((t) => ({ executionId: t.executionId, jobId: t.tdd.jobId, name: t.name, subtaskIndex: t.tdd.subtaskIndex, metrics: t.metrics() }));
+  const list = [...tasks.values()].map((t) => ({
+    executionId: t.executionId,
+    jobId: t.tdd.jobId,
+    name: t.name,
+    subtaskIndex: t.tdd.subtaskIndex,
+    metrics: t.metrics(),
+  }));
   send({ t: 'metrics', tasks: list, heapUsedBytes: getHeapStatistics().used_heap_size });
 }, data.metricsIntervalMs);
 metricsTimer.unref();
 
 async function close(): Promise<void> {
   for (const t of tasks.values()) t.cancel();
-  await Promise.race([Promise.all([...tasks.values()].map((t) => t.terminated)), new Promise((r) => setTimeout(r, 5000))]);
+  await Promise.race([
+    Promise.all([...tasks.values()].map((t) => t.terminated)),
+    new Promise((r) => setTimeout(r, 5000)),
+  ]);
   clearInterval(metricsTimer);
   network.close();
   await shutdownServer(server, 500);
@@ -97,7 +127,16 @@ port.on('message', (msg: ToSlot) => {
     case 'trigger': {
       const task = tasks.get(msg.executionId);
       const ok = task?.triggerCheckpoint(msg.barrier) ?? false;
-      send({ t: 'triggered', req: msg.req, ok, error: ok ? '' : task ? `task ${task.name} is not running a source (state ${task.state})` : `no task ${msg.executionId}` });
+      send({
+        t: 'triggered',
+        req: msg.req,
+        ok,
+        error: ok
+          ? ''
+          : task
+            ? `task ${task.name} is not running a source (state ${task.state})`
+            : `no task ${msg.executionId}`,
+      });
       return;
     }
     case 'notify':

@@ -71,7 +71,10 @@ export class TaskSlot {
 
   constructor(
     readonly index: number,
-    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort' | 'announcedDataPort'> & { cancellationTimeoutMs: number; dataPorts: SlotDataPorts[] },
+    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort' | 'announcedDataPort'> & {
+      cancellationTimeoutMs: number;
+      dataPorts: SlotDataPorts[];
+    },
     private readonly listener: TaskSlotListener,
     private readonly log: Logger,
   ) {}
@@ -80,7 +83,12 @@ export class TaskSlot {
   start(): Promise<string> {
     const ports = this.config.dataPorts[this.index] ?? { bind: 0, announced: 0 };
     const { cancellationTimeoutMs: _, dataPorts: __, ...rest } = this.config;
-    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, dataPort: this.boundPort || ports.bind, announcedDataPort: ports.announced };
+    const workerData: SlotWorkerData = {
+      ...rest,
+      slotIndex: this.index,
+      dataPort: this.boundPort || ports.bind,
+      announcedDataPort: ports.announced,
+    };
     const worker = new Worker(new URL('./slot-worker.js', import.meta.url), { workerData, name: `slot-${this.index}` });
     this.worker = worker;
     this.ready = false;
@@ -117,7 +125,9 @@ export class TaskSlot {
           return;
         }
         if (!started) return;
-        this.onThreadGone(this.terminationReason ?? `the thread of slot ${this.index} exited unexpectedly (code ${code})`);
+        this.onThreadGone(
+          this.terminationReason ?? `the thread of slot ${this.index} exited unexpectedly (code ${code})`,
+        );
         this.terminationReason = undefined;
         this.restart();
       });
@@ -126,7 +136,15 @@ export class TaskSlot {
 
   submit(tdd: TaskDeploymentDescriptor): void {
     if (this.tasks.has(tdd.executionId)) throw new Error(`task ${tdd.executionId} is already deployed`);
-    this.tasks.set(tdd.executionId, { jobId: tdd.jobId, name: taskNameOf(tdd), subtaskIndex: tdd.subtaskIndex, state: 'DEPLOYING', metrics: undefined, cancelRequested: false, cancelTimer: undefined });
+    this.tasks.set(tdd.executionId, {
+      jobId: tdd.jobId,
+      name: taskNameOf(tdd),
+      subtaskIndex: tdd.subtaskIndex,
+      state: 'DEPLOYING',
+      metrics: undefined,
+      cancelRequested: false,
+      cancelTimer: undefined,
+    });
     this.post({ t: 'submit', tdd });
   }
 
@@ -148,7 +166,14 @@ export class TaskSlot {
     if (!this.tasks.has(executionId)) return Promise.resolve({ ok: false, error: `no task ${executionId}` });
     const req = ++this.triggerRequests;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish({ ok: false, error: `slot ${this.index} did not answer the checkpoint trigger within ${TRIGGER_REPLY_TIMEOUT_MS} ms` }), TRIGGER_REPLY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () =>
+          finish({
+            ok: false,
+            error: `slot ${this.index} did not answer the checkpoint trigger within ${TRIGGER_REPLY_TIMEOUT_MS} ms`,
+          }),
+        TRIGGER_REPLY_TIMEOUT_MS,
+      );
       const finish = (r: { ok: boolean; error: string }) => {
         clearTimeout(timer);
         this.triggers.delete(req);
@@ -196,7 +221,12 @@ export class TaskSlot {
     await Promise.race([closedMsg, new Promise((r) => setTimeout(r, 7000))]);
     await worker.terminate();
     await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
-    for (const [id, t] of this.tasks) this.report(id, t, t.cancelRequested ? 'CANCELED' : 'FAILED', { message: 'the TaskManager shut down', name: 'TaskManagerShutdown', operatorName: '' });
+    for (const [id, t] of this.tasks)
+      this.report(id, t, t.cancelRequested ? 'CANCELED' : 'FAILED', {
+        message: 'the TaskManager shut down',
+        name: 'TaskManagerShutdown',
+        operatorName: '',
+      });
   }
 
   private post(msg: ToSlot, transfer?: Transferable[]): void {
@@ -249,15 +279,29 @@ export class TaskSlot {
     }
   }
 
-  private report(executionId: string, task: SlotTask, state: ExecutionState, failure?: TaskFailure, metrics?: TaskMetrics): void {
+  private report(
+    executionId: string,
+    task: SlotTask,
+    state: ExecutionState,
+    failure?: TaskFailure,
+    metrics?: TaskMetrics,
+  ): void {
     task.state = state;
     if (metrics) task.metrics = metrics;
     if (isExecutionTerminal(state)) {
       if (task.cancelTimer) clearTimeout(task.cancelTimer);
       this.tasks.delete(executionId);
     }
-    this.listener.onTaskState({ executionId, jobId: task.jobId, name: task.name, state, ...(failure ? { failure } : {}), ...(task.metrics ? { metrics: task.metrics } : {}) });
-    if (this.tasks.size === 0 && this.used && this.ready && !this.closing && !this.recycling) this.recycling = this.recycle().finally(() => (this.recycling = undefined));
+    this.listener.onTaskState({
+      executionId,
+      jobId: task.jobId,
+      name: task.name,
+      state,
+      ...(failure ? { failure } : {}),
+      ...(task.metrics ? { metrics: task.metrics } : {}),
+    });
+    if (this.tasks.size === 0 && this.used && this.ready && !this.closing && !this.recycling)
+      this.recycling = this.recycle().finally(() => (this.recycling = undefined));
   }
 
   /** Replaces a thread whose tasks all ended; deployments meanwhile wait in the queue. */
@@ -288,7 +332,10 @@ export class TaskSlot {
     const task = this.tasks.get(executionId);
     if (!task || !this.worker) return;
     this.terminationReason = `the thread of slot ${this.index} was terminated because task ${task.name} did not stop within ${this.config.cancellationTimeoutMs} ms of being canceled (task.cancellation.timeout)`;
-    this.log.error({ slot: this.index, task: task.name, jobId: task.jobId }, 'a task did not stop on cancel: terminating its slot thread');
+    this.log.error(
+      { slot: this.index, task: task.name, jobId: task.jobId },
+      'a task did not stop on cancel: terminating its slot thread',
+    );
     void this.worker.terminate();
   }
 
@@ -297,7 +344,12 @@ export class TaskSlot {
     for (const r of this.triggers.values()) r({ ok: false, error: reason });
     for (const [id, t] of [...this.tasks]) {
       const canceled = t.cancelRequested;
-      this.report(id, t, canceled ? 'CANCELED' : 'FAILED', canceled ? undefined : { message: reason, name: 'SlotThreadLost', operatorName: '' });
+      this.report(
+        id,
+        t,
+        canceled ? 'CANCELED' : 'FAILED',
+        canceled ? undefined : { message: reason, name: 'SlotThreadLost', operatorName: '' },
+      );
     }
     this.queued = this.queued.filter((q) => q.msg.t === 'serve');
   }

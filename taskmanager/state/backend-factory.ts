@@ -24,7 +24,10 @@ export interface KeyedStateBackendOptions {
 /** State names the engine keeps outside the backend; restored through the caller's sink. */
 export const TIMER_STATE_PREFIX = '_timer';
 
-export async function createKeyedStateBackend(type: StateBackendType, opts: KeyedStateBackendOptions): Promise<KeyedStateBackend> {
+export async function createKeyedStateBackend(
+  type: StateBackendType,
+  opts: KeyedStateBackendOptions,
+): Promise<KeyedStateBackend> {
   switch (type) {
     case 'heap':
       return new HeapKeyedStateBackend(opts);
@@ -47,7 +50,11 @@ export interface KeyedStateFile {
  * Restores `backend` from state files (checksums verified first), then calls finishRestore().
  * Entries of states named '_timer...' go to `extraSink`; a file holding some without a sink fails.
  */
-export async function restoreKeyedState(backend: KeyedStateBackend, files: KeyedStateFile[], extraSink?: (meta: StateMeta, entry: KeyedEntry) => void): Promise<void> {
+export async function restoreKeyedState(
+  backend: KeyedStateBackend,
+  files: KeyedStateFile[],
+  extraSink?: (meta: StateMeta, entry: KeyedEntry) => void,
+): Promise<void> {
   for (const file of files) {
     const reader = await openReader(backend, file.path, file.sha256, false);
     await apply(backend, file.path, reader.states, reader.chunks(), extraSink);
@@ -56,10 +63,21 @@ export async function restoreKeyedState(backend: KeyedStateBackend, files: Keyed
   await backend.finishRestore();
 }
 
-async function openReader(backend: KeyedStateBackend, path: string, sha256: string, allowDelta: boolean): Promise<SnapshotFileReader> {
-  const reader = await readSnapshotFile(path, { expectedSha256: sha256, keyGroupRange: backend.keyGroupRange, allowDelta });
+async function openReader(
+  backend: KeyedStateBackend,
+  path: string,
+  sha256: string,
+  allowDelta: boolean,
+): Promise<SnapshotFileReader> {
+  const reader = await readSnapshotFile(path, {
+    expectedSha256: sha256,
+    keyGroupRange: backend.keyGroupRange,
+    allowDelta,
+  });
   if (reader.header.maxParallelism !== backend.maxParallelism) {
-    throw new Error(`state file ${path} was written with maxParallelism ${reader.header.maxParallelism}, the backend has ${backend.maxParallelism} (key groups cannot be remapped)`);
+    throw new Error(
+      `state file ${path} was written with maxParallelism ${reader.header.maxParallelism}, the backend has ${backend.maxParallelism} (key groups cannot be remapped)`,
+    );
   }
   return reader;
 }
@@ -78,9 +96,15 @@ async function apply(
   for await (const chunk of chunks) {
     for (const entry of chunk.entries) {
       const meta = metas.get(entry[0]);
-      if (meta === undefined) throw new Error(`state file ${path} is damaged: an entry names state '${entry[0]}', which its header does not list`);
+      if (meta === undefined)
+        throw new Error(
+          `state file ${path} is damaged: an entry names state '${entry[0]}', which its header does not list`,
+        );
       if (meta.name.startsWith(TIMER_STATE_PREFIX)) {
-        if (extraSink === undefined) throw new Error(`state file ${path} holds timer state '${meta.name}' but the restore was given nowhere to put it`);
+        if (extraSink === undefined)
+          throw new Error(
+            `state file ${path} holds timer state '${meta.name}' but the restore was given nowhere to put it`,
+          );
         extraSink(meta, entry);
       } else {
         backend.restoreEntry(meta, entry[1], entry[2], entry[3]);
@@ -94,12 +118,19 @@ async function apply(
 const identityPackr = new Packr({ useRecords: false });
 
 /** A full file and its deltas, merged per key group (the newest put or removal of an entry wins). */
-async function restoreChain(backend: KeyedStateBackend, chain: NonNullable<KeyedStateFile['chain']>, extraSink: ((meta: StateMeta, entry: KeyedEntry) => void) | undefined): Promise<void> {
+async function restoreChain(
+  backend: KeyedStateBackend,
+  chain: NonNullable<KeyedStateFile['chain']>,
+  extraSink: ((meta: StateMeta, entry: KeyedEntry) => void) | undefined,
+): Promise<void> {
   if (chain[0]!.delta) throw new Error(`incremental state ${chain[0]!.path} is a delta with no full file before it`);
   const readers: SnapshotFileReader[] = [];
   for (const f of chain) {
     const r = await openReader(backend, f.path, f.sha256, true);
-    if (f.delta !== (r.header.format !== 'weir-state')) throw new Error(`state file ${f.path} is damaged: the checkpoint records it as a ${f.delta ? 'delta' : 'full file'}, its header says otherwise`);
+    if (f.delta !== (r.header.format !== 'weir-state'))
+      throw new Error(
+        `state file ${f.path} is damaged: the checkpoint records it as a ${f.delta ? 'delta' : 'full file'}, its header says otherwise`,
+      );
     readers.push(r);
   }
   const states = new Map<string, StateMeta>();
@@ -109,7 +140,13 @@ async function restoreChain(backend: KeyedStateBackend, chain: NonNullable<Keyed
     await apply(backend, path, [...states.values()], readers[0]!.chunks(), extraSink);
     return;
   }
-  await apply(backend, path, [...states.values()], mergeChunks(readers.map((r) => r.chunks()[Symbol.asyncIterator]())), extraSink);
+  await apply(
+    backend,
+    path,
+    [...states.values()],
+    mergeChunks(readers.map((r) => r.chunks()[Symbol.asyncIterator]())),
+    extraSink,
+  );
 }
 
 async function* mergeChunks(its: Array<AsyncIterator<KeyGroupChunk>>): AsyncGenerator<KeyGroupChunk> {

@@ -24,9 +24,14 @@ export function fromCanonicalValue(meta: StateMeta, canonical: unknown): unknown
 
 export function checkCanonicalMap(meta: StateMeta, canonical: unknown): asserts canonical is Array<[unknown, unknown]> {
   if (!Array.isArray(canonical)) {
-    throw new Error(`map state '${meta.name}': a canonical map value must be an array of [key, value] pairs, got ${typeof canonical}`);
+    throw new Error(
+      `map state '${meta.name}': a canonical map value must be an array of [key, value] pairs, got ${typeof canonical}`,
+    );
   }
   for (const pair of canonical) {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`map state '${meta.name}': a canonical map value holds an element that is not a [key, value] pair`);
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new Error(
+        `map state '${meta.name}': a canonical map value holds an element that is not a [key, value] pair`,
+      );
   }
 }

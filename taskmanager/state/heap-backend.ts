@@ -15,7 +15,14 @@ import { denormalizeKey, normalizeKey } from './key-normalizer.js';
 import { keyGroupChunks, type SnapshotPart } from './heap-snapshot.js';
 import { checkKeyGroupRange, keyGroupInRange } from './key-group-check.js';
 import { checkSameTable, copyMeta } from './state-meta.js';
-import { VOID_NAMESPACE, type KeyedStateBackend, type KeyedStateSnapshot, type Namespace, type StateMeta, type StateTable } from './types.js';
+import {
+  VOID_NAMESPACE,
+  type KeyedStateBackend,
+  type KeyedStateSnapshot,
+  type Namespace,
+  type StateMeta,
+  type StateTable,
+} from './types.js';
 
 /** What the tables of one backend share: the current key and the snapshot generations. */
 class HeapContext {
@@ -172,7 +179,12 @@ export class HeapStateTable<V = unknown> implements StateTable<V> {
     for (const ns of [this.voidValues, ...this.byNamespace.values()]) {
       const values = ns.values;
       if (values.size === 0) continue;
-      parts.push({ meta: this.meta, namespace: ns.namespace, keys: Array.from(values.keys()), values: Array.from(values.values()) });
+      parts.push({
+        meta: this.meta,
+        namespace: ns.namespace,
+        keys: Array.from(values.keys()),
+        values: Array.from(values.values()),
+      });
     }
   }
 

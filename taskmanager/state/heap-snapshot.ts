@@ -21,7 +21,11 @@ const ENTRIES_PER_SLICE = 20_000;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function* keyGroupChunks(parts: SnapshotPart[], maxParallelism: number, range: KeyGroupRange): AsyncGenerator<KeyGroupChunk> {
+export async function* keyGroupChunks(
+  parts: SnapshotPart[],
+  maxParallelism: number,
+  range: KeyGroupRange,
+): AsyncGenerator<KeyGroupChunk> {
   // Per key group, flat triples (part index, entry index, key) to keep the buckets small. The
   // parts stay as captured: chunks() may be read more than once.
   const buckets: Array<unknown[] | undefined> = new Array(range.end - range.start + 1);
@@ -42,7 +46,12 @@ export async function* keyGroupChunks(parts: SnapshotPart[], maxParallelism: num
     let entries: KeyedEntry[] = [];
     for (let j = 0; j < bucket.length; j += 3) {
       const part = parts[bucket[j] as number];
-      entries.push([part.meta.name, bucket[j + 2], part.namespace, toCanonicalValue(part.meta.kind, part.values[bucket[j + 1] as number])]);
+      entries.push([
+        part.meta.name,
+        bucket[j + 2],
+        part.namespace,
+        toCanonicalValue(part.meta.kind, part.values[bucket[j + 1] as number]),
+      ]);
       if (entries.length === CHUNK_ENTRIES) {
         yield { keyGroup: range.start + b, entries };
         entries = [];

@@ -7,9 +7,18 @@ export const MAX_MAX_PARALLELISM = 32768;
 
 export function checkKeyGroupRange(maxParallelism: number, range: KeyGroupRange): void {
   if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > MAX_MAX_PARALLELISM) {
-    throw new RangeError(`maxParallelism must be an integer between 1 and ${MAX_MAX_PARALLELISM}, got ${String(maxParallelism)}`);
+    throw new RangeError(
+      `maxParallelism must be an integer between 1 and ${MAX_MAX_PARALLELISM}, got ${String(maxParallelism)}`,
+    );
   }
-  if (!range || !Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 0 || range.end < range.start || range.end >= maxParallelism) {
+  if (
+    !range ||
+    !Number.isInteger(range.start) ||
+    !Number.isInteger(range.end) ||
+    range.start < 0 ||
+    range.end < range.start ||
+    range.end >= maxParallelism
+  ) {
     throw new RangeError(`invalid key-group range ${JSON.stringify(range)} for maxParallelism ${maxParallelism}`);
   }
 }
@@ -18,7 +27,9 @@ export function checkKeyGroupRange(maxParallelism: number, range: KeyGroupRange)
 export function keyGroupInRange(key: unknown, maxParallelism: number, range: KeyGroupRange, what: string): number {
   const kg = assignToKeyGroup(key, maxParallelism);
   if (kg < range.start || kg > range.end) {
-    throw new Error(`${what}: key ${describeKey(key)} belongs to key group ${kg}, outside this subtask's key groups ${range.start}..${range.end}`);
+    throw new Error(
+      `${what}: key ${describeKey(key)} belongs to key group ${kg}, outside this subtask's key groups ${range.start}..${range.end}`,
+    );
   }
   return kg;
 }

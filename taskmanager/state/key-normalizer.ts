@@ -30,7 +30,12 @@ export function denormalizeKey(normalized: unknown): unknown {
 export function describeKey(key: unknown): string {
   let text: string;
   try {
-    text = typeof key === 'string' ? JSON.stringify(key) : typeof key === 'bigint' ? `${key}n` : String(JSON.stringify(key) ?? key);
+    text =
+      typeof key === 'string'
+        ? JSON.stringify(key)
+        : typeof key === 'bigint'
+          ? `${key}n`
+          : String(JSON.stringify(key) ?? key);
   } catch {
     text = String(key);
   }

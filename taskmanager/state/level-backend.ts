@@ -180,7 +180,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.maxParallelism = opts.maxParallelism;
     this.keyGroupRange = { start: opts.keyGroupRange.start, end: opts.keyGroupRange.end };
     const limit = opts.cacheLimit ?? DEFAULT_CACHE_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`level backend cacheLimit must be a positive integer, got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`level backend cacheLimit must be a positive integer, got ${String(limit)}`);
     this.cacheLimit = limit;
     this.nextEvictionAt = limit;
     this.maxChangeBytes = opts.maxChangeBytes ?? DEFAULT_MAX_CHANGE_BYTES;
@@ -199,7 +200,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const supports = db.supports as unknown as Record<string, unknown>;
     if (!supports.getSync || !supports.explicitSnapshots) {
       await db.close();
-      throw new Error('the installed `level` package lacks getSync() or explicit snapshots (classic-level 3 or newer is needed)');
+      throw new Error(
+        'the installed `level` package lacks getSync() or explicit snapshots (classic-level 3 or newer is needed)',
+      );
     }
     return new LevelKeyedStateBackend(db, dir, opts);
   }
@@ -225,7 +228,8 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       checkSameTable(existing.meta, meta);
       return existing;
     }
-    if (this.tablesById.length >= MAX_TABLES) throw new Error(`the level state backend holds at most ${MAX_TABLES} keyed states per operator`);
+    if (this.tablesById.length >= MAX_TABLES)
+      throw new Error(`the level state backend holds at most ${MAX_TABLES} keyed states per operator`);
     const table = new LevelStateTable(copyMeta(meta), this.tablesById.length, this);
     this.tables.set(meta.name, table);
     this.tablesById.push(table);
@@ -272,7 +276,13 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   }
 
   private keyGroupOfCurrentKey(): number {
-    if (this.currentKeyGroup < 0) this.currentKeyGroup = keyGroupInRange(this.currentKey, this.maxParallelism, this.keyGroupRange, 'level state backend');
+    if (this.currentKeyGroup < 0)
+      this.currentKeyGroup = keyGroupInRange(
+        this.currentKey,
+        this.maxParallelism,
+        this.keyGroupRange,
+        'level state backend',
+      );
     return this.currentKeyGroup;
   }
 
@@ -290,7 +300,10 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       e.batchSeq = seq;
       const key = e.diskKey as Buffer;
       table.persisted = true;
-      ops[i] = e.value === undefined ? { type: 'del', key } : { type: 'put', key, value: encodeDiskValue(toCanonicalValue(table.meta.kind, e.value)) };
+      ops[i] =
+        e.value === undefined
+          ? { type: 'del', key }
+          : { type: 'put', key, value: encodeDiskValue(toCanonicalValue(table.meta.kind, e.value)) };
     }
     if (this.tracking) this.recordChanges(ops);
     this.enqueue(seq, ops);
@@ -328,7 +341,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
         try {
           await this.db.batch(ops);
         } catch (err) {
-          this.failure = new Error(`writing keyed state to LevelDB in ${this.dir} failed: ${(err as Error).message}`, { cause: err });
+          this.failure = new Error(`writing keyed state to LevelDB in ${this.dir} failed: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       }
       this.ackedSeq = seq;
@@ -384,7 +399,12 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.checkUsable();
     this.flush();
     const tracked = this.tracking ? this.changes : undefined;
-    const closed: ChangeEpoch = { checkpointId, changes: tracked, bytes: tracked ? this.changesBytes : 0, puts: tracked ? this.changesPuts : 0 };
+    const closed: ChangeEpoch = {
+      checkpointId,
+      changes: tracked,
+      bytes: tracked ? this.changesBytes : 0,
+      puts: tracked ? this.changesPuts : 0,
+    };
     this.epochs.push(closed);
     this.heldChangeBytes += closed.bytes;
     this.tracking = true;
@@ -398,8 +418,17 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
       return { snapshot: new LevelDeltaView([closed.changes], states, this.keyGroupRange, true), delta: false };
     }
     const base = this.confirmedCheckpointId;
-    if (baseCheckpointId === undefined || baseCheckpointId !== base || this.epochs.some((e) => e.changes === undefined)) return { snapshot: this.snapshot(), delta: false };
-    return { snapshot: new LevelDeltaView(this.epochs.map((e) => e.changes!), states, this.keyGroupRange), delta: true, baseCheckpointId: base };
+    if (baseCheckpointId === undefined || baseCheckpointId !== base || this.epochs.some((e) => e.changes === undefined))
+      return { snapshot: this.snapshot(), delta: false };
+    return {
+      snapshot: new LevelDeltaView(
+        this.epochs.map((e) => e.changes!),
+        states,
+        this.keyGroupRange,
+      ),
+      delta: true,
+      baseCheckpointId: base,
+    };
   }
 
   /**
@@ -420,7 +449,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const kg = keyGroupInRange(key, this.maxParallelism, this.keyGroupRange, `restoring keyed state '${meta.name}'`);
     this.restoring = true;
     table.persisted = true;
-    this.restoreOps.push({ type: 'put', key: encodeDiskKey(kg, table.id, normalizeKey(key) === 0 ? 0 : key, namespace), value: encodeDiskValue(canonicalValue) });
+    this.restoreOps.push({
+      type: 'put',
+      key: encodeDiskKey(kg, table.id, normalizeKey(key) === 0 ? 0 : key, namespace),
+      value: encodeDiskValue(canonicalValue),
+    });
     this.entryCount++;
     if (this.restoreOps.length >= this.cacheLimit) this.flushRestore();
   }

@@ -17,7 +17,12 @@ export function encodeDiskKey(keyGroup: number, tableId: number, key: unknown, n
   return out;
 }
 
-export function decodeDiskKey(diskKey: Uint8Array): { keyGroup: number; tableId: number; key: unknown; namespace: Namespace } {
+export function decodeDiskKey(diskKey: Uint8Array): {
+  keyGroup: number;
+  tableId: number;
+  key: unknown;
+  namespace: Namespace;
+} {
   const keyGroup = (diskKey[0] << 8) | diskKey[1];
   const tableId = (diskKey[2] << 8) | diskKey[3];
   const pair = unpackr.unpack(diskKey.subarray(4)) as [unknown, Namespace];
@@ -84,7 +89,13 @@ export class RawChunkBuilder {
   }
 
   bytes(): Buffer {
-    const head = [Buffer.from([this.removedCount > 0 ? 0x83 : 0x82]), KEY_GROUP, packr.pack(this.keyGroup), ENTRIES, arrayHeader(this.count - this.removedCount)];
+    const head = [
+      Buffer.from([this.removedCount > 0 ? 0x83 : 0x82]),
+      KEY_GROUP,
+      packr.pack(this.keyGroup),
+      ENTRIES,
+      arrayHeader(this.count - this.removedCount),
+    ];
     const tail = this.removedCount > 0 ? [REMOVED, arrayHeader(this.removedCount), ...this.removedParts] : [];
     return Buffer.concat([...head, ...this.parts, ...tail]);
   }

@@ -34,7 +34,9 @@ abstract class LevelView implements KeyedStateSnapshot {
     const meta = this.states[tableId];
     if (meta === undefined) throw new Error(`the level state backend holds an entry of unknown table id ${tableId}`);
     if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
-      throw new Error(`the level state backend holds an entry in key group ${keyGroup}, outside its key groups ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
+      throw new Error(
+        `the level state backend holds an entry in key group ${keyGroup}, outside its key groups ${this.keyGroupRange.start}..${this.keyGroupRange.end}`,
+      );
     }
     return { keyGroup, state: meta.name };
   }

@@ -22,7 +22,8 @@ class OperatorListState<T> implements ListState<T> {
   }
 
   add(value: T): void {
-    if (value === null || value === undefined) throw new TypeError(`operator ListState '${this.name}': elements must not be null or undefined`);
+    if (value === null || value === undefined)
+      throw new TypeError(`operator ListState '${this.name}': elements must not be null or undefined`);
     this.items.push(value);
   }
 
@@ -40,7 +41,8 @@ class OperatorListState<T> implements ListState<T> {
   }
 }
 
-type Registered = { mode: 'split' | 'union'; list: OperatorListState<unknown> } | { mode: 'broadcast'; map: Map<unknown, unknown> };
+type Registered =
+  { mode: 'split' | 'union'; list: OperatorListState<unknown> } | { mode: 'broadcast'; map: Map<unknown, unknown> };
 
 export class OperatorStateBackend implements OperatorStateStore {
   private readonly states = new Map<string, Registered>();
@@ -53,7 +55,9 @@ export class OperatorStateBackend implements OperatorStateStore {
     if (this.states.size > 0) throw new Error('operator state must be restored before any state is registered');
     for (const e of entries) {
       if (!e || typeof e.name !== 'string' || !Array.isArray(e.items) || !(e.mode in MODE_API)) {
-        throw new Error(`restored operator state ${JSON.stringify(e?.name)} is malformed (expected { name, mode: split | union | broadcast, items: [] })`);
+        throw new Error(
+          `restored operator state ${JSON.stringify(e?.name)} is malformed (expected { name, mode: split | union | broadcast, items: [] })`,
+        );
       }
       this.restored.set(e.name, e);
     }
@@ -81,7 +85,8 @@ export class OperatorStateBackend implements OperatorStateStore {
     }
     const map = new Map<unknown, unknown>();
     for (const item of this.takeRestored(name, 'broadcast')) {
-      if (!Array.isArray(item) || item.length !== 2) throw new Error(`restored broadcast state '${name}' holds an item that is not a [key, value] pair`);
+      if (!Array.isArray(item) || item.length !== 2)
+        throw new Error(`restored broadcast state '${name}' holds an item that is not a [key, value] pair`);
       map.set(item[0], item[1]);
     }
     this.states.set(name, { mode: 'broadcast', map });
@@ -103,14 +108,18 @@ export class OperatorStateBackend implements OperatorStateStore {
     const r = this.restored.get(name);
     if (r === undefined) return [];
     if (r.mode !== mode) {
-      throw new Error(`operator state '${name}' was checkpointed with ${MODE_API[r.mode]} and cannot be restored with ${MODE_API[mode]}: its redistribution mode differs`);
+      throw new Error(
+        `operator state '${name}' was checkpointed with ${MODE_API[r.mode]} and cannot be restored with ${MODE_API[mode]}: its redistribution mode differs`,
+      );
     }
     this.restored.delete(name);
     return r.items.slice();
   }
 
   private modeError(name: string, was: OperatorStateMode, now: OperatorStateMode): Error {
-    return new Error(`operator state '${name}' is registered with ${MODE_API[was]} and cannot be used with ${MODE_API[now]}`);
+    return new Error(
+      `operator state '${name}' is registered with ${MODE_API[was]} and cannot be used with ${MODE_API[now]}`,
+    );
   }
 
   /** Deep copies of every state (and of restored states nobody asked for). */
@@ -131,15 +140,22 @@ export class OperatorStateBackend implements OperatorStateStore {
  * items concatenated, new subtask i gets the contiguous share [floor(i*n/p), floor((i+1)*n/p));
  * union: all items; broadcast: the copy of old subtask min(i, old - 1) (all copies are equal).
  */
-export function redistributeOperatorState(oldSubtasks: OperatorStateEntry[][], newParallelism: number, newIndex: number): OperatorStateEntry[] {
-  if (!Number.isInteger(newParallelism) || newParallelism < 1) throw new RangeError(`parallelism must be a positive integer, got ${String(newParallelism)}`);
-  if (!Number.isInteger(newIndex) || newIndex < 0 || newIndex >= newParallelism) throw new RangeError(`subtask index ${String(newIndex)} is outside 0..${newParallelism - 1}`);
+export function redistributeOperatorState(
+  oldSubtasks: OperatorStateEntry[][],
+  newParallelism: number,
+  newIndex: number,
+): OperatorStateEntry[] {
+  if (!Number.isInteger(newParallelism) || newParallelism < 1)
+    throw new RangeError(`parallelism must be a positive integer, got ${String(newParallelism)}`);
+  if (!Number.isInteger(newIndex) || newIndex < 0 || newIndex >= newParallelism)
+    throw new RangeError(`subtask index ${String(newIndex)} is outside 0..${newParallelism - 1}`);
   const byName = new Map<string, { mode: OperatorStateMode; perSubtask: Array<unknown[] | undefined> }>();
   oldSubtasks.forEach((entries, subtask) => {
     for (const e of entries) {
       let s = byName.get(e.name);
       if (s === undefined) byName.set(e.name, (s = { mode: e.mode, perSubtask: new Array(oldSubtasks.length) }));
-      else if (s.mode !== e.mode) throw new Error(`operator state '${e.name}' has mode ${s.mode} in one old subtask and ${e.mode} in another`);
+      else if (s.mode !== e.mode)
+        throw new Error(`operator state '${e.name}' has mode ${s.mode} in one old subtask and ${e.mode} in another`);
       s.perSubtask[subtask] = e.items;
     }
   });
@@ -157,7 +173,14 @@ export function redistributeOperatorState(oldSubtasks: OperatorStateEntry[][], n
       out.push({ name, mode: 'union', items: all });
     } else {
       const n = all.length;
-      out.push({ name, mode: 'split', items: all.slice(Math.floor((newIndex * n) / newParallelism), Math.floor(((newIndex + 1) * n) / newParallelism)) });
+      out.push({
+        name,
+        mode: 'split',
+        items: all.slice(
+          Math.floor((newIndex * n) / newParallelism),
+          Math.floor(((newIndex + 1) * n) / newParallelism),
+        ),
+      });
     }
   }
   return out;

@@ -17,7 +17,17 @@ import { assignToKeyGroup, type KeyGroupRange } from '../../common/keygroups.js'
 import { CHUNK_ENTRIES } from './chunk-size.js';
 import { describeKey } from './key-normalizer.js';
 import { checkKeyGroupRange } from './key-group-check.js';
-import { DELTA_FORMAT, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type KeyedEntry, type RemovedEntry, type KeyedStateSnapshot, type KeyGroupChunk, type OperatorStateEntry, type StateMeta } from './types.js';
+import {
+  DELTA_FORMAT,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+  type KeyedEntry,
+  type RemovedEntry,
+  type KeyedStateSnapshot,
+  type KeyGroupChunk,
+  type OperatorStateEntry,
+  type StateMeta,
+} from './types.js';
 
 export interface SnapshotFileContent {
   operatorId: string;
@@ -68,7 +78,10 @@ const WRITE_BUFFER_BYTES = 256 * 1024;
 const packr = new Packr({ useRecords: false });
 const UNPACK_OPTIONS = { useRecords: false, mapsAsObjects: true } as const;
 
-export async function writeSnapshotFile(path: string, content: SnapshotFileContent): Promise<{ size: number; sha256: string }> {
+export async function writeSnapshotFile(
+  path: string,
+  content: SnapshotFileContent,
+): Promise<{ size: number; sha256: string }> {
   const { maxParallelism, keyGroupRange } = content;
   if (keyGroupRange !== null) checkKeyGroupRange(maxParallelism, keyGroupRange);
   if ((content.keyed || content.extraKeyed?.entries.length) && keyGroupRange === null) {
@@ -80,7 +93,8 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
     if (names.has(s.name)) throw new Error(`state file ${path}: two keyed states are named '${s.name}'`);
     names.add(s.name);
   }
-  if (content.delta && content.extraKeyed?.entries.length) throw new Error(`state file ${path}: a delta holds only the keyed backend's changes`);
+  if (content.delta && content.extraKeyed?.entries.length)
+    throw new Error(`state file ${path}: a delta holds only the keyed backend's changes`);
   const header: SnapshotFileHeader = {
     format: content.delta ? DELTA_FORMAT : SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
@@ -125,7 +139,10 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
       return;
     }
     for (let i = 0; i < entries.length; i += CHUNK_ENTRIES) {
-      await emit({ keyGroup, entries: i === 0 && entries.length <= CHUNK_ENTRIES ? entries : entries.slice(i, i + CHUNK_ENTRIES) });
+      await emit({
+        keyGroup,
+        entries: i === 0 && entries.length <= CHUNK_ENTRIES ? entries : entries.slice(i, i + CHUNK_ENTRIES),
+      });
     }
   };
 
@@ -137,18 +154,24 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
     let last = -1;
     if (content.keyed?.rawChunks) {
       for await (const chunk of content.keyed.rawChunks()) {
-        if (chunk.keyGroup < last) throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
+        if (chunk.keyGroup < last)
+          throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
         last = chunk.keyGroup;
-        for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
+        for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++)
+          await emitChunk(extra[x].keyGroup, extra[x].entries);
         await emitRaw(chunk.bytes);
       }
     } else if (content.keyed) {
       for await (const chunk of content.keyed.chunks()) {
-        if (chunk.keyGroup < last) throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
+        if (chunk.keyGroup < last)
+          throw new Error(`state file ${path}: the keyed backend returned key group ${chunk.keyGroup} after ${last}`);
         last = chunk.keyGroup;
-        for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
-        if (chunk.removed !== undefined && chunk.removed.length > 0 && !content.delta) throw new Error(`state file ${path}: a full snapshot returned removed entries`);
-        if (chunk.entries.length > 0 || (chunk.removed?.length ?? 0) > 0) await emitChunk(chunk.keyGroup, chunk.entries, chunk.removed);
+        for (; x < extra.length && extra[x].keyGroup <= chunk.keyGroup; x++)
+          await emitChunk(extra[x].keyGroup, extra[x].entries);
+        if (chunk.removed !== undefined && chunk.removed.length > 0 && !content.delta)
+          throw new Error(`state file ${path}: a full snapshot returned removed entries`);
+        if (chunk.entries.length > 0 || (chunk.removed?.length ?? 0) > 0)
+          await emitChunk(chunk.keyGroup, chunk.entries, chunk.removed);
       }
     }
     for (; x < extra.length; x++) await emitChunk(extra[x].keyGroup, extra[x].entries);
@@ -165,13 +188,20 @@ export async function writeSnapshotFile(path: string, content: SnapshotFileConte
 }
 
 /** The extra entries grouped by key group, ascending; every one must be in this subtask's range. */
-function extraByKeyGroup(entries: KeyedEntry[], maxParallelism: number, range: KeyGroupRange | null, path: string): KeyGroupChunk[] {
+function extraByKeyGroup(
+  entries: KeyedEntry[],
+  maxParallelism: number,
+  range: KeyGroupRange | null,
+  path: string,
+): KeyGroupChunk[] {
   if (entries.length === 0 || range === null) return [];
   const groups = new Map<number, KeyedEntry[]>();
   for (const e of entries) {
     const kg = assignToKeyGroup(e[1], maxParallelism);
     if (kg < range.start || kg > range.end) {
-      throw new Error(`state file ${path}: entry of '${e[0]}' for key ${describeKey(e[1])} is in key group ${kg}, outside this subtask's key groups ${range.start}..${range.end}`);
+      throw new Error(
+        `state file ${path}: entry of '${e[0]}' for key ${describeKey(e[1])} is in key group ${kg}, outside this subtask's key groups ${range.start}..${range.end}`,
+      );
     }
     let g = groups.get(kg);
     if (g === undefined) groups.set(kg, (g = []));
@@ -205,17 +235,30 @@ export async function readSnapshotFile(path: string, opts: ReadSnapshotOptions =
   };
 }
 
-async function* readChunks(path: string, fileRange: KeyGroupRange | null, range: KeyGroupRange | undefined, delta: boolean): AsyncGenerator<KeyGroupChunk> {
+async function* readChunks(
+  path: string,
+  fileRange: KeyGroupRange | null,
+  range: KeyGroupRange | undefined,
+  delta: boolean,
+): AsyncGenerator<KeyGroupChunk> {
   let index = 0;
   let last = -1;
   for await (const item of items(path, 256 * 1024)) {
     if (index++ < 2) continue;
     const chunk = item as KeyGroupChunk;
-    if (chunk === null || typeof chunk !== 'object' || !Number.isInteger(chunk.keyGroup) || !Array.isArray(chunk.entries)) {
+    if (
+      chunk === null ||
+      typeof chunk !== 'object' ||
+      !Number.isInteger(chunk.keyGroup) ||
+      !Array.isArray(chunk.entries)
+    ) {
       throw damaged(path, `item ${index} is not a keyed chunk { keyGroup, entries }`);
     }
     if (fileRange === null || chunk.keyGroup < fileRange.start || chunk.keyGroup > fileRange.end) {
-      throw damaged(path, `a chunk has key group ${chunk.keyGroup}, outside the file's key-group range ${fileRange ? `${fileRange.start}..${fileRange.end}` : '(none)'}`);
+      throw damaged(
+        path,
+        `a chunk has key group ${chunk.keyGroup}, outside the file's key-group range ${fileRange ? `${fileRange.start}..${fileRange.end}` : '(none)'}`,
+      );
     }
     if (chunk.keyGroup < last) throw damaged(path, `key group ${chunk.keyGroup} follows key group ${last}`);
     last = chunk.keyGroup;
@@ -224,12 +267,15 @@ async function* readChunks(path: string, fileRange: KeyGroupRange | null, range:
       if (chunk.keyGroup > range.end) return; // ascending: nothing of the range follows
     }
     for (const e of chunk.entries) {
-      if (!Array.isArray(e) || e.length !== 4 || typeof e[0] !== 'string') throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed entry`);
+      if (!Array.isArray(e) || e.length !== 4 || typeof e[0] !== 'string')
+        throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed entry`);
     }
     if (chunk.removed !== undefined) {
-      if (!delta || !Array.isArray(chunk.removed)) throw damaged(path, `a chunk of key group ${chunk.keyGroup} lists removed entries, which only a delta may`);
+      if (!delta || !Array.isArray(chunk.removed))
+        throw damaged(path, `a chunk of key group ${chunk.keyGroup} lists removed entries, which only a delta may`);
       for (const e of chunk.removed) {
-        if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string') throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed removed entry`);
+        if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string')
+          throw damaged(path, `a chunk of key group ${chunk.keyGroup} holds a malformed removed entry`);
       }
     }
     yield chunk;
@@ -243,7 +289,8 @@ async function* items(path: string, readBytes: number): AsyncGenerator<unknown> 
     // An item can be as large as the file, no larger (msgpackr's default cap is 64 MiB).
     const { size } = await stat(path);
     stream = createReadStream(path, { highWaterMark: readBytes });
-    for await (const item of decodeIter(stream, { ...UNPACK_OPTIONS, maxIncompleteBufferSize: Math.max(size, 1024) })) yield item;
+    for await (const item of decodeIter(stream, { ...UNPACK_OPTIONS, maxIncompleteBufferSize: Math.max(size, 1024) }))
+      yield item;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { incomplete?: boolean };
     if (err.code === 'ENOENT') throw new Error(`state file ${path} is missing`, { cause: e });
@@ -264,7 +311,8 @@ async function verifyChecksum(path: string, expected: string): Promise<void> {
     throw new Error(`cannot read state file ${path}: ${(e as Error).message}`, { cause: e });
   }
   const actual = hash.digest('hex');
-  if (actual !== expected.toLowerCase()) throw damaged(path, `its sha256 is ${actual}, the checkpoint recorded ${expected}`);
+  if (actual !== expected.toLowerCase())
+    throw damaged(path, `its sha256 is ${actual}, the checkpoint recorded ${expected}`);
 }
 
 function damaged(path: string, what: string, cause?: unknown): Error {
@@ -274,24 +322,38 @@ function damaged(path: string, what: string, cause?: unknown): Error {
 function checkHeader(item: unknown, path: string, allowDelta: boolean): SnapshotFileHeader {
   const h = item as Partial<SnapshotFileHeader> | null;
   if (h !== null && typeof h === 'object' && h.format === DELTA_FORMAT && !allowDelta) {
-    throw new Error(`${path} is a delta of an incremental checkpoint, readable only with the files before it in its chain`);
+    throw new Error(
+      `${path} is a delta of an incremental checkpoint, readable only with the files before it in its chain`,
+    );
   }
   if (h === null || typeof h !== 'object' || (h.format !== SNAPSHOT_FORMAT && h.format !== DELTA_FORMAT)) {
     throw new Error(`${path} is not a Weir state file (its first item lacks format '${SNAPSHOT_FORMAT}')`);
   }
-  if (typeof h.version !== 'number' || !Number.isInteger(h.version) || h.version < 1) throw damaged(path, `its format version ${JSON.stringify(h.version)} is not valid`);
+  if (typeof h.version !== 'number' || !Number.isInteger(h.version) || h.version < 1)
+    throw damaged(path, `its format version ${JSON.stringify(h.version)} is not valid`);
   if (h.version > SNAPSHOT_VERSION) {
-    throw new Error(`state file ${path} has format version ${h.version}, newer than this Weir reads (up to ${SNAPSHOT_VERSION}); restore it with a newer Weir`);
+    throw new Error(
+      `state file ${path} has format version ${h.version}, newer than this Weir reads (up to ${SNAPSHOT_VERSION}); restore it with a newer Weir`,
+    );
   }
-  if (typeof h.operatorId !== 'string' || !Number.isInteger(h.subtaskIndex) || !Number.isInteger(h.maxParallelism) || !Array.isArray(h.states)) {
+  if (
+    typeof h.operatorId !== 'string' ||
+    !Number.isInteger(h.subtaskIndex) ||
+    !Number.isInteger(h.maxParallelism) ||
+    !Array.isArray(h.states)
+  ) {
     throw damaged(path, 'its header lacks operatorId, subtaskIndex, maxParallelism or states');
   }
   const r = h.keyGroupRange;
-  if (r !== null && (typeof r !== 'object' || r === undefined || !Number.isInteger(r.start) || !Number.isInteger(r.end))) {
+  if (
+    r !== null &&
+    (typeof r !== 'object' || r === undefined || !Number.isInteger(r.start) || !Number.isInteger(r.end))
+  ) {
     throw damaged(path, 'its header has a malformed keyGroupRange');
   }
   for (const s of h.states) {
-    if (!s || typeof s.name !== 'string' || typeof s.kind !== 'string') throw damaged(path, 'its header lists a malformed state');
+    if (!s || typeof s.name !== 'string' || typeof s.kind !== 'string')
+      throw damaged(path, 'its header lists a malformed state');
   }
   return h as SnapshotFileHeader;
 }
@@ -299,7 +361,12 @@ function checkHeader(item: unknown, path: string, allowDelta: boolean): Snapshot
 function checkOperatorStates(item: unknown, path: string): OperatorStateEntry[] {
   if (!Array.isArray(item)) throw damaged(path, 'its second item is not the list of operator states');
   for (const e of item as OperatorStateEntry[]) {
-    if (!e || typeof e.name !== 'string' || !['split', 'union', 'broadcast'].includes(e.mode) || !Array.isArray(e.items)) {
+    if (
+      !e ||
+      typeof e.name !== 'string' ||
+      !['split', 'union', 'broadcast'].includes(e.mode) ||
+      !Array.isArray(e.items)
+    ) {
       throw damaged(path, 'it holds a malformed operator state');
     }
   }

@@ -51,7 +51,8 @@ class KeyedValueState<T> extends AbstractKeyedState<T> implements ValueState<T> 
 }
 
 function checkElement(value: unknown, state: string): void {
-  if (value === null || value === undefined) throw new TypeError(`ListState '${state}': elements must not be null or undefined`);
+  if (value === null || value === undefined)
+    throw new TypeError(`ListState '${state}': elements must not be null or undefined`);
 }
 
 class KeyedListState<T> extends AbstractKeyedState<T[]> implements ListState<T> {
@@ -141,14 +142,31 @@ type AnyDescriptor =
 export function stateMetaOf(descriptor: AnyDescriptor): StateMeta {
   const kind = descriptorKind(descriptor);
   const name = descriptor.name;
-  if (name.startsWith('_')) throw new Error(`keyed state name '${name}' is reserved: names starting with '_' belong to the engine`);
+  if (name.startsWith('_'))
+    throw new Error(`keyed state name '${name}' is reserved: names starting with '_' belong to the engine`);
   return ttlConfigOf(descriptor) ? { name, kind, ttl: true } : { name, kind };
 }
 
-export function createKeyedState<T>(backend: KeyedStateBackend, d: ValueStateDescriptor<T>, clock: StateClock): ValueState<T> & InternalKeyedState;
-export function createKeyedState<T>(backend: KeyedStateBackend, d: ListStateDescriptor<T>, clock: StateClock): ListState<T> & InternalKeyedState;
-export function createKeyedState<UK, UV>(backend: KeyedStateBackend, d: MapStateDescriptor<UK, UV>, clock: StateClock): MapState<UK, UV> & InternalKeyedState;
-export function createKeyedState<T>(backend: KeyedStateBackend, d: ReducingStateDescriptor<T>, clock: StateClock): ReducingState<T> & InternalKeyedState;
+export function createKeyedState<T>(
+  backend: KeyedStateBackend,
+  d: ValueStateDescriptor<T>,
+  clock: StateClock,
+): ValueState<T> & InternalKeyedState;
+export function createKeyedState<T>(
+  backend: KeyedStateBackend,
+  d: ListStateDescriptor<T>,
+  clock: StateClock,
+): ListState<T> & InternalKeyedState;
+export function createKeyedState<UK, UV>(
+  backend: KeyedStateBackend,
+  d: MapStateDescriptor<UK, UV>,
+  clock: StateClock,
+): MapState<UK, UV> & InternalKeyedState;
+export function createKeyedState<T>(
+  backend: KeyedStateBackend,
+  d: ReducingStateDescriptor<T>,
+  clock: StateClock,
+): ReducingState<T> & InternalKeyedState;
 export function createKeyedState<IN, ACC, OUT>(
   backend: KeyedStateBackend,
   d: AggregatingStateDescriptor<IN, ACC, OUT>,
@@ -159,7 +177,11 @@ export function createKeyedState<IN, ACC, OUT>(
  * setCurrentNamespace() says otherwise. The table is the descriptor's name; asking for an existing
  * name with another kind throws.
  */
-export function createKeyedState(backend: KeyedStateBackend, descriptor: AnyDescriptor, clock: StateClock): InternalKeyedState {
+export function createKeyedState(
+  backend: KeyedStateBackend,
+  descriptor: AnyDescriptor,
+  clock: StateClock,
+): InternalKeyedState {
   return makeKeyedState(backend, descriptor, clock);
 }
 
@@ -181,7 +203,11 @@ function makeKeyedState(backend: KeyedStateBackend, descriptor: AnyDescriptor, c
       return new KeyedReducingState(table, ttl, reduce);
     }
     case 'aggregating':
-      return new KeyedAggregatingState(table, ttl, (descriptor as AggregatingStateDescriptor<unknown, unknown, unknown>).aggregateFunction);
+      return new KeyedAggregatingState(
+        table,
+        ttl,
+        (descriptor as AggregatingStateDescriptor<unknown, unknown, unknown>).aggregateFunction,
+      );
     default:
       throw new TypeError(`keyed state '${meta.name}' has an unknown kind '${String(meta.kind)}'`);
   }
@@ -218,11 +244,15 @@ export class KeyedStateStoreImpl implements KeyedStateStore {
 
   private state(descriptor: unknown, kind: StateKind, method: string): State {
     const actual = descriptorKind(descriptor);
-    if (actual !== kind) throw new TypeError(`${method}() needs a ${DESCRIPTOR_NAMES[kind]}, got a descriptor of ${actual} state`);
+    if (actual !== kind)
+      throw new TypeError(`${method}() needs a ${DESCRIPTOR_NAMES[kind]}, got a descriptor of ${actual} state`);
     const d = descriptor as AnyDescriptor;
     const cached = this.states.get(d.name);
     if (cached !== undefined) {
-      if (cached.kind !== kind) throw new Error(`keyed state '${d.name}' was already registered as ${cached.kind} state and cannot be used as ${kind} state`);
+      if (cached.kind !== kind)
+        throw new Error(
+          `keyed state '${d.name}' was already registered as ${cached.kind} state and cannot be used as ${kind} state`,
+        );
       return cached.state;
     }
     const state = makeKeyedState(this.backend, d, this.clock);

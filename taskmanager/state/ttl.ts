@@ -44,6 +44,9 @@ export class TtlPolicy {
 export function ttlConfigOf(descriptor: unknown): StateTtlConfig | undefined {
   const config = (descriptor as { ttlConfig?: unknown }).ttlConfig;
   if (config === undefined || config === null) return undefined;
-  if (!(config instanceof StateTtlConfig)) throw new TypeError(`state '${(descriptor as { name?: string }).name}': ttlConfig must be a StateTtlConfig (StateTtlConfig.newBuilder(ms).build())`);
+  if (!(config instanceof StateTtlConfig))
+    throw new TypeError(
+      `state '${(descriptor as { name?: string }).name}': ttlConfig must be a StateTtlConfig (StateTtlConfig.newBuilder(ms).build())`,
+    );
   return config;
 }

@@ -32,21 +32,34 @@ export function combineSnapshots(...snapshots: HarnessSnapshot[]): HarnessSnapsh
   const operators: Record<string, OperatorSnapshotState> = {};
   const seen = new Set<string>();
   for (const s of snapshots) {
-    if (s.target) throw new Error('combineSnapshots() takes snapshots taken by harnesses, not ones cut by repartition()');
+    if (s.target)
+      throw new Error('combineSnapshots() takes snapshots taken by harnesses, not ones cut by repartition()');
     if (s.maxParallelism !== first.maxParallelism || s.parallelism !== first.parallelism) {
-      throw new Error(`combineSnapshots(): snapshots of different parallelism (${first.parallelism}/${first.maxParallelism} and ${s.parallelism}/${s.maxParallelism})`);
+      throw new Error(
+        `combineSnapshots(): snapshots of different parallelism (${first.parallelism}/${first.maxParallelism} and ${s.parallelism}/${s.maxParallelism})`,
+      );
     }
     for (const [id, op] of Object.entries(s.operators)) {
       const prev = operators[id];
       for (const h of op.subtasks) {
         const k = `${id}/${h.subtaskIndex}`;
-        if (seen.has(k)) throw new Error(`combineSnapshots(): two snapshots hold subtask ${h.subtaskIndex} of operator ${id}`);
+        if (seen.has(k))
+          throw new Error(`combineSnapshots(): two snapshots hold subtask ${h.subtaskIndex} of operator ${id}`);
         seen.add(k);
       }
-      operators[id] = { parallelism: op.parallelism, maxParallelism: op.maxParallelism, subtasks: [...(prev?.subtasks ?? []), ...op.subtasks] };
+      operators[id] = {
+        parallelism: op.parallelism,
+        maxParallelism: op.maxParallelism,
+        subtasks: [...(prev?.subtasks ?? []), ...op.subtasks],
+      };
     }
   }
-  return { checkpointId: Math.max(...snapshots.map((s) => s.checkpointId)), maxParallelism: first.maxParallelism, parallelism: first.parallelism, operators };
+  return {
+    checkpointId: Math.max(...snapshots.map((s) => s.checkpointId)),
+    maxParallelism: first.maxParallelism,
+    parallelism: first.parallelism,
+    operators,
+  };
 }
 
 /**
@@ -57,7 +70,9 @@ export function combineSnapshots(...snapshots: HarnessSnapshot[]): HarnessSnapsh
  */
 export function repartition(snapshot: HarnessSnapshot, newParallelism: number): HarnessSnapshot[] {
   if (!Number.isInteger(newParallelism) || newParallelism < 1 || newParallelism > snapshot.maxParallelism) {
-    throw new RangeError(`repartition() needs a parallelism between 1 and ${snapshot.maxParallelism}, got ${String(newParallelism)}`);
+    throw new RangeError(
+      `repartition() needs a parallelism between 1 and ${snapshot.maxParallelism}, got ${String(newParallelism)}`,
+    );
   }
   const out: HarnessSnapshot[] = [];
   for (let i = 0; i < newParallelism; i++) {
@@ -65,7 +80,9 @@ export function repartition(snapshot: HarnessSnapshot, newParallelism: number): 
     const operators: Record<string, OperatorSnapshotState> = {};
     for (const [id, op] of Object.entries(snapshot.operators)) {
       const subtasks = op.subtasks.filter(
-        (h) => h.operatorStates.length > 0 || (h.keyGroupRange !== null && h.keyGroupRange.start <= range.end && range.start <= h.keyGroupRange.end),
+        (h) =>
+          h.operatorStates.length > 0 ||
+          (h.keyGroupRange !== null && h.keyGroupRange.start <= range.end && range.start <= h.keyGroupRange.end),
       );
       operators[id] = { parallelism: op.parallelism, maxParallelism: op.maxParallelism, subtasks };
     }

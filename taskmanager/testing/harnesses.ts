@@ -62,21 +62,42 @@ export class OneInputHarness<IN, OUT> extends OneInput<IN, OUT> {
 /** A KeyedProcessFunction (keyed state, timers): `input.keyBy(keySelector).process(fn)`. */
 export class KeyedOneInputHarness<K, IN, OUT> extends OneInput<IN, OUT> {
   constructor(fn: KeyedProcessFunctionLike<K, IN, OUT>, keySelector: KeySelector<IN, K>, options?: HarnessOptions) {
-    super((_env, [input]) => (input as DataStream<IN>).keyBy(keySelector).process(fn) as DataStream<unknown>, 1, options);
+    super(
+      (_env, [input]) => (input as DataStream<IN>).keyBy(keySelector).process(fn) as DataStream<unknown>,
+      1,
+      options,
+    );
   }
 }
 
 /** A CoProcessFunction on two non-keyed streams: `a.connect(b).process(fn)`. */
 export class TwoInputHarness<IN1, IN2, OUT> extends TwoInput<IN1, IN2, OUT> {
   constructor(fn: CoProcessFunctionLike<IN1, IN2, OUT>, options?: HarnessOptions) {
-    super((_env, [a, b]) => (a as DataStream<IN1>).connect(b as DataStream<IN2>).process(fn) as DataStream<unknown>, 2, options);
+    super(
+      (_env, [a, b]) => (a as DataStream<IN1>).connect(b as DataStream<IN2>).process(fn) as DataStream<unknown>,
+      2,
+      options,
+    );
   }
 }
 
 /** A KeyedCoProcessFunction: `a.connect(b).keyBy(key1, key2).process(fn)`. */
 export class KeyedTwoInputHarness<K, IN1, IN2, OUT> extends TwoInput<IN1, IN2, OUT> {
-  constructor(fn: KeyedCoProcessFunctionLike<K, IN1, IN2, OUT>, key1: KeySelector<IN1, K>, key2: KeySelector<IN2, K>, options?: HarnessOptions) {
-    super((_env, [a, b]) => (a as DataStream<IN1>).connect(b as DataStream<IN2>).keyBy(key1, key2).process(fn) as DataStream<unknown>, 2, options);
+  constructor(
+    fn: KeyedCoProcessFunctionLike<K, IN1, IN2, OUT>,
+    key1: KeySelector<IN1, K>,
+    key2: KeySelector<IN2, K>,
+    options?: HarnessOptions,
+  ) {
+    super(
+      (_env, [a, b]) =>
+        (a as DataStream<IN1>)
+          .connect(b as DataStream<IN2>)
+          .keyBy(key1, key2)
+          .process(fn) as DataStream<unknown>,
+      2,
+      options,
+    );
   }
 }
 
@@ -87,14 +108,26 @@ export class KeyedTwoInputHarness<K, IN1, IN2, OUT> extends TwoInput<IN1, IN2, O
  */
 export class PipelineHarness<IN, OUT> extends OneInput<IN, OUT> {
   constructor(pipeline: (input: DataStream<IN>) => DataStream<OUT> | DataStream<OUT>[], options?: HarnessOptions) {
-    super((_env, [input]) => pipeline(input as DataStream<IN>) as DataStream<unknown> | DataStream<unknown>[], 1, options);
+    super(
+      (_env, [input]) => pipeline(input as DataStream<IN>) as DataStream<unknown> | DataStream<unknown>[],
+      1,
+      options,
+    );
   }
 }
 
 /** A pipeline on two input streams: `new TwoInputPipelineHarness((a, b) => a.join(b)...)`. */
 export class TwoInputPipelineHarness<IN1, IN2, OUT> extends TwoInput<IN1, IN2, OUT> {
-  constructor(pipeline: (input1: DataStream<IN1>, input2: DataStream<IN2>) => DataStream<OUT> | DataStream<OUT>[], options?: HarnessOptions) {
-    super((_env, [a, b]) => pipeline(a as DataStream<IN1>, b as DataStream<IN2>) as DataStream<unknown> | DataStream<unknown>[], 2, options);
+  constructor(
+    pipeline: (input1: DataStream<IN1>, input2: DataStream<IN2>) => DataStream<OUT> | DataStream<OUT>[],
+    options?: HarnessOptions,
+  ) {
+    super(
+      (_env, [a, b]) =>
+        pipeline(a as DataStream<IN1>, b as DataStream<IN2>) as DataStream<unknown> | DataStream<unknown>[],
+      2,
+      options,
+    );
   }
 }
 
@@ -104,7 +137,10 @@ export class TwoInputPipelineHarness<IN1, IN2, OUT> extends TwoInput<IN1, IN2, O
  * through the TaskManager's source readers; a snapshot between runs holds their positions.
  */
 export class SourceHarness<OUT> extends StreamHarness<OUT> {
-  constructor(pipeline: (env: StreamExecutionEnvironment) => DataStream<OUT> | DataStream<OUT>[], options?: HarnessOptions) {
+  constructor(
+    pipeline: (env: StreamExecutionEnvironment) => DataStream<OUT> | DataStream<OUT>[],
+    options?: HarnessOptions,
+  ) {
     super((env) => pipeline(env) as DataStream<unknown> | DataStream<unknown>[], 0, options);
   }
 

@@ -2,7 +2,13 @@
 // test harnesses. They run the engine's own operators, state backends and timer services in the
 // test's process, so a test of a function takes milliseconds.
 export {
-  OneInputHarness, KeyedOneInputHarness, TwoInputHarness, KeyedTwoInputHarness, PipelineHarness, TwoInputPipelineHarness, SourceHarness,
+  OneInputHarness,
+  KeyedOneInputHarness,
+  TwoInputHarness,
+  KeyedTwoInputHarness,
+  PipelineHarness,
+  TwoInputPipelineHarness,
+  SourceHarness,
 } from './harnesses.js';
 export { StreamHarness, subtaskIndexForKey } from './stream-harness.js';
 export type { HarnessOptions, OutputElement } from './stream-harness.js';

@@ -34,7 +34,8 @@ export class TestProcessingTimeService implements ProcessingTimeService {
 
   /** Moves time to `time` and runs every callback due by then, earliest first (also those they schedule). */
   setCurrentTime(time: number): void {
-    if (typeof time !== 'number' || !Number.isFinite(time)) throw new TypeError(`processing time must be a finite number, got ${String(time)}`);
+    if (typeof time !== 'number' || !Number.isFinite(time))
+      throw new TypeError(`processing time must be a finite number, got ${String(time)}`);
     if (time < this.time) throw new RangeError(`processing time cannot go back (from ${this.time} to ${time})`);
     this.time = time;
     for (;;) {

@@ -9,7 +9,12 @@ import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import { keyRefsOf, type JobVertex, type OperatorDescriptor } from '../../common/jobgraph.js';
-import { assignToKeyGroup, keyGroupRangeFor, operatorIndexForKeyGroup, type KeyGroupRange } from '../../common/keygroups.js';
+import {
+  assignToKeyGroup,
+  keyGroupRangeFor,
+  operatorIndexForKeyGroup,
+  type KeyGroupRange,
+} from '../../common/keygroups.js';
 import { silentLogger } from '../../common/logging.js';
 import { createSourceReader, type SourceReader } from '../connectors/source-readers.js';
 import { TwoInputStreamOperator, type Output, type StreamOperator, type TaskServices } from '../operators/operator.js';
@@ -62,12 +67,17 @@ function harnessRoot(): string {
 }
 
 function checkIndex(value: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`harness option ${name} must be an integer between ${min} and ${max}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`harness option ${name} must be an integer between ${min} and ${max}, got ${String(value)}`);
   return value;
 }
 
 /** The subtask of `parallelism` that a job routes `key` to (Flink's KeyGroupRangeAssignment). */
-export function subtaskIndexForKey(key: unknown, parallelism: number, maxParallelism = DEFAULT_MAX_PARALLELISM): number {
+export function subtaskIndexForKey(
+  key: unknown,
+  parallelism: number,
+  maxParallelism = DEFAULT_MAX_PARALLELISM,
+): number {
   return operatorIndexForKeyGroup(maxParallelism, parallelism, assignToKeyGroup(key, maxParallelism));
 }
 
@@ -108,7 +118,10 @@ interface SourceHead {
 }
 
 /** Builds the harness's pipeline: `inputs` stand for the streams the harness feeds. */
-export type PipelineBuilder = (env: StreamExecutionEnvironment, inputs: DataStream<unknown>[]) => DataStream<unknown> | DataStream<unknown>[];
+export type PipelineBuilder = (
+  env: StreamExecutionEnvironment,
+  inputs: DataStream<unknown>[],
+) => DataStream<unknown> | DataStream<unknown>[];
 
 export class StreamHarness<OUT> {
   private readonly time: TestProcessingTimeService;
@@ -134,12 +147,18 @@ export class StreamHarness<OUT> {
 
   /** `numInputs` placeholder streams are handed to `build`; what it returns is the harness's output. */
   protected constructor(build: PipelineBuilder, numInputs: number, options: HarnessOptions = {}) {
-    this.maxParallelism = checkIndex(options.maxParallelism ?? DEFAULT_MAX_PARALLELISM, 'maxParallelism', 1, MAX_MAX_PARALLELISM);
+    this.maxParallelism = checkIndex(
+      options.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+      'maxParallelism',
+      1,
+      MAX_MAX_PARALLELISM,
+    );
     this.parallelism = checkIndex(options.parallelism ?? 1, 'parallelism', 1, this.maxParallelism);
     this.subtaskIndex = checkIndex(options.subtaskIndex ?? 0, 'subtaskIndex', 0, this.parallelism - 1);
     this.keyGroupRange = keyGroupRangeFor(this.maxParallelism, this.parallelism, this.subtaskIndex);
     this.backendType = options.stateBackend ?? 'heap';
-    if (this.backendType !== 'heap' && this.backendType !== 'level') throw new RangeError(`harness option stateBackend must be 'heap' or 'level', got ${String(this.backendType)}`);
+    if (this.backendType !== 'heap' && this.backendType !== 'level')
+      throw new RangeError(`harness option stateBackend must be 'heap' or 'level', got ${String(this.backendType)}`);
     this.time = new TestProcessingTimeService(options.initialProcessingTime ?? 0);
     this.dir = join(harnessRoot(), randomBytes(8).toString('hex'));
     this.services = {
@@ -170,7 +189,9 @@ export class StreamHarness<OUT> {
     const built = build(env, inputs);
     const results = Array.isArray(built) ? built : [built];
     if (results.length === 0 || results.some((r) => !r || typeof (r as { addSink?: unknown }).addSink !== 'function')) {
-      throw new TypeError('a harness pipeline must return the DataStream (or DataStreams) whose records the harness collects');
+      throw new TypeError(
+        'a harness pipeline must return the DataStream (or DataStreams) whose records the harness collects',
+      );
     }
     // The harness's output is a sink only it knows; its records land in the output list.
     const marker = (): void => {};
@@ -186,10 +207,17 @@ export class StreamHarness<OUT> {
     };
     for (const node of graph.nodes) {
       if (isInput(node) || isOutput(node)) continue;
-      const descriptor: OperatorDescriptor = { id: node.id, name: node.name, ...node.operator, stateful: node.t.stateful, outputs: [] };
+      const descriptor: OperatorDescriptor = {
+        id: node.id,
+        name: node.name,
+        ...node.operator,
+        stateful: node.t.stateful,
+        outputs: [],
+      };
       if (node.t.uid !== undefined) descriptor.uid = node.t.uid;
       const keyRefs = keyRefsOf(node.operator);
-      const selector = (ref: string | undefined): ((v: unknown) => unknown) | undefined => (ref ? (graph.userCode.get(ref) as (v: unknown) => unknown) : undefined);
+      const selector = (ref: string | undefined): ((v: unknown) => unknown) | undefined =>
+        ref ? (graph.userCode.get(ref) as (v: unknown) => unknown) : undefined;
       const out = new HarnessOperatorOutput(recordSide);
       const userCode = graph.userCode.get(node.id);
       const op = createStreamOperator({
@@ -201,7 +229,11 @@ export class StreamHarness<OUT> {
         services: this.services,
       });
       if (op instanceof SourceOperatorHead) {
-        this.sources.push({ operator: op, reader: createSourceReader(descriptor, userCode, this.services, node.name), ended: false });
+        this.sources.push({
+          operator: op,
+          reader: createSourceReader(descriptor, userCode, this.services, node.name),
+          ended: false,
+        });
       }
       this.operators.push(op);
       this.descriptors.push(descriptor);
@@ -229,20 +261,33 @@ export class StreamHarness<OUT> {
         const edges = node.inEdges.filter((e) => e.targetInput === input);
         if (edges.length < 2) continue;
         const forward = directTarget(edges[0]!).watermark;
-        valves.set(`${node.id}/${input}`, { valve: new StatusWatermarkValve(edges.length, forward, () => {}), channels: edges });
+        valves.set(`${node.id}/${input}`, {
+          valve: new StatusWatermarkValve(edges.length, forward, () => {}),
+          channels: edges,
+        });
       }
     }
     const targetOf = (e: StreamEdge): Target => {
       const direct = directTarget(e);
       const v = valves.get(`${e.target.id}/${e.targetInput}`);
       const channel = v ? v.channels.indexOf(e) : -1;
-      const target: Target = v ? { record: direct.record, watermark: (t) => v.valve.inputWatermark(channel, t) } : direct;
-      const keyOf = e.partitioner === 'hash' && e.keyRef !== undefined && this.parallelism > 1 ? (graph.userCode.get(e.keyRef) as (v: unknown) => unknown) : undefined;
+      const target: Target = v
+        ? { record: direct.record, watermark: (t) => v.valve.inputWatermark(channel, t) }
+        : direct;
+      const keyOf =
+        e.partitioner === 'hash' && e.keyRef !== undefined && this.parallelism > 1
+          ? (graph.userCode.get(e.keyRef) as (v: unknown) => unknown)
+          : undefined;
       if (keyOf === undefined) return target;
       // The harness stands in for the hash partitioner upstream: a record of another subtask's key is a test's mistake.
       return {
         record: (value, t) => {
-          keyGroupInRange(keyOf(value), this.maxParallelism, this.keyGroupRange, `subtask ${this.subtaskIndex} of ${this.parallelism}`);
+          keyGroupInRange(
+            keyOf(value),
+            this.maxParallelism,
+            this.keyGroupRange,
+            `subtask ${this.subtaskIndex} of ${this.parallelism}`,
+          );
           target.record(value, t);
         },
         watermark: target.watermark,
@@ -273,18 +318,26 @@ export class StreamHarness<OUT> {
    */
   async initializeState(snapshot?: HarnessSnapshot): Promise<void> {
     if (this.holders) throw new Error('initializeState() was already called (open() calls it when it was not)');
-    if (snapshot?.target && (snapshot.target.parallelism !== this.parallelism || snapshot.target.subtaskIndex !== this.subtaskIndex)) {
+    if (
+      snapshot?.target &&
+      (snapshot.target.parallelism !== this.parallelism || snapshot.target.subtaskIndex !== this.subtaskIndex)
+    ) {
       throw new Error(
         `this snapshot was cut by repartition() for subtask ${snapshot.target.subtaskIndex} of ${snapshot.target.parallelism}, the harness is subtask ${this.subtaskIndex} of ${this.parallelism}`,
       );
     }
     if (snapshot && snapshot.maxParallelism !== this.maxParallelism) {
-      throw new Error(`the snapshot was taken with maxParallelism ${snapshot.maxParallelism}, the harness has ${this.maxParallelism} (key groups cannot be remapped)`);
+      throw new Error(
+        `the snapshot was taken with maxParallelism ${snapshot.maxParallelism}, the harness has ${this.maxParallelism} (key groups cannot be remapped)`,
+      );
     }
     const ids = new Set(this.descriptors.map((d) => d.id));
     if (snapshot) {
       for (const [id, op] of Object.entries(snapshot.operators)) {
-        if (!ids.has(id) && op.subtasks.length > 0) throw new Error(`the snapshot holds state of operator ${id}, which this harness's pipeline does not have (was it built differently?)`);
+        if (!ids.has(id) && op.subtasks.length > 0)
+          throw new Error(
+            `the snapshot holds state of operator ${id}, which this harness's pipeline does not have (was it built differently?)`,
+          );
       }
     }
     const vertex: JobVertex = {
@@ -299,7 +352,10 @@ export class StreamHarness<OUT> {
       ? {
           checkpointId: snapshot.checkpointId,
           dir: harnessRoot(),
-          operators: Object.fromEntries(Object.entries(snapshot.operators).filter(([id]) => ids.has(id))) as Record<string, { parallelism: number; maxParallelism: number; subtasks: OperatorSnapshotState['subtasks'][number][] }>,
+          operators: Object.fromEntries(Object.entries(snapshot.operators).filter(([id]) => ids.has(id))) as Record<
+            string,
+            { parallelism: number; maxParallelism: number; subtasks: OperatorSnapshotState['subtasks'][number][] }
+          >,
         }
       : undefined;
     this.holders = await setUpOperatorState({
@@ -316,7 +372,9 @@ export class StreamHarness<OUT> {
     for (const s of this.sources) {
       const holder = this.holders.find((h) => h.operator === s.operator)!;
       const d = new ListStateDescriptor<unknown>('_source-splits');
-      s.splits = s.reader.unionSplitState ? holder.operatorState.getUnionListState(d) : holder.operatorState.getListState(d);
+      s.splits = s.reader.unionSplitState
+        ? holder.operatorState.getUnionListState(d)
+        : holder.operatorState.getListState(d);
       if (restore?.operators[holder.operatorId]) s.reader.restoreSplits(s.splits.get());
     }
     this.coordinator = new SubtaskCheckpointCoordinator({
@@ -326,7 +384,13 @@ export class StreamHarness<OUT> {
       maxParallelism: this.maxParallelism,
       keyGroupRange: this.keyGroupRange,
       // Full snapshots only: a snapshot must restore on its own, in any later harness.
-      settings: { periodic: true, jobDir: this.dir, mode: 'EXACTLY_ONCE', stateBackend: this.backendType, incremental: false },
+      settings: {
+        periodic: true,
+        jobDir: this.dir,
+        mode: 'EXACTLY_ONCE',
+        stateBackend: this.backendType,
+        incremental: false,
+      },
       holders: this.holders,
       writers: [],
       beforeSnapshot: (id) => {
@@ -386,14 +450,16 @@ export class StreamHarness<OUT> {
 
   protected input(index: number, value: unknown, timestamp: number | undefined): void {
     this.checkOpen();
-    if (timestamp !== undefined && (typeof timestamp !== 'number' || Number.isNaN(timestamp))) throw new TypeError(`a record's timestamp must be a number, got ${String(timestamp)}`);
+    if (timestamp !== undefined && (typeof timestamp !== 'number' || Number.isNaN(timestamp)))
+      throw new TypeError(`a record's timestamp must be a number, got ${String(timestamp)}`);
     for (const t of this.inputTargets[index]!) t.record(value, timestamp);
   }
 
   protected inputWatermark(index: number, mark: number | Watermark): void {
     this.checkOpen();
     const ts = mark instanceof Watermark ? mark.timestamp : mark;
-    if (typeof ts !== 'number' || Number.isNaN(ts)) throw new TypeError(`a watermark must be a number or a Watermark, got ${String(mark)}`);
+    if (typeof ts !== 'number' || Number.isNaN(ts))
+      throw new TypeError(`a watermark must be a number or a Watermark, got ${String(mark)}`);
     for (const t of this.inputTargets[index]!) t.watermark(ts);
   }
 
@@ -463,7 +529,8 @@ export class StreamHarness<OUT> {
    */
   async snapshot(checkpointId = this.lastCheckpointId + 1, timestamp = this.time.now()): Promise<HarnessSnapshot> {
     this.checkOpen();
-    if (checkpointId <= this.lastCheckpointId) throw new RangeError(`checkpoint ids must grow: ${checkpointId} after ${this.lastCheckpointId}`);
+    if (checkpointId <= this.lastCheckpointId)
+      throw new RangeError(`checkpoint ids must grow: ${checkpointId} after ${this.lastCheckpointId}`);
     this.lastCheckpointId = checkpointId;
     const acked = new Promise<TaskCheckpointAck>((resolve, reject) => this.acks.set(checkpointId, { resolve, reject }));
     // A synchronous part that throws also declines: the throw is what the caller sees.
@@ -478,7 +545,9 @@ export class StreamHarness<OUT> {
           parallelism: this.parallelism,
           maxParallelism: this.maxParallelism,
           // File names relative to the root, so snapshots of several harnesses combine.
-          subtasks: ack.handles.filter((h) => h.operatorId === d.id).map((h) => ({ ...h, file: relative(harnessRoot(), join(chk, h.file)) })),
+          subtasks: ack.handles
+            .filter((h) => h.operatorId === d.id)
+            .map((h) => ({ ...h, file: relative(harnessRoot(), join(chk, h.file)) })),
         };
       }
       return { checkpointId, maxParallelism: this.maxParallelism, parallelism: this.parallelism, operators };

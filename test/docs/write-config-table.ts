@@ -5,4 +5,6 @@ import { withConfigurationTable } from '../../common/config-table.js';
 const readme = readFileSync('README.md', 'utf8');
 const next = withConfigurationTable(readme);
 writeFileSync('README.md', next);
-process.stdout.write(next === readme ? 'README.md: configuration table unchanged\n' : 'README.md: configuration table rewritten\n');
+process.stdout.write(
+  next === readme ? 'README.md: configuration table unchanged\n' : 'README.md: configuration table rewritten\n',
+);

@@ -40,7 +40,9 @@ async function shot(page: Page, name: string): Promise<void> {
 async function apply(spec: Record<string, unknown>): Promise<string> {
   const file = join(cluster!.dir, 'web.yaml');
   writeFileSync(file, stringify({ apiVersion: 'weir/v1', kind: 'WeirJob', metadata: { name: 'web-counts' }, spec }));
-  const r = await run(process.execPath, [WEIR, 'apply', '-f', file, '--jobmanager', cluster!.restUrl], { timeout: 120_000 }).catch((e: { stdout: string }) => e);
+  const r = await run(process.execPath, [WEIR, 'apply', '-f', file, '--jobmanager', cluster!.restUrl], {
+    timeout: 120_000,
+  }).catch((e: { stdout: string }) => e);
   return r.stdout;
 }
 
@@ -50,17 +52,36 @@ describe('deployments in the web UI', () => {
     async () => {
       cluster = await startCluster({ taskManagers: 1, slots: 3 });
       const out = join(cluster.dir, 'out');
-      const spec = { bundle: join(ROOT, 'test/jobs/sp-count.ts'), args: [out, '1000000000', '10', '100', '300'], parallelism: 1, upgradeMode: 'savepoint' };
+      const spec = {
+        bundle: join(ROOT, 'test/jobs/sp-count.ts'),
+        args: [out, '1000000000', '10', '100', '300'],
+        parallelism: 1,
+        upgradeMode: 'savepoint',
+      };
       expect(await apply(spec)).toMatch(/created: job [0-9a-f]{32}/);
-      await cluster.waitFor('the first job', async () => (await cluster!.rest('/deployments/web-counts')).body.jobState === 'RUNNING');
+      await cluster.waitFor(
+        'the first job',
+        async () => (await cluster!.rest('/deployments/web-counts')).body.jobState === 'RUNNING',
+      );
       expect(await apply({ ...spec, parallelism: 2 })).toMatch(/upgraded: job/);
-      expect(await apply({ ...spec, parallelism: 2, bundle: join(ROOT, 'test/jobs/main-throws.ts') })).toMatch(/rolled back: version 3 failed/);
+      expect(await apply({ ...spec, parallelism: 2, bundle: join(ROOT, 'test/jobs/main-throws.ts') })).toMatch(
+        /rolled back: version 3 failed/,
+      );
       const d = (await cluster.rest('/deployments/web-counts')).body;
       expect(d.status).toBe('ROLLED_BACK');
 
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
       const pageErrors: string[] = [];
@@ -85,11 +106,19 @@ describe('deployments in the web UI', () => {
       const versions = page.locator('[data-testid=versions] tr[data-version]');
       await expect.poll(() => versions.count(), { timeout: 10_000 }).toBe(4);
       expect(await page.locator('.job-title-row [data-status]').getAttribute('data-status')).toBe('ROLLED_BACK');
-      expect(await page.locator('[data-testid=deployment-cause]').textContent()).toContain('boom while building the pipeline');
+      expect(await page.locator('[data-testid=deployment-cause]').textContent()).toContain(
+        'boom while building the pipeline',
+      );
       const bundleRow = page.locator('[data-testid=desired-vs-running] tr[data-field=bundle]');
       expect(await bundleRow.getAttribute('class')).toBe('differs');
-      expect(await page.locator('[data-testid=desired-vs-running] tr[data-field=parallelism]').getAttribute('class')).toBeNull();
-      expect(await versions.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-version'), r.getAttribute('data-action')]))).toEqual([
+      expect(
+        await page.locator('[data-testid=desired-vs-running] tr[data-field=parallelism]').getAttribute('class'),
+      ).toBeNull();
+      expect(
+        await versions.evaluateAll((rows) =>
+          rows.map((r) => [r.getAttribute('data-version'), r.getAttribute('data-action')]),
+        ),
+      ).toEqual([
         ['4', 'rolled-back'],
         ['3', 'upgraded'],
         ['2', 'upgraded'],
@@ -101,7 +130,9 @@ describe('deployments in the web UI', () => {
       const v3 = page.locator('[data-testid=versions] tr[data-version="3"]');
       expect(await v3.getAttribute('class')).toBe('rolled-back');
       expect(await v3.locator('[data-status]').getAttribute('data-status')).toBe('ROLLED_BACK');
-      expect(await v3.locator('[data-testid=version-changes]').textContent()).toMatch(/^bundle: [0-9a-f]{12} → [0-9a-f]{12}$/);
+      expect(await v3.locator('[data-testid=version-changes]').textContent()).toMatch(
+        /^bundle: [0-9a-f]{12} → [0-9a-f]{12}$/,
+      );
       const v4 = page.locator('[data-testid=versions] tr[data-version="4"]');
       expect(await v4.getAttribute('class')).toBe('rollback');
       expect(await v4.textContent()).toContain('to the spec of v2');

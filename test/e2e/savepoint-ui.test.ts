@@ -63,7 +63,16 @@ describe('savepoints in the web UI', () => {
       });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       const base = cluster.restUrl.replace(/\/+$/, '');
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -118,7 +127,9 @@ describe('savepoints in the web UI', () => {
 
       // The old job ended FINISHED (stopped with a savepoint) and now offers "Run again".
       expect((await cluster.job(oldJob)).state).toBe('FINISHED');
-      await expect.poll(() => page.locator('.job-title-row .badge').textContent(), { timeout: 10_000 }).toBe('FINISHED');
+      await expect
+        .poll(() => page.locator('.job-title-row .badge').textContent(), { timeout: 10_000 })
+        .toBe('FINISHED');
       await page.locator('.job-actions [data-action=run-again]').waitFor({ timeout: 10_000 });
       expect(await page.locator('.job-actions [data-action=stop-job]').count()).toBe(0);
       const linesAtStop = readCommittedLines(out).length;
@@ -132,20 +143,30 @@ describe('savepoints in the web UI', () => {
       expect(details.parallelism).toBe(2);
       expect(details.vertices.find((v: { name: string }) => v.name.includes('Counter')).parallelism).toBe(2);
       expect(details['restored-from']).toMatchObject({ path: restartPath, 'job-id': oldJob, 'is-savepoint': true });
-      await expect.poll(() => page.locator('[data-testid=job-parallelism]').textContent(), { timeout: 10_000 }).toBe('2');
+      await expect
+        .poll(() => page.locator('[data-testid=job-parallelism]').textContent(), { timeout: 10_000 })
+        .toBe('2');
       const restoredFrom = page.locator('[data-testid=restored-from]');
       expect(await restoredFrom.textContent()).toContain('Savepoint');
       expect(await restoredFrom.textContent()).toContain(restartPath);
-      expect(await restoredFrom.locator('a[data-testid=restored-from-job]').getAttribute('href')).toBe(`#/jobs/${oldJob}`);
+      expect(await restoredFrom.locator('a[data-testid=restored-from-job]').getAttribute('href')).toBe(
+        `#/jobs/${oldJob}`,
+      );
       await shot(page, '5-new-job');
 
       // State went on: every key's updates over both jobs are exactly 1..N (a reset state would
       // write a second "key,1"; a lost savepoint a gap), and the new job has added to them.
       await cluster
-        .waitFor('the new job to commit counts', async () => readCommittedLines(out).length >= linesAtStop + 300, 60_000)
+        .waitFor(
+          'the new job to commit counts',
+          async () => readCommittedLines(out).length >= linesAtStop + 300,
+          60_000,
+        )
         .catch(async (e: Error) => {
           const c = (await cluster!.rest(`/jobs/${newJob}/checkpoints`)).body;
-          throw new Error(`${e.message}; ${readCommittedLines(out).length - linesAtStop} new lines; the new job's checkpoint counts: ${JSON.stringify(c?.counts)}`);
+          throw new Error(
+            `${e.message}; ${readCommittedLines(out).length - linesAtStop} new lines; the new job's checkpoint counts: ${JSON.stringify(c?.counts)}`,
+          );
         });
       const counts = finalCounts(readCommittedLines(out));
       expect(counts.size).toBe(KEYS);
@@ -156,7 +177,9 @@ describe('savepoints in the web UI', () => {
       await page.locator('[data-testid=restored]').waitFor({ timeout: 10_000 });
       expect(await page.locator('[data-testid=restored]').textContent()).toContain(restartPath);
       await page.goto(`${base}/#/jobs/${oldJob}/checkpoints`);
-      await expect.poll(() => page.locator('[data-testid=savepoints] tr[data-checkpoint-id]').count(), { timeout: 10_000 }).toBe(2);
+      await expect
+        .poll(() => page.locator('[data-testid=savepoints] tr[data-checkpoint-id]').count(), { timeout: 10_000 })
+        .toBe(2);
       expect(await page.locator('[data-testid=latest-savepoint]').textContent()).toContain(restartPath);
       await shot(page, '6-old-job-checkpoints');
 
@@ -164,7 +187,9 @@ describe('savepoints in the web UI', () => {
       await page.locator('.job-actions [data-action=run-again]').click();
       const again = page.locator('dialog[open][data-dialog=run-again]');
       await again.waitFor();
-      await expect.poll(() => again.locator('[data-testid=restore-path]').first().textContent(), { timeout: 10_000 }).toBe(restartPath);
+      await expect
+        .poll(() => again.locator('[data-testid=restore-path]').first().textContent(), { timeout: 10_000 })
+        .toBe(restartPath);
       await expect.poll(() => again.locator('select[name=jar]').inputValue(), { timeout: 10_000 }).toBe(jarId);
       await shot(page, '7-run-again-dialog');
       await again.locator('[data-action=dismiss]').click();

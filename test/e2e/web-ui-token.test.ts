@@ -31,7 +31,16 @@ describe('web UI with a REST token', () => {
       cluster = await startCluster({ taskManagers: 1, slots: 1, token: TOKEN });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       const base = cluster.restUrl.replace(/\/+$/, '');
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -71,7 +80,13 @@ describe('web UI with a REST token', () => {
       await page.locator('[data-testid=taskmanagers] tr[data-tm-id]').first().waitFor({ timeout: 15_000 });
       await page.reload();
       await expect
-        .poll(() => page.locator('[data-testid=stat-taskmanagers] .stat-value, [data-testid=taskmanagers] tr[data-tm-id]').count(), { timeout: 15_000 })
+        .poll(
+          () =>
+            page
+              .locator('[data-testid=stat-taskmanagers] .stat-value, [data-testid=taskmanagers] tr[data-tm-id]')
+              .count(),
+          { timeout: 15_000 },
+        )
         .toBeGreaterThan(0);
       await page.goto(`${base}/#/logs`);
       await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toMatch(/JobManager started/);

@@ -111,9 +111,12 @@ describe('web UI', () => {
       const recordsIn = await page.locator('[data-testid=job-graph] [data-metric=read-records]').allTextContents();
       expect(recordsIn.some((t) => toNumber(t) > 0)).toBe(true);
       // Each running box is coloured by its busy / backpressured / idle time, with a legend (as Flink's graph).
-      await expect.poll(() => page.locator('[data-testid=job-graph] .vertex.vertex-loaded').count(), { timeout: 15_000 }).toBe(details.vertices.length);
+      await expect
+        .poll(() => page.locator('[data-testid=job-graph] .vertex.vertex-loaded').count(), { timeout: 15_000 })
+        .toBe(details.vertices.length);
       for (const box of await boxes.all()) {
-        for (const a of ['data-busy', 'data-backpressured', 'data-idle']) expect(Number(await box.getAttribute(a))).toBeGreaterThanOrEqual(0);
+        for (const a of ['data-busy', 'data-backpressured', 'data-idle'])
+          expect(Number(await box.getAttribute(a))).toBeGreaterThanOrEqual(0);
       }
       expect(await page.locator('[data-testid=job-graph] .graph-legend .legend-swatch').count()).toBe(3);
       // The records/s chart has been drawn.

@@ -25,7 +25,10 @@ async function completedCheckpoints(c: TestCluster, jobId: string): Promise<numb
   return Number(cp?.counts?.completed ?? 0);
 }
 
-export async function runChaos(backend: 'heap' | 'level', opts: { orders: number; rate: number; kills: number }): Promise<ChaosResult> {
+export async function runChaos(
+  backend: 'heap' | 'level',
+  opts: { orders: number; rate: number; kills: number },
+): Promise<ChaosResult> {
   const cluster = await startCluster({
     taskManagers: 2,
     slots: 2,
@@ -41,7 +44,11 @@ export async function runChaos(backend: 'heap' | 'level', opts: { orders: number
       // Kill only once the job runs again and a checkpoint completed since the last restart.
       await cluster.waitFor('all tasks RUNNING', () => allRunning(cluster, jobId), 60_000);
       const before = await completedCheckpoints(cluster, jobId);
-      await cluster.waitFor('a new completed checkpoint', async () => (await completedCheckpoints(cluster, jobId)) > before, 30_000);
+      await cluster.waitFor(
+        'a new completed checkpoint',
+        async () => (await completedCheckpoints(cluster, jobId)) > before,
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
       const j = await cluster.job(jobId);
       expect(j.state, 'the job must still run when the next TaskManager is killed (raise the orders)').toBe('RUNNING');

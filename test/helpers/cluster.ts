@@ -49,7 +49,12 @@ function defines(config: Record<string, string>): string[] {
   return Object.entries(config).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
 }
 
-export function startProcess(dir: string, name: string, args: string[], timeoutMs = 30_000): Promise<{ handle: ProcessHandle; msg: any }> {
+export function startProcess(
+  dir: string,
+  name: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ handle: ProcessHandle; msg: any }> {
   const outFile = join(dir, `${name}.out`);
   const fd = openSync(outFile, 'a');
   const proc = spawn(process.execPath, [WEIR, ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
@@ -68,7 +73,11 @@ export function startProcess(dir: string, name: string, args: string[], timeoutM
     });
     proc.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${readFileSync(outFile, 'utf8').slice(-2000)}`));
+      reject(
+        new Error(
+          `${name} exited (${signal ?? code}) before it was ready:\n${readFileSync(outFile, 'utf8').slice(-2000)}`,
+        ),
+      );
     });
   });
 }
@@ -85,7 +94,12 @@ export async function killAndWait(p: ChildProcess, signal: NodeJS.Signals, grace
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-test-'));
   // REST requests may name savepoint and restore paths anywhere in the test's directory.
-  const config = { 'heartbeat.interval': '500 ms', 'heartbeat.timeout': '4 s', 'security.rest.allowed-dirs': dir, ...(opts.config ?? {}) };
+  const config = {
+    'heartbeat.interval': '500 ms',
+    'heartbeat.timeout': '4 s',
+    'security.rest.allowed-dirs': dir,
+    ...(opts.config ?? {}),
+  };
   const jobManagerOnly: Record<string, string> = opts.token !== undefined ? { 'security.rest.token': opts.token } : {};
   const processes: ProcessHandle[] = [];
   let stopped = false;
@@ -100,7 +114,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   };
 
   try {
-    const jm = await startProcess(dir, 'jobmanager', ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, 'jobmanager'), ...defines({ ...config, ...jobManagerOnly })]);
+    const jm = await startProcess(dir, 'jobmanager', [
+      'jobmanager',
+      '--port',
+      '0',
+      '--rpc-port',
+      '0',
+      '--dir',
+      join(dir, 'jobmanager'),
+      ...defines({ ...config, ...jobManagerOnly }),
+    ]);
     processes.push(jm.handle);
     const restUrl: string = jm.msg.restUrl;
     const rpcAddress: string = jm.msg.rpcAddress;
@@ -108,7 +131,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
 
     const addTaskManager = async (slots = opts.slots ?? 2) => {
       const name = `taskmanager-${tmCounter++}`;
-      const tm = await startProcess(dir, name, ['taskmanager', '--jobmanager', rpcAddress, '--slots', String(slots), '--dir', join(dir, name), ...defines(config)]);
+      const tm = await startProcess(dir, name, [
+        'taskmanager',
+        '--jobmanager',
+        rpcAddress,
+        '--slots',
+        String(slots),
+        '--dir',
+        join(dir, name),
+        ...defines(config),
+      ]);
       processes.push(tm.handle);
       return tm.handle;
     };

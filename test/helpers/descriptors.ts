@@ -3,7 +3,13 @@ import type { OperatorDescriptor, WindowConfig } from '../../common/jobgraph.js'
 
 /** A window operator's config; the operator itself works from its WindowOperatorSpec. */
 export function windowConfig(keyRef?: string): WindowConfig {
-  const config: WindowConfig = { assigner: { kind: 'custom' }, trigger: { kind: 'custom' }, allowedLateness: 0, function: 'process', withProcessFunction: true };
+  const config: WindowConfig = {
+    assigner: { kind: 'custom' },
+    trigger: { kind: 'custom' },
+    allowedLateness: 0,
+    function: 'process',
+    withProcessFunction: true,
+  };
   if (keyRef !== undefined) config.keyRef = keyRef;
   return config;
 }

@@ -77,7 +77,12 @@ export class MemoryOperatorStateStore implements OperatorStateStore {
   }
 }
 
-const periodic: TaskCheckpointSettings = { jobDir: '/unused', mode: 'EXACTLY_ONCE', stateBackend: 'heap', periodic: true };
+const periodic: TaskCheckpointSettings = {
+  jobDir: '/unused',
+  mode: 'EXACTLY_ONCE',
+  stateBackend: 'heap',
+  periodic: true,
+};
 const noOutput: Output = { collect: () => {}, collectSide: () => {}, emitWatermark: () => {} };
 
 export interface SinkOptions {
@@ -102,14 +107,28 @@ export async function startSink(dir: string, o: SinkOptions = {}) {
   const subtaskIndex = o.subtaskIndex ?? 0;
   const parallelism = o.parallelism ?? 1;
   const time = o.time ?? new ManualTime();
-  const services = fakeTaskServices({ processingTime: time, subtaskIndex, parallelism, checkpointing: o.checkpointing === false ? undefined : periodic });
+  const services = fakeTaskServices({
+    processingTime: time,
+    subtaskIndex,
+    parallelism,
+    checkpointing: o.checkpointing === false ? undefined : periodic,
+  });
   const op = new FileSinkOperator({
-    descriptor: { id: 'f'.repeat(32), name: 'FileSink', kind: 'sink', config: { sinkKind: 'file', dir }, stateful: false, outputs: [] },
+    descriptor: {
+      id: 'f'.repeat(32),
+      name: 'FileSink',
+      kind: 'sink',
+      config: { sinkKind: 'file', dir },
+      stateful: false,
+      outputs: [],
+    },
     userCode: builder.build(),
     output: noOutput,
     services,
   });
-  const store = o.restoreFrom ? MemoryOperatorStateStore.restore(o.restoreFrom, subtaskIndex, parallelism) : new MemoryOperatorStateStore();
+  const store = o.restoreFrom
+    ? MemoryOperatorStateStore.restore(o.restoreFrom, subtaskIndex, parallelism)
+    : new MemoryOperatorStateStore();
   const ctx: StateInitializationContext = {
     isRestored: () => o.restoreFrom !== undefined,
     getOperatorStateStore: () => store,
@@ -155,6 +174,7 @@ export function committedFiles(dir: string): string[] {
 /** Lines of every committed part file below `dir`, bucket directories included, in path order. */
 export function readCommittedTree(dir: string): string[] {
   const lines: string[] = [];
-  for (const f of committedFiles(dir)) for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l) lines.push(l);
+  for (const f of committedFiles(dir))
+    for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l) lines.push(l);
   return lines;
 }

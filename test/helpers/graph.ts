@@ -12,7 +12,10 @@ export function buildGraph(main: Main, defaultParallelism: number, fallbackName 
 }
 
 /** The first operator of `kind`, with its vertex and index in the chain; its config typed for that kind. */
-export function opOfKind<K extends OperatorKind>(g: JobGraph, kind: K): { vertex: JobVertex; op: Extract<OperatorDescriptor, { kind: K }>; index: number } {
+export function opOfKind<K extends OperatorKind>(
+  g: JobGraph,
+  kind: K,
+): { vertex: JobVertex; op: Extract<OperatorDescriptor, { kind: K }>; index: number } {
   const isKind = (o: OperatorDescriptor): o is Extract<OperatorDescriptor, { kind: K }> => o.kind === kind;
   for (const vertex of g.vertices) {
     const index = vertex.operators.findIndex(isKind);

@@ -23,7 +23,9 @@ function defines(config: Record<string, string>): string[] {
   return Object.entries(config).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
 }
 
-export async function startHaCluster(opts: { taskManagers?: number; slots?: number; config?: Record<string, string> } = {}): Promise<HaCluster> {
+export async function startHaCluster(
+  opts: { taskManagers?: number; slots?: number; config?: Record<string, string> } = {},
+): Promise<HaCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-ha-'));
   const [restPort, rpcPort] = [await freePort(), await freePort()];
   const config = {
@@ -38,7 +40,21 @@ export async function startHaCluster(opts: { taskManagers?: number; slots?: numb
   let jobManager: ProcessHandle | undefined;
   let starts = 0;
   const startJobManager = async () => {
-    const { handle } = await startProcess(dir, `jobmanager-${starts++}`, ['jobmanager', '--port', String(restPort), '--rpc-port', String(rpcPort), '--dir', join(dir, 'jobmanager'), ...defines(config)], 60_000);
+    const { handle } = await startProcess(
+      dir,
+      `jobmanager-${starts++}`,
+      [
+        'jobmanager',
+        '--port',
+        String(restPort),
+        '--rpc-port',
+        String(rpcPort),
+        '--dir',
+        join(dir, 'jobmanager'),
+        ...defines(config),
+      ],
+      60_000,
+    );
     jobManager = handle;
     return handle;
   };
@@ -50,7 +66,16 @@ export async function startHaCluster(opts: { taskManagers?: number; slots?: numb
   try {
     await startJobManager();
     for (let i = 0; i < (opts.taskManagers ?? 2); i++) {
-      const { handle } = await startProcess(dir, `taskmanager-${i}`, ['taskmanager', '--jobmanager', `127.0.0.1:${rpcPort}`, '--slots', String(opts.slots ?? 2), '--dir', join(dir, `taskmanager-${i}`), ...defines(config)]);
+      const { handle } = await startProcess(dir, `taskmanager-${i}`, [
+        'taskmanager',
+        '--jobmanager',
+        `127.0.0.1:${rpcPort}`,
+        '--slots',
+        String(opts.slots ?? 2),
+        '--dir',
+        join(dir, `taskmanager-${i}`),
+        ...defines(config),
+      ]);
       taskManagers.push(handle);
     }
   } catch (e) {

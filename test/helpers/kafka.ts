@@ -30,12 +30,21 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-function waitForStartLine(proc: ChildProcess, outFile: string, from: number, timeoutMs: number): Promise<{ port: number; host: string }> {
+function waitForStartLine(
+  proc: ChildProcess,
+  outFile: string,
+  from: number,
+  timeoutMs: number,
+): Promise<{ port: number; host: string }> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
     const onExit = (code: number | null, signal: string | null) => {
       clearInterval(timer);
-      reject(new Error(`kafka-broker exited (${signal ?? code}) before it was ready:\n${readFileSync(outFile, 'utf8').slice(-2000)}`));
+      reject(
+        new Error(
+          `kafka-broker exited (${signal ?? code}) before it was ready:\n${readFileSync(outFile, 'utf8').slice(-2000)}`,
+        ),
+      );
     };
     proc.once('exit', onExit);
     const timer = setInterval(() => {
@@ -103,7 +112,11 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<TestKafk
   const launch = async (portArg: number) => {
     const from = existsSync(outFile) ? readFileSync(outFile).length : 0;
     const fd = openSync(outFile, 'a');
-    const p = spawn(process.execPath, [WEIR, 'kafka-broker', '--port', String(portArg), '--dir', join(dir, 'data'), ...(opts.args ?? [])], { stdio: ['ignore', fd, fd] });
+    const p = spawn(
+      process.execPath,
+      [WEIR, 'kafka-broker', '--port', String(portArg), '--dir', join(dir, 'data'), ...(opts.args ?? [])],
+      { stdio: ['ignore', fd, fd] },
+    );
     live.add(p);
     proc = p;
     try {
@@ -164,7 +177,10 @@ export async function createTopic(bootstrap: string, name: string, partitions: n
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }

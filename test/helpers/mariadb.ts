@@ -11,7 +11,12 @@ import { pino } from 'pino';
 import type { JdbcSinkFunction } from '../../api/jdbc-sink.js';
 import type { CheckpointOptions, TaskCheckpointSettings } from '../../common/checkpoint.js';
 import { createJdbcSinkOperator } from '../../taskmanager/operators/jdbc-sink-operator.js';
-import type { Output, StateInitializationContext, StreamOperator, TaskServices } from '../../taskmanager/operators/operator.js';
+import type {
+  Output,
+  StateInitializationContext,
+  StreamOperator,
+  TaskServices,
+} from '../../taskmanager/operators/operator.js';
 import { MemoryOperatorStateStore, type StateSnapshot } from './file-sink-harness.js';
 import { ManualTime } from './manual-time.js';
 import { fakeTaskServices } from './task-services.js';
@@ -19,7 +24,11 @@ import { killAndWait } from './cluster.js';
 import { freePort } from './ports.js';
 
 const SERVER_CANDIDATES = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/bin/mariadbd'];
-const INSTALL_CANDIDATES = ['/usr/bin/mariadb-install-db', '/usr/local/bin/mariadb-install-db', '/usr/sbin/mariadb-install-db'];
+const INSTALL_CANDIDATES = [
+  '/usr/bin/mariadb-install-db',
+  '/usr/local/bin/mariadb-install-db',
+  '/usr/sbin/mariadb-install-db',
+];
 
 export interface MariaDbBinaries {
   server: string;
@@ -36,7 +45,8 @@ export function findMariaDb(): MariaDbBinaries | undefined {
 export function mariaDbSkipReason(): string | undefined {
   if (findMariaDb()) return undefined;
   const reason = `mariadbd or mariadb-install-db not found (looked in ${SERVER_CANDIDATES.join(', ')})`;
-  if (process.env.WEIR_REQUIRE_SERVICES) throw new Error(`WEIR_REQUIRE_SERVICES is set but MariaDB is missing: ${reason}`);
+  if (process.env.WEIR_REQUIRE_SERVICES)
+    throw new Error(`WEIR_REQUIRE_SERVICES is set but MariaDB is missing: ${reason}`);
   return reason;
 }
 
@@ -63,7 +73,11 @@ function run(cmd: string, args: string[], logFile: string): Promise<void> {
     const fd = openSync(logFile, 'a');
     const p = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
     p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`))));
+    p.once('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} exited with ${code}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`)),
+    );
   });
 }
 
@@ -83,7 +97,18 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
   };
   let root: mysql.Connection | undefined;
   try {
-    await run(bin.install, ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', '--user=root'], join(dir, 'install.log'));
+    await run(
+      bin.install,
+      [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        '--skip-name-resolve',
+        '--user=root',
+      ],
+      join(dir, 'install.log'),
+    );
     const port = await freePort();
     const fd = openSync(log, 'a');
     proc = spawn(
@@ -107,7 +132,13 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
       { stdio: ['ignore', fd, fd] },
     );
     process.once('exit', killOnExit);
-    const exited = new Promise<never>((_, reject) => proc!.once('exit', (code, signal) => reject(new Error(`mariadbd exited (${signal ?? code}) while starting:\n${readFileSync(log, 'utf8').slice(-3000)}`))));
+    const exited = new Promise<never>((_, reject) =>
+      proc!.once('exit', (code, signal) =>
+        reject(
+          new Error(`mariadbd exited (${signal ?? code}) while starting:\n${readFileSync(log, 'utf8').slice(-3000)}`),
+        ),
+      ),
+    );
     exited.catch(() => undefined);
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -116,7 +147,10 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
         break;
       } catch (e) {
         if (proc.exitCode !== null || proc.signalCode !== null) throw e;
-        if (Date.now() > deadline) throw new Error(`mariadbd did not accept connections within 30 s: ${(e as Error).message}\n${readFileSync(log, 'utf8').slice(-3000)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `mariadbd did not accept connections within 30 s: ${(e as Error).message}\n${readFileSync(log, 'utf8').slice(-3000)}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -126,7 +160,16 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
     await root.query(`CREATE DATABASE \`${database}\``);
     await root.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
     await root.query(`GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${user}'@'127.0.0.1'`);
-    const pool = mysql.createPool({ host: '127.0.0.1', port, user, password, database, timezone: 'Z', connectionLimit: 4, supportBigNumbers: true });
+    const pool = mysql.createPool({
+      host: '127.0.0.1',
+      port,
+      user,
+      password,
+      database,
+      timezone: 'Z',
+      connectionLimit: 4,
+      supportBigNumbers: true,
+    });
     const rootConn = root;
     return {
       host: '127.0.0.1',
@@ -154,7 +197,12 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
 
 // ---- Driving JdbcSink operator subtasks directly, as their tasks would ----------------------------
 
-const periodicCheckpoints: TaskCheckpointSettings = { jobDir: '/unused', mode: 'EXACTLY_ONCE', stateBackend: 'heap', periodic: true };
+const periodicCheckpoints: TaskCheckpointSettings = {
+  jobDir: '/unused',
+  mode: 'EXACTLY_ONCE',
+  stateBackend: 'heap',
+  periodic: true,
+};
 const noOutput: Output = { collect: () => {}, collectSide: () => {}, emitWatermark: () => {} };
 
 export interface JdbcSubtaskOptions {
@@ -187,12 +235,21 @@ export async function startJdbcSubtask<T>(sink: JdbcSinkFunction<T>, o: JdbcSubt
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const services: TaskServices = { ...base, log, jobId: o.jobId ?? 'a'.repeat(32), attempt: o.attempt ?? 0 };
   const op: StreamOperator = createJdbcSinkOperator({
-    descriptor: { id: o.operatorId ?? 'd'.repeat(32), name: o.name ?? 'Sink: JDBC', kind: 'sink', config: sink.describe(), stateful: false, outputs: [] },
+    descriptor: {
+      id: o.operatorId ?? 'd'.repeat(32),
+      name: o.name ?? 'Sink: JDBC',
+      kind: 'sink',
+      config: sink.describe(),
+      stateful: false,
+      outputs: [],
+    },
     userCode: sink,
     output: noOutput,
     services,
   });
-  const store = o.restoreFrom ? MemoryOperatorStateStore.restore(o.restoreFrom, o.subtaskIndex ?? 0, o.parallelism ?? 1) : new MemoryOperatorStateStore();
+  const store = o.restoreFrom
+    ? MemoryOperatorStateStore.restore(o.restoreFrom, o.subtaskIndex ?? 0, o.parallelism ?? 1)
+    : new MemoryOperatorStateStore();
   const ctx: StateInitializationContext = {
     isRestored: () => o.restoreFrom !== undefined,
     getOperatorStateStore: () => store,

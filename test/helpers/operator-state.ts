@@ -31,11 +31,21 @@ export interface InitializeOptions {
 }
 
 /** Creates the operator's state (restored when asked), then calls its initializeState(), as the task does before open(). */
-export async function initializeOperator(op: StreamOperator, opts: InitializeOptions = {}): Promise<OperatorStateFixture> {
+export async function initializeOperator(
+  op: StreamOperator,
+  opts: InitializeOptions = {},
+): Promise<OperatorStateFixture> {
   const type = opts.backend ?? 'heap';
   // Only the level backend keeps files.
   const dir = type === 'level' && opts.keyed !== false ? mkdtempSync(join(tmpdir(), 'weir-opstate-')) : undefined;
-  const keyed = opts.keyed === false ? undefined : await createKeyedStateBackend(type, { maxParallelism: MAX_PARALLELISM, keyGroupRange: FULL_RANGE, dir: dir ?? '' });
+  const keyed =
+    opts.keyed === false
+      ? undefined
+      : await createKeyedStateBackend(type, {
+          maxParallelism: MAX_PARALLELISM,
+          keyGroupRange: FULL_RANGE,
+          dir: dir ?? '',
+        });
   const operatorState = new OperatorStateBackend();
   const fixture: OperatorStateFixture = {
     keyed,
@@ -47,7 +57,8 @@ export async function initializeOperator(op: StreamOperator, opts: InitializeOpt
   };
   try {
     if (opts.restoreFrom) {
-      if (keyed) await restoreKeyedState(keyed, [opts.restoreFrom], (meta, entry) => op.restoreRawKeyedState(meta, entry));
+      if (keyed)
+        await restoreKeyedState(keyed, [opts.restoreFrom], (meta, entry) => op.restoreRawKeyedState(meta, entry));
       operatorState.restore((await readSnapshotFile(opts.restoreFrom.path, {})).operatorStates);
     }
     await op.initializeState({
@@ -73,7 +84,11 @@ export interface TakenSnapshot {
  * backend's frozen view, the raw keyed state (timers) and the operator state. The operator may go
  * on processing before write(): the file holds the state as of this call.
  */
-export async function takeSnapshot(op: StreamOperator, fixture: OperatorStateFixture, checkpointId = 1): Promise<TakenSnapshot> {
+export async function takeSnapshot(
+  op: StreamOperator,
+  fixture: OperatorStateFixture,
+  checkpointId = 1,
+): Promise<TakenSnapshot> {
   await op.snapshotState({ checkpointId, timestamp: 1_000 + checkpointId });
   const keyed = fixture.keyed?.snapshot();
   const raw = op.snapshotRawKeyedState();

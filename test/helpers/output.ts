@@ -27,7 +27,9 @@ export function finalCounts(lines: string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, arr] of seen) {
     arr.sort((a, b) => a - b);
-    for (let i = 0; i < arr.length; i++) if (arr[i] !== i + 1) throw new Error(`key ${k}: updates are not 1..${arr.length} (got ${arr.slice(0, 10).join(',')}...)`);
+    for (let i = 0; i < arr.length; i++)
+      if (arr[i] !== i + 1)
+        throw new Error(`key ${k}: updates are not 1..${arr.length} (got ${arr.slice(0, 10).join(',')}...)`);
     out.set(k, arr.length);
   }
   return out;

@@ -28,7 +28,11 @@ export interface PrometheusServer {
   /** GET /api/v1/<path> with query parameters; returns `data` or throws with Prometheus' error. */
   api<T = any>(path: string, params: Record<string, string | string[]>): Promise<T>;
   /** Every raw sample of the series matching `selector` in the window (time - range, time]: [labels, [timestampMs, value][]]. */
-  rawSamples(selector: string, rangeSeconds: number, time?: number): Promise<{ labels: Record<string, string>; samples: [number, number][] }[]>;
+  rawSamples(
+    selector: string,
+    rangeSeconds: number,
+    time?: number,
+  ): Promise<{ labels: Record<string, string>; samples: [number, number][] }[]>;
   /** The log of the process (its stdout and stderr). */
   log(): string;
   stop(): Promise<void>;
@@ -44,7 +48,8 @@ export function parseSampleValue(v: string): number {
 
 export async function startPrometheus(timeoutMs = 30_000): Promise<PrometheusServer> {
   const bin = prometheusBinary();
-  if (!bin) throw new Error('prometheus is not installed: install it (Debian package prometheus) or set PROMETHEUS_BIN');
+  if (!bin)
+    throw new Error('prometheus is not installed: install it (Debian package prometheus) or set PROMETHEUS_BIN');
   const dir = mkdtempSync(join(tmpdir(), 'weir-prometheus-'));
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
@@ -78,7 +83,8 @@ export async function startPrometheus(timeoutMs = 30_000): Promise<PrometheusSer
       const ready = await waitReady(proc, url, timeoutMs);
       if (ready === true) return server(url, dir, log, stop);
       await killAndWait(proc, 'SIGTERM', 2000);
-      if (attempt >= 2 || !/address already in use/.test(log())) throw new Error(`prometheus did not start (${ready}):\n${log().slice(-3000)}`);
+      if (attempt >= 2 || !/address already in use/.test(log()))
+        throw new Error(`prometheus did not start (${ready}):\n${log().slice(-3000)}`);
     }
   } catch (e) {
     await stop();
@@ -109,7 +115,8 @@ function server(url: string, dir: string, log: () => string, stop: () => Promise
     for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : [v]) q.append(k, x);
     const res = await fetch(`${url}/api/v1/${path}?${q}`);
     const body = (await res.json()) as { status: string; data?: unknown; error?: string; errorType?: string };
-    if (res.status !== 200 || body.status !== 'success') throw new Error(`Prometheus /api/v1/${path} failed (${res.status}): ${body.errorType}: ${body.error}`);
+    if (res.status !== 200 || body.status !== 'success')
+      throw new Error(`Prometheus /api/v1/${path} failed (${res.status}): ${body.errorType}: ${body.error}`);
     return body.data as any;
   };
   return {
@@ -123,7 +130,10 @@ function server(url: string, dir: string, log: () => string, stop: () => Promise
         result: { metric: Record<string, string>; values: [number, string][] }[];
       };
       if (data.resultType !== 'matrix') throw new Error(`expected a matrix, got ${data.resultType}`);
-      return data.result.map((r) => ({ labels: r.metric, samples: r.values.map(([t, v]) => [Math.round(t * 1000), parseSampleValue(v)] as [number, number]) }));
+      return data.result.map((r) => ({
+        labels: r.metric,
+        samples: r.values.map(([t, v]) => [Math.round(t * 1000), parseSampleValue(v)] as [number, number]),
+      }));
     },
     log,
     stop,

@@ -42,7 +42,9 @@ export function rawRequest(port: number, request: Buffer, timeoutMs: number): Pr
     // sent before counts.
     const closed = (why: string) => {
       const status = finalStatus(data);
-      settle(status !== undefined ? { status } : { failure: `${why} without an answer (${data.length} bytes received)` });
+      settle(
+        status !== undefined ? { status } : { failure: `${why} without an answer (${data.length} bytes received)` },
+      );
     };
     socket.on('error', (e: NodeJS.ErrnoException) => closed(`connection error ${e.code ?? e.message}`));
     socket.on('close', () => closed('connection closed'));

@@ -82,7 +82,9 @@ export function restApi(baseUrl: () => string, dir: string, token?: string) {
         if (states.includes(j.state)) return j;
         if (TERMINAL.includes(j.state)) {
           const ex = (await rest(`/jobs/${jobId}/exceptions`)).body;
-          throw Object.assign(new Error(`job ended ${j.state}, not ${states.join('/')}: ${ex['root-exception']}`), { final: true });
+          throw Object.assign(new Error(`job ended ${j.state}, not ${states.join('/')}: ${ex['root-exception']}`), {
+            final: true,
+          });
         }
         return undefined;
       },

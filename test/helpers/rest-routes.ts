@@ -23,7 +23,14 @@ export async function apiRoutes(): Promise<RouteTemplate[]> {
       seen.set(`${method} ${r.url}`, { method, url: r.url, params });
     }
   });
-  const ctx = { conf: new Configuration(), log: silentLogger(), logFile: '/nonexistent/jobmanager.log', rm: {}, dispatcher: { jars: {} }, metrics: {} };
+  const ctx = {
+    conf: new Configuration(),
+    log: silentLogger(),
+    logFile: '/nonexistent/jobmanager.log',
+    rm: {},
+    dispatcher: { jars: {} },
+    metrics: {},
+  };
   registerApi(app, ctx as unknown as ClusterContext);
   await app.ready();
   await app.close();

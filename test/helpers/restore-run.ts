@@ -3,7 +3,13 @@
 // a task fails over. The output of such a run must equal one uninterrupted run's.
 import type { Output, StreamOperator } from '../../taskmanager/operators/operator.js';
 import { ManualTime } from './manual-time.js';
-import { initializeOperator, snapshotDir, takeSnapshot, type BackendType, type OperatorStateFixture } from './operator-state.js';
+import {
+  initializeOperator,
+  snapshotDir,
+  takeSnapshot,
+  type BackendType,
+  type OperatorStateFixture,
+} from './operator-state.js';
 
 export type Emitted =
   | { kind: 'out'; value: unknown; ts: number | undefined }
@@ -84,7 +90,8 @@ export async function runWithRestores<OP extends StreamOperator>(o: RestoreRunOp
       const restartTime = time.time;
       // The stopped operator goes on a little, as a task does until the checkpoint's files are written.
       output.enabled = false;
-      for (let i = next; i < Math.min(next + (o.stepsAfterBarrier ?? 0), o.steps.length); i++) o.steps[i]!.run(op, time);
+      for (let i = next; i < Math.min(next + (o.stepsAfterBarrier ?? 0), o.steps.length); i++)
+        o.steps[i]!.run(op, time);
       const file = await snapshot.write(dir.file(`chk-${c + 1}`));
       await op.close();
       await fixture.dispose();
@@ -93,7 +100,11 @@ export async function runWithRestores<OP extends StreamOperator>(o: RestoreRunOp
       time.time = restartTime;
       output = new SwitchableOutput(log);
       op = o.make(output, time);
-      fixture = await initializeOperator(op, { keyed: o.keyed, backend: backends[Math.min(c + 1, backends.length - 1)], restoreFrom: file });
+      fixture = await initializeOperator(op, {
+        keyed: o.keyed,
+        backend: backends[Math.min(c + 1, backends.length - 1)],
+        restoreFrom: file,
+      });
       await op.open();
       output.enabled = false;
       for (const step of lastWatermarks.values()) step.run(op, time);

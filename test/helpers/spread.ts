@@ -2,7 +2,10 @@
 import { expect } from 'vitest';
 
 /** Every vertex ran on as many TaskManagers as it could (its parallelism, at most `taskManagers`), and some vertex on all of them. */
-export function expectSpreadOverTaskManagers(job: { vertices: { name: string; parallelism: number; subtasks: { 'taskmanager-id': string | null }[] }[] }, taskManagers: number): void {
+export function expectSpreadOverTaskManagers(
+  job: { vertices: { name: string; parallelism: number; subtasks: { 'taskmanager-id': string | null }[] }[] },
+  taskManagers: number,
+): void {
   let widest = 0;
   for (const v of job.vertices) {
     const used = new Set(v.subtasks.map((s) => s['taskmanager-id'])).size;

@@ -17,9 +17,18 @@ export const sumReduce = (a: unknown, b: unknown): unknown => ({ key: (a as Rec)
 
 export const tw = (ctx: ProcessWindowContext<Window>) => ctx.window as TimeWindow;
 
-export type RenderFunction = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>) => void;
+export type RenderFunction = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+) => void;
 
-export function variantSpec(variant: Variant, aggregate: AggregateFunction<unknown, unknown, unknown>, render: RenderFunction): Partial<WindowOperatorSpec> {
+export function variantSpec(
+  variant: Variant,
+  aggregate: AggregateFunction<unknown, unknown, unknown>,
+  render: RenderFunction,
+): Partial<WindowOperatorSpec> {
   switch (variant) {
     case 'reduce':
       return { reduceFunction: sumReduce };

@@ -20,7 +20,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'alerts.webhook.url': `http://127.0.0.1:${port}/hook` } });
+  cluster = await startCluster({
+    taskManagers: 1,
+    slots: 2,
+    config: { 'alerts.webhook.url': `http://127.0.0.1:${port}/hook` },
+  });
 });
 afterAll(async () => {
   await cluster?.stop();

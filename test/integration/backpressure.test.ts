@@ -13,7 +13,9 @@ afterAll(async () => {
 describe('backpressure', () => {
   it('holds a fast source back to the pace of a sleeping sink', async () => {
     const jobId = await cluster.submit('test/jobs/slow-sink.ts', ['5'], 2);
-    await cluster.waitFor('the job to run', async () => (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'));
+    await cluster.waitFor('the job to run', async () =>
+      (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'),
+    );
     const samples: { out: number; in: number; rss: number[] }[] = [];
     for (let i = 0; i < 6; i++) {
       await new Promise((r) => setTimeout(r, 1000));

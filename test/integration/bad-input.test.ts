@@ -18,7 +18,11 @@ async function uploadBytes(bytes: Uint8Array, field = 'jarfile') {
 
 async function runBundle(path: string) {
   const jarId = await cluster.upload(await cluster.bundle(path));
-  return cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  return cluster.rest(`/jars/${jarId}/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
 }
 
 describe('bad input', () => {
@@ -35,7 +39,11 @@ describe('bad input', () => {
     const missing = await cluster.rest('/jars/upload', { method: 'POST', body: noFile });
     expect(missing.status).toBe(400);
     expect(missing.body.errors[0]).toMatch(/^the upload has no file/);
-    const json = await cluster.rest('/jars/upload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const json = await cluster.rest('/jars/upload', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(json.status).toBe(400);
   });
 
@@ -67,12 +75,24 @@ describe('bad input', () => {
       expect(res.body.errors, path).toEqual([expect.any(String)]);
     }
     const jarId = await cluster.upload(await cluster.bundle('examples/endless.ts'));
-    const badJson = await cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parallelism": ' });
+    const badJson = await cluster.rest(`/jars/${jarId}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"parallelism": ',
+    });
     expect(badJson.status).toBe(400);
-    const badParallelism = await cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parallelism": -3}' });
+    const badParallelism = await cluster.rest(`/jars/${jarId}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"parallelism": -3}',
+    });
     expect(badParallelism.status).toBe(400);
     expect(badParallelism.body.errors[0]).toContain('parallelism');
-    const badArgs = await cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"programArgsList": "x"}' });
+    const badArgs = await cluster.rest(`/jars/${jarId}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"programArgsList": "x"}',
+    });
     expect(badArgs.status).toBe(400);
   });
 

@@ -18,7 +18,11 @@ afterEach(async () => {
 /** Runs the endless job with checkpoints every 100 ms until two completed, then cancels it. */
 async function cancelAfterCheckpoints(c: TestCluster): Promise<{ jobId: string; completed: any }> {
   const jobId = await c.submit(JOB, ['inf', '100'], 2);
-  await c.waitFor('two completed checkpoints', async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed >= 2, 20_000);
+  await c.waitFor(
+    'two completed checkpoints',
+    async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed >= 2,
+    20_000,
+  );
   expect((await c.rest(`/jobs/${jobId}`, { method: 'PATCH' })).status).toBe(202);
   await c.waitForJob(jobId, ['CANCELED'], 15_000);
   const completed = (await c.rest(`/jobs/${jobId}/checkpoints`)).body.latest.completed;
@@ -61,17 +65,26 @@ describe('bounded stores', () => {
 
     // The JobManager's log rolled: jobmanager.log, .1 and .2 at most, none much past the size.
     const jmDir = join(c.dir, 'jobmanager');
-    await c.waitFor('the JobManager log to roll twice', async () => existsSync(join(jmDir, 'jobmanager.log.2')), 10_000);
-    const logs = readdirSync(jmDir).filter((f) => f.startsWith('jobmanager.log')).sort();
+    await c.waitFor(
+      'the JobManager log to roll twice',
+      async () => existsSync(join(jmDir, 'jobmanager.log.2')),
+      10_000,
+    );
+    const logs = readdirSync(jmDir)
+      .filter((f) => f.startsWith('jobmanager.log'))
+      .sort();
     expect(logs).toEqual(['jobmanager.log', 'jobmanager.log.1', 'jobmanager.log.2']);
     for (const f of logs) expect(statSync(join(jmDir, f)).size).toBeLessThan(LOG_MAX + 4096);
     // REST reads the end of the log across the last roll; every line is JSON.
     const tail = (await c.rest('/jobmanager/log')).body as string;
     expect(tail.length).toBeGreaterThan(0);
     // (It may have rolled again since; the files in order still hold what REST read.)
-    const rolled = ['jobmanager.log.2', 'jobmanager.log.1', 'jobmanager.log'].map((f) => (existsSync(join(jmDir, f)) ? readFileSync(join(jmDir, f), 'utf8') : '')).join('');
+    const rolled = ['jobmanager.log.2', 'jobmanager.log.1', 'jobmanager.log']
+      .map((f) => (existsSync(join(jmDir, f)) ? readFileSync(join(jmDir, f), 'utf8') : ''))
+      .join('');
     expect(rolled.includes(tail)).toBe(true);
-    for (const line of readFileSync(join(jmDir, 'jobmanager.log.1'), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of readFileSync(join(jmDir, 'jobmanager.log.1'), 'utf8').trim().split('\n'))
+      expect(() => JSON.parse(line)).not.toThrow();
     // The TaskManager's log rolls under the same keys.
     const tmDir = join(c.dir, 'taskmanager-0');
     expect(readdirSync(tmDir).filter((f) => /^taskmanager\.log(\.\d+)?$/.test(f)).length).toBeGreaterThanOrEqual(2);
@@ -80,13 +93,20 @@ describe('bounded stores', () => {
   }, 40_000);
 
   it('keeps a canceled job’s latest checkpoint under RETAIN_ON_CANCELLATION', async () => {
-    cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' } });
+    cluster = await startCluster({
+      taskManagers: 1,
+      slots: 2,
+      config: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' },
+    });
     const c = cluster;
     const { jobId, completed } = await cancelAfterCheckpoints(c);
     expect(completed.discarded).toBe(false);
     // Cleanup after the end runs in the background: give it the time it would need, then look.
     await new Promise((r) => setTimeout(r, 500));
     expect(existsSync(join(completed.external_path, '_metadata'))).toBe(true);
-    expect((await c.rest(`/jobs/${jobId}/checkpoints/config`)).body.externalization).toEqual({ enabled: true, delete_on_cancellation: false });
+    expect((await c.rest(`/jobs/${jobId}/checkpoints/config`)).body.externalization).toEqual({
+      enabled: true,
+      delete_on_cancellation: false,
+    });
   }, 30_000);
 });

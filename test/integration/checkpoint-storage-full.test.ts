@@ -43,10 +43,18 @@ describe('checkpoint storage that cannot be written', () => {
     cluster = await startCluster({
       taskManagers: 1,
       slots: 2,
-      config: { 'state.checkpoints.dir': f.root, 'alerts.webhook.url': url, 'execution.checkpointing.tolerable-failed-checkpoints': '0' },
+      config: {
+        'state.checkpoints.dir': f.root,
+        'alerts.webhook.url': url,
+        'execution.checkpointing.tolerable-failed-checkpoints': '0',
+      },
     });
     const c = cluster;
-    const jobId = await c.submit('test/jobs/cpf-union.ts', [join(c.dir, 'counts'), '200', '1000', 'inf', '500', '20', '7', '300'], 2);
+    const jobId = await c.submit(
+      'test/jobs/cpf-union.ts',
+      [join(c.dir, 'counts'), '200', '1000', 'inf', '500', '20', '7', '300'],
+      2,
+    );
     const jobDir = join(f.root, jobId);
     const stats = async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
     await c.waitFor('a completed checkpoint', async () => (await stats()).counts.completed >= 1, 30_000);
@@ -55,24 +63,42 @@ describe('checkpoint storage that cannot be written', () => {
       const code = f.codeOf(fault);
       await f.break(fault, jobDir);
       const failedBefore = (await stats()).counts.failed;
-      const failure = await c.waitFor(`a checkpoint failing with ${code}`, async () => {
-        const s = await stats();
-        const m: string | undefined = s.latest.failed?.failure_message;
-        return s.counts.failed > failedBefore && m?.includes(code) ? m : undefined;
-      }, 30_000);
+      const failure = await c.waitFor(
+        `a checkpoint failing with ${code}`,
+        async () => {
+          const s = await stats();
+          const m: string | undefined = s.latest.failed?.failure_message;
+          return s.counts.failed > failedBefore && m?.includes(code) ? m : undefined;
+        },
+        30_000,
+      );
       expect(failure).toContain(f.root);
       await c.waitFor('the storage alert', async () => received.length > episode || undefined, 10_000);
       // More checkpoints fail the same way, with no further alert and no failover.
-      await c.waitFor('three more failed checkpoints', async () => (await stats()).counts.failed >= failedBefore + 4, 30_000);
+      await c.waitFor(
+        'three more failed checkpoints',
+        async () => (await stats()).counts.failed >= failedBefore + 4,
+        30_000,
+      );
       expect(received).toHaveLength(episode + 1);
-      expect(received[episode]).toMatchObject({ type: 'checkpoint-storage', jobId, jobName: expect.any(String), error: code, jobManager: c.restUrl });
+      expect(received[episode]).toMatchObject({
+        type: 'checkpoint-storage',
+        jobId,
+        jobName: expect.any(String),
+        error: code,
+        jobManager: c.restUrl,
+      });
       expect(received[episode].directory.startsWith(f.root)).toBe(true);
       expect(received[episode].cause).toContain(code);
       expect((await c.job(jobId)).state).toBe('RUNNING');
 
       f.fix();
       const completedBefore = (await stats()).counts.completed;
-      await c.waitFor('checkpoints completing again', async () => (await stats()).counts.completed >= completedBefore + 2, 30_000);
+      await c.waitFor(
+        'checkpoints completing again',
+        async () => (await stats()).counts.completed >= completedBefore + 2,
+        30_000,
+      );
     }
 
     expect(received.map((a) => a.type)).toEqual(['checkpoint-storage', 'checkpoint-storage']);

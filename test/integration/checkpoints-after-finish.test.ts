@@ -29,14 +29,26 @@ describe('checkpoints after tasks finished', () => {
     cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'heartbeat.timeout': '3 s' } });
     const c = cluster;
     const out = join(c.dir, 'counts');
-    const jobId = await c.submit('test/jobs/cpf-union.ts', [out, String(refCount), '3000', String(eventCount), '1500', String(KEYS), String(SEED), '300'], 2);
+    const jobId = await c.submit(
+      'test/jobs/cpf-union.ts',
+      [out, String(refCount), '3000', String(eventCount), '1500', String(KEYS), String(SEED), '300'],
+      2,
+    );
     const stats = async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
     expect((await c.rest(`/jobs/${jobId}/checkpoints/config`)).body.checkpoints_after_tasks_finish).toBe(true);
 
-    await c.waitFor('the reference data source finished', async () => (await vertex(c, jobId, 'Reference data'))?.status === 'FINISHED', 30_000);
+    await c.waitFor(
+      'the reference data source finished',
+      async () => (await vertex(c, jobId, 'Reference data'))?.status === 'FINISHED',
+      30_000,
+    );
     const completedAtFinish = (await stats()).counts.completed;
     const committedAtFinish = readCommittedLines(out).length;
-    await c.waitFor('three more checkpoints completed', async () => (await stats()).counts.completed >= completedAtFinish + 3, 30_000);
+    await c.waitFor(
+      'three more checkpoints completed',
+      async () => (await stats()).counts.completed >= completedAtFinish + 3,
+      30_000,
+    );
     expect((await c.job(jobId)).state).toBe('RUNNING');
     // The FileSink rolls at every checkpoint: committed files keep appearing while the job runs.
     await c.waitFor('more committed output', async () => readCommittedLines(out).length > committedAtFinish, 10_000);
@@ -45,13 +57,21 @@ describe('checkpoints after tasks finished', () => {
     // Flink's FullyFinishedOperatorState: no handles, every subtask finished.
     const latest = (await stats()).latest.completed;
     const metadata = JSON.parse(readFileSync(join(latest.external_path, '_metadata'), 'utf8'));
-    expect(metadata.operators.find((o: any) => o.uid === 'reference')).toMatchObject({ fullyFinished: true, finishedSubtasks: [0, 1], subtasks: [] });
+    expect(metadata.operators.find((o: any) => o.uid === 'reference')).toMatchObject({
+      fullyFinished: true,
+      finishedSubtasks: [0, 1],
+      subtasks: [],
+    });
     expect(metadata.operators.find((o: any) => o.uid === 'counter').subtasks).toHaveLength(2);
     expect(latest.num_acknowledged_subtasks).toBe(latest.num_subtasks);
 
     c.taskManagers[1]!.proc.kill('SIGKILL');
     const added = await c.addTaskManager(2);
-    const restored = await c.waitFor('the job restored', async () => (await stats()).latest.restored ?? undefined, 30_000);
+    const restored = await c.waitFor(
+      'the job restored',
+      async () => (await stats()).latest.restored ?? undefined,
+      30_000,
+    );
     expect(restored.id).toBeGreaterThanOrEqual(latest.id);
     const job = await c.waitForJob(jobId, ['FINISHED'], 90_000);
     expect(finalCounts(readCommittedLines(out))).toEqual(referenceUnionCounts(refCount, eventCount, KEYS, SEED));
@@ -68,13 +88,25 @@ describe('checkpoints after tasks finished', () => {
 
   it("stop once a task reached its end with Flink's key turned off, and still commit everything at the end", async () => {
     const [refCount, eventCount] = [1000, 6000];
-    cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'execution.checkpointing.checkpoints-after-tasks-finish.enabled': 'false' } });
+    cluster = await startCluster({
+      taskManagers: 1,
+      slots: 2,
+      config: { 'execution.checkpointing.checkpoints-after-tasks-finish.enabled': 'false' },
+    });
     const c = cluster;
     const out = join(c.dir, 'counts');
-    const jobId = await c.submit('test/jobs/cpf-union.ts', [out, String(refCount), '4000', String(eventCount), '1500', String(KEYS), String(SEED), '200'], 2);
+    const jobId = await c.submit(
+      'test/jobs/cpf-union.ts',
+      [out, String(refCount), '4000', String(eventCount), '1500', String(KEYS), String(SEED), '200'],
+      2,
+    );
     const stats = async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
     expect((await c.rest(`/jobs/${jobId}/checkpoints/config`)).body.checkpoints_after_tasks_finish).toBe(false);
-    await c.waitFor('the reference data read', async () => (await vertex(c, jobId, 'Reference data'))?.metrics['write-records'] >= refCount, 30_000);
+    await c.waitFor(
+      'the reference data read',
+      async () => (await vertex(c, jobId, 'Reference data'))?.metrics['write-records'] >= refCount,
+      30_000,
+    );
     // Its end may race one last checkpoint.
     await new Promise((r) => setTimeout(r, 500));
     const frozen = (await stats()).counts.completed;

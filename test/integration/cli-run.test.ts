@@ -14,7 +14,9 @@ let cluster: TestCluster;
 async function weir(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const [command, ...rest] = args;
-    const r = await run(process.execPath, [WEIR, command!, '--jobmanager', cluster.restUrl, ...rest], { timeout: 60_000 });
+    const r = await run(process.execPath, [WEIR, command!, '--jobmanager', cluster.restUrl, ...rest], {
+      timeout: 60_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e: any) {
     return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };

@@ -39,8 +39,23 @@ describe('a cut data connection', () => {
     const c = cluster;
     const bindPort = await freePort();
     proxy = await TcpProxy.start({ host: '127.0.0.1', port: bindPort });
-    const defines = Object.entries({ ...CONFIG, 'taskmanager.data.bind-port': String(bindPort), 'taskmanager.data.port': String(proxy.port) }).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
-    proxied = (await startProcess(c.dir, 'taskmanager-proxied', ['taskmanager', '--jobmanager', c.rpcAddress, '--slots', '1', '--dir', join(c.dir, 'taskmanager-proxied'), ...defines])).handle;
+    const defines = Object.entries({
+      ...CONFIG,
+      'taskmanager.data.bind-port': String(bindPort),
+      'taskmanager.data.port': String(proxy.port),
+    }).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
+    proxied = (
+      await startProcess(c.dir, 'taskmanager-proxied', [
+        'taskmanager',
+        '--jobmanager',
+        c.rpcAddress,
+        '--slots',
+        '1',
+        '--dir',
+        join(c.dir, 'taskmanager-proxied'),
+        ...defines,
+      ])
+    ).handle;
     const announced = `127.0.0.1:${proxy.port}`;
     const tms = (await c.rest('/taskmanagers')).body.taskmanagers;
     expect(tms).toHaveLength(2);
@@ -54,25 +69,40 @@ describe('a cut data connection', () => {
       const on = new Set(j.vertices.flatMap((v: any) => v.subtasks.map((s: any) => s['taskmanager-id'])));
       return j.vertices.every((v: any) => v.status === 'RUNNING') && on.has(proxied!.id) && on.size === 2;
     });
-    await c.waitFor('two completed checkpoints', async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 2, 30_000);
+    await c.waitFor(
+      'two completed checkpoints',
+      async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 2,
+      30_000,
+    );
     // The other TaskManager reads the proxied one's partitions through the proxy, not around it.
     expect(proxy.accepted).toBeGreaterThan(0);
 
     await proxy.cut();
-    const ex = await c.waitFor('the failover', async () => {
-      const body = (await c.rest(`/jobs/${jobId}/exceptions`)).body;
-      return body.exceptionHistory.entries.length > 0 ? body : undefined;
-    }, 20_000);
+    const ex = await c.waitFor(
+      'the failover',
+      async () => {
+        const body = (await c.rest(`/jobs/${jobId}/exceptions`)).body;
+        return body.exceptionHistory.entries.length > 0 ? body : undefined;
+      },
+      20_000,
+    );
     const first = ex.exceptionHistory.entries[0];
     // The cause names the broken channel: the producer behind the proxy and the lost connection.
     expect(first.stacktrace).toContain(announced);
     expect(first.stacktrace).toMatch(/connection|closed the stream/i);
     expect(first.stacktrace).toContain(proxied.id);
     // Restarts keep failing while the link is down: the proxy refuses the new connections.
-    await c.waitFor('a restart that failed on the cut link', async () => {
-      const entries: { stacktrace: string }[] = (await c.rest(`/jobs/${jobId}/exceptions`)).body.exceptionHistory.entries;
-      return entries.slice(1).some((e) => e.stacktrace.includes(announced) && /ECONNREFUSED|No connection established/.test(e.stacktrace));
-    }, 30_000);
+    await c.waitFor(
+      'a restart that failed on the cut link',
+      async () => {
+        const entries: { stacktrace: string }[] = (await c.rest(`/jobs/${jobId}/exceptions`)).body.exceptionHistory
+          .entries;
+        return entries
+          .slice(1)
+          .some((e) => e.stacktrace.includes(announced) && /ECONNREFUSED|No connection established/.test(e.stacktrace));
+      },
+      30_000,
+    );
     expect((await c.job(jobId)).state).not.toBe('FAILED');
 
     await proxy.restore();

@@ -17,8 +17,18 @@ import { batchStream, perEventWatermarkStream, type StreamEvent } from '../refer
 import { referenceTimers } from '../reference/timers.js';
 import { referenceWindows, type RefWindow, type WindowReferenceResult } from '../reference/windows.js';
 import {
-  behindLine, etRecords, lateLine, mergeStats, processLine, statsLine, statsOf, timerLine, timerPlan, windowStatsLine,
-  type EtRecord, type WindowJobSpec,
+  behindLine,
+  etRecords,
+  lateLine,
+  mergeStats,
+  processLine,
+  statsLine,
+  statsOf,
+  timerLine,
+  timerPlan,
+  windowStatsLine,
+  type EtRecord,
+  type WindowJobSpec,
 } from '../jobs/et-input.js';
 import { expectSpreadOverTaskManagers } from '../helpers/spread.js';
 
@@ -42,7 +52,8 @@ function inputStream(spec: WindowJobSpec): StreamEvent<EtRecord>[] {
     return perEventWatermarkStream(records, (r) => r.ts, spec.boundMs);
   }
   // Periodic watermarks: exact only when nothing can be late (see stream.ts).
-  if (!(spec.input.disorderMs < spec.boundMs) || spec.input.latePercent) throw new Error('periodic-watermark references need disorder below the bound');
+  if (!(spec.input.disorderMs < spec.boundMs) || spec.input.latePercent)
+    throw new Error('periodic-watermark references need disorder below the bound');
   return batchStream(records, (r) => r.ts);
 }
 
@@ -61,10 +72,23 @@ function referenceFor(spec: WindowJobSpec): WindowReferenceResult<EtRecord> {
       case 'aggregateProcess':
         return [windowStatsLine(win.start, win.end, fold(elements), wm(watermark))];
       case 'process':
-        return [processLine(key, win.start, win.end, elements.map((r) => r.seq), wm(watermark))];
+        return [
+          processLine(
+            key,
+            win.start,
+            win.end,
+            elements.map((r) => r.seq),
+            wm(watermark),
+          ),
+        ];
     }
   };
-  return referenceWindows(inputStream(spec), { assigner: spec.window, allowedLateness: spec.allowedLateness ?? 0, keyOf: (r) => r.key, fire });
+  return referenceWindows(inputStream(spec), {
+    assigner: spec.window,
+    allowedLateness: spec.allowedLateness ?? 0,
+    keyOf: (r) => r.key,
+    fire,
+  });
 }
 
 /** Runs a test job at parallelism 2 to completion and checks its keyed subtasks used both TaskManagers. */
@@ -81,74 +105,155 @@ async function checkWindows(spec: WindowJobSpec): Promise<WindowReferenceResult<
   const dir = await runJob('test/jobs/et-windows.ts', spec);
   expect(ref.fired.length).toBeGreaterThan(50);
   expect(multisetDiff(readCommittedLines(join(dir, 'results')), ref.fired)).toEqual(NO_DIFF);
-  if (spec.sideOutputLateData) expect(multisetDiff(readCommittedLines(join(dir, 'late')), ref.late.map(lateLine))).toEqual(NO_DIFF);
+  if (spec.sideOutputLateData)
+    expect(multisetDiff(readCommittedLines(join(dir, 'late')), ref.late.map(lateLine))).toEqual(NO_DIFF);
   return ref;
 }
 
-const onTime = (seed: number, keys: number): WindowJobSpec['input'] => ({ seed, count: 30_000, keys, stepMs: 1, disorderMs: 40 });
-const withLateData = (seed: number, keys: number): WindowJobSpec['input'] => ({ seed, count: 20_000, keys, stepMs: 1, disorderMs: 15, latePercent: 4, lateMs: 400 });
+const onTime = (seed: number, keys: number): WindowJobSpec['input'] => ({
+  seed,
+  count: 30_000,
+  keys,
+  stepMs: 1,
+  disorderMs: 40,
+});
+const withLateData = (seed: number, keys: number): WindowJobSpec['input'] => ({
+  seed,
+  count: 20_000,
+  keys,
+  stepMs: 1,
+  disorderMs: 15,
+  latePercent: 4,
+  lateMs: 400,
+});
 
 describe('the reference loop', () => {
-  const win = (key: string, w: RefWindow, els: readonly { ts: number }[], wm: number) => [`${key}[${w.start},${w.end}):${els.map((e) => e.ts).join(',')}@${wm}`];
+  const win = (key: string, w: RefWindow, els: readonly { ts: number }[], wm: number) => [
+    `${key}[${w.start},${w.end}):${els.map((e) => e.ts).join(',')}@${wm}`,
+  ];
 
   it('fires at the watermark, fires again for data within the lateness, then sends later data to the side output', () => {
     const records = [1, 12, 3, 16, 4].map((ts) => ({ ts }));
-    const ref = referenceWindows(perEventWatermarkStream(records, (r) => r.ts, 0), { assigner: { kind: 'tumbling', size: 10 }, allowedLateness: 5, keyOf: () => 'a', fire: win });
+    const ref = referenceWindows(
+      perEventWatermarkStream(records, (r) => r.ts, 0),
+      { assigner: { kind: 'tumbling', size: 10 }, allowedLateness: 5, keyOf: () => 'a', fire: win },
+    );
     expect(ref.fired).toEqual(['a[0,10):1@11', 'a[0,10):1,3@11', `a[10,20):12,16@${Number.MAX_SAFE_INTEGER}`]);
     expect(ref.late).toEqual([{ ts: 4 }]);
   });
 
   it('merges sessions that touch, whatever the arrival order', () => {
     const records = [1, 10, 5, 30].map((ts) => ({ ts }));
-    const ref = referenceWindows(batchStream(records, (r) => r.ts), { assigner: { kind: 'session', gap: 5 }, allowedLateness: 0, keyOf: () => 'a', fire: win });
+    const ref = referenceWindows(
+      batchStream(records, (r) => r.ts),
+      { assigner: { kind: 'session', gap: 5 }, allowedLateness: 0, keyOf: () => 'a', fire: win },
+    );
     const max = Number.MAX_SAFE_INTEGER;
     expect(ref.fired.sort()).toEqual([`a[1,15):1,10,5@${max}`, `a[30,35):30@${max}`]);
   });
 
   it('fires timers once per key and timestamp, in order, skipping deleted ones', () => {
-    const records = [{ k: 'a', ts: 5 }, { k: 'a', ts: 6 }, { k: 'b', ts: 7 }, { k: 'a', ts: 30 }];
-    const fired = referenceTimers(perEventWatermarkStream(records, (r) => r.ts, 0), {
-      keyOf: (r) => r.k,
-      onElement: (r) => (r.ts === 7 ? { register: [20, 8], delete: [20] } : { register: [r.ts >= 30 ? 40 : 10, 9], delete: [] }),
-      onTimer: (k, t, w) => [`${k}@${t}/${w}`],
-    });
+    const records = [
+      { k: 'a', ts: 5 },
+      { k: 'a', ts: 6 },
+      { k: 'b', ts: 7 },
+      { k: 'a', ts: 30 },
+    ];
+    const fired = referenceTimers(
+      perEventWatermarkStream(records, (r) => r.ts, 0),
+      {
+        keyOf: (r) => r.k,
+        onElement: (r) =>
+          r.ts === 7 ? { register: [20, 8], delete: [20] } : { register: [r.ts >= 30 ? 40 : 10, 9], delete: [] },
+        onTimer: (k, t, w) => [`${k}@${t}/${w}`],
+      },
+    );
     expect(fired).toEqual(['b@8/29', 'a@9/29', 'a@10/29', `a@40/${Number.MAX_SAFE_INTEGER}`]);
   });
 });
 
 describe('event-time windows on two TaskManagers', () => {
   it('tumbling windows with reduce', async () => {
-    const ref = await checkWindows({ input: onTime(1, 13), watermarks: 'periodic', boundMs: 100, window: { kind: 'tumbling', size: 500 }, fn: 'reduce' });
+    const ref = await checkWindows({
+      input: onTime(1, 13),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'tumbling', size: 500 },
+      fn: 'reduce',
+    });
     expect(ref.late).toHaveLength(0);
   });
 
   it('tumbling windows with an offset, with aggregate and a process function', async () => {
-    await checkWindows({ input: onTime(2, 11), watermarks: 'periodic', boundMs: 100, window: { kind: 'tumbling', size: 700, offset: 130 }, fn: 'aggregateProcess' });
+    await checkWindows({
+      input: onTime(2, 11),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'tumbling', size: 700, offset: 130 },
+      fn: 'aggregateProcess',
+    });
   });
 
   it('sliding windows with aggregate', async () => {
-    await checkWindows({ input: onTime(3, 17), watermarks: 'periodic', boundMs: 100, window: { kind: 'sliding', size: 1000, slide: 250 }, fn: 'aggregate' });
+    await checkWindows({
+      input: onTime(3, 17),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'sliding', size: 1000, slide: 250 },
+      fn: 'aggregate',
+    });
   });
 
   it('sliding windows with reduce and a process function', async () => {
-    await checkWindows({ input: onTime(4, 9), watermarks: 'periodic', boundMs: 100, window: { kind: 'sliding', size: 600, slide: 200 }, fn: 'reduceProcess' });
+    await checkWindows({
+      input: onTime(4, 9),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'sliding', size: 600, slide: 200 },
+      fn: 'reduceProcess',
+    });
   });
 
   it('session windows that merge out-of-order input, with process', async () => {
-    await checkWindows({ input: onTime(5, 29), watermarks: 'periodic', boundMs: 100, window: { kind: 'session', gap: 40 }, fn: 'process' });
+    await checkWindows({
+      input: onTime(5, 29),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'session', gap: 40 },
+      fn: 'process',
+    });
   });
 
   it('session windows with aggregate (merged accumulators) and reduce', async () => {
-    await checkWindows({ input: onTime(6, 23), watermarks: 'periodic', boundMs: 100, window: { kind: 'session', gap: 35 }, fn: 'aggregate' });
-    await checkWindows({ input: onTime(7, 23), watermarks: 'periodic', boundMs: 100, window: { kind: 'session', gap: 35 }, fn: 'reduce' });
+    await checkWindows({
+      input: onTime(6, 23),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'session', gap: 35 },
+      fn: 'aggregate',
+    });
+    await checkWindows({
+      input: onTime(7, 23),
+      watermarks: 'periodic',
+      boundMs: 100,
+      window: { kind: 'session', gap: 35 },
+      fn: 'reduce',
+    });
   });
 });
 
 describe('late data on two TaskManagers', () => {
   it('tumbling windows: allowed lateness updates results, later data goes to the side output', async () => {
     const ref = await checkWindows({
-      input: withLateData(11, 7), watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1,
-      window: { kind: 'tumbling', size: 200 }, fn: 'process', allowedLateness: 100, sideOutputLateData: true, reportWatermark: true,
+      input: withLateData(11, 7),
+      watermarks: 'perEvent',
+      boundMs: 20,
+      sourceParallelism: 1,
+      window: { kind: 'tumbling', size: 200 },
+      fn: 'process',
+      allowedLateness: 100,
+      sideOutputLateData: true,
+      reportWatermark: true,
     });
     expect(ref.lateFirings).toBeGreaterThan(20);
     expect(ref.late.length).toBeGreaterThan(20);
@@ -156,8 +261,15 @@ describe('late data on two TaskManagers', () => {
 
   it('sliding windows with reduce and a process function: late firings and late data', async () => {
     const ref = await checkWindows({
-      input: withLateData(12, 5), watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1,
-      window: { kind: 'sliding', size: 200, slide: 50 }, fn: 'reduceProcess', allowedLateness: 150, sideOutputLateData: true, reportWatermark: true,
+      input: withLateData(12, 5),
+      watermarks: 'perEvent',
+      boundMs: 20,
+      sourceParallelism: 1,
+      window: { kind: 'sliding', size: 200, slide: 50 },
+      fn: 'reduceProcess',
+      allowedLateness: 150,
+      sideOutputLateData: true,
+      reportWatermark: true,
     });
     expect(ref.lateFirings).toBeGreaterThan(20);
     expect(ref.late.length).toBeGreaterThan(20);
@@ -166,8 +278,15 @@ describe('late data on two TaskManagers', () => {
 
   it('session windows with aggregate and a process function: late merges, late firings, late data', async () => {
     const ref = await checkWindows({
-      input: withLateData(13, 20), watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1,
-      window: { kind: 'session', gap: 30 }, fn: 'aggregateProcess', allowedLateness: 60, sideOutputLateData: true, reportWatermark: true,
+      input: withLateData(13, 20),
+      watermarks: 'perEvent',
+      boundMs: 20,
+      sourceParallelism: 1,
+      window: { kind: 'session', gap: 30 },
+      fn: 'aggregateProcess',
+      allowedLateness: 60,
+      sideOutputLateData: true,
+      reportWatermark: true,
     });
     expect(ref.lateFirings).toBeGreaterThan(20);
     expect(ref.late.length).toBeGreaterThan(20);
@@ -175,8 +294,13 @@ describe('late data on two TaskManagers', () => {
 
   it('without allowed lateness, late data goes to the side output and nothing fires twice', async () => {
     const ref = await checkWindows({
-      input: withLateData(14, 7), watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1,
-      window: { kind: 'tumbling', size: 250 }, fn: 'aggregate', sideOutputLateData: true,
+      input: withLateData(14, 7),
+      watermarks: 'perEvent',
+      boundMs: 20,
+      sourceParallelism: 1,
+      window: { kind: 'tumbling', size: 250 },
+      fn: 'aggregate',
+      sideOutputLateData: true,
     });
     expect(ref.lateFirings).toBe(0);
     expect(ref.late.length).toBeGreaterThan(100);
@@ -187,13 +311,20 @@ describe('KeyedProcessFunction timers on two TaskManagers', () => {
   it('fire once per key and timestamp, in timestamp order, at the watermark the reference predicts; ctx.output reaches the side output', async () => {
     const spec: WindowJobSpec = {
       input: { seed: 21, count: 20_000, keys: 9, stepMs: 1, disorderMs: 30, latePercent: 3, lateMs: 300 },
-      watermarks: 'perEvent', boundMs: 20, sourceParallelism: 1, window: { kind: 'tumbling', size: 1 }, fn: 'process',
+      watermarks: 'perEvent',
+      boundMs: 20,
+      sourceParallelism: 1,
+      window: { kind: 'tumbling', size: 1 },
+      fn: 'process',
     };
-    const expected = referenceTimers(perEventWatermarkStream(etRecords(spec.input), (r) => r.ts, spec.boundMs), {
-      keyOf: (r: EtRecord) => r.key,
-      onElement: (r) => timerPlan(r),
-      onTimer: (key, time, watermark) => [timerLine(key, time, time, watermark)],
-    });
+    const expected = referenceTimers(
+      perEventWatermarkStream(etRecords(spec.input), (r) => r.ts, spec.boundMs),
+      {
+        keyOf: (r: EtRecord) => r.key,
+        onElement: (r) => timerPlan(r),
+        onTimer: (key, time, watermark) => [timerLine(key, time, time, watermark)],
+      },
+    );
     const expectedBehind: string[] = [];
     let wm = Number.MIN_SAFE_INTEGER;
     for (const ev of perEventWatermarkStream(etRecords(spec.input), (r) => r.ts, spec.boundMs)) {

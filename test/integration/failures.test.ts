@@ -33,10 +33,14 @@ describe('failures', () => {
     expect(job.state).toBe('FAILED');
     const ex = (await cluster.rest(`/jobs/${jobId}/exceptions`)).body;
     expect(ex['root-exception']).toMatch(new RegExp(`${victim.id}|TaskManager|127\\.0\\.0\\.1`));
-    await cluster.waitFor('the lost TaskManager to be gone and the other one freed', async () => {
-      const o = (await cluster!.rest('/overview')).body;
-      return o.taskmanagers === 1 && o['slots-available'] === 2;
-    }, 10_000);
+    await cluster.waitFor(
+      'the lost TaskManager to be gone and the other one freed',
+      async () => {
+        const o = (await cluster!.rest('/overview')).body;
+        return o.taskmanagers === 1 && o['slots-available'] === 2;
+      },
+      10_000,
+    );
   });
 
   it('fails a job that needs more slots than exist after slot.request.timeout', async () => {
@@ -58,7 +62,16 @@ describe('failures', () => {
       const res = await unary<object, RegisterTaskManagerResponse>(
         client,
         'RegisterTaskManager',
-        { taskManagerId: 'tm-from-the-future', rpcAddress: '127.0.0.1:1', slots: 1, protocolVersion: 999, engineVersion: '9.0.0', pid: 1, hostname: 'x', workingDir: '/tmp' },
+        {
+          taskManagerId: 'tm-from-the-future',
+          rpcAddress: '127.0.0.1:1',
+          slots: 1,
+          protocolVersion: 999,
+          engineVersion: '9.0.0',
+          pid: 1,
+          hostname: 'x',
+          workingDir: '/tmp',
+        },
         5000,
       );
       expect(res.accepted).toBe(false);
@@ -77,7 +90,11 @@ describe('failures', () => {
     tm.proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     // Deregistration, not the 30 s heartbeat timeout, removes it.
-    await cluster.waitFor('deregistration', async () => (await cluster!.rest('/overview')).body.taskmanagers === 1, 5000);
+    await cluster.waitFor(
+      'deregistration',
+      async () => (await cluster!.rest('/overview')).body.taskmanagers === 1,
+      5000,
+    );
     // The job fails once the other TaskManager's tasks are canceled: usually well under a second, but
     // once, on a loaded CI machine, over 10 s; a cancel that hangs is ended by the 30 s cancellation watchdog.
     const job = await cluster.waitForJob(jobId, ['FAILED'], 40_000);

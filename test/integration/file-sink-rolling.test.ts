@@ -32,7 +32,11 @@ describe('FileSink rolling policies', () => {
     const defaultDir = join(out, DEFAULT_SINK_DIR);
     const rollingDir = join(out, ROLLING_SINK_DIR);
     const started = Date.now();
-    const jobId = await c.submit('test/jobs/fs-rolling.ts', [out, String(N), String(KEYS), String(RATE), String(CHECKPOINT_MS), String(ROLL_MS)], P);
+    const jobId = await c.submit(
+      'test/jobs/fs-rolling.ts',
+      [out, String(N), String(KEYS), String(RATE), String(CHECKPOINT_MS), String(ROLL_MS)],
+      P,
+    );
     const checkpoints = async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
 
     // While the job runs: the 3 s sink publishes parts; the default sink (60 s) publishes nothing yet.
@@ -78,7 +82,9 @@ describe('FileSink rolling policies', () => {
     expect(rollingParts.every((f) => /^\d{4}-\d{2}-\d{2}--\d{2}-\d{2}\/counts-[01]-\d+\.csv$/.test(f))).toBe(true);
     const minutes = new Set(rollingParts.map((f) => f.split('/')[0])).size;
     expect(rollingParts.length).toBeGreaterThan(P);
-    expect(rollingParts.length).toBeLessThanOrEqual(P * (Math.ceil((seconds * 1000) / ROLL_MS) + minutes + cp.counts.restored + 1));
+    expect(rollingParts.length).toBeLessThanOrEqual(
+      P * (Math.ceil((seconds * 1000) / ROLL_MS) + minutes + cp.counts.restored + 1),
+    );
     expect(rollingParts.length * 2).toBeLessThan(completed);
   }, 90_000);
 });

@@ -20,7 +20,9 @@ afterAll(async () => {
 function flinkUpload(bundle: Buffer, fileName: string): { body: Buffer; contentType: string } {
   const boundary = 'cf3a8a7b3f8d4f2e';
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="request"\r\ncontent-length: 2\r\ncontent-type: text/plain; charset=UTF-8\r\n\r\n{}\r\n`),
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="request"\r\ncontent-length: 2\r\ncontent-type: text/plain; charset=UTF-8\r\n\r\n{}\r\n`,
+    ),
     Buffer.from(
       `--${boundary}\r\ncontent-disposition: form-data; name="file_0"; filename="${fileName}"\r\ncontent-length: ${bundle.length}\r\n` +
         'content-type: application/x-java-archive\r\ncontent-transfer-encoding: binary\r\n\r\n',
@@ -58,14 +60,22 @@ function runBody(over: Record<string, unknown>): string {
 }
 
 async function run(jarId: string, over: Record<string, unknown>): Promise<{ status: number; body: any }> {
-  return cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: runBody(over) });
+  return cluster.rest(`/jars/${jarId}/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: runBody(over),
+  });
 }
 
 async function executionResult(jobId: string): Promise<any> {
-  return cluster.waitFor(`the execution result of ${jobId}`, async () => {
-    const r = (await cluster.rest(`/jobs/${jobId}/execution-result`)).body;
-    return r.status.id === 'COMPLETED' ? r : undefined;
-  }, 60_000);
+  return cluster.waitFor(
+    `the execution result of ${jobId}`,
+    async () => {
+      const r = (await cluster.rest(`/jobs/${jobId}/execution-result`)).body;
+      return r.status.id === 'COMPLETED' ? r : undefined;
+    },
+    60_000,
+  );
 }
 
 describe("Flink's REST client against Weir", () => {
@@ -75,13 +85,20 @@ describe("Flink's REST client against Weir", () => {
   it('uploads a bundle the way RestClient does and runs it under the chosen jobId', async () => {
     jarId = await uploadAsFlink('test/jobs/cp-count.ts');
     const out = join(cluster.dir, 'counts');
-    const res = await run(jarId, { programArgsList: [out, '100000000', '10', '200', '-1', '600000'], parallelism: 2, jobId });
+    const res = await run(jarId, {
+      programArgsList: [out, '100000000', '10', '200', '-1', '600000'],
+      parallelism: 2,
+      jobId,
+    });
     expect(res).toEqual({ status: 200, body: { jobid: jobId } });
     const again = await run(jarId, { programArgsList: [out, '10', '1', '10', '-1', '600000'], jobId });
     expect(again.status).toBe(409);
     expect(again.body.errors[0]).toContain(jobId);
     const bad = await run(jarId, { jobId: 'not-a-job-id' });
-    expect(bad).toEqual({ status: 400, body: { errors: ["jobId must be 32 lowercase hex characters, got 'not-a-job-id'"] } });
+    expect(bad).toEqual({
+      status: 400,
+      body: { errors: ["jobId must be 32 lowercase hex characters, got 'not-a-job-id'"] },
+    });
   });
 
   it('reports status, IN_PROGRESS execution result and the job configuration while it runs', async () => {
@@ -89,14 +106,32 @@ describe("Flink's REST client against Weir", () => {
     expect((await cluster.rest(`/jobs/${jobId}/status`)).body).toEqual({ status: 'RUNNING' });
     expect((await cluster.rest(`/jobs/${jobId}/execution-result`)).body).toEqual({ status: { id: 'IN_PROGRESS' } });
     const config = (await cluster.rest(`/jobs/${jobId}/config`)).body;
-    expect(config).toMatchObject({ jid: jobId, 'execution-config': { 'execution-mode': 'PIPELINED', 'job-parallelism': 2, 'object-reuse-mode': false, 'user-config': {} } });
-    expect(config['execution-config']['restart-strategy']).toMatch(/^FixedDelayRestartBackoffTimeStrategy\(maxNumberRestartAttempts=10, backoffTimeMS=200\)$/);
+    expect(config).toMatchObject({
+      jid: jobId,
+      'execution-config': {
+        'execution-mode': 'PIPELINED',
+        'job-parallelism': 2,
+        'object-reuse-mode': false,
+        'user-config': {},
+      },
+    });
+    expect(config['execution-config']['restart-strategy']).toMatch(
+      /^FixedDelayRestartBackoffTimeStrategy\(maxNumberRestartAttempts=10, backoffTimeMS=200\)$/,
+    );
   });
 
   it('takes a manual checkpoint (CheckpointTriggerRequestBody) and reports its id under the trigger id', async () => {
     // Every subtask, not every vertex: a vertex reads RUNNING while one of its subtasks still initializes.
-    await cluster.waitFor('every task running', async () => ((await cluster.job(jobId)).vertices as { subtasks: { status: string }[] }[]).every((v) => v.subtasks.every((s) => s.status === 'RUNNING')));
-    const trigger = await cluster.rest(`/jobs/${jobId}/checkpoints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ checkpointType: 'FULL', triggerId: null }) });
+    await cluster.waitFor('every task running', async () =>
+      ((await cluster.job(jobId)).vertices as { subtasks: { status: string }[] }[]).every((v) =>
+        v.subtasks.every((s) => s.status === 'RUNNING'),
+      ),
+    );
+    const trigger = await cluster.rest(`/jobs/${jobId}/checkpoints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ checkpointType: 'FULL', triggerId: null }),
+    });
     expect(trigger.status).toBe(202);
     const requestId = trigger.body['request-id'] as string;
     expect(requestId).toMatch(/^[0-9a-f]{32}$/);
@@ -121,13 +156,19 @@ describe("Flink's REST client against Weir", () => {
   it('answers COMPLETED with CANCELED once the job is canceled', async () => {
     expect((await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' })).status).toBe(202);
     const r = await executionResult(jobId);
-    expect(r['job-execution-result']).toMatchObject({ id: jobId, 'application-status': 'CANCELED', 'accumulator-results': {} });
+    expect(r['job-execution-result']).toMatchObject({
+      id: jobId,
+      'application-status': 'CANCELED',
+      'accumulator-results': {},
+    });
     expect(r['job-execution-result']['net-runtime']).toBeGreaterThan(0);
     expect((await cluster.rest(`/jobs/${jobId}/status`)).body).toEqual({ status: 'CANCELED' });
   });
 
   it('answers SUCCEEDED for a finished job and FAILED with the cause for a failed one', async () => {
-    const done = await run(jarId, { programArgsList: [join(cluster.dir, 'small'), '500', '5', '100000', '-1', '600000'] });
+    const done = await run(jarId, {
+      programArgsList: [join(cluster.dir, 'small'), '500', '5', '100000', '-1', '600000'],
+    });
     expect(done.status).toBe(200);
     expect((await executionResult(done.body.jobid))['job-execution-result']['application-status']).toBe('SUCCEEDED');
 
@@ -141,13 +182,40 @@ describe("Flink's REST client against Weir", () => {
 
   it("serves /config and /taskmanagers with the fields Flink's client deserializes", async () => {
     const config = (await cluster.rest('/config')).body;
-    for (const key of ['refresh-interval', 'timezone-name', 'timezone-offset', 'flink-version', 'flink-revision', 'features', 'weir-version']) expect(config).toHaveProperty(key);
-    expect(config.features).toEqual({ 'web-submit': true, 'web-cancel': true, 'web-rescale': false, 'web-history': false });
+    for (const key of [
+      'refresh-interval',
+      'timezone-name',
+      'timezone-offset',
+      'flink-version',
+      'flink-revision',
+      'features',
+      'weir-version',
+    ])
+      expect(config).toHaveProperty(key);
+    expect(config.features).toEqual({
+      'web-submit': true,
+      'web-cancel': true,
+      'web-rescale': false,
+      'web-history': false,
+    });
     expect(config).toHaveProperty('savepoints-dir');
     const { taskmanagers } = (await cluster.rest('/taskmanagers')).body;
     expect(taskmanagers).toHaveLength(2);
     for (const tm of taskmanagers) {
-      for (const key of ['id', 'path', 'dataPort', 'jmxPort', 'timeSinceLastHeartbeat', 'slotsNumber', 'freeSlots', 'totalResource', 'freeResource', 'hardware', 'memoryConfiguration']) expect(tm).toHaveProperty(key);
+      for (const key of [
+        'id',
+        'path',
+        'dataPort',
+        'jmxPort',
+        'timeSinceLastHeartbeat',
+        'slotsNumber',
+        'freeSlots',
+        'totalResource',
+        'freeResource',
+        'hardware',
+        'memoryConfiguration',
+      ])
+        expect(tm).toHaveProperty(key);
       expect(tm.jmxPort).toBe(-1);
       expect(tm.totalResource.cpuCores).toBe(2);
       // The TaskManagers run on this host, so their hardware is known.

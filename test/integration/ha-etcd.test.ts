@@ -32,7 +32,10 @@ afterAll(async () => {
   if (dir && !process.env.WEIR_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
 });
 
-const status = async (url: string) => fetch(`${url}/overview`).then((r) => r.status).catch(() => 0);
+const status = async (url: string) =>
+  fetch(`${url}/overview`)
+    .then((r) => r.status)
+    .catch(() => 0);
 
 describe.skipIf(!!skip)('JobManager high availability (etcd)', () => {
   it('a standby takes over within the lease time; the job resumes with exact output; the old leader stands by', async () => {
@@ -47,7 +50,12 @@ describe.skipIf(!!skip)('JobManager high availability (etcd)', () => {
     };
     const defines = Object.entries(config).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
     const startJm = async (name: string) => {
-      const { handle, msg } = await startProcess(dir, name, ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, name), ...defines], 60_000);
+      const { handle, msg } = await startProcess(
+        dir,
+        name,
+        ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, name), ...defines],
+        60_000,
+      );
       processes.push(handle);
       return { handle, restUrl: msg.restUrl as string };
     };
@@ -55,7 +63,16 @@ describe.skipIf(!!skip)('JobManager high availability (etcd)', () => {
     const b = await startJm('jobmanager-b');
     const etcdUrl = `etcd://${etcd!.endpoint.replace(/^http:\/\//, '')}`;
     for (let i = 0; i < 2; i++) {
-      const { handle } = await startProcess(dir, `taskmanager-${i}`, ['taskmanager', '--jobmanager', etcdUrl, '--slots', '2', '--dir', join(dir, `taskmanager-${i}`), ...defines]);
+      const { handle } = await startProcess(dir, `taskmanager-${i}`, [
+        'taskmanager',
+        '--jobmanager',
+        etcdUrl,
+        '--slots',
+        '2',
+        '--dir',
+        join(dir, `taskmanager-${i}`),
+        ...defines,
+      ]);
       processes.push(handle);
     }
     // Exactly one leads; the other answers 503 and names the leader.
@@ -68,20 +85,32 @@ describe.skipIf(!!skip)('JobManager high availability (etcd)', () => {
 
     let current = leader.restUrl;
     const api = restApi(() => current, dir);
-    await api.waitFor('both TaskManagers registered with the leader', async () => (await api.rest('/overview')).body.taskmanagers === 2);
+    await api.waitFor(
+      'both TaskManagers registered with the leader',
+      async () => (await api.rest('/overview')).body.taskmanagers === 2,
+    );
     const out = join(dir, 'counts');
     const jobId = await api.submit('test/jobs/cp-count.ts', [out, '20000', '40', '1500', '-1', '1000'], 2);
-    await api.waitFor('two completed checkpoints', async () => ((await api.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed ?? 0) >= 2);
+    await api.waitFor(
+      'two completed checkpoints',
+      async () => ((await api.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed ?? 0) >= 2,
+    );
 
     const killedAt = Date.now();
     await killAndWait(leader.handle.proc, 'SIGKILL', 5000);
     current = standby.restUrl;
     await api.waitFor('the standby to lead', async () => (await status(standby.restUrl)) === 200, 15_000);
     const ledAfter = Date.now() - killedAt;
-    await api.waitFor('every task RUNNING on the new leader', async () => {
-      const j = (await api.rest(`/jobs/${jobId}`)).body;
-      return j.state === 'RUNNING' && j.vertices?.every((v: { status: string }) => v.status === 'RUNNING') ? j : undefined;
-    }, 30_000);
+    await api.waitFor(
+      'every task RUNNING on the new leader',
+      async () => {
+        const j = (await api.rest(`/jobs/${jobId}`)).body;
+        return j.state === 'RUNNING' && j.vertices?.every((v: { status: string }) => v.status === 'RUNNING')
+          ? j
+          : undefined;
+      },
+      30_000,
+    );
     const runningAfter = Date.now() - killedAt;
     // The lease is 3 s: the standby may lead only after it expired, and should not wait much longer.
     expect(ledAfter).toBeLessThan(10_000);
@@ -102,9 +131,16 @@ describe.skipIf(!!skip)('JobManager high availability (etcd)', () => {
     hung.kill('SIGSTOP');
     current = again.restUrl;
     await api.waitFor('the restarted JobManager to lead', async () => (await status(again.restUrl)) === 200, 20_000);
-    await api.waitFor('the job RUNNING on the third leader', async () => (await api.job(jobId)).state === 'RUNNING', 30_000);
+    await api.waitFor(
+      'the job RUNNING on the third leader',
+      async () => (await api.job(jobId)).state === 'RUNNING',
+      30_000,
+    );
     hung.kill('SIGCONT');
-    const code = await Promise.race([hungExit, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
+    const code = await Promise.race([
+      hungExit,
+      new Promise<string>((r) => setTimeout(() => r('still running'), 10_000)),
+    ]);
     expect(code).toBe(1);
     expect(readFileSync(standby.handle.outFile, 'utf8')).toMatch(/leadership lost/);
 

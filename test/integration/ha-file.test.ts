@@ -22,7 +22,11 @@ describe('JobManager high availability (file)', () => {
     // About 10 s of input, checkpointed every second through the exactly-once FileSink.
     // It fails once on purpose (record 2000, after a checkpoint), so there is a history to keep.
     const jobId = await api.submit('test/jobs/cp-count.ts', [out, '20000', '40', '1500', '2000', '1000'], 2);
-    const canceled = await api.submit('test/jobs/cp-count.ts', [join(c.dir, 'other'), '100000000', '5', '100', '-1', '1000'], 1);
+    const canceled = await api.submit(
+      'test/jobs/cp-count.ts',
+      [join(c.dir, 'other'), '100000000', '5', '100', '-1', '1000'],
+      1,
+    );
     await api.waitForJob(canceled, ['RUNNING']);
     await api.rest(`/jobs/${canceled}?mode=cancel`, { method: 'PATCH' });
     await api.waitForJob(canceled, ['CANCELED']);
@@ -31,11 +35,14 @@ describe('JobManager high availability (file)', () => {
     // SIGKILL twice; a SIGTERM between them suspends the job for the next JobManager (it is not canceled).
     const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL'];
     for (let kill = 1; kill <= signals.length; kill++) {
-      const before = await api.waitFor(`completed checkpoints and the planned failure before kill ${kill}`, async () => {
-        const n = await completed();
-        const failed = JSON.stringify((await api.rest(`/jobs/${jobId}/exceptions`)).body).includes('planned failure');
-        return n >= kill * 2 && failed ? n : undefined;
-      });
+      const before = await api.waitFor(
+        `completed checkpoints and the planned failure before kill ${kill}`,
+        async () => {
+          const n = await completed();
+          const failed = JSON.stringify((await api.rest(`/jobs/${jobId}/exceptions`)).body).includes('planned failure');
+          return n >= kill * 2 && failed ? n : undefined;
+        },
+      );
       await c.killJobManager(signals[kill - 1]);
       await c.startJobManager();
       const job = (await api.rest(`/jobs/${jobId}`)).body;

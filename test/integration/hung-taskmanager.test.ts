@@ -27,7 +27,11 @@ async function taskManagerIds(c: TestCluster): Promise<string[]> {
 
 describe('a hung TaskManager', () => {
   it('is declared lost after heartbeat.timeout, its tasks fail over, and once resumed it re-registers without disturbing the job', async () => {
-    cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'heartbeat.interval': '250 ms', 'heartbeat.timeout': `${HEARTBEAT_TIMEOUT_MS} ms` } });
+    cluster = await startCluster({
+      taskManagers: 2,
+      slots: 2,
+      config: { 'heartbeat.interval': '250 ms', 'heartbeat.timeout': `${HEARTBEAT_TIMEOUT_MS} ms` },
+    });
     const c = cluster;
     const out = join(c.dir, 'counts');
     const count = 14_000;
@@ -39,23 +43,40 @@ describe('a hung TaskManager', () => {
       return j.vertices.every((v: any) => v.status === 'RUNNING') && tms.size === 2 ? j : undefined;
     });
     expect(job.state).toBe('RUNNING');
-    await c.waitFor('two completed checkpoints', async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 2, 30_000);
+    await c.waitFor(
+      'two completed checkpoints',
+      async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 2,
+      30_000,
+    );
 
     const victim = c.taskManagers[1]!;
     stopped = victim;
     victim.proc.kill('SIGSTOP');
     const stoppedAt = Date.now();
-    await c.waitFor('the hung TaskManager to be declared lost', async () => !(await taskManagerIds(c)).includes(victim.id!), HEARTBEAT_TIMEOUT_MS + 8000);
+    await c.waitFor(
+      'the hung TaskManager to be declared lost',
+      async () => !(await taskManagerIds(c)).includes(victim.id!),
+      HEARTBEAT_TIMEOUT_MS + 8000,
+    );
     const lostAfter = Date.now() - stoppedAt;
     expect(lostAfter).toBeGreaterThanOrEqual(HEARTBEAT_TIMEOUT_MS - 300);
     expect(lostAfter).toBeLessThan(HEARTBEAT_TIMEOUT_MS + 5000);
 
     // The job restarts on the remaining TaskManager from its latest checkpoint.
-    await c.waitFor('the job running again on the other TaskManager', async () => {
-      const j = await c.job(jobId);
-      const tms = new Set(j.vertices.flatMap((v: any) => v.subtasks.map((s: any) => s['taskmanager-id'])));
-      return j.state === 'RUNNING' && j.vertices.every((v: any) => v.status === 'RUNNING') && tms.size === 1 && !tms.has(victim.id);
-    }, 30_000);
+    await c.waitFor(
+      'the job running again on the other TaskManager',
+      async () => {
+        const j = await c.job(jobId);
+        const tms = new Set(j.vertices.flatMap((v: any) => v.subtasks.map((s: any) => s['taskmanager-id'])));
+        return (
+          j.state === 'RUNNING' &&
+          j.vertices.every((v: any) => v.status === 'RUNNING') &&
+          tms.size === 1 &&
+          !tms.has(victim.id)
+        );
+      },
+      30_000,
+    );
     const ex = (await c.rest(`/jobs/${jobId}/exceptions`)).body;
     expect(ex.exceptionHistory.entries).toHaveLength(1);
     expect(ex['root-exception']).toContain(`TaskManager ${victim.id}`);
@@ -66,7 +87,11 @@ describe('a hung TaskManager', () => {
     expect((await c.job(jobId)).state).toBe('RUNNING');
     victim.proc.kill('SIGCONT');
     stopped = undefined;
-    await c.waitFor('the resumed TaskManager to register again', async () => (await taskManagerIds(c)).includes(victim.id!), 15_000);
+    await c.waitFor(
+      'the resumed TaskManager to register again',
+      async () => (await taskManagerIds(c)).includes(victim.id!),
+      15_000,
+    );
     const done = await c.waitForJob(jobId, ['FINISHED'], 60_000);
     expect(done.state).toBe('FINISHED');
     // Nothing lost, nothing twice: every key counts 1..N exactly once in the committed output.

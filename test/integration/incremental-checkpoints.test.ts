@@ -29,7 +29,12 @@ describe('incremental checkpoints (level backend)', () => {
     cluster = await startCluster({
       taskManagers: 2,
       slots: 2,
-      config: { 'state.backend': 'level', 'state.backend.incremental': 'true', 'state.checkpoints.num-retained': '2', 'heartbeat.timeout': '3 s' },
+      config: {
+        'state.backend': 'level',
+        'state.backend.incremental': 'true',
+        'state.checkpoints.num-retained': '2',
+        'heartbeat.timeout': '3 s',
+      },
     });
     const c = cluster;
     const out = join(c.dir, 'counts');
@@ -39,16 +44,23 @@ describe('incremental checkpoints (level backend)', () => {
     // Wait for a retained checkpoint whose keyed state is a chain with at least one delta.
     const withDelta = await c.waitFor(
       'a checkpoint built of a full file and deltas',
-      async () => completedMetadata(jobDir).find((m) => m.operators.some((o) => o.subtasks.some((h) => (h.shared?.length ?? 0) > 1))),
+      async () =>
+        completedMetadata(jobDir).find((m) =>
+          m.operators.some((o) => o.subtasks.some((h) => (h.shared?.length ?? 0) > 1)),
+        ),
       60_000,
     );
     expect(withDelta.checkpointedSize!).toBeLessThan(withDelta.stateSize);
     expect(readdirSync(join(jobDir, 'shared')).length).toBeGreaterThan(0);
     // The statistics learn of a checkpoint just after its _metadata is written.
-    await c.waitFor('the statistics to show a checkpoint smaller than its state', async () => {
-      const stats = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
-      return stats.history.some((h: any) => h.status === 'COMPLETED' && h.checkpointed_size < h.state_size);
-    }, 10_000);
+    await c.waitFor(
+      'the statistics to show a checkpoint smaller than its state',
+      async () => {
+        const stats = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;
+        return stats.history.some((h: any) => h.status === 'COMPLETED' && h.checkpointed_size < h.state_size);
+      },
+      10_000,
+    );
 
     // Kill a TaskManager that runs the counter's tasks.
     const j = await c.job(jobId);

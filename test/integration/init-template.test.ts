@@ -25,7 +25,8 @@ afterAll(async () => {
 /** The child's environment without the npm_* settings of an `npm test` that may be running this suite. */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NO_COLOR: '1', CI: '1' };
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && !k.startsWith('VITEST')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS' && !k.startsWith('VITEST')) env[k] = v;
   return env;
 }
 
@@ -44,7 +45,17 @@ test('weir init → npm install (offline) → npm test passes → npm run deploy
 
   const init = await sh(process.execPath, [WEIR, 'init', project], work);
   expect(init.code, init.out).toBe(0);
-  for (const f of ['package.json', 'tsconfig.json', 'vitest.config.ts', 'src/job.ts', 'test/clicks-per-user.test.ts', 'test/job.test.ts', 'deploy/job.yaml', 'README.md', '.gitignore']) {
+  for (const f of [
+    'package.json',
+    'tsconfig.json',
+    'vitest.config.ts',
+    'src/job.ts',
+    'test/clicks-per-user.test.ts',
+    'test/job.test.ts',
+    'deploy/job.yaml',
+    'README.md',
+    '.gitignore',
+  ]) {
     expect(existsSync(join(project, f)), f).toBe(true);
   }
   const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));

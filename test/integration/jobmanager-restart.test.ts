@@ -20,7 +20,15 @@ describe('JobManager restart', () => {
     const before = await cluster.job(ok);
 
     await killAndWait(cluster.jobManager.proc, 'SIGTERM', 8000);
-    const started = await startProcess(cluster.dir, 'jobmanager-2', ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(cluster.dir, 'jobmanager')]);
+    const started = await startProcess(cluster.dir, 'jobmanager-2', [
+      'jobmanager',
+      '--port',
+      '0',
+      '--rpc-port',
+      '0',
+      '--dir',
+      join(cluster.dir, 'jobmanager'),
+    ]);
     second = started.handle;
     const restUrl: string = started.msg.restUrl;
     const get = async (path: string) => {
@@ -29,9 +37,16 @@ describe('JobManager restart', () => {
     };
 
     const list = (await get('/jobs/overview')).body.jobs;
-    expect(list.map((j: any) => [j.jid, j.state]).sort()).toEqual([[failed, 'FAILED'], [ok, 'FINISHED']].sort());
+    expect(list.map((j: any) => [j.jid, j.state]).sort()).toEqual(
+      [
+        [failed, 'FAILED'],
+        [ok, 'FINISHED'],
+      ].sort(),
+    );
     const after = (await get(`/jobs/${ok}`)).body;
-    expect(after.vertices.map((v: any) => v.metrics['write-records'])).toEqual(before.vertices.map((v: any) => v.metrics['write-records']));
+    expect(after.vertices.map((v: any) => v.metrics['write-records'])).toEqual(
+      before.vertices.map((v: any) => v.metrics['write-records']),
+    );
     expect((await get(`/jobs/${failed}/exceptions`)).body['root-exception']).toContain('bad record 77777');
     const overview = (await get('/overview')).body;
     expect(overview['jobs-finished']).toBe(1);

@@ -64,7 +64,10 @@ describe('a real cluster', () => {
       cluster.submit('test/jobs/keyed-count.ts', [b, '25000', '700'], 3),
     ]);
     await Promise.all([cluster.waitForJob(ja, ['FINISHED']), cluster.waitForJob(jb, ['FINISHED'])]);
-    for (const [dir, n, keys] of [[a, 40000, 300], [b, 25000, 700]] as const) {
+    for (const [dir, n, keys] of [
+      [a, 40000, 300],
+      [b, 25000, 700],
+    ] as const) {
       const ref = new Map<number, { sum: number; n: number }>();
       for (let i = 0; i < n; i++) {
         const k = keyOf(i, keys);
@@ -81,7 +84,11 @@ describe('a real cluster', () => {
         if ((last.get(k)?.n ?? 0) < cnt) last.set(k, { sum, n: cnt });
       }
       expect(last).toEqual(ref);
-      for (const [k, arr] of seen) expect(arr.sort((x, y) => x - y), `key ${k}`).toEqual(Array.from({ length: ref.get(k)!.n }, (_, i) => i + 1));
+      for (const [k, arr] of seen)
+        expect(
+          arr.sort((x, y) => x - y),
+          `key ${k}`,
+        ).toEqual(Array.from({ length: ref.get(k)!.n }, (_, i) => i + 1));
     }
     const overview = (await cluster.rest('/overview')).body;
     expect(overview['slots-available']).toBe(8);
@@ -91,7 +98,11 @@ describe('a real cluster', () => {
     const jobId = await cluster.submitExample('endless', ['2000'], 2);
     await cluster.waitFor('records to flow', async () => {
       const j = await cluster.job(jobId);
-      return j.state === 'RUNNING' && j.vertices.every((v: any) => v.status === 'RUNNING') && j.vertices[0].metrics['write-records'] > 0;
+      return (
+        j.state === 'RUNNING' &&
+        j.vertices.every((v: any) => v.status === 'RUNNING') &&
+        j.vertices[0].metrics['write-records'] > 0
+      );
     });
     expect((await cluster.rest('/overview')).body['slots-available']).toBe(6);
     const res = await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
@@ -101,14 +112,20 @@ describe('a real cluster', () => {
       expect(v.status).toBe('CANCELED');
       expect(v.tasks.CANCELED).toBe(v.parallelism);
     }
-    await cluster.waitFor('slots to be free', async () => (await cluster.rest('/overview')).body['slots-available'] === 8);
+    await cluster.waitFor(
+      'slots to be free',
+      async () => (await cluster.rest('/overview')).body['slots-available'] === 8,
+    );
     const listed = (await cluster.rest('/jobs/overview')).body.jobs.find((j: any) => j.jid === jobId);
     expect(listed.state).toBe('CANCELED');
   });
 
   it('exposes Prometheus metrics on the JobManager and on each TaskManager, and logs through REST', async () => {
     const jobId = await cluster.submitExample('endless', ['1000'], 2);
-    await cluster.waitFor('records to flow', async () => (await cluster.job(jobId)).vertices[0].metrics['write-records'] > 0);
+    await cluster.waitFor(
+      'records to flow',
+      async () => (await cluster.job(jobId)).vertices[0].metrics['write-records'] > 0,
+    );
     try {
       const jm = (await cluster.rest('/metrics')).body as string;
       expect(jm).toMatch(/^weir_jobmanager_taskmanagers 2$/m);
@@ -117,18 +134,35 @@ describe('a real cluster', () => {
       // Slot threads push their metrics to the TaskManager's registry every few hundred ms,
       // so each source subtask's series shows up (with records) shortly after the first.
       const emitted = async () => {
-        const texts = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics/prometheus`)).body as string));
-        return texts.flatMap((t) => [...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm)]).filter((m) => m[1] === jobId);
+        const texts = await Promise.all(
+          tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/metrics/prometheus`)).body as string),
+        );
+        return texts
+          .flatMap((t) => [
+            ...t.matchAll(/^weir_task_source_records\{[^}]*job_id="(\w+)",task_name="Source[^}]*\} (\d+)/gm),
+          ])
+          .filter((m) => m[1] === jobId);
       };
-      await cluster.waitFor('both source subtasks to report records', async () => {
-        const found = await emitted();
-        return found.length === 2 && found.every((m) => Number(m[2]) > 0);
-      }, 10_000);
+      await cluster.waitFor(
+        'both source subtasks to report records',
+        async () => {
+          const found = await emitted();
+          return found.length === 2 && found.every((m) => Number(m[2]) > 0);
+        },
+        10_000,
+      );
       expect(await emitted()).toHaveLength(2);
-      const tmLogs = await Promise.all(tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/log`)).body as string));
+      const tmLogs = await Promise.all(
+        tms.map(async (tm: any) => (await cluster.rest(`/taskmanagers/${tm.id}/log`)).body as string),
+      );
       for (const tmLog of tmLogs) expect(tmLog).toContain('"msg":"TaskManager registered"');
       // Slot threads log into the same file, each line naming its slot.
-      expect(tmLogs.join('\n').split('\n').some((l) => /"slot":\d/.test(l) && l.includes('"msg":"deploying task"'))).toBe(true);
+      expect(
+        tmLogs
+          .join('\n')
+          .split('\n')
+          .some((l) => /"slot":\d/.test(l) && l.includes('"msg":"deploying task"')),
+      ).toBe(true);
       const jmLog = (await cluster.rest('/jobmanager/log')).body as string;
       expect(jmLog).toContain(jobId);
     } finally {
@@ -136,7 +170,10 @@ describe('a real cluster', () => {
       await cluster.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
     }
     await cluster.waitForJob(jobId, ['CANCELED'], 15_000);
-    await cluster.waitFor('slots to be free', async () => (await cluster.rest('/overview')).body['slots-available'] === 8);
+    await cluster.waitFor(
+      'slots to be free',
+      async () => (await cluster.rest('/overview')).body['slots-available'] === 8,
+    );
   });
 
   it('fails a job whose operator throws, naming the operator and the cause', async () => {
@@ -148,7 +185,10 @@ describe('a real cluster', () => {
     expect(ex['root-exception']).toMatch(/at .*failing/); // the user's stack trace
     expect(ex.exceptionHistory.entries.length).toBeGreaterThan(0);
     expect(ex.exceptionHistory.entries[0].taskName).toContain('Doubler');
-    await cluster.waitFor('slots to be free', async () => (await cluster.rest('/overview')).body['slots-available'] === 8);
+    await cluster.waitFor(
+      'slots to be free',
+      async () => (await cluster.rest('/overview')).body['slots-available'] === 8,
+    );
     expect((await cluster.rest('/overview')).body['jobs-failed']).toBe(1);
   });
 });

@@ -35,11 +35,22 @@ afterAll(async () => {
 
 describe('an endless interval join on two TaskManagers', () => {
   it('keeps its buffered rows bounded while the input grows', async () => {
-    const input: JInputParams = { seed: 61, keys: 20, disorderMs: 40, left: { count: 0, stepMs: 1 }, right: { count: 0, stepMs: 1 } };
-    const jobId = await cluster.submit('test/jobs/j-endless.ts', [JSON.stringify(input), String(BOUND_MS), String(LOWER), String(UPPER), String(RATE)], 2);
+    const input: JInputParams = {
+      seed: 61,
+      keys: 20,
+      disorderMs: 40,
+      left: { count: 0, stepMs: 1 },
+      right: { count: 0, stepMs: 1 },
+    };
+    const jobId = await cluster.submit(
+      'test/jobs/j-endless.ts',
+      [JSON.stringify(input), String(BOUND_MS), String(LOWER), String(UPPER), String(RATE)],
+      2,
+    );
     try {
       await cluster.waitForJob(jobId, ['RUNNING'], 60_000);
-      const joinVertex = (job: any) => job.vertices.find((v: any) => v.operators?.some((o: any) => o.kind === 'intervalJoin'));
+      const joinVertex = (job: any) =>
+        job.vertices.find((v: any) => v.operators?.some((o: any) => o.kind === 'intervalJoin'));
       // Every subtask running, on both TaskManagers.
       await cluster.waitFor('all subtasks running', async () => {
         const job = await cluster.job(jobId);
@@ -62,7 +73,12 @@ describe('an endless interval join on two TaskManagers', () => {
         });
         if (job.state !== 'RUNNING') break;
       }
-      const summary = samples.map((s) => `${s.at}ms ${s.state} buffered=${s.buffered} read=${s.readRecords} results=${s.results} rss=${s.rss.map((b) => Math.round(b / 2 ** 20)).join('/')}MiB`).join('\n');
+      const summary = samples
+        .map(
+          (s) =>
+            `${s.at}ms ${s.state} buffered=${s.buffered} read=${s.readRecords} results=${s.results} rss=${s.rss.map((b) => Math.round(b / 2 ** 20)).join('/')}MiB`,
+        )
+        .join('\n');
       for (const s of samples) expect(s.state, summary).toBe('RUNNING');
       const last = samples.at(-1)!;
       const third = Math.floor(samples.length / 3);

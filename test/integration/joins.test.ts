@@ -10,16 +10,44 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { readCommittedLines } from '../helpers/output.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
-import { referenceCoGroup, referenceIntervalJoin, referenceWindowJoin, windowGroups, type IntervalBounds, type JoinSpec } from '../reference/joins.js';
+import {
+  referenceCoGroup,
+  referenceIntervalJoin,
+  referenceWindowJoin,
+  windowGroups,
+  type IntervalBounds,
+  type JoinSpec,
+} from '../reference/joins.js';
 import { lateRecordsPerSubtask } from '../reference/stream.js';
 import {
-  coGroupLine, finalRules, intervalLine, isSideOutput, jRecord, jRecords, matchLine, pairLine, ruleChanges, ruleMatches, sideLine, slotEnd, slotLine,
-  type JInputParams, type JJobSpec, type JRecord, type JWindowSpec,
+  coGroupLine,
+  finalRules,
+  intervalLine,
+  isSideOutput,
+  jRecord,
+  jRecords,
+  matchLine,
+  pairLine,
+  ruleChanges,
+  ruleMatches,
+  sideLine,
+  slotEnd,
+  slotLine,
+  type JInputParams,
+  type JJobSpec,
+  type JRecord,
+  type JWindowSpec,
 } from '../jobs/j-input.js';
 import { expectSpreadOverTaskManagers } from '../helpers/spread.js';
 
 const BOUND_MS = 100;
-const input = (seed: number, keys = 29): JInputParams => ({ seed, keys, disorderMs: 40, left: { count: 4000, stepMs: 2 }, right: { count: 3000, stepMs: 3 } });
+const input = (seed: number, keys = 29): JInputParams => ({
+  seed,
+  keys,
+  disorderMs: 40,
+  left: { count: 4000, stepMs: 2 },
+  right: { count: 3000, stepMs: 3 },
+});
 const recordSpec = (assigner?: JWindowSpec): JoinSpec<JRecord, JRecord, number> => ({
   assigner: assigner ?? { kind: 'tumbling', size: 1 },
   leftKey: (r) => r.key,
@@ -72,25 +100,39 @@ describe('the join references', () => {
   const rights = [rec(1, 0, 1, 14), rec(1, 1, 1, 40), rec(1, 2, 2, 55)];
 
   it('joins pairs per key and tumbling or sliding window', () => {
-    expect(referenceWindowJoin(lefts, rights, recordSpec({ kind: 'tumbling', size: 20 }), pairLine)).toEqual(['1|L0|R0']);
+    expect(referenceWindowJoin(lefts, rights, recordSpec({ kind: 'tumbling', size: 20 }), pairLine)).toEqual([
+      '1|L0|R0',
+    ]);
     // L0-R0 in [-10,20), [0,30), [10,40); L1-R0 in [10,40); L1-R1 in [20,50), [30,60).
-    expect(referenceWindowJoin(lefts, rights, recordSpec({ kind: 'sliding', size: 30, slide: 10 }), pairLine).sort())
-      .toEqual(['1|L0|R0', '1|L0|R0', '1|L0|R0', '1|L1|R0', '1|L1|R1', '1|L1|R1']);
+    expect(
+      referenceWindowJoin(lefts, rights, recordSpec({ kind: 'sliding', size: 30, slide: 10 }), pairLine).sort(),
+    ).toEqual(['1|L0|R0', '1|L0|R0', '1|L0|R0', '1|L1|R0', '1|L1|R1', '1|L1|R1']);
   });
 
   it('merges sessions over both sides, touching ones included', () => {
     // Key 1 with gap 4: 10, 14 (touches [10,14)), then 31 and 40 apart; key 2: 12 and 55 apart.
     const groups = windowGroups(lefts, rights, recordSpec({ kind: 'session', gap: 4 }));
-    expect(groups.map((g) => `${g.key}[${g.window.start},${g.window.end}):${g.lefts.length}/${g.rights.length}`).sort())
-      .toEqual(['1[10,18):1/1', '1[31,35):1/0', '1[40,44):0/1', '2[12,16):1/0', '2[55,59):0/1']);
-    expect(referenceCoGroup(lefts, rights, recordSpec({ kind: 'session', gap: 4 }), coGroupLine).sort())
-      .toEqual(['1|L0|R0', '1|L1|R', '1|L|R1', '2|L2|R', '2|L|R2']);
+    expect(
+      groups.map((g) => `${g.key}[${g.window.start},${g.window.end}):${g.lefts.length}/${g.rights.length}`).sort(),
+    ).toEqual(['1[10,18):1/1', '1[31,35):1/0', '1[40,44):0/1', '2[12,16):1/0', '2[55,59):0/1']);
+    expect(referenceCoGroup(lefts, rights, recordSpec({ kind: 'session', gap: 4 }), coGroupLine).sort()).toEqual([
+      '1|L0|R0',
+      '1|L1|R',
+      '1|L|R1',
+      '2|L2|R',
+      '2|L|R2',
+    ]);
   });
 
   it('bounds interval joins inclusively or exclusively', () => {
-    const run = (b: IntervalBounds) => referenceIntervalJoin(lefts, rights, recordSpec(undefined), b, (l, r) => `L${l.seq}R${r.seq}`).sort();
+    const run = (b: IntervalBounds) =>
+      referenceIntervalJoin(lefts, rights, recordSpec(undefined), b, (l, r) => `L${l.seq}R${r.seq}`).sort();
     // R0 - L0 = 4, R1 - L1 = 9, R1 - L0 = 30, R0 - L1 = -17.
-    expect(run({ lower: -17, upper: 9, lowerExclusive: false, upperExclusive: false })).toEqual(['L0R0', 'L1R0', 'L1R1']);
+    expect(run({ lower: -17, upper: 9, lowerExclusive: false, upperExclusive: false })).toEqual([
+      'L0R0',
+      'L1R0',
+      'L1R1',
+    ]);
     expect(run({ lower: -17, upper: 9, lowerExclusive: true, upperExclusive: false })).toEqual(['L0R0', 'L1R1']);
     expect(run({ lower: -17, upper: 9, lowerExclusive: false, upperExclusive: true })).toEqual(['L0R0', 'L1R0']);
     expect(run({ lower: 4, upper: 4, lowerExclusive: true, upperExclusive: true })).toEqual([]);
@@ -106,8 +148,18 @@ describe('window joins and coGroup on two TaskManagers', () => {
 
   for (const [name, window] of windows) {
     it(`joins in ${name} windows`, async () => {
-      const spec: JJobSpec = { op: 'join', window, input: input(11 + windows.findIndex((w) => w[0] === name)), boundMs: BOUND_MS };
-      const expected = referenceWindowJoin(jRecords(0, spec.input), jRecords(1, spec.input), recordSpec(window), pairLine);
+      const spec: JJobSpec = {
+        op: 'join',
+        window,
+        input: input(11 + windows.findIndex((w) => w[0] === name)),
+        boundMs: BOUND_MS,
+      };
+      const expected = referenceWindowJoin(
+        jRecords(0, spec.input),
+        jRecords(1, spec.input),
+        recordSpec(window),
+        pairLine,
+      );
       expect(expected.length).toBeGreaterThan(2000);
       const { results, job } = await runJoins(spec);
       expect(multisetDiff(results, expected)).toEqual(NO_DIFF);
@@ -117,8 +169,18 @@ describe('window joins and coGroup on two TaskManagers', () => {
 
   for (const [name, window] of windows) {
     it(`coGroups in ${name} windows, including windows with one side only`, async () => {
-      const spec: JJobSpec = { op: 'coGroup', window, input: input(21 + windows.findIndex((w) => w[0] === name)), boundMs: BOUND_MS };
-      const expected = referenceCoGroup(jRecords(0, spec.input), jRecords(1, spec.input), recordSpec(window), coGroupLine);
+      const spec: JJobSpec = {
+        op: 'coGroup',
+        window,
+        input: input(21 + windows.findIndex((w) => w[0] === name)),
+        boundMs: BOUND_MS,
+      };
+      const expected = referenceCoGroup(
+        jRecords(0, spec.input),
+        jRecords(1, spec.input),
+        recordSpec(window),
+        coGroupLine,
+      );
       expect(expected.length).toBeGreaterThan(200);
       // Both one-sided kinds occur, so coGroup is not just a join.
       expect(expected.some((l) => l.includes('|L|'))).toBe(true);
@@ -133,8 +195,14 @@ describe('interval joins on two TaskManagers', () => {
   const cases: [string, IntervalBounds][] = [
     ['both bounds inclusive', { lower: -30, upper: 50, lowerExclusive: false, upperExclusive: false }],
     ['both bounds exclusive', { lower: -30, upper: 50, lowerExclusive: true, upperExclusive: true }],
-    ['an exclusive lower bound, both bounds ahead', { lower: 10, upper: 90, lowerExclusive: true, upperExclusive: false }],
-    ['an exclusive upper bound, both bounds behind', { lower: -90, upper: -10, lowerExclusive: false, upperExclusive: true }],
+    [
+      'an exclusive lower bound, both bounds ahead',
+      { lower: 10, upper: 90, lowerExclusive: true, upperExclusive: false },
+    ],
+    [
+      'an exclusive upper bound, both bounds behind',
+      { lower: -90, upper: -10, lowerExclusive: false, upperExclusive: true },
+    ],
   ];
 
   cases.forEach(([name, bounds], i) => {
@@ -144,7 +212,13 @@ describe('interval joins on two TaskManagers', () => {
       const rights = jRecords(1, spec.input);
       const line = (l: JRecord, r: JRecord, lts: number, rts: number, ts: number) => intervalLine(l, r, lts, rts, ts);
       const expected = referenceIntervalJoin(lefts, rights, recordSpec(undefined), bounds, line);
-      const inclusive = referenceIntervalJoin(lefts, rights, recordSpec(undefined), { ...bounds, lowerExclusive: false, upperExclusive: false }, line);
+      const inclusive = referenceIntervalJoin(
+        lefts,
+        rights,
+        recordSpec(undefined),
+        { ...bounds, lowerExclusive: false, upperExclusive: false },
+        line,
+      );
       expect(expected.length).toBeGreaterThan(2000);
       // The input hits the bounds exactly, so exclusiveness shows in the results.
       if (bounds.lowerExclusive || bounds.upperExclusive) expect(expected.length).toBeLessThan(inclusive.length);
@@ -186,9 +260,16 @@ describe('keyed co-process and broadcast state on two TaskManagers', () => {
     expect(rules.size).toBeGreaterThan(3);
     expect(rules.size).toBeLessThan(12);
     const expected: string[] = [];
-    for (const r of jRecords(0, params)) for (const [id, rule] of rules) if (ruleMatches(rule, r)) expected.push(matchLine(r, id));
+    for (const r of jRecords(0, params))
+      for (const [id, rule] of rules) if (ruleMatches(rule, r)) expected.push(matchLine(r, id));
     expect(expected.length).toBeGreaterThan(500);
-    const { dir, job } = await runJob('test/jobs/j-broadcast.ts', (d) => [d, JSON.stringify(params), String(BOUND_MS), '5', '12']);
+    const { dir, job } = await runJob('test/jobs/j-broadcast.ts', (d) => [
+      d,
+      JSON.stringify(params),
+      String(BOUND_MS),
+      '5',
+      '12',
+    ]);
     expect(multisetDiff(readCommittedLines(join(dir, 'results')), expected)).toEqual(NO_DIFF);
     expect(vertexWith(job, 'broadcastProcess').parallelism).toBe(2);
   });

@@ -15,7 +15,11 @@ const required = !!process.env.WEIR_REQUIRE_SERVICES;
 if (!hasKcat && required) throw new Error('kcat is missing but WEIR_REQUIRE_SERVICES is set');
 
 /** `n` keyed input records, keys skewed and shuffled with a fixed seed; and the reference output. */
-function orders(n: number, seed: number, keys = 37): { records: { key: string; value: string }[]; reference: string[] } {
+function orders(
+  n: number,
+  seed: number,
+  keys = 37,
+): { records: { key: string; value: string }[]; reference: string[] } {
   const random = mulberry32(seed);
   const perKey = new Map<string, number>();
   const records: { key: string; value: string }[] = [];
@@ -43,7 +47,8 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
 
   // One small cluster for the cases that kill no TaskManager: each starts its own jobs on it.
   let shared: TestCluster | undefined;
-  const oneTaskManager = async (): Promise<TestCluster> => (shared ??= await startCluster({ taskManagers: 1, slots: 4 }));
+  const oneTaskManager = async (): Promise<TestCluster> =>
+    (shared ??= await startCluster({ taskManagers: 1, slots: 4 }));
 
   it('commits exactly the reference output through Kafka transactions while TaskManagers are SIGKILLed three times', async () => {
     const input = uniqueTopic('orders');
@@ -53,14 +58,22 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
     const { records, reference } = orders(12_000, 7);
     const cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'heartbeat.timeout': '3 s' } });
     try {
-      const jobId = await cluster.submit('test/jobs/kafka-count.ts', [kafka.bootstrap, input, output, uniqueTopic('eo'), '1000'], 2);
+      const jobId = await cluster.submit(
+        'test/jobs/kafka-count.ts',
+        [kafka.bootstrap, input, output, uniqueTopic('eo'), '1000'],
+        2,
+      );
       const live: ProcessHandle[] = [...cluster.taskManagers];
       const random = mulberry32(99);
       // The input arrives over time, in 24 chunks, while TaskManagers die.
       const chunks = 24;
       let kills = 0;
       for (let c = 0; c < chunks; c++) {
-        await kcatProduce(kafka.bootstrap, input, records.slice((c * records.length) / chunks, ((c + 1) * records.length) / chunks));
+        await kcatProduce(
+          kafka.bootstrap,
+          input,
+          records.slice((c * records.length) / chunks, ((c + 1) * records.length) / chunks),
+        );
         await new Promise((r) => setTimeout(r, 400));
         if (c % 7 === 3 && kills < 3) {
           const j = await cluster.job(jobId);
@@ -76,10 +89,14 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       }
       expect(kills).toBe(3);
       let committed: string[] = [];
-      await cluster.waitFor('the committed output to reach the reference size', async () => {
-        committed = await kcatConsume(kafka.bootstrap, output, 'read_committed');
-        return committed.length >= reference.length;
-      }, 120_000);
+      await cluster.waitFor(
+        'the committed output to reach the reference size',
+        async () => {
+          committed = await kcatConsume(kafka.bootstrap, output, 'read_committed');
+          return committed.length >= reference.length;
+        },
+        120_000,
+      );
       // A little longer: nothing more may appear.
       await new Promise((r) => setTimeout(r, 2500));
       committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();
@@ -111,18 +128,31 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       const args = [kafka.bootstrap, input, output, prefix, '3600000'];
       const first = await submitFrom(cluster, 'test/jobs/kafka-count.ts', args, { parallelism: 2 });
       await kcatProduce(kafka.bootstrap, input, records.slice(0, 1500));
-      await cluster.waitFor('the first half in the open transactions', async () => (await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).length >= 1500, 60_000);
+      await cluster.waitFor(
+        'the first half in the open transactions',
+        async () => (await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).length >= 1500,
+        60_000,
+      );
       expect(await kcatConsume(kafka.bootstrap, output, 'read_committed')).toEqual([]);
       const sp = await stopWithSavepoint(cluster, first, { targetDirectory: `${cluster.dir}/savepoints` });
       expect(sp.failure).toBeUndefined();
       expect((await kcatConsume(kafka.bootstrap, output, 'read_committed')).length).toBe(1500);
       await kcatProduce(kafka.bootstrap, input, records.slice(1500));
-      const second = await submitFrom(cluster, 'test/jobs/kafka-count.ts', [kafka.bootstrap, input, output, prefix, '500'], { parallelism: 3, savepointPath: sp.location! });
+      const second = await submitFrom(
+        cluster,
+        'test/jobs/kafka-count.ts',
+        [kafka.bootstrap, input, output, prefix, '500'],
+        { parallelism: 3, savepointPath: sp.location! },
+      );
       let committed: string[] = [];
-      await cluster.waitFor('the whole output committed', async () => {
-        committed = await kcatConsume(kafka.bootstrap, output, 'read_committed');
-        return committed.length >= reference.length;
-      }, 60_000);
+      await cluster.waitFor(
+        'the whole output committed',
+        async () => {
+          committed = await kcatConsume(kafka.bootstrap, output, 'read_committed');
+          return committed.length >= reference.length;
+        },
+        60_000,
+      );
       await new Promise((r) => setTimeout(r, 1500));
       committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();
       expect(multisetDiff(committed, reference)).toEqual(NO_DIFF);
@@ -143,8 +173,14 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       const output = uniqueTopic('windows');
       await createTopic(kafka.bootstrap, input, 2);
       await createTopic(kafka.bootstrap, output, 1);
-      const jobId = await cluster.submit('test/jobs/kafka-watermarks.ts', [kafka.bootstrap, input, output, String(idleness)], 1);
-      await cluster.waitFor('the job to run', async () => (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'));
+      const jobId = await cluster.submit(
+        'test/jobs/kafka-watermarks.ts',
+        [kafka.bootstrap, input, output, String(idleness)],
+        1,
+      );
+      await cluster.waitFor('the job to run', async () =>
+        (await cluster.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'),
+      );
       // Partition 1 stops at 1 s; partition 0 keeps receiving records, up to 9 s, over about 3 s.
       await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,1000' }], 1);
       for (let i = 0; i < 17; i++) {
@@ -159,10 +195,14 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       }
       // Windows up to [8000, 9000) fire: the watermark is 8999 (partition 0 alone, or both once partition 1 caught up).
       let out: string[] = [];
-      await cluster.waitFor('the windows to fire', async () => {
-        out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
-        return out.some((l) => l.startsWith('8000,'));
-      }, 20_000);
+      await cluster.waitFor(
+        'the windows to fire',
+        async () => {
+          out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
+          return out.some((l) => l.startsWith('8000,'));
+        },
+        20_000,
+      );
       const counts = new Map(out.map((l) => l.split(',').map(Number) as [number, number]));
       expect(counts.get(1000)).toBe(3);
       for (let w = 2000; w <= 8000; w += 1000) expect(counts.get(w), `window ${w}`).toBe(2);
@@ -176,7 +216,10 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
     const cluster = await oneTaskManager();
     const input = uniqueTopic('bad');
     await createTopic(kafka.bootstrap, input, 1);
-    await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: '{"ok":1}' }, { key: 'a', value: 'not json' }]);
+    await kcatProduce(kafka.bootstrap, input, [
+      { key: 'a', value: '{"ok":1}' },
+      { key: 'a', value: 'not json' },
+    ]);
     const bad = await cluster.submit('test/jobs/kafka-json.ts', [kafka.bootstrap, input], 1);
     await cluster.waitForJob(bad, ['FAILED'], 60_000);
     const ex = (await cluster.rest(`/jobs/${bad}/exceptions`)).body['root-exception'] as string;
@@ -196,27 +239,53 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
     const group = `${stem}-group`;
     await createTopic(kafka.bootstrap, `${stem}-a`, 2);
     await createTopic(kafka.bootstrap, output, 1);
-    await kcatProduce(kafka.bootstrap, `${stem}-a`, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `a${i}` })));
+    await kcatProduce(
+      kafka.bootstrap,
+      `${stem}-a`,
+      Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `a${i}` })),
+    );
     const cluster = await oneTaskManager();
     const admin = new Kafka({ clientId: 'test-admin', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
     try {
-      const jobId = await cluster.submit('test/jobs/kafka-pattern.ts', [kafka.bootstrap, `^${stem}-.*$`, output, group], 1);
-      await cluster.waitFor('the first topic copied', async () => (await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).length >= 50, 30_000);
+      const jobId = await cluster.submit(
+        'test/jobs/kafka-pattern.ts',
+        [kafka.bootstrap, `^${stem}-.*$`, output, group],
+        1,
+      );
+      await cluster.waitFor(
+        'the first topic copied',
+        async () => (await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).length >= 50,
+        30_000,
+      );
       await createTopic(kafka.bootstrap, `${stem}-b`, 1);
-      await kcatProduce(kafka.bootstrap, `${stem}-b`, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `b${i}` })));
+      await kcatProduce(
+        kafka.bootstrap,
+        `${stem}-b`,
+        Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `b${i}` })),
+      );
       let out: string[] = [];
-      await cluster.waitFor('the discovered topic copied', async () => {
-        out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
-        return out.filter((v) => v.startsWith('B')).length >= 30;
-      }, 30_000);
-      expect(new Set(out)).toEqual(new Set([...Array.from({ length: 50 }, (_, i) => `A${i}`), ...Array.from({ length: 30 }, (_, i) => `B${i}`)]));
+      await cluster.waitFor(
+        'the discovered topic copied',
+        async () => {
+          out = await kcatConsume(kafka.bootstrap, output, 'read_uncommitted');
+          return out.filter((v) => v.startsWith('B')).length >= 30;
+        },
+        30_000,
+      );
+      expect(new Set(out)).toEqual(
+        new Set([...Array.from({ length: 50 }, (_, i) => `A${i}`), ...Array.from({ length: 30 }, (_, i) => `B${i}`)]),
+      );
       // Offsets reach the group with the checkpoints (monitoring only; restores use the checkpoint).
       await admin.connect();
-      await cluster.waitFor('the group offsets at the end of both topics', async () => {
-        const offsets = await admin.fetchOffsets({ groupId: group, topics: [`${stem}-a`, `${stem}-b`] });
-        const sum = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-        return sum === 80;
-      }, 20_000);
+      await cluster.waitFor(
+        'the group offsets at the end of both topics',
+        async () => {
+          const offsets = await admin.fetchOffsets({ groupId: group, topics: [`${stem}-a`, `${stem}-b`] });
+          const sum = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+          return sum === 80;
+        },
+        20_000,
+      );
       const tm = (await cluster.rest('/taskmanagers')).body.taskmanagers[0];
       const metrics = (await cluster.rest(`/taskmanagers/${tm.id}/metrics/prometheus`)).body as string;
       expect(metrics).toMatch(new RegExp(`^weir_task_source_records_lag_max\\{[^}]*job_id="${jobId}"[^}]*\\} 0$`, 'm'));
@@ -237,7 +306,11 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
     await kcatProduce(kafka.bootstrap, input, records);
     const cluster = await startCluster({ taskManagers: 2, slots: 2 });
     try {
-      const jobId = await cluster.submit('test/jobs/kafka-count.ts', [kafka.bootstrap, input, output, uniqueTopic('bd'), '100', '', 'bounded'], 2);
+      const jobId = await cluster.submit(
+        'test/jobs/kafka-count.ts',
+        [kafka.bootstrap, input, output, uniqueTopic('bd'), '100', '', 'bounded'],
+        2,
+      );
       const done = await cluster.waitForJob(jobId, ['FINISHED', 'FAILED'], 60_000);
       expect(done.state).toBe('FINISHED');
       const committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();

@@ -23,10 +23,23 @@ const PASSWORD = 'alice-s3cret "quoted" \\ ünïcode';
 const WRONG = 'not-the-Password-42';
 
 function saslArgs(password: string): string[] {
-  return ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${USER}`, '-X', `sasl.password=${password}`];
+  return [
+    '-X',
+    'security.protocol=SASL_PLAINTEXT',
+    '-X',
+    'sasl.mechanisms=PLAIN',
+    '-X',
+    `sasl.username=${USER}`,
+    '-X',
+    `sasl.password=${password}`,
+  ];
 }
 
-function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+function kcat(
+  args: string[],
+  input?: string,
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(KCAT, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -45,15 +58,40 @@ function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ cod
 
 function consume(bootstrap: string, topic: string, password: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile(KCAT, ['-b', bootstrap, ...saslArgs(password), '-C', '-t', topic, '-e', '-q', '-f', '%s\\n', '-X', 'isolation.level=read_committed'], { timeout: 60_000 }, (e, stdout, stderr) =>
-      e ? reject(new Error(`kcat -C failed: ${e.message} ${stderr}`)) : resolve(stdout.split('\n').filter((l) => l.length > 0)),
+    execFile(
+      KCAT,
+      [
+        '-b',
+        bootstrap,
+        ...saslArgs(password),
+        '-C',
+        '-t',
+        topic,
+        '-e',
+        '-q',
+        '-f',
+        '%s\\n',
+        '-X',
+        'isolation.level=read_committed',
+      ],
+      { timeout: 60_000 },
+      (e, stdout, stderr) =>
+        e
+          ? reject(new Error(`kcat -C failed: ${e.message} ${stderr}`))
+          : resolve(stdout.split('\n').filter((l) => l.length > 0)),
     );
   });
 }
 
 function kafkajs(bootstrap: string, password: string): Kafka {
   const sasl: SASLOptions = { mechanism: 'plain', username: USER, password };
-  return new Kafka({ clientId: 'weir-sasl-test', brokers: [bootstrap], sasl, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  return new Kafka({
+    clientId: 'weir-sasl-test',
+    brokers: [bootstrap],
+    sasl,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
 }
 
 /** Every log and output file under `dir` holding `needle` (not the JobManager's store: it keeps the job's arguments). */
@@ -65,8 +103,8 @@ function filesContaining(dir: string, needle: string): string[] {
       const st = statSync(p);
       if (st.isDirectory()) {
         if (name !== 'store') walk(p);
-      }
-      else if (/\.(log|out)$/.test(name) && st.size < 64 * 1024 * 1024 && readFileSync(p, 'utf8').includes(needle)) found.push(p);
+      } else if (/\.(log|out)$/.test(name) && st.size < 64 * 1024 * 1024 && readFileSync(p, 'utf8').includes(needle))
+        found.push(p);
     }
   };
   walk(dir);
@@ -117,7 +155,13 @@ describe.skipIf(!hasKcat || external)('Kafka SASL/PLAIN', () => {
     await admin.disconnect();
     const producer = k.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'a', value: 'x' }, { key: 'b', value: 'y' }] });
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'a', value: 'x' },
+        { key: 'b', value: 'y' },
+      ],
+    });
     await producer.disconnect();
     const consumer = k.consumer({ groupId: uniqueTopic('g') });
     const got: string[] = [];
@@ -133,7 +177,9 @@ describe.skipIf(!hasKcat || external)('Kafka SASL/PLAIN', () => {
     const err = await bad.connect().catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('KafkaJSSASLAuthenticationError');
-    expect((err as Error).message).toBe('SASL PLAIN authentication failed: Authentication failed: Invalid username or password');
+    expect((err as Error).message).toBe(
+      'SASL PLAIN authentication failed: Authentication failed: Invalid username or password',
+    );
     await bad.disconnect().catch(() => undefined);
   }, 60_000);
 
@@ -141,16 +187,30 @@ describe.skipIf(!hasKcat || external)('Kafka SASL/PLAIN', () => {
     const input = uniqueTopic('sasl-in');
     const output = uniqueTopic('sasl-out');
     const records = Array.from({ length: 500 }, (_, i) => `r${i}`);
-    const produced = await kcat(['-b', kafka.bootstrap, ...saslArgs(PASSWORD), '-P', '-t', input], records.join('\n') + '\n');
+    const produced = await kcat(
+      ['-b', kafka.bootstrap, ...saslArgs(PASSWORD), '-P', '-t', input],
+      records.join('\n') + '\n',
+    );
     expect(produced.code, produced.stderr).toBe(0);
     cluster = await startCluster({ taskManagers: 1, slots: 4 });
 
-    const good = await cluster.submit('test/jobs/kafka-sasl-copy.ts', [kafka.bootstrap, input, output, USER, PASSWORD, uniqueTopic('sasl-tx')], 2);
+    const good = await cluster.submit(
+      'test/jobs/kafka-sasl-copy.ts',
+      [kafka.bootstrap, input, output, USER, PASSWORD, uniqueTopic('sasl-tx')],
+      2,
+    );
     const done = await cluster.waitForJob(good, ['FINISHED', 'FAILED', 'CANCELED'], 90_000);
-    if (done.state !== 'FINISHED') throw new Error(`the job ended ${done.state}: ${(await cluster.rest(`/jobs/${good}/exceptions`)).body['root-exception']}`);
+    if (done.state !== 'FINISHED')
+      throw new Error(
+        `the job ended ${done.state}: ${(await cluster.rest(`/jobs/${good}/exceptions`)).body['root-exception']}`,
+      );
     expect((await consume(kafka.bootstrap, output, PASSWORD)).sort()).toEqual(records.map((r) => `copied:${r}`).sort());
 
-    const bad = await cluster.submit('test/jobs/kafka-sasl-copy.ts', [kafka.bootstrap, input, uniqueTopic('sasl-never'), USER, WRONG, uniqueTopic('sasl-tx')], 2);
+    const bad = await cluster.submit(
+      'test/jobs/kafka-sasl-copy.ts',
+      [kafka.bootstrap, input, uniqueTopic('sasl-never'), USER, WRONG, uniqueTopic('sasl-tx')],
+      2,
+    );
     const failed = await cluster.waitForJob(bad, ['FAILED', 'FINISHED', 'CANCELED'], 90_000);
     expect(failed.state).toBe('FAILED');
     const root = String((await cluster.rest(`/jobs/${bad}/exceptions`)).body['root-exception'] ?? '');

@@ -72,7 +72,11 @@ describe('a long run', () => {
     const c = cluster;
     const out = join(c.dir, 'out');
     const checkpointsDir = join(c.dir, 'jobmanager', 'checkpoints');
-    const jobId = await c.submit('test/jobs/fs-rolling.ts', [out, String(N), String(KEYS), String(RATE), '200', String(ROLL_MS)], P);
+    const jobId = await c.submit(
+      'test/jobs/fs-rolling.ts',
+      [out, String(N), String(KEYS), String(RATE), '200', String(ROLL_MS)],
+      P,
+    );
     // Short jobs beside it, more than the store keeps.
     for (let i = 0; i < STORE_CAPACITY + 2; i++) {
       const short = await c.submit('test/jobs/keyed-count.ts', [join(c.dir, `short-${i}`), '1000', '10']);
@@ -107,7 +111,11 @@ describe('a long run', () => {
     // The state is ~100 keys of counters and source positions: a few kilobytes per checkpoint.
     expect(largestCheckpointDir).toBeLessThan((RETAINED + 1) * 64 * 1024);
     // Ended: the finished job's checkpoints are gone (Flink's default retention).
-    await c.waitFor('the finished job\'s checkpoints to be deleted', async () => sizeOf(join(checkpointsDir, jobId)).files === 0, 20_000);
+    await c.waitFor(
+      "the finished job's checkpoints to be deleted",
+      async () => sizeOf(join(checkpointsDir, jobId)).files === 0,
+      20_000,
+    );
 
     // Exact output through both sinks.
     const reference = referenceCounts(N, KEYS);
@@ -115,10 +123,14 @@ describe('a long run', () => {
     expect(finalCounts(readCommittedTree(join(out, ROLLING_SINK_DIR)))).toEqual(reference);
     // Part files follow the rolling policies (60 s and 20 s, the latter in minute buckets), not the checkpoints.
     expect(committedFiles(join(out, DEFAULT_SINK_DIR)).length).toBeLessThanOrEqual(P * (Math.ceil(SECONDS / 60) + 2));
-    expect(committedFiles(join(out, ROLLING_SINK_DIR)).length).toBeLessThanOrEqual(P * (Math.ceil((SECONDS * 1000) / ROLL_MS) + Math.ceil(SECONDS / 60) + 3));
+    expect(committedFiles(join(out, ROLLING_SINK_DIR)).length).toBeLessThanOrEqual(
+      P * (Math.ceil((SECONDS * 1000) / ROLL_MS) + Math.ceil(SECONDS / 60) + 3),
+    );
 
     // The store keeps at most jobstore.max-capacity ended jobs.
-    const ended = (await c.rest('/jobs/overview')).body.jobs.filter((j: { state: string }) => ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state));
+    const ended = (await c.rest('/jobs/overview')).body.jobs.filter((j: { state: string }) =>
+      ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state),
+    );
     expect(ended.length).toBeLessThanOrEqual(STORE_CAPACITY);
     // Logs rolled, within max-files rolled files of about max-size each.
     const jmLogs = readdirSync(join(c.dir, 'jobmanager')).filter((f) => f.startsWith('jobmanager.log'));

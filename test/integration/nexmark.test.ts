@@ -20,7 +20,10 @@ describe('the Nexmark generator', () => {
     for (const i of [0, 1, 4, 49, 50, 12345, 999_999]) expect(nexmarkEvent(i, config)).toEqual(nexmarkEvent(i, config));
     // The seed matters.
     const other = nexmarkConfig({ outOfOrdernessMs: 50, seed: 8 });
-    const differ = Array.from({ length: 100 }, (_, i) => JSON.stringify(nexmarkEvent(i, config)) !== JSON.stringify(nexmarkEvent(i, other)));
+    const differ = Array.from(
+      { length: 100 },
+      (_, i) => JSON.stringify(nexmarkEvent(i, config)) !== JSON.stringify(nexmarkEvent(i, other)),
+    );
     expect(differ.filter(Boolean).length).toBeGreaterThan(90);
   });
 

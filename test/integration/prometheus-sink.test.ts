@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { prometheusSkipReason, startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
 import { OUT_OF_ORDER_SAMPLES } from '../jobs/prometheus-out-of-order.js';
-import { READING_METRIC, referenceSamples, seriesId, SUM_METRIC, type SensorJobSpec } from '../jobs/prometheus-sensors.js';
+import {
+  READING_METRIC,
+  referenceSamples,
+  seriesId,
+  SUM_METRIC,
+  type SensorJobSpec,
+} from '../jobs/prometheus-sensors.js';
 
 const skipReason = prometheusSkipReason();
 const test = skipReason ? it.skip : it;
@@ -50,7 +56,9 @@ describe('PrometheusSink with a real Prometheus', () => {
     // Samples from 25 to about 12 minutes ago: inside Prometheus' head block window, increasing per series.
     const baseMs = Math.floor(Date.now() / 1000) * 1000 - 25 * 60_000;
     const spec: SensorJobSpec = { count: COUNT, sensors: SENSORS, baseMs, stepMs: STEP_MS, windowMs: WINDOW_MS };
-    const args = [prom.writeUrl, COUNT, SENSORS, baseMs, STEP_MS, WINDOW_MS, RATE, CHECKPOINT_MS, MAX_BATCH].map(String);
+    const args = [prom.writeUrl, COUNT, SENSORS, baseMs, STEP_MS, WINDOW_MS, RATE, CHECKPOINT_MS, MAX_BATCH].map(
+      String,
+    );
     const jobId = await c.submit('test/jobs/prometheus-sensors.ts', args, P);
     const done = await c.waitForJob(jobId, ['FINISHED'], 45_000);
     expect(done.state).toBe('FINISHED');
@@ -74,7 +82,11 @@ describe('PrometheusSink with a real Prometheus', () => {
     expect(total).toBeGreaterThan(COUNT);
 
     // The series API agrees: exactly these series, with their labels.
-    const series = (await prom.api('series', { 'match[]': '{__name__=~"weir_sensor_.*"}', start: String(baseMs / 1000 - 60), end: String(Date.now() / 1000) })) as Record<string, string>[];
+    const series = (await prom.api('series', {
+      'match[]': '{__name__=~"weir_sensor_.*"}',
+      start: String(baseMs / 1000 - 60),
+      end: String(Date.now() / 1000),
+    })) as Record<string, string>[];
     expect(series.map(seriesId).sort()).toEqual([...reference.keys()].sort());
   });
 
@@ -84,7 +96,11 @@ describe('PrometheusSink with a real Prometheus', () => {
     const metric = 'weir_out_of_order_test';
     const baseMs = Date.now() - 10 * 60_000;
     const [discardJob, failJob] = await Promise.all([
-      c.submit('test/jobs/prometheus-out-of-order.ts', [prom.writeUrl, 'DISCARD_AND_CONTINUE', metric, String(baseMs)], 1),
+      c.submit(
+        'test/jobs/prometheus-out-of-order.ts',
+        [prom.writeUrl, 'DISCARD_AND_CONTINUE', metric, String(baseMs)],
+        1,
+      ),
       c.submit('test/jobs/prometheus-out-of-order.ts', [prom.writeUrl, 'FAIL', metric, String(baseMs)], 1),
     ]);
     const discarded = await c.waitForJob(discardJob, ['FINISHED'], 30_000);

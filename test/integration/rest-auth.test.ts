@@ -17,12 +17,20 @@ const TOKEN = 'weir-test-token-5b0d9c27e1';
 const WEIR = join(packageRoot(), 'bin', 'weir.js');
 
 /** The weir CLI with a clean environment (no ambient WEIR_* settings) plus `env`. */
-function weir(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function weir(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^WEIR_|^NODE_EXTRA_CA_CERTS$/.test(k)));
   return new Promise((resolve) => {
-    execFile(process.execPath, [WEIR, ...args], { env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [WEIR, ...args],
+      { env: { ...base, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -45,7 +53,10 @@ describe('REST authentication', () => {
     const results: string[] = [];
     for (const r of routes) {
       const path = fillRoute(r, (p) => encodeURIComponent(UNKNOWN_IDS[p] ?? 'x'));
-      const json = r.method === 'POST' || r.method === 'PATCH' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {};
+      const json =
+        r.method === 'POST' || r.method === 'PATCH'
+          ? { headers: { 'content-type': 'application/json' }, body: '{}' }
+          : {};
       const send = async (authorization?: string) => {
         const headers = { ...(json.headers ?? {}), ...(authorization ? { authorization } : {}) };
         const res = await raw(path, { method: r.method, ...json, headers });
@@ -106,7 +117,9 @@ describe('REST authentication', () => {
     const m = ['--jobmanager', cluster.restUrl];
     const missing = await weir(['list', ...m]);
     expect(missing.code).not.toBe(0);
-    expect(stderrLines(missing)).toEqual([`error: the JobManager at ${cluster.restUrl} requires a token: pass --token or set WEIR_TOKEN`]);
+    expect(stderrLines(missing)).toEqual([
+      `error: the JobManager at ${cluster.restUrl} requires a token: pass --token or set WEIR_TOKEN`,
+    ]);
     const wrong = await weir(['list', ...m, '--token', 'nope']);
     expect(wrong.code).not.toBe(0);
     expect(stderrLines(wrong)).toEqual([`error: the token was refused by the JobManager at ${cluster.restUrl}`]);
@@ -140,7 +153,16 @@ describe('JobManager start with REST security settings', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const jobManager = (name: string, ...defines: string[]) =>
-    startProcess(dir, name, ['jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, name), ...defines.flatMap((d) => ['-D', d])]).then((r) => {
+    startProcess(dir, name, [
+      'jobmanager',
+      '--port',
+      '0',
+      '--rpc-port',
+      '0',
+      '--dir',
+      join(dir, name),
+      ...defines.flatMap((d) => ['-D', d]),
+    ]).then((r) => {
       started.push(r.handle);
       return r.msg as { restUrl: string };
     });
@@ -163,9 +185,15 @@ describe('JobManager start with REST security settings', () => {
 
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-    const guarded = await jobManager('token-file', 'rest.bind-address=0.0.0.0', `security.rest.token-file=${tokenFile}`);
+    const guarded = await jobManager(
+      'token-file',
+      'rest.bind-address=0.0.0.0',
+      `security.rest.token-file=${tokenFile}`,
+    );
     expect((await fetch(`${guarded.restUrl}/overview`)).status).toBe(401);
-    expect((await fetch(`${guarded.restUrl}/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${guarded.restUrl}/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -194,7 +222,11 @@ describe('REST over TLS', () => {
       taskManagers: 1,
       slots: 1,
       token: TOKEN,
-      config: { 'security.ssl.rest.enabled': 'true', 'security.ssl.rest.cert': ca.certFile, 'security.ssl.rest.key': ca.keyFile },
+      config: {
+        'security.ssl.rest.enabled': 'true',
+        'security.ssl.rest.cert': ca.certFile,
+        'security.ssl.rest.key': ca.keyFile,
+      },
     });
     const url = cluster.restUrl;
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -223,15 +255,22 @@ describe('REST over TLS', () => {
 
     // The CLI uploads and runs with --ca, lists with WEIR_CA_FILE, cancels with NODE_EXTRA_CA_CERTS.
     const bundle = await cluster.bundle('examples/endless.ts');
-    const run = await weir(['run', bundle, '--detached', '-p', '1', '--jobmanager', url, '--ca', ca.caFile], { WEIR_TOKEN: TOKEN });
+    const run = await weir(['run', bundle, '--detached', '-p', '1', '--jobmanager', url, '--ca', ca.caFile], {
+      WEIR_TOKEN: TOKEN,
+    });
     expect(run.code, run.stderr).toBe(0);
     const jobId = /([0-9a-f]{32})/.exec(run.stdout)![1]!;
     const list = await weir(['list', '--jobmanager', url], { WEIR_TOKEN: TOKEN, WEIR_CA_FILE: ca.caFile });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(jobId);
-    const cancel = await weir(['cancel', jobId, '--jobmanager', url], { WEIR_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: ca.caFile });
+    const cancel = await weir(['cancel', jobId, '--jobmanager', url], {
+      WEIR_TOKEN: TOKEN,
+      NODE_EXTRA_CA_CERTS: ca.caFile,
+    });
     expect(cancel.code, cancel.stderr).toBe(0);
     const badCa = await weir(['list', '--jobmanager', url, '--ca', join(dir, 'missing.pem')], { WEIR_TOKEN: TOKEN });
-    expect(stderrLines(badCa)).toEqual([expect.stringMatching(/^error: cannot read the CA file .*missing\.pem \(--ca \/ WEIR_CA_FILE\)/)]);
+    expect(stderrLines(badCa)).toEqual([
+      expect.stringMatching(/^error: cannot read the CA file .*missing\.pem \(--ca \/ WEIR_CA_FILE\)/),
+    ]);
   }, 90_000);
 });

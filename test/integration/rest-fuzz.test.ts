@@ -24,11 +24,21 @@ let restUrl: string;
 
 beforeAll(async () => {
   const started = await startProcess(dir, 'jobmanager', [
-    'jobmanager', '--port', '0', '--rpc-port', '0', '--dir', join(dir, 'jobmanager'),
-    '-D', `security.rest.token=${TOKEN}`,
-    '-D', 'rest.server.max-content-length=256 kb',
-    '-D', `security.rest.allowed-dirs=${dir}`,
-    '-D', 'state.savepoints.dir=' + join(dir, 'savepoints'),
+    'jobmanager',
+    '--port',
+    '0',
+    '--rpc-port',
+    '0',
+    '--dir',
+    join(dir, 'jobmanager'),
+    '-D',
+    `security.rest.token=${TOKEN}`,
+    '-D',
+    'rest.server.max-content-length=256 kb',
+    '-D',
+    `security.rest.allowed-dirs=${dir}`,
+    '-D',
+    'state.savepoints.dir=' + join(dir, 'savepoints'),
   ]);
   jobManager = started.handle;
   restUrl = started.msg.restUrl;
@@ -60,11 +70,15 @@ describe('REST fuzzing', () => {
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 
-    const histogram = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const histogram = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     console.log(`REST fuzz, ${REQUESTS} requests: ${histogram}`);
     expect(failures.slice(0, 20), `${failures.length} failures`).toEqual([]);
     // The fuzz reaches the handlers, not only the token check and the parser.
-    for (const s of [200, 400, 401, 403, 404, 405, 413, 415]) expect(statuses.get(s) ?? 0, `HTTP ${s}`).toBeGreaterThan(0);
+    for (const s of [200, 400, 401, 403, 404, 405, 413, 415])
+      expect(statuses.get(s) ?? 0, `HTTP ${s}`).toBeGreaterThan(0);
 
     expect(jobManager.proc.exitCode).toBeNull();
     const overview = await fetch(`${restUrl}/overview`, { headers: { authorization: `Bearer ${TOKEN}` } });

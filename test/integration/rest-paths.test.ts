@@ -32,7 +32,11 @@ beforeAll(async () => {
     },
   });
   jarId = await cluster.upload(await cluster.bundle('examples/endless.ts'));
-  const run = await cluster.rest(`/jars/${jarId}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parallelism": 1}' });
+  const run = await cluster.rest(`/jars/${jarId}/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"parallelism": 1}',
+  });
   expect(run.status, JSON.stringify(run.body)).toBe(200);
   jobId = run.body.jobid;
   await cluster.waitForJob(jobId, ['RUNNING']);
@@ -51,7 +55,11 @@ async function savepointOfRunningJob(body: Record<string, unknown> = {}): Promis
 }
 
 const post = (path: string, body: unknown) =>
-  cluster.rest(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  cluster.rest(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('paths in REST requests', () => {
   it('savepoint targets only under state.savepoints.dir, state.checkpoints.dir or security.rest.allowed-dirs', async () => {
@@ -167,12 +175,14 @@ describe('sizes and counts', () => {
     const third2 = await upload(bundle, 'third.weir');
     expect(third2.status).toBe(200);
     // A long, odd file name still makes a short jar id of safe characters.
-    expect((await cluster.rest(`/jars/${String(third2.body.filename).split('/').pop()}`, { method: 'DELETE' })).status).toBe(200);
+    expect(
+      (await cluster.rest(`/jars/${String(third2.body.filename).split('/').pop()}`, { method: 'DELETE' })).status,
+    ).toBe(200);
     const odd = await upload(bundle, `${'../'.repeat(100)}é ${'x'.repeat(300)}.weir`);
     expect(odd.status, JSON.stringify(odd.body)).toBe(200);
     expect(String(odd.body.filename)).toMatch(/^\/jars\/[0-9a-f]{32}_[A-Za-z0-9._-]{1,128}$/);
 
-    const huge = await post(`/jars/${jarId}/run`, JSON.stringify({ programArgs: "x".repeat(MAX_UPLOAD + 10) }));
+    const huge = await post(`/jars/${jarId}/run`, JSON.stringify({ programArgs: 'x'.repeat(MAX_UPLOAD + 10) }));
     expect(huge.status).toBe(413);
     expect(huge.body.errors[0]).toMatch(/request body is larger than 65536 bytes/);
     expect((await cluster.rest('/overview')).status).toBe(200);

@@ -29,16 +29,29 @@ function expectedSums(n: number): string[] {
   return [...sums.values()].map((s) => `sum=${s}`).sort();
 }
 
-test('weir run --local job.ts prints the job\'s output and exits 0 when it finishes', async () => {
-  const r = await weir('run', '--local', '-p', '2', '-D', 'state.backend=level', 'test/jobs/local-windows.ts', '--', '40');
+test("weir run --local job.ts prints the job's output and exits 0 when it finishes", async () => {
+  const r = await weir(
+    'run',
+    '--local',
+    '-p',
+    '2',
+    '-D',
+    'state.backend=level',
+    'test/jobs/local-windows.ts',
+    '--',
+    '40',
+  );
   expect(r.code, r.stderr).toBe(0);
   // Parallel print sinks prefix each line with their subtask ("1> ").
-  const lines = r.stdout.trim().split('\n').map((l) => l.replace(/^\d+> /, ''));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/^\d+> /, ''));
   expect(lines.sort()).toEqual(expectedSums(40));
   expect(r.stderr).toMatch(/Job [0-9a-f]{32} finished in/);
 });
 
-test('weir run --local exits non-zero with the root cause and the stack of the job\'s own file', async () => {
+test("weir run --local exits non-zero with the root cause and the stack of the job's own file", async () => {
   const r = await weir('run', '--local', 'test/jobs/local-windows.ts', '--', '40', 'fail');
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/error: job [0-9a-f]{32} FAILED: RangeError: sum \d+ is too big/);

@@ -1,7 +1,17 @@
 // Savepoints across real processes: a savepoint taken from a running job restores into a newer
 // bundle at another parallelism with every key's count continuing; stop-with-savepoint and resume
 // loses and repeats nothing; restores refuse state without a home unless asked to skip it.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -51,7 +61,10 @@ describe('savepoints', () => {
     const cp = (await c.rest(`/jobs/${v1}/checkpoints`)).body;
     expect(cp.latest.savepoint).toMatchObject({ is_savepoint: true, external_path: sp.location, status: 'COMPLETED' });
 
-    const v2 = await submitFrom(c, 'test/jobs/sp-count-v2.ts', [out, String(N), String(K), '3000', '300', '', since], { parallelism: 3, savepointPath: sp.location! });
+    const v2 = await submitFrom(c, 'test/jobs/sp-count-v2.ts', [out, String(N), String(K), '3000', '300', '', since], {
+      parallelism: 3,
+      savepointPath: sp.location!,
+    });
     const done = await c.waitForJob(v2, ['FINISHED'], 60_000);
     expect(done.vertices.every((v: { parallelism: number }) => v.parallelism === 3)).toBe(true);
     expect(done['restored-from']).toMatchObject({ path: sp.location, 'job-id': v1, 'is-savepoint': true });
@@ -105,8 +118,15 @@ describe('stop-with-savepoint', () => {
     const K = 30;
     const a = await c.submit('test/jobs/sp-count.ts', [counts, String(N), String(K), '2500', '250'], 2);
     const w = await c.submit('test/jobs/sp-windows.ts', [windows, String(N), '5', '2500', '250'], 2);
-    await c.waitFor('output of both jobs', async () => readCommittedLines(counts).length > 1000 && readCommittedLines(windows).length > 10, 30_000);
-    const [sa, sw] = await Promise.all([stopWithSavepoint(c, a, { targetDirectory: join(dir, 'sp') }), stopWithSavepoint(c, w, { targetDirectory: join(dir, 'sp') })]);
+    await c.waitFor(
+      'output of both jobs',
+      async () => readCommittedLines(counts).length > 1000 && readCommittedLines(windows).length > 10,
+      30_000,
+    );
+    const [sa, sw] = await Promise.all([
+      stopWithSavepoint(c, a, { targetDirectory: join(dir, 'sp') }),
+      stopWithSavepoint(c, w, { targetDirectory: join(dir, 'sp') }),
+    ]);
     expect(sa.failure).toBeUndefined();
     expect(sw.failure).toBeUndefined();
     expect((await c.job(a)).state).toBe('FINISHED');
@@ -114,8 +134,14 @@ describe('stop-with-savepoint', () => {
     // Not drained: the windows still open stay in the savepoint, unfired.
     const firedBefore = windowCounts(readCommittedLines(windows));
     expect(sumOf(firedBefore)).toBeLessThan(N);
-    const a2 = await submitFrom(c, 'test/jobs/sp-count.ts', [counts, String(N), String(K), '5000', '250'], { parallelism: 1, savepointPath: sa.location! });
-    const w2 = await submitFrom(c, 'test/jobs/sp-windows.ts', [windows, String(N), '5', '5000', '250'], { parallelism: 2, savepointPath: sw.location! });
+    const a2 = await submitFrom(c, 'test/jobs/sp-count.ts', [counts, String(N), String(K), '5000', '250'], {
+      parallelism: 1,
+      savepointPath: sa.location!,
+    });
+    const w2 = await submitFrom(c, 'test/jobs/sp-windows.ts', [windows, String(N), '5', '5000', '250'], {
+      parallelism: 2,
+      savepointPath: sw.location!,
+    });
     await c.waitForJob(a2, ['FINISHED'], 60_000);
     await c.waitForJob(w2, ['FINISHED'], 60_000);
     expect(finalCounts(readCommittedLines(counts))).toEqual(referenceCounts(N, K));
@@ -132,14 +158,24 @@ describe('stop-with-savepoint', () => {
     await c.waitFor('output', async () => readCommittedLines(out).length > 500, 30_000);
     const sp1 = await stopWithSavepoint(c, a, { targetDirectory: join(dir, 'sp') });
     // One generator split for two subtasks: subtask 2 reaches its end at once and must not stall checkpoints.
-    const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('2000'), { parallelism: 2, savepointPath: sp1.location! });
+    const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('2000'), {
+      parallelism: 2,
+      savepointPath: sp1.location!,
+    });
     const before = readCommittedLines(out).length;
-    await c.waitFor('checkpoints of the scaled-up job', async () => (await c.rest(`/jobs/${b}/checkpoints`)).body.counts.completed >= 3, 30_000);
+    await c.waitFor(
+      'checkpoints of the scaled-up job',
+      async () => (await c.rest(`/jobs/${b}/checkpoints`)).body.counts.completed >= 3,
+      30_000,
+    );
     await c.waitFor('new output committed', async () => readCommittedLines(out).length > before + 300, 30_000);
     const sp2 = await stopWithSavepoint(c, b, { targetDirectory: join(dir, 'sp') });
     expect(sp2.failure).toBeUndefined();
     expect((await c.job(b)).state).toBe('FINISHED');
-    const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('20000'), { parallelism: 3, savepointPath: sp2.location! });
+    const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('20000'), {
+      parallelism: 3,
+      savepointPath: sp2.location!,
+    });
     await c.waitForJob(d, ['FINISHED'], 60_000);
     expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(N, K));
   }, 120_000);
@@ -153,7 +189,10 @@ describe('stop-with-savepoint', () => {
     expect(sw.failure).toBeUndefined();
     const job = await c.job(w);
     expect(job.state).toBe('FINISHED');
-    const emitted = job.vertices.reduce((n: number, v: { metrics: Record<string, number> }) => n + v.metrics['source-records']!, 0);
+    const emitted = job.vertices.reduce(
+      (n: number, v: { metrics: Record<string, number> }) => n + v.metrics['source-records']!,
+      0,
+    );
     expect(emitted).toBeGreaterThan(0);
     // Every record the sources emitted is in a fired window: nothing was left open.
     expect(sumOf(windowCounts(readCommittedLines(windows)))).toBe(emitted);
@@ -168,7 +207,11 @@ describe('restoring from a savepoint', () => {
     const since = join(c.dir, 'since');
     const a = await c.submit('test/jobs/sp-count.ts', [out, '100000000', '20', '2000', '0'], 1);
     await c.waitForJob(a, ['RUNNING']);
-    await c.waitFor('all tasks running', async () => (await c.job(a)).vertices.every((v: { status: string }) => v.status === 'RUNNING'), 20_000);
+    await c.waitFor(
+      'all tasks running',
+      async () => (await c.job(a)).vertices.every((v: { status: string }) => v.status === 'RUNNING'),
+      20_000,
+    );
     // This job does not checkpoint periodically; savepoints still work and are counted.
     const sp = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp') });
     expect(sp.failure).toBeUndefined();
@@ -177,16 +220,30 @@ describe('restoring from a savepoint', () => {
     expect(stats.latest.savepoint.is_savepoint).toBe(true);
     expect((await c.rest(`/jobs/${a}/checkpoints/config`)).status).toBe(404);
 
-    const args = (variant: string, maxParallelism = '') => [out, '100000000', '20', '2000', '0', maxParallelism, since, variant];
+    const args = (variant: string, maxParallelism = '') => [
+      out,
+      '100000000',
+      '20',
+      '2000',
+      '0',
+      maxParallelism,
+      since,
+      variant,
+    ];
     const refused = await runFrom(c, 'test/jobs/sp-count-v2.ts', args('no-counter'), { savepointPath: sp.location! });
     expect(refused.status).toBe(400);
-    expect(refused.body.errors[0]).toMatch(/operator uid 'counter'.*not available in the new program.*allowNonRestoredState/);
+    expect(refused.body.errors[0]).toMatch(
+      /operator uid 'counter'.*not available in the new program.*allowNonRestoredState/,
+    );
     const mp = await runFrom(c, 'test/jobs/sp-count-v2.ts', args('normal', '64'), { savepointPath: sp.location! });
     expect(mp.status).toBe(400);
     expect(mp.body.errors[0]).toMatch(/maximum parallelism \(64\).*uid 'counter'.*\(128\)/);
     expect((await c.rest('/overview')).body['jobs-running']).toBe(0);
 
-    const ok = await submitFrom(c, 'test/jobs/sp-count-v2.ts', args('no-counter'), { savepointPath: sp.location!, allowNonRestoredState: true });
+    const ok = await submitFrom(c, 'test/jobs/sp-count-v2.ts', args('no-counter'), {
+      savepointPath: sp.location!,
+      allowNonRestoredState: true,
+    });
     await c.waitForJob(ok, ['RUNNING']);
     const log = readFileSync(join(c.dir, 'jobmanager', 'jobmanager.log'), 'utf8');
     expect(log).toMatch(/state of an operator that is not in the new job is skipped/);
@@ -195,14 +252,23 @@ describe('restoring from a savepoint', () => {
   }, 90_000);
 
   it("starts from a canceled job's retained checkpoint (Flink's -s chk-N)", async () => {
-    cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' } });
+    cluster = await startCluster({
+      taskManagers: 1,
+      slots: 2,
+      config: { 'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION' },
+    });
     const c = cluster;
     const out = join(c.dir, 'counts');
     const N = 8000;
     const K = 20;
     const args = [out, String(N), String(K), '2500', '200'];
     const a = await c.submit('test/jobs/sp-count.ts', args, 2);
-    await c.waitFor('a checkpoint and output', async () => (await c.rest(`/jobs/${a}/checkpoints`)).body.counts.completed >= 2 && readCommittedLines(out).length > 500, 30_000);
+    await c.waitFor(
+      'a checkpoint and output',
+      async () =>
+        (await c.rest(`/jobs/${a}/checkpoints`)).body.counts.completed >= 2 && readCommittedLines(out).length > 500,
+      30_000,
+    );
     await c.rest(`/jobs/${a}`, { method: 'PATCH' });
     await c.waitForJob(a, ['CANCELED']);
     const chk = (await c.rest(`/jobs/${a}/checkpoints`)).body.latest.completed.external_path as string;
@@ -221,7 +287,15 @@ describe('restoring from a savepoint', () => {
       const K = 25;
       const args = (rate: string) => [out, String(N), String(K), rate, '200'];
       // Heap: run, stop with a savepoint.
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
+      cluster = await startCluster({
+        taskManagers: 2,
+        slots: 2,
+        config: {
+          'state.backend': 'heap',
+          'state.savepoints.dir': join(shared, 'sp'),
+          'security.rest.allowed-dirs': shared,
+        },
+      });
       let c = cluster;
       const a = await c.submit('test/jobs/sp-count.ts', args('3000'), 2);
       await c.waitFor('some output', async () => readCommittedLines(out).length > 1000, 30_000);
@@ -232,7 +306,15 @@ describe('restoring from a savepoint', () => {
       const moved = join(shared, 'moved', 'sp1');
       mkdirSync(dirname(moved), { recursive: true });
       renameSync(sp1.location!, moved);
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
+      cluster = await startCluster({
+        taskManagers: 2,
+        slots: 2,
+        config: {
+          'state.backend': 'level',
+          'state.savepoints.dir': join(shared, 'sp'),
+          'security.rest.allowed-dirs': shared,
+        },
+      });
       c = cluster;
       const b = await submitFrom(c, 'test/jobs/sp-count.ts', args('3000'), { parallelism: 2, savepointPath: moved });
       const before = readCommittedLines(out).length;
@@ -241,9 +323,16 @@ describe('restoring from a savepoint', () => {
       expect(sp2.failure).toBeUndefined();
       await c.stop();
       // Heap again, to the end.
-      cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'state.backend': 'heap', 'security.rest.allowed-dirs': shared } });
+      cluster = await startCluster({
+        taskManagers: 1,
+        slots: 2,
+        config: { 'state.backend': 'heap', 'security.rest.allowed-dirs': shared },
+      });
       c = cluster;
-      const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('10000'), { parallelism: 1, savepointPath: sp2.location! });
+      const d = await submitFrom(c, 'test/jobs/sp-count.ts', args('10000'), {
+        parallelism: 1,
+        savepointPath: sp2.location!,
+      });
       await c.waitForJob(d, ['FINISHED'], 60_000);
       expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(N, K));
     } finally {
@@ -264,14 +353,21 @@ describe('bad savepoints and requests', () => {
     await c.waitFor('output', async () => readCommittedLines(out).length > 200, 30_000);
 
     // REST error paths.
-    const post = (path: string, body: unknown) => c.rest(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      c.rest(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
     const unknown = '0123456789abcdef0123456789abcdef';
     expect((await post(`/jobs/${unknown}/savepoints`, { 'target-directory': spDir })).status).toBe(404);
     expect((await post('/jobs/not-a-job/savepoints', {})).status).toBe(400);
     const noDir = await post(`/jobs/${a}/savepoints`, {});
     expect(noDir.status).toBe(400);
     expect(noDir.body.errors[0]).toMatch(/state\.savepoints\.dir is not configured/);
-    expect((await post(`/jobs/${a}/savepoints`, { 'target-directory': 'relative/dir' })).body.errors[0]).toMatch(/must be an absolute path/);
+    expect((await post(`/jobs/${a}/savepoints`, { 'target-directory': 'relative/dir' })).body.errors[0]).toMatch(
+      /must be an absolute path/,
+    );
     expect((await post(`/jobs/${a}/savepoints`, { 'target-directory': 7 })).status).toBe(400);
     expect((await post(`/jobs/${a}/stop`, { drain: 'yes' })).body.errors[0]).toMatch(/'drain' must be true or false/);
     expect((await post(`/jobs/${a}/savepoints`, '{not json')).status).toBe(400);
@@ -286,7 +382,8 @@ describe('bad savepoints and requests', () => {
     expect(ended.body.errors[0]).toMatch(/is CANCELED, not running/);
 
     // Bad restore paths: each a 400 naming the problem, and nothing starts.
-    const run = (path: string, extra: Record<string, unknown> = {}) => runFrom(c, 'test/jobs/sp-count.ts', args, { savepointPath: path, ...extra });
+    const run = (path: string, extra: Record<string, unknown> = {}) =>
+      runFrom(c, 'test/jobs/sp-count.ts', args, { savepointPath: path, ...extra });
     expect((await run(join(c.dir, 'nowhere'))).body.errors[0]).toMatch(/does not exist/);
     expect((await run(c.dir)).body.errors[0]).toMatch(/is not a savepoint or checkpoint: it has no _metadata/);
     expect((await run('relative/sp')).body.errors[0]).toMatch(/must be absolute/);
@@ -304,11 +401,17 @@ describe('bad savepoints and requests', () => {
     await c.waitForJob(viaMetadata.body.jobid, ['CANCELED']);
 
     // A state declared differently under the same name fails the job, naming operator and state.
-    const changed = await submitFrom(c, 'test/jobs/sp-count-v2.ts', [...args, '', since, 'list-state'], { savepointPath: sp.location! });
-    const failed = await c.waitFor('the changed job to fail', async () => {
-      const j = await c.job(changed);
-      return j.state === 'FAILED' ? j : undefined;
-    }, 30_000);
+    const changed = await submitFrom(c, 'test/jobs/sp-count-v2.ts', [...args, '', since, 'list-state'], {
+      savepointPath: sp.location!,
+    });
+    const failed = await c.waitFor(
+      'the changed job to fail',
+      async () => {
+        const j = await c.job(changed);
+        return j.state === 'FAILED' ? j : undefined;
+      },
+      30_000,
+    );
     expect(failed.state).toBe('FAILED');
     const ex = (await c.rest(`/jobs/${changed}/exceptions`)).body['root-exception'] as string;
     expect(ex).toMatch(/Counter v2/);

@@ -33,13 +33,25 @@ describe('scripted sources', () => {
     const c = cluster;
     const out = join(c.dir, 'sums');
     const [count, keys] = [1500, 7];
-    const jobId = await c.submit('test/jobs/scripted-source.ts', [out, String(count), String(keys), '100', '10', '10'], 2);
-    await c.waitFor('a completed checkpoint', async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 1, 20_000);
+    const jobId = await c.submit(
+      'test/jobs/scripted-source.ts',
+      [out, String(count), String(keys), '100', '10', '10'],
+      2,
+    );
+    await c.waitFor(
+      'a completed checkpoint',
+      async () => (await c.rest(`/jobs/${jobId}/checkpoints`)).body.counts.completed >= 1,
+      20_000,
+    );
     // The source's own watermarks are its vertex's event time.
-    await c.waitFor('the source vertex to report a watermark', async () => {
-      const j = await c.job(jobId);
-      return typeof j.vertices.find((v: any) => v.name.includes('Scripted'))?.watermark === 'number';
-    }, 10_000);
+    await c.waitFor(
+      'the source vertex to report a watermark',
+      async () => {
+        const j = await c.job(jobId);
+        return typeof j.vertices.find((v: any) => v.name.includes('Scripted'))?.watermark === 'number';
+      },
+      10_000,
+    );
     const job = await c.job(jobId);
     expect(job.state).toBe('RUNNING');
     const used = new Set<string>(job.vertices.flatMap((v: any) => v.subtasks.map((s: any) => s['taskmanager-id'])));

@@ -20,7 +20,9 @@ async function sourceRecords(c: TestCluster, jobId: string): Promise<number> {
 }
 
 async function running(c: TestCluster, jobId: string): Promise<void> {
-  await c.waitFor(`job ${jobId} running`, async () => (await c.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'));
+  await c.waitFor(`job ${jobId} running`, async () =>
+    (await c.job(jobId)).vertices.every((v: any) => v.status === 'RUNNING'),
+  );
 }
 
 /** A job on the other slot that must not notice: it keeps running and its records keep counting. */
@@ -31,7 +33,7 @@ async function expectUndisturbed(c: TestCluster, jobId: string): Promise<void> {
 }
 
 describe('slot threads', () => {
-  it('a thread that exits, or leaves a rejected promise unhandled, fails only its slot\'s tasks; the TaskManager and the other slot go on, and the slot is usable again', async () => {
+  it("a thread that exits, or leaves a rejected promise unhandled, fails only its slot's tasks; the TaskManager and the other slot go on, and the slot is usable again", async () => {
     cluster = await startCluster({ taskManagers: 1, slots: 2 });
     const c = cluster;
     const calm = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
@@ -47,7 +49,9 @@ describe('slot threads', () => {
     // A rejected promise nobody handles fails its slot's tasks the same way, with its stack.
     const rejecting = await c.submit('test/jobs/slot-threads.ts', ['reject', '200', '1000'], 1);
     await c.waitForJob(rejecting, ['FAILED'], 20_000);
-    expect((await c.rest(`/jobs/${rejecting}/exceptions`)).body['root-exception']).toMatch(/thread of slot \d failed: Error: a fire-and-forget write failed\n\s+at /);
+    expect((await c.rest(`/jobs/${rejecting}/exceptions`)).body['root-exception']).toMatch(
+      /thread of slot \d failed: Error: a fire-and-forget write failed\n\s+at /,
+    );
     await expectUndisturbed(c, calm);
     expect(tm.proc.exitCode).toBeNull();
     // The replaced thread takes a new job.
@@ -59,7 +63,11 @@ describe('slot threads', () => {
   }, 60_000);
 
   it('a function that never returns is canceled by terminating its thread; heartbeats go on meanwhile', async () => {
-    cluster = await startCluster({ taskManagers: 1, slots: 2, config: { 'task.cancellation.timeout': '2 s', 'heartbeat.interval': '500 ms', 'heartbeat.timeout': '3 s' } });
+    cluster = await startCluster({
+      taskManagers: 1,
+      slots: 2,
+      config: { 'task.cancellation.timeout': '2 s', 'heartbeat.interval': '500 ms', 'heartbeat.timeout': '3 s' },
+    });
     const c = cluster;
     const calm = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
     await running(c, calm);
@@ -73,7 +81,11 @@ describe('slot threads', () => {
     await c.rest(`/jobs/${stuck}?mode=cancel`, { method: 'PATCH' });
     await c.waitForJob(stuck, ['CANCELED'], 15_000);
     expect(Date.now() - started).toBeLessThan(10_000);
-    await c.waitFor('the stuck slot thread terminated', async () => readFileSync(c.taskManagers[0]!.outFile, 'utf8').includes('did not stop on cancel'), 10_000);
+    await c.waitFor(
+      'the stuck slot thread terminated',
+      async () => readFileSync(c.taskManagers[0]!.outFile, 'utf8').includes('did not stop on cancel'),
+      10_000,
+    );
     await expectUndisturbed(c, calm);
     const next = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
     await running(c, next);

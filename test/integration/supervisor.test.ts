@@ -4,7 +4,16 @@
 // process exits 0 within cluster.shutdown.timeout and none is left behind (counted by the test's
 // unique directory in their command lines, reparented orphans included).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +24,12 @@ const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'weir.js');
 const SHUTDOWN_TIMEOUT_S = 10;
 /** npm without its network side trips (update check, funding, audit). */
-const NPM_ENV = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+const NPM_ENV = {
+  ...process.env,
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+};
 
 interface Supervised {
   proc: ChildProcess;
@@ -26,7 +40,8 @@ let dir = '';
 let supervisor: ChildProcess | undefined;
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run npm run build first');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/cli/main.js is missing: run npm run build first');
 });
 
 afterEach(() => {
@@ -43,7 +58,23 @@ afterEach(() => {
 /** The arguments of `weir cluster start` (after the weir command itself) in the test's directory. */
 function clusterStart(extra: string[] = []): string[] {
   dir = mkdtempSync(join(tmpdir(), 'weir-supervisor-test-'));
-  return ['cluster', 'start', '--port', '0', '--rpc-port', '0', '--taskmanagers', '1', '--slots', '1', '--dir', join(dir, 'cluster'), '-D', `cluster.shutdown.timeout=${SHUTDOWN_TIMEOUT_S} s`, ...extra];
+  return [
+    'cluster',
+    'start',
+    '--port',
+    '0',
+    '--rpc-port',
+    '0',
+    '--taskmanagers',
+    '1',
+    '--slots',
+    '1',
+    '--dir',
+    join(dir, 'cluster'),
+    '-D',
+    `cluster.shutdown.timeout=${SHUTDOWN_TIMEOUT_S} s`,
+    ...extra,
+  ];
 }
 
 function shellWords(words: string[]): string {
@@ -64,7 +95,14 @@ function npmPackage(clusterArgs: string[]): string {
   const pkg = join(dir, 'pkg');
   mkdirSync(join(pkg, 'node_modules', '.bin'), { recursive: true });
   symlinkSync(BIN, join(pkg, 'node_modules', '.bin', 'weir'));
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'weir-supervisor-test', private: true, scripts: { cluster: shellWords([process.execPath, BIN, ...clusterArgs]) } }));
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: 'weir-supervisor-test',
+      private: true,
+      scripts: { cluster: shellWords([process.execPath, BIN, ...clusterArgs]) },
+    }),
+  );
   return pkg;
 }
 
@@ -77,9 +115,15 @@ async function started(s: Supervised, processes: number): Promise<void> {
 
 /** Every process gone within cluster.shutdown.timeout of `since`, each having stopped cleanly. */
 async function stoppedCleanly(s: Supervised, since: number): Promise<void> {
-  await until('every process of the cluster to exit', () => pidsWith(dir).length === 0, (SHUTDOWN_TIMEOUT_S + 10) * 1000);
+  await until(
+    'every process of the cluster to exit',
+    () => pidsWith(dir).length === 0,
+    (SHUTDOWN_TIMEOUT_S + 10) * 1000,
+  );
   expect(Date.now() - since).toBeLessThan(SHUTDOWN_TIMEOUT_S * 1000);
-  await until('the launcher to report the stop', () => s.output().includes('Cluster stopped.'), 2_000).catch(() => undefined);
+  await until('the launcher to report the stop', () => s.output().includes('Cluster stopped.'), 2_000).catch(
+    () => undefined,
+  );
   expect(s.output()).toContain('Cluster stopped.');
   expect(s.output()).not.toContain('did not exit cleanly');
   const outs = readdirSync(join(dir, 'cluster')).filter((f) => f.endsWith('.out'));
@@ -114,7 +158,11 @@ describe('weir cluster start under a supervisor', () => {
 
   it('stops everything when its parent is killed with SIGKILL', async () => {
     const args = [BIN, ...clusterStart()];
-    const s = run(process.execPath, ['-e', 'require("node:child_process").spawn(process.execPath, JSON.parse(process.argv[1]), { stdio: "inherit" }); setInterval(() => {}, 1 << 30);', JSON.stringify(args)]);
+    const s = run(process.execPath, [
+      '-e',
+      'require("node:child_process").spawn(process.execPath, JSON.parse(process.argv[1]), { stdio: "inherit" }); setInterval(() => {}, 1 << 30);',
+      JSON.stringify(args),
+    ]);
     await started(s, 4); // parent, launcher, JobManager, TaskManager
     const since = Date.now();
     s.proc.kill('SIGKILL');
@@ -152,12 +200,18 @@ describe('weir cluster start under a supervisor', () => {
 
   it('with --no-stop-with-parent, outlives its parent until it is stopped itself', async () => {
     const args = [BIN, ...clusterStart(['--no-stop-with-parent'])];
-    const s = run(process.execPath, ['-e', 'require("node:child_process").spawn(process.execPath, JSON.parse(process.argv[1]), { stdio: "inherit" }); setInterval(() => {}, 1 << 30);', JSON.stringify(args)]);
+    const s = run(process.execPath, [
+      '-e',
+      'require("node:child_process").spawn(process.execPath, JSON.parse(process.argv[1]), { stdio: "inherit" }); setInterval(() => {}, 1 << 30);',
+      JSON.stringify(args),
+    ]);
     await started(s, 4);
     s.proc.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 2000));
     expect(pidsWith(dir)).toHaveLength(3); // launcher, JobManager, TaskManager
-    const launcher = pidsWith(dir).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cluster\0start'));
+    const launcher = pidsWith(dir).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cluster\0start'),
+    );
     expect(launcher).toBeDefined();
     const since = Date.now();
     process.kill(launcher!, 'SIGTERM');

@@ -32,7 +32,8 @@ function reference(count: number, keys: number): { sliding: string[]; tumbling: 
   };
   for (let i = 0; i < count; i++) {
     const r = recordOf(i, keys);
-    for (const w of assignWindows({ kind: 'sliding', size: SLIDING.size, slide: SLIDING.slide }, r.ts)) add(sliding, `S,${r.key},${w.start},${w.end}`, r.v);
+    for (const w of assignWindows({ kind: 'sliding', size: SLIDING.size, slide: SLIDING.slide }, r.ts))
+      add(sliding, `S,${r.key},${w.start},${w.end}`, r.v);
     const [t] = assignWindows({ kind: 'tumbling', size: TUMBLING_MS }, r.ts);
     add(tumbling, `T,${r.key},${t!.start}`, r.v);
   }
@@ -56,10 +57,22 @@ describe('sliced windows across processes', () => {
       for (const p of [2, 3]) expect(lateRecordsPerSubtask((i) => recordOf(i, K).ts, N, p, DISORDER_MS)).toBe(0);
       const expected = reference(N, K);
 
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'heap', 'state.savepoints.dir': join(shared, 'sp'), 'security.rest.allowed-dirs': shared } });
+      cluster = await startCluster({
+        taskManagers: 2,
+        slots: 2,
+        config: {
+          'state.backend': 'heap',
+          'state.savepoints.dir': join(shared, 'sp'),
+          'security.rest.allowed-dirs': shared,
+        },
+      });
       let c = cluster;
       const a = await c.submit('test/jobs/sliced-windows.ts', args(3000), 2);
-      await c.waitFor('windows of both kinds', async () => readCommittedLines(slidingOut).length > 300 && readCommittedLines(tumblingOut).length > 100, 30_000);
+      await c.waitFor(
+        'windows of both kinds',
+        async () => readCommittedLines(slidingOut).length > 300 && readCommittedLines(tumblingOut).length > 100,
+        30_000,
+      );
       const sp = await stopWithSavepoint(c, a);
       expect(sp.failure).toBeUndefined();
       // Not drained: windows still open stay in the savepoint, unfired.
@@ -67,9 +80,16 @@ describe('sliced windows across processes', () => {
       expect(firedBefore).toBeLessThan(expected.sliding.length);
       await c.stop();
 
-      cluster = await startCluster({ taskManagers: 2, slots: 2, config: { 'state.backend': 'level', 'security.rest.allowed-dirs': shared } });
+      cluster = await startCluster({
+        taskManagers: 2,
+        slots: 2,
+        config: { 'state.backend': 'level', 'security.rest.allowed-dirs': shared },
+      });
       c = cluster;
-      const b = await submitFrom(c, 'test/jobs/sliced-windows.ts', args(20_000), { parallelism: 3, savepointPath: sp.location! });
+      const b = await submitFrom(c, 'test/jobs/sliced-windows.ts', args(20_000), {
+        parallelism: 3,
+        savepointPath: sp.location!,
+      });
       const done = await c.waitForJob(b, ['FINISHED'], 90_000);
       expect(done.vertices.some((v: { parallelism: number }) => v.parallelism === 3)).toBe(true);
 

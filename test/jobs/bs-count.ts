@@ -11,7 +11,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const [count = '1000', interval = '0'] = args;
   if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
   const endless = count === 'inf';
-  const source = new DataGeneratorSource((i: number): Ev => ({ key: i % 50, value: i }), endless ? Infinity : Number(count), endless ? RateLimiterStrategy.perSecond(2000) : RateLimiterStrategy.noOp());
+  const source = new DataGeneratorSource(
+    (i: number): Ev => ({ key: i % 50, value: i }),
+    endless ? Infinity : Number(count),
+    endless ? RateLimiterStrategy.perSecond(2000) : RateLimiterStrategy.noOp(),
+  );
   env
     .fromSource(source, WatermarkStrategy.noWatermarks(), 'Events')
     .uid('events')

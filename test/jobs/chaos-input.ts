@@ -35,6 +35,7 @@ export function windowStart(ts: number): number {
   return ts - (((ts % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
 }
 
-export const countLine = (key: number, window: number, count: number, amount: number) => `count ${key} ${window} ${count} ${amount}`;
+export const countLine = (key: number, window: number, count: number, amount: number) =>
+  `count ${key} ${window} ${count} ${amount}`;
 export const sumLine = (key: number, window: number, sum: number) => `sum ${key} ${window} ${sum}`;
 export const joinLine = (order: number, payment: number) => `join ${order} ${payment}`;

@@ -5,8 +5,15 @@
 // job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <failAtRecord|-1> <checkpointIntervalMs> [EXACTLY_ONCE|AT_LEAST_ONCE]
 import {
-  CheckpointingMode, FileSink, OnCheckpointRollingPolicy, RestartStrategies, RichMapFunction, ValueStateDescriptor,
-  type CheckpointListener, type StreamExecutionEnvironment, type ValueState,
+  CheckpointingMode,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RestartStrategies,
+  RichMapFunction,
+  ValueStateDescriptor,
+  type CheckpointListener,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 import { keyedEvents, type Ev } from './keyed-count.js';
 
@@ -28,7 +35,13 @@ class Counter extends RichMapFunction<Ev, string> implements CheckpointListener 
   }
 
   map(e: Ev): string {
-    if (this.failAt >= 0 && e.value >= this.failAt && this.checkpointed && this.getRuntimeContext().getAttemptNumber() === 0) throw new Error(`planned failure at record ${this.failAt}`);
+    if (
+      this.failAt >= 0 &&
+      e.value >= this.failAt &&
+      this.checkpointed &&
+      this.getRuntimeContext().getAttemptNumber() === 0
+    )
+      throw new Error(`planned failure at record ${this.failAt}`);
     const n = (this.count.value() ?? 0) + 1;
     this.count.update(n);
     return `${e.key},${n}`;
@@ -37,7 +50,10 @@ class Counter extends RichMapFunction<Ev, string> implements CheckpointListener 
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, count, keys, rate, failAt, interval, mode = 'EXACTLY_ONCE'] = args;
-  env.enableCheckpointing(Number(interval), mode === 'AT_LEAST_ONCE' ? CheckpointingMode.AT_LEAST_ONCE : CheckpointingMode.EXACTLY_ONCE);
+  env.enableCheckpointing(
+    Number(interval),
+    mode === 'AT_LEAST_ONCE' ? CheckpointingMode.AT_LEAST_ONCE : CheckpointingMode.EXACTLY_ONCE,
+  );
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(10, 200));
   keyedEvents(env, Number(count), Number(keys), Number(rate))
     .keyBy((e) => e.key)

@@ -5,8 +5,16 @@
 // test's reference loop (test/reference/union-counts.ts) sees the same input.
 //   args: <outDir> <refCount> <refPerSecond> <eventCount|inf> <eventsPerSecond> <keys> <seed> <checkpointIntervalMs>
 import {
-  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, RestartStrategies, RichMapFunction, ValueStateDescriptor, WatermarkStrategy,
-  type StreamExecutionEnvironment, type ValueState,
+  DataGeneratorSource,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RateLimiterStrategy,
+  RestartStrategies,
+  RichMapFunction,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 
 export interface Keyed {
@@ -45,14 +53,22 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(10, 200));
   const reference = env
     .fromSource(
-      new DataGeneratorSource((i: number): Keyed => ({ key: unionKeyOf(REFERENCE_SOURCE, i, keys, seed) }), Number(refCount), RateLimiterStrategy.perSecond(Number(refRate))),
+      new DataGeneratorSource(
+        (i: number): Keyed => ({ key: unionKeyOf(REFERENCE_SOURCE, i, keys, seed) }),
+        Number(refCount),
+        RateLimiterStrategy.perSecond(Number(refRate)),
+      ),
       WatermarkStrategy.noWatermarks(),
       'Reference data',
     )
     .uid('reference');
   const events = env
     .fromSource(
-      new DataGeneratorSource((i: number): Keyed => ({ key: unionKeyOf(EVENT_SOURCE, i, keys, seed) }), eventCount === 'inf' ? Infinity : Number(eventCount), RateLimiterStrategy.perSecond(Number(eventRate))),
+      new DataGeneratorSource(
+        (i: number): Keyed => ({ key: unionKeyOf(EVENT_SOURCE, i, keys, seed) }),
+        eventCount === 'inf' ? Infinity : Number(eventCount),
+        RateLimiterStrategy.perSecond(Number(eventRate)),
+      ),
       WatermarkStrategy.noWatermarks(),
       'Events',
     )

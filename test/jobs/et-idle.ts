@@ -7,8 +7,16 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DataGeneratorSource, RateLimiterStrategy, TumblingEventTimeWindows, WatermarkStrategy,
-  type AggregateFunction, type Collector, type ProcessWindowContext, type RuntimeContext, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  RateLimiterStrategy,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type AggregateFunction,
+  type Collector,
+  type ProcessWindowContext,
+  type RuntimeContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 
 export const IDLE_BASE = 5_000_000;
@@ -55,10 +63,16 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const [outDir, idleness = '-', rate = '1000', windowMs = '200'] = args;
   if (!outDir) throw new Error('usage: et-idle <outDir> <idlenessMs|-> [recordsPerSecond] [windowMs]');
   env.getConfig().setAutoWatermarkInterval(50);
-  let strategy = WatermarkStrategy.forBoundedOutOfOrderness<IdleRecord>(10).withTimestampAssigner((r: IdleRecord) => r.ts);
+  let strategy = WatermarkStrategy.forBoundedOutOfOrderness<IdleRecord>(10).withTimestampAssigner(
+    (r: IdleRecord) => r.ts,
+  );
   if (idleness !== '-') strategy = strategy.withIdleness(Number(idleness));
   env
-    .fromSource(new DataGeneratorSource(idleRecord, Infinity, RateLimiterStrategy.perSecond(Number(rate))), WatermarkStrategy.noWatermarks(), 'Input')
+    .fromSource(
+      new DataGeneratorSource(idleRecord, Infinity, RateLimiterStrategy.perSecond(Number(rate))),
+      WatermarkStrategy.noWatermarks(),
+      'Input',
+    )
     .setParallelism(2)
     .filter((r: IdleRecord) => r.seq % 2 === 0)
     .setParallelism(2)
@@ -66,9 +80,12 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .setParallelism(2)
     .keyBy((r: IdleRecord) => r.key)
     .window(TumblingEventTimeWindows.of(Number(windowMs)))
-    .aggregate(count, (key: number, ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<number>, out: Collector<string>) => {
-      for (const n of counts) out.collect(idleLine(key, ctx.window.start, ctx.window.end, n));
-    })
+    .aggregate(
+      count,
+      (key: number, ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<number>, out: Collector<string>) => {
+        for (const n of counts) out.collect(idleLine(key, ctx.window.start, ctx.window.end, n));
+      },
+    )
     .uid('idle-windows')
     .name('Counts')
     .addSink(new AppendingSink(outDir))

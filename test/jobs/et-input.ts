@@ -57,7 +57,14 @@ export function statsOf(r: EtRecord): Stats {
 }
 
 export function mergeStats(a: Stats, b: Stats): Stats {
-  return { key: a.key, seq: Math.min(a.seq, b.seq), sum: a.sum + b.sum, count: a.count + b.count, minTs: Math.min(a.minTs, b.minTs), maxTs: Math.max(a.maxTs, b.maxTs) };
+  return {
+    key: a.key,
+    seq: Math.min(a.seq, b.seq),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+    minTs: Math.min(a.minTs, b.minTs),
+    maxTs: Math.max(a.maxTs, b.maxTs),
+  };
 }
 
 export function statsLine(s: Stats): string {
@@ -65,7 +72,13 @@ export function statsLine(s: Stats): string {
 }
 
 /** What a process window function reports: the window, its elements (sorted) and optionally the watermark. */
-export function processLine(key: number, start: number, end: number, seqs: number[], watermark: number | undefined): string {
+export function processLine(
+  key: number,
+  start: number,
+  end: number,
+  seqs: number[],
+  watermark: number | undefined,
+): string {
   const sorted = [...seqs].sort((a, b) => a - b);
   return `${key}|${start}|${end}|${sorted.length}|${sorted.join(',')}${watermark === undefined ? '' : `|wm=${watermark}`}`;
 }
@@ -102,7 +115,10 @@ export interface WindowJobSpec {
   watermarks: 'perEvent' | 'periodic';
   boundMs: number;
   sourceParallelism?: number;
-  window: { kind: 'tumbling'; size: number; offset?: number } | { kind: 'sliding'; size: number; slide: number } | { kind: 'session'; gap: number };
+  window:
+    | { kind: 'tumbling'; size: number; offset?: number }
+    | { kind: 'sliding'; size: number; slide: number }
+    | { kind: 'session'; gap: number };
   fn: 'reduce' | 'aggregate' | 'process' | 'reduceProcess' | 'aggregateProcess';
   allowedLateness?: number;
   sideOutputLateData?: boolean;

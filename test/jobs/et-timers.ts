@@ -5,8 +5,14 @@
 //   args: <outDir> <WindowJobSpec as JSON> (input, watermarks, boundMs, sourceParallelism are read)
 // Timer lines go to <outDir>/timers, side-output lines to <outDir>/behind.
 import {
-  DataGeneratorSource, FileSink, KeyedProcessFunction, OutputTag,
-  type Collector, type KeyedProcessContext, type OnTimerContext, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  FileSink,
+  KeyedProcessFunction,
+  OutputTag,
+  type Collector,
+  type KeyedProcessContext,
+  type OnTimerContext,
+  type StreamExecutionEnvironment,
 } from 'weir';
 import { behindLine, etRecord, timerLine, timerPlan, type EtRecord, type WindowJobSpec } from './et-input.js';
 import { watermarkStrategy } from './et-windows.js';
@@ -31,7 +37,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const [outDir, json] = args;
   if (!outDir || !json) throw new Error('usage: et-timers <outDir> <spec JSON>');
   const spec = JSON.parse(json) as WindowJobSpec;
-  const source = env.fromSource(new DataGeneratorSource((i: number) => etRecord(i, spec.input), spec.input.count), watermarkStrategy(spec), 'Input');
+  const source = env.fromSource(
+    new DataGeneratorSource((i: number) => etRecord(i, spec.input), spec.input.count),
+    watermarkStrategy(spec),
+    'Input',
+  );
   if (spec.sourceParallelism) source.setParallelism(spec.sourceParallelism);
   const timers = source
     .keyBy((r: EtRecord) => r.key)

@@ -3,28 +3,49 @@
 //   args: <outDir> <WindowJobSpec as JSON>
 // Results go to <outDir>/results, late data (sideOutputLateData) to <outDir>/late.
 import {
-  DataGeneratorSource, EventTimeSessionWindows, FileSink, OutputTag, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
-  type AggregateFunction, type Collector, type ProcessWindowContext, type SingleOutputStreamOperator, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  EventTimeSessionWindows,
+  FileSink,
+  OutputTag,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type AggregateFunction,
+  type Collector,
+  type ProcessWindowContext,
+  type SingleOutputStreamOperator,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
   type WindowedStream,
 } from 'weir';
 import {
-  etRecord, lateLine, mergeStats, processLine, statsLine, statsOf, windowStatsLine, type EtRecord, type Stats, type WindowJobSpec,
+  etRecord,
+  lateLine,
+  mergeStats,
+  processLine,
+  statsLine,
+  statsOf,
+  windowStatsLine,
+  type EtRecord,
+  type Stats,
+  type WindowJobSpec,
 } from './et-input.js';
 
 export function watermarkStrategy(spec: WindowJobSpec): WatermarkStrategy<EtRecord> {
   const bound = spec.boundMs;
-  const base = spec.watermarks === 'perEvent'
-    ? WatermarkStrategy.forGenerator<EtRecord>(() => {
-      let max = -Infinity;
-      return {
-        onEvent(_e: EtRecord, ts: number, out: { emitWatermark(w: number): void }) {
-          if (ts > max) max = ts;
-          out.emitWatermark(max - bound - 1);
-        },
-        onPeriodicEmit() {},
-      };
-    })
-    : WatermarkStrategy.forBoundedOutOfOrderness<EtRecord>(bound);
+  const base =
+    spec.watermarks === 'perEvent'
+      ? WatermarkStrategy.forGenerator<EtRecord>(() => {
+          let max = -Infinity;
+          return {
+            onEvent(_e: EtRecord, ts: number, out: { emitWatermark(w: number): void }) {
+              if (ts > max) max = ts;
+              out.emitWatermark(max - bound - 1);
+            },
+            onPeriodicEmit() {},
+          };
+        })
+      : WatermarkStrategy.forBoundedOutOfOrderness<EtRecord>(bound);
   return base.withTimestampAssigner((r: EtRecord) => r.ts);
 }
 
@@ -55,7 +76,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const wmOf = (ctx: ProcessWindowContext<TimeWindow>) => (spec.reportWatermark ? ctx.currentWatermark() : undefined);
   const lateTag = new OutputTag<EtRecord | Stats>('late-data');
 
-  const source = env.fromSource(new DataGeneratorSource((i: number) => etRecord(i, input), input.count), watermarkStrategy(spec), 'Input');
+  const source = env.fromSource(
+    new DataGeneratorSource((i: number) => etRecord(i, input), input.count),
+    watermarkStrategy(spec),
+    'Input',
+  );
   if (spec.sourceParallelism) source.setParallelism(spec.sourceParallelism);
 
   // The map chains to the source (same parallelism), so the window operator sees the source's
@@ -75,9 +100,16 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
 
   const finish = <R>(results: SingleOutputStreamOperator<R>, toLine: (r: R) => string): void => {
     results.uid('windows').name(`Window ${spec.window.kind} ${spec.fn}`);
-    results.map(toLine).name('Lines').sinkTo(FileSink.forRowFormat<string>(`${outDir}/results`).build());
+    results
+      .map(toLine)
+      .name('Lines')
+      .sinkTo(FileSink.forRowFormat<string>(`${outDir}/results`).build());
     if (spec.sideOutputLateData) {
-      results.getSideOutput(lateTag).map((r: EtRecord | Stats) => lateLine(r)).name('Late lines').sinkTo(FileSink.forRowFormat<string>(`${outDir}/late`).build());
+      results
+        .getSideOutput(lateTag)
+        .map((r: EtRecord | Stats) => lateLine(r))
+        .name('Late lines')
+        .sinkTo(FileSink.forRowFormat<string>(`${outDir}/late`).build());
     }
   };
   const line = (s: string) => s;
@@ -87,22 +119,52 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       finish(statsWindows().reduce(mergeStats), statsLine);
       break;
     case 'reduceProcess':
-      finish(statsWindows().reduce(mergeStats, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
-        for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
-      }), line);
+      finish(
+        statsWindows().reduce(
+          mergeStats,
+          (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
+            for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
+          },
+        ),
+        line,
+      );
       break;
     case 'aggregate':
       finish(recordWindows().aggregate(statsAggregate), statsLine);
       break;
     case 'aggregateProcess':
-      finish(recordWindows().aggregate(statsAggregate, (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
-        for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
-      }), line);
+      finish(
+        recordWindows().aggregate(
+          statsAggregate,
+          (_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Stats>, out: Collector<string>) => {
+            for (const s of elements) out.collect(windowStatsLine(ctx.window.start, ctx.window.end, s, wmOf(ctx)));
+          },
+        ),
+        line,
+      );
       break;
     case 'process':
-      finish(recordWindows().process((key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<EtRecord>, out: Collector<string>) => {
-        out.collect(processLine(key, ctx.window.start, ctx.window.end, [...elements].map((r) => r.seq), wmOf(ctx)));
-      }), line);
+      finish(
+        recordWindows().process(
+          (
+            key: number,
+            ctx: ProcessWindowContext<TimeWindow>,
+            elements: Iterable<EtRecord>,
+            out: Collector<string>,
+          ) => {
+            out.collect(
+              processLine(
+                key,
+                ctx.window.start,
+                ctx.window.end,
+                [...elements].map((r) => r.seq),
+                wmOf(ctx),
+              ),
+            );
+          },
+        ),
+        line,
+      );
       break;
   }
   void env.execute(`Event-time windows: ${spec.window.kind} ${spec.fn}`);

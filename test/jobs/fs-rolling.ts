@@ -6,7 +6,11 @@
 // the number of checkpoints.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs> <rolloverMs>
 import {
-  DateTimeBucketAssigner, DefaultRollingPolicy, FileSink, OutputFileConfig, RestartStrategies,
+  DateTimeBucketAssigner,
+  DefaultRollingPolicy,
+  FileSink,
+  OutputFileConfig,
+  RestartStrategies,
   type StreamExecutionEnvironment,
 } from 'weir';
 import { keyedEvents } from './keyed-count.js';
@@ -24,11 +28,19 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .map(new KeyCounter())
     .uid('counter')
     .name('Counter');
-  counts.sinkTo(FileSink.forRowFormat<string>(`${outDir}/${DEFAULT_SINK_DIR}`).build()).name('Default rolling').uid('default-sink');
+  counts
+    .sinkTo(FileSink.forRowFormat<string>(`${outDir}/${DEFAULT_SINK_DIR}`).build())
+    .name('Default rolling')
+    .uid('default-sink');
   counts
     .sinkTo(
       FileSink.forRowFormat<string>(`${outDir}/${ROLLING_SINK_DIR}`)
-        .withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(Number(rollover)).withInactivityInterval(Number(rollover)).build())
+        .withRollingPolicy(
+          DefaultRollingPolicy.builder()
+            .withRolloverInterval(Number(rollover))
+            .withInactivityInterval(Number(rollover))
+            .build(),
+        )
         .withBucketCheckInterval(Math.max(100, Math.floor(Number(rollover) / 6)))
         .withBucketAssigner(new DateTimeBucketAssigner('yyyy-MM-dd--HH-mm', 'UTC'))
         .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix('counts').withPartSuffix('.csv').build())

@@ -5,8 +5,16 @@
 //   args: <outDir> <JInputParams as JSON> <boundMs> <ruleSeed> <ruleCount>
 // Matches go to <outDir>/results.
 import {
-  DataGeneratorSource, FileSink, KeyedBroadcastProcessFunction, MapStateDescriptor, WatermarkStrategy,
-  type Collector, type KeyedBroadcastContext, type KeyedBroadcastOnTimerContext, type KeyedBroadcastReadOnlyContext, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  FileSink,
+  KeyedBroadcastProcessFunction,
+  MapStateDescriptor,
+  WatermarkStrategy,
+  type Collector,
+  type KeyedBroadcastContext,
+  type KeyedBroadcastOnTimerContext,
+  type KeyedBroadcastReadOnlyContext,
+  type StreamExecutionEnvironment,
 } from 'weir';
 import { jRecord, matchLine, ruleChanges, ruleMatches, type JInputParams, type JRecord, type Rule } from './j-input.js';
 
@@ -24,7 +32,12 @@ class RuleMatcher extends KeyedBroadcastProcessFunction<number, JRecord, Rule, s
       // The non-broadcast side must not change broadcast state: instances would diverge.
       let wrote = true;
       try {
-        (ctx.getBroadcastState(rulesState) as unknown as { put(k: string, v: Rule): void }).put('forged', { op: 'put', id: 'forged', modulus: 1, remainder: 0 });
+        (ctx.getBroadcastState(rulesState) as unknown as { put(k: string, v: Rule): void }).put('forged', {
+          op: 'put',
+          id: 'forged',
+          modulus: 1,
+          remainder: 0,
+        });
       } catch {
         wrote = false;
       }
@@ -51,11 +64,19 @@ class RuleMatcher extends KeyedBroadcastProcessFunction<number, JRecord, Rule, s
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, json, bound, ruleSeed, ruleCount] = args;
-  if (!outDir || !json || !bound || !ruleSeed || !ruleCount) throw new Error('usage: j-broadcast <outDir> <input JSON> <boundMs> <ruleSeed> <ruleCount>');
+  if (!outDir || !json || !bound || !ruleSeed || !ruleCount)
+    throw new Error('usage: j-broadcast <outDir> <input JSON> <boundMs> <ruleSeed> <ruleCount>');
   const input = JSON.parse(json) as JInputParams;
-  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(Number(bound)).withTimestampAssigner((r: JRecord) => r.ts);
-  const events = env.fromSource(new DataGeneratorSource((i: number) => jRecord(0, i, input), input.left.count), strategy, 'Events').uid('events');
-  const rules = env.fromElements(...ruleChanges(Number(ruleSeed), Number(ruleCount))).name('Rules').broadcast(rulesState);
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(Number(bound)).withTimestampAssigner(
+    (r: JRecord) => r.ts,
+  );
+  const events = env
+    .fromSource(new DataGeneratorSource((i: number) => jRecord(0, i, input), input.left.count), strategy, 'Events')
+    .uid('events');
+  const rules = env
+    .fromElements(...ruleChanges(Number(ruleSeed), Number(ruleCount)))
+    .name('Rules')
+    .broadcast(rulesState);
   events
     .keyBy((r: JRecord) => r.key)
     .connect(rules)

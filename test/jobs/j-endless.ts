@@ -4,8 +4,12 @@
 // buffered rows while it runs.
 //   args: <JInputParams as JSON> <boundMs> <lower> <upper> <recordsPerSecond per side>
 import {
-  DataGeneratorSource, RateLimiterStrategy, WatermarkStrategy,
-  type Collector, type ProcessJoinContext, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  RateLimiterStrategy,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessJoinContext,
+  type StreamExecutionEnvironment,
 } from 'weir';
 import { jRecord, type JInputParams, type JRecord } from './j-input.js';
 
@@ -17,14 +21,23 @@ interface Pair {
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [json, bound, lowerArg, upperArg, rateArg] = args;
-  if (!json || !bound || !lowerArg || !upperArg || !rateArg) throw new Error('usage: j-endless <input JSON> <boundMs> <lower> <upper> <rate>');
+  if (!json || !bound || !lowerArg || !upperArg || !rateArg)
+    throw new Error('usage: j-endless <input JSON> <boundMs> <lower> <upper> <rate>');
   const input = JSON.parse(json) as JInputParams;
   const lower = Number(lowerArg);
   const upper = Number(upperArg);
   const rate = Number(rateArg);
-  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(Number(bound)).withTimestampAssigner((r: JRecord) => r.ts);
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(Number(bound)).withTimestampAssigner(
+    (r: JRecord) => r.ts,
+  );
   const source = (side: 0 | 1, name: string) =>
-    env.fromSource(new DataGeneratorSource((i: number) => jRecord(side, i, input), Infinity, RateLimiterStrategy.perSecond(rate)), strategy, name).uid(name.toLowerCase());
+    env
+      .fromSource(
+        new DataGeneratorSource((i: number) => jRecord(side, i, input), Infinity, RateLimiterStrategy.perSecond(rate)),
+        strategy,
+        name,
+      )
+      .uid(name.toLowerCase());
   source(0, 'Left')
     .keyBy((r: JRecord) => r.key)
     .intervalJoin(source(1, 'Right').keyBy((r: JRecord) => r.key))
@@ -38,7 +51,8 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .name('Endless interval join')
     .addSink((p: Pair) => {
       const d = p.r.ts - p.l.ts;
-      if (p.l.key !== p.r.key || d < lower || d > upper || p.ts !== Math.max(p.l.ts, p.r.ts)) throw new Error(`wrong pair: ${JSON.stringify(p)}`);
+      if (p.l.key !== p.r.key || d < lower || d > upper || p.ts !== Math.max(p.l.ts, p.r.ts))
+        throw new Error(`wrong pair: ${JSON.stringify(p)}`);
     })
     .name('Check pairs');
   void env.execute('Joins: endless interval join');

@@ -54,7 +54,11 @@ export function pairLine(l: JRecord, r: JRecord): string {
 /** A coGroup call: the key and both sides' records, sorted. */
 export function coGroupLine(lefts: readonly JRecord[], rights: readonly JRecord[]): string {
   const key = (lefts[0] ?? rights[0])!.key;
-  const seqs = (rs: readonly JRecord[]) => rs.map((r) => r.seq).sort((a, b) => a - b).join(',');
+  const seqs = (rs: readonly JRecord[]) =>
+    rs
+      .map((r) => r.seq)
+      .sort((a, b) => a - b)
+      .join(',');
   return `${key}|L${seqs(lefts)}|R${seqs(rights)}`;
 }
 
@@ -83,7 +87,10 @@ export function sideLine(r: JRecord): string {
   return `${r.key}|R${r.seq}|${r.ts}`;
 }
 
-export type JWindowSpec = { kind: 'tumbling'; size: number } | { kind: 'sliding'; size: number; slide: number } | { kind: 'session'; gap: number };
+export type JWindowSpec =
+  | { kind: 'tumbling'; size: number }
+  | { kind: 'sliding'; size: number; slide: number }
+  | { kind: 'session'; gap: number };
 
 /** The j-joins job's JSON argument. */
 export type JJobSpec = {
@@ -116,7 +123,8 @@ export function matchLine(r: JRecord, ruleId: string): string {
 /** Seeded rule changes: puts of rules r0..r{n-1}, some overwritten or removed later. */
 export function ruleChanges(seed: number, n: number): Rule[] {
   const out: Rule[] = [];
-  for (let i = 0; i < n; i++) out.push({ op: 'put', id: `r${i}`, modulus: 3 + (hash(i, seed, 40) % 17), remainder: hash(i, seed, 41) % 3 });
+  for (let i = 0; i < n; i++)
+    out.push({ op: 'put', id: `r${i}`, modulus: 3 + (hash(i, seed, 40) % 17), remainder: hash(i, seed, 41) % 3 });
   for (let i = 0; i < n; i++) {
     const h = hash(i, seed, 42) % 4;
     if (h === 0) out.push({ op: 'remove', id: `r${i}`, modulus: 1, remainder: 0 });

@@ -4,13 +4,33 @@
 //   args: <outDir> <JJobSpec as JSON>
 // Results go to <outDir>/results, the co-process side output to <outDir>/side.
 import {
-  DataGeneratorSource, EventTimeSessionWindows, FileSink, KeyedCoProcessFunction, OutputTag, SlidingEventTimeWindows,
-  TumblingEventTimeWindows, WatermarkStrategy,
-  type Collector, type CoOnTimerContext, type DataStream, type KeyedCoProcessContext, type ProcessJoinContext, type StreamExecutionEnvironment,
+  DataGeneratorSource,
+  EventTimeSessionWindows,
+  FileSink,
+  KeyedCoProcessFunction,
+  OutputTag,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type CoOnTimerContext,
+  type DataStream,
+  type KeyedCoProcessContext,
+  type ProcessJoinContext,
+  type StreamExecutionEnvironment,
 } from 'weir';
 import {
-  coGroupLine, intervalLine, isSideOutput, jRecord, pairLine, sideLine, slotEnd, slotLine,
-  type JJobSpec, type JRecord, type JWindowSpec,
+  coGroupLine,
+  intervalLine,
+  isSideOutput,
+  jRecord,
+  pairLine,
+  sideLine,
+  slotEnd,
+  slotLine,
+  type JJobSpec,
+  type JRecord,
+  type JWindowSpec,
 } from './j-input.js';
 
 function assigner(w: JWindowSpec) {
@@ -41,12 +61,14 @@ class SlotCounter extends KeyedCoProcessFunction<number, JRecord, JRecord, strin
   }
 
   processElement1(r: JRecord, ctx: KeyedCoProcessContext<number>, _out: Collector<string>): void {
-    if (ctx.getCurrentKey() !== r.key || ctx.timestamp() !== r.ts) throw new Error(`wrong context for left ${r.seq}: key ${ctx.getCurrentKey()}, ts ${ctx.timestamp()}`);
+    if (ctx.getCurrentKey() !== r.key || ctx.timestamp() !== r.ts)
+      throw new Error(`wrong context for left ${r.seq}: key ${ctx.getCurrentKey()}, ts ${ctx.timestamp()}`);
     this.add(r, ctx);
   }
 
   processElement2(r: JRecord, ctx: KeyedCoProcessContext<number>, _out: Collector<string>): void {
-    if (ctx.getCurrentKey() !== r.key || ctx.timestamp() !== r.ts) throw new Error(`wrong context for right ${r.seq}: key ${ctx.getCurrentKey()}, ts ${ctx.timestamp()}`);
+    if (ctx.getCurrentKey() !== r.key || ctx.timestamp() !== r.ts)
+      throw new Error(`wrong context for right ${r.seq}: key ${ctx.getCurrentKey()}, ts ${ctx.timestamp()}`);
     if (isSideOutput(r)) ctx.output(side, sideLine(r));
     this.add(r, ctx);
   }
@@ -65,21 +87,39 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   if (!outDir || !json) throw new Error('usage: j-joins <outDir> <spec JSON>');
   const spec = JSON.parse(json) as JJobSpec;
   const input = spec.input;
-  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(spec.boundMs).withTimestampAssigner((r: JRecord) => r.ts);
-  const left: DataStream<JRecord> = env.fromSource(new DataGeneratorSource((i: number) => jRecord(0, i, input), input.left.count), strategy, 'Left').uid('left');
-  const right: DataStream<JRecord> = env.fromSource(new DataGeneratorSource((i: number) => jRecord(1, i, input), input.right.count), strategy, 'Right').uid('right');
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<JRecord>(spec.boundMs).withTimestampAssigner(
+    (r: JRecord) => r.ts,
+  );
+  const left: DataStream<JRecord> = env
+    .fromSource(new DataGeneratorSource((i: number) => jRecord(0, i, input), input.left.count), strategy, 'Left')
+    .uid('left');
+  const right: DataStream<JRecord> = env
+    .fromSource(new DataGeneratorSource((i: number) => jRecord(1, i, input), input.right.count), strategy, 'Right')
+    .uid('right');
 
   let results: DataStream<string>;
   switch (spec.op) {
     case 'join':
-      results = left.join(right).where(keyOf).equalTo(keyOf).window(assigner(spec.window))
+      results = left
+        .join(right)
+        .where(keyOf)
+        .equalTo(keyOf)
+        .window(assigner(spec.window))
         .apply((l: JRecord, r: JRecord) => pairLine(l, r))
-        .uid('join').name(`Join ${spec.window.kind}`);
+        .uid('join')
+        .name(`Join ${spec.window.kind}`);
       break;
     case 'coGroup':
-      results = left.coGroup(right).where(keyOf).equalTo(keyOf).window(assigner(spec.window))
-        .apply((ls: Iterable<JRecord>, rs: Iterable<JRecord>, out: Collector<string>) => out.collect(coGroupLine([...ls], [...rs])))
-        .uid('coGroup').name(`CoGroup ${spec.window.kind}`);
+      results = left
+        .coGroup(right)
+        .where(keyOf)
+        .equalTo(keyOf)
+        .window(assigner(spec.window))
+        .apply((ls: Iterable<JRecord>, rs: Iterable<JRecord>, out: Collector<string>) =>
+          out.collect(coGroupLine([...ls], [...rs])),
+        )
+        .uid('coGroup')
+        .name(`CoGroup ${spec.window.kind}`);
       break;
     case 'interval': {
       let between = left.keyBy(keyOf).intervalJoin(right.keyBy(keyOf)).between(spec.lower, spec.upper);
@@ -91,12 +131,21 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
             out.collect(intervalLine(l, r, ctx.getLeftTimestamp(), ctx.getRightTimestamp(), ctx.getTimestamp()));
           },
         })
-        .uid('interval-join').name('Interval join');
+        .uid('interval-join')
+        .name('Interval join');
       break;
     }
     case 'coProcess': {
-      const counted = left.keyBy(keyOf).connect(right.keyBy(keyOf)).process(new SlotCounter()).uid('co-process').name('Slot counts');
-      counted.getSideOutput(side).sinkTo(FileSink.forRowFormat<string>(`${outDir}/side`).build()).name('Side');
+      const counted = left
+        .keyBy(keyOf)
+        .connect(right.keyBy(keyOf))
+        .process(new SlotCounter())
+        .uid('co-process')
+        .name('Slot counts');
+      counted
+        .getSideOutput(side)
+        .sinkTo(FileSink.forRowFormat<string>(`${outDir}/side`).build())
+        .name('Side');
       results = counted;
       break;
     }

@@ -5,8 +5,20 @@
 //           the statement builder calls the setters.
 //   args: <upsert|xa> <jdbcUrl> <user> <password> <table> <count> <ratePerSecond> <checkpointIntervalMs> <restart: fixed|none> [maxRetries]
 import {
-  DataGeneratorSource, JdbcConnectionOptions, JdbcExactlyOnceOptions, JdbcExecutionOptions, JdbcSink, KeyedProcessFunction, RateLimiterStrategy,
-  RestartStrategies, ValueStateDescriptor, WatermarkStrategy, type Collector, type KeyedProcessContext, type StreamExecutionEnvironment, type ValueState,
+  DataGeneratorSource,
+  JdbcConnectionOptions,
+  JdbcExactlyOnceOptions,
+  JdbcExecutionOptions,
+  JdbcSink,
+  KeyedProcessFunction,
+  RateLimiterStrategy,
+  RestartStrategies,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+  type Collector,
+  type KeyedProcessContext,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 import { jdbcEventOf, type JdbcCount, type JdbcEvent } from './jdbc-input.js';
 
@@ -28,10 +40,16 @@ class RunningCount extends KeyedProcessFunction<number, JdbcEvent, JdbcCount> {
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [mode, url, user, password, table, countArg, rateArg, intervalArg, restart, retriesArg] = args;
   env.enableCheckpointing(Number(intervalArg));
-  env.setRestartStrategy(restart === 'none' ? RestartStrategies.noRestart() : RestartStrategies.fixedDelayRestart(1000, 100));
+  env.setRestartStrategy(
+    restart === 'none' ? RestartStrategies.noRestart() : RestartStrategies.fixedDelayRestart(1000, 100),
+  );
   // One source subtask: every key sees its events in index order, so each update is deterministic.
   const events = env
-    .fromSource(new DataGeneratorSource(jdbcEventOf, Number(countArg), RateLimiterStrategy.perSecond(Number(rateArg))), WatermarkStrategy.noWatermarks<JdbcEvent>(), 'Events')
+    .fromSource(
+      new DataGeneratorSource(jdbcEventOf, Number(countArg), RateLimiterStrategy.perSecond(Number(rateArg))),
+      WatermarkStrategy.noWatermarks<JdbcEvent>(),
+      'Events',
+    )
     .uid('events')
     .setParallelism(1);
   const counts = events
@@ -48,7 +66,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .withConnectionCheckTimeoutSeconds(5)
     .build();
   if (mode === 'xa') {
-    const execution = JdbcExecutionOptions.builder().withBatchSize(100).withBatchIntervalMs(200).withMaxRetries(0).build();
+    const execution = JdbcExecutionOptions.builder()
+      .withBatchSize(100)
+      .withBatchIntervalMs(200)
+      .withMaxRetries(0)
+      .build();
     counts
       .addSink(
         JdbcSink.exactlyOnceSink<JdbcCount>(
@@ -68,7 +90,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       .name('Counts (XA)');
     return;
   }
-  const execution = JdbcExecutionOptions.builder().withBatchSize(100).withBatchIntervalMs(200).withMaxRetries(Number(retriesArg ?? 3)).build();
+  const execution = JdbcExecutionOptions.builder()
+    .withBatchSize(100)
+    .withBatchIntervalMs(200)
+    .withMaxRetries(Number(retriesArg ?? 3))
+    .build();
   counts
     .addSink(
       JdbcSink.sink<JdbcCount>(

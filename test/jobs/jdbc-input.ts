@@ -32,7 +32,11 @@ function hash(i: number, salt: number): number {
 }
 
 export function jdbcEventOf(i: number): JdbcEvent {
-  return { key: Math.floor(hash(i, 1) * JDBC_KEYS), value: Math.floor(hash(i, 2) * 1000), ts: BASE_TS + i * 10 - Math.floor(hash(i, 3) * JITTER_MS) };
+  return {
+    key: Math.floor(hash(i, 1) * JDBC_KEYS),
+    value: Math.floor(hash(i, 2) * 1000),
+    ts: BASE_TS + i * 10 - Math.floor(hash(i, 3) * JITTER_MS),
+  };
 }
 
 /** Every update in order (one source subtask: each key sees its events in index order). */

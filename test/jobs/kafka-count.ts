@@ -2,8 +2,20 @@
 // "key,count" through a KafkaSink. Exactly once, the output holds each key's counts 1..n once.
 //   args: <bootstrap> <inTopic> <outTopic> <transactionalIdPrefix> <checkpointIntervalMs> [deliveryGuarantee] [bounded]
 import {
-  DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, RestartStrategies, SimpleStringSchema,
-  ValueStateDescriptor, WatermarkStrategy, KeyedProcessFunction, type Collector, type KeyedProcessContext, type StreamExecutionEnvironment, type ValueState,
+  DeliveryGuarantee,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  KafkaSource,
+  OffsetsInitializer,
+  RestartStrategies,
+  SimpleStringSchema,
+  ValueStateDescriptor,
+  WatermarkStrategy,
+  KeyedProcessFunction,
+  type Collector,
+  type KeyedProcessContext,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 
 class RunningCount extends KeyedProcessFunction<string, string, string> {
@@ -36,7 +48,12 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const built = source.build();
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap!)
-    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(outTopic!).setValueSerializationSchema(new SimpleStringSchema()).build())
+    .setRecordSerializer(
+      KafkaRecordSerializationSchema.builder<string>()
+        .setTopic(outTopic!)
+        .setValueSerializationSchema(new SimpleStringSchema())
+        .build(),
+    )
     .setDeliveryGuarantee(guarantee ? (guarantee as DeliveryGuarantee) : DeliveryGuarantee.EXACTLY_ONCE)
     .setTransactionalIdPrefix(prefix!)
     .build();

@@ -2,7 +2,17 @@
 // end at the start) through an EXACTLY_ONCE KafkaSink, both logging in with the given credentials
 // as Flink users configure them. No restarts: wrong credentials fail the job.
 //   args: <bootstrap> <inTopic> <outTopic> <username> <password> <transactionalIdPrefix>
-import { DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, RestartStrategies, SimpleStringSchema, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
+import {
+  DeliveryGuarantee,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  KafkaSource,
+  OffsetsInitializer,
+  RestartStrategies,
+  SimpleStringSchema,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
+} from 'weir';
 
 /** A JAAS quoted string: backslashes and double quotes escaped. */
 function quoted(s: string): string {
@@ -29,12 +39,23 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .build();
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap!)
-    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(outTopic!).setValueSerializationSchema(new SimpleStringSchema()).build())
+    .setRecordSerializer(
+      KafkaRecordSerializationSchema.builder<string>()
+        .setTopic(outTopic!)
+        .setValueSerializationSchema(new SimpleStringSchema())
+        .build(),
+    )
     .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
     .setTransactionalIdPrefix(prefix!)
     .setProperty('security.protocol', security['security.protocol'])
     .setProperty('sasl.mechanism', security['sasl.mechanism'])
     .setProperty('sasl.jaas.config', security['sasl.jaas.config'])
     .build();
-  env.fromSource(source, WatermarkStrategy.noWatermarks<string>(), 'SASL input').uid('sasl-source').map((line: string) => `copied:${line}`).name('Copy').sinkTo(sink).uid('sasl-sink');
+  env
+    .fromSource(source, WatermarkStrategy.noWatermarks<string>(), 'SASL input')
+    .uid('sasl-source')
+    .map((line: string) => `copied:${line}`)
+    .name('Copy')
+    .sinkTo(sink)
+    .uid('sasl-sink');
 }

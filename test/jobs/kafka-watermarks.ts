@@ -2,8 +2,15 @@
 // window of the timestamps in the records ("<partition>,<ts>"), written as "<windowStart>,<count>".
 //   args: <bootstrap> <inTopic> <outTopic> <idlenessMs or 0>
 import {
-  DeliveryGuarantee, KafkaRecordSerializationSchema, KafkaSink, KafkaSource, OffsetsInitializer, SimpleStringSchema, TumblingEventTimeWindows,
-  WatermarkStrategy, type StreamExecutionEnvironment,
+  DeliveryGuarantee,
+  KafkaRecordSerializationSchema,
+  KafkaSink,
+  KafkaSource,
+  OffsetsInitializer,
+  SimpleStringSchema,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
 } from 'weir';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
@@ -14,11 +21,18 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .setStartingOffsets(OffsetsInitializer.earliest())
     .setValueOnlyDeserializer(new SimpleStringSchema())
     .build();
-  let strategy = WatermarkStrategy.forBoundedOutOfOrderness<string>(0).withTimestampAssigner((line) => Number(line.split(',')[1]));
+  let strategy = WatermarkStrategy.forBoundedOutOfOrderness<string>(0).withTimestampAssigner((line) =>
+    Number(line.split(',')[1]),
+  );
   if (Number(idleness) > 0) strategy = strategy.withIdleness(Number(idleness));
   const sink = KafkaSink.builder<string>()
     .setBootstrapServers(bootstrap!)
-    .setRecordSerializer(KafkaRecordSerializationSchema.builder<string>().setTopic(outTopic!).setValueSerializationSchema(new SimpleStringSchema()).build())
+    .setRecordSerializer(
+      KafkaRecordSerializationSchema.builder<string>()
+        .setTopic(outTopic!)
+        .setValueSerializationSchema(new SimpleStringSchema())
+        .build(),
+    )
     .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
     .build();
   env

@@ -6,7 +6,9 @@ export default async function main(env: StreamExecutionEnvironment, args: string
   const n = Number(args[0] ?? 20);
   env
     .fromSequence(1, n)
-    .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x * 100))
+    .assignTimestampsAndWatermarks(
+      WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x * 100),
+    )
     .keyBy((x) => x % 2)
     .window(TumblingEventTimeWindows.of(500))
     .reduce((a, b) => a + b)

@@ -18,6 +18,10 @@ class Trap extends RichMapFunction<number, number> {
 
 export default function main(env: StreamExecutionEnvironment): void {
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(1, 100));
-  env.fromSequence(1, 2000).map(new Trap()).name('Trap').addSink(() => {});
+  env
+    .fromSequence(1, 2000)
+    .map(new Trap())
+    .name('Trap')
+    .addSink(() => {});
   env.execute('Module state');
 }

@@ -4,7 +4,11 @@
 // job fails (no restarts) naming the URL, the status and Prometheus' message.
 //   args: <writeUrl> <FAIL|DISCARD_AND_CONTINUE> <metricName> <baseMs>
 import {
-  OnErrorBehavior, PrometheusSink, PrometheusTimeSeries, RestartStrategies, SinkWriterErrorHandlingBehaviorConfiguration,
+  OnErrorBehavior,
+  PrometheusSink,
+  PrometheusTimeSeries,
+  RestartStrategies,
+  SinkWriterErrorHandlingBehaviorConfiguration,
   type StreamExecutionEnvironment,
 } from 'weir';
 
@@ -17,11 +21,16 @@ export const OUT_OF_ORDER_SAMPLES: [number, number][] = [
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [url, behavior, metric, base] = args;
-  if (!url || !behavior || !metric || !base) throw new Error('usage: prometheus-out-of-order <writeUrl> <behavior> <metricName> <baseMs>');
+  if (!url || !behavior || !metric || !base)
+    throw new Error('usage: prometheus-out-of-order <writeUrl> <behavior> <metricName> <baseMs>');
   env.setParallelism(1);
   env.setRestartStrategy(RestartStrategies.noRestart());
   const records = OUT_OF_ORDER_SAMPLES.map(([dt, v]) =>
-    PrometheusTimeSeries.builder().withMetricName(metric).addLabel('case', behavior).addSample(v, Number(base) + dt).build(),
+    PrometheusTimeSeries.builder()
+      .withMetricName(metric)
+      .addLabel('case', behavior)
+      .addSample(v, Number(base) + dt)
+      .build(),
   );
   env
     .fromElements(...records)
@@ -30,7 +39,9 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
         .setPrometheusRemoteWriteUrl(url)
         .setMaxBatchSizeInSamples(1)
         .setErrorHandlingBehaviorConfiguration(
-          SinkWriterErrorHandlingBehaviorConfiguration.builder().onPrometheusNonRetryableError(behavior as OnErrorBehavior).build(),
+          SinkWriterErrorHandlingBehaviorConfiguration.builder()
+            .onPrometheusNonRetryableError(behavior as OnErrorBehavior)
+            .build(),
         )
         .build(),
     )

@@ -8,9 +8,19 @@
 // referenceSamples().
 //   args: <writeUrl> <count> <sensors> <baseMs> <stepMs> <windowMs> <ratePerSecond> <checkpointMs> <maxBatchSizeInSamples>
 import {
-  DataGeneratorSource, PrometheusSink, PrometheusSinkConfiguration, PrometheusTimeSeries, PrometheusTimeSeriesLabelsAndMetricNameKeySelector,
-  RateLimiterStrategy, RestartStrategies, TumblingEventTimeWindows, WatermarkStrategy,
-  type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  PrometheusSink,
+  PrometheusSinkConfiguration,
+  PrometheusTimeSeries,
+  PrometheusTimeSeriesLabelsAndMetricNameKeySelector,
+  RateLimiterStrategy,
+  RestartStrategies,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 
 export const READING_METRIC = 'weir_sensor_reading';
@@ -92,31 +102,54 @@ export function seriesId(labels: Record<string, string>): string {
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [url, count, sensors, baseMs, stepMs, windowMs, rate, checkpointMs, maxBatch] = args;
   if (!url || !count || !sensors || !baseMs || !stepMs || !windowMs || !rate || !checkpointMs || !maxBatch) {
-    throw new Error('usage: prometheus-sensors <writeUrl> <count> <sensors> <baseMs> <stepMs> <windowMs> <ratePerSecond> <checkpointMs> <maxBatch>');
+    throw new Error(
+      'usage: prometheus-sensors <writeUrl> <count> <sensors> <baseMs> <stepMs> <windowMs> <ratePerSecond> <checkpointMs> <maxBatch>',
+    );
   }
-  const spec: SensorJobSpec = { count: Number(count), sensors: Number(sensors), baseMs: Number(baseMs), stepMs: Number(stepMs), windowMs: Number(windowMs) };
+  const spec: SensorJobSpec = {
+    count: Number(count),
+    sensors: Number(sensors),
+    baseMs: Number(baseMs),
+    stepMs: Number(stepMs),
+    windowMs: Number(windowMs),
+  };
   env.enableCheckpointing(Number(checkpointMs));
   env.setRestartStrategy(RestartStrategies.noRestart());
 
   env
     .fromSource(
-      new DataGeneratorSource((i: number) => readingOf(i, spec), spec.count, RateLimiterStrategy.perSecond(Number(rate))),
+      new DataGeneratorSource(
+        (i: number) => readingOf(i, spec),
+        spec.count,
+        RateLimiterStrategy.perSecond(Number(rate)),
+      ),
       WatermarkStrategy.forMonotonousTimestamps<Reading>().withTimestampAssigner((r: Reading) => r.ts),
       'Readings',
     )
     .keyBy((r: Reading) => r.sensor)
     .window(TumblingEventTimeWindows.of(spec.windowMs))
-    .process((sensor: number, ctx: ProcessWindowContext<TimeWindow>, readings: Iterable<Reading>, out: Collector<PrometheusTimeSeries>) => {
-      const sorted = [...readings].sort((a, b) => a.ts - b.ts);
-      const all = series(READING_METRIC, sensor);
-      let sum = 0;
-      for (const r of sorted) {
-        all.addSample(r.value, r.ts);
-        sum += r.value;
-      }
-      out.collect(all.build());
-      out.collect(series(SUM_METRIC, sensor).addSample(sum, ctx.window.end - 1).build());
-    })
+    .process(
+      (
+        sensor: number,
+        ctx: ProcessWindowContext<TimeWindow>,
+        readings: Iterable<Reading>,
+        out: Collector<PrometheusTimeSeries>,
+      ) => {
+        const sorted = [...readings].sort((a, b) => a.ts - b.ts);
+        const all = series(READING_METRIC, sensor);
+        let sum = 0;
+        for (const r of sorted) {
+          all.addSample(r.value, r.ts);
+          sum += r.value;
+        }
+        out.collect(all.build());
+        out.collect(
+          series(SUM_METRIC, sensor)
+            .addSample(sum, ctx.window.end - 1)
+            .build(),
+        );
+      },
+    )
     .uid('windows')
     .name('Sensor windows')
     .keyBy(new PrometheusTimeSeriesLabelsAndMetricNameKeySelector())
@@ -125,7 +158,13 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
         .setPrometheusRemoteWriteUrl(url)
         .setMaxBatchSizeInSamples(Number(maxBatch))
         .setMaxTimeInBufferMS(200)
-        .setRetryConfiguration(PrometheusSinkConfiguration.RetryConfiguration.builder().setInitialRetryDelayMS(20).setMaxRetryDelayMS(500).setMaxRetryCount(10).build())
+        .setRetryConfiguration(
+          PrometheusSinkConfiguration.RetryConfiguration.builder()
+            .setInitialRetryDelayMS(20)
+            .setMaxRetryDelayMS(500)
+            .setMaxRetryCount(10)
+            .build(),
+        )
         .setErrorHandlingBehaviorConfiguration(
           PrometheusSinkConfiguration.SinkWriterErrorHandlingBehaviorConfiguration.builder()
             .onPrometheusNonRetryableError(PrometheusSinkConfiguration.OnErrorBehavior.FAIL)

@@ -4,8 +4,20 @@
 // window sums with a plain loop over the same script (scriptedEvent below).
 //   args: <outDir> <recordsPerSubtask> <keys> <checkpointIntervalMs> <pauseEvery> <pauseMs>
 import {
-  FileSink, ListStateDescriptor, OnCheckpointRollingPolicy, RestartStrategies, RichParallelSourceFunction, TimeWindow, TumblingEventTimeWindows, Watermark,
-  type CheckpointedFunction, type FunctionInitializationContext, type ListState, type SourceContext, type StreamExecutionEnvironment, type WindowAssignerContext,
+  FileSink,
+  ListStateDescriptor,
+  OnCheckpointRollingPolicy,
+  RestartStrategies,
+  RichParallelSourceFunction,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  Watermark,
+  type CheckpointedFunction,
+  type FunctionInitializationContext,
+  type ListState,
+  type SourceContext,
+  type StreamExecutionEnvironment,
+  type WindowAssignerContext,
 } from 'weir';
 
 export interface ScriptedEvent {
@@ -47,12 +59,19 @@ class ScriptedSource extends RichParallelSourceFunction<ScriptedEvent> implement
   private next = 0;
   private positions!: ListState<{ subtask: number; next: number }>;
 
-  constructor(private readonly count: number, private readonly keys: number, private readonly pauseEvery: number, private readonly pauseMs: number) {
+  constructor(
+    private readonly count: number,
+    private readonly keys: number,
+    private readonly pauseEvery: number,
+    private readonly pauseMs: number,
+  ) {
     super();
   }
 
   initializeState(ctx: FunctionInitializationContext): void {
-    this.positions = ctx.getOperatorStateStore().getUnionListState(new ListStateDescriptor<{ subtask: number; next: number }>('positions'));
+    this.positions = ctx
+      .getOperatorStateStore()
+      .getUnionListState(new ListStateDescriptor<{ subtask: number; next: number }>('positions'));
     // Union state: every subtask sees every position and takes its own (the runtime context is not set yet, so all are kept).
     this.restored = ctx.isRestored() ? [...this.positions.get()] : [];
   }
@@ -93,9 +112,12 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .uid('scripted')
     .keyBy((e) => e.key)
     .window(new KeySizedWindows())
-    .reduce<string>((a, b) => ({ key: a.key, value: a.value + b.value, ts: Math.min(a.ts, b.ts) }), (key, ctx, sums, out) => {
-      for (const s of sums) out.collect(`${key},${(ctx.window as TimeWindow).start},${s.value}`);
-    })
+    .reduce<string>(
+      (a, b) => ({ key: a.key, value: a.value + b.value, ts: Math.min(a.ts, b.ts) }),
+      (key, ctx, sums, out) => {
+        for (const s of sums) out.collect(`${key},${(ctx.window as TimeWindow).start},${s.value}`);
+      },
+    )
     .uid('sums')
     .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build())
     .uid('sink');

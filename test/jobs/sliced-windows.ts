@@ -8,8 +8,18 @@
 // record is late and every window fires exactly once whatever the timing.
 //   args: <slidingOut> <tumblingOut> <count> <keys> <ratePerSecond> <checkpointIntervalMs>
 import {
-  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
-  type AggregateFunction, type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RateLimiterStrategy,
+  SlidingEventTimeWindows,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type AggregateFunction,
+  type Collector,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 
 export const STEP_MS = 10;
@@ -31,7 +41,11 @@ function mix(x: number): number {
 
 /** Record i: a seeded key and value, and a timestamp up to DISORDER_MS before its position. */
 export function recordOf(i: number, keys: number): Rec {
-  return { key: `k${mix(i + 0x51ed) % keys}`, v: 1 + (mix(i ^ 0x7a3c1) % 100), ts: i * STEP_MS - (mix(i * 31 + 7) % (DISORDER_MS + 1)) };
+  return {
+    key: `k${mix(i + 0x51ed) % keys}`,
+    v: 1 + (mix(i ^ 0x7a3c1) % 100),
+    ts: i * STEP_MS - (mix(i * 31 + 7) % (DISORDER_MS + 1)),
+  };
 }
 
 const countSum: AggregateFunction<Rec, { count: number; sum: number }, { count: number; sum: number }> = {
@@ -51,19 +65,32 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   env.enableCheckpointing(Number(interval));
   const records = env
     .fromSource(
-      new DataGeneratorSource((i: number) => recordOf(i, k), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
+      new DataGeneratorSource(
+        (i: number) => recordOf(i, k),
+        Number(count),
+        RateLimiterStrategy.perSecond(Number(rate)),
+      ),
       WatermarkStrategy.forBoundedOutOfOrderness<Rec>(DISORDER_MS).withTimestampAssigner((r) => r.ts),
       'Records',
     )
     .uid('records');
-  const sink = (dir: string) => FileSink.forRowFormat<string>(dir).withRollingPolicy(OnCheckpointRollingPolicy.build()).build();
+  const sink = (dir: string) =>
+    FileSink.forRowFormat<string>(dir).withRollingPolicy(OnCheckpointRollingPolicy.build()).build();
   records
     .keyBy((r: Rec) => r.key)
     .window(SlidingEventTimeWindows.of(SLIDING.size, SLIDING.slide))
     .allowedLateness(SLIDING.lateness)
-    .aggregate(countSum, (key: string, ctx: ProcessWindowContext<TimeWindow>, results: Iterable<{ count: number; sum: number }>, out: Collector<string>) => {
-      for (const r of results) out.collect(`S,${key},${ctx.window.start},${ctx.window.end},${r.count},${r.sum}`);
-    })
+    .aggregate(
+      countSum,
+      (
+        key: string,
+        ctx: ProcessWindowContext<TimeWindow>,
+        results: Iterable<{ count: number; sum: number }>,
+        out: Collector<string>,
+      ) => {
+        for (const r of results) out.collect(`S,${key},${ctx.window.start},${ctx.window.end},${r.count},${r.sum}`);
+      },
+    )
     .uid('sliding')
     .sinkTo(sink(slidingOut!))
     .uid('sliding-sink');

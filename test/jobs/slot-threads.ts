@@ -3,7 +3,13 @@
 // leaves a rejected promise nobody handles (`reject`), or does nothing (`none`). No restarts, so a
 // failure ends the job.
 //   args: <exit|hang|reject|none> <at> [ratePerSecond]
-import { DataGeneratorSource, RateLimiterStrategy, RestartStrategies, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
+import {
+  DataGeneratorSource,
+  RateLimiterStrategy,
+  RestartStrategies,
+  WatermarkStrategy,
+  type StreamExecutionEnvironment,
+} from 'weir';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [mode = 'none', at = '1000', rate = '2000'] = args;

@@ -2,7 +2,14 @@
 // restores the savepoint), but its counter throws at the first record, so the job keeps restarting
 // (fixed-delay, 3 attempts) and then fails, before any of its checkpoints could complete.
 //   args: as sp-count.ts
-import { FileSink, OnCheckpointRollingPolicy, RichMapFunction, ValueStateDescriptor, type StreamExecutionEnvironment, type ValueState } from 'weir';
+import {
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RichMapFunction,
+  ValueStateDescriptor,
+  type StreamExecutionEnvironment,
+  type ValueState,
+} from 'weir';
 import { events, type Ev } from './sp-count.js';
 
 class BrokenCounter extends RichMapFunction<Ev, string> {

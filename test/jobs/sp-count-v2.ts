@@ -3,7 +3,16 @@
 // sink. With variant 'no-counter' the counter is gone (its state has no home); with 'list-state'
 // it declares its state as a list under the old name.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs|0> <maxParallelism|''> <sinceDir> [normal|no-counter|list-state]
-import { FileSink, ListStateDescriptor, OnCheckpointRollingPolicy, RichMapFunction, ValueStateDescriptor, type ListState, type StreamExecutionEnvironment, type ValueState } from 'weir';
+import {
+  FileSink,
+  ListStateDescriptor,
+  OnCheckpointRollingPolicy,
+  RichMapFunction,
+  ValueStateDescriptor,
+  type ListState,
+  type StreamExecutionEnvironment,
+  type ValueState,
+} from 'weir';
 import { events, KeyCounter, type Ev } from './sp-count.js';
 
 class SinceUpgrade extends RichMapFunction<string, string> {
@@ -45,7 +54,9 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
           .map(variant === 'list-state' ? new ListCounter() : new KeyCounter((k, n) => [k, n].join(',')))
           .uid('counter')
           .name('Counter v2');
-  counted.sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build()).name('Counts');
+  counted
+    .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build())
+    .name('Counts');
   counted
     .keyBy((l) => l.split(',')[0]!)
     .map(new SinceUpgrade())

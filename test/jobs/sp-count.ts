@@ -4,8 +4,14 @@
 // (OnCheckpointRollingPolicy), so tests see counts committed while the job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs|0> [maxParallelism]
 import {
-  FileSink, OnCheckpointRollingPolicy, RestartStrategies, RichMapFunction, ValueStateDescriptor,
-  type DataStream, type StreamExecutionEnvironment, type ValueState,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RestartStrategies,
+  RichMapFunction,
+  ValueStateDescriptor,
+  type DataStream,
+  type StreamExecutionEnvironment,
+  type ValueState,
 } from 'weir';
 import { keyedEvents, type Ev } from './keyed-count.js';
 

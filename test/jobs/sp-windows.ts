@@ -4,8 +4,16 @@
 // committed while the job runs.
 //   args: <outDir> <count> <keys> <ratePerSecond> <checkpointIntervalMs>
 import {
-  DataGeneratorSource, FileSink, OnCheckpointRollingPolicy, RateLimiterStrategy, TumblingEventTimeWindows, WatermarkStrategy,
-  type Collector, type ProcessWindowContext, type StreamExecutionEnvironment, type TimeWindow,
+  DataGeneratorSource,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  RateLimiterStrategy,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type ProcessWindowContext,
+  type StreamExecutionEnvironment,
+  type TimeWindow,
 } from 'weir';
 import { keyOf } from './keyed-count.js';
 
@@ -19,16 +27,22 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   env.enableCheckpointing(Number(interval));
   env
     .fromSource(
-      new DataGeneratorSource((i: number) => ({ key: keyOf(i, k), ts: tsOf(i) }), Number(count), RateLimiterStrategy.perSecond(Number(rate))),
+      new DataGeneratorSource(
+        (i: number) => ({ key: keyOf(i, k), ts: tsOf(i) }),
+        Number(count),
+        RateLimiterStrategy.perSecond(Number(rate)),
+      ),
       WatermarkStrategy.forMonotonousTimestamps<{ key: number; ts: number }>().withTimestampAssigner((e) => e.ts),
       'Events',
     )
     .uid('events')
     .keyBy((e) => e.key)
     .window(TumblingEventTimeWindows.of(WINDOW_MS))
-    .process((key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<unknown>, out: Collector<string>) => {
-      out.collect(`${key},${ctx.window.start},${[...elements].length}`);
-    })
+    .process(
+      (key: number, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<unknown>, out: Collector<string>) => {
+        out.collect(`${key},${ctx.window.start},${[...elements].length}`);
+      },
+    )
     .uid('windows')
     .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build());
 }

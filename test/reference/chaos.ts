@@ -1,5 +1,14 @@
 // The chaos job's results computed with plain loops.
-import { countLine, JOIN_LOWER, JOIN_UPPER, joinLine, orderOf, paymentOf, sumLine, windowStart } from '../jobs/chaos-input.js';
+import {
+  countLine,
+  JOIN_LOWER,
+  JOIN_UPPER,
+  joinLine,
+  orderOf,
+  paymentOf,
+  sumLine,
+  windowStart,
+} from '../jobs/chaos-input.js';
 
 export function chaosReference(n: number): string[] {
   const windows = new Map<string, { key: number; w: number; count: number; amount: number }>();
@@ -18,7 +27,8 @@ export function chaosReference(n: number): string[] {
   const byKey = new Map<number, typeof payments>();
   for (const p of payments) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p]);
   for (const o of orders) {
-    for (const p of byKey.get(o.key) ?? []) if (p.ts >= o.ts + JOIN_LOWER && p.ts <= o.ts + JOIN_UPPER) out.push(joinLine(o.id, p.id));
+    for (const p of byKey.get(o.key) ?? [])
+      if (p.ts >= o.ts + JOIN_LOWER && p.ts <= o.ts + JOIN_UPPER) out.push(joinLine(o.id, p.id));
   }
   return out.sort();
 }

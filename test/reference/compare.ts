@@ -20,7 +20,12 @@ export function multisetDiff(actual: readonly string[], expected: readonly strin
   }
   const missing: string[] = [];
   for (const [l, n] of counts) for (let i = 0; i < n; i++) missing.push(l);
-  return { missing: missing.slice(0, show), missingCount: missing.length, extra: extra.slice(0, show), extraCount: extra.length };
+  return {
+    missing: missing.slice(0, show),
+    missingCount: missing.length,
+    extra: extra.slice(0, show),
+    extraCount: extra.length,
+  };
 }
 
 export const NO_DIFF: MultisetDiff = { missing: [], missingCount: 0, extra: [], extraCount: 0 };

@@ -27,7 +27,11 @@ export interface WindowGroup<L, R, K> {
 }
 
 /** Every (key, window) with its elements of both sides, in input order per side. */
-export function windowGroups<L, R, K>(lefts: readonly L[], rights: readonly R[], spec: JoinSpec<L, R, K>): WindowGroup<L, R, K>[] {
+export function windowGroups<L, R, K>(
+  lefts: readonly L[],
+  rights: readonly R[],
+  spec: JoinSpec<L, R, K>,
+): WindowGroup<L, R, K>[] {
   type Tagged = { side: 0; v: L; ts: number } | { side: 1; v: R; ts: number };
   const byKey = new Map<string, { key: K; elements: Tagged[] }>();
   const add = (key: K, t: Tagged) => {
@@ -73,14 +77,25 @@ export function windowGroups<L, R, K>(lefts: readonly L[], rights: readonly R[],
 }
 
 /** Window join: the cross product per key and window. */
-export function referenceWindowJoin<L, R, K>(lefts: readonly L[], rights: readonly R[], spec: JoinSpec<L, R, K>, line: (l: L, r: R) => string): string[] {
+export function referenceWindowJoin<L, R, K>(
+  lefts: readonly L[],
+  rights: readonly R[],
+  spec: JoinSpec<L, R, K>,
+  line: (l: L, r: R) => string,
+): string[] {
   const out: string[] = [];
-  for (const g of windowGroups(lefts, rights, spec)) for (const l of g.lefts) for (const r of g.rights) out.push(line(l, r));
+  for (const g of windowGroups(lefts, rights, spec))
+    for (const l of g.lefts) for (const r of g.rights) out.push(line(l, r));
   return out;
 }
 
 /** coGroup: one call per key and window with any element. */
-export function referenceCoGroup<L, R, K>(lefts: readonly L[], rights: readonly R[], spec: JoinSpec<L, R, K>, line: (ls: L[], rs: R[]) => string): string[] {
+export function referenceCoGroup<L, R, K>(
+  lefts: readonly L[],
+  rights: readonly R[],
+  spec: JoinSpec<L, R, K>,
+  line: (ls: L[], rs: R[]) => string,
+): string[] {
   return windowGroups(lefts, rights, spec).map((g) => line(g.lefts, g.rights));
 }
 
@@ -135,7 +150,8 @@ export function referenceQ3(persons: readonly Person[], auctions: readonly Aucti
   for (const p of persons) {
     if (!q3Person(p)) continue;
     for (const a of auctions) {
-      if (q3Auction(a) && a.seller === p.id) out.push(localItemLine({ name: p.name, city: p.city, state: p.state, auction: a.id }));
+      if (q3Auction(a) && a.seller === p.id)
+        out.push(localItemLine({ name: p.name, city: p.city, state: p.state, auction: a.id }));
     }
   }
   return out;
@@ -147,7 +163,8 @@ export function referenceQ8(persons: readonly Person[], auctions: readonly Aucti
   for (const p of persons) {
     const start = tumblingStart(p.dateTime, sizeMs);
     for (const a of auctions) {
-      if (a.seller === p.id && tumblingStart(a.dateTime, sizeMs) === start) out.push(newUserLine({ id: p.id, name: p.name, windowStart: start }));
+      if (a.seller === p.id && tumblingStart(a.dateTime, sizeMs) === start)
+        out.push(newUserLine({ id: p.id, name: p.name, windowStart: start }));
     }
   }
   return out;

@@ -29,7 +29,8 @@ export function referenceQ5(input: readonly Bid[], sizeMs: number, slideMs: numb
   const lines: string[] = [];
   for (const w of windows.values()) {
     const max = Math.max(...w.counts.values());
-    for (const [auction, count] of w.counts) if (count === max) lines.push(hotItemLine({ windowStart: w.start, windowEnd: w.end, auction, count }));
+    for (const [auction, count] of w.counts)
+      if (count === max) lines.push(hotItemLine({ windowStart: w.start, windowEnd: w.end, auction, count }));
   }
   return lines;
 }
@@ -45,7 +46,17 @@ export function referenceQ7(input: readonly Bid[], sizeMs: number): string[] {
   for (const [start, all] of windows) {
     const max = Math.max(...all.map((b) => b.price));
     for (const b of all) {
-      if (b.price === max) lines.push(highestBidLine({ windowStart: start, windowEnd: start + sizeMs, auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime }));
+      if (b.price === max)
+        lines.push(
+          highestBidLine({
+            windowStart: start,
+            windowEnd: start + sizeMs,
+            auction: b.auction,
+            bidder: b.bidder,
+            price: b.price,
+            dateTime: b.dateTime,
+          }),
+        );
     }
   }
   return lines;

@@ -10,7 +10,11 @@ export type StreamEvent<T> = { kind: 'record'; value: T; timestamp: number } | {
  * it rises), then the maximum watermark at the end of input. With a single source subtask (and
  * a watermark valve that forwards rises only) this is exactly what every downstream subtask sees.
  */
-export function perEventWatermarkStream<T>(records: readonly T[], timestampOf: (v: T) => number, boundMs: number): StreamEvent<T>[] {
+export function perEventWatermarkStream<T>(
+  records: readonly T[],
+  timestampOf: (v: T) => number,
+  boundMs: number,
+): StreamEvent<T>[] {
   const out: StreamEvent<T>[] = [];
   let maxTs = -Infinity;
   let wm = MIN_WATERMARK;
@@ -33,14 +37,21 @@ export function perEventWatermarkStream<T>(records: readonly T[], timestampOf: (
  * the timing of periodic watermarks (the reference asserts that nothing was late).
  */
 export function batchStream<T>(records: readonly T[], timestampOf: (v: T) => number): StreamEvent<T>[] {
-  const out: StreamEvent<T>[] = records.map((value) => ({ kind: 'record' as const, value, timestamp: timestampOf(value) }));
+  const out: StreamEvent<T>[] = records.map((value) => ({
+    kind: 'record' as const,
+    value,
+    timestamp: timestampOf(value),
+  }));
   out.push({ kind: 'watermark', timestamp: MAX_WATERMARK });
   return out;
 }
 
 /** Records each of `parallelism` DataGeneratorSource subtasks emits, in order: contiguous index ranges. */
 export function sourceSplits(count: number, parallelism: number): { start: number; end: number }[] {
-  return Array.from({ length: parallelism }, (_, i) => ({ start: Math.floor((i * count) / parallelism), end: Math.floor(((i + 1) * count) / parallelism) }));
+  return Array.from({ length: parallelism }, (_, i) => ({
+    start: Math.floor((i * count) / parallelism),
+    end: Math.floor(((i + 1) * count) / parallelism),
+  }));
 }
 
 /**
@@ -48,7 +59,12 @@ export function sourceSplits(count: number, parallelism: number): { start: numbe
  * out-of-orderness `boundMs`: a record is on time when its timestamp exceeds its own subtask's
  * watermark, and the downstream watermark never exceeds any subtask's.
  */
-export function lateRecordsPerSubtask(timestamps: (index: number) => number, count: number, parallelism: number, boundMs: number): number {
+export function lateRecordsPerSubtask(
+  timestamps: (index: number) => number,
+  count: number,
+  parallelism: number,
+  boundMs: number,
+): number {
   let late = 0;
   for (const { start, end } of sourceSplits(count, parallelism)) {
     let maxTs = -Infinity;

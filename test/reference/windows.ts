@@ -52,7 +52,8 @@ export function assignWindows(assigner: RefAssigner, timestamp: number): RefWind
     case 'sliding': {
       const out: RefWindow[] = [];
       const last = windowStart(timestamp, assigner.offset ?? 0, assigner.slide);
-      for (let start = last; start > timestamp - assigner.size; start -= assigner.slide) out.push({ start, end: start + assigner.size });
+      for (let start = last; start > timestamp - assigner.size; start -= assigner.slide)
+        out.push({ start, end: start + assigner.size });
       return out;
     }
     case 'session':
@@ -79,12 +80,21 @@ interface Timer {
   time: number;
 }
 
-export function referenceWindows<T, K>(stream: readonly StreamEvent<T>[], spec: WindowReferenceSpec<T, K>): WindowReferenceResult<T> {
+export function referenceWindows<T, K>(
+  stream: readonly StreamEvent<T>[],
+  spec: WindowReferenceSpec<T, K>,
+): WindowReferenceResult<T> {
   const { assigner, allowedLateness } = spec;
   const keys = new Map<string, KeyState<K, T>>();
   const timers = new MinHeap<Timer>();
   const liveTimers = new Set<string>();
-  const result: WindowReferenceResult<T> = { fired: [], late: [], droppedFromLateWindows: 0, firings: 0, lateFirings: 0 };
+  const result: WindowReferenceResult<T> = {
+    fired: [],
+    late: [],
+    droppedFromLateWindows: 0,
+    firings: 0,
+    lateFirings: 0,
+  };
   let watermark = MIN_WATERMARK;
 
   const cleanupTime = (w: RefWindow): number => Math.min(maxTimestamp(w) + allowedLateness, MAX_WATERMARK);
@@ -119,7 +129,9 @@ export function referenceWindows<T, K>(stream: readonly StreamEvent<T>[], spec: 
   const addToSession = (ks: KeyState<K, T>, keyId: string, value: T, timestamp: number): boolean => {
     const fresh = assignWindows(assigner, timestamp)[0]!;
     // MergingWindowSet.addWindow: merge the new window with every window it (transitively) intersects.
-    const existing = [...ks.windows.values()].sort((a, b) => a.window.start - b.window.start || a.window.end - b.window.end);
+    const existing = [...ks.windows.values()].sort(
+      (a, b) => a.window.start - b.window.start || a.window.end - b.window.end,
+    );
     const merged: WindowState<T>[] = [];
     let cover = { ...fresh };
     let changed = true;
@@ -142,7 +154,8 @@ export function referenceWindows<T, K>(stream: readonly StreamEvent<T>[], spec: 
       // The new window lies inside an existing one: nothing merges.
       target = merged[0]!;
     } else {
-      if (cover.end - 1 + allowedLateness <= watermark) throw new Error(`reference: merging produced a late window ${idOf(cover)}`);
+      if (cover.end - 1 + allowedLateness <= watermark)
+        throw new Error(`reference: merging produced a late window ${idOf(cover)}`);
       target = { window: cover, elements: [] };
       for (const s of merged) {
         ks.windows.delete(idOf(s.window));

@@ -24,7 +24,11 @@ function fold<T>(fn: (a: T, b: T) => T, records: T[]): T[] {
   return out;
 }
 
-interface Reading { id: string; t: number; v: number }
+interface Reading {
+  id: string;
+  t: number;
+  v: number;
+}
 
 const readings: Reading[] = [
   { id: 'a', t: 1, v: 5 },
@@ -34,31 +38,53 @@ const readings: Reading[] = [
 ];
 
 describe('keyed aggregations (Flink semantics)', () => {
-  it('sum keeps the first record\'s other fields', () => {
+  it("sum keeps the first record's other fields", () => {
     expect(fold(reducer<Reading>('sum', 'v'), readings)).toEqual([
-      { id: 'a', t: 1, v: 5 }, { id: 'a', t: 1, v: 8 }, { id: 'a', t: 1, v: 11 }, { id: 'a', t: 1, v: 20 },
+      { id: 'a', t: 1, v: 5 },
+      { id: 'a', t: 1, v: 8 },
+      { id: 'a', t: 1, v: 11 },
+      { id: 'a', t: 1, v: 20 },
     ]);
   });
 
   it('sum works on array positions and on plain numbers (field 0)', () => {
-    expect(fold(reducer<[string, number]>('sum', 1), [['x', 1], ['y', 2], ['z', 3]])).toEqual([['x', 1], ['x', 3], ['x', 6]]);
+    expect(
+      fold(reducer<[string, number]>('sum', 1), [
+        ['x', 1],
+        ['y', 2],
+        ['z', 3],
+      ]),
+    ).toEqual([
+      ['x', 1],
+      ['x', 3],
+      ['x', 6],
+    ]);
     expect(fold(reducer<number>('sum', 0), [1, 2, 3, 4])).toEqual([1, 3, 6, 10]);
     expect(fold(reducer<bigint>('sum', 0), [1n, 2n])).toEqual([1n, 3n]);
   });
 
   it('min and max update only the field', () => {
     expect(fold(reducer<Reading>('min', 'v'), readings).map((r) => [r.id, r.t, r.v])).toEqual([
-      ['a', 1, 5], ['a', 1, 3], ['a', 1, 3], ['a', 1, 3],
+      ['a', 1, 5],
+      ['a', 1, 3],
+      ['a', 1, 3],
+      ['a', 1, 3],
     ]);
     expect(fold(reducer<Reading>('max', 'v'), readings).map((r) => [r.id, r.t, r.v])).toEqual([
-      ['a', 1, 5], ['a', 1, 5], ['a', 1, 5], ['a', 1, 9],
+      ['a', 1, 5],
+      ['a', 1, 5],
+      ['a', 1, 5],
+      ['a', 1, 9],
     ]);
   });
 
   it('minBy and maxBy keep the whole extreme record, the first one on ties', () => {
     expect(fold(reducer<Reading>('minBy', 'v'), readings).map((r) => r.id)).toEqual(['a', 'b', 'b', 'b']);
     expect(fold(reducer<Reading>('maxBy', 'v'), readings).map((r) => r.id)).toEqual(['a', 'a', 'a', 'd']);
-    const ties = [{ id: 'p', v: 1 }, { id: 'q', v: 1 }];
+    const ties = [
+      { id: 'p', v: 1 },
+      { id: 'q', v: 1 },
+    ];
     expect(fold(reducer<{ id: string; v: number }>('maxBy', 'v'), ties).map((r) => r.id)).toEqual(['p', 'p']);
   });
 
@@ -67,7 +93,15 @@ describe('keyed aggregations (Flink semantics)', () => {
   });
 
   it('never mutates its inputs and keeps class prototypes', () => {
-    class Point { constructor(public x: number, public y: number) {} norm() { return this.x + this.y; } }
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+      norm() {
+        return this.x + this.y;
+      }
+    }
     const a = new Point(1, 2);
     const b = new Point(3, 4);
     const r = reducer<Point>('sum', 'x')(a, b);
@@ -78,17 +112,36 @@ describe('keyed aggregations (Flink semantics)', () => {
 
   it('matches a reference computation per key on random input (fixed seed)', () => {
     let seed = 42;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const input = Array.from({ length: 500 }, (_, i) => ({ key: Math.floor(rand() * 5), seq: i, v: Math.floor(rand() * 100) - 50 }));
-    const fns = { sum: reducer<typeof input[0]>('sum', 'v'), maxBy: reducer<typeof input[0]>('maxBy', 'v'), min: reducer<typeof input[0]>('min', 'v') };
-    const acc = new Map<number, { sum: typeof input[0]; maxBy: typeof input[0]; min: typeof input[0] }>();
-    const ref = new Map<number, { first: number; total: number; best: typeof input[0]; lowest: number }>();
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const input = Array.from({ length: 500 }, (_, i) => ({
+      key: Math.floor(rand() * 5),
+      seq: i,
+      v: Math.floor(rand() * 100) - 50,
+    }));
+    const fns = {
+      sum: reducer<(typeof input)[0]>('sum', 'v'),
+      maxBy: reducer<(typeof input)[0]>('maxBy', 'v'),
+      min: reducer<(typeof input)[0]>('min', 'v'),
+    };
+    const acc = new Map<number, { sum: (typeof input)[0]; maxBy: (typeof input)[0]; min: (typeof input)[0] }>();
+    const ref = new Map<number, { first: number; total: number; best: (typeof input)[0]; lowest: number }>();
     for (const r of input) {
       const a = acc.get(r.key);
-      acc.set(r.key, a ? { sum: fns.sum(a.sum, r), maxBy: fns.maxBy(a.maxBy, r), min: fns.min(a.min, r) } : { sum: r, maxBy: r, min: r });
+      acc.set(
+        r.key,
+        a
+          ? { sum: fns.sum(a.sum, r), maxBy: fns.maxBy(a.maxBy, r), min: fns.min(a.min, r) }
+          : { sum: r, maxBy: r, min: r },
+      );
       const x = ref.get(r.key);
       if (!x) ref.set(r.key, { first: r.seq, total: r.v, best: r, lowest: r.v });
-      else ref.set(r.key, { first: x.first, total: x.total + r.v, best: r.v > x.best.v ? r : x.best, lowest: Math.min(x.lowest, r.v) });
+      else
+        ref.set(r.key, {
+          first: x.first,
+          total: x.total + r.v,
+          best: r.v > x.best.v ? r : x.best,
+          lowest: Math.min(x.lowest, r.v),
+        });
     }
     expect(acc.size).toBe(5);
     for (const [key, a] of acc) {

@@ -1,7 +1,13 @@
 import type { RuntimeContext } from '../../api/index.js';
 import { describe, expect, it } from 'vitest';
 import {
-  DataGeneratorSource, FileSink, RateLimiterStrategy, RichMapFunction, SequenceSource, SimpleStringEncoder, WatermarkStrategy,
+  DataGeneratorSource,
+  FileSink,
+  RateLimiterStrategy,
+  RichMapFunction,
+  SequenceSource,
+  SimpleStringEncoder,
+  WatermarkStrategy,
 } from 'weir';
 import { createEnvironment, programArgsOf } from '../../api/internal.js';
 
@@ -23,7 +29,9 @@ describe('DataGeneratorSource', () => {
     expect(() => new DataGeneratorSource((i) => i, -1)).toThrow(/non-negative integer or Infinity/);
     expect(() => new DataGeneratorSource((i) => i, 1.5)).toThrow(/non-negative integer/);
     expect(() => RateLimiterStrategy.perSecond(0)).toThrow(/positive finite rate/);
-    expect(() => new DataGeneratorSource(42 as never, 1)).toThrow(/expects a function or an object with a map\(\) method/);
+    expect(() => new DataGeneratorSource(42 as never, 1)).toThrow(
+      /expects a function or an object with a map\(\) method/,
+    );
   });
 });
 
@@ -38,7 +46,9 @@ describe('sources on the environment', () => {
   it('fromSource needs a known source, a WatermarkStrategy and a name', () => {
     const env = createEnvironment({});
     const gen = new DataGeneratorSource((i) => i, 3);
-    expect(() => env.fromSource({} as never, WatermarkStrategy.noWatermarks(), 'x')).toThrow(/supports DataGeneratorSource/);
+    expect(() => env.fromSource({} as never, WatermarkStrategy.noWatermarks(), 'x')).toThrow(
+      /supports DataGeneratorSource/,
+    );
     expect(() => env.fromSource(gen, {} as never, 'x')).toThrow(/needs a WatermarkStrategy/);
     expect(() => env.fromSource(gen, WatermarkStrategy.noWatermarks(), '')).toThrow(/needs a source name/);
   });
@@ -65,14 +75,16 @@ describe('WatermarkStrategy', () => {
     expect(idle.timestampAssigner!({ ts: 77 }, null)).toBe(77);
     expect(WatermarkStrategy.forMonotonousTimestamps().describe()).toEqual({ kind: 'monotonous' });
     expect(WatermarkStrategy.noWatermarks().describe()).toEqual({ kind: 'noWatermarks' });
-    const obj = WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner({ extractTimestamp: (e) => e * 2 });
+    const obj = WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner({
+      extractTimestamp: (e) => e * 2,
+    });
     expect(obj.timestampAssigner!(4, null)).toBe(8);
     expect(() => WatermarkStrategy.forBoundedOutOfOrderness(-5)).toThrow(/non-negative duration/);
   });
 });
 
 describe('FileSink', () => {
-  it('has Flink\'s defaults and takes an output file config', () => {
+  it("has Flink's defaults and takes an output file config", () => {
     const plain = FileSink.forRowFormat('/data/out').build();
     expect(plain).toMatchObject({ dir: '/data/out', partPrefix: 'part', partSuffix: '', encoder: undefined });
     const custom = FileSink.forRowFormat<number>('/data/out', new SimpleStringEncoder<number>('UTF-8'))
@@ -92,10 +104,14 @@ describe('user functions', () => {
   it('are checked where they are passed', () => {
     const s = createEnvironment({}).fromSequence(1, 2);
     class Doubler extends RichMapFunction<number, number> {
-      map(x: number) { return x * 2; }
+      map(x: number) {
+        return x * 2;
+      }
     }
     expect(() => s.map(Doubler as never)).toThrow(/pass an instance: new Doubler\(\)/);
-    expect(() => s.filter({ map: () => true } as never)).toThrow(/filter\(\) expects a function or an object with a filter\(\) method/);
+    expect(() => s.filter({ map: () => true } as never)).toThrow(
+      /filter\(\) expects a function or an object with a filter\(\) method/,
+    );
     expect(() => s.addSink({} as never)).toThrow(/invoke\(\)/);
     expect(() => s.keyBy(null as never)).toThrow(/keyBy\(\) expects/);
     expect(() => s.map(new Doubler())).not.toThrow();
@@ -103,13 +119,19 @@ describe('user functions', () => {
 
   it('rich functions expose the runtime context only once it is set', () => {
     class Doubler extends RichMapFunction<number, number> {
-      map(x: number) { return x * 2 * (this.getRuntimeContext().getIndexOfThisSubtask() + 1); }
+      map(x: number) {
+        return x * 2 * (this.getRuntimeContext().getIndexOfThisSubtask() + 1);
+      }
     }
     const d = new Doubler();
     expect(() => d.map(1)).toThrow(/only available once the function is opened/);
     d.setRuntimeContext({
-      getJobId: () => 'j', getTaskName: () => 't', getIndexOfThisSubtask: () => 2, getNumberOfParallelSubtasks: () => 3,
-      getMaxNumberOfParallelSubtasks: () => 128, getAttemptNumber: () => 0,
+      getJobId: () => 'j',
+      getTaskName: () => 't',
+      getIndexOfThisSubtask: () => 2,
+      getNumberOfParallelSubtasks: () => 3,
+      getMaxNumberOfParallelSubtasks: () => 128,
+      getAttemptNumber: () => 0,
     } as RuntimeContext);
     expect(d.map(1)).toBe(6);
   });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { DataGeneratorSource, FileSink, KeyedStream, RateLimiterStrategy, RichMapFunction, StreamExecutionEnvironment, WatermarkStrategy } from 'weir';
+import {
+  DataGeneratorSource,
+  FileSink,
+  KeyedStream,
+  RateLimiterStrategy,
+  RichMapFunction,
+  StreamExecutionEnvironment,
+  WatermarkStrategy,
+} from 'weir';
 import type { JobGraph, JobVertex } from '../../common/jobgraph.js';
 import { buildJobGraph, createEnvironment } from '../../api/internal.js';
 import { looseConfig } from '../helpers/descriptors.js';
@@ -31,7 +39,11 @@ describe('chaining', () => {
   it('chains a forward pipeline of equal parallelism into one vertex', () => {
     const g = graphOf((env) => {
       env.setParallelism(2);
-      env.fromSequence(1, 10).map((x) => x * 2).filter((x) => x > 3).print();
+      env
+        .fromSequence(1, 10)
+        .map((x) => x * 2)
+        .filter((x) => x > 3)
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source -> Map -> Filter -> Sink: Print to Std. Out']);
     expect(g.edges).toEqual([]);
@@ -48,7 +60,12 @@ describe('chaining', () => {
   it('breaks the chain at keyBy when parallelism > 1 and uses a hash edge with a key selector', () => {
     const { jobGraph: g, userCode } = build((env) => {
       env.setParallelism(2);
-      env.fromSequence(1, 10).map((x) => ({ k: x % 3, v: x })).keyBy((r) => r.k).sum('v').print();
+      env
+        .fromSequence(1, 10)
+        .map((x) => ({ k: x % 3, v: x }))
+        .keyBy((r) => r.k)
+        .sum('v')
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source -> Map', 'Keyed Aggregation -> Sink: Print to Std. Out']);
     expect(g.edges).toHaveLength(1);
@@ -67,7 +84,11 @@ describe('chaining', () => {
 
   it('chains a hash edge when both sides have parallelism 1 and the same maxParallelism', () => {
     const g = graphOf((env) => {
-      env.fromSequence(1, 10).keyBy((x) => x % 2).reduce((a, b) => a + b).print();
+      env
+        .fromSequence(1, 10)
+        .keyBy((x) => x % 2)
+        .reduce((a, b) => a + b)
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source -> Keyed Reduce -> Sink: Print to Std. Out']);
     expect(looseConfig(g.vertices[0]!.operators[1]!).keyRef).toMatch(/^key-/);
@@ -75,7 +96,12 @@ describe('chaining', () => {
 
   it('does not chain a parallelism-1 hash edge across different maxParallelism', () => {
     const g = graphOf((env) => {
-      env.fromSequence(1, 10).keyBy((x) => x % 2).reduce((a, b) => a + b).setMaxParallelism(64).print();
+      env
+        .fromSequence(1, 10)
+        .keyBy((x) => x % 2)
+        .reduce((a, b) => a + b)
+        .setMaxParallelism(64)
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source', 'Keyed Reduce -> Sink: Print to Std. Out']);
     expect(g.edges.map((e) => e.partitioner)).toEqual(['hash']);
@@ -84,7 +110,13 @@ describe('chaining', () => {
 
   it('does not chain across different parallelism and defaults that edge to rebalance', () => {
     const g = graphOf((env) => {
-      env.fromSequence(1, 10).setParallelism(2).map((x) => x).setParallelism(3).print().setParallelism(3);
+      env
+        .fromSequence(1, 10)
+        .setParallelism(2)
+        .map((x) => x)
+        .setParallelism(3)
+        .print()
+        .setParallelism(3);
     });
     expect(names(g)).toEqual(['Source: Sequence Source', 'Map -> Sink: Print to Std. Out']);
     expect(g.edges.map((e) => e.partitioner)).toEqual(['rebalance']);
@@ -93,7 +125,11 @@ describe('chaining', () => {
   it.each(['rebalance', 'rescale', 'broadcast', 'global'] as const)('does not chain an explicit %s edge', (p) => {
     const g = graphOf((env) => {
       env.setParallelism(2);
-      env.fromSequence(1, 10)[p]().map((x) => x).print();
+      env
+        .fromSequence(1, 10)
+        [p]()
+        .map((x) => x)
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source', 'Map -> Sink: Print to Std. Out']);
     expect(g.edges.map((e) => e.partitioner)).toEqual([p]);
@@ -102,14 +138,27 @@ describe('chaining', () => {
   it('chains an explicit forward edge of equal parallelism', () => {
     const g = graphOf((env) => {
       env.setParallelism(2);
-      env.fromSequence(1, 10).forward().map((x) => x).print();
+      env
+        .fromSequence(1, 10)
+        .forward()
+        .map((x) => x)
+        .print();
     });
     expect(g.vertices).toHaveLength(1);
   });
 
   it('disableChaining isolates the operator on both sides', () => {
     const g = graphOf((env) => {
-      env.fromSequence(1, 10).map((x) => x).name('A').map((x) => x).name('B').disableChaining().map((x) => x).name('C').print();
+      env
+        .fromSequence(1, 10)
+        .map((x) => x)
+        .name('A')
+        .map((x) => x)
+        .name('B')
+        .disableChaining()
+        .map((x) => x)
+        .name('C')
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source -> A', 'B', 'C -> Sink: Print to Std. Out']);
     expect(g.edges.map((e) => e.partitioner)).toEqual(['forward', 'forward']);
@@ -117,7 +166,16 @@ describe('chaining', () => {
 
   it('startNewChain starts a chain that later operators join', () => {
     const g = graphOf((env) => {
-      env.fromSequence(1, 10).map((x) => x).name('A').map((x) => x).name('B').startNewChain().map((x) => x).name('C').print();
+      env
+        .fromSequence(1, 10)
+        .map((x) => x)
+        .name('A')
+        .map((x) => x)
+        .name('B')
+        .startNewChain()
+        .map((x) => x)
+        .name('C')
+        .print();
     });
     expect(names(g)).toEqual(['Source: Sequence Source -> A', 'B -> C -> Sink: Print to Std. Out']);
   });
@@ -125,17 +183,30 @@ describe('chaining', () => {
   it('chains a tree: one operator feeding two chained successors and a network edge', () => {
     const g = graphOf((env) => {
       const s = env.fromSequence(1, 10);
-      s.map((x) => x).name('A').print();
-      s.map((x) => x).name('B').print();
-      s.rebalance().map((x) => x).name('C').print();
+      s.map((x) => x)
+        .name('A')
+        .print();
+      s.map((x) => x)
+        .name('B')
+        .print();
+      s.rebalance()
+        .map((x) => x)
+        .name('C')
+        .print();
     });
     expect(g.vertices).toHaveLength(2);
     const v = g.vertices[0]!;
     expect(v.operators.map((o) => o.name)).toEqual([
-      'Source: Sequence Source', 'A', 'Sink: Print to Std. Out', 'B', 'Sink: Print to Std. Out',
+      'Source: Sequence Source',
+      'A',
+      'Sink: Print to Std. Out',
+      'B',
+      'Sink: Print to Std. Out',
     ]);
     expect(v.operators[0]!.outputs).toEqual([
-      { type: 'chained', operator: 1 }, { type: 'chained', operator: 3 }, { type: 'network', edge: 0 },
+      { type: 'chained', operator: 1 },
+      { type: 'chained', operator: 3 },
+      { type: 'network', edge: 0 },
     ]);
     expect(v.operators[1]!.outputs).toEqual([{ type: 'chained', operator: 2 }]);
     expect(v.operators[3]!.outputs).toEqual([{ type: 'chained', operator: 4 }]);
@@ -149,7 +220,9 @@ describe('union', () => {
       const a = env.fromSequence(1, 5).name('A');
       const b = env.fromSequence(6, 9).name('B');
       const c = env.fromElements(100).name('C');
-      a.union(b, c).map((x) => x).print();
+      a.union(b, c)
+        .map((x) => x)
+        .print();
     });
     expect(names(g)).toEqual(['Source: A', 'Source: B', 'Source: C', 'Map -> Sink: Print to Std. Out']);
     const map = vertexNamed(g, 'Map');
@@ -159,12 +232,14 @@ describe('union', () => {
     expect(map.numInputs).toBe(1);
   });
 
-  it('keeps each input\'s own partitioner through a union', () => {
+  it("keeps each input's own partitioner through a union", () => {
     const g = graphOf((env) => {
       env.setParallelism(2);
       const a = env.fromSequence(1, 5);
       const b = env.fromSequence(6, 9);
-      a.union(b.keyBy((x) => x)).map((x) => x).print();
+      a.union(b.keyBy((x) => x))
+        .map((x) => x)
+        .print();
     });
     expect(g.edges.map((e) => e.partitioner)).toEqual(['forward', 'hash']);
   });
@@ -178,16 +253,28 @@ describe('union', () => {
 
 describe('parallelism', () => {
   it('env.setParallelism wins over the default; explicit operator parallelism is kept', () => {
-    const g = graphOf((env) => {
-      env.setParallelism(3);
-      env.fromSequence(1, 10).map((x) => x).setParallelism(5).print();
-    }, { defaultParallelism: 7 });
+    const g = graphOf(
+      (env) => {
+        env.setParallelism(3);
+        env
+          .fromSequence(1, 10)
+          .map((x) => x)
+          .setParallelism(5)
+          .print();
+      },
+      { defaultParallelism: 7 },
+    );
     expect(g.vertices.map((v) => v.parallelism)).toEqual([3, 5, 3]);
     expect(g.edges.map((e) => e.partitioner)).toEqual(['rebalance', 'rebalance']);
   });
 
   it('operators without a setting use the default parallelism', () => {
-    const g = graphOf((env) => { env.fromSequence(1, 10).print(); }, { defaultParallelism: 4 });
+    const g = graphOf(
+      (env) => {
+        env.fromSequence(1, 10).print();
+      },
+      { defaultParallelism: 4 },
+    );
     expect(g.vertices[0]!.parallelism).toBe(4);
   });
 
@@ -196,7 +283,9 @@ describe('parallelism', () => {
       env.setParallelism(4);
       const s = env.fromElements('a', 'b');
       expect(s.getParallelism()).toBe(1);
-      s.setParallelism(1).map((x) => x).print();
+      s.setParallelism(1)
+        .map((x) => x)
+        .print();
     });
     expect(g.vertices.map((v) => v.parallelism)).toEqual([1, 4]);
     expect(g.edges[0]!.partitioner).toBe('rebalance');
@@ -207,39 +296,71 @@ describe('parallelism', () => {
   it('rejects non-positive parallelism where it is set', () => {
     const env = createEnvironment({});
     expect(() => env.setParallelism(0)).toThrow(/positive integer/);
-    expect(() => env.fromSequence(1, 2).map((x) => x).setParallelism(-1)).toThrow(/positive integer/);
+    expect(() =>
+      env
+        .fromSequence(1, 2)
+        .map((x) => x)
+        .setParallelism(-1),
+    ).toThrow(/positive integer/);
     expect(() => env.fromSequence(1, 2).setParallelism(1.5)).toThrow(/positive integer/);
   });
 
   it('rejects a non-positive default parallelism at build time', () => {
-    expect(() => build((env) => { env.fromSequence(1, 2).print(); }, { defaultParallelism: 0 })).toThrow(/default parallelism/);
+    expect(() =>
+      build(
+        (env) => {
+          env.fromSequence(1, 2).print();
+        },
+        { defaultParallelism: 0 },
+      ),
+    ).toThrow(/default parallelism/);
   });
 
   it('rejects maxParallelism below parallelism', () => {
-    expect(() => build((env) => {
-      env.setMaxParallelism(4);
-      env.fromSequence(1, 2).setParallelism(8).print();
-    })).toThrow(/maxParallelism \(4\) must not be smaller than its parallelism \(8\)/);
+    expect(() =>
+      build((env) => {
+        env.setMaxParallelism(4);
+        env.fromSequence(1, 2).setParallelism(8).print();
+      }),
+    ).toThrow(/maxParallelism \(4\) must not be smaller than its parallelism \(8\)/);
   });
 
   it('rejects setters on keyBy/union results', () => {
     const env = createEnvironment({});
-    expect(() => env.fromSequence(1, 2).keyBy((x) => x).setParallelism(2)).toThrow(/keyBy\(\) is not one/);
+    expect(() =>
+      env
+        .fromSequence(1, 2)
+        .keyBy((x) => x)
+        .setParallelism(2),
+    ).toThrow(/keyBy\(\) is not one/);
     expect(() => env.fromSequence(1, 2).rebalance().uid('x')).toThrow(/rebalance\(\) is not one/);
   });
 });
 
 describe('partitioners', () => {
   it('rejects a user forward() between different parallelisms', () => {
-    expect(() => build((env) => {
-      env.fromSequence(1, 2).setParallelism(2).forward().map((x) => x).setParallelism(3).print();
-    })).toThrow(/forward\(\).*needs equal parallelism/);
+    expect(() =>
+      build((env) => {
+        env
+          .fromSequence(1, 2)
+          .setParallelism(2)
+          .forward()
+          .map((x) => x)
+          .setParallelism(3)
+          .print();
+      }),
+    ).toThrow(/forward\(\).*needs equal parallelism/);
   });
 
   it('the partitioner closest to the consumer wins', () => {
     const g = graphOf((env) => {
       env.setParallelism(2);
-      env.fromSequence(1, 2).keyBy((x) => x).rebalance().map((x) => x).print();
+      env
+        .fromSequence(1, 2)
+        .keyBy((x) => x)
+        .rebalance()
+        .map((x) => x)
+        .print();
     });
     expect(g.edges.map((e) => [e.partitioner, e.keyRef])).toEqual([['rebalance', undefined]]);
   });
@@ -260,8 +381,15 @@ describe('operator ids', () => {
   const pipeline: Main = (env) => {
     env.setParallelism(2);
     const s = env.fromSequence(1, 100);
-    s.map((x) => x + 1).keyBy((x) => x % 4).reduce((a, b) => a + b).uid('sum').print();
-    s.filter((x) => x > 5).rebalance().map((x) => x).print();
+    s.map((x) => x + 1)
+      .keyBy((x) => x % 4)
+      .reduce((a, b) => a + b)
+      .uid('sum')
+      .print();
+    s.filter((x) => x > 5)
+      .rebalance()
+      .map((x) => x)
+      .print();
   };
 
   it('are 32 lowercase hex and the same on every build', () => {
@@ -289,9 +417,16 @@ describe('operator ids', () => {
   });
 
   it('rejects duplicate uids', () => {
-    expect(() => build((env) => {
-      env.fromSequence(1, 2).uid('x').map((x) => x).uid('x').print();
-    })).toThrow(/duplicate uid 'x'/);
+    expect(() =>
+      build((env) => {
+        env
+          .fromSequence(1, 2)
+          .uid('x')
+          .map((x) => x)
+          .uid('x')
+          .print();
+      }),
+    ).toThrow(/duplicate uid 'x'/);
   });
 });
 
@@ -299,12 +434,24 @@ describe('warnings', () => {
   it('warns about stateful operators without uid only', () => {
     const { jobGraph: g } = build((env) => {
       const keyed = env.fromSequence(1, 2).keyBy((x) => x);
-      keyed.reduce((a, b) => a + b).name('R1').print();
-      keyed.reduce((a, b) => a + b).name('R2').uid('r2').print();
+      keyed
+        .reduce((a, b) => a + b)
+        .name('R1')
+        .print();
+      keyed
+        .reduce((a, b) => a + b)
+        .name('R2')
+        .uid('r2')
+        .print();
       keyed.process({ processElement: () => {} }).print();
-      keyed.map((x) => x).name('plain map').print();
+      keyed
+        .map((x) => x)
+        .name('plain map')
+        .print();
       class Rich extends RichMapFunction<number, number> {
-        map(x: number) { return x; }
+        map(x: number) {
+          return x;
+        }
       }
       keyed.map(new Rich()).name('rich map').print();
       env.fromSequence(1, 2).map(new Rich()).name('unkeyed rich map').print();
@@ -319,7 +466,11 @@ describe('warnings', () => {
 
 describe('validation', () => {
   it('rejects a job without sink', () => {
-    expect(() => build((env) => { env.fromSequence(1, 2).map((x) => x); })).toThrow(/no sink/);
+    expect(() =>
+      build((env) => {
+        env.fromSequence(1, 2).map((x) => x);
+      }),
+    ).toThrow(/no sink/);
   });
 
   it('rejects a job without operators', () => {
@@ -333,10 +484,23 @@ describe('topology and descriptors', () => {
       env.setParallelism(2);
       const a = env.fromSequence(1, 10).name('A');
       const b = env.fromSequence(1, 10).name('B').setParallelism(1);
-      const ka = a.keyBy((x) => x).reduce((x, y) => x + y).name('RA');
-      const u = b.union(ka).map((x) => x).name('U').setParallelism(3);
-      u.rebalance().map((x) => x).name('M').print();
-      a.broadcast().filter((x) => x > 1).name('F').print();
+      const ka = a
+        .keyBy((x) => x)
+        .reduce((x, y) => x + y)
+        .name('RA');
+      const u = b
+        .union(ka)
+        .map((x) => x)
+        .name('U')
+        .setParallelism(3);
+      u.rebalance()
+        .map((x) => x)
+        .name('M')
+        .print();
+      a.broadcast()
+        .filter((x) => x > 1)
+        .name('F')
+        .print();
     });
     const pos = new Map(g.vertices.map((v, i) => [v.id, i]));
     for (const e of g.edges) expect(pos.get(e.source)!).toBeLessThan(pos.get(e.target)!);
@@ -361,26 +525,36 @@ describe('topology and descriptors', () => {
     });
     expect(named.name).toBe('my job');
     expect(named.config).toEqual({ bufferTimeout: 0, autoWatermarkInterval: 50 });
-    const unnamed = graphOf((env) => { env.fromSequence(1, 2).print(); });
+    const unnamed = graphOf((env) => {
+      env.fromSequence(1, 2).print();
+    });
     expect(unnamed.name).toBe('fallback');
     expect(unnamed.config).toEqual({ autoWatermarkInterval: 200 });
     expect(unnamed.maxParallelism).toBe(128);
   });
 
   it('stores source, sink and watermark descriptors as JSON and the objects as user code', () => {
-    const wm = WatermarkStrategy.forBoundedOutOfOrderness<number>(500).withTimestampAssigner((x) => x).withIdleness('2 s');
+    const wm = WatermarkStrategy.forBoundedOutOfOrderness<number>(500)
+      .withTimestampAssigner((x) => x)
+      .withIdleness('2 s');
     const gen = new DataGeneratorSource((i) => i * 10, Infinity, RateLimiterStrategy.perSecond(100));
     const fileSink = FileSink.forRowFormat<number>('/tmp/out').build();
     const { jobGraph: g, userCode } = build((env) => {
       env.fromSource(gen, wm, 'Gen').sinkTo(fileSink);
       env.fromElements(1, 2, 3).printToErr('err');
-      env.fromSequence(5, 9).addSink({ invoke: () => {} }).name('custom');
+      env
+        .fromSequence(5, 9)
+        .addSink({ invoke: () => {} })
+        .name('custom');
     });
     const [genV, elemV, seqV] = g.vertices;
     const [src, sink] = genV!.operators;
     expect(genV!.name).toBe('Source: Gen -> Sink: FileSink');
     expect(src!.config).toEqual({
-      sourceKind: 'datagen', bounded: false, count: null, ratePerSecond: 100,
+      sourceKind: 'datagen',
+      bounded: false,
+      count: null,
+      ratePerSecond: 100,
       watermark: { kind: 'boundedOutOfOrderness', maxOutOfOrderness: 500, idleness: 2000 },
     });
     expect(sink!.config).toEqual({ sinkKind: 'file', dir: '/tmp/out' });

@@ -30,6 +30,16 @@ describe('runMain', () => {
 
   it('propagates errors thrown by main', async () => {
     const env = createEnvironment({});
-    await expect(runMain({ default: () => { throw new Error('boom'); } }, env, [])).rejects.toThrow('boom');
+    await expect(
+      runMain(
+        {
+          default: () => {
+            throw new Error('boom');
+          },
+        },
+        env,
+        [],
+      ),
+    ).rejects.toThrow('boom');
   });
 });

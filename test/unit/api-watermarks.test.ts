@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedOutOfOrdernessWatermarks, WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from 'weir';
+import {
+  BoundedOutOfOrdernessWatermarks,
+  WatermarkStrategy,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+} from 'weir';
 
 /** Records what a generator emits, in order; 'E' marks where each event was handed over. */
 class Recorder implements WatermarkOutput {
   readonly log: (number | string)[] = [];
-  emitWatermark(w: number): void { this.log.push(w); }
-  markIdle(): void { this.log.push('idle'); }
-  markActive(): void { this.log.push('active'); }
+  emitWatermark(w: number): void {
+    this.log.push(w);
+  }
+  markIdle(): void {
+    this.log.push('idle');
+  }
+  markActive(): void {
+    this.log.push('active');
+  }
 }
 
 function drive<T>(g: WatermarkGenerator<T>, steps: ({ event: T; ts: number } | 'tick')[]): (number | string)[] {
@@ -24,7 +35,9 @@ describe('built-in watermark generators', () => {
   it('bounded out-of-orderness emits max seen - bound - 1 periodically, nothing before the first event', () => {
     const g = WatermarkStrategy.forBoundedOutOfOrderness<number>(100).createWatermarkGenerator();
     expect(g).toBeInstanceOf(BoundedOutOfOrdernessWatermarks);
-    expect(drive(g, ['tick', ev(1000), 'tick', ev(900), 'tick', ev(1500), ev(1200), 'tick', 'tick'])).toEqual([899, 899, 1399, 1399]);
+    expect(drive(g, ['tick', ev(1000), 'tick', ev(900), 'tick', ev(1500), ev(1200), 'tick', 'tick'])).toEqual([
+      899, 899, 1399, 1399,
+    ]);
   });
 
   it('monotonous timestamps emit max seen - 1', () => {
@@ -54,12 +67,16 @@ describe('built-in watermark generators', () => {
 describe('WatermarkStrategy.forGenerator', () => {
   // Punctuated: a watermark right after each event that carries one.
   const punctuated = (): WatermarkGenerator<{ ts: number; mark?: boolean }> => ({
-    onEvent: (e, ts, out) => { if (e.mark) out.emitWatermark(ts); },
+    onEvent: (e, ts, out) => {
+      if (e.mark) out.emitWatermark(ts);
+    },
     onPeriodicEmit: () => {},
   });
 
   it('uses the supplied generator, keeps it through withTimestampAssigner and withIdleness', () => {
-    const s = WatermarkStrategy.forGenerator(punctuated).withTimestampAssigner((e) => e.ts).withIdleness(500);
+    const s = WatermarkStrategy.forGenerator(punctuated)
+      .withTimestampAssigner((e) => e.ts)
+      .withIdleness(500);
     expect(s.describe()).toEqual({ kind: 'generator', idleness: 500 });
     expect(s.timestampAssigner!({ ts: 42 }, null)).toBe(42);
     const g = s.createWatermarkGenerator();
@@ -72,7 +89,10 @@ describe('WatermarkStrategy.forGenerator', () => {
 
   it('calls the supplier once per generator', () => {
     let calls = 0;
-    const s = WatermarkStrategy.forGenerator(() => { calls++; return punctuated(); });
+    const s = WatermarkStrategy.forGenerator(() => {
+      calls++;
+      return punctuated();
+    });
     expect(calls).toBe(0);
     s.createWatermarkGenerator();
     s.createWatermarkGenerator();
@@ -81,7 +101,10 @@ describe('WatermarkStrategy.forGenerator', () => {
 
   it('accepts a supplier object and may mark idleness itself', () => {
     const s = WatermarkStrategy.forGenerator<number>({
-      createWatermarkGenerator: () => ({ onEvent: (_e, _t, out) => out.markActive(), onPeriodicEmit: (out) => out.markIdle() }),
+      createWatermarkGenerator: () => ({
+        onEvent: (_e, _t, out) => out.markActive(),
+        onPeriodicEmit: (out) => out.markIdle(),
+      }),
     });
     expect(drive(s.createWatermarkGenerator(), ['tick', ev(3)])).toEqual(['idle', 'active']);
   });
@@ -93,7 +116,9 @@ describe('WatermarkStrategy.forGenerator', () => {
   });
 
   it('keeps kind, bound and idleness visible to the runtime', () => {
-    const s = WatermarkStrategy.forBoundedOutOfOrderness<number>('2 s').withIdleness('1 s').withTimestampAssigner((x) => x);
+    const s = WatermarkStrategy.forBoundedOutOfOrderness<number>('2 s')
+      .withIdleness('1 s')
+      .withTimestampAssigner((x) => x);
     expect(s.kind).toBe('boundedOutOfOrderness');
     expect(s.maxOutOfOrderness).toBe(2000);
     expect(s.idleness).toBe(1000);

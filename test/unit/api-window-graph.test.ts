@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, KeyedProcessFunction, NeverTrigger, OutputTag, ProcessAllWindowFunction,
+  CountTrigger,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindows,
+  KeyedProcessFunction,
+  NeverTrigger,
+  OutputTag,
+  ProcessAllWindowFunction,
   ProcessWindowFunction,
-  ProcessingTimeSessionWindows, SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows,
-  TumblingProcessingTimeWindows, WatermarkStrategy,
-  type Collector, type KeyedProcessContext, type ProcessWindowContext, type Window, type WindowOperatorSpec,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  WatermarkStrategy,
+  type Collector,
+  type KeyedProcessContext,
+  type ProcessWindowContext,
+  type Window,
+  type WindowOperatorSpec,
 } from 'weir';
 import { buildJobGraph, createEnvironment } from '../../api/internal.js';
 import { buildGraph, opOfKind, type Main } from '../helpers/graph.js';
@@ -14,10 +29,17 @@ function build(main: Main, defaultParallelism = 1) {
   return buildGraph(main, defaultParallelism);
 }
 
-interface Ev { key: string; ts: number; v: number }
+interface Ev {
+  key: string;
+  ts: number;
+  v: number;
+}
 
 const fakeCtx = (window: Window): ProcessWindowContext<Window> => ({
-  window, currentWatermark: () => 0, currentProcessingTime: () => 0, output: () => {},
+  window,
+  currentWatermark: () => 0,
+  currentProcessingTime: () => 0,
+  output: () => {},
 });
 
 function collect(): Collector<unknown> & { items: unknown[] } {
@@ -39,8 +61,11 @@ describe('keyed windows in the job graph', () => {
     const assigner = TumblingEventTimeWindows.of(1000);
     const { jobGraph: g, userCode } = build((env) => {
       env.setParallelism(2);
-      env.fromElements<Ev>({ key: 'a', ts: 1, v: 1 })
-        .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10).withTimestampAssigner((e) => e.ts))
+      env
+        .fromElements<Ev>({ key: 'a', ts: 1, v: 1 })
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10).withTimestampAssigner((e) => e.ts),
+        )
         .keyBy((e) => e.key)
         .window(assigner)
         .allowedLateness('2 s')
@@ -51,7 +76,9 @@ describe('keyed windows in the job graph', () => {
     const { vertex, op, index } = opOfKind(g, 'window');
     expect(index).toBe(0);
     expect(vertex.parallelism).toBe(2);
-    expect(vertex.name).toBe('Window(TumblingEventTimeWindows(1000), EventTimeTrigger(), Reduce) -> Sink: Print to Std. Out');
+    expect(vertex.name).toBe(
+      'Window(TumblingEventTimeWindows(1000), EventTimeTrigger(), Reduce) -> Sink: Print to Std. Out',
+    );
     expect(op.stateful).toBe(true);
     expect(op.config).toEqual({
       keyRef: expect.stringMatching(/^key-[0-9a-f]{32}$/),
@@ -71,23 +98,45 @@ describe('keyed windows in the job graph', () => {
     expect(spec.trigger).toBeInstanceOf(EventTimeTrigger);
     expect(spec.allowedLateness).toBe(2000);
     expect(spec.lateDataTag).toBe('late');
-    expect(spec.reduceFunction!({ key: 'a', ts: 1, v: 2 }, { key: 'a', ts: 2, v: 3 })).toEqual({ key: 'a', ts: 1, v: 5 });
+    expect(spec.reduceFunction!({ key: 'a', ts: 1, v: 2 }, { key: 'a', ts: 2, v: 3 })).toEqual({
+      key: 'a',
+      ts: 1,
+      v: 5,
+    });
     expect(spec.aggregateFunction).toBeUndefined();
     expect(spec.windowFunction).toBeUndefined();
     expect(spec.evictor).toBeUndefined();
-    expect(g.warnings).toEqual([expect.stringContaining("'Window(TumblingEventTimeWindows(1000), EventTimeTrigger(), Reduce)' is stateful but has no uid()")]);
+    expect(g.warnings).toEqual([
+      expect.stringContaining(
+        "'Window(TumblingEventTimeWindows(1000), EventTimeTrigger(), Reduce)' is stateful but has no uid()",
+      ),
+    ]);
     expect(JSON.parse(JSON.stringify(g))).toEqual(g);
   });
 
   it('aggregate with a process function: both in the spec, the result stream named and uid-ed', () => {
-    const pwf = (key: string, ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<number>, out: Collector<string>) => {
+    const pwf = (
+      key: string,
+      ctx: ProcessWindowContext<TimeWindow>,
+      counts: Iterable<number>,
+      out: Collector<string>,
+    ) => {
       for (const c of counts) out.collect(`${key}@${ctx.window.start}-${ctx.window.end}=${c}`);
     };
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromElements<Ev>()
+      env
+        .fromElements<Ev>()
         .keyBy((e) => e.key)
         .window(SlidingEventTimeWindows.of(10, 5))
-        .aggregate({ createAccumulator: () => 0, add: (_e: Ev, acc: number) => acc + 1, getResult: (acc: number) => acc, merge: (a: number, b: number) => a + b }, pwf)
+        .aggregate(
+          {
+            createAccumulator: () => 0,
+            add: (_e: Ev, acc: number) => acc + 1,
+            getResult: (acc: number) => acc,
+            merge: (a: number, b: number) => a + b,
+          },
+          pwf,
+        )
         .uid('counts')
         .name('Counts')
         .print();
@@ -95,7 +144,12 @@ describe('keyed windows in the job graph', () => {
     const { op } = opOfKind(g, 'window');
     expect(op.name).toBe('Counts');
     expect(op.uid).toBe('counts');
-    expect(op.config).toMatchObject({ function: 'aggregate', withProcessFunction: true, allowedLateness: 0, assigner: { kind: 'slidingEventTime', size: 10, slide: 5, offset: 0 } });
+    expect(op.config).toMatchObject({
+      function: 'aggregate',
+      withProcessFunction: true,
+      allowedLateness: 0,
+      assigner: { kind: 'slidingEventTime', size: 10, slide: 5, offset: 0 },
+    });
     expect(g.warnings).toEqual([]);
     const spec = userCode.get(op.id) as WindowOperatorSpec;
     const agg = spec.aggregateFunction!;
@@ -106,12 +160,25 @@ describe('keyed windows in the job graph', () => {
   });
 
   it('process keeps an object window function with its lifecycle', () => {
-    const fn = { process: (_k: string, _c: ProcessWindowContext<Window>, els: Iterable<Ev>, out: Collector<number>) => out.collect([...els].length), open: () => {} };
+    const fn = {
+      process: (_k: string, _c: ProcessWindowContext<Window>, els: Iterable<Ev>, out: Collector<number>) =>
+        out.collect([...els].length),
+      open: () => {},
+    };
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromElements<Ev>().keyBy((e) => e.key).window(EventTimeSessionWindows.withGap(100)).process(fn).print();
+      env
+        .fromElements<Ev>()
+        .keyBy((e) => e.key)
+        .window(EventTimeSessionWindows.withGap(100))
+        .process(fn)
+        .print();
     });
     const { op } = opOfKind(g, 'window');
-    expect(op.config).toMatchObject({ function: 'process', withProcessFunction: true, assigner: { kind: 'eventTimeSession', gap: 100 } });
+    expect(op.config).toMatchObject({
+      function: 'process',
+      withProcessFunction: true,
+      assigner: { kind: 'eventTimeSession', gap: 100 },
+    });
     expect((userCode.get(op.id) as WindowOperatorSpec).windowFunction).toBe(fn);
   });
 
@@ -123,7 +190,12 @@ describe('keyed windows in the job graph', () => {
     }
     const fn = new Lengths();
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromElements<Ev>().keyBy((e) => e.key).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => (a.v > b.v ? a : b), fn).print();
+      env
+        .fromElements<Ev>()
+        .keyBy((e) => e.key)
+        .window(TumblingEventTimeWindows.of(10))
+        .reduce((a, b) => (a.v > b.v ? a : b), fn)
+        .print();
     });
     const spec = userCode.get(opOfKind(g, 'window').op.id) as WindowOperatorSpec;
     expect(spec.windowFunction).toBe(fn);
@@ -134,7 +206,10 @@ describe('keyed windows in the job graph', () => {
     const { jobGraph: g, userCode } = build((env) => {
       const keyed = env.fromElements<Ev>().keyBy((e) => e.key);
       keyed.countWindow(3).sum('v').print();
-      keyed.countWindow(3, 2).reduce((a, b) => ({ ...a, v: a.v + b.v })).print();
+      keyed
+        .countWindow(3, 2)
+        .reduce((a, b) => ({ ...a, v: a.v + b.v }))
+        .print();
     });
     const windows = g.vertices.flatMap((v) => v.operators).filter((o) => o.kind === 'window');
     expect(windows.map((o) => [o.config.assigner, o.config.trigger, o.config.evictor])).toEqual([
@@ -142,7 +217,11 @@ describe('keyed windows in the job graph', () => {
       [{ kind: 'global' }, { kind: 'count', maxCount: 2 }, { kind: 'count', maxCount: 3, doEvictAfter: false }],
     ]);
     const tumbling = userCode.get(windows[0]!.id) as WindowOperatorSpec;
-    expect(tumbling.reduceFunction!({ key: 'a', ts: 0, v: 1 }, { key: 'a', ts: 0, v: 2 })).toEqual({ key: 'a', ts: 0, v: 3 });
+    expect(tumbling.reduceFunction!({ key: 'a', ts: 0, v: 1 }, { key: 'a', ts: 0, v: 2 })).toEqual({
+      key: 'a',
+      ts: 0,
+      v: 3,
+    });
     // With an evictor the window keeps its elements; the reduce runs over what the evictor left.
     const sliding = userCode.get(windows[1]!.id) as WindowOperatorSpec;
     expect(sliding.reduceFunction).toBeUndefined();
@@ -153,11 +232,21 @@ describe('keyed windows in the job graph', () => {
 
   it('aggregate with an evictor runs the aggregate and then the process function at firing time', () => {
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromElements<Ev>().keyBy((e) => e.key).countWindow(5, 1)
+      env
+        .fromElements<Ev>()
+        .keyBy((e) => e.key)
+        .countWindow(5, 1)
         .aggregate(
-          { createAccumulator: () => 0, add: (e: Ev, acc: number) => acc + e.v, getResult: (acc: number) => acc * 10, merge: (a: number, b: number) => a + b },
-          (key: string, _ctx: ProcessWindowContext<Window>, results: Iterable<number>, out: Collector<string>) => out.collect(`${key}:${[...results].join()}`),
-        ).print();
+          {
+            createAccumulator: () => 0,
+            add: (e: Ev, acc: number) => acc + e.v,
+            getResult: (acc: number) => acc * 10,
+            merge: (a: number, b: number) => a + b,
+          },
+          (key: string, _ctx: ProcessWindowContext<Window>, results: Iterable<number>, out: Collector<string>) =>
+            out.collect(`${key}:${[...results].join()}`),
+        )
+        .print();
     });
     const spec = userCode.get(opOfKind(g, 'window').op.id) as WindowOperatorSpec;
     expect(spec.aggregateFunction).toBeUndefined();
@@ -168,16 +257,28 @@ describe('keyed windows in the job graph', () => {
     const env = createEnvironment();
     const keyed = env.fromElements<Ev>().keyBy((e) => e.key);
     expect(() => keyed.window(TumblingEventTimeWindows.of(10)).allowedLateness(-1)).toThrow(/cannot be negative/);
-    expect(() => keyed.window(TumblingProcessingTimeWindows.of(10)).allowedLateness(5)).toThrow(/only applies to event-time windows/);
+    expect(() => keyed.window(TumblingProcessingTimeWindows.of(10)).allowedLateness(5)).toThrow(
+      /only applies to event-time windows/,
+    );
     expect(() => keyed.window(TumblingProcessingTimeWindows.of(10)).allowedLateness(0)).not.toThrow();
-    expect(() => keyed.window(EventTimeSessionWindows.withGap(10)).trigger(NeverTrigger.create())).toThrow(/merging window assigner/);
+    expect(() => keyed.window(EventTimeSessionWindows.withGap(10)).trigger(NeverTrigger.create())).toThrow(
+      /merging window assigner/,
+    );
     expect(() => keyed.window(ProcessingTimeSessionWindows.withGap(10)).trigger(CountTrigger.of(2))).not.toThrow();
     expect(() => keyed.window({} as never)).toThrow(/needs a WindowAssigner/);
-    expect(() => keyed.window(TumblingEventTimeWindows.of(10)).sideOutputLateData('late' as never)).toThrow(/needs an OutputTag/);
-    const noMerge = { createAccumulator: () => 0, add: (_e: Ev, a: number) => a + 1, getResult: (a: number) => a } as never;
+    expect(() => keyed.window(TumblingEventTimeWindows.of(10)).sideOutputLateData('late' as never)).toThrow(
+      /needs an OutputTag/,
+    );
+    const noMerge = {
+      createAccumulator: () => 0,
+      add: (_e: Ev, a: number) => a + 1,
+      getResult: (a: number) => a,
+    } as never;
     expect(() => keyed.window(EventTimeSessionWindows.withGap(10)).aggregate(noMerge)).toThrow(/merge\(\)/);
     expect(() => keyed.window(TumblingEventTimeWindows.of(10)).aggregate(noMerge)).not.toThrow();
-    expect(() => keyed.window(TumblingEventTimeWindows.of(10)).reduce({ reduce: (a: Ev) => a, open: () => {} } as never)).toThrow(/RichFunction/);
+    expect(() =>
+      keyed.window(TumblingEventTimeWindows.of(10)).reduce({ reduce: (a: Ev) => a, open: () => {} } as never),
+    ).toThrow(/RichFunction/);
     expect(() => keyed.window(TumblingEventTimeWindows.of(10)).process(42 as never)).toThrow(/process\(\) method/);
   });
 });
@@ -185,7 +286,12 @@ describe('keyed windows in the job graph', () => {
 describe('windowAll', () => {
   it('runs with parallelism 1 behind a global edge, keyed by a constant', () => {
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromSequence(1, 100).keyBy((x) => x % 3).windowAll(TumblingProcessingTimeWindows.of(1000)).reduce((a, b) => a + b).print();
+      env
+        .fromSequence(1, 100)
+        .keyBy((x) => x % 3)
+        .windowAll(TumblingProcessingTimeWindows.of(1000))
+        .reduce((a, b) => a + b)
+        .print();
     }, 4);
     const { vertex, op } = opOfKind(g, 'window');
     expect(vertex.parallelism).toBe(1);
@@ -201,9 +307,16 @@ describe('windowAll', () => {
 
   it('chains to its input when everything runs with parallelism 1', () => {
     const { jobGraph: g } = build((env) => {
-      env.fromSequence(1, 100).windowAll(GlobalWindows.create()).trigger(CountTrigger.of(10)).reduce((a, b) => a + b).print();
+      env
+        .fromSequence(1, 100)
+        .windowAll(GlobalWindows.create())
+        .trigger(CountTrigger.of(10))
+        .reduce((a, b) => a + b)
+        .print();
     });
-    expect(g.vertices.map((v) => v.name)).toEqual(['Source: Sequence Source -> WindowAll(GlobalWindows(), CountTrigger(10), Reduce) -> Sink: Print to Std. Out']);
+    expect(g.vertices.map((v) => v.name)).toEqual([
+      'Source: Sequence Source -> WindowAll(GlobalWindows(), CountTrigger(10), Reduce) -> Sink: Print to Std. Out',
+    ]);
   });
 
   it('refuses a parallelism above 1', () => {
@@ -216,19 +329,29 @@ describe('windowAll', () => {
   it('hands its window function the context first, without the key', () => {
     class Counter extends ProcessAllWindowFunction<number, string, TimeWindow> {
       opened = 0;
-      override open(): void { this.opened++; }
+      override open(): void {
+        this.opened++;
+      }
       process(ctx: ProcessWindowContext<TimeWindow>, els: Iterable<number>, out: Collector<string>): void {
         out.collect(`${ctx.window.id()}:${[...els].join()}`);
       }
     }
     const counter = new Counter();
     const { jobGraph: g, userCode } = build((env) => {
-      const s = env.fromSequence(1, 10).assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x));
-      s.windowAll(TumblingEventTimeWindows.of(5)).process((ctx, els, out: Collector<number>) => out.collect(ctx.window.maxTimestamp() + [...els].length)).print();
+      const s = env
+        .fromSequence(1, 10)
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x),
+        );
+      s.windowAll(TumblingEventTimeWindows.of(5))
+        .process((ctx, els, out: Collector<number>) => out.collect(ctx.window.maxTimestamp() + [...els].length))
+        .print();
       s.windowAll(TumblingEventTimeWindows.of(5)).process(counter).print();
     });
     const [fnOp, objOp] = g.vertices.flatMap((v) => v.operators).filter((o) => o.kind === 'window');
-    expect(callWindowFunction(userCode.get(fnOp!.id) as WindowOperatorSpec, 0, new TimeWindow(0, 5), [1, 2])).toEqual([6]);
+    expect(callWindowFunction(userCode.get(fnOp!.id) as WindowOperatorSpec, 0, new TimeWindow(0, 5), [1, 2])).toEqual([
+      6,
+    ]);
     const spec = userCode.get(objOp!.id) as WindowOperatorSpec;
     expect(callWindowFunction(spec, 0, new TimeWindow(5, 10), [6, 7])).toEqual(['5:10:6,7']);
     const wrapped = spec.windowFunction as { open?(ctx: unknown): unknown };
@@ -249,20 +372,34 @@ describe('side outputs', () => {
 
   it('chains a side-output consumer of equal parallelism and tags the chained output', () => {
     const { jobGraph: g } = build((env) => {
-      const main = env.fromSequence(1, 10).keyBy((x) => x % 2).process(new Splitter());
+      const main = env
+        .fromSequence(1, 10)
+        .keyBy((x) => x % 2)
+        .process(new Splitter());
       main.print('main');
-      main.getSideOutput(tag).map((s) => s.toUpperCase()).print('side');
+      main
+        .getSideOutput(tag)
+        .map((s) => s.toUpperCase())
+        .print('side');
     }, 2);
     const { vertex, op } = opOfKind(g, 'keyedProcess');
     expect(vertex.name).toBe('KeyedProcess -> Sink: Print to Std. Out -> Map -> Sink: Print to Std. Out');
     const mapIndex = vertex.operators.findIndex((o) => o.kind === 'map');
     const sinkIndex = vertex.operators.findIndex((o) => o.kind === 'sink');
-    expect(op.outputs).toEqual([{ type: 'chained', operator: sinkIndex }, { type: 'chained', operator: mapIndex, tag: 'errors' }]);
+    expect(op.outputs).toEqual([
+      { type: 'chained', operator: sinkIndex },
+      { type: 'chained', operator: mapIndex, tag: 'errors' },
+    ]);
   });
 
   it('sends a side output over the network when the consumer does not chain, to several consumers', () => {
     const { jobGraph: g } = build((env) => {
-      const main = env.fromSequence(1, 10).process({ processElement: (v: number, ctx, out: Collector<number>) => { ctx.output(tag, String(v)); out.collect(v); } });
+      const main = env.fromSequence(1, 10).process({
+        processElement: (v: number, ctx, out: Collector<number>) => {
+          ctx.output(tag, String(v));
+          out.collect(v);
+        },
+      });
       main.print();
       main.getSideOutput(tag).print().setParallelism(1);
       main.getSideOutput(new OutputTag<string>('errors')).rebalance().print();
@@ -270,17 +407,31 @@ describe('side outputs', () => {
     const { vertex, op } = opOfKind(g, 'process');
     expect(op.outputs[0]).toEqual({ type: 'chained', operator: 2 });
     const network = op.outputs.filter((o) => o.type === 'network');
-    expect(network).toEqual([{ type: 'network', edge: 0, tag: 'errors' }, { type: 'network', edge: 1, tag: 'errors' }]);
-    expect(g.edges.map((e) => [e.source, e.partitioner])).toEqual([[vertex.id, 'rebalance'], [vertex.id, 'rebalance']]);
+    expect(network).toEqual([
+      { type: 'network', edge: 0, tag: 'errors' },
+      { type: 'network', edge: 1, tag: 'errors' },
+    ]);
+    expect(g.edges.map((e) => [e.source, e.partitioner])).toEqual([
+      [vertex.id, 'rebalance'],
+      [vertex.id, 'rebalance'],
+    ]);
     expect(g.vertices.map((v) => v.parallelism)).toEqual([2, 1, 2]);
   });
 
-  it('routes a window operator\'s late data', () => {
+  it("routes a window operator's late data", () => {
     const late = new OutputTag<Ev>('late-events');
     const { jobGraph: g } = build((env) => {
-      const sums = env.fromElements<Ev>().keyBy((e) => e.key).window(TumblingEventTimeWindows.of(10)).sideOutputLateData(late).sum('v');
+      const sums = env
+        .fromElements<Ev>()
+        .keyBy((e) => e.key)
+        .window(TumblingEventTimeWindows.of(10))
+        .sideOutputLateData(late)
+        .sum('v');
       sums.print();
-      sums.getSideOutput(late).map((e) => e.key).print();
+      sums
+        .getSideOutput(late)
+        .map((e) => e.key)
+        .print();
     });
     const { op } = opOfKind(g, 'window');
     expect(op.config.lateDataTag).toBe('late-events');
@@ -298,10 +449,16 @@ describe('side outputs', () => {
 });
 
 describe('assignTimestampsAndWatermarks', () => {
-  it('is a chained operator with its input\'s parallelism and the strategy as user code', () => {
-    const wm = WatermarkStrategy.forBoundedOutOfOrderness<number>(50).withTimestampAssigner((x) => x).withIdleness(1000);
+  it("is a chained operator with its input's parallelism and the strategy as user code", () => {
+    const wm = WatermarkStrategy.forBoundedOutOfOrderness<number>(50)
+      .withTimestampAssigner((x) => x)
+      .withIdleness(1000);
     const { jobGraph: g, userCode } = build((env) => {
-      env.fromElements(1, 2, 3).assignTimestampsAndWatermarks(wm).map((x) => x).print();
+      env
+        .fromElements(1, 2, 3)
+        .assignTimestampsAndWatermarks(wm)
+        .map((x) => x)
+        .print();
     }, 3);
     expect(g.vertices.map((v) => [v.name, v.parallelism])).toEqual([
       ['Source: Collection Source -> Timestamps/Watermarks', 1],
@@ -314,17 +471,31 @@ describe('assignTimestampsAndWatermarks', () => {
     expect(g.warnings).toEqual([]);
   });
 
-  it('follows a later change of its input\'s parallelism and may be set explicitly', () => {
+  it("follows a later change of its input's parallelism and may be set explicitly", () => {
     const { jobGraph: g } = build((env) => {
       const src = env.fromSequence(1, 10);
       const stamped = src.assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps());
       src.setParallelism(2);
       stamped.print();
-      env.fromSequence(1, 10).keyBy((x) => x).assignTimestampsAndWatermarks(WatermarkStrategy.noWatermarks<number>()).setParallelism(3).print();
+      env
+        .fromSequence(1, 10)
+        .keyBy((x) => x)
+        .assignTimestampsAndWatermarks(WatermarkStrategy.noWatermarks<number>())
+        .setParallelism(3)
+        .print();
     }, 4);
-    const ts = g.vertices.flatMap((v) => v.operators.map((o) => [o.kind, v.parallelism, looseConfig(o).keyRef])).filter(([k]) => k === 'timestampsAndWatermarks');
-    expect(ts).toEqual([['timestampsAndWatermarks', 2, undefined], ['timestampsAndWatermarks', 3, undefined]]);
+    const ts = g.vertices
+      .flatMap((v) => v.operators.map((o) => [o.kind, v.parallelism, looseConfig(o).keyRef]))
+      .filter(([k]) => k === 'timestampsAndWatermarks');
+    expect(ts).toEqual([
+      ['timestampsAndWatermarks', 2, undefined],
+      ['timestampsAndWatermarks', 3, undefined],
+    ]);
     expect(g.warnings).toEqual([]);
-    expect(() => createEnvironment().fromSequence(1, 2).assignTimestampsAndWatermarks({} as never)).toThrow(/needs a WatermarkStrategy/);
+    expect(() =>
+      createEnvironment()
+        .fromSequence(1, 2)
+        .assignTimestampsAndWatermarks({} as never),
+    ).toThrow(/needs a WatermarkStrategy/);
   });
 });

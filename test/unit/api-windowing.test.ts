@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ContinuousEventTimeTrigger, CountEvictor, CountTrigger, DynamicEventTimeSessionWindows, EventTimeSessionWindows, EventTimeTrigger, GlobalWindow,
-  GlobalWindows, NeverTrigger, ProcessingTimeSessionWindows, ProcessingTimeTrigger, PurgingTrigger, SlidingEventTimeWindows,
-  SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-  type OnMergeContext, type TimestampedValue, type Trigger, type TriggerState, type Window,
+  ContinuousEventTimeTrigger,
+  CountEvictor,
+  CountTrigger,
+  DynamicEventTimeSessionWindows,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindow,
+  GlobalWindows,
+  NeverTrigger,
+  ProcessingTimeSessionWindows,
+  ProcessingTimeTrigger,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  type OnMergeContext,
+  type TimestampedValue,
+  type Trigger,
+  type TriggerState,
+  type Window,
 } from 'weir';
 import { mulberry32 } from '../reference/random.js';
 
@@ -93,7 +111,8 @@ describe('window assigners', () => {
       const ts = Math.floor(r() * 2000) - 1000;
       const expected: string[] = [];
       for (let start = ts + 200; start >= ts - 200; start--) {
-        if ((((start - offset) % slide) + slide) % slide === 0 && start <= ts && ts < start + size) expected.push(`${start}:${start + size}`);
+        if ((((start - offset) % slide) + slide) % slide === 0 && start <= ts && ts < start + size)
+          expected.push(`${start}:${start + size}`);
       }
       expect(spans(SlidingEventTimeWindows.of(size, slide, offset).assignWindows(null, ts, pt(0)))).toEqual(expected);
     }
@@ -105,7 +124,9 @@ describe('window assigners', () => {
     expect(dyn).toBeInstanceOf(DynamicEventTimeSessionWindows);
     expect(spans(dyn.assignWindows({ gap: 3 }, -2, pt(0)))).toEqual(['-2:1']);
     expect(() => dyn.assignWindows({ gap: 0 }, 1, pt(0))).toThrow(/0 < gap/);
-    expect(spans(EventTimeSessionWindows.withDynamicGap({ extract: () => 4 }).assignWindows(1, 1, pt(0)))).toEqual(['1:5']);
+    expect(spans(EventTimeSessionWindows.withDynamicGap({ extract: () => 4 }).assignWindows(1, 1, pt(0)))).toEqual([
+      '1:5',
+    ]);
     expect(EventTimeSessionWindows.withGap(5).describe()).toEqual({ kind: 'eventTimeSession', gap: 5 });
     expect(dyn.describe()).toEqual({ kind: 'eventTimeSession', dynamicGap: true });
   });
@@ -113,10 +134,19 @@ describe('window assigners', () => {
   it('processing-time assigners use the processing clock, not the record timestamp', () => {
     expect(spans(TumblingProcessingTimeWindows.of(10).assignWindows('x', 3, pt(25)))).toEqual(['20:30']);
     expect(spans(TumblingProcessingTimeWindows.of(10, 5).assignWindows('x', undefined, pt(25)))).toEqual(['25:35']);
-    expect(spans(SlidingProcessingTimeWindows.of(10, 5).assignWindows('x', undefined, pt(12)))).toEqual(['10:20', '5:15']);
+    expect(spans(SlidingProcessingTimeWindows.of(10, 5).assignWindows('x', undefined, pt(12)))).toEqual([
+      '10:20',
+      '5:15',
+    ]);
     expect(spans(ProcessingTimeSessionWindows.withGap(4).assignWindows('x', undefined, pt(100)))).toEqual(['100:104']);
-    expect(spans(ProcessingTimeSessionWindows.withDynamicGap((e: number) => e).assignWindows(7, undefined, pt(100)))).toEqual(['100:107']);
-    for (const a of [TumblingProcessingTimeWindows.of(10), SlidingProcessingTimeWindows.of(10, 5), ProcessingTimeSessionWindows.withGap(4)]) {
+    expect(
+      spans(ProcessingTimeSessionWindows.withDynamicGap((e: number) => e).assignWindows(7, undefined, pt(100))),
+    ).toEqual(['100:107']);
+    for (const a of [
+      TumblingProcessingTimeWindows.of(10),
+      SlidingProcessingTimeWindows.of(10, 5),
+      ProcessingTimeSessionWindows.withGap(4),
+    ]) {
       expect(a.isEventTime()).toBe(false);
       expect(a.getDefaultTrigger()).toBeInstanceOf(ProcessingTimeTrigger);
     }
@@ -131,7 +161,11 @@ describe('window assigners', () => {
   });
 
   it('event-time assigners reject records without timestamp with a hint', () => {
-    for (const a of [TumblingEventTimeWindows.of(10), SlidingEventTimeWindows.of(10, 5), EventTimeSessionWindows.withGap(3)]) {
+    for (const a of [
+      TumblingEventTimeWindows.of(10),
+      SlidingEventTimeWindows.of(10, 5),
+      EventTimeSessionWindows.withGap(3),
+    ]) {
       expect(() => a.assignWindows('x', undefined, pt(0))).toThrow(/did you forget assignTimestampsAndWatermarks/i);
     }
   });
@@ -151,9 +185,20 @@ describe('window assigners', () => {
 describe('session merging', () => {
   it('merges overlapping and touching windows, reporting only groups of more than one', () => {
     const calls: [string[], string][] = [];
-    const ws = [new TimeWindow(10, 15), new TimeWindow(0, 5), new TimeWindow(5, 8), new TimeWindow(20, 25), new TimeWindow(12, 18)];
-    EventTimeSessionWindows.withGap(5).mergeWindows(ws, (toMerge, result) => calls.push([spans(toMerge).sort(), result.id()]));
-    expect(calls).toEqual([[['0:5', '5:8'], '0:8'], [['10:15', '12:18'], '10:18']]);
+    const ws = [
+      new TimeWindow(10, 15),
+      new TimeWindow(0, 5),
+      new TimeWindow(5, 8),
+      new TimeWindow(20, 25),
+      new TimeWindow(12, 18),
+    ];
+    EventTimeSessionWindows.withGap(5).mergeWindows(ws, (toMerge, result) =>
+      calls.push([spans(toMerge).sort(), result.id()]),
+    );
+    expect(calls).toEqual([
+      [['0:5', '5:8'], '0:8'],
+      [['10:15', '12:18'], '10:18'],
+    ]);
   });
 
   // Reference: windows are connected when they intersect; each connected component of more than
@@ -161,7 +206,8 @@ describe('session merging', () => {
   function referenceMerges(ws: TimeWindow[]): Map<string, string[]> {
     const parent = ws.map((_, i) => i);
     const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-    for (let i = 0; i < ws.length; i++) for (let j = i + 1; j < ws.length; j++) if (ws[i]!.intersects(ws[j]!)) parent[find(i)] = find(j);
+    for (let i = 0; i < ws.length; i++)
+      for (let j = i + 1; j < ws.length; j++) if (ws[i]!.intersects(ws[j]!)) parent[find(i)] = find(j);
     const groups = new Map<number, TimeWindow[]>();
     ws.forEach((w, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), w]));
     const out = new Map<string, string[]>();
@@ -182,7 +228,10 @@ describe('session merging', () => {
       while (ws.length < n) {
         const start = Math.floor(r() * 200) - 100;
         const w = new TimeWindow(start, start + 1 + Math.floor(r() * 20));
-        if (!seen.has(w.id())) { seen.add(w.id()); ws.push(w); }
+        if (!seen.has(w.id())) {
+          seen.add(w.id());
+          ws.push(w);
+        }
       }
       const got = new Map<string, string[]>();
       TimeWindow.mergeWindows(ws, (toMerge, result) => got.set(result.id(), spans(toMerge).sort()));
@@ -204,12 +253,14 @@ describe('session merging', () => {
         assigner.mergeWindows(all, (toMerge, result) => {
           const ids = new Set(toMerge.map((m) => m.id()));
           const cover = toMerge.reduce((x, y) => x.cover(y));
-          if (toMerge.length < 2 || !cover.equals(result) || !ids.has(w!.id())) throw new Error(`bad merge of ${spans(toMerge)} into ${result.id()}`);
+          if (toMerge.length < 2 || !cover.equals(result) || !ids.has(w!.id()))
+            throw new Error(`bad merge of ${spans(toMerge)} into ${result.id()}`);
           sessions = [...sessions.filter((s) => !ids.has(s.id())), result];
         });
         if (!sessions.some((s) => s.start <= w!.start && w!.end <= s.end)) sessions.push(w!);
         sessions.sort((a, b) => a.start - b.start);
-        for (let i = 1; i < sessions.length; i++) if (sessions[i - 1]!.intersects(sessions[i]!)) throw new Error(`sessions still overlap: ${spans(sessions)}`);
+        for (let i = 1; i < sessions.length; i++)
+          if (sessions[i - 1]!.intersects(sessions[i]!)) throw new Error(`sessions still overlap: ${spans(sessions)}`);
       }
       // Reference: sort the timestamps; a gap larger than `gap` between neighbours ends a session.
       const sorted = [...timestamps].sort((a, b) => a - b);
@@ -218,7 +269,11 @@ describe('session merging', () => {
       let end = start + gap;
       for (const ts of sorted.slice(1)) {
         if (ts <= end) end = Math.max(end, ts + gap);
-        else { expected.push(`${start}:${end}`); start = ts; end = ts + gap; }
+        else {
+          expected.push(`${start}:${end}`);
+          start = ts;
+          end = ts + gap;
+        }
       }
       expected.push(`${start}:${end}`);
       expect(spans(sessions)).toEqual(expected);
@@ -236,12 +291,24 @@ class FakeContext implements OnMergeContext {
   window: Window = new TimeWindow(0, 10);
   mergedWindows: Window[] = [];
 
-  getCurrentProcessingTime(): number { return this.now; }
-  getCurrentWatermark(): number { return this.watermark; }
-  registerEventTimeTimer(time: number): void { this.eventTimers.add(`${this.window.id()}@${time}`); }
-  deleteEventTimeTimer(time: number): void { this.eventTimers.delete(`${this.window.id()}@${time}`); }
-  registerProcessingTimeTimer(time: number): void { this.processingTimers.add(`${this.window.id()}@${time}`); }
-  deleteProcessingTimeTimer(time: number): void { this.processingTimers.delete(`${this.window.id()}@${time}`); }
+  getCurrentProcessingTime(): number {
+    return this.now;
+  }
+  getCurrentWatermark(): number {
+    return this.watermark;
+  }
+  registerEventTimeTimer(time: number): void {
+    this.eventTimers.add(`${this.window.id()}@${time}`);
+  }
+  deleteEventTimeTimer(time: number): void {
+    this.eventTimers.delete(`${this.window.id()}@${time}`);
+  }
+  registerProcessingTimeTimer(time: number): void {
+    this.processingTimers.add(`${this.window.id()}@${time}`);
+  }
+  deleteProcessingTimeTimer(time: number): void {
+    this.processingTimers.delete(`${this.window.id()}@${time}`);
+  }
   getPartitionedState<V>(name: string): TriggerState<V> {
     const k = `${this.window.id()}/${name}`;
     return {
@@ -258,7 +325,10 @@ class FakeContext implements OnMergeContext {
     }
     if (acc !== undefined) this.state.set(`${this.window.id()}/${name}`, acc);
   }
-  on(w: Window): this { this.window = w; return this; }
+  on(w: Window): this {
+    this.window = w;
+    return this;
+  }
   /** As the operator does: a timer is gone once it fires. */
   fire(t: Trigger<unknown, Window>, time: number): string {
     this.eventTimers.delete(`${this.window.id()}@${time}`);
@@ -384,7 +454,8 @@ describe('triggers', () => {
 });
 
 describe('CountEvictor', () => {
-  const tv = (n: number): TimestampedValue<number>[] => Array.from({ length: n }, (_, i) => ({ value: i, timestamp: i }));
+  const tv = (n: number): TimestampedValue<number>[] =>
+    Array.from({ length: n }, (_, i) => ({ value: i, timestamp: i }));
   const wm = { getCurrentWatermark: () => 0 };
 
   it('keeps the last n elements before the window function', () => {

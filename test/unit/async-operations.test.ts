@@ -16,7 +16,15 @@ describe('AsyncOperations', () => {
     expect(ops.get('job-a', id)).toEqual({ status: { id: 'COMPLETED' }, operation: { location: '/sp/savepoint-1' } });
     const failed = ops.start('job-a', Promise.reject(new Error('not all tasks are running')), () => ({}));
     await new Promise((r) => setImmediate(r));
-    expect(ops.get('job-a', failed)).toEqual({ status: { id: 'COMPLETED' }, operation: { 'failure-cause': { class: 'SavepointException', 'stack-trace': 'SavepointException: not all tasks are running' } } });
+    expect(ops.get('job-a', failed)).toEqual({
+      status: { id: 'COMPLETED' },
+      operation: {
+        'failure-cause': {
+          class: 'SavepointException',
+          'stack-trace': 'SavepointException: not all tasks are running',
+        },
+      },
+    });
   });
 
   it('forgets settled results after five minutes', async () => {

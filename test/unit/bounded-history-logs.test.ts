@@ -15,7 +15,14 @@ afterAll(() => {
 });
 
 function entry(i: number): ExceptionEntry {
-  return { exceptionName: `E${i}`, stacktrace: `failure ${i}`, timestamp: i, taskName: null, location: null, taskManagerId: null };
+  return {
+    exceptionName: `E${i}`,
+    stacktrace: `failure ${i}`,
+    timestamp: i,
+    taskName: null,
+    location: null,
+    taskManagerId: null,
+  };
 }
 
 describe('exception history', () => {
@@ -62,7 +69,8 @@ describe('rolling log file', () => {
     // Each file is at most the size plus the line that crossed it.
     for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThan(4096 + 400);
     // The active file holds the newest lines, .1 the ones just before, all JSON lines.
-    const last = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8').trim().split('\n').at(-1)!) as { i: number };
+    const last = (f: string) =>
+      JSON.parse(readFileSync(join(dir, f), 'utf8').trim().split('\n').at(-1)!) as { i: number };
     const first = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8').split('\n')[0]!) as { i: number };
     expect(last('jobmanager.log').i).toBe(149);
     expect(last('jobmanager.log.1').i + 1).toBe(first('jobmanager.log').i);
@@ -71,7 +79,11 @@ describe('rolling log file', () => {
   });
 
   it('refuses sizes and counts that are not positive', () => {
-    expect(() => createLogger('t', join(tmpdir(), 'never.log'), { maxFileSize: 0, stdout: false })).toThrow(/log.file.max-size/);
-    expect(() => createLogger('t', join(tmpdir(), 'never.log'), { maxFiles: 0, stdout: false })).toThrow(/log.file.max-files/);
+    expect(() => createLogger('t', join(tmpdir(), 'never.log'), { maxFileSize: 0, stdout: false })).toThrow(
+      /log.file.max-size/,
+    );
+    expect(() => createLogger('t', join(tmpdir(), 'never.log'), { maxFiles: 0, stdout: false })).toThrow(
+      /log.file.max-files/,
+    );
   });
 });

@@ -6,7 +6,12 @@ import {
   type BroadcastOnTimerContext,
   type BroadcastReadOnlyContext,
 } from '../../taskmanager/operators/broadcast-process.js';
-import { UserCodeError, type OperatorSetup, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
+import {
+  UserCodeError,
+  type OperatorSetup,
+  type Output,
+  type TaskServices,
+} from '../../taskmanager/operators/operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
@@ -36,7 +41,10 @@ function services(subtaskIndex: number): TaskServices {
   return fakeTaskServices({ processingTime: clock, subtaskIndex, parallelism: 2, taskName: 'Broadcast' });
 }
 
-async function make(userCode: unknown, opts: { key?: (v: unknown) => unknown; states?: unknown; subtask?: number } = {}) {
+async function make(
+  userCode: unknown,
+  opts: { key?: (v: unknown) => unknown; states?: unknown; subtask?: number } = {},
+) {
   const out = new RecordingOutput();
   const s: OperatorSetup = {
     descriptor: {
@@ -106,10 +114,16 @@ function randomStream(seed: number, n: number) {
       items.push(
         rnd() < 0.25
           ? { side: 'rule', u: { op: 'remove', name } }
-          : { side: 'rule', u: { op: 'put', rule: { name, kind: kinds[Math.floor(rnd() * 3)]!, threshold: Math.floor(rnd() * 100) } } },
+          : {
+              side: 'rule',
+              u: { op: 'put', rule: { name, kind: kinds[Math.floor(rnd() * 3)]!, threshold: Math.floor(rnd() * 100) } },
+            },
       );
     } else {
-      items.push({ side: 'event', e: { user: `u${Math.floor(rnd() * 20)}`, kind: kinds[Math.floor(rnd() * 3)]!, amount: Math.floor(rnd() * 120) } });
+      items.push({
+        side: 'event',
+        e: { user: `u${Math.floor(rnd() * 20)}`, kind: kinds[Math.floor(rnd() * 3)]!, amount: Math.floor(rnd() * 120) },
+      });
     }
   }
   return items;
@@ -126,7 +140,8 @@ describe('BroadcastProcessOperator', () => {
         if (it.u.op === 'put') rules.set(it.u.rule.name, it.u.rule);
         else rules.delete(it.u.name);
       } else {
-        for (const [name, r] of rules) if (r.kind === it.e.kind && it.e.amount >= r.threshold) expected.push(`${name}:${it.e.user}:${it.e.amount}`);
+        for (const [name, r] of rules)
+          if (r.kind === it.e.kind && it.e.amount >= r.threshold) expected.push(`${name}:${it.e.user}:${it.e.amount}`);
       }
     }
     expect(expected.length).toBeGreaterThan(500);
@@ -157,7 +172,12 @@ describe('BroadcastProcessOperator', () => {
             attempts.push(`${write}: ${(e as Error).message}`);
           }
         }
-        c.collect([v, ctx.getBroadcastState(RULES).get('x'), ctx.getBroadcastState(RULES).contains('y'), [...ctx.getBroadcastState(RULES).keys()]]);
+        c.collect([
+          v,
+          ctx.getBroadcastState(RULES).get('x'),
+          ctx.getBroadcastState(RULES).contains('y'),
+          [...ctx.getBroadcastState(RULES).keys()],
+        ]);
       },
       processBroadcastElement(v: [string, number], ctx: BroadcastContext) {
         ctx.getBroadcastState(RULES).put(v[0], v[1]);
@@ -165,7 +185,9 @@ describe('BroadcastProcessOperator', () => {
     });
     op.processElement2(['x', 42], undefined);
     op.processElement1('e', undefined);
-    expect(attempts).toEqual(['put', 'putAll', 'remove', 'clear'].map((w) => `${w}: broadcast state is read-only on the non-broadcast side`));
+    expect(attempts).toEqual(
+      ['put', 'putAll', 'remove', 'clear'].map((w) => `${w}: broadcast state is read-only on the non-broadcast side`),
+    );
     expect(out.values()).toEqual([['e', 42, false, ['x']]]);
     expect(op.broadcastStates.snapshot()).toEqual({ rules: [['x', 42]] });
 
@@ -198,7 +220,13 @@ describe('BroadcastProcessOperator', () => {
     op.processElement2(['b', 'k', 2], undefined);
     op.processElement2(['b', 'j', 3], undefined);
     op.processElement2(['a', 'z', -1], undefined); // clears 'a' only
-    expect(op.broadcastStates.snapshot()).toEqual({ a: [], b: [['k', 2], ['j', 3]] });
+    expect(op.broadcastStates.snapshot()).toEqual({
+      a: [],
+      b: [
+        ['k', 2],
+        ['j', 3],
+      ],
+    });
     expect(() => op.processElement1('c', 1)).toThrow(/no broadcast state 'c' \(declared: 'a', 'b'\)/);
   });
 
@@ -248,12 +276,15 @@ describe('BroadcastProcessOperator (keyed)', () => {
     processElement(e: { user: string; amount: number }, ctx: BroadcastReadOnlyContext) {
       expect(ctx.getCurrentKey()).toBe(e.user);
       const threshold = ctx.getBroadcastState(RULES).get('threshold') as number | undefined;
-      if (threshold !== undefined && e.amount >= threshold) ctx.timerService().registerEventTimeTimer(ctx.timestamp()! + 10);
+      if (threshold !== undefined && e.amount >= threshold)
+        ctx.timerService().registerEventTimeTimer(ctx.timestamp()! + 10);
       else ctx.output({ id: 'below' }, e.user);
     },
     processBroadcastElement(t: number, ctx: BroadcastContext) {
       ctx.getBroadcastState(RULES).put('threshold', t);
-      expect(() => ctx.timerService().registerEventTimeTimer(1)).toThrow(/processBroadcastElement\(\), which runs for no key/);
+      expect(() => ctx.timerService().registerEventTimeTimer(1)).toThrow(
+        /processBroadcastElement\(\), which runs for no key/,
+      );
     },
     onTimer(t: number, ctx: BroadcastOnTimerContext, out: Collector<string>) {
       expect(ctx.timeDomain()).toBe('EVENT_TIME');

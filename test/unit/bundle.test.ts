@@ -26,7 +26,14 @@ function rawTar(members: { path: string; data: string | Buffer }[]): Buffer {
 }
 
 function manifestFor(code: string, overrides: Record<string, unknown> = {}) {
-  return JSON.stringify({ name: 'j', version: '1.0.0', entry: 'job.mjs', engineVersion: ENGINE_VERSION, sha256: sha256(code), ...overrides });
+  return JSON.stringify({
+    name: 'j',
+    version: '1.0.0',
+    entry: 'job.mjs',
+    engineVersion: ENGINE_VERSION,
+    sha256: sha256(code),
+    ...overrides,
+  });
 }
 
 describe('bundles', () => {
@@ -89,7 +96,9 @@ describe('bundles', () => {
   it('reports a bundling error with its location', async () => {
     const broken = join(dir, 'broken.ts');
     writeFileSync(broken, 'export default function main( {\n');
-    await expect(createBundle(broken, join(dir, 'broken.weir'))).rejects.toThrow(/^cannot bundle \/.*broken\.ts: \/.*broken\.ts:2:0: Expected identifier/);
+    await expect(createBundle(broken, join(dir, 'broken.weir'))).rejects.toThrow(
+      /^cannot bundle \/.*broken\.ts: \/.*broken\.ts:2:0: Expected identifier/,
+    );
   });
 
   it('extracts safely and links weir to the engine, idempotently', async () => {
@@ -100,7 +109,9 @@ describe('bundles', () => {
     expect(readFileSync(first.entryPath, 'utf8')).toBe((await readBundleFile(bundle)).entryCode);
     expect(JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8'))).toEqual(first.manifest);
     expect(readlinkSync(join(target, 'node_modules', 'weir'))).toBe(packageRoot());
-    expect(realpathSync(join(target, 'node_modules', 'weir', 'package.json'))).toBe(join(packageRoot(), 'package.json'));
+    expect(realpathSync(join(target, 'node_modules', 'weir', 'package.json'))).toBe(
+      join(packageRoot(), 'package.json'),
+    );
     const second = await extractBundle(bundle, target);
     expect(second).toEqual(first);
     await Promise.all([extractBundle(bundle, join(dir, 'concurrent')), extractBundle(bundle, join(dir, 'concurrent'))]);
@@ -118,7 +129,9 @@ describe('bundles', () => {
       let seed = 42;
       const bytes = Buffer.alloc(4096, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16);
       bytes[0] = 0x50; // never accidentally the gzip magic
-      await expect(readBundleFile(write('random.weir', Buffer.from(bytes)))).rejects.toThrow('not a Weir bundle: not a gzip file');
+      await expect(readBundleFile(write('random.weir', Buffer.from(bytes)))).rejects.toThrow(
+        'not a Weir bundle: not a gzip file',
+      );
     });
 
     it('gzip magic followed by garbage', async () => {
@@ -137,28 +150,64 @@ describe('bundles', () => {
     });
 
     it('a manifest that is not JSON or lacks fields', async () => {
-      const p1 = write('badjson.weir', gzipSync(rawTar([{ path: 'manifest.json', data: '{ name: ' }, { path: 'job.mjs', data: code }])));
+      const p1 = write(
+        'badjson.weir',
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: '{ name: ' },
+            { path: 'job.mjs', data: code },
+          ]),
+        ),
+      );
       await expect(readBundleFile(p1)).rejects.toThrow(/^not a Weir bundle: manifest.json is not valid JSON/);
       const noName = JSON.stringify({ ...JSON.parse(manifestFor(code)), name: undefined });
-      const p2 = write('noname.weir', gzipSync(rawTar([{ path: 'manifest.json', data: noName }, { path: 'job.mjs', data: code }])));
-      await expect(readBundleFile(p2)).rejects.toThrow("not a Weir bundle: manifest.json: 'name' must be a non-empty string");
+      const p2 = write(
+        'noname.weir',
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: noName },
+            { path: 'job.mjs', data: code },
+          ]),
+        ),
+      );
+      await expect(readBundleFile(p2)).rejects.toThrow(
+        "not a Weir bundle: manifest.json: 'name' must be a non-empty string",
+      );
     });
 
     it('a manifest with the wrong sha256', async () => {
       const m = manifestFor(code, { sha256: sha256('something else') });
-      const p = write('badsha.weir', gzipSync(rawTar([{ path: 'manifest.json', data: m }, { path: 'job.mjs', data: code }])));
-      await expect(readBundleFile(p)).rejects.toThrow(/^not a Weir bundle: sha256 of 'job.mjs' is [0-9a-f]{64}, manifest.json says/);
+      const p = write(
+        'badsha.weir',
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: m },
+            { path: 'job.mjs', data: code },
+          ]),
+        ),
+      );
+      await expect(readBundleFile(p)).rejects.toThrow(
+        /^not a Weir bundle: sha256 of 'job.mjs' is [0-9a-f]{64}, manifest.json says/,
+      );
     });
 
     it('a missing entry', async () => {
       const p = write('noentry.weir', gzipSync(rawTar([{ path: 'manifest.json', data: manifestFor(code) }])));
-      await expect(readBundleFile(p)).rejects.toThrow("not a Weir bundle: entry 'job.mjs' named in manifest.json is missing");
+      await expect(readBundleFile(p)).rejects.toThrow(
+        "not a Weir bundle: entry 'job.mjs' named in manifest.json is missing",
+      );
     });
 
     it('a path traversal member', async () => {
       const p = write(
         'traversal.weir',
-        gzipSync(rawTar([{ path: 'manifest.json', data: manifestFor(code) }, { path: 'job.mjs', data: code }, { path: '../../evil.sh', data: 'x' }])),
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: manifestFor(code) },
+            { path: 'job.mjs', data: code },
+            { path: '../../evil.sh', data: 'x' },
+          ]),
+        ),
       );
       await expect(readBundleFile(p)).rejects.toThrow("not a Weir bundle: unsafe path '../../evil.sh' in archive");
       const target = join(dir, 'traversal-extract');
@@ -169,14 +218,32 @@ describe('bundles', () => {
 
     it('a traversal entry named by the manifest', async () => {
       const m = manifestFor(code, { entry: '../job.mjs' });
-      const p = write('entrytraversal.weir', gzipSync(rawTar([{ path: 'manifest.json', data: m }, { path: 'job.mjs', data: code }])));
-      await expect(readBundleFile(p)).rejects.toThrow("not a Weir bundle: manifest.json: unsafe entry path '../job.mjs'");
+      const p = write(
+        'entrytraversal.weir',
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: m },
+            { path: 'job.mjs', data: code },
+          ]),
+        ),
+      );
+      await expect(readBundleFile(p)).rejects.toThrow(
+        "not a Weir bundle: manifest.json: unsafe entry path '../job.mjs'",
+      );
     });
 
     it('an incompatible engine major version', async () => {
       const major = Number(ENGINE_VERSION.split('.')[0]) + 1;
       const m = manifestFor(code, { engineVersion: `${major}.0.0` });
-      const p = write('future.weir', gzipSync(rawTar([{ path: 'manifest.json', data: m }, { path: 'job.mjs', data: code }])));
+      const p = write(
+        'future.weir',
+        gzipSync(
+          rawTar([
+            { path: 'manifest.json', data: m },
+            { path: 'job.mjs', data: code },
+          ]),
+        ),
+      );
       await expect(readBundleFile(p)).rejects.toThrow(/^incompatible bundle: built for Weir \d+\.0\.0, this engine is/);
     });
   });

@@ -55,7 +55,11 @@ describe('CheckpointBarrierHandler (EXACTLY_ONCE: aligned)', () => {
     const h = new CheckpointBarrierHandler(2, 'EXACTLY_ONCE', r.actions, () => 0);
     await h.processBarrier(0, b(1));
     await h.processBarrier(0, b(2)); // channel 0 moved on to checkpoint 2 (1 was given up upstream)
-    expect(r.log.slice(0, 3)).toEqual(['block 0', 'resume 0', 'abort 1: barrier of checkpoint 2 arrived before checkpoint 1 was aligned']);
+    expect(r.log.slice(0, 3)).toEqual([
+      'block 0',
+      'resume 0',
+      'abort 1: barrier of checkpoint 2 arrived before checkpoint 1 was aligned',
+    ]);
     await h.processBarrier(1, b(1)); // late barrier of the aborted checkpoint: ignored
     await h.processBarrier(1, b(2));
     expect(r.log.slice(3)).toEqual(['block 0', 'resume 0', 'trigger 2 after 0']);

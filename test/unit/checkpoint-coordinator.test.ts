@@ -3,9 +3,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { FINAL_CHECKPOINT_ID, type CheckpointingSettings, type CheckpointOptions, type OperatorSubtaskStateHandle, type TaskCheckpointAck } from '../../common/checkpoint.js';
+import {
+  FINAL_CHECKPOINT_ID,
+  type CheckpointingSettings,
+  type CheckpointOptions,
+  type OperatorSubtaskStateHandle,
+  type TaskCheckpointAck,
+} from '../../common/checkpoint.js';
 import { silentLogger } from '../../common/logging.js';
-import { CheckpointCoordinator, type CheckpointGateway, type TaskRef } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
+import {
+  CheckpointCoordinator,
+  type CheckpointGateway,
+  type TaskRef,
+} from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { loadExternalRestore } from '../../jobmanager/checkpoint/savepoint-restore.js';
 
@@ -46,7 +56,15 @@ class FakeGateway implements CheckpointGateway {
 }
 
 function settings(overrides: Partial<CheckpointingSettings> = {}): CheckpointingSettings {
-  return { interval: 60_000, mode: 'EXACTLY_ONCE', timeout: 60_000, minPauseBetweenCheckpoints: 0, tolerableCheckpointFailureNumber: 0, maxConcurrentCheckpoints: 1, ...overrides };
+  return {
+    interval: 60_000,
+    mode: 'EXACTLY_ONCE',
+    timeout: 60_000,
+    minPauseBetweenCheckpoints: 0,
+    tolerableCheckpointFailureNumber: 0,
+    maxConcurrentCheckpoints: 1,
+    ...overrides,
+  };
 }
 
 interface Harness {
@@ -57,7 +75,12 @@ interface Harness {
   setRunning(running: boolean): void;
 }
 
-function harness(s: Partial<CheckpointingSettings> = {}, numRetained = 1, historySize = 10, existing?: CheckpointStorage): Harness {
+function harness(
+  s: Partial<CheckpointingSettings> = {},
+  numRetained = 1,
+  historySize = 10,
+  existing?: CheckpointStorage,
+): Harness {
   const storage = existing ?? new CheckpointStorage(join(tempRoot(), JOB), numRetained, silentLogger());
   const gateway = new FakeGateway();
   const thresholdReasons: string[] = [];
@@ -83,16 +106,38 @@ function harness(s: Partial<CheckpointingSettings> = {}, numRetained = 1, histor
 }
 
 /** What a task does: write its state file into chk-<id> and acknowledge with its handle. */
-function ack(storage: CheckpointStorage, task: TaskRef, checkpointId: number, operatorId: string, content: string, extra: Partial<TaskCheckpointAck> = {}): TaskCheckpointAck {
+function ack(
+  storage: CheckpointStorage,
+  task: TaskRef,
+  checkpointId: number,
+  operatorId: string,
+  content: string,
+  extra: Partial<TaskCheckpointAck> = {},
+): TaskCheckpointAck {
   const dir = storage.pathOf(checkpointId);
   mkdirSync(dir, { recursive: true });
   const file = `${operatorId}-0.state`;
   writeFileSync(join(dir, file), content);
   const bytes = Buffer.from(content);
   const handle: OperatorSubtaskStateHandle = {
-    operatorId, subtaskIndex: 0, file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyGroupRange: operatorId === 'agg' ? { start: 0, end: 127 } : null, operatorStates: [],
+    operatorId,
+    subtaskIndex: 0,
+    file,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    keyGroupRange: operatorId === 'agg' ? { start: 0, end: 127 } : null,
+    operatorStates: [],
   };
-  return { jobId: JOB, executionId: task.executionId, checkpointId, handles: [handle], syncDurationMs: 1, asyncDurationMs: 2, alignmentDurationMs: 0, ...extra };
+  return {
+    jobId: JOB,
+    executionId: task.executionId,
+    checkpointId,
+    handles: [handle],
+    syncDurationMs: 1,
+    asyncDurationMs: 2,
+    alignmentDurationMs: 0,
+    ...extra,
+  };
 }
 
 async function completeOne(h: Harness, content = 'state', savepoint = false) {
@@ -132,11 +177,29 @@ describe('CheckpointCoordinator: completion', () => {
   it('completes when every task acknowledged: _metadata holds the handles, tasks are notified', async () => {
     const h = harness();
     const info = await completeOne(h, 'hello');
-    expect(info).toMatchObject({ checkpointId: 1, savepoint: false, dir: h.storage.pathOf(1), stateSize: 'hello-src'.length + 'hello-agg'.length });
+    expect(info).toMatchObject({
+      checkpointId: 1,
+      savepoint: false,
+      dir: h.storage.pathOf(1),
+      stateSize: 'hello-src'.length + 'hello-agg'.length,
+    });
     expect(h.gateway.triggers).toEqual([{ executionId: 'e-src', checkpointId: 1, savepoint: false }]);
     const meta = JSON.parse(readFileSync(join(info.dir, METADATA_FILE), 'utf8'));
-    expect(meta).toMatchObject({ format: 'weir-checkpoint', version: 1, jobId: JOB, checkpointId: 1, savepoint: false, stateSize: info.stateSize });
-    expect(meta.operators.map((o: { operatorId: string; uid?: string; subtasks: OperatorSubtaskStateHandle[] }) => [o.operatorId, o.uid, o.subtasks.map((s) => s.file)])).toEqual([
+    expect(meta).toMatchObject({
+      format: 'weir-checkpoint',
+      version: 1,
+      jobId: JOB,
+      checkpointId: 1,
+      savepoint: false,
+      stateSize: info.stateSize,
+    });
+    expect(
+      meta.operators.map((o: { operatorId: string; uid?: string; subtasks: OperatorSubtaskStateHandle[] }) => [
+        o.operatorId,
+        o.uid,
+        o.subtasks.map((s) => s.file),
+      ]),
+    ).toEqual([
       ['src', undefined, ['src-0.state']],
       ['agg', 'counts', ['agg-0.state']],
     ]);
@@ -155,7 +218,13 @@ describe('CheckpointCoordinator: completion', () => {
     await completeOne(h);
     expect([1, 2, 3, 4, 5].map((id) => existsSync(h.storage.pathOf(id)))).toEqual([false, true, false, true, true]);
     const history = h.coordinator.stats().history;
-    expect(history.map((e) => [e.id, e.discarded])).toEqual([[5, false], [4, false], [3, true], [2, false], [1, true]]);
+    expect(history.map((e) => [e.id, e.discarded])).toEqual([
+      [5, false],
+      [4, false],
+      [3, true],
+      [2, false],
+      [1, true],
+    ]);
   });
 
   it('ignores duplicate acks, acks from unknown tasks and acks of unknown checkpoints', async () => {
@@ -166,7 +235,10 @@ describe('CheckpointCoordinator: completion', () => {
     h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 1, 'src', 'a'));
     h.coordinator.receiveAcknowledge(ack(h.storage, { ...SINK, executionId: 'stranger' }, 1, 'agg', 'b'));
     h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 7, 'agg', 'b'));
-    h.coordinator.receiveAcknowledge({ ...ack(h.storage, SINK, 1, 'agg', 'b'), jobId: 'ffffffffffffffffffffffffffffffff' });
+    h.coordinator.receiveAcknowledge({
+      ...ack(h.storage, SINK, 1, 'agg', 'b'),
+      jobId: 'ffffffffffffffffffffffffffffffff',
+    });
     expect(h.coordinator.stats().history[0]).toMatchObject({ status: 'IN_PROGRESS', num_acknowledged_subtasks: 1 });
     h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 1, 'agg', 'b'));
     await expect(done).resolves.toMatchObject({ checkpointId: 1 });
@@ -178,7 +250,9 @@ describe('CheckpointCoordinator: completion', () => {
     await h.gateway.triggered(1);
     h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 1, 'src', 'a'));
     h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 1, 'ghost', 'b'));
-    await expect(done).rejects.toThrow(/Failure to finalize the checkpoint: state acknowledged for operator ghost, which is not part of the job/);
+    await expect(done).rejects.toThrow(
+      /Failure to finalize the checkpoint: state acknowledged for operator ghost, which is not part of the job/,
+    );
   });
 });
 
@@ -187,7 +261,9 @@ describe('CheckpointCoordinator: failures', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const h = harness({ timeout: 1000, tolerableCheckpointFailureNumber: 5 });
     const done = h.coordinator.triggerCheckpoint();
-    const failed = expect(done).rejects.toThrow(`Checkpoint 1 of job ${JOB} failed: Checkpoint expired before completing.`);
+    const failed = expect(done).rejects.toThrow(
+      `Checkpoint 1 of job ${JOB} failed: Checkpoint expired before completing.`,
+    );
     await h.gateway.triggered(1);
     h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 1, 'src', 'a'));
     await vi.advanceTimersByTimeAsync(999);
@@ -198,7 +274,12 @@ describe('CheckpointCoordinator: failures', () => {
     await eventually(() => !existsSync(h.storage.pathOf(1)));
     const stats = h.coordinator.stats();
     expect(stats.counts).toMatchObject({ total: 1, failed: 1, in_progress: 0 });
-    expect(stats.latest.failed).toMatchObject({ id: 1, failure_message: 'Checkpoint expired before completing.', end_to_end_duration: 1000, num_acknowledged_subtasks: 1 });
+    expect(stats.latest.failed).toMatchObject({
+      id: 1,
+      failure_message: 'Checkpoint expired before completing.',
+      end_to_end_duration: 1000,
+      num_acknowledged_subtasks: 1,
+    });
   });
 
   it('counts declines and fails the job over once more than the tolerable number failed in a row', async () => {
@@ -217,7 +298,9 @@ describe('CheckpointCoordinator: failures', () => {
     expect(h.thresholdReasons).toEqual([]);
     await declineNext();
     expect(h.thresholdReasons).toHaveLength(1);
-    expect(h.thresholdReasons[0]).toMatch(/^2 checkpoint\(s\) failed in a row, 1 tolerated .*the latest failed due to: Checkpoint was declined by task Sink/);
+    expect(h.thresholdReasons[0]).toMatch(
+      /^2 checkpoint\(s\) failed in a row, 1 tolerated .*the latest failed due to: Checkpoint was declined by task Sink/,
+    );
     await declineNext(); // the count started over when the threshold fired
     expect(h.thresholdReasons).toHaveLength(1);
   });
@@ -225,7 +308,9 @@ describe('CheckpointCoordinator: failures', () => {
   it('does not count trigger failures, task-finished aborts, savepoint failures or aborts by stop()', async () => {
     const h = harness({ tolerableCheckpointFailureNumber: 0 });
     h.gateway.failTrigger = 'connection refused';
-    await expect(h.coordinator.triggerCheckpoint()).rejects.toThrow(/Trigger of the checkpoint failed at task Source \(1\/1\) \(e-src\) on TaskManager tm-1: connection refused/);
+    await expect(h.coordinator.triggerCheckpoint()).rejects.toThrow(
+      /Trigger of the checkpoint failed at task Source \(1\/1\) \(e-src\) on TaskManager tm-1: connection refused/,
+    );
     h.gateway.failTrigger = undefined;
 
     const finished = h.coordinator.triggerCheckpoint();
@@ -250,7 +335,9 @@ describe('CheckpointCoordinator: failures', () => {
   it('refuses to trigger while not all tasks are running, without using an id', async () => {
     const h = harness();
     h.setRunning(false);
-    await expect(h.coordinator.triggerCheckpoint()).rejects.toThrow(`Checkpoint triggering failed for job ${JOB}: not all tasks are running`);
+    await expect(h.coordinator.triggerCheckpoint()).rejects.toThrow(
+      `Checkpoint triggering failed for job ${JOB}: not all tasks are running`,
+    );
     h.setRunning(true);
     await expect(completeOne(h)).resolves.toMatchObject({ checkpointId: 1 });
     expect(h.coordinator.stats().counts.total).toBe(1);
@@ -360,7 +447,9 @@ describe('CheckpointCoordinator: end of input', () => {
     expect(h.gateway.notifications).toEqual([]);
     expect(h.coordinator.acknowledgeFinal(SINK.executionId, [SRC, SINK])).toBe(true);
     expect(h.coordinator.acknowledgeFinal(SINK.executionId, [SRC, SINK])).toBe(false);
-    expect(h.gateway.notifications).toEqual([{ executionIds: ['e-src', 'e-sink'], checkpointId: FINAL_CHECKPOINT_ID, complete: true }]);
+    expect(h.gateway.notifications).toEqual([
+      { executionIds: ['e-src', 'e-sink'], checkpointId: FINAL_CHECKPOINT_ID, complete: true },
+    ]);
     h.coordinator.stop('failover');
     expect(h.coordinator.acknowledgeFinal(SINK.executionId, [SRC, SINK])).toBe(false);
     expect(h.coordinator.acknowledgeFinal(SRC.executionId, [SRC, SINK])).toBe(true);
@@ -375,7 +464,13 @@ describe('CheckpointCoordinator: statistics', () => {
     const first = h.coordinator.triggerCheckpoint();
     await h.gateway.triggered(1);
     h.coordinator.receiveAcknowledge(ack(h.storage, SRC, 1, 'src', 'aaaa', { syncDurationMs: 3, asyncDurationMs: 9 }));
-    h.coordinator.receiveAcknowledge(ack(h.storage, SINK, 1, 'agg', 'bbbbbb', { alignmentDurationMs: 7, processedDuringAlignment: 512, asyncDurationMs: 4 }));
+    h.coordinator.receiveAcknowledge(
+      ack(h.storage, SINK, 1, 'agg', 'bbbbbb', {
+        alignmentDurationMs: 7,
+        processedDuringAlignment: 512,
+        asyncDurationMs: 4,
+      }),
+    );
     const c1 = await first;
     // 2: declined.
     const second = h.coordinator.triggerCheckpoint();
@@ -397,30 +492,90 @@ describe('CheckpointCoordinator: statistics', () => {
       [2, 'FAILED', 'failed'],
     ]);
     expect(stats.latest.completed).toMatchObject({
-      id: 1, status: 'COMPLETED', is_savepoint: false, checkpoint_type: 'CHECKPOINT', external_path: c1.dir, discarded: false,
-      trigger_timestamp: c1.timestamp, end_to_end_duration: c1.completedAt - c1.timestamp,
-      state_size: 10, checkpointed_size: 10, processed_data: 512, persisted_data: 0, alignment_buffered: 0,
-      num_subtasks: 2, num_acknowledged_subtasks: 2, alignment_duration: 7, sync_duration: 3, async_duration: 9, tasks: {},
+      id: 1,
+      status: 'COMPLETED',
+      is_savepoint: false,
+      checkpoint_type: 'CHECKPOINT',
+      external_path: c1.dir,
+      discarded: false,
+      trigger_timestamp: c1.timestamp,
+      end_to_end_duration: c1.completedAt - c1.timestamp,
+      state_size: 10,
+      checkpointed_size: 10,
+      processed_data: 512,
+      persisted_data: 0,
+      alignment_buffered: 0,
+      num_subtasks: 2,
+      num_acknowledged_subtasks: 2,
+      alignment_duration: 7,
+      sync_duration: 3,
+      async_duration: 9,
+      tasks: {},
     });
-    expect(stats.latest.savepoint).toMatchObject({ id: 3, is_savepoint: true, checkpoint_type: 'SAVEPOINT', savepointFormat: 'CANONICAL', state_size: 2 * 'savepoint-state-src'.length });
-    expect(stats.latest.failed).toMatchObject({ id: 2, status: 'FAILED', failure_message: 'Checkpoint was declined by task Sink (1/1) (e-sink): boom' });
+    expect(stats.latest.savepoint).toMatchObject({
+      id: 3,
+      is_savepoint: true,
+      checkpoint_type: 'SAVEPOINT',
+      savepointFormat: 'CANONICAL',
+      state_size: 2 * 'savepoint-state-src'.length,
+    });
+    expect(stats.latest.failed).toMatchObject({
+      id: 2,
+      status: 'FAILED',
+      failure_message: 'Checkpoint was declined by task Sink (1/1) (e-sink): boom',
+    });
     expect(typeof stats.latest.failed!.failure_timestamp).toBe('number');
     expect(stats.latest.restored).toBeNull();
     expect(stats.history[0]).toMatchObject({ num_acknowledged_subtasks: 1, state_size: 1 });
     expect(stats.history[0]).not.toHaveProperty('external_path');
-    expect(stats.summary.state_size).toEqual({ min: 10, max: 38, avg: 24, p50: 24, p90: 38, p95: 38, p99: 38, p999: 38 });
+    expect(stats.summary.state_size).toEqual({
+      min: 10,
+      max: 38,
+      avg: 24,
+      p50: 24,
+      p90: 38,
+      p95: 38,
+      p99: 38,
+      p999: 38,
+    });
     expect(stats.summary.processed_data).toMatchObject({ min: 0, max: 512, avg: 256 });
-    expect(Object.keys(stats.summary)).toEqual(expect.arrayContaining(['checkpointed_size', 'state_size', 'end_to_end_duration', 'alignment_buffered', 'processed_data', 'persisted_data']));
+    expect(Object.keys(stats.summary)).toEqual(
+      expect.arrayContaining([
+        'checkpointed_size',
+        'state_size',
+        'end_to_end_duration',
+        'alignment_buffered',
+        'processed_data',
+        'persisted_data',
+      ]),
+    );
     h.coordinator.stop('test over');
     await expect(fourth).rejects.toThrow(/suspending/);
   });
 
   it('describes its configuration as Flink does', () => {
-    const h = harness({ mode: 'AT_LEAST_ONCE', interval: 5000, timeout: 9000, minPauseBetweenCheckpoints: 100, tolerableCheckpointFailureNumber: 3, maxConcurrentCheckpoints: 2, numRetained: 4 });
+    const h = harness({
+      mode: 'AT_LEAST_ONCE',
+      interval: 5000,
+      timeout: 9000,
+      minPauseBetweenCheckpoints: 100,
+      tolerableCheckpointFailureNumber: 3,
+      maxConcurrentCheckpoints: 2,
+      numRetained: 4,
+    });
     expect(h.coordinator.configJson()).toMatchObject({
-      mode: 'at_least_once', interval: 5000, timeout: 9000, min_pause: 100, max_concurrent: 2,
-      externalization: { enabled: false, delete_on_cancellation: true }, state_backend: 'level', checkpoint_storage: 'filesystem',
-      tolerable_failed_checkpoints: 3, unaligned_checkpoints: false, num_retained: 4, checkpoint_dir: h.storage.jobDir,
+      mode: 'at_least_once',
+      interval: 5000,
+      timeout: 9000,
+      min_pause: 100,
+      max_concurrent: 2,
+      externalization: { enabled: false, delete_on_cancellation: true },
+      state_backend: 'level',
+      checkpoint_storage: 'filesystem',
+      tolerable_failed_checkpoints: 3,
+      unaligned_checkpoints: false,
+      num_retained: 4,
+      checkpoint_dir: h.storage.jobDir,
     });
   });
 });
@@ -459,7 +614,9 @@ describe('CheckpointCoordinator: restore', () => {
     writeFileSync(join(h.storage.pathOf(1), METADATA_FILE), '{ not json');
     rmSync(join(h.storage.pathOf(2), 'agg-0.state'));
     const restoring = harness({}, 10, 10, h.storage).coordinator;
-    await expect(restoring.restoreLatest()).rejects.toThrow(/none of the 2 retained checkpoint\(s\) .* can be restored/);
+    await expect(restoring.restoreLatest()).rejects.toThrow(
+      /none of the 2 retained checkpoint\(s\) .* can be restored/,
+    );
   });
 
   it('restores nothing from an empty directory', async () => {
@@ -484,8 +641,23 @@ describe('CheckpointCoordinator: savepoints', () => {
     // Nothing is left in the job's checkpoint folder, and retention never sees it.
     expect(existsSync(h.storage.pathOf(id))).toBe(false);
     const meta = JSON.parse(readFileSync(join(info.dir, METADATA_FILE), 'utf8'));
-    expect(meta).toMatchObject({ savepoint: true, jobId: JOB, jobName: 'Counts', bundleHash: 'b'.repeat(64), engineVersion: '0.1.0' });
-    expect(meta.operators.map((o: { operatorId: string; uid?: string; maxParallelism: number }) => [o.operatorId, o.uid, o.maxParallelism])).toEqual([['src', undefined, 128], ['agg', 'counts', 128]]);
+    expect(meta).toMatchObject({
+      savepoint: true,
+      jobId: JOB,
+      jobName: 'Counts',
+      bundleHash: 'b'.repeat(64),
+      engineVersion: '0.1.0',
+    });
+    expect(
+      meta.operators.map((o: { operatorId: string; uid?: string; maxParallelism: number }) => [
+        o.operatorId,
+        o.uid,
+        o.maxParallelism,
+      ]),
+    ).toEqual([
+      ['src', undefined, 128],
+      ['agg', 'counts', 128],
+    ]);
     // No absolute path inside: the folder restores from anywhere.
     expect(JSON.stringify(meta)).not.toContain(target);
     expect(JSON.stringify(meta)).not.toContain(h.storage.jobDir);

@@ -7,11 +7,27 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckpointingSettings, CheckpointMetadata, CheckpointMetadataOperator, CheckpointOptions, TaskCheckpointAck } from '../../common/checkpoint.js';
-import { describeStorageFailure, parseStorageFailure, storageFailureOf, type CheckpointStorageFailure } from '../../common/checkpoint-storage-failure.js';
+import type {
+  CheckpointingSettings,
+  CheckpointMetadata,
+  CheckpointMetadataOperator,
+  CheckpointOptions,
+  TaskCheckpointAck,
+} from '../../common/checkpoint.js';
+import {
+  describeStorageFailure,
+  parseStorageFailure,
+  storageFailureOf,
+  type CheckpointStorageFailure,
+} from '../../common/checkpoint-storage-failure.js';
 import type { JobGraph, JobVertex } from '../../common/jobgraph.js';
 import { silentLogger } from '../../common/logging.js';
-import { CheckpointCoordinator, type CheckpointGateway, type CheckpointPlan, type TaskRef } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
+import {
+  CheckpointCoordinator,
+  type CheckpointGateway,
+  type CheckpointPlan,
+  type TaskRef,
+} from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { finishedStateProblem, restoresAsFinished } from '../../jobmanager/checkpoint/finished-state.js';
 import { checkStateMapping, SavepointRestoreError } from '../../jobmanager/checkpoint/savepoint-restore.js';
@@ -23,7 +39,12 @@ afterAll(() => {
 });
 
 /** Reference data (2 subtasks) and events (1) unioned into a keyed counter (1). */
-const BOUNDED = (i: number): TaskRef => ({ executionId: `e-ref-${i}`, taskManagerId: 'tm-1', taskName: `Reference (${i + 1}/2)`, chain: { subtaskIndex: i, operatorIds: ['ref'], executionId: `e-ref-${i}` } });
+const BOUNDED = (i: number): TaskRef => ({
+  executionId: `e-ref-${i}`,
+  taskManagerId: 'tm-1',
+  taskName: `Reference (${i + 1}/2)`,
+  chain: { subtaskIndex: i, operatorIds: ['ref'], executionId: `e-ref-${i}` },
+});
 const EVENTS: TaskRef = { executionId: 'e-events', taskManagerId: 'tm-1', taskName: 'Events (1/1)' };
 const COUNTER: TaskRef = { executionId: 'e-counter', taskManagerId: 'tm-2', taskName: 'Counter (1/1)' };
 
@@ -57,13 +78,28 @@ function harness(overrides: Partial<CheckpointingSettings> = {}): Harness {
   const storage = new CheckpointStorage(join(root, JOB), 1, silentLogger());
   const gateway = new Gateway();
   const h: Harness = {
-    gateway, storage, thresholdReasons: [], storageFailures: [],
-    plan: { trigger: [BOUNDED(0), BOUNDED(1), EVENTS], ackFrom: [BOUNDED(0), BOUNDED(1), EVENTS, COUNTER], finished: [] },
+    gateway,
+    storage,
+    thresholdReasons: [],
+    storageFailures: [],
+    plan: {
+      trigger: [BOUNDED(0), BOUNDED(1), EVENTS],
+      ackFrom: [BOUNDED(0), BOUNDED(1), EVENTS, COUNTER],
+      finished: [],
+    },
     coordinator: undefined as unknown as CheckpointCoordinator,
   };
   h.coordinator = new CheckpointCoordinator({
     jobId: JOB,
-    settings: { interval: 60_000, mode: 'EXACTLY_ONCE', timeout: 60_000, minPauseBetweenCheckpoints: 0, tolerableCheckpointFailureNumber: 0, maxConcurrentCheckpoints: 1, ...overrides },
+    settings: {
+      interval: 60_000,
+      mode: 'EXACTLY_ONCE',
+      timeout: 60_000,
+      minPauseBetweenCheckpoints: 0,
+      tolerableCheckpointFailureNumber: 0,
+      maxConcurrentCheckpoints: 1,
+      ...overrides,
+    },
     storage,
     log: silentLogger(),
     tasks: () => h.plan,
@@ -79,15 +115,36 @@ function harness(overrides: Partial<CheckpointingSettings> = {}): Harness {
   return h;
 }
 
-function ackOf(h: Harness, task: TaskRef, checkpointId: number, operatorId: string, subtaskIndex = 0): TaskCheckpointAck {
+function ackOf(
+  h: Harness,
+  task: TaskRef,
+  checkpointId: number,
+  operatorId: string,
+  subtaskIndex = 0,
+): TaskCheckpointAck {
   const dir = h.storage.pathOf(checkpointId);
   mkdirSync(dir, { recursive: true });
   const file = `${operatorId}-${subtaskIndex}.state`;
   const bytes = Buffer.from(`${operatorId}@${checkpointId}`);
   writeFileSync(join(dir, file), bytes);
   return {
-    jobId: JOB, executionId: task.executionId, checkpointId, syncDurationMs: 0, asyncDurationMs: 0, alignmentDurationMs: 0,
-    handles: [{ operatorId, subtaskIndex, file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyGroupRange: null, operatorStates: ['s'] }],
+    jobId: JOB,
+    executionId: task.executionId,
+    checkpointId,
+    syncDurationMs: 0,
+    asyncDurationMs: 0,
+    alignmentDurationMs: 0,
+    handles: [
+      {
+        operatorId,
+        subtaskIndex,
+        file,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        keyGroupRange: null,
+        operatorStates: ['s'],
+      },
+    ],
   };
 }
 
@@ -111,7 +168,11 @@ describe('checkpoints after tasks finished', () => {
   it('records finished subtasks in _metadata, partially and then fully finished operators, and counts them as acknowledged', async () => {
     const h = harness();
     // Subtask 0 of the reference data finished; subtask 1 runs on.
-    h.plan = { trigger: [BOUNDED(1), EVENTS], ackFrom: [BOUNDED(1), EVENTS, COUNTER], finished: [{ subtaskIndex: 0, operatorIds: ['ref'] }] };
+    h.plan = {
+      trigger: [BOUNDED(1), EVENTS],
+      ackFrom: [BOUNDED(1), EVENTS, COUNTER],
+      finished: [{ subtaskIndex: 0, operatorIds: ['ref'] }],
+    };
     const first = h.coordinator.triggerCheckpoint();
     await until(() => h.gateway.triggers.length === 2);
     expect(h.gateway.triggers.map((t) => t.executionId).sort()).toEqual(['e-events', 'e-ref-1']);
@@ -126,7 +187,14 @@ describe('checkpoints after tasks finished', () => {
     expect(h.coordinator.stats().latest.completed).toMatchObject({ num_subtasks: 4, num_acknowledged_subtasks: 4 });
 
     // Both finished: Flink's FullyFinishedOperatorState, with no handles.
-    h.plan = { trigger: [EVENTS], ackFrom: [EVENTS, COUNTER], finished: [{ subtaskIndex: 0, operatorIds: ['ref'] }, { subtaskIndex: 1, operatorIds: ['ref'] }] };
+    h.plan = {
+      trigger: [EVENTS],
+      ackFrom: [EVENTS, COUNTER],
+      finished: [
+        { subtaskIndex: 0, operatorIds: ['ref'] },
+        { subtaskIndex: 1, operatorIds: ['ref'] },
+      ],
+    };
     const second = h.coordinator.triggerCheckpoint();
     await until(() => h.gateway.triggers.length === 3);
     h.coordinator.receiveAcknowledge(ackOf(h, EVENTS, 2, 'events'));
@@ -157,11 +225,16 @@ describe('checkpoints after tasks finished', () => {
       const info = await p;
       const ref = opOf(metadataOf(info.dir), 'ref');
       expect(ref.finishedSubtasks).toEqual([0]);
-      expect(ref.subtasks.map((s) => [s.subtaskIndex, s.file])).toEqual([[0, 'finished-ref-0.state'], [1, 'ref-1.state']]);
+      expect(ref.subtasks.map((s) => [s.subtaskIndex, s.file])).toEqual([
+        [0, 'finished-ref-0.state'],
+        [1, 'ref-1.state'],
+      ]);
       // Its own copy: the checkpoint it came from goes with retention.
       expect(readFileSync(join(info.dir, 'finished-ref-0.state'))).toEqual(endState);
     }
-    await until(() => h.storage.pathOf(2) !== h.storage.pathOf(3) && !existsSync(join(h.storage.pathOf(2), METADATA_FILE)));
+    await until(
+      () => h.storage.pathOf(2) !== h.storage.pathOf(3) && !existsSync(join(h.storage.pathOf(2), METADATA_FILE)),
+    );
     // A restore finds every file it names.
     const restored = await h.coordinator.restoreLatest();
     expect(restored?.metadata.checkpointId).toBe(3);
@@ -169,7 +242,11 @@ describe('checkpoints after tasks finished', () => {
 
   it('counts a task past its end that finishes during a checkpoint as finished; a task not past its end aborts it, uncounted', async () => {
     const h = harness();
-    h.plan = { trigger: [BOUNDED(0), BOUNDED(1), EVENTS], ackFrom: [BOUNDED(0), BOUNDED(1), EVENTS, COUNTER], finished: [] };
+    h.plan = {
+      trigger: [BOUNDED(0), BOUNDED(1), EVENTS],
+      ackFrom: [BOUNDED(0), BOUNDED(1), EVENTS, COUNTER],
+      finished: [],
+    };
     const done = h.coordinator.triggerCheckpoint();
     await until(() => h.gateway.triggers.length === 3);
     h.coordinator.receiveAcknowledge(ackOf(h, BOUNDED(0), 1, 'ref', 0));
@@ -223,17 +300,27 @@ describe('checkpoints after tasks finished', () => {
 
   it('reports checkpoints_after_tasks_finish as configured', () => {
     expect(harness().coordinator.configJson().checkpoints_after_tasks_finish).toBe(true);
-    expect(harness({ checkpointsAfterTasksFinish: false }).coordinator.configJson().checkpoints_after_tasks_finish).toBe(false);
+    expect(
+      harness({ checkpointsAfterTasksFinish: false }).coordinator.configJson().checkpoints_after_tasks_finish,
+    ).toBe(false);
   });
 });
 
 describe('checkpoint storage that cannot be written', () => {
   it('recognizes full, read-only and forbidden directories, and carries them through a decline reason', () => {
-    const full = Object.assign(new Error("ENOSPC: no space left on device, write '/cp/job/chk-4/op-a-0.state.tmp'"), { code: 'ENOSPC', syscall: 'write', path: '/cp/job/chk-4/op-a-0.state.tmp' });
+    const full = Object.assign(new Error("ENOSPC: no space left on device, write '/cp/job/chk-4/op-a-0.state.tmp'"), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/cp/job/chk-4/op-a-0.state.tmp',
+    });
     const f = storageFailureOf(full, '/cp/job/chk-4')!;
     expect(f).toEqual({ code: 'ENOSPC', directory: '/cp/job/chk-4', message: full.message });
     expect(parseStorageFailure(describeStorageFailure(f))).toEqual(f);
-    const readOnly = Object.assign(new Error("EROFS: read-only file system, mkdir '/cp/job/chk-5'"), { code: 'EROFS', syscall: 'mkdir', path: '/cp/job/chk-5' });
+    const readOnly = Object.assign(new Error("EROFS: read-only file system, mkdir '/cp/job/chk-5'"), {
+      code: 'EROFS',
+      syscall: 'mkdir',
+      path: '/cp/job/chk-5',
+    });
     expect(storageFailureOf(readOnly, '/cp/job')?.directory).toBe('/cp/job/chk-5');
     expect(storageFailureOf(Object.assign(new Error('boom'), { code: 'EINVAL' }), '/cp')).toBeUndefined();
     expect(storageFailureOf(new Error('synchronous part failed'), '/cp')).toBeUndefined();
@@ -243,11 +330,19 @@ describe('checkpoint storage that cannot be written', () => {
   it('declines without counting toward tolerable failures, and reports once until a checkpoint completes', async () => {
     const h = harness();
     h.plan = { trigger: [EVENTS], ackFrom: [EVENTS, COUNTER] };
-    const failure = { code: 'ENOSPC', directory: h.storage.pathOf(1), message: 'ENOSPC: no space left on device, write' };
+    const failure = {
+      code: 'ENOSPC',
+      directory: h.storage.pathOf(1),
+      message: 'ENOSPC: no space left on device, write',
+    };
     for (const id of [1, 2]) {
       const p = h.coordinator.triggerCheckpoint();
       await until(() => h.gateway.triggers.length === id);
-      h.coordinator.receiveDecline(COUNTER.executionId, id, describeStorageFailure({ ...failure, directory: h.storage.pathOf(id) }));
+      h.coordinator.receiveDecline(
+        COUNTER.executionId,
+        id,
+        describeStorageFailure({ ...failure, directory: h.storage.pathOf(id) }),
+      );
       await expect(p).rejects.toThrow(/checkpoint storage failure \[ENOSPC\] in .*chk-\d/);
     }
     expect(h.thresholdReasons).toEqual([]);
@@ -261,7 +356,11 @@ describe('checkpoint storage that cannot be written', () => {
     await ok;
     const again = h.coordinator.triggerCheckpoint();
     await until(() => h.gateway.triggers.length === 4);
-    h.coordinator.receiveDecline(COUNTER.executionId, 4, describeStorageFailure({ ...failure, directory: h.storage.pathOf(4) }));
+    h.coordinator.receiveDecline(
+      COUNTER.executionId,
+      4,
+      describeStorageFailure({ ...failure, directory: h.storage.pathOf(4) }),
+    );
     await expect(again).rejects.toThrow();
     expect(h.storageFailures).toHaveLength(2);
     // Any other decline still counts.
@@ -284,26 +383,56 @@ describe('checkpoint storage that cannot be written', () => {
 });
 
 function vertex(id: string, parallelism: number, ops: string[], numInputs: number): JobVertex {
-  return { id, name: id, parallelism, maxParallelism: 128, numInputs, operators: ops.map((o) => ({ id: o, name: o, kind: 'map', config: {}, stateful: true, outputs: [] })) };
+  return {
+    id,
+    name: id,
+    parallelism,
+    maxParallelism: 128,
+    numInputs,
+    operators: ops.map((o) => ({ id: o, name: o, kind: 'map', config: {}, stateful: true, outputs: [] })),
+  };
 }
 
 function graphOf(vertices: JobVertex[], edges: Array<[string, string]>): JobGraph {
-  return { name: 'g', maxParallelism: 128, warnings: [], config: {}, vertices, edges: edges.map(([source, target], index) => ({ index, source, target, partitioner: 'hash', targetInput: 0 })) };
+  return {
+    name: 'g',
+    maxParallelism: 128,
+    warnings: [],
+    config: {},
+    vertices,
+    edges: edges.map(([source, target], index) => ({ index, source, target, partitioner: 'hash', targetInput: 0 })),
+  };
 }
 
 function metadata(operators: Array<Partial<CheckpointMetadataOperator> & { operatorId: string }>): CheckpointMetadata {
   return {
-    format: 'weir-checkpoint', version: 1, jobId: JOB, checkpointId: 7, timestamp: 0, completedAt: 0, savepoint: true, stateSize: 0,
+    format: 'weir-checkpoint',
+    version: 1,
+    jobId: JOB,
+    checkpointId: 7,
+    timestamp: 0,
+    completedAt: 0,
+    savepoint: true,
+    stateSize: 0,
     operators: operators.map((o) => ({ name: o.operatorId, parallelism: 2, maxParallelism: 128, subtasks: [], ...o })),
   };
 }
 
 describe('restoring finished operators', () => {
-  const g = graphOf([vertex('ref', 2, ['ref'], 0), vertex('events', 2, ['events'], 0), vertex('counter', 2, ['counter', 'sink'], 1)], [['ref', 'counter'], ['events', 'counter']]);
+  const g = graphOf(
+    [vertex('ref', 2, ['ref'], 0), vertex('events', 2, ['events'], 0), vertex('counter', 2, ['counter', 'sink'], 1)],
+    [
+      ['ref', 'counter'],
+      ['events', 'counter'],
+    ],
+  );
 
   it('deploys a task as finished only when every operator of its chain fully finished', () => {
     const full = { fullyFinished: true, finishedSubtasks: [0, 1] };
-    const partial = metadata([{ operatorId: 'ref', finishedSubtasks: [1] }, { operatorId: 'counter', ...full }]);
+    const partial = metadata([
+      { operatorId: 'ref', finishedSubtasks: [1] },
+      { operatorId: 'counter', ...full },
+    ]);
     // Subtask 1 of the reference data runs again from the state it finished with.
     expect(restoresAsFinished(g.vertices[0]!, partial)).toBe(false);
     // The sink chained to the counter had not finished.
@@ -315,9 +444,15 @@ describe('restoring finished operators', () => {
   it("refuses graphs that cannot start from the finished operators (Flink's VertexFinishedStateChecker)", () => {
     const full = { fullyFinished: true, finishedSubtasks: [0, 1] };
     // A chain that mixes a finished operator with one that runs.
-    expect(finishedStateProblem(metadata([{ operatorId: 'counter', ...full }]), g)).toMatch(/chains operator 'counter', which had finished, with operator 'sink'/);
+    expect(finishedStateProblem(metadata([{ operatorId: 'counter', ...full }]), g)).toMatch(
+      /chains operator 'counter', which had finished, with operator 'sink'/,
+    );
     // A finished task fed by one that runs.
-    const both = metadata([{ operatorId: 'counter', ...full }, { operatorId: 'sink', ...full }, { operatorId: 'ref', ...full }]);
+    const both = metadata([
+      { operatorId: 'counter', ...full },
+      { operatorId: 'sink', ...full },
+      { operatorId: 'ref', ...full },
+    ]);
     expect(finishedStateProblem(both, g)).toMatch(/'counter' had finished, but it reads from 'events'/);
     expect(() => checkStateMapping({ metadata: both, dir: '/sp/x' }, g, false)).toThrow(SavepointRestoreError);
     // A partially finished operator may change its parallelism: its finished subtasks' state is in the snapshot.

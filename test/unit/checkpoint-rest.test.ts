@@ -37,7 +37,10 @@ async function get(url: string): Promise<{ status: number; body: Record<string, 
 describe('checkpoint REST routes', () => {
   it('serves statistics, configuration and one checkpoint', async () => {
     expect(await get(`/jobs/${WITH}/checkpoints`)).toEqual({ status: 200, body: stats });
-    expect(await get(`/jobs/${WITH}/checkpoints/config`)).toEqual({ status: 200, body: { mode: 'exactly_once', interval: 1000 } });
+    expect(await get(`/jobs/${WITH}/checkpoints/config`)).toEqual({
+      status: 200,
+      body: { mode: 'exactly_once', interval: 1000 },
+    });
     expect(await get(`/jobs/${WITH}/checkpoints/details/1`)).toEqual({ status: 200, body: stats.history[1] });
   });
 
@@ -47,15 +50,42 @@ describe('checkpoint REST routes', () => {
     expect(s.body.counts).toEqual({ restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 });
     expect(s.body.history).toEqual([]);
     expect(s.body.latest).toEqual({ completed: null, savepoint: null, failed: null, restored: null });
-    expect((s.body.summary as Record<string, unknown>).state_size).toEqual({ min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 });
-    expect(await get(`/jobs/${WITHOUT}/checkpoints/config`)).toEqual({ status: 404, body: { errors: ['Checkpointing is not enabled for this job'] } });
+    expect((s.body.summary as Record<string, unknown>).state_size).toEqual({
+      min: 0,
+      max: 0,
+      avg: 0,
+      p50: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      p999: 0,
+    });
+    expect(await get(`/jobs/${WITHOUT}/checkpoints/config`)).toEqual({
+      status: 404,
+      body: { errors: ['Checkpointing is not enabled for this job'] },
+    });
   });
 
   it('reports unknown jobs, bad ids and checkpoints outside the history as errors', async () => {
-    expect(await get(`/jobs/${UNKNOWN}/checkpoints`)).toEqual({ status: 404, body: { errors: [`job ${UNKNOWN} not found`] } });
-    expect(await get(`/jobs/${UNKNOWN}/checkpoints/config`)).toEqual({ status: 404, body: { errors: [`job ${UNKNOWN} not found`] } });
-    expect(await get('/jobs/not-a-job/checkpoints')).toEqual({ status: 400, body: { errors: ["invalid job id 'not-a-job' (expected 32 hex characters)"] } });
-    expect(await get(`/jobs/${WITH}/checkpoints/details/9`)).toEqual({ status: 404, body: { errors: ['Could not find checkpointing statistics for checkpoint 9.'] } });
-    expect(await get(`/jobs/${WITH}/checkpoints/details/x1`)).toEqual({ status: 400, body: { errors: ["invalid checkpoint id 'x1' (expected a non-negative integer)"] } });
+    expect(await get(`/jobs/${UNKNOWN}/checkpoints`)).toEqual({
+      status: 404,
+      body: { errors: [`job ${UNKNOWN} not found`] },
+    });
+    expect(await get(`/jobs/${UNKNOWN}/checkpoints/config`)).toEqual({
+      status: 404,
+      body: { errors: [`job ${UNKNOWN} not found`] },
+    });
+    expect(await get('/jobs/not-a-job/checkpoints')).toEqual({
+      status: 400,
+      body: { errors: ["invalid job id 'not-a-job' (expected 32 hex characters)"] },
+    });
+    expect(await get(`/jobs/${WITH}/checkpoints/details/9`)).toEqual({
+      status: 404,
+      body: { errors: ['Could not find checkpointing statistics for checkpoint 9.'] },
+    });
+    expect(await get(`/jobs/${WITH}/checkpoints/details/x1`)).toEqual({
+      status: 400,
+      body: { errors: ["invalid checkpoint id 'x1' (expected a non-negative integer)"] },
+    });
   });
 });

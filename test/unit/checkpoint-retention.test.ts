@@ -5,11 +5,24 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckpointingSettings, ExternalizedCheckpointRetention, OperatorSubtaskStateHandle, TaskCheckpointAck } from '../../common/checkpoint.js';
+import type {
+  CheckpointingSettings,
+  ExternalizedCheckpointRetention,
+  OperatorSubtaskStateHandle,
+  TaskCheckpointAck,
+} from '../../common/checkpoint.js';
 import { Configuration } from '../../common/config.js';
 import { silentLogger } from '../../common/logging.js';
-import { CheckpointCoordinator, type CheckpointGateway, type TaskRef } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
-import { discardsOnJobEnd, externalizationJson, type TerminalJobStatus } from '../../jobmanager/checkpoint/checkpoint-retention.js';
+import {
+  CheckpointCoordinator,
+  type CheckpointGateway,
+  type TaskRef,
+} from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
+import {
+  discardsOnJobEnd,
+  externalizationJson,
+  type TerminalJobStatus,
+} from '../../jobmanager/checkpoint/checkpoint-retention.js';
 import { SampleWindow } from '../../jobmanager/checkpoint/checkpoint-stats.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { jobCheckpointSettings } from '../../jobmanager/checkpoint/checkpointing-settings.js';
@@ -41,7 +54,13 @@ function coordinatorFor(retention: ExternalizedCheckpointRetention | undefined, 
   const gateway = new Gateway();
   let running = true;
   const settings: CheckpointingSettings = {
-    interval: 60_000, mode: 'EXACTLY_ONCE', timeout: 60_000, minPauseBetweenCheckpoints: 0, tolerableCheckpointFailureNumber: 0, maxConcurrentCheckpoints: 1, numRetained,
+    interval: 60_000,
+    mode: 'EXACTLY_ONCE',
+    timeout: 60_000,
+    minPauseBetweenCheckpoints: 0,
+    tolerableCheckpointFailureNumber: 0,
+    maxConcurrentCheckpoints: 1,
+    numRetained,
     ...(retention ? { externalizedCheckpointRetention: retention } : {}),
   };
   const coordinator = new CheckpointCoordinator({
@@ -63,8 +82,24 @@ function ack(storage: CheckpointStorage, checkpointId: number, content: string):
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'src-0.state'), content);
   const bytes = Buffer.from(content);
-  const handle: OperatorSubtaskStateHandle = { operatorId: 'src', subtaskIndex: 0, file: 'src-0.state', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyGroupRange: null, operatorStates: [] };
-  return { jobId: JOB, executionId: SRC.executionId, checkpointId, handles: [handle], syncDurationMs: 1, asyncDurationMs: 1, alignmentDurationMs: 0 };
+  const handle: OperatorSubtaskStateHandle = {
+    operatorId: 'src',
+    subtaskIndex: 0,
+    file: 'src-0.state',
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    keyGroupRange: null,
+    operatorStates: [],
+  };
+  return {
+    jobId: JOB,
+    executionId: SRC.executionId,
+    checkpointId,
+    handles: [handle],
+    syncDurationMs: 1,
+    asyncDurationMs: 1,
+    alignmentDurationMs: 0,
+  };
 }
 
 async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -105,7 +140,10 @@ describe('externalized checkpoint retention: which job ends delete the retained 
   });
 
   it("reports Flink's externalization fields", () => {
-    expect(externalizationJson('NO_EXTERNALIZED_CHECKPOINTS')).toEqual({ enabled: false, delete_on_cancellation: true });
+    expect(externalizationJson('NO_EXTERNALIZED_CHECKPOINTS')).toEqual({
+      enabled: false,
+      delete_on_cancellation: true,
+    });
     expect(externalizationJson('DELETE_ON_CANCELLATION')).toEqual({ enabled: true, delete_on_cancellation: true });
     expect(externalizationJson('RETAIN_ON_CANCELLATION')).toEqual({ enabled: true, delete_on_cancellation: false });
   });
@@ -113,9 +151,20 @@ describe('externalized checkpoint retention: which job ends delete the retained 
   it('takes the cluster key (case-insensitive, as Flink enums) unless the job sets one; the default is NO_EXTERNALIZED_CHECKPOINTS', () => {
     const key = 'execution.checkpointing.externalized-checkpoint-retention';
     expect(jobCheckpointSettings(undefined, new Configuration()).externalizedCheckpointRetention).toBeUndefined();
-    expect(coordinatorFor(undefined).coordinator.configJson()).toMatchObject({ externalization: { enabled: false, delete_on_cancellation: true }, externalized_checkpoint_retention: 'NO_EXTERNALIZED_CHECKPOINTS' });
-    expect(jobCheckpointSettings(undefined, new Configuration({ [key]: 'retain_on_cancellation' })).externalizedCheckpointRetention).toBe('RETAIN_ON_CANCELLATION');
-    expect(jobCheckpointSettings({ externalizedCheckpointRetention: 'DELETE_ON_CANCELLATION' }, new Configuration({ [key]: 'RETAIN_ON_CANCELLATION' })).externalizedCheckpointRetention).toBe('DELETE_ON_CANCELLATION');
+    expect(coordinatorFor(undefined).coordinator.configJson()).toMatchObject({
+      externalization: { enabled: false, delete_on_cancellation: true },
+      externalized_checkpoint_retention: 'NO_EXTERNALIZED_CHECKPOINTS',
+    });
+    expect(
+      jobCheckpointSettings(undefined, new Configuration({ [key]: 'retain_on_cancellation' }))
+        .externalizedCheckpointRetention,
+    ).toBe('RETAIN_ON_CANCELLATION');
+    expect(
+      jobCheckpointSettings(
+        { externalizedCheckpointRetention: 'DELETE_ON_CANCELLATION' },
+        new Configuration({ [key]: 'RETAIN_ON_CANCELLATION' }),
+      ).externalizedCheckpointRetention,
+    ).toBe('DELETE_ON_CANCELLATION');
     expect(new Configuration({ [key]: 'KEEP_THEM' }).validate()).toEqual([expect.stringContaining(key)]);
   });
 });
@@ -133,7 +182,9 @@ describe('CheckpointCoordinator.shutdown', () => {
     await until(() => h.gateway.triggered.has(spId));
     h.coordinator.receiveAcknowledge(ack(h.storage, spId, 'sp'));
     const savepoint = (await sp).dir;
-    expect(h.coordinator.configJson()).toMatchObject({ externalization: { enabled: true, delete_on_cancellation: true } });
+    expect(h.coordinator.configJson()).toMatchObject({
+      externalization: { enabled: true, delete_on_cancellation: true },
+    });
 
     const cleanup = h.coordinator.shutdown('CANCELED');
     const stats = h.coordinator.stats();
@@ -153,7 +204,9 @@ describe('CheckpointCoordinator.shutdown', () => {
     await h.coordinator.shutdown('CANCELED');
     expect(dirs.every((d) => existsSync(join(d, METADATA_FILE)))).toBe(true);
     expect(h.coordinator.stats().latest.completed).toMatchObject({ external_path: dirs[1], discarded: false });
-    expect(h.coordinator.configJson()).toMatchObject({ externalization: { enabled: true, delete_on_cancellation: false } });
+    expect(h.coordinator.configJson()).toMatchObject({
+      externalization: { enabled: true, delete_on_cancellation: false },
+    });
   });
 
   it('keeps a failed job’s checkpoints under DELETE_ON_CANCELLATION and deletes them under the default', async () => {

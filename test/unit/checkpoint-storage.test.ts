@@ -23,18 +23,37 @@ function writeStateFile(dir: string, file: string, content: string): OperatorSub
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, file), content);
   const bytes = Buffer.from(content);
-  return { operatorId: 'op', subtaskIndex: 0, file, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyGroupRange: { start: 0, end: 127 }, operatorStates: [] };
+  return {
+    operatorId: 'op',
+    subtaskIndex: 0,
+    file,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    keyGroupRange: { start: 0, end: 127 },
+    operatorStates: [],
+  };
 }
 
 function metadata(checkpointId: number, handles: OperatorSubtaskStateHandle[], savepoint = false): CheckpointMetadata {
   return {
-    format: 'weir-checkpoint', version: 1, jobId: 'j', checkpointId, timestamp: 1000 * checkpointId, completedAt: 1000 * checkpointId + 5, savepoint,
+    format: 'weir-checkpoint',
+    version: 1,
+    jobId: 'j',
+    checkpointId,
+    timestamp: 1000 * checkpointId,
+    completedAt: 1000 * checkpointId + 5,
+    savepoint,
     operators: [{ operatorId: 'op', name: 'Op', parallelism: 1, maxParallelism: 128, subtasks: handles }],
     stateSize: handles.reduce((s, h) => s + h.size, 0),
   };
 }
 
-async function writeCheckpoint(storage: CheckpointStorage, id: number, content = `state of ${id}`, savepoint = false): Promise<string> {
+async function writeCheckpoint(
+  storage: CheckpointStorage,
+  id: number,
+  content = `state of ${id}`,
+  savepoint = false,
+): Promise<string> {
   const dir = await storage.checkpointDir(id);
   const h = writeStateFile(dir, 'op-0.state', content);
   return storage.writeMetadata(metadata(id, [h], savepoint));
@@ -43,7 +62,10 @@ async function writeCheckpoint(storage: CheckpointStorage, id: number, content =
 /** A pino logger whose records land in an array. */
 function capturingLogger(): { log: pino.Logger; records: Array<Record<string, unknown>> } {
   const records: Array<Record<string, unknown>> = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { log, records };
 }
 
@@ -68,7 +90,11 @@ describe('CheckpointStorage', () => {
     await writeCheckpoint(storage, 7, 'x', true);
     await storage.checkpointDir(12); // triggered, never completed
     const listed = await storage.listCompleted();
-    expect(listed.map((c) => [c.checkpointId, c.savepoint])).toEqual([[10, false], [7, true], [2, false]]);
+    expect(listed.map((c) => [c.checkpointId, c.savepoint])).toEqual([
+      [10, false],
+      [7, true],
+      [2, false],
+    ]);
     expect(await storage.highestCheckpointId()).toBe(12);
   });
 
@@ -96,19 +122,27 @@ describe('CheckpointStorage', () => {
     const storage = new CheckpointStorage(jobDir(), 5, silentLogger());
     const truncated = await writeCheckpoint(storage, 1, '0123456789ab');
     writeFileSync(join(truncated, 'op-0.state'), '');
-    await expect(storage.load(truncated)).rejects.toThrow(`checkpoint ${truncated}: op-0.state: has 0 bytes, _metadata records 12`);
+    await expect(storage.load(truncated)).rejects.toThrow(
+      `checkpoint ${truncated}: op-0.state: has 0 bytes, _metadata records 12`,
+    );
 
     const corrupt = await writeCheckpoint(storage, 2, 'abcdef');
     writeFileSync(join(corrupt, 'op-0.state'), 'abcdeF'); // same size, other bytes
-    await expect(storage.load(corrupt)).rejects.toThrow(/chk-2: op-0.state: sha256 mismatch \(recorded [0-9a-f]{64}, file has [0-9a-f]{64}\)/);
+    await expect(storage.load(corrupt)).rejects.toThrow(
+      /chk-2: op-0.state: sha256 mismatch \(recorded [0-9a-f]{64}, file has [0-9a-f]{64}\)/,
+    );
 
     const wrongFormat = await writeCheckpoint(storage, 3);
     writeFileSync(join(wrongFormat, METADATA_FILE), JSON.stringify({ ...metadata(3, []), version: 2 }));
-    await expect(storage.load(wrongFormat)).rejects.toThrow(/chk-3: _metadata: has format 'weir-checkpoint' version 2, expected 'weir-checkpoint' version 1/);
+    await expect(storage.load(wrongFormat)).rejects.toThrow(
+      /chk-3: _metadata: has format 'weir-checkpoint' version 2, expected 'weir-checkpoint' version 1/,
+    );
 
     const escaping = await storage.checkpointDir(4);
     await storage.writeMetadata(metadata(4, [{ ...writeStateFile(escaping, 'x', 'x'), file: '../chk-1/op-0.state' }]));
-    await expect(storage.load(escaping)).rejects.toThrow(/chk-4: \.\.\/chk-1\/op-0\.state: state file path leaves the checkpoint directory/);
+    await expect(storage.load(escaping)).rejects.toThrow(
+      /chk-4: \.\.\/chk-1\/op-0\.state: state file path leaves the checkpoint directory/,
+    );
 
     await expect(storage.load(join(storage.jobDir, 'chk-99'))).rejects.toThrow(/chk-99: _metadata: missing/);
   });
@@ -141,6 +175,8 @@ describe('CheckpointStorage', () => {
     const dir = await writeCheckpoint(storage, 1);
     writeFileSync(join(dir, METADATA_FILE), 'null');
     expect(await storage.latestValid()).toBeUndefined();
-    expect(() => new CheckpointStorage(storage.jobDir, 0, silentLogger())).toThrow(/num-retained must be a positive integer/);
+    expect(() => new CheckpointStorage(storage.jobDir, 0, silentLogger())).toThrow(
+      /num-retained must be a positive integer/,
+    );
   });
 });

@@ -10,14 +10,14 @@ import { killAllWith, pidsWith, until } from '../helpers/processes.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'weir.js');
 
-
 describe('weir cluster start', () => {
   let dir: string;
   let launcher: ChildProcess | undefined;
   let output = '';
 
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run npm run build first');
+    if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/cli/main.js is missing: run npm run build first');
   });
 
   afterEach(() => {
@@ -31,7 +31,20 @@ describe('weir cluster start', () => {
   function start(taskManagers: number, slots: number | null = 1): ChildProcess {
     dir = mkdtempSync(join(tmpdir(), 'weir-cluster-test-'));
     output = '';
-    const args = [bin, 'cluster', 'start', '--port', '0', '--rpc-port', '0', '--taskmanagers', String(taskManagers), ...(slots === null ? [] : ['--slots', String(slots)]), '--dir', dir];
+    const args = [
+      bin,
+      'cluster',
+      'start',
+      '--port',
+      '0',
+      '--rpc-port',
+      '0',
+      '--taskmanagers',
+      String(taskManagers),
+      ...(slots === null ? [] : ['--slots', String(slots)]),
+      '--dir',
+      dir,
+    ];
     launcher = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     launcher.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -44,7 +57,10 @@ describe('weir cluster start', () => {
   it('starts a JobManager and N TaskManagers, reports them, and stops them all on SIGTERM', async () => {
     const p = start(2);
     const restUrl = await until('the cluster to start', () => /REST API: (http:\/\/\S+)/.exec(output)?.[1]);
-    const overview = (await (await fetch(`${restUrl}/overview`)).json()) as { taskmanagers: number; 'slots-total': number };
+    const overview = (await (await fetch(`${restUrl}/overview`)).json()) as {
+      taskmanagers: number;
+      'slots-total': number;
+    };
     expect(overview.taskmanagers).toBe(2);
     expect(overview['slots-total']).toBe(2);
     expect(pidsWith(dir).length).toBe(4); // launcher, JobManager, two TaskManagers
@@ -60,9 +76,13 @@ describe('weir cluster start', () => {
     const p = start(1, null);
     await until('the cluster to start', () => output.includes('Press Ctrl-C'));
     const slots = Math.max(4, availableParallelism());
-    expect(output).toContain(`with 1 TaskManager of ${slots} slots each (from this machine's ${availableParallelism()} cores, at least 4;`);
+    expect(output).toContain(
+      `with 1 TaskManager of ${slots} slots each (from this machine's ${availableParallelism()} cores, at least 4;`,
+    );
     const restUrl = /REST API: (http:\/\/\S+)/.exec(output)![1];
-    expect(((await (await fetch(`${restUrl}/overview`)).json()) as { 'slots-total': number })['slots-total']).toBe(slots);
+    expect(((await (await fetch(`${restUrl}/overview`)).json()) as { 'slots-total': number })['slots-total']).toBe(
+      slots,
+    );
     expect(pidsWith(dir).length).toBe(3);
     p.kill('SIGKILL');
     await exitOf(p);

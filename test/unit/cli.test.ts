@@ -23,10 +23,15 @@ interface Result {
 
 function weir(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, WEIR_JOBMANAGER: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, WEIR_JOBMANAGER: '', ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,7 +51,8 @@ describe('weir CLI', () => {
   let dir: string;
 
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run npm run build first');
+    if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/cli/main.js is missing: run npm run build first');
     dir = mkdtempSync(join(tmpdir(), 'weir-cli-test-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,19 +75,25 @@ describe('weir CLI', () => {
     [],
   ];
   // In this process (a CLI start per command would cost a second each); bin/weir.js is run below.
-  it.each(commands.map((cmd) => ({ cmd, name: ['weir', ...cmd].join(' ') })))('$name --help exits 0 and describes the command', async ({ cmd }) => {
-    const program = buildProgram();
-    let out = '';
-    const capture = (c: Command) => {
-      c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
-      c.commands.forEach(capture);
-    };
-    capture(program);
-    const error = await program.parseAsync([...cmd, '--help'], { from: 'user' }).then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(CommanderError);
-    expect((error as CommanderError).exitCode).toBe(0);
-    expect(out).toContain(`Usage: weir${cmd.length ? ' ' + cmd.join(' ') : ''}`);
-  });
+  it.each(commands.map((cmd) => ({ cmd, name: ['weir', ...cmd].join(' ') })))(
+    '$name --help exits 0 and describes the command',
+    async ({ cmd }) => {
+      const program = buildProgram();
+      let out = '';
+      const capture = (c: Command) => {
+        c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+        c.commands.forEach(capture);
+      };
+      capture(program);
+      const error = await program.parseAsync([...cmd, '--help'], { from: 'user' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CommanderError);
+      expect((error as CommanderError).exitCode).toBe(0);
+      expect(out).toContain(`Usage: weir${cmd.length ? ' ' + cmd.join(' ') : ''}`);
+    },
+  );
 
   it('bin/weir.js --help exits 0', async () => {
     const r = await weir(['--help']);
@@ -104,15 +116,16 @@ describe('weir CLI', () => {
     expect(stderrLines(r2)[0]).toBe("error: unknown option '--bogus'");
   });
 
-  it.each([['list'], ['cancel', '0123456789abcdef0123456789abcdef'], ['savepoint', '0123456789abcdef0123456789abcdef']])(
-    '%s against a closed port exits non-zero with one line on stderr',
-    async (...cmd) => {
-      const url = await closedPortUrl();
-      const r = await weir([...cmd, '--jobmanager', url]);
-      expect(r.code).not.toBe(0);
-      expect(stderrLines(r)).toEqual([`error: cannot reach the JobManager at ${url}: connection refused`]);
-    },
-  );
+  it.each([
+    ['list'],
+    ['cancel', '0123456789abcdef0123456789abcdef'],
+    ['savepoint', '0123456789abcdef0123456789abcdef'],
+  ])('%s against a closed port exits non-zero with one line on stderr', async (...cmd) => {
+    const url = await closedPortUrl();
+    const r = await weir([...cmd, '--jobmanager', url]);
+    expect(r.code).not.toBe(0);
+    expect(stderrLines(r)).toEqual([`error: cannot reach the JobManager at ${url}: connection refused`]);
+  });
 
   it('takes the JobManager address from WEIR_JOBMANAGER', async () => {
     const url = await closedPortUrl();
@@ -196,25 +209,48 @@ describe('weir CLI', () => {
       requests.push({ method: req.method!, url: req.url!, body, contentType: req.headers['content-type'] ?? '' });
       const route = `${req.method} ${req.url}`;
       if (withSavepoints) {
-        if (route === `POST /jobs/${JOB}/savepoints` || route === `POST /jobs/${JOB}/stop` || route === 'POST /savepoint-disposal') return reply(res, 202, { 'request-id': 'trig1' });
-        if (route === `GET /jobs/${JOB}/savepoints/trig1` || route === 'GET /savepoint-disposal/trig1') return operation(res);
-        if (req.method === 'POST' && req.url!.startsWith('/jobs/')) return reply(res, 404, { errors: ['job 0123456789abcdef0123456789abcdef not found'] });
+        if (
+          route === `POST /jobs/${JOB}/savepoints` ||
+          route === `POST /jobs/${JOB}/stop` ||
+          route === 'POST /savepoint-disposal'
+        )
+          return reply(res, 202, { 'request-id': 'trig1' });
+        if (route === `GET /jobs/${JOB}/savepoints/trig1` || route === 'GET /savepoint-disposal/trig1')
+          return operation(res);
+        if (req.method === 'POST' && req.url!.startsWith('/jobs/'))
+          return reply(res, 404, { errors: ['job 0123456789abcdef0123456789abcdef not found'] });
       }
-      if (route === 'POST /jars/upload') return reply(res, 200, { filename: '/tmp/flink-web/jars/abc_job.weir', status: 'success' });
+      if (route === 'POST /jars/upload')
+        return reply(res, 200, { filename: '/tmp/flink-web/jars/abc_job.weir', status: 'success' });
       if (route === 'POST /jars/abc_job.weir/run') return reply(res, 200, { jobid: JOB });
-      if (route === `GET /jobs/${JOB}`) return reply(res, 200, { jid: JOB, state: jobStates.length > 1 ? jobStates.shift() : jobStates[0] });
-      if (route === `GET /jobs/${JOB}/exceptions`) return reply(res, 200, { 'root-exception': 'java.lang.Boom: the sink broke\n\tat somewhere', exceptionHistory: { entries: [] } });
+      if (route === `GET /jobs/${JOB}`)
+        return reply(res, 200, { jid: JOB, state: jobStates.length > 1 ? jobStates.shift() : jobStates[0] });
+      if (route === `GET /jobs/${JOB}/exceptions`)
+        return reply(res, 200, {
+          'root-exception': 'java.lang.Boom: the sink broke\n\tat somewhere',
+          exceptionHistory: { entries: [] },
+        });
       if (route === 'GET /jobs/overview') {
         return reply(res, 200, {
           jobs: [
             { jid: JOB, name: 'Running one', state: 'RUNNING', 'start-time': Date.now() - 65_000, duration: 65_000 },
-            { jid: '11112222333344445555666677778888', name: 'Done one', state: 'FINISHED', 'start-time': Date.now() - 1e6, duration: 4_000 },
+            {
+              jid: '11112222333344445555666677778888',
+              name: 'Done one',
+              state: 'FINISHED',
+              'start-time': Date.now() - 1e6,
+              duration: 4_000,
+            },
           ],
         });
       }
       if (route === `PATCH /jobs/${JOB}?mode=cancel`) return reply(res, 202, {});
       if (req.method === 'PATCH') return reply(res, 404, { errors: ['Job could not be found.'] });
-      return reply(res, 404, { message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 });
+      return reply(res, 404, {
+        message: `Route ${req.method}:${req.url} not found`,
+        error: 'Not Found',
+        statusCode: 404,
+      });
     }
 
     beforeAll(async () => {
@@ -226,7 +262,7 @@ describe('weir CLI', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const job = join(dir, 'rest-job.ts');
-      writeFileSync(job, "export default function main() {}\n");
+      writeFileSync(job, 'export default function main() {}\n');
       bundlePath = join(dir, 'rest-job.weir');
       await createBundle(job, bundlePath);
     });
@@ -252,10 +288,23 @@ describe('weir CLI', () => {
 
     it('run --detached prints the job id and does not wait', async () => {
       requests.length = 0;
-      const r = await weir(['run', bundlePath, '--detached', '--savepoint-path', '/sp/1', '--allow-non-restored-state', '--jobmanager', url]);
+      const r = await weir([
+        'run',
+        bundlePath,
+        '--detached',
+        '--savepoint-path',
+        '/sp/1',
+        '--allow-non-restored-state',
+        '--jobmanager',
+        url,
+      ]);
       expect(r.code).toBe(0);
       expect(r.stdout.trim()).toBe(`Job has been submitted with JobID ${JOB}`);
-      expect(JSON.parse(requests[1]!.body)).toEqual({ programArgsList: [], savepointPath: '/sp/1', allowNonRestoredState: true });
+      expect(JSON.parse(requests[1]!.body)).toEqual({
+        programArgsList: [],
+        savepointPath: '/sp/1',
+        allowNonRestoredState: true,
+      });
       expect(requests.some((q) => q.url === `/jobs/${JOB}`)).toBe(false);
     });
 
@@ -271,7 +320,11 @@ describe('weir CLI', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^JOB ID\s+NAME\s+STATE\s+START TIME\s+DURATION$/);
-      expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^${JOB}\\s+Running one\\s+RUNNING\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+1 min 5 s$`))]);
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${JOB}\\s+Running one\\s+RUNNING\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+1 min 5 s$`),
+        ),
+      ]);
       const all = await weir(['list', '--all', '--jobmanager', url]);
       expect(all.stdout.trim().split('\n').length).toBe(3);
       expect(all.stdout).toContain('FINISHED');
@@ -298,15 +351,25 @@ describe('weir CLI', () => {
     });
 
     it("run passes Flink's -s/--fromSavepoint and -n/--allowNonRestoredState to the run request", async () => {
-      for (const flags of [['-s', '/sp/2', '-n'], ['--fromSavepoint', '/sp/2', '--allowNonRestoredState']]) {
+      for (const flags of [
+        ['-s', '/sp/2', '-n'],
+        ['--fromSavepoint', '/sp/2', '--allowNonRestoredState'],
+      ]) {
         requests.length = 0;
         const r = await weir(['run', bundlePath, '-d', '-p', '2', ...flags, '--jobmanager', url]);
         expect(r.code).toBe(0);
-        expect(JSON.parse(requests[1]!.body)).toEqual({ programArgsList: [], parallelism: 2, savepointPath: '/sp/2', allowNonRestoredState: true });
+        expect(JSON.parse(requests[1]!.body)).toEqual({
+          programArgsList: [],
+          parallelism: 2,
+          savepointPath: '/sp/2',
+          allowNonRestoredState: true,
+        });
       }
       const both = await weir(['run', bundlePath, '-s', '/a', '--savepoint-path', '/b', '--jobmanager', url]);
       expect(both.code).not.toBe(0);
-      expect(stderrLines(both)[0]).toMatch(/^error: option '--savepoint-path <path>' cannot be used with option '-s, --fromSavepoint <path>'/);
+      expect(stderrLines(both)[0]).toMatch(
+        /^error: option '--savepoint-path <path>' cannot be used with option '-s, --fromSavepoint <path>'/,
+      );
     });
 
     describe('with savepoints on the JobManager', () => {
@@ -331,7 +394,12 @@ describe('weir CLI', () => {
 
       it('a failed savepoint is one line with its cause; an unknown job is named', async () => {
         pending = 0;
-        outcome = { 'failure-cause': { class: 'SavepointException', 'stack-trace': 'SavepointException: the job is RESTARTING\n\tat x' } };
+        outcome = {
+          'failure-cause': {
+            class: 'SavepointException',
+            'stack-trace': 'SavepointException: the job is RESTARTING\n\tat x',
+          },
+        };
         const r = await weir(['savepoint', JOB, '--jobmanager', url]);
         expect(r.code).toBe(1);
         expect(stderrLines(r)).toEqual(['error: savepoint failed: SavepointException: the job is RESTARTING']);
@@ -346,19 +414,33 @@ describe('weir CLI', () => {
         const r = await weir(['savepoint', '--dispose', '/sp/savepoint-1', '--jobmanager', url]);
         expect(r.code).toBe(0);
         expect(r.stdout).toBe("Savepoint '/sp/savepoint-1' disposed.\n");
-        expect(requests.map((q) => `${q.method} ${q.url}`)).toEqual(['POST /savepoint-disposal', 'GET /savepoint-disposal/trig1', 'GET /savepoint-disposal/trig1']);
+        expect(requests.map((q) => `${q.method} ${q.url}`)).toEqual([
+          'POST /savepoint-disposal',
+          'GET /savepoint-disposal/trig1',
+          'GET /savepoint-disposal/trig1',
+        ]);
         expect(JSON.parse(requests[0]!.body)).toEqual({ 'savepoint-path': '/sp/savepoint-1' });
         pending = 0;
-        outcome = { 'failure-cause': { class: 'SavepointException', 'stack-trace': 'SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)' } };
+        outcome = {
+          'failure-cause': {
+            class: 'SavepointException',
+            'stack-trace':
+              'SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)',
+          },
+        };
         const failed = await weir(['savepoint', '-d', '/sp/x', '--jobmanager', url]);
         expect(failed.code).toBe(1);
-        expect(stderrLines(failed)).toEqual(['error: savepoint disposal failed: SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)']);
+        expect(stderrLines(failed)).toEqual([
+          'error: savepoint disposal failed: SavepointException: /sp/x is not a savepoint: it has no _metadata file (nothing was deleted)',
+        ]);
       });
 
       it('savepoint needs a job id, or --dispose without one', async () => {
         const none = await weir(['savepoint', '--jobmanager', url]);
         expect(none.code).toBe(1);
-        expect(stderrLines(none)).toEqual(['error: missing the job id: weir savepoint <jobid> [targetDirectory], or weir savepoint --dispose <path>']);
+        expect(stderrLines(none)).toEqual([
+          'error: missing the job id: weir savepoint <jobid> [targetDirectory], or weir savepoint --dispose <path>',
+        ]);
         const both = await weir(['savepoint', JOB, '--dispose', '/sp/1', '--jobmanager', url]);
         expect(stderrLines(both)).toEqual(['error: --dispose takes a savepoint path and no job id']);
         const bad = await weir(['savepoint', 'nope', '--jobmanager', url]);
@@ -366,7 +448,11 @@ describe('weir CLI', () => {
       });
 
       it("stop takes Flink's -p/--savepointPath and --drain, and the earlier --savepoint-path", async () => {
-        for (const flags of [['-p', '/sp', '-d'], ['--savepointPath', '/sp', '--drain'], ['--savepoint-path', '/sp', '--drain']]) {
+        for (const flags of [
+          ['-p', '/sp', '-d'],
+          ['--savepointPath', '/sp', '--drain'],
+          ['--savepoint-path', '/sp', '--drain'],
+        ]) {
           requests.length = 0;
           pending = 0;
           outcome = { location: '/sp/savepoint-aaaabb-9' };

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Collector, OnTimerContext, ProcessContext, TimerService } from '../../api/functions.js';
 import { CoStreamFlatMap, CoStreamMap } from '../../taskmanager/operators/co-map.js';
 import { CoProcessOperator } from '../../taskmanager/operators/co-process.js';
-import { UserCodeError, type OperatorSetup, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
+import {
+  UserCodeError,
+  type OperatorSetup,
+  type Output,
+  type TaskServices,
+} from '../../taskmanager/operators/operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { ManualTime } from '../helpers/manual-time.js';
@@ -10,7 +15,10 @@ import { ManualTime } from '../helpers/manual-time.js';
 // ---------------------------------------------------------------------------------------------
 // Harness: a recording Output, a manual processing-time clock, the operator set up as a task would.
 
-type Logged = { kind: 'out'; value: unknown; ts: number | undefined } | { kind: 'side'; tag: string; value: unknown; ts: number | undefined } | { kind: 'wm'; ts: number };
+type Logged =
+  | { kind: 'out'; value: unknown; ts: number | undefined }
+  | { kind: 'side'; tag: string; value: unknown; ts: number | undefined }
+  | { kind: 'wm'; ts: number };
 
 class RecordingOutput implements Output {
   readonly log: Logged[] = [];
@@ -24,7 +32,9 @@ class RecordingOutput implements Output {
     this.log.push({ kind: 'wm', ts });
   }
   records(): { value: unknown; ts: number | undefined }[] {
-    return this.log.filter((e) => e.kind === 'out').map((e) => ({ value: (e as { value: unknown }).value, ts: (e as { ts: number | undefined }).ts }));
+    return this.log
+      .filter((e) => e.kind === 'out')
+      .map((e) => ({ value: (e as { value: unknown }).value, ts: (e as { ts: number | undefined }).ts }));
   }
   values(): unknown[] {
     return this.records().map((r) => r.value);
@@ -37,16 +47,26 @@ class RecordingOutput implements Output {
   }
 }
 
-
 function services(time: ProcessingTimeService): TaskServices {
   return fakeTaskServices({ processingTime: time, taskName: 'CoProcess' });
 }
 
-function setup(kind: 'coMap' | 'coFlatMap' | 'coProcess', userCode: unknown, keys?: { k1?: (v: unknown) => unknown; k2?: (v: unknown) => unknown }) {
+function setup(
+  kind: 'coMap' | 'coFlatMap' | 'coProcess',
+  userCode: unknown,
+  keys?: { k1?: (v: unknown) => unknown; k2?: (v: unknown) => unknown },
+) {
   const out = new RecordingOutput();
   const time = new ManualTime();
   const s: OperatorSetup = {
-    descriptor: { id: 'c'.repeat(32), name: `Co(${kind})`, kind, config: {}, stateful: kind === 'coProcess', outputs: [] },
+    descriptor: {
+      id: 'c'.repeat(32),
+      name: `Co(${kind})`,
+      kind,
+      config: {},
+      stateful: kind === 'coProcess',
+      outputs: [],
+    },
     userCode,
     keySelector: keys?.k1,
     keySelector2: keys?.k2,
@@ -68,7 +88,10 @@ function lcg(seed: number): () => number {
 
 describe('CoStreamMap / CoStreamFlatMap', () => {
   it('routes each input to its own method and keeps the input timestamp', () => {
-    const { s, out } = setup('coMap', { map1: (v: number) => `one:${v}`, map2: (v: string) => `two:${v.toUpperCase()}` });
+    const { s, out } = setup('coMap', {
+      map1: (v: number) => `one:${v}`,
+      map2: (v: string) => `two:${v.toUpperCase()}`,
+    });
     const op = new CoStreamMap(s);
     op.processElement1(1, 10);
     op.processElement2('a', 20);
@@ -245,7 +268,10 @@ describe('CoProcessOperator (keyed)', () => {
     }
     events.sort((a, b) => a.at - b.at);
     const timerLog: string[] = [];
-    const { s, out } = setup('coProcess', orderMatcher(timerLog), { k1: (o) => (o as Order).user, k2: (p) => (p as Payment)[0] });
+    const { s, out } = setup('coProcess', orderMatcher(timerLog), {
+      k1: (o) => (o as Order).user,
+      k2: (p) => (p as Payment)[0],
+    });
     const op = new CoProcessOperator(s);
     // In timestamp order, each event preceded by watermark ts - 1 on both inputs: nothing is late.
     for (const e of events) {
@@ -260,9 +286,15 @@ describe('CoProcessOperator (keyed)', () => {
     // Reference: an order is matched iff its payment came at most 10 ms after it: its timer at
     // ts + 10 fires once the watermark (event time - 1) reaches it, just before an event at ts + 11.
     const orders = events.filter((e) => e.input === 1).map((e) => e.value as Order);
-    const payments = new Map(events.filter((e) => e.input === 2).map((e) => [(e.value as Payment)[1], (e.value as Payment)[2]]));
-    const expectMatched = orders.filter((o) => payments.has(o.id) && payments.get(o.id)! - o.ts <= 10).map((o) => `matched ${o.user}/${o.id}`);
-    const expectUnpaid = orders.filter((o) => !(payments.has(o.id) && payments.get(o.id)! - o.ts <= 10)).map((o) => `${o.user}/${o.id}`);
+    const payments = new Map(
+      events.filter((e) => e.input === 2).map((e) => [(e.value as Payment)[1], (e.value as Payment)[2]]),
+    );
+    const expectMatched = orders
+      .filter((o) => payments.has(o.id) && payments.get(o.id)! - o.ts <= 10)
+      .map((o) => `matched ${o.user}/${o.id}`);
+    const expectUnpaid = orders
+      .filter((o) => !(payments.has(o.id) && payments.get(o.id)! - o.ts <= 10))
+      .map((o) => `${o.user}/${o.id}`);
     const outValues = out.values() as string[];
     expect(outValues.filter((v) => v.startsWith('matched')).sort()).toEqual([...expectMatched].sort());
     expect((out.side('unpaid') as string[]).sort()).toEqual([...expectUnpaid].sort());
@@ -270,7 +302,9 @@ describe('CoProcessOperator (keyed)', () => {
     expect(expectMatched.length).toBeGreaterThan(100);
 
     // One timer per (user, time) still pending, fired in time order with output stamped by the timer.
-    const expectedTimers = [...new Set(orders.filter((o) => expectUnpaid.includes(`${o.user}/${o.id}`)).map((o) => `${o.user}@${o.ts + 10}`))];
+    const expectedTimers = [
+      ...new Set(orders.filter((o) => expectUnpaid.includes(`${o.user}/${o.id}`)).map((o) => `${o.user}@${o.ts + 10}`)),
+    ];
     expect([...timerLog].sort()).toEqual([...expectedTimers].sort());
     const times = timerLog.map((t) => Number(t.split('@')[1]));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
@@ -287,7 +321,8 @@ describe('CoProcessOperator (keyed)', () => {
       {
         processElement1: (v: string, ctx: ProcessContext) => ctx.timerService().registerEventTimeTimer(100),
         processElement2: () => {},
-        onTimer: (t: number, ctx: OnTimerContext<string>, c: Collector<string>) => c.collect(`${ctx.getCurrentKey()}:${t}:${ctx.timerService().currentWatermark()}`),
+        onTimer: (t: number, ctx: OnTimerContext<string>, c: Collector<string>) =>
+          c.collect(`${ctx.getCurrentKey()}:${t}:${ctx.timerService().currentWatermark()}`),
       },
       { k1: (v) => v, k2: (v) => v },
     );
@@ -345,9 +380,10 @@ describe('CoProcessOperator (keyed)', () => {
   });
 
   it('needs key selectors on both inputs', () => {
-    expect(() => new CoProcessOperator(setup('coProcess', { processElement1() {}, processElement2() {} }, { k1: (v) => v }).s)).toThrow(
-      /key selectors for both inputs/,
-    );
+    expect(
+      () =>
+        new CoProcessOperator(setup('coProcess', { processElement1() {}, processElement2() {} }, { k1: (v) => v }).s),
+    ).toThrow(/key selectors for both inputs/);
   });
 });
 

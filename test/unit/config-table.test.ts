@@ -9,13 +9,16 @@ import { packageRoot } from '../../common/package-root.js';
 describe('the configuration reference', () => {
   it('in README.md is generated from common/config.ts (run `npm run docs:config` after changing an option)', () => {
     const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
-    expect(withConfigurationTable(readme) === readme, 'README.md is out of date: npm run build && npm run docs:config').toBe(true);
+    expect(
+      withConfigurationTable(readme) === readme,
+      'README.md is out of date: npm run build && npm run docs:config',
+    ).toBe(true);
   });
 
   it('has one row per option, with pipes in descriptions escaped', () => {
     const table = renderConfigurationTable().split('\n');
     expect(table.length).toBe(2 + Object.keys(OPTIONS).length);
-    expect(table).toContain("| `rest.port` | int | 8081 | JobManager REST and web UI port (0 picks a free one) |");
+    expect(table).toContain('| `rest.port` | int | 8081 | JobManager REST and web UI port (0 picks a free one) |');
     for (const row of table.slice(2)) expect(row.replace(/\\\|/g, '').split('|').length).toBe(6);
   });
 });

@@ -28,7 +28,10 @@ describe('configuration layering', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-conf-'));
     try {
       const file = join(dir, 'weir.yaml');
-      writeFileSync(file, 'rest.port: 9000\nheartbeat:\n  timeout: 20 s\n  interval: 2 s\ntaskmanager.numberOfTaskSlots: 3\n');
+      writeFileSync(
+        file,
+        'rest.port: 9000\nheartbeat:\n  timeout: 20 s\n  interval: 2 s\ntaskmanager.numberOfTaskSlots: 3\n',
+      );
       const conf = loadConfiguration({
         configFile: file,
         env: { [envVarName('heartbeat.timeout')]: '7 s', WEIR_TASKMANAGER_NUMBEROFTASKSLOTS: '5' },
@@ -44,7 +47,9 @@ describe('configuration layering', () => {
     }
   });
   it('reports bad values and bad -D pairs clearly', () => {
-    expect(() => loadConfiguration({ env: {}, overrides: { 'heartbeat.timeout': 'soon' } })).toThrow(/heartbeat.timeout.*invalid duration 'soon'/);
+    expect(() => loadConfiguration({ env: {}, overrides: { 'heartbeat.timeout': 'soon' } })).toThrow(
+      /heartbeat.timeout.*invalid duration 'soon'/,
+    );
     expect(() => parseDynamicProperties(['novalue'])).toThrow(/expected key=value/);
     expect(() => new Configuration({ 'rest.port': 'x' }).getInt('rest.port')).toThrow(/must be an integer/);
   });

@@ -2,19 +2,32 @@
 // deployment builder passes; broken ones and broken acks are refused with the path of the problem.
 import { describe, expect, it } from 'vitest';
 import {
-  BroadcastProcessFunction, KeyedCoProcessFunction, MapStateDescriptor, OutputTag, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WatermarkStrategy,
+  BroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  MapStateDescriptor,
+  OutputTag,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  WatermarkStrategy,
   type StreamExecutionEnvironment,
 } from 'weir';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import { invalidAckIdentity, parseTaskCheckpointAck } from '../../common/contracts/checkpoint-schema.js';
 import { ContractError } from '../../common/contracts/contract.js';
-import { checkTaskDeploymentDescriptor, parseTaskDeploymentDescriptor } from '../../common/contracts/deployment-schema.js';
+import {
+  checkTaskDeploymentDescriptor,
+  parseTaskDeploymentDescriptor,
+} from '../../common/contracts/deployment-schema.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import { buildDeployment } from '../../jobmanager/deployment-builder.js';
 import { ExecutionGraph } from '../../jobmanager/execution-graph.js';
 import { buildGraph } from '../helpers/graph.js';
 
-interface Ev { key: string; ts: number; v: number }
+interface Ev {
+  key: string;
+  ts: number;
+  v: number;
+}
 
 const rules = new MapStateDescriptor<string, number>('rules');
 class Rules extends BroadcastProcessFunction<Ev, [string, number], string> {
@@ -29,7 +42,9 @@ class Pair extends KeyedCoProcessFunction<string, Ev, Ev, string> {
 const windowedSum = (env: StreamExecutionEnvironment): void => {
   env
     .fromElements<Ev>({ key: 'a', ts: 1, v: 1 })
-    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10).withTimestampAssigner((e) => e.ts))
+    .assignTimestampsAndWatermarks(
+      WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10).withTimestampAssigner((e) => e.ts),
+    )
     .keyBy((e) => e.key)
     .window(TumblingEventTimeWindows.of(1000))
     .reduce((a, b) => ({ ...a, v: a.v + b.v }))
@@ -40,20 +55,71 @@ const windowedSum = (env: StreamExecutionEnvironment): void => {
 
 /** Every operator kind the API builds, with keyed and non-keyed variants. */
 const everyKind = (env: StreamExecutionEnvironment): void => {
-  const evs = () => env.fromElements<Ev>({ key: 'a', ts: 1, v: 1 }).assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts));
-  const seq = env.fromSequence(1, 10).map((x) => x).filter((x) => x > 0).flatMap<number>((x, out) => out.collect(x)).process<number>((x, _ctx, out) => out.collect(x));
-  seq.keyBy((x) => x % 2).process<number>({ processElement: (x: number, _ctx: unknown, out: { collect(v: number): void }) => out.collect(x) }).addSink({ invoke() {} });
-  seq.keyBy((x) => x % 2).reduce((a, b) => a + b).print();
+  const evs = () =>
+    env
+      .fromElements<Ev>({ key: 'a', ts: 1, v: 1 })
+      .assignTimestampsAndWatermarks(
+        WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts),
+      );
+  const seq = env
+    .fromSequence(1, 10)
+    .map((x) => x)
+    .filter((x) => x > 0)
+    .flatMap<number>((x, out) => out.collect(x))
+    .process<number>((x, _ctx, out) => out.collect(x));
+  seq
+    .keyBy((x) => x % 2)
+    .process<number>({
+      processElement: (x: number, _ctx: unknown, out: { collect(v: number): void }) => out.collect(x),
+    })
+    .addSink({ invoke() {} });
+  seq
+    .keyBy((x) => x % 2)
+    .reduce((a, b) => a + b)
+    .print();
   const late = new OutputTag<Ev>('late');
-  const windowed = evs().keyBy((e) => e.key).window(TumblingEventTimeWindows.of(10)).allowedLateness(5).sideOutputLateData(late).reduce((a) => a);
+  const windowed = evs()
+    .keyBy((e) => e.key)
+    .window(TumblingEventTimeWindows.of(10))
+    .allowedLateness(5)
+    .sideOutputLateData(late)
+    .reduce((a) => a);
   windowed.getSideOutput(late).print();
-  evs().windowAll(TumblingProcessingTimeWindows.of(10)).reduce((a) => a).print();
-  evs().connect(evs()).map({ map1: (e) => e.v, map2: (e) => e.v }).print();
-  evs().connect(evs()).flatMap({ flatMap1: () => {}, flatMap2: () => {} }).print();
-  evs().keyBy((e) => e.key).connect(evs().keyBy((e) => e.key)).process(new Pair()).print();
-  evs().connect(env.fromElements<[string, number]>(['a', 1]).broadcast(rules)).process(new Rules()).print();
-  evs().keyBy((e) => e.key).intervalJoin(evs().keyBy((e) => e.key)).between(-5, 5).lowerBoundExclusive().process((a, _b, _ctx, out) => out.collect(a)).print();
-  evs().join(evs()).where((e) => e.key).equalTo((e) => e.key).window(TumblingEventTimeWindows.of(10)).apply((a) => a).printToErr();
+  evs()
+    .windowAll(TumblingProcessingTimeWindows.of(10))
+    .reduce((a) => a)
+    .print();
+  evs()
+    .connect(evs())
+    .map({ map1: (e) => e.v, map2: (e) => e.v })
+    .print();
+  evs()
+    .connect(evs())
+    .flatMap({ flatMap1: () => {}, flatMap2: () => {} })
+    .print();
+  evs()
+    .keyBy((e) => e.key)
+    .connect(evs().keyBy((e) => e.key))
+    .process(new Pair())
+    .print();
+  evs()
+    .connect(env.fromElements<[string, number]>(['a', 1]).broadcast(rules))
+    .process(new Rules())
+    .print();
+  evs()
+    .keyBy((e) => e.key)
+    .intervalJoin(evs().keyBy((e) => e.key))
+    .between(-5, 5)
+    .lowerBoundExclusive()
+    .process((a, _b, _ctx, out) => out.collect(a))
+    .print();
+  evs()
+    .join(evs())
+    .where((e) => e.key)
+    .equalTo((e) => e.key)
+    .window(TumblingEventTimeWindows.of(10))
+    .apply((a) => a)
+    .printToErr();
 };
 
 function descriptors(main: (env: StreamExecutionEnvironment) => void = windowedSum): TaskDeploymentDescriptor[] {
@@ -94,17 +160,36 @@ describe('deployment descriptor contract', () => {
       ...tdds[0]!,
       jobManagerId: 'jm',
       checkpointing: { periodic: true, jobDir: '/tmp/c/job', mode: 'EXACTLY_ONCE', stateBackend: 'heap' },
-      restore: { checkpointId: 3, dir: '/tmp/c/job/chk-3', operators: { [tdds[0]!.vertexId]: { parallelism: 2, maxParallelism: 128, subtasks: [] } } },
+      restore: {
+        checkpointId: 3,
+        dir: '/tmp/c/job/chk-3',
+        operators: { [tdds[0]!.vertexId]: { parallelism: 2, maxParallelism: 128, subtasks: [] } },
+      },
     } as const;
-    expect(checkTaskDeploymentDescriptor(wire(withState as unknown as TaskDeploymentDescriptor)).restore?.checkpointId).toBe(3);
+    expect(
+      checkTaskDeploymentDescriptor(wire(withState as unknown as TaskDeploymentDescriptor)).restore?.checkpointId,
+    ).toBe(3);
   });
 
   it('accepts the config of every operator kind the API builds', () => {
     const tdds = descriptors(everyKind);
     const kinds = new Set(tdds[0]!.jobGraph.vertices.flatMap((v) => v.operators.map((o) => o.kind)));
     expect([...kinds].sort()).toEqual([
-      'broadcastProcess', 'coFlatMap', 'coMap', 'coProcess', 'filter', 'flatMap', 'intervalJoin', 'keyedProcess', 'keyedReduce', 'map', 'process', 'sink', 'source',
-      'timestampsAndWatermarks', 'window',
+      'broadcastProcess',
+      'coFlatMap',
+      'coMap',
+      'coProcess',
+      'filter',
+      'flatMap',
+      'intervalJoin',
+      'keyedProcess',
+      'keyedReduce',
+      'map',
+      'process',
+      'sink',
+      'source',
+      'timestampsAndWatermarks',
+      'window',
     ]);
     for (const tdd of tdds) expect(() => parseTaskDeploymentDescriptor(JSON.stringify(tdd))).not.toThrow();
   });
@@ -115,7 +200,9 @@ describe('deployment descriptor contract', () => {
     expect(refusal(tdd)).toBe('invalid deployment descriptor: /inputGates/0/channels: must be array');
     const again = wire(descriptors()[0]!);
     again['jobGraph'].vertices[0].operators[0].outputs = [{ type: 'network', edge: '0' }];
-    expect(refusal(again)).toBe('invalid deployment descriptor: /jobGraph/vertices/0/operators/0/outputs/0/edge: must be integer');
+    expect(refusal(again)).toBe(
+      'invalid deployment descriptor: /jobGraph/vertices/0/operators/0/outputs/0/edge: must be integer',
+    );
   });
 
   it('names a missing field', () => {
@@ -127,20 +214,30 @@ describe('deployment descriptor contract', () => {
     const print = ops.findIndex((o) => o.kind === 'sink');
     delete ops[print]!.config['target'];
     const vi = sink['jobGraph'].vertices.length - 1;
-    expect(refusal(sink)).toBe(`invalid deployment descriptor: /jobGraph/vertices/${vi}/operators/${print}/config/target: is required`);
+    expect(refusal(sink)).toBe(
+      `invalid deployment descriptor: /jobGraph/vertices/${vi}/operators/${print}/config/target: is required`,
+    );
   });
 
   it('refuses an unknown operator kind and a config that does not fit its kind', () => {
     const tdd = wire(descriptors()[0]!);
     tdd['jobGraph'].vertices[0].operators[0].kind = 'teleport';
-    expect(refusal(tdd)).toBe('invalid deployment descriptor: /jobGraph/vertices/0/operators/0/kind: unknown value "teleport"');
+    expect(refusal(tdd)).toBe(
+      'invalid deployment descriptor: /jobGraph/vertices/0/operators/0/kind: unknown value "teleport"',
+    );
     const src = wire(descriptors()[0]!);
     src['jobGraph'].vertices[0].operators[0].config.sourceKind = 'carrier-pigeon';
-    expect(refusal(src)).toBe('invalid deployment descriptor: /jobGraph/vertices/0/operators/0/config/sourceKind: unknown value "carrier-pigeon"');
+    expect(refusal(src)).toBe(
+      'invalid deployment descriptor: /jobGraph/vertices/0/operators/0/config/sourceKind: unknown value "carrier-pigeon"',
+    );
     const win = wire(descriptors()[0]!);
-    const wv = win['jobGraph'].vertices.findIndex((v: { operators: { kind: string }[] }) => v.operators[0]!.kind === 'window');
+    const wv = win['jobGraph'].vertices.findIndex(
+      (v: { operators: { kind: string }[] }) => v.operators[0]!.kind === 'window',
+    );
     win['jobGraph'].vertices[wv].operators[0].config.allowedLateness = 'late';
-    expect(refusal(win)).toBe(`invalid deployment descriptor: /jobGraph/vertices/${wv}/operators/0/config/allowedLateness: must be number`);
+    expect(refusal(win)).toBe(
+      `invalid deployment descriptor: /jobGraph/vertices/${wv}/operators/0/config/allowedLateness: must be number`,
+    );
   });
 
   it('refuses what is not JSON', () => {
@@ -153,7 +250,17 @@ describe('checkpoint acknowledgement contract', () => {
     jobId: 'j',
     executionId: 'e',
     checkpointId: 4,
-    handles: [{ operatorId: 'o', subtaskIndex: 0, file: 'o-0', size: 10, sha256: 'ab', keyGroupRange: { start: 0, end: 63 }, operatorStates: [] }],
+    handles: [
+      {
+        operatorId: 'o',
+        subtaskIndex: 0,
+        file: 'o-0',
+        size: 10,
+        sha256: 'ab',
+        keyGroupRange: { start: 0, end: 63 },
+        operatorStates: [],
+      },
+    ],
     syncDurationMs: 1,
     asyncDurationMs: 2,
     alignmentDurationMs: 0,
@@ -161,16 +268,26 @@ describe('checkpoint acknowledgement contract', () => {
 
   it('accepts a well-formed ack', () => {
     expect(parseTaskCheckpointAck(JSON.stringify(ack))).toEqual(ack);
-    expect(parseTaskCheckpointAck(JSON.stringify({ ...ack, handles: [{ ...ack.handles[0], keyGroupRange: null }], endOfInput: true }))).toBeTruthy();
+    expect(
+      parseTaskCheckpointAck(
+        JSON.stringify({ ...ack, handles: [{ ...ack.handles[0], keyGroupRange: null }], endOfInput: true }),
+      ),
+    ).toBeTruthy();
   });
 
   it('refuses a broken one with its path', () => {
     const broken = JSON.parse(JSON.stringify(ack)) as Record<string, any>;
     broken['handles'][0].keyGroupRange = { start: 0 };
-    expect(() => parseTaskCheckpointAck(JSON.stringify(broken))).toThrow('invalid checkpoint acknowledgement: /handles/0/keyGroupRange/end: is required');
-    expect(() => parseTaskCheckpointAck(JSON.stringify({ ...ack, checkpointId: '4' }))).toThrow('invalid checkpoint acknowledgement: /checkpointId: must be integer');
+    expect(() => parseTaskCheckpointAck(JSON.stringify(broken))).toThrow(
+      'invalid checkpoint acknowledgement: /handles/0/keyGroupRange/end: is required',
+    );
+    expect(() => parseTaskCheckpointAck(JSON.stringify({ ...ack, checkpointId: '4' }))).toThrow(
+      'invalid checkpoint acknowledgement: /checkpointId: must be integer',
+    );
     // Optional fields are absent or set: null is no undefined.
-    expect(() => parseTaskCheckpointAck(JSON.stringify({ ...ack, endOfInput: null }))).toThrow('invalid checkpoint acknowledgement: /endOfInput: must be boolean');
+    expect(() => parseTaskCheckpointAck(JSON.stringify({ ...ack, endOfInput: null }))).toThrow(
+      'invalid checkpoint acknowledgement: /endOfInput: must be boolean',
+    );
     // Enough left to decline that checkpoint; not from what is not JSON or names no checkpoint.
     expect(invalidAckIdentity(JSON.stringify(broken))).toEqual({ executionId: 'e', checkpointId: 4 });
     expect(invalidAckIdentity('{')).toBeUndefined();

@@ -3,12 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  BasePathBucketAssigner, DateTimeBucketAssigner, DefaultRollingPolicy, FileSink, OnCheckpointRollingPolicy, OutputFileConfig, type BucketAssignerContext,
+  BasePathBucketAssigner,
+  DateTimeBucketAssigner,
+  DefaultRollingPolicy,
+  FileSink,
+  OnCheckpointRollingPolicy,
+  OutputFileConfig,
+  type BucketAssignerContext,
   type FileSinkBuilder,
 } from '../../api/file-sink.js';
 import { FINAL_CHECKPOINT_ID } from '../../common/checkpoint.js';
 import { FILE_SINK_STATE_NAME } from '../../taskmanager/operators/file-sink-operator.js';
-import { committedFiles, filesBelow, readCommittedTree, startSink, type SinkOptions, type StateSnapshot } from '../helpers/file-sink-harness.js';
+import {
+  committedFiles,
+  filesBelow,
+  readCommittedTree,
+  startSink,
+  type SinkOptions,
+  type StateSnapshot,
+} from '../helpers/file-sink-harness.js';
 import { ManualTime } from '../helpers/manual-time.js';
 
 let dir: string;
@@ -39,8 +52,10 @@ const rolling = (rollover: number, inactivity: number, size?: number) => {
   if (size !== undefined) b = b.withMaxPartSize(size);
   return b.build();
 };
-const withPolicy = (p: ReturnType<typeof rolling> | OnCheckpointRollingPolicy, check = 1000) => (b: FileSinkBuilder<string>) =>
-  b.withRollingPolicy(p).withBucketCheckInterval(check);
+const withPolicy =
+  (p: ReturnType<typeof rolling> | OnCheckpointRollingPolicy, check = 1000) =>
+  (b: FileSinkBuilder<string>) =>
+    b.withRollingPolicy(p).withBucketCheckInterval(check);
 const onCheckpoint = withPolicy(OnCheckpointRollingPolicy.build());
 
 // ---------------------------------------------------------------------------------------------
@@ -53,7 +68,14 @@ describe('FileSinkOperator with checkpointing and the DefaultRollingPolicy', () 
     const st1 = await s.checkpoint(1);
     expect(st1.get(FILE_SINK_STATE_NAME)).toEqual({
       mode: 'union',
-      items: [{ dir, subtaskIndex: 0, pending: [], inProgress: [{ name: 'part-0-0', size: 4, creationTime: 0, lastUpdateTime: 0 }] }],
+      items: [
+        {
+          dir,
+          subtaskIndex: 0,
+          pending: [],
+          inProgress: [{ name: 'part-0-0', size: 4, creationTime: 0, lastUpdateTime: 0 }],
+        },
+      ],
     });
     // What the checkpoint recorded is on disk (flushed), the part still open.
     expect(readFileSync(join(dir, '.part-0-0.inprogress'), 'utf8')).toBe('a\nb\n');
@@ -149,7 +171,12 @@ describe('FileSinkOperator with checkpointing and the DefaultRollingPolicy', () 
     expect(entries(plain)[0]).toMatchObject({ pending: [], inProgress: [{ name: 'part-0-0', size: 2 }] });
     s.write('b');
     const stop = await s.checkpoint(2, { savepoint: true, stop: true });
-    expect(entries(stop)[0]).toEqual({ dir, subtaskIndex: 0, pending: [{ name: 'part-0-0', size: 4, checkpointId: 2 }], inProgress: [] });
+    expect(entries(stop)[0]).toEqual({
+      dir,
+      subtaskIndex: 0,
+      pending: [{ name: 'part-0-0', size: 4, checkpointId: 2 }],
+      inProgress: [],
+    });
     await s.op.notifyCheckpointComplete(1);
     expect(visible()).toEqual([]);
     await s.op.notifyCheckpointComplete(2);
@@ -193,7 +220,10 @@ describe('FileSinkOperator with checkpointing and the DefaultRollingPolicy', () 
     await s.op.finish();
     await s.checkpoint(FINAL_CHECKPOINT_ID);
     const after = await s.checkpoint(7, { savepoint: true, stop: true });
-    expect(entries(after)[0]).toMatchObject({ pending: [{ name: 'part-0-0', size: 2, checkpointId: 7 }], inProgress: [] });
+    expect(entries(after)[0]).toMatchObject({
+      pending: [{ name: 'part-0-0', size: 2, checkpointId: 7 }],
+      inProgress: [],
+    });
     await s.op.notifyCheckpointComplete(7);
     expect(visible()).toEqual(['a']);
     await s.op.notifyCheckpointComplete(FINAL_CHECKPOINT_ID);
@@ -220,7 +250,10 @@ describe('FileSinkOperator with OnCheckpointRollingPolicy (a part per checkpoint
     expect(files()).toEqual(['.part-0-0.inprogress']);
     const state = await s.checkpoint(1);
     expect(visible()).toEqual([]);
-    expect(state.get(FILE_SINK_STATE_NAME)).toEqual({ mode: 'union', items: [{ dir, subtaskIndex: 0, pending: [{ name: 'part-0-0', size: 4, checkpointId: 1 }], inProgress: [] }] });
+    expect(state.get(FILE_SINK_STATE_NAME)).toEqual({
+      mode: 'union',
+      items: [{ dir, subtaskIndex: 0, pending: [{ name: 'part-0-0', size: 4, checkpointId: 1 }], inProgress: [] }],
+    });
     s.write('c'); // after the barrier: not part of checkpoint 1
     await s.op.notifyCheckpointComplete(1);
     expect(files()).toEqual(['.part-0-1.inprogress', 'part-0-0']);
@@ -305,7 +338,7 @@ describe('FileSinkOperator restore', () => {
     await s.op.close();
   });
 
-  it('keeps the part\'s creation time, so the rollover interval counts from when it was opened', async () => {
+  it("keeps the part's creation time, so the rollover interval counts from when it was opened", async () => {
     const first = await sink({ configure: withPolicy(rolling(10_000, 60_000)) });
     first.time.advance(1000);
     first.write('a');
@@ -325,7 +358,10 @@ describe('FileSinkOperator restore', () => {
     const first = await sink({ configure: withPolicy(rolling(60_000, 60_000, 3)) });
     first.write('old', 'x'); // 'x' rolls part 0 (4 bytes > 3)
     const state = await first.checkpoint(1);
-    expect(entries(state)[0]).toMatchObject({ pending: [{ name: 'part-0-0', size: 4, checkpointId: 1 }], inProgress: [{ name: 'part-0-1', size: 2 }] });
+    expect(entries(state)[0]).toMatchObject({
+      pending: [{ name: 'part-0-0', size: 4, checkpointId: 1 }],
+      inProgress: [{ name: 'part-0-1', size: 2 }],
+    });
     first.write('y', 'late'); // part 1 rolls at 'late'; part 2 was never recorded
     await first.checkpoint(2);
     await first.op.close();
@@ -363,7 +399,7 @@ describe('FileSinkOperator restore', () => {
     await s.op.close();
   });
 
-  it('rescale down: the owner commits a former subtask\'s in-progress part at the restore and resumes its own', async () => {
+  it("rescale down: the owner commits a former subtask's in-progress part at the restore and resumes its own", async () => {
     const s0 = await failedRun({ subtaskIndex: 0, parallelism: 2 }, ['a0', 'b0'], ['late0'], 4);
     const s1 = await failedRun({ subtaskIndex: 1, parallelism: 2 }, ['a1'], ['late1'], 4);
     expect(files()).toEqual(['.part-0-0.inprogress', '.part-1-0.inprogress']);
@@ -404,7 +440,12 @@ describe('FileSinkOperator restore', () => {
   it('a checkpoint of a sink before rolling policies (no in-progress parts recorded) restores', async () => {
     writeFileSync(join(dir, '.part-0-0.inprogress'), 'a\nlate\n');
     writeFileSync(join(dir, '.part-0-1.inprogress'), 'after\n');
-    const old: StateSnapshot = new Map([[FILE_SINK_STATE_NAME, { mode: 'union', items: [{ dir, subtaskIndex: 0, pending: [{ name: 'part-0-0', size: 2, checkpointId: 3 }] }] }]]);
+    const old: StateSnapshot = new Map([
+      [
+        FILE_SINK_STATE_NAME,
+        { mode: 'union', items: [{ dir, subtaskIndex: 0, pending: [{ name: 'part-0-0', size: 2, checkpointId: 3 }] }] },
+      ],
+    ]);
     const s = await sink({ restoreFrom: [old] });
     expect(files()).toEqual(['part-0-0']);
     s.write('b');
@@ -450,7 +491,7 @@ describe('FileSinkOperator without periodic checkpoints', () => {
     expect(files()).toEqual(['part-0-0', 'part-0-1', 'part-0-2']);
   });
 
-  it('a savepoint\'s snapshot publishes every part', async () => {
+  it("a savepoint's snapshot publishes every part", async () => {
     const s = await sink({ checkpointing: false });
     s.write('a');
     const st = await s.checkpoint(1, { savepoint: true });
@@ -491,7 +532,11 @@ describe('FileSinkOperator buckets', () => {
 
   it('DateTimeBucketAssigner: a directory per hour of processing time, each with its own part; a quiet bucket is rolled by inactivity', async () => {
     const s = await sink({
-      configure: (b) => b.withBucketAssigner(new DateTimeBucketAssigner('yyyy-MM-dd--HH', 'UTC')).withRollingPolicy(rolling(HOUR, 60_000)).withBucketCheckInterval(10_000),
+      configure: (b) =>
+        b
+          .withBucketAssigner(new DateTimeBucketAssigner('yyyy-MM-dd--HH', 'UTC'))
+          .withRollingPolicy(rolling(HOUR, 60_000))
+          .withBucketCheckInterval(10_000),
       time: Object.assign(new ManualTime(), { time: T0 }),
     });
     s.write('a');
@@ -537,7 +582,9 @@ describe('FileSinkOperator buckets', () => {
 
   it('BasePathBucketAssigner writes into the directory itself; OutputFileConfig names the parts', async () => {
     const cfg = OutputFileConfig.builder().withPartPrefix('out').withPartSuffix('.txt').build();
-    const s = await sink({ configure: (b) => b.withBucketAssigner(new BasePathBucketAssigner()).withOutputFileConfig(cfg) });
+    const s = await sink({
+      configure: (b) => b.withBucketAssigner(new BasePathBucketAssigner()).withOutputFileConfig(cfg),
+    });
     s.write('a');
     expect(files()).toEqual(['.out-0-0.txt.inprogress']);
     await s.op.finish();
@@ -547,7 +594,7 @@ describe('FileSinkOperator buckets', () => {
     await s.op.close();
   });
 
-  it('restore with buckets: in-progress parts resume in their buckets, leftovers in any bucket are deleted, other subtasks\' files stay', async () => {
+  it("restore with buckets: in-progress parts resume in their buckets, leftovers in any bucket are deleted, other subtasks' files stay", async () => {
     const byKey = (b: FileSinkBuilder<string>) => b.withBucketAssigner({ getBucketId: (e: string) => `k${e[0]}` });
     const s = await sink({ configure: byKey, subtaskIndex: 0, parallelism: 2 });
     s.write('a1', 'b1');
@@ -556,7 +603,12 @@ describe('FileSinkOperator buckets', () => {
     await s.checkpoint(2);
     await s.op.close();
     writeFileSync(join(dir, 'kc', '.part-1-0.inprogress'), 'subtask 1 is writing here\n');
-    expect(files()).toEqual(['ka/.part-0-0.inprogress', 'kb/.part-0-0.inprogress', 'kc/.part-0-0.inprogress', 'kc/.part-1-0.inprogress']);
+    expect(files()).toEqual([
+      'ka/.part-0-0.inprogress',
+      'kb/.part-0-0.inprogress',
+      'kc/.part-0-0.inprogress',
+      'kc/.part-1-0.inprogress',
+    ]);
 
     const r = await sink({ configure: byKey, subtaskIndex: 0, parallelism: 2, restoreFrom: [state] });
     expect(files()).toEqual(['ka/.part-0-0.inprogress', 'kb/.part-0-0.inprogress', 'kc/.part-1-0.inprogress']);
@@ -589,7 +641,11 @@ describe('FileSinkOperator buckets', () => {
 describe('FileSink builder', () => {
   it("has Flink's rolling defaults and takes rolling policies, Flink's duration forms and the old part size", () => {
     const d = DefaultRollingPolicy.builder().build();
-    expect([d.getMaxPartSize(), d.getRolloverInterval(), d.getInactivityInterval()]).toEqual([128 * 1024 * 1024, 60_000, 60_000]);
+    expect([d.getMaxPartSize(), d.getRolloverInterval(), d.getInactivityInterval()]).toEqual([
+      128 * 1024 * 1024,
+      60_000,
+      60_000,
+    ]);
     const p = DefaultRollingPolicy.builder()
       .withMaxPartSize({ getBytes: () => 1024 })
       .withRolloverInterval({ toMillis: () => 15 * 60_000 })
@@ -601,18 +657,27 @@ describe('FileSink builder', () => {
     expect(plain.maxPartSize).toBe(128 * 1024 * 1024);
     expect(plain.bucketCheckInterval).toBe(60_000);
     expect(plain.bucketAssigner).toBeInstanceOf(BasePathBucketAssigner);
-    expect(FileSink.forRowFormat<string>('/out').withRollingPolicy(OnCheckpointRollingPolicy.build()).build().maxPartSize).toBeUndefined();
+    expect(
+      FileSink.forRowFormat<string>('/out').withRollingPolicy(OnCheckpointRollingPolicy.build()).build().maxPartSize,
+    ).toBeUndefined();
     expect(() => DefaultRollingPolicy.builder().withMaxPartSize(0)).toThrow(/positive number of bytes/);
     expect(() => DefaultRollingPolicy.builder().withRolloverInterval(0)).toThrow(/rollover interval must be positive/);
     expect(() => DefaultRollingPolicy.builder().withInactivityInterval('soon')).toThrow(/inactivity interval/);
-    expect(() => FileSink.forRowFormat<string>('/out').withRollingPolicy({ maxPartSize: 1 } as never)).toThrow(/needs a rolling policy/);
+    expect(() => FileSink.forRowFormat<string>('/out').withRollingPolicy({ maxPartSize: 1 } as never)).toThrow(
+      /needs a rolling policy/,
+    );
     expect(() => FileSink.forRowFormat<string>('/out').withBucketAssigner({} as never)).toThrow(/getBucketId/);
     expect(() => FileSink.forRowFormat<string>('/out').withBucketCheckInterval(-1)).toThrow(/must be positive/);
   });
 
-  it('DefaultRollingPolicy decides as Flink\'s: size past the limit, age, inactivity', () => {
+  it("DefaultRollingPolicy decides as Flink's: size past the limit, age, inactivity", () => {
     const p = rolling(1000, 300, 10);
-    const part = (size: number, created: number, updated: number) => ({ getBucketId: () => '', getSize: () => size, getCreationTime: () => created, getLastUpdateTime: () => updated });
+    const part = (size: number, created: number, updated: number) => ({
+      getBucketId: () => '',
+      getSize: () => size,
+      getCreationTime: () => created,
+      getLastUpdateTime: () => updated,
+    });
     expect(p.shouldRollOnEvent(part(10, 0, 0), 'x')).toBe(false);
     expect(p.shouldRollOnEvent(part(11, 0, 0), 'x')).toBe(true);
     expect(p.shouldRollOnCheckpoint(part(11, 0, 0))).toBe(true);
@@ -620,7 +685,11 @@ describe('FileSink builder', () => {
     expect(p.shouldRollOnProcessingTime(part(1, 0, 900), 1000)).toBe(true);
     expect(p.shouldRollOnProcessingTime(part(1, 500, 600), 900)).toBe(true);
     const c = OnCheckpointRollingPolicy.build();
-    expect([c.shouldRollOnCheckpoint(part(0, 0, 0)), c.shouldRollOnEvent(part(1e12, 0, 0), 'x'), c.shouldRollOnProcessingTime(part(1, 0, 0), 1e12)]).toEqual([true, false, false]);
+    expect([
+      c.shouldRollOnCheckpoint(part(0, 0, 0)),
+      c.shouldRollOnEvent(part(1e12, 0, 0), 'x'),
+      c.shouldRollOnProcessingTime(part(1, 0, 0), 1e12),
+    ]).toEqual([true, false, false]);
   });
 
   it('OutputFileConfig: builder, plain objects, checks', () => {

@@ -10,9 +10,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DefaultRollingPolicy, OnCheckpointRollingPolicy, type BucketAssignerContext, type FileSinkBuilder } from '../../api/file-sink.js';
+import {
+  DefaultRollingPolicy,
+  OnCheckpointRollingPolicy,
+  type BucketAssignerContext,
+  type FileSinkBuilder,
+} from '../../api/file-sink.js';
 import { FINAL_CHECKPOINT_ID, type CheckpointOptions } from '../../common/checkpoint.js';
-import { committedFiles, readCommittedTree, startSink, type SinkHarness, type StateSnapshot } from '../helpers/file-sink-harness.js';
+import {
+  committedFiles,
+  readCommittedTree,
+  startSink,
+  type SinkHarness,
+  type StateSnapshot,
+} from '../helpers/file-sink-harness.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { mulberry32 } from '../reference/random.js';
@@ -67,7 +78,16 @@ async function runScenario(sc: Scenario): Promise<Stats> {
 
   const start = async (p: number, from: Completed | undefined) => {
     subtasks = [];
-    for (let i = 0; i < p; i++) subtasks.push(await startSink(dir, { subtaskIndex: i, parallelism: p, time, configure: sc.configure, restoreFrom: from?.states }));
+    for (let i = 0; i < p; i++)
+      subtasks.push(
+        await startSink(dir, {
+          subtaskIndex: i,
+          parallelism: p,
+          time,
+          configure: sc.configure,
+          restoreFrom: from?.states,
+        }),
+      );
     parallelism = p;
     pos = from?.pos ?? 0;
   };
@@ -79,7 +99,10 @@ async function runScenario(sc: Scenario): Promise<Stats> {
     for (const l of lines) {
       if (seen.has(l)) throw new Error(`${where}: ${l} is committed twice`);
       seen.add(l);
-      if (!latest || indexOf(l) >= latest.pos) throw new Error(`${where}: ${l} is committed but no completed checkpoint covers it (covered: ${latest?.pos ?? 0})`);
+      if (!latest || indexOf(l) >= latest.pos)
+        throw new Error(
+          `${where}: ${l} is committed but no completed checkpoint covers it (covered: ${latest?.pos ?? 0})`,
+        );
     }
     stats.maxVisibleDuringRun = Math.max(stats.maxVisibleDuringRun, lines.length);
     return lines;
@@ -135,7 +158,10 @@ async function runScenario(sc: Scenario): Promise<Stats> {
       await closeAll();
       stats.stops++;
       const lines = checkVisible(`after stop-with-savepoint ${sp.id}`);
-      expect(multisetDiff(lines, reference(sp.pos)), `stop-with-savepoint ${sp.id} publishes everything it covers`).toEqual(NO_DIFF);
+      expect(
+        multisetDiff(lines, reference(sp.pos)),
+        `stop-with-savepoint ${sp.id} publishes everything it covers`,
+      ).toEqual(NO_DIFF);
       const p = 1 + Math.floor(random() * 3);
       if (p !== parallelism) stats.rescales++;
       await start(p, sp);
@@ -153,12 +179,25 @@ async function runScenario(sc: Scenario): Promise<Stats> {
 }
 
 const defaultPolicy = (b: FileSinkBuilder<string>) =>
-  b.withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(5000).withInactivityInterval(2000).build()).withBucketCheckInterval(500);
+  b
+    .withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(5000).withInactivityInterval(2000).build())
+    .withBucketCheckInterval(500);
 const smallParts = (b: FileSinkBuilder<string>) =>
-  b.withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(4000).withInactivityInterval(1500).withMaxPartSize(120).build()).withBucketCheckInterval(750);
+  b
+    .withRollingPolicy(
+      DefaultRollingPolicy.builder()
+        .withRolloverInterval(4000)
+        .withInactivityInterval(1500)
+        .withMaxPartSize(120)
+        .build(),
+    )
+    .withBucketCheckInterval(750);
 /** Buckets by processing time and record: nested directories that come and go. */
 const buckets = (b: FileSinkBuilder<string>) =>
-  smallParts(b).withBucketAssigner({ getBucketId: (e: string, ctx: BucketAssignerContext) => `t${Math.floor(ctx.currentProcessingTime() / 3000)}/k${indexOf(e) % 3}` });
+  smallParts(b).withBucketAssigner({
+    getBucketId: (e: string, ctx: BucketAssignerContext) =>
+      `t${Math.floor(ctx.currentProcessingTime() / 3000)}/k${indexOf(e) % 3}`,
+  });
 const onCheckpoint = (b: FileSinkBuilder<string>) => b.withRollingPolicy(OnCheckpointRollingPolicy.build());
 
 describe('FileSink exactly-once against the reference (randomized, fixed seeds)', () => {
@@ -216,7 +255,13 @@ describe('FileSink part count', () => {
     // Flink's defaults (60 s): one part per subtask for 40 s of checkpoints.
     expect(await count((b) => b, 'default')).toBe(2);
     // A 10 s rollover interval: a part per subtask every 10 s (checked every second).
-    const tenSeconds = await count((b) => b.withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(10_000).build()).withBucketCheckInterval(1000), 'ten');
+    const tenSeconds = await count(
+      (b) =>
+        b
+          .withRollingPolicy(DefaultRollingPolicy.builder().withRolloverInterval(10_000).build())
+          .withBucketCheckInterval(1000),
+      'ten',
+    );
     expect(tenSeconds).toBeGreaterThanOrEqual(8);
     expect(tenSeconds).toBeLessThanOrEqual(10);
     // OnCheckpointRollingPolicy: a part per subtask and checkpoint.

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,8 +31,20 @@ function files(): string[] {
   return readdirSync(dir).sort();
 }
 
-function writer(closed: ClosedPart[], opts: { subtaskIndex?: number; firstPartNumber?: number; bucketId?: string } = {}): RowFormatPartWriter {
-  return new RowFormatPartWriter({ dir, subtaskIndex: opts.subtaskIndex ?? 0, naming, firstPartNumber: opts.firstPartNumber, bucketId: opts.bucketId }, (p) => closed.push(p));
+function writer(
+  closed: ClosedPart[],
+  opts: { subtaskIndex?: number; firstPartNumber?: number; bucketId?: string } = {},
+): RowFormatPartWriter {
+  return new RowFormatPartWriter(
+    {
+      dir,
+      subtaskIndex: opts.subtaskIndex ?? 0,
+      naming,
+      firstPartNumber: opts.firstPartNumber,
+      bucketId: opts.bucketId,
+    },
+    (p) => closed.push(p),
+  );
 }
 
 describe('PartFileNaming', () => {
@@ -45,10 +66,20 @@ describe('PartFileNaming', () => {
     expect(n.parseAny('out-1-2-7.csv.inprogress')).toBeUndefined();
     expect(n.parseAny('part-0-0')).toBeUndefined();
     mkdirSync(join(dir, 'a', 'b'), { recursive: true });
-    for (const f of ['.out-1-0-0.csv.inprogress', 'a/.out-1-1-3.csv.inprogress', 'a/b/.out-1-0-9.csv.inprogress', 'a/b/out-1-0-8.csv', 'a/.out-1-2-0.csv.inprogress']) {
+    for (const f of [
+      '.out-1-0-0.csv.inprogress',
+      'a/.out-1-1-3.csv.inprogress',
+      'a/b/.out-1-0-9.csv.inprogress',
+      'a/b/out-1-0-8.csv',
+      'a/.out-1-2-0.csv.inprogress',
+    ]) {
       writeFileSync(join(dir, f), '');
     }
-    expect(n.hiddenPartsBelow(dir, new Set([0, 1])).sort()).toEqual(['.out-1-0-0.csv.inprogress', 'a/.out-1-1-3.csv.inprogress', 'a/b/.out-1-0-9.csv.inprogress'].map((f) => join(dir, f)));
+    expect(n.hiddenPartsBelow(dir, new Set([0, 1])).sort()).toEqual(
+      ['.out-1-0-0.csv.inprogress', 'a/.out-1-1-3.csv.inprogress', 'a/b/.out-1-0-9.csv.inprogress'].map((f) =>
+        join(dir, f),
+      ),
+    );
     expect(n.hiddenPartsIn(dir, new Set([0, 1]))).toEqual([join(dir, '.out-1-0-0.csv.inprogress')]);
     expect(n.hiddenPartsIn(join(dir, 'missing'), new Set([0]))).toEqual([]);
   });
@@ -129,7 +160,9 @@ describe('RowFormatPartWriter', () => {
     w.write('c', 5); // numbering goes on after the resumed part
     expect(files()).toContain('.part-0-3.inprogress');
     w.abort();
-    expect(() => writer([]).resume({ name: 'part-0-2', size: 3, creationTime: 0, lastUpdateTime: 0 })).toThrow(/has 4 bytes, the checkpoint recorded 3/);
+    expect(() => writer([]).resume({ name: 'part-0-2', size: 3, creationTime: 0, lastUpdateTime: 0 })).toThrow(
+      /has 4 bytes, the checkpoint recorded 3/,
+    );
   });
 
   it('abort leaves the open part hidden and hands nothing on', () => {
@@ -167,7 +200,9 @@ describe('commitPendingFile', () => {
   });
 
   it('fails clearly when the output of a completed checkpoint is gone or short', () => {
-    expect(() => commitPendingFile(dir, pending('part-0-7', 4))).toThrow(/part-0-7 of checkpoint 3 is gone.*\.part-0-7\.inprogress/);
+    expect(() => commitPendingFile(dir, pending('part-0-7', 4))).toThrow(
+      /part-0-7 of checkpoint 3 is gone.*\.part-0-7\.inprogress/,
+    );
     writeFileSync(join(dir, hiddenPartName('part-0-8')), 'ab');
     expect(() => commitPendingFile(dir, pending('part-0-8', 4))).toThrow(/has 2 bytes but checkpoint 3 recorded 4/);
   });
@@ -193,7 +228,11 @@ describe('FileSinkCommitter', () => {
     c.add(closedPart('part-0-1'));
     c.prepareSnapshot(2);
     c.add(closedPart('part-0-2'));
-    expect(c.prepareSnapshot(3).map((p) => [p.name, p.checkpointId])).toEqual([['part-0-0', 1], ['part-0-1', 2], ['part-0-2', 3]]);
+    expect(c.prepareSnapshot(3).map((p) => [p.name, p.checkpointId])).toEqual([
+      ['part-0-0', 1],
+      ['part-0-1', 2],
+      ['part-0-2', 3],
+    ]);
     c.add(closedPart('part-0-3')); // closed after checkpoint 3: belongs to the next one
     expect(c.commitUpTo(2)).toEqual([join(dir, 'part-0-0'), join(dir, 'part-0-1')]);
     expect(files()).toEqual(['.part-0-2.inprogress', '.part-0-3.inprogress', 'part-0-0', 'part-0-1']);
@@ -232,7 +271,11 @@ describe('FileSinkCommitter with buckets', () => {
 describe('recoverFileSink', () => {
   function state(subtaskIndex: number, pending: [string, string][]): FileSinkWriterState {
     for (const [name, content] of pending) writeFileSync(join(dir, hiddenPartName(name)), content);
-    return { dir, subtaskIndex, pending: pending.map(([name, content]) => ({ name, size: Buffer.byteLength(content), checkpointId: 7 })) };
+    return {
+      dir,
+      subtaskIndex,
+      pending: pending.map(([name, content]) => ({ name, size: Buffer.byteLength(content), checkpointId: 7 })),
+    };
   }
 
   it('from three subtasks to two: each former subtask is recovered by exactly one new subtask', () => {
@@ -257,8 +300,18 @@ describe('recoverFileSink', () => {
     writeFileSync(join(dir, hiddenPartName('part-2-1')), 'x\nlate\n');
     writeFileSync(join(dir, 'b1', hiddenPartName('part-2-0')), 'pending\n');
     const states: FileSinkWriterState[] = [
-      { dir, subtaskIndex: 0, pending: [], inProgress: [{ bucket: 'b1', name: 'part-0-4', size: 5, creationTime: 1, lastUpdateTime: 2 }] },
-      { dir, subtaskIndex: 2, pending: [{ bucket: 'b1', name: 'part-2-0', size: 8, checkpointId: 3 }], inProgress: [{ name: 'part-2-1', size: 2, creationTime: 1, lastUpdateTime: 2 }] },
+      {
+        dir,
+        subtaskIndex: 0,
+        pending: [],
+        inProgress: [{ bucket: 'b1', name: 'part-0-4', size: 5, creationTime: 1, lastUpdateTime: 2 }],
+      },
+      {
+        dir,
+        subtaskIndex: 2,
+        pending: [{ bucket: 'b1', name: 'part-2-0', size: 8, checkpointId: 3 }],
+        inProgress: [{ name: 'part-2-1', size: 2, creationTime: 1, lastUpdateTime: 2 }],
+      },
     ];
     const r = recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 2, states });
     expect(r.resume).toEqual([states[0]!.inProgress![0]]);
@@ -277,18 +330,35 @@ describe('recoverFileSink', () => {
     const old = join(dir, 'old');
     mkdirSync(old);
     writeFileSync(join(old, hiddenPartName('part-0-0')), 'a\n');
-    const r = recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [{ dir: old, subtaskIndex: 0, pending: [], inProgress: [{ name: 'part-0-0', size: 2, creationTime: 0, lastUpdateTime: 0 }] }] });
+    const r = recoverFileSink({
+      dir,
+      naming,
+      subtaskIndex: 0,
+      parallelism: 1,
+      states: [
+        {
+          dir: old,
+          subtaskIndex: 0,
+          pending: [],
+          inProgress: [{ name: 'part-0-0', size: 2, creationTime: 0, lastUpdateTime: 0 }],
+        },
+      ],
+    });
     expect(r.resume).toEqual([]);
     expect(r.committed).toEqual([join(old, 'part-0-0')]);
   });
 
   it('rejects bucket paths that climb out of the directory', () => {
     const bad = { dir, subtaskIndex: 0, pending: [{ bucket: '../x', name: 'part-0-0', size: 1, checkpointId: 1 }] };
-    expect(() => recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [bad] })).toThrow(/not a FileSink writer state/);
+    expect(() => recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [bad] })).toThrow(
+      /not a FileSink writer state/,
+    );
   });
 
   it('rejects state that is not FileSink writer state', () => {
-    expect(() => recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [{ next: 3 }] })).toThrow(/not a FileSink writer state/);
+    expect(() => recoverFileSink({ dir, naming, subtaskIndex: 0, parallelism: 1, states: [{ next: 3 }] })).toThrow(
+      /not a FileSink writer state/,
+    );
   });
 
   it('keeps committed files and files of other sinks in the directory', () => {

@@ -41,10 +41,22 @@ class CollectingOutput implements Output {
   emitWatermark(): void {}
 }
 
-const descriptor: OperatorDescriptor = { id: 'a'.repeat(32), name: 'Source: Files', kind: 'source', config: { sourceKind: 'file', bounded: true, paths: [], format: 'text-line' }, stateful: false, outputs: [] };
+const descriptor: OperatorDescriptor = {
+  id: 'a'.repeat(32),
+  name: 'Source: Files',
+  kind: 'source',
+  config: { sourceKind: 'file', bounded: true, paths: [], format: 'text-line' },
+  stateful: false,
+  outputs: [],
+};
 
 function reader(source: FileSource, subtaskIndex = 0, parallelism = 1): SourceReader {
-  return createSourceReader(descriptor, source, fakeTaskServices({ processingTime: new ManualTime(), subtaskIndex, parallelism }), descriptor.name);
+  return createSourceReader(
+    descriptor,
+    source,
+    fakeTaskServices({ processingTime: new ManualTime(), subtaskIndex, parallelism }),
+    descriptor.name,
+  );
 }
 
 function drain(r: SourceReader, batch = 256): unknown[] {
@@ -67,7 +79,11 @@ describe('TextLineSplitReader', () => {
     ];
     for (const [content, lines] of cases) {
       const path = file('f.txt', content);
-      for (const chunk of [1, 2, 3, 64 * 1024]) expect(allLines(new TextLineSplitReader(path, 0, chunk)), `${JSON.stringify(content)} in chunks of ${chunk}`).toEqual(lines);
+      for (const chunk of [1, 2, 3, 64 * 1024])
+        expect(
+          allLines(new TextLineSplitReader(path, 0, chunk)),
+          `${JSON.stringify(content)} in chunks of ${chunk}`,
+        ).toEqual(lines);
     }
   });
 
@@ -75,7 +91,10 @@ describe('TextLineSplitReader', () => {
     const lines = ['häßlich €', '', '😀🎉 emoji', 'ascii', 'x'.repeat(40) + 'ж', '日本語のテキスト', '\r'];
     const content = lines.join('\r\n') + '\n';
     const path = file('utf8.txt', content);
-    for (let chunk = 1; chunk <= 17; chunk++) expect(allLines(new TextLineSplitReader(path, 0, chunk)), `chunks of ${chunk}`).toEqual(lines.map((l) => (l === '\r' ? '' : l)));
+    for (let chunk = 1; chunk <= 17; chunk++)
+      expect(allLines(new TextLineSplitReader(path, 0, chunk)), `chunks of ${chunk}`).toEqual(
+        lines.map((l) => (l === '\r' ? '' : l)),
+      );
   });
 
   it('a four-byte character across the 64 KiB boundary and lines longer than a chunk', () => {
@@ -98,9 +117,13 @@ describe('TextLineSplitReader', () => {
   });
 
   it('says which file is missing, or too short to resume', () => {
-    expect(() => new TextLineSplitReader(join(dir, 'nope.txt'), 0).nextLine()).toThrow(`FileSource: file ${join(dir, 'nope.txt')} does not exist`);
+    expect(() => new TextLineSplitReader(join(dir, 'nope.txt'), 0).nextLine()).toThrow(
+      `FileSource: file ${join(dir, 'nope.txt')} does not exist`,
+    );
     const path = file('short.txt', 'ab\n');
-    expect(() => new TextLineSplitReader(path, 10).nextLine()).toThrow(/cannot resume .*short\.txt at byte 10: the file has only 3 bytes/);
+    expect(() => new TextLineSplitReader(path, 10).nextLine()).toThrow(
+      /cannot resume .*short\.txt at byte 10: the file has only 3 bytes/,
+    );
   });
 });
 
@@ -110,7 +133,9 @@ describe('FileSource', () => {
     expect(s.paths).toEqual(['/data/a', '/data/b.txt']);
     expect(s.boundedness).toBe('BOUNDED');
     expect(() => FileSource.forRecordStreamFormat(new TextLineInputFormat())).toThrow(/at least one file or directory/);
-    expect(() => FileSource.forRecordStreamFormat({} as TextLineInputFormat, '/x')).toThrow(/needs a TextLineInputFormat/);
+    expect(() => FileSource.forRecordStreamFormat({} as TextLineInputFormat, '/x')).toThrow(
+      /needs a TextLineInputFormat/,
+    );
     expect(() => new TextLineInputFormat('ISO-8859-1')).toThrow(/only UTF-8/);
   });
 
@@ -121,7 +146,12 @@ describe('FileSource', () => {
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub', 'x.txt'), 'nested\n');
     file('c.txt', '');
-    expect(drain(reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), dir).build()))).toEqual(['a1', 'a2', 'b1', 'b2']);
+    expect(drain(reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), dir).build()))).toEqual([
+      'a1',
+      'a2',
+      'b1',
+      'b2',
+    ]);
   });
 
   it('subtask i of p reads the files whose index is i mod p', () => {
@@ -169,14 +199,20 @@ describe('FileSource', () => {
     file('a.txt', '1\n2\n3\n');
     const services = fakeTaskServices({ processingTime: new ManualTime() });
     const r = new FileSourceReader([{ path: join(dir, 'a.txt'), offset: 0 }], services);
-    const out: Output = { collect: () => void (services.pending = Promise.resolve()), collectSide: () => {}, emitWatermark: () => {} };
+    const out: Output = {
+      collect: () => void (services.pending = Promise.resolve()),
+      collectSide: () => {},
+      emitWatermark: () => {},
+    };
     expect(r.emitBatch(10, out)).toBe(1);
     expect(r.snapshotSplits()).toEqual([{ path: join(dir, 'a.txt'), offset: 2 }]);
   });
 
   it('names a missing file or directory, and rejects state that is not a file split', () => {
     const missing = join(dir, 'missing');
-    expect(() => reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), missing).build())).toThrow(`FileSource: path '${missing}' does not exist`);
+    expect(() => reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), missing).build())).toThrow(
+      `FileSource: path '${missing}' does not exist`,
+    );
     const path = file('gone.txt', 'x\n');
     const r = reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), path).build());
     rmSync(path);

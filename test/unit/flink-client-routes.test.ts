@@ -18,7 +18,9 @@ const ENDED = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const UNKNOWN = 'cccccccccccccccccccccccccccccccc';
 
 /** A JobMaster with just the state these routes read (instanceof must hold, as in the routes). */
-function fakeJobMaster(over: { status?: string; endTime?: number; checkpoint?: () => Promise<{ checkpointId: number }> } = {}): JobMaster {
+function fakeJobMaster(
+  over: { status?: string; endTime?: number; checkpoint?: () => Promise<{ checkpointId: number }> } = {},
+): JobMaster {
   const jm = Object.create(JobMaster.prototype) as JobMaster;
   const stats = { counts: {}, history: [{ id: 1, status: 'COMPLETED' }] };
   Object.assign(jm, {
@@ -28,9 +30,19 @@ function fakeJobMaster(over: { status?: string; endTime?: number; checkpoint?: (
       startTime: 1_000,
       endTime: over.endTime ?? -1,
       exceptionHistory: [],
-      jobGraph: { name: 'Counts', vertices: [{ parallelism: 2 }, { parallelism: 3 }], config: { restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 100 } } },
+      jobGraph: {
+        name: 'Counts',
+        vertices: [{ parallelism: 2 }, { parallelism: 3 }],
+        config: { restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 100 } },
+      },
     },
-    checkpointing: { coordinator: { isPeriodic: true, stats: () => stats, configJson: () => ({ mode: 'exactly_once', interval: 500 }) } },
+    checkpointing: {
+      coordinator: {
+        isPeriodic: true,
+        stats: () => stats,
+        configJson: () => ({ mode: 'exactly_once', interval: 500 }),
+      },
+    },
     triggerManualCheckpoint: over.checkpoint ?? (async () => ({ checkpointId: 7 })),
   });
   return jm;
@@ -40,7 +52,14 @@ const archived: ArchivedJob = {
   jid: ENDED,
   overview: { jid: ENDED, name: 'Old', state: 'FAILED', 'start-time': 5_000, 'end-time': 9_500, duration: 4_500 },
   details: { vertices: [{ parallelism: 4 }] },
-  exceptions: { exceptionHistory: { entries: [{ exceptionName: 'TaskException', stacktrace: 'boom\n\tat x' }, { exceptionName: 'Older', stacktrace: 'old' }] } },
+  exceptions: {
+    exceptionHistory: {
+      entries: [
+        { exceptionName: 'TaskException', stacktrace: 'boom\n\tat x' },
+        { exceptionName: 'Older', stacktrace: 'old' },
+      ],
+    },
+  },
   plan: {},
 };
 
@@ -84,13 +103,34 @@ async function start(): Promise<void> {
     taskManagers: new Map([
       [
         'tm-1',
-        { id: 'tm-1', rpcAddress: '127.0.0.1:40001', hostname: hostname(), pid: 42, workingDir: '/tmp', metricsAddress: '127.0.0.1:9100', slots: 4, allocations: [LIVE, null, null, null], registeredAt: 1, lastHeartbeat: 2, failedRequests: 0, rssBytes: 100 << 20, heapUsedBytes: 30 << 20 },
+        {
+          id: 'tm-1',
+          rpcAddress: '127.0.0.1:40001',
+          hostname: hostname(),
+          pid: 42,
+          workingDir: '/tmp',
+          metricsAddress: '127.0.0.1:9100',
+          slots: 4,
+          allocations: [LIVE, null, null, null],
+          registeredAt: 1,
+          lastHeartbeat: 2,
+          failedRequests: 0,
+          rssBytes: 100 << 20,
+          heapUsedBytes: 30 << 20,
+        },
       ],
     ]),
     totalSlots: () => 4,
     freeSlots: () => 3,
   };
-  const ctx = { conf, log: silentLogger(), logFile: '/dev/null', rm, dispatcher, metrics: {} } as unknown as ClusterContext;
+  const ctx = {
+    conf,
+    log: silentLogger(),
+    logFile: '/dev/null',
+    rm,
+    dispatcher,
+    metrics: {},
+  } as unknown as ClusterContext;
   app = await createRestServer(ctx);
 }
 
@@ -104,12 +144,19 @@ beforeEach(async () => {
 afterEach(() => app.close());
 
 /** A multipart body as Flink's RestClient (Netty's HttpPostRequestEncoder) writes it: a `request` attribute, then file_0, file_1, ... */
-function multipart(parts: { name: string; filename?: string; content: string | Buffer; type?: string }[]): { payload: Buffer; headers: Record<string, string> } {
+function multipart(parts: { name: string; filename?: string; content: string | Buffer; type?: string }[]): {
+  payload: Buffer;
+  headers: Record<string, string>;
+} {
   const boundary = '----weirtest5e2c1';
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;
-    chunks.push(Buffer.from(`--${boundary}\r\ncontent-disposition: ${disposition}\r\ncontent-type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: ${disposition}\r\ncontent-type: ${p.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
+    );
     chunks.push(Buffer.isBuffer(p.content) ? p.content : Buffer.from(p.content));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -144,7 +191,11 @@ describe('POST /jars/upload', () => {
   });
 
   it('refuses an upload without a file, with several files, or not multipart', async () => {
-    const none = await app.inject({ method: 'POST', url: '/jars/upload', ...multipart([{ name: 'request', content: '{}', type: 'application/json' }]) });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/jars/upload',
+      ...multipart([{ name: 'request', content: '{}', type: 'application/json' }]),
+    });
     expect(none.statusCode).toBe(400);
     expect(none.json().errors[0]).toMatch(/^the upload has no file/);
     const two = multipart([
@@ -172,10 +223,24 @@ describe('POST /jars/:jarid/run', () => {
       allowNonRestoredState: true,
       savepointPath: '/data/savepoints/savepoint-1',
       restoreMode: 'NO_CLAIM',
-      flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', 'execution.checkpointing.interval': '10 s', 'kubernetes.cluster-id': 'weir' },
+      flinkConfiguration: {
+        'taskmanager.numberOfTaskSlots': '2',
+        'execution.checkpointing.interval': '10 s',
+        'kubernetes.cluster-id': 'weir',
+      },
     });
     expect(res).toEqual({ status: 200, body: { jobid: jobId } });
-    expect(runs).toEqual([{ jarId: 'abc_job.weir', parallelism: 2, programArgs: ['--rate', '10'], savepointPath: '/data/savepoints/savepoint-1', allowNonRestoredState: true, jobId, config: { 'execution.checkpointing.interval': '10 s' } }]);
+    expect(runs).toEqual([
+      {
+        jarId: 'abc_job.weir',
+        parallelism: 2,
+        programArgs: ['--rate', '10'],
+        savepointPath: '/data/savepoints/savepoint-1',
+        allowNonRestoredState: true,
+        jobId,
+        config: { 'execution.checkpointing.interval': '10 s' },
+      },
+    ]);
   });
 
   it('refuses a malformed jobId before running anything; reads the query string as Flink does', async () => {
@@ -193,11 +258,19 @@ describe('POST /jars/:jarid/run', () => {
 describe('job status, execution result and configuration', () => {
   it('answers IN_PROGRESS while the job runs, then its result', async () => {
     expect(await call('GET', `/jobs/${LIVE}/status`)).toEqual({ status: 200, body: { status: 'RUNNING' } });
-    expect(await call('GET', `/jobs/${LIVE}/execution-result`)).toEqual({ status: 200, body: { status: { id: 'IN_PROGRESS' } } });
+    expect(await call('GET', `/jobs/${LIVE}/execution-result`)).toEqual({
+      status: 200,
+      body: { status: { id: 'IN_PROGRESS' } },
+    });
     jobs.set(LIVE, fakeJobMaster({ status: 'FINISHED', endTime: 4_000 }));
     expect((await call('GET', `/jobs/${LIVE}/execution-result`)).body).toEqual({
       status: { id: 'COMPLETED' },
-      'job-execution-result': { id: LIVE, 'application-status': 'SUCCEEDED', 'accumulator-results': {}, 'net-runtime': 3_000 },
+      'job-execution-result': {
+        id: LIVE,
+        'application-status': 'SUCCEEDED',
+        'accumulator-results': {},
+        'net-runtime': 3_000,
+      },
     });
   });
 
@@ -235,7 +308,10 @@ describe('job status, execution result and configuration', () => {
 
   it('answers 404 and 400 for unknown and malformed job ids', async () => {
     for (const path of ['status', 'execution-result', 'config']) {
-      expect(await call('GET', `/jobs/${UNKNOWN}/${path}`)).toEqual({ status: 404, body: { errors: [`job ${UNKNOWN} not found`] } });
+      expect(await call('GET', `/jobs/${UNKNOWN}/${path}`)).toEqual({
+        status: 404,
+        body: { errors: [`job ${UNKNOWN} not found`] },
+      });
       expect((await call('GET', `/jobs/nope/${path}`)).status).toBe(400);
     }
   });
@@ -254,12 +330,21 @@ describe('manual checkpoints', () => {
     const res = await call('POST', `/jobs/${LIVE}/checkpoints`, { checkpointType: 'FULL' });
     expect(res.status).toBe(202);
     expect(res.body['request-id']).toMatch(/^[0-9a-f]{32}$/);
-    expect(await poll(res.body['request-id'])).toEqual({ status: 200, body: { status: { id: 'COMPLETED' }, operation: { checkpointId: 7 } } });
+    expect(await poll(res.body['request-id'])).toEqual({
+      status: 200,
+      body: { status: { id: 'COMPLETED' }, operation: { checkpointId: 7 } },
+    });
     expect((await call('POST', `/jobs/${LIVE}/checkpoints`)).status).toBe(202);
   });
 
   it('reports a refused checkpoint as a CheckpointException failure cause', async () => {
-    jobs.set(LIVE, fakeJobMaster({ checkpoint: async () => Promise.reject(new Error(`cannot take a checkpoint of job ${LIVE}: it is RESTARTING, not RUNNING`)) }));
+    jobs.set(
+      LIVE,
+      fakeJobMaster({
+        checkpoint: async () =>
+          Promise.reject(new Error(`cannot take a checkpoint of job ${LIVE}: it is RESTARTING, not RUNNING`)),
+      }),
+    );
     const res = await call('POST', `/jobs/${LIVE}/checkpoints`, {});
     const done = await poll(res.body['request-id']);
     expect(done.body.operation['failure-cause']).toEqual({
@@ -270,7 +355,10 @@ describe('manual checkpoints', () => {
 
   it('refuses a bad checkpointType, unknown trigger ids, unknown and ended jobs', async () => {
     const bad = await call('POST', `/jobs/${LIVE}/checkpoints`, { checkpointType: 'SAVEPOINT' });
-    expect(bad).toEqual({ status: 400, body: { errors: ['checkpointType must be one of CONFIGURED, FULL, INCREMENTAL, got "SAVEPOINT"'] } });
+    expect(bad).toEqual({
+      status: 400,
+      body: { errors: ['checkpointType must be one of CONFIGURED, FULL, INCREMENTAL, got "SAVEPOINT"'] },
+    });
     const unknown = await call('GET', `/jobs/${LIVE}/checkpoints/ffffffffffffffffffffffffffffffff`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.errors[0]).toMatch(/^There is no checkpoint operation with trigger id ffff/);
@@ -279,8 +367,14 @@ describe('manual checkpoints', () => {
   });
 
   it('leaves /checkpoints/config and /checkpoints/details/:id to the checkpoint routes', async () => {
-    expect(await call('GET', `/jobs/${LIVE}/checkpoints/config`)).toEqual({ status: 200, body: { mode: 'exactly_once', interval: 500 } });
-    expect(await call('GET', `/jobs/${LIVE}/checkpoints/details/1`)).toEqual({ status: 200, body: { id: 1, status: 'COMPLETED' } });
+    expect(await call('GET', `/jobs/${LIVE}/checkpoints/config`)).toEqual({
+      status: 200,
+      body: { mode: 'exactly_once', interval: 500 },
+    });
+    expect(await call('GET', `/jobs/${LIVE}/checkpoints/details/1`)).toEqual({
+      status: 200,
+      body: { id: 1, status: 'COMPLETED' },
+    });
     expect((await call('GET', `/jobs/${LIVE}/checkpoints`)).body.history).toHaveLength(1);
   });
 });
@@ -288,7 +382,16 @@ describe('manual checkpoints', () => {
 describe('cluster views', () => {
   it("/config has Flink's DashboardConfiguration fields and the savepoint directory", async () => {
     const c = (await call('GET', '/config')).body;
-    expect(Object.keys(c)).toEqual(expect.arrayContaining(['refresh-interval', 'timezone-name', 'timezone-offset', 'flink-version', 'flink-revision', 'weir-version']));
+    expect(Object.keys(c)).toEqual(
+      expect.arrayContaining([
+        'refresh-interval',
+        'timezone-name',
+        'timezone-offset',
+        'flink-version',
+        'flink-revision',
+        'weir-version',
+      ]),
+    );
     expect(c.features).toEqual({ 'web-submit': true, 'web-cancel': true, 'web-rescale': false, 'web-history': false });
     expect(c['savepoints-dir']).toBe('/data/savepoints');
     conf = new Configuration();
@@ -307,7 +410,14 @@ describe('cluster views', () => {
       slotsNumber: 4,
       freeSlots: 3,
       blocked: false,
-      totalResource: { cpuCores: 4, taskHeapMemory: 0, taskOffHeapMemory: 0, managedMemory: 0, networkMemory: 0, extendedResources: {} },
+      totalResource: {
+        cpuCores: 4,
+        taskHeapMemory: 0,
+        taskOffHeapMemory: 0,
+        managedMemory: 0,
+        networkMemory: 0,
+        extendedResources: {},
+      },
       freeResource: { cpuCores: 3 },
       memoryConfiguration: { taskHeap: 30 << 20, totalProcessMemory: 100 << 20, managedMemory: 0, jvmMetaspace: 0 },
       memory: { rss: 100 << 20, heapUsed: 30 << 20 },

@@ -46,7 +46,11 @@ describe('FileJobStore', () => {
     await store.open();
     await Promise.all([store.put(record(2)), store.put(record(1))]);
     // Writes of one job run in order: the last one wins.
-    await Promise.all([store.put(record(3, 'RUNNING')), store.put(record(3, 'RESTARTING')), store.put(record(3, 'FAILING'))]);
+    await Promise.all([
+      store.put(record(3, 'RUNNING')),
+      store.put(record(3, 'RESTARTING')),
+      store.put(record(3, 'FAILING')),
+    ]);
     const listed = await store.list();
     expect(listed.map((r) => r.jobName)).toEqual(['job 1', 'job 2', 'job 3']);
     expect(listed[2]!.status).toBe('FAILING');
@@ -62,8 +66,14 @@ describe('FileJobStore', () => {
     await store.put(record(1));
     const bad = join(store.jobsDir, `${'f'.repeat(32)}.json`);
     writeFileSync(bad, '{"version": 1, "jobId": "truncat');
-    writeFileSync(join(store.jobsDir, `${'e'.repeat(32)}.json`), JSON.stringify({ ...record(5), jobId: 'd'.repeat(32) }));
-    writeFileSync(join(store.jobsDir, `${'c'.repeat(32)}.json`), JSON.stringify({ ...record(6), jobId: 'c'.repeat(32), bundleId: '../../etc/passwd' }));
+    writeFileSync(
+      join(store.jobsDir, `${'e'.repeat(32)}.json`),
+      JSON.stringify({ ...record(5), jobId: 'd'.repeat(32) }),
+    );
+    writeFileSync(
+      join(store.jobsDir, `${'c'.repeat(32)}.json`),
+      JSON.stringify({ ...record(6), jobId: 'c'.repeat(32), bundleId: '../../etc/passwd' }),
+    );
     expect((await store.list()).map((r) => r.jobName)).toEqual(['job 1']);
     expect(readdirSync(store.jobsDir)).toContain(`${'f'.repeat(32)}.json`);
   });
@@ -90,10 +100,16 @@ describe('StorageLock', () => {
     const lock = new StorageLock(dir);
     await lock.acquire();
     // Held by this (live) process under another pid's name: refused.
-    writeFileSync(join(dir, 'jobmanager.lock'), JSON.stringify({ pid: process.ppid, hostname: (await import('node:os')).hostname() }));
+    writeFileSync(
+      join(dir, 'jobmanager.lock'),
+      JSON.stringify({ pid: process.ppid, hostname: (await import('node:os')).hostname() }),
+    );
     await expect(new StorageLock(dir).acquire()).rejects.toThrow(/held by a running JobManager/);
     // Left by a process that is gone: taken over.
-    writeFileSync(join(dir, 'jobmanager.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname() }));
+    writeFileSync(
+      join(dir, 'jobmanager.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname() }),
+    );
     await new StorageLock(dir).acquire();
     await lock.release();
   });
@@ -104,11 +120,30 @@ describe('high-availability settings', () => {
   it('are off by default and checked when on', () => {
     expect(settings({})).toBeUndefined();
     expect(() => settings({ 'high-availability.type': 'file' })).toThrow(/needs high-availability.storageDir/);
-    expect(() => settings({ 'high-availability.type': 'file', 'high-availability.storageDir': 'relative/dir' })).toThrow(/absolute/);
-    expect(() => settings({ 'high-availability.type': 'etcd', 'high-availability.storageDir': '/tmp/x' })).toThrow(/etcd.endpoints/);
-    expect(() => settings({ 'high-availability.type': 'file', 'high-availability.storageDir': '/tmp/x', 'high-availability.cluster-id': '../up' })).toThrow(/cluster-id/);
-    const s = settings({ 'high-availability.type': 'etcd', 'high-availability.storageDir': 'file:///srv/weir-ha', 'high-availability.etcd.endpoints': 'http://a:2379, http://b:2379' })!;
-    expect(s).toMatchObject({ type: 'etcd', dir: '/srv/weir-ha/default', etcdEndpoints: ['http://a:2379', 'http://b:2379'], leaseTtlMs: 3000 });
+    expect(() =>
+      settings({ 'high-availability.type': 'file', 'high-availability.storageDir': 'relative/dir' }),
+    ).toThrow(/absolute/);
+    expect(() => settings({ 'high-availability.type': 'etcd', 'high-availability.storageDir': '/tmp/x' })).toThrow(
+      /etcd.endpoints/,
+    );
+    expect(() =>
+      settings({
+        'high-availability.type': 'file',
+        'high-availability.storageDir': '/tmp/x',
+        'high-availability.cluster-id': '../up',
+      }),
+    ).toThrow(/cluster-id/);
+    const s = settings({
+      'high-availability.type': 'etcd',
+      'high-availability.storageDir': 'file:///srv/weir-ha',
+      'high-availability.etcd.endpoints': 'http://a:2379, http://b:2379',
+    })!;
+    expect(s).toMatchObject({
+      type: 'etcd',
+      dir: '/srv/weir-ha/default',
+      etcdEndpoints: ['http://a:2379', 'http://b:2379'],
+      leaseTtlMs: 3000,
+    });
   });
 
   it('etcd:// addresses name endpoints and, optionally, the cluster', () => {
@@ -133,7 +168,11 @@ describe('checkpoint statistics across a takeover', () => {
     const s = b.snapshot(400);
     expect(s.counts).toEqual({ restored: 0, total: 3, in_progress: 0, completed: 1, failed: 2 });
     expect(s.latest.completed?.id).toBe(1);
-    expect(s.history.map((h) => [h.id, h.status])).toEqual([[3, 'FAILED'], [2, 'FAILED'], [1, 'COMPLETED']]);
+    expect(s.history.map((h) => [h.id, h.status])).toEqual([
+      [3, 'FAILED'],
+      [2, 'FAILED'],
+      [1, 'COMPLETED'],
+    ]);
     expect(s.history[0]!.failure_message).toMatch(/JobManager .* went away/);
     // New checkpoints go on from there.
     b.reportCompleted(b.reportPending(4, false, 500, 2), 520, '/cp/chk-4');

@@ -6,7 +6,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CheckpointingSettings, CheckpointMetadata, TaskCheckpointAck, TaskRestoreDescriptor } from '../../common/checkpoint.js';
+import type {
+  CheckpointingSettings,
+  CheckpointMetadata,
+  TaskCheckpointAck,
+  TaskRestoreDescriptor,
+} from '../../common/checkpoint.js';
 import type { JobVertex } from '../../common/jobgraph.js';
 import { assignToKeyGroup, keyGroupRangeFor } from '../../common/keygroups.js';
 import { silentLogger } from '../../common/logging.js';
@@ -15,7 +20,10 @@ import { CheckpointStorage, loadCheckpointMetadata } from '../../jobmanager/chec
 import { loadExternalRestore } from '../../jobmanager/checkpoint/savepoint-restore.js';
 import type { StreamOperator } from '../../taskmanager/operators/operator.js';
 import { disposeOperatorState, setUpOperatorState } from '../../taskmanager/runtime/operator-state-setup.js';
-import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from '../../taskmanager/runtime/subtask-checkpoint.js';
+import {
+  SubtaskCheckpointCoordinator,
+  type OperatorStateHolder,
+} from '../../taskmanager/runtime/subtask-checkpoint.js';
 import { readSnapshotFile } from '../../taskmanager/state/snapshot-file.js';
 import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../../taskmanager/state/types.js';
 import { mulberry32 } from '../reference/random.js';
@@ -56,7 +64,14 @@ class FakeKeyedOperator {
 }
 
 const vertex = (parallelism: number): JobVertex =>
-  ({ id: OP, name: 'Keyed', parallelism, maxParallelism: MAX_P, numInputs: 1, operators: [{ id: OP, name: 'Keyed', kind: 'process', config: { keyRef: 'key' } }] }) as unknown as JobVertex;
+  ({
+    id: OP,
+    name: 'Keyed',
+    parallelism,
+    maxParallelism: MAX_P,
+    numInputs: 1,
+    operators: [{ id: OP, name: 'Keyed', kind: 'process', config: { keyRef: 'key' } }],
+  }) as unknown as JobVertex;
 
 interface Subtask {
   ref: TaskRef;
@@ -84,9 +99,21 @@ class Job {
     return join(this.root, 'checkpoints', JOB);
   }
 
-  static async start(root: string, parallelism: number, opts: { restore?: { metadata: CheckpointMetadata; dir: string }; numRetained?: number; incremental?: boolean } = {}): Promise<Job> {
+  static async start(
+    root: string,
+    parallelism: number,
+    opts: { restore?: { metadata: CheckpointMetadata; dir: string }; numRetained?: number; incremental?: boolean } = {},
+  ): Promise<Job> {
     const job = new Job(root, parallelism, opts.numRetained ?? 1);
-    const settings: CheckpointingSettings = { interval: 1000, mode: 'EXACTLY_ONCE', timeout: 60_000, minPauseBetweenCheckpoints: 0, tolerableCheckpointFailureNumber: 0, maxConcurrentCheckpoints: 1, numRetained: job.numRetained };
+    const settings: CheckpointingSettings = {
+      interval: 1000,
+      mode: 'EXACTLY_ONCE',
+      timeout: 60_000,
+      minPauseBetweenCheckpoints: 0,
+      tolerableCheckpointFailureNumber: 0,
+      maxConcurrentCheckpoints: 1,
+      numRetained: job.numRetained,
+    };
     const storage = new CheckpointStorage(job.jobDir, job.numRetained, silentLogger());
     job.coordinator = new CheckpointCoordinator({
       jobId: JOB,
@@ -116,11 +143,19 @@ class Job {
     for (let i = 0; i < parallelism; i++) {
       const range = keyGroupRangeFor(MAX_P, parallelism, i);
       const op = new FakeKeyedOperator();
-      const ref: TaskRef = { executionId: `e-${parallelism}-${i}-${Math.random()}`, taskManagerId: 'tm', taskName: `Keyed (${i + 1}/${parallelism})` };
+      const ref: TaskRef = {
+        executionId: `e-${parallelism}-${i}-${Math.random()}`,
+        taskManagerId: 'tm',
+        taskName: `Keyed (${i + 1}/${parallelism})`,
+      };
       let restore: TaskRestoreDescriptor | undefined;
       if (opts.restore) {
         const m = opts.restore.metadata.operators.find((o) => o.operatorId === OP)!;
-        restore = { checkpointId: opts.restore.metadata.checkpointId, dir: opts.restore.dir, operators: { [OP]: { parallelism: m.parallelism, maxParallelism: m.maxParallelism, subtasks: m.subtasks } } };
+        restore = {
+          checkpointId: opts.restore.metadata.checkpointId,
+          dir: opts.restore.dir,
+          operators: { [OP]: { parallelism: m.parallelism, maxParallelism: m.maxParallelism, subtasks: m.subtasks } },
+        };
       }
       const holders = await setUpOperatorState({
         vertex: vertex(parallelism),
@@ -138,7 +173,13 @@ class Job {
         subtaskIndex: i,
         maxParallelism: MAX_P,
         keyGroupRange: range,
-        settings: { periodic: true, jobDir: job.jobDir, mode: 'EXACTLY_ONCE', stateBackend: 'level', ...(opts.incremental === undefined ? {} : { incremental: opts.incremental }) },
+        settings: {
+          periodic: true,
+          jobDir: job.jobDir,
+          mode: 'EXACTLY_ONCE',
+          stateBackend: 'level',
+          ...(opts.incremental === undefined ? {} : { incremental: opts.incremental }),
+        },
         holders,
         writers: [],
         acknowledge: (ack: TaskCheckpointAck) => job.coordinator.receiveAcknowledge(ack),
@@ -189,7 +230,8 @@ class Job {
     const timers = new Map<number, number>();
     for (const s of this.subtasks) {
       const snap = s.op.keyed!.snapshot();
-      for await (const c of snap.chunks()) for (const e of c.entries) values.set(`${e[0]}|${JSON.stringify(e[1])}|${String(e[2])}`, e[3]);
+      for await (const c of snap.chunks())
+        for (const e of c.entries) values.set(`${e[0]}|${JSON.stringify(e[1])}|${String(e[2])}`, e[3]);
       snap.release();
       for (const [k, t] of s.op.timers) timers.set(k, t);
     }
@@ -250,7 +292,8 @@ async function expectSame(job: Job, ref: Reference): Promise<void> {
   expect(Object.fromEntries(got.timers)).toEqual(Object.fromEntries(ref.timers));
 }
 
-const sharedFiles = (job: Job): string[] => (existsSync(join(job.jobDir, 'shared')) ? readdirSync(join(job.jobDir, 'shared')).sort() : []);
+const sharedFiles = (job: Job): string[] =>
+  existsSync(join(job.jobDir, 'shared')) ? readdirSync(join(job.jobDir, 'shared')).sort() : [];
 
 describe('incremental checkpoints of the level backend', () => {
   it('writes a full file, then deltas; a chain with puts, deletes and timers restores at the same and other parallelisms', async () => {
@@ -304,7 +347,9 @@ describe('incremental checkpoints of the level backend', () => {
     let info = await job.checkpoint();
     await job.stop();
     for (const parallelism of [3, 2]) {
-      job = await Job.start(root, parallelism, { restore: { metadata: await loadCheckpointMetadata(info.dir), dir: info.dir } });
+      job = await Job.start(root, parallelism, {
+        restore: { metadata: await loadCheckpointMetadata(info.dir), dir: info.dir },
+      });
       try {
         await expectSame(job, ref);
         for (let round = 0; round < 3; round++) {
@@ -315,7 +360,9 @@ describe('incremental checkpoints of the level backend', () => {
         await job.stop();
       }
     }
-    const restored = await Job.start(root, 1, { restore: { metadata: await loadCheckpointMetadata(info.dir), dir: info.dir } });
+    const restored = await Job.start(root, 1, {
+      restore: { metadata: await loadCheckpointMetadata(info.dir), dir: info.dir },
+    });
     try {
       await expectSame(restored, ref);
     } finally {
@@ -331,7 +378,9 @@ describe('incremental checkpoints of the level backend', () => {
     try {
       mutate(job, ref, rnd, 1500, 500, 0);
       const first = await job.checkpoint();
-      const firstFiles = new Set((await loadCheckpointMetadata(first.dir)).operators[0]!.subtasks.flatMap((h) => h.shared!.map((f) => f.name)));
+      const firstFiles = new Set(
+        (await loadCheckpointMetadata(first.dir)).operators[0]!.subtasks.flatMap((h) => h.shared!.map((f) => f.name)),
+      );
       expect(firstFiles.size).toBe(2);
       // Enough rounds that the deltas outweigh the full files and a new full file starts each chain.
       let sawRebase = false;
@@ -343,7 +392,9 @@ describe('incremental checkpoints of the level backend', () => {
         const retained = readdirSync(job.jobDir).filter((n) => n.startsWith('chk-'));
         expect(retained.length).toBeLessThanOrEqual(2);
         const referenced = new Set<string>();
-        for (const d of retained) for (const h of (await loadCheckpointMetadata(join(job.jobDir, d))).operators[0]!.subtasks) for (const f of h.shared!) referenced.add(f.name);
+        for (const d of retained)
+          for (const h of (await loadCheckpointMetadata(join(job.jobDir, d))).operators[0]!.subtasks)
+            for (const f of h.shared!) referenced.add(f.name);
         expect(sharedFiles(job)).toEqual([...referenced].sort());
         if (meta.operators[0]!.subtasks.every((h) => h.shared!.length === 1) && round > 1) sawRebase = true;
       }
@@ -416,13 +467,19 @@ describe('incremental checkpoints of the level backend', () => {
     const [full, delta] = meta.operators[0]!.subtasks[0]!.shared!;
     const shared = join(job.jobDir, 'shared');
     truncateSync(join(shared, delta!.name), 10);
-    await expect(loadCheckpointMetadata(dir)).rejects.toThrow(new RegExp(`shared/${delta!.name}: has 10 bytes, _metadata records ${delta!.size}`));
+    await expect(loadCheckpointMetadata(dir)).rejects.toThrow(
+      new RegExp(`shared/${delta!.name}: has 10 bytes, _metadata records ${delta!.size}`),
+    );
     rmSync(join(shared, full!.name));
-    await expect(loadCheckpointMetadata(dir)).rejects.toThrow(/shared\/.*\.full: incremental state file of operator op-1 subtask 0 \(written by checkpoint \d+\) is missing/);
+    await expect(loadCheckpointMetadata(dir)).rejects.toThrow(
+      /shared\/.*\.full: incremental state file of operator op-1 subtask 0 \(written by checkpoint \d+\) is missing/,
+    );
     await expect(loadExternalRestore(dir)).rejects.toThrow(/cannot restore from .*is missing/);
     // The task side says as much when handed the chain directly.
     writeFileSync(join(shared, full!.name), 'not msgpack at all');
-    await expect(Job.start(join(root, 'x'), 1, { restore: { metadata: meta, dir } })).rejects.toThrow(/state file .*\.full is damaged|sha256/);
+    await expect(Job.start(join(root, 'x'), 1, { restore: { metadata: meta, dir } })).rejects.toThrow(
+      /state file .*\.full is damaged|sha256/,
+    );
   });
 
   it('a checkpoint whose base was deleted before it completed is aborted without failing the job, and the next one is full', async () => {
@@ -494,7 +551,9 @@ describe('incremental checkpoints of the level backend', () => {
       await job.stop();
     }
     const delta = (await loadCheckpointMetadata(dir)).operators[0]!.subtasks[0]!.shared!.find((f) => f.delta)!;
-    await expect(readSnapshotFile(join(job.jobDir, 'shared', delta.name))).rejects.toThrow(/is a delta of an incremental checkpoint, readable only with the files before it in its chain/);
+    await expect(readSnapshotFile(join(job.jobDir, 'shared', delta.name))).rejects.toThrow(
+      /is a delta of an incremental checkpoint, readable only with the files before it in its chain/,
+    );
     const read = await readSnapshotFile(join(job.jobDir, 'shared', delta.name), { allowDelta: true });
     let removed = 0;
     for await (const c of read.chunks()) removed += c.removed?.length ?? 0;
@@ -519,7 +578,9 @@ describe('incremental checkpoints of the level backend', () => {
 });
 
 async function expectSameAfterRestore(root: string, dir: string, ref: Reference): Promise<void> {
-  const restored = await Job.start(join(root, `restore-${Math.random()}`), 2, { restore: { metadata: await loadCheckpointMetadata(dir), dir } });
+  const restored = await Job.start(join(root, `restore-${Math.random()}`), 2, {
+    restore: { metadata: await loadCheckpointMetadata(dir), dir },
+  });
   try {
     await expectSame(restored, ref);
   } finally {

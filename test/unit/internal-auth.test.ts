@@ -7,16 +7,33 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Configuration } from '../../common/config.js';
-import { jobManagerClient, jobManagerServiceDefinition, type RegisterTaskManagerResponse } from '../../common/control.js';
+import {
+  jobManagerClient,
+  jobManagerServiceDefinition,
+  type RegisterTaskManagerResponse,
+} from '../../common/control.js';
 import { createForwardingLogger } from '../../common/logging.js';
 import { bindServer, CHANNEL_OPTIONS, shutdownServer, unary } from '../../common/rpc.js';
 import { AUTH_HEADER, createCallProof, MAX_CLOCK_SKEW_MS } from '../../common/security/call-proof.js';
 import { createCertificateAuthority, issueCertificate, type PemPair } from '../../common/security/certificates.js';
 import { createRpcServer, permanentRefusal, serverCredentials } from '../../common/security/grpc-security.js';
-import { internalSecurityFrom, type InternalSecurity, type InternalTls } from '../../common/security/internal-security.js';
+import {
+  internalSecurityFrom,
+  type InternalSecurity,
+  type InternalTls,
+} from '../../common/security/internal-security.js';
 
 const REGISTER = '/weir.control.JobManagerGateway/RegisterTaskManager';
-const registration = { taskManagerId: 'tm-test', rpcAddress: '127.0.0.1:1', slots: 1, protocolVersion: 1, engineVersion: 'x', pid: 1, hostname: 'h', workingDir: '/tmp' };
+const registration = {
+  taskManagerId: 'tm-test',
+  rpcAddress: '127.0.0.1:1',
+  slots: 1,
+  protocolVersion: 1,
+  engineVersion: 'x',
+  pid: 1,
+  hostname: 'h',
+  workingDir: '/tmp',
+};
 
 let servers: grpc.Server[] = [];
 let clients: grpc.Client[] = [];
@@ -30,9 +47,13 @@ afterEach(async () => {
 /** A JobManagerGateway whose RegisterTaskManager accepts and whose FetchBundle streams three chunks. */
 async function startGateway(sec: InternalSecurity): Promise<{ address: string; logLines: string[] }> {
   const logLines: string[] = [];
-  const server = createRpcServer(sec, createForwardingLogger('test', (l) => logLines.push(l)));
+  const server = createRpcServer(
+    sec,
+    createForwardingLogger('test', (l) => logLines.push(l)),
+  );
   server.addService(jobManagerServiceDefinition(), {
-    RegisterTaskManager: (_call: unknown, cb: grpc.sendUnaryData<RegisterTaskManagerResponse>) => cb(null, { accepted: true, reason: '', jobManagerId: 'jm', heartbeatIntervalMs: 1, heartbeatTimeoutMs: 1 }),
+    RegisterTaskManager: (_call: unknown, cb: grpc.sendUnaryData<RegisterTaskManagerResponse>) =>
+      cb(null, { accepted: true, reason: '', jobManagerId: 'jm', heartbeatIntervalMs: 1, heartbeatTimeoutMs: 1 }),
     FetchBundle: (call: grpc.ServerWritableStream<unknown, { data: Buffer }>) => {
       for (let i = 0; i < 3; i++) call.write({ data: Buffer.from([i]) });
       call.end();
@@ -56,7 +77,9 @@ function register(c: grpc.Client): Promise<RegisterTaskManagerResponse> {
 function fetchBundle(c: grpc.Client): Promise<number> {
   return new Promise((resolve, reject) => {
     let chunks = 0;
-    const call = (c as unknown as { FetchBundle(r: object): grpc.ClientReadableStream<unknown> }).FetchBundle({ bundleId: 'x' });
+    const call = (c as unknown as { FetchBundle(r: object): grpc.ClientReadableStream<unknown> }).FetchBundle({
+      bundleId: 'x',
+    });
     call.on('data', () => chunks++);
     call.on('end', () => resolve(chunks));
     call.on('error', reject);
@@ -71,7 +94,11 @@ function registerWithHeader(address: string, header: string): Promise<unknown> {
   const md = new grpc.Metadata();
   md.set(AUTH_HEADER, header);
   return new Promise((resolve, reject) =>
-    (c as unknown as { RegisterTaskManager(r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: unknown) => void): void }).RegisterTaskManager(registration, md, (e, r) => (e ? reject(e) : resolve(r))),
+    (
+      c as unknown as {
+        RegisterTaskManager(r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: unknown) => void): void;
+      }
+    ).RegisterTaskManager(registration, md, (e, r) => (e ? reject(e) : resolve(r))),
   );
 }
 
@@ -94,9 +121,14 @@ describe('internal secret', () => {
       expect(permanentRefusal(err)).toMatch(other.secret ? /wrong secret/ : /no proof of security\.internal\.secret/);
       await expect(fetchBundle(c)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
     }
-    const refusals = logLines.map((l) => JSON.parse(l) as { msg: string; peer: string; method: string }).filter((l) => l.msg.startsWith('refused a gRPC call'));
+    const refusals = logLines
+      .map((l) => JSON.parse(l) as { msg: string; peer: string; method: string })
+      .filter((l) => l.msg.startsWith('refused a gRPC call'));
     // Four refused calls from 127.0.0.1, two for each reason: one line per reason.
-    expect(refusals.map((r) => r.msg)).toEqual([expect.stringMatching(/wrong secret/), expect.stringMatching(/no proof/)]);
+    expect(refusals.map((r) => r.msg)).toEqual([
+      expect.stringMatching(/wrong secret/),
+      expect.stringMatching(/no proof/),
+    ]);
     expect(refusals[0]!.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(refusals[0]!.method).toBe(REGISTER);
   });
@@ -110,9 +142,14 @@ describe('internal secret', () => {
     expect(replay.details).toMatch(/replayed/);
     expect(permanentRefusal(replay)).toBeUndefined();
     const stale = createCallProof(sec.secret, REGISTER, Date.now() - MAX_CLOCK_SKEW_MS - 10_000);
-    await expect(registerWithHeader(address, stale)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: expect.stringMatching(/synchronize the clocks/) });
+    await expect(registerWithHeader(address, stale)).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+      details: expect.stringMatching(/synchronize the clocks/),
+    });
     // A proof for another method is worth nothing here.
-    await expect(registerWithHeader(address, createCallProof(sec.secret, '/weir.control.JobManagerGateway/SendHeartbeat'))).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await expect(
+      registerWithHeader(address, createCallProof(sec.secret, '/weir.control.JobManagerGateway/SendHeartbeat')),
+    ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
 });
 
@@ -139,10 +176,16 @@ describe('mutual TLS', () => {
   it('fails for a client without TLS, one trusting another CA, and one whose certificate another CA signed', async () => {
     const { address } = await startGateway({ tls });
     await expect(register(client(address, {}))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    const distrust = (await register(client(address, { tls: otherTls })).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    const distrust = (await register(client(address, { tls: otherTls })).catch(
+      (e: grpc.ServiceError) => e,
+    )) as grpc.ServiceError;
     expect(distrust.code).toBe(grpc.status.UNAVAILABLE);
-    expect(permanentRefusal(distrust)).toMatch(/TLS certificate is not trusted here: self-signed certificate in certificate chain/);
-    await expect(register(client(address, { tls: { ...tls, cert: otherTls.cert, key: otherTls.key } }))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(permanentRefusal(distrust)).toMatch(
+      /TLS certificate is not trusted here: self-signed certificate in certificate chain/,
+    );
+    await expect(
+      register(client(address, { tls: { ...tls, cert: otherTls.cert, key: otherTls.key } })),
+    ).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
   it('checks the address dialled against subjectAltName unless verify-hostname is off', async () => {
@@ -163,9 +206,17 @@ describe('internal security configuration', () => {
       writeFileSync(secretFile, 's3cret\n');
       expect(internalSecurityFrom(new Configuration())).toEqual({});
       expect(internalSecurityFrom(new Configuration({ 'security.internal.secret': 'abc' }))).toEqual({ secret: 'abc' });
-      expect(internalSecurityFrom(new Configuration({ 'security.internal.secret-file': secretFile }))).toEqual({ secret: 's3cret' });
-      expect(() => internalSecurityFrom(new Configuration({ 'security.internal.secret': 'a', 'security.internal.secret-file': secretFile }))).toThrow(/not both/);
-      expect(() => internalSecurityFrom(new Configuration({ 'security.internal.secret-file': join(dir, 'missing') }))).toThrow(/cannot read 'security\.internal\.secret-file'/);
+      expect(internalSecurityFrom(new Configuration({ 'security.internal.secret-file': secretFile }))).toEqual({
+        secret: 's3cret',
+      });
+      expect(() =>
+        internalSecurityFrom(
+          new Configuration({ 'security.internal.secret': 'a', 'security.internal.secret-file': secretFile }),
+        ),
+      ).toThrow(/not both/);
+      expect(() =>
+        internalSecurityFrom(new Configuration({ 'security.internal.secret-file': join(dir, 'missing') })),
+      ).toThrow(/cannot read 'security\.internal\.secret-file'/);
 
       const ca = createCertificateAuthority();
       const leaf = issueCertificate(ca, { hosts: ['127.0.0.1'] });
@@ -173,10 +224,24 @@ describe('internal security configuration', () => {
       writeFileSync(files.ca, ca.certPem);
       writeFileSync(files.cert, leaf.certPem);
       writeFileSync(files.key, leaf.keyPem);
-      const tlsKeys = { 'security.ssl.internal.enabled': 'true', 'security.ssl.internal.ca': files.ca, 'security.ssl.internal.cert': files.cert, 'security.ssl.internal.key': files.key };
-      expect(internalSecurityFrom(new Configuration(tlsKeys)).tls).toEqual({ ca: ca.certPem, cert: leaf.certPem, key: leaf.keyPem, verifyHostname: true });
-      expect(() => internalSecurityFrom(new Configuration({ 'security.ssl.internal.enabled': 'true' }))).toThrow(/'security\.ssl\.internal\.ca' \(a PEM file\) is not set/);
-      expect(() => internalSecurityFrom(new Configuration({ ...tlsKeys, 'security.ssl.internal.key': files.ca }))).toThrow(/not a usable certificate, private key and CA/);
+      const tlsKeys = {
+        'security.ssl.internal.enabled': 'true',
+        'security.ssl.internal.ca': files.ca,
+        'security.ssl.internal.cert': files.cert,
+        'security.ssl.internal.key': files.key,
+      };
+      expect(internalSecurityFrom(new Configuration(tlsKeys)).tls).toEqual({
+        ca: ca.certPem,
+        cert: leaf.certPem,
+        key: leaf.keyPem,
+        verifyHostname: true,
+      });
+      expect(() => internalSecurityFrom(new Configuration({ 'security.ssl.internal.enabled': 'true' }))).toThrow(
+        /'security\.ssl\.internal\.ca' \(a PEM file\) is not set/,
+      );
+      expect(() =>
+        internalSecurityFrom(new Configuration({ ...tlsKeys, 'security.ssl.internal.key': files.ca })),
+      ).toThrow(/not a usable certificate, private key and CA/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

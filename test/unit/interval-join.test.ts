@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Collector } from '../../api/functions.js';
-import { IntervalJoinOperator, intervalJoinBounds, type IntervalJoinContext } from '../../taskmanager/operators/interval-join.js';
-import { UserCodeError, type OperatorSetup, type Output, type TaskServices } from '../../taskmanager/operators/operator.js';
+import {
+  IntervalJoinOperator,
+  intervalJoinBounds,
+  type IntervalJoinContext,
+} from '../../taskmanager/operators/interval-join.js';
+import {
+  UserCodeError,
+  type OperatorSetup,
+  type Output,
+  type TaskServices,
+} from '../../taskmanager/operators/operator.js';
 import { MAX_WATERMARK, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
 import { initializeOperator } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
@@ -37,10 +46,21 @@ interface Bounds {
   upperBoundInclusive: boolean;
 }
 
-async function make(bounds: Bounds, userCode: unknown, keys: [(v: unknown) => unknown, (v: unknown) => unknown] = [(v) => (v as Row).key, (v) => (v as Row).key]) {
+async function make(
+  bounds: Bounds,
+  userCode: unknown,
+  keys: [(v: unknown) => unknown, (v: unknown) => unknown] = [(v) => (v as Row).key, (v) => (v as Row).key],
+) {
   const out = new RecordingOutput();
   const s: OperatorSetup = {
-    descriptor: { id: 'd'.repeat(32), name: 'IntervalJoin', kind: 'intervalJoin', config: { keyRef1: 'k1', keyRef2: 'k2', ...bounds }, stateful: true, outputs: [] },
+    descriptor: {
+      id: 'd'.repeat(32),
+      name: 'IntervalJoin',
+      kind: 'intervalJoin',
+      config: { keyRef1: 'k1', keyRef2: 'k2', ...bounds },
+      stateful: true,
+      outputs: [],
+    },
     userCode,
     keySelector: keys[0],
     keySelector2: keys[1],
@@ -101,7 +121,11 @@ async function runRandomized(seed: number, b: Bounds, keyOf: (k: number) => unkn
   for (let i = 0; i < 1000; i++) {
     const side = rnd() < 0.5 ? 0 : 1;
     const ts = Math.floor(rnd() * 1000);
-    rows.push({ side, row: { id: `${side ? 'R' : 'L'}${i}`, key: keyOf(Math.floor(rnd() * 3)), ts }, arrival: ts + rnd() * maxDelay });
+    rows.push({
+      side,
+      row: { id: `${side ? 'R' : 'L'}${i}`, key: keyOf(Math.floor(rnd() * 3)), ts },
+      arrival: ts + rnd() * maxDelay,
+    });
   }
   rows.sort((a, b) => a.arrival - b.arrival);
   const { op, out } = await make(b, joiner);
@@ -138,23 +162,38 @@ describe('IntervalJoinOperator against a nested-loop reference', () => {
     [-1, 1],
   ];
   const cases = boundPairs.flatMap(([lowerBound, upperBound]) =>
-    [true, false].flatMap((lowerBoundInclusive) => [true, false].map((upperBoundInclusive) => ({ lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }))),
+    [true, false].flatMap((lowerBoundInclusive) =>
+      [true, false].map((upperBoundInclusive) => ({
+        lowerBound,
+        upperBound,
+        lowerBoundInclusive,
+        upperBoundInclusive,
+      })),
+    ),
   );
 
-  it.each(cases)('between($lowerBound, $upperBound) lower inclusive $lowerBoundInclusive, upper inclusive $upperBoundInclusive', async (b) => {
-    const { op, out, expected, maxBuffered } = await runRandomized(20261121 + b.lowerBound * 31 + b.upperBound, b, (k) => `k${k}`);
-    const got = out.main.map((r) => r.value as string);
-    expect([...got].sort()).toEqual(expected);
-    // Every result carries the later of the two timestamps.
-    expect(out.main.filter((r) => r.ts !== Number((r.value as string).split('|')[4]))).toEqual([]);
-    if (b.lowerBound < b.upperBound || (b.lowerBoundInclusive && b.upperBoundInclusive)) expect(expected.length).toBeGreaterThan(20);
-    // The final watermark leaves nothing behind; on the way, far fewer rows than the input were held.
-    expect(await op.bufferedRows()).toBe(0);
-    expect(await op.bufferedKeys()).toBe(0);
-    expect(op.numTimers()).toBe(0);
-    expect(maxBuffered).toBeLessThan(250); // of 1000 rows
-    expect(out.watermarks.at(-1)).toBe(MAX_WATERMARK);
-  });
+  it.each(cases)(
+    'between($lowerBound, $upperBound) lower inclusive $lowerBoundInclusive, upper inclusive $upperBoundInclusive',
+    async (b) => {
+      const { op, out, expected, maxBuffered } = await runRandomized(
+        20261121 + b.lowerBound * 31 + b.upperBound,
+        b,
+        (k) => `k${k}`,
+      );
+      const got = out.main.map((r) => r.value as string);
+      expect([...got].sort()).toEqual(expected);
+      // Every result carries the later of the two timestamps.
+      expect(out.main.filter((r) => r.ts !== Number((r.value as string).split('|')[4]))).toEqual([]);
+      if (b.lowerBound < b.upperBound || (b.lowerBoundInclusive && b.upperBoundInclusive))
+        expect(expected.length).toBeGreaterThan(20);
+      // The final watermark leaves nothing behind; on the way, far fewer rows than the input were held.
+      expect(await op.bufferedRows()).toBe(0);
+      expect(await op.bufferedKeys()).toBe(0);
+      expect(op.numTimers()).toBe(0);
+      expect(maxBuffered).toBeLessThan(250); // of 1000 rows
+      expect(out.watermarks.at(-1)).toBe(MAX_WATERMARK);
+    },
+  );
 
   it('compares structured keys by value (tuples from the key selector)', async () => {
     const b = { lowerBound: -30, upperBound: 30, lowerBoundInclusive: true, upperBoundInclusive: false };
@@ -189,7 +228,14 @@ describe('IntervalJoinOperator', () => {
   it('sends late rows of each input to its late-data side output when one is set', async () => {
     const out = new RecordingOutput();
     const op = new IntervalJoinOperator({
-      descriptor: { id: 'd'.repeat(32), name: 'IntervalJoin', kind: 'intervalJoin', config: { ...inclusive, rightLateDataTag: 'late-right' }, stateful: true, outputs: [] },
+      descriptor: {
+        id: 'd'.repeat(32),
+        name: 'IntervalJoin',
+        kind: 'intervalJoin',
+        config: { ...inclusive, rightLateDataTag: 'late-right' },
+        stateful: true,
+        outputs: [],
+      },
       userCode: joiner,
       keySelector: (v) => (v as Row).key,
       keySelector2: (v) => (v as Row).key,
@@ -209,10 +255,13 @@ describe('IntervalJoinOperator', () => {
 
   it('gives the process function the timestamps, side outputs and a plain-function form', async () => {
     const tag = { id: 'pairs' };
-    const { op, out } = await make({ lowerBound: -5, upperBound: 5, lowerBoundInclusive: true, upperBoundInclusive: true }, (l: Row, r: Row, ctx: IntervalJoinContext, c: Collector<string>) => {
-      c.collect(`${l.id}${r.id}`);
-      ctx.output(tag, [ctx.getLeftTimestamp(), ctx.getRightTimestamp()]);
-    });
+    const { op, out } = await make(
+      { lowerBound: -5, upperBound: 5, lowerBoundInclusive: true, upperBoundInclusive: true },
+      (l: Row, r: Row, ctx: IntervalJoinContext, c: Collector<string>) => {
+        c.collect(`${l.id}${r.id}`);
+        ctx.output(tag, [ctx.getLeftTimestamp(), ctx.getRightTimestamp()]);
+      },
+    );
     op.processElement2({ id: 'r', key: 1, ts: 10 }, 10);
     op.processElement1({ id: 'l', key: 1, ts: 13 }, 13);
     op.processElement1({ id: 'x', key: 2, ts: 13 }, 13); // other key
@@ -222,13 +271,25 @@ describe('IntervalJoinOperator', () => {
 
   it('refuses rows without a timestamp, wrong bounds and missing key selectors', async () => {
     const { op } = await make(inclusive, joiner);
-    expect(() => op.processElement1({ id: 'L', key: 'a', ts: 0 }, undefined)).toThrow(/has no timestamp; interval joins run in event time/);
-    await expect(make({ ...inclusive, lowerBound: 5, upperBound: 1 }, joiner)).rejects.toThrow(/lowerBound \(5\) must be <= upperBound \(1\)/);
+    expect(() => op.processElement1({ id: 'L', key: 'a', ts: 0 }, undefined)).toThrow(
+      /has no timestamp; interval joins run in event time/,
+    );
+    await expect(make({ ...inclusive, lowerBound: 5, upperBound: 1 }, joiner)).rejects.toThrow(
+      /lowerBound \(5\) must be <= upperBound \(1\)/,
+    );
     await expect(make({ ...inclusive, upperBound: Number.NaN }, joiner)).rejects.toThrow(/finite numbers/);
-    expect(intervalJoinBounds({ lowerBound: -3, upperBound: 4, lowerBoundInclusive: false, upperBoundInclusive: false }, 'j')).toEqual({ lowerBound: -2, upperBound: 3 });
+    expect(
+      intervalJoinBounds(
+        { lowerBound: -3, upperBound: 4, lowerBoundInclusive: false, upperBoundInclusive: false },
+        'j',
+      ),
+    ).toEqual({ lowerBound: -2, upperBound: 3 });
     expect(intervalJoinBounds({ lowerBound: -3, upperBound: 4 }, 'j')).toEqual({ lowerBound: -3, upperBound: 4 });
     const s = await make(inclusive, joiner);
-    expect(() => new IntervalJoinOperator({ ...(s.op as unknown as { setup: OperatorSetup }).setup, keySelector2: undefined })).toThrow(/key selectors for both inputs/);
+    expect(
+      () =>
+        new IntervalJoinOperator({ ...(s.op as unknown as { setup: OperatorSetup }).setup, keySelector2: undefined }),
+    ).toThrow(/key selectors for both inputs/);
   });
 
   it('wraps errors of the join function and of key selectors as user-code errors', async () => {

@@ -25,7 +25,8 @@ class FakeDb {
     if (e) throw e;
     let broken = false;
     const run = async (sql: string) => {
-      if (broken) throw Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true });
+      if (broken)
+        throw Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true });
       this.statements.push({ conn: id, sql });
       const err = this.fault(sql, id) as { fatal?: boolean } | undefined;
       if (err) {
@@ -52,13 +53,36 @@ class FakeDb {
   }
 }
 
-const lost = () => Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
-const noTable = () => Object.assign(new Error("Table 'db.t' doesn't exist"), { code: 'ER_NO_SUCH_TABLE', errno: 1146, sqlState: '42S02', sqlMessage: "Table 'db.t' doesn't exist" });
+const lost = () =>
+  Object.assign(new Error('Connection lost: The server closed the connection.'), {
+    code: 'PROTOCOL_CONNECTION_LOST',
+    fatal: true,
+  });
+const noTable = () =>
+  Object.assign(new Error("Table 'db.t' doesn't exist"), {
+    code: 'ER_NO_SUCH_TABLE',
+    errno: 1146,
+    sqlState: '42S02',
+    sqlMessage: "Table 'db.t' doesn't exist",
+  });
 
-const connection = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl('jdbc:mysql://fake:3306/db').withUsername('u').withPassword('p').build();
+const connection = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+  .withUrl('jdbc:mysql://fake:3306/db')
+  .withUsername('u')
+  .withPassword('p')
+  .build();
 const SQL = 'INSERT INTO t (a) VALUES (?)';
 const sink = (batchSize: number, intervalMs = 0, retries = 3) =>
-  JdbcSink.sink<number>(SQL, (ps, v) => ps.setInt(1, v), JdbcExecutionOptions.builder().withBatchSize(batchSize).withBatchIntervalMs(intervalMs).withMaxRetries(retries).build(), connection);
+  JdbcSink.sink<number>(
+    SQL,
+    (ps, v) => ps.setInt(1, v),
+    JdbcExecutionOptions.builder()
+      .withBatchSize(batchSize)
+      .withBatchIntervalMs(intervalMs)
+      .withMaxRetries(retries)
+      .build(),
+    connection,
+  );
 
 let db: FakeDb;
 beforeEach(() => {
@@ -97,7 +121,14 @@ describe('batching', () => {
 
   it('keeps a row-by-row statement in one transaction per batch', async () => {
     const upd = 'UPDATE t SET a = ? WHERE b = ?';
-    const s = await startJdbcSubtask(JdbcSink.sink<number>(upd, (_ps, v) => [v, v * 10], JdbcExecutionOptions.builder().withBatchSize(2).build(), connection));
+    const s = await startJdbcSubtask(
+      JdbcSink.sink<number>(
+        upd,
+        (_ps, v) => [v, v * 10],
+        JdbcExecutionOptions.builder().withBatchSize(2).build(),
+        connection,
+      ),
+    );
     await s.write(1, 2);
     expect(db.sql().slice(1)).toEqual(['START TRANSACTION', `${upd} -- [1,10]`, `${upd} -- [2,20]`, 'COMMIT']);
     await s.close();
@@ -149,9 +180,18 @@ describe('failures', () => {
     await expect(startJdbcSubtask(sink(1), { name: 'Sink: T' })).rejects.toThrow(
       "JdbcSink 'Sink: T': fake:3306/db refused the statement: ER_NO_SUCH_TABLE (errno 1146, SQLSTATE 42S02): Table 'db.t' doesn't exist. SQL: INSERT INTO t (a) VALUES (?)",
     );
-    db.fault = (sql) => (sql === 'CONNECT' ? Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:3306'), { code: 'ECONNREFUSED', errno: -111, fatal: true }) : undefined);
+    db.fault = (sql) =>
+      sql === 'CONNECT'
+        ? Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:3306'), {
+            code: 'ECONNREFUSED',
+            errno: -111,
+            fatal: true,
+          })
+        : undefined;
     const before = db.connects;
-    await expect(startJdbcSubtask(sink(1, 0, 2), { name: 'Sink: T' })).rejects.toThrow("JdbcSink 'Sink: T' could not connect to fake:3306/db after 2 retries: connect ECONNREFUSED 10.0.0.1:3306");
+    await expect(startJdbcSubtask(sink(1, 0, 2), { name: 'Sink: T' })).rejects.toThrow(
+      "JdbcSink 'Sink: T' could not connect to fake:3306/db after 2 retries: connect ECONNREFUSED 10.0.0.1:3306",
+    );
     expect(db.connects - before).toBe(3);
   });
 
@@ -183,8 +223,15 @@ describe('failures', () => {
 
 describe('XA', () => {
   const xaSink = () =>
-    JdbcSink.exactlyOnceSink<number>(SQL, (ps, v) => ps.setInt(1, v), JdbcExecutionOptions.builder().withBatchSize(2).withMaxRetries(0).build(), JdbcExactlyOnceOptions.defaults(), connection);
-  const xa = (s: string) => s.replace(/X'[0-9a-f]+',X'([0-9a-f]+)',\d+/, (_m, b: string) => Buffer.from(b, 'hex').toString());
+    JdbcSink.exactlyOnceSink<number>(
+      SQL,
+      (ps, v) => ps.setInt(1, v),
+      JdbcExecutionOptions.builder().withBatchSize(2).withMaxRetries(0).build(),
+      JdbcExactlyOnceOptions.defaults(),
+      connection,
+    );
+  const xa = (s: string) =>
+    s.replace(/X'[0-9a-f]+',X'([0-9a-f]+)',\d+/, (_m, b: string) => Buffer.from(b, 'hex').toString());
 
   it('starts a transaction with the first batch, prepares it at the barrier, commits it on completion', async () => {
     const s = await startJdbcSubtask(xaSink(), { attempt: 3 });
@@ -225,7 +272,11 @@ describe('XA', () => {
     await s.complete(1);
     expect(n).toBe(2);
     const commits = db.statements.filter((x) => x.sql.startsWith('XA COMMIT') || x.sql === 'XA RECOVER').slice(1);
-    expect(commits.map((c) => c.sql.split(' ').slice(0, 2).join(' '))).toEqual(['XA COMMIT', 'XA COMMIT', 'XA RECOVER']);
+    expect(commits.map((c) => c.sql.split(' ').slice(0, 2).join(' '))).toEqual([
+      'XA COMMIT',
+      'XA COMMIT',
+      'XA RECOVER',
+    ]);
     expect(commits[0]!.conn).toBe(owner);
     expect(commits[1]!.conn).not.toBe(owner);
     await s.close();

@@ -2,12 +2,23 @@
 // operator the graph gets (no password in it).
 import { describe, expect, it } from 'vitest';
 import {
-  JdbcConnectionOptions, JdbcExactlyOnceOptions, JdbcExecutionOptions, JdbcSink, JdbcSinkFunction, parseJdbcUrl, redactJdbcUrl,
+  JdbcConnectionOptions,
+  JdbcExactlyOnceOptions,
+  JdbcExecutionOptions,
+  JdbcSink,
+  JdbcSinkFunction,
+  parseJdbcUrl,
+  redactJdbcUrl,
 } from '../../api/jdbc-sink.js';
 import { connectSettings } from '../../taskmanager/connectors/jdbc-connection.js';
 import { buildGraph, opOfKind } from '../helpers/graph.js';
 
-const conn = (url = 'jdbc:mysql://db:3306/app') => new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl(url).withUsername('u').withPassword('secret').build();
+const conn = (url = 'jdbc:mysql://db:3306/app') =>
+  new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+    .withUrl(url)
+    .withUsername('u')
+    .withPassword('secret')
+    .build();
 
 describe('parseJdbcUrl', () => {
   it('reads host, port, database and properties of mysql and mariadb URLs', () => {
@@ -18,11 +29,24 @@ describe('parseJdbcUrl', () => {
       database: 'shop',
       properties: { useSSL: 'false', connectTimeout: '2000' },
     });
-    expect(parseJdbcUrl('jdbc:mariadb://127.0.0.1/weir')).toEqual({ protocol: 'mariadb', host: '127.0.0.1', port: 3306, database: 'weir', properties: {} });
+    expect(parseJdbcUrl('jdbc:mariadb://127.0.0.1/weir')).toEqual({
+      protocol: 'mariadb',
+      host: '127.0.0.1',
+      port: 3306,
+      database: 'weir',
+      properties: {},
+    });
     expect(parseJdbcUrl('JDBC:MySQL://h')).toMatchObject({ protocol: 'mysql', host: 'h', port: 3306, database: '' });
     expect(parseJdbcUrl('jdbc:mysql://[::1]:3310/d')).toMatchObject({ host: '::1', port: 3310, database: 'd' });
-    expect(parseJdbcUrl('jdbc:mariadb://bob:p%40ss@h:1/d?x')).toMatchObject({ host: 'h', port: 1, properties: { user: 'bob', password: 'p@ss', x: '' } });
-    expect(parseJdbcUrl('jdbc:mysql://h/my%20db?serverTimezone=UTC')).toMatchObject({ database: 'my db', properties: { serverTimezone: 'UTC' } });
+    expect(parseJdbcUrl('jdbc:mariadb://bob:p%40ss@h:1/d?x')).toMatchObject({
+      host: 'h',
+      port: 1,
+      properties: { user: 'bob', password: 'p@ss', x: '' },
+    });
+    expect(parseJdbcUrl('jdbc:mysql://h/my%20db?serverTimezone=UTC')).toMatchObject({
+      database: 'my db',
+      properties: { serverTimezone: 'UTC' },
+    });
   });
 
   it('refuses other databases, several hosts, bad ports and malformed URLs', () => {
@@ -37,7 +61,9 @@ describe('parseJdbcUrl', () => {
 
   it('redacts passwords in URLs', () => {
     expect(redactJdbcUrl('jdbc:mysql://bob:hunter2@h/db')).toBe('jdbc:mysql://bob:***@h/db');
-    expect(redactJdbcUrl('jdbc:mysql://h/db?user=bob&password=hunter2&x=1')).toBe('jdbc:mysql://h/db?user=bob&password=***&x=1');
+    expect(redactJdbcUrl('jdbc:mysql://h/db?user=bob&password=hunter2&x=1')).toBe(
+      'jdbc:mysql://h/db?user=bob&password=***&x=1',
+    );
   });
 
   it('turns options into connect settings: credentials, timeouts, time zone', () => {
@@ -47,9 +73,26 @@ describe('parseJdbcUrl', () => {
       .withPassword('p')
       .withConnectionCheckTimeoutSeconds(7)
       .build();
-    expect(connectSettings(o)).toMatchObject({ host: 'h', port: 3307, database: 'd', user: 'u', password: 'p', connectTimeoutMs: 7000, timezone: 'Z', charset: 'UTF8MB4_GENERAL_CI', where: 'h:3307/d' });
-    const fromUrl = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withUrl('jdbc:mariadb://a:b@h/d?connectTimeout=1500&serverTimezone=%2B02:00').build();
-    expect(connectSettings(fromUrl)).toMatchObject({ user: 'a', password: 'b', connectTimeoutMs: 1500, timezone: '+02:00' });
+    expect(connectSettings(o)).toMatchObject({
+      host: 'h',
+      port: 3307,
+      database: 'd',
+      user: 'u',
+      password: 'p',
+      connectTimeoutMs: 7000,
+      timezone: 'Z',
+      charset: 'UTF8MB4_GENERAL_CI',
+      where: 'h:3307/d',
+    });
+    const fromUrl = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+      .withUrl('jdbc:mariadb://a:b@h/d?connectTimeout=1500&serverTimezone=%2B02:00')
+      .build();
+    expect(connectSettings(fromUrl)).toMatchObject({
+      user: 'a',
+      password: 'b',
+      connectTimeoutMs: 1500,
+      timezone: '+02:00',
+    });
     expect(connectSettings(conn()).timezone).toBeUndefined();
     expect(connectSettings(conn()).connectTimeoutMs).toBe(60_000);
   });
@@ -70,8 +113,12 @@ describe('options', () => {
     expect(() => JdbcExecutionOptions.builder().withBatchIntervalMs(-1)).toThrow(/withBatchIntervalMs/);
     expect(() => JdbcExecutionOptions.builder().withMaxRetries(1.5)).toThrow(/withMaxRetries/);
     expect(() => new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().build()).toThrow(/withUrl\(\) is required/);
-    expect(() => new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withDriverName('org.postgresql.Driver')).toThrow(/only MySQL and MariaDB/);
-    expect(() => new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withDriverName('com.mysql.cj.jdbc.Driver')).not.toThrow();
+    expect(() =>
+      new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withDriverName('org.postgresql.Driver'),
+    ).toThrow(/only MySQL and MariaDB/);
+    expect(() =>
+      new JdbcConnectionOptions.JdbcConnectionOptionsBuilder().withDriverName('com.mysql.cj.jdbc.Driver'),
+    ).not.toThrow();
     expect(() => JdbcExactlyOnceOptions.builder().withMaxCommitAttempts(0)).toThrow(/withMaxCommitAttempts/);
   });
 });
@@ -93,14 +140,25 @@ describe('JdbcSink', () => {
     expect(() => JdbcSink.sink('', fill, conn())).toThrow(/SQL statement/);
     expect(() => JdbcSink.sink(sql, 42 as never, conn())).toThrow(/statement builder/);
     expect(() => JdbcSink.sink(sql, fill, {} as never)).toThrow(/JdbcExecutionOptions|JdbcConnectionOptions/);
-    expect(() => JdbcSink.exactlyOnceSink(sql, fill, JdbcExecutionOptions.defaults(), JdbcExactlyOnceOptions.defaults(), conn())).toThrow(/maxRetries 0/);
-    const xa = JdbcSink.exactlyOnceSink(sql, fill, JdbcExecutionOptions.builder().withMaxRetries(0).build(), JdbcExactlyOnceOptions.defaults(), conn());
+    expect(() =>
+      JdbcSink.exactlyOnceSink(sql, fill, JdbcExecutionOptions.defaults(), JdbcExactlyOnceOptions.defaults(), conn()),
+    ).toThrow(/maxRetries 0/);
+    const xa = JdbcSink.exactlyOnceSink(
+      sql,
+      fill,
+      JdbcExecutionOptions.builder().withMaxRetries(0).build(),
+      JdbcExactlyOnceOptions.defaults(),
+      conn(),
+    );
     expect(xa.exactlyOnce).toBe(true);
   });
 
   it('becomes a jdbc sink operator through addSink and sinkTo, with no password in the graph', () => {
     const g = buildGraph((env) => {
-      env.fromElements(1, 2, 3).addSink(JdbcSink.sink(sql, fill, conn('jdbc:mysql://h/db?password=inurl'))).name('To MySQL');
+      env
+        .fromElements(1, 2, 3)
+        .addSink(JdbcSink.sink(sql, fill, conn('jdbc:mysql://h/db?password=inurl')))
+        .name('To MySQL');
     }, 1).jobGraph;
     const { op } = opOfKind(g, 'sink');
     expect(op.name).toBe('Sink: To MySQL');
@@ -117,7 +175,15 @@ describe('JdbcSink', () => {
     const g2 = buildGraph((env) => {
       env
         .fromElements(1, 2, 3)
-        .sinkTo(JdbcSink.exactlyOnceSink(sql, fill, JdbcExecutionOptions.builder().withMaxRetries(0).build(), JdbcExactlyOnceOptions.defaults(), conn()));
+        .sinkTo(
+          JdbcSink.exactlyOnceSink(
+            sql,
+            fill,
+            JdbcExecutionOptions.builder().withMaxRetries(0).build(),
+            JdbcExactlyOnceOptions.defaults(),
+            conn(),
+          ),
+        );
     }, 1).jobGraph;
     expect(opOfKind(g2, 'sink').op.config).toMatchObject({ sinkKind: 'jdbc', deliveryGuarantee: 'EXACTLY_ONCE' });
   });

@@ -4,12 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { multiRowStatements, parseSql, sqlLiteral } from '../../taskmanager/connectors/jdbc-sql.js';
 
 /** A stand-in for the client's escaping: single quotes, doubled. */
-const esc = (v: unknown) => (v instanceof Date ? `'${v.toISOString()}'` : Buffer.isBuffer(v) ? `X'${v.toString('hex')}'` : `'${String(v).replace(/'/g, "''")}'`);
+const esc = (v: unknown) =>
+  v instanceof Date
+    ? `'${v.toISOString()}'`
+    : Buffer.isBuffer(v)
+      ? `X'${v.toString('hex')}'`
+      : `'${String(v).replace(/'/g, "''")}'`;
 
 describe('parseSql', () => {
   it('counts placeholders, skipping strings, quoted identifiers and comments', () => {
     expect(parseSql('INSERT INTO t (a, b) VALUES (?, ?)').parameterCount).toBe(2);
-    expect(parseSql("UPDATE t SET a = ?, b = 'why?' WHERE `c?` = ? -- really?\n AND d = ? /* ? */ # ?").parameterCount).toBe(3);
+    expect(
+      parseSql("UPDATE t SET a = ?, b = 'why?' WHERE `c?` = ? -- really?\n AND d = ? /* ? */ # ?").parameterCount,
+    ).toBe(3);
     expect(parseSql("INSERT INTO t VALUES ('it''s ?', \"\\\"?\", ?)").parameterCount).toBe(1);
     expect(() => parseSql("INSERT INTO t VALUES ('open")).toThrow(/unterminated string/);
     expect(() => parseSql('INSERT INTO t VALUES (?')).toThrow(/unbalanced/);
@@ -17,10 +24,21 @@ describe('parseSql', () => {
 
   it('rewrites a single-tuple INSERT or REPLACE, keeping ON DUPLICATE KEY UPDATE', () => {
     const p = parseSql('INSERT INTO counts (k, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)');
-    expect(p.multiRow).toEqual({ prefix: 'INSERT INTO counts (k, n) VALUES ', tupleParts: ['(', ', ', ')'], suffix: ' ON DUPLICATE KEY UPDATE n = VALUES(n)' });
-    expect(multiRowStatements(p.multiRow!, [['a', 1], ["b'", 2n]], esc)).toEqual([
-      "INSERT INTO counts (k, n) VALUES ('a', 1), ('b''', 2) ON DUPLICATE KEY UPDATE n = VALUES(n)",
-    ]);
+    expect(p.multiRow).toEqual({
+      prefix: 'INSERT INTO counts (k, n) VALUES ',
+      tupleParts: ['(', ', ', ')'],
+      suffix: ' ON DUPLICATE KEY UPDATE n = VALUES(n)',
+    });
+    expect(
+      multiRowStatements(
+        p.multiRow!,
+        [
+          ['a', 1],
+          ["b'", 2n],
+        ],
+        esc,
+      ),
+    ).toEqual(["INSERT INTO counts (k, n) VALUES ('a', 1), ('b''', 2) ON DUPLICATE KEY UPDATE n = VALUES(n)"]);
     expect(parseSql('replace into t(a) value (?)').multiRow?.prefix).toBe('replace into t(a) value ');
     expect(parseSql('INSERT INTO t (a, b) VALUES (?, NOW())').multiRow?.tupleParts).toEqual(['(', ', NOW())']);
     expect(parseSql('INSERT INTO t (`values`) VALUES (?)').multiRow?.prefix).toBe('INSERT INTO t (`values`) VALUES ');
@@ -40,7 +58,11 @@ describe('parseSql', () => {
   it('splits big batches into statements of at most maxRows rows', () => {
     const t = parseSql('INSERT INTO t (a) VALUES (?)').multiRow!;
     const rows = Array.from({ length: 5 }, (_, i) => [i]);
-    expect(multiRowStatements(t, rows, esc, 2)).toEqual(['INSERT INTO t (a) VALUES (0), (1)', 'INSERT INTO t (a) VALUES (2), (3)', 'INSERT INTO t (a) VALUES (4)']);
+    expect(multiRowStatements(t, rows, esc, 2)).toEqual([
+      'INSERT INTO t (a) VALUES (0), (1)',
+      'INSERT INTO t (a) VALUES (2), (3)',
+      'INSERT INTO t (a) VALUES (4)',
+    ]);
     expect(multiRowStatements(t, rows, esc, 1000, 4)).toHaveLength(5);
     expect(multiRowStatements(t, rows, esc, 1000, 10)).toHaveLength(3);
   });

@@ -23,15 +23,24 @@ describe('statement builders', () => {
   it('accept an array of parameters instead, or an object with accept()', () => {
     const arr = new StatementParameters<R>((_ps, r) => [r.id, r.name, undefined, { a: 1 }], 4);
     expect(arr.of(rec)).toEqual([7, 'x', null, '{"a":1}']);
-    const obj = new StatementParameters<R>({ accept: (ps: JdbcPreparedStatement, r: R) => ps.setDouble(1, r.id / 2) }, 1);
+    const obj = new StatementParameters<R>(
+      { accept: (ps: JdbcPreparedStatement, r: R) => ps.setDouble(1, r.id / 2) },
+      1,
+    );
     expect(obj.of(rec)).toEqual([3.5]);
   });
 
   it('name what is wrong', () => {
-    expect(() => new StatementParameters<R>((ps, r) => ps.setInt(1, r.id), 2).of(rec)).toThrow('no value specified for parameter 2 (the statement has 2)');
-    expect(() => new StatementParameters<R>((ps, r) => ps.setInt(3, r.id), 2).of(rec)).toThrow(/setInt\(3, \.\.\.\): parameter index out of range, the statement has 2 parameters/);
+    expect(() => new StatementParameters<R>((ps, r) => ps.setInt(1, r.id), 2).of(rec)).toThrow(
+      'no value specified for parameter 2 (the statement has 2)',
+    );
+    expect(() => new StatementParameters<R>((ps, r) => ps.setInt(3, r.id), 2).of(rec)).toThrow(
+      /setInt\(3, \.\.\.\): parameter index out of range, the statement has 2 parameters/,
+    );
     expect(() => new StatementParameters<R>((ps) => ps.setInt(0, 1), 1).of(rec)).toThrow(/indices start at 1/);
-    expect(() => new StatementParameters<R>(() => [1, 2, 3], 2).of(rec)).toThrow('the statement builder returned 3 parameters, the statement has 2 placeholders');
+    expect(() => new StatementParameters<R>(() => [1, 2, 3], 2).of(rec)).toThrow(
+      'the statement builder returned 3 parameters, the statement has 2 placeholders',
+    );
     expect(() => new StatementParameters<R>((() => 'x') as never, 1).of(rec)).toThrow(/setters or return an array/);
     expect(() => new StatementParameters<R>(42 as never, 1)).toThrow(/statement builder/);
     // A failed record leaves nothing behind for the next.

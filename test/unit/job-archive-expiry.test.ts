@@ -82,7 +82,12 @@ describe('JobArchive expiry', () => {
     await a.close();
     const b = new JobArchive(dir, silentLogger(), { maxCapacity: 10, now: () => now });
     await b.open();
-    expect(b.list().map((j) => j.jid).sort()).toEqual([job(2).jid, job(4).jid].sort());
+    expect(
+      b
+        .list()
+        .map((j) => j.jid)
+        .sort(),
+    ).toEqual([job(2).jid, job(4).jid].sort());
     await b.close();
   });
 
@@ -104,7 +109,9 @@ describe('JobArchive expiry', () => {
     expect(jobStoreOptions(new Configuration())).toEqual({ expirationMs: HOUR });
     expect(jobStoreOptions(new Configuration({ 'jobstore.expiration-time': '600' })).expirationMs).toBe(600_000);
     expect(jobStoreOptions(new Configuration({ 'jobstore.expiration-time': '30 min' })).expirationMs).toBe(1_800_000);
-    expect(jobStoreOptions(new Configuration({ 'jobstore.expiration-time': '1 h', 'jobstore.max-capacity': '2' }))).toEqual({ expirationMs: HOUR, maxCapacity: 2 });
+    expect(
+      jobStoreOptions(new Configuration({ 'jobstore.expiration-time': '1 h', 'jobstore.max-capacity': '2' })),
+    ).toEqual({ expirationMs: HOUR, maxCapacity: 2 });
     expect(() => jobStoreOptions(new Configuration({ 'jobstore.expiration-time': '0' }))).toThrow(/positive/);
     expect(() => jobStoreOptions(new Configuration({ 'jobstore.max-capacity': '-1' }))).toThrow(/negative/);
   });

@@ -57,7 +57,8 @@ describe('AbortedTxnIndex', () => {
     return out.sort((a, b) => a.lastOffset - b.lastOffset);
   }
 
-  const scan = (all: AbortedTxn[], from: number, to: number) => all.filter((t) => t.lastOffset >= from && t.firstOffset < to);
+  const scan = (all: AbortedTxn[], from: number, to: number) =>
+    all.filter((t) => t.lastOffset >= from && t.firstOffset < to);
 
   it('finds the transactions overlapping a range exactly as a full scan does', () => {
     for (const seed of [1, 2, 3]) {
@@ -96,7 +97,10 @@ describe('AbortedTxnIndex', () => {
 });
 
 describe('producer state expiration (producer.id.expiration.ms)', () => {
-  const append = (pl: PartitionLog, o: { producerId: number; seq: number; transactional?: boolean; timestamp?: number }) => {
+  const append = (
+    pl: PartitionLog,
+    o: { producerId: number; seq: number; transactional?: boolean; timestamp?: number },
+  ) => {
     const b = encodeRecordBatch({
       producerId: o.producerId,
       producerEpoch: 0,
@@ -117,12 +121,17 @@ describe('producer state expiration (producer.id.expiration.ms)', () => {
     expect(pl.expireProducers(60_000, now + 60_001)).toBe(200);
     expect([...pl.producers.keys()]).toEqual([500]);
     // An expired producer is a new one again: its next sequence is accepted wherever it starts.
-    const b = encodeRecordBatch({ producerId: 7, producerEpoch: 0, baseSequence: 5, records: [{ key: null, value: 'x', timestamp: now }] });
+    const b = encodeRecordBatch({
+      producerId: 7,
+      producerEpoch: 0,
+      baseSequence: 5,
+      records: [{ key: null, value: 'x', timestamp: now }],
+    });
     expect(pl.checkSequence(readRecordBatchHeader(b)!)).toEqual({ kind: 'append' });
     pl.close();
   });
 
-  it('rebuilds producer state on recovery with the batches\' timestamps, so long-idle producers expire', () => {
+  it("rebuilds producer state on recovery with the batches' timestamps, so long-idle producers expire", () => {
     const dir = join(tempDir(), 't-0');
     const pl = new PartitionLog('t', 0, dir, 1 << 20, silentLogger());
     const now = Date.now();
@@ -143,8 +152,19 @@ describe('transaction coordinator in a long run', () => {
   function open(dir: string, expirationMs: number) {
     const log = silentLogger();
     const logs = new LogManager(join(dir, 'logs'), 1 << 24, log);
-    const groups = new GroupCoordinator(dir, logs, { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60_000 }, log);
-    const txns = new TxnCoordinator(dir, logs, groups, { maxTimeoutMs: 900_000, abortCheckIntervalMs: 10, transactionalIdExpirationMs: expirationMs }, log);
+    const groups = new GroupCoordinator(
+      dir,
+      logs,
+      { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60_000 },
+      log,
+    );
+    const txns = new TxnCoordinator(
+      dir,
+      logs,
+      groups,
+      { maxTimeoutMs: 900_000, abortCheckIntervalMs: 10, transactionalIdExpirationMs: expirationMs },
+      log,
+    );
     return {
       logs,
       groups,
@@ -158,14 +178,25 @@ describe('transaction coordinator in a long run', () => {
   }
 
   /** One transaction of an exactly-once sink: a fresh transactional id, one record, commit (or abort). */
-  function transaction(b: ReturnType<typeof open>, id: string, commit: boolean, end = true): { producerId: number; producerEpoch: number } {
+  function transaction(
+    b: ReturnType<typeof open>,
+    id: string,
+    commit: boolean,
+    end = true,
+  ): { producerId: number; producerEpoch: number } {
     const init = b.txns.initProducerId(id, 60_000);
     expect(init.errorCode).toBe(0);
     const { producerId, producerEpoch } = init;
     const added = b.txns.addPartitions(id, producerId, producerEpoch, [{ name: 'out', partitions: [0] }], 47);
     expect(added[0]!.partitions[0]!.errorCode).toBe(0);
     expect(b.txns.checkProduce(producerId, producerEpoch, 'out', 0)).toBe(0);
-    const batch = encodeRecordBatch({ producerId, producerEpoch, baseSequence: 0, isTransactional: true, records: [{ key: null, value: id, timestamp: Date.now() }] });
+    const batch = encodeRecordBatch({
+      producerId,
+      producerEpoch,
+      baseSequence: 0,
+      isTransactional: true,
+      records: [{ key: null, value: id, timestamp: Date.now() }],
+    });
     b.logs.partition('out', 0)!.append(batch, readRecordBatchHeader(batch)!);
     if (end) expect(b.txns.endTxn(id, producerId, producerEpoch, commit, 47)).toBe(0);
     return { producerId, producerEpoch };
@@ -199,7 +230,9 @@ describe('transaction coordinator in a long run', () => {
     // Uncompacted, the journal would have ~5 entries of ~250 bytes per transaction (~5 MB); it
     // is compacted at max(1 MiB, 4x the live state).
     expect(maxJournal).toBeLessThan(1.5 * 1024 * 1024);
-    console.log(`5000 transactions: at most ${maxIds} live transactional ids, journal at most ${maxJournal} bytes; after expiry ${after.transactionalIds} ids, journal ${after.journalBytes} bytes`);
+    console.log(
+      `5000 transactions: at most ${maxIds} live transactional ids, journal at most ${maxJournal} bytes; after expiry ${after.transactionalIds} ids, journal ${after.journalBytes} bytes`,
+    );
     // An expired id is a new id again: a new producer id at epoch 0.
     const reborn = b.txns.initProducerId('sink-0', 60_000);
     expect(reborn).toMatchObject({ errorCode: 0, producerEpoch: 0 });
@@ -251,12 +284,15 @@ describe('group coordinator journal', () => {
     const logs = new LogManager(join(dir, 'logs'), 1 << 24, log);
     const opts = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60_000 };
     let groups = new GroupCoordinator(dir, logs, opts, log);
-    for (let i = 0; i < 40_000; i++) groups.commit('job-group', 'in', i % 4, { offset: i, metadata: null, leaderEpoch: 0 });
+    for (let i = 0; i < 40_000; i++)
+      groups.commit('job-group', 'in', i % 4, { offset: i, metadata: null, leaderEpoch: 0 });
     // ~80 bytes per commit: ~3 MB uncompacted.
     expect(statSync(join(dir, 'consumer-offsets.journal')).size).toBeLessThan(1.1 * 1024 * 1024);
     groups.close();
     groups = new GroupCoordinator(dir, logs, opts, log);
-    expect([0, 1, 2, 3].map((p) => groups.committed('job-group', 'in', p)?.offset)).toEqual([39_996, 39_997, 39_998, 39_999]);
+    expect([0, 1, 2, 3].map((p) => groups.committed('job-group', 'in', p)?.offset)).toEqual([
+      39_996, 39_997, 39_998, 39_999,
+    ]);
     groups.close();
     logs.close();
   });

@@ -66,7 +66,9 @@ function samplePrim(type: string, name: string, seed: number): unknown {
     case 'bytes':
       return Buffer.from(`bytes-${seed}`);
     case 'records':
-      return encodeRecordBatch({ records: [{ key: `k${seed}`, value: `v${seed}`, timestamp: 1_700_000_000_000 + seed }] });
+      return encodeRecordBatch({
+        records: [{ key: `k${seed}`, value: `v${seed}`, timestamp: 1_700_000_000_000 + seed }],
+      });
     case 'uuid':
       return Buffer.alloc(16, seed + 1).toString('base64url');
     default:
@@ -77,7 +79,8 @@ function samplePrim(type: string, name: string, seed: number): unknown {
 function sampleValue(f: FieldSpec, version: number, seed: number): unknown {
   if (f.type === '[]') return [sample(f.fields!, version, seed + 1), sample(f.fields!, version, seed + 2)];
   if (f.type === '{}') return sample(f.fields!, version, seed + 1);
-  if (f.type.startsWith('[]')) return [samplePrim(f.type.slice(2), f.name, seed), samplePrim(f.type.slice(2), f.name, seed + 1)];
+  if (f.type.startsWith('[]'))
+    return [samplePrim(f.type.slice(2), f.name, seed), samplePrim(f.type.slice(2), f.name, seed + 1)];
   return samplePrim(f.type, f.name, seed);
 }
 
@@ -104,17 +107,29 @@ describe('Kafka protocol codec', () => {
   }
 
   it('fills fields absent from a version with their defaults when decoding', () => {
-    const frame = encodeResponse(ApiKeys.Fetch, 4, 1, { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, highWatermark: 5 }] }] });
+    const frame = encodeResponse(ApiKeys.Fetch, 4, 1, {
+      responses: [{ topic: 't', partitions: [{ partitionIndex: 0, highWatermark: 5 }] }],
+    });
     const body = decodeResponse(ApiKeys.Fetch, 4, frame).body;
-    expect(body.responses[0].partitions[0]).toMatchObject({ logStartOffset: -1, preferredReadReplica: -1, abortedTransactions: null, records: null });
+    expect(body.responses[0].partitions[0]).toMatchObject({
+      logStartOffset: -1,
+      preferredReadReplica: -1,
+      abortedTransactions: null,
+      records: null,
+    });
     expect(body.sessionId).toBe(0);
   });
 
   it('writes flexible versions with compact strings and arrays and tagged fields (ApiVersions v3)', () => {
-    const frame = encodeRequest({ apiKey: ApiKeys.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'c' }, { clientSoftwareName: 'weir', clientSoftwareVersion: '1' });
+    const frame = encodeRequest(
+      { apiKey: ApiKeys.ApiVersions, apiVersion: 3, correlationId: 1, clientId: 'c' },
+      { clientSoftwareName: 'weir', clientSoftwareVersion: '1' },
+    );
     // size | key 18 | v3 | corr 1 | clientId 'c' (int16 length even in header v2) | no header tags |
     // compact 'weir' | compact '1' | no body tags
-    expect(frame.toString('hex')).toBe('00000014' + '0012' + '0003' + '00000001' + '000163' + '00' + '0577656972' + '0231' + '00');
+    expect(frame.toString('hex')).toBe(
+      '00000014' + '0012' + '0003' + '00000001' + '000163' + '00' + '0577656972' + '0231' + '00',
+    );
     const res = encodeResponse(ApiKeys.ApiVersions, 3, 1, {
       errorCode: 0,
       apiKeys: [{ apiKey: 1, minVersion: 4, maxVersion: 11 }],
@@ -123,8 +138,14 @@ describe('Kafka protocol codec', () => {
     });
     // ApiVersions responses keep header v0 (no tagged fields after the correlation id).
     expect(res.subarray(4, 8).toString('hex')).toBe('00000001');
-    expect(res.subarray(8).toString('hex')).toBe('0000' + '02' + '0001000400' + '0b00' + '00000000' + '01' + '01' + '08' + '0000000000000007');
-    expect(decodeResponse(ApiKeys.ApiVersions, 3, res).body).toMatchObject({ finalizedFeaturesEpoch: 7, supportedFeatures: [], zkMigrationReady: false });
+    expect(res.subarray(8).toString('hex')).toBe(
+      '0000' + '02' + '0001000400' + '0b00' + '00000000' + '01' + '01' + '08' + '0000000000000007',
+    );
+    expect(decodeResponse(ApiKeys.ApiVersions, 3, res).body).toMatchObject({
+      finalizedFeaturesEpoch: 7,
+      supportedFeatures: [],
+      zkMigrationReady: false,
+    });
   });
 
   it('skips unknown tagged fields', () => {
@@ -134,7 +155,11 @@ describe('Kafka protocol codec', () => {
     const frame = Buffer.alloc(4 + body.length);
     frame.writeInt32BE(body.length, 0);
     body.copy(frame, 4);
-    expect(decodeResponse(ApiKeys.ApiVersions, 3, frame).body).toMatchObject({ errorCode: 0, apiKeys: [], throttleTimeMs: 0 });
+    expect(decodeResponse(ApiKeys.ApiVersions, 3, frame).body).toMatchObject({
+      errorCode: 0,
+      apiKeys: [],
+      throttleTimeMs: 0,
+    });
   });
 
   it('knows which versions are flexible and refuses versions it does not implement', () => {
@@ -143,12 +168,24 @@ describe('Kafka protocol codec', () => {
     const frame = encodeRequest({ apiKey: ApiKeys.ApiVersions, apiVersion: 3, correlationId: 5, clientId: null }, {});
     frame.writeInt16BE(9, 6); // claim ApiVersions v9
     expect(() => decodeRequest(frame)).toThrow(UnsupportedVersionError);
-    expect(decodeRequestHeader(frame)).toEqual({ apiKey: ApiKeys.ApiVersions, apiVersion: 9, correlationId: 5, clientId: null });
-    expect(supportedApiVersions().find((a) => a.apiKey === ApiKeys.Produce)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 8 });
+    expect(decodeRequestHeader(frame)).toEqual({
+      apiKey: ApiKeys.ApiVersions,
+      apiVersion: 9,
+      correlationId: 5,
+      clientId: null,
+    });
+    expect(supportedApiVersions().find((a) => a.apiKey === ApiKeys.Produce)).toEqual({
+      apiKey: 0,
+      minVersion: 0,
+      maxVersion: 8,
+    });
   });
 
   it('refuses truncated and oversized frames', () => {
-    const frame = encodeRequest({ apiKey: ApiKeys.Metadata, apiVersion: 4, correlationId: 1, clientId: 'x' }, { topics: [{ name: 'a' }], allowAutoTopicCreation: true });
+    const frame = encodeRequest(
+      { apiKey: ApiKeys.Metadata, apiVersion: 4, correlationId: 1, clientId: 'x' },
+      { topics: [{ name: 'a' }], allowAutoTopicCreation: true },
+    );
     const cut = Buffer.from(frame.subarray(0, frame.length - 3));
     cut.writeInt32BE(cut.length - 4, 0);
     expect(() => decodeRequest(cut)).toThrow(RangeError);
@@ -159,7 +196,12 @@ describe('Kafka protocol codec', () => {
   });
 
   it('splits a byte stream into frames however it is chunked', () => {
-    const frames = [1, 2, 3].map((i) => encodeRequest({ apiKey: ApiKeys.Heartbeat, apiVersion: 1, correlationId: i, clientId: 'c' }, { groupId: 'g', generationId: i, memberId: 'm' }));
+    const frames = [1, 2, 3].map((i) =>
+      encodeRequest(
+        { apiKey: ApiKeys.Heartbeat, apiVersion: 1, correlationId: i, clientId: 'c' },
+        { groupId: 'g', generationId: i, memberId: 'm' },
+      ),
+    );
     const all = Buffer.concat(frames);
     for (const step of [1, 3, 7, all.length]) {
       const r = new FrameReader();
@@ -197,8 +239,25 @@ describe('record batches v2', () => {
 
   it('decodes a batch written by kafkajs', () => {
     const [b] = decodeRecordBatches(Buffer.from(KAFKAJS_BATCH, 'hex'));
-    expect(b).toMatchObject({ baseOffset: 0, lastOffsetDelta: 1, baseTimestamp: 1000, maxTimestamp: 1005, producerId: -1, isTransactional: false, isControl: false, recordCount: 2 });
-    expect(b!.records.map((r) => [r.offset, r.key?.toString() ?? null, r.value!.toString(), r.timestamp, r.headers.map((h) => `${h.key}=${h.value}`)])).toEqual([
+    expect(b).toMatchObject({
+      baseOffset: 0,
+      lastOffsetDelta: 1,
+      baseTimestamp: 1000,
+      maxTimestamp: 1005,
+      producerId: -1,
+      isTransactional: false,
+      isControl: false,
+      recordCount: 2,
+    });
+    expect(
+      b!.records.map((r) => [
+        r.offset,
+        r.key?.toString() ?? null,
+        r.value!.toString(),
+        r.timestamp,
+        r.headers.map((h) => `${h.key}=${h.value}`),
+      ]),
+    ).toEqual([
       [0, 'k', 'v', 1000, ['h=x']],
       [1, null, 'w', 1005, []],
     ]);
@@ -208,7 +267,15 @@ describe('record batches v2', () => {
     const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
     const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
     const Long = require('kafkajs/src/utils/long');
-    const records = Array.from({ length: 300 }, (_, i) => Record({ offsetDelta: i, timestampDelta: i * 3, key: Buffer.from(`key-${i}`), value: Buffer.from('v'.repeat(i)), headers: { n: String(i) } }));
+    const records = Array.from({ length: 300 }, (_, i) =>
+      Record({
+        offsetDelta: i,
+        timestampDelta: i * 3,
+        key: Buffer.from(`key-${i}`),
+        value: Buffer.from('v'.repeat(i)),
+        headers: { n: String(i) },
+      }),
+    );
     const enc = await RecordBatch({
       firstOffset: Long.fromNumber(1234),
       firstTimestamp: 1_700_000_000_000,
@@ -221,7 +288,14 @@ describe('record batches v2', () => {
       records,
     });
     const [b] = decodeRecordBatches(enc.buffer);
-    expect(b).toMatchObject({ baseOffset: 1234, producerId: 4242, producerEpoch: 3, baseSequence: 17, isTransactional: true, recordCount: 300 });
+    expect(b).toMatchObject({
+      baseOffset: 1234,
+      producerId: 4242,
+      producerEpoch: 3,
+      baseSequence: 17,
+      isTransactional: true,
+      recordCount: 300,
+    });
     expect(b!.records[299]).toMatchObject({ offset: 1533, timestamp: 1_700_000_000_897 });
     expect(b!.records[299]!.value!.length).toBe(299);
     const again = encodeRecordBatch({
@@ -247,10 +321,25 @@ describe('record batches v2', () => {
       timestamp: 1_000_000 + i * 10,
     }));
     for (const compression of [Compression.None, Compression.Gzip, Compression.Snappy]) {
-      const buf = encodeRecordBatch({ baseOffset: 10, producerId: 7, producerEpoch: 1, baseSequence: 0, compression, records });
+      const buf = encodeRecordBatch({
+        baseOffset: 10,
+        producerId: 7,
+        producerEpoch: 1,
+        baseSequence: 0,
+        compression,
+        records,
+      });
       const [b] = decodeRecordBatches(buf);
       expect(b!.compression).toBe(compression);
-      expect(b!.records.map((r) => ({ key: r.key?.toString() ?? null, value: r.value, headers: r.headers.map((h) => [h.key, h.value?.toString() ?? null]), timestamp: r.timestamp, offset: r.offset }))).toEqual(
+      expect(
+        b!.records.map((r) => ({
+          key: r.key?.toString() ?? null,
+          value: r.value,
+          headers: r.headers.map((h) => [h.key, h.value?.toString() ?? null]),
+          timestamp: r.timestamp,
+          offset: r.offset,
+        })),
+      ).toEqual(
         records.map((r, i) => ({
           key: r.key,
           value: r.value,
@@ -267,7 +356,10 @@ describe('record batches v2', () => {
 
   it('writes snappy in the xerial framing and reads raw snappy blocks too (as librdkafka sends)', () => {
     const snappy = require('snappy') as { compressSync(b: Buffer): Buffer };
-    const framed = encodeRecordBatch({ compression: Compression.Snappy, records: [{ key: 'k', value: 'v'.repeat(100), timestamp: 1 }] });
+    const framed = encodeRecordBatch({
+      compression: Compression.Snappy,
+      records: [{ key: 'k', value: 'v'.repeat(100), timestamp: 1 }],
+    });
     expect(framed.subarray(61, 69)).toEqual(Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]));
     // Rebuild the same batch with a raw snappy block payload.
     const plain = encodeRecordBatch({ records: [{ key: 'k', value: 'v'.repeat(100), timestamp: 1 }] });
@@ -280,7 +372,9 @@ describe('record batches v2', () => {
   });
 
   it('refuses lz4 and zstd with UNSUPPORTED_COMPRESSION_TYPE and a damaged batch with CORRUPT_MESSAGE', () => {
-    expect(() => encodeRecordBatch({ compression: Compression.Lz4, records: [{ key: null, value: 'x', timestamp: 0 }] })).toThrow(/UNSUPPORTED_COMPRESSION_TYPE/);
+    expect(() =>
+      encodeRecordBatch({ compression: Compression.Lz4, records: [{ key: null, value: 'x', timestamp: 0 }] }),
+    ).toThrow(/UNSUPPORTED_COMPRESSION_TYPE/);
     const buf = encodeRecordBatch({ records: [{ key: null, value: 'x', timestamp: 0 }] });
     const zstd = Buffer.from(buf);
     zstd.writeInt16BE(Compression.Zstd, 21);
@@ -307,9 +401,18 @@ describe('record batches v2', () => {
   it('encodes transaction markers as control batches', () => {
     const m = encodeEndTxnMarker({ producerId: 5, producerEpoch: 2, commit: true, timestamp: 123, baseOffset: 9 });
     const [b] = decodeRecordBatches(m);
-    expect(b).toMatchObject({ isControl: true, isTransactional: true, producerId: 5, producerEpoch: 2, baseOffset: 9, recordCount: 1 });
+    expect(b).toMatchObject({
+      isControl: true,
+      isTransactional: true,
+      producerId: 5,
+      producerEpoch: 2,
+      baseOffset: 9,
+      recordCount: 1,
+    });
     expect(controlRecordType(b!.records[0]!)).toBe(ControlRecordType.Commit);
-    const abort = decodeRecordBatches(encodeEndTxnMarker({ producerId: 5, producerEpoch: 2, commit: false, timestamp: 123 }))[0]!;
+    const abort = decodeRecordBatches(
+      encodeEndTxnMarker({ producerId: 5, producerEpoch: 2, commit: false, timestamp: 123 }),
+    )[0]!;
     expect(controlRecordType(abort.records[0]!)).toBe(ControlRecordType.Abort);
   });
 });

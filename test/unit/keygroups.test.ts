@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { assignToKeyGroup, keyGroupRangeFor, murmurInt, operatorIndexForKeyGroup, stringHash } from '../../common/keygroups.js';
+import {
+  assignToKeyGroup,
+  keyGroupRangeFor,
+  murmurInt,
+  operatorIndexForKeyGroup,
+  stringHash,
+} from '../../common/keygroups.js';
 import { consumersOf } from '../../common/partitioning.js';
 
 describe('key groups', () => {
@@ -31,7 +37,15 @@ describe('key groups', () => {
     };
     let negative = 0;
     let sameGroup = 0;
-    for (const key of [0, 1, -1, 42, 2147483647, -2147483648, ...Array.from({ length: 1000 }, (_, i) => stringHash(`user-${i}`))]) {
+    for (const key of [
+      0,
+      1,
+      -1,
+      42,
+      2147483647,
+      -2147483648,
+      ...Array.from({ length: 1000 }, (_, i) => stringHash(`user-${i}`)),
+    ]) {
       const mixed = flinkMixed(key);
       expect(murmurInt(key), String(key)).toBe(mixed >>> 0);
       if (mixed >= 0) expect(murmurInt(key)).toBe(flinkMurmurHash(key));
@@ -81,9 +95,17 @@ describe('connection patterns', () => {
     expect(consumersOf('broadcast', 1, 2, 2)).toEqual([0, 1]);
   });
   it('rescale connects each consumer to exactly one producer', () => {
-    for (const [p, c] of [[2, 4], [4, 2], [3, 5], [5, 3], [4, 4]] as const) {
+    for (const [p, c] of [
+      [2, 4],
+      [4, 2],
+      [3, 5],
+      [5, 3],
+      [4, 4],
+    ] as const) {
       const producersOfConsumer = new Map<number, number>();
-      for (let i = 0; i < p; i++) for (const j of consumersOf('rescale', i, p, c)) producersOfConsumer.set(j, (producersOfConsumer.get(j) ?? 0) + 1);
+      for (let i = 0; i < p; i++)
+        for (const j of consumersOf('rescale', i, p, c))
+          producersOfConsumer.set(j, (producersOfConsumer.get(j) ?? 0) + 1);
       if (p <= c) {
         expect([...producersOfConsumer.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: c }, (_, k) => k));
         for (const n of producersOfConsumer.values()) expect(n).toBe(1);

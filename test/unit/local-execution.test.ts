@@ -5,10 +5,31 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import {
-  DataGeneratorSource, EventTimeSessionWindows, JobExecutionException, KeyedProcessFunction, ListStateDescriptor, RateLimiterStrategy, RestartStrategies, RichMapFunction,
-  RichParallelSourceFunction, SlidingEventTimeWindows, StreamExecutionEnvironment, TumblingEventTimeWindows, ValueStateDescriptor, Watermark, WatermarkStrategy,
-  type CheckpointedFunction, type CheckpointListener, type Collector, type FunctionInitializationContext, type FunctionSnapshotContext, type KeyedProcessContext,
-  type ListState, type SourceContext, type TimeWindow, type ValueState,
+  DataGeneratorSource,
+  EventTimeSessionWindows,
+  JobExecutionException,
+  KeyedProcessFunction,
+  ListStateDescriptor,
+  RateLimiterStrategy,
+  RestartStrategies,
+  RichMapFunction,
+  RichParallelSourceFunction,
+  SlidingEventTimeWindows,
+  StreamExecutionEnvironment,
+  TumblingEventTimeWindows,
+  ValueStateDescriptor,
+  Watermark,
+  WatermarkStrategy,
+  type CheckpointedFunction,
+  type CheckpointListener,
+  type Collector,
+  type FunctionInitializationContext,
+  type FunctionSnapshotContext,
+  type KeyedProcessContext,
+  type ListState,
+  type SourceContext,
+  type TimeWindow,
+  type ValueState,
 } from '../../api/index.js';
 import { createEnvironment, runMain } from '../../api/internal.js';
 import { copyUserObject } from '../../api/minicluster/user-code-copies.js';
@@ -17,8 +38,17 @@ import { mulberry32 } from '../reference/random.js';
 import { MAX_WATERMARK, type StreamEvent } from '../reference/stream.js';
 import { referenceWindows, type RefAssigner } from '../reference/windows.js';
 
-interface Order { id: number; key: number; ts: number; amount: number }
-interface Payment { id: number; key: number; ts: number }
+interface Order {
+  id: number;
+  key: number;
+  ts: number;
+  amount: number;
+}
+interface Payment {
+  id: number;
+  key: number;
+  ts: number;
+}
 
 const KEYS = 7;
 const WINDOW = 1000;
@@ -26,7 +56,12 @@ const DISORDER = 800;
 const orders: Order[] = (() => {
   const r = mulberry32(14);
   // Timestamps run 5 ms apart plus up to DISORDER ms of jitter: out of order, never late.
-  return Array.from({ length: 3000 }, (_, i) => ({ id: i, key: Math.floor(r() * KEYS), ts: i * 5 + Math.floor(r() * DISORDER), amount: 1 + Math.floor(r() * 100) }));
+  return Array.from({ length: 3000 }, (_, i) => ({
+    id: i,
+    key: Math.floor(r() * KEYS),
+    ts: i * 5 + Math.floor(r() * DISORDER),
+    amount: 1 + Math.floor(r() * 100),
+  }));
 })();
 /** Payments come from a parallel source (fromSequence), so they are a function of their index. */
 function payment(i: number): Payment {
@@ -49,24 +84,58 @@ function reference(): string[] {
   }
   for (const [id, sum] of sums) out.push(`window ${id}=${sum}`);
   for (const o of orders) {
-    for (const p of payments) if (p.key === o.key && Math.floor(p.ts / WINDOW) === Math.floor(o.ts / WINDOW)) out.push(`join ${o.id}-${p.id}`);
+    for (const p of payments)
+      if (p.key === o.key && Math.floor(p.ts / WINDOW) === Math.floor(o.ts / WINDOW)) out.push(`join ${o.id}-${p.id}`);
   }
   // No element is late (disorder below the watermark bound): each window fires once, with all its elements, at the end.
   const atEnd = <T extends { ts: number }>(xs: readonly T[]): StreamEvent<T>[] => [
     ...xs.map((value) => ({ kind: 'record' as const, value, timestamp: value.ts })),
     { kind: 'watermark' as const, timestamp: MAX_WATERMARK },
   ];
-  const windows = <T extends { ts: number; key: number }>(xs: readonly T[], assigner: RefAssigner, line: (key: number, end: number, elements: readonly T[]) => string) =>
-    referenceWindows(atEnd(xs), { assigner, allowedLateness: 0, keyOf: (x: T) => x.key, fire: (key, w, elements) => [line(key, w.end, elements)] }).fired;
-  out.push(...windows(orders, { kind: 'sliding', size: SLIDE_SIZE, slide: SLIDE }, (k, end, es) => `sliding ${k}@${end}=${es.reduce((a, o) => a + o.amount, 0)}`));
+  const windows = <T extends { ts: number; key: number }>(
+    xs: readonly T[],
+    assigner: RefAssigner,
+    line: (key: number, end: number, elements: readonly T[]) => string,
+  ) =>
+    referenceWindows(atEnd(xs), {
+      assigner,
+      allowedLateness: 0,
+      keyOf: (x: T) => x.key,
+      fire: (key, w, elements) => [line(key, w.end, elements)],
+    }).fired;
+  out.push(
+    ...windows(
+      orders,
+      { kind: 'sliding', size: SLIDE_SIZE, slide: SLIDE },
+      (k, end, es) => `sliding ${k}@${end}=${es.reduce((a, o) => a + o.amount, 0)}`,
+    ),
+  );
   out.push(...windows(payments, { kind: 'session', gap: GAP }, (k, end, es) => `session ${k}@${end}=${es.length}`));
   out.push(
-    ...referenceIntervalJoin(orders, payments, { leftKey: (o) => o.key, rightKey: (p) => p.key, leftTs: (o) => o.ts, rightTs: (p) => p.ts }, { lower: -200, upper: 300, lowerExclusive: false, upperExclusive: true }, (o, p) => `interval ${o.id}-${p.id}`),
+    ...referenceIntervalJoin(
+      orders,
+      payments,
+      { leftKey: (o) => o.key, rightKey: (p) => p.key, leftTs: (o) => o.ts, rightTs: (p) => p.ts },
+      { lower: -200, upper: 300, lowerExclusive: false, upperExclusive: true },
+      (o, p) => `interval ${o.id}-${p.id}`,
+    ),
   );
   // coGroup over sliding windows of both sides; the element ids in input order per side.
   const ids = (xs: { id: number }[]) => xs.map((x) => x.id).join(',');
   out.push(
-    ...referenceCoGroup(orders, payments, { assigner: { kind: 'sliding', size: SLIDE_SIZE, slide: SLIDE }, leftKey: (o) => o.key, rightKey: (p) => p.key, leftTs: (o) => o.ts, rightTs: (p) => p.ts }, (os, ps) => `cogroup ${os.length}/${ps.length}:${ids(os.sort((a, b) => a.id - b.id))}|${ids(ps.sort((a, b) => a.id - b.id))}`),
+    ...referenceCoGroup(
+      orders,
+      payments,
+      {
+        assigner: { kind: 'sliding', size: SLIDE_SIZE, slide: SLIDE },
+        leftKey: (o) => o.key,
+        rightKey: (p) => p.key,
+        leftTs: (o) => o.ts,
+        rightTs: (p) => p.ts,
+      },
+      (os, ps) =>
+        `cogroup ${os.length}/${ps.length}:${ids(os.sort((a, b) => a.id - b.id))}|${ids(ps.sort((a, b) => a.id - b.id))}`,
+    ),
   );
   // Count windows of 5 per key, in arrival order (one source subtask: input order); a rest of fewer never fires.
   const perKey = new Map<number, Order[]>();
@@ -96,7 +165,8 @@ class RunningCount extends KeyedProcessFunction<number, Order, string> {
   }
 
   processElement(o: Order, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
-    if (ctx.getCurrentKey() !== o.key) throw new Error(`record of key ${o.key} under key ${String(ctx.getCurrentKey())}`);
+    if (ctx.getCurrentKey() !== o.key)
+      throw new Error(`record of key ${o.key} under key ${String(ctx.getCurrentKey())}`);
     const n = (this.count.value() ?? 0) + 1;
     this.count.update(n);
     out.collect(`count ${o.key}:${n}`);
@@ -107,14 +177,23 @@ describe.each([1, 3])('in-process job at parallelism %i', (parallelism) => {
   test('tumbling, sliding, session and count windows, a window join, a coGroup, an interval join and keyed state equal the reference', async () => {
     const env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(parallelism);
-    const strategy = <T extends { ts: number }>() => WatermarkStrategy.forBoundedOutOfOrderness<T>(DISORDER).withTimestampAssigner((e) => e.ts);
+    const strategy = <T extends { ts: number }>() =>
+      WatermarkStrategy.forBoundedOutOfOrderness<T>(DISORDER).withTimestampAssigner((e) => e.ts);
     const orderStream = env.fromElements(...orders).assignTimestampsAndWatermarks(strategy<Order>());
-    const paymentStream = env.fromSequence(0, PAYMENTS - 1).map(payment).assignTimestampsAndWatermarks(strategy<Payment>());
+    const paymentStream = env
+      .fromSequence(0, PAYMENTS - 1)
+      .map(payment)
+      .assignTimestampsAndWatermarks(strategy<Payment>());
     const windows = orderStream
       .keyBy((o) => o.key)
       .window(TumblingEventTimeWindows.of(WINDOW))
       .aggregate(
-        { createAccumulator: () => 0, add: (o: Order, acc: number) => acc + o.amount, getResult: (acc: number) => acc, merge: (a: number, b: number) => a + b },
+        {
+          createAccumulator: () => 0,
+          add: (o: Order, acc: number) => acc + o.amount,
+          getResult: (acc: number) => acc,
+          merge: (a: number, b: number) => a + b,
+        },
         (key: number, ctx, sums: Iterable<number>, out: Collector<string>) => {
           for (const s of sums) out.collect(`window ${key}@${ctx.window.end}=${s}`);
         },
@@ -137,13 +216,18 @@ describe.each([1, 3])('in-process job at parallelism %i', (parallelism) => {
     const sessions = paymentStream
       .keyBy((p) => p.key)
       .window(EventTimeSessionWindows.withGap(GAP))
-      .process((key: number, ctx, elements: Iterable<Payment>, out: Collector<string>) => out.collect(`session ${key}@${(ctx.window as TimeWindow).end}=${[...elements].length}`));
+      .process((key: number, ctx, elements: Iterable<Payment>, out: Collector<string>) =>
+        out.collect(`session ${key}@${(ctx.window as TimeWindow).end}=${[...elements].length}`),
+      );
     const intervals = orderStream
       .keyBy((o) => o.key)
       .intervalJoin(paymentStream.keyBy((p) => p.key))
       .between(-200, 300)
       .upperBoundExclusive()
-      .process({ processElement: (o: Order, p: Payment, _ctx: unknown, out: Collector<string>) => out.collect(`interval ${o.id}-${p.id}`) });
+      .process({
+        processElement: (o: Order, p: Payment, _ctx: unknown, out: Collector<string>) =>
+          out.collect(`interval ${o.id}-${p.id}`),
+      });
     const coGroups = orderStream
       .coGroup(paymentStream)
       .where((o) => o.key)
@@ -157,14 +241,19 @@ describe.each([1, 3])('in-process job at parallelism %i', (parallelism) => {
     const countWindows = orderStream
       .keyBy((o) => o.key)
       .countWindow(COUNT)
-      .process((key: number, _ctx, elements: Iterable<Order>, out: Collector<string>) => out.collect(`count-window ${key}=${[...elements].map((o) => o.id).join(',')}`));
+      .process((key: number, _ctx, elements: Iterable<Order>, out: Collector<string>) =>
+        out.collect(`count-window ${key}=${[...elements].map((o) => o.id).join(',')}`),
+      );
     const counts = orderStream.keyBy((o) => o.key).process(new RunningCount());
 
     const started = performance.now();
-    const out = await windows.union(joins, sliding, sessions, intervals, coGroups, countWindows, counts).executeAndCollect(`reference p${parallelism}`);
+    const out = await windows
+      .union(joins, sliding, sessions, intervals, coGroups, countWindows, counts)
+      .executeAndCollect(`reference p${parallelism}`);
     const ms = performance.now() - started;
     const expected = reference();
-    for (const kind of ['window', 'join', 'sliding', 'session', 'interval', 'cogroup', 'count-window', 'count']) expect(expected.filter((l) => l.startsWith(`${kind} `)).length, kind).toBeGreaterThan(50);
+    for (const kind of ['window', 'join', 'sliding', 'session', 'interval', 'cogroup', 'count-window', 'count'])
+      expect(expected.filter((l) => l.startsWith(`${kind} `)).length, kind).toBeGreaterThan(50);
     expect(out.sort()).toEqual(expected);
     // Generous: the first job in a fresh worker also loads the runtime's modules.
     expect(ms).toBeLessThan(20_000);
@@ -174,12 +263,18 @@ describe.each([1, 3])('in-process job at parallelism %i', (parallelism) => {
 test('executeAndCollect(limit) ends an unbounded job after limit records', async () => {
   const env = StreamExecutionEnvironment.getExecutionEnvironment();
   const endless = new DataGeneratorSource((i: number) => i, Infinity, RateLimiterStrategy.noOp());
-  const out = await env.fromSource(endless, WatermarkStrategy.noWatermarks(), 'Endless').map((i) => i * 2).executeAndCollect(100);
+  const out = await env
+    .fromSource(endless, WatermarkStrategy.noWatermarks(), 'Endless')
+    .map((i) => i * 2)
+    .executeAndCollect(100);
   expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
 
   // executeAsync() hands back a client that cancels the job.
   const env2 = StreamExecutionEnvironment.createLocalEnvironment(2);
-  env2.fromSource(endless, WatermarkStrategy.noWatermarks(), 'Endless').filter(() => false).print();
+  env2
+    .fromSource(endless, WatermarkStrategy.noWatermarks(), 'Endless')
+    .filter(() => false)
+    .print();
   const client = await env2.executeAsync('endless');
   expect(await client.getJobStatus()).toBe('RUNNING');
   await client.cancel();
@@ -215,7 +310,10 @@ test("a failing user function fails the job with the user's error and stack", as
 const runs = new Map<string, { attempts: Set<number>; failed: boolean }>();
 const runOf = (name: string) => runs.get(name) ?? runs.set(name, { attempts: new Set(), failed: false }).get(name)!;
 
-class FailingCounter extends RichMapFunction<{ key: number; i: number }, string> implements CheckpointedFunction, CheckpointListener {
+class FailingCounter
+  extends RichMapFunction<{ key: number; i: number }, string>
+  implements CheckpointedFunction, CheckpointListener
+{
   /** The run's name (a string: function objects are copied per subtask, module scope is not). */
   constructor(private readonly run: string) {
     super();
@@ -272,7 +370,8 @@ function expectCountsRestored(seen: string[], total: number): void {
   }
   expect(firstAfterRestart).toBeGreaterThan(1);
   expect(firstAfterRestart).toBeLessThan(Infinity);
-  for (let k = 0; k < 5; k++) expect([...byKey.get(k)!].sort((a, b) => a - b)).toEqual(Array.from({ length: total / 5 }, (_, i) => i + 1));
+  for (let k = 0; k < 5; k++)
+    expect([...byKey.get(k)!].sort((a, b) => a - b)).toEqual(Array.from({ length: total / 5 }, (_, i) => i + 1));
 }
 
 test('checkpoints and a restart strategy in process (level backend): state comes back from the checkpoint', async () => {
@@ -281,7 +380,11 @@ test('checkpoints and a restart strategy in process (level backend): state comes
   env.enableCheckpointing(20);
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(2, 10));
   const total = 3000;
-  const source = new DataGeneratorSource((i: number) => ({ key: i % 5, i }), total, RateLimiterStrategy.perSecond(5_000));
+  const source = new DataGeneratorSource(
+    (i: number) => ({ key: i % 5, i }),
+    total,
+    RateLimiterStrategy.perSecond(5_000),
+  );
   const seen: string[] = [];
   env
     .fromSource(source, WatermarkStrategy.noWatermarks(), 'Events')
@@ -297,9 +400,10 @@ test('checkpoints and a restart strategy in process (level backend): state comes
   expect(result.getNetRuntime()).toBeGreaterThan(0);
   expect(result.getAllAccumulatorResults()).toEqual({});
   // The temporary checkpoint and state directory is gone.
-  expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`weir-minicluster-${result.getJobID().slice(0, 8)}`))).toEqual([]);
+  expect(
+    readdirSync(tmpdir()).filter((n) => n.startsWith(`weir-minicluster-${result.getJobID().slice(0, 8)}`)),
+  ).toEqual([]);
 });
-
 
 /** A parallel SourceFunction that keeps its position in union list state, with explicit timestamps and watermarks. */
 class ScriptedNumbers extends RichParallelSourceFunction<{ key: number; i: number }> implements CheckpointedFunction {
@@ -313,7 +417,9 @@ class ScriptedNumbers extends RichParallelSourceFunction<{ key: number; i: numbe
   }
 
   initializeState(ctx: FunctionInitializationContext): void {
-    this.positions = ctx.getOperatorStateStore().getUnionListState(new ListStateDescriptor<{ subtask: number; next: number }>('positions'));
+    this.positions = ctx
+      .getOperatorStateStore()
+      .getUnionListState(new ListStateDescriptor<{ subtask: number; next: number }>('positions'));
     this.restored = ctx.isRestored() ? [...this.positions.get()] : [];
   }
 

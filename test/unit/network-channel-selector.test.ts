@@ -5,8 +5,20 @@ import { assignToKeyGroup, operatorIndexForKeyGroup } from '../../common/keygrou
 import { consumersOf } from '../../common/partitioning.js';
 import { createChannelSelector } from '../../taskmanager/network/channel-selector.js';
 
-function desc(partitioner: PartitionerKind, consumers: number[], consumerParallelism = consumers.length, maxParallelism = 128): ResultPartitionDescriptor {
-  return { edge: 0, partitionId: 'p.e0', partitioner, consumers, consumerParallelism, consumerMaxParallelism: maxParallelism };
+function desc(
+  partitioner: PartitionerKind,
+  consumers: number[],
+  consumerParallelism = consumers.length,
+  maxParallelism = 128,
+): ResultPartitionDescriptor {
+  return {
+    edge: 0,
+    partitionId: 'p.e0',
+    partitioner,
+    consumers,
+    consumerParallelism,
+    consumerMaxParallelism: maxParallelism,
+  };
 }
 
 describe('channel selector', () => {
@@ -36,7 +48,7 @@ describe('channel selector', () => {
     expect(Array.from({ length: 7 }, () => sel.select(null))).toEqual([1, 2, 0, 1, 2, 0, 1]);
   });
 
-  it('rescale: round robin over the producer\'s own subpartitions', () => {
+  it("rescale: round robin over the producer's own subpartitions", () => {
     const consumers = consumersOf('rescale', 1, 2, 5);
     expect(consumers).toEqual([3, 4]);
     const sel = createChannelSelector(desc('rescale', consumers, 5), 1);

@@ -11,7 +11,9 @@ import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.j
 const TM = 'tm-local';
 let envs: NetworkEnvironment[] = [];
 
-function env(opts: { buffersPerChannel?: number; segmentSize?: number; partitionRequestTimeoutMs?: number } = {}): NetworkEnvironment {
+function env(
+  opts: { buffersPerChannel?: number; segmentSize?: number; partitionRequestTimeoutMs?: number } = {},
+): NetworkEnvironment {
   const e = new NetworkEnvironment({
     taskManagerId: TM,
     segmentSize: opts.segmentSize ?? 32 * 1024,
@@ -28,16 +30,28 @@ afterEach(() => {
   envs = [];
 });
 
-function partitionDesc(id: string, consumers: number[], partitioner: PartitionerKind = 'forward', consumerParallelism = consumers.length): ResultPartitionDescriptor {
+function partitionDesc(
+  id: string,
+  consumers: number[],
+  partitioner: PartitionerKind = 'forward',
+  consumerParallelism = consumers.length,
+): ResultPartitionDescriptor {
   return { edge: 0, partitionId: id, partitioner, consumers, consumerParallelism, consumerMaxParallelism: 128 };
 }
 
-function gateDesc(channels: { partitionId: string; subpartition: number; producerSubtask?: number }[]): InputGateDescriptor {
+function gateDesc(
+  channels: { partitionId: string; subpartition: number; producerSubtask?: number }[],
+): InputGateDescriptor {
   return {
     edge: 0,
     targetInput: 0,
     partitioner: 'forward',
-    channels: channels.map((c) => ({ producerTaskManagerId: TM, producerDataAddress: 'local', producerSubtask: c.producerSubtask ?? 0, ...c })),
+    channels: channels.map((c) => ({
+      producerTaskManagerId: TM,
+      producerDataAddress: 'local',
+      producerSubtask: c.producerSubtask ?? 0,
+      ...c,
+    })),
   };
 }
 
@@ -97,7 +111,13 @@ describe('local channels', () => {
     rp.flushAll();
     const items = drain(gate);
     expect(items).toEqual([
-      { kind: 'records', channel: 0, values: ['a', 'b', 'c'], timestamps: [undefined, 1000, undefined], bytes: expect.any(Number) },
+      {
+        kind: 'records',
+        channel: 0,
+        values: ['a', 'b', 'c'],
+        timestamps: [undefined, 1000, undefined],
+        bytes: expect.any(Number),
+      },
       { kind: 'records', channel: 0, values: ['d'], timestamps: null, bytes: expect.any(Number) },
     ]);
   });
@@ -164,7 +184,12 @@ describe('local channels', () => {
     const e = env({ buffersPerChannel: 8 });
     const p0 = e.createResultPartition(partitionDesc('x.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
     const p1 = e.createResultPartition(partitionDesc('y.e0', [0]), { producerSubtask: 1, bufferTimeoutMs: 0 });
-    const gate = e.createInputGate(gateDesc([{ partitionId: 'x.e0', subpartition: 0 }, { partitionId: 'y.e0', subpartition: 0, producerSubtask: 1 }]));
+    const gate = e.createInputGate(
+      gateDesc([
+        { partitionId: 'x.e0', subpartition: 0 },
+        { partitionId: 'y.e0', subpartition: 0, producerSubtask: 1 },
+      ]),
+    );
     for (let i = 0; i < 4; i++) {
       p0.emit(`a${i}`, undefined);
       p1.emit(`b${i}`, undefined);
@@ -197,7 +222,12 @@ describe('local channels', () => {
     const e = env();
     const p0 = e.createResultPartition(partitionDesc('f0.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 5 });
     const p1 = e.createResultPartition(partitionDesc('f1.e0', [0]), { producerSubtask: 1, bufferTimeoutMs: 5 });
-    const gate = e.createInputGate(gateDesc([{ partitionId: 'f0.e0', subpartition: 0 }, { partitionId: 'f1.e0', subpartition: 0 }]));
+    const gate = e.createInputGate(
+      gateDesc([
+        { partitionId: 'f0.e0', subpartition: 0 },
+        { partitionId: 'f1.e0', subpartition: 0 },
+      ]),
+    );
     p0.emit('x', undefined);
     await p0.finish();
     expect(flatten(drain(gate))).toEqual(['x', '<endOfPartition>']);
@@ -290,7 +320,10 @@ describe('local channels', () => {
 
   it('broadcast sends every record to every subpartition', async () => {
     const e = env();
-    const rp = e.createResultPartition(partitionDesc('b.e0', [0, 1], 'broadcast'), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    const rp = e.createResultPartition(partitionDesc('b.e0', [0, 1], 'broadcast'), {
+      producerSubtask: 0,
+      bufferTimeoutMs: -1,
+    });
     const gates = [0, 1].map((c) => e.createInputGate(gateDesc([{ partitionId: 'b.e0', subpartition: c }])));
     rp.emit('r1', 1);
     rp.emit('r2', 2);
@@ -313,7 +346,9 @@ describe('local channels', () => {
     const e = env({ partitionRequestTimeoutMs: 50 });
     const gate = e.createInputGate(gateDesc([{ partitionId: 'ghost.e0', subpartition: 0, producerSubtask: 3 }]));
     await gate.getAvailableFuture();
-    expect(() => gate.pollNext()).toThrow(/producer subtask 3 .*partition ghost\.e0 is not registered on TaskManager tm-local/);
+    expect(() => gate.pollNext()).toThrow(
+      /producer subtask 3 .*partition ghost\.e0 is not registered on TaskManager tm-local/,
+    );
   });
 
   it('fails the consumer with a clear error when the partition is released', async () => {
@@ -325,7 +360,9 @@ describe('local channels', () => {
     const waiting = gate.getAvailableFuture();
     rp.release(new Error('task was canceled'));
     await waiting;
-    expect(() => gate.pollNext()).toThrow(/input channel 0 from producer subtask 2 at local .*failed: task was canceled/);
+    expect(() => gate.pollNext()).toThrow(
+      /input channel 0 from producer subtask 2 at local .*failed: task was canceled/,
+    );
     // A consumer arriving after the release learns why at once.
     const late = e.createInputGate(gateDesc([{ partitionId: 'r.e0', subpartition: 0, producerSubtask: 2 }]));
     expect(() => late.pollNext()).toThrow(/partition r\.e0 was released: task was canceled/);

@@ -17,7 +17,10 @@ interface Node {
 
 let nodes: Node[] = [];
 
-async function startNode(id: string, opts: { buffersPerChannel?: number; partitionRequestTimeoutMs?: number } = {}): Promise<Node> {
+async function startNode(
+  id: string,
+  opts: { buffersPerChannel?: number; partitionRequestTimeoutMs?: number } = {},
+): Promise<Node> {
   const env = new NetworkEnvironment({
     taskManagerId: id,
     segmentSize: 32 * 1024,
@@ -42,15 +45,30 @@ afterEach(async () => {
 });
 
 function partitionDesc(id: string, consumers: number[]): ResultPartitionDescriptor {
-  return { edge: 0, partitionId: id, partitioner: consumers.length > 1 ? 'rebalance' : 'forward', consumers, consumerParallelism: consumers.length, consumerMaxParallelism: 128 };
+  return {
+    edge: 0,
+    partitionId: id,
+    partitioner: consumers.length > 1 ? 'rebalance' : 'forward',
+    consumers,
+    consumerParallelism: consumers.length,
+    consumerMaxParallelism: 128,
+  };
 }
 
-function gateDesc(producer: Node, channels: { partitionId: string; subpartition: number; producerSubtask?: number }[]): InputGateDescriptor {
+function gateDesc(
+  producer: Node,
+  channels: { partitionId: string; subpartition: number; producerSubtask?: number }[],
+): InputGateDescriptor {
   return {
     edge: 0,
     targetInput: 0,
     partitioner: 'forward',
-    channels: channels.map((c) => ({ producerTaskManagerId: producer.id, producerDataAddress: producer.address, producerSubtask: c.producerSubtask ?? 0, ...c })),
+    channels: channels.map((c) => ({
+      producerTaskManagerId: producer.id,
+      producerDataAddress: producer.address,
+      producerSubtask: c.producerSubtask ?? 0,
+      ...c,
+    })),
   };
 }
 
@@ -89,7 +107,12 @@ describe('remote channels over gRPC', () => {
     const producers = [0, 1].map((s) =>
       a.env.createResultPartition(partitionDesc(`x${s}.e0`, [0]), { producerSubtask: s, bufferTimeoutMs: 5 }),
     );
-    const gate = b.env.createInputGate(gateDesc(a, [0, 1].map((s) => ({ partitionId: `x${s}.e0`, subpartition: 0, producerSubtask: s }))));
+    const gate = b.env.createInputGate(
+      gateDesc(
+        a,
+        [0, 1].map((s) => ({ partitionId: `x${s}.e0`, subpartition: 0, producerSubtask: s })),
+      ),
+    );
     const N = 50_000;
     const sent = (async () => {
       for (let i = 0; i < N; i++) {
@@ -170,7 +193,9 @@ describe('remote channels over gRPC', () => {
     const b = await startNode('tm-b');
     const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'ghost.e0', subpartition: 0, producerSubtask: 4 }]));
     await gate.getAvailableFuture();
-    expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 4 at ${a.address}.*not registered on TaskManager tm-a`));
+    expect(() => gate.pollNext()).toThrow(
+      new RegExp(`producer subtask 4 at ${a.address}.*not registered on TaskManager tm-a`),
+    );
   });
 
   it('fails the consumer with the cause when the producer releases its partition', async () => {
@@ -183,7 +208,9 @@ describe('remote channels over gRPC', () => {
     expect(drain(gate)).toHaveLength(1);
     rp.release(new Error('producer task failed: boom'));
     await gate.getAvailableFuture();
-    expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 1 at ${a.address} .*subpartition 1.*failed: .*producer task failed: boom`));
+    expect(() => gate.pollNext()).toThrow(
+      new RegExp(`producer subtask 1 at ${a.address} .*subpartition 1.*failed: .*producer task failed: boom`),
+    );
   });
 
   it('fails the consumer when the producer TaskManager goes away', async () => {
@@ -211,12 +238,24 @@ describe('remote channels over gRPC', () => {
     const Ctor = dataExchangeClientConstructor();
     const client = new Ctor(a.address, grpc.credentials.createInsecure());
     try {
-      const call = (client as unknown as { Subscribe(): grpc.ClientDuplexStream<unknown, { kind: string; error?: { message: string } }> }).Subscribe();
+      const call = (
+        client as unknown as {
+          Subscribe(): grpc.ClientDuplexStream<unknown, { kind: string; error?: { message: string } }>;
+        }
+      ).Subscribe();
       const reply = new Promise<{ kind: string; error?: { message: string } }>((resolve, reject) => {
         call.on('data', resolve);
         call.on('error', reject);
       });
-      call.write({ request: { partitionId: 'v.e0', subpartition: 0, initialCredit: 1, protocolVersion: 99, consumerTaskManagerId: 'old' } });
+      call.write({
+        request: {
+          partitionId: 'v.e0',
+          subpartition: 0,
+          initialCredit: 1,
+          protocolVersion: 99,
+          consumerTaskManagerId: 'old',
+        },
+      });
       const msg = await reply;
       expect(msg.kind).toBe('error');
       expect(msg.error?.message).toMatch(/protocol version 99 is not supported/);

@@ -1,23 +1,37 @@
 import { describe, expect, it, vi } from 'vitest';
-import { decodeEvent, decodeRecords, encodeEvent, encodeRecords, RecordSerializer } from '../../common/serialization.js';
+import {
+  decodeEvent,
+  decodeRecords,
+  encodeEvent,
+  encodeRecords,
+  RecordSerializer,
+} from '../../common/serialization.js';
 import type { NetworkEvent } from '../../taskmanager/network/types.js';
 import { mulberry32 } from '../reference/random.js';
-
 
 function randomValue(rnd: () => number, depth = 0): unknown {
   const r = rnd();
   const leaf = depth >= 3 || r < 0.55;
   if (leaf) {
     switch (Math.floor(rnd() * 9)) {
-      case 0: return Math.floor(rnd() * 256);
-      case 1: return Math.floor((rnd() - 0.5) * 2 ** 40);
-      case 2: return (rnd() - 0.5) * 1e6;
-      case 3: return null;
-      case 4: return rnd() < 0.5;
-      case 5: return 'k' + Math.floor(rnd() * 1000);
-      case 6: return 'ünïcødé ✓ ' + String.fromCharCode(0x4e00 + Math.floor(rnd() * 100));
-      case 7: return '';
-      default: return Number.MAX_SAFE_INTEGER - Math.floor(rnd() * 10);
+      case 0:
+        return Math.floor(rnd() * 256);
+      case 1:
+        return Math.floor((rnd() - 0.5) * 2 ** 40);
+      case 2:
+        return (rnd() - 0.5) * 1e6;
+      case 3:
+        return null;
+      case 4:
+        return rnd() < 0.5;
+      case 5:
+        return 'k' + Math.floor(rnd() * 1000);
+      case 6:
+        return 'ünïcødé ✓ ' + String.fromCharCode(0x4e00 + Math.floor(rnd() * 100));
+      case 7:
+        return '';
+      default:
+        return Number.MAX_SAFE_INTEGER - Math.floor(rnd() * 10);
     }
   }
   if (r < 0.75) {
@@ -26,7 +40,10 @@ function randomValue(rnd: () => number, depth = 0): unknown {
   }
   const obj: Record<string, unknown> = {};
   const shapes = [['key', 'value'], ['a', 'b', 'c'], ['word', 'count'], ['x']];
-  const keys = rnd() < 0.7 ? shapes[Math.floor(rnd() * shapes.length)] : Array.from({ length: Math.floor(rnd() * 4) }, () => 'f' + Math.floor(rnd() * 50));
+  const keys =
+    rnd() < 0.7
+      ? shapes[Math.floor(rnd() * shapes.length)]
+      : Array.from({ length: Math.floor(rnd() * 4) }, () => 'f' + Math.floor(rnd() * 50));
   for (const k of keys) obj[k] = randomValue(rnd, depth + 1);
   return obj;
 }
@@ -39,7 +56,10 @@ describe('record serialization', () => {
       const n = 1 + Math.floor(rnd() * 300);
       const values = Array.from({ length: n }, () => randomValue(rnd));
       let timestamps: (number | undefined)[] | null = null;
-      if (b % 2 === 1) timestamps = values.map(() => (rnd() < 0.2 ? undefined : 1_700_000_000_000 + Math.floor(rnd() * 1e6) + (rnd() < 0.1 ? 0.5 : 0)));
+      if (b % 2 === 1)
+        timestamps = values.map(() =>
+          rnd() < 0.2 ? undefined : 1_700_000_000_000 + Math.floor(rnd() * 1e6) + (rnd() < 0.1 ? 0.5 : 0),
+        );
       buffers.push({ bytes: encodeRecords(values, timestamps), values, timestamps });
     }
     // Reverse order: no buffer may depend on structures defined in an earlier one.
@@ -100,22 +120,41 @@ describe('record serialization', () => {
 /** Values JSON cannot hold, and what msgpack changed or refused. */
 function specialValue(rnd: () => number): unknown {
   switch (Math.floor(rnd() * 16)) {
-    case 0: return undefined;
-    case 1: return -0;
-    case 2: return [NaN, Infinity, -Infinity][Math.floor(rnd() * 3)];
-    case 3: return new Date(1_700_000_000_000 + Math.floor(rnd() * 1e9));
-    case 4: return BigInt(Math.floor((rnd() - 0.5) * 2 ** 52));
-    case 5: return (rnd() < 0.5 ? -1n : 1n) * (2n ** BigInt(60 + Math.floor(rnd() * 200)) + BigInt(Math.floor(rnd() * 1e9)));
-    case 6: return 'pair 😀 𝄞 ' + String.fromCodePoint(0x10000 + Math.floor(rnd() * 0xfffff));
-    case 7: return rnd() < 0.5 ? 'lone \ud800 high' : '\udc00' + 'x'.repeat(Math.floor(rnd() * 100));
-    case 8: return Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
-    case 9: return new Map<unknown, unknown>([[Math.floor(rnd() * 10), 'a'], ['k', { x: -0 }]]);
-    case 10: return new Set<unknown>([1, 'two', undefined, 3n]);
-    case 11: return [[[1, [undefined]], []], [[-0]]];
-    case 12: return 'long ' + 'é✓😀'.repeat(20 + Math.floor(rnd() * 300));
-    case 13: return rnd() * 2 ** 70;
-    case 14: return '\ufeffbom';
-    default: return 2 ** 31 + Math.floor(rnd() * 1000);
+    case 0:
+      return undefined;
+    case 1:
+      return -0;
+    case 2:
+      return [NaN, Infinity, -Infinity][Math.floor(rnd() * 3)];
+    case 3:
+      return new Date(1_700_000_000_000 + Math.floor(rnd() * 1e9));
+    case 4:
+      return BigInt(Math.floor((rnd() - 0.5) * 2 ** 52));
+    case 5:
+      return (rnd() < 0.5 ? -1n : 1n) * (2n ** BigInt(60 + Math.floor(rnd() * 200)) + BigInt(Math.floor(rnd() * 1e9)));
+    case 6:
+      return 'pair 😀 𝄞 ' + String.fromCodePoint(0x10000 + Math.floor(rnd() * 0xfffff));
+    case 7:
+      return rnd() < 0.5 ? 'lone \ud800 high' : '\udc00' + 'x'.repeat(Math.floor(rnd() * 100));
+    case 8:
+      return Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
+    case 9:
+      return new Map<unknown, unknown>([
+        [Math.floor(rnd() * 10), 'a'],
+        ['k', { x: -0 }],
+      ]);
+    case 10:
+      return new Set<unknown>([1, 'two', undefined, 3n]);
+    case 11:
+      return [[[1, [undefined]], []], [[-0]]];
+    case 12:
+      return 'long ' + 'é✓😀'.repeat(20 + Math.floor(rnd() * 300));
+    case 13:
+      return rnd() * 2 ** 70;
+    case 14:
+      return '\ufeffbom';
+    default:
+      return 2 ** 31 + Math.floor(rnd() * 1000);
   }
 }
 
@@ -124,11 +163,25 @@ function jsonLike(rnd: () => number, depth = 0): unknown {
   if (depth >= 4 || r < 0.5) return rnd() < 0.4 ? specialValue(rnd) : randomValue(rnd, 3);
   if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 6) }, () => jsonLike(rnd, depth + 1));
   const obj: Record<string, unknown> = {};
-  const shapes = [['key', 'value'], ['key', 'value', 'count'], ['a', 'b'], ['0', 'x', '1'], ['__proto__', 'y']];
+  const shapes = [
+    ['key', 'value'],
+    ['key', 'value', 'count'],
+    ['a', 'b'],
+    ['0', 'x', '1'],
+    ['__proto__', 'y'],
+  ];
   // Sometimes more keys than a shape takes (64), with leaves only, so the values stay small.
   const wide = rnd() >= 0.8;
-  const keys = wide ? Array.from({ length: Math.floor(rnd() * 80) }, () => 'f' + Math.floor(rnd() * 500)) : shapes[Math.floor(rnd() * shapes.length)];
-  for (const k of keys) Object.defineProperty(obj, k, { value: wide ? specialValue(rnd) : jsonLike(rnd, depth + 1), enumerable: true, writable: true, configurable: true });
+  const keys = wide
+    ? Array.from({ length: Math.floor(rnd() * 80) }, () => 'f' + Math.floor(rnd() * 500))
+    : shapes[Math.floor(rnd() * shapes.length)];
+  for (const k of keys)
+    Object.defineProperty(obj, k, {
+      value: wide ? specialValue(rnd) : jsonLike(rnd, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return obj;
 }
 
@@ -147,7 +200,9 @@ describe('exact round trip', () => {
       for (const bytes of [whole, incremental]) {
         const decoded = decodeRecords(bytes);
         expect(decoded.values).toStrictEqual(values);
-        expect(decoded.timestamps).toStrictEqual(timestamps !== null && timestamps.some((t) => t !== undefined) ? timestamps : null);
+        expect(decoded.timestamps).toStrictEqual(
+          timestamps !== null && timestamps.some((t) => t !== undefined) ? timestamps : null,
+        );
       }
     }
   });
@@ -192,7 +247,10 @@ describe('exact round trip', () => {
 
   it('sends class instances as their fields, and functions as undefined', () => {
     class Point {
-      constructor(readonly x: number, readonly y: number) {}
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
       norm(): number {
         return Math.hypot(this.x, this.y);
       }
@@ -205,7 +263,12 @@ describe('exact round trip', () => {
   it('leaves the buffer as it was when a record cannot be serialized', () => {
     const serializer = new RecordSerializer();
     serializer.add({ key: 1, value: 2 }, undefined);
-    const bad = { key: 1, get value(): number { throw new Error('getter failed'); } };
+    const bad = {
+      key: 1,
+      get value(): number {
+        throw new Error('getter failed');
+      },
+    };
     expect(() => serializer.add({ wrapper: { inner: bad } }, 5)).toThrow(/getter failed/);
     serializer.add({ wrapper: { inner: { key: 3, value: 4 } } }, undefined);
     const decoded = decodeRecords(serializer.finish()!);
@@ -231,7 +294,10 @@ describe('exact round trip', () => {
   });
 
   it('round-trips events with values msgpack would change', () => {
-    for (const e of [{ type: 'watermark', timestamp: -0 }, { type: 'x', big: 2n ** 90n, when: new Date(5) }]) {
+    for (const e of [
+      { type: 'watermark', timestamp: -0 },
+      { type: 'x', big: 2n ** 90n, when: new Date(5) },
+    ]) {
       expect(decodeEvent(encodeEvent(e))).toStrictEqual(e);
     }
     expect(Object.is(decodeEvent<{ timestamp: number }>(encodeEvent({ timestamp: -0 })).timestamp, -0)).toBe(true);

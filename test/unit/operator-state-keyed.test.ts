@@ -2,7 +2,13 @@
 // restore (on either backend, and across backends): a run stopped and restored half way emits what
 // one uninterrupted run emits, which matches a plain reference.
 import { describe, expect, it } from 'vitest';
-import { KeyedProcessFunction, RichMapFunction, type Collector, type KeyedProcessContext, type OnTimerContext } from '../../api/functions.js';
+import {
+  KeyedProcessFunction,
+  RichMapFunction,
+  type Collector,
+  type KeyedProcessContext,
+  type OnTimerContext,
+} from '../../api/functions.js';
 import {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -20,7 +26,12 @@ import {
 } from '../../api/state.js';
 import { StreamMap } from '../../taskmanager/operators/basic.js';
 import { ProcessOperator, StreamGroupedReduce } from '../../taskmanager/operators/keyed.js';
-import { UserCodeError, type OperatorSetup, type Output, type StreamOperator } from '../../taskmanager/operators/operator.js';
+import {
+  UserCodeError,
+  type OperatorSetup,
+  type Output,
+  type StreamOperator,
+} from '../../taskmanager/operators/operator.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { mulberry32 } from '../reference/random.js';
 import { perEventWatermarkStream, type StreamEvent } from '../reference/stream.js';
@@ -38,9 +49,22 @@ const PLANS: { name: string; backends: BackendType[]; parts: number }[] = [
   { name: 'level, restored three times', backends: ['level'], parts: 4 },
 ];
 
-function setup(kind: 'map' | 'keyedReduce' | 'keyedProcess', userCode: unknown, keySelector: ((v: unknown) => unknown) | undefined, output: Output, time: ManualTime): OperatorSetup {
+function setup(
+  kind: 'map' | 'keyedReduce' | 'keyedProcess',
+  userCode: unknown,
+  keySelector: ((v: unknown) => unknown) | undefined,
+  output: Output,
+  time: ManualTime,
+): OperatorSetup {
   return {
-    descriptor: { id: 'e'.repeat(32), name: `Op(${kind})`, kind, config: keySelector ? { keyRef: 'k' } : {}, stateful: true, outputs: [] },
+    descriptor: {
+      id: 'e'.repeat(32),
+      name: `Op(${kind})`,
+      kind,
+      config: keySelector ? { keyRef: 'k' } : {},
+      stateful: true,
+      outputs: [],
+    },
     userCode,
     keySelector,
     output,
@@ -50,7 +74,9 @@ function setup(kind: 'map' | 'keyedReduce' | 'keyedProcess', userCode: unknown, 
 
 function streamSteps<T, OP extends StreamOperator>(stream: readonly StreamEvent<T>[]): Step<OP>[] {
   return stream.map((ev) =>
-    ev.kind === 'record' ? { run: (op: OP) => op.processElement(ev.value, ev.timestamp) } : { run: (op: OP) => op.processWatermark(ev.timestamp), boundary: true, watermarkOf: 'in' },
+    ev.kind === 'record'
+      ? { run: (op: OP) => op.processElement(ev.value, ev.timestamp) }
+      : { run: (op: OP) => op.processWatermark(ev.timestamp), boundary: true, watermarkOf: 'in' },
   );
 }
 
@@ -83,11 +109,25 @@ describe('StreamGroupedReduce keeps its value per key in the backend', () => {
   });
   const steps = events.map((e, i): Step<StreamGroupedReduce> => ({ run: (op) => op.processElement(e, i) }));
   const make = (output: Output, time: ManualTime) =>
-    new StreamGroupedReduce(setup('keyedReduce', (a: Event, b: Event) => ({ key: a.key, amount: a.amount + b.amount }), keyOfEvent, output, time));
+    new StreamGroupedReduce(
+      setup(
+        'keyedReduce',
+        (a: Event, b: Event) => ({ key: a.key, amount: a.amount + b.amount }),
+        keyOfEvent,
+        output,
+        time,
+      ),
+    );
 
   for (const plan of PLANS) {
     it(`restored (${plan.name}) equals the reference`, async () => {
-      const log = await runWithRestores({ make, steps, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 25 });
+      const log = await runWithRestores({
+        make,
+        steps,
+        cuts: evenCuts(steps.length, plan.parts),
+        backends: plan.backends,
+        stepsAfterBarrier: 25,
+      });
       expect(outputValues(log)).toEqual(expected);
     });
   }
@@ -115,7 +155,10 @@ interface Model {
 }
 
 function render(key: unknown, time: number, m: Model): string {
-  const buckets = [...m.buckets].sort((a, b) => a[0] - b[0]).map(([b, s]) => `${b}=${s}`).join(',');
+  const buckets = [...m.buckets]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, s]) => `${b}=${s}`)
+    .join(',');
   return `${JSON.stringify(key)}@${time} count=${m.count} recent=${m.recent.join(',')} buckets=${buckets} total=${m.total} avg=${m.avg?.toFixed(2) ?? 'none'}`;
 }
 
@@ -179,7 +222,9 @@ describe('KeyedProcessFunction state and timers survive a restore', () => {
   const events = randomEvents(203, 1200, 25);
   const timestamps = events.map((_, i) => i * 5 + Math.floor(r() * 60));
   const records = events.map((e, i) => ({ e, ts: timestamps[i]! }));
-  const stream = perEventWatermarkStream(records, (x) => x.ts, 30).map((ev) => (ev.kind === 'record' ? { ...ev, value: ev.value.e } : ev));
+  const stream = perEventWatermarkStream(records, (x) => x.ts, 30).map((ev) =>
+    ev.kind === 'record' ? { ...ev, value: ev.value.e } : ev,
+  );
 
   // The reference: the same model per key, driven by the plain timer reference.
   const models = new Map<string, Omit<Model, 'avg'> & { avgSum: number; avgN: number }>();
@@ -212,7 +257,8 @@ describe('KeyedProcessFunction state and timers survive a restore', () => {
   });
 
   const steps = streamSteps<Event, ProcessOperator>(stream);
-  const make = (output: Output, time: ManualTime) => new ProcessOperator(setup('keyedProcess', new Tracker(), keyOfEvent, output, time));
+  const make = (output: Output, time: ManualTime) =>
+    new ProcessOperator(setup('keyedProcess', new Tracker(), keyOfEvent, output, time));
 
   it('an uninterrupted run matches the reference', async () => {
     const log = await runWithRestores({ make, steps });
@@ -223,7 +269,13 @@ describe('KeyedProcessFunction state and timers survive a restore', () => {
   for (const plan of PLANS) {
     it(`restored (${plan.name}) emits what one run emits`, async () => {
       const whole = await runWithRestores({ make, steps });
-      const log = await runWithRestores({ make, steps, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 30 });
+      const log = await runWithRestores({
+        make,
+        steps,
+        cuts: evenCuts(steps.length, plan.parts),
+        backends: plan.backends,
+        stepsAfterBarrier: 30,
+      });
       expect(segments(log)).toEqual(segments(whole));
       expect(multisetDiff(outputValues(log) as string[], expected)).toEqual(NO_DIFF);
     });
@@ -235,7 +287,10 @@ describe('processing-time timers survive a restore', () => {
   const fn = {
     seen: undefined as ListState<number> | undefined,
     armed: undefined as ValueState<number> | undefined,
-    open(ctx: { getListState: (d: ListStateDescriptor<number>) => ListState<number>; getState: (d: ValueStateDescriptor<number>) => ValueState<number> }) {
+    open(ctx: {
+      getListState: (d: ListStateDescriptor<number>) => ListState<number>;
+      getState: (d: ValueStateDescriptor<number>) => ValueState<number>;
+    }) {
       this.seen = ctx.getListState(new ListStateDescriptor<number>('seen'));
       this.armed = ctx.getState(new ValueStateDescriptor<number>('armed'));
     },
@@ -260,13 +315,20 @@ describe('processing-time timers survive a restore', () => {
     steps.push({ run: (op) => op.processElement(e, undefined) });
     if (i % 10 === 9) steps.push({ run: (_op, time) => time.advance(time.time + 7), boundary: true });
   });
-  const make = (output: Output, time: ManualTime) => new ProcessOperator(setup('keyedProcess', { ...fn }, keyOfEvent, output, time));
+  const make = (output: Output, time: ManualTime) =>
+    new ProcessOperator(setup('keyedProcess', { ...fn }, keyOfEvent, output, time));
 
   for (const plan of PLANS.slice(0, 3)) {
     it(`restored (${plan.name}) emits what one run emits`, async () => {
       const whole = await runWithRestores({ make, steps });
       expect(outputValues(whole).length).toBeGreaterThan(100);
-      const log = await runWithRestores({ make, steps, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 10 });
+      const log = await runWithRestores({
+        make,
+        steps,
+        cuts: evenCuts(steps.length, plan.parts),
+        backends: plan.backends,
+        stepsAfterBarrier: 10,
+      });
       expect(segments(log)).toEqual(segments(whole));
     });
   }
@@ -295,11 +357,17 @@ describe('a RichMapFunction after keyBy() uses keyed state, as in Flink', () => 
     return `${id}#${counts.get(id)}`;
   });
   const steps = events.map((e): Step<StreamMap> => ({ run: (op) => op.processElement(e, undefined) }));
-  const make = (output: Output, time: ManualTime) => new StreamMap(setup('map', new CountPerKey(), keyOfEvent, output, time));
+  const make = (output: Output, time: ManualTime) =>
+    new StreamMap(setup('map', new CountPerKey(), keyOfEvent, output, time));
 
   for (const plan of PLANS.slice(0, 3)) {
     it(`counts per key across a restore (${plan.name})`, async () => {
-      const log = await runWithRestores({ make, steps, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends });
+      const log = await runWithRestores({
+        make,
+        steps,
+        cuts: evenCuts(steps.length, plan.parts),
+        backends: plan.backends,
+      });
       expect(outputValues(log)).toEqual(expected);
     });
   }
@@ -316,7 +384,9 @@ describe('a RichMapFunction after keyBy() uses keyed state, as in Flink', () => 
       caught = e;
     }
     expect(caught).toBeInstanceOf(UserCodeError);
-    expect((caught as Error).message).toBe("Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.");
+    expect((caught as Error).message).toBe(
+      "Keyed state can only be used on a 'keyed stream', i.e., after a 'keyBy()' operation.",
+    );
     await state.dispose();
   });
 });
@@ -365,7 +435,9 @@ describe('CheckpointedFunction and CheckpointListener', () => {
       fns.push(f);
       return new StreamMap(setup('map', f, undefined, output, time));
     };
-    const steps = Array.from({ length: 300 }, (_, i): Step<StreamMap> => ({ run: (op) => op.processElement(i, undefined) }));
+    const steps = Array.from({ length: 300 }, (_, i): Step<StreamMap> => ({
+      run: (op) => op.processElement(i, undefined),
+    }));
     const log = await runWithRestores({ make, steps, keyed: false, cuts: [100, 250], stepsAfterBarrier: 20 });
     expect(outputValues(log)).toEqual(steps.map((_, i) => `${i}:${i + 1}`));
     expect(fns.map((f) => f.calls)).toEqual([
@@ -377,7 +449,9 @@ describe('CheckpointedFunction and CheckpointListener', () => {
 
   it('hears of completed and aborted checkpoints through the operator', async () => {
     const f = new CountingMap();
-    const op = new StreamMap(setup('map', f, undefined, { collect() {}, collectSide() {}, emitWatermark() {} }, new ManualTime()));
+    const op = new StreamMap(
+      setup('map', f, undefined, { collect() {}, collectSide() {}, emitWatermark() {} }, new ManualTime()),
+    );
     const state = await initializeOperator(op, { keyed: false });
     await op.open();
     await op.notifyCheckpointComplete(3);

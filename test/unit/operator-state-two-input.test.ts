@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { Collector, OnTimerContext, ProcessContext } from '../../api/functions.js';
 import type { OperatorKindAndConfig, TwoInputConfig } from '../../common/jobgraph.js';
 import { ListStateDescriptor, ValueStateDescriptor, type ListState, type ValueState } from '../../api/state.js';
-import { BroadcastProcessOperator, type BroadcastContext, type BroadcastReadOnlyContext } from '../../taskmanager/operators/broadcast-process.js';
+import {
+  BroadcastProcessOperator,
+  type BroadcastContext,
+  type BroadcastReadOnlyContext,
+} from '../../taskmanager/operators/broadcast-process.js';
 import { CoProcessOperator } from '../../taskmanager/operators/co-process.js';
 import { IntervalJoinOperator, type IntervalJoinContext } from '../../taskmanager/operators/interval-join.js';
 import type { OperatorSetup, Output, StreamOperator } from '../../taskmanager/operators/operator.js';
@@ -49,7 +53,13 @@ function setup(
 ): OperatorSetup {
   const refs = { ...(keys[0] ? { keyRef1: 'k1' } : {}), ...(keys[1] ? { keyRef2: 'k2' } : {}) };
   return {
-    descriptor: { id: 'c'.repeat(32), name: `Op(${operator.kind})`, ...withKeyRefs(operator, refs), stateful: true, outputs: [] },
+    descriptor: {
+      id: 'c'.repeat(32),
+      name: `Op(${operator.kind})`,
+      ...withKeyRefs(operator, refs),
+      stateful: true,
+      outputs: [],
+    },
     userCode,
     keySelector: keys[0],
     keySelector2: keys[1],
@@ -59,10 +69,21 @@ function setup(
 }
 
 /** Restored runs under every plan emit what one run emits; returns that run. */
-async function expectSameAsOneRun<OP extends StreamOperator>(make: (output: Output, time: ManualTime) => OP, steps: Step<OP>[], keyed = true): Promise<Emitted[]> {
+async function expectSameAsOneRun<OP extends StreamOperator>(
+  make: (output: Output, time: ManualTime) => OP,
+  steps: Step<OP>[],
+  keyed = true,
+): Promise<Emitted[]> {
   const whole = await runWithRestores({ make, steps, keyed });
   for (const plan of PLANS) {
-    const log = await runWithRestores({ make, steps, keyed, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 25 });
+    const log = await runWithRestores({
+      make,
+      steps,
+      keyed,
+      cuts: evenCuts(steps.length, plan.parts),
+      backends: plan.backends,
+      stepsAfterBarrier: 25,
+    });
     expect(segments(log), plan.name).toEqual(segments(whole));
   }
   return whole;
@@ -84,7 +105,12 @@ class OrderMatcher {
   pending!: ListState<{ id: number; deadline: number }>;
   paid!: ValueState<number>;
 
-  open(ctx: { getListState: (d: ListStateDescriptor<{ id: number; deadline: number }>) => ListState<{ id: number; deadline: number }>; getState: (d: ValueStateDescriptor<number>) => ValueState<number> }): void {
+  open(ctx: {
+    getListState: (
+      d: ListStateDescriptor<{ id: number; deadline: number }>,
+    ) => ListState<{ id: number; deadline: number }>;
+    getState: (d: ValueStateDescriptor<number>) => ValueState<number>;
+  }): void {
     this.pending = ctx.getListState(new ListStateDescriptor('pending'));
     this.paid = ctx.getState(new ValueStateDescriptor('paid', 0));
   }
@@ -95,7 +121,11 @@ class OrderMatcher {
     ctx.timerService().registerEventTimeTimer(deadline);
   }
 
-  processElement2(_p: { user: string }, ctx: ProcessContext & { getCurrentKey(): unknown }, out: Collector<string>): void {
+  processElement2(
+    _p: { user: string },
+    ctx: ProcessContext & { getCurrentKey(): unknown },
+    out: Collector<string>,
+  ): void {
     const [first, ...rest] = this.pending.get();
     if (!first) {
       out.collect(`${String(ctx.getCurrentKey())} overpaid`);
@@ -108,7 +138,8 @@ class OrderMatcher {
 
   onTimer(t: number, ctx: OnTimerContext<unknown>, out: Collector<string>): void {
     const pending = this.pending.get();
-    for (const p of pending) if (p.deadline <= t) out.collect(`${String(ctx.getCurrentKey())} timed out ${p.id} at ${t}`);
+    for (const p of pending)
+      if (p.deadline <= t) out.collect(`${String(ctx.getCurrentKey())} timed out ${p.id} at ${t}`);
     this.pending.update(pending.filter((p) => p.deadline > t));
   }
 }
@@ -130,7 +161,9 @@ describe('keyed co-process state and timers survive a restore', () => {
   const steps: Step<CoProcessOperator>[] = [];
   let maxTs = -Infinity;
   items.forEach((it, i) => {
-    steps.push({ run: (op) => (it.side === 1 ? op.processElement1(it.order, it.ts) : op.processElement2({ user: it.user }, it.ts)) });
+    steps.push({
+      run: (op) => (it.side === 1 ? op.processElement1(it.order, it.ts) : op.processElement2({ user: it.user }, it.ts)),
+    });
     maxTs = Math.max(maxTs, it.ts);
     if (i % 5 === 4) {
       const wm = maxTs - 25;
@@ -143,14 +176,23 @@ describe('keyed co-process state and timers survive a restore', () => {
 
   it('matches the reference on every backend and across backends', async () => {
     const make = (output: Output, time: ManualTime) =>
-      new CoProcessOperator(setup({ kind: 'coProcess', config: {} }, new OrderMatcher(), [(o) => (o as Order).user, (p) => (p as { user: string }).user], output, time));
+      new CoProcessOperator(
+        setup(
+          { kind: 'coProcess', config: {} },
+          new OrderMatcher(),
+          [(o) => (o as Order).user, (p) => (p as { user: string }).user],
+          output,
+          time,
+        ),
+      );
     const whole = await expectSameAsOneRun(make, steps);
     // The reference: one stream of both inputs, as the operator sees it, with the same watermarks.
     const pending = new Map<string, { id: number; deadline: number }[]>();
     const paid = new Map<string, number>();
     const lines: string[] = [];
     let max = -Infinity;
-    const events: ({ kind: 'record'; value: Item; timestamp: number } | { kind: 'watermark'; timestamp: number })[] = [];
+    const events: ({ kind: 'record'; value: Item; timestamp: number } | { kind: 'watermark'; timestamp: number })[] =
+      [];
     items.forEach((it, i) => {
       events.push({ kind: 'record', value: it, timestamp: it.ts });
       max = Math.max(max, it.ts);
@@ -176,7 +218,10 @@ describe('keyed co-process state and timers survive a restore', () => {
       },
       onTimer: (user, t) => {
         const list = pending.get(user) ?? [];
-        pending.set(user, list.filter((p) => p.deadline > t));
+        pending.set(
+          user,
+          list.filter((p) => p.deadline > t),
+        );
         const out = list.filter((p) => p.deadline <= t).map((p) => `${user} timed out ${p.id} at ${t}`);
         lines.push(...out);
         return out;
@@ -217,9 +262,12 @@ function rulesEngine(keyed: boolean) {
         n = this.count.value()! + 1;
         this.count.update(n);
       }
-      const rules = [...(ctx.getBroadcastState(RULES).entries() as IterableIterator<[string, Rule]>)].sort((a, b) => a[0].localeCompare(b[0]));
+      const rules = [...(ctx.getBroadcastState(RULES).entries() as IterableIterator<[string, Rule]>)].sort((a, b) =>
+        a[0].localeCompare(b[0]),
+      );
       for (const [name, rule] of rules) {
-        if (rule.kind === e.kind && (keyed ? n % rule.every === 0 : true)) out.collect(`${name}:${e.user}:${e.kind}:${n}`);
+        if (rule.kind === e.kind && (keyed ? n % rule.every === 0 : true))
+          out.collect(`${name}:${e.user}:${e.kind}:${n}`);
       }
     },
     processBroadcastElement(u: RuleUpdate, ctx: BroadcastContext) {
@@ -238,7 +286,13 @@ function ruleStream(seed: number, n: number): ({ side: 'rule'; u: RuleUpdate } |
       const name = `r${Math.floor(r() * 5)}`;
       return r() < 0.25
         ? { side: 'rule' as const, u: { op: 'remove' as const, name } }
-        : { side: 'rule' as const, u: { op: 'put' as const, rule: { name, kind: kinds[Math.floor(r() * 3)]!, every: 1 + Math.floor(r() * 4) } } };
+        : {
+            side: 'rule' as const,
+            u: {
+              op: 'put' as const,
+              rule: { name, kind: kinds[Math.floor(r() * 3)]!, every: 1 + Math.floor(r() * 4) },
+            },
+          };
     }
     return { side: 'event' as const, e: { user: `u${Math.floor(r() * 20)}`, kind: kinds[Math.floor(r() * 3)]! } };
   });
@@ -253,7 +307,15 @@ describe('broadcast state and keyed state of broadcast-process operators survive
   for (const keyed of [true, false]) {
     it(`${keyed ? 'keyed' : 'non-keyed'}: matches a reference loop`, async () => {
       const make = (output: Output, time: ManualTime) =>
-        new BroadcastProcessOperator(setup({ kind: 'broadcastProcess', config: { broadcastStates: ['rules'] } }, rulesEngine(keyed), [keyed ? (e) => (e as Event).user : undefined, undefined], output, time));
+        new BroadcastProcessOperator(
+          setup(
+            { kind: 'broadcastProcess', config: { broadcastStates: ['rules'] } },
+            rulesEngine(keyed),
+            [keyed ? (e) => (e as Event).user : undefined, undefined],
+            output,
+            time,
+          ),
+        );
       const whole = await expectSameAsOneRun(make, steps, keyed);
       const rules = new Map<string, Rule>();
       const counts = new Map<string, number>();
@@ -267,7 +329,8 @@ describe('broadcast state and keyed state of broadcast-process operators survive
         const n = keyed ? (counts.get(it.e.user) ?? 0) + 1 : 0;
         counts.set(it.e.user, n);
         for (const [name, rule] of [...rules].sort((a, b) => a[0].localeCompare(b[0]))) {
-          if (rule.kind === it.e.kind && (keyed ? n % rule.every === 0 : true)) expected.push(`${name}:${it.e.user}:${it.e.kind}:${n}`);
+          if (rule.kind === it.e.kind && (keyed ? n % rule.every === 0 : true))
+            expected.push(`${name}:${it.e.user}:${it.e.kind}:${n}`);
         }
       }
       expect(expected.length).toBeGreaterThan(300);
@@ -305,7 +368,9 @@ describe('interval join buffers and cleanup timers survive a restore', () => {
       const steps: Step<IntervalJoinOperator>[] = [];
       const maxSeen = [-Infinity, -Infinity];
       rows.forEach((x, i) => {
-        steps.push({ run: (op) => (x.side === 0 ? op.processElement1(x.row, x.row.ts) : op.processElement2(x.row, x.row.ts)) });
+        steps.push({
+          run: (op) => (x.side === 0 ? op.processElement1(x.row, x.row.ts) : op.processElement2(x.row, x.row.ts)),
+        });
         maxSeen[x.side] = Math.max(maxSeen[x.side]!, x.row.ts);
         if (i % 5 === 4) {
           const [w1, w2] = [maxSeen[0]! - maxDelay - 1, maxSeen[1]! - maxDelay - 1];
@@ -317,8 +382,16 @@ describe('interval join buffers and cleanup timers survive a restore', () => {
       steps.push({ run: (op) => op.processWatermark2(MAX_WATERMARK), watermarkOf: 'in2', boundary: true });
       const joiner = (l: Row, rr: Row, ctx: IntervalJoinContext, out: Collector<string>) =>
         out.collect(`${l.id}|${rr.id}|${ctx.getLeftTimestamp()}|${ctx.getRightTimestamp()}|${ctx.getTimestamp()}`);
-      const config = { lowerBound: b.lower, upperBound: b.upper, lowerBoundInclusive: !b.lowerExclusive, upperBoundInclusive: !b.upperExclusive };
-      const make = (output: Output, time: ManualTime) => new IntervalJoinOperator(setup({ kind: 'intervalJoin', config }, joiner, [(v) => (v as Row).key, (v) => (v as Row).key], output, time));
+      const config = {
+        lowerBound: b.lower,
+        upperBound: b.upper,
+        lowerBoundInclusive: !b.lowerExclusive,
+        upperBoundInclusive: !b.upperExclusive,
+      };
+      const make = (output: Output, time: ManualTime) =>
+        new IntervalJoinOperator(
+          setup({ kind: 'intervalJoin', config }, joiner, [(v) => (v as Row).key, (v) => (v as Row).key], output, time),
+        );
       const whole = await expectSameAsOneRun(make, steps);
       const lefts = rows.filter((x) => x.side === 0).map((x) => x.row);
       const rights = rows.filter((x) => x.side === 1).map((x) => x.row);

@@ -11,7 +11,15 @@ import { EventTimeSessionWindows, ProcessingTimeSessionWindows } from '../../api
 import { SlidingEventTimeWindows } from '../../api/windowing/sliding-windows.js';
 import type { TimeWindow } from '../../api/windowing/time-window.js';
 import { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from '../../api/windowing/tumbling-windows.js';
-import type { AggregateFunction, Evictor, ProcessWindowContext, Trigger, Window, WindowAssigner, WindowOperatorSpec } from '../../api/windowing/types.js';
+import type {
+  AggregateFunction,
+  Evictor,
+  ProcessWindowContext,
+  Trigger,
+  Window,
+  WindowAssigner,
+  WindowOperatorSpec,
+} from '../../api/windowing/types.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
@@ -24,7 +32,6 @@ import { evenCuts, outputValues, runWithRestores, segments, type Emitted, type S
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { sumReduce, tw, variantSpec as variants, type Rec, type Variant } from '../helpers/window-variants.js';
 import { windowConfig } from '../helpers/descriptors.js';
-
 
 const LATE = 'late';
 
@@ -46,7 +53,12 @@ const countSum: AggregateFunction<unknown, unknown, unknown> = {
 };
 
 /** The window's elements, sorted, or the single pre-aggregated value. */
-const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
+const render = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+): void => {
   const all = [...elements].map((e) => (typeof e === 'string' ? e : (e as Rec).v));
   if (typeof all[0] === 'number') (all as number[]).sort((a, b) => a - b);
   out.collect(`${String(key)}|${tw(ctx).start}|${tw(ctx).end}|${all.join(',')}`);
@@ -74,13 +86,30 @@ function expectedLine(variant: Variant, key: string, w: { start: number; end: nu
 }
 
 function assignerOf(ref: RefAssigner): WindowAssigner<unknown, Window> {
-  const a = ref.kind === 'tumbling' ? TumblingEventTimeWindows.of(ref.size, ref.offset ?? 0) : ref.kind === 'sliding' ? SlidingEventTimeWindows.of(ref.size, ref.slide) : EventTimeSessionWindows.withGap(ref.gap);
+  const a =
+    ref.kind === 'tumbling'
+      ? TumblingEventTimeWindows.of(ref.size, ref.offset ?? 0)
+      : ref.kind === 'sliding'
+        ? SlidingEventTimeWindows.of(ref.size, ref.slide)
+        : EventTimeSessionWindows.withGap(ref.gap);
   return a as unknown as WindowAssigner<unknown, Window>;
 }
 
-function windowOperator(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'assigner'>, keyed: boolean, output: Output, time: ManualTime): WindowOperator {
+function windowOperator(
+  spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSpec, 'assigner'>,
+  keyed: boolean,
+  output: Output,
+  time: ManualTime,
+): WindowOperator {
   return new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: windowConfig(keyed ? 'k' : undefined), stateful: true, outputs: [] },
+    descriptor: {
+      id: 'a'.repeat(32),
+      name: 'Window',
+      kind: 'window',
+      config: windowConfig(keyed ? 'k' : undefined),
+      stateful: true,
+      outputs: [],
+    },
     userCode: { trigger: spec.assigner.getDefaultTrigger(), allowedLateness: 0, ...spec },
     keySelector: keyed ? (r) => (r as Rec).key : undefined,
     output,
@@ -89,12 +118,21 @@ function windowOperator(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorS
 }
 
 /** Records moving forward with disorder up to `disorder` ms; the watermark's bound is smaller, so some are late. */
-function randomRecords(seed: number, n: number, keys: number, step: number, disorder: number): { rec: Rec; ts: number }[] {
+function randomRecords(
+  seed: number,
+  n: number,
+  keys: number,
+  step: number,
+  disorder: number,
+): { rec: Rec; ts: number }[] {
   const r = mulberry32(seed);
   let base = -1000;
   return Array.from({ length: n }, () => {
     base += Math.floor(r() * step * 2);
-    return { rec: { key: `k${Math.floor(r() * keys)}`, v: 1 + Math.floor(r() * 100) }, ts: base - Math.floor(r() * disorder) };
+    return {
+      rec: { key: `k${Math.floor(r() * keys)}`, v: 1 + Math.floor(r() * 100) },
+      ts: base - Math.floor(r() * disorder),
+    };
   });
 }
 
@@ -106,24 +144,70 @@ const PLANS: { name: string; backends: BackendType[]; parts: number }[] = [
 ];
 
 const rendered = (log: readonly Emitted[]): string[] => outputValues(log).map((v) => JSON.stringify(v));
-const late = (log: readonly Emitted[]): unknown[] => log.filter((e) => e.kind === 'side' && e.tag === LATE).map((e) => (e as { value: unknown }).value);
+const late = (log: readonly Emitted[]): unknown[] =>
+  log.filter((e) => e.kind === 'side' && e.tag === LATE).map((e) => (e as { value: unknown }).value);
 
 describe('event-time windows restored part way match the reference', () => {
   // Disorder beyond the watermark's bound (plus lateness, plus size - slide for sliding windows) makes some records late.
-  const cases: { name: string; assigner: RefAssigner; lateness: number; variants: Variant[]; seed: number; disorder: number }[] = [
-    { name: 'tumbling(400, offset 70)', assigner: { kind: 'tumbling', size: 400, offset: 70 }, lateness: 0, variants: ['reduce', 'aggregate', 'process'], seed: 1, disorder: 300 },
-    { name: 'tumbling(300), lateness 150', assigner: { kind: 'tumbling', size: 300 }, lateness: 150, variants: ['reduce+process', 'aggregate+process'], seed: 2, disorder: 600 },
-    { name: 'sliding(600, 200)', assigner: { kind: 'sliding', size: 600, slide: 200 }, lateness: 0, variants: ['reduce', 'aggregate+process', 'process'], seed: 3, disorder: 900 },
-    { name: 'session(gap 60)', assigner: { kind: 'session', gap: 60 }, lateness: 0, variants: ['reduce', 'aggregate', 'process'], seed: 4, disorder: 300 },
-    { name: 'session(gap 40), lateness 100', assigner: { kind: 'session', gap: 40 }, lateness: 100, variants: ['reduce+process', 'aggregate+process'], seed: 5, disorder: 300 },
+  const cases: {
+    name: string;
+    assigner: RefAssigner;
+    lateness: number;
+    variants: Variant[];
+    seed: number;
+    disorder: number;
+  }[] = [
+    {
+      name: 'tumbling(400, offset 70)',
+      assigner: { kind: 'tumbling', size: 400, offset: 70 },
+      lateness: 0,
+      variants: ['reduce', 'aggregate', 'process'],
+      seed: 1,
+      disorder: 300,
+    },
+    {
+      name: 'tumbling(300), lateness 150',
+      assigner: { kind: 'tumbling', size: 300 },
+      lateness: 150,
+      variants: ['reduce+process', 'aggregate+process'],
+      seed: 2,
+      disorder: 600,
+    },
+    {
+      name: 'sliding(600, 200)',
+      assigner: { kind: 'sliding', size: 600, slide: 200 },
+      lateness: 0,
+      variants: ['reduce', 'aggregate+process', 'process'],
+      seed: 3,
+      disorder: 900,
+    },
+    {
+      name: 'session(gap 60)',
+      assigner: { kind: 'session', gap: 60 },
+      lateness: 0,
+      variants: ['reduce', 'aggregate', 'process'],
+      seed: 4,
+      disorder: 300,
+    },
+    {
+      name: 'session(gap 40), lateness 100',
+      assigner: { kind: 'session', gap: 40 },
+      lateness: 100,
+      variants: ['reduce+process', 'aggregate+process'],
+      seed: 5,
+      disorder: 300,
+    },
   ];
   let planIndex = 0;
   for (const c of cases) {
     const records = randomRecords(c.seed, 1200, 6, 8, c.disorder);
-    const stream = perEventWatermarkStream(records, (x) => x.ts, 120).map((ev) => (ev.kind === 'record' ? { ...ev, value: ev.value.rec } : ev));
-    const steps = stream.map(
-      (ev): Step<WindowOperator> =>
-        ev.kind === 'record' ? { run: (op) => op.processElement(ev.value, ev.timestamp) } : { run: (op) => op.processWatermark(ev.timestamp), boundary: true, watermarkOf: 'in' },
+    const stream = perEventWatermarkStream(records, (x) => x.ts, 120).map((ev) =>
+      ev.kind === 'record' ? { ...ev, value: ev.value.rec } : ev,
+    );
+    const steps = stream.map((ev): Step<WindowOperator> =>
+      ev.kind === 'record'
+        ? { run: (op) => op.processElement(ev.value, ev.timestamp) }
+        : { run: (op) => op.processWatermark(ev.timestamp), boundary: true, watermarkOf: 'in' },
     );
     for (const variant of c.variants) {
       const plan = PLANS[planIndex++ % PLANS.length]!;
@@ -132,12 +216,36 @@ describe('event-time windows restored part way match the reference', () => {
           assigner: c.assigner,
           allowedLateness: c.lateness,
           keyOf: (r: Rec) => r.key,
-          fire: (key, w, elements) => [expectedLine(variant, key, w, elements.map((e) => e.v))],
+          fire: (key, w, elements) => [
+            expectedLine(
+              variant,
+              key,
+              w,
+              elements.map((e) => e.v),
+            ),
+          ],
         });
         expect(ref.fired.length).toBeGreaterThan(30);
         expect(ref.late.length).toBeGreaterThan(0);
-        const make = (output: Output, time: ManualTime) => windowOperator({ assigner: assignerOf(c.assigner), allowedLateness: c.lateness, lateDataTag: LATE, ...variantSpec(variant) }, true, output, time);
-        const log = await runWithRestores({ make, steps, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 40 });
+        const make = (output: Output, time: ManualTime) =>
+          windowOperator(
+            {
+              assigner: assignerOf(c.assigner),
+              allowedLateness: c.lateness,
+              lateDataTag: LATE,
+              ...variantSpec(variant),
+            },
+            true,
+            output,
+            time,
+          );
+        const log = await runWithRestores({
+          make,
+          steps,
+          cuts: evenCuts(steps.length, plan.parts),
+          backends: plan.backends,
+          stepsAfterBarrier: 40,
+        });
         expect(multisetDiff(rendered(log), ref.fired)).toEqual(NO_DIFF);
         expect(late(log)).toEqual(ref.late);
         expect(segments(log)).toEqual(segments(await runWithRestores({ make, steps })));
@@ -151,11 +259,22 @@ describe('windows with trigger state, evictors, processing time and windowAll su
   const recordSteps = records.map((x): Step<WindowOperator> => ({ run: (op) => op.processElement(x.rec, undefined) }));
 
   /** Restored runs on each backend and across backends emit what one run emits. */
-  async function expectSameAsOneRun(make: (output: Output, time: ManualTime) => WindowOperator, steps: Step<WindowOperator>[], keyed = true): Promise<Emitted[]> {
+  async function expectSameAsOneRun(
+    make: (output: Output, time: ManualTime) => WindowOperator,
+    steps: Step<WindowOperator>[],
+    keyed = true,
+  ): Promise<Emitted[]> {
     const whole = await runWithRestores({ make, steps, keyed });
     expect(outputValues(whole).length).toBeGreaterThan(20);
     for (const plan of PLANS.slice(0, 3)) {
-      const log = await runWithRestores({ make, steps, keyed, cuts: evenCuts(steps.length, plan.parts), backends: plan.backends, stepsAfterBarrier: 15 });
+      const log = await runWithRestores({
+        make,
+        steps,
+        keyed,
+        cuts: evenCuts(steps.length, plan.parts),
+        backends: plan.backends,
+        stepsAfterBarrier: 15,
+      });
       expect(segments(log), plan.name).toEqual(segments(whole));
     }
     return whole;
@@ -163,7 +282,17 @@ describe('windows with trigger state, evictors, processing time and windowAll su
 
   it('countWindow(7): a purging count trigger keeps its count in trigger state', async () => {
     const trigger = PurgingTrigger.of(CountTrigger.of(7)) as unknown as Trigger<unknown, Window>;
-    const make = (output: Output, time: ManualTime) => windowOperator({ assigner: GlobalWindows.create() as unknown as WindowAssigner<unknown, Window>, trigger, reduceFunction: sumReduce }, true, output, time);
+    const make = (output: Output, time: ManualTime) =>
+      windowOperator(
+        {
+          assigner: GlobalWindows.create() as unknown as WindowAssigner<unknown, Window>,
+          trigger,
+          reduceFunction: sumReduce,
+        },
+        true,
+        output,
+        time,
+      );
     const whole = await expectSameAsOneRun(make, recordSteps);
     // The reference: every 7th record of a key emits the sum of its last 7.
     const perKey = new Map<string, number[]>();
@@ -215,7 +344,12 @@ describe('windows with trigger state, evictors, processing time and windowAll su
     });
     for (const assigner of [TumblingProcessingTimeWindows.of(40), ProcessingTimeSessionWindows.withGap(9)]) {
       const make = (output: Output, time: ManualTime) =>
-        windowOperator({ assigner: assigner as unknown as WindowAssigner<unknown, Window>, ...variantSpec('aggregate+process') }, true, output, time);
+        windowOperator(
+          { assigner: assigner as unknown as WindowAssigner<unknown, Window>, ...variantSpec('aggregate+process') },
+          true,
+          output,
+          time,
+        );
       await expectSameAsOneRun(make, steps);
     }
   });
@@ -228,7 +362,13 @@ describe('windows with trigger state, evictors, processing time and windowAll su
       if (i % 10 === 9) steps.push({ run: (op) => op.processWatermark(x.ts), boundary: true, watermarkOf: 'in' });
     });
     steps.push({ run: (op) => op.processWatermark(Number.MAX_SAFE_INTEGER), boundary: true });
-    const make = (output: Output, time: ManualTime) => windowOperator({ assigner: assignerOf({ kind: 'tumbling', size: 50 }), ...variantSpec('aggregate') }, false, output, time);
+    const make = (output: Output, time: ManualTime) =>
+      windowOperator(
+        { assigner: assignerOf({ kind: 'tumbling', size: 50 }), ...variantSpec('aggregate') },
+        false,
+        output,
+        time,
+      );
     const whole = await expectSameAsOneRun(make, steps);
     const expected: string[] = [];
     for (let start = 0; start < timed.length * 3; start += 50) {

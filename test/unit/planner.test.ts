@@ -82,7 +82,9 @@ describe('planJob', () => {
        }`,
     );
     const { error } = await plan(entry);
-    expect(error?.message).toMatch(/^job main\(\) threw: input topic not configured\n\s+at main \(.*throws\.ts:3:\d+\)/);
+    expect(error?.message).toMatch(
+      /^job main\(\) threw: input topic not configured\n\s+at main \(.*throws\.ts:3:\d+\)/,
+    );
   });
 
   it('kills a main() that never returns, synchronously or asynchronously', async () => {
@@ -118,8 +120,13 @@ describe('planJob', () => {
   });
 
   it('reports a planning process that dies, with its exit code and stderr', async () => {
-    const entry = await entryOf('exits', "export default function main() { console.error('giving up now'); process.exit(7); }");
+    const entry = await entryOf(
+      'exits',
+      "export default function main() { console.error('giving up now'); process.exit(7); }",
+    );
     const { error } = await plan(entry);
-    expect(error?.message).toBe('the job planning process exited with code 7 before returning a job graph: giving up now');
+    expect(error?.message).toBe(
+      'the job planning process exited with code 7 before returning a job graph: giving up now',
+    );
   });
 });

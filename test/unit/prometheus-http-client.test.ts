@@ -6,14 +6,26 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  OnErrorBehavior, PrometheusSink, PrometheusTimeSeries, RetryConfiguration, SinkWriterErrorHandlingBehaviorConfiguration,
+  OnErrorBehavior,
+  PrometheusSink,
+  PrometheusTimeSeries,
+  RetryConfiguration,
+  SinkWriterErrorHandlingBehaviorConfiguration,
 } from 'weir';
 import type { Logger } from '../../common/logging.js';
 import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import {
-  classifyResponse, newPrometheusSinkMetrics, PrometheusRemoteWriteClient, PrometheusSinkWriteException, retryDelayMs,
+  classifyResponse,
+  newPrometheusSinkMetrics,
+  PrometheusRemoteWriteClient,
+  PrometheusSinkWriteException,
+  retryDelayMs,
 } from '../../taskmanager/connectors/prometheus-http-client.js';
-import { decodeWriteRequest, writeRequestBody, type WireWriteRequest } from '../../taskmanager/connectors/prometheus-remote-write.js';
+import {
+  decodeWriteRequest,
+  writeRequestBody,
+  type WireWriteRequest,
+} from '../../taskmanager/connectors/prometheus-remote-write.js';
 import { PrometheusSinkOperator } from '../../taskmanager/operators/prometheus-sink-operator.js';
 import { ManualTime } from '../helpers/manual-time.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
@@ -41,7 +53,13 @@ class FakeRemoteWrite {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const next = this.script.shift() ?? { status: 204 };
-        this.received.push({ headers: req.headers, body, request: decodeWriteRequest(body), at: Date.now(), status: next.status });
+        this.received.push({
+          headers: req.headers,
+          body,
+          request: decodeWriteRequest(body),
+          at: Date.now(),
+          status: next.status,
+        });
         res.writeHead(next.status, { 'content-type': 'text/plain' });
         res.end(next.body ?? '');
       });
@@ -70,15 +88,33 @@ function captureLog(): { log: Logger; warnings: string[] } {
 }
 
 const request: WireWriteRequest = {
-  timeseries: [{ labels: [{ name: '__name__', value: 'm' }, { name: 'k', value: 'a' }], samples: [{ value: 1, timestamp: 1000 }, { value: 2, timestamp: 2000 }] }],
+  timeseries: [
+    {
+      labels: [
+        { name: '__name__', value: 'm' },
+        { name: 'k', value: 'a' },
+      ],
+      samples: [
+        { value: 1, timestamp: 1000 },
+        { value: 2, timestamp: 2000 },
+      ],
+    },
+  ],
 };
 
-function client(url: string, opts: { retries?: number; nonRetryable?: OnErrorBehavior; maxRetry?: OnErrorBehavior } = {}) {
+function client(
+  url: string,
+  opts: { retries?: number; nonRetryable?: OnErrorBehavior; maxRetry?: OnErrorBehavior } = {},
+) {
   const metrics = newPrometheusSinkMetrics();
   const { log, warnings } = captureLog();
   const c = new PrometheusRemoteWriteClient({
     url,
-    retry: RetryConfiguration.builder().setInitialRetryDelayMS(10).setMaxRetryDelayMS(40).setMaxRetryCount(opts.retries ?? 3).build(),
+    retry: RetryConfiguration.builder()
+      .setInitialRetryDelayMS(10)
+      .setMaxRetryDelayMS(40)
+      .setMaxRetryCount(opts.retries ?? 3)
+      .build(),
     errorHandling: SinkWriterErrorHandlingBehaviorConfiguration.builder()
       .onPrometheusNonRetryableError(opts.nonRetryable ?? OnErrorBehavior.DISCARD_AND_CONTINUE)
       .onMaxRetryExceeded(opts.maxRetry ?? OnErrorBehavior.FAIL)
@@ -103,9 +139,22 @@ afterEach(async () => {
 describe('PrometheusRemoteWriteClient', () => {
   it('classifies answers as Flink does and backs off exponentially', () => {
     expect([200, 204, 429, 403, 404, 400, 409, 500, 503, 302].map(classifyResponse)).toEqual([
-      'SUCCESS', 'SUCCESS', 'RETRYABLE_ERROR', 'FATAL_ERROR', 'FATAL_ERROR', 'NON_RETRYABLE_ERROR', 'NON_RETRYABLE_ERROR', 'RETRYABLE_ERROR', 'RETRYABLE_ERROR', 'FATAL_ERROR',
+      'SUCCESS',
+      'SUCCESS',
+      'RETRYABLE_ERROR',
+      'FATAL_ERROR',
+      'FATAL_ERROR',
+      'NON_RETRYABLE_ERROR',
+      'NON_RETRYABLE_ERROR',
+      'RETRYABLE_ERROR',
+      'RETRYABLE_ERROR',
+      'FATAL_ERROR',
     ]);
-    const r = RetryConfiguration.builder().setInitialRetryDelayMS(30).setMaxRetryDelayMS(200).setMaxRetryCount(10).build();
+    const r = RetryConfiguration.builder()
+      .setInitialRetryDelayMS(30)
+      .setMaxRetryDelayMS(200)
+      .setMaxRetryCount(10)
+      .build();
     expect([1, 2, 3, 4, 5, 60].map((n) => retryDelayMs(r, n))).toEqual([30, 60, 120, 200, 200, 200]);
   });
 
@@ -126,7 +175,12 @@ describe('PrometheusRemoteWriteClient', () => {
     const gaps = server.received.slice(1).map((r, i) => r.at - server.received[i]!.at);
     expect(gaps[0]).toBeGreaterThanOrEqual(8);
     expect(gaps[2]).toBeGreaterThanOrEqual(35);
-    expect(metrics).toMatchObject({ numWriteRequestsRetries: 3, numWriteRequestsOut: 1, numSamplesOut: 2, numSamplesDropped: 0 });
+    expect(metrics).toMatchObject({
+      numWriteRequestsRetries: 3,
+      numWriteRequestsOut: 1,
+      numSamplesOut: 2,
+      numSamplesDropped: 0,
+    });
     expect(warnings.some((w) => w.includes('retrying') && w.includes('HTTP 503'))).toBe(true);
   });
 
@@ -145,11 +199,19 @@ describe('PrometheusRemoteWriteClient', () => {
     expect(e.message).toContain('after 2 retries');
     expect(e.status).toBe(503);
     expect(server.received).toHaveLength(3);
-    expect(metrics).toMatchObject({ numWriteRequestsRetries: 2, numWriteRequestsPermanentlyFailed: 1, numSamplesOut: 0 });
+    expect(metrics).toMatchObject({
+      numWriteRequestsRetries: 2,
+      numWriteRequestsPermanentlyFailed: 1,
+      numSamplesOut: 0,
+    });
 
     const d = client(server.url, { retries: 1, maxRetry: OnErrorBehavior.DISCARD_AND_CONTINUE });
     await d.c.write(writeRequestBody(request), 2);
-    expect(d.metrics).toMatchObject({ numSamplesDropped: 2, numSamplesRetryLimitDropped: 2, numWriteRequestsPermanentlyFailed: 1 });
+    expect(d.metrics).toMatchObject({
+      numSamplesDropped: 2,
+      numSamplesRetryLimitDropped: 2,
+      numWriteRequestsPermanentlyFailed: 1,
+    });
     expect(d.warnings.some((w) => w.includes('discarded'))).toBe(true);
   });
 
@@ -159,19 +221,29 @@ describe('PrometheusRemoteWriteClient', () => {
     const d = client(server.url, { nonRetryable: OnErrorBehavior.DISCARD_AND_CONTINUE });
     await d.c.write(writeRequestBody(request), 2);
     expect(server.received).toHaveLength(1);
-    expect(d.metrics).toMatchObject({ numSamplesDropped: 2, numSamplesNonRetryableDropped: 2, numWriteRequestsRetries: 0, numSamplesOut: 0 });
+    expect(d.metrics).toMatchObject({
+      numSamplesDropped: 2,
+      numSamplesNonRetryableDropped: 2,
+      numWriteRequestsRetries: 0,
+      numSamplesOut: 0,
+    });
     expect(d.warnings.some((w) => w.includes('HTTP 400') && w.includes(body) && w.includes('discarded'))).toBe(true);
 
     server.script = [{ status: 400, body }];
     const f = client(server.url, { nonRetryable: OnErrorBehavior.FAIL });
-    await expect(f.c.write(writeRequestBody(request), 2)).rejects.toThrow(/refused \(non-retryable\): HTTP 400 Bad Request: out of order sample \(onPrometheusNonRetryableError = FAIL\)/);
+    await expect(f.c.write(writeRequestBody(request), 2)).rejects.toThrow(
+      /refused \(non-retryable\): HTTP 400 Bad Request: out of order sample \(onPrometheusNonRetryableError = FAIL\)/,
+    );
     expect(server.received).toHaveLength(2);
     expect(f.metrics.numSamplesDropped).toBe(0);
   });
 
   it('404 is fatal whatever the behaviour', async () => {
     server.script = [{ status: 404, body: 'not found' }];
-    const { c } = client(server.url, { nonRetryable: OnErrorBehavior.DISCARD_AND_CONTINUE, maxRetry: OnErrorBehavior.DISCARD_AND_CONTINUE });
+    const { c } = client(server.url, {
+      nonRetryable: OnErrorBehavior.DISCARD_AND_CONTINUE,
+      maxRetry: OnErrorBehavior.DISCARD_AND_CONTINUE,
+    });
     await expect(c.write(writeRequestBody(request), 2)).rejects.toThrow(/fatal answer .*HTTP 404/);
     expect(server.received).toHaveLength(1);
   });
@@ -194,8 +266,18 @@ describe('PrometheusSinkOperator', () => {
       this.pending = undefined;
       await p;
     };
-    const descriptor = { id: 'op', name: 'Sink: PrometheusSink', kind: 'sink', config: { sinkKind: 'prometheus' } } as unknown as OperatorDescriptor;
-    const op = new PrometheusSinkOperator({ descriptor, userCode: sink, output: { collect() {}, collectSide() {}, emitWatermark() {} }, services });
+    const descriptor = {
+      id: 'op',
+      name: 'Sink: PrometheusSink',
+      kind: 'sink',
+      config: { sinkKind: 'prometheus' },
+    } as unknown as OperatorDescriptor;
+    const op = new PrometheusSinkOperator({
+      descriptor,
+      userCode: sink,
+      output: { collect() {}, collectSide() {}, emitWatermark() {} },
+      services,
+    });
     return { op, services, time };
   }
 
@@ -204,14 +286,20 @@ describe('PrometheusSinkOperator', () => {
     const sink = PrometheusSink.builder()
       .setPrometheusRemoteWriteUrl(server.url)
       .setMaxBatchSizeInSamples(4)
-      .setRetryConfiguration(RetryConfiguration.builder().setInitialRetryDelayMS(5).setMaxRetryDelayMS(5).setMaxRetryCount(3).build())
+      .setRetryConfiguration(
+        RetryConfiguration.builder().setInitialRetryDelayMS(5).setMaxRetryDelayMS(5).setMaxRetryCount(3).build(),
+      )
       .build();
     const { op, services } = operator(sink);
     await op.open();
     const expected: number[] = [];
     let waits = 0;
     for (let i = 0; i < 30; i++) {
-      const ts = PrometheusTimeSeries.builder().withMetricName('m').addLabel('k', String(i % 3)).addSample(i, 1000 + i).build();
+      const ts = PrometheusTimeSeries.builder()
+        .withMetricName('m')
+        .addLabel('k', String(i % 3))
+        .addSample(i, 1000 + i)
+        .build();
       expected.push(i);
       op.processElement(ts, 1000 + i);
       if (services.pending) {
@@ -221,7 +309,9 @@ describe('PrometheusSinkOperator', () => {
       if (i === 20) {
         await op.snapshotState({ checkpointId: 1, timestamp: Date.now() });
         // Everything before the barrier is written once snapshotState returns.
-        const written = server.received.filter((r) => r.status === 204).flatMap((r) => r.request.timeseries.flatMap((t) => t.samples.map((s) => s.value)));
+        const written = server.received
+          .filter((r) => r.status === 204)
+          .flatMap((r) => r.request.timeseries.flatMap((t) => t.samples.map((s) => s.value)));
         expect([...written].sort((a, b) => a - b)).toEqual(expected.slice(0, 21));
       }
     }
@@ -240,13 +330,16 @@ describe('PrometheusSinkOperator', () => {
     }
     for (const [k, values] of bySeries) expect(values).toEqual(expected.filter((v) => String(v % 3) === k));
     expect(op.metrics).toMatchObject({ numSamplesOut: 30, numWriteRequestsRetries: 1 });
-    for (const r of server.received) expect(r.request.timeseries.reduce((a, t) => a + t.samples.length, 0)).toBeLessThanOrEqual(4);
+    for (const r of server.received)
+      expect(r.request.timeseries.reduce((a, t) => a + t.samples.length, 0)).toBeLessThanOrEqual(4);
     await op.close();
   });
 
   it('fails processElement with a clear error for a record that is not a time series', async () => {
     const { op } = operator(PrometheusSink.builder().setPrometheusRemoteWriteUrl(server.url).build());
-    expect(() => op.processElement({ value: 1 }, undefined)).toThrow(/PrometheusSink: a PrometheusTimeSeries needs a metric name/);
+    expect(() => op.processElement({ value: 1 }, undefined)).toThrow(
+      /PrometheusSink: a PrometheusTimeSeries needs a metric name/,
+    );
     await op.close();
   });
 });

@@ -65,17 +65,44 @@ function rng(seed: number): () => number {
 describe('PrometheusSinkWriter', () => {
   it('cuts whole records into batches of at most maxBatchSizeInSamples, one request in flight, the caller waiting on a full batch', async () => {
     const { sent, writer } = harness({ maxBatch: 5 });
-    expect(writer.write(series('m', 'a', [[1, 1], [2, 2]]))).toBeUndefined();
-    expect(writer.write(series('m', 'b', [[3, 1], [4, 2]]))).toBeUndefined();
+    expect(
+      writer.write(
+        series('m', 'a', [
+          [1, 1],
+          [2, 2],
+        ]),
+      ),
+    ).toBeUndefined();
+    expect(
+      writer.write(
+        series('m', 'b', [
+          [3, 1],
+          [4, 2],
+        ]),
+      ),
+    ).toBeUndefined();
     expect(sent).toHaveLength(0);
     // 2 + 2 + 3 = 7 >= 5: the first two records (4 samples) go; the third would overflow the batch.
-    expect(writer.write(series('m', 'a', [[5, 3], [6, 4], [7, 5]]))).toBeUndefined();
+    expect(
+      writer.write(
+        series('m', 'a', [
+          [5, 3],
+          [6, 4],
+          [7, 5],
+        ]),
+      ),
+    ).toBeUndefined();
     await tick();
     expect(sent).toHaveLength(1);
     expect(sent[0]!.batch.samples).toBe(4);
     expect(writer.bufferedSamples).toBe(3);
     // The next batch fills while the first is in flight: the caller must wait for it.
-    const wait = writer.write(series('m', 'b', [[8, 3], [9, 4]]));
+    const wait = writer.write(
+      series('m', 'b', [
+        [8, 3],
+        [9, 4],
+      ]),
+    );
     expect(wait).toBeInstanceOf(Promise);
     let waited = false;
     void wait!.then(() => (waited = true));
@@ -88,7 +115,10 @@ describe('PrometheusSinkWriter', () => {
     // The full batch went out as soon as the first request completed.
     expect(sent).toHaveLength(2);
     expect(sent[1]!.batch.samples).toBe(5);
-    expect(sent[1]!.batch.timeseries.map((t) => t.samples.map((s) => s.value))).toEqual([[5, 6, 7], [8, 9]]);
+    expect(sent[1]!.batch.timeseries.map((t) => t.samples.map((s) => s.value))).toEqual([
+      [5, 6, 7],
+      [8, 9],
+    ]);
     sent[1]!.resolve();
     await writer.flush();
     expect(sent).toHaveLength(2);
@@ -182,7 +212,15 @@ describe('PrometheusSinkWriter', () => {
 
   it('refuses a record larger than maxRecordSizeInSamples and records that are no time series', () => {
     const { writer } = harness({ maxBatch: 10, maxRecord: 2 });
-    expect(() => writer.write(series('m', 'a', [[1, 1], [2, 2], [3, 3]]))).toThrow(/has 3 samples, more than maxRecordSizeInSamples \(2\)/);
+    expect(() =>
+      writer.write(
+        series('m', 'a', [
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ]),
+      ),
+    ).toThrow(/has 3 samples, more than maxRecordSizeInSamples \(2\)/);
     expect(() => writer.write({ hello: 'world' })).toThrow(/metric name/);
     expect(() => writer.write('x')).toThrow(/must be a PrometheusTimeSeries/);
   });

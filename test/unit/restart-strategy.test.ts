@@ -27,7 +27,9 @@ describe('restart strategies', () => {
 
   it('fixed-delay: `attempts` restarts over the job life, each after the delay', () => {
     const c = clock();
-    const s = createRestartStrategy({ type: 'fixed-delay', attempts: 2, delay: 500 }, new Configuration(), false, { now: c.now });
+    const s = createRestartStrategy({ type: 'fixed-delay', attempts: 2, delay: 500 }, new Configuration(), false, {
+      now: c.now,
+    });
     expect(script(s, c, [0, 10_000, 99_999_999])).toEqual([
       { t: 0, counted: true, canRestart: true, backoff: 500 },
       { t: 10_000, counted: true, canRestart: true, backoff: 500 },
@@ -38,8 +40,15 @@ describe('restart strategies', () => {
 
   it('failure-rate: restarts while at most N failures fall in any interval', () => {
     const c = clock();
-    const s = createRestartStrategy({ type: 'failure-rate', maxFailuresPerInterval: 2, failureRateInterval: 60_000, delay: 1000 }, new Configuration(), false, { now: c.now });
-    expect(script(s, c, [0, 10_000, 20_000, 70_001, 75_000, 140_000]).map((r) => [r.t, r.canRestart, r.backoff])).toEqual([
+    const s = createRestartStrategy(
+      { type: 'failure-rate', maxFailuresPerInterval: 2, failureRateInterval: 60_000, delay: 1000 },
+      new Configuration(),
+      false,
+      { now: c.now },
+    );
+    expect(
+      script(s, c, [0, 10_000, 20_000, 70_001, 75_000, 140_000]).map((r) => [r.t, r.canRestart, r.backoff]),
+    ).toEqual([
       [0, true, 1000],
       [10_000, true, 1000],
       [20_000, false, 1000], // 0, 10 000, 20 000: three failures within 60 s
@@ -52,7 +61,14 @@ describe('restart strategies', () => {
   it('exponential-delay: growing, capped backoff; concurrent failures merge; resets after a quiet period', () => {
     const c = clock(1_000_000);
     const s = createRestartStrategy(
-      { type: 'exponential-delay', initialBackoff: 1000, maxBackoff: 5000, backoffMultiplier: 2, resetBackoffThreshold: 60_000, jitterFactor: 0 },
+      {
+        type: 'exponential-delay',
+        initialBackoff: 1000,
+        maxBackoff: 5000,
+        backoffMultiplier: 2,
+        resetBackoffThreshold: 60_000,
+        jitterFactor: 0,
+      },
       new Configuration(),
       true,
       { now: c.now },
@@ -76,7 +92,15 @@ describe('restart strategies', () => {
   it('exponential-delay: attempts-before-reset-backoff limits restarts until the backoff resets', () => {
     const c = clock();
     const s = createRestartStrategy(
-      { type: 'exponential-delay', initialBackoff: 10, maxBackoff: 100, backoffMultiplier: 2, resetBackoffThreshold: 1000, jitterFactor: 0, attempts: 2 },
+      {
+        type: 'exponential-delay',
+        initialBackoff: 10,
+        maxBackoff: 100,
+        backoffMultiplier: 2,
+        resetBackoffThreshold: 1000,
+        jitterFactor: 0,
+        attempts: 2,
+      },
       new Configuration(),
       true,
       { now: c.now },
@@ -91,7 +115,14 @@ describe('restart strategies', () => {
     const c = clock();
     const draws = [0, 0.999999, 0.5];
     const s = createRestartStrategy(
-      { type: 'exponential-delay', initialBackoff: 1000, maxBackoff: 100_000, backoffMultiplier: 2, resetBackoffThreshold: 1_000_000, jitterFactor: 0.1 },
+      {
+        type: 'exponential-delay',
+        initialBackoff: 1000,
+        maxBackoff: 100_000,
+        backoffMultiplier: 2,
+        resetBackoffThreshold: 1_000_000,
+        jitterFactor: 0.1,
+      },
       new Configuration(),
       true,
       { now: c.now, random: () => draws.shift()! },
@@ -108,27 +139,95 @@ describe('createRestartStrategy: which strategy applies', () => {
   });
 
   it("the cluster's restart-strategy.type and keys, with Flink's names and aliases", () => {
-    const fixed = createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'FixedDelay', 'restart-strategy.fixed-delay.attempts': '3', 'restart-strategy.fixed-delay.delay': '10 s' }), false);
-    expect(fixed.description).toBe('FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=3, backoffTimeMS=10000)');
-    const rate = createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'failure-rate', 'restart-strategy.failure-rate.max-failures-per-interval': '4', 'restart-strategy.failure-rate.failure-rate-interval': '5 min' }), false);
-    expect(rate.description).toBe('FailureRateRestartBackoffTimeStrategy(failuresIntervalMS=300000, backoffTimeMS=1000, maxFailuresPerInterval=4)');
-    const exp = createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'exponential-delay', 'restart-strategy.exponential-delay.backoff-multiplier': '1.2', 'restart-strategy.exponential-delay.attempts-before-reset-backoff': '7' }), false);
-    expect(exp.description).toContain('initialBackoffMS=1000, maxBackoffMS=60000, backoffMultiplier=1.2, resetBackoffThresholdMS=3600000, jitterFactor=0.1, attemptsBeforeResetBackoff=7');
+    const fixed = createRestartStrategy(
+      undefined,
+      new Configuration({
+        'restart-strategy.type': 'FixedDelay',
+        'restart-strategy.fixed-delay.attempts': '3',
+        'restart-strategy.fixed-delay.delay': '10 s',
+      }),
+      false,
+    );
+    expect(fixed.description).toBe(
+      'FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=3, backoffTimeMS=10000)',
+    );
+    const rate = createRestartStrategy(
+      undefined,
+      new Configuration({
+        'restart-strategy.type': 'failure-rate',
+        'restart-strategy.failure-rate.max-failures-per-interval': '4',
+        'restart-strategy.failure-rate.failure-rate-interval': '5 min',
+      }),
+      false,
+    );
+    expect(rate.description).toBe(
+      'FailureRateRestartBackoffTimeStrategy(failuresIntervalMS=300000, backoffTimeMS=1000, maxFailuresPerInterval=4)',
+    );
+    const exp = createRestartStrategy(
+      undefined,
+      new Configuration({
+        'restart-strategy.type': 'exponential-delay',
+        'restart-strategy.exponential-delay.backoff-multiplier': '1.2',
+        'restart-strategy.exponential-delay.attempts-before-reset-backoff': '7',
+      }),
+      false,
+    );
+    expect(exp.description).toContain(
+      'initialBackoffMS=1000, maxBackoffMS=60000, backoffMultiplier=1.2, resetBackoffThresholdMS=3600000, jitterFactor=0.1, attemptsBeforeResetBackoff=7',
+    );
     // The pre-1.19 key still works.
-    expect(createRestartStrategy(undefined, new Configuration({ 'restart-strategy': 'off' }), true).description).toBe('NoRestartBackoffTimeStrategy');
+    expect(createRestartStrategy(undefined, new Configuration({ 'restart-strategy': 'off' }), true).description).toBe(
+      'NoRestartBackoffTimeStrategy',
+    );
   });
 
   it('with nothing configured: exponential-delay when checkpointing, else none (Flink 1.19+)', () => {
     const conf = new Configuration();
-    expect(createRestartStrategy(undefined, conf, true).description).toContain('ExponentialDelayRestartBackoffTimeStrategy(initialBackoffMS=1000, maxBackoffMS=60000, backoffMultiplier=1.5, resetBackoffThresholdMS=3600000, jitterFactor=0.1, attemptsBeforeResetBackoff=Infinity');
+    expect(createRestartStrategy(undefined, conf, true).description).toContain(
+      'ExponentialDelayRestartBackoffTimeStrategy(initialBackoffMS=1000, maxBackoffMS=60000, backoffMultiplier=1.5, resetBackoffThresholdMS=3600000, jitterFactor=0.1, attemptsBeforeResetBackoff=Infinity',
+    );
     expect(createRestartStrategy(undefined, conf, false).description).toBe('NoRestartBackoffTimeStrategy');
   });
 
   it('reports bad settings clearly', () => {
-    expect(() => createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'sometimes' }), false)).toThrow("unknown restart-strategy.type 'sometimes' (expected none, fixed-delay, failure-rate or exponential-delay)");
-    expect(() => createRestartStrategy({ type: 'fixed-delay', attempts: -1, delay: 0 }, new Configuration(), false)).toThrow(/fixed-delay.attempts must be a non-negative integer, got -1/);
-    expect(() => createRestartStrategy({ type: 'failure-rate', maxFailuresPerInterval: 0, failureRateInterval: 1, delay: 0 }, new Configuration(), false)).toThrow(/max-failures-per-interval must be a positive integer/);
-    expect(() => createRestartStrategy({ type: 'exponential-delay', initialBackoff: 10, maxBackoff: 5, backoffMultiplier: 2, resetBackoffThreshold: 1, jitterFactor: 0 }, new Configuration(), false)).toThrow(/max-backoff \(5 ms\) must not be below initial-backoff \(10 ms\)/);
-    expect(() => createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'exponential-delay', 'restart-strategy.exponential-delay.jitter-factor': 'lots' }), false)).toThrow(/jitter-factor' must be a number, got 'lots'/);
+    expect(() =>
+      createRestartStrategy(undefined, new Configuration({ 'restart-strategy.type': 'sometimes' }), false),
+    ).toThrow(
+      "unknown restart-strategy.type 'sometimes' (expected none, fixed-delay, failure-rate or exponential-delay)",
+    );
+    expect(() =>
+      createRestartStrategy({ type: 'fixed-delay', attempts: -1, delay: 0 }, new Configuration(), false),
+    ).toThrow(/fixed-delay.attempts must be a non-negative integer, got -1/);
+    expect(() =>
+      createRestartStrategy(
+        { type: 'failure-rate', maxFailuresPerInterval: 0, failureRateInterval: 1, delay: 0 },
+        new Configuration(),
+        false,
+      ),
+    ).toThrow(/max-failures-per-interval must be a positive integer/);
+    expect(() =>
+      createRestartStrategy(
+        {
+          type: 'exponential-delay',
+          initialBackoff: 10,
+          maxBackoff: 5,
+          backoffMultiplier: 2,
+          resetBackoffThreshold: 1,
+          jitterFactor: 0,
+        },
+        new Configuration(),
+        false,
+      ),
+    ).toThrow(/max-backoff \(5 ms\) must not be below initial-backoff \(10 ms\)/);
+    expect(() =>
+      createRestartStrategy(
+        undefined,
+        new Configuration({
+          'restart-strategy.type': 'exponential-delay',
+          'restart-strategy.exponential-delay.jitter-factor': 'lots',
+        }),
+        false,
+      ),
+    ).toThrow(/jitter-factor' must be a number, got 'lots'/);
   });
 });

@@ -6,27 +6,75 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../common/checkpoint.js';
 import type { JobGraph } from '../../common/jobgraph.js';
-import { checkStateMapping, loadExternalRestore, SavepointRestoreError, type ExternalRestore } from '../../jobmanager/checkpoint/savepoint-restore.js';
+import {
+  checkStateMapping,
+  loadExternalRestore,
+  SavepointRestoreError,
+  type ExternalRestore,
+} from '../../jobmanager/checkpoint/savepoint-restore.js';
 
 const root = mkdtempSync(join(tmpdir(), 'weir-sp-restore-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function op(operatorId: string, uid: string | undefined, keyed: boolean, maxParallelism = 128, withState = true): CheckpointMetadataOperator {
+function op(
+  operatorId: string,
+  uid: string | undefined,
+  keyed: boolean,
+  maxParallelism = 128,
+  withState = true,
+): CheckpointMetadataOperator {
   return {
-    operatorId, ...(uid ? { uid } : {}), name: `op ${operatorId}`, parallelism: 2, maxParallelism,
-    subtasks: withState ? [{ operatorId, subtaskIndex: 0, file: `${operatorId}.state`, size: 1, sha256: 'x', keyGroupRange: keyed ? { start: 0, end: 63 } : null, operatorStates: keyed ? [] : ['_source-splits'] }] : [],
+    operatorId,
+    ...(uid ? { uid } : {}),
+    name: `op ${operatorId}`,
+    parallelism: 2,
+    maxParallelism,
+    subtasks: withState
+      ? [
+          {
+            operatorId,
+            subtaskIndex: 0,
+            file: `${operatorId}.state`,
+            size: 1,
+            sha256: 'x',
+            keyGroupRange: keyed ? { start: 0, end: 63 } : null,
+            operatorStates: keyed ? [] : ['_source-splits'],
+          },
+        ]
+      : [],
   };
 }
 
 function restoreOf(operators: CheckpointMetadataOperator[]): ExternalRestore {
-  const metadata: CheckpointMetadata = { format: 'weir-checkpoint', version: 1, jobId: 'j', checkpointId: 3, timestamp: 0, completedAt: 0, savepoint: true, operators, stateSize: 0 };
+  const metadata: CheckpointMetadata = {
+    format: 'weir-checkpoint',
+    version: 1,
+    jobId: 'j',
+    checkpointId: 3,
+    timestamp: 0,
+    completedAt: 0,
+    savepoint: true,
+    operators,
+    stateSize: 0,
+  };
   return { metadata, dir: '/sp/savepoint-abc' };
 }
 
 function graph(ops: Array<{ id: string; maxParallelism?: number }>): JobGraph {
   return {
-    name: 'g', edges: [], maxParallelism: 128, warnings: [], config: {},
-    vertices: ops.map((o) => ({ id: o.id, name: o.id, parallelism: 3, maxParallelism: o.maxParallelism ?? 128, numInputs: 0, operators: [{ id: o.id, name: o.id, kind: 'map', config: {}, stateful: true, outputs: [] }] })),
+    name: 'g',
+    edges: [],
+    maxParallelism: 128,
+    warnings: [],
+    config: {},
+    vertices: ops.map((o) => ({
+      id: o.id,
+      name: o.id,
+      parallelism: 3,
+      maxParallelism: o.maxParallelism ?? 128,
+      numInputs: 0,
+      operators: [{ id: o.id, name: o.id, kind: 'map', config: {}, stateful: true, outputs: [] }],
+    })),
   };
 }
 
@@ -39,15 +87,21 @@ describe('checkStateMapping', () => {
   it('refuses state without a home, naming its uid and name, unless allowNonRestoredState', () => {
     const r = restoreOf([op('a', 'events', false), op('b', 'counter', true)]);
     expect(() => checkStateMapping(r, graph([{ id: 'a' }]), false)).toThrow(SavepointRestoreError);
-    expect(() => checkStateMapping(r, graph([{ id: 'a' }]), false)).toThrow(/operator uid 'counter', name 'op b'.*allowNonRestoredState/);
+    expect(() => checkStateMapping(r, graph([{ id: 'a' }]), false)).toThrow(
+      /operator uid 'counter', name 'op b'.*allowNonRestoredState/,
+    );
     expect(checkStateMapping(r, graph([{ id: 'a' }]), true).map((o) => o.uid)).toEqual(['counter']);
     const noUid = restoreOf([op('d', undefined, true)]);
     expect(() => checkStateMapping(noUid, graph([]), false)).toThrow(/operator id d \(no uid\)/);
   });
 
   it('refuses keyed state under another maxParallelism; operator state may move', () => {
-    expect(() => checkStateMapping(restoreOf([op('b', 'counter', true, 128)]), graph([{ id: 'b', maxParallelism: 256 }]), false)).toThrow(/maximum parallelism \(256\).*\(128\)/);
-    expect(checkStateMapping(restoreOf([op('a', 'events', false, 128)]), graph([{ id: 'a', maxParallelism: 256 }]), false)).toEqual([]);
+    expect(() =>
+      checkStateMapping(restoreOf([op('b', 'counter', true, 128)]), graph([{ id: 'b', maxParallelism: 256 }]), false),
+    ).toThrow(/maximum parallelism \(256\).*\(128\)/);
+    expect(
+      checkStateMapping(restoreOf([op('a', 'events', false, 128)]), graph([{ id: 'a', maxParallelism: 256 }]), false),
+    ).toEqual([]);
   });
 });
 

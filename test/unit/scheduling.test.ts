@@ -11,7 +11,17 @@ afterEach(() => rm?.stop());
 
 function register(r: ResourceManager, id: string, slots: number) {
   const slotDataAddresses = Array.from({ length: slots }, (_, i) => `127.0.0.1:${20000 + 10 * slots + i}`);
-  return r.register({ taskManagerId: id, rpcAddress: `127.0.0.1:${10000 + slots}`, slots, slotDataAddresses, protocolVersion: PROTOCOL_VERSION, engineVersion: 'x', pid: 1, hostname: 'h', workingDir: '/tmp' });
+  return r.register({
+    taskManagerId: id,
+    rpcAddress: `127.0.0.1:${10000 + slots}`,
+    slots,
+    slotDataAddresses,
+    protocolVersion: PROTOCOL_VERSION,
+    engineVersion: 'x',
+    pid: 1,
+    hostname: 'h',
+    workingDir: '/tmp',
+  });
 }
 
 describe('slot allocation', () => {
@@ -36,10 +46,29 @@ describe('slot allocation', () => {
     const slots = rm.allocateSlots('job', 3, false)!;
     expect(new Set(slots.map((s) => s.tm.id)).size).toBe(1);
     expect(register(rm, 'c', 0).accepted).toBe(false);
-    const old = rm.register({ taskManagerId: 'd', rpcAddress: 'x:1', slots: 1, protocolVersion: PROTOCOL_VERSION + 1, engineVersion: '9', pid: 1, hostname: 'h', workingDir: '/' });
+    const old = rm.register({
+      taskManagerId: 'd',
+      rpcAddress: 'x:1',
+      slots: 1,
+      protocolVersion: PROTOCOL_VERSION + 1,
+      engineVersion: '9',
+      pid: 1,
+      hostname: 'h',
+      workingDir: '/',
+    });
     expect(old.accepted).toBe(false);
     expect(old.reason).toContain('protocol version mismatch');
-    const noData = rm.register({ taskManagerId: 'e', rpcAddress: 'x:2', slots: 2, slotDataAddresses: ['x:3'], protocolVersion: PROTOCOL_VERSION, engineVersion: '9', pid: 1, hostname: 'h', workingDir: '/' });
+    const noData = rm.register({
+      taskManagerId: 'e',
+      rpcAddress: 'x:2',
+      slots: 2,
+      slotDataAddresses: ['x:3'],
+      protocolVersion: PROTOCOL_VERSION,
+      engineVersion: '9',
+      pid: 1,
+      hostname: 'h',
+      workingDir: '/',
+    });
     expect(noData.accepted).toBe(false);
     expect(noData.reason).toContain('data address for each of 2 slot(s)');
   });
@@ -52,9 +81,57 @@ describe('deployment descriptors', () => {
     warnings: [],
     config: {},
     vertices: [
-      { id: 'src', name: 'Source', parallelism: 2, maxParallelism: 128, numInputs: 0, operators: [{ id: 'src', name: 'Source', kind: 'source', config: { sourceKind: 'sequence', bounded: true, from: 1, to: 10 }, stateful: false, outputs: [{ type: 'network', edge: 0 }] }] },
-      { id: 'agg', name: 'Agg', parallelism: 3, maxParallelism: 128, numInputs: 1, operators: [{ id: 'agg', name: 'Agg', kind: 'keyedReduce', config: { keyRef: 'k' }, stateful: true, outputs: [{ type: 'network', edge: 1 }] }] },
-      { id: 'sink', name: 'Sink', parallelism: 3, maxParallelism: 128, numInputs: 1, operators: [{ id: 'sink', name: 'Sink', kind: 'sink', config: { sinkKind: 'print', target: 'stdout' }, stateful: false, outputs: [] }] },
+      {
+        id: 'src',
+        name: 'Source',
+        parallelism: 2,
+        maxParallelism: 128,
+        numInputs: 0,
+        operators: [
+          {
+            id: 'src',
+            name: 'Source',
+            kind: 'source',
+            config: { sourceKind: 'sequence', bounded: true, from: 1, to: 10 },
+            stateful: false,
+            outputs: [{ type: 'network', edge: 0 }],
+          },
+        ],
+      },
+      {
+        id: 'agg',
+        name: 'Agg',
+        parallelism: 3,
+        maxParallelism: 128,
+        numInputs: 1,
+        operators: [
+          {
+            id: 'agg',
+            name: 'Agg',
+            kind: 'keyedReduce',
+            config: { keyRef: 'k' },
+            stateful: true,
+            outputs: [{ type: 'network', edge: 1 }],
+          },
+        ],
+      },
+      {
+        id: 'sink',
+        name: 'Sink',
+        parallelism: 3,
+        maxParallelism: 128,
+        numInputs: 1,
+        operators: [
+          {
+            id: 'sink',
+            name: 'Sink',
+            kind: 'sink',
+            config: { sinkKind: 'print', target: 'stdout' },
+            stateful: false,
+            outputs: [],
+          },
+        ],
+      },
     ],
     edges: [
       { index: 0, source: 'src', target: 'agg', partitioner: 'hash', targetInput: 0, keyRef: 'k' },
@@ -86,7 +163,9 @@ describe('deployment descriptors', () => {
       for (const ch of chans) {
         const prod = producers.find((p) => p.partitions[0]!.partitionId === ch.partitionId)!;
         expect(prod.partitions[0]!.consumers[ch.subpartition]).toBe(c.subtaskIndex);
-        expect(ch.producerDataAddress).toBe(`127.0.0.1:${9100 + 10 * (prod.subtaskIndex % 2) + (prod.subtaskIndex >> 1)}`);
+        expect(ch.producerDataAddress).toBe(
+          `127.0.0.1:${9100 + 10 * (prod.subtaskIndex % 2) + (prod.subtaskIndex >> 1)}`,
+        );
       }
     }
     // Forward: sink i reads only agg i.

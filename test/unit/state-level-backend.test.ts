@@ -14,7 +14,11 @@ afterEach(async () => {
 
 async function open(cacheLimit: number): Promise<LevelKeyedStateBackend> {
   const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
-  const b = await LevelKeyedStateBackend.open(join(root, 'db'), { maxParallelism: 128, keyGroupRange: { start: 0, end: 127 }, cacheLimit });
+  const b = await LevelKeyedStateBackend.open(join(root, 'db'), {
+    maxParallelism: 128,
+    keyGroupRange: { start: 0, end: 127 },
+    cacheLimit,
+  });
   cleanups.push(async () => {
     await b.dispose();
     await rm(root, { recursive: true, force: true });
@@ -120,7 +124,10 @@ describe('level keyed state backend', () => {
 
   it('refuses keys outside its key groups', async () => {
     const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
-    const b = await LevelKeyedStateBackend.open(join(root, 'db'), { maxParallelism: 128, keyGroupRange: { start: 0, end: 63 } });
+    const b = await LevelKeyedStateBackend.open(join(root, 'db'), {
+      maxParallelism: 128,
+      keyGroupRange: { start: 0, end: 63 },
+    });
     cleanups.push(async () => {
       await b.dispose();
       await rm(root, { recursive: true, force: true });

@@ -26,7 +26,12 @@ afterEach(async () => {
 /** A backend of `type` (level in a temp dir removed afterwards); a small cache so level reads hit LevelDB too. */
 async function backendOf(type: StateBackendType): Promise<KeyedStateBackend> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-state-'));
-  const backend = await createKeyedStateBackend(type, { maxParallelism: 128, keyGroupRange: RANGE, dir: join(dir, 'db'), cacheLimit: 8 });
+  const backend = await createKeyedStateBackend(type, {
+    maxParallelism: 128,
+    keyGroupRange: RANGE,
+    dir: join(dir, 'db'),
+    cacheLimit: 8,
+  });
   cleanups.push(async () => {
     await backend.dispose();
     await rm(dir, { recursive: true, force: true });
@@ -162,7 +167,9 @@ for (const type of ['heap', 'level'] as const) {
       const b = await backendOf(type);
       const store = new KeyedStateStoreImpl(b, clock);
       const sum = store.getReducingState(new ReducingStateDescriptor<number>('sum', (x, y) => x + y));
-      const max = store.getReducingState(new ReducingStateDescriptor<number>('max', { reduce: (x, y) => Math.max(x, y) }));
+      const max = store.getReducingState(
+        new ReducingStateDescriptor<number>('max', { reduce: (x, y) => Math.max(x, y) }),
+      );
       const avg = store.getAggregatingState(new AggregatingStateDescriptor('avg', averageFn));
       b.setCurrentKey(['composite', 1]);
       expect(sum.get()).toBeNull();
@@ -302,10 +309,18 @@ for (const type of ['heap', 'level'] as const) {
       const store = new KeyedStateStoreImpl(b, clock);
       expect(() => store.getState(new ValueStateDescriptor('_window'))).toThrow(/reserved/);
       store.getState(new ValueStateDescriptor<number>('x'));
-      expect(store.getState(new ValueStateDescriptor<number>('x'))).toBe(store.getState(new ValueStateDescriptor<number>('x')));
-      expect(() => store.getListState(new ListStateDescriptor('x'))).toThrow(/'x' was already registered as value state/);
-      expect(() => createKeyedState(b, new ListStateDescriptor('x'), clock)).toThrow(/exists as value state and cannot be used as list state/);
-      expect(() => store.getState(new ListStateDescriptor('y') as unknown as ValueStateDescriptor<number>)).toThrow(/getState\(\) needs a ValueStateDescriptor/);
+      expect(store.getState(new ValueStateDescriptor<number>('x'))).toBe(
+        store.getState(new ValueStateDescriptor<number>('x')),
+      );
+      expect(() => store.getListState(new ListStateDescriptor('x'))).toThrow(
+        /'x' was already registered as value state/,
+      );
+      expect(() => createKeyedState(b, new ListStateDescriptor('x'), clock)).toThrow(
+        /exists as value state and cannot be used as list state/,
+      );
+      expect(() => store.getState(new ListStateDescriptor('y') as unknown as ValueStateDescriptor<number>)).toThrow(
+        /getState\(\) needs a ValueStateDescriptor/,
+      );
       const withTtl = new ValueStateDescriptor<number>('x');
       withTtl.enableTimeToLive(StateTtlConfig.newBuilder(10).build());
       expect(() => createKeyedState(b, withTtl, clock)).toThrow(/time-to-live/);

@@ -70,7 +70,9 @@ describe('operator state', () => {
     const split: OperatorStateEntry[] = [{ name: 's', mode: 'split', items: [1, 2, 3] }];
     expect(redistributeOperatorState([[], split], 2, 1)[0].items).toEqual([2, 3]);
     expect(() => redistributeOperatorState([split], 2, 2)).toThrow(/outside 0\.\.1/);
-    expect(() => redistributeOperatorState([split, [{ name: 's', mode: 'union', items: [] }]], 1, 0)).toThrow(/mode split in one old subtask and union in another/);
+    expect(() => redistributeOperatorState([split, [{ name: 's', mode: 'union', items: [] }]], 1, 0)).toThrow(
+      /mode split in one old subtask and union in another/,
+    );
   });
 
   it('snapshots deep copies and keeps restored states nobody asked for', () => {
@@ -99,9 +101,13 @@ describe('operator state', () => {
   it('refuses mode changes with clear errors', () => {
     const b = new OperatorStateBackend();
     b.restore([{ name: 'x', mode: 'union', items: [1] }]);
-    expect(() => b.getListState(new ListStateDescriptor('x'))).toThrow(/'x' was checkpointed with getUnionListState\(\) and cannot be restored with getListState\(\)/);
+    expect(() => b.getListState(new ListStateDescriptor('x'))).toThrow(
+      /'x' was checkpointed with getUnionListState\(\) and cannot be restored with getListState\(\)/,
+    );
     b.getListState(new ListStateDescriptor('y'));
-    expect(() => b.getUnionListState(new ListStateDescriptor('y'))).toThrow(/'y' is registered with getListState\(\) and cannot be used with getUnionListState\(\)/);
+    expect(() => b.getUnionListState(new ListStateDescriptor('y'))).toThrow(
+      /'y' is registered with getListState\(\) and cannot be used with getUnionListState\(\)/,
+    );
     expect(() => b.getBroadcastMap('y')).toThrow(/cannot be used with getBroadcastMap/);
     expect(() => b.restore([])).toThrow(/before any state is registered/);
     expect(new OperatorStateBackend().isRestored()).toBe(false);

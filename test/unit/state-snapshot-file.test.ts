@@ -6,7 +6,12 @@ import { Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeapKeyedStateBackend } from '../../taskmanager/state/heap-backend.js';
 import { readSnapshotFile, writeSnapshotFile } from '../../taskmanager/state/snapshot-file.js';
-import { SNAPSHOT_FORMAT, VOID_NAMESPACE, type KeyedEntry, type OperatorStateEntry } from '../../taskmanager/state/types.js';
+import {
+  SNAPSHOT_FORMAT,
+  VOID_NAMESPACE,
+  type KeyedEntry,
+  type OperatorStateEntry,
+} from '../../taskmanager/state/types.js';
 
 const MAX_P = 64;
 let dir = '';
@@ -27,7 +32,14 @@ beforeAll(async () => {
   }
   const snap = b.snapshot();
   good = join(dir, 'good.state');
-  const written = await writeSnapshotFile(good, { operatorId: 'abc', subtaskIndex: 0, maxParallelism: MAX_P, keyGroupRange: { start: 0, end: MAX_P - 1 }, operatorStates, keyed: snap });
+  const written = await writeSnapshotFile(good, {
+    operatorId: 'abc',
+    subtaskIndex: 0,
+    maxParallelism: MAX_P,
+    keyGroupRange: { start: 0, end: MAX_P - 1 },
+    operatorStates,
+    keyed: snap,
+  });
   snap.release();
   goodSha = written.sha256;
   const bytes = await readFile(good);
@@ -55,7 +67,15 @@ async function damagedCopy(name: string, change: (bytes: Buffer) => Buffer): Pro
 describe('canonical state files', () => {
   it('is plain msgpack: header, operator states, keyed chunks', async () => {
     const items = new Unpackr({ useRecords: false }).unpackMultiple(await readFile(good)) as unknown[];
-    expect(items[0]).toMatchObject({ format: SNAPSHOT_FORMAT, version: 1, operatorId: 'abc', subtaskIndex: 0, maxParallelism: MAX_P, keyGroupRange: { start: 0, end: 63 }, states: [{ name: 'totals', kind: 'value' }] });
+    expect(items[0]).toMatchObject({
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      operatorId: 'abc',
+      subtaskIndex: 0,
+      maxParallelism: MAX_P,
+      keyGroupRange: { start: 0, end: 63 },
+      states: [{ name: 'totals', kind: 'value' }],
+    });
     expect(items[1]).toEqual(operatorStates);
     const chunks = items.slice(2) as Array<{ keyGroup: number; entries: KeyedEntry[] }>;
     expect(chunks.reduce((n, c) => n + c.entries.length, 0)).toBe(20_000);
@@ -76,17 +96,33 @@ describe('canonical state files', () => {
 
   it('reports a missing file', async () => {
     await expect(readSnapshotFile(join(dir, 'nope.state'))).rejects.toThrow(/state file .*nope\.state is missing/);
-    await expect(readSnapshotFile(join(dir, 'nope.state'), { expectedSha256: goodSha })).rejects.toThrow(/nope\.state is missing/);
+    await expect(readSnapshotFile(join(dir, 'nope.state'), { expectedSha256: goodSha })).rejects.toThrow(
+      /nope\.state is missing/,
+    );
   });
 
   it('reports a truncated file, with or without a checksum', async () => {
     const path = await damagedCopy('truncated.state', (b) => b.subarray(0, b.length - 1000));
-    await expect(readAll(path)).rejects.toThrow(/truncated\.state is damaged: it ends in the middle of an item \(truncated\)/);
-    await expect(readAll(path, goodSha)).rejects.toThrow(/truncated\.state is damaged: its sha256 is [0-9a-f]{64}, the checkpoint recorded/);
+    await expect(readAll(path)).rejects.toThrow(
+      /truncated\.state is damaged: it ends in the middle of an item \(truncated\)/,
+    );
+    await expect(readAll(path, goodSha)).rejects.toThrow(
+      /truncated\.state is damaged: its sha256 is [0-9a-f]{64}, the checkpoint recorded/,
+    );
     const headerOnly = join(dir, 'header-only.state');
-    const header = new Packr({ useRecords: false }).pack({ format: SNAPSHOT_FORMAT, version: 1, operatorId: 'x', subtaskIndex: 0, maxParallelism: 8, keyGroupRange: null, states: [] });
+    const header = new Packr({ useRecords: false }).pack({
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      operatorId: 'x',
+      subtaskIndex: 0,
+      maxParallelism: 8,
+      keyGroupRange: null,
+      states: [],
+    });
     await writeFile(headerOnly, header);
-    await expect(readSnapshotFile(headerOnly)).rejects.toThrow(/header-only\.state is damaged: it ends after its header/);
+    await expect(readSnapshotFile(headerOnly)).rejects.toThrow(
+      /header-only\.state is damaged: it ends after its header/,
+    );
     const empty = join(dir, 'empty.state');
     await writeFile(empty, '');
     await expect(readSnapshotFile(empty)).rejects.toThrow(/empty\.state is damaged: it is empty/);
@@ -101,14 +137,32 @@ describe('canonical state files', () => {
       c[Math.floor(c.length / 2)] ^= 0x04;
       return c;
     });
-    await expect(readSnapshotFile(path, { expectedSha256: goodSha })).rejects.toThrow(/flipped\.state is damaged: its sha256/);
+    await expect(readSnapshotFile(path, { expectedSha256: goodSha })).rejects.toThrow(
+      /flipped\.state is damaged: its sha256/,
+    );
   });
 
   it('refuses newer format versions and files of other formats', async () => {
     const packr = new Packr({ useRecords: false });
     const newer = join(dir, 'newer.state');
-    await writeFile(newer, Buffer.concat([packr.pack({ format: SNAPSHOT_FORMAT, version: 2, operatorId: 'x', subtaskIndex: 0, maxParallelism: 8, keyGroupRange: null, states: [] }), packr.pack([])]));
-    await expect(readSnapshotFile(newer)).rejects.toThrow(/newer\.state has format version 2, newer than this Weir reads \(up to 1\)/);
+    await writeFile(
+      newer,
+      Buffer.concat([
+        packr.pack({
+          format: SNAPSHOT_FORMAT,
+          version: 2,
+          operatorId: 'x',
+          subtaskIndex: 0,
+          maxParallelism: 8,
+          keyGroupRange: null,
+          states: [],
+        }),
+        packr.pack([]),
+      ]),
+    );
+    await expect(readSnapshotFile(newer)).rejects.toThrow(
+      /newer\.state has format version 2, newer than this Weir reads \(up to 1\)/,
+    );
     const other = join(dir, 'other.state');
     await writeFile(other, packr.pack({ hello: 'world' }));
     await expect(readSnapshotFile(other)).rejects.toThrow(/other\.state is not a Weir state file/);
@@ -116,20 +170,49 @@ describe('canonical state files', () => {
     await writeFile(text, 'hello, world');
     await expect(readSnapshotFile(text)).rejects.toThrow(/text\.state is not a Weir state file/);
     const garbage = join(dir, 'garbage.state');
-    const header = { format: SNAPSHOT_FORMAT, version: 1, operatorId: 'x', subtaskIndex: 0, maxParallelism: 8, keyGroupRange: { start: 0, end: 7 }, states: [] };
+    const header = {
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      operatorId: 'x',
+      subtaskIndex: 0,
+      maxParallelism: 8,
+      keyGroupRange: { start: 0, end: 7 },
+      states: [],
+    };
     await writeFile(garbage, Buffer.concat([packr.pack(header), packr.pack([]), Buffer.from('junk')]));
     await expect(readAll(garbage)).rejects.toThrow(/garbage\.state is damaged: item 3 is not a keyed chunk/);
   });
 
   it('refuses chunks out of order or outside the file range', async () => {
     const packr = new Packr({ useRecords: false });
-    const header = { format: SNAPSHOT_FORMAT, version: 1, operatorId: 'x', subtaskIndex: 0, maxParallelism: 8, keyGroupRange: { start: 0, end: 3 }, states: [{ name: 's', kind: 'value' }] };
+    const header = {
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      operatorId: 'x',
+      subtaskIndex: 0,
+      maxParallelism: 8,
+      keyGroupRange: { start: 0, end: 3 },
+      states: [{ name: 's', kind: 'value' }],
+    };
     const unordered = join(dir, 'unordered.state');
-    await writeFile(unordered, Buffer.concat([packr.pack(header), packr.pack([]), packr.pack({ keyGroup: 2, entries: [['s', 1, '', 1]] }), packr.pack({ keyGroup: 1, entries: [['s', 2, '', 2]] })]));
+    await writeFile(
+      unordered,
+      Buffer.concat([
+        packr.pack(header),
+        packr.pack([]),
+        packr.pack({ keyGroup: 2, entries: [['s', 1, '', 1]] }),
+        packr.pack({ keyGroup: 1, entries: [['s', 2, '', 2]] }),
+      ]),
+    );
     await expect(readAll(unordered)).rejects.toThrow(/unordered\.state is damaged: key group 1 follows key group 2/);
     const outside = join(dir, 'outside.state');
-    await writeFile(outside, Buffer.concat([packr.pack(header), packr.pack([]), packr.pack({ keyGroup: 6, entries: [] })]));
-    await expect(readAll(outside)).rejects.toThrow(/outside\.state is damaged: a chunk has key group 6, outside the file's key-group range 0\.\.3/);
+    await writeFile(
+      outside,
+      Buffer.concat([packr.pack(header), packr.pack([]), packr.pack({ keyGroup: 6, entries: [] })]),
+    );
+    await expect(readAll(outside)).rejects.toThrow(
+      /outside\.state is damaged: a chunk has key group 6, outside the file's key-group range 0\.\.3/,
+    );
   });
 
   it('writes nothing under the final name when the keyed part fails', async () => {
@@ -142,7 +225,16 @@ describe('canonical state files', () => {
         throw new Error('disk on fire');
       },
     };
-    await expect(writeSnapshotFile(path, { operatorId: 'x', subtaskIndex: 0, maxParallelism: 8, keyGroupRange: { start: 0, end: 7 }, operatorStates: [], keyed: failing })).rejects.toThrow(/disk on fire/);
+    await expect(
+      writeSnapshotFile(path, {
+        operatorId: 'x',
+        subtaskIndex: 0,
+        maxParallelism: 8,
+        keyGroupRange: { start: 0, end: 7 },
+        operatorStates: [],
+        keyed: failing,
+      }),
+    ).rejects.toThrow(/disk on fire/);
     expect((await readdir(dir)).filter((n) => n.startsWith('failed.state'))).toEqual([]);
   });
 });

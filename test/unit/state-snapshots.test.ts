@@ -3,13 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListStateDescriptor, MapStateDescriptor, StateTtlConfig, ValueStateDescriptor } from '../../api/state.js';
-import { assignToKeyGroup, keyGroupRangeFor, operatorIndexForKeyGroup, type KeyGroupRange } from '../../common/keygroups.js';
-import { createKeyedStateBackend, restoreKeyedState, type StateBackendType } from '../../taskmanager/state/backend-factory.js';
+import {
+  assignToKeyGroup,
+  keyGroupRangeFor,
+  operatorIndexForKeyGroup,
+  type KeyGroupRange,
+} from '../../common/keygroups.js';
+import {
+  createKeyedStateBackend,
+  restoreKeyedState,
+  type StateBackendType,
+} from '../../taskmanager/state/backend-factory.js';
 import { CHUNK_ENTRIES } from '../../taskmanager/state/chunk-size.js';
 import { LevelKeyedStateBackend } from '../../taskmanager/state/level-backend.js';
 import { readSnapshotFile, writeSnapshotFile } from '../../taskmanager/state/snapshot-file.js';
 import { KeyedStateStoreImpl } from '../../taskmanager/state/state-objects.js';
-import { VOID_NAMESPACE, type KeyedEntry, type KeyedStateBackend, type StateMeta } from '../../taskmanager/state/types.js';
+import {
+  VOID_NAMESPACE,
+  type KeyedEntry,
+  type KeyedStateBackend,
+  type StateMeta,
+} from '../../taskmanager/state/types.js';
 import { mulberry32 } from '../reference/random.js';
 
 const MAX_P = 128;
@@ -26,7 +40,11 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function backendOf(type: StateBackendType, range: KeyGroupRange = FULL, cacheLimit = 200): Promise<KeyedStateBackend> {
+async function backendOf(
+  type: StateBackendType,
+  range: KeyGroupRange = FULL,
+  cacheLimit = 200,
+): Promise<KeyedStateBackend> {
   const dir = join(await tempDir(), 'db');
   const b = await createKeyedStateBackend(type, { maxParallelism: MAX_P, keyGroupRange: range, dir, cacheLimit });
   cleanups.push(() => b.dispose());
@@ -36,7 +54,10 @@ async function backendOf(type: StateBackendType, range: KeyGroupRange = FULL, ca
 const entryId = (e: KeyedEntry): string => `${e[0]}|${JSON.stringify(e[1])}|${typeof e[2]}:${String(e[2])}`;
 
 /** Reads a snapshot's chunks, checking their order, size and key groups; entries by id. */
-async function collect(chunks: AsyncIterable<{ keyGroup: number; entries: KeyedEntry[] }>, range: KeyGroupRange = FULL): Promise<Map<string, unknown>> {
+async function collect(
+  chunks: AsyncIterable<{ keyGroup: number; entries: KeyedEntry[] }>,
+  range: KeyGroupRange = FULL,
+): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
   let last = -1;
   for await (const chunk of chunks) {
@@ -130,11 +151,17 @@ describe('keyed state snapshots', () => {
       const b = await backendOf(type, FULL, 50);
       const plain = b.getTable<{ n: number }>({ name: 'plain', kind: 'value' });
       const windows = b.getTable<{ n: number }>({ name: '_windows', kind: 'raw' });
-      const keys: unknown[] = Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? i : i % 3 === 1 ? `\u0000k${i}` : { id: i }));
+      const keys: unknown[] = Array.from({ length: 120 }, (_, i) =>
+        i % 3 === 0 ? i : i % 3 === 1 ? `\u0000k${i}` : { id: i },
+      );
       const bump = (n: number, all: unknown[] = keys) => {
         for (const k of all) {
           b.setCurrentKey(k);
-          for (const [t, ns] of [[plain, VOID_NAMESPACE], [windows, 5], [windows, -0]] as const) {
+          for (const [t, ns] of [
+            [plain, VOID_NAMESPACE],
+            [windows, 5],
+            [windows, -0],
+          ] as const) {
             const v = t.get(ns);
             if (v === undefined) t.put(ns, { n });
             else {
@@ -221,7 +248,14 @@ describe('keyed state snapshots', () => {
     const snap1 = heap.snapshot();
     const entries1 = await collect(snap1.chunks());
     const file1 = join(dir, 'heap.state');
-    const h1 = await writeSnapshotFile(file1, { operatorId: 'op', subtaskIndex: 0, maxParallelism: MAX_P, keyGroupRange: FULL, operatorStates: [], keyed: snap1 });
+    const h1 = await writeSnapshotFile(file1, {
+      operatorId: 'op',
+      subtaskIndex: 0,
+      maxParallelism: MAX_P,
+      keyGroupRange: FULL,
+      operatorStates: [],
+      keyed: snap1,
+    });
     snap1.release();
 
     const level = await backendOf('level', FULL, 100);
@@ -231,7 +265,14 @@ describe('keyed state snapshots', () => {
     expect(await collect(snap2.chunks())).toEqual(entries1);
     expect(snap2.states).toEqual(snap1.states);
     const file2 = join(dir, 'level.state');
-    const h2 = await writeSnapshotFile(file2, { operatorId: 'op', subtaskIndex: 0, maxParallelism: MAX_P, keyGroupRange: FULL, operatorStates: [], keyed: snap2 });
+    const h2 = await writeSnapshotFile(file2, {
+      operatorId: 'op',
+      subtaskIndex: 0,
+      maxParallelism: MAX_P,
+      keyGroupRange: FULL,
+      operatorStates: [],
+      keyed: snap2,
+    });
     snap2.release();
 
     const heap2 = await backendOf('heap');
@@ -263,13 +304,24 @@ describe('keyed state snapshots', () => {
     const writeFrom = async (b: KeyedStateBackend, name: string, index: number) => {
       const snap = b.snapshot();
       const path = join(dir, name);
-      const { sha256 } = await writeSnapshotFile(path, { operatorId: 'op', subtaskIndex: index, maxParallelism: MAX_P, keyGroupRange: b.keyGroupRange, operatorStates: [], keyed: snap });
+      const { sha256 } = await writeSnapshotFile(path, {
+        operatorId: 'op',
+        subtaskIndex: index,
+        maxParallelism: MAX_P,
+        keyGroupRange: b.keyGroupRange,
+        operatorStates: [],
+        keyed: snap,
+      });
       snap.release();
       return { path, sha256 };
     };
     const files1 = [await writeFrom(source, 'p1-0', 0)];
 
-    const restoreInto = async (parallelism: number, files: Array<{ path: string; sha256: string }>, types: StateBackendType[]) => {
+    const restoreInto = async (
+      parallelism: number,
+      files: Array<{ path: string; sha256: string }>,
+      types: StateBackendType[],
+    ) => {
       const out: KeyedStateBackend[] = [];
       for (let i = 0; i < parallelism; i++) {
         const range = keyGroupRangeFor(MAX_P, parallelism, i);
@@ -277,10 +329,12 @@ describe('keyed state snapshots', () => {
         await restoreKeyedState(b, files);
         const mine = await collect(b.snapshot().chunks(), range);
         // Exactly the entries whose key group this subtask owns.
-        const expected = new Map([...all].filter(([id]) => {
-          const key = JSON.parse(id.split('|')[1]);
-          return operatorIndexForKeyGroup(MAX_P, parallelism, assignToKeyGroup(key, MAX_P)) === i;
-        }));
+        const expected = new Map(
+          [...all].filter(([id]) => {
+            const key = JSON.parse(id.split('|')[1]);
+            return operatorIndexForKeyGroup(MAX_P, parallelism, assignToKeyGroup(key, MAX_P)) === i;
+          }),
+        );
         expect(mine).toEqual(expected);
         expect(b.numEntries()).toBe(expected.size);
         out.push(b);
@@ -334,11 +388,15 @@ describe('keyed state snapshots', () => {
       const kg = assignToKeyGroup(k, MAX_P);
       return kg >= range.start && kg <= range.end;
     };
-    expect(sunk.map((e) => e[1]).sort((x, y) => (x as number) - (y as number))).toEqual(timers.map((e) => e[1]).filter(inRange));
+    expect(sunk.map((e) => e[1]).sort((x, y) => (x as number) - (y as number))).toEqual(
+      timers.map((e) => e[1]).filter(inRange),
+    );
     expect(restored.numEntries()).toBe([...Array(200).keys()].filter(inRange).length);
 
     const noSink = await backendOf('heap');
-    await expect(restoreKeyedState(noSink, [{ path, sha256 }])).rejects.toThrow(/timer state '_timer-event'.*nowhere to put it/);
+    await expect(restoreKeyedState(noSink, [{ path, sha256 }])).rejects.toThrow(
+      /timer state '_timer-event'.*nowhere to put it/,
+    );
   });
 
   it('refuses a file written with another maxParallelism', async () => {
@@ -348,8 +406,21 @@ describe('keyed state snapshots', () => {
     b.getTable({ name: 'v', kind: 'value' }).put(VOID_NAMESPACE, 1);
     const snap = b.snapshot();
     const path = join(dir, 'f.state');
-    const { sha256 } = await writeSnapshotFile(path, { operatorId: 'op', subtaskIndex: 0, maxParallelism: MAX_P, keyGroupRange: FULL, operatorStates: [], keyed: snap });
-    const other = await createKeyedStateBackend('heap', { maxParallelism: 256, keyGroupRange: { start: 0, end: 255 }, dir: '' });
-    await expect(restoreKeyedState(other, [{ path, sha256 }])).rejects.toThrow(/maxParallelism 128, the backend has 256/);
+    const { sha256 } = await writeSnapshotFile(path, {
+      operatorId: 'op',
+      subtaskIndex: 0,
+      maxParallelism: MAX_P,
+      keyGroupRange: FULL,
+      operatorStates: [],
+      keyed: snap,
+    });
+    const other = await createKeyedStateBackend('heap', {
+      maxParallelism: 256,
+      keyGroupRange: { start: 0, end: 255 },
+      dir: '',
+    });
+    await expect(restoreKeyedState(other, [{ path, sha256 }])).rejects.toThrow(
+      /maxParallelism 128, the backend has 256/,
+    );
   });
 });

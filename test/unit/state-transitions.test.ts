@@ -2,7 +2,15 @@
 // out-of-order report cannot move an execution backwards, and nothing moves after an end.
 import { describe, expect, it } from 'vitest';
 import type { JobGraph } from '../../common/jobgraph.js';
-import { EXECUTION_STATES, EXECUTION_TRANSITIONS, JOB_TRANSITIONS, isExecutionTerminal, isGloballyTerminal, type ExecutionState, type JobStatus } from '../../common/states.js';
+import {
+  EXECUTION_STATES,
+  EXECUTION_TRANSITIONS,
+  JOB_TRANSITIONS,
+  isExecutionTerminal,
+  isGloballyTerminal,
+  type ExecutionState,
+  type JobStatus,
+} from '../../common/states.js';
 import { Execution, ExecutionGraph } from '../../jobmanager/execution-graph.js';
 
 const graph: JobGraph = {
@@ -10,12 +18,32 @@ const graph: JobGraph = {
   maxParallelism: 128,
   warnings: [],
   config: {},
-  vertices: [{ id: 'src', name: 'Source', parallelism: 2, maxParallelism: 128, numInputs: 0, operators: [{ id: 'src', name: 'Source', kind: 'source', config: { sourceKind: 'sequence', bounded: true, from: 1, to: 10 }, stateful: false, outputs: [] }] }],
+  vertices: [
+    {
+      id: 'src',
+      name: 'Source',
+      parallelism: 2,
+      maxParallelism: 128,
+      numInputs: 0,
+      operators: [
+        {
+          id: 'src',
+          name: 'Source',
+          kind: 'source',
+          config: { sourceKind: 'sequence', bounded: true, from: 1, to: 10 },
+          stateful: false,
+          outputs: [],
+        },
+      ],
+    },
+  ],
   edges: [],
 };
 
 function execution(refusals: string[] = []): Execution {
-  return new Execution('e', graph.vertices[0]!, 0, 0, (subject, from, to) => refusals.push(`${subject}: ${from} → ${to}`));
+  return new Execution('e', graph.vertices[0]!, 0, 0, (subject, from, to) =>
+    refusals.push(`${subject}: ${from} → ${to}`),
+  );
 }
 
 /** An execution brought to `state` along allowed moves. */
@@ -76,8 +104,11 @@ describe('execution states', () => {
 describe('job status', () => {
   it('goes through a failover and a cancellation, refusing moves out of an end', () => {
     const refusals: string[] = [];
-    const g = new ExecutionGraph('0'.repeat(32), graph, Date.now(), 16, (subject, from, to) => refusals.push(`${subject}: ${from} → ${to}`));
-    for (const s of ['RUNNING', 'RESTARTING', 'RUNNING', 'CANCELLING', 'CANCELED'] as const) expect(g.transition(s)).toBe(true);
+    const g = new ExecutionGraph('0'.repeat(32), graph, Date.now(), 16, (subject, from, to) =>
+      refusals.push(`${subject}: ${from} → ${to}`),
+    );
+    for (const s of ['RUNNING', 'RESTARTING', 'RUNNING', 'CANCELLING', 'CANCELED'] as const)
+      expect(g.transition(s)).toBe(true);
     expect(g.endTime).toBeGreaterThan(0);
     expect(g.transition('RUNNING')).toBe(false);
     expect(g.status).toBe('CANCELED');
@@ -95,7 +126,9 @@ describe('job status', () => {
 
   it('gives each attempt new executions that report refusals too', () => {
     const refusals: string[] = [];
-    const g = new ExecutionGraph('1'.repeat(32), graph, Date.now(), 16, (subject, from, to) => refusals.push(`${subject}: ${from} → ${to}`));
+    const g = new ExecutionGraph('1'.repeat(32), graph, Date.now(), 16, (subject, from, to) =>
+      refusals.push(`${subject}: ${from} → ${to}`),
+    );
     const first = g.allExecutions()[0]!;
     g.newAttempt();
     const second = g.allExecutions()[0]!;

@@ -21,7 +21,11 @@ describe('TaskTimeMeter', () => {
     meter.startWait('backPressured');
     advance(300);
     meter.endWait();
-    expect(meter.rates()).toEqual({ busyTimeMsPerSecond: 200, idleTimeMsPerSecond: 500, backPressuredTimeMsPerSecond: 300 });
+    expect(meter.rates()).toEqual({
+      busyTimeMsPerSecond: 200,
+      idleTimeMsPerSecond: 500,
+      backPressuredTimeMsPerSecond: 300,
+    });
     expect(meter.totals()).toEqual({ busyMs: 200, idleMs: 500, backPressuredMs: 300 });
   });
 
@@ -50,12 +54,20 @@ describe('TaskTimeMeter', () => {
       meter.rates();
     }
     // 3 s of the last 5 s were busy.
-    expect(meter.rates()).toEqual({ busyTimeMsPerSecond: 600, idleTimeMsPerSecond: 400, backPressuredTimeMsPerSecond: 0 });
+    expect(meter.rates()).toEqual({
+      busyTimeMsPerSecond: 600,
+      idleTimeMsPerSecond: 400,
+      backPressuredTimeMsPerSecond: 0,
+    });
     for (let i = 0; i < 10; i++) {
       advance(500);
       meter.rates();
     }
-    expect(meter.rates()).toEqual({ busyTimeMsPerSecond: 1000, idleTimeMsPerSecond: 0, backPressuredTimeMsPerSecond: 0 });
+    expect(meter.rates()).toEqual({
+      busyTimeMsPerSecond: 1000,
+      idleTimeMsPerSecond: 0,
+      backPressuredTimeMsPerSecond: 0,
+    });
   });
 
   it('a new wait closes one left open, and a read at the start is all zeros', () => {
@@ -80,10 +92,23 @@ describe('backpressure and metrics JSON', () => {
     endpoint: '127.0.0.1:1',
     'start-time': 1,
     timestamps: {},
-    metrics: { backPressuredTimeMsPerSecond: bp, idleTimeMsPerSecond: idle, busyTimeMsPerSecond: 1000 - bp - idle, 'read-records': 10 * (i + 1) },
+    metrics: {
+      backPressuredTimeMsPerSecond: bp,
+      idleTimeMsPerSecond: idle,
+      busyTimeMsPerSecond: 1000 - bp - idle,
+      'read-records': 10 * (i + 1),
+    },
     watermark: null,
   });
-  const vertex = (subtasks: ReturnType<typeof subtask>[]): VertexView => ({ id: 'v', name: 'V', parallelism: subtasks.length, maxParallelism: 128, status: 'RUNNING', metrics: {}, subtasks });
+  const vertex = (subtasks: ReturnType<typeof subtask>[]): VertexView => ({
+    id: 'v',
+    name: 'V',
+    parallelism: subtasks.length,
+    maxParallelism: 128,
+    status: 'RUNNING',
+    metrics: {},
+    subtasks,
+  });
 
   it("uses Flink's thresholds: ok up to 10 %, low up to 50 %, high above", () => {
     expect(backPressureLevel(0.1)).toBe('ok');

@@ -21,7 +21,10 @@ class CountingPromise extends Promise<void> {
   static override get [Symbol.species]() {
     return Promise;
   }
-  override then<A = void, B = never>(onFulfilled?: ((v: void) => A | PromiseLike<A>) | null, onRejected?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  override then<A = void, B = never>(
+    onFulfilled?: ((v: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     CountingPromise.attached++;
     return super.then(onFulfilled, onRejected);
   }
@@ -73,7 +76,13 @@ describe('task waits', () => {
     const collect = gc();
     const services = fakeTaskServices({ processingTime: new MailboxProcessingTimeService(new Mailbox()) });
     const sink: Output = { collect() {}, collectSide() {}, emitWatermark() {} };
-    const chain = { open: async () => {}, finish: async () => {}, close: async () => {}, operators: [], head: { sourceOutput: sink } } as unknown as OperatorChain;
+    const chain = {
+      open: async () => {},
+      finish: async () => {},
+      close: async () => {},
+      operators: [],
+      head: { sourceOutput: sink },
+    } as unknown as OperatorChain;
     // Never available, always about to be: the task waits once per record.
     const writer = {
       isAvailable: () => false,

@@ -4,10 +4,25 @@
 // harness (the other state backend, or three subtasks) gives the same output.
 import { describe, expect, it } from 'vitest';
 import {
-  KeyedProcessFunction, MapStateDescriptor, OutputTag, ValueStateDescriptor,
-  type Collector, type KeyedProcessContext, type MapState, type OnTimerContext, type RuntimeContext, type ValueState,
+  KeyedProcessFunction,
+  MapStateDescriptor,
+  OutputTag,
+  ValueStateDescriptor,
+  type Collector,
+  type KeyedProcessContext,
+  type MapState,
+  type OnTimerContext,
+  type RuntimeContext,
+  type ValueState,
 } from 'weir';
-import { KeyedOneInputHarness, repartition, StreamRecord, subtaskIndexForKey, Watermark, type OutputElement } from 'weir/testing';
+import {
+  KeyedOneInputHarness,
+  repartition,
+  StreamRecord,
+  subtaskIndexForKey,
+  Watermark,
+  type OutputElement,
+} from 'weir/testing';
 import { mulberry32 } from '../reference/random.js';
 
 interface Ev {
@@ -70,7 +85,12 @@ function script(seed: number, n: number, keys: number): Step[] {
 }
 
 /** The plain loop: what the function must emit, between which watermarks, and what is late. */
-function reference(steps: readonly Step[]): { segments: string[][]; late: Ev[]; openBuckets: (upTo: number) => number; openKeys: (upTo: number) => number } {
+function reference(steps: readonly Step[]): {
+  segments: string[][];
+  late: Ev[];
+  openBuckets: (upTo: number) => number;
+  openKeys: (upTo: number) => number;
+} {
   const sums = new Map<string, number>();
   const segments: string[][] = [[]];
   const lateOut: Ev[] = [];
@@ -94,7 +114,12 @@ function reference(steps: readonly Step[]): { segments: string[][]; late: Ev[]; 
     openAfter.push(sums.size);
     keysAfter.push(new Set([...sums.keys()].map((id) => id.split('|')[0])).size);
   }
-  return { segments: segments.map((x) => x.sort()), late: lateOut, openBuckets: (upTo) => openAfter[upTo - 1] ?? 0, openKeys: (upTo) => keysAfter[upTo - 1] ?? 0 };
+  return {
+    segments: segments.map((x) => x.sort()),
+    late: lateOut,
+    openBuckets: (upTo) => openAfter[upTo - 1] ?? 0,
+    openKeys: (upTo) => keysAfter[upTo - 1] ?? 0,
+  };
 }
 
 /** The harness output cut at its watermarks, each part sorted (timers of one watermark fire in timestamp order, keys in any). */
@@ -202,7 +227,11 @@ describe('KeyedOneInputHarness', () => {
     const parts = repartition(snapshot, 3);
     const subtasks = await Promise.all(
       parts.map(async (part, i) => {
-        const h = new KeyedOneInputHarness(fns[i]!, keyOf, { parallelism: 3, subtaskIndex: i, stateBackend: i === 1 ? 'level' : 'heap' });
+        const h = new KeyedOneInputHarness(fns[i]!, keyOf, {
+          parallelism: 3,
+          subtaskIndex: i,
+          stateBackend: i === 1 ? 'level' : 'heap',
+        });
         await h.initializeState(part);
         await h.open();
         return h;
@@ -260,13 +289,19 @@ describe('KeyedOneInputHarness', () => {
     expect(h.extractOutput()).toEqual([new StreamRecord('a seen 2 at 1010 (PROCESSING_TIME)')]);
     const snapshot = await h.snapshot();
     await h.close();
-    const restored = new KeyedOneInputHarness(new Reminder(), keyOf, { stateBackend: 'level', initialProcessingTime: 1_200 });
+    const restored = new KeyedOneInputHarness(new Reminder(), keyOf, {
+      stateBackend: 'level',
+      initialProcessingTime: 1_200,
+    });
     await restored.initializeState(snapshot);
     await restored.open();
     expect(restored.numProcessingTimeTimers()).toBe(2);
     restored.setProcessingTime(1_500);
     // Timers of one time fire in key-group order after a restore, in no order a test should rely on.
-    expect(restored.extractOutputValues().sort()).toEqual(['a seen null at 1500 (PROCESSING_TIME)', 'b seen 1 at 1500 (PROCESSING_TIME)']);
+    expect(restored.extractOutputValues().sort()).toEqual([
+      'a seen null at 1500 (PROCESSING_TIME)',
+      'b seen 1 at 1500 (PROCESSING_TIME)',
+    ]);
     expect(restored.numProcessingTimeTimers()).toBe(0);
     await restored.close();
   });

@@ -4,8 +4,16 @@
 // sources read their subtask from the RuntimeContext; the graph gets the right parallelism.
 import { describe, expect, it } from 'vitest';
 import {
-  ListStateDescriptor, RichParallelSourceFunction, StreamExecutionEnvironment, TumblingEventTimeWindows, Watermark,
-  type CheckpointedFunction, type FunctionInitializationContext, type ListState, type SourceContext, type SourceFunction,
+  ListStateDescriptor,
+  RichParallelSourceFunction,
+  StreamExecutionEnvironment,
+  TumblingEventTimeWindows,
+  Watermark,
+  type CheckpointedFunction,
+  type FunctionInitializationContext,
+  type ListState,
+  type SourceContext,
+  type SourceFunction,
 } from 'weir';
 import { buildJobGraph } from '../../api/internal.js';
 import { SourceHarness, StreamRecord } from 'weir/testing';
@@ -21,7 +29,11 @@ interface Ev {
 /** Events out of order by up to 300 ms, with a watermark 300 ms behind the largest timestamp every 20 events. */
 function events(seed: number, n: number): Ev[] {
   const rnd = mulberry32(seed);
-  return Array.from({ length: n }, (_, i) => ({ key: `k${Math.floor(rnd() * 5)}`, v: 1 + Math.floor(rnd() * 9), ts: i * 10 + Math.floor(rnd() * 300) }));
+  return Array.from({ length: n }, (_, i) => ({
+    key: `k${Math.floor(rnd() * 5)}`,
+    v: 1 + Math.floor(rnd() * 9),
+    ts: i * 10 + Math.floor(rnd() * 300),
+  }));
 }
 
 /** A non-parallel scripted source, written as a plain object; it awaits between batches as run() should. */
@@ -61,14 +73,20 @@ describe('env.addSource in SourceHarness', () => {
     expect(await h.run()).toBe(600);
     const out = h.extractOutput();
     const sums = new Map<string, number>();
-    for (const e of evs) sums.set(`${e.key}|${Math.floor(e.ts / 100) * 100}`, (sums.get(`${e.key}|${Math.floor(e.ts / 100) * 100}`) ?? 0) + e.v);
+    for (const e of evs)
+      sums.set(
+        `${e.key}|${Math.floor(e.ts / 100) * 100}`,
+        (sums.get(`${e.key}|${Math.floor(e.ts / 100) * 100}`) ?? 0) + e.v,
+      );
     const records = out.filter((x): x is StreamRecord<Ev> => x instanceof StreamRecord);
     expect(new Map(records.map((r) => [`${r.value.key}|${r.timestamp! - 99}`, r.value.v]))).toEqual(sums);
     // Windows fired as the source's watermarks passed them, not all at the end.
     const watermarks = out.filter((x): x is Watermark => x instanceof Watermark).map((w) => w.timestamp);
     expect(watermarks.length).toBeGreaterThan(20);
     expect(watermarks.at(-1)).toBe(Number.MAX_SAFE_INTEGER);
-    expect(out.findIndex((x) => x instanceof Watermark && x.timestamp === Number.MAX_SAFE_INTEGER)).toBeGreaterThan(records.length / 2);
+    expect(out.findIndex((x) => x instanceof Watermark && x.timestamp === Number.MAX_SAFE_INTEGER)).toBeGreaterThan(
+      records.length / 2,
+    );
     await h.close();
   });
 
@@ -99,7 +117,8 @@ describe('env.addSource in SourceHarness', () => {
         this.running = false;
       }
     }
-    const pipeline = (env: StreamExecutionEnvironment) => env.addSource(new Replayable()).map((e) => `${e.key}:${e.v}@${e.ts}`);
+    const pipeline = (env: StreamExecutionEnvironment) =>
+      env.addSource(new Replayable()).map((e) => `${e.key}:${e.v}@${e.ts}`);
     const options = { parallelism: 2, subtaskIndex: 1 };
     const mine = evs.filter((_, i) => i % 2 === 1).map((e) => new StreamRecord(`${e.key}:${e.v}@${e.ts}`, e.ts));
 

@@ -4,10 +4,27 @@
 // the other backend; and a CoProcessFunction without keys.
 import { describe, expect, it } from 'vitest';
 import {
-  CoProcessFunction, EventTimeSessionWindows, KeyedCoProcessFunction, ListStateDescriptor, OutputTag, SlidingEventTimeWindows, type DataStream,
-  type Collector, type CoProcessContext, type KeyedCoProcessContext, type CoOnTimerContext, type ListState,
+  CoProcessFunction,
+  EventTimeSessionWindows,
+  KeyedCoProcessFunction,
+  ListStateDescriptor,
+  OutputTag,
+  SlidingEventTimeWindows,
+  type DataStream,
+  type Collector,
+  type CoProcessContext,
+  type KeyedCoProcessContext,
+  type CoOnTimerContext,
+  type ListState,
 } from 'weir';
-import { KeyedTwoInputHarness, StreamRecord, TwoInputHarness, TwoInputPipelineHarness, Watermark, type HarnessSnapshot } from 'weir/testing';
+import {
+  KeyedTwoInputHarness,
+  StreamRecord,
+  TwoInputHarness,
+  TwoInputPipelineHarness,
+  Watermark,
+  type HarnessSnapshot,
+} from 'weir/testing';
 import { referenceWindowJoin } from '../reference/joins.js';
 import { mulberry32 } from '../reference/random.js';
 
@@ -38,7 +55,14 @@ class BoundedJoin extends KeyedCoProcessFunction<string, Side, Side, string> {
     this.onSide(r, ctx, out, this.right, this.left, (o) => `${o.id}+${r.id}`);
   }
 
-  private onSide(e: Side, ctx: KeyedCoProcessContext<string>, out: Collector<string>, mine: ListState<Side>, other: ListState<Side>, pair: (o: Side) => string): void {
+  private onSide(
+    e: Side,
+    ctx: KeyedCoProcessContext<string>,
+    out: Collector<string>,
+    mine: ListState<Side>,
+    other: ListState<Side>,
+    pair: (o: Side) => string,
+  ): void {
     if (e.ts <= ctx.timerService().currentWatermark()) {
       ctx.output(late, e.id);
       return;
@@ -69,9 +93,14 @@ function script(seed: number, n: number, keys: number): Step[] {
   for (let i = 0; i < n; i++) {
     const input = rnd() < 0.5 ? 1 : 2;
     const ts = Math.max(0, i * 4 + Math.floor(rnd() * 240) - 120);
-    steps.push({ input, kind: 'record', e: { id: `${input === 1 ? 'L' : 'R'}${count[input]!++}`, key: `k${Math.floor(rnd() * keys)}`, ts } });
+    steps.push({
+      input,
+      kind: 'record',
+      e: { id: `${input === 1 ? 'L' : 'R'}${count[input]!++}`, key: `k${Math.floor(rnd() * keys)}`, ts },
+    });
     maxTs[input] = Math.max(maxTs[input]!, ts);
-    if (rnd() < 0.08 && maxTs[input]! - 90 > wm[input]!) steps.push({ input, kind: 'watermark', ts: (wm[input] = maxTs[input]! - 90) });
+    if (rnd() < 0.08 && maxTs[input]! - 90 > wm[input]!)
+      steps.push({ input, kind: 'watermark', ts: (wm[input] = maxTs[input]! - 90) });
   }
   return steps;
 }
@@ -98,11 +127,14 @@ function reference(steps: readonly Step[]): { pairs: string[]; late: string[] } 
 
 const key = (s: Side) => s.key;
 
-type TwoInputs = Pick<KeyedTwoInputHarness<string, Side, Side, string>, 'processElement1' | 'processElement2' | 'processWatermark1' | 'processWatermark2'>;
+type TwoInputs = Pick<
+  KeyedTwoInputHarness<string, Side, Side, string>,
+  'processElement1' | 'processElement2' | 'processWatermark1' | 'processWatermark2'
+>;
 
 function feed(h: TwoInputs, steps: readonly Step[]): void {
   for (const s of steps) {
-    if (s.kind === 'record') (s.input === 1 ? h.processElement1(s.e, s.e.ts) : h.processElement2(s.e, s.e.ts));
+    if (s.kind === 'record') s.input === 1 ? h.processElement1(s.e, s.e.ts) : h.processElement2(s.e, s.e.ts);
     else if (s.input === 1) h.processWatermark1(s.ts);
     else h.processWatermark2(s.ts);
   }
@@ -146,7 +178,13 @@ describe('KeyedTwoInputHarness', () => {
     await second.open();
     expect(second.numKeyedStateEntries()).toBe(buffered);
     // Watermarks are not in a snapshot: each input sends its last one again (in a job, the restored sources would).
-    const last = (input: 1 | 2) => Math.max(...steps.slice(0, cut).filter((s): s is Extract<Step, { kind: 'watermark' }> => s.kind === 'watermark' && s.input === input).map((s) => s.ts));
+    const last = (input: 1 | 2) =>
+      Math.max(
+        ...steps
+          .slice(0, cut)
+          .filter((s): s is Extract<Step, { kind: 'watermark' }> => s.kind === 'watermark' && s.input === input)
+          .map((s) => s.ts),
+      );
     second.processWatermark1(last(1));
     second.processWatermark2(last(2));
     expect(second.extractOutput()).toEqual([new Watermark(Math.min(last(1), last(2)))]);
@@ -176,7 +214,12 @@ describe('TwoInputHarness', () => {
     h.processWatermark1(10);
     h.processWatermark2(5);
     h.processWatermark2(20);
-    expect(h.extractOutput()).toEqual([new StreamRecord('a@1', 1), new StreamRecord('c@null'), new Watermark(5), new Watermark(10)]);
+    expect(h.extractOutput()).toEqual([
+      new StreamRecord('a@1', 1),
+      new StreamRecord('c@null'),
+      new Watermark(5),
+      new Watermark(10),
+    ]);
     await h.close();
   });
 });
@@ -191,7 +234,11 @@ describe('TwoInputPipelineHarness', () => {
     const maxTs = [0, -Infinity, -Infinity];
     for (let i = 0; i < n; i++) {
       const input = rnd() < 0.5 ? 1 : 2;
-      const e = { id: `${input === 1 ? 'L' : 'R'}${i}`, key: `k${Math.floor(rnd() * 6)}`, ts: i * 3 + Math.floor(rnd() * 60) };
+      const e = {
+        id: `${input === 1 ? 'L' : 'R'}${i}`,
+        key: `k${Math.floor(rnd() * 6)}`,
+        ts: i * 3 + Math.floor(rnd() * 60),
+      };
       (input === 1 ? lefts : rights).push(e);
       steps.push({ input, kind: 'record', e });
       if (e.ts > maxTs[input]!) steps.push({ input, kind: 'watermark', ts: (maxTs[input] = e.ts) - 61 });
@@ -216,11 +263,21 @@ describe('TwoInputPipelineHarness', () => {
       await h.open();
       feed(h, steps);
       // The join's window operator sees the smaller watermark of the two inputs, never the larger.
-      const wm = (input: 1 | 2) => Math.max(...steps.filter((s): s is Extract<Step, { kind: 'watermark' }> => s.kind === 'watermark' && s.input === input).map((s) => s.ts));
+      const wm = (input: 1 | 2) =>
+        Math.max(
+          ...steps
+            .filter((s): s is Extract<Step, { kind: 'watermark' }> => s.kind === 'watermark' && s.input === input)
+            .map((s) => s.ts),
+        );
       const marks = h.getOutput().filter((e): e is Watermark => e instanceof Watermark);
       expect(marks.at(-1)!.timestamp).toBe(Math.min(wm(1), wm(2)));
       await h.endInput();
-      const want = referenceWindowJoin(lefts, rights, { assigner: ref, leftKey: key, rightKey: key, leftTs: (l) => l.ts, rightTs: (r) => r.ts }, (l, r) => `${l.id}+${r.id}`);
+      const want = referenceWindowJoin(
+        lefts,
+        rights,
+        { assigner: ref, leftKey: key, rightKey: key, leftTs: (l) => l.ts, rightTs: (r) => r.ts },
+        (l, r) => `${l.id}+${r.id}`,
+      );
       expect(h.extractOutputValues().sort()).toEqual(want.sort());
       expect(want.length).toBeGreaterThan(200);
       await h.close();

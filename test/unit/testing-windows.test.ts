@@ -7,11 +7,30 @@
 // assigners a user extended.
 import { describe, expect, it } from 'vitest';
 import {
-  CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, OutputTag, PurgingTrigger, SlidingEventTimeWindows, TimeWindow,
-  TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-  type DataStream, type ProcessWindowContext, type Collector, type Window, type WindowAssignerContext,
+  CountTrigger,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindows,
+  OutputTag,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  type DataStream,
+  type ProcessWindowContext,
+  type Collector,
+  type Window,
+  type WindowAssignerContext,
 } from 'weir';
-import { PipelineHarness, repartition, StreamRecord, subtaskIndexForKey, Watermark, type HarnessOptions } from 'weir/testing';
+import {
+  PipelineHarness,
+  repartition,
+  StreamRecord,
+  subtaskIndexForKey,
+  Watermark,
+  type HarnessOptions,
+} from 'weir/testing';
 import { mulberry32 } from '../reference/random.js';
 import { referenceWindows, type RefAssigner } from '../reference/windows.js';
 import { MAX_WATERMARK, type StreamEvent } from '../reference/stream.js';
@@ -37,9 +56,12 @@ function windowSums(assigner: RefAssigner, allowedLateness: number) {
     return windowed
       .allowedLateness(allowedLateness)
       .sideOutputLateData(lateTag)
-      .reduce<string>((a, b) => ({ key: a.key, v: a.v + b.v }), (key: string, ctx: ProcessWindowContext<Window>, sums: Iterable<Ev>, out: Collector<string>) => {
-        for (const s of sums) out.collect(render(key, ctx.window as TimeWindow, s.v));
-      });
+      .reduce<string>(
+        (a, b) => ({ key: a.key, v: a.v + b.v }),
+        (key: string, ctx: ProcessWindowContext<Window>, sums: Iterable<Ev>, out: Collector<string>) => {
+          for (const s of sums) out.collect(render(key, ctx.window as TimeWindow, s.v));
+        },
+      );
   };
 }
 
@@ -51,7 +73,11 @@ function stream(seed: number, n: number, keys: number): StreamEvent<Ev>[] {
   let wm = -Infinity;
   for (let i = 0; i < n; i++) {
     const timestamp = Math.max(0, i * 20 + Math.floor(rnd() * 800) - 400);
-    out.push({ kind: 'record', value: { key: `k${Math.floor(rnd() * keys)}`, v: 1 + Math.floor(rnd() * 9) }, timestamp });
+    out.push({
+      kind: 'record',
+      value: { key: `k${Math.floor(rnd() * keys)}`, v: 1 + Math.floor(rnd() * 9) },
+      timestamp,
+    });
     maxTs = Math.max(maxTs, timestamp);
     if (i % 10 === 9 && maxTs - 250 > wm) out.push({ kind: 'watermark', timestamp: (wm = maxTs - 250) });
   }
@@ -64,7 +90,13 @@ function expected(events: readonly StreamEvent<Ev>[], assigner: RefAssigner, all
     assigner,
     allowedLateness,
     keyOf: (e: Ev) => e.key,
-    fire: (key, w, elements) => [render(key, w, elements.reduce((n, e) => n + e.v, 0))],
+    fire: (key, w, elements) => [
+      render(
+        key,
+        w,
+        elements.reduce((n, e) => n + e.v, 0),
+      ),
+    ],
   });
 }
 
@@ -153,7 +185,15 @@ describe('PipelineHarness on windowed streams', () => {
         }),
     );
     await h.open();
-    for (const [v, ts] of [[0, 0], [1000, 1000], [2500, 2500], [3500, 3500], [4000, 4000], [20000, 20000], [4500, 4500]] as const) {
+    for (const [v, ts] of [
+      [0, 0],
+      [1000, 1000],
+      [2500, 2500],
+      [3500, 3500],
+      [4000, 4000],
+      [20000, 20000],
+      [4500, 4500],
+    ] as const) {
       h.processElement({ key: 'k', v }, ts);
     }
     h.processWatermark(30_000);
@@ -184,7 +224,12 @@ describe('PipelineHarness on windowed streams', () => {
     h.processElement({ key: 'a', v: 300 }, 300);
     h.processWatermark(1499);
     h.processElement({ key: 'a', v: 400 }, 400);
-    expect(h.extractOutput()).toEqual([new StreamRecord('a|0|100,200', 999), new Watermark(999), new StreamRecord('a|0|300', 999), new Watermark(1499)]);
+    expect(h.extractOutput()).toEqual([
+      new StreamRecord('a|0|100,200', 999),
+      new Watermark(999),
+      new StreamRecord('a|0|300', 999),
+      new Watermark(1499),
+    ]);
     expect(h.getSideOutput(lateTag)).toEqual([new StreamRecord({ key: 'a', v: 400 }, 400)]);
     expect(h.numKeyedStateEntries()).toBe(0);
     await h.close();
@@ -192,7 +237,11 @@ describe('PipelineHarness on windowed streams', () => {
 
   it('processing-time windows fire as setProcessingTime moves the clock', async () => {
     const h = new PipelineHarness(
-      (s: DataStream<Ev>) => s.keyBy((e) => e.key).window(TumblingProcessingTimeWindows.of(1000)).reduce((a, b) => ({ key: a.key, v: a.v + b.v })),
+      (s: DataStream<Ev>) =>
+        s
+          .keyBy((e) => e.key)
+          .window(TumblingProcessingTimeWindows.of(1000))
+          .reduce((a, b) => ({ key: a.key, v: a.v + b.v })),
       { initialProcessingTime: 100 },
     );
     await h.open();
@@ -203,13 +252,20 @@ describe('PipelineHarness on windowed streams', () => {
     expect(h.numProcessingTimeTimers()).toBe(2);
     // The window [0, 1000) fires at its last millisecond, as in Flink.
     h.setProcessingTime(999);
-    expect(h.extractOutput()).toEqual([new StreamRecord({ key: 'a', v: 4 }, 999), new StreamRecord({ key: 'b', v: 2 }, 999)]);
+    expect(h.extractOutput()).toEqual([
+      new StreamRecord({ key: 'a', v: 4 }, 999),
+      new StreamRecord({ key: 'b', v: 2 }, 999),
+    ]);
     h.setProcessingTime(1000);
     h.processElement({ key: 'a', v: 5 });
     const snapshot = await h.snapshot();
     await h.close();
     const restored = new PipelineHarness(
-      (s: DataStream<Ev>) => s.keyBy((e) => e.key).window(TumblingProcessingTimeWindows.of(1000)).reduce((a, b) => ({ key: a.key, v: a.v + b.v })),
+      (s: DataStream<Ev>) =>
+        s
+          .keyBy((e) => e.key)
+          .window(TumblingProcessingTimeWindows.of(1000))
+          .reduce((a, b) => ({ key: a.key, v: a.v + b.v })),
       { initialProcessingTime: 1500, stateBackend: 'level' },
     );
     await restored.initializeState(snapshot);
@@ -220,7 +276,12 @@ describe('PipelineHarness on windowed streams', () => {
   });
 
   it('GlobalWindows.createWithEndOfStreamTrigger() fires once, at the end of input', async () => {
-    const h = new PipelineHarness((s: DataStream<Ev>) => s.keyBy((e) => e.key).window(GlobalWindows.createWithEndOfStreamTrigger()).reduce((a, b) => ({ key: a.key, v: a.v + b.v })));
+    const h = new PipelineHarness((s: DataStream<Ev>) =>
+      s
+        .keyBy((e) => e.key)
+        .window(GlobalWindows.createWithEndOfStreamTrigger())
+        .reduce((a, b) => ({ key: a.key, v: a.v + b.v })),
+    );
     await h.open();
     const rnd = mulberry32(5);
     const totals = new Map<string, number>();
@@ -234,7 +295,9 @@ describe('PipelineHarness on windowed streams', () => {
     await h.endInput();
     const out = h.extractOutput();
     expect(out.at(-1)).toEqual(new Watermark(Number.MAX_SAFE_INTEGER));
-    expect(new Map(out.filter((e): e is StreamRecord<Ev> => e instanceof StreamRecord).map((r) => [r.value.key, r.value.v]))).toEqual(totals);
+    expect(
+      new Map(out.filter((e): e is StreamRecord<Ev> => e instanceof StreamRecord).map((r) => [r.value.key, r.value.v])),
+    ).toEqual(totals);
     await h.close();
   });
 
@@ -245,7 +308,9 @@ describe('PipelineHarness on windowed streams', () => {
         super(100, 0);
       }
       override assignWindows(_e: unknown, timestamp: number | undefined, _ctx?: WindowAssignerContext): TimeWindow[] {
-        return [100, 200].map((size) => new TimeWindow(Math.floor(timestamp! / size) * size, Math.floor(timestamp! / size) * size + size));
+        return [100, 200].map(
+          (size) => new TimeWindow(Math.floor(timestamp! / size) * size, Math.floor(timestamp! / size) * size + size),
+        );
       }
     }
     /** Sessions of 50 ms for small values and 500 ms for large ones. */
@@ -261,11 +326,17 @@ describe('PipelineHarness on windowed streams', () => {
       s
         .keyBy((e) => e.key)
         .window(assigner)
-        .reduce<string>((a, b) => ({ key: a.key, v: a.v + b.v }), (key: string, ctx: ProcessWindowContext<Window>, it: Iterable<Ev>, out: Collector<string>) => {
-          for (const x of it) out.collect(render(key, ctx.window as TimeWindow, x.v));
-        });
+        .reduce<string>(
+          (a, b) => ({ key: a.key, v: a.v + b.v }),
+          (key: string, ctx: ProcessWindowContext<Window>, it: Iterable<Ev>, out: Collector<string>) => {
+            for (const x of it) out.collect(render(key, ctx.window as TimeWindow, x.v));
+          },
+        );
     const rnd = mulberry32(8);
-    const input = Array.from({ length: 400 }, (_, i) => ({ e: { key: `k${Math.floor(rnd() * 4)}`, v: 1 + Math.floor(rnd() * 9) }, ts: i * 7 }));
+    const input = Array.from({ length: 400 }, (_, i) => ({
+      e: { key: `k${Math.floor(rnd() * 4)}`, v: 1 + Math.floor(rnd() * 9) },
+      ts: i * 7,
+    }));
 
     const tumbling = new PipelineHarness(sums(new TwoSizes()));
     await tumbling.open();

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { InternalTimerService, MAX_WATERMARK, type InternalTimer } from '../../taskmanager/runtime/timer-service.js';
 import { ManualTime } from '../helpers/manual-time.js';
 
-function service(onFire: (t: InternalTimer<string>, svc: InternalTimerService<string>, setKey: (k: unknown) => void) => void) {
+function service(
+  onFire: (t: InternalTimer<string>, svc: InternalTimerService<string>, setKey: (k: unknown) => void) => void,
+) {
   let key: unknown;
   const fired: string[] = [];
   const setKey = (k: unknown) => (key = k);

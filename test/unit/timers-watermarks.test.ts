@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { InternalTimerService, MAX_WATERMARK, MIN_WATERMARK, type InternalTimer, type ProcessingTimeService } from '../../taskmanager/runtime/timer-service.js';
+import {
+  InternalTimerService,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  type InternalTimer,
+  type ProcessingTimeService,
+} from '../../taskmanager/runtime/timer-service.js';
 import { StatusWatermarkValve } from '../../taskmanager/runtime/watermark-valve.js';
 import { ManualTime } from '../helpers/manual-time.js';
-
 
 function harness() {
   let key: unknown;
@@ -11,8 +16,10 @@ function harness() {
   const svc = new InternalTimerService<string>(
     { getCurrentKey: () => key, setCurrentKey: (k) => (key = k) },
     {
-      onEventTime: (t: InternalTimer<string>) => fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'event', keyAtFire: key }),
-      onProcessingTime: (t: InternalTimer<string>) => fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'processing', keyAtFire: key }),
+      onEventTime: (t: InternalTimer<string>) =>
+        fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'event', keyAtFire: key }),
+      onProcessingTime: (t: InternalTimer<string>) =>
+        fired.push({ key: t.key, ns: t.namespace, ts: t.timestamp, domain: 'processing', keyAtFire: key }),
     },
     time,
     (ns) => ns,
@@ -93,8 +100,14 @@ describe('InternalTimerService snapshots', () => {
     const svc = new InternalTimerService<{ start: number; end: number }>(
       { getCurrentKey: () => key, setCurrentKey: (k) => (key = k) },
       {
-        onEventTime: (t) => fired.push(`event ${JSON.stringify(t.key)} ${t.namespace.start}:${t.namespace.end} ${t.timestamp} key=${JSON.stringify(key)}`),
-        onProcessingTime: (t) => fired.push(`processing ${JSON.stringify(t.key)} ${t.namespace.start}:${t.namespace.end} ${t.timestamp} key=${JSON.stringify(key)}`),
+        onEventTime: (t) =>
+          fired.push(
+            `event ${JSON.stringify(t.key)} ${t.namespace.start}:${t.namespace.end} ${t.timestamp} key=${JSON.stringify(key)}`,
+          ),
+        onProcessingTime: (t) =>
+          fired.push(
+            `processing ${JSON.stringify(t.key)} ${t.namespace.start}:${t.namespace.end} ${t.timestamp} key=${JSON.stringify(key)}`,
+          ),
       },
       time,
       (w) => w.start,
@@ -178,7 +191,9 @@ describe('InternalTimerService snapshots', () => {
   it('refuses entries of other states and entries without a timestamp', () => {
     const { svc } = service(new ManualTime());
     expect(svc.ownsState('_timer/user-timers/event')).toBe(false);
-    expect(() => svc.restore(['_timer/user-timers/event', 'k', '0:10', 5])).toThrow(/has no state '_timer\/user-timers\/event'/);
+    expect(() => svc.restore(['_timer/user-timers/event', 'k', '0:10', 5])).toThrow(
+      /has no state '_timer\/user-timers\/event'/,
+    );
     expect(() => svc.restore(['_timer/window-timers/event', 'k', '0:10', null])).toThrow(/has no timestamp/);
   });
 });
@@ -187,7 +202,11 @@ describe('StatusWatermarkValve', () => {
   function valve(n: number) {
     const out: number[] = [];
     const idle: boolean[] = [];
-    const v = new StatusWatermarkValve(n, (w) => out.push(w), (i) => idle.push(i));
+    const v = new StatusWatermarkValve(
+      n,
+      (w) => out.push(w),
+      (i) => idle.push(i),
+    );
     return { v, out, idle };
   }
 

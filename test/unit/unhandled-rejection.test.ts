@@ -25,7 +25,10 @@ describe('an unhandled rejection', () => {
       });
       expect(code).toBe(1);
       const line = JSON.parse(readFileSync(join(dir, 'jm.log'), 'utf8').trim().split('\n').at(-1)!);
-      expect(line).toMatchObject({ level: 60, msg: expect.stringContaining('unhandled promise rejection: the JobManager stops') });
+      expect(line).toMatchObject({
+        level: 60,
+        msg: expect.stringContaining('unhandled promise rejection: the JobManager stops'),
+      });
       expect(line.err.stack).toMatch(/Error: bookkeeping went wrong\n\s+at /);
     } finally {
       rmSync(dir, { recursive: true, force: true });

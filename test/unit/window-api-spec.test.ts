@@ -10,7 +10,14 @@ import { GlobalWindows } from '../../api/windowing/global-windows.js';
 import { PurgingTrigger } from '../../api/windowing/purging-trigger.js';
 import { TimeWindow } from '../../api/windowing/time-window.js';
 import { TumblingEventTimeWindows } from '../../api/windowing/tumbling-windows.js';
-import type { Evictor, ProcessWindowContext, Trigger, Window, WindowAssigner, WindowOperatorSpec } from '../../api/windowing/types.js';
+import type {
+  Evictor,
+  ProcessWindowContext,
+  Trigger,
+  Window,
+  WindowAssigner,
+  WindowOperatorSpec,
+} from '../../api/windowing/types.js';
 import { ProcessAllWindowFunction, ProcessWindowFunction } from '../../api/windowing/window-functions.js';
 import { windowOperator, type WindowFunctions } from '../../api/windowing/window-operator-spec.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
@@ -55,7 +62,14 @@ async function operatorFor(
     emitWatermark: () => {},
   };
   const op = new WindowOperator({
-    descriptor: { id: 'c'.repeat(32), name: built.name, kind: 'window', config: windowConfigOf(built), stateful: true, outputs: [] },
+    descriptor: {
+      id: 'c'.repeat(32),
+      name: built.name,
+      kind: 'window',
+      config: windowConfigOf(built),
+      stateful: true,
+      outputs: [],
+    },
     userCode: built.userFunction as WindowOperatorSpec,
     keySelector: all ? () => 0 : (r) => (r as Rec).key,
     output,
@@ -88,8 +102,14 @@ describe('WindowOperator with specs from the API', () => {
       { assigner: GlobalWindows.create(), trigger: PurgingTrigger.of(CountTrigger.of(3)) },
       {
         kind: 'aggregate',
-        aggregate: { createAccumulator: () => [] as number[], add: (r: Rec, acc: number[]) => [...acc, r.v], getResult: (acc: number[]) => acc.join('+'), merge: (a: number[], b: number[]) => [...a, ...b] },
-        windowFunction: (key: string, _ctx: unknown, els: Iterable<string>, out: Collector<string>) => out.collect(`${key}=${[...els].join()}`),
+        aggregate: {
+          createAccumulator: () => [] as number[],
+          add: (r: Rec, acc: number[]) => [...acc, r.v],
+          getResult: (acc: number[]) => acc.join('+'),
+          merge: (a: number[], b: number[]) => [...a, ...b],
+        },
+        windowFunction: (key: string, _ctx: unknown, els: Iterable<string>, out: Collector<string>) =>
+          out.collect(`${key}=${[...els].join()}`),
       },
     );
     for (let v = 1; v <= 7; v++) op.processElement({ key: v % 2 ? 'odd' : 'even', v }, undefined);
@@ -114,7 +134,11 @@ describe('WindowOperator with specs from the API', () => {
         out.collect(`${ctx.window.start}-${ctx.window.end}:${[...elements].map((e) => e.key + e.v).join(',')}`);
       }
     }
-    const { op, records } = await operatorFor({ assigner: TumblingEventTimeWindows.of(10) }, { kind: 'process', windowFunction: new Collect() }, true);
+    const { op, records } = await operatorFor(
+      { assigner: TumblingEventTimeWindows.of(10) },
+      { kind: 'process', windowFunction: new Collect() },
+      true,
+    );
     await op.open();
     op.processElement({ key: 'a', v: 1 }, 1);
     op.processElement({ key: 'b', v: 2 }, 5);
@@ -130,11 +154,19 @@ describe('WindowOperator with specs from the API', () => {
 
   it('a keyed ProcessWindowFunction after reduce sees the key and the single reduced value', async () => {
     class Label extends ProcessWindowFunction<Rec, string, string, TimeWindow> {
-      process(key: string, ctx: ProcessWindowContext<TimeWindow>, elements: Iterable<Rec>, out: Collector<string>): void {
+      process(
+        key: string,
+        ctx: ProcessWindowContext<TimeWindow>,
+        elements: Iterable<Rec>,
+        out: Collector<string>,
+      ): void {
         out.collect(`${key}@${ctx.window.start}:${[...elements].map((e) => e.v).join()}`);
       }
     }
-    const { op, values } = await operatorFor({ assigner: TumblingEventTimeWindows.of(10) }, { kind: 'reduce', reduce: { reduce: sum }, windowFunction: new Label() });
+    const { op, values } = await operatorFor(
+      { assigner: TumblingEventTimeWindows.of(10) },
+      { kind: 'reduce', reduce: { reduce: sum }, windowFunction: new Label() },
+    );
     op.processElement({ key: 'a', v: 1 }, 1);
     op.processElement({ key: 'a', v: 2 }, 2);
     op.processElement({ key: 'b', v: 5 }, 3);

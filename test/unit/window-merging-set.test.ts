@@ -12,12 +12,19 @@ interface MergeCall {
 }
 
 function setup() {
-  const set = new MergingWindowSet<Window>(EventTimeSessionWindows.withGap(10) as unknown as MergingWindowAssigner<unknown, Window>);
+  const set = new MergingWindowSet<Window>(
+    EventTimeSessionWindows.withGap(10) as unknown as MergingWindowAssigner<unknown, Window>,
+  );
   const calls: MergeCall[] = [];
   const add = (start: number, end: number): string =>
     set
       .addWindow(new TimeWindow(start, end), (result, merged, stateResult, mergedState) =>
-        calls.push({ result: result.id(), merged: merged.map((w) => w.id()).sort(), stateResult: stateResult.id(), mergedState: mergedState.map((w) => w.id()) }),
+        calls.push({
+          result: result.id(),
+          merged: merged.map((w) => w.id()).sort(),
+          stateResult: stateResult.id(),
+          mergedState: mergedState.map((w) => w.id()),
+        }),
       )
       .id();
   const stateOf = (start: number, end: number) => set.getStateWindow(new TimeWindow(start, end))?.id();

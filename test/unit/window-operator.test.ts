@@ -30,7 +30,10 @@ import { windowConfig } from '../helpers/descriptors.js';
 // ---------------------------------------------------------------------------------------------
 // Harness: a recording Output, a manual processing-time clock, and the operator set up as a task would.
 
-type Logged = { kind: 'out'; value: unknown; ts: number | undefined } | { kind: 'side'; tag: string; value: unknown; ts: number | undefined } | { kind: 'wm'; ts: number };
+type Logged =
+  | { kind: 'out'; value: unknown; ts: number | undefined }
+  | { kind: 'side'; tag: string; value: unknown; ts: number | undefined }
+  | { kind: 'wm'; ts: number };
 
 class RecordingOutput implements Output {
   readonly log: Logged[] = [];
@@ -51,7 +54,6 @@ class RecordingOutput implements Output {
   }
 }
 
-
 function services(time: ProcessingTimeService): TaskServices {
   return fakeTaskServices({ processingTime: time, taskName: 'Window' });
 }
@@ -66,7 +68,14 @@ async function harness(spec: Partial<WindowOperatorSpec> & Pick<WindowOperatorSp
   const time = new ManualTime();
   const full: WindowOperatorSpec = { trigger: spec.assigner.getDefaultTrigger(), allowedLateness: 0, ...spec };
   const op = new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window(test)', kind: 'window', config: windowConfig(), stateful: true, outputs: [] },
+    descriptor: {
+      id: 'a'.repeat(32),
+      name: 'Window(test)',
+      kind: 'window',
+      config: windowConfig(),
+      stateful: true,
+      outputs: [],
+    },
     userCode: full,
     keySelector: keyed ? (r) => (r as Rec).key : undefined,
     output: out,
@@ -83,7 +92,8 @@ const A = (a: unknown): WindowAssigner<unknown, Window> => a as WindowAssigner<u
 const tumbling = (size: number, offset = 0, eventTime = true) =>
   A(eventTime ? TumblingEventTimeWindows.of(size, offset) : TumblingProcessingTimeWindows.of(size, offset));
 const sliding = (size: number, slide: number) => A(SlidingEventTimeWindows.of(size, slide));
-const sessions = (gap: number, eventTime = true) => A(eventTime ? EventTimeSessionWindows.withGap(gap) : ProcessingTimeSessionWindows.withGap(gap));
+const sessions = (gap: number, eventTime = true) =>
+  A(eventTime ? EventTimeSessionWindows.withGap(gap) : ProcessingTimeSessionWindows.withGap(gap));
 const dynamicSessions = (gap: (e: unknown) => number) => A(EventTimeSessionWindows.withDynamicGap(gap));
 const globalWindows = () => A(GlobalWindows.create());
 const countEvictor = (n: number) => CountEvictor.of(n) as Evictor<unknown, Window>;
@@ -112,13 +122,23 @@ function tw(ctx: ProcessWindowContext<Window>): TimeWindow {
 }
 
 /** process(): every element of the window, sorted. */
-const listProcess = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
+const listProcess = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+): void => {
   const vs = [...elements].map((e) => (e as Rec).v).sort((a, b) => a - b);
   out.collect(`${String(key)}|${tw(ctx).start}|${tw(ctx).end}|${vs.join(',')}`);
 };
 
 /** process() after a pre-aggregation: the single value, with the window. */
-const singleProcess = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
+const singleProcess = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+): void => {
   const all = [...elements];
   if (all.length !== 1) throw new Error(`expected one pre-aggregated value, got ${all.length}`);
   const v = all[0];
@@ -177,7 +197,11 @@ function rng(seed: number): () => number {
  * Events whose timestamps move forward with disorder up to `disorder`; a bounded-out-of-orderness
  * watermark (max seen - bound - 1) every few events, with bound < disorder so some events are late.
  */
-function randomInput(seed: number, n: number, opts: { keys: number; step: number; disorder: number; bound: number; startAt?: number }): Input[] {
+function randomInput(
+  seed: number,
+  n: number,
+  opts: { keys: number; step: number; disorder: number; bound: number; startAt?: number },
+): Input[] {
   const r = rng(seed);
   const inputs: Input[] = [];
   let maxTs = Number.MIN_SAFE_INTEGER;
@@ -219,7 +243,12 @@ function segments(log: Logged[]): string[][] {
  * allowed lateness, and is gone when the watermark reaches max timestamp + lateness. An element
  * none of whose windows is still there goes to the late side output.
  */
-function referenceFixed(inputs: Input[], assign: (ts: number) => TimeWindow[], lateness: number, variant: Variant): Logged[] {
+function referenceFixed(
+  inputs: Input[],
+  assign: (ts: number) => TimeWindow[],
+  lateness: number,
+  variant: Variant,
+): Logged[] {
   const log: Logged[] = [];
   const windows = new Map<string, { key: string; w: TimeWindow; vs: number[] }>();
   let wm = Number.MIN_SAFE_INTEGER;
@@ -286,7 +315,10 @@ function referenceSessions(inputs: Input[], gap: number, lateness: number, varia
           const max = s.w.end - 1;
           if (max > prev && max <= wm) fire(key, s);
         }
-        sessionsByKey.set(key, list.filter((s) => s.w.end - 1 + lateness > wm));
+        sessionsByKey.set(
+          key,
+          list.filter((s) => s.w.end - 1 + lateness > wm),
+        );
       }
       log.push({ kind: 'wm', ts: wm });
     }
@@ -311,7 +343,8 @@ function tumblingAssign(size: number, offset = 0): (ts: number) => TimeWindow[] 
 function slidingAssign(size: number, slide: number): (ts: number) => TimeWindow[] {
   return (ts) => {
     const out: TimeWindow[] = [];
-    for (let start = TimeWindow.getWindowStartWithOffset(ts, 0, slide); start > ts - size; start -= slide) out.push(new TimeWindow(start, start + size));
+    for (let start = TimeWindow.getWindowStartWithOffset(ts, 0, slide); start > ts - size; start -= slide)
+      out.push(new TimeWindow(start, start + size));
     return out;
   };
 }
@@ -345,7 +378,12 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
   }
 
   it('allowed lateness: late elements within it fire the window again with the updated contents', async () => {
-    const { op, out } = await harness({ assigner: tumbling(500), lateDataTag: LATE, allowedLateness: 200, ...variantSpec('process') });
+    const { op, out } = await harness({
+      assigner: tumbling(500),
+      lateDataTag: LATE,
+      allowedLateness: 200,
+      ...variantSpec('process'),
+    });
     run(op, input);
     const expected = referenceFixed(input, tumblingAssign(500), 200, 'process');
     // Late firings happen: some window is emitted more than once, each time with more elements.
@@ -362,9 +400,16 @@ describe('WindowOperator: tumbling and sliding event-time windows against the re
   });
 
   it('sliding windows with allowed lateness and aggregate+process', async () => {
-    const { op, out } = await harness({ assigner: sliding(600, 200), lateDataTag: LATE, allowedLateness: 100, ...variantSpec('aggregate+process') });
+    const { op, out } = await harness({
+      assigner: sliding(600, 200),
+      lateDataTag: LATE,
+      allowedLateness: 100,
+      ...variantSpec('aggregate+process'),
+    });
     run(op, input);
-    expect(segments(out.log)).toEqual(segments(referenceFixed(input, slidingAssign(600, 200), 100, 'aggregate+process')));
+    expect(segments(out.log)).toEqual(
+      segments(referenceFixed(input, slidingAssign(600, 200), 100, 'aggregate+process')),
+    );
   });
 
   it('without a late-data tag, late elements are dropped and counted', async () => {
@@ -403,14 +448,23 @@ describe('WindowOperator: event-time session windows against the reference', () 
   });
 
   it('sessions with allowed lateness: late elements extend and re-fire sessions', async () => {
-    const { op, out } = await harness({ assigner: sessions(100), lateDataTag: LATE, allowedLateness: 150, ...variantSpec('aggregate+process') });
+    const { op, out } = await harness({
+      assigner: sessions(100),
+      lateDataTag: LATE,
+      allowedLateness: 150,
+      ...variantSpec('aggregate+process'),
+    });
     run(op, input);
     expect(segments(out.log)).toEqual(segments(referenceSessions(input, 100, 150, 'aggregate+process')));
   });
 
   it('dynamic gaps: the gap comes from the element', async () => {
     // Sessions of one key merged by an element whose gap spans both, then a contained window that changes nothing.
-    const { op, out } = await harness({ assigner: dynamicSessions((e) => (e as Rec).v), allowedLateness: 5, ...variantSpec('process') });
+    const { op, out } = await harness({
+      assigner: dynamicSessions((e) => (e as Rec).v),
+      allowedLateness: 5,
+      ...variantSpec('process'),
+    });
     op.processElement({ key: 'a', v: 10 }, 0); // [0, 10)
     op.processElement({ key: 'a', v: 10 }, 30); // [30, 40)
     expect(await op.numWindows()).toBe(2);
@@ -434,7 +488,10 @@ describe('WindowOperator: event-time session windows against the reference', () 
 describe('WindowOperator: cleanup and state', () => {
   it('holds no state, timers or keys once the watermark passes every window end plus lateness', async () => {
     const input = randomInput(3, 1500, { keys: 6, step: 10, disorder: 200, bound: 100 });
-    const lastFinite = input[input.length - 2]!.kind === 'wm' ? input[input.length - 2]!.ts : Math.max(...input.filter((i) => i.kind === 'wm' && i.ts < MAX_WATERMARK).map((i) => i.ts));
+    const lastFinite =
+      input[input.length - 2]!.kind === 'wm'
+        ? input[input.length - 2]!.ts
+        : Math.max(...input.filter((i) => i.kind === 'wm' && i.ts < MAX_WATERMARK).map((i) => i.ts));
     for (const assigner of [tumbling(300), sliding(300, 100), sessions(60)]) {
       const { op } = await harness({ assigner, allowedLateness: 120, ...variantSpec('process') });
       run(op, input.slice(0, -1));
@@ -448,13 +505,21 @@ describe('WindowOperator: cleanup and state', () => {
   });
 
   it('keeps a window until end + lateness, then clears it exactly at that watermark', async () => {
-    const { op, out } = await harness({ assigner: tumbling(100), allowedLateness: 50, lateDataTag: LATE, ...variantSpec('reduce') });
+    const { op, out } = await harness({
+      assigner: tumbling(100),
+      allowedLateness: 50,
+      lateDataTag: LATE,
+      ...variantSpec('reduce'),
+    });
     op.processElement({ key: 'a', v: 1 }, 10);
     op.processWatermark(99);
     expect(out.values()).toEqual([{ key: 'a', v: 1 }]);
     expect(await op.numWindows()).toBe(1);
     op.processElement({ key: 'a', v: 2 }, 20); // late firing
-    expect(out.values()).toEqual([{ key: 'a', v: 1 }, { key: 'a', v: 3 }]);
+    expect(out.values()).toEqual([
+      { key: 'a', v: 1 },
+      { key: 'a', v: 3 },
+    ]);
     op.processWatermark(148);
     expect(await op.numWindows()).toBe(1);
     op.processWatermark(149);
@@ -489,7 +554,10 @@ describe('WindowOperator: count windows', () => {
     const seq = [1, 2, 3, 4, 5, 6, 7, 8];
     for (const v of seq) op.processElement({ key: v % 2 ? 'odd' : 'even', v }, undefined);
     // odd: 1,3,5 -> 9 then 7 pending; even: 2,4,6 -> 12 then 8 pending
-    expect(out.values()).toEqual([{ key: 'odd', v: 9 }, { key: 'even', v: 12 }]);
+    expect(out.values()).toEqual([
+      { key: 'odd', v: 9 },
+      { key: 'even', v: 12 },
+    ]);
     expect(out.log.filter((e) => e.kind === 'out').every((e) => e.ts === GlobalWindow.get().maxTimestamp())).toBe(true);
     expect(await op.numWindows()).toBe(2);
     // The global window never ends: the maximum watermark fires nothing and clears nothing.
@@ -507,7 +575,11 @@ describe('WindowOperator: count windows', () => {
     });
     for (let v = 1; v <= 7; v++) op.processElement({ key: 'a', v }, undefined);
     // Fires after 2, 4, 6 elements, summing the last 3 kept: 1+2, 2+3+4, 4+5+6.
-    expect(out.values()).toEqual([{ key: 'a', v: 3 }, { key: 'a', v: 9 }, { key: 'a', v: 15 }]);
+    expect(out.values()).toEqual([
+      { key: 'a', v: 3 },
+      { key: 'a', v: 9 },
+      { key: 'a', v: 15 },
+    ]);
   });
 
   it('an evictor with a process function sees only what the evictor keeps', async () => {
@@ -521,7 +593,10 @@ describe('WindowOperator: count windows', () => {
       },
     });
     for (let v = 1; v <= 8; v++) op.processElement({ key: 'a', v }, undefined);
-    expect(seen).toEqual([[3, 4], [7, 8]]);
+    expect(seen).toEqual([
+      [3, 4],
+      [7, 8],
+    ]);
   });
 });
 
@@ -617,15 +692,31 @@ describe('WindowOperator: functions and contexts', () => {
   });
 
   it('refuses a merging assigner with a trigger that cannot merge', async () => {
-    const noMerge = { ...EventTimeTrigger.create(), onElement: () => 'CONTINUE', canMerge: () => false } as unknown as Trigger<unknown, Window>;
+    const noMerge = {
+      ...EventTimeTrigger.create(),
+      onElement: () => 'CONTINUE',
+      canMerge: () => false,
+    } as unknown as Trigger<unknown, Window>;
     await expect(harness({ assigner: sessions(10), trigger: noMerge })).rejects.toThrow(/merging window assigner/);
   });
 
   it('structured keys share state by value', async () => {
     const out = new RecordingOutput();
     const op = new WindowOperator({
-      descriptor: { id: 'b'.repeat(32), name: 'W', kind: 'window', config: windowConfig(), stateful: true, outputs: [] },
-      userCode: { assigner: tumbling(10), trigger: EventTimeTrigger.create(), allowedLateness: 0, reduceFunction: (a: unknown, b: unknown) => [(a as number[])[0], (a as number[])[1]! + (b as number[])[1]!] },
+      descriptor: {
+        id: 'b'.repeat(32),
+        name: 'W',
+        kind: 'window',
+        config: windowConfig(),
+        stateful: true,
+        outputs: [],
+      },
+      userCode: {
+        assigner: tumbling(10),
+        trigger: EventTimeTrigger.create(),
+        allowedLateness: 0,
+        reduceFunction: (a: unknown, b: unknown) => [(a as number[])[0], (a as number[])[1]! + (b as number[])[1]!],
+      },
       keySelector: (r) => ({ id: (r as number[])[0] }),
       output: out,
       services: services(new ManualTime()),
@@ -636,6 +727,9 @@ describe('WindowOperator: functions and contexts', () => {
     op.processElement([2, 7], 3);
     expect(await op.numKeys()).toBe(2);
     op.processWatermark(9);
-    expect(out.values().sort((a, b) => (a as number[])[0]! - (b as number[])[0]!)).toEqual([[1, 11], [2, 7]]);
+    expect(out.values().sort((a, b) => (a as number[])[0]! - (b as number[])[0]!)).toEqual([
+      [1, 11],
+      [2, 7],
+    ]);
   });
 });

@@ -11,9 +11,21 @@ import { EventTimeTrigger } from '../../api/windowing/event-time-trigger.js';
 import { SlidingEventTimeWindows } from '../../api/windowing/sliding-windows.js';
 import type { TimeWindow } from '../../api/windowing/time-window.js';
 import { TumblingEventTimeWindows } from '../../api/windowing/tumbling-windows.js';
-import type { AggregateFunction, ProcessWindowContext, Trigger, Window, WindowAssigner, WindowOperatorSpec } from '../../api/windowing/types.js';
+import type {
+  AggregateFunction,
+  ProcessWindowContext,
+  Trigger,
+  Window,
+  WindowAssigner,
+  WindowOperatorSpec,
+} from '../../api/windowing/types.js';
 import { windowOperator as windowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
-import { assignToKeyGroup, keyGroupRangeFor, operatorIndexForKeyGroup, type KeyGroupRange } from '../../common/keygroups.js';
+import {
+  assignToKeyGroup,
+  keyGroupRangeFor,
+  operatorIndexForKeyGroup,
+  type KeyGroupRange,
+} from '../../common/keygroups.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
 import { WindowOperator } from '../../taskmanager/operators/window-operator.js';
 import { SLICES_STATE } from '../../taskmanager/operators/window-slicing.js';
@@ -30,7 +42,6 @@ import { mulberry32 } from '../reference/random.js';
 import { perEventWatermarkStream, type StreamEvent } from '../reference/stream.js';
 import { referenceWindows, type RefAssigner } from '../reference/windows.js';
 import { windowConfig } from '../helpers/descriptors.js';
-
 
 const LATE = 'late';
 const MAX_PARALLELISM = 128;
@@ -54,7 +65,12 @@ const countSum: AggregateFunction<unknown, unknown, unknown> = {
   },
 };
 
-const render = (key: unknown, ctx: ProcessWindowContext<Window>, elements: Iterable<unknown>, out: Collector<unknown>): void => {
+const render = (
+  key: unknown,
+  ctx: ProcessWindowContext<Window>,
+  elements: Iterable<unknown>,
+  out: Collector<unknown>,
+): void => {
   // Elements in arrival order (process over all elements keeps them).
   const all = [...elements].map((e) => (typeof e === 'string' ? e : (e as Rec).v));
   out.collect(`${String(key)}|${tw(ctx).start}|${tw(ctx).end}|${all.join(',')}`);
@@ -81,8 +97,13 @@ function expectedLine(variant: Variant, key: string, w: { start: number; end: nu
 }
 
 function assignerOf(ref: RefAssigner): WindowAssigner<unknown, Window> {
-  if (ref.kind === 'tumbling') return TumblingEventTimeWindows.of(ref.size, ref.offset ?? 0) as unknown as WindowAssigner<unknown, Window>;
-  if (ref.kind === 'sliding') return SlidingEventTimeWindows.of(ref.size, ref.slide, ref.offset ?? 0) as unknown as WindowAssigner<unknown, Window>;
+  if (ref.kind === 'tumbling')
+    return TumblingEventTimeWindows.of(ref.size, ref.offset ?? 0) as unknown as WindowAssigner<unknown, Window>;
+  if (ref.kind === 'sliding')
+    return SlidingEventTimeWindows.of(ref.size, ref.slide, ref.offset ?? 0) as unknown as WindowAssigner<
+      unknown,
+      Window
+    >;
   throw new Error('sessions are not sliced');
 }
 
@@ -93,7 +114,14 @@ function generalTrigger(): Trigger<unknown, Window> {
 
 function makeOperator(spec: WindowOperatorSpec, output: Output, time: ManualTime): WindowOperator {
   return new WindowOperator({
-    descriptor: { id: 'a'.repeat(32), name: 'Window', kind: 'window', config: windowConfig('k'), stateful: true, outputs: [] },
+    descriptor: {
+      id: 'a'.repeat(32),
+      name: 'Window',
+      kind: 'window',
+      config: windowConfig('k'),
+      stateful: true,
+      outputs: [],
+    },
     userCode: spec,
     keySelector: (r) => (r as Rec).key,
     output,
@@ -101,7 +129,10 @@ function makeOperator(spec: WindowOperatorSpec, output: Output, time: ManualTime
   });
 }
 
-type Emitted = { kind: 'out'; value: unknown; ts: number | undefined } | { kind: 'side'; tag: string; value: unknown; ts: number | undefined } | { kind: 'wm'; ts: number };
+type Emitted =
+  | { kind: 'out'; value: unknown; ts: number | undefined }
+  | { kind: 'side'; tag: string; value: unknown; ts: number | undefined }
+  | { kind: 'wm'; ts: number };
 
 class SwitchableOutput implements Output {
   enabled = true;
@@ -118,18 +149,29 @@ class SwitchableOutput implements Output {
 }
 
 /** Records moving forward by up to 2 * step with disorder up to `disorder`; keys k0..k(keys-1). */
-function randomRecords(seed: number, n: number, keys: number, step: number, disorder: number): { rec: Rec; ts: number }[] {
+function randomRecords(
+  seed: number,
+  n: number,
+  keys: number,
+  step: number,
+  disorder: number,
+): { rec: Rec; ts: number }[] {
   const r = mulberry32(seed);
   let base = -3000;
   return Array.from({ length: n }, () => {
     base += Math.floor(r() * step * 2);
-    return { rec: { key: `k${Math.floor(r() * keys)}`, v: 1 + Math.floor(r() * 100) }, ts: base - Math.floor(r() * disorder) };
+    return {
+      rec: { key: `k${Math.floor(r() * keys)}`, v: 1 + Math.floor(r() * 100) },
+      ts: base - Math.floor(r() * disorder),
+    };
   });
 }
 
 function streamOf(seed: number, n: number, keys: number, disorder: number, bound: number): StreamEvent<Rec>[] {
   const records = randomRecords(seed, n, keys, 8, disorder);
-  return perEventWatermarkStream(records, (x) => x.ts, bound).map((ev) => (ev.kind === 'record' ? { ...ev, value: ev.value.rec } : ev));
+  return perEventWatermarkStream(records, (x) => x.ts, bound).map((ev) =>
+    ev.kind === 'record' ? { ...ev, value: ev.value.rec } : ev,
+  );
 }
 
 /** Output between watermarks sorted (order within one is free); side outputs as they came. */
@@ -142,8 +184,10 @@ function segments(log: readonly Emitted[]): string[][] {
   return segs.map((s) => s.sort());
 }
 
-const outputs = (log: readonly Emitted[]): string[] => log.filter((e) => e.kind === 'out').map((e) => JSON.stringify((e as { value: unknown }).value));
-const lateOnes = (log: readonly Emitted[]): string[] => log.filter((e) => e.kind === 'side' && e.tag === LATE).map((e) => JSON.stringify((e as { value: unknown }).value));
+const outputs = (log: readonly Emitted[]): string[] =>
+  log.filter((e) => e.kind === 'out').map((e) => JSON.stringify((e as { value: unknown }).value));
+const lateOnes = (log: readonly Emitted[]): string[] =>
+  log.filter((e) => e.kind === 'side' && e.tag === LATE).map((e) => JSON.stringify((e as { value: unknown }).value));
 
 interface Case {
   name: string;
@@ -156,17 +200,58 @@ interface Case {
 
 // Disorder beyond the watermark's bound (120 ms) plus lateness, and beyond size - slide for sliding windows, so some records are late.
 const CASES: Case[] = [
-  { name: 'tumbling(400, offset 70)', assigner: { kind: 'tumbling', size: 400, offset: 70 }, lateness: 0, variants: ['reduce', 'aggregate', 'process', 'aggregate+process'], seed: 11, disorder: 400 },
-  { name: 'tumbling(300), lateness 150', assigner: { kind: 'tumbling', size: 300 }, lateness: 150, variants: ['reduce+process', 'process', 'aggregate'], seed: 12, disorder: 700 },
-  { name: 'sliding(600, 200)', assigner: { kind: 'sliding', size: 600, slide: 200 }, lateness: 0, variants: ['reduce', 'aggregate', 'aggregate+process'], seed: 13, disorder: 900 },
+  {
+    name: 'tumbling(400, offset 70)',
+    assigner: { kind: 'tumbling', size: 400, offset: 70 },
+    lateness: 0,
+    variants: ['reduce', 'aggregate', 'process', 'aggregate+process'],
+    seed: 11,
+    disorder: 400,
+  },
+  {
+    name: 'tumbling(300), lateness 150',
+    assigner: { kind: 'tumbling', size: 300 },
+    lateness: 150,
+    variants: ['reduce+process', 'process', 'aggregate'],
+    seed: 12,
+    disorder: 700,
+  },
+  {
+    name: 'sliding(600, 200)',
+    assigner: { kind: 'sliding', size: 600, slide: 200 },
+    lateness: 0,
+    variants: ['reduce', 'aggregate', 'aggregate+process'],
+    seed: 13,
+    disorder: 900,
+  },
   // Slices of gcd(500, 200) = 100: windows end every second slice.
-  { name: 'sliding(500, 200, offset 30), lateness 250', assigner: { kind: 'sliding', size: 500, slide: 200, offset: 30 }, lateness: 250, variants: ['reduce+process', 'aggregate', 'reduce'], seed: 14, disorder: 1100 },
-  { name: 'sliding(300, 300) (one slice per window)', assigner: { kind: 'sliding', size: 300, slide: 300 }, lateness: 50, variants: ['aggregate+process'], seed: 15, disorder: 500 },
+  {
+    name: 'sliding(500, 200, offset 30), lateness 250',
+    assigner: { kind: 'sliding', size: 500, slide: 200, offset: 30 },
+    lateness: 250,
+    variants: ['reduce+process', 'aggregate', 'reduce'],
+    seed: 14,
+    disorder: 1100,
+  },
+  {
+    name: 'sliding(300, 300) (one slice per window)',
+    assigner: { kind: 'sliding', size: 300, slide: 300 },
+    lateness: 50,
+    variants: ['aggregate+process'],
+    seed: 15,
+    disorder: 500,
+  },
 ];
 
 function specFor(c: Case, variant: Variant, trigger?: Trigger<unknown, Window>): WindowOperatorSpec {
   const assigner = assignerOf(c.assigner);
-  return { assigner, trigger: trigger ?? assigner.getDefaultTrigger(), allowedLateness: c.lateness, lateDataTag: LATE, ...variantSpec(variant) };
+  return {
+    assigner,
+    trigger: trigger ?? assigner.getDefaultTrigger(),
+    allowedLateness: c.lateness,
+    lateDataTag: LATE,
+    ...variantSpec(variant),
+  };
 }
 
 describe('sliced windows emit what the general path emits', () => {
@@ -177,8 +262,17 @@ describe('sliced windows emit what the general path emits', () => {
         const run = async (trigger?: Trigger<unknown, Window>) => {
           const log: Emitted[] = [];
           const op = makeOperator(specFor(c, variant, trigger), new SwitchableOutput(log), new ManualTime());
-          const keyed = await createKeyedStateBackend('heap', { maxParallelism: MAX_PARALLELISM, keyGroupRange: { start: 0, end: MAX_PARALLELISM - 1 }, dir: '' });
-          await op.initializeState({ isRestored: () => false, getOperatorStateStore: () => new OperatorStateBackend(), keyedStateBackend: keyed, getBroadcastState: () => undefined as never });
+          const keyed = await createKeyedStateBackend('heap', {
+            maxParallelism: MAX_PARALLELISM,
+            keyGroupRange: { start: 0, end: MAX_PARALLELISM - 1 },
+            dir: '',
+          });
+          await op.initializeState({
+            isRestored: () => false,
+            getOperatorStateStore: () => new OperatorStateBackend(),
+            keyedStateBackend: keyed,
+            getBroadcastState: () => undefined as never,
+          });
           for (const ev of stream) {
             if (ev.kind === 'record') op.processElement(ev.value, ev.timestamp);
             else op.processWatermark(ev.timestamp);
@@ -206,16 +300,43 @@ describe('sliced windows emit what the general path emits', () => {
     const tumbling = assignerOf({ kind: 'tumbling', size: 600 });
     const time = new ManualTime();
     const sliced = (spec: WindowOperatorSpec) => makeOperator(spec, new SwitchableOutput([]), time).sliced;
-    expect(sliced({ assigner: sliding, trigger: sliding.getDefaultTrigger(), allowedLateness: 0, aggregateFunction: countSum })).toBe(true);
-    expect(sliced({ assigner: sliding, trigger: sliding.getDefaultTrigger(), allowedLateness: 0, windowFunction: render })).toBe(false);
-    expect(sliced({ assigner: tumbling, trigger: tumbling.getDefaultTrigger(), allowedLateness: 0, windowFunction: render })).toBe(true);
-    expect(sliced({ assigner: tumbling, trigger: generalTrigger(), allowedLateness: 0, reduceFunction: sumReduce })).toBe(false);
-    expect(sliced({ assigner: tumbling, trigger: tumbling.getDefaultTrigger(), allowedLateness: 0, reduceFunction: sumReduce, evictor: { evictBefore: (e) => e, evictAfter: (e) => e, describe: () => ({}) } })).toBe(false);
+    expect(
+      sliced({
+        assigner: sliding,
+        trigger: sliding.getDefaultTrigger(),
+        allowedLateness: 0,
+        aggregateFunction: countSum,
+      }),
+    ).toBe(true);
+    expect(
+      sliced({ assigner: sliding, trigger: sliding.getDefaultTrigger(), allowedLateness: 0, windowFunction: render }),
+    ).toBe(false);
+    expect(
+      sliced({ assigner: tumbling, trigger: tumbling.getDefaultTrigger(), allowedLateness: 0, windowFunction: render }),
+    ).toBe(true);
+    expect(
+      sliced({ assigner: tumbling, trigger: generalTrigger(), allowedLateness: 0, reduceFunction: sumReduce }),
+    ).toBe(false);
+    expect(
+      sliced({
+        assigner: tumbling,
+        trigger: tumbling.getDefaultTrigger(),
+        allowedLateness: 0,
+        reduceFunction: sumReduce,
+        evictor: { evictBefore: (e) => e, evictAfter: (e) => e, describe: () => ({}) },
+      }),
+    ).toBe(false);
     // The API marks an AggregateFunction without merge(): sliding windows could not combine its slices.
     const noMerge = { createAccumulator: () => 0, add: (_v: unknown, a: number) => a + 1, getResult: (a: number) => a };
     const built = (assigner: WindowAssigner<unknown, Window>) =>
       windowOperatorSpec(
-        { assigner: assigner as never, trigger: assigner.getDefaultTrigger() as never, evictor: undefined, allowedLateness: 0, lateDataTag: undefined },
+        {
+          assigner: assigner as never,
+          trigger: assigner.getDefaultTrigger() as never,
+          evictor: undefined,
+          allowedLateness: 0,
+          lateDataTag: undefined,
+        },
         { kind: 'aggregate', aggregate: noMerge },
         false,
         'aggregate',
@@ -249,19 +370,39 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-async function startSubtask(spec: WindowOperatorSpec, backend: BackendType, range: KeyGroupRange, log: Emitted[], files: { path: string; sha256: string }[]): Promise<Subtask> {
+async function startSubtask(
+  spec: WindowOperatorSpec,
+  backend: BackendType,
+  range: KeyGroupRange,
+  log: Emitted[],
+  files: { path: string; sha256: string }[],
+): Promise<Subtask> {
   const dir = backend === 'level' ? tempDir('weir-slices-level-') : undefined;
-  const keyed = await createKeyedStateBackend(backend, { maxParallelism: MAX_PARALLELISM, keyGroupRange: range, dir: dir ?? '' });
+  const keyed = await createKeyedStateBackend(backend, {
+    maxParallelism: MAX_PARALLELISM,
+    keyGroupRange: range,
+    dir: dir ?? '',
+  });
   const output = new SwitchableOutput(log);
   const op = makeOperator(spec, output, new ManualTime());
   if (files.length > 0) await restoreKeyedState(keyed, files, (meta, entry) => op.restoreRawKeyedState(meta, entry));
-  await op.initializeState({ isRestored: () => files.length > 0, getOperatorStateStore: () => new OperatorStateBackend(), keyedStateBackend: keyed, getBroadcastState: () => undefined as never });
+  await op.initializeState({
+    isRestored: () => files.length > 0,
+    getOperatorStateStore: () => new OperatorStateBackend(),
+    keyedStateBackend: keyed,
+    getBroadcastState: () => undefined as never,
+  });
   await op.open();
   return { op, keyed, range, output, dir };
 }
 
 /** Runs `stream` through subtasks at each parallelism of `plan` in turn; returns everything emitted and the states each checkpoint held. */
-async function runRescaled(spec: () => WindowOperatorSpec, stream: StreamEvent<Rec>[], plan: { parallelism: number; backend: BackendType }[], stepsAfterBarrier: number): Promise<{ log: Emitted[]; states: string[][] }> {
+async function runRescaled(
+  spec: () => WindowOperatorSpec,
+  stream: StreamEvent<Rec>[],
+  plan: { parallelism: number; backend: BackendType }[],
+  stepsAfterBarrier: number,
+): Promise<{ log: Emitted[]; states: string[][] }> {
   const log: Emitted[] = [];
   const states: string[][] = [];
   const snapshots = tempDir('weir-slices-chk-');
@@ -271,7 +412,8 @@ async function runRescaled(spec: () => WindowOperatorSpec, stream: StreamEvent<R
   for (let part = 0; part < plan.length; part++) {
     const { parallelism, backend } = plan[part]!;
     const subtasks: Subtask[] = [];
-    for (let i = 0; i < parallelism; i++) subtasks.push(await startSubtask(spec(), backend, keyGroupRangeFor(MAX_PARALLELISM, parallelism, i), log, files));
+    for (let i = 0; i < parallelism; i++)
+      subtasks.push(await startSubtask(spec(), backend, keyGroupRangeFor(MAX_PARALLELISM, parallelism, i), log, files));
     // A snapshot holds no watermark: the restored subtasks get the last one again, as replayed sources soon give it.
     if (lastWatermark !== undefined) {
       for (const s of subtasks) {
@@ -283,7 +425,11 @@ async function runRescaled(spec: () => WindowOperatorSpec, stream: StreamEvent<R
     const end = part === plan.length - 1 ? stream.length : Math.floor(((part + 1) * stream.length) / plan.length);
     const deliver = (ev: StreamEvent<Rec>) => {
       if (ev.kind === 'record') {
-        const owner = operatorIndexForKeyGroup(MAX_PARALLELISM, parallelism, assignToKeyGroup(ev.value.key, MAX_PARALLELISM));
+        const owner = operatorIndexForKeyGroup(
+          MAX_PARALLELISM,
+          parallelism,
+          assignToKeyGroup(ev.value.key, MAX_PARALLELISM),
+        );
         subtasks[owner]!.op.processElement(ev.value, ev.timestamp);
       } else for (const s of subtasks) s.op.processWatermark(ev.timestamp);
     };
@@ -298,7 +444,12 @@ async function runRescaled(spec: () => WindowOperatorSpec, stream: StreamEvent<R
       break;
     }
     // The barrier: every subtask takes the synchronous part of its checkpoint.
-    const taken = subtasks.map((s, i) => ({ s, i, keyedSnapshot: s.keyed.snapshot(), raw: s.op.snapshotRawKeyedState() }));
+    const taken = subtasks.map((s, i) => ({
+      s,
+      i,
+      keyedSnapshot: s.keyed.snapshot(),
+      raw: s.op.snapshotRawKeyedState(),
+    }));
     // They go on a little before the files are written (that output is lost with them).
     for (const s of subtasks) s.output.enabled = false;
     for (let i = next; i < Math.min(next + stepsAfterBarrier, stream.length); i++) deliver(stream[i]!);
@@ -322,15 +473,37 @@ async function runRescaled(spec: () => WindowOperatorSpec, stream: StreamEvent<R
       await s.op.close();
       await s.keyed.dispose();
     }
-    states.push([...new Set((await Promise.all(files.map(async (f) => (await readSnapshotFile(f.path)).states.map((m) => m.name)))).flat())].sort());
+    states.push(
+      [
+        ...new Set(
+          (
+            await Promise.all(files.map(async (f) => (await readSnapshotFile(f.path)).states.map((m) => m.name)))
+          ).flat(),
+        ),
+      ].sort(),
+    );
   }
   return { log, states };
 }
 
 describe('sliced windows restored at another parallelism match the reference', () => {
   const plans: { name: string; steps: { parallelism: number; backend: BackendType }[] }[] = [
-    { name: 'heap p2 -> heap p3 -> level p1', steps: [{ parallelism: 2, backend: 'heap' }, { parallelism: 3, backend: 'heap' }, { parallelism: 1, backend: 'level' }] },
-    { name: 'level p3 -> heap p2 -> level p4', steps: [{ parallelism: 3, backend: 'level' }, { parallelism: 2, backend: 'heap' }, { parallelism: 4, backend: 'level' }] },
+    {
+      name: 'heap p2 -> heap p3 -> level p1',
+      steps: [
+        { parallelism: 2, backend: 'heap' },
+        { parallelism: 3, backend: 'heap' },
+        { parallelism: 1, backend: 'level' },
+      ],
+    },
+    {
+      name: 'level p3 -> heap p2 -> level p4',
+      steps: [
+        { parallelism: 3, backend: 'level' },
+        { parallelism: 2, backend: 'heap' },
+        { parallelism: 4, backend: 'level' },
+      ],
+    },
   ];
   let planIndex = 0;
   for (const c of CASES) {
@@ -342,14 +515,26 @@ describe('sliced windows restored at another parallelism match the reference', (
           assigner: c.assigner,
           allowedLateness: c.lateness,
           keyOf: (r: Rec) => r.key,
-          fire: (key, w, elements) => [expectedLine(variant, key, w, elements.map((e) => e.v))],
+          fire: (key, w, elements) => [
+            expectedLine(
+              variant,
+              key,
+              w,
+              elements.map((e) => e.v),
+            ),
+          ],
         });
         expect(ref.fired.length).toBeGreaterThan(100);
         expect(ref.late.length).toBeGreaterThan(0);
         if (c.lateness > 0) expect(ref.lateFirings).toBeGreaterThan(0);
         const { log, states } = await runRescaled(() => specFor(c, variant), stream, plan.steps, 50);
         expect(multisetDiff(outputs(log), ref.fired)).toEqual(NO_DIFF);
-        expect(multisetDiff(lateOnes(log), ref.late.map((r) => JSON.stringify(r)))).toEqual(NO_DIFF);
+        expect(
+          multisetDiff(
+            lateOnes(log),
+            ref.late.map((r) => JSON.stringify(r)),
+          ),
+        ).toEqual(NO_DIFF);
         // The checkpoints held slices (sliding windows; a tumbling window is kept as the general path keeps it) and timers.
         const sliced = c.assigner.kind === 'sliding' && c.assigner.size !== c.assigner.slide;
         for (const names of states) {

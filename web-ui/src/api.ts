@@ -74,7 +74,13 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<{ st
   let token = currentToken();
   for (;;) {
     try {
-      res = await fetch(url(path), { method, headers: { ...headers, ...authHeader(token) }, body, signal: opts.signal, cache: 'no-store' });
+      res = await fetch(url(path), {
+        method,
+        headers: { ...headers, ...authHeader(token) },
+        body,
+        signal: opts.signal,
+        cache: 'no-store',
+      });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       const msg = `Cannot reach the JobManager (${method} ${path}): ${(err as Error).message}`;
@@ -131,12 +137,20 @@ export const rest = {
   config: (signal?: AbortSignal) => get<WebConfig>('/config', signal),
 
   /** Starts a savepoint (with `cancel-job`, Flink's cancel-with-savepoint); poll with `savepointStatus`. */
-  async triggerSavepoint(jid: string, body: { 'target-directory'?: string; 'cancel-job'?: boolean }, quiet = false): Promise<TriggerResponse> {
+  async triggerSavepoint(
+    jid: string,
+    body: { 'target-directory'?: string; 'cancel-job'?: boolean },
+    quiet = false,
+  ): Promise<TriggerResponse> {
     return (await request<TriggerResponse>(`/jobs/${enc(jid)}/savepoints`, { method: 'POST', json: body, quiet })).body;
   },
 
   /** Stops the job with a savepoint (optionally draining it first); poll with `savepointStatus`. */
-  async stopWithSavepoint(jid: string, body: { targetDirectory?: string; drain?: boolean }, quiet = false): Promise<TriggerResponse> {
+  async stopWithSavepoint(
+    jid: string,
+    body: { targetDirectory?: string; drain?: boolean },
+    quiet = false,
+  ): Promise<TriggerResponse> {
     return (await request<TriggerResponse>(`/jobs/${enc(jid)}/stop`, { method: 'POST', json: body, quiet })).body;
   },
 

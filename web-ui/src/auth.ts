@@ -49,13 +49,30 @@ export function tokenAfterRefusal(sent: string | null): Promise<string | null> {
 }
 
 async function ask(refused: boolean): Promise<string | null> {
-  const input = h('input', { type: 'password', name: 'token', autocomplete: 'current-password', required: true, spellcheck: 'false', 'data-testid': 'token-input' });
+  const input = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'current-password',
+    required: true,
+    spellcheck: 'false',
+    'data-testid': 'token-input',
+  });
   const ok = await formDialog({
     id: 'token',
     title: 'Token required',
     intro: [
-      refused ? h('p', { class: 'form-problem', role: 'alert', 'data-testid': 'token-refused' }, 'The token was refused. Enter it again.') : null,
-      h('p', null, "This JobManager accepts only requests with its token (security.rest.token). It is kept for this browser tab's session."),
+      refused
+        ? h(
+            'p',
+            { class: 'form-problem', role: 'alert', 'data-testid': 'token-refused' },
+            'The token was refused. Enter it again.',
+          )
+        : null,
+      h(
+        'p',
+        null,
+        "This JobManager accepts only requests with its token (security.rest.token). It is kept for this browser tab's session.",
+      ),
     ],
     fields: [field('Token', input)],
     confirmLabel: 'Sign in',

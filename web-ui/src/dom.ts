@@ -50,7 +50,15 @@ export function table(headers: string[], rows: Node[], emptyText: string, attrs?
     h(
       'table',
       { class: 'table', ...attrs },
-      h('thead', null, h('tr', null, headers.map((x) => h('th', null, x)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          headers.map((x) => h('th', null, x)),
+        ),
+      ),
       h('tbody', null, body),
     ),
   );
@@ -62,5 +70,10 @@ export function card(title: string | null, ...children: Child[]): HTMLElement {
 
 /** A labelled value in a header row of facts. */
 export function fact(label: string, value: Node | string): HTMLElement {
-  return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value' }, value));
+  return h(
+    'div',
+    { class: 'fact' },
+    h('div', { class: 'fact-label' }, label),
+    h('div', { class: 'fact-value' }, value),
+  );
 }

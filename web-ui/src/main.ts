@@ -27,10 +27,25 @@ const routes: Route[] = [
   { path: '/overview', nav: 'overview', title: 'Overview', render: overviewPage },
   { path: '/jobs', nav: 'jobs', title: 'Jobs', render: jobsPage },
   { path: '/jobs/:jid', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('overview') },
-  { path: '/jobs/:jid/exceptions', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('exceptions') },
-  { path: '/jobs/:jid/checkpoints', nav: 'jobs', title: (p) => `Job ${shortId(p.jid!)}`, render: jobDetailPage('checkpoints') },
+  {
+    path: '/jobs/:jid/exceptions',
+    nav: 'jobs',
+    title: (p) => `Job ${shortId(p.jid!)}`,
+    render: jobDetailPage('exceptions'),
+  },
+  {
+    path: '/jobs/:jid/checkpoints',
+    nav: 'jobs',
+    title: (p) => `Job ${shortId(p.jid!)}`,
+    render: jobDetailPage('checkpoints'),
+  },
   { path: '/deployments', nav: 'deployments', title: 'Deployments', render: deploymentsPage },
-  { path: '/deployments/:name', nav: 'deployments', title: (p) => `Deployment ${p.name!}`, render: deploymentDetailPage },
+  {
+    path: '/deployments/:name',
+    nav: 'deployments',
+    title: (p) => `Deployment ${p.name!}`,
+    render: deploymentDetailPage,
+  },
   { path: '/submit', nav: 'submit', title: 'Submit job', render: submitPage },
   { path: '/taskmanagers', nav: 'taskmanagers', title: 'Task managers', render: taskManagersPage },
   { path: '/taskmanagers/:id/log', nav: 'taskmanagers', title: 'Task manager log', render: taskManagerLogPage },
@@ -51,29 +66,31 @@ function shell(): { main: HTMLElement; title: HTMLElement; version: HTMLElement;
   const title = h('h1', { class: 'topbar-title' });
   const version = h('span', { class: 'topbar-version' });
   const main = h('main', { class: 'page' });
-  document.getElementById('app')!.replaceWith(
-    h(
-      'div',
-      { class: 'layout', id: 'app' },
-      h(
-        'aside',
-        { class: 'sidebar' },
-        h(
-          'div',
-          { class: 'sidebar-inner' },
-          h('a', { href: '#/overview', class: 'brand' }, h('span', { class: 'brand-mark' }, '≋'), 'Weir'),
-          nav,
-        ),
-      ),
+  document
+    .getElementById('app')!
+    .replaceWith(
       h(
         'div',
-        { class: 'content' },
-        h('header', { class: 'topbar' }, title, version),
-        h('div', { id: 'banners', class: 'banners' }),
-        main,
+        { class: 'layout', id: 'app' },
+        h(
+          'aside',
+          { class: 'sidebar' },
+          h(
+            'div',
+            { class: 'sidebar-inner' },
+            h('a', { href: '#/overview', class: 'brand' }, h('span', { class: 'brand-mark' }, '≋'), 'Weir'),
+            nav,
+          ),
+        ),
+        h(
+          'div',
+          { class: 'content' },
+          h('header', { class: 'topbar' }, title, version),
+          h('div', { id: 'banners', class: 'banners' }),
+          main,
+        ),
       ),
-    ),
-  );
+    );
   return { main, title, version, links };
 }
 

@@ -70,7 +70,11 @@ export async function triggerSavepoint(jid: string, targetDirectory: string | un
   return awaitSavepoint(jid, id);
 }
 
-export async function stopWithSavepoint(jid: string, targetDirectory: string | undefined, drain: boolean): Promise<string> {
+export async function stopWithSavepoint(
+  jid: string,
+  targetDirectory: string | undefined,
+  drain: boolean,
+): Promise<string> {
   const { 'request-id': id } = await rest
     .stopWithSavepoint(jid, { ...(targetDirectory ? { targetDirectory } : {}), drain }, true)
     .catch((e: unknown) => Promise.reject(actionError(e)));
@@ -83,7 +87,8 @@ export async function awaitEnd(jid: string, timeoutMs = 60_000): Promise<JobDeta
   for (;;) {
     const job = await rest.jobQuiet(jid).catch((e: unknown) => Promise.reject(actionError(e)));
     if (isTerminal(job.state)) return job;
-    if (Date.now() > deadline) throw new ActionError(`The job is still ${job.state} after ${Math.round(timeoutMs / 1000)}s.`);
+    if (Date.now() > deadline)
+      throw new ActionError(`The job is still ${job.state} after ${Math.round(timeoutMs / 1000)}s.`);
     await sleep(POLL_MS);
   }
 }
@@ -94,7 +99,10 @@ export async function runBundle(jarId: string, req: JarRunRequest): Promise<stri
     return (await rest.runJar(jarId, req, true)).jobid;
   } catch (err) {
     if (err instanceof RestError && err.status === 404) {
-      throw new ActionError(`The bundle ${jarId} is no longer uploaded: upload it again, then run it from the savepoint.`, err.message);
+      throw new ActionError(
+        `The bundle ${jarId} is no longer uploaded: upload it again, then run it from the savepoint.`,
+        err.message,
+      );
     }
     throw actionError(err);
   }

@@ -48,7 +48,11 @@ export function isFlexible(apiKey: number, apiVersion: number): boolean {
 
 /** The implemented version range of every API, as an ApiVersions response lists them. */
 export function supportedApiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
-  return [...MESSAGES_BY_KEY.values()].map((m) => ({ apiKey: m.apiKey, minVersion: m.versions.min, maxVersion: m.versions.max }));
+  return [...MESSAGES_BY_KEY.values()].map((m) => ({
+    apiKey: m.apiKey,
+    minVersion: m.versions.min,
+    maxVersion: m.versions.max,
+  }));
 }
 
 const cache = new Map<string, CompiledStruct>();
@@ -76,7 +80,8 @@ function finishFrame(w: Writer): Buffer {
 function openFrame(frame: Buffer): Reader {
   if (frame.length < 4) throw new RangeError('frame shorter than its size field');
   const size = frame.readInt32BE(0);
-  if (size !== frame.length - 4) throw new RangeError(`frame size ${size} does not match its ${frame.length - 4} bytes`);
+  if (size !== frame.length - 4)
+    throw new RangeError(`frame size ${size} does not match its ${frame.length - 4} bytes`);
   return new Reader(frame, 4);
 }
 
@@ -122,7 +127,8 @@ export function decodeRequest<T = any>(frame: Buffer): DecodedRequest<T> {
   const struct = compiled(apiKey, apiVersion, 'request');
   if (struct.flexible) skipTaggedFields(r);
   const body = decodeStruct(r, struct) as T;
-  if (r.remaining() !== 0) throw new RangeError(`${r.remaining()} bytes left after ${apiKeyName(apiKey)} v${apiVersion} request`);
+  if (r.remaining() !== 0)
+    throw new RangeError(`${r.remaining()} bytes left after ${apiKeyName(apiKey)} v${apiVersion} request`);
   return { header, body };
 }
 

@@ -48,7 +48,8 @@ function snappyUncompress(data: Buffer): Buffer {
     while (pos + 4 <= data.length) {
       const len = data.readInt32BE(pos);
       pos += 4;
-      if (len < 0 || pos + len > data.length) throw new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, 'truncated xerial snappy block');
+      if (len < 0 || pos + len > data.length)
+        throw new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, 'truncated xerial snappy block');
       parts.push(s.uncompressSync(data.subarray(pos, pos + len), { asBuffer: true }) as Buffer);
       pos += len;
     }
@@ -66,7 +67,10 @@ export function compress(codec: Compression, data: Buffer): Buffer {
     case Compression.Snappy:
       return snappyCompress(data);
     default:
-      throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `compression ${Compression[codec] ?? codec} is not supported`);
+      throw new KafkaProtocolError(
+        ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+        `compression ${Compression[codec] ?? codec} is not supported`,
+      );
   }
 }
 
@@ -79,6 +83,9 @@ export function decompress(codec: Compression, data: Buffer): Buffer {
     case Compression.Snappy:
       return snappyUncompress(data);
     default:
-      throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `compression ${Compression[codec] ?? codec} is not supported`);
+      throw new KafkaProtocolError(
+        ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+        `compression ${Compression[codec] ?? codec} is not supported`,
+      );
   }
 }

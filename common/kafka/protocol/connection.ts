@@ -59,7 +59,9 @@ export class KafkaConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `connection to ${host}:${port} closed`)));
+    socket.on('close', () =>
+      this.fail(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `connection to ${host}:${port} closed`)),
+    );
   }
 
   static connect(host: string, port: number, opts: KafkaConnectionOptions = {}): Promise<KafkaConnection> {
@@ -68,7 +70,12 @@ export class KafkaConnection {
       const socket = netConnect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new KafkaProtocolError(ErrorCode.NETWORK_EXCEPTION, `connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
+        reject(
+          new KafkaProtocolError(
+            ErrorCode.NETWORK_EXCEPTION,
+            `connecting to ${host}:${port} timed out after ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const onError = (e: Error) => {
         clearTimeout(timer);
@@ -103,25 +110,47 @@ export class KafkaConnection {
    */
   private async authenticate(sasl: SaslPlainCredentials): Promise<void> {
     const where = `${this.host}:${this.port}`;
-    if (sasl.mechanism !== 'PLAIN') throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_SASL_MECHANISM, `SASL mechanism ${String(sasl.mechanism)} is not supported (only PLAIN)`);
+    if (sasl.mechanism !== 'PLAIN')
+      throw new KafkaProtocolError(
+        ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+        `SASL mechanism ${String(sasl.mechanism)} is not supported (only PLAIN)`,
+      );
     const version = KafkaConnection.pickVersion(await this.apiVersions(), ApiKeys.SaslAuthenticate);
     if (version === undefined) {
-      throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_VERSION, `the Kafka broker at ${where} does not support SaslAuthenticate (SASL needs Kafka 1.0 or newer; is its listener SASL_PLAINTEXT?)`);
+      throw new KafkaProtocolError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `the Kafka broker at ${where} does not support SaslAuthenticate (SASL needs Kafka 1.0 or newer; is its listener SASL_PLAINTEXT?)`,
+      );
     }
-    const hs = await this.request<{ errorCode: number; mechanisms: string[] }>(ApiKeys.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    const hs = await this.request<{ errorCode: number; mechanisms: string[] }>(ApiKeys.SaslHandshake, 1, {
+      mechanism: 'PLAIN',
+    });
     if (hs.errorCode === ErrorCode.ILLEGAL_SASL_STATE) {
-      throw new KafkaProtocolError(hs.errorCode, `the Kafka broker at ${where} does not expect a SASL login (its listener is not SASL_PLAINTEXT; use security.protocol=PLAINTEXT)`);
+      throw new KafkaProtocolError(
+        hs.errorCode,
+        `the Kafka broker at ${where} does not expect a SASL login (its listener is not SASL_PLAINTEXT; use security.protocol=PLAINTEXT)`,
+      );
     }
     if (hs.errorCode !== 0) {
-      throw new KafkaProtocolError(hs.errorCode, `the Kafka broker at ${where} does not offer SASL mechanism PLAIN (it offers: ${hs.mechanisms.join(', ') || 'none'})`);
+      throw new KafkaProtocolError(
+        hs.errorCode,
+        `the Kafka broker at ${where} does not offer SASL mechanism PLAIN (it offers: ${hs.mechanisms.join(', ') || 'none'})`,
+      );
     }
-    const res = await this.request<{ errorCode: number; errorMessage: string | null; sessionLifetimeMs?: number }>(ApiKeys.SaslAuthenticate, version, {
-      authBytes: saslPlainAuthBytes(sasl.username, sasl.password),
-    });
+    const res = await this.request<{ errorCode: number; errorMessage: string | null; sessionLifetimeMs?: number }>(
+      ApiKeys.SaslAuthenticate,
+      version,
+      {
+        authBytes: saslPlainAuthBytes(sasl.username, sasl.password),
+      },
+    );
     if (res.errorCode !== 0) {
       // The broker's words, should they ever quote the password, do not.
       const said = sasl.password ? (res.errorMessage ?? '').split(sasl.password).join('***') : (res.errorMessage ?? '');
-      throw new KafkaProtocolError(res.errorCode, `SASL/PLAIN authentication failed for user '${sasl.username}' at ${where}${said ? `: ${said}` : ''}`);
+      throw new KafkaProtocolError(
+        res.errorCode,
+        `SASL/PLAIN authentication failed for user '${sasl.username}' at ${where}${said ? `: ${said}` : ''}`,
+      );
     }
     const lifetime = res.sessionLifetimeMs ?? 0;
     if (lifetime > 0) {
@@ -138,7 +167,8 @@ export class KafkaConnection {
    */
   request<T = any>(apiKey: ApiKeys, apiVersion: number, body: object, opts: { timeoutMs?: number } = {}): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    if (!isSupported(apiKey, apiVersion)) return Promise.reject(new RangeError(`${apiKeyName(apiKey)} v${apiVersion} is not implemented by this codec`));
+    if (!isSupported(apiKey, apiVersion))
+      return Promise.reject(new RangeError(`${apiKeyName(apiKey)} v${apiVersion} is not implemented by this codec`));
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
     let frame: Buffer;
@@ -148,13 +178,20 @@ export class KafkaConnection {
       return Promise.reject(e);
     }
     if (apiKey === ApiKeys.Produce && (body as { acks?: number }).acks === 0) {
-      return new Promise((resolve, reject) => this.socket.write(frame, (e) => (e ? reject(e) : resolve(undefined as T))));
+      return new Promise((resolve, reject) =>
+        this.socket.write(frame, (e) => (e ? reject(e) : resolve(undefined as T))),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
-        reject(new KafkaProtocolError(ErrorCode.REQUEST_TIMED_OUT, `${apiKeyName(apiKey)} v${apiVersion} to ${this.host}:${this.port} got no response within ${timeoutMs} ms`));
+        reject(
+          new KafkaProtocolError(
+            ErrorCode.REQUEST_TIMED_OUT,
+            `${apiKeyName(apiKey)} v${apiVersion} to ${this.host}:${this.port} got no response within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
       this.socket.write(frame);
@@ -163,13 +200,19 @@ export class KafkaConnection {
 
   /** The broker's ApiVersions, as a map from api key to its supported version range. */
   async apiVersions(): Promise<Map<number, { minVersion: number; maxVersion: number }>> {
-    const res = await this.request<{ errorCode: number; apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[] }>(ApiKeys.ApiVersions, 2, {});
+    const res = await this.request<{
+      errorCode: number;
+      apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
+    }>(ApiKeys.ApiVersions, 2, {});
     if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, 'ApiVersions');
     return new Map(res.apiKeys.map((k) => [k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion }]));
   }
 
   /** The highest version of `apiKey` both this codec and the broker support, or undefined. */
-  static pickVersion(broker: Map<number, { minVersion: number; maxVersion: number }>, apiKey: ApiKeys): number | undefined {
+  static pickVersion(
+    broker: Map<number, { minVersion: number; maxVersion: number }>,
+    apiKey: ApiKeys,
+  ): number | undefined {
     const ours = supportedApiVersions().find((v) => v.apiKey === apiKey);
     const theirs = broker.get(apiKey);
     if (!ours || !theirs) return undefined;
@@ -207,7 +250,12 @@ export class KafkaConnection {
       try {
         p.resolve(decodeResponse(p.apiKey, p.apiVersion, frame).body);
       } catch (e) {
-        p.reject(new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, `cannot decode ${apiKeyName(p.apiKey)} v${p.apiVersion} response: ${(e as Error).message}`));
+        p.reject(
+          new KafkaProtocolError(
+            ErrorCode.CORRUPT_MESSAGE,
+            `cannot decode ${apiKeyName(p.apiKey)} v${p.apiVersion} response: ${(e as Error).message}`,
+          ),
+        );
       }
     }
   }

@@ -125,7 +125,8 @@ export class Reader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw new RangeError(`truncated message: need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`);
+    if (this.pos + n > this.end)
+      throw new RangeError(`truncated message: need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`);
   }
 
   int8(): number {

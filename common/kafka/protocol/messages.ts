@@ -74,7 +74,10 @@ export const MESSAGES: MessageSpec[] = [
       f('timeoutMs', 'int32', '0+'),
       a('topicData', '0+', [
         f('name', 'string', '0+'),
-        a('partitionData', '0+', [f('index', 'int32', '0+'), f('records', 'records', '0+', { nullableVersions: '0+' })]),
+        a('partitionData', '0+', [
+          f('index', 'int32', '0+'),
+          f('records', 'records', '0+', { nullableVersions: '0+' }),
+        ]),
       ]),
     ],
     response: [
@@ -86,7 +89,10 @@ export const MESSAGES: MessageSpec[] = [
           f('baseOffset', 'int64', '0+'),
           f('logAppendTimeMs', 'int64', '2+', { default: -1 }),
           f('logStartOffset', 'int64', '5+', { default: -1 }),
-          a('recordErrors', '8+', [f('batchIndex', 'int32', '8+'), f('batchIndexErrorMessage', 'string', '8+', { nullableVersions: '8+', default: null })]),
+          a('recordErrors', '8+', [
+            f('batchIndex', 'int32', '8+'),
+            f('batchIndexErrorMessage', 'string', '8+', { nullableVersions: '8+', default: null }),
+          ]),
           f('errorMessage', 'string', '8+', { nullableVersions: '8+', default: null }),
         ]),
       ]),
@@ -118,7 +124,11 @@ export const MESSAGES: MessageSpec[] = [
           f('partitionMaxBytes', 'int32', '0+'),
         ]),
       ]),
-      a('forgottenTopicsData', '7+', [f('topic', 'string', '7-12'), f('topicId', 'uuid', '13+'), f('partitions', '[]int32', '7+')]),
+      a('forgottenTopicsData', '7+', [
+        f('topic', 'string', '7-12'),
+        f('topicId', 'uuid', '13+'),
+        f('partitions', '[]int32', '7+'),
+      ]),
       f('rackId', 'string', '11+'),
     ],
     response: [
@@ -134,7 +144,10 @@ export const MESSAGES: MessageSpec[] = [
           f('highWatermark', 'int64', '0+'),
           f('lastStableOffset', 'int64', '4+', { default: -1 }),
           f('logStartOffset', 'int64', '5+', { default: -1 }),
-          a('abortedTransactions', '4+', [f('producerId', 'int64', '4+'), f('firstOffset', 'int64', '4+')], { nullableVersions: '4+', default: null }),
+          a('abortedTransactions', '4+', [f('producerId', 'int64', '4+'), f('firstOffset', 'int64', '4+')], {
+            nullableVersions: '4+',
+            default: null,
+          }),
           f('preferredReadReplica', 'int32', '11+', { default: -1 }),
           f('records', 'records', '0+', { nullableVersions: '0+' }),
         ]),
@@ -180,7 +193,9 @@ export const MESSAGES: MessageSpec[] = [
     versions: { min: 0, max: 8 },
     flexibleFrom: 9,
     request: [
-      a('topics', '0+', [f('topicId', 'uuid', '10+'), f('name', 'string', '0+', { nullableVersions: '10+' })], { nullableVersions: '1+' }),
+      a('topics', '0+', [f('topicId', 'uuid', '10+'), f('name', 'string', '0+', { nullableVersions: '10+' })], {
+        nullableVersions: '1+',
+      }),
       f('allowAutoTopicCreation', 'bool', '4+', { default: true }),
       f('includeClusterAuthorizedOperations', 'bool', '8-10'),
       f('includeTopicAuthorizedOperations', 'bool', '8+'),
@@ -238,7 +253,10 @@ export const MESSAGES: MessageSpec[] = [
     ],
     response: [
       THROTTLE('3+'),
-      a('topics', '0+', [f('name', 'string', '0+'), a('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')])]),
+      a('topics', '0+', [
+        f('name', 'string', '0+'),
+        a('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')]),
+      ]),
     ],
   },
   {
@@ -248,7 +266,9 @@ export const MESSAGES: MessageSpec[] = [
     flexibleFrom: 6,
     request: [
       f('groupId', 'string', '0-7'),
-      a('topics', '0-7', [f('name', 'string', '0-7'), f('partitionIndexes', '[]int32', '0-7')], { nullableVersions: '2-7' }),
+      a('topics', '0-7', [f('name', 'string', '0-7'), f('partitionIndexes', '[]int32', '0-7')], {
+        nullableVersions: '2-7',
+      }),
       f('requireStable', 'bool', '7+'),
     ],
     response: [
@@ -305,7 +325,11 @@ export const MESSAGES: MessageSpec[] = [
       f('leader', 'string', '0+'),
       f('skipAssignment', 'bool', '9+'),
       f('memberId', 'string', '0+'),
-      a('members', '0+', [f('memberId', 'string', '0+'), f('groupInstanceId', 'string', '5+', { nullableVersions: '5+', default: null }), f('metadata', 'bytes', '0+')]),
+      a('members', '0+', [
+        f('memberId', 'string', '0+'),
+        f('groupInstanceId', 'string', '5+', { nullableVersions: '5+', default: null }),
+        f('metadata', 'bytes', '0+'),
+      ]),
     ],
   },
   {
@@ -338,7 +362,11 @@ export const MESSAGES: MessageSpec[] = [
     response: [
       THROTTLE('1+'),
       f('errorCode', 'int16', '0+'),
-      a('members', '3+', [f('memberId', 'string', '3+'), f('groupInstanceId', 'string', '3+', { nullableVersions: '3+', default: null }), f('errorCode', 'int16', '3+')]),
+      a('members', '3+', [
+        f('memberId', 'string', '3+'),
+        f('groupInstanceId', 'string', '3+', { nullableVersions: '3+', default: null }),
+        f('errorCode', 'int16', '3+'),
+      ]),
     ],
   },
   {
@@ -398,7 +426,11 @@ export const MESSAGES: MessageSpec[] = [
     response: [
       THROTTLE('1+'),
       f('errorCode', 'int16', '0+'),
-      a('groups', '0+', [f('groupId', 'string', '0+'), f('protocolType', 'string', '0+'), f('groupState', 'string', '4+')]),
+      a('groups', '0+', [
+        f('groupId', 'string', '0+'),
+        f('protocolType', 'string', '0+'),
+        f('groupState', 'string', '4+'),
+      ]),
     ],
   },
   {
@@ -419,9 +451,19 @@ export const MESSAGES: MessageSpec[] = [
       f('errorCode', 'int16', '0+'),
       a('apiKeys', '0+', [f('apiKey', 'int16', '0+'), f('minVersion', 'int16', '0+'), f('maxVersion', 'int16', '0+')]),
       THROTTLE('1+'),
-      a('supportedFeatures', '3+', [f('name', 'string', '3+'), f('minVersion', 'int16', '3+'), f('maxVersion', 'int16', '3+')], { tag: 0, taggedVersions: '3+' }),
+      a(
+        'supportedFeatures',
+        '3+',
+        [f('name', 'string', '3+'), f('minVersion', 'int16', '3+'), f('maxVersion', 'int16', '3+')],
+        { tag: 0, taggedVersions: '3+' },
+      ),
       f('finalizedFeaturesEpoch', 'int64', '3+', { tag: 1, taggedVersions: '3+', default: -1 }),
-      a('finalizedFeatures', '3+', [f('name', 'string', '3+'), f('maxVersionLevel', 'int16', '3+'), f('minVersionLevel', 'int16', '3+')], { tag: 2, taggedVersions: '3+' }),
+      a(
+        'finalizedFeatures',
+        '3+',
+        [f('name', 'string', '3+'), f('maxVersionLevel', 'int16', '3+'), f('minVersionLevel', 'int16', '3+')],
+        { tag: 2, taggedVersions: '3+' },
+      ),
       f('zkMigrationReady', 'bool', '3+', { tag: 3, taggedVersions: '3+' }),
     ],
   },
@@ -472,7 +514,10 @@ export const MESSAGES: MessageSpec[] = [
     versions: { min: 0, max: 3 },
     flexibleFrom: 4,
     request: [
-      a('topics', '6+', [f('name', 'string', '6+', { nullableVersions: '6+', default: null }), f('topicId', 'uuid', '6+')]),
+      a('topics', '6+', [
+        f('name', 'string', '6+', { nullableVersions: '6+', default: null }),
+        f('topicId', 'uuid', '6+'),
+      ]),
       f('topicNames', '[]string', '0-5'),
       f('timeoutMs', 'int32', '0+', { default: 30000 }),
     ],
@@ -497,7 +542,12 @@ export const MESSAGES: MessageSpec[] = [
       f('producerId', 'int64', '3+', { default: -1 }),
       f('producerEpoch', 'int16', '3+', { default: -1 }),
     ],
-    response: [THROTTLE('0+'), f('errorCode', 'int16', '0+'), f('producerId', 'int64', '0+', { default: -1 }), f('producerEpoch', 'int16', '0+')],
+    response: [
+      THROTTLE('0+'),
+      f('errorCode', 'int16', '0+'),
+      f('producerId', 'int64', '0+', { default: -1 }),
+      f('producerEpoch', 'int16', '0+'),
+    ],
   },
   {
     apiKey: ApiKeys.AddPartitionsToTxn,
@@ -523,7 +573,12 @@ export const MESSAGES: MessageSpec[] = [
     name: 'AddOffsetsToTxn',
     versions: { min: 0, max: 2 },
     flexibleFrom: 3,
-    request: [f('transactionalId', 'string', '0+'), f('producerId', 'int64', '0+'), f('producerEpoch', 'int16', '0+'), f('groupId', 'string', '0+')],
+    request: [
+      f('transactionalId', 'string', '0+'),
+      f('producerId', 'int64', '0+'),
+      f('producerEpoch', 'int16', '0+'),
+      f('groupId', 'string', '0+'),
+    ],
     response: [THROTTLE('0+'), f('errorCode', 'int16', '0+')],
   },
   {
@@ -531,8 +586,18 @@ export const MESSAGES: MessageSpec[] = [
     name: 'EndTxn',
     versions: { min: 0, max: 2 },
     flexibleFrom: 3,
-    request: [f('transactionalId', 'string', '0+'), f('producerId', 'int64', '0+'), f('producerEpoch', 'int16', '0+'), f('committed', 'bool', '0+')],
-    response: [THROTTLE('0+'), f('errorCode', 'int16', '0+'), f('producerId', 'int64', '5+', { default: -1 }), f('producerEpoch', 'int16', '5+', { default: -1 })],
+    request: [
+      f('transactionalId', 'string', '0+'),
+      f('producerId', 'int64', '0+'),
+      f('producerEpoch', 'int16', '0+'),
+      f('committed', 'bool', '0+'),
+    ],
+    response: [
+      THROTTLE('0+'),
+      f('errorCode', 'int16', '0+'),
+      f('producerId', 'int64', '5+', { default: -1 }),
+      f('producerEpoch', 'int16', '5+', { default: -1 }),
+    ],
   },
   {
     apiKey: ApiKeys.TxnOffsetCommit,
@@ -559,7 +624,10 @@ export const MESSAGES: MessageSpec[] = [
     ],
     response: [
       THROTTLE('0+'),
-      a('topics', '0+', [f('name', 'string', '0+'), a('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')])]),
+      a('topics', '0+', [
+        f('name', 'string', '0+'),
+        a('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')]),
+      ]),
     ],
   },
   {

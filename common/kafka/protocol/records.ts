@@ -161,7 +161,10 @@ export function readRecordBatchHeader(buf: Buffer, pos = 0): RecordBatchHeader |
   const sizeInBytes = batchLength + 12;
   const magicAt16 = buf.readInt8(pos + 16);
   if (magicAt16 === 0 || magicAt16 === 1) {
-    throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magicAt16} is not supported (only record batches v2)`);
+    throw new KafkaProtocolError(
+      ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+      `message format v${magicAt16} is not supported (only record batches v2)`,
+    );
   }
   if (batchLength < RECORD_BATCH_OVERHEAD - 12) {
     // Old message formats (magic 0/1) are shorter; they are not supported.
@@ -169,7 +172,11 @@ export function readRecordBatchHeader(buf: Buffer, pos = 0): RecordBatchHeader |
   }
   if (pos + sizeInBytes > buf.length) return undefined;
   const magic = buf.readInt8(pos + 16);
-  if (magic !== 2) throw new KafkaProtocolError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `record batch magic ${magic} is not supported (only v2)`);
+  if (magic !== 2)
+    throw new KafkaProtocolError(
+      ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+      `record batch magic ${magic} is not supported (only v2)`,
+    );
   const attributes = buf.readInt16BE(pos + 21);
   return {
     baseOffset: readInt64(buf, pos),
@@ -230,7 +237,8 @@ function decodeRecords(h: RecordBatchHeader, payload: Buffer): DecodedRecord[] {
       const k = r.utf8(kl);
       headers[j] = { key: k, value: readVarBytes(r) };
     }
-    if (r.pos !== end) throw new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, `record ${i} length ${len} does not match its fields`);
+    if (r.pos !== end)
+      throw new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, `record ${i} length ${len} does not match its fields`);
     out[i] = {
       offset: h.baseOffset + offsetDelta,
       offsetDelta,
@@ -260,7 +268,10 @@ export function decodeRecordBatches(buf: Buffer | null, opts: DecodeBatchesOptio
     const h = readRecordBatchHeader(buf, pos);
     if (!h) break;
     if (opts.verifyCrc !== false && !verifyRecordBatchCrc(buf, pos, h)) {
-      throw new KafkaProtocolError(ErrorCode.CORRUPT_MESSAGE, `record batch at offset ${h.baseOffset} fails its CRC check`);
+      throw new KafkaProtocolError(
+        ErrorCode.CORRUPT_MESSAGE,
+        `record batch at offset ${h.baseOffset} fails its CRC check`,
+      );
     }
     const payload = decompress(h.compression, buf.subarray(pos + RECORD_BATCH_OVERHEAD, pos + h.sizeInBytes));
     out.push({ ...h, records: decodeRecords(h, payload) });

@@ -4,7 +4,8 @@
 // compact strings, arrays and bytes and carry tagged fields at the end of every struct.
 import { Reader, Writer } from './io.js';
 
-export type PrimitiveType = 'int8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid';
+export type PrimitiveType =
+  'int8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid';
 
 /**
  * A field. `type` is a primitive, `[]<primitive>` (an array of it), `[]` (an array of structs
@@ -61,7 +62,19 @@ export interface CompiledStruct {
   flexible: boolean;
 }
 
-const PRIMS = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'bytes', 'records', 'uuid']);
+const PRIMS = new Set([
+  'int8',
+  'int16',
+  'uint16',
+  'int32',
+  'int64',
+  'float64',
+  'bool',
+  'string',
+  'bytes',
+  'records',
+  'uuid',
+]);
 
 function typeDefault(spec: FieldSpec, kind: Step['kind'], prim: PrimitiveType | undefined, nullable: boolean): unknown {
   if (spec.default !== undefined) return spec.default;
@@ -106,9 +119,24 @@ export function compileStruct(fields: FieldSpec[], version: number, flexible: bo
     }
     const present = inRange(parseVersions(spec.versions), version);
     const nullable = inRange(parseVersions(spec.nullableVersions), version);
-    const isTagged = flexible && spec.tag !== undefined && inRange(parseVersions(spec.taggedVersions ?? spec.versions), version);
-    const sub = spec.fields && (kind === 'struct' || (kind === 'array' && !elem)) ? compileStruct(spec.fields, version, flexible) : undefined;
-    const step: Step = { name: spec.name, kind, prim, elem, sub, present, nullable, tag: isTagged ? spec.tag : undefined, def: undefined, spec };
+    const isTagged =
+      flexible && spec.tag !== undefined && inRange(parseVersions(spec.taggedVersions ?? spec.versions), version);
+    const sub =
+      spec.fields && (kind === 'struct' || (kind === 'array' && !elem))
+        ? compileStruct(spec.fields, version, flexible)
+        : undefined;
+    const step: Step = {
+      name: spec.name,
+      kind,
+      prim,
+      elem,
+      sub,
+      present,
+      nullable,
+      tag: isTagged ? spec.tag : undefined,
+      def: undefined,
+      spec,
+    };
     step.def = typeDefault(spec, kind, prim, nullable);
     if (isTagged) tagged.push(step);
     else steps.push(step);
@@ -139,7 +167,13 @@ function writeString(w: Writer, s: string | null | undefined, nullable: boolean,
   w.utf8(s, len);
 }
 
-function writeBytes(w: Writer, b: Uint8Array | null | undefined, nullable: boolean, compact: boolean, name: string): void {
+function writeBytes(
+  w: Writer,
+  b: Uint8Array | null | undefined,
+  nullable: boolean,
+  compact: boolean,
+  name: string,
+): void {
   if (b === null || b === undefined) {
     if (nullable) {
       if (compact) w.uvarint(0);
@@ -160,7 +194,14 @@ function writeUuid(w: Writer, v: string): void {
   w.raw(b);
 }
 
-function writePrim(w: Writer, prim: PrimitiveType, v: unknown, nullable: boolean, compact: boolean, name: string): void {
+function writePrim(
+  w: Writer,
+  prim: PrimitiveType,
+  v: unknown,
+  nullable: boolean,
+  compact: boolean,
+  name: string,
+): void {
   switch (prim) {
     case 'int8':
       return w.int8(Number(v ?? 0));
@@ -180,7 +221,13 @@ function writePrim(w: Writer, prim: PrimitiveType, v: unknown, nullable: boolean
       return writeString(w, v as string | null | undefined, nullable, compact, name);
     case 'bytes':
     case 'records':
-      return writeBytes(w, typeof v === 'string' ? Buffer.from(v) : (v as Uint8Array | null | undefined), nullable || prim === 'records', compact, name);
+      return writeBytes(
+        w,
+        typeof v === 'string' ? Buffer.from(v) : (v as Uint8Array | null | undefined),
+        nullable || prim === 'records',
+        compact,
+        name,
+      );
     case 'uuid':
       return writeUuid(w, (v as string | undefined) ?? ZERO_UUID);
   }
@@ -195,7 +242,8 @@ function writeArrayLength(w: Writer, n: number | null, compact: boolean): void {
 }
 
 function writeValue(w: Writer, step: Step, v: unknown, compact: boolean): void {
-  if (step.kind === 'prim') return writePrim(w, step.prim!, v === undefined ? step.def : v, step.nullable, compact, step.name);
+  if (step.kind === 'prim')
+    return writePrim(w, step.prim!, v === undefined ? step.def : v, step.nullable, compact, step.name);
   if (step.kind === 'struct') {
     if (v === null && step.nullable) {
       w.int8(-1);

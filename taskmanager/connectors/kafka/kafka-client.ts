@@ -76,7 +76,11 @@ export class KafkaClient {
       if (this.connections.get(key) === existing) this.connections.delete(key);
       return this.connection(host, port);
     }
-    const c = KafkaConnection.connect(host, port, { clientId: this.options.clientId, timeoutMs: this.options.requestTimeoutMs, sasl: this.options.sasl });
+    const c = KafkaConnection.connect(host, port, {
+      clientId: this.options.clientId,
+      timeoutMs: this.options.requestTimeoutMs,
+      sasl: this.options.sasl,
+    });
     this.connections.set(key, c);
     try {
       return await c;
@@ -99,12 +103,17 @@ export class KafkaClient {
         last = e;
       }
     }
-    throw new Error(`cannot reach any Kafka bootstrap server (${this.options.bootstrapServers.join(', ')}): ${last instanceof Error ? last.message : String(last)}`);
+    throw new Error(
+      `cannot reach any Kafka bootstrap server (${this.options.bootstrapServers.join(', ')}): ${last instanceof Error ? last.message : String(last)}`,
+    );
   }
 
   private async negotiate(conn: KafkaConnection): Promise<Map<number, number>> {
     if (this.versions) return this.versions;
-    const res = await conn.request<{ errorCode: number; apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[] }>(ApiKeys.ApiVersions, 0, {});
+    const res = await conn.request<{
+      errorCode: number;
+      apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
+    }>(ApiKeys.ApiVersions, 0, {});
     check(res.errorCode, 'ApiVersions');
     const versions = new Map<number, number>();
     for (const k of res.apiKeys) {
@@ -121,7 +130,10 @@ export class KafkaClient {
   async send<T>(conn: KafkaConnection, apiKey: number, body: object): Promise<T> {
     const versions = await this.negotiate(conn);
     const v = versions.get(apiKey);
-    if (v === undefined) throw new Error(`the Kafka broker does not support ${ApiKeys[apiKey] ?? apiKey} at a version Weir speaks (${OWN_VERSIONS[apiKey]?.join('..')})`);
+    if (v === undefined)
+      throw new Error(
+        `the Kafka broker does not support ${ApiKeys[apiKey] ?? apiKey} at a version Weir speaks (${OWN_VERSIONS[apiKey]?.join('..')})`,
+      );
     return conn.request<T>(apiKey, v, { ...body });
   }
 
@@ -134,7 +146,11 @@ export class KafkaClient {
     const conn = await this.bootstrap();
     const res = await this.send<{
       brokers: { nodeId: number; host: string; port: number }[];
-      topics: { errorCode: number; name: string; partitions: { errorCode: number; partitionIndex: number; leaderId: number }[] }[];
+      topics: {
+        errorCode: number;
+        name: string;
+        partitions: { errorCode: number; partitionIndex: number; leaderId: number }[];
+      }[];
     }>(conn, ApiKeys.Metadata, {
       topics: topics === undefined ? null : topics.map((name) => ({ name })),
       allowAutoTopicCreation,
@@ -149,11 +165,14 @@ export class KafkaClient {
       out.set(t.name, {
         name: t.name,
         errorCode: t.errorCode,
-        partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, errorCode: p.errorCode })).sort((a, b) => a.partition - b.partition),
+        partitions: t.partitions
+          .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, errorCode: p.errorCode }))
+          .sort((a, b) => a.partition - b.partition),
       });
     }
     for (const t of out.values()) {
-      if (t.errorCode === 0 && t.partitions.length > 0) this.topics.set(t.name, { meta: t, partitions: t.partitions.map((p) => p.partition) });
+      if (t.errorCode === 0 && t.partitions.length > 0)
+        this.topics.set(t.name, { meta: t, partitions: t.partitions.map((p) => p.partition) });
       else this.topics.delete(t.name);
     }
     return { brokers, topics: out };
@@ -203,7 +222,11 @@ export class KafkaClient {
     const conn = await this.bootstrap();
     const deadline = Date.now() + this.options.requestTimeoutMs;
     for (;;) {
-      const res = await this.send<{ errorCode: number; nodeId: number; host: string; port: number }>(conn, ApiKeys.FindCoordinator, { key, keyType });
+      const res = await this.send<{ errorCode: number; nodeId: number; host: string; port: number }>(
+        conn,
+        ApiKeys.FindCoordinator,
+        { key, keyType },
+      );
       if (res.errorCode === 0) {
         this.brokers.set(res.nodeId, { nodeId: res.nodeId, host: res.host, port: res.port });
         this.coordinators.set(`${keyType}:${key}`, { nodeId: res.nodeId, host: res.host, port: res.port });
@@ -219,7 +242,11 @@ export class KafkaClient {
 
   close(): void {
     this.closed = true;
-    for (const c of this.connections.values()) c.then((conn) => conn.close(), () => undefined);
+    for (const c of this.connections.values())
+      c.then(
+        (conn) => conn.close(),
+        () => undefined,
+      );
     this.connections.clear();
   }
 }

@@ -3,7 +3,12 @@
 // aborted transactions of the range; batches of an aborted producer are skipped up to its abort
 // marker, and control batches are never records.
 import type { KafkaConsumerRecord } from '../../../api/kafka-source.js';
-import { ApiKeys, controlRecordType, ControlRecordType, decodeRecordBatches } from '../../../common/kafka/protocol/index.js';
+import {
+  ApiKeys,
+  controlRecordType,
+  ControlRecordType,
+  decodeRecordBatches,
+} from '../../../common/kafka/protocol/index.js';
 import { KafkaClient } from './kafka-client.js';
 import { groupByTopic, tpKey, type TopicPartition } from './kafka-offsets.js';
 
@@ -44,7 +49,12 @@ type FetchResponse = {
   }[];
 };
 
-export async function fetchPartitions(client: KafkaClient, leader: number, positions: readonly (TopicPartition & { offset: number })[], o: FetchOptions): Promise<PartitionFetch[]> {
+export async function fetchPartitions(
+  client: KafkaClient,
+  leader: number,
+  positions: readonly (TopicPartition & { offset: number })[],
+  o: FetchOptions,
+): Promise<PartitionFetch[]> {
   const conn = await client.broker(leader);
   const offsetOf = new Map(positions.map((p) => [tpKey(p.topic, p.partition), p.offset]));
   const res = await client.send<FetchResponse>(conn, ApiKeys.Fetch, {
@@ -81,16 +91,26 @@ export async function fetchPartitions(client: KafkaClient, leader: number, posit
         records: [],
         nextOffset: from,
       };
-      if (p.errorCode === 0 && p.records && p.records.length > 0) decodeInto(r, p.records, from, o.readCommitted ? p.abortedTransactions ?? [] : null);
+      if (p.errorCode === 0 && p.records && p.records.length > 0)
+        decodeInto(r, p.records, from, o.readCommitted ? (p.abortedTransactions ?? []) : null);
       out.push(r);
     }
   }
   return out;
 }
 
-function decodeInto(r: PartitionFetch, bytes: Buffer, from: number, aborted: { producerId: number | bigint; firstOffset: number | bigint }[] | null): void {
+function decodeInto(
+  r: PartitionFetch,
+  bytes: Buffer,
+  from: number,
+  aborted: { producerId: number | bigint; firstOffset: number | bigint }[] | null,
+): void {
   // Aborted transactions in offset order; a producer joins `abortedProducers` once its first offset is reached.
-  const pendingAborts = aborted ? aborted.map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset) : [];
+  const pendingAborts = aborted
+    ? aborted
+        .map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
+        .sort((a, b) => a.firstOffset - b.firstOffset)
+    : [];
   const abortedProducers = new Set<number>();
   for (const b of decodeRecordBatches(bytes)) {
     const base = b.baseOffset;
@@ -99,16 +119,26 @@ function decodeInto(r: PartitionFetch, bytes: Buffer, from: number, aborted: { p
     r.nextOffset = Math.max(r.nextOffset, last + 1);
     const producerId = b.producerId;
     if (b.isControl) {
-      if (aborted && b.records.length > 0 && controlRecordType(b.records[0]!) === ControlRecordType.Abort) abortedProducers.delete(producerId);
+      if (aborted && b.records.length > 0 && controlRecordType(b.records[0]!) === ControlRecordType.Abort)
+        abortedProducers.delete(producerId);
       continue;
     }
     if (aborted && b.isTransactional) {
-      while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= last) abortedProducers.add(pendingAborts.shift()!.producerId);
+      while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= last)
+        abortedProducers.add(pendingAborts.shift()!.producerId);
       if (abortedProducers.has(producerId)) continue;
     }
     for (const rec of b.records) {
       if (rec.offset < from) continue;
-      r.records.push({ topic: r.topic, partition: r.partition, offset: rec.offset, timestamp: rec.timestamp, key: rec.key, value: rec.value, headers: rec.headers });
+      r.records.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: rec.offset,
+        timestamp: rec.timestamp,
+        key: rec.key,
+        value: rec.value,
+        headers: rec.headers,
+      });
     }
   }
 }

@@ -11,7 +11,7 @@ export function javaStringHashCode(s: string): number {
 
 /** The reader of a topic partition (Flink's KafkaSourceEnumerator.getSplitOwner). */
 export function kafkaSplitOwner(topic: string, partition: number, numReaders: number): number {
-  const startIndex = ((Math.imul(javaStringHashCode(topic), 31) & 0x7fffffff) % numReaders);
+  const startIndex = (Math.imul(javaStringHashCode(topic), 31) & 0x7fffffff) % numReaders;
   return (startIndex + partition) % numReaders;
 }
 
@@ -25,7 +25,11 @@ export function murmur2(data: Uint8Array): number {
   const length4 = length >> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24);
+    let k =
+      (data[i4]! & 0xff) +
+      ((data[i4 + 1]! & 0xff) << 8) +
+      ((data[i4 + 2]! & 0xff) << 16) +
+      ((data[i4 + 3]! & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);

@@ -2,7 +2,14 @@
 // one request in flight per leader so sequence numbers stay in order. Idempotent (producer id,
 // epoch, sequence) for AT_LEAST_ONCE, transactional for EXACTLY_ONCE; a transaction another
 // process prepared is committed by its producer id and epoch (resumeAndCommit), as Flink recovers.
-import { ApiKeys, encodeRecordBatch, ErrorCode, errorName, isRetriable, KafkaProtocolError } from '../../../common/kafka/protocol/index.js';
+import {
+  ApiKeys,
+  encodeRecordBatch,
+  ErrorCode,
+  errorName,
+  isRetriable,
+  KafkaProtocolError,
+} from '../../../common/kafka/protocol/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check, KafkaClient } from './kafka-client.js';
 import { tpKey } from './kafka-offsets.js';
@@ -40,25 +47,41 @@ export interface ProducerIdentity {
 }
 
 /** InitProducerId for `transactionalId` (or an idempotent producer): fences older producers of the id and aborts their open transaction. */
-export async function initProducerId(client: KafkaClient, transactionalId: string | null, transactionTimeoutMs: number): Promise<ProducerIdentity> {
+export async function initProducerId(
+  client: KafkaClient,
+  transactionalId: string | null,
+  transactionTimeoutMs: number,
+): Promise<ProducerIdentity> {
   const deadline = Date.now() + client.options.requestTimeoutMs;
   for (;;) {
-    const conn = transactionalId ? await client.coordinator(transactionalId, 1) : await client.metadata([]).then(async (m) => client.broker([...m.brokers.keys()][0]!));
-    const res = await client.send<{ errorCode: number; producerId: number | bigint; producerEpoch: number }>(conn, ApiKeys.InitProducerId, {
-      transactionalId,
-      transactionTimeoutMs,
-      producerId: -1,
-      producerEpoch: -1,
-    });
+    const conn = transactionalId
+      ? await client.coordinator(transactionalId, 1)
+      : await client.metadata([]).then(async (m) => client.broker([...m.brokers.keys()][0]!));
+    const res = await client.send<{ errorCode: number; producerId: number | bigint; producerEpoch: number }>(
+      conn,
+      ApiKeys.InitProducerId,
+      {
+        transactionalId,
+        transactionTimeoutMs,
+        producerId: -1,
+        producerEpoch: -1,
+      },
+    );
     if (res.errorCode === 0) return { producerId: Number(res.producerId), epoch: res.producerEpoch };
-    if (!isRetriable(res.errorCode) || Date.now() > deadline) check(res.errorCode, `InitProducerId for '${transactionalId ?? 'idempotent producer'}'`);
+    if (!isRetriable(res.errorCode) || Date.now() > deadline)
+      check(res.errorCode, `InitProducerId for '${transactionalId ?? 'idempotent producer'}'`);
     if (transactionalId) client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
 }
 
 /** EndTxn for a transaction by id, producer id and epoch (committing one a failed process prepared). */
-export async function endTransaction(client: KafkaClient, transactionalId: string, who: ProducerIdentity, commit: boolean): Promise<void> {
+export async function endTransaction(
+  client: KafkaClient,
+  transactionalId: string,
+  who: ProducerIdentity,
+  commit: boolean,
+): Promise<void> {
   const deadline = Date.now() + client.options.requestTimeoutMs;
   for (;;) {
     const conn = await client.coordinator(transactionalId, 1);
@@ -69,7 +92,8 @@ export async function endTransaction(client: KafkaClient, transactionalId: strin
       committed: commit,
     });
     if (res.errorCode === 0) return;
-    if (!isRetriable(res.errorCode) || Date.now() > deadline) check(res.errorCode, `${commit ? 'committing' : 'aborting'} transaction '${transactionalId}'`);
+    if (!isRetriable(res.errorCode) || Date.now() > deadline)
+      check(res.errorCode, `${commit ? 'committing' : 'aborting'} transaction '${transactionalId}'`);
     client.forgetCoordinator(transactionalId, 1);
     await sleep(100);
   }
@@ -103,7 +127,11 @@ export class KafkaProducer {
 
   async init(): Promise<void> {
     if (this.options.transactionalId !== undefined || this.options.idempotent) {
-      this.identity = await initProducerId(this.client, this.options.transactionalId ?? null, this.options.transactionTimeoutMs);
+      this.identity = await initProducerId(
+        this.client,
+        this.options.transactionalId ?? null,
+        this.options.transactionTimeoutMs,
+      );
     }
   }
 
@@ -126,7 +154,10 @@ export class KafkaProducer {
       // As Kafka producers do (allow.auto.create.topics): a broker that auto-creates topics creates it.
       const t = (await this.client.metadata([topic], this.options.autoCreateTopics)).topics.get(topic);
       if (this.client.knownPartitions(topic)) continue;
-      if (Date.now() > deadline) throw new Error(`topic '${topic}' not found on ${this.client.options.bootstrapServers.join(',')}${t ? ` (${errorName(t.errorCode)})` : ''}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `topic '${topic}' not found on ${this.client.options.bootstrapServers.join(',')}${t ? ` (${errorName(t.errorCode)})` : ''}`,
+        );
       await sleep(200);
     }
   }
@@ -146,10 +177,11 @@ export class KafkaProducer {
     b.bytes += size;
     this.bufferedBytes += size;
     if (b.bytes >= this.options.batchBytes) this.drain();
-    else this.lingerTimer ??= setTimeout(() => {
-      this.lingerTimer = undefined;
-      this.drain();
-    }, this.options.lingerMs);
+    else
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.drain();
+      }, this.options.lingerMs);
     return this.bufferedBytes >= this.options.batchBytes * 8;
   }
 
@@ -189,7 +221,10 @@ export class KafkaProducer {
     }
   }
 
-  private async produce(leader: number, batches: { buf: PartitionBuffer; records: OutRecord[]; seq: number }[]): Promise<void> {
+  private async produce(
+    leader: number,
+    batches: { buf: PartitionBuffer; records: OutRecord[]; seq: number }[],
+  ): Promise<void> {
     const o = this.options;
     const transactional = o.transactionalId !== undefined;
     if (transactional) await this.addPartitionsToTxn(batches.map((b) => b.buf));
@@ -205,14 +240,24 @@ export class KafkaProducer {
         baseSequence: this.identity.producerId >= 0 ? b.seq : -1,
         isTransactional: transactional,
         isControl: false,
-        records: b.records.map((r) => ({ key: toBuffer(r.key), value: toBuffer(r.value), headers: r.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) })), timestamp: r.timestamp ?? base })),
+        records: b.records.map((r) => ({
+          key: toBuffer(r.key),
+          value: toBuffer(r.value),
+          headers: r.headers.map((h) => ({ key: h.key, value: toBuffer(h.value) })),
+          timestamp: r.timestamp ?? base,
+        })),
       });
       bytes += encoded.length;
       let l = byTopic.get(b.buf.topic);
       if (!l) byTopic.set(b.buf.topic, (l = []));
       l.push({ index: b.buf.partition, records: encoded });
     }
-    const body = { transactionalId: o.transactionalId ?? null, acks: o.acks, timeoutMs: o.requestTimeoutMs, topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })) };
+    const body = {
+      transactionalId: o.transactionalId ?? null,
+      acks: o.acks,
+      timeoutMs: o.requestTimeoutMs,
+      topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
+    };
     const deadline = Date.now() + o.requestTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const conn = await this.client.broker(leader);
@@ -220,7 +265,9 @@ export class KafkaProducer {
         await this.client.send(conn, ApiKeys.Produce, body);
         break;
       }
-      const res = await this.client.send<{ responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[] }>(conn, ApiKeys.Produce, body);
+      const res = await this.client.send<{
+        responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
+      }>(conn, ApiKeys.Produce, body);
       let retry = false;
       for (const t of res.responses) {
         for (const p of t.partitionResponses) {
@@ -252,25 +299,26 @@ export class KafkaProducer {
     for (;;) {
       const conn = await this.client.coordinator(id, 1);
       // Field names of Kafka's message definition, which renamed the v0-3 fields when v4 came.
-      const res = await this.client.send<{ resultsByTopicV3AndBelow: { name: string; resultsByPartition: { partitionIndex: number; partitionErrorCode: number }[] }[] }>(
-        conn,
-        ApiKeys.AddPartitionsToTxn,
-        {
-          v3AndBelowTransactionalId: id,
-          v3AndBelowProducerId: this.identity.producerId,
-          v3AndBelowProducerEpoch: this.identity.epoch,
-          v3AndBelowTopics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-        },
-      );
+      const res = await this.client.send<{
+        resultsByTopicV3AndBelow: {
+          name: string;
+          resultsByPartition: { partitionIndex: number; partitionErrorCode: number }[];
+        }[];
+      }>(conn, ApiKeys.AddPartitionsToTxn, {
+        v3AndBelowTransactionalId: id,
+        v3AndBelowProducerId: this.identity.producerId,
+        v3AndBelowProducerEpoch: this.identity.epoch,
+        v3AndBelowTopics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+      });
       let retry = false;
-      for (const t of res.resultsByTopicV3AndBelow) for (const p of t.resultsByPartition) {
-        if (p.partitionErrorCode === 0) continue;
-        if (isRetriable(p.partitionErrorCode) && Date.now() < deadline) {
-          retry = true;
-          this.client.forgetCoordinator(id, 1);
+      for (const t of res.resultsByTopicV3AndBelow)
+        for (const p of t.resultsByPartition) {
+          if (p.partitionErrorCode === 0) continue;
+          if (isRetriable(p.partitionErrorCode) && Date.now() < deadline) {
+            retry = true;
+            this.client.forgetCoordinator(id, 1);
+          } else check(p.partitionErrorCode, `adding ${t.name}-${p.partitionIndex} to transaction '${id}'`);
         }
-        else check(p.partitionErrorCode, `adding ${t.name}-${p.partitionIndex} to transaction '${id}'`);
-      }
       if (!retry) break;
       await sleep(50);
     }

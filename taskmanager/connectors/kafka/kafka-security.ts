@@ -17,19 +17,26 @@ const PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'];
 const FLAGS = ['REQUIRED', 'REQUISITE', 'SUFFICIENT', 'OPTIONAL'];
 
 /** The security settings in `props`; `who` prefixes error messages (e.g. "KafkaSource 'orders'"). */
-export function kafkaSecurity(props: Readonly<Record<string, string | undefined>>, who = 'Kafka connector'): KafkaSecurity {
+export function kafkaSecurity(
+  props: Readonly<Record<string, string | undefined>>,
+  who = 'Kafka connector',
+): KafkaSecurity {
   const fail = (msg: string): never => {
     throw new Error(`${who}: ${msg}`);
   };
   const protocol = (props['security.protocol'] ?? 'PLAINTEXT').trim().toUpperCase();
   const mechanismSet = props['sasl.mechanism'];
   const jaas = props['sasl.jaas.config'];
-  if (!PROTOCOLS.includes(protocol)) fail(`security.protocol '${props['security.protocol']}' is not one of ${PROTOCOLS.join(', ')}`);
-  if (protocol === 'SSL' || protocol === 'SASL_SSL') fail(`security.protocol ${protocol} (TLS) is not supported yet; use PLAINTEXT or SASL_PLAINTEXT`);
+  if (!PROTOCOLS.includes(protocol))
+    fail(`security.protocol '${props['security.protocol']}' is not one of ${PROTOCOLS.join(', ')}`);
+  if (protocol === 'SSL' || protocol === 'SASL_SSL')
+    fail(`security.protocol ${protocol} (TLS) is not supported yet; use PLAINTEXT or SASL_PLAINTEXT`);
   if (protocol === 'PLAINTEXT') {
     // Kafka would ignore them; here they most likely mean a forgotten security.protocol.
     if (jaas !== undefined || mechanismSet !== undefined) {
-      fail(`${jaas !== undefined ? 'sasl.jaas.config' : 'sasl.mechanism'} is set but security.protocol is PLAINTEXT: set security.protocol=SASL_PLAINTEXT to log in`);
+      fail(
+        `${jaas !== undefined ? 'sasl.jaas.config' : 'sasl.mechanism'} is set but security.protocol is PLAINTEXT: set security.protocol=SASL_PLAINTEXT to log in`,
+      );
     }
     return {};
   }
@@ -38,11 +45,14 @@ export function kafkaSecurity(props: Readonly<Record<string, string | undefined>
   if (mechanism !== 'PLAIN') {
     fail(
       mechanismSet === undefined
-        ? 'sasl.mechanism is not set, and Kafka\'s default GSSAPI (Kerberos) is not supported: set sasl.mechanism=PLAIN'
+        ? "sasl.mechanism is not set, and Kafka's default GSSAPI (Kerberos) is not supported: set sasl.mechanism=PLAIN"
         : `sasl.mechanism ${mechanismSet.trim()} is not supported; only PLAIN is`,
     );
   }
-  if (jaas === undefined || jaas.trim() === '') return fail('security.protocol SASL_PLAINTEXT needs sasl.jaas.config (org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";)');
+  if (jaas === undefined || jaas.trim() === '')
+    return fail(
+      'security.protocol SASL_PLAINTEXT needs sasl.jaas.config (org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";)',
+    );
   let parsed: JaasLoginModule;
   try {
     parsed = parseJaasConfig(jaas);
@@ -50,13 +60,16 @@ export function kafkaSecurity(props: Readonly<Record<string, string | undefined>
     return fail(`sasl.jaas.config: ${(e as Error).message}`);
   }
   if (!/(^|\.)PlainLoginModule$/.test(parsed.loginModule)) {
-    fail(`sasl.jaas.config names login module ${parsed.loginModule}, but sasl.mechanism PLAIN needs org.apache.kafka.common.security.plain.PlainLoginModule`);
+    fail(
+      `sasl.jaas.config names login module ${parsed.loginModule}, but sasl.mechanism PLAIN needs org.apache.kafka.common.security.plain.PlainLoginModule`,
+    );
   }
   const username = parsed.options.get('username');
   const password = parsed.options.get('password');
   if (username === undefined || username === '') fail('sasl.jaas.config has no username="..." option');
   if (password === undefined) fail('sasl.jaas.config has no password="..." option');
-  if (username!.includes('\0') || password!.includes('\0')) fail('sasl.jaas.config: the username and password of PLAIN cannot contain NUL characters');
+  if (username!.includes('\0') || password!.includes('\0'))
+    fail('sasl.jaas.config: the username and password of PLAIN cannot contain NUL characters');
   return { sasl: { mechanism: 'PLAIN', username: username!, password: password! } };
 }
 
@@ -81,18 +94,21 @@ export function parseJaasConfig(text: string): JaasLoginModule {
     if (name.kind !== 'word') throw new Error(`expected a login module class name at position ${name.at}`);
     const flagTok = t.next();
     if (flagTok.kind !== 'word' || !FLAGS.includes(flagTok.value.toUpperCase())) {
-      throw new Error(`expected a control flag (required, requisite, sufficient or optional) after ${name.value} at position ${flagTok.at}`);
+      throw new Error(
+        `expected a control flag (required, requisite, sufficient or optional) after ${name.value} at position ${flagTok.at}`,
+      );
     }
     const options = new Map<string, string>();
     for (;;) {
       const tok = t.next();
       if (tok.kind === 'char' && tok.value === ';') break;
-      if (tok.kind === 'eof') throw new Error('the login module does not end with \';\'');
+      if (tok.kind === 'eof') throw new Error("the login module does not end with ';'");
       if (tok.kind !== 'word') throw new Error(`expected an option name at position ${tok.at}`);
       const eq = t.next();
       if (eq.kind !== 'char' || eq.value !== '=') throw new Error(`value not specified for key '${tok.value}'`);
       const value = t.next();
-      if (value.kind !== 'word' && value.kind !== 'quoted') throw new Error(`value not specified for key '${tok.value}'`);
+      if (value.kind !== 'word' && value.kind !== 'quoted')
+        throw new Error(`value not specified for key '${tok.value}'`);
       options.set(tok.value, value.value);
     }
     modules.push({ loginModule: name.value, flag: flagTok.value.toLowerCase(), options });
@@ -168,7 +184,8 @@ class Tokenizer {
       if (e >= '0' && e <= '7') {
         let digits = e;
         const max = e <= '3' ? 3 : 2;
-        while (digits.length < max && this.i < s.length && s[this.i]! >= '0' && s[this.i]! <= '7') digits += s[this.i++];
+        while (digits.length < max && this.i < s.length && s[this.i]! >= '0' && s[this.i]! <= '7')
+          digits += s[this.i++];
         out += String.fromCharCode(parseInt(digits, 8));
         continue;
       }

@@ -37,8 +37,16 @@ export async function commitPrepared(client: KafkaClient, t: PreparedTransaction
   } catch (e) {
     const code = (e as { code?: number }).code;
     // Fenced or an invalid state: a later run already finished this transaction; Kafka keeps no way to tell committed from aborted here.
-    if (code === ErrorCode.PRODUCER_FENCED || code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.INVALID_TXN_STATE || code === ErrorCode.INVALID_PRODUCER_ID_MAPPING) {
-      log.warn({ transactionalId: t.transactionalId, checkpointId: t.checkpointId, err: (e as Error).message }, 'KafkaSink: a restored transaction could not be committed again; it was finished by an earlier recovery (or expired: check transaction.timeout.ms)');
+    if (
+      code === ErrorCode.PRODUCER_FENCED ||
+      code === ErrorCode.INVALID_PRODUCER_EPOCH ||
+      code === ErrorCode.INVALID_TXN_STATE ||
+      code === ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    ) {
+      log.warn(
+        { transactionalId: t.transactionalId, checkpointId: t.checkpointId, err: (e as Error).message },
+        'KafkaSink: a restored transaction could not be committed again; it was finished by an earlier recovery (or expired: check transaction.timeout.ms)',
+      );
       return;
     }
     throw e;
@@ -46,7 +54,13 @@ export async function commitPrepared(client: KafkaClient, t: PreparedTransaction
 }
 
 /** Aborts <prefix>-<subtask>-<from...> until an id that was never used; returns how many were probed. */
-export async function abortLingering(client: KafkaClient, prefix: string, subtaskIndex: number, from: number, timeoutMs: number): Promise<number> {
+export async function abortLingering(
+  client: KafkaClient,
+  prefix: string,
+  subtaskIndex: number,
+  from: number,
+  timeoutMs: number,
+): Promise<number> {
   let n = from;
   for (;;) {
     const id: ProducerIdentity = await initProducerId(client, transactionalId(prefix, subtaskIndex, n), timeoutMs);
@@ -61,7 +75,14 @@ export async function abortLingering(client: KafkaClient, prefix: string, subtas
  */
 export async function recoverKafkaWriter(
   client: KafkaClient,
-  o: { prefix: string; subtaskIndex: number; parallelism: number; states: KafkaWriterState[]; transactionTimeoutMs: number; log: Logger },
+  o: {
+    prefix: string;
+    subtaskIndex: number;
+    parallelism: number;
+    states: KafkaWriterState[];
+    transactionTimeoutMs: number;
+    log: Logger;
+  },
 ): Promise<number> {
   const mine = o.states.filter((s) => s.subtaskIndex % o.parallelism === o.subtaskIndex);
   let committed = 0;
@@ -72,9 +93,14 @@ export async function recoverKafkaWriter(
     }
   }
   let aborted = 0;
-  for (const s of mine) aborted += await abortLingering(client, o.prefix, s.subtaskIndex, s.counter + 1, o.transactionTimeoutMs);
+  for (const s of mine)
+    aborted += await abortLingering(client, o.prefix, s.subtaskIndex, s.counter + 1, o.transactionTimeoutMs);
   const own = o.states.find((s) => s.subtaskIndex === o.subtaskIndex);
   if (!own) aborted += await abortLingering(client, o.prefix, o.subtaskIndex, 1, o.transactionTimeoutMs);
-  if (committed > 0 || aborted > 0) o.log.info({ committed, probedAndAborted: aborted }, 'KafkaSink restored: committed the transactions the checkpoint prepared, aborted those left open after it');
+  if (committed > 0 || aborted > 0)
+    o.log.info(
+      { committed, probedAndAborted: aborted },
+      'KafkaSink restored: committed the transactions the checkpoint prepared, aborted those left open after it',
+    );
   return own?.counter ?? 0;
 }

@@ -27,7 +27,13 @@ export interface KafkaPartitionSplit {
 
 function isSplit(v: unknown): v is KafkaPartitionSplit {
   const s = v as KafkaPartitionSplit;
-  return !!s && typeof s.topic === 'string' && Number.isInteger(s.partition) && typeof s.offset === 'number' && (s.stoppingOffset === null || typeof s.stoppingOffset === 'number');
+  return (
+    !!s &&
+    typeof s.topic === 'string' &&
+    Number.isInteger(s.partition) &&
+    typeof s.offset === 'number' &&
+    (s.stoppingOffset === null || typeof s.stoppingOffset === 'number')
+  );
 }
 
 class Split {
@@ -120,7 +126,8 @@ class KafkaSourceReader implements SourceReader {
 
   private num(key: string): number {
     const v = Number(this.props[key]);
-    if (!Number.isFinite(v)) throw new Error(`KafkaSource '${this.operatorName}': property ${key} must be a number, got '${this.props[key]}'`);
+    if (!Number.isFinite(v))
+      throw new Error(`KafkaSource '${this.operatorName}': property ${key} must be a number, got '${this.props[key]}'`);
     return v;
   }
 
@@ -136,7 +143,10 @@ class KafkaSourceReader implements SourceReader {
     const owned = await this.discover();
     await this.assign(owned, this.restored ? { kind: 'earliest' } : this.source.startingOffsets);
     this.started = true;
-    s.log.info({ partitions: [...this.splits.keys()], restored: this.restored !== undefined }, `KafkaSource '${this.operatorName}' assigned ${this.splits.size} partition(s)`);
+    s.log.info(
+      { partitions: [...this.splits.keys()], restored: this.restored !== undefined },
+      `KafkaSource '${this.operatorName}' assigned ${this.splits.size} partition(s)`,
+    );
     this.loop = this.fetchLoop();
   }
 
@@ -166,12 +176,16 @@ class KafkaSourceReader implements SourceReader {
           continue;
         }
         for (const p of t.partitions) {
-          if (src.partitions && !src.partitions.some((x) => x.topic === t.name && x.partition === p.partition)) continue;
+          if (src.partitions && !src.partitions.some((x) => x.topic === t.name && x.partition === p.partition))
+            continue;
           parts.push({ topic: t.name, partition: p.partition });
         }
       }
       if (missing.length > 0) {
-        if (Date.now() > deadline) throw new Error(`KafkaSource '${this.operatorName}': topic(s) ${missing.join(', ')} not found on ${src.bootstrapServers.join(',')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `KafkaSource '${this.operatorName}': topic(s) ${missing.join(', ')} not found on ${src.bootstrapServers.join(',')}`,
+          );
         await sleep(500);
         continue;
       }
@@ -194,10 +208,12 @@ class KafkaSourceReader implements SourceReader {
     if (fresh.length === 0) return;
     const opts = { groupId: this.source.groupId, readCommitted: this.readCommitted };
     const starts = await resolveOffsets(this.client!, this.meta!, fresh, spec, opts);
-    const stops = this.source.stoppingOffsets ? await resolveOffsets(this.client!, this.meta!, fresh, this.source.stoppingOffsets, opts) : undefined;
+    const stops = this.source.stoppingOffsets
+      ? await resolveOffsets(this.client!, this.meta!, fresh, this.source.stoppingOffsets, opts)
+      : undefined;
     for (const p of fresh) {
       const k = tpKey(p.topic, p.partition);
-      this.addSplit(new Split(p.topic, p.partition, starts.get(k)!, stops ? stops.get(k) ?? null : null));
+      this.addSplit(new Split(p.topic, p.partition, starts.get(k)!, stops ? (stops.get(k) ?? null) : null));
     }
   }
 
@@ -210,7 +226,13 @@ class KafkaSourceReader implements SourceReader {
   private finishSplit(split: Split): void {
     split.finished = true;
     this.splits.delete(split.key);
-    this.finishedSplits.set(split.key, { topic: split.topic, partition: split.partition, offset: split.position, stoppingOffset: split.stoppingOffset, finished: true });
+    this.finishedSplits.set(split.key, {
+      topic: split.topic,
+      partition: split.partition,
+      offset: split.position,
+      stoppingOffset: split.stoppingOffset,
+      finished: true,
+    });
     this.out!.removeSplit(split.key);
   }
 
@@ -232,7 +254,11 @@ class KafkaSourceReader implements SourceReader {
           nextDiscovery = Date.now() + discoveryMs;
           const before = this.splits.size;
           await this.assign(await this.discover(), { kind: 'earliest' });
-          if (this.splits.size > before) this.services.log.info({ partitions: [...this.splits.keys()] }, `KafkaSource '${this.operatorName}' discovered new partitions`);
+          if (this.splits.size > before)
+            this.services.log.info(
+              { partitions: [...this.splits.keys()] },
+              `KafkaSource '${this.operatorName}' discovered new partitions`,
+            );
         }
         if (this.queuedRecords >= MAX_QUEUED_RECORDS) {
           await new Promise<void>((r) => (this.spaceWake = r));
@@ -245,7 +271,14 @@ class KafkaSourceReader implements SourceReader {
         }
         const byLeader = groupByLeader(this.meta!, fetchable);
         const results = await Promise.all(
-          [...byLeader].map(([leader, splits]) => fetchPartitions(client, leader, splits.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.fetchOffset })), opts)),
+          [...byLeader].map(([leader, splits]) =>
+            fetchPartitions(
+              client,
+              leader,
+              splits.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.fetchOffset })),
+              opts,
+            ),
+          ),
         );
         if (this.closed) return;
         let refresh = false;
@@ -253,9 +286,18 @@ class KafkaSourceReader implements SourceReader {
           const split = this.splits.get(tpKey(r.topic, r.partition));
           if (!split) continue;
           if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-            const reset = await resolveOffsets(client, this.meta!, [split], { kind: 'earliest' }, { groupId: undefined, readCommitted: this.readCommitted });
+            const reset = await resolveOffsets(
+              client,
+              this.meta!,
+              [split],
+              { kind: 'earliest' },
+              { groupId: undefined, readCommitted: this.readCommitted },
+            );
             const to = reset.get(split.key)!;
-            this.services.log.warn({ partition: split.key, offset: split.fetchOffset, resetTo: to }, `KafkaSource '${this.operatorName}': offset out of range, resetting to the earliest offset`);
+            this.services.log.warn(
+              { partition: split.key, offset: split.fetchOffset, resetTo: to },
+              `KafkaSource '${this.operatorName}': offset out of range, resetting to the earliest offset`,
+            );
             split.fetchOffset = to;
             if (split.queued === 0) split.emitOffset = to;
             continue;
@@ -268,7 +310,10 @@ class KafkaSourceReader implements SourceReader {
           split.highWatermark = r.highWatermark;
           let records = r.records;
           if (split.stoppingOffset !== null) records = records.filter((x) => x.offset < split.stoppingOffset!);
-          split.fetchOffset = split.stoppingOffset !== null ? Math.min(r.nextOffset, Math.max(split.stoppingOffset, split.fetchOffset)) : r.nextOffset;
+          split.fetchOffset =
+            split.stoppingOffset !== null
+              ? Math.min(r.nextOffset, Math.max(split.stoppingOffset, split.fetchOffset))
+              : r.nextOffset;
           if (records.length > 0) {
             split.queued += records.length;
             this.queuedRecords += records.length;
@@ -286,12 +331,17 @@ class KafkaSourceReader implements SourceReader {
         const err = e instanceof Error ? e : new Error(String(e));
         // Connection trouble is retried (the client reconnects); anything else fails the task.
         if (isConnectionError(err) && backoff < 10_000) {
-          this.services.log.warn({ err: err.message }, `KafkaSource '${this.operatorName}': fetch failed, retrying in ${backoff} ms`);
+          this.services.log.warn(
+            { err: err.message },
+            `KafkaSource '${this.operatorName}': fetch failed, retrying in ${backoff} ms`,
+          );
           await sleep(backoff);
           backoff *= 2;
           continue;
         }
-        this.failure = new Error(`KafkaSource '${this.operatorName}' on ${this.source.bootstrapServers.join(',')}: ${err.message}`);
+        this.failure = new Error(
+          `KafkaSource '${this.operatorName}' on ${this.source.bootstrapServers.join(',')}: ${err.message}`,
+        );
         this.signal();
         return;
       }
@@ -352,7 +402,11 @@ class KafkaSourceReader implements SourceReader {
       if (e instanceof UserCodeError) throw e;
       const where = `topic ${split.topic} partition ${split.partition} offset ${rec.offset}`;
       if (this.ignoreParseErrors) {
-        if (this.skippedRecords++ % 1000 === 0) this.services.log.warn({ err: String(e), skipped: this.skippedRecords }, `KafkaSource '${this.operatorName}': skipping the record at ${where}`);
+        if (this.skippedRecords++ % 1000 === 0)
+          this.services.log.warn(
+            { err: String(e), skipped: this.skippedRecords },
+            `KafkaSource '${this.operatorName}': skipping the record at ${where}`,
+          );
         return;
       }
       const cause = e instanceof Error ? e : new Error(String(e));
@@ -363,11 +417,19 @@ class KafkaSourceReader implements SourceReader {
   }
 
   snapshotSplits(checkpointId?: number): unknown[] {
-    const splits: KafkaPartitionSplit[] = [...this.splits.values()].map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position, stoppingOffset: s.stoppingOffset }));
+    const splits: KafkaPartitionSplit[] = [...this.splits.values()].map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      offset: s.position,
+      stoppingOffset: s.stoppingOffset,
+    }));
     // Before start(): restored splits pass through unchanged.
     if (!this.started && this.restored) return [...this.restored.values()];
     if (checkpointId !== undefined && this.source.groupId && this.props['commit.offsets.on.checkpoint'] !== 'false') {
-      this.pendingCommits.set(checkpointId, splits.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.offset })));
+      this.pendingCommits.set(
+        checkpointId,
+        splits.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.offset })),
+      );
     }
     return [...splits, ...this.finishedSplits.values()];
   }
@@ -375,7 +437,10 @@ class KafkaSourceReader implements SourceReader {
   restoreSplits(splits: unknown[]): void {
     const restored = new Map<string, KafkaPartitionSplit>();
     for (const v of splits) {
-      if (!isSplit(v)) throw new Error(`operator '${this.operatorName}': restored source split ${JSON.stringify(v)} is not a Kafka partition split`);
+      if (!isSplit(v))
+        throw new Error(
+          `operator '${this.operatorName}': restored source split ${JSON.stringify(v)} is not a Kafka partition split`,
+        );
       restored.set(tpKey(v.topic, v.partition), v);
     }
     this.restored = restored;
@@ -387,7 +452,10 @@ class KafkaSourceReader implements SourceReader {
     for (const id of this.pendingCommits.keys()) if (id <= checkpointId) this.pendingCommits.delete(id);
     if (!offsets || !this.client || this.closed) return;
     commitOffsets(this.client, this.source.groupId!, offsets).catch((e: unknown) => {
-      this.services.log.warn({ err: e instanceof Error ? e.message : String(e), checkpointId }, `KafkaSource '${this.operatorName}': committing offsets to group '${this.source.groupId}' failed`);
+      this.services.log.warn(
+        { err: e instanceof Error ? e.message : String(e), checkpointId },
+        `KafkaSource '${this.operatorName}': committing offsets to group '${this.source.groupId}' failed`,
+      );
     });
   }
 
@@ -421,7 +489,12 @@ function isConnectionError(e: Error): boolean {
 
 export function createKafkaSourceReader(source: unknown, services: TaskServices, operatorName: string): SourceReader {
   const s = source as KafkaSource<unknown>;
-  if (!s || s.sourceKind !== 'kafka' || !Array.isArray(s.bootstrapServers) || typeof s.deserializer?.deserialize !== 'function') {
+  if (
+    !s ||
+    s.sourceKind !== 'kafka' ||
+    !Array.isArray(s.bootstrapServers) ||
+    typeof s.deserializer?.deserialize !== 'function'
+  ) {
     throw new Error(`operator '${operatorName}': the bundle's KafkaSource is malformed`);
   }
   return new KafkaSourceReader(s, services, operatorName);

@@ -5,7 +5,11 @@ import { h } from '../dom.js';
 import { confirmDialog } from './confirm.js';
 
 export function cancelButton(jid: string, name: string, onCancelled: () => void, small = false): HTMLButtonElement {
-  const btn = h('button', { class: `btn btn-danger${small ? ' btn-small' : ''}`, 'data-action': 'cancel-job' }, 'Cancel');
+  const btn = h(
+    'button',
+    { class: `btn btn-danger${small ? ' btn-small' : ''}`, 'data-action': 'cancel-job' },
+    'Cancel',
+  );
   btn.title = `Cancel job ${name}`;
   btn.addEventListener('click', async (ev) => {
     ev.preventDefault();

@@ -4,7 +4,11 @@ import { h } from '../dom.js';
 
 export function copyableText(text: string, testId?: string): HTMLElement {
   const value = h('code', { class: 'copy-value', 'data-testid': testId }, text);
-  const btn = h('button', { type: 'button', class: 'btn btn-small copy-btn', 'data-action': 'copy', title: 'Copy to the clipboard' }, 'Copy');
+  const btn = h(
+    'button',
+    { type: 'button', class: 'btn btn-small copy-btn', 'data-action': 'copy', title: 'Copy to the clipboard' },
+    'Copy',
+  );
   btn.addEventListener('click', (ev) => {
     ev.preventDefault();
     void copy(text, value).then((ok) => {

@@ -23,9 +23,17 @@ export function formDialog(opts: FormDialogOptions): Promise<boolean> {
   return new Promise((resolve) => {
     const yes =
       opts.confirmLabel !== null
-        ? h('button', { class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}`, value: 'yes', 'data-action': 'confirm' }, opts.confirmLabel)
+        ? h(
+            'button',
+            { class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}`, value: 'yes', 'data-action': 'confirm' },
+            opts.confirmLabel,
+          )
         : null;
-    const no = h('button', { class: 'btn', value: 'no', formnovalidate: true, 'data-action': 'dismiss' }, opts.cancelLabel ?? 'Close');
+    const no = h(
+      'button',
+      { class: 'btn', value: 'no', formnovalidate: true, 'data-action': 'dismiss' },
+      opts.cancelLabel ?? 'Close',
+    );
     const problem = h('div', { class: 'form-problem', role: 'alert', hidden: true });
     const form = h(
       'form',
@@ -58,10 +66,21 @@ export function formDialog(opts: FormDialogOptions): Promise<boolean> {
 
 /** A labelled form row: label above the control, a hint below. */
 export function field(label: string, control: HTMLElement, hint?: Child): HTMLElement {
-  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control, hint ? h('span', { class: 'field-hint' }, hint) : null);
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field-label' }, label),
+    control,
+    hint ? h('span', { class: 'field-hint' }, hint) : null,
+  );
 }
 
 /** A checkbox with its label on the right, and an optional hint below. */
 export function checkField(box: HTMLInputElement, label: string, hint?: Child): HTMLElement {
-  return h('div', { class: 'field' }, h('label', { class: 'check' }, box, label), hint ? h('span', { class: 'field-hint' }, hint) : null);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { class: 'check' }, box, label),
+    hint ? h('span', { class: 'field-hint' }, hint) : null,
+  );
 }

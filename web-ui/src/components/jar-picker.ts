@@ -16,7 +16,12 @@ export interface JarPicker extends Field<string | undefined> {
 /** `current` is preselected and marked (the job's own bundle); `placeholder` asks for another. */
 export function jarPicker(current: string | null | undefined, opts: { preselect: boolean; label?: string }): JarPicker {
   const select = h('select', { class: 'input input-wide', name: 'jar', required: true, 'aria-label': 'Bundle' });
-  const file = h('input', { type: 'file', accept: '.weir,.tgz,.gz,.tar', name: 'jarfile', 'data-testid': 'upgrade-bundle-file' });
+  const file = h('input', {
+    type: 'file',
+    accept: '.weir,.tgz,.gz,.tar',
+    name: 'jarfile',
+    'data-testid': 'upgrade-bundle-file',
+  });
   const status = h('span', { class: 'field-hint' });
   let jars: JarFile[] = [];
   let uploading = false;
@@ -27,7 +32,11 @@ export function jarPicker(current: string | null | undefined, opts: { preselect:
       select,
       h('option', { value: '' }, sorted.length ? 'Choose a bundle…' : 'No bundles uploaded: upload one'),
       sorted.map((j) =>
-        h('option', { value: j.id, selected: j.id === selected }, `${j.name}${j.id === current ? ' (this job’s bundle)' : ''} · ${formatTimestamp(j.uploaded)}`),
+        h(
+          'option',
+          { value: j.id, selected: j.id === selected },
+          `${j.name}${j.id === current ? ' (this job’s bundle)' : ''} · ${formatTimestamp(j.uploaded)}`,
+        ),
       ),
     );
     select.value = sorted.some((j) => j.id === selected) ? selected! : '';
@@ -37,7 +46,9 @@ export function jarPicker(current: string | null | undefined, opts: { preselect:
     fill(selected);
   };
   select.appendChild(h('option', { value: '' }, 'Loading…'));
-  void load(opts.preselect && current ? current : undefined).catch(() => mount(select, h('option', { value: '' }, 'Could not list the bundles')));
+  void load(opts.preselect && current ? current : undefined).catch(() =>
+    mount(select, h('option', { value: '' }, 'Could not list the bundles')),
+  );
 
   file.addEventListener('change', async () => {
     const f = file.files?.[0];

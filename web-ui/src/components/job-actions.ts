@@ -48,19 +48,42 @@ export class JobActions {
       buttons.push(
         this.button('Trigger savepoint', 'trigger-savepoint', triggerSavepointAction, notRunning),
         this.button('Stop with savepoint', 'stop-job', stopAction, notRunning),
-        this.button('Restart', 'restart-job', restartAction, notRunning ?? (job['jar-id'] ? undefined : 'The bundle this job was run from is not known.')),
+        this.button(
+          'Restart',
+          'restart-job',
+          restartAction,
+          notRunning ?? (job['jar-id'] ? undefined : 'The bundle this job was run from is not known.'),
+        ),
         this.button('Upgrade', 'upgrade-job', upgradeAction, notRunning),
         cancelButton(job.jid, job.name, this.onChange),
       );
     } else if (this.mode === 'ended') {
-      buttons.push(this.button('Run again', 'run-again', runAgainAction, undefined, 'Run this job again from its last savepoint or retained checkpoint.'));
+      buttons.push(
+        this.button(
+          'Run again',
+          'run-again',
+          runAgainAction,
+          undefined,
+          'Run this job again from its last savepoint or retained checkpoint.',
+        ),
+      );
     }
     mount(this.el, buttons);
   }
 
   /** `unavailable` disables the button and says why. */
-  private button(label: string, action: string, run: (ctx: ActionContext) => Promise<void>, unavailable?: string, title?: string): HTMLButtonElement {
-    const btn = h('button', { class: 'btn', 'data-action': action, 'data-op-button': true, title: unavailable ?? title }, label);
+  private button(
+    label: string,
+    action: string,
+    run: (ctx: ActionContext) => Promise<void>,
+    unavailable?: string,
+    title?: string,
+  ): HTMLButtonElement {
+    const btn = h(
+      'button',
+      { class: 'btn', 'data-action': action, 'data-op-button': true, title: unavailable ?? title },
+      label,
+    );
     btn.disabled = this.busy || unavailable !== undefined;
     if (unavailable === undefined) btn.dataset.available = '';
     btn.addEventListener('click', () => void this.perform(run));
@@ -89,6 +112,7 @@ export class JobActions {
 
   private setBusy(busy: boolean): void {
     this.busy = busy;
-    for (const b of this.el.querySelectorAll<HTMLButtonElement>('[data-op-button]')) b.disabled = busy || !('available' in b.dataset);
+    for (const b of this.el.querySelectorAll<HTMLButtonElement>('[data-op-button]'))
+      b.disabled = busy || !('available' in b.dataset);
   }
 }

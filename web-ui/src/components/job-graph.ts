@@ -159,8 +159,21 @@ function makeBox(v: JobVertex): VertexBox {
       h('div', null, h('span', { class: 'label' }, 'Records out'), writeRecords, writeRate),
       h('div', null, h('span', { class: 'label' }, 'Watermark'), watermark),
       h('div', null, h('span', { class: 'label' }, 'State'), state),
-      h('div', { title: 'event-time lag of records at this vertex\'s sinks (now - record timestamp), p50 / p99' }, h('span', { class: 'label' }, 'Sink lag'), lag),
-      h('div', { title: 'share of the last seconds the busiest subtask spent busy / backpressured / idle (Flink\'s busyTimeMsPerSecond, backPressuredTimeMsPerSecond, idleTimeMsPerSecond)' }, h('span', { class: 'label' }, 'Busy/BP/Idle'), load),
+      h(
+        'div',
+        { title: "event-time lag of records at this vertex's sinks (now - record timestamp), p50 / p99" },
+        h('span', { class: 'label' }, 'Sink lag'),
+        lag,
+      ),
+      h(
+        'div',
+        {
+          title:
+            "share of the last seconds the busiest subtask spent busy / backpressured / idle (Flink's busyTimeMsPerSecond, backPressuredTimeMsPerSecond, idleTimeMsPerSecond)",
+        },
+        h('span', { class: 'label' }, 'Busy/BP/Idle'),
+        load,
+      ),
     ),
   );
   return { el, name, parallelism, badge, readRecords, writeRecords, readRate, writeRate, watermark, state, lag, load };
@@ -192,7 +205,8 @@ const BACKPRESSURED_RGB = [20, 20, 20];
 /** The colour of a vertex by its time shares (ms per second, adding up to about 1000). */
 export function loadColour(busy: number, backPressured: number, idle: number): string {
   const total = busy + backPressured + idle || 1;
-  const mix = (i: number) => Math.round((BUSY_RGB[i]! * busy + BACKPRESSURED_RGB[i]! * backPressured + IDLE_RGB[i]! * idle) / total);
+  const mix = (i: number) =>
+    Math.round((BUSY_RGB[i]! * busy + BACKPRESSURED_RGB[i]! * backPressured + IDLE_RGB[i]! * idle) / total);
   return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`;
 }
 
@@ -215,10 +229,14 @@ function fillLoad(box: VertexBox, v: JobVertex): void {
 }
 
 function loadLegend(): HTMLElement {
-  const swatch = (label: string, colour: string) => h('span', { class: 'legend-item' }, h('span', { class: 'legend-swatch', style: `background: ${colour}` }), label);
+  const swatch = (label: string, colour: string) =>
+    h('span', { class: 'legend-item' }, h('span', { class: 'legend-swatch', style: `background: ${colour}` }), label);
   return h(
     'div',
-    { class: 'graph-legend', title: 'vertices are coloured by their busiest subtask over the last seconds, as in Flink\'s web UI' },
+    {
+      class: 'graph-legend',
+      title: "vertices are coloured by their busiest subtask over the last seconds, as in Flink's web UI",
+    },
     swatch('Idle', loadColour(0, 0, 1000)),
     swatch('Busy', loadColour(1000, 0, 0)),
     swatch('Backpressured', loadColour(0, 1000, 0)),

@@ -25,8 +25,14 @@ export function parseLogLine(line: string): LogLine {
   } catch {
     return { msg: line, extra: '' };
   }
-  const level = typeof obj.level === 'number' ? (LEVELS[obj.level] ?? String(obj.level)) : typeof obj.level === 'string' ? obj.level.toUpperCase() : undefined;
-  const time = typeof obj.time === 'number' ? obj.time : typeof obj.time === 'string' ? Date.parse(obj.time) : undefined;
+  const level =
+    typeof obj.level === 'number'
+      ? (LEVELS[obj.level] ?? String(obj.level))
+      : typeof obj.level === 'string'
+        ? obj.level.toUpperCase()
+        : undefined;
+  const time =
+    typeof obj.time === 'number' ? obj.time : typeof obj.time === 'string' ? Date.parse(obj.time) : undefined;
   let stack: string | undefined;
   const extras: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
@@ -57,7 +63,11 @@ export function logView(root: HTMLElement, load: (signal: AbortSignal) => Promis
     const truncated = lines.length > MAX_LINES;
     lines = lines.slice(-MAX_LINES);
     const rows = lines.map((l) => (raw.checked ? h('div', { class: 'log-line' }, l) : renderLine(parseLogLine(l))));
-    mount(body, truncated ? h('div', { class: 'log-line muted' }, `… showing the last ${MAX_LINES} lines`) : null, rows.length ? rows : h('div', { class: 'muted' }, needle ? 'No matching lines.' : 'The log is empty.'));
+    mount(
+      body,
+      truncated ? h('div', { class: 'log-line muted' }, `… showing the last ${MAX_LINES} lines`) : null,
+      rows.length ? rows : h('div', { class: 'muted' }, needle ? 'No matching lines.' : 'The log is empty.'),
+    );
     if (follow.checked || atBottom) body.scrollTop = body.scrollHeight;
   };
 
@@ -85,9 +95,13 @@ export function logView(root: HTMLElement, load: (signal: AbortSignal) => Promis
     ),
     body,
   );
-  poll(async () => {
-    if (follow.checked || !text) await refresh();
-  }, 3000, signal);
+  poll(
+    async () => {
+      if (follow.checked || !text) await refresh();
+    },
+    3000,
+    signal,
+  );
 }
 
 function renderLine(l: LogLine): HTMLElement {

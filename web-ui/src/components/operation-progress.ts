@@ -58,7 +58,14 @@ export class OperationProgress {
         'li',
         { class: 'op-step op-step-failed', 'data-testid': 'operation-error' },
         h('span', { class: 'op-step-text' }, e.message),
-        e.detail && e.detail !== e.message ? h('details', { class: 'op-detail' }, h('summary', null, 'Details'), h('pre', { class: 'stacktrace' }, e.detail)) : null,
+        e.detail && e.detail !== e.message
+          ? h(
+              'details',
+              { class: 'op-detail' },
+              h('summary', null, 'Details'),
+              h('pre', { class: 'stacktrace' }, e.detail),
+            )
+          : null,
       ),
     );
     this.settle('failed', 'Failed');

@@ -12,7 +12,10 @@ export async function restartAction({ job, begin }: ActionContext): Promise<void
   const jarId = job['jar-id'];
   if (!jarId) return;
   const dir = targetDirField(await defaultSavepointDir());
-  const parallelism = parallelismField(job.parallelism, 'The same as now, or a new one: keyed state is spread over the new subtasks.');
+  const parallelism = parallelismField(
+    job.parallelism,
+    'The same as now, or a new one: keyed state is spread over the new subtasks.',
+  );
   const ok = await formDialog({
     id: 'restart-job',
     title: 'Restart',
@@ -27,7 +30,13 @@ export async function restartAction({ job, begin }: ActionContext): Promise<void
   const op = begin(p !== undefined ? `Restart at parallelism ${p}` : 'Restart', 'restart');
   try {
     const path = await stopSteps(op, job.jid, dir.value(), false);
-    await runStep(op, 'the bundle', jarId, { parallelism: p, programArgsList: job['program-args'] ?? [], savepointPath: path }, true);
+    await runStep(
+      op,
+      'the bundle',
+      jarId,
+      { parallelism: p, programArgsList: job['program-args'] ?? [], savepointPath: path },
+      true,
+    );
     op.succeed('Restarted');
   } catch (err) {
     op.fail(err);
@@ -65,7 +74,12 @@ export async function upgradeAction({ job, begin }: ActionContext): Promise<void
       op,
       jar.name(),
       jarId,
-      { parallelism: parallelism.value(), programArgsList: args.value(), savepointPath: path, allowNonRestoredState: allow.value() },
+      {
+        parallelism: parallelism.value(),
+        programArgsList: args.value(),
+        savepointPath: path,
+        allowNonRestoredState: allow.value(),
+      },
       true,
     );
     op.succeed('Upgraded');

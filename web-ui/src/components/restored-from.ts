@@ -13,7 +13,9 @@ export function restoredFromFact(r: RestoredFrom): HTMLElement {
       'div',
       { 'data-testid': 'restored-from' },
       `${kind} ${r['checkpoint-id']}`,
-      from ? [' of job ', h('a', { href: `#/jobs/${from}`, class: 'mono', 'data-testid': 'restored-from-job' }, from)] : null,
+      from
+        ? [' of job ', h('a', { href: `#/jobs/${from}`, class: 'mono', 'data-testid': 'restored-from-job' }, from)]
+        : null,
       h('div', { class: 'sub' }, copyableText(r.path)),
     ),
   );

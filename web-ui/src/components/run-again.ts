@@ -61,7 +61,12 @@ export async function runAgainAction({ job, begin }: ActionContext): Promise<voi
       op,
       jar.name(),
       jar.value()!,
-      { parallelism: parallelism.value(), programArgsList: args.value(), savepointPath: source.stats.external_path, allowNonRestoredState: allow.value() },
+      {
+        parallelism: parallelism.value(),
+        programArgsList: args.value(),
+        savepointPath: source.stats.external_path,
+        allowNonRestoredState: allow.value(),
+      },
       false,
     );
     op.succeed('Started');
@@ -78,12 +83,15 @@ async function sourcesOf(jid: string): Promise<Source[]> {
   const cp = c?.latest?.completed;
   if (sp?.external_path) out.push({ kind: 'savepoint', stats: { ...sp, external_path: sp.external_path } });
   // A checkpoint deleted by retention (the job's end under the default retention) is no place to start from.
-  if (cp?.external_path && !cp.discarded && cp.external_path !== sp?.external_path) out.push({ kind: 'checkpoint', stats: { ...cp, external_path: cp.external_path } });
+  if (cp?.external_path && !cp.discarded && cp.external_path !== sp?.external_path)
+    out.push({ kind: 'checkpoint', stats: { ...cp, external_path: cp.external_path } });
   return out;
 }
 
 function sourceField(sources: Source[]): Field<Source> {
-  const radios = sources.map((s, i) => h('input', { type: 'radio', name: 'restore-from', value: String(i), checked: i === 0 }));
+  const radios = sources.map((s, i) =>
+    h('input', { type: 'radio', name: 'restore-from', value: String(i), checked: i === 0 }),
+  );
   const label = (s: Source): string =>
     `${s.kind === 'savepoint' ? 'Savepoint' : 'Checkpoint'} ${s.stats.id}${s.stats.latest_ack_timestamp ? `, ${formatTimestamp(s.stats.latest_ack_timestamp)}` : ''}`;
   return {
@@ -92,9 +100,25 @@ function sourceField(sources: Source[]): Field<Source> {
       { class: 'field choices' },
       h('legend', { class: 'field-label' }, 'Start from'),
       sources.map((s, i) =>
-        h('label', { class: 'choice', 'data-kind': s.kind }, radios[i]!, h('span', null, label(s), h('div', { class: 'sub mono', 'data-testid': 'restore-path' }, s.stats.external_path))),
+        h(
+          'label',
+          { class: 'choice', 'data-kind': s.kind },
+          radios[i]!,
+          h(
+            'span',
+            null,
+            label(s),
+            h('div', { class: 'sub mono', 'data-testid': 'restore-path' }, s.stats.external_path),
+          ),
+        ),
       ),
     ),
-    value: () => sources[Math.max(0, radios.findIndex((r) => r.checked))]!,
+    value: () =>
+      sources[
+        Math.max(
+          0,
+          radios.findIndex((r) => r.checked),
+        )
+      ]!,
   };
 }

@@ -2,7 +2,14 @@
 // savepoint. The steps they share with restart and upgrade live here too.
 
 import { h } from '../dom.js';
-import { ActionError, awaitEnd, defaultSavepointDir, runBundle, stopWithSavepoint, triggerSavepoint } from '../savepoints.js';
+import {
+  ActionError,
+  awaitEnd,
+  defaultSavepointDir,
+  runBundle,
+  stopWithSavepoint,
+  triggerSavepoint,
+} from '../savepoints.js';
 import type { JarRunRequest, JobDetails } from '../types.js';
 import { copyableText } from './copy-text.js';
 import { checkField, formDialog } from './form-dialog.js';
@@ -50,7 +57,11 @@ export async function stopAction({ job, begin }: ActionContext): Promise<void> {
     intro: `Writes a savepoint of job ${jobLabel(job)}, then stops it. It can be run again from the savepoint later.`,
     fields: [
       dir.el,
-      checkField(drain, 'Drain', 'Let the sources end first, so windows and timers fire as at the end of the input. Leave it off to resume later where the job stopped.'),
+      checkField(
+        drain,
+        'Drain',
+        'Let the sources end first, so windows and timers fire as at the end of the input. Leave it off to resume later where the job stopped.',
+      ),
     ],
     confirmLabel: 'Stop job',
     danger: true,
@@ -67,7 +78,12 @@ export async function stopAction({ job, begin }: ActionContext): Promise<void> {
 }
 
 /** Stops the job with a savepoint and waits until it has ended; the savepoint's path. */
-export async function stopSteps(op: OperationProgress, jid: string, dir: string | undefined, drain: boolean): Promise<string> {
+export async function stopSteps(
+  op: OperationProgress,
+  jid: string,
+  dir: string | undefined,
+  drain: boolean,
+): Promise<string> {
   const s = op.step('Stopping the job with a savepoint…');
   const path = await stopWithSavepoint(jid, dir, drain);
   s.done('Savepoint written to ', copyableText(path, 'savepoint-path'));
@@ -78,14 +94,23 @@ export async function stopSteps(op: OperationProgress, jid: string, dir: string 
 }
 
 /** Runs a bundle from a savepoint; the new job's id, shown as a link. */
-export async function runStep(op: OperationProgress, what: string, jarId: string, req: JarRunRequest & { savepointPath: string }, stopped: boolean): Promise<string> {
+export async function runStep(
+  op: OperationProgress,
+  what: string,
+  jarId: string,
+  req: JarRunRequest & { savepointPath: string },
+  stopped: boolean,
+): Promise<string> {
   const s = op.step(`Starting ${what} from the savepoint…`);
   let jid: string;
   try {
     jid = await runBundle(jarId, req);
   } catch (err) {
     if (!stopped || !(err instanceof ActionError)) throw err;
-    throw new ActionError(`${err.message} The old job stays stopped; its savepoint is kept at the path above.`, err.detail);
+    throw new ActionError(
+      `${err.message} The old job stays stopped; its savepoint is kept at the path above.`,
+      err.detail,
+    );
   }
   s.done('Started the new job ', newJobLink(jid), '.');
   return jid;

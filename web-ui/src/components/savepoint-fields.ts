@@ -34,7 +34,14 @@ export function targetDirField(defaultDir: string | null): Field<string | undefi
 }
 
 export function parallelismField(initial: number | undefined, hint?: string): Field<number | undefined> {
-  const input = h('input', { type: 'number', min: 1, step: 1, class: 'input input-narrow', name: 'parallelism', placeholder: 'default' });
+  const input = h('input', {
+    type: 'number',
+    min: 1,
+    step: 1,
+    class: 'input input-narrow',
+    name: 'parallelism',
+    placeholder: 'default',
+  });
   if (initial !== undefined) input.value = String(initial);
   const value = (): number | undefined => (input.value.trim() ? Number(input.value) : undefined);
   return {
@@ -42,13 +49,21 @@ export function parallelismField(initial: number | undefined, hint?: string): Fi
     value,
     problem: () => {
       const p = value();
-      return p === undefined || (Number.isInteger(p) && p > 0) ? null : 'The parallelism must be a positive whole number.';
+      return p === undefined || (Number.isInteger(p) && p > 0)
+        ? null
+        : 'The parallelism must be a positive whole number.';
     },
   };
 }
 
 export function argsField(initial: readonly string[]): Field<string[]> {
-  const input = h('input', { type: 'text', class: 'input input-wide', name: 'program-args', placeholder: '--key value', spellcheck: 'false' });
+  const input = h('input', {
+    type: 'text',
+    class: 'input input-wide',
+    name: 'program-args',
+    placeholder: '--key value',
+    spellcheck: 'false',
+  });
   input.value = joinArgs(initial);
   return { el: field('Program arguments', input), value: () => splitArgs(input.value) };
 }
@@ -56,7 +71,11 @@ export function argsField(initial: readonly string[]): Field<string[]> {
 export function allowNonRestoredField(): Field<boolean> {
   const box = h('input', { type: 'checkbox', name: 'allow-non-restored-state' });
   return {
-    el: checkField(box, 'Allow non-restored state', 'Start even if some of the saved state belongs to no operator of the new job; that state is dropped.'),
+    el: checkField(
+      box,
+      'Allow non-restored state',
+      'Start even if some of the saved state belongs to no operator of the new job; that state is dropped.',
+    ),
     value: () => box.checked,
   };
 }

@@ -45,7 +45,18 @@ export function setBadge(el: HTMLElement, state: string): void {
   el.textContent = state;
 }
 
-const ORDER = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED', 'CANCELING', 'CANCELED', 'FAILED', 'RECONCILING'];
+const ORDER = [
+  'CREATED',
+  'SCHEDULED',
+  'DEPLOYING',
+  'INITIALIZING',
+  'RUNNING',
+  'FINISHED',
+  'CANCELING',
+  'CANCELED',
+  'FAILED',
+  'RECONCILING',
+];
 
 /** Non-zero task counts in lifecycle order, upper-cased (Flink's job list sends lower case). */
 export function taskCountEntries(tasks: TaskCounts | undefined): [string, number][] {

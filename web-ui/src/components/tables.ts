@@ -25,7 +25,9 @@ export function runningJobsTable(jobs: JobOverview[], onChange: () => void, with
       h('td', { class: 'duration' }, formatDuration(j.duration)),
       h('td', null, taskPills(j.tasks)),
       h('td', null, stateBadge(j.state)),
-      withCancel ? h('td', { class: 'actions' }, isTerminal(j.state) ? null : cancelButton(j.jid, j.name, onChange, true)) : null,
+      withCancel
+        ? h('td', { class: 'actions' }, isTerminal(j.state) ? null : cancelButton(j.jid, j.name, onChange, true))
+        : null,
     ),
   );
   const headers = ['Job', 'Start time', 'Duration', 'Tasks', 'Status'];
@@ -57,14 +59,23 @@ export function taskManagersTable(tms: TaskManagerInfo[], now = Date.now()): HTM
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((tm) => {
       const cores = tm.hardware?.cpuCores;
-      const host = [tm.hostname, tm.pid != null ? `pid ${tm.pid}` : null, typeof cores === 'number' ? `${cores} cores` : null]
+      const host = [
+        tm.hostname,
+        tm.pid != null ? `pid ${tm.pid}` : null,
+        typeof cores === 'number' ? `${cores} cores` : null,
+      ]
         .filter(Boolean)
         .join(' · ');
       return h(
         'tr',
         { 'data-tm-id': tm.id },
         h('td', null, h('span', { class: 'mono' }, tm.id), host ? h('div', { class: 'sub' }, host) : null),
-        h('td', { class: 'mono' }, tm.path ?? '—', tm.dataPort != null ? h('div', { class: 'sub' }, `data port ${tm.dataPort}`) : null),
+        h(
+          'td',
+          { class: 'mono' },
+          tm.path ?? '—',
+          tm.dataPort != null ? h('div', { class: 'sub' }, `data port ${tm.dataPort}`) : null,
+        ),
         h('td', { class: 'num' }, String(tm.slotsNumber)),
         h('td', { class: 'num' }, String(tm.freeSlots)),
         h('td', null, formatAgo(heartbeatAge(tm.timeSinceLastHeartbeat, now))),
@@ -74,10 +85,19 @@ export function taskManagersTable(tms: TaskManagerInfo[], now = Date.now()): HTM
           tm.memory?.rss != null ? `${formatBytes(tm.memory.rss)} RSS` : '—',
           tm.memory?.heapUsed != null ? h('div', { class: 'sub' }, `${formatBytes(tm.memory.heapUsed)} heap`) : null,
         ),
-        h('td', { class: 'actions' }, h('a', { href: `#/taskmanagers/${encodeURIComponent(tm.id)}/log`, class: 'btn btn-small' }, 'Log')),
+        h(
+          'td',
+          { class: 'actions' },
+          h('a', { href: `#/taskmanagers/${encodeURIComponent(tm.id)}/log`, class: 'btn btn-small' }, 'Log'),
+        ),
       );
     });
-  return table(['ID', 'Address', 'Slots', 'Free slots', 'Last heartbeat', 'Memory', ''], rows, 'No task managers registered.', {
-    'data-testid': 'taskmanagers',
-  });
+  return table(
+    ['ID', 'Address', 'Slots', 'Free slots', 'Last heartbeat', 'Memory', ''],
+    rows,
+    'No task managers registered.',
+    {
+      'data-testid': 'taskmanagers',
+    },
+  );
 }

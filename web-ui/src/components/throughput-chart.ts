@@ -11,7 +11,18 @@ export interface ChartSeries {
   label: string;
 }
 
-const PALETTE = ['#1677ff', '#52c41a', '#fa8c16', '#eb2f96', '#13c2c2', '#722ed1', '#faad14', '#2f54eb', '#a0d911', '#f5222d'];
+const PALETTE = [
+  '#1677ff',
+  '#52c41a',
+  '#fa8c16',
+  '#eb2f96',
+  '#13c2c2',
+  '#722ed1',
+  '#faad14',
+  '#2f54eb',
+  '#a0d911',
+  '#f5222d',
+];
 const HEIGHT = 220;
 const WINDOW_SECONDS = 60;
 

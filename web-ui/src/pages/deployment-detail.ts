@@ -34,9 +34,20 @@ function desiredVsRunning(d: DeploymentDetails): HTMLElement {
   const rows = specFields(d.spec, running).map(([label, value]) => {
     const want = value(d.spec);
     const have = running ? value(running) : '—';
-    return h('tr', { class: want !== have ? 'differs' : null, 'data-field': label }, h('td', null, label), h('td', { class: 'mono' }, want), h('td', { class: 'mono' }, have));
+    return h(
+      'tr',
+      { class: want !== have ? 'differs' : null, 'data-field': label },
+      h('td', null, label),
+      h('td', { class: 'mono' }, want),
+      h('td', { class: 'mono' }, have),
+    );
   });
-  return table(['Field', `Desired (v${d.version})`, `Running${d.running ? ` (v${d.running.version})` : ''}`], rows, '', { 'data-testid': 'desired-vs-running', class: 'table deployment-spec' });
+  return table(
+    ['Field', `Desired (v${d.version})`, `Running${d.running ? ` (v${d.running.version})` : ''}`],
+    rows,
+    '',
+    { 'data-testid': 'desired-vs-running', class: 'table deployment-spec' },
+  );
 }
 
 function where(v: DeploymentVersion): HTMLElement | string {
@@ -44,10 +55,12 @@ function where(v: DeploymentVersion): HTMLElement | string {
     // The folder's own name tells savepoints apart; the whole path is in the tooltip and what Copy copies.
     const el = copyableText(p);
     const parts = p.replace(/\/+$/, '').split('/');
-    el.querySelector('code')!.textContent = `…/${parts.slice(/^chk-\d+$/.test(parts.at(-1) ?? '') ? -2 : -1).join('/')}`;
+    el.querySelector('code')!.textContent =
+      `…/${parts.slice(/^chk-\d+$/.test(parts.at(-1) ?? '') ? -2 : -1).join('/')}`;
     return h('div', { title: p }, h('div', { class: 'muted' }, label), el);
   };
-  if (v.restoredFrom) return path(/\/chk-\d+\/?$/.test(v.restoredFrom) ? 'from checkpoint' : 'from savepoint', v.restoredFrom);
+  if (v.restoredFrom)
+    return path(/\/chk-\d+\/?$/.test(v.restoredFrom) ? 'from checkpoint' : 'from savepoint', v.restoredFrom);
   if (v.savepoint) return path('took savepoint', v.savepoint);
   return '—';
 }
@@ -56,18 +69,47 @@ function versionRow(v: DeploymentVersion): HTMLElement {
   const rollback = v.action === 'rolled-back';
   return h(
     'tr',
-    { 'data-version': v.version, 'data-action': v.action, class: rollback ? 'rollback' : v.outcome === 'ROLLED_BACK' ? 'rolled-back' : null },
+    {
+      'data-version': v.version,
+      'data-action': v.action,
+      class: rollback ? 'rollback' : v.outcome === 'ROLLED_BACK' ? 'rolled-back' : null,
+    },
     h('td', { class: 'num' }, `v${v.version}`),
     h('td', null, formatTimestamp(v.time)),
-    h('td', null, v.action, rollback && v.rollbackTo !== undefined ? h('div', { class: 'sub' }, `to the spec of v${v.rollbackTo}`) : null),
+    h(
+      'td',
+      null,
+      v.action,
+      rollback && v.rollbackTo !== undefined ? h('div', { class: 'sub' }, `to the spec of v${v.rollbackTo}`) : null,
+    ),
     h(
       'td',
       { 'data-testid': 'version-changes' },
-      v.changes.length ? v.changes.map((c) => h('div', { class: 'mono change' }, c.text)) : h('span', { class: 'muted' }, v.action === 'created' ? 'first version' : 'no change'),
+      v.changes.length
+        ? v.changes.map((c) => h('div', { class: 'mono change' }, c.text))
+        : h('span', { class: 'muted' }, v.action === 'created' ? 'first version' : 'no change'),
     ),
-    h('td', null, jobCell(v.jobId, v.jobState), v.previousJobId ? h('div', { class: 'sub' }, 'replaced ', h('a', { href: `#/jobs/${v.previousJobId}`, class: 'mono' }, `${v.previousJobId.slice(0, 8)}…`)) : null),
+    h(
+      'td',
+      null,
+      jobCell(v.jobId, v.jobState),
+      v.previousJobId
+        ? h(
+            'div',
+            { class: 'sub' },
+            'replaced ',
+            h('a', { href: `#/jobs/${v.previousJobId}`, class: 'mono' }, `${v.previousJobId.slice(0, 8)}…`),
+          )
+        : null,
+    ),
     h('td', null, where(v)),
-    h('td', null, lifecycleBadge(v.outcome), v.cause ? h('div', { class: 'sub deployment-cause-line', title: v.cause }, v.cause) : null, v.note ? h('div', { class: 'sub' }, v.note) : null),
+    h(
+      'td',
+      null,
+      lifecycleBadge(v.outcome),
+      v.cause ? h('div', { class: 'sub deployment-cause-line', title: v.cause }, v.cause) : null,
+      v.note ? h('div', { class: 'sub' }, v.note) : null,
+    ),
   );
 }
 
@@ -101,7 +143,14 @@ export function deploymentDetailPage({ root, params, signal }: PageContext): voi
         facts,
         fact('Desired state', d.state),
         fact('Job', jobCell(d.jobId, d.jobState)),
-        fact('Version', h('span', { 'data-testid': 'deployment-version' }, `v${d.version}${d.runningVersion !== null && d.runningVersion !== d.version ? ` (v${d.runningVersion} runs)` : ''}`)),
+        fact(
+          'Version',
+          h(
+            'span',
+            { 'data-testid': 'deployment-version' },
+            `v${d.version}${d.runningVersion !== null && d.runningVersion !== d.version ? ` (v${d.runningVersion} runs)` : ''}`,
+          ),
+        ),
         fact('Upgrade mode', d.upgradeMode),
         fact('Last savepoint', d.lastSavepoint ? copyableText(d.lastSavepoint.path) : '—'),
         fact('Updated', formatTimestamp(d.updatedAt)),
@@ -109,7 +158,15 @@ export function deploymentDetailPage({ root, params, signal }: PageContext): voi
       cause.hidden = !d.cause;
       setText(cause, d.cause ?? '');
       mount(specSlot, desiredVsRunning(d));
-      mount(versionsSlot, table(['Version', 'Time', 'Action', 'Changes', 'Job', 'Savepoint', 'Outcome'], [...d.history].reverse().map(versionRow), 'No versions.', { 'data-testid': 'versions', class: 'table deployment-versions' }));
+      mount(
+        versionsSlot,
+        table(
+          ['Version', 'Time', 'Action', 'Changes', 'Job', 'Savepoint', 'Outcome'],
+          [...d.history].reverse().map(versionRow),
+          'No versions.',
+          { 'data-testid': 'versions', class: 'table deployment-versions' },
+        ),
+      );
     },
     2000,
     signal,

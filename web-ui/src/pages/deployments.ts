@@ -44,30 +44,58 @@ function row(d: DeploymentSummary): HTMLElement {
   return h(
     'tr',
     { 'data-name': d.name },
-    h('td', null, h('a', { href: `#/deployments/${encodeURIComponent(d.name)}`, class: 'job-link' }, d.name), d.cause ? h('div', { class: 'sub deployment-cause-line', title: d.cause }, d.cause) : null),
+    h(
+      'td',
+      null,
+      h('a', { href: `#/deployments/${encodeURIComponent(d.name)}`, class: 'job-link' }, d.name),
+      d.cause ? h('div', { class: 'sub deployment-cause-line', title: d.cause }, d.cause) : null,
+    ),
     h('td', null, lifecycleBadge(d.status)),
     h('td', null, d.state),
     h('td', null, jobCell(d.jobId, d.jobState)),
     h('td', { class: 'num' }, `v${d.version}`, drift ? h('div', { class: 'sub' }, `v${d.runningVersion} runs`) : null),
     h('td', { class: 'num' }, parallelismText(d.parallelism)),
-    h('td', null, h('span', { class: 'mono', title: d.bundleHash }, d.bundleHash.slice(0, 12)), h('div', { class: 'sub' }, d.bundleName)),
-    h('td', null, d.lastSavepoint ? h('span', { class: 'mono deployment-path', title: d.lastSavepoint.path }, d.lastSavepoint.path) : '—'),
+    h(
+      'td',
+      null,
+      h('span', { class: 'mono', title: d.bundleHash }, d.bundleHash.slice(0, 12)),
+      h('div', { class: 'sub' }, d.bundleName),
+    ),
+    h(
+      'td',
+      null,
+      d.lastSavepoint
+        ? h('span', { class: 'mono deployment-path', title: d.lastSavepoint.path }, d.lastSavepoint.path)
+        : '—',
+    ),
     h('td', null, formatTimestamp(d.updatedAt)),
   );
 }
 
 export function deploymentsPage({ root, signal }: PageContext): void {
   const slot = h('div', null, h('div', { class: 'muted' }, 'Loading…'));
-  mount(root, card('Deployments', h('p', { class: 'hint' }, 'Jobs declared in WeirJob files and reconciled by weir apply.'), slot));
+  mount(
+    root,
+    card(
+      'Deployments',
+      h('p', { class: 'hint' }, 'Jobs declared in WeirJob files and reconciled by weir apply.'),
+      slot,
+    ),
+  );
   poll(
     async () => {
       const { deployments } = await rest.deployments(signal);
       if (signal.aborted) return;
       mount(
         slot,
-        table(['Name', 'Status', 'Desired', 'Job', 'Version', 'Parallelism', 'Bundle', 'Last savepoint', 'Updated'], deployments.map(row), 'No deployments: create one with weir apply -f deploy.yaml.', {
-          'data-testid': 'deployments',
-        }),
+        table(
+          ['Name', 'Status', 'Desired', 'Job', 'Version', 'Parallelism', 'Bundle', 'Last savepoint', 'Updated'],
+          deployments.map(row),
+          'No deployments: create one with weir apply -f deploy.yaml.',
+          {
+            'data-testid': 'deployments',
+          },
+        ),
       );
     },
     2000,

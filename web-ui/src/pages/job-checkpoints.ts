@@ -12,15 +12,22 @@ export function checkpointsTab(el: HTMLElement, jid: string, signal: AbortSignal
   const body = h('div', { class: 'tab-content' }, h('div', { class: 'muted' }, 'Loading…'));
   mount(el, body);
   let shown: string | undefined;
-  poll(async () => {
-    const c = await rest.checkpoints(jid, signal);
-    if (signal.aborted) return;
-    // Unchanged statistics keep their DOM (and any text selection or Copy feedback).
-    const key = JSON.stringify(c);
-    if (key === shown) return;
-    shown = key;
-    mount(body, c ? renderCheckpoints(c) : card(null, h('div', { class: 'muted' }, 'No checkpoint statistics for this job.')));
-  }, 3000, signal);
+  poll(
+    async () => {
+      const c = await rest.checkpoints(jid, signal);
+      if (signal.aborted) return;
+      // Unchanged statistics keep their DOM (and any text selection or Copy feedback).
+      const key = JSON.stringify(c);
+      if (key === shown) return;
+      shown = key;
+      mount(
+        body,
+        c ? renderCheckpoints(c) : card(null, h('div', { class: 'muted' }, 'No checkpoint statistics for this job.')),
+      );
+    },
+    3000,
+    signal,
+  );
 }
 
 function renderCheckpoints(c: JobCheckpoints): Node[] {
@@ -52,7 +59,12 @@ function renderCheckpoints(c: JobCheckpoints): Node[] {
           ['Restored', counts.restored, ''],
         ] as const
       ).map(([label, n, cls]) =>
-        h('div', { class: `stat ${cls}` }, h('div', { class: 'stat-value' }, String(n ?? 0)), h('div', { class: 'stat-label' }, label)),
+        h(
+          'div',
+          { class: `stat ${cls}` },
+          h('div', { class: 'stat-value' }, String(n ?? 0)),
+          h('div', { class: 'stat-label' }, label),
+        ),
       ),
     ),
     ...(c.latest?.restored ? [restoredCard(c.latest.restored)] : []),
@@ -73,7 +85,14 @@ function renderCheckpoints(c: JobCheckpoints): Node[] {
     ),
     latestSavepointCard(c.latest?.savepoint ?? null),
     savepointsCard((c.history ?? []).filter((k) => k.is_savepoint)),
-    card('History', table(['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'Alignment', 'State size', 'Acks'], rows, 'No checkpoints yet.')),
+    card(
+      'History',
+      table(
+        ['ID', 'Status', 'Triggered', 'Acknowledged', 'End to end', 'Alignment', 'State size', 'Acks'],
+        rows,
+        'No checkpoints yet.',
+      ),
+    ),
   ];
 }
 
@@ -109,7 +128,11 @@ function latestSavepointCard(sp: CheckpointStats | null): HTMLElement {
           fact('State size', formatBytes(sp.state_size)),
           fact('Path', pathOf(sp)),
         )
-      : h('div', { class: 'muted' }, 'None yet. A running job takes one with “Trigger savepoint” or “Stop with savepoint”.'),
+      : h(
+          'div',
+          { class: 'muted' },
+          'None yet. A running job takes one with “Trigger savepoint” or “Stop with savepoint”.',
+        ),
   );
 }
 
@@ -126,7 +149,12 @@ function savepointsCard(savepoints: CheckpointStats[]): HTMLElement {
       h('td', null, pathOf(k)),
     ),
   );
-  return card('Savepoints', table(['ID', 'Status', 'Triggered', 'End to end', 'State size', 'Path'], rows, 'No savepoints taken.', { 'data-testid': 'savepoints' }));
+  return card(
+    'Savepoints',
+    table(['ID', 'Status', 'Triggered', 'End to end', 'State size', 'Path'], rows, 'No savepoints taken.', {
+      'data-testid': 'savepoints',
+    }),
+  );
 }
 
 function pathOf(k: CheckpointStats): Node | string {

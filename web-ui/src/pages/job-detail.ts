@@ -52,12 +52,28 @@ export function jobDetailPage(tab: JobTab) {
     const facts = h('div', { class: 'facts' });
     let refresh: () => Promise<void> = async () => undefined;
     const actions = new JobActions(() => void refresh().catch(() => undefined));
-    const checkpointsTab = h('a', { href: `#/jobs/${jid}/checkpoints`, class: `tab${tab === 'checkpoints' ? ' active' : ''}`, hidden: tab !== 'checkpoints' }, 'Checkpoints');
+    const checkpointsTab = h(
+      'a',
+      {
+        href: `#/jobs/${jid}/checkpoints`,
+        class: `tab${tab === 'checkpoints' ? ' active' : ''}`,
+        hidden: tab !== 'checkpoints',
+      },
+      'Checkpoints',
+    );
     const tabs = h(
       'nav',
       { class: 'tabs' },
       h('a', { href: `#/jobs/${jid}`, class: `tab${tab === 'overview' ? ' active' : ''}` }, 'Overview'),
-      h('a', { href: `#/jobs/${jid}/exceptions`, class: `tab${tab === 'exceptions' ? ' active' : ''}`, 'data-testid': 'tab-exceptions' }, 'Exceptions'),
+      h(
+        'a',
+        {
+          href: `#/jobs/${jid}/exceptions`,
+          class: `tab${tab === 'exceptions' ? ' active' : ''}`,
+          'data-testid': 'tab-exceptions',
+        },
+        'Exceptions',
+      ),
       checkpointsTab,
     );
     const content = h('div', { class: 'tab-content' });
@@ -106,7 +122,9 @@ export function jobDetailPage(tab: JobTab) {
         fact('End time', formatTimestamp(job['end-time'])),
         fact('Duration', formatDuration(job.duration)),
         fact('Tasks', taskPills(sumTasks(job))),
-        job.parallelism != null ? fact('Parallelism', h('span', { 'data-testid': 'job-parallelism' }, String(job.parallelism))) : null,
+        job.parallelism != null
+          ? fact('Parallelism', h('span', { 'data-testid': 'job-parallelism' }, String(job.parallelism)))
+          : null,
         restored(job),
       );
       actions.update(job);
@@ -149,7 +167,11 @@ export function jobDetailPage(tab: JobTab) {
       mount(
         el,
         card('Job graph', h('p', { class: 'hint' }, 'Click an operator for its subtasks.'), graph.el, subtasks),
-        card('Records per second', h('p', { class: 'hint' }, 'Records received per second for each operator; sources show records emitted.'), chart.el),
+        card(
+          'Records per second',
+          h('p', { class: 'hint' }, 'Records received per second for each operator; sources show records emitted.'),
+          chart.el,
+        ),
         card('Operators', vertices),
       );
       sig.addEventListener('abort', () => chart.destroy(), { once: true });
@@ -197,7 +219,6 @@ function sumTasks(job: JobDetails): Record<string, number> {
   return total;
 }
 
-
 function verticesTable(job: JobDetails, rates: Map<string, VertexRates>): HTMLElement {
   const rows = job.vertices.map((v) => {
     const r = rates.get(v.id);
@@ -208,8 +229,18 @@ function verticesTable(job: JobDetails, rates: Map<string, VertexRates>): HTMLEl
       h('td', null, v.name),
       h('td', null, stateBadge(v.status)),
       h('td', { class: 'num' }, String(v.parallelism)),
-      h('td', { class: 'num' }, formatCount(recordsIn(m)), h('div', { class: 'sub' }, r ? formatRate(r.readPerSecond) : '')),
-      h('td', { class: 'num' }, formatCount(recordsOut(m)), h('div', { class: 'sub' }, r ? formatRate(r.writePerSecond) : '')),
+      h(
+        'td',
+        { class: 'num' },
+        formatCount(recordsIn(m)),
+        h('div', { class: 'sub' }, r ? formatRate(r.readPerSecond) : ''),
+      ),
+      h(
+        'td',
+        { class: 'num' },
+        formatCount(recordsOut(m)),
+        h('div', { class: 'sub' }, r ? formatRate(r.writePerSecond) : ''),
+      ),
       h('td', { class: 'num' }, formatBytes(m['read-bytes'] ?? 0)),
       h('td', { class: 'num' }, formatBytes(m['write-bytes'] ?? 0)),
       h('td', null, formatDuration(v.duration)),
@@ -232,7 +263,12 @@ function subtasksTable(v: JobVertex): HTMLElement {
       h('td', { class: 'num' }, String(st.subtask)),
       h('td', null, stateBadge(st.status)),
       h('td', { class: 'num' }, String(st.attempt ?? 0)),
-      h('td', null, h('span', { class: 'mono' }, st['taskmanager-id'] ?? '—'), st.endpoint ? h('div', { class: 'sub mono' }, st.endpoint) : null),
+      h(
+        'td',
+        null,
+        h('span', { class: 'mono' }, st['taskmanager-id'] ?? '—'),
+        st.endpoint ? h('div', { class: 'sub mono' }, st.endpoint) : null,
+      ),
       h('td', { class: 'num' }, formatCount(recordsIn(st.metrics))),
       h('td', { class: 'num' }, formatCount(recordsOut(st.metrics))),
       h('td', null, formatTimestamp(st['start-time'])),
@@ -242,6 +278,10 @@ function subtasksTable(v: JobVertex): HTMLElement {
     'div',
     { class: 'subtasks', 'data-testid': 'subtasks' },
     h('h3', null, `Subtasks of ${v.name}`),
-    table(['#', 'Status', 'Attempt', 'Task manager', 'Records in', 'Records out', 'Start time'], rows, 'No subtask details reported.'),
+    table(
+      ['#', 'Status', 'Attempt', 'Task manager', 'Records in', 'Records out', 'Start time'],
+      rows,
+      'No subtask details reported.',
+    ),
   );
 }

@@ -10,15 +10,19 @@ export function exceptionsTab(el: HTMLElement, jid: string, signal: AbortSignal)
   const history = h('div');
   mount(el, card('Root exception', root), card('Exception history', history));
   let lastRendered = '';
-  poll(async () => {
-    const ex = await rest.exceptions(jid, signal);
-    if (signal.aborted) return;
-    // Re-rendering would collapse entries the user opened; only redraw on change.
-    const key = JSON.stringify(ex);
-    if (key === lastRendered) return;
-    lastRendered = key;
-    renderExceptions(root, history, ex);
-  }, 3000, signal);
+  poll(
+    async () => {
+      const ex = await rest.exceptions(jid, signal);
+      if (signal.aborted) return;
+      // Re-rendering would collapse entries the user opened; only redraw on change.
+      const key = JSON.stringify(ex);
+      if (key === lastRendered) return;
+      lastRendered = key;
+      renderExceptions(root, history, ex);
+    },
+    3000,
+    signal,
+  );
 }
 
 function renderExceptions(rootEl: HTMLElement, historyEl: HTMLElement, ex: JobExceptions): void {

@@ -14,7 +14,13 @@ export function jobsPage({ root, signal }: PageContext): void {
   const refresh = async (): Promise<void> => {
     const { jobs } = await rest.jobsOverview(signal);
     if (signal.aborted) return;
-    mount(running, runningJobsTable(jobs.filter((j) => !isTerminal(j.state)), () => void refresh()));
+    mount(
+      running,
+      runningJobsTable(
+        jobs.filter((j) => !isTerminal(j.state)),
+        () => void refresh(),
+      ),
+    );
     mount(completed, completedJobsTable(jobs.filter((j) => isTerminal(j.state))));
   };
   poll(refresh, 2000, signal);

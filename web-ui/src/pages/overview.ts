@@ -53,7 +53,10 @@ export function overviewPage({ root, signal }: PageContext): void {
     else unavailable(statsSlot);
     if (jobs.status === 'fulfilled') {
       const running = jobs.value.jobs.filter((j) => !isTerminal(j.state));
-      mount(jobsSlot, runningJobsTable(running, () => void refresh(), false));
+      mount(
+        jobsSlot,
+        runningJobsTable(running, () => void refresh(), false),
+      );
     } else unavailable(jobsSlot);
     if (tms.status === 'fulfilled') mount(tmSlot, taskManagersTable(tms.value.taskmanagers));
     else unavailable(tmSlot);

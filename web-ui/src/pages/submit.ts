@@ -12,17 +12,15 @@ export function submitPage({ root, signal }: PageContext): void {
   const file = h('input', { type: 'file', accept: '.weir,.tgz,.gz,.tar', 'data-testid': 'bundle-file' });
   const upload = h('button', { class: 'btn btn-primary', type: 'submit', disabled: true }, 'Upload');
   const status = h('span', { class: 'muted' });
-  const form = h(
-    'form',
-    { class: 'upload' },
-    h('label', { class: 'file' }, file),
-    upload,
-    status,
-  );
+  const form = h('form', { class: 'upload' }, h('label', { class: 'file' }, file), upload, status);
   const list = h('div', null, h('div', { class: 'muted' }, 'Loading…'));
   mount(
     root,
-    card('Upload a bundle', h('p', { class: 'hint' }, 'A bundle is the .weir file made by `weir bundle job.ts -o job.weir`.'), form),
+    card(
+      'Upload a bundle',
+      h('p', { class: 'hint' }, 'A bundle is the .weir file made by `weir bundle job.ts -o job.weir`.'),
+      form,
+    ),
     card('Uploaded bundles', list),
   );
 
@@ -48,15 +46,41 @@ export function submitPage({ root, signal }: PageContext): void {
     const { files } = await rest.jars(signal);
     if (signal.aborted) return;
     const rows = [...files].sort((a, b) => b.uploaded - a.uploaded).map((jar) => jarRow(jar, refresh));
-    mount(list, table(['Bundle', 'Uploaded', 'Entry', 'Parallelism', 'Program arguments', 'Start from savepoint', ''], rows, 'No bundles uploaded yet.', { 'data-testid': 'jars' }));
+    mount(
+      list,
+      table(
+        ['Bundle', 'Uploaded', 'Entry', 'Parallelism', 'Program arguments', 'Start from savepoint', ''],
+        rows,
+        'No bundles uploaded yet.',
+        { 'data-testid': 'jars' },
+      ),
+    );
   };
   void refresh().catch(() => undefined);
 }
 
 function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
-  const parallelism = h('input', { type: 'number', min: 1, placeholder: 'default', class: 'input input-narrow', 'aria-label': 'Parallelism' });
-  const args = h('input', { type: 'text', placeholder: '--key value', class: 'input', 'aria-label': 'Program arguments' });
-  const savepoint = h('input', { type: 'text', placeholder: 'savepoint path (optional)', class: 'input', 'aria-label': 'Savepoint path', name: 'savepoint-path', spellcheck: 'false' });
+  const parallelism = h('input', {
+    type: 'number',
+    min: 1,
+    placeholder: 'default',
+    class: 'input input-narrow',
+    'aria-label': 'Parallelism',
+  });
+  const args = h('input', {
+    type: 'text',
+    placeholder: '--key value',
+    class: 'input',
+    'aria-label': 'Program arguments',
+  });
+  const savepoint = h('input', {
+    type: 'text',
+    placeholder: 'savepoint path (optional)',
+    class: 'input',
+    'aria-label': 'Savepoint path',
+    name: 'savepoint-path',
+    spellcheck: 'false',
+  });
   const allowNonRestored = h('input', { type: 'checkbox', name: 'allow-non-restored-state' });
   const run = h('button', { class: 'btn btn-primary btn-small', 'data-action': 'run' }, 'Run');
   const del = h('button', { class: 'btn btn-small', 'data-action': 'delete' }, 'Delete');
@@ -106,7 +130,15 @@ function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
       'td',
       null,
       savepoint,
-      h('label', { class: 'check sub', title: 'Start even if some of the saved state belongs to no operator of this job; that state is dropped.' }, allowNonRestored, 'Allow non-restored state'),
+      h(
+        'label',
+        {
+          class: 'check sub',
+          title: 'Start even if some of the saved state belongs to no operator of this job; that state is dropped.',
+        },
+        allowNonRestored,
+        'Allow non-restored state',
+      ),
     ),
     h('td', { class: 'actions' }, run, ' ', del),
   );

@@ -9,10 +9,14 @@ import { taskManagersTable } from '../components/tables.js';
 export function taskManagersPage({ root, signal }: PageContext): void {
   const slot = h('div', null, h('div', { class: 'muted' }, 'Loading…'));
   mount(root, card('Task managers', slot));
-  poll(async () => {
-    const { taskmanagers } = await rest.taskManagers(signal);
-    if (!signal.aborted) mount(slot, taskManagersTable(taskmanagers));
-  }, 2000, signal);
+  poll(
+    async () => {
+      const { taskmanagers } = await rest.taskManagers(signal);
+      if (!signal.aborted) mount(slot, taskManagersTable(taskmanagers));
+    },
+    2000,
+    signal,
+  );
 }
 
 export function taskManagerLogPage({ root, params, signal }: PageContext): void {
@@ -20,7 +24,13 @@ export function taskManagerLogPage({ root, params, signal }: PageContext): void 
   const body = h('div');
   mount(
     root,
-    h('div', { class: 'crumbs' }, h('a', { href: '#/taskmanagers' }, 'Task managers'), ' / ', h('span', { class: 'mono' }, id)),
+    h(
+      'div',
+      { class: 'crumbs' },
+      h('a', { href: '#/taskmanagers' }, 'Task managers'),
+      ' / ',
+      h('span', { class: 'mono' }, id),
+    ),
     card('Task manager log', body),
   );
   logView(body, (sig) => rest.taskManagerLog(id, sig), signal);
