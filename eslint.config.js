@@ -1,6 +1,7 @@
 // Lint: typescript-eslint with type information, for the promise rules above all (a floating
 // promise is an error that nobody sees). Formatting belongs to Prettier, not to these rules.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -8,6 +9,7 @@ export default tseslint.config(
     ignores: ['dist/**', 'node_modules/**', 'web-ui/dist/**', 'cli/templates/**', 'vendor/**', 'bench/results/**'],
   },
   js.configs.recommended,
+  { files: ['**/*.js'], languageOptions: { globals: globals.node } },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],
@@ -21,6 +23,24 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+      // Type-only namespaces give Flink's nested type names (PrometheusTimeSeries.Label).
+      '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
+      // A variable that closures read before its one assignment cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // A leading underscore marks a parameter kept for the signature (Flink's interfaces).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
+      ],
     },
   },
+  // Tests read REST and protocol responses of many shapes, which their assertions then check.
+  { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  // The web UI's build configuration runs in Node and belongs to no tsconfig project.
+  { files: ['web-ui/vite.config.ts'], ...tseslint.configs.disableTypeChecked },
 );

@@ -4,9 +4,10 @@ import { LongestFirstSequencer } from './test/sequencing/sequencer.js';
 
 export default defineConfig({
   resolve: {
-    // 'weir/testing' first: an alias also matches what starts with its key and a slash.
+    // 'weir/testing' and 'weir/nexmark' first: an alias also matches what starts with its key and a slash.
     alias: {
       'weir/testing': fileURLToPath(new URL('./taskmanager/testing/index.ts', import.meta.url)),
+      'weir/nexmark': fileURLToPath(new URL('./api/nexmark/index.ts', import.meta.url)),
       weir: fileURLToPath(new URL('./api/index.ts', import.meta.url)),
     },
   },

@@ -35,7 +35,7 @@ export class MapStateDescriptor<K, V> {
   }
 }
 
-export interface ReadOnlyBroadcastState<K, V> {
+export interface ReadOnlyBroadcastState<K = unknown, V = unknown> {
   get(key: K): V | undefined;
   contains(key: K): boolean;
   entries(): IterableIterator<[K, V]>;
@@ -47,7 +47,7 @@ export interface ReadOnlyBroadcastState<K, V> {
   isEmpty(): boolean;
 }
 
-export interface BroadcastState<K, V> extends ReadOnlyBroadcastState<K, V> {
+export interface BroadcastState<K = unknown, V = unknown> extends ReadOnlyBroadcastState<K, V> {
   put(key: K, value: V): void;
   putAll(entries: Iterable<[K, V]> | Map<K, V>): void;
   remove(key: K): void;

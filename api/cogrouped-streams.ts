@@ -15,6 +15,7 @@ import { addOperator, planOf } from './transformation.js';
 import type { Duration } from './windowing/durations.js';
 import type { Evictor, Trigger, Window, WindowAssigner } from './windowing/types.js';
 import type { WindowedStream } from './windowing/windowed-stream.js';
+import type { JoinWithWindow } from './joined-streams.js';
 
 /** Tags one side; runs with its input's parallelism so it chains to it (Flink's Input1Tagger/Input2Tagger). */
 function tagged<T, T1, T2>(input: DataStream<T>, side: 0 | 1): DataStream<TaggedUnion<T1, T2>> {
@@ -84,6 +85,58 @@ export function joinKeySelector<T, K>(selector: KeySelector<T, K>, api: string):
   }
 }
 
+/** What window() returns, per operation: Flink's JoinedStreams.WithWindow and CoGroupedStreams.WithWindow. */
+export interface TwoStreamWithWindow<T1, T2, K, W extends Window> {
+  join: JoinWithWindow<T1, T2, K, W>;
+  coGroup: CoGroupWithWindow<T1, T2, K, W>;
+}
+
+export type TwoStreamOperation = keyof TwoStreamWithWindow<unknown, unknown, unknown, Window>;
+
+/** Makes window()'s result around the collected settings. */
+type WithWindowFactory<T1, T2, K, Op extends TwoStreamOperation> = <W extends Window>(
+  builder: WindowedCoGroupBuilder<T1, T2, K, W>,
+) => TwoStreamWithWindow<T1, T2, K, W>[Op];
+
+/** where() of a join or coGroup (Flink's JoinedStreams.Where and CoGroupedStreams.Where). */
+export class TwoStreamWhere<T1, T2, K, Op extends TwoStreamOperation> {
+  constructor(
+    private readonly first: DataStream<T1>,
+    private readonly second: DataStream<T2>,
+    private readonly key1: (v: T1) => K,
+    private readonly withWindow: WithWindowFactory<T1, T2, K, Op>,
+  ) {}
+
+  /** The key of the second input's elements; elements with equal keys in the same window meet. */
+  equalTo(keySelector: KeySelector<T2, K>): TwoStreamEqualTo<T1, T2, K, Op> {
+    return new TwoStreamEqualTo<T1, T2, K, Op>(
+      this.first,
+      this.second,
+      this.key1,
+      joinKeySelector(keySelector, 'equalTo'),
+      this.withWindow,
+    );
+  }
+}
+
+/** equalTo() of a join or coGroup (Flink's JoinedStreams.Where.EqualTo and CoGroupedStreams.Where.EqualTo). */
+export class TwoStreamEqualTo<T1, T2, K, Op extends TwoStreamOperation> {
+  constructor(
+    private readonly first: DataStream<T1>,
+    private readonly second: DataStream<T2>,
+    private readonly key1: (v: T1) => K,
+    private readonly key2: (v: T2) => K,
+    private readonly withWindow: WithWindowFactory<T1, T2, K, Op>,
+  ) {}
+
+  window<W extends Window>(assigner: WindowAssigner<TaggedUnion<T1, T2>, W>): TwoStreamWithWindow<T1, T2, K, W>[Op] {
+    return this.withWindow(new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner));
+  }
+}
+
+export type CoGroupWhere<T1, T2, K> = TwoStreamWhere<T1, T2, K, 'coGroup'>;
+export type CoGroupEqualTo<T1, T2, K> = TwoStreamEqualTo<T1, T2, K, 'coGroup'>;
+
 export class CoGroupedStreams<T1, T2> {
   constructor(
     private readonly first: DataStream<T1>,
@@ -92,34 +145,11 @@ export class CoGroupedStreams<T1, T2> {
 
   /** The key of the first input's elements. */
   where<K>(keySelector: KeySelector<T1, K>): CoGroupWhere<T1, T2, K> {
-    return new CoGroupWhere<T1, T2, K>(this.first, this.second, joinKeySelector(keySelector, 'where'));
-  }
-}
-
-export class CoGroupWhere<T1, T2, K> {
-  constructor(
-    private readonly first: DataStream<T1>,
-    private readonly second: DataStream<T2>,
-    private readonly key1: (v: T1) => K,
-  ) {}
-
-  /** The key of the second input's elements; elements with equal keys meet. */
-  equalTo(keySelector: KeySelector<T2, K>): CoGroupEqualTo<T1, T2, K> {
-    return new CoGroupEqualTo<T1, T2, K>(this.first, this.second, this.key1, joinKeySelector(keySelector, 'equalTo'));
-  }
-}
-
-export class CoGroupEqualTo<T1, T2, K> {
-  constructor(
-    private readonly first: DataStream<T1>,
-    private readonly second: DataStream<T2>,
-    private readonly key1: (v: T1) => K,
-    private readonly key2: (v: T2) => K,
-  ) {}
-
-  window<W extends Window>(assigner: WindowAssigner<TaggedUnion<T1, T2>, W>): CoGroupWithWindow<T1, T2, K, W> {
-    return new CoGroupWithWindow<T1, T2, K, W>(
-      new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner),
+    return new TwoStreamWhere(
+      this.first,
+      this.second,
+      joinKeySelector(keySelector, 'where'),
+      (builder) => new CoGroupWithWindow(builder),
     );
   }
 }

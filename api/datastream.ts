@@ -25,15 +25,7 @@ import type {
   ReduceFunction,
   SinkFunction,
 } from './functions.js';
-import {
-  asOperator,
-  parallelismOf,
-  setOperatorChaining,
-  setOperatorMaxParallelism,
-  setOperatorName,
-  setOperatorParallelism,
-  setOperatorUid,
-} from './operator-settings.js';
+import { asOperator, OperatorSettings, parallelismOf } from './operator-settings.js';
 import { outputTagId, type OutputTag } from './output-tag.js';
 import {
   addOperator,
@@ -55,13 +47,15 @@ import { PurgingTrigger } from './windowing/purging-trigger.js';
 import type { Window, WindowAssigner } from './windowing/types.js';
 import { AllWindowedStream, WindowedStream } from './windowing/windowed-stream.js';
 
-export class DataStream<T> {
+export class DataStream<T> extends OperatorSettings {
   declare private readonly __type?: T;
 
   constructor(
     protected readonly environment: StreamExecutionEnvironment,
-    readonly transformation: Transformation,
-  ) {}
+    override readonly transformation: Transformation,
+  ) {
+    super();
+  }
 
   getExecutionEnvironment(): StreamExecutionEnvironment {
     return this.environment;
@@ -290,32 +284,8 @@ export class DataStream<T> {
   sinkTo(
     sink: FileSink<T> | KafkaSink<T> | PrometheusSink<T> | JdbcSinkFunction<T> | SinkFunction<T>,
   ): DataStreamSink<T> {
-    if (sink instanceof JdbcSinkFunction)
-      return this.sink({ kind: 'sink', name: 'JdbcSink', config: sink.describe(), userFunction: sink });
-    if (sink instanceof FileSink) {
-      return this.sink({
-        kind: 'sink',
-        name: 'FileSink',
-        config: { sinkKind: 'file', dir: sink.dir },
-        userFunction: sink,
-      });
-    }
-    if (sink instanceof KafkaSink) {
-      return this.sink({
-        kind: 'sink',
-        name: 'KafkaSink',
-        config: { sinkKind: 'kafka', deliveryGuarantee: sink.deliveryGuarantee },
-        userFunction: sink,
-      });
-    }
-    if (sink instanceof PrometheusSink) {
-      return this.sink({
-        kind: 'sink',
-        name: 'PrometheusSink',
-        config: { sinkKind: 'prometheus', url: redactUrl(sink.prometheusRemoteWriteUrl) },
-        userFunction: sink,
-      });
-    }
+    const connector = connectorSink(sink);
+    if (connector) return this.sink({ kind: 'sink', ...connector, userFunction: sink });
     checkUserFunction(sink, 'invoke', 'sinkTo');
     return this.sink({ kind: 'sink', name: 'Sink', config: { sinkKind: 'custom' }, userFunction: sink });
   }
@@ -326,45 +296,29 @@ export class DataStream<T> {
     return this.sink({ kind: 'sink', name: 'Unnamed', config: { sinkKind: 'custom' }, userFunction: sinkFunction });
   }
 
-  setParallelism(parallelism: number): this {
-    setOperatorParallelism(this.transformation, parallelism);
-    return this;
-  }
-
-  setMaxParallelism(maxParallelism: number): this {
-    setOperatorMaxParallelism(this.transformation, maxParallelism);
-    return this;
-  }
-
   getParallelism(): number {
     return parallelismOf(this.plan, this.transformation);
-  }
-
-  uid(uid: string): this {
-    setOperatorUid(this.transformation, uid);
-    return this;
-  }
-
-  name(name: string): this {
-    setOperatorName(this.transformation, name);
-    return this;
   }
 
   getName(): string {
     return asOperator(this.transformation, 'getName').name;
   }
+}
 
-  /** Neither chains to its input nor lets its outputs chain to it. */
-  disableChaining(): this {
-    setOperatorChaining(this.transformation, 'NEVER', 'disableChaining');
-    return this;
-  }
+type SinkSpecConfig = Extract<OperatorSpec, { kind: 'sink' }>['config'];
 
-  /** Starts a new chain here; operators after it may still chain to it. */
-  startNewChain(): this {
-    setOperatorChaining(this.transformation, 'HEAD', 'startNewChain');
-    return this;
-  }
+/** The operator name and configuration of one of the built-in sinks; undefined for a user's SinkFunction. */
+function connectorSink(sink: object): { name: string; config: SinkSpecConfig } | undefined {
+  if (sink instanceof JdbcSinkFunction) return { name: 'JdbcSink', config: sink.describe() };
+  if (sink instanceof FileSink) return { name: 'FileSink', config: { sinkKind: 'file', dir: sink.dir } };
+  if (sink instanceof KafkaSink)
+    return { name: 'KafkaSink', config: { sinkKind: 'kafka', deliveryGuarantee: sink.deliveryGuarantee } };
+  if (sink instanceof PrometheusSink)
+    return {
+      name: 'PrometheusSink',
+      config: { sinkKind: 'prometheus', url: redactUrl(sink.prometheusRemoteWriteUrl) },
+    };
+  return undefined;
 }
 
 /** windowAll's key: all records share it. */

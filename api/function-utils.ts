@@ -1,7 +1,7 @@
 // Checks user functions where they are passed in, so a mistake points at the job's own line
 // rather than surfacing later inside a TaskManager.
 
-function isClass(fn: Function): boolean {
+function isClass(fn: object): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 

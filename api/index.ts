@@ -54,8 +54,10 @@ export type {
   KeyedBroadcastReadOnlyContext,
   KeyedBroadcastOnTimerContext,
 } from './broadcast-functions.js';
-export { JoinedStreams, JoinWhere, JoinEqualTo, JoinWithWindow } from './joined-streams.js';
-export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, CoGroupWithWindow } from './cogrouped-streams.js';
+export { JoinedStreams, JoinWithWindow } from './joined-streams.js';
+export type { JoinWhere, JoinEqualTo } from './joined-streams.js';
+export { CoGroupedStreams, CoGroupWithWindow, TwoStreamWhere, TwoStreamEqualTo } from './cogrouped-streams.js';
+export type { CoGroupWhere, CoGroupEqualTo, TwoStreamOperation, TwoStreamWithWindow } from './cogrouped-streams.js';
 export { RichJoinFunction, RichFlatJoinFunction, RichCoGroupFunction } from './join-functions.js';
 export type { JoinFunction, FlatJoinFunction, CoGroupFunction, TaggedUnion } from './join-functions.js';
 export { IntervalJoin, IntervalJoined, ProcessJoinFunction } from './interval-join.js';

@@ -3,9 +3,17 @@
 // product lefts × rights of each window, so it runs on the ordinary keyed window operator.
 import type { DataStream, SingleOutputStreamOperator } from './datastream.js';
 import type { KeySelector } from './functions.js';
-import { joinKeySelector, TwoStreamWindowSettings, WindowedCoGroupBuilder } from './cogrouped-streams.js';
-import { joinWindowFunction, type FlatJoinFunction, type JoinFunction, type TaggedUnion } from './join-functions.js';
-import type { Window, WindowAssigner } from './windowing/types.js';
+import {
+  joinKeySelector,
+  TwoStreamWhere,
+  TwoStreamWindowSettings,
+  type TwoStreamEqualTo,
+} from './cogrouped-streams.js';
+import { joinWindowFunction, type FlatJoinFunction, type JoinFunction } from './join-functions.js';
+import type { Window } from './windowing/types.js';
+
+export type JoinWhere<T1, T2, K> = TwoStreamWhere<T1, T2, K, 'join'>;
+export type JoinEqualTo<T1, T2, K> = TwoStreamEqualTo<T1, T2, K, 'join'>;
 
 export class JoinedStreams<T1, T2> {
   constructor(
@@ -15,34 +23,11 @@ export class JoinedStreams<T1, T2> {
 
   /** The key of the first input's elements. */
   where<K>(keySelector: KeySelector<T1, K>): JoinWhere<T1, T2, K> {
-    return new JoinWhere<T1, T2, K>(this.first, this.second, joinKeySelector(keySelector, 'where'));
-  }
-}
-
-export class JoinWhere<T1, T2, K> {
-  constructor(
-    private readonly first: DataStream<T1>,
-    private readonly second: DataStream<T2>,
-    private readonly key1: (v: T1) => K,
-  ) {}
-
-  /** The key of the second input's elements; pairs with equal keys in the same window join. */
-  equalTo(keySelector: KeySelector<T2, K>): JoinEqualTo<T1, T2, K> {
-    return new JoinEqualTo<T1, T2, K>(this.first, this.second, this.key1, joinKeySelector(keySelector, 'equalTo'));
-  }
-}
-
-export class JoinEqualTo<T1, T2, K> {
-  constructor(
-    private readonly first: DataStream<T1>,
-    private readonly second: DataStream<T2>,
-    private readonly key1: (v: T1) => K,
-    private readonly key2: (v: T2) => K,
-  ) {}
-
-  window<W extends Window>(assigner: WindowAssigner<TaggedUnion<T1, T2>, W>): JoinWithWindow<T1, T2, K, W> {
-    return new JoinWithWindow<T1, T2, K, W>(
-      new WindowedCoGroupBuilder(this.first, this.second, this.key1, this.key2, assigner),
+    return new TwoStreamWhere(
+      this.first,
+      this.second,
+      joinKeySelector(keySelector, 'where'),
+      (builder) => new JoinWithWindow(builder),
     );
   }
 }

@@ -18,7 +18,7 @@ export function asOperator(t: Transformation, method: string): OperatorTransform
   );
 }
 
-export function setOperatorParallelism(t: Transformation, n: number): void {
+function setOperatorParallelism(t: Transformation, n: number): void {
   const op = asOperator(t, 'setParallelism');
   checkPositiveInteger(n, `parallelism of '${op.name}'`);
   if (op.nonParallel && n !== 1) {
@@ -28,24 +28,24 @@ export function setOperatorParallelism(t: Transformation, n: number): void {
   op.parallelism = n;
 }
 
-export function setOperatorMaxParallelism(t: Transformation, n: number): void {
+function setOperatorMaxParallelism(t: Transformation, n: number): void {
   const op = asOperator(t, 'setMaxParallelism');
   op.maxParallelism = checkMaxParallelism(n, `maxParallelism of '${op.name}'`);
 }
 
-export function setOperatorUid(t: Transformation, uid: string): void {
+function setOperatorUid(t: Transformation, uid: string): void {
   const op = asOperator(t, 'uid');
   if (typeof uid !== 'string' || uid.length === 0) throw new TypeError('uid() needs a non-empty string');
   op.uid = uid;
 }
 
-export function setOperatorName(t: Transformation, name: string): void {
+function setOperatorName(t: Transformation, name: string): void {
   const op = asOperator(t, 'name');
   if (typeof name !== 'string' || name.length === 0) throw new TypeError('name() needs a non-empty string');
   op.name = name;
 }
 
-export function setOperatorChaining(t: Transformation, strategy: 'HEAD' | 'NEVER', method: string): void {
+function setOperatorChaining(t: Transformation, strategy: 'HEAD' | 'NEVER', method: string): void {
   asOperator(t, method).chaining = strategy;
 }
 
@@ -55,4 +55,44 @@ export function parallelismOf(plan: Plan, t: Transformation): number {
   if (t.nonParallel) return 1;
   if (t.parallelism !== undefined) return t.parallelism;
   return t.inheritsParallelism ? parallelismOf(plan, t.inputs[0]!) : effectiveParallelism(plan);
+}
+
+/**
+ * The per-operator setters of Flink's SingleOutputStreamOperator and DataStreamSink, for both: each
+ * applies to the operator that made this stream (or this sink) and returns it for chaining.
+ */
+export abstract class OperatorSettings {
+  abstract readonly transformation: Transformation;
+
+  uid(uid: string): this {
+    setOperatorUid(this.transformation, uid);
+    return this;
+  }
+
+  name(name: string): this {
+    setOperatorName(this.transformation, name);
+    return this;
+  }
+
+  setParallelism(parallelism: number): this {
+    setOperatorParallelism(this.transformation, parallelism);
+    return this;
+  }
+
+  setMaxParallelism(maxParallelism: number): this {
+    setOperatorMaxParallelism(this.transformation, maxParallelism);
+    return this;
+  }
+
+  /** Neither chains to its input nor lets its outputs chain to it. */
+  disableChaining(): this {
+    setOperatorChaining(this.transformation, 'NEVER', 'disableChaining');
+    return this;
+  }
+
+  /** Starts a new chain here; operators after it may still chain to it. */
+  startNewChain(): this {
+    setOperatorChaining(this.transformation, 'HEAD', 'startNewChain');
+    return this;
+  }
 }

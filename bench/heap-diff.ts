@@ -153,12 +153,11 @@ function computeRetainedSizes(s: Snapshot): void {
   const stackNode = new Uint32Array(n);
   const stackEdge = new Uint32Array(n);
   let count = 0;
-  let sp = 0;
   dfnum[0] = count;
   vertex[count++] = 0;
   stackNode[0] = 0;
   stackEdge[0] = s.firstEdge[0]!;
-  sp = 1;
+  let sp = 1;
   while (sp > 0) {
     const i = stackNode[sp - 1]!;
     let j = stackEdge[sp - 1]!;

@@ -73,7 +73,8 @@ export async function createBundle(
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      external: ['weir'],
+      // 'weir' and its subpaths ('weir/nexmark', 'weir/testing'): node_modules/weir links the engine.
+      external: ['weir', 'weir/*'],
       sourcemap: 'inline',
       write: false,
       logLevel: 'silent',
@@ -92,9 +93,9 @@ export async function createBundle(
       const where = first.location
         ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column}: `
         : '';
-      throw new Error(`cannot bundle ${entryFile}: ${where}${first.text}`);
+      throw new Error(`cannot bundle ${entryFile}: ${where}${first.text}`, { cause: e });
     }
-    throw new Error(`cannot bundle ${entryFile}: ${(e as Error).message}`);
+    throw new Error(`cannot bundle ${entryFile}: ${(e as Error).message}`, { cause: e });
   }
 
   const manifest: BundleManifest = {
@@ -197,8 +198,8 @@ export async function readBundleFile(
     data = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`bundle file not found: ${path}`);
-    throw new Error(`cannot read bundle ${path}: ${(e as Error).message}`);
+    if (code === 'ENOENT') throw new Error(`bundle file not found: ${path}`, { cause: e });
+    throw new Error(`cannot read bundle ${path}: ${(e as Error).message}`, { cause: e });
   }
   return parseBundle(data);
 }

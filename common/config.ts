@@ -534,7 +534,7 @@ export class Configuration {
     try {
       return parseDuration(v as string | number);
     } catch (e) {
-      throw new Error(`configuration key '${key}': ${(e as Error).message}`);
+      throw new Error(`configuration key '${key}': ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -550,7 +550,7 @@ export class Configuration {
     try {
       return parseMemorySize(v as string | number);
     } catch (e) {
-      throw new Error(`configuration key '${key}': ${(e as Error).message}`);
+      throw new Error(`configuration key '${key}': ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -623,7 +623,7 @@ export function readConfigFile(path: string): ConfigMap {
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read configuration file ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read configuration file ${path}: ${(e as Error).message}`, { cause: e });
   }
   const out: ConfigMap = {};
   if (doc !== null && doc !== undefined) flatten('', doc, out);

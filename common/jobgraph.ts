@@ -32,7 +32,6 @@ export interface OperatorConfigs {
 }
 
 export type OperatorKind = keyof OperatorConfigs;
-export type OperatorConfig = OperatorConfigs[OperatorKind];
 
 /** One-input operators on a keyed stream name their key selector (a user-code ref); chained keyed operators need it. */
 export interface OneInputConfig {
@@ -70,7 +69,6 @@ export type SourceConfig = SourceConfigBase &
     /** count null: unbounded (Infinity is not JSON). */
     | { sourceKind: 'datagen'; count: number | null; ratePerSecond?: number }
   );
-export type SourceKind = SourceConfig['sourceKind'];
 
 export interface KeyedReduceConfig extends OneInputConfig {
   /** sum/min/max/minBy/maxBy(field): the built-in aggregation the reducer implements. */
@@ -143,7 +141,6 @@ export type SinkConfig = OneInputConfig &
     | JdbcSinkConfig
     | { sinkKind: 'custom' }
   );
-export type SinkKind = SinkConfig['sinkKind'];
 
 /** Where an operator's output goes: another operator in the same chain, or a network edge. */
 export type OperatorOutput =
@@ -219,20 +216,6 @@ export interface JobConfig {
   bufferTimeout?: number;
   autoWatermarkInterval?: number;
   [key: string]: unknown;
-}
-
-export function vertexById(graph: JobGraph, id: string): JobVertex {
-  const v = graph.vertices.find((x) => x.id === id);
-  if (!v) throw new Error(`no vertex ${id} in job graph`);
-  return v;
-}
-
-export function inputEdges(graph: JobGraph, vertexId: string): JobEdge[] {
-  return graph.edges.filter((e) => e.target === vertexId);
-}
-
-export function outputEdges(graph: JobGraph, vertexId: string): JobEdge[] {
-  return graph.edges.filter((e) => e.source === vertexId);
 }
 
 /** Slots a job needs with default slot sharing: one slot holds one subtask of every vertex. */

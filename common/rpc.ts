@@ -60,7 +60,7 @@ export function bindServer(
 /** Calls a unary method with a deadline and returns a promise. */
 export function unary<Req, Res>(client: grpc.Client, method: string, req: Req, timeoutMs: number): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, Function>)[method];
+    const fn = (client as unknown as Record<string, ((...args: unknown[]) => unknown) | undefined>)[method];
     if (!fn) return reject(new Error(`no gRPC method ${method}`));
     fn.call(client, req, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
       if (err) reject(err);

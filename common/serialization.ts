@@ -666,7 +666,7 @@ let srcView: DataView = new DataView(src.buffer);
 let at = 0;
 let end = 0;
 /** Shapes defined so far in the buffer being decoded. */
-let shapes: ShapeFactory[] = [];
+const shapes: ShapeFactory[] = [];
 let numShapes = 0;
 const factories = new Map<string, ShapeFactory>();
 const units: number[] = [];

@@ -2,22 +2,26 @@
 // ended) for the REST API. Planning runs user code in a child process, never here.
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import type { CheckpointingSettings } from '../common/checkpoint.js';
-import { Configuration, stateBackendType, type ConfigMap } from '../common/config.js';
+import { Configuration, type ConfigMap } from '../common/config.js';
+import type { JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import { isGloballyTerminal } from '../common/states.js';
 import { ALERT_STATES, type AlertNotifier } from './alerts.js';
-import type { JarStore } from './jar-store.js';
+import type { JarInfo, JarStore } from './jar-store.js';
 import type { ArchivedJob, JobArchive } from './job-archive.js';
-import { JobMaster, type JobRecovery } from './job-master.js';
+import { JobMaster, type JobMasterOptions, type JobRecovery } from './job-master.js';
 import type { JobRecorder } from './ha/job-recorder.js';
 import { AsyncOperations } from './rest/async-operations.js';
 import { planJob } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
-import { jobCheckpointSettings } from './checkpoint/checkpointing-settings.js';
 import { disposeSavepoint } from './checkpoint/savepoint-disposal.js';
-import { checkStateMapping, loadExternalRestore, SavepointRestoreError } from './checkpoint/savepoint-restore.js';
-import { createRestartStrategy } from './restart/restart-strategy.js';
+import {
+  checkStateMapping,
+  loadExternalRestore,
+  SavepointRestoreError,
+  type ExternalRestore,
+} from './checkpoint/savepoint-restore.js';
+import { configuredJobOptions, InvalidRestartStrategyError } from './configured-job-options.js';
 
 export interface RunRequest {
   jarId: string;
@@ -121,6 +125,32 @@ export class Dispatcher {
    * restores its latest checkpoint and continues its history.
    */
   async runJar(req: RunRequest, recovery?: JobRecovery): Promise<string> {
+    const jar = this.checkRunRequest(req, recovery);
+    const initialRestore = await this.loadInitialRestore(req, recovery);
+    const { jobGraph, conf, defaultParallelism } = await this.planJobGraph(jar, req);
+    const jobId = req.jobId ?? newJobId();
+    for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
+    if (initialRestore && !recovery) this.checkRestoreMapping(jobId, initialRestore, jobGraph, req);
+    const jm = new JobMaster(
+      {
+        ...this.jobMasterOptions(conf, jobId, jobGraph, jar, req, defaultParallelism),
+        ...(initialRestore ? { initialRestore } : {}),
+        ...(recovery ? { recovery } : {}),
+      },
+      this.rm,
+      this.log.child({ jobId }),
+    );
+    // The job id is only returned once a new JobManager could take the job over.
+    if (this.recorder) await this.recordSubmission(this.recorder, jm, jobId, jobGraph.name, jar, req);
+    this.jobs.set(jobId, jm);
+    this.watchJob(jm, jobId, jobGraph.name);
+    this.logSubmitted(jobId, jobGraph, jar, defaultParallelism, initialRestore, recovery);
+    jm.start();
+    return jobId;
+  }
+
+  /** The jar to run; refuses a bad parallelism or job id before anything else happens. */
+  private checkRunRequest(req: RunRequest, recovery: JobRecovery | undefined): JarInfo {
     const jar = this.jars.get(req.jarId);
     if (!jar) throw new RequestError(`jar '${req.jarId}' not found`, 404);
     if (req.parallelism !== undefined && (!Number.isInteger(req.parallelism) || req.parallelism < 1)) {
@@ -132,18 +162,34 @@ export class Dispatcher {
       if (this.jobs.has(req.jobId) || (!recovery && this.archive.get(req.jobId)))
         throw new RequestError(`a job with id ${req.jobId} already exists`, 409);
     }
-    // A bad savepoint path is refused before any user code runs. A recovered job needs it only if it
-    // never completed a checkpoint, which its JobMaster finds out.
-    const initialRestore = req.savepointPath
-      ? await loadExternalRestore(req.savepointPath).catch((e: unknown) => {
-          if (!recovery) return asRequestError(e);
-          this.log.warn(
-            { jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message },
-            'the savepoint the recovered job started from is not readable any more',
-          );
-          return undefined;
-        })
-      : undefined;
+    return jar;
+  }
+
+  /**
+   * The savepoint (or retained checkpoint) the job starts from. A bad savepoint path is refused
+   * before any user code runs. A recovered job needs it only if it never completed a checkpoint,
+   * which its JobMaster finds out.
+   */
+  private async loadInitialRestore(
+    req: RunRequest,
+    recovery: JobRecovery | undefined,
+  ): Promise<ExternalRestore | undefined> {
+    if (!req.savepointPath) return undefined;
+    return loadExternalRestore(req.savepointPath).catch((e: unknown) => {
+      if (!recovery) return asRequestError(e);
+      this.log.warn(
+        { jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message },
+        'the savepoint the recovered job started from is not readable any more',
+      );
+      return undefined;
+    });
+  }
+
+  /** Runs the bundle's main() in a planner process, with the job's configuration over the cluster's. */
+  private async planJobGraph(
+    jar: JarInfo,
+    req: RunRequest,
+  ): Promise<{ jobGraph: JobGraph; conf: Configuration; defaultParallelism: number }> {
     const entryPath = await this.jars.entryPath(jar.bundleId).catch((e: Error) => {
       throw new RequestError(e.message);
     });
@@ -157,86 +203,87 @@ export class Dispatcher {
     }).catch((e: Error) => {
       throw new RequestError(`Job planning failed: ${e.message}`);
     });
-    const jobId = req.jobId ?? newJobId();
-    for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
-    if (initialRestore && !recovery) {
-      let dropped;
-      try {
-        dropped = checkStateMapping(initialRestore, jobGraph, req.allowNonRestoredState === true);
-      } catch (e) {
-        throw asRequestError(e);
-      }
-      for (const op of dropped) {
-        this.log.warn(
-          { jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: initialRestore.dir },
-          'state of an operator that is not in the new job is skipped (allowNonRestoredState)',
-        );
-      }
-    }
-    const settings = jobCheckpointSettings(
-      jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined,
-      conf,
-    );
-    const periodic = settings.interval > 0;
-    let restartStrategy;
+    return { jobGraph, conf, defaultParallelism };
+  }
+
+  /** Every operator with state in the savepoint must have a home in the job, unless its state may be dropped. */
+  private checkRestoreMapping(jobId: string, restore: ExternalRestore, jobGraph: JobGraph, req: RunRequest): void {
+    let dropped;
     try {
-      restartStrategy = createRestartStrategy(jobGraph.config.restartStrategy as never, conf, periodic);
+      dropped = checkStateMapping(restore, jobGraph, req.allowNonRestoredState === true);
     } catch (e) {
-      throw new RequestError(`invalid restart strategy: ${(e as Error).message}`);
+      throw asRequestError(e);
     }
-    const jm = new JobMaster(
-      {
-        jobId,
-        jobGraph,
-        bundleId: jar.bundleId,
-        programArgs: req.programArgs,
-        defaultParallelism,
-        slotRequestTimeoutMs: conf.getDuration('slot.request.timeout'),
-        cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
-        spreadOutSlots: conf.getBoolean('cluster.evenly-spread-out-slots'),
-        rpcTimeoutMs: Math.max(5000, conf.getDuration('heartbeat.timeout')),
-        restartStrategy,
-        checkpointing: {
-          settings,
-          periodic,
-          checkpointsDir: resolve(this.checkpointsDir),
-          numRetained: conf.getInt('state.checkpoints.num-retained'),
-          stateBackend: stateBackendType(conf),
-          historySize: conf.getInt('web.checkpoints.history'),
-        },
-        jarId: jar.id,
-        exceptionHistorySize: conf.getInt('web.exception-history-size'),
-        ...(initialRestore ? { initialRestore } : {}),
-        ...(recovery ? { recovery } : {}),
-      },
-      this.rm,
-      this.log.child({ jobId }),
-    );
-    if (this.recorder) {
-      const submission = {
-        jobId,
-        jobName: jobGraph.name,
-        jarName: jar.name,
-        bundleId: jar.bundleId,
-        programArgs: req.programArgs,
-        ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}),
-        ...(req.savepointPath ? { savepointPath: req.savepointPath } : {}),
-        ...(req.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
-        ...(req.config && Object.keys(req.config).length ? { config: req.config } : {}),
-      };
-      // The job id is only returned once a new JobManager could take the job over.
-      await this.recorder.submit(jm, submission, this.jars.bundlePath(jar.bundleId)).catch((e: Error) => {
-        jm.dispose();
-        throw new RequestError(`cannot record the job in the high-availability storage: ${e.message}`, 500);
-      });
+    for (const op of dropped) {
+      this.log.warn(
+        { jobId, operatorId: op.operatorId, uid: op.uid, name: op.name, savepoint: restore.dir },
+        'state of an operator that is not in the new job is skipped (allowNonRestoredState)',
+      );
     }
-    this.jobs.set(jobId, jm);
+  }
+
+  /** How the job runs, restarts and checkpoints, from its configuration. */
+  private jobMasterOptions(
+    conf: Configuration,
+    jobId: string,
+    jobGraph: JobGraph,
+    jar: JarInfo,
+    req: RunRequest,
+    defaultParallelism: number,
+  ): JobMasterOptions {
+    let configured;
+    try {
+      configured = configuredJobOptions(conf, jobGraph, resolve(this.checkpointsDir));
+    } catch (e) {
+      if (e instanceof InvalidRestartStrategyError) throw new RequestError(e.message);
+      throw e;
+    }
+    return {
+      jobId,
+      jobGraph,
+      bundleId: jar.bundleId,
+      programArgs: req.programArgs,
+      defaultParallelism,
+      ...configured,
+      jarId: jar.id,
+      exceptionHistorySize: conf.getInt('web.exception-history-size'),
+    };
+  }
+
+  /** High availability: the job's record, so that a new JobManager can take it over. */
+  private async recordSubmission(
+    recorder: JobRecorder,
+    jm: JobMaster,
+    jobId: string,
+    jobName: string,
+    jar: JarInfo,
+    req: RunRequest,
+  ): Promise<void> {
+    const submission = {
+      jobId,
+      jobName,
+      jarName: jar.name,
+      bundleId: jar.bundleId,
+      programArgs: req.programArgs,
+      ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}),
+      ...(req.savepointPath ? { savepointPath: req.savepointPath } : {}),
+      ...(req.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+      ...(req.config && Object.keys(req.config).length ? { config: req.config } : {}),
+    };
+    await recorder.submit(jm, submission, this.jars.bundlePath(jar.bundleId)).catch((e: Error) => {
+      jm.dispose();
+      throw new RequestError(`cannot record the job in the high-availability storage: ${e.message}`, 500);
+    });
+  }
+
+  /** Alerts on the job's failures and checkpoint storage problems; ends it when it reaches a terminal state. */
+  private watchJob(jm: JobMaster, jobId: string, jobName: string): void {
     jm.on('statusChanged', (status, cause) => {
       if (ALERT_STATES.has(status)) {
         this.alerts.notify({
           type: 'job-alert',
           jobId,
-          jobName: jobGraph.name,
+          jobName,
           state: status,
           cause: cause ?? jm.rootCause(),
           timestamp: Date.now(),
@@ -249,7 +296,7 @@ export class Dispatcher {
       this.alerts.notify({
         type: 'checkpoint-storage',
         jobId,
-        jobName: jobGraph.name,
+        jobName,
         directory: f.directory,
         error: f.code,
         cause: f.message,
@@ -258,12 +305,22 @@ export class Dispatcher {
         jobManager: this.restUrl(),
       });
     });
+  }
+
+  private logSubmitted(
+    jobId: string,
+    jobGraph: JobGraph,
+    jar: JarInfo,
+    parallelism: number,
+    initialRestore: ExternalRestore | undefined,
+    recovery: JobRecovery | undefined,
+  ): void {
     this.log.info(
       {
         jobId,
         jobName: jobGraph.name,
         jarId: jar.id,
-        parallelism: defaultParallelism,
+        parallelism,
         vertices: jobGraph.vertices.length,
         ...(initialRestore
           ? { restoreFrom: initialRestore.dir, restoreCheckpointId: initialRestore.metadata.checkpointId }
@@ -275,8 +332,6 @@ export class Dispatcher {
           ? `job submitted, restoring from ${initialRestore.metadata.savepoint ? 'savepoint' : 'checkpoint'} ${initialRestore.dir}`
           : 'job submitted',
     );
-    jm.start();
-    return jobId;
   }
 
   /**

@@ -1,6 +1,5 @@
 // Uploaded bundles ("jars" in Flink's REST vocabulary), kept on disk under the JobManager's
 // working directory so they survive a JobManager restart. TaskManagers fetch them by bundle id.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,8 +83,4 @@ export class JarStore {
     }
     return p;
   }
-}
-
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }

@@ -15,11 +15,6 @@ import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../common/security/
 import { isUnavailable, unary } from '../common/rpc.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 
-export interface SlotAllocation {
-  jobId: string;
-  slotIndex: number;
-}
-
 export interface TaskManagerInfo {
   id: string;
   rpcAddress: string;

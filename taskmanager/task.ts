@@ -1,18 +1,21 @@
 // One deployed subtask: sets up user code, partitions, gates and the operator chain, runs the
 // StreamTask and reports every state change (Flink's ExecutionState names) to the JobManager.
 import { join } from 'node:path';
-import { ListStateDescriptor } from '../api/state.js';
-import { DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH, type TaskCheckpointAck } from '../common/checkpoint.js';
+import { ListStateDescriptor, type ListState } from '../api/state.js';
+import {
+  DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
+  type TaskCheckpointAck,
+  type TaskCheckpointSettings,
+} from '../common/checkpoint.js';
 import type { TaskMetrics } from '../common/control.js';
-import { keyGroupRangeFor } from '../common/keygroups.js';
+import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
-import type { JobVertex } from '../common/jobgraph.js';
+import type { JobVertex, OperatorDescriptor } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
 import { createSourceReader, type SourceReader } from './connectors/source-readers.js';
 import type { NetworkEnvironment } from './network/network-environment.js';
 import { UserCodeError, type TaskServices } from './operators/operator.js';
-import { LagTracker } from './runtime/lag-tracker.js';
 import { Mailbox, MailboxProcessingTimeService } from './runtime/mailbox.js';
 import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { disposeOperatorState, setUpOperatorState } from './runtime/operator-state-setup.js';
@@ -23,7 +26,23 @@ import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from './runtim
 import { MIN_WATERMARK } from './runtime/timer-service.js';
 import { UnionInput } from './runtime/union-input.js';
 import type { StrategyLike } from './runtime/watermark-emitter.js';
+import { createTaskServices } from './task-services.js';
 import { loadUserCode } from './user-code.js';
+
+/**
+ * Set when on-disk state backends may fall behind: the stream task waits while they catch up.
+ * Checked once per buffer: no allocation unless a backend is behind.
+ */
+function stateBackpressureOf(holders: OperatorStateHolder[]): (() => Promise<void> | undefined) | undefined {
+  const levels = holders
+    .map((h) => h.keyed)
+    .filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
+  if (levels.length === 0) return undefined;
+  return () => {
+    for (const l of levels) if (l.hasWriteBacklog()) return l.awaitWriteCapacity();
+    return undefined;
+  };
+}
 
 /** A failure that only echoes a producer's failure or loss, reported through an input channel. */
 function isPartitionError(err: Error): boolean {
@@ -210,39 +229,66 @@ export class Task {
     }
   }
 
+  /**
+   * Flink's Task setup and StreamTask restore: loads the user code, sets up result partitions and
+   * input gates, builds the operator chain and its source reader, then restores the operators'
+   * state and attaches checkpointing.
+   */
   private async setUp(): Promise<void> {
     const tdd = this.tdd;
     const mailbox = new Mailbox();
-    this.processingTime = new MailboxProcessingTimeService(mailbox);
-    const { vertex, userCode } = this.env.userCode
-      ? await this.env.userCode(tdd)
-      : await loadUserCode(await this.bundles.entryPath(tdd.bundleHash), tdd);
-    const services: TaskServices = (this.services = {
-      jobId: tdd.jobId,
-      subtaskIndex: tdd.subtaskIndex,
-      parallelism: tdd.parallelism,
+    const processingTime = (this.processingTime = new MailboxProcessingTimeService(mailbox));
+    const { vertex, userCode } = await this.loadUserFunctions();
+    const services = (this.services = createTaskServices(tdd, {
       maxParallelism: vertex.maxParallelism,
       taskName: this.name,
-      attempt: tdd.attempt,
       log: this.log,
-      pending: undefined,
-      sinkRecords: 0,
-      sinkLag: new LagTracker(),
-      processingTime: this.processingTime,
-      autoWatermarkInterval:
-        typeof tdd.jobGraph.config.autoWatermarkInterval === 'number' ? tdd.jobGraph.config.autoWatermarkInterval : 200,
-      ...(tdd.checkpointing ? { checkpointing: tdd.checkpointing } : {}),
-      setIdle: (idle: boolean) => {
-        if (idle === this.outputIdle) return;
-        this.outputIdle = idle;
-        for (const w of this.writers) w.broadcastEvent({ type: 'idle', idle });
-      },
-      async drainPending() {
-        const p = this.pending;
-        this.pending = undefined;
-        await p;
-      },
-    });
+      processingTime,
+      setIdle: (idle: boolean) => this.setOutputIdle(idle),
+    }));
+    const writerByEdge = this.setUpResultPartitions(userCode);
+    this.setUpInputGates();
+    const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
+    const head = vertex.operators[0]!;
+    const source = (this.sourceReader = this.createSourceReader(head, userCode, services));
+    const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
+    const streamTask = (this.streamTask = new StreamTask(
+      chain,
+      this.writers,
+      services,
+      mailbox,
+      source,
+      this.input,
+      strategy,
+      tdd.inputGates.map((g) => g.targetInput),
+    ));
+    // A task restored as finished holds no state and takes part in no checkpoint.
+    if (this.finishedOnRestore) return;
+    const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
+    this.holders = await this.restoreState(vertex, chain, keyGroupRange);
+    streamTask.stateBackpressure = stateBackpressureOf(this.holders);
+    const splits = source ? this.restoreSourceSplits(source, head.id) : undefined;
+    if (tdd.checkpointing) this.setUpCheckpointing(vertex, keyGroupRange, tdd.checkpointing, source, splits);
+  }
+
+  /** The job's functions: handed over directly (in-process execution) or built by the bundle's main(). */
+  private async loadUserFunctions(): Promise<{ vertex: JobVertex; userCode: Map<string, unknown> }> {
+    const tdd = this.tdd;
+    return this.env.userCode
+      ? await this.env.userCode(tdd)
+      : await loadUserCode(await this.bundles.entryPath(tdd.bundleHash), tdd);
+  }
+
+  /** Tells downstream tasks this task's output is idle, or active again. */
+  private setOutputIdle(idle: boolean): void {
+    if (idle === this.outputIdle) return;
+    this.outputIdle = idle;
+    for (const w of this.writers) w.broadcastEvent({ type: 'idle', idle });
+  }
+
+  /** A result partition (record writer) per outgoing edge, each with its key selector for hash partitioning. */
+  private setUpResultPartitions(userCode: Map<string, unknown>): Map<number, RecordWriter> {
+    const tdd = this.tdd;
     const bufferTimeout =
       typeof tdd.jobGraph.config.bufferTimeout === 'number'
         ? tdd.jobGraph.config.bufferTimeout
@@ -260,30 +306,33 @@ export class Task {
       writerByEdge.set(p.edge, w);
       this.writers.push(w);
     }
-    if (tdd.inputGates.length) this.input = new UnionInput(tdd.inputGates.map((g) => this.network.createInputGate(g)));
-    const chain = new OperatorChain(vertex, userCode, writerByEdge, services);
-    const head = vertex.operators[0]!;
+    return writerByEdge;
+  }
+
+  /** One input gate per incoming edge, read as one union input. */
+  private setUpInputGates(): void {
+    const gates = this.tdd.inputGates;
+    if (gates.length) this.input = new UnionInput(gates.map((g) => this.network.createInputGate(g)));
+  }
+
+  private createSourceReader(
+    head: OperatorDescriptor,
+    userCode: Map<string, unknown>,
+    services: TaskServices,
+  ): SourceReader | undefined {
     // A source restored as finished has nothing left to read: it gets no reader.
-    const source =
-      head.kind === 'source' && !this.finishedOnRestore
-        ? createSourceReader(head, userCode.get(head.id), services, head.name)
-        : undefined;
-    this.sourceReader = source;
-    const strategy = head.kind === 'source' ? (userCode.get(`wm-${head.id}`) as StrategyLike | undefined) : undefined;
-    this.streamTask = new StreamTask(
-      chain,
-      this.writers,
-      services,
-      mailbox,
-      source,
-      this.input,
-      strategy,
-      tdd.inputGates.map((g) => g.targetInput),
-    );
-    // A task restored as finished holds no state and takes part in no checkpoint.
-    if (this.finishedOnRestore) return;
-    const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
-    this.holders = await setUpOperatorState({
+    if (head.kind !== 'source' || this.finishedOnRestore) return undefined;
+    return createSourceReader(head, userCode.get(head.id), services, head.name);
+  }
+
+  /** The operators' keyed and operator state, restored from the checkpoint the task starts from (if any). */
+  private restoreState(
+    vertex: JobVertex,
+    chain: OperatorChain,
+    keyGroupRange: KeyGroupRange,
+  ): Promise<OperatorStateHolder[]> {
+    const tdd = this.tdd;
+    return setUpOperatorState({
       vertex,
       operators: chain.operators,
       subtaskIndex: tdd.subtaskIndex,
@@ -293,49 +342,50 @@ export class Task {
       stateDir: join(this.env.stateDir, tdd.jobId, tdd.executionId),
       restore: tdd.restore,
     });
-    const levels = this.holders
-      .map((h) => h.keyed)
-      .filter((k): k is LevelKeyedStateBackend => k instanceof LevelKeyedStateBackend);
-    if (levels.length > 0) {
-      // Checked once per buffer: no allocation unless a backend is behind.
-      this.streamTask.stateBackpressure = () => {
-        for (const l of levels) if (l.hasWriteBacklog()) return l.awaitWriteCapacity();
-        return undefined;
-      };
-    }
-    // A source's split positions are its head operator's list state, redistributed on rescale like Flink's.
-    const splitsDescriptor = new ListStateDescriptor<unknown>('_source-splits');
+  }
+
+  /** A source's split positions are its head operator's list state, redistributed on rescale like Flink's. */
+  private restoreSourceSplits(source: SourceReader, headId: string): ListState<unknown> | undefined {
     const opState = this.holders[0]?.operatorState;
-    const splits =
-      source && opState
-        ? source.unionSplitState
-          ? opState.getUnionListState(splitsDescriptor)
-          : opState.getListState(splitsDescriptor)
-        : undefined;
-    if (source && splits && tdd.restore?.operators[head.id]) source.restoreSplits(splits.get());
-    if (tdd.checkpointing) {
-      const responder = this.env.checkpointResponder;
-      this.checkpointCoordinator = new SubtaskCheckpointCoordinator({
-        jobId: tdd.jobId,
-        executionId: tdd.executionId,
-        subtaskIndex: tdd.subtaskIndex,
-        maxParallelism: vertex.maxParallelism,
-        keyGroupRange,
-        settings: tdd.checkpointing,
-        holders: this.holders,
-        writers: this.writers,
-        beforeSnapshot: source && splits ? (id) => splits.update(source.snapshotSplits(id)) : undefined,
-        acknowledge: (ack) => responder.acknowledge(ack),
-        decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
-        log: this.log,
-      });
-      this.streamTask.attachCheckpointing(
-        this.checkpointCoordinator,
-        tdd.checkpointing.mode,
-        tdd.checkpointing.periodic,
-        tdd.checkpointing.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
-      );
-    }
+    if (!opState) return undefined;
+    const splitsDescriptor = new ListStateDescriptor<unknown>('_source-splits');
+    const splits = source.unionSplitState
+      ? opState.getUnionListState(splitsDescriptor)
+      : opState.getListState(splitsDescriptor);
+    if (this.tdd.restore?.operators[headId]) source.restoreSplits(splits.get());
+    return splits;
+  }
+
+  /** The subtask's side of checkpoints: snapshots its state on each barrier and acknowledges it to the JobManager. */
+  private setUpCheckpointing(
+    vertex: JobVertex,
+    keyGroupRange: KeyGroupRange,
+    settings: TaskCheckpointSettings,
+    source: SourceReader | undefined,
+    splits: ListState<unknown> | undefined,
+  ): void {
+    const tdd = this.tdd;
+    const responder = this.env.checkpointResponder;
+    this.checkpointCoordinator = new SubtaskCheckpointCoordinator({
+      jobId: tdd.jobId,
+      executionId: tdd.executionId,
+      subtaskIndex: tdd.subtaskIndex,
+      maxParallelism: vertex.maxParallelism,
+      keyGroupRange,
+      settings,
+      holders: this.holders,
+      writers: this.writers,
+      beforeSnapshot: source && splits ? (id) => splits.update(source.snapshotSplits(id)) : undefined,
+      acknowledge: (ack) => responder.acknowledge(ack),
+      decline: (id, reason) => responder.decline(tdd.jobId, tdd.executionId, id, reason),
+      log: this.log,
+    });
+    this.streamTask!.attachCheckpointing(
+      this.checkpointCoordinator,
+      settings.mode,
+      settings.periodic,
+      settings.checkpointsAfterTasksFinish ?? DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
+    );
   }
 
   /** Injects a barrier (source tasks only); false when the task cannot take part now. */

@@ -4,36 +4,35 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import type { TaskCheckpointAck } from '../common/checkpoint.js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Configuration } from '../common/config.js';
+import { taskExecutorServiceDefinition, type RegisterTaskManagerRequest } from '../common/control.js';
+import { createLogger, exitOnUnhandledRejection, logFileOptions, type Logger } from '../common/logging.js';
+import { bindServer, shutdownServer } from '../common/rpc.js';
+import { createRpcServer, serverCredentials } from '../common/security/grpc-security.js';
 import {
-  taskExecutionState,
-  taskExecutorServiceDefinition,
-  type Ack,
-  type RegisterTaskManagerResponse,
-} from '../common/control.js';
-import { createLogger, exitOnUnhandledRejection, logFileOptions, writeLogLine } from '../common/logging.js';
-import { bindServer, shutdownServer, unary } from '../common/rpc.js';
-import { createRpcServer, permanentRefusal, serverCredentials } from '../common/security/grpc-security.js';
-import { describeInternalSecurity, internalSecurityFrom } from '../common/security/internal-security.js';
+  describeInternalSecurity,
+  internalSecurityFrom,
+  type InternalSecurity,
+} from '../common/security/internal-security.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
 import { JobManagerConnection } from './jobmanager-connection.js';
+import { JobManagerRegistration, registrationTimeouts } from './jobmanager-registration.js';
 import { TaskManagerMetricsServer } from './metrics-server.js';
-import { slotDataPorts } from './slot/data-ports.js';
-import { TaskSlot, type TaskStateUpdate } from './slot/task-slot.js';
+import { slotConfig } from './slot-config.js';
+import { slotListener } from './slot-listener.js';
+import { TaskSlot } from './slot/task-slot.js';
 import { TaskExecutor } from './task-executor.js';
+
+export { RegistrationRejectedError } from './jobmanager-registration.js';
 
 export interface TaskManagerHandle {
   id: string;
   rpcAddress: string;
   close(): Promise<void>;
 }
-
-/** Thrown when the JobManager refuses this TaskManager for good (e.g. another protocol version). */
-export class RegistrationRejectedError extends Error {}
 
 export async function startTaskManager(
   conf: Configuration,
@@ -43,18 +42,13 @@ export async function startTaskManager(
   process.setSourceMapsEnabled(true);
   const workingDir = resolve(opts.workingDir);
   mkdirSync(workingDir, { recursive: true });
-  const logFile = join(workingDir, 'taskmanager.log');
   const id = `tm-${randomBytes(4).toString('hex')}`;
-  const rootLog = createLogger('taskmanager', logFile, logFileOptions(conf));
-  const log = rootLog.child({ taskManagerId: id });
-  // User code runs on the slots' threads; a rejection nobody handles here is the runtime's own bug.
-  exitOnUnhandledRejection(log, 'TaskManager');
-  const intervalMs = conf.getDuration('heartbeat.interval');
-  const timeoutMs = conf.getDuration('heartbeat.timeout');
+  const { rootLog, log, logFile } = startLogging(conf, workingDir, id);
+  const timeouts = registrationTimeouts(conf);
   const slots = conf.getInt('taskmanager.numberOfTaskSlots');
-
   // Internal secret and mutual TLS: for the JobManager's calls, ours, and the slots' data servers and clients.
   const security = internalSecurityFrom(conf);
+
   // Late-bound: with etcd, a new leader makes the TaskManager drop its tasks and register there.
   let onNewLeader = (_why: string): void => undefined;
   const conn = await JobManagerConnection.open(
@@ -65,187 +59,131 @@ export async function startTaskManager(
     (why) => onNewLeader(why),
   );
   const bundles = new BundleCache(join(workingDir, 'bundles'), () => conn.client);
-  let jobManagerId = '';
-  let lastJobManagerContact = Date.now();
-  let closed = false;
+  const registration = new JobManagerRegistration(id, conn, timeouts, log);
 
-  const onTaskState = (task: TaskStateUpdate) => {
-    const { state, failure } = task;
-    if (closed && state !== 'CANCELED' && state !== 'FAILED' && state !== 'FINISHED') return;
-    const update = taskExecutionState(id, task, state, failure, () => task.metrics ?? null);
-    log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
-    unary<typeof update, Ack>(conn.client, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
-      log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),
-    );
-  };
-
-  // Announced to others; behind NAT the servers bind another address (taskmanager.bind-host).
-  const host = conf.getString('taskmanager.host');
-  const bindHost = conf.getOptionalString('taskmanager.bind-host') ?? host;
-  const slotConfig = {
+  const config = slotConfig(conf, { taskManagerId: id, slots, workingDir, security, ...timeouts });
+  const listener = slotListener({
     taskManagerId: id,
-    host,
-    bindHost,
-    dataPorts: slotDataPorts(conf, slots),
-    segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
-    buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
-    requestBackoff: {
-      initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'),
-      maxMs: conf.getDuration('taskmanager.network.request-backoff.max'),
-    },
-    bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
-    stateDir: join(workingDir, 'state'),
-    metricsIntervalMs: Math.max(50, Math.min(500, intervalMs)),
-    cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
-    security,
-  };
-  // Set below; slots reach it only once they run tasks.
-  let executor: TaskExecutor;
-  const slotListener = {
-    onTaskState,
-    acknowledge: (ack: TaskCheckpointAck) => {
-      unary<{ jobId: string; ackJson: string }, Ack>(
-        conn.client,
-        'AcknowledgeCheckpoint',
-        { jobId: ack.jobId, ackJson: JSON.stringify(ack) },
-        10_000,
-      ).catch((e: Error) =>
-        log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
-      );
-    },
-    decline: (jobId: string, executionId: string, checkpointId: number, reason: string) => {
-      unary(conn.client, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
-        log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
-      );
-    },
-    bundle: (bundleId: string) => bundles.entryPath(bundleId),
-    connect: (producerDataAddress: string, port: MessagePort) => executor.connect(producerDataAddress, port),
-    log: (line: string) => writeLogLine(rootLog, line),
-  };
-  const taskSlots = Array.from({ length: slots }, (_, i) => new TaskSlot(i, slotConfig, slotListener, log));
-  let slotDataAddresses: string[];
-  try {
-    slotDataAddresses = await Promise.all(taskSlots.map((s) => s.start()));
-  } catch (e) {
-    await Promise.all(taskSlots.map((s) => s.close()));
-    await conn.close();
-    log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
-    await new Promise<void>((r) => log.flush(() => r()));
-    throw e;
-  }
-  executor = new TaskExecutor({
+    conn,
+    bundles,
+    log,
+    rootLog,
+    closed: () => registration.closed,
+    // Slots reach the executor only once they run tasks.
+    connect: (producerDataAddress, port) => executor.connect(producerDataAddress, port),
+  });
+  const taskSlots = Array.from({ length: slots }, (_, i) => new TaskSlot(i, config, listener, log));
+  const slotDataAddresses = await startSlots(taskSlots, conn, log);
+  const executor = new TaskExecutor({
     slots: taskSlots,
     log,
     logFile,
-    onJobManagerHeartbeat: (from) => {
-      lastJobManagerContact = Date.now();
-      return from === jobManagerId;
-    },
-    registeredWith: (from) => from === jobManagerId,
+    onJobManagerHeartbeat: (from) => registration.onJobManagerHeartbeat(from),
+    registeredWith: (from) => registration.registeredWith(from),
   });
 
+  const { server, rpcAddress } = await startRpcService(conf, config, security, executor, log);
+  const { metrics, metricsAddress } = await startMetricsServer(conf, config, id, executor, log);
+  const req = registrationRequest(id, { rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir });
+  await registration
+    .register(req)
+    .catch((e: unknown) =>
+      abortStart(log, e, [
+        () => shutdownServer(server, 100),
+        () => metrics.close(),
+        () => Promise.all(taskSlots.map((s) => s.close())),
+        () => conn.close(),
+      ]),
+    );
+  onNewLeader = registration.startHeartbeats(executor, req);
+  logStarted(log, req, security);
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutDown({ log, taskSlots, executor, registration, server, metrics, conn }));
+  return { id, rpcAddress, close };
+}
+
+/** The TaskManager's log file in its working directory; `log` carries its id. */
+function startLogging(
+  conf: Configuration,
+  workingDir: string,
+  id: string,
+): { rootLog: Logger; log: Logger; logFile: string } {
+  const logFile = join(workingDir, 'taskmanager.log');
+  const rootLog = createLogger('taskmanager', logFile, logFileOptions(conf));
+  const log = rootLog.child({ taskManagerId: id });
+  // User code runs on the slots' threads; a rejection nobody handles here is the runtime's own bug.
+  exitOnUnhandledRejection(log, 'TaskManager');
+  return { rootLog, log, logFile };
+}
+
+/** Starts every slot's thread; resolves with their data addresses, by slot index. */
+async function startSlots(taskSlots: TaskSlot[], conn: JobManagerConnection, log: Logger): Promise<string[]> {
+  try {
+    return await Promise.all(taskSlots.map((s) => s.start()));
+  } catch (e) {
+    return abortStart(log, e, [() => Promise.all(taskSlots.map((s) => s.close())), () => conn.close()]);
+  }
+}
+
+/** The gRPC server the JobManager calls (the TaskExecutor service). */
+async function startRpcService(
+  conf: Configuration,
+  addresses: { host: string; bindHost: string },
+  security: InternalSecurity,
+  executor: TaskExecutor,
+  log: Logger,
+): Promise<{ server: grpc.Server; rpcAddress: string }> {
   const server = createRpcServer(security, log);
   server.addService(taskExecutorServiceDefinition(), executor.service());
-  const port = await bindServer(server, bindHost, conf.getInt('taskmanager.rpc.port'), serverCredentials(security));
-  const rpcAddress = `${host}:${port}`;
+  const port = await bindServer(
+    server,
+    addresses.bindHost,
+    conf.getInt('taskmanager.rpc.port'),
+    serverCredentials(security),
+  );
+  return { server, rpcAddress: `${addresses.host}:${port}` };
+}
+
+/** The Prometheus endpoint of the tasks' metrics; a TaskManager without one still runs. */
+async function startMetricsServer(
+  conf: Configuration,
+  addresses: { host: string; bindHost: string },
+  id: string,
+  executor: TaskExecutor,
+  log: Logger,
+): Promise<{ metrics: TaskManagerMetricsServer; metricsAddress: string }> {
   const metrics = new TaskManagerMetricsServer(id, () => executor.taskViews());
   let metricsAddress = '';
   try {
-    metricsAddress = `${host}:${await metrics.listen(bindHost, conf.getInt('metrics.reporter.prom.port'))}`;
+    metricsAddress = `${addresses.host}:${await metrics.listen(addresses.bindHost, conf.getInt('metrics.reporter.prom.port'))}`;
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'Prometheus metrics endpoint not available');
   }
+  return { metrics, metricsAddress };
+}
 
-  const register = async (): Promise<void> => {
-    const req = {
-      taskManagerId: id,
-      rpcAddress,
-      slots,
-      slotDataAddresses,
-      protocolVersion: PROTOCOL_VERSION,
-      engineVersion: ENGINE_VERSION,
-      pid: process.pid,
-      hostname: hostname(),
-      workingDir,
-      metricsAddress,
-    };
-    let attempt = 0;
-    for (;;) {
-      if (closed) return;
-      try {
-        const res = await unary<typeof req, RegisterTaskManagerResponse>(conn.client, 'RegisterTaskManager', req, 5000);
-        if (!res.accepted)
-          throw new RegistrationRejectedError(
-            `the JobManager at ${conn.address} refused this TaskManager: ${res.reason}`,
-          );
-        jobManagerId = res.jobManagerId;
-        lastJobManagerContact = Date.now();
-        log.info({ jobManager: conn.address, rpcAddress, slots }, 'TaskManager registered');
-        return;
-      } catch (e) {
-        if (e instanceof RegistrationRejectedError) throw e;
-        // A wrong or missing internal secret does not get better by asking again.
-        const refusal = permanentRefusal(e);
-        if (refusal)
-          throw new RegistrationRejectedError(`the JobManager at ${conn.address} refused this TaskManager: ${refusal}`);
-        if (attempt++ % 10 === 0)
-          log.warn({ jobManager: conn.address, err: (e as Error).message }, 'cannot reach the JobManager; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
-      }
-    }
+/** What the TaskManager announces when it registers. */
+function registrationRequest(
+  taskManagerId: string,
+  at: Pick<RegisterTaskManagerRequest, 'rpcAddress' | 'metricsAddress' | 'slots' | 'slotDataAddresses' | 'workingDir'>,
+): RegisterTaskManagerRequest {
+  return {
+    taskManagerId,
+    rpcAddress: at.rpcAddress,
+    slots: at.slots,
+    slotDataAddresses: at.slotDataAddresses,
+    protocolVersion: PROTOCOL_VERSION,
+    engineVersion: ENGINE_VERSION,
+    pid: process.pid,
+    hostname: hostname(),
+    workingDir: at.workingDir,
+    metricsAddress: at.metricsAddress,
   };
+}
 
-  try {
-    await register();
-  } catch (e) {
-    await shutdownServer(server, 100);
-    await metrics.close();
-    await Promise.all(taskSlots.map((s) => s.close()));
-    await conn.close();
-    log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
-    await new Promise<void>((r) => log.flush(() => r()));
-    throw e;
-  }
-
-  // Heartbeats to the JobManager carry task metrics; silence from it means its tasks are orphans.
-  let reRegistering = false;
-  const heartbeat = setInterval(() => {
-    if (closed || reRegistering) return;
-    const mem = process.memoryUsage();
-    const hb = {
-      taskManagerId: id,
-      jobManagerId,
-      tasks: executor.metrics(),
-      rssBytes: mem.rss,
-      heapUsedBytes: mem.heapUsed + executor.slotHeapUsedBytes(),
-    };
-    unary<typeof hb, { known: boolean }>(conn.client, 'SendHeartbeat', hb, intervalMs)
-      .then((res) => {
-        lastJobManagerContact = Date.now();
-        if (!res.known) recover('the JobManager does not know this TaskManager');
-      })
-      .catch(() => {
-        if (Date.now() - lastJobManagerContact > timeoutMs)
-          recover(`no contact with the JobManager for ${Date.now() - lastJobManagerContact} ms`);
-      });
-  }, intervalMs);
-
-  onNewLeader = (why) => recover(why);
-  const recover = (why: string) => {
-    if (reRegistering || closed) return;
-    reRegistering = true;
-    log.warn({ reason: why, tasks: executor.numTasks() }, 'lost the JobManager: canceling tasks and registering again');
-    executor.cancelAll();
-    // A new JobManager must never find tasks of the old one still running in the slots it is offered.
-    executor
-      .awaitAll(conf.getDuration('task.cancellation.timeout'))
-      .then(() => register())
-      .catch((e: Error) => log.error({ err: e.message }, 'registration failed'))
-      .finally(() => {
-        reRegistering = false;
-      });
-  };
-
+function logStarted(log: Logger, req: RegisterTaskManagerRequest, security: InternalSecurity): void {
+  const { rpcAddress, metricsAddress, slots, slotDataAddresses, workingDir } = req;
   log.info(
     {
       rpcAddress,
@@ -258,28 +196,40 @@ export async function startTaskManager(
     },
     'TaskManager started',
   );
+}
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      log.info('TaskManager shutting down');
-      for (const slot of taskSlots) slot.beginShutdown();
-      executor.cancelAll();
-      await executor.awaitAll(5000);
-      closed = true;
-      clearInterval(heartbeat);
-      await unary(
-        conn.client,
-        'DisconnectTaskManager',
-        { taskManagerId: id, reason: 'TaskManager shut down' },
-        2000,
-      ).catch(() => undefined);
-      await Promise.all(taskSlots.map((s) => s.close()));
-      await shutdownServer(server, 1000);
-      await metrics.close();
-      await conn.close();
-      log.info('TaskManager stopped');
-      await new Promise<void>((r) => log.flush(() => r()));
-    })());
-  return { id, rpcAddress, close };
+/** Releases what started so far, in order, logs why the TaskManager could not start, and rethrows. */
+async function abortStart(log: Logger, e: unknown, release: (() => Promise<unknown>)[]): Promise<never> {
+  for (const r of release) await r();
+  log.fatal({ err: (e as Error).message }, 'TaskManager failed to start');
+  await flushLog(log);
+  throw e;
+}
+
+/** Cancels the tasks, leaves the JobManager, then stops the slots, the servers and the connection. */
+async function shutDown(tm: {
+  log: Logger;
+  taskSlots: TaskSlot[];
+  executor: TaskExecutor;
+  registration: JobManagerRegistration;
+  server: grpc.Server;
+  metrics: TaskManagerMetricsServer;
+  conn: JobManagerConnection;
+}): Promise<void> {
+  const { log, taskSlots, executor } = tm;
+  log.info('TaskManager shutting down');
+  for (const slot of taskSlots) slot.beginShutdown();
+  executor.cancelAll();
+  await executor.awaitAll(5000);
+  await tm.registration.disconnect();
+  await Promise.all(taskSlots.map((s) => s.close()));
+  await shutdownServer(tm.server, 1000);
+  await tm.metrics.close();
+  await tm.conn.close();
+  log.info('TaskManager stopped');
+  await flushLog(log);
+}
+
+function flushLog(log: Logger): Promise<void> {
+  return new Promise<void>((r) => log.flush(() => r()));
 }

@@ -4,6 +4,7 @@
 // JobMaster's task-executor calls in process, and reports task states and checkpoint
 // acknowledgements straight to the JobMaster, always on a later microtask, as replies over the wire
 // would arrive.
+import { triggerCheckpointAt } from '../../taskmanager/trigger-checkpoint.js';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import {
   taskExecutionState,
@@ -87,22 +88,13 @@ export class LocalTaskExecutor {
       }),
       TriggerCheckpoint: answer<TriggerCheckpointRequest, Ack>((r) => {
         const task = this.tasks.get(r.executionId);
-        const ok =
-          task?.triggerCheckpoint({
-            checkpointId: Number(r.checkpointId),
-            timestamp: Number(r.timestamp),
-            savepoint: r.savepoint,
-            stop: r.stop,
-            drain: r.drain,
-          }) ?? false;
-        return {
-          ok,
-          error: ok
-            ? ''
-            : task
-              ? `task ${task.name} is not running a source (state ${task.state})`
-              : `no task ${r.executionId}`,
-        };
+        return triggerCheckpointAt(task, r.executionId, {
+          checkpointId: Number(r.checkpointId),
+          timestamp: Number(r.timestamp),
+          savepoint: r.savepoint,
+          stop: r.stop,
+          drain: r.drain,
+        });
       }),
       NotifyCheckpoint: answer<NotifyCheckpointRequest, Ack>((r) => {
         for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);

@@ -8,15 +8,13 @@ import { mkdtemp, rm as removeDir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import type { CheckpointingSettings, RestartStrategySettings } from '../../common/checkpoint.js';
-import { Configuration, stateBackendType } from '../../common/config.js';
+import { Configuration } from '../../common/config.js';
 import { requiredSlots, validateJobGraph, type JobGraph } from '../../common/jobgraph.js';
 import { silentLogger, type Logger } from '../../common/logging.js';
 import { isGloballyTerminal } from '../../common/states.js';
-import { jobCheckpointSettings } from '../../jobmanager/checkpoint/checkpointing-settings.js';
+import { configuredJobOptions } from '../../jobmanager/configured-job-options.js';
 import { JobMaster } from '../../jobmanager/job-master.js';
 import { ResourceManager, type TaskManagerInfo } from '../../jobmanager/resource-manager.js';
-import { createRestartStrategy } from '../../jobmanager/restart/restart-strategy.js';
 import { UserCodeError } from '../../taskmanager/operators/operator.js';
 import type { JobClient } from './job-client.js';
 import { JobExecutionException, JobExecutionResult } from './job-execution-result.js';
@@ -42,11 +40,7 @@ function firstLine(text: string): string {
 /** Starts the job; the returned client resolves its result once the job and its tasks have ended. */
 export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClient> {
   const { jobGraph } = job;
-  const graphErrors = validateJobGraph(jobGraph);
-  if (graphErrors.length) throw new Error(`invalid job graph: ${graphErrors.join('; ')}`);
-  const conf = new Configuration({ ...job.configuration });
-  const confErrors = conf.validate();
-  if (confErrors.length) throw new Error(`invalid configuration: ${confErrors.join('; ')}`);
+  const conf = checkedConfiguration(job);
   const log = job.log ?? silentLogger();
   const jobId = randomBytes(16).toString('hex');
   const workDir = await mkdtemp(join(tmpdir(), `weir-minicluster-${jobId.slice(0, 8)}-`));
@@ -64,6 +58,51 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
     userCode: job.userCode,
     log,
   });
+  const rm = localResourceManager(conf, log, executor, { id: taskManagerId, slots, workDir });
+  let jm: JobMaster;
+  try {
+    jm = createJobMaster(conf, jobId, jobGraph, checkpointsDir, rm, log);
+  } catch (e) {
+    await removeDir(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  executor.attach(jm);
+  const started = Date.now();
+  jm.start();
+
+  const result = jobResult(jm, jobGraph, executor, rm, workDir, started);
+  // A caller that never asks for the result must not see an unhandled rejection.
+  result.catch(() => undefined);
+
+  return {
+    getJobID: () => jobId,
+    getJobStatus: () => Promise.resolve(jm.status),
+    async cancel() {
+      if (!isGloballyTerminal(jm.status)) jm.cancel();
+      await result.catch(() => undefined);
+    },
+    getJobExecutionResult: () => result,
+  };
+}
+
+/** The job's configuration; refuses an invalid job graph or configuration before anything starts. */
+function checkedConfiguration(job: MiniClusterJob): Configuration {
+  const graphErrors = validateJobGraph(job.jobGraph);
+  if (graphErrors.length) throw new Error(`invalid job graph: ${graphErrors.join('; ')}`);
+  const conf = new Configuration({ ...job.configuration });
+  const confErrors = conf.validate();
+  if (confErrors.length) throw new Error(`invalid configuration: ${confErrors.join('; ')}`);
+  return conf;
+}
+
+/** A ResourceManager that knows one TaskManager: the in-process `executor`, with every slot the job needs. */
+function localResourceManager(
+  conf: Configuration,
+  log: Logger,
+  executor: LocalTaskExecutor,
+  taskManager: { id: string; slots: number; workDir: string },
+): ResourceManager {
+  const { id, slots, workDir } = taskManager;
   // Not started: its heartbeats would only ask this thread whether it is alive.
   const rm = new ResourceManager(
     randomBytes(16).toString('hex'),
@@ -73,7 +112,7 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
   );
   const now = Date.now();
   const tm: TaskManagerInfo = {
-    id: taskManagerId,
+    id,
     rpcAddress: 'in-process',
     slotDataAddresses: new Array<string>(slots).fill('in-process'),
     hostname: hostname(),
@@ -90,81 +129,62 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
     client: executor.gateway() as unknown as grpc.Client,
   };
   rm.taskManagers.set(tm.id, tm);
+  return rm;
+}
 
-  const settings = jobCheckpointSettings(
-    jobGraph.config.checkpointing as Partial<CheckpointingSettings> | undefined,
-    conf,
-  );
-  const periodic = settings.interval > 0;
-  let jm: JobMaster;
-  try {
-    const restartStrategy = createRestartStrategy(
-      jobGraph.config.restartStrategy as RestartStrategySettings | undefined,
-      conf,
-      periodic,
-    );
-    jm = new JobMaster(
-      {
-        jobId,
-        jobGraph,
-        bundleId: '0'.repeat(64),
-        programArgs: [],
-        defaultParallelism: 1,
-        slotRequestTimeoutMs: conf.getDuration('slot.request.timeout'),
-        cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
-        spreadOutSlots: false,
-        rpcTimeoutMs: Math.max(5000, conf.getDuration('heartbeat.timeout')),
-        restartStrategy,
-        checkpointing: {
-          settings,
-          periodic,
-          checkpointsDir,
-          numRetained: conf.getInt('state.checkpoints.num-retained'),
-          stateBackend: stateBackendType(conf),
-          historySize: conf.getInt('web.checkpoints.history'),
-        },
-      },
-      rm,
-      log.child({ jobId }),
-    );
-  } catch (e) {
-    await removeDir(workDir, { recursive: true, force: true });
-    throw e;
-  }
-  executor.attach(jm);
-  const started = Date.now();
-  jm.start();
-
-  const result = jm.whenTerminal().then(async (status) => {
-    const netRuntime = Date.now() - started;
-    try {
-      await executor.close();
-      await jm.checkpointing.coordinator.shutdown(status as 'FINISHED' | 'FAILED' | 'CANCELED');
-    } finally {
-      jm.dispose();
-      jm.checkpointing.coordinator.dispose();
-      rm.stop();
-      await removeDir(workDir, { recursive: true, force: true }).catch(() => undefined);
-    }
-    if (status === 'FINISHED') return new JobExecutionResult(jobId, jobGraph.name, netRuntime);
-    if (status === 'CANCELED') throw new JobExecutionException(jobId, `Job ${jobGraph.name} (${jobId}) was canceled`);
-    const rootCause = jm.rootCause() ?? 'no cause recorded';
-    // The error object itself when a task's failure is the root cause (not an earlier attempt's, not the JobMaster's own).
-    const thrown = userErrorOf(executor.lastFailure);
-    const cause = thrown instanceof Error && rootCause.includes(thrown.message) ? thrown : new Error(rootCause);
-    const reason = cause === thrown ? `${cause.name}: ${cause.message}` : firstLine(rootCause);
-    throw new JobExecutionException(jobId, `Job ${jobGraph.name} (${jobId}) failed: ${reason}`, { cause });
-  });
-  // A caller that never asks for the result must not see an unhandled rejection.
-  result.catch(() => undefined);
-
-  return {
-    getJobID: () => jobId,
-    getJobStatus: () => Promise.resolve(jm.status),
-    async cancel() {
-      if (!isGloballyTerminal(jm.status)) jm.cancel();
-      await result.catch(() => undefined);
+/** The real JobMaster, with the job's restart strategy and checkpointing. */
+function createJobMaster(
+  conf: Configuration,
+  jobId: string,
+  jobGraph: JobGraph,
+  checkpointsDir: string,
+  rm: ResourceManager,
+  log: Logger,
+): JobMaster {
+  return new JobMaster(
+    {
+      jobId,
+      jobGraph,
+      bundleId: '0'.repeat(64),
+      programArgs: [],
+      defaultParallelism: 1,
+      ...configuredJobOptions(conf, jobGraph, checkpointsDir),
     },
-    getJobExecutionResult: () => result,
-  };
+    rm,
+    log.child({ jobId }),
+  );
+}
+
+/**
+ * Once the job and its tasks have ended, releases everything the job used and settles as Flink's
+ * JobClient does: its result, or a JobExecutionException with the user's error as its cause.
+ */
+async function jobResult(
+  jm: JobMaster,
+  jobGraph: JobGraph,
+  executor: LocalTaskExecutor,
+  rm: ResourceManager,
+  workDir: string,
+  started: number,
+): Promise<JobExecutionResult> {
+  const jobId = jm.jobId;
+  const status = await jm.whenTerminal();
+  const netRuntime = Date.now() - started;
+  try {
+    await executor.close();
+    await jm.checkpointing.coordinator.shutdown(status as 'FINISHED' | 'FAILED' | 'CANCELED');
+  } finally {
+    jm.dispose();
+    jm.checkpointing.coordinator.dispose();
+    rm.stop();
+    await removeDir(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  if (status === 'FINISHED') return new JobExecutionResult(jobId, jobGraph.name, netRuntime);
+  if (status === 'CANCELED') throw new JobExecutionException(jobId, `Job ${jobGraph.name} (${jobId}) was canceled`);
+  const rootCause = jm.rootCause() ?? 'no cause recorded';
+  // The error object itself when a task's failure is the root cause (not an earlier attempt's, not the JobMaster's own).
+  const thrown = userErrorOf(executor.lastFailure);
+  const cause = thrown instanceof Error && rootCause.includes(thrown.message) ? thrown : new Error(rootCause);
+  const reason = cause === thrown ? `${cause.name}: ${cause.message}` : firstLine(rootCause);
+  throw new JobExecutionException(jobId, `Job ${jobGraph.name} (${jobId}) failed: ${reason}`, { cause });
 }

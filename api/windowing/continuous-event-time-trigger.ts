@@ -1,19 +1,27 @@
 // Flink's ContinuousEventTimeTrigger: early firings every `interval` of event time (aligned to
 // multiples of the interval), plus the final firing at the end of the window.
 import { positiveMs, type Duration } from './durations.js';
-import type { OnMergeContext, Trigger, TriggerContext, TriggerResult, Window } from './types.js';
+import { BaseTrigger } from './base-trigger.js';
+import type { OnMergeContext, TriggerContext, TriggerResult, Window } from './types.js';
 
 /** The next early firing time; the smallest one wins when windows merge. */
 const FIRE_TIME = 'fire-time';
 
-export class ContinuousEventTimeTrigger implements Trigger<unknown, Window> {
-  private constructor(readonly interval: number) {}
+export class ContinuousEventTimeTrigger extends BaseTrigger {
+  private constructor(readonly interval: number) {
+    super();
+  }
 
   static of(interval: Duration): ContinuousEventTimeTrigger {
     return new ContinuousEventTimeTrigger(positiveMs(interval, 'ContinuousEventTimeTrigger.of() interval'));
   }
 
-  onElement(_element: unknown, timestamp: number | undefined, window: Window, ctx: TriggerContext): TriggerResult {
+  override onElement(
+    _element: unknown,
+    timestamp: number | undefined,
+    window: Window,
+    ctx: TriggerContext,
+  ): TriggerResult {
     if (window.maxTimestamp() <= ctx.getCurrentWatermark()) return 'FIRE';
     ctx.registerEventTimeTimer(window.maxTimestamp());
     const state = ctx.getPartitionedState<number>(FIRE_TIME);
@@ -24,7 +32,7 @@ export class ContinuousEventTimeTrigger implements Trigger<unknown, Window> {
     return 'CONTINUE';
   }
 
-  onEventTime(time: number, window: Window, ctx: TriggerContext): TriggerResult {
+  override onEventTime(time: number, window: Window, ctx: TriggerContext): TriggerResult {
     if (time === window.maxTimestamp()) return 'FIRE';
     const state = ctx.getPartitionedState<number>(FIRE_TIME);
     if (state.value() === time) {
@@ -35,15 +43,11 @@ export class ContinuousEventTimeTrigger implements Trigger<unknown, Window> {
     return 'CONTINUE';
   }
 
-  onProcessingTime(_time: number, _window: Window, _ctx?: TriggerContext): TriggerResult {
-    return 'CONTINUE';
-  }
-
-  canMerge(): boolean {
+  override canMerge(): boolean {
     return true;
   }
 
-  onMerge(window: Window, ctx: OnMergeContext): void {
+  override onMerge(window: Window, ctx: OnMergeContext): void {
     ctx.mergePartitionedState<number>(FIRE_TIME, (a, b) => Math.min(a, b));
     const next = ctx.getPartitionedState<number>(FIRE_TIME).value();
     if (next !== undefined) ctx.registerEventTimeTimer(next);
@@ -52,7 +56,7 @@ export class ContinuousEventTimeTrigger implements Trigger<unknown, Window> {
     if (window.maxTimestamp() > ctx.getCurrentWatermark()) ctx.registerEventTimeTimer(window.maxTimestamp());
   }
 
-  clear(window: Window, ctx: TriggerContext): void {
+  override clear(window: Window, ctx: TriggerContext): void {
     const state = ctx.getPartitionedState<number>(FIRE_TIME);
     const next = state.value();
     if (next !== undefined) {
@@ -63,11 +67,11 @@ export class ContinuousEventTimeTrigger implements Trigger<unknown, Window> {
     ctx.deleteEventTimeTimer(window.maxTimestamp());
   }
 
-  describe(): Record<string, unknown> {
+  override describe(): Record<string, unknown> {
     return { kind: 'continuousEventTime', interval: this.interval };
   }
 
-  toString(): string {
+  override toString(): string {
     return `ContinuousEventTimeTrigger(${this.interval})`;
   }
 

@@ -9,7 +9,7 @@ function ms(value: Duration, what: string): number {
   try {
     n = parseDuration(value);
   } catch (e) {
-    throw new RangeError(`${what}: ${(e as Error).message}`);
+    throw new RangeError(`${what}: ${(e as Error).message}`, { cause: e });
   }
   if (!Number.isSafeInteger(n))
     throw new RangeError(`${what} must be a whole number of milliseconds, got ${String(value)}`);

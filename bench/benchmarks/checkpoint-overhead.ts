@@ -5,7 +5,7 @@
 // and without (full checkpoints). A warm-up and a calibration run without checkpoints size the measured
 // runs to last about TARGET_SECONDS × scale; the two variants then alternate, so drift of the
 // shared machine hits both alike. Rates are records / running window (lib/timing.ts).
-import type { BenchOptions, Figure, PartResult } from '../lib/benchmark.js';
+import type { BenchOptions, PartResult } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { DEFAULT_KEYS } from '../lib/keyed-records.js';
 import { formatCount, median, medianNote } from '../lib/stats.js';

@@ -1,8 +1,7 @@
 // The hand-written baselines of the Nexmark benchmark: one loop each over the same generated
 // events, applying the same watermark (bounded out-of-orderness) to close windows, producing the
 // same results as the q5 and q7 jobs.
-import { nexmarkEvent, type NexmarkConfig } from '../../examples/nexmark/generator.js';
-import type { Bid } from '../../examples/nexmark/model.js';
+import { nexmarkEvent, type Bid, type NexmarkConfig } from 'weir/nexmark';
 
 let checksum = 0;
 

@@ -2,9 +2,8 @@
 // keeps each open tumbling window's persons by id and auctions, applies the same watermark
 // (bounded out-of-orderness) to close windows, and emits one result per auction whose seller
 // registered in that window, as the window join does.
-import { nexmarkEvent, type NexmarkConfig } from '../../examples/nexmark/generator.js';
+import { nexmarkEvent, type Auction, type NexmarkConfig, type Person } from 'weir/nexmark';
 import type { NewUser } from '../../examples/nexmark/joins.js';
-import type { Auction, Person } from '../../examples/nexmark/model.js';
 
 let checksum = 0;
 

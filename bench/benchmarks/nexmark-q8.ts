@@ -6,7 +6,7 @@
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the join's keyBy shuffles,
 //       half over gRPC.
 // Each Weir run is checked to deliver exactly as many results as the loop.
-import { nexmarkConfig } from '../../examples/nexmark/generator.js';
+import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';

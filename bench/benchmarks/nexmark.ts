@@ -9,7 +9,7 @@
 //       slots of one process.
 // Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
 // TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported.
-import { nexmarkConfig } from '../../examples/nexmark/generator.js';
+import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';

@@ -12,8 +12,7 @@ import {
   type RuntimeContext,
   type StreamExecutionEnvironment,
 } from 'weir';
-import { nexmarkConfig, nexmarkEvent } from '../../examples/nexmark/generator.js';
-import type { NexmarkEvent } from '../../examples/nexmark/model.js';
+import { nexmarkConfig, nexmarkEvent, type NexmarkEvent } from 'weir/nexmark';
 import { LatencyHistogram } from '../benchmarks/latency-histogram.js';
 
 interface TimedEvent {

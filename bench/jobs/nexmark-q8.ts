@@ -3,9 +3,9 @@
 //   args: [events = 1000000] [outOfOrdernessMs = 200] [sizeMs = 10000]
 // The pipeline is the example job's (examples/nexmark/q8.ts).
 import type { StreamExecutionEnvironment } from 'weir';
+import { NexmarkSource } from 'weir/nexmark';
 import { auctionsOf, personsOf, type NewUser } from '../../examples/nexmark/joins.js';
 import { newUsers } from '../../examples/nexmark/q8.js';
-import { NexmarkSource } from '../../examples/nexmark/source.js';
 import { consumeNewUser } from '../benchmarks/nexmark-q8-loop.js';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {

@@ -3,10 +3,10 @@
 // The queries are the example jobs' pipelines (examples/nexmark). At parallelism 1 every edge
 // chains, so the whole job is one task.
 import type { StreamExecutionEnvironment } from 'weir';
+import { NexmarkSource } from 'weir/nexmark';
 import { hotItems } from '../../examples/nexmark/q5.js';
 import { highestBids } from '../../examples/nexmark/q7.js';
 import { bidsOf } from '../../examples/nexmark/queries.js';
-import { NexmarkSource } from '../../examples/nexmark/source.js';
 import { consumeResult } from '../benchmarks/nexmark-loops.js';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {

@@ -30,6 +30,7 @@ export interface RequestContext extends ClientContext {
 /** Kafka sends empty (never null) record sets; librdkafka refuses a null one. */
 const EMPTY = Buffer.alloc(0);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
 type Handler = (body: any, ctx: RequestContext) => unknown | Promise<unknown>;
 
 /** First version of each coordinator API that may return PRODUCER_FENCED (KIP-588). */
@@ -448,11 +449,13 @@ export class Handlers {
     };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
   private async joinGroup(b: any, c: RequestContext) {
     const r = await this.groups.join(b, c);
     return { throttleTimeMs: 0, ...r, protocolName: r.protocolName ?? (c.apiVersion >= 7 ? null : '') };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
   private async syncGroup(b: any) {
     const r = await this.groups.sync(b);
     return { throttleTimeMs: 0, ...r };

@@ -66,6 +66,7 @@ export function readSaslUsers(file: string): Map<string, string> {
   } catch (e) {
     throw new Error(
       `cannot read the SASL users file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e },
     );
   }
   return parseSaslUsers(text, `SASL users file ${file}`);

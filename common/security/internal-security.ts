@@ -30,7 +30,7 @@ function readPem(conf: Configuration, key: OptionKey): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read '${key}' (${path}): ${(e as Error).message}`);
+    throw new Error(`cannot read '${key}' (${path}): ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -45,7 +45,7 @@ function readSecret(conf: Configuration): string | undefined {
       // A trailing newline from `echo ... > file` is not part of the secret.
       secret = readFileSync(file, 'utf8').replace(/\s+$/, '');
     } catch (e) {
-      throw new Error(`cannot read 'security.internal.secret-file' (${file}): ${(e as Error).message}`);
+      throw new Error(`cannot read 'security.internal.secret-file' (${file}): ${(e as Error).message}`, { cause: e });
     }
   }
   if (secret !== undefined && secret.length === 0)
@@ -71,6 +71,7 @@ export function internalSecurityFrom(conf: Configuration): InternalSecurity {
     } catch (e) {
       throw new Error(
         `security.ssl.internal.cert, .key and .ca are not a usable certificate, private key and CA (PEM): ${(e as Error).message}`,
+        { cause: e },
       );
     }
   }

@@ -1,7 +1,7 @@
 // Pieces the Nexmark join queries (q3, q8) share: the person and auction streams, the results'
 // shapes, and their JSON lines.
 import type { DataStream } from 'weir';
-import type { Auction, NexmarkEvent, Person } from './model.js';
+import type { Auction, NexmarkEvent, Person } from 'weir/nexmark';
 
 /** Query 3 result: a seller in one of the selected states and an auction of theirs in the selected category. */
 export interface LocalItem {

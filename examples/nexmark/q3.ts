@@ -13,10 +13,9 @@ import {
   type KeyedCoProcessContext,
   type StreamExecutionEnvironment,
 } from 'weir';
+import { NexmarkSource, type Auction, type Person } from 'weir/nexmark';
 import { auctionsOf, localItemLine, personsOf, q3Auction, q3Person, type LocalItem } from './joins.js';
-import type { Auction, Person } from './model.js';
 import { intArg } from './queries.js';
-import { NexmarkSource } from './source.js';
 
 interface SellerState {
   person?: Person;

@@ -14,9 +14,8 @@ import {
   type StreamExecutionEnvironment,
   type TimeWindow,
 } from 'weir';
-import type { Bid } from './model.js';
+import { NexmarkSource, type Bid } from 'weir/nexmark';
 import { bidsOf, hotItemLine, intArg, type HotItem } from './queries.js';
-import { NexmarkSource } from './source.js';
 
 export const countBids: AggregateFunction<Bid, number, number> = {
   createAccumulator: () => 0,

@@ -13,9 +13,8 @@ import {
   type StreamExecutionEnvironment,
   type TimeWindow,
 } from 'weir';
-import type { Bid } from './model.js';
+import { NexmarkSource, type Bid } from 'weir/nexmark';
 import { bidsOf, highestBidLine, intArg, type HighestBid } from './queries.js';
-import { NexmarkSource } from './source.js';
 
 /** The highest price seen and every bid at that price. */
 export interface MaxBids {

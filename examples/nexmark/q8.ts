@@ -4,10 +4,9 @@
 // A window join of persons and auctions on person id = seller. One result per auction the person
 // opened in that window, as Beam's Query8 (Flink's SQL q8 groups them into one).
 import { FileSink, TumblingEventTimeWindows, type DataStream, type StreamExecutionEnvironment } from 'weir';
+import { NexmarkSource, type Auction, type Person } from 'weir/nexmark';
 import { auctionsOf, newUserLine, personsOf, tumblingStart, type NewUser } from './joins.js';
-import type { Auction, Person } from './model.js';
 import { intArg } from './queries.js';
-import { NexmarkSource } from './source.js';
 
 export function newUsers(
   persons: DataStream<Person>,

@@ -1,6 +1,6 @@
 // Pieces the Nexmark query jobs share: the bid stream, the results' shapes, and their JSON lines.
 import type { DataStream } from 'weir';
-import type { Bid, NexmarkEvent } from './model.js';
+import type { Bid, NexmarkEvent } from 'weir/nexmark';
 
 /** Query 5 result: an auction with the most bids in one sliding window. */
 export interface HotItem {

@@ -281,7 +281,7 @@ export class CheckpointStorage {
       names = await readdir(this.jobDir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new Error(`cannot list checkpoint directory ${this.jobDir}: ${(e as Error).message}`);
+      throw new Error(`cannot list checkpoint directory ${this.jobDir}: ${(e as Error).message}`, { cause: e });
     }
     const out: Array<{ checkpointId: number; dir: string }> = [];
     for (const name of names) {

@@ -27,7 +27,7 @@ export class DeploymentStore {
     try {
       await mkdir(this.bundlesDir, { recursive: true });
     } catch (e) {
-      throw new Error(`cannot use the deployment store ${this.dir}: ${(e as Error).message}`);
+      throw new Error(`cannot use the deployment store ${this.dir}: ${(e as Error).message}`, { cause: e });
     }
   }
 

@@ -30,7 +30,9 @@ export class FileJobStore {
       await mkdir(this.jobsDir, { recursive: true });
       await mkdir(this.bundlesDir, { recursive: true });
     } catch (e) {
-      throw new Error(`cannot use high-availability.storageDir ${this.storageDir}: ${(e as Error).message}`);
+      throw new Error(`cannot use high-availability.storageDir ${this.storageDir}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
 

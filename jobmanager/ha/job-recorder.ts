@@ -78,10 +78,6 @@ export class JobRecorder {
     clearInterval(this.timer);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   private flush(jobId: string): Promise<void> {
     const t = this.tracked.get(jobId);
     if (!t || this.closed) return Promise.resolve();

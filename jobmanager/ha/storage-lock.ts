@@ -20,7 +20,7 @@ export class StorageLock {
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new Error(`cannot lock ${this.path}: ${(e as Error).message}`);
+          throw new Error(`cannot lock ${this.path}: ${(e as Error).message}`, { cause: e });
       }
       const owner = await readFile(this.path, 'utf8')
         .then((t) => JSON.parse(t) as { pid?: number; hostname?: string })

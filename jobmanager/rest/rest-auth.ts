@@ -25,7 +25,7 @@ export function restToken(conf: Configuration): string | undefined {
     try {
       token = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read security.rest.token-file ${file}: ${(e as Error).message}`);
+      throw new Error(`cannot read security.rest.token-file ${file}: ${(e as Error).message}`, { cause: e });
     }
   }
   if (token === undefined) return undefined;

@@ -14,7 +14,7 @@ function readPem(conf: Configuration, key: OptionKey): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read ${key} ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${key} ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -28,6 +28,7 @@ export function restTls(conf: Configuration): RestTls | undefined {
   } catch (e) {
     throw new Error(
       `security.ssl.rest.cert and security.ssl.rest.key are not a usable certificate and key: ${(e as Error).message}`,
+      { cause: e },
     );
   }
   return tls;

@@ -40,11 +40,6 @@ export class FileSinkBuckets {
     return n;
   }
 
-  /** Bucket ids currently active (a part open, or written to since the last processing-time check). */
-  bucketIds(): string[] {
-    return [...this.active.keys()];
-  }
-
   private writer(bucketId: string): RowFormatPartWriter {
     let w = this.active.get(bucketId);
     if (!w) {

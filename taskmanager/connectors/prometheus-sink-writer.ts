@@ -170,7 +170,7 @@ export class PrometheusSinkWriter {
     const batch: PrometheusBatch = { timeseries: groupBySeries(entries), samples };
     const p = (async () => {
       // Start after `inFlight` is set, even if send() throws at once.
-      await undefined;
+      await Promise.resolve();
       try {
         await this.o.send(batch);
       } catch (error) {

@@ -61,10 +61,6 @@ export class ResultSubpartition {
     return this.queuedBuffers;
   }
 
-  get isEndOfPartitionSent(): boolean {
-    return this.endSent;
-  }
-
   /** The serializer of the buffer being filled. */
   get recordSerializer(): RecordSerializer {
     return (this.serializer ??= new RecordSerializer(INITIAL_ARENA_BYTES, this.owner.segmentSize));

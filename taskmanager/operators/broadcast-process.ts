@@ -3,14 +3,11 @@
 // (the rules-engine pattern); data elements read it. Keyed when input 1 has a key selector:
 // then data elements have a current key and per-key timers.
 import type { Collector, TimeDomain, TimerService } from '../../api/functions.js';
-import {
-  BroadcastStates,
-  type BroadcastStateDescriptorLike,
-  type BroadcastStateView,
-  type ReadOnlyBroadcastStateView,
-} from './broadcast-state.js';
+import type { BroadcastState, ReadOnlyBroadcastState } from '../../api/broadcast-state.js';
+import { BroadcastStates, type BroadcastStateDescriptorLike } from './broadcast-state.js';
 import { coMethod } from './co-map.js';
 import { CoTimerOperator, optionalMethod } from './co-timers.js';
+import { onTimerContext, processContext } from './process-contexts.js';
 import type { OperatorSetup, StateInitializationContext } from './operator.js';
 
 interface BaseContext {
@@ -22,14 +19,14 @@ interface BaseContext {
 
 /** Context of processElement (Flink's ReadOnlyContext). */
 export interface BroadcastReadOnlyContext extends BaseContext {
-  getBroadcastState(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastStateView;
+  getBroadcastState(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastState;
   timerService(): TimerService;
   getCurrentKey(): unknown;
 }
 
 /** Context of processBroadcastElement: the broadcast state is writable. */
 export interface BroadcastContext extends BaseContext {
-  getBroadcastState(descriptor: BroadcastStateDescriptorLike): BroadcastStateView;
+  getBroadcastState(descriptor: BroadcastStateDescriptorLike): BroadcastState;
   timerService(): TimerService;
 }
 
@@ -67,52 +64,42 @@ export class BroadcastProcessOperator extends CoTimerOperator {
     this.elementFn = coMethod(this.name, setup.userCode, 'processElement');
     this.broadcastElementFn = coMethod(this.name, setup.userCode, 'processBroadcastElement');
     this.onTimerFn = optionalMethod(setup.userCode, 'onTimer');
-
-    const self = this;
     const states = this.broadcastStates;
-    const output = (tag: { id: string }, value: unknown) =>
-      self.output.collectSide(tag.id, value, self.currentTimestamp);
+    // Beyond a process function's contexts: the time readings and the broadcast state.
+    const clocks = {
+      currentProcessingTime: () => this.timerService.currentProcessingTime(),
+      currentWatermark: () => this.currentWatermark(),
+    };
     this.readOnlyContext = {
-      timestamp: () => self.currentTimestamp ?? null,
-      currentProcessingTime: () => self.timerService.currentProcessingTime(),
-      currentWatermark: () => self.currentWatermark(),
-      output,
+      ...processContext(this),
+      ...clocks,
       getBroadcastState: (d) => states.readOnly(d),
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
     };
     // Broadcast elements belong to no key, so they cannot set timers (Flink's Context has none).
     const noTimers = (): never => {
       throw new Error(
-        `operator '${self.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`,
+        `operator '${this.name}': timers cannot be set in processBroadcastElement(), which runs for no key; set them in processElement()`,
       );
     };
     const broadcastTimerService: TimerService = {
-      currentProcessingTime: () => self.timerService.currentProcessingTime(),
-      currentWatermark: () => self.currentWatermark(),
+      ...clocks,
       registerEventTimeTimer: noTimers,
       registerProcessingTimeTimer: noTimers,
       deleteEventTimeTimer: noTimers,
       deleteProcessingTimeTimer: noTimers,
     };
+    const { timestamp, output } = processContext(this);
     this.broadcastContext = {
-      timestamp: () => self.currentTimestamp ?? null,
-      currentProcessingTime: () => self.timerService.currentProcessingTime(),
-      currentWatermark: () => self.currentWatermark(),
+      timestamp,
       output,
+      ...clocks,
       getBroadcastState: (d) => states.writable(d),
       timerService: () => broadcastTimerService,
     };
     this.onTimerContext = {
-      // As Flink: the timer's time, for processing-time timers too.
-      timestamp: () => self.timerTime,
-      currentProcessingTime: () => self.timerService.currentProcessingTime(),
-      currentWatermark: () => self.currentWatermark(),
-      output,
+      ...onTimerContext(this),
+      ...clocks,
       getBroadcastState: (d) => states.readOnly(d),
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
-      timeDomain: () => self.timerDomain,
     };
   }
 

@@ -4,30 +4,13 @@
 // producer, so all instances hold the same state. The non-broadcast side reads it through a view
 // whose writes throw, as Flink's ReadOnlyBroadcastState.
 //
-// Keys compare as JavaScript Map keys: primitives by value, objects by identity.
+// Keys compare as JavaScript Map keys: primitives by value, objects by identity. The views are the
+// API's BroadcastState and ReadOnlyBroadcastState.
+import type { BroadcastState, ReadOnlyBroadcastState } from '../../api/broadcast-state.js';
 
 /** Anything naming a broadcast state (the API's MapStateDescriptor). */
 export interface BroadcastStateDescriptorLike {
   readonly name: string;
-}
-
-export interface ReadOnlyBroadcastStateView<K = unknown, V = unknown> {
-  get(key: K): V | undefined;
-  contains(key: K): boolean;
-  entries(): IterableIterator<[K, V]>;
-  /** Flink's name for entries() on the read-only view. */
-  immutableEntries(): IterableIterator<[K, V]>;
-  keys(): IterableIterator<K>;
-  values(): IterableIterator<V>;
-  size(): number;
-  isEmpty(): boolean;
-}
-
-export interface BroadcastStateView<K = unknown, V = unknown> extends ReadOnlyBroadcastStateView<K, V> {
-  put(key: K, value: V): void;
-  putAll(entries: Map<K, V> | Iterable<[K, V]>): void;
-  remove(key: K): void;
-  clear(): void;
 }
 
 const READ_ONLY = 'broadcast state is read-only on the non-broadcast side';
@@ -36,8 +19,8 @@ function readOnly(): never {
   throw new Error(READ_ONLY);
 }
 
-function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; readOnly: ReadOnlyBroadcastStateView } {
-  const reads: ReadOnlyBroadcastStateView = {
+function views(map: Map<unknown, unknown>): { writable: BroadcastState; readOnly: ReadOnlyBroadcastState } {
+  const reads: ReadOnlyBroadcastState = {
     get: (k) => map.get(k),
     contains: (k) => map.has(k),
     entries: () => map.entries(),
@@ -47,7 +30,7 @@ function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; read
     size: () => map.size,
     isEmpty: () => map.size === 0,
   };
-  const writable: BroadcastStateView = {
+  const writable: BroadcastState = {
     ...reads,
     put: (k, v) => void map.set(k, v),
     putAll: (entries) => {
@@ -64,15 +47,15 @@ function views(map: Map<unknown, unknown>): { writable: BroadcastStateView; read
     putAll: readOnly,
     remove: readOnly,
     clear: readOnly,
-  } as ReadOnlyBroadcastStateView;
+  } as ReadOnlyBroadcastState;
   return { writable, readOnly: readOnlyView };
 }
 
 export class BroadcastStates {
   private readonly names: readonly string[];
   private readonly maps = new Map<string, Map<unknown, unknown>>();
-  private readonly writableViews = new Map<string, BroadcastStateView>();
-  private readonly readOnlyViews = new Map<string, ReadOnlyBroadcastStateView>();
+  private readonly writableViews = new Map<string, BroadcastState>();
+  private readonly readOnlyViews = new Map<string, ReadOnlyBroadcastState>();
 
   constructor(
     names: readonly string[],
@@ -92,11 +75,11 @@ export class BroadcastStates {
     }
   }
 
-  writable(descriptor: BroadcastStateDescriptorLike): BroadcastStateView {
+  writable(descriptor: BroadcastStateDescriptorLike): BroadcastState {
     return this.lookup(this.writableViews, descriptor);
   }
 
-  readOnly(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastStateView {
+  readOnly(descriptor: BroadcastStateDescriptorLike): ReadOnlyBroadcastState {
     return this.lookup(this.readOnlyViews, descriptor);
   }
 

@@ -1,6 +1,7 @@
 // CoProcessFunction and KeyedCoProcessFunction on connected streams. Keyed when both inputs
 // have a key selector (a.keyBy(k).connect(b.keyBy(k))): then records of either input with the
 // same key share that key's timers, and onTimer fires per key.
+import { onTimerContext, processContext } from './process-contexts.js';
 import type { Collector, OnTimerContext, ProcessContext } from '../../api/functions.js';
 import { coMethod } from './co-map.js';
 import { CoTimerOperator, optionalMethod } from './co-timers.js';
@@ -31,21 +32,8 @@ export class CoProcessOperator extends CoTimerOperator {
     this.fn1 = coMethod(this.name, setup.userCode, 'processElement1');
     this.fn2 = coMethod(this.name, setup.userCode, 'processElement2');
     this.onTimerFn = optionalMethod(setup.userCode, 'onTimer');
-    const self = this;
-    this.processContext = {
-      timestamp: () => self.currentTimestamp ?? null,
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
-      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
-    };
-    this.onTimerContext = {
-      // As Flink: the timer's time, for processing-time timers too.
-      timestamp: () => self.timerTime,
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
-      timeDomain: () => self.timerDomain,
-      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
-    };
+    this.processContext = processContext(this);
+    this.onTimerContext = onTimerContext(this);
   }
 
   processElement1(value: unknown, timestamp: number | undefined): void {

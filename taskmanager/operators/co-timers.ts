@@ -12,7 +12,7 @@ import {
 import type { KeyedEntry, StateMeta } from '../state/types.js';
 import { TimestampedCollector } from './basic.js';
 import { TwoInputStreamOperator, type OperatorSetup, type RawKeyedState } from './operator.js';
-import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
+import { processFunctionTimers, type ProcessTimerService } from './process-timers.js';
 
 /** The user's onTimer, when the function object has one. */
 export function optionalMethod<F extends (...args: never[]) => unknown>(
@@ -27,14 +27,14 @@ export function optionalMethod<F extends (...args: never[]) => unknown>(
 export abstract class CoTimerOperator extends TwoInputStreamOperator implements KeyContext, Triggerable<null> {
   protected readonly timers: InternalTimerService<null> | undefined;
   /** What the user's context returns from timerService(). */
-  protected readonly timerService: ProcessTimerService;
+  readonly timerService: ProcessTimerService;
   /** Stamps results with the current record's timestamp (or the event-time timer's time). */
   protected readonly collector: TimestampedCollector;
   protected currentKey: unknown;
-  protected currentTimestamp: number | undefined;
+  currentTimestamp: number | undefined;
   /** Set while onTimer runs: the timer's time and domain. */
-  protected timerTime = 0;
-  protected timerDomain: TimeDomain = 'EVENT_TIME';
+  timerTime = 0;
+  timerDomain: TimeDomain = 'EVENT_TIME';
 
   /**
    * @param keyed whether records carry a key (timers and getCurrentKey need one)
@@ -47,23 +47,13 @@ export abstract class CoTimerOperator extends TwoInputStreamOperator implements 
   ) {
     super(setup);
     this.collector = new TimestampedCollector(this.output);
-    this.timers = keyed
-      ? new InternalTimerService<null>(
-          this,
-          this,
-          setup.services.processingTime,
-          () => '',
-          'user-timers',
-          VOID_TIMER_NAMESPACE,
-        )
-      : undefined;
-    this.timerService = new ProcessTimerService(
-      this.name,
-      this.timers,
+    ({ timers: this.timers, timerService: this.timerService } = processFunctionTimers(
+      this,
+      keyed,
       setup.services.processingTime,
       () => this.currentWatermark(),
       notKeyedHint,
-    );
+    ));
   }
 
   // --- KeyContext ---

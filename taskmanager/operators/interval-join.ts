@@ -117,18 +117,17 @@ export class IntervalJoinOperator extends TwoInputStreamOperator implements KeyC
       'cleanup-timers',
     );
     this.backend = uninitializedKeyedState(this.name);
-    const self = this;
     this.context = {
-      getLeftTimestamp: () => self.leftTimestamp,
-      getRightTimestamp: () => self.rightTimestamp,
-      getTimestamp: () => self.resultTimestamp,
-      output: (tag, value) => self.output.collectSide(tag.id, value, self.resultTimestamp),
+      getLeftTimestamp: () => this.leftTimestamp,
+      getRightTimestamp: () => this.rightTimestamp,
+      getTimestamp: () => this.resultTimestamp,
+      output: (tag, value) => this.output.collectSide(tag.id, value, this.resultTimestamp),
     };
-    this.collector = { collect: (value) => self.output.collect(value, self.resultTimestamp) };
+    this.collector = { collect: (value) => this.output.collect(value, this.resultTimestamp) };
     this.joinBucket = (ts, rows) => {
       for (let i = 0; i < rows.length; i++) {
-        if (self.joinSide === 0) self.emit(self.joinValue, rows[i], self.joinTimestamp, ts);
-        else self.emit(rows[i], self.joinValue, ts, self.joinTimestamp);
+        if (this.joinSide === 0) this.emit(this.joinValue, rows[i], this.joinTimestamp, ts);
+        else this.emit(rows[i], this.joinValue, ts, this.joinTimestamp);
       }
     };
   }

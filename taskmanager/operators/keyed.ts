@@ -1,6 +1,7 @@
 // Keyed operators: reduce (and the field aggregations built on it) and KeyedProcessFunction.
 // Keyed state lives in the operator's keyed state backend; the key-group layout comes from the
 // hash partitioner upstream, so each key lives in exactly one subtask.
+import { onTimerContext, processContext } from './process-contexts.js';
 import type {
   Collector,
   KeyedProcessContext,
@@ -22,7 +23,7 @@ import {
   type StateMeta,
   type StateTable,
 } from '../state/types.js';
-import { ProcessTimerService, VOID_TIMER_NAMESPACE } from './process-timers.js';
+import { processFunctionTimers, type ProcessTimerService } from './process-timers.js';
 import { TimestampedCollector } from './basic.js';
 import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
 import { keyedEntries } from './state-inspection.js';
@@ -85,13 +86,13 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
   private readonly collector: TimestampedCollector;
   private readonly timers: InternalTimerService<null> | undefined;
   private currentKey: unknown;
-  private currentTimestamp: number | undefined;
+  currentTimestamp: number | undefined;
   private watermark = MIN_WATERMARK;
-  private timeDomainOfTimer: TimeDomain = 'EVENT_TIME';
-  private timerTime = 0;
+  timerDomain: TimeDomain = 'EVENT_TIME';
+  timerTime = 0;
   private readonly onTimerContext: OnTimerContext<unknown>;
   private readonly processContext: KeyedProcessContext<unknown>;
-  private readonly timerService: ProcessTimerService;
+  readonly timerService: ProcessTimerService;
 
   constructor(setup: OperatorSetup) {
     super(setup);
@@ -101,38 +102,15 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
       u && typeof u === 'object' && typeof u.onTimer === 'function' ? (u.onTimer.bind(u) as never) : undefined;
     this.keyOf = setup.keySelector;
     this.collector = new TimestampedCollector(this.output);
-    this.timers = this.keyOf
-      ? new InternalTimerService<null>(
-          this,
-          this,
-          setup.services.processingTime,
-          () => '',
-          'user-timers',
-          VOID_TIMER_NAMESPACE,
-        )
-      : undefined;
-    this.timerService = new ProcessTimerService(
-      this.name,
-      this.timers,
+    ({ timers: this.timers, timerService: this.timerService } = processFunctionTimers(
+      this,
+      Boolean(this.keyOf),
       setup.services.processingTime,
       () => this.watermark,
       'use keyBy() before process()',
-    );
-    const self = this;
-    this.processContext = {
-      timestamp: () => self.currentTimestamp ?? null,
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
-      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
-    } as KeyedProcessContext<unknown>;
-    this.onTimerContext = {
-      // As Flink: the timer's time, for processing-time timers too (their output has no timestamp).
-      timestamp: () => self.timerTime,
-      timerService: () => self.timerService,
-      getCurrentKey: () => self.getCurrentKey(),
-      timeDomain: () => self.timeDomainOfTimer,
-      output: (tag: { id: string }, value: unknown) => self.output.collectSide(tag.id, value, self.currentTimestamp),
-    } as OnTimerContext<unknown>;
+    ));
+    this.processContext = processContext(this);
+    this.onTimerContext = onTimerContext(this);
   }
 
   getCurrentKey(): unknown {
@@ -157,7 +135,7 @@ export class ProcessOperator extends StreamOperator implements KeyContext, Trigg
 
   private fireTimer(time: number, domain: TimeDomain, recordTimestamp: number | undefined): void {
     if (!this.onTimerFn) return;
-    this.timeDomainOfTimer = domain;
+    this.timerDomain = domain;
     this.timerTime = time;
     this.currentTimestamp = recordTimestamp;
     this.collector.timestamp = recordTimestamp;

@@ -126,7 +126,8 @@ export class UserCodeError extends Error {
 
 export abstract class StreamOperator {
   readonly name: string;
-  protected readonly output: Output;
+  /** Public for the process functions' contexts (process-contexts.ts). */
+  readonly output: Output;
   protected readonly services: TaskServices;
   /** This operator's keyed state (set by initializeState on keyed streams). */
   protected keyedStateBackend: KeyedStateBackend | undefined;
@@ -170,11 +171,10 @@ export abstract class StreamOperator {
     this.keyedStateBackend = context.keyedStateBackend;
     const fn = this.lifecycleObject();
     if (!isCheckpointedFunction(fn)) return;
-    const self = this;
     const fic: FunctionInitializationContext = {
       isRestored: () => context.isRestored(),
       getOperatorStateStore: () => context.getOperatorStateStore(),
-      getKeyedStateStore: () => self.keyedState(),
+      getKeyedStateStore: () => this.keyedState(),
     };
     try {
       await fn.initializeState(fic);
@@ -292,7 +292,6 @@ export abstract class StreamOperator {
 
   protected runtimeContext(): RuntimeContext {
     const s = this.services;
-    const self = this;
     return {
       getJobId: () => s.jobId,
       getTaskName: () => s.taskName,
@@ -300,11 +299,11 @@ export abstract class StreamOperator {
       getNumberOfParallelSubtasks: () => s.parallelism,
       getMaxNumberOfParallelSubtasks: () => s.maxParallelism,
       getAttemptNumber: () => s.attempt,
-      getState: (d) => self.keyedState().getState(d),
-      getListState: (d) => self.keyedState().getListState(d),
-      getMapState: (d) => self.keyedState().getMapState(d),
-      getReducingState: (d) => self.keyedState().getReducingState(d),
-      getAggregatingState: (d) => self.keyedState().getAggregatingState(d),
+      getState: (d) => this.keyedState().getState(d),
+      getListState: (d) => this.keyedState().getListState(d),
+      getMapState: (d) => this.keyedState().getMapState(d),
+      getReducingState: (d) => this.keyedState().getReducingState(d),
+      getAggregatingState: (d) => this.keyedState().getAggregatingState(d),
     };
   }
 

@@ -2,10 +2,12 @@
 // KeyedBroadcastProcessFunction): per-key timers without a namespace. Operators that are not keyed
 // get the same reads, and registering a timer fails clearly, as in Flink.
 import type { TimerService } from '../../api/functions.js';
-import type {
+import {
   InternalTimerService,
-  ProcessingTimeService,
-  TimerNamespaceSerializer,
+  type KeyContext,
+  type ProcessingTimeService,
+  type TimerNamespaceSerializer,
+  type Triggerable,
 } from '../runtime/timer-service.js';
 import { VOID_NAMESPACE } from '../state/types.js';
 
@@ -60,3 +62,21 @@ export const VOID_TIMER_NAMESPACE: TimerNamespaceSerializer<null> = {
   serialize: () => VOID_NAMESPACE,
   deserialize: () => VOID,
 };
+
+/**
+ * A process function's timers (none when the operator is not keyed) and the TimerService it sees.
+ * @param notKeyedHint how the user makes the stream keyed, for the error an unkeyed timer gets
+ */
+export function processFunctionTimers(
+  operator: KeyContext & Triggerable<null> & { readonly name: string },
+  keyed: boolean,
+  processingTime: ProcessingTimeService,
+  watermark: () => number,
+  notKeyedHint: string,
+): { timers: InternalTimerService<null> | undefined; timerService: ProcessTimerService } {
+  const timers = keyed
+    ? new InternalTimerService<null>(operator, operator, processingTime, () => '', 'user-timers', VOID_TIMER_NAMESPACE)
+    : undefined;
+  const timerService = new ProcessTimerService(operator.name, timers, processingTime, watermark, notKeyedHint);
+  return { timers, timerService };
+}

@@ -6,7 +6,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { FINAL_CHECKPOINT_ID, type CheckpointingMode } from '../../common/checkpoint.js';
 import type { SourceReader } from '../connectors/source-readers.js';
 import { SplitWatermarks } from './split-watermarks.js';
-import { TwoInputStreamOperator, type Output, type TaskServices } from '../operators/operator.js';
+import type { NetworkEvent } from '../network/types.js';
+import { TwoInputStreamOperator, type Output, type StreamOperator, type TaskServices } from '../operators/operator.js';
 import { CheckpointBarrierHandler, type BarrierInfo } from './checkpoint-barrier-handler.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain, RecordWriter } from './operator-chain.js';
@@ -14,9 +15,18 @@ import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
 import type { UnionInput } from './union-input.js';
 import { hasWatermarks, WatermarkEmitter, type StrategyLike } from './watermark-emitter.js';
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint.js';
-import { StatusWatermarkValve } from './watermark-valve.js';
+import type { StatusWatermarkValve } from './watermark-valve.js';
+import { InputChannelLayout } from './input-channel-layout.js';
+import { createInputValves } from './input-valves.js';
 import { WakeSignal } from './wake-signal.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
+
+/** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
+interface InputProcessing {
+  layout: InputChannelLayout;
+  barriers: CheckpointBarrierHandler | undefined;
+  valves: StatusWatermarkValve[];
+}
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
@@ -461,74 +471,17 @@ export class StreamTask {
     }
   }
 
+  /**
+   * The input loop: drains buffers and events from the input gates into the head operator, between
+   * them runs mail and checkpoint actions, and waits for credit (backpressure) after each one.
+   * The per-record loops stay inline here: no call, closure or await per record beyond pending user work.
+   */
   private async runInput(input: UnionInput): Promise<void> {
     const head = this.chain.head;
     const services = this.services;
     const twoInput = head instanceof TwoInputStreamOperator ? head : undefined;
-    // One valve per logical input: a two-input operator sees each input's own watermark.
-    const numValves = twoInput ? 2 : 1;
-    const channelsPerInput = new Array<number>(numValves).fill(0);
-    const offsets: number[] = [];
-    const valveOfGate: number[] = [];
-    input.gates.forEach((g, i) => {
-      const v = twoInput ? (this.gateInputs[i] ?? 0) : 0;
-      valveOfGate.push(v);
-      offsets.push(channelsPerInput[v]!);
-      channelsPerInput[v]! += g.numChannels;
-    });
-    // Barrier alignment works on channels over all gates.
-    const gateOffsets: number[] = [];
-    let totalChannels = 0;
-    for (const g of input.gates) {
-      gateOffsets.push(totalChannels);
-      totalChannels += g.numChannels;
-    }
-    const locate = (global: number): [number, number] => {
-      let g = gateOffsets.length - 1;
-      while (gateOffsets[g]! > global) g--;
-      return [g, global - gateOffsets[g]!];
-    };
-    const cp = this.checkpoints;
-    const barriers = cp
-      ? new CheckpointBarrierHandler(totalChannels, cp.mode, {
-          blockChannel: (c) => {
-            const [g, ch] = locate(c);
-            input.gates[g]!.blockChannel(ch);
-          },
-          resumeChannel: (c) => {
-            const [g, ch] = locate(c);
-            input.gates[g]!.resumeChannel(ch);
-          },
-          triggerCheckpoint: (b, alignmentMs) => this.checkpointAtBarrier(cp, b, alignmentMs),
-          abortCheckpoint: (id, reason) => cp.coordinator.abort(id, reason),
-        })
-      : undefined;
-    this.barrierHandler = barriers;
-    const idleInputs = new Array<boolean>(numValves).fill(false);
-    const valves = channelsPerInput.map(
-      (n, v) =>
-        new StatusWatermarkValve(
-          n,
-          (wm) => {
-            if (twoInput) {
-              if (v === 0) twoInput.processWatermark1(wm);
-              else twoInput.processWatermark2(wm);
-              this.io.watermark = Math.min(valves[0]?.currentWatermark ?? wm, valves[1]?.currentWatermark ?? wm);
-            } else {
-              this.io.watermark = wm;
-              head.processWatermark(wm);
-            }
-          },
-          (idle) => {
-            idleInputs[v] = idle;
-            if (twoInput) {
-              if (v === 0) twoInput.processWatermarkStatus1(idle);
-              else twoInput.processWatermarkStatus2(idle);
-            }
-            services.setIdle(idleInputs.every((x) => x));
-          },
-        ),
-    );
+    const inputs = this.setUpInputProcessing(input, head, twoInput);
+    const valveOfGate = inputs.layout.inputOfGate;
     let sliceStart = performance.now();
     for (;;) {
       this.checkCanceled();
@@ -571,22 +524,9 @@ export class StreamTask {
           }
         }
       } else {
-        const ev = boe.event;
-        const valve = valves[valveOfGate[input.lastGate]!]!;
-        const channel = offsets[input.lastGate]! + boe.channel;
-        if (ev.type === 'watermark') valve.inputWatermark(channel, ev.timestamp);
-        else if (ev.type === 'idle') valve.inputIdle(channel, ev.idle);
-        else if (ev.type === 'barrier') {
-          if (!barriers)
-            throw new Error(`received a checkpoint barrier (${ev.checkpointId}) but this job does not checkpoint`);
-          await barriers.processBarrier(gateOffsets[input.lastGate]! + boe.channel, ev);
-        } else if (ev.type === 'cancelBarrier') barriers?.processCancelBarrier(ev.checkpointId);
-        else if (ev.type === 'endOfPartition') {
-          // A finished channel must not hold the watermark back, nor an alignment. After a stop
-          // (not drained) it must not fire anything either: that stays in the savepoint.
-          if (!this.stopped) valve.inputWatermark(channel, MAX_WATERMARK);
-          await barriers?.processEndOfPartition(gateOffsets[input.lastGate]! + boe.channel);
-        }
+        // Only barriers and ends of partitions take asynchronous work: watermarks add no await.
+        const eventDone = this.processEvent(boe.event, input.lastGate, boe.channel, inputs);
+        if (eventDone !== undefined) await eventDone;
       }
       await this.awaitOutputs();
       if (performance.now() - sliceStart >= TIME_SLICE_MS) {
@@ -594,5 +534,66 @@ export class StreamTask {
         sliceStart = performance.now();
       }
     }
+  }
+
+  /** Numbers the input channels and creates the barrier handler and the watermark valves over them. */
+  private setUpInputProcessing(
+    input: UnionInput,
+    head: StreamOperator,
+    twoInput: TwoInputStreamOperator | undefined,
+  ): InputProcessing {
+    // One valve per logical input: a two-input operator sees each input's own watermark.
+    const layout = new InputChannelLayout(input.gates, this.gateInputs, twoInput ? 2 : 1);
+    const barriers = this.createBarrierHandler(input, layout);
+    this.barrierHandler = barriers;
+    const valves = createInputValves(layout.channelsPerInput, head, twoInput, this.io, this.services);
+    return { layout, barriers, valves };
+  }
+
+  /** Barrier alignment (or tracking, at least once) over the channels of all gates; none without checkpoints. */
+  private createBarrierHandler(input: UnionInput, layout: InputChannelLayout): CheckpointBarrierHandler | undefined {
+    const cp = this.checkpoints;
+    if (!cp) return undefined;
+    return new CheckpointBarrierHandler(layout.totalChannels, cp.mode, {
+      blockChannel: (c) => {
+        const [g, ch] = layout.locate(c);
+        input.gates[g]!.blockChannel(ch);
+      },
+      resumeChannel: (c) => {
+        const [g, ch] = layout.locate(c);
+        input.gates[g]!.resumeChannel(ch);
+      },
+      triggerCheckpoint: (b, alignmentMs) => this.checkpointAtBarrier(cp, b, alignmentMs),
+      abortCheckpoint: (id, reason) => cp.coordinator.abort(id, reason),
+    });
+  }
+
+  /**
+   * An in-band event from `channel` of gate `gate`. Returns a promise only when the event needs
+   * asynchronous work (a barrier, an end of partition), so watermarks cost no await.
+   */
+  private processEvent(
+    ev: NetworkEvent,
+    gate: number,
+    channel: number,
+    { layout, barriers, valves }: InputProcessing,
+  ): Promise<void> | undefined {
+    const valve = valves[layout.inputOfGate[gate]!]!;
+    const valveChannel = layout.offsetInInput[gate]! + channel;
+    if (ev.type === 'watermark') valve.inputWatermark(valveChannel, ev.timestamp);
+    else if (ev.type === 'idle') valve.inputIdle(valveChannel, ev.idle);
+    else if (ev.type === 'barrier') {
+      if (!barriers)
+        throw new Error(`received a checkpoint barrier (${ev.checkpointId}) but this job does not checkpoint`);
+      return barriers.processBarrier(layout.offsetOverall[gate]! + channel, ev);
+    } else if (ev.type === 'cancelBarrier') barriers?.processCancelBarrier(ev.checkpointId);
+    else if (ev.type === 'endOfPartition') {
+      // A finished channel must not hold the watermark back, nor an alignment. After a stop
+      // (not drained) it must not fire anything either: that stays in the savepoint.
+      if (!this.stopped) valve.inputWatermark(valveChannel, MAX_WATERMARK);
+      // Awaited even without checkpoints, as an end of partition always was.
+      return barriers ? barriers.processEndOfPartition(layout.offsetOverall[gate]! + channel) : Promise.resolve();
+    }
+    return undefined;
   }
 }

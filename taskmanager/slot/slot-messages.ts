@@ -9,6 +9,16 @@ import type { ExecutionState } from '../../common/states.js';
 import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
 import type { TaskFailure } from '../task.js';
 
+/** A task's state as its slot reports it to the TaskManager. */
+export interface TaskStateUpdate {
+  executionId: string;
+  jobId: string;
+  name: string;
+  state: ExecutionState;
+  failure?: TaskFailure;
+  metrics?: TaskMetrics;
+}
+
 /** What a slot's thread is started with. */
 export interface SlotWorkerData {
   taskManagerId: string;
@@ -51,15 +61,7 @@ export interface SlotTaskMetrics {
 
 export type FromSlot =
   | { t: 'ready'; dataAddress: string; boundPort: number }
-  | {
-      t: 'state';
-      executionId: string;
-      jobId: string;
-      name: string;
-      state: ExecutionState;
-      failure?: TaskFailure;
-      metrics?: TaskMetrics;
-    }
+  | ({ t: 'state' } & TaskStateUpdate)
   | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }
   | { t: 'ack'; ack: TaskCheckpointAck }
   | { t: 'decline'; jobId: string; executionId: string; checkpointId: number; reason: string }

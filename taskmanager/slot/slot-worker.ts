@@ -2,6 +2,7 @@
 // state backends and user code (bundles load into this thread's module cache and go away with
 // it), owns the slot's result partitions and input gates, and serves its partitions to other
 // TaskManagers on its own gRPC data server. The main thread keeps the control plane.
+import { triggerCheckpointAt } from '../trigger-checkpoint.js';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
@@ -125,17 +126,10 @@ port.on('message', (msg: ToSlot) => {
       tasks.get(msg.executionId)?.cancel();
       return;
     case 'trigger': {
-      const task = tasks.get(msg.executionId);
-      const ok = task?.triggerCheckpoint(msg.barrier) ?? false;
       send({
         t: 'triggered',
         req: msg.req,
-        ok,
-        error: ok
-          ? ''
-          : task
-            ? `task ${task.name} is not running a source (state ${task.state})`
-            : `no task ${msg.executionId}`,
+        ...triggerCheckpointAt(tasks.get(msg.executionId), msg.executionId, msg.barrier),
       });
       return;
     }

@@ -14,16 +14,9 @@ import { isExecutionTerminal, type ExecutionState } from '../../common/states.js
 import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
 import { taskNameOf, type TaskFailure } from '../task.js';
 import type { SlotDataPorts } from './data-ports.js';
-import type { FromSlot, SlotWorkerData, ToSlot } from './slot-messages.js';
+import type { FromSlot, SlotWorkerData, TaskStateUpdate, ToSlot } from './slot-messages.js';
 
-export interface TaskStateUpdate {
-  executionId: string;
-  jobId: string;
-  name: string;
-  state: ExecutionState;
-  failure?: TaskFailure;
-  metrics?: TaskMetrics;
-}
+export type { TaskStateUpdate } from './slot-messages.js';
 
 export interface TaskSlotListener {
   onTaskState(update: TaskStateUpdate): void;

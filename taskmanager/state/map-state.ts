@@ -119,13 +119,13 @@ export class KeyedMapState<UK, UV> extends AbstractKeyedState<LiveMap> implement
   keys(): IterableIterator<UK> {
     return this.visible()
       .map(([k]) => k)
-      [Symbol.iterator]();
+      .values();
   }
 
   values(): IterableIterator<UV> {
     return this.visible()
       .map(([, v]) => v)
-      [Symbol.iterator]();
+      .values();
   }
 
   isEmpty(): boolean {

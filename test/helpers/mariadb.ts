@@ -150,6 +150,7 @@ export async function startMariaDb(opts: { database?: string } = {}): Promise<Ma
         if (Date.now() > deadline)
           throw new Error(
             `mariadbd did not accept connections within 30 s: ${(e as Error).message}\n${readFileSync(log, 'utf8').slice(-3000)}`,
+            { cause: e },
           );
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { sleep } from '../helpers/eventually.js';
 
 const JOB = 'test/jobs/bs-count.ts';
 const LOG_MAX = 4096;
@@ -101,8 +102,14 @@ describe('bounded stores', () => {
     const c = cluster;
     const { jobId, completed } = await cancelAfterCheckpoints(c);
     expect(completed.discarded).toBe(false);
-    // Cleanup after the end runs in the background: give it the time it would need, then look.
-    await new Promise((r) => setTimeout(r, 500));
+    // Cleanup after the end runs in the background, after it logs its decision.
+    await c.waitFor('the end-of-job checkpoint cleanup to start', async () =>
+      ((await c.rest('/jobmanager/log')).body as string).includes(
+        'the job is CANCELED: its retained checkpoints are kept',
+      ),
+    );
+    // Not deleting is a non-event: the cleanup is a few file operations, long done after 500 ms.
+    await sleep(500);
     expect(existsSync(join(completed.external_path, '_metadata'))).toBe(true);
     expect((await c.rest(`/jobs/${jobId}/checkpoints/config`)).body.externalization).toEqual({
       enabled: true,

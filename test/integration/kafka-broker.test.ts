@@ -15,6 +15,7 @@ import {
   FrameReader,
   KafkaConnection,
 } from '../../common/kafka/protocol/index.js';
+import { sleep, waitFor } from '../helpers/eventually.js';
 import { createTopic, startKafka, uniqueTopic, type TestKafka } from '../helpers/kafka.js';
 
 const KCAT = '/usr/bin/kcat';
@@ -102,20 +103,6 @@ async function consume(
   };
   cleanups.push(stop);
   return { consumer, got, stop };
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function kcat(args: string[], input?: string, timeoutMs = 20_000): Promise<{ stdout: string; stderr: string }> {
@@ -228,7 +215,8 @@ describe('kafka-broker with kafkajs', () => {
     await send(90, 9);
     const c3 = await consume(topic, groupId);
     await waitFor('9 new records', () => c3.got.length >= 9);
-    await new Promise((r) => setTimeout(r, 500));
+    // No more may come, a non-event: 500 ms is many fetch rounds of a consumer on localhost.
+    await sleep(500);
     expect(c3.got.map((g) => Number(g.value)).sort((a, b) => a - b)).toEqual([...Array(9).keys()].map((i) => 90 + i));
   });
 
@@ -260,7 +248,8 @@ describe('kafka-broker with kafkajs', () => {
     const uncommitted = await consume(topic, uniqueTopic('g-ru'), { readUncommitted: true });
     await waitFor('committed records', () => committed.got.length >= 5);
     await waitFor('all records', () => uncommitted.got.length >= 9);
-    await new Promise((r) => setTimeout(r, 500));
+    // No more may come, a non-event: 500 ms is many fetch rounds of a consumer on localhost.
+    await sleep(500);
     expect(committed.got.map((g) => g.value).sort()).toEqual([
       'committed-0',
       'committed-1',
@@ -556,7 +545,7 @@ describe('kafka-broker protocol behaviour (KafkaConnection)', () => {
     await waitFor(
       'the broker to abort the transaction',
       async () => (await listOffset(conn, topic, -1, 1)).offset === 2,
-      10_000,
+      { timeoutMs: 10_000 },
     );
     expect(
       (await conn.request(ApiKeys.EndTxn, 1, { transactionalId: txnId, producerId, producerEpoch, committed: true }))
@@ -569,14 +558,22 @@ describe('kafka-broker protocol behaviour (KafkaConnection)', () => {
     await createTopic(kafka.bootstrap, topic, 1);
     const other = await KafkaConnection.connect(kafka.host, kafka.port);
     cleanups.push(() => other.close());
-    const started = Date.now();
-    const pending = fetch(conn, topic, 0, { maxWaitMs: 5000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // A long maxWaitMs (below the connection's 30 s request timeout): answering at it instead of on
+    // the data would take far longer than any slow machine needs for the round trip.
+    const LONG_POLL_MS = 20_000;
+    const pending = fetch(conn, topic, 0, { maxWaitMs: LONG_POLL_MS });
+    let answered = false;
+    void pending.then(
+      () => (answered = true),
+      () => (answered = true),
+    );
+    // Holding an empty fetch is a non-event: 300 ms is far beyond a round trip on localhost.
+    await sleep(300);
+    expect(answered, 'an empty fetch was answered at once').toBe(false);
+    const producedAt = performance.now();
     await produce(other, topic, batch({ values: ['t0', 't1'], timestamp: 5000 }));
     const got = await pending;
-    const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(250);
-    expect(waited).toBeLessThan(3000);
+    expect(performance.now() - producedAt).toBeLessThan(LONG_POLL_MS / 2);
     expect(
       decodeRecordBatches(got.responses[0].partitions[0].records).flatMap((b) =>
         b.records.map((r) => r.value!.toString()),
@@ -830,7 +827,8 @@ describe('kafka-broker restart', () => {
     ]);
     const c = await consume(topic, groupId);
     await waitFor('the records after the committed offsets', () => c.got.length >= 3);
-    await new Promise((r) => setTimeout(r, 500));
+    // No more may come, a non-event: 500 ms is many fetch rounds of a consumer on localhost.
+    await sleep(500);
     expect(c.got.map((g) => g.value).sort()).toEqual(['v6', 'v8', 'v9']);
     // New records get the next offsets.
     const p2 = await producer();
@@ -1037,13 +1035,17 @@ describe('kafka-broker in a long run of short transactions', () => {
       await createTopic(k.bootstrap, idemTopic, 1);
       expect((await t.produce(null, idemTopic, plain(0, 'a'))).errorCode).toBe(0);
       expect((await t.produce(null, idemTopic, plain(5, 'gap'))).errorCode).toBe(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
-      await new Promise((r) => setTimeout(r, EXPIRATION_MS + 800));
-      // The producer's state expired: it is a new producer to the partition, whatever its sequence.
-      expect((await t.produce(null, idemTopic, plain(5, 'gap'))).errorCode).toBe(0);
-
       // Expired ids are gone from memory and journal: InitProducerId treats them as new.
-      const live = liveIdsInJournal(journal);
-      expect([...live]).toEqual(['long-open']);
+      const live = await waitFor('the journal to hold only the open transaction', () => liveIdsInJournal(journal), {
+        until: (ids) => ids.size === 1 && ids.has('long-open'),
+      });
+      // The producer's state expired: it is a new producer to the partition, whatever its sequence.
+      // (A refused batch leaves the producer's state as it was, so probing does not delay the expiry.)
+      await waitFor(
+        "the idle producer's state to expire",
+        async () => (await t.produce(null, idemTopic, plain(5, 'gap'))).errorCode,
+        { until: (code) => code !== 45 },
+      ).then((code) => expect(code).toBe(0));
       const again = await t.init('sink-0-0');
       expect(again).toMatchObject({ errorCode: 0, producerEpoch: 0 });
       expect(again.producerId).not.toBe(firstPids.get('sink-0-0'));

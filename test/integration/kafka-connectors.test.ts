@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../reference/random.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
 import { startCluster, type ProcessHandle, type TestCluster } from '../helpers/cluster.js';
+import { sleep } from '../helpers/eventually.js';
 import { createTopic, startKafka, uniqueTopic } from '../helpers/kafka.js';
 import { hasKcat, kcatConsume, kcatProduce } from '../helpers/kcat.js';
 import { stopWithSavepoint, submitFrom } from '../helpers/savepoints.js';
@@ -74,12 +75,20 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
           input,
           records.slice((c * records.length) / chunks, ((c + 1) * records.length) / chunks),
         );
-        await new Promise((r) => setTimeout(r, 400));
+        await sleep(400);
         if (c % 7 === 3 && kills < 3) {
-          const j = await cluster.job(jobId);
-          const hosting = new Set(j.vertices.flatMap((v: any) => v.subtasks.map((st: any) => st['taskmanager-id'])));
-          const candidates = live.filter((p) => hosting.has(p.id));
-          if (candidates.length === 0) continue;
+          // The previous kill's restart must have placed tasks again before there is a victim to pick.
+          const candidates = await cluster.waitFor(
+            'a live TaskManager hosting tasks of the job',
+            async () => {
+              const j = await cluster.job(jobId);
+              const vertices = j.vertices as { subtasks: { 'taskmanager-id'?: string }[] }[];
+              const hosting = new Set(vertices.flatMap((v) => v.subtasks.map((st) => st['taskmanager-id'])));
+              const found = live.filter((p) => hosting.has(p.id));
+              return found.length > 0 ? found : undefined;
+            },
+            60_000,
+          );
           const victim = candidates[Math.floor(random() * candidates.length)]!;
           live.splice(live.indexOf(victim), 1);
           victim.proc.kill('SIGKILL');
@@ -97,8 +106,8 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
         },
         120_000,
       );
-      // A little longer: nothing more may appear.
-      await new Promise((r) => setTimeout(r, 2500));
+      // A little longer: nothing more may appear (a non-event: 2.5 s spans two 1 s checkpoints' commits).
+      await sleep(2500);
       committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();
       expect(multisetDiff(committed, reference)).toEqual(NO_DIFF);
       expect(committed.length).toBe(reference.length);
@@ -153,7 +162,8 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
         },
         60_000,
       );
-      await new Promise((r) => setTimeout(r, 1500));
+      // Nothing more may appear, a non-event: 1.5 s spans two commits at the 500 ms checkpoint interval.
+      await sleep(1500);
       committed = (await kcatConsume(kafka.bootstrap, output, 'read_committed')).sort();
       expect(multisetDiff(committed, reference)).toEqual(NO_DIFF);
       const job = await cluster.job(second);
@@ -185,11 +195,16 @@ describe.skipIf(!hasKcat)('Kafka source and sink', () => {
       await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,1000' }], 1);
       for (let i = 0; i < 17; i++) {
         await kcatProduce(kafka.bootstrap, input, [{ key: 'a', value: `0,${1000 + i * 500}` }], 0);
-        await new Promise((r) => setTimeout(r, 150));
+        await sleep(150);
       }
       if (idleness === 0) {
-        // The lagging partition holds the watermark at 999: no window may fire.
-        await new Promise((r) => setTimeout(r, 1500));
+        await cluster.waitFor(
+          'the source to read all 18 records',
+          async () => (await cluster.job(jobId)).vertices[0].metrics['source-records'] >= 18,
+        );
+        // The lagging partition holds the watermark at 999: no window may fire. A non-event; 1.5 s
+        // spans several periodic watermarks after the last record was read.
+        await sleep(1500);
         expect(await kcatConsume(kafka.bootstrap, output, 'read_uncommitted')).toEqual([]);
         await kcatProduce(kafka.bootstrap, input, [{ key: 'b', value: '1,9500' }], 1);
       }

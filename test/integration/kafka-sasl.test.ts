@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/eventually.js';
 import { startKafka, uniqueTopic, type TestKafka } from '../helpers/kafka.js';
 import { hasKcat, KCAT } from '../helpers/kcat.js';
 
@@ -217,9 +218,12 @@ describe.skipIf(!hasKcat || external)('Kafka SASL/PLAIN', () => {
     expect(root).toContain(`SASL/PLAIN authentication failed for user '${USER}' at ${kafka.bootstrap}`);
     expect(root).toContain('Authentication failed: Invalid username or password');
     expect(root).not.toContain(WRONG);
-    // Nor does any log of the cluster or the broker hold a password.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(filesContaining(cluster.dir, `authentication failed for user '${USER}'`).length).toBeGreaterThan(0); // the scan sees the logs
+    // Nor does any log of the cluster or the broker hold a password, once the failure reached them.
+    const clusterDir = cluster.dir;
+    await waitFor(
+      'the authentication failure in the logs', // the scan sees the logs
+      () => filesContaining(clusterDir, `authentication failed for user '${USER}'`).length > 0,
+    );
     for (const d of [cluster.dir, join(kafka.dir!, '..'), dir]) {
       expect(filesContaining(d, WRONG)).toEqual([]);
       expect(filesContaining(d, 'alice-s3cret')).toEqual([]);

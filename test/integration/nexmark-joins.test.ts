@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nexmarkConfig } from '../../examples/nexmark/generator.js';
+import { nexmarkConfig } from 'weir/nexmark';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { readCommittedLines } from '../helpers/output.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { sleep } from '../helpers/eventually.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
 import { referenceCounts } from '../reference/counts.js';
 
@@ -74,12 +75,15 @@ describe('slot threads', () => {
     const stuck = await c.submit('test/jobs/slot-threads.ts', ['hang', '200', '1000'], 1);
     await running(c, stuck);
     // Past record 200 the task spins; longer than the heartbeat timeout, and the TaskManager is not lost.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Not being lost is a non-event: 4 s outlasts the 3 s heartbeat timeout.
+    await sleep(4000);
     expect((await c.rest('/overview')).body.taskmanagers).toBe(1);
     await expectUndisturbed(c, calm);
     const started = Date.now();
     await c.rest(`/jobs/${stuck}?mode=cancel`, { method: 'PATCH' });
     await c.waitForJob(stuck, ['CANCELED'], 15_000);
+    // Five times task.cancellation.timeout: room for a loaded machine, yet a cancel that ignored the
+    // timeout (or waited for a thread that never returns) would not make it.
     expect(Date.now() - started).toBeLessThan(10_000);
     await c.waitFor(
       'the stuck slot thread terminated',

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../common/package-root.js';
+import { sleep } from '../helpers/eventually.js';
 import { killAllWith, pidsWith, until } from '../helpers/processes.js';
 
 const ROOT = packageRoot();
@@ -120,6 +121,9 @@ async function stoppedCleanly(s: Supervised, since: number): Promise<void> {
     () => pidsWith(dir).length === 0,
     (SHUTDOWN_TIMEOUT_S + 10) * 1000,
   );
+  // The promise itself, not a guess at machine speed: a stop takes about a second, and each process
+  // enforces the timeout on itself (its log below would say so), so this bound only adds how fast a
+  // lost parent is noticed (every 500 ms).
   expect(Date.now() - since).toBeLessThan(SHUTDOWN_TIMEOUT_S * 1000);
   await until('the launcher to report the stop', () => s.output().includes('Cluster stopped.'), 2_000).catch(
     () => undefined,
@@ -206,8 +210,12 @@ describe('weir cluster start under a supervisor', () => {
       JSON.stringify(args),
     ]);
     await started(s, 4);
+    const parentGone = new Promise((r) => s.proc.once('exit', r));
     s.proc.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 2000));
+    await parentGone;
+    await until('the parent to be gone', () => pidsWith(dir).length <= 3, 5_000);
+    // Staying is a non-event: the launcher checks its parent every 500 ms, so 2 s is four chances to leave.
+    await sleep(2000);
     expect(pidsWith(dir)).toHaveLength(3); // launcher, JobManager, TaskManager
     const launcher = pidsWith(dir).find((pid) =>
       readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cluster\0start'),

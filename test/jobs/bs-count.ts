@@ -7,7 +7,7 @@ interface Ev {
   value: number;
 }
 
-export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const [count = '1000', interval = '0'] = args;
   if (Number(interval) > 0) env.enableCheckpointing(Number(interval));
   const endless = count === 'inf';
@@ -24,5 +24,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .uid('sums')
     .addSink(() => undefined)
     .name('Discard');
-  env.execute('Bounded stores');
+  await env.execute('Bounded stores');
 }

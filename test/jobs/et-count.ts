@@ -2,7 +2,7 @@
 // keyed, at the job's parallelism; each firing writes "kind,key,count,sum".
 import { FileSink, type StreamExecutionEnvironment } from 'weir';
 
-export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const [outDir, n = '20000', keys = '10', size = '100', slide = '50'] = args;
   const keyCount = Number(keys);
   const numbers = env.fromSequence(0, Number(n) - 1);
@@ -25,5 +25,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .uid('sliding-count')
     .map((a) => `sliding,${a.key},${a.count},${a.sum}`)
     .sinkTo(FileSink.forRowFormat<string>(`${outDir}/sliding`).build());
-  env.execute('Count windows');
+  await env.execute('Count windows');
 }

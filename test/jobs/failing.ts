@@ -1,7 +1,7 @@
 // A job whose map throws on one record: the job must fail with the operator and the cause.
 import type { StreamExecutionEnvironment } from 'weir';
 
-export default function main(env: StreamExecutionEnvironment): void {
+export default async function main(env: StreamExecutionEnvironment): Promise<void> {
   env
     .fromSequence(1, 100_000)
     .map((n: number) => {
@@ -11,5 +11,5 @@ export default function main(env: StreamExecutionEnvironment): void {
     .name('Doubler')
     .rebalance()
     .addSink(() => {});
-  env.execute('Failing job');
+  await env.execute('Failing job');
 }

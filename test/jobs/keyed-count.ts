@@ -41,7 +41,7 @@ export function keyedEvents(
     .uid('events');
 }
 
-export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const [outDir, count = '100000', keys = '500'] = args;
   const k = Number(keys);
   env
@@ -59,5 +59,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .uid('sums')
     .map((r: { key: number; value: number; n?: number }) => `${r.key},${r.value},${r.n ?? 1}`)
     .sinkTo(FileSink.forRowFormat<string>(outDir!).build());
-  env.execute('Keyed count');
+  await env.execute('Keyed count');
 }

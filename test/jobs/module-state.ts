@@ -16,12 +16,12 @@ class Trap extends RichMapFunction<number, number> {
   }
 }
 
-export default function main(env: StreamExecutionEnvironment): void {
+export default async function main(env: StreamExecutionEnvironment): Promise<void> {
   env.setRestartStrategy(RestartStrategies.fixedDelayRestart(1, 100));
   env
     .fromSequence(1, 2000)
     .map(new Trap())
     .name('Trap')
     .addSink(() => {});
-  env.execute('Module state');
+  await env.execute('Module state');
 }

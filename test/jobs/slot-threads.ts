@@ -11,7 +11,7 @@ import {
   type StreamExecutionEnvironment,
 } from 'weir';
 
-export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const [mode = 'none', at = '1000', rate = '2000'] = args;
   env.setRestartStrategy(RestartStrategies.noRestart());
   const source = new DataGeneratorSource((i: number) => i, Infinity, RateLimiterStrategy.perSecond(Number(rate)));
@@ -28,5 +28,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
     .name('Trap')
     .addSink(() => {})
     .name('Discard');
-  env.execute(`Slot threads (${mode})`);
+  await env.execute(`Slot threads (${mode})`);
 }

@@ -1,7 +1,7 @@
 // A fast unbounded source into a sink that sleeps: backpressure must hold the source back.
 import { DataGeneratorSource, WatermarkStrategy, type StreamExecutionEnvironment } from 'weir';
 
-export default function main(env: StreamExecutionEnvironment, args: string[]): void {
+export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const sleepMs = Number(args[0] ?? '5');
   const source = new DataGeneratorSource((i: number) => ({ key: i % 1000, payload: 'x'.repeat(100), i }), Infinity);
   env
@@ -11,5 +11,5 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       await new Promise((r) => setTimeout(r, sleepMs));
     })
     .name('Sleepy sink');
-  env.execute('Backpressure');
+  await env.execute('Backpressure');
 }

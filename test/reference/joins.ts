@@ -6,9 +6,8 @@
 //  - coGroup: per key and window with any element, both sides' elements;
 //  - interval join: every pair with equal keys and lower <= rts - lts <= upper (bounds made
 //    exclusive on request).
-import { nexmarkEvent, type NexmarkConfig } from '../../examples/nexmark/generator.js';
+import { nexmarkEvent, type Auction, type NexmarkConfig, type Person } from 'weir/nexmark';
 import { localItemLine, newUserLine, q3Auction, q3Person, tumblingStart } from '../../examples/nexmark/joins.js';
-import type { Auction, Person } from '../../examples/nexmark/model.js';
 import { assignWindows, type RefAssigner, type RefWindow } from './windows.js';
 
 export interface JoinSpec<L, R, K> {

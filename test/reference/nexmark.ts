@@ -1,8 +1,7 @@
 // Plain references for Nexmark q5 and q7: group every bid of the input into its windows, then
 // pick the maxima. With the generator's disorder within the watermark bound no bid is late, so
 // these are the exact results whatever the timing.
-import { nexmarkEvent, type NexmarkConfig } from '../../examples/nexmark/generator.js';
-import type { Bid } from '../../examples/nexmark/model.js';
+import { nexmarkEvent, type Bid, type NexmarkConfig } from 'weir/nexmark';
 import { highestBidLine, hotItemLine } from '../../examples/nexmark/queries.js';
 import { assignWindows } from './windows.js';
 

@@ -125,9 +125,8 @@ describe('chaining', () => {
   it.each(['rebalance', 'rescale', 'broadcast', 'global'] as const)('does not chain an explicit %s edge', (p) => {
     const g = graphOf((env) => {
       env.setParallelism(2);
-      env
-        .fromSequence(1, 10)
-        [p]()
+      const source = env.fromSequence(1, 10);
+      source[p]()
         .map((x) => x)
         .print();
     });

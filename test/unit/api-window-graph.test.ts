@@ -21,7 +21,7 @@ import {
   type Window,
   type WindowOperatorSpec,
 } from 'weir';
-import { buildJobGraph, createEnvironment } from '../../api/internal.js';
+import { createEnvironment } from '../../api/internal.js';
 import { buildGraph, opOfKind, type Main } from '../helpers/graph.js';
 import { looseConfig } from '../helpers/descriptors.js';
 

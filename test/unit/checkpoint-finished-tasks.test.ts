@@ -269,6 +269,7 @@ describe('checkpoints after tasks finished', () => {
     h.gateway.failing.add(BOUNDED(0).executionId);
     const done = h.coordinator.triggerCheckpoint();
     await until(() => h.gateway.triggers.length === 3);
+    // Still pending is a non-event: the failed trigger settles within a few turns, long before 50 ms.
     await new Promise((r) => setTimeout(r, 50));
     expect(h.coordinator.numPendingCheckpoints).toBe(1);
     h.coordinator.onTaskFinished(BOUNDED(0).executionId);

@@ -1,7 +1,7 @@
 // The pieces of JobManager high availability that need no processes: job records written durably
 // and read back (damaged ones skipped, not fatal), the storage lock of `file` HA, the settings'
 // checks, and checkpoint statistics carried from one JobManager to the next.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

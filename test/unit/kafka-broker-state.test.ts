@@ -13,6 +13,7 @@ import { AbortedTxnIndex, PartitionLog, type AbortedTxn } from '../../cli/kafka-
 import { TxnCoordinator } from '../../cli/kafka-broker/txn-coordinator.js';
 import { encodeRecordBatch, readRecordBatchHeader } from '../../common/kafka/protocol/records.js';
 import { silentLogger } from '../../common/logging.js';
+import { waitFor } from '../helpers/eventually.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -221,8 +222,10 @@ describe('transaction coordinator in a long run', () => {
       }
     }
     const open1 = transaction(b, 'still-open', true, false);
-    await sleep(expirationMs + 100);
-    const after = b.txns.stats();
+    const after = await waitFor('the ids to expire', () => b.txns.stats(), {
+      until: (st) => st.transactionalIds === 1,
+      timeoutMs: 10_000,
+    });
     maxJournal = Math.max(maxJournal, statSync(journal).size);
     // Without expiration the coordinator would hold all 5001 ids; with it, only the recent ones.
     expect(maxIds).toBeLessThan(1500);

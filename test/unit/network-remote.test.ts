@@ -7,6 +7,7 @@ import { bindServer, shutdownServer } from '../../common/rpc.js';
 import { dataExchangeClientConstructor } from '../../taskmanager/network/data-messages.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
+import { sleep } from '../helpers/eventually.js';
 
 interface Node {
   id: string;
@@ -157,7 +158,8 @@ describe('remote channels over gRPC', () => {
     const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'c.e0', subpartition: 0 }]));
     for (let i = 0; i < 20; i++) rp.emit(i, undefined);
     await waitUntil(() => rp.queuedBuffers()[0] === 17);
-    await new Promise((r) => setTimeout(r, 50));
+    // Sending no more is a non-event: 50 ms is many round trips on localhost.
+    await sleep(50);
     expect(rp.queuedBuffers()).toEqual([17]);
     expect(rp.isAvailable()).toBe(false);
     const available = rp.getAvailableFuture();
@@ -177,7 +179,9 @@ describe('remote channels over gRPC', () => {
     const a = await startNode('tm-a');
     const b = await startNode('tm-b');
     const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'late.e0', subpartition: 0 }]));
-    await new Promise((r) => setTimeout(r, 100));
+    // Only the producer's partition manager can tell that the request arrived (and waits).
+    const waiting = (a.env as unknown as { partitions: { waiting: Map<string, unknown> } }).partitions.waiting;
+    await waitUntil(() => waiting.has('late.e0'));
     const rp = a.env.createResultPartition(partitionDesc('late.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
     rp.emit('x', 7);
     await rp.finish();
@@ -216,9 +220,12 @@ describe('remote channels over gRPC', () => {
   it('fails the consumer when the producer TaskManager goes away', async () => {
     const a = await startNode('tm-a');
     const b = await startNode('tm-b');
-    a.env.createResultPartition(partitionDesc('gone.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const rp = a.env.createResultPartition(partitionDesc('gone.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
     const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'gone.e0', subpartition: 0 }]));
-    await new Promise((r) => setTimeout(r, 100));
+    // Connected: a record made it through.
+    rp.emit('before', undefined);
+    await gate.getAvailableFuture();
+    expect(drain(gate)).toHaveLength(1);
     a.server.forceShutdown();
     await gate.getAvailableFuture();
     expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 0 at ${a.address}.*failed`));

@@ -9,7 +9,6 @@ import { GlobalWindows } from '../../api/windowing/global-windows.js';
 import { PurgingTrigger } from '../../api/windowing/purging-trigger.js';
 import { EventTimeSessionWindows, ProcessingTimeSessionWindows } from '../../api/windowing/session-windows.js';
 import { SlidingEventTimeWindows } from '../../api/windowing/sliding-windows.js';
-import type { TimeWindow } from '../../api/windowing/time-window.js';
 import { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from '../../api/windowing/tumbling-windows.js';
 import type {
   AggregateFunction,

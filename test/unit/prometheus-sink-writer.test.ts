@@ -126,9 +126,9 @@ describe('PrometheusSinkWriter', () => {
 
   it('sends a partial batch when the oldest record waited maxTimeInBufferMS, and flush() sends everything', async () => {
     const { time, sent, writer } = harness({ maxBatch: 100, maxTime: 1000 });
-    writer.write(series('m', 'a', [[1, 1]]));
+    void writer.write(series('m', 'a', [[1, 1]]));
     time.advance(500);
-    writer.write(series('m', 'a', [[2, 2]]));
+    void writer.write(series('m', 'a', [[2, 2]]));
     time.advance(999);
     await tick();
     expect(sent).toHaveLength(0);
@@ -137,7 +137,7 @@ describe('PrometheusSinkWriter', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.batch.samples).toBe(2);
     // The timer fires while a request is in flight: the next batch goes when it completes.
-    writer.write(series('m', 'a', [[3, 3]]));
+    void writer.write(series('m', 'a', [[3, 3]]));
     time.advance(2500);
     await tick();
     expect(sent).toHaveLength(1);
@@ -145,7 +145,7 @@ describe('PrometheusSinkWriter', () => {
     await tick();
     await tick();
     expect(sent).toHaveLength(2);
-    writer.write(series('m', 'a', [[4, 4]]));
+    void writer.write(series('m', 'a', [[4, 4]]));
     const flushed = writer.flush();
     let done = false;
     void flushed.then(() => (done = true));
@@ -227,7 +227,7 @@ describe('PrometheusSinkWriter', () => {
 
   it('a request that failed for good fails the next write and flush, and is reported when nobody waits', async () => {
     const { sent, writer, asyncFailures } = harness({ maxBatch: 1 });
-    writer.write(series('m', 'a', [[1, 1]]));
+    void writer.write(series('m', 'a', [[1, 1]]));
     await tick();
     sent[0]!.reject(new Error('HTTP 503 forever'));
     await tick();

@@ -134,8 +134,10 @@ type TwoInputs = Pick<
 
 function feed(h: TwoInputs, steps: readonly Step[]): void {
   for (const s of steps) {
-    if (s.kind === 'record') s.input === 1 ? h.processElement1(s.e, s.e.ts) : h.processElement2(s.e, s.e.ts);
-    else if (s.input === 1) h.processWatermark1(s.ts);
+    if (s.kind === 'record') {
+      if (s.input === 1) h.processElement1(s.e, s.e.ts);
+      else h.processElement2(s.e, s.e.ts);
+    } else if (s.input === 1) h.processWatermark1(s.ts);
     else h.processWatermark2(s.ts);
   }
 }

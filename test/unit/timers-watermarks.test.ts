@@ -4,7 +4,6 @@ import {
   MAX_WATERMARK,
   MIN_WATERMARK,
   type InternalTimer,
-  type ProcessingTimeService,
 } from '../../taskmanager/runtime/timer-service.js';
 import { StatusWatermarkValve } from '../../taskmanager/runtime/watermark-valve.js';
 import { ManualTime } from '../helpers/manual-time.js';

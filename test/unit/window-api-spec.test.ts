@@ -14,7 +14,6 @@ import type {
   Evictor,
   ProcessWindowContext,
   Trigger,
-  Window,
   WindowAssigner,
   WindowOperatorSpec,
 } from '../../api/windowing/types.js';

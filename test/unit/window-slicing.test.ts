@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../api/functions.js';
 import { EventTimeTrigger } from '../../api/windowing/event-time-trigger.js';
 import { SlidingEventTimeWindows } from '../../api/windowing/sliding-windows.js';
-import type { TimeWindow } from '../../api/windowing/time-window.js';
 import { TumblingEventTimeWindows } from '../../api/windowing/tumbling-windows.js';
 import type {
   AggregateFunction,

@@ -36,3 +36,14 @@ export function clearError(key: string): void {
 export function clearAllErrors(): void {
   for (const key of [...banners.keys()]) clearError(key);
 }
+
+/** Adds an async event handler whose unexpected rejection shows as a banner instead of vanishing. */
+export function listenAsync<K extends keyof HTMLElementEventMap>(
+  el: HTMLElement,
+  type: K,
+  handler: (ev: HTMLElementEventMap[K]) => Promise<void>,
+): void {
+  el.addEventListener(type, (ev) => {
+    handler(ev).catch((err: unknown) => showError(`handler:${type}`, err instanceof Error ? err.message : String(err)));
+  });
+}

@@ -13,11 +13,13 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
 export interface DecodedRequest<T = any> {
   header: RequestHeader;
   body: T;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
 export interface DecodedResponse<T = any> {
   correlationId: number;
   body: T;
@@ -115,6 +117,7 @@ export function decodeRequestHeader(frame: Buffer): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
 export function decodeRequest<T = any>(frame: Buffer): DecodedRequest<T> {
   const r = openFrame(frame);
   const apiKey = r.int16();
@@ -147,6 +150,7 @@ export function encodeResponse(apiKey: number, apiVersion: number, correlationId
   return finishFrame(w);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
 export function decodeResponse<T = any>(apiKey: number, apiVersion: number, frame: Buffer): DecodedResponse<T> {
   const struct = compiled(apiKey, apiVersion, 'response');
   const r = openFrame(frame);

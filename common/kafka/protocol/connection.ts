@@ -33,6 +33,7 @@ export function saslPlainAuthBytes(username: string, password: string): Buffer {
 interface Pending {
   apiKey: number;
   apiVersion: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
   resolve: (body: any) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -165,6 +166,7 @@ export class KafkaConnection {
    * Sends a request and resolves with the decoded response body. A Produce request with acks 0
    * has no response: it resolves with undefined once written.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kafka bodies are decoded from schemas at run time; the caller names the type it expects.
   request<T = any>(apiKey: ApiKeys, apiVersion: number, body: object, opts: { timeoutMs?: number } = {}): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     if (!isSupported(apiKey, apiVersion))

@@ -225,13 +225,3 @@ export function writeInt64(buf: Buffer, v: number, at: number): void {
 export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
 }
-
-/** Bytes of an unsigned varint. */
-export function uvarintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}

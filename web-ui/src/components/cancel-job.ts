@@ -3,6 +3,7 @@
 import { rest } from '../api.js';
 import { h } from '../dom.js';
 import { confirmDialog } from './confirm.js';
+import { listenAsync } from '../banner.js';
 
 export function cancelButton(jid: string, name: string, onCancelled: () => void, small = false): HTMLButtonElement {
   const btn = h(
@@ -11,7 +12,7 @@ export function cancelButton(jid: string, name: string, onCancelled: () => void,
     'Cancel',
   );
   btn.title = `Cancel job ${name}`;
-  btn.addEventListener('click', async (ev) => {
+  listenAsync(btn, 'click', async (ev) => {
     ev.preventDefault();
     ev.stopPropagation();
     if (!(await confirmDialog(`Cancel job "${name}" (${jid})?`, 'Cancel job', 'Keep running'))) return;

@@ -7,6 +7,7 @@ import { actionError } from '../savepoints.js';
 import type { JarFile } from '../types.js';
 import { field } from './form-dialog.js';
 import type { Field } from './savepoint-fields.js';
+import { listenAsync } from '../banner.js';
 
 export interface JarPicker extends Field<string | undefined> {
   /** The chosen bundle's name, for messages. */
@@ -50,7 +51,7 @@ export function jarPicker(current: string | null | undefined, opts: { preselect:
     mount(select, h('option', { value: '' }, 'Could not list the bundles')),
   );
 
-  file.addEventListener('change', async () => {
+  listenAsync(file, 'change', async () => {
     const f = file.files?.[0];
     if (!f) return;
     uploading = true;

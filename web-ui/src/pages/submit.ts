@@ -7,6 +7,7 @@ import { formatTimestamp, splitArgs } from '../format.js';
 import { navigate, type PageContext } from '../router.js';
 import { confirmDialog } from '../components/confirm.js';
 import type { JarFile } from '../types.js';
+import { listenAsync } from '../banner.js';
 
 export function submitPage({ root, signal }: PageContext): void {
   const file = h('input', { type: 'file', accept: '.weir,.tgz,.gz,.tar', 'data-testid': 'bundle-file' });
@@ -25,7 +26,7 @@ export function submitPage({ root, signal }: PageContext): void {
   );
 
   file.addEventListener('change', () => (upload.disabled = !file.files?.length));
-  form.addEventListener('submit', async (ev) => {
+  listenAsync(form, 'submit', async (ev) => {
     ev.preventDefault();
     const f = file.files?.[0];
     if (!f) return;
@@ -85,7 +86,7 @@ function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
   const run = h('button', { class: 'btn btn-primary btn-small', 'data-action': 'run' }, 'Run');
   const del = h('button', { class: 'btn btn-small', 'data-action': 'delete' }, 'Delete');
 
-  run.addEventListener('click', async () => {
+  listenAsync(run, 'click', async () => {
     const p = parallelism.value.trim() ? Number(parallelism.value) : undefined;
     if (p !== undefined && !(Number.isInteger(p) && p > 0)) {
       parallelism.setCustomValidity('A positive whole number');
@@ -108,7 +109,7 @@ function jarRow(jar: JarFile, refresh: () => Promise<void>): HTMLElement {
       run.textContent = 'Run';
     }
   });
-  del.addEventListener('click', async () => {
+  listenAsync(del, 'click', async () => {
     if (!(await confirmDialog(`Delete bundle "${jar.name}"?`, 'Delete', 'Keep'))) return;
     try {
       await rest.deleteJar(jar.id);

@@ -3,17 +3,8 @@
 // exported so that the tests can run them on their own input.
 //   weir run --local src/job.ts -- 50        (clicks per second; default 100)
 import {
-  DataGeneratorSource,
-  KeyedProcessFunction,
-  RateLimiterStrategy,
-  TumblingEventTimeWindows,
-  ValueStateDescriptor,
-  WatermarkStrategy,
-  type Collector,
-  type DataStream,
-  type KeyedProcessContext,
-  type StreamExecutionEnvironment,
-  type ValueState,
+  DataGeneratorSource, KeyedProcessFunction, RateLimiterStrategy, TumblingEventTimeWindows, ValueStateDescriptor, WatermarkStrategy,
+  type Collector, type DataStream, type KeyedProcessContext, type StreamExecutionEnvironment, type ValueState,
 } from 'weir';
 
 export interface Click {
@@ -52,18 +43,11 @@ export const WINDOW_MS = 10_000;
 /** Views per page and 10 s window of event time ("<page> <window end> <views>"), late by up to 1 s. */
 export function pageViews(clicks: DataStream<Click>): DataStream<string> {
   return clicks
-    .assignTimestampsAndWatermarks(
-      WatermarkStrategy.forBoundedOutOfOrderness<Click>(1000).withTimestampAssigner((c) => c.ts),
-    )
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(1000).withTimestampAssigner((c) => c.ts))
     .keyBy((c) => c.page)
     .window(TumblingEventTimeWindows.of(WINDOW_MS))
     .aggregate(
-      {
-        createAccumulator: () => 0,
-        add: (_c: Click, n: number) => n + 1,
-        getResult: (n: number) => n,
-        merge: (a: number, b: number) => a + b,
-      },
+      { createAccumulator: () => 0, add: (_c: Click, n: number) => n + 1, getResult: (n: number) => n, merge: (a: number, b: number) => a + b },
       (page: string, ctx, views: Iterable<number>, out: Collector<string>) => {
         for (const n of views) out.collect(`${page} ${ctx.window.end} ${n}`);
       },
@@ -73,18 +57,8 @@ export function pageViews(clicks: DataStream<Click>): DataStream<string> {
 
 export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const perSecond = Number(args[0] ?? 100);
-  const clicks = env
-    .fromSource(
-      new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(perSecond)),
-      WatermarkStrategy.noWatermarks(),
-      'Clicks',
-    )
-    .uid('clicks');
-  clicks
-    .keyBy((c) => c.user)
-    .process(new ClicksPerUser())
-    .uid('clicks-per-user')
-    .print('users');
+  const clicks = env.fromSource(new DataGeneratorSource(click, Infinity, RateLimiterStrategy.perSecond(perSecond)), WatermarkStrategy.noWatermarks(), 'Clicks').uid('clicks');
+  clicks.keyBy((c) => c.user).process(new ClicksPerUser()).uid('clicks-per-user').print('users');
   pageViews(clicks).print('pages');
   await env.execute('{{name}}');
 }

@@ -6,7 +6,7 @@ import { ClicksPerUser, type Click } from '../src/job.js';
 
 const click = (user: string, ts: number): Click => ({ user, page: '/', ts });
 
-test("counts each user's clicks and keeps one state entry per user", async () => {
+test('counts each user\'s clicks and keeps one state entry per user', async () => {
   const harness = new KeyedOneInputHarness(new ClicksPerUser(), (c: Click) => c.user);
   await harness.open();
   harness.processElement(click('ann', 1), 1);

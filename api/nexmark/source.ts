@@ -1,7 +1,8 @@
 // The Nexmark generator as a Weir source: a DataGeneratorSource over nexmarkEvent(index), and the
 // WatermarkStrategy that matches its disorder (bounded out-of-orderness by outOfOrdernessMs, event
 // time from the entity's dateTime). With that strategy no event is ever late.
-import { DataGeneratorSource, RateLimiterStrategy, WatermarkStrategy } from 'weir';
+import { DataGeneratorSource, RateLimiterStrategy } from '../sources.js';
+import { WatermarkStrategy } from '../watermark-strategy.js';
 import { nexmarkConfig, nexmarkEvent, type NexmarkConfig } from './generator.js';
 import { eventTimestamp, type NexmarkEvent } from './model.js';
 

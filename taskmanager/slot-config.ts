@@ -1,0 +1,41 @@
+// What every slot's thread is configured with, read from the TaskManager's configuration: its
+// addresses, network buffers and backoff, where state goes, and the internal security settings.
+import { join } from 'node:path';
+import type { Configuration } from '../common/config.js';
+import type { InternalSecurity } from '../common/security/internal-security.js';
+import { slotDataPorts } from './slot/data-ports.js';
+import type { TaskSlot } from './slot/task-slot.js';
+
+export type SlotConfig = ConstructorParameters<typeof TaskSlot>[1];
+
+export function slotConfig(
+  conf: Configuration,
+  opts: {
+    taskManagerId: string;
+    slots: number;
+    workingDir: string;
+    heartbeatIntervalMs: number;
+    security: InternalSecurity;
+  },
+): SlotConfig {
+  // Announced to others; behind NAT the servers bind another address (taskmanager.bind-host).
+  const host = conf.getString('taskmanager.host');
+  const bindHost = conf.getOptionalString('taskmanager.bind-host') ?? host;
+  return {
+    taskManagerId: opts.taskManagerId,
+    host,
+    bindHost,
+    dataPorts: slotDataPorts(conf, opts.slots),
+    segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
+    buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
+    requestBackoff: {
+      initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'),
+      maxMs: conf.getDuration('taskmanager.network.request-backoff.max'),
+    },
+    bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
+    stateDir: join(opts.workingDir, 'state'),
+    metricsIntervalMs: Math.max(50, Math.min(500, opts.heartbeatIntervalMs)),
+    cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
+    security: opts.security,
+  };
+}

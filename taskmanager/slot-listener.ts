@@ -1,0 +1,60 @@
+// What the slots' threads report to the main thread, forwarded to the JobManager (task states,
+// checkpoint acknowledgements and declines), and what they ask of it (bundles, a connection to a
+// partition served elsewhere, their log lines).
+import type { MessagePort } from 'node:worker_threads';
+import type { TaskCheckpointAck } from '../common/checkpoint.js';
+import { taskExecutionState, type Ack } from '../common/control.js';
+import { writeLogLine, type Logger } from '../common/logging.js';
+import { unary } from '../common/rpc.js';
+import type { BundleCache } from './bundle-cache.js';
+import type { JobManagerConnection } from './jobmanager-connection.js';
+import type { TaskSlotListener, TaskStateUpdate } from './slot/task-slot.js';
+
+export interface SlotListenerContext {
+  taskManagerId: string;
+  conn: JobManagerConnection;
+  bundles: BundleCache;
+  /** The TaskManager's logger; `rootLog` (without its id) takes the slots' own log lines. */
+  log: Logger;
+  rootLog: Logger;
+  /** The TaskManager shut down: only terminal task states are still reported. */
+  closed: () => boolean;
+  /** A consumer on a slot wants the partition served at `producerDataAddress`. */
+  connect: (producerDataAddress: string, port: MessagePort) => void;
+}
+
+export function slotListener(ctx: SlotListenerContext): TaskSlotListener {
+  const { conn, log } = ctx;
+  return {
+    onTaskState: (task: TaskStateUpdate) => reportTaskState(ctx, task),
+    acknowledge: (ack: TaskCheckpointAck) => {
+      unary<{ jobId: string; ackJson: string }, Ack>(
+        conn.client,
+        'AcknowledgeCheckpoint',
+        { jobId: ack.jobId, ackJson: JSON.stringify(ack) },
+        10_000,
+      ).catch((e: Error) =>
+        log.warn({ err: e.message, checkpointId: ack.checkpointId }, 'cannot acknowledge checkpoint to the JobManager'),
+      );
+    },
+    decline: (jobId: string, executionId: string, checkpointId: number, reason: string) => {
+      unary(conn.client, 'DeclineCheckpoint', { jobId, executionId, checkpointId, reason }, 10_000).catch((e: Error) =>
+        log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
+      );
+    },
+    bundle: (bundleId: string) => ctx.bundles.entryPath(bundleId),
+    connect: ctx.connect,
+    log: (line: string) => writeLogLine(ctx.rootLog, line),
+  };
+}
+
+/** Flink's updateTaskExecutionState: every state change of a task goes to the JobManager. */
+function reportTaskState(ctx: SlotListenerContext, task: TaskStateUpdate): void {
+  const { state, failure } = task;
+  if (ctx.closed() && state !== 'CANCELED' && state !== 'FAILED' && state !== 'FINISHED') return;
+  const update = taskExecutionState(ctx.taskManagerId, task, state, failure, () => task.metrics ?? null);
+  ctx.log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
+  unary<typeof update, Ack>(ctx.conn.client, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
+    ctx.log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),
+  );
+}
