@@ -341,6 +341,7 @@ export class Task {
       backendType: tdd.checkpointing?.stateBackend ?? 'heap',
       stateDir: join(this.env.stateDir, tdd.jobId, tdd.executionId),
       restore: tdd.restore,
+      checkpointing: tdd.checkpointing,
     });
   }
 

@@ -1,9 +1,15 @@
 // Gives every operator of a chain its state before it opens (Flink's StreamTaskStateInitializer):
 // a keyed backend for operators on keyed streams, operator list state for all, both restored from
 // the checkpoint the deployment names, then the operator's initializeState().
-import { dirname, join } from 'node:path';
+// A failover restore of incremental state (one chain per operator, same key groups, in this job's
+// own shared folder) continues that chain: the first checkpoint after it is a delta, as with Flink's
+// RocksDB backend. A restore from another job's checkpoint (`-s`) starts a new chain (Flink's
+// NO_CLAIM): that job's JobManager owns those files and may delete them.
+import { dirname, join, resolve } from 'node:path';
 import {
+  DEFAULT_INCREMENTAL_CHECKPOINTS,
   SHARED_STATE_DIR,
+  type TaskCheckpointSettings,
   type TaskRestoreDescriptor,
   type OperatorSubtaskStateHandle,
 } from '../../common/checkpoint.js';
@@ -13,8 +19,9 @@ import { needsKeyedStateBackend, type StreamOperator } from '../operators/operat
 import { createKeyedStateBackend, restoreKeyedState } from '../state/backend-factory.js';
 import { OperatorStateBackend, redistributeOperatorState } from '../state/operator-state.js';
 import { readSnapshotFile } from '../state/snapshot-file.js';
+import { LevelKeyedStateBackend } from '../state/level-backend.js';
 import type { KeyedStateBackend, OperatorStateEntry } from '../state/types.js';
-import type { OperatorStateHolder } from './subtask-checkpoint.js';
+import type { OperatorStateHolder, RestoredChain } from './subtask-checkpoint.js';
 
 export interface OperatorStateSetupOptions {
   vertex: JobVertex;
@@ -26,6 +33,8 @@ export interface OperatorStateSetupOptions {
   /** Directory for on-disk backends of this task (removed when the task ends). */
   stateDir: string;
   restore: TaskRestoreDescriptor | undefined;
+  /** The task's checkpoint settings: whether and where a restored incremental chain may be continued. */
+  checkpointing?: TaskCheckpointSettings;
 }
 
 function overlaps(a: KeyGroupRange, b: { start: number; end: number }): boolean {
@@ -71,30 +80,38 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
         });
       }
       const operatorState = new OperatorStateBackend();
-      holders.push({ operator, operatorId: desc.id, keyed, operatorState });
+      const holder: OperatorStateHolder = { operator, operatorId: desc.id, keyed, operatorState };
+      holders.push(holder);
       if (restored) {
-        const files = restored.subtasks
-          .filter((h) => h.keyGroupRange !== null && overlaps(o.keyGroupRange, h.keyGroupRange))
-          .map((h) => ({
-            path: join(o.restore!.dir, h.file),
-            sha256: h.sha256,
-            // Incremental files live next to the chk-<n> folders, in the job's shared folder.
-            ...(h.shared?.length
-              ? {
-                  chain: h.shared.map((f) => ({
-                    path: join(dirname(o.restore!.dir), SHARED_STATE_DIR, f.name),
-                    sha256: f.sha256,
-                    delta: f.delta,
-                  })),
-                }
-              : {}),
-          }));
+        const handles = restored.subtasks.filter(
+          (h) => h.keyGroupRange !== null && overlaps(o.keyGroupRange, h.keyGroupRange),
+        );
+        const files = handles.map((h) => ({
+          path: join(o.restore!.dir, h.file),
+          sha256: h.sha256,
+          // Incremental files live next to the chk-<n> folders, in the job's shared folder.
+          ...(h.shared?.length
+            ? {
+                chain: h.shared.map((f) => ({
+                  path: join(dirname(o.restore!.dir), SHARED_STATE_DIR, f.name),
+                  sha256: f.sha256,
+                  delta: f.delta,
+                })),
+              }
+            : {}),
+        }));
         if (files.length > 0) {
           if (!keyed)
             throw new Error(
               `checkpoint ${o.restore!.checkpointId} holds keyed state for operator '${desc.name}', which is no longer on a keyed stream`,
             );
           await restoreKeyedState(keyed, files, (meta, entry) => operator.restoreRawKeyedState(meta, entry));
+          const chain = continuableChain(o, keyed, handles);
+          if (chain && keyed instanceof LevelKeyedStateBackend) {
+            // Before initializeState(): whatever the operator writes from here on belongs in the delta.
+            keyed.continueIncrementalFrom(chain.checkpointId);
+            holder.restoredChain = chain;
+          }
         }
         operatorState.restore(await restoredOperatorStates(o.restore!.dir, restored, o.parallelism, o.subtaskIndex));
       }
@@ -110,6 +127,27 @@ export async function setUpOperatorState(o: OperatorStateSetupOptions): Promise<
     throw e;
   }
   return holders;
+}
+
+/**
+ * The restored chain when the next checkpoint may build a delta on it: incremental checkpoints of
+ * the level backend, exactly the key groups of one old subtask (no rescale), and files in this job's
+ * shared folder, whose JobManager keeps them while a retained checkpoint lists them.
+ */
+function continuableChain(
+  o: OperatorStateSetupOptions,
+  keyed: KeyedStateBackend,
+  handles: OperatorSubtaskStateHandle[],
+): RestoredChain | undefined {
+  const cp = o.checkpointing;
+  if (!cp?.periodic || !(cp.incremental ?? DEFAULT_INCREMENTAL_CHECKPOINTS)) return undefined;
+  if (!(keyed instanceof LevelKeyedStateBackend) || handles.length !== 1) return undefined;
+  const [h] = handles as [OperatorSubtaskStateHandle];
+  const range = h.keyGroupRange!;
+  if (range.start !== o.keyGroupRange.start || range.end !== o.keyGroupRange.end) return undefined;
+  if (!h.shared?.length) return undefined;
+  if (resolve(dirname(o.restore!.dir)) !== resolve(cp.jobDir)) return undefined;
+  return { checkpointId: o.restore!.checkpointId, files: h.shared };
 }
 
 export async function disposeOperatorState(holders: OperatorStateHolder[]): Promise<void> {

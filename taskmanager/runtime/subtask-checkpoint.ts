@@ -7,7 +7,9 @@
 // since the last checkpoint this task knows completed. A chain is only built on a confirmed
 // checkpoint, whose files the JobManager keeps while a retained checkpoint refers to them; once the
 // deltas outweigh the full file, the next checkpoint writes a new full file (bounding restore work
-// and disk use). Savepoints stay full and canonical, with no shared files.
+// and disk use). Savepoints stay full and canonical, with no shared files. After a failover the
+// restored checkpoint's chain counts as confirmed (operator-state-setup.ts decides when it may), so
+// the first checkpoint is a delta on it rather than the whole state again.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -41,6 +43,14 @@ export interface OperatorStateHolder {
   readonly operatorId: string;
   readonly keyed: KeyedStateBackend | undefined;
   readonly operatorState: OperatorStateBackend;
+  /** The restored incremental chain the keyed backend continues (set by setUpOperatorState). */
+  restoredChain?: RestoredChain;
+}
+
+/** The shared files of a restored checkpoint's keyed state, in the order they apply. */
+export interface RestoredChain {
+  checkpointId: number;
+  files: SharedStateFile[];
 }
 
 export interface SubtaskCheckpointOptions {
@@ -92,6 +102,18 @@ export class SubtaskCheckpointCoordinator {
 
   constructor(private readonly o: SubtaskCheckpointOptions) {
     this.incremental = o.settings.incremental ?? DEFAULT_INCREMENTAL_CHECKPOINTS;
+    if (this.incremental)
+      for (const h of o.holders) {
+        const restored = h.restoredChain;
+        if (restored === undefined) continue;
+        const [full, ...deltas] = restored.files;
+        this.confirmedChains.set(h.operatorId, {
+          checkpointId: restored.checkpointId,
+          files: restored.files,
+          fullBytes: full!.size,
+          deltaBytes: deltas.reduce((n, f) => n + f.size, 0),
+        });
+      }
   }
 
   /**

@@ -442,6 +442,24 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.confirmedCheckpointId = checkpointId;
   }
 
+  /**
+   * The state just restored from an incremental chain is checkpoint `checkpointId` (a failover
+   * continuing its own job's chain, as Flink's RocksDB backend restores its last completed
+   * checkpoint id): the restore's writes are not changes, tracking starts here, and the next
+   * snapshotIncremental(next, checkpointId) is a delta of the writes from now on. Called after
+   * finishRestore() and before anything else writes, since earlier writes would be missing from it.
+   */
+  continueIncrementalFrom(checkpointId: number): void {
+    this.checkUsable();
+    if (this.restoring || this.tracking || this.dirty.length > 0 || this.lastSeq !== this.ackedSeq)
+      throw new Error('an incremental chain can only be continued right after the restore finished');
+    this.tracking = true;
+    this.changes = new Map();
+    this.changesBytes = 0;
+    this.changesPuts = 0;
+    this.confirmedCheckpointId = checkpointId;
+  }
+
   restoreEntry(meta: StateMeta, key: unknown, namespace: Namespace, canonicalValue: unknown): void {
     this.checkUsable();
     const table = this.table(meta);

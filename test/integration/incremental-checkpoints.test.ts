@@ -1,11 +1,13 @@
 // Incremental checkpoints of the level backend across real processes: a keyed running count
 // checkpoints into <jobId>/shared/ (a full file, then deltas), a TaskManager running its tasks is
-// SIGKILLed, the job restores from the incremental chain and its committed output is exactly once
-// (every key's counts are exactly 1..N); once it finishes, its checkpoints and shared files are gone.
+// SIGKILLed, the job restores from the incremental chain and continues it (its first checkpoint after
+// the restore is a delta on the restored files), its committed output is exactly once (every key's
+// counts are exactly 1..N), unused shared files go as checkpoints are subsumed, and once it
+// finishes its checkpoints and shared files are gone.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CheckpointMetadata } from '../../common/checkpoint.js';
+import type { CheckpointMetadata, SharedStateFile } from '../../common/checkpoint.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
 import { referenceCounts } from '../reference/counts.js';
@@ -24,6 +26,17 @@ function completedMetadata(jobDir: string): CheckpointMetadata[] {
     .sort((a, b) => b.checkpointId - a.checkpointId);
 }
 
+const deltaBytes = (chain: SharedStateFile[]): number => chain.slice(1).reduce((n, f) => n + f.size, 0);
+
+/** Per operator and subtask: the shared files of its keyed state. */
+function chainsOf(m: CheckpointMetadata): Map<string, SharedStateFile[]> {
+  return new Map(
+    m.operators.flatMap((o) =>
+      o.subtasks.filter((h) => h.shared).map((h) => [`${o.operatorId}/${h.subtaskIndex}`, h.shared!]),
+    ),
+  );
+}
+
 describe('incremental checkpoints (level backend)', () => {
   it('restores exactly once from an incremental chain after a TaskManager is SIGKILLed, and cleans up after the job', async () => {
     cluster = await startCluster({
@@ -34,11 +47,13 @@ describe('incremental checkpoints (level backend)', () => {
         'state.backend.incremental': 'true',
         'state.checkpoints.num-retained': '2',
         'heartbeat.timeout': '3 s',
+        'web.checkpoints.history': '100',
       },
     });
     const c = cluster;
     const out = join(c.dir, 'counts');
-    const [count, keys] = [60_000, 3000];
+    // Enough keys that a checkpoint interval changes a small part of them.
+    const [count, keys] = [60_000, 20_000];
     const jobId = await c.submit('test/jobs/cp-count.ts', [out, String(count), String(keys), '4000', '-1', '300'], 2);
     const jobDir = join(c.dir, 'jobmanager', 'checkpoints', jobId);
     // Wait for a retained checkpoint whose keyed state is a chain with at least one delta.
@@ -66,8 +81,94 @@ describe('incremental checkpoints (level backend)', () => {
     const j = await c.job(jobId);
     const hosting = new Set(j.vertices.flatMap((v: any) => v.subtasks.map((st: any) => st['taskmanager-id'])));
     const victim = c.taskManagers.find((p) => hosting.has(p.id))!;
+    // Killed while the newest chains are short, so the restored ones are well within the
+    // deltas-outweigh-the-full-file limit and the first checkpoint after the restore may continue them.
+    await c.waitFor(
+      'a newest checkpoint whose chains are short',
+      async () => {
+        const newest = completedMetadata(jobDir)[0];
+        if (!newest) return false;
+        const chains = [...chainsOf(newest).values()];
+        return chains.length > 0 && chains.every((ch) => deltaBytes(ch) <= ch[0]!.size / 3);
+      },
+      60_000,
+    );
     victim.proc.kill('SIGKILL');
     await c.addTaskManager(2);
+
+    // Checkpoints come every 300 ms and two are retained: watch every one as it appears.
+    const seen = new Map<number, CheckpointMetadata>();
+    const watch = (): void => {
+      for (const m of completedMetadata(jobDir)) if (!seen.has(m.checkpointId)) seen.set(m.checkpointId, m);
+    };
+    const restoredId = await c.waitFor(
+      'the job restored from a checkpoint',
+      async () => {
+        watch();
+        return ((await c.rest(`/jobs/${jobId}/checkpoints`)).body.latest.restored?.id as number | undefined) ?? false;
+      },
+      60_000,
+    );
+    const restored = await c.waitFor('the restored checkpoint', async () => (watch(), seen.get(restoredId)), 5_000);
+    const first = await c.waitFor(
+      'the first checkpoint completed after the restore',
+      async () => {
+        watch();
+        const after = [...seen.keys()].filter((id) => id > restoredId);
+        return after.length > 0 ? seen.get(Math.min(...after)) : undefined;
+      },
+      60_000,
+    );
+    // Each subtask builds a delta on the chain it restored (short enough to continue): its files are shared by reference.
+    const before = chainsOf(restored);
+    expect(before.size).toBeGreaterThan(0);
+    for (const [subtask, chain] of chainsOf(first)) {
+      const base = before.get(subtask)!;
+      expect(deltaBytes(base)).toBeLessThanOrEqual(base[0]!.size);
+      expect(chain.slice(0, -1)).toEqual(base);
+      expect(chain[chain.length - 1]).toMatchObject({ delta: true, checkpointId: first.checkpointId });
+      expect(chain[chain.length - 1]!.name).toMatch(/\.delta$/);
+    }
+    // The restored files count in the state size but were not written again.
+    const reused = [...chainsOf(first).values()]
+      .flat()
+      .filter((f) => f.checkpointId < first.checkpointId)
+      .reduce((n, f) => n + f.size, 0);
+    expect(reused).toBeGreaterThan(0);
+    expect(first.stateSize - first.checkpointedSize!).toBe(reused);
+    const firstStats = await c.waitFor(
+      'the statistics of that checkpoint',
+      async () =>
+        ((await c.rest(`/jobs/${jobId}/checkpoints`)).body.history as any[]).find(
+          (h) => h.id === first.checkpointId && h.status === 'COMPLETED',
+        ),
+      10_000,
+    );
+    expect(firstStats).toMatchObject({ checkpointed_size: first.checkpointedSize, state_size: first.stateSize });
+    expect(firstStats.checkpointed_size).toBeLessThan(firstStats.state_size);
+    // The restored checkpoint is subsumed; the files it shares with a retained one stay.
+    await c.waitFor(
+      'the restored checkpoint subsumed',
+      async () => !existsSync(join(jobDir, `chk-${restoredId}`)),
+      30_000,
+    );
+    const kept = [...chainsOf(first).values()].flat().every((f) => existsSync(join(jobDir, 'shared', f.name)));
+    if (existsSync(join(jobDir, `chk-${first.checkpointId}`, '_metadata'))) expect(kept).toBe(true);
+    // Once the restored checkpoint and that one are subsumed, the files no retained checkpoint lists are deleted.
+    const candidates = new Set([...chainsOf(restored).values(), ...chainsOf(first).values()].flat().map((f) => f.name));
+    await c.waitFor(
+      'shared files of subsumed checkpoints deleted once unused',
+      async () => {
+        if (!existsSync(jobDir)) return true;
+        if (existsSync(join(jobDir, `chk-${first.checkpointId}`))) return false;
+        const listed = new Set(
+          completedMetadata(jobDir).flatMap((m) => [...chainsOf(m).values()].flat().map((f) => f.name)),
+        );
+        const onDisk = existsSync(join(jobDir, 'shared')) ? readdirSync(join(jobDir, 'shared')) : [];
+        return onDisk.every((n) => !candidates.has(n) || listed.has(n));
+      },
+      60_000,
+    );
     const done = await c.waitForJob(jobId, ['FINISHED'], 120_000);
     expect(done.state).toBe('FINISHED');
     const cp = (await c.rest(`/jobs/${jobId}/checkpoints`)).body;

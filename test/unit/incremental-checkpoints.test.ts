@@ -5,11 +5,13 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type {
   CheckpointingSettings,
   CheckpointMetadata,
+  SharedStateFile,
   TaskCheckpointAck,
+  TaskCheckpointSettings,
   TaskRestoreDescriptor,
 } from '../../common/checkpoint.js';
 import type { JobVertex } from '../../common/jobgraph.js';
@@ -140,6 +142,37 @@ class Job {
       onFailureThresholdExceeded: () => undefined,
     });
     if (opts.restore) job.coordinator.recordExternalRestore(opts.restore.metadata, opts.restore.dir);
+    await job.deploy(opts.restore, opts.incremental);
+    return job;
+  }
+
+  /**
+   * Failover within the job, as the JobMaster does it: the tasks are gone, the JobManager picks the
+   * latest completed checkpoint (restoreLatest) and deploys new tasks from it. Returns what it restored.
+   */
+  async failover(): Promise<{ metadata: CheckpointMetadata; dir: string }> {
+    for (const s of this.subtasks.splice(0)) {
+      await s.coordinator.close();
+      await disposeOperatorState(s.holders);
+    }
+    const latest = await this.coordinator.restoreLatest();
+    if (!latest) throw new Error('no checkpoint to fail over to');
+    await this.deploy(latest, undefined);
+    return latest;
+  }
+
+  private async deploy(
+    from: { metadata: CheckpointMetadata; dir: string } | undefined,
+    incremental: boolean | undefined,
+  ): Promise<void> {
+    const { parallelism, root } = this;
+    const taskSettings: TaskCheckpointSettings = {
+      periodic: true,
+      jobDir: this.jobDir,
+      mode: 'EXACTLY_ONCE',
+      stateBackend: 'level',
+      ...(incremental === undefined ? {} : { incremental }),
+    };
     for (let i = 0; i < parallelism; i++) {
       const range = keyGroupRangeFor(MAX_P, parallelism, i);
       const op = new FakeKeyedOperator();
@@ -149,11 +182,11 @@ class Job {
         taskName: `Keyed (${i + 1}/${parallelism})`,
       };
       let restore: TaskRestoreDescriptor | undefined;
-      if (opts.restore) {
-        const m = opts.restore.metadata.operators.find((o) => o.operatorId === OP)!;
+      if (from) {
+        const m = from.metadata.operators.find((o) => o.operatorId === OP)!;
         restore = {
-          checkpointId: opts.restore.metadata.checkpointId,
-          dir: opts.restore.dir,
+          checkpointId: from.metadata.checkpointId,
+          dir: from.dir,
           operators: { [OP]: { parallelism: m.parallelism, maxParallelism: m.maxParallelism, subtasks: m.subtasks } },
         };
       }
@@ -166,6 +199,7 @@ class Job {
         backendType: 'level',
         stateDir: join(root, 'tm', `${ref.executionId}`),
         restore,
+        checkpointing: taskSettings,
       });
       const coordinator = new SubtaskCheckpointCoordinator({
         jobId: JOB,
@@ -173,22 +207,15 @@ class Job {
         subtaskIndex: i,
         maxParallelism: MAX_P,
         keyGroupRange: range,
-        settings: {
-          periodic: true,
-          jobDir: job.jobDir,
-          mode: 'EXACTLY_ONCE',
-          stateBackend: 'level',
-          ...(opts.incremental === undefined ? {} : { incremental: opts.incremental }),
-        },
+        settings: taskSettings,
         holders,
         writers: [],
-        acknowledge: (ack: TaskCheckpointAck) => job.coordinator.receiveAcknowledge(ack),
-        decline: (id, reason) => job.coordinator.receiveDecline(ref.executionId, id, reason),
+        acknowledge: (ack: TaskCheckpointAck) => this.coordinator.receiveAcknowledge(ack),
+        decline: (id, reason) => this.coordinator.receiveDecline(ref.executionId, id, reason),
         log: silentLogger(),
       });
-      job.subtasks.push({ ref, op, holders, coordinator, range });
+      this.subtasks.push({ ref, op, holders, coordinator, range });
     }
-    return job;
   }
 
   private owner(key: number): Subtask {
@@ -571,6 +598,178 @@ describe('incremental checkpoints of the level backend', () => {
       expect(meta.operators[0]!.subtasks.every((h) => h.shared === undefined)).toBe(true);
       expect(sharedFiles(job)).toEqual([]);
       await expectSameAfterRestore(root, info.dir, ref);
+    } finally {
+      await job.stop();
+    }
+  });
+});
+
+/** Per subtask index: the shared files of the operator's keyed state in a checkpoint. */
+async function chainsOf(dir: string): Promise<Map<number, SharedStateFile[]>> {
+  const meta = await loadCheckpointMetadata(dir);
+  return new Map(meta.operators[0]!.subtasks.map((h) => [h.subtaskIndex, h.shared!]));
+}
+
+/** The names of the shared files the job's completed checkpoints on disk refer to. */
+async function referencedFiles(job: Job): Promise<string[]> {
+  const names = new Set<string>();
+  for (const d of readdirSync(job.jobDir).filter((n) => n.startsWith('chk-')))
+    for (const h of (await loadCheckpointMetadata(join(job.jobDir, d))).operators[0]!.subtasks)
+      for (const f of h.shared ?? []) names.add(f.name);
+  return [...names].sort();
+}
+
+const deltaBytesOf = (chain: SharedStateFile[]): number => chain.slice(1).reduce((n, f) => n + f.size, 0);
+
+describe('incremental checkpoints after a failover restore', () => {
+  const KEYS = 20_000;
+
+  it('the first checkpoint after a failover is a delta on the restored chain, and the new chain restores exactly', async () => {
+    const root = tempRoot();
+    const rnd = mulberry32(17);
+    const ref = new Reference();
+    const job = await Job.start(root, 2, { numRetained: 1 });
+    try {
+      mutate(job, ref, rnd, 2 * KEYS, KEYS, 0);
+      await job.checkpoint();
+      mutate(job, ref, rnd, KEYS / 100, KEYS, 1);
+      const second = await job.checkpoint();
+      const restoredChains = await chainsOf(second.dir);
+      expect([...restoredChains.values()].every((c) => c.length === 2 && c[1]!.delta)).toBe(true);
+
+      const restored = await job.failover();
+      expect(restored.metadata.checkpointId).toBe(second.checkpointId);
+      await expectSame(job, ref);
+      mutate(job, ref, rnd, KEYS / 100, KEYS, 2);
+      const third = await job.checkpoint();
+      const meta = await loadCheckpointMetadata(third.dir);
+      for (const [subtask, chain] of await chainsOf(third.dir)) {
+        const before = restoredChains.get(subtask)!;
+        // The restored files are shared by reference; only the post-restore writes are new.
+        expect(chain.slice(0, -1)).toEqual(before);
+        const delta = chain[chain.length - 1]!;
+        expect(delta).toMatchObject({ delta: true, checkpointId: third.checkpointId });
+        expect(delta.name).toMatch(/\.delta$/);
+        expect(delta.size).toBeLessThan(chain[0]!.size / 20);
+      }
+      expect(meta.checkpointedSize!).toBeLessThan(meta.stateSize / 10);
+      // num-retained 1: the restored checkpoint is gone, the files its chain shares with the new one are not.
+      expect(existsSync(second.dir)).toBe(false);
+      expect(sharedFiles(job)).toEqual(await referencedFiles(job));
+      for (const chain of restoredChains.values()) for (const f of chain) expect(sharedFiles(job)).toContain(f.name);
+      // Full file, the old delta and the new one: exactly the reference.
+      await expectSameAfterRestore(root, third.dir, ref);
+    } finally {
+      await job.stop();
+    }
+  });
+
+  it('after each failover the chain goes on until its deltas outweigh the full file; unused files are deleted', async () => {
+    const root = tempRoot();
+    const rnd = mulberry32(23);
+    const ref = new Reference();
+    const job = await Job.start(root, 2, { numRetained: 2 });
+    let continued = 0;
+    let rebased = 0;
+    let last: string;
+    try {
+      mutate(job, ref, rnd, KEYS, KEYS / 4, 0);
+      last = (await job.checkpoint()).dir;
+      const firstFull = [...(await chainsOf(last)).values()].map((c) => c[0]!.name);
+      for (let round = 1; round <= 10; round++) {
+        const restored = await job.failover();
+        expect(restored.dir).toBe(last);
+        const before = await chainsOf(restored.dir);
+        mutate(job, ref, rnd, KEYS / 20, KEYS / 4, round);
+        const info = await job.checkpoint();
+        for (const [subtask, chain] of await chainsOf(info.dir)) {
+          const base = before.get(subtask)!;
+          if (deltaBytesOf(base) <= base[0]!.size) {
+            expect(chain).toEqual([...base, expect.objectContaining({ delta: true, checkpointId: info.checkpointId })]);
+            continued++;
+          } else {
+            // Too long a chain: a new full file, as without a failover.
+            expect(chain).toEqual([expect.objectContaining({ delta: false, checkpointId: info.checkpointId })]);
+            rebased++;
+          }
+        }
+        // Exactly the files the retained checkpoints refer to are on disk.
+        expect(sharedFiles(job)).toEqual(await referencedFiles(job));
+        last = info.dir;
+      }
+      expect(continued).toBeGreaterThan(0);
+      expect(rebased).toBeGreaterThan(0);
+      for (const f of firstFull) expect(sharedFiles(job)).not.toContain(f);
+    } finally {
+      await job.stop();
+    }
+    await expectSameAfterRestore(root, last, ref);
+  });
+
+  it('an aborted first delta after a failover makes the next checkpoint full', async () => {
+    const root = tempRoot();
+    const rnd = mulberry32(29);
+    const ref = new Reference();
+    const job = await Job.start(root, 2);
+    try {
+      mutate(job, ref, rnd, KEYS / 4, KEYS / 4, 0);
+      await job.checkpoint();
+      mutate(job, ref, rnd, 100, KEYS / 4, 1);
+      await job.checkpoint();
+      const restored = await job.failover();
+      // As if the restored checkpoint's delta had been deleted under the tasks.
+      const gone = (await chainsOf(restored.dir)).get(0)![1]!;
+      rmSync(join(job.jobDir, 'shared', gone.name));
+      mutate(job, ref, rnd, 100, KEYS / 4, 2);
+      await expect(job.checkpoint()).rejects.toThrow(/Incremental state it builds on was deleted/);
+      await vi.waitFor(() => expect(job.notifications.some((n) => !n.complete)).toBe(true));
+      const next = await job.checkpoint();
+      for (const chain of (await chainsOf(next.dir)).values())
+        expect(chain.map((f) => [f.delta, f.checkpointId])).toEqual([[false, next.checkpointId]]);
+      await expectSameAfterRestore(root, next.dir, ref);
+    } finally {
+      await job.stop();
+    }
+  });
+
+  it("a restore into another job (-s) or at another parallelism writes a full first checkpoint (Flink's NO_CLAIM)", async () => {
+    const root = tempRoot();
+    const rnd = mulberry32(31);
+    const ref = new Reference();
+    let job = await Job.start(root, 2);
+    let dir: string;
+    try {
+      mutate(job, ref, rnd, KEYS / 4, KEYS / 4, 0);
+      await job.checkpoint();
+      mutate(job, ref, rnd, 100, KEYS / 4, 1);
+      dir = (await job.checkpoint()).dir;
+    } finally {
+      await job.stop();
+    }
+    const atDir = new Reference();
+    for (const [k, v] of ref.values) atDir.values.set(k, v);
+    for (const [k, t] of ref.timers) atDir.timers.set(k, t);
+    const old = await chainsOf(dir);
+    const other = join(root, 'other');
+    // Same parallelism, same key groups, but the chain is in another job's folder.
+    job = await Job.start(other, 2, { restore: await loadExternalRestore(dir) });
+    try {
+      await expectSame(job, ref);
+      mutate(job, ref, rnd, 100, KEYS / 4, 2);
+      const first = await job.checkpoint();
+      for (const chain of (await chainsOf(first.dir)).values())
+        expect(chain.map((f) => [f.delta, f.checkpointId])).toEqual([[false, first.checkpointId]]);
+      const names = new Set([...old.values()].flat().map((f) => f.name));
+      expect(sharedFiles(job).some((n) => names.has(n))).toBe(false);
+    } finally {
+      await job.stop();
+    }
+    // The job's own checkpoint, at parallelism 3: each subtask restores parts of two chains.
+    job = await Job.start(root, 3, { restore: { metadata: await loadCheckpointMetadata(dir), dir } });
+    try {
+      await expectSame(job, atDir);
+      const first = await job.checkpoint();
+      for (const chain of (await chainsOf(first.dir)).values()) expect(chain.map((f) => f.delta)).toEqual([false]);
     } finally {
       await job.stop();
     }
