@@ -6,7 +6,7 @@
 // finishes its checkpoints and shared files are gone.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckpointMetadata, SharedStateFile } from '../../common/checkpoint.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
@@ -24,6 +24,29 @@ function completedMetadata(jobDir: string): CheckpointMetadata[] {
     .filter((d) => d.startsWith('chk-') && existsSync(join(jobDir, d, '_metadata')))
     .map((d) => JSON.parse(readFileSync(join(jobDir, d, '_metadata'), 'utf8')) as CheckpointMetadata)
     .sort((a, b) => b.checkpointId - a.checkpointId);
+}
+
+/**
+ * Records every completed checkpoint's metadata as it appears: with checkpoints every 300 ms and two
+ * retained, one can be written and subsumed between two reads of a test that awaits other things.
+ */
+function watchCheckpoints(jobDir: string): { seen: Map<number, CheckpointMetadata>; stop: () => void } {
+  const seen = new Map<number, CheckpointMetadata>();
+  const read = (): void => {
+    if (!existsSync(jobDir)) return;
+    for (const d of readdirSync(jobDir)) {
+      const id = Number(d.slice('chk-'.length));
+      if (!d.startsWith('chk-') || seen.has(id)) continue;
+      try {
+        seen.set(id, JSON.parse(readFileSync(join(jobDir, d, '_metadata'), 'utf8')) as CheckpointMetadata);
+      } catch {
+        // Not complete yet (no _metadata), or already subsumed: the next read decides.
+      }
+    }
+  };
+  read();
+  const timer = setInterval(read, 20);
+  return { seen, stop: () => clearInterval(timer) };
 }
 
 const deltaBytes = (chain: SharedStateFile[]): number => chain.slice(1).reduce((n, f) => n + f.size, 0);
@@ -93,27 +116,23 @@ describe('incremental checkpoints (level backend)', () => {
       },
       60_000,
     );
+    // From before the kill, so that the checkpoint the job restores is seen even if it is subsumed
+    // while the new TaskManager starts.
+    const { seen, stop } = watchCheckpoints(jobDir);
+    onTestFinished(stop);
     victim.proc.kill('SIGKILL');
     await c.addTaskManager(2);
-
-    // Checkpoints come every 300 ms and two are retained: watch every one as it appears.
-    const seen = new Map<number, CheckpointMetadata>();
-    const watch = (): void => {
-      for (const m of completedMetadata(jobDir)) if (!seen.has(m.checkpointId)) seen.set(m.checkpointId, m);
-    };
     const restoredId = await c.waitFor(
       'the job restored from a checkpoint',
       async () => {
-        watch();
         return ((await c.rest(`/jobs/${jobId}/checkpoints`)).body.latest.restored?.id as number | undefined) ?? false;
       },
       60_000,
     );
-    const restored = await c.waitFor('the restored checkpoint', async () => (watch(), seen.get(restoredId)), 5_000);
+    const restored = await c.waitFor('the restored checkpoint', async () => seen.get(restoredId), 5_000);
     const first = await c.waitFor(
       'the first checkpoint completed after the restore',
       async () => {
-        watch();
         const after = [...seen.keys()].filter((id) => id > restoredId);
         return after.length > 0 ? seen.get(Math.min(...after)) : undefined;
       },
