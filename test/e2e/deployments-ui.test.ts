@@ -3,21 +3,17 @@
 // The list shows it ROLLED_BACK with its job; the detail page shows the cause, desired against
 // running, every version with its diff against the one before, the rollback, and links to the jobs.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../common/package-root.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (process.env.WEIR_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing but WEIR_REQUIRE_BROWSER is set`);
-  console.warn(`deployments UI browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const hasChromium = browserAvailable('deployments UI browser test');
 
 const ROOT = packageRoot();
 const WEIR = join(ROOT, 'bin', 'weir.js');
@@ -70,19 +66,7 @@ describe('deployments in the web UI', () => {
       const d = (await cluster.rest('/deployments/web-counts')).body;
       expect(d.status).toBe('ROLLED_BACK');
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
       const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));

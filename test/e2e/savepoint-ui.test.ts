@@ -5,17 +5,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../helpers/cluster.js';
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (process.env.WEIR_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing but WEIR_REQUIRE_BROWSER is set`);
-  console.warn(`savepoint UI browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const hasChromium = browserAvailable('savepoint UI browser test');
 
 /** Running counts per key in keyed ValueState, through the exactly-once FileSink. */
 const JOB = 'test/jobs/cp-count.ts';
@@ -61,19 +57,7 @@ describe('savepoints in the web UI', () => {
         slots: 2,
         config: { 'state.savepoints.dir': savepointsDir, 'state.checkpoints.dir': join(work, 'checkpoints') },
       });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
       const base = cluster.restUrl.replace(/\/+$/, '');
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const pageErrors: string[] = [];

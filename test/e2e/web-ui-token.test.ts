@@ -1,18 +1,12 @@
 // The web UI of a JobManager with security.rest.token, in a real browser: the page loads without
 // the token, asks for it once, says so when it is refused, shows the overview with the right one,
 // and keeps it for the browser session only.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  // CI installs chromium and sets WEIR_REQUIRE_BROWSER, so a missing browser fails there instead of passing silently.
-  if (process.env.WEIR_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing but WEIR_REQUIRE_BROWSER is set`);
-  console.warn(`web-ui browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const hasChromium = browserAvailable('web-ui browser tests');
 
 const TOKEN = 'ui-token-8f41a2c07d';
 
@@ -29,19 +23,7 @@ describe('web UI with a REST token', () => {
     'asks for the token, asks again when it is refused, then shows the overview and keeps the token for the session',
     async () => {
       cluster = await startCluster({ taskManagers: 1, slots: 1, token: TOKEN });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
       const base = cluster.restUrl.replace(/\/+$/, '');
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();

@@ -1,18 +1,12 @@
 // The web UI in a real browser against a real cluster: the overview shows the task
 // managers, a running job's page shows its graph with live record counts, and the job can
 // be cancelled from the page.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../helpers/cluster.js';
+import { browserAvailable, launchBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  // CI installs chromium and sets WEIR_REQUIRE_BROWSER, so a missing browser fails there instead of passing silently.
-  if (process.env.WEIR_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing but WEIR_REQUIRE_BROWSER is set`);
-  console.warn(`web-ui browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const hasChromium = browserAvailable('web-ui browser tests');
 
 /** An endless job, so it is still running when the test cancels it. */
 const EXAMPLE = 'endless';
@@ -24,19 +18,7 @@ let browser: Browser | undefined;
 
 async function setup(): Promise<{ cluster: Cluster; browser: Browser; base: string }> {
   cluster ??= await startCluster({ taskManagers: 2, slots: 2 });
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser ??= await launchBrowser();
   return { cluster, browser, base: cluster.restUrl.replace(/\/+$/, '') };
 }
 
