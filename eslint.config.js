@@ -1,13 +1,16 @@
 // Lint: typescript-eslint with type information, for the promise rules above all (a floating
 // promise is an error that nobody sees). Formatting belongs to Prettier, not to these rules.
+import { fileURLToPath } from 'node:url';
+import { includeIgnoreFile } from '@eslint/compat';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {
-    ignores: ['dist/**', 'node_modules/**', 'web-ui/dist/**', 'cli/templates/**', 'vendor/**', 'bench/results/**'],
-  },
+  // What git ignores is not the project's code: build output, and `npm start`'s working directory
+  // (.weir/, with job bundles), which would otherwise be linted as sources.
+  includeIgnoreFile(fileURLToPath(new URL('.gitignore', import.meta.url))),
+  { ignores: ['cli/templates/**', 'vendor/**', 'bench/results/**'] },
   js.configs.recommended,
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },
   ...tseslint.configs.recommended,
