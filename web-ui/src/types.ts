@@ -1,17 +1,9 @@
 // Shapes of the JobManager's REST responses (Flink-shaped). Fields the server may omit are optional.
 
-export type JobState =
-  | 'INITIALIZING'
-  | 'CREATED'
-  | 'RUNNING'
-  | 'FAILING'
-  | 'FAILED'
-  | 'CANCELLING'
-  | 'CANCELED'
-  | 'FINISHED'
-  | 'RESTARTING'
-  | 'SUSPENDED'
-  | 'RECONCILING';
+// The server's own state names, so the UI cannot drift from them.
+import type { JobStatus } from '../../common/states.js';
+
+export type JobState = JobStatus;
 
 export interface ClusterOverview {
   taskmanagers: number;

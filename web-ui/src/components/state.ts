@@ -1,5 +1,6 @@
 // State badges and task-count pills, coloured as in Flink's dashboard.
 
+import { EXECUTION_STATES } from '../../../common/states.js';
 import { h } from '../dom.js';
 import type { TaskCounts } from '../types.js';
 
@@ -45,18 +46,7 @@ export function setBadge(el: HTMLElement, state: string): void {
   el.textContent = state;
 }
 
-const ORDER = [
-  'CREATED',
-  'SCHEDULED',
-  'DEPLOYING',
-  'INITIALIZING',
-  'RUNNING',
-  'FINISHED',
-  'CANCELING',
-  'CANCELED',
-  'FAILED',
-  'RECONCILING',
-];
+const ORDER: string[] = [...EXECUTION_STATES, 'RECONCILING'];
 
 /** Non-zero task counts in lifecycle order, upper-cased (Flink's job list sends lower case). */
 export function taskCountEntries(tasks: TaskCounts | undefined): [string, number][] {
