@@ -1,14 +1,18 @@
-// Where the time of the keyed count goes: runs bench/jobs/keyed-count.ts at the given parallelism
-// on as many one-slot TaskManagers, each started under `node --cpu-prof [node flags]`, then prints
-// the heaviest functions and files of each busy thread (main and slot threads) while the last
-// run's tasks ran (every subtask RUNNING to the last FINISHED, the window the benchmarks time),
-// idle time included.
-//   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1] [node flags...]
-// Parallelism 1 chains the whole job into one task. The .cpuprofile files stay in a temp
-// directory (printed) for Chrome DevTools or speedscope.
+// Where the time goes: runs a benchmark job on TaskManagers started under
+// `node --cpu-prof [node flags]`, then prints the heaviest functions and files of each busy thread
+// (main and slot threads) while the last run's tasks ran (every subtask RUNNING to the last
+// FINISHED, the window the benchmarks time), idle time included.
+//   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1]
+//     [--query q5|q7] [--slots N] [node flags...]
+// Without --query the job is the keyed count (bench/jobs/keyed-count.ts); with it, that Nexmark
+// query (bench/jobs/nexmark.ts) over `records` events. The cluster has `parallelism` TaskManagers
+// of one slot, or with --slots, parallelism / N TaskManagers of N slots. Parallelism 1 chains the
+// whole job into one task. The .cpuprofile files stay in a temp directory (printed) for Chrome
+// DevTools or speedscope.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { packageRoot } from '../common/package-root.js';
 import { BenchCluster } from './lib/cluster.js';
 import { monotonicOffsetUs, summarizeCpuProfile, type EpochWindow } from './lib/cpu-profile.js';
@@ -17,18 +21,29 @@ import { formatCount, perSecond } from './lib/stats.js';
 import { runningWindow } from './lib/timing.js';
 
 async function main(): Promise<void> {
-  const records = Number(process.argv[2] ?? 10_000_000);
-  const parallelism = Number(process.argv[3] ?? 1);
-  const nodeFlags = process.argv.slice(4);
+  const { values, positionals } = parseArgs({
+    options: { query: { type: 'string' }, slots: { type: 'string', default: '1' } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const records = Number(positionals[0] ?? 10_000_000);
+  const parallelism = Number(positionals[1] ?? 1);
+  const nodeFlags = positionals.slice(2);
+  const slots = Number(values.slots);
+  const query = typeof values.query === 'string' ? values.query : undefined;
+  if (!Number.isInteger(slots) || slots < 1 || parallelism % slots !== 0)
+    throw new Error(`--slots must divide the parallelism (${parallelism}), got ${String(values.slots)}`);
+  const job = query === undefined ? 'bench/jobs/keyed-count.ts' : 'bench/jobs/nexmark.ts';
+  const jobArgs = (n: number) => (query === undefined ? [String(n), String(DEFAULT_KEYS)] : [query, String(n)]);
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
-  const cluster = await BenchCluster.start({ taskManagers: 0, slots: 1 });
+  const cluster = await BenchCluster.start({ taskManagers: 0, slots });
   let window: EpochWindow | undefined;
   try {
-    for (let i = 0; i < parallelism; i++)
+    for (let i = 0; i < parallelism / slots; i++)
       await cluster.addTaskManager(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...nodeFlags]);
-    const jarId = await cluster.upload(await cluster.bundle('bench/jobs/keyed-count.ts'));
+    const jarId = await cluster.upload(await cluster.bundle(job));
     for (const n of [Math.min(records, 2_000_000), records]) {
-      const jobId = await cluster.run(jarId, [String(n), String(DEFAULT_KEYS)], parallelism);
+      const jobId = await cluster.run(jarId, jobArgs(n), parallelism);
       const job = await cluster.waitForFinished(jobId);
       const w = runningWindow(job);
       window = { startMs: w.allRunningAt, endMs: w.lastFinishedAt, offsetUs: monotonicOffsetUs() };

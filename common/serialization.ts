@@ -13,8 +13,11 @@
 // lone surrogates as U+FFFD; and its inline record structures are recompiled for every buffer.
 // Here an object's shape (its key list) is found through a trie of keys without allocating, is
 // written once per buffer, and decodes through a constructor compiled once per process and shape.
+// Strings repeat as much as keys do (a channel, a URL, a country): each is written once per
+// buffer, later as its number there, and decodes to the same string without decoding bytes again.
 
-const FORMAT_RECORDS = 0x02;
+/** 0x02 had no string table. */
+const FORMAT_RECORDS = 0x04;
 const FORMAT_EVENT = 0x03;
 const HEADER_BYTES = 5;
 
@@ -52,6 +55,10 @@ const TAG_ERROR = 0x94;
 const TAG_HOLE = 0x95;
 /** Before a record: its timestamp as f64le. Not a value. */
 const TAG_TIMESTAMP = 0x96;
+/** A string (the value that follows) that later values of this buffer refer to by its number. */
+const TAG_STRING_DEF = 0x97;
+/** varuint number of a string defined earlier in this buffer. */
+const TAG_STRING_REF = 0x98;
 /** 0xa0-0xbf: a UTF-8 string of 0..31 bytes. */
 const TAG_FIXSTR = 0xa0;
 /** 0xc0-0xff: an object of shape 0..63 of this buffer. */
@@ -68,8 +75,13 @@ const MAX_SHAPE_FACTORIES = 4096;
 const SHORT_STRING = 64;
 /** UTF-8 strings from this many bytes on decode natively (measured faster from about 20 bytes). */
 const NATIVE_DECODE_BYTES = 24;
+/** Strings of these lengths go into a buffer's string table: shorter ones cost less to write again. */
+const TABLE_MIN_LENGTH = 3;
+const TABLE_MAX_LENGTH = 256;
+/** Strings per buffer's table: past this, new strings are written in full (a table lookup still runs). */
+const MAX_TABLE_STRINGS = 1024;
 
-type TypedArrayConstructor =
+export type TypedArrayConstructor =
   | Uint8ArrayConstructor
   | Int8ArrayConstructor
   | Uint8ClampedArrayConstructor
@@ -81,7 +93,8 @@ type TypedArrayConstructor =
   | Float64ArrayConstructor
   | BigInt64ArrayConstructor
   | BigUint64ArrayConstructor;
-const TYPED_KINDS: TypedArrayConstructor[] = [
+/** The typed arrays that travel as their bytes; other views travel as their fields. */
+export const TYPED_KINDS: readonly TypedArrayConstructor[] = [
   Uint8Array,
   Int8Array,
   Uint8ClampedArray,
@@ -176,6 +189,10 @@ class Arena {
   shapeCount = 0;
   /** Bytes at which the owner finishes a buffer, if it says. */
   sizeHint = 0;
+  /** The string table of the buffer being written: string to number, and the strings in order. */
+  readonly strings = new Map<string, number>();
+  readonly stringList: string[] = [];
+  stringCount = 0;
 
   constructor(capacity: number) {
     this.bytes = new Uint8Array(capacity);
@@ -186,6 +203,11 @@ class Arena {
   newEpoch(): void {
     this.epoch = nextEpoch++;
     this.shapeCount = 0;
+    if (this.stringCount > 0) {
+      this.strings.clear();
+      this.stringList.length = 0;
+      this.stringCount = 0;
+    }
   }
 
   dispose(): void {
@@ -200,6 +222,9 @@ let pos = 0;
 let slot = 0;
 let epoch = 0;
 let shapeCount = 0;
+let strings = new Map<string, number>();
+let stringList: string[] = [];
+let stringCount = 0;
 /** The active arena's expected buffer size (0: none). */
 let sizeHint = 0;
 /** Room past the size hint for the record that crosses it. */
@@ -223,6 +248,9 @@ function activate(a: Arena): void {
   epoch = a.epoch;
   shapeCount = a.shapeCount;
   sizeHint = a.sizeHint;
+  strings = a.strings;
+  stringList = a.stringList;
+  stringCount = a.stringCount;
   active = a;
 }
 
@@ -238,13 +266,17 @@ function store(a: Arena): void {
   a.view = outView;
   a.pos = pos;
   a.shapeCount = shapeCount;
+  a.stringCount = stringCount;
 }
 
-/** Drops the bytes from `start` and the shapes defined since `definedFrom`. */
-function rollBack(start: number, definedFrom: number, count: number): void {
+/** Drops the bytes from `start`, the shapes defined since `definedFrom` and the strings numbered from `stringMark`. */
+function rollBack(start: number, definedFrom: number, count: number, stringMark: number): void {
   for (let i = definedNow.length - 1; i >= definedFrom; i--) definedNow[i]!.epochs[slot] = 0;
   definedNow.length = definedFrom;
   shapeCount = count;
+  for (let i = stringCount - 1; i >= stringMark; i--) strings.delete(stringList[i]!);
+  stringList.length = stringMark;
+  stringCount = stringMark;
   pos = start;
 }
 
@@ -327,6 +359,31 @@ function writeNumber(v: number): void {
 }
 
 function writeString(s: string): void {
+  const n = s.length;
+  if (n >= TABLE_MIN_LENGTH && n <= TABLE_MAX_LENGTH) {
+    const id = strings.get(s);
+    if (id !== undefined) {
+      ensure(6);
+      out[pos++] = TAG_STRING_REF;
+      let v = id;
+      while (v >= 0x80) {
+        out[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      out[pos++] = v;
+      return;
+    }
+    if (stringCount < MAX_TABLE_STRINGS) {
+      strings.set(s, stringCount++);
+      stringList.push(s);
+      writeTag(TAG_STRING_DEF);
+    }
+  }
+  writeStringBytes(s);
+}
+
+/** A string in full. Shape definitions use this directly: they are reused across buffers, tables are not. */
+function writeStringBytes(s: string): void {
   const n = s.length;
   if (n < SHORT_STRING) {
     // Assume a fixstr (one tag byte); move the bytes if the guess was wrong.
@@ -503,12 +560,13 @@ function writeFields(o: Record<string, unknown>, checkOwn: boolean): void {
   const start = pos++;
   const definedFrom = definedNow.length;
   const count = shapeCount;
+  const stringMark = stringCount;
   let node = shapeRoot;
   for (const k in o) {
     if (checkOwn && !hasOwn.call(o, k)) continue;
     node = node.lastKey === k ? (node.lastChild as ShapeNode) : childOf(node, k);
     if (node.depth > MAX_SHAPE_KEYS) {
-      rollBack(start, definedFrom, count);
+      rollBack(start, definedFrom, count, stringMark);
       writeDictionary(o);
       return;
     }
@@ -557,7 +615,7 @@ function definitionOf(node: ShapeNode): Uint8Array {
   pos = 0;
   writeTag(TAG_SHAPE_DEF);
   writeVaruint(keys.length);
-  for (const k of keys) writeString(k);
+  for (const k of keys) writeStringBytes(k);
   const def = out.slice(0, pos);
   ({ out, outView, pos } = saved);
   return (node.definition = def);
@@ -608,12 +666,13 @@ export class RecordSerializer {
     activate(this.arena);
     const start = pos;
     const count = shapeCount;
+    const stringMark = stringCount;
     if (definedNow.length > 0) definedNow.length = 0;
     try {
       if (timestamp !== undefined) writeFloat64(TAG_TIMESTAMP, timestamp);
       writeValue(value);
     } catch (e) {
-      rollBack(start, 0, count);
+      rollBack(start, 0, count, stringMark);
       throw e;
     }
     this.count++;
@@ -668,6 +727,9 @@ let end = 0;
 /** Shapes defined so far in the buffer being decoded. */
 const shapes: ShapeFactory[] = [];
 let numShapes = 0;
+/** The string table of the buffer being decoded. */
+const stringTable: string[] = [];
+let numStrings = 0;
 const factories = new Map<string, ShapeFactory>();
 const units: number[] = [];
 
@@ -677,6 +739,7 @@ function begin(bytes: Uint8Array, offset: number): void {
   at = offset;
   end = bytes.length;
   numShapes = 0;
+  numStrings = 0;
 }
 
 /** Drops references to the buffer just decoded. */
@@ -684,6 +747,8 @@ function done(): void {
   src = EMPTY;
   for (let i = 0; i < numShapes; i++) shapes[i] = undefined as unknown as ShapeFactory;
   numShapes = 0;
+  if (numStrings > 0) stringTable.length = 0;
+  numStrings = 0;
 }
 const EMPTY = new Uint8Array(0);
 
@@ -740,6 +805,16 @@ function readValue(): unknown {
       return readWtf8(readVaruint());
     case TAG_ARRAY:
       return readArray();
+    case TAG_STRING_REF: {
+      const id = readVaruint();
+      if (id >= numStrings) throw new Error(`string ${id} is not defined in this buffer`);
+      return stringTable[id];
+    }
+    case TAG_STRING_DEF: {
+      const s = readStringValue();
+      stringTable[numStrings++] = s;
+      return s;
+    }
     case TAG_SHAPE_DEF:
       return readShapeDefinition();
     case TAG_SHAPE_REF:
@@ -775,15 +850,20 @@ function readValue(): unknown {
       const name = readStringValue();
       const message = readStringValue();
       const stack = readValue();
-      const e = new (ERROR_TYPES[name] ?? Error)(message);
-      if (e.name !== name) e.name = name;
-      if (typeof stack === 'string') e.stack = stack;
-      else delete e.stack;
-      return e;
+      return reviveError(name, message, stack);
     }
     default:
       throw new Error(`unknown value tag 0x${t.toString(16)} at byte ${at - 1}`);
   }
+}
+
+/** An Error as it arrives: its class by name (Error when unknown), message and stack. */
+export function reviveError(name: string, message: string, stack: unknown): Error {
+  const e = new (ERROR_TYPES[name] ?? Error)(message);
+  if (e.name !== name) e.name = name;
+  if (typeof stack === 'string') e.stack = stack;
+  else delete e.stack;
+  return e;
 }
 
 function readFloat64(): number {

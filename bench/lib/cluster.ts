@@ -51,7 +51,10 @@ export class BenchCluster {
       slots: opts.slots,
       restPort: restPort!,
       rpcPort: rpcPort!,
-      define: Object.entries(opts.config ?? {}).map(([k, v]) => `${k}=${v}`),
+      // Savepoints go under the cluster's directory, which the REST API must then allow.
+      define: Object.entries({ 'state.savepoints.dir': join(dir, 'savepoints'), ...opts.config }).map(
+        ([k, v]) => `${k}=${v}`,
+      ),
       onUnexpectedExit: (name, how, outFile) => {
         if (self) self.unexpectedExit = `${name} exited unexpectedly (${how}); see ${outFile}`;
       },

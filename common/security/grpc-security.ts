@@ -58,17 +58,23 @@ export function channelCredentials(sec: InternalSecurity, address: string): grpc
   return creds;
 }
 
-export function clientOptions(sec: InternalSecurity): grpc.ClientOptions {
+export function clientOptions(sec: InternalSecurity, extra: grpc.ChannelOptions = {}): grpc.ClientOptions {
   return {
     ...CHANNEL_OPTIONS,
+    ...extra,
     ...(sec.tls ? { 'grpc.ssl_target_name_override': TLS_SERVER_NAME } : {}),
     ...(sec.secret !== undefined ? { interceptors: [proofInterceptor(sec.secret)] } : {}),
   };
 }
 
 /** A client of another Weir process at `address` (host:port). */
-export function createClient(Ctor: grpc.ServiceClientConstructor, address: string, sec: InternalSecurity): grpc.Client {
-  return new Ctor(address, channelCredentials(sec, address), clientOptions(sec));
+export function createClient(
+  Ctor: grpc.ServiceClientConstructor,
+  address: string,
+  sec: InternalSecurity,
+  extra: grpc.ChannelOptions = {},
+): grpc.Client {
+  return new Ctor(address, channelCredentials(sec, address), clientOptions(sec, extra));
 }
 
 /** A gRPC server that refuses calls without proof of the secret (when one is set). */

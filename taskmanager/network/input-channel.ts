@@ -2,7 +2,8 @@
 // order; every polled buffer returns one credit to the producer. Events need no credit.
 import type { InputChannelDescriptor } from '../../common/deployment.js';
 import { ArrayDeque } from './deque.js';
-import type { SubpartitionItem, SubpartitionView } from './result-subpartition.js';
+import { isBuffer, type SubpartitionItem, type SubpartitionView } from './result-subpartition.js';
+import type { RecordBatch } from './record-batch.js';
 import type { NetworkEvent } from './types.js';
 
 /** How a channel tells its gate that it has something to poll. */
@@ -41,11 +42,15 @@ export abstract class InputChannel implements SubpartitionView {
 
   poll(): SubpartitionItem | undefined {
     const item = this.queue.shift();
-    if (item instanceof Uint8Array) this.returnCredit();
+    if (item !== undefined && isBuffer(item)) this.returnCredit();
     return item;
   }
 
   onBuffer(buffer: Uint8Array): void {
+    this.acceptBuffer(buffer);
+  }
+
+  protected acceptBuffer(buffer: Uint8Array | RecordBatch): void {
     if (this.closed || this.error || this.endReceived) return;
     this.enqueue(buffer);
   }

@@ -2,6 +2,7 @@
 // channels round robin, one buffer or event at a time, skipping channels held for alignment.
 import { decodeRecords } from '../../common/serialization.js';
 import { ArrayDeque } from './deque.js';
+import { RecordBatch } from './record-batch.js';
 import type { InputChannel, InputChannelListener } from './input-channel.js';
 import type { BufferOrEvent, InputGate } from './types.js';
 
@@ -64,6 +65,8 @@ export class SingleInputGate implements InputGate, InputChannelListener {
           bytes: item.length,
         };
       }
+      if (item instanceof RecordBatch)
+        return { kind: 'records', channel: ch, values: item.values, timestamps: item.timestamps, bytes: 0 };
       if (item.type === 'endOfPartition') this.numFinished++;
       return { kind: 'event', channel: ch, event: item };
     }

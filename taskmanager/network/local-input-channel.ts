@@ -1,8 +1,10 @@
-// An input channel whose producer runs in the same TaskManager: the subpartition hands its
-// serialized buffers and events straight to this channel, with the same credit rules as gRPC.
+// An input channel whose producer runs on the same thread: the subpartition hands its buffers and
+// events straight to this channel, with the same credit rules as gRPC. Records subscribed to
+// arrive as batches of copies (record-batch.ts), not serialized.
 import type { InputChannelDescriptor } from '../../common/deployment.js';
 import { InputChannel, type InputChannelListener } from './input-channel.js';
 import type { ResultPartitionManager } from './partition-manager.js';
+import type { RecordBatch } from './record-batch.js';
 import type { SubpartitionSubscription } from './result-subpartition.js';
 
 export class LocalInputChannel extends InputChannel {
@@ -21,6 +23,10 @@ export class LocalInputChannel extends InputChannel {
   requestSubpartition(): void {
     const d = this.descriptor;
     this.subscription = this.partitions.subscribe(d.partitionId, d.subpartition, this, this.initialCredit);
+  }
+
+  onRecordBatch(batch: RecordBatch): void {
+    this.acceptBuffer(batch);
   }
 
   protected sendCredit(n: number): void {

@@ -1,7 +1,7 @@
 // The producing side of one JobEdge for one producer subtask (Flink's ResultPartition plus its
-// RecordWriter): each record is serialized at once into its subpartition's current buffer, which
-// is finished when it reaches the segment size, or when the buffer timeout fires and the
-// subpartition can send.
+// RecordWriter): each record is serialized at once into its subpartition's current buffer (or
+// copied, for a consumer on this thread), which is finished when it reaches the segment size, or
+// when the buffer timeout fires and the subpartition can send.
 import type { ResultPartitionDescriptor } from '../../common/deployment.js';
 import { createChannelSelector } from './channel-selector.js';
 import {
@@ -73,10 +73,10 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
     const sp = this.subpartitions[subpartition];
     if (sp === undefined) throw new RangeError(`partition ${this.partitionId} has no subpartition ${subpartition}`);
     if (this.released) return;
-    const serializer = sp.recordSerializer;
-    serializer.add(value, timestamp);
+    const builder = sp.bufferBuilder;
+    builder.add(value, timestamp);
     this.metrics.numRecordsOut++;
-    if (this.flushEveryRecord || serializer.size >= this.segmentSize) this.finishBuffer(sp);
+    if (this.flushEveryRecord || builder.size >= this.segmentSize) this.finishBuffer(sp);
     else if (this.timer === null && this.bufferTimeoutMs > 0) this.armTimer();
   }
 
@@ -175,11 +175,12 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
   }
 
   private finishBuffer(sp: ResultSubpartition): void {
-    const bytes = sp.finishBuffer();
-    if (bytes === null || this.released) return;
+    const buffer = sp.finishBuffer();
+    if (buffer === null || this.released) return;
     this.metrics.numBuffersOut++;
-    this.metrics.numBytesOut += bytes.length;
-    sp.add(bytes);
+    // Bytes that went through serialization; a batch of copies for this thread has none.
+    if (buffer instanceof Uint8Array) this.metrics.numBytesOut += buffer.length;
+    sp.add(buffer);
   }
 
   /** The buffer timeout: finishes the buffers that can leave now, the others once they can. */

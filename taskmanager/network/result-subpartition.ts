@@ -4,12 +4,22 @@
 import { RecordSerializer } from '../../common/serialization.js';
 import type { NetworkEvent } from './types.js';
 import { ArrayDeque } from './deque.js';
+import { RecordBatch, RecordBatchBuilder } from './record-batch.js';
 
-export type SubpartitionItem = Uint8Array | NetworkEvent;
+export type SubpartitionItem = Uint8Array | RecordBatch | NetworkEvent;
+
+/** What a subpartition fills with the records of its next buffer. */
+export type BufferBuilder = RecordSerializer | RecordBatchBuilder;
+
+export function isBuffer(item: SubpartitionItem): item is Uint8Array | RecordBatch {
+  return item instanceof Uint8Array || item instanceof RecordBatch;
+}
 
 /** The consuming end a subpartition hands its data to: a local input channel or a gRPC stream. */
 export interface SubpartitionView {
   onBuffer(buffer: Uint8Array): void;
+  /** Only a consumer on the producer's thread has this: records then reach it as copies, not bytes. */
+  onRecordBatch?(batch: RecordBatch): void;
   onEvent(event: NetworkEvent): void;
   /** The partition was released (or never found) before end of partition was handed over. */
   onError(err: Error): void;
@@ -37,8 +47,9 @@ export interface SubpartitionOwner {
 const INITIAL_ARENA_BYTES = 4096;
 
 export class ResultSubpartition {
-  /** Serializes the records of the buffer being filled; created with the first record. */
-  private serializer: RecordSerializer | null = null;
+  /** Takes the records of the buffer being filled: a serializer, created with the first record,
+   * or a batch of copies once a consumer on this thread subscribed. */
+  private builder: BufferBuilder | null = null;
   private flushRequested = false;
 
   private readonly queue = new ArrayDeque<SubpartitionItem>();
@@ -61,20 +72,20 @@ export class ResultSubpartition {
     return this.queuedBuffers;
   }
 
-  /** The serializer of the buffer being filled. */
-  get recordSerializer(): RecordSerializer {
-    return (this.serializer ??= new RecordSerializer(INITIAL_ARENA_BYTES, this.owner.segmentSize));
+  /** Where the records of the buffer being filled go. */
+  get bufferBuilder(): BufferBuilder {
+    return (this.builder ??= new RecordSerializer(INITIAL_ARENA_BYTES, this.owner.segmentSize));
   }
 
   /** Records not yet in a finished buffer. */
   get numPendingRecords(): number {
-    return this.serializer === null ? 0 : this.serializer.numRecords;
+    return this.builder === null ? 0 : this.builder.numRecords;
   }
 
   /** Finishes the buffer being filled, if it holds records. */
-  finishBuffer(): Uint8Array | null {
+  finishBuffer(): Uint8Array | RecordBatch | null {
     this.flushRequested = false;
-    return this.serializer === null ? null : this.serializer.finish();
+    return this.builder === null ? null : this.builder.finish();
   }
 
   /**
@@ -93,7 +104,7 @@ export class ResultSubpartition {
   add(item: SubpartitionItem): void {
     if (this.releaseCause) return;
     if (this.endQueued) throw new Error(`subpartition ${this.index}: data added after end of partition`);
-    if (item instanceof Uint8Array) this.queuedBuffers++;
+    if (isBuffer(item)) this.queuedBuffers++;
     else if (item.type === 'endOfPartition') this.endQueued = true;
     this.queue.push(item);
     this.trySend();
@@ -112,6 +123,7 @@ export class ResultSubpartition {
     this.consumed = true;
     this.view = view;
     this.credit = initialCredit;
+    if (view.onRecordBatch !== undefined) this.copyFromNowOn();
     this.trySend();
     return {
       addCredit: (n) => {
@@ -131,8 +143,8 @@ export class ResultSubpartition {
     this.queue.clear();
     this.queuedBuffers = 0;
     this.flushRequested = false;
-    this.serializer?.dispose();
-    this.serializer = null;
+    this.builder?.dispose();
+    this.builder = null;
     this.updateBackpressure();
     const view = this.view;
     this.view = null;
@@ -146,12 +158,13 @@ export class ResultSubpartition {
       const view = this.view;
       while (view !== null && this.view === view && this.queue.length > 0) {
         const head = this.queue.peek() as SubpartitionItem;
-        if (head instanceof Uint8Array) {
+        if (head instanceof Uint8Array || head instanceof RecordBatch) {
           if (this.credit === 0) break;
           this.credit--;
           this.queuedBuffers--;
           this.queue.shift();
-          view.onBuffer(head);
+          if (head instanceof Uint8Array) view.onBuffer(head);
+          else (view.onRecordBatch as (batch: RecordBatch) => void)(head);
         } else {
           this.queue.shift();
           view.onEvent(head);
@@ -167,6 +180,14 @@ export class ResultSubpartition {
     this.updateBackpressure();
     if (this.flushRequested && this.view !== null && this.credit > 0 && this.queue.length === 0)
       this.owner.onFlushable(this);
+  }
+
+  /** The consumer is on this thread: what was serialized before it subscribed goes first, as bytes. */
+  private copyFromNowOn(): void {
+    if (this.builder instanceof RecordBatchBuilder) return;
+    if (this.numPendingRecords > 0) this.owner.onFlushable(this);
+    this.builder?.dispose();
+    this.builder = new RecordBatchBuilder();
   }
 
   private updateBackpressure(): void {

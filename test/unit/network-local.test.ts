@@ -5,6 +5,7 @@ import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../commo
 import type { PartitionerKind } from '../../common/jobgraph.js';
 import { assignToKeyGroup, operatorIndexForKeyGroup } from '../../common/keygroups.js';
 import { silentLogger } from '../../common/logging.js';
+import { decodeRecords } from '../../common/serialization.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
 import { sleep } from '../helpers/eventually.js';
@@ -287,23 +288,75 @@ describe('local channels', () => {
     });
   });
 
-  it('sizes buffers close to the segment size without serializing record by record', async () => {
+  it('sizes serialized buffers close to the segment size without serializing record by record', () => {
     const segmentSize = 8 * 1024;
     const e = env({ segmentSize, buffersPerChannel: 1000 });
     const rp = e.createResultPartition(partitionDesc('s.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: -1 });
-    const gate = e.createInputGate(gateDesc([{ partitionId: 's.e0', subpartition: 0 }]));
+    // A consumer on another thread or process: it takes bytes.
+    const buffers: Uint8Array[] = [];
+    rp.subscribe(0, { onBuffer: (b) => buffers.push(b), onEvent() {}, onError() {} }, 1000);
     for (let i = 0; i < 100_000; i++) rp.emit({ key: i % 1000, value: i }, undefined);
+    rp.flushAll();
     const perBuffer = rp.metrics.numBytesOut / rp.metrics.numBuffersOut;
     expect(perBuffer).toBeGreaterThan(segmentSize * 0.7);
     expect(perBuffer).toBeLessThan(segmentSize * 1.3);
+    expect(buffers.reduce((n, b) => n + b.length, 0)).toBe(rp.metrics.numBytesOut);
+    expect(buffers.reduce((n, b) => n + decodeRecords(b).values.length, 0)).toBe(100_000);
+  });
+
+  it('hands a consumer on this thread batches of copies of about a buffer each', async () => {
+    const segmentSize = 8 * 1024;
+    const e = env({ segmentSize, buffersPerChannel: 1000 });
+    const rp = e.createResultPartition(partitionDesc('s.e1', [0]), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 's.e1', subpartition: 0 }]));
+    const emitted: { key: number; value: number; tags: string[] }[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const record = { key: i % 1000, value: i, tags: ['t'] };
+      rp.emit(record, i);
+      emitted.push(record);
+      // Changes after emit() must not reach the consumer, as they would not through bytes.
+      record.value = -1;
+      record.tags.push('changed');
+    }
+    expect(rp.metrics.numBytesOut).toBe(0);
     const done = rp.finish();
-    let n = 0;
+    const batches: number[] = [];
+    const received: unknown[] = [];
     while (!gate.isFinished()) {
-      n += countRecords(drain(gate));
+      for (const it of drain(gate)) {
+        if (it.kind !== 'records') continue;
+        expect(it.bytes).toBe(0);
+        batches.push(it.values.length);
+        it.values.forEach((v, j) => {
+          received.push(v);
+          expect(it.timestamps?.[j]).toBe(received.length - 1);
+        });
+      }
       await tick();
     }
     await done;
-    expect(n).toBe(100_000);
+    expect(received).toStrictEqual(emitted.map((r, i) => ({ key: r.key, value: i, tags: ['t'] })));
+    // The estimate of {key, value, tags} is within a few times its serialized size.
+    const perBatch = batches.slice(0, -1);
+    expect(Math.min(...perBatch)).toBeGreaterThan(segmentSize / 40);
+    expect(Math.max(...perBatch)).toBeLessThan(segmentSize / 4);
+  });
+
+  it('sends what was serialized before a consumer on this thread subscribed first, as bytes', async () => {
+    const e = env();
+    const rp = e.createResultPartition(partitionDesc('s.e2', [0]), { producerSubtask: 0, bufferTimeoutMs: -1 });
+    for (let i = 0; i < 10; i++) rp.emit({ i }, undefined);
+    const gate = e.createInputGate(gateDesc([{ partitionId: 's.e2', subpartition: 0 }]));
+    for (let i = 10; i < 20; i++) rp.emit({ i }, undefined);
+    const done = rp.finish();
+    const items: { bytes: number; values: unknown[] }[] = [];
+    while (!gate.isFinished()) {
+      for (const it of drain(gate)) if (it.kind === 'records') items.push({ bytes: it.bytes, values: it.values });
+      await tick();
+    }
+    await done;
+    expect(items.map((it) => it.bytes > 0)).toStrictEqual([true, false]);
+    expect(items.flatMap((it) => it.values)).toStrictEqual(Array.from({ length: 20 }, (_, i) => ({ i })));
   });
 
   it('hash partitioning through emit() sends each key to its key-group owner', async () => {

@@ -8,45 +8,7 @@ import {
 } from '../../common/serialization.js';
 import type { NetworkEvent } from '../../taskmanager/network/types.js';
 import { mulberry32 } from '../reference/random.js';
-
-function randomValue(rnd: () => number, depth = 0): unknown {
-  const r = rnd();
-  const leaf = depth >= 3 || r < 0.55;
-  if (leaf) {
-    switch (Math.floor(rnd() * 9)) {
-      case 0:
-        return Math.floor(rnd() * 256);
-      case 1:
-        return Math.floor((rnd() - 0.5) * 2 ** 40);
-      case 2:
-        return (rnd() - 0.5) * 1e6;
-      case 3:
-        return null;
-      case 4:
-        return rnd() < 0.5;
-      case 5:
-        return 'k' + Math.floor(rnd() * 1000);
-      case 6:
-        return 'ünïcødé ✓ ' + String.fromCharCode(0x4e00 + Math.floor(rnd() * 100));
-      case 7:
-        return '';
-      default:
-        return Number.MAX_SAFE_INTEGER - Math.floor(rnd() * 10);
-    }
-  }
-  if (r < 0.75) {
-    const n = Math.floor(rnd() * 5);
-    return Array.from({ length: n }, () => randomValue(rnd, depth + 1));
-  }
-  const obj: Record<string, unknown> = {};
-  const shapes = [['key', 'value'], ['a', 'b', 'c'], ['word', 'count'], ['x']];
-  const keys =
-    rnd() < 0.7
-      ? shapes[Math.floor(rnd() * shapes.length)]
-      : Array.from({ length: Math.floor(rnd() * 4) }, () => 'f' + Math.floor(rnd() * 50));
-  for (const k of keys) obj[k] = randomValue(rnd, depth + 1);
-  return obj;
-}
+import { jsonLike, randomValue } from '../reference/random-values.js';
 
 describe('record serialization', () => {
   it('round-trips randomized values, with and without timestamps, decoded in any order', () => {
@@ -116,74 +78,6 @@ describe('record serialization', () => {
     for (const e of events) expect(decodeEvent(encodeEvent(e))).toStrictEqual(e);
   });
 });
-
-/** Values JSON cannot hold, and what msgpack changed or refused. */
-function specialValue(rnd: () => number): unknown {
-  switch (Math.floor(rnd() * 16)) {
-    case 0:
-      return undefined;
-    case 1:
-      return -0;
-    case 2:
-      return [NaN, Infinity, -Infinity][Math.floor(rnd() * 3)];
-    case 3:
-      return new Date(1_700_000_000_000 + Math.floor(rnd() * 1e9));
-    case 4:
-      return BigInt(Math.floor((rnd() - 0.5) * 2 ** 52));
-    case 5:
-      return (rnd() < 0.5 ? -1n : 1n) * (2n ** BigInt(60 + Math.floor(rnd() * 200)) + BigInt(Math.floor(rnd() * 1e9)));
-    case 6:
-      return 'pair 😀 𝄞 ' + String.fromCodePoint(0x10000 + Math.floor(rnd() * 0xfffff));
-    case 7:
-      return rnd() < 0.5 ? 'lone \ud800 high' : '\udc00' + 'x'.repeat(Math.floor(rnd() * 100));
-    case 8:
-      return Uint8Array.from({ length: Math.floor(rnd() * 40) }, () => Math.floor(rnd() * 256));
-    case 9:
-      return new Map<unknown, unknown>([
-        [Math.floor(rnd() * 10), 'a'],
-        ['k', { x: -0 }],
-      ]);
-    case 10:
-      return new Set<unknown>([1, 'two', undefined, 3n]);
-    case 11:
-      return [[[1, [undefined]], []], [[-0]]];
-    case 12:
-      return 'long ' + 'é✓😀'.repeat(20 + Math.floor(rnd() * 300));
-    case 13:
-      return rnd() * 2 ** 70;
-    case 14:
-      return '\ufeffbom';
-    default:
-      return 2 ** 31 + Math.floor(rnd() * 1000);
-  }
-}
-
-function jsonLike(rnd: () => number, depth = 0): unknown {
-  const r = rnd();
-  if (depth >= 4 || r < 0.5) return rnd() < 0.4 ? specialValue(rnd) : randomValue(rnd, 3);
-  if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 6) }, () => jsonLike(rnd, depth + 1));
-  const obj: Record<string, unknown> = {};
-  const shapes = [
-    ['key', 'value'],
-    ['key', 'value', 'count'],
-    ['a', 'b'],
-    ['0', 'x', '1'],
-    ['__proto__', 'y'],
-  ];
-  // Sometimes more keys than a shape takes (64), with leaves only, so the values stay small.
-  const wide = rnd() >= 0.8;
-  const keys = wide
-    ? Array.from({ length: Math.floor(rnd() * 80) }, () => 'f' + Math.floor(rnd() * 500))
-    : shapes[Math.floor(rnd() * shapes.length)];
-  for (const k of keys)
-    Object.defineProperty(obj, k, {
-      value: wide ? specialValue(rnd) : jsonLike(rnd, depth + 1),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  return obj;
-}
 
 describe('exact round trip', () => {
   it('keeps every value as it was: a fixed-seed randomized run', () => {
@@ -291,6 +185,60 @@ describe('exact round trip', () => {
     expect(decodeRecords(a.finish()!).values).toStrictEqual(expected[0]);
     a.dispose();
     b.dispose();
+  });
+
+  it('writes a repeated string once per buffer, and each buffer decodes on its own', () => {
+    const channels = ['Google', 'Facebook', 'Baidu', 'Apple'];
+    const url = (i: number) => `https://www.nexmark.com/item.htm?query=1&channel_id=${i % 4}`;
+    const bids = (from: number) =>
+      Array.from({ length: 500 }, (_, i) => ({
+        auction: from + i,
+        channel: channels[(from + i) % 4],
+        url: url(from + i),
+        extra: i % 50 === 0 ? 'x'.repeat(300) : '',
+      }));
+    const first = bids(0);
+    const second = bids(500);
+    const a = encodeRecords(first, null);
+    const b = encodeRecords(second, null);
+    // Each URL's 52 bytes once, then a reference of two bytes; the 300-character extra (longer
+    // than the table takes) in full every time.
+    const full = first.map((v) => JSON.stringify(v).length).reduce((x, y) => x + y, 0);
+    expect(a.length).toBeLessThan(full / 3);
+    expect(decodeRecords(b).values).toStrictEqual(second);
+    expect(decodeRecords(a).values).toStrictEqual(first);
+    // Decoded references are the string the buffer defined (no bytes decoded again).
+    const decoded = decodeRecords(a).values as { url: string }[];
+    expect(decoded[4].url).toBe(decoded[0].url);
+  });
+
+  it('keeps the string table right when a record is rolled back or becomes a dictionary', () => {
+    const serializer = new RecordSerializer();
+    serializer.add({ s: 'before' }, undefined);
+    const bad = {
+      fresh: 'defined then dropped',
+      get value(): number {
+        throw new Error('getter failed');
+      },
+    };
+    expect(() => serializer.add({ wrapper: bad }, undefined)).toThrow(/getter failed/);
+    // More keys than a shape takes: the fields written so far (with new strings) are written again.
+    const wide = Object.fromEntries(
+      Array.from({ length: 70 }, (_, i) => [`f${i}`, i % 2 === 0 ? 'repeated value' : `v${i}xyz`]),
+    );
+    const values = [{ s: 'before' }, { s: 'defined then dropped' }, wide, { s: 'repeated value', t: 'before' }];
+    for (const v of values.slice(1)) serializer.add(v, undefined);
+    expect(decodeRecords(serializer.finish()!).values).toStrictEqual(values);
+  });
+
+  it('writes strings in full once the table is full, and rejects a reference to no string', () => {
+    const values = Array.from({ length: 3000 }, (_, i) => ({ name: `name-${i % 1500}` }));
+    expect(decodeRecords(encodeRecords(values, null)).values).toStrictEqual(values);
+    const bytes = encodeRecords([{ a: 'abcdef' }, { a: 'abcdef' }], null);
+    // The second record's reference (0x98, 0) made to point at string 5.
+    const bad = Uint8Array.from(bytes);
+    bad[bad.length - 1] = 5;
+    expect(() => decodeRecords(bad)).toThrow(/string 5 is not defined in this buffer/);
   });
 
   it('round-trips events with values msgpack would change', () => {

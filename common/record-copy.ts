@@ -1,0 +1,121 @@
+// Copies a record as a trip through the network buffers would (common/serialization.ts), without
+// the bytes: what a consumer on the same thread receives must not depend on where the scheduler
+// put it, and later changes to the emitted object must not reach it. The copy is exactly what
+// decodeRecords(encodeRecords([v])) gives: plain objects of own enumerable fields (class
+// instances too), functions and symbols as undefined, holes kept, Dates, Maps, Sets, typed
+// arrays, RegExps and Errors rebuilt. One difference, for speed: symbol-keyed own fields are
+// copied (object spread keeps them), where the codec drops them.
+//
+// Each copy also adds an estimate of its serialized size to `copiedBytes` (a running total), so
+// a batch of copies is finished at about the size of a network buffer.
+import { reviveError, TYPED_KINDS, type TypedArrayConstructor } from './serialization.js';
+
+/** Estimated serialized bytes of everything copied so far in this thread. */
+export let copiedBytes = 0;
+
+export function copyRecord(v: unknown): unknown {
+  switch (typeof v) {
+    case 'number':
+      copiedBytes += 5;
+      return v;
+    case 'string':
+      copiedBytes += v.length + 2;
+      return v;
+    case 'object':
+      if (v === null) {
+        copiedBytes += 1;
+        return null;
+      }
+      // Strings, numbers and bigints are immutable, so only objects are copied.
+      return (v as { constructor?: unknown }).constructor === Object
+        ? copyFields(v as Record<string, unknown>)
+        : copyObject(v);
+    case 'boolean':
+      copiedBytes += 1;
+      return v;
+    case 'bigint':
+      copiedBytes += 10;
+      return v;
+    default:
+      // undefined, and what has no data form (functions, symbols)
+      copiedBytes += 1;
+      return undefined;
+  }
+}
+
+/** Own enumerable fields into a plain object: spread copies them at once, then the values are copied. */
+function copyFields(o: object): Record<string, unknown> {
+  const c: Record<string, unknown> = { ...o };
+  let bytes = 2;
+  for (const k in c) {
+    const x = c[k];
+    const t = typeof x;
+    if (t === 'number') bytes += 7;
+    else if (t === 'string') bytes += (x as string).length + 4;
+    else if (t === 'object' || t === 'function' || t === 'symbol') {
+      const copy = copyRecord(x);
+      if (k === '__proto__')
+        Object.defineProperty(c, k, { value: copy, writable: true, enumerable: true, configurable: true });
+      else c[k] = copy;
+    } else bytes += 3;
+  }
+  copiedBytes += bytes;
+  return c;
+}
+
+function copyObject(o: object): unknown {
+  if (Array.isArray(o)) return copyArray(o);
+  if (o instanceof Date) {
+    copiedBytes += 9;
+    return new Date(o.getTime());
+  }
+  if (o instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    for (const [k, v] of o) m.set(copyRecord(k), copyRecord(v));
+    copiedBytes += 2;
+    return m;
+  }
+  if (o instanceof Set) {
+    const s = new Set<unknown>();
+    for (const v of o) s.add(copyRecord(v));
+    copiedBytes += 2;
+    return s;
+  }
+  if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
+    if (Buffer.isBuffer(o)) {
+      copiedBytes += o.byteLength + 3;
+      return Buffer.from(o);
+    }
+    if (TYPED_KINDS.includes(o.constructor as TypedArrayConstructor)) {
+      copiedBytes += o.byteLength + 3;
+      return (o as unknown as Uint8Array).slice();
+    }
+    return copyFields(o);
+  }
+  if (o instanceof ArrayBuffer) {
+    copiedBytes += o.byteLength + 3;
+    return o.slice(0);
+  }
+  if (o instanceof RegExp) {
+    copiedBytes += o.source.length + 4;
+    return new RegExp(o.source, o.flags);
+  }
+  if (o instanceof Error) {
+    const stack = copyRecord(o.stack);
+    copiedBytes += 4;
+    return reviveError(String(o.name), String(o.message), stack);
+  }
+  return copyFields(o);
+}
+
+function copyArray(a: unknown[]): unknown[] {
+  const n = a.length;
+  const c = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (v === undefined && !(i in a)) copiedBytes += 1;
+    else c[i] = copyRecord(v);
+  }
+  copiedBytes += 3;
+  return c;
+}

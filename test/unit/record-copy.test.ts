@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { copiedBytes, copyRecord } from '../../common/record-copy.js';
+import { decodeRecords, encodeRecords } from '../../common/serialization.js';
+import { mulberry32 } from '../reference/random.js';
+import { jsonLike, randomValue } from '../reference/random-values.js';
+
+/** What a consumer in another thread or process receives. */
+function throughBytes(v: unknown): unknown {
+  return decodeRecords(encodeRecords([v], null)).values[0];
+}
+
+/** Every object in `a` that is also reachable in `b` (copies share nothing mutable). */
+function sharedObjects(a: unknown, b: unknown, seen = new Set<unknown>()): unknown[] {
+  const inB = new Set<unknown>();
+  const collect = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || inB.has(v)) return;
+    inB.add(v);
+    if (v instanceof Map)
+      for (const [k, x] of v) {
+        collect(k);
+        collect(x);
+      }
+    else if (v instanceof Set) for (const x of v) collect(x);
+    else for (const x of Object.values(v)) collect(x);
+  };
+  collect(b);
+  const shared: unknown[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    seen.add(v);
+    if (inB.has(v)) shared.push(v);
+    if (v instanceof Map)
+      for (const [k, x] of v) {
+        walk(k);
+        walk(x);
+      }
+    else if (v instanceof Set) for (const x of v) walk(x);
+    else for (const x of Object.values(v)) walk(x);
+  };
+  walk(a);
+  return shared;
+}
+
+describe('record copy for consumers on the same thread', () => {
+  it('gives exactly what the network codec gives: a fixed-seed randomized run', () => {
+    const rnd = mulberry32(20261205);
+    for (let i = 0; i < 5000; i++) {
+      const v = i % 2 === 0 ? jsonLike(rnd) : randomValue(rnd);
+      const copy = copyRecord(v);
+      expect(copy).toStrictEqual(throughBytes(v));
+      expect(sharedObjects(copy, v)).toStrictEqual([]);
+    }
+  });
+
+  it('rebuilds what JSON cannot hold, as the codec does', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+      norm(): number {
+        return Math.hypot(this.x, this.y);
+      }
+    }
+    const values: unknown[] = [
+      -0,
+      { x: -0, f: () => 1, s: Symbol('s'), u: undefined },
+      [1, , 3], // eslint-disable-line no-sparse-arrays
+      2n ** 1000n,
+      Buffer.from('bytes'),
+      new Float64Array([1.5, -0, NaN]),
+      new BigInt64Array([-5n]),
+      new Uint8Array(new ArrayBuffer(8), 2, 3),
+      new ArrayBuffer(4),
+      new DataView(new ArrayBuffer(2)),
+      new TypeError('bad'),
+      Object.assign(new RangeError('odd'), { name: 'CustomError' }),
+      /a+b/giu,
+      new Date(NaN),
+      new Map<unknown, unknown>([[{ k: 1 }, new Set([1, { v: 2 }])]]),
+      Object.assign(Object.create(null) as object, { a: 1 }),
+      new Point(3, 4),
+      JSON.parse('{"__proto__": {"polluted": true}, "y": 1}'),
+      'lone \ud800 high',
+    ];
+    for (const v of values) {
+      const copy = copyRecord(v);
+      const expected = throughBytes(v);
+      expect(copy).toStrictEqual(expected);
+      if (typeof v === 'object' && v !== null) expect(copy).not.toBe(v);
+      if (v instanceof Error) {
+        expect((copy as Error).name).toBe((expected as Error).name);
+        expect((copy as Error).stack).toBe((expected as Error).stack);
+        expect(Object.getPrototypeOf(copy)).toBe(Object.getPrototypeOf(expected));
+      }
+    }
+    expect(Object.is(copyRecord(-0), -0)).toBe(true);
+    expect(1 in (copyRecord([1, , 3]) as unknown[])).toBe(false); // eslint-disable-line no-sparse-arrays
+    expect(Buffer.isBuffer(copyRecord(Buffer.from('x')))).toBe(true);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('is not affected by later changes to the emitted object', () => {
+    const emitted = { key: 1, nested: { list: [1, 2] } };
+    const copy = copyRecord(emitted) as typeof emitted;
+    emitted.key = 2;
+    emitted.nested.list.push(3);
+    expect(copy).toStrictEqual({ key: 1, nested: { list: [1, 2] } });
+  });
+
+  it('estimates about the serialized size, so a batch holds about a buffer of records', () => {
+    const rnd = mulberry32(5);
+    const values = Array.from({ length: 2000 }, () => jsonLike(rnd));
+    const before = copiedBytes;
+    for (const v of values) copyRecord(v);
+    const estimate = copiedBytes - before;
+    const serialized = encodeRecords(values, null).length;
+    // Within a factor of three either way of the codec's size.
+    expect(estimate).toBeGreaterThan(serialized / 3);
+    expect(estimate).toBeLessThan(serialized * 3);
+  });
+});
