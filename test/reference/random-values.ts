@@ -107,3 +107,14 @@ export function jsonLike(rnd: () => number, depth = 0): unknown {
     });
   return obj;
 }
+
+/** A class instance: it travels as a plain object of its own fields. */
+export class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+  norm(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}

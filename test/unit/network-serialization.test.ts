@@ -8,7 +8,7 @@ import {
 } from '../../common/serialization.js';
 import type { NetworkEvent } from '../../taskmanager/network/types.js';
 import { mulberry32 } from '../reference/random.js';
-import { jsonLike, randomValue } from '../reference/random-values.js';
+import { jsonLike, Point, randomValue } from '../reference/random-values.js';
 
 describe('record serialization', () => {
   it('round-trips randomized values, with and without timestamps, decoded in any order', () => {
@@ -140,15 +140,6 @@ describe('exact round trip', () => {
   });
 
   it('sends class instances as their fields, and functions as undefined', () => {
-    class Point {
-      constructor(
-        readonly x: number,
-        readonly y: number,
-      ) {}
-      norm(): number {
-        return Math.hypot(this.x, this.y);
-      }
-    }
     const [p, f] = decodeRecords(encodeRecords([new Point(3, 4), { g: () => 1 }], null)).values;
     expect(p).toStrictEqual({ x: 3, y: 4 });
     expect(f).toStrictEqual({ g: undefined });

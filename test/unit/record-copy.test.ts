@@ -2,43 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { copiedBytes, copyRecord } from '../../common/record-copy.js';
 import { decodeRecords, encodeRecords } from '../../common/serialization.js';
 import { mulberry32 } from '../reference/random.js';
-import { jsonLike, randomValue } from '../reference/random-values.js';
+import { jsonLike, Point, randomValue } from '../reference/random-values.js';
 
 /** What a consumer in another thread or process receives. */
 function throughBytes(v: unknown): unknown {
   return decodeRecords(encodeRecords([v], null)).values[0];
 }
 
-/** Every object in `a` that is also reachable in `b` (copies share nothing mutable). */
-function sharedObjects(a: unknown, b: unknown, seen = new Set<unknown>()): unknown[] {
-  const inB = new Set<unknown>();
-  const collect = (v: unknown): void => {
-    if (typeof v !== 'object' || v === null || inB.has(v)) return;
-    inB.add(v);
-    if (v instanceof Map)
-      for (const [k, x] of v) {
-        collect(k);
-        collect(x);
-      }
-    else if (v instanceof Set) for (const x of v) collect(x);
-    else for (const x of Object.values(v)) collect(x);
+/** Every object reachable from `root`, itself included. */
+function reachable(root: unknown): Set<unknown> {
+  const found = new Set<unknown>();
+  const visit = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || found.has(v)) return;
+    found.add(v);
+    const children = v instanceof Map ? [...v].flat() : v instanceof Set ? [...v] : Object.values(v);
+    for (const x of children) visit(x);
   };
-  collect(b);
-  const shared: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (typeof v !== 'object' || v === null || seen.has(v)) return;
-    seen.add(v);
-    if (inB.has(v)) shared.push(v);
-    if (v instanceof Map)
-      for (const [k, x] of v) {
-        walk(k);
-        walk(x);
-      }
-    else if (v instanceof Set) for (const x of v) walk(x);
-    else for (const x of Object.values(v)) walk(x);
-  };
-  walk(a);
-  return shared;
+  visit(root);
+  return found;
+}
+
+/** The objects a copy shares with its original (a copy shares nothing mutable). */
+function sharedObjects(copy: unknown, original: unknown): unknown[] {
+  const inOriginal = reachable(original);
+  return [...reachable(copy)].filter((o) => inOriginal.has(o));
 }
 
 describe('record copy for consumers on the same thread', () => {
@@ -53,15 +40,6 @@ describe('record copy for consumers on the same thread', () => {
   });
 
   it('rebuilds what JSON cannot hold, as the codec does', () => {
-    class Point {
-      constructor(
-        readonly x: number,
-        readonly y: number,
-      ) {}
-      norm(): number {
-        return Math.hypot(this.x, this.y);
-      }
-    }
     const values: unknown[] = [
       -0,
       { x: -0, f: () => 1, s: Symbol('s'), u: undefined },
