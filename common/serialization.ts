@@ -80,6 +80,12 @@ const TABLE_MIN_LENGTH = 3;
 const TABLE_MAX_LENGTH = 256;
 /** Strings per buffer's table: past this, new strings are written in full (a table lookup still runs). */
 const MAX_TABLE_STRINGS = 1024;
+/**
+ * Every this many strings defined, the table must have been referred to at least half as often as
+ * it was filled, or the buffer stops using it: strings that never repeat (names, ids) would
+ * otherwise pay a lookup and an insert each for nothing.
+ */
+const TABLE_REVIEW_EVERY = 64;
 
 export type TypedArrayConstructor =
   | Uint8ArrayConstructor
@@ -193,6 +199,8 @@ class Arena {
   readonly strings = new Map<string, number>();
   readonly stringList: string[] = [];
   stringCount = 0;
+  stringRefs = 0;
+  tableOpen = true;
 
   constructor(capacity: number) {
     this.bytes = new Uint8Array(capacity);
@@ -208,6 +216,8 @@ class Arena {
       this.stringList.length = 0;
       this.stringCount = 0;
     }
+    this.stringRefs = 0;
+    this.tableOpen = true;
   }
 
   dispose(): void {
@@ -225,6 +235,8 @@ let shapeCount = 0;
 let strings = new Map<string, number>();
 let stringList: string[] = [];
 let stringCount = 0;
+let stringRefs = 0;
+let tableOpen = true;
 /** The active arena's expected buffer size (0: none). */
 let sizeHint = 0;
 /** Room past the size hint for the record that crosses it. */
@@ -251,6 +263,8 @@ function activate(a: Arena): void {
   strings = a.strings;
   stringList = a.stringList;
   stringCount = a.stringCount;
+  stringRefs = a.stringRefs;
+  tableOpen = a.tableOpen;
   active = a;
 }
 
@@ -267,6 +281,8 @@ function store(a: Arena): void {
   a.pos = pos;
   a.shapeCount = shapeCount;
   a.stringCount = stringCount;
+  a.stringRefs = stringRefs;
+  a.tableOpen = tableOpen;
 }
 
 /** Drops the bytes from `start`, the shapes defined since `definedFrom` and the strings numbered from `stringMark`. */
@@ -360,9 +376,10 @@ function writeNumber(v: number): void {
 
 function writeString(s: string): void {
   const n = s.length;
-  if (n >= TABLE_MIN_LENGTH && n <= TABLE_MAX_LENGTH) {
+  if (tableOpen && n >= TABLE_MIN_LENGTH && n <= TABLE_MAX_LENGTH) {
     const id = strings.get(s);
     if (id !== undefined) {
+      stringRefs++;
       ensure(6);
       out[pos++] = TAG_STRING_REF;
       let v = id;
@@ -377,6 +394,7 @@ function writeString(s: string): void {
       strings.set(s, stringCount++);
       stringList.push(s);
       writeTag(TAG_STRING_DEF);
+      if (stringCount % TABLE_REVIEW_EVERY === 0 && stringRefs * 2 < stringCount) tableOpen = false;
     }
   }
   writeStringBytes(s);

@@ -222,6 +222,19 @@ describe('exact round trip', () => {
     expect(decodeRecords(serializer.finish()!).values).toStrictEqual(values);
   });
 
+  it('stops using the table in a buffer whose strings do not repeat', () => {
+    const unique = Array.from({ length: 1000 }, (_, i) => ({ name: `user-${i}-name` }));
+    const bytes = encodeRecords(unique, null);
+    // 64 definitions without a single reference, then every string in full.
+    expect(bytes.filter((b) => b === 0x97).length).toBe(64);
+    expect(decodeRecords(bytes).values).toStrictEqual(unique);
+    // Repeating strings keep it open.
+    const repeated = Array.from({ length: 1000 }, (_, i) => ({ name: `user-${i % 10}-name`, other: `o-${i}` }));
+    const open = encodeRecords(repeated, null);
+    expect(open.filter((b) => b === 0x98).length).toBeGreaterThan(900);
+    expect(decodeRecords(open).values).toStrictEqual(repeated);
+  });
+
   it('writes strings in full once the table is full, and rejects a reference to no string', () => {
     const values = Array.from({ length: 3000 }, (_, i) => ({ name: `name-${i % 1500}` }));
     expect(decodeRecords(encodeRecords(values, null)).values).toStrictEqual(values);
