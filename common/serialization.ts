@@ -198,7 +198,6 @@ class Arena {
   /** The string table of the buffer being written: string to number, and the strings in order. */
   readonly strings = new Map<string, number>();
   readonly stringList: string[] = [];
-  stringCount = 0;
   stringRefs = 0;
   tableOpen = true;
 
@@ -211,10 +210,9 @@ class Arena {
   newEpoch(): void {
     this.epoch = nextEpoch++;
     this.shapeCount = 0;
-    if (this.stringCount > 0) {
+    if (this.stringList.length > 0) {
       this.strings.clear();
       this.stringList.length = 0;
-      this.stringCount = 0;
     }
     this.stringRefs = 0;
     this.tableOpen = true;
@@ -234,7 +232,6 @@ let epoch = 0;
 let shapeCount = 0;
 let strings = new Map<string, number>();
 let stringList: string[] = [];
-let stringCount = 0;
 let stringRefs = 0;
 let tableOpen = true;
 /** The active arena's expected buffer size (0: none). */
@@ -262,7 +259,6 @@ function activate(a: Arena): void {
   sizeHint = a.sizeHint;
   strings = a.strings;
   stringList = a.stringList;
-  stringCount = a.stringCount;
   stringRefs = a.stringRefs;
   tableOpen = a.tableOpen;
   active = a;
@@ -280,7 +276,6 @@ function store(a: Arena): void {
   a.view = outView;
   a.pos = pos;
   a.shapeCount = shapeCount;
-  a.stringCount = stringCount;
   a.stringRefs = stringRefs;
   a.tableOpen = tableOpen;
 }
@@ -290,9 +285,8 @@ function rollBack(start: number, definedFrom: number, count: number, stringMark:
   for (let i = definedNow.length - 1; i >= definedFrom; i--) definedNow[i]!.epochs[slot] = 0;
   definedNow.length = definedFrom;
   shapeCount = count;
-  for (let i = stringCount - 1; i >= stringMark; i--) strings.delete(stringList[i]!);
+  for (let i = stringList.length - 1; i >= stringMark; i--) strings.delete(stringList[i]!);
   stringList.length = stringMark;
-  stringCount = stringMark;
   pos = start;
 }
 
@@ -380,21 +374,16 @@ function writeString(s: string): void {
     const id = strings.get(s);
     if (id !== undefined) {
       stringRefs++;
-      ensure(6);
-      out[pos++] = TAG_STRING_REF;
-      let v = id;
-      while (v >= 0x80) {
-        out[pos++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      out[pos++] = v;
+      writeTag(TAG_STRING_REF);
+      writeVaruint(id);
       return;
     }
-    if (stringCount < MAX_TABLE_STRINGS) {
-      strings.set(s, stringCount++);
+    const defined = stringList.length;
+    if (defined < MAX_TABLE_STRINGS) {
+      strings.set(s, defined);
       stringList.push(s);
       writeTag(TAG_STRING_DEF);
-      if (stringCount % TABLE_REVIEW_EVERY === 0 && stringRefs * 2 < stringCount) tableOpen = false;
+      if ((defined + 1) % TABLE_REVIEW_EVERY === 0 && stringRefs * 2 < defined + 1) tableOpen = false;
     }
   }
   writeStringBytes(s);
@@ -578,7 +567,7 @@ function writeFields(o: Record<string, unknown>, checkOwn: boolean): void {
   const start = pos++;
   const definedFrom = definedNow.length;
   const count = shapeCount;
-  const stringMark = stringCount;
+  const stringMark = stringList.length;
   let node = shapeRoot;
   for (const k in o) {
     if (checkOwn && !hasOwn.call(o, k)) continue;
@@ -684,7 +673,7 @@ export class RecordSerializer {
     activate(this.arena);
     const start = pos;
     const count = shapeCount;
-    const stringMark = stringCount;
+    const stringMark = stringList.length;
     if (definedNow.length > 0) definedNow.length = 0;
     try {
       if (timestamp !== undefined) writeFloat64(TAG_TIMESTAMP, timestamp);
@@ -747,7 +736,6 @@ const shapes: ShapeFactory[] = [];
 let numShapes = 0;
 /** The string table of the buffer being decoded. */
 const stringTable: string[] = [];
-let numStrings = 0;
 const factories = new Map<string, ShapeFactory>();
 const units: number[] = [];
 
@@ -757,7 +745,7 @@ function begin(bytes: Uint8Array, offset: number): void {
   at = offset;
   end = bytes.length;
   numShapes = 0;
-  numStrings = 0;
+  stringTable.length = 0;
 }
 
 /** Drops references to the buffer just decoded. */
@@ -765,8 +753,7 @@ function done(): void {
   src = EMPTY;
   for (let i = 0; i < numShapes; i++) shapes[i] = undefined as unknown as ShapeFactory;
   numShapes = 0;
-  if (numStrings > 0) stringTable.length = 0;
-  numStrings = 0;
+  stringTable.length = 0;
 }
 const EMPTY = new Uint8Array(0);
 
@@ -825,12 +812,12 @@ function readValue(): unknown {
       return readArray();
     case TAG_STRING_REF: {
       const id = readVaruint();
-      if (id >= numStrings) throw new Error(`string ${id} is not defined in this buffer`);
+      if (id >= stringTable.length) throw new Error(`string ${id} is not defined in this buffer`);
       return stringTable[id];
     }
     case TAG_STRING_DEF: {
       const s = readStringValue();
-      stringTable[numStrings++] = s;
+      stringTable.push(s);
       return s;
     }
     case TAG_SHAPE_DEF:

@@ -158,13 +158,14 @@ export class ResultSubpartition {
       const view = this.view;
       while (view !== null && this.view === view && this.queue.length > 0) {
         const head = this.queue.peek() as SubpartitionItem;
-        if (head instanceof Uint8Array || head instanceof RecordBatch) {
+        if (isBuffer(head)) {
           if (this.credit === 0) break;
           this.credit--;
           this.queuedBuffers--;
           this.queue.shift();
-          if (head instanceof Uint8Array) view.onBuffer(head);
-          else (view.onRecordBatch as (batch: RecordBatch) => void)(head);
+          // Batches are queued only once a view that takes them subscribed (copyFromNowOn).
+          if (head instanceof RecordBatch) view.onRecordBatch!(head);
+          else view.onBuffer(head);
         } else {
           this.queue.shift();
           view.onEvent(head);
@@ -184,7 +185,6 @@ export class ResultSubpartition {
 
   /** The consumer is on this thread: what was serialized before it subscribed goes first, as bytes. */
   private copyFromNowOn(): void {
-    if (this.builder instanceof RecordBatchBuilder) return;
     if (this.numPendingRecords > 0) this.owner.onFlushable(this);
     this.builder?.dispose();
     this.builder = new RecordBatchBuilder();

@@ -312,6 +312,21 @@ function mutate(job: Job, ref: Reference, rnd: () => number, changes: number, ke
   }
 }
 
+/** The start of a chain: a full checkpoint after `fullChanges` random writes, then a delta of `deltaChanges`. */
+async function fullThenDelta(
+  job: Job,
+  ref: Reference,
+  rnd: () => number,
+  fullChanges: number,
+  deltaChanges: number,
+  keys: number,
+): ReturnType<Job['checkpoint']> {
+  mutate(job, ref, rnd, fullChanges, keys, 0);
+  await job.checkpoint();
+  mutate(job, ref, rnd, deltaChanges, keys, 1);
+  return job.checkpoint();
+}
+
 async function expectSame(job: Job, ref: Reference): Promise<void> {
   const got = await job.contents();
   expect(got.values.size).toBe(ref.values.size);
@@ -445,10 +460,7 @@ describe('incremental checkpoints of the level backend', () => {
     const atSavepoint = new Reference();
     let savepointDir: string;
     try {
-      mutate(job, ref, rnd, 1500, 600, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, 100, 600, 1);
-      await job.checkpoint();
+      await fullThenDelta(job, ref, rnd, 1500, 100, 600);
       mutate(job, ref, rnd, 100, 600, 2);
       atSavepoint.values.clear();
       for (const [k, v] of ref.values) atSavepoint.values.set(k, v);
@@ -483,10 +495,7 @@ describe('incremental checkpoints of the level backend', () => {
     const job = await Job.start(root, 1);
     let dir: string;
     try {
-      mutate(job, ref, rnd, 500, 300, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, 50, 300, 1);
-      dir = (await job.checkpoint()).dir;
+      dir = (await fullThenDelta(job, ref, rnd, 500, 50, 300)).dir;
     } finally {
       await job.stop();
     }
@@ -539,10 +548,7 @@ describe('incremental checkpoints of the level backend', () => {
     const job = await Job.start(root, 2);
     let dir: string;
     try {
-      mutate(job, ref, rnd, 800, 300, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, 40, 300, 1);
-      const second = await loadCheckpointMetadata((await job.checkpoint()).dir);
+      const second = await loadCheckpointMetadata((await fullThenDelta(job, ref, rnd, 800, 40, 300)).dir);
       expect(second.operators[0]!.subtasks.every((h) => h.shared!.length === 2)).toBe(true);
       // Rewrite every live entry (values and lists), and delete a few keys.
       const keys = new Set([...ref.values.keys()].map((k) => Number(k.split('|')[1])));
@@ -630,10 +636,7 @@ describe('incremental checkpoints after a failover restore', () => {
     const ref = new Reference();
     const job = await Job.start(root, 2, { numRetained: 1 });
     try {
-      mutate(job, ref, rnd, 2 * KEYS, KEYS, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, KEYS / 100, KEYS, 1);
-      const second = await job.checkpoint();
+      const second = await fullThenDelta(job, ref, rnd, 2 * KEYS, KEYS / 100, KEYS);
       const restoredChains = await chainsOf(second.dir);
       expect([...restoredChains.values()].every((c) => c.length === 2 && c[1]!.delta)).toBe(true);
 
@@ -712,10 +715,7 @@ describe('incremental checkpoints after a failover restore', () => {
     const ref = new Reference();
     const job = await Job.start(root, 2);
     try {
-      mutate(job, ref, rnd, KEYS / 4, KEYS / 4, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, 100, KEYS / 4, 1);
-      await job.checkpoint();
+      await fullThenDelta(job, ref, rnd, KEYS / 4, 100, KEYS / 4);
       const restored = await job.failover();
       // As if the restored checkpoint's delta had been deleted under the tasks.
       const gone = (await chainsOf(restored.dir)).get(0)![1]!;
@@ -739,10 +739,7 @@ describe('incremental checkpoints after a failover restore', () => {
     let job = await Job.start(root, 2);
     let dir: string;
     try {
-      mutate(job, ref, rnd, KEYS / 4, KEYS / 4, 0);
-      await job.checkpoint();
-      mutate(job, ref, rnd, 100, KEYS / 4, 1);
-      dir = (await job.checkpoint()).dir;
+      dir = (await fullThenDelta(job, ref, rnd, KEYS / 4, 100, KEYS / 4)).dir;
     } finally {
       await job.stop();
     }

@@ -198,9 +198,9 @@ describe('exact round trip', () => {
     expect(a.length).toBeLessThan(full / 3);
     expect(decodeRecords(b).values).toStrictEqual(second);
     expect(decodeRecords(a).values).toStrictEqual(first);
-    // Decoded references are the string the buffer defined (no bytes decoded again).
-    const decoded = decodeRecords(a).values as { url: string }[];
-    expect(decoded[4].url).toBe(decoded[0].url);
+    // Every channel and URL after the first four of each is a reference (0x98; a few auction ids
+    // may contain that byte too, far fewer than a hundred).
+    expect(a.filter((x) => x === 0x98).length).toBeGreaterThan(2 * 500 - 8 - 1);
   });
 
   it('keeps the string table right when a record is rolled back or becomes a dictionary', () => {
