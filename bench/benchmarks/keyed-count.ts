@@ -18,6 +18,7 @@ import {
   eventAt,
   type CountEvent,
 } from '../lib/keyed-records.js';
+import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { runningWindow } from '../lib/timing.js';
@@ -28,8 +29,6 @@ const JOB = 'bench/jobs/keyed-count.ts';
 // effects do not matter.
 const RECORDS = 20_000_000;
 const WARMUP_RECORDS = 2_000_000;
-/** taskmanager.memory.segment-size's default. */
-const SEGMENT_BYTES = 32 * 1024;
 
 /** (a): the same generator, reduce and sink as the job, with a Map as keyed state. Returns ms. */
 export function handWrittenLoop(records: number, keys: number): number {
@@ -89,13 +88,13 @@ async function runWeir(
 
 /** Bytes per record of the job's records in network buffers of the default segment size. */
 function wireBytesPerRecord(keys: number): number {
-  const serializer = new RecordSerializer(1024, SEGMENT_BYTES);
+  const segment = new Configuration().getMemorySize('taskmanager.memory.segment-size');
+  const serializer = new RecordSerializer(1024, segment);
+  const records = 100_000;
   let bytes = 0;
-  let records = 0;
-  for (let i = 0; i < 100_000; i++) {
+  for (let i = 0; i < records; i++) {
     serializer.add(eventAt(i, keys), undefined);
-    records++;
-    if (serializer.size >= SEGMENT_BYTES) bytes += serializer.finish()!.length;
+    if (serializer.size >= segment) bytes += serializer.finish()!.length;
   }
   bytes += serializer.finish()?.length ?? 0;
   serializer.dispose();
@@ -236,7 +235,7 @@ export const keyedCount: Benchmark = {
       { name: 'c/b', value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
       { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1' },
       {
-        name: 'keyBy exchange in (c)',
+        name: 'keyBy exchange record on the wire',
         value: bytesPerRecord,
         unit: 'bytes/record',
         note: 'the job records through the network codec, 32 KiB buffers',
