@@ -4,7 +4,7 @@
 // at the same and at other parallelisms. State is compared with a plain reference map.
 import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type {
   CheckpointingSettings,
@@ -327,6 +327,24 @@ async function fullThenDelta(
   return job.checkpoint();
 }
 
+/** A job's chain to restore from: starts the job, writes its full checkpoint and a delta, stops it. */
+async function chainOfStoppedJob(
+  root: string,
+  parallelism: number,
+  ref: Reference,
+  rnd: () => number,
+  fullChanges: number,
+  deltaChanges: number,
+  keys: number,
+): Promise<string> {
+  const job = await Job.start(root, parallelism);
+  try {
+    return (await fullThenDelta(job, ref, rnd, fullChanges, deltaChanges, keys)).dir;
+  } finally {
+    await job.stop();
+  }
+}
+
 async function expectSame(job: Job, ref: Reference): Promise<void> {
   const got = await job.contents();
   expect(got.values.size).toBe(ref.values.size);
@@ -492,16 +510,11 @@ describe('incremental checkpoints of the level backend', () => {
     const root = tempRoot();
     const rnd = mulberry32(9);
     const ref = new Reference();
-    const job = await Job.start(root, 1);
-    let dir: string;
-    try {
-      dir = (await fullThenDelta(job, ref, rnd, 500, 50, 300)).dir;
-    } finally {
-      await job.stop();
-    }
+    const dir = await chainOfStoppedJob(root, 1, ref, rnd, 500, 50, 300);
     const meta = await loadCheckpointMetadata(dir);
     const [full, delta] = meta.operators[0]!.subtasks[0]!.shared!;
-    const shared = join(job.jobDir, 'shared');
+    // The job's shared folder, beside its chk-<n> folders.
+    const shared = join(dirname(dir), 'shared');
     truncateSync(join(shared, delta!.name), 10);
     await expect(loadCheckpointMetadata(dir)).rejects.toThrow(
       new RegExp(`shared/${delta!.name}: has 10 bytes, _metadata records ${delta!.size}`),
@@ -736,20 +749,14 @@ describe('incremental checkpoints after a failover restore', () => {
     const root = tempRoot();
     const rnd = mulberry32(31);
     const ref = new Reference();
-    let job = await Job.start(root, 2);
-    let dir: string;
-    try {
-      dir = (await fullThenDelta(job, ref, rnd, KEYS / 4, 100, KEYS / 4)).dir;
-    } finally {
-      await job.stop();
-    }
+    const dir = await chainOfStoppedJob(root, 2, ref, rnd, KEYS / 4, 100, KEYS / 4);
     const atDir = new Reference();
     for (const [k, v] of ref.values) atDir.values.set(k, v);
     for (const [k, t] of ref.timers) atDir.timers.set(k, t);
     const old = await chainsOf(dir);
     const other = join(root, 'other');
     // Same parallelism, same key groups, but the chain is in another job's folder.
-    job = await Job.start(other, 2, { restore: await loadExternalRestore(dir) });
+    let job = await Job.start(other, 2, { restore: await loadExternalRestore(dir) });
     try {
       await expectSame(job, ref);
       mutate(job, ref, rnd, 100, KEYS / 4, 2);
