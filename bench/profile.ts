@@ -3,11 +3,11 @@
 // (main and slot threads) while the last run's tasks ran (every subtask RUNNING to the last
 // FINISHED, the window the benchmarks time), idle time included.
 //   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1]
-//     [--query q5|q7] [--slots N] [node flags...]
+//     [--query q5|q7] [--slots N] [-D key=value ...] [-- node flags...]
 // Without --query the job is the keyed count (bench/jobs/keyed-count.ts); with it, that Nexmark
 // query (bench/jobs/nexmark.ts) over `records` events. The cluster has `parallelism` TaskManagers
 // of one slot, or with --slots, parallelism / N TaskManagers of N slots. Parallelism 1 chains the
-// whole job into one task. The .cpuprofile files stay in a temp directory (printed) for Chrome
+// whole job into one task. -D sets configuration, as `weir` does. The .cpuprofile files stay in a temp directory (printed) for Chrome
 // DevTools or speedscope.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,11 @@ import { runningWindow } from './lib/timing.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { query: { type: 'string' }, slots: { type: 'string', default: '1' } },
+    options: {
+      query: { type: 'string' },
+      slots: { type: 'string', default: '1' },
+      define: { type: 'string', short: 'D', multiple: true },
+    },
     allowPositionals: true,
     strict: false,
   });
@@ -36,7 +40,14 @@ async function main(): Promise<void> {
   const job = query === undefined ? 'bench/jobs/keyed-count.ts' : 'bench/jobs/nexmark.ts';
   const jobArgs = (n: number) => (query === undefined ? [String(n), String(DEFAULT_KEYS)] : [query, String(n)]);
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
-  const cluster = await BenchCluster.start({ taskManagers: 0, slots });
+  const config = Object.fromEntries(
+    ((values.define ?? []) as string[]).map((d) => {
+      const eq = d.indexOf('=');
+      if (eq < 1) throw new Error(`-D takes key=value, got '${d}'`);
+      return [d.slice(0, eq), d.slice(eq + 1)];
+    }),
+  );
+  const cluster = await BenchCluster.start({ taskManagers: 0, slots, config });
   let window: EpochWindow | undefined;
   try {
     for (let i = 0; i < parallelism / slots; i++)

@@ -77,6 +77,9 @@ const US_CITIES = [
   'Cheyenne',
 ];
 const CHANNELS = ['Google', 'Facebook', 'Baidu', 'Apple'];
+// Built once, as Nexmark's own generator caches its channel URLs: a string built per bid would be
+// a new rope that every consumer hashing or writing it first has to flatten.
+const CHANNEL_URLS = CHANNELS.map((_, i) => `https://www.nexmark.com/item.htm?query=1&channel_id=${i}`);
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 // One generator state, reseeded per event: generation is synchronous, so no two events interleave.
@@ -241,7 +244,7 @@ function bid(index: number, dateTime: number, config: NexmarkConfig): Bid {
     bidder: bidder + FIRST_PERSON_ID,
     price: nextPrice(),
     channel: CHANNELS[channelIndex]!,
-    url: `https://www.nexmark.com/item.htm?query=1&channel_id=${channelIndex}`,
+    url: CHANNEL_URLS[channelIndex]!,
     dateTime,
     extra: '',
   };

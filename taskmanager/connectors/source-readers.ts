@@ -148,11 +148,10 @@ export function createSourceReader(
     case 'datagen': {
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
-      const gen = s.generatorFunction;
-      if (s.count === Infinity)
-        return new IndexedReader({ next: i, end: Infinity, stride: p }, gen, rate, services, operatorName);
-      const { start, end } = splitRange(s.count, i, p);
-      return new IndexedReader({ next: start, end, stride: 1 }, gen, rate, services, operatorName);
+      // Interleaved, bounded or not: subtask i generates indexes i, i + p, ... Generators derive event
+      // time from the index, so contiguous ranges would put the subtasks' event times count / p apart:
+      // the slowest watermark would hold every later window's state until the end.
+      return new IndexedReader({ next: i, end: s.count, stride: p }, s.generatorFunction, rate, services, operatorName);
     }
     case 'file':
       return createFileSourceReader(source, services, operatorName);
