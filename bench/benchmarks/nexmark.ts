@@ -18,10 +18,12 @@ import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
 const JOB = 'bench/jobs/nexmark.ts';
-// Per query, enough that each Weir run lasts seconds: every job starts on a fresh slot thread
-// (user code is loaded anew), so its first few hundred milliseconds run code not yet optimized,
-// which short runs would mostly measure.
-const EVENTS = { q5: 1_200_000, q7: 3_000_000 } as const;
+// Per query, enough that each Weir run lasts several seconds: every job starts on a fresh slot
+// thread (user code is loaded anew), so its first second or so runs code not yet optimized, which
+// short runs would mostly measure. p2 warms up slowest: its two busy slot threads leave the
+// optimizing compiler's background threads no idle core. (With runs of 1.2 M and 3 M events, d/b
+// read 0.61 and 0.63 where these lengths read 0.91 and 0.87, on the same build.)
+const EVENTS = { q5: 6_000_000, q7: 15_000_000 } as const;
 const WARMUP_EVENTS = 100_000;
 const OUT_OF_ORDERNESS_MS = 200;
 const SIZE_MS = 10_000;

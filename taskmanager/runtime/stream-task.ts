@@ -160,7 +160,35 @@ export class StreamTask {
   }
 
   private async runActions(): Promise<void> {
-    while (this.actions.length > 0) await this.actions.shift()!();
+    while (this.actions.length > 0) await this.untilCanceled(this.actions.shift()!());
+  }
+
+  /**
+   * Settles with `p`, or throws CancelTaskException as soon as the task is canceled: an action
+   * awaiting something that hangs (a sink's flush to an unreachable broker, say) must not hold a
+   * cancel until task.cancellation.timeout. `p` goes on; its outcome is ignored. Unlike waitFor,
+   * runs no mail meanwhile: a snapshot in progress must not see timers change the state under it.
+   */
+  private async untilCanceled(p: Promise<void>): Promise<void> {
+    let settled = false;
+    let failure: { error: unknown } | undefined;
+    p.then(
+      () => {
+        settled = true;
+        this.wakeUp.signal();
+      },
+      (error: unknown) => {
+        settled = true;
+        failure = { error };
+        this.wakeUp.signal();
+      },
+    );
+    for (;;) {
+      if (!settled && !this.canceled) await this.wakeUp.wait();
+      this.checkCanceled();
+      if (failure) throw failure.error;
+      if (settled) return;
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 // Waiting in a task loop must not leave anything behind (issue 16, "memory stays flat"): a task
 // that waits thousands of times a second (a rate-limited source, a consumer of a slow input, an
 // output short of credit) once raced every wait against promises that outlive it (its own
-// cancellation, the mailbox), each race leaving a reaction on them until the task ended.
+// cancellation, the mailbox), each race leaving a reaction on them until the task ended. And a
+// cancel must end every wait, a checkpoint action's included.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import type { SourceReader } from '../../taskmanager/connectors/source-readers.j
 import type { InputGate } from '../../taskmanager/network/types.js';
 import { Mailbox, MailboxProcessingTimeService } from '../../taskmanager/runtime/mailbox.js';
 import type { OperatorChain, RecordWriter } from '../../taskmanager/runtime/operator-chain.js';
-import { StreamTask } from '../../taskmanager/runtime/stream-task.js';
+import { CancelTaskException, StreamTask } from '../../taskmanager/runtime/stream-task.js';
+import type { SubtaskCheckpointCoordinator } from '../../taskmanager/runtime/subtask-checkpoint.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
 import { WakeSignal } from '../../taskmanager/runtime/wake-signal.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
@@ -40,6 +42,29 @@ function idleGate(future: Promise<void>): InputGate {
     resumeChannel() {},
     close() {},
   };
+}
+
+/** A chain of no operators whose source output discards records. */
+function discardingChain(): OperatorChain {
+  const sink: Output = { collect() {}, collectSide() {}, emitWatermark() {} };
+  return {
+    open: async () => {},
+    finish: async () => {},
+    close: async () => {},
+    operators: [],
+    head: { sourceOutput: sink },
+  } as unknown as OperatorChain;
+}
+
+function recordWriter(isAvailable: boolean): RecordWriter {
+  return {
+    isAvailable: () => isAvailable,
+    getAvailableFuture: () => Promise.resolve(),
+    flushAll() {},
+    finish: async () => {},
+    broadcastEvent() {},
+    metrics: { numRecordsOut: 0, numBytesOut: 0, numBuffersOut: 0, backPressuredTimeMs: 0 },
+  } as unknown as RecordWriter;
 }
 
 function gc(): () => void {
@@ -75,23 +100,8 @@ describe('task waits', () => {
   it('a source task short of credit waits 50 000 times without its heap growing', async () => {
     const collect = gc();
     const services = fakeTaskServices({ processingTime: new MailboxProcessingTimeService(new Mailbox()) });
-    const sink: Output = { collect() {}, collectSide() {}, emitWatermark() {} };
-    const chain = {
-      open: async () => {},
-      finish: async () => {},
-      close: async () => {},
-      operators: [],
-      head: { sourceOutput: sink },
-    } as unknown as OperatorChain;
     // Never available, always about to be: the task waits once per record.
-    const writer = {
-      isAvailable: () => false,
-      getAvailableFuture: () => Promise.resolve(),
-      flushAll() {},
-      finish: async () => {},
-      broadcastEvent() {},
-      metrics: { numRecordsOut: 0, numBytesOut: 0, numBuffersOut: 0, backPressuredTimeMs: 0 },
-    } as unknown as RecordWriter;
+    const writer = recordWriter(false);
     const WARM_UP = 2_000;
     const WAITS = 50_000;
     const heap: number[] = [];
@@ -112,10 +122,50 @@ describe('task waits', () => {
       snapshotSplits: () => [],
       restoreSplits() {},
     };
-    const task = new StreamTask(chain, [writer], services, new Mailbox(), reader, undefined);
+    const task = new StreamTask(discardingChain(), [writer], services, new Mailbox(), reader, undefined);
     await task.run();
     expect(emitted).toBe(WARM_UP + WAITS);
     // Racing each wait against the task's cancellation kept ≥ 100 bytes per wait (≥ 5 MB here).
     expect(heap[1]! - heap[0]!).toBeLessThan(2 * 1024 * 1024);
   }, 60_000);
+
+  it('a cancel ends a checkpoint action that never settles at once', async () => {
+    const services = fakeTaskServices({ processingTime: new MailboxProcessingTimeService(new Mailbox()) });
+    let emitted = 0;
+    const reader: SourceReader = {
+      ratePerSecond: undefined,
+      finished: false,
+      emitBatch(_max, out) {
+        out.collect(emitted++, undefined);
+        return 1;
+      },
+      snapshotSplits: () => [],
+      restoreSplits() {},
+    };
+    let snapshotStarted!: () => void;
+    const started = new Promise<void>((r) => (snapshotStarted = r));
+    // A snapshot whose asynchronous part hangs, as a sink's flush to a broker that stopped answering.
+    const coordinator = {
+      checkpoint: () => {
+        snapshotStarted();
+        return new Promise<boolean>(() => {});
+      },
+    } as unknown as SubtaskCheckpointCoordinator;
+    const task = new StreamTask(discardingChain(), [recordWriter(true)], services, new Mailbox(), reader, undefined);
+    task.attachCheckpointing(coordinator, 'EXACTLY_ONCE');
+    const run = task.run();
+    const outcome = run.then(
+      () => 'finished',
+      (e: unknown) => e,
+    );
+    expect(task.triggerCheckpoint({ checkpointId: 1, timestamp: Date.now() })).toBe(true);
+    await started;
+    const recordsBefore = emitted;
+    const t0 = performance.now();
+    task.cancel();
+    expect(await outcome).toBeInstanceOf(CancelTaskException);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The source stopped at the barrier: no record after the snapshot began.
+    expect(emitted).toBe(recordsBefore);
+  });
 });
