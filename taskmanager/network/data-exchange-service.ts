@@ -3,6 +3,7 @@
 // TaskManager, or a MessagePort from another slot's thread of this one.
 import type * as grpc from '@grpc/grpc-js';
 import type { MessagePort } from 'node:worker_threads';
+import { receivePending } from '../../common/port-receive.js';
 import type { Logger } from '../../common/logging.js';
 import { encodeEvent } from '../../common/serialization.js';
 import { PROTOCOL_VERSION } from '../../common/version.js';
@@ -16,6 +17,8 @@ interface ConsumerStream {
   write(msg: ProducerMessage): void;
   /** Ends our side once everything is written (gRPC half-close; a port needs nothing). */
   end(): void;
+  /** Delivers the consumer's messages that already arrived, now (a port can; a gRPC call cannot). */
+  receivePending?(): void;
 }
 
 /** Writes what a subpartition hands over to the consumer's stream. */
@@ -38,6 +41,10 @@ class StreamView implements SubpartitionView {
     if (this.done) return;
     this.stream.write({ kind: 'error', error: { message: err.message } });
     this.end();
+  }
+
+  pollCredit(): void {
+    if (!this.done) this.stream.receivePending?.();
   }
 
   /** The consumer went away: stop writing. */
@@ -139,7 +146,11 @@ export function createDataExchangeHandlers(
 export function serveThreadSubscription(port: MessagePort, partitions: ResultPartitionManager, logger: Logger): void {
   // The consumer closes the port when it has what it needs or goes away.
   const session = new SubscriptionSession(
-    { write: (m) => postProducerMessage(port, m), end: () => undefined },
+    {
+      write: (m) => postProducerMessage(port, m),
+      end: () => undefined,
+      receivePending: () => receivePending(port, (msg: ConsumerMessage) => session.onMessage(msg)),
+    },
     partitions,
     logger,
   );

@@ -36,6 +36,9 @@ export abstract class InputChannel implements SubpartitionView {
   /** Hook for the end of the stream (remote channels half-close their call). */
   protected onEndOfPartitionReceived(): void {}
 
+  /** Delivers what already reached this thread's end of the transport but waits for its event loop (a port's messages). */
+  receivePending(): void {}
+
   hasData(): boolean {
     return this.queue.length > 0;
   }

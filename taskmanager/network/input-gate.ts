@@ -41,6 +41,16 @@ export class SingleInputGate implements InputGate, InputChannelListener {
 
   pollNext(): BufferOrEvent | undefined {
     if (this.error) throw this.error;
+    const next = this.pollReady();
+    if (next !== undefined || this.closed) return next;
+    // Before the task sleeps: buffers from other slot threads may wait in their ports, which this
+    // thread's event loop would deliver only after its current time slice.
+    for (const c of this.channels) c.receivePending();
+    if (this.error) throw this.error;
+    return this.pollReady();
+  }
+
+  private pollReady(): BufferOrEvent | undefined {
     while (this.ready.length > 0) {
       const ch = this.ready.shift() as number;
       this.queued[ch] = 0;

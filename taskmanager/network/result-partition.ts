@@ -103,6 +103,10 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
 
   getAvailableFuture(): Promise<void> {
     if (this.numBackpressured === 0 || this.released) return RESOLVED;
+    // Credit from a consumer on another slot thread may be waiting in its port while this thread
+    // was busy: reading it now spares a sleep until this thread's next event-loop turn.
+    for (const sp of this.subpartitions) sp.pollCredit();
+    if (this.numBackpressured === 0) return RESOLVED;
     if (!this.availability) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));

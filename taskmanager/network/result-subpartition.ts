@@ -20,6 +20,8 @@ export interface SubpartitionView {
   onBuffer(buffer: Uint8Array): void;
   /** Only a consumer on the producer's thread has this: records then reach it as copies, not bytes. */
   onRecordBatch?(batch: RecordBatch): void;
+  /** Takes credit the consumer already sent but this thread has not received yet (a port read synchronously). */
+  pollCredit?(): void;
   onEvent(event: NetworkEvent): void;
   /** The partition was released (or never found) before end of partition was handed over. */
   onError(err: Error): void;
@@ -188,6 +190,11 @@ export class ResultSubpartition {
     if (this.numPendingRecords > 0) this.owner.onFlushable(this);
     this.builder?.dispose();
     this.builder = new RecordBatchBuilder();
+  }
+
+  /** Backpressured: takes credit that waits on the way from the consumer, if its channel can say. */
+  pollCredit(): void {
+    if (this.backpressured) this.view?.pollCredit?.();
   }
 
   private updateBackpressure(): void {

@@ -6,6 +6,7 @@ import type { InputChannelDescriptor } from '../../common/deployment.js';
 import type { ProducerMessage } from './data-messages.js';
 import type { InputChannelListener } from './input-channel.js';
 import { StreamInputChannel } from './stream-input-channel.js';
+import { receivePending } from '../../common/port-receive.js';
 
 /** Hands the producer's end of a channel to the thread serving `producerDataAddress`. */
 export type ThreadConnector = (producerDataAddress: string, port: MessagePort) => void;
@@ -35,6 +36,12 @@ export class ThreadInputChannel extends StreamInputChannel {
     });
     port1.postMessage(this.partitionRequest(this.consumerTaskManagerId));
     this.connect(this.descriptor.producerDataAddress, port2);
+  }
+
+  /** Takes the buffers and events that reached the port while this thread was busy. */
+  override receivePending(): void {
+    const port = this.port;
+    if (port !== null) receivePending(port, (msg: ProducerMessage) => this.onProducerMessage(msg));
   }
 
   protected sendCredit(n: number): void {
