@@ -170,25 +170,30 @@ export class StreamTask {
    * runs no mail meanwhile: a snapshot in progress must not see timers change the state under it.
    */
   private async untilCanceled(p: Promise<void>): Promise<void> {
-    let settled = false;
-    let failure: { error: unknown } | undefined;
+    const outcome = this.follow(p);
+    for (;;) {
+      if (!outcome.settled && !this.canceled) await this.wakeUp.wait();
+      this.checkCanceled();
+      if (outcome.failure) throw outcome.failure.error;
+      if (outcome.settled) return;
+    }
+  }
+
+  /** What became of `p` so far; its settling wakes the task. The only reaction added is to `p`, and it ends with `p`. */
+  private follow(p: Promise<unknown>): { settled: boolean; failure?: { error: unknown } } {
+    const outcome: { settled: boolean; failure?: { error: unknown } } = { settled: false };
     p.then(
       () => {
-        settled = true;
+        outcome.settled = true;
         this.wakeUp.signal();
       },
       (error: unknown) => {
-        settled = true;
-        failure = { error };
+        outcome.settled = true;
+        outcome.failure = { error };
         this.wakeUp.signal();
       },
     );
-    for (;;) {
-      if (!settled && !this.canceled) await this.wakeUp.wait();
-      this.checkCanceled();
-      if (failure) throw failure.error;
-      if (settled) return;
-    }
+    return outcome;
   }
 
   /**
@@ -289,29 +294,16 @@ export class StreamTask {
    * checkpoint actions when `betweenRecords` (never while a record's async work is pending).
    */
   private async waitFor(p: Promise<unknown>, betweenRecords = false, wait?: TaskWait): Promise<void> {
-    let settled = false;
-    let failure: { error: unknown } | undefined;
-    // The only reaction this wait adds is to `p`, and it ends with `p`.
-    p.then(
-      () => {
-        settled = true;
-        this.wakeUp.signal();
-      },
-      (error: unknown) => {
-        settled = true;
-        failure = { error };
-        this.wakeUp.signal();
-      },
-    );
+    const outcome = this.follow(p);
     for (;;) {
       // While quiesced, pending timer mail stays queued: only actions end the sleep.
       const work = (!this.quiesced && this.mailbox.size > 0) || (betweenRecords && this.actions.length > 0);
-      if (!settled && !this.canceled && !work) await this.sleep(wait);
-      if (failure) throw failure.error;
+      if (!outcome.settled && !this.canceled && !work) await this.sleep(wait);
+      if (outcome.failure) throw outcome.failure.error;
       this.checkCanceled();
       if (!this.quiesced && this.mailbox.size > 0) this.mailbox.runAll();
       if (betweenRecords && this.actions.length > 0) await this.runActions();
-      if (settled) return;
+      if (outcome.settled) return;
     }
   }
 
