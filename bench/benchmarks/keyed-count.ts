@@ -5,7 +5,8 @@
 //       shuffle, half of it over gRPC between the TaskManagers;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffle, between the
 //       slots of one process.
-// c/b and d/b say what the second subtask buys over the chained job (aim: at least 1).
+// c/b and d/b say what the second subtask buys over the chained job (aims: at least 1, and 1.2
+// for d, where the exchange stays in one process).
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
 // subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
@@ -233,7 +234,7 @@ export const keyedCount: Benchmark = {
       { name: 'b/a', value: b / a, unit: 'ratio', note: 'aim ≥ 0.3' },
       { name: 'c/a', value: c / a, unit: 'ratio' },
       { name: 'c/b', value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
-      { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1' },
+      { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
       {
         name: 'keyBy exchange record on the wire',
         value: bytesPerRecord,

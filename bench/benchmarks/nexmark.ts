@@ -30,6 +30,8 @@ const SIZE_MS = 10_000;
 const SLIDE_MS = 2_000;
 const QUERIES = ['q5', 'q7'] as const;
 type Query = (typeof QUERIES)[number];
+/** The share of the hand-written loop's rate the chained job aims for (the cost of windows and timers). */
+const B_OVER_A_AIM: Record<Query, number> = { q5: 0.4, q7: 0.5 };
 
 function jobArgs(query: Query, events: number): string[] {
   return [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
@@ -184,10 +186,10 @@ export const nexmark: Benchmark = {
         { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: medianNote(bRates) },
         { name: `${query} (c) Weir p2, 2 TaskManagers × 1 slot`, value: c, unit: 'events/s', note: medianNote(cRates) },
         { name: `${query} (d) Weir p2, 1 TaskManager × 2 slots`, value: d, unit: 'events/s', note: medianNote(dRates) },
-        { name: `${query} b/a`, value: b / a, unit: 'ratio' },
+        { name: `${query} b/a`, value: b / a, unit: 'ratio', note: `aim ≥ ${B_OVER_A_AIM[query]}` },
         { name: `${query} c/a`, value: c / a, unit: 'ratio' },
-        { name: `${query} c/b`, value: c / b, unit: 'ratio' },
-        { name: `${query} d/b`, value: d / b, unit: 'ratio' },
+        { name: `${query} c/b`, value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
+        { name: `${query} d/b`, value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
       );
       details[query] = {
         eventsPerSecond: { a, b, c, d },
