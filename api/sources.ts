@@ -49,7 +49,11 @@ export class RateLimiterStrategy {
 
 export type GeneratorFunction<T> = ((index: number) => T) | { map(index: number): T };
 
-/** Emits generatorFunction(0), generatorFunction(1), ... up to `count` records (Infinity: forever). */
+/**
+ * Emits generatorFunction(0), generatorFunction(1), ... up to `count` records (Infinity: forever).
+ * At parallelism p, subtask i generates the indexes i, i + p, i + 2p, ...: generators that derive
+ * event time from the index keep their subtasks' event times together.
+ */
 export class DataGeneratorSource<T> {
   readonly generatorFunction: (index: number) => T;
   readonly count: number;
