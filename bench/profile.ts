@@ -7,12 +7,13 @@
 // Without --query the job is the keyed count (bench/jobs/keyed-count.ts); with it, that Nexmark
 // query (bench/jobs/nexmark.ts) over `records` events. The cluster has `parallelism` TaskManagers
 // of one slot, or with --slots, parallelism / N TaskManagers of N slots. Parallelism 1 chains the
-// whole job into one task. -D sets configuration, as `weir` does. The .cpuprofile files stay in a temp directory (printed) for Chrome
-// DevTools or speedscope.
+// whole job into one task. -D sets configuration, as `weir` does. The .cpuprofile files stay in
+// a temp directory (printed) for Chrome DevTools or speedscope.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDynamicProperties } from '../common/config.js';
 import { packageRoot } from '../common/package-root.js';
 import { BenchCluster } from './lib/cluster.js';
 import { monotonicOffsetUs, summarizeCpuProfile, type EpochWindow } from './lib/cpu-profile.js';
@@ -27,26 +28,20 @@ async function main(): Promise<void> {
       slots: { type: 'string', default: '1' },
       define: { type: 'string', short: 'D', multiple: true },
     },
+    // Strict: an unknown option fails rather than vanish; Node.js flags go after `--`.
     allowPositionals: true,
-    strict: false,
   });
   const records = Number(positionals[0] ?? 10_000_000);
   const parallelism = Number(positionals[1] ?? 1);
   const nodeFlags = positionals.slice(2);
   const slots = Number(values.slots);
-  const query = typeof values.query === 'string' ? values.query : undefined;
+  const query = values.query;
   if (!Number.isInteger(slots) || slots < 1 || parallelism % slots !== 0)
     throw new Error(`--slots must divide the parallelism (${parallelism}), got ${String(values.slots)}`);
   const job = query === undefined ? 'bench/jobs/keyed-count.ts' : 'bench/jobs/nexmark.ts';
   const jobArgs = (n: number) => (query === undefined ? [String(n), String(DEFAULT_KEYS)] : [query, String(n)]);
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
-  const config = Object.fromEntries(
-    ((values.define ?? []) as string[]).map((d) => {
-      const eq = d.indexOf('=');
-      if (eq < 1) throw new Error(`-D takes key=value, got '${d}'`);
-      return [d.slice(0, eq), d.slice(eq + 1)];
-    }),
-  );
+  const config = parseDynamicProperties(values.define ?? []);
   const cluster = await BenchCluster.start({ taskManagers: 0, slots, config });
   let window: EpochWindow | undefined;
   try {

@@ -37,7 +37,7 @@ export abstract class InputChannel implements SubpartitionView {
   protected onEndOfPartitionReceived(): void {}
 
   /** Delivers what already reached this thread's end of the transport but waits for its event loop (a port's messages). */
-  receivePending(): void {}
+  receivePending?(): void;
 
   hasData(): boolean {
     return this.queue.length > 0;

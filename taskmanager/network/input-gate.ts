@@ -11,6 +11,8 @@ const RESOLVED = Promise.resolve();
 export class SingleInputGate implements InputGate, InputChannelListener {
   readonly numChannels: number;
   private readonly channels: InputChannel[];
+  /** The channels with messages that can be taken before the event loop delivers them. */
+  private readonly portChannels: InputChannel[];
   /** Unblocked channels with data, in the order they get their next turn. */
   private readonly ready = new ArrayDeque<number>();
   private readonly queued: Uint8Array;
@@ -31,6 +33,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
     this.blocked = new Uint8Array(numChannels);
     this.channels = [];
     for (let i = 0; i < numChannels; i++) this.channels.push(createChannel(i, this));
+    this.portChannels = this.channels.filter((c) => c.receivePending !== undefined);
   }
 
   /** Subscribes every channel to its producer. */
@@ -41,16 +44,6 @@ export class SingleInputGate implements InputGate, InputChannelListener {
 
   pollNext(): BufferOrEvent | undefined {
     if (this.error) throw this.error;
-    const next = this.pollReady();
-    if (next !== undefined || this.closed) return next;
-    // Before the task sleeps: buffers from other slot threads may wait in their ports, which this
-    // thread's event loop would deliver only after its current time slice.
-    for (const c of this.channels) c.receivePending();
-    if (this.error) throw this.error;
-    return this.pollReady();
-  }
-
-  private pollReady(): BufferOrEvent | undefined {
     while (this.ready.length > 0) {
       const ch = this.ready.shift() as number;
       this.queued[ch] = 0;
@@ -81,6 +74,12 @@ export class SingleInputGate implements InputGate, InputChannelListener {
       return { kind: 'event', channel: ch, event: item };
     }
     return undefined;
+  }
+
+  receivePending(): boolean {
+    if (this.closed) return false;
+    for (const c of this.portChannels) c.receivePending!();
+    return this.ready.length > 0 || this.error !== null;
   }
 
   getAvailableFuture(): Promise<void> {

@@ -65,6 +65,11 @@ export interface InputGate {
   readonly numChannels: number;
   /** Next buffer or event from any unblocked channel, or undefined when none is ready now. Throws a channel's error. */
   pollNext(): BufferOrEvent | undefined;
+  /**
+   * Takes what already reached this thread for the gate's channels but would wait for its event
+   * loop (another slot thread's port messages); true when pollNext() may now return something.
+   */
+  receivePending?(): boolean;
   /** Resolves when pollNext() may return something (or an error is pending). */
   getAvailableFuture(): Promise<void>;
   /** True once every channel delivered EndOfPartition and everything was polled. */

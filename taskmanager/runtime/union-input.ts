@@ -11,6 +11,16 @@ export class UnionInput {
   lastGate = 0;
 
   pollNext(): BufferOrEvent | undefined {
+    const next = this.pollGates();
+    if (next !== undefined) return next;
+    // Nothing ready, so the task would sleep: a busy slot thread's event loop delivers other slot
+    // threads' buffers only between time slices, so take those that already arrived first.
+    let arrived = false;
+    for (const g of this.gates) if (g.receivePending?.()) arrived = true;
+    return arrived ? this.pollGates() : undefined;
+  }
+
+  private pollGates(): BufferOrEvent | undefined {
     const n = this.gates.length;
     for (let k = 0; k < n; k++) {
       const i = (this.next + k) % n;

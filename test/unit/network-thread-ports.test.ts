@@ -7,7 +7,8 @@ import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../commo
 import { silentLogger } from '../../common/logging.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { ResultPartition } from '../../taskmanager/network/result-partition.js';
-import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
+import type { BufferOrEvent } from '../../taskmanager/network/types.js';
+import { UnionInput } from '../../taskmanager/runtime/union-input.js';
 import { waitFor } from '../helpers/eventually.js';
 
 let envs: NetworkEnvironment[] = [];
@@ -54,10 +55,11 @@ const gate: InputGateDescriptor = {
   ],
 };
 
-function connect(buffersPerChannel: number): { out: ResultPartition; input: InputGate } {
+/** The producer's partition, and the consumer's input as its task reads it. */
+function connect(buffersPerChannel: number): { out: ResultPartition; input: UnionInput } {
   const { producer, consumer } = slots(buffersPerChannel);
   const out = producer.createResultPartition(partition, { producerSubtask: 0, bufferTimeoutMs: -1 });
-  const input = consumer.createInputGate(gate);
+  const input = new UnionInput([consumer.createInputGate(gate)]);
   return { out, input };
 }
 
@@ -67,7 +69,7 @@ function records(item: BufferOrEvent | undefined): unknown[] {
 }
 
 /** Sends a first record and waits until it arrives: the channel is subscribed and has credit. */
-async function subscribed(out: ResultPartition, input: InputGate): Promise<void> {
+async function subscribed(out: ResultPartition, input: UnionInput): Promise<void> {
   out.emit('first', undefined);
   out.flushAll();
   await waitFor('the first record', () => input.pollNext(), { until: (x) => x !== undefined });
