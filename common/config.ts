@@ -131,7 +131,14 @@ export const OPTIONS = {
   'taskmanager.network.memory.buffers-per-channel': {
     kind: 'int',
     default: 4,
-    description: 'credits (buffers) each input channel grants its producer',
+    description:
+      'credits (buffers) an input channel grants a producer on its own TaskManager; also the unsent buffers per subpartition above which a producer is backpressured',
+  },
+  'taskmanager.network.memory.buffers-per-remote-channel': {
+    kind: 'int',
+    default: 16,
+    description:
+      "credits an input channel grants a producer on another TaskManager: a credit comes back only as both TaskManagers' slot threads turn their event loops, so more buffers must be under way to keep both busy",
   },
   'taskmanager.network.request-backoff.initial': {
     kind: 'duration',

@@ -28,6 +28,7 @@ export function slotConfig(
     dataPorts: slotDataPorts(conf, opts.slots),
     segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
     buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
+    buffersPerRemoteChannel: conf.getInt('taskmanager.network.memory.buffers-per-remote-channel'),
     requestBackoff: {
       initialMs: conf.getDuration('taskmanager.network.request-backoff.initial'),
       maxMs: conf.getDuration('taskmanager.network.request-backoff.max'),

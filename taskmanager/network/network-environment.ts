@@ -23,6 +23,13 @@ export interface NetworkEnvironmentOptions {
   segmentSize: number;
   /** Credits each input channel grants (taskmanager.network.memory.buffers-per-channel). */
   buffersPerChannel: number;
+  /**
+   * Credits of a channel from another TaskManager (taskmanager.network.memory.buffers-per-remote-channel;
+   * default buffersPerChannel). A gRPC message moves only when the sender's and the receiver's
+   * threads turn their event loops, between time slices: the way round for a credit is several of
+   * them, and the buffers in flight must cover it.
+   */
+  buffersPerRemoteChannel?: number;
   logger: Logger;
   /** How long a subscription waits for its partition to be registered; default 30 s. */
   partitionRequestTimeoutMs?: number;
@@ -64,6 +71,9 @@ export class NetworkEnvironment {
     if (!Number.isInteger(opts.buffersPerChannel) || opts.buffersPerChannel < 1) {
       throw new Error(`buffers per channel must be a positive integer, got ${opts.buffersPerChannel}`);
     }
+    const remote = opts.buffersPerRemoteChannel;
+    if (remote !== undefined && (!Number.isInteger(remote) || remote < 1))
+      throw new Error(`buffers per remote channel must be a positive integer, got ${remote}`);
     this.taskManagerId = opts.taskManagerId;
     this.connections = new ConnectionManager(opts.security);
     this.partitions = new ResultPartitionManager(opts.taskManagerId, opts.partitionRequestTimeoutMs ?? 30_000);
@@ -121,7 +131,7 @@ export class NetworkEnvironment {
         return new RemoteInputChannel(
           i,
           c,
-          credit,
+          this.opts.buffersPerRemoteChannel ?? credit,
           listener,
           this.connections.clientFor(c.producerDataAddress),
           this.taskManagerId,

@@ -33,6 +33,7 @@ export interface SlotWorkerData {
   announcedDataPort: number;
   segmentSize: number;
   buffersPerChannel: number;
+  buffersPerRemoteChannel: number;
   requestBackoff: { initialMs: number; maxMs: number };
   bufferTimeoutMs: number;
   stateDir: string;

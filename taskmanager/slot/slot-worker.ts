@@ -32,6 +32,7 @@ const network = new NetworkEnvironment({
   taskManagerId: data.taskManagerId,
   segmentSize: data.segmentSize,
   buffersPerChannel: data.buffersPerChannel,
+  buffersPerRemoteChannel: data.buffersPerRemoteChannel,
   requestBackoff: data.requestBackoff,
   security: data.security,
   logger: log,

@@ -6,6 +6,7 @@ import { silentLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
 import { dataExchangeClientConstructor } from '../../taskmanager/network/data-messages.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
+import type { RequestBackoff } from '../../taskmanager/network/remote-input-channel.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
 import { sleep } from '../helpers/eventually.js';
 
@@ -20,14 +21,21 @@ let nodes: Node[] = [];
 
 async function startNode(
   id: string,
-  opts: { buffersPerChannel?: number; partitionRequestTimeoutMs?: number } = {},
+  opts: {
+    buffersPerChannel?: number;
+    buffersPerRemoteChannel?: number;
+    partitionRequestTimeoutMs?: number;
+    requestBackoff?: RequestBackoff;
+  } = {},
 ): Promise<Node> {
   const env = new NetworkEnvironment({
     taskManagerId: id,
     segmentSize: 32 * 1024,
     buffersPerChannel: opts.buffersPerChannel ?? 4,
+    buffersPerRemoteChannel: opts.buffersPerRemoteChannel,
     logger: silentLogger(),
     partitionRequestTimeoutMs: opts.partitionRequestTimeoutMs,
+    requestBackoff: opts.requestBackoff,
   });
   const server = new grpc.Server();
   env.addToServer(server);
@@ -175,6 +183,34 @@ describe('remote channels over gRPC', () => {
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it("grants a producer on another TaskManager the remote channels' credit, not the local one", async () => {
+    const a = await startNode('tm-a', { buffersPerChannel: 2, buffersPerRemoteChannel: 5 });
+    const b = await startNode('tm-b', { buffersPerChannel: 2, buffersPerRemoteChannel: 5 });
+    const rp = a.env.createResultPartition(partitionDesc('r.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'r.e0', subpartition: 0 }]));
+    for (let i = 0; i < 20; i++) rp.emit(i, undefined);
+    await waitUntil(() => rp.queuedBuffers()[0] === 15);
+    await sleep(50);
+    expect(rp.queuedBuffers()).toEqual([15]);
+    // The producer's own backpressure threshold stays buffers-per-channel: 15 unsent > 2.
+    expect(rp.isAvailable()).toBe(false);
+    expect(drain(gate).length).toBe(5);
+    gate.close();
+  });
+
+  it('refuses a remote credit that is not a positive integer', () => {
+    expect(
+      () =>
+        new NetworkEnvironment({
+          taskManagerId: 'x',
+          segmentSize: 1024,
+          buffersPerChannel: 4,
+          buffersPerRemoteChannel: 0,
+          logger: silentLogger(),
+        }),
+    ).toThrow(/buffers per remote channel must be a positive integer, got 0/);
+  });
+
   it('serves a subscription that arrives before the partition is registered', async () => {
     const a = await startNode('tm-a');
     const b = await startNode('tm-b');
@@ -231,8 +267,8 @@ describe('remote channels over gRPC', () => {
     expect(() => gate.pollNext()).toThrow(new RegExp(`producer subtask 0 at ${a.address}.*failed`));
   });
 
-  it('fails at once when nothing listens at the producer address', async () => {
-    const b = await startNode('tm-b');
+  it('fails once its repeated requests run out when nothing listens at the producer address', async () => {
+    const b = await startNode('tm-b', { requestBackoff: { initialMs: 10, maxMs: 40 } });
     const ghost: Node = { id: 'tm-ghost', env: b.env, server: b.server, address: '127.0.0.1:1' };
     const gate = b.env.createInputGate(gateDesc(ghost, [{ partitionId: 'p.e0', subpartition: 0 }]));
     await gate.getAvailableFuture();
