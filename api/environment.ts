@@ -34,9 +34,22 @@ export interface LocalExecution {
 const contextEnvironment = new AsyncLocalStorage<StreamExecutionEnvironment>();
 const localExecutions = new WeakMap<StreamExecutionEnvironment, LocalExecution>();
 
-/** Runs `fn` (a job's main) with `env` as what getExecutionEnvironment() returns inside it. */
-export function runWithContextEnvironment<R>(env: StreamExecutionEnvironment, fn: () => R): R {
-  return contextEnvironment.run(env, fn);
+/** main() functions running now, whichever environment. */
+let mainsRunning = 0;
+
+/**
+ * Runs `fn` (a job's main) with `env` as what getExecutionEnvironment() returns inside it, until
+ * what it returns settles. Once no main() runs, the storage is disabled: while one is enabled,
+ * Node runs its promise hooks for every promise of the thread, and a slot thread's task loops
+ * would pay for them at each await for as long as the job runs.
+ */
+export async function runWithContextEnvironment<R>(env: StreamExecutionEnvironment, fn: () => R): Promise<Awaited<R>> {
+  mainsRunning++;
+  try {
+    return await contextEnvironment.run(env, fn);
+  } finally {
+    if (--mainsRunning === 0) contextEnvironment.disable();
+  }
 }
 
 /** The in-process settings of `env`; undefined for environments the engine runs main() on. */
