@@ -128,6 +128,12 @@ export const OPTIONS = {
     default: '32 kb',
     description: 'size at which a network buffer is sent',
   },
+  'taskmanager.memory.young-generation-size': {
+    kind: 'memory',
+    default: '192 mb',
+    description:
+      "largest young generation of each slot thread's heap (V8's default: 48 mb); records that wait between threads, or in a window's state for the watermark, are collected there rather than promoted",
+  },
   'taskmanager.network.memory.buffers-per-channel': {
     kind: 'int',
     default: 4,

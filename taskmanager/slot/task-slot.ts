@@ -67,6 +67,8 @@ export class TaskSlot {
     private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort' | 'announcedDataPort'> & {
       cancellationTimeoutMs: number;
       dataPorts: SlotDataPorts[];
+      /** The largest young generation of the thread's heap, in MB (taskmanager.memory.young-generation-size). */
+      youngGenerationMb: number;
     },
     private readonly listener: TaskSlotListener,
     private readonly log: Logger,
@@ -75,14 +77,18 @@ export class TaskSlot {
   /** Starts the slot's thread; resolves with its data address. */
   start(): Promise<string> {
     const ports = this.config.dataPorts[this.index] ?? { bind: 0, announced: 0 };
-    const { cancellationTimeoutMs: _, dataPorts: __, ...rest } = this.config;
+    const { cancellationTimeoutMs: _, dataPorts: __, youngGenerationMb, ...rest } = this.config;
     const workerData: SlotWorkerData = {
       ...rest,
       slotIndex: this.index,
       dataPort: this.boundPort || ports.bind,
       announcedDataPort: ports.announced,
     };
-    const worker = new Worker(new URL('./slot-worker.js', import.meta.url), { workerData, name: `slot-${this.index}` });
+    const worker = new Worker(new URL('./slot-worker.js', import.meta.url), {
+      workerData,
+      name: `slot-${this.index}`,
+      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
+    });
     this.worker = worker;
     this.ready = false;
     this.used = false;

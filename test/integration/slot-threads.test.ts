@@ -104,6 +104,25 @@ describe('slot threads', () => {
     const ex = (await cluster.rest(`/jobs/${jobId}/exceptions`)).body;
     expect(ex['root-exception']).toContain('planned failure of attempt 0');
     expect(job.state).toBe('FINISHED');
+    // A slot thread's heap has the default young generation.
+    const limits = await cluster.submit('test/jobs/slot-threads.ts', ['limits', '10', '1000'], 1);
+    await cluster.waitForJob(limits, ['FAILED'], 30_000);
+    expect((await cluster.rest(`/jobs/${limits}/exceptions`)).body['root-exception']).toContain(
+      'young generation of this thread: 192 MB',
+    );
+  }, 60_000);
+
+  it("sizes a slot thread's young generation as configured", async () => {
+    cluster = await startCluster({
+      taskManagers: 1,
+      slots: 1,
+      config: { 'taskmanager.memory.young-generation-size': '64 mb' },
+    });
+    const jobId = await cluster.submit('test/jobs/slot-threads.ts', ['limits', '10', '1000'], 1);
+    await cluster.waitForJob(jobId, ['FAILED'], 30_000);
+    expect((await cluster.rest(`/jobs/${jobId}/exceptions`)).body['root-exception']).toContain(
+      'young generation of this thread: 64 MB',
+    );
   }, 60_000);
 
   it('exactly-once counts through a failure, with barriers aligned over same-thread, other-thread and remote channels', async () => {

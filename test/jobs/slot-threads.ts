@@ -1,8 +1,8 @@
 // A job for the slot-thread boundary: an endless paced source into a map that, at record <at>,
 // ends its thread (`exit`: process.exit inside user code), never returns (`hang`: a busy loop),
 // leaves a rejected promise nobody handles (`reject`), or does nothing (`none`). No restarts, so a
-// failure ends the job.
-//   args: <exit|hang|reject|none> <at> [ratePerSecond]
+// failure ends the job. `limits` fails with the slot thread's heap limits in the message.
+//   args: <exit|hang|reject|limits|none> <at> [ratePerSecond]
 import {
   DataGeneratorSource,
   RateLimiterStrategy,
@@ -10,6 +10,7 @@ import {
   WatermarkStrategy,
   type StreamExecutionEnvironment,
 } from 'weir';
+import { resourceLimits } from 'node:worker_threads';
 
 export default async function main(env: StreamExecutionEnvironment, args: string[]): Promise<void> {
   const [mode = 'none', at = '1000', rate = '2000'] = args;
@@ -22,6 +23,8 @@ export default async function main(env: StreamExecutionEnvironment, args: string
         if (mode === 'exit') process.exit(3);
         if (mode === 'hang') for (;;);
         if (mode === 'reject') void Promise.reject(new Error('a fire-and-forget write failed'));
+        if (mode === 'limits')
+          throw new Error(`young generation of this thread: ${resourceLimits.maxYoungGenerationSizeMb} MB`);
       }
       return n;
     })
