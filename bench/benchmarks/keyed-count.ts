@@ -11,6 +11,8 @@
 // subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
+import { cpuFigures } from '../lib/cpu-figures.js';
+import { cpuDuring } from '../lib/process-cpu.js';
 import {
   consume,
   consumedChecksum,
@@ -49,6 +51,8 @@ export function handWrittenLoop(records: number, keys: number): number {
 }
 
 interface WeirRun {
+  /** CPU time of the TaskManagers per record, every thread, over the whole job. */
+  cpuUsPerRecord: number;
   jobId: string;
   records: number;
   durationMs: number;
@@ -65,9 +69,12 @@ async function runWeir(
   records: number,
   keys: number,
   parallelism: number,
+  taskManagerPids: number[],
 ): Promise<WeirRun> {
-  const jobId = await cluster.run(jarId, [String(records), String(keys)], parallelism);
-  const job = await cluster.waitForFinished(jobId);
+  const { result: job, cpuSeconds } = await cpuDuring(taskManagerPids, async () =>
+    cluster.waitForFinished(await cluster.run(jarId, [String(records), String(keys)], parallelism)),
+  );
+  const jobId = job.jid;
   const sinkRecords = sumMetric(job, 'sink-records');
   if (sinkRecords !== records)
     throw new Error(`job ${jobId}: the sink received ${sinkRecords} records, expected ${records}`);
@@ -77,6 +84,7 @@ async function runWeir(
     records,
     durationMs: w.durationMs,
     recordsPerSecond: perSecond(records, w.durationMs),
+    cpuUsPerRecord: (cpuSeconds * 1e6) / records,
     sinceFirstRunningMs: w.lastFinishedAt - w.firstRunningAt,
     vertices: job.vertices.map((v) => ({
       name: v.name,
@@ -115,16 +123,17 @@ async function measureWeir(
   const cluster = await BenchCluster.start(clusterShape);
   try {
     const jarId = await cluster.upload(await cluster.bundle(JOB));
-    const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism);
+    const pids = await cluster.taskManagerPids();
+    const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
     check(warm);
     options.log(`${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s`);
     const runs: WeirRun[] = [];
     for (let r = 0; r < options.repetitions; r++) {
-      const run = await runWeir(cluster, jarId, records, keys, parallelism);
+      const run = await runWeir(cluster, jarId, records, keys, parallelism, pids);
       check(run);
       runs.push(run);
       options.log(
-        `${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+        `${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
       );
     }
     return runs;
@@ -241,6 +250,11 @@ export const keyedCount: Benchmark = {
         unit: 'bytes/record',
         note: 'the job records through the network codec, 32 KiB buffers',
       },
+      ...cpuFigures('', 'record', {
+        b: chained.map((r) => r.cpuUsPerRecord),
+        c: shuffled.map((r) => r.cpuUsPerRecord),
+        d: oneProcess.map((r) => r.cpuUsPerRecord),
+      }),
     ];
     return {
       benchmark: this.name,
@@ -256,24 +270,27 @@ export const keyedCount: Benchmark = {
         aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: b / a >= 0.3, c: c >= 500_000 } },
         runs: {
           a: loopRates,
-          b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({
+          b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
             jobId,
             durationMs,
             recordsPerSecond,
             sinceFirstRunningMs,
+            cpuUsPerRecord,
           })),
-          c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }, i) => ({
+          c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }, i) => ({
             jobId,
             durationMs,
             recordsPerSecond,
             sinceFirstRunningMs,
+            cpuUsPerRecord,
             ...wire[i],
           })),
-          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs }) => ({
+          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
             jobId,
             durationMs,
             recordsPerSecond,
             sinceFirstRunningMs,
+            cpuUsPerRecord,
           })),
         },
         vertices: {

@@ -24,11 +24,6 @@ function job(query: Query): { entry: string; args: (events: number) => string[] 
   return { entry: 'bench/jobs/nexmark.ts', args: (n) => [query, String(n), '200', '10000', '2000'] };
 }
 
-async function taskManagerPids(cluster: BenchCluster): Promise<number[]> {
-  const tms = (await cluster.client.get<{ taskmanagers: { pid: number }[] }>('/taskmanagers')).taskmanagers;
-  return tms.map((t) => t.pid);
-}
-
 export const nexmarkPerCore: Benchmark = {
   name: 'nexmark-per-core',
   description:
@@ -43,7 +38,7 @@ export const nexmarkPerCore: Benchmark = {
       config: { 'state.backend': 'level', 'execution.checkpointing.interval': '10 s' },
     });
     try {
-      const pids = await taskManagerPids(cluster);
+      const pids = await cluster.taskManagerPids();
       for (const query of QUERIES) {
         const { entry, args } = job(query);
         const jarId = await cluster.upload(await cluster.bundle(entry));

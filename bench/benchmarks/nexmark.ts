@@ -8,10 +8,14 @@
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
 //       slots of one process.
 // Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
-// TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported.
+// TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported. The
+// TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs, and
+// so how far this machine's cores can take it: c and d can do at most cores / (CPU per event).
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
+import { cpuFigures } from '../lib/cpu-figures.js';
+import { cpuDuring } from '../lib/process-cpu.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
@@ -64,12 +68,14 @@ async function measureWeir(
   events: Record<Query, number>,
   expected: Record<Query, number>,
   check: (query: Query, job: WeirRun) => void,
-): Promise<{ runs: Record<Query, WeirRun[]>; q5Memory: TaskManagerMemory[] }> {
+): Promise<{ runs: Record<Query, WeirRun[]>; cpuUsPerEvent: Record<Query, number[]>; q5Memory: TaskManagerMemory[] }> {
   options.log(`${label}: starting ${shape.taskManagers} TaskManager(s) with ${shape.slots} slot(s) each`);
   const cluster = await BenchCluster.start(shape);
   try {
     const jarId = await cluster.upload(await cluster.bundle(JOB));
+    const pids = await cluster.taskManagerPids();
     const runs: Record<Query, WeirRun[]> = { q5: [], q7: [] };
+    const cpuUsPerEvent: Record<Query, number[]> = { q5: [], q7: [] };
     let q5Memory: TaskManagerMemory[] = [];
     for (const query of QUERIES) {
       const warm = await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), parallelism, undefined);
@@ -77,11 +83,15 @@ async function measureWeir(
       const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
       try {
         for (let r = 0; r < options.repetitions; r++) {
-          const run = await runWeir(cluster, jarId, query, events[query], parallelism, expected[query]);
+          const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
+            runWeir(cluster, jarId, query, events[query], parallelism, expected[query]),
+          );
           check(query, run);
           runs[query].push(run);
+          const us = (cpuSeconds * 1e6) / events[query];
+          cpuUsPerEvent[query].push(us);
           options.log(
-            `${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+            `${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
           );
         }
       } finally {
@@ -92,7 +102,7 @@ async function measureWeir(
           `${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
         );
     }
-    return { runs, q5Memory };
+    return { runs, cpuUsPerEvent, q5Memory };
   } finally {
     await cluster.stop();
   }
@@ -191,10 +201,17 @@ export const nexmark: Benchmark = {
         { name: `${query} c/b`, value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
         { name: `${query} d/b`, value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
       );
+      const cpu = {
+        b: chained.cpuUsPerEvent[query],
+        c: shuffled.cpuUsPerEvent[query],
+        d: oneProcess.cpuUsPerEvent[query],
+      };
+      figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
         eventsPerSecond: { a, b, c, d },
         ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
         runs: { a: loopRates[query], b: chained.runs[query], c: shuffled.runs[query], d: oneProcess.runs[query] },
+        cpuUsPerEvent: cpu,
       };
     }
     // Peak RSS per TaskManager over the measured q5 runs of each variant.

@@ -136,6 +136,12 @@ export class BenchCluster {
     return runJar(this.client, jarId, { programArgs: args, parallelism });
   }
 
+  /** Process ids of the TaskManagers registered now, as their heartbeats report them. */
+  async taskManagerPids(): Promise<number[]> {
+    const tms = (await this.client.get<{ taskmanagers: { pid: number }[] }>('/taskmanagers')).taskmanagers;
+    return tms.map((t) => t.pid);
+  }
+
   job(jobId: string): Promise<JobDetails> {
     return this.client.get<JobDetails>(`/jobs/${jobId}`);
   }

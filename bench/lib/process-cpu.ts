@@ -21,3 +21,10 @@ export function cpuSeconds(pid: number): number {
 export function totalCpuSeconds(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 }
+
+/** Runs `run` and returns its result with the CPU seconds the processes `pids` used meanwhile. */
+export async function cpuDuring<T>(pids: number[], run: () => Promise<T>): Promise<{ result: T; cpuSeconds: number }> {
+  const before = totalCpuSeconds(pids);
+  const result = await run();
+  return { result, cpuSeconds: totalCpuSeconds(pids) - before };
+}

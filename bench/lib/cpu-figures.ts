@@ -1,0 +1,28 @@
+// The TaskManagers' CPU time per record (every thread, from deployment to the job's end) of the
+// chained and the parallel variants. Over the chained variant's, it is what running in parallel
+// costs: with twice the CPU per record, two cores can at best match one chained task.
+import type { Figure } from './benchmark.js';
+import { median, medianNote } from './stats.js';
+
+export function cpuFigures(
+  prefix: string,
+  what: string,
+  usPerRecord: { b: number[]; c: number[]; d: number[] },
+): Figure[] {
+  const figures: Figure[] = [];
+  for (const [variant, us] of Object.entries(usPerRecord))
+    figures.push({
+      name: `${prefix}(${variant}) TaskManager CPU per ${what}`,
+      value: median(us),
+      unit: 'µs',
+      note: `${medianNote(us)}; every thread, the whole job`,
+    });
+  const b = median(usPerRecord.b);
+  for (const variant of ['c', 'd'] as const)
+    figures.push({
+      name: `${prefix}CPU per ${what}, ${variant} over b`,
+      value: median(usPerRecord[variant]) / b,
+      unit: 'ratio',
+    });
+  return figures;
+}
