@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamExecutionEnvironment } from 'weir';
+import { StreamExecutionEnvironment } from '../../api/environment.js';
 import { buildJobGraph, createEnvironment, runMain } from '../../api/internal.js';
 
 describe('runMain', () => {
@@ -28,7 +28,24 @@ describe('runMain', () => {
     expect(jobGraph.vertices[0]!.operators[0]!.config).toMatchObject({ from: 1, to: 7 });
   });
 
-  it('propagates errors thrown by main', async () => {
+  it('hands each running main() its own environment, across awaits, and none after it ends', async () => {
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const seen: [string, StreamExecutionEnvironment][] = [];
+    const main = async (_env: StreamExecutionEnvironment, args: string[]) => {
+      for (let i = 0; i < 2; i++) {
+        await tick();
+        seen.push([args[0]!, StreamExecutionEnvironment.getExecutionEnvironment()]);
+      }
+    };
+    const a = createEnvironment({ programArgs: ['a'] });
+    const b = createEnvironment({ programArgs: ['b'] });
+    await Promise.all([runMain({ default: main }, a, ['a']), runMain({ default: main }, b, ['b'])]);
+    expect(seen).toHaveLength(4);
+    for (const [name, env] of seen) expect(env).toBe(name === 'a' ? a : b);
+    expect([a, b]).not.toContain(StreamExecutionEnvironment.getExecutionEnvironment());
+  });
+
+  it('propagates errors thrown by main, and its environment ends with it', async () => {
     const env = createEnvironment({});
     await expect(
       runMain(
@@ -41,5 +58,6 @@ describe('runMain', () => {
         [],
       ),
     ).rejects.toThrow('boom');
+    expect(StreamExecutionEnvironment.getExecutionEnvironment()).not.toBe(env);
   });
 });

@@ -159,44 +159,33 @@ describe('remote channels over gRPC', () => {
     }
   });
 
-  it('sends no more buffers than credit granted, resumes as the consumer polls', async () => {
-    const a = await startNode('tm-a', { buffersPerChannel: 3 });
-    const b = await startNode('tm-b', { buffersPerChannel: 3 });
-    const rp = a.env.createResultPartition(partitionDesc('c.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
-    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'c.e0', subpartition: 0 }]));
-    for (let i = 0; i < 20; i++) rp.emit(i, undefined);
-    await waitUntil(() => rp.queuedBuffers()[0] === 17);
-    // Sending no more is a non-event: 50 ms is many round trips on localhost.
-    await sleep(50);
-    expect(rp.queuedBuffers()).toEqual([17]);
-    expect(rp.isAvailable()).toBe(false);
-    const available = rp.getAvailableFuture();
-    const got: number[] = [];
-    const first = drain(gate);
-    expect(first.length).toBe(3);
-    for (const it of first) if (it.kind === 'records') got.push(...(it.values as number[]));
-    await waitUntil(() => rp.queuedBuffers()[0] === 14);
-    const done = rp.finish();
-    for (const it of await consumeAll(gate)) if (it.kind === 'records') got.push(...(it.values as number[]));
-    await available;
-    await done;
-    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  });
-
-  it("grants a producer on another TaskManager the remote channels' credit, not the local one", async () => {
-    const a = await startNode('tm-a', { buffersPerChannel: 2, buffersPerRemoteChannel: 5 });
-    const b = await startNode('tm-b', { buffersPerChannel: 2, buffersPerRemoteChannel: 5 });
-    const rp = a.env.createResultPartition(partitionDesc('r.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
-    const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'r.e0', subpartition: 0 }]));
-    for (let i = 0; i < 20; i++) rp.emit(i, undefined);
-    await waitUntil(() => rp.queuedBuffers()[0] === 15);
-    await sleep(50);
-    expect(rp.queuedBuffers()).toEqual([15]);
-    // The producer's own backpressure threshold stays buffers-per-channel: 15 unsent > 2.
-    expect(rp.isAvailable()).toBe(false);
-    expect(drain(gate).length).toBe(5);
-    gate.close();
-  });
+  // A channel from another TaskManager grants buffers-per-remote-channel when set, else buffers-per-channel.
+  it.each([{ buffersPerChannel: 3 }, { buffersPerChannel: 2, buffersPerRemoteChannel: 3 }])(
+    'sends no more buffers than credit granted (%o), resumes as the consumer polls',
+    async (credits) => {
+      const a = await startNode('tm-a', credits);
+      const b = await startNode('tm-b', credits);
+      const rp = a.env.createResultPartition(partitionDesc('c.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
+      const gate = b.env.createInputGate(gateDesc(a, [{ partitionId: 'c.e0', subpartition: 0 }]));
+      for (let i = 0; i < 20; i++) rp.emit(i, undefined);
+      await waitUntil(() => rp.queuedBuffers()[0] === 17);
+      // Sending no more is a non-event: 50 ms is many round trips on localhost.
+      await sleep(50);
+      expect(rp.queuedBuffers()).toEqual([17]);
+      expect(rp.isAvailable()).toBe(false);
+      const available = rp.getAvailableFuture();
+      const got: number[] = [];
+      const first = drain(gate);
+      expect(first.length).toBe(3);
+      for (const it of first) if (it.kind === 'records') got.push(...(it.values as number[]));
+      await waitUntil(() => rp.queuedBuffers()[0] === 14);
+      const done = rp.finish();
+      for (const it of await consumeAll(gate)) if (it.kind === 'records') got.push(...(it.values as number[]));
+      await available;
+      await done;
+      expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    },
+  );
 
   it('refuses a remote credit that is not a positive integer', () => {
     expect(
