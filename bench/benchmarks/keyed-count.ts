@@ -8,13 +8,11 @@
 // c/b and d/b say what the second subtask buys over the chained job (aims: at least 1, and 1.2
 // for d, where the exchange stays in one process).
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
-// subtask timestamps. Each figure is the median of several runs after one smaller warm-up run;
-// the variants' clusters run side by side, and each repetition runs a, b, c and d back to back.
+// subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
-import type { BenchCluster } from '../lib/cluster.js';
+import { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { withClustersSideBySide, type ClusterShape } from '../lib/side-by-side.js';
 import {
   consume,
   consumedChecksum,
@@ -112,69 +110,36 @@ function wireBytesPerRecord(keys: number): number {
   return bytes / records;
 }
 
-interface Variant {
-  label: string;
-  shape: ClusterShape;
-  parallelism: number;
-  /** TaskManagers the keyed vertex's subtasks must run on. */
-  taskManagers: number;
-}
-
-const VARIANTS: readonly Variant[] = [
-  { label: '(b) Weir p1', shape: { taskManagers: 1, slots: 1 }, parallelism: 1, taskManagers: 1 },
-  { label: '(c) Weir p2', shape: { taskManagers: 2, slots: 1 }, parallelism: 2, taskManagers: 2 },
-  { label: '(d) Weir p2', shape: { taskManagers: 1, slots: 2 }, parallelism: 2, taskManagers: 1 },
-];
-
-/** Throws unless the run's job graph is the one the variant's figure claims. */
-function check(v: Variant, run: WeirRun): void {
-  const names = run.vertices.map((x) => x.name).join(' | ');
-  if (v.parallelism === 1) {
-    if (run.vertices.length !== 1)
-      throw new Error(`${v.label}: expected the pipeline to chain into 1 vertex, got ${names}`);
-    return;
-  }
-  if (run.vertices.length !== 2)
-    throw new Error(`${v.label}: expected a source vertex and a keyed vertex, got ${names}`);
-  for (const x of run.vertices) {
-    if (x.parallelism !== v.parallelism || x.taskManagers.length !== v.taskManagers)
-      throw new Error(
-        `${v.label}: vertex '${x.name}' should run ${v.parallelism} subtasks on ${v.taskManagers} TaskManager(s), ran on ${x.taskManagers.join(', ')}`,
-      );
-  }
-}
-
-/** Each repetition runs the loop (a), then b, c and d back to back (see side-by-side.ts). */
-async function measure(
+async function measureWeir(
   options: BenchOptions,
+  label: string,
+  clusterShape: { taskManagers: number; slots: number },
+  parallelism: number,
   records: number,
   keys: number,
-): Promise<{ loopRates: number[]; runs: WeirRun[][] }> {
-  handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
-  return withClustersSideBySide(options, VARIANTS, JOB, async (started) => {
-    for (const { variant, cluster, jarId, pids } of started) {
-      const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, variant.parallelism, pids);
-      check(variant, warm);
-      options.log(`${variant.label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s`);
-    }
-    const loopRates: number[] = [];
-    const runs: WeirRun[][] = started.map(() => []);
+  check: (run: WeirRun) => void,
+): Promise<WeirRun[]> {
+  options.log(`${label}: starting ${clusterShape.taskManagers} TaskManager(s) with ${clusterShape.slots} slot(s) each`);
+  const cluster = await BenchCluster.start(clusterShape);
+  try {
+    const jarId = await cluster.upload(await cluster.bundle(JOB));
+    const pids = await cluster.taskManagerPids();
+    const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
+    check(warm);
+    options.log(`${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s`);
+    const runs: WeirRun[] = [];
     for (let r = 0; r < options.repetitions; r++) {
-      loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
+      const run = await runWeir(cluster, jarId, records, keys, parallelism, pids);
+      check(run);
+      runs.push(run);
       options.log(
-        `(a) hand-written loop: run ${r + 1}: ${formatCount(loopRates[r]!)} records/s (checksum ${consumedChecksum()})`,
+        `${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
       );
-      for (const [i, { variant, cluster, jarId, pids }] of started.entries()) {
-        const run = await runWeir(cluster, jarId, records, keys, variant.parallelism, pids);
-        check(variant, run);
-        runs[i]!.push(run);
-        options.log(
-          `${variant.label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
-        );
-      }
     }
-    return { loopRates, runs };
-  });
+    return runs;
+  } finally {
+    await cluster.stop();
+  }
 }
 
 export const keyedCount: Benchmark = {
@@ -185,8 +150,73 @@ export const keyedCount: Benchmark = {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
 
-    const { loopRates, runs } = await measure(options, records, keys);
-    const [chained, shuffled, oneProcess] = runs as [WeirRun[], WeirRun[], WeirRun[]];
+    // (a)
+    handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
+    const loopRates: number[] = [];
+    for (let r = 0; r < options.repetitions; r++) loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
+    options.log(
+      `(a) hand-written loop: ${loopRates.map(formatCount).join(', ')} records/s (checksum ${consumedChecksum()})`,
+    );
+
+    // (b)
+    const chained = await measureWeir(
+      options,
+      '(b) Weir p1',
+      { taskManagers: 1, slots: 1 },
+      1,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 1)
+          throw new Error(
+            `(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+      },
+    );
+
+    // (c)
+    const shuffled = await measureWeir(
+      options,
+      '(c) Weir p2',
+      { taskManagers: 2, slots: 1 },
+      2,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 2)
+          throw new Error(
+            `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+        for (const v of run.vertices) {
+          if (v.parallelism !== 2 || v.taskManagers.length !== 2)
+            throw new Error(
+              `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
+            );
+        }
+      },
+    );
+
+    // (d)
+    const oneProcess = await measureWeir(
+      options,
+      '(d) Weir p2',
+      { taskManagers: 1, slots: 2 },
+      2,
+      records,
+      keys,
+      (run) => {
+        if (run.vertices.length !== 2)
+          throw new Error(
+            `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+          );
+        for (const v of run.vertices) {
+          if (v.parallelism !== 2 || v.taskManagers.length !== 1)
+            throw new Error(
+              `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
+            );
+        }
+      },
+    );
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);

@@ -9,14 +9,13 @@
 //       slots of one process.
 // Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
 // TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported. The
-// TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs. The
-// variants' clusters run side by side, and each repetition runs a, b, c and d back to back.
+// TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs, and
+// so how far this machine's cores can take it: c and d can do at most cores / (CPU per event).
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
-import type { BenchCluster } from '../lib/cluster.js';
+import { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { withClustersSideBySide } from '../lib/side-by-side.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
@@ -61,100 +60,52 @@ function runWeir(
   return runCounted(cluster, jarId, jobArgs(query, events), parallelism, events, expectedResults, query);
 }
 
-type VariantKey = 'b' | 'c' | 'd';
-
-/** A Weir variant: its cluster's shape, the job's parallelism and what its job graph must look like. */
-interface Variant {
-  key: VariantKey;
-  label: string;
-  shape: { taskManagers: number; slots: number };
-  parallelism: number;
-  check: (query: Query, run: WeirRun) => void;
-}
-
-function shuffles(label: string): (query: Query, run: WeirRun) => void {
-  return (query, run) => {
-    if (run.vertices.length < 2)
-      throw new Error(`${label} ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
-  };
-}
-
-const VARIANTS: readonly Variant[] = [
-  {
-    key: 'b',
-    label: '(b) Weir p1',
-    shape: { taskManagers: 1, slots: 1 },
-    parallelism: 1,
-    check: (query, run) => {
-      if (run.vertices.length !== 1)
-        throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
-    },
-  },
-  { key: 'c', label: '(c) Weir p2', shape: { taskManagers: 2, slots: 1 }, parallelism: 2, check: shuffles('(c)') },
-  { key: 'd', label: '(d) Weir p2', shape: { taskManagers: 1, slots: 2 }, parallelism: 2, check: shuffles('(d)') },
-];
-
-interface Measured {
-  loopRates: Record<Query, number[]>;
-  expected: Record<Query, number>;
-  runs: Record<VariantKey, Record<Query, WeirRun[]>>;
-  cpuUsPerEvent: Record<VariantKey, Record<Query, number[]>>;
-  q5Memory: Record<VariantKey, TaskManagerMemory[]>;
-}
-
-/** Each repetition runs the loop (a), then b, c and d back to back (see side-by-side.ts). */
-async function measure(options: BenchOptions, events: Record<Query, number>): Promise<Measured> {
-  const perQuery = <T>(f: () => T): Record<Query, T> => ({ q5: f(), q7: f() });
-  const perVariant = <T>(f: () => T): Record<VariantKey, T> => ({ b: f(), c: f(), d: f() });
-  const m: Measured = {
-    loopRates: perQuery(() => []),
-    expected: perQuery(() => 0),
-    runs: perVariant(() => perQuery(() => [])),
-    cpuUsPerEvent: perVariant(() => perQuery(() => [])),
-    q5Memory: perVariant(() => []),
-  };
-  return withClustersSideBySide(options, VARIANTS, JOB, async (started) => {
+async function measureWeir(
+  options: BenchOptions,
+  label: string,
+  shape: { taskManagers: number; slots: number },
+  parallelism: number,
+  events: Record<Query, number>,
+  expected: Record<Query, number>,
+  check: (query: Query, job: WeirRun) => void,
+): Promise<{ runs: Record<Query, WeirRun[]>; cpuUsPerEvent: Record<Query, number[]>; q5Memory: TaskManagerMemory[] }> {
+  options.log(`${label}: starting ${shape.taskManagers} TaskManager(s) with ${shape.slots} slot(s) each`);
+  const cluster = await BenchCluster.start(shape);
+  try {
+    const jarId = await cluster.upload(await cluster.bundle(JOB));
+    const pids = await cluster.taskManagerPids();
+    const runs: Record<Query, WeirRun[]> = { q5: [], q7: [] };
+    const cpuUsPerEvent: Record<Query, number[]> = { q5: [], q7: [] };
+    let q5Memory: TaskManagerMemory[] = [];
     for (const query of QUERIES) {
-      loop(query, Math.min(events[query], WARMUP_EVENTS));
-      for (const { variant: v, cluster, jarId } of started)
-        v.check(
-          query,
-          await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), v.parallelism, undefined),
-        );
-      const memory = query === 'q5' ? started.map((s) => sampleTaskManagerMemory(s.cluster)) : [];
+      const warm = await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), parallelism, undefined);
+      check(query, warm);
+      const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
       try {
         for (let r = 0; r < options.repetitions; r++) {
-          const [ms, results] = loop(query, events[query]);
-          m.expected[query] = results;
-          m.loopRates[query].push(perSecond(events[query], ms));
-          options.log(
-            `(a) ${query} loop: run ${r + 1}: ${formatCount(perSecond(events[query], ms))} events/s, ${results} results (checksum ${resultChecksum()})`,
+          const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
+            runWeir(cluster, jarId, query, events[query], parallelism, expected[query]),
           );
-          for (const { variant: v, cluster, jarId, pids } of started) {
-            const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
-              runWeir(cluster, jarId, query, events[query], v.parallelism, m.expected[query]),
-            );
-            v.check(query, run);
-            m.runs[v.key][query].push(run);
-            const us = (cpuSeconds * 1e6) / events[query];
-            m.cpuUsPerEvent[v.key][query].push(us);
-            options.log(
-              `${v.label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
-            );
-          }
+          check(query, run);
+          runs[query].push(run);
+          const us = (cpuSeconds * 1e6) / events[query];
+          cpuUsPerEvent[query].push(us);
+          options.log(
+            `${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
+          );
         }
       } finally {
-        const peaks = await Promise.all(memory.map((s) => s.stop()));
-        peaks.forEach((p, i) => (m.q5Memory[started[i]!.variant.key] = p));
+        if (memory) q5Memory = await memory.stop();
       }
       if (query === 'q5')
-        for (const { variant: v } of started)
-          options.log(
-            `${v.label} q5: peak RSS ${m.q5Memory[v.key].map((x, i) => `TaskManager ${i + 1} ${mb(x.peakRss)} MB`).join(', ')}`,
-          );
+        options.log(
+          `${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
+        );
     }
-    return m;
-  });
+    return { runs, cpuUsPerEvent, q5Memory };
+  } finally {
+    await cluster.stop();
+  }
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
@@ -169,7 +120,60 @@ export const nexmark: Benchmark = {
       q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)),
     };
 
-    const { loopRates, expected, runs, cpuUsPerEvent, q5Memory } = await measure(options, events);
+    // (a)
+    const loopRates: Record<Query, number[]> = { q5: [], q7: [] };
+    const expected: Record<Query, number> = { q5: 0, q7: 0 };
+    for (const query of QUERIES) {
+      loop(query, Math.min(events[query], WARMUP_EVENTS));
+      for (let r = 0; r < options.repetitions; r++) {
+        const [ms, results] = loop(query, events[query]);
+        expected[query] = results;
+        loopRates[query].push(perSecond(events[query], ms));
+      }
+      options.log(
+        `(a) ${query} loop: ${loopRates[query].map(formatCount).join(', ')} events/s, ${expected[query]} results (checksum ${resultChecksum()})`,
+      );
+    }
+
+    // (b)
+    const chained = await measureWeir(
+      options,
+      '(b) Weir p1',
+      { taskManagers: 1, slots: 1 },
+      1,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length !== 1)
+          throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
+      },
+    );
+    // (c)
+    const shuffled = await measureWeir(
+      options,
+      '(c) Weir p2',
+      { taskManagers: 2, slots: 1 },
+      2,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length < 2)
+          throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+      },
+    );
+    // (d)
+    const oneProcess = await measureWeir(
+      options,
+      '(d) Weir p2',
+      { taskManagers: 1, slots: 2 },
+      2,
+      events,
+      expected,
+      (query, run) => {
+        if (run.vertices.length < 2)
+          throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+      },
+    );
 
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {
@@ -181,9 +185,9 @@ export const nexmark: Benchmark = {
     };
     for (const query of QUERIES) {
       const a = median(loopRates[query]);
-      const bRates = runs.b[query].map((r) => r.eventsPerSecond);
-      const cRates = runs.c[query].map((r) => r.eventsPerSecond);
-      const dRates = runs.d[query].map((r) => r.eventsPerSecond);
+      const bRates = chained.runs[query].map((r) => r.eventsPerSecond);
+      const cRates = shuffled.runs[query].map((r) => r.eventsPerSecond);
+      const dRates = oneProcess.runs[query].map((r) => r.eventsPerSecond);
       const b = median(bRates);
       const c = median(cRates);
       const d = median(dRates);
@@ -197,17 +201,22 @@ export const nexmark: Benchmark = {
         { name: `${query} c/b`, value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
         { name: `${query} d/b`, value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
       );
-      const cpu = { b: cpuUsPerEvent.b[query], c: cpuUsPerEvent.c[query], d: cpuUsPerEvent.d[query] };
+      const cpu = {
+        b: chained.cpuUsPerEvent[query],
+        c: shuffled.cpuUsPerEvent[query],
+        d: oneProcess.cpuUsPerEvent[query],
+      };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
         eventsPerSecond: { a, b, c, d },
         ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
-        runs: { a: loopRates[query], b: runs.b[query], c: runs.c[query], d: runs.d[query] },
+        runs: { a: loopRates[query], b: chained.runs[query], c: shuffled.runs[query], d: oneProcess.runs[query] },
         cpuUsPerEvent: cpu,
       };
     }
     // Peak RSS per TaskManager over the measured q5 runs of each variant.
-    for (const [variant, tms] of Object.entries(q5Memory)) {
+    const memory = { b: chained.q5Memory, c: shuffled.q5Memory, d: oneProcess.q5Memory };
+    for (const [variant, tms] of Object.entries(memory)) {
       tms.forEach((m, i) =>
         figures.push({
           name: `q5 (${variant}) TaskManager ${i + 1} peak RSS`,
@@ -217,7 +226,7 @@ export const nexmark: Benchmark = {
         }),
       );
     }
-    details.q5PeakMemory = q5Memory;
+    details.q5PeakMemory = memory;
     return { benchmark: this.name, description: this.description, figures, details };
   },
 };
