@@ -17,7 +17,8 @@ function defaultOf(spec: OptionSpec): string {
 export function renderConfigurationTable(): string {
   const rows = Object.entries(OPTIONS as Record<string, OptionSpec>).map(([key, spec]) => {
     const values = spec.values ? ` (one of: ${spec.values.map((v) => `\`${v}\``).join(', ')})` : '';
-    return `| \`${key}\` | ${spec.kind} | ${cell(defaultOf(spec))} | ${cell(spec.description)}${values} |`;
+    const min = spec.min === undefined ? '' : ` (at least ${spec.min})`;
+    return `| \`${key}\` | ${spec.kind} | ${cell(defaultOf(spec))} | ${cell(spec.description)}${values}${min} |`;
   });
   return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -14,6 +14,8 @@ export interface OptionSpec {
   values?: readonly string[];
   /** How the reference table shows a default that is computed rather than fixed. */
   defaultText?: string;
+  /** The least value of an int option, or of a memory option as written (e.g. '3 mb'); less is refused. */
+  min?: number | string;
 }
 
 const RESTART_STRATEGY_TYPES = [
@@ -131,18 +133,21 @@ export const OPTIONS = {
   'taskmanager.memory.young-generation-size': {
     kind: 'memory',
     default: '192 mb',
+    min: '3 mb',
     description:
       "largest young generation of each slot thread's heap (V8's default: 48 mb); records that wait between threads, or in a window's state for the watermark, are collected there rather than promoted",
   },
   'taskmanager.network.memory.buffers-per-channel': {
     kind: 'int',
     default: 4,
+    min: 1,
     description:
       'credits (buffers) an input channel grants a producer on its own TaskManager; also the unsent buffers per subpartition above which a producer is backpressured',
   },
   'taskmanager.network.memory.buffers-per-remote-channel': {
     kind: 'int',
     default: 16,
+    min: 1,
     description:
       "credits an input channel grants a producer on another TaskManager: a credit comes back only as both TaskManagers' slot threads turn their event loops, so more buffers must be under way to keep both busy",
   },
@@ -523,7 +528,7 @@ export class Configuration {
     const v = this.raw(key);
     const n = Number(v);
     if (!Number.isInteger(n)) throw new Error(`configuration key '${key}' must be an integer, got '${v}'`);
-    return n;
+    return checkMin(key, n, v);
   }
 
   getDouble(key: OptionKey): number {
@@ -560,11 +565,13 @@ export class Configuration {
   getMemorySize(key: OptionKey): number {
     const v = this.raw(key);
     if (v === undefined) throw new Error(`configuration key '${key}' is not set`);
+    let bytes: number;
     try {
-      return parseMemorySize(v as string | number);
+      bytes = parseMemorySize(v as string | number);
     } catch (e) {
       throw new Error(`configuration key '${key}': ${(e as Error).message}`, { cause: e });
     }
+    return checkMin(key, bytes, v);
   }
 
   /** A string option restricted to `values` (case-insensitive); returns the value as listed there. */
@@ -598,6 +605,15 @@ export class Configuration {
     }
     return errors;
   }
+}
+
+/** `value` (parsed from `raw`) unless the option's `min` is more. */
+function checkMin(key: OptionKey, value: number, raw: unknown): number {
+  const min = (OPTIONS as Record<string, OptionSpec>)[key]?.min;
+  if (min === undefined) return value;
+  const least = typeof min === 'string' ? parseMemorySize(min) : min;
+  if (value < least) throw new Error(`configuration key '${key}' must be at least ${min}, got '${String(raw)}'`);
+  return value;
 }
 
 /** state.backend as Weir's backend type; Flink's names 'hashmap' and 'rocksdb' map to 'heap' and 'level'. */

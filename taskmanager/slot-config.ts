@@ -37,20 +37,11 @@ export function slotConfig(
     stateDir: join(opts.workingDir, 'state'),
     metricsIntervalMs: Math.max(50, Math.min(500, opts.heartbeatIntervalMs)),
     cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
-    youngGenerationMb: youngGenerationMb(conf),
+    // Records between operators on different threads wait for a credit, a watermark or the other
+    // thread's turn, and window results wait in the next window's state for the watermark of every
+    // upstream subtask: tens of milliseconds, in which V8's default young generation (48 MB) fills
+    // twice at full speed, so they were promoted and collected by full collections.
+    youngGenerationMb: Math.floor(conf.getMemorySize('taskmanager.memory.young-generation-size') / 2 ** 20),
     security: opts.security,
   };
-}
-
-/**
- * Records between two operators on different threads wait for a credit, a watermark or the other
- * thread's turn, and window results wait in the next window's state for the watermark of every
- * upstream subtask: tens of milliseconds, in which V8's default young generation (48 MB) fills
- * twice at full speed, so they were promoted to the old generation to be collected there.
- */
-function youngGenerationMb(conf: Configuration): number {
-  const bytes = conf.getMemorySize('taskmanager.memory.young-generation-size');
-  const mb = Math.floor(bytes / (1024 * 1024));
-  if (mb < 3) throw new Error(`taskmanager.memory.young-generation-size must be at least 3 mb, got ${bytes} bytes`);
-  return mb;
 }

@@ -8,7 +8,7 @@
 // Each run lasts about 25 s × scale (sized from a calibration run), so checkpoints are taken.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
-import { totalCpuSeconds } from '../lib/process-cpu.js';
+import { cpuDuring } from '../lib/process-cpu.js';
 import { formatCount, median, medianNote } from '../lib/stats.js';
 import { runCounted } from '../lib/weir-run.js';
 
@@ -57,9 +57,9 @@ export const nexmarkPerCore: Benchmark = {
         const cores: number[] = [];
         const checkpoints: number[] = [];
         for (let r = 0; r < options.repetitions; r++) {
-          const cpuBefore = totalCpuSeconds(pids);
-          const run = await runCounted(cluster, jarId, args(events), 2, events, undefined, query);
-          const cpu = totalCpuSeconds(pids) - cpuBefore;
+          const { result: run, cpuSeconds: cpu } = await cpuDuring(pids, () =>
+            runCounted(cluster, jarId, args(events), 2, events, undefined, query),
+          );
           const completed = (await cluster.checkpoints(run.jobId)).counts.completed;
           perCore.push(events / cpu);
           rates.push(run.eventsPerSecond);

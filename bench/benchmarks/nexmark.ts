@@ -9,8 +9,7 @@
 //       slots of one process.
 // Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
 // TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported. The
-// TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs, and
-// so how far this machine's cores can take it: c and d can do at most cores / (CPU per event).
+// TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs.
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';

@@ -59,6 +59,10 @@ function executionIdOf(partitionId: string): string {
   return m ? m[1] : partitionId;
 }
 
+function checkCredits(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got ${n}`);
+}
+
 export class NetworkEnvironment {
   readonly taskManagerId: string;
   private readonly partitions: ResultPartitionManager;
@@ -68,12 +72,9 @@ export class NetworkEnvironment {
 
   constructor(private readonly opts: NetworkEnvironmentOptions) {
     if (!(opts.segmentSize > 0)) throw new Error(`segment size must be positive, got ${opts.segmentSize}`);
-    if (!Number.isInteger(opts.buffersPerChannel) || opts.buffersPerChannel < 1) {
-      throw new Error(`buffers per channel must be a positive integer, got ${opts.buffersPerChannel}`);
-    }
-    const remote = opts.buffersPerRemoteChannel;
-    if (remote !== undefined && (!Number.isInteger(remote) || remote < 1))
-      throw new Error(`buffers per remote channel must be a positive integer, got ${remote}`);
+    checkCredits('buffers per channel', opts.buffersPerChannel);
+    if (opts.buffersPerRemoteChannel !== undefined)
+      checkCredits('buffers per remote channel', opts.buffersPerRemoteChannel);
     this.taskManagerId = opts.taskManagerId;
     this.connections = new ConnectionManager(opts.security);
     this.partitions = new ResultPartitionManager(opts.taskManagerId, opts.partitionRequestTimeoutMs ?? 30_000);

@@ -45,6 +45,24 @@ describe('runMain', () => {
     expect([a, b]).not.toContain(StreamExecutionEnvironment.getExecutionEnvironment());
   });
 
+  it('ends the context with main(): a callback main() left behind no longer finds its environment', async () => {
+    // The storage is disabled once no main() runs, so the thread's promises stop paying for its hooks.
+    const env = createEnvironment({});
+    let later: Promise<StreamExecutionEnvironment> | undefined;
+    await runMain(
+      {
+        default: () => {
+          later = new Promise((resolve) =>
+            setTimeout(() => resolve(StreamExecutionEnvironment.getExecutionEnvironment()), 20),
+          );
+        },
+      },
+      env,
+      [],
+    );
+    expect(await later).not.toBe(env);
+  });
+
   it('propagates errors thrown by main, and its environment ends with it', async () => {
     const env = createEnvironment({});
     await expect(

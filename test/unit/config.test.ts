@@ -53,4 +53,24 @@ describe('configuration layering', () => {
     expect(() => parseDynamicProperties(['novalue'])).toThrow(/expected key=value/);
     expect(() => new Configuration({ 'rest.port': 'x' }).getInt('rest.port')).toThrow(/must be an integer/);
   });
+  it("refuses a value under the option's least one, at load and at every read", () => {
+    expect(() =>
+      loadConfiguration({
+        env: {},
+        overrides: {
+          'taskmanager.memory.young-generation-size': '1 mb',
+          'taskmanager.network.memory.buffers-per-remote-channel': '0',
+        },
+      }),
+    ).toThrow(
+      /young-generation-size' must be at least 3 mb, got '1 mb'.*buffers-per-remote-channel' must be at least 1, got '0'/,
+    );
+    const conf = new Configuration({ 'taskmanager.network.memory.buffers-per-channel': '-2' });
+    expect(() => conf.getInt('taskmanager.network.memory.buffers-per-channel')).toThrow(/must be at least 1, got '-2'/);
+    expect(
+      new Configuration({ 'taskmanager.memory.young-generation-size': '3 mb' }).getMemorySize(
+        'taskmanager.memory.young-generation-size',
+      ),
+    ).toBe(3 * 2 ** 20);
+  });
 });
