@@ -22,6 +22,8 @@ export default defineConfig({
     // up after themselves, and a fresh process per file cost two minutes of a full run.
     isolate: false,
     sequence: { sequencer: LongestFirstSequencer },
+    // Workers end by SIGTERM; exiting on it runs their exit handlers (the test harness removes its directory).
+    setupFiles: ['test/worker-exit.ts'],
     // CI also writes a JSON report, from which .ci/run prints a one-line summary.
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results.json' },

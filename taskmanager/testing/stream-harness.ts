@@ -3,7 +3,7 @@
 // factory, given state by the task's own setup (heap or level backend, restored from real snapshot
 // files) and snapshotted by the task's own SubtaskCheckpointCoordinator. Operators call each other
 // directly, as chained operators do; the harness feeds the inputs and records what comes out.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -54,16 +54,46 @@ export interface HarnessOptions {
 /** Output elements: records with their timestamps, and watermarks, in the order they were emitted. */
 export type OutputElement<T> = StreamRecord<T> | Watermark;
 
-/** Snapshot files, level databases: one directory per process, removed when it exits. */
+/**
+ * Snapshot files, level databases: one directory per process, named after it, removed when it
+ * exits. A process killed by a signal (a test runner's workers are) runs no exit handler, so the
+ * next process to make its directory removes those of processes that are gone.
+ */
 let rootDir: string | undefined;
+const ROOT_PREFIX = 'weir-harness-';
 
 function harnessRoot(): string {
   if (rootDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'weir-harness-'));
+    removeOrphanedRoots();
+    const dir = mkdtempSync(join(tmpdir(), `${ROOT_PREFIX}${process.pid}-`));
     rootDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return rootDir;
+}
+
+function removeOrphanedRoots(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(ROOT_PREFIX) ? parseInt(name.slice(ROOT_PREFIX.length), 10) : NaN;
+    if (!(pid > 0) || processAlive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: alive, another user's.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function checkIndex(value: number, name: string, min: number, max: number): number {

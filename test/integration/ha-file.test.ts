@@ -48,9 +48,10 @@ describe('JobManager high availability (file)', () => {
       const job = (await api.rest(`/jobs/${jobId}`)).body;
       expect(job.jid).toBe(jobId);
       expect(['CREATED', 'RUNNING']).toContain(job.state);
-      // The statistics and the exception history continue from what the killed JobManager recorded
-      // (written at most a second before it died).
-      expect(await completed()).toBeGreaterThanOrEqual(before - 1);
+      // The statistics and the exception history continue from what the killed JobManager recorded.
+      // The record is written at most once a second, and a write takes time on a loaded machine, so
+      // the last checkpoint or two (one a second) may have completed after it.
+      expect(await completed()).toBeGreaterThanOrEqual(before - 2);
       const ex = (await api.rest(`/jobs/${jobId}/exceptions`)).body;
       expect(JSON.stringify(ex.exceptionHistory.entries)).toContain('planned failure at record 2000');
       const cp = (await api.rest(`/jobs/${jobId}/checkpoints`)).body;

@@ -1,5 +1,5 @@
 // A job that runs for minutes stays within bounds derived from its settings (issue: months of
-// running): an endless-looking keyed count checkpointing every 200 ms for a minute, beside
+// running): an endless-looking keyed count checkpointing every 200 ms for half a minute, beside
 // short jobs that fill the job store. Part files follow the rolling policy, the checkpoint
 // directory holds at most the retained checkpoints, the store at most jobstore.max-capacity ended
 // jobs, the logs at most log.file.max-files rolled files of log.file.max-size, and the output is
@@ -21,11 +21,11 @@ afterEach(async () => {
 
 const P = 2;
 const RATE = 2000;
-const SECONDS = 60;
+const SECONDS = 30;
 const N = RATE * SECONDS;
 const KEYS = 100;
-const ROLL_MS = 20_000;
-const LOG_MAX = 64 * 1024;
+const ROLL_MS = 10_000;
+const LOG_MAX = 32 * 1024;
 const LOG_FILES = 3;
 const STORE_CAPACITY = 2;
 const RETAINED = 2;
@@ -121,7 +121,7 @@ describe('a long run', () => {
     const reference = referenceCounts(N, KEYS);
     expect(finalCounts(readCommittedTree(join(out, DEFAULT_SINK_DIR)))).toEqual(reference);
     expect(finalCounts(readCommittedTree(join(out, ROLLING_SINK_DIR)))).toEqual(reference);
-    // Part files follow the rolling policies (60 s and 20 s, the latter in minute buckets), not the checkpoints.
+    // Part files follow the rolling policies (60 s and 10 s, the latter in minute buckets), not the checkpoints.
     expect(committedFiles(join(out, DEFAULT_SINK_DIR)).length).toBeLessThanOrEqual(P * (Math.ceil(SECONDS / 60) + 2));
     expect(committedFiles(join(out, ROLLING_SINK_DIR)).length).toBeLessThanOrEqual(
       P * (Math.ceil((SECONDS * 1000) / ROLL_MS) + Math.ceil(SECONDS / 60) + 3),
