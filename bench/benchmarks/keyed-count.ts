@@ -8,7 +8,9 @@
 // c/b and d/b say what the second subtask buys over the chained job (aims: at least 1, and 1.2
 // for d, where the exchange stays in one process).
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
-// subtask timestamps. Each figure is the median of several runs after one smaller warm-up run.
+// subtask timestamps. The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again,
+// each Weir variant on a fresh cluster with a smaller warm-up run first. A rate is the median over
+// the rounds; a ratio is taken within each round, then the median over the rounds.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
@@ -24,6 +26,7 @@ import {
 import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runningWindow } from '../lib/timing.js';
 import { sumMetric } from '../lib/weir-run.js';
 
@@ -110,36 +113,32 @@ function wireBytesPerRecord(keys: number): number {
   return bytes / records;
 }
 
-async function measureWeir(
+/** One variant: per round, a warm-up run and a measured one on the round's cluster. */
+function weirVariant(
   options: BenchOptions,
   label: string,
-  clusterShape: { taskManagers: number; slots: number },
+  shape: { taskManagers: number; slots: number },
   parallelism: number,
   records: number,
   keys: number,
   check: (run: WeirRun) => void,
-): Promise<WeirRun[]> {
-  options.log(`${label}: starting ${clusterShape.taskManagers} TaskManager(s) with ${clusterShape.slots} slot(s) each`);
-  const cluster = await BenchCluster.start(clusterShape);
-  try {
-    const jarId = await cluster.upload(await cluster.bundle(JOB));
-    const pids = await cluster.taskManagerPids();
-    const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
-    check(warm);
-    options.log(`${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s`);
-    const runs: WeirRun[] = [];
-    for (let r = 0; r < options.repetitions; r++) {
+): RoundVariant<WeirRun> {
+  return {
+    label,
+    shape,
+    async measure(cluster: BenchCluster): Promise<WeirRun> {
+      const jarId = await cluster.upload(await cluster.bundle(JOB));
+      const pids = await cluster.taskManagerPids();
+      const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
+      check(warm);
       const run = await runWeir(cluster, jarId, records, keys, parallelism, pids);
       check(run);
-      runs.push(run);
       options.log(
-        `${label}: run ${r + 1}: ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
+        `${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
       );
-    }
-    return runs;
-  } finally {
-    await cluster.stop();
-  }
+      return run;
+    },
+  };
 }
 
 export const keyedCount: Benchmark = {
@@ -150,39 +149,26 @@ export const keyedCount: Benchmark = {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
 
-    // (a)
+    // (a) at the start of each round, in this process, with no cluster up.
     handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
     const loopRates: number[] = [];
-    for (let r = 0; r < options.repetitions; r++) loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
-    options.log(
-      `(a) hand-written loop: ${loopRates.map(formatCount).join(', ')} records/s (checksum ${consumedChecksum()})`,
-    );
+    const loopRound = () => {
+      loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
+      options.log(
+        `(a) hand-written loop: ${formatCount(loopRates.at(-1)!)} records/s (checksum ${consumedChecksum()})`,
+      );
+    };
 
-    // (b)
-    const chained = await measureWeir(
-      options,
-      '(b) Weir p1',
-      { taskManagers: 1, slots: 1 },
-      1,
-      records,
-      keys,
-      (run) => {
+    const variants = {
+      // (b)
+      b: weirVariant(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, records, keys, (run) => {
         if (run.vertices.length !== 1)
           throw new Error(
             `(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
           );
-      },
-    );
-
-    // (c)
-    const shuffled = await measureWeir(
-      options,
-      '(c) Weir p2',
-      { taskManagers: 2, slots: 1 },
-      2,
-      records,
-      keys,
-      (run) => {
+      }),
+      // (c)
+      c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, (run) => {
         if (run.vertices.length !== 2)
           throw new Error(
             `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
@@ -193,18 +179,9 @@ export const keyedCount: Benchmark = {
               `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
             );
         }
-      },
-    );
-
-    // (d)
-    const oneProcess = await measureWeir(
-      options,
-      '(d) Weir p2',
-      { taskManagers: 1, slots: 2 },
-      2,
-      records,
-      keys,
-      (run) => {
+      }),
+      // (d)
+      d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, (run) => {
         if (run.vertices.length !== 2)
           throw new Error(
             `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
@@ -215,8 +192,9 @@ export const keyedCount: Benchmark = {
               `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
             );
         }
-      },
-    );
+      }),
+    };
+    const { b: chained, c: shuffled, d: oneProcess } = await measureInRounds(options, variants, loopRound);
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);
@@ -225,6 +203,13 @@ export const keyedCount: Benchmark = {
     const b = median(bRates);
     const c = median(cRates);
     const d = median(dRates);
+    // Within each round, then the median over the rounds.
+    const ratios = {
+      bOverA: medianRatio(bRates, loopRates),
+      cOverA: medianRatio(cRates, loopRates),
+      cOverB: medianRatio(cRates, bRates),
+      dOverB: medianRatio(dRates, bRates),
+    };
     // What a record of the keyBy exchange costs on the wire: the job's records through the network
     // codec, a buffer at a time. (The source's write-bytes metric counts only records that left
     // their thread: those for the consumer on the same thread are copied, not serialized.)
@@ -240,10 +225,10 @@ export const keyedCount: Benchmark = {
       { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
       { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
       { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
-      { name: 'b/a', value: b / a, unit: 'ratio', note: 'aim ≥ 0.3' },
-      { name: 'c/a', value: c / a, unit: 'ratio' },
-      { name: 'c/b', value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
-      { name: 'd/b', value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
+      { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates, 'aim ≥ 0.3') },
+      { name: 'c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
+      { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
+      { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
       {
         name: 'keyBy exchange record on the wire',
         value: bytesPerRecord,
@@ -265,9 +250,9 @@ export const keyedCount: Benchmark = {
         keys,
         warmupRecords: Math.min(records, WARMUP_RECORDS),
         recordsPerSecond: { a, b, c, d },
-        ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
+        ratios,
         bytesPerRecord,
-        aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: b / a >= 0.3, c: c >= 500_000 } },
+        aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
         runs: {
           a: loopRates,
           b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({

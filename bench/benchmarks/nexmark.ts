@@ -1,5 +1,5 @@
 // Nexmark q5 (hot items, sliding windows) and q7 (highest bid, tumbling windows) throughput in
-// events per second, three ways in one run:
+// events per second, four ways in one run:
 //   (a) a hand-written loop over the same generated events computing the same results
 //       (bench/benchmarks/nexmark-loops.ts) — the baseline;
 //   (b) Weir at parallelism 1 on one TaskManager: the whole query chains into one task;
@@ -7,6 +7,9 @@
 //       half over gRPC;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
 //       slots of one process.
+// The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again, each Weir variant on a
+// fresh cluster with a short warm-up run per query. A rate is the median over the rounds; a ratio
+// is taken within each round, then the median over the rounds.
 // Each Weir run is checked to deliver exactly as many results as the loop. While q5 runs, each
 // TaskManager's resident memory is sampled (its heartbeats' figures) and the peak reported. The
 // TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs.
@@ -17,6 +20,7 @@ import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
+import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
@@ -59,7 +63,14 @@ function runWeir(
   return runCounted(cluster, jarId, jobArgs(query, events), parallelism, events, expectedResults, query);
 }
 
-async function measureWeir(
+/** One round of a variant: per query, a warm-up run and a measured one. */
+interface Round {
+  runs: Record<Query, WeirRun>;
+  cpuUsPerEvent: Record<Query, number>;
+  q5Memory: TaskManagerMemory[];
+}
+
+function weirVariant(
   options: BenchOptions,
   label: string,
   shape: { taskManagers: number; slots: number },
@@ -67,44 +78,58 @@ async function measureWeir(
   events: Record<Query, number>,
   expected: Record<Query, number>,
   check: (query: Query, job: WeirRun) => void,
-): Promise<{ runs: Record<Query, WeirRun[]>; cpuUsPerEvent: Record<Query, number[]>; q5Memory: TaskManagerMemory[] }> {
-  options.log(`${label}: starting ${shape.taskManagers} TaskManager(s) with ${shape.slots} slot(s) each`);
-  const cluster = await BenchCluster.start(shape);
-  try {
-    const jarId = await cluster.upload(await cluster.bundle(JOB));
-    const pids = await cluster.taskManagerPids();
-    const runs: Record<Query, WeirRun[]> = { q5: [], q7: [] };
-    const cpuUsPerEvent: Record<Query, number[]> = { q5: [], q7: [] };
-    let q5Memory: TaskManagerMemory[] = [];
-    for (const query of QUERIES) {
-      const warm = await runWeir(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), parallelism, undefined);
-      check(query, warm);
-      const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
-      try {
-        for (let r = 0; r < options.repetitions; r++) {
+): RoundVariant<Round> {
+  return {
+    label,
+    shape,
+    async measure(cluster: BenchCluster): Promise<Round> {
+      const jarId = await cluster.upload(await cluster.bundle(JOB));
+      const pids = await cluster.taskManagerPids();
+      const round: Partial<Round> = { runs: {} as Round['runs'], cpuUsPerEvent: {} as Round['cpuUsPerEvent'] };
+      for (const query of QUERIES) {
+        const warm = await runWeir(
+          cluster,
+          jarId,
+          query,
+          Math.min(events[query], WARMUP_EVENTS),
+          parallelism,
+          undefined,
+        );
+        check(query, warm);
+        const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
+        try {
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
             runWeir(cluster, jarId, query, events[query], parallelism, expected[query]),
           );
           check(query, run);
-          runs[query].push(run);
           const us = (cpuSeconds * 1e6) / events[query];
-          cpuUsPerEvent[query].push(us);
+          round.runs![query] = run;
+          round.cpuUsPerEvent![query] = us;
           options.log(
-            `${label} ${query}: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
+            `${label} ${query}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
           );
+        } finally {
+          if (memory) round.q5Memory = await memory.stop();
         }
-      } finally {
-        if (memory) q5Memory = await memory.stop();
       }
-      if (query === 'q5')
-        options.log(
-          `${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
-        );
-    }
-    return { runs, cpuUsPerEvent, q5Memory };
-  } finally {
-    await cluster.stop();
-  }
+      options.log(
+        `${label} q5: peak RSS ${round.q5Memory!.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
+      );
+      return round as Round;
+    },
+  };
+}
+
+/** Per TaskManager (in the JobManager's order), the highest peaks over the rounds. */
+function peakOverRounds(rounds: Round[]): TaskManagerMemory[] {
+  const peaks: TaskManagerMemory[] = [];
+  for (const r of rounds)
+    r.q5Memory.forEach((m, i) => {
+      const p = (peaks[i] ??= { id: m.id, peakRss: 0, peakHeapUsed: 0 });
+      p.peakRss = Math.max(p.peakRss, m.peakRss);
+      p.peakHeapUsed = Math.max(p.peakHeapUsed, m.peakHeapUsed);
+    });
+  return peaks;
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
@@ -119,60 +144,46 @@ export const nexmark: Benchmark = {
       q7: Math.max(20_000, Math.round(EVENTS.q7 * options.scale)),
     };
 
-    // (a)
+    // (a) at the start of each round, in this process, with no cluster up; the first round's
+    // results are what every Weir run must deliver.
     const loopRates: Record<Query, number[]> = { q5: [], q7: [] };
     const expected: Record<Query, number> = { q5: 0, q7: 0 };
     for (const query of QUERIES) {
       loop(query, Math.min(events[query], WARMUP_EVENTS));
-      for (let r = 0; r < options.repetitions; r++) {
-        const [ms, results] = loop(query, events[query]);
-        expected[query] = results;
-        loopRates[query].push(perSecond(events[query], ms));
-      }
-      options.log(
-        `(a) ${query} loop: ${loopRates[query].map(formatCount).join(', ')} events/s, ${expected[query]} results (checksum ${resultChecksum()})`,
-      );
+      expected[query] = loop(query, events[query])[1];
     }
+    const loopRound = () => {
+      for (const query of QUERIES) {
+        const [ms, results] = loop(query, events[query]);
+        if (results !== expected[query])
+          throw new Error(`(a) ${query}: ${results} results, the first run produced ${expected[query]}`);
+        loopRates[query].push(perSecond(events[query], ms));
+        options.log(
+          `(a) ${query} loop: ${formatCount(loopRates[query].at(-1)!)} events/s, ${results} results (checksum ${resultChecksum()})`,
+        );
+      }
+    };
 
-    // (b)
-    const chained = await measureWeir(
-      options,
-      '(b) Weir p1',
-      { taskManagers: 1, slots: 1 },
-      1,
-      events,
-      expected,
-      (query, run) => {
+    const variants = {
+      // (b)
+      b: weirVariant(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, events, expected, (query, run) => {
         if (run.vertices.length !== 1)
           throw new Error(`(b) ${query}: expected one chained task, got ${run.vertices.join(' | ')}`);
-      },
-    );
-    // (c)
-    const shuffled = await measureWeir(
-      options,
-      '(c) Weir p2',
-      { taskManagers: 2, slots: 1 },
-      2,
-      events,
-      expected,
-      (query, run) => {
+      }),
+      // (c)
+      c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, events, expected, (query, run) => {
         if (run.vertices.length < 2)
           throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
-      },
-    );
-    // (d)
-    const oneProcess = await measureWeir(
-      options,
-      '(d) Weir p2',
-      { taskManagers: 1, slots: 2 },
-      2,
-      events,
-      expected,
-      (query, run) => {
+      }),
+      // (d)
+      d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) => {
         if (run.vertices.length < 2)
           throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
-      },
-    );
+      }),
+    };
+    const rounds = await measureInRounds(options, variants, loopRound);
+    const runsOf = (v: keyof typeof rounds, query: Query) => rounds[v].map((r) => r.runs[query]);
+    const cpuOf = (v: keyof typeof rounds, query: Query) => rounds[v].map((r) => r.cpuUsPerEvent[query]);
 
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {
@@ -183,10 +194,18 @@ export const nexmark: Benchmark = {
       expectedResults: expected,
     };
     for (const query of QUERIES) {
-      const a = median(loopRates[query]);
-      const bRates = chained.runs[query].map((r) => r.eventsPerSecond);
-      const cRates = shuffled.runs[query].map((r) => r.eventsPerSecond);
-      const dRates = oneProcess.runs[query].map((r) => r.eventsPerSecond);
+      const aRates = loopRates[query];
+      const a = median(aRates);
+      const bRates = runsOf('b', query).map((r) => r.eventsPerSecond);
+      const cRates = runsOf('c', query).map((r) => r.eventsPerSecond);
+      const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
+      // Within each round, then the median over the rounds.
+      const ratios = {
+        bOverA: medianRatio(bRates, aRates),
+        cOverA: medianRatio(cRates, aRates),
+        cOverB: medianRatio(cRates, bRates),
+        dOverB: medianRatio(dRates, bRates),
+      };
       const b = median(bRates);
       const c = median(cRates);
       const d = median(dRates);
@@ -195,26 +214,27 @@ export const nexmark: Benchmark = {
         { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: medianNote(bRates) },
         { name: `${query} (c) Weir p2, 2 TaskManagers × 1 slot`, value: c, unit: 'events/s', note: medianNote(cRates) },
         { name: `${query} (d) Weir p2, 1 TaskManager × 2 slots`, value: d, unit: 'events/s', note: medianNote(dRates) },
-        { name: `${query} b/a`, value: b / a, unit: 'ratio', note: `aim ≥ ${B_OVER_A_AIM[query]}` },
-        { name: `${query} c/a`, value: c / a, unit: 'ratio' },
-        { name: `${query} c/b`, value: c / b, unit: 'ratio', note: 'aim ≥ 1' },
-        { name: `${query} d/b`, value: d / b, unit: 'ratio', note: 'aim ≥ 1.2' },
+        {
+          name: `${query} b/a`,
+          value: ratios.bOverA,
+          unit: 'ratio',
+          note: ratioNote(bRates, aRates, `aim ≥ ${B_OVER_A_AIM[query]}`),
+        },
+        { name: `${query} c/a`, value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, aRates) },
+        { name: `${query} c/b`, value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
+        { name: `${query} d/b`, value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
       );
-      const cpu = {
-        b: chained.cpuUsPerEvent[query],
-        c: shuffled.cpuUsPerEvent[query],
-        d: oneProcess.cpuUsPerEvent[query],
-      };
+      const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
         eventsPerSecond: { a, b, c, d },
-        ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b, dOverB: d / b },
-        runs: { a: loopRates[query], b: chained.runs[query], c: shuffled.runs[query], d: oneProcess.runs[query] },
+        ratios,
+        runs: { a: aRates, b: runsOf('b', query), c: runsOf('c', query), d: runsOf('d', query) },
         cpuUsPerEvent: cpu,
       };
     }
     // Peak RSS per TaskManager over the measured q5 runs of each variant.
-    const memory = { b: chained.q5Memory, c: shuffled.q5Memory, d: oneProcess.q5Memory };
+    const memory = { b: peakOverRounds(rounds.b), c: peakOverRounds(rounds.c), d: peakOverRounds(rounds.d) };
     for (const [variant, tms] of Object.entries(memory)) {
       tms.forEach((m, i) =>
         figures.push({
