@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../../common/process-alive.js';
 
 export class StorageLock {
   private readonly path: string;
@@ -30,7 +31,7 @@ export class StorageLock {
           `${this.path} is held by a JobManager on ${owner.hostname} (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory (use etcd for standbys), or delete the lock file if that JobManager is gone`,
         );
       }
-      if (owner.pid && owner.pid !== process.pid && alive(owner.pid)) {
+      if (owner.pid && owner.pid !== process.pid && processAlive(owner.pid)) {
         throw new Error(
           `${this.path} is held by a running JobManager (pid ${owner.pid}); high-availability.type: file allows one JobManager per storage directory`,
         );
@@ -42,14 +43,5 @@ export class StorageLock {
 
   async release(): Promise<void> {
     await rm(this.path, { force: true }).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

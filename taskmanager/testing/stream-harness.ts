@@ -16,6 +16,7 @@ import {
   type KeyGroupRange,
 } from '../../common/keygroups.js';
 import { silentLogger } from '../../common/logging.js';
+import { processAlive } from '../../common/process-alive.js';
 import { createSourceReader, type SourceReader } from '../connectors/source-readers.js';
 import { TwoInputStreamOperator, type Output, type StreamOperator, type TaskServices } from '../operators/operator.js';
 import { LagTracker } from '../runtime/lag-tracker.js';
@@ -83,16 +84,6 @@ function removeOrphanedRoots(): void {
     const pid = name.startsWith(ROOT_PREFIX) ? parseInt(name.slice(ROOT_PREFIX.length), 10) : NaN;
     if (!(pid > 0) || processAlive(pid)) continue;
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: alive, another user's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
