@@ -3,6 +3,7 @@
 // its content hash. Both are checked against JSON Schemas (ajv) so that unknown keys, wrong types and
 // missing fields are refused with their path before anything changes, as kubectl does.
 import { Ajv, type ErrorObject } from 'ajv';
+import { lazyValidator } from './contracts/lazy-validator.js';
 import { Configuration } from './config.js';
 
 export const WEIR_API_VERSION = 'weir/v1';
@@ -124,10 +125,13 @@ const deploymentSpecSchema = {
   },
 } as const;
 
-// verbose: errors carry the refused value, for messages that say what was found.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-const checkDocument = ajv.compile(documentSchema);
-const checkDeploymentSpec = ajv.compile(deploymentSpecSchema);
+// verbose: errors carry the refused value, for messages that say what was found. Compiled on first
+// use: most processes that load this module never read a deployment file.
+let ajv: Ajv | undefined;
+const compile = (schema: object) =>
+  (ajv ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true })).compile(schema);
+const checkDocument = lazyValidator(() => compile(documentSchema));
+const checkDeploymentSpec = lazyValidator(() => compile(deploymentSpecSchema));
 
 /** spec.config["execution.checkpointing.interval"]: dots inside keys stay readable. */
 export function formatPath(segments: readonly (string | number)[]): string {

@@ -1,13 +1,27 @@
 // What the JSON payloads inside protobuf envelopes (deployment descriptors, checkpoint acks) are
-// checked with: one ajv instance, schemas compiled once at module load, and one message per refusal
-// that names the field path (ajv's instancePath) and the problem, so a version skew between the
-// JobManager and a TaskManager, or a bug on either side, fails where it crosses the wire.
-import { Ajv, type ErrorObject, type JSONSchemaType, type SchemaObject, type ValidateFunction } from 'ajv';
+// checked with: one ajv instance, each schema compiled once, on its first check, and one message per
+// refusal that names the field path (ajv's instancePath) and the problem, so a version skew between
+// the JobManager and a TaskManager, or a bug on either side, fails where it crosses the wire.
+// Compiling on first use spares every process the schemas it never checks (a TaskManager checks
+// descriptors, not acknowledgements): compiling them all took 80-160 ms of each start.
+import { Ajv, type ErrorObject, type JSONSchemaType, type SchemaObject } from 'ajv';
+import { lazyValidator, type Validator } from './lazy-validator.js';
 
 // discriminator: operator descriptors and their configs are tagged unions; with it ajv checks only
 // the branch the tag names, so errors come from that branch instead of from every branch of a oneOf.
 // allErrors off: the first problem is enough and the check stops early.
-const contractAjv = new Ajv({ discriminator: true, strict: true, allowUnionTypes: true });
+let contractAjv: Ajv | undefined;
+/** Schemas registered but not yet added: they are added when the first contract compiles. */
+const pendingSchemas: [id: string, schema: SchemaObject][] = [];
+
+function ajv(): Ajv {
+  if (contractAjv === undefined) {
+    contractAjv = new Ajv({ discriminator: true, strict: true, allowUnionTypes: true });
+    for (const [id, schema] of pendingSchemas) contractAjv.addSchema(nullOnlyWhereTyped(schema), id);
+    pendingSchemas.length = 0;
+  }
+  return contractAjv;
+}
 
 /** A schema of one member of a union, checked by JSONSchemaType against that member. */
 export type UnionBranchSchema<U> = U extends unknown ? JSONSchemaType<U> : never;
@@ -23,13 +37,14 @@ export function taggedUnionSchema<U>(tag: keyof U & string, branches: readonly U
 
 /** Adds a schema other schemas refer to as { $ref: id }. */
 export function registerContractSchema(id: string, schema: SchemaObject): { $ref: string } {
-  contractAjv.addSchema(nullOnlyWhereTyped(schema), id);
+  if (contractAjv === undefined) pendingSchemas.push([id, schema]);
+  else contractAjv.addSchema(nullOnlyWhereTyped(schema), id);
   return { $ref: id };
 }
 
-/** Compiles a top-level contract schema (once, at module load). */
-export function compileContract<T>(schema: JSONSchemaType<T>): ValidateFunction<T> {
-  return contractAjv.compile<T>(nullOnlyWhereTyped(schema));
+/** A top-level contract schema's check, compiled on its first call. */
+export function compileContract<T>(schema: JSONSchemaType<T>): Validator<T> {
+  return lazyValidator(() => ajv().compile<T>(nullOnlyWhereTyped(schema)));
 }
 
 /**
@@ -81,7 +96,7 @@ export function describeContractError(e: ErrorObject): string {
 }
 
 /** Parses `json` and checks it against `validate`; throws ContractError "<what>: <path>: <problem>". */
-export function parseContract<T>(json: string, validate: ValidateFunction<T>, what: string): T {
+export function parseContract<T>(json: string, validate: Validator<T>, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -92,7 +107,7 @@ export function parseContract<T>(json: string, validate: ValidateFunction<T>, wh
 }
 
 /** Checks an already parsed value (see parseContract). */
-export function checkContract<T>(value: unknown, validate: ValidateFunction<T>, what: string): T {
+export function checkContract<T>(value: unknown, validate: Validator<T>, what: string): T {
   if (validate(value)) return value;
   const first = validate.errors?.[0];
   throw new ContractError(`${what}: ${first ? describeContractError(first) : 'does not match its schema'}`);

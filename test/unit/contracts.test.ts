@@ -13,7 +13,9 @@ import {
 } from 'weir';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import { invalidAckIdentity, parseTaskCheckpointAck } from '../../common/contracts/checkpoint-schema.js';
+import { Ajv } from 'ajv';
 import { ContractError } from '../../common/contracts/contract.js';
+import { lazyValidator } from '../../common/contracts/lazy-validator.js';
 import {
   checkTaskDeploymentDescriptor,
   parseTaskDeploymentDescriptor,
@@ -292,5 +294,26 @@ describe('checkpoint acknowledgement contract', () => {
     expect(invalidAckIdentity(JSON.stringify(broken))).toEqual({ executionId: 'e', checkpointId: 4 });
     expect(invalidAckIdentity('{')).toBeUndefined();
     expect(invalidAckIdentity(JSON.stringify({ executionId: 'e', checkpointId: -1 }))).toBeUndefined();
+  });
+});
+
+describe('lazyValidator', () => {
+  it('compiles on the first check, once, and reports the errors of the latest check', () => {
+    let compiles = 0;
+    const validate = lazyValidator<{ n: number }>(() => {
+      compiles++;
+      return new Ajv().compile<{ n: number }>({
+        type: 'object',
+        properties: { n: { type: 'number' } },
+        required: ['n'],
+      });
+    });
+    expect(compiles).toBe(0);
+    expect(validate.errors).toBeUndefined();
+    expect(validate({ n: 'x' })).toBe(false);
+    expect(validate.errors?.[0]).toMatchObject({ instancePath: '/n', keyword: 'type' });
+    expect(validate({ n: 1 })).toBe(true);
+    expect(validate.errors).toBeNull();
+    expect(compiles).toBe(1);
   });
 });
