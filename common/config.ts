@@ -122,6 +122,7 @@ export const OPTIONS = {
   'taskmanager.numberOfTaskSlots': {
     kind: 'int',
     default: 4,
+    min: 1,
     description:
       'slots (threads, so cores used) per TaskManager (Flink: 1); `weir cluster start` without --slots shares the cores out over its TaskManagers, at least 4 each',
   },
@@ -299,6 +300,7 @@ export const OPTIONS = {
   'state.checkpoints.num-retained': {
     kind: 'int',
     default: 1,
+    min: 1,
     description: 'completed checkpoints kept per job (savepoints are never deleted)',
   },
   'execution.checkpointing.interval': {
@@ -325,11 +327,13 @@ export const OPTIONS = {
   'execution.checkpointing.tolerable-failed-checkpoints': {
     kind: 'int',
     default: 0,
+    min: -1,
     description: 'failed checkpoints in a row a job tolerates before it fails over (-1: unlimited)',
   },
   'execution.checkpointing.max-concurrent-checkpoints': {
     kind: 'int',
     default: 1,
+    min: 1,
     description: 'checkpoints that may be in progress at the same time',
   },
   'execution.checkpointing.checkpoints-after-tasks-finish.enabled': {
@@ -353,6 +357,7 @@ export const OPTIONS = {
   'web.exception-history-size': {
     kind: 'int',
     default: 16,
+    min: 1,
     description: 'failures kept per job for the REST API and web UI (the oldest are dropped)',
   },
   // Bounded stores: ended jobs in the JobManager's store, and the processes' log files.
@@ -376,6 +381,7 @@ export const OPTIONS = {
   'log.file.max-files': {
     kind: 'int',
     default: 10,
+    min: 1,
     description:
       "rolled log files kept besides the active one, <file>.1 (newest) to <file>.<n> (Flink's log4j default)",
   },
@@ -427,6 +433,7 @@ export const OPTIONS = {
   'restart-strategy.fixed-delay.attempts': {
     kind: 'int',
     default: 1,
+    min: 0,
     description: 'restarts before the job fails, with restart-strategy.type: fixed-delay',
   },
   'restart-strategy.fixed-delay.delay': {
@@ -463,12 +470,14 @@ export const OPTIONS = {
   'restart-strategy.exponential-delay.attempts-before-reset-backoff': {
     kind: 'int',
     default: undefined,
+    min: 1,
     description:
       'restarts before the job fails, counted until the delay resets (unset: unlimited), with restart-strategy.type: exponential-delay',
   },
   'restart-strategy.failure-rate.max-failures-per-interval': {
     kind: 'int',
     default: 1,
+    min: 1,
     description: 'restarts allowed within one failure-rate-interval, with restart-strategy.type: failure-rate',
   },
   'restart-strategy.failure-rate.failure-rate-interval': {

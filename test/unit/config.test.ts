@@ -73,4 +73,20 @@ describe('configuration layering', () => {
       ),
     ).toBe(3 * 2 ** 20);
   });
+  it.each([
+    ['taskmanager.numberOfTaskSlots', '0', 1],
+    ['state.checkpoints.num-retained', '0', 1],
+    ['execution.checkpointing.tolerable-failed-checkpoints', '-2', -1],
+    ['execution.checkpointing.max-concurrent-checkpoints', '0', 1],
+    ['web.exception-history-size', '0', 1],
+    ['log.file.max-files', '0', 1],
+    ['restart-strategy.fixed-delay.attempts', '-1', 0],
+    ['restart-strategy.exponential-delay.attempts-before-reset-backoff', '0', 1],
+    ['restart-strategy.failure-rate.max-failures-per-interval', '0', 1],
+  ])('refuses %s=%s when the configuration loads (least %i)', (key, bad, least) => {
+    expect(() => loadConfiguration({ env: {}, overrides: { [key]: bad } })).toThrow(
+      `configuration key '${key}' must be at least ${least}, got '${bad}'`,
+    );
+    expect(loadConfiguration({ env: {}, overrides: { [key]: String(least) } }).getInt(key as never)).toBe(least);
+  });
 });
