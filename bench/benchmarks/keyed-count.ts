@@ -12,7 +12,7 @@
 // each Weir variant on a fresh cluster with a smaller warm-up run first. A rate is the median over
 // the rounds; a ratio is taken within each round, then the median over the rounds.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
-import { BenchCluster } from '../lib/cluster.js';
+import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
 import {
@@ -126,9 +126,7 @@ function weirVariant(
   return {
     label,
     shape,
-    async measure(cluster: BenchCluster): Promise<WeirRun> {
-      const jarId = await cluster.upload(await cluster.bundle(JOB));
-      const pids = await cluster.taskManagerPids();
+    async measure({ cluster, jarId, pids }): Promise<WeirRun> {
       const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
       check(warm);
       const run = await runWeir(cluster, jarId, records, keys, parallelism, pids);
@@ -194,7 +192,7 @@ export const keyedCount: Benchmark = {
         }
       }),
     };
-    const { b: chained, c: shuffled, d: oneProcess } = await measureInRounds(options, variants, loopRound);
+    const { b: chained, c: shuffled, d: oneProcess } = await measureInRounds(options, JOB, variants, loopRound);
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);

@@ -15,7 +15,7 @@
 // TaskManagers' CPU time per event (every thread, the whole job) says what a variant costs.
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
-import { BenchCluster } from '../lib/cluster.js';
+import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
@@ -76,16 +76,17 @@ function weirVariant(
   shape: { taskManagers: number; slots: number },
   parallelism: number,
   events: Record<Query, number>,
-  expected: Record<Query, number>,
+  /** The loop's result counts, set by the round's loop before its Weir runs. */
+  expected: Partial<Record<Query, number>>,
   check: (query: Query, job: WeirRun) => void,
 ): RoundVariant<Round> {
   return {
     label,
     shape,
-    async measure(cluster: BenchCluster): Promise<Round> {
-      const jarId = await cluster.upload(await cluster.bundle(JOB));
-      const pids = await cluster.taskManagerPids();
-      const round: Partial<Round> = { runs: {} as Round['runs'], cpuUsPerEvent: {} as Round['cpuUsPerEvent'] };
+    async measure({ cluster, jarId, pids }): Promise<Round> {
+      const runs = {} as Round['runs'];
+      const cpuUsPerEvent = {} as Round['cpuUsPerEvent'];
+      let q5Memory: TaskManagerMemory[] = [];
       for (const query of QUERIES) {
         const warm = await runWeir(
           cluster,
@@ -99,23 +100,24 @@ function weirVariant(
         const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
         try {
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
-            runWeir(cluster, jarId, query, events[query], parallelism, expected[query]),
+            // NaN, which no count equals, were the round's loop not run first.
+            runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN),
           );
           check(query, run);
           const us = (cpuSeconds * 1e6) / events[query];
-          round.runs![query] = run;
-          round.cpuUsPerEvent![query] = us;
+          runs[query] = run;
+          cpuUsPerEvent[query] = us;
           options.log(
             `${label} ${query}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
           );
         } finally {
-          if (memory) round.q5Memory = await memory.stop();
+          if (memory) q5Memory = await memory.stop();
         }
       }
       options.log(
-        `${label} q5: peak RSS ${round.q5Memory!.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
+        `${label} q5: peak RSS ${q5Memory.map((m, i) => `TaskManager ${i + 1} ${mb(m.peakRss)} MB`).join(', ')}`,
       );
-      return round as Round;
+      return { runs, cpuUsPerEvent, q5Memory };
     },
   };
 }
@@ -147,16 +149,14 @@ export const nexmark: Benchmark = {
     // (a) at the start of each round, in this process, with no cluster up; the first round's
     // results are what every Weir run must deliver.
     const loopRates: Record<Query, number[]> = { q5: [], q7: [] };
-    const expected: Record<Query, number> = { q5: 0, q7: 0 };
-    for (const query of QUERIES) {
-      loop(query, Math.min(events[query], WARMUP_EVENTS));
-      expected[query] = loop(query, events[query])[1];
-    }
+    const expected: Partial<Record<Query, number>> = {};
+    for (const query of QUERIES) loop(query, Math.min(events[query], WARMUP_EVENTS));
     const loopRound = () => {
       for (const query of QUERIES) {
         const [ms, results] = loop(query, events[query]);
+        expected[query] ??= results;
         if (results !== expected[query])
-          throw new Error(`(a) ${query}: ${results} results, the first run produced ${expected[query]}`);
+          throw new Error(`(a) ${query}: ${results} results, the first round produced ${expected[query]}`);
         loopRates[query].push(perSecond(events[query], ms));
         options.log(
           `(a) ${query} loop: ${formatCount(loopRates[query].at(-1)!)} events/s, ${results} results (checksum ${resultChecksum()})`,
@@ -181,7 +181,7 @@ export const nexmark: Benchmark = {
           throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
       }),
     };
-    const rounds = await measureInRounds(options, variants, loopRound);
+    const rounds = await measureInRounds(options, JOB, variants, loopRound);
     const runsOf = (v: keyof typeof rounds, query: Query) => rounds[v].map((r) => r.runs[query]);
     const cpuOf = (v: keyof typeof rounds, query: Query) => rounds[v].map((r) => r.cpuUsPerEvent[query]);
 

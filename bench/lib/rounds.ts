@@ -8,26 +8,35 @@ import type { BenchOptions } from './benchmark.js';
 import { BenchCluster, type BenchClusterOptions } from './cluster.js';
 import { median } from './stats.js';
 
+/** A round's fresh cluster, with the benchmark's job uploaded and its TaskManagers' process ids. */
+export interface RoundCluster {
+  cluster: BenchCluster;
+  jarId: string;
+  pids: number[];
+}
+
 export interface RoundVariant<R> {
   label: string;
   shape: Pick<BenchClusterOptions, 'taskManagers' | 'slots'>;
-  /** One round's measurement on a fresh cluster, its warm-up included. */
-  measure(cluster: BenchCluster, round: number): Promise<R>;
+  /** One round's measurement, its warm-up included. */
+  measure(round: RoundCluster): Promise<R>;
 }
 
 /**
- * Runs `options.repetitions` rounds; `beforeRound` runs first in each (with no cluster up), for a
- * baseline measured in this process. Returns each variant's results in round order.
+ * Runs `options.repetitions` rounds of `job` (a bundle's source file); `beforeRound` runs first in
+ * each (with no cluster up), for a baseline measured in this process. Returns each variant's
+ * results in round order.
  */
 export async function measureInRounds<K extends string, R>(
   options: BenchOptions,
+  job: string,
   variants: Record<K, RoundVariant<R>>,
-  beforeRound: (round: number) => void = () => {},
+  beforeRound: () => void = () => {},
 ): Promise<Record<K, R[]>> {
   const keys = Object.keys(variants) as K[];
   const results = Object.fromEntries(keys.map((k) => [k, [] as R[]])) as Record<K, R[]>;
   for (let round = 0; round < options.repetitions; round++) {
-    beforeRound(round);
+    beforeRound();
     for (const k of keys) {
       const v = variants[k];
       options.log(
@@ -35,7 +44,8 @@ export async function measureInRounds<K extends string, R>(
       );
       const cluster = await BenchCluster.start(v.shape);
       try {
-        results[k].push(await v.measure(cluster, round));
+        const jarId = await cluster.upload(await cluster.bundle(job));
+        results[k].push(await v.measure({ cluster, jarId, pids: await cluster.taskManagerPids() }));
       } finally {
         await cluster.stop();
       }
