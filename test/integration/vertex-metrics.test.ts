@@ -27,12 +27,15 @@ describe('vertex metrics', () => {
     const [source, sink] = job.vertices.map((v: any) => v.id as string);
     const base = `/jobs/${jobId}/vertices`;
 
-    // Backpressure: the source waits for credit most of the time, the sink is busy sleeping.
+    // Backpressure: the source waits for credit most of the time, the sink is busy sleeping. A
+    // subtask's ratios are all 0 until its first second has been measured; the level is the
+    // highest subtask's, so it can read high before the other subtask has a measurement.
     const bp = await cluster.waitFor(
-      'the source to be backpressured',
+      'the source to be backpressured, every subtask measured',
       async () => {
         const b = await ok(`${base}/${source}/backpressure`);
-        return b['backpressure-level'] === 'high' && b;
+        const measured = b.subtasks.every((s: any) => s.ratio + s.idleRatio + s.busyRatio > 0);
+        return b['backpressure-level'] === 'high' && measured && b;
       },
       15_000,
     );
