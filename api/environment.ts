@@ -78,6 +78,27 @@ export class ExecutionConfig {
   getAutoWatermarkInterval(): number {
     return this.plan.autoWatermarkInterval;
   }
+
+  /**
+   * Splits window aggregations (reduce or aggregate over event-time tumbling or sliding windows)
+   * into a local phase before the keyBy exchange and a global one after it, as Flink's SQL planner
+   * does (table.optimizer.agg-phase-strategy TWO_PHASE); on by default. The local phase combines
+   * elements with the functions' merge() (a ReduceFunction's reduce()), which must agree with add().
+   */
+  enableLocalWindowAggregation(): this {
+    this.plan.localWindowAggregation = true;
+    return this;
+  }
+
+  /** Every window aggregation in one phase, after the exchange (Flink's ONE_PHASE). */
+  disableLocalWindowAggregation(): this {
+    this.plan.localWindowAggregation = false;
+    return this;
+  }
+
+  isLocalWindowAggregationEnabled(): boolean {
+    return this.plan.localWindowAggregation;
+  }
 }
 
 export class StreamExecutionEnvironment {
@@ -119,6 +140,7 @@ export class StreamExecutionEnvironment {
       maxParallelism: DEFAULT_MAX_PARALLELISM,
       bufferTimeout: undefined,
       autoWatermarkInterval: DEFAULT_AUTO_WATERMARK_INTERVAL,
+      localWindowAggregation: true,
       checkpointing: undefined,
       restartStrategy: undefined,
       jobName: undefined,

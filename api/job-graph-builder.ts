@@ -9,6 +9,7 @@ import {
   type OperatorOutput,
 } from '../common/jobgraph.js';
 import type { StreamExecutionEnvironment } from './environment.js';
+import { splitWindowAggregations } from './local-window-aggregation.js';
 import { buildStreamGraph, type StreamEdge, type StreamNode } from './stream-graph.js';
 import { planOf } from './transformation.js';
 
@@ -49,6 +50,7 @@ function byCreation(a: StreamEdge, b: StreamEdge): number {
 export function buildJobGraph(env: StreamExecutionEnvironment, fallbackName: string): BuiltJob {
   const plan = planOf(env);
   const sg = buildStreamGraph(plan);
+  splitWindowAggregations(sg, plan, isChainable);
 
   // Heads are the nodes that do not chain to their input. Creation order is topological for the
   // vertices too: a vertex's head is created before everything chained to it.

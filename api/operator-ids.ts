@@ -15,3 +15,8 @@ export function idFromUid(uid: string): string {
 export function idFromPosition(index: number, kind: string, inputIds: readonly string[]): string {
   return hash32(`pos\u0000${index}\u0000${kind}\u0000${inputIds.join(',')}`);
 }
+
+/** The local phase of a split window aggregation (local-window-aggregation.ts): from its window's id. */
+export function idOfLocalPhase(windowId: string): string {
+  return hash32(`local\u0000${windowId}`);
+}

@@ -80,6 +80,8 @@ export interface Plan {
   maxParallelism: number;
   bufferTimeout: number | undefined;
   autoWatermarkInterval: number;
+  /** Window aggregations split into a local and a global phase around their exchange (local-window-aggregation.ts). */
+  localWindowAggregation: boolean;
   /** Set by enableCheckpointing() / getCheckpointConfig(). */
   checkpointing: Partial<CheckpointingSettings> | undefined;
   restartStrategy: RestartStrategySettings | undefined;

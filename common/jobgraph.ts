@@ -17,6 +17,11 @@ export interface OperatorConfigs {
   timestampsAndWatermarks: TimestampsAndWatermarksConfig;
   /** User code: a WindowOperatorSpec (api/windowing/types.ts). */
   window: WindowConfig;
+  /**
+   * The local phase of a window aggregation split in two (api/local-window-aggregation.ts), chained
+   * before the keyBy exchange. User code: { spec: the window's WindowOperatorSpec, key: its key selector }.
+   */
+  localWindowAggregate: LocalWindowAggregateConfig;
   // Two-input operators (JobVertex.numInputs 2; edges say which input with targetInput 0 or 1).
   /** User code: { map1, map2 } (CoMapFunction). */
   coMap: TwoInputConfig;
@@ -93,6 +98,16 @@ export interface WindowConfig extends OneInputConfig {
   withProcessFunction: boolean;
   /** sideOutputLateData(tag): the OutputTag id late records go to. */
   lateDataTag?: string;
+  /**
+   * Its input is a local phase's partial accumulators ([key, accumulator], stamped with their
+   * slice's last millisecond), which it merges into its slices, not elements.
+   */
+  preAggregated?: boolean;
+}
+
+export interface LocalWindowAggregateConfig {
+  /** The id of the window operator whose elements this one pre-aggregates. */
+  windowOperator: string;
 }
 
 export interface BroadcastProcessConfig extends TwoInputConfig {

@@ -13,6 +13,7 @@ import type {
   JobGraph,
   JobVertex,
   KeyedReduceConfig,
+  LocalWindowAggregateConfig,
   OneInputConfig,
   OperatorDescriptor,
   OperatorKind,
@@ -203,8 +204,15 @@ const window: JSONSchemaType<WindowConfig> = {
     function: { type: 'string', enum: ['reduce', 'aggregate', 'process'] },
     withProcessFunction: bool,
     lateDataTag: optStr,
+    preAggregated: { type: 'boolean', nullable: true },
   },
   required: ['assigner', 'trigger', 'allowedLateness', 'function', 'withProcessFunction'],
+};
+
+const localWindowAggregate: JSONSchemaType<LocalWindowAggregateConfig> = {
+  type: 'object',
+  properties: { windowOperator: str },
+  required: ['windowOperator'],
 };
 
 const broadcastProcess: JSONSchemaType<BroadcastProcessConfig> = {
@@ -263,6 +271,11 @@ const operatorSchemas: { [K in OperatorKind]: JSONSchemaType<OperatorDescriptor<
     required,
   },
   window: { type: 'object', properties: { ...base, kind: kindOf('window'), config: window }, required },
+  localWindowAggregate: {
+    type: 'object',
+    properties: { ...base, kind: kindOf('localWindowAggregate'), config: localWindowAggregate },
+    required,
+  },
   coMap: { type: 'object', properties: { ...base, kind: kindOf('coMap'), config: twoInput }, required },
   coFlatMap: { type: 'object', properties: { ...base, kind: kindOf('coFlatMap'), config: twoInput }, required },
   coProcess: { type: 'object', properties: { ...base, kind: kindOf('coProcess'), config: twoInput }, required },

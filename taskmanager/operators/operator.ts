@@ -184,6 +184,12 @@ export abstract class StreamOperator {
   }
 
   /**
+   * Called at a checkpoint barrier, for every operator of the chain before any snapshots its state:
+   * the last moment to emit records that must precede the barrier (Flink's prepareSnapshotPreBarrier).
+   */
+  prepareSnapshotPreBarrier(_checkpointId: number): void {}
+
+  /**
    * Called at a checkpoint barrier, before the barrier is forwarded: copy in-flight work into
    * operator state (keyed state is snapshotted by the backend). Keep it short. The base asks a
    * CheckpointedFunction to snapshot; operators that override it call super.

@@ -53,6 +53,30 @@ class AggregatingContents implements WindowContents {
   }
 }
 
+/**
+ * Contents fed with partial accumulators of a local pre-aggregation (local-window-aggregate.ts)
+ * instead of elements: a partial is merged in, the first one taken as it is (it was decoded from
+ * the exchange, so nobody else holds it).
+ */
+export class PartialContents implements WindowContents {
+  readonly kind: TableKind;
+  constructor(private readonly inner: WindowContents) {
+    this.kind = inner.kind;
+  }
+
+  add(contents: unknown, partial: unknown): unknown {
+    return contents === undefined ? partial : this.inner.merge(contents, partial);
+  }
+
+  merge(a: unknown, b: unknown): unknown {
+    return this.inner.merge(a, b);
+  }
+
+  values(contents: unknown): unknown[] {
+    return this.inner.values(contents);
+  }
+}
+
 /** Keeps every element with its timestamp; an evictor's pre-aggregation happens at emission. */
 export class ListContents implements WindowContents {
   readonly kind = 'list';

@@ -31,7 +31,7 @@ import type { KeyedEntry, KeyedStateBackend, StateMeta } from '../state/types.js
 import type { MergingWindowSet, MergeFunction } from './merging-window-set.js';
 import { StreamOperator, type OperatorSetup, type RawKeyedState, type StateInitializationContext } from './operator.js';
 import { uninitializedKeyedState } from './uninitialized-state.js';
-import { applyPreAggregation, windowContentsFor, type WindowContents } from './window-contents.js';
+import { applyPreAggregation, PartialContents, windowContentsFor, type WindowContents } from './window-contents.js';
 import { WINDOW_TIMER_NAMESPACE } from './window-namespace.js';
 import { sliceGeometryOf, WindowSlices, type SliceGeometry } from './window-slicing.js';
 import { CONTENTS_STATE, WindowStateStore, type WindowKey } from './window-state.js';
@@ -115,6 +115,8 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   /** Set when the windows can be sliced (window-slicing.ts): the per-element path then skips the trigger. */
   private readonly sliceGeometry: SliceGeometry | undefined;
   private slices: WindowSlices | undefined;
+  /** Input is [key, partial accumulator] from a local pre-aggregation, not elements (sliced windows only). */
+  private readonly preAggregated: boolean;
   private backend: KeyedStateBackend;
   private state!: WindowStateStore;
   private readonly timers: InternalTimerService<Window>;
@@ -159,6 +161,9 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     else if (wf !== undefined) throw new Error(`operator '${this.name}': window function has no process() method`);
     this.contents = windowContentsFor(spec);
     this.sliceGeometry = sliceGeometryOf(spec);
+    this.preAggregated = config?.preAggregated === true;
+    if (this.preAggregated && this.sliceGeometry === undefined)
+      throw new Error(`operator '${this.name}': pre-aggregated input needs sliced windows`);
     this.windowKey = fixedSizeWindows(spec.assigner) ? (w) => (w as unknown as { start: number }).start : (w) => w.id();
     this.timers = new InternalTimerService<Window>(
       this,
@@ -183,8 +188,10 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     this.backend = this.requireKeyedStateBackend();
     this.state = new WindowStateStore(this.backend, this.contents.kind);
     this.triggerContext.state = this.state;
-    if (this.sliceGeometry)
-      this.slices = new WindowSlices(this.sliceGeometry, this.backend, this.contents, CONTENTS_STATE);
+    if (this.sliceGeometry) {
+      const contents = this.preAggregated ? new PartialContents(this.contents) : this.contents;
+      this.slices = new WindowSlices(this.sliceGeometry, this.backend, contents, CONTENTS_STATE);
+    }
   }
 
   /** Whether the windows are sliced (window-slicing.ts) rather than kept one by one. */
@@ -243,6 +250,12 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   // --- elements ---
   processElement(value: unknown, timestamp: number | undefined): void {
     try {
+      if (this.preAggregated) {
+        const [key, partial] = value as [unknown, unknown];
+        this.setCurrentKey(key);
+        this.processSliced(this.slices!, partial, timestamp!);
+        return;
+      }
       this.setCurrentKey(this.keyOf ? this.keyOf(value) : ALL_WINDOWS_KEY);
       // Without a timestamp, the assigner's own error.
       if (this.slices !== undefined && typeof timestamp === 'number' && !Number.isNaN(timestamp)) {

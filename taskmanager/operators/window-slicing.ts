@@ -40,6 +40,11 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** Length of a slice: every window start and end of the geometry is a slice boundary. */
+export function sliceSizeOf(geometry: SliceGeometry): number {
+  return gcd(geometry.size, geometry.slide);
+}
+
 /** A copy user code may change (state values are plain data). */
 function ownCopy(v: unknown): unknown {
   return typeof v === 'object' && v !== null ? structuredClone(v) : v;
@@ -100,7 +105,7 @@ export class WindowSlices {
     this.size = geometry.size;
     this.slide = geometry.slide;
     this.offset = geometry.offset;
-    this.sliceSize = gcd(geometry.size, geometry.slide);
+    this.sliceSize = sliceSizeOf(geometry);
     this.single = this.sliceSize === this.size;
     this.table = backend.getTable(
       this.single ? { name: windowContentsState, kind: contents.kind } : { name: SLICES_STATE, kind: 'raw' },

@@ -13,6 +13,7 @@ import { PrometheusSinkOperator } from '../operators/prometheus-sink-operator.js
 import { PrintSink, UserSink } from '../operators/sinks.js';
 import { TimestampsAndWatermarksOperator } from '../operators/timestamps-watermarks.js';
 import { WindowOperator } from '../operators/window-operator.js';
+import { LocalWindowAggregateOperator } from '../operators/local-window-aggregate.js';
 import { BroadcastProcessOperator } from '../operators/broadcast-process.js';
 import { CoStreamFlatMap, CoStreamMap } from '../operators/co-map.js';
 import { CoProcessOperator } from '../operators/co-process.js';
@@ -132,6 +133,8 @@ function factoryFor(op: OperatorDescriptor): OperatorFactory {
       return (s) => new TimestampsAndWatermarksOperator(s);
     case 'window':
       return (s) => new WindowOperator(s);
+    case 'localWindowAggregate':
+      return (s) => new LocalWindowAggregateOperator(s);
     case 'coMap':
       return (s) => new CoStreamMap(s);
     case 'coFlatMap':

@@ -228,6 +228,7 @@ export class SubtaskCheckpointCoordinator {
       options: { savepoint, stop, drain },
     };
     const out: Captured[] = [];
+    for (const h of this.o.holders) h.operator.prepareSnapshotPreBarrier(barrier.checkpointId);
     for (const h of this.o.holders) {
       await h.operator.snapshotState(ctx);
       const raw = h.operator.snapshotRawKeyedState();

@@ -54,8 +54,11 @@ describe('JobManager high availability (file)', () => {
       expect(await completed()).toBeGreaterThanOrEqual(before - 2);
       const ex = (await api.rest(`/jobs/${jobId}/exceptions`)).body;
       expect(JSON.stringify(ex.exceptionHistory.entries)).toContain('planned failure at record 2000');
-      const cp = (await api.rest(`/jobs/${jobId}/checkpoints`)).body;
-      expect(cp.counts.restored).toBeGreaterThanOrEqual(kill);
+      // A job still CREATED restores when it is scheduled, a moment later.
+      await api.waitFor(`the job restored from a checkpoint after kill ${kill}`, async () => {
+        const cp = (await api.rest(`/jobs/${jobId}/checkpoints`)).body;
+        return cp.counts.restored >= kill;
+      });
     }
     const done = await api.waitForJob(jobId, ['FINISHED'], 90_000);
     expect(done.jid).toBe(jobId);

@@ -115,6 +115,8 @@ describe('Nexmark queries on two TaskManagers', () => {
     expect(expected.length).toBeGreaterThan(40);
     const { lines, job } = await run('q5', [String(COUNT), '2000', '500', String(OUT_OF_ORDERNESS)]);
     for (const v of job.vertices) expect(v.parallelism).toBe(2);
+    // The counts per auction are split around their exchange (local-window-aggregation.ts).
+    expect(job.vertices.map((v: any) => v.name).join('; ')).toContain('-> Local Bids per auction; Bids per auction');
     expect(multisetDiff(lines, expected)).toEqual(NO_DIFF);
   });
 
@@ -123,6 +125,7 @@ describe('Nexmark queries on two TaskManagers', () => {
     expect(expected.length).toBeGreaterThan(15);
     const { lines, job } = await run('q7', [String(COUNT), '1000', String(OUT_OF_ORDERNESS)]);
     for (const v of job.vertices) expect(v.parallelism).toBe(2);
+    expect(job.vertices.map((v: any) => v.name).join('; ')).toContain('Local Highest bid per auction');
     expect(multisetDiff(lines, expected)).toEqual(NO_DIFF);
   });
 

@@ -54,6 +54,7 @@ class FakeKeyedOperator {
   async initializeState(ctx: { keyedStateBackend: KeyedStateBackend | undefined }): Promise<void> {
     this.keyed = ctx.keyedStateBackend;
   }
+  prepareSnapshotPreBarrier(): void {}
   async snapshotState(): Promise<void> {}
   snapshotRawKeyedState(): { states: StateMeta[]; entries: KeyedEntry[] } | undefined {
     return { states: [TIMERS], entries: [...this.timers].map(([k, t]): KeyedEntry => ['_timer-event', k, t, null]) };

@@ -33,7 +33,7 @@ import { OperatorStateBackend } from '../../taskmanager/state/operator-state.js'
 import { readSnapshotFile, writeSnapshotFile } from '../../taskmanager/state/snapshot-file.js';
 import type { KeyedStateBackend } from '../../taskmanager/state/types.js';
 import { ManualTime } from '../helpers/manual-time.js';
-import type { BackendType } from '../helpers/operator-state.js';
+import { initializeOperator, type BackendType } from '../helpers/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { sumReduce, tw, variantSpec as variants, type Rec, type Variant } from '../helpers/window-variants.js';
 import { multisetDiff, NO_DIFF } from '../reference/compare.js';
@@ -261,17 +261,7 @@ describe('sliced windows emit what the general path emits', () => {
         const run = async (trigger?: Trigger<unknown, Window>) => {
           const log: Emitted[] = [];
           const op = makeOperator(specFor(c, variant, trigger), new SwitchableOutput(log), new ManualTime());
-          const keyed = await createKeyedStateBackend('heap', {
-            maxParallelism: MAX_PARALLELISM,
-            keyGroupRange: { start: 0, end: MAX_PARALLELISM - 1 },
-            dir: '',
-          });
-          await op.initializeState({
-            isRestored: () => false,
-            getOperatorStateStore: () => new OperatorStateBackend(),
-            keyedStateBackend: keyed,
-            getBroadcastState: () => undefined as never,
-          });
+          await initializeOperator(op);
           for (const ev of stream) {
             if (ev.kind === 'record') op.processElement(ev.value, ev.timestamp);
             else op.processWatermark(ev.timestamp);
