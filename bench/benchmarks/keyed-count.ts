@@ -4,9 +4,11 @@
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the keyBy edge is a real
 //       shuffle, half of it over gRPC between the TaskManagers;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffle, between the
-//       slots of one process.
+//       slots of one process;
+//   (e) two copies of (b) at once on one TaskManager with two slots (bench/lib/two-chained.ts).
 // c/b and d/b say what the second subtask buys over the chained job (aims: at least 1, and 1.2
-// for d, where the exchange stays in one process).
+// for d, where the exchange stays in one process); e/b is what two cores give with no exchange at
+// all, and d/e what the exchange keeps of it.
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
 // subtask timestamps. The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again,
 // each Weir variant on a fresh cluster with a smaller warm-up run first. A rate is the median over
@@ -28,6 +30,7 @@ import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runningWindow } from '../lib/timing.js';
+import { runTwoChained } from '../lib/two-chained.js';
 import { sumMetric } from '../lib/weir-run.js';
 
 const JOB = 'bench/jobs/keyed-count.ts';
@@ -139,10 +142,45 @@ function weirVariant(
   };
 }
 
+/** (e): per round, a warm-up pair and a measured pair of chained jobs at once. */
+function twoChainedVariant(options: BenchOptions, records: number, keys: number): RoundVariant<WeirRun> {
+  const once = async (cluster: BenchCluster, jarId: string, n: number, pids: number[]): Promise<WeirRun> => {
+    const run = await runTwoChained(cluster, jarId, [String(n), String(keys)], n, pids);
+    for (const job of run.jobs) {
+      const sinkRecords = sumMetric(job, 'sink-records');
+      if (sinkRecords !== n)
+        throw new Error(`(e) job ${job.jid}: the sink received ${sinkRecords} records, expected ${n}`);
+      if (job.vertices.length !== 1)
+        throw new Error(`(e) job ${job.jid}: expected the pipeline to chain into 1 vertex`);
+    }
+    return {
+      jobId: run.jobs.map((j) => j.jid).join(','),
+      records: 2 * n,
+      durationMs: run.durationMs,
+      recordsPerSecond: run.recordsPerSecond,
+      cpuUsPerRecord: (run.cpuSeconds * 1e6) / (2 * n),
+      sinceFirstRunningMs: run.durationMs,
+      vertices: [],
+    };
+  };
+  return {
+    label: '(e) two Weir p1 at once',
+    shape: { taskManagers: 1, slots: 2 },
+    async measure({ cluster, jarId, pids }): Promise<WeirRun> {
+      const warm = await once(cluster, jarId, Math.min(records, WARMUP_RECORDS), pids);
+      const run = await once(cluster, jarId, records, pids);
+      options.log(
+        `(e) two Weir p1 at once: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s together`,
+      );
+      return run;
+    },
+  };
+}
+
 export const keyedCount: Benchmark = {
   name: 'keyed-count',
   description:
-    'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots)',
+    'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots) vs two Weir p1 at once (1 TaskManager, 2 slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(10_000, Math.round(RECORDS * options.scale));
     const keys = DEFAULT_KEYS;
@@ -191,8 +229,14 @@ export const keyedCount: Benchmark = {
             );
         }
       }),
+      e: twoChainedVariant(options, records, keys),
     };
-    const { b: chained, c: shuffled, d: oneProcess } = await measureInRounds(options, JOB, variants, loopRound);
+    const {
+      b: chained,
+      c: shuffled,
+      d: oneProcess,
+      e: twoChained,
+    } = await measureInRounds(options, JOB, variants, loopRound);
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);
@@ -201,12 +245,16 @@ export const keyedCount: Benchmark = {
     const b = median(bRates);
     const c = median(cRates);
     const d = median(dRates);
+    const eRates = twoChained.map((r) => r.recordsPerSecond);
+    const e = median(eRates);
     // Within each round, then the median over the rounds.
     const ratios = {
       bOverA: medianRatio(bRates, loopRates),
       cOverA: medianRatio(cRates, loopRates),
       cOverB: medianRatio(cRates, bRates),
       dOverB: medianRatio(dRates, bRates),
+      eOverB: medianRatio(eRates, bRates),
+      dOverE: medianRatio(dRates, eRates),
     };
     // What a record of the keyBy exchange costs on the wire: the job's records through the network
     // codec, a buffer at a time. (The source's write-bytes metric counts only records that left
@@ -228,6 +276,24 @@ export const keyedCount: Benchmark = {
       { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
       { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
       {
+        name: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
+        value: e,
+        unit: 'records/s',
+        note: medianNote(eRates),
+      },
+      {
+        name: 'e/b',
+        value: ratios.eOverB,
+        unit: 'ratio',
+        note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
+      },
+      {
+        name: 'd/e',
+        value: ratios.dOverE,
+        unit: 'ratio',
+        note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
+      },
+      {
         name: 'keyBy exchange record on the wire',
         value: bytesPerRecord,
         unit: 'bytes/record',
@@ -247,7 +313,7 @@ export const keyedCount: Benchmark = {
         records,
         keys,
         warmupRecords: Math.min(records, WARMUP_RECORDS),
-        recordsPerSecond: { a, b, c, d },
+        recordsPerSecond: { a, b, c, d, e },
         ratios,
         bytesPerRecord,
         aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
@@ -273,6 +339,12 @@ export const keyedCount: Benchmark = {
             durationMs,
             recordsPerSecond,
             sinceFirstRunningMs,
+            cpuUsPerRecord,
+          })),
+          e: twoChained.map(({ jobId, durationMs, recordsPerSecond, cpuUsPerRecord }) => ({
+            jobId,
+            durationMs,
+            recordsPerSecond,
             cpuUsPerRecord,
           })),
         },

@@ -6,7 +6,9 @@
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): both keyBy edges shuffle,
 //       half over gRPC;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
-//       slots of one process.
+//       slots of one process;
+//   (e) two copies of (b) at once on one TaskManager with two slots (bench/lib/two-chained.ts):
+//       e/b is what two cores give with no exchange at all, d/e what the exchange keeps of it.
 // The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again, each Weir variant on a
 // fresh cluster with a short warm-up run per query. A rate is the median over the rounds; a ratio
 // is taken within each round, then the median over the rounds.
@@ -21,7 +23,8 @@ import { cpuDuring } from '../lib/process-cpu.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
-import { runCounted, type WeirRun } from '../lib/weir-run.js';
+import { runTwoChained } from '../lib/two-chained.js';
+import { runCounted, sumMetric, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
 const JOB = 'bench/jobs/nexmark.ts';
@@ -122,6 +125,48 @@ function weirVariant(
   };
 }
 
+/** (e): per round and query, a warm-up pair and a measured pair of chained jobs at once. */
+function twoChainedVariant(
+  options: BenchOptions,
+  events: Record<Query, number>,
+  expected: Partial<Record<Query, number>>,
+): RoundVariant<Round> {
+  const once = async (cluster: BenchCluster, jarId: string, query: Query, n: number, pids: number[]) => {
+    const run = await runTwoChained(cluster, jarId, jobArgs(query, n), n, pids);
+    for (const job of run.jobs) {
+      const results = sumMetric(job, 'sink-records');
+      if (n === events[query] && results !== expected[query])
+        throw new Error(
+          `(e) ${query} job ${job.jid}: ${results} results, the hand-written loop produced ${expected[query]}`,
+        );
+      if (job.vertices.length !== 1) throw new Error(`(e) ${query} job ${job.jid}: expected one chained task`);
+    }
+    return run;
+  };
+  return {
+    label: '(e) two Weir p1 at once',
+    shape: { taskManagers: 1, slots: 2 },
+    async measure({ cluster, jarId, pids }): Promise<Round> {
+      const runs = {} as Round['runs'];
+      const cpuUsPerEvent = {} as Round['cpuUsPerEvent'];
+      for (const query of QUERIES) {
+        await once(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), pids);
+        const run = await once(cluster, jarId, query, events[query], pids);
+        runs[query] = {
+          jobId: run.jobs.map((j) => j.jid).join(','),
+          eventsPerSecond: run.recordsPerSecond,
+          durationMs: run.durationMs,
+          results: expected[query] ?? NaN,
+          vertices: run.jobs[0]!.vertices.map((v) => `${v.name} (${v.parallelism})`),
+        };
+        cpuUsPerEvent[query] = (run.cpuSeconds * 1e6) / (2 * events[query]);
+        options.log(`(e) two Weir p1 at once ${query}: ${formatCount(run.recordsPerSecond)} events/s together`);
+      }
+      return { runs, cpuUsPerEvent, q5Memory: [] };
+    },
+  };
+}
+
 /** Per TaskManager (in the JobManager's order), the highest peaks over the rounds. */
 function peakOverRounds(rounds: Round[]): TaskManagerMemory[] {
   const peaks: TaskManagerMemory[] = [];
@@ -139,7 +184,7 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 export const nexmark: Benchmark = {
   name: 'nexmark',
   description:
-    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots)',
+    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots) vs two Weir p1 at once (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = {
       q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)),
@@ -180,6 +225,7 @@ export const nexmark: Benchmark = {
         if (run.vertices.length < 2)
           throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
       }),
+      e: twoChainedVariant(options, events, expected),
     };
     const rounds = await measureInRounds(options, JOB, variants, loopRound);
     const runsOf = (v: keyof typeof rounds, query: Query) => rounds[v].map((r) => r.runs[query]);
@@ -199,12 +245,15 @@ export const nexmark: Benchmark = {
       const bRates = runsOf('b', query).map((r) => r.eventsPerSecond);
       const cRates = runsOf('c', query).map((r) => r.eventsPerSecond);
       const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
+      const eRates = runsOf('e', query).map((r) => r.eventsPerSecond);
       // Within each round, then the median over the rounds.
       const ratios = {
         bOverA: medianRatio(bRates, aRates),
         cOverA: medianRatio(cRates, aRates),
         cOverB: medianRatio(cRates, bRates),
         dOverB: medianRatio(dRates, bRates),
+        eOverB: medianRatio(eRates, bRates),
+        dOverE: medianRatio(dRates, eRates),
       };
       const b = median(bRates);
       const c = median(cRates);
@@ -223,13 +272,37 @@ export const nexmark: Benchmark = {
         { name: `${query} c/a`, value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, aRates) },
         { name: `${query} c/b`, value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
         { name: `${query} d/b`, value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
+        {
+          name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,
+          value: median(eRates),
+          unit: 'events/s',
+          note: medianNote(eRates),
+        },
+        {
+          name: `${query} e/b`,
+          value: ratios.eOverB,
+          unit: 'ratio',
+          note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
+        },
+        {
+          name: `${query} d/e`,
+          value: ratios.dOverE,
+          unit: 'ratio',
+          note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
+        },
       );
       const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
-        eventsPerSecond: { a, b, c, d },
+        eventsPerSecond: { a, b, c, d, e: median(eRates) },
         ratios,
-        runs: { a: aRates, b: runsOf('b', query), c: runsOf('c', query), d: runsOf('d', query) },
+        runs: {
+          a: aRates,
+          b: runsOf('b', query),
+          c: runsOf('c', query),
+          d: runsOf('d', query),
+          e: runsOf('e', query),
+        },
         cpuUsPerEvent: cpu,
       };
     }
