@@ -6,7 +6,8 @@
 // - event-time tumbling or sliding windows with the EventTimeTrigger and no evictor (sliced);
 // - a reduce function, or an aggregate function with merge();
 // - no allowed lateness and no late-data side output (late elements fire and travel one by one);
-// - one keyed input whose exchange is real (a hash edge that does not chain, see isChainable).
+// - one input whose exchange is real: keyBy's hash edge, or windowAll's global edge to its one
+//   subtask, that does not chain (see isChainable).
 import type { LocalWindowAggregateConfig, WindowConfig } from '../common/jobgraph.js';
 import type { LocalWindowAggregateCode } from '../taskmanager/operators/local-window-aggregate.js';
 import { sliceGeometryOf } from '../taskmanager/operators/window-slicing.js';
@@ -86,7 +87,9 @@ export function splitWindowAggregations(sg: StreamGraph, plan: Plan, isChainable
   for (const window of [...sg.nodes]) {
     if (window.inEdges.length !== 1) continue;
     const input = window.inEdges[0]!;
-    if (input.partitioner !== 'hash' || isChainable(input) || input.source.t.chaining === 'NEVER') continue;
+    const partitioner = input.partitioner;
+    if (partitioner !== 'hash' && partitioner !== 'global') continue;
+    if (isChainable(input) || input.source.t.chaining === 'NEVER') continue;
     const code = splittable(window, sg.userCode);
     if (code === undefined) continue;
     const local = localNode(window, input, code);
@@ -94,8 +97,9 @@ export function splitWindowAggregations(sg: StreamGraph, plan: Plan, isChainable
     const exchange: StreamEdge = {
       source: local,
       target: window,
-      partitioner: 'hash',
-      keyRef: PARTIAL_KEY_REF,
+      partitioner,
+      // windowAll's partials all go to its one subtask, as its elements did.
+      keyRef: partitioner === 'hash' ? PARTIAL_KEY_REF : undefined,
       tag: undefined,
       targetInput: 0,
     };
@@ -107,6 +111,6 @@ export function splitWindowAggregations(sg: StreamGraph, plan: Plan, isChainable
     // Creation order stays topological: the local phase right before its window.
     sg.nodes.splice(sg.nodes.indexOf(window), 0, local);
     sg.userCode.set(local.id, code);
-    sg.userCode.set(PARTIAL_KEY_REF, partialKey);
+    if (partitioner === 'hash') sg.userCode.set(PARTIAL_KEY_REF, partialKey);
   }
 }

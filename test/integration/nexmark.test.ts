@@ -132,8 +132,9 @@ describe('Nexmark queries on two TaskManagers', () => {
   it('q7 with one windowAll: the same bids, gathered from both TaskManagers', async () => {
     const expected = referenceQ7(input, 1500);
     const { lines, job } = await run('q7', [String(COUNT), '1500', String(OUT_OF_ORDERNESS), '-', 'all'], 'q7-all');
-    // Source and sink at parallelism 2, the windowAll alone at 1.
+    // Source and sink at parallelism 2, the windowAll alone at 1, fed partials by both sources.
     expect(job.vertices.map((v: any) => v.parallelism)).toEqual([2, 1, 2]);
+    expect(job.vertices[0].name).toContain('-> Local Highest bid (all)');
     expect(multisetDiff(lines, expected)).toEqual(NO_DIFF);
   });
 });

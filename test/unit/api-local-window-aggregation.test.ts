@@ -91,6 +91,29 @@ describe('window aggregations split around their exchange', () => {
     expect(kinds(job(1, tumbling, reduce).jobGraph)).toEqual([['source', 'timestampsAndWatermarks', 'window', 'sink']]);
   });
 
+  it('splits windowAll too: the partials go to its one subtask over the global edge', () => {
+    const { jobGraph: g } = buildGraph((env) => {
+      env.setParallelism(2);
+      env
+        .fromSequence(1, 100)
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((n) => n),
+        )
+        .windowAll(TumblingEventTimeWindows.of(10))
+        .reduce((a: number, b: number) => a + b)
+        .print();
+    }, 2);
+    const { vertex, op: local } = opOfKind(g, 'localWindowAggregate');
+    const { vertex: windowVertex, op: window } = opOfKind(g, 'window');
+    expect(vertex.parallelism).toBe(2);
+    expect(windowVertex.parallelism).toBe(1);
+    expect(local.config).toEqual({ windowOperator: window.id });
+    expect(window.config.preAggregated).toBe(true);
+    const edge = g.edges.find((e) => e.target === windowVertex.id)!;
+    expect(edge).toMatchObject({ source: vertex.id, partitioner: 'global' });
+    expect(edge.keyRef).toBeUndefined();
+  });
+
   it('keeps one phase where splitting could change what the window emits, or where the job says so', () => {
     const noMerge = { createAccumulator: () => 0, add: (_e: Ev, acc: number) => acc + 1, getResult: (a: number) => a };
     const onePhase = [
