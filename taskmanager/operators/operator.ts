@@ -275,12 +275,12 @@ export abstract class StreamOperator {
   /** End of input (bounded streams): emit what is buffered. */
   async finish(): Promise<void> {}
 
-  /** Entries this operator holds in state (keys, windows, buffered rows), reported as a task metric. */
   /** Metrics of a connector operator (a sink), by Flink's names; undefined for the others. */
   connectorMetrics(): Record<string, number> | undefined {
     return undefined;
   }
 
+  /** Entries this operator holds in state (keys, windows, buffered rows), reported as a task metric. */
   stateEntries(): number {
     return this.keyedStateBackend?.numEntries() ?? 0;
   }
