@@ -1,5 +1,5 @@
 // Nexmark q5 (hot items, sliding windows) and q7 (highest bid, tumbling windows) throughput in
-// events per second, four ways in one run:
+// events per second, several ways in one run:
 //   (a) a hand-written loop over the same generated events computing the same results
 //       (bench/benchmarks/nexmark-loops.ts) — the baseline;
 //   (b) Weir at parallelism 1 on one TaskManager: the whole query chains into one task;
@@ -7,6 +7,8 @@
 //       half over gRPC;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
 //       slots of one process;
+//   (d1) as (d), with the window aggregations in one phase after the exchange: d/d1 is what
+//       splitting them (api/local-window-aggregation.ts) gains;
 //   (e) two copies of (b) at once on one TaskManager with two slots (bench/lib/two-chained.ts):
 //       e/b is what two cores give with no exchange at all, d/e what the exchange keeps of it.
 // The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again, each Weir variant on a
@@ -24,7 +26,7 @@ import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runTwoChained } from '../lib/two-chained.js';
-import { runCounted, sumMetric, type WeirRun } from '../lib/weir-run.js';
+import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
 const JOB = 'bench/jobs/nexmark.ts';
@@ -43,8 +45,12 @@ type Query = (typeof QUERIES)[number];
 /** The share of the hand-written loop's rate the chained job aims for (the cost of windows and timers). */
 const B_OVER_A_AIM: Record<Query, number> = { q5: 0.4, q7: 0.5 };
 
-function jobArgs(query: Query, events: number): string[] {
-  return [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
+/** 'one-phase': window aggregations not split around their exchange (variant d1). */
+type Phases = 'split' | 'one-phase';
+
+function jobArgs(query: Query, events: number, phases: Phases = 'split'): string[] {
+  const args = [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
+  return phases === 'split' ? args : [...args, phases];
 }
 
 /** (a): returns [ms, results]. */
@@ -62,8 +68,9 @@ function runWeir(
   events: number,
   parallelism: number,
   expectedResults: number | undefined,
+  phases: Phases,
 ): Promise<WeirRun> {
-  return runCounted(cluster, jarId, jobArgs(query, events), parallelism, events, expectedResults, query);
+  return runCounted(cluster, jarId, jobArgs(query, events, phases), parallelism, events, expectedResults, query);
 }
 
 /** One round of a variant: per query, a warm-up run and a measured one. */
@@ -82,6 +89,7 @@ function weirVariant(
   /** The loop's result counts, set by the round's loop before its Weir runs. */
   expected: Partial<Record<Query, number>>,
   check: (query: Query, job: WeirRun) => void,
+  phases: Phases = 'split',
 ): RoundVariant<Round> {
   return {
     label,
@@ -98,13 +106,14 @@ function weirVariant(
           Math.min(events[query], WARMUP_EVENTS),
           parallelism,
           undefined,
+          phases,
         );
         check(query, warm);
         const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
         try {
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
             // NaN, which no count equals, were the round's loop not run first.
-            runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN),
+            runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN, phases),
           );
           check(query, run);
           const us = (cpuSeconds * 1e6) / events[query];
@@ -131,18 +140,6 @@ function twoChainedVariant(
   events: Record<Query, number>,
   expected: Partial<Record<Query, number>>,
 ): RoundVariant<Round> {
-  const once = async (cluster: BenchCluster, jarId: string, query: Query, n: number, pids: number[]) => {
-    const run = await runTwoChained(cluster, jarId, jobArgs(query, n), n, pids);
-    for (const job of run.jobs) {
-      const results = sumMetric(job, 'sink-records');
-      if (n === events[query] && results !== expected[query])
-        throw new Error(
-          `(e) ${query} job ${job.jid}: ${results} results, the hand-written loop produced ${expected[query]}`,
-        );
-      if (job.vertices.length !== 1) throw new Error(`(e) ${query} job ${job.jid}: expected one chained task`);
-    }
-    return run;
-  };
   return {
     label: '(e) two Weir p1 at once',
     shape: { taskManagers: 1, slots: 2 },
@@ -150,8 +147,11 @@ function twoChainedVariant(
       const runs = {} as Round['runs'];
       const cpuUsPerEvent = {} as Round['cpuUsPerEvent'];
       for (const query of QUERIES) {
-        await once(cluster, jarId, query, Math.min(events[query], WARMUP_EVENTS), pids);
-        const run = await once(cluster, jarId, query, events[query], pids);
+        const warm = Math.min(events[query], WARMUP_EVENTS);
+        await runTwoChained(cluster, jarId, jobArgs(query, warm), warm, pids, undefined);
+        // NaN, which no count equals, were the round's loop not run first.
+        const n = events[query];
+        const run = await runTwoChained(cluster, jarId, jobArgs(query, n), n, pids, expected[query] ?? NaN);
         runs[query] = {
           jobId: run.jobs.map((j) => j.jid).join(','),
           eventsPerSecond: run.recordsPerSecond,
@@ -184,7 +184,7 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 export const nexmark: Benchmark = {
   name: 'nexmark',
   description:
-    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots) vs two Weir p1 at once (one TaskManager, two slots)',
+    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots), with and without the split window aggregation, vs two Weir p1 at once (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = {
       q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)),
@@ -222,9 +222,25 @@ export const nexmark: Benchmark = {
       }),
       // (d)
       d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) => {
-        if (run.vertices.length < 2)
-          throw new Error(`(d) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
+        if (!run.vertices.some((v) => v.includes('-> Local ')))
+          throw new Error(
+            `(d) ${query}: expected a window aggregation split around its exchange, got ${run.vertices.join(' | ')}`,
+          );
       }),
+      // (d1): (d) with the window aggregation in one phase, after the exchange.
+      d1: weirVariant(
+        options,
+        '(d1) Weir p2, one phase',
+        { taskManagers: 1, slots: 2 },
+        2,
+        events,
+        expected,
+        (query, run) => {
+          if (run.vertices.length < 2 || run.vertices.some((v) => v.includes('Local ')))
+            throw new Error(`(d1) ${query}: expected shuffles and no local phase, got ${run.vertices.join(' | ')}`);
+        },
+        'one-phase',
+      ),
       e: twoChainedVariant(options, events, expected),
     };
     const rounds = await measureInRounds(options, JOB, variants, loopRound);
@@ -245,6 +261,7 @@ export const nexmark: Benchmark = {
       const bRates = runsOf('b', query).map((r) => r.eventsPerSecond);
       const cRates = runsOf('c', query).map((r) => r.eventsPerSecond);
       const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
+      const d1Rates = runsOf('d1', query).map((r) => r.eventsPerSecond);
       const eRates = runsOf('e', query).map((r) => r.eventsPerSecond);
       // Within each round, then the median over the rounds.
       const ratios = {
@@ -254,6 +271,7 @@ export const nexmark: Benchmark = {
         dOverB: medianRatio(dRates, bRates),
         eOverB: medianRatio(eRates, bRates),
         dOverE: medianRatio(dRates, eRates),
+        dOverD1: medianRatio(dRates, d1Rates),
       };
       const b = median(bRates);
       const c = median(cRates);
@@ -272,6 +290,18 @@ export const nexmark: Benchmark = {
         { name: `${query} c/a`, value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, aRates) },
         { name: `${query} c/b`, value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
         { name: `${query} d/b`, value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
+        {
+          name: `${query} (d1) as (d), window aggregation in one phase`,
+          value: median(d1Rates),
+          unit: 'events/s',
+          note: medianNote(d1Rates),
+        },
+        {
+          name: `${query} d/d1`,
+          value: ratios.dOverD1,
+          unit: 'ratio',
+          note: ratioNote(dRates, d1Rates, 'what splitting the window aggregation gains'),
+        },
         {
           name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,
           value: median(eRates),
@@ -294,13 +324,14 @@ export const nexmark: Benchmark = {
       const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
-        eventsPerSecond: { a, b, c, d, e: median(eRates) },
+        eventsPerSecond: { a, b, c, d, d1: median(d1Rates), e: median(eRates) },
         ratios,
         runs: {
           a: aRates,
           b: runsOf('b', query),
           c: runsOf('c', query),
           d: runsOf('d', query),
+          d1: runsOf('d1', query),
           e: runsOf('e', query),
         },
         cpuUsPerEvent: cpu,

@@ -1,5 +1,6 @@
 // Benchmark job: Nexmark q5 or q7 over generated events, results into a no-op sink.
 //   args: <q5|q7> [events = 1000000] [outOfOrdernessMs = 200] [sizeMs = 10000] [slideMs = 2000]
+//         [one-phase: window aggregations not split around their exchange]
 // The queries are the example jobs' pipelines (examples/nexmark). At parallelism 1 every edge
 // chains, so the whole job is one task.
 import type { StreamExecutionEnvironment } from 'weir';
@@ -15,6 +16,8 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const outOfOrdernessMs = Number(args[2] ?? 200);
   const sizeMs = Number(args[3] ?? 10_000);
   const slideMs = Number(args[4] ?? 2_000);
+  if (args[5] === 'one-phase') env.getConfig().disableLocalWindowAggregation();
+  else if (args[5] !== undefined) throw new Error(`unknown argument '${args[5]}' (one-phase)`);
   const { source, watermarkStrategy } = NexmarkSource.create({ count, outOfOrdernessMs });
   const bids = bidsOf(env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source'));
   const results =

@@ -8,6 +8,7 @@ import { cpuDuring } from './process-cpu.js';
 import type { JobDetails } from './rest-types.js';
 import { perSecond } from './stats.js';
 import { runningWindow } from './timing.js';
+import { sumMetric } from './weir-run.js';
 
 export interface TwoChainedRun {
   jobs: JobDetails[];
@@ -18,18 +19,28 @@ export interface TwoChainedRun {
   cpuSeconds: number;
 }
 
-/** Submits the job twice at parallelism 1 and waits for both; `records` is one job's count. */
+/**
+ * Submits the job twice at parallelism 1 and waits for both; `records` is one job's count. Throws
+ * unless each chained into one task and, when `expectedResults` is given, its sinks got that many.
+ */
 export async function runTwoChained(
   cluster: BenchCluster,
   jarId: string,
   args: string[],
   records: number,
   pids: number[],
+  expectedResults: number | undefined,
 ): Promise<TwoChainedRun> {
   const { result: jobs, cpuSeconds } = await cpuDuring(pids, async () => {
     const ids = await Promise.all([cluster.run(jarId, args, 1), cluster.run(jarId, args, 1)]);
     return Promise.all(ids.map((id) => cluster.waitForFinished(id)));
   });
+  for (const job of jobs) {
+    if (job.vertices.length !== 1) throw new Error(`(e) job ${job.jid}: expected one chained task`);
+    const results = sumMetric(job, 'sink-records');
+    if (expectedResults !== undefined && results !== expectedResults)
+      throw new Error(`(e) job ${job.jid}: its sinks received ${results} records, expected ${expectedResults}`);
+  }
   const windows = jobs.map(runningWindow);
   const start = Math.min(...windows.map((w) => w.allRunningAt));
   const end = Math.max(...windows.map((w) => w.lastFinishedAt));

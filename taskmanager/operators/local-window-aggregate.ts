@@ -13,6 +13,7 @@
 // An element whose slice this subtask's watermark already passed goes on at once, alone.
 // Everything held goes on at a checkpoint barrier (this operator keeps no state), at the end of
 // input, and when MAX_PARTIALS are held.
+import { TimeWindow } from '../../api/windowing/time-window.js';
 import type { WindowOperatorSpec } from '../../api/windowing/types.js';
 import { normalizeKey } from '../state/key-normalizer.js';
 import { StreamOperator, type OperatorSetup } from './operator.js';
@@ -70,6 +71,7 @@ export class LocalWindowAggregateOperator extends StreamOperator {
 
   processElement(value: unknown, timestamp: number | undefined): void {
     try {
+      const key = this.keyOf(value);
       let slice = this.last;
       if (slice === undefined || !(timestamp! >= slice.start && timestamp! < slice.end)) {
         if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) {
@@ -77,18 +79,16 @@ export class LocalWindowAggregateOperator extends StreamOperator {
           this.spec.assigner.assignWindows(value, timestamp, { getCurrentProcessingTime: () => Date.now() });
           throw new Error('window aggregation needs elements with timestamps');
         }
-        const g = this.sliceSize;
-        const start = timestamp - ((((timestamp - this.offset) % g) + g) % g);
-        if (start + g - 1 <= this.watermark) {
+        const start = TimeWindow.getWindowStartWithOffset(timestamp, this.offset, this.sliceSize);
+        const end = start + this.sliceSize;
+        if (end - 1 <= this.watermark) {
           // Its slice's windows may have fired downstream already: on at once, alone, to be judged there.
-          const key = this.keyOf(value);
-          this.output.collect([key, this.contents.add(undefined, value, timestamp)], start + g - 1);
+          this.output.collect([key, this.contents.add(undefined, value, timestamp)], end - 1);
           return;
         }
         slice = this.sliceAt(start);
         this.last = slice;
       }
-      const key = this.keyOf(value);
       const nk = normalizeKey(key);
       const byKey = slice.byKey;
       const partial = byKey.get(nk);

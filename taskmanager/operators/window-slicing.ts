@@ -117,19 +117,17 @@ export class WindowSlices {
   sliceStart(timestamp: number): number {
     if (timestamp >= this.cachedStart && timestamp < this.cachedEnd) return this.cachedStart;
     const g = this.sliceSize;
-    const start = timestamp - ((((timestamp - this.offset) % g) + g) % g);
-    const s = this.slide;
+    const start = TimeWindow.getWindowStartWithOffset(timestamp, this.offset, g);
     this.cachedStart = start;
     this.cachedEnd = start + g;
-    this.cachedLastWindow = start - ((((start - this.offset) % s) + s) % s);
+    this.cachedLastWindow = TimeWindow.getWindowStartWithOffset(start, this.offset, this.slide);
     return start;
   }
 
   /** Start of the last window (the one ending last) that holds the slice starting at `sliceStart`. */
   lastWindowStart(sliceStart: number): number {
     if (sliceStart === this.cachedStart) return this.cachedLastWindow;
-    const s = this.slide;
-    return sliceStart - ((((sliceStart - this.offset) % s) + s) % s);
+    return TimeWindow.getWindowStartWithOffset(sliceStart, this.offset, this.slide);
   }
 
   /** Start of the first window (the one ending first) that holds the slice starting at `sliceStart`. */
