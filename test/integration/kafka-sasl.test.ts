@@ -4,7 +4,7 @@
 // records with the right credentials, and FAILS with a cause naming the user and the broker, never
 // the password, with a wrong one.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
@@ -101,7 +101,8 @@ function filesContaining(dir: string, needle: string): string[] {
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
-      const st = statSync(p);
+      // Not through links: a bundle's node_modules/weir leads back to the engine's own tree.
+      const st = lstatSync(p);
       if (st.isDirectory()) {
         if (name !== 'store') walk(p);
       } else if (/\.(log|out)$/.test(name) && st.size < 64 * 1024 * 1024 && readFileSync(p, 'utf8').includes(needle))
