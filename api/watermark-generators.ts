@@ -1,6 +1,7 @@
 // Flink's built-in WatermarkGenerators. A generator sees every event of one source split (or one
 // assignTimestampsAndWatermarks subtask) and emits watermarks through a WatermarkOutput; the
-// runtime calls onPeriodicEmit every autoWatermarkInterval milliseconds.
+// runtime calls onPeriodicEmit every autoWatermarkInterval milliseconds, and sooner under load:
+// after every WATERMARK_RECORD_INTERVAL records (taskmanager/runtime/watermark-emitter.ts).
 
 export interface WatermarkOutput {
   /** Watermark w: no more records with timestamp <= w are expected. Lower ones are ignored. */

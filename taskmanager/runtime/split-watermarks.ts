@@ -4,7 +4,7 @@
 // all marks the source idle, so a subtask without partitions never holds the job back.
 import type { Output, TaskServices } from '../operators/operator.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
-import type { StrategyLike } from './watermark-emitter.js';
+import { recordIntervalFor, type StrategyLike } from './watermark-emitter.js';
 
 type Generator = NonNullable<ReturnType<NonNullable<StrategyLike['createWatermarkGenerator']>>>;
 
@@ -19,6 +19,8 @@ export interface SplitOutput {
 class SplitState {
   watermark = MIN_WATERMARK;
   idle = false;
+  /** Records with a timestamp since the split's last periodic emission. */
+  sincePeriodic = 0;
   lastRecordAt: number;
   readonly output;
 
@@ -45,6 +47,7 @@ export class SplitWatermarks implements SplitOutput {
   private sourceIdle = false;
   private cancelTick: (() => void) | undefined;
   private stopped = false;
+  private readonly recordInterval: number;
 
   constructor(
     private readonly strategy: StrategyLike | undefined,
@@ -55,6 +58,7 @@ export class SplitWatermarks implements SplitOutput {
   ) {
     this.assigner = strategy?.timestampAssigner;
     this.idleness = strategy?.idleness;
+    this.recordInterval = recordIntervalFor(intervalMs);
   }
 
   private get generates(): boolean {
@@ -73,7 +77,7 @@ export class SplitWatermarks implements SplitOutput {
       const now = pt.now();
       for (const s of this.splits.values()) {
         if (this.idleness !== undefined && !s.idle && now - s.lastRecordAt >= this.idleness) s.idle = true;
-        if (!s.idle) s.generator?.onPeriodicEmit(s.output);
+        if (!s.idle) this.periodicEmit(s);
       }
       this.update();
       this.scheduleTick();
@@ -109,7 +113,15 @@ export class SplitWatermarks implements SplitOutput {
       s.idle = false;
       this.update();
     }
-    if (s.generator && ts !== undefined) s.generator.onEvent(value, ts, s.output);
+    if (s.generator && ts !== undefined) {
+      s.generator.onEvent(value, ts, s.output);
+      if (++s.sincePeriodic >= this.recordInterval) this.periodicEmit(s);
+    }
+  }
+
+  private periodicEmit(s: SplitState): void {
+    s.sincePeriodic = 0;
+    s.generator?.onPeriodicEmit(s.output);
   }
 
   private onSplitWatermark(s: SplitState, wm: number): void {

@@ -1,8 +1,23 @@
 // Timestamps and watermarks for one stream, from a WatermarkStrategy: at a source (wrapping the
 // reader's output) or in the assignTimestampsAndWatermarks operator. The generator sees every
-// record; periodic emission and idleness detection run from the task's mailbox.
+// record; periodic emission and idleness detection run from the task's mailbox, and under load
+// periodic emission also follows the record count.
 import type { Output, TaskServices } from '../operators/operator.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
+
+/**
+ * Records after which the periodic watermark is emitted even before the interval is up. Window
+ * state waits for the watermark: at a million records a second per subtask, 200 ms would hold
+ * 200 000 records' worth of it, long enough to outlive a few young-generation collections, be
+ * copied each time and then promoted. A source slower than this many records per interval is
+ * not affected. No effect when periodic watermarks are off (interval 0).
+ */
+export const WATERMARK_RECORD_INTERVAL = 10_000;
+
+/** How many records may pass between two periodic emissions, for an interval of `intervalMs`. */
+export function recordIntervalFor(intervalMs: number): number {
+  return intervalMs > 0 ? WATERMARK_RECORD_INTERVAL : Infinity;
+}
 
 interface WatermarkOutputLike {
   emitWatermark(watermark: number): void;
@@ -36,6 +51,9 @@ export class WatermarkEmitter implements Output, WatermarkOutputLike {
   private lastRecordAt: number;
   private cancelTick: (() => void) | undefined;
   private stopped = false;
+  private readonly recordInterval: number;
+  /** Records with a timestamp since the last periodic emission. */
+  private sincePeriodic = 0;
 
   constructor(
     strategy: StrategyLike,
@@ -49,6 +67,7 @@ export class WatermarkEmitter implements Output, WatermarkOutputLike {
     this.generator = strategy.createWatermarkGenerator?.();
     this.idleTimeout = strategy.idleness;
     this.lastRecordAt = services.processingTime.now();
+    this.recordInterval = recordIntervalFor(intervalMs);
   }
 
   start(): void {
@@ -61,7 +80,7 @@ export class WatermarkEmitter implements Output, WatermarkOutputLike {
       if (this.stopped) return;
       if (this.idleTimeout !== undefined && !this.idle && pt.now() - this.lastRecordAt >= this.idleTimeout)
         this.markIdle();
-      else if (!this.idle) this.generator?.onPeriodicEmit(this);
+      else if (!this.idle) this.periodicEmit();
       this.scheduleTick();
     });
   }
@@ -73,7 +92,15 @@ export class WatermarkEmitter implements Output, WatermarkOutputLike {
     if (this.idle) this.markActive();
     // Forward first: a watermark the generator emits for this event must follow it.
     this.downstream.collect(value, ts);
-    if (this.generator && ts !== undefined) this.generator.onEvent(value, ts, this);
+    if (this.generator && ts !== undefined) {
+      this.generator.onEvent(value, ts, this);
+      if (++this.sincePeriodic >= this.recordInterval) this.periodicEmit();
+    }
+  }
+
+  private periodicEmit(): void {
+    this.sincePeriodic = 0;
+    this.generator?.onPeriodicEmit(this);
   }
 
   collectSide(tag: string, value: unknown, timestamp: number | undefined): void {
