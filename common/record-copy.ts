@@ -59,10 +59,9 @@ function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
   copiedBytes += 2;
   const shaped = copyShaped(o as Record<string, unknown>, checkOwn, copyField);
   if (shaped !== undefined) return shaped;
-  // More keys than a shape holds: the codec writes these as key and value pairs.
+  // More keys than a shape holds: the codec writes these as pairs of its own keys (writeDictionary).
   const c: Record<string, unknown> = {};
-  for (const k in o) {
-    if (checkOwn && !Object.prototype.hasOwnProperty.call(o, k)) continue;
+  for (const k of Object.keys(o)) {
     const copy = copyField((o as Record<string, unknown>)[k]);
     if (k === '__proto__')
       Object.defineProperty(c, k, { value: copy, writable: true, enumerable: true, configurable: true });
