@@ -3,13 +3,12 @@
 // put it, and later changes to the emitted object must not reach it. The copy is exactly what
 // decodeRecords(encodeRecords([v])) gives: plain objects of own enumerable fields (class
 // instances too), functions and symbols as undefined, holes kept, Dates, Maps, Sets, typed
-// arrays, RegExps and Errors rebuilt. Objects are built by the codec's shape constructors, so a
-// copy has the hidden class of the same record decoded from a buffer (an object spread's has
-// another, and a consumer fed both would read its fields through a polymorphic cache).
+// arrays, RegExps and Errors rebuilt. One difference, for speed: symbol-keyed own fields are
+// copied (object spread keeps them), where the codec drops them.
 //
 // Each copy also adds an estimate of its serialized size to `copiedBytes` (a running total), so
 // a batch of copies is finished at about the size of a network buffer.
-import { copyShaped, reviveError, TYPED_KINDS, type TypedArrayConstructor } from './serialization.js';
+import { reviveError, TYPED_KINDS, type TypedArrayConstructor } from './serialization.js';
 
 /** Estimated serialized bytes of everything copied so far in this thread. */
 export let copiedBytes = 0;
@@ -29,7 +28,7 @@ export function copyRecord(v: unknown): unknown {
       }
       // Strings, numbers and bigints are immutable, so only objects are copied.
       return (v as { constructor?: unknown }).constructor === Object
-        ? copyFields(v as Record<string, unknown>, false)
+        ? copyFields(v as Record<string, unknown>)
         : copyObject(v);
     case 'boolean':
       copiedBytes += 1;
@@ -44,29 +43,23 @@ export function copyRecord(v: unknown): unknown {
   }
 }
 
-/** A field's value as the copy holds it, with its estimated size. */
-function copyField(x: unknown): unknown {
-  const t = typeof x;
-  if (t === 'number') copiedBytes += 7;
-  else if (t === 'string') copiedBytes += (x as string).length + 4;
-  else if (t === 'object' || t === 'function' || t === 'symbol') return copyRecord(x);
-  else copiedBytes += 3;
-  return x;
-}
-
-/** Own enumerable fields into a plain object (`checkOwn` for objects with a prototype of their own). */
-function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
-  copiedBytes += 2;
-  const shaped = copyShaped(o as Record<string, unknown>, checkOwn, copyField);
-  if (shaped !== undefined) return shaped;
-  // More keys than a shape holds: the codec writes these as pairs of its own keys (writeDictionary).
-  const c: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) {
-    const copy = copyField((o as Record<string, unknown>)[k]);
-    if (k === '__proto__')
-      Object.defineProperty(c, k, { value: copy, writable: true, enumerable: true, configurable: true });
-    else c[k] = copy;
+/** Own enumerable fields into a plain object: spread copies them at once, then the values are copied. */
+function copyFields(o: object): Record<string, unknown> {
+  const c: Record<string, unknown> = { ...o };
+  let bytes = 2;
+  for (const k in c) {
+    const x = c[k];
+    const t = typeof x;
+    if (t === 'number') bytes += 7;
+    else if (t === 'string') bytes += (x as string).length + 4;
+    else if (t === 'object' || t === 'function' || t === 'symbol') {
+      const copy = copyRecord(x);
+      if (k === '__proto__')
+        Object.defineProperty(c, k, { value: copy, writable: true, enumerable: true, configurable: true });
+      else c[k] = copy;
+    } else bytes += 3;
   }
+  copiedBytes += bytes;
   return c;
 }
 
@@ -97,7 +90,7 @@ function copyObject(o: object): unknown {
       copiedBytes += o.byteLength + 3;
       return (o as unknown as Uint8Array).slice();
     }
-    return copyFields(o, true);
+    return copyFields(o);
   }
   if (o instanceof ArrayBuffer) {
     copiedBytes += o.byteLength + 3;
@@ -112,7 +105,7 @@ function copyObject(o: object): unknown {
     copiedBytes += 4;
     return reviveError(String(o.name), String(o.message), stack);
   }
-  return copyFields(o, true);
+  return copyFields(o);
 }
 
 function copyArray(a: unknown[]): unknown[] {

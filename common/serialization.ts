@@ -141,8 +141,6 @@ class ShapeNode {
   lastChild: ShapeNode | null = null;
   /** TAG_SHAPE_DEF, the key count and the keys; built on first use. */
   definition: Uint8Array | null = null;
-  /** Copies objects of this shape (copyShaped); compiled on first use. */
-  copier: ShapeCopier | null = null;
   readonly epochs: number[] = [];
   readonly ids: number[] = [];
 
@@ -613,50 +611,10 @@ function insertHead(start: number, head: Uint8Array): void {
   pos += extra;
 }
 
-/**
- * A copy of an object's own enumerable string-keyed fields (`checkOwn` as in writeFields), each
- * value passed through `copy`, built as an object literal of the shape's keys: copies and decoded
- * records of one shape share a hidden class, so the functions reading them stay monomorphic.
- * undefined when the object has more keys than a shape holds.
- */
-export function copyShaped(
-  o: Record<string, unknown>,
-  checkOwn: boolean,
-  copy: (v: unknown) => unknown,
-): Record<string, unknown> | undefined {
-  checkShapeTrie();
-  let node = shapeRoot;
-  for (const k in o) {
-    if (checkOwn && !hasOwn.call(o, k)) continue;
-    node = node.lastKey === k ? (node.lastChild as ShapeNode) : childOf(node, k);
-    if (node.depth > MAX_SHAPE_KEYS) return undefined;
-  }
-  return (node.copier ?? (node.copier = compileCopier(keysOf(node))))(o, copy);
-}
-
-type ShapeCopier = (o: Record<string, unknown>, copy: (v: unknown) => unknown) => Record<string, unknown>;
-
-/** Copies the fields of one shape into an object literal (the hidden class compileShape's objects have). */
-function compileCopier(keys: string[]): ShapeCopier {
-  if (keys.includes('__proto__')) {
-    const make = compileShape(keys);
-    return (o, copy) => {
-      let i = 0;
-      return make(() => copy(o[keys[i++]!]));
-    };
-  }
-  const fields = keys.map((k) => `${JSON.stringify(k)}: c(o[${JSON.stringify(k)}])`).join(', ');
-  return new Function('o', 'c', `return { ${fields} };`) as ShapeCopier;
-}
-
-function keysOf(node: ShapeNode): string[] {
+function definitionOf(node: ShapeNode): Uint8Array {
   const keys: string[] = [];
   for (let n: ShapeNode | null = node; n !== null && n.parent !== null; n = n.parent) keys.push(n.key);
-  return keys.reverse();
-}
-
-function definitionOf(node: ShapeNode): Uint8Array {
-  const keys = keysOf(node);
+  keys.reverse();
   // Written in an arena of its own; the current one's state is kept aside.
   const saved = { out, outView, pos };
   out = new Uint8Array(64);

@@ -15,7 +15,6 @@
 // the rounds; a ratio is taken within each round, then the median over the rounds.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import type { BenchCluster } from '../lib/cluster.js';
-import { copyFigures } from '../lib/copy-figures.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
 import {
@@ -293,7 +292,6 @@ export const keyedCount: Benchmark = {
         unit: 'bytes/record',
         note: 'the job records through the network codec, 32 KiB buffers',
       },
-      ...copyFigures(keys),
       ...cpuFigures('', 'record', {
         b: chained.map((r) => r.cpuUsPerRecord),
         c: shuffled.map((r) => r.cpuUsPerRecord),
