@@ -123,10 +123,13 @@ export function exitAfterLogging(log: Logger, code: number, obj: object, msg: st
 /**
  * A promise rejected with nobody to handle it is a bug whose consequences are unknown: the
  * process logs it with its stack and exits non-zero, so its supervisor and failover take over
- * instead of a process running on in an unknown state.
+ * instead of a process running on in an unknown state. `exiting` names rejections that are part
+ * of an exit already under way.
  */
-export function exitOnUnhandledRejection(log: Logger, who: string): void {
+export function exitOnUnhandledRejection(log: Logger, who: string, exiting?: (reason: unknown) => boolean): void {
   process.on('unhandledRejection', (reason) => {
+    // A refusal the process raised on its way out (a JobManager fenced off) is no bug.
+    if (exiting?.(reason)) return;
     exitAfterLogging(
       log,
       1,

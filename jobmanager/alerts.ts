@@ -6,6 +6,7 @@
 // A deployment whose upgrade is rolled back, or that cannot run at all, raises a `deployment-alert`.
 import type { Logger } from '../common/logging.js';
 import type { JobStatus } from '../common/states.js';
+import { leadershipLostReason } from './ha/leadership-fence.js';
 
 export const ALERT_STATES: ReadonlySet<JobStatus> = new Set<JobStatus>(['FAILING', 'FAILED', 'RESTARTING']);
 
@@ -73,6 +74,12 @@ export class AlertNotifier {
   ) {}
 
   notify(alert: Alert): void {
+    // What a JobManager that lost its lease still sees of its jobs is not what runs: it stays quiet.
+    const fenced = leadershipLostReason();
+    if (fenced !== undefined) {
+      this.log.info({ alert, fenced }, 'alert not sent: this JobManager no longer leads');
+      return;
+    }
     this.log.error({ alert }, describe(alert));
     if (!this.opts.webhookUrl) return;
     const p = this.deliver(alert).finally(() => this.inFlight.delete(p));

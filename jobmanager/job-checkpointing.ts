@@ -15,7 +15,7 @@ import {
 import type { CheckpointStorageFailure } from '../common/checkpoint-storage-failure.js';
 import type { Ack, TriggerCheckpointRequest } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
-import { unary } from '../common/rpc.js';
+import { fencedUnary } from './ha/leadership-fence.js';
 import {
   CheckpointCoordinator,
   type CheckpointPlan,
@@ -105,7 +105,12 @@ export class JobCheckpointing {
             stop: options.stop === true,
             drain: options.drain === true,
           };
-          const ack = await unary<TriggerCheckpointRequest, Ack>(tm.client, 'TriggerCheckpoint', req, o.rpcTimeoutMs);
+          const ack = await fencedUnary<TriggerCheckpointRequest, Ack>(
+            tm.client,
+            'TriggerCheckpoint',
+            req,
+            o.rpcTimeoutMs,
+          );
           if (!ack.ok) throw new Error(ack.error);
         },
         notify: (tasks, checkpointId, complete) => {
@@ -114,12 +119,13 @@ export class JobCheckpointing {
           for (const [tmId, executionIds] of byTm) {
             const tm = o.rm.taskManagers.get(tmId);
             if (!tm) continue;
-            unary(tm.client, 'NotifyCheckpoint', { jobId, checkpointId, complete, executionIds }, o.rpcTimeoutMs).catch(
-              (e: Error) =>
-                o.log.warn(
-                  { err: e.message, checkpointId, taskManagerId: tmId },
-                  'cannot notify tasks of a checkpoint',
-                ),
+            fencedUnary(
+              tm.client,
+              'NotifyCheckpoint',
+              { jobId, checkpointId, complete, executionIds },
+              o.rpcTimeoutMs,
+            ).catch((e: Error) =>
+              o.log.warn({ err: e.message, checkpointId, taskManagerId: tmId }, 'cannot notify tasks of a checkpoint'),
             );
           }
         },

@@ -11,7 +11,8 @@ import {
 import type { Ack, TaskExecutionState, TaskMetrics } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
-import { isUnavailable, unary } from '../common/rpc.js';
+import { isUnavailable } from '../common/rpc.js';
+import { fencedUnary } from './ha/leadership-fence.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
@@ -382,7 +383,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         return;
       }
       e.transition('DEPLOYING');
-      unary<{ descriptorJson: string }, Ack>(
+      fencedUnary<{ descriptorJson: string }, Ack>(
         tm.client,
         'SubmitTask',
         { descriptorJson: JSON.stringify(tdd) },
@@ -564,7 +565,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         e.transition('CANCELED');
         continue;
       }
-      unary<{ executionId: string }, Ack>(
+      fencedUnary<{ executionId: string }, Ack>(
         tm.client,
         'CancelTask',
         { executionId: e.executionId },
@@ -633,7 +634,12 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     this.rm.off('metrics', this.onMetrics);
     this.rm.releaseSlots(this.jobId);
     for (const tm of this.rm.taskManagers.values()) {
-      unary(tm.client, 'ReleaseJob', { jobId: this.jobId }, this.opts.rpcTimeoutMs).catch(() => undefined);
+      fencedUnary(
+        tm.client,
+        'ReleaseJob',
+        { jobId: this.jobId, jobManagerId: this.rm.jobManagerId },
+        this.opts.rpcTimeoutMs,
+      ).catch(() => undefined);
     }
   }
 

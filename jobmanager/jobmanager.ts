@@ -13,6 +13,7 @@ import {
   logFileOptions,
   type Logger,
 } from '../common/logging.js';
+import { LeadershipLostError } from './ha/leadership-fence.js';
 import { bindServer, shutdownServer } from '../common/rpc.js';
 import { createRpcServer, serverCredentials } from '../common/security/grpc-security.js';
 import {
@@ -54,7 +55,7 @@ export async function startJobManager(conf: Configuration, opts: { workingDir: s
   // REST token and TLS settings are checked before anything binds (an open non-loopback REST port refuses to start).
   restSecurity(conf);
   const jobManagerId = randomBytes(8).toString('hex');
-  exitOnUnhandledRejection(log, 'JobManager');
+  exitOnUnhandledRejection(log, 'JobManager', (reason) => reason instanceof LeadershipLostError);
 
   const rm = new ResourceManager(
     jobManagerId,

@@ -12,7 +12,8 @@ import {
 } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import { NO_INTERNAL_SECURITY, type InternalSecurity } from '../common/security/internal-security.js';
-import { isUnavailable, unary } from '../common/rpc.js';
+import { isUnavailable } from '../common/rpc.js';
+import { fencedUnary } from './ha/leadership-fence.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 
 export interface TaskManagerInfo {
@@ -158,7 +159,7 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
         );
         continue;
       }
-      unary(tm.client, 'RequestHeartbeat', { jobManagerId: this.jobManagerId }, this.heartbeatIntervalMs)
+      fencedUnary(tm.client, 'RequestHeartbeat', { jobManagerId: this.jobManagerId }, this.heartbeatIntervalMs)
         .then(() => {
           tm.failedRequests = 0;
         })

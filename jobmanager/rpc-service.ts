@@ -12,10 +12,27 @@ import type {
 } from '../common/control.js';
 import type { Logger } from '../common/logging.js';
 import type { Dispatcher } from './dispatcher.js';
+import { leadershipLostReason } from './ha/leadership-fence.js';
 import type { JarStore } from './jar-store.js';
 import type { ResourceManager } from './resource-manager.js';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+/** UNAVAILABLE when this JobManager may not act (a standby, or a leader past its lease): TaskManagers retry and follow the leader. */
+function notLeading(): Partial<grpc.ServiceError> | undefined {
+  const reason = leadershipLostReason();
+  return reason === undefined
+    ? undefined
+    : { code: grpc.status.UNAVAILABLE, details: `this JobManager does not lead: ${reason}` };
+}
+
+function fenced<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
+  return (call, cb) => {
+    const refusal = notLeading();
+    if (refusal) return cb(refusal, null);
+    handler(call, cb);
+  };
+}
 
 export function jobManagerService(
   rm: ResourceManager,
@@ -48,6 +65,8 @@ export function jobManagerService(
   };
 
   const FetchBundle: grpc.handleServerStreamingCall<{ bundleId: string }, { data: Buffer }> = (call) => {
+    const refusal = notLeading();
+    if (refusal) return call.destroy(Object.assign(new Error(refusal.details), refusal));
     let path: string;
     try {
       path = jars.bundlePath(call.request.bundleId);
@@ -103,12 +122,12 @@ export function jobManagerService(
   };
 
   return {
-    RegisterTaskManager,
-    SendHeartbeat,
-    UpdateTaskExecutionState,
-    DisconnectTaskManager,
+    RegisterTaskManager: fenced(RegisterTaskManager),
+    SendHeartbeat: fenced(SendHeartbeat),
+    UpdateTaskExecutionState: fenced(UpdateTaskExecutionState),
+    DisconnectTaskManager: fenced(DisconnectTaskManager),
     FetchBundle,
-    AcknowledgeCheckpoint,
-    DeclineCheckpoint,
+    AcknowledgeCheckpoint: fenced(AcknowledgeCheckpoint),
+    DeclineCheckpoint: fenced(DeclineCheckpoint),
   };
 }

@@ -55,8 +55,10 @@ export class JobManagerRegistration {
 
   /** A heartbeat request from `jobManagerId` arrived: true when it is the one registered with. */
   onJobManagerHeartbeat(jobManagerId: string): boolean {
+    // Only the JobManager this TaskManager serves counts as contact, not a former leader still calling.
+    if (!this.registeredWith(jobManagerId)) return false;
     this.lastJobManagerContact = Date.now();
-    return this.registeredWith(jobManagerId);
+    return true;
   }
 
   /** Registers, retrying while the JobManager cannot be reached; throws when it refuses this TaskManager. */
@@ -66,7 +68,11 @@ export class JobManagerRegistration {
     for (;;) {
       if (this.shutDown) return;
       try {
-        const res = await unary<typeof req, RegisterTaskManagerResponse>(conn.client, 'RegisterTaskManager', req, 5000);
+        const client = conn.client;
+        const res = await unary<typeof req, RegisterTaskManagerResponse>(client, 'RegisterTaskManager', req, 5000);
+        // A JobManager replaced while the call was under way (one that woke from a pause may still
+        // answer) is not the one to serve: register with the new leader instead.
+        if (conn.client !== client) continue;
         if (!res.accepted)
           throw new RegistrationRejectedError(
             `the JobManager at ${conn.address} refused this TaskManager: ${res.reason}`,

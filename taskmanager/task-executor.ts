@@ -111,8 +111,15 @@ export class TaskExecutor {
     const RequestHeartbeat: Unary<{ jobManagerId: string }, { known: boolean }> = (call, cb) => {
       cb(null, { known: this.opts.onJobManagerHeartbeat(call.request.jobManagerId) });
     };
-    const ReleaseJob: Unary<{ jobId: string }, Ack> = (call, cb) => {
-      for (const s of this.slots) s.cancelAll(call.request.jobId);
+    const ReleaseJob: Unary<{ jobId: string; jobManagerId: string }, Ack> = (call, cb) => {
+      const { jobId, jobManagerId } = call.request;
+      // A job keeps its id across JobManagers: a former leader must not cancel the new leader's tasks.
+      if (!this.opts.registeredWith(jobManagerId))
+        return cb(null, {
+          ok: false,
+          error: `refused: JobManager ${jobManagerId} is not the one this TaskManager serves`,
+        });
+      for (const s of this.slots) s.cancelAll(jobId);
       cb(null, { ok: true, error: '' });
     };
     const ReadLog: Unary<{ maxBytes: number }, { text: string; path: string }> = (call, cb) => {

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, cp, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { assertLeadership } from '../ha/leadership-fence.js';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { SHARED_STATE_DIR, type CheckpointMetadata, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import { makeCheckpointDirectory } from '../../common/checkpoint-storage-failure.js';
@@ -96,6 +97,7 @@ export class CheckpointStorage {
       const m = SHARED_FILE.exec(name);
       // Files of a checkpoint in progress may not be acknowledged yet; unknown names are not ours.
       if (!m || pending(Number(m[1]))) continue;
+      assertLeadership('deleting a shared state file');
       try {
         await rm(join(this.sharedDir, name), { force: true });
         removed.push(name);
@@ -134,6 +136,7 @@ export class CheckpointStorage {
       );
     await mkdir(targetDirectory, { recursive: true });
     const dir = join(targetDirectory, `savepoint-${meta.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
+    assertLeadership(`writing savepoint ${meta.checkpointId}`);
     await moveDirectory(await this.checkpointDir(meta.checkpointId), dir);
     return writeMetadataIn(dir, meta);
   }
@@ -151,6 +154,7 @@ export class CheckpointStorage {
         kept.push(c);
         continue;
       }
+      assertLeadership(`deleting subsumed checkpoint ${c.checkpointId}`);
       try {
         await rm(c.dir, { recursive: true, force: true });
         this.log.debug({ checkpointId: c.checkpointId, dir: c.dir }, 'subsumed checkpoint deleted');
@@ -165,6 +169,7 @@ export class CheckpointStorage {
 
   /** Removes an aborted checkpoint's directory (and whatever tasks wrote into it). */
   async discard(checkpointId: number): Promise<void> {
+    assertLeadership(`discarding checkpoint ${checkpointId}`);
     await rm(this.pathOf(checkpointId), { recursive: true, force: true });
   }
 
@@ -180,6 +185,7 @@ export class CheckpointStorage {
       if (await exists(join(dir, METADATA_FILE))) continue;
       // Checked after the await, right before the removal: a checkpoint triggered meanwhile is kept.
       if (inUse(checkpointId)) continue;
+      assertLeadership(`removing the files of aborted checkpoint ${checkpointId}`);
       try {
         await rm(dir, { recursive: true, force: true });
         removed.push(checkpointId);
@@ -195,6 +201,7 @@ export class CheckpointStorage {
   /** Deletes a completed checkpoint (never a savepoint); false when it could not be deleted. */
   async deleteCompleted(c: StoredCheckpoint): Promise<boolean> {
     if (c.savepoint) return false;
+    assertLeadership(`deleting checkpoint ${c.checkpointId}`);
     try {
       await rm(c.dir, { recursive: true, force: true });
       return true;
@@ -206,6 +213,7 @@ export class CheckpointStorage {
 
   /** Removes the job's checkpoint directory once nothing is left in it. */
   async removeJobDirIfEmpty(): Promise<void> {
+    assertLeadership('removing the job checkpoint directory');
     await rmdir(this.sharedDir).catch(() => undefined);
     try {
       await rmdir(this.jobDir);
@@ -355,6 +363,8 @@ async function writeMetadataIn(dir: string, meta: CheckpointMetadata): Promise<s
   } finally {
     await fh.close();
   }
+  // The rename completes the checkpoint: a JobManager that lost its lease meanwhile must not.
+  assertLeadership(`completing checkpoint ${meta.checkpointId}`);
   await rename(tmp, join(dir, METADATA_FILE));
   // The rename itself is durable only once the directory is synced.
   const dh = await open(dir, 'r');

@@ -1,8 +1,10 @@
 // Leader election of JobManagers through etcd: the leader holds the cluster's leader key, created
 // in a transaction only when absent and attached to its lease; standbys watch the key and try
-// again when it goes. Fencing: the leader counts the lease as lost as soon as renewals have failed
-// for two thirds of its time-to-live, before etcd could expire it and let a standby in, and then
-// stops acting at once.
+// again when it goes. Fencing: the lease counts from when a renewal was sent, not when its answer
+// arrived (an answer may wait in a socket while the process is paused), and the leader counts it
+// as lost once two thirds of its time-to-live passed without one, before etcd could expire it and
+// let a standby in. holds() answers that without awaiting anything, for the effects fenced by
+// leadership-fence.ts; a watchdog asks it too, so a quiet leader also notices.
 import type { Etcd3, Lease, Watcher } from 'etcd3';
 import { etcdClient, leaderKey, type LeaderInfo } from '../../common/etcd-leader.js';
 import type { Logger } from '../../common/logging.js';
@@ -20,9 +22,14 @@ export class EtcdLeaderElection {
   private watcher: Watcher | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When the last renewal that etcd confirmed was sent (epoch ms). */
   private lastRenewal = 0;
+  /** Send times of renewals not answered yet, oldest first (answers come in order on one stream). */
+  private unanswered: number[] = [];
   private leader = false;
+  private lostReason: string | undefined;
   private closed = false;
+  private callbacks: LeadershipCallbacks | undefined;
 
   constructor(
     endpoints: string[],
@@ -34,10 +41,6 @@ export class EtcdLeaderElection {
     this.key = leaderKey(clusterId);
   }
 
-  get isLeader(): boolean {
-    return this.leader;
-  }
-
   /** The leader's REST address as last read from etcd (for a standby's answers). */
   leaderRestUrl: string | undefined;
 
@@ -47,28 +50,27 @@ export class EtcdLeaderElection {
     // A standby whose lease lapsed (etcd was away) campaigns again with a new one.
     const freshLease = (): Lease => {
       const lease = this.client.lease(this.ttlMs / 1000, { autoKeepAlive: true });
+      lease.on('keepaliveEstablished', () => (this.unanswered = []));
+      lease.on('keepaliveFailed', () => (this.unanswered = []));
+      lease.on('keepaliveFired', () => this.unanswered.push(Date.now()));
       lease.on('keepaliveSucceeded', () => {
-        this.lastRenewal = Date.now();
+        const sent = this.unanswered.shift();
+        if (sent !== undefined) this.lastRenewal = Math.max(this.lastRenewal, sent);
       });
-      lease.on('lost', (e: Error) => this.loseLeadership(`the etcd lease was lost: ${e.message}`, cb));
+      lease.on('lost', (e: Error) => this.loseLeadership(`the etcd lease was lost: ${e.message}`));
       return lease;
     };
-    this.watchdog = setInterval(
-      () => {
-        const silent = Date.now() - this.lastRenewal;
-        if (this.leader && silent > (this.ttlMs * 2) / 3)
-          this.loseLeadership(`the etcd lease was not renewed for ${silent} ms (lease-ttl ${this.ttlMs} ms)`, cb);
-      },
-      Math.max(50, this.ttlMs / 12),
-    );
+    this.callbacks = cb;
+    this.watchdog = setInterval(() => void this.holds(), Math.max(50, this.ttlMs / 12));
     this.watchdog.unref();
 
     const attempt = async (): Promise<void> => {
       if (this.closed || this.leader) return;
       try {
         if (!this.lease || this.lease.revoked()) this.lease = freshLease();
+        const asked = Date.now();
         const leaseId = await this.lease.grant();
-        this.lastRenewal = Date.now();
+        this.lastRenewal = asked;
         const res = await this.client
           .if(this.key, 'Create', '==', 0)
           .then(this.client.put(this.key).value(value).lease(leaseId))
@@ -105,11 +107,26 @@ export class EtcdLeaderElection {
     await attempt();
   }
 
-  private loseLeadership(reason: string, cb: LeadershipCallbacks): void {
+  /**
+   * Why this JobManager may not act (a standby, a closed election, a lease lost or not renewed in
+   * time), or undefined while it leads. Noticing the lapse here makes it lost at once.
+   */
+  holds(): string | undefined {
+    if (this.lostReason !== undefined) return this.lostReason;
+    if (this.closed) return 'it stopped leading';
+    if (!this.leader) return 'it is a standby';
+    const silent = Date.now() - this.lastRenewal;
+    if (silent > (this.ttlMs * 2) / 3)
+      this.loseLeadership(`the etcd lease was not renewed for ${silent} ms (lease-ttl ${this.ttlMs} ms)`);
+    return this.lostReason;
+  }
+
+  private loseLeadership(reason: string): void {
     if (!this.leader || this.closed) return;
     this.leader = false;
+    this.lostReason = reason;
     this.log.error({ reason }, 'leadership lost');
-    cb.lost(reason);
+    this.callbacks?.lost(reason);
   }
 
   /** Gives leadership up (a clean shutdown): the key goes with the lease, so a standby takes over at once. */

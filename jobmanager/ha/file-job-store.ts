@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { assertLeadership } from './leadership-fence.js';
 import { join } from 'node:path';
 import { syncDirectory } from '../../common/files.js';
 import type { Logger } from '../../common/logging.js';
@@ -68,6 +69,7 @@ export class FileJobStore {
 
   remove(jobId: string): Promise<void> {
     return this.enqueue(jobId, async () => {
+      assertLeadership(`removing the record of job ${jobId}`);
       await rm(join(this.jobsDir, `${jobId}.json`), { force: true });
       syncDirectory(this.jobsDir);
     });
@@ -90,6 +92,7 @@ export class FileJobStore {
     } finally {
       await fh.close();
     }
+    assertLeadership(`storing bundle ${bundleId}`);
     await rename(tmp, target);
     syncDirectory(this.bundlesDir);
   }
@@ -99,7 +102,9 @@ export class FileJobStore {
     const used = new Set((await this.list()).map((r) => r.bundleId));
     for (const name of await readdir(this.bundlesDir)) {
       const id = name.replace(/\.weir$/, '');
-      if (name.endsWith('.weir') && !used.has(id)) await rm(join(this.bundlesDir, name), { force: true });
+      if (!name.endsWith('.weir') || used.has(id)) continue;
+      assertLeadership(`removing bundle ${id}`);
+      await rm(join(this.bundlesDir, name), { force: true });
     }
   }
 
@@ -114,7 +119,10 @@ export class FileJobStore {
   }
 }
 
-/** Writes `path` so that a crash leaves the old content or the new, never a part (temp file, fsync, rename). Deployments use it too. */
+/**
+ * Writes `path` so that a crash leaves the old content or the new, never a part (temp file, fsync,
+ * rename). Deployments use it too. The rename publishes: only while this JobManager may act.
+ */
 export async function writeDurably(path: string, text: string | Uint8Array): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
@@ -124,6 +132,7 @@ export async function writeDurably(path: string, text: string | Uint8Array): Pro
   } finally {
     await fh.close();
   }
+  assertLeadership(`writing ${path}`);
   await rename(tmp, path);
   syncDirectory(join(path, '..'));
 }

@@ -8,6 +8,7 @@ import type { Dispatcher } from '../dispatcher.js';
 import { FileJobStore } from './file-job-store.js';
 import { highAvailabilitySettings, type HighAvailabilityType } from './ha-settings.js';
 import { JobRecorder } from './job-recorder.js';
+import { installLeadershipFence } from './leadership-fence.js';
 import { recoverJobs } from './job-recovery.js';
 import { StorageLock } from './storage-lock.js';
 import type { LeaderInfo } from '../../common/etcd-leader.js';
@@ -56,6 +57,8 @@ export async function startHighAvailability(
           log,
         )
       : undefined;
+  // With etcd, another JobManager may lead: effects outside the process ask the lease first.
+  const removeFence = election ? installLeadershipFence(() => election.holds()) : undefined;
   log.info(
     {
       type: settings.type,
@@ -84,11 +87,12 @@ export async function startHighAvailability(
         lost: (reason) => ctx.onLeadershipLost(reason),
       });
     },
-    isLeader: () => !election || election.isLeader,
+    isLeader: () => !election || election.holds() === undefined,
     leaderRestUrl: () => election?.leaderRestUrl,
     async close() {
       await recorder.close();
       await election?.close();
+      removeFence?.();
       await lock?.release();
     },
   };

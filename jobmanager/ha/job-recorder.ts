@@ -5,6 +5,7 @@ import type { Logger } from '../../common/logging.js';
 import type { JobMaster } from '../job-master.js';
 import type { FileJobStore } from './file-job-store.js';
 import { JOB_RECORD_VERSION, type SubmittedJobRecord } from './job-record.js';
+import { LeadershipLostError } from './leadership-fence.js';
 
 export type JobSubmission = Pick<
   SubmittedJobRecord,
@@ -87,7 +88,9 @@ export class JobRecorder {
     t.last = text;
     return this.store.put(record).catch((e: Error) => {
       t.last = '';
-      this.log.error({ jobId, err: e.message }, 'cannot update the job record in the high-availability storage');
+      // A JobManager fenced off is on its way out; the new leader keeps the record.
+      if (e instanceof LeadershipLostError) this.log.info({ jobId, err: e.message }, 'job record not updated');
+      else this.log.error({ jobId, err: e.message }, 'cannot update the job record in the high-availability storage');
     });
   }
 

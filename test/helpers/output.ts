@@ -29,7 +29,9 @@ export function finalCounts(lines: string[]): Map<string, number> {
     arr.sort((a, b) => a - b);
     for (let i = 0; i < arr.length; i++)
       if (arr[i] !== i + 1)
-        throw new Error(`key ${k}: updates are not 1..${arr.length} (got ${arr.slice(0, 10).join(',')}...)`);
+        throw new Error(
+          `key ${k}: updates are not 1..${arr.length}: at position ${i + 1} came ${arr[i]} (around it: ${arr.slice(Math.max(0, i - 3), i + 4).join(',')})`,
+        );
     out.set(k, arr.length);
   }
   return out;

@@ -63,15 +63,22 @@ describe('checkpoint storage that cannot be written', () => {
       const code = f.codeOf(fault);
       await f.break(fault, jobDir);
       const failedBefore = (await stats()).counts.failed;
-      const failure = await c.waitFor(
-        `a checkpoint failing with ${code}`,
-        async () => {
-          const s = await stats();
-          const m: string | undefined = s.latest.failed?.failure_message;
-          return s.counts.failed > failedBefore && m?.includes(code) ? m : undefined;
-        },
-        30_000,
-      );
+      // What the statistics said last, for the message of a timeout.
+      let seen = '';
+      const failure = await c
+        .waitFor(
+          `a checkpoint failing with ${code}`,
+          async () => {
+            const s = await stats();
+            const m: string | undefined = s.latest.failed?.failure_message;
+            seen = JSON.stringify({ counts: s.counts, latestFailed: m ?? null });
+            return s.counts.failed > failedBefore && m?.includes(code) ? m : undefined;
+          },
+          30_000,
+        )
+        .catch((e: Error) => {
+          throw new Error(`${e.message} (failed before: ${failedBefore}; last seen: ${seen})`, { cause: e });
+        });
       expect(failure).toContain(f.root);
       await c.waitFor('the storage alert', async () => received.length > episode || undefined, 10_000);
       // More checkpoints fail the same way, with no further alert and no failover.
