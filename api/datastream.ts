@@ -111,6 +111,11 @@ export class DataStream<T> extends OperatorSettings {
         'assignTimestampsAndWatermarks() needs a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(1000)',
       );
     }
+    // As in Flink: only a source can pause its reading to stay aligned.
+    if (watermarkStrategy.alignment)
+      throw new TypeError(
+        'watermark alignment (withWatermarkAlignment) applies to sources: pass the strategy to env.fromSource()',
+      );
     // Not keyed even after keyBy(): the operator keeps no keyed state.
     const t = addOperator(this.plan, [this.transformation], {
       kind: 'timestampsAndWatermarks',

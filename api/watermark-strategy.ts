@@ -19,11 +19,19 @@ export type TimestampAssigner<T> =
 export type WatermarkGeneratorSupplier<T> =
   (() => WatermarkGenerator<T>) | { createWatermarkGenerator(): WatermarkGenerator<T> };
 
+/** Watermark alignment of a source (withWatermarkAlignment), durations in ms. */
+export interface WatermarkAlignmentParams {
+  group: string;
+  maxDrift: number;
+  updateInterval: number;
+}
+
 /** JSON form stored in the operator's config under `watermark`. */
 export interface WatermarkDescriptor {
   kind: WatermarkKind;
   maxOutOfOrderness?: number;
   idleness?: number;
+  alignment?: WatermarkAlignmentParams;
 }
 
 function durationMs(value: number | string, what: string): number {
@@ -47,6 +55,7 @@ interface StrategyFields<T> {
   kind: WatermarkKind;
   maxOutOfOrderness?: number;
   idleness?: number;
+  alignment?: WatermarkAlignmentParams;
   timestampAssigner?: (element: T, recordTimestamp: number | null) => number;
   supplier?: () => WatermarkGenerator<T>;
 }
@@ -55,6 +64,7 @@ export class WatermarkStrategy<T> {
   readonly kind: WatermarkKind;
   readonly maxOutOfOrderness: number | undefined;
   readonly idleness: number | undefined;
+  readonly alignment: WatermarkAlignmentParams | undefined;
   readonly timestampAssigner: ((element: T, recordTimestamp: number | null) => number) | undefined;
   private readonly supplier: (() => WatermarkGenerator<T>) | undefined;
 
@@ -62,6 +72,7 @@ export class WatermarkStrategy<T> {
     this.kind = f.kind;
     this.maxOutOfOrderness = f.maxOutOfOrderness;
     this.idleness = f.idleness;
+    this.alignment = f.alignment;
     this.timestampAssigner = f.timestampAssigner;
     this.supplier = f.supplier;
   }
@@ -107,6 +118,33 @@ export class WatermarkStrategy<T> {
     return new WatermarkStrategy<T>({ ...this.fields(), idleness: durationMs(timeout, 'withIdleness()') });
   }
 
+  /**
+   * Flink's watermark alignment: the subtasks of every source with this strategy's `group` pause
+   * reading while their watermark is more than `maxAllowedWatermarkDrift` ahead of the lowest
+   * watermark in the group (idle and finished subtasks left out), so that a fast source does not
+   * run ahead and fill the state of windows and joins downstream while they wait for a slow one.
+   * Each subtask reports its watermark to the JobManager every `updateInterval` (1 s by default),
+   * which answers with the group's limit.
+   */
+  withWatermarkAlignment(
+    group: string,
+    maxAllowedWatermarkDrift: number | string,
+    updateInterval: number | string = 1000,
+  ): WatermarkStrategy<T> {
+    if (typeof group !== 'string' || group === '')
+      throw new TypeError('withWatermarkAlignment() needs the name of a watermark group');
+    const updateMs = durationMs(updateInterval, 'withWatermarkAlignment() update interval');
+    if (updateMs <= 0) throw new RangeError('withWatermarkAlignment() update interval must be positive');
+    return new WatermarkStrategy<T>({
+      ...this.fields(),
+      alignment: {
+        group,
+        maxDrift: durationMs(maxAllowedWatermarkDrift, 'withWatermarkAlignment() max drift'),
+        updateInterval: updateMs,
+      },
+    });
+  }
+
   /** A fresh generator for one source split or subtask. */
   createWatermarkGenerator(): WatermarkGenerator<T> {
     switch (this.kind) {
@@ -125,6 +163,7 @@ export class WatermarkStrategy<T> {
     const d: WatermarkDescriptor = { kind: this.kind };
     if (this.maxOutOfOrderness !== undefined) d.maxOutOfOrderness = this.maxOutOfOrderness;
     if (this.idleness !== undefined) d.idleness = this.idleness;
+    if (this.alignment !== undefined) d.alignment = { ...this.alignment };
     return d;
   }
 
@@ -133,6 +172,7 @@ export class WatermarkStrategy<T> {
       kind: this.kind,
       maxOutOfOrderness: this.maxOutOfOrderness,
       idleness: this.idleness,
+      alignment: this.alignment,
       timestampAssigner: this.timestampAssigner,
       supplier: this.supplier,
     };

@@ -120,6 +120,20 @@ export interface Ack {
   error: string;
 }
 
+/** Watermark alignment: what a source subtask reports, and the limit the JobManager answers. */
+export interface SourceWatermarkReportRequest {
+  jobId: string;
+  executionId: string;
+  group: string;
+  watermark: number;
+  idle: boolean;
+  maxDrift: number;
+}
+
+export interface SourceWatermarkAnswer {
+  maxAllowedWatermark: number;
+}
+
 export const JOB_MANAGER_SERVICE = 'weir.control.JobManagerGateway';
 export const TASK_EXECUTOR_SERVICE = 'weir.control.TaskExecutorGateway';
 

@@ -49,11 +49,23 @@ export interface TwoInputConfig {
   keyRef2?: string;
 }
 
+/**
+ * Flink's watermark alignment: sources of one group pause while their watermark is more than
+ * `maxDrift` ms ahead of the group's lowest, as the JobManager last announced it; each source
+ * subtask reports its watermark every `updateInterval` ms.
+ */
+export interface WatermarkAlignmentConfig {
+  group: string;
+  maxDrift: number;
+  updateInterval: number;
+}
+
 /** A WatermarkStrategy's JSON form (api/watermark-strategy.ts describe()). */
 export interface WatermarkConfig {
   kind: 'noWatermarks' | 'monotonous' | 'boundedOutOfOrderness' | 'generator';
   maxOutOfOrderness?: number;
   idleness?: number;
+  alignment?: WatermarkAlignmentConfig;
 }
 
 interface SourceConfigBase {

@@ -13,6 +13,7 @@ import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import { isUnavailable } from '../common/rpc.js';
 import { fencedUnary } from './ha/leadership-fence.js';
+import { WatermarkAlignmentCoordinator, type SourceWatermarkReport } from './watermark-alignment.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
@@ -83,6 +84,11 @@ export interface JobMasterEvents {
 }
 
 export class JobMaster extends EventEmitter<JobMasterEvents> {
+  /** Watermark alignment of the job's sources: subtasks of the running attempt that have not ended count. */
+  private readonly alignment = new WatermarkAlignmentCoordinator((executionId) => {
+    const e = this.graph.findExecution(executionId);
+    return e !== undefined && !e.terminal;
+  });
   readonly graph: ExecutionGraph;
   private readonly deployCtx: DeploymentContext;
   private slotWaitTimer: NodeJS.Timeout | undefined;
@@ -445,6 +451,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (!cp) return;
     if (ack.checkpointId === FINAL_CHECKPOINT_ID) cp.acknowledgeFinal(ack.executionId);
     else cp.coordinator.receiveAcknowledge(ack);
+  }
+
+  /** A source subtask's watermark (watermark alignment); returns how far its group may advance. */
+  onSourceWatermark(report: SourceWatermarkReport): number {
+    return this.alignment.report(report);
   }
 
   onCheckpointDecline(executionId: string, checkpointId: number, reason: string): void {

@@ -7,6 +7,8 @@ import type {
   Ack,
   DeclineCheckpointRequest,
   RegisterTaskManagerRequest,
+  SourceWatermarkAnswer,
+  SourceWatermarkReportRequest,
   TaskExecutionState,
   TaskManagerHeartbeat,
 } from '../common/control.js';
@@ -121,6 +123,13 @@ export function jobManagerService(
     cb(null, { ok: true, error: '' });
   };
 
+  const ReportSourceWatermark: Unary<SourceWatermarkReportRequest, SourceWatermarkAnswer> = (call, cb) => {
+    const { jobId, ...report } = call.request;
+    const jm = dispatcher.jobs.get(jobId);
+    // An unknown job (ended, or not here): no limit, the task is about to be canceled anyway.
+    cb(null, { maxAllowedWatermark: jm ? jm.onSourceWatermark(report) : Infinity });
+  };
+
   return {
     RegisterTaskManager: fenced(RegisterTaskManager),
     SendHeartbeat: fenced(SendHeartbeat),
@@ -129,5 +138,6 @@ export function jobManagerService(
     FetchBundle,
     AcknowledgeCheckpoint: fenced(AcknowledgeCheckpoint),
     DeclineCheckpoint: fenced(DeclineCheckpoint),
+    ReportSourceWatermark: fenced(ReportSourceWatermark),
   };
 }

@@ -3,7 +3,12 @@
 // partition served elsewhere, their log lines).
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../common/checkpoint.js';
-import { taskExecutionState, type Ack } from '../common/control.js';
+import {
+  taskExecutionState,
+  type Ack,
+  type SourceWatermarkAnswer,
+  type SourceWatermarkReportRequest,
+} from '../common/control.js';
 import { writeLogLine, type Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
 import type { BundleCache } from './bundle-cache.js';
@@ -42,6 +47,17 @@ export function slotListener(ctx: SlotListenerContext): TaskSlotListener {
         log.warn({ err: e.message, checkpointId }, 'cannot decline checkpoint to the JobManager'),
       );
     },
+    reportSourceWatermark: (report: SourceWatermarkReportRequest) =>
+      unary<SourceWatermarkReportRequest, SourceWatermarkAnswer>(
+        conn.client,
+        'ReportSourceWatermark',
+        report,
+        5000,
+      ).then(
+        (a) => a.maxAllowedWatermark,
+        // The last limit stays; the next report asks again.
+        () => undefined,
+      ),
     bundle: (bundleId: string) => ctx.bundles.entryPath(bundleId),
     connect: ctx.connect,
     log: (line: string) => writeLogLine(ctx.rootLog, line),

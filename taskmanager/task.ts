@@ -7,7 +7,7 @@ import {
   type TaskCheckpointAck,
   type TaskCheckpointSettings,
 } from '../common/checkpoint.js';
-import type { TaskMetrics } from '../common/control.js';
+import type { SourceWatermarkReportRequest, TaskMetrics } from '../common/control.js';
 import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { JobVertex, OperatorDescriptor } from '../common/jobgraph.js';
@@ -57,10 +57,14 @@ export interface TaskFailure {
 
 export type TaskStateListener = (task: Task, state: ExecutionState, failure?: TaskFailure) => void;
 
-/** Sends a task's checkpoint acknowledgements and declines to the JobManager. */
+/**
+ * Sends a task's checkpoint acknowledgements and declines to the JobManager, and a source's
+ * watermark for alignment (the answer comes back through Task.alignWatermark).
+ */
 export interface CheckpointResponder {
   acknowledge(ack: TaskCheckpointAck): void;
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
+  reportSourceWatermark(report: SourceWatermarkReportRequest): void;
 }
 
 /** Where a task finds its job's extracted bundle (the TaskManager's BundleCache). */
@@ -264,6 +268,9 @@ export class Task {
     ));
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
+    streamTask.attachWatermarkAlignment((r) =>
+      this.env.checkpointResponder.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
+    );
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
     this.holders = await this.restoreState(vertex, chain, keyGroupRange);
     streamTask.stateBackpressure = stateBackpressureOf(this.holders);
@@ -397,6 +404,11 @@ export class Task {
 
   notifyCheckpoint(checkpointId: number, complete: boolean): void {
     this.streamTask?.notifyCheckpoint(checkpointId, complete);
+  }
+
+  /** The JobManager's answer to this source's watermark report. */
+  alignWatermark(maxAllowedWatermark: number): void {
+    this.streamTask?.alignWatermark(maxAllowedWatermark);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

@@ -10,6 +10,7 @@ import {
   taskExecutionState,
   type Ack,
   type NotifyCheckpointRequest,
+  type SourceWatermarkReportRequest,
   type TriggerCheckpointRequest,
 } from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
@@ -123,6 +124,11 @@ export class LocalTaskExecutor {
           this.toJobMaster((jm) => jm.onCheckpointAck(JSON.parse(JSON.stringify(ack)) as TaskCheckpointAck)),
         decline: (_jobId: string, executionId: string, checkpointId: number, reason: string) =>
           this.toJobMaster((jm) => jm.onCheckpointDecline(executionId, checkpointId, reason)),
+        reportSourceWatermark: ({ jobId: _jobId, ...report }: SourceWatermarkReportRequest) =>
+          this.toJobMaster((jm) => {
+            const limit = jm.onSourceWatermark(report);
+            this.tasks.get(report.executionId)?.alignWatermark(limit);
+          }),
       },
       userCode: (d) => Promise.resolve(this.userCodeFor(d)),
     });

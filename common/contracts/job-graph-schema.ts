@@ -53,6 +53,16 @@ const watermarkProperties = {
   kind: { type: 'string', enum: ['noWatermarks', 'monotonous', 'boundedOutOfOrderness', 'generator'] },
   maxOutOfOrderness: optNum,
   idleness: optNum,
+  alignment: {
+    type: 'object',
+    nullable: true,
+    properties: {
+      group: { type: 'string', minLength: 1 },
+      maxDrift: { type: 'number', minimum: 0 },
+      updateInterval: { type: 'number', exclusiveMinimum: 0 },
+    },
+    required: ['group', 'maxDrift', 'updateInterval'],
+  },
 } as const;
 const watermark: JSONSchemaType<WatermarkConfig> = {
   type: 'object',

@@ -19,6 +19,8 @@ import type { StatusWatermarkValve } from './watermark-valve.js';
 import { InputChannelLayout } from './input-channel-layout.js';
 import { createInputValves } from './input-valves.js';
 import { WakeSignal } from './wake-signal.js';
+import { SourceWatermarkAlignment, type AlignmentReporter } from './source-alignment.js';
+import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
 
 /** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
@@ -88,6 +90,8 @@ export class StreamTask {
   /** The source's watermark output, for the maximum watermark of a drained stop. */
   private sourceWatermarks: { emitter: WatermarkEmitter | SplitWatermarks | undefined; out: Output } | undefined;
   private drained = false;
+  /** Watermark alignment of a source whose strategy asks for it (see attachWatermarkAlignment). */
+  private alignment: SourceWatermarkAlignment | undefined;
 
   constructor(
     readonly chain: OperatorChain,
@@ -120,6 +124,17 @@ export class StreamTask {
     afterTasksFinish = true,
   ): void {
     this.checkpoints = { coordinator, mode, periodic, afterTasksFinish };
+  }
+
+  /** A source whose strategy aligns watermarks reports them through `reporter` while it runs. */
+  attachWatermarkAlignment(reporter: AlignmentReporter): void {
+    const config = (this.watermarkStrategy as { alignment?: WatermarkAlignmentConfig } | undefined)?.alignment;
+    if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter);
+  }
+
+  /** The JobManager's limit for this source's alignment group. */
+  alignWatermark(maxAllowedWatermark: number): void {
+    this.alignment?.setMaxAllowedWatermark(maxAllowedWatermark);
   }
 
   /** Runs `action` in the task loop at the next point between records. */
@@ -418,7 +433,11 @@ export class StreamTask {
         headOut.emitWatermark(wm);
       },
     };
-    const setIdle = (idle: boolean) => this.services.setIdle(idle);
+    let idle = false;
+    const setIdle = (v: boolean) => {
+      idle = v;
+      this.services.setIdle(v);
+    };
     const interval = this.services.autoWatermarkInterval;
     // A reader with splits of its own (Kafka partitions) gets watermarks per split.
     const emitter = reader.perSplitOutput
@@ -436,12 +455,17 @@ export class StreamTask {
     try {
       if (reader.start) await this.waitFor(reader.start(emitter as SplitWatermarks), true);
       emitter?.start();
+      this.alignment?.start(
+        () => io.watermark,
+        () => idle,
+      );
       // A reader that emits watermarks of its own (a SourceFunction) goes through `watched`, so the metric sees them.
       await this.sourceLoop(
         reader,
         emitter instanceof WatermarkEmitter ? emitter : reader.emitsWatermarks ? watched : headOut,
       );
     } finally {
+      this.alignment?.stop();
       emitter?.stop();
       await reader.close?.();
     }
@@ -453,7 +477,7 @@ export class StreamTask {
 
   private async sourceLoop(reader: SourceReader, out: Output): Promise<void> {
     const rate = reader.ratePerSecond;
-    const started = performance.now();
+    let started = performance.now();
     let emitted = 0;
     let sliceStart = performance.now();
     while (!reader.finished) {
@@ -463,6 +487,14 @@ export class StreamTask {
       if (this.suspendedFor !== undefined) await this.awaitStopOutcome();
       if (this.stopped) return;
       await this.awaitOutputs();
+      if (this.alignment?.mustPause(this.io.watermark)) {
+        // Ahead of its alignment group by more than the allowed drift: read on at the next answer.
+        await this.waitFor(this.alignment.nextAnswer(), true, 'idle');
+        // The pause earns no burst from the rate limit: the schedule goes on from now.
+        if (rate !== undefined) started = performance.now() - (emitted * 1000) / rate;
+        sliceStart = performance.now();
+        continue;
+      }
       let max = SOURCE_BATCH;
       if (rate !== undefined) {
         const allowed = Math.floor((rate * (performance.now() - started)) / 1000) - emitted;

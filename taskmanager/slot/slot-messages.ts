@@ -2,7 +2,7 @@
 // slots (the slot's tasks, their network partitions and gates, its gRPC data server).
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { TaskMetrics } from '../../common/control.js';
+import type { SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
 import type { InternalSecurity } from '../../common/security/internal-security.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { ExecutionState } from '../../common/states.js';
@@ -50,6 +50,7 @@ export type ToSlot =
   | { t: 'notify'; executionIds: string[]; checkpointId: number; complete: boolean }
   | { t: 'serve'; port: MessagePort }
   | { t: 'bundle'; req: number; entryPath?: string; error?: string }
+  | { t: 'aligned'; executionId: string; maxAllowedWatermark: number }
   | { t: 'close' };
 
 export interface SlotTaskMetrics {
@@ -66,6 +67,7 @@ export type FromSlot =
   | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }
   | { t: 'ack'; ack: TaskCheckpointAck }
   | { t: 'decline'; jobId: string; executionId: string; checkpointId: number; reason: string }
+  | { t: 'watermark'; report: SourceWatermarkReportRequest }
   | { t: 'triggered'; req: number; ok: boolean; error: string }
   | { t: 'bundle'; req: number; bundleId: string }
   | { t: 'connect'; producerDataAddress: string; port: MessagePort }

@@ -6,6 +6,7 @@ import { triggerCheckpointAt } from '../trigger-checkpoint.js';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
+import type { SourceWatermarkReportRequest } from '../../common/control.js';
 import { createForwardingLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
 import { createRpcServer, serverCredentials } from '../../common/security/grpc-security.js';
@@ -72,6 +73,7 @@ const checkpointResponder = {
   acknowledge: (ack: TaskCheckpointAck) => send({ t: 'ack', ack }),
   decline: (jobId: string, executionId: string, checkpointId: number, reason: string) =>
     send({ t: 'decline', jobId, executionId, checkpointId, reason }),
+  reportSourceWatermark: (report: SourceWatermarkReportRequest) => send({ t: 'watermark', report }),
 };
 
 function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
@@ -136,6 +138,9 @@ port.on('message', (msg: ToSlot) => {
     }
     case 'notify':
       for (const id of msg.executionIds) tasks.get(id)?.notifyCheckpoint(msg.checkpointId, msg.complete);
+      return;
+    case 'aligned':
+      tasks.get(msg.executionId)?.alignWatermark(msg.maxAllowedWatermark);
       return;
     case 'serve':
       network.serveThread(msg.port);

@@ -7,7 +7,7 @@
 // or job, no memory kept for every job ever run).
 import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { TaskMetrics } from '../../common/control.js';
+import type { SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { Logger } from '../../common/logging.js';
 import { isExecutionTerminal, type ExecutionState } from '../../common/states.js';
@@ -22,6 +22,8 @@ export interface TaskSlotListener {
   onTaskState(update: TaskStateUpdate): void;
   acknowledge(ack: TaskCheckpointAck): void;
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
+  /** Watermark alignment: the group's limit, or undefined when the JobManager could not answer. */
+  reportSourceWatermark(report: SourceWatermarkReportRequest): Promise<number | undefined>;
   /** The extracted bundle's entry module. */
   bundle(bundleId: string): Promise<string>;
   /** A consumer on this slot wants the partition served at `producerDataAddress`. */
@@ -257,6 +259,14 @@ export class TaskSlot {
       case 'decline':
         this.listener.decline(msg.jobId, msg.executionId, msg.checkpointId, msg.reason);
         return;
+      case 'watermark': {
+        const executionId = msg.report.executionId;
+        void this.listener.reportSourceWatermark(msg.report).then((limit) => {
+          if (limit !== undefined && this.tasks.has(executionId))
+            this.post({ t: 'aligned', executionId, maxAllowedWatermark: limit });
+        });
+        return;
+      }
       case 'triggered':
         this.triggers.get(msg.req)?.({ ok: msg.ok, error: msg.error });
         return;

@@ -1,0 +1,41 @@
+// Flink's watermark alignment, coordinated by the JobMaster: the source subtasks of one alignment
+// group report their current watermark every update interval and get back the most a subtask of
+// the group may advance to, the group's lowest watermark plus the allowed drift. Idle subtasks are
+// left out (they hold nobody back, as in Flink); subtasks of an earlier attempt or that ended are
+// dropped when the next report comes, so a restart starts the group afresh.
+
+/** One source subtask's report. */
+export interface SourceWatermarkReport {
+  group: string;
+  executionId: string;
+  /** The last watermark the subtask emitted (the minimum watermark before its first). */
+  watermark: number;
+  idle: boolean;
+  /** The allowed drift of the subtask's strategy, in ms. */
+  maxDrift: number;
+}
+
+interface Reported {
+  watermark: number;
+  idle: boolean;
+}
+
+export class WatermarkAlignmentCoordinator {
+  private readonly groups = new Map<string, Map<string, Reported>>();
+
+  /** `isCurrent(executionId)`: whether the subtask belongs to the running attempt and has not ended. */
+  constructor(private readonly isCurrent: (executionId: string) => boolean) {}
+
+  /** Records a report; returns the group's limit (Infinity while no subtask holds the group back). */
+  report(r: SourceWatermarkReport): number {
+    let group = this.groups.get(r.group);
+    if (!group) this.groups.set(r.group, (group = new Map()));
+    if (this.isCurrent(r.executionId)) group.set(r.executionId, { watermark: r.watermark, idle: r.idle });
+    let lowest = Infinity;
+    for (const [id, s] of group) {
+      if (!this.isCurrent(id)) group.delete(id);
+      else if (!s.idle && s.watermark < lowest) lowest = s.watermark;
+    }
+    return lowest + r.maxDrift;
+  }
+}

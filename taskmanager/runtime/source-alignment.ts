@@ -1,0 +1,60 @@
+// Watermark alignment on a source subtask's side (Flink's FLIP-182 reader side): every update
+// interval the subtask reports the watermark it last emitted, and whether it is idle, to the
+// JobManager, which answers with the most its group may advance to. The source loop pauses reading
+// while its watermark is past that limit; mail and checkpoints go on meanwhile.
+import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
+
+export type AlignmentReporter = (report: { group: string; watermark: number; idle: boolean; maxDrift: number }) => void;
+
+export class SourceWatermarkAlignment {
+  private maxAllowed = Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly config: WatermarkAlignmentConfig,
+    private readonly reporter: AlignmentReporter,
+  ) {}
+
+  /** Reports now and then every update interval, reading the subtask's state when it does. */
+  start(watermark: () => number, idle: () => boolean): void {
+    const report = () =>
+      this.reporter({
+        group: this.config.group,
+        watermark: watermark(),
+        idle: idle(),
+        maxDrift: this.config.maxDrift,
+      });
+    report();
+    this.timer = setInterval(report, this.config.updateInterval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.release();
+  }
+
+  /** The JobManager's answer to a report. */
+  setMaxAllowedWatermark(limit: number): void {
+    this.maxAllowed = limit;
+    this.release();
+  }
+
+  /** Whether a source that emitted `watermark` must wait before it reads on. */
+  mustPause(watermark: number): boolean {
+    return watermark > this.maxAllowed;
+  }
+
+  /** Resolves at the next answer (or stop()). */
+  nextAnswer(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private release(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+}

@@ -1,0 +1,53 @@
+// Watermark alignment across real processes: the two subtasks of one source, on two
+// TaskManagers, advance event time at 10 ms and 1 ms per record. With withWatermarkAlignment the
+// fast one is held within the allowed drift (plus what one update interval and one watermark
+// interval let it run on) of the slow one while both read; without it, it runs far ahead. Either
+// way the keyed windows count exactly what a plain computation over the same events counts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { readCommittedLines } from '../helpers/output.js';
+import { maxLead, referenceCounts } from '../reference/alignment.js';
+
+const COUNT = 12_000;
+const RATE = 4000;
+const MAX_DRIFT_MS = 1000;
+const UPDATE_INTERVAL_MS = 100;
+
+let cluster: TestCluster;
+const out = mkdtempSync(join(tmpdir(), 'weir-align-'));
+
+beforeAll(async () => {
+  cluster = await startCluster({ taskManagers: 2, slots: 1 });
+});
+afterAll(async () => {
+  await cluster?.stop();
+  if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(out, { recursive: true, force: true });
+});
+
+async function run(name: string, aligned: boolean): Promise<{ lead: number; counts: string[] }> {
+  const dir = join(out, name);
+  const args = [dir, String(COUNT), String(RATE), String(aligned), String(MAX_DRIFT_MS), String(UPDATE_INTERVAL_MS)];
+  const jobId = await cluster.submit('test/jobs/et-aligned.ts', args, 2);
+  await cluster.waitForJob(jobId, ['FINISHED'], 60_000);
+  const counts = readCommittedLines(join(dir, 'counts')).sort();
+  return { lead: maxLead(readCommittedLines(join(dir, 'probes'))), counts };
+}
+
+describe('watermark alignment', () => {
+  it('holds a fast source subtask within the drift of a slow one on another TaskManager; results stay exact', async () => {
+    const reference = referenceCounts(COUNT);
+    const free = await run('free', false);
+    const aligned = await run('aligned', true);
+    // Without alignment subtask 0 gets ~20 s of event time ahead per second of wall time.
+    expect(free.lead).toBeGreaterThan(20_000);
+    // With it: the drift, plus what it covers (20 ms of event time per ms) in one update and one
+    // watermark interval, with room for a loaded machine.
+    expect(aligned.lead).toBeGreaterThan(0);
+    expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 10_000);
+    expect(free.counts).toEqual(reference);
+    expect(aligned.counts).toEqual(reference);
+  }, 120_000);
+});
