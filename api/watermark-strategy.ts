@@ -133,6 +133,9 @@ export class WatermarkStrategy<T> {
   ): WatermarkStrategy<T> {
     if (typeof group !== 'string' || group === '')
       throw new TypeError('withWatermarkAlignment() needs the name of a watermark group');
+    // A source without watermarks would hold its group at the minimum watermark for good.
+    if (this.kind === 'noWatermarks')
+      throw new TypeError('withWatermarkAlignment() needs a strategy that generates watermarks, not noWatermarks()');
     const updateMs = durationMs(updateInterval, 'withWatermarkAlignment() update interval');
     if (updateMs <= 0) throw new RangeError('withWatermarkAlignment() update interval must be positive');
     return new WatermarkStrategy<T>({

@@ -91,9 +91,11 @@ describe('WatermarkStrategy.withWatermarkAlignment', () => {
         .fromSequence(1, 3)
         .assignTimestampsAndWatermarks(s as unknown as WatermarkStrategy<number>),
     ).toThrow(/applies to sources: pass the strategy to env.fromSource/);
-    expect(() => WatermarkStrategy.noWatermarks().withWatermarkAlignment('', 1)).toThrow(/name of a watermark group/);
-    expect(() => WatermarkStrategy.noWatermarks().withWatermarkAlignment('g', -1)).toThrow(RangeError);
-    expect(() => WatermarkStrategy.noWatermarks().withWatermarkAlignment('g', 1, 0)).toThrow(/must be positive/);
+    const monotonous = WatermarkStrategy.forMonotonousTimestamps<number>();
+    expect(() => monotonous.withWatermarkAlignment('', 1)).toThrow(/name of a watermark group/);
+    expect(() => monotonous.withWatermarkAlignment('g', -1)).toThrow(RangeError);
+    expect(() => monotonous.withWatermarkAlignment('g', 1, 0)).toThrow(/must be positive/);
+    expect(() => WatermarkStrategy.noWatermarks().withWatermarkAlignment('g', 1)).toThrow(/not noWatermarks/);
   });
 });
 
