@@ -57,13 +57,17 @@ export interface TaskFailure {
 
 export type TaskStateListener = (task: Task, state: ExecutionState, failure?: TaskFailure) => void;
 
-/**
- * Sends a task's checkpoint acknowledgements and declines to the JobManager, and a source's
- * watermark for alignment (the answer comes back through Task.alignWatermark).
- */
+/** Sends a task's checkpoint acknowledgements and declines to the JobManager. */
 export interface CheckpointResponder {
   acknowledge(ack: TaskCheckpointAck): void;
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
+}
+
+/**
+ * Sends a source's watermark to the JobManager's alignment of its group (Flink's reports to the
+ * source coordinator); the limit comes back through Task.alignWatermark.
+ */
+export interface WatermarkAlignmentGateway {
   reportSourceWatermark(report: SourceWatermarkReportRequest): void;
 }
 
@@ -87,6 +91,7 @@ export interface TaskEnvironment {
   /** Root directory for on-disk state backends of this TaskManager's tasks. */
   stateDir: string;
   checkpointResponder: CheckpointResponder;
+  alignmentGateway: WatermarkAlignmentGateway;
   /**
    * The job's functions handed over directly (in-process execution, where the job is built in the
    * same process); otherwise the bundle's main() runs again to build them.
@@ -269,7 +274,7 @@ export class Task {
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
     streamTask.attachWatermarkAlignment((r) =>
-      this.env.checkpointResponder.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
+      this.env.alignmentGateway.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
     );
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
     this.holders = await this.restoreState(vertex, chain, keyGroupRange);

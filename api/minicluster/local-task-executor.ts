@@ -124,6 +124,8 @@ export class LocalTaskExecutor {
           this.toJobMaster((jm) => jm.onCheckpointAck(JSON.parse(JSON.stringify(ack)) as TaskCheckpointAck)),
         decline: (_jobId: string, executionId: string, checkpointId: number, reason: string) =>
           this.toJobMaster((jm) => jm.onCheckpointDecline(executionId, checkpointId, reason)),
+      },
+      alignmentGateway: {
         reportSourceWatermark: ({ jobId: _jobId, ...report }: SourceWatermarkReportRequest) =>
           this.toJobMaster((jm) => {
             const limit = jm.onSourceWatermark(report);

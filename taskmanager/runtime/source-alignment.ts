@@ -3,13 +3,14 @@
 // JobManager, which answers with the most its group may advance to. The source loop pauses reading
 // while its watermark is past that limit; mail and checkpoints go on meanwhile.
 import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
+import { WakeSignal } from './wake-signal.js';
 
 export type AlignmentReporter = (report: { group: string; watermark: number; idle: boolean; maxDrift: number }) => void;
 
 export class SourceWatermarkAlignment {
   private maxAllowed = Infinity;
   private timer: NodeJS.Timeout | undefined;
-  private waiters: Array<() => void> = [];
+  private readonly answered = new WakeSignal();
 
   constructor(
     private readonly config: WatermarkAlignmentConfig,
@@ -33,13 +34,13 @@ export class SourceWatermarkAlignment {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.release();
+    this.answered.signal();
   }
 
   /** The JobManager's answer to a report. */
   setMaxAllowedWatermark(limit: number): void {
     this.maxAllowed = limit;
-    this.release();
+    this.answered.signal();
   }
 
   /** Whether a source that emitted `watermark` must wait before it reads on. */
@@ -49,12 +50,6 @@ export class SourceWatermarkAlignment {
 
   /** Resolves at the next answer (or stop()). */
   nextAnswer(): Promise<void> {
-    return new Promise((r) => this.waiters.push(r));
-  }
-
-  private release(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
+    return this.answered.wait();
   }
 }

@@ -73,6 +73,9 @@ const checkpointResponder = {
   acknowledge: (ack: TaskCheckpointAck) => send({ t: 'ack', ack }),
   decline: (jobId: string, executionId: string, checkpointId: number, reason: string) =>
     send({ t: 'decline', jobId, executionId, checkpointId, reason }),
+};
+
+const alignmentGateway = {
   reportSourceWatermark: (report: SourceWatermarkReportRequest) => send({ t: 'watermark', report }),
 };
 
@@ -86,6 +89,7 @@ function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
     onState,
     stateDir: data.stateDir,
     checkpointResponder,
+    alignmentGateway,
   });
   tasks.set(tdd.executionId, task);
   log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');

@@ -2,15 +2,17 @@
 // of its lease (here: its thread blocked, as SIGSTOP or a suspended VM would) refuses every effect
 // outside the process before any timer of its own runs, and stays fenced once it runs on (answers
 // that waited in a socket arrive, its timers fire). TaskManagers refuse ReleaseJob from a
-// JobManager they are not registered with (a job keeps its id across leaders).
+// JobManager they are not registered with (a job keeps its id across leaders). A fenced
+// JobManager answers TaskManagers' RPCs with UNAVAILABLE and sends no alert.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointMetadata } from '../../common/checkpoint.js';
 import { taskExecutorClient, type Ack } from '../../common/control.js';
-import { silentLogger } from '../../common/logging.js';
+import { silentLogger, type Logger } from '../../common/logging.js';
+import { AlertNotifier } from '../../jobmanager/alerts.js';
 import { CheckpointStorage } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { EtcdLeaderElection } from '../../jobmanager/ha/etcd-leader-election.js';
 import { FileJobStore } from '../../jobmanager/ha/file-job-store.js';
@@ -21,6 +23,7 @@ import {
   installLeadershipFence,
   LeadershipLostError,
 } from '../../jobmanager/ha/leadership-fence.js';
+import { jobManagerService } from '../../jobmanager/rpc-service.js';
 import { TaskExecutor } from '../../taskmanager/task-executor.js';
 import { etcdSkipReason, startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
@@ -133,5 +136,63 @@ describe('TaskManager fencing of ReleaseJob', () => {
     call({ jobId: 'job-1', jobManagerId: 'new-leader' });
     expect(canceled).toEqual(['job-1']);
     expect(answers[1]).toEqual({ ok: true, error: '' });
+  });
+});
+
+describe('a fenced JobManager', () => {
+  it('answers TaskManagers with UNAVAILABLE, touching nothing, and sends no alert', async () => {
+    const removeFence = installLeadershipFence(() => 'a test lost the lease');
+    try {
+      const touched: string[] = [];
+      const rm = { register: () => touched.push('register'), onHeartbeat: () => touched.push('heartbeat') };
+      const dispatcher = { jobs: { get: () => touched.push('job') } };
+      const service = jobManagerService(rm as never, dispatcher as never, {} as never, silentLogger());
+      for (const method of ['RegisterTaskManager', 'SendHeartbeat', 'AcknowledgeCheckpoint', 'ReportSourceWatermark']) {
+        const handler = service[method] as grpc.handleUnaryCall<object, unknown>;
+        const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+          handler({ request: { jobId: 'j' } } as grpc.ServerUnaryCall<object, unknown>, (e) =>
+            resolve(e as grpc.ServiceError | null),
+          ),
+        );
+        expect(err, method).toMatchObject({
+          code: grpc.status.UNAVAILABLE,
+          details: 'this JobManager does not lead: a test lost the lease',
+        });
+      }
+      expect(touched).toEqual([]);
+
+      const lines: Array<{ level: string; msg: string }> = [];
+      const log = {
+        error: (_o: object, msg: string) => lines.push({ level: 'error', msg }),
+        info: (_o: object, msg: string) => lines.push({ level: 'info', msg }),
+        warn: (_o: object, msg: string) => lines.push({ level: 'warn', msg }),
+      } as unknown as Logger;
+      let posted = 0;
+      const server = (await import('node:http')).createServer((_req, res) => {
+        posted++;
+        res.writeHead(204).end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const port = (server.address() as { port: number }).port;
+        const alerts = new AlertNotifier(log, { webhookUrl: `http://127.0.0.1:${port}/hook`, retries: 0 });
+        alerts.notify({
+          type: 'job-alert',
+          jobId: 'j',
+          jobName: 'n',
+          state: 'RESTARTING',
+          cause: 'what a stale leader saw',
+          timestamp: 0,
+          jobManager: 'http://127.0.0.1:1',
+        });
+        await alerts.drain(1000);
+      } finally {
+        server.close();
+      }
+      expect(posted).toBe(0);
+      expect(lines).toEqual([{ level: 'info', msg: 'alert not sent: this JobManager no longer leads' }]);
+    } finally {
+      removeFence();
+    }
   });
 });
