@@ -124,6 +124,37 @@ describe('local channels', () => {
     ]);
   });
 
+  it('keeps every record and timestamp of batches that outgrow, then undershoot, the size of the batch before', async () => {
+    const e = env({ buffersPerChannel: 8 });
+    const rp = e.createResultPartition(partitionDesc('grow.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 10_000 });
+    const gate = e.createInputGate(gateDesc([{ partitionId: 'grow.e0', subpartition: 0 }]));
+    // Batch sizes around the builder's first capacity (64); timestamps start late in the second.
+    const sizes = [10, 300, 5, 300, 1];
+    const expected: { values: unknown[]; timestamps: (number | undefined)[] | null }[] = [];
+    let n = 0;
+    for (const [b, size] of sizes.entries()) {
+      const values: unknown[] = [];
+      const timestamps: (number | undefined)[] = [];
+      for (let i = 0; i < size; i++, n++) {
+        const ts = b === 1 && i < 200 ? undefined : b === 3 && i % 3 === 0 ? undefined : b >= 1 ? n * 10 : undefined;
+        rp.emit({ n }, ts);
+        values.push({ n });
+        timestamps.push(ts);
+      }
+      rp.flushAll();
+      expected.push({ values, timestamps: timestamps.some((t) => t !== undefined) ? timestamps : null });
+    }
+    const got: { values: unknown[]; timestamps: (number | undefined)[] | null }[] = [];
+    for (const it of drain(gate)) if (it.kind === 'records') got.push({ values: it.values, timestamps: it.timestamps });
+    expect(got).toEqual(expected);
+    got.forEach((g, b) => {
+      expect(g.values.length).toBe(sizes[b]);
+      if (g.timestamps !== null) expect(g.timestamps.length).toBe(g.values.length);
+      // No holes: a consumer may iterate with `in` or forEach.
+      expect(Object.keys(g.values).length).toBe(g.values.length);
+    });
+  });
+
   it('sends only against credit and returns one credit per polled buffer', async () => {
     const e = env({ buffersPerChannel: 2 });
     const rp = e.createResultPartition(partitionDesc('c.e0', [0]), { producerSubtask: 0, bufferTimeoutMs: 0 });
