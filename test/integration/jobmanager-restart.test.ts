@@ -19,6 +19,9 @@ describe('JobManager restart', () => {
     await cluster.waitForJob(failed, ['FAILED']);
     const before = await cluster.job(ok);
 
+    // The TaskManager is not needed after the restart. Left running, it would keep calling the old
+    // JobManager's port, which the OS may hand to another test's JobManager meanwhile.
+    for (const tm of cluster.taskManagers) await killAndWait(tm.proc, 'SIGTERM', 8000);
     await killAndWait(cluster.jobManager.proc, 'SIGTERM', 8000);
     const started = await startProcess(cluster.dir, 'jobmanager-2', [
       'jobmanager',
