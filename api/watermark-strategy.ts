@@ -1,6 +1,7 @@
 // Watermark strategies as immutable descriptors, like Flink's WatermarkStrategy builders. The
 // graph records `describe()` as JSON; the runtime reaches the object (its timestamp assigner and
 // createWatermarkGenerator()) through the user-code map.
+import type { WatermarkAlignmentConfig } from '../common/jobgraph.js';
 import { parseDuration } from '../common/units.js';
 import {
   AscendingTimestampsWatermarks,
@@ -19,12 +20,8 @@ export type TimestampAssigner<T> =
 export type WatermarkGeneratorSupplier<T> =
   (() => WatermarkGenerator<T>) | { createWatermarkGenerator(): WatermarkGenerator<T> };
 
-/** Watermark alignment of a source (withWatermarkAlignment), durations in ms. */
-export interface WatermarkAlignmentParams {
-  group: string;
-  maxDrift: number;
-  updateInterval: number;
-}
+/** Watermark alignment of a source (withWatermarkAlignment), durations in ms, as the job graph carries it. */
+export type WatermarkAlignmentParams = WatermarkAlignmentConfig;
 
 /** JSON form stored in the operator's config under `watermark`. */
 export interface WatermarkDescriptor {

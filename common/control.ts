@@ -125,10 +125,15 @@ export interface SourceWatermarkReportRequest {
   jobId: string;
   executionId: string;
   group: string;
+  /** The last watermark the subtask emitted (the minimum watermark before its first). */
   watermark: number;
   idle: boolean;
+  /** The allowed drift of the subtask's strategy, in ms. */
   maxDrift: number;
 }
+
+/** What the JobMaster's alignment sees of a report (the job is its own). */
+export type SourceWatermarkReport = Omit<SourceWatermarkReportRequest, 'jobId'>;
 
 export interface SourceWatermarkAnswer {
   maxAllowedWatermark: number;

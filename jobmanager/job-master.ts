@@ -8,12 +8,12 @@ import {
   type CheckpointMetadata,
   type TaskCheckpointAck,
 } from '../common/checkpoint.js';
-import type { Ack, TaskExecutionState, TaskMetrics } from '../common/control.js';
+import type { Ack, SourceWatermarkReport, TaskExecutionState, TaskMetrics } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import { isUnavailable } from '../common/rpc.js';
 import { fencedUnary } from './ha/leadership-fence.js';
-import { WatermarkAlignmentCoordinator, type SourceWatermarkReport } from './watermark-alignment.js';
+import { WatermarkAlignmentCoordinator } from './watermark-alignment.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';

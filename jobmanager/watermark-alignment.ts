@@ -3,17 +3,7 @@
 // the group may advance to, the group's lowest watermark plus the allowed drift. Idle subtasks are
 // left out (they hold nobody back, as in Flink); subtasks of an earlier attempt or that ended are
 // dropped when the next report comes, so a restart starts the group afresh.
-
-/** One source subtask's report. */
-export interface SourceWatermarkReport {
-  group: string;
-  executionId: string;
-  /** The last watermark the subtask emitted (the minimum watermark before its first). */
-  watermark: number;
-  idle: boolean;
-  /** The allowed drift of the subtask's strategy, in ms. */
-  maxDrift: number;
-}
+import type { SourceWatermarkReport } from '../common/control.js';
 
 interface Reported {
   watermark: number;
@@ -30,7 +20,7 @@ export class WatermarkAlignmentCoordinator {
   report(r: SourceWatermarkReport): number {
     let group = this.groups.get(r.group);
     if (!group) this.groups.set(r.group, (group = new Map()));
-    if (this.isCurrent(r.executionId)) group.set(r.executionId, { watermark: r.watermark, idle: r.idle });
+    group.set(r.executionId, { watermark: r.watermark, idle: r.idle });
     let lowest = Infinity;
     for (const [id, s] of group) {
       if (!this.isCurrent(id)) group.delete(id);

@@ -2,10 +2,12 @@
 // interval the subtask reports the watermark it last emitted, and whether it is idle, to the
 // JobManager, which answers with the most its group may advance to. The source loop pauses reading
 // while its watermark is past that limit; mail and checkpoints go on meanwhile.
+import type { SourceWatermarkReport } from '../../common/control.js';
 import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
 import { WakeSignal } from './wake-signal.js';
 
-export type AlignmentReporter = (report: { group: string; watermark: number; idle: boolean; maxDrift: number }) => void;
+/** Sends a report; the task adds which execution it is. */
+export type AlignmentReporter = (report: Omit<SourceWatermarkReport, 'executionId'>) => void;
 
 export class SourceWatermarkAlignment {
   private maxAllowed = Infinity;

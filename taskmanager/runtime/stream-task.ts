@@ -20,7 +20,6 @@ import { InputChannelLayout } from './input-channel-layout.js';
 import { createInputValves } from './input-valves.js';
 import { WakeSignal } from './wake-signal.js';
 import { SourceWatermarkAlignment, type AlignmentReporter } from './source-alignment.js';
-import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
 
 /** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
@@ -128,7 +127,7 @@ export class StreamTask {
 
   /** A source whose strategy aligns watermarks reports them through `reporter` while it runs. */
   attachWatermarkAlignment(reporter: AlignmentReporter): void {
-    const config = (this.watermarkStrategy as { alignment?: WatermarkAlignmentConfig } | undefined)?.alignment;
+    const config = this.watermarkStrategy?.alignment;
     if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter);
   }
 

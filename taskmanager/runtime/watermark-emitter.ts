@@ -2,6 +2,7 @@
 // reader's output) or in the assignTimestampsAndWatermarks operator. The generator sees every
 // record; periodic emission and idleness detection run from the task's mailbox, and under load
 // periodic emission also follows the record count.
+import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
 import type { Output, TaskServices } from '../operators/operator.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from './timer-service.js';
 
@@ -36,6 +37,8 @@ export interface StrategyLike {
   idleness?: number;
   timestampAssigner?: (element: unknown, recordTimestamp: number | null) => number;
   createWatermarkGenerator?: () => GeneratorLike;
+  /** Watermark alignment: only a source's strategy has it (the API refuses it elsewhere). */
+  alignment?: WatermarkAlignmentConfig;
 }
 
 export function hasWatermarks(strategy: StrategyLike | undefined): strategy is StrategyLike {
