@@ -1,14 +1,20 @@
 // Copies a record as a trip through the network buffers would (common/serialization.ts), without
 // the bytes: what a consumer on the same thread receives must not depend on where the scheduler
 // put it, and later changes to the emitted object must not reach it. The copy is exactly what
-// decodeRecords(encodeRecords([v])) gives: plain objects of own enumerable fields (class
-// instances too), functions and symbols as undefined, holes kept, Dates, Maps, Sets, typed
-// arrays, RegExps and Errors rebuilt. One difference, for speed: symbol-keyed own fields are
-// copied (object spread keeps them), where the codec drops them.
+// decodeRecords(encodeRecords([v])) gives: plain objects of their enumerable string-keyed fields
+// (class instances of their own ones), in the decoder's hidden class, functions and symbols as
+// undefined, holes kept, Dates, Maps, Sets, typed arrays, RegExps and Errors rebuilt.
 //
 // Each copy also adds an estimate of its serialized size to `copiedBytes` (a running total), so
 // a batch of copies is finished at about the size of a network buffer.
-import { reviveError, TYPED_KINDS, type TypedArrayConstructor } from './serialization.js';
+import {
+  compileCopier,
+  fieldShape,
+  reviveError,
+  shapeKeys,
+  TYPED_KINDS,
+  type TypedArrayConstructor,
+} from './serialization.js';
 
 /** Estimated serialized bytes of everything copied so far in this thread. */
 export let copiedBytes = 0;
@@ -27,9 +33,7 @@ export function copyRecord(v: unknown): unknown {
         return null;
       }
       // Strings, numbers and bigints are immutable, so only objects are copied.
-      return (v as { constructor?: unknown }).constructor === Object
-        ? copyFields(v as Record<string, unknown>)
-        : copyObject(v);
+      return (v as { constructor?: unknown }).constructor === Object ? copyFields(v, false) : copyObject(v);
     case 'boolean':
       copiedBytes += 1;
       return v;
@@ -43,24 +47,41 @@ export function copyRecord(v: unknown): unknown {
   }
 }
 
-/** Own enumerable fields into a plain object: spread copies them at once, then the values are copied. */
-function copyFields(o: object): Record<string, unknown> {
-  const c: Record<string, unknown> = { ...o };
-  let bytes = 2;
-  for (const k in c) {
-    const x = c[k];
-    const t = typeof x;
-    if (t === 'number') bytes += 7;
-    else if (t === 'string') bytes += (x as string).length + 4;
-    else if (t === 'object' || t === 'function' || t === 'symbol') {
-      const copy = copyRecord(x);
-      if (k === '__proto__')
-        Object.defineProperty(c, k, { value: copy, writable: true, enumerable: true, configurable: true });
-      else c[k] = copy;
-    } else bytes += 3;
+/**
+ * An object's fields into a plain object, walking the key trie the codec writes shapes with, so
+ * the copy takes the keys the codec would (`checkOwn` for other than plain objects, whose
+ * prototypes may have enumerable fields) and, once the shape repeats, the decoder's hidden class.
+ */
+function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
+  copiedBytes += 2;
+  const node = fieldShape(o, checkOwn);
+  if (node === null) return copyDictionary(o as Record<string, unknown>, Object.keys(o));
+  const copier = node.copier;
+  if (copier !== null) return copier(o as Record<string, unknown>, copyField);
+  if (++node.copies < 2) return copyDictionary(o as Record<string, unknown>, shapeKeys(node));
+  return (node.copier = compileCopier(shapeKeys(node)))(o as Record<string, unknown>, copyField);
+}
+
+/** Field by field, as the decoder builds an object it has no shape for. */
+function copyDictionary(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = copyField(o[k]);
+    if (k === '__proto__')
+      Object.defineProperty(c, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else c[k] = v;
   }
-  copiedBytes += bytes;
   return c;
+}
+
+/** One field's value: copyRecord, with the size estimate of a field for what is not copied. */
+function copyField(x: unknown): unknown {
+  const t = typeof x;
+  if (t === 'number') copiedBytes += 7;
+  else if (t === 'string') copiedBytes += (x as string).length + 4;
+  else if (t === 'object' || t === 'function' || t === 'symbol') return copyRecord(x);
+  else copiedBytes += 3;
+  return x;
 }
 
 function copyObject(o: object): unknown {
@@ -90,7 +111,7 @@ function copyObject(o: object): unknown {
       copiedBytes += o.byteLength + 3;
       return (o as unknown as Uint8Array).slice();
     }
-    return copyFields(o);
+    return copyFields(o, true);
   }
   if (o instanceof ArrayBuffer) {
     copiedBytes += o.byteLength + 3;
@@ -105,7 +126,7 @@ function copyObject(o: object): unknown {
     copiedBytes += 4;
     return reviveError(String(o.name), String(o.message), stack);
   }
-  return copyFields(o);
+  return copyFields(o, true);
 }
 
 function copyArray(a: unknown[]): unknown[] {

@@ -134,13 +134,20 @@ const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 // Shapes on the writing side: a trie over key sequences. A node is the shape of the keys on its
 // path; per serializer (slot) it remembers the buffer (epoch) that defined it and its id there.
 
-class ShapeNode {
+/** Builds the copy of `o`, a value of this shape, passing each field's value through `copy`. */
+export type FieldCopier = (o: Record<string, unknown>, copy: (v: unknown) => unknown) => Record<string, unknown>;
+
+export class ShapeNode {
   next: Map<string, ShapeNode> | null = null;
   /** The child looked up last: a stream of one shape walks the trie without hashing. */
   lastKey: string | null = null;
   lastChild: ShapeNode | null = null;
   /** TAG_SHAPE_DEF, the key count and the keys; built on first use. */
   definition: Uint8Array | null = null;
+  /** Copies an object of this shape into a literal of the decoder's hidden class (common/record-copy.ts). */
+  copier: FieldCopier | null = null;
+  /** Copies made before `copier` was compiled: a key set seen once is not worth compiling. */
+  copies = 0;
   readonly epochs: number[] = [];
   readonly ids: number[] = [];
 
@@ -611,10 +618,31 @@ function insertHead(start: number, head: Uint8Array): void {
   pos += extra;
 }
 
-function definitionOf(node: ShapeNode): Uint8Array {
+/** The keys on the path to `node`, in order. */
+export function shapeKeys(node: ShapeNode): string[] {
   const keys: string[] = [];
   for (let n: ShapeNode | null = node; n !== null && n.parent !== null; n = n.parent) keys.push(n.key);
-  keys.reverse();
+  return keys.reverse();
+}
+
+/**
+ * The shape of an object's enumerable string-keyed fields (own ones only with `checkOwn`), found
+ * as writeFields finds it; null when it has more than MAX_SHAPE_KEYS, which the codec writes as a
+ * dictionary.
+ */
+export function fieldShape(o: object, checkOwn: boolean): ShapeNode | null {
+  checkShapeTrie();
+  let node = shapeRoot;
+  for (const k in o) {
+    if (checkOwn && !hasOwn.call(o, k)) continue;
+    node = node.lastKey === k ? (node.lastChild as ShapeNode) : childOf(node, k);
+    if (node.depth > MAX_SHAPE_KEYS) return null;
+  }
+  return node;
+}
+
+function definitionOf(node: ShapeNode): Uint8Array {
+  const keys = shapeKeys(node);
   // Written in an arena of its own; the current one's state is kept aside.
   const saved = { out, outView, pos };
   out = new Uint8Array(64);
@@ -976,6 +1004,24 @@ function compileShape(keys: string[]): ShapeFactory {
   }
   const fields = keys.map((k) => `${JSON.stringify(k)}: r()`).join(', ');
   return new Function('r', `return { ${fields} };`) as ShapeFactory;
+}
+
+/**
+ * A copier of objects with these keys, as the same literal as compileShape's: a copy has the
+ * hidden class of a decoded record, so an operator fed by both a local and a remote channel sees
+ * one class, not two.
+ */
+export function compileCopier(keys: string[]): FieldCopier {
+  if (keys.includes('__proto__')) {
+    return (o, copy) => {
+      const c: Record<string, unknown> = {};
+      for (const k of keys)
+        Object.defineProperty(c, k, { value: copy(o[k]), writable: true, enumerable: true, configurable: true });
+      return c;
+    };
+  }
+  const fields = keys.map((k) => `${JSON.stringify(k)}: c(o[${JSON.stringify(k)}])`).join(', ');
+  return new Function('o', 'c', `return { ${fields} };`) as FieldCopier;
 }
 
 function readDictionary(): Record<string, unknown> {

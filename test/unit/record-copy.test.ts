@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../common/package-root.js';
 import { copiedBytes, copyRecord } from '../../common/record-copy.js';
 import { decodeRecords, encodeRecords } from '../../common/serialization.js';
 import { mulberry32 } from '../reference/random.js';
@@ -60,8 +64,11 @@ describe('record copy for consumers on the same thread', () => {
       new Point(3, 4),
       JSON.parse('{"__proto__": {"polluted": true}, "y": 1}'),
       'lone \ud800 high',
+      { [Symbol('dropped')]: 1, kept: 2 },
+      Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, i])),
     ];
-    for (const v of values) {
+    // Twice: a shape seen again is copied by its compiled copier.
+    for (const v of [...values, ...values]) {
       const copy = copyRecord(v);
       const expected = throughBytes(v);
       expect(copy).toStrictEqual(expected);
@@ -76,6 +83,27 @@ describe('record copy for consumers on the same thread', () => {
     expect(1 in (copyRecord([1, , 3]) as unknown[])).toBe(false); // eslint-disable-line no-sparse-arrays
     expect(Buffer.isBuffer(copyRecord(Buffer.from('x')))).toBe(true);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  // Runs the compiled modules (dist/, from `npm test`'s pretest build) under V8's natives syntax.
+  it('gives a repeated shape the hidden class of a decoded record, so operators see one class', () => {
+    const dist = (m: string) => pathToFileURL(join(packageRoot(), 'dist/common', m)).href;
+    const script = `
+      const { copyRecord } = await import(${JSON.stringify(dist('record-copy.js'))});
+      const { decodeRecords, encodeRecords } = await import(${JSON.stringify(dist('serialization.js'))});
+      const same = new Function('a', 'b', 'return %HaveSameMap(a, b)');
+      const literal = (i) => ({ key: i, value: i * 2, nested: { when: 'now' } });
+      const decoded = decodeRecords(encodeRecords([literal(1)], null)).values[0];
+      const copies = [1, 2, 3].map((i) => copyRecord(literal(i)));
+      console.log(JSON.stringify({
+        literal: same(literal(0), decoded),
+        copy: same(copies[2], decoded),
+        nested: same(copies[2].nested, decoded.nested),
+      }));`;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toStrictEqual({ literal: true, copy: true, nested: true });
   });
 
   it('is not affected by later changes to the emitted object', () => {
