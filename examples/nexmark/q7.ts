@@ -1,8 +1,8 @@
 // Nexmark query 7, highest bid: per tumbling window, the bid(s) with the highest price.
 //   weir run q7.weir -- [outDir|-] [events=1000000] [sizeMs=10000] [outOfOrdernessMs=200] [eventsPerSecond|-] [keyed|all]
-// keyed (default): bids are keyed by auction and reduced to each auction's highest bids per
-// window, in parallel; a second window keyed by the window's end then keeps the overall highest.
-// all: one windowAll over every bid (a single subtask), as Flink's DataStream q7.
+// keyed (default): bids are keyed by their window, whose aggregation is split around the exchange,
+// so every subtask reduces its share of a window in parallel. all: one windowAll over every bid
+// (a single subtask), as Flink's DataStream q7.
 import {
   FileSink,
   TumblingEventTimeWindows,
@@ -33,59 +33,41 @@ export const maxBids: AggregateFunction<Bid, MaxBids, MaxBids> = {
   merge: (a, b) => (a.price > b.price ? a : b.price > a.price ? b : { price: a.price, bids: [...a.bids, ...b.bids] }),
 };
 
-interface WindowMax extends MaxBids {
-  windowStart: number;
-  windowEnd: number;
-}
-
+/**
+ * Keyed by the window a bid falls in, so a window's highest bids are one aggregate. Split around
+ * its exchange (local window aggregation), each subtask keeps one accumulator per open window and
+ * sends it on when the window ends, as Flink's SQL plans MAX over a tumbling window (local-global
+ * aggregation); no state per auction is needed.
+ */
 export function highestBids(bids: DataStream<Bid>, sizeMs: number): DataStream<HighestBid> {
   if (!(sizeMs > 0)) throw new RangeError(`q7: window size must be positive, got ${sizeMs}`);
   return bids
-    .keyBy((b: Bid) => b.auction)
+    .keyBy((b: Bid) => Math.floor(b.dateTime / sizeMs))
     .window(TumblingEventTimeWindows.of(sizeMs))
     .aggregate(
       maxBids,
       (
-        _auction: number,
+        _window: number,
         ctx: ProcessWindowContext<TimeWindow>,
         results: Iterable<MaxBids>,
-        out: Collector<WindowMax>,
-      ) => {
-        for (const r of results)
-          out.collect({ windowStart: ctx.window.start, windowEnd: ctx.window.end, price: r.price, bids: r.bids });
-      },
-    )
-    .uid('q7-max-per-auction')
-    .name('Highest bid per auction')
-    .keyBy((r: WindowMax) => r.windowEnd)
-    .window(TumblingEventTimeWindows.of(sizeMs))
-    .process(
-      (
-        _end: number,
-        _ctx: ProcessWindowContext<TimeWindow>,
-        partial: Iterable<WindowMax>,
         out: Collector<HighestBid>,
       ) => {
-        const all = [...partial];
-        let max = -Infinity;
-        for (const r of all) if (r.price > max) max = r.price;
-        for (const r of all) {
-          if (r.price !== max) continue;
-          for (const b of r.bids) {
-            out.collect({
-              windowStart: r.windowStart,
-              windowEnd: r.windowEnd,
-              auction: b.auction,
-              bidder: b.bidder,
-              price: b.price,
-              dateTime: b.dateTime,
-            });
-          }
-        }
+        for (const r of results) for (const b of r.bids) out.collect(highestBid(ctx.window, b));
       },
     )
-    .uid('q7-max-per-window')
+    .uid('q7-max-by-window')
     .name('Highest bid');
+}
+
+function highestBid(window: TimeWindow, b: Bid): HighestBid {
+  return {
+    windowStart: window.start,
+    windowEnd: window.end,
+    auction: b.auction,
+    bidder: b.bidder,
+    price: b.price,
+    dateTime: b.dateTime,
+  };
 }
 
 /** The same results from one non-parallel windowAll. */
@@ -95,18 +77,7 @@ export function highestBidsAll(bids: DataStream<Bid>, sizeMs: number): DataStrea
     .aggregate(
       maxBids,
       (ctx: ProcessWindowContext<TimeWindow>, results: Iterable<MaxBids>, out: Collector<HighestBid>) => {
-        for (const r of results) {
-          for (const b of r.bids) {
-            out.collect({
-              windowStart: ctx.window.start,
-              windowEnd: ctx.window.end,
-              auction: b.auction,
-              bidder: b.bidder,
-              price: b.price,
-              dateTime: b.dateTime,
-            });
-          }
-        }
+        for (const r of results) for (const b of r.bids) out.collect(highestBid(ctx.window, b));
       },
     )
     .uid('q7-max-all')

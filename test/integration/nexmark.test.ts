@@ -125,7 +125,7 @@ describe('Nexmark queries on two TaskManagers', () => {
     expect(expected.length).toBeGreaterThan(15);
     const { lines, job } = await run('q7', [String(COUNT), '1000', String(OUT_OF_ORDERNESS)]);
     for (const v of job.vertices) expect(v.parallelism).toBe(2);
-    expect(job.vertices.map((v: any) => v.name).join('; ')).toContain('Local Highest bid per auction');
+    expect(job.vertices.map((v: any) => v.name).join('; ')).toContain('Local Highest bid');
     expect(multisetDiff(lines, expected)).toEqual(NO_DIFF);
   });
 
