@@ -36,7 +36,8 @@ export async function createRestServer(ctx: ClusterContext): Promise<FastifyInst
     bodyLimit,
     ...(security.tls ? { https: security.tls } : {}),
     // Jar ids are up to 161 characters (hash, '_', file name); longer parameters are refused (414).
-    maxParamLength: 300,
+    // Under routerOptions: Fastify 5 warns (FSTDEP022) when router options are given at the top level.
+    routerOptions: { maxParamLength: 300 },
     // Malformed URLs and over-long parameters, refused by the router itself: the same error shape.
     frameworkErrors: (err, _req, reply) => {
       void (reply as unknown as FastifyReply)
