@@ -2,7 +2,8 @@
 //   weir run q5.weir -- [outDir|-] [events=1000000] [sizeMs=10000] [slideMs=2000] [outOfOrdernessMs=200] [eventsPerSecond|-]
 // As Flink's nexmark q5: bids are counted per auction and sliding window (aggregate with a window
 // function adding the window's bounds), then the counts of one window meet in a second, keyed
-// window that keeps the maximum. Results go to a FileSink as JSON lines, or to stdout.
+// window that keeps the maximum (an aggregate too, so both are split around their exchanges).
+// Results go to a FileSink as JSON lines, or to stdout.
 import {
   FileSink,
   SlidingEventTimeWindows,
@@ -24,6 +25,24 @@ export const countBids: AggregateFunction<Bid, number, number> = {
   merge: (a, b) => a + b,
 };
 
+/** The highest count of a window and every auction with it. */
+export interface Leaders {
+  count: number;
+  auctions: number[];
+}
+
+export const mostBids: AggregateFunction<HotItem, Leaders, Leaders> = {
+  createAccumulator: () => ({ count: 0, auctions: [] }),
+  add: (r, acc) => {
+    if (r.count > acc.count) return { count: r.count, auctions: [r.auction] };
+    if (r.count === acc.count) acc.auctions.push(r.auction);
+    return acc;
+  },
+  getResult: (acc) => acc,
+  merge: (a, b) =>
+    a.count > b.count ? a : b.count > a.count ? b : { count: a.count, auctions: [...a.auctions, ...b.auctions] },
+};
+
 export function hotItems(bids: DataStream<Bid>, sizeMs: number, slideMs: number): DataStream<HotItem> {
   if (!(sizeMs > 0 && slideMs > 0))
     throw new RangeError(`q5: window size and slide must be positive, got ${sizeMs} and ${slideMs}`);
@@ -41,18 +60,19 @@ export function hotItems(bids: DataStream<Bid>, sizeMs: number, slideMs: number)
       .uid('q5-bids-per-auction')
       .name('Bids per auction')
       // A window's counts carry timestamp end - 1; the tumbling window of `slide` that ends at `end`
-      // (shifted by size % slide) holds exactly one window's counts.
+      // (shifted by size % slide) holds exactly one window's counts. An aggregate with merge(), so
+      // the maximum is split around the exchange too: each subtask sends its own window's leaders.
       .keyBy((r: HotItem) => r.windowEnd)
       .window(TumblingEventTimeWindows.of(slideMs, sizeMs % slideMs))
-      .process(
-        (_end: number, _ctx: ProcessWindowContext<TimeWindow>, counts: Iterable<HotItem>, out: Collector<HotItem>) => {
-          const all = [...counts];
-          let max = 0;
-          for (const r of all) if (r.count > max) max = r.count;
-          for (const r of all.filter((c) => c.count === max).sort((a, b) => a.auction - b.auction)) out.collect(r);
+      .aggregate(
+        mostBids,
+        (end: number, _ctx: ProcessWindowContext<TimeWindow>, leaders: Iterable<Leaders>, out: Collector<HotItem>) => {
+          for (const l of leaders)
+            for (const auction of [...l.auctions].sort((a, b) => a - b))
+              out.collect({ windowStart: end - sizeMs, windowEnd: end, auction, count: l.count });
         },
       )
-      .uid('q5-max-per-window')
+      .uid('q5-leaders-per-window')
       .name('Hot items')
   );
 }
