@@ -18,7 +18,7 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.test.json', './web-ui/tsconfig.json'],
+        project: ['./tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -41,6 +41,16 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // Each part is checked in the smallest program that holds it: the tests' program holds the
+  // sources too, so a run over the sources alone does not build it (see the lint script).
+  {
+    files: ['test/**/*.ts', 'vitest.config.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'] } },
+  },
+  {
+    files: ['web-ui/**/*.ts', 'web-ui/**/*.tsx'],
+    languageOptions: { parserOptions: { project: ['./web-ui/tsconfig.json'] } },
   },
   // Tests read REST and protocol responses of many shapes, which their assertions then check.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
