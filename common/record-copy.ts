@@ -9,6 +9,7 @@
 // a batch of copies is finished at about the size of a network buffer.
 import {
   compileCopier,
+  defineField,
   fieldShape,
   reviveError,
   shapeKeys,
@@ -65,12 +66,7 @@ function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
 /** Field by field, as the decoder builds an object it has no shape for. */
 function copyDictionary(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   const c: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = copyField(o[k]);
-    if (k === '__proto__')
-      Object.defineProperty(c, k, { value: v, writable: true, enumerable: true, configurable: true });
-    else c[k] = v;
-  }
+  for (const k of keys) defineField(c, k, copyField(o[k]));
   return c;
 }
 

@@ -994,16 +994,28 @@ function readShaped(id: number): Record<string, unknown> {
 /** A constructor of objects with these keys, as an object literal: one hidden class per shape. */
 function compileShape(keys: string[]): ShapeFactory {
   if (keys.includes('__proto__')) {
-    // A literal would set the prototype instead of a field.
     return (read) => {
       const o: Record<string, unknown> = {};
-      for (const k of keys)
-        Object.defineProperty(o, k, { value: read(), writable: true, enumerable: true, configurable: true });
+      for (const k of keys) defineField(o, k, read());
       return o;
     };
   }
-  const fields = keys.map((k) => `${JSON.stringify(k)}: r()`).join(', ');
-  return new Function('r', `return { ${fields} };`) as ShapeFactory;
+  return new Function(
+    'r',
+    literalOf(keys, () => 'r()'),
+  ) as ShapeFactory;
+}
+
+/** `return {...}` of these keys, each value the source text `value(key literal)`. */
+function literalOf(keys: string[], value: (key: string) => string): string {
+  return `return { ${keys.map((k) => `${JSON.stringify(k)}: ${value(JSON.stringify(k))}`).join(', ')} };`;
+}
+
+/** Sets a field even when it is named __proto__, which an assignment or a literal takes as the prototype. */
+export function defineField(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
 }
 
 /**
@@ -1015,13 +1027,15 @@ export function compileCopier(keys: string[]): FieldCopier {
   if (keys.includes('__proto__')) {
     return (o, copy) => {
       const c: Record<string, unknown> = {};
-      for (const k of keys)
-        Object.defineProperty(c, k, { value: copy(o[k]), writable: true, enumerable: true, configurable: true });
+      for (const k of keys) defineField(c, k, copy(o[k]));
       return c;
     };
   }
-  const fields = keys.map((k) => `${JSON.stringify(k)}: c(o[${JSON.stringify(k)}])`).join(', ');
-  return new Function('o', 'c', `return { ${fields} };`) as FieldCopier;
+  return new Function(
+    'o',
+    'c',
+    literalOf(keys, (k) => `c(o[${k}])`),
+  ) as FieldCopier;
 }
 
 function readDictionary(): Record<string, unknown> {
@@ -1029,10 +1043,7 @@ function readDictionary(): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
     const k = readStringValue();
-    const v = readValue();
-    if (k === '__proto__')
-      Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-    else o[k] = v;
+    defineField(o, k, readValue());
   }
   return o;
 }
