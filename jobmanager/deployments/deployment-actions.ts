@@ -26,6 +26,8 @@ export interface RollbackTarget {
   spec: DeploymentSpec;
   version: number;
   restore: string | undefined;
+  /** The version's job had FINISHED before the upgrade: a rollback does not run it again. */
+  finishedJobId?: string;
 }
 
 export interface ActionContext {
@@ -43,6 +45,8 @@ interface TakenDown {
   restore: string | undefined;
   savepoint: string | undefined;
   notes: string[];
+  /** The old job had FINISHED. */
+  finished?: string;
 }
 
 /** First line only: a deployment's cause is read in tables; the job's exceptions keep the whole trace. */
@@ -293,7 +297,7 @@ export class DeploymentActions {
     };
     // A changed job can be rolled back to the one that ran; a restart or resume of the same spec cannot.
     const target: RollbackTarget | undefined = diffSpecs(previous.spec, desired).some(isJobChange)
-      ? { ...previous, restore: down.restore }
+      ? { ...previous, restore: down.restore, ...(down.finished ? { finishedJobId: down.finished } : {}) }
       : undefined;
     let jobId: string;
     try {
@@ -365,7 +369,12 @@ export class DeploymentActions {
       if (mode === 'stateless') return { restore: undefined, savepoint: undefined, notes };
       // A finished job's input is done: a new run starts over rather than from an older savepoint.
       if (state === 'FINISHED')
-        return { restore: undefined, savepoint: undefined, notes: [`job ${record.jobId} had FINISHED`] };
+        return {
+          restore: undefined,
+          savepoint: undefined,
+          notes: [`job ${record.jobId} had FINISHED`],
+          finished: record.jobId,
+        };
       const checkpoint = record.jobId ? await c.latestCheckpoint(record.jobId) : undefined;
       const sp =
         record.lastSavepoint?.path && existsSync(record.lastSavepoint.path) ? record.lastSavepoint.path : undefined;
@@ -412,6 +421,7 @@ export class DeploymentActions {
     const p: Plan = plan ?? { action: 'upgrade', changes: [], jobChanges: [], savepointRequested: false };
     failed.outcome = 'ROLLED_BACK';
     failed.cause = cause;
+    if (target.finishedJobId) return this.rollBackToFinished(record, failed, target, target.finishedJobId, cause, p);
     record.status = 'ROLLING_BACK';
     await this.save(record);
     let jobId: string;
@@ -466,6 +476,49 @@ export class DeploymentActions {
         ...(target.restore ? { restoredFrom: target.restore } : {}),
         ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
       },
+    );
+  }
+
+  /**
+   * The version before had FINISHED: its input was done, so running it again would write its
+   * results a second time. The rollback restores what there was: that version, finished.
+   */
+  private async rollBackToFinished(
+    record: DeploymentRecord,
+    failed: VersionEntry,
+    target: RollbackTarget,
+    finishedJobId: string,
+    cause: string,
+    plan: Plan,
+  ): Promise<ApplyResult> {
+    const entry = addVersion(record, {
+      action: 'rolled-back',
+      changes: diffSpecs(failed.spec, target.spec),
+      spec: target.spec,
+      jobId: finishedJobId,
+      ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
+      outcome: 'FINISHED',
+      rollbackTo: target.version,
+      note: `version ${failed.version} failed; version ${target.version} had FINISHED and is not run again`,
+    });
+    Object.assign(record, {
+      status: 'ROLLED_BACK',
+      cause,
+      jobId: finishedJobId,
+      running: { spec: target.spec, version: target.version },
+    });
+    await this.save(record);
+    this.alert(record, failed.version, target.version, failed.jobId ?? null, null);
+    this.ctx.log.warn(
+      { deployment: record.name, failedVersion: failed.version, version: target.version, finishedJobId, cause },
+      'deployment rolled back to a finished version',
+    );
+    return result(
+      record,
+      'rolled-back',
+      `rolled back: version ${failed.version} failed (${cause}); version ${target.version} had FINISHED as job ${finishedJobId} and is not run again (entry ${entry.version})`,
+      plan,
+      failed.jobId ? { previousJobId: failed.jobId } : {},
     );
   }
 

@@ -239,7 +239,9 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
 
   it('a version that fails at run time, and one whose main() throws, are rolled back from the same savepoint, with an alert; the counts continue exactly', async () => {
     const out = join(cluster.dir, 'rb-out');
-    const N = 9000;
+    // Long enough (35 s at 400/s) that the job is still running at the last apply on a loaded machine:
+    // a job that has FINISHED by then is started over, not restored.
+    const N = 14_000;
     const spec = { bundle: JOB, args: countArgs(out, N, 400), parallelism: 1, upgradeMode: 'savepoint' };
     const file = manifest('rb.yaml', { name: 'rb', spec });
     const created = await weir('apply', '-f', file);
@@ -298,8 +300,8 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
       /^weirjob\/rb unchanged \(job [0-9a-f]{32} RUNNING\): this spec was rolled back \(job .*\); change the spec to try again$/m,
     );
 
-    // main() throws: the rollback happens within the apply.
-    await outputAtLeast(out, 3000);
+    // main() throws: the rollback happens within the apply, once the rolled-back job has made progress.
+    await outputAtLeast(out, readCommittedLines(out).length + 200);
     manifest('rb.yaml', { name: 'rb', spec: { ...spec, bundle: THROWS } });
     const planned = await weir('apply', '-f', file);
     expect(planned.code).toBe(1);
@@ -322,6 +324,68 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
     await cluster.api.waitForJob(d.jobId, ['FINISHED'], 90_000);
     expect(finalCounts(readCommittedLines(out))).toEqual(referenceCounts(N, K));
   }, 150_000);
+
+  it('a version after one whose job FINISHED is rolled back to that finished job, which does not run again: its results are not written twice', async () => {
+    const out = join(cluster.dir, 'fin-out');
+    const N = 600;
+    const spec = { bundle: JOB, args: countArgs(out, N, 3000), parallelism: 1, upgradeMode: 'savepoint' };
+    const file = manifest('fin.yaml', { name: 'fin', spec });
+    const created = await weir('apply', '-f', file);
+    const v1 = jobIdIn(created.stdout, new RegExp(`created: job (${HEX32})`));
+    await cluster.api.waitForJob(v1, ['FINISHED'], 60_000);
+    const results = readCommittedLines(out).sort();
+    expect(finalCounts(results)).toEqual(referenceCounts(N, K));
+    const finAlerts = () => alerts.filter((a) => a.type === 'deployment-alert' && a.deployment === 'fin');
+
+    // main() throws: rolled back within the apply.
+    manifest('fin.yaml', { name: 'fin', spec: { ...spec, bundle: THROWS } });
+    const planned = await weir('apply', '-f', file);
+    expect(planned.code).toBe(1);
+    expect(planned.stdout).toMatch(
+      new RegExp(
+        `^weirjob/fin rolled back: version 2 failed \\(version 2 could not start: .*\\); version 1 had FINISHED as job ${v1} and is not run again \\(entry 3\\)$`,
+        'm',
+      ),
+    );
+    let d = await deployment('fin');
+    expect(d).toMatchObject({ status: 'ROLLED_BACK', runningVersion: 1, jobId: v1 });
+    expect(d.history[2]).toMatchObject({
+      version: 3,
+      action: 'rolled-back',
+      rollbackTo: 1,
+      jobId: v1,
+      outcome: 'FINISHED',
+    });
+    await cluster.api.waitFor('the rollback alert', async () => finAlerts().length === 1);
+    expect(finAlerts()[0]).toMatchObject({ status: 'ROLLED_BACK', fromVersion: 2, toVersion: 1, rollbackJobId: null });
+
+    // A version that fails at run time: it starts over (its predecessor had finished), fails, and is
+    // rolled back to the finished job too.
+    manifest('fin.yaml', { name: 'fin', spec: { ...spec, bundle: BROKEN } });
+    const upgraded = await weir('apply', '-f', file);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    const broken = jobIdIn(upgraded.stdout, new RegExp(`upgraded: job ${v1} → job (${HEX32}) without state`));
+    d = await cluster.api.waitFor(
+      'the second rollback',
+      async () => {
+        const r = await deployment('fin');
+        return r.status === 'ROLLED_BACK' && r.history.length === 5 ? r : undefined;
+      },
+      40_000,
+    );
+    expect(d).toMatchObject({ runningVersion: 1, jobId: v1 });
+    expect(d.history[3]).toMatchObject({ version: 4, action: 'upgraded', jobId: broken, outcome: 'ROLLED_BACK' });
+    expect(d.history[4]).toMatchObject({
+      version: 5,
+      rollbackTo: 1,
+      jobId: v1,
+      previousJobId: broken,
+      outcome: 'FINISHED',
+    });
+    await cluster.api.waitFor('the second rollback alert', async () => finAlerts().length === 2);
+    expect(finAlerts()[1]).toMatchObject({ fromVersion: 4, toVersion: 1, jobId: broken, rollbackJobId: null });
+    expect(readCommittedLines(out).sort()).toEqual(results);
+  }, 120_000);
 
   it('savepointNonce takes a savepoint of the running job; restartNonce restarts it from a savepoint', async () => {
     const spec = {
