@@ -17,33 +17,37 @@ import {
   type TypedArrayConstructor,
 } from './serialization.js';
 
-/** Estimated serialized bytes of everything copied so far in this thread. */
+/**
+ * Estimated serialized bytes of everything copied so far in this thread, modulo 2^32 as an int32:
+ * only differences are read, and a module variable past 2^31 would become a boxed double that every
+ * copy of a long-running job reallocates.
+ */
 export let copiedBytes = 0;
 
 export function copyRecord(v: unknown): unknown {
   switch (typeof v) {
     case 'number':
-      copiedBytes += 5;
+      copiedBytes = (copiedBytes + 5) | 0;
       return v;
     case 'string':
-      copiedBytes += v.length + 2;
+      copiedBytes = (copiedBytes + v.length + 2) | 0;
       return v;
     case 'object':
       if (v === null) {
-        copiedBytes += 1;
+        copiedBytes = (copiedBytes + 1) | 0;
         return null;
       }
       // Strings, numbers and bigints are immutable, so only objects are copied.
       return (v as { constructor?: unknown }).constructor === Object ? copyFields(v, false) : copyObject(v);
     case 'boolean':
-      copiedBytes += 1;
+      copiedBytes = (copiedBytes + 1) | 0;
       return v;
     case 'bigint':
-      copiedBytes += 10;
+      copiedBytes = (copiedBytes + 10) | 0;
       return v;
     default:
       // undefined, and what has no data form (functions, symbols)
-      copiedBytes += 1;
+      copiedBytes = (copiedBytes + 1) | 0;
       return undefined;
   }
 }
@@ -54,7 +58,7 @@ export function copyRecord(v: unknown): unknown {
  * prototypes may have enumerable fields) and, once the shape repeats, the decoder's hidden class.
  */
 function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
-  copiedBytes += 2;
+  copiedBytes = (copiedBytes + 2) | 0;
   const node = fieldShape(o, checkOwn);
   if (node === null) return copyDictionary(o as Record<string, unknown>, Object.keys(o));
   const copier = node.copier;
@@ -73,53 +77,53 @@ function copyDictionary(o: Record<string, unknown>, keys: string[]): Record<stri
 /** One field's value: copyRecord, with the size estimate of a field for what is not copied. */
 function copyField(x: unknown): unknown {
   const t = typeof x;
-  if (t === 'number') copiedBytes += 7;
-  else if (t === 'string') copiedBytes += (x as string).length + 4;
+  if (t === 'number') copiedBytes = (copiedBytes + 7) | 0;
+  else if (t === 'string') copiedBytes = (copiedBytes + (x as string).length + 4) | 0;
   else if (t === 'object' || t === 'function' || t === 'symbol') return copyRecord(x);
-  else copiedBytes += 3;
+  else copiedBytes = (copiedBytes + 3) | 0;
   return x;
 }
 
 function copyObject(o: object): unknown {
   if (Array.isArray(o)) return copyArray(o);
   if (o instanceof Date) {
-    copiedBytes += 9;
+    copiedBytes = (copiedBytes + 9) | 0;
     return new Date(o.getTime());
   }
   if (o instanceof Map) {
     const m = new Map<unknown, unknown>();
     for (const [k, v] of o) m.set(copyRecord(k), copyRecord(v));
-    copiedBytes += 2;
+    copiedBytes = (copiedBytes + 2) | 0;
     return m;
   }
   if (o instanceof Set) {
     const s = new Set<unknown>();
     for (const v of o) s.add(copyRecord(v));
-    copiedBytes += 2;
+    copiedBytes = (copiedBytes + 2) | 0;
     return s;
   }
   if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
     if (Buffer.isBuffer(o)) {
-      copiedBytes += o.byteLength + 3;
+      copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
       return Buffer.from(o);
     }
     if (TYPED_KINDS.includes(o.constructor as TypedArrayConstructor)) {
-      copiedBytes += o.byteLength + 3;
+      copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
       return (o as unknown as Uint8Array).slice();
     }
     return copyFields(o, true);
   }
   if (o instanceof ArrayBuffer) {
-    copiedBytes += o.byteLength + 3;
+    copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
     return o.slice(0);
   }
   if (o instanceof RegExp) {
-    copiedBytes += o.source.length + 4;
+    copiedBytes = (copiedBytes + o.source.length + 4) | 0;
     return new RegExp(o.source, o.flags);
   }
   if (o instanceof Error) {
     const stack = copyRecord(o.stack);
-    copiedBytes += 4;
+    copiedBytes = (copiedBytes + 4) | 0;
     return reviveError(String(o.name), String(o.message), stack);
   }
   return copyFields(o, true);
@@ -130,9 +134,9 @@ function copyArray(a: unknown[]): unknown[] {
   const c = new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
     const v = a[i];
-    if (v === undefined && !(i in a)) copiedBytes += 1;
+    if (v === undefined && !(i in a)) copiedBytes = (copiedBytes + 1) | 0;
     else c[i] = copyRecord(v);
   }
-  copiedBytes += 3;
+  copiedBytes = (copiedBytes + 3) | 0;
   return c;
 }

@@ -1,6 +1,6 @@
 // Picks the subpartition of a record, per partitioner (Flink's ChannelSelector implementations).
 import type { ResultPartitionDescriptor } from '../../common/deployment.js';
-import { assignToKeyGroup, murmurInt, operatorIndexForKeyGroup } from '../../common/keygroups.js';
+import { assignToKeyGroup, keyGroupOfHashCode, operatorIndexForKeyGroup } from '../../common/keygroups.js';
 
 export interface ChannelSelector {
   /** True for 'broadcast': every record goes to every subpartition and select() must not be called. */
@@ -79,7 +79,7 @@ function hashSelector(desc: ResultPartitionDescriptor, keySelector?: (v: unknown
       // An int32 key hashes as itself (keyHashCode): skip the generic dispatch on the hot path.
       const kg =
         typeof key === 'number' && (key | 0) === key
-          ? murmurInt(key) % maxParallelism
+          ? keyGroupOfHashCode(key, maxParallelism)
           : assignToKeyGroup(key, maxParallelism);
       const sub = subOfKeyGroup[kg];
       if (sub < 0) {

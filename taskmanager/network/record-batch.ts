@@ -51,7 +51,7 @@ export class RecordBatchBuilder {
     // Past the capacity, assignment appends as push would.
     this.values[n] = copy;
     this.count = n + 1;
-    this.bytes += copiedBytes - before;
+    this.bytes += (copiedBytes - before) | 0;
   }
 
   finish(): RecordBatch | null {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assignToKeyGroup,
+  keyGroupOfHashCode,
   keyGroupRangeFor,
   murmurInt,
   operatorIndexForKeyGroup,
@@ -56,6 +57,22 @@ describe('key groups', () => {
     expect(negative).toBeGreaterThan(400);
     expect(negative).toBeLessThan(606);
     expect(sameGroup).toBeLessThan(700);
+  });
+
+  it('computes the key group of a hash code in int32 arithmetic exactly as the unsigned remainder', () => {
+    let seed = 7;
+    const codes = [0, 1, -1, 65535, 65536, 2147483647, -2147483648];
+    for (let i = 0; i < 20_000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      codes.push(seed);
+    }
+    for (const m of [1, 2, 3, 7, 100, 127, 128, 1000, 4096, 32767, 32768]) {
+      for (const code of codes) {
+        const kg = keyGroupOfHashCode(code, m);
+        if (kg !== murmurInt(code) % m) expect(kg, `code ${code}, max parallelism ${m}`).toBe(murmurInt(code) % m);
+      }
+    }
+    expect(assignToKeyGroup(-7, 128)).toBe(murmurInt(-7) % 128);
   });
 
   it('every key group belongs to exactly the subtask whose range holds it', () => {

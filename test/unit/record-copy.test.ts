@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../common/package-root.js';
 import { copiedBytes, copyRecord } from '../../common/record-copy.js';
 import { decodeRecords, encodeRecords } from '../../common/serialization.js';
+import { RecordBatchBuilder } from '../../taskmanager/network/record-batch.js';
 import { mulberry32 } from '../reference/random.js';
 import { jsonLike, Point, randomValue } from '../reference/random-values.js';
 
@@ -119,10 +120,23 @@ describe('record copy for consumers on the same thread', () => {
     const values = Array.from({ length: 2000 }, () => jsonLike(rnd));
     const before = copiedBytes;
     for (const v of values) copyRecord(v);
-    const estimate = copiedBytes - before;
+    const estimate = (copiedBytes - before) | 0;
     const serialized = encodeRecords(values, null).length;
     // Within a factor of three either way of the codec's size.
     expect(estimate).toBeGreaterThan(serialized / 3);
     expect(estimate).toBeLessThan(serialized * 3);
+  });
+
+  it('keeps its running estimate an int32 past 2^31 bytes, and a batch measures its records across the wrap', () => {
+    // A string is not copied, so 2^28 characters (a rope, no memory) add 2^28 to the estimate.
+    const big = 'x'.repeat(2 ** 28);
+    const batch = new RecordBatchBuilder();
+    for (let i = 0; i < 9; i++) batch.add(big, undefined);
+    expect(copiedBytes | 0).toBe(copiedBytes);
+    const before = batch.size;
+    batch.add({ key: 1, value: 2 }, undefined);
+    expect(before).toBe(9 * (2 ** 28 + 2));
+    expect(batch.size - before).toBeGreaterThan(0);
+    expect(batch.size - before).toBeLessThan(32);
   });
 });
