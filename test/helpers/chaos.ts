@@ -47,7 +47,8 @@ export async function runChaos(
       await cluster.waitFor(
         'a new completed checkpoint',
         async () => (await completedCheckpoints(cluster, jobId)) > before,
-        30_000,
+        // Generous: a loaded machine (both chaos suites at once) once needed more than 30 s.
+        60_000,
       );
       await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 800)));
       const j = await cluster.job(jobId);
