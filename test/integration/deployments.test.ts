@@ -98,6 +98,16 @@ function jobIdIn(text: string, pattern: RegExp): string {
   return m[1]!;
 }
 
+/** Creates deployment `name` of sp-count.ts (upgrade mode savepoint) writing to `<cluster dir>/<name>-out`. */
+async function createCount(name: string, n: number, rate: number) {
+  const out = join(cluster.dir, `${name}-out`);
+  const spec = { bundle: JOB, args: countArgs(out, n, rate), parallelism: 1, upgradeMode: 'savepoint' };
+  const file = manifest(`${name}.yaml`, { name, spec });
+  const created = await weir('apply', '-f', file);
+  const jobId = jobIdIn(created.stdout, new RegExp(`created: job (${HEX32})`));
+  return { out, spec, file, jobId };
+}
+
 async function outputAtLeast(out: string, lines: number): Promise<void> {
   await cluster.api.waitFor(
     `${lines} committed lines in ${out}`,
@@ -238,14 +248,10 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
   }, 150_000);
 
   it('a version that fails at run time, and one whose main() throws, are rolled back from the same savepoint, with an alert; the counts continue exactly', async () => {
-    const out = join(cluster.dir, 'rb-out');
     // Long enough (35 s at 400/s) that the job is still running at the last apply on a loaded machine:
     // a job that has FINISHED by then is started over, not restored.
     const N = 14_000;
-    const spec = { bundle: JOB, args: countArgs(out, N, 400), parallelism: 1, upgradeMode: 'savepoint' };
-    const file = manifest('rb.yaml', { name: 'rb', spec });
-    const created = await weir('apply', '-f', file);
-    const v1 = jobIdIn(created.stdout, new RegExp(`created: job (${HEX32})`));
+    const { out, spec, file, jobId: v1 } = await createCount('rb', N, 400);
     await outputAtLeast(out, 600);
 
     // Fails at its first record, restarts, fails again: rolled back within deployment.rollback.window.
@@ -326,12 +332,8 @@ describe.concurrent('weir apply reconciles jobs to their files', () => {
   }, 150_000);
 
   it('a version after one whose job FINISHED is rolled back to that finished job, which does not run again: its results are not written twice', async () => {
-    const out = join(cluster.dir, 'fin-out');
     const N = 600;
-    const spec = { bundle: JOB, args: countArgs(out, N, 3000), parallelism: 1, upgradeMode: 'savepoint' };
-    const file = manifest('fin.yaml', { name: 'fin', spec });
-    const created = await weir('apply', '-f', file);
-    const v1 = jobIdIn(created.stdout, new RegExp(`created: job (${HEX32})`));
+    const { out, spec, file, jobId: v1 } = await createCount('fin', N, 3000);
     await cluster.api.waitForJob(v1, ['FINISHED'], 60_000);
     const results = readCommittedLines(out).sort();
     expect(finalCounts(results)).toEqual(referenceCounts(N, K));
