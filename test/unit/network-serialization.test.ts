@@ -64,6 +64,14 @@ describe('record serialization', () => {
     const good = encodeRecords([{ key: 'abc', value: [1, 2, 3] }], null);
     expect(() => decodeRecords(good.subarray(0, good.length - 2))).toThrow(/decodeRecords/);
     expect(() => decodeRecords(Uint8Array.of(...good, 0x01))).toThrow(/bytes left/);
+    // Number fields of a shape are read without a bounds check each: a cut one still fails.
+    for (const value of [300, 100_000, 1.5e12]) {
+      const fields = encodeRecords([{ key: 1, value }], null);
+      for (let cut = 1; cut <= 8; cut++)
+        expect(() => decodeRecords(fields.subarray(0, fields.length - cut)), `${value}, ${cut}`).toThrow(
+          /decodeRecords|truncated|not defined|bytes/,
+        );
+    }
     expect(() => encodeRecords([1, 2], [1])).toThrow(/2 values but 1 timestamps/);
   });
 
