@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../common/package-root.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
+import { exchangeLoops } from './benchmarks/exchange-loops.js';
 import { internalSecurity } from './benchmarks/internal-security.js';
 import { jobManagerFailover } from './benchmarks/jobmanager-failover.js';
 import { kafka } from './benchmarks/kafka.js';
@@ -22,6 +23,7 @@ import { renderTable } from './lib/table.js';
 
 const BENCHMARKS: Benchmark[] = [
   keyedCount,
+  exchangeLoops,
   nexmark,
   nexmarkQ8,
   nexmarkPerCore,

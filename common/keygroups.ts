@@ -35,7 +35,12 @@ function fmix(h: number, length: number): number {
  * by key group, and Weir's state is not read by Flink (nor Flink's by Weir).
  */
 export function murmurInt(code: number): number {
-  return fmix(mixH1(0, mixK1(code | 0)), 4) >>> 0;
+  return murmurMix(code) >>> 0;
+}
+
+/** The mixed hash as an int32 (murmurInt before it is read as unsigned). */
+function murmurMix(code: number): number {
+  return fmix(mixH1(0, mixK1(code | 0)), 4);
 }
 
 /**
@@ -45,7 +50,7 @@ export function murmurInt(code: number): number {
  * With maxParallelism at most 2^15 (Flink's bound), every step stays below 2^31.
  */
 export function keyGroupOfHashCode(code: number, maxParallelism: number): number {
-  const h = fmix(mixH1(0, mixK1(code | 0)), 4);
+  const h = murmurMix(code);
   return ((((h >>> 16) % maxParallelism) << 16) | (h & 0xffff)) % maxParallelism;
 }
 

@@ -24,30 +24,34 @@ import {
  */
 export let copiedBytes = 0;
 
+function count(bytes: number): void {
+  copiedBytes = (copiedBytes + bytes) | 0;
+}
+
 export function copyRecord(v: unknown): unknown {
   switch (typeof v) {
     case 'number':
-      copiedBytes = (copiedBytes + 5) | 0;
+      count(5);
       return v;
     case 'string':
-      copiedBytes = (copiedBytes + v.length + 2) | 0;
+      count(v.length + 2);
       return v;
     case 'object':
       if (v === null) {
-        copiedBytes = (copiedBytes + 1) | 0;
+        count(1);
         return null;
       }
       // Strings, numbers and bigints are immutable, so only objects are copied.
       return (v as { constructor?: unknown }).constructor === Object ? copyFields(v, false) : copyObject(v);
     case 'boolean':
-      copiedBytes = (copiedBytes + 1) | 0;
+      count(1);
       return v;
     case 'bigint':
-      copiedBytes = (copiedBytes + 10) | 0;
+      count(10);
       return v;
     default:
       // undefined, and what has no data form (functions, symbols)
-      copiedBytes = (copiedBytes + 1) | 0;
+      count(1);
       return undefined;
   }
 }
@@ -58,7 +62,7 @@ export function copyRecord(v: unknown): unknown {
  * prototypes may have enumerable fields) and, once the shape repeats, the decoder's hidden class.
  */
 function copyFields(o: object, checkOwn: boolean): Record<string, unknown> {
-  copiedBytes = (copiedBytes + 2) | 0;
+  count(2);
   const node = fieldShape(o, checkOwn);
   if (node === null) return copyDictionary(o as Record<string, unknown>, Object.keys(o));
   const copier = node.copier;
@@ -77,53 +81,53 @@ function copyDictionary(o: Record<string, unknown>, keys: string[]): Record<stri
 /** One field's value: copyRecord, with the size estimate of a field for what is not copied. */
 function copyField(x: unknown): unknown {
   const t = typeof x;
-  if (t === 'number') copiedBytes = (copiedBytes + 7) | 0;
-  else if (t === 'string') copiedBytes = (copiedBytes + (x as string).length + 4) | 0;
+  if (t === 'number') count(7);
+  else if (t === 'string') count((x as string).length + 4);
   else if (t === 'object' || t === 'function' || t === 'symbol') return copyRecord(x);
-  else copiedBytes = (copiedBytes + 3) | 0;
+  else count(3);
   return x;
 }
 
 function copyObject(o: object): unknown {
   if (Array.isArray(o)) return copyArray(o);
   if (o instanceof Date) {
-    copiedBytes = (copiedBytes + 9) | 0;
+    count(9);
     return new Date(o.getTime());
   }
   if (o instanceof Map) {
     const m = new Map<unknown, unknown>();
     for (const [k, v] of o) m.set(copyRecord(k), copyRecord(v));
-    copiedBytes = (copiedBytes + 2) | 0;
+    count(2);
     return m;
   }
   if (o instanceof Set) {
     const s = new Set<unknown>();
     for (const v of o) s.add(copyRecord(v));
-    copiedBytes = (copiedBytes + 2) | 0;
+    count(2);
     return s;
   }
   if (ArrayBuffer.isView(o) && !(o instanceof DataView)) {
     if (Buffer.isBuffer(o)) {
-      copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
+      count(o.byteLength + 3);
       return Buffer.from(o);
     }
     if (TYPED_KINDS.includes(o.constructor as TypedArrayConstructor)) {
-      copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
+      count(o.byteLength + 3);
       return (o as unknown as Uint8Array).slice();
     }
     return copyFields(o, true);
   }
   if (o instanceof ArrayBuffer) {
-    copiedBytes = (copiedBytes + o.byteLength + 3) | 0;
+    count(o.byteLength + 3);
     return o.slice(0);
   }
   if (o instanceof RegExp) {
-    copiedBytes = (copiedBytes + o.source.length + 4) | 0;
+    count(o.source.length + 4);
     return new RegExp(o.source, o.flags);
   }
   if (o instanceof Error) {
     const stack = copyRecord(o.stack);
-    copiedBytes = (copiedBytes + 4) | 0;
+    count(4);
     return reviveError(String(o.name), String(o.message), stack);
   }
   return copyFields(o, true);
@@ -134,9 +138,9 @@ function copyArray(a: unknown[]): unknown[] {
   const c = new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
     const v = a[i];
-    if (v === undefined && !(i in a)) copiedBytes = (copiedBytes + 1) | 0;
+    if (v === undefined && !(i in a)) count(1);
     else c[i] = copyRecord(v);
   }
-  copiedBytes = (copiedBytes + 3) | 0;
+  count(3);
   return c;
 }

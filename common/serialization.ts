@@ -820,16 +820,10 @@ function readValue(): unknown {
       return true;
     case TAG_INT8:
       return (src[at++]! << 24) >> 24;
-    case TAG_INT16: {
-      const v = ((src[at]! | (src[at + 1]! << 8)) << 16) >> 16;
-      at += 2;
-      return v;
-    }
-    case TAG_INT32: {
-      const v = src[at]! | (src[at + 1]! << 8) | (src[at + 2]! << 16) | (src[at + 3]! << 24);
-      at += 4;
-      return v;
-    }
+    case TAG_INT16:
+      return readInt16();
+    case TAG_INT32:
+      return readInt32();
     case TAG_FLOAT64:
       return readFloat64();
     case TAG_STRING:
@@ -1003,20 +997,30 @@ function readField(): unknown {
     return t;
   }
   if (t === TAG_INT32) {
-    const v = src[at + 1]! | (src[at + 2]! << 8) | (src[at + 3]! << 16) | (src[at + 4]! << 24);
-    at += 5;
-    return v;
+    at++;
+    return readInt32();
   }
   if (t === TAG_INT16) {
-    const v = ((src[at + 1]! | (src[at + 2]! << 8)) << 16) >> 16;
-    at += 3;
-    return v;
+    at++;
+    return readInt16();
   }
   if (t === TAG_FLOAT64) {
     at++;
     return readFloat64();
   }
   return readValue();
+}
+
+function readInt16(): number {
+  const v = ((src[at]! | (src[at + 1]! << 8)) << 16) >> 16;
+  at += 2;
+  return v;
+}
+
+function readInt32(): number {
+  const v = src[at]! | (src[at + 1]! << 8) | (src[at + 2]! << 16) | (src[at + 3]! << 24);
+  at += 4;
+  return v;
 }
 
 /** A constructor of objects with these keys, as an object literal: one hidden class per shape. */

@@ -410,7 +410,11 @@ export class DeploymentActions {
     return { restore: savepoint, savepoint, notes };
   }
 
-  /** The new version failed: the previous spec runs again from the same state; ROLLED_BACK, with an alert. */
+  /**
+   * The new version failed: the previous spec runs again from the same state; ROLLED_BACK, with an
+   * alert. A previous version whose job had FINISHED is not run again (it would write its results a
+   * second time): the deployment goes back to that finished job.
+   */
   async rollBack(
     record: DeploymentRecord,
     failed: VersionEntry,
@@ -421,21 +425,24 @@ export class DeploymentActions {
     const p: Plan = plan ?? { action: 'upgrade', changes: [], jobChanges: [], savepointRequested: false };
     failed.outcome = 'ROLLED_BACK';
     failed.cause = cause;
-    if (target.finishedJobId) return this.rollBackToFinished(record, failed, target, target.finishedJobId, cause, p);
-    record.status = 'ROLLING_BACK';
-    await this.save(record);
+    const finished = target.finishedJobId;
     let jobId: string;
-    try {
-      jobId = await this.ctx.control.run(target.spec, target.restore);
-    } catch (e) {
-      Object.assign(record, {
-        status: 'FAILED',
-        cause: `${cause}; the rollback to version ${target.version} failed too: ${message(e)}`,
-      });
-      failed.outcome = 'FAILED';
+    if (finished) jobId = finished;
+    else {
+      record.status = 'ROLLING_BACK';
       await this.save(record);
-      this.alert(record, failed.version, null, failed.jobId ?? null, null);
-      return result(record, 'failed', `failed: ${record.cause}`, p);
+      try {
+        jobId = await this.ctx.control.run(target.spec, target.restore);
+      } catch (e) {
+        Object.assign(record, {
+          status: 'FAILED',
+          cause: `${cause}; the rollback to version ${target.version} failed too: ${message(e)}`,
+        });
+        failed.outcome = 'FAILED';
+        await this.save(record);
+        this.alert(record, failed.version, null, failed.jobId ?? null, null);
+        return result(record, 'failed', `failed: ${record.cause}`, p);
+      }
     }
     const entry = addVersion(record, {
       action: 'rolled-back',
@@ -444,9 +451,9 @@ export class DeploymentActions {
       jobId,
       ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
       ...(target.restore ? { restoredFrom: target.restore } : {}),
-      outcome: 'DEPLOYED',
+      outcome: finished ? 'FINISHED' : 'DEPLOYED',
       rollbackTo: target.version,
-      note: `version ${failed.version} failed`,
+      note: `version ${failed.version} failed${finished ? `; version ${target.version} had FINISHED and is not run again` : ''}`,
     });
     Object.assign(record, {
       status: 'ROLLED_BACK',
@@ -455,7 +462,7 @@ export class DeploymentActions {
       running: { spec: target.spec, version: target.version },
     });
     await this.save(record);
-    this.alert(record, failed.version, target.version, failed.jobId ?? null, jobId);
+    this.alert(record, failed.version, target.version, failed.jobId ?? null, finished ? null : jobId);
     this.ctx.log.warn(
       {
         deployment: record.name,
@@ -463,62 +470,23 @@ export class DeploymentActions {
         version: target.version,
         jobId,
         restore: target.restore,
+        finished: Boolean(finished),
         cause,
       },
       'deployment rolled back',
     );
+    const how = finished
+      ? `had FINISHED as job ${jobId} and is not run again`
+      : `runs again as job ${jobId} ${fromWhere(target.restore)}`;
     return result(
       record,
       'rolled-back',
-      `rolled back: version ${failed.version} failed (${cause}); version ${target.version} runs again as job ${jobId} ${fromWhere(target.restore)} (entry ${entry.version})`,
+      `rolled back: version ${failed.version} failed (${cause}); version ${target.version} ${how} (entry ${entry.version})`,
       p,
       {
         ...(target.restore ? { restoredFrom: target.restore } : {}),
         ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
       },
-    );
-  }
-
-  /**
-   * The version before had FINISHED: its input was done, so running it again would write its
-   * results a second time. The rollback restores what there was: that version, finished.
-   */
-  private async rollBackToFinished(
-    record: DeploymentRecord,
-    failed: VersionEntry,
-    target: RollbackTarget,
-    finishedJobId: string,
-    cause: string,
-    plan: Plan,
-  ): Promise<ApplyResult> {
-    const entry = addVersion(record, {
-      action: 'rolled-back',
-      changes: diffSpecs(failed.spec, target.spec),
-      spec: target.spec,
-      jobId: finishedJobId,
-      ...(failed.jobId ? { previousJobId: failed.jobId } : {}),
-      outcome: 'FINISHED',
-      rollbackTo: target.version,
-      note: `version ${failed.version} failed; version ${target.version} had FINISHED and is not run again`,
-    });
-    Object.assign(record, {
-      status: 'ROLLED_BACK',
-      cause,
-      jobId: finishedJobId,
-      running: { spec: target.spec, version: target.version },
-    });
-    await this.save(record);
-    this.alert(record, failed.version, target.version, failed.jobId ?? null, null);
-    this.ctx.log.warn(
-      { deployment: record.name, failedVersion: failed.version, version: target.version, finishedJobId, cause },
-      'deployment rolled back to a finished version',
-    );
-    return result(
-      record,
-      'rolled-back',
-      `rolled back: version ${failed.version} failed (${cause}); version ${target.version} had FINISHED as job ${finishedJobId} and is not run again (entry ${entry.version})`,
-      plan,
-      failed.jobId ? { previousJobId: failed.jobId } : {},
     );
   }
 

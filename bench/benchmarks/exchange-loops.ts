@@ -1,0 +1,104 @@
+// What the keyBy exchange costs per record, in one process with the engine's own classes, against
+// the keyed count's hand-written loop (the whole work of a record) measured in the same run:
+//   - producer side: a generated record through ResultPartition.emit (its key group and
+//     subpartition, then a copy for the consumer on the same thread or the codec for the other);
+//   - consumer side: decoding 32 KiB buffers of the same records.
+// The ratios say how many hand-written records each side costs.
+import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
+import { DEFAULT_KEYS, eventAt } from '../lib/keyed-records.js';
+import { median, medianNote } from '../lib/stats.js';
+import { handWrittenLoop } from './keyed-count.js';
+import { decodeRecords, encodeRecords } from '../../common/serialization.js';
+import { ResultPartition } from '../../taskmanager/network/result-partition.js';
+
+const RECORDS = 5_000_000;
+const PER_BUFFER = 3650; // about 32 KiB of these records
+
+/** ns per record of emitting `records` records into a two-subpartition hash partition. */
+function producerSide(records: number): number {
+  const partition = new ResultPartition(
+    {
+      partitionId: 'bench',
+      partitioner: 'hash',
+      consumers: [0, 1],
+      consumerMaxParallelism: 128,
+      consumerParallelism: 2,
+    } as ConstructorParameters<typeof ResultPartition>[0],
+    {
+      producerSubtask: 0,
+      bufferTimeoutMs: 100,
+      keySelector: (e) => (e as { key: number }).key,
+      segmentSize: 32 * 1024,
+      maxQueuedBuffers: 4,
+    },
+  );
+  let handedOver = 0;
+  // Subpartition 0 is consumed on this thread (copies), 1 elsewhere (bytes); both take all.
+  partition.subscribe(0, { onBuffer() {}, onRecordBatch: () => handedOver++, onEvent() {}, onError() {} }, 1e9);
+  partition.subscribe(1, { onBuffer: () => handedOver++, onEvent() {}, onError() {} }, 1e9);
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) partition.emit(eventAt(i, DEFAULT_KEYS), undefined);
+  const ns = ((performance.now() - t0) / records) * 1e6;
+  partition.flushAll();
+  if (handedOver < 2) throw new Error('the partition did not hand buffers to both consumers');
+  return ns;
+}
+
+/** ns per record of decoding buffers of the keyed count's records. */
+function consumerSide(records: number): number {
+  const buffers: Uint8Array[] = [];
+  for (let i = 0; i < records; i += PER_BUFFER) {
+    const batch = [];
+    for (let j = i; j < Math.min(records, i + PER_BUFFER); j++) batch.push(eventAt(j, DEFAULT_KEYS));
+    buffers.push(encodeRecords(batch, null));
+  }
+  let decoded = 0;
+  const t0 = performance.now();
+  for (const b of buffers) decoded += decodeRecords(b).values.length;
+  const ns = ((performance.now() - t0) / records) * 1e6;
+  if (decoded !== records) throw new Error(`decoded ${decoded} records, expected ${records}`);
+  return ns;
+}
+
+export const exchangeLoops: Benchmark = {
+  name: 'exchange-loops',
+  description:
+    "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, copy or serialize; consumer side: decode) against the hand-written keyed-count loop",
+  async run(options: BenchOptions): Promise<BenchmarkResult> {
+    const records = Math.max(100_000, Math.round(RECORDS * options.scale));
+    // Warm-up of each, then rounds of all three.
+    handWrittenLoop(records / 5, DEFAULT_KEYS);
+    producerSide(records / 5);
+    consumerSide(records / 5);
+    const loop: number[] = [];
+    const producer: number[] = [];
+    const consumer: number[] = [];
+    for (let r = 0; r < Math.max(3, options.repetitions); r++) {
+      loop.push((handWrittenLoop(records, DEFAULT_KEYS) / records) * 1e6);
+      producer.push(producerSide(records));
+      consumer.push(consumerSide(records));
+      options.log(
+        `round ${r + 1}: loop ${loop.at(-1)!.toFixed(1)} ns, producer ${producer.at(-1)!.toFixed(1)} ns, consumer ${consumer.at(-1)!.toFixed(1)} ns per record`,
+      );
+    }
+    const ratio = (xs: number[]) => median(xs.map((x, i) => x / loop[i]!));
+    const ns = (xs: number[]) => medianNote(xs.map((x) => Math.round(x * 10) / 10));
+    return {
+      benchmark: this.name,
+      description: this.description,
+      figures: [
+        { name: 'hand-written keyed-count loop', value: median(loop), unit: 'ns/record', note: ns(loop) },
+        {
+          name: 'producer side (emit: key group, copy or serialize)',
+          value: median(producer),
+          unit: 'ns/record',
+          note: ns(producer),
+        },
+        { name: 'consumer side (decode)', value: median(consumer), unit: 'ns/record', note: ns(consumer) },
+        { name: 'producer side / loop', value: ratio(producer), unit: 'ratio', note: 'median over the rounds' },
+        { name: 'consumer side / loop', value: ratio(consumer), unit: 'ratio', note: 'median over the rounds' },
+      ],
+      details: { records, loop, producer, consumer },
+    };
+  },
+};
