@@ -987,8 +987,8 @@ function readShaped(id: number): Record<string, unknown> {
 
 /**
  * A field of a shaped object: readValue, with the numbers most fields hold read here. Small enough
- * for V8 to inline into the shape's constructor, which it does not do with readValue (a record of
- * two ints decodes in 23 ns instead of 31).
+ * for V8 to inline into the shape's constructor, which it does not do with readValue (see the
+ * exchange-loops benchmark).
  */
 function readField(): unknown {
   const t = src[at]!;
