@@ -2,16 +2,20 @@
 // the keyed count's hand-written loop (the whole work of a record) measured in the same run:
 //   - producer side: a generated record through ResultPartition.emit (its key group and
 //     subpartition, then a copy for the consumer on the same thread or the codec for the other);
-//   - consumer side: decoding 32 KiB buffers of the same records.
+//   - consumer side: decoding 32 KiB buffers of the same records;
+//   - and the two builders the producer side fills, alone: the serializer (RecordSerializer.add
+//     into 32 KiB buffers) and the same-thread copy (RecordBatchBuilder.add).
 // The ratios say how many hand-written records each side costs.
 import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
 import { DEFAULT_KEYS, eventAt } from '../lib/keyed-records.js';
 import { median, medianNote } from '../lib/stats.js';
 import { handWrittenLoop } from './keyed-count.js';
-import { decodeRecords, encodeRecords } from '../../common/serialization.js';
+import { decodeRecords, encodeRecords, RecordSerializer } from '../../common/serialization.js';
+import { RecordBatchBuilder } from '../../taskmanager/network/record-batch.js';
 import { ResultPartition } from '../../taskmanager/network/result-partition.js';
 
 const RECORDS = 5_000_000;
+const SEGMENT = 32 * 1024;
 const PER_BUFFER = 3650; // about 32 KiB of these records
 
 /** ns per record of emitting `records` records into a two-subpartition hash partition. */
@@ -28,7 +32,7 @@ function producerSide(records: number): number {
       producerSubtask: 0,
       bufferTimeoutMs: 100,
       keySelector: (e) => (e as { key: number }).key,
-      segmentSize: 32 * 1024,
+      segmentSize: SEGMENT,
       maxQueuedBuffers: 4,
     },
   );
@@ -43,6 +47,23 @@ function producerSide(records: number): number {
   if (handedOver < 2) throw new Error('the partition did not hand buffers to both consumers');
   return ns;
 }
+
+/** ns per record of one builder taking `records` generated records, finished at the segment size. */
+function builderAlone(records: number, builder: RecordSerializer | RecordBatchBuilder): number {
+  let finished = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) {
+    builder.add(eventAt(i, DEFAULT_KEYS), undefined);
+    if (builder.size >= SEGMENT) finished += builder.finish() === null ? 0 : 1;
+  }
+  const ns = ((performance.now() - t0) / records) * 1e6;
+  builder.dispose();
+  if (finished === 0) throw new Error('the builder finished no buffer');
+  return ns;
+}
+
+const serializeAlone = (records: number) => builderAlone(records, new RecordSerializer(4096, SEGMENT));
+const copyAlone = (records: number) => builderAlone(records, new RecordBatchBuilder());
 
 /** ns per record of decoding buffers of the keyed count's records. */
 function consumerSide(records: number): number {
@@ -63,22 +84,28 @@ function consumerSide(records: number): number {
 export const exchangeLoops: Benchmark = {
   name: 'exchange-loops',
   description:
-    "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, copy or serialize; consumer side: decode) against the hand-written keyed-count loop",
+    "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, copy or serialize; consumer side: decode; the serializer and the copy alone) against the hand-written keyed-count loop",
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(100_000, Math.round(RECORDS * options.scale));
-    // Warm-up of each, then rounds of all three.
+    // Warm-up of each, then rounds of all five.
     handWrittenLoop(records / 5, DEFAULT_KEYS);
     producerSide(records / 5);
     consumerSide(records / 5);
+    serializeAlone(records / 5);
+    copyAlone(records / 5);
     const loop: number[] = [];
     const producer: number[] = [];
     const consumer: number[] = [];
+    const serialize: number[] = [];
+    const copy: number[] = [];
     for (let r = 0; r < Math.max(3, options.repetitions); r++) {
       loop.push((handWrittenLoop(records, DEFAULT_KEYS) / records) * 1e6);
       producer.push(producerSide(records));
       consumer.push(consumerSide(records));
+      serialize.push(serializeAlone(records));
+      copy.push(copyAlone(records));
       options.log(
-        `round ${r + 1}: loop ${loop.at(-1)!.toFixed(1)} ns, producer ${producer.at(-1)!.toFixed(1)} ns, consumer ${consumer.at(-1)!.toFixed(1)} ns per record`,
+        `round ${r + 1}: loop ${loop.at(-1)!.toFixed(1)} ns, producer ${producer.at(-1)!.toFixed(1)} ns, consumer ${consumer.at(-1)!.toFixed(1)} ns, serializer ${serialize.at(-1)!.toFixed(1)} ns, copy ${copy.at(-1)!.toFixed(1)} ns per record`,
       );
     }
     const ratio = (xs: number[]) => median(xs.map((x, i) => x / loop[i]!));
@@ -95,10 +122,24 @@ export const exchangeLoops: Benchmark = {
           note: ns(producer),
         },
         { name: 'consumer side (decode)', value: median(consumer), unit: 'ns/record', note: ns(consumer) },
+        {
+          name: 'serializer alone (RecordSerializer.add)',
+          value: median(serialize),
+          unit: 'ns/record',
+          note: ns(serialize),
+        },
+        {
+          name: 'same-thread copy alone (RecordBatchBuilder.add)',
+          value: median(copy),
+          unit: 'ns/record',
+          note: ns(copy),
+        },
         { name: 'producer side / loop', value: ratio(producer), unit: 'ratio', note: 'median over the rounds' },
         { name: 'consumer side / loop', value: ratio(consumer), unit: 'ratio', note: 'median over the rounds' },
+        { name: 'serializer alone / loop', value: ratio(serialize), unit: 'ratio', note: 'median over the rounds' },
+        { name: 'copy alone / loop', value: ratio(copy), unit: 'ratio', note: 'median over the rounds' },
       ],
-      details: { records, loop, producer, consumer },
+      details: { records, loop, producer, consumer, serialize, copy },
     };
   },
 };

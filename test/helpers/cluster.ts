@@ -1,11 +1,12 @@
 // Starts a real cluster for a test: one JobManager and N TaskManagers as separate OS processes
 // (the compiled `weir` CLI), on free ports, in a fresh directory; stop() always kills them all.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../common/package-root.js';
 import { restApi } from './rest-api.js';
+import { removeAfterTest } from './test-dirs.js';
 
 const ROOT = packageRoot();
 const WEIR = join(ROOT, 'bin', 'weir.js');
@@ -93,6 +94,7 @@ export async function killAndWait(p: ChildProcess, signal: NodeJS.Signals, grace
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-test-'));
+  const removeDir = removeAfterTest(dir);
   // REST requests may name savepoint and restore paths anywhere in the test's directory.
   const config = {
     'heartbeat.interval': '500 ms',
@@ -110,7 +112,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     // TaskManagers first, so the JobManager sees them leave; then the JobManager.
     await Promise.all(processes.slice(1).map((p) => killAndWait(p.proc, 'SIGTERM', 8000)));
     if (processes[0]) await killAndWait(processes[0].proc, 'SIGTERM', 8000);
-    if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
 
   try {

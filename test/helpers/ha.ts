@@ -1,11 +1,12 @@
 // A cluster whose JobManager can be killed and started again (high availability): fixed ports, so
 // that TaskManagers find the new JobManager where the old one was, and one working directory.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAndWait, startProcess, type ProcessHandle } from './cluster.js';
 import { freePort } from './ports.js';
 import { restApi } from './rest-api.js';
+import { removeAfterTest } from './test-dirs.js';
 
 export interface HaCluster {
   dir: string;
@@ -27,6 +28,7 @@ export async function startHaCluster(
   opts: { taskManagers?: number; slots?: number; config?: Record<string, string> } = {},
 ): Promise<HaCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-ha-'));
+  const removeDir = removeAfterTest(dir);
   const [restPort, rpcPort] = [await freePort(), await freePort()];
   const config = {
     'heartbeat.interval': '300 ms',
@@ -61,7 +63,7 @@ export async function startHaCluster(
   const stop = async () => {
     await Promise.all(taskManagers.map((t) => killAndWait(t.proc, 'SIGTERM', 8000)));
     if (jobManager) await killAndWait(jobManager.proc, 'SIGTERM', 8000);
-    if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
   try {
     await startJobManager();
