@@ -81,32 +81,31 @@ function consumerSide(records: number): number {
   return ns;
 }
 
+/** What each round measures beside the loop: figure name, short label, ns per record of `records`. */
+const PARTS: { name: string; label: string; measure: (records: number) => number }[] = [
+  { name: 'producer side (emit: key group, copy or serialize)', label: 'producer', measure: producerSide },
+  { name: 'consumer side (decode)', label: 'consumer', measure: consumerSide },
+  { name: 'serializer alone (RecordSerializer.add)', label: 'serializer', measure: serializeAlone },
+  { name: 'same-thread copy alone (RecordBatchBuilder.add)', label: 'copy', measure: copyAlone },
+];
+
 export const exchangeLoops: Benchmark = {
   name: 'exchange-loops',
   description:
     "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, copy or serialize; consumer side: decode; the serializer and the copy alone) against the hand-written keyed-count loop",
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(100_000, Math.round(RECORDS * options.scale));
-    // Warm-up of each, then rounds of all five.
-    handWrittenLoop(records / 5, DEFAULT_KEYS);
-    producerSide(records / 5);
-    consumerSide(records / 5);
-    serializeAlone(records / 5);
-    copyAlone(records / 5);
+    const loopNs = (n: number) => (handWrittenLoop(n, DEFAULT_KEYS) / n) * 1e6;
+    // Warm-up of each, then rounds of all.
+    loopNs(records / 5);
+    for (const part of PARTS) part.measure(records / 5);
     const loop: number[] = [];
-    const producer: number[] = [];
-    const consumer: number[] = [];
-    const serialize: number[] = [];
-    const copy: number[] = [];
+    const samples = PARTS.map(() => [] as number[]);
     for (let r = 0; r < Math.max(3, options.repetitions); r++) {
-      loop.push((handWrittenLoop(records, DEFAULT_KEYS) / records) * 1e6);
-      producer.push(producerSide(records));
-      consumer.push(consumerSide(records));
-      serialize.push(serializeAlone(records));
-      copy.push(copyAlone(records));
-      options.log(
-        `round ${r + 1}: loop ${loop.at(-1)!.toFixed(1)} ns, producer ${producer.at(-1)!.toFixed(1)} ns, consumer ${consumer.at(-1)!.toFixed(1)} ns, serializer ${serialize.at(-1)!.toFixed(1)} ns, copy ${copy.at(-1)!.toFixed(1)} ns per record`,
-      );
+      loop.push(loopNs(records));
+      PARTS.forEach((part, i) => samples[i]!.push(part.measure(records)));
+      const parts = PARTS.map((part, i) => `${part.label} ${samples[i]!.at(-1)!.toFixed(1)} ns`).join(', ');
+      options.log(`round ${r + 1}: loop ${loop.at(-1)!.toFixed(1)} ns, ${parts} per record`);
     }
     const ratio = (xs: number[]) => median(xs.map((x, i) => x / loop[i]!));
     const ns = (xs: number[]) => medianNote(xs.map((x) => Math.round(x * 10) / 10));
@@ -115,31 +114,20 @@ export const exchangeLoops: Benchmark = {
       description: this.description,
       figures: [
         { name: 'hand-written keyed-count loop', value: median(loop), unit: 'ns/record', note: ns(loop) },
-        {
-          name: 'producer side (emit: key group, copy or serialize)',
-          value: median(producer),
+        ...PARTS.map((part, i) => ({
+          name: part.name,
+          value: median(samples[i]!),
           unit: 'ns/record',
-          note: ns(producer),
-        },
-        { name: 'consumer side (decode)', value: median(consumer), unit: 'ns/record', note: ns(consumer) },
-        {
-          name: 'serializer alone (RecordSerializer.add)',
-          value: median(serialize),
-          unit: 'ns/record',
-          note: ns(serialize),
-        },
-        {
-          name: 'same-thread copy alone (RecordBatchBuilder.add)',
-          value: median(copy),
-          unit: 'ns/record',
-          note: ns(copy),
-        },
-        { name: 'producer side / loop', value: ratio(producer), unit: 'ratio', note: 'median over the rounds' },
-        { name: 'consumer side / loop', value: ratio(consumer), unit: 'ratio', note: 'median over the rounds' },
-        { name: 'serializer alone / loop', value: ratio(serialize), unit: 'ratio', note: 'median over the rounds' },
-        { name: 'copy alone / loop', value: ratio(copy), unit: 'ratio', note: 'median over the rounds' },
+          note: ns(samples[i]!),
+        })),
+        ...PARTS.map((part, i) => ({
+          name: `${part.name.replace(/ \(.*\)$/, '')} / loop`,
+          value: ratio(samples[i]!),
+          unit: 'ratio',
+          note: 'median over the rounds',
+        })),
       ],
-      details: { records, loop, producer, consumer, serialize, copy },
+      details: { records, loop, ...Object.fromEntries(PARTS.map((part, i) => [part.label, samples[i]!])) },
     };
   },
 };

@@ -157,7 +157,7 @@ export class BenchCluster {
    * timestamps, so a later poll does not change them.
    */
   async waitForFinished(jobId: string, timeoutMs = 300_000): Promise<JobDetails> {
-    let intervalMs = 100;
+    let nextMs = 100;
     const job = await this.poll(
       `job ${jobId} to end`,
       async () => {
@@ -165,7 +165,11 @@ export class BenchCluster {
         return TERMINAL.has(j.state) ? j : undefined;
       },
       timeoutMs,
-      () => (intervalMs = Math.min(1000, intervalMs * 1.5)),
+      () => {
+        const ms = nextMs;
+        nextMs = Math.min(1000, nextMs * 1.5);
+        return ms;
+      },
     );
     if (job.state !== 'FINISHED') {
       const ex = await this.client
