@@ -15,11 +15,20 @@ export class TaskManagerMetricsServer {
   private readonly registry = new Registry();
   private server: Server | undefined;
 
-  constructor(taskManagerId: string, tasks: () => Iterable<TaskView>) {
+  constructor(taskManagerId: string, tasks: () => Iterable<TaskView>, slotsWithoutSpare: () => number) {
     collectDefaultMetrics({
       register: this.registry,
       prefix: 'weir_taskmanager_process_',
       labels: { tm_id: taskManagerId },
+    });
+    new Gauge({
+      name: 'weir_taskmanager_slots_without_spare_thread',
+      help: 'slots that have run tasks and have no spare thread loaded yet: a job deployed there now waits for a thread to load',
+      labelNames: ['tm_id'],
+      registers: [this.registry],
+      collect() {
+        this.set({ tm_id: taskManagerId }, slotsWithoutSpare());
+      },
     });
     // One series per task; a task whose `pick` gives undefined (a connector metric it lacks) has none.
     const gauge = (name: string, help: string, pick: (m: TaskMetrics) => number | undefined) =>

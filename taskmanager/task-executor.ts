@@ -47,6 +47,10 @@ export class TaskExecutor {
     );
   }
 
+  slotsWithoutSpare(): number {
+    return this.slots.filter((s) => s.awaitsSpare()).length;
+  }
+
   /** JavaScript heap in use across the slots' threads (the main thread's is added by the caller). */
   slotHeapUsedBytes(): number {
     return this.slots.reduce((n, s) => n + s.heapUsedBytes, 0);

@@ -153,7 +153,11 @@ async function startMetricsServer(
   executor: TaskExecutor,
   log: Logger,
 ): Promise<{ metrics: TaskManagerMetricsServer; metricsAddress: string }> {
-  const metrics = new TaskManagerMetricsServer(id, () => executor.taskViews());
+  const metrics = new TaskManagerMetricsServer(
+    id,
+    () => executor.taskViews(),
+    () => executor.slotsWithoutSpare(),
+  );
   let metricsAddress = '';
   try {
     metricsAddress = `${addresses.host}:${await metrics.listen(addresses.bindHost, conf.getInt('metrics.reporter.prom.port'))}`;

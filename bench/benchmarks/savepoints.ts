@@ -87,6 +87,8 @@ async function measure(
     const sp = (await cluster.checkpoints(jobId)).latest.savepoint!;
     const checkpoint = await checkpointNow();
 
+    // A job that has run for a while: its slots have their spare threads loaded.
+    await cluster.awaitSpareThreads();
     const stopAt = Date.now();
     const stopped = await operation(
       cluster,

@@ -132,8 +132,30 @@ export class BenchCluster {
     return uploadBundle(this.client, bundlePath);
   }
 
+  /** Submits a job once every slot that ran tasks has its spare thread loaded. */
   async run(jarId: string, args: string[], parallelism: number): Promise<string> {
+    await this.awaitSpareThreads();
     return runJar(this.client, jarId, { programArgs: args, parallelism });
+  }
+
+  /**
+   * A slot that ran tasks loads a spare thread (about half a second of a core) once it has been
+   * empty for a second, or once its next tasks run. A measured job waits for those loads, so that
+   * they land between jobs, not inside one, as they would between a real cluster's rare deployments.
+   */
+  async awaitSpareThreads(): Promise<void> {
+    await this.poll('the TaskManagers to load their spare slot threads', () => this.sparesLoaded(), 30_000, 50);
+  }
+
+  private async sparesLoaded(): Promise<boolean> {
+    const tms = (await this.client.get<{ taskmanagers: { metricsAddress: string }[] }>('/taskmanagers')).taskmanagers;
+    const missing = await Promise.all(
+      tms.map(async ({ metricsAddress }) => {
+        const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+        return Number(/^weir_taskmanager_slots_without_spare_thread\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      }),
+    );
+    return missing.every((n) => n === 0);
   }
 
   /** Process ids of the TaskManagers registered now, as their heartbeats report them. */

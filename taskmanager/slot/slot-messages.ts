@@ -27,8 +27,6 @@ export interface SlotWorkerData {
   host: string;
   /** Address the data server binds (taskmanager.bind-host, else taskmanager.host). */
   bindHost: string;
-  /** Port the slot's data server binds: 0 or configured at first, then the same again when the thread is replaced. */
-  dataPort: number;
   /** Port other TaskManagers are told to connect to (taskmanager.data.port + slot); 0 announces the bound one. */
   announcedDataPort: number;
   segmentSize: number;
@@ -51,6 +49,8 @@ export type ToSlot =
   | { t: 'serve'; port: MessagePort }
   | { t: 'bundle'; req: number; entryPath?: string; error?: string }
   | { t: 'aligned'; executionId: string; maxAllowedWatermark: number }
+  /** Binds the data server (0 or configured at first, then the same port again when the thread is replaced). */
+  | { t: 'activate'; dataPort: number }
   | { t: 'close' };
 
 export interface SlotTaskMetrics {
@@ -62,6 +62,8 @@ export interface SlotTaskMetrics {
 }
 
 export type FromSlot =
+  /** The engine is loaded; a spare thread now waits for `activate`. */
+  | { t: 'loaded' }
   | { t: 'ready'; dataAddress: string; boundPort: number }
   | ({ t: 'state' } & TaskStateUpdate)
   | { t: 'metrics'; tasks: SlotTaskMetrics[]; heapUsedBytes: number }

@@ -156,15 +156,23 @@ port.on('message', (msg: ToSlot) => {
       else p?.reject(new Error(msg.error ?? 'bundle unavailable'));
       return;
     }
+    case 'activate':
+      void activate(msg.dataPort);
+      return;
     case 'close':
       void close();
       return;
   }
 });
 
-const bound = await bindServer(server, data.bindHost, data.dataPort, serverCredentials(data.security));
-// What consumers are told and what this thread's own partitions are recognised by; behind NAT or
-// port forwarding it is not the bound address.
-const dataAddress = `${data.host}:${data.announcedDataPort || bound}`;
-network.setDataAddress(dataAddress);
-send({ t: 'ready', dataAddress, boundPort: bound });
+// A thread may be loaded ahead of need (a spare) while the thread it replaces still holds the port.
+async function activate(dataPort: number): Promise<void> {
+  const bound = await bindServer(server, data.bindHost, dataPort, serverCredentials(data.security));
+  // What consumers are told and what this thread's own partitions are recognised by; behind NAT or
+  // port forwarding it is not the bound address.
+  const dataAddress = `${data.host}:${data.announcedDataPort || bound}`;
+  network.setDataAddress(dataAddress);
+  send({ t: 'ready', dataAddress, boundPort: bound });
+}
+
+send({ t: 'loaded' });

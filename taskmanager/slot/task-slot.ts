@@ -4,7 +4,9 @@
 // terminated because a task does not stop on cancel. A dead thread takes only its slot's tasks down.
 // A thread that ran tasks is replaced once the slot is empty: user code loads into a thread's
 // module cache, and only a new thread forgets it (no module state carried into the next attempt
-// or job, no memory kept for every job ever run).
+// or job, no memory kept for every job ever run). Loading the engine into a thread takes about half
+// a second of CPU, so a slot that has run tasks keeps a spare thread loaded ahead of need: the next
+// job or attempt deploys at once instead of waiting for it.
 import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type { SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
@@ -44,6 +46,16 @@ interface SlotTask {
 
 const TRIGGER_REPLY_TIMEOUT_MS = 10_000;
 
+/** Spare threads of this TaskManager load one after another, leaving the other cores to running tasks. */
+let spareLoads: Promise<void> = Promise.resolve();
+/**
+ * A slot loads its spare once it has been empty for a second, or once its tasks have all been
+ * RUNNING for 5 s: not while a job deploys or restores there, which a load would slow down, and not
+ * for a job that ends within seconds (tests, short bounded jobs), which would only pay for it.
+ */
+const SPARE_IDLE_MS = 1000;
+const SPARE_RUNNING_MS = 5000;
+
 export class TaskSlot {
   readonly tasks = new Map<string, SlotTask>();
   /** The address announced for this slot's data server (what consumers connect to). */
@@ -63,6 +75,11 @@ export class TaskSlot {
   /** The current thread ran tasks, so it holds their jobs' modules. */
   private used = false;
   private recycling: Promise<void> | undefined;
+  /** The slot has run tasks, so it keeps a spare thread. */
+  private hasRun = false;
+  /** A thread with the engine loaded and no data server bound yet; `start` activates it. */
+  private spare: { worker: Worker; release: () => void; unwatch: () => void; loaded: boolean } | undefined;
+  private spareTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly index: number,
@@ -76,21 +93,11 @@ export class TaskSlot {
     private readonly log: Logger,
   ) {}
 
-  /** Starts the slot's thread; resolves with its data address. */
+  /** Starts the slot's thread (the spare, when one is loaded or loading); resolves with its data address. */
   start(): Promise<string> {
-    const ports = this.config.dataPorts[this.index] ?? { bind: 0, announced: 0 };
-    const { cancellationTimeoutMs: _, dataPorts: __, youngGenerationMb, ...rest } = this.config;
-    const workerData: SlotWorkerData = {
-      ...rest,
-      slotIndex: this.index,
-      dataPort: this.boundPort || ports.bind,
-      announcedDataPort: ports.announced,
-    };
-    const worker = new Worker(new URL('./slot-worker.js', import.meta.url), {
-      workerData,
-      name: `slot-${this.index}`,
-      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
-    });
+    const spare = this.takeSpare();
+    if (spare) this.log.info({ slot: this.index, loaded: spare.loaded }, "the slot's spare thread takes over");
+    const worker = spare?.worker ?? this.newThread();
     this.worker = worker;
     this.ready = false;
     this.used = false;
@@ -104,6 +111,7 @@ export class TaskSlot {
           this.ready = true;
           for (const q of this.queued.splice(0)) this.post(q.msg, q.transfer);
           resolve(msg.dataAddress);
+          if (this.hasRun) this.prepareSpareAfter(SPARE_IDLE_MS, () => this.tasks.size === 0);
           return;
         }
         this.onMessage(msg);
@@ -132,7 +140,76 @@ export class TaskSlot {
         this.terminationReason = undefined;
         this.restart();
       });
+      worker.postMessage({ t: 'activate', dataPort: this.boundPort || this.ports().bind } satisfies ToSlot);
     });
+  }
+
+  private ports(): SlotDataPorts {
+    return this.config.dataPorts[this.index] ?? { bind: 0, announced: 0 };
+  }
+
+  private newThread(): Worker {
+    const { cancellationTimeoutMs: _, dataPorts: __, youngGenerationMb, ...rest } = this.config;
+    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, announcedDataPort: this.ports().announced };
+    return new Worker(new URL('./slot-worker.js', import.meta.url), {
+      workerData,
+      name: `slot-${this.index}`,
+      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
+    });
+  }
+
+  /** The spare, no longer watched; the next spare of the TaskManager may start loading. */
+  private takeSpare(): { worker: Worker; loaded: boolean } | undefined {
+    const spare = this.spare;
+    this.spare = undefined;
+    spare?.unwatch();
+    spare?.release();
+    return spare;
+  }
+
+  /** Loads the spare after `ms` if `still()` holds then (one timer: a later call replaces an earlier one). */
+  private prepareSpareAfter(ms: number, still: () => boolean): void {
+    if (this.spare || this.closing) return;
+    clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => still() && this.prepareSpare(), ms).unref();
+  }
+
+  /** Loads a spare thread after the TaskManager's other spares, unless the slot has one or is closing. */
+  private prepareSpare(): void {
+    if (this.spare || this.closing) return;
+    spareLoads = spareLoads.then(
+      () =>
+        new Promise<void>((release) => {
+          if (this.spare || this.closing) return release();
+          const worker = this.newThread();
+          const lost = (why: string) => {
+            if (this.spare?.worker !== worker) return;
+            this.spare = undefined;
+            this.log.warn({ slot: this.index, why }, 'a spare thread of the slot was lost');
+            release();
+          };
+          const onMessage = (m: FromSlot) => {
+            if (m.t !== 'loaded' || this.spare?.worker !== worker) return;
+            this.spare.loaded = true;
+            release();
+          };
+          const onError = (err: Error) => lost(err.message);
+          const onExit = (code: number) => lost(`exited with code ${code}`);
+          worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+          const unwatch = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+          this.spare = { worker, release, unwatch, loaded: false };
+        }),
+    );
+  }
+
+  /** The slot has run tasks and its spare thread is not loaded yet (the metric the benchmarks wait on). */
+  awaitsSpare(): boolean {
+    return this.hasRun && !this.closing && !this.spare?.loaded;
+  }
+
+  private async dropSpare(): Promise<void> {
+    clearTimeout(this.spareTimer);
+    await this.takeSpare()?.worker.terminate();
   }
 
   submit(tdd: TaskDeploymentDescriptor): void {
@@ -208,12 +285,13 @@ export class TaskSlot {
   /** The TaskManager is shutting down: threads whose tasks end are not replaced any more. */
   beginShutdown(): void {
     this.closing = true;
+    void this.dropSpare();
   }
 
   /** Stops the thread: its tasks are canceled first (see awaitAll). */
   async close(): Promise<void> {
     this.closing = true;
-    await this.recycling;
+    await Promise.all([this.recycling, this.dropSpare()]);
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((r) => (this.closed = r));
@@ -235,7 +313,10 @@ export class TaskSlot {
       this.queued.push({ msg, transfer });
       return;
     }
-    if (msg.t === 'submit') this.used = true;
+    if (msg.t === 'submit') {
+      this.used = true;
+      this.hasRun = true;
+    }
     this.worker.postMessage(msg, transfer);
   }
 
@@ -282,6 +363,7 @@ export class TaskSlot {
       case 'log':
         this.listener.log(msg.line);
         return;
+      case 'loaded':
       case 'ready':
       case 'closed':
         return;
@@ -301,6 +383,8 @@ export class TaskSlot {
       if (task.cancelTimer) clearTimeout(task.cancelTimer);
       this.tasks.delete(executionId);
     }
+    const allRunning = () => this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.state === 'RUNNING');
+    if (state === 'RUNNING' && allRunning()) this.prepareSpareAfter(SPARE_RUNNING_MS, allRunning);
     this.listener.onTaskState({
       executionId,
       jobId: task.jobId,
@@ -319,16 +403,20 @@ export class TaskSlot {
     if (!old) return;
     this.worker = undefined;
     this.ready = false;
-    const closed = new Promise<void>((r) => old.on('message', (m: FromSlot) => m.t === 'closed' && r()));
+    const closed = new Promise<boolean>((r) => old.on('message', (m: FromSlot) => m.t === 'closed' && r(true)));
     old.postMessage({ t: 'close' } satisfies ToSlot);
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
-    await old.terminate();
+    // Once the old thread's data server is shut, its port is free and the next thread can bind it
+    // while the old one is still being torn down.
+    const shut = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+    const terminated = old.terminate();
+    if (!shut || this.closing) await terminated;
     if (this.closing) return;
     try {
       await this.start();
     } catch (e) {
       this.fatal(e as Error);
     }
+    await terminated;
   }
 
   private fatal(e: Error): void {

@@ -105,6 +105,37 @@ describe('slot threads', () => {
     await c.waitFor('the new job to make progress', async () => (await sourceRecords(c, next)) > a, 10_000);
   }, 60_000);
 
+  it('a slot that ran tasks keeps a spare thread loaded, and the next job deploys on it', async () => {
+    cluster = await startCluster({ taskManagers: 1, slots: 1 });
+    const c = cluster;
+    const tmId = (await c.rest('/taskmanagers')).body.taskmanagers[0].id;
+    const withoutSpare = async () => {
+      const text = (await c.rest(`/taskmanagers/${tmId}/metrics/prometheus`)).body as string;
+      return Number(/^weir_taskmanager_slots_without_spare_thread\{[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const takeovers = () =>
+      readFileSync(c.taskManagers[0]!.outFile, 'utf8').split("the slot's spare thread takes over").length - 1;
+    // A slot that never ran tasks needs none.
+    expect(await withoutSpare()).toBe(0);
+    const first = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
+    await running(c, first);
+    await c.waitFor('the spare thread loaded while the job runs', async () => (await withoutSpare()) === 0, 20_000);
+    expect(takeovers()).toBe(0);
+    await c.rest(`/jobs/${first}?mode=cancel`, { method: 'PATCH' });
+    await c.waitForJob(first, ['CANCELED'], 15_000);
+    const second = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
+    await running(c, second);
+    expect(takeovers()).toBe(1);
+    const a = await sourceRecords(c, second);
+    await c.waitFor(
+      'the job on the spare thread to make progress',
+      async () => (await sourceRecords(c, second)) > a,
+      10_000,
+    );
+    // And the slot loads its next spare.
+    await c.waitFor('the next spare thread loaded', async () => (await withoutSpare()) === 0, 20_000);
+  }, 60_000);
+
   it("loads user code anew for each attempt: module state does not leak into a restart; a slot thread's young generation has its default size", async () => {
     cluster = await startCluster({ taskManagers: 1, slots: 1 });
     const jobId = await cluster.submit('test/jobs/module-state.ts', [], 1);
