@@ -12,7 +12,7 @@ import type { ArchivedJob, JobArchive } from './job-archive.js';
 import { JobMaster, type JobMasterOptions, type JobRecovery } from './job-master.js';
 import type { JobRecorder } from './ha/job-recorder.js';
 import { AsyncOperations } from './rest/async-operations.js';
-import { planJob } from './planner.js';
+import { planJob, SparePlanner } from './planner.js';
 import type { ResourceManager } from './resource-manager.js';
 import { disposeSavepoint } from './checkpoint/savepoint-disposal.js';
 import {
@@ -93,6 +93,7 @@ export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
   /** Savepoint, stop, manual checkpoint and disposal requests the REST API polls. */
   readonly operations = new AsyncOperations();
+  private readonly planners = new SparePlanner();
   /** End-of-job work (checkpoint retention, archiving) that shutdown waits for. */
   private readonly endings = new Set<Promise<void>>();
   /** High availability: every job's record, so that a new JobManager takes the running ones over. */
@@ -200,6 +201,7 @@ export class Dispatcher {
       defaultParallelism,
       timeoutMs: conf.getDuration('dispatcher.planner.timeout'),
       fallbackName: jar.manifest.name,
+      spare: this.planners,
     }).catch((e: Error) => {
       throw new RequestError(`Job planning failed: ${e.message}`);
     });
@@ -434,6 +436,7 @@ export class Dispatcher {
    * instead: their tasks stop, but their records and checkpoints stay for the next JobManager.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.planners.close();
     if (this.recorder) {
       // The records as they are now (statistics included) are what the next JobManager continues from.
       await this.recorder.close();

@@ -1,6 +1,8 @@
 // Plans a job by running its main() in a short-lived, time-limited child process: the
-// JobManager never runs user code in its own process.
-import { fork } from 'node:child_process';
+// JobManager never runs user code in its own process. A JobManager keeps one such process started
+// ahead of need (Node started and the engine's API loaded, no user code), so a submission does not
+// wait for a process to start.
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateJobGraph, type JobGraph } from '../common/jobgraph.js';
@@ -15,6 +17,8 @@ export interface PlanOptions {
   fallbackName: string;
   /** Called with the child's pid once it is started (tests check it is gone afterwards). */
   onSpawn?: (pid: number) => void;
+  /** Where a process started ahead of need comes from; without it, one is started now. */
+  spare?: SparePlanner;
 }
 
 const STDERR_TAIL_BYTES = 2048;
@@ -42,6 +46,61 @@ function failureMessage(reply: Extract<PlanReply, { type: 'error' }>): string {
   }
 }
 
+function startPlanner(childPath: string): ChildProcess {
+  return fork(childPath, [], {
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
+/**
+ * One planning process kept started. After each take, the next one starts a second later, so it
+ * does not compete with the job just submitted. It exits with the JobManager (its IPC channel
+ * closes) or on close().
+ */
+export class SparePlanner {
+  private child: ChildProcess | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly delayMs = 1000) {}
+
+  /** The spare's process id, once one is started. */
+  get sparePid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The spare if it is still alive; the next one is started later. */
+  take(): ChildProcess | undefined {
+    const child = this.child;
+    this.child = undefined;
+    this.replenish();
+    return child?.connected && child.exitCode === null && child.signalCode === null ? child : undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+  }
+
+  private replenish(): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const childPath = plannerChildPath();
+      if (this.closed || this.child || !existsSync(childPath)) return;
+      const child = startPlanner(childPath);
+      child.once('exit', () => this.child === child && (this.child = undefined));
+      child.once('error', () => this.child === child && (this.child = undefined));
+      this.child = child;
+    }, this.delayMs);
+    this.timer.unref();
+  }
+}
+
 /** The compiled child: vitest and the engine alike fork dist/, never TypeScript sources. */
 export function plannerChildPath(): string {
   return join(packageRoot(), 'dist', 'jobmanager', 'planner-child.js');
@@ -55,11 +114,7 @@ export function plannerChildPath(): string {
 export async function planJob(entryPath: string, opts: PlanOptions): Promise<JobGraph> {
   const childPath = plannerChildPath();
   if (!existsSync(childPath)) throw new Error(`cannot plan jobs: ${childPath} is missing (run npm run build)`);
-  const child = fork(childPath, [], {
-    execArgv: [],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'advanced',
-  });
+  const child = opts.spare?.take() ?? startPlanner(childPath);
   if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   let stderr = '';
   child.stderr!.setEncoding('utf8');

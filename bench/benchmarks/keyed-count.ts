@@ -77,6 +77,7 @@ async function runWeir(
   parallelism: number,
   taskManagerPids: number[],
 ): Promise<WeirRun> {
+  await cluster.awaitSpareThreads(); // not inside the CPU figure
   const { result: job, cpuSeconds } = await cpuDuring(taskManagerPids, async () =>
     cluster.waitForFinished(await cluster.run(jarId, [String(records), String(keys)], parallelism)),
   );

@@ -111,6 +111,7 @@ function weirVariant(
         check(query, warm);
         const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
         try {
+          await cluster.awaitSpareThreads(); // not inside the CPU figure
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
             // NaN, which no count equals, were the round's loop not run first.
             runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN, phases),

@@ -31,6 +31,7 @@ export async function runTwoChained(
   pids: number[],
   expectedResults: number | undefined,
 ): Promise<TwoChainedRun> {
+  await cluster.awaitSpareThreads(); // not inside the CPU figure
   const { result: jobs, cpuSeconds } = await cpuDuring(pids, async () => {
     const ids = await Promise.all([cluster.run(jarId, args, 1), cluster.run(jarId, args, 1)]);
     return Promise.all(ids.map((id) => cluster.waitForFinished(id)));

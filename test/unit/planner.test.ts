@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle, extractBundle } from '../../common/bundle.js';
-import { planJob, plannerChildPath, type PlanOptions } from '../../jobmanager/planner.js';
+import { planJob, plannerChildPath, SparePlanner, type PlanOptions } from '../../jobmanager/planner.js';
+import { until } from '../helpers/processes.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -41,7 +42,10 @@ describe('planJob', () => {
       timeoutMs: 20_000,
       fallbackName: 'fallback',
       ...opts,
-      onSpawn: (p) => (pid = p),
+      onSpawn: (p) => {
+        pid = p;
+        opts.onSpawn?.(p);
+      },
     });
     const settled = await result.then(
       (graph) => ({ graph, error: undefined }),
@@ -128,5 +132,38 @@ describe('planJob', () => {
     expect(error?.message).toBe(
       'the job planning process exited with code 7 before returning a job graph: giving up now',
     );
+  });
+
+  it('plans with a process started ahead of need, and a new one each time; a spare that died is not used', async () => {
+    const spare = new SparePlanner(10);
+    try {
+      const entry = await entryOf(
+        'spare',
+        `export default function main(env: any) { env.fromSequence(1, 3).print(); }`,
+      );
+      // None is kept before the first plan.
+      expect((await plan(entry, { spare })).error).toBeUndefined();
+      await until('a spare planning process', () => spare.sparePid !== undefined, 10_000);
+      const first = spare.sparePid!;
+      let used: number | undefined;
+      expect((await plan(entry, { spare, onSpawn: (p) => (used = p) })).error).toBeUndefined();
+      expect(used).toBe(first);
+      // The next spare is a new process; killed while it waits, it is replaced by a fresh start.
+      await until('the next spare', () => spare.sparePid !== undefined && spare.sparePid !== first, 10_000);
+      const dead = spare.sparePid!;
+      process.kill(dead, 'SIGKILL');
+      await until('the killed spare to be gone', () => !isAlive(dead), 10_000);
+      const third = await plan(entry, { spare, onSpawn: (p) => (used = p) });
+      expect(third.error).toBeUndefined();
+      expect(used).not.toBe(dead);
+      // Closing kills the spare it holds.
+      await until('a spare after the third plan', () => spare.sparePid !== undefined, 10_000);
+      const last = spare.sparePid!;
+      spare.close();
+      await until('the closed spare to be gone', () => !isAlive(last), 10_000);
+      expect(spare.sparePid).toBeUndefined();
+    } finally {
+      spare.close();
+    }
   });
 });
