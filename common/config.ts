@@ -138,6 +138,12 @@ export const OPTIONS = {
     description:
       "largest young generation of each slot thread's heap (V8's default: 48 mb); records that wait between threads, or in a window's state for the watermark, are collected there rather than promoted",
   },
+  'taskmanager.slot.spare-thread': {
+    kind: 'boolean',
+    default: true,
+    description:
+      'a slot that has run tasks keeps a thread with the engine loaded (about 30 MB), so the next job or restart attempt there does not wait about a second for one to load',
+  },
   'taskmanager.network.memory.buffers-per-channel': {
     kind: 'int',
     default: 4,

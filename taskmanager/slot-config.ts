@@ -37,6 +37,7 @@ export function slotConfig(
     stateDir: join(opts.workingDir, 'state'),
     metricsIntervalMs: Math.max(50, Math.min(500, opts.heartbeatIntervalMs)),
     cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),
+    spareThread: conf.getBoolean('taskmanager.slot.spare-thread'),
     // Records between operators on different threads wait for a credit, a watermark or the other
     // thread's turn, and window results wait in the next window's state for the watermark of every
     // upstream subtask: tens of milliseconds, in which V8's default young generation (48 MB) fills

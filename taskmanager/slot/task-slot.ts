@@ -83,8 +83,10 @@ export class TaskSlot {
 
   constructor(
     readonly index: number,
-    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'dataPort' | 'announcedDataPort'> & {
+    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'announcedDataPort'> & {
       cancellationTimeoutMs: number;
+      /** taskmanager.slot.spare-thread */
+      spareThread: boolean;
       dataPorts: SlotDataPorts[];
       /** The largest young generation of the thread's heap, in MB (taskmanager.memory.young-generation-size). */
       youngGenerationMb: number;
@@ -149,7 +151,7 @@ export class TaskSlot {
   }
 
   private newThread(): Worker {
-    const { cancellationTimeoutMs: _, dataPorts: __, youngGenerationMb, ...rest } = this.config;
+    const { cancellationTimeoutMs: _, dataPorts: __, spareThread: ___, youngGenerationMb, ...rest } = this.config;
     const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, announcedDataPort: this.ports().announced };
     return new Worker(new URL('./slot-worker.js', import.meta.url), {
       workerData,
@@ -169,7 +171,7 @@ export class TaskSlot {
 
   /** Loads the spare after `ms` if `still()` holds then (one timer: a later call replaces an earlier one). */
   private prepareSpareAfter(ms: number, still: () => boolean): void {
-    if (this.spare || this.closing) return;
+    if (this.spare || this.closing || !this.config.spareThread) return;
     clearTimeout(this.spareTimer);
     this.spareTimer = setTimeout(() => still() && this.prepareSpare(), ms).unref();
   }
@@ -204,7 +206,7 @@ export class TaskSlot {
 
   /** The slot has run tasks and its spare thread is not loaded yet (the metric the benchmarks wait on). */
   awaitsSpare(): boolean {
-    return this.hasRun && !this.closing && !this.spare?.loaded;
+    return this.config.spareThread && this.hasRun && !this.closing && !this.spare?.loaded;
   }
 
   private async dropSpare(): Promise<void> {

@@ -136,6 +136,26 @@ describe('slot threads', () => {
     await c.waitFor('the next spare thread loaded', async () => (await withoutSpare()) === 0, 20_000);
   }, 60_000);
 
+  it('with taskmanager.slot.spare-thread false, a slot loads no spare: each thread that replaces another loads then', async () => {
+    cluster = await startCluster({ taskManagers: 1, slots: 1, config: { 'taskmanager.slot.spare-thread': 'false' } });
+    const c = cluster;
+    const runAndCancel = async () => {
+      const jobId = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
+      await running(c, jobId);
+      await c.rest(`/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+      await c.waitForJob(jobId, ['CANCELED'], 15_000);
+    };
+    await runAndCancel();
+    // With spares on, the slot emptied by the cancel loads one after a second; this is three.
+    await sleep(3000);
+    await runAndCancel();
+    // The second cancel replaced the thread (the next job runs on the replacement): with spares
+    // on, by the spare loaded meanwhile.
+    const next = await c.submit('test/jobs/slot-threads.ts', ['none', '0', '1000'], 1);
+    await running(c, next);
+    expect(readFileSync(c.taskManagers[0]!.outFile, 'utf8')).not.toContain("the slot's spare thread takes over");
+  }, 60_000);
+
   it("loads user code anew for each attempt: module state does not leak into a restart; a slot thread's young generation has its default size", async () => {
     cluster = await startCluster({ taskManagers: 1, slots: 1 });
     const jobId = await cluster.submit('test/jobs/module-state.ts', [], 1);
