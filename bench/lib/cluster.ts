@@ -140,8 +140,8 @@ export class BenchCluster {
 
   /**
    * A slot that ran tasks loads a spare thread (about half a second of a core) once it has been
-   * empty for a second, or once its next tasks run. A measured job waits for those loads, so that
-   * they land between jobs, not inside one, as they would between a real cluster's rare deployments.
+   * empty for a second, or once its tasks have run for 5 s. A measured job waits for those loads, so
+   * that they land between jobs, not inside one, as they would between a real cluster's rare deployments.
    */
   async awaitSpareThreads(): Promise<void> {
     await this.poll('the TaskManagers to load their spare slot threads', () => this.sparesLoaded(), 30_000, 50);
