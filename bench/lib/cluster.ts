@@ -148,9 +148,8 @@ export class BenchCluster {
   }
 
   private async sparesLoaded(): Promise<boolean> {
-    const tms = (await this.client.get<{ taskmanagers: { metricsAddress: string }[] }>('/taskmanagers')).taskmanagers;
     const missing = await Promise.all(
-      tms.map(async ({ metricsAddress }) => {
+      (await this.taskManagers()).map(async ({ metricsAddress }) => {
         const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
         return Number(/^weir_taskmanager_slots_without_spare_thread\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
       }),
@@ -160,8 +159,12 @@ export class BenchCluster {
 
   /** Process ids of the TaskManagers registered now, as their heartbeats report them. */
   async taskManagerPids(): Promise<number[]> {
-    const tms = (await this.client.get<{ taskmanagers: { pid: number }[] }>('/taskmanagers')).taskmanagers;
-    return tms.map((t) => t.pid);
+    return (await this.taskManagers()).map((t) => t.pid);
+  }
+
+  private async taskManagers(): Promise<{ pid: number; metricsAddress: string }[]> {
+    return (await this.client.get<{ taskmanagers: { pid: number; metricsAddress: string }[] }>('/taskmanagers'))
+      .taskmanagers;
   }
 
   job(jobId: string): Promise<JobDetails> {

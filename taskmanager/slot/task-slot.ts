@@ -176,9 +176,8 @@ export class TaskSlot {
     this.spareTimer = setTimeout(() => still() && this.prepareSpare(), ms).unref();
   }
 
-  /** Loads a spare thread after the TaskManager's other spares, unless the slot has one or is closing. */
+  /** Loads a spare thread after the TaskManager's other spares, unless by then the slot has one or is closing. */
   private prepareSpare(): void {
-    if (this.spare || this.closing) return;
     spareLoads = spareLoads.then(
       () =>
         new Promise<void>((release) => {

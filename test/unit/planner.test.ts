@@ -142,6 +142,7 @@ describe('planJob', () => {
         `export default function main(env: any) { env.fromSequence(1, 3).print(); }`,
       );
       // None is kept before the first plan.
+      expect(spare.sparePid).toBeUndefined();
       expect((await plan(entry, { spare })).error).toBeUndefined();
       await until('a spare planning process', () => spare.sparePid !== undefined, 10_000);
       const first = spare.sparePid!;
