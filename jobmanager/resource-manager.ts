@@ -1,6 +1,7 @@
 // The ResourceManager: registered TaskManagers, their slots, and their liveness. A TaskManager is
-// lost when its heartbeats stop for `heartbeat.timeout`, or sooner when heartbeat requests fail
-// because its process is gone (connection refused), so a SIGKILL is noticed in seconds.
+// lost when neither its heartbeats nor its answers to heartbeat requests arrive for
+// `heartbeat.timeout`, or sooner when heartbeat requests fail because its process is gone
+// (connection refused), so a SIGKILL is noticed in seconds.
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import {
@@ -47,6 +48,8 @@ export interface ResourceManagerEvents {
 export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
   readonly taskManagers = new Map<string, TaskManagerInfo>();
   private timer: NodeJS.Timeout | undefined;
+  private lastRoundAt = 0;
+  private verdictPostponed = false;
 
   constructor(
     readonly jobManagerId: string,
@@ -60,6 +63,7 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
   }
 
   start(): void {
+    this.lastRoundAt = Date.now();
     this.timer = setInterval(() => this.heartbeatRound(), this.heartbeatIntervalMs);
     this.timer.unref();
   }
@@ -151,17 +155,34 @@ export class ResourceManager extends EventEmitter<ResourceManagerEvents> {
 
   private heartbeatRound(): void {
     const now = Date.now();
+    const late = now - this.lastRoundAt - this.heartbeatIntervalMs;
+    this.lastRoundAt = now;
+    // A round far behind its time means this process was paused (GC, an overloaded machine): the
+    // heartbeats that arrived meanwhile are still queued behind this timer, so judging now would
+    // declare live TaskManagers lost. The next round judges once they were read; never two in a
+    // row are postponed, so a JobManager that is late every round still finds a dead TaskManager.
+    const judge = !(late > this.heartbeatIntervalMs && !this.verdictPostponed);
+    if (!judge)
+      this.log.warn({ lateMs: late }, 'heartbeat round ran late; the verdict on silent TaskManagers waits a round');
+    this.verdictPostponed = !judge;
     for (const tm of [...this.taskManagers.values()]) {
-      if (now - tm.lastHeartbeat > this.heartbeatTimeoutMs) {
+      if (judge && now - tm.lastHeartbeat > this.heartbeatTimeoutMs) {
         this.remove(
           tm,
-          `TaskManager ${tm.id} (${tm.rpcAddress}) sent no heartbeat for ${now - tm.lastHeartbeat} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`,
+          `TaskManager ${tm.id} (${tm.rpcAddress}) sent no heartbeat and answered no heartbeat request for ${now - tm.lastHeartbeat} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`,
         );
         continue;
       }
-      fencedUnary(tm.client, 'RequestHeartbeat', { jobManagerId: this.jobManagerId }, this.heartbeatIntervalMs)
-        .then(() => {
+      fencedUnary<{ jobManagerId: string }, { known: boolean }>(
+        tm.client,
+        'RequestHeartbeat',
+        { jobManagerId: this.jobManagerId },
+        this.heartbeatIntervalMs,
+      )
+        .then((res) => {
           tm.failedRequests = 0;
+          // An answer is as much a sign of life as a heartbeat, unless it serves another JobManager.
+          if (res.known) tm.lastHeartbeat = Math.max(tm.lastHeartbeat, Date.now());
         })
         .catch((err: Error) => {
           tm.failedRequests++;

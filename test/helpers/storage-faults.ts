@@ -1,6 +1,6 @@
 // A checkpoint directory that really cannot be written, for the tests of checkpoint storage
-// failures. As root (where chmod stops nothing) a small tmpfs is mounted: filled up it gives
-// ENOSPC, remounted read-only EROFS. Without the privilege to mount, root gets ENOTDIR (the job's
+// failures. As root (where chmod stops nothing) a small tmpfs is mounted: filled up, and kept full,
+// it gives ENOSPC; remounted read-only, EROFS. Without the privilege to mount, root gets ENOTDIR (the job's
 // checkpoint directory replaced by a file), anyone else EACCES (chmod 0555).
 import { execFileSync } from 'node:child_process';
 import {
@@ -60,7 +60,13 @@ export class CheckpointStorageFaults {
     } else if (fault === 'full') {
       const filler = join(this.root, 'filler');
       fill(filler);
-      this.undo = () => unlinkSync(filler);
+      // Space freed later (the checkpoint before the fill deleted once the one being written when it
+      // happened completes) would let the next checkpoints fit: the filler takes it back at once.
+      const topUp = setInterval(() => fill(filler), 5);
+      this.undo = () => {
+        clearInterval(topUp);
+        unlinkSync(filler);
+      };
     } else {
       // A file open for writing at that moment makes the remount fail (busy): try again.
       for (let attempt = 0; ; attempt++) {
