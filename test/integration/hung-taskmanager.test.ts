@@ -9,7 +9,9 @@ import { startCluster, type ProcessHandle, type TestCluster } from '../helpers/c
 import { finalCounts, readCommittedLines } from '../helpers/output.js';
 import { referenceCounts } from '../reference/counts.js';
 
-const HEARTBEAT_TIMEOUT_MS = 2000;
+// Short enough to keep the test quick, long enough that a loaded machine's pause of a healthy
+// process (two test files run at once on two cores) is not taken for a hang.
+const HEARTBEAT_TIMEOUT_MS = 3000;
 
 let cluster: TestCluster | undefined;
 let stopped: ProcessHandle | undefined;
