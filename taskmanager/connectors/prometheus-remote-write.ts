@@ -1,9 +1,10 @@
 // The Prometheus remote-write 1.0 wire format: a WriteRequest (proto/prometheus-remote-write.proto)
 // serialized with protobufjs and snappy block-compressed, posted with the headers below. Records
 // of one batch are grouped into one TimeSeries per series, samples in arrival order.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { compressSync, uncompressSync } from 'snappy';
+import type * as Protobuf from 'protobufjs';
+import type * as Snappy from 'snappy';
 import { METRIC_NAME_LABEL_NAME, type PrometheusTimeSeriesLike } from '../../api/prometheus-sink.js';
 import { packageRoot } from '../../common/package-root.js';
 
@@ -34,11 +35,16 @@ export interface WireWriteRequest {
   timeseries: WireTimeSeries[];
 }
 
-let writeRequestType: protobuf.Type | undefined;
+// protobufjs and snappy load on first use: every slot thread imports this module, few write to Prometheus.
+const load = createRequire(import.meta.url);
+let snappy: typeof Snappy | undefined;
+const snappyModule = () => (snappy ??= load('snappy') as typeof Snappy);
+
+let writeRequestType: Protobuf.Type | undefined;
 
 /** The WriteRequest message type, loaded once from proto/prometheus-remote-write.proto. */
-export function writeRequestMessage(): protobuf.Type {
-  writeRequestType ??= protobuf
+export function writeRequestMessage(): Protobuf.Type {
+  writeRequestType ??= (load('protobufjs') as typeof Protobuf)
     .loadSync(join(packageRoot(), 'proto', 'prometheus-remote-write.proto'))
     .lookupType('prometheus.WriteRequest');
   return writeRequestType;
@@ -69,12 +75,12 @@ export function encodeWriteRequest(request: WireWriteRequest): Uint8Array {
 
 /** The request body: the serialized WriteRequest, snappy block-compressed. */
 export function writeRequestBody(request: WireWriteRequest): Buffer {
-  return compressSync(Buffer.from(encodeWriteRequest(request)));
+  return snappyModule().compressSync(Buffer.from(encodeWriteRequest(request)));
 }
 
 /** Reads a request body back (tests, debugging): snappy-decompressed unless `compressed` is false. */
 export function decodeWriteRequest(body: Uint8Array, compressed = true): WireWriteRequest {
-  const bytes = compressed ? (uncompressSync(Buffer.from(body), { asBuffer: true }) as Buffer) : body;
+  const bytes = compressed ? (snappyModule().uncompressSync(Buffer.from(body), { asBuffer: true }) as Buffer) : body;
   const type = writeRequestMessage();
   const obj = type.toObject(type.decode(bytes), { longs: Number, defaults: true, arrays: true }) as WireWriteRequest;
   for (const ts of obj.timeseries) {

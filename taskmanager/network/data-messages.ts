@@ -1,7 +1,7 @@
-// TypeScript shapes of proto/data.proto messages as @grpc/proto-loader decodes them
-// (camelCase fields, oneof name in `kind`).
-import type * as grpc from '@grpc/grpc-js';
-import { loadProto, serviceClient } from '../../common/rpc.js';
+// TypeScript shapes of proto/data.proto messages as data-codec.ts decodes them (camelCase fields,
+// the oneof's name in `kind`, as @grpc/proto-loader decodes them).
+import * as grpc from '@grpc/grpc-js';
+import { DATA_EXCHANGE_SERVICE } from './data-codec.js';
 
 export interface PartitionRequest {
   partitionId: string;
@@ -19,6 +19,8 @@ export type ProducerMessage =
   | { kind?: 'event'; event: Uint8Array }
   | { kind?: 'error'; error: { message: string } };
 
+let clientConstructor: grpc.ServiceClientConstructor | undefined;
+
 export function dataExchangeClientConstructor(): grpc.ServiceClientConstructor {
-  return serviceClient(loadProto('data.proto'), 'weir.data.DataExchange');
+  return (clientConstructor ??= grpc.makeGenericClientConstructor(DATA_EXCHANGE_SERVICE, 'DataExchange'));
 }

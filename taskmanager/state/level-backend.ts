@@ -10,7 +10,8 @@
 // (the writes between two checkpoints): a delta is the epochs since the last completed checkpoint,
 // read from memory, so it costs nothing in LevelDB reads however large the database is.
 import { rm } from 'node:fs/promises';
-import { Level } from 'level';
+import { createRequire } from 'node:module';
+import type { Level } from 'level';
 import type { KeyGroupRange } from '../../common/keygroups.js';
 import { checkCanonicalMap, fromCanonicalValue, toCanonicalValue } from './canonical-values.js';
 import { checkKeyGroupRange, keyGroupInRange } from './key-group-check.js';
@@ -191,7 +192,9 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   static async open(dir: string, opts: LevelBackendOptions): Promise<LevelKeyedStateBackend> {
     checkKeyGroupRange(opts.maxParallelism, opts.keyGroupRange);
     await rm(dir, { recursive: true, force: true });
-    const db: LevelDb = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    // Loaded here, not with the module: every slot thread imports this one, fewer open a level backend.
+    const { Level: LevelDatabase } = createRequire(import.meta.url)('level') as { Level: typeof Level };
+    const db: LevelDb = new LevelDatabase<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (err) {

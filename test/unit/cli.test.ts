@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/main.js';
+import { buildProgram, loadCommands } from '../../cli/main.js';
 import { createBundle } from '../../common/bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,7 +78,7 @@ describe('weir CLI', () => {
   it.each(commands.map((cmd) => ({ cmd, name: ['weir', ...cmd].join(' ') })))(
     '$name --help exits 0 and describes the command',
     async ({ cmd }) => {
-      const program = buildProgram();
+      const program = buildProgram(await loadCommands(['node', 'weir', ...cmd]));
       let out = '';
       const capture = (c: Command) => {
         c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
