@@ -1,7 +1,8 @@
 // Configuration with Flink's key names: weir.yaml, then WEIR_* environment variables, then
 // CLI flags and -D key=value, each overriding the one before.
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { parseDuration, parseMemorySize } from './units.js';
 
 type Kind = 'string' | 'int' | 'double' | 'duration' | 'memory' | 'boolean';
@@ -665,7 +666,9 @@ function flatten(prefix: string, value: unknown, out: ConfigMap): void {
 export function readConfigFile(path: string): ConfigMap {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    // Loaded here: most processes are configured by -D options and read no file.
+    const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
+    doc = yaml.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new Error(`cannot read configuration file ${path}: ${(e as Error).message}`, { cause: e });
   }
