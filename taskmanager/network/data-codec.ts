@@ -47,13 +47,17 @@ export function encodeProducerMessage(msg: ProducerMessage): Buffer {
   return w.finish() as Buffer;
 }
 
-/** Reads the fields of a nested message of `len` bytes, calling `field` for each, skipping what it does not take. */
-function readNested(r: Reader, len: number, field: (number: number, wireType: number) => boolean): void {
-  const end = r.pos + len;
+/** Reads fields up to `end`, calling `field` for each; what it does not take (false) is skipped. */
+function readFields(r: Reader, end: number, field: (number: number, wireType: number) => boolean): void {
   while (r.pos < end) {
     const t = r.uint32();
     if (!field(t >>> 3, t & 7)) r.skipType(t & 7);
   }
+}
+
+/** The fields of a nested message of `len` bytes. */
+function readNested(r: Reader, len: number, field: (number: number, wireType: number) => boolean): void {
+  readFields(r, r.pos + len, field);
 }
 
 function readPartitionRequest(r: Reader, len: number): PartitionRequest {
@@ -93,30 +97,28 @@ export function decodeConsumerMessage(bytes: Uint8Array): ConsumerMessage {
   const r = Reader.create(bytes);
   // A message with no oneof set decodes without a kind, as proto-loader's did; the service refuses it.
   let msg = {} as ConsumerMessage;
-  while (r.pos < r.len) {
-    const t = r.uint32();
-    const [n, wire] = [t >>> 3, t & 7];
-    if (wire === LENGTH_DELIMITED && n === 1) msg = { kind: 'request', request: readPartitionRequest(r, r.uint32()) };
-    else if (wire === LENGTH_DELIMITED && n === 2)
-      msg = { kind: 'credit', credit: { credit: readFirstField(r, r.uint32(), 0) } };
-    else r.skipType(wire);
-  }
+  readFields(r, r.len, (n, wire) => {
+    if (wire !== LENGTH_DELIMITED) return false;
+    if (n === 1) msg = { kind: 'request', request: readPartitionRequest(r, r.uint32()) };
+    else if (n === 2) msg = { kind: 'credit', credit: { credit: readFirstField(r, r.uint32(), 0) } };
+    else return false;
+    return true;
+  });
   return msg;
 }
 
 export function decodeProducerMessage(bytes: Uint8Array): ProducerMessage {
   const r = Reader.create(bytes);
   let msg = {} as ProducerMessage;
-  while (r.pos < r.len) {
-    const t = r.uint32();
-    const [n, wire] = [t >>> 3, t & 7];
+  readFields(r, r.len, (n, wire) => {
+    if (wire !== LENGTH_DELIMITED) return false;
     // Bytes of a Buffer are a view of it, not a copy (protobufjs's BufferReader slices).
-    if (wire === LENGTH_DELIMITED && n === 1) msg = { kind: 'buffer', buffer: r.bytes() };
-    else if (wire === LENGTH_DELIMITED && n === 2) msg = { kind: 'event', event: r.bytes() };
-    else if (wire === LENGTH_DELIMITED && n === 3)
-      msg = { kind: 'error', error: { message: readFirstField(r, r.uint32(), '') } };
-    else r.skipType(wire);
-  }
+    if (n === 1) msg = { kind: 'buffer', buffer: r.bytes() };
+    else if (n === 2) msg = { kind: 'event', event: r.bytes() };
+    else if (n === 3) msg = { kind: 'error', error: { message: readFirstField(r, r.uint32(), '') } };
+    else return false;
+    return true;
+  });
   return msg;
 }
 
