@@ -143,7 +143,7 @@ export const OPTIONS = {
     kind: 'boolean',
     default: true,
     description:
-      'a slot that has run tasks keeps a thread with the engine loaded (about 32 MB resident), so the next job or restart attempt there does not wait about a second for one to load',
+      'a slot that has run tasks keeps a thread with the engine loaded (about 32 MB resident), so the next job or restart attempt there does not wait for one to load (about a third of a second of a core, longer while several load at once)',
   },
   'taskmanager.network.memory.buffers-per-channel': {
     kind: 'int',

@@ -139,7 +139,7 @@ export class BenchCluster {
   }
 
   /**
-   * A slot that ran tasks loads a spare thread (about half a second of a core) once it has been
+   * A slot that ran tasks loads a spare thread (about a third of a second of a core) once it has been
    * empty for a second, or once its tasks have run for 5 s. A measured job waits for those loads, so
    * that they land between jobs, not inside one, as they would between a real cluster's rare deployments.
    */
