@@ -1,9 +1,12 @@
 // Configuration with Flink's key names: weir.yaml, then WEIR_* environment variables, then
 // CLI flags and -D key=value, each overriding the one before.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { lazyRequire } from './lazy-require.js';
 import { parseDuration, parseMemorySize } from './units.js';
+
+// Most processes are configured by -D options and read no file.
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 type Kind = 'string' | 'int' | 'double' | 'duration' | 'memory' | 'boolean';
 
@@ -666,9 +669,7 @@ function flatten(prefix: string, value: unknown, out: ConfigMap): void {
 export function readConfigFile(path: string): ConfigMap {
   let doc: unknown;
   try {
-    // Loaded here: most processes are configured by -D options and read no file.
-    const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
-    doc = yaml.parse(readFileSync(path, 'utf8'));
+    doc = yaml().parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new Error(`cannot read configuration file ${path}: ${(e as Error).message}`, { cause: e });
   }

@@ -1,13 +1,13 @@
 // gRPC helpers shared by both sides: proto loading, server start, promise-style unary calls.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type * as ProtoLoader from '@grpc/proto-loader';
+import { lazyRequire } from './lazy-require.js';
 import { packageRoot } from './package-root.js';
 
-// Loaded on first use: the control plane needs it, a slot thread (whose data plane has its own
-// codec) does not, and loading it with protobufjs is a tenth of a second.
-let protoLoader: typeof ProtoLoader | undefined;
+// The control plane needs it, a slot thread (whose data plane has its own codec) does not, and
+// loading it with protobufjs is a tenth of a second.
+const protoLoader = lazyRequire<typeof ProtoLoader>('@grpc/proto-loader');
 
 const cache = new Map<string, grpc.GrpcObject>();
 
@@ -15,8 +15,7 @@ const cache = new Map<string, grpc.GrpcObject>();
 export function loadProto(file: string): grpc.GrpcObject {
   let pkg = cache.get(file);
   if (!pkg) {
-    protoLoader ??= createRequire(import.meta.url)('@grpc/proto-loader') as typeof ProtoLoader;
-    const def = protoLoader.loadSync(join(packageRoot(), 'proto', file), {
+    const def = protoLoader().loadSync(join(packageRoot(), 'proto', file), {
       keepCase: false,
       longs: Number,
       enums: String,

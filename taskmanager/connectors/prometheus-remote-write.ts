@@ -1,11 +1,11 @@
 // The Prometheus remote-write 1.0 wire format: a WriteRequest (proto/prometheus-remote-write.proto)
 // serialized with protobufjs and snappy block-compressed, posted with the headers below. Records
 // of one batch are grouped into one TimeSeries per series, samples in arrival order.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Protobuf from 'protobufjs';
 import type * as Snappy from 'snappy';
 import { METRIC_NAME_LABEL_NAME, type PrometheusTimeSeriesLike } from '../../api/prometheus-sink.js';
+import { lazyRequire } from '../../common/lazy-require.js';
 import { packageRoot } from '../../common/package-root.js';
 
 /** The headers the remote-write 1.0 spec requires on every request. */
@@ -36,15 +36,14 @@ export interface WireWriteRequest {
 }
 
 // protobufjs and snappy load on first use: every slot thread imports this module, few write to Prometheus.
-const load = createRequire(import.meta.url);
-let snappy: typeof Snappy | undefined;
-const snappyModule = () => (snappy ??= load('snappy') as typeof Snappy);
+const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
+const snappyModule = lazyRequire<typeof Snappy>('snappy');
 
 let writeRequestType: Protobuf.Type | undefined;
 
 /** The WriteRequest message type, loaded once from proto/prometheus-remote-write.proto. */
 export function writeRequestMessage(): Protobuf.Type {
-  writeRequestType ??= (load('protobufjs') as typeof Protobuf)
+  writeRequestType ??= protobuf()
     .loadSync(join(packageRoot(), 'proto', 'prometheus-remote-write.proto'))
     .lookupType('prometheus.WriteRequest');
   return writeRequestType;

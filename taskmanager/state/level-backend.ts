@@ -10,9 +10,9 @@
 // (the writes between two checkpoints): a delta is the epochs since the last completed checkpoint,
 // read from memory, so it costs nothing in LevelDB reads however large the database is.
 import { rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Level } from 'level';
 import type { KeyGroupRange } from '../../common/keygroups.js';
+import { lazyRequire } from '../../common/lazy-require.js';
 import { checkCanonicalMap, fromCanonicalValue, toCanonicalValue } from './canonical-values.js';
 import { checkKeyGroupRange, keyGroupInRange } from './key-group-check.js';
 import { normalizeKey } from './key-normalizer.js';
@@ -55,6 +55,8 @@ export interface IncrementalKeyedSnapshot {
 }
 /** Batches in flight above which restore waits for LevelDB. */
 const MAX_RESTORE_BATCHES_IN_FLIGHT = 2;
+// Every slot thread imports this module; fewer open a level backend.
+const levelModule = lazyRequire<{ Level: typeof Level }>('level');
 
 type LevelDb = Level<Buffer, Buffer>;
 
@@ -192,8 +194,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   static async open(dir: string, opts: LevelBackendOptions): Promise<LevelKeyedStateBackend> {
     checkKeyGroupRange(opts.maxParallelism, opts.keyGroupRange);
     await rm(dir, { recursive: true, force: true });
-    // Loaded here, not with the module: every slot thread imports this one, fewer open a level backend.
-    const { Level: LevelDatabase } = createRequire(import.meta.url)('level') as { Level: typeof Level };
+    const { Level: LevelDatabase } = levelModule();
     const db: LevelDb = new LevelDatabase<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();

@@ -1,8 +1,8 @@
 // Compression of record batch payloads: none, gzip (node:zlib) and snappy (the `snappy` package;
 // written in the xerial framing the Java client uses, read both framed and as a raw block, as
 // librdkafka and the Java client do). lz4 and zstd are refused with UNSUPPORTED_COMPRESSION_TYPE.
-import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { lazyRequire } from '../../lazy-require.js';
 import { ErrorCode, KafkaProtocolError } from './errors.js';
 
 export enum Compression {
@@ -18,12 +18,8 @@ interface SnappyModule {
   uncompressSync(input: Buffer, opts?: { asBuffer?: boolean }): Buffer | string;
 }
 
-let snappy: SnappyModule | undefined;
-function snappyModule(): SnappyModule {
-  // Loaded on first use: it is a native module, and most users of the codec never need it.
-  if (!snappy) snappy = createRequire(import.meta.url)('snappy') as SnappyModule;
-  return snappy;
-}
+// A native module most users of the codec never need.
+const snappyModule = lazyRequire<SnappyModule>('snappy');
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_BLOCK = 32 * 1024;
