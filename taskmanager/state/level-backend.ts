@@ -53,6 +53,12 @@ export interface IncrementalKeyedSnapshot {
   /** The completed checkpoint a delta builds on. */
   baseCheckpointId?: number;
 }
+/**
+ * Bytes of a restore's write batch. LevelDB's binding copies a batch on the task's thread, and large
+ * batches cost more per entry: 20 000 entries of 1 KB took 4-6.5 µs each, 1 000 or 4 000 of them
+ * 1.5-2 µs (and 3-4 µs instead of 7-10 until written).
+ */
+const RESTORE_BATCH_BYTES = 2 * 1024 * 1024;
 /** Batches in flight above which restore waits for LevelDB. */
 const MAX_RESTORE_BATCHES_IN_FLIGHT = 2;
 // Every slot thread imports this module; fewer open a level backend.
@@ -152,6 +158,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private nextEvictionAt: number;
   private dirty: CacheEntry[] = [];
   private restoreOps: BatchOp[] = [];
+  private restoreOpsBytes = 0;
   private restoring = false;
 
   private lastSeq = 0;
@@ -471,19 +478,22 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const kg = keyGroupInRange(key, this.maxParallelism, this.keyGroupRange, `restoring keyed state '${meta.name}'`);
     this.restoring = true;
     table.persisted = true;
-    this.restoreOps.push({
-      type: 'put',
+    const op = {
+      type: 'put' as const,
       key: encodeDiskKey(kg, table.id, normalizeKey(key) === 0 ? 0 : key, namespace),
       value: encodeDiskValue(canonicalValue),
-    });
+    };
+    this.restoreOps.push(op);
+    this.restoreOpsBytes += op.key.length + op.value.length;
     this.entryCount++;
-    if (this.restoreOps.length >= this.cacheLimit) this.flushRestore();
+    if (this.restoreOps.length >= this.cacheLimit || this.restoreOpsBytes >= RESTORE_BATCH_BYTES) this.flushRestore();
   }
 
   private flushRestore(): void {
     if (this.restoreOps.length === 0) return;
     const ops = this.restoreOps;
     this.restoreOps = [];
+    this.restoreOpsBytes = 0;
     this.enqueue(++this.lastSeq, ops);
   }
 

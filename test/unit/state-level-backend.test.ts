@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LevelKeyedStateBackend } from '../../taskmanager/state/level-backend.js';
 import { VOID_NAMESPACE } from '../../taskmanager/state/types.js';
 import { mulberry32 } from '../reference/random.js';
@@ -104,6 +104,34 @@ describe('level keyed state backend', () => {
       expect(t.get(VOID_NAMESPACE)).toBe(k === 5 ? 500 : k === 6 ? undefined : k);
     }
     expect(b.numEntries()).toBe(399);
+  });
+
+  it('restores megabytes of entries in batches of bounded size, every value exact (fixed seed)', async () => {
+    const b = await open(20_000);
+    const db = (b as unknown as { db: { batch: (ops: Array<{ key: Buffer; value?: Buffer }>) => Promise<void> } }).db;
+    const batches = vi.spyOn(db, 'batch');
+    const meta = { name: 'big', kind: 'value' } as const;
+    const rnd = mulberry32(61);
+    const expected = new Map<number, string>();
+    // About 6 MB: several restore batches by size, while the entry count stays far below the cache limit.
+    for (let k = 0; k < 6000; k++) {
+      const value = `${k}:`.padEnd(500 + Math.floor(rnd() * 1000), String.fromCharCode(97 + (k % 26)));
+      expected.set(k, value);
+      b.restoreEntry(meta, k, VOID_NAMESPACE, value);
+      if (k % 500 === 499) await b.awaitWriteCapacity();
+    }
+    await b.finishRestore();
+    expect(b.numEntries()).toBe(6000);
+    const sizes = batches.mock.calls.map(([ops]) =>
+      ops.reduce((n, op) => n + op.key.length + (op.value?.length ?? 0), 0),
+    );
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThan(2.1 * 1024 * 1024);
+    const t = b.getTable<string>(meta);
+    for (const [k, value] of expected) {
+      b.setCurrentKey(k);
+      expect(t.get(VOID_NAMESPACE)).toBe(value);
+    }
   });
 
   it('starts empty in a directory that held something, and removes it on dispose', async () => {
