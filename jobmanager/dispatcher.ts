@@ -17,7 +17,8 @@ import type { ResourceManager } from './resource-manager.js';
 import { disposeSavepoint } from './checkpoint/savepoint-disposal.js';
 import {
   checkStateMapping,
-  loadExternalRestore,
+  readExternalRestore,
+  verifyExternalRestore,
   SavepointRestoreError,
   type ExternalRestore,
 } from './checkpoint/savepoint-restore.js';
@@ -127,8 +128,14 @@ export class Dispatcher {
    */
   async runJar(req: RunRequest, recovery?: JobRecovery): Promise<string> {
     const jar = this.checkRunRequest(req, recovery);
-    const initialRestore = await this.loadInitialRestore(req, recovery);
-    const { jobGraph, conf, defaultParallelism } = await this.planJobGraph(jar, req);
+    const savepoint = await this.readInitialRestore(req, recovery);
+    // main() plans the job while the savepoint's state files are checked (hundreds of megabytes
+    // take a good part of a second to hash). A refused savepoint is the answer even if planning
+    // failed too, so planning's failure is kept for later.
+    const planning = this.planJobGraph(jar, req);
+    planning.catch(() => undefined);
+    const initialRestore = savepoint && (await this.verifyInitialRestore(savepoint, req, recovery));
+    const { jobGraph, conf, defaultParallelism } = await planning;
     const jobId = req.jobId ?? newJobId();
     for (const w of jobGraph.warnings) this.log.warn({ jobId, jobName: jobGraph.name }, w);
     if (initialRestore && !recovery) this.checkRestoreMapping(jobId, initialRestore, jobGraph, req);
@@ -167,23 +174,37 @@ export class Dispatcher {
   }
 
   /**
-   * The savepoint (or retained checkpoint) the job starts from. A bad savepoint path is refused
-   * before any user code runs. A recovered job needs it only if it never completed a checkpoint,
-   * which its JobMaster finds out.
+   * The savepoint (or retained checkpoint) the job starts from, its `_metadata` read: a bad
+   * savepoint path is refused before any user code runs. A recovered job needs it only if it never
+   * completed a checkpoint, which its JobMaster finds out.
    */
-  private async loadInitialRestore(
+  private async readInitialRestore(
     req: RunRequest,
     recovery: JobRecovery | undefined,
   ): Promise<ExternalRestore | undefined> {
     if (!req.savepointPath) return undefined;
-    return loadExternalRestore(req.savepointPath).catch((e: unknown) => {
-      if (!recovery) return asRequestError(e);
-      this.log.warn(
-        { jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message },
-        'the savepoint the recovered job started from is not readable any more',
-      );
-      return undefined;
-    });
+    return readExternalRestore(req.savepointPath).catch((e: unknown) => this.unreadableRestore(e, req, recovery));
+  }
+
+  /** The savepoint once its state files are checked (undefined for a recovered job whose savepoint is damaged now). */
+  private async verifyInitialRestore(
+    restore: ExternalRestore,
+    req: RunRequest,
+    recovery: JobRecovery | undefined,
+  ): Promise<ExternalRestore | undefined> {
+    return verifyExternalRestore(restore, req.savepointPath!).then(
+      () => restore,
+      (e: unknown) => this.unreadableRestore(e, req, recovery),
+    );
+  }
+
+  private unreadableRestore(e: unknown, req: RunRequest, recovery: JobRecovery | undefined): undefined {
+    if (!recovery) return asRequestError(e);
+    this.log.warn(
+      { jobId: req.jobId, savepoint: req.savepointPath, err: (e as Error).message },
+      'the savepoint the recovered job started from is not readable any more',
+    );
+    return undefined;
   }
 
   /** Runs the bundle's main() in a planner process, with the job's configuration over the cluster's. */

@@ -4,11 +4,11 @@
 // also refer to files of <jobId>/shared/ (Flink's layout), which several checkpoints share: such a
 // file is deleted once no completed checkpoint on disk and no pending one refers to it (Flink's
 // SharedStateRegistry, with reference sets read from `_metadata`, so a restarted JobManager agrees).
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { access, cp, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { assertLeadership } from '../ha/leadership-fence.js';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { sha256OfFile } from '../../common/file-digest.js';
 import { SHARED_STATE_DIR, type CheckpointMetadata, type OperatorSubtaskStateHandle } from '../../common/checkpoint.js';
 import { makeCheckpointDirectory } from '../../common/checkpoint-storage-failure.js';
 import type { Logger } from '../../common/logging.js';
@@ -321,13 +321,18 @@ export class MetadataMissingError extends Error {
 /** Reads and checks a checkpoint or savepoint; throws an Error naming it, the file and the problem. */
 export async function loadCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
   const meta = await readCheckpointMetadata(dir);
+  await verifyStateFiles(dir, meta);
+  return meta;
+}
+
+/** Checks every state file `meta` names (size and sha256); throws an Error naming the file and the problem. */
+export async function verifyStateFiles(dir: string, meta: CheckpointMetadata): Promise<void> {
   const fail = (file: string, problem: string): never => {
     throw new Error(`checkpoint ${dir}: ${file}: ${problem}`);
   };
   for (const op of meta.operators) {
     for (const h of op.subtasks) await checkStateFile(dir, h, fail);
   }
-  return meta;
 }
 
 /** `_metadata` alone, parsed and shape-checked (state files are not read). */
@@ -437,7 +442,7 @@ async function checkStateFile(
     );
   }
   if (size !== h.size) fail(h.file, `has ${size} bytes, _metadata records ${h.size}`);
-  const digest = await sha256File(path);
+  const digest = await sha256OfFile(path);
   if (digest !== h.sha256) fail(h.file, `sha256 mismatch (recorded ${h.sha256}, file has ${digest})`);
   for (const f of h.shared ?? []) {
     const file = `${SHARED_STATE_DIR}/${f.name}`;
@@ -457,7 +462,7 @@ async function checkStateFile(
       );
     }
     if (sharedSize !== f.size) fail(file, `has ${sharedSize} bytes, _metadata records ${f.size}`);
-    const sharedDigest = await sha256File(sharedPath);
+    const sharedDigest = await sha256OfFile(sharedPath);
     if (sharedDigest !== f.sha256) fail(file, `sha256 mismatch (recorded ${f.sha256}, file has ${sharedDigest})`);
   }
 }
@@ -467,14 +472,4 @@ export function sharedNamesOf(handles: OperatorSubtaskStateHandle[]): Set<string
   const out = new Set<string>();
   for (const h of handles) for (const f of h.shared ?? []) out.add(f.name);
   return out;
-}
-
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('error', reject)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute } from 'node:path';
 import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../common/checkpoint.js';
 import type { JobGraph } from '../../common/jobgraph.js';
-import { loadCheckpointMetadata, METADATA_FILE, MetadataMissingError } from './checkpoint-storage.js';
+import { METADATA_FILE, MetadataMissingError, readCheckpointMetadata, verifyStateFiles } from './checkpoint-storage.js';
 import { finishedStateProblem } from './finished-state.js';
 
 /** A snapshot a job starts from, and the job that wrote it. */
@@ -20,8 +20,15 @@ export class SavepointRestoreError extends Error {
   override name = 'SavepointRestoreError';
 }
 
-/** Accepts the savepoint directory or its `_metadata` file, as Flink does. */
+/** Accepts the savepoint directory or its `_metadata` file, as Flink does; checks its state files. */
 export async function loadExternalRestore(path: string): Promise<ExternalRestore> {
+  const restore = await readExternalRestore(path);
+  await verifyExternalRestore(restore, path);
+  return restore;
+}
+
+/** The savepoint's `_metadata`, read and shape-checked; its state files are not read. */
+export async function readExternalRestore(path: string): Promise<ExternalRestore> {
   if (!isAbsolute(path)) throw new SavepointRestoreError(`savepoint path '${path}' must be absolute`);
   let dir = path.replace(/\/+$/, '') || '/';
   let info;
@@ -40,16 +47,26 @@ export async function loadExternalRestore(path: string): Promise<ExternalRestore
       throw new SavepointRestoreError(`${path} is a file, not a savepoint directory or its ${METADATA_FILE}`);
     dir = dirname(dir);
   }
-  let metadata: CheckpointMetadata;
   try {
-    metadata = await loadCheckpointMetadata(dir);
+    return { metadata: await readCheckpointMetadata(dir), dir };
   } catch (e) {
-    const msg = (e as Error).message;
-    if (e instanceof MetadataMissingError)
-      throw new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
-    throw new SavepointRestoreError(`cannot restore from ${path}: ${msg}`);
+    throw restoreError(e, path);
   }
-  return { metadata, dir };
+}
+
+/** Checks the size and sha256 of every state file of a savepoint read by readExternalRestore. */
+export async function verifyExternalRestore(restore: ExternalRestore, path: string): Promise<void> {
+  try {
+    await verifyStateFiles(restore.dir, restore.metadata);
+  } catch (e) {
+    throw restoreError(e, path);
+  }
+}
+
+function restoreError(e: unknown, path: string): SavepointRestoreError {
+  if (e instanceof MetadataMissingError)
+    return new SavepointRestoreError(`${path} is not a savepoint or checkpoint: it has no ${METADATA_FILE} file`);
+  return new SavepointRestoreError(`cannot restore from ${path}: ${(e as Error).message}`);
 }
 
 function describe(op: CheckpointMetadataOperator): string {

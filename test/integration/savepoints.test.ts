@@ -11,6 +11,7 @@ import {
   renameSync,
   rmSync,
   truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -394,6 +395,15 @@ describe('bad savepoints and requests', () => {
     const bad = await run(damaged);
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0]).toMatch(new RegExp(`${stateFile}: has 5 bytes, _metadata records \\d+`));
+    // A byte changed in place: found by its sha256 (checked while the job's main() plans it).
+    const flipped = join(c.dir, 'flipped');
+    cpSync(sp.location!, flipped, { recursive: true });
+    const bytes = readFileSync(join(flipped, stateFile));
+    bytes[bytes.length - 1]! ^= 0xff;
+    writeFileSync(join(flipped, stateFile), bytes);
+    const mismatch = await run(flipped);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.errors[0]).toMatch(new RegExp(`${stateFile}: sha256 mismatch`));
     // The savepoint's _metadata path works as well as its directory.
     const viaMetadata = await run(join(sp.location!, '_metadata'));
     expect(viaMetadata.status).toBe(200);
