@@ -1,14 +1,15 @@
 // Keyed state in LevelDB (Flink's RocksDBKeyedStateBackend, with the `level` package). Reads are
 // synchronous (getSync). Recently used values stay decoded in a write-back cache: the window
 // operator gets a value, mutates it and puts it back per record, which must not cost an encode
-// and a write each time. Dirty entries are encoded and written in one batch when there are
-// `cacheLimit` of them. Batches are written one after the other (two concurrent LevelDB batches may
-// apply in either order), and an entry stays in the cache until its batch is acknowledged, so the
-// cache always holds the newest value of anything not yet on disk: a read checks the cache, then
-// LevelDB. Clean, acknowledged entries are evicted (second-chance) when the cache outgrows its limit.
-// For incremental checkpoints every write batch is also kept, newest operation per key, per epoch
-// (the writes between two checkpoints): a delta is the epochs since the last completed checkpoint,
-// read from memory, so it costs nothing in LevelDB reads however large the database is.
+// and a write each time. Dirty entries are encoded and written when there are `cacheLimit` of
+// them, in batches of at most 2 MB. Batches are written one after the other (two concurrent
+// LevelDB batches may apply in either order), and an entry stays in the cache until its batch is
+// acknowledged, so the cache always holds the newest value of anything not yet on disk: a read
+// checks the cache, then LevelDB. Clean, acknowledged entries are evicted (second-chance) when the
+// cache outgrows its limit. For incremental checkpoints every write batch is also kept, newest
+// operation per key, per epoch (the writes between two checkpoints): a delta is the epochs since
+// the last completed checkpoint, read from memory, so it costs nothing in LevelDB reads however
+// large the database is.
 import { rm } from 'node:fs/promises';
 import type { Level } from 'level';
 import type { KeyGroupRange } from '../../common/keygroups.js';
@@ -54,11 +55,11 @@ export interface IncrementalKeyedSnapshot {
   baseCheckpointId?: number;
 }
 /**
- * Bytes of a restore's write batch. LevelDB's binding copies a batch on the task's thread, and large
- * batches cost more per entry: 20 000 entries of 1 KB took 4-6.5 µs each, 1 000 or 4 000 of them
- * 1.5-2 µs (and 3-4 µs instead of 7-10 until written).
+ * Bytes of a write batch at most (besides `cacheLimit` entries). LevelDB's binding copies a batch on
+ * the task's thread, and large batches cost more per entry: 20 000 entries of 1 KB took 4-6.5 µs
+ * each, 1 000 or 4 000 of them 1.5-2 µs (and 3-4 µs instead of 7-10 until written).
  */
-const RESTORE_BATCH_BYTES = 2 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 /** Batches in flight above which restore waits for LevelDB. */
 const MAX_RESTORE_BATCHES_IN_FLIGHT = 2;
 // Every slot thread imports this module; fewer open a level backend.
@@ -297,25 +298,40 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     return this.currentKeyGroup;
   }
 
-  /** Encodes the dirty entries into one batch and queues it for writing. */
+  /** Encodes the dirty entries into batches of at most WRITE_BATCH_BYTES and queues them for writing. */
   private flush(): void {
     const dirty = this.dirty;
     if (dirty.length === 0) return;
     this.dirty = [];
-    const seq = ++this.lastSeq;
-    const ops = new Array<BatchOp>(dirty.length);
+    let seq = 0;
+    let ops: BatchOp[] = [];
+    let bytes = 0;
     for (let i = 0; i < dirty.length; i++) {
       const e = dirty[i];
       const table = e.table;
+      if (ops.length === 0) seq = ++this.lastSeq;
       e.dirty = false;
       e.batchSeq = seq;
       const key = e.diskKey as Buffer;
       table.persisted = true;
-      ops[i] =
-        e.value === undefined
-          ? { type: 'del', key }
-          : { type: 'put', key, value: encodeDiskValue(toCanonicalValue(table.meta.kind, e.value)) };
+      if (e.value === undefined) {
+        ops.push({ type: 'del', key });
+        bytes += key.length;
+      } else {
+        const value = encodeDiskValue(toCanonicalValue(table.meta.kind, e.value));
+        ops.push({ type: 'put', key, value });
+        bytes += key.length + value.length;
+      }
+      if (bytes >= WRITE_BATCH_BYTES) {
+        this.write(seq, ops);
+        ops = [];
+        bytes = 0;
+      }
     }
+    if (ops.length > 0) this.write(seq, ops);
+  }
+
+  private write(seq: number, ops: BatchOp[]): void {
     if (this.tracking) this.recordChanges(ops);
     this.enqueue(seq, ops);
   }
@@ -486,7 +502,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     this.restoreOps.push(op);
     this.restoreOpsBytes += op.key.length + op.value.length;
     this.entryCount++;
-    if (this.restoreOps.length >= this.cacheLimit || this.restoreOpsBytes >= RESTORE_BATCH_BYTES) this.flushRestore();
+    if (this.restoreOps.length >= this.cacheLimit || this.restoreOpsBytes >= WRITE_BATCH_BYTES) this.flushRestore();
   }
 
   private flushRestore(): void {

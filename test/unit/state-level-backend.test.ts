@@ -134,6 +134,38 @@ describe('level keyed state backend', () => {
     }
   });
 
+  it('writes a flush of large values in batches of bounded size, through eviction every value exact (fixed seed)', async () => {
+    const b = await open(3000);
+    const db = (b as unknown as { db: { batch: (ops: Array<{ key: Buffer; value?: Buffer }>) => Promise<void> } }).db;
+    const batches = vi.spyOn(db, 'batch');
+    const t = b.getTable<string>({ name: 'big', kind: 'value' });
+    const rnd = mulberry32(62);
+    const expected = new Map<number, string | undefined>();
+    for (let i = 0; i < 12_000; i++) {
+      const k = Math.floor(rnd() * 9000);
+      b.setCurrentKey(k);
+      if (rnd() < 0.05) {
+        t.remove(VOID_NAMESPACE);
+        expected.set(k, undefined);
+      } else {
+        const value = `${i}:`.padEnd(500 + Math.floor(rnd() * 1000), '.');
+        t.put(VOID_NAMESPACE, value);
+        expected.set(k, value);
+      }
+    }
+    await b.drain();
+    const sizes = batches.mock.calls.map(([ops]) =>
+      ops.reduce((n, op) => n + op.key.length + (op.value?.length ?? 0), 0),
+    );
+    expect(sizes.length).toBeGreaterThan(3);
+    for (const size of sizes) expect(size).toBeLessThan(2.1 * 1024 * 1024);
+    for (const [k, value] of expected) {
+      b.setCurrentKey(k);
+      expect(t.get(VOID_NAMESPACE)).toBe(value);
+    }
+    expect(b.numEntries()).toBe([...expected.values()].filter((v) => v !== undefined).length);
+  });
+
   it('starts empty in a directory that held something, and removes it on dispose', async () => {
     const root = await mkdtemp(join(tmpdir(), 'weir-level-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
