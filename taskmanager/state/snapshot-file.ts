@@ -251,7 +251,16 @@ async function* readChunks(
 ): AsyncGenerator<KeyGroupChunk> {
   let index = 0;
   let last = -1;
-  for await (const item of items(path, CHUNK_READ_BYTES)) {
+  // Chunks of key groups before the range are passed over undecoded (a subtask of a rescaled job
+  // reads files that other subtasks' key groups come first in).
+  const start = range?.start ?? 0;
+  const skip = (src: Uint8Array, at: number): boolean => {
+    const keyGroup = chunkKeyGroup(src, at);
+    if (keyGroup < 0 || keyGroup >= start) return false;
+    index++;
+    return true;
+  };
+  for await (const item of items(path, CHUNK_READ_BYTES, start > 0 ? skip : undefined)) {
     if (index++ < 2) continue;
     const chunk = item as KeyGroupChunk;
     if (
@@ -290,10 +299,39 @@ async function* readChunks(
   }
 }
 
+/**
+ * The `keyGroup` of a keyed chunk's bytes at `at`, -1 for anything else. Both writers put it first:
+ * msgpackr in a map16 of 2 or 3 fields, the level backend's raw chunks in a fixmap.
+ */
+function chunkKeyGroup(src: Uint8Array, at: number): number {
+  const t0 = src[at];
+  const head =
+    t0 === 0x82 || t0 === 0x83
+      ? 1
+      : t0 === 0xde && src[at + 1] === 0 && (src[at + 2] === 2 || src[at + 2] === 3)
+        ? 3
+        : 0;
+  if (head === 0 || at + head + KEY_GROUP_FIELD.length + 3 > src.length) return -1;
+  for (let i = 0; i < KEY_GROUP_FIELD.length; i++) if (src[at + head + i] !== KEY_GROUP_FIELD[i]) return -1;
+  const p = at + head + KEY_GROUP_FIELD.length;
+  const t = src[p]!;
+  if (t < 0x80) return t;
+  if (t === 0xcc) return src[p + 1]!;
+  if (t === 0xcd) return (src[p + 1]! << 8) | src[p + 2]!;
+  return -1;
+}
+
+/** The field name `keyGroup` as msgpack writes it (a fixstr). */
+const KEY_GROUP_FIELD = packr.pack('keyGroup');
+
 /** The file's msgpack items, read as a stream; damage surfaces as an error naming the file. */
-async function* items(path: string, readBytes: number): AsyncGenerator<unknown> {
+async function* items(
+  path: string,
+  readBytes: number,
+  skip?: (src: Uint8Array, at: number) => boolean,
+): AsyncGenerator<unknown> {
   try {
-    yield* readMsgpackItems(path, readBytes, UNPACK_OPTIONS);
+    yield* readMsgpackItems(path, readBytes, UNPACK_OPTIONS, skip);
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { incomplete?: boolean };
     if (err.code === 'ENOENT') throw new Error(`state file ${path} is missing`, { cause: e });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HeapKeyedStateBackend } from '../../taskmanager/state/heap-backend.js';
 import { readSnapshotFile, writeSnapshotFile } from '../../taskmanager/state/snapshot-file.js';
 import {
@@ -87,11 +87,25 @@ describe('canonical state files', () => {
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('reads only the chunks of a key-group range', async () => {
-    const f = await readSnapshotFile(good, { keyGroupRange: { start: 10, end: 20 } });
-    const groups = new Set<number>();
-    for await (const c of f.chunks()) groups.add(c.keyGroup);
-    expect([...groups].sort((a, b) => a - b)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+  it('reads only the chunks of a key-group range, and decodes none before it', async () => {
+    const all = (new Unpackr({ useRecords: false }).unpackMultiple(await readFile(good)) as unknown[]).slice(
+      2,
+    ) as Array<{
+      keyGroup: number;
+    }>;
+    const unpack = vi.spyOn(Unpackr.prototype, 'unpack');
+    try {
+      const f = await readSnapshotFile(good, { keyGroupRange: { start: 10, end: 20 } });
+      const groups = new Set<number>();
+      unpack.mockClear();
+      for await (const c of f.chunks()) groups.add(c.keyGroup);
+      expect([...groups].sort((a, b) => a - b)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+      // The header, the operator states, the range's chunks and the one after it that ends the read.
+      const inRange = all.filter((c) => c.keyGroup >= 10 && c.keyGroup <= 20).length;
+      expect(unpack).toHaveBeenCalledTimes(2 + inRange + 1);
+    } finally {
+      unpack.mockRestore();
+    }
   });
 
   it('reports a missing file', async () => {
