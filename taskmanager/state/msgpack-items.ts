@@ -66,7 +66,8 @@ export function itemEnd(src: Uint8Array, at: number, end: number): number {
         case 0xc9: {
           const head = t === 0xc7 ? 2 : t === 0xc8 ? 3 : 5;
           if (p + head + 1 > end) return INCOMPLETE;
-          const length = t === 0xc7 ? src[p + 1]! : t === 0xc8 ? (src[p + 1]! << 8) | src[p + 2]! : readUint32(src, p + 1);
+          const length =
+            t === 0xc7 ? src[p + 1]! : t === 0xc8 ? (src[p + 1]! << 8) | src[p + 2]! : readUint32(src, p + 1);
           if (!selfContained(src[p + head]!)) return UNKNOWN;
           p += head + 1 + length;
           break;
