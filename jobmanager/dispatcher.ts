@@ -129,9 +129,8 @@ export class Dispatcher {
   async runJar(req: RunRequest, recovery?: JobRecovery): Promise<string> {
     const jar = this.checkRunRequest(req, recovery);
     const savepoint = await this.readInitialRestore(req, recovery);
-    // main() plans the job while the savepoint's state files are checked (hundreds of megabytes
-    // take a good part of a second to hash). A refused savepoint is the answer even if planning
-    // failed too, so planning's failure is kept for later.
+    // main() plans the job while the savepoint's state files are hashed. A refused savepoint is the
+    // answer even if planning failed too, so planning's failure is kept for later.
     const planning = this.planJobGraph(jar, req);
     planning.catch(() => undefined);
     const initialRestore = savepoint && (await this.verifyInitialRestore(savepoint, req, recovery));

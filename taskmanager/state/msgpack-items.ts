@@ -135,14 +135,14 @@ function selfContained(type: number): boolean {
 /**
  * Yields the items of `path` in order, reading `blockBytes` (or what an item needs) at a time into
  * one buffer that is used again for the next items (binary values are decoded as copies, never as
- * views of it). Items for which `skip(bytes, start)` is true are not decoded. Decoding errors are
+ * views of it). Items for which `skip(bytes, start, end)` is true are not decoded. Decoding errors are
  * msgpackr's; a file ending inside an item throws TruncatedItemError.
  */
 export async function* readMsgpackItems(
   path: string,
   blockBytes: number,
   options: Options,
-  skip?: (src: Uint8Array, at: number) => boolean,
+  skip?: (src: Uint8Array, at: number, end: number) => boolean,
 ): AsyncGenerator<unknown> {
   const unpackr = new Unpackr({ ...options, copyBuffers: true });
   const fh = await open(path, 'r');
@@ -181,7 +181,7 @@ export async function* readMsgpackItems(
             if ((err as UnpackError).incomplete) break;
             throw err;
           }
-        } else if (skip?.(buffer, p)) {
+        } else if (skip?.(buffer, p, e)) {
           p = e;
           continue;
         } else value = unpackr.unpack(buffer.subarray(p, e));

@@ -73,9 +73,8 @@ export interface ReadSnapshotOptions {
 }
 
 /**
- * Bytes read at a time for the keyed chunks. Larger blocks cut fewer chunks (a chunk cut by a block's
- * end is partly decoded twice), but blocks past the core's cache decoded slower: 4 MiB read a
- * 100 MB file slower than 1 MiB, 256 KiB and 512 KiB no faster.
+ * Bytes read at a time for the keyed chunks: blocks past the core's cache are decoded slower (4 MiB
+ * read a 100 MB file slower than 1 MiB; 256 and 512 KiB were no faster).
  */
 const CHUNK_READ_BYTES = 1024 * 1024;
 
@@ -254,8 +253,8 @@ async function* readChunks(
   // Chunks of key groups before the range are passed over undecoded (a subtask of a rescaled job
   // reads files that other subtasks' key groups come first in).
   const start = range?.start ?? 0;
-  const skip = (src: Uint8Array, at: number): boolean => {
-    const keyGroup = chunkKeyGroup(src, at);
+  const skip = (src: Uint8Array, at: number, end: number): boolean => {
+    const keyGroup = chunkKeyGroup(src, at, end);
     if (keyGroup < 0 || keyGroup >= start) return false;
     index++;
     return true;
@@ -300,10 +299,10 @@ async function* readChunks(
 }
 
 /**
- * The `keyGroup` of a keyed chunk's bytes at `at`, -1 for anything else. Both writers put it first:
+ * The `keyGroup` of the keyed chunk whose bytes are [at, end), -1 for anything else. Both writers put it first:
  * msgpackr in a map16 of 2 or 3 fields, the level backend's raw chunks in a fixmap.
  */
-function chunkKeyGroup(src: Uint8Array, at: number): number {
+function chunkKeyGroup(src: Uint8Array, at: number, end: number): number {
   const t0 = src[at];
   const head =
     t0 === 0x82 || t0 === 0x83
@@ -311,7 +310,7 @@ function chunkKeyGroup(src: Uint8Array, at: number): number {
       : t0 === 0xde && src[at + 1] === 0 && (src[at + 2] === 2 || src[at + 2] === 3)
         ? 3
         : 0;
-  if (head === 0 || at + head + KEY_GROUP_FIELD.length + 3 > src.length) return -1;
+  if (head === 0 || at + head + KEY_GROUP_FIELD.length + 3 > end) return -1;
   for (let i = 0; i < KEY_GROUP_FIELD.length; i++) if (src[at + head + i] !== KEY_GROUP_FIELD[i]) return -1;
   const p = at + head + KEY_GROUP_FIELD.length;
   const t = src[p]!;
@@ -328,7 +327,7 @@ const KEY_GROUP_FIELD = packr.pack('keyGroup');
 async function* items(
   path: string,
   readBytes: number,
-  skip?: (src: Uint8Array, at: number) => boolean,
+  skip?: (src: Uint8Array, at: number, end: number) => boolean,
 ): AsyncGenerator<unknown> {
   try {
     yield* readMsgpackItems(path, readBytes, UNPACK_OPTIONS, skip);
