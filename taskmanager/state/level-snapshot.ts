@@ -98,11 +98,18 @@ export class LevelSnapshotView extends LevelView {
     // fillCache: false, so a checkpoint does not push the task's hot blocks out of LevelDB's cache.
     const options = { snapshot: this.dbSnapshot, fillCache: false, highWaterMarkBytes: READ_BATCH_BYTES };
     const it = this.db.iterator(options);
+    let next: Promise<Array<[Buffer, Buffer]>> | null = it.nextv(READ_BATCH);
     try {
       let o = 0;
       for (;;) {
-        const batch = await it.nextv(READ_BATCH);
-        if (batch.length === 0) break;
+        const batch: Array<[Buffer, Buffer]> = await next;
+        if (batch.length === 0) {
+          next = null;
+          break;
+        }
+        // LevelDB reads the next batch (on the thread pool) while this one is consumed.
+        next = it.nextv(READ_BATCH);
+        next.catch(() => undefined);
         for (const [key, value] of batch) {
           // Overlay keys before this one come first; one equal to it replaces it.
           let replaced = false;
@@ -121,6 +128,8 @@ export class LevelSnapshotView extends LevelView {
         if (op.type === 'put') yield [op.key, op.value];
       }
     } finally {
+      // A read still in flight (the reader stopped early) ends before the iterator closes.
+      await next?.catch(() => undefined);
       await it.close();
     }
   }
