@@ -158,8 +158,7 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private cacheSize = 0;
   private nextEvictionAt: number;
   private dirty: CacheEntry[] = [];
-  private restoreOps: BatchOp[] = [];
-  private restoreOpsBytes = 0;
+  private readonly restoreBatch = new BatchBuilder();
   private restoring = false;
 
   private lastSeq = 0;
@@ -303,32 +302,24 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const dirty = this.dirty;
     if (dirty.length === 0) return;
     this.dirty = [];
+    const batch = new BatchBuilder();
     let seq = 0;
-    let ops: BatchOp[] = [];
-    let bytes = 0;
     for (let i = 0; i < dirty.length; i++) {
       const e = dirty[i];
       const table = e.table;
-      if (ops.length === 0) seq = ++this.lastSeq;
+      if (batch.ops.length === 0) seq = ++this.lastSeq;
       e.dirty = false;
       e.batchSeq = seq;
       const key = e.diskKey as Buffer;
       table.persisted = true;
-      if (e.value === undefined) {
-        ops.push({ type: 'del', key });
-        bytes += key.length;
-      } else {
-        const value = encodeDiskValue(toCanonicalValue(table.meta.kind, e.value));
-        ops.push({ type: 'put', key, value });
-        bytes += key.length + value.length;
-      }
-      if (bytes >= WRITE_BATCH_BYTES) {
-        this.write(seq, ops);
-        ops = [];
-        bytes = 0;
-      }
+      const full = batch.add(
+        e.value === undefined
+          ? { type: 'del', key }
+          : { type: 'put', key, value: encodeDiskValue(toCanonicalValue(table.meta.kind, e.value)) },
+      );
+      if (full) this.write(seq, batch.take());
     }
-    if (ops.length > 0) this.write(seq, ops);
+    if (batch.ops.length > 0) this.write(seq, batch.take());
   }
 
   private write(seq: number, ops: BatchOp[]): void {
@@ -494,23 +485,18 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
     const kg = keyGroupInRange(key, this.maxParallelism, this.keyGroupRange, `restoring keyed state '${meta.name}'`);
     this.restoring = true;
     table.persisted = true;
-    const op = {
-      type: 'put' as const,
+    const full = this.restoreBatch.add({
+      type: 'put',
       key: encodeDiskKey(kg, table.id, normalizeKey(key) === 0 ? 0 : key, namespace),
       value: encodeDiskValue(canonicalValue),
-    };
-    this.restoreOps.push(op);
-    this.restoreOpsBytes += op.key.length + op.value.length;
+    });
     this.entryCount++;
-    if (this.restoreOps.length >= this.cacheLimit || this.restoreOpsBytes >= WRITE_BATCH_BYTES) this.flushRestore();
+    if (full || this.restoreBatch.ops.length >= this.cacheLimit) this.flushRestore();
   }
 
   private flushRestore(): void {
-    if (this.restoreOps.length === 0) return;
-    const ops = this.restoreOps;
-    this.restoreOps = [];
-    this.restoreOpsBytes = 0;
-    this.enqueue(++this.lastSeq, ops);
+    if (this.restoreBatch.ops.length === 0) return;
+    this.enqueue(++this.lastSeq, this.restoreBatch.take());
   }
 
   /** Waits while too many restore batches are in flight, so a restore does not outrun LevelDB. */
@@ -552,6 +538,26 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   private checkUsable(): void {
     if (this.disposed) throw new Error(`the level state backend in ${this.dir} was disposed`);
     if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/** Operations gathered for one LevelDB batch, which ends at WRITE_BATCH_BYTES. */
+class BatchBuilder {
+  ops: BatchOp[] = [];
+  private bytes = 0;
+
+  /** Adds `op`; true once the batch is full. */
+  add(op: BatchOp): boolean {
+    this.ops.push(op);
+    this.bytes += opBytes(op);
+    return this.bytes >= WRITE_BATCH_BYTES;
+  }
+
+  take(): BatchOp[] {
+    const ops = this.ops;
+    this.ops = [];
+    this.bytes = 0;
+    return ops;
   }
 }
 
