@@ -60,8 +60,8 @@ export interface IncrementalKeyedSnapshot {
  * each, 1 000 or 4 000 of them 1.5-2 µs (and 3-4 µs instead of 7-10 until written).
  */
 const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
-/** Batches in flight above which restore waits for LevelDB. */
-const MAX_RESTORE_BATCHES_IN_FLIGHT = 2;
+/** Batches in flight above which a restore, or a task writing state, waits for LevelDB. */
+const MAX_BATCHES_IN_FLIGHT = 2;
 // Every slot thread imports this module; fewer open a level backend.
 const levelModule = lazyRequire<{ Level: typeof Level }>('level');
 
@@ -502,11 +502,11 @@ export class LevelKeyedStateBackend implements KeyedStateBackend {
   /** Waits while too many restore batches are in flight, so a restore does not outrun LevelDB. */
   /** More batches are on their way to LevelDB than a task should let pile up (it then waits: backpressure). */
   hasWriteBacklog(): boolean {
-    return this.inFlight.length > MAX_RESTORE_BATCHES_IN_FLIGHT;
+    return this.inFlight.length > MAX_BATCHES_IN_FLIGHT;
   }
 
   async awaitWriteCapacity(): Promise<void> {
-    while (this.inFlight.length > MAX_RESTORE_BATCHES_IN_FLIGHT) await this.inFlight[0].done;
+    while (this.inFlight.length > MAX_BATCHES_IN_FLIGHT) await this.inFlight[0].done;
   }
 
   async finishRestore(): Promise<void> {
