@@ -11,6 +11,7 @@ import {
   SNAPSHOT_FORMAT,
   VOID_NAMESPACE,
   type KeyedEntry,
+  type KeyedStateBackend,
   type OperatorStateEntry,
 } from '../../taskmanager/state/types.js';
 
@@ -25,28 +26,38 @@ const operatorStates: OperatorStateEntry[] = [
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weir-file-'));
-  const b = new HeapKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: { start: 0, end: MAX_P - 1 } });
+  good = join(dir, 'good.state');
+  const written = await writeFilled(
+    new HeapKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: { start: 0, end: MAX_P - 1 } }),
+    good,
+  );
+  goodSha = written.sha256;
+  const bytes = await readFile(good);
+  expect(written.size).toBe(bytes.length);
+  expect(written.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+});
+
+/** Puts 20 000 keys into `b` and writes its snapshot, with the operator states, to `path`. */
+async function writeFilled(b: KeyedStateBackend, path: string): Promise<{ size: number; sha256: string }> {
   const t = b.getTable<{ total: number }>({ name: 'totals', kind: 'value' });
   for (let k = 0; k < 20_000; k++) {
     b.setCurrentKey(`key-${k}`);
     t.put(VOID_NAMESPACE, { total: k });
   }
   const snap = b.snapshot();
-  good = join(dir, 'good.state');
-  const written = await writeSnapshotFile(good, {
-    operatorId: 'abc',
-    subtaskIndex: 0,
-    maxParallelism: MAX_P,
-    keyGroupRange: { start: 0, end: MAX_P - 1 },
-    operatorStates,
-    keyed: snap,
-  });
-  snap.release();
-  goodSha = written.sha256;
-  const bytes = await readFile(good);
-  expect(written.size).toBe(bytes.length);
-  expect(written.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-});
+  try {
+    return await writeSnapshotFile(path, {
+      operatorId: 'abc',
+      subtaskIndex: 0,
+      maxParallelism: MAX_P,
+      keyGroupRange: { start: 0, end: MAX_P - 1 },
+      operatorStates,
+      keyed: snap,
+    });
+  } finally {
+    snap.release();
+  }
+}
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -94,22 +105,8 @@ describe('canonical state files', () => {
       maxParallelism: MAX_P,
       keyGroupRange: { start: 0, end: MAX_P - 1 },
     });
-    const t = level.getTable<{ total: number }>({ name: 'totals', kind: 'value' });
-    for (let k = 0; k < 20_000; k++) {
-      level.setCurrentKey(`key-${k}`);
-      t.put(VOID_NAMESPACE, { total: k });
-    }
     const fromLevel = join(dir, 'level.state');
-    const snap = level.snapshot();
-    await writeSnapshotFile(fromLevel, {
-      operatorId: 'abc',
-      subtaskIndex: 0,
-      maxParallelism: MAX_P,
-      keyGroupRange: { start: 0, end: MAX_P - 1 },
-      operatorStates,
-      keyed: snap,
-    });
-    snap.release();
+    await writeFilled(level, fromLevel);
     await level.dispose();
     for (const path of [good, fromLevel]) {
       const chunks = (new Unpackr({ useRecords: false }).unpackMultiple(await readFile(path)) as unknown[]).slice(
