@@ -95,6 +95,8 @@ class KafkaSourceReader implements SourceReader {
   private wake: (() => void) | undefined;
   private spaceWake: (() => void) | undefined;
   private closed = false;
+  /** Aborted by close(): ends every pause of the fetch loop and of partition discovery at once. */
+  private readonly closing = new AbortController();
   private started = false;
   private loop: Promise<void> | undefined;
   private readonly pendingCommits = new Map<number, (TopicPartition & { offset: number })[]>();
@@ -161,9 +163,11 @@ class KafkaSourceReader implements SourceReader {
       try {
         meta = await client.metadata(names);
       } catch (e) {
-        // A refused login or another error no retry can fix fails at once; an unreachable broker gets until the deadline.
-        if (Date.now() > deadline || (e instanceof KafkaProtocolError && !e.retriable)) throw e;
-        await sleep(500);
+        // A refused login or another error no retry can fix fails at once; an unreachable broker gets
+        // until the deadline. Once closed, the client fails every request: retrying would hold a
+        // canceled task for the whole request timeout.
+        if (this.closed || Date.now() > deadline || (e instanceof KafkaProtocolError && !e.retriable)) throw e;
+        await this.pause(500);
         continue;
       }
       this.meta = meta;
@@ -182,11 +186,12 @@ class KafkaSourceReader implements SourceReader {
         }
       }
       if (missing.length > 0) {
+        if (this.closed) throw new Error(`KafkaSource '${this.operatorName}' closed`);
         if (Date.now() > deadline)
           throw new Error(
             `KafkaSource '${this.operatorName}': topic(s) ${missing.join(', ')} not found on ${src.bootstrapServers.join(',')}`,
           );
-        await sleep(500);
+        await this.pause(500);
         continue;
       }
       const { subtaskIndex, parallelism } = this.services;
@@ -266,7 +271,7 @@ class KafkaSourceReader implements SourceReader {
         }
         const fetchable = [...this.splits.values()].filter((s) => s.fetchable);
         if (fetchable.length === 0) {
-          await sleep(this.bounded ? 50 : Math.min(opts.maxWaitMs, 500));
+          await this.pause(this.bounded ? 50 : Math.min(opts.maxWaitMs, 500));
           continue;
         }
         const byLeader = groupByLeader(this.meta!, fetchable);
@@ -322,7 +327,7 @@ class KafkaSourceReader implements SourceReader {
         }
         if (refresh) {
           this.meta = await client.metadata([...new Set([...this.splits.values()].map((s) => s.topic))]);
-          await sleep(backoff);
+          await this.pause(backoff);
           backoff = Math.min(backoff * 2, 5_000);
         } else backoff = 100;
         this.signal();
@@ -335,7 +340,7 @@ class KafkaSourceReader implements SourceReader {
             { err: err.message },
             `KafkaSource '${this.operatorName}': fetch failed, retrying in ${backoff} ms`,
           );
-          await sleep(backoff);
+          await this.pause(backoff);
           backoff *= 2;
           continue;
         }
@@ -472,8 +477,14 @@ class KafkaSourceReader implements SourceReader {
     return { 'records-lag-max': max, pendingRecords: sum };
   }
 
+  /** Sleeps `ms`, or less if the reader closes meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     this.signal();
     this.spaceWake?.();
     this.client?.close();
