@@ -7,7 +7,8 @@
 // fields; functions and symbols as undefined.
 //
 // A buffer: u8 FORMAT_RECORDS | u32le record count | records, each one value, preceded by
-// TAG_TIMESTAMP f64le when it has a timestamp. An event: u8 FORMAT_EVENT | one value.
+// TAG_TIMESTAMP f64le when it has a timestamp. An event: u8 FORMAT_EVENT | one value. A buffer
+// whose records all have one flat shape of numbers goes as columns instead (record-columns.ts).
 //
 // Why not msgpack: it turns -0 into 0, refuses bigints beyond 64 bits, decodes Sets as arrays and
 // lone surrogates as U+FFFD; and its inline record structures are recompiled for every buffer.
@@ -16,8 +17,12 @@
 // Strings repeat as much as keys do (a channel, a URL, a country): each is written once per
 // buffer, later as its number there, and decodes to the same string without decoding bytes again.
 
-/** 0x02 had no string table. */
+import { ColumnWriter, decodeColumns, FORMAT_COLUMNS } from './record-columns.js';
+
+/** 0x02 had no string table. FORMAT_COLUMNS (0x05): record-columns.ts. */
 const FORMAT_RECORDS = 0x04;
+/** Buffers that start as rows after one fell back from columns. */
+const ROW_BUFFERS_AFTER_MISS = 8;
 const FORMAT_EVENT = 0x03;
 const HEADER_BYTES = 5;
 
@@ -676,11 +681,24 @@ const slotsOfDropped = new FinalizationRegistry<number>((slot) => freeSlots.push
 export class RecordSerializer {
   private readonly arena: Arena;
   private count = 0;
+  /** Records of one flat shape of numbers go in columns (record-columns.ts) until one does not fit. */
+  private readonly columns: ColumnWriter;
+  private columnar = true;
+  /** After a buffer fell back to rows, this many more start as rows: mixed streams convert rarely. */
+  private rowBuffersLeft = 0;
 
-  /** `bufferSize`: the size at which the owner finishes buffers, so the arena grows to just that. */
-  constructor(initialCapacity = 1024, bufferSize = 0) {
+  /**
+   * `bufferSize`: the size at which the owner finishes buffers, so the arena grows to just that.
+   * `adaptive`: after a buffer fell back from columns to rows, the next ones start as rows.
+   */
+  constructor(
+    initialCapacity = 1024,
+    bufferSize = 0,
+    private readonly adaptive = true,
+  ) {
     this.arena = new Arena(Math.max(64, initialCapacity));
     this.arena.sizeHint = bufferSize;
+    this.columns = new ColumnWriter(bufferSize || initialCapacity);
     // A serializer dropped without dispose() still gives its slot back.
     slotsOfDropped.register(this, this.arena.slot, this);
     this.start();
@@ -693,11 +711,33 @@ export class RecordSerializer {
 
   /** Bytes of the current buffer so far, header included. */
   get size(): number {
+    if (this.columnar) return this.columns.size;
     return active === this.arena ? pos : this.arena.pos;
   }
 
   /** Appends a record; a record that cannot be serialized leaves the buffer as it was. */
   add(value: unknown, timestamp: number | undefined): void {
+    if (this.columnar) {
+      if (this.columns.add(value, timestamp)) {
+        this.count++;
+        return;
+      }
+      this.toRows();
+    }
+    this.addRow(value, timestamp);
+    this.count++;
+  }
+
+  /** The buffer so far goes to rows: its records are written again from the columns. */
+  private toRows(): void {
+    const c = this.columns;
+    this.columnar = false;
+    if (this.adaptive) this.rowBuffersLeft = ROW_BUFFERS_AFTER_MISS;
+    for (let i = 0; i < c.n; i++) this.addRow(c.record(i), c.timestamp(i));
+    c.reset();
+  }
+
+  private addRow(value: unknown, timestamp: number | undefined): void {
     activate(this.arena);
     const start = pos;
     const count = shapeCount;
@@ -710,12 +750,16 @@ export class RecordSerializer {
       rollBack(start, 0, count, stringMark);
       throw e;
     }
-    this.count++;
   }
 
   /** The buffer of the records added since the last finish(), or null when there were none. */
   finish(): Uint8Array | null {
     if (this.count === 0) return null;
+    if (this.columnar) {
+      const buffer = this.columns.finish();
+      this.start();
+      return buffer;
+    }
     const a = this.arena;
     release(a);
     a.view.setUint32(1, this.count, true);
@@ -746,6 +790,9 @@ export class RecordSerializer {
     a.bytes[0] = FORMAT_RECORDS;
     a.pos = HEADER_BYTES;
     this.count = 0;
+    this.columns.reset();
+    this.columnar = this.rowBuffersLeft === 0;
+    if (!this.columnar) this.rowBuffersLeft--;
   }
 }
 
@@ -1115,7 +1162,8 @@ export interface DecodedRecords {
   timestamps: (number | undefined)[] | null;
 }
 
-const shared = new RecordSerializer(64 * 1024);
+// Each call's records alone decide their buffer's format.
+const shared = new RecordSerializer(64 * 1024, 0, false);
 
 /** Serializes records into one buffer (RecordSerializer does the same a record at a time). */
 export function encodeRecords(values: unknown[], timestamps: (number | undefined)[] | null): Uint8Array {
@@ -1140,6 +1188,13 @@ function emptyBuffer(): Uint8Array {
 export function decodeRecords(bytes: Uint8Array): DecodedRecords {
   if (bytes.length === 0) throw new Error('decodeRecords: empty buffer');
   const format = bytes[0]!;
+  if (format === FORMAT_COLUMNS) {
+    try {
+      return decodeColumns(bytes);
+    } catch (e) {
+      throw new Error(`decodeRecords: ${(e as Error).message}`, { cause: e });
+    }
+  }
   if (format !== FORMAT_RECORDS) throw new Error(`decodeRecords: unknown buffer format 0x${format.toString(16)}`);
   if (bytes.length < HEADER_BYTES) throw new Error('decodeRecords: truncated buffer header');
   begin(bytes, HEADER_BYTES);

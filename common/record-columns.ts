@@ -1,0 +1,337 @@
+// A network buffer of records that all have one flat shape of numbers ({key: 7, value: 1.5}), laid
+// out as columns: a typed array per field. The row format (serialization.ts) spends most of its
+// time per record on tags, variable-length integers and one call per value; here a field is one
+// typed-array store when written and one load when read, and the decoded objects are built by a
+// loop compiled once per shape. Every number still round-trips exactly: a column is int32 while
+// all its values are int32 (and not -0), float64 once one is not.
+//
+// A buffer: u8 FORMAT_COLUMNS | u32le record count | u8 flags (1: timestamps) | u8 key count |
+// the keys (varuint byte length, UTF-8) | u8 kind per column (0 int32, 1 float64, 2 int16, 3 int8,
+// an int32 column narrowed to its values) | zeros up to
+// a multiple of 8 | the timestamps (f64le each) when flagged | each column, padded to 8 bytes.
+
+export const FORMAT_COLUMNS = 0x05;
+const FLAG_TIMESTAMPS = 1;
+const KIND_INT32 = 0;
+const KIND_FLOAT64 = 1;
+const KIND_INT16 = 2;
+const KIND_INT8 = 3;
+/** Bytes per value, by kind. */
+const WIDTH = [4, 8, 2, 1];
+const VIEW = [Int32Array, Float64Array, Int16Array, Int8Array] as const;
+/** More fields than this go in rows: a wide record gains little from columns. */
+const MAX_COLUMNS = 32;
+
+type Column = Int32Array | Float64Array | Int16Array | Int8Array;
+
+const utf8 = new TextEncoder();
+/** Keys with surrogates (lone ones would not survive UTF-8) stay in rows, which write WTF-8. */
+const SURROGATE = /[\ud800-\udfff]/;
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** True for a number an int32 column holds exactly. */
+function isInt32(v: number): boolean {
+  return (v | 0) === v && (v !== 0 || 1 / v > 0);
+}
+
+/**
+ * Collects records into columns while they all have the first one's shape. add() returns false,
+ * writing nothing, for a record that does not fit; the caller then writes the buffer as rows.
+ */
+export class ColumnWriter {
+  private keys: string[] | null = null;
+  private readonly cols: Column[] = [];
+  /** Each column's kind so far: int8, widened to int16 and int32 as values need, float64 for any other number. */
+  private readonly kinds: number[] = [];
+  /** The range of each int column's current kind. */
+  private readonly lo = new Int32Array(MAX_COLUMNS);
+  private readonly hi = new Int32Array(MAX_COLUMNS);
+  private timestamps: Float64Array | null = null;
+  private hasTimestamps = false;
+  private capacity = 0;
+  private recordBytes = 0;
+  private headerBytes = 0;
+  /** Records collected. */
+  n = 0;
+  /** Serialized size so far. */
+  size = 0;
+
+  /** `segmentSize`: the size at which the owner finishes buffers, so the columns are sized once. */
+  constructor(private readonly segmentSize: number) {}
+
+  add(value: unknown, timestamp: number | undefined): boolean {
+    if (typeof value !== 'object' || value === null || (value as { constructor?: unknown }).constructor !== Object)
+      return false;
+    const o = value as Record<string, unknown>;
+    const keys = this.keys;
+    if (keys === null) return this.first(o, timestamp);
+    if ((timestamp !== undefined) !== this.hasTimestamps) return false;
+    const n = this.n;
+    if (n === this.capacity) this.grow();
+    const cols = this.cols;
+    const kinds = this.kinds;
+    let j = 0;
+    for (const k in o) {
+      if (keys[j] !== k) return false;
+      const v = o[k];
+      if (typeof v !== 'number') return false;
+      if (kinds[j] !== KIND_FLOAT64) {
+        if (!isInt32(v)) this.widen(j, KIND_FLOAT64);
+        else if (v < this.lo[j]! || v > this.hi[j]!)
+          this.widen(j, v >= -0x8000 && v < 0x8000 ? KIND_INT16 : KIND_INT32);
+      }
+      cols[j]![n] = v;
+      j++;
+    }
+    if (j !== keys.length) return false;
+    if (timestamp !== undefined) this.timestamps![n] = timestamp;
+    this.n = n + 1;
+    this.size += this.recordBytes;
+    return true;
+  }
+
+  /** The first record decides the shape: plain keys and numbers only. */
+  private first(o: Record<string, unknown>, timestamp: number | undefined): boolean {
+    const keys: string[] = [];
+    for (const k in o) {
+      if (typeof o[k] !== 'number' || k === '__proto__' || SURROGATE.test(k) || keys.length === MAX_COLUMNS)
+        return false;
+      keys.push(k);
+    }
+    if (keys.length === 0) return false;
+    // Most buffers of a stream have the shape of the one before: its encoded keys are kept.
+    const last = this.lastKeys;
+    if (last === null || last.length !== keys.length || keys.some((k, j) => k !== last[j])) {
+      this.lastKeys = keys;
+      this.keyBytes = keys.map((k) => utf8.encode(k));
+    }
+    this.keys = this.lastKeys;
+    this.hasTimestamps = timestamp !== undefined;
+    const perRecord = 4 * keys.length + (this.hasTimestamps ? 8 : 0);
+    this.capacity = Math.max(16, Math.ceil(this.segmentSize / perRecord) + 1);
+    // Columns are reused from buffer to buffer (fresh memory costs page faults): finish() copies them out.
+    this.cols.length = keys.length;
+    this.kinds.length = keys.length;
+    for (let j = 0; j < keys.length; j++) {
+      this.cols[j] = this.reusable(this.intColumns, j, Int32Array);
+      this.kinds[j] = KIND_INT8;
+      this.lo[j] = -0x80;
+      this.hi[j] = 0x7f;
+    }
+    this.timestamps = this.hasTimestamps ? this.reusable(this.floatColumns, MAX_COLUMNS, Float64Array) : null;
+    this.recordBytes = keys.length + (this.hasTimestamps ? 8 : 0);
+    let head = 1 + 4 + 1 + 1 + keys.length;
+    for (const b of this.keyBytes) head += b.length + varuintBytes(b.length);
+    this.headerBytes = align8(head);
+    this.size = this.headerBytes + 8 * (keys.length + 1);
+    return this.add(o, timestamp);
+  }
+
+  private lastKeys: string[] | null = null;
+  private keyBytes: Uint8Array[] = [];
+  private readonly intColumns: Int32Array[] = [];
+  /** Float64 columns by field index; index MAX_COLUMNS holds the timestamps. */
+  private readonly floatColumns: Float64Array[] = [];
+
+  /** The kept array at `j` if it holds `capacity` values, else a new one kept there. */
+  private reusable<C extends Column>(kept: C[], j: number, type: { new (n: number): C }): C {
+    const c = kept[j];
+    if (c !== undefined && c.length >= this.capacity) return c;
+    return (kept[j] = new type(this.capacity));
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    for (let j = 0; j < this.cols.length; j++) {
+      const old = this.cols[j]!;
+      const c =
+        this.kinds[j] === KIND_FLOAT64
+          ? this.reusable(this.floatColumns, j, Float64Array)
+          : this.reusable(this.intColumns, j, Int32Array);
+      c.set(old.subarray(0, this.n));
+      this.cols[j] = c;
+    }
+    if (this.timestamps) {
+      const old = this.timestamps;
+      this.timestamps = this.reusable(this.floatColumns, MAX_COLUMNS, Float64Array);
+      this.timestamps.set(old.subarray(0, this.n));
+    }
+  }
+
+  /** Column `j` needs a wider kind: int16 or int32 (the values stay where they are), or float64. */
+  private widen(j: number, kind: number): void {
+    const more = WIDTH[kind]! - WIDTH[this.kinds[j]!]!;
+    this.kinds[j] = kind;
+    this.recordBytes += more;
+    this.size += more * this.n;
+    if (kind === KIND_FLOAT64) {
+      const c = this.reusable(this.floatColumns, j, Float64Array);
+      c.set(this.cols[j]!.subarray(0, this.n));
+      this.cols[j] = c;
+    } else if (kind === KIND_INT16) {
+      this.lo[j] = -0x8000;
+      this.hi[j] = 0x7fff;
+    } else {
+      this.lo[j] = -0x80000000;
+      this.hi[j] = 0x7fffffff;
+    }
+  }
+
+  /** Record `i` as it was added (for writing the buffer as rows after all). */
+  record(i: number): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    const keys = this.keys!;
+    for (let j = 0; j < keys.length; j++) o[keys[j]!] = this.cols[j]![i];
+    return o;
+  }
+
+  timestamp(i: number): number | undefined {
+    return this.timestamps === null ? undefined : this.timestamps[i];
+  }
+
+  /** The buffer of the records collected, in its own ArrayBuffer; the writer is then empty. */
+  finish(): Uint8Array {
+    const keys = this.keys!;
+    const n = this.n;
+    const kinds = this.kinds;
+    let size = this.headerBytes + (this.hasTimestamps ? 8 * n : 0);
+    for (const k of kinds) size += align8(n * WIDTH[k]!);
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    out[0] = FORMAT_COLUMNS;
+    view.setUint32(1, n, true);
+    out[5] = this.hasTimestamps ? FLAG_TIMESTAMPS : 0;
+    out[6] = keys.length;
+    let p = 7;
+    for (const bytes of this.keyBytes) {
+      for (let len = bytes.length; ; len >>>= 7) {
+        if (len < 0x80) {
+          out[p++] = len;
+          break;
+        }
+        out[p++] = (len & 0x7f) | 0x80;
+      }
+      out.set(bytes, p);
+      p += bytes.length;
+    }
+    for (const k of kinds) out[p++] = k;
+    p = this.headerBytes;
+    // Little-endian typed arrays, as the DataView writes above: every platform Node.js runs on.
+    if (this.timestamps) {
+      out.set(new Uint8Array(this.timestamps.buffer, 0, 8 * n), p);
+      p += 8 * n;
+    }
+    for (let j = 0; j < kinds.length; j++) {
+      const k = kinds[j]!;
+      const c = this.cols[j]!;
+      if (k === KIND_INT32 || k === KIND_FLOAT64) out.set(new Uint8Array(c.buffer, 0, n * WIDTH[k]!), p);
+      else new VIEW[k](out.buffer, p, n).set(c.subarray(0, n));
+      p += align8(n * WIDTH[k]!);
+    }
+    this.reset();
+    return out;
+  }
+
+  /** Drops what was collected; the next record decides the shape again. */
+  reset(): void {
+    this.keys = null;
+    this.n = 0;
+    this.size = 0;
+  }
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+function varuintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+type ColumnsDecoder = (cols: Column[], n: number, out: unknown[]) => void;
+
+const decoders = new Map<string, ColumnsDecoder>();
+const MAX_DECODERS = 1024;
+
+/**
+ * Builds the records as the row decoder's compiled shapes do, with an object literal of the same
+ * keys in the same order: the objects get the same hidden class either way.
+ */
+function decoderOf(keys: string[]): ColumnsDecoder {
+  const id = JSON.stringify(keys);
+  let d = decoders.get(id);
+  if (d === undefined) {
+    if (decoders.size >= MAX_DECODERS) decoders.clear();
+    const locals = keys.map((_, j) => `const c${j} = cols[${j}];`).join(' ');
+    const fields = keys.map((k, j) => `${JSON.stringify(k)}: c${j}[i]`).join(', ');
+    d = new Function(
+      'cols',
+      'n',
+      'out',
+      `${locals} for (let i = 0; i < n; i++) out[i] = { ${fields} };`,
+    ) as ColumnsDecoder;
+    decoders.set(id, d);
+  }
+  return d;
+}
+
+/** Decodes a FORMAT_COLUMNS buffer; malformed ones throw. */
+export function decodeColumns(input: Uint8Array): { values: unknown[]; timestamps: (number | undefined)[] | null } {
+  // Typed-array views need 8-byte alignment; a buffer received over gRPC may sit anywhere.
+  // (A copy made by hand: a Node.js Buffer's slice() is a view.)
+  let bytes = input;
+  if (input.byteOffset % 8 !== 0) {
+    bytes = new Uint8Array(input.length);
+    bytes.set(input);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = bytes.length;
+  if (total < 7) throw new Error('truncated column buffer header');
+  const n = view.getUint32(1, true);
+  const flags = bytes[5]!;
+  if ((flags & ~FLAG_TIMESTAMPS) !== 0) throw new Error(`unknown column buffer flags 0x${flags.toString(16)}`);
+  const numKeys = bytes[6]!;
+  if (numKeys === 0 || numKeys > MAX_COLUMNS) throw new Error(`column buffer with ${numKeys} columns`);
+  let p = 7;
+  const keys = new Array<string>(numKeys);
+  for (let j = 0; j < numKeys; j++) {
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= total || shift > 28) throw new Error('truncated column buffer keys');
+      const b = bytes[p++]!;
+      len |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (p + len > total) throw new Error('truncated column buffer keys');
+    keys[j] = utf8Decoder.decode(bytes.subarray(p, p + len));
+    p += len;
+  }
+  if (p + numKeys > total) throw new Error('truncated column buffer kinds');
+  const kinds = bytes.subarray(p, p + numKeys);
+  p = align8(p + numKeys);
+  let need = p + ((flags & FLAG_TIMESTAMPS) !== 0 ? 8 * n : 0);
+  for (const k of kinds) {
+    if (k >= WIDTH.length) throw new Error(`unknown column kind ${k}`);
+    need += align8(n * WIDTH[k]!);
+  }
+  if (need !== total)
+    throw new Error(`column buffer of ${total} bytes, expected ${need} for ${n} records of ${numKeys} columns`);
+  let timestamps: (number | undefined)[] | null = null;
+  if ((flags & FLAG_TIMESTAMPS) !== 0) {
+    timestamps = Array.from(new Float64Array(bytes.buffer, bytes.byteOffset + p, n));
+    p += 8 * n;
+  }
+  const cols: Column[] = [];
+  for (const k of kinds) {
+    cols.push(new VIEW[k]!(bytes.buffer as ArrayBuffer, bytes.byteOffset + p, n));
+    p += align8(n * WIDTH[k]!);
+  }
+  const values = new Array<unknown>(n);
+  decoderOf(keys)(cols, n, values);
+  return { values, timestamps };
+}

@@ -1,0 +1,185 @@
+// Buffers of records of one flat shape of numbers go as columns (common/record-columns.ts): every
+// number as it was, the fall back to rows when a record does not fit, and malformed column
+// buffers refused.
+import { describe, expect, it } from 'vitest';
+import { decodeRecords, encodeRecords, RecordSerializer } from '../../common/serialization.js';
+import { mulberry32 } from '../reference/random.js';
+
+const FORMAT_ROWS = 0x04;
+const FORMAT_COLUMNS = 0x05;
+
+/** Numbers of every kind a column must keep: int32 edges, -0, NaN, infinities, fractions, beyond int32. */
+function randomNumber(rnd: () => number): number {
+  const r = rnd();
+  if (r < 0.5) return Math.floor(rnd() * 20_000) - 10_000;
+  if (r < 0.6)
+    return [0, -0, NaN, Infinity, -Infinity, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1][Math.floor(rnd() * 9)]!;
+  if (r < 0.8) return (rnd() - 0.5) * 1e6;
+  return Math.floor(rnd() * 2 ** 53) * (rnd() < 0.5 ? -1 : 1);
+}
+
+/** Field by field with Object.is (-0 and NaN included), keys in order. */
+function expectSame(actual: unknown[], expected: unknown[]): void {
+  expect(actual).toHaveLength(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i] as Record<string, unknown>;
+    const e = expected[i] as Record<string, unknown>;
+    expect(Object.keys(a), `record ${i}`).toEqual(Object.keys(e));
+    for (const k of Object.keys(e))
+      expect(Object.is(a[k], e[k]), `record ${i} field ${k}: ${a[k]} vs ${e[k]}`).toBe(true);
+  }
+}
+
+describe('column buffers', () => {
+  it('carry records of one numeric shape exactly, with and without timestamps (fixed seed)', () => {
+    const rnd = mulberry32(11);
+    for (let b = 0; b < 60; b++) {
+      const keys = ['key', 'value', 'price', 'at', '0', 'x y'].slice(0, 1 + (b % 6));
+      const n = 1 + Math.floor(rnd() * 2000);
+      // Some columns hold only int32 values, others widen to float64 at a random record.
+      const values = Array.from({ length: n }, () => {
+        const o: Record<string, number> = {};
+        keys.forEach((k, j) => (o[k] = j % 2 === 0 && b % 3 !== 0 ? Math.floor(rnd() * 1000) : randomNumber(rnd)));
+        return o;
+      });
+      const timestamps = b % 2 === 0 ? null : values.map(() => 1_700_000_000_000 + Math.floor(rnd() * 1e6) + 0.25);
+      const bytes = encodeRecords(values, timestamps);
+      expect(bytes[0], `buffer ${b}`).toBe(FORMAT_COLUMNS);
+      const decoded = decodeRecords(bytes);
+      expectSame(decoded.values, values);
+      expect(decoded.timestamps).toStrictEqual(timestamps);
+    }
+  });
+
+  it('grow past the size they were made for, widening a column on the way', () => {
+    const rnd = mulberry32(5);
+    const values = Array.from({ length: 40_000 }, (_, i) => ({ key: i, value: i < 30_000 ? i : randomNumber(rnd) }));
+    const timestamps = values.map((_, i) => i * 0.5);
+    const bytes = encodeRecords(values, timestamps);
+    expect(bytes[0]).toBe(FORMAT_COLUMNS);
+    const decoded = decodeRecords(bytes);
+    expectSame(decoded.values, values);
+    expect(decoded.timestamps).toStrictEqual(timestamps);
+  });
+
+  it('narrow int32 columns to one or two bytes per value where their values allow, at every edge', () => {
+    const s = new RecordSerializer(1024, 32 * 1024);
+    for (let i = 0; i < 3000; i++) s.add({ key: i % 100, value: i * 7 }, undefined);
+    const size = s.size;
+    const bytes = s.finish()!;
+    expect(bytes[0]).toBe(FORMAT_COLUMNS);
+    // An int8 and an int16 column: 3 bytes a record, less than rows (1 + 3) and the estimate.
+    expect(bytes.length).toBeLessThanOrEqual(3000 * 3 + 32);
+    // The size the owner compares with the segment size: at most each column's padding over.
+    expect(size).toBeGreaterThanOrEqual(bytes.length);
+    expect(size - bytes.length).toBeLessThanOrEqual(8 * 3);
+    const edges = [-129, -128, 127, 128, -32769, -32768, 32767, 32768, 0, -1, 2 ** 31 - 1, -(2 ** 31)];
+    for (const lo of edges)
+      for (const hi of edges) {
+        const values = [{ v: lo }, { v: hi }, { v: 0 }];
+        const decoded = decodeRecords(encodeRecords(values, null));
+        expectSame(decoded.values, values);
+      }
+    s.dispose();
+  });
+
+  it('fall back to rows when a record does not fit, keeping every record, and retry columns later', () => {
+    const misfits: unknown[] = [
+      { key: 1, value: 'text' },
+      { key: 1 },
+      { key: 1, value: 2, extra: 3 },
+      { value: 2, key: 1 },
+      { key: 1, value: { nested: 2 } },
+      { key: 1, value: 2n },
+      [1, 2],
+      7,
+      new (class Point {
+        key = 1;
+        value = 2;
+      })(),
+    ];
+    for (const misfit of misfits) {
+      const s = new RecordSerializer(1024, 1 << 20);
+      const values: unknown[] = [];
+      for (let i = 0; i < 500; i++) values.push({ key: i, value: i === 250 ? -0 : i / 4 });
+      values.push(misfit);
+      for (let i = 0; i < 10; i++) values.push({ key: i, value: i });
+      for (const v of values) s.add(v, undefined);
+      const bytes = s.finish()!;
+      expect(bytes[0], JSON.stringify(String(misfit))).toBe(FORMAT_ROWS);
+      // A class instance travels as a plain object of its fields.
+      const expected = values.map((v) => (v === misfit && typeof v === 'object' && !Array.isArray(v) ? { ...v } : v));
+      expect(decodeRecords(bytes).values).toStrictEqual(expected);
+      // The next buffers start as rows, then columns are tried again.
+      const formats: number[] = [];
+      for (let b = 0; b < 10; b++) {
+        s.add({ key: b, value: b }, undefined);
+        formats.push(s.finish()![0]!);
+      }
+      expect(formats).toEqual([...Array(8).fill(FORMAT_ROWS), FORMAT_COLUMNS, FORMAT_COLUMNS]);
+      s.dispose();
+    }
+  });
+
+  it('go to rows when only some records have timestamps', () => {
+    const values = [
+      { key: 1, value: 2 },
+      { key: 3, value: 4 },
+    ];
+    const bytes = encodeRecords(values, [5, undefined]);
+    expect(bytes[0]).toBe(FORMAT_ROWS);
+    expect(decodeRecords(bytes)).toStrictEqual({ values, timestamps: [5, undefined] });
+  });
+
+  it('leave records rows cannot do without: __proto__ and lone surrogates as keys, no prototype', () => {
+    const proto = JSON.parse('{"__proto__": 1, "b": 2}') as unknown;
+    const lone = { ['a\ud800']: 1 };
+    const bare = Object.assign(Object.create(null) as object, { key: 1 });
+    for (const v of [proto, lone, bare]) {
+      const bytes = encodeRecords([v, v], null);
+      expect(bytes[0]).toBe(FORMAT_ROWS);
+      const out = decodeRecords(bytes).values;
+      expect(Object.keys(out[0] as object)).toEqual(Object.keys(v as object));
+    }
+  });
+
+  it('decode at any byte offset (a buffer inside a larger message)', () => {
+    const values = Array.from({ length: 100 }, (_, i) => ({ key: i, value: i + 0.5 }));
+    const bytes = encodeRecords(
+      values,
+      values.map((_, i) => i),
+    );
+    for (let offset = 0; offset < 9; offset++) {
+      const host = new Uint8Array(bytes.length + offset);
+      host.set(bytes, offset);
+      expectSame(decodeRecords(host.subarray(offset)).values, values);
+      // A Buffer, as gRPC hands them over: its slice() is a view, not a copy.
+      const buffer = Buffer.concat([Buffer.alloc(offset), bytes]).subarray(offset);
+      expectSame(decodeRecords(buffer).values, values);
+    }
+  });
+
+  it('refuse malformed column buffers with a clear error', () => {
+    const bytes = encodeRecords(
+      Array.from({ length: 10 }, (_, i) => ({ key: i, value: i * 1.5 })),
+      null,
+    );
+    expect(bytes[0]).toBe(FORMAT_COLUMNS);
+    for (let cut = 1; cut < bytes.length; cut += 7)
+      expect(() => decodeRecords(bytes.subarray(0, bytes.length - cut))).toThrow(
+        /decodeRecords: .*(truncated|expected)/,
+      );
+    expect(() => decodeRecords(Uint8Array.of(...bytes, 0))).toThrow(
+      /decodeRecords: column buffer of .* bytes, expected/,
+    );
+    const badKind = bytes.slice();
+    badKind[7 + 1 + 3 + 1 + 5] = 9; // the second column's kind, after the keys "key" and "value"
+    expect(() => decodeRecords(badKind)).toThrow(/unknown column kind 9/);
+    const badFlags = bytes.slice();
+    badFlags[5] = 0x80;
+    expect(() => decodeRecords(badFlags)).toThrow(/unknown column buffer flags/);
+    const noColumns = bytes.slice();
+    noColumns[6] = 0;
+    expect(() => decodeRecords(noColumns)).toThrow(/with 0 columns/);
+  });
+});
