@@ -119,6 +119,10 @@ export class ColumnWriter {
       this.hi[j] = 0x7f;
     }
     this.timestamps = this.hasTimestamps ? this.reusable(this.floatColumns, MAX_COLUMNS, Float64Array) : null;
+    // Kept columns may have grown for an earlier buffer of narrow records: fill them that far.
+    let capacity = this.timestamps?.length ?? Infinity;
+    for (const c of this.cols) capacity = Math.min(capacity, c.length);
+    this.capacity = capacity;
     this.recordBytes = keys.length + (this.hasTimestamps ? 8 : 0);
     let head = 1 + 4 + 1 + 1 + keys.length;
     for (const b of this.keyBytes) head += b.length + varuintBytes(b.length);
@@ -148,13 +152,13 @@ export class ColumnWriter {
         this.kinds[j] === KIND_FLOAT64
           ? this.reusable(this.floatColumns, j, Float64Array)
           : this.reusable(this.intColumns, j, Int32Array);
-      c.set(old.subarray(0, this.n));
+      if (c !== old) c.set(old.subarray(0, this.n));
       this.cols[j] = c;
     }
     if (this.timestamps) {
       const old = this.timestamps;
       this.timestamps = this.reusable(this.floatColumns, MAX_COLUMNS, Float64Array);
-      this.timestamps.set(old.subarray(0, this.n));
+      if (this.timestamps !== old) this.timestamps.set(old.subarray(0, this.n));
     }
   }
 

@@ -62,6 +62,26 @@ describe('column buffers', () => {
     expect(decoded.timestamps).toStrictEqual(timestamps);
   });
 
+  it('reuse their columns from buffer to buffer, whatever an earlier buffer grew or widened them to', () => {
+    const rnd = mulberry32(3);
+    const s = new RecordSerializer(1024, 4096);
+    for (let b = 0; b < 12; b++) {
+      // Tiny int8 records (the columns grow past their first size), wide floats, one or two fields.
+      const n = b % 3 === 0 ? 9000 : 1 + Math.floor(rnd() * 1500);
+      const values = Array.from({ length: n }, (_, i) =>
+        b % 2 === 0 ? { a: i % 100 } : { a: randomNumber(rnd), b: i },
+      );
+      const timestamps = b % 4 === 1 ? values.map((_, i) => i + 0.5) : null;
+      values.forEach((v, i) => s.add(v, timestamps?.[i]));
+      const bytes = s.finish()!;
+      expect(bytes[0], `buffer ${b}`).toBe(FORMAT_COLUMNS);
+      const decoded = decodeRecords(bytes);
+      expectSame(decoded.values, values);
+      expect(decoded.timestamps).toStrictEqual(timestamps);
+    }
+    s.dispose();
+  });
+
   it('narrow int32 columns to one or two bytes per value where their values allow, at every edge', () => {
     const s = new RecordSerializer(1024, 32 * 1024);
     for (let i = 0; i < 3000; i++) s.add({ key: i % 100, value: i * 7 }, undefined);
