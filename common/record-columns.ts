@@ -312,7 +312,10 @@ export function decodeColumns(input: Uint8Array): { values: unknown[]; timestamp
       if (b < 0x80) break;
     }
     if (p + len > total) throw new Error('truncated column buffer keys');
-    keys[j] = utf8Decoder.decode(bytes.subarray(p, p + len));
+    const key = utf8Decoder.decode(bytes.subarray(p, p + len));
+    // The writer leaves such records in rows; as a literal's key it would set the prototype.
+    if (key === '__proto__') throw new Error('column buffer with a __proto__ column');
+    keys[j] = key;
     p += len;
   }
   if (p + numKeys > total) throw new Error('truncated column buffer kinds');

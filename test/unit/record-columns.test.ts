@@ -198,6 +198,10 @@ describe('column buffers', () => {
     const badFlags = bytes.slice();
     badFlags[5] = 0x80;
     expect(() => decodeRecords(badFlags)).toThrow(/unknown column buffer flags/);
+    // A column named __proto__ (the writer never makes one) would set the records' prototype.
+    const proto = encodeRecords([{ __proto_x: 1 }], null);
+    proto.set(new TextEncoder().encode('__proto__'), 8);
+    expect(() => decodeRecords(proto)).toThrow(/a __proto__ column/);
     const noColumns = bytes.slice();
     noColumns[6] = 0;
     expect(() => decodeRecords(noColumns)).toThrow(/with 0 columns/);
