@@ -2,13 +2,13 @@
 // out as columns: a typed array per field. The row format (serialization.ts) spends most of its
 // time per record on tags, variable-length integers and one call per value; here a field is one
 // typed-array store when written and one load when read, and the decoded objects are built by a
-// loop compiled once per shape. Every number still round-trips exactly: a column is int32 while
-// all its values are int32 (and not -0), float64 once one is not.
+// loop compiled once per shape. Every number still round-trips exactly: an integer column is as
+// narrow as its values allow (int8, int16, int32), float64 once one value is not an int32 or is -0.
 //
 // A buffer: u8 FORMAT_COLUMNS | u32le record count | u8 flags (1: timestamps) | u8 key count |
-// the keys (varuint byte length, UTF-8) | u8 kind per column (0 int32, 1 float64, 2 int16, 3 int8,
-// an int32 column narrowed to its values) | zeros up to
-// a multiple of 8 | the timestamps (f64le each) when flagged | each column, padded to 8 bytes.
+// the keys (varuint byte length, UTF-8) | u8 kind per column (0 int32, 1 float64, 2 int16,
+// 3 int8) | zeros up to a multiple of 8 | the timestamps (f64le each) when flagged | each column,
+// padded to a multiple of 8 bytes.
 
 export const FORMAT_COLUMNS = 0x05;
 const FLAG_TIMESTAMPS = 1;
