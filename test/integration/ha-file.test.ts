@@ -1,6 +1,7 @@
 // JobManager high availability with `high-availability.type: file`: a JobManager killed with
 // SIGKILL and started again resumes its running jobs, with the same ids, from their latest
 // checkpoints, and exactly-once output stays exact; ended jobs are not resurrected.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHaCluster, type HaCluster } from '../helpers/ha.js';
@@ -32,6 +33,12 @@ describe('JobManager high availability (file)', () => {
     await api.waitForJob(canceled, ['CANCELED']);
 
     const completed = async () => (await api.rest(`/jobs/${jobId}/checkpoints`)).body.counts?.completed ?? 0;
+    // The job's record in the storage (under the cluster id's directory).
+    const recordedFailure = () =>
+      readdirSync(join(c.dir, 'ha')).some((cluster) => {
+        const record = join(c.dir, 'ha', cluster, 'jobs', `${jobId}.json`);
+        return existsSync(record) && readFileSync(record, 'utf8').includes('planned failure');
+      });
     // SIGKILL twice; a SIGTERM between them suspends the job for the next JobManager (it is not canceled).
     const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL'];
     for (let kill = 1; kill <= signals.length; kill++) {
@@ -40,7 +47,9 @@ describe('JobManager high availability (file)', () => {
         async () => {
           const n = await completed();
           const failed = JSON.stringify((await api.rest(`/jobs/${jobId}/exceptions`)).body).includes('planned failure');
-          return n >= kill * 2 && failed ? n : undefined;
+          // The JobManager shows a failure at once and writes its record a moment later: the kill
+          // must come after the write, or the new JobManager rightly knows nothing of it.
+          return n >= kill * 2 && failed && recordedFailure() ? n : undefined;
         },
       );
       await c.killJobManager(signals[kill - 1]);
