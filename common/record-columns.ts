@@ -19,6 +19,9 @@ const KIND_INT8 = 3;
 /** Bytes per value, by kind. */
 const WIDTH = [4, 8, 2, 1];
 const VIEW = [Int32Array, Float64Array, Int16Array, Int8Array] as const;
+/** The integers an integer kind holds (float64 takes any number: its range is not consulted). */
+const LOWEST = [-0x80000000, 0, -0x8000, -0x80];
+const HIGHEST = [0x7fffffff, 0, 0x7fff, 0x7f];
 /** More fields than this go in rows: a wide record gains little from columns. */
 const MAX_COLUMNS = 32;
 
@@ -43,9 +46,6 @@ export class ColumnWriter {
   private readonly cols: Column[] = [];
   /** Each column's kind so far: int8, widened to int16 and int32 as values need, float64 for any other number. */
   private readonly kinds: number[] = [];
-  /** The range of each int column's current kind. */
-  private readonly lo = new Int32Array(MAX_COLUMNS);
-  private readonly hi = new Int32Array(MAX_COLUMNS);
   private timestamps: Float64Array | null = null;
   private hasTimestamps = false;
   private capacity = 0;
@@ -77,7 +77,7 @@ export class ColumnWriter {
       if (typeof v !== 'number') return false;
       if (kinds[j] !== KIND_FLOAT64) {
         if (!isInt32(v)) this.widen(j, KIND_FLOAT64);
-        else if (v < this.lo[j]! || v > this.hi[j]!)
+        else if (v < LOWEST[kinds[j]!]! || v > HIGHEST[kinds[j]!]!)
           this.widen(j, v >= -0x8000 && v < 0x8000 ? KIND_INT16 : KIND_INT32);
       }
       cols[j]![n] = v;
@@ -115,8 +115,6 @@ export class ColumnWriter {
     for (let j = 0; j < keys.length; j++) {
       this.cols[j] = this.reusable(this.intColumns, j, Int32Array);
       this.kinds[j] = KIND_INT8;
-      this.lo[j] = -0x80;
-      this.hi[j] = 0x7f;
     }
     this.timestamps = this.hasTimestamps ? this.reusable(this.floatColumns, MAX_COLUMNS, Float64Array) : null;
     // Kept columns may have grown for an earlier buffer of narrow records: fill them that far.
@@ -172,12 +170,6 @@ export class ColumnWriter {
       const c = this.reusable(this.floatColumns, j, Float64Array);
       c.set(this.cols[j]!.subarray(0, this.n));
       this.cols[j] = c;
-    } else if (kind === KIND_INT16) {
-      this.lo[j] = -0x8000;
-      this.hi[j] = 0x7fff;
-    } else {
-      this.lo[j] = -0x80000000;
-      this.hi[j] = 0x7fffffff;
     }
   }
 

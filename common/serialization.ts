@@ -21,10 +21,10 @@ import { ColumnWriter, decodeColumns, FORMAT_COLUMNS } from './record-columns.js
 
 /** 0x02 had no string table. FORMAT_COLUMNS (0x05): record-columns.ts. */
 const FORMAT_RECORDS = 0x04;
-/** Buffers that start as rows after one fell back from columns. */
-const ROW_BUFFERS_AFTER_MISS = 8;
 const FORMAT_EVENT = 0x03;
 const HEADER_BYTES = 5;
+/** Buffers that start as rows after one fell back from columns. */
+const ROW_BUFFERS_AFTER_MISS = 8;
 
 // Value tags. 0x00-0x7f: the integers 0..127 themselves.
 const TAG_UNDEFINED = 0x80;

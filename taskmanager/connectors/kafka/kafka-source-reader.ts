@@ -94,7 +94,6 @@ class KafkaSourceReader implements SourceReader {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private spaceWake: (() => void) | undefined;
-  private closed = false;
   /** Aborted by close(): ends every pause of the fetch loop and of partition discovery at once. */
   private readonly closing = new AbortController();
   private started = false;
@@ -158,15 +157,16 @@ class KafkaSourceReader implements SourceReader {
     const client = this.client!;
     const deadline = Date.now() + this.num('request.timeout.ms');
     for (;;) {
+      // Once closed, the client fails every request: retrying would hold a canceled task for the
+      // whole request timeout.
+      if (this.closed) throw new Error(`KafkaSource '${this.operatorName}' closed`);
       const names = src.topics ?? (src.partitions ? [...new Set(src.partitions.map((p) => p.topic))] : undefined);
       let meta: ClusterMetadata;
       try {
         meta = await client.metadata(names);
       } catch (e) {
-        // A refused login or another error no retry can fix fails at once; an unreachable broker gets
-        // until the deadline. Once closed, the client fails every request: retrying would hold a
-        // canceled task for the whole request timeout.
-        if (this.closed || Date.now() > deadline || (e instanceof KafkaProtocolError && !e.retriable)) throw e;
+        // A refused login or another error no retry can fix fails at once; an unreachable broker gets until the deadline.
+        if (Date.now() > deadline || (e instanceof KafkaProtocolError && !e.retriable)) throw e;
         await this.pause(500);
         continue;
       }
@@ -186,7 +186,6 @@ class KafkaSourceReader implements SourceReader {
         }
       }
       if (missing.length > 0) {
-        if (this.closed) throw new Error(`KafkaSource '${this.operatorName}' closed`);
         if (Date.now() > deadline)
           throw new Error(
             `KafkaSource '${this.operatorName}': topic(s) ${missing.join(', ')} not found on ${src.bootstrapServers.join(',')}`,
@@ -477,13 +476,16 @@ class KafkaSourceReader implements SourceReader {
     return { 'records-lag-max': max, pendingRecords: sum };
   }
 
+  private get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
   /** Sleeps `ms`, or less if the reader closes meanwhile. */
   private pause(ms: number): Promise<void> {
     return sleep(ms, undefined, { signal: this.closing.signal }).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.closing.abort();
     this.signal();
     this.spaceWake?.();
