@@ -1,17 +1,17 @@
 // What the keyBy exchange costs per record, in one process with the engine's own classes, against
 // the keyed count's hand-written loop (the whole work of a record) measured in the same run:
 //   - producer side: a generated record through ResultPartition.emit (its key group and
-//     subpartition, then a copy for the consumer on the same thread or the codec for the other);
+//     subpartition, then the builder of the consumer on the same thread or the codec for the other);
 //   - consumer side: decoding 32 KiB buffers of the same records;
 //   - and the two builders the producer side fills, alone: the serializer (RecordSerializer.add
-//     into 32 KiB buffers) and the same-thread copy (RecordBatchBuilder.add).
+//     into 32 KiB buffers) and the same-thread builder (LocalBufferBuilder.add: these records go
+//     as columns there too, other shapes as copies).
 // The ratios say how many hand-written records each side costs.
 import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
-import { DEFAULT_KEYS, eventAt } from '../lib/keyed-records.js';
+import { DEFAULT_KEYS, eventAt, handWrittenLoop } from '../lib/keyed-records.js';
 import { median, medianNote } from '../lib/stats.js';
-import { handWrittenLoop } from './keyed-count.js';
 import { decodeRecords, encodeRecords, RecordSerializer } from '../../common/serialization.js';
-import { RecordBatchBuilder } from '../../taskmanager/network/record-batch.js';
+import { LocalBufferBuilder } from '../../taskmanager/network/record-batch.js';
 import { ResultPartition } from '../../taskmanager/network/result-partition.js';
 
 const RECORDS = 5_000_000;
@@ -36,20 +36,21 @@ function producerSide(records: number): number {
       maxQueuedBuffers: 4,
     },
   );
-  let handedOver = 0;
-  // Subpartition 0 is consumed on this thread (copies), 1 elsewhere (bytes); both take all.
-  partition.subscribe(0, { onBuffer() {}, onRecordBatch: () => handedOver++, onEvent() {}, onError() {} }, 1e9);
-  partition.subscribe(1, { onBuffer: () => handedOver++, onEvent() {}, onError() {} }, 1e9);
+  const handedOver = [0, 0];
+  // Subpartition 0 is consumed on this thread (columns or copies), 1 elsewhere (bytes); both take all.
+  const local = () => handedOver[0]!++;
+  partition.subscribe(0, { onBuffer: local, onRecordBatch: local, onEvent() {}, onError() {} }, 1e9);
+  partition.subscribe(1, { onBuffer: () => handedOver[1]!++, onEvent() {}, onError() {} }, 1e9);
   const t0 = performance.now();
   for (let i = 0; i < records; i++) partition.emit(eventAt(i, DEFAULT_KEYS), undefined);
   const ns = ((performance.now() - t0) / records) * 1e6;
   partition.flushAll();
-  if (handedOver < 2) throw new Error('the partition did not hand buffers to both consumers');
+  if (handedOver.includes(0)) throw new Error('the partition did not hand buffers to both consumers');
   return ns;
 }
 
 /** ns per record of one builder taking `records` generated records, finished at the segment size. */
-function builderAlone(records: number, builder: RecordSerializer | RecordBatchBuilder): number {
+function builderAlone(records: number, builder: RecordSerializer | LocalBufferBuilder): number {
   let finished = 0;
   const t0 = performance.now();
   for (let i = 0; i < records; i++) {
@@ -63,7 +64,7 @@ function builderAlone(records: number, builder: RecordSerializer | RecordBatchBu
 }
 
 const serializeAlone = (records: number) => builderAlone(records, new RecordSerializer(4096, SEGMENT));
-const copyAlone = (records: number) => builderAlone(records, new RecordBatchBuilder());
+const localAlone = (records: number) => builderAlone(records, new LocalBufferBuilder());
 
 /** ns per record of decoding buffers of the keyed count's records. */
 function consumerSide(records: number): number {
@@ -83,16 +84,20 @@ function consumerSide(records: number): number {
 
 /** What each round measures beside the loop: figure name, short label, ns per record of `records`. */
 const PARTS: { name: string; label: string; measure: (records: number) => number }[] = [
-  { name: 'producer side (emit: key group, copy or serialize)', label: 'producer', measure: producerSide },
+  {
+    name: 'producer side (emit: key group, same-thread builder or serialize)',
+    label: 'producer',
+    measure: producerSide,
+  },
   { name: 'consumer side (decode)', label: 'consumer', measure: consumerSide },
   { name: 'serializer alone (RecordSerializer.add)', label: 'serializer', measure: serializeAlone },
-  { name: 'same-thread copy alone (RecordBatchBuilder.add)', label: 'copy', measure: copyAlone },
+  { name: 'same-thread builder alone (LocalBufferBuilder.add)', label: 'local', measure: localAlone },
 ];
 
 export const exchangeLoops: Benchmark = {
   name: 'exchange-loops',
   description:
-    "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, copy or serialize; consumer side: decode; the serializer and the copy alone) against the hand-written keyed-count loop",
+    "the keyBy exchange's per-record cost in one process (producer side: key group, subpartition, same-thread builder or serialize; consumer side: decode; the serializer and the same-thread builder alone) against the hand-written keyed-count loop",
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const records = Math.max(100_000, Math.round(RECORDS * options.scale));
     const loopNs = (n: number) => (handWrittenLoop(n, DEFAULT_KEYS) / n) * 1e6;

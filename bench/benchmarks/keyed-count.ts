@@ -1,5 +1,7 @@
 // Throughput of a keyed running count over small records, four ways in one run:
 //   (a) a hand-written loop doing the same work in this process (the baseline);
+//   (a2) that loop on two threads at once (bench/lib/two-loops.ts): a2/a is what this machine's
+//       two cores give in that round, with no engine at all;
 //   (b) Weir at parallelism 1 on one TaskManager: the pipeline chains into a single task;
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the keyBy edge is a real
 //       shuffle, half of it over gRPC between the TaskManagers;
@@ -10,27 +12,21 @@
 // for d, where the exchange stays in one process); e/b is what two cores give with no exchange at
 // all, and d/e what the exchange keeps of it.
 // Weir's rate is records / (last subtask FINISHED - last subtask RUNNING), from the JobManager's
-// subtask timestamps. The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again,
+// subtask timestamps. The variants run in rounds (bench/lib/rounds.ts): a, a2, b, c, d, e, then again,
 // each Weir variant on a fresh cluster with a smaller warm-up run first. A rate is the median over
 // the rounds; a ratio is taken within each round, then the median over the rounds.
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import {
-  consume,
-  consumedChecksum,
-  countReduce,
-  DEFAULT_KEYS,
-  eventAt,
-  type CountEvent,
-} from '../lib/keyed-records.js';
+import { consumedChecksum, DEFAULT_KEYS, eventAt, handWrittenLoop } from '../lib/keyed-records.js';
 import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runningWindow } from '../lib/timing.js';
 import { runTwoChained } from '../lib/two-chained.js';
+import { twoLoopsAtOnce } from '../lib/two-loops.js';
 import { sumMetric } from '../lib/weir-run.js';
 
 const JOB = 'bench/jobs/keyed-count.ts';
@@ -38,23 +34,6 @@ const JOB = 'bench/jobs/keyed-count.ts';
 // effects do not matter.
 const RECORDS = 20_000_000;
 const WARMUP_RECORDS = 2_000_000;
-
-/** (a): the same generator, reduce and sink as the job, with a Map as keyed state. Returns ms. */
-export function handWrittenLoop(records: number, keys: number): number {
-  const state = new Map<number, CountEvent>();
-  const t0 = performance.now();
-  for (let i = 0; i < records; i++) {
-    const e = eventAt(i, keys);
-    const acc = state.get(e.key);
-    const out = acc === undefined ? e : countReduce(acc, e);
-    state.set(e.key, out);
-    consume(out);
-  }
-  const ms = performance.now() - t0;
-  if (state.size !== Math.min(keys, records))
-    throw new Error(`hand-written loop saw ${state.size} keys, expected ${keys}`);
-  return ms;
-}
 
 interface WeirRun {
   /** CPU time of the TaskManagers per record, every thread, over the whole job. */
@@ -188,6 +167,12 @@ export const keyedCount: Benchmark = {
         `(a) hand-written loop: ${formatCount(loopRates.at(-1)!)} records/s (checksum ${consumedChecksum()})`,
       );
     };
+    const twoLoopRates: number[] = [];
+    const loopsRound = async () => {
+      loopRound();
+      twoLoopRates.push(await twoLoopsAtOnce(records, keys, Math.min(records, WARMUP_RECORDS)));
+      options.log(`(a2) two hand-written loops at once: ${formatCount(twoLoopRates.at(-1)!)} records/s together`);
+    };
 
     const variants = {
       // (b)
@@ -230,7 +215,7 @@ export const keyedCount: Benchmark = {
       c: shuffled,
       d: oneProcess,
       e: twoChained,
-    } = await measureInRounds(options, JOB, variants, loopRound);
+    } = await measureInRounds(options, JOB, variants, loopsRound);
 
     const a = median(loopRates);
     const bRates = chained.map((r) => r.recordsPerSecond);
@@ -243,6 +228,7 @@ export const keyedCount: Benchmark = {
     const e = median(eRates);
     // Within each round, then the median over the rounds.
     const ratios = {
+      a2OverA: medianRatio(twoLoopRates, loopRates),
       bOverA: medianRatio(bRates, loopRates),
       cOverA: medianRatio(cRates, loopRates),
       cOverB: medianRatio(cRates, bRates),
@@ -265,6 +251,18 @@ export const keyedCount: Benchmark = {
       { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
       { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
       { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
+      {
+        name: '(a2) two hand-written loops at once (two threads)',
+        value: median(twoLoopRates),
+        unit: 'records/s',
+        note: medianNote(twoLoopRates),
+      },
+      {
+        name: 'a2/a',
+        value: ratios.a2OverA,
+        unit: 'ratio',
+        note: ratioNote(twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
+      },
       { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates, 'aim ≥ 0.3') },
       { name: 'c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
       { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
@@ -313,6 +311,7 @@ export const keyedCount: Benchmark = {
         aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
         runs: {
           a: loopRates,
+          a2: twoLoopRates,
           b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
             jobId,
             durationMs,

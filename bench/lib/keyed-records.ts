@@ -36,3 +36,20 @@ export function consume(e: CountEvent): void {
 export function consumedChecksum(): number {
   return checksum;
 }
+
+/** The hand-written loop (a): the same generator, reduce and sink as the job, with a Map as keyed state. Returns ms. */
+export function handWrittenLoop(records: number, keys: number): number {
+  const state = new Map<number, CountEvent>();
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) {
+    const e = eventAt(i, keys);
+    const acc = state.get(e.key);
+    const out = acc === undefined ? e : countReduce(acc, e);
+    state.set(e.key, out);
+    consume(out);
+  }
+  const ms = performance.now() - t0;
+  if (state.size !== Math.min(keys, records))
+    throw new Error(`hand-written loop saw ${state.size} keys, expected ${keys}`);
+  return ms;
+}

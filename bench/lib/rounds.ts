@@ -31,12 +31,12 @@ export async function measureInRounds<K extends string, R>(
   options: BenchOptions,
   job: string,
   variants: Record<K, RoundVariant<R>>,
-  beforeRound: () => void = () => {},
+  beforeRound: () => void | Promise<void> = () => {},
 ): Promise<Record<K, R[]>> {
   const keys = Object.keys(variants) as K[];
   const results = Object.fromEntries(keys.map((k) => [k, [] as R[]])) as Record<K, R[]>;
   for (let round = 0; round < options.repetitions; round++) {
-    beforeRound();
+    await beforeRound();
     for (const k of keys) {
       const v = variants[k];
       options.log(

@@ -1,6 +1,6 @@
 // An input channel whose producer runs on the same thread: the subpartition hands its buffers and
 // events straight to this channel, with the same credit rules as gRPC. Records subscribed to
-// arrive as batches of copies (record-batch.ts), not serialized.
+// arrive as column buffers or batches of copies (record-batch.ts), not as rows.
 import type { InputChannelDescriptor } from '../../common/deployment.js';
 import { InputChannel, type InputChannelListener } from './input-channel.js';
 import type { ResultPartitionManager } from './partition-manager.js';

@@ -4,12 +4,12 @@
 import { RecordSerializer } from '../../common/serialization.js';
 import type { NetworkEvent } from './types.js';
 import { ArrayDeque } from './deque.js';
-import { RecordBatch, RecordBatchBuilder } from './record-batch.js';
+import { LocalBufferBuilder, RecordBatch } from './record-batch.js';
 
 export type SubpartitionItem = Uint8Array | RecordBatch | NetworkEvent;
 
 /** What a subpartition fills with the records of its next buffer. */
-export type BufferBuilder = RecordSerializer | RecordBatchBuilder;
+export type BufferBuilder = RecordSerializer | LocalBufferBuilder;
 
 export function isBuffer(item: SubpartitionItem): item is Uint8Array | RecordBatch {
   return item instanceof Uint8Array || item instanceof RecordBatch;
@@ -125,7 +125,7 @@ export class ResultSubpartition {
     this.consumed = true;
     this.view = view;
     this.credit = initialCredit;
-    if (view.onRecordBatch !== undefined) this.copyFromNowOn();
+    if (view.onRecordBatch !== undefined) this.buildLocally();
     this.trySend();
     return {
       addCredit: (n) => {
@@ -165,7 +165,7 @@ export class ResultSubpartition {
           this.credit--;
           this.queuedBuffers--;
           this.queue.shift();
-          // Batches are queued only once a view that takes them subscribed (copyFromNowOn).
+          // Batches are queued only once a view that takes them subscribed (buildLocally).
           if (head instanceof RecordBatch) view.onRecordBatch!(head);
           else view.onBuffer(head);
         } else {
@@ -185,11 +185,14 @@ export class ResultSubpartition {
       this.owner.onFlushable(this);
   }
 
-  /** The consumer is on this thread: what was serialized before it subscribed goes first, as bytes. */
-  private copyFromNowOn(): void {
+  /**
+   * The consumer is on this thread: records now go as its column buffers or batches of copies
+   * (record-batch.ts); what was serialized before it subscribed goes first, as bytes.
+   */
+  private buildLocally(): void {
     if (this.numPendingRecords > 0) this.owner.onFlushable(this);
     this.builder?.dispose();
-    this.builder = new RecordBatchBuilder();
+    this.builder = new LocalBufferBuilder(this.owner.segmentSize);
   }
 
   /** Backpressured: takes credit that waits on the way from the consumer, if its channel can say. */

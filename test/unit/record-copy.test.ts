@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../common/package-root.js';
 import { copiedBytes, copyRecord } from '../../common/record-copy.js';
 import { decodeRecords, encodeRecords } from '../../common/serialization.js';
-import { RecordBatchBuilder } from '../../taskmanager/network/record-batch.js';
+import { LocalBufferBuilder } from '../../taskmanager/network/record-batch.js';
 import { mulberry32 } from '../reference/random.js';
 import { jsonLike, Point, randomValue } from '../reference/random-values.js';
 
@@ -130,7 +130,7 @@ describe('record copy for consumers on the same thread', () => {
   it('keeps its running estimate an int32 past 2^31 bytes, and a batch measures its records across the wrap', () => {
     // A string is not copied, so 2^28 characters (a rope, no memory) add 2^28 to the estimate.
     const big = 'x'.repeat(2 ** 28);
-    const batch = new RecordBatchBuilder();
+    const batch = new LocalBufferBuilder();
     for (let i = 0; i < 9; i++) batch.add(big, undefined);
     expect(copiedBytes | 0).toBe(copiedBytes);
     const before = batch.size;
