@@ -27,8 +27,8 @@ const COPY_BUFFERS_AFTER_MISS = 8;
  * counterpart of RecordSerializer for in-thread consumers. Records of one flat shape of numbers go
  * as column buffers (common/record-columns.ts), as they would to another thread: writing and
  * decoding them costs about what copying does, and queued bytes hold no objects for the garbage
- * collector to move (in alternating keyed-count jobs, parallelism 2 in one TaskManager ran faster
- * so in 19 of 20 pairs). Other records go as batches of copies.
+ * collector to move (keyed-count jobs at parallelism 2 in one TaskManager, alternating the two ways
+ * on one cluster, ran faster this way in 14 of 15 pairs). Other records go as batches of copies.
  */
 export class LocalBufferBuilder {
   private readonly columns: ColumnWriter;
