@@ -237,8 +237,8 @@ export const keyedCount: Benchmark = {
       dOverE: medianRatio(dRates, eRates),
     };
     // What a record of the keyBy exchange costs on the wire: the job's records through the network
-    // codec, a buffer at a time. (The source's write-bytes metric counts only records that left
-    // their thread: those for the consumer on the same thread are copied, not serialized.)
+    // codec, a buffer at a time. (The source's write-bytes metric counts buffers, not the batches
+    // of copies that records of other shapes take to a consumer on the same thread.)
     const bytesPerRecord = wireBytesPerRecord(keys);
     // The source vertex is the head of the job graph; its output is the keyBy exchange.
     const wire = shuffled.map((r) => {
