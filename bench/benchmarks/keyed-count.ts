@@ -1,4 +1,4 @@
-// Throughput of a keyed running count over small records, four ways in one run:
+// Throughput of a keyed running count over small records, several ways in one run:
 //   (a) a hand-written loop doing the same work in this process (the baseline);
 //   (a2) that loop on two threads at once (bench/lib/two-loops.ts): a2/a is what this machine's
 //       two cores give in that round, with no engine at all;

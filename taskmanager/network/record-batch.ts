@@ -111,8 +111,7 @@ export class LocalBufferBuilder {
 
   /** Starts the next buffer; a batch of copies gets room for `capacity` records. */
   clear(capacity = INITIAL_CAPACITY): void {
-    if (this.count > 0 || this.values.length !== Math.min(capacity, MAX_CAPACITY))
-      this.values = new Array<unknown>(Math.min(capacity, MAX_CAPACITY));
+    this.values = new Array<unknown>(Math.min(capacity, MAX_CAPACITY));
     this.count = 0;
     this.timestamps = null;
     this.bytes = 0;
