@@ -24,6 +24,8 @@ const LOWEST = [-0x80000000, 0, -0x8000, -0x80];
 const HIGHEST = [0x7fffffff, 0, 0x7fff, 0x7f];
 /** More fields than this go in rows: a wide record gains little from columns. */
 const MAX_COLUMNS = 32;
+/** After a buffer fell back from columns, this many more start in the owner's other format: mixed streams convert rarely. */
+const BUFFERS_AFTER_MISS = 8;
 
 type Column = Int32Array | Float64Array | Int16Array | Int8Array;
 
@@ -39,9 +41,13 @@ function isInt32(v: number): boolean {
 
 /**
  * Collects records into columns while they all have the first one's shape. add() returns false,
- * writing nothing, for a record that does not fit; the caller then writes the buffer as rows.
+ * writing nothing, for a record that does not fit; the owner then writes the buffer in its other
+ * format (the serializer's rows, a same-thread channel's copies) through fallBack().
  */
 export class ColumnWriter {
+  /** Whether the owner's buffer is in columns: false from a record that did not fit until a later buffer tries again. */
+  active = true;
+  private buffersBeforeRetry = 0;
   private keys: string[] | null = null;
   private readonly cols: Column[] = [];
   /** Each column's kind so far: int8, widened to int16 and int32 as values need, float64 for any other number. */
@@ -56,8 +62,14 @@ export class ColumnWriter {
   /** Serialized size so far. */
   size = 0;
 
-  /** `segmentSize`: the size at which the owner finishes buffers, so the columns are sized once. */
-  constructor(private readonly segmentSize: number) {}
+  /**
+   * `segmentSize`: the size at which the owner finishes buffers, so the columns are sized once.
+   * `adaptive`: after a buffer fell back, the next ones start in the other format.
+   */
+  constructor(
+    private readonly segmentSize: number,
+    private readonly adaptive = true,
+  ) {}
 
   add(value: unknown, timestamp: number | undefined): boolean {
     if (typeof value !== 'object' || value === null || (value as { constructor?: unknown }).constructor !== Object)
@@ -173,16 +185,28 @@ export class ColumnWriter {
     }
   }
 
-  /** Record `i` as it was added (for writing the buffer as rows after all). */
-  record(i: number): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
-    const keys = this.keys!;
-    for (let j = 0; j < keys.length; j++) o[keys[j]!] = this.cols[j]![i];
-    return o;
+  /**
+   * The buffer goes to the owner's other format: `replay` gets each record so far, rebuilt from the
+   * columns, and the writer stays inactive until nextBuffer() says to try columns again.
+   */
+  fallBack(replay: (value: Record<string, unknown>, timestamp: number | undefined) => void): void {
+    this.active = false;
+    if (this.adaptive) this.buffersBeforeRetry = BUFFERS_AFTER_MISS;
+    const keys = this.keys ?? [];
+    const ts = this.timestamps;
+    for (let i = 0; i < this.n; i++) {
+      const o: Record<string, unknown> = {};
+      for (let j = 0; j < keys.length; j++) o[keys[j]!] = this.cols[j]![i];
+      replay(o, ts === null ? undefined : ts[i]);
+    }
+    this.reset();
   }
 
-  timestamp(i: number): number | undefined {
-    return this.timestamps === null ? undefined : this.timestamps[i];
+  /** Empties the writer for the owner's next buffer: in columns, unless a recent buffer fell back. */
+  nextBuffer(): void {
+    this.reset();
+    this.active = this.buffersBeforeRetry === 0;
+    if (!this.active) this.buffersBeforeRetry--;
   }
 
   /** The buffer of the records collected, in its own ArrayBuffer; the writer is then empty. */

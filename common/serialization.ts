@@ -23,8 +23,6 @@ import { ColumnWriter, decodeColumns, FORMAT_COLUMNS } from './record-columns.js
 const FORMAT_RECORDS = 0x04;
 const FORMAT_EVENT = 0x03;
 const HEADER_BYTES = 5;
-/** Buffers that start as rows after one fell back from columns. */
-const ROW_BUFFERS_AFTER_MISS = 8;
 
 // Value tags. 0x00-0x7f: the integers 0..127 themselves.
 const TAG_UNDEFINED = 0x80;
@@ -683,22 +681,15 @@ export class RecordSerializer {
   private count = 0;
   /** Records of one flat shape of numbers go in columns (record-columns.ts) until one does not fit. */
   private readonly columns: ColumnWriter;
-  private columnar = true;
-  /** After a buffer fell back to rows, this many more start as rows: mixed streams convert rarely. */
-  private rowBuffersLeft = 0;
 
   /**
    * `bufferSize`: the size at which the owner finishes buffers, so the arena grows to just that.
    * `adaptive`: after a buffer fell back from columns to rows, the next ones start as rows.
    */
-  constructor(
-    initialCapacity = 1024,
-    bufferSize = 0,
-    private readonly adaptive = true,
-  ) {
+  constructor(initialCapacity = 1024, bufferSize = 0, adaptive = true) {
     this.arena = new Arena(Math.max(64, initialCapacity));
     this.arena.sizeHint = bufferSize;
-    this.columns = new ColumnWriter(bufferSize || initialCapacity);
+    this.columns = new ColumnWriter(bufferSize || initialCapacity, adaptive);
     // A serializer dropped without dispose() still gives its slot back.
     slotsOfDropped.register(this, this.arena.slot, this);
     this.start();
@@ -711,30 +702,22 @@ export class RecordSerializer {
 
   /** Bytes of the current buffer so far, header included. */
   get size(): number {
-    if (this.columnar) return this.columns.size;
+    if (this.columns.active) return this.columns.size;
     return active === this.arena ? pos : this.arena.pos;
   }
 
   /** Appends a record; a record that cannot be serialized leaves the buffer as it was. */
   add(value: unknown, timestamp: number | undefined): void {
-    if (this.columnar) {
+    if (this.columns.active) {
       if (this.columns.add(value, timestamp)) {
         this.count++;
         return;
       }
-      this.toRows();
+      // The buffer goes to rows: its records are written again from the columns.
+      this.columns.fallBack((v, t) => this.addRow(v, t));
     }
     this.addRow(value, timestamp);
     this.count++;
-  }
-
-  /** The buffer so far goes to rows: its records are written again from the columns. */
-  private toRows(): void {
-    const c = this.columns;
-    this.columnar = false;
-    if (this.adaptive) this.rowBuffersLeft = ROW_BUFFERS_AFTER_MISS;
-    for (let i = 0; i < c.n; i++) this.addRow(c.record(i), c.timestamp(i));
-    c.reset();
   }
 
   private addRow(value: unknown, timestamp: number | undefined): void {
@@ -755,7 +738,7 @@ export class RecordSerializer {
   /** The buffer of the records added since the last finish(), or null when there were none. */
   finish(): Uint8Array | null {
     if (this.count === 0) return null;
-    if (this.columnar) {
+    if (this.columns.active) {
       const buffer = this.columns.finish();
       this.start();
       return buffer;
@@ -790,9 +773,7 @@ export class RecordSerializer {
     a.bytes[0] = FORMAT_RECORDS;
     a.pos = HEADER_BYTES;
     this.count = 0;
-    this.columns.reset();
-    this.columnar = this.rowBuffersLeft === 0;
-    if (!this.columnar) this.rowBuffersLeft--;
+    this.columns.nextBuffer();
   }
 }
 

@@ -64,7 +64,7 @@ function builderAlone(records: number, builder: RecordSerializer | LocalBufferBu
 }
 
 const serializeAlone = (records: number) => builderAlone(records, new RecordSerializer(4096, SEGMENT));
-const localAlone = (records: number) => builderAlone(records, new LocalBufferBuilder());
+const localAlone = (records: number) => builderAlone(records, new LocalBufferBuilder(SEGMENT));
 
 /** ns per record of decoding buffers of the keyed count's records. */
 function consumerSide(records: number): number {

@@ -19,9 +19,6 @@ export class RecordBatch {
   ) {}
 }
 
-/** After a buffer fell back from columns to copies, this many more start as copies: mixed streams convert rarely. */
-const COPY_BUFFERS_AFTER_MISS = 8;
-
 /**
  * Fills the buffers of a consumer on the producer's own thread, a record at a time; the
  * counterpart of RecordSerializer for in-thread consumers. Records of one flat shape of numbers go
@@ -32,8 +29,6 @@ const COPY_BUFFERS_AFTER_MISS = 8;
  */
 export class LocalBufferBuilder {
   private readonly columns: ColumnWriter;
-  private columnar = true;
-  private copyBuffersLeft = 0;
   /**
    * Allocated at the previous batch's size and filled by index: pushing grows an array by copying
    * it several times on its way to a few thousand records.
@@ -45,35 +40,27 @@ export class LocalBufferBuilder {
   private bytes = 0;
 
   /** `segmentSize`: the size at which the owner finishes buffers, so the columns are sized once. */
-  constructor(segmentSize = 32 * 1024) {
+  constructor(segmentSize: number) {
     this.columns = new ColumnWriter(segmentSize);
   }
 
   get numRecords(): number {
-    return this.columnar ? this.columns.n : this.count;
+    return this.columns.active ? this.columns.n : this.count;
   }
 
   /** About the bytes the records take (or would take) in a network buffer. */
   get size(): number {
-    return this.columnar ? this.columns.size : this.bytes;
+    return this.columns.active ? this.columns.size : this.bytes;
   }
 
   add(value: unknown, timestamp: number | undefined): void {
-    if (this.columnar) {
+    if (this.columns.active) {
       if (this.columns.add(value, timestamp)) return;
-      this.toCopies();
+      // The buffer goes to copies: its records, rebuilt from the columns, are copied again so that
+      // they get the hidden class every other copy of their shape has.
+      this.columns.fallBack((v, t) => this.addCopy(v, t));
     }
     this.addCopy(value, timestamp);
-  }
-
-  /** The buffer so far goes to copies: its records are rebuilt from the columns. */
-  private toCopies(): void {
-    const c = this.columns;
-    this.columnar = false;
-    this.copyBuffersLeft = COPY_BUFFERS_AFTER_MISS;
-    // Copied again, so that they get the hidden class every other copy of their shape has.
-    for (let i = 0; i < c.n; i++) this.addCopy(c.record(i), c.timestamp(i));
-    c.reset();
   }
 
   private addCopy(value: unknown, timestamp: number | undefined): void {
@@ -93,9 +80,9 @@ export class LocalBufferBuilder {
   }
 
   finish(): RecordBatch | Uint8Array | null {
-    if (this.columnar) {
+    if (this.columns.active) {
       const buffer = this.columns.n === 0 ? null : this.columns.finish();
-      this.start();
+      this.columns.nextBuffer();
       return buffer;
     }
     const n = this.count;
@@ -115,16 +102,10 @@ export class LocalBufferBuilder {
     this.count = 0;
     this.timestamps = null;
     this.bytes = 0;
-    this.start();
+    this.columns.nextBuffer();
   }
 
   dispose(): void {
     this.clear();
-  }
-
-  private start(): void {
-    this.columns.reset();
-    this.columnar = this.copyBuffersLeft === 0;
-    if (!this.columnar) this.copyBuffersLeft--;
   }
 }

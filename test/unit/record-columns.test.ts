@@ -103,6 +103,11 @@ describe('column buffers', () => {
     s.dispose();
   });
 
+  it('are tried by encodeRecords in every call, whatever the call before fell back to', () => {
+    expect(encodeRecords([{ a: 1 }, { a: 'x' }], null)[0]).not.toBe(FORMAT_COLUMNS);
+    expect(encodeRecords([{ a: 1 }, { a: 2 }], null)[0]).toBe(FORMAT_COLUMNS);
+  });
+
   it('fall back to rows when a record does not fit, keeping every record, and retry columns later', () => {
     const misfits: unknown[] = [
       { key: 1, value: 'text' },

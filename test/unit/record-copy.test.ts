@@ -130,7 +130,7 @@ describe('record copy for consumers on the same thread', () => {
   it('keeps its running estimate an int32 past 2^31 bytes, and a batch measures its records across the wrap', () => {
     // A string is not copied, so 2^28 characters (a rope, no memory) add 2^28 to the estimate.
     const big = 'x'.repeat(2 ** 28);
-    const batch = new LocalBufferBuilder();
+    const batch = new LocalBufferBuilder(32 * 1024);
     for (let i = 0; i < 9; i++) batch.add(big, undefined);
     expect(copiedBytes | 0).toBe(copiedBytes);
     const before = batch.size;
