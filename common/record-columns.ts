@@ -1,17 +1,20 @@
-// A network buffer of records that all have one flat shape of numbers ({key: 7, value: 1.5}), laid
-// out as columns: a typed array per field. The row format (serialization.ts) spends most of its
-// time per record on tags, variable-length integers and one call per value; here a field is one
-// typed-array store when written and one load when read, and the decoded objects are built by a
-// loop compiled once per shape. Every number still round-trips exactly: an integer column is as
-// narrow as its values allow (int8, int16, int32), float64 once one value is not an int32 or is -0.
+// A network buffer of records that all have one flat shape of numbers ({key: 7, value: 1.5}, or
+// arrays of as many numbers each, [7, 1.5]), laid out as columns: a typed array per field. The row
+// format (serialization.ts) spends most of its time per record on tags, variable-length integers
+// and one call per value; here a field is one typed-array store when written and one load when
+// read, and the decoded records are built by a loop compiled once per shape. Every number still
+// round-trips exactly: an integer column is as narrow as its values allow (int8, int16, int32),
+// float64 once one value is not an int32 or is -0.
 //
-// A buffer: u8 FORMAT_COLUMNS | u32le record count | u8 flags (1: timestamps) | u8 key count |
-// the keys (varuint byte length, UTF-8) | u8 kind per column (0 int32, 1 float64, 2 int16,
-// 3 int8) | zeros up to a multiple of 8 | the timestamps (f64le each) when flagged | each column,
-// padded to a multiple of 8 bytes.
+// A buffer: u8 FORMAT_COLUMNS | u32le record count | u8 flags (1: timestamps, 2: arrays) | u8 key
+// count (an array's length) | the keys (varuint byte length, UTF-8; none for arrays) | u8 kind per
+// column (0 int32, 1 float64, 2 int16, 3 int8) | zeros up to a multiple of 8 | the timestamps
+// (f64le each) when flagged | each column, padded to a multiple of 8 bytes.
 
 export const FORMAT_COLUMNS = 0x05;
 const FLAG_TIMESTAMPS = 1;
+/** The records are arrays of the column count's length (a window aggregation's [key, accumulator] partials). */
+const FLAG_ARRAYS = 2;
 const KIND_INT32 = 0;
 const KIND_FLOAT64 = 1;
 const KIND_INT16 = 2;
@@ -72,12 +75,13 @@ export class ColumnWriter {
   ) {}
 
   add(value: unknown, timestamp: number | undefined): boolean {
-    if (typeof value !== 'object' || value === null || (value as { constructor?: unknown }).constructor !== Object)
-      return false;
-    const o = value as Record<string, unknown>;
+    if (typeof value !== 'object' || value === null) return false;
     const keys = this.keys;
-    if (keys === null) return this.first(o, timestamp);
+    if (keys === null) return this.first(value, timestamp);
     if ((timestamp !== undefined) !== this.hasTimestamps) return false;
+    if (this.arrays) return this.addArray(value, timestamp);
+    if ((value as { constructor?: unknown }).constructor !== Object) return false;
+    const o = value as Record<string, unknown>;
     const n = this.n;
     if (n === this.capacity) this.grow();
     const cols = this.cols;
@@ -87,11 +91,7 @@ export class ColumnWriter {
       if (keys[j] !== k) return false;
       const v = o[k];
       if (typeof v !== 'number') return false;
-      if (kinds[j] !== KIND_FLOAT64) {
-        if (!isInt32(v)) this.widen(j, KIND_FLOAT64);
-        else if (v < LOWEST[kinds[j]!]! || v > HIGHEST[kinds[j]!]!)
-          this.widen(j, v >= -0x8000 && v < 0x8000 ? KIND_INT16 : KIND_INT32);
-      }
+      if (kinds[j] !== KIND_FLOAT64) this.fit(j, v);
       cols[j]![n] = v;
       j++;
     }
@@ -102,22 +102,63 @@ export class ColumnWriter {
     return true;
   }
 
-  /** The first record decides the shape: plain keys and numbers only. */
-  private first(o: Record<string, unknown>, timestamp: number | undefined): boolean {
-    const keys: string[] = [];
-    for (const k in o) {
-      if (typeof o[k] !== 'number' || k === '__proto__' || SURROGATE.test(k) || keys.length === MAX_COLUMNS)
-        return false;
-      keys.push(k);
+  /** add() for a buffer of arrays: one of the same length, numbers at every index (no holes). */
+  private addArray(value: object, timestamp: number | undefined): boolean {
+    const cols = this.cols;
+    const width = cols.length;
+    if (!Array.isArray(value) || value.length !== width || value.constructor !== Array) return false;
+    const a = value as unknown[];
+    const n = this.n;
+    if (n === this.capacity) this.grow();
+    const kinds = this.kinds;
+    for (let j = 0; j < width; j++) {
+      const v = a[j];
+      if (typeof v !== 'number') return false;
+      if (kinds[j] !== KIND_FLOAT64) this.fit(j, v);
+      cols[j]![n] = v;
     }
-    if (keys.length === 0) return false;
-    // Most buffers of a stream have the shape of the one before: its encoded keys are kept.
-    const last = this.lastKeys;
-    if (last === null || last.length !== keys.length || keys.some((k, j) => k !== last[j])) {
-      this.lastKeys = keys;
-      this.keyBytes = keys.map((k) => utf8.encode(k));
+    if (timestamp !== undefined) this.timestamps![n] = timestamp;
+    this.n = n + 1;
+    this.size += this.recordBytes;
+    return true;
+  }
+
+  /** Widens integer column `j` if `v` is not an integer it holds. */
+  private fit(j: number, v: number): void {
+    const kind = this.kinds[j]!;
+    if (!isInt32(v)) this.widen(j, KIND_FLOAT64);
+    else if (v < LOWEST[kind]! || v > HIGHEST[kind]!)
+      this.widen(j, v >= -0x8000 && v < 0x8000 ? KIND_INT16 : KIND_INT32);
+  }
+
+  /** The first record decides the shape: plain keys and numbers only, or an array of numbers. */
+  private first(value: object, timestamp: number | undefined): boolean {
+    if (Array.isArray(value)) {
+      const a = value as unknown[];
+      if (a.constructor !== Array || a.length === 0 || a.length > MAX_COLUMNS) return false;
+      for (let j = 0; j < a.length; j++) if (typeof a[j] !== 'number') return false;
+      this.arrays = true;
+      this.keys = arrayKeys(a.length);
+    } else {
+      if ((value as { constructor?: unknown }).constructor !== Object) return false;
+      const o = value as Record<string, unknown>;
+      const keys: string[] = [];
+      for (const k in o) {
+        if (typeof o[k] !== 'number' || k === '__proto__' || SURROGATE.test(k) || keys.length === MAX_COLUMNS)
+          return false;
+        keys.push(k);
+      }
+      if (keys.length === 0) return false;
+      // Most buffers of a stream have the shape of the one before: its encoded keys are kept.
+      const last = this.lastKeys;
+      if (last === null || last.length !== keys.length || keys.some((k, j) => k !== last[j])) {
+        this.lastKeys = keys;
+        this.keyBytes = keys.map((k) => utf8.encode(k));
+      }
+      this.arrays = false;
+      this.keys = this.lastKeys;
     }
-    this.keys = this.lastKeys;
+    const keys = this.keys!;
     this.hasTimestamps = timestamp !== undefined;
     const perRecord = 4 * keys.length + (this.hasTimestamps ? 8 : 0);
     this.capacity = Math.max(16, Math.ceil(this.segmentSize / perRecord) + 1);
@@ -135,12 +176,14 @@ export class ColumnWriter {
     this.capacity = capacity;
     this.recordBytes = keys.length + (this.hasTimestamps ? 8 : 0);
     let head = 1 + 4 + 1 + 1 + keys.length;
-    for (const b of this.keyBytes) head += b.length + varuintBytes(b.length);
+    if (!this.arrays) for (const b of this.keyBytes) head += b.length + varuintBytes(b.length);
     this.headerBytes = align8(head);
     this.size = this.headerBytes + 8 * (keys.length + 1);
-    return this.add(o, timestamp);
+    return this.add(value, timestamp);
   }
 
+  /** Whether the buffer's records are arrays (keys are then their indices, written nowhere). */
+  private arrays = false;
   private lastKeys: string[] | null = null;
   private keyBytes: Uint8Array[] = [];
   private readonly intColumns: Int32Array[] = [];
@@ -189,15 +232,23 @@ export class ColumnWriter {
    * The buffer goes to the owner's other format: `replay` gets each record so far, rebuilt from the
    * columns, and the writer stays inactive until nextBuffer() says to try columns again.
    */
-  fallBack(replay: (value: Record<string, unknown>, timestamp: number | undefined) => void): void {
+  fallBack(replay: (value: unknown, timestamp: number | undefined) => void): void {
     this.active = false;
     if (this.adaptive) this.buffersBeforeRetry = BUFFERS_AFTER_MISS;
     const keys = this.keys ?? [];
     const ts = this.timestamps;
     for (let i = 0; i < this.n; i++) {
-      const o: Record<string, unknown> = {};
-      for (let j = 0; j < keys.length; j++) o[keys[j]!] = this.cols[j]![i];
-      replay(o, ts === null ? undefined : ts[i]);
+      let record: unknown;
+      if (this.arrays) {
+        const a: number[] = [];
+        for (let j = 0; j < keys.length; j++) a.push(this.cols[j]![i]!);
+        record = a;
+      } else {
+        const o: Record<string, unknown> = {};
+        for (let j = 0; j < keys.length; j++) o[keys[j]!] = this.cols[j]![i];
+        record = o;
+      }
+      replay(record, ts === null ? undefined : ts[i]);
     }
     this.reset();
   }
@@ -220,10 +271,10 @@ export class ColumnWriter {
     const view = new DataView(out.buffer);
     out[0] = FORMAT_COLUMNS;
     view.setUint32(1, n, true);
-    out[5] = this.hasTimestamps ? FLAG_TIMESTAMPS : 0;
+    out[5] = (this.hasTimestamps ? FLAG_TIMESTAMPS : 0) | (this.arrays ? FLAG_ARRAYS : 0);
     out[6] = keys.length;
     let p = 7;
-    for (const bytes of this.keyBytes) {
+    for (const bytes of this.arrays ? [] : this.keyBytes) {
       for (let len = bytes.length; ; len >>>= 7) {
         if (len < 0x80) {
           out[p++] = len;
@@ -280,24 +331,29 @@ const MAX_DECODERS = 1024;
 
 /**
  * Builds the records as the row decoder's compiled shapes do, with an object literal of the same
- * keys in the same order: the objects get the same hidden class either way.
+ * keys in the same order: the objects get the same hidden class either way. Arrays are built as
+ * array literals of their length.
  */
-function decoderOf(keys: string[]): ColumnsDecoder {
-  const id = JSON.stringify(keys);
+function decoderOf(keys: string[], arrays: boolean): ColumnsDecoder {
+  const id = arrays ? String(keys.length) : JSON.stringify(keys);
   let d = decoders.get(id);
   if (d === undefined) {
     if (decoders.size >= MAX_DECODERS) decoders.clear();
     const locals = keys.map((_, j) => `const c${j} = cols[${j}];`).join(' ');
-    const fields = keys.map((k, j) => `${JSON.stringify(k)}: c${j}[i]`).join(', ');
-    d = new Function(
-      'cols',
-      'n',
-      'out',
-      `${locals} for (let i = 0; i < n; i++) out[i] = { ${fields} };`,
-    ) as ColumnsDecoder;
+    const record = arrays
+      ? `[${keys.map((_, j) => `c${j}[i]`).join(', ')}]`
+      : `{ ${keys.map((k, j) => `${JSON.stringify(k)}: c${j}[i]`).join(', ')} }`;
+    d = new Function('cols', 'n', 'out', `${locals} for (let i = 0; i < n; i++) out[i] = ${record};`) as ColumnsDecoder;
     decoders.set(id, d);
   }
   return d;
+}
+
+const arrayKeyLists: string[][] = [];
+
+/** The keys of an array of `length` numbers: its indices. */
+function arrayKeys(length: number): string[] {
+  return (arrayKeyLists[length] ??= Array.from({ length }, (_, j) => String(j)));
 }
 
 /** Decodes a FORMAT_COLUMNS buffer; malformed ones throw. */
@@ -314,12 +370,14 @@ export function decodeColumns(input: Uint8Array): { values: unknown[]; timestamp
   if (total < 7) throw new Error('truncated column buffer header');
   const n = view.getUint32(1, true);
   const flags = bytes[5]!;
-  if ((flags & ~FLAG_TIMESTAMPS) !== 0) throw new Error(`unknown column buffer flags 0x${flags.toString(16)}`);
+  if ((flags & ~(FLAG_TIMESTAMPS | FLAG_ARRAYS)) !== 0)
+    throw new Error(`unknown column buffer flags 0x${flags.toString(16)}`);
   const numKeys = bytes[6]!;
   if (numKeys === 0 || numKeys > MAX_COLUMNS) throw new Error(`column buffer with ${numKeys} columns`);
+  const arrays = (flags & FLAG_ARRAYS) !== 0;
   let p = 7;
-  const keys = new Array<string>(numKeys);
-  for (let j = 0; j < numKeys; j++) {
+  const keys = arrays ? arrayKeys(numKeys) : new Array<string>(numKeys);
+  for (let j = 0; j < numKeys && !arrays; j++) {
     let len = 0;
     for (let shift = 0; ; shift += 7) {
       if (p >= total || shift > 28) throw new Error('truncated column buffer keys');
@@ -355,6 +413,6 @@ export function decodeColumns(input: Uint8Array): { values: unknown[]; timestamp
     p += align8(n * WIDTH[k]!);
   }
   const values = new Array<unknown>(n);
-  decoderOf(keys)(cols, n, values);
+  decoderOf(keys, arrays)(cols, n, values);
   return { values, timestamps };
 }

@@ -8,7 +8,8 @@
 //
 // A buffer: u8 FORMAT_RECORDS | u32le record count | records, each one value, preceded by
 // TAG_TIMESTAMP f64le when it has a timestamp. An event: u8 FORMAT_EVENT | one value. A buffer
-// whose records all have one flat shape of numbers goes as columns instead (record-columns.ts).
+// whose records all have one flat shape of numbers (or are arrays of as many numbers each) goes as
+// columns instead (record-columns.ts).
 //
 // Why not msgpack: it turns -0 into 0, refuses bigints beyond 64 bits, decodes Sets as arrays and
 // lone surrogates as U+FFFD; and its inline record structures are recompiled for every buffer.
@@ -679,7 +680,7 @@ const slotsOfDropped = new FinalizationRegistry<number>((slot) => freeSlots.push
 export class RecordSerializer {
   private readonly arena: Arena;
   private count = 0;
-  /** Records of one flat shape of numbers go in columns (record-columns.ts) until one does not fit. */
+  /** Records of one flat shape of numbers (or arrays of them) go in columns (record-columns.ts) until one does not fit. */
   private readonly columns: ColumnWriter;
 
   /**

@@ -1,5 +1,5 @@
 // Records handed to a consumer on the producer's own thread: column buffers for records of one
-// flat shape of numbers, otherwise copies in an array instead of bytes. A copy costs a fraction of
+// flat shape of numbers (objects, or arrays of one length), otherwise copies in an array instead of bytes. A copy costs a fraction of
 // serializing and deserializing rows (common/record-copy.ts), and the consumer receives exactly
 // what the bytes would have given it. Both travel through the same subpartition queue, credits and
 // events as serialized buffers.
@@ -21,11 +21,12 @@ export class RecordBatch {
 
 /**
  * Fills the buffers of a consumer on the producer's own thread, a record at a time; the
- * counterpart of RecordSerializer for in-thread consumers. Records of one flat shape of numbers go
- * as column buffers (common/record-columns.ts), as they would to another thread: writing and
- * decoding them costs about what copying does, and queued bytes hold no objects for the garbage
- * collector to move (keyed-count jobs at parallelism 2 in one TaskManager, alternating the two ways
- * on one cluster, ran faster this way in 14 of 15 pairs). Other records go as batches of copies.
+ * counterpart of RecordSerializer for in-thread consumers. Records of one flat shape of numbers
+ * (objects, or arrays of one length) go as column buffers (common/record-columns.ts), as they would
+ * to another thread: writing and decoding them costs about what copying does, and queued bytes hold
+ * no objects for the garbage collector to move (keyed-count jobs at parallelism 2 in one
+ * TaskManager, alternating the two ways on one cluster, ran faster this way in 14 of 15 pairs).
+ * Other records go as batches of copies.
  */
 export class LocalBufferBuilder {
   private readonly columns: ColumnWriter;

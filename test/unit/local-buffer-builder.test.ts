@@ -108,6 +108,30 @@ describe('LocalBufferBuilder: buffers for a consumer on the same thread', () => 
     expect(kinds).toEqual([...Array<string>(8).fill('copies'), 'columns', 'columns']);
   });
 
+  it('sends arrays of numbers, such as [key, accumulator] partials, as column buffers and misfits as copies', () => {
+    const rnd = mulberry32(9);
+    const builder = new LocalBufferBuilder(32 * 1024);
+    const values = Array.from({ length: 2000 }, () => [Math.floor(rnd() * 5000), rnd() < 0.1 ? -0 : rnd() * 10]);
+    values.forEach((v, i) => builder.add(v, 10 * i));
+    const buffer = builder.finish() as Uint8Array;
+    expect(buffer[0]).toBe(FORMAT_COLUMNS);
+    const got = received(buffer);
+    expect(got.timestamps).toEqual(values.map((_, i) => 10 * i));
+    got.values.forEach((a, i) => {
+      expect(Array.isArray(a)).toBe(true);
+      expect(Object.is((a as number[])[0], values[i]![0]) && Object.is((a as number[])[1], values[i]![1])).toBe(true);
+    });
+    // A window's leaders ({count, auctions}) after its counts: the buffer turns into copies.
+    builder.add([1, 2], 1);
+    builder.add([3, { count: 2, auctions: [7] }], 2);
+    const mixed = builder.finish();
+    expect(mixed).toBeInstanceOf(RecordBatch);
+    expect(received(mixed!).values).toEqual([
+      [1, 2],
+      [3, { count: 2, auctions: [7] }],
+    ]);
+  });
+
   it('gives a consumer on the same thread what one in another thread decodes', () => {
     const rnd = mulberry32(77);
     const builder = new LocalBufferBuilder(4 * 1024);

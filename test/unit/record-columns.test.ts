@@ -1,6 +1,6 @@
-// Buffers of records of one flat shape of numbers go as columns (common/record-columns.ts): every
-// number as it was, the fall back to rows when a record does not fit, and malformed column
-// buffers refused.
+// Buffers of records of one flat shape of numbers (objects, or arrays of one length) go as columns
+// (common/record-columns.ts): every number as it was, the fall back to rows when a record does not
+// fit, and malformed column buffers refused.
 import { describe, expect, it } from 'vitest';
 import { decodeRecords, encodeRecords, RecordSerializer } from '../../common/serialization.js';
 import { mulberry32 } from '../reference/random.js';
@@ -184,6 +184,69 @@ describe('column buffers', () => {
     }
   });
 
+  it('carry arrays of numbers of one length, such as [key, accumulator] partials, exactly (fixed seed)', () => {
+    const rnd = mulberry32(23);
+    for (let b = 0; b < 40; b++) {
+      const length = 1 + (b % 5);
+      const n = 1 + Math.floor(rnd() * 2000);
+      const values = Array.from({ length: n }, () =>
+        Array.from({ length }, (_, j) => (j === 0 ? Math.floor(rnd() * 50_000) : randomNumber(rnd))),
+      );
+      const timestamps = b % 2 === 0 ? null : values.map(() => 1_700_000_000_000 + Math.floor(rnd() * 1e6));
+      const bytes = encodeRecords(values, timestamps);
+      expect(bytes[0], `buffer ${b}`).toBe(FORMAT_COLUMNS);
+      // The length, the kinds and no key names: a few bytes of header.
+      expect(bytes.length).toBeLessThanOrEqual(16 + (timestamps ? 8 * n : 0) + length * (8 * n + 8));
+      const decoded = decodeRecords(bytes);
+      expect(decoded.timestamps).toStrictEqual(timestamps);
+      expect(decoded.values).toHaveLength(n);
+      for (let i = 0; i < n; i++) {
+        const got = decoded.values[i] as number[];
+        expect(Array.isArray(got)).toBe(true);
+        expect(got).toHaveLength(length);
+        for (let j = 0; j < length; j++)
+          expect(Object.is(got[j], values[i]![j]), `record ${i} index ${j}: ${got[j]} vs ${values[i]![j]}`).toBe(true);
+      }
+    }
+  });
+
+  it('fall back to rows for an array that does not fit, keeping holes, strings and lengths', () => {
+    class Pair extends Array<number> {}
+    const misfits: unknown[] = [
+      [1, 'x'],
+      [1],
+      [1, 2, 3],
+      // eslint-disable-next-line no-sparse-arrays
+      [1, , 3].slice(0, 2),
+      [1, [2]],
+      [1, 2n],
+      { 0: 1, 1: 2 },
+      Pair.from([1, 2]),
+      [],
+    ];
+    for (const misfit of misfits) {
+      const values: unknown[] = [];
+      for (let i = 0; i < 300; i++) values.push([i, i === 150 ? -0 : i / 8]);
+      values.push(misfit);
+      values.push([7, 8]);
+      const bytes = encodeRecords(values, null);
+      expect(bytes[0], String(misfit)).toBe(FORMAT_ROWS);
+      const decoded = decodeRecords(bytes).values;
+      // Rows give plain arrays (a subclass's instance too), holes kept.
+      const expected = values.map((v) => (v instanceof Pair ? [...v] : v));
+      expect(decoded).toStrictEqual(expected);
+      expect(Object.is((decoded[150] as number[])[1], -0)).toBe(true);
+    }
+    // A buffer that starts with objects takes no array, and the other way round.
+    expect(encodeRecords([{ a: 1 }, [1]], null)[0]).toBe(FORMAT_ROWS);
+    expect(encodeRecords([[1], { 0: 1 }], null)[0]).toBe(FORMAT_ROWS);
+    // Arrays with a hole at the start, or of more than 32 numbers, are rows from the first.
+    // eslint-disable-next-line no-sparse-arrays
+    expect(encodeRecords([[, 1]], null)[0]).toBe(FORMAT_ROWS);
+    expect(encodeRecords([Array.from({ length: 33 }, (_, i) => i)], null)[0]).toBe(FORMAT_ROWS);
+    expect(encodeRecords([Array.from({ length: 32 }, (_, i) => i)], null)[0]).toBe(FORMAT_COLUMNS);
+  });
+
   it('refuse malformed column buffers with a clear error', () => {
     const bytes = encodeRecords(
       Array.from({ length: 10 }, (_, i) => ({ key: i, value: i * 1.5 })),
@@ -207,6 +270,10 @@ describe('column buffers', () => {
     const proto = encodeRecords([{ __proto_x: 1 }], null);
     proto.set(new TextEncoder().encode('__proto__'), 8);
     expect(() => decodeRecords(proto)).toThrow(/a __proto__ column/);
+    // An object buffer flagged as arrays: its key names are read as kinds, and the size disagrees.
+    const asArrays = bytes.slice();
+    asArrays[5] = 2;
+    expect(() => decodeRecords(asArrays)).toThrow(/decodeRecords: .*(unknown column kind|expected)/);
     const noColumns = bytes.slice();
     noColumns[6] = 0;
     expect(() => decodeRecords(noColumns)).toThrow(/with 0 columns/);
