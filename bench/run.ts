@@ -9,7 +9,7 @@ import { exchangeLoops } from './benchmarks/exchange-loops.js';
 import { internalSecurity } from './benchmarks/internal-security.js';
 import { jobManagerFailover } from './benchmarks/jobmanager-failover.js';
 import { kafka } from './benchmarks/kafka.js';
-import { keyedCount } from './benchmarks/keyed-count.js';
+import { keyedCount, keyedCountTuples } from './benchmarks/keyed-count.js';
 import { latency } from './benchmarks/latency.js';
 import { nexmark } from './benchmarks/nexmark.js';
 import { nexmarkPerCore } from './benchmarks/nexmark-per-core.js';
@@ -23,6 +23,7 @@ import { renderTable } from './lib/table.js';
 
 const BENCHMARKS: Benchmark[] = [
   keyedCount,
+  keyedCountTuples,
   exchangeLoops,
   nexmark,
   nexmarkQ8,

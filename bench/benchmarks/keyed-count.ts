@@ -1,4 +1,5 @@
-// Throughput of a keyed running count over small records, several ways in one run:
+// Throughput of a keyed running count over small records, several ways in one run (keyed-count:
+// {key, value} objects; keyed-count-tuples: [key, value] arrays, with a, b, c and d only):
 //   (a) a hand-written loop doing the same work in this process (the baseline);
 //   (a2) that loop on two threads at once (bench/lib/two-loops.ts): a2/a is what this machine's
 //       two cores give in that round, with no engine at all;
@@ -19,7 +20,14 @@ import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/be
 import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { consumedChecksum, DEFAULT_KEYS, eventAt, handWrittenLoop } from '../lib/keyed-records.js';
+import {
+  consumedChecksum,
+  DEFAULT_KEYS,
+  eventAt,
+  handWrittenLoop,
+  tupleAt,
+  type RecordShape,
+} from '../lib/keyed-records.js';
 import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
@@ -53,12 +61,13 @@ async function runWeir(
   jarId: string,
   records: number,
   keys: number,
+  shape: RecordShape,
   parallelism: number,
   taskManagerPids: number[],
 ): Promise<WeirRun> {
   await cluster.awaitSpareThreads(); // not inside the CPU figure
   const { result: job, cpuSeconds } = await cpuDuring(taskManagerPids, async () =>
-    cluster.waitForFinished(await cluster.run(jarId, [String(records), String(keys)], parallelism)),
+    cluster.waitForFinished(await cluster.run(jarId, [String(records), String(keys), shape], parallelism)),
   );
   const jobId = job.jid;
   const sinkRecords = sumMetric(job, 'sink-records');
@@ -82,13 +91,13 @@ async function runWeir(
 }
 
 /** Bytes per record of the job's records in network buffers of the default segment size. */
-function wireBytesPerRecord(keys: number): number {
+function wireBytesPerRecord(keys: number, shape: RecordShape): number {
   const segment = new Configuration().getMemorySize('taskmanager.memory.segment-size');
   const serializer = new RecordSerializer(1024, segment);
   const records = 100_000;
   let bytes = 0;
   for (let i = 0; i < records; i++) {
-    serializer.add(eventAt(i, keys), undefined);
+    serializer.add(shape === 'objects' ? eventAt(i, keys) : tupleAt(i, keys), undefined);
     if (serializer.size >= segment) bytes += serializer.finish()!.length;
   }
   bytes += serializer.finish()?.length ?? 0;
@@ -104,15 +113,24 @@ function weirVariant(
   parallelism: number,
   records: number,
   keys: number,
+  recordShape: RecordShape,
   check: (run: WeirRun) => void,
 ): RoundVariant<WeirRun> {
   return {
     label,
     shape,
     async measure({ cluster, jarId, pids }): Promise<WeirRun> {
-      const warm = await runWeir(cluster, jarId, Math.min(records, WARMUP_RECORDS), keys, parallelism, pids);
+      const warm = await runWeir(
+        cluster,
+        jarId,
+        Math.min(records, WARMUP_RECORDS),
+        keys,
+        recordShape,
+        parallelism,
+        pids,
+      );
       check(warm);
-      const run = await runWeir(cluster, jarId, records, keys, parallelism, pids);
+      const run = await runWeir(cluster, jarId, records, keys, recordShape, parallelism, pids);
       check(run);
       options.log(
         `${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
@@ -150,203 +168,219 @@ function twoChainedVariant(options: BenchOptions, records: number, keys: number)
   };
 }
 
-export const keyedCount: Benchmark = {
-  name: 'keyed-count',
-  description:
-    'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots) vs two Weir p1 at once (1 TaskManager, 2 slots)',
-  async run(options: BenchOptions): Promise<BenchmarkResult> {
-    const records = Math.max(10_000, Math.round(RECORDS * options.scale));
-    const keys = DEFAULT_KEYS;
+export const keyedCount = keyedCountOf('objects');
+export const keyedCountTuples = keyedCountOf('tuples');
 
-    // (a) at the start of each round, in this process, with no cluster up.
-    handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys);
-    const loopRates: number[] = [];
-    const loopRound = () => {
-      loopRates.push(perSecond(records, handWrittenLoop(records, keys)));
-      options.log(
-        `(a) hand-written loop: ${formatCount(loopRates.at(-1)!)} records/s (checksum ${consumedChecksum()})`,
-      );
-    };
-    const twoLoopRates: number[] = [];
-    const loopsRound = async () => {
-      loopRound();
-      twoLoopRates.push(await twoLoopsAtOnce(records, keys, Math.min(records, WARMUP_RECORDS)));
-      options.log(`(a2) two hand-written loops at once: ${formatCount(twoLoopRates.at(-1)!)} records/s together`);
-    };
+function keyedCountOf(shape: RecordShape): Benchmark {
+  const objects = shape === 'objects';
+  return {
+    name: objects ? 'keyed-count' : 'keyed-count-tuples',
+    description: objects
+      ? 'running count per key (10 000 keys) over {key, value} records: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots) vs two Weir p1 at once (1 TaskManager, 2 slots)'
+      : 'running count per key (10 000 keys) over [key, value] arrays: hand-written loop vs Weir p1 (chained) vs Weir p2 (2 TaskManagers, gRPC shuffle) vs Weir p2 (1 TaskManager, 2 slots)',
+    run: (options) => runKeyedCount(options, shape),
+  };
+}
 
-    const variants = {
-      // (b)
-      b: weirVariant(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, records, keys, (run) => {
-        if (run.vertices.length !== 1)
+async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise<BenchmarkResult> {
+  const objects = shape === 'objects';
+  const records = Math.max(10_000, Math.round(RECORDS * options.scale));
+  const keys = DEFAULT_KEYS;
+
+  // (a) at the start of each round, in this process, with no cluster up.
+  handWrittenLoop(Math.min(records, WARMUP_RECORDS), keys, shape);
+  const loopRates: number[] = [];
+  const loopRound = () => {
+    loopRates.push(perSecond(records, handWrittenLoop(records, keys, shape)));
+    options.log(`(a) hand-written loop: ${formatCount(loopRates.at(-1)!)} records/s (checksum ${consumedChecksum()})`);
+  };
+  const twoLoopRates: number[] = [];
+  const loopsRound = async () => {
+    loopRound();
+    twoLoopRates.push(await twoLoopsAtOnce(records, keys, Math.min(records, WARMUP_RECORDS)));
+    options.log(`(a2) two hand-written loops at once: ${formatCount(twoLoopRates.at(-1)!)} records/s together`);
+  };
+
+  const variants = {
+    // (b)
+    b: weirVariant(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, records, keys, shape, (run) => {
+      if (run.vertices.length !== 1)
+        throw new Error(
+          `(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+        );
+    }),
+    // (c)
+    c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, shape, (run) => {
+      if (run.vertices.length !== 2)
+        throw new Error(
+          `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+        );
+      for (const v of run.vertices) {
+        if (v.parallelism !== 2 || v.taskManagers.length !== 2)
           throw new Error(
-            `(b) expected the pipeline to chain into 1 vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+            `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
           );
-      }),
-      // (c)
-      c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, (run) => {
-        if (run.vertices.length !== 2)
+      }
+    }),
+    // (d)
+    d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, shape, (run) => {
+      if (run.vertices.length !== 2)
+        throw new Error(
+          `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+        );
+      for (const v of run.vertices) {
+        if (v.parallelism !== 2 || v.taskManagers.length !== 1)
           throw new Error(
-            `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+            `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
           );
-        for (const v of run.vertices) {
-          if (v.parallelism !== 2 || v.taskManagers.length !== 2)
-            throw new Error(
-              `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
-            );
-        }
-      }),
-      // (d)
-      d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, (run) => {
-        if (run.vertices.length !== 2)
-          throw new Error(
-            `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
-          );
-        for (const v of run.vertices) {
-          if (v.parallelism !== 2 || v.taskManagers.length !== 1)
-            throw new Error(
-              `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
-            );
-        }
-      }),
-      e: twoChainedVariant(options, records, keys),
-    };
-    const {
-      b: chained,
-      c: shuffled,
-      d: oneProcess,
-      e: twoChained,
-    } = await measureInRounds(options, JOB, variants, loopsRound);
+      }
+    }),
+  };
+  // What the machine gives (a2, e) is the same whatever the records: measured with objects only.
+  const {
+    b: chained,
+    c: shuffled,
+    d: oneProcess,
+    e: twoChained,
+  } = objects
+    ? await measureInRounds(options, JOB, { ...variants, e: twoChainedVariant(options, records, keys) }, loopsRound)
+    : { ...(await measureInRounds(options, JOB, variants, loopRound)), e: [] as WeirRun[] };
 
-    const a = median(loopRates);
-    const bRates = chained.map((r) => r.recordsPerSecond);
-    const cRates = shuffled.map((r) => r.recordsPerSecond);
-    const dRates = oneProcess.map((r) => r.recordsPerSecond);
-    const b = median(bRates);
-    const c = median(cRates);
-    const d = median(dRates);
-    const eRates = twoChained.map((r) => r.recordsPerSecond);
-    const e = median(eRates);
-    // Within each round, then the median over the rounds.
-    const ratios = {
-      a2OverA: medianRatio(twoLoopRates, loopRates),
-      bOverA: medianRatio(bRates, loopRates),
-      cOverA: medianRatio(cRates, loopRates),
-      cOverB: medianRatio(cRates, bRates),
-      dOverB: medianRatio(dRates, bRates),
-      eOverB: medianRatio(eRates, bRates),
-      dOverE: medianRatio(dRates, eRates),
-    };
-    // What a record of the keyBy exchange costs on the wire: the job's records through the network
-    // codec, a buffer at a time. (The source's write-bytes metric counts buffers, not the batches
-    // of copies that records of other shapes take to a consumer on the same thread.)
-    const bytesPerRecord = wireBytesPerRecord(keys);
-    // The source vertex is the head of the job graph; its output is the keyBy exchange.
-    const wire = shuffled.map((r) => {
-      const m = r.vertices[0]!.metrics;
-      return { writeBytes: m['write-bytes'] ?? 0, writeRecords: m['write-records'] ?? 0 };
-    });
+  const a = median(loopRates);
+  const bRates = chained.map((r) => r.recordsPerSecond);
+  const cRates = shuffled.map((r) => r.recordsPerSecond);
+  const dRates = oneProcess.map((r) => r.recordsPerSecond);
+  const b = median(bRates);
+  const c = median(cRates);
+  const d = median(dRates);
+  const eRates = twoChained.map((r) => r.recordsPerSecond);
+  const e = objects ? median(eRates) : null;
+  // Within each round, then the median over the rounds.
+  const ratios = {
+    a2OverA: objects ? medianRatio(twoLoopRates, loopRates) : null,
+    bOverA: medianRatio(bRates, loopRates),
+    cOverA: medianRatio(cRates, loopRates),
+    cOverB: medianRatio(cRates, bRates),
+    dOverB: medianRatio(dRates, bRates),
+    eOverB: objects ? medianRatio(eRates, bRates) : null,
+    dOverE: objects ? medianRatio(dRates, eRates) : null,
+  };
+  // What a record of the keyBy exchange costs on the wire: the job's records through the network
+  // codec, a buffer at a time. (The source's write-bytes metric counts buffers, not the batches
+  // of copies that records of other shapes take to a consumer on the same thread.)
+  const bytesPerRecord = wireBytesPerRecord(keys, shape);
+  // The source vertex is the head of the job graph; its output is the keyBy exchange.
+  const wire = shuffled.map((r) => {
+    const m = r.vertices[0]!.metrics;
+    return { writeBytes: m['write-bytes'] ?? 0, writeRecords: m['write-records'] ?? 0 };
+  });
 
-    const figures: Figure[] = [
-      { name: '(a) hand-written loop', value: a, unit: 'records/s', note: medianNote(loopRates) },
-      { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
-      { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
-      { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
-      {
-        name: '(a2) two hand-written loops at once (two threads)',
-        value: median(twoLoopRates),
-        unit: 'records/s',
-        note: medianNote(twoLoopRates),
-      },
-      {
-        name: 'a2/a',
-        value: ratios.a2OverA,
-        unit: 'ratio',
-        note: ratioNote(twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
-      },
-      { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates, 'aim ≥ 0.3') },
-      { name: 'c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
-      { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
-      { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
-      {
-        name: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
-        value: e,
-        unit: 'records/s',
-        note: medianNote(eRates),
-      },
-      {
-        name: 'e/b',
-        value: ratios.eOverB,
-        unit: 'ratio',
-        note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
-      },
-      {
-        name: 'd/e',
-        value: ratios.dOverE,
-        unit: 'ratio',
-        note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
-      },
-      {
-        name: 'keyBy exchange record on the wire',
-        value: bytesPerRecord,
-        unit: 'bytes/record',
-        note: 'the job records through the network codec, 32 KiB buffers',
-      },
-      ...cpuFigures('', 'record', {
-        b: chained.map((r) => r.cpuUsPerRecord),
-        c: shuffled.map((r) => r.cpuUsPerRecord),
-        d: oneProcess.map((r) => r.cpuUsPerRecord),
-      }),
-    ];
-    return {
-      benchmark: this.name,
-      description: this.description,
-      figures,
-      details: {
-        records,
-        keys,
-        warmupRecords: Math.min(records, WARMUP_RECORDS),
-        recordsPerSecond: { a, b, c, d, e },
-        ratios,
-        bytesPerRecord,
-        aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
-        runs: {
-          a: loopRates,
-          a2: twoLoopRates,
-          b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
-            jobId,
-            durationMs,
-            recordsPerSecond,
-            sinceFirstRunningMs,
-            cpuUsPerRecord,
-          })),
-          c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }, i) => ({
-            jobId,
-            durationMs,
-            recordsPerSecond,
-            sinceFirstRunningMs,
-            cpuUsPerRecord,
-            ...wire[i],
-          })),
-          d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
-            jobId,
-            durationMs,
-            recordsPerSecond,
-            sinceFirstRunningMs,
-            cpuUsPerRecord,
-          })),
-          e: twoChained.map(({ jobId, durationMs, recordsPerSecond, cpuUsPerRecord }) => ({
-            jobId,
-            durationMs,
-            recordsPerSecond,
-            cpuUsPerRecord,
-          })),
+  // The machine's own figures and the two chained jobs, measured with objects only.
+  const machineFigures: Figure[] = objects
+    ? [
+        {
+          name: '(a2) two hand-written loops at once (two threads)',
+          value: median(twoLoopRates),
+          unit: 'records/s',
+          note: medianNote(twoLoopRates),
         },
-        vertices: {
-          b: chained[0]?.vertices.map((v) => v.name),
-          c: shuffled[0]?.vertices.map((v) => v.name),
-          d: oneProcess[0]?.vertices.map((v) => v.name),
+        {
+          name: 'a2/a',
+          value: ratios.a2OverA!,
+          unit: 'ratio',
+          note: ratioNote(twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
         },
+        {
+          name: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
+          value: e!,
+          unit: 'records/s',
+          note: medianNote(eRates),
+        },
+        {
+          name: 'e/b',
+          value: ratios.eOverB!,
+          unit: 'ratio',
+          note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
+        },
+        {
+          name: 'd/e',
+          value: ratios.dOverE!,
+          unit: 'ratio',
+          note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
+        },
+      ]
+    : [];
+  const figures: Figure[] = [
+    { name: '(a) hand-written loop', value: a, unit: 'records/s', note: medianNote(loopRates) },
+    { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
+    { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
+    { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
+    { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates, 'aim ≥ 0.3') },
+    { name: 'c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
+    { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
+    { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
+    ...machineFigures,
+    {
+      name: 'keyBy exchange record on the wire',
+      value: bytesPerRecord,
+      unit: 'bytes/record',
+      note: 'the job records through the network codec, 32 KiB buffers',
+    },
+    ...cpuFigures('', 'record', {
+      b: chained.map((r) => r.cpuUsPerRecord),
+      c: shuffled.map((r) => r.cpuUsPerRecord),
+      d: oneProcess.map((r) => r.cpuUsPerRecord),
+    }),
+  ];
+  return {
+    benchmark: objects ? keyedCount.name : keyedCountTuples.name,
+    description: objects ? keyedCount.description : keyedCountTuples.description,
+    figures,
+    details: {
+      records,
+      keys,
+      warmupRecords: Math.min(records, WARMUP_RECORDS),
+      recordsPerSecond: { a, b, c, d, e },
+      ratios,
+      bytesPerRecord,
+      aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
+      runs: {
+        a: loopRates,
+        a2: twoLoopRates,
+        b: chained.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
+          jobId,
+          durationMs,
+          recordsPerSecond,
+          sinceFirstRunningMs,
+          cpuUsPerRecord,
+        })),
+        c: shuffled.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }, i) => ({
+          jobId,
+          durationMs,
+          recordsPerSecond,
+          sinceFirstRunningMs,
+          cpuUsPerRecord,
+          ...wire[i],
+        })),
+        d: oneProcess.map(({ jobId, durationMs, recordsPerSecond, sinceFirstRunningMs, cpuUsPerRecord }) => ({
+          jobId,
+          durationMs,
+          recordsPerSecond,
+          sinceFirstRunningMs,
+          cpuUsPerRecord,
+        })),
+        e: twoChained.map(({ jobId, durationMs, recordsPerSecond, cpuUsPerRecord }) => ({
+          jobId,
+          durationMs,
+          recordsPerSecond,
+          cpuUsPerRecord,
+        })),
       },
-    };
-  },
-};
+      vertices: {
+        b: chained[0]?.vertices.map((v) => v.name),
+        c: shuffled[0]?.vertices.map((v) => v.name),
+        d: oneProcess[0]?.vertices.map((v) => v.name),
+      },
+    },
+  };
+}
