@@ -140,6 +140,24 @@ function weirVariant(
   };
 }
 
+/** The check of (c) and (d): a source and a keyed vertex, each of 2 subtasks on `taskManagers` TaskManagers. */
+function shuffledOn(taskManagers: number): (run: WeirRun) => void {
+  const label = taskManagers === 2 ? '(c)' : '(d)';
+  const noun = taskManagers === 1 ? 'TaskManager' : 'TaskManagers';
+  return (run) => {
+    if (run.vertices.length !== 2)
+      throw new Error(
+        `${label} expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
+      );
+    for (const v of run.vertices) {
+      if (v.parallelism !== 2 || v.taskManagers.length !== taskManagers)
+        throw new Error(
+          `${label} vertex '${v.name}' should run 2 subtasks on ${taskManagers} ${noun}, ran on ${v.taskManagers.join(', ')}`,
+        );
+    }
+  };
+}
+
 /** (e): per round, a warm-up pair and a measured pair of chained jobs at once. */
 function twoChainedVariant(options: BenchOptions, records: number, keys: number): RoundVariant<WeirRun> {
   const once = async (cluster: BenchCluster, jarId: string, n: number, pids: number[]): Promise<WeirRun> => {
@@ -210,31 +228,9 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
         );
     }),
     // (c)
-    c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, shape, (run) => {
-      if (run.vertices.length !== 2)
-        throw new Error(
-          `(c) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
-        );
-      for (const v of run.vertices) {
-        if (v.parallelism !== 2 || v.taskManagers.length !== 2)
-          throw new Error(
-            `(c) vertex '${v.name}' should run 2 subtasks on 2 TaskManagers, ran on ${v.taskManagers.join(', ')}`,
-          );
-      }
-    }),
+    c: weirVariant(options, '(c) Weir p2', { taskManagers: 2, slots: 1 }, 2, records, keys, shape, shuffledOn(2)),
     // (d)
-    d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, shape, (run) => {
-      if (run.vertices.length !== 2)
-        throw new Error(
-          `(d) expected a source vertex and a keyed vertex, got ${run.vertices.map((v) => v.name).join(' | ')}`,
-        );
-      for (const v of run.vertices) {
-        if (v.parallelism !== 2 || v.taskManagers.length !== 1)
-          throw new Error(
-            `(d) vertex '${v.name}' should run 2 subtasks on 1 TaskManager, ran on ${v.taskManagers.join(', ')}`,
-          );
-      }
-    }),
+    d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, records, keys, shape, shuffledOn(1)),
   };
   // What the machine gives (a2, e) is the same whatever the records: measured with objects only.
   const {
