@@ -134,9 +134,9 @@ export class ColumnWriter {
   /** The first record decides the shape: plain keys and numbers only, or an array of numbers. */
   private first(value: object, timestamp: number | undefined): boolean {
     if (Array.isArray(value)) {
+      // Its elements are checked as it is added, as every later array's are.
       const a = value as unknown[];
       if (a.constructor !== Array || a.length === 0 || a.length > MAX_COLUMNS) return false;
-      for (let j = 0; j < a.length; j++) if (typeof a[j] !== 'number') return false;
       this.arrays = true;
       this.keys = arrayKeys(a.length);
     } else {
@@ -274,17 +274,18 @@ export class ColumnWriter {
     out[5] = (this.hasTimestamps ? FLAG_TIMESTAMPS : 0) | (this.arrays ? FLAG_ARRAYS : 0);
     out[6] = keys.length;
     let p = 7;
-    for (const bytes of this.arrays ? [] : this.keyBytes) {
-      for (let len = bytes.length; ; len >>>= 7) {
-        if (len < 0x80) {
-          out[p++] = len;
-          break;
+    if (!this.arrays)
+      for (const bytes of this.keyBytes) {
+        for (let len = bytes.length; ; len >>>= 7) {
+          if (len < 0x80) {
+            out[p++] = len;
+            break;
+          }
+          out[p++] = (len & 0x7f) | 0x80;
         }
-        out[p++] = (len & 0x7f) | 0x80;
+        out.set(bytes, p);
+        p += bytes.length;
       }
-      out.set(bytes, p);
-      p += bytes.length;
-    }
     for (const k of kinds) out[p++] = k;
     p = this.headerBytes;
     // Little-endian typed arrays, as the DataView writes above: every platform Node.js runs on.
@@ -377,21 +378,22 @@ export function decodeColumns(input: Uint8Array): { values: unknown[]; timestamp
   const arrays = (flags & FLAG_ARRAYS) !== 0;
   let p = 7;
   const keys = arrays ? arrayKeys(numKeys) : new Array<string>(numKeys);
-  for (let j = 0; j < numKeys && !arrays; j++) {
-    let len = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (p >= total || shift > 28) throw new Error('truncated column buffer keys');
-      const b = bytes[p++]!;
-      len |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
+  if (!arrays)
+    for (let j = 0; j < numKeys; j++) {
+      let len = 0;
+      for (let shift = 0; ; shift += 7) {
+        if (p >= total || shift > 28) throw new Error('truncated column buffer keys');
+        const b = bytes[p++]!;
+        len |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+      if (p + len > total) throw new Error('truncated column buffer keys');
+      const key = utf8Decoder.decode(bytes.subarray(p, p + len));
+      // The writer leaves such records in rows; as a literal's key it would set the prototype.
+      if (key === '__proto__') throw new Error('column buffer with a __proto__ column');
+      keys[j] = key;
+      p += len;
     }
-    if (p + len > total) throw new Error('truncated column buffer keys');
-    const key = utf8Decoder.decode(bytes.subarray(p, p + len));
-    // The writer leaves such records in rows; as a literal's key it would set the prototype.
-    if (key === '__proto__') throw new Error('column buffer with a __proto__ column');
-    keys[j] = key;
-    p += len;
-  }
   if (p + numKeys > total) throw new Error('truncated column buffer kinds');
   const kinds = bytes.subarray(p, p + numKeys);
   p = align8(p + numKeys);

@@ -5,10 +5,11 @@
 //   - consumer side: decoding 32 KiB buffers of the same records;
 //   - and the two builders the producer side fills, alone: the serializer (RecordSerializer.add
 //     into 32 KiB buffers) and the same-thread builder (LocalBufferBuilder.add: these records go
-//     as columns there too, other shapes as copies).
+//     as columns there too, other shapes as copies);
+//   - the decoder and both builders again over [key, value] arrays (keyed-count-tuples' records).
 // The ratios say how many hand-written records each side costs.
 import type { Benchmark, BenchOptions, BenchmarkResult } from '../lib/benchmark.js';
-import { DEFAULT_KEYS, eventAt, handWrittenLoop } from '../lib/keyed-records.js';
+import { DEFAULT_KEYS, eventAt, handWrittenLoop, tupleAt } from '../lib/keyed-records.js';
 import { median, medianNote } from '../lib/stats.js';
 import { decodeRecords, encodeRecords, RecordSerializer } from '../../common/serialization.js';
 import { LocalBufferBuilder } from '../../taskmanager/network/record-batch.js';
@@ -49,12 +50,14 @@ function producerSide(records: number): number {
   return ns;
 }
 
+type RecordAt = (i: number, keys: number) => unknown;
+
 /** ns per record of one builder taking `records` generated records, finished at the segment size. */
-function builderAlone(records: number, builder: RecordSerializer | LocalBufferBuilder): number {
+function builderAlone(records: number, builder: RecordSerializer | LocalBufferBuilder, at: RecordAt): number {
   let finished = 0;
   const t0 = performance.now();
   for (let i = 0; i < records; i++) {
-    builder.add(eventAt(i, DEFAULT_KEYS), undefined);
+    builder.add(at(i, DEFAULT_KEYS), undefined);
     if (builder.size >= SEGMENT) finished += builder.finish() === null ? 0 : 1;
   }
   const ns = ((performance.now() - t0) / records) * 1e6;
@@ -63,15 +66,16 @@ function builderAlone(records: number, builder: RecordSerializer | LocalBufferBu
   return ns;
 }
 
-const serializeAlone = (records: number) => builderAlone(records, new RecordSerializer(4096, SEGMENT));
-const localAlone = (records: number) => builderAlone(records, new LocalBufferBuilder(SEGMENT));
+const serializeAlone = (at: RecordAt) => (records: number) =>
+  builderAlone(records, new RecordSerializer(4096, SEGMENT), at);
+const localAlone = (at: RecordAt) => (records: number) => builderAlone(records, new LocalBufferBuilder(SEGMENT), at);
 
 /** ns per record of decoding buffers of the keyed count's records. */
-function consumerSide(records: number): number {
+const consumerSide = (at: RecordAt) => (records: number) => {
   const buffers: Uint8Array[] = [];
   for (let i = 0; i < records; i += PER_BUFFER) {
     const batch = [];
-    for (let j = i; j < Math.min(records, i + PER_BUFFER); j++) batch.push(eventAt(j, DEFAULT_KEYS));
+    for (let j = i; j < Math.min(records, i + PER_BUFFER); j++) batch.push(at(j, DEFAULT_KEYS));
     buffers.push(encodeRecords(batch, null));
   }
   let decoded = 0;
@@ -80,7 +84,7 @@ function consumerSide(records: number): number {
   const ns = ((performance.now() - t0) / records) * 1e6;
   if (decoded !== records) throw new Error(`decoded ${decoded} records, expected ${records}`);
   return ns;
-}
+};
 
 /** What each round measures beside the loop: figure name, short label, ns per record of `records`. */
 const PARTS: { name: string; label: string; measure: (records: number) => number }[] = [
@@ -89,9 +93,20 @@ const PARTS: { name: string; label: string; measure: (records: number) => number
     label: 'producer',
     measure: producerSide,
   },
-  { name: 'consumer side (decode)', label: 'consumer', measure: consumerSide },
-  { name: 'serializer alone (RecordSerializer.add)', label: 'serializer', measure: serializeAlone },
-  { name: 'same-thread builder alone (LocalBufferBuilder.add)', label: 'local', measure: localAlone },
+  { name: 'consumer side (decode)', label: 'consumer', measure: consumerSide(eventAt) },
+  { name: 'serializer alone (RecordSerializer.add)', label: 'serializer', measure: serializeAlone(eventAt) },
+  { name: 'same-thread builder alone (LocalBufferBuilder.add)', label: 'local', measure: localAlone(eventAt) },
+  { name: 'consumer side, [key, value] arrays (decode)', label: 'consumer-arrays', measure: consumerSide(tupleAt) },
+  {
+    name: 'serializer alone, [key, value] arrays (RecordSerializer.add)',
+    label: 'serializer-arrays',
+    measure: serializeAlone(tupleAt),
+  },
+  {
+    name: 'same-thread builder alone, [key, value] arrays (LocalBufferBuilder.add)',
+    label: 'local-arrays',
+    measure: localAlone(tupleAt),
+  },
 ];
 
 export const exchangeLoops: Benchmark = {

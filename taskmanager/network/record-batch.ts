@@ -1,8 +1,8 @@
 // Records handed to a consumer on the producer's own thread: column buffers for records of one
-// flat shape of numbers (objects, or arrays of one length), otherwise copies in an array instead of bytes. A copy costs a fraction of
-// serializing and deserializing rows (common/record-copy.ts), and the consumer receives exactly
-// what the bytes would have given it. Both travel through the same subpartition queue, credits and
-// events as serialized buffers.
+// flat shape of numbers (objects, or arrays of one length), otherwise copies in an array instead of
+// bytes. A copy costs a fraction of serializing and deserializing rows (common/record-copy.ts), and
+// the consumer receives exactly what the bytes would have given it. Both travel through the same
+// subpartition queue, credits and events as serialized buffers.
 import { ColumnWriter } from '../../common/record-columns.js';
 import { copiedBytes, copyRecord } from '../../common/record-copy.js';
 
