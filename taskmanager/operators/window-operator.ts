@@ -316,9 +316,16 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
   /**
    * The general path with the EventTimeTrigger spelled out, per slice instead of per window: an
    * element's windows are the windows of its slice. A slice that already has contents has every
-   * window of it that is not late in flight with its timers set (the watermark only moves
-   * forward), so only an element opening a slice registers timers, and only one whose windows the
-   * watermark has passed fires them at once (allowed lateness).
+   * window of it that is not late in flight (the watermark only moves forward), so only an element
+   * opening a slice registers a timer, and only one whose windows the watermark has passed fires
+   * them at once (allowed lateness).
+   *
+   * A key's window timers form a chain, as in Flink's slicing operators: a window that fires sets
+   * the next window's timer when that window has slices, and an opened slice sets the timer of its
+   * first window still ahead of the watermark unless that window holds another of the key's slices
+   * (the chain reaches it then). The windows of a slice follow one another, so the chain fires each
+   * of them; a key with slices in consecutive windows has one window timer waiting instead of one
+   * per window and slice, and a window's cleanup timer is set when it fires.
    */
   private processSliced(slices: WindowSlices, value: unknown, timestamp: number): void {
     const wm = this.timers.currentWatermark();
@@ -337,6 +344,7 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
     const first = slices.firstWindowStart(sliceStart);
     // Nothing to register, and no window of the slice has ended: the common case.
     if (!opened && first + size - 1 > wm) return;
+    let ahead = NaN;
     for (let start = last; start >= first; start -= slices.slide) {
       const maxTimestamp = start + size - 1;
       const cleanup = this.cleanupTimeOf(maxTimestamp);
@@ -345,19 +353,28 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       if (maxTimestamp <= wm) {
         this.emitSliced(slices, slices.window(start));
         if (opened && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(slices.window(start), cleanup);
-      } else if (opened) {
-        const window = slices.window(start);
-        this.timers.registerEventTimeTimer(window, maxTimestamp);
-        if (cleanup !== maxTimestamp && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(window, cleanup);
-      }
+      } else ahead = start;
     }
+    // A window holding another slice of the key is on its chain already.
+    if (opened && !Number.isNaN(ahead) && !(slices.chained && slices.hasSlicesIn(ahead, ahead + size, sliceStart)))
+      this.timers.registerEventTimeTimer(slices.window(ahead), ahead + size - 1);
   }
 
-  /** EventTimeTrigger.onEventTime, then the cleanup at end + allowed lateness. */
+  /** EventTimeTrigger.onEventTime, then the cleanup at end + allowed lateness; then the chain goes on. */
   private onSlicedTimer(slices: WindowSlices, window: TimeWindow, time: number): void {
-    if (time === window.end - 1) this.emitSliced(slices, window);
+    const maxTimestamp = window.end - 1;
+    const cleanup = this.cleanupTimeOf(maxTimestamp);
+    if (time === maxTimestamp) {
+      this.emitSliced(slices, window);
+      if (cleanup !== maxTimestamp && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(window, cleanup);
+    }
     // The trigger's clear() would delete the timer at the window's end, which always fired before.
-    if (time === this.cleanupTimeOf(window.end - 1)) slices.retire(window);
+    if (time === cleanup) slices.retire(window);
+    if (time === maxTimestamp && slices.chained) {
+      const next = window.start + slices.slide;
+      if (slices.hasSlicesIn(next, next + slices.size))
+        this.timers.registerEventTimeTimer(slices.window(next), next + slices.size - 1);
+    }
   }
 
   private emitSliced(slices: WindowSlices, window: TimeWindow): void {

@@ -209,6 +209,27 @@ export class WindowSlices {
     }
   }
 
+  /**
+   * Whether a window's timer is set by the window before it (sliding windows): a tumbling window is
+   * its one slice, whose opening sets its timer.
+   */
+  get chained(): boolean {
+    return !this.single;
+  }
+
+  /** Whether the current key has a slice starting in [from, to) other than `except` (sliding windows only). */
+  hasSlicesIn(from: number, to: number, except = NaN): boolean {
+    const slices = this.table.get(VOID_NAMESPACE) as unknown[] | undefined;
+    if (slices === undefined) return false;
+    // Slices before `from` are few: the ones retired next, or none.
+    for (let i = 0; i < slices.length; i += 2) {
+      const start = slices[i] as number;
+      if (start >= to) return false;
+      if (start >= from && start !== except) return true;
+    }
+    return false;
+  }
+
   /** The window of this geometry that starts at `start`. */
   window(start: number): TimeWindow {
     return new TimeWindow(start, start + this.size);

@@ -284,6 +284,56 @@ describe('sliced windows emit what the general path emits', () => {
     }
   }
 
+  it('sets one window timer per key whose slices follow one another (a chain), and fires what the general path fires', async () => {
+    // Windows of 1000 sliding by 100: each slice is in ten windows, which would be ten timers per slice.
+    const spec = (trigger?: Trigger<unknown, Window>): WindowOperatorSpec => ({
+      ...specFor(
+        {
+          name: 'sliding(1000, 100)',
+          assigner: { kind: 'sliding', size: 1000, slide: 100 },
+          lateness: 0,
+          variants: [],
+          seed: 0,
+          disorder: 0,
+        },
+        'aggregate+process',
+      ),
+      ...(trigger ? { trigger } : {}),
+    });
+    const run = async (trigger?: Trigger<unknown, Window>) => {
+      const log: Emitted[] = [];
+      const op = makeOperator(spec(trigger), new SwitchableOutput(log), new ManualTime());
+      await initializeOperator(op);
+      return { log, op };
+    };
+    const sliced = await run();
+    const general = await run(generalTrigger());
+    const r = mulberry32(21);
+    // Keys k0..k4 in each of 30 consecutive slices; k5 in slices 0 and 25 only (two chains).
+    for (let slice = 0; slice < 30; slice++) {
+      for (let i = 0; i < 20; i++) {
+        const rec = { key: `k${Math.floor(r() * 5)}`, v: 1 + Math.floor(r() * 9) };
+        const ts = slice * 100 + Math.floor(r() * 100);
+        for (const { op } of [sliced, general]) op.processElement(rec, ts);
+      }
+      if (slice === 0 || slice === 25)
+        for (const { op } of [sliced, general]) op.processElement({ key: 'k5', v: 1 }, slice * 100 + 50);
+    }
+    // The general path: one timer per window of each key; the chain: one per key and run of slices.
+    expect(sliced.op.numTimers()).toBe(7);
+    expect(general.op.numTimers()).toBe(5 * 39 + 2 * 10);
+    for (const wm of [450, 1999, 2499, 3000, 5000]) {
+      for (const { op } of [sliced, general]) op.processWatermark(wm);
+      expect(sliced.op.numTimers()).toBeLessThanOrEqual(7);
+    }
+    expect(outputs(sliced.log).length).toBe(5 * 39 + 2 * 10);
+    expect(segments(sliced.log)).toEqual(segments(general.log));
+    for (const { op } of [sliced, general]) op.processWatermark(Number.MAX_SAFE_INTEGER);
+    expect(segments(sliced.log)).toEqual(segments(general.log));
+    expect(sliced.op.numTimers()).toBe(0);
+    expect(await sliced.op.numWindows()).toBe(0);
+  });
+
   it('keeps the general path where slicing would show: process functions on sliding windows, evictors, custom triggers, aggregates without merge()', () => {
     const sliding = assignerOf({ kind: 'sliding', size: 600, slide: 200 });
     const tumbling = assignerOf({ kind: 'tumbling', size: 600 });
