@@ -9,6 +9,9 @@
 //       slots of one process;
 //   (d1) as (d), with the window aggregations in one phase after the exchange: d/d1 is what
 //       splitting them (api/local-window-aggregation.ts) gains;
+//   (d2) as (d), with the source subtasks kept within ALIGNED_DRIFT_MS of event time of each other
+//       (withWatermarkAlignment): d2/d is what the drift between them costs, as state held for
+//       the faster one's windows until the slower one's watermark lets them fire;
 //   (e) two copies of (b) at once on one TaskManager with two slots (bench/lib/two-chained.ts):
 //       e/b is what two cores give with no exchange at all, d/e what the exchange keeps of it.
 // The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again, each Weir variant on a
@@ -45,12 +48,28 @@ type Query = (typeof QUERIES)[number];
 /** The share of the hand-written loop's rate the chained job aims for (the cost of windows and timers). */
 const B_OVER_A_AIM: Record<Query, number> = { q5: 0.4, q7: 0.5 };
 
-/** 'one-phase': window aggregations not split around their exchange (variant d1). */
-type Phases = 'split' | 'one-phase';
+/** (d2): how far apart in event time the sources may get, and how often they report (ms). */
+const ALIGNED_DRIFT_MS = 20_000;
+const ALIGNED_UPDATE_MS = 50;
+
+/**
+ * 'one-phase': window aggregations not split around their exchange (variant d1); 'aligned':
+ * sources kept in step (variant d2).
+ */
+type Phases = 'split' | 'one-phase' | 'aligned';
 
 function jobArgs(query: Query, events: number, phases: Phases = 'split'): string[] {
   const args = [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
+  if (phases === 'aligned') return [...args, phases, String(ALIGNED_DRIFT_MS), String(ALIGNED_UPDATE_MS)];
   return phases === 'split' ? args : [...args, phases];
+}
+
+/** (d) and (d2) split their window aggregations around the exchange. */
+function expectSplit(label: string, query: Query, run: WeirRun): void {
+  if (!run.vertices.some((v) => v.includes('-> Local ')))
+    throw new Error(
+      `${label} ${query}: expected a window aggregation split around its exchange, got ${run.vertices.join(' | ')}`,
+    );
 }
 
 /** (a): returns [ms, results]. */
@@ -185,7 +204,7 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 export const nexmark: Benchmark = {
   name: 'nexmark',
   description:
-    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots), with and without the split window aggregation, vs two Weir p1 at once (one TaskManager, two slots)',
+    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots), with and without the split window aggregation, with its sources aligned, vs two Weir p1 at once (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = {
       q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)),
@@ -222,12 +241,20 @@ export const nexmark: Benchmark = {
           throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
       }),
       // (d)
-      d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) => {
-        if (!run.vertices.some((v) => v.includes('-> Local ')))
-          throw new Error(
-            `(d) ${query}: expected a window aggregation split around its exchange, got ${run.vertices.join(' | ')}`,
-          );
-      }),
+      d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) =>
+        expectSplit('(d)', query, run),
+      ),
+      // (d2): (d) with its sources aligned.
+      d2: weirVariant(
+        options,
+        '(d2) Weir p2, sources aligned',
+        { taskManagers: 1, slots: 2 },
+        2,
+        events,
+        expected,
+        (query, run) => expectSplit('(d2)', query, run),
+        'aligned',
+      ),
       // (d1): (d) with the window aggregation in one phase, after the exchange.
       d1: weirVariant(
         options,
@@ -263,6 +290,7 @@ export const nexmark: Benchmark = {
       const cRates = runsOf('c', query).map((r) => r.eventsPerSecond);
       const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
       const d1Rates = runsOf('d1', query).map((r) => r.eventsPerSecond);
+      const d2Rates = runsOf('d2', query).map((r) => r.eventsPerSecond);
       const eRates = runsOf('e', query).map((r) => r.eventsPerSecond);
       // Within each round, then the median over the rounds.
       const ratios = {
@@ -273,6 +301,8 @@ export const nexmark: Benchmark = {
         eOverB: medianRatio(eRates, bRates),
         dOverE: medianRatio(dRates, eRates),
         dOverD1: medianRatio(dRates, d1Rates),
+        d2OverB: medianRatio(d2Rates, bRates),
+        d2OverD: medianRatio(d2Rates, dRates),
       };
       const b = median(bRates);
       const c = median(cRates);
@@ -304,6 +334,19 @@ export const nexmark: Benchmark = {
           note: ratioNote(dRates, d1Rates, 'what splitting the window aggregation gains'),
         },
         {
+          name: `${query} (d2) as (d), sources aligned`,
+          value: median(d2Rates),
+          unit: 'events/s',
+          note: `${medianNote(d2Rates)}; within ${ALIGNED_DRIFT_MS / 1000} s of event time, reports every ${ALIGNED_UPDATE_MS} ms`,
+        },
+        { name: `${query} d2/b`, value: ratios.d2OverB, unit: 'ratio', note: ratioNote(d2Rates, bRates) },
+        {
+          name: `${query} d2/d`,
+          value: ratios.d2OverD,
+          unit: 'ratio',
+          note: ratioNote(d2Rates, dRates, 'what the drift between the sources costs'),
+        },
+        {
           name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,
           value: median(eRates),
           unit: 'events/s',
@@ -324,8 +367,15 @@ export const nexmark: Benchmark = {
       );
       const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
+      const d2Cpu = cpuOf('d2', query);
+      figures.push({
+        name: `${query} (d2) TaskManager CPU per event`,
+        value: median(d2Cpu),
+        unit: 'µs',
+        note: `${medianNote(d2Cpu)}; every thread, the whole job`,
+      });
       details[query] = {
-        eventsPerSecond: { a, b, c, d, d1: median(d1Rates), e: median(eRates) },
+        eventsPerSecond: { a, b, c, d, d1: median(d1Rates), d2: median(d2Rates), e: median(eRates) },
         ratios,
         runs: {
           a: aRates,
@@ -333,9 +383,10 @@ export const nexmark: Benchmark = {
           c: runsOf('c', query),
           d: runsOf('d', query),
           d1: runsOf('d1', query),
+          d2: runsOf('d2', query),
           e: runsOf('e', query),
         },
-        cpuUsPerEvent: cpu,
+        cpuUsPerEvent: { ...cpu, d2: d2Cpu },
       };
     }
     // Peak RSS per TaskManager over the measured q5 runs of each variant.

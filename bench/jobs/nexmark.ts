@@ -1,6 +1,8 @@
 // Benchmark job: Nexmark q5 or q7 over generated events, results into a no-op sink.
 //   args: <q5|q7> [events = 1000000] [outOfOrdernessMs = 200] [sizeMs = 10000] [slideMs = 2000]
-//         [one-phase: window aggregations not split around their exchange]
+//         [one-phase: window aggregations not split around their exchange
+//          | aligned <maxDriftMs> <updateIntervalMs>: source subtasks kept within maxDriftMs of event
+//            time of each other (withWatermarkAlignment)]
 // The queries are the example jobs' pipelines (examples/nexmark). At parallelism 1 every edge
 // chains, so the whole job is one task.
 import type { StreamExecutionEnvironment } from 'weir';
@@ -17,8 +19,11 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const sizeMs = Number(args[3] ?? 10_000);
   const slideMs = Number(args[4] ?? 2_000);
   if (args[5] === 'one-phase') env.getConfig().disableLocalWindowAggregation();
-  else if (args[5] !== undefined) throw new Error(`unknown argument '${args[5]}' (one-phase)`);
-  const { source, watermarkStrategy } = NexmarkSource.create({ count, outOfOrdernessMs });
+  else if (args[5] !== undefined && args[5] !== 'aligned')
+    throw new Error(`unknown argument '${args[5]}' (one-phase or aligned)`);
+  const { source, watermarkStrategy: unaligned } = NexmarkSource.create({ count, outOfOrdernessMs });
+  const watermarkStrategy =
+    args[5] === 'aligned' ? unaligned.withWatermarkAlignment('nexmark', Number(args[6]), Number(args[7])) : unaligned;
   const bids = bidsOf(env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source'));
   const results =
     query === 'q5' ? hotItems(bids, sizeMs, slideMs) : query === 'q7' ? highestBids(bids, sizeMs) : undefined;
