@@ -5,6 +5,7 @@ import type { Configuration } from '../common/config.js';
 import type { InternalSecurity } from '../common/security/internal-security.js';
 import { slotDataPorts } from './slot/data-ports.js';
 import type { TaskSlot } from './slot/task-slot.js';
+import { createAlignmentBoard } from './runtime/alignment-board.js';
 
 export type SlotConfig = ConstructorParameters<typeof TaskSlot>[1];
 
@@ -44,5 +45,7 @@ export function slotConfig(
     // twice at full speed, so they were promoted and collected by full collections.
     youngGenerationMb: Math.floor(conf.getMemorySize('taskmanager.memory.young-generation-size') / 2 ** 20),
     security: opts.security,
+    // One per TaskManager: its slot threads align their sources' watermarks on it.
+    alignmentBoard: createAlignmentBoard(),
   };
 }

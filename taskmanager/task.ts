@@ -10,7 +10,7 @@ import {
 import type { SourceWatermarkReportRequest, TaskMetrics } from '../common/control.js';
 import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
-import type { JobVertex, OperatorDescriptor } from '../common/jobgraph.js';
+import type { JobVertex, OperatorDescriptor, SourceConfig } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
 import { createSourceReader, type SourceReader } from './connectors/source-readers.js';
@@ -21,6 +21,7 @@ import { OperatorChain, type RecordWriter } from './runtime/operator-chain.js';
 import { disposeOperatorState, setUpOperatorState } from './runtime/operator-state-setup.js';
 import { LevelKeyedStateBackend } from './state/level-backend.js';
 import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
+import { alignmentGroupKey, type AlignmentBoard } from './runtime/alignment-board.js';
 import type { BarrierInfo } from './runtime/checkpoint-barrier-handler.js';
 import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from './runtime/subtask-checkpoint.js';
 import { MIN_WATERMARK } from './runtime/timer-service.js';
@@ -76,6 +77,17 @@ export interface BundleProvider {
   entryPath(bundleId: string): Promise<string>;
 }
 
+/** Source subtasks of an alignment group: every subtask of each source vertex whose strategy names it. */
+export function alignedSubtasks(vertices: readonly JobVertex[], group: string): number {
+  let n = 0;
+  for (const v of vertices) {
+    const head = v.operators[0];
+    if (head?.kind === 'source' && (head.config as SourceConfig).watermark?.alignment?.group === group)
+      n += v.parallelism;
+  }
+  return n;
+}
+
 /** A subtask's display name, Flink's `name (i/n)#attempt`. */
 export function taskNameOf(tdd: TaskDeploymentDescriptor): string {
   const v = tdd.jobGraph.vertices.find((x) => x.id === tdd.vertexId);
@@ -92,6 +104,8 @@ export interface TaskEnvironment {
   stateDir: string;
   checkpointResponder: CheckpointResponder;
   alignmentGateway: WatermarkAlignmentGateway;
+  /** The TaskManager's board for watermark alignment between its slot threads (absent in tests that run a task alone). */
+  alignmentBoard?: AlignmentBoard;
   /**
    * The job's functions handed over directly (in-process execution, where the job is built in the
    * same process); otherwise the bundle's main() runs again to build them.
@@ -273,8 +287,15 @@ export class Task {
     ));
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
-    streamTask.attachWatermarkAlignment((r) =>
-      this.env.alignmentGateway.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
+    const board = this.env.alignmentBoard;
+    streamTask.attachWatermarkAlignment(
+      (r) => this.env.alignmentGateway.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
+      board &&
+        ((group) => ({
+          board,
+          groupKey: alignmentGroupKey(tdd.jobId, tdd.attempt, group),
+          members: alignedSubtasks(tdd.jobGraph.vertices, group),
+        })),
     );
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);
     this.holders = await this.restoreState(vertex, chain, keyGroupRange);

@@ -2,25 +2,46 @@
 // interval the subtask reports the watermark it last emitted, and whether it is idle, to the
 // JobManager, which answers with the most its group may advance to. The source loop pauses reading
 // while its watermark is past that limit; mail and checkpoints go on meanwhile.
+// Subtasks of the group that run in this TaskManager also align on its board (alignment-board.ts),
+// on their current watermarks: when the whole group runs here the board alone decides, and a
+// paused subtask looks again every millisecond instead of waiting for the JobManager's answer.
 import type { SourceWatermarkReport } from '../../common/control.js';
 import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
+import type { AlignmentBoard } from './alignment-board.js';
 import { WakeSignal } from './wake-signal.js';
 
 /** Sends a report; the task adds which execution it is. */
 export type AlignmentReporter = (report: Omit<SourceWatermarkReport, 'executionId'>) => void;
 
+/** The TaskManager's board and this subtask's group on it. */
+export interface LocalAlignment {
+  board: AlignmentBoard;
+  groupKey: number;
+  /** Source subtasks in the group, over every TaskManager. */
+  members: number;
+}
+
+/** How often a subtask paused by the board looks at it again. */
+const BOARD_POLL_MS = 1;
+
 export class SourceWatermarkAlignment {
   private maxAllowed = Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly answered = new WakeSignal();
+  /** This subtask's cell on the board, while it runs (undefined: no board, or a full one). */
+  private cell: number | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private ended = false;
 
   constructor(
     private readonly config: WatermarkAlignmentConfig,
     private readonly reporter: AlignmentReporter,
+    private readonly local?: LocalAlignment,
   ) {}
 
   /** Reports now and then every update interval, reading the subtask's state when it does. */
   start(watermark: () => number, idle: () => boolean): void {
+    if (this.local) this.cell = this.local.board.claim(this.local.groupKey, idle() ? Infinity : watermark());
     const report = () =>
       this.reporter({
         group: this.config.group,
@@ -36,7 +57,20 @@ export class SourceWatermarkAlignment {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.poll) clearTimeout(this.poll);
+    this.poll = undefined;
+    // A subtask that read all its input stays on the board, holding nobody back, so the rest of
+    // its group still aligns there alone; the cell goes with its thread.
+    if (this.cell !== undefined && !this.ended) this.local!.board.release(this.cell);
+    this.cell = undefined;
     this.answered.signal();
+  }
+
+  /** The source read all its input (not stopped or canceled): it holds nobody back any more. */
+  endOfInput(): void {
+    if (this.cell === undefined) return;
+    this.local!.board.publish(this.cell, Infinity);
+    this.ended = true;
   }
 
   /** The JobManager's answer to a report. */
@@ -45,13 +79,31 @@ export class SourceWatermarkAlignment {
     this.answered.signal();
   }
 
-  /** Whether a source that emitted `watermark` must wait before it reads on. */
-  mustPause(watermark: number): boolean {
-    return watermark > this.maxAllowed;
+  /** An idle subtask holds nobody on the board back; an active one holds them at its watermark. */
+  idleChanged(idle: boolean, watermark: number): void {
+    if (this.cell !== undefined) this.local!.board.publish(this.cell, idle ? Infinity : watermark);
   }
 
-  /** Resolves at the next answer (or stop()). */
+  /** Whether a source that emitted `watermark` (and is not idle) must wait before it reads on. */
+  mustPause(watermark: number): boolean {
+    const cell = this.cell;
+    if (cell === undefined) return watermark > this.maxAllowed;
+    const { board, groupKey, members } = this.local!;
+    board.publish(cell, watermark);
+    const here = board.lowest(groupKey);
+    const limit = here.watermark + this.config.maxDrift;
+    // Subtasks elsewhere hold the group back through the JobManager's limit.
+    return watermark > (here.members >= members ? limit : Math.min(limit, this.maxAllowed));
+  }
+
+  /** Resolves at the next answer (or stop()), or, on a board, when it is time to look at it again. */
   nextAnswer(): Promise<void> {
-    return this.answered.wait();
+    const wait = this.answered.wait();
+    if (this.cell !== undefined)
+      this.poll ??= setTimeout(() => {
+        this.poll = undefined;
+        this.answered.signal();
+      }, BOARD_POLL_MS);
+    return wait;
   }
 }

@@ -19,7 +19,7 @@ import type { StatusWatermarkValve } from './watermark-valve.js';
 import { InputChannelLayout } from './input-channel-layout.js';
 import { createInputValves } from './input-valves.js';
 import { WakeSignal } from './wake-signal.js';
-import { SourceWatermarkAlignment, type AlignmentReporter } from './source-alignment.js';
+import { SourceWatermarkAlignment, type AlignmentReporter, type LocalAlignment } from './source-alignment.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
 
 /** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
@@ -125,10 +125,13 @@ export class StreamTask {
     this.checkpoints = { coordinator, mode, periodic, afterTasksFinish };
   }
 
-  /** A source whose strategy aligns watermarks reports them through `reporter` while it runs. */
-  attachWatermarkAlignment(reporter: AlignmentReporter): void {
+  /**
+   * A source whose strategy aligns watermarks reports them through `reporter` while it runs, and
+   * aligns with the group's subtasks in this TaskManager on its board (`local`, given the group).
+   */
+  attachWatermarkAlignment(reporter: AlignmentReporter, local?: (group: string) => LocalAlignment | undefined): void {
     const config = this.watermarkStrategy?.alignment;
-    if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter);
+    if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter, local?.(config.group));
   }
 
   /** The JobManager's limit for this source's alignment group. */
@@ -436,6 +439,7 @@ export class StreamTask {
     const setIdle = (v: boolean) => {
       idle = v;
       this.services.setIdle(v);
+      this.alignment?.idleChanged(v, io.watermark);
     };
     const interval = this.services.autoWatermarkInterval;
     // A reader with splits of its own (Kafka partitions) gets watermarks per split.
@@ -463,6 +467,7 @@ export class StreamTask {
         reader,
         emitter instanceof WatermarkEmitter ? emitter : reader.emitsWatermarks ? watched : headOut,
       );
+      if (!this.stopped) this.alignment?.endOfInput();
     } finally {
       this.alignment?.stop();
       emitter?.stop();

@@ -39,6 +39,10 @@ export interface SlotWorkerData {
   metricsIntervalMs: number;
   /** The TaskManager's internal secret and TLS material, for the data server and the data clients. */
   security: InternalSecurity;
+  /** The TaskManager's watermark alignment board (runtime/alignment-board.ts), shared by its slot threads. */
+  alignmentBoard: SharedArrayBuffer;
+  /** This thread's tag on the board's cells it claims. */
+  boardOwner: number;
 }
 
 export type ToSlot =

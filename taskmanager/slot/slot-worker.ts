@@ -13,6 +13,7 @@ import { createRpcServer, serverCredentials } from '../../common/security/grpc-s
 import { NetworkEnvironment } from '../network/network-environment.js';
 import { Task, type TaskStateListener } from '../task.js';
 import type { FromSlot, SlotWorkerData, ToSlot } from './slot-messages.js';
+import { AlignmentBoard } from '../runtime/alignment-board.js';
 
 const data = workerData as SlotWorkerData;
 const port = parentPort as MessagePort;
@@ -75,6 +76,8 @@ const checkpointResponder = {
     send({ t: 'decline', jobId, executionId, checkpointId, reason }),
 };
 
+const alignmentBoard = new AlignmentBoard(data.alignmentBoard, data.boardOwner);
+
 const alignmentGateway = {
   reportSourceWatermark: (report: SourceWatermarkReportRequest) => send({ t: 'watermark', report }),
 };
@@ -90,6 +93,7 @@ function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
     stateDir: data.stateDir,
     checkpointResponder,
     alignmentGateway,
+    alignmentBoard,
   });
   tasks.set(tdd.executionId, task);
   log.info({ jobId: tdd.jobId, task: task.name, executionId: tdd.executionId }, 'deploying task');

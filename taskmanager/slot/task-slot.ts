@@ -17,6 +17,7 @@ import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
 import { taskNameOf, type TaskFailure } from '../task.js';
 import type { SlotDataPorts } from './data-ports.js';
 import type { FromSlot, SlotWorkerData, TaskStateUpdate, ToSlot } from './slot-messages.js';
+import { AlignmentBoard } from '../runtime/alignment-board.js';
 
 export type { TaskStateUpdate } from './slot-messages.js';
 
@@ -56,6 +57,9 @@ let spareLoads: Promise<void> = Promise.resolve();
 const SPARE_IDLE_MS = 1000;
 const SPARE_RUNNING_MS = 5000;
 
+/** Tags of slot threads on the alignment board: unique within the process. */
+let nextBoardOwner = 1;
+
 export class TaskSlot {
   readonly tasks = new Map<string, SlotTask>();
   /** The address announced for this slot's data server (what consumers connect to). */
@@ -83,7 +87,7 @@ export class TaskSlot {
 
   constructor(
     readonly index: number,
-    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'announcedDataPort'> & {
+    private readonly config: Omit<SlotWorkerData, 'slotIndex' | 'announcedDataPort' | 'boardOwner'> & {
       cancellationTimeoutMs: number;
       /** taskmanager.slot.spare-thread */
       spareThread: boolean;
@@ -152,12 +156,21 @@ export class TaskSlot {
 
   private newThread(): Worker {
     const { cancellationTimeoutMs: _, dataPorts: __, spareThread: ___, youngGenerationMb, ...rest } = this.config;
-    const workerData: SlotWorkerData = { ...rest, slotIndex: this.index, announcedDataPort: this.ports().announced };
-    return new Worker(new URL('./slot-worker.js', import.meta.url), {
+    const boardOwner = nextBoardOwner++;
+    const workerData: SlotWorkerData = {
+      ...rest,
+      slotIndex: this.index,
+      announcedDataPort: this.ports().announced,
+      boardOwner,
+    };
+    const worker = new Worker(new URL('./slot-worker.js', import.meta.url), {
       workerData,
       name: `slot-${this.index}`,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
     });
+    // However the thread ends, its sources no longer hold their alignment groups back.
+    worker.once('exit', () => AlignmentBoard.clearOwner(rest.alignmentBoard, boardOwner));
+    return worker;
   }
 
   /** The spare, no longer watched; the next spare of the TaskManager may start loading. */

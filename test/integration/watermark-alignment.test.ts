@@ -27,11 +27,16 @@ afterAll(async () => {
   if (!process.env.WEIR_KEEP_TEST_DIRS) rmSync(out, { recursive: true, force: true });
 });
 
-async function run(name: string, aligned: boolean): Promise<{ lead: number; counts: string[] }> {
+async function run(
+  name: string,
+  aligned: boolean,
+  on = cluster,
+  updateIntervalMs = UPDATE_INTERVAL_MS,
+): Promise<{ lead: number; counts: string[] }> {
   const dir = join(out, name);
-  const args = [dir, String(COUNT), String(RATE), String(aligned), String(MAX_DRIFT_MS), String(UPDATE_INTERVAL_MS)];
-  const jobId = await cluster.submit('test/jobs/et-aligned.ts', args, 2);
-  await cluster.waitForJob(jobId, ['FINISHED'], 60_000);
+  const args = [dir, String(COUNT), String(RATE), String(aligned), String(MAX_DRIFT_MS), String(updateIntervalMs)];
+  const jobId = await on.submit('test/jobs/et-aligned.ts', args, 2);
+  await on.waitForJob(jobId, ['FINISHED'], 60_000);
   const counts = readCommittedLines(join(dir, 'counts')).sort();
   return { lead: maxLead(readCommittedLines(join(dir, 'probes'))), counts };
 }
@@ -49,5 +54,22 @@ describe('watermark alignment', () => {
     expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 10_000);
     expect(free.counts).toEqual(reference);
     expect(aligned.counts).toEqual(reference);
+  }, 120_000);
+});
+
+describe('watermark alignment in one TaskManager', () => {
+  let local: TestCluster | undefined;
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it("holds a fast source subtask within the drift of a slow one in the TaskManager's other slot, between the JobManager's answers", async () => {
+    local = await startCluster({ taskManagers: 1, slots: 2 });
+    // Through the JobManager alone, both would wait 5 s for each answer past the first.
+    const aligned = await run('board', true, local, 5000);
+    expect(aligned.lead).toBeGreaterThan(0);
+    // The drift, plus what one watermark interval (50 ms) covers at 20 ms of event time per ms.
+    expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 3000);
+    expect(aligned.counts).toEqual(referenceCounts(COUNT));
   }, 120_000);
 });

@@ -8,6 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { StreamExecutionEnvironment } from '../../api/index.js';
 import { WatermarkStrategy } from '../../api/watermark-strategy.js';
 import { WatermarkAlignmentCoordinator } from '../../jobmanager/watermark-alignment.js';
+import {
+  AlignmentBoard,
+  alignmentGroupKey,
+  BOARD_CELLS,
+  createAlignmentBoard,
+} from '../../taskmanager/runtime/alignment-board.js';
 import { SourceWatermarkAlignment } from '../../taskmanager/runtime/source-alignment.js';
 import { readCommittedLines } from '../helpers/output.js';
 import alignedJob from '../jobs/et-aligned.js';
@@ -67,6 +73,130 @@ describe('SourceWatermarkAlignment', () => {
     await released;
     await new Promise((r) => setTimeout(r, 50));
     expect(reports.length).toBe(n);
+  });
+});
+
+describe('AlignmentBoard', () => {
+  it("gives each thread's subtasks cells of their group, the group's lowest watermark and size, and frees a thread's cells", () => {
+    const sab = createAlignmentBoard();
+    const one = new AlignmentBoard(sab, 1);
+    const two = new AlignmentBoard(sab, 2);
+    const g = alignmentGroupKey('job', 0, 'g');
+    const h = alignmentGroupKey('job', 0, 'h');
+    expect(g).not.toBe(0);
+    expect(alignmentGroupKey('job', 1, 'g')).not.toBe(g);
+    expect(one.lowest(g)).toEqual({ watermark: Infinity, members: 0 });
+    const a = one.claim(g, 500)!;
+    const b = two.claim(g, Number.MIN_SAFE_INTEGER)!;
+    const c = two.claim(h, 10)!;
+    expect(new Set([a, b, c]).size).toBe(3);
+    // A subtask that has emitted nothing yet holds its group at the lowest watermark.
+    expect(one.lowest(g)).toEqual({ watermark: Number.MIN_SAFE_INTEGER, members: 2 });
+    two.publish(b, 300);
+    expect(one.lowest(g)).toEqual({ watermark: 300, members: 2 });
+    // Idle: still a member, holding nobody back.
+    two.publish(b, Infinity);
+    expect(one.lowest(g)).toEqual({ watermark: 500, members: 2 });
+    expect(one.lowest(h)).toEqual({ watermark: 10, members: 1 });
+    one.release(a);
+    expect(two.lowest(g)).toEqual({ watermark: Infinity, members: 1 });
+    // Thread 2 ended: its cells are free, and claimed anew.
+    AlignmentBoard.clearOwner(sab, 2);
+    expect(one.lowest(g).members + one.lowest(h).members).toBe(0);
+    const cells = Array.from({ length: BOARD_CELLS }, () => one.claim(g, 0));
+    expect(cells.every((x) => x !== undefined)).toBe(true);
+    expect(two.claim(g, 0)).toBeUndefined();
+  });
+});
+
+describe('SourceWatermarkAlignment on a board', () => {
+  const config = { group: 'g', maxDrift: 100, updateInterval: 60_000 };
+  const start = (a: SourceWatermarkAlignment, wm: number) =>
+    a.start(
+      () => wm,
+      () => false,
+    );
+
+  it('aligns on the board alone when the whole group runs in this TaskManager, and looks again without an answer', async () => {
+    const sab = createAlignmentBoard();
+    const key = alignmentGroupKey('j', 0, 'g');
+    const fast = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, 1),
+      groupKey: key,
+      members: 2,
+    });
+    const slow = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, 2),
+      groupKey: key,
+      members: 2,
+    });
+    start(fast, 0);
+    start(slow, 0);
+    // The JobManager's answer, stale and low, does not count when every subtask is here.
+    fast.setMaxAllowedWatermark(10);
+    expect(fast.mustPause(100)).toBe(false);
+    expect(fast.mustPause(101)).toBe(true);
+    expect(slow.mustPause(50)).toBe(false);
+    expect(fast.mustPause(150)).toBe(false);
+    expect(fast.mustPause(151)).toBe(true);
+    // A paused subtask wakes to look at the board again though no answer comes.
+    const t0 = performance.now();
+    await fast.nextAnswer();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Idle, or ended: the other holds nobody back.
+    slow.idleChanged(true, 50);
+    expect(fast.mustPause(10_000)).toBe(false);
+    slow.idleChanged(false, 50);
+    expect(fast.mustPause(10_000)).toBe(true);
+    // Read all its input: still on the board, holding nobody back.
+    slow.endOfInput();
+    slow.stop();
+    expect(fast.mustPause(10_000)).toBe(false);
+    fast.stop();
+  });
+
+  it("leaves the board when stopped before the end of its input, so the JobManager's answer decides again", () => {
+    const sab = createAlignmentBoard();
+    const key = alignmentGroupKey('j', 0, 'g');
+    const a = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, 1),
+      groupKey: key,
+      members: 2,
+    });
+    const b = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, 2),
+      groupKey: key,
+      members: 2,
+    });
+    start(a, 0);
+    start(b, 0);
+    a.setMaxAllowedWatermark(50);
+    expect(a.mustPause(100)).toBe(false);
+    b.stop();
+    expect(new AlignmentBoard(sab, 3).lowest(key).members).toBe(1);
+    expect(a.mustPause(100)).toBe(true);
+    a.setMaxAllowedWatermark(10_100);
+    expect(a.mustPause(10_000)).toBe(false);
+    a.stop();
+    expect(new AlignmentBoard(sab, 3).lowest(key).members).toBe(0);
+  });
+
+  it("keeps the JobManager's limit while part of the group runs elsewhere", () => {
+    const sab = createAlignmentBoard();
+    const key = alignmentGroupKey('j', 0, 'g');
+    const here = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, 1),
+      groupKey: key,
+      members: 2,
+    });
+    start(here, 0);
+    expect(here.mustPause(50)).toBe(false);
+    here.setMaxAllowedWatermark(40);
+    expect(here.mustPause(50)).toBe(true);
+    here.setMaxAllowedWatermark(1_000);
+    // Its own watermark is on the board too: the limit is the lower of the two.
+    expect(here.mustPause(500)).toBe(false);
+    here.stop();
   });
 });
 
