@@ -10,9 +10,9 @@
 //   (d1) as (d), with the window aggregations in one phase after the exchange: d/d1 is what
 //       splitting them (api/local-window-aggregation.ts) gains;
 //   (d2) as (d), with the source subtasks kept within ALIGNED_DRIFT_MS of event time of each other
-//       (withWatermarkAlignment, through the JobManager): d2/d weighs what their drift costs
-//       (window state held for the faster one until the slower one's watermark fires it) against
-//       what pausing a source until the JobManager's next answer costs;
+//       (withWatermarkAlignment; both run in the one TaskManager, so they align on its board):
+//       d2/d weighs what their drift costs (window state held for the faster one until the slower
+//       one's watermark fires it) against what pausing a source costs;
 //   (e) two copies of (b) at once on one TaskManager with two slots (bench/lib/two-chained.ts):
 //       e/b is what two cores give with no exchange at all, d/e what the exchange keeps of it.
 // The variants run in rounds (bench/lib/rounds.ts): a, b, c, d, then again, each Weir variant on a
@@ -345,11 +345,7 @@ export const nexmark: Benchmark = {
           name: `${query} d2/d`,
           value: ratios.d2OverD,
           unit: 'ratio',
-          note: ratioNote(
-            d2Rates,
-            dRates,
-            'above 1, what aligning the sources through the JobManager gains; below, what it costs',
-          ),
+          note: ratioNote(d2Rates, dRates, 'above 1, what aligning the sources gains; below, what it costs'),
         },
         {
           name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,

@@ -32,6 +32,8 @@ export class SourceWatermarkAlignment {
   private cell: number | undefined;
   private poll: NodeJS.Timeout | undefined;
   private ended = false;
+  /** Marked idle by its watermark strategy: holds nobody back. */
+  private idle = false;
 
   constructor(
     private readonly config: WatermarkAlignmentConfig,
@@ -41,7 +43,8 @@ export class SourceWatermarkAlignment {
 
   /** Reports now and then every update interval, reading the subtask's state when it does. */
   start(watermark: () => number, idle: () => boolean): void {
-    if (this.local) this.cell = this.local.board.claim(this.local.groupKey, idle() ? Infinity : watermark());
+    this.idle = idle();
+    if (this.local) this.cell = this.local.board.claim(this.local.groupKey, this.idle ? Infinity : watermark());
     const report = () =>
       this.reporter({
         group: this.config.group,
@@ -81,15 +84,16 @@ export class SourceWatermarkAlignment {
 
   /** An idle subtask holds nobody on the board back; an active one holds them at its watermark. */
   idleChanged(idle: boolean, watermark: number): void {
+    this.idle = idle;
     if (this.cell !== undefined) this.local!.board.publish(this.cell, idle ? Infinity : watermark);
   }
 
-  /** Whether a source that emitted `watermark` (and is not idle) must wait before it reads on. */
+  /** Whether a source that emitted `watermark` must wait before it reads on. */
   mustPause(watermark: number): boolean {
     const cell = this.cell;
     if (cell === undefined) return watermark > this.maxAllowed;
     const { board, groupKey, members } = this.local!;
-    board.publish(cell, watermark);
+    board.publish(cell, this.idle ? Infinity : watermark);
     const here = board.lowest(groupKey);
     const limit = here.watermark + this.config.maxDrift;
     // Subtasks elsewhere hold the group back through the JobManager's limit.

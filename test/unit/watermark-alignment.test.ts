@@ -146,6 +146,9 @@ describe('SourceWatermarkAlignment on a board', () => {
     // Idle, or ended: the other holds nobody back.
     slow.idleChanged(true, 50);
     expect(fast.mustPause(10_000)).toBe(false);
+    // An idle subtask that looks at the board still holds nobody back.
+    expect(slow.mustPause(50)).toBe(false);
+    expect(fast.mustPause(10_000)).toBe(false);
     slow.idleChanged(false, 50);
     expect(fast.mustPause(10_000)).toBe(true);
     // Read all its input: still on the board, holding nobody back.
