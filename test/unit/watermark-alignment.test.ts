@@ -116,22 +116,22 @@ describe('SourceWatermarkAlignment on a board', () => {
       () => wm,
       () => false,
     );
+  const key = alignmentGroupKey('j', 0, 'g');
+  /** A subtask of a group of `members`, on its own thread's view of `sab`, started at watermark 0. */
+  const subtask = (sab: SharedArrayBuffer, thread: number, members: number) => {
+    const a = new SourceWatermarkAlignment(config, () => {}, {
+      board: new AlignmentBoard(sab, thread),
+      groupKey: key,
+      members,
+    });
+    start(a, 0);
+    return a;
+  };
 
   it('aligns on the board alone when the whole group runs in this TaskManager, and looks again without an answer', async () => {
     const sab = createAlignmentBoard();
-    const key = alignmentGroupKey('j', 0, 'g');
-    const fast = new SourceWatermarkAlignment(config, () => {}, {
-      board: new AlignmentBoard(sab, 1),
-      groupKey: key,
-      members: 2,
-    });
-    const slow = new SourceWatermarkAlignment(config, () => {}, {
-      board: new AlignmentBoard(sab, 2),
-      groupKey: key,
-      members: 2,
-    });
-    start(fast, 0);
-    start(slow, 0);
+    const fast = subtask(sab, 1, 2);
+    const slow = subtask(sab, 2, 2);
     // The JobManager's answer, stale and low, does not count when every subtask is here.
     fast.setMaxAllowedWatermark(10);
     expect(fast.mustPause(100)).toBe(false);
@@ -160,19 +160,8 @@ describe('SourceWatermarkAlignment on a board', () => {
 
   it("leaves the board when stopped before the end of its input, so the JobManager's answer decides again", () => {
     const sab = createAlignmentBoard();
-    const key = alignmentGroupKey('j', 0, 'g');
-    const a = new SourceWatermarkAlignment(config, () => {}, {
-      board: new AlignmentBoard(sab, 1),
-      groupKey: key,
-      members: 2,
-    });
-    const b = new SourceWatermarkAlignment(config, () => {}, {
-      board: new AlignmentBoard(sab, 2),
-      groupKey: key,
-      members: 2,
-    });
-    start(a, 0);
-    start(b, 0);
+    const a = subtask(sab, 1, 2);
+    const b = subtask(sab, 2, 2);
     a.setMaxAllowedWatermark(50);
     expect(a.mustPause(100)).toBe(false);
     b.stop();
@@ -185,14 +174,7 @@ describe('SourceWatermarkAlignment on a board', () => {
   });
 
   it("keeps the JobManager's limit while part of the group runs elsewhere", () => {
-    const sab = createAlignmentBoard();
-    const key = alignmentGroupKey('j', 0, 'g');
-    const here = new SourceWatermarkAlignment(config, () => {}, {
-      board: new AlignmentBoard(sab, 1),
-      groupKey: key,
-      members: 2,
-    });
-    start(here, 0);
+    const here = subtask(createAlignmentBoard(), 1, 2);
     expect(here.mustPause(50)).toBe(false);
     here.setMaxAllowedWatermark(40);
     expect(here.mustPause(50)).toBe(true);
