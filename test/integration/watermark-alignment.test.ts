@@ -65,11 +65,13 @@ describe('watermark alignment in one TaskManager', () => {
 
   it("holds a fast source subtask within the drift of a slow one in the TaskManager's other slot, between the JobManager's answers", async () => {
     local = await startCluster({ taskManagers: 1, slots: 2 });
-    // Through the JobManager alone, both would wait 5 s for each answer past the first.
+    // Through the JobManager alone, the fast subtask would wait 5 s for each answer, about sixty
+    // times: the job would not finish within the minute it gets.
     const aligned = await run('board', true, local, 5000);
     expect(aligned.lead).toBeGreaterThan(0);
-    // The drift, plus what one watermark interval (50 ms) covers at 20 ms of event time per ms.
-    expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 3000);
+    // The drift, plus what a watermark interval (50 ms, more on a loaded machine) covers at 20 ms
+    // of event time per ms.
+    expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 6000);
     expect(aligned.counts).toEqual(referenceCounts(COUNT));
   }, 120_000);
 });
