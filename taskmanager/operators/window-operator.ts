@@ -369,11 +369,13 @@ export class WindowOperator extends StreamOperator implements KeyContext, Trigge
       if (cleanup !== maxTimestamp && cleanup < MAX_WATERMARK) this.timers.registerEventTimeTimer(window, cleanup);
     }
     // The trigger's clear() would delete the timer at the window's end, which always fired before.
-    if (time === cleanup) slices.retire(window);
+    // What is left starts at or after the next window's start.
+    const firstLeft = time === cleanup ? slices.retire(window) : NaN;
     if (time === maxTimestamp && slices.chained) {
       const next = window.start + slices.slide;
-      if (slices.hasSlicesIn(next, next + slices.size))
-        this.timers.registerEventTimeTimer(slices.window(next), next + slices.size - 1);
+      const end = next + slices.size;
+      if (Number.isNaN(firstLeft) ? slices.hasSlicesIn(next, end) : firstLeft < end)
+        this.timers.registerEventTimeTimer(slices.window(next), end - 1);
     }
   }
 

@@ -188,25 +188,29 @@ export class WindowSlices {
 
   /**
    * Drops the slices whose last window is `window` (cleaned up now): those before the next
-   * window's start. Earlier windows were cleaned up before, later ones do not hold them.
+   * window's start. Earlier windows were cleaned up before, later ones do not hold them. Returns
+   * the start of the first slice left (Infinity when none; always for tumbling windows).
    */
-  retire(window: TimeWindow): void {
+  retire(window: TimeWindow): number {
     const table = this.table;
     if (this.single) {
       table.remove(window.start);
-      return;
+      return Infinity;
     }
     const slices = table.get(VOID_NAMESPACE) as unknown[] | undefined;
-    if (slices === undefined) return;
+    if (slices === undefined) return Infinity;
     const end = window.start + this.slide;
     let n = 0;
     while (n < slices.length && (slices[n] as number) < end) n += 2;
-    if (n === 0) return;
-    if (n === slices.length) table.remove(VOID_NAMESPACE);
-    else {
+    if (n === slices.length) {
+      table.remove(VOID_NAMESPACE);
+      return Infinity;
+    }
+    if (n > 0) {
       slices.splice(0, n);
       if (this.putUnchanged) table.put(VOID_NAMESPACE, slices);
     }
+    return slices[0] as number;
   }
 
   /**
