@@ -366,15 +366,8 @@ export const nexmark: Benchmark = {
           note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
         },
       );
-      const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query) };
+      const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query), d2: cpuOf('d2', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
-      const d2Cpu = cpuOf('d2', query);
-      figures.push({
-        name: `${query} (d2) TaskManager CPU per event`,
-        value: median(d2Cpu),
-        unit: 'µs',
-        note: `${medianNote(d2Cpu)}; every thread, the whole job`,
-      });
       details[query] = {
         eventsPerSecond: { a, b, c, d, d1: median(d1Rates), d2: median(d2Rates), e: median(eRates) },
         ratios,
@@ -387,7 +380,7 @@ export const nexmark: Benchmark = {
           d2: runsOf('d2', query),
           e: runsOf('e', query),
         },
-        cpuUsPerEvent: { ...cpu, d2: d2Cpu },
+        cpuUsPerEvent: cpu,
       };
     }
     // Peak RSS per TaskManager over the measured q5 runs of each variant.

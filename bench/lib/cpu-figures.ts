@@ -7,7 +7,8 @@ import { median, medianNote } from './stats.js';
 export function cpuFigures(
   prefix: string,
   what: string,
-  usPerRecord: { b: number[]; c: number[]; d: number[] },
+  /** Per variant, the chained one (b) among them; every other is also put over b. */
+  usPerRecord: { b: number[] } & Record<string, number[]>,
 ): Figure[] {
   const figures: Figure[] = [];
   for (const [variant, us] of Object.entries(usPerRecord))
@@ -18,10 +19,10 @@ export function cpuFigures(
       note: `${medianNote(us)}; every thread, the whole job`,
     });
   const b = median(usPerRecord.b);
-  for (const variant of ['c', 'd'] as const)
+  for (const variant of Object.keys(usPerRecord).filter((v) => v !== 'b'))
     figures.push({
       name: `${prefix}CPU per ${what}, ${variant} over b`,
-      value: median(usPerRecord[variant]) / b,
+      value: median(usPerRecord[variant]!) / b,
       unit: 'ratio',
     });
   return figures;
