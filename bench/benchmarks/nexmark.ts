@@ -30,6 +30,7 @@ import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runTwoChained } from '../lib/two-chained.js';
+import { warmMark, type WarmMark } from '../lib/steady-rate.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
@@ -41,6 +42,11 @@ const JOB = 'bench/jobs/nexmark.ts';
 // read 0.61 and 0.63 where these lengths read 0.91 and 0.87, on the same build.)
 const EVENTS = { q5: 6_000_000, q7: 15_000_000 } as const;
 const WARMUP_EVENTS = 100_000;
+/**
+ * The share of a measured run's events before its warm-up mark: the rates "after warm-up" leave
+ * them out, as Flink's Nexmark measures only after nexmark.metric.monitor.delay (bench/jobs/warm-mark.ts).
+ */
+const WARM_SHARE = 1 / 3;
 const OUT_OF_ORDERNESS_MS = 200;
 const SIZE_MS = 10_000;
 const SLIDE_MS = 2_000;
@@ -59,10 +65,17 @@ const ALIGNED_UPDATE_MS = 50;
  */
 type Phases = 'split' | 'one-phase' | 'aligned';
 
-function jobArgs(query: Query, events: number, phases: Phases = 'split'): string[] {
+function jobArgs(query: Query, events: number, phases: Phases = 'split', warm?: WarmMark): string[] {
   const args = [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
-  if (phases === 'aligned') return [...args, phases, String(ALIGNED_DRIFT_MS), String(ALIGNED_UPDATE_MS)];
-  return phases === 'split' ? args : [...args, phases];
+  if (phases === 'aligned') args.push(phases, String(ALIGNED_DRIFT_MS), String(ALIGNED_UPDATE_MS));
+  else if (phases === 'one-phase') args.push(phases);
+  if (warm) args.push('warm', String(warm.events), warm.file);
+  return args;
+}
+
+/** A measured run's warm-up mark: after WARM_SHARE of its events. */
+function measuredWarmMark(cluster: BenchCluster, events: number): WarmMark {
+  return warmMark(cluster, Math.round(events * WARM_SHARE));
 }
 
 /** (d) and (d2) split their window aggregations around the exchange. */
@@ -89,8 +102,10 @@ function runWeir(
   parallelism: number,
   expectedResults: number | undefined,
   phases: Phases,
+  warm?: WarmMark,
 ): Promise<WeirRun> {
-  return runCounted(cluster, jarId, jobArgs(query, events, phases), parallelism, events, expectedResults, query);
+  const args = jobArgs(query, events, phases, warm);
+  return runCounted(cluster, jarId, args, parallelism, events, expectedResults, query, warm);
 }
 
 /** One round of a variant: per query, a warm-up run and a measured one. */
@@ -130,18 +145,19 @@ function weirVariant(
         );
         check(query, warm);
         const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
+        const mark = measuredWarmMark(cluster, events[query]);
         try {
           await cluster.awaitSpareThreads(); // not inside the CPU figure
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
             // NaN, which no count equals, were the round's loop not run first.
-            runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN, phases),
+            runWeir(cluster, jarId, query, events[query], parallelism, expected[query] ?? NaN, phases, mark),
           );
           check(query, run);
           const us = (cpuSeconds * 1e6) / events[query];
           runs[query] = run;
           cpuUsPerEvent[query] = us;
           options.log(
-            `${label} ${query}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${us.toFixed(2)} µs CPU per event`,
+            `${label} ${query}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s), ${formatCount(run.steadyEventsPerSecond!)} after warm-up, ${us.toFixed(2)} µs CPU per event`,
           );
         } finally {
           if (memory) q5Memory = await memory.stop();
@@ -172,16 +188,21 @@ function twoChainedVariant(
         await runTwoChained(cluster, jarId, jobArgs(query, warm), warm, pids, undefined);
         // NaN, which no count equals, were the round's loop not run first.
         const n = events[query];
-        const run = await runTwoChained(cluster, jarId, jobArgs(query, n), n, pids, expected[query] ?? NaN);
+        const mark = measuredWarmMark(cluster, n);
+        const args = jobArgs(query, n, 'split', mark);
+        const run = await runTwoChained(cluster, jarId, args, n, pids, expected[query] ?? NaN, mark);
         runs[query] = {
           jobId: run.jobs.map((j) => j.jid).join(','),
           eventsPerSecond: run.recordsPerSecond,
+          steadyEventsPerSecond: run.steadyRecordsPerSecond,
           durationMs: run.durationMs,
           results: expected[query] ?? NaN,
           vertices: run.jobs[0]!.vertices.map((v) => `${v.name} (${v.parallelism})`),
         };
         cpuUsPerEvent[query] = (run.cpuSeconds * 1e6) / (2 * events[query]);
-        options.log(`(e) two Weir p1 at once ${query}: ${formatCount(run.recordsPerSecond)} events/s together`);
+        options.log(
+          `(e) two Weir p1 at once ${query}: ${formatCount(run.recordsPerSecond)} events/s together, ${formatCount(run.steadyRecordsPerSecond!)} after warm-up`,
+        );
       }
       return { runs, cpuUsPerEvent, q5Memory: [] };
     },
@@ -305,6 +326,17 @@ export const nexmark: Benchmark = {
         d2OverB: medianRatio(d2Rates, bRates),
         d2OverD: medianRatio(d2Rates, dRates),
       };
+      // After warm-up: the same, from each run's warm-up mark on.
+      const steady = (v: 'b' | 'c' | 'd' | 'd2' | 'e') => runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
+      const [bSteady, cSteady, dSteady, d2Steady, eSteady] = (['b', 'c', 'd', 'd2', 'e'] as const).map(steady);
+      const steadyRatios = {
+        bOverA: medianRatio(bSteady!, aRates),
+        cOverB: medianRatio(cSteady!, bSteady!),
+        dOverB: medianRatio(dSteady!, bSteady!),
+        eOverB: medianRatio(eSteady!, bSteady!),
+        dOverE: medianRatio(dSteady!, eSteady!),
+        d2OverD: medianRatio(d2Steady!, dSteady!),
+      };
       const b = median(bRates);
       const c = median(cRates);
       const d = median(dRates);
@@ -366,11 +398,54 @@ export const nexmark: Benchmark = {
           note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
         },
       );
+      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
+      figures.push(
+        {
+          name: `${query} b/a after warm-up`,
+          value: steadyRatios.bOverA,
+          unit: 'ratio',
+          note: ratioNote(bSteady!, aRates, `aim ≥ ${B_OVER_A_AIM[query]}; ${afterWarmUp}`),
+        },
+        {
+          name: `${query} c/b after warm-up`,
+          value: steadyRatios.cOverB,
+          unit: 'ratio',
+          note: ratioNote(cSteady!, bSteady!, `aim ≥ 1; ${afterWarmUp}`),
+        },
+        {
+          name: `${query} d/b after warm-up`,
+          value: steadyRatios.dOverB,
+          unit: 'ratio',
+          note: ratioNote(dSteady!, bSteady!, `aim ≥ 1.2; ${afterWarmUp}`),
+        },
+        {
+          name: `${query} e/b after warm-up`,
+          value: steadyRatios.eOverB,
+          unit: 'ratio',
+          note: ratioNote(eSteady!, bSteady!),
+        },
+        {
+          name: `${query} d/e after warm-up`,
+          value: steadyRatios.dOverE,
+          unit: 'ratio',
+          note: ratioNote(dSteady!, eSteady!),
+        },
+        {
+          name: `${query} d2/d after warm-up`,
+          value: steadyRatios.d2OverD,
+          unit: 'ratio',
+          note: ratioNote(d2Steady!, dSteady!),
+        },
+      );
       const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query), d2: cpuOf('d2', query) };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
         eventsPerSecond: { a, b, c, d, d1: median(d1Rates), d2: median(d2Rates), e: median(eRates) },
         ratios,
+        afterWarmUp: {
+          eventsPerSecond: { b: bSteady, c: cSteady, d: dSteady, d2: d2Steady, e: eSteady },
+          ratios: steadyRatios,
+        },
         runs: {
           a: aRates,
           b: runsOf('b', query),

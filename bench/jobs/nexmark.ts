@@ -1,16 +1,40 @@
 // Benchmark job: Nexmark q5 or q7 over generated events, results into a no-op sink.
 //   args: <q5|q7> [events = 1000000] [outOfOrdernessMs = 200] [sizeMs = 10000] [slideMs = 2000]
-//         [one-phase: window aggregations not split around their exchange
-//          | aligned <maxDriftMs> <updateIntervalMs>: source subtasks kept within maxDriftMs of event
-//            time of each other (withWatermarkAlignment)]
+//         then any of: one-phase (window aggregations not split around their exchange);
+//         aligned <maxDriftMs> <updateIntervalMs> (source subtasks kept within maxDriftMs of event
+//         time of each other: withWatermarkAlignment); warm <events> <file> (each source subtask
+//         appends to file the time it passes index <events>: bench/jobs/warm-mark.ts)
 // The queries are the example jobs' pipelines (examples/nexmark). At parallelism 1 every edge
 // chains, so the whole job is one task.
-import type { StreamExecutionEnvironment } from 'weir';
-import { NexmarkSource } from 'weir/nexmark';
+import { DataGeneratorSource, type StreamExecutionEnvironment } from 'weir';
+import { NexmarkSource, nexmarkEvent } from 'weir/nexmark';
 import { hotItems } from '../../examples/nexmark/q5.js';
 import { highestBids } from '../../examples/nexmark/q7.js';
 import { bidsOf } from '../../examples/nexmark/queries.js';
 import { consumeResult } from '../benchmarks/nexmark-loops.js';
+import { markPastWarmUp } from './warm-mark.js';
+
+interface Options {
+  onePhase: boolean;
+  aligned?: { maxDriftMs: number; updateIntervalMs: number };
+  warm?: { events: number; file: string };
+}
+
+function options(args: string[]): Options {
+  const o: Options = { onePhase: false };
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i];
+    if (word === 'one-phase') o.onePhase = true;
+    else if (word === 'aligned') {
+      o.aligned = { maxDriftMs: Number(args[i + 1]), updateIntervalMs: Number(args[i + 2]) };
+      i += 2;
+    } else if (word === 'warm' && args[i + 2] !== undefined) {
+      o.warm = { events: Number(args[i + 1]), file: args[i + 2]! };
+      i += 2;
+    } else throw new Error(`unknown argument '${String(word)}' (one-phase, aligned or warm)`);
+  }
+  return o;
+}
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const query = args[0];
@@ -18,12 +42,19 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const outOfOrdernessMs = Number(args[2] ?? 200);
   const sizeMs = Number(args[3] ?? 10_000);
   const slideMs = Number(args[4] ?? 2_000);
-  if (args[5] === 'one-phase') env.getConfig().disableLocalWindowAggregation();
-  else if (args[5] !== undefined && args[5] !== 'aligned')
-    throw new Error(`unknown argument '${args[5]}' (one-phase or aligned)`);
-  const { source, watermarkStrategy: unaligned } = NexmarkSource.create({ count, outOfOrdernessMs });
-  const watermarkStrategy =
-    args[5] === 'aligned' ? unaligned.withWatermarkAlignment('nexmark', Number(args[6]), Number(args[7])) : unaligned;
+  const o = options(args.slice(5));
+  if (o.onePhase) env.getConfig().disableLocalWindowAggregation();
+  const created = NexmarkSource.create({ count, outOfOrdernessMs });
+  const { config, watermarkStrategy: unaligned } = created;
+  const source = o.warm
+    ? new DataGeneratorSource(
+        markPastWarmUp((i) => nexmarkEvent(i, config), o.warm.events, o.warm.file),
+        count,
+      )
+    : created.source;
+  const watermarkStrategy = o.aligned
+    ? unaligned.withWatermarkAlignment('nexmark', o.aligned.maxDriftMs, o.aligned.updateIntervalMs)
+    : unaligned;
   const bids = bidsOf(env.fromSource(source, watermarkStrategy, 'Nexmark').uid('nexmark-source'));
   const results =
     query === 'q5' ? hotItems(bids, sizeMs, slideMs) : query === 'q7' ? highestBids(bids, sizeMs) : undefined;

@@ -7,6 +7,7 @@ import type { BenchCluster } from './cluster.js';
 import { cpuDuring } from './process-cpu.js';
 import type { JobDetails } from './rest-types.js';
 import { perSecond } from './stats.js';
+import { steadyRate, type WarmMark } from './steady-rate.js';
 import { runningWindow } from './timing.js';
 import { sumMetric } from './weir-run.js';
 
@@ -14,6 +15,8 @@ export interface TwoChainedRun {
   jobs: JobDetails[];
   /** Both jobs' records over the time from the first job's start to the last one's end. */
   recordsPerSecond: number;
+  /** The same after warm-up, when both jobs marked its end in `warm` (bench/lib/steady-rate.ts). */
+  steadyRecordsPerSecond?: number;
   durationMs: number;
   /** The TaskManagers' CPU time, every thread, while both ran. */
   cpuSeconds: number;
@@ -30,6 +33,7 @@ export async function runTwoChained(
   records: number,
   pids: number[],
   expectedResults: number | undefined,
+  warm?: WarmMark,
 ): Promise<TwoChainedRun> {
   await cluster.awaitSpareThreads(); // not inside the CPU figure
   const { result: jobs, cpuSeconds } = await cpuDuring(pids, async () => {
@@ -45,5 +49,11 @@ export async function runTwoChained(
   const windows = jobs.map(runningWindow);
   const start = Math.min(...windows.map((w) => w.allRunningAt));
   const end = Math.max(...windows.map((w) => w.lastFinishedAt));
-  return { jobs, recordsPerSecond: perSecond(2 * records, end - start), durationMs: end - start, cpuSeconds };
+  return {
+    jobs,
+    recordsPerSecond: perSecond(2 * records, end - start),
+    steadyRecordsPerSecond: warm ? steadyRate(warm, records, end, 2) : undefined,
+    durationMs: end - start,
+    cpuSeconds,
+  };
 }

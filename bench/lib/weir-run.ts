@@ -3,11 +3,14 @@
 import type { BenchCluster } from './cluster.js';
 import type { JobDetails } from './rest-types.js';
 import { perSecond } from './stats.js';
+import { steadyRate, type WarmMark } from './steady-rate.js';
 import { runningWindow } from './timing.js';
 
 export interface WeirRun {
   jobId: string;
   eventsPerSecond: number;
+  /** The rate after warm-up, when the job marked its end (bench/lib/steady-rate.ts). */
+  steadyEventsPerSecond?: number;
   durationMs: number;
   results: number;
   vertices: string[];
@@ -27,6 +30,7 @@ export async function runCounted(
   events: number,
   expected: number | undefined,
   label: string,
+  warm?: WarmMark,
 ): Promise<WeirRun> {
   const jobId = await cluster.run(jarId, args, parallelism);
   const job = await cluster.waitForFinished(jobId);
@@ -37,6 +41,7 @@ export async function runCounted(
   return {
     jobId,
     eventsPerSecond: perSecond(events, w.durationMs),
+    steadyEventsPerSecond: warm ? steadyRate(warm, events, w.lastFinishedAt) : undefined,
     durationMs: w.durationMs,
     results,
     vertices: job.vertices.map((v) => `${v.name} (${v.parallelism})`),
