@@ -201,7 +201,7 @@ function twoChainedVariant(
         };
         cpuUsPerEvent[query] = (run.cpuSeconds * 1e6) / (2 * events[query]);
         options.log(
-          `(e) two Weir p1 at once ${query}: ${formatCount(run.recordsPerSecond)} events/s together, ${formatCount(run.steadyRecordsPerSecond!)} after warm-up`,
+          `(e) two Weir p1 at once ${query}: ${formatCount(run.recordsPerSecond)} events/s together, ${formatCount(run.steadyRecordsPerSecond!)} after warm-up, ${cpuUsPerEvent[query].toFixed(2)} µs CPU per event`,
         );
       }
       return { runs, cpuUsPerEvent, q5Memory: [] };
@@ -437,7 +437,14 @@ export const nexmark: Benchmark = {
           note: ratioNote(d2Steady!, dSteady!),
         },
       );
-      const cpu = { b: cpuOf('b', query), c: cpuOf('c', query), d: cpuOf('d', query), d2: cpuOf('d2', query) };
+      // (e)'s: what two busy slot threads cost per event with no exchange (the machine's share of d's).
+      const cpu = {
+        b: cpuOf('b', query),
+        c: cpuOf('c', query),
+        d: cpuOf('d', query),
+        d2: cpuOf('d2', query),
+        e: cpuOf('e', query),
+      };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
         eventsPerSecond: { a, b, c, d, d1: median(d1Rates), d2: median(d2Rates), e: median(eRates) },
