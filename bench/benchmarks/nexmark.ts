@@ -5,6 +5,8 @@
 //   (b) Weir at parallelism 1 on one TaskManager: the whole query chains into one task;
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): both keyBy edges shuffle,
 //       half over gRPC;
+//   (c2) as (c), with the source subtasks aligned as in (d2) below: they run in two TaskManagers,
+//       so they align through the JobManager's answers;
 //   (d) Weir at parallelism 2 on one TaskManager with two slots: the same shuffles between the
 //       slots of one process;
 //   (d1) as (d), with the window aggregations in one phase after the exchange: d/d1 is what
@@ -226,7 +228,7 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 export const nexmark: Benchmark = {
   name: 'nexmark',
   description:
-    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots), with and without the split window aggregation, with its sources aligned, vs two Weir p1 at once (one TaskManager, two slots)',
+    'Nexmark q5 (hot items, 10 s/2 s sliding windows) and q7 (highest bid, 10 s tumbling windows): hand-written loop vs Weir p1 (chained) vs Weir p2 (two TaskManagers) vs Weir p2 (one TaskManager, two slots), with and without the split window aggregation, with its sources aligned (one or two TaskManagers), vs two Weir p1 at once (one TaskManager, two slots)',
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = {
       q5: Math.max(20_000, Math.round(EVENTS.q5 * options.scale)),
@@ -262,6 +264,17 @@ export const nexmark: Benchmark = {
         if (run.vertices.length < 2)
           throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
       }),
+      // (c2): (c) with its sources aligned.
+      c2: weirVariant(
+        options,
+        '(c2) Weir p2, sources aligned',
+        { taskManagers: 2, slots: 1 },
+        2,
+        events,
+        expected,
+        (query, run) => expectSplit('(c2)', query, run),
+        'aligned',
+      ),
       // (d)
       d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) =>
         expectSplit('(d)', query, run),
@@ -313,6 +326,7 @@ export const nexmark: Benchmark = {
       const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
       const d1Rates = runsOf('d1', query).map((r) => r.eventsPerSecond);
       const d2Rates = runsOf('d2', query).map((r) => r.eventsPerSecond);
+      const c2Rates = runsOf('c2', query).map((r) => r.eventsPerSecond);
       const eRates = runsOf('e', query).map((r) => r.eventsPerSecond);
       // Within each round, then the median over the rounds.
       const ratios = {
@@ -325,10 +339,14 @@ export const nexmark: Benchmark = {
         dOverD1: medianRatio(dRates, d1Rates),
         d2OverB: medianRatio(d2Rates, bRates),
         d2OverD: medianRatio(d2Rates, dRates),
+        c2OverB: medianRatio(c2Rates, bRates),
+        c2OverC: medianRatio(c2Rates, cRates),
       };
       // After warm-up: the same, from each run's warm-up mark on.
-      const steady = (v: 'b' | 'c' | 'd' | 'd2' | 'e') => runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
-      const [bSteady, cSteady, dSteady, d2Steady, eSteady] = (['b', 'c', 'd', 'd2', 'e'] as const).map(steady);
+      const steady = (v: 'b' | 'c' | 'c2' | 'd' | 'd2' | 'e') => runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
+      const [bSteady, cSteady, c2Steady, dSteady, d2Steady, eSteady] = (['b', 'c', 'c2', 'd', 'd2', 'e'] as const).map(
+        steady,
+      );
       const steadyRatios = {
         bOverA: medianRatio(bSteady!, aRates),
         cOverB: medianRatio(cSteady!, bSteady!),
@@ -336,6 +354,9 @@ export const nexmark: Benchmark = {
         eOverB: medianRatio(eSteady!, bSteady!),
         dOverE: medianRatio(dSteady!, eSteady!),
         d2OverD: medianRatio(d2Steady!, dSteady!),
+        c2OverB: medianRatio(c2Steady!, bSteady!),
+        c2OverC: medianRatio(c2Steady!, cSteady!),
+        d2OverB: medianRatio(d2Steady!, bSteady!),
       };
       const b = median(bRates);
       const c = median(cRates);
@@ -378,6 +399,19 @@ export const nexmark: Benchmark = {
           value: ratios.d2OverD,
           unit: 'ratio',
           note: ratioNote(d2Rates, dRates, 'above 1, what aligning the sources gains; below, what it costs'),
+        },
+        {
+          name: `${query} (c2) as (c), sources aligned`,
+          value: median(c2Rates),
+          unit: 'events/s',
+          note: `${medianNote(c2Rates)}; through the JobManager, as (d2)`,
+        },
+        { name: `${query} c2/b`, value: ratios.c2OverB, unit: 'ratio', note: ratioNote(c2Rates, bRates) },
+        {
+          name: `${query} c2/c`,
+          value: ratios.c2OverC,
+          unit: 'ratio',
+          note: ratioNote(c2Rates, cRates, 'above 1, what aligning the sources gains; below, what it costs'),
         },
         {
           name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,
@@ -436,21 +470,49 @@ export const nexmark: Benchmark = {
           unit: 'ratio',
           note: ratioNote(d2Steady!, dSteady!),
         },
+        {
+          name: `${query} d2/b after warm-up`,
+          value: steadyRatios.d2OverB,
+          unit: 'ratio',
+          note: ratioNote(d2Steady!, bSteady!, 'aligned sources, one TaskManager'),
+        },
+        {
+          name: `${query} c2/b after warm-up`,
+          value: steadyRatios.c2OverB,
+          unit: 'ratio',
+          note: ratioNote(c2Steady!, bSteady!, 'aligned sources, two TaskManagers'),
+        },
+        {
+          name: `${query} c2/c after warm-up`,
+          value: steadyRatios.c2OverC,
+          unit: 'ratio',
+          note: ratioNote(c2Steady!, cSteady!),
+        },
       );
       // (e)'s: what two busy slot threads cost per event with no exchange (the machine's share of d's).
       const cpu = {
         b: cpuOf('b', query),
         c: cpuOf('c', query),
         d: cpuOf('d', query),
+        c2: cpuOf('c2', query),
         d2: cpuOf('d2', query),
         e: cpuOf('e', query),
       };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
-        eventsPerSecond: { a, b, c, d, d1: median(d1Rates), d2: median(d2Rates), e: median(eRates) },
+        eventsPerSecond: {
+          a,
+          b,
+          c,
+          c2: median(c2Rates),
+          d,
+          d1: median(d1Rates),
+          d2: median(d2Rates),
+          e: median(eRates),
+        },
         ratios,
         afterWarmUp: {
-          eventsPerSecond: { b: bSteady, c: cSteady, d: dSteady, d2: d2Steady, e: eSteady },
+          eventsPerSecond: { b: bSteady, c: cSteady, c2: c2Steady, d: dSteady, d2: d2Steady, e: eSteady },
           ratios: steadyRatios,
         },
         runs: {
@@ -460,6 +522,7 @@ export const nexmark: Benchmark = {
           d: runsOf('d', query),
           d1: runsOf('d1', query),
           d2: runsOf('d2', query),
+          c2: runsOf('c2', query),
           e: runsOf('e', query),
         },
         cpuUsPerEvent: cpu,

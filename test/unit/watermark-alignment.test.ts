@@ -20,25 +20,31 @@ import alignedJob from '../jobs/et-aligned.js';
 import { maxLead, referenceCounts } from '../reference/alignment.js';
 
 describe('WatermarkAlignmentCoordinator', () => {
-  it('answers the lowest watermark of the group plus the drift; idle, ended and other groups do not count', () => {
+  it('answers the lowest watermark of the rest of the group plus the drift; idle, ended and other groups do not count', () => {
     const current = new Set(['a', 'b', 'c', 'x']);
     const c = new WatermarkAlignmentCoordinator((id) => current.has(id));
     const report = (executionId: string, watermark: number, idle = false, group = 'g') =>
       c.report({ group, executionId, watermark, idle, maxDrift: 500 });
-    expect(report('a', 10_000)).toBe(10_500);
-    expect(report('b', 2_000)).toBe(2_500);
-    expect(report('x', -5_000, false, 'other')).toBe(-4_500);
+    // Alone in its group: nobody holds it back, its own stale report included.
+    expect(report('a', 10_000)).toBe(Infinity);
+    expect(report('b', 2_000)).toBe(10_500);
+    expect(report('x', -5_000, false, 'other')).toBe(Infinity);
     expect(report('a', 11_000)).toBe(2_500);
+    // The lowest is held back by the next lowest, not by itself.
+    expect(report('b', 2_000)).toBe(11_500);
     // An idle subtask holds nobody back.
     expect(report('b', 2_000, true)).toBe(11_500);
-    expect(report('c', 3_000)).toBe(3_500);
+    expect(report('c', 3_000)).toBe(11_500);
+    expect(report('a', 11_000)).toBe(3_500);
     // A subtask that ended (or belongs to an earlier attempt) is dropped.
     current.delete('c');
-    expect(report('a', 11_000)).toBe(11_500);
-    // Reports of a subtask that is not current are not recorded.
-    expect(report('c', 0)).toBe(11_500);
-    current.delete('a');
     expect(report('a', 11_000)).toBe(Infinity);
+    expect(report('b', 2_500)).toBe(11_500);
+    // Reports of a subtask that is not current are not recorded.
+    expect(report('c', 0)).toBe(3_000);
+    expect(report('a', 11_000)).toBe(3_000);
+    current.delete('a');
+    expect(report('b', 2_500)).toBe(Infinity);
   });
 });
 
