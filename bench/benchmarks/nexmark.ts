@@ -253,6 +253,18 @@ export const nexmark: Benchmark = {
       }
     };
 
+    /** (c2) and (d2): parallelism 2 with the sources aligned, split as (d). */
+    const aligned = (label: string, shape: { taskManagers: number; slots: number }) =>
+      weirVariant(
+        options,
+        `${label} Weir p2, sources aligned`,
+        shape,
+        2,
+        events,
+        expected,
+        (query, run) => expectSplit(label, query, run),
+        'aligned',
+      );
     const variants = {
       // (b)
       b: weirVariant(options, '(b) Weir p1', { taskManagers: 1, slots: 1 }, 1, events, expected, (query, run) => {
@@ -265,31 +277,13 @@ export const nexmark: Benchmark = {
           throw new Error(`(c) ${query}: expected shuffles between tasks, got ${run.vertices.join(' | ')}`);
       }),
       // (c2): (c) with its sources aligned.
-      c2: weirVariant(
-        options,
-        '(c2) Weir p2, sources aligned',
-        { taskManagers: 2, slots: 1 },
-        2,
-        events,
-        expected,
-        (query, run) => expectSplit('(c2)', query, run),
-        'aligned',
-      ),
+      c2: aligned('(c2)', { taskManagers: 2, slots: 1 }),
       // (d)
       d: weirVariant(options, '(d) Weir p2', { taskManagers: 1, slots: 2 }, 2, events, expected, (query, run) =>
         expectSplit('(d)', query, run),
       ),
       // (d2): (d) with its sources aligned.
-      d2: weirVariant(
-        options,
-        '(d2) Weir p2, sources aligned',
-        { taskManagers: 1, slots: 2 },
-        2,
-        events,
-        expected,
-        (query, run) => expectSplit('(d2)', query, run),
-        'aligned',
-      ),
+      d2: aligned('(d2)', { taskManagers: 1, slots: 2 }),
       // (d1): (d) with the window aggregation in one phase, after the exchange.
       d1: weirVariant(
         options,
@@ -344,20 +338,20 @@ export const nexmark: Benchmark = {
       };
       // After warm-up: the same, from each run's warm-up mark on.
       const steady = (v: 'b' | 'c' | 'c2' | 'd' | 'd2' | 'e') => runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
-      const [bSteady, cSteady, c2Steady, dSteady, d2Steady, eSteady] = (['b', 'c', 'c2', 'd', 'd2', 'e'] as const).map(
-        steady,
-      );
-      const steadyRatios = {
-        bOverA: medianRatio(bSteady!, aRates),
-        cOverB: medianRatio(cSteady!, bSteady!),
-        dOverB: medianRatio(dSteady!, bSteady!),
-        eOverB: medianRatio(eSteady!, bSteady!),
-        dOverE: medianRatio(dSteady!, eSteady!),
-        d2OverD: medianRatio(d2Steady!, dSteady!),
-        c2OverB: medianRatio(c2Steady!, bSteady!),
-        c2OverC: medianRatio(c2Steady!, cSteady!),
-        d2OverB: medianRatio(d2Steady!, bSteady!),
-      };
+      const st = { b: steady('b'), c: steady('c'), c2: steady('c2'), d: steady('d'), d2: steady('d2'), e: steady('e') };
+      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
+      const steadyPairs: Array<[string, number[], number[], string?]> = [
+        ['b/a', st.b, aRates, `aim ≥ ${B_OVER_A_AIM[query]}; ${afterWarmUp}`],
+        ['c/b', st.c, st.b, `aim ≥ 1; ${afterWarmUp}`],
+        ['d/b', st.d, st.b, `aim ≥ 1.2; ${afterWarmUp}`],
+        ['e/b', st.e, st.b],
+        ['d/e', st.d, st.e],
+        ['d2/d', st.d2, st.d],
+        ['d2/b', st.d2, st.b, 'aligned sources, one TaskManager'],
+        ['c2/b', st.c2, st.b, 'aligned sources, two TaskManagers'],
+        ['c2/c', st.c2, st.c],
+      ];
+      const steadyRatios = Object.fromEntries(steadyPairs.map(([n, x, y]) => [n, medianRatio(x, y)]));
       const b = median(bRates);
       const c = median(cRates);
       const d = median(dRates);
@@ -432,62 +426,13 @@ export const nexmark: Benchmark = {
           note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
         },
       );
-      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
       figures.push(
-        {
-          name: `${query} b/a after warm-up`,
-          value: steadyRatios.bOverA,
+        ...steadyPairs.map(([n, x, y, aim]) => ({
+          name: `${query} ${n} after warm-up`,
+          value: steadyRatios[n]!,
           unit: 'ratio',
-          note: ratioNote(bSteady!, aRates, `aim ≥ ${B_OVER_A_AIM[query]}; ${afterWarmUp}`),
-        },
-        {
-          name: `${query} c/b after warm-up`,
-          value: steadyRatios.cOverB,
-          unit: 'ratio',
-          note: ratioNote(cSteady!, bSteady!, `aim ≥ 1; ${afterWarmUp}`),
-        },
-        {
-          name: `${query} d/b after warm-up`,
-          value: steadyRatios.dOverB,
-          unit: 'ratio',
-          note: ratioNote(dSteady!, bSteady!, `aim ≥ 1.2; ${afterWarmUp}`),
-        },
-        {
-          name: `${query} e/b after warm-up`,
-          value: steadyRatios.eOverB,
-          unit: 'ratio',
-          note: ratioNote(eSteady!, bSteady!),
-        },
-        {
-          name: `${query} d/e after warm-up`,
-          value: steadyRatios.dOverE,
-          unit: 'ratio',
-          note: ratioNote(dSteady!, eSteady!),
-        },
-        {
-          name: `${query} d2/d after warm-up`,
-          value: steadyRatios.d2OverD,
-          unit: 'ratio',
-          note: ratioNote(d2Steady!, dSteady!),
-        },
-        {
-          name: `${query} d2/b after warm-up`,
-          value: steadyRatios.d2OverB,
-          unit: 'ratio',
-          note: ratioNote(d2Steady!, bSteady!, 'aligned sources, one TaskManager'),
-        },
-        {
-          name: `${query} c2/b after warm-up`,
-          value: steadyRatios.c2OverB,
-          unit: 'ratio',
-          note: ratioNote(c2Steady!, bSteady!, 'aligned sources, two TaskManagers'),
-        },
-        {
-          name: `${query} c2/c after warm-up`,
-          value: steadyRatios.c2OverC,
-          unit: 'ratio',
-          note: ratioNote(c2Steady!, cSteady!),
-        },
+          note: ratioNote(x, y, aim),
+        })),
       );
       // (e)'s: what two busy slot threads cost per event with no exchange (the machine's share of d's).
       const cpu = {
@@ -512,7 +457,7 @@ export const nexmark: Benchmark = {
         },
         ratios,
         afterWarmUp: {
-          eventsPerSecond: { b: bSteady, c: cSteady, c2: c2Steady, d: dSteady, d2: d2Steady, e: eSteady },
+          eventsPerSecond: st,
           ratios: steadyRatios,
         },
         runs: {
