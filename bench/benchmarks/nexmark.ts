@@ -67,6 +67,49 @@ const ALIGNED_UPDATE_MS = 50;
  */
 type Phases = 'split' | 'one-phase' | 'aligned';
 
+/** The Weir variants, in the order their figures are printed, and their names in the figures. */
+const VARIANTS = ['b', 'c', 'c2', 'd', 'd1', 'd2', 'e'] as const;
+type Variant = (typeof VARIANTS)[number];
+const VARIANT_NAMES: Record<Variant, string> = {
+  b: '(b) Weir p1, chained',
+  c: '(c) Weir p2, 2 TaskManagers × 1 slot',
+  c2: '(c2) as (c), sources aligned',
+  d: '(d) Weir p2, 1 TaskManager × 2 slots',
+  d1: '(d1) as (d), window aggregation in one phase',
+  d2: '(d2) as (d), sources aligned',
+  e: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
+};
+const ALIGNED_NOTE = `; within ${ALIGNED_DRIFT_MS / 1000} s of event time, reports every ${ALIGNED_UPDATE_MS} ms`;
+/** The parallel aims; b/a's is per query (B_OVER_A_AIM). */
+const AIMS: Record<string, number> = { 'c/b': 1, 'd/b': 1.2 };
+
+/** x/y per round, then the median; `note: 'aim'` prints the aim; afterWarmUp: also from the warm-up marks on. */
+const RATIOS: Array<{ name: string; x: Variant; y: Variant | 'a'; note?: string; afterWarmUp?: boolean }> = [
+  { name: 'b/a', x: 'b', y: 'a', note: 'aim', afterWarmUp: true },
+  { name: 'c/a', x: 'c', y: 'a' },
+  { name: 'c/b', x: 'c', y: 'b', note: 'aim', afterWarmUp: true },
+  { name: 'd/b', x: 'd', y: 'b', note: 'aim', afterWarmUp: true },
+  { name: 'd/d1', x: 'd', y: 'd1', note: 'what splitting the window aggregation gains' },
+  { name: 'd2/b', x: 'd2', y: 'b', note: 'aligned sources, one TaskManager', afterWarmUp: true },
+  {
+    name: 'd2/d',
+    x: 'd2',
+    y: 'd',
+    note: 'above 1, what aligning the sources gains; below, what it costs',
+    afterWarmUp: true,
+  },
+  { name: 'c2/b', x: 'c2', y: 'b', note: 'aligned sources, two TaskManagers', afterWarmUp: true },
+  {
+    name: 'c2/c',
+    x: 'c2',
+    y: 'c',
+    note: 'above 1, what aligning the sources gains; below, what it costs',
+    afterWarmUp: true,
+  },
+  { name: 'e/b', x: 'e', y: 'b', note: 'two cores with no exchange: the ceiling of c/b and d/b', afterWarmUp: true },
+  { name: 'd/e', x: 'd', y: 'e', note: 'what the exchange keeps of two cores', afterWarmUp: true },
+];
+
 function jobArgs(query: Query, events: number, phases: Phases = 'split', warm?: WarmMark): string[] {
   const args = [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
   if (phases === 'aligned') args.push(phases, String(ALIGNED_DRIFT_MS), String(ALIGNED_UPDATE_MS));
@@ -314,126 +357,39 @@ export const nexmark: Benchmark = {
     };
     for (const query of QUERIES) {
       const aRates = loopRates[query];
-      const a = median(aRates);
-      const bRates = runsOf('b', query).map((r) => r.eventsPerSecond);
-      const cRates = runsOf('c', query).map((r) => r.eventsPerSecond);
-      const dRates = runsOf('d', query).map((r) => r.eventsPerSecond);
-      const d1Rates = runsOf('d1', query).map((r) => r.eventsPerSecond);
-      const d2Rates = runsOf('d2', query).map((r) => r.eventsPerSecond);
-      const c2Rates = runsOf('c2', query).map((r) => r.eventsPerSecond);
-      const eRates = runsOf('e', query).map((r) => r.eventsPerSecond);
-      // Within each round, then the median over the rounds.
-      const ratios = {
-        bOverA: medianRatio(bRates, aRates),
-        cOverA: medianRatio(cRates, aRates),
-        cOverB: medianRatio(cRates, bRates),
-        dOverB: medianRatio(dRates, bRates),
-        eOverB: medianRatio(eRates, bRates),
-        dOverE: medianRatio(dRates, eRates),
-        dOverD1: medianRatio(dRates, d1Rates),
-        d2OverB: medianRatio(d2Rates, bRates),
-        d2OverD: medianRatio(d2Rates, dRates),
-        c2OverB: medianRatio(c2Rates, bRates),
-        c2OverC: medianRatio(c2Rates, cRates),
-      };
-      // After warm-up: the same, from each run's warm-up mark on.
-      const steady = (v: 'b' | 'c' | 'c2' | 'd' | 'd2' | 'e') => runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
-      const st = { b: steady('b'), c: steady('c'), c2: steady('c2'), d: steady('d'), d2: steady('d2'), e: steady('e') };
-      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
-      const steadyPairs: Array<[string, number[], number[], string?]> = [
-        ['b/a', st.b, aRates, `aim ≥ ${B_OVER_A_AIM[query]}; ${afterWarmUp}`],
-        ['c/b', st.c, st.b, `aim ≥ 1; ${afterWarmUp}`],
-        ['d/b', st.d, st.b, `aim ≥ 1.2; ${afterWarmUp}`],
-        ['e/b', st.e, st.b],
-        ['d/e', st.d, st.e],
-        ['d2/d', st.d2, st.d],
-        ['d2/b', st.d2, st.b, 'aligned sources, one TaskManager'],
-        ['c2/b', st.c2, st.b, 'aligned sources, two TaskManagers'],
-        ['c2/c', st.c2, st.c],
-      ];
-      const steadyRatios = Object.fromEntries(steadyPairs.map(([n, x, y]) => [n, medianRatio(x, y)]));
-      const b = median(bRates);
-      const c = median(cRates);
-      const d = median(dRates);
+      const rates = { a: aRates } as Record<Variant | 'a', number[]>;
+      const steadyRates = { a: aRates } as Record<Variant | 'a', number[]>;
+      for (const v of VARIANTS) {
+        rates[v] = runsOf(v, query).map((r) => r.eventsPerSecond);
+        if (v !== 'd1') steadyRates[v] = runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
+      }
       figures.push(
-        { name: `${query} (a) hand-written loop`, value: a, unit: 'events/s', note: medianNote(loopRates[query]) },
-        { name: `${query} (b) Weir p1, chained`, value: b, unit: 'events/s', note: medianNote(bRates) },
-        { name: `${query} (c) Weir p2, 2 TaskManagers × 1 slot`, value: c, unit: 'events/s', note: medianNote(cRates) },
-        { name: `${query} (d) Weir p2, 1 TaskManager × 2 slots`, value: d, unit: 'events/s', note: medianNote(dRates) },
-        {
-          name: `${query} b/a`,
-          value: ratios.bOverA,
-          unit: 'ratio',
-          note: ratioNote(bRates, aRates, `aim ≥ ${B_OVER_A_AIM[query]}`),
-        },
-        { name: `${query} c/a`, value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, aRates) },
-        { name: `${query} c/b`, value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
-        { name: `${query} d/b`, value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
-        {
-          name: `${query} (d1) as (d), window aggregation in one phase`,
-          value: median(d1Rates),
+        { name: `${query} (a) hand-written loop`, value: median(aRates), unit: 'events/s', note: medianNote(aRates) },
+        ...VARIANTS.map((v) => ({
+          name: `${query} ${VARIANT_NAMES[v]}`,
+          value: median(rates[v]),
           unit: 'events/s',
-          note: medianNote(d1Rates),
-        },
-        {
-          name: `${query} d/d1`,
-          value: ratios.dOverD1,
-          unit: 'ratio',
-          note: ratioNote(dRates, d1Rates, 'what splitting the window aggregation gains'),
-        },
-        {
-          name: `${query} (d2) as (d), sources aligned`,
-          value: median(d2Rates),
-          unit: 'events/s',
-          note: `${medianNote(d2Rates)}; within ${ALIGNED_DRIFT_MS / 1000} s of event time, reports every ${ALIGNED_UPDATE_MS} ms`,
-        },
-        { name: `${query} d2/b`, value: ratios.d2OverB, unit: 'ratio', note: ratioNote(d2Rates, bRates) },
-        {
-          name: `${query} d2/d`,
-          value: ratios.d2OverD,
-          unit: 'ratio',
-          note: ratioNote(d2Rates, dRates, 'above 1, what aligning the sources gains; below, what it costs'),
-        },
-        {
-          name: `${query} (c2) as (c), sources aligned`,
-          value: median(c2Rates),
-          unit: 'events/s',
-          note: `${medianNote(c2Rates)}; through the JobManager, as (d2)`,
-        },
-        { name: `${query} c2/b`, value: ratios.c2OverB, unit: 'ratio', note: ratioNote(c2Rates, bRates) },
-        {
-          name: `${query} c2/c`,
-          value: ratios.c2OverC,
-          unit: 'ratio',
-          note: ratioNote(c2Rates, cRates, 'above 1, what aligning the sources gains; below, what it costs'),
-        },
-        {
-          name: `${query} (e) two Weir p1 at once, 1 TaskManager × 2 slots`,
-          value: median(eRates),
-          unit: 'events/s',
-          note: medianNote(eRates),
-        },
-        {
-          name: `${query} e/b`,
-          value: ratios.eOverB,
-          unit: 'ratio',
-          note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
-        },
-        {
-          name: `${query} d/e`,
-          value: ratios.dOverE,
-          unit: 'ratio',
-          note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
-        },
-      );
-      figures.push(
-        ...steadyPairs.map(([n, x, y, aim]) => ({
-          name: `${query} ${n} after warm-up`,
-          value: steadyRatios[n]!,
-          unit: 'ratio',
-          note: ratioNote(x, y, aim),
+          note: medianNote(rates[v]) + (v === 'c2' || v === 'd2' ? ALIGNED_NOTE : ''),
         })),
       );
+      // Within each round, then the median over the rounds; after warm-up, from each run's mark on.
+      const ratioFigure = (name: string, from: typeof rates, r: (typeof RATIOS)[number], note?: string) => {
+        const value = medianRatio(from[r.x], from[r.y]);
+        figures.push({ name: `${query} ${name}`, value, unit: 'ratio', note: ratioNote(from[r.x], from[r.y], note) });
+        return value;
+      };
+      const aimOf = (r: (typeof RATIOS)[number]) => `aim ≥ ${AIMS[r.name] ?? B_OVER_A_AIM[query]}`;
+      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
+      const ratios: Record<string, number> = {};
+      const steadyRatios: Record<string, number> = {};
+      for (const r of RATIOS) ratios[r.name] = ratioFigure(r.name, rates, r, r.note === 'aim' ? aimOf(r) : r.note);
+      for (const r of RATIOS.filter((x) => x.afterWarmUp))
+        steadyRatios[r.name] = ratioFigure(
+          `${r.name} after warm-up`,
+          steadyRates,
+          r,
+          r.note === 'aim' ? `${aimOf(r)}; ${afterWarmUp}` : undefined,
+        );
       // (e)'s: what two busy slot threads cost per event with no exchange (the machine's share of d's).
       const cpu = {
         b: cpuOf('b', query),
@@ -445,31 +401,10 @@ export const nexmark: Benchmark = {
       };
       figures.push(...cpuFigures(`${query} `, 'event', cpu));
       details[query] = {
-        eventsPerSecond: {
-          a,
-          b,
-          c,
-          c2: median(c2Rates),
-          d,
-          d1: median(d1Rates),
-          d2: median(d2Rates),
-          e: median(eRates),
-        },
+        eventsPerSecond: Object.fromEntries(Object.entries(rates).map(([v, r]) => [v, median(r)])),
         ratios,
-        afterWarmUp: {
-          eventsPerSecond: st,
-          ratios: steadyRatios,
-        },
-        runs: {
-          a: aRates,
-          b: runsOf('b', query),
-          c: runsOf('c', query),
-          d: runsOf('d', query),
-          d1: runsOf('d1', query),
-          d2: runsOf('d2', query),
-          c2: runsOf('c2', query),
-          e: runsOf('e', query),
-        },
+        afterWarmUp: { eventsPerSecond: steadyRates, ratios: steadyRatios },
+        runs: { a: aRates, ...Object.fromEntries(VARIANTS.map((v) => [v, runsOf(v, query)])) },
         cpuUsPerEvent: cpu,
       };
     }

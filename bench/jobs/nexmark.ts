@@ -24,14 +24,17 @@ function options(args: string[]): Options {
   const o: Options = { onePhase: false };
   for (let i = 0; i < args.length; i++) {
     const word = args[i];
-    if (word === 'one-phase') o.onePhase = true;
-    else if (word === 'aligned') {
-      o.aligned = { maxDriftMs: Number(args[i + 1]), updateIntervalMs: Number(args[i + 2]) };
-      i += 2;
-    } else if (word === 'warm' && args[i + 2] !== undefined) {
-      o.warm = { events: Number(args[i + 1]), file: args[i + 2]! };
-      i += 2;
-    } else throw new Error(`unknown argument '${String(word)}' (one-phase, aligned or warm)`);
+    if (word === 'one-phase') {
+      o.onePhase = true;
+      continue;
+    }
+    if (word !== 'aligned' && word !== 'warm')
+      throw new Error(`unknown argument '${String(word)}' (one-phase, aligned or warm)`);
+    const [first, second] = [args[i + 1], args[i + 2]];
+    i += 2;
+    if (first === undefined || second === undefined) throw new Error(`'${word}' takes two values`);
+    if (word === 'aligned') o.aligned = { maxDriftMs: Number(first), updateIntervalMs: Number(second) };
+    else o.warm = { events: Number(first), file: second };
   }
   return o;
 }
