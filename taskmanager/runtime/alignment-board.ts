@@ -11,7 +11,8 @@ export const BOARD_CELLS = 256;
 
 /** A new board for one TaskManager's slot threads. */
 export function createAlignmentBoard(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(BOARD_CELLS * (4 + 4 + 8));
+  // owners, keys, watermarks, then the count of cells ever claimed (a bound for scans).
+  const sab = new SharedArrayBuffer(BOARD_CELLS * (4 + 4 + 8) + 8);
   new Float64Array(sab, BOARD_CELLS * 8, BOARD_CELLS).fill(Infinity);
   return sab;
 }
@@ -30,6 +31,8 @@ export class AlignmentBoard {
   /** Per cell: its group's key (0: none yet, or released). */
   private readonly keys: Int32Array;
   private readonly watermarks: Float64Array;
+  /** [0]: one past the highest cell ever claimed; cells are claimed lowest first, so scans stop there. */
+  private readonly used: Int32Array;
 
   /** `owner`: this thread's tag on the cells it claims (positive, unique per thread). */
   constructor(
@@ -39,6 +42,7 @@ export class AlignmentBoard {
     this.owners = new Int32Array(sab, 0, BOARD_CELLS);
     this.keys = new Int32Array(sab, BOARD_CELLS * 4, BOARD_CELLS);
     this.watermarks = new Float64Array(sab, BOARD_CELLS * 8, BOARD_CELLS);
+    this.used = new Int32Array(sab, BOARD_CELLS * 16, 1);
   }
 
   /**
@@ -49,6 +53,9 @@ export class AlignmentBoard {
     for (let i = 0; i < BOARD_CELLS; i++) {
       if (Atomics.compareExchange(this.owners, i, 0, this.owner) !== 0) continue;
       this.watermarks[i] = watermark;
+      // Raised before the key is set, so a reader that sees the key scans far enough.
+      for (let u = Atomics.load(this.used, 0); u <= i; u = Atomics.load(this.used, 0))
+        Atomics.compareExchange(this.used, 0, u, i + 1);
       Atomics.store(this.keys, i, groupKey);
       return i;
     }
@@ -71,7 +78,8 @@ export class AlignmentBoard {
   lowest(groupKey: number): { watermark: number; members: number } {
     let watermark = Infinity;
     let members = 0;
-    for (let i = 0; i < BOARD_CELLS; i++) {
+    const used = Atomics.load(this.used, 0);
+    for (let i = 0; i < used; i++) {
       if (Atomics.load(this.keys, i) !== groupKey) continue;
       members++;
       const w = this.watermarks[i]!;
