@@ -135,8 +135,21 @@ export interface SourceWatermarkReportRequest {
 /** What the JobMaster's alignment sees of a report (the job is its own). */
 export type SourceWatermarkReport = Omit<SourceWatermarkReportRequest, 'jobId'>;
 
-export interface SourceWatermarkAnswer {
+/**
+ * The most a source subtask's group lets it advance to. The JobManager answers a report with it and
+ * pushes it when the rest of the group moves; `sequence` orders the two, which travel apart.
+ */
+export interface AlignmentLimit {
   maxAllowedWatermark: number;
+  sequence: number;
+}
+
+export type SourceWatermarkAnswer = AlignmentLimit;
+
+/** New limits for source subtasks of one job on one TaskManager (watermark alignment). */
+export interface WatermarkAlignmentUpdate {
+  jobId: string;
+  limits: Array<AlignmentLimit & { executionId: string }>;
 }
 
 export const JOB_MANAGER_SERVICE = 'weir.control.JobManagerGateway';

@@ -8,12 +8,19 @@ import {
   type CheckpointMetadata,
   type TaskCheckpointAck,
 } from '../common/checkpoint.js';
-import type { Ack, SourceWatermarkReport, TaskExecutionState, TaskMetrics } from '../common/control.js';
+import type {
+  Ack,
+  AlignmentLimit,
+  SourceWatermarkReport,
+  TaskExecutionState,
+  TaskMetrics,
+  WatermarkAlignmentUpdate,
+} from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import { isUnavailable } from '../common/rpc.js';
 import { fencedUnary } from './ha/leadership-fence.js';
-import { WatermarkAlignmentCoordinator } from './watermark-alignment.js';
+import { WatermarkAlignmentCoordinator, type PushedLimit } from './watermark-alignment.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
@@ -85,10 +92,13 @@ export interface JobMasterEvents {
 
 export class JobMaster extends EventEmitter<JobMasterEvents> {
   /** Watermark alignment of the job's sources: subtasks of the running attempt that have not ended count. */
-  private readonly alignment = new WatermarkAlignmentCoordinator((executionId) => {
-    const e = this.graph.findExecution(executionId);
-    return e !== undefined && !e.terminal;
-  });
+  private readonly alignment = new WatermarkAlignmentCoordinator(
+    (executionId) => {
+      const e = this.graph.findExecution(executionId);
+      return e !== undefined && !e.terminal;
+    },
+    (limits) => this.pushAlignmentLimits(limits),
+  );
   readonly graph: ExecutionGraph;
   private readonly deployCtx: DeploymentContext;
   private slotWaitTimer: NodeJS.Timeout | undefined;
@@ -454,8 +464,31 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   /** A source subtask's watermark (watermark alignment); returns how far its group may advance. */
-  onSourceWatermark(report: SourceWatermarkReport): number {
+  onSourceWatermark(report: SourceWatermarkReport): AlignmentLimit {
     return this.alignment.report(report);
+  }
+
+  /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */
+  private pushAlignmentLimits(limits: PushedLimit[]): void {
+    const byTm = new Map<string, PushedLimit[]>();
+    for (const l of limits) {
+      const tmId = this.graph.findExecution(l.executionId)?.taskManagerId;
+      if (tmId !== undefined) byTm.set(tmId, [...(byTm.get(tmId) ?? []), l]);
+    }
+    for (const [tmId, tmLimits] of byTm) {
+      const tm = this.rm.taskManagers.get(tmId);
+      if (!tm) continue;
+      const update: WatermarkAlignmentUpdate = { jobId: this.jobId, limits: tmLimits };
+      // A limit that does not arrive is answered again at the subtask's next report.
+      fencedUnary<WatermarkAlignmentUpdate, Ack>(
+        tm.client,
+        'UpdateWatermarkAlignment',
+        update,
+        this.opts.rpcTimeoutMs,
+      ).catch((err: Error) =>
+        this.log.debug({ jobId: this.jobId, taskManagerId: tmId, err: err.message }, 'alignment limits not pushed'),
+      );
+    }
   }
 
   onCheckpointDecline(executionId: string, checkpointId: number, reason: string): void {

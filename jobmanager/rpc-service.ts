@@ -127,7 +127,7 @@ export function jobManagerService(
     const { jobId, ...report } = call.request;
     const jm = dispatcher.jobs.get(jobId);
     // An unknown job (ended, or not here): no limit, the task is about to be canceled anyway.
-    cb(null, { maxAllowedWatermark: jm ? jm.onSourceWatermark(report) : Infinity });
+    cb(null, jm ? jm.onSourceWatermark(report) : { maxAllowedWatermark: Infinity, sequence: 0 });
   };
 
   return {

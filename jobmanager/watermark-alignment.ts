@@ -8,29 +8,66 @@
 // report, and a group of one is never paused at all. Idle subtasks are left out (they hold nobody
 // back, as in Flink); subtasks of an earlier attempt or that ended are dropped when the next
 // report comes, so a restart starts the group afresh.
-import type { SourceWatermarkReport } from '../common/control.js';
+// Flink announces the group's limit to every subtask each update interval; here a report that
+// changes another subtask's limit pushes the new limit to it at once, so a subtask paused ahead
+// of the group reads on as soon as the subtask holding it back reports, not at its own next
+// report or announcement. Only the group's two lowest subtasks' reports change others' limits.
+import type { AlignmentLimit, SourceWatermarkReport } from '../common/control.js';
 
-interface Reported {
+interface Member {
   watermark: number;
   idle: boolean;
+  maxDrift: number;
+  /** The limit it was last answered or pushed. */
+  told: number;
 }
 
-export class WatermarkAlignmentCoordinator {
-  private readonly groups = new Map<string, Map<string, Reported>>();
+/** A limit for one subtask, pushed to it because the rest of its group moved. */
+export type PushedLimit = AlignmentLimit & { executionId: string };
 
-  /** `isCurrent(executionId)`: whether the subtask belongs to the running attempt and has not ended. */
-  constructor(private readonly isCurrent: (executionId: string) => boolean) {}
+export class WatermarkAlignmentCoordinator {
+  private readonly groups = new Map<string, Map<string, Member>>();
+  /** Orders a subtask's answers and pushes, which reach it by different calls. */
+  private sequence = 0;
+
+  /**
+   * `isCurrent(executionId)`: whether the subtask belongs to the running attempt and has not ended.
+   * `push`: delivers the limits a report changed for other subtasks (called only with some).
+   */
+  constructor(
+    private readonly isCurrent: (executionId: string) => boolean,
+    private readonly push: (limits: PushedLimit[]) => void = () => {},
+  ) {}
 
   /** Records a report; returns the reporter's limit (Infinity while no other subtask holds it back). */
-  report(r: SourceWatermarkReport): number {
+  report(r: SourceWatermarkReport): AlignmentLimit {
     let group = this.groups.get(r.group);
     if (!group) this.groups.set(r.group, (group = new Map()));
-    group.set(r.executionId, { watermark: r.watermark, idle: r.idle });
+    const reporter: Member = { watermark: r.watermark, idle: r.idle, maxDrift: r.maxDrift, told: Infinity };
+    group.set(r.executionId, reporter);
+    // The lowest two active watermarks: a subtask's limit counts the lowest of the others.
     let lowest = Infinity;
-    for (const [id, s] of group) {
+    let lowestId: string | undefined;
+    let second = Infinity;
+    for (const [id, m] of group) {
       if (!this.isCurrent(id)) group.delete(id);
-      else if (id !== r.executionId && !s.idle && s.watermark < lowest) lowest = s.watermark;
+      else if (m.idle) continue;
+      else if (m.watermark < lowest) {
+        second = lowest;
+        lowest = m.watermark;
+        lowestId = id;
+      } else if (m.watermark < second) second = m.watermark;
     }
-    return lowest + r.maxDrift;
+    const sequence = ++this.sequence;
+    const limitOf = (id: string, m: Member) => (id === lowestId ? second : lowest) + m.maxDrift;
+    const pushed: PushedLimit[] = [];
+    for (const [id, m] of group) {
+      const limit = limitOf(id, m);
+      if (m !== reporter && limit !== m.told) pushed.push({ executionId: id, maxAllowedWatermark: limit, sequence });
+      m.told = limit;
+    }
+    if (pushed.length > 0) this.push(pushed);
+    // A reporter that is not current was dropped, and gets the group's limit without being part of it.
+    return { maxAllowedWatermark: limitOf(r.executionId, reporter), sequence };
   }
 }

@@ -54,7 +54,7 @@ export function slotListener(ctx: SlotListenerContext): TaskSlotListener {
         report,
         5000,
       ).then(
-        (a) => a.maxAllowedWatermark,
+        (a) => a,
         // The last limit stays; the next report asks again.
         () => undefined,
       ),

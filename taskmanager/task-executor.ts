@@ -3,7 +3,13 @@
 // releases a job's resources and serves the log tail.
 import type * as grpc from '@grpc/grpc-js';
 import type { MessagePort } from 'node:worker_threads';
-import type { Ack, NotifyCheckpointRequest, TaskMetrics, TriggerCheckpointRequest } from '../common/control.js';
+import type {
+  Ack,
+  NotifyCheckpointRequest,
+  TaskMetrics,
+  TriggerCheckpointRequest,
+  WatermarkAlignmentUpdate,
+} from '../common/control.js';
 import { parseTaskDeploymentDescriptor } from '../common/contracts/deployment-schema.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import { readLogTail } from '../common/files.js';
@@ -149,6 +155,21 @@ export class TaskExecutor {
       for (const s of this.slots) s.notifyCheckpoint(r.executionIds, Number(r.checkpointId), r.complete);
       cb(null, { ok: true, error: '' });
     };
-    return { SubmitTask, CancelTask, RequestHeartbeat, ReleaseJob, ReadLog, TriggerCheckpoint, NotifyCheckpoint };
+    const UpdateWatermarkAlignment: Unary<WatermarkAlignmentUpdate, Ack> = (call, cb) => {
+      // A task that ended meanwhile has no use for its limit.
+      for (const { executionId, ...limit } of call.request.limits)
+        this.slotOf(executionId)?.alignWatermark(executionId, limit);
+      cb(null, { ok: true, error: '' });
+    };
+    return {
+      SubmitTask,
+      CancelTask,
+      RequestHeartbeat,
+      ReleaseJob,
+      ReadLog,
+      TriggerCheckpoint,
+      NotifyCheckpoint,
+      UpdateWatermarkAlignment,
+    };
   }
 }

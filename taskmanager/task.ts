@@ -7,7 +7,7 @@ import {
   type TaskCheckpointAck,
   type TaskCheckpointSettings,
 } from '../common/checkpoint.js';
-import type { SourceWatermarkReportRequest, TaskMetrics } from '../common/control.js';
+import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../common/control.js';
 import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { JobVertex, OperatorDescriptor, SourceConfig } from '../common/jobgraph.js';
@@ -433,8 +433,8 @@ export class Task {
   }
 
   /** The JobManager's answer to this source's watermark report. */
-  alignWatermark(maxAllowedWatermark: number): void {
-    this.streamTask?.alignWatermark(maxAllowedWatermark);
+  alignWatermark(limit: AlignmentLimit): void {
+    this.streamTask?.alignWatermark(limit);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type NotifyCheckpointRequest,
   type SourceWatermarkReportRequest,
   type TriggerCheckpointRequest,
+  type WatermarkAlignmentUpdate,
 } from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { JobVertex } from '../../common/jobgraph.js';
@@ -99,6 +100,10 @@ export class LocalTaskExecutor {
       }),
       NotifyCheckpoint: answer<NotifyCheckpointRequest, Ack>((r) => {
         for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);
+        return { ok: true, error: '' };
+      }),
+      UpdateWatermarkAlignment: answer<WatermarkAlignmentUpdate, Ack>((r) => {
+        for (const { executionId, ...limit } of r.limits) this.tasks.get(executionId)?.alignWatermark(limit);
         return { ok: true, error: '' };
       }),
       close: () => undefined,

@@ -1,7 +1,8 @@
 // Watermark alignment on a source subtask's side (Flink's FLIP-182 reader side): every update
 // interval the subtask reports the watermark it last emitted, and whether it is idle, to the
-// JobManager, which answers with the most its group may advance to. The source loop pauses reading
-// while its watermark is past that limit; mail and checkpoints go on meanwhile.
+// JobManager, which answers with the most its group may advance to, and pushes a new limit when the
+// rest of the group moves. The source loop pauses reading while its watermark is past that limit;
+// mail and checkpoints go on meanwhile.
 // Subtasks of the group that run in this TaskManager also align on its board (alignment-board.ts),
 // on their current watermarks: when the whole group runs here the board alone decides, and a
 // paused subtask looks again every millisecond instead of waiting for the JobManager's answer.
@@ -26,6 +27,14 @@ const BOARD_POLL_MS = 1;
 
 export class SourceWatermarkAlignment {
   private maxAllowed = Infinity;
+  private sequence = 0;
+  private watermark: () => number = () => -Infinity;
+  private isIdle: () => boolean = () => false;
+  /** What the last report said, and when it went. */
+  private reported = { watermark: -Infinity, idle: false };
+  private reportedAt = -Infinity;
+  /** Whether the source loop last found it had to pause. */
+  private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly answered = new WakeSignal();
   /** This subtask's cell on the board, while it runs (undefined: no board, or a full one). */
@@ -41,20 +50,40 @@ export class SourceWatermarkAlignment {
     private readonly local?: LocalAlignment,
   ) {}
 
-  /** Reports now and then every update interval, reading the subtask's state when it does. */
+  /**
+   * Reports now, then whenever its watermark or idleness changed: at once when the last report is
+   * an update interval old, else at the next tick of the interval. A subtask whose watermark moves
+   * less often than the interval (every autoWatermarkInterval, for most sources) so reports each
+   * move as it happens, and the JobManager pushes it on to the subtasks it held back; one whose
+   * watermark moves all the time reports once per interval, as in Flink. A paused subtask reports
+   * every interval even unchanged, so a limit pushed to it and lost is answered again.
+   */
   start(watermark: () => number, idle: () => boolean): void {
     this.idle = idle();
     if (this.local) this.cell = this.local.board.claim(this.local.groupKey, this.idle ? Infinity : watermark());
-    const report = () =>
-      this.reporter({
-        group: this.config.group,
-        watermark: watermark(),
-        idle: idle(),
-        maxDrift: this.config.maxDrift,
-      });
-    report();
-    this.timer = setInterval(report, this.config.updateInterval);
+    this.watermark = watermark;
+    this.isIdle = idle;
+    this.report();
+    this.timer = setInterval(() => {
+      if (this.paused || this.changed()) this.report();
+    }, this.config.updateInterval);
     this.timer.unref();
+  }
+
+  /** The subtask emitted a watermark. */
+  watermarkEmitted(): void {
+    if (this.timer !== undefined && performance.now() - this.reportedAt >= this.config.updateInterval && this.changed())
+      this.report();
+  }
+
+  private changed(): boolean {
+    return this.watermark() !== this.reported.watermark || this.isIdle() !== this.reported.idle;
+  }
+
+  private report(): void {
+    this.reported = { watermark: this.watermark(), idle: this.isIdle() };
+    this.reportedAt = performance.now();
+    this.reporter({ group: this.config.group, ...this.reported, maxDrift: this.config.maxDrift });
   }
 
   stop(): void {
@@ -76,8 +105,13 @@ export class SourceWatermarkAlignment {
     this.ended = true;
   }
 
-  /** The JobManager's answer to a report. */
-  setMaxAllowedWatermark(limit: number): void {
+  /**
+   * The JobManager's limit, answered to a report or pushed; `sequence` orders the two, which travel
+   * apart, so an older limit arriving late is ignored.
+   */
+  setMaxAllowedWatermark(limit: number, sequence = 0): void {
+    if (sequence < this.sequence) return;
+    this.sequence = sequence;
     this.maxAllowed = limit;
     this.answered.signal();
   }
@@ -86,10 +120,15 @@ export class SourceWatermarkAlignment {
   idleChanged(idle: boolean, watermark: number): void {
     this.idle = idle;
     if (this.cell !== undefined) this.local!.board.publish(this.cell, idle ? Infinity : watermark);
+    this.watermarkEmitted();
   }
 
   /** Whether a source that emitted `watermark` must wait before it reads on. */
   mustPause(watermark: number): boolean {
+    return (this.paused = this.pastLimit(watermark));
+  }
+
+  private pastLimit(watermark: number): boolean {
     const cell = this.cell;
     if (cell === undefined) return watermark > this.maxAllowed;
     const { board, groupKey, members } = this.local!;

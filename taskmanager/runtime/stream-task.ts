@@ -4,6 +4,7 @@
 // I/O and the other tasks of this TaskManager make progress.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { FINAL_CHECKPOINT_ID, type CheckpointingMode } from '../../common/checkpoint.js';
+import type { AlignmentLimit } from '../../common/control.js';
 import type { SourceReader } from '../connectors/source-readers.js';
 import { SplitWatermarks } from './split-watermarks.js';
 import type { NetworkEvent } from '../network/types.js';
@@ -135,8 +136,8 @@ export class StreamTask {
   }
 
   /** The JobManager's limit for this source's alignment group. */
-  alignWatermark(maxAllowedWatermark: number): void {
-    this.alignment?.setMaxAllowedWatermark(maxAllowedWatermark);
+  alignWatermark(limit: AlignmentLimit): void {
+    this.alignment?.setMaxAllowedWatermark(limit.maxAllowedWatermark, limit.sequence);
   }
 
   /** Runs `action` in the task loop at the next point between records. */
@@ -433,6 +434,7 @@ export class StreamTask {
       emitWatermark: (wm) => {
         io.watermark = wm;
         headOut.emitWatermark(wm);
+        this.alignment?.watermarkEmitted();
       },
     };
     let idle = false;

@@ -2,7 +2,7 @@
 // slots (the slot's tasks, their network partitions and gates, its gRPC data server).
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
+import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
 import type { InternalSecurity } from '../../common/security/internal-security.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { ExecutionState } from '../../common/states.js';
@@ -52,7 +52,7 @@ export type ToSlot =
   | { t: 'notify'; executionIds: string[]; checkpointId: number; complete: boolean }
   | { t: 'serve'; port: MessagePort }
   | { t: 'bundle'; req: number; entryPath?: string; error?: string }
-  | { t: 'aligned'; executionId: string; maxAllowedWatermark: number }
+  | { t: 'aligned'; executionId: string; limit: AlignmentLimit }
   /** Binds the data server (0 or configured at first, then the same port again when the thread is replaced). */
   | { t: 'activate'; dataPort: number }
   | { t: 'close' };

@@ -148,7 +148,7 @@ port.on('message', (msg: ToSlot) => {
       for (const id of msg.executionIds) tasks.get(id)?.notifyCheckpoint(msg.checkpointId, msg.complete);
       return;
     case 'aligned':
-      tasks.get(msg.executionId)?.alignWatermark(msg.maxAllowedWatermark);
+      tasks.get(msg.executionId)?.alignWatermark(msg.limit);
       return;
     case 'serve':
       network.serveThread(msg.port);

@@ -9,7 +9,7 @@
 // job or attempt deploys at once instead of waiting for it.
 import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
+import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { Logger } from '../../common/logging.js';
 import { isExecutionTerminal, type ExecutionState } from '../../common/states.js';
@@ -26,7 +26,7 @@ export interface TaskSlotListener {
   acknowledge(ack: TaskCheckpointAck): void;
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
   /** Watermark alignment: the group's limit, or undefined when the JobManager could not answer. */
-  reportSourceWatermark(report: SourceWatermarkReportRequest): Promise<number | undefined>;
+  reportSourceWatermark(report: SourceWatermarkReportRequest): Promise<AlignmentLimit | undefined>;
   /** The extracted bundle's entry module. */
   bundle(bundleId: string): Promise<string>;
   /** A consumer on this slot wants the partition served at `producerDataAddress`. */
@@ -281,6 +281,11 @@ export class TaskSlot {
     if (mine.length > 0) this.post({ t: 'notify', executionIds: mine, checkpointId, complete });
   }
 
+  /** A source task's alignment limit, answered or pushed by the JobManager. */
+  alignWatermark(executionId: string, limit: AlignmentLimit): void {
+    if (this.tasks.has(executionId)) this.post({ t: 'aligned', executionId, limit });
+  }
+
   /** Serves a consumer of another slot's thread. */
   serve(port: MessagePort): void {
     this.post({ t: 'serve', port }, [port]);
@@ -357,8 +362,7 @@ export class TaskSlot {
       case 'watermark': {
         const executionId = msg.report.executionId;
         void this.listener.reportSourceWatermark(msg.report).then((limit) => {
-          if (limit !== undefined && this.tasks.has(executionId))
-            this.post({ t: 'aligned', executionId, maxAllowedWatermark: limit });
+          if (limit !== undefined) this.alignWatermark(executionId, limit);
         });
         return;
       }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamExecutionEnvironment } from '../../api/index.js';
 import { WatermarkStrategy } from '../../api/watermark-strategy.js';
-import { WatermarkAlignmentCoordinator } from '../../jobmanager/watermark-alignment.js';
+import { WatermarkAlignmentCoordinator, type PushedLimit } from '../../jobmanager/watermark-alignment.js';
 import {
   AlignmentBoard,
   alignmentGroupKey,
@@ -24,7 +24,7 @@ describe('WatermarkAlignmentCoordinator', () => {
     const current = new Set(['a', 'b', 'c', 'x']);
     const c = new WatermarkAlignmentCoordinator((id) => current.has(id));
     const report = (executionId: string, watermark: number, idle = false, group = 'g') =>
-      c.report({ group, executionId, watermark, idle, maxDrift: 500 });
+      c.report({ group, executionId, watermark, idle, maxDrift: 500 }).maxAllowedWatermark;
     // Alone in its group: nobody holds it back, its own stale report included.
     expect(report('a', 10_000)).toBe(Infinity);
     expect(report('b', 2_000)).toBe(10_500);
@@ -46,10 +46,45 @@ describe('WatermarkAlignmentCoordinator', () => {
     current.delete('a');
     expect(report('b', 2_500)).toBe(Infinity);
   });
+
+  it('pushes a new limit to each subtask whose limit a report changed, ordered with the answers', () => {
+    const pushes: PushedLimit[][] = [];
+    const c = new WatermarkAlignmentCoordinator(
+      () => true,
+      (limits) => pushes.push(limits),
+    );
+    const report = (executionId: string, watermark: number, idle = false) =>
+      c.report({ group: 'g', executionId, watermark, idle, maxDrift: 100 });
+    const first = report('a', 1_000);
+    expect(first.maxAllowedWatermark).toBe(Infinity);
+    // b joins: a is now held back by b, and told so at once.
+    const second = report('b', 200);
+    expect(second).toEqual({ maxAllowedWatermark: 1_100, sequence: first.sequence + 1 });
+    expect(pushes).toEqual([[{ executionId: 'a', maxAllowedWatermark: 300, sequence: second.sequence }]]);
+    // c is above both: its report changes nobody's limit, so nothing is pushed.
+    report('c', 5_000);
+    expect(pushes).toHaveLength(1);
+    report('c', 6_000);
+    expect(pushes).toHaveLength(1);
+    // The lowest moves on: everyone it held back learns it, in one push.
+    const moved = report('b', 700);
+    expect(moved.maxAllowedWatermark).toBe(1_100);
+    expect(pushes[1]).toEqual([
+      { executionId: 'a', maxAllowedWatermark: 800, sequence: moved.sequence },
+      { executionId: 'c', maxAllowedWatermark: 800, sequence: moved.sequence },
+    ]);
+    // b goes idle: a is held by c now (and c by a); b's own limit is its answer, not a push.
+    const idle = report('b', 700, true);
+    expect(idle.maxAllowedWatermark).toBe(1_100);
+    expect(pushes[2]).toEqual([
+      { executionId: 'a', maxAllowedWatermark: 6_100, sequence: idle.sequence },
+      { executionId: 'c', maxAllowedWatermark: 1_100, sequence: idle.sequence },
+    ]);
+  });
 });
 
 describe('SourceWatermarkAlignment', () => {
-  it('reports at once and every interval, pauses past the limit and wakes at the next answer', async () => {
+  it('reports at once and every interval while paused, pauses past the limit and wakes at the next answer', async () => {
     const reports: Array<{ watermark: number; idle: boolean }> = [];
     const a = new SourceWatermarkAlignment({ group: 'g', maxDrift: 100, updateInterval: 20 }, (r) => {
       expect(r).toMatchObject({ group: 'g', maxDrift: 100 });
@@ -70,15 +105,53 @@ describe('SourceWatermarkAlignment', () => {
     await new Promise((r) => setTimeout(r, 70));
     expect(reports.length).toBeGreaterThanOrEqual(3);
     expect(reports.at(-1)).toEqual({ watermark: 60, idle: false });
-    a.setMaxAllowedWatermark(200);
+    a.setMaxAllowedWatermark(200, 7);
     await woke;
     expect(a.mustPause(60)).toBe(false);
+    // An older limit that arrives late (a push overtaken by an answer) is ignored.
+    a.setMaxAllowedWatermark(50, 6);
+    expect(a.mustPause(60)).toBe(false);
+    a.setMaxAllowedWatermark(55, 8);
+    expect(a.mustPause(60)).toBe(true);
+    a.setMaxAllowedWatermark(200, 9);
     const n = reports.length;
     const released = a.nextAnswer();
     a.stop();
     await released;
     await new Promise((r) => setTimeout(r, 50));
     expect(reports.length).toBe(n);
+  });
+
+  it('reports a change at once when its last report is an interval old, and nothing unchanged unless paused', async () => {
+    const reports: number[] = [];
+    const a = new SourceWatermarkAlignment({ group: 'g', maxDrift: 100, updateInterval: 40 }, (r) =>
+      reports.push(r.watermark),
+    );
+    let wm = 5;
+    a.start(
+      () => wm,
+      () => false,
+    );
+    // Within the interval of the last report: the next tick carries the change.
+    wm = 10;
+    a.watermarkEmitted();
+    expect(reports).toEqual([5]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reports).toEqual([5, 10]);
+    // Unchanged and not paused: the ticks send nothing.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reports).toEqual([5, 10]);
+    // An interval after the last report: at once.
+    wm = 20;
+    a.watermarkEmitted();
+    expect(reports).toEqual([5, 10, 20]);
+    // Paused: every tick, unchanged or not.
+    a.setMaxAllowedWatermark(0, 1);
+    expect(a.mustPause(wm)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reports.length).toBeGreaterThanOrEqual(4);
+    expect(reports.slice(3).every((w) => w === 20)).toBe(true);
+    a.stop();
   });
 });
 
