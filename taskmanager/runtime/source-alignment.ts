@@ -22,6 +22,12 @@ export interface LocalAlignment {
   members: number;
 }
 
+/**
+ * How many times an update interval the group's lowest subtask may report a new watermark: the
+ * others wait for its reports, and a source's watermark moves on after every 10 000 records.
+ */
+const LOWEST_REPORTS_PER_INTERVAL = 10;
+
 /** How often a subtask paused by the board looks at it again. */
 const BOARD_POLL_MS = 1;
 
@@ -72,8 +78,17 @@ export class SourceWatermarkAlignment {
 
   /** The subtask emitted a watermark. */
   watermarkEmitted(): void {
-    if (this.timer !== undefined && performance.now() - this.reportedAt >= this.config.updateInterval && this.changed())
-      this.report();
+    if (this.timer === undefined) return;
+    // The group's lowest subtask is the one the others wait for: it reports sooner.
+    const gap = this.holdsGroupBack()
+      ? this.config.updateInterval / LOWEST_REPORTS_PER_INTERVAL
+      : this.config.updateInterval;
+    if (performance.now() - this.reportedAt >= gap && this.changed()) this.report();
+  }
+
+  /** Whether its watermark is below every other active subtask's (as of the JobManager's last limit). */
+  private holdsGroupBack(): boolean {
+    return this.maxAllowed !== Infinity && this.watermark() + this.config.maxDrift < this.maxAllowed;
   }
 
   private changed(): boolean {
