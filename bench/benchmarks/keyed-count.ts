@@ -36,6 +36,7 @@ import { runningWindow } from '../lib/timing.js';
 import { runTwoChained } from '../lib/two-chained.js';
 import { twoLoopsAtOnce } from '../lib/two-loops.js';
 import { sumMetric } from '../lib/weir-run.js';
+import { AFTER_WARM_UP, steadyRate, warmArgs, warmMark, type WarmMark } from '../lib/steady-rate.js';
 
 const JOB = 'bench/jobs/keyed-count.ts';
 // Enough that each Weir run lasts several seconds, so millisecond timestamps and start-up
@@ -50,6 +51,8 @@ interface WeirRun {
   records: number;
   durationMs: number;
   recordsPerSecond: number;
+  /** After warm-up (bench/lib/steady-rate.ts): measured runs only. */
+  steadyRecordsPerSecond?: number;
   /** Over the longer window from the first subtask RUNNING: a lower bound, for comparison. */
   sinceFirstRunningMs: number;
   vertices: { name: string; parallelism: number; taskManagers: string[]; metrics: Record<string, number> }[];
@@ -64,10 +67,12 @@ async function runWeir(
   shape: RecordShape,
   parallelism: number,
   taskManagerPids: number[],
+  warm?: WarmMark,
 ): Promise<WeirRun> {
   await cluster.awaitSpareThreads(); // not inside the CPU figure
+  const args = [String(records), String(keys), shape, ...warmArgs(warm)];
   const { result: job, cpuSeconds } = await cpuDuring(taskManagerPids, async () =>
-    cluster.waitForFinished(await cluster.run(jarId, [String(records), String(keys), shape], parallelism)),
+    cluster.waitForFinished(await cluster.run(jarId, args, parallelism)),
   );
   const jobId = job.jid;
   const sinkRecords = sumMetric(job, 'sink-records');
@@ -79,6 +84,7 @@ async function runWeir(
     records,
     durationMs: w.durationMs,
     recordsPerSecond: perSecond(records, w.durationMs),
+    steadyRecordsPerSecond: warm ? steadyRate(warm, records, w.lastFinishedAt) : undefined,
     cpuUsPerRecord: (cpuSeconds * 1e6) / records,
     sinceFirstRunningMs: w.lastFinishedAt - w.firstRunningAt,
     vertices: job.vertices.map((v) => ({
@@ -130,10 +136,11 @@ function weirVariant(
         pids,
       );
       check(warm);
-      const run = await runWeir(cluster, jarId, records, keys, recordShape, parallelism, pids);
+      const mark = warmMark(cluster, records);
+      const run = await runWeir(cluster, jarId, records, keys, recordShape, parallelism, pids, mark);
       check(run);
       options.log(
-        `${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
+        `${label}: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s (${(run.durationMs / 1000).toFixed(2)} s), ${formatCount(run.steadyRecordsPerSecond!)} after warm-up, ${run.cpuUsPerRecord.toFixed(3)} µs CPU per record`,
       );
       return run;
     },
@@ -160,13 +167,21 @@ function shuffledOn(taskManagers: number): (run: WeirRun) => void {
 
 /** (e): per round, a warm-up pair and a measured pair of chained jobs at once. */
 function twoChainedVariant(options: BenchOptions, records: number, keys: number): RoundVariant<WeirRun> {
-  const once = async (cluster: BenchCluster, jarId: string, n: number, pids: number[]): Promise<WeirRun> => {
-    const run = await runTwoChained(cluster, jarId, [String(n), String(keys)], n, pids, n);
+  const once = async (
+    cluster: BenchCluster,
+    jarId: string,
+    n: number,
+    pids: number[],
+    mark?: WarmMark,
+  ): Promise<WeirRun> => {
+    const args = [String(n), String(keys), 'objects', ...warmArgs(mark)];
+    const run = await runTwoChained(cluster, jarId, args, n, pids, n, mark);
     return {
       jobId: run.jobs.map((j) => j.jid).join(','),
       records: 2 * n,
       durationMs: run.durationMs,
       recordsPerSecond: run.recordsPerSecond,
+      steadyRecordsPerSecond: run.steadyRecordsPerSecond,
       cpuUsPerRecord: (run.cpuSeconds * 1e6) / (2 * n),
       sinceFirstRunningMs: run.durationMs,
       vertices: [],
@@ -177,9 +192,9 @@ function twoChainedVariant(options: BenchOptions, records: number, keys: number)
     shape: { taskManagers: 1, slots: 2 },
     async measure({ cluster, jarId, pids }): Promise<WeirRun> {
       const warm = await once(cluster, jarId, Math.min(records, WARMUP_RECORDS), pids);
-      const run = await once(cluster, jarId, records, pids);
+      const run = await once(cluster, jarId, records, pids, warmMark(cluster, records));
       options.log(
-        `(e) two Weir p1 at once: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s together`,
+        `(e) two Weir p1 at once: warm-up ${formatCount(warm.recordsPerSecond)} records/s, then ${formatCount(run.recordsPerSecond)} records/s together, ${formatCount(run.steadyRecordsPerSecond!)} after warm-up`,
       );
       return run;
     },
@@ -261,6 +276,25 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
     eOverB: objects ? medianRatio(eRates, bRates) : null,
     dOverE: objects ? medianRatio(dRates, eRates) : null,
   };
+  // After warm-up: each measured run from its mark on (the loop was always measured warm).
+  const steady = (runs: WeirRun[]) => runs.map((r) => r.steadyRecordsPerSecond!);
+  const steadyRates = {
+    a: loopRates,
+    b: steady(chained),
+    c: steady(shuffled),
+    d: steady(oneProcess),
+    e: steady(twoChained),
+  };
+  const steadyRatioOf = (x: keyof typeof steadyRates, y: keyof typeof steadyRates, aim?: string) => ({
+    value: medianRatio(steadyRates[x], steadyRates[y]),
+    note: ratioNote(steadyRates[x], steadyRates[y], aim ? `${aim}; ${AFTER_WARM_UP}` : AFTER_WARM_UP),
+  });
+  const steadyRatios: Record<string, { value: number; note: string }> = {
+    'b/a': steadyRatioOf('b', 'a', 'aim ≥ 0.3'),
+    'c/b': steadyRatioOf('c', 'b', 'aim ≥ 1'),
+    'd/b': steadyRatioOf('d', 'b', 'aim ≥ 1.2'),
+    ...(objects ? { 'e/b': steadyRatioOf('e', 'b'), 'd/e': steadyRatioOf('d', 'e') } : {}),
+  };
   // What a record of the keyBy exchange costs on the wire: the job's records through the network
   // codec, a buffer at a time. (The source's write-bytes metric counts buffers, not the batches
   // of copies that records of other shapes take to a consumer on the same thread.)
@@ -316,6 +350,12 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
     { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
     { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
     ...machineFigures,
+    ...Object.entries(steadyRatios).map(([name, r]) => ({
+      name: `${name} after warm-up`,
+      value: r.value,
+      unit: 'ratio',
+      note: r.note,
+    })),
     {
       name: 'keyBy exchange record on the wire',
       value: bytesPerRecord,
@@ -338,6 +378,10 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
       warmupRecords: Math.min(records, WARMUP_RECORDS),
       recordsPerSecond: { a, b, c, d, e },
       ratios,
+      afterWarmUp: {
+        recordsPerSecond: steadyRates,
+        ratios: Object.fromEntries(Object.entries(steadyRatios).map(([name, r]) => [name, r.value])),
+      },
       bytesPerRecord,
       aims: { bOverA: 0.3, cRecordsPerSecond: 500_000, met: { bOverA: ratios.bOverA >= 0.3, c: c >= 500_000 } },
       runs: {

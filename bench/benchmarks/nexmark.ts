@@ -32,7 +32,7 @@ import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { runTwoChained } from '../lib/two-chained.js';
-import { warmMark, type WarmMark } from '../lib/steady-rate.js';
+import { AFTER_WARM_UP, warmArgs, warmMark, type WarmMark } from '../lib/steady-rate.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { q5Loop, q7Loop, resultChecksum } from './nexmark-loops.js';
 
@@ -44,11 +44,6 @@ const JOB = 'bench/jobs/nexmark.ts';
 // read 0.61 and 0.63 where these lengths read 0.91 and 0.87, on the same build.)
 const EVENTS = { q5: 6_000_000, q7: 15_000_000 } as const;
 const WARMUP_EVENTS = 100_000;
-/**
- * The share of a measured run's events before its warm-up mark: the rates "after warm-up" leave
- * them out, as Flink's Nexmark measures only after nexmark.metric.monitor.delay (bench/jobs/warm-mark.ts).
- */
-const WARM_SHARE = 1 / 3;
 const OUT_OF_ORDERNESS_MS = 200;
 const SIZE_MS = 10_000;
 const SLIDE_MS = 2_000;
@@ -114,13 +109,8 @@ function jobArgs(query: Query, events: number, phases: Phases = 'split', warm?: 
   const args = [query, String(events), String(OUT_OF_ORDERNESS_MS), String(SIZE_MS), String(SLIDE_MS)];
   if (phases === 'aligned') args.push(phases, String(ALIGNED_DRIFT_MS), String(ALIGNED_UPDATE_MS));
   else if (phases === 'one-phase') args.push(phases);
-  if (warm) args.push('warm', String(warm.events), warm.file);
+  args.push(...warmArgs(warm));
   return args;
-}
-
-/** A measured run's warm-up mark: after WARM_SHARE of its events. */
-function measuredWarmMark(cluster: BenchCluster, events: number): WarmMark {
-  return warmMark(cluster, Math.round(events * WARM_SHARE));
 }
 
 /** (d) and (d2) split their window aggregations around the exchange. */
@@ -190,7 +180,7 @@ function weirVariant(
         );
         check(query, warm);
         const memory = query === 'q5' ? sampleTaskManagerMemory(cluster) : undefined;
-        const mark = measuredWarmMark(cluster, events[query]);
+        const mark = warmMark(cluster, events[query]);
         try {
           await cluster.awaitSpareThreads(); // not inside the CPU figure
           const { result: run, cpuSeconds } = await cpuDuring(pids, () =>
@@ -233,7 +223,7 @@ function twoChainedVariant(
         await runTwoChained(cluster, jarId, jobArgs(query, warm), warm, pids, undefined);
         // NaN, which no count equals, were the round's loop not run first.
         const n = events[query];
-        const mark = measuredWarmMark(cluster, n);
+        const mark = warmMark(cluster, n);
         const args = jobArgs(query, n, 'split', mark);
         const run = await runTwoChained(cluster, jarId, args, n, pids, expected[query] ?? NaN, mark);
         runs[query] = {
@@ -379,7 +369,6 @@ export const nexmark: Benchmark = {
         return value;
       };
       const aimOf = (r: (typeof RATIOS)[number]) => `aim ≥ ${AIMS[r.name] ?? B_OVER_A_AIM[query]}`;
-      const afterWarmUp = `from ${Math.round(WARM_SHARE * 100)} % of the events on`;
       const ratios: Record<string, number> = {};
       const steadyRatios: Record<string, number> = {};
       for (const r of RATIOS) ratios[r.name] = ratioFigure(r.name, rates, r, r.note === 'aim' ? aimOf(r) : r.note);
@@ -388,7 +377,7 @@ export const nexmark: Benchmark = {
           `${r.name} after warm-up`,
           steadyRates,
           r,
-          r.note === 'aim' ? `${aimOf(r)}; ${afterWarmUp}` : undefined,
+          r.note === 'aim' ? `${aimOf(r)}; ${AFTER_WARM_UP}` : undefined,
         );
       // (e)'s: what two busy slot threads cost per event with no exchange (the machine's share of d's).
       const cpu = {

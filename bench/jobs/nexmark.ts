@@ -12,12 +12,12 @@ import { hotItems } from '../../examples/nexmark/q5.js';
 import { highestBids } from '../../examples/nexmark/q7.js';
 import { bidsOf } from '../../examples/nexmark/queries.js';
 import { consumeResult } from '../benchmarks/nexmark-loops.js';
-import { markPastWarmUp } from './warm-mark.js';
+import { withWarmMark, type WarmOption } from './warm-mark.js';
 
 interface Options {
   onePhase: boolean;
   aligned?: { maxDriftMs: number; updateIntervalMs: number };
-  warm?: { events: number; file: string };
+  warm?: WarmOption;
 }
 
 function options(args: string[]): Options {
@@ -51,7 +51,7 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   const { config, watermarkStrategy: unaligned } = created;
   const source = o.warm
     ? new DataGeneratorSource(
-        markPastWarmUp((i) => nexmarkEvent(i, config), o.warm.events, o.warm.file),
+        withWarmMark((i) => nexmarkEvent(i, config), o.warm),
         count,
       )
     : created.source;

@@ -21,3 +21,14 @@ export function markPastWarmUp<T>(
     return generate(index);
   };
 }
+
+/** Where and after how many events to mark (the job's `warm <events> <file>` arguments). */
+export interface WarmOption {
+  events: number;
+  file: string;
+}
+
+/** The generator itself, or wrapped to mark the end of warm-up when `warm` is given. */
+export function withWarmMark<T>(generate: (index: number) => T, warm: WarmOption | undefined): (index: number) => T {
+  return warm ? markPastWarmUp(generate, warm.events, warm.file) : generate;
+}

@@ -14,11 +14,25 @@ export interface WarmMark {
   file: string;
 }
 
+/**
+ * The share of a measured run's events before its warm-up mark: the rates "after warm-up" leave
+ * them out, as Flink's Nexmark measures only after nexmark.metric.monitor.delay (bench/jobs/warm-mark.ts).
+ */
+export const WARM_SHARE = 1 / 3;
+
+/** How the figures after warm-up say what they count. */
+export const AFTER_WARM_UP = `past the first ${Math.round(WARM_SHARE * 100)} % of the input`;
+
 let marks = 0;
 
-/** A new mark file in the cluster's directory, for a job that warms up over `events` of its events. */
+/** A new mark file in the cluster's directory, for a job whose first WARM_SHARE of `events` is warm-up. */
 export function warmMark(cluster: BenchCluster, events: number): WarmMark {
-  return { events, file: join(cluster.dir, `warm-mark-${++marks}`) };
+  return { events: Math.round(events * WARM_SHARE), file: join(cluster.dir, `warm-mark-${++marks}`) };
+}
+
+/** The job arguments that make a benchmark job mark the end of its warm-up (bench/jobs/warm-mark.ts). */
+export function warmArgs(mark: WarmMark | undefined): string[] {
+  return mark ? ['warm', String(mark.events), mark.file] : [];
 }
 
 /**
