@@ -98,6 +98,11 @@ export class TaskManagerMetricsServer {
       'pendingRecords: records the source has yet to read, over its partitions',
     );
     connector(
+      'weir_task_source_watermark_alignment_drift',
+      'watermarkAlignmentDrift',
+      "watermarkAlignmentDrift: ms of event time an aligned source's watermark is ahead of its alignment group's lowest",
+    );
+    connector(
       'weir_task_sink_records_send',
       'numRecordsSend',
       'numRecordsSend: records the sinks acknowledged as written to the external system',

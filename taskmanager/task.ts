@@ -200,6 +200,7 @@ export class Task {
       if (m) out = { ...out, ...m };
     };
     add(this.sourceReader?.metrics?.());
+    add(this.streamTask?.alignmentMetrics());
     for (const op of this.streamTask?.chain.operators ?? []) add(op.connectorMetrics());
     return out ? { connector: out } : {};
   }

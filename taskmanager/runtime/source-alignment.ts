@@ -154,6 +154,24 @@ export class SourceWatermarkAlignment {
     return watermark > (here.members >= members ? limit : Math.min(limit, this.maxAllowed));
   }
 
+  /**
+   * Flink's watermarkAlignmentDrift: how far `watermark` is ahead of its group's lowest watermark, as
+   * far as this subtask knows it (the board, and the JobManager's last limit); 0 for the lowest, and
+   * before it starts or once it stopped.
+   */
+  currentDrift(watermark: number): number {
+    // Not reading any more (its final watermark is the maximum): it holds nobody and nothing holds it.
+    if (this.timer === undefined) return 0;
+    let lowest = this.maxAllowed - this.config.maxDrift;
+    if (this.cell !== undefined) {
+      const { board, groupKey, members } = this.local!;
+      const here = board.lowest(groupKey);
+      lowest = here.members >= members ? here.watermark : Math.min(lowest, here.watermark);
+    }
+    const drift = watermark - lowest;
+    return Number.isFinite(drift) && drift > 0 ? drift : 0;
+  }
+
   /** Resolves at the next answer (or stop()), or, on a board, when it is time to look at it again. */
   nextAnswer(): Promise<void> {
     const wait = this.answered.wait();

@@ -135,6 +135,11 @@ export class StreamTask {
     if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter, local?.(config.group));
   }
 
+  /** Source metrics of watermark alignment (Flink's names), when the source is aligned. */
+  alignmentMetrics(): Record<string, number> | undefined {
+    return this.alignment && { watermarkAlignmentDrift: this.alignment.currentDrift(this.io.watermark) };
+  }
+
   /** The JobManager's limit for this source's alignment group. */
   alignWatermark(limit: AlignmentLimit): void {
     this.alignment?.setMaxAllowedWatermark(limit.maxAllowedWatermark, limit.sequence);

@@ -32,13 +32,30 @@ async function run(
   aligned: boolean,
   on = cluster,
   updateIntervalMs = UPDATE_INTERVAL_MS,
-): Promise<{ lead: number; counts: string[] }> {
+): Promise<{ lead: number; counts: string[]; drifts: number[] }> {
   const dir = join(out, name);
   const args = [dir, String(COUNT), String(RATE), String(aligned), String(MAX_DRIFT_MS), String(updateIntervalMs)];
   const jobId = await on.submit('test/jobs/et-aligned.ts', args, 2);
-  await on.waitForJob(jobId, ['FINISHED'], 60_000);
+  let finished = false;
+  const finishing = on.waitForJob(jobId, ['FINISHED'], 60_000).finally(() => (finished = true));
+  const drifts: number[] = [];
+  while (!finished) {
+    drifts.push(...(await driftMetrics(on, jobId)));
+    await Promise.race([finishing, new Promise((r) => setTimeout(r, 100))]);
+  }
+  await finishing;
   const counts = readCommittedLines(join(dir, 'counts')).sort();
-  return { lead: maxLead(readCommittedLines(join(dir, 'probes'))), counts };
+  return { lead: maxLead(readCommittedLines(join(dir, 'probes'))), counts, drifts };
+}
+
+/** The job's watermarkAlignmentDrift samples on every TaskManager's /metrics now. */
+async function driftMetrics(on: TestCluster, jobId: string): Promise<number[]> {
+  const tms = (await on.rest('/taskmanagers')).body.taskmanagers as Array<{ id: string }>;
+  const texts = await Promise.all(
+    tms.map(async (tm) => (await on.rest<string>(`/taskmanagers/${tm.id}/metrics/prometheus`)).body),
+  );
+  const line = new RegExp(`^weir_task_source_watermark_alignment_drift\\{[^}]*job_id="${jobId}"[^}]*\\} (\\S+)$`, 'gm');
+  return texts.flatMap((t) => [...String(t).matchAll(line)].map((m) => Number(m[1])));
 }
 
 describe('watermark alignment', () => {
@@ -52,6 +69,12 @@ describe('watermark alignment', () => {
     // watermark interval, with room for a loaded machine.
     expect(aligned.lead).toBeGreaterThan(0);
     expect(aligned.lead).toBeLessThan(MAX_DRIFT_MS + 10_000);
+    // The sources' watermarkAlignmentDrift on the TaskManagers' /metrics: the fast one's shows;
+    // an unaligned source has none.
+    expect(aligned.drifts.length).toBeGreaterThan(0);
+    expect(Math.max(...aligned.drifts)).toBeGreaterThan(0);
+    expect(Math.max(...aligned.drifts)).toBeLessThan(MAX_DRIFT_MS + 10_000);
+    expect(free.drifts).toEqual([]);
     expect(free.counts).toEqual(reference);
     expect(aligned.counts).toEqual(reference);
   }, 120_000);

@@ -260,6 +260,35 @@ describe('SourceWatermarkAlignment on a board', () => {
     expect(new AlignmentBoard(sab, 3).lowest(key).members).toBe(0);
   });
 
+  it("tells how far it is ahead of the group's lowest (watermarkAlignmentDrift): on the board, and by the JobManager's limit", () => {
+    const whole = createAlignmentBoard();
+    const a = subtask(whole, 1, 2);
+    const b = subtask(whole, 2, 2);
+    expect(a.currentDrift(0)).toBe(0);
+    a.mustPause(300);
+    b.mustPause(100);
+    // The whole group is here: the board alone says, whatever the JobManager last answered.
+    a.setMaxAllowedWatermark(10_000, 1);
+    expect(a.currentDrift(300)).toBe(200);
+    expect(b.currentDrift(100)).toBe(0);
+    a.stop();
+    b.stop();
+    // A third subtask runs elsewhere, at 50 by the JobManager's limit (50 plus the drift of 100).
+    const part = createAlignmentBoard();
+    const c = subtask(part, 1, 3);
+    const d = subtask(part, 2, 3);
+    c.mustPause(300);
+    d.mustPause(100);
+    c.setMaxAllowedWatermark(150, 1);
+    expect(c.currentDrift(300)).toBe(250);
+    // No limit yet: as far as it knows, it is the lowest.
+    expect(d.currentDrift(100)).toBe(0);
+    // Stopped (its last watermark is the maximum): no drift.
+    c.stop();
+    expect(c.currentDrift(Number.MAX_SAFE_INTEGER)).toBe(0);
+    d.stop();
+  });
+
   it("keeps the JobManager's limit while part of the group runs elsewhere", () => {
     const here = subtask(createAlignmentBoard(), 1, 2);
     expect(here.mustPause(50)).toBe(false);
