@@ -9,6 +9,7 @@
 import type { SourceWatermarkReport } from '../../common/control.js';
 import type { WatermarkAlignmentConfig } from '../../common/jobgraph.js';
 import type { AlignmentBoard } from './alignment-board.js';
+import { MIN_WATERMARK } from './timer-service.js';
 import { WakeSignal } from './wake-signal.js';
 
 /** Sends a report; the task adds which execution it is. */
@@ -21,12 +22,6 @@ export interface LocalAlignment {
   /** Source subtasks in the group, over every TaskManager. */
   members: number;
 }
-
-/**
- * How many times an update interval the group's lowest subtask may report a new watermark: the
- * others wait for its reports, and a source's watermark moves on after every 10 000 records.
- */
-const LOWEST_REPORTS_PER_INTERVAL = 10;
 
 /** How often a subtask paused by the board looks at it again. */
 const BOARD_POLL_MS = 1;
@@ -78,17 +73,8 @@ export class SourceWatermarkAlignment {
 
   /** The subtask emitted a watermark. */
   watermarkEmitted(): void {
-    if (this.timer === undefined) return;
-    // The group's lowest subtask is the one the others wait for: it reports sooner.
-    const gap = this.holdsGroupBack()
-      ? this.config.updateInterval / LOWEST_REPORTS_PER_INTERVAL
-      : this.config.updateInterval;
-    if (performance.now() - this.reportedAt >= gap && this.changed()) this.report();
-  }
-
-  /** Whether its watermark is below every other active subtask's (as of the JobManager's last limit). */
-  private holdsGroupBack(): boolean {
-    return this.maxAllowed !== Infinity && this.watermark() + this.config.maxDrift < this.maxAllowed;
+    if (this.timer !== undefined && performance.now() - this.reportedAt >= this.config.updateInterval && this.changed())
+      this.report();
   }
 
   private changed(): boolean {
@@ -156,8 +142,8 @@ export class SourceWatermarkAlignment {
 
   /**
    * Flink's watermarkAlignmentDrift: how far `watermark` is ahead of its group's lowest watermark, as
-   * far as this subtask knows it (the board, and the JobManager's last limit); 0 for the lowest, and
-   * before it starts or once it stopped.
+   * far as this subtask knows it (the board, and the JobManager's last limit); 0 for the lowest,
+   * while another has emitted no watermark yet, and before it starts or once it stopped.
    */
   currentDrift(watermark: number): number {
     // Not reading any more (its final watermark is the maximum): it holds nobody and nothing holds it.
@@ -168,6 +154,8 @@ export class SourceWatermarkAlignment {
       const here = board.lowest(groupKey);
       lowest = here.members >= members ? here.watermark : Math.min(lowest, here.watermark);
     }
+    // A subtask that has emitted no watermark yet (the minimum) leaves the drift unknown.
+    if (lowest <= MIN_WATERMARK) return 0;
     const drift = watermark - lowest;
     return Number.isFinite(drift) && drift > 0 ? drift : 0;
   }
