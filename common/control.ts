@@ -130,6 +130,8 @@ export interface SourceWatermarkReportRequest {
   idle: boolean;
   /** The allowed drift of the subtask's strategy, in ms. */
   maxDrift: number;
+  /** Whether it is paused, waiting for the group: only a paused subtask is pushed new limits. */
+  paused?: boolean;
 }
 
 /** What the JobMaster's alignment sees of a report (the job is its own). */

@@ -9,15 +9,17 @@
 // back, as in Flink); subtasks of an earlier attempt or that ended are dropped when the next
 // report comes, so a restart starts the group afresh.
 // Flink announces the group's limit to every subtask each update interval; here a report that
-// changes another subtask's limit pushes the new limit to it at once, so a subtask paused ahead
-// of the group reads on as soon as the subtask holding it back reports, not at its own next
-// report or announcement. Only the group's two lowest subtasks' reports change others' limits.
+// changes the limit of a paused subtask (its last report says so) pushes the new limit to it at
+// once, so it reads on as soon as the subtask holding it back reports, not at its own next report
+// or announcement. A subtask that reads on needs no push: it reports when it pauses, and the answer
+// is fresh. Only the group's two lowest subtasks' reports change others' limits.
 import type { AlignmentLimit, SourceWatermarkReport } from '../common/control.js';
 
 interface Member {
   watermark: number;
   idle: boolean;
   maxDrift: number;
+  paused: boolean;
   /** The limit it was last answered or pushed. */
   told: number;
 }
@@ -43,7 +45,13 @@ export class WatermarkAlignmentCoordinator {
   report(r: SourceWatermarkReport): AlignmentLimit {
     let group = this.groups.get(r.group);
     if (!group) this.groups.set(r.group, (group = new Map()));
-    const reporter: Member = { watermark: r.watermark, idle: r.idle, maxDrift: r.maxDrift, told: Infinity };
+    const reporter: Member = {
+      watermark: r.watermark,
+      idle: r.idle,
+      maxDrift: r.maxDrift,
+      paused: r.paused === true,
+      told: Infinity,
+    };
     group.set(r.executionId, reporter);
     // The lowest two active watermarks: a subtask's limit counts the lowest of the others.
     let lowest = Infinity;
@@ -63,8 +71,11 @@ export class WatermarkAlignmentCoordinator {
     const pushed: PushedLimit[] = [];
     for (const [id, m] of group) {
       const limit = limitOf(id, m);
-      if (m !== reporter && limit !== m.told) pushed.push({ executionId: id, maxAllowedWatermark: limit, sequence });
-      m.told = limit;
+      if (m === reporter) m.told = limit;
+      else if (m.paused && limit !== m.told) {
+        pushed.push({ executionId: id, maxAllowedWatermark: limit, sequence });
+        m.told = limit;
+      }
     }
     if (pushed.length > 0) this.push(pushed);
     // A reporter that is not current was dropped, and gets the group's limit without being part of it.

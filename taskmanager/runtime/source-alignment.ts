@@ -1,7 +1,7 @@
 // Watermark alignment on a source subtask's side (Flink's FLIP-182 reader side): every update
 // interval the subtask reports the watermark it last emitted, and whether it is idle, to the
-// JobManager, which answers with the most its group may advance to, and pushes a new limit when the
-// rest of the group moves. The source loop pauses reading while its watermark is past that limit;
+// JobManager, which answers with the most its group may advance to, and pushes a new limit to it
+// while it is paused when the rest of the group moves. The source loop pauses reading while its watermark is past that limit;
 // mail and checkpoints go on meanwhile.
 // Subtasks of the group that run in this TaskManager also align on its board (alignment-board.ts),
 // on their current watermarks: when the whole group runs here the board alone decides, and a
@@ -55,9 +55,10 @@ export class SourceWatermarkAlignment {
    * Reports now, then whenever its watermark or idleness changed: at once when the last report is
    * an update interval old, else at the next tick of the interval. A subtask whose watermark moves
    * less often than the interval (every autoWatermarkInterval, for most sources) so reports each
-   * move as it happens, and the JobManager pushes it on to the subtasks it held back; one whose
-   * watermark moves all the time reports once per interval, as in Flink. A paused subtask reports
-   * every interval even unchanged, so a limit pushed to it and lost is answered again.
+   * move as it happens, and the JobManager pushes it on to the paused subtasks it held back; one
+   * whose watermark moves all the time reports once per interval, as in Flink. A subtask reports at
+   * once when it pauses (the JobManager pushes limits to paused subtasks only), and every interval
+   * while paused, even unchanged, so a limit pushed to it and lost is answered again.
    */
   start(watermark: () => number, idle: () => boolean): void {
     this.idle = idle();
@@ -84,7 +85,7 @@ export class SourceWatermarkAlignment {
   private report(): void {
     this.reported = { watermark: this.watermark(), idle: this.isIdle() };
     this.reportedAt = performance.now();
-    this.reporter({ group: this.config.group, ...this.reported, maxDrift: this.config.maxDrift });
+    this.reporter({ group: this.config.group, ...this.reported, maxDrift: this.config.maxDrift, paused: this.paused });
   }
 
   stop(): void {
@@ -126,7 +127,12 @@ export class SourceWatermarkAlignment {
 
   /** Whether a source that emitted `watermark` must wait before it reads on. */
   mustPause(watermark: number): boolean {
-    return (this.paused = this.pastLimit(watermark));
+    const paused = this.pastLimit(watermark);
+    const began = paused && !this.paused;
+    this.paused = paused;
+    // The JobManager pushes limits to paused subtasks only: it learns at once that this one waits.
+    if (began && this.timer !== undefined) this.report();
+    return paused;
   }
 
   private pastLimit(watermark: number): boolean {

@@ -47,39 +47,38 @@ describe('WatermarkAlignmentCoordinator', () => {
     expect(report('b', 2_500)).toBe(Infinity);
   });
 
-  it('pushes a new limit to each subtask whose limit a report changed, ordered with the answers', () => {
+  it('pushes a new limit to each paused subtask whose limit a report changed, ordered with the answers', () => {
     const pushes: PushedLimit[][] = [];
     const c = new WatermarkAlignmentCoordinator(
       () => true,
       (limits) => pushes.push(limits),
     );
-    const report = (executionId: string, watermark: number, idle = false) =>
-      c.report({ group: 'g', executionId, watermark, idle, maxDrift: 100 });
+    const report = (executionId: string, watermark: number, paused = false, idle = false) =>
+      c.report({ group: 'g', executionId, watermark, idle, maxDrift: 100, paused });
     const first = report('a', 1_000);
     expect(first.maxAllowedWatermark).toBe(Infinity);
-    // b joins: a is now held back by b, and told so at once.
+    // b joins: a reads on (not paused), so it learns its new limit at its next report.
     const second = report('b', 200);
     expect(second).toEqual({ maxAllowedWatermark: 1_100, sequence: first.sequence + 1 });
-    expect(pushes).toEqual([[{ executionId: 'a', maxAllowedWatermark: 300, sequence: second.sequence }]]);
-    // c is above both: its report changes nobody's limit, so nothing is pushed.
-    report('c', 5_000);
-    expect(pushes).toHaveLength(1);
-    report('c', 6_000);
-    expect(pushes).toHaveLength(1);
-    // The lowest moves on: everyone it held back learns it, in one push.
+    expect(pushes).toEqual([]);
+    // a finds itself past its limit and says so; c joins, paused too, above both.
+    expect(report('a', 1_000, true).maxAllowedWatermark).toBe(300);
+    expect(report('c', 5_000, true).maxAllowedWatermark).toBe(300);
+    // c's reports change nobody's limit, so nothing is pushed.
+    report('c', 6_000, true);
+    expect(pushes).toEqual([]);
+    // The lowest moves on: every paused subtask it held back learns it, in one push.
     const moved = report('b', 700);
     expect(moved.maxAllowedWatermark).toBe(1_100);
-    expect(pushes[1]).toEqual([
+    expect(pushes[0]).toEqual([
       { executionId: 'a', maxAllowedWatermark: 800, sequence: moved.sequence },
       { executionId: 'c', maxAllowedWatermark: 800, sequence: moved.sequence },
     ]);
-    // b goes idle: a is held by c now (and c by a); b's own limit is its answer, not a push.
-    const idle = report('b', 700, true);
+    // a reads on again; b goes idle: only c, still paused, is pushed (held by a now).
+    expect(report('a', 1_000).maxAllowedWatermark).toBe(800);
+    const idle = report('b', 700, false, true);
     expect(idle.maxAllowedWatermark).toBe(1_100);
-    expect(pushes[2]).toEqual([
-      { executionId: 'a', maxAllowedWatermark: 6_100, sequence: idle.sequence },
-      { executionId: 'c', maxAllowedWatermark: 1_100, sequence: idle.sequence },
-    ]);
+    expect(pushes[1]).toEqual([{ executionId: 'c', maxAllowedWatermark: 1_100, sequence: idle.sequence }]);
   });
 });
 
@@ -122,11 +121,13 @@ describe('SourceWatermarkAlignment', () => {
     expect(reports.length).toBe(n);
   });
 
-  it('reports a change at once when its last report is an interval old, and nothing unchanged unless paused', async () => {
+  it('reports a change at once when its last report is an interval old, and at once when it pauses; nothing unchanged unless paused', async () => {
     const reports: number[] = [];
-    const a = new SourceWatermarkAlignment({ group: 'g', maxDrift: 100, updateInterval: 40 }, (r) =>
-      reports.push(r.watermark),
-    );
+    const paused: boolean[] = [];
+    const a = new SourceWatermarkAlignment({ group: 'g', maxDrift: 100, updateInterval: 40 }, (r) => {
+      reports.push(r.watermark);
+      paused.push(r.paused === true);
+    });
     let wm = 5;
     a.start(
       () => wm,
@@ -145,9 +146,14 @@ describe('SourceWatermarkAlignment', () => {
     wm = 20;
     a.watermarkEmitted();
     expect(reports).toEqual([5, 10, 20]);
-    // Paused: every tick, unchanged or not.
+    // Pausing: at once, saying so (the JobManager pushes limits to paused subtasks only); then
+    // every tick, unchanged or not.
     a.setMaxAllowedWatermark(0, 1);
     expect(a.mustPause(wm)).toBe(true);
+    expect(reports).toEqual([5, 10, 20, 20]);
+    expect(paused.at(-1)).toBe(true);
+    expect(a.mustPause(wm)).toBe(true);
+    expect(reports).toEqual([5, 10, 20, 20]);
     await new Promise((r) => setTimeout(r, 100));
     expect(reports.length).toBeGreaterThanOrEqual(4);
     expect(reports.slice(3).every((w) => w === 20)).toBe(true);
