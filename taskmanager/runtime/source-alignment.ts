@@ -1,8 +1,8 @@
 // Watermark alignment on a source subtask's side (Flink's FLIP-182 reader side): every update
 // interval the subtask reports the watermark it last emitted, and whether it is idle, to the
-// JobManager, which answers with the most its group may advance to, and pushes a new limit to it
-// while it is paused when the rest of the group moves. The source loop pauses reading while its watermark is past that limit;
-// mail and checkpoints go on meanwhile.
+// JobManager, which answers with the most its group may advance to, and pushes it a new limit
+// while it is paused when the rest of the group moves. The source loop pauses reading while its
+// watermark is past that limit; mail and checkpoints go on meanwhile.
 // Subtasks of the group that run in this TaskManager also align on its board (alignment-board.ts),
 // on their current watermarks: when the whole group runs here the board alone decides, and a
 // paused subtask looks again every millisecond instead of waiting for the JobManager's answer.
@@ -36,6 +36,8 @@ export class SourceWatermarkAlignment {
   private reportedAt = -Infinity;
   /** Whether the source loop last found it had to pause. */
   private paused = false;
+  /** Whether the whole group was on the board when it last looked: the JobManager's limits do not count. */
+  private boardDecides = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly answered = new WakeSignal();
   /** This subtask's cell on the board, while it runs (undefined: no board, or a full one). */
@@ -85,7 +87,9 @@ export class SourceWatermarkAlignment {
   private report(): void {
     this.reported = { watermark: this.watermark(), idle: this.isIdle() };
     this.reportedAt = performance.now();
-    this.reporter({ group: this.config.group, ...this.reported, maxDrift: this.config.maxDrift, paused: this.paused });
+    // Paused by the board alone, it needs no limits from the JobManager.
+    const paused = this.paused && !this.boardDecides;
+    this.reporter({ group: this.config.group, ...this.reported, maxDrift: this.config.maxDrift, paused });
   }
 
   stop(): void {
@@ -130,8 +134,9 @@ export class SourceWatermarkAlignment {
     const paused = this.pastLimit(watermark);
     const began = paused && !this.paused;
     this.paused = paused;
-    // The JobManager pushes limits to paused subtasks only: it learns at once that this one waits.
-    if (began && this.timer !== undefined) this.report();
+    // The JobManager pushes limits to paused subtasks only: it learns at once that this one waits,
+    // unless the board alone decides (the whole group runs in this TaskManager).
+    if (began && !this.boardDecides && this.timer !== undefined) this.report();
     return paused;
   }
 
@@ -142,8 +147,9 @@ export class SourceWatermarkAlignment {
     board.publish(cell, this.idle ? Infinity : watermark);
     const here = board.lowest(groupKey);
     const limit = here.watermark + this.config.maxDrift;
+    this.boardDecides = here.members >= members;
     // Subtasks elsewhere hold the group back through the JobManager's limit.
-    return watermark > (here.members >= members ? limit : Math.min(limit, this.maxAllowed));
+    return watermark > (this.boardDecides ? limit : Math.min(limit, this.maxAllowed));
   }
 
   /**

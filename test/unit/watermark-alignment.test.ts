@@ -290,6 +290,36 @@ describe('SourceWatermarkAlignment on a board', () => {
     d.stop();
   });
 
+  it('tells the JobManager at once that it paused only while part of the group runs elsewhere', () => {
+    const sab = createAlignmentBoard();
+    const reports = new Map<number, boolean[]>();
+    const on = (thread: number, members: number) => {
+      const seen: boolean[] = [];
+      reports.set(thread, seen);
+      const a = new SourceWatermarkAlignment(config, (r) => seen.push(r.paused === true), {
+        board: new AlignmentBoard(sab, thread),
+        groupKey: key,
+        members,
+      });
+      start(a, 0);
+      return a;
+    };
+    // The whole group here: the board decides, and the JobManager hears nothing of the pause.
+    const fast = on(1, 2);
+    const slow = on(2, 2);
+    slow.mustPause(0);
+    expect(fast.mustPause(500)).toBe(true);
+    expect(reports.get(1)).toEqual([false]);
+    fast.stop();
+    slow.stop();
+    // A third subtask elsewhere: the pause is reported at once, as such.
+    const here = on(3, 3);
+    here.setMaxAllowedWatermark(100, 1);
+    expect(here.mustPause(500)).toBe(true);
+    expect(reports.get(3)).toEqual([false, true]);
+    here.stop();
+  });
+
   it("keeps the JobManager's limit while part of the group runs elsewhere", () => {
     const here = subtask(createAlignmentBoard(), 1, 2);
     expect(here.mustPause(50)).toBe(false);
