@@ -4,6 +4,7 @@
 // finished; running tasks past the end of their input get no barriers and are triggered like
 // sources; once every running task is past its end, the checkpoint that lets them finish is taken
 // at once.
+import { groupBy } from '../common/group-by.js';
 import { join } from 'node:path';
 import {
   DEFAULT_CHECKPOINTS_AFTER_TASKS_FINISH,
@@ -114,9 +115,8 @@ export class JobCheckpointing {
           if (!ack.ok) throw new Error(ack.error);
         },
         notify: (tasks, checkpointId, complete) => {
-          const byTm = new Map<string, string[]>();
-          for (const t of tasks) byTm.set(t.taskManagerId, [...(byTm.get(t.taskManagerId) ?? []), t.executionId]);
-          for (const [tmId, executionIds] of byTm) {
+          for (const [tmId, tmTasks] of groupBy(tasks, (t) => t.taskManagerId)) {
+            const executionIds = tmTasks.map((t) => t.executionId);
             const tm = o.rm.taskManagers.get(tmId);
             if (!tm) continue;
             fencedUnary(

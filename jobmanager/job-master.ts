@@ -18,6 +18,7 @@ import type {
 } from '../common/control.js';
 import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
+import { groupBy } from '../common/group-by.js';
 import { isUnavailable } from '../common/rpc.js';
 import { fencedUnary } from './ha/leadership-fence.js';
 import { WatermarkAlignmentCoordinator, type PushedLimit } from './watermark-alignment.js';
@@ -470,12 +471,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */
   private pushAlignmentLimits(limits: PushedLimit[]): void {
-    const byTm = new Map<string, PushedLimit[]>();
-    for (const l of limits) {
-      const tmId = this.graph.findExecution(l.executionId)?.taskManagerId;
-      if (tmId !== undefined) byTm.set(tmId, [...(byTm.get(tmId) ?? []), l]);
-    }
-    for (const [tmId, tmLimits] of byTm) {
+    for (const [tmId, tmLimits] of groupBy(limits, (l) => this.graph.findExecution(l.executionId)?.taskManagerId)) {
       const tm = this.rm.taskManagers.get(tmId);
       if (!tm) continue;
       const update: WatermarkAlignmentUpdate = { jobId: this.jobId, limits: tmLimits };

@@ -141,15 +141,22 @@ export class SourceWatermarkAlignment {
   }
 
   private pastLimit(watermark: number): boolean {
-    const cell = this.cell;
-    if (cell === undefined) return watermark > this.maxAllowed;
+    if (this.cell === undefined) return watermark > this.maxAllowed;
+    this.local!.board.publish(this.cell, this.idle ? Infinity : watermark);
+    return watermark > this.groupLowest() + this.config.maxDrift;
+  }
+
+  /**
+   * The group's lowest watermark as far as this subtask knows it: the board's (its own included),
+   * and, while part of the group runs elsewhere, the JobManager's last limit less the drift.
+   */
+  private groupLowest(): number {
+    const fromJobManager = this.maxAllowed - this.config.maxDrift;
+    if (this.cell === undefined) return fromJobManager;
     const { board, groupKey, members } = this.local!;
-    board.publish(cell, this.idle ? Infinity : watermark);
     const here = board.lowest(groupKey);
-    const limit = here.watermark + this.config.maxDrift;
     this.boardDecides = here.members >= members;
-    // Subtasks elsewhere hold the group back through the JobManager's limit.
-    return watermark > (this.boardDecides ? limit : Math.min(limit, this.maxAllowed));
+    return this.boardDecides ? here.watermark : Math.min(here.watermark, fromJobManager);
   }
 
   /**
@@ -160,12 +167,7 @@ export class SourceWatermarkAlignment {
   currentDrift(watermark: number): number {
     // Not reading any more (its final watermark is the maximum): it holds nobody and nothing holds it.
     if (this.timer === undefined) return 0;
-    let lowest = this.maxAllowed - this.config.maxDrift;
-    if (this.cell !== undefined) {
-      const { board, groupKey, members } = this.local!;
-      const here = board.lowest(groupKey);
-      lowest = here.members >= members ? here.watermark : Math.min(lowest, here.watermark);
-    }
+    const lowest = this.groupLowest();
     // A subtask that has emitted no watermark yet (the minimum) leaves the drift unknown.
     if (lowest <= MIN_WATERMARK) return 0;
     const drift = watermark - lowest;
