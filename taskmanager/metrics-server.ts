@@ -1,7 +1,7 @@
 // Prometheus metrics of a TaskManager (prom-client), served over plain HTTP at /metrics on
 // `metrics.reporter.prom.port` (Flink's key; 0 picks a free port, which registration announces).
 import { createServer, type Server } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TaskMetrics } from '../common/control.js';
 
 export interface TaskView {
@@ -11,11 +11,20 @@ export interface TaskView {
   metrics(): TaskMetrics;
 }
 
+/** What the TaskManager's own series read. */
+export interface TaskManagerView {
+  tasks(): Iterable<TaskView>;
+  slotsWithoutSpare(): number;
+  /** Alignment limits the JobManager pushed to this TaskManager's paused source subtasks, so far. */
+  alignmentLimitsPushed(): number;
+}
+
 export class TaskManagerMetricsServer {
   private readonly registry = new Registry();
   private server: Server | undefined;
 
-  constructor(taskManagerId: string, tasks: () => Iterable<TaskView>, slotsWithoutSpare: () => number) {
+  constructor(taskManagerId: string, view: TaskManagerView) {
+    const tasks = () => view.tasks();
     collectDefaultMetrics({
       register: this.registry,
       prefix: 'weir_taskmanager_process_',
@@ -27,7 +36,17 @@ export class TaskManagerMetricsServer {
       labelNames: ['tm_id'],
       registers: [this.registry],
       collect() {
-        this.set({ tm_id: taskManagerId }, slotsWithoutSpare());
+        this.set({ tm_id: taskManagerId }, view.slotsWithoutSpare());
+      },
+    });
+    new Counter({
+      name: 'weir_taskmanager_watermark_alignment_limits_pushed_total',
+      help: "alignment limits the JobManager pushed to this TaskManager's paused source subtasks as the rest of their groups moved on",
+      labelNames: ['tm_id'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ tm_id: taskManagerId }, view.alignmentLimitsPushed());
       },
     });
     // One series per task; a task whose `pick` gives undefined (a connector metric it lacks) has none.

@@ -30,7 +30,14 @@ export interface TaskExecutorOptions {
 }
 
 export class TaskExecutor {
+  /** Limits pushed by the JobManager (not answered to reports) that reached a task here. */
+  private pushed = 0;
+
   constructor(private readonly opts: TaskExecutorOptions) {}
+
+  get alignmentLimitsPushed(): number {
+    return this.pushed;
+  }
 
   private get slots(): TaskSlot[] {
     return this.opts.slots;
@@ -157,8 +164,12 @@ export class TaskExecutor {
     };
     const UpdateWatermarkAlignment: Unary<WatermarkAlignmentUpdate, Ack> = (call, cb) => {
       // A task that ended meanwhile has no use for its limit.
-      for (const { executionId, ...limit } of call.request.limits)
-        this.slotOf(executionId)?.alignWatermark(executionId, limit);
+      for (const { executionId, ...limit } of call.request.limits) {
+        const slot = this.slotOf(executionId);
+        if (!slot) continue;
+        slot.alignWatermark(executionId, limit);
+        this.pushed++;
+      }
       cb(null, { ok: true, error: '' });
     };
     return {

@@ -48,21 +48,38 @@ async function run(
   return { lead: maxLead(readCommittedLines(join(dir, 'probes'))), counts, drifts };
 }
 
+/** Every TaskManager's /metrics now. */
+async function prometheusTexts(on: TestCluster): Promise<string[]> {
+  const tms = (await on.rest('/taskmanagers')).body.taskmanagers as Array<{ id: string }>;
+  return Promise.all(
+    tms.map(async (tm) => String((await on.rest<string>(`/taskmanagers/${tm.id}/metrics/prometheus`)).body)),
+  );
+}
+
 /** The job's watermarkAlignmentDrift samples on every TaskManager's /metrics now. */
 async function driftMetrics(on: TestCluster, jobId: string): Promise<number[]> {
-  const tms = (await on.rest('/taskmanagers')).body.taskmanagers as Array<{ id: string }>;
-  const texts = await Promise.all(
-    tms.map(async (tm) => (await on.rest<string>(`/taskmanagers/${tm.id}/metrics/prometheus`)).body),
-  );
   const line = new RegExp(`^weir_task_source_watermark_alignment_drift\\{[^}]*job_id="${jobId}"[^}]*\\} (\\S+)$`, 'gm');
-  return texts.flatMap((t) => [...String(t).matchAll(line)].map((m) => Number(m[1])));
+  return (await prometheusTexts(on)).flatMap((t) => [...t.matchAll(line)].map((m) => Number(m[1])));
+}
+
+/** Alignment limits the JobManager pushed to the TaskManagers so far, over all of them. */
+async function pushedLimits(on: TestCluster): Promise<number> {
+  const line = /^weir_taskmanager_watermark_alignment_limits_pushed_total\{[^}]*\} (\S+)$/gm;
+  return (await prometheusTexts(on)).reduce(
+    (n, t) => n + [...t.matchAll(line)].reduce((k, m) => k + Number(m[1]), 0),
+    0,
+  );
 }
 
 describe('watermark alignment', () => {
   it('holds a fast source subtask within the drift of a slow one on another TaskManager; results stay exact', async () => {
     const reference = referenceCounts(COUNT);
     const free = await run('free', false);
+    const pushedBefore = await pushedLimits(cluster);
     const aligned = await run('aligned', true);
+    // The fast subtask, paused, read on by limits pushed to it, not only by answers to its reports.
+    expect(pushedBefore).toBe(0);
+    expect(await pushedLimits(cluster)).toBeGreaterThan(0);
     // Without alignment subtask 0 gets ~20 s of event time ahead per second of wall time.
     expect(free.lead).toBeGreaterThan(20_000);
     // With it: the drift, plus what it covers (20 ms of event time per ms) in one update and one
