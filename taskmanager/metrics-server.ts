@@ -11,9 +11,9 @@ export interface TaskView {
   metrics(): TaskMetrics;
 }
 
-/** What the TaskManager's own series read. */
+/** What the series read (the TaskExecutor). */
 export interface TaskManagerView {
-  tasks(): Iterable<TaskView>;
+  taskViews(): Iterable<TaskView>;
   slotsWithoutSpare(): number;
   /** Alignment limits the JobManager pushed to this TaskManager's paused source subtasks, so far. */
   alignmentLimitsPushed(): number;
@@ -24,7 +24,6 @@ export class TaskManagerMetricsServer {
   private server: Server | undefined;
 
   constructor(taskManagerId: string, view: TaskManagerView) {
-    const tasks = () => view.tasks();
     collectDefaultMetrics({
       register: this.registry,
       prefix: 'weir_taskmanager_process_',
@@ -58,7 +57,7 @@ export class TaskManagerMetricsServer {
         registers: [this.registry],
         collect() {
           this.reset();
-          for (const t of tasks()) {
+          for (const t of view.taskViews()) {
             const v = pick(t.metrics());
             if (v !== undefined)
               this.set(

@@ -14,7 +14,7 @@ import { parseTaskDeploymentDescriptor } from '../common/contracts/deployment-sc
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import { readLogTail } from '../common/files.js';
 import type { Logger } from '../common/logging.js';
-import type { TaskView } from './metrics-server.js';
+import type { TaskManagerView, TaskView } from './metrics-server.js';
 import type { TaskSlot } from './slot/task-slot.js';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
@@ -29,13 +29,13 @@ export interface TaskExecutorOptions {
   registeredWith: (jobManagerId: string) => boolean;
 }
 
-export class TaskExecutor {
+export class TaskExecutor implements TaskManagerView {
   /** Limits pushed by the JobManager (not answered to reports) that reached a task here. */
   private pushed = 0;
 
   constructor(private readonly opts: TaskExecutorOptions) {}
 
-  get alignmentLimitsPushed(): number {
+  alignmentLimitsPushed(): number {
     return this.pushed;
   }
 

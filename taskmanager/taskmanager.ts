@@ -153,11 +153,7 @@ async function startMetricsServer(
   executor: TaskExecutor,
   log: Logger,
 ): Promise<{ metrics: TaskManagerMetricsServer; metricsAddress: string }> {
-  const metrics = new TaskManagerMetricsServer(id, {
-    tasks: () => executor.taskViews(),
-    slotsWithoutSpare: () => executor.slotsWithoutSpare(),
-    alignmentLimitsPushed: () => executor.alignmentLimitsPushed,
-  });
+  const metrics = new TaskManagerMetricsServer(id, executor);
   let metricsAddress = '';
   try {
     metricsAddress = `${addresses.host}:${await metrics.listen(addresses.bindHost, conf.getInt('metrics.reporter.prom.port'))}`;
