@@ -145,6 +145,11 @@ export interface CheckpointMetadataOperator {
    * operators all fully finished is not run again on restore.
    */
   fullyFinished?: boolean;
+  /**
+   * The state of the operator's coordinator in the JobManager (Flink's coordinator state): a source's
+   * split enumerator, what it has yet to hand out.
+   */
+  coordinatorState?: unknown;
 }
 
 /** Contents of `_metadata` (JSON). Paths inside are relative, so a savepoint can be moved. */
@@ -174,7 +179,20 @@ export interface TaskRestoreDescriptor {
   /** Absolute path of the chk-<n> (or savepoint) directory. */
   dir: string;
   /** Per operator id of this task's chain: every subtask's handle of the restored checkpoint. */
-  operators: Record<string, { parallelism: number; maxParallelism: number; subtasks: OperatorSubtaskStateHandle[] }>;
+  operators: Record<
+    string,
+    {
+      parallelism: number;
+      maxParallelism: number;
+      subtasks: OperatorSubtaskStateHandle[];
+      /**
+       * A generator whose snapshot holds its split enumerator's state, restored into a job whose
+       * generator reads interleaved indexes (it gained a rate limit): the first index the enumerator
+       * had not handed out. The subtasks take those from here on, interleaved.
+       */
+      unassignedFrom?: number;
+    }
+  >;
   /**
    * Every operator of this task's chain had fully finished in the checkpoint: the task ends its
    * outputs and finishes at once, without opening its operators or reading its input again (Flink's

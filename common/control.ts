@@ -154,6 +154,26 @@ export interface WatermarkAlignmentUpdate {
   limits: Array<AlignmentLimit & { executionId: string }>;
 }
 
+/** A source subtask asks its source's enumerator for more to read (Flink's RequestSplitEvent). */
+export interface SplitRequest {
+  jobId: string;
+  executionId: string;
+}
+
+/** The indexes [start, end) of a bounded generator, one split of it. */
+export interface IndexRange {
+  start: number;
+  end: number;
+}
+
+/** Splits handed to one source subtask; `noMoreSplits`: the enumerator has nothing left for it. */
+export interface AddSplitsRequest {
+  jobId: string;
+  executionId: string;
+  ranges: IndexRange[];
+  noMoreSplits: boolean;
+}
+
 export const JOB_MANAGER_SERVICE = 'weir.control.JobManagerGateway';
 export const TASK_EXECUTOR_SERVICE = 'weir.control.TaskExecutorGateway';
 

@@ -27,6 +27,7 @@ import { CheckpointStorage } from './checkpoint/checkpoint-storage.js';
 import { restoresAsFinished } from './checkpoint/finished-state.js';
 import type { Execution, ExecutionGraph } from './execution-graph.js';
 import type { ResourceManager } from './resource-manager.js';
+import { unassignedFrom, type SourceCoordinator } from './source-coordinator.js';
 
 export interface JobCheckpointingOptions {
   graph: ExecutionGraph;
@@ -43,6 +44,8 @@ export interface JobCheckpointingOptions {
   /** False when the job takes savepoints only (no checkpoint interval). */
   periodic: boolean;
   describeJob(): { jobName: string; bundleHash: string; engineVersion: string };
+  /** Source split enumerators: their states go into each checkpoint, and their calls keep order with triggers. */
+  sources: SourceCoordinator;
   onFailureThresholdExceeded(reason: string): void;
   /** Checkpoints fail because their storage cannot be written (once until one completes again). */
   onStorageFailure?(failure: CheckpointStorageFailure, checkpointId: number): void;
@@ -94,26 +97,29 @@ export class JobCheckpointing {
             maxParallelism: v.maxParallelism,
           })),
         ),
+      coordinatorStates: () => o.sources.snapshot(),
       gateway: {
-        trigger: async (task, checkpointId, timestamp, options) => {
-          const tm = o.rm.taskManagers.get(task.taskManagerId);
-          if (!tm) throw new Error(`TaskManager ${task.taskManagerId} of ${task.taskName} is gone`);
-          const req: TriggerCheckpointRequest = {
-            executionId: task.executionId,
-            checkpointId,
-            timestamp,
-            savepoint: options.savepoint === true,
-            stop: options.stop === true,
-            drain: options.drain === true,
-          };
-          const ack = await fencedUnary<TriggerCheckpointRequest, Ack>(
-            tm.client,
-            'TriggerCheckpoint',
-            req,
-            o.rpcTimeoutMs,
-          );
-          if (!ack.ok) throw new Error(ack.error);
-        },
+        // Queued at once behind the splits sent to the task before the coordinators' snapshot.
+        trigger: (task, checkpointId, timestamp, options) =>
+          o.sources.inOrder(task.executionId, async () => {
+            const tm = o.rm.taskManagers.get(task.taskManagerId);
+            if (!tm) throw new Error(`TaskManager ${task.taskManagerId} of ${task.taskName} is gone`);
+            const req: TriggerCheckpointRequest = {
+              executionId: task.executionId,
+              checkpointId,
+              timestamp,
+              savepoint: options.savepoint === true,
+              stop: options.stop === true,
+              drain: options.drain === true,
+            };
+            const ack = await fencedUnary<TriggerCheckpointRequest, Ack>(
+              tm.client,
+              'TriggerCheckpoint',
+              req,
+              o.rpcTimeoutMs,
+            );
+            if (!ack.ok) throw new Error(ack.error);
+          }),
         notify: (tasks, checkpointId, complete) => {
           for (const [tmId, tmTasks] of groupBy(tasks, (t) => t.taskManagerId)) {
             const executionIds = tmTasks.map((t) => t.executionId);
@@ -223,5 +229,13 @@ export function restoreFor(
     const m = restore.metadata.operators.find((x) => x.operatorId === op.id);
     if (m) operators[op.id] = { parallelism: m.parallelism, maxParallelism: m.maxParallelism, subtasks: m.subtasks };
   }
+  const head = exec.vertex.operators[0]!;
+  const from =
+    operators[head.id] &&
+    unassignedFrom(
+      exec.vertex,
+      restore.metadata.operators.find((x) => x.operatorId === head.id),
+    );
+  if (from !== undefined) operators[head.id]!.unassignedFrom = from;
   return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators };
 }

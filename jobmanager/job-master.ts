@@ -10,6 +10,7 @@ import {
 } from '../common/checkpoint.js';
 import type {
   Ack,
+  AddSplitsRequest,
   AlignmentLimit,
   SourceWatermarkReport,
   TaskExecutionState,
@@ -22,6 +23,7 @@ import { groupBy } from '../common/group-by.js';
 import { isUnavailable } from '../common/rpc.js';
 import { fencedUnary } from './ha/leadership-fence.js';
 import { WatermarkAlignmentCoordinator, type PushedLimit } from './watermark-alignment.js';
+import { SourceCoordinator } from './source-coordinator.js';
 import { isGloballyTerminal, type ExecutionState, type JobStatus } from '../common/states.js';
 import { buildDeployment, type DeploymentContext } from './deployment-builder.js';
 import { Execution, ExecutionGraph, type ExceptionEntry } from './execution-graph.js';
@@ -100,6 +102,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     },
     (limits) => this.pushAlignmentLimits(limits),
   );
+  /** Split enumerators of the job's sources that hand out splits on request. */
+  private readonly sources: SourceCoordinator;
   readonly graph: ExecutionGraph;
   private readonly deployCtx: DeploymentContext;
   private slotWaitTimer: NodeJS.Timeout | undefined;
@@ -148,8 +152,16 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       programArgs: opts.programArgs,
       defaultParallelism: opts.defaultParallelism,
     };
+    this.sources = new SourceCoordinator(opts.jobId, {
+      send: (request) => this.sendSplits(request),
+      undelivered: (executionId, message) => {
+        const e = this.graph.findExecution(executionId);
+        if (e && !e.terminal) this.onExecutionFailed(e, 'SplitAssignmentException', message);
+      },
+    });
     const cp = opts.checkpointing;
     this.checkpointing = new JobCheckpointing({
+      sources: this.sources,
       graph: this.graph,
       settings: cp.settings,
       periodic: cp.periodic,
@@ -378,6 +390,16 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   private deployAll(): void {
+    try {
+      this.sources.reset(this.opts.jobGraph.vertices, this.restore?.metadata);
+    } catch (err) {
+      this.handleFailure(
+        'CheckpointException',
+        `cannot restore the job's split enumerators: ${(err as Error).message}`,
+        null,
+      );
+      return;
+    }
     for (const e of this.graph.allExecutions()) {
       const tm = this.rm.taskManagers.get(e.taskManagerId!);
       if (!tm) {
@@ -467,6 +489,21 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   /** A source subtask's watermark (watermark alignment); returns how far its group may advance. */
   onSourceWatermark(report: SourceWatermarkReport): AlignmentLimit {
     return this.alignment.report(report);
+  }
+
+  /** A source subtask asks its enumerator for splits (ignored from subtasks of an earlier attempt or that ended). */
+  onSplitRequest(executionId: string): void {
+    const e = this.graph.findExecution(executionId);
+    if (!e || e.terminal) return;
+    this.sources.onSplitRequest(executionId, e.vertex.operators[0]!.id);
+  }
+
+  private async sendSplits(request: AddSplitsRequest): Promise<void> {
+    const e = this.graph.findExecution(request.executionId);
+    const tm = e?.taskManagerId ? this.rm.taskManagers.get(e.taskManagerId) : undefined;
+    if (!tm) throw new Error(`the TaskManager of subtask ${request.executionId} is gone`);
+    const ack = await fencedUnary<AddSplitsRequest, Ack>(tm.client, 'AddSplits', request, this.opts.rpcTimeoutMs);
+    if (!ack.ok) throw new Error(ack.error);
   }
 
   /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */

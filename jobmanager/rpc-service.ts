@@ -9,6 +9,7 @@ import type {
   RegisterTaskManagerRequest,
   SourceWatermarkAnswer,
   SourceWatermarkReportRequest,
+  SplitRequest,
   TaskExecutionState,
   TaskManagerHeartbeat,
 } from '../common/control.js';
@@ -130,6 +131,14 @@ export function jobManagerService(
     cb(null, jm ? jm.onSourceWatermark(report) : { maxAllowedWatermark: Infinity, sequence: 0 });
   };
 
+  const RequestSplit: Unary<SplitRequest, Ack> = (call, cb) => {
+    const { jobId, executionId } = call.request;
+    const jm = dispatcher.jobs.get(jobId);
+    if (!jm) return cb(null, { ok: false, error: `unknown job ${jobId}` });
+    jm.onSplitRequest(executionId);
+    cb(null, { ok: true, error: '' });
+  };
+
   return {
     RegisterTaskManager: fenced(RegisterTaskManager),
     SendHeartbeat: fenced(SendHeartbeat),
@@ -139,5 +148,6 @@ export function jobManagerService(
     AcknowledgeCheckpoint: fenced(AcknowledgeCheckpoint),
     DeclineCheckpoint: fenced(DeclineCheckpoint),
     ReportSourceWatermark: fenced(ReportSourceWatermark),
+    RequestSplit: fenced(RequestSplit),
   };
 }

@@ -8,6 +8,7 @@ import {
   type Ack,
   type SourceWatermarkAnswer,
   type SourceWatermarkReportRequest,
+  type SplitRequest,
 } from '../common/control.js';
 import { writeLogLine, type Logger } from '../common/logging.js';
 import { unary } from '../common/rpc.js';
@@ -58,6 +59,7 @@ export function slotListener(ctx: SlotListenerContext): TaskSlotListener {
         // The last limit stays; the next report asks again.
         () => undefined,
       ),
+    requestSplit: (request: SplitRequest, stillWanted: () => boolean) => requestSplit(ctx, request, stillWanted),
     bundle: (bundleId: string) => ctx.bundles.entryPath(bundleId),
     connect: ctx.connect,
     log: (line: string) => writeLogLine(ctx.rootLog, line),
@@ -72,5 +74,26 @@ function reportTaskState(ctx: SlotListenerContext, task: TaskStateUpdate): void 
   ctx.log.info({ jobId: task.jobId, task: task.name, state }, 'task state');
   unary<typeof update, Ack>(ctx.conn.client, 'UpdateTaskExecutionState', update, 5000).catch((e: Error) =>
     ctx.log.warn({ err: e.message, task: task.name, state }, 'cannot report task state to the JobManager'),
+  );
+}
+
+const SPLIT_REQUEST_RETRY_MS = 1000;
+
+/**
+ * A subtask waits for the answer to its request, so one that does not reach the JobManager is sent
+ * again while the subtask runs. A request that did arrive but whose reply was lost costs nothing
+ * when repeated: the subtask reads the extra split too.
+ */
+function requestSplit(ctx: SlotListenerContext, request: SplitRequest, stillWanted: () => boolean): void {
+  unary<SplitRequest, Ack>(ctx.conn.client, 'RequestSplit', request, 5000).then(
+    (ack) => {
+      if (!ack.ok) ctx.log.warn({ executionId: request.executionId, err: ack.error }, 'split request refused');
+    },
+    (e: Error) => {
+      ctx.log.warn({ err: e.message, executionId: request.executionId }, 'cannot request a split from the JobManager');
+      setTimeout(() => {
+        if (!ctx.closed() && stillWanted()) requestSplit(ctx, request, stillWanted);
+      }, SPLIT_REQUEST_RETRY_MS).unref();
+    },
   );
 }

@@ -9,6 +9,7 @@ import type {
   TaskMetrics,
   TriggerCheckpointRequest,
   WatermarkAlignmentUpdate,
+  AddSplitsRequest,
 } from '../common/control.js';
 import { parseTaskDeploymentDescriptor } from '../common/contracts/deployment-schema.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
@@ -172,6 +173,12 @@ export class TaskExecutor implements TaskManagerView {
       }
       cb(null, { ok: true, error: '' });
     };
+    // Posted to the slot's thread before the reply: a TriggerCheckpoint sent after this reply reaches the task after the splits.
+    const AddSplits: Unary<AddSplitsRequest, Ack> = (call, cb) => {
+      const r = call.request;
+      const delivered = this.slotOf(r.executionId)?.addSplits(r.executionId, r.ranges, r.noMoreSplits) ?? false;
+      cb(null, delivered ? { ok: true, error: '' } : { ok: false, error: `no task ${r.executionId} runs here` });
+    };
     return {
       SubmitTask,
       CancelTask,
@@ -181,6 +188,7 @@ export class TaskExecutor implements TaskManagerView {
       TriggerCheckpoint,
       NotifyCheckpoint,
       UpdateWatermarkAlignment,
+      AddSplits,
     };
   }
 }

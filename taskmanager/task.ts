@@ -7,7 +7,13 @@ import {
   type TaskCheckpointAck,
   type TaskCheckpointSettings,
 } from '../common/checkpoint.js';
-import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../common/control.js';
+import type {
+  AlignmentLimit,
+  IndexRange,
+  SourceWatermarkReportRequest,
+  SplitRequest,
+  TaskMetrics,
+} from '../common/control.js';
 import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
 import type { JobVertex, OperatorDescriptor, SourceConfig } from '../common/jobgraph.js';
@@ -65,11 +71,13 @@ export interface CheckpointResponder {
 }
 
 /**
- * Sends a source's watermark to the JobManager's alignment of its group (Flink's reports to the
- * source coordinator); the limit comes back through Task.alignWatermark.
+ * A source's way to its coordinator in the JobManager (Flink's operator events to the
+ * SourceCoordinator): its watermark for the alignment of its group, whose limit comes back through
+ * Task.alignWatermark, and requests for splits, which come back through Task.addSplits.
  */
-export interface WatermarkAlignmentGateway {
+export interface SourceCoordinatorGateway {
   reportSourceWatermark(report: SourceWatermarkReportRequest): void;
+  requestSplit(request: SplitRequest): void;
 }
 
 /** Where a task finds its job's extracted bundle (the TaskManager's BundleCache). */
@@ -103,7 +111,7 @@ export interface TaskEnvironment {
   /** Root directory for on-disk state backends of this TaskManager's tasks. */
   stateDir: string;
   checkpointResponder: CheckpointResponder;
-  alignmentGateway: WatermarkAlignmentGateway;
+  sourceGateway: SourceCoordinatorGateway;
   /** The TaskManager's board for watermark alignment between its slot threads (absent in tests that run a task alone). */
   alignmentBoard?: AlignmentBoard;
   /**
@@ -290,7 +298,7 @@ export class Task {
     if (this.finishedOnRestore) return;
     const board = this.env.alignmentBoard;
     streamTask.attachWatermarkAlignment(
-      (r) => this.env.alignmentGateway.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
+      (r) => this.env.sourceGateway.reportSourceWatermark({ jobId: tdd.jobId, executionId: tdd.executionId, ...r }),
       board &&
         ((group) => ({
           board,
@@ -356,7 +364,10 @@ export class Task {
   ): SourceReader | undefined {
     // A source restored as finished has nothing left to read: it gets no reader.
     if (head.kind !== 'source' || this.finishedOnRestore) return undefined;
-    return createSourceReader(head, userCode.get(head.id), services, head.name);
+    const { jobId, executionId } = this.tdd;
+    return createSourceReader(head, userCode.get(head.id), services, head.name, {
+      requestSplit: () => this.env.sourceGateway.requestSplit({ jobId, executionId }),
+    });
   }
 
   /** The operators' keyed and operator state, restored from the checkpoint the task starts from (if any). */
@@ -387,7 +398,11 @@ export class Task {
     const splits = source.unionSplitState
       ? opState.getUnionListState(splitsDescriptor)
       : opState.getListState(splitsDescriptor);
-    if (this.tdd.restore?.operators[headId]) source.restoreSplits(splits.get());
+    const restored = this.tdd.restore?.operators[headId];
+    if (restored) {
+      source.restoreSplits(splits.get());
+      if (restored.unassignedFrom !== undefined) source.restoreUnassigned?.(restored.unassignedFrom);
+    }
     return splits;
   }
 
@@ -436,6 +451,11 @@ export class Task {
   /** The JobManager's answer to this source's watermark report. */
   alignWatermark(limit: AlignmentLimit): void {
     this.streamTask?.alignWatermark(limit);
+  }
+
+  /** Splits the source's enumerator handed to this subtask. */
+  addSplits(ranges: IndexRange[], noMoreSplits: boolean): void {
+    this.streamTask?.addSplits(ranges, noMoreSplits);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

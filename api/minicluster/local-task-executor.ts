@@ -11,6 +11,8 @@ import {
   type Ack,
   type NotifyCheckpointRequest,
   type SourceWatermarkReportRequest,
+  type SplitRequest,
+  type AddSplitsRequest,
   type TriggerCheckpointRequest,
   type WatermarkAlignmentUpdate,
 } from '../../common/control.js';
@@ -102,6 +104,12 @@ export class LocalTaskExecutor {
         for (const id of r.executionIds) this.tasks.get(id)?.notifyCheckpoint(Number(r.checkpointId), r.complete);
         return { ok: true, error: '' };
       }),
+      AddSplits: answer<AddSplitsRequest, Ack>((r) => {
+        const task = this.tasks.get(r.executionId);
+        if (!task) return { ok: false, error: `no task ${r.executionId}` };
+        task.addSplits(r.ranges, r.noMoreSplits);
+        return { ok: true, error: '' };
+      }),
       UpdateWatermarkAlignment: answer<WatermarkAlignmentUpdate, Ack>((r) => {
         for (const { executionId, ...limit } of r.limits) this.tasks.get(executionId)?.alignWatermark(limit);
         return { ok: true, error: '' };
@@ -130,12 +138,13 @@ export class LocalTaskExecutor {
         decline: (_jobId: string, executionId: string, checkpointId: number, reason: string) =>
           this.toJobMaster((jm) => jm.onCheckpointDecline(executionId, checkpointId, reason)),
       },
-      alignmentGateway: {
+      sourceGateway: {
         reportSourceWatermark: ({ jobId: _jobId, ...report }: SourceWatermarkReportRequest) =>
           this.toJobMaster((jm) => {
             const limit = jm.onSourceWatermark(report);
             this.tasks.get(report.executionId)?.alignWatermark(limit);
           }),
+        requestSplit: (request: SplitRequest) => this.toJobMaster((jm) => jm.onSplitRequest(request.executionId)),
       },
       userCode: (d) => Promise.resolve(this.userCodeFor(d)),
     });

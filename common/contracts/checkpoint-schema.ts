@@ -96,6 +96,7 @@ export const taskRestoreDescriptorSchema: JSONSchemaType<TaskRestoreDescriptor> 
           parallelism: { type: 'integer', minimum: 1 },
           maxParallelism: { type: 'integer', minimum: 1 },
           subtasks: { type: 'array', items: handle },
+          unassignedFrom: { type: 'integer', minimum: 0, nullable: true },
         },
         required: ['parallelism', 'maxParallelism', 'subtasks'],
       },

@@ -78,6 +78,11 @@ export interface CheckpointCoordinatorOptions {
   tasks(): CheckpointPlan | null;
   operators(): CheckpointOperatorInfo[];
   gateway: CheckpointGateway;
+  /**
+   * The operator coordinators' states by operator id (source split enumerators). Taken in the same
+   * turn as gateway.trigger is called for every task to trigger, so nothing else runs in between.
+   */
+  coordinatorStates?: () => Record<string, unknown>;
   /** Too many checkpoints failed in a row (execution.checkpointing.tolerable-failed-checkpoints): fail the job over. */
   onFailureThresholdExceeded(reason: string): void;
   /** A checkpoint failed because its storage cannot be written; called once until one completes again. */
@@ -585,6 +590,7 @@ export class CheckpointCoordinator {
       await this.storage.discard(p.id).catch(() => undefined);
       return;
     }
+    p.coordinatorStates = this.opts.coordinatorStates?.() ?? {};
     await Promise.all(
       trigger.map(async (t) => {
         try {
@@ -745,6 +751,9 @@ export class CheckpointCoordinator {
           ? []
           : handles.filter((h) => h.operatorId === o.operatorId).sort((a, b) => a.subtaskIndex - b.subtaskIndex),
         ...(done ? { finishedSubtasks: done, ...(fully.has(o.operatorId) ? { fullyFinished: true } : {}) } : {}),
+        ...(p.coordinatorStates[o.operatorId] !== undefined
+          ? { coordinatorState: p.coordinatorStates[o.operatorId] }
+          : {}),
       };
     });
     const known = new Set(operators.map((o) => o.operatorId));

@@ -45,6 +45,8 @@ export class PendingCheckpoint {
   /** Completed or aborted: nothing may change it any more. */
   disposed = false;
   timer: NodeJS.Timeout | undefined;
+  /** The operator coordinators' states by operator id, taken as the triggers were sent. */
+  coordinatorStates: Record<string, unknown> = {};
   readonly promise: Promise<CompletedCheckpointInfo>;
   resolve!: (info: CompletedCheckpointInfo) => void;
   reject!: (err: Error) => void;

@@ -7,6 +7,7 @@ import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../commo
 import type { JobGraph } from '../../common/jobgraph.js';
 import { METADATA_FILE, MetadataMissingError, readCheckpointMetadata, verifyStateFiles } from './checkpoint-storage.js';
 import { finishedStateProblem } from './finished-state.js';
+import { checkEnumeratorStates } from '../source-coordinator.js';
 
 /** A snapshot a job starts from, and the job that wrote it. */
 export interface ExternalRestore {
@@ -88,8 +89,15 @@ export function checkStateMapping(
   const finished = finishedStateProblem(restore.metadata, graph);
   if (finished)
     throw new SavepointRestoreError(`Failed to rollback to checkpoint/savepoint ${restore.dir}: ${finished}.`);
+  try {
+    checkEnumeratorStates(graph.vertices, restore.metadata);
+  } catch (e) {
+    throw new SavepointRestoreError(
+      `Failed to rollback to checkpoint/savepoint ${restore.dir}: ${(e as Error).message}`,
+    );
+  }
   for (const saved of restore.metadata.operators) {
-    if (saved.subtasks.length === 0) continue;
+    if (saved.subtasks.length === 0 && saved.coordinatorState === undefined) continue;
     const home = byId.get(saved.operatorId);
     if (!home) {
       if (!allowNonRestoredState) {

@@ -7,6 +7,8 @@ import { createKafkaSourceReader } from './kafka/kafka-source-reader.js';
 import { SourceFunctionReader } from './source-function-reader.js';
 import type { SourceFunction } from '../../api/source-function.js';
 import type { SplitOutput } from '../runtime/split-watermarks.js';
+import type { IndexRange } from '../../common/control.js';
+import { initialSplit, splitsOnRequest } from '../../common/generator-splits.js';
 
 export interface SourceReader {
   /** Emits up to `max` records into `out`; returns how many it emitted. */
@@ -35,6 +37,13 @@ export interface SourceReader {
   /** The reader emits watermarks into `out` itself (a SourceFunction's emitWatermark). */
   readonly emitsWatermarks?: boolean;
   notifyCheckpointComplete?(checkpointId: number): void;
+  /**
+   * A generator reading interleaved indexes, restored from a snapshot of one that handed out ranges
+   * on request: the indexes from `from` on were not handed out, and this subtask takes its share.
+   */
+  restoreUnassigned?(from: number): void;
+  /** Splits the source's enumerator handed to this subtask, in answer to a request (see SplitRequester). */
+  addSplits?(ranges: IndexRange[], noMoreSplits: boolean): void;
   /** Metrics of the connector by Flink's names (records-lag-max, pendingRecords). */
   metrics?(): Record<string, number>;
   close?(): Promise<void>;
@@ -64,9 +73,14 @@ function isIndexSplit(v: unknown): v is IndexSplit {
   );
 }
 
+/** Asks the source's enumerator in the JobManager for more splits; they arrive through addSplits. */
+export interface SplitRequester {
+  requestSplit(): void;
+}
+
 /** Reads its splits one after the other, mapping each index through `produce`. */
 class IndexedReader implements SourceReader {
-  private splits: IndexSplit[];
+  protected splits: IndexSplit[];
 
   constructor(
     split: IndexSplit,
@@ -126,11 +140,90 @@ class IndexedReader implements SourceReader {
   }
 }
 
+/** A rate-limited or endless generator: subtask i of p generates the indexes i, i + p, ... */
+class InterleavedReader extends IndexedReader {
+  constructor(
+    private readonly index: number,
+    private readonly parallelism: number,
+    private readonly count: number,
+    produce: (index: number) => unknown,
+    ratePerSecond: number | undefined,
+    services: TaskServices,
+    operatorName: string,
+  ) {
+    super({ next: index, end: count, stride: parallelism }, produce, ratePerSecond, services, operatorName);
+  }
+
+  restoreUnassigned(from: number): void {
+    const p = this.parallelism;
+    const first = from + ((((this.index - from) % p) + p) % p);
+    if (first < this.count) this.splits.push({ next: first, end: this.count, stride: p });
+  }
+}
+
+/**
+ * Reads the ranges the enumerator hands out (common/generator-splits.ts). It asks for the next one
+ * as it starts its last, so it never waits for an answer while the JobManager keeps up, and ends once
+ * told there are no more. The ranges it holds are its state, as any reader's splits.
+ */
+class RequestedSplitsReader extends IndexedReader {
+  private noMoreSplits = false;
+  private requested = false;
+  private arrived: (() => void) | undefined;
+
+  constructor(
+    split: IndexSplit,
+    produce: (index: number) => unknown,
+    services: TaskServices,
+    operatorName: string,
+    private readonly requester: SplitRequester,
+  ) {
+    super(split, produce, undefined, services, operatorName);
+  }
+
+  override get finished(): boolean {
+    return this.splits.length === 0 && this.noMoreSplits;
+  }
+
+  start(): Promise<void> {
+    this.requestIfLow();
+    return Promise.resolve();
+  }
+
+  override emitBatch(max: number, out: Output): number {
+    const n = super.emitBatch(max, out);
+    this.requestIfLow();
+    return n;
+  }
+
+  available(): Promise<void> {
+    return this.splits.length > 0 || this.noMoreSplits
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => (this.arrived = resolve));
+  }
+
+  addSplits(ranges: IndexRange[], noMoreSplits: boolean): void {
+    for (const r of ranges) if (r.start < r.end) this.splits.push({ next: r.start, end: r.end, stride: 1 });
+    if (noMoreSplits) this.noMoreSplits = true;
+    this.requested = false;
+    this.arrived?.();
+    this.arrived = undefined;
+  }
+
+  private requestIfLow(): void {
+    if (this.requested || this.noMoreSplits || this.splits.length > 1) return;
+    this.requested = true;
+    this.requester.requestSplit();
+  }
+}
+
+/** `requester`: the way to the source's enumerator (absent where no JobManager runs, as in unit tests). */
 export function createSourceReader(
   op: OperatorDescriptor,
   source: unknown,
   services: TaskServices,
   operatorName: string,
+  requester?: SplitRequester,
 ): SourceReader {
   if (op.kind !== 'source') throw new Error(`operator '${operatorName}' is a ${op.kind}, not a source`);
   const { subtaskIndex: i, parallelism: p } = services;
@@ -147,11 +240,21 @@ export function createSourceReader(
     }
     case 'datagen': {
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
+      if (requester && splitsOnRequest(s.count, s.ratePerSecond)) {
+        const { start, end } = initialSplit(s.count, p, i);
+        return new RequestedSplitsReader(
+          { next: start, end, stride: 1 },
+          s.generatorFunction,
+          services,
+          operatorName,
+          requester,
+        );
+      }
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
-      // Interleaved, bounded or not: subtask i generates indexes i, i + p, ... Generators derive event
-      // time from the index, so contiguous ranges would put the subtasks' event times count / p apart:
-      // the slowest watermark would hold every later window's state until the end.
-      return new IndexedReader({ next: i, end: s.count, stride: p }, s.generatorFunction, rate, services, operatorName);
+      // Rate-limited or endless: interleaved, subtask i generates indexes i, i + p, ... Generators derive
+      // event time from the index, so contiguous ranges would put the subtasks' event times count / p
+      // apart: the slowest watermark would hold every later window's state until the end.
+      return new InterleavedReader(i, p, s.count, s.generatorFunction, rate, services, operatorName);
     }
     case 'file':
       return createFileSourceReader(source, services, operatorName);

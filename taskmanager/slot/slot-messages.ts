@@ -2,7 +2,13 @@
 // slots (the slot's tasks, their network partitions and gates, its gRPC data server).
 import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
+import type {
+  AlignmentLimit,
+  IndexRange,
+  SourceWatermarkReportRequest,
+  SplitRequest,
+  TaskMetrics,
+} from '../../common/control.js';
 import type { InternalSecurity } from '../../common/security/internal-security.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { ExecutionState } from '../../common/states.js';
@@ -53,6 +59,7 @@ export type ToSlot =
   | { t: 'serve'; port: MessagePort }
   | { t: 'bundle'; req: number; entryPath?: string; error?: string }
   | { t: 'aligned'; executionId: string; limit: AlignmentLimit }
+  | { t: 'splits'; executionId: string; ranges: IndexRange[]; noMoreSplits: boolean }
   /** Binds the data server (0 or configured at first, then the same port again when the thread is replaced). */
   | { t: 'activate'; dataPort: number }
   | { t: 'close' };
@@ -74,6 +81,7 @@ export type FromSlot =
   | { t: 'ack'; ack: TaskCheckpointAck }
   | { t: 'decline'; jobId: string; executionId: string; checkpointId: number; reason: string }
   | { t: 'watermark'; report: SourceWatermarkReportRequest }
+  | { t: 'split-request'; request: SplitRequest }
   | { t: 'triggered'; req: number; ok: boolean; error: string }
   | { t: 'bundle'; req: number; bundleId: string }
   | { t: 'connect'; producerDataAddress: string; port: MessagePort }

@@ -6,7 +6,7 @@ import { triggerCheckpointAt } from '../trigger-checkpoint.js';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { SourceWatermarkReportRequest } from '../../common/control.js';
+import type { SourceWatermarkReportRequest, SplitRequest } from '../../common/control.js';
 import { createForwardingLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
 import { createRpcServer, serverCredentials } from '../../common/security/grpc-security.js';
@@ -78,8 +78,9 @@ const checkpointResponder = {
 
 const alignmentBoard = new AlignmentBoard(data.alignmentBoard, data.boardOwner);
 
-const alignmentGateway = {
+const sourceGateway = {
   reportSourceWatermark: (report: SourceWatermarkReportRequest) => send({ t: 'watermark', report }),
+  requestSplit: (request: SplitRequest) => send({ t: 'split-request', request }),
 };
 
 function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
@@ -92,7 +93,7 @@ function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
     onState,
     stateDir: data.stateDir,
     checkpointResponder,
-    alignmentGateway,
+    sourceGateway,
     alignmentBoard,
   });
   tasks.set(tdd.executionId, task);
@@ -149,6 +150,9 @@ port.on('message', (msg: ToSlot) => {
       return;
     case 'aligned':
       tasks.get(msg.executionId)?.alignWatermark(msg.limit);
+      return;
+    case 'splits':
+      tasks.get(msg.executionId)?.addSplits(msg.ranges, msg.noMoreSplits);
       return;
     case 'serve':
       network.serveThread(msg.port);

@@ -9,7 +9,13 @@
 // job or attempt deploys at once instead of waiting for it.
 import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
-import type { AlignmentLimit, SourceWatermarkReportRequest, TaskMetrics } from '../../common/control.js';
+import type {
+  AlignmentLimit,
+  IndexRange,
+  SourceWatermarkReportRequest,
+  SplitRequest,
+  TaskMetrics,
+} from '../../common/control.js';
 import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { Logger } from '../../common/logging.js';
 import { isExecutionTerminal, type ExecutionState } from '../../common/states.js';
@@ -27,6 +33,8 @@ export interface TaskSlotListener {
   decline(jobId: string, executionId: string, checkpointId: number, reason: string): void;
   /** Watermark alignment: the group's limit, or undefined when the JobManager could not answer. */
   reportSourceWatermark(report: SourceWatermarkReportRequest): Promise<AlignmentLimit | undefined>;
+  /** A source subtask asks its enumerator for splits; `stillWanted` says whether the subtask still runs here. */
+  requestSplit(request: SplitRequest, stillWanted: () => boolean): void;
   /** The extracted bundle's entry module. */
   bundle(bundleId: string): Promise<string>;
   /** A consumer on this slot wants the partition served at `producerDataAddress`. */
@@ -286,6 +294,13 @@ export class TaskSlot {
     if (this.tasks.has(executionId)) this.post({ t: 'aligned', executionId, limit });
   }
 
+  /** Splits the JobManager's enumerator handed to a source task; false when the task is not here. */
+  addSplits(executionId: string, ranges: IndexRange[], noMoreSplits: boolean): boolean {
+    if (!this.tasks.has(executionId)) return false;
+    this.post({ t: 'splits', executionId, ranges, noMoreSplits });
+    return true;
+  }
+
   /** Serves a consumer of another slot's thread. */
   serve(port: MessagePort): void {
     this.post({ t: 'serve', port }, [port]);
@@ -364,6 +379,11 @@ export class TaskSlot {
         void this.listener.reportSourceWatermark(msg.report).then((limit) => {
           if (limit !== undefined) this.alignWatermark(executionId, limit);
         });
+        return;
+      }
+      case 'split-request': {
+        const executionId = msg.request.executionId;
+        this.listener.requestSplit(msg.request, () => this.tasks.has(executionId));
         return;
       }
       case 'triggered':

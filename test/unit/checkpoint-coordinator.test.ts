@@ -80,6 +80,7 @@ function harness(
   numRetained = 1,
   historySize = 10,
   existing?: CheckpointStorage,
+  coordinatorStates?: () => Record<string, unknown>,
 ): Harness {
   const storage = existing ?? new CheckpointStorage(join(tempRoot(), JOB), numRetained, silentLogger());
   const gateway = new FakeGateway();
@@ -101,6 +102,7 @@ function harness(
     historySize,
     stateBackend: 'level',
     describeJob: () => ({ jobName: 'Counts', bundleHash: 'b'.repeat(64), engineVersion: '0.1.0' }),
+    ...(coordinatorStates ? { coordinatorStates } : {}),
   });
   return { coordinator, gateway, storage, thresholdReasons, setRunning: (r) => (running = r) };
 }
@@ -174,6 +176,27 @@ afterAll(() => {
 });
 
 describe('CheckpointCoordinator: completion', () => {
+  it("takes the operator coordinators' states in the turn it triggers the sources, into _metadata", async () => {
+    const events: string[] = [];
+    let next = 0;
+    const h = harness({}, 1, 10, undefined, () => {
+      events.push('snapshot');
+      queueMicrotask(() => events.push('a later turn'));
+      return { src: { next: (next += 100) } };
+    });
+    const trigger = h.gateway.trigger.bind(h.gateway);
+    h.gateway.trigger = (task, ...rest) => {
+      events.push(`trigger ${task.executionId}`);
+      return trigger(task, ...rest);
+    };
+    const info = await completeOne(h);
+    expect(events.slice(0, 3)).toEqual(['snapshot', 'trigger e-src', 'a later turn']);
+    const meta = JSON.parse(readFileSync(join(info.dir, METADATA_FILE), 'utf8'));
+    const byId = new Map(meta.operators.map((o: { operatorId: string }) => [o.operatorId, o]));
+    expect(byId.get('src')).toMatchObject({ coordinatorState: { next: 100 } });
+    expect(byId.get('agg')).not.toHaveProperty('coordinatorState');
+  });
+
   it('completes when every task acknowledged: _metadata holds the handles, tasks are notified', async () => {
     const h = harness();
     const info = await completeOne(h, 'hello');
