@@ -51,12 +51,13 @@ export type GeneratorFunction<T> = ((index: number) => T) | { map(index: number)
 
 /**
  * Emits generatorFunction(0), generatorFunction(1), ... up to `count` records (Infinity: forever).
- * Bounded and without a rate limit, it hands out ranges of consecutive indexes (at most 50 000, at
- * least 16 per subtask otherwise) to whichever subtask asks, as Flink's FileSource hands out files:
- * a subtask on a slower core reads less instead of ending last. Each subtask reads its ranges in
- * order, so event time derived from the index only moves forward within a subtask. Rate-limited or
- * endless, subtask i of p generates the indexes i, i + p, i + 2p, ...: the limit sets the pace, and
- * generators that derive event time from the index keep their subtasks' event times together.
+ * Bounded, without a rate limit and at a parallelism above 1, it hands out ranges of consecutive
+ * indexes (each sized to last about 100 ms at the asking subtask's rate) to whichever subtask asks,
+ * as Flink's FileSource hands out files: a subtask on a slower core reads less instead of ending
+ * last. Each subtask reads its ranges in order, so event time derived from the index only moves
+ * forward within a subtask. Otherwise subtask i of p generates the indexes i, i + p, i + 2p, ...: a
+ * rate limit sets the pace, and generators that derive event time from the index keep their
+ * subtasks' event times together.
  */
 export class DataGeneratorSource<T> {
   readonly generatorFunction: (index: number) => T;

@@ -4,7 +4,7 @@
 // ending last while the others idle. Each subtask starts with a range of its own (no request before
 // its first record), and the JobManager's enumerator hands out the rest. A rate-limited generator
 // gains nothing from this (its limit sets the pace, not the cores) and keeps interleaved indexes,
-// whose event times advance together, as does an endless one.
+// whose event times advance together, as does an endless one, and one subtask alone reads all.
 
 /** The most indexes in a subtask's initial split (later ones are sized by its rate: jobmanager/source-coordinator.ts). */
 export const MAX_INITIAL_SPLIT_INDEXES = 50_000;
@@ -12,8 +12,8 @@ export const MAX_INITIAL_SPLIT_INDEXES = 50_000;
 const SPLITS_PER_SUBTASK = 16;
 
 /** Whether the generator's splits are handed out on request (`count` null or Infinity: endless). */
-export function splitsOnRequest(count: number | null, ratePerSecond: number | undefined): boolean {
-  return count !== null && Number.isFinite(count) && ratePerSecond === undefined;
+export function splitsOnRequest(count: number | null, ratePerSecond: number | undefined, parallelism: number): boolean {
+  return parallelism > 1 && count !== null && Number.isFinite(count) && ratePerSecond === undefined;
 }
 
 /** Indexes in each subtask's initial split (and the first the enumerator hands out) for `count` indexes read by `parallelism` subtasks. */

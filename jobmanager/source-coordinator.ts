@@ -84,7 +84,9 @@ function onRequestCount(vertex: JobVertex): number | undefined {
   const head = vertex.operators[0];
   if (head?.kind !== 'source') return undefined;
   const c = head.config as SourceConfig;
-  return c.sourceKind === 'datagen' && splitsOnRequest(c.count, c.ratePerSecond) ? (c.count as number) : undefined;
+  return c.sourceKind === 'datagen' && splitsOnRequest(c.count, c.ratePerSecond, vertex.parallelism)
+    ? (c.count as number)
+    : undefined;
 }
 
 /**
@@ -120,7 +122,7 @@ export function unassignedFrom(vertex: JobVertex, saved: CheckpointMetadataOpera
   const head = vertex.operators[0];
   if (saved?.coordinatorState === undefined || head?.kind !== 'source') return undefined;
   const c = head.config as SourceConfig;
-  if (c.sourceKind !== 'datagen' || splitsOnRequest(c.count, c.ratePerSecond)) return undefined;
+  if (c.sourceKind !== 'datagen' || splitsOnRequest(c.count, c.ratePerSecond, vertex.parallelism)) return undefined;
   return parseEnumeratorState(saved.coordinatorState, c.count ?? Infinity, head.name).next;
 }
 

@@ -240,7 +240,7 @@ export function createSourceReader(
     }
     case 'datagen': {
       const s = source as { generatorFunction: (index: number) => unknown; count: number; ratePerSecond?: number };
-      if (requester && splitsOnRequest(s.count, s.ratePerSecond)) {
+      if (requester && splitsOnRequest(s.count, s.ratePerSecond, p)) {
         const { start, end } = initialSplit(s.count, p, i);
         return new RequestedSplitsReader(
           { next: start, end, stride: 1 },
@@ -251,7 +251,7 @@ export function createSourceReader(
         );
       }
       const rate = s.ratePerSecond === undefined ? undefined : s.ratePerSecond / p;
-      // Rate-limited or endless: interleaved, subtask i generates indexes i, i + p, ... Generators derive
+      // Rate-limited, endless or alone: interleaved, subtask i generates indexes i, i + p, ... Generators derive
       // event time from the index, so contiguous ranges would put the subtasks' event times count / p
       // apart: the slowest watermark would hold every later window's state until the end.
       return new InterleavedReader(i, p, s.count, s.generatorFunction, rate, services, operatorName);

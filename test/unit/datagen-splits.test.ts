@@ -144,7 +144,7 @@ describe('DataGeneratorSource splits handed out on request', () => {
     const count = 5000;
     for (const [from, to] of [
       [2, 3],
-      [3, 1],
+      [3, 2],
     ] as const) {
       const e = new TestEnumerator(count, from);
       const before = onRequest(count, from, e);
@@ -169,6 +169,14 @@ describe('DataGeneratorSource splits handed out on request', () => {
       }
       expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, k) => k));
     }
+  });
+
+  it('reads interleaved, asking nothing, when alone', () => {
+    const e = new TestEnumerator(100, 1);
+    const [r] = onRequest(100, 1, e);
+    expect(r!.start).toBeUndefined();
+    expect(read(r!, Infinity)).toEqual(Array.from({ length: 100 }, (_, k) => k));
+    expect(e.requests).toEqual([]);
   });
 
   it('a rate-limited generator restored from ranges handed out on request takes what was not handed out, interleaved', () => {

@@ -99,6 +99,8 @@ describe('SourceCoordinator', () => {
     expect(unassignedFrom(vertex(1000, 3, 50), saved)).toBe(700);
     expect(unassignedFrom(vertex(500, 3, 50), saved)).toBe(500);
     expect(unassignedFrom(vertex(1000, 3), saved)).toBeUndefined();
+    // Alone, a subtask reads interleaved (stride 1): it takes the rest itself.
+    expect(unassignedFrom(vertex(1000, 1), saved)).toBe(700);
     expect(unassignedFrom(vertex(1000, 3, 50), metadata({}).operators[0])).toBeUndefined();
   });
 
