@@ -140,7 +140,7 @@ class IndexedReader implements SourceReader {
   }
 }
 
-/** A rate-limited or endless generator: subtask i of p generates the indexes i, i + p, ... */
+/** A rate-limited, endless or lone generator: subtask i of p generates the indexes i, i + p, ... */
 class InterleavedReader extends IndexedReader {
   constructor(
     private readonly index: number,

@@ -35,6 +35,37 @@ function indexesOf(dir: string): { indexes: number[]; bySubtask: Map<number, num
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** The generator's entry in a savepoint's `_metadata`. */
+const sourceOf = (metadata: { operators: Array<{ uid?: string; coordinatorState?: any }> }) =>
+  metadata.operators.find((o) => o.uid === 'indexes')!;
+
+/**
+ * Runs the job at parallelism 2 into `out` until more than `lines` records are committed, then
+ * stops it with a savepoint; returns the savepoint's directory and `_metadata`.
+ */
+async function runThenStop(c: TestCluster, out: string, args: string[], lines: number) {
+  const jobId = await c.submit(JOB, [out, ...args], 2);
+  await c.waitFor('output before the stop', async () => readCommittedLines(out).length > lines, 60_000);
+  const sp = await stopWithSavepoint(c, jobId, { targetDirectory: `${out}-savepoints` });
+  expect(sp.failure).toBeUndefined();
+  expect((await c.job(jobId)).state).toBe('FINISHED');
+  const location = sp.location!;
+  return { location, metadata: JSON.parse(readFileSync(join(location, '_metadata'), 'utf8')) };
+}
+
+/** Resumes the job from `savepointPath`; with the run before, it must have written every index of `n` once. */
+async function resumeReadsEachOnce(
+  c: TestCluster,
+  out: string,
+  args: string[],
+  n: number,
+  opts: { parallelism: number; savepointPath: string },
+): Promise<void> {
+  const jobId = await submitFrom(c, JOB, [out, ...args], opts);
+  expect((await c.waitForJob(jobId, ['FINISHED'], 60_000)).state).toBe('FINISHED');
+  expect(indexesOf(out).indexes).toEqual(range(n));
+}
+
 describe('splits handed out on request', () => {
   it('a slower subtask reads less, and a failure restores every index exactly once', async () => {
     const c = await shared();
@@ -56,70 +87,47 @@ describe('splits handed out on request', () => {
     const c = await shared();
     const out = join(c.dir, 'resume');
     const N = 80_000;
-    const args = (p: string) => [out, String(N), '200', p, p, '-1'];
-    const a = await c.submit(JOB, args('40'), 2);
-    await c.waitFor('output before the stop', async () => readCommittedLines(out).length > 5000, 60_000);
-    const sp = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp-resume') });
-    expect(sp.failure).toBeUndefined();
-    expect((await c.job(a)).state).toBe('FINISHED');
-    const before = indexesOf(out).indexes.length;
-    expect(before).toBeLessThan(N);
-    const meta = JSON.parse(readFileSync(join(sp.location!, '_metadata'), 'utf8'));
-    const source = meta.operators.find((o: { uid?: string }) => o.uid === 'indexes');
-    expect(source.coordinatorState.next).toBeGreaterThan(0);
-    expect(source.coordinatorState.next).toBeLessThanOrEqual(N);
-    const b = await submitFrom(c, JOB, args('5'), { parallelism: 3, savepointPath: sp.location! });
-    expect((await c.waitForJob(b, ['FINISHED'], 60_000)).state).toBe('FINISHED');
-    expect(indexesOf(out).indexes).toEqual(range(N));
+    const args = (p: string) => [String(N), '200', p, p, '-1'];
+    const sp = await runThenStop(c, out, args('40'), 5000);
+    expect(indexesOf(out).indexes.length).toBeLessThan(N);
+    const { next } = sourceOf(sp.metadata).coordinatorState;
+    expect(next).toBeGreaterThan(0);
+    expect(next).toBeLessThanOrEqual(N);
+    await resumeReadsEachOnce(c, out, args('5'), N, { parallelism: 3, savepointPath: sp.location });
   }, 120_000);
 
   it('a rate-limited job resumes without its limit: its interleaved splits are read as restored', async () => {
     const c = await shared();
     const out = join(c.dir, 'unlimited');
     const N = 30_000;
-    const a = await c.submit(JOB, [out, String(N), '200', '0', '0', '-1', '10000'], 2);
-    await c.waitFor('output before the stop', async () => readCommittedLines(out).length > 3000, 60_000);
-    const sp = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp-unlimited') });
-    expect(sp.failure).toBeUndefined();
-    const meta = JSON.parse(readFileSync(join(sp.location!, '_metadata'), 'utf8'));
-    expect(meta.operators.find((o: { uid?: string }) => o.uid === 'indexes').coordinatorState).toBeUndefined();
-    const b = await submitFrom(c, JOB, [out, String(N), '200', '0', '0', '-1'], {
+    const sp = await runThenStop(c, out, [String(N), '200', '0', '0', '-1', '10000'], 3000);
+    expect(sourceOf(sp.metadata).coordinatorState).toBeUndefined();
+    await resumeReadsEachOnce(c, out, [String(N), '200', '0', '0', '-1'], N, {
       parallelism: 2,
-      savepointPath: sp.location!,
+      savepointPath: sp.location,
     });
-    expect((await c.waitForJob(b, ['FINISHED'], 60_000)).state).toBe('FINISHED');
-    expect(indexesOf(out).indexes).toEqual(range(N));
   }, 120_000);
 
   it('a job that gains a rate limit shares out, interleaved, what its enumerator had not handed out', async () => {
     const c = await shared();
     const out = join(c.dir, 'limited');
     const N = 40_000;
-    const a = await c.submit(JOB, [out, String(N), '200', '40', '40', '-1'], 2);
-    await c.waitFor('output before the stop', async () => readCommittedLines(out).length > 5000, 60_000);
-    const sp = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp-limited') });
-    expect(sp.failure).toBeUndefined();
+    const sp = await runThenStop(c, out, [String(N), '200', '40', '40', '-1'], 5000);
     expect(indexesOf(out).indexes.length).toBeLessThan(N);
-    const b = await submitFrom(c, JOB, [out, String(N), '200', '0', '0', '-1', '20000'], {
+    await resumeReadsEachOnce(c, out, [String(N), '200', '0', '0', '-1', '20000'], N, {
       parallelism: 3,
-      savepointPath: sp.location!,
+      savepointPath: sp.location,
     });
-    expect((await c.waitForJob(b, ['FINISHED'], 60_000)).state).toBe('FINISHED');
-    expect(indexesOf(out).indexes).toEqual(range(N));
   }, 120_000);
 
   it('refuses a savepoint whose enumerator state is damaged, with a clear error', async () => {
     const c = await shared();
     const out = join(c.dir, 'damaged');
-    const a = await c.submit(JOB, [out, '200000', '200', '20', '20', '-1'], 2);
-    await c.waitFor('output before the stop', async () => readCommittedLines(out).length > 1000, 60_000);
-    const sp = await stopWithSavepoint(c, a, { targetDirectory: join(c.dir, 'sp-damaged') });
-    expect(sp.failure).toBeUndefined();
-    const file = join(sp.location!, '_metadata');
-    const meta = JSON.parse(readFileSync(file, 'utf8'));
-    meta.operators.find((o: { uid?: string }) => o.uid === 'indexes').coordinatorState = { next: 'soon' };
-    writeFileSync(file, JSON.stringify(meta));
-    const res = await runFrom(c, JOB, [out, '200000', '200', '20', '20', '-1'], { savepointPath: sp.location! });
+    const args = ['200000', '200', '20', '20', '-1'];
+    const sp = await runThenStop(c, out, args, 1000);
+    sourceOf(sp.metadata).coordinatorState = { next: 'soon' };
+    writeFileSync(join(sp.location, '_metadata'), JSON.stringify(sp.metadata));
+    const res = await runFrom(c, JOB, [out, ...args], { savepointPath: sp.location });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain("split enumerator state of source 'Source: Indexes' is not valid");
     expect((await c.rest('/overview')).status).toBe(200);

@@ -4,8 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckpointMetadata, CheckpointMetadataOperator } from '../../common/checkpoint.js';
+import type { CheckpointMetadataOperator } from '../../common/checkpoint.js';
 import type { JobGraph } from '../../common/jobgraph.js';
+import { savepointMetadata } from '../helpers/descriptors.js';
 import {
   checkStateMapping,
   loadExternalRestore,
@@ -46,18 +47,7 @@ function op(
 }
 
 function restoreOf(operators: CheckpointMetadataOperator[]): ExternalRestore {
-  const metadata: CheckpointMetadata = {
-    format: 'weir-checkpoint',
-    version: 1,
-    jobId: 'j',
-    checkpointId: 3,
-    timestamp: 0,
-    completedAt: 0,
-    savepoint: true,
-    operators,
-    stateSize: 0,
-  };
-  return { metadata, dir: '/sp/savepoint-abc' };
+  return { metadata: savepointMetadata(operators), dir: '/sp/savepoint-abc' };
 }
 
 function graph(ops: Array<{ id: string; maxParallelism?: number }>): JobGraph {

@@ -8,6 +8,7 @@ import { splitSize } from '../../common/generator-splits.js';
 import type { JobVertex } from '../../common/jobgraph.js';
 import { SourceCoordinator, checkEnumeratorStates, unassignedFrom } from '../../jobmanager/source-coordinator.js';
 import { mulberry32 } from '../reference/random.js';
+import { savepointMetadata } from '../helpers/descriptors.js';
 
 const OP = 'op-gen';
 
@@ -30,19 +31,9 @@ function vertex(count: number, parallelism: number, ratePerSecond?: number): Job
 }
 
 function metadata(op: Record<string, unknown> | undefined): CheckpointMetadata {
-  return {
-    format: 'weir-checkpoint',
-    version: 1,
-    jobId: 'j',
-    checkpointId: 3,
-    timestamp: 0,
-    completedAt: 0,
-    savepoint: true,
-    operators: op
-      ? [{ operatorId: OP, name: 'Source: Gen', parallelism: 2, maxParallelism: 128, subtasks: [], ...op }]
-      : [],
-    stateSize: 0,
-  };
+  return savepointMetadata(
+    op ? [{ operatorId: OP, name: 'Source: Gen', parallelism: 2, maxParallelism: 128, subtasks: [], ...op }] : [],
+  );
 }
 
 /** A coordinator whose sends are recorded (and settle at once). */
