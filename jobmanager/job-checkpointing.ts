@@ -225,17 +225,16 @@ export function restoreFor(
   if (restoresAsFinished(exec.vertex, restore.metadata))
     return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators: {}, finished: true };
   const operators: TaskRestoreDescriptor['operators'] = {};
-  for (const op of exec.vertex.operators) {
+  for (const [i, op] of exec.vertex.operators.entries()) {
     const m = restore.metadata.operators.find((x) => x.operatorId === op.id);
-    if (m) operators[op.id] = { parallelism: m.parallelism, maxParallelism: m.maxParallelism, subtasks: m.subtasks };
+    if (!m) continue;
+    const from = i === 0 ? unassignedFrom(exec.vertex, m) : undefined;
+    operators[op.id] = {
+      parallelism: m.parallelism,
+      maxParallelism: m.maxParallelism,
+      subtasks: m.subtasks,
+      ...(from !== undefined ? { unassignedFrom: from } : {}),
+    };
   }
-  const head = exec.vertex.operators[0]!;
-  const from =
-    operators[head.id] &&
-    unassignedFrom(
-      exec.vertex,
-      restore.metadata.operators.find((x) => x.operatorId === head.id),
-    );
-  if (from !== undefined) operators[head.id]!.unassignedFrom = from;
   return { checkpointId: restore.metadata.checkpointId, dir: restore.dir, operators };
 }

@@ -79,63 +79,57 @@ class GeneratorSplitEnumerator {
   }
 }
 
-/** The generator's count when its splits are handed out on request. */
-function onRequestCount(vertex: JobVertex): number | undefined {
+/** A vertex headed by a bounded or endless generator: its count (Infinity: endless) and how it splits. */
+function generatorOf(vertex: JobVertex): { id: string; name: string; count: number; onRequest: boolean } | undefined {
   const head = vertex.operators[0];
   if (head?.kind !== 'source') return undefined;
   const c = head.config as SourceConfig;
-  return c.sourceKind === 'datagen' && splitsOnRequest(c.count, c.ratePerSecond, vertex.parallelism)
-    ? (c.count as number)
-    : undefined;
+  if (c.sourceKind !== 'datagen') return undefined;
+  const onRequest = splitsOnRequest(c.count, c.ratePerSecond, vertex.parallelism);
+  return { id: head.id, name: head.name, count: c.count ?? Infinity, onRequest };
 }
 
+const savedOf = (restore: CheckpointMetadata | undefined, operatorId: string) =>
+  restore?.operators.find((o) => o.operatorId === operatorId);
+
 /**
- * The enumerator a job attempt starts with. Without state for the source in the snapshot, the
- * subtasks start with their initial ranges (the same ones they compute) and it hands out the rest.
- * State from a snapshot whose source read interleaved splits (taken before splits were handed out)
- * has no enumerator state: the subtasks' restored splits hold every index left, so it has none.
+ * The enumerator a job attempt starts with, for a generator that hands out splits on request.
+ * Without state for the source in the snapshot, the subtasks start with their initial ranges (the
+ * same ones they compute) and it hands out the rest. A snapshot whose source read interleaved
+ * splits (taken before splits were handed out) has no enumerator state: the subtasks' restored
+ * splits hold every index left, so it has none.
  */
 function enumeratorFor(
   vertex: JobVertex,
-  count: number,
   restore: CheckpointMetadata | undefined,
-): GeneratorSplitEnumerator {
-  const head = vertex.operators[0]!;
+): GeneratorSplitEnumerator | undefined {
+  const g = generatorOf(vertex);
+  if (!g?.onRequest) return undefined;
   const p = vertex.parallelism;
-  const saved = restore?.operators.find((o) => o.operatorId === head.id);
-  if (!saved) return new GeneratorSplitEnumerator(initialSplit(count, p, p - 1).end, count, p, splitSize(count, p));
-  if (saved.coordinatorState === undefined) return new GeneratorSplitEnumerator(count, count, p, undefined);
-  return new GeneratorSplitEnumerator(
-    parseEnumeratorState(saved.coordinatorState, count, head.name).next,
-    count,
-    p,
-    undefined,
-  );
+  const saved = savedOf(restore, g.id);
+  if (!saved)
+    return new GeneratorSplitEnumerator(initialSplit(g.count, p, p - 1).end, g.count, p, splitSize(g.count, p));
+  const next =
+    saved.coordinatorState === undefined ? g.count : parseEnumeratorState(saved.coordinatorState, g.count, g.name).next;
+  return new GeneratorSplitEnumerator(next, g.count, p, undefined);
 }
 
 /**
- * A generator that reads interleaved indexes (rate-limited or endless), restored from a snapshot
- * whose enumerator state says what it had not handed out yet: the first such index, which its
- * subtasks then share out (TaskRestoreDescriptor's unassignedFrom).
+ * A generator that reads interleaved indexes (rate-limited, endless or alone), restored from a
+ * snapshot whose enumerator state says what it had not handed out yet: the first such index, which
+ * its subtasks then share out (TaskRestoreDescriptor's unassignedFrom).
  */
 export function unassignedFrom(vertex: JobVertex, saved: CheckpointMetadataOperator | undefined): number | undefined {
-  const head = vertex.operators[0];
-  if (saved?.coordinatorState === undefined || head?.kind !== 'source') return undefined;
-  const c = head.config as SourceConfig;
-  if (c.sourceKind !== 'datagen' || splitsOnRequest(c.count, c.ratePerSecond, vertex.parallelism)) return undefined;
-  return parseEnumeratorState(saved.coordinatorState, c.count ?? Infinity, head.name).next;
+  const g = generatorOf(vertex);
+  if (!g || g.onRequest || saved?.coordinatorState === undefined) return undefined;
+  return parseEnumeratorState(saved.coordinatorState, g.count, g.name).next;
 }
 
 /** Checks the enumerator states of a snapshot against the job that is to start from it; throws what is wrong. */
 export function checkEnumeratorStates(vertices: readonly JobVertex[], restore: CheckpointMetadata): void {
   for (const v of vertices) {
-    const count = onRequestCount(v);
-    if (count !== undefined) enumeratorFor(v, count, restore);
-    else
-      unassignedFrom(
-        v,
-        restore.operators.find((o) => o.operatorId === v.operators[0]?.id),
-      );
+    enumeratorFor(v, restore);
+    unassignedFrom(v, savedOf(restore, v.operators[0]!.id));
   }
 }
 
@@ -149,7 +143,7 @@ export interface SourceCoordinatorContext {
 export class SourceCoordinator {
   /** By source operator id. */
   private enumerators = new Map<string, GeneratorSplitEnumerator>();
-  /** The last call queued for each subtask. */
+  /** The last call queued for each subtask of the attempt (cleared with it). */
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -161,8 +155,8 @@ export class SourceCoordinator {
   reset(vertices: readonly JobVertex[], restore: CheckpointMetadata | undefined): void {
     const enumerators = new Map<string, GeneratorSplitEnumerator>();
     for (const v of vertices) {
-      const count = onRequestCount(v);
-      if (count !== undefined) enumerators.set(v.operators[0]!.id, enumeratorFor(v, count, restore));
+      const e = enumeratorFor(v, restore);
+      if (e) enumerators.set(v.operators[0]!.id, e);
     }
     this.enumerators = enumerators;
     this.queues.clear();
@@ -200,16 +194,12 @@ export class SourceCoordinator {
    * the order is that of the inOrder calls).
    */
   inOrder<T>(executionId: string, call: () => Promise<T>): Promise<T> {
-    const before = this.queues.get(executionId) ?? Promise.resolve();
-    const p = before.then(call, call);
-    const tail = p.then(
-      () => undefined,
-      () => undefined,
+    const p = (this.queues.get(executionId) ?? Promise.resolve()).then(call);
+    // The next call waits for this one's reply, not for its success.
+    this.queues.set(
+      executionId,
+      p.catch(() => undefined),
     );
-    this.queues.set(executionId, tail);
-    void tail.then(() => {
-      if (this.queues.get(executionId) === tail) this.queues.delete(executionId);
-    });
     return p;
   }
 }
