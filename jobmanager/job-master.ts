@@ -460,9 +460,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       );
       return;
     }
-    if (state === 'CANCELED' && this.status === 'RUNNING' && e.state !== 'CANCELING' && !e.terminal) {
+    const canceling = state === 'CANCELING' || state === 'CANCELED';
+    if (canceling && this.status === 'RUNNING' && e.state !== 'CANCELING' && !e.terminal) {
       // Not asked for: its TaskManager lost contact with this JobManager (or shut down). A failure to
-      // recover from, not the end of the job (which would also delete its checkpoints).
+      // recover from, not the end of the job (which would also delete its checkpoints). CANCELING
+      // counts too: taken as asked for, a later loss of that TaskManager ended the job as CANCELED.
       this.onExecutionFailed(
         e,
         'TaskCanceledException',
