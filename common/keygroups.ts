@@ -51,6 +51,8 @@ function murmurMix(code: number): number {
  */
 export function keyGroupOfHashCode(code: number, maxParallelism: number): number {
   const h = murmurMix(code);
+  // A power of two (the default, 128) divides 2^32: the remainder is the low bits.
+  if ((maxParallelism & (maxParallelism - 1)) === 0) return h & (maxParallelism - 1);
   return ((((h >>> 16) % maxParallelism) << 16) | (h & 0xffff)) % maxParallelism;
 }
 

@@ -76,55 +76,19 @@ export class ColumnWriter {
 
   add(value: unknown, timestamp: number | undefined): boolean {
     if (typeof value !== 'object' || value === null) return false;
-    const keys = this.keys;
-    if (keys === null) return this.first(value, timestamp);
+    if (this.keys === null) return this.first(value, timestamp);
     if ((timestamp !== undefined) !== this.hasTimestamps) return false;
-    if (this.arrays) return this.addArray(value, timestamp);
-    if ((value as { constructor?: unknown }).constructor !== Object) return false;
-    const o = value as Record<string, unknown>;
     const n = this.n;
     if (n === this.capacity) this.grow();
-    const cols = this.cols;
-    const kinds = this.kinds;
-    let j = 0;
-    for (const k in o) {
-      if (keys[j] !== k) return false;
-      const v = o[k];
-      if (typeof v !== 'number') return false;
-      if (kinds[j] !== KIND_FLOAT64) this.fit(j, v);
-      cols[j]![n] = v;
-      j++;
-    }
-    if (j !== keys.length) return false;
+    if (!this.adder(value, n, this.cols, this.kinds, this)) return false;
     if (timestamp !== undefined) this.timestamps![n] = timestamp;
     this.n = n + 1;
     this.size += this.recordBytes;
     return true;
   }
 
-  /** add() for a buffer of arrays: one of the same length, numbers at every index (no holes). */
-  private addArray(value: object, timestamp: number | undefined): boolean {
-    const cols = this.cols;
-    const width = cols.length;
-    if (!Array.isArray(value) || value.length !== width || value.constructor !== Array) return false;
-    const a = value as unknown[];
-    const n = this.n;
-    if (n === this.capacity) this.grow();
-    const kinds = this.kinds;
-    for (let j = 0; j < width; j++) {
-      const v = a[j];
-      if (typeof v !== 'number') return false;
-      if (kinds[j] !== KIND_FLOAT64) this.fit(j, v);
-      cols[j]![n] = v;
-    }
-    if (timestamp !== undefined) this.timestamps![n] = timestamp;
-    this.n = n + 1;
-    this.size += this.recordBytes;
-    return true;
-  }
-
-  /** Widens integer column `j` if `v` is not an integer it holds. */
-  private fit(j: number, v: number): void {
+  /** Widens integer column `j` if `v` is not an integer it holds (called by the compiled adders). */
+  fit(j: number, v: number): void {
     const kind = this.kinds[j]!;
     if (!isInt32(v)) this.widen(j, KIND_FLOAT64);
     else if (v < LOWEST[kind]! || v > HIGHEST[kind]!)
@@ -159,6 +123,7 @@ export class ColumnWriter {
       this.keys = this.lastKeys;
     }
     const keys = this.keys!;
+    this.adder = adderOf(keys, this.arrays);
     this.hasTimestamps = timestamp !== undefined;
     const perRecord = 4 * keys.length + (this.hasTimestamps ? 8 : 0);
     this.capacity = Math.max(16, Math.ceil(this.segmentSize / perRecord) + 1);
@@ -184,6 +149,8 @@ export class ColumnWriter {
 
   /** Whether the buffer's records are arrays (keys are then their indices, written nowhere). */
   private arrays = false;
+  /** Checks a record against the buffer's shape and writes it at an index: compiled per shape. */
+  private adder: ColumnsAdder = rejectAll;
   private lastKeys: string[] | null = null;
   private keyBytes: Uint8Array[] = [];
   private readonly intColumns: Int32Array[] = [];
@@ -325,10 +292,50 @@ function varuintBytes(v: number): number {
   return n;
 }
 
+/**
+ * Writes record `value` at index `n` of the columns if it has the shape the adder was compiled
+ * for, else returns false (what it may have written at `n` is overwritten by the next record).
+ */
+type ColumnsAdder = (value: object, n: number, cols: Column[], kinds: number[], writer: ColumnWriter) => boolean;
+
+/** Compiled adders and decoders kept per shape; past this many, a stream of ever new shapes starts them afresh. */
+const MAX_SHAPES = 1024;
+const rejectAll: ColumnsAdder = () => false;
+const adders = new Map<string, ColumnsAdder>();
+
+/**
+ * A record's fields are read by name (or index) in code compiled once per shape: a generic loop's
+ * keyed loads and stores cost several times what the numbers' writes do. An object's own
+ * enumerable keys must still be exactly the shape's, in its order (for-in lists them as the
+ * decoder's literal will, integer-like keys first); an array's length and constructor say as much.
+ */
+function adderOf(keys: string[], arrays: boolean): ColumnsAdder {
+  const id = arrays ? String(keys.length) : JSON.stringify(keys);
+  let a = adders.get(id);
+  if (a === undefined) {
+    if (adders.size >= MAX_SHAPES) adders.clear();
+    const m = keys.length;
+    const field = (j: number) => (arrays ? `value[${j}]` : `value[${JSON.stringify(keys[j])}]`);
+    const check = arrays
+      ? `if (!Array.isArray(value) || value.length !== ${m} || value.constructor !== Array) return false;`
+      : `if (value.constructor !== Object) return false;
+         let j = 0;
+         for (const k in value) { if (j === ${m} || k !== keys[j]) return false; j++; }
+         if (j !== ${m}) return false;`;
+    const loads = keys.map((_, j) => `const v${j} = ${field(j)}; if (typeof v${j} !== 'number') return false;`);
+    const stores = keys.map(
+      (_, j) => `if (kinds[${j}] !== ${KIND_FLOAT64}) writer.fit(${j}, v${j}); cols[${j}][n] = v${j};`,
+    );
+    const body = `return function add(value, n, cols, kinds, writer) { ${check} ${loads.join(' ')} ${stores.join(' ')} return true; };`;
+    a = new Function('keys', body)(keys) as ColumnsAdder;
+    adders.set(id, a);
+  }
+  return a;
+}
+
 type ColumnsDecoder = (cols: Column[], n: number, out: unknown[]) => void;
 
 const decoders = new Map<string, ColumnsDecoder>();
-const MAX_DECODERS = 1024;
 
 /**
  * Builds the records as the row decoder's compiled shapes do, with an object literal of the same
@@ -339,7 +346,7 @@ function decoderOf(keys: string[], arrays: boolean): ColumnsDecoder {
   const id = arrays ? String(keys.length) : JSON.stringify(keys);
   let d = decoders.get(id);
   if (d === undefined) {
-    if (decoders.size >= MAX_DECODERS) decoders.clear();
+    if (decoders.size >= MAX_SHAPES) decoders.clear();
     const locals = keys.map((_, j) => `const c${j} = cols[${j}];`).join(' ');
     const record = arrays
       ? `[${keys.map((_, j) => `c${j}[i]`).join(', ')}]`
