@@ -3,9 +3,9 @@
 // (main and slot threads) while the last run's tasks ran (every subtask RUNNING to the last
 // FINISHED, the window the benchmarks time), idle time included.
 //   npm run build && node dist/bench/profile.js [records=10000000] [parallelism=1]
-//     [--query q5|q7] [--slots N] [-D key=value ...] [-- node flags...]
+//     [--query q5|q7|q8] [--slots N] [-D key=value ...] [-- node flags...]
 // Without --query the job is the keyed count (bench/jobs/keyed-count.ts); with it, that Nexmark
-// query (bench/jobs/nexmark.ts) over `records` events. The cluster has `parallelism` TaskManagers
+// query (bench/jobs/nexmark.ts, q8 bench/jobs/nexmark-q8.ts) over `records` events. The cluster has `parallelism` TaskManagers
 // of one slot, or with --slots, parallelism / N TaskManagers of N slots. Parallelism 1 chains the
 // whole job into one task. -D sets configuration, as `weir` does. The .cpuprofile files stay in
 // a temp directory (printed) for Chrome DevTools or speedscope.
@@ -38,8 +38,14 @@ async function main(): Promise<void> {
   const query = values.query;
   if (!Number.isInteger(slots) || slots < 1 || parallelism % slots !== 0)
     throw new Error(`--slots must divide the parallelism (${parallelism}), got ${String(values.slots)}`);
-  const job = query === undefined ? 'bench/jobs/keyed-count.ts' : 'bench/jobs/nexmark.ts';
-  const jobArgs = (n: number) => (query === undefined ? [String(n), String(DEFAULT_KEYS)] : [query, String(n)]);
+  const job =
+    query === undefined
+      ? 'bench/jobs/keyed-count.ts'
+      : query === 'q8'
+        ? 'bench/jobs/nexmark-q8.ts'
+        : 'bench/jobs/nexmark.ts';
+  const jobArgs = (n: number) =>
+    query === undefined ? [String(n), String(DEFAULT_KEYS)] : query === 'q8' ? [String(n)] : [query, String(n)];
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
   const config = parseDynamicProperties(values.define ?? []);
   const cluster = await BenchCluster.start({ taskManagers: 0, slots, config });

@@ -5,10 +5,13 @@
 //   (b) Weir at parallelism 1 on one TaskManager;
 //   (c) Weir at parallelism 2 on two TaskManagers (one slot each): the join's keyBy shuffles,
 //       half over gRPC.
-// Each Weir run is checked to deliver exactly as many results as the loop.
+// Measured in rounds (bench/lib/rounds.ts): each round runs the loop, then (b) and (c) on clusters
+// started for them, so a ratio compares runs minutes apart at most; the median of the rounds'
+// ratios is reported. Each Weir run is checked to deliver exactly as many results as the loop.
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
-import { BenchCluster } from '../lib/cluster.js';
+import type { BenchCluster } from '../lib/cluster.js';
+import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { newUserChecksum, q8Loop } from './nexmark-q8-loop.js';
@@ -47,32 +50,27 @@ function runWeir(
   );
 }
 
-async function measureWeir(
+/** One variant: per round, a warm-up run and a measured one on the round's cluster. */
+function weirVariant(
   options: BenchOptions,
   label: string,
   taskManagers: number,
   parallelism: number,
   events: number,
-  expected: number,
-): Promise<WeirRun[]> {
-  options.log(`${label}: starting ${taskManagers} TaskManager(s) with 1 slot each`);
-  const cluster = await BenchCluster.start({ taskManagers, slots: 1 });
-  try {
-    const jarId = await cluster.upload(await cluster.bundle(JOB));
-    await runWeir(cluster, jarId, Math.min(events, WARMUP_EVENTS), parallelism, undefined);
-    const runs: WeirRun[] = [];
-    for (let r = 0; r < options.repetitions; r++) {
-      const run = await runWeir(cluster, jarId, events, parallelism, expected);
-      runs.push(run);
+  expected: () => number,
+): RoundVariant<WeirRun> {
+  return {
+    label,
+    shape: { taskManagers, slots: 1 },
+    async measure({ cluster, jarId }) {
+      await runWeir(cluster, jarId, Math.min(events, WARMUP_EVENTS), parallelism, undefined);
+      const run = await runWeir(cluster, jarId, events, parallelism, expected());
       options.log(
-        `${label} q8: run ${r + 1}: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s)`,
+        `${label} q8: ${formatCount(run.eventsPerSecond)} events/s (${(run.durationMs / 1000).toFixed(2)} s); tasks: ${run.vertices.join(' | ')}`,
       );
-    }
-    options.log(`${label} q8 tasks: ${runs[0]?.vertices.join(' | ')}`);
-    return runs;
-  } finally {
-    await cluster.stop();
-  }
+      return run;
+    },
+  };
 }
 
 export const nexmarkQ8: Benchmark = {
@@ -82,36 +80,46 @@ export const nexmarkQ8: Benchmark = {
   async run(options: BenchOptions): Promise<BenchmarkResult> {
     const events = Math.max(20_000, Math.round(EVENTS * options.scale));
 
-    // (a)
+    // (a) once to warm up in this process, then once per round before (b) and (c).
     loop(Math.min(events, WARMUP_EVENTS));
     const loopRates: number[] = [];
     let expected = 0;
-    for (let r = 0; r < options.repetitions; r++) {
-      const [ms, results] = loop(events);
-      expected = results;
-      loopRates.push(perSecond(events, ms));
-    }
-    if (expected === 0) throw new Error('the q8 loop produced no results: the benchmark would measure nothing');
-    options.log(
-      `(a) q8 loop: ${loopRates.map(formatCount).join(', ')} events/s, ${expected} results (checksum ${newUserChecksum()})`,
+    const rounds = await measureInRounds(
+      options,
+      JOB,
+      {
+        b: weirVariant(options, '(b) Weir p1', 1, 1, events, () => expected),
+        c: weirVariant(options, '(c) Weir p2', 2, 2, events, () => expected),
+      },
+      () => {
+        const [ms, results] = loop(events);
+        if (results === 0) throw new Error('the q8 loop produced no results: the benchmark would measure nothing');
+        expected = results;
+        loopRates.push(perSecond(events, ms));
+        options.log(
+          `(a) q8 loop: ${formatCount(loopRates.at(-1)!)} events/s, ${expected} results (checksum ${newUserChecksum()})`,
+        );
+      },
     );
-
-    // (b), (c)
-    const chained = await measureWeir(options, '(b) Weir p1', 1, 1, events, expected);
-    const shuffled = await measureWeir(options, '(c) Weir p2', 2, 2, events, expected);
-
+    const chained = rounds.b;
+    const shuffled = rounds.c;
     const a = median(loopRates);
     const bRates = chained.map((r) => r.eventsPerSecond);
     const cRates = shuffled.map((r) => r.eventsPerSecond);
     const b = median(bRates);
     const c = median(cRates);
+    const ratios = {
+      bOverA: medianRatio(bRates, loopRates),
+      cOverA: medianRatio(cRates, loopRates),
+      cOverB: medianRatio(cRates, bRates),
+    };
     const figures: Figure[] = [
       { name: 'q8 (a) hand-written loop', value: a, unit: 'events/s', note: medianNote(loopRates) },
       { name: 'q8 (b) Weir p1', value: b, unit: 'events/s', note: medianNote(bRates) },
       { name: 'q8 (c) Weir p2, 2 TaskManagers', value: c, unit: 'events/s', note: medianNote(cRates) },
-      { name: 'q8 b/a', value: b / a, unit: 'ratio' },
-      { name: 'q8 c/a', value: c / a, unit: 'ratio' },
-      { name: 'q8 c/b', value: c / b, unit: 'ratio' },
+      { name: 'q8 b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates) },
+      { name: 'q8 c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
+      { name: 'q8 c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates) },
     ];
     return {
       benchmark: this.name,
@@ -123,7 +131,7 @@ export const nexmarkQ8: Benchmark = {
         sizeMs: SIZE_MS,
         expectedResults: expected,
         eventsPerSecond: { a, b, c },
-        ratios: { bOverA: b / a, cOverA: c / a, cOverB: c / b },
+        ratios,
         runs: { a: loopRates, b: chained, c: shuffled },
       },
     };
