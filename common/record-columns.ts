@@ -310,10 +310,7 @@ const adders = new Map<string, ColumnsAdder>();
  * decoder's literal will, integer-like keys first); an array's length and constructor say as much.
  */
 function adderOf(keys: string[], arrays: boolean): ColumnsAdder {
-  const id = arrays ? String(keys.length) : JSON.stringify(keys);
-  let a = adders.get(id);
-  if (a === undefined) {
-    if (adders.size >= MAX_SHAPES) adders.clear();
+  return perShape(adders, keys, arrays, () => {
     const m = keys.length;
     const field = (j: number) => (arrays ? `value[${j}]` : `value[${JSON.stringify(keys[j])}]`);
     const check = arrays
@@ -327,10 +324,20 @@ function adderOf(keys: string[], arrays: boolean): ColumnsAdder {
       (_, j) => `if (kinds[${j}] !== ${KIND_FLOAT64}) writer.fit(${j}, v${j}); cols[${j}][n] = v${j};`,
     );
     const body = `return function add(value, n, cols, kinds, writer) { ${check} ${loads.join(' ')} ${stores.join(' ')} return true; };`;
-    a = new Function('keys', body)(keys) as ColumnsAdder;
-    adders.set(id, a);
+    return new Function('keys', body)(keys) as ColumnsAdder;
+  });
+}
+
+/** The function compiled for a shape (an object's keys, or an array's length), compiled on first use. */
+function perShape<F>(cache: Map<string, F>, keys: string[], arrays: boolean, compile: () => F): F {
+  const id = arrays ? String(keys.length) : JSON.stringify(keys);
+  let f = cache.get(id);
+  if (f === undefined) {
+    if (cache.size >= MAX_SHAPES) cache.clear();
+    f = compile();
+    cache.set(id, f);
   }
-  return a;
+  return f;
 }
 
 type ColumnsDecoder = (cols: Column[], n: number, out: unknown[]) => void;
@@ -343,18 +350,18 @@ const decoders = new Map<string, ColumnsDecoder>();
  * array literals of their length.
  */
 function decoderOf(keys: string[], arrays: boolean): ColumnsDecoder {
-  const id = arrays ? String(keys.length) : JSON.stringify(keys);
-  let d = decoders.get(id);
-  if (d === undefined) {
-    if (decoders.size >= MAX_SHAPES) decoders.clear();
+  return perShape(decoders, keys, arrays, () => {
     const locals = keys.map((_, j) => `const c${j} = cols[${j}];`).join(' ');
     const record = arrays
       ? `[${keys.map((_, j) => `c${j}[i]`).join(', ')}]`
       : `{ ${keys.map((k, j) => `${JSON.stringify(k)}: c${j}[i]`).join(', ')} }`;
-    d = new Function('cols', 'n', 'out', `${locals} for (let i = 0; i < n; i++) out[i] = ${record};`) as ColumnsDecoder;
-    decoders.set(id, d);
-  }
-  return d;
+    return new Function(
+      'cols',
+      'n',
+      'out',
+      `${locals} for (let i = 0; i < n; i++) out[i] = ${record};`,
+    ) as ColumnsDecoder;
+  });
 }
 
 const arrayKeyLists: string[][] = [];
