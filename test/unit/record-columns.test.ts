@@ -168,6 +168,28 @@ describe('column buffers', () => {
     }
   });
 
+  it('take any other key, however it must be quoted, and keep a different key order out', () => {
+    // Records are written and read by code compiled per shape, with the keys in its source text.
+    const keys = ['a"b', 'back\\slash', 'new\nline', '${x}', '`', '\u2028', 'accentué', '10', '2', 'constructor2'];
+    const values = Array.from({ length: 50 }, (_, i) => Object.fromEntries(keys.map((k, j) => [k, i * 10 + j])));
+    const bytes = encodeRecords(values, null);
+    expect(bytes[0]).toBe(FORMAT_COLUMNS);
+    expectSame(decodeRecords(bytes).values, values);
+    // The same keys in another order are another shape: that buffer goes to rows, the order kept.
+    const reordered = [
+      values[0],
+      Object.fromEntries(
+        keys
+          .slice()
+          .reverse()
+          .map((k) => [k, 1]),
+      ),
+    ];
+    const mixed = encodeRecords(reordered, null);
+    expect(mixed[0]).toBe(FORMAT_ROWS);
+    expectSame(decodeRecords(mixed).values, reordered as unknown[]);
+  });
+
   it('decode at any byte offset (a buffer inside a larger message)', () => {
     const values = Array.from({ length: 100 }, (_, i) => ({ key: i, value: i + 0.5 }));
     const bytes = encodeRecords(
