@@ -18,6 +18,7 @@ import {
 } from '../../jobmanager/checkpoint/checkpoint-coordinator.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { loadExternalRestore } from '../../jobmanager/checkpoint/savepoint-restore.js';
+import { checkpointSettings } from '../helpers/checkpoint-settings.js';
 
 const JOB = '0123456789abcdef0123456789abcdef';
 const SRC: TaskRef = { executionId: 'e-src', taskManagerId: 'tm-1', taskName: 'Source (1/1)' };
@@ -55,18 +56,6 @@ class FakeGateway implements CheckpointGateway {
   }
 }
 
-function settings(overrides: Partial<CheckpointingSettings> = {}): CheckpointingSettings {
-  return {
-    interval: 60_000,
-    mode: 'EXACTLY_ONCE',
-    timeout: 60_000,
-    minPauseBetweenCheckpoints: 0,
-    tolerableCheckpointFailureNumber: 0,
-    maxConcurrentCheckpoints: 1,
-    ...overrides,
-  };
-}
-
 interface Harness {
   coordinator: CheckpointCoordinator;
   gateway: FakeGateway;
@@ -88,7 +77,7 @@ function harness(
   let running = true;
   const coordinator = new CheckpointCoordinator({
     jobId: JOB,
-    settings: settings(s),
+    settings: checkpointSettings(s),
     storage,
     log: silentLogger(),
     tasks: () => (running ? { trigger: [SRC], ackFrom: [SRC, SINK] } : null),
@@ -696,7 +685,7 @@ describe('CheckpointCoordinator: savepoints', () => {
     const gateway = new FakeGateway();
     const c = new CheckpointCoordinator({
       jobId: JOB,
-      settings: settings({ interval: 0 }),
+      settings: checkpointSettings({ interval: 0 }),
       periodic: false,
       storage,
       log: silentLogger(),

@@ -31,6 +31,7 @@ import {
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { finishedStateProblem, restoresAsFinished } from '../../jobmanager/checkpoint/finished-state.js';
 import { checkStateMapping, SavepointRestoreError } from '../../jobmanager/checkpoint/savepoint-restore.js';
+import { checkpointSettings } from '../helpers/checkpoint-settings.js';
 
 const JOB = 'fedcba9876543210fedcba9876543210';
 const roots: string[] = [];
@@ -91,15 +92,7 @@ function harness(overrides: Partial<CheckpointingSettings> = {}): Harness {
   };
   h.coordinator = new CheckpointCoordinator({
     jobId: JOB,
-    settings: {
-      interval: 60_000,
-      mode: 'EXACTLY_ONCE',
-      timeout: 60_000,
-      minPauseBetweenCheckpoints: 0,
-      tolerableCheckpointFailureNumber: 0,
-      maxConcurrentCheckpoints: 1,
-      ...overrides,
-    },
+    settings: checkpointSettings(overrides),
     storage,
     log: silentLogger(),
     tasks: () => h.plan,

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type {
-  CheckpointingSettings,
   ExternalizedCheckpointRetention,
   OperatorSubtaskStateHandle,
   TaskCheckpointAck,
@@ -26,6 +25,7 @@ import {
 import { SampleWindow } from '../../jobmanager/checkpoint/checkpoint-stats.js';
 import { CheckpointStorage, METADATA_FILE } from '../../jobmanager/checkpoint/checkpoint-storage.js';
 import { jobCheckpointSettings } from '../../jobmanager/checkpoint/checkpointing-settings.js';
+import { checkpointSettings } from '../helpers/checkpoint-settings.js';
 
 const JOB = 'fedcba9876543210fedcba9876543210';
 const SRC: TaskRef = { executionId: 'e-src', taskManagerId: 'tm-1', taskName: 'Source (1/1)' };
@@ -53,16 +53,10 @@ function coordinatorFor(retention: ExternalizedCheckpointRetention | undefined, 
   const storage = new CheckpointStorage(join(root, 'checkpoints', JOB), numRetained, silentLogger());
   const gateway = new Gateway();
   let running = true;
-  const settings: CheckpointingSettings = {
-    interval: 60_000,
-    mode: 'EXACTLY_ONCE',
-    timeout: 60_000,
-    minPauseBetweenCheckpoints: 0,
-    tolerableCheckpointFailureNumber: 0,
-    maxConcurrentCheckpoints: 1,
+  const settings = checkpointSettings({
     numRetained,
     ...(retention ? { externalizedCheckpointRetention: retention } : {}),
-  };
+  });
   const coordinator = new CheckpointCoordinator({
     jobId: JOB,
     settings,

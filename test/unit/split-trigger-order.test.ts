@@ -15,6 +15,7 @@ import type { ResourceManager } from '../../jobmanager/resource-manager.js';
 import { SourceCoordinator } from '../../jobmanager/source-coordinator.js';
 import { unary } from '../../common/rpc.js';
 import { mulberry32 } from '../reference/random.js';
+import { checkpointSettings } from '../helpers/checkpoint-settings.js';
 
 const JOB = 'ab'.repeat(16);
 const dir = mkdtempSync(join(tmpdir(), 'weir-split-order-'));
@@ -74,14 +75,7 @@ describe('splits and checkpoint triggers', () => {
     sources.reset([vertex], undefined);
     const cp = new JobCheckpointing({
       graph,
-      settings: {
-        interval: 60_000,
-        mode: 'EXACTLY_ONCE',
-        timeout: 60_000,
-        minPauseBetweenCheckpoints: 0,
-        tolerableCheckpointFailureNumber: 0,
-        maxConcurrentCheckpoints: 1,
-      },
+      settings: checkpointSettings(),
       checkpointsDir: dir,
       numRetained: 100,
       stateBackend: 'heap',
