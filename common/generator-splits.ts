@@ -7,7 +7,7 @@
 // whose event times advance together, as does an endless one, and one subtask alone reads all.
 
 /** The most indexes in a subtask's initial split (later ones are sized by its rate: jobmanager/source-coordinator.ts). */
-export const MAX_INITIAL_SPLIT_INDEXES = 50_000;
+const MAX_INITIAL_SPLIT_INDEXES = 50_000;
 /** Initial splits are a sixteenth of a subtask's share at most, so a slower subtask can leave some of its share to others. */
 const SPLITS_PER_SUBTASK = 16;
 
