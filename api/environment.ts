@@ -335,7 +335,13 @@ function sourceConfig<T>(source: Source<T> | SourceFunction<T>): SourceConfig {
     return { sourceKind: 'sequence', bounded: true, from: source.from, to: source.to };
   if (source instanceof ElementsSource) return { sourceKind: 'elements', bounded: true, count: source.items.length };
   if (source instanceof FileSource)
-    return { sourceKind: 'file', bounded: true, paths: [...source.paths], format: source.format.kind };
+    return {
+      sourceKind: 'file',
+      bounded: source.discoveryIntervalMs === undefined,
+      paths: [...source.paths],
+      format: source.format.kind,
+      ...(source.discoveryIntervalMs === undefined ? {} : { discoveryIntervalMs: source.discoveryIntervalMs }),
+    };
   if (source instanceof KafkaSource) {
     const topics = source.topics ? [...source.topics] : String(source.topicPattern ?? 'partitions');
     return {

@@ -1,7 +1,10 @@
 // FileSource descriptor (Flink's FileSource.forRecordStreamFormat(new TextLineInputFormat(), path)):
-// bounded, one split per file. Listing directories and reading lines happen in the
-// TaskManager's connector runtime; a split's position (byte offset of the next line) is the
-// source's checkpointed state, so a restored job rereads nothing and skips nothing.
+// one split per file. The JobManager lists the paths and hands the files out to the source's
+// subtasks as they ask (jobmanager/file-split-enumerator.ts); with monitorContinuously it lists
+// them again every interval and the source is endless. A split's position (byte offset of the next
+// line) is the reader's checkpointed state, and the files not handed out yet are the enumerator's,
+// so a restored job rereads nothing and skips nothing.
+import { durationMs, type RollingDuration } from './file-sink-rolling.js';
 import type { Boundedness } from './sources.js';
 
 /** Reads a file as lines of UTF-8 text, without their terminators (\n or \r\n). */
@@ -16,14 +19,21 @@ export class TextLineInputFormat {
 }
 
 export class FileSource<T = string> {
-  readonly boundedness: Boundedness = 'BOUNDED';
+  readonly boundedness: Boundedness;
   declare private readonly __record?: T;
 
   private constructor(
-    /** Files and directories to read, as given; a directory stands for its regular, non-hidden files, sorted by name. */
+    /**
+     * Files and directories to read, as given; a directory stands for the regular files below it,
+     * recursively, but for names starting with '.' or '_', sorted by path.
+     */
     readonly paths: readonly string[],
     readonly format: TextLineInputFormat,
-  ) {}
+    /** monitorContinuously's interval: files are discovered every this many ms and the source never ends. */
+    readonly discoveryIntervalMs?: number,
+  ) {
+    this.boundedness = discoveryIntervalMs === undefined ? 'BOUNDED' : 'CONTINUOUS_UNBOUNDED';
+  }
 
   /** Reads the given files and directories record by record with `format`. */
   static forRecordStreamFormat(format: TextLineInputFormat, ...paths: string[]): FileSourceBuilder<string> {
@@ -37,18 +47,40 @@ export class FileSource<T = string> {
           `FileSource.forRecordStreamFormat(): paths must be non-empty strings, got ${JSON.stringify(p)}`,
         );
     }
-    return new FileSourceBuilder<string>(paths, format, (ps, f) => new FileSource<string>(ps, f));
+    return new FileSourceBuilder<string>(paths, format, (ps, f, i) => new FileSource<string>(ps, f, i));
   }
 }
 
 export class FileSourceBuilder<T> {
+  private discoveryIntervalMs: number | undefined;
+
   constructor(
     private readonly paths: readonly string[],
     private readonly format: TextLineInputFormat,
-    private readonly make: (paths: readonly string[], format: TextLineInputFormat) => FileSource<T>,
+    private readonly make: (
+      paths: readonly string[],
+      format: TextLineInputFormat,
+      discoveryIntervalMs: number | undefined,
+    ) => FileSource<T>,
   ) {}
 
+  /**
+   * Makes the source endless (Flink's monitorContinuously): the JobManager lists the paths again
+   * every `discoveryInterval` (ms, a string such as "10 s", or a Duration) and hands out each file
+   * it has not seen before, once. Files already seen are not read again, even when they change.
+   */
+  monitorContinuously(discoveryInterval: RollingDuration): this {
+    this.discoveryIntervalMs = durationMs(discoveryInterval, 'monitorContinuously()');
+    return this;
+  }
+
+  /** Back to a bounded source that reads the files there are when the job starts (the default). */
+  processStaticFileSet(): this {
+    this.discoveryIntervalMs = undefined;
+    return this;
+  }
+
   build(): FileSource<T> {
-    return this.make([...this.paths], this.format);
+    return this.make([...this.paths], this.format, this.discoveryIntervalMs);
   }
 }

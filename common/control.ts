@@ -166,12 +166,24 @@ export interface IndexRange {
   end: number;
 }
 
-/** Splits handed to one source subtask; `noMoreSplits`: the enumerator has nothing left for it. */
-export interface AddSplitsRequest {
+/**
+ * Splits an enumerator hands to one source subtask: a generator's index ranges or a FileSource's
+ * files (absolute paths, each read whole); `noMoreSplits`: the enumerator has nothing left for it.
+ */
+export interface SourceSplits {
+  ranges: IndexRange[];
+  files: string[];
+  noMoreSplits: boolean;
+}
+
+export interface AddSplitsRequest extends SourceSplits {
   jobId: string;
   executionId: string;
-  ranges: IndexRange[];
-  noMoreSplits: boolean;
+}
+
+/** The splits of a request, for the task (files absent: from a JobManager that sends none). */
+export function splitsOf(r: AddSplitsRequest): SourceSplits {
+  return { ranges: r.ranges ?? [], files: r.files ?? [], noMoreSplits: r.noMoreSplits };
 }
 
 export const JOB_MANAGER_SERVICE = 'weir.control.JobManagerGateway';

@@ -81,7 +81,8 @@ export type SourceConfig = SourceConfigBase &
     | { sourceKind: 'function' }
     | { sourceKind: 'sequence'; from: number; to: number }
     | { sourceKind: 'elements'; count: number }
-    | { sourceKind: 'file'; paths: string[]; format: string }
+    /** discoveryIntervalMs: monitorContinuously's interval (absent: bounded, the files there are at the start). */
+    | { sourceKind: 'file'; paths: string[]; format: string; discoveryIntervalMs?: number }
     | { sourceKind: 'kafka'; bootstrapServers: string; topics: string[] | string }
     /** count null: unbounded (Infinity is not JSON). */
     | { sourceKind: 'datagen'; count: number | null; ratePerSecond?: number }

@@ -158,6 +158,8 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
         const e = this.graph.findExecution(executionId);
         if (e && !e.terminal) this.onExecutionFailed(e, 'SplitAssignmentException', message);
       },
+      failed: (message) => this.handleFailure('SourceCoordinatorException', message, null),
+      warn: (message) => this.log.warn({ jobId: this.jobId }, message),
     });
     const cp = opts.checkpointing;
     this.checkpointing = new JobCheckpointing({
@@ -575,6 +577,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       return;
     this.graph.exceptionHistory.push(this.exceptionEntry(name, message, e));
     this.checkpointing?.coordinator.stop('the job is failing over');
+    this.sources.stop();
     const strategy = this.opts.restartStrategy;
     strategy.notifyFailure(message);
     if (strategy.canRestart()) {
@@ -588,6 +591,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
 
   private fail(message: string): void {
     this.checkpointing?.coordinator.stop('the job failed');
+    this.sources.stop();
     this.setStatus('FAILING', message);
     this.cancelRemaining();
   }
@@ -596,6 +600,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (isGloballyTerminal(this.status) || this.status === 'CANCELLING') return false;
     if (this.status === 'FAILING') return true;
     this.checkpointing?.coordinator.stop('the job is canceled');
+    this.sources.stop();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartPending = false;
     this.setStatus('CANCELLING');
@@ -708,6 +713,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (isGloballyTerminal(this.status)) return;
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.checkpointing?.coordinator.stop(`the job is ${status}`);
+    this.sources.stop();
     this.setStatus(status, status === 'FAILED' ? (this.rootCause() ?? undefined) : undefined);
     this.rm.off('taskManagerLost', this.onLost);
     this.rm.off('metrics', this.onMetrics);
@@ -748,6 +754,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   /** Stops timers and listeners when the JobManager shuts down. */
   dispose(): void {
     this.checkpointing?.coordinator.stop('the JobManager shuts down');
+    this.sources.stop();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.slotWaitTimer) clearTimeout(this.slotWaitTimer);
     if (this.cancelTimer) clearTimeout(this.cancelTimer);

@@ -1,6 +1,7 @@
-// Flink's SourceCoordinator for the job's bounded generators whose splits are handed out on request
-// (common/generator-splits.ts): one enumerator per such source, its state in every checkpoint, and
-// the order of what the JobManager sends to a source subtask.
+// Flink's SourceCoordinator for the job's sources whose splits are handed out on request: bounded
+// generators (common/generator-splits.ts) and FileSources (file-split-enumerator.ts). One enumerator
+// per such source, its state in every checkpoint, and the order of what the JobManager sends to a
+// source subtask.
 // Splits and barriers must not pass each other. A split handed out before a checkpoint's enumerator
 // snapshot counts as read or held by the subtask, so it must reach the task before the barrier; one
 // handed out after must reach it after. So calls to one subtask (AddSplits, TriggerCheckpoint) go one
@@ -9,7 +10,7 @@
 // coordinator takes the snapshot in the same turn as it queues the triggers (Flink closes its event
 // valve from the coordinator's snapshot until the sources are triggered; this queue does the same).
 import type { CheckpointMetadata, CheckpointMetadataOperator } from '../common/checkpoint.js';
-import type { AddSplitsRequest, IndexRange } from '../common/control.js';
+import type { AddSplitsRequest, IndexRange, SourceSplits } from '../common/control.js';
 import {
   initialSplit,
   parseEnumeratorState,
@@ -18,6 +19,18 @@ import {
   type GeneratorEnumeratorState,
 } from '../common/generator-splits.js';
 import type { JobVertex, SourceConfig } from '../common/jobgraph.js';
+import { FileSplitEnumerator, parseFileEnumeratorState, type FileEnumeratorContext } from './file-split-enumerator.js';
+
+/** Flink's SplitEnumerator, as the coordinator drives it. */
+export interface SplitEnumerator {
+  /** Starts what runs by itself (listing files); called once the attempt's tasks are deployed. */
+  start?(): void;
+  /** What the asking subtask gets; null: nothing yet, the request waits (for files to be discovered). */
+  nextSplits(executionId: string, now: number): SourceSplits | null;
+  /** The state a checkpoint stores for it (plain data). */
+  snapshot(): unknown;
+  close?(): void;
+}
 
 /**
  * A split lasts about this long at its subtask's rate. A subtask asks for the next one as it starts
@@ -43,7 +56,7 @@ interface ReaderProgress {
  * request over the time since. Near the end ranges shrink to a fraction of each subtask's share of
  * what is left, so the subtasks end together.
  */
-class GeneratorSplitEnumerator {
+class GeneratorSplitEnumerator implements SplitEnumerator {
   private readonly readers = new Map<string, ReaderProgress>();
 
   constructor(
@@ -54,7 +67,12 @@ class GeneratorSplitEnumerator {
     private readonly initialSize: number | undefined,
   ) {}
 
-  nextSplit(executionId: string, now: number): IndexRange | undefined {
+  nextSplits(executionId: string, now: number): SourceSplits {
+    const range = this.nextRange(executionId, now);
+    return { ranges: range ? [range] : [], files: [], noMoreSplits: range === undefined };
+  }
+
+  private nextRange(executionId: string, now: number): IndexRange | undefined {
     if (this.next >= this.count) return undefined;
     const r = this.readers.get(executionId);
     const elapsed = r ? now - r.at : 0;
@@ -92,6 +110,33 @@ function generatorOf(vertex: JobVertex): { id: string; name: string; count: numb
 const savedOf = (restore: CheckpointMetadata | undefined, operatorId: string) =>
   restore?.operators.find((o) => o.operatorId === operatorId);
 
+/** A vertex headed by a FileSource: its files are always handed out on request. */
+function fileSourceOf(vertex: JobVertex) {
+  const head = vertex.operators[0];
+  if (head?.kind !== 'source') return undefined;
+  const c = head.config as SourceConfig;
+  if (c.sourceKind !== 'file') return undefined;
+  return { id: head.id, name: head.name, paths: c.paths, discoveryIntervalMs: c.discoveryIntervalMs };
+}
+
+/** Parsed from the snapshot whether or not the job is started from it, so a bad state is refused before. */
+function fileEnumeratorFor(
+  vertex: JobVertex,
+  restore: CheckpointMetadata | undefined,
+  ctx: FileEnumeratorContext,
+): FileSplitEnumerator | undefined {
+  const f = fileSourceOf(vertex);
+  if (!f) return undefined;
+  const saved = savedOf(restore, f.id);
+  const state =
+    saved === undefined
+      ? undefined
+      : saved.coordinatorState === undefined
+        ? ('no-state' as const)
+        : parseFileEnumeratorState(saved.coordinatorState, f.name);
+  return new FileSplitEnumerator(f, state, ctx);
+}
+
 /**
  * The enumerator a job attempt starts with, for a generator that hands out splits on request.
  * Without state for the source in the snapshot, the subtasks start with their initial ranges (the
@@ -127,8 +172,10 @@ export function unassignedFrom(vertex: JobVertex, saved: CheckpointMetadataOpera
 
 /** Checks the enumerator states of a snapshot against the job that is to start from it; throws what is wrong. */
 export function checkEnumeratorStates(vertices: readonly JobVertex[], restore: CheckpointMetadata): void {
+  const unused: FileEnumeratorContext = { discovered() {}, failed() {}, warn() {} };
   for (const v of vertices) {
     enumeratorFor(v, restore);
+    fileEnumeratorFor(v, restore, unused);
     unassignedFrom(v, savedOf(restore, v.operators[0]!.id));
   }
 }
@@ -138,11 +185,21 @@ export interface SourceCoordinatorContext {
   send(request: AddSplitsRequest): Promise<void>;
   /** Splits that did not reach a subtask still running are lost to this attempt: it must fail over. */
   undelivered(executionId: string, message: string): void;
+  /** An enumerator cannot go on (a FileSource's paths cannot be listed): the job fails over. */
+  failed(message: string): void;
+  warn(message: string): void;
+}
+
+function describeSplits(s: SourceSplits): string {
+  const parts = [...s.ranges.map((r) => `[${r.start}, ${r.end})`), ...s.files];
+  return parts.length > 0 ? `the split ${parts.join(', ')}` : 'the end of the splits';
 }
 
 export class SourceCoordinator {
   /** By source operator id. */
-  private enumerators = new Map<string, GeneratorSplitEnumerator>();
+  private enumerators = new Map<string, SplitEnumerator>();
+  /** Subtasks whose request waits for splits, in the order they asked, by source operator id. */
+  private waiting = new Map<string, string[]>();
   /** The last call queued for each subtask of the attempt (cleared with it). */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -153,39 +210,68 @@ export class SourceCoordinator {
 
   /** A new attempt, from `restore` or from the start; throws when the snapshot's enumerator state is unusable. */
   reset(vertices: readonly JobVertex[], restore: CheckpointMetadata | undefined): void {
-    const enumerators = new Map<string, GeneratorSplitEnumerator>();
+    this.stop();
+    const enumerators = new Map<string, SplitEnumerator>();
     for (const v of vertices) {
-      const e = enumeratorFor(v, restore);
-      if (e) enumerators.set(v.operators[0]!.id, e);
+      const id = v.operators[0]!.id;
+      const e =
+        enumeratorFor(v, restore) ??
+        fileEnumeratorFor(v, restore, {
+          discovered: () => this.answerWaiting(id),
+          failed: (message) => this.ctx.failed(message),
+          warn: (message) => this.ctx.warn(message),
+        });
+      if (e) enumerators.set(id, e);
     }
     this.enumerators = enumerators;
     this.queues.clear();
+    for (const e of enumerators.values()) e.start?.();
   }
 
-  /** A subtask of source `operatorId` asks for more: it gets the next range, or hears there is none left. */
+  /** Ends the attempt's enumerators (their listings) and forgets waiting requests. */
+  stop(): void {
+    for (const e of this.enumerators.values()) e.close?.();
+    this.enumerators = new Map();
+    this.waiting = new Map();
+  }
+
+  /** A subtask of source `operatorId` asks for more: it gets the next split, hears there is none left, or waits. */
   onSplitRequest(executionId: string, operatorId: string): void {
     const enumerator = this.enumerators.get(operatorId);
     if (!enumerator) {
       this.ctx.undelivered(executionId, `source operator ${operatorId} hands out no splits on request`);
       return;
     }
-    const split = enumerator.nextSplit(executionId, performance.now());
-    const request: AddSplitsRequest = {
-      jobId: this.jobId,
-      executionId,
-      ranges: split ? [split] : [],
-      noMoreSplits: split === undefined,
-    };
+    const splits = enumerator.nextSplits(executionId, performance.now());
+    if (splits) this.hand(executionId, splits);
+    else {
+      const waiting = this.waiting.get(operatorId) ?? [];
+      if (!waiting.includes(executionId)) waiting.push(executionId);
+      this.waiting.set(operatorId, waiting);
+    }
+  }
+
+  /** The enumerator of `operatorId` found splits: the subtasks waiting get them, first come first served. */
+  private answerWaiting(operatorId: string): void {
+    const enumerator = this.enumerators.get(operatorId);
+    const waiting = this.waiting.get(operatorId);
+    if (!enumerator || !waiting) return;
+    while (waiting.length > 0) {
+      const splits = enumerator.nextSplits(waiting[0]!, performance.now());
+      if (!splits) return;
+      this.hand(waiting.shift()!, splits);
+    }
+  }
+
+  private hand(executionId: string, splits: SourceSplits): void {
+    const request: AddSplitsRequest = { jobId: this.jobId, executionId, ...splits };
     this.inOrder(executionId, () => this.ctx.send(request)).catch((e: Error) =>
-      this.ctx.undelivered(
-        executionId,
-        `the split [${split?.start ?? '-'}, ${split?.end ?? '-'}) could not be handed to the subtask: ${e.message}`,
-      ),
+      this.ctx.undelivered(executionId, `${describeSplits(splits)} could not be handed to the subtask: ${e.message}`),
     );
   }
 
   /** The enumerators' states by operator id, for the checkpoint about to be triggered. */
-  snapshot(): Record<string, GeneratorEnumeratorState> {
+  snapshot(): Record<string, unknown> {
     return Object.fromEntries([...this.enumerators].map(([id, e]) => [id, e.snapshot()]));
   }
 

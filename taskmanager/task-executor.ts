@@ -3,13 +3,14 @@
 // releases a job's resources and serves the log tail.
 import type * as grpc from '@grpc/grpc-js';
 import type { MessagePort } from 'node:worker_threads';
-import type {
-  Ack,
-  NotifyCheckpointRequest,
-  TaskMetrics,
-  TriggerCheckpointRequest,
-  WatermarkAlignmentUpdate,
-  AddSplitsRequest,
+import {
+  splitsOf,
+  type Ack,
+  type NotifyCheckpointRequest,
+  type TaskMetrics,
+  type TriggerCheckpointRequest,
+  type WatermarkAlignmentUpdate,
+  type AddSplitsRequest,
 } from '../common/control.js';
 import { parseTaskDeploymentDescriptor } from '../common/contracts/deployment-schema.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
@@ -176,7 +177,7 @@ export class TaskExecutor implements TaskManagerView {
     // Posted to the slot's thread before the reply: a TriggerCheckpoint sent after this reply reaches the task after the splits.
     const AddSplits: Unary<AddSplitsRequest, Ack> = (call, cb) => {
       const r = call.request;
-      const delivered = this.slotOf(r.executionId)?.addSplits(r.executionId, r.ranges, r.noMoreSplits) ?? false;
+      const delivered = this.slotOf(r.executionId)?.addSplits(r.executionId, splitsOf(r)) ?? false;
       cb(null, delivered ? { ok: true, error: '' } : { ok: false, error: `no task ${r.executionId} runs here` });
     };
     return {

@@ -9,7 +9,7 @@ import {
 } from '../common/checkpoint.js';
 import type {
   AlignmentLimit,
-  IndexRange,
+  SourceSplits,
   SourceWatermarkReportRequest,
   SplitRequest,
   TaskMetrics,
@@ -454,8 +454,8 @@ export class Task {
   }
 
   /** Splits the source's enumerator handed to this subtask. */
-  addSplits(ranges: IndexRange[], noMoreSplits: boolean): void {
-    this.streamTask?.addSplits(ranges, noMoreSplits);
+  addSplits(splits: SourceSplits): void {
+    this.streamTask?.addSplits(splits);
   }
 
   private async cleanUp(cause: unknown): Promise<void> {

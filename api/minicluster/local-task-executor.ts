@@ -7,6 +7,7 @@
 import { triggerCheckpointAt } from '../../taskmanager/trigger-checkpoint.js';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import {
+  splitsOf,
   taskExecutionState,
   type Ack,
   type NotifyCheckpointRequest,
@@ -107,7 +108,7 @@ export class LocalTaskExecutor {
       AddSplits: answer<AddSplitsRequest, Ack>((r) => {
         const task = this.tasks.get(r.executionId);
         if (!task) return { ok: false, error: `no task ${r.executionId}` };
-        task.addSplits(r.ranges, r.noMoreSplits);
+        task.addSplits(splitsOf(r));
         return { ok: true, error: '' };
       }),
       UpdateWatermarkAlignment: answer<WatermarkAlignmentUpdate, Ack>((r) => {

@@ -99,7 +99,13 @@ const source = registerContractSchema(
     },
     {
       type: 'object',
-      properties: { ...sourceBase, sourceKind: { type: 'string', const: 'file' }, paths: strings, format: str },
+      properties: {
+        ...sourceBase,
+        sourceKind: { type: 'string', const: 'file' },
+        paths: strings,
+        format: str,
+        discoveryIntervalMs: optNum,
+      },
       required: ['sourceKind', 'bounded', 'paths', 'format'],
     },
     {

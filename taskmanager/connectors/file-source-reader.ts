@@ -1,11 +1,14 @@
-// The reader of a bounded FileSource with TextLineInputFormat (Flink's FileSourceReader): every
-// file is one split; subtask i of p reads the files whose index in the sorted listing is i mod p,
-// one after the other, line by line. Its state is the list of splits still to read, each with
+// The reader of a FileSource with TextLineInputFormat (Flink's FileSourceReader): every file is one
+// split, read line by line. In a cluster the JobManager's enumerator hands the files out on request
+// (jobmanager/file-split-enumerator.ts), so a subtask on a slower core reads fewer of them; without
+// an enumerator (a harness), subtask i of p lists the files itself and reads those whose index in
+// the sorted listing is i mod p. Its state is the list of splits it still has to read, each with
 // the byte offset of its next line.
-import { readdirSync, statSync, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import type { SourceSplits } from '../../common/control.js';
+import { listFilesSync } from '../../common/file-listing.js';
 import type { Output, TaskServices } from '../operators/operator.js';
 import type { SourceReader } from './source-readers.js';
+import { SplitRequests, type SplitRequester } from './split-requests.js';
 import { DEFAULT_CHUNK_BYTES, TextLineSplitReader } from './text-line-split-reader.js';
 
 /** One file to read and where to resume: the byte offset of its next line. */
@@ -26,45 +29,14 @@ function isFileSourceSplit(v: unknown): v is FileSourceSplit {
   );
 }
 
-function statPath(path: string, given: string): Stats {
-  try {
-    return statSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new Error(`FileSource: path '${given}' does not exist (resolved to ${path})`, { cause: e });
-    throw new Error(`FileSource: cannot read '${given}': ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Absolute paths of the files the source reads: files as given, directories as their regular non-hidden files sorted by name. */
-export function enumerateFiles(paths: readonly string[]): string[] {
-  const files: string[] = [];
-  for (const given of paths) {
-    const path = resolve(given);
-    const st = statPath(path, given);
-    if (st.isFile()) {
-      files.push(path);
-    } else if (st.isDirectory()) {
-      const names = readdirSync(path)
-        .filter((n) => !n.startsWith('.'))
-        .sort();
-      for (const n of names) if (statPath(join(path, n), join(given, n)).isFile()) files.push(join(path, n));
-    } else {
-      throw new Error(`FileSource: '${given}' is neither a regular file nor a directory`);
-    }
-  }
-  return files;
-}
-
-/** The splits subtask `index` of `parallelism` starts with. */
+/** The splits subtask `index` of `parallelism` starts with when no enumerator hands them out. */
 export function assignFileSplits(files: readonly string[], index: number, parallelism: number): FileSourceSplit[] {
   return files.filter((_, k) => k % parallelism === index).map((path) => ({ path, offset: 0 }));
 }
 
 export class FileSourceReader implements SourceReader {
   readonly ratePerSecond = undefined;
-  private splits: FileSourceSplit[];
+  protected splits: FileSourceSplit[];
   private current: TextLineSplitReader | undefined;
 
   constructor(
@@ -122,19 +94,63 @@ export class FileSourceReader implements SourceReader {
   }
 }
 
+/**
+ * Reads the files the enumerator hands out, asking for the next as it starts its last
+ * (split-requests.ts). It starts with none (or those a snapshot gave it); an endless source
+ * (monitorContinuously) never hears that there are no more.
+ */
+export class RequestedFilesReader extends FileSourceReader {
+  private readonly requests: SplitRequests;
+
+  constructor(services: TaskServices, requester: SplitRequester, chunkBytes = DEFAULT_CHUNK_BYTES) {
+    super([], services, chunkBytes);
+    this.requests = new SplitRequests(requester);
+  }
+
+  override get finished(): boolean {
+    return this.splits.length === 0 && this.requests.noMoreSplits;
+  }
+
+  start(): Promise<void> {
+    this.requests.requestIfLow(this.splits.length);
+    return Promise.resolve();
+  }
+
+  override emitBatch(max: number, out: Output): number {
+    const n = super.emitBatch(max, out);
+    this.requests.requestIfLow(this.splits.length);
+    return n;
+  }
+
+  available(): Promise<void> {
+    return this.requests.available(this.splits.length);
+  }
+
+  addSplits(splits: SourceSplits): void {
+    for (const path of splits.files) this.splits.push({ path, offset: 0 });
+    this.requests.answered(splits.noMoreSplits);
+  }
+}
+
 /** The reader of subtask services.subtaskIndex for a FileSource descriptor from the bundle. */
 export function createFileSourceReader(
   source: unknown,
   services: TaskServices,
   operatorName: string,
+  requester?: SplitRequester,
 ): FileSourceReader {
-  const s = source as { paths?: unknown; format?: { kind?: unknown } } | undefined;
+  const s = source as { paths?: unknown; format?: { kind?: unknown }; discoveryIntervalMs?: unknown } | undefined;
   if (!s || !Array.isArray(s.paths) || !s.paths.every((p) => typeof p === 'string'))
     throw new Error(`operator '${operatorName}': FileSource without paths`);
   if (s.format?.kind !== 'text-line')
     throw new Error(
       `operator '${operatorName}': FileSource format ${JSON.stringify(s.format?.kind)} is not supported (TextLineInputFormat is)`,
     );
-  const files = enumerateFiles(s.paths as string[]);
+  if (requester) return new RequestedFilesReader(services, requester);
+  if (s.discoveryIntervalMs !== undefined)
+    throw new Error(
+      `operator '${operatorName}': FileSource.monitorContinuously() needs the JobManager, which discovers the files and hands them out; run the job on a cluster (or read a bounded FileSource here)`,
+    );
+  const files = listFilesSync(s.paths as string[]);
   return new FileSourceReader(assignFileSplits(files, services.subtaskIndex, services.parallelism), services);
 }

@@ -7,8 +7,9 @@ import { createKafkaSourceReader } from './kafka/kafka-source-reader.js';
 import { SourceFunctionReader } from './source-function-reader.js';
 import type { SourceFunction } from '../../api/source-function.js';
 import type { SplitOutput } from '../runtime/split-watermarks.js';
-import type { IndexRange } from '../../common/control.js';
+import type { SourceSplits } from '../../common/control.js';
 import { initialSplit, splitsOnRequest } from '../../common/generator-splits.js';
+import { SplitRequests, type SplitRequester } from './split-requests.js';
 
 export interface SourceReader {
   /** Emits up to `max` records into `out`; returns how many it emitted. */
@@ -43,7 +44,7 @@ export interface SourceReader {
    */
   restoreUnassigned?(from: number): void;
   /** Splits the source's enumerator handed to this subtask, in answer to a request (see SplitRequester). */
-  addSplits?(ranges: IndexRange[], noMoreSplits: boolean): void;
+  addSplits?(splits: SourceSplits): void;
   /** Metrics of the connector by Flink's names (records-lag-max, pendingRecords). */
   metrics?(): Record<string, number>;
   close?(): Promise<void>;
@@ -71,11 +72,6 @@ function isIndexSplit(v: unknown): v is IndexSplit {
     typeof s.stride === 'number' &&
     s.stride > 0
   );
-}
-
-/** Asks the source's enumerator in the JobManager for more splits; they arrive through addSplits. */
-export interface SplitRequester {
-  requestSplit(): void;
 }
 
 /** Reads its splits one after the other, mapping each index through `produce`. */
@@ -162,58 +158,45 @@ class InterleavedReader extends IndexedReader {
 }
 
 /**
- * Reads the ranges the enumerator hands out (common/generator-splits.ts). It asks for the next one
- * as it starts its last, so it never waits for an answer while the JobManager keeps up, and ends once
- * told there are no more. The ranges it holds are its state, as any reader's splits.
+ * Reads the ranges the enumerator hands out (common/generator-splits.ts), asking for the next one as
+ * it starts its last (split-requests.ts). The ranges it holds are its state, as any reader's splits.
  */
 class RequestedSplitsReader extends IndexedReader {
-  private noMoreSplits = false;
-  private requested = false;
-  private arrived: (() => void) | undefined;
+  private readonly requests: SplitRequests;
 
   constructor(
     split: IndexSplit,
     produce: (index: number) => unknown,
     services: TaskServices,
     operatorName: string,
-    private readonly requester: SplitRequester,
+    requester: SplitRequester,
   ) {
     super(split, produce, undefined, services, operatorName);
+    this.requests = new SplitRequests(requester);
   }
 
   override get finished(): boolean {
-    return this.splits.length === 0 && this.noMoreSplits;
+    return this.splits.length === 0 && this.requests.noMoreSplits;
   }
 
   start(): Promise<void> {
-    this.requestIfLow();
+    this.requests.requestIfLow(this.splits.length);
     return Promise.resolve();
   }
 
   override emitBatch(max: number, out: Output): number {
     const n = super.emitBatch(max, out);
-    this.requestIfLow();
+    this.requests.requestIfLow(this.splits.length);
     return n;
   }
 
   available(): Promise<void> {
-    return this.splits.length > 0 || this.noMoreSplits
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => (this.arrived = resolve));
+    return this.requests.available(this.splits.length);
   }
 
-  addSplits(ranges: IndexRange[], noMoreSplits: boolean): void {
-    for (const r of ranges) if (r.start < r.end) this.splits.push({ next: r.start, end: r.end, stride: 1 });
-    if (noMoreSplits) this.noMoreSplits = true;
-    this.requested = false;
-    this.arrived?.();
-    this.arrived = undefined;
-  }
-
-  private requestIfLow(): void {
-    if (this.requested || this.noMoreSplits || this.splits.length > 1) return;
-    this.requested = true;
-    this.requester.requestSplit();
+  addSplits(splits: SourceSplits): void {
+    for (const r of splits.ranges) if (r.start < r.end) this.splits.push({ next: r.start, end: r.end, stride: 1 });
+    this.requests.answered(splits.noMoreSplits);
   }
 }
 
@@ -257,7 +240,7 @@ export function createSourceReader(
       return new InterleavedReader(i, p, s.count, s.generatorFunction, rate, services, operatorName);
     }
     case 'file':
-      return createFileSourceReader(source, services, operatorName);
+      return createFileSourceReader(source, services, operatorName, requester);
     case 'kafka':
       return createKafkaSourceReader(source, services, operatorName);
     case 'function':

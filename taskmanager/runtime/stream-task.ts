@@ -4,7 +4,7 @@
 // I/O and the other tasks of this TaskManager make progress.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { FINAL_CHECKPOINT_ID, type CheckpointingMode } from '../../common/checkpoint.js';
-import type { AlignmentLimit, IndexRange } from '../../common/control.js';
+import type { AlignmentLimit, SourceSplits } from '../../common/control.js';
 import type { SourceReader } from '../connectors/source-readers.js';
 import { SplitWatermarks } from './split-watermarks.js';
 import type { NetworkEvent } from '../network/types.js';
@@ -149,9 +149,9 @@ export class StreamTask {
    * Splits from the source's enumerator, taken in the task loop like a barrier: a barrier triggered
    * before they were sent is injected before the reader sees them, which keeps them out of its snapshot.
    */
-  addSplits(ranges: IndexRange[], noMoreSplits: boolean): void {
+  addSplits(splits: SourceSplits): void {
     const source = this.source;
-    if (source?.addSplits) this.enqueue(async () => source.addSplits!(ranges, noMoreSplits));
+    if (source?.addSplits) this.enqueue(async () => source.addSplits!(splits));
   }
 
   /** Runs `action` in the task loop at the next point between records. */

@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type {
   AlignmentLimit,
-  IndexRange,
+  SourceSplits,
   SourceWatermarkReportRequest,
   SplitRequest,
   TaskMetrics,
@@ -59,7 +59,7 @@ export type ToSlot =
   | { t: 'serve'; port: MessagePort }
   | { t: 'bundle'; req: number; entryPath?: string; error?: string }
   | { t: 'aligned'; executionId: string; limit: AlignmentLimit }
-  | { t: 'splits'; executionId: string; ranges: IndexRange[]; noMoreSplits: boolean }
+  | { t: 'splits'; executionId: string; splits: SourceSplits }
   /** Binds the data server (0 or configured at first, then the same port again when the thread is replaced). */
   | { t: 'activate'; dataPort: number }
   | { t: 'close' };

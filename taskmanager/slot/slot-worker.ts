@@ -152,7 +152,7 @@ port.on('message', (msg: ToSlot) => {
       tasks.get(msg.executionId)?.alignWatermark(msg.limit);
       return;
     case 'splits':
-      tasks.get(msg.executionId)?.addSplits(msg.ranges, msg.noMoreSplits);
+      tasks.get(msg.executionId)?.addSplits(msg.splits);
       return;
     case 'serve':
       network.serveThread(msg.port);

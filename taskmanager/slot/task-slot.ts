@@ -11,7 +11,7 @@ import { Worker, type MessagePort, type Transferable } from 'node:worker_threads
 import type { TaskCheckpointAck } from '../../common/checkpoint.js';
 import type {
   AlignmentLimit,
-  IndexRange,
+  SourceSplits,
   SourceWatermarkReportRequest,
   SplitRequest,
   TaskMetrics,
@@ -295,9 +295,9 @@ export class TaskSlot {
   }
 
   /** Splits the JobManager's enumerator handed to a source task; false when the task is not here. */
-  addSplits(executionId: string, ranges: IndexRange[], noMoreSplits: boolean): boolean {
+  addSplits(executionId: string, splits: SourceSplits): boolean {
     if (!this.tasks.has(executionId)) return false;
-    this.post({ t: 'splits', executionId, ranges, noMoreSplits });
+    this.post({ t: 'splits', executionId, splits });
     return true;
   }
 

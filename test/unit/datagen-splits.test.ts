@@ -6,11 +6,8 @@ import type { OperatorDescriptor } from '../../common/jobgraph.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
 import type { IndexRange } from '../../common/control.js';
 import { initialSplit, splitSize } from '../../common/generator-splits.js';
-import {
-  createSourceReader,
-  type SourceReader,
-  type SplitRequester,
-} from '../../taskmanager/connectors/source-readers.js';
+import { createSourceReader, type SourceReader } from '../../taskmanager/connectors/source-readers.js';
+import type { SplitRequester } from '../../taskmanager/connectors/split-requests.js';
 import { redistributeOperatorState } from '../../taskmanager/state/operator-state.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
@@ -89,7 +86,7 @@ class TestEnumerator {
     const start = this.next;
     this.next = Math.min(this.count, start + splitSize(this.count, this.parallelism));
     const ranges: IndexRange[] = start < this.next ? [{ start, end: this.next }] : [];
-    readers[subtask]!.addSplits!(ranges, ranges.length === 0);
+    readers[subtask]!.addSplits!({ ranges, files: [], noMoreSplits: ranges.length === 0 });
   }
 }
 

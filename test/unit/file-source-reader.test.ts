@@ -139,18 +139,25 @@ describe('FileSource', () => {
     expect(() => new TextLineInputFormat('ISO-8859-1')).toThrow(/only UTF-8/);
   });
 
-  it('reads a directory as its regular non-hidden files, one split each, in name order', () => {
+  it('reads a directory as the regular files below it, recursively, but for names starting with . or _, in path order', () => {
     file('b.txt', 'b1\nb2\n');
     file('a.txt', 'a1\na2');
     file('.hidden', 'never\n');
-    mkdirSync(join(dir, 'sub'));
+    file('_SUCCESS', 'never\n');
+    mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
     writeFileSync(join(dir, 'sub', 'x.txt'), 'nested\n');
+    writeFileSync(join(dir, 'sub', 'deeper', 'y.txt'), 'deeper\n');
+    writeFileSync(join(dir, 'sub', '.part-0-0.inprogress'), 'never\n');
+    mkdirSync(join(dir, '.staging'));
+    writeFileSync(join(dir, '.staging', 'z.txt'), 'never\n');
     file('c.txt', '');
     expect(drain(reader(FileSource.forRecordStreamFormat(new TextLineInputFormat(), dir).build()))).toEqual([
       'a1',
       'a2',
       'b1',
       'b2',
+      'deeper',
+      'nested',
     ]);
   });
 

@@ -45,6 +45,10 @@ function recording(): { coord: SourceCoordinator; sent: AddSplitsRequest[]; unde
       sent.push(r);
     },
     undelivered: (_e, message) => undelivered.push(message),
+    failed: (m) => {
+      throw new Error(m);
+    },
+    warn: () => {},
   });
   return { coord, sent, undelivered };
 }
@@ -100,6 +104,10 @@ describe('SourceCoordinator', () => {
     const coord = new SourceCoordinator('j', {
       send: () => Promise.reject(new Error('TaskManager gone')),
       undelivered: (e, message) => undelivered.push(`${e}: ${message}`),
+      failed: (m) => {
+        throw new Error(m);
+      },
+      warn: () => {},
     });
     coord.reset([vertex(1000, 2)], undefined);
     coord.onSplitRequest('e0', OP);
@@ -129,6 +137,10 @@ describe('SourceCoordinator', () => {
       undelivered: (_e, m) => {
         throw new Error(m);
       },
+      failed: (m) => {
+        throw new Error(m);
+      },
+      warn: () => {},
     });
     const count = 200_000;
     const subtasks = ['e0', 'e1', 'e2'];

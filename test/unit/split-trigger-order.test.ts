@@ -71,6 +71,10 @@ describe('splits and checkpoint triggers', () => {
       undelivered: (_e, m) => {
         throw new Error(m);
       },
+      failed: (m) => {
+        throw new Error(m);
+      },
+      warn: () => {},
     });
     sources.reset([vertex], undefined);
     const cp = new JobCheckpointing({
