@@ -32,7 +32,14 @@ interface InputProcessing {
 
 /** Longest a task keeps the event loop before yielding, in milliseconds. */
 const TIME_SLICE_MS = 4;
+/** The most records a source emits between two looks at the clock; fewer when records are slow. */
 const SOURCE_BATCH = 256;
+/**
+ * Within a buffer the clock is read at most every this many records (a power of two): a read per
+ * 256 fast records costs nothing measurable, and records that turn slow (a millisecond each) hold
+ * the thread for at most this many of them.
+ */
+const MAX_RECORDS_BETWEEN_CLOCK_READS = 256;
 
 export class CancelTaskException extends Error {
   constructor() {
@@ -500,6 +507,10 @@ export class StreamTask {
     let started = performance.now();
     let emitted = 0;
     let sliceStart = performance.now();
+    // Sized so that a batch of slow records (a chained function of a millisecond) ends within a
+    // slice: between batches the task runs its mail and the asynchronous part of its snapshots. It
+    // starts at one record and doubles while batches are quick.
+    let batch = 1;
     while (!reader.finished) {
       this.checkCanceled();
       if (this.mailbox.size > 0) this.mailbox.runAll();
@@ -515,7 +526,7 @@ export class StreamTask {
         sliceStart = performance.now();
         continue;
       }
-      let max = SOURCE_BATCH;
+      let max = batch;
       if (rate !== undefined) {
         const allowed = Math.floor((rate * (performance.now() - started)) / 1000) - emitted;
         if (allowed <= 0) {
@@ -527,6 +538,7 @@ export class StreamTask {
         }
         max = Math.min(max, allowed);
       }
+      const batchStart = performance.now();
       const n = reader.emitBatch(max, out);
       if (n === 0 && reader.available && !reader.finished) {
         await this.awaitSourceData(reader);
@@ -536,7 +548,9 @@ export class StreamTask {
       emitted += n;
       this.io.sourceRecords += n;
       await this.drainPending();
-      if (performance.now() - sliceStart >= TIME_SLICE_MS) {
+      const now = performance.now();
+      if (n > 0) batch = nextBatchSize(batch, n, now - batchStart);
+      if (now - sliceStart >= TIME_SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
       }
@@ -555,6 +569,10 @@ export class StreamTask {
     const inputs = this.setUpInputProcessing(input, head, twoInput);
     const valveOfGate = inputs.layout.inputOfGate;
     let sliceStart = performance.now();
+    // Records between two reads of the clock within a buffer, less one: set from the last buffer's
+    // cost per record, so fast records rarely read it and slow ones (user code of a millisecond)
+    // yield within a slice or two. The first buffer reads it at every record.
+    let clockMask = 0;
     for (;;) {
       this.checkCanceled();
       if (this.suspendedFor !== undefined) await this.awaitStopOutcome();
@@ -567,6 +585,7 @@ export class StreamTask {
         sliceStart = performance.now();
         continue;
       }
+      const bufferStart = performance.now();
       if (boe.kind === 'records' && twoInput) {
         const { values, timestamps } = boe;
         const n = values.length;
@@ -578,6 +597,8 @@ export class StreamTask {
           if (first) twoInput.processElement1(values[i], t);
           else twoInput.processElement2(values[i], t);
           if (services.pending !== undefined) await this.drainPending();
+          if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
+            sliceStart = await this.yieldWithinBuffer();
         }
       } else if (boe.kind === 'records') {
         const { values, timestamps } = boe;
@@ -588,11 +609,15 @@ export class StreamTask {
           for (let i = 0; i < n; i++) {
             head.processElement(values[i], undefined);
             if (services.pending !== undefined) await this.drainPending();
+            if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
+              sliceStart = await this.yieldWithinBuffer();
           }
         } else {
           for (let i = 0; i < n; i++) {
             head.processElement(values[i], timestamps[i]);
             if (services.pending !== undefined) await this.drainPending();
+            if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
+              sliceStart = await this.yieldWithinBuffer();
           }
         }
       } else {
@@ -600,12 +625,28 @@ export class StreamTask {
         const eventDone = this.processEvent(boe.event, input.lastGate, boe.channel, inputs);
         if (eventDone !== undefined) await eventDone;
       }
+      if (boe.kind === 'records' && boe.values.length > 0)
+        clockMask = clockMaskFor((performance.now() - bufferStart) / boe.values.length);
       await this.awaitOutputs();
       if (performance.now() - sliceStart >= TIME_SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
       }
     }
+  }
+
+  /**
+   * A buffer of slow records (thousands of them, each a millisecond of user code) must not hold the
+   * thread for seconds: between two of its records the task lets the event loop run (the
+   * asynchronous part of its snapshots, messages such as a cancel) and runs its mail (processing-time
+   * timers), as Flink's mailbox does between records. Checkpoint actions wait for the buffer's end.
+   * Returns the new slice's start.
+   */
+  private async yieldWithinBuffer(): Promise<number> {
+    await yieldToEventLoop();
+    this.checkCanceled();
+    if (!this.stopped && this.mailbox.size > 0) this.mailbox.runAll();
+    return performance.now();
   }
 
   /** Numbers the input channels and creates the barrier handler and the watermark valves over them. */
@@ -668,4 +709,17 @@ export class StreamTask {
     }
     return undefined;
   }
+}
+
+/** The next source batch: as many records as took about a slice in this one, at most SOURCE_BATCH. */
+export function nextBatchSize(batch: number, emitted: number, ms: number): number {
+  if (ms > TIME_SLICE_MS) return Math.max(1, Math.floor((emitted * TIME_SLICE_MS) / ms));
+  return Math.min(SOURCE_BATCH, batch * 2);
+}
+
+/** The clock mask for records of `msPerRecord`: reads about twice per slice, at most every MAX_RECORDS_BETWEEN_CLOCK_READS records. */
+export function clockMaskFor(msPerRecord: number): number {
+  const perSlice = TIME_SLICE_MS / Math.max(msPerRecord, 1e-9);
+  const between = Math.min(MAX_RECORDS_BETWEEN_CLOCK_READS, 2 ** Math.max(0, Math.floor(Math.log2(perSlice)) - 1));
+  return between - 1;
 }
