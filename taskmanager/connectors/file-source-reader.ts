@@ -8,7 +8,7 @@ import type { SourceSplits } from '../../common/control.js';
 import { listFilesSync } from '../../common/file-listing.js';
 import type { Output, TaskServices } from '../operators/operator.js';
 import type { SourceReader } from './source-readers.js';
-import { SplitRequests, type SplitRequester } from './split-requests.js';
+import { RequestedSplitsReader, type SplitHolder, type SplitRequester } from './split-requests.js';
 import { DEFAULT_CHUNK_BYTES, TextLineSplitReader } from './text-line-split-reader.js';
 
 /** One file to read and where to resume: the byte offset of its next line. */
@@ -34,9 +34,9 @@ export function assignFileSplits(files: readonly string[], index: number, parall
   return files.filter((_, k) => k % parallelism === index).map((path) => ({ path, offset: 0 }));
 }
 
-export class FileSourceReader implements SourceReader {
+export class FileSourceReader implements SplitHolder {
   readonly ratePerSecond = undefined;
-  protected splits: FileSourceSplit[];
+  private splits: FileSourceSplit[];
   private current: TextLineSplitReader | undefined;
 
   constructor(
@@ -49,6 +49,14 @@ export class FileSourceReader implements SourceReader {
 
   get finished(): boolean {
     return this.splits.length === 0;
+  }
+
+  get held(): number {
+    return this.splits.length;
+  }
+
+  take(splits: SourceSplits): void {
+    for (const path of splits.files) this.splits.push({ path, offset: 0 });
   }
 
   emitBatch(max: number, out: Output): number {
@@ -94,51 +102,13 @@ export class FileSourceReader implements SourceReader {
   }
 }
 
-/**
- * Reads the files the enumerator hands out, asking for the next as it starts its last
- * (split-requests.ts). It starts with none (or those a snapshot gave it); an endless source
- * (monitorContinuously) never hears that there are no more.
- */
-export class RequestedFilesReader extends FileSourceReader {
-  private readonly requests: SplitRequests;
-
-  constructor(services: TaskServices, requester: SplitRequester, chunkBytes = DEFAULT_CHUNK_BYTES) {
-    super([], services, chunkBytes);
-    this.requests = new SplitRequests(requester);
-  }
-
-  override get finished(): boolean {
-    return this.splits.length === 0 && this.requests.noMoreSplits;
-  }
-
-  start(): Promise<void> {
-    this.requests.requestIfLow(this.splits.length);
-    return Promise.resolve();
-  }
-
-  override emitBatch(max: number, out: Output): number {
-    const n = super.emitBatch(max, out);
-    this.requests.requestIfLow(this.splits.length);
-    return n;
-  }
-
-  available(): Promise<void> {
-    return this.requests.available(this.splits.length);
-  }
-
-  addSplits(splits: SourceSplits): void {
-    for (const path of splits.files) this.splits.push({ path, offset: 0 });
-    this.requests.answered(splits.noMoreSplits);
-  }
-}
-
 /** The reader of subtask services.subtaskIndex for a FileSource descriptor from the bundle. */
 export function createFileSourceReader(
   source: unknown,
   services: TaskServices,
   operatorName: string,
   requester?: SplitRequester,
-): FileSourceReader {
+): SourceReader {
   const s = source as { paths?: unknown; format?: { kind?: unknown }; discoveryIntervalMs?: unknown } | undefined;
   if (!s || !Array.isArray(s.paths) || !s.paths.every((p) => typeof p === 'string'))
     throw new Error(`operator '${operatorName}': FileSource without paths`);
@@ -146,7 +116,7 @@ export function createFileSourceReader(
     throw new Error(
       `operator '${operatorName}': FileSource format ${JSON.stringify(s.format?.kind)} is not supported (TextLineInputFormat is)`,
     );
-  if (requester) return new RequestedFilesReader(services, requester);
+  if (requester) return new RequestedSplitsReader(new FileSourceReader([], services), requester);
   if (s.discoveryIntervalMs !== undefined)
     throw new Error(
       `operator '${operatorName}': FileSource.monitorContinuously() needs the JobManager, which discovers the files and hands them out; run the job on a cluster (or read a bounded FileSource here)`,

@@ -9,7 +9,7 @@ import type { SourceFunction } from '../../api/source-function.js';
 import type { SplitOutput } from '../runtime/split-watermarks.js';
 import type { SourceSplits } from '../../common/control.js';
 import { initialSplit, splitsOnRequest } from '../../common/generator-splits.js';
-import { SplitRequests, type SplitRequester } from './split-requests.js';
+import { RequestedSplitsReader, type SplitHolder, type SplitRequester } from './split-requests.js';
 
 export interface SourceReader {
   /** Emits up to `max` records into `out`; returns how many it emitted. */
@@ -75,7 +75,7 @@ function isIndexSplit(v: unknown): v is IndexSplit {
 }
 
 /** Reads its splits one after the other, mapping each index through `produce`. */
-class IndexedReader implements SourceReader {
+class IndexedReader implements SplitHolder {
   protected splits: IndexSplit[];
 
   constructor(
@@ -90,6 +90,14 @@ class IndexedReader implements SourceReader {
 
   get finished(): boolean {
     return this.splits.length === 0;
+  }
+
+  get held(): number {
+    return this.splits.length;
+  }
+
+  take(splits: SourceSplits): void {
+    for (const r of splits.ranges) if (r.start < r.end) this.splits.push({ next: r.start, end: r.end, stride: 1 });
   }
 
   emitBatch(max: number, out: Output): number {
@@ -157,49 +165,6 @@ class InterleavedReader extends IndexedReader {
   }
 }
 
-/**
- * Reads the ranges the enumerator hands out (common/generator-splits.ts), asking for the next one as
- * it starts its last (split-requests.ts). The ranges it holds are its state, as any reader's splits.
- */
-class RequestedSplitsReader extends IndexedReader {
-  private readonly requests: SplitRequests;
-
-  constructor(
-    split: IndexSplit,
-    produce: (index: number) => unknown,
-    services: TaskServices,
-    operatorName: string,
-    requester: SplitRequester,
-  ) {
-    super(split, produce, undefined, services, operatorName);
-    this.requests = new SplitRequests(requester);
-  }
-
-  override get finished(): boolean {
-    return this.splits.length === 0 && this.requests.noMoreSplits;
-  }
-
-  start(): Promise<void> {
-    this.requests.requestIfLow(this.splits.length);
-    return Promise.resolve();
-  }
-
-  override emitBatch(max: number, out: Output): number {
-    const n = super.emitBatch(max, out);
-    this.requests.requestIfLow(this.splits.length);
-    return n;
-  }
-
-  available(): Promise<void> {
-    return this.requests.available(this.splits.length);
-  }
-
-  addSplits(splits: SourceSplits): void {
-    for (const r of splits.ranges) if (r.start < r.end) this.splits.push({ next: r.start, end: r.end, stride: 1 });
-    this.requests.answered(splits.noMoreSplits);
-  }
-}
-
 /** `requester`: the way to the source's enumerator (absent where no JobManager runs, as in unit tests). */
 export function createSourceReader(
   op: OperatorDescriptor,
@@ -226,10 +191,7 @@ export function createSourceReader(
       if (requester && splitsOnRequest(s.count, s.ratePerSecond, p)) {
         const { start, end } = initialSplit(s.count, p, i);
         return new RequestedSplitsReader(
-          { next: start, end, stride: 1 },
-          s.generatorFunction,
-          services,
-          operatorName,
+          new IndexedReader({ next: start, end, stride: 1 }, s.generatorFunction, undefined, services, operatorName),
           requester,
         );
       }

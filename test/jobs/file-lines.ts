@@ -9,40 +9,11 @@ import {
   FileSource,
   OnCheckpointRollingPolicy,
   RestartStrategies,
-  RichMapFunction,
   TextLineInputFormat,
   WatermarkStrategy,
-  type CheckpointListener,
   type StreamExecutionEnvironment,
 } from 'weir';
-
-class Tagged extends RichMapFunction<string, string> implements CheckpointListener {
-  private checkpointed = false;
-  private mapped = 0;
-
-  constructor(
-    private readonly slowUs: number,
-    private readonly fastUs: number,
-    private readonly failAt: number,
-  ) {
-    super();
-  }
-
-  notifyCheckpointComplete(): void {
-    this.checkpointed = true;
-  }
-
-  map(line: string): string {
-    const ctx = this.getRuntimeContext();
-    const subtask = ctx.getIndexOfThisSubtask();
-    this.mapped++;
-    if (this.failAt >= 0 && this.mapped >= this.failAt && this.checkpointed && ctx.getAttemptNumber() === 0)
-      throw new Error(`planned failure at line ${line}`);
-    const until = performance.now() + (subtask === 0 ? this.slowUs : this.fastUs) / 1000;
-    while (performance.now() < until);
-    return `${line},${subtask}`;
-  }
-}
+import { Paced } from './paced.js';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, discovery, interval, slowUs, fastUs, failAt, restart, ...paths] = args;
@@ -55,7 +26,7 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
   env
     .fromSource(builder.build(), WatermarkStrategy.noWatermarks(), 'Lines')
     .uid('lines')
-    .map(new Tagged(Number(slowUs), Number(fastUs), Number(failAt)))
+    .map(new Paced<string>(Number(slowUs), Number(fastUs), Number(failAt), 'line'))
     .uid('tagged')
     .name('Tagged')
     .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build())

@@ -10,37 +10,10 @@ import {
   OnCheckpointRollingPolicy,
   RateLimiterStrategy,
   RestartStrategies,
-  RichMapFunction,
   WatermarkStrategy,
-  type CheckpointListener,
   type StreamExecutionEnvironment,
 } from 'weir';
-
-class Paced extends RichMapFunction<number, string> implements CheckpointListener {
-  private checkpointed = false;
-
-  constructor(
-    private readonly slowUs: number,
-    private readonly fastUs: number,
-    private readonly failAt: number,
-  ) {
-    super();
-  }
-
-  notifyCheckpointComplete(): void {
-    this.checkpointed = true;
-  }
-
-  map(i: number): string {
-    const ctx = this.getRuntimeContext();
-    const subtask = ctx.getIndexOfThisSubtask();
-    if (this.failAt >= 0 && i >= this.failAt && this.checkpointed && ctx.getAttemptNumber() === 0)
-      throw new Error(`planned failure at index ${i}`);
-    const until = performance.now() + (subtask === 0 ? this.slowUs : this.fastUs) / 1000;
-    while (performance.now() < until);
-    return `${i},${subtask}`;
-  }
-}
+import { Paced } from './paced.js';
 
 export default function main(env: StreamExecutionEnvironment, args: string[]): void {
   const [outDir, count, interval, slowUs, fastUs, failAt, rate = 'none'] = args;
@@ -54,7 +27,7 @@ export default function main(env: StreamExecutionEnvironment, args: string[]): v
       'Indexes',
     )
     .uid('indexes')
-    .map(new Paced(Number(slowUs), Number(fastUs), Number(failAt)))
+    .map(new Paced<number>(Number(slowUs), Number(fastUs), Number(failAt), 'index', (i) => i))
     .uid('paced')
     .name('Paced')
     .sinkTo(FileSink.forRowFormat<string>(outDir!).withRollingPolicy(OnCheckpointRollingPolicy.build()).build())

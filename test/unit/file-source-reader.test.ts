@@ -8,6 +8,7 @@ import { FileSourceReader, type FileSourceSplit } from '../../taskmanager/connec
 import { createSourceReader, type SourceReader } from '../../taskmanager/connectors/source-readers.js';
 import { TextLineSplitReader } from '../../taskmanager/connectors/text-line-split-reader.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
+import { CollectingOutput } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { ManualTime } from '../helpers/manual-time.js';
 
@@ -30,15 +31,6 @@ function allLines(r: TextLineSplitReader): string[] {
   for (let l = r.nextLine(); l !== undefined; l = r.nextLine()) out.push(l);
   r.release();
   return out;
-}
-
-class CollectingOutput implements Output {
-  readonly values: unknown[] = [];
-  collect(value: unknown): void {
-    this.values.push(value);
-  }
-  collectSide(): void {}
-  emitWatermark(): void {}
 }
 
 const descriptor: OperatorDescriptor = {

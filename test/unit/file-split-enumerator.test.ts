@@ -18,10 +18,10 @@ import {
 } from '../../jobmanager/file-split-enumerator.js';
 import { SourceCoordinator, checkEnumeratorStates } from '../../jobmanager/source-coordinator.js';
 import { createSourceReader, type SourceReader } from '../../taskmanager/connectors/source-readers.js';
-import type { Output } from '../../taskmanager/operators/operator.js';
 import { savepointMetadata } from '../helpers/descriptors.js';
 import { waitFor } from '../helpers/eventually.js';
 import { ManualTime } from '../helpers/manual-time.js';
+import { CollectingOutput } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 import { mulberry32 } from '../reference/random.js';
 
@@ -273,15 +273,6 @@ describe('SourceCoordinator with a FileSource', () => {
     coord.stop();
   });
 });
-
-class CollectingOutput implements Output {
-  readonly values: unknown[] = [];
-  collect(value: unknown): void {
-    this.values.push(value);
-  }
-  collectSide(): void {}
-  emitWatermark(): void {}
-}
 
 const descriptor = {
   id: OP,

@@ -8,26 +8,16 @@ import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.j
 import type { Output } from '../../taskmanager/operators/operator.js';
 import type { SourceReader } from '../../taskmanager/connectors/source-readers.js';
 import { Mailbox, MailboxProcessingTimeService } from '../../taskmanager/runtime/mailbox.js';
-import type { OperatorChain, RecordWriter } from '../../taskmanager/runtime/operator-chain.js';
+import type { OperatorChain } from '../../taskmanager/runtime/operator-chain.js';
 import { CancelTaskException, clockMaskFor, nextBatchSize, StreamTask } from '../../taskmanager/runtime/stream-task.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
+import { fakeRecordWriter } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 const busy = (ms: number) => {
   const until = performance.now() + ms;
   while (performance.now() < until);
 };
-
-function recordWriter(): RecordWriter {
-  return {
-    isAvailable: () => true,
-    getAvailableFuture: () => Promise.resolve(),
-    flushAll() {},
-    finish: async () => {},
-    broadcastEvent() {},
-    metrics: { numRecordsOut: 0, numBytesOut: 0, numBuffersOut: 0, backPressuredTimeMs: 0 },
-  } as unknown as RecordWriter;
-}
 
 /** A chain whose head (or source output) spends `ms` on each record and counts them. */
 function slowChain(ms: number, counter: { n: number }): OperatorChain {
@@ -80,7 +70,7 @@ describe('time slices of a task', () => {
     const counter = { n: 0 };
     const task = new StreamTask(
       slowChain(1, counter),
-      [recordWriter()],
+      [fakeRecordWriter()],
       services,
       mailbox,
       undefined,
@@ -122,7 +112,7 @@ describe('time slices of a task', () => {
       snapshotSplits: () => [],
       restoreSplits() {},
     };
-    const task = new StreamTask(slowChain(1, counter), [recordWriter()], services, mailbox, reader, undefined);
+    const task = new StreamTask(slowChain(1, counter), [fakeRecordWriter()], services, mailbox, reader, undefined);
     const fired = timerAfter(time, 5, counter);
     const run = task.run();
     expect(await fired).toBeLessThan(40);

@@ -10,11 +10,12 @@ import type { Output } from '../../taskmanager/operators/operator.js';
 import type { SourceReader } from '../../taskmanager/connectors/source-readers.js';
 import type { InputGate } from '../../taskmanager/network/types.js';
 import { Mailbox, MailboxProcessingTimeService } from '../../taskmanager/runtime/mailbox.js';
-import type { OperatorChain, RecordWriter } from '../../taskmanager/runtime/operator-chain.js';
+import type { OperatorChain } from '../../taskmanager/runtime/operator-chain.js';
 import { CancelTaskException, StreamTask } from '../../taskmanager/runtime/stream-task.js';
 import type { SubtaskCheckpointCoordinator } from '../../taskmanager/runtime/subtask-checkpoint.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
 import { WakeSignal } from '../../taskmanager/runtime/wake-signal.js';
+import { fakeRecordWriter } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 /** A pending promise that counts the reactions attached to it (Promise.race attaches through then()). */
@@ -56,17 +57,6 @@ function discardingChain(): OperatorChain {
   } as unknown as OperatorChain;
 }
 
-function recordWriter(isAvailable: boolean): RecordWriter {
-  return {
-    isAvailable: () => isAvailable,
-    getAvailableFuture: () => Promise.resolve(),
-    flushAll() {},
-    finish: async () => {},
-    broadcastEvent() {},
-    metrics: { numRecordsOut: 0, numBytesOut: 0, numBuffersOut: 0, backPressuredTimeMs: 0 },
-  } as unknown as RecordWriter;
-}
-
 function gc(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
@@ -101,7 +91,7 @@ describe('task waits', () => {
     const collect = gc();
     const services = fakeTaskServices({ processingTime: new MailboxProcessingTimeService(new Mailbox()) });
     // Never available, always about to be: the task waits once per record.
-    const writer = recordWriter(false);
+    const writer = fakeRecordWriter(false);
     const WARM_UP = 2_000;
     const WAITS = 50_000;
     const heap: number[] = [];
@@ -151,7 +141,14 @@ describe('task waits', () => {
         return new Promise<boolean>(() => {});
       },
     } as unknown as SubtaskCheckpointCoordinator;
-    const task = new StreamTask(discardingChain(), [recordWriter(true)], services, new Mailbox(), reader, undefined);
+    const task = new StreamTask(
+      discardingChain(),
+      [fakeRecordWriter(true)],
+      services,
+      new Mailbox(),
+      reader,
+      undefined,
+    );
     task.attachCheckpointing(coordinator, 'EXACTLY_ONCE');
     const run = task.run();
     const outcome = run.then(
