@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../common/package-root.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
 import { exchangeLoops } from './benchmarks/exchange-loops.js';
+import { fileSource } from './benchmarks/file-source.js';
 import { internalSecurity } from './benchmarks/internal-security.js';
 import { jobManagerFailover } from './benchmarks/jobmanager-failover.js';
 import { kafka } from './benchmarks/kafka.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   nexmark,
   nexmarkQ8,
   nexmarkPerCore,
+  fileSource,
   latency,
   checkpointing,
   savepoints,
