@@ -337,7 +337,7 @@ function sourceConfig<T>(source: Source<T> | SourceFunction<T>): SourceConfig {
   if (source instanceof FileSource)
     return {
       sourceKind: 'file',
-      bounded: source.discoveryIntervalMs === undefined,
+      bounded: source.boundedness === 'BOUNDED',
       paths: [...source.paths],
       format: source.format.kind,
       ...(source.discoveryIntervalMs === undefined ? {} : { discoveryIntervalMs: source.discoveryIntervalMs }),

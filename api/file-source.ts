@@ -19,7 +19,6 @@ export class TextLineInputFormat {
 }
 
 export class FileSource<T = string> {
-  readonly boundedness: Boundedness;
   declare private readonly __record?: T;
 
   private constructor(
@@ -31,8 +30,10 @@ export class FileSource<T = string> {
     readonly format: TextLineInputFormat,
     /** monitorContinuously's interval: files are discovered every this many ms and the source never ends. */
     readonly discoveryIntervalMs?: number,
-  ) {
-    this.boundedness = discoveryIntervalMs === undefined ? 'BOUNDED' : 'CONTINUOUS_UNBOUNDED';
+  ) {}
+
+  get boundedness(): Boundedness {
+    return this.discoveryIntervalMs === undefined ? 'BOUNDED' : 'CONTINUOUS_UNBOUNDED';
   }
 
   /** Reads the given files and directories record by record with `format`. */

@@ -25,7 +25,7 @@ export interface FileSourceSpec {
 }
 
 export interface FileEnumeratorContext {
-  /** New files arrived: requests that waited may be answered now. */
+  /** Files to hand out arrived (or, bounded, the listing did): requests that waited may be answered now. */
   discovered(): void;
   /** The first listing failed: the job cannot read its input. */
   failed(message: string): void;
@@ -52,7 +52,10 @@ export function parseFileEnumeratorState(state: unknown, sourceName: string): Fi
 }
 
 export class FileSplitEnumerator implements SplitEnumerator {
-  /** Files to hand out are pending[head..]; null until the first listing. */
+  /**
+   * Files to hand out are pending[head..]; null until the first listing. Handed-out paths stay
+   * behind `head`: the listing (bounded) or `seen` (continuous) holds them anyway.
+   */
   private pending: string[] | null;
   private head = 0;
   /** Continuous only. */
@@ -89,15 +92,7 @@ export class FileSplitEnumerator implements SplitEnumerator {
   nextSplits(): SourceSplits | null {
     const pending = this.pending;
     if (pending === null) return null;
-    if (this.head < pending.length) {
-      const file = pending[this.head++]!;
-      // Drop handed-out paths now and then, not on every request (shift would copy the rest each time).
-      if (this.head >= 1024 && this.head * 2 >= pending.length) {
-        this.pending = pending.slice(this.head);
-        this.head = 0;
-      }
-      return { ranges: [], files: [file], noMoreSplits: false };
-    }
+    if (this.head < pending.length) return { ranges: [], files: [pending[this.head++]!], noMoreSplits: false };
     // Continuous: the request waits for files yet to come.
     return this.seen !== undefined ? null : { ranges: [], files: [], noMoreSplits: true };
   }
@@ -135,25 +130,24 @@ export class FileSplitEnumerator implements SplitEnumerator {
     this.schedule();
   }
 
+  /** A listing's files: all of them (bounded), or those not seen before (continuous). */
   private add(files: string[]): void {
     const seen = this.seen;
     if (seen === undefined) {
       this.pending = files;
-      this.head = 0;
       this.ctx.discovered();
       return;
     }
-    const fresh = files.filter((f) => !seen.has(f));
-    for (const f of fresh) seen.add(f);
-    if (this.seedOnly) {
-      this.seedOnly = false;
-      this.pending ??= [];
-      this.ctx.discovered();
-      return;
+    const pending = (this.pending ??= []);
+    const before = pending.length;
+    for (const f of files) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      // Restored without enumerator state: the files there now are held by the subtasks already.
+      if (!this.seedOnly) pending.push(f);
     }
-    if (this.pending === null) this.pending = fresh;
-    else for (const f of fresh) this.pending.push(f);
-    if (fresh.length > 0 || this.pending === fresh) this.ctx.discovered();
+    this.seedOnly = false;
+    if (pending.length > before) this.ctx.discovered();
   }
 
   private schedule(): void {

@@ -576,8 +576,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     )
       return;
     this.graph.exceptionHistory.push(this.exceptionEntry(name, message, e));
-    this.checkpointing?.coordinator.stop('the job is failing over');
-    this.sources.stop();
+    this.stopCoordinators('the job is failing over');
     const strategy = this.opts.restartStrategy;
     strategy.notifyFailure(message);
     if (strategy.canRestart()) {
@@ -590,8 +589,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   private fail(message: string): void {
-    this.checkpointing?.coordinator.stop('the job failed');
-    this.sources.stop();
+    this.stopCoordinators('the job failed');
     this.setStatus('FAILING', message);
     this.cancelRemaining();
   }
@@ -599,8 +597,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   cancel(): boolean {
     if (isGloballyTerminal(this.status) || this.status === 'CANCELLING') return false;
     if (this.status === 'FAILING') return true;
-    this.checkpointing?.coordinator.stop('the job is canceled');
-    this.sources.stop();
+    this.stopCoordinators('the job is canceled');
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartPending = false;
     this.setStatus('CANCELLING');
@@ -712,8 +709,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   private finishJob(status: JobStatus): void {
     if (isGloballyTerminal(this.status)) return;
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
-    this.checkpointing?.coordinator.stop(`the job is ${status}`);
-    this.sources.stop();
+    this.stopCoordinators(`the job is ${status}`);
     this.setStatus(status, status === 'FAILED' ? (this.rootCause() ?? undefined) : undefined);
     this.rm.off('taskManagerLost', this.onLost);
     this.rm.off('metrics', this.onMetrics);
@@ -751,10 +747,15 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     }
   }
 
+  /** The attempt's checkpoints and split enumerators (their file listings) stop together. */
+  private stopCoordinators(reason: string): void {
+    this.checkpointing?.coordinator.stop(reason);
+    this.sources.stop();
+  }
+
   /** Stops timers and listeners when the JobManager shuts down. */
   dispose(): void {
-    this.checkpointing?.coordinator.stop('the JobManager shuts down');
-    this.sources.stop();
+    this.stopCoordinators('the JobManager shuts down');
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.slotWaitTimer) clearTimeout(this.slotWaitTimer);
     if (this.cancelTimer) clearTimeout(this.cancelTimer);

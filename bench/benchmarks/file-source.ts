@@ -25,6 +25,7 @@ import { cpuDuring } from '../lib/process-cpu.js';
 import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
 import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
 import { runningWindow } from '../lib/timing.js';
+import { keyOf } from '../lib/keyed-records.js';
 import { sumMetric } from '../lib/weir-run.js';
 import { consumedLineChecksum, consumeLineValue, lineValue } from '../jobs/file-source.js';
 
@@ -74,17 +75,6 @@ const WORDS = [
   'checkpoint',
 ];
 
-/** mulberry32: a small seeded generator of uint32s. */
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 interface Input {
   dir: string;
   lines: number;
@@ -97,8 +87,9 @@ interface Input {
  */
 function writeInput(dir: string, lines: number, seed: number): Input {
   mkdirSync(dir);
-  const next = generator(seed);
   let id = 0;
+  // The seeded hash of the keyed-count records: field k of line `id`.
+  const field = (k: number, m: number) => keyOf((seed + id * 3 + k) | 0, m);
   let bytes = 0;
   for (let f = 0; f < FILES; f++) {
     const count = Math.floor(lines / FILES) + (f < lines % FILES ? 1 : 0);
@@ -107,10 +98,10 @@ function writeInput(dir: string, lines: number, seed: number): Input {
     try {
       let chunk: string[] = [];
       for (let i = 0; i < count; i++) {
-        const digits = 6 + (next() % 5);
-        const number = String(next() % 10 ** digits).padStart(digits, '0');
+        const digits = 6 + field(0, 5);
+        const number = String(field(1, 10 ** digits)).padStart(digits, '0');
         const last = f === FILES - 1 && i === count - 1;
-        chunk.push(`${String(id++).padStart(8, '0')},${WORDS[next() % WORDS.length]!},${number}${last ? '' : eol}`);
+        chunk.push(`${String(id++).padStart(8, '0')},${WORDS[field(2, WORDS.length)]!},${number}${last ? '' : eol}`);
         if (chunk.length === 16_384 || i === count - 1) {
           bytes += writeSync(fd, chunk.join(''));
           chunk = [];
