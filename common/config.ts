@@ -162,6 +162,41 @@ export const OPTIONS = {
     description:
       "credits an input channel grants a producer on another TaskManager: a credit comes back only as both TaskManagers' slot threads turn their event loops, so more buffers must be under way to keep both busy",
   },
+  'taskmanager.network.memory.buffer-debloat.enabled': {
+    kind: 'boolean',
+    default: true,
+    description:
+      "buffer debloating: each task measures how fast it consumes its input and has its producers size their buffers so that what is in flight to it takes about the target time to process, so barriers do not wait behind seconds of queued records (Flink's default is false)",
+  },
+  'taskmanager.network.memory.buffer-debloat.target': {
+    kind: 'duration',
+    default: '1 s',
+    description: 'buffer debloating: the time a task should take to consume the buffers in flight to it',
+  },
+  'taskmanager.network.memory.buffer-debloat.period': {
+    kind: 'duration',
+    default: '200 ms',
+    description: 'buffer debloating: how often a task measures its throughput and recalculates the buffer size',
+  },
+  'taskmanager.network.memory.buffer-debloat.samples': {
+    kind: 'int',
+    default: 20,
+    min: 1,
+    description:
+      'buffer debloating: periods the buffer size is averaged over (an exponential moving average); fewer react faster',
+  },
+  'taskmanager.network.memory.buffer-debloat.threshold-percentages': {
+    kind: 'int',
+    default: 25,
+    min: 0,
+    description:
+      'buffer debloating: a new buffer size is announced to the producers only when it differs this much from the last',
+  },
+  'taskmanager.memory.min-segment-size': {
+    kind: 'memory',
+    default: '256 b',
+    description: 'the smallest buffer size buffer debloating announces',
+  },
   'taskmanager.network.request-backoff.initial': {
     kind: 'duration',
     default: '100 ms',

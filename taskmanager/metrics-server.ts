@@ -103,6 +103,17 @@ export class TaskManagerMetricsServer {
       'backPressuredTimeMsPerSecond: milliseconds per second a task waited for output buffers (credit)',
       (m) => m.backPressuredTimeMsPerSecond,
     );
+    // Buffer debloating, for input tasks while it runs (Flink's debloatedBufferSize, estimatedTimeToConsumeBuffersMs).
+    gauge(
+      'weir_task_debloated_buffer_size',
+      'debloatedBufferSize: bytes at which the producers of a task finish the buffers they send it (buffer debloating)',
+      (m) => m.connector?.debloatedBufferSize,
+    );
+    gauge(
+      'weir_task_estimated_time_to_consume_buffers_ms',
+      'estimatedTimeToConsumeBuffersMs: ms a task would take to consume every buffer it grants credit for, at its measured throughput',
+      (m) => m.connector?.estimatedTimeToConsumeBuffersMs,
+    );
     // Connector metrics, only for the tasks whose connectors report them (Flink's names in the help).
     const connector = (name: string, key: string, help: string) => gauge(name, help, (m) => m.connector?.[key]);
     connector(

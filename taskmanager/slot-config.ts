@@ -6,6 +6,7 @@ import type { InternalSecurity } from '../common/security/internal-security.js';
 import { slotDataPorts } from './slot/data-ports.js';
 import type { TaskSlot } from './slot/task-slot.js';
 import { createAlignmentBoard } from './runtime/alignment-board.js';
+import { bufferDebloatConfigOf } from './runtime/buffer-debloater.js';
 
 export type SlotConfig = ConstructorParameters<typeof TaskSlot>[1];
 
@@ -35,6 +36,7 @@ export function slotConfig(
       maxMs: conf.getDuration('taskmanager.network.request-backoff.max'),
     },
     bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
+    bufferDebloat: bufferDebloatConfigOf(conf),
     stateDir: join(opts.workingDir, 'state'),
     metricsIntervalMs: Math.max(50, Math.min(500, opts.heartbeatIntervalMs)),
     cancellationTimeoutMs: conf.getDuration('task.cancellation.timeout'),

@@ -30,6 +30,7 @@ import { CancelTaskException, StreamTask } from './runtime/stream-task.js';
 import { alignmentGroupKey, type AlignmentBoard } from './runtime/alignment-board.js';
 import type { BarrierInfo } from './runtime/checkpoint-barrier-handler.js';
 import { SubtaskCheckpointCoordinator, type OperatorStateHolder } from './runtime/subtask-checkpoint.js';
+import type { BufferDebloatConfig } from './runtime/buffer-debloater.js';
 import { MIN_WATERMARK } from './runtime/timer-service.js';
 import { UnionInput } from './runtime/union-input.js';
 import type { StrategyLike } from './runtime/watermark-emitter.js';
@@ -106,6 +107,8 @@ export interface TaskEnvironment {
   network: NetworkEnvironment;
   bundles: BundleProvider;
   bufferTimeoutMs: number;
+  /** Buffer debloating of input tasks; undefined or null: producers always fill whole segments. */
+  bufferDebloat?: BufferDebloatConfig | null;
   log: Logger;
   onState: TaskStateListener;
   /** Root directory for on-disk state backends of this TaskManager's tasks. */
@@ -209,6 +212,7 @@ export class Task {
     };
     add(this.sourceReader?.metrics?.());
     add(this.streamTask?.alignmentMetrics());
+    add(this.streamTask?.debloatMetrics());
     for (const op of this.streamTask?.chain.operators ?? []) add(op.connectorMetrics());
     return out ? { connector: out } : {};
   }
@@ -294,6 +298,7 @@ export class Task {
       strategy,
       tdd.inputGates.map((g) => g.targetInput),
     ));
+    if (this.env.bufferDebloat && this.input) streamTask.attachBufferDebloating(this.env.bufferDebloat);
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
     const board = this.env.alignmentBoard;

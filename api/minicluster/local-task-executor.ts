@@ -22,6 +22,7 @@ import type { JobVertex } from '../../common/jobgraph.js';
 import type { Logger } from '../../common/logging.js';
 import type { JobMaster } from '../../jobmanager/job-master.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
+import type { BufferDebloatConfig } from '../../taskmanager/runtime/buffer-debloater.js';
 import { Task, type TaskStateListener } from '../../taskmanager/task.js';
 import { TaskUserCode } from './user-code-copies.js';
 
@@ -31,6 +32,7 @@ export interface LocalTaskExecutorOptions {
   segmentSize: number;
   buffersPerChannel: number;
   bufferTimeoutMs: number;
+  bufferDebloat: BufferDebloatConfig | null;
   stateDir: string;
   /** The job's functions by operator id, key reference and 'wm-<operatorId>'. */
   userCode: ReadonlyMap<string, unknown>;
@@ -129,6 +131,7 @@ export class LocalTaskExecutor {
       network: this.network,
       bundles: { entryPath: () => Promise.reject(new Error('in-process jobs have no bundle')) },
       bufferTimeoutMs: this.opts.bufferTimeoutMs,
+      bufferDebloat: this.opts.bufferDebloat,
       log: this.opts.log,
       onState: this.onState,
       stateDir: this.opts.stateDir,

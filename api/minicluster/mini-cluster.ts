@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { Configuration } from '../../common/config.js';
+import { bufferDebloatConfigOf } from '../../taskmanager/runtime/buffer-debloater.js';
 import { requiredSlots, validateJobGraph, type JobGraph } from '../../common/jobgraph.js';
 import { silentLogger, type Logger } from '../../common/logging.js';
 import { isGloballyTerminal } from '../../common/states.js';
@@ -54,6 +55,7 @@ export async function startMiniClusterJob(job: MiniClusterJob): Promise<JobClien
     segmentSize: conf.getMemorySize('taskmanager.memory.segment-size'),
     buffersPerChannel: conf.getInt('taskmanager.network.memory.buffers-per-channel'),
     bufferTimeoutMs: conf.getDuration('execution.buffer-timeout'),
+    bufferDebloat: bufferDebloatConfigOf(conf),
     stateDir: join(workDir, 'state'),
     userCode: job.userCode,
     log,

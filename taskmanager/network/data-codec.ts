@@ -31,6 +31,10 @@ export function encodeConsumerMessage(msg: ConsumerMessage): Buffer {
     const m = w.uint32(tag(2, LENGTH_DELIMITED)).fork();
     if (msg.credit.credit) m.uint32(tag(1, 0)).uint32(msg.credit.credit);
     m.ldelim();
+  } else if ('bufferSize' in msg && msg.bufferSize) {
+    const m = w.uint32(tag(3, LENGTH_DELIMITED)).fork();
+    if (msg.bufferSize.size) m.uint32(tag(1, 0)).uint32(msg.bufferSize.size);
+    m.ldelim();
   }
   return w.finish() as Buffer;
 }
@@ -80,7 +84,7 @@ function readPartitionRequest(r: Reader, len: number): PartitionRequest {
   return p;
 }
 
-/** Field 1 of a nested message: a uint32 (AddCredit) or a string (ProducerError). */
+/** Field 1 of a nested message: a uint32 (AddCredit, NewBufferSize) or a string (ProducerError). */
 function readFirstField<T extends number | string>(r: Reader, len: number, dflt: T): T {
   let value = dflt;
   readNested(r, len, (n, wire) => {
@@ -101,6 +105,7 @@ export function decodeConsumerMessage(bytes: Uint8Array): ConsumerMessage {
     if (wire !== LENGTH_DELIMITED) return false;
     if (n === 1) msg = { kind: 'request', request: readPartitionRequest(r, r.uint32()) };
     else if (n === 2) msg = { kind: 'credit', credit: { credit: readFirstField(r, r.uint32(), 0) } };
+    else if (n === 3) msg = { kind: 'bufferSize', bufferSize: { size: readFirstField(r, r.uint32(), 0) } };
     else return false;
     return true;
   });

@@ -63,7 +63,7 @@ class StreamView implements SubpartitionView {
   }
 }
 
-/** One consumer's subscription: the first message requests, later ones grant credit. */
+/** One consumer's subscription: the first message requests, later ones grant credit or resize buffers. */
 class SubscriptionSession {
   private subscription: SubpartitionSubscription | null = null;
   private view: StreamView | null = null;
@@ -77,6 +77,10 @@ class SubscriptionSession {
   onMessage(msg: ConsumerMessage): void {
     if (msg.kind === 'credit') {
       this.subscription?.addCredit(msg.credit.credit);
+      return;
+    }
+    if (msg.kind === 'bufferSize') {
+      this.subscription?.setBufferSize(msg.bufferSize.size);
       return;
     }
     if (this.view) {

@@ -12,7 +12,9 @@ export interface PartitionRequest {
 }
 
 export type ConsumerMessage =
-  { kind?: 'request'; request: PartitionRequest } | { kind?: 'credit'; credit: { credit: number } };
+  | { kind?: 'request'; request: PartitionRequest }
+  | { kind?: 'credit'; credit: { credit: number } }
+  | { kind?: 'bufferSize'; bufferSize: { size: number } };
 
 export type ProducerMessage =
   | { kind?: 'buffer'; buffer: Uint8Array }

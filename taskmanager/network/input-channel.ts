@@ -17,6 +17,8 @@ export abstract class InputChannel implements SubpartitionView {
   private readonly queue = new ArrayDeque<SubpartitionItem>();
   private pendingCredit = 0;
   private creditScheduled = false;
+  /** The buffer size last announced to the producer (0: none, the producer's segment size). */
+  private announcedBufferSize = 0;
   private endReceived = false;
   private closed = false;
   private error: Error | null = null;
@@ -31,6 +33,8 @@ export abstract class InputChannel implements SubpartitionView {
   /** Subscribes to the producer's subpartition; called once the gate is wired up. */
   abstract requestSubpartition(): void;
   protected abstract sendCredit(n: number): void;
+  /** Tells the producer the size at which to finish this channel's buffers (buffer debloating). */
+  protected abstract sendBufferSize(bytes: number): void;
   /** Ends the subscription (gate closed or channel failed). */
   protected abstract releaseResources(): void;
   /** Hook for the end of the stream (remote channels half-close their call). */
@@ -38,6 +42,18 @@ export abstract class InputChannel implements SubpartitionView {
 
   /** Delivers what already reached this thread's end of the transport but waits for its event loop (a port's messages). */
   receivePending?(): void;
+
+  /** Buffers this channel grants its producer: at most this many are in flight to it at once. */
+  get credits(): number {
+    return this.initialCredit;
+  }
+
+  /** Buffer debloating: the producer finishes buffers of `bytes` from now on; sent only when it changed. */
+  announceBufferSize(bytes: number): void {
+    if (bytes === this.announcedBufferSize || this.closed || this.error || this.endReceived) return;
+    this.announcedBufferSize = bytes;
+    this.sendBufferSize(bytes);
+  }
 
   hasData(): boolean {
     return this.queue.length > 0;

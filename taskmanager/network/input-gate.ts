@@ -21,6 +21,8 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   private error: Error | null = null;
   private closed = false;
   private waiter: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Bytes of the buffers polled so far (batches of copies by their estimated serialized size). */
+  numBytesPolled = 0;
 
   /** `createChannel` builds channel i with this gate as its listener; channels subscribe in start(). */
   constructor(
@@ -60,6 +62,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
             cause: e,
           });
         }
+        this.numBytesPolled += item.length;
         return {
           kind: 'records',
           channel: ch,
@@ -68,8 +71,10 @@ export class SingleInputGate implements InputGate, InputChannelListener {
           bytes: item.length,
         };
       }
-      if (item instanceof RecordBatch)
+      if (item instanceof RecordBatch) {
+        this.numBytesPolled += item.bytes;
         return { kind: 'records', channel: ch, values: item.values, timestamps: item.timestamps, bytes: 0 };
+      }
       if (item.type === 'endOfPartition') this.numFinished++;
       return { kind: 'event', channel: ch, event: item };
     }
@@ -94,6 +99,19 @@ export class SingleInputGate implements InputGate, InputChannelListener {
 
   isFinished(): boolean {
     return this.numFinished === this.numChannels;
+  }
+
+  /** Buffers the gate's channels grant their producers together: the most that can be in flight. */
+  get numCredits(): number {
+    let n = 0;
+    for (const c of this.channels) n += c.credits;
+    return n;
+  }
+
+  /** Buffer debloating: every channel's producer finishes buffers of `bytes` from now on. */
+  announceBufferSize(bytes: number): void {
+    if (this.closed) return;
+    for (const c of this.channels) c.announceBufferSize(bytes);
   }
 
   blockChannel(channel: number): void {

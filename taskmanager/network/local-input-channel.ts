@@ -33,6 +33,10 @@ export class LocalInputChannel extends InputChannel {
     this.subscription?.addCredit(n);
   }
 
+  protected sendBufferSize(bytes: number): void {
+    this.subscription?.setBufferSize(bytes);
+  }
+
   protected releaseResources(): void {
     const s = this.subscription;
     this.subscription = null;

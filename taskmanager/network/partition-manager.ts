@@ -2,12 +2,14 @@
 // consumers are deployed at about the same time, so a subscription that arrives before its
 // partition is registered waits for it, up to a timeout.
 import type { ResultPartition } from './result-partition.js';
-import type { SubpartitionSubscription, SubpartitionView } from './result-subpartition.js';
+import { NO_SUBSCRIPTION, type SubpartitionSubscription, type SubpartitionView } from './result-subpartition.js';
 
 const MAX_REMEMBERED_RELEASES = 4096;
 
 class PendingSubscription implements SubpartitionSubscription {
   credit: number;
+  /** A buffer size announced before the partition was registered. */
+  bufferSize: number | undefined;
   target: SubpartitionSubscription | null = null;
   cancelled = false;
   timer: NodeJS.Timeout | null = null;
@@ -24,6 +26,11 @@ class PendingSubscription implements SubpartitionSubscription {
   addCredit(n: number): void {
     if (this.target) this.target.addCredit(n);
     else this.credit += n;
+  }
+
+  setBufferSize(bytes: number): void {
+    if (this.target) this.target.setBufferSize(bytes);
+    else this.bufferSize = bytes;
   }
 
   cancel(): void {
@@ -57,6 +64,7 @@ export class ResultPartitionManager {
     for (const s of pending) {
       if (s.timer) clearTimeout(s.timer);
       s.target = partition.subscribe(s.subpartition, s.view, s.credit);
+      if (s.bufferSize !== undefined) s.target.setBufferSize(s.bufferSize);
     }
   }
 
@@ -90,7 +98,7 @@ export class ResultPartitionManager {
     const reason = this.released.get(partitionId);
     if (reason !== undefined) {
       view.onError(new Error(`partition ${partitionId} was released: ${reason}`));
-      return { addCredit() {}, cancel() {} };
+      return NO_SUBSCRIPTION;
     }
     const pending = new PendingSubscription(subpartition, view, initialCredit, (s) => this.dropPending(partitionId, s));
     let set = this.waiting.get(partitionId);

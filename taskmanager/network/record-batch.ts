@@ -16,6 +16,8 @@ export class RecordBatch {
     readonly values: unknown[],
     /** null when no record of the batch had a timestamp. */
     readonly timestamps: (number | undefined)[] | null,
+    /** About the bytes the records would take serialized (what buffer debloating measures). */
+    readonly bytes = 0,
   ) {}
 }
 
@@ -92,7 +94,7 @@ export class LocalBufferBuilder {
     if (values.length !== n) values.length = n;
     const timestamps = this.timestamps;
     if (timestamps !== null && timestamps.length !== n) timestamps.length = n;
-    const batch = new RecordBatch(values, timestamps);
+    const batch = new RecordBatch(values, timestamps, this.bytes);
     this.clear(n);
     return batch;
   }

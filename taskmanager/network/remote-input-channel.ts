@@ -67,6 +67,10 @@ export class RemoteInputChannel extends StreamInputChannel {
     this.call?.write({ credit: { credit: n } });
   }
 
+  protected sendBufferSize(bytes: number): void {
+    this.call?.write({ bufferSize: { size: bytes } });
+  }
+
   protected releaseResources(): void {
     this.released = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);

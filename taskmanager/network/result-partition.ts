@@ -1,10 +1,12 @@
 // The producing side of one JobEdge for one producer subtask (Flink's ResultPartition plus its
 // RecordWriter): each record is serialized at once into its subpartition's current buffer (or
-// copied, for a consumer on this thread), which is finished when it reaches the segment size, or
-// when the buffer timeout fires and the subpartition can send.
+// copied, for a consumer on this thread), which is finished when it reaches the subpartition's
+// buffer size (the segment size, or less as its consumer debloats), or when the buffer timeout
+// fires and the subpartition can send.
 import type { ResultPartitionDescriptor } from '../../common/deployment.js';
 import { createChannelSelector } from './channel-selector.js';
 import {
+  NO_SUBSCRIPTION,
   ResultSubpartition,
   type SubpartitionOwner,
   type SubpartitionSubscription,
@@ -76,7 +78,7 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
     const builder = sp.bufferBuilder;
     builder.add(value, timestamp);
     this.metrics.numRecordsOut++;
-    if (this.flushEveryRecord || builder.size >= this.segmentSize) this.finishBuffer(sp);
+    if (this.flushEveryRecord || builder.size >= sp.bufferSize) this.finishBuffer(sp);
     else if (this.timer === null && this.bufferTimeoutMs > 0) this.armTimer();
   }
 
@@ -154,7 +156,7 @@ export class ResultPartition implements ResultPartitionWriter, SubpartitionOwner
       view.onError(
         new Error(`partition ${this.partitionId} has ${this.numSubpartitions} subpartitions, not ${subpartition + 1}`),
       );
-      return { addCredit() {}, cancel() {} };
+      return NO_SUBSCRIPTION;
     }
     return sp.attach(view, initialCredit);
   }

@@ -30,8 +30,17 @@ export interface SubpartitionView {
 /** What a consumer holds after subscribing: it grants more credit through it, or goes away. */
 export interface SubpartitionSubscription {
   addCredit(n: number): void;
+  /** Buffer debloating: finish buffers at `bytes` from now on (clamped to 1..the segment size). */
+  setBufferSize(bytes: number): void;
   cancel(): void;
 }
+
+/** A subscription that was refused: the consumer already got the error. */
+export const NO_SUBSCRIPTION: SubpartitionSubscription = Object.freeze({
+  addCredit() {},
+  setBufferSize() {},
+  cancel() {},
+});
 
 /** Callbacks into the owning ResultPartition. */
 export interface SubpartitionOwner {
@@ -41,7 +50,10 @@ export interface SubpartitionOwner {
   readonly segmentSize: number;
   onBackpressureChanged(backpressured: boolean): void;
   onEndOfPartitionSent(): void;
-  /** A flush was put off until the subpartition could send (see requestFlush); it can now. */
+  /**
+   * A flush was put off until the subpartition could send (see requestFlush), or its buffer size
+   * shrank below what the buffer being filled holds: the buffer should be finished now.
+   */
   onFlushable(subpartition: ResultSubpartition): void;
 }
 
@@ -53,6 +65,11 @@ export class ResultSubpartition {
    * or a batch of copies once a consumer on this thread subscribed. */
   private builder: BufferBuilder | null = null;
   private flushRequested = false;
+  /**
+   * Size at which the buffer being filled is finished: the segment size, or less once the consumer
+   * announced a debloated size (Flink's buffer debloating).
+   */
+  bufferSize: number;
 
   private readonly queue = new ArrayDeque<SubpartitionItem>();
   private queuedBuffers = 0;
@@ -68,7 +85,9 @@ export class ResultSubpartition {
   constructor(
     readonly index: number,
     private readonly owner: SubpartitionOwner,
-  ) {}
+  ) {
+    this.bufferSize = owner.segmentSize;
+  }
 
   get numQueuedBuffers(): number {
     return this.queuedBuffers;
@@ -113,14 +132,13 @@ export class ResultSubpartition {
   }
 
   attach(view: SubpartitionView, initialCredit: number): SubpartitionSubscription {
-    const noop: SubpartitionSubscription = { addCredit() {}, cancel() {} };
     if (this.releaseCause) {
       view.onError(this.releaseCause);
-      return noop;
+      return NO_SUBSCRIPTION;
     }
     if (this.consumed) {
       view.onError(new Error(`subpartition ${this.index} is already consumed (pipelined partitions are read once)`));
-      return noop;
+      return NO_SUBSCRIPTION;
     }
     this.consumed = true;
     this.view = view;
@@ -133,10 +151,19 @@ export class ResultSubpartition {
         this.credit += n;
         this.trySend();
       },
+      setBufferSize: (bytes) => {
+        if (this.view === view) this.setBufferSize(bytes);
+      },
       cancel: () => {
         if (this.view === view) this.view = null;
       },
     };
+  }
+
+  private setBufferSize(bytes: number): void {
+    const size = Math.max(1, Math.min(this.owner.segmentSize, Math.floor(bytes) || this.owner.segmentSize));
+    this.bufferSize = size;
+    if (this.builder !== null && this.builder.numRecords > 0 && this.builder.size >= size) this.owner.onFlushable(this);
   }
 
   release(cause: Error): void {

@@ -48,6 +48,10 @@ export class ThreadInputChannel extends StreamInputChannel {
     this.port?.postMessage({ kind: 'credit', credit: { credit: n } });
   }
 
+  protected sendBufferSize(bytes: number): void {
+    this.port?.postMessage({ kind: 'bufferSize', bufferSize: { size: bytes } });
+  }
+
   protected releaseResources(): void {
     const port = this.port;
     this.port = null;

@@ -22,6 +22,7 @@ import { createInputValves } from './input-valves.js';
 import { WakeSignal } from './wake-signal.js';
 import { SourceWatermarkAlignment, type AlignmentReporter, type LocalAlignment } from './source-alignment.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
+import { BufferDebloater, type BufferDebloatConfig } from './buffer-debloater.js';
 
 /** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
 interface InputProcessing {
@@ -99,6 +100,9 @@ export class StreamTask {
   private drained = false;
   /** Watermark alignment of a source whose strategy asks for it (see attachWatermarkAlignment). */
   private alignment: SourceWatermarkAlignment | undefined;
+  private debloatConfig: BufferDebloatConfig | undefined;
+  /** Sizes the buffers of this task's input while its input loop runs (see attachBufferDebloating). */
+  private debloater: BufferDebloater | undefined;
 
   constructor(
     readonly chain: OperatorChain,
@@ -140,6 +144,19 @@ export class StreamTask {
   attachWatermarkAlignment(reporter: AlignmentReporter, local?: (group: string) => LocalAlignment | undefined): void {
     const config = this.watermarkStrategy?.alignment;
     if (this.source && config) this.alignment = new SourceWatermarkAlignment(config, reporter, local?.(config.group));
+  }
+
+  /** An input task has its producers size their buffers to its throughput (buffer-debloater.ts). */
+  attachBufferDebloating(config: BufferDebloatConfig): void {
+    this.debloatConfig = config;
+  }
+
+  /** Flink's debloatedBufferSize and estimatedTimeToConsumeBuffersMs, while the task debloats. */
+  debloatMetrics(): Record<string, number> | undefined {
+    const d = this.debloater;
+    return (
+      d && { debloatedBufferSize: d.bufferSize, estimatedTimeToConsumeBuffersMs: d.estimatedTimeToConsumeBuffersMs }
+    );
   }
 
   /** Source metrics of watermark alignment (Flink's names), when the source is aligned. */
@@ -557,12 +574,24 @@ export class StreamTask {
     }
   }
 
+  /** Runs the input loop, its buffer debloating alongside. */
+  private async runInput(input: UnionInput): Promise<void> {
+    const config = this.debloatConfig;
+    const debloater = config && (this.debloater = new BufferDebloater(input.gates, this.time, config));
+    debloater?.start();
+    try {
+      await this.processInput(input);
+    } finally {
+      debloater?.stop();
+    }
+  }
+
   /**
    * The input loop: drains buffers and events from the input gates into the head operator, between
    * them runs mail and checkpoint actions, and waits for credit (backpressure) after each one.
    * The per-record loops stay inline here: no call, closure or await per record beyond pending user work.
    */
-  private async runInput(input: UnionInput): Promise<void> {
+  private async processInput(input: UnionInput): Promise<void> {
     const head = this.chain.head;
     const services = this.services;
     const twoInput = head instanceof TwoInputStreamOperator ? head : undefined;

@@ -14,6 +14,7 @@ import type { TaskDeploymentDescriptor } from '../../common/deployment.js';
 import type { ExecutionState } from '../../common/states.js';
 import type { BarrierInfo } from '../runtime/checkpoint-barrier-handler.js';
 import type { TaskFailure } from '../task.js';
+import type { BufferDebloatConfig } from '../runtime/buffer-debloater.js';
 
 /** A task's state as its slot reports it to the TaskManager. */
 export interface TaskStateUpdate {
@@ -40,6 +41,8 @@ export interface SlotWorkerData {
   buffersPerRemoteChannel: number;
   requestBackoff: { initialMs: number; maxMs: number };
   bufferTimeoutMs: number;
+  /** null: buffer debloating is disabled. */
+  bufferDebloat: BufferDebloatConfig | null;
   stateDir: string;
   /** How often the thread reports its tasks' metrics. */
   metricsIntervalMs: number;

@@ -89,6 +89,7 @@ function submit(msg: Extract<ToSlot, { t: 'submit' }>): void {
     network,
     bundles,
     bufferTimeoutMs: data.bufferTimeoutMs,
+    bufferDebloat: data.bufferDebloat,
     log,
     onState,
     stateDir: data.stateDir,

@@ -35,7 +35,8 @@ function consumerMessages(n: number): ConsumerMessage[] {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const out: ConsumerMessage[] = [];
   for (let i = 0; i < n; i++) {
-    if (rnd() < 0.5)
+    const r = rnd();
+    if (r < 0.4)
       out.push({
         kind: 'request',
         request: {
@@ -46,7 +47,8 @@ function consumerMessages(n: number): ConsumerMessage[] {
           consumerTaskManagerId: pick(STRINGS),
         },
       });
-    else out.push({ kind: 'credit', credit: { credit: pick(UINT32_EDGES) } });
+    else if (r < 0.7) out.push({ kind: 'credit', credit: { credit: pick(UINT32_EDGES) } });
+    else out.push({ kind: 'bufferSize', bufferSize: { size: pick(UINT32_EDGES) } });
   }
   return out;
 }
@@ -90,7 +92,7 @@ describe('the data plane codec', () => {
       expect(decodeConsumerMessage(theirs)).toEqual(msg);
       const decoded = viaProtobufjs(Consumer, ours) as Record<string, unknown>;
       expect(decoded.kind).toBe(msg.kind);
-      expect(decoded[msg.kind!]).toEqual('request' in msg ? msg.request : (msg as { credit: unknown }).credit);
+      expect(decoded[msg.kind!]).toEqual((msg as Record<string, unknown>)[msg.kind!]);
     }
     for (const msg of producerMessages(200)) {
       const ours = encodeProducerMessage(msg);
