@@ -4,7 +4,6 @@
 // at that size.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
 import { Configuration } from '../../common/config.js';
 import { silentLogger } from '../../common/logging.js';
 import { bindServer, shutdownServer } from '../../common/rpc.js';
@@ -18,6 +17,7 @@ import {
   type BufferDebloatConfig,
 } from '../../taskmanager/runtime/buffer-debloater.js';
 import { waitFor } from '../helpers/eventually.js';
+import { gateDescriptor, partitionDescriptor } from '../helpers/network-descriptors.js';
 
 const CONFIG: BufferDebloatConfig = {
   targetMs: 1000,
@@ -156,24 +156,10 @@ function environment(id: string, extra: Partial<ConstructorParameters<typeof Net
   return env;
 }
 
-const PARTITION: ResultPartitionDescriptor = {
-  edge: 0,
-  partitionId: 'p.e0',
-  partitioner: 'forward',
-  consumers: [0],
-  consumerParallelism: 1,
-  consumerMaxParallelism: 128,
-};
+const PARTITION = partitionDescriptor('p.e0');
 
-function gateFor(producerTaskManagerId: string, producerDataAddress: string): InputGateDescriptor {
-  return {
-    edge: 0,
-    targetInput: 0,
-    partitioner: 'forward',
-    channels: [
-      { producerTaskManagerId, producerDataAddress, producerSubtask: 0, partitionId: 'p.e0', subpartition: 0 },
-    ],
-  };
+function gateFor(producerTaskManagerId: string, producerDataAddress: string) {
+  return gateDescriptor({ producerTaskManagerId, producerDataAddress }, [{ partitionId: 'p.e0', subpartition: 0 }]);
 }
 
 type Wiring = () => Promise<{ out: () => ResultPartition; gate: SingleInputGate }>;

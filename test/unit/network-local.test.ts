@@ -9,6 +9,7 @@ import { decodeRecords } from '../../common/serialization.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
 import { sleep } from '../helpers/eventually.js';
+import { gateDescriptor, partitionDescriptor } from '../helpers/network-descriptors.js';
 
 const TM = 'tm-local';
 let envs: NetworkEnvironment[] = [];
@@ -36,25 +37,15 @@ function partitionDesc(
   id: string,
   consumers: number[],
   partitioner: PartitionerKind = 'forward',
-  consumerParallelism = consumers.length,
+  consumerParallelism?: number,
 ): ResultPartitionDescriptor {
-  return { edge: 0, partitionId: id, partitioner, consumers, consumerParallelism, consumerMaxParallelism: 128 };
+  return partitionDescriptor(id, consumers, partitioner, consumerParallelism);
 }
 
 function gateDesc(
   channels: { partitionId: string; subpartition: number; producerSubtask?: number }[],
 ): InputGateDescriptor {
-  return {
-    edge: 0,
-    targetInput: 0,
-    partitioner: 'forward',
-    channels: channels.map((c) => ({
-      producerTaskManagerId: TM,
-      producerDataAddress: 'local',
-      producerSubtask: c.producerSubtask ?? 0,
-      ...c,
-    })),
-  };
+  return gateDescriptor({ producerTaskManagerId: TM, producerDataAddress: 'local' }, channels);
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

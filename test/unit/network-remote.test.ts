@@ -9,6 +9,7 @@ import { NetworkEnvironment } from '../../taskmanager/network/network-environmen
 import type { RequestBackoff } from '../../taskmanager/network/remote-input-channel.js';
 import type { BufferOrEvent, InputGate } from '../../taskmanager/network/types.js';
 import { sleep } from '../helpers/eventually.js';
+import { gateDescriptor, partitionDescriptor } from '../helpers/network-descriptors.js';
 
 interface Node {
   id: string;
@@ -54,31 +55,14 @@ afterEach(async () => {
 });
 
 function partitionDesc(id: string, consumers: number[]): ResultPartitionDescriptor {
-  return {
-    edge: 0,
-    partitionId: id,
-    partitioner: consumers.length > 1 ? 'rebalance' : 'forward',
-    consumers,
-    consumerParallelism: consumers.length,
-    consumerMaxParallelism: 128,
-  };
+  return partitionDescriptor(id, consumers);
 }
 
 function gateDesc(
   producer: Node,
   channels: { partitionId: string; subpartition: number; producerSubtask?: number }[],
 ): InputGateDescriptor {
-  return {
-    edge: 0,
-    targetInput: 0,
-    partitioner: 'forward',
-    channels: channels.map((c) => ({
-      producerTaskManagerId: producer.id,
-      producerDataAddress: producer.address,
-      producerSubtask: c.producerSubtask ?? 0,
-      ...c,
-    })),
-  };
+  return gateDescriptor({ producerTaskManagerId: producer.id, producerDataAddress: producer.address }, channels);
 }
 
 function drain(gate: InputGate): BufferOrEvent[] {

@@ -3,13 +3,13 @@
 // credit already in its port, without waiting for the thread's next event-loop turn (after a time
 // slice of a busy task). Both ends live on this thread here; the ports behave as across threads.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InputGateDescriptor, ResultPartitionDescriptor } from '../../common/deployment.js';
 import { silentLogger } from '../../common/logging.js';
 import { NetworkEnvironment } from '../../taskmanager/network/network-environment.js';
 import type { ResultPartition } from '../../taskmanager/network/result-partition.js';
 import type { BufferOrEvent } from '../../taskmanager/network/types.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
 import { waitFor } from '../helpers/eventually.js';
+import { gateDescriptor, partitionDescriptor } from '../helpers/network-descriptors.js';
 
 let envs: NetworkEnvironment[] = [];
 
@@ -31,29 +31,11 @@ function slots(buffersPerChannel: number): { producer: NetworkEnvironment; consu
   return { producer, consumer };
 }
 
-const partition: ResultPartitionDescriptor = {
-  edge: 0,
-  partitionId: 'p.e0',
-  partitioner: 'forward',
-  consumers: [0],
-  consumerParallelism: 1,
-  consumerMaxParallelism: 128,
-};
+const partition = partitionDescriptor('p.e0');
 
-const gate: InputGateDescriptor = {
-  edge: 0,
-  targetInput: 0,
-  partitioner: 'forward',
-  channels: [
-    {
-      producerTaskManagerId: 'tm',
-      producerDataAddress: 'slot-0',
-      producerSubtask: 0,
-      partitionId: 'p.e0',
-      subpartition: 0,
-    },
-  ],
-};
+const gate = gateDescriptor({ producerTaskManagerId: 'tm', producerDataAddress: 'slot-0' }, [
+  { partitionId: 'p.e0', subpartition: 0 },
+]);
 
 /** The producer's partition, and the consumer's input as its task reads it. */
 function connect(buffersPerChannel: number): { out: ResultPartition; input: UnionInput } {
