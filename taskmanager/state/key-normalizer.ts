@@ -11,8 +11,12 @@ export function normalizeKey(key: unknown): unknown {
       return key === null ? null : MARK + JSON.stringify(key);
     case 'string':
       return key.length > 0 && key.charCodeAt(0) === 0 ? MARK + JSON.stringify(key) : key;
-    case 'number':
-      return key === 0 ? 0 : key; // -0 and 0 are one key
+    case 'number': {
+      // -0 and 0 are one key. An integer computed as a double (`h >>> 0`, a division) is the same
+      // key as its int32: as an int32 the Map hashes and compares it without a heap number.
+      const int = key | 0;
+      return int === key ? int : key;
+    }
     default:
       return key;
   }
