@@ -55,6 +55,11 @@ export abstract class InputChannel implements SubpartitionView {
     this.sendBufferSize(bytes);
   }
 
+  /** The size last announced, told again to a producer subscribed anew (0: none announced). */
+  protected get bufferSize(): number {
+    return this.announcedBufferSize;
+  }
+
   hasData(): boolean {
     return this.queue.length > 0;
   }

@@ -61,6 +61,8 @@ export class RemoteInputChannel extends StreamInputChannel {
     });
     call.on('end', () => this.onError(new Error('the producer closed the stream before end of partition')));
     call.write(this.partitionRequest(this.consumerTaskManagerId));
+    // A size announced while the data server could not be reached went nowhere.
+    if (this.bufferSize !== 0) this.sendBufferSize(this.bufferSize);
   }
 
   protected sendCredit(n: number): void {

@@ -16,7 +16,8 @@ import {
   bufferDebloatConfigOf,
   type BufferDebloatConfig,
 } from '../../taskmanager/runtime/buffer-debloater.js';
-import { waitFor } from '../helpers/eventually.js';
+import { sleep, waitFor } from '../helpers/eventually.js';
+import { freePort } from '../helpers/ports.js';
 import { gateDescriptor, partitionDescriptor } from '../helpers/network-descriptors.js';
 
 const CONFIG: BufferDebloatConfig = {
@@ -255,6 +256,35 @@ describe('an announced buffer size', () => {
       );
     });
   }
+
+  it('reaches a producer on another TaskManager that came up only after the announcement', async () => {
+    const port = await freePort();
+    const consumer = environment('tm-b', { requestBackoff: { initialMs: 20, maxMs: 2000 } });
+    const gate = consumer.createInputGate(gateFor('tm-a', `127.0.0.1:${port}`));
+    gate.announceBufferSize(1100);
+    // The first partition requests find nothing listening and are repeated with backoff.
+    await sleep(100);
+    const producer = environment('tm-a');
+    const server = new grpc.Server();
+    servers.push(server);
+    producer.addToServer(server);
+    await bindServer(server, '127.0.0.1', port);
+    const partition = producer.createResultPartition(PARTITION, { producerSubtask: 0, bufferTimeoutMs: -1 });
+    // Records emitted before the consumer's next attempt reaches the producer fill whole segments.
+    partition.emit('first', undefined);
+    partition.flushAll();
+    await waitFor('the subscription', () => gate.pollNext(), { until: (x) => x !== undefined });
+    const sent = (async () => {
+      for (let i = 0; i < 1000; i++) {
+        partition.emit(record(i), undefined);
+        if (!partition.isAvailable()) await partition.getAvailableFuture();
+      }
+      partition.flushAll();
+    })();
+    const counts = await recordsPerBuffer(gate, 1000);
+    await sent;
+    expect(Math.max(...counts)).toBeLessThanOrEqual(11);
+  });
 
   it('finishes the buffer being filled at once when the new size is below what it holds', async () => {
     const { out, gate } = await wirings['a consumer on the same thread']!();
