@@ -1,7 +1,7 @@
 // Buffer debloating across real processes: behind an exchange into a map of 500 µs a record, a
 // barrier waits behind every buffer in flight to it. With whole segments (4 KB here, about 700
 // records, 0.35 s each) that is about 7 s a checkpoint on this cluster; debloated buffers hold
-// about the target's second of records, so checkpoints complete in about two.
+// about the target's time of records (300 ms here), so checkpoints complete in under a second.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/eventually.js';
@@ -14,7 +14,10 @@ beforeAll(async () => {
     config: {
       'taskmanager.memory.segment-size': '4 kb',
       'taskmanager.network.memory.buffers-per-remote-channel': '4',
-      // Converges in seconds rather than Flink's twenty periods.
+      // A shorter target and period than Flink's (1 s, 200 ms), and fewer samples than its twenty,
+      // so the test converges in a few seconds.
+      'taskmanager.network.memory.buffer-debloat.target': '300 ms',
+      'taskmanager.network.memory.buffer-debloat.period': '100 ms',
       'taskmanager.network.memory.buffer-debloat.samples': '5',
     },
   });
@@ -43,14 +46,14 @@ describe('buffer debloating', () => {
   it('keeps checkpoints behind a slow operator to about the target time', async () => {
     const jobId = await cluster.submit('test/jobs/slow-map.ts', ['500', '300'], 2);
     const recent = await waitFor(
-      'three checkpoints in a row that took under 3.5 s',
+      'three checkpoints in a row that took under 2 s',
       async () => {
         const history = (await cluster.rest<{ history?: CheckpointEntry[] }>(`/jobs/${jobId}/checkpoints`)).body
           .history;
         // Newest first: the first checkpoints still wait behind the whole segments sent at the start.
         return (history ?? []).filter((h) => h.status === 'COMPLETED').slice(0, 3);
       },
-      { timeoutMs: 45_000, until: (r) => r.length === 3 && r.every((h) => h.end_to_end_duration < 3500) },
+      { timeoutMs: 45_000, until: (r) => r.length === 3 && r.every((h) => h.end_to_end_duration < 2000) },
     );
     expect(recent.map((h) => h.end_to_end_duration).every((d) => d > 0)).toBe(true);
     // Each map subtask told its producers a size below the 4 KB segment.
