@@ -216,6 +216,26 @@ async function recordsPerBuffer(gate: InputGate, n: number): Promise<number[]> {
 /** Records of about 110 serialized bytes; strings, so a consumer on the same thread gets copies. */
 const record = (i: number) => ({ i, text: `${i}`.padEnd(100, '.') });
 
+/**
+ * Waits until the gate's producer serves it (a first record arrives), then sends `n` records as a
+ * task would (waiting for credit) while the gate is polled; returns each buffer's record count.
+ */
+async function sendAfterSubscribed(partition: ResultPartition, gate: InputGate, n: number): Promise<number[]> {
+  partition.emit('first', undefined);
+  partition.flushAll();
+  await waitFor('the subscription', () => gate.pollNext(), { until: (x) => x !== undefined });
+  const sent = (async () => {
+    for (let i = 0; i < n; i++) {
+      partition.emit(record(i), undefined);
+      if (!partition.isAvailable()) await partition.getAvailableFuture();
+    }
+    partition.flushAll();
+  })();
+  const counts = await recordsPerBuffer(gate, n);
+  await sent;
+  return counts;
+}
+
 describe('an announced buffer size', () => {
   for (const [name, wire] of Object.entries(wirings)) {
     it(`makes the producer finish its buffers at that size, for ${name}`, async () => {
@@ -224,18 +244,7 @@ describe('an announced buffer size', () => {
       // same thread's) applies it once it is there, the others' request reaches it first.
       gate.announceBufferSize(1100);
       const partition = out();
-      partition.emit('first', undefined);
-      partition.flushAll();
-      await waitFor('the subscription', () => gate.pollNext(), { until: (x) => x !== undefined });
-      const sent = (async () => {
-        for (let i = 0; i < 2000; i++) {
-          partition.emit(record(i), undefined);
-          if (!partition.isAvailable()) await partition.getAvailableFuture();
-        }
-        partition.flushAll();
-      })();
-      const counts = await recordsPerBuffer(gate, 2000);
-      await sent;
+      const counts = await sendAfterSubscribed(partition, gate, 2000);
       // About ten records a buffer, against about three hundred at the segment size.
       expect(counts.length).toBeGreaterThan(150);
       expect(Math.max(...counts.slice(0, -1))).toBeLessThanOrEqual(11);
@@ -271,18 +280,7 @@ describe('an announced buffer size', () => {
     await bindServer(server, '127.0.0.1', port);
     const partition = producer.createResultPartition(PARTITION, { producerSubtask: 0, bufferTimeoutMs: -1 });
     // Records emitted before the consumer's next attempt reaches the producer fill whole segments.
-    partition.emit('first', undefined);
-    partition.flushAll();
-    await waitFor('the subscription', () => gate.pollNext(), { until: (x) => x !== undefined });
-    const sent = (async () => {
-      for (let i = 0; i < 1000; i++) {
-        partition.emit(record(i), undefined);
-        if (!partition.isAvailable()) await partition.getAvailableFuture();
-      }
-      partition.flushAll();
-    })();
-    const counts = await recordsPerBuffer(gate, 1000);
-    await sent;
+    const counts = await sendAfterSubscribed(partition, gate, 1000);
     expect(Math.max(...counts)).toBeLessThanOrEqual(11);
   });
 
