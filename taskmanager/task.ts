@@ -298,7 +298,7 @@ export class Task {
       strategy,
       tdd.inputGates.map((g) => g.targetInput),
     ));
-    if (this.env.bufferDebloat && this.input) streamTask.attachBufferDebloating(this.env.bufferDebloat);
+    if (this.env.bufferDebloat) streamTask.attachBufferDebloating(this.env.bufferDebloat);
     // A task restored as finished holds no state and takes part in no checkpoint.
     if (this.finishedOnRestore) return;
     const board = this.env.alignmentBoard;

@@ -75,11 +75,11 @@ export interface InputGate {
   /** True once every channel delivered EndOfPartition and everything was polled. */
   isFinished(): boolean;
   /** Bytes of the buffers polled so far (buffer debloating measures the task's throughput by them). */
-  readonly numBytesPolled?: number;
+  readonly numBytesPolled: number;
   /** Buffers the gate's channels grant together: the most that can be in flight to it. */
-  readonly numCredits?: number;
+  readonly numCredits: number;
   /** Buffer debloating: the producers finish buffers of `bytes` from now on. */
-  announceBufferSize?(bytes: number): void;
+  announceBufferSize(bytes: number): void;
   /** Holds back a channel (barrier alignment): pollNext skips it until resumed. */
   blockChannel(channel: number): void;
   resumeChannel(channel: number): void;

@@ -61,7 +61,7 @@ export class BufferDebloater {
   estimatedTimeToConsumeBuffersMs = 0;
 
   constructor(
-    private readonly gates: readonly InputGate[],
+    private readonly gates: readonly Pick<InputGate, 'numBytesPolled' | 'numCredits' | 'announceBufferSize'>[],
     private readonly time: TaskTimes,
     private readonly config: BufferDebloatConfig,
     private readonly now: () => number = () => performance.now(),
@@ -69,9 +69,7 @@ export class BufferDebloater {
     this.alpha = 2 / (config.samples + 1);
     this.windowPeriods = Math.max(1, Math.ceil(config.targetMs / config.periodMs));
     this.average = this.announced = config.maxBufferSize;
-    this.lastAt = now();
-    this.lastIdleMs = time.totals().idleMs;
-    this.lastBytes = this.bytesPolled();
+    this.lastAt = this.lastIdleMs = this.lastBytes = 0;
   }
 
   /** Flink's debloatedBufferSize: the size the producers were last told. */
@@ -79,8 +77,12 @@ export class BufferDebloater {
     return this.announced;
   }
 
+  /** Measures from now on (the task's set-up and restore before its input loop do not count). */
   start(): void {
     if (this.timer !== null) return;
+    this.lastAt = this.now();
+    this.lastIdleMs = this.time.totals().idleMs;
+    this.lastBytes = this.bytesPolled();
     this.timer = setInterval(() => this.recalculate(), this.config.periodMs);
     this.timer.unref();
   }
@@ -129,18 +131,18 @@ export class BufferDebloater {
     this.estimatedTimeToConsumeBuffersMs = throughput > 0 ? Math.round((size * buffers * 1000) / throughput) : 0;
     if (Math.abs(1 - this.announced / size) * 100 < this.config.thresholdPercent) return;
     this.announced = size;
-    for (const g of this.gates) g.announceBufferSize?.(size);
+    for (const g of this.gates) g.announceBufferSize(size);
   }
 
   private bytesPolled(): number {
     let n = 0;
-    for (const g of this.gates) n += g.numBytesPolled ?? 0;
+    for (const g of this.gates) n += g.numBytesPolled;
     return n;
   }
 
   private credits(): number {
     let n = 0;
-    for (const g of this.gates) n += g.numCredits ?? 0;
+    for (const g of this.gates) n += g.numCredits;
     return n;
   }
 }

@@ -100,7 +100,6 @@ export class StreamTask {
   private drained = false;
   /** Watermark alignment of a source whose strategy asks for it (see attachWatermarkAlignment). */
   private alignment: SourceWatermarkAlignment | undefined;
-  private debloatConfig: BufferDebloatConfig | undefined;
   /** Sizes the buffers of this task's input while its input loop runs (see attachBufferDebloating). */
   private debloater: BufferDebloater | undefined;
 
@@ -148,7 +147,7 @@ export class StreamTask {
 
   /** An input task has its producers size their buffers to its throughput (buffer-debloater.ts). */
   attachBufferDebloating(config: BufferDebloatConfig): void {
-    this.debloatConfig = config;
+    if (this.input) this.debloater = new BufferDebloater(this.input.gates, this.time, config);
   }
 
   /** Flink's debloatedBufferSize and estimatedTimeToConsumeBuffersMs, while the task debloats. */
@@ -576,13 +575,11 @@ export class StreamTask {
 
   /** Runs the input loop, its buffer debloating alongside. */
   private async runInput(input: UnionInput): Promise<void> {
-    const config = this.debloatConfig;
-    const debloater = config && (this.debloater = new BufferDebloater(input.gates, this.time, config));
-    debloater?.start();
+    this.debloater?.start();
     try {
       await this.processInput(input);
     } finally {
-      debloater?.stop();
+      this.debloater?.stop();
     }
   }
 

@@ -1,4 +1,5 @@
 // Stand-ins for the parts around a StreamTask in unit tests of its loops.
+import type { InputGate } from '../../taskmanager/network/types.js';
 import type { Output } from '../../taskmanager/operators/operator.js';
 import type { RecordWriter } from '../../taskmanager/runtime/operator-chain.js';
 
@@ -22,4 +23,18 @@ export class CollectingOutput implements Output {
   }
   collectSide(): void {}
   emitWatermark(): void {}
+}
+
+/** A gate of one channel: `pollNext` and the others as given, the rest of its contract doing nothing. */
+export function fakeInputGate(parts: Pick<InputGate, 'pollNext' | 'getAvailableFuture' | 'isFinished'>): InputGate {
+  return {
+    numChannels: 1,
+    numBytesPolled: 0,
+    numCredits: 1,
+    announceBufferSize() {},
+    blockChannel() {},
+    resumeChannel() {},
+    close() {},
+    ...parts,
+  };
 }

@@ -43,12 +43,10 @@ class FakeGate implements Pick<InputGate, 'numBytesPolled' | 'numCredits' | 'ann
 function debloaterOver(gate: FakeGate, config = CONFIG) {
   let now = 0;
   let idle = 0;
-  const d = new BufferDebloater(
-    [gate as unknown as InputGate],
-    { totals: () => ({ idleMs: idle }) },
-    config,
-    () => now,
-  );
+  const d = new BufferDebloater([gate], { totals: () => ({ idleMs: idle }) }, config, () => now);
+  // The test drives the periods; start() only takes the baseline here.
+  d.start();
+  d.stop();
   return {
     d,
     period(bytes: number, idleMs = 0): void {

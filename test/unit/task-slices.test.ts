@@ -11,7 +11,7 @@ import { Mailbox, MailboxProcessingTimeService } from '../../taskmanager/runtime
 import type { OperatorChain } from '../../taskmanager/runtime/operator-chain.js';
 import { CancelTaskException, clockMaskFor, nextBatchSize, StreamTask } from '../../taskmanager/runtime/stream-task.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
-import { fakeRecordWriter } from '../helpers/task-fakes.js';
+import { fakeInputGate, fakeRecordWriter } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 const busy = (ms: number) => {
@@ -46,15 +46,11 @@ function oneBufferGate(n: number): InputGate {
     { kind: 'records', channel: 0, values: Array.from({ length: n }, (_, i) => i), timestamps: null, bytes: 8 * n },
     { kind: 'event', channel: 0, event: { type: 'endOfPartition' } },
   ];
-  return {
-    numChannels: 1,
+  return fakeInputGate({
     pollNext: () => items.shift(),
     getAvailableFuture: () => new Promise<void>(() => {}),
     isFinished: () => items.length === 0,
-    blockChannel() {},
-    resumeChannel() {},
-    close() {},
-  };
+  });
 }
 
 /** A timer due in `ms`, through the task's mailbox: resolves with the records processed when it fired. */

@@ -15,7 +15,7 @@ import { CancelTaskException, StreamTask } from '../../taskmanager/runtime/strea
 import type { SubtaskCheckpointCoordinator } from '../../taskmanager/runtime/subtask-checkpoint.js';
 import { UnionInput } from '../../taskmanager/runtime/union-input.js';
 import { WakeSignal } from '../../taskmanager/runtime/wake-signal.js';
-import { fakeRecordWriter } from '../helpers/task-fakes.js';
+import { fakeInputGate, fakeRecordWriter } from '../helpers/task-fakes.js';
 import { fakeTaskServices } from '../helpers/task-services.js';
 
 /** A pending promise that counts the reactions attached to it (Promise.race attaches through then()). */
@@ -34,15 +34,7 @@ class CountingPromise extends Promise<void> {
 }
 
 function idleGate(future: Promise<void>): InputGate {
-  return {
-    numChannels: 1,
-    pollNext: () => undefined,
-    getAvailableFuture: () => future,
-    isFinished: () => false,
-    blockChannel() {},
-    resumeChannel() {},
-    close() {},
-  };
+  return fakeInputGate({ pollNext: () => undefined, getAvailableFuture: () => future, isFinished: () => false });
 }
 
 /** A chain of no operators whose source output discards records. */
