@@ -4,6 +4,7 @@
 // same run are the figures to compare: absolute rates wander on a shared machine.
 import { join } from 'node:path';
 import { packageRoot } from '../common/package-root.js';
+import { bufferDebloat } from './benchmarks/buffer-debloat.js';
 import { checkpointing } from './benchmarks/checkpointing.js';
 import { exchangeLoops } from './benchmarks/exchange-loops.js';
 import { fileSource } from './benchmarks/file-source.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   fileSource,
   latency,
   checkpointing,
+  bufferDebloat,
   savepoints,
   kafka,
   internalSecurity,
