@@ -142,6 +142,12 @@ export const OPTIONS = {
     description:
       "largest young generation of each slot thread's heap (V8's default: 48 mb); records that wait between threads, or in a window's state for the watermark, are collected there rather than promoted",
   },
+  'taskmanager.gc.parallel-scavenge': {
+    kind: 'boolean',
+    default: false,
+    description:
+      "collect young generations with V8's parallel scavenger (V8's default: true), whose helper threads, shared by the process, wait for cores that busy slot threads hold: off, each thread collects its own young generation alone and does not stall",
+  },
   'taskmanager.slot.spare-thread': {
     kind: 'boolean',
     default: true,

@@ -18,6 +18,7 @@ import {
 } from '../common/security/internal-security.js';
 import { ENGINE_VERSION, PROTOCOL_VERSION } from '../common/version.js';
 import { BundleCache } from './bundle-cache.js';
+import { applyGarbageCollectionSettings } from './gc-settings.js';
 import { JobManagerConnection } from './jobmanager-connection.js';
 import { JobManagerRegistration, registrationTimeouts } from './jobmanager-registration.js';
 import { TaskManagerMetricsServer } from './metrics-server.js';
@@ -40,6 +41,7 @@ export async function startTaskManager(
 ): Promise<TaskManagerHandle> {
   // User stack traces should point into the job's own sources (bundles carry inline source maps).
   process.setSourceMapsEnabled(true);
+  applyGarbageCollectionSettings(conf);
   const workingDir = resolve(opts.workingDir);
   mkdirSync(workingDir, { recursive: true });
   const id = `tm-${randomBytes(4).toString('hex')}`;
