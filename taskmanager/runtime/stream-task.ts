@@ -23,6 +23,7 @@ import { WakeSignal } from './wake-signal.js';
 import { SourceWatermarkAlignment, type AlignmentReporter, type LocalAlignment } from './source-alignment.js';
 import { TaskTimeMeter, type TaskWait } from './task-time-meter.js';
 import { BufferDebloater, type BufferDebloatConfig } from './buffer-debloater.js';
+import { runRecords, runRecordsOfTwoInputs, sliceOverAt, TIME_SLICE_MS } from './record-loops.js';
 
 /** What an input task reads its gates with: the channel numbering, barrier handler and watermark valves. */
 interface InputProcessing {
@@ -31,8 +32,6 @@ interface InputProcessing {
   valves: StatusWatermarkValve[];
 }
 
-/** Longest a task keeps the event loop before yielding, in milliseconds. */
-const TIME_SLICE_MS = 4;
 /** The most records a source emits between two looks at the clock; fewer when records are slow. */
 const SOURCE_BATCH = 256;
 /**
@@ -586,7 +585,8 @@ export class StreamTask {
   /**
    * The input loop: drains buffers and events from the input gates into the head operator, between
    * them runs mail and checkpoint actions, and waits for credit (backpressure) after each one.
-   * The per-record loops stay inline here: no call, closure or await per record beyond pending user work.
+   * A buffer's records go through the synchronous loops of record-loops.ts: a call per buffer, and
+   * no closure or await per record beyond pending user work.
    */
   private async processInput(input: UnionInput): Promise<void> {
     const head = this.chain.head;
@@ -612,39 +612,19 @@ export class StreamTask {
         continue;
       }
       const bufferStart = performance.now();
-      if (boe.kind === 'records' && twoInput) {
+      if (boe.kind === 'records') {
         const { values, timestamps } = boe;
         const n = values.length;
         this.io.recordsIn += n;
         this.io.bytesIn += boe.bytes;
-        const first = valveOfGate[input.lastGate] === 0;
-        for (let i = 0; i < n; i++) {
-          const t = timestamps === null ? undefined : timestamps[i];
-          if (first) twoInput.processElement1(values[i], t);
-          else twoInput.processElement2(values[i], t);
+        const first = twoInput !== undefined && valveOfGate[input.lastGate] === 0;
+        for (let i = 0; i < n;) {
+          i =
+            twoInput === undefined
+              ? runRecords(head, values, timestamps, i, clockMask, sliceStart, services)
+              : runRecordsOfTwoInputs(twoInput, first, values, timestamps, i, clockMask, sliceStart, services);
           if (services.pending !== undefined) await this.drainPending();
-          if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
-            sliceStart = await this.yieldWithinBuffer();
-        }
-      } else if (boe.kind === 'records') {
-        const { values, timestamps } = boe;
-        const n = values.length;
-        this.io.recordsIn += n;
-        this.io.bytesIn += boe.bytes;
-        if (timestamps === null) {
-          for (let i = 0; i < n; i++) {
-            head.processElement(values[i], undefined);
-            if (services.pending !== undefined) await this.drainPending();
-            if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
-              sliceStart = await this.yieldWithinBuffer();
-          }
-        } else {
-          for (let i = 0; i < n; i++) {
-            head.processElement(values[i], timestamps[i]);
-            if (services.pending !== undefined) await this.drainPending();
-            if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS)
-              sliceStart = await this.yieldWithinBuffer();
-          }
+          if (i < n && sliceOverAt(i - 1, clockMask, sliceStart)) sliceStart = await this.yieldWithinBuffer();
         }
       } else {
         // Only barriers and ends of partitions take asynchronous work: watermarks add no await.
