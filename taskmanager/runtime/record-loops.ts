@@ -5,7 +5,7 @@
 // A loop returns to the task whenever there is something to await.
 import type { StreamOperator, TaskServices, TwoInputStreamOperator } from '../operators/operator.js';
 
-/** Records of one buffer shorter than this leave a slice once it has lasted this long. */
+/** Longest a task keeps the event loop before yielding, in milliseconds. */
 export const TIME_SLICE_MS = 4;
 
 /**
@@ -27,13 +27,13 @@ export function runRecords(
     for (let i = from; i < n; i++) {
       head.processElement(values[i], undefined);
       if (services.pending !== undefined) return i + 1;
-      if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS) return i + 1;
+      if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
     }
   } else {
     for (let i = from; i < n; i++) {
       head.processElement(values[i], timestamps[i]);
       if (services.pending !== undefined) return i + 1;
-      if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS) return i + 1;
+      if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
     }
   }
   return n;
@@ -56,12 +56,12 @@ export function runRecordsOfTwoInputs(
     if (first) head.processElement1(values[i], t);
     else head.processElement2(values[i], t);
     if (services.pending !== undefined) return i + 1;
-    if ((i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS) return i + 1;
+    if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
   }
   return n;
 }
 
-/** Whether the slice is over after record `i`, read as the loops read it. */
+/** Whether the slice is over after record `i`: the clock is read only when `(i & clockMask) === 0`. */
 export function sliceOverAt(i: number, clockMask: number, sliceStart: number): boolean {
   return (i & clockMask) === 0 && performance.now() - sliceStart >= TIME_SLICE_MS;
 }
