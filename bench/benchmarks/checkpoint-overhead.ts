@@ -8,7 +8,7 @@
 import type { BenchOptions, PartResult } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { DEFAULT_KEYS } from '../lib/keyed-records.js';
-import { formatCount, median, medianNote } from '../lib/stats.js';
+import { formatCount, median, medianFigure } from '../lib/stats.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 
 const JOB = 'bench/jobs/checkpointed-count.ts';
@@ -129,18 +129,8 @@ async function measureBackend(options: BenchOptions, variant: Variant): Promise<
     const completed = on.map((r) => r.completedCheckpoints);
     return {
       figures: [
-        {
-          name: `overhead ${backend}: no checkpoints`,
-          value: median(offRates),
-          unit: 'records/s',
-          note: medianNote(offRates),
-        },
-        {
-          name: `overhead ${backend}: checkpoint every 1 s`,
-          value: median(onRates),
-          unit: 'records/s',
-          note: medianNote(onRates),
-        },
+        medianFigure(`overhead ${backend}: no checkpoints`, offRates, 'records/s'),
+        medianFigure(`overhead ${backend}: checkpoint every 1 s`, onRates, 'records/s'),
         { name: `overhead ${backend}: with / without`, value: ratio, unit: 'ratio', note: `aim ≥ ${AIM_RATIO}` },
         {
           name: `overhead ${backend}: checkpoints completed`,

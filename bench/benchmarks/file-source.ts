@@ -22,8 +22,8 @@ import { stopOnExit } from '../lib/cleanup.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
-import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { measureInRounds, medianRatio, ratioFigure, type RoundVariant } from '../lib/rounds.js';
+import { formatCount, median, medianFigure, perSecond } from '../lib/stats.js';
 import { runningWindow } from '../lib/timing.js';
 import { keyOf } from '../lib/keyed-records.js';
 import { sumMetric } from '../lib/weir-run.js';
@@ -302,23 +302,13 @@ export const fileSource: Benchmark = {
         dOverB: medianRatio(dRates, bRates),
       };
       const figures: Figure[] = [
-        { name: '(a) hand-written loop', value: a, unit: 'lines/s', note: medianNote(loopRates) },
-        { name: '(b) Weir p1, chained', value: b, unit: 'lines/s', note: medianNote(bRates) },
-        { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'lines/s', note: medianNote(cRates) },
-        { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'lines/s', note: medianNote(dRates) },
-        { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates) },
-        {
-          name: 'c/b',
-          value: ratios.cOverB,
-          unit: 'ratio',
-          note: ratioNote(cRates, bRates, 'a second core, nothing exchanged'),
-        },
-        {
-          name: 'd/b',
-          value: ratios.dOverB,
-          unit: 'ratio',
-          note: ratioNote(dRates, bRates, 'a second core, nothing exchanged'),
-        },
+        medianFigure('(a) hand-written loop', loopRates, 'lines/s'),
+        medianFigure('(b) Weir p1, chained', bRates, 'lines/s'),
+        medianFigure('(c) Weir p2, 2 TaskManagers × 1 slot', cRates, 'lines/s'),
+        medianFigure('(d) Weir p2, 1 TaskManager × 2 slots', dRates, 'lines/s'),
+        ratioFigure('b/a', bRates, loopRates),
+        ratioFigure('c/b', cRates, bRates, 'a second core, nothing exchanged'),
+        ratioFigure('d/b', dRates, bRates, 'a second core, nothing exchanged'),
         ...cpuFigures('', 'line', {
           b: chained.map((r) => r.cpuUsPerLine),
           c: twoProcesses.map((r) => r.cpuUsPerLine),

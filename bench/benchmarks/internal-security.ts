@@ -12,7 +12,7 @@ import { createCertificateAuthority, issueCertificate } from '../../common/secur
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { DEFAULT_KEYS } from '../lib/keyed-records.js';
-import { formatCount, median, medianNote } from '../lib/stats.js';
+import { formatCount, median, medianFigure } from '../lib/stats.js';
 import { runCounted } from '../lib/weir-run.js';
 
 const JOB = 'bench/jobs/keyed-count.ts';
@@ -96,12 +96,7 @@ export const internalSecurity: Benchmark = {
     }
     const [a, b, c] = variants.map((v) => median(v.rates)) as [number, number, number];
     const figures: Figure[] = [
-      ...variants.map((v) => ({
-        name: `${v.label}, p2 on 2 TaskManagers`,
-        value: median(v.rates),
-        unit: 'records/s',
-        note: medianNote(v.rates),
-      })),
+      ...variants.map((v) => medianFigure(`${v.label}, p2 on 2 TaskManagers`, v.rates, 'records/s')),
       { name: 'b/a (secret)', value: b / a, unit: 'ratio', note: 'aim ≥ 0.97' },
       { name: 'c/a (secret + mTLS)', value: c / a, unit: 'ratio' },
     ];

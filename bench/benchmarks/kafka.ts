@@ -33,7 +33,7 @@ import {
   type Isolation,
 } from '../lib/kafka-kcat.js';
 import type { JobDetails } from '../lib/rest-types.js';
-import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { formatCount, median, medianFigure, medianNote, perSecond } from '../lib/stats.js';
 
 const JOB = 'bench/jobs/kafka-map.ts';
 const RECORDS = 1_000_000;
@@ -470,7 +470,7 @@ export const kafka: Benchmark = {
           unit: 'records/s',
           note: `${formatCount(records)} records, ${PARTITIONS} partitions; ${medianNote(produce)}`,
         },
-        { name: 'kcat consume', value: c, unit: 'records/s', note: medianNote(consume) },
+        medianFigure('kcat consume', consume, 'records/s'),
         {
           name: 'Weir p2 AT_LEAST_ONCE',
           value: alo,

@@ -30,8 +30,8 @@ import {
 } from '../lib/keyed-records.js';
 import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
-import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
-import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
+import { formatCount, median, medianFigure, perSecond } from '../lib/stats.js';
+import { measureInRounds, medianRatio, ratioFigure, type RoundVariant } from '../lib/rounds.js';
 import { runningWindow } from '../lib/timing.js';
 import { runTwoChained } from '../lib/two-chained.js';
 import { twoLoopsAtOnce } from '../lib/two-loops.js';
@@ -285,11 +285,14 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
     d: steady(oneProcess),
     e: steady(twoChained),
   };
-  const steadyRatioOf = (x: keyof typeof steadyRates, y: keyof typeof steadyRates, aim?: string) => ({
-    value: medianRatio(steadyRates[x], steadyRates[y]),
-    note: ratioNote(steadyRates[x], steadyRates[y], aim ? `${aim}; ${AFTER_WARM_UP}` : AFTER_WARM_UP),
-  });
-  const steadyRatios: Record<string, { value: number; note: string }> = {
+  const steadyRatioOf = (x: keyof typeof steadyRates, y: keyof typeof steadyRates, aim?: string) =>
+    ratioFigure(
+      `${x}/${y} after warm-up`,
+      steadyRates[x],
+      steadyRates[y],
+      aim ? `${aim}; ${AFTER_WARM_UP}` : AFTER_WARM_UP,
+    );
+  const steadyRatios: Record<string, Figure> = {
     'b/a': steadyRatioOf('b', 'a', 'aim ≥ 0.3'),
     'c/b': steadyRatioOf('c', 'b', 'aim ≥ 1'),
     'd/b': steadyRatioOf('d', 'b', 'aim ≥ 1.2'),
@@ -308,54 +311,24 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
   // The machine's own figures and the two chained jobs, measured with objects only.
   const machineFigures: Figure[] = objects
     ? [
-        {
-          name: '(a2) two hand-written loops at once (two threads)',
-          value: median(twoLoopRates),
-          unit: 'records/s',
-          note: medianNote(twoLoopRates),
-        },
-        {
-          name: 'a2/a',
-          value: ratios.a2OverA!,
-          unit: 'ratio',
-          note: ratioNote(twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
-        },
-        {
-          name: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
-          value: e!,
-          unit: 'records/s',
-          note: medianNote(eRates),
-        },
-        {
-          name: 'e/b',
-          value: ratios.eOverB!,
-          unit: 'ratio',
-          note: ratioNote(eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
-        },
-        {
-          name: 'd/e',
-          value: ratios.dOverE!,
-          unit: 'ratio',
-          note: ratioNote(dRates, eRates, 'what the exchange keeps of two cores'),
-        },
+        medianFigure('(a2) two hand-written loops at once (two threads)', twoLoopRates, 'records/s'),
+        ratioFigure('a2/a', twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
+        medianFigure('(e) two Weir p1 at once, 1 TaskManager × 2 slots', eRates, 'records/s'),
+        ratioFigure('e/b', eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
+        ratioFigure('d/e', dRates, eRates, 'what the exchange keeps of two cores'),
       ]
     : [];
   const figures: Figure[] = [
-    { name: '(a) hand-written loop', value: a, unit: 'records/s', note: medianNote(loopRates) },
-    { name: '(b) Weir p1, chained', value: b, unit: 'records/s', note: medianNote(bRates) },
-    { name: '(c) Weir p2, 2 TaskManagers × 1 slot', value: c, unit: 'records/s', note: medianNote(cRates) },
-    { name: '(d) Weir p2, 1 TaskManager × 2 slots', value: d, unit: 'records/s', note: medianNote(dRates) },
-    { name: 'b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates, 'aim ≥ 0.3') },
-    { name: 'c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
-    { name: 'c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates, 'aim ≥ 1') },
-    { name: 'd/b', value: ratios.dOverB, unit: 'ratio', note: ratioNote(dRates, bRates, 'aim ≥ 1.2') },
+    medianFigure('(a) hand-written loop', loopRates, 'records/s'),
+    medianFigure('(b) Weir p1, chained', bRates, 'records/s'),
+    medianFigure('(c) Weir p2, 2 TaskManagers × 1 slot', cRates, 'records/s'),
+    medianFigure('(d) Weir p2, 1 TaskManager × 2 slots', dRates, 'records/s'),
+    ratioFigure('b/a', bRates, loopRates, 'aim ≥ 0.3'),
+    ratioFigure('c/a', cRates, loopRates),
+    ratioFigure('c/b', cRates, bRates, 'aim ≥ 1'),
+    ratioFigure('d/b', dRates, bRates, 'aim ≥ 1.2'),
     ...machineFigures,
-    ...Object.entries(steadyRatios).map(([name, r]) => ({
-      name: `${name} after warm-up`,
-      value: r.value,
-      unit: 'ratio',
-      note: r.note,
-    })),
+    ...Object.values(steadyRatios),
     {
       name: 'keyBy exchange record on the wire',
       value: bytesPerRecord,

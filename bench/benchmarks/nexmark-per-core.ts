@@ -9,7 +9,7 @@
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import { BenchCluster } from '../lib/cluster.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { formatCount, median, medianNote } from '../lib/stats.js';
+import { formatCount, median, medianFigure } from '../lib/stats.js';
 import { runCounted } from '../lib/weir-run.js';
 
 const QUERIES = ['q5', 'q7', 'q8'] as const;
@@ -72,12 +72,7 @@ export const nexmarkPerCore: Benchmark = {
         }
         const value = median(perCore);
         figures.push(
-          {
-            name: `${query} events/s per core (level, checkpoint every 10 s)`,
-            value,
-            unit: 'events/s/core',
-            note: medianNote(perCore),
-          },
+          medianFigure(`${query} events/s per core (level, checkpoint every 10 s)`, perCore, 'events/s/core'),
           {
             name: `${query} Flink with RocksDB (published, per core)`,
             value: FLINK_PER_CORE[query],

@@ -11,8 +11,8 @@
 import { nexmarkConfig } from 'weir/nexmark';
 import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/benchmark.js';
 import type { BenchCluster } from '../lib/cluster.js';
-import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
-import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { measureInRounds, medianRatio, ratioFigure, type RoundVariant } from '../lib/rounds.js';
+import { formatCount, median, medianFigure, perSecond } from '../lib/stats.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
 import { newUserChecksum, q8Loop } from './nexmark-q8-loop.js';
 
@@ -114,12 +114,12 @@ export const nexmarkQ8: Benchmark = {
       cOverB: medianRatio(cRates, bRates),
     };
     const figures: Figure[] = [
-      { name: 'q8 (a) hand-written loop', value: a, unit: 'events/s', note: medianNote(loopRates) },
-      { name: 'q8 (b) Weir p1', value: b, unit: 'events/s', note: medianNote(bRates) },
-      { name: 'q8 (c) Weir p2, 2 TaskManagers', value: c, unit: 'events/s', note: medianNote(cRates) },
-      { name: 'q8 b/a', value: ratios.bOverA, unit: 'ratio', note: ratioNote(bRates, loopRates) },
-      { name: 'q8 c/a', value: ratios.cOverA, unit: 'ratio', note: ratioNote(cRates, loopRates) },
-      { name: 'q8 c/b', value: ratios.cOverB, unit: 'ratio', note: ratioNote(cRates, bRates) },
+      medianFigure('q8 (a) hand-written loop', loopRates, 'events/s'),
+      medianFigure('q8 (b) Weir p1', bRates, 'events/s'),
+      medianFigure('q8 (c) Weir p2, 2 TaskManagers', cRates, 'events/s'),
+      ratioFigure('q8 b/a', bRates, loopRates),
+      ratioFigure('q8 c/a', cRates, loopRates),
+      ratioFigure('q8 c/b', cRates, bRates),
     ];
     return {
       benchmark: this.name,

@@ -28,9 +28,9 @@ import type { Benchmark, BenchOptions, BenchmarkResult, Figure } from '../lib/be
 import type { BenchCluster } from '../lib/cluster.js';
 import { cpuFigures } from '../lib/cpu-figures.js';
 import { cpuDuring } from '../lib/process-cpu.js';
-import { formatCount, median, medianNote, perSecond } from '../lib/stats.js';
+import { formatCount, median, medianFigure, perSecond } from '../lib/stats.js';
 import { sampleTaskManagerMemory, type TaskManagerMemory } from '../lib/taskmanager-memory.js';
-import { measureInRounds, medianRatio, ratioNote, type RoundVariant } from '../lib/rounds.js';
+import { measureInRounds, ratioFigure, type RoundVariant } from '../lib/rounds.js';
 import { runTwoChained } from '../lib/two-chained.js';
 import { AFTER_WARM_UP, warmArgs, warmMark, type WarmMark } from '../lib/steady-rate.js';
 import { runCounted, type WeirRun } from '../lib/weir-run.js';
@@ -74,7 +74,7 @@ const VARIANT_NAMES: Record<Variant, string> = {
   d2: '(d2) as (d), sources aligned',
   e: '(e) two Weir p1 at once, 1 TaskManager × 2 slots',
 };
-const ALIGNED_NOTE = `; within ${ALIGNED_DRIFT_MS / 1000} s of event time, reports every ${ALIGNED_UPDATE_MS} ms`;
+const ALIGNED_NOTE = `within ${ALIGNED_DRIFT_MS / 1000} s of event time, reports every ${ALIGNED_UPDATE_MS} ms`;
 /** The parallel aims; b/a's is per query (B_OVER_A_AIM). */
 const AIMS: Record<string, number> = { 'c/b': 1, 'd/b': 1.2 };
 
@@ -354,26 +354,28 @@ export const nexmark: Benchmark = {
         if (v !== 'd1') steadyRates[v] = runsOf(v, query).map((r) => r.steadyEventsPerSecond!);
       }
       figures.push(
-        { name: `${query} (a) hand-written loop`, value: median(aRates), unit: 'events/s', note: medianNote(aRates) },
-        ...VARIANTS.map((v) => ({
-          name: `${query} ${VARIANT_NAMES[v]}`,
-          value: median(rates[v]),
-          unit: 'events/s',
-          note: medianNote(rates[v]) + (v === 'c2' || v === 'd2' ? ALIGNED_NOTE : ''),
-        })),
+        medianFigure(`${query} (a) hand-written loop`, aRates, 'events/s'),
+        ...VARIANTS.map((v) =>
+          medianFigure(
+            `${query} ${VARIANT_NAMES[v]}`,
+            rates[v],
+            'events/s',
+            v === 'c2' || v === 'd2' ? ALIGNED_NOTE : undefined,
+          ),
+        ),
       );
       // Within each round, then the median over the rounds; after warm-up, from each run's mark on.
-      const ratioFigure = (name: string, from: typeof rates, r: (typeof RATIOS)[number], note?: string) => {
-        const value = medianRatio(from[r.x], from[r.y]);
-        figures.push({ name: `${query} ${name}`, value, unit: 'ratio', note: ratioNote(from[r.x], from[r.y], note) });
-        return value;
+      const addRatio = (name: string, from: typeof rates, r: (typeof RATIOS)[number], note?: string) => {
+        const figure = ratioFigure(`${query} ${name}`, from[r.x], from[r.y], note);
+        figures.push(figure);
+        return figure.value;
       };
       const aimOf = (r: (typeof RATIOS)[number]) => `aim ≥ ${AIMS[r.name] ?? B_OVER_A_AIM[query]}`;
       const ratios: Record<string, number> = {};
       const steadyRatios: Record<string, number> = {};
-      for (const r of RATIOS) ratios[r.name] = ratioFigure(r.name, rates, r, r.note === 'aim' ? aimOf(r) : r.note);
+      for (const r of RATIOS) ratios[r.name] = addRatio(r.name, rates, r, r.note === 'aim' ? aimOf(r) : r.note);
       for (const r of RATIOS.filter((x) => x.afterWarmUp))
-        steadyRatios[r.name] = ratioFigure(
+        steadyRatios[r.name] = addRatio(
           `${r.name} after warm-up`,
           steadyRates,
           r,

@@ -2,7 +2,7 @@
 // chained and the parallel variants. Over the chained variant's, it is what running in parallel
 // costs: with twice the CPU per record, two cores can at best match one chained task.
 import type { Figure } from './benchmark.js';
-import { median, medianNote } from './stats.js';
+import { median, medianFigure } from './stats.js';
 
 export function cpuFigures(
   prefix: string,
@@ -12,12 +12,9 @@ export function cpuFigures(
 ): Figure[] {
   const figures: Figure[] = [];
   for (const [variant, us] of Object.entries(usPerRecord))
-    figures.push({
-      name: `${prefix}(${variant}) TaskManager CPU per ${what}`,
-      value: median(us),
-      unit: 'µs',
-      note: `${medianNote(us)}; every thread, the whole job`,
-    });
+    figures.push(
+      medianFigure(`${prefix}(${variant}) TaskManager CPU per ${what}`, us, 'µs', 'every thread, the whole job'),
+    );
   const b = median(usPerRecord.b);
   for (const variant of Object.keys(usPerRecord).filter((v) => v !== 'b'))
     figures.push({

@@ -4,7 +4,7 @@
 // measured that drift. In rounds it lands on every variant alike, and no idle cluster runs beside
 // the measured one (three idle clusters take about a tenth of a core from the variants that need
 // both). A ratio is then taken within each round, and the median over the rounds reported.
-import type { BenchOptions } from './benchmark.js';
+import type { BenchOptions, Figure } from './benchmark.js';
 import { BenchCluster, type BenchClusterOptions } from './cluster.js';
 import { median } from './stats.js';
 
@@ -64,4 +64,9 @@ export function medianRatio(x: readonly number[], y: readonly number[]): number 
 export function ratioNote(x: readonly number[], y: readonly number[], aim?: string): string {
   const each = x.map((v, i) => (v / y[i]!).toFixed(2)).join(', ');
   return `${aim ? `${aim}; ` : ''}median of ${x.length} rounds: ${each}`;
+}
+
+/** The same-round ratio `x / y` as a figure: `medianRatio` noted with `ratioNote`. */
+export function ratioFigure(name: string, x: readonly number[], y: readonly number[], aim?: string): Figure {
+  return { name, value: medianRatio(x, y), unit: 'ratio', note: ratioNote(x, y, aim) };
 }

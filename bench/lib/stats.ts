@@ -1,4 +1,5 @@
 // Small statistics and formatting helpers shared by benchmarks.
+import type { Figure } from './benchmark.js';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
@@ -25,4 +26,10 @@ export function formatCount(n: number): string {
 /** "median of 3: 1.2 M, 1.3 M, 1.1 M", the note beside a figure. */
 export function medianNote(values: readonly number[]): string {
   return `median of ${values.length}: ${values.map(formatCount).join(', ')}`;
+}
+
+/** The median of `values` as a figure, noted with `medianNote` (then "; " and `noteSuffix`, if given). */
+export function medianFigure(name: string, values: readonly number[], unit: string, noteSuffix?: string): Figure {
+  const note = medianNote(values);
+  return { name, value: median(values), unit, note: noteSuffix ? `${note}; ${noteSuffix}` : note };
 }
