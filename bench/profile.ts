@@ -17,7 +17,7 @@ import { parseDynamicProperties } from '../common/config.js';
 import { packageRoot } from '../common/package-root.js';
 import { BenchCluster } from './lib/cluster.js';
 import { monotonicOffsetUs, summarizeCpuProfile, type EpochWindow } from './lib/cpu-profile.js';
-import { DEFAULT_KEYS } from './lib/keyed-records.js';
+import { keyedCountOrQuery } from './lib/job-choice.js';
 import { formatCount, perSecond } from './lib/stats.js';
 import { runningWindow } from './lib/timing.js';
 
@@ -38,14 +38,7 @@ async function main(): Promise<void> {
   const query = values.query;
   if (!Number.isInteger(slots) || slots < 1 || parallelism % slots !== 0)
     throw new Error(`--slots must divide the parallelism (${parallelism}), got ${String(values.slots)}`);
-  const job =
-    query === undefined
-      ? 'bench/jobs/keyed-count.ts'
-      : query === 'q8'
-        ? 'bench/jobs/nexmark-q8.ts'
-        : 'bench/jobs/nexmark.ts';
-  const jobArgs = (n: number) =>
-    query === undefined ? [String(n), String(DEFAULT_KEYS)] : query === 'q8' ? [String(n)] : [query, String(n)];
+  const { job, args: jobArgs } = keyedCountOrQuery(query);
   const profileDir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
   const config = parseDynamicProperties(values.define ?? []);
   const cluster = await BenchCluster.start({ taskManagers: 0, slots, config });
