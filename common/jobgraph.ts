@@ -246,6 +246,14 @@ export interface JobConfig {
   [key: string]: unknown;
 }
 
+/** The source vertices whose watermark strategy aligns in `group` (watermark alignment). */
+export function alignedSources(vertices: readonly JobVertex[], group: string): JobVertex[] {
+  return vertices.filter((v) => {
+    const head = v.operators[0];
+    return head?.kind === 'source' && (head.config as SourceConfig).watermark?.alignment?.group === group;
+  });
+}
+
 /** Slots a job needs with default slot sharing: one slot holds one subtask of every vertex. */
 export function requiredSlots(graph: JobGraph): number {
   return Math.max(1, ...graph.vertices.map((v) => v.parallelism));

@@ -17,7 +17,7 @@ import type {
   TaskMetrics,
   WatermarkAlignmentUpdate,
 } from '../common/control.js';
-import { requiredSlots, type JobGraph } from '../common/jobgraph.js';
+import { alignedSources, requiredSlots, type JobGraph } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import { groupBy } from '../common/group-by.js';
 import { isUnavailable } from '../common/rpc.js';
@@ -101,6 +101,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       return e !== undefined && !e.terminal;
     },
     (limits) => this.pushAlignmentLimits(limits),
+    (group) => this.alignedExecutions(group),
   );
   /** Split enumerators of the job's sources that hand out splits on request. */
   private readonly sources: SourceCoordinator;
@@ -511,6 +512,15 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */
+  /** Execution ids of the running attempt's source subtasks aligned in `group` that have not ended. */
+  private alignedExecutions(group: string): string[] {
+    const vertices = new Set(alignedSources(this.graph.jobGraph.vertices, group));
+    return this.graph
+      .allExecutions()
+      .filter((e) => vertices.has(e.vertex) && !e.terminal)
+      .map((e) => e.executionId);
+  }
+
   private pushAlignmentLimits(limits: PushedLimit[]): void {
     for (const [tmId, tmLimits] of groupBy(limits, (l) => this.graph.findExecution(l.executionId)?.taskManagerId)) {
       const tm = this.rm.taskManagers.get(tmId);

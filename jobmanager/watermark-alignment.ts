@@ -8,6 +8,11 @@
 // report, and a group of one is never paused at all. Idle subtasks are left out (they hold nobody
 // back, as in Flink); subtasks of an earlier attempt or that ended are dropped when the next
 // report comes, so a restart starts the group afresh.
+// A subtask of the group that has not reported yet (still deploying or restoring, or its TaskManager
+// slower to start) counts at the minimum watermark, as it would once it reports before emitting
+// one: the others read on until their first watermark and then wait for it. Flink's coordinator
+// combines the watermarks reported so far, so there a subtask that starts first runs ahead
+// unaligned for as long as the others take to start.
 // Flink announces the group's limit to every subtask each update interval; here a report that
 // changes the limit of a paused subtask (its last report says so) pushes the new limit to it at
 // once, so it reads on as soon as the subtask holding it back reports, not at its own next report
@@ -35,10 +40,13 @@ export class WatermarkAlignmentCoordinator {
   /**
    * `isCurrent(executionId)`: whether the subtask belongs to the running attempt and has not ended.
    * `push`: delivers the limits a report changed for other subtasks (called only with some).
+   * `members(group)`: the group's subtasks of the running attempt that have not ended, reported or
+   * not.
    */
   constructor(
     private readonly isCurrent: (executionId: string) => boolean,
     private readonly push: (limits: PushedLimit[]) => void = () => {},
+    private readonly members: (group: string) => Iterable<string> = () => [],
   ) {}
 
   /** Records a report; returns the reporter's limit (Infinity while no other subtask holds it back). */
@@ -57,15 +65,19 @@ export class WatermarkAlignmentCoordinator {
     let lowest = Infinity;
     let lowestId: string | undefined;
     let second = Infinity;
+    const count = (id: string, watermark: number) => {
+      if (watermark < lowest) {
+        second = lowest;
+        lowest = watermark;
+        lowestId = id;
+      } else if (watermark < second) second = watermark;
+    };
     for (const [id, m] of group) {
       if (!this.isCurrent(id)) group.delete(id);
-      else if (m.idle) continue;
-      else if (m.watermark < lowest) {
-        second = lowest;
-        lowest = m.watermark;
-        lowestId = id;
-      } else if (m.watermark < second) second = m.watermark;
+      else if (!m.idle) count(id, m.watermark);
     }
+    // Silent members count at the minimum watermark (the taskmanager's MIN_WATERMARK).
+    for (const id of this.members(r.group)) if (!group.has(id)) count(id, Number.MIN_SAFE_INTEGER);
     const sequence = ++this.sequence;
     const limitOf = (id: string, m: Member) => (id === lowestId ? second : lowest) + m.maxDrift;
     const pushed: PushedLimit[] = [];

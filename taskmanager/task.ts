@@ -16,7 +16,7 @@ import type {
 } from '../common/control.js';
 import { keyGroupRangeFor, type KeyGroupRange } from '../common/keygroups.js';
 import type { TaskDeploymentDescriptor } from '../common/deployment.js';
-import type { JobVertex, OperatorDescriptor, SourceConfig } from '../common/jobgraph.js';
+import { alignedSources, type JobVertex, type OperatorDescriptor } from '../common/jobgraph.js';
 import type { Logger } from '../common/logging.js';
 import type { ExecutionState } from '../common/states.js';
 import { createSourceReader, type SourceReader } from './connectors/source-readers.js';
@@ -84,17 +84,6 @@ export interface SourceCoordinatorGateway {
 /** Where a task finds its job's extracted bundle (the TaskManager's BundleCache). */
 export interface BundleProvider {
   entryPath(bundleId: string): Promise<string>;
-}
-
-/** Source subtasks of an alignment group: every subtask of each source vertex whose strategy names it. */
-export function alignedSubtasks(vertices: readonly JobVertex[], group: string): number {
-  let n = 0;
-  for (const v of vertices) {
-    const head = v.operators[0];
-    if (head?.kind === 'source' && (head.config as SourceConfig).watermark?.alignment?.group === group)
-      n += v.parallelism;
-  }
-  return n;
 }
 
 /** A subtask's display name, Flink's `name (i/n)#attempt`. */
@@ -308,7 +297,7 @@ export class Task {
         ((group) => ({
           board,
           groupKey: alignmentGroupKey(tdd.jobId, tdd.attempt, group),
-          members: alignedSubtasks(tdd.jobGraph.vertices, group),
+          members: alignedSources(tdd.jobGraph.vertices, group).reduce((n, v) => n + v.parallelism, 0),
         })),
     );
     const keyGroupRange = keyGroupRangeFor(vertex.maxParallelism, tdd.parallelism, tdd.subtaskIndex);

@@ -80,6 +80,32 @@ describe('WatermarkAlignmentCoordinator', () => {
     expect(idle.maxAllowedWatermark).toBe(1_100);
     expect(pushes[1]).toEqual([{ executionId: 'c', maxAllowedWatermark: 1_100, sequence: idle.sequence }]);
   });
+
+  it('holds the group at the minimum watermark while one of its current subtasks has not reported', () => {
+    const MIN = Number.MIN_SAFE_INTEGER;
+    const current = new Set(['a', 'b', 'c']);
+    const pushes: PushedLimit[][] = [];
+    const c = new WatermarkAlignmentCoordinator(
+      (id) => current.has(id),
+      (limits) => pushes.push(limits),
+      (group) => (group === 'g' ? [...current] : []),
+    );
+    const report = (executionId: string, watermark: number, paused = false) =>
+      c.report({ group: 'g', executionId, watermark, idle: false, maxDrift: 100, paused }).maxAllowedWatermark;
+    // b and c still deploying: a may not pass the minimum watermark (it reads until its first).
+    expect(report('a', MIN)).toBe(MIN + 100);
+    expect(report('a', 1_000, true)).toBe(MIN + 100);
+    // b reports before its first watermark; c is still silent.
+    expect(report('b', MIN)).toBe(MIN + 100);
+    expect(report('b', 50)).toBe(MIN + 100);
+    expect(pushes).toEqual([]);
+    // c reports: a, paused, is pushed the lowest of b and c.
+    expect(report('c', 40)).toBe(150);
+    expect(pushes.at(-1)).toEqual([{ executionId: 'a', maxAllowedWatermark: 140, sequence: expect.any(Number) }]);
+    // c ends: only b holds a back.
+    current.delete('c');
+    expect(report('a', 1_000, true)).toBe(150);
+  });
 });
 
 describe('SourceWatermarkAlignment', () => {
