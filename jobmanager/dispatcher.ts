@@ -94,7 +94,12 @@ export class Dispatcher {
   readonly jobs = new Map<string, JobMaster>();
   /** Savepoint, stop, manual checkpoint and disposal requests the REST API polls. */
   readonly operations = new AsyncOperations();
-  private readonly planners = new SparePlanner();
+  /** Submissions being planned and started: the spare planner waits for them too. */
+  private submissions = 0;
+  private readonly planners = new SparePlanner(
+    undefined,
+    () => this.submissions === 0 && ![...this.jobs.values()].some((j) => !isGloballyTerminal(j.status)),
+  );
   /** End-of-job work (checkpoint retention, archiving) that shutdown waits for. */
   private readonly endings = new Set<Promise<void>>();
   /** High availability: every job's record, so that a new JobManager takes the running ones over. */
@@ -127,6 +132,15 @@ export class Dispatcher {
    * restores its latest checkpoint and continues its history.
    */
   async runJar(req: RunRequest, recovery?: JobRecovery): Promise<string> {
+    this.submissions++;
+    try {
+      return await this.submit(req, recovery);
+    } finally {
+      this.submissions--;
+    }
+  }
+
+  private async submit(req: RunRequest, recovery?: JobRecovery): Promise<string> {
     const jar = this.checkRunRequest(req, recovery);
     const savepoint = await this.readInitialRestore(req, recovery);
     // main() plans the job while the savepoint's state files are hashed. A refused savepoint is the

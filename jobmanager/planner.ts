@@ -55,16 +55,24 @@ function startPlanner(childPath: string): ChildProcess {
 }
 
 /**
- * One planning process kept started. After each take, the next one starts a second later, so it
- * does not compete with the job just submitted. It exits with the JobManager (its IPC channel
- * closes) or on close().
+ * One planning process kept started. Starting one takes about a third of a second of CPU, which a
+ * running job on the same cores pays for: after each take, the next one starts once the
+ * JobManager has no job deploying or running, or once `delayMs` have passed (a long-running job
+ * pays for it once). A spare started a second after each take, as before, landed in the first
+ * seconds of the job just submitted. It exits with the JobManager (its IPC channel closes) or on
+ * close().
  */
 export class SparePlanner {
   private child: ChildProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly delayMs = 1000) {}
+  /** `idle`: whether no job is deploying or running (looked at every `checkMs`). */
+  constructor(
+    private readonly delayMs = 5000,
+    private readonly idle: () => boolean = () => true,
+    private readonly checkMs = 250,
+  ) {}
 
   /** The spare's process id, once one is started. */
   get sparePid(): number | undefined {
@@ -88,15 +96,24 @@ export class SparePlanner {
 
   private replenish(): void {
     if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => {
+    const due = Date.now() + this.delayMs;
+    const check = () => {
       this.timer = undefined;
+      if (this.closed || this.child) return;
+      if (Date.now() < due && !this.idle()) {
+        this.timer = setTimeout(check, this.checkMs);
+        this.timer.unref();
+        return;
+      }
       const childPath = plannerChildPath();
-      if (this.closed || this.child || !existsSync(childPath)) return;
+      if (!existsSync(childPath)) return;
       const child = startPlanner(childPath);
       child.once('exit', () => this.child === child && (this.child = undefined));
       child.once('error', () => this.child === child && (this.child = undefined));
       this.child = child;
-    }, this.delayMs);
+    };
+    // The job just submitted is not deploying yet while it is planned: look once it can be.
+    this.timer = setTimeout(check, Math.min(this.checkMs, this.delayMs));
     this.timer.unref();
   }
 }

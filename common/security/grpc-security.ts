@@ -81,6 +81,7 @@ export function createClient(
 export function createRpcServer(sec: InternalSecurity, log: Logger): grpc.Server {
   return new grpc.Server({
     'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
+    'grpc.enable_channelz': CHANNEL_OPTIONS['grpc.enable_channelz'],
     ...(sec.secret !== undefined ? { interceptors: [internalAuthInterceptor(sec.secret, log)] } : {}),
   });
 }

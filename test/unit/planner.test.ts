@@ -134,6 +134,29 @@ describe('planJob', () => {
     );
   });
 
+  it('starts the next spare once no job deploys or runs, or once the delay has passed', async () => {
+    let idle = false;
+    const waiting = new SparePlanner(60_000, () => idle, 10);
+    const late = new SparePlanner(1500, () => false, 10);
+    try {
+      const entry = await entryOf('busy', `export default function main(env: any) { env.fromSequence(1, 3).print(); }`);
+      expect((await plan(entry, { spare: waiting })).error).toBeUndefined();
+      expect((await plan(entry, { spare: late })).error).toBeUndefined();
+      // A job runs: neither starts one at once.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(waiting.sparePid).toBeUndefined();
+      expect(late.sparePid).toBeUndefined();
+      // The delay passes for one; the other waits until the JobManager is idle.
+      await until('a spare after the delay', () => late.sparePid !== undefined, 10_000);
+      expect(waiting.sparePid).toBeUndefined();
+      idle = true;
+      await until('a spare once idle', () => waiting.sparePid !== undefined, 10_000);
+    } finally {
+      waiting.close();
+      late.close();
+    }
+  });
+
   it('plans with a process started ahead of need, and a new one each time; a spare that died is not used', async () => {
     const spare = new SparePlanner(10);
     try {
