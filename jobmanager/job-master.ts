@@ -511,7 +511,6 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
     if (!ack.ok) throw new Error(ack.error);
   }
 
-  /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */
   /** Execution ids of the running attempt's source subtasks aligned in `group` that have not ended. */
   private alignedExecutions(group: string): string[] {
     const vertices = new Set(alignedSources(this.graph.jobGraph.vertices, group));
@@ -521,6 +520,7 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
       .map((e) => e.executionId);
   }
 
+  /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */
   private pushAlignmentLimits(limits: PushedLimit[]): void {
     for (const [tmId, tmLimits] of groupBy(limits, (l) => this.graph.findExecution(l.executionId)?.taskManagerId)) {
       const tm = this.rm.taskManagers.get(tmId);
