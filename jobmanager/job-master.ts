@@ -96,12 +96,8 @@ export interface JobMasterEvents {
 export class JobMaster extends EventEmitter<JobMasterEvents> {
   /** Watermark alignment of the job's sources: subtasks of the running attempt that have not ended count. */
   private readonly alignment = new WatermarkAlignmentCoordinator(
-    (executionId) => {
-      const e = this.graph.findExecution(executionId);
-      return e !== undefined && !e.terminal;
-    },
-    (limits) => this.pushAlignmentLimits(limits),
     (group) => this.alignedExecutions(group),
+    (limits) => this.pushAlignmentLimits(limits),
   );
   /** Split enumerators of the job's sources that hand out splits on request. */
   private readonly sources: SourceCoordinator;
@@ -512,12 +508,11 @@ export class JobMaster extends EventEmitter<JobMasterEvents> {
   }
 
   /** Execution ids of the running attempt's source subtasks aligned in `group` that have not ended. */
-  private alignedExecutions(group: string): string[] {
+  private alignedExecutions(group: string): Set<string> {
     const vertices = new Set(alignedSources(this.graph.jobGraph.vertices, group));
-    return this.graph
-      .allExecutions()
-      .filter((e) => vertices.has(e.vertex) && !e.terminal)
-      .map((e) => e.executionId);
+    const ids = new Set<string>();
+    for (const e of this.graph.allExecutions()) if (vertices.has(e.vertex) && !e.terminal) ids.add(e.executionId);
+    return ids;
   }
 
   /** Limits a report changed for other source subtasks: one call per TaskManager, not awaited. */

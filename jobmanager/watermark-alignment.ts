@@ -38,15 +38,13 @@ export class WatermarkAlignmentCoordinator {
   private sequence = 0;
 
   /**
-   * `isCurrent(executionId)`: whether the subtask belongs to the running attempt and has not ended.
-   * `push`: delivers the limits a report changed for other subtasks (called only with some).
    * `members(group)`: the group's subtasks of the running attempt that have not ended, reported or
-   * not.
+   * not; reports of others are not recorded.
+   * `push`: delivers the limits a report changed for other subtasks (called only with some).
    */
   constructor(
-    private readonly isCurrent: (executionId: string) => boolean,
+    private readonly members: (group: string) => ReadonlySet<string>,
     private readonly push: (limits: PushedLimit[]) => void = () => {},
-    private readonly members: (group: string) => Iterable<string> = () => [],
   ) {}
 
   /** Records a report; returns the reporter's limit (Infinity while no other subtask holds it back). */
@@ -72,12 +70,13 @@ export class WatermarkAlignmentCoordinator {
         lowestId = id;
       } else if (watermark < second) second = watermark;
     };
+    const members = this.members(r.group);
     for (const [id, m] of group) {
-      if (!this.isCurrent(id)) group.delete(id);
+      if (!members.has(id)) group.delete(id);
       else if (!m.idle) count(id, m.watermark);
     }
-    // Silent members count at the minimum watermark (the taskmanager's MIN_WATERMARK).
-    for (const id of this.members(r.group)) if (!group.has(id)) count(id, Number.MIN_SAFE_INTEGER);
+    // Members that have not reported count at the minimum watermark (the TaskManager's MIN_WATERMARK).
+    for (const id of members) if (!group.has(id)) count(id, Number.MIN_SAFE_INTEGER);
     const sequence = ++this.sequence;
     const limitOf = (id: string, m: Member) => (id === lowestId ? second : lowest) + m.maxDrift;
     const pushed: PushedLimit[] = [];

@@ -31,7 +31,7 @@ import {
 import { Configuration } from '../../common/config.js';
 import { RecordSerializer } from '../../common/serialization.js';
 import { formatCount, median, medianFigure, perSecond } from '../lib/stats.js';
-import { measureInRounds, medianRatio, ratioFigure, type RoundVariant } from '../lib/rounds.js';
+import { measureInRounds, ratioFigure, type RoundVariant } from '../lib/rounds.js';
 import { runningWindow } from '../lib/timing.js';
 import { runTwoChained } from '../lib/two-chained.js';
 import { twoLoopsAtOnce } from '../lib/two-loops.js';
@@ -266,15 +266,29 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
   const d = median(dRates);
   const eRates = twoChained.map((r) => r.recordsPerSecond);
   const e = objects ? median(eRates) : null;
-  // Within each round, then the median over the rounds.
+  // Within each round, then the median over the rounds. The machine's own ratios and the two
+  // chained jobs' are measured with objects only.
+  const ratioFigures = {
+    bOverA: ratioFigure('b/a', bRates, loopRates, 'aim ≥ 0.3'),
+    cOverA: ratioFigure('c/a', cRates, loopRates),
+    cOverB: ratioFigure('c/b', cRates, bRates, 'aim ≥ 1'),
+    dOverB: ratioFigure('d/b', dRates, bRates, 'aim ≥ 1.2'),
+  };
+  const machineRatioFigures = objects
+    ? {
+        a2OverA: ratioFigure('a2/a', twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
+        eOverB: ratioFigure('e/b', eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
+        dOverE: ratioFigure('d/e', dRates, eRates, 'what the exchange keeps of two cores'),
+      }
+    : undefined;
   const ratios = {
-    a2OverA: objects ? medianRatio(twoLoopRates, loopRates) : null,
-    bOverA: medianRatio(bRates, loopRates),
-    cOverA: medianRatio(cRates, loopRates),
-    cOverB: medianRatio(cRates, bRates),
-    dOverB: medianRatio(dRates, bRates),
-    eOverB: objects ? medianRatio(eRates, bRates) : null,
-    dOverE: objects ? medianRatio(dRates, eRates) : null,
+    a2OverA: machineRatioFigures?.a2OverA.value ?? null,
+    bOverA: ratioFigures.bOverA.value,
+    cOverA: ratioFigures.cOverA.value,
+    cOverB: ratioFigures.cOverB.value,
+    dOverB: ratioFigures.dOverB.value,
+    eOverB: machineRatioFigures?.eOverB.value ?? null,
+    dOverE: machineRatioFigures?.dOverE.value ?? null,
   };
   // After warm-up: each measured run from its mark on (the loop was always measured warm).
   const steady = (runs: WeirRun[]) => runs.map((r) => r.steadyRecordsPerSecond!);
@@ -308,14 +322,13 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
     return { writeBytes: m['write-bytes'] ?? 0, writeRecords: m['write-records'] ?? 0 };
   });
 
-  // The machine's own figures and the two chained jobs, measured with objects only.
-  const machineFigures: Figure[] = objects
+  const machineFigures: Figure[] = machineRatioFigures
     ? [
         medianFigure('(a2) two hand-written loops at once (two threads)', twoLoopRates, 'records/s'),
-        ratioFigure('a2/a', twoLoopRates, loopRates, "what this machine's two cores give, with no engine"),
+        machineRatioFigures.a2OverA,
         medianFigure('(e) two Weir p1 at once, 1 TaskManager × 2 slots', eRates, 'records/s'),
-        ratioFigure('e/b', eRates, bRates, 'two cores with no exchange: the ceiling of c/b and d/b'),
-        ratioFigure('d/e', dRates, eRates, 'what the exchange keeps of two cores'),
+        machineRatioFigures.eOverB,
+        machineRatioFigures.dOverE,
       ]
     : [];
   const figures: Figure[] = [
@@ -323,10 +336,7 @@ async function runKeyedCount(options: BenchOptions, shape: RecordShape): Promise
     medianFigure('(b) Weir p1, chained', bRates, 'records/s'),
     medianFigure('(c) Weir p2, 2 TaskManagers × 1 slot', cRates, 'records/s'),
     medianFigure('(d) Weir p2, 1 TaskManager × 2 slots', dRates, 'records/s'),
-    ratioFigure('b/a', bRates, loopRates, 'aim ≥ 0.3'),
-    ratioFigure('c/a', cRates, loopRates),
-    ratioFigure('c/b', cRates, bRates, 'aim ≥ 1'),
-    ratioFigure('d/b', dRates, bRates, 'aim ≥ 1.2'),
+    ...Object.values(ratioFigures),
     ...machineFigures,
     ...Object.values(steadyRatios),
     {

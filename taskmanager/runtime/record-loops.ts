@@ -26,14 +26,12 @@ export function runRecords(
   if (timestamps === null) {
     for (let i = from; i < n; i++) {
       head.processElement(values[i], undefined);
-      if (services.pending !== undefined) return i + 1;
-      if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
+      if (services.pending !== undefined || sliceOverAt(i, clockMask, sliceStart)) return i + 1;
     }
   } else {
     for (let i = from; i < n; i++) {
       head.processElement(values[i], timestamps[i]);
-      if (services.pending !== undefined) return i + 1;
-      if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
+      if (services.pending !== undefined || sliceOverAt(i, clockMask, sliceStart)) return i + 1;
     }
   }
   return n;
@@ -55,8 +53,7 @@ export function runRecordsOfTwoInputs(
     const t = timestamps === null ? undefined : timestamps[i];
     if (first) head.processElement1(values[i], t);
     else head.processElement2(values[i], t);
-    if (services.pending !== undefined) return i + 1;
-    if (sliceOverAt(i, clockMask, sliceStart)) return i + 1;
+    if (services.pending !== undefined || sliceOverAt(i, clockMask, sliceStart)) return i + 1;
   }
   return n;
 }

@@ -21,12 +21,18 @@ import { maxLead, referenceCounts } from '../reference/alignment.js';
 
 describe('WatermarkAlignmentCoordinator', () => {
   it('answers the lowest watermark of the rest of the group plus the drift; idle, ended and other groups do not count', () => {
-    const current = new Set(['a', 'b', 'c', 'x']);
-    const c = new WatermarkAlignmentCoordinator((id) => current.has(id));
+    // The current subtasks of each group; each one is added as it starts.
+    const members = new Map([
+      ['g', new Set(['a'])],
+      ['other', new Set(['x'])],
+    ]);
+    const g = members.get('g')!;
+    const c = new WatermarkAlignmentCoordinator((group) => members.get(group) ?? new Set());
     const report = (executionId: string, watermark: number, idle = false, group = 'g') =>
       c.report({ group, executionId, watermark, idle, maxDrift: 500 }).maxAllowedWatermark;
     // Alone in its group: nobody holds it back, its own stale report included.
     expect(report('a', 10_000)).toBe(Infinity);
+    g.add('b');
     expect(report('b', 2_000)).toBe(10_500);
     expect(report('x', -5_000, false, 'other')).toBe(Infinity);
     expect(report('a', 11_000)).toBe(2_500);
@@ -34,27 +40,31 @@ describe('WatermarkAlignmentCoordinator', () => {
     expect(report('b', 2_000)).toBe(11_500);
     // An idle subtask holds nobody back.
     expect(report('b', 2_000, true)).toBe(11_500);
+    g.add('c');
     expect(report('c', 3_000)).toBe(11_500);
     expect(report('a', 11_000)).toBe(3_500);
     // A subtask that ended (or belongs to an earlier attempt) is dropped.
-    current.delete('c');
+    g.delete('c');
     expect(report('a', 11_000)).toBe(Infinity);
     expect(report('b', 2_500)).toBe(11_500);
     // Reports of a subtask that is not current are not recorded.
     expect(report('c', 0)).toBe(3_000);
     expect(report('a', 11_000)).toBe(3_000);
-    current.delete('a');
+    g.delete('a');
     expect(report('b', 2_500)).toBe(Infinity);
   });
 
   it('pushes a new limit to each paused subtask whose limit a report changed, ordered with the answers', () => {
     const pushes: PushedLimit[][] = [];
+    const started = new Set<string>();
     const c = new WatermarkAlignmentCoordinator(
-      () => true,
+      () => started,
       (limits) => pushes.push(limits),
     );
-    const report = (executionId: string, watermark: number, paused = false, idle = false) =>
-      c.report({ group: 'g', executionId, watermark, idle, maxDrift: 100, paused });
+    const report = (executionId: string, watermark: number, paused = false, idle = false) => {
+      started.add(executionId);
+      return c.report({ group: 'g', executionId, watermark, idle, maxDrift: 100, paused });
+    };
     const first = report('a', 1_000);
     expect(first.maxAllowedWatermark).toBe(Infinity);
     // b joins: a reads on (not paused), so it learns its new limit at its next report.
@@ -86,9 +96,8 @@ describe('WatermarkAlignmentCoordinator', () => {
     const current = new Set(['a', 'b', 'c']);
     const pushes: PushedLimit[][] = [];
     const c = new WatermarkAlignmentCoordinator(
-      (id) => current.has(id),
+      () => current,
       (limits) => pushes.push(limits),
-      (group) => (group === 'g' ? [...current] : []),
     );
     const report = (executionId: string, watermark: number, paused = false) =>
       c.report({ group: 'g', executionId, watermark, idle: false, maxDrift: 100, paused }).maxAllowedWatermark;
